@@ -1,0 +1,48 @@
+/**
+ * Runtime loading of the gRPC contracts in proto/. LOADER_OPTIONS must match the flags in
+ * scripts/gen-proto.mjs so the committed generated types describe exactly what the loader yields.
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+import type { ProtoGrpcType as ClientProtoGrpcType } from './generated/client.js';
+
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+/** proto/ at the repository root (this file lives at packages/protocol/{src,dist}/grpc.{ts,js}). */
+export const PROTO_DIR = fileURLToPath(new URL('../../../proto', import.meta.url));
+
+function load<T>(file: string): T {
+  const definition = protoLoader.loadSync(file, { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] });
+  return grpc.loadPackageDefinition(definition) as unknown as T;
+}
+
+let clientApi: ClientProtoGrpcType | undefined;
+
+/** The client API (package samsa.v1, service Samsa). */
+export function clientProto(): ClientProtoGrpcType {
+  clientApi ??= load<ClientProtoGrpcType>('samsa/v1/client.proto');
+  return clientApi;
+}
+
+/**
+ * Channel options shared by every Samsa gRPC client and server: messages up to 128 MiB (fetch
+ * responses and produce requests carry whole batches), keepalive so a dead peer is noticed.
+ */
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': 128 * 1024 * 1024,
+  'grpc.max_send_message_length': 128 * 1024 * 1024,
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+};
+
+export type * from './generated/client.js';
+export { grpc };

@@ -1,0 +1,6 @@
+// The public surface of @samsa/protocol.
+export * from './errors.js';
+export * from './int64.js';
+export * from './grpc.js';
+export * from './crc32c.js';
+export * from './batchHeader.js';

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Brings a fresh clone (Node 20 and npm only) to a runnable state: fetches the pinned pnpm through
+// npx when it is not installed, installs the workspace from the committed lockfile when
+// node_modules is missing or older than the lockfile, and builds every package with tsc -b
+// (incremental, so a second run costs little).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pnpmVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.split('@')[1];
+
+function run(cmd, args) {
+  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`bootstrap: '${cmd} ${args.join(' ')}' failed (exit ${result.status ?? result.signal})`);
+    process.exit(1);
+  }
+}
+
+function pnpm(args) {
+  let local = null;
+  try {
+    local = execFileSync('pnpm', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {}
+  if (local === pnpmVersion) run('pnpm', args);
+  else run('npx', ['--yes', `pnpm@${pnpmVersion}`, ...args]);
+}
+
+const marker = join(root, 'node_modules/.modules.yaml');
+const lock = join(root, 'pnpm-lock.yaml');
+if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
+  const ci = process.env.CI === 'true' || !process.stdin.isTTY;
+  pnpm(['install', ci ? '--frozen-lockfile' : '--prefer-offline']);
+}
+run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/cli']);
