@@ -44,5 +44,5 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.http2.min_ping_interval_without_data_ms': 5_000,
 };
 
-export type * from './generated/client.js';
+export type * from './generated/index.js';
 export { grpc };

@@ -4,3 +4,7 @@ export * from './int64.js';
 export * from './grpc.js';
 export * from './crc32c.js';
 export * from './batchHeader.js';
+export * from './varint.js';
+export * from './compression.js';
+export * from './murmur2.js';
+export * from './recordBatch.js';
