@@ -1,1 +1,2 @@
-export {};
+// The public surface of @samsa/controller.
+export * from './metadata/index.js';
