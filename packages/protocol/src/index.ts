@@ -8,3 +8,4 @@ export * from './varint.js';
 export * from './compression.js';
 export * from './murmur2.js';
 export * from './recordBatch.js';
+export * from './topicConfig.js';

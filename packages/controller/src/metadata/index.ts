@@ -24,7 +24,7 @@ export type { ElectionPolicy, ElectionResult, PartitionChangeFields, PartitionRe
 export { assignReplicas, leastLoadedIndex } from './placement.js';
 export { BrokerHeartbeatManager } from './heartbeats.js';
 export {
-  KNOWN_TOPIC_CONFIG_KEYS, MAX_TOPIC_NAME_LENGTH, topicCollisionKey, validateKnownTopicConfigs, validateTopicName,
+  TOPIC_CONFIG_KEYS, MAX_TOPIC_NAME_LENGTH, topicCollisionKey, validateKnownTopicConfigs, validateTopicName,
 } from './validation.js';
 export type { TopicConfigValidator } from './validation.js';
 
