@@ -1,1 +1,59 @@
-export {};
+// The public surface of @samsa/client.
+export { Samsa } from './samsa.js';
+export type { SamsaConfig } from './samsa.js';
+
+export { Admin } from './admin/admin.js';
+export type {
+  ClusterDescription, CreatedTopic, CreateTopicsOptions, NewTopic, OffsetQuery, PartitionDescription, TopicDescription, AdminDeps,
+} from './admin/admin.js';
+
+export { Producer } from './producer/producer.js';
+export type { BatchMetadata, BatchRecord, Message, ProducerDeps, ProducerOptions, ProducerRecord, RecordMetadata } from './producer/producer.js';
+export { Sender } from './producer/sender.js';
+export type { Acks, ProduceBatch, ProduceBatchResult, SendOptions, SenderDeps } from './producer/sender.js';
+export { defaultPartitioner } from './producer/partitioner.js';
+export type { Partitioner, PartitionerArgs } from './producer/partitioner.js';
+
+export { Consumer, DeserializationError } from './consumer/consumer.js';
+export type {
+  AutoOffsetReset, ConsumerDeps, ConsumerOptions, ConsumerRecord, PartitionLag, PollOptions, SeekOffset, TopicPartition,
+} from './consumer/consumer.js';
+
+export { serdes } from './serdes.js';
+export type { Serde, SerdeType } from './serdes.js';
+
+export { Cluster } from './cluster/cluster.js';
+export type { ClusterDeps, ClusterOptions, LeaderRoute } from './cluster/cluster.js';
+export type { BrokerInfo, ClusterInfo, PartitionInfo, TopicInfo } from './cluster/metadata.js';
+export { listOffsets } from './cluster/offsets.js';
+export type { OffsetSpec, PartitionOffset } from './cluster/offsets.js';
+
+export { brokerAddress } from './connection/connection.js';
+export type { BrokerConnection, ConnectionFactory, RequestOptions } from './connection/connection.js';
+export { GrpcConnection, errorFromGrpc, grpcConnectionFactory } from './connection/grpcConnection.js';
+export type { GrpcConnectionOptions } from './connection/grpcConnection.js';
+export { ConnectionPool } from './connection/pool.js';
+
+export {
+  BrokerNotAvailableError, ControllerQuorumUnavailableError, CorruptMessageError, FencedLeaderEpochError, InvalidConfigError,
+  InvalidPartitionsError, InvalidRecordError, InvalidReplicationFactorError, InvalidRequestError, InvalidRequiredAcksError,
+  InvalidTimestampError, InvalidTopicError, LeaderNotAvailableError, MessageTooLargeError, NotControllerError,
+  NotEnoughReplicasAfterAppendError, NotEnoughReplicasError, NotLeaderOrFollowerError, OffsetOutOfRangeError,
+  RecordListTooLargeError, RequestTimedOutError, SamsaAggregateError, SamsaClosedError, SamsaConnectionError, SamsaError,
+  TopicAlreadyExistsError, UnknownLeaderEpochError, UnknownServerError, UnknownTopicOrPartitionError,
+  UnsupportedCompressionTypeError, errorFromCode, isRetriable, needsMetadataRefresh,
+} from './errors.js';
+export type { ConnectionErrorOptions, SamsaErrorOptions } from './errors.js';
+
+export { Retrier, DEFAULT_RETRY, backoffMs, resolveRetryOptions } from './retry.js';
+export type { ResolvedRetryOptions, RetrierDeps, RetryContext, RetryOptions } from './retry.js';
+export { seededRandom, systemClock, systemRandom } from './clock.js';
+export type { Clock, Random } from './clock.js';
+export { consoleLogger, noopLogger } from './logger.js';
+export type { LogLevel, Logger } from './logger.js';
+
+export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from './wire.js';
+export type {
+  CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, FetchRequest, FetchResponse,
+  ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+} from './wire.js';

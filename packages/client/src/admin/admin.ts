@@ -1,0 +1,236 @@
+/**
+ * Cluster administration: topics (create, list, describe, delete), the broker list, and offsets.
+ * Per-topic failures come back as typed errors: one failed topic throws its own class (e.g.
+ * TopicAlreadyExistsError); several throw a SamsaAggregateError whose `errors` name each topic.
+ * Retriable failures (no controller yet, broker unreachable) are retried first.
+ */
+import type { Clock, Random } from '../clock.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { BrokerInfo } from '../cluster/metadata.js';
+import { parseTopic } from '../cluster/metadata.js';
+import { listOffsets } from '../cluster/offsets.js';
+import type { OffsetSpec, PartitionOffset } from '../cluster/offsets.js';
+import { InvalidRequestError, SamsaAggregateError, UnknownTopicOrPartitionError, errorFromCode, isRetriable } from '../errors.js';
+import type { SamsaError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { Retrier } from '../retry.js';
+import type { ResolvedRetryOptions } from '../retry.js';
+
+export interface NewTopic {
+  topic: string;
+  /** Default: the broker's num.partitions. */
+  numPartitions?: number;
+  /** Default: the broker's default.replication.factor. */
+  replicationFactor?: number;
+  configs?: Record<string, string>;
+}
+
+export interface CreateTopicsOptions {
+  /** Check the request without creating anything. */
+  validateOnly?: boolean;
+  /** How long the controller may take. Default 30 s. */
+  timeoutMs?: number;
+}
+
+export interface CreatedTopic {
+  topic: string;
+  numPartitions: number;
+  replicationFactor: number;
+  configs: Record<string, string>;
+}
+
+export interface PartitionDescription {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+  offlineReplicas: number[];
+}
+
+export interface TopicDescription {
+  name: string;
+  isInternal: boolean;
+  partitions: PartitionDescription[];
+  configs: Record<string, string>;
+}
+
+export interface ClusterDescription {
+  clusterId: string;
+  controllerId: number;
+  brokers: BrokerInfo[];
+}
+
+export interface OffsetQuery {
+  partition: number;
+  /** 'earliest' (log start), 'latest' (next offset to be written) or a time in ms (first record at or after it). */
+  timestamp: OffsetSpec;
+}
+
+export interface AdminDeps {
+  cluster: Cluster;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  retry: ResolvedRetryOptions;
+}
+
+/** Throws the one typed error, or an aggregate of several; nothing when the list is empty. */
+function throwAll(errors: SamsaError[]): void {
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new SamsaAggregateError(errors);
+}
+
+function checkNames(names: readonly string[], what: string): void {
+  if (!Array.isArray(names)) throw new InvalidRequestError(`${what} takes an array of topic names`);
+  for (const n of names) if (typeof n !== 'string' || n.length === 0) throw new InvalidRequestError(`${what}: topic names must be non-empty strings`);
+}
+
+export class Admin {
+  private readonly retrier: Retrier;
+
+  constructor(private readonly deps: AdminDeps) {
+    this.retrier = new Retrier({ retry: deps.retry, clock: deps.clock, random: deps.random, logger: deps.logger });
+  }
+
+  /**
+   * Creates topics. Resolves with what was (or, with validateOnly, would be) created; throws the
+   * failed topics' typed errors as described in the class comment. Topics that succeeded stay
+   * created even when another failed.
+   */
+  async createTopics(topics: readonly NewTopic[], options: CreateTopicsOptions = {}): Promise<CreatedTopic[]> {
+    if (!Array.isArray(topics) || topics.length === 0) throw new InvalidRequestError('createTopics needs at least one topic');
+    checkNames(topics.map((t) => t?.topic), 'createTopics');
+    for (const t of topics) {
+      for (const [field, v] of [['numPartitions', t.numPartitions], ['replicationFactor', t.replicationFactor]] as const) {
+        // Only the shape is checked here; the broker answers INVALID_PARTITIONS / INVALID_REPLICATION_FACTOR.
+        if (v !== undefined && !Number.isInteger(v)) throw new InvalidRequestError(`${t.topic}: ${field} must be an integer, got ${v}`);
+      }
+    }
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const remaining = new Map(topics.map((t) => [t.topic, t]));
+    const created: CreatedTopic[] = [];
+    const failed: SamsaError[] = [];
+    await this.retrier.run(async () => {
+      const response = await this.deps.cluster.withAnyBroker((c) => c.createTopics({
+        topics: [...remaining.values()].map((t) => ({
+          name: t.topic, numPartitions: t.numPartitions ?? -1, replicationFactor: t.replicationFactor ?? -1, configs: t.configs ?? {},
+        })),
+        timeoutMs,
+        validateOnly: options.validateOnly ?? false,
+      }, this.deps.cluster.requestOptions(timeoutMs)));
+      let retriable: SamsaError | undefined;
+      for (const r of response.topics) {
+        if (!remaining.has(r.name)) continue;
+        if (r.errorCode === 0) {
+          created.push({ topic: r.name, numPartitions: r.numPartitions, replicationFactor: r.replicationFactor, configs: { ...r.configs } });
+          remaining.delete(r.name);
+          continue;
+        }
+        const error = errorFromCode(r.errorCode, r.errorMessage, undefined, { topic: r.name });
+        if (error.retriable) {
+          retriable ??= error;
+        } else {
+          failed.push(error);
+          remaining.delete(r.name);
+        }
+      }
+      if (retriable) throw retriable;
+    }, { what: 'createTopics' }).catch((error: unknown) => {
+      if (!isRetriable(error)) throw error;
+      // Retries ran out: every topic still pending fails with the last retriable error.
+      for (const name of remaining.keys()) failed.push(errorFromCode((error as SamsaError).code, (error as Error).message, error, { topic: name }));
+    });
+    this.deps.cluster.invalidateTopics(created.map((c) => c.topic));
+    throwAll(failed);
+    const order = new Map(topics.map((t, i) => [t.topic, i]));
+    return created.sort((a, b) => order.get(a.topic)! - order.get(b.topic)!);
+  }
+
+  /** Deletes topics; failures are thrown as for createTopics. */
+  async deleteTopics(names: readonly string[], options: { timeoutMs?: number } = {}): Promise<void> {
+    checkNames(names, 'deleteTopics');
+    if (names.length === 0) return;
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const remaining = new Set(names);
+    const failed: SamsaError[] = [];
+    await this.retrier.run(async () => {
+      const response = await this.deps.cluster.withAnyBroker((c) => c.deleteTopics({ names: [...remaining], timeoutMs }, this.deps.cluster.requestOptions(timeoutMs)));
+      let retriable: SamsaError | undefined;
+      for (const r of response.topics) {
+        if (!remaining.has(r.name)) continue;
+        if (r.errorCode === 0) {
+          remaining.delete(r.name);
+          this.deps.cluster.forgetTopic(r.name);
+          continue;
+        }
+        const error = errorFromCode(r.errorCode, r.errorMessage, undefined, { topic: r.name });
+        // Deleting a topic that does not exist is an answer, not a reason to retry.
+        if (error.retriable && !(error instanceof UnknownTopicOrPartitionError)) {
+          retriable ??= error;
+        } else {
+          failed.push(error instanceof UnknownTopicOrPartitionError
+            ? new UnknownTopicOrPartitionError(error.message, { topic: r.name, retriable: false })
+            : error);
+          remaining.delete(r.name);
+        }
+      }
+      if (retriable) throw retriable;
+    }, { what: 'deleteTopics' });
+    throwAll(failed);
+  }
+
+  /** Names of all topics (internal ones included), sorted. */
+  async listTopics(): Promise<string[]> {
+    const response = await this.retrier.run(() => this.deps.cluster.refreshAllTopics(), { what: 'listTopics' });
+    return response.topics.filter((t) => t.errorCode === 0).map((t) => t.name).sort();
+  }
+
+  /** Partitions (leader, epoch, replicas, isr) and configs of the named topics, or of all topics. */
+  async describeTopics(names?: readonly string[]): Promise<TopicDescription[]> {
+    if (names !== undefined) checkNames(names, 'describeTopics');
+    const response = await this.retrier.run(
+      () => (names === undefined ? this.deps.cluster.refreshAllTopics() : this.deps.cluster.refreshMetadata(names)),
+      { what: 'describeTopics' },
+    );
+    const failed: SamsaError[] = [];
+    const out: TopicDescription[] = [];
+    for (const t of response.topics) {
+      if (t.errorCode !== 0) {
+        failed.push(errorFromCode(t.errorCode, t.errorMessage, undefined, { topic: t.name }));
+        continue;
+      }
+      const info = parseTopic(t);
+      out.push({
+        name: info.name,
+        isInternal: info.isInternal,
+        partitions: info.partitions.map(({ errorCode: _e, ...p }) => p),
+        configs: info.configs,
+      });
+    }
+    if (names !== undefined) {
+      for (const n of names) {
+        if (!response.topics.some((t) => t.name === n)) failed.push(new UnknownTopicOrPartitionError(`topic ${n} does not exist`, { topic: n }));
+      }
+    }
+    throwAll(failed);
+    if (names === undefined) return out.sort((a, b) => a.name.localeCompare(b.name));
+    const order = new Map(names.map((n, i) => [n, i]));
+    return out.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+  }
+
+  /** The brokers and the controller id, fresh from a broker. */
+  async describeCluster(): Promise<ClusterDescription> {
+    await this.retrier.run(() => this.deps.cluster.refreshMetadata([]), { what: 'describeCluster' });
+    return this.deps.cluster.info();
+  }
+
+  /** Offsets of partitions of one topic, asked of each partition's leader. */
+  async listOffsets(topic: string, partitions: readonly OffsetQuery[]): Promise<PartitionOffset[]> {
+    checkNames([topic], 'listOffsets');
+    for (const p of partitions) {
+      if (!Number.isInteger(p?.partition) || p.partition < 0) throw new InvalidRequestError(`listOffsets: invalid partition ${String(p?.partition)}`);
+    }
+    return listOffsets({ cluster: this.deps.cluster, retrier: this.retrier }, topic, partitions.map((p) => ({ partition: p.partition, spec: p.timestamp })));
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The connection layer's contract: one BrokerConnection per broker address, with one typed method
+ * per RPC of service samsa.v1.Samsa. Everything above (cluster, producer, consumer, admin) speaks
+ * only to this interface, so tests substitute a fake broker. gRPC does the framing that a Kafka
+ * client's connection and broker layers would; a transport failure surfaces as a retriable
+ * SamsaConnectionError, never as a raw gRPC error.
+ */
+import type {
+  CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, FetchRequest, FetchResponse,
+  ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+} from '../wire.js';
+
+export interface RequestOptions {
+  /** Transport deadline for this call; defaults to the connection's request timeout. */
+  timeoutMs?: number;
+  /** Cancels the call; the promise then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface BrokerConnection {
+  /** host:port */
+  readonly address: string;
+  metadata(request: MetadataRequest, options?: RequestOptions): Promise<MetadataResponse>;
+  createTopics(request: CreateTopicsRequest, options?: RequestOptions): Promise<CreateTopicsResponse>;
+  deleteTopics(request: DeleteTopicsRequest, options?: RequestOptions): Promise<DeleteTopicsResponse>;
+  produce(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse>;
+  fetch(request: FetchRequest, options?: RequestOptions): Promise<FetchResponse>;
+  listOffsets(request: ListOffsetsRequest, options?: RequestOptions): Promise<ListOffsetsResponse>;
+  /** Releases the transport; later calls may reopen it lazily. */
+  close(): void;
+}
+
+/** Makes the connection for one broker address. */
+export type ConnectionFactory = (address: string) => BrokerConnection;
+
+/** `host:port` for a broker, bracketing IPv6 literals. */
+export function brokerAddress(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -1,0 +1,126 @@
+/**
+ * The real transport: a grpc-js client for service samsa.v1.Samsa at one address, created on the
+ * first request and reused (HTTP/2 multiplexes concurrent requests over its one channel). Every
+ * call carries a deadline; gRPC failures are mapped to typed client errors.
+ */
+import { CHANNEL_OPTIONS, ErrorCode, clientProto, grpc } from '@samsa/protocol';
+import type { SamsaClient } from '@samsa/protocol';
+import { InvalidRequestError, MessageTooLargeError, SamsaConnectionError, UnknownServerError } from '../errors.js';
+import type { SamsaError } from '../errors.js';
+import type { BrokerConnection, ConnectionFactory, RequestOptions } from './connection.js';
+import type {
+  CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, FetchRequest, FetchResponse,
+  ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+} from '../wire.js';
+
+type Method = 'Metadata' | 'CreateTopics' | 'DeleteTopics' | 'Produce' | 'Fetch' | 'ListOffsets';
+type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
+type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<Res>) => grpc.ClientUnaryCall;
+
+export interface GrpcConnectionOptions {
+  /** Default deadline of a request. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Sent as the `x-client-id` header and in the user agent. */
+  clientId?: string;
+  /** Merged over CHANNEL_OPTIONS. */
+  channelOptions?: grpc.ChannelOptions;
+}
+
+export class GrpcConnection implements BrokerConnection {
+  private client: SamsaClient | undefined;
+  private readonly requestTimeoutMs: number;
+  private readonly metadataHeaders: grpc.Metadata;
+
+  constructor(readonly address: string, private readonly options: GrpcConnectionOptions = {}) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.metadataHeaders = new grpc.Metadata();
+    if (options.clientId) this.metadataHeaders.set('x-client-id', options.clientId);
+  }
+
+  metadata(request: MetadataRequest, options?: RequestOptions): Promise<MetadataResponse> {
+    return this.call('Metadata', request, options);
+  }
+  createTopics(request: CreateTopicsRequest, options?: RequestOptions): Promise<CreateTopicsResponse> {
+    return this.call('CreateTopics', request, options);
+  }
+  deleteTopics(request: DeleteTopicsRequest, options?: RequestOptions): Promise<DeleteTopicsResponse> {
+    return this.call('DeleteTopics', request, options);
+  }
+  produce(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse> {
+    return this.call('Produce', request, options);
+  }
+  fetch(request: FetchRequest, options?: RequestOptions): Promise<FetchResponse> {
+    return this.call('Fetch', request, options);
+  }
+  listOffsets(request: ListOffsetsRequest, options?: RequestOptions): Promise<ListOffsetsResponse> {
+    return this.call('ListOffsets', request, options);
+  }
+
+  close(): void {
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  private grpcClient(): SamsaClient {
+    if (!this.client) {
+      const Samsa = clientProto().samsa.v1.Samsa;
+      const channelOptions: grpc.ChannelOptions = { ...CHANNEL_OPTIONS, ...this.options.channelOptions };
+      if (this.options.clientId) channelOptions['grpc.primary_user_agent'] = `samsa-client/${this.options.clientId}`;
+      this.client = new Samsa(this.address, grpc.credentials.createInsecure(), channelOptions);
+    }
+    return this.client;
+  }
+
+  private call<Req, Res>(method: Method, request: Req, options: RequestOptions = {}): Promise<Res> {
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const client = this.grpcClient();
+    const fn = (client[method] as unknown as UnaryMethod<Req, Res>).bind(client);
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    return new Promise<Res>((resolve, reject) => {
+      let onAbort: (() => void) | undefined;
+      const call = fn(request, this.metadataHeaders, { deadline: Date.now() + timeoutMs }, (error, value) => {
+        if (onAbort) signal!.removeEventListener('abort', onAbort);
+        if (error) {
+          reject(signal?.aborted ? signal.reason : errorFromGrpc(error, this.address, method, timeoutMs));
+        } else {
+          resolve(value as Res);
+        }
+      });
+      if (signal) {
+        onAbort = () => call.cancel();
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+  }
+}
+
+/** A ConnectionFactory making GrpcConnections with shared options. */
+export function grpcConnectionFactory(options: GrpcConnectionOptions = {}): ConnectionFactory {
+  return (address) => new GrpcConnection(address, options);
+}
+
+/**
+ * Maps a failed gRPC call onto the client's typed errors. Transport trouble (unreachable, dropped,
+ * deadline) becomes a retriable SamsaConnectionError; the rest are not retried.
+ */
+export function errorFromGrpc(error: grpc.ServiceError, address: string, method: string, timeoutMs?: number): SamsaError {
+  const context = { cause: error, address, grpcCode: error.code };
+  const what = `${method} to ${address}`;
+  switch (error.code) {
+    case grpc.status.UNAVAILABLE:
+    case grpc.status.CANCELLED:
+    case grpc.status.ABORTED:
+      return new SamsaConnectionError(`${what} failed: ${error.details || 'broker unavailable'}`, { ...context, code: ErrorCode.NETWORK_EXCEPTION });
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new SamsaConnectionError(`${what} timed out${timeoutMs === undefined ? '' : ` after ${timeoutMs} ms`}`, { ...context, code: ErrorCode.REQUEST_TIMED_OUT });
+    case grpc.status.RESOURCE_EXHAUSTED:
+      // grpc-js reports oversized messages (max_send/receive_message_length) this way.
+      return new MessageTooLargeError(`${what} failed: ${error.details}`, { cause: error });
+    case grpc.status.INVALID_ARGUMENT:
+    case grpc.status.UNIMPLEMENTED:
+      return new InvalidRequestError(`${what} was refused: ${error.details}`, { cause: error });
+    default:
+      return new UnknownServerError(`${what} failed: ${grpc.status[error.code] ?? error.code} ${error.details ?? ''}`.trim(), { cause: error });
+  }
+}

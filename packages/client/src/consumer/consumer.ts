@@ -1,0 +1,577 @@
+/**
+ * A consumer without groups: the caller assigns partitions and seeks; poll() long-polls each
+ * partition's leader with Fetch and hands back typed records. Fetches to different leaders run
+ * independently (a slow broker does not hold up records from a fast one); a response is decoded
+ * into a per-partition buffer that poll() drains, so `position` only moves past records actually
+ * returned. Group membership and offset commits come later on top of assign/seek/position.
+ */
+import { ErrorCode, SamsaProtocolError, decodeRecordBatch, iterateBatches, lastOffsetOf, toBigInt, toWire } from '@samsa/protocol';
+import type { Clock, Random } from '../clock.js';
+import type { Cluster, LeaderRoute } from '../cluster/cluster.js';
+import { listOffsets } from '../cluster/offsets.js';
+import type { OffsetSpec } from '../cluster/offsets.js';
+import {
+  CorruptMessageError, InvalidRequestError, OffsetOutOfRangeError, SamsaClosedError, SamsaError, errorFromCode, isRetriable,
+  needsMetadataRefresh,
+} from '../errors.js';
+import type { Logger } from '../logger.js';
+import { Retrier, backoffMs, resolveRetryOptions } from '../retry.js';
+import type { ResolvedRetryOptions, RetryOptions } from '../retry.js';
+import { serdes } from '../serdes.js';
+import type { Serde } from '../serdes.js';
+import type { FetchPartitionDataWire, FetchRequest } from '../wire.js';
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface ConsumerRecord<K, V> {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  timestamp: bigint;
+  key: K;
+  value: V;
+  /** Record headers by key (a repeated key keeps its last value). */
+  headers: Record<string, Buffer | null>;
+}
+
+/** An absolute offset, the log start or end, or the first record at or after a time (ms). */
+export type SeekOffset = bigint | 'earliest' | 'latest' | { timestamp: bigint };
+
+export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
+
+export interface ConsumerOptions<K, V> {
+  key?: Serde<K>;
+  value?: Serde<V>;
+  /** Where to start when a partition has no position or its position fell out of range. Default 'latest' (as Kafka). */
+  autoOffsetReset?: AutoOffsetReset;
+  /** Default long-poll wait of poll(). Default 500 ms. */
+  maxWaitMs?: number;
+  /** The broker answers once this many bytes are available (or maxWaitMs passed). Default 1. */
+  minBytes?: number;
+  /** Cap on a Fetch response. Default 50 MiB. */
+  maxBytes?: number;
+  /** Cap per partition in a Fetch response. Default 1 MiB. */
+  maxPartitionBytes?: number;
+  /** Default cap on records per poll(). Default 500. */
+  maxPollRecords?: number;
+  /** Overrides the client's retry options (ListOffsets retries and per-partition error backoff). */
+  retry?: RetryOptions;
+}
+
+export interface ConsumerDeps {
+  cluster: Cluster;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  retry: ResolvedRetryOptions;
+}
+
+export interface PollOptions {
+  maxWaitMs?: number;
+  maxRecords?: number;
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  position: bigint | undefined;
+  highWatermark: bigint | undefined;
+  logStartOffset: bigint | undefined;
+  /** highWatermark - position, when both are known. */
+  lag: bigint | undefined;
+}
+
+interface DecodedRecord {
+  offset: bigint;
+  timestamp: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: { key: string; value: Buffer | null }[];
+}
+
+interface PartitionState {
+  tp: TopicPartition;
+  /** The next offset poll() returns; undefined until seek or auto reset. */
+  position: bigint | undefined;
+  /** A pending seek/reset to resolve through ListOffsets before the next fetch. */
+  reset: OffsetSpec | undefined;
+  buffer: DecodedRecord[];
+  bufferIndex: number;
+  /** Where the position goes once the buffer is drained (after the last fetched batch). */
+  fetchedEnd: bigint;
+  /** Offset of the fetch in flight, if any. */
+  fetching: bigint | undefined;
+  highWatermark: bigint | undefined;
+  logStartOffset: bigint | undefined;
+  errorCount: number;
+  backoffUntil: number;
+  /** Grows when a batch did not fit partitionMaxBytes. */
+  maxBytes: number;
+}
+
+const tpKey = (topic: string, partition: number): string => `${topic}\0${partition}`;
+
+export class Consumer<K = Buffer | null, V = Buffer | null> {
+  private readonly keySerde: Serde<K>;
+  private readonly valueSerde: Serde<V>;
+  private readonly autoOffsetReset: AutoOffsetReset;
+  private readonly maxWaitMs: number;
+  private readonly minBytes: number;
+  private readonly maxBytes: number;
+  private readonly maxPartitionBytes: number;
+  private readonly maxPollRecords: number;
+  private readonly retry: ResolvedRetryOptions;
+  private readonly retrier: Retrier;
+  private readonly states = new Map<string, PartitionState>();
+  private readonly inFlight = new Map<number, Promise<void>>();
+  private routeLookup: Promise<void> | undefined;
+  private readonly closing = new AbortController();
+  private pendingError: unknown;
+  private drainStart = 0;
+  private polling = false;
+  private closed = false;
+
+  constructor(options: ConsumerOptions<K, V>, private readonly deps: ConsumerDeps) {
+    this.keySerde = options.key ?? (serdes.bytes as unknown as Serde<K>);
+    this.valueSerde = options.value ?? (serdes.bytes as unknown as Serde<V>);
+    this.autoOffsetReset = options.autoOffsetReset ?? 'latest';
+    if (!['earliest', 'latest', 'none'].includes(this.autoOffsetReset)) throw new RangeError(`autoOffsetReset must be earliest, latest or none, got ${this.autoOffsetReset}`);
+    this.maxWaitMs = positiveInt('maxWaitMs', options.maxWaitMs ?? 500, 0);
+    this.minBytes = positiveInt('minBytes', options.minBytes ?? 1, 0);
+    this.maxBytes = positiveInt('maxBytes', options.maxBytes ?? 50 * 1024 * 1024, 1);
+    this.maxPartitionBytes = positiveInt('maxPartitionBytes', options.maxPartitionBytes ?? 1024 * 1024, 1);
+    this.maxPollRecords = positiveInt('maxPollRecords', options.maxPollRecords ?? 500, 1);
+    this.retry = options.retry ? resolveRetryOptions({ ...deps.retry, ...options.retry }) : deps.retry;
+    this.retrier = new Retrier({ retry: this.retry, clock: deps.clock, random: deps.random, logger: deps.logger });
+  }
+
+  /** Replaces the assignment. Partitions kept keep their position; new ones start per autoOffsetReset unless seeked. */
+  assign(partitions: readonly TopicPartition[]): void {
+    this.checkOpen();
+    const next = new Map<string, PartitionState>();
+    for (const tp of partitions) {
+      if (typeof tp?.topic !== 'string' || tp.topic === '' || !Number.isInteger(tp.partition) || tp.partition < 0) {
+        throw new InvalidRequestError(`invalid topic-partition ${JSON.stringify(tp)}`);
+      }
+      const key = tpKey(tp.topic, tp.partition);
+      next.set(key, this.states.get(key) ?? {
+        tp: { topic: tp.topic, partition: tp.partition },
+        position: undefined,
+        reset: undefined,
+        buffer: [],
+        bufferIndex: 0,
+        fetchedEnd: -1n,
+        fetching: undefined,
+        highWatermark: undefined,
+        logStartOffset: undefined,
+        errorCount: 0,
+        backoffUntil: 0,
+        maxBytes: this.maxPartitionBytes,
+      });
+    }
+    this.states.clear();
+    for (const [k, v] of next) this.states.set(k, v);
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.states.values()].map((s) => ({ ...s.tp }));
+  }
+
+  /**
+   * Moves the position of an assigned partition. 'earliest', 'latest' and timestamps are resolved
+   * through ListOffsets before this resolves (a timestamp after the last record means the end).
+   */
+  async seek(target: TopicPartition & { offset: SeekOffset }): Promise<void> {
+    this.checkOpen();
+    const state = this.stateOf(target);
+    const { offset } = target;
+    let position: bigint;
+    if (typeof offset === 'bigint') {
+      if (offset < 0n) throw new InvalidRequestError(`offset must be >= 0, got ${offset}`);
+      position = offset;
+    } else {
+      const spec: OffsetSpec = offset === 'earliest' || offset === 'latest' ? offset : checkTimestamp(offset);
+      position = await this.resolveOffset(state.tp, spec);
+    }
+    this.setPosition(state, position);
+  }
+
+  /** The next offset poll() returns for a partition; undefined until it is known. */
+  position(tp: TopicPartition): bigint | undefined {
+    return this.stateOf(tp).position;
+  }
+
+  /** Position, high watermark and lag per assigned partition, as of the last fetch. */
+  lag(): PartitionLag[] {
+    return [...this.states.values()].map((s) => ({
+      ...s.tp,
+      position: s.position,
+      highWatermark: s.highWatermark,
+      logStartOffset: s.logStartOffset,
+      lag: s.position !== undefined && s.highWatermark !== undefined ? (s.highWatermark > s.position ? s.highWatermark - s.position : 0n) : undefined,
+    }));
+  }
+
+  /**
+   * Returns buffered records, or long-polls the leaders for up to maxWaitMs. Resolves with an empty
+   * array when nothing arrived in time (or the consumer is closed). Not reentrant.
+   */
+  async poll(options: PollOptions = {}): Promise<ConsumerRecord<K, V>[]> {
+    if (this.closed) return [];
+    if (this.polling) throw new InvalidRequestError('poll() is already running; await it before polling again');
+    const maxWaitMs = options.maxWaitMs ?? this.maxWaitMs;
+    const maxRecords = options.maxRecords ?? this.maxPollRecords;
+    if (!(maxRecords >= 1)) throw new InvalidRequestError(`maxRecords must be >= 1, got ${maxRecords}`);
+    this.polling = true;
+    try {
+      const deadline = this.deps.clock.now() + maxWaitMs;
+      for (;;) {
+        this.throwPendingError();
+        const records = this.drain(maxRecords);
+        if (records.length > 0 || this.closed) return records;
+        await this.resolveResets();
+        this.startFetches(Math.max(0, deadline - this.deps.clock.now()));
+        const remaining = deadline - this.deps.clock.now();
+        if (remaining <= 0) return this.drain(maxRecords);
+        await this.waitForProgress(remaining);
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** Yields records until close(). */
+  async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord<K, V>, void, undefined> {
+    while (!this.closed) {
+      const records = await this.poll();
+      for (const record of records) {
+        yield record;
+        if (this.closed) return;
+      }
+    }
+  }
+
+  /** Cancels fetches in flight and ends poll() and the iterator. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.abort(new SamsaClosedError('the consumer is closed'));
+    await Promise.allSettled([...this.inFlight.values(), this.routeLookup]);
+  }
+
+  // ---- internals ----
+
+  private checkOpen(): void {
+    if (this.closed) throw new SamsaClosedError('the consumer is closed');
+  }
+
+  private stateOf(tp: TopicPartition): PartitionState {
+    const state = this.states.get(tpKey(tp.topic, tp.partition));
+    if (!state) throw new InvalidRequestError(`${tp.topic}-${tp.partition} is not assigned to this consumer`);
+    return state;
+  }
+
+  private setPosition(state: PartitionState, position: bigint): void {
+    state.position = position;
+    state.reset = undefined;
+    state.buffer = [];
+    state.bufferIndex = 0;
+    state.fetchedEnd = position;
+    state.errorCount = 0;
+    state.backoffUntil = 0;
+  }
+
+  private throwPendingError(): void {
+    if (this.pendingError !== undefined) {
+      const error = this.pendingError;
+      this.pendingError = undefined;
+      throw error;
+    }
+  }
+
+  private async resolveOffset(tp: TopicPartition, spec: OffsetSpec): Promise<bigint> {
+    const [result] = await listOffsets({ cluster: this.deps.cluster, retrier: this.retrier }, tp.topic, [{ partition: tp.partition, spec }]);
+    if (result!.offset >= 0n) return result!.offset;
+    // A timestamp after every record: Kafka's offsetsForTimes finds nothing; consume from the end.
+    const [latest] = await listOffsets({ cluster: this.deps.cluster, retrier: this.retrier }, tp.topic, [{ partition: tp.partition, spec: 'latest' }]);
+    return latest!.offset;
+  }
+
+  /** Resolves positions of partitions that have none (never seeked, or reset after OFFSET_OUT_OF_RANGE). */
+  private async resolveResets(): Promise<void> {
+    const byTopic = new Map<string, { state: PartitionState; spec: OffsetSpec }[]>();
+    for (const state of this.states.values()) {
+      if (state.position !== undefined) continue;
+      let spec = state.reset;
+      if (spec === undefined) {
+        if (this.autoOffsetReset === 'none') {
+          throw new OffsetOutOfRangeError(`${state.tp.topic}-${state.tp.partition} has no position and autoOffsetReset is 'none'; seek first`, { ...state.tp, retriable: false });
+        }
+        spec = this.autoOffsetReset;
+      }
+      let list = byTopic.get(state.tp.topic);
+      if (!list) byTopic.set(state.tp.topic, (list = []));
+      list.push({ state, spec });
+    }
+    await Promise.all([...byTopic].map(async ([topic, items]) => {
+      const offsets = await listOffsets({ cluster: this.deps.cluster, retrier: this.retrier }, topic, items.map((i) => ({ partition: i.state.tp.partition, spec: i.spec })));
+      items.forEach((item, k) => {
+        // Skip partitions seeked or unassigned meanwhile.
+        if (item.state.position === undefined && this.states.get(tpKey(topic, item.state.tp.partition)) === item.state) {
+          this.setPosition(item.state, offsets[k]!.offset);
+        }
+      });
+    }));
+  }
+
+  /** Starts a Fetch to every leader that has fetchable partitions and no fetch in flight. */
+  private startFetches(maxWaitMs: number): void {
+    const now = this.deps.clock.now();
+    const byLeader = new Map<number, { route: LeaderRoute; states: PartitionState[] }>();
+    const needMetadata = new Set<string>();
+    for (const state of this.states.values()) {
+      if (state.position === undefined || state.fetching !== undefined || state.bufferIndex < state.buffer.length || state.backoffUntil > now) continue;
+      const route = this.deps.cluster.cachedLeader(state.tp.topic, state.tp.partition);
+      if (!route) {
+        needMetadata.add(state.tp.topic);
+        continue;
+      }
+      if (this.inFlight.has(route.nodeId)) continue;
+      let group = byLeader.get(route.nodeId);
+      if (!group) byLeader.set(route.nodeId, (group = { route, states: [] }));
+      group.states.push(state);
+    }
+    for (const [nodeId, { route, states }] of byLeader) {
+      const fetch = this.fetchFrom(route, states, maxWaitMs).finally(() => this.inFlight.delete(nodeId));
+      this.inFlight.set(nodeId, fetch);
+    }
+    if (needMetadata.size > 0 && !this.routeLookup) {
+      // Routing is unknown: look it up in the background, like a fetch, so poll() waits on it.
+      this.routeLookup = this.refreshRoutes([...needMetadata]).finally(() => (this.routeLookup = undefined));
+    }
+  }
+
+  private async refreshRoutes(topics: string[]): Promise<void> {
+    try {
+      await this.deps.cluster.refreshMetadata(topics);
+      for (const state of this.states.values()) {
+        if (!topics.includes(state.tp.topic)) continue;
+        const route = this.deps.cluster.cachedLeader(state.tp.topic, state.tp.partition);
+        if (!route) this.backoff(state, `no leader known for ${state.tp.topic}-${state.tp.partition}`);
+      }
+    } catch (error) {
+      if (this.closed) return;
+      if (!isRetriable(error)) {
+        this.pendingError = error;
+        return;
+      }
+      for (const state of this.states.values()) if (topics.includes(state.tp.topic)) this.backoff(state, (error as Error).message);
+    }
+  }
+
+  private async fetchFrom(route: LeaderRoute, states: PartitionState[], maxWaitMs: number): Promise<void> {
+    const request: FetchRequest = { maxWaitMs, minBytes: this.minBytes, maxBytes: this.maxBytes, isolationLevel: 0, topics: [] };
+    const byTopic = new Map<string, { partition: number; fetchOffset: string; partitionMaxBytes: number; currentLeaderEpoch: number }[]>();
+    for (const state of states) {
+      state.fetching = state.position!;
+      let list = byTopic.get(state.tp.topic);
+      if (!list) byTopic.set(state.tp.topic, (list = []));
+      const leaderEpoch = this.deps.cluster.cachedLeader(state.tp.topic, state.tp.partition)?.leaderEpoch ?? -1;
+      list.push({ partition: state.tp.partition, fetchOffset: toWire(state.position!), partitionMaxBytes: state.maxBytes, currentLeaderEpoch: leaderEpoch });
+    }
+    request.topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+    try {
+      const response = await route.connection.fetch(request, this.deps.cluster.requestOptions(maxWaitMs, this.closing.signal));
+      if (this.closed) return;
+      if (response.errorCode !== 0) throw errorFromCode(response.errorCode, response.errorMessage);
+      for (const t of response.topics) {
+        for (const p of t.partitions) {
+          const state = this.states.get(tpKey(t.name, p.partition));
+          if (!state || !states.includes(state)) continue;
+          this.handlePartition(state, p);
+        }
+      }
+      for (const state of states) state.fetching = undefined;
+    } catch (error) {
+      for (const state of states) state.fetching = undefined;
+      if (this.closed) return;
+      if (!isRetriable(error)) {
+        this.pendingError = error;
+        return;
+      }
+      if (needsMetadataRefresh(error)) this.deps.cluster.invalidateTopics(new Set(states.map((s) => s.tp.topic)));
+      for (const state of states) this.backoff(state, (error as Error).message);
+    }
+  }
+
+  /** Applies one partition's Fetch answer, unless the position moved since the fetch was sent. */
+  private handlePartition(state: PartitionState, p: FetchPartitionDataWire): void {
+    const fetchOffset = state.fetching;
+    state.fetching = undefined;
+    if (fetchOffset === undefined || state.position !== fetchOffset || state.bufferIndex < state.buffer.length) return;
+    const { topic, partition } = state.tp;
+    if (p.errorCode !== ErrorCode.NONE) {
+      const error = errorFromCode(p.errorCode, p.errorMessage, undefined, { topic, partition });
+      if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+        if (this.autoOffsetReset === 'none') {
+          this.pendingError = error;
+        } else {
+          this.deps.logger.info('fetch offset out of range; resetting', { topic, partition, offset: fetchOffset, to: this.autoOffsetReset });
+          state.position = undefined;
+          state.reset = this.autoOffsetReset;
+        }
+        return;
+      }
+      if (!error.retriable) {
+        this.pendingError = error;
+        return;
+      }
+      if (needsMetadataRefresh(error)) {
+        this.deps.cluster.updateLeader(topic, partition, p.currentLeader);
+        this.deps.cluster.invalidateTopics([topic]);
+      }
+      this.backoff(state, error.message);
+      return;
+    }
+    state.errorCount = 0;
+    state.highWatermark = toBigInt(p.highWatermark, -1n);
+    state.logStartOffset = toBigInt(p.logStartOffset, -1n);
+    try {
+      this.decodeInto(state, fetchOffset, p.records);
+    } catch (error) {
+      // Corrupt data will not heal by refetching: surface it (the position stays, so seek past it).
+      this.pendingError = error instanceof SamsaProtocolError
+        ? errorFromCode(error.code, `${topic}-${partition}: ${error.message}`, error, { topic, partition, retriable: false })
+        : new CorruptMessageError(`cannot decode records of ${topic}-${partition}: ${(error as Error).message}`, { cause: error, topic, partition, retriable: false });
+    }
+  }
+
+  /** Decodes whole batches into the partition buffer, skipping records below the fetch offset. */
+  private decodeInto(state: PartitionState, fetchOffset: bigint, data: Buffer): void {
+    const buffer: DecodedRecord[] = [];
+    let end = fetchOffset;
+    let pos = 0;
+    // A partial trailing batch (the broker cut at max bytes) is left for the next fetch.
+    for (const batch of iterateBatches(data)) {
+      pos = batch.pos + batch.size;
+      // A batch may start below the fetch offset (the broker returns whole batches).
+      const batchEnd = lastOffsetOf(batch.header) + 1n;
+      if (batchEnd <= fetchOffset) continue;
+      if (!batch.header.isControl) {
+        for (const r of decodeRecordBatch(data, batch.pos).records) {
+          if (r.offset >= fetchOffset) buffer.push(r);
+        }
+      }
+      if (batchEnd > end) end = batchEnd;
+    }
+    if (pos === 0 && data.length > 0) {
+      // Not even one whole batch fit: the next fetch asks for more.
+      state.maxBytes = Math.min(this.maxBytes, state.maxBytes * 2);
+      this.deps.logger.warn('a record batch is larger than the partition fetch size; growing it', { ...state.tp, maxPartitionBytes: state.maxBytes });
+      return;
+    }
+    state.buffer = buffer;
+    state.bufferIndex = 0;
+    state.fetchedEnd = end;
+    if (buffer.length === 0 && end > state.position!) state.position = end;
+  }
+
+  private backoff(state: PartitionState, reason: string): void {
+    const delay = backoffMs(Math.min(state.errorCount, 30), this.retry, this.deps.random);
+    state.errorCount++;
+    state.backoffUntil = this.deps.clock.now() + delay;
+    this.deps.logger.debug('partition backing off', { topic: state.tp.topic, partition: state.tp.partition, delayMs: delay, reason });
+  }
+
+  /** Takes up to `max` buffered records, rotating the starting partition for fairness. */
+  private drain(max: number): ConsumerRecord<K, V>[] {
+    const out: ConsumerRecord<K, V>[] = [];
+    const states = [...this.states.values()];
+    if (states.length === 0) return out;
+    const start = this.drainStart++ % states.length;
+    for (let n = 0; n < states.length && out.length < max; n++) {
+      const state = states[(start + n) % states.length]!;
+      while (state.bufferIndex < state.buffer.length && out.length < max) {
+        const r = state.buffer[state.bufferIndex]!;
+        let record: ConsumerRecord<K, V>;
+        try {
+          record = this.toConsumerRecord(state.tp, r);
+        } catch (error) {
+          // Hand out what decoded; the bad record stays first in line and throws on the next poll.
+          if (out.length > 0) return out;
+          throw error;
+        }
+        out.push(record);
+        state.bufferIndex++;
+        state.position = r.offset + 1n;
+      }
+      if (state.bufferIndex >= state.buffer.length && state.buffer.length > 0) {
+        state.buffer = [];
+        state.bufferIndex = 0;
+        if (state.fetchedEnd > state.position!) state.position = state.fetchedEnd;
+      }
+    }
+    return out;
+  }
+
+  private toConsumerRecord(tp: TopicPartition, r: DecodedRecord): ConsumerRecord<K, V> {
+    const headers: Record<string, Buffer | null> = {};
+    for (const h of r.headers) headers[h.key] = h.value;
+    let key: K;
+    let value: V;
+    try {
+      key = this.keySerde.deserialize(r.key);
+      value = this.valueSerde.deserialize(r.value);
+    } catch (error) {
+      throw new DeserializationError(`cannot deserialize the record at ${tp.topic}-${tp.partition}@${r.offset}; seek past it to skip`, {
+        cause: error, topic: tp.topic, partition: tp.partition, offset: r.offset,
+      });
+    }
+    return { topic: tp.topic, partition: tp.partition, offset: r.offset, timestamp: r.timestamp, key, value, headers };
+  }
+
+  /** Waits until a fetch or lookup in flight settles, a partition's backoff ends, or `ms` pass. */
+  private async waitForProgress(ms: number): Promise<void> {
+    const now = this.deps.clock.now();
+    let wait = ms;
+    for (const state of this.states.values()) {
+      if (state.backoffUntil > now && state.fetching === undefined) wait = Math.min(wait, state.backoffUntil - now);
+    }
+    const timer = new AbortController();
+    const onClose = (): void => timer.abort();
+    this.closing.signal.addEventListener('abort', onClose, { once: true });
+    try {
+      await Promise.race([
+        ...this.inFlight.values(),
+        ...(this.routeLookup ? [this.routeLookup] : []),
+        this.deps.clock.sleep(Math.max(0, wait), timer.signal).catch(() => {}),
+      ]);
+    } finally {
+      this.closing.signal.removeEventListener('abort', onClose);
+      timer.abort();
+    }
+  }
+}
+
+/** A record's key or value could not be deserialized; the position stays on it. */
+export class DeserializationError extends SamsaError {
+  readonly offset: bigint;
+
+  constructor(message: string, options: { cause: unknown; topic: string; partition: number; offset: bigint }) {
+    super(ErrorCode.INVALID_RECORD, message, { cause: options.cause, topic: options.topic, partition: options.partition, retriable: false });
+    this.offset = options.offset;
+  }
+}
+
+function positiveInt(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
+  return value;
+}
+
+function checkTimestamp(offset: { timestamp: bigint }): bigint {
+  if (typeof offset?.timestamp !== 'bigint' || offset.timestamp < 0n) throw new InvalidRequestError('seek timestamp must be a non-negative bigint (ms)');
+  return offset.timestamp;
+}

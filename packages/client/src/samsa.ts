@@ -1,0 +1,109 @@
+/**
+ * The client's entry point: `new Samsa({ brokers })` owns the connections and the metadata cache;
+ * producers, consumers and admins made from it share them and are closed with it.
+ */
+import { systemClock, systemRandom } from './clock.js';
+import type { Clock, Random } from './clock.js';
+import { Admin } from './admin/admin.js';
+import { Cluster } from './cluster/cluster.js';
+import type { ConnectionFactory } from './connection/connection.js';
+import { grpcConnectionFactory } from './connection/grpcConnection.js';
+import { ConnectionPool } from './connection/pool.js';
+import { Consumer } from './consumer/consumer.js';
+import type { ConsumerOptions } from './consumer/consumer.js';
+import { noopLogger } from './logger.js';
+import type { Logger } from './logger.js';
+import { Producer } from './producer/producer.js';
+import type { ProducerOptions } from './producer/producer.js';
+import { resolveRetryOptions } from './retry.js';
+import type { ResolvedRetryOptions, RetryOptions } from './retry.js';
+
+export interface SamsaConfig {
+  /** Seed brokers, host:port; any one reachable is enough to discover the rest. */
+  brokers: string[];
+  clientId?: string;
+  /** Transport deadline of a request (long polls and acks=all waits get their own wait on top). Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Cached topic metadata older than this is refreshed on next use. Default 5 min. */
+  metadataMaxAgeMs?: number;
+  retry?: RetryOptions;
+  /** Default: logs nothing. See consoleLogger(). */
+  logger?: Logger;
+  /** Collaborators; the defaults are the real ones. */
+  clock?: Clock;
+  random?: Random;
+  /** Makes one connection per broker address. Default: gRPC. Tests pass a fake broker here. */
+  connectionFactory?: ConnectionFactory;
+}
+
+export class Samsa {
+  readonly clientId: string;
+  private readonly pool: ConnectionPool;
+  private readonly cluster: Cluster;
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private readonly logger: Logger;
+  private readonly retry: ResolvedRetryOptions;
+  private readonly producers = new Set<Producer<unknown, unknown>>();
+  private readonly consumers = new Set<Consumer<unknown, unknown>>();
+  private closed = false;
+
+  constructor(config: SamsaConfig) {
+    if (!config || typeof config !== 'object') throw new TypeError('new Samsa({ brokers: [...] }) needs a config');
+    this.clientId = config.clientId ?? 'samsa';
+    this.clock = config.clock ?? systemClock;
+    this.random = config.random ?? systemRandom;
+    this.logger = config.logger ?? noopLogger;
+    this.retry = resolveRetryOptions(config.retry);
+    const requestTimeoutMs = config.requestTimeoutMs ?? 30_000;
+    const factory = config.connectionFactory ?? grpcConnectionFactory({ requestTimeoutMs, clientId: this.clientId });
+    this.pool = new ConnectionPool(factory);
+    this.cluster = new Cluster(
+      { brokers: config.brokers, requestTimeoutMs, ...(config.metadataMaxAgeMs === undefined ? {} : { metadataMaxAgeMs: config.metadataMaxAgeMs }) },
+      { pool: this.pool, clock: this.clock, logger: this.logger },
+    );
+  }
+
+  /** Fetches cluster metadata from a seed broker now (otherwise it happens on first use). */
+  async connect(): Promise<void> {
+    await this.cluster.connect();
+  }
+
+  admin(): Admin {
+    this.checkOpen();
+    return new Admin(this.deps());
+  }
+
+  /** With no serdes, keys and values are `Buffer | null`. */
+  producer<K = Buffer | null, V = Buffer | null>(options: ProducerOptions<K, V> = {}): Producer<K, V> {
+    this.checkOpen();
+    const producer = new Producer<K, V>(options, this.deps());
+    this.producers.add(producer as Producer<unknown, unknown>);
+    return producer;
+  }
+
+  /** With no serdes, keys and values are `Buffer | null`. */
+  consumer<K = Buffer | null, V = Buffer | null>(options: ConsumerOptions<K, V> = {}): Consumer<K, V> {
+    this.checkOpen();
+    const consumer = new Consumer<K, V>(options, this.deps());
+    this.consumers.add(consumer as Consumer<unknown, unknown>);
+    return consumer;
+  }
+
+  /** Closes consumers (ending their polls), waits for producers' sends, then drops the connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.consumers].map((c) => c.close()));
+    await Promise.allSettled([...this.producers].map((p) => p.close()));
+    this.pool.close();
+  }
+
+  private deps() {
+    return { cluster: this.cluster, clock: this.clock, random: this.random, logger: this.logger, retry: this.retry };
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('this Samsa client is closed');
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * The gRPC message types of samsa.v1 under the names the client uses: requests are the generated
+ * input types, responses the `__Output` types (defaults filled, int64 as decimal strings; convert
+ * at the edge with toBigInt / toWire).
+ */
+export type {
+  BrokerMetadata__Output as BrokerMetadataWire,
+  CreateTopicsRequest,
+  CreateTopicsResponse__Output as CreateTopicsResponse,
+  DeleteTopicsRequest,
+  DeleteTopicsResponse__Output as DeleteTopicsResponse,
+  FetchPartitionData__Output as FetchPartitionDataWire,
+  FetchRequest,
+  FetchResponse__Output as FetchResponse,
+  LeaderIdAndEpoch__Output as LeaderIdAndEpochWire,
+  ListOffsetsPartitionResponse__Output as ListOffsetsPartitionResponseWire,
+  ListOffsetsRequest,
+  ListOffsetsResponse__Output as ListOffsetsResponse,
+  MetadataRequest,
+  MetadataResponse__Output as MetadataResponse,
+  PartitionMetadata__Output as PartitionMetadataWire,
+  PartitionProduceResponse__Output as PartitionProduceResponseWire,
+  ProduceRequest,
+  ProduceResponse__Output as ProduceResponse,
+  TopicMetadata__Output as TopicMetadataWire,
+} from '@samsa/protocol';
+
+/** ListOffsets sentinel timestamps (proto/samsa/v1/client.proto). */
+export const LATEST_TIMESTAMP = -1n;
+export const EARLIEST_TIMESTAMP = -2n;
+export const MAX_TIMESTAMP = -3n;

@@ -1,0 +1,332 @@
+/**
+ * Test doubles: a fake clock and a small in-memory Samsa cluster that answers the six RPCs like a
+ * broker would (leaders, leader epochs, offsets, OFFSET_OUT_OF_RANGE, NOT_LEADER_OR_FOLLOWER), and
+ * hands out BrokerConnections per address. Hooks let a test fail a call or change the cluster
+ * between calls. The same handlers back the in-process gRPC server of the gRPC test.
+ */
+import {
+  ErrorCode, decodeRecords, iterateBatches, lastOffsetOf, setBaseOffset, toBigInt, validateProducedBatch,
+} from '@samsa/protocol';
+import type {
+  BrokerConnection, Clock, CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, FetchRequest,
+  FetchResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+  RequestOptions,
+} from '../src/index.js';
+import { SamsaConnectionError } from '../src/index.js';
+
+/**
+ * Virtual time. A sleep records its length and, on the next macrotask, moves time forward to its
+ * end and resolves; one aborted before then (e.g. a poll's timer that lost a race) leaves time alone.
+ */
+export class FakeClock implements Clock {
+  readonly sleeps: number[] = [];
+  constructor(public time = 1_700_000_000_000) {}
+  now(): number {
+    return this.time;
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    this.sleeps.push(ms);
+    const end = this.time + ms;
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => {
+        clearImmediate(timer);
+        reject(signal!.reason);
+      };
+      const timer = setImmediate(() => {
+        signal?.removeEventListener('abort', onAbort);
+        this.time = Math.max(this.time, end);
+        resolve();
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+export interface FakeBatch {
+  baseOffset: bigint;
+  lastOffset: bigint;
+  bytes: Buffer;
+}
+
+export interface FakePartition {
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  log: FakeBatch[];
+  logStartOffset: bigint;
+  logEndOffset: bigint;
+}
+
+export type Method = 'metadata' | 'createTopics' | 'deleteTopics' | 'produce' | 'fetch' | 'listOffsets';
+
+export interface Call {
+  nodeId: number;
+  address: string;
+  method: Method;
+  request: unknown;
+}
+
+/** Returns a response or throws to replace the call; undefined lets the fake broker answer. */
+export type Hook = (call: Call) => unknown;
+
+const fetchBytes = (r: FetchResponse): number => r.topics.reduce((n, t) => n + t.partitions.reduce((m, p) => m + p.records.length, 0), 0);
+
+const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
+
+export class FakeCluster {
+  readonly brokers = new Map<number, { host: string; port: number }>();
+  readonly topics = new Map<string, FakePartition[]>();
+  readonly calls: Call[] = [];
+  readonly hooks: Hook[] = [];
+  /** Addresses whose connections fail with a connection error. */
+  readonly down = new Set<string>();
+  readonly connectionsMade: string[] = [];
+  controllerId = 1;
+
+  /** When set, a Fetch with no data waits max_wait_ms on it, like a broker's long poll. */
+  clock: Clock | undefined;
+
+  constructor(brokerIds: number[] = [1, 2, 3]) {
+    for (const id of brokerIds) this.brokers.set(id, { host: `broker${id}`, port: 9092 });
+  }
+
+  addressOf(nodeId: number): string {
+    const b = this.brokers.get(nodeId)!;
+    return `${b.host}:${b.port}`;
+  }
+
+  /** Creates a topic with partition p led by leaders[p] (default: round-robin over brokers). */
+  createTopic(name: string, partitions: number, leaders?: number[]): void {
+    const ids = [...this.brokers.keys()];
+    this.topics.set(name, Array.from({ length: partitions }, (_, p) => {
+      const leader = leaders?.[p] ?? ids[p % ids.length]!;
+      return { leader, leaderEpoch: 0, replicas: [leader], log: [], logStartOffset: 0n, logEndOffset: 0n };
+    }));
+  }
+
+  moveLeader(topic: string, partition: number, leader: number): void {
+    const p = this.topics.get(topic)![partition]!;
+    p.leader = leader;
+    p.leaderEpoch++;
+    p.replicas = [leader];
+  }
+
+  callsOf(method: Method): Call[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  /** Adds a one-shot hook that fires on the first call matching `match`. */
+  failOnce(match: (call: Call) => boolean, answer: (call: Call) => unknown): void {
+    let fired = false;
+    this.hooks.push((call) => {
+      if (fired || !match(call)) return undefined;
+      fired = true;
+      return answer(call);
+    });
+  }
+
+  connectionFactory = (address: string): BrokerConnection => {
+    this.connectionsMade.push(address);
+    const call = async (method: Method, request: unknown, _options?: RequestOptions): Promise<any> => {
+      await Promise.resolve();
+      const nodeId = [...this.brokers].find(([id]) => this.addressOf(id) === address)?.[0];
+      if (nodeId === undefined || this.down.has(address)) {
+        throw new SamsaConnectionError(`${method} to ${address} failed: unreachable`, { address });
+      }
+      const c: Call = { nodeId, address, method, request };
+      this.calls.push(c);
+      for (const hook of this.hooks) {
+        const answer = hook(c);
+        if (answer !== undefined) return answer;
+      }
+      if (method === 'fetch' && this.clock) {
+        const fetchRequest = request as FetchRequest;
+        const first = this.fetch(nodeId, fetchRequest);
+        if (fetchBytes(first) >= (fetchRequest.minBytes ?? 1) || first.topics.some((t) => t.partitions.some((p) => p.errorCode !== 0))) return first;
+        await this.clock.sleep(fetchRequest.maxWaitMs ?? 0, _options?.signal);
+        return this.fetch(nodeId, fetchRequest);
+      }
+      return this.handle(nodeId, method, request);
+    };
+    return {
+      address,
+      metadata: (r, o) => call('metadata', r, o),
+      createTopics: (r, o) => call('createTopics', r, o),
+      deleteTopics: (r, o) => call('deleteTopics', r, o),
+      produce: (r, o) => call('produce', r, o),
+      fetch: (r, o) => call('fetch', r, o),
+      listOffsets: (r, o) => call('listOffsets', r, o),
+      close: () => {},
+    };
+  };
+
+  handle(nodeId: number, method: Method, request: unknown): unknown {
+    switch (method) {
+      case 'metadata': return this.metadata(request as MetadataRequest);
+      case 'createTopics': return this.createTopics(request as CreateTopicsRequest);
+      case 'deleteTopics': return this.deleteTopics(request as DeleteTopicsRequest);
+      case 'produce': return this.produce(nodeId, request as ProduceRequest);
+      case 'fetch': return this.fetch(nodeId, request as FetchRequest);
+      case 'listOffsets': return this.listOffsets(nodeId, request as ListOffsetsRequest);
+    }
+  }
+
+  metadata(request: MetadataRequest): MetadataResponse {
+    const names = request.allTopics ? [...this.topics.keys()] : request.topics ?? [];
+    return {
+      clusterId: 'fake-cluster',
+      controllerId: this.controllerId,
+      brokers: [...this.brokers].map(([nodeId, b]) => ({ nodeId, host: b.host, port: b.port, rack: '' })),
+      topics: names.map((name) => {
+        const partitions = this.topics.get(name);
+        if (!partitions) {
+          return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `unknown topic ${name}`, name, isInternal: false, partitions: [], configs: {} as Record<string, string> };
+        }
+        return {
+          errorCode: 0, errorMessage: '', name, isInternal: false, configs: { 'retention.ms': '604800000' },
+          partitions: partitions.map((p, i) => ({
+            errorCode: 0, errorMessage: '', partition: i, leaderId: p.leader, leaderEpoch: p.leaderEpoch,
+            replicas: p.replicas, isr: p.replicas, offlineReplicas: [],
+          })),
+        };
+      }),
+    };
+  }
+
+  createTopics(request: CreateTopicsRequest): CreateTopicsResponse {
+    return {
+      topics: (request.topics ?? []).map((t) => {
+        const name = t.name!;
+        const base = { name, numPartitions: 0, replicationFactor: 0, configs: {} };
+        if (this.topics.has(name)) return { ...base, errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${name}' already exists.` };
+        if (!/^[a-zA-Z0-9._-]+$/.test(name)) return { ...base, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `bad name ${name}` };
+        const n = t.numPartitions === -1 ? 1 : t.numPartitions!;
+        if (n < 1) return { ...base, errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: 'Number of partitions must be larger than 0.' };
+        if (!request.validateOnly) this.createTopic(name, n);
+        return { ...base, errorCode: 0, errorMessage: '', numPartitions: n, replicationFactor: 1, configs: { ...t.configs } };
+      }),
+    };
+  }
+
+  deleteTopics(request: DeleteTopicsRequest): DeleteTopicsResponse {
+    return {
+      topics: (request.names ?? []).map((name) => {
+        if (!this.topics.delete(name)) return { name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'unknown' };
+        return { name, errorCode: 0, errorMessage: '' };
+      }),
+    };
+  }
+
+  private partitionError(nodeId: number, topic: string, partition: number): number {
+    const p = this.topics.get(topic)?.[partition];
+    if (!p) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    if (p.leader !== nodeId) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    return 0;
+  }
+
+  private leaderHint(topic: string, partition: number) {
+    const p = this.topics.get(topic)?.[partition];
+    return p ? { leaderId: p.leader, leaderEpoch: p.leaderEpoch } : NO_LEADER;
+  }
+
+  produce(nodeId: number, request: ProduceRequest): ProduceResponse {
+    return {
+      throttleTimeMs: 0,
+      topics: (request.topics ?? []).map((t) => ({
+        name: t.name!,
+        partitions: (t.partitions ?? []).map((pd) => {
+          const partition = pd.partition!;
+          const base = { partition, baseOffset: '-1', logAppendTimeMs: '-1', logStartOffset: '-1', errorMessage: '', currentLeader: this.leaderHint(t.name!, partition) };
+          const error = this.partitionError(nodeId, t.name!, partition);
+          if (error) return { ...base, errorCode: error, errorMessage: ErrorCode.NOT_LEADER_OR_FOLLOWER === error ? `broker ${nodeId} is not the leader` : 'unknown' };
+          const p = this.topics.get(t.name!)![partition]!;
+          const bytes = Buffer.from(pd.records as Buffer);
+          const header = validateProducedBatch(bytes);
+          const baseOffset = p.logEndOffset;
+          setBaseOffset(bytes, 0, baseOffset);
+          p.log.push({ baseOffset, lastOffset: baseOffset + BigInt(header.lastOffsetDelta), bytes });
+          p.logEndOffset = baseOffset + BigInt(header.recordCount);
+          return { ...base, errorCode: 0, baseOffset: baseOffset.toString(), logStartOffset: p.logStartOffset.toString() };
+        }),
+      })),
+    };
+  }
+
+  fetch(nodeId: number, request: FetchRequest): FetchResponse {
+    return {
+      throttleTimeMs: 0, errorCode: 0, errorMessage: '',
+      topics: (request.topics ?? []).map((t) => ({
+        name: t.name!,
+        partitions: (t.partitions ?? []).map((fp) => {
+          const partition = fp.partition!;
+          const empty = { partition, highWatermark: '-1', lastStableOffset: '-1', logStartOffset: '-1', records: Buffer.alloc(0), errorMessage: '', currentLeader: this.leaderHint(t.name!, partition) };
+          const error = this.partitionError(nodeId, t.name!, partition);
+          if (error) return { ...empty, errorCode: error };
+          const p = this.topics.get(t.name!)![partition]!;
+          const offset = toBigInt(fp.fetchOffset as string);
+          const meta = { highWatermark: p.logEndOffset.toString(), lastStableOffset: p.logEndOffset.toString(), logStartOffset: p.logStartOffset.toString() };
+          if (offset < p.logStartOffset || offset > p.logEndOffset) return { ...empty, ...meta, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, errorMessage: `offset ${offset} out of range` };
+          const chunks: Buffer[] = [];
+          let size = 0;
+          for (const b of p.log) {
+            if (b.lastOffset < offset) continue;
+            if (chunks.length > 0 && size + b.bytes.length > (fp.partitionMaxBytes ?? Infinity)) break;
+            chunks.push(b.bytes);
+            size += b.bytes.length;
+          }
+          return { ...empty, ...meta, errorCode: 0, records: Buffer.concat(chunks) };
+        }),
+      })),
+    };
+  }
+
+  listOffsets(nodeId: number, request: ListOffsetsRequest): ListOffsetsResponse {
+    return {
+      topics: (request.topics ?? []).map((t) => ({
+        name: t.name!,
+        partitions: (t.partitions ?? []).map((lp) => {
+          const partition = lp.partition!;
+          const base = { partition, errorMessage: '', timestamp: '-1', offset: '-1', leaderEpoch: -1, currentLeader: this.leaderHint(t.name!, partition) };
+          const error = this.partitionError(nodeId, t.name!, partition);
+          if (error) return { ...base, errorCode: error };
+          const p = this.topics.get(t.name!)![partition]!;
+          const ts = toBigInt(lp.timestamp as string);
+          let offset = -1n;
+          let timestamp = -1n;
+          if (ts === -1n) offset = p.logEndOffset;
+          else if (ts === -2n) offset = p.logStartOffset;
+          else {
+            for (const b of p.log) {
+              const hit = decodeRecords(b.bytes).find((r) => r.timestamp >= ts);
+              if (hit) {
+                offset = hit.offset;
+                timestamp = hit.timestamp;
+                break;
+              }
+            }
+          }
+          return { ...base, errorCode: 0, offset: offset.toString(), timestamp: timestamp.toString(), leaderEpoch: p.leaderEpoch };
+        }),
+      })),
+    };
+  }
+
+  /** All records stored in a partition, decoded. */
+  records(topic: string, partition: number) {
+    const p = this.topics.get(topic)![partition]!;
+    return p.log.flatMap((b) => decodeRecords(b.bytes));
+  }
+
+  /** Appends pre-built batch bytes as if produced (for consumer tests). */
+  append(topic: string, partition: number, batch: Buffer): bigint {
+    const p = this.topics.get(topic)![partition]!;
+    const bytes = Buffer.from(batch);
+    const { header } = iterateBatches(bytes).next().value!;
+    setBaseOffset(bytes, 0, p.logEndOffset);
+    const baseOffset = p.logEndOffset;
+    p.log.push({ baseOffset, lastOffset: lastOffsetOf({ ...header, baseOffset }), bytes });
+    p.logEndOffset = baseOffset + BigInt(header.lastOffsetDelta) + 1n;
+    return baseOffset;
+  }
+}
