@@ -1,1 +1,37 @@
-console.log("samsa");
+#!/usr/bin/env node
+/** The `samsa` command. */
+import { Command, CommanderError } from 'commander';
+import { registerCluster } from './commands/cluster.js';
+import { registerConsume } from './commands/consume.js';
+import { registerNode } from './commands/node.js';
+import { registerPerf } from './commands/perf.js';
+import { registerProduce } from './commands/produce.js';
+import { registerTopics } from './commands/topics.js';
+import { fail } from './errors.js';
+
+const verbose = process.argv.includes('--verbose');
+const program = new Command()
+  .name('samsa')
+  .description('Samsa: a replicated commit log in the tradition of Apache Kafka')
+  .option('--verbose', 'print stack traces on errors')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerNode(program);
+registerCluster(program);
+registerTopics(program);
+registerProduce(program);
+registerConsume(program);
+registerPerf(program);
+
+process.on('unhandledRejection', (err) => fail(err, verbose));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Commander has already printed its one-line message (unknown flag, missing argument, --help).
+    process.exit(err.exitCode);
+  }
+  fail(err, verbose);
+}

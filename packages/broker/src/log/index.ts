@@ -1,0 +1,13 @@
+// The public surface of the partition log storage.
+export { Log, type LogAppendInfo, type LogDeps, type LogLogger, type LogReadInfo, type SegmentInfo, type TimestampAndOffset } from './log.js';
+export { DEFAULT_LOG_CONFIG, resolveLogConfig, type LogConfig, type ResolvedLogConfig } from './config.js';
+export {
+  LEADER_EPOCH_CHECKPOINT_FILE,
+  LeaderEpochFileCache,
+  UNDEFINED_EPOCH,
+  UNDEFINED_EPOCH_OFFSET,
+  type EpochEndOffset,
+  type EpochEntry,
+} from './leaderEpochCache.js';
+export { LOG_CHECKPOINT_FILE } from './logCheckpoint.js';
+export { offsetFileName } from './files.js';

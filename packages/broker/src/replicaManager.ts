@@ -1,0 +1,363 @@
+/**
+ * Routes client requests to partitions and keeps the set of local replicas in step with metadata:
+ * a topic created with a replica here opens (or creates) its log; a deleted topic closes and
+ * removes its logs. Produce waits (DelayedProduce) until acks are satisfied; fetch long-polls
+ * (DelayedFetch) until min_bytes are available or max_wait passes. Both wait in a purgatory keyed
+ * by partition and are poked when the high watermark moves.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DEFAULT_TOPIC_CONFIG, ErrorCode, SamsaProtocolError, effectiveTopicConfig, protocolError, type TopicConfig,
+} from '@samsa/protocol';
+import type { Logger } from 'pino';
+import { Log, type LogConfig } from './log/index.js';
+import type { MetadataChange, MetadataSource, TopicInfo } from './metadata/image.js';
+import { Partition } from './partition.js';
+import { DelayedOperation, Purgatory } from './purgatory.js';
+import type { Timers } from './timers.js';
+
+export interface PartitionError {
+  errorCode: number;
+  errorMessage: string;
+}
+
+export interface ProducePartitionResult extends PartitionError {
+  topic: string;
+  partition: number;
+  baseOffset: bigint;
+  logAppendTime: bigint;
+  logStartOffset: bigint;
+}
+
+export interface FetchPartitionRequest {
+  topic: string;
+  partition: number;
+  fetchOffset: bigint;
+  maxBytes: number;
+  currentLeaderEpoch: number;
+}
+
+export interface FetchPartitionResult extends PartitionError {
+  topic: string;
+  partition: number;
+  highWatermark: bigint;
+  logStartOffset: bigint;
+  records: Buffer;
+}
+
+export interface FetchParams {
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  partitions: FetchPartitionRequest[];
+}
+
+export interface ReplicaManagerOptions {
+  brokerId: number;
+  dataDir: string;
+  metadata: MetadataSource;
+  timers: Timers;
+  logger: Logger;
+  topicDefaults?: Readonly<TopicConfig>;
+}
+
+const NO_ERROR: PartitionError = { errorCode: 0, errorMessage: '' };
+const EMPTY = Buffer.alloc(0);
+
+export function errorOf(err: unknown, logger?: Logger): PartitionError {
+  if (err instanceof SamsaProtocolError) return { errorCode: err.code, errorMessage: err.message };
+  logger?.error({ err }, 'unexpected error while serving a request');
+  return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: err instanceof Error ? err.message : String(err) };
+}
+
+export function logConfigOf(config: TopicConfig): LogConfig {
+  return {
+    segmentBytes: config['segment.bytes'],
+    segmentMs: config['segment.ms'],
+    retentionMs: config['retention.ms'],
+    retentionBytes: config['retention.bytes'],
+    indexIntervalBytes: config['index.interval.bytes'],
+    maxMessageBytes: config['max.message.bytes'],
+    flushMs: config['flush.ms'],
+    flushIntervalMessages: config['flush.messages'],
+    fsyncEveryAppend: config['flush.messages'] === 1,
+  };
+}
+
+export class ReplicaManager {
+  private readonly partitions = new Map<string, Partition>();
+  private readonly fetchPurgatory: Purgatory<DelayedFetch>;
+  private readonly producePurgatory: Purgatory<DelayedProduce>;
+  private readonly topicDefaults: Readonly<TopicConfig>;
+  private unsubscribe: (() => void) | undefined;
+  private lastFlush = new Map<string, number>();
+
+  constructor(private readonly options: ReplicaManagerOptions) {
+    this.fetchPurgatory = new Purgatory(options.timers);
+    this.producePurgatory = new Purgatory(options.timers);
+    this.topicDefaults = options.topicDefaults ?? DEFAULT_TOPIC_CONFIG;
+  }
+
+  /** Opens every local replica the metadata names (running log recovery) and follows changes. */
+  startup(): void {
+    for (const topic of this.options.metadata.topics()) this.openTopic(topic);
+    this.unsubscribe = this.options.metadata.subscribe((change) => this.onMetadataChange(change));
+  }
+
+  get partitionCount(): number {
+    return this.partitions.size;
+  }
+
+  getPartition(topic: string, partition: number): Partition | undefined {
+    return this.partitions.get(`${topic}-${partition}`);
+  }
+
+  private partitionOrError(topic: string, partition: number): Partition {
+    const p = this.getPartition(topic, partition);
+    if (p) return p;
+    const info = this.options.metadata.topic(topic);
+    if (!info) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`);
+    if (partition < 0 || partition >= info.partitions.length) {
+      throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' has ${info.partitions.length} partition(s); partition ${partition} does not exist`);
+    }
+    throw protocolError('NOT_LEADER_OR_FOLLOWER', `broker ${this.options.brokerId} holds no replica of ${topic}-${partition}`);
+  }
+
+  /** Appends each partition's batch as leader and resolves once acks are satisfied or timeoutMs passes. */
+  async appendRecords(
+    requiredAcks: number,
+    timeoutMs: number,
+    entries: Array<{ topic: string; partition: number; records: Buffer }>,
+  ): Promise<ProducePartitionResult[]> {
+    if (requiredAcks !== 0 && requiredAcks !== 1 && requiredAcks !== -1) {
+      const err = { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `acks must be 0, 1 or -1 (all), got ${requiredAcks}` };
+      return entries.map((e) => ({ ...err, topic: e.topic, partition: e.partition, baseOffset: -1n, logAppendTime: -1n, logStartOffset: -1n }));
+    }
+    const results: ProducePartitionResult[] = [];
+    const waiting: Array<{ partition: Partition; requiredOffset: bigint; result: ProducePartitionResult }> = [];
+    for (const { topic, partition, records } of entries) {
+      const result: ProducePartitionResult = { ...NO_ERROR, topic, partition, baseOffset: -1n, logAppendTime: -1n, logStartOffset: -1n };
+      results.push(result);
+      try {
+        const p = this.partitionOrError(topic, partition);
+        const appended = p.appendRecordsToLeader(records, requiredAcks);
+        result.baseOffset = appended.baseOffset;
+        result.logAppendTime = appended.logAppendTime;
+        result.logStartOffset = appended.logStartOffset;
+        this.fetchPurgatory.checkAndComplete(p.key);
+        if (requiredAcks === -1) waiting.push({ partition: p, requiredOffset: appended.lastOffset + 1n, result });
+      } catch (err) {
+        Object.assign(result, errorOf(err, this.options.logger));
+      }
+    }
+    if (waiting.length > 0) {
+      await new Promise<void>((resolve) => {
+        const op = new DelayedProduce(timeoutMs, waiting, resolve);
+        this.producePurgatory.tryCompleteElseWatch(op, waiting.map((w) => w.partition.key));
+      });
+    }
+    return results;
+  }
+
+  /** Long-poll fetch for consumers: answers once minBytes are readable below HW, or at maxWaitMs. */
+  async fetchMessages(params: FetchParams): Promise<FetchPartitionResult[]> {
+    const first = this.readFromLocalLog(params);
+    if (params.maxWaitMs <= 0 || first.bytes >= params.minBytes || first.hasError || params.partitions.length === 0) {
+      return first.results;
+    }
+    return new Promise((resolve) => {
+      const op = new DelayedFetch(params, this, resolve);
+      this.fetchPurgatory.tryCompleteElseWatch(op, params.partitions.map((p) => `${p.topic}-${p.partition}`));
+    });
+  }
+
+  /** Reads every requested partition, honouring per-partition and total byte limits (KIP-74). */
+  readFromLocalLog(params: FetchParams): { results: FetchPartitionResult[]; bytes: number; hasError: boolean } {
+    let remaining = params.maxBytes;
+    let bytes = 0;
+    let hasError = false;
+    const results = params.partitions.map((req): FetchPartitionResult => {
+      const result: FetchPartitionResult = {
+        ...NO_ERROR, topic: req.topic, partition: req.partition, highWatermark: -1n, logStartOffset: -1n, records: EMPTY,
+      };
+      try {
+        const p = this.partitionOrError(req.topic, req.partition);
+        p.checkLeader(req.currentLeaderEpoch);
+        result.highWatermark = p.highWatermark;
+        result.logStartOffset = p.logStartOffset;
+        const limit = Math.max(0, Math.min(req.maxBytes, remaining));
+        // The first partition with data returns at least one whole batch even past the limits.
+        const records = p.readRecords(req.fetchOffset, limit, bytes === 0);
+        result.records = records;
+        bytes += records.length;
+        remaining -= records.length;
+      } catch (err) {
+        hasError = true;
+        Object.assign(result, errorOf(err, this.options.logger));
+      }
+      return result;
+    });
+    return { results, bytes, hasError };
+  }
+
+  /** ListOffsets: -1 latest (HW), -2 earliest (log start), -3 max timestamp, else by timestamp. */
+  listOffset(topic: string, partition: number, timestamp: bigint, currentLeaderEpoch: number): { offset: bigint; timestamp: bigint; leaderEpoch: number } {
+    const p = this.partitionOrError(topic, partition);
+    p.checkLeader(currentLeaderEpoch);
+    if (timestamp === -1n) return { offset: p.highWatermark, timestamp: -1n, leaderEpoch: p.leaderEpoch };
+    if (timestamp === -2n) return { offset: p.logStartOffset, timestamp: -1n, leaderEpoch: p.leaderEpoch };
+    if (timestamp === -3n) {
+      const found = p.log.maxTimestampAndOffset();
+      return found ? { ...found, leaderEpoch: p.leaderEpoch } : { offset: -1n, timestamp: -1n, leaderEpoch: p.leaderEpoch };
+    }
+    if (timestamp < 0n) throw protocolError('INVALID_REQUEST', `timestamp ${timestamp} is not a valid ListOffsets query`);
+    const found = p.log.offsetForTimestamp(timestamp);
+    if (!found || found.offset >= p.highWatermark) return { offset: -1n, timestamp: -1n, leaderEpoch: p.leaderEpoch };
+    return { ...found, leaderEpoch: p.leaderEpoch };
+  }
+
+  /** Periodic work: flush logs whose flush.ms passed, delete segments past retention. */
+  runHousekeeping(): void {
+    const now = this.options.timers.now();
+    for (const p of this.partitions.values()) {
+      try {
+        const last = this.lastFlush.get(p.key) ?? 0;
+        if (now - last >= p.config['flush.ms']) {
+          this.lastFlush.set(p.key, now);
+          void p.log.flush().catch((err: unknown) => this.options.logger.error({ err, partition: p.key }, 'flush failed'));
+        }
+      } catch (err) {
+        this.options.logger.error({ err, partition: p.key }, 'flush failed');
+      }
+    }
+  }
+
+  runRetention(): void {
+    for (const p of this.partitions.values()) {
+      try {
+        const deleted = p.log.deleteRetentionSegments();
+        if (deleted > 0) this.options.logger.info({ partition: p.key, deleted, logStartOffset: String(p.logStartOffset) }, 'deleted segments past retention');
+      } catch (err) {
+        this.options.logger.error({ err, partition: p.key }, 'retention failed');
+      }
+    }
+  }
+
+  /** Answers every waiting fetch and produce now (shutdown). */
+  completeDelayedOperations(): void {
+    this.fetchPurgatory.completeAll();
+    this.producePurgatory.completeAll();
+  }
+
+  async shutdown(): Promise<void> {
+    this.unsubscribe?.();
+    this.completeDelayedOperations();
+    for (const p of this.partitions.values()) {
+      try {
+        await p.log.flush();
+        p.log.close();
+      } catch (err) {
+        this.options.logger.error({ err, partition: p.key }, 'closing log failed');
+      }
+    }
+    this.partitions.clear();
+  }
+
+  private onMetadataChange(change: MetadataChange): void {
+    if (change.type === 'topicCreated') this.openTopic(change.topic);
+    else this.dropTopic(change.topic);
+  }
+
+  private openTopic(topic: TopicInfo): void {
+    const config = effectiveTopicConfig(topic.configs, this.topicDefaults);
+    for (const info of topic.partitions) {
+      if (!info.replicas.includes(this.options.brokerId)) continue;
+      const key = `${topic.name}-${info.partition}`;
+      if (this.partitions.has(key)) continue;
+      const log = Log.open(join(this.options.dataDir, key), logConfigOf(config), {
+        clock: this.options.timers.now,
+        logger: this.options.logger.child({ partition: key }),
+      });
+      this.partitions.set(key, new Partition(topic.name, info.partition, log, config, this.options.brokerId, info, this.options.timers.now));
+    }
+  }
+
+  private dropTopic(topic: TopicInfo): void {
+    for (const info of topic.partitions) {
+      const key = `${topic.name}-${info.partition}`;
+      const p = this.partitions.get(key);
+      if (!p) continue;
+      this.partitions.delete(key);
+      this.fetchPurgatory.checkAndComplete(key);
+      try {
+        p.log.close();
+      } finally {
+        rmSync(join(this.options.dataDir, key), { recursive: true, force: true });
+      }
+    }
+  }
+}
+
+class DelayedFetch extends DelayedOperation {
+  constructor(
+    private readonly params: FetchParams,
+    private readonly replicaManager: ReplicaManager,
+    private readonly resolve: (results: FetchPartitionResult[]) => void,
+  ) {
+    super(params.maxWaitMs);
+  }
+
+  tryComplete(): boolean {
+    let available = 0;
+    for (const req of this.params.partitions) {
+      const p = this.replicaManager.getPartition(req.topic, req.partition);
+      if (!p || !p.isLeader) return this.forceComplete();
+      if (p.highWatermark > req.fetchOffset) available++;
+    }
+    if (available === 0) return false;
+    if (this.params.minBytes <= 1) return this.forceComplete();
+    return this.replicaManager.readFromLocalLog(this.params).bytes >= this.params.minBytes && this.forceComplete();
+  }
+
+  protected onComplete(): void {
+    this.resolve(this.replicaManager.readFromLocalLog(this.params).results);
+  }
+}
+
+class DelayedProduce extends DelayedOperation {
+  constructor(
+    timeoutMs: number,
+    private readonly waiting: Array<{ partition: Partition; requiredOffset: bigint; result: ProducePartitionResult }>,
+    private readonly resolve: () => void,
+  ) {
+    super(timeoutMs);
+  }
+
+  tryComplete(): boolean {
+    for (const w of this.waiting) {
+      if (w.result.errorCode !== 0) continue;
+      try {
+        if (!w.partition.checkEnoughReplicasReachOffset(w.requiredOffset)) return false;
+      } catch (err) {
+        Object.assign(w.result, errorOf(err));
+      }
+    }
+    return this.forceComplete();
+  }
+
+  protected override onExpiration(): void {
+    for (const w of this.waiting) {
+      if (w.result.errorCode === 0 && w.partition.highWatermark < w.requiredOffset) {
+        Object.assign(w.result, {
+          errorCode: ErrorCode.REQUEST_TIMED_OUT,
+          errorMessage: `acks=all not satisfied within the request timeout: high watermark ${w.partition.highWatermark} < ${w.requiredOffset}`,
+        });
+      }
+    }
+  }
+
+  protected onComplete(): void {
+    this.resolve();
+  }
+}

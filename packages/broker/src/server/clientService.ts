@@ -1,0 +1,188 @@
+/**
+ * The samsa.v1.Samsa gRPC service: translates wire messages (int64 as strings) to the replica
+ * manager and metadata source and back. No request can crash the node: every handler answers
+ * with per-partition error codes, and unexpected failures become UNKNOWN_SERVER_ERROR.
+ */
+import {
+  ErrorCode, grpc, toBigInt, toWire,
+  type CreateTopicsRequest__Output, type CreateTopicsResponse, type DeleteTopicsRequest__Output,
+  type DeleteTopicsResponse, type FetchRequest__Output, type FetchResponse, type ListOffsetsRequest__Output,
+  type ListOffsetsResponse, type MetadataRequest__Output, type MetadataResponse, type ProduceRequest__Output,
+  type ProduceResponse, type SamsaHandlers, type TopicMetadata,
+} from '@samsa/protocol';
+import type { Logger } from 'pino';
+import type { MetadataSource, TopicInfo } from '../metadata/image.js';
+import { errorOf, type ReplicaManager } from '../replicaManager.js';
+
+export interface ClientServiceDeps {
+  metadata: MetadataSource;
+  replicaManager: ReplicaManager;
+  logger: Logger;
+  /** Upper bound on a fetch long-poll, whatever the client asks (Kafka: fetch.max.wait.ms). */
+  maxFetchWaitMs?: number;
+}
+
+type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
+
+/** Wraps a handler so a thrown or rejected error answers INTERNAL instead of killing the process. */
+function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req) => Promise<Res> | Res): Unary<Req, Res> {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => fn(call.request))
+      .then(
+        (res) => callback(null, res),
+        (err: unknown) => {
+          logger.error({ err, rpc: name }, 'request failed');
+          callback({ code: grpc.status.INTERNAL, details: `${name} failed: ${err instanceof Error ? err.message : String(err)}` });
+        },
+      );
+  };
+}
+
+function groupByTopic<T extends { topic: string }>(items: T[]): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    let list = map.get(item.topic);
+    if (!list) map.set(item.topic, (list = []));
+    list.push(item);
+  }
+  return map;
+}
+
+export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
+  const { metadata, replicaManager, logger } = deps;
+  const maxFetchWaitMs = deps.maxFetchWaitMs ?? 30_000;
+
+  const leaderOf = (topic: string, partition: number) => {
+    const p = metadata.topic(topic)?.partitions[partition];
+    return p ? { leaderId: p.leader, leaderEpoch: p.leaderEpoch } : { leaderId: -1, leaderEpoch: -1 };
+  };
+
+  const describe = (topic: TopicInfo): TopicMetadata => ({
+    errorCode: 0,
+    errorMessage: '',
+    name: topic.name,
+    isInternal: topic.isInternal,
+    configs: topic.configs,
+    partitions: topic.partitions.map((p) => ({
+      errorCode: 0,
+      errorMessage: '',
+      partition: p.partition,
+      leaderId: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      replicas: p.replicas,
+      isr: p.isr,
+      offlineReplicas: [],
+    })),
+  });
+
+  return {
+    Metadata: unary(logger, 'Metadata', (req: MetadataRequest__Output): MetadataResponse => {
+      const topics = req.allTopics
+        ? metadata.topics().map(describe)
+        : req.topics.map((name) => {
+            const topic = metadata.topic(name);
+            return topic
+              ? describe(topic)
+              : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic '${name}' does not exist`, name, partitions: [] };
+          });
+      return {
+        clusterId: metadata.clusterId,
+        controllerId: metadata.controllerId,
+        brokers: metadata.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? '' })),
+        topics,
+      };
+    }),
+
+    CreateTopics: unary(logger, 'CreateTopics', async (req: CreateTopicsRequest__Output): Promise<CreateTopicsResponse> => {
+      const results = await metadata.createTopics(
+        req.topics.map((t) => ({ name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, configs: t.configs })),
+        req.validateOnly,
+      );
+      return {
+        topics: results.map((r) =>
+          r.errorCode === 0 && 'topic' in r
+            ? { name: r.name, errorCode: 0, numPartitions: r.topic.partitions.length, replicationFactor: r.topic.partitions[0]?.replicas.length ?? 0, configs: r.topic.configs }
+            : { name: r.name, errorCode: r.errorCode, errorMessage: 'errorMessage' in r ? r.errorMessage : '' },
+        ),
+      };
+    }),
+
+    DeleteTopics: unary(logger, 'DeleteTopics', async (req: DeleteTopicsRequest__Output): Promise<DeleteTopicsResponse> => ({
+      topics: (await metadata.deleteTopics(req.names)).map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage ?? '' })),
+    })),
+
+    Produce: unary(logger, 'Produce', async (req: ProduceRequest__Output): Promise<ProduceResponse> => {
+      const entries = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, records: p.records })));
+      const appending = replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
+      // acks=0: the client expects no answer; the append above already happened synchronously.
+      if (req.acks === 0) {
+        void appending.catch((err: unknown) => logger.error({ err }, 'acks=0 produce failed'));
+        return { topics: [] };
+      }
+      const results = await appending;
+      return {
+        topics: [...groupByTopic(results)].map(([name, parts]) => ({
+          name,
+          partitions: parts.map((r) => ({
+            partition: r.partition,
+            errorCode: r.errorCode,
+            errorMessage: r.errorMessage,
+            baseOffset: toWire(r.baseOffset),
+            logAppendTime: toWire(r.logAppendTime),
+            logStartOffset: toWire(r.logStartOffset),
+            currentLeader: leaderOf(name, r.partition),
+          })),
+        })),
+      };
+    }),
+
+    Fetch: unary(logger, 'Fetch', async (req: FetchRequest__Output): Promise<FetchResponse> => {
+      const partitions = req.topics.flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.name,
+          partition: p.partition,
+          fetchOffset: toBigInt(p.fetchOffset),
+          maxBytes: p.partitionMaxBytes > 0 ? p.partitionMaxBytes : 1024 * 1024,
+          currentLeaderEpoch: p.currentLeaderEpoch,
+        })),
+      );
+      const results = await replicaManager.fetchMessages({
+        maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), maxFetchWaitMs),
+        minBytes: Math.max(req.minBytes, 0),
+        maxBytes: req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024,
+        partitions,
+      });
+      return {
+        topics: [...groupByTopic(results)].map(([name, parts]) => ({
+          name,
+          partitions: parts.map((r) => ({
+            partition: r.partition,
+            errorCode: r.errorCode,
+            errorMessage: r.errorMessage,
+            highWatermark: toWire(r.highWatermark),
+            lastStableOffset: toWire(r.highWatermark),
+            logStartOffset: toWire(r.logStartOffset),
+            records: r.records,
+            currentLeader: leaderOf(name, r.partition),
+          })),
+        })),
+      };
+    }),
+
+    ListOffsets: unary(logger, 'ListOffsets', (req: ListOffsetsRequest__Output): ListOffsetsResponse => ({
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => {
+          const base = { partition: p.partition, currentLeader: leaderOf(t.name, p.partition) };
+          try {
+            const found = replicaManager.listOffset(t.name, p.partition, toBigInt(p.timestamp), p.currentLeaderEpoch);
+            return { ...base, errorCode: 0, offset: toWire(found.offset), timestamp: toWire(found.timestamp), leaderEpoch: found.leaderEpoch };
+          } catch (err) {
+            return { ...base, ...errorOf(err, logger), offset: '-1', timestamp: '-1', leaderEpoch: -1 };
+          }
+        }),
+      })),
+    })),
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * `samsa produce` (kafka-console-producer): one record per stdin line, optionally `key<sep>value`
+ * with parse.key=true. Lines are sent in chunks with several requests in flight; the command exits
+ * 0 only after stdin ended and every record was acknowledged.
+ */
+import { createInterface } from 'node:readline';
+import type { Message } from '@samsa/client';
+import type { Command } from 'commander';
+import { withClient } from '../client.js';
+import { UsageError } from '../errors.js';
+import { collectKeyValue, parseInteger } from '../options.js';
+
+interface ProduceOptions {
+  bootstrapServer?: string;
+  topic?: string;
+  property?: Record<string, string>;
+  requestRequiredAcks: string;
+  partition?: string;
+}
+
+const CHUNK = 1000;
+const IN_FLIGHT = 8;
+
+export function registerProduce(program: Command): void {
+  program
+    .command('produce')
+    .description('send stdin lines as records (kafka-console-producer)')
+    .option('--bootstrap-server <host:port>', 'a broker to connect to')
+    .option('--topic <name>', 'the topic to write to')
+    .option('--property <key=value>', 'parse.key=true, key.separator=<sep> (default tab)', collectKeyValue)
+    .option('--request-required-acks <acks>', 'acks: 0, 1 or -1/all', '-1')
+    .option('--partition <p>', 'send every record to this partition')
+    .action(async (opts: ProduceOptions) => {
+      if (!opts.topic) throw new UsageError('--topic is required');
+      const topic = opts.topic;
+      const acksRaw = opts.requestRequiredAcks === 'all' ? '-1' : opts.requestRequiredAcks;
+      const acks = parseInteger(acksRaw, '--request-required-acks');
+      if (acks !== 0 && acks !== 1 && acks !== -1) throw new UsageError(`--request-required-acks must be 0, 1, -1 or all; got ${opts.requestRequiredAcks}`);
+      const props = opts.property ?? {};
+      const parseKey = props['parse.key'] === 'true';
+      const separator = props['key.separator'] ?? '\t';
+      const partition = opts.partition === undefined ? undefined : parseInteger(opts.partition, '--partition', 0);
+
+      await withClient(opts.bootstrapServer, async (samsa) => {
+        // Fail fast and clearly on an unknown topic instead of retrying per chunk.
+        await samsa.admin().describeTopics([topic]);
+        const producer = samsa.producer({ acks });
+        const inFlight = new Set<Promise<unknown>>();
+        let firstError: unknown;
+        let chunk: Message<Buffer | null, Buffer | null>[] = [];
+        const flush = async () => {
+          if (chunk.length === 0) return;
+          const messages = chunk;
+          chunk = [];
+          const p = producer.send({ topic, messages }).catch((err: unknown) => { firstError ??= err; });
+          inFlight.add(p);
+          void p.finally(() => inFlight.delete(p));
+          if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+        };
+        const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+        for await (const line of lines) {
+          if (firstError) break;
+          let key: Buffer | null = null;
+          let value = line;
+          if (parseKey) {
+            const at = line.indexOf(separator);
+            if (at < 0) throw new UsageError(`line has no key separator ${JSON.stringify(separator)}: ${JSON.stringify(line.slice(0, 80))}`);
+            key = Buffer.from(line.slice(0, at));
+            value = line.slice(at + separator.length);
+          }
+          chunk.push({ key, value: Buffer.from(value), partition });
+          if (chunk.length >= CHUNK) await flush();
+        }
+        await flush();
+        await Promise.all(inFlight);
+        await producer.close();
+        if (firstError) throw firstError;
+      });
+    });
+}

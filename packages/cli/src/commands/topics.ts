@@ -1,0 +1,86 @@
+/** `samsa topics`: kafka-topics with the same flags (--create, --list, --describe, --delete). */
+import type { Command } from 'commander';
+import { withClient } from '../client.js';
+import { UsageError } from '../errors.js';
+import { collectKeyValue, parseInteger } from '../options.js';
+
+interface TopicsOptions {
+  create?: boolean;
+  list?: boolean;
+  describe?: boolean;
+  delete?: boolean;
+  bootstrapServer?: string;
+  topic?: string;
+  partitions?: string;
+  replicationFactor?: string;
+  config?: Record<string, string>;
+  ifNotExists?: boolean;
+}
+
+export function registerTopics(program: Command): void {
+  program
+    .command('topics')
+    .description('create, list, describe or delete topics (kafka-topics)')
+    .option('--create', 'create a topic')
+    .option('--list', 'list topics')
+    .option('--describe', 'describe one topic, or every topic without --topic')
+    .option('--delete', 'delete a topic')
+    .option('--bootstrap-server <host:port>', 'a broker to connect to (comma-separated list allowed)')
+    .option('--topic <name>', 'the topic')
+    .option('--partitions <n>', 'partitions for --create (default: the broker\'s num.partitions)')
+    .option('--replication-factor <n>', 'replicas per partition for --create (default: the broker default)')
+    .option('--config <key=value>', 'topic config for --create (repeatable)', collectKeyValue)
+    .option('--if-not-exists', 'with --create: succeed when the topic already exists')
+    .action(async (opts: TopicsOptions) => {
+      const actions = (['create', 'list', 'describe', 'delete'] as const).filter((a) => opts[a]);
+      if (actions.length !== 1) throw new UsageError('exactly one of --create, --list, --describe or --delete is required');
+      await withClient(opts.bootstrapServer, async (samsa) => {
+        const admin = samsa.admin();
+        switch (actions[0]) {
+          case 'create': {
+            const topic = requireTopic(opts);
+            const numPartitions = opts.partitions === undefined ? undefined : parseInteger(opts.partitions, '--partitions');
+            const replicationFactor = opts.replicationFactor === undefined ? undefined : parseInteger(opts.replicationFactor, '--replication-factor');
+            try {
+              await admin.createTopics([{ topic, numPartitions, replicationFactor, configs: opts.config ?? {} }]);
+            } catch (err) {
+              if (opts.ifNotExists && (err as { errorName?: string }).errorName === 'TOPIC_ALREADY_EXISTS') return;
+              throw err;
+            }
+            process.stdout.write(`Created topic ${topic}.\n`);
+            return;
+          }
+          case 'list': {
+            const names = (await admin.listTopics()).sort();
+            process.stdout.write(names.map((n) => `${n}\n`).join(''));
+            return;
+          }
+          case 'describe': {
+            const descriptions = await admin.describeTopics(opts.topic ? [opts.topic] : undefined);
+            for (const t of descriptions.sort((a, b) => a.name.localeCompare(b.name))) {
+              const rf = t.partitions[0]?.replicas.length ?? 0;
+              const configs = Object.entries(t.configs).map(([k, v]) => `${k}=${v}`).join(',');
+              process.stdout.write(`Topic: ${t.name}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${configs}\n`);
+              for (const p of t.partitions) {
+                process.stdout.write(
+                  `\tTopic: ${t.name}\tPartition: ${p.partition}\tLeader: ${p.leader}\tLeaderEpoch: ${p.leaderEpoch}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}\n`,
+                );
+              }
+            }
+            return;
+          }
+          case 'delete': {
+            const topic = requireTopic(opts);
+            await admin.deleteTopics([topic]);
+            process.stdout.write(`Deleted topic ${topic}.\n`);
+            return;
+          }
+        }
+      });
+    });
+}
+
+function requireTopic(opts: TopicsOptions): string {
+  if (!opts.topic) throw new UsageError('--topic is required');
+  return opts.topic;
+}

@@ -1,0 +1,22 @@
+/**
+ * How the CLI fails: one clear line on stderr and a non-zero exit; the stack only with --verbose.
+ */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { errorName?: string; type?: string }).errorName ?? (err as { type?: string }).type;
+  const prefix = code && !err.message.includes(code) ? `${code}: ` : '';
+  return `${prefix}${err.message}`;
+}
+
+export function fail(err: unknown, verbose: boolean): never {
+  process.stderr.write(`samsa: ${describeError(err)}\n`);
+  if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+}

@@ -1,0 +1,127 @@
+/**
+ * The `samsa` CLI against a real node: Kafka-style topics/produce/consume flows, and the one-line
+ * errors for a wrong flag, an unreachable broker, an unknown topic and bad topic settings.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, removeDir, runCliAsync, startNode, stopAll, tempDir, type NodeProcess } from './helpers/processes.js';
+
+describe('samsa CLI', () => {
+  let dataDir: string;
+  let node: NodeProcess;
+  let bootstrap: string[];
+
+  beforeAll(async () => {
+    dataDir = tempDir('cli');
+    node = await startNode({ dataDir });
+    bootstrap = ['--bootstrap-server', node.address];
+  });
+
+  afterAll(async () => {
+    await stopAll();
+    removeDir(dataDir);
+  });
+
+  it('creates, lists, describes and deletes topics', async () => {
+    const created = await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'orders', '--partitions', '3', '--replication-factor', '1', '--config', 'retention.ms=60000']);
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toContain('Created topic orders.');
+    expect(created.status).toBe(0);
+
+    const listed = await runCliAsync(['topics', '--list', ...bootstrap]);
+    expect(listed.stdout.split('\n')).toContain('orders');
+
+    const described = await runCliAsync(['topics', '--describe', ...bootstrap, '--topic', 'orders']);
+    expect(described.status).toBe(0);
+    expect(described.stdout).toMatch(/Topic: orders\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=60000/);
+    expect(described.stdout.match(/Partition: \d/g)).toHaveLength(3);
+
+    const again = await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'orders', '--partitions', '3']);
+    expect(again.status).not.toBe(0);
+    expect(again.stderr.trim().split('\n')).toHaveLength(1);
+    expect(again.stderr).toContain('TOPIC_ALREADY_EXISTS');
+
+    const deleted = await runCliAsync(['topics', '--delete', ...bootstrap, '--topic', 'orders']);
+    expect(deleted.status).toBe(0);
+    const after = await runCliAsync(['topics', '--list', ...bootstrap]);
+    expect(after.stdout.split('\n')).not.toContain('orders');
+  });
+
+  it('produces stdin lines with keys and consumes them back', async () => {
+    await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'lines', '--partitions', '2']);
+    const lines = Array.from({ length: 500 }, (_, i) => `k${i % 7}:line ${i}`);
+    const produced = await runCliAsync(
+      ['produce', ...bootstrap, '--topic', 'lines', '--property', 'parse.key=true', '--property', 'key.separator=:'],
+      { input: lines.join('\n') + '\n' },
+    );
+    expect(produced.stderr).toBe('');
+    expect(produced.status).toBe(0);
+
+    const consumed = await runCliAsync([
+      'consume', ...bootstrap, '--topic', 'lines', '--from-beginning', '--max-messages', '500',
+      '--property', 'print.key=true', '--property', 'key.separator=:', '--timeout-ms', '10000',
+    ]);
+    expect(consumed.status).toBe(0);
+    const got = consumed.stdout.trim().split('\n');
+    expect(got.sort()).toEqual([...lines].sort());
+    expect(consumed.stderr).toContain('Processed a total of 500 messages');
+
+    // Records with one key land in one partition, in the order they were sent.
+    const p0 = await runCliAsync(['consume', ...bootstrap, '--topic', 'lines', '--partition', '0', '--offset', 'earliest', '--timeout-ms', '1500', '--property', 'print.key=true', '--property', 'key.separator=:']);
+    const p1 = await runCliAsync(['consume', ...bootstrap, '--topic', 'lines', '--partition', '1', '--offset', '0', '--timeout-ms', '1500', '--property', 'print.key=true', '--property', 'key.separator=:']);
+    const perPartition = [p0, p1].map((r) => r.stdout.trim().split('\n').filter(Boolean));
+    expect(perPartition[0]!.length + perPartition[1]!.length).toBe(500);
+    for (const records of perPartition) {
+      const keys = new Set(records.map((l) => l.split(':')[0]));
+      for (const key of keys) {
+        const ours = records.filter((l) => l.startsWith(`${key}:`));
+        expect(ours).toEqual(lines.filter((l) => l.startsWith(`${key}:`)));
+      }
+    }
+  });
+
+  it('answers a wrong flag with one line and a non-zero exit', async () => {
+    const result = await runCliAsync(['topics', '--lsit', ...bootstrap]);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("unknown option '--lsit'");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('answers an unreachable broker with one line and no stack trace', async () => {
+    const port = await freePort();
+    const result = await runCliAsync(['topics', '--list', '--bootstrap-server', `127.0.0.1:${port}`], { timeoutMs: 60_000 });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/samsa: .*127\.0\.0\.1:\d+/);
+  });
+
+  it('answers an unknown topic with UNKNOWN_TOPIC_OR_PARTITION', async () => {
+    for (const args of [
+      ['consume', ...bootstrap, '--topic', 'nope', '--timeout-ms', '100'],
+      ['topics', '--describe', ...bootstrap, '--topic', 'nope'],
+    ]) {
+      const result = await runCliAsync(args);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain('UNKNOWN_TOPIC_OR_PARTITION');
+    }
+    const produced = await runCliAsync(['produce', ...bootstrap, '--topic', 'nope'], { input: 'a\n' });
+    expect(produced.status).not.toBe(0);
+    expect(produced.stderr).toContain('UNKNOWN_TOPIC_OR_PARTITION');
+  });
+
+  it('refuses bad topic settings with Kafka codes and creates nothing', async () => {
+    const cases: Array<[string[], string]> = [
+      [['--topic', 'bad name!', '--partitions', '1'], 'INVALID_TOPIC_EXCEPTION'],
+      [['--topic', 'zero', '--partitions', '0'], 'INVALID_PARTITIONS'],
+      [['--topic', 'rf', '--partitions', '1', '--replication-factor', '3'], 'INVALID_REPLICATION_FACTOR'],
+      [['--topic', 'cfg', '--partitions', '1', '--config', 'retention.ms=soon'], 'INVALID_CONFIG'],
+    ];
+    for (const [args, code] of cases) {
+      const result = await runCliAsync(['topics', '--create', ...bootstrap, ...args]);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toContain(code);
+    }
+    const listed = await runCliAsync(['topics', '--list', ...bootstrap]);
+    for (const name of ['bad name!', 'zero', 'rf', 'cfg']) expect(listed.stdout.split('\n')).not.toContain(name);
+  });
+});
