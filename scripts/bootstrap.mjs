@@ -31,7 +31,10 @@ function pnpm(args) {
 const marker = join(root, 'node_modules/.modules.yaml');
 const lock = join(root, 'pnpm-lock.yaml');
 if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
-  const ci = process.env.CI === 'true' || !process.stdin.isTTY;
-  pnpm(['install', ci ? '--frozen-lockfile' : '--prefer-offline']);
+  // The committed lockfile pins every version. pnpm 12 refuses a frozen install here because it
+  // wants to record packageManagerDependencies that the registry cannot give it (pnpm issue
+  // #14124), and CI=true implies --frozen-lockfile; so ask for a normal install, which leaves an
+  // up-to-date lockfile untouched.
+  pnpm(['install', '--no-frozen-lockfile', '--prefer-offline']);
 }
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/cli']);
