@@ -33,9 +33,16 @@ export function clientProto(): ClientProtoGrpcType {
 
 /**
  * Channel options shared by every Samsa gRPC client and server: messages up to 128 MiB (fetch
- * responses and produce requests carry whole batches), keepalive so a dead peer is noticed.
+ * responses and produce requests carry whole batches), keepalive so a dead peer is noticed, and an
+ * HTTP/2 receive window far above the 64 KiB default (see below).
  */
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  // HTTP/2 flow-control window (per stream and per connection) we advertise for data we receive.
+  // At 64 KiB a multi-MiB fetch response (or a 256 KiB produce request) needs many WINDOW_UPDATE
+  // round trips, each waiting on a turn of both event loops; that, not CPU, capped throughput.
+  // grpc-js applies this on clients only; the broker applies it per session itself
+  // (packages/broker/src/server/flowControl.ts) until grpc-js reads it on servers too.
+  'grpc-node.flow_control_window': 8 * 1024 * 1024,
   'grpc.max_receive_message_length': 128 * 1024 * 1024,
   'grpc.max_send_message_length': 128 * 1024 * 1024,
   'grpc.keepalive_time_ms': 10_000,

@@ -9,3 +9,4 @@ export * from './compression.js';
 export * from './murmur2.js';
 export * from './recordBatch.js';
 export * from './topicConfig.js';
+export * from './metadata/index.js';

@@ -23,13 +23,11 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode, INT64_MAX, protocolError, SamsaProtocolError, toBigInt, type Int64Wire } from '@samsa/protocol';
 import { BrokerHeartbeatManager } from './heartbeats.js';
-import { MetadataImage, type BrokerRegistration, type TopicImage } from './image.js';
-import type { MetadataDelta } from './delta.js';
 import {
   changeElectingOfflineLeader, changeRemovingBroker, NO_LEADER, sameReplicaList, type ElectionPolicy,
-} from './partitions.js';
+  MetadataImage, type BrokerRegistration, type TopicImage, type MetadataDelta, type ConfigResourceType, type MetadataRecord,
+} from '@samsa/protocol';
 import { assignReplicas, leastLoadedIndex } from './placement.js';
-import type { ConfigResourceType, MetadataRecord } from './records.js';
 import {
   topicCollisionKey, validateKnownTopicConfigs, validateTopicName, type TopicConfigValidator,
 } from './validation.js';

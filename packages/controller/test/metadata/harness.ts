@@ -1,9 +1,8 @@
 // A controller whose proposals commit at once: each result's records replay at the next offset,
 // as the Raft wiring will do one entry at a time.
 import { expect } from 'vitest';
-import {
-  MetadataImage, QuorumController, type ControllerResult, type MetadataDelta, type QuorumControllerOptions,
-} from '../../src/index.js';
+import { QuorumController, type ControllerResult, type QuorumControllerOptions } from '../../src/index.js';
+import { MetadataImage, type MetadataDelta } from '@samsa/protocol';
 
 export class Harness {
   readonly controller: QuorumController;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  METADATA_RECORD_FORMAT, MetadataRecordError, decodeRecord, decodeRecordBatch, encodeRecord, encodeRecordBatch,
+  METADATA_RECORD_FORMAT, MetadataRecordError, decodeMetadataRecord, decodeMetadataEntry, encodeMetadataRecord, encodeMetadataEntry,
   type MetadataRecord,
 } from '../../src/index.js';
 
@@ -23,45 +23,45 @@ const EVERY_RECORD: MetadataRecord[] = [
 ];
 
 describe('metadata records', () => {
-  it('round-trip through encodeRecord / decodeRecord, every type', () => {
+  it('round-trip through encodeMetadataRecord / decodeMetadataRecord, every type', () => {
     for (const record of EVERY_RECORD) {
-      const bytes = encodeRecord(record);
+      const bytes = encodeMetadataRecord(record);
       expect(bytes[0]).toBe(METADATA_RECORD_FORMAT);
-      expect(decodeRecord(bytes)).toEqual(record);
+      expect(decodeMetadataRecord(bytes)).toEqual(record);
     }
   });
 
   it('encode canonically: field order does not depend on how the object was built', () => {
     const a: MetadataRecord = { type: 'FenceBroker', brokerId: 1, brokerEpoch: '5' };
     const b = { brokerEpoch: '5', brokerId: 1, type: 'FenceBroker' } as MetadataRecord;
-    expect(encodeRecord(a)).toEqual(encodeRecord(b));
+    expect(encodeMetadataRecord(a)).toEqual(encodeMetadataRecord(b));
   });
 
   it('round-trip a batch, and read a single record as a batch of one', () => {
-    expect(decodeRecordBatch(encodeRecordBatch(EVERY_RECORD))).toEqual(EVERY_RECORD);
-    expect(decodeRecordBatch(encodeRecord(EVERY_RECORD[0]!))).toEqual([EVERY_RECORD[0]]);
+    expect(decodeMetadataEntry(encodeMetadataEntry(EVERY_RECORD))).toEqual(EVERY_RECORD);
+    expect(decodeMetadataEntry(encodeMetadataRecord(EVERY_RECORD[0]!))).toEqual([EVERY_RECORD[0]]);
   });
 
   it('ignore unknown fields (a newer writer may add optional ones)', () => {
     const bytes = new Uint8Array([1, ...new TextEncoder().encode('{"type":"RemoveTopic","topicId":"t","future":1}')]);
-    expect(decodeRecord(bytes)).toEqual({ type: 'RemoveTopic', topicId: 't' });
+    expect(decodeMetadataRecord(bytes)).toEqual({ type: 'RemoveTopic', topicId: 't' });
   });
 
   it('refuse an unknown format byte, bad JSON, unknown types and malformed fields', () => {
     const body = (json: string) => new Uint8Array([1, ...new TextEncoder().encode(json)]);
-    expect(() => decodeRecord(new Uint8Array([2, 123, 125]))).toThrow(/format 2/);
-    expect(() => decodeRecord(new Uint8Array([1]))).toThrow(MetadataRecordError);
-    expect(() => decodeRecord(body('{"type":'))).toThrow(MetadataRecordError);
-    expect(() => decodeRecord(body('{"type":"Nope"}'))).toThrow(/unknown metadata record type/);
-    expect(() => decodeRecord(body('{"type":"toString"}'))).toThrow(/unknown metadata record type/);
-    expect(() => decodeRecord(body('{"type":"FenceBroker","brokerId":1}'))).toThrow(/missing 'brokerEpoch'/);
-    expect(() => decodeRecord(body('{"type":"FenceBroker","brokerId":1,"brokerEpoch":5}'))).toThrow(/bad 'brokerEpoch'/);
-    expect(() => decodeRecord(body('{"type":"FenceBroker","brokerId":1,"brokerEpoch":"9223372036854775808"}'))).toThrow(/bad 'brokerEpoch'/);
-    expect(() => decodeRecord(body('{"type":"FenceBroker","brokerId":-1,"brokerEpoch":"1"}'))).toThrow(/bad 'brokerId'/);
-    expect(() => decodeRecord(body('{"type":"Partition","topicId":"t","partition":0,"replicas":[1.5],"isr":[],"leader":1,"leaderEpoch":0,"partitionEpoch":0}')))
+    expect(() => decodeMetadataRecord(new Uint8Array([2, 123, 125]))).toThrow(/format 2/);
+    expect(() => decodeMetadataRecord(new Uint8Array([1]))).toThrow(MetadataRecordError);
+    expect(() => decodeMetadataRecord(body('{"type":'))).toThrow(MetadataRecordError);
+    expect(() => decodeMetadataRecord(body('{"type":"Nope"}'))).toThrow(/unknown metadata record type/);
+    expect(() => decodeMetadataRecord(body('{"type":"toString"}'))).toThrow(/unknown metadata record type/);
+    expect(() => decodeMetadataRecord(body('{"type":"FenceBroker","brokerId":1}'))).toThrow(/missing 'brokerEpoch'/);
+    expect(() => decodeMetadataRecord(body('{"type":"FenceBroker","brokerId":1,"brokerEpoch":5}'))).toThrow(/bad 'brokerEpoch'/);
+    expect(() => decodeMetadataRecord(body('{"type":"FenceBroker","brokerId":1,"brokerEpoch":"9223372036854775808"}'))).toThrow(/bad 'brokerEpoch'/);
+    expect(() => decodeMetadataRecord(body('{"type":"FenceBroker","brokerId":-1,"brokerEpoch":"1"}'))).toThrow(/bad 'brokerId'/);
+    expect(() => decodeMetadataRecord(body('{"type":"Partition","topicId":"t","partition":0,"replicas":[1.5],"isr":[],"leader":1,"leaderEpoch":0,"partitionEpoch":0}')))
       .toThrow(/bad 'replicas'/);
-    expect(() => decodeRecord(body('{"type":"Config","resourceType":"group","resourceName":"g","name":"n","value":null}'))).toThrow(/bad 'resourceType'/);
-    expect(() => decodeRecord(body('[]'))).toThrow(/JSON object/);
-    expect(() => encodeRecord({ type: 'FenceBroker', brokerId: Number.NaN, brokerEpoch: '1' })).toThrow(MetadataRecordError);
+    expect(() => decodeMetadataRecord(body('{"type":"Config","resourceType":"group","resourceName":"g","name":"n","value":null}'))).toThrow(/bad 'resourceType'/);
+    expect(() => decodeMetadataRecord(body('[]'))).toThrow(/JSON object/);
+    expect(() => encodeMetadataRecord({ type: 'FenceBroker', brokerId: Number.NaN, brokerEpoch: '1' })).toThrow(MetadataRecordError);
   });
 });

@@ -4,8 +4,8 @@
  * controller and broker. Values are JSON-serialisable; int64 values (broker epochs, producer ids)
  * are decimal strings so no JSON number ever loses precision.
  *
- * Wire format (`encodeRecord`): one format byte (`METADATA_RECORD_FORMAT`, currently 1) followed by
- * the record as UTF-8 JSON with its fields in a fixed order. `encodeRecordBatch` writes the same byte
+ * Wire format (`encodeMetadataRecord`): one format byte (`METADATA_RECORD_FORMAT`, currently 1) followed by
+ * the record as UTF-8 JSON with its fields in a fixed order. `encodeMetadataEntry` writes the same byte
  * followed by a JSON array: the wiring should put one controller result (an atomic batch, e.g. a
  * Topic record and its Partition records) into one Raft entry. Decoders ignore unknown fields, so a
  * newer writer may add optional fields without bumping the format byte; anything else bumps it.
@@ -231,21 +231,21 @@ function unframe(bytes: Uint8Array): unknown {
 }
 
 /** One record: the format byte, then canonical UTF-8 JSON. Throws MetadataRecordError on a malformed record. */
-export function encodeRecord(record: MetadataRecord): Uint8Array {
+export function encodeMetadataRecord(record: MetadataRecord): Uint8Array {
   return frame(JSON.stringify(checkRecord(record)));
 }
 
-export function decodeRecord(bytes: Uint8Array): MetadataRecord {
+export function decodeMetadataRecord(bytes: Uint8Array): MetadataRecord {
   return checkRecord(unframe(bytes));
 }
 
 /** Several records that must commit together (one Raft entry): the format byte, then a JSON array. */
-export function encodeRecordBatch(records: readonly MetadataRecord[]): Uint8Array {
+export function encodeMetadataEntry(records: readonly MetadataRecord[]): Uint8Array {
   return frame(JSON.stringify(records.map(checkRecord)));
 }
 
 /** Reads a batch; a single encoded record reads as a batch of one. */
-export function decodeRecordBatch(bytes: Uint8Array): MetadataRecord[] {
+export function decodeMetadataEntry(bytes: Uint8Array): MetadataRecord[] {
   const value = unframe(bytes);
   return Array.isArray(value) ? value.map(checkRecord) : [checkRecord(value)];
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  MetadataImage, MetadataReplayError, NO_OFFSET, decodeRecord, encodeRecord, localChanges, type MetadataDelta, type MetadataRecord,
+  MetadataImage, MetadataReplayError, NO_OFFSET, decodeMetadataRecord, encodeMetadataRecord, localChanges, type MetadataDelta, type MetadataRecord,
 } from '../../src/index.js';
 
 const T = 'topic-id-orders';
@@ -118,7 +118,7 @@ describe('snapshots', () => {
   it('toSnapshot → fromSnapshot recreates the image', () => {
     const { image } = replayAll(LOG);
     const records = image.toSnapshot();
-    const restored = MetadataImage.fromSnapshot(records.map((r) => decodeRecord(encodeRecord(r))), image.lastAppliedOffset, image.lastAppliedEpoch);
+    const restored = MetadataImage.fromSnapshot(records.map((r) => decodeMetadataRecord(encodeMetadataRecord(r))), image.lastAppliedOffset, image.lastAppliedEpoch);
     expect(restored).toEqual(image);
     expect(restored.toSnapshot()).toEqual(records);
   });
