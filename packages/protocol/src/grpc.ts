@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as ClientProtoGrpcType } from './generated/client.js';
+import type { ProtoGrpcType as ControllerProtoGrpcType } from './generated/controller.js';
 
 export const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: false,
@@ -29,6 +30,14 @@ let clientApi: ClientProtoGrpcType | undefined;
 export function clientProto(): ClientProtoGrpcType {
   clientApi ??= load<ClientProtoGrpcType>('samsa/v1/client.proto');
   return clientApi;
+}
+
+let controllerApi: ControllerProtoGrpcType | undefined;
+
+/** The controller API (package samsa.v1, service Controller), for brokers, tools and controllers. */
+export function controllerProto(): ControllerProtoGrpcType {
+  controllerApi ??= load<ControllerProtoGrpcType>('samsa/v1/controller.proto');
+  return controllerApi;
 }
 
 /**
