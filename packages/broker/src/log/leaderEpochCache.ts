@@ -18,7 +18,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fsyncPath, writeFileAtomicSync } from './files.js';
+import { fsyncPath, fsyncPathSync, writeFileAtomicSync } from './files.js';
 
 export const LEADER_EPOCH_CHECKPOINT_FILE = 'leader-epoch-checkpoint';
 const VERSION = 0;
@@ -138,6 +138,13 @@ export class LeaderEpochFileCache {
     this.dirty = false;
     await fsyncPath(this.path);
     await fsyncPath(dirname(this.path));
+  }
+
+  flushSync(): void {
+    if (!this.dirty || !existsSync(this.path)) return;
+    fsyncPathSync(this.path);
+    fsyncPathSync(dirname(this.path));
+    this.dirty = false;
   }
 
   private write(durable: boolean): void {

@@ -17,7 +17,7 @@
  *
  * ## Offsets and states
  *
- *   logStartOffset <= (first segment's base) ... recoveryPoint <= logEndOffset
+ *   first segment's base <= logStartOffset <= logEndOffset,   recoveryPoint <= logEndOffset
  *
  * - logEndOffset (LEO): the offset the next appended record gets.
  * - logStartOffset: the first readable offset. Moves up by retention (whole segments deleted) and
@@ -34,8 +34,12 @@
  * locks. Durability is separate and asynchronous: flush() fsyncs dirty segments, their indexes and
  * the checkpoints, then advances the recovery point. Flushes happen when the caller asks (flush.ms
  * is the caller's schedule), after flush.messages records, and after every roll (the old segment,
- * as Kafka does). fsyncEveryAppend makes each append fdatasync before it returns, blocking. A
- * crash can lose what was not flushed; replication restores it from the other replicas.
+ * as Kafka does); one flush round runs at a time and requests made meanwhile are merged into the
+ * next. fsyncEveryAppend makes each append fdatasync before it returns, blocking. A crash can lose
+ * what was not flushed; replication restores it from the other replicas. Rare, state-changing
+ * operations (truncation, opening after a clean shutdown) write their checkpoints durably at once.
+ *
+ * Reads copy the batches into one new Buffer (one readSync); there is no sendfile in Node.
  *
  * Log.open is synchronous too: it runs once per partition at startup, before any traffic.
  *
@@ -50,6 +54,11 @@
  *     empty, the trace of a crash right after a roll; those are deleted);
  *   - otherwise (valid data after the damage, or a damaged segment followed by non-empty ones) the
  *     log refuses to load: KAFKA_STORAGE_ERROR naming the file and byte position.
+ * (Kafka instead truncates at the first bad batch wherever it is. Refusing is the safer reading
+ * of damage that is not a torn tail, at the price of an operator step if a crash ever leaves a
+ * hole followed by data, which page-cache writeback order does not strictly rule out.)
+ * The recovered log end is the end of the last valid batch, or the last segment's base offset when
+ * it holds none; if that is below the checkpointed log start offset, the log restarts empty there.
  * Index files that are missing, or fail a sanity check (whole entries, last entry inside the
  * log), are rebuilt by recovering their segment; indexes that turn out inconsistent when first
  * loaded are rebuilt from the batch headers.
@@ -76,7 +85,7 @@ import {
   fsyncPath,
   parseOffsetFileName,
 } from './files.js';
-import { LeaderEpochFileCache, type EpochEndOffset, type EpochEntry } from './leaderEpochCache.js';
+import { LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochFileCache, type EpochEndOffset, type EpochEntry } from './leaderEpochCache.js';
 import { logCheckpointPath, readLogCheckpoint, writeLogCheckpoint } from './logCheckpoint.js';
 import { LogSegment, type SegmentOptions } from './logSegment.js';
 
@@ -142,6 +151,10 @@ export class Log {
   private truncations = 0;
   /** A segment file was created since the directory was last fsynced. */
   private dirDirty = false;
+  /** The highest offset a flush was asked for that no flush round has taken up yet (-1: none). */
+  private flushRequested = -1n;
+  /** The running flush rounds, if any: one at a time, later requests merged into the next round. */
+  private flushLoop: Promise<void> | undefined;
   private closed = false;
   private readonly loadedInactive: LogSegment[] = [];
 
@@ -579,7 +592,37 @@ export class Log {
     this.flushUpTo(upTo).catch((err: unknown) => this.logger.error({ dir: this.dir, err, why }, 'background log flush failed'));
   }
 
-  private async flushUpTo(upTo: bigint): Promise<void> {
+  /**
+   * Flushes up to `upTo`. Rounds run one at a time (as Kafka's flush scheduler does): a request
+   * made while a round runs is merged into the next, so rolls in quick succession cannot pile up
+   * fsyncs. The promise settles when no request is left, so it covers the caller's request.
+   */
+  private flushUpTo(upTo: bigint): Promise<void> {
+    if (upTo > this.flushRequested) this.flushRequested = upTo;
+    this.flushLoop ??= this.runFlushRounds();
+    return this.flushLoop;
+  }
+
+  private async runFlushRounds(): Promise<void> {
+    try {
+      // The first round must wait a tick: flushLoop is assigned only when this function returns.
+      await Promise.resolve();
+      for (;;) {
+        const upTo = this.flushRequested;
+        if (upTo < 0n || this.closed) {
+          this.flushLoop = undefined; // in the same synchronous step as the check, so no request slips by
+          return;
+        }
+        this.flushRequested = -1n;
+        await this.flushRound(upTo);
+      }
+    } catch (err) {
+      this.flushLoop = undefined;
+      throw err;
+    }
+  }
+
+  private async flushRound(upTo: bigint): Promise<void> {
     const truncations = this.truncations;
     const dirty = this.segs.filter((s) => s.dirty && s.baseOffset < upTo);
     for (const segment of dirty) segment.dirty = false;
@@ -608,11 +651,13 @@ export class Log {
     this.closed = true;
     try {
       for (const segment of this.segs) {
-        if (segment !== this.active && !segment.dirty) continue;
+        // A background fsync may still be running: the clean mark must not get ahead of it.
+        if (segment !== this.active && !segment.dirty && !segment.syncInFlight) continue;
         // The active segment gets its final time index entry, so the next open needs no scan.
         if (segment === this.active) segment.becomeInactive();
         segment.flushSync();
       }
+      this.epochCache.flushSync();
       this.recoveryPointOffset = this.nextOffset;
       writeLogCheckpoint(this.dir, { recoveryPoint: this.nextOffset, logStartOffset: this.startOffset, cleanShutdown: true }, true);
     } finally {
@@ -684,7 +729,7 @@ export class Log {
       this.epochCache = LeaderEpochFileCache.load(this.dir, () => this.nextOffset, (m) => warn(m));
     } catch (err) {
       warn(`${(err as Error).message}; rebuilding leader epochs from every segment`);
-      unlinkSync(join(this.dir, 'leader-epoch-checkpoint'));
+      unlinkSync(join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE));
       this.epochCache = LeaderEpochFileCache.load(this.dir, () => this.nextOffset, (m) => warn(m));
       recoveryPoint = 0n;
       clean = false;

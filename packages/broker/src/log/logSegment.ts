@@ -568,6 +568,11 @@ export class LogSegment {
     return this.closeRequested;
   }
 
+  /** An fsync started by flush() has not finished yet. */
+  get syncInFlight(): boolean {
+    return this.pendingSyncs > 0;
+  }
+
   /** Closes the files (after any fsync in flight). */
   close(): void {
     if (this.closeRequested) return;
