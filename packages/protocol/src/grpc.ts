@@ -7,6 +7,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as ClientProtoGrpcType } from './generated/client.js';
 import type { ProtoGrpcType as ControllerProtoGrpcType } from './generated/controller.js';
+import type { ProtoGrpcType as RaftProtoGrpcType } from './generated/raft.js';
 
 export const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: false,
@@ -38,6 +39,14 @@ let controllerApi: ControllerProtoGrpcType | undefined;
 export function controllerProto(): ControllerProtoGrpcType {
   controllerApi ??= load<ControllerProtoGrpcType>('samsa/v1/controller.proto');
   return controllerApi;
+}
+
+let raftApi: RaftProtoGrpcType | undefined;
+
+/** The Raft transport between controllers (package samsa.v1, service Raft). */
+export function raftProto(): RaftProtoGrpcType {
+  raftApi ??= load<RaftProtoGrpcType>('samsa/v1/raft.proto');
+  return raftApi;
 }
 
 /**

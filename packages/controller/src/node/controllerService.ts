@@ -1,0 +1,249 @@
+/**
+ * The Controller gRPC service (proto/samsa/v1/controller.proto): wire requests → QuorumController
+ * operations through the write queue → wire answers. Writes on a controller that is not active
+ * answer NOT_CONTROLLER (leader known) or CONTROLLER_QUORUM_UNAVAILABLE (none); answers without a
+ * leader_id field carry the hint in error_message. Any unexpected exception becomes
+ * UNKNOWN_SERVER_ERROR in the answer; the process never goes down for a request.
+ */
+import { ErrorCode, toBigInt } from '@samsa/protocol';
+import type {
+  AlterConfigsResource__Output, AlterPartitionPartitionResult, AlterPartitionRequest__Output, AlterPartitionResponse,
+  ConfigResourceType, ControllerHandlers, CreateTopicsRequest__Output, CreateTopicsResponse, FetchMetadataResponse,
+  MetadataRecord, grpc,
+} from '@samsa/protocol';
+import type { AlterConfigOp, AlterConfigsResource, ControllerResult, QuorumController } from '../metadata/index.js';
+import type { ControllerLogger } from './logger.js';
+import type { WriteFailure, WriteQueue } from './writeQueue.js';
+
+/** Writes without a timeout of their own wait this long for their entry to commit. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
+
+/** The fields FetchMetadata answers with, besides the error and the leader hint. */
+export type MetadataLogRead = Required<Pick<FetchMetadataResponse, 'hasSnapshot' | 'snapshotOffset' | 'snapshot' | 'entries' | 'highWatermark'>>;
+
+export interface QuorumDescription {
+  readonly errorCode: number;
+  readonly errorMessage: string;
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+  readonly highWatermark: number;
+  readonly voters: readonly { readonly voterId: number; readonly logEndOffset: number; readonly lag: number }[];
+}
+
+/** What the service needs from the controller node. */
+export interface ControllerServiceContext {
+  readonly nodeId: number;
+  readonly controller: QuorumController;
+  readonly queue: WriteQueue;
+  readonly logger: ControllerLogger;
+  /** The Raft log's last index: the next entry (a RegisterBroker) lands right after it. */
+  raftLastIndex(): number;
+  leaderId(): number;
+  describeQuorum(): QuorumDescription;
+  readMetadataLog(fromOffset: number, maxWaitMs: number, maxEntries: number, cancelled: Promise<void>): Promise<MetadataLogRead>;
+}
+
+const RESOURCE_TYPES: ReadonlyMap<number, ConfigResourceType> = new Map([[2, 'topic'], [4, 'broker']]);
+
+export function controllerServiceHandlers(ctx: ControllerServiceContext): ControllerHandlers {
+  const self = ctx.nodeId;
+  const write = <T>(name: string, compute: () => ControllerResult<T>, timeoutMs = DEFAULT_WRITE_TIMEOUT_MS) =>
+    ctx.queue.submit(name, compute, timeoutMs);
+
+  return {
+    RegisterBroker: unary(ctx, 'RegisterBroker', async (req) => {
+      const outcome = await write('RegisterBroker', () => ctx.controller.registerBroker({
+        brokerId: req.brokerId, incarnationId: req.incarnationId, host: req.host, port: req.port,
+        ...(req.rack === '' ? {} : { rack: req.rack }),
+      }, Date.now(), ctx.raftLastIndex() + 1));
+      if (!outcome.ok) return { ...errorOf(outcome), brokerEpoch: -1, leaderId: outcome.leaderId };
+      const r = outcome.response;
+      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, brokerEpoch: -1, leaderId: self };
+      return { errorCode: ErrorCode.NONE, errorMessage: '', brokerEpoch: r.brokerEpoch, leaderId: self };
+    }, (_req, f) => ({ ...errorOf(f), brokerEpoch: -1, leaderId: f.leaderId })),
+
+    BrokerHeartbeat: unary(ctx, 'BrokerHeartbeat', async (req) => {
+      const outcome = await write('BrokerHeartbeat', () => ctx.controller.brokerHeartbeat({
+        brokerId: req.brokerId, brokerEpoch: req.brokerEpoch, currentMetadataOffset: req.currentMetadataOffset,
+        wantFence: req.wantFence, wantShutDown: req.wantShutDown,
+      }, Date.now()));
+      const fenced = { isCaughtUp: false, isFenced: true, shouldShutDown: false };
+      if (!outcome.ok) return { ...errorOf(outcome), ...fenced, leaderId: outcome.leaderId };
+      const r = outcome.response;
+      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, ...fenced, leaderId: self };
+      return { errorCode: ErrorCode.NONE, errorMessage: '', isCaughtUp: r.isCaughtUp, isFenced: r.isFenced, shouldShutDown: r.shouldShutDown, leaderId: self };
+    }, (_req, f) => ({ ...errorOf(f), isCaughtUp: false, isFenced: true, shouldShutDown: false, leaderId: f.leaderId })),
+
+    FetchMetadata: unary(ctx, 'FetchMetadata', async (req, call) => {
+      const from = toBigInt(req.fromOffset);
+      const fromOffset = from > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(from);
+      const cancelled = new Promise<void>((resolve) => call.once('cancelled', () => resolve()));
+      const read = await ctx.readMetadataLog(fromOffset, req.maxWaitMs, req.maxEntries, cancelled);
+      return { errorCode: ErrorCode.NONE, errorMessage: '', ...read, leaderId: ctx.leaderId() };
+    }, (_req, f) => ({ ...errorOf(f), leaderId: ctx.leaderId() })),
+
+    CreateTopics: unary(ctx, 'CreateTopics', async (req) => {
+      const requests = req.topics.map((t) => ({
+        name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, configs: { ...t.configs },
+      }));
+      const outcome = await write('CreateTopics', () => ctx.controller.createTopics(requests, req.validateOnly), timeoutOf(req.timeoutMs));
+      if (!outcome.ok) return createTopicsFailure(req, outcome);
+      return {
+        topics: outcome.response.map((r) => r.errorCode === ErrorCode.NONE
+          ? { name: r.name, errorCode: ErrorCode.NONE, errorMessage: '', numPartitions: r.numPartitions, replicationFactor: r.replicationFactor, configs: { ...r.configs } }
+          : { name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage, numPartitions: -1, replicationFactor: -1, configs: {} }),
+      };
+    }, createTopicsFailure),
+
+    DeleteTopics: unary(ctx, 'DeleteTopics', async (req) => {
+      const outcome = await write('DeleteTopics', () => ctx.controller.deleteTopics(req.names), timeoutOf(req.timeoutMs));
+      if (!outcome.ok) return { topics: req.names.map((name) => ({ name, ...errorOf(outcome) })) };
+      return {
+        topics: outcome.response.map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage })),
+      };
+    }, (req, f) => ({ topics: req.names.map((name) => ({ name, ...errorOf(f) })) })),
+
+    IncrementalAlterConfigs: unary(ctx, 'IncrementalAlterConfigs', async (req) => {
+      const resources = req.resources.map(toAlterConfigsResource);
+      const outcome = await write('IncrementalAlterConfigs', () => ctx.controller.incrementalAlterConfigs(resources, req.validateOnly));
+      if (!outcome.ok) return alterConfigsFailure(req.resources, outcome);
+      return {
+        responses: outcome.response.map((r, i) => ({
+          resourceType: req.resources[i]!.resourceType, resourceName: r.resourceName,
+          errorCode: r.errorCode, errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage,
+        })),
+      };
+    }, (req, f) => alterConfigsFailure(req.resources, f)),
+
+    AlterPartition: unary(ctx, 'AlterPartition', async (req) => {
+      const outcome = await write('AlterPartition', () => alterPartitions(ctx.controller, req));
+      if (!outcome.ok) return alterPartitionFailure(req, outcome);
+      return outcome.response;
+    }, alterPartitionFailure),
+
+    AllocateProducerIds: unary(ctx, 'AllocateProducerIds', async (req) => {
+      const outcome = await write('AllocateProducerIds', () => ctx.controller.allocateProducerIds(req.brokerId, req.brokerEpoch));
+      if (!outcome.ok) return { ...errorOf(outcome), producerIdStart: -1, producerIdLen: 0 };
+      const r = outcome.response;
+      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, producerIdStart: -1, producerIdLen: 0 };
+      return { errorCode: ErrorCode.NONE, errorMessage: '', producerIdStart: r.producerIdStart, producerIdLen: r.producerIdLen };
+    }, (_req, f) => ({ ...errorOf(f), producerIdStart: -1, producerIdLen: 0 })),
+
+    DescribeQuorum: unary(ctx, 'DescribeQuorum', async () => {
+      const d = ctx.describeQuorum();
+      return { ...d, voters: d.voters.map((v) => ({ ...v })) };
+    }, (_req, f) => ({ ...errorOf(f), leaderId: ctx.leaderId() })),
+  };
+}
+
+// ---- mapping ----
+
+function timeoutOf(timeoutMs: number): number {
+  return timeoutMs > 0 ? timeoutMs : DEFAULT_WRITE_TIMEOUT_MS;
+}
+
+function errorOf(f: Pick<WriteFailure, 'errorCode' | 'errorMessage'>): { errorCode: number; errorMessage: string } {
+  return { errorCode: f.errorCode, errorMessage: f.errorMessage };
+}
+
+function createTopicsFailure(req: CreateTopicsRequest__Output, f: WriteFailure): CreateTopicsResponse {
+  return { topics: req.topics.map((t) => ({ name: t.name, ...errorOf(f), numPartitions: -1, replicationFactor: -1, configs: {} })) };
+}
+
+function toAlterConfigsResource(r: AlterConfigsResource__Output): AlterConfigsResource {
+  // Unknown types and operations pass through under a name QuorumController rejects (INVALID_REQUEST),
+  // so every resource keeps its place and its answer.
+  const resourceType = RESOURCE_TYPES.get(r.resourceType) ?? (`unknown resource type ${r.resourceType}` as ConfigResourceType);
+  const configs = r.configs.map((c): AlterConfigOp => ({
+    name: c.name,
+    op: c.configOperation === 0 ? 'set' : c.configOperation === 1 ? 'delete' : (`operation ${c.configOperation}` as AlterConfigOp['op']),
+    value: c.value,
+  }));
+  return { resourceType, resourceName: r.resourceName, configs };
+}
+
+function alterConfigsFailure(resources: readonly AlterConfigsResource__Output[], f: WriteFailure) {
+  return { responses: resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, ...errorOf(f) })) };
+}
+
+/**
+ * Every partition of one AlterPartition request against the same committed image, as one entry:
+ * changes to distinct partitions are independent, and a partition named twice is refused.
+ */
+function alterPartitions(controller: QuorumController, req: AlterPartitionRequest__Output): ControllerResult<AlterPartitionResponse> {
+  const broker = controller.image.broker(req.brokerId);
+  let epochMatches = false;
+  try {
+    epochMatches = broker !== undefined && toBigInt(req.brokerEpoch) === BigInt(broker.brokerEpoch);
+  } catch {
+    epochMatches = false;
+  }
+  const records: MetadataRecord[] = [];
+  const seen = new Set<string>();
+  const topics = req.topics.map((topic) => ({
+    name: topic.name,
+    partitions: topic.partitions.map((p): AlterPartitionPartitionResult => {
+      const key = `${topic.name}\0${p.partition}`;
+      if (seen.has(key)) {
+        return { partition: p.partition, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `${topic.name}-${p.partition} appears more than once in the request`, leaderId: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1 };
+      }
+      seen.add(key);
+      const result = controller.alterPartition({
+        brokerId: req.brokerId, brokerEpoch: req.brokerEpoch, topic: topic.name, partition: p.partition,
+        leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: p.newIsr,
+      });
+      records.push(...result.records);
+      const r = result.response;
+      if (r.errorCode !== ErrorCode.NONE) {
+        return { partition: p.partition, errorCode: r.errorCode, errorMessage: r.errorMessage, leaderId: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1 };
+      }
+      return { partition: p.partition, errorCode: ErrorCode.NONE, errorMessage: '', leaderId: r.leader, leaderEpoch: r.leaderEpoch, isr: [...r.isr], partitionEpoch: r.partitionEpoch };
+    }),
+  }));
+  const response: AlterPartitionResponse = epochMatches
+    ? { errorCode: ErrorCode.NONE, errorMessage: '', topics }
+    : { errorCode: ErrorCode.STALE_BROKER_EPOCH, errorMessage: `broker ${req.brokerId} is not registered at epoch ${req.brokerEpoch}`, topics };
+  return { response, records };
+}
+
+function alterPartitionFailure(req: AlterPartitionRequest__Output, f: WriteFailure): AlterPartitionResponse {
+  return {
+    ...errorOf(f),
+    topics: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partition: p.partition, ...errorOf(f), leaderId: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1 })),
+    })),
+  };
+}
+
+// ---- plumbing ----
+
+/**
+ * A unary handler that always answers: `run`'s result, or — when it throws — `onError` with an
+ * UNKNOWN_SERVER_ERROR (logged). A gRPC error status is never used for application errors.
+ */
+function unary<Req, Res>(
+  ctx: ControllerServiceContext,
+  name: string,
+  run: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>,
+  onError: (req: Req, failure: WriteFailure) => Res,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => run(call.request, call))
+      .then((res) => callback(null, res), (err: unknown) => {
+        ctx.logger.error({ err, rpc: name }, 'controller request failed unexpectedly');
+        const failure: WriteFailure = {
+          errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: ctx.leaderId(),
+          errorMessage: `${name} failed: ${err instanceof Error ? err.message : String(err)}`,
+        };
+        let res: Res;
+        try {
+          res = onError(call.request, failure);
+        } catch {
+          res = { errorCode: failure.errorCode, errorMessage: failure.errorMessage } as Res;
+        }
+        callback(null, res);
+      });
+  };
+}
