@@ -6,5 +6,12 @@ export { Partition } from './partition.js';
 export { Purgatory, DelayedOperation } from './purgatory.js';
 export { realTimers, type Timers } from './timers.js';
 export { LocalMetadataSource } from './metadata/localMetadata.js';
-export type { BrokerInfo, MetadataSource, PartitionInfo, TopicInfo, MetadataChange, CreateTopicRequest, TopicResult } from './metadata/image.js';
+export {
+  QuorumMetadataSource, type BrokerLifecyclePhase, type QuorumMetadataOptions, type QuorumMetadataStatus,
+} from './metadata/quorumMetadata.js';
+export { ControllerUnavailableError, type ControllerAddress } from './metadata/controllerChannel.js';
+export { clusterIdOf } from './metadata/imageView.js';
+export type {
+  BrokerInfo, MetadataSource, PartitionInfo, TopicInfo, MetadataChange, CreateTopicRequest, TopicResult, DeleteTopicResult,
+} from './metadata/image.js';
 export { DataDirLock } from './dataDirLock.js';

@@ -2,12 +2,19 @@
  * A broker node: metadata source, replica manager, the client gRPC service and the background
  * schedulers (interval flush, retention), assembled and torn down in order. Graceful shutdown
  * stops accepting requests, completes waiting operations, flushes and closes every log.
+ *
+ * With `controllers`, metadata comes from the controller quorum: the node binds its port first
+ * (registration advertises it), registers, catches up on the metadata log and waits to be
+ * unfenced before it reports 'broker started'; until then client calls answer UNAVAILABLE (which
+ * clients retry). Without, the single-node LocalMetadataSource keeps metadata in the data dir.
  */
 import { CHANNEL_OPTIONS, DEFAULT_TOPIC_CONFIG, clientProto, grpc, type TopicConfig } from '@samsa/protocol';
 import { pino, type Logger } from 'pino';
 import { DataDirLock } from './dataDirLock.js';
+import type { ControllerAddress } from './metadata/controllerChannel.js';
 import { LocalMetadataSource } from './metadata/localMetadata.js';
 import type { MetadataSource } from './metadata/image.js';
+import { QuorumMetadataSource } from './metadata/quorumMetadata.js';
 import { ReplicaManager } from './replicaManager.js';
 import { clientServiceHandlers } from './server/clientService.js';
 import { realTimers, type Timers } from './timers.js';
@@ -30,6 +37,13 @@ export interface BrokerNodeConfig {
   /** How often retention runs (Kafka: log.retention.check.interval.ms, 5 minutes). */
   retentionCheckIntervalMs?: number;
   maxFetchWaitMs?: number;
+  /** The controller quorum's voters; without them the node keeps metadata itself (single node). */
+  controllers?: ControllerAddress[];
+  /** Kafka's broker.heartbeat.interval.ms (2000). */
+  heartbeatIntervalMs?: number;
+  rack?: string;
+  /** Aborts a start that is still waiting for the controller quorum. */
+  signal?: AbortSignal;
 }
 
 export interface BrokerNode {
@@ -59,33 +73,67 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   }
   const host = config.advertisedHost ?? config.listenHost;
   const port = config.advertisedPort ?? boundPort;
-  const metadata = new LocalMetadataSource({
-    dataDir: config.dataDir,
-    self: { nodeId: config.nodeId, host, port },
-    defaultNumPartitions: config.defaultNumPartitions ?? 1,
-  });
-  const replicaManager = new ReplicaManager({
-    brokerId: config.nodeId,
-    dataDir: config.dataDir,
-    metadata,
-    timers,
-    logger,
-    topicDefaults: { ...DEFAULT_TOPIC_CONFIG, ...config.topicDefaults },
-  });
+  let quorum: QuorumMetadataSource | undefined;
+  let metadata: MetadataSource;
+  let replicaManager: ReplicaManager;
   try {
+    quorum = config.controllers && config.controllers.length > 0
+      ? new QuorumMetadataSource({
+        brokerId: config.nodeId,
+        host,
+        port,
+        ...(config.rack === undefined ? {} : { rack: config.rack }),
+        controllers: config.controllers,
+        ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
+        logger: logger.child({ component: 'metadata' }),
+        timers,
+      })
+      : undefined;
+    metadata = quorum ?? new LocalMetadataSource({
+      dataDir: config.dataDir,
+      self: { nodeId: config.nodeId, host, port, ...(config.rack === undefined ? {} : { rack: config.rack }) },
+      defaultNumPartitions: config.defaultNumPartitions ?? 1,
+    });
+    replicaManager = new ReplicaManager({
+      brokerId: config.nodeId,
+      dataDir: config.dataDir,
+      metadata,
+      timers,
+      logger,
+      topicDefaults: { ...DEFAULT_TOPIC_CONFIG, ...config.topicDefaults },
+    });
+    // Subscribes before the quorum source starts, so no metadata change goes unseen.
     replicaManager.startup();
   } catch (err) {
     server.forceShutdown();
     lock.release();
     throw err;
   }
-  server.addService(clientProto().samsa.v1.Samsa.service, clientServiceHandlers({
+  let serving = quorum === undefined;
+  server.addService(clientProto().samsa.v1.Samsa.service, gateUntil(clientServiceHandlers({
     metadata, replicaManager, logger, maxFetchWaitMs: config.maxFetchWaitMs,
-  }));
+  }), () => serving, () => `broker ${config.nodeId} is starting: ${quorum?.describeProgress() ?? 'starting'}`));
+
+  if (quorum) {
+    quorum.start();
+    try {
+      await waitUntilReady(quorum, logger, timers, config.signal);
+    } catch (err) {
+      server.forceShutdown();
+      await quorum.close();
+      await replicaManager.shutdown();
+      lock.release();
+      throw err;
+    }
+    serving = true;
+  }
 
   const flushTimer = timers.setInterval(() => replicaManager.runHousekeeping(), config.flushCheckIntervalMs ?? 200);
   const retentionTimer = timers.setInterval(() => replicaManager.runRetention(), config.retentionCheckIntervalMs ?? 300_000);
-  logger.info({ host, port, dataDir: config.dataDir, partitions: replicaManager.partitionCount }, 'broker started');
+  logger.info({
+    host, port, dataDir: config.dataDir, partitions: replicaManager.partitionCount,
+    ...(quorum ? { brokerEpoch: quorum.status.brokerEpoch, metadataOffset: quorum.appliedOffset, clusterId: quorum.clusterId } : {}),
+  }, 'broker started');
 
   let closing: Promise<void> | undefined;
   return {
@@ -98,6 +146,8 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       closing ??= (async () => {
         timers.clearInterval(flushTimer);
         timers.clearInterval(retentionTimer);
+        // Controlled shutdown first (bounded): the controller moves leadership away while we still serve.
+        if (quorum) await quorum.close();
         // Refuse new calls, let in-flight ones finish (bounded), then flush and close the logs.
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => { server.forceShutdown(); resolve(); }, 2_000);
@@ -106,11 +156,46 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
           replicaManager.completeDelayedOperations();
         });
         await replicaManager.shutdown();
-        await metadata.close();
+        if (!quorum) await metadata.close();
         lock.release();
         logger.info('broker stopped');
       })();
       return closing;
     },
   };
+}
+
+/** Waits for the quorum source to be ready, logging where it is every few seconds. */
+async function waitUntilReady(quorum: QuorumMetadataSource, logger: Logger, timers: Timers, signal: AbortSignal | undefined): Promise<void> {
+  signal?.throwIfAborted();
+  let lastPhase = quorum.phase;
+  const progress = timers.setInterval(() => {
+    const phase = quorum.phase;
+    const status = quorum.status;
+    const fields = { phase, controller: status.controllerId, appliedOffset: status.appliedOffset, highWatermark: status.highWatermark };
+    if (phase !== lastPhase) logger.info(fields, `waiting for the controller quorum: ${quorum.describeProgress()}`);
+    else logger.info(fields, `still waiting for the controller quorum: ${quorum.describeProgress()}`);
+    lastPhase = phase;
+  }, 5_000);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(new Error(`broker start aborted while ${quorum.describeProgress()}`));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      quorum.ready().then(resolve, reject).finally(() => signal?.removeEventListener('abort', onAbort));
+    });
+  } finally {
+    timers.clearInterval(progress);
+  }
+}
+
+/** Until `isOpen()`, every call answers UNAVAILABLE with `why()` (clients treat it as retriable). */
+function gateUntil<H extends grpc.UntypedServiceImplementation>(handlers: H, isOpen: () => boolean, why: () => string): H {
+  const gated: grpc.UntypedServiceImplementation = {};
+  for (const [name, handler] of Object.entries(handlers)) {
+    gated[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      if (isOpen()) return (handler as grpc.handleUnaryCall<unknown, unknown>)(call, callback);
+      callback({ code: grpc.status.UNAVAILABLE, details: why() });
+    }) as grpc.UntypedHandleCall;
+  }
+  return gated as H;
 }

@@ -3,8 +3,12 @@
  * policy — leader epoch, ISR, high watermark, acks and min.insync.replicas. Names follow Kafka's
  * Partition class so readers can look them up.
  *
- * The high watermark is min(LEO) over the ISR and never decreases. Until replication lands the
- * ISR can only be this broker, so HW follows the local LEO on every append.
+ * The high watermark is min(LEO) over the ISR and never decreases. Until replication lands only
+ * the leader's own LEO is known, so HW follows the local LEO on every append when the ISR is this
+ * broker alone, and stays put otherwise.
+ *
+ * The controller's registration arrives through `applyRegistration` (Kafka's makeLeader /
+ * makeFollower): leader, leader epoch, ISR, replicas and partition epoch.
  */
 import {
   ErrorCode, SamsaProtocolError, protocolError, setLogAppendTime, validateProducedBatch, type TopicConfig,
@@ -39,10 +43,41 @@ export class Partition {
     this.leaderId = info.leader;
     this.leaderEpoch = info.leaderEpoch;
     this.partitionEpoch = info.partitionEpoch;
-    this.replicas = info.replicas;
-    this.isr = info.isr;
+    this.replicas = [...info.replicas];
+    this.isr = [...info.isr];
     // On load, what survived recovery on a sole replica is everything the ISR has.
     this.hw = this.isr.length === 1 && this.isLeader ? log.logEndOffset : log.logStartOffset;
+  }
+
+  /**
+   * Applies the controller's latest registration of this partition. Becoming leader keeps the
+   * current HW, except that with the ISR being this broker alone it moves up to the local LEO (all
+   * the ISR has). Becoming follower keeps the log and HW as they are: followers do not fetch from
+   * the leader yet (replication arrives in the next issue), so a follower's log simply stops
+   * growing until it leads again. Returns what changed for this broker, or 'stale' when `info` is
+   * older than what the partition already has (ignored, as Kafka ignores an older leader epoch).
+   */
+  applyRegistration(info: PartitionInfo): 'becameLeader' | 'becameFollower' | 'updated' | 'stale' {
+    if (info.leaderEpoch < this.leaderEpoch || (info.leaderEpoch === this.leaderEpoch && info.partitionEpoch < this.partitionEpoch)) {
+      return 'stale';
+    }
+    const wasLeader = this.isLeader;
+    const newEpoch = info.leaderEpoch !== this.leaderEpoch;
+    this.leaderId = info.leader;
+    this.leaderEpoch = info.leaderEpoch;
+    this.partitionEpoch = info.partitionEpoch;
+    this.replicas = [...info.replicas];
+    this.isr = [...info.isr];
+    if (this.isLeader) {
+      this.maybeIncrementHighWatermark();
+      return !wasLeader || newEpoch ? 'becameLeader' : 'updated';
+    }
+    return wasLeader || newEpoch ? 'becameFollower' : 'updated';
+  }
+
+  /** This broker no longer hosts the replica: refuse everything from now on (waiting requests too). */
+  markRemoved(): void {
+    this.leaderId = -1;
   }
 
   get key(): string {
@@ -118,7 +153,8 @@ export class Partition {
 
   /**
    * Whether an acks=all produce ending at `requiredOffset` (exclusive) is done: true when HW has
-   * passed it; throws NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR fell below min.insync.
+   * passed it; throws NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR fell below min.insync, and
+   * NOT_LEADER_OR_FOLLOWER when leadership moved away while it waited (as Kafka does).
    */
   checkEnoughReplicasReachOffset(requiredOffset: bigint): boolean {
     if (this.hw >= requiredOffset) {
@@ -126,6 +162,9 @@ export class Partition {
         throw protocolError('NOT_ENOUGH_REPLICAS_AFTER_APPEND', `${this.key} ISR shrank to ${this.isr.length} below min.insync.replicas while waiting`);
       }
       return true;
+    }
+    if (!this.isLeader) {
+      throw protocolError('NOT_LEADER_OR_FOLLOWER', `broker ${this.localBrokerId} stopped leading ${this.key} (leader: ${this.leaderId}) before the write was replicated`);
     }
     return false;
   }

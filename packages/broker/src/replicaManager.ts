@@ -12,7 +12,7 @@ import {
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import { Log, type LogConfig } from './log/index.js';
-import type { MetadataChange, MetadataSource, TopicInfo } from './metadata/image.js';
+import type { MetadataChange, MetadataSource, PartitionInfo, TopicInfo } from './metadata/image.js';
 import { Partition } from './partition.js';
 import { DelayedOperation, Purgatory } from './purgatory.js';
 import type { Timers } from './timers.js';
@@ -264,37 +264,88 @@ export class ReplicaManager {
     this.partitions.clear();
   }
 
+  /**
+   * Applies one metadata change to the local replicas (Kafka's ReplicaManager.applyDelta): a
+   * replica assigned here gets its log opened (created if new); a changed registration makes it
+   * leader or follower; a replica no longer assigned here, or of a deleted topic, is closed and
+   * its log directory removed. Waiting produces and fetches on a changed partition are re-checked,
+   * so they answer NOT_LEADER_OR_FOLLOWER at once when leadership moved away.
+   */
   private onMetadataChange(change: MetadataChange): void {
-    if (change.type === 'topicCreated') this.openTopic(change.topic);
-    else this.dropTopic(change.topic);
+    switch (change.type) {
+      case 'topicCreated':
+        this.openTopic(change.topic);
+        return;
+      case 'topicDeleted':
+        this.dropTopic(change.topic);
+        return;
+      case 'partitionsChanged':
+        for (const info of change.partitions) this.applyPartition(change.topic, info);
+        return;
+    }
   }
 
   private openTopic(topic: TopicInfo): void {
-    const config = effectiveTopicConfig(topic.configs, this.topicDefaults);
-    for (const info of topic.partitions) {
-      if (!info.replicas.includes(this.options.brokerId)) continue;
-      const key = `${topic.name}-${info.partition}`;
-      if (this.partitions.has(key)) continue;
+    for (const info of topic.partitions) this.applyPartition(topic, info);
+  }
+
+  private applyPartition(topic: TopicInfo, info: PartitionInfo): void {
+    const key = `${topic.name}-${info.partition}`;
+    const local = this.partitions.get(key);
+    const brokerId = this.options.brokerId;
+    if (!info.replicas.includes(brokerId)) {
+      if (local) {
+        this.removePartition(key, local);
+        this.options.logger.info({ partition: key, replicas: info.replicas }, 'no longer a replica: closed and deleted the local log');
+      }
+      return;
+    }
+    if (!local) {
+      const config = effectiveTopicConfig(topic.configs, this.topicDefaults);
       const log = Log.open(join(this.options.dataDir, key), logConfigOf(config), {
         clock: this.options.timers.now,
         logger: this.options.logger.child({ partition: key }),
       });
-      this.partitions.set(key, new Partition(topic.name, info.partition, log, config, this.options.brokerId, info, this.options.timers.now));
+      const p = new Partition(topic.name, info.partition, log, config, brokerId, info, this.options.timers.now);
+      this.partitions.set(key, p);
+      this.options.logger.debug({ partition: key, leader: info.leader, leaderEpoch: info.leaderEpoch, logEndOffset: String(p.logEndOffset) },
+        p.isLeader ? 'opened replica as leader' : 'opened replica as follower');
+      return;
     }
+    const outcome = local.applyRegistration(info);
+    if (outcome === 'stale') {
+      this.options.logger.warn({ partition: key, leaderEpoch: info.leaderEpoch, current: local.leaderEpoch }, 'ignored an older partition registration');
+      return;
+    }
+    if (outcome !== 'updated') {
+      this.options.logger.info(
+        { partition: key, leader: info.leader, leaderEpoch: info.leaderEpoch, isr: info.isr, highWatermark: String(local.highWatermark) },
+        outcome === 'becameLeader' ? 'became leader' : info.leader < 0 ? 'partition offline: no leader' : 'became follower',
+      );
+    }
+    this.fetchPurgatory.checkAndComplete(key);
+    this.producePurgatory.checkAndComplete(key);
   }
 
   private dropTopic(topic: TopicInfo): void {
     for (const info of topic.partitions) {
       const key = `${topic.name}-${info.partition}`;
       const p = this.partitions.get(key);
-      if (!p) continue;
-      this.partitions.delete(key);
-      this.fetchPurgatory.checkAndComplete(key);
-      try {
-        p.log.close();
-      } finally {
-        rmSync(join(this.options.dataDir, key), { recursive: true, force: true });
-      }
+      if (p) this.removePartition(key, p);
+    }
+  }
+
+  /** Stops serving the replica (waiting requests answer NOT_LEADER_OR_FOLLOWER), closes and deletes its log. */
+  private removePartition(key: string, p: Partition): void {
+    this.partitions.delete(key);
+    this.lastFlush.delete(key);
+    p.markRemoved();
+    this.fetchPurgatory.checkAndComplete(key);
+    this.producePurgatory.checkAndComplete(key);
+    try {
+      p.log.close();
+    } finally {
+      rmSync(join(this.options.dataDir, key), { recursive: true, force: true });
     }
   }
 }

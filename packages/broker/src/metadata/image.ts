@@ -1,10 +1,10 @@
 /**
  * The broker's view of cluster metadata: which brokers exist, which topics and partitions, who
  * leads each partition and which replicas are in sync. The broker reads it through
- * `MetadataSource`; today a single node keeps it itself (LocalMetadataSource), and the controller
- * issue replaces that stand-in with a follower of the controller quorum's metadata log behind the
- * same interface.
+ * `MetadataSource`: either the single-node stand-in that keeps it itself (LocalMetadataSource), or
+ * a follower of the controller quorum's metadata log (QuorumMetadataSource), behind one interface.
  */
+import type { DescribeQuorumResponse } from '@samsa/protocol';
 
 export interface BrokerInfo {
   nodeId: number;
@@ -44,9 +44,22 @@ export type TopicResult =
   | { name: string; errorCode: 0; topic: TopicInfo }
   | { name: string; errorCode: number; errorMessage: string };
 
+/**
+ * What one applied batch of metadata changed, in order: deletions first, then creations, then
+ * changes to existing topics' partitions (new leader, leader epoch, ISR or replicas).
+ */
 export type MetadataChange =
   | { type: 'topicCreated'; topic: TopicInfo }
-  | { type: 'topicDeleted'; topic: TopicInfo };
+  | { type: 'topicDeleted'; topic: TopicInfo }
+  /** `topic` as it is now; `partitions` only the changed ones (each in its new state). */
+  | { type: 'partitionsChanged'; topic: TopicInfo; partitions: PartitionInfo[] };
+
+/** Per-topic outcome of a deletion. */
+export interface DeleteTopicResult {
+  name: string;
+  errorCode: number;
+  errorMessage?: string;
+}
 
 export interface MetadataSource {
   readonly clusterId: string;
@@ -54,8 +67,14 @@ export interface MetadataSource {
   brokers(): BrokerInfo[];
   topic(name: string): TopicInfo | undefined;
   topics(): TopicInfo[];
-  createTopics(requests: CreateTopicRequest[], validateOnly: boolean): Promise<TopicResult[]>;
-  deleteTopics(names: string[]): Promise<Array<{ name: string; errorCode: number; errorMessage?: string }>>;
+  /**
+   * Creates topics. `timeoutMs` bounds the whole operation (reaching the controller, and seeing
+   * the change in this broker's metadata); sources that answer at once may ignore it.
+   */
+  createTopics(requests: CreateTopicRequest[], validateOnly: boolean, timeoutMs?: number): Promise<TopicResult[]>;
+  deleteTopics(names: string[], timeoutMs?: number): Promise<DeleteTopicResult[]>;
+  /** The controller quorum as its active controller describes it; absent without a quorum. */
+  describeQuorum?(): Promise<DescribeQuorumResponse>;
   /** Called after each committed change, in order. Returns an unsubscribe function. */
   subscribe(listener: (change: MetadataChange) => void): () => void;
   close(): Promise<void>;

@@ -5,7 +5,7 @@
  */
 import {
   ErrorCode, grpc, toBigInt, toWire,
-  type CreateTopicsRequest__Output, type CreateTopicsResponse, type DeleteTopicsRequest__Output,
+  type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeQuorumResponse, type DeleteTopicsRequest__Output,
   type DeleteTopicsResponse, type FetchRequest__Output, type FetchResponse, type ListOffsetsRequest__Output,
   type ListOffsetsResponse, type MetadataRequest__Output, type MetadataResponse, type ProduceRequest__Output,
   type ProduceResponse, type SamsaHandlers, type TopicMetadata,
@@ -13,6 +13,7 @@ import {
 import type { Logger } from 'pino';
 import type { MetadataSource, TopicInfo } from '../metadata/image.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';
+import { widenFlowControlWindow } from './flowControl.js';
 
 export interface ClientServiceDeps {
   metadata: MetadataSource;
@@ -27,6 +28,7 @@ type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sen
 /** Wraps a handler so a thrown or rejected error answers INTERNAL instead of killing the process. */
 function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req) => Promise<Res> | Res): Unary<Req, Res> {
   return (call, callback) => {
+    widenFlowControlWindow(call);
     Promise.resolve()
       .then(() => fn(call.request))
       .then(
@@ -98,6 +100,7 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
       const results = await metadata.createTopics(
         req.topics.map((t) => ({ name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, configs: t.configs })),
         req.validateOnly,
+        req.timeoutMs > 0 ? req.timeoutMs : undefined,
       );
       return {
         topics: results.map((r) =>
@@ -109,7 +112,7 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     }),
 
     DeleteTopics: unary(logger, 'DeleteTopics', async (req: DeleteTopicsRequest__Output): Promise<DeleteTopicsResponse> => ({
-      topics: (await metadata.deleteTopics(req.names)).map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage ?? '' })),
+      topics: (await metadata.deleteTopics(req.names, req.timeoutMs > 0 ? req.timeoutMs : undefined)).map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage ?? '' })),
     })),
 
     Produce: unary(logger, 'Produce', async (req: ProduceRequest__Output): Promise<ProduceResponse> => {
@@ -168,6 +171,13 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
           })),
         })),
       };
+    }),
+
+    DescribeQuorum: unary(logger, 'DescribeQuorum', async (): Promise<DescribeQuorumResponse> => {
+      if (!metadata.describeQuorum) {
+        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'this broker runs without a controller quorum (standalone metadata)', leaderId: -1, voters: [] };
+      }
+      return metadata.describeQuorum();
     }),
 
     ListOffsets: unary(logger, 'ListOffsets', (req: ListOffsetsRequest__Output): ListOffsetsResponse => ({

@@ -1,0 +1,311 @@
+/**
+ * How a broker reaches the controller quorum (Kafka's NodeToControllerChannelManager, simplified):
+ * one gRPC channel per controller, the active controller as last learned, and `callActive`, which
+ * sends a request to the active controller and keeps at it — following NOT_CONTROLLER hints,
+ * moving on when a controller is unreachable, backing off while the quorum has no leader — until
+ * it has an answer or its deadline passes. Reads of the committed log (FetchMetadata) may go to
+ * any controller through `call`.
+ */
+import {
+  CHANNEL_OPTIONS, ErrorCode, controllerProto, grpc,
+  type BrokerHeartbeatRequest, type BrokerHeartbeatResponse__Output, type ControllerClient, type CreateTopicsRequest,
+  type CreateTopicsResponse__Output, type DeleteTopicsRequest, type DeleteTopicsResponse__Output, type DescribeQuorumRequest,
+  type DescribeQuorumResponse__Output, type FetchMetadataRequest, type FetchMetadataResponse__Output,
+  type RegisterBrokerRequest, type RegisterBrokerResponse__Output,
+} from '@samsa/protocol';
+import type { Logger } from 'pino';
+import type { Timers } from '../timers.js';
+
+/** One controller quorum voter, as in Kafka's controller.quorum.voters (`id@host:port`). */
+export interface ControllerAddress {
+  id: number;
+  host: string;
+  port: number;
+}
+
+/** The controller RPCs a broker uses: request and answer types. */
+export interface ControllerMethods {
+  RegisterBroker: [RegisterBrokerRequest, RegisterBrokerResponse__Output];
+  BrokerHeartbeat: [BrokerHeartbeatRequest, BrokerHeartbeatResponse__Output];
+  FetchMetadata: [FetchMetadataRequest, FetchMetadataResponse__Output];
+  CreateTopics: [CreateTopicsRequest, CreateTopicsResponse__Output];
+  DeleteTopics: [DeleteTopicsRequest, DeleteTopicsResponse__Output];
+  DescribeQuorum: [DescribeQuorumRequest, DescribeQuorumResponse__Output];
+}
+export type ControllerMethod = keyof ControllerMethods;
+
+/** How an answer from a controller reads: done, or sent to the wrong / a leaderless controller. */
+export type Verdict =
+  | { kind: 'answer' }
+  /** NOT_CONTROLLER; leaderId is the hint (-1: unknown, or the answer has no leader field). */
+  | { kind: 'notController'; leaderId: number }
+  /** CONTROLLER_QUORUM_UNAVAILABLE: reachable, but the quorum cannot serve writes right now. */
+  | { kind: 'quorumUnavailable'; message: string };
+
+/** No controller answered before the deadline. `code` is what callers report (both retriable). */
+export class ControllerUnavailableError extends Error {
+  constructor(
+    readonly code: typeof ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE | typeof ErrorCode.REQUEST_TIMED_OUT,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ControllerUnavailableError';
+  }
+}
+
+/** The channel was closed while a call was waiting. */
+export class ControllerChannelClosedError extends Error {
+  constructor() {
+    super('the controller channel is closed');
+    this.name = 'ControllerChannelClosedError';
+  }
+}
+
+export interface ControllerChannelOptions {
+  controllers: readonly ControllerAddress[];
+  logger: Logger;
+  timers: Timers;
+  /** Bound on one RPC (the long poll adds its wait). Default 5000. */
+  requestTimeoutMs?: number;
+  /** First retry backoff, doubled per failed round up to retryBackoffMaxMs (Kafka: 100 / 1000). */
+  retryBackoffMs?: number;
+  retryBackoffMaxMs?: number;
+  random?: () => number;
+}
+
+/** gRPC reconnects with exponential backoff up to 120 s by default; a controller that comes back must be found sooner. */
+const CONTROLLER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  ...CHANNEL_OPTIONS,
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.min_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 1_000,
+};
+
+export class ControllerChannel {
+  readonly controllers: readonly ControllerAddress[];
+  private readonly clients = new Map<number, ControllerClient>();
+  private readonly inFlight = new Set<grpc.ClientUnaryCall>();
+  private readonly sleeping = new Set<() => void>();
+  private readonly requestTimeoutMs: number;
+  private readonly retryBackoffMs: number;
+  private readonly retryBackoffMaxMs: number;
+  private readonly random: () => number;
+  private activeId = -1;
+  private nextIndex = 0;
+  private closed = false;
+
+  constructor(private readonly options: ControllerChannelOptions) {
+    if (options.controllers.length === 0) throw new Error('the controller quorum needs at least one voter');
+    const ids = new Set(options.controllers.map((c) => c.id));
+    if (ids.size !== options.controllers.length) throw new Error('controller voter ids must be distinct');
+    this.controllers = [...options.controllers].sort((a, b) => a.id - b.id);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.retryBackoffMs = options.retryBackoffMs ?? 100;
+    this.retryBackoffMaxMs = options.retryBackoffMaxMs ?? 1_000;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** The active controller as last learned; -1 when unknown. */
+  get activeControllerId(): number {
+    return this.activeId;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Records a leader hint from any answer (heartbeats and metadata fetches carry leader_id). */
+  learnLeader(leaderId: number): void {
+    if (leaderId === -1 || this.byId(leaderId)) this.activeId = leaderId;
+  }
+
+  /** Forgets the active controller if it is `id` (it failed us). */
+  forget(id: number): void {
+    if (this.activeId === id) this.activeId = -1;
+  }
+
+  /** `target` failed us: forget it as the active controller, and try the voter after it next. */
+  failed(target: ControllerAddress): void {
+    this.forget(target.id);
+    this.advancePast(target);
+  }
+
+  byId(id: number): ControllerAddress | undefined {
+    return this.controllers.find((c) => c.id === id);
+  }
+
+  /** The active controller when known, else the next voter in turn. */
+  pickTarget(): ControllerAddress {
+    const active = this.activeId >= 0 ? this.byId(this.activeId) : undefined;
+    if (active) return active;
+    return this.rotate();
+  }
+
+  /** The next voter in turn. */
+  private rotate(): ControllerAddress {
+    const target = this.controllers[this.nextIndex % this.controllers.length]!;
+    this.nextIndex = (this.nextIndex + 1) % this.controllers.length;
+    return target;
+  }
+
+  /** One RPC to one controller, bounded by `timeoutMs`; rejects with the gRPC error. */
+  call<M extends ControllerMethod>(
+    target: ControllerAddress, method: M, request: ControllerMethods[M][0], timeoutMs = this.requestTimeoutMs,
+  ): Promise<ControllerMethods[M][1]> {
+    if (this.closed) return Promise.reject(new ControllerChannelClosedError());
+    const client = this.client(target);
+    return new Promise((resolve, reject) => {
+      const fn = (client as unknown as Record<string, UnaryFn>)[method]!.bind(client);
+      const call = fn(request, { deadline: Date.now() + Math.max(1, timeoutMs) }, (err, res) => {
+        this.inFlight.delete(call);
+        if (this.closed) reject(new ControllerChannelClosedError());
+        else if (err) reject(err);
+        else resolve(res as ControllerMethods[M][1]);
+      });
+      this.inFlight.add(call);
+    });
+  }
+
+  /**
+   * Sends a request to the active controller until one answers it (per `judge`) or `deadline`
+   * (timers.now() based) passes. `describe` names the request in logs; `makeRequest` gets the time
+   * left, for requests that carry their own timeout. Throws ControllerUnavailableError at the
+   * deadline, ControllerChannelClosedError on close.
+   */
+  async callActive<M extends ControllerMethod>(
+    method: M,
+    makeRequest: (remainingMs: number) => ControllerMethods[M][0],
+    judge: (res: ControllerMethods[M][1]) => Verdict,
+    deadline: number,
+  ): Promise<ControllerMethods[M][1]> {
+    const { timers, logger } = this.options;
+    let failures = 0;
+    let lastProblem = 'no controller was tried';
+    let timedOut = false;
+    for (;;) {
+      if (this.closed) throw new ControllerChannelClosedError();
+      const remaining = deadline - timers.now();
+      if (remaining <= 0) {
+        throw new ControllerUnavailableError(
+          timedOut ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE,
+          timedOut ? `the active controller did not answer in time (${lastProblem})` : `no active controller answered in time (${lastProblem})`,
+        );
+      }
+      const target = this.pickTarget();
+      const believedActive = this.activeId === target.id;
+      let res: ControllerMethods[M][1];
+      try {
+        res = await this.call(target, method, makeRequest(remaining), Math.min(remaining, this.requestTimeoutMs));
+      } catch (err) {
+        if (err instanceof ControllerChannelClosedError || this.closed) throw new ControllerChannelClosedError();
+        const grpcErr = err as grpc.ServiceError;
+        // Only a known active controller that got the request and did not answer makes the
+        // outcome unknown (REQUEST_TIMED_OUT); anything else means no controller had it.
+        timedOut = grpcErr.code === grpc.status.DEADLINE_EXCEEDED && believedActive;
+        lastProblem = `${method} to controller ${describe(target)}: ${grpcErr.details || grpcErr.message}`;
+        logger.debug({ controller: target.id, err: grpcErr.details || grpcErr.message }, `${method}: controller unreachable`);
+        this.failed(target);
+        if (++failures % this.controllers.length === 0) await this.backoff(failures / this.controllers.length, deadline);
+        continue;
+      }
+      timedOut = false;
+      const verdict = judge(res);
+      if (verdict.kind === 'answer') {
+        this.activeId = target.id;
+        return res;
+      }
+      failures++;
+      if (verdict.kind === 'notController') {
+        let leaderId = verdict.leaderId;
+        // Answers without a leader_id field (CreateTopics, DeleteTopics): ask that controller who leads.
+        if (leaderId < 0 && method !== 'DescribeQuorum') leaderId = await this.askLeader(target, deadline);
+        const hinted = leaderId >= 0 && leaderId !== target.id ? this.byId(leaderId) : undefined;
+        if (hinted) {
+          lastProblem = `controller ${target.id} is not the active controller; it named ${hinted.id}`;
+          this.activeId = hinted.id;
+          // Follow the hint at once; a hint that keeps bouncing still backs off.
+          if (failures > this.controllers.length) await this.backoff(failures - this.controllers.length, deadline);
+          continue;
+        }
+        lastProblem = `controller ${target.id} is not the active controller and knows of none (the quorum has no leader)`;
+        this.failed(target);
+      } else {
+        // That controller sees no leader; another voter may know better.
+        lastProblem = `controller ${target.id}: ${verdict.message}`;
+        this.failed(target);
+      }
+      await this.backoff(Math.ceil(failures / this.controllers.length), deadline);
+    }
+  }
+
+  /** Waits `ms` (cut short by close). */
+  sleep(ms: number): Promise<void> {
+    if (this.closed || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.sleeping.delete(done);
+        this.options.timers.clearTimeout(handle);
+        resolve();
+      };
+      const handle = this.options.timers.setTimeout(done, ms);
+      this.sleeping.add(done);
+    });
+  }
+
+  /** Capped exponential backoff with jitter, never past the deadline. */
+  backoffMs(round: number): number {
+    const base = Math.min(this.retryBackoffMaxMs, this.retryBackoffMs * 2 ** Math.max(0, Math.min(round - 1, 16)));
+    return Math.round(base * (0.8 + 0.4 * this.random()));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const call of this.inFlight) call.cancel();
+    this.inFlight.clear();
+    for (const wake of [...this.sleeping]) wake();
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+
+  /** The active controller as `target` knows it (DescribeQuorum's leader_id); -1 when it cannot say. */
+  private async askLeader(target: ControllerAddress, deadline: number): Promise<number> {
+    const remaining = deadline - this.options.timers.now();
+    if (remaining <= 0) return -1;
+    try {
+      const res = await this.call(target, 'DescribeQuorum', {}, Math.min(remaining, this.requestTimeoutMs));
+      return res.leaderId;
+    } catch {
+      return -1;
+    }
+  }
+
+  private async backoff(round: number, deadline: number): Promise<void> {
+    await this.sleep(Math.min(this.backoffMs(round), Math.max(0, deadline - this.options.timers.now())));
+  }
+
+  private advancePast(target: ControllerAddress): void {
+    const i = this.controllers.indexOf(target);
+    if (i >= 0) this.nextIndex = (i + 1) % this.controllers.length;
+  }
+
+  private client(target: ControllerAddress): ControllerClient {
+    let client = this.clients.get(target.id);
+    if (!client) {
+      const Ctor = controllerProto().samsa.v1.Controller;
+      client = new Ctor(`${target.host}:${target.port}`, grpc.credentials.createInsecure(), CONTROLLER_CHANNEL_OPTIONS);
+      this.clients.set(target.id, client);
+    }
+    return client;
+  }
+}
+
+type UnaryFn = (
+  request: unknown,
+  options: grpc.CallOptions,
+  callback: (err: grpc.ServiceError | null, res?: unknown) => void,
+) => grpc.ClientUnaryCall;
+
+export function describe(c: ControllerAddress): string {
+  return `${c.id} at ${c.host}:${c.port}`;
+}
