@@ -6,6 +6,7 @@ import { registerConsume } from './commands/consume.js';
 import { registerNode } from './commands/node.js';
 import { registerPerf } from './commands/perf.js';
 import { registerProduce } from './commands/produce.js';
+import { registerQuorum } from './commands/quorum.js';
 import { registerTopics } from './commands/topics.js';
 import { fail } from './errors.js';
 
@@ -23,6 +24,7 @@ registerTopics(program);
 registerProduce(program);
 registerConsume(program);
 registerPerf(program);
+registerQuorum(program);
 
 process.on('unhandledRejection', (err) => fail(err, verbose));
 

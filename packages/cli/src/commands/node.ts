@@ -1,6 +1,13 @@
-/** `samsa node`: runs one node in the foreground until SIGTERM or SIGINT. */
-import { startBrokerNode, type BrokerNode } from '@samsa/broker';
-import { effectiveTopicConfig, validateTopicConfigs } from '@samsa/protocol';
+/**
+ * `samsa node`: one node in the foreground with the roles it is given — broker, controller, or
+ * both (combined) — until SIGTERM or SIGINT. A controller joins the Raft quorum named by
+ * --controller-quorum-voters; a broker registers with that quorum and follows its metadata log.
+ * Without voters a broker runs alone with locally kept metadata (the foundation stand-in).
+ */
+import { join } from 'node:path';
+import { DataDirLock, startBrokerNode, type BrokerNode } from '@samsa/broker';
+import { startControllerNode, type ControllerNode } from '@samsa/controller';
+import { effectiveTopicConfig, validateTopicConfigs, type TopicConfig } from '@samsa/protocol';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { UsageError } from '../errors.js';
@@ -9,42 +16,123 @@ import { collectKeyValue, parseHostPort, parseInteger } from '../options.js';
 export interface NodeOptions {
   roles: string;
   nodeId: string;
-  listen: string;
+  listen?: string;
   advertisedListener?: string;
+  controllerListen?: string;
+  controllerQuorumVoters?: string;
   dataDir: string;
   config?: Record<string, string>;
   logLevel: string;
+  heartbeatIntervalMs?: string;
+  sessionTimeoutMs?: string;
 }
 
-export async function runNode(opts: NodeOptions): Promise<BrokerNode> {
-  const roles = opts.roles.split(',').map((r) => r.trim());
+export interface Voter {
+  id: number;
+  host: string;
+  port: number;
+}
+
+/** Parses Kafka's controller.quorum.voters form: `1@host:port,2@host:port,3@host:port`. */
+export function parseVoters(value: string): Voter[] {
+  const voters = value.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
+    const at = entry.indexOf('@');
+    if (at <= 0) throw new UsageError(`--controller-quorum-voters entries are ID@HOST:PORT, got '${entry}'`);
+    const id = parseInteger(entry.slice(0, at), '--controller-quorum-voters id', 0);
+    return { id, ...parseHostPort(entry.slice(at + 1), '--controller-quorum-voters') };
+  });
+  if (voters.length === 0) throw new UsageError('--controller-quorum-voters names no voter');
+  if (new Set(voters.map((v) => v.id)).size !== voters.length) throw new UsageError('--controller-quorum-voters repeats an id');
+  return voters;
+}
+
+export interface RunningNode {
+  nodeId: number;
+  broker?: BrokerNode;
+  controller?: ControllerNode;
+  close(): Promise<void>;
+}
+
+export async function runNode(opts: NodeOptions): Promise<RunningNode> {
+  const roles = new Set(opts.roles.split(',').map((r) => r.trim()));
   for (const role of roles) {
     if (role !== 'broker' && role !== 'controller') throw new UsageError(`--roles takes broker, controller or broker,controller; got '${role}'`);
   }
-  if (!roles.includes('broker')) {
-    throw new UsageError('controller-only nodes arrive with the controller quorum; run --roles broker for now');
-  }
   const nodeId = parseInteger(opts.nodeId, '--node-id', 0);
-  const listen = parseHostPort(opts.listen, '--listen');
-  const advertised = opts.advertisedListener ? parseHostPort(opts.advertisedListener, '--advertised-listener') : undefined;
-  let topicDefaults;
+  const voters = opts.controllerQuorumVoters ? parseVoters(opts.controllerQuorumVoters) : undefined;
+  if (roles.has('controller') && !voters) throw new UsageError('a controller needs --controller-quorum-voters ID@HOST:PORT,...');
+  const self = voters?.find((v) => v.id === nodeId);
+  if (roles.has('controller') && !self) throw new UsageError(`--node-id ${nodeId} is not among --controller-quorum-voters`);
+  let topicDefaults: TopicConfig;
   try {
     topicDefaults = effectiveTopicConfig(validateTopicConfigs(opts.config ?? {}));
   } catch (err) {
     throw new UsageError(`--config: ${(err as Error).message}`);
   }
+  const heartbeatIntervalMs = opts.heartbeatIntervalMs ? parseInteger(opts.heartbeatIntervalMs, '--heartbeat-interval-ms', 10) : undefined;
+  const sessionTimeoutMs = opts.sessionTimeoutMs ? parseInteger(opts.sessionTimeoutMs, '--session-timeout-ms', 100) : undefined;
   const logger = pino({ name: 'samsa', level: opts.logLevel }).child({ nodeId });
-  const node = await startBrokerNode({
+
+  let controller: ControllerNode | undefined;
+  let lock: DataDirLock | undefined;
+  if (roles.has('controller')) {
+    // In a combined node the broker takes the data-dir lock; a controller alone takes it here.
+    if (!roles.has('broker')) lock = DataDirLock.acquire(opts.dataDir);
+    const listen = opts.controllerListen
+      ? parseHostPort(opts.controllerListen, '--controller-listen')
+      : roles.has('broker') ? { host: self!.host, port: self!.port } : parseHostPort(opts.listen ?? `${self!.host}:${self!.port}`, '--listen');
+    try {
+      controller = await startControllerNode({
+        nodeId,
+        listenHost: listen.host,
+        listenPort: listen.port,
+        advertisedHost: self!.host,
+        advertisedPort: self!.port,
+        dataDir: roles.has('broker') ? join(opts.dataDir, 'controller') : opts.dataDir,
+        voters: voters!,
+        logger: logger.child({ role: 'controller' }),
+        ...(sessionTimeoutMs === undefined ? {} : { brokerSessionTimeoutMs: sessionTimeoutMs }),
+      });
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
+  }
+
+  let broker: BrokerNode | undefined;
+  if (roles.has('broker')) {
+    const listen = parseHostPort(opts.listen ?? '127.0.0.1:9092', '--listen');
+    const advertised = opts.advertisedListener ? parseHostPort(opts.advertisedListener, '--advertised-listener') : undefined;
+    try {
+      broker = await startBrokerNode({
+        nodeId,
+        listenHost: listen.host,
+        listenPort: listen.port,
+        advertisedHost: advertised?.host,
+        advertisedPort: advertised?.port,
+        dataDir: opts.dataDir,
+        logger: logger.child({ role: 'broker' }),
+        topicDefaults,
+        ...(voters ? { controllers: voters } : {}),
+        ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
+      });
+    } catch (err) {
+      await controller?.close();
+      throw err;
+    }
+  }
+
+  return {
     nodeId,
-    listenHost: listen.host,
-    listenPort: listen.port,
-    advertisedHost: advertised?.host,
-    advertisedPort: advertised?.port,
-    dataDir: opts.dataDir,
-    logger,
-    topicDefaults,
-  });
-  return node;
+    broker,
+    controller,
+    async close() {
+      // Brokers first (controlled shutdown needs the quorum), then the controller.
+      await broker?.close();
+      await controller?.close();
+      lock?.release();
+    },
+  };
 }
 
 /** Closes the node on SIGTERM/SIGINT and exits; a second signal exits at once. */
@@ -68,13 +156,17 @@ export function stopOnSignals(close: () => Promise<void>): void {
 export function registerNode(program: Command): void {
   program
     .command('node')
-    .description('run one Samsa node (broker) in the foreground')
+    .description('run one Samsa node (broker, controller, or both) in the foreground')
     .option('--roles <roles>', 'broker, controller or broker,controller', 'broker')
     .requiredOption('--node-id <id>', 'this node\'s node.id')
-    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:9092')
-    .option('--advertised-listener <host:port>', 'address clients are told to use (defaults to --listen)')
+    .option('--controller-quorum-voters <voters>', 'the controller quorum: ID@HOST:PORT,ID@HOST:PORT,...')
+    .option('--listen <host:port>', 'broker address to listen on (a controller alone: its voter address)')
+    .option('--advertised-listener <host:port>', 'broker address clients are told to use (defaults to --listen)')
+    .option('--controller-listen <host:port>', 'controller address to bind, when it differs from its voter address')
     .option('--data-dir <dir>', 'where logs and metadata live', './data')
     .option('--config <key=value>', 'broker default for a topic config (repeatable), e.g. retention.ms=60000', collectKeyValue)
+    .option('--heartbeat-interval-ms <ms>', 'broker heartbeat interval (Kafka broker.heartbeat.interval.ms, 2000)')
+    .option('--session-timeout-ms <ms>', 'controller: fence a broker silent this long (Kafka broker.session.timeout.ms, 9000)')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: NodeOptions) => {
       const node = await runNode(opts);

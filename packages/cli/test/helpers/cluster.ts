@@ -1,0 +1,179 @@
+/**
+ * A real cluster for tests: controllers and brokers as separate `samsa node` child processes on
+ * 127.0.0.1, each one killable and restartable by itself. Every wait is bounded.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  CHANNEL_OPTIONS, MetadataImage, clientProto, controllerProto, decodeMetadataEntry, grpc,
+  type DescribeQuorumResponse__Output, type FetchMetadataResponse__Output, type MetadataRecord,
+} from '@samsa/protocol';
+import { CLI, freePort, stopProcess, tempDir, removeDir } from './processes.js';
+
+export interface ClusterNode {
+  name: string;
+  nodeId: number;
+  roles: 'controller' | 'broker';
+  port: number;
+  dataDir: string;
+  child?: ChildProcess;
+  output: string;
+}
+
+export interface TestCluster {
+  root: string;
+  controllers: ClusterNode[];
+  brokers: ClusterNode[];
+  voters: string;
+  bootstrap: string[];
+  start(node: ClusterNode): Promise<void>;
+  kill(node: ClusterNode, signal?: NodeJS.Signals): Promise<void>;
+  describeQuorum(): Promise<DescribeQuorumResponse__Output>;
+  activeController(timeoutMs?: number): Promise<ClusterNode>;
+  controllerImage(node: ClusterNode): Promise<{ records: MetadataRecord[]; offset: number }>;
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  controllers?: number;
+  brokers?: number;
+  heartbeatIntervalMs?: number;
+  sessionTimeoutMs?: number;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await fn();
+      if (value !== undefined && value !== false) return value as T;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+type Unary<Res> = (req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: Res) => void) => void;
+
+async function callController<Res>(port: number, method: string, req: object, timeoutMs = 3_000): Promise<Res> {
+  const client = new (controllerProto().samsa.v1.Controller)(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  try {
+    const fn = (client as unknown as Record<string, Unary<Res>>)[method]!.bind(client);
+    return await new Promise<Res>((resolve, reject) => fn(req, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(e) : resolve(r!))));
+  } finally {
+    client.close();
+  }
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
+  const root = tempDir('cluster');
+  const controllers: ClusterNode[] = [];
+  const brokers: ClusterNode[] = [];
+  for (let i = 0; i < (opts.controllers ?? 3); i++) {
+    controllers.push({ name: `controller-${i + 1}`, nodeId: i + 1, roles: 'controller', port: await freePort(), dataDir: join(root, `controller-${i + 1}`), output: '' });
+  }
+  for (let i = 0; i < (opts.brokers ?? 3); i++) {
+    const nodeId = controllers.length + i + 1;
+    brokers.push({ name: `broker-${i + 1}`, nodeId, roles: 'broker', port: await freePort(), dataDir: join(root, `broker-${i + 1}`), output: '' });
+  }
+  const voters = controllers.map((c) => `${c.nodeId}@127.0.0.1:${c.port}`).join(',');
+
+  const start = async (node: ClusterNode) => {
+    const args = [CLI, 'node', '--roles', node.roles, '--node-id', String(node.nodeId), '--controller-quorum-voters', voters,
+      '--data-dir', node.dataDir, '--log-level', 'info'];
+    if (node.roles === 'broker') {
+      args.push('--listen', `127.0.0.1:${node.port}`);
+      if (opts.heartbeatIntervalMs) args.push('--heartbeat-interval-ms', String(opts.heartbeatIntervalMs));
+    } else if (opts.sessionTimeoutMs) {
+      args.push('--session-timeout-ms', String(opts.sessionTimeoutMs));
+    }
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    node.child = child;
+    node.output = '';
+    child.stdout!.on('data', (d: Buffer) => { node.output += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { node.output += d.toString(); });
+    if (node.roles === 'broker') {
+      await waitFor(`${node.name} to start`, () => {
+        if (child.exitCode !== null) throw new Error(`${node.name} exited ${child.exitCode}:\n${node.output}`);
+        return node.output.includes('"broker started"');
+      }, 30_000);
+    } else {
+      await waitFor(`${node.name} to listen`, async () => {
+        if (child.exitCode !== null) throw new Error(`${node.name} exited ${child.exitCode}:\n${node.output}`);
+        await callController(node.port, 'FetchMetadata', { fromOffset: '1', maxWaitMs: 0, maxEntries: 1, brokerId: -1 }, 1_000);
+        return true;
+      }, 30_000);
+    }
+  };
+
+  const cluster: TestCluster = {
+    root,
+    controllers,
+    brokers,
+    voters,
+    bootstrap: brokers.map((b) => `127.0.0.1:${b.port}`),
+    start,
+    async kill(node, signal = 'SIGKILL') {
+      if (node.child) await stopProcess(node.child, signal);
+      node.child = undefined;
+    },
+    async describeQuorum() {
+      let last: unknown;
+      for (const c of controllers.filter((n) => n.child)) {
+        try {
+          const res = await callController<DescribeQuorumResponse__Output>(c.port, 'DescribeQuorum', {});
+          if (res.errorCode === 0) return res;
+          last = new Error(`code ${res.errorCode}: ${res.errorMessage}`);
+        } catch (err) {
+          last = err;
+        }
+      }
+      throw last ?? new Error('no controller is running');
+    },
+    async activeController(timeoutMs = 20_000) {
+      return waitFor('an active controller', async () => {
+        const q = await cluster.describeQuorum();
+        return controllers.find((c) => c.nodeId === q.leaderId && c.child);
+      }, timeoutMs);
+    },
+    async controllerImage(node) {
+      // Replays the controller's committed metadata log into a fresh image.
+      let image = new MetadataImage();
+      let next = 1;
+      for (let round = 0; round < 10_000; round++) {
+        const res = await callController<FetchMetadataResponse__Output>(node.port, 'FetchMetadata', { fromOffset: String(next), maxWaitMs: 0, maxEntries: 1000, brokerId: -1 });
+        if (res.hasSnapshot) {
+          image = MetadataImage.fromSnapshot(decodeMetadataEntry(res.snapshot), Number(res.snapshotOffset), 0);
+          next = Number(res.snapshotOffset) + 1;
+        }
+        for (const entry of res.entries) {
+          if (entry.data.length > 0) for (const r of decodeMetadataEntry(entry.data)) image.replay(r, Number(entry.offset));
+          next = Number(entry.offset) + 1;
+        }
+        if (next > Number(res.highWatermark)) break;
+      }
+      return { records: image.toSnapshot(), offset: next - 1 };
+    },
+    async stop() {
+      for (const b of brokers) await cluster.kill(b, 'SIGKILL');
+      for (const c of controllers) await cluster.kill(c, 'SIGKILL');
+      removeDir(root);
+    },
+  };
+  try {
+    await Promise.all(controllers.map(start));
+    await cluster.activeController();
+    await Promise.all(brokers.map(start));
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
+}
+
+export function clientConnection(address: string) {
+  return new (clientProto().samsa.v1.Samsa)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+}
