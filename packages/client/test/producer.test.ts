@@ -171,6 +171,35 @@ describe('Producer.send', () => {
     expect(fake.records('perf', 1)).toHaveLength(1010);
   });
 
+  it('sendBatch encodes plain and fully specified messages alike in one batch', async () => {
+    // Plain { value } messages take a fast path (no per-record Prepared object); the others
+    // (key, headers, timestamp, null value) go through prepare(). Both must encode the same way.
+    const { fake, clock, samsa } = setup([1]);
+    fake.createTopic('t', 1);
+    const producer = samsa.producer();
+    const now = BigInt(clock.now());
+    await producer.sendBatch({
+      topic: 't', partition: 0,
+      messages: [
+        { value: Buffer.from('a') },
+        { key: Buffer.from('k'), value: Buffer.from('b') },
+        { value: Buffer.from('c'), timestamp: 7 },
+        { value: null },
+        { value: Buffer.from('d'), headers: { h: 'x' } },
+        { value: Buffer.from('e') },
+      ],
+    });
+    const stored = fake.records('t', 0);
+    expect(stored.map((r) => [r.offset, r.key?.toString() ?? null, r.value?.toString() ?? null, r.timestamp])).toEqual([
+      [0n, null, 'a', now], [1n, 'k', 'b', now], [2n, null, 'c', 7n], [3n, null, null, now], [4n, null, 'd', now], [5n, null, 'e', now],
+    ]);
+    expect(stored[4]!.headers).toEqual([{ key: 'h', value: Buffer.from('x') }]);
+    // A value serde still runs on every message (no fast path for it).
+    const strings = samsa.producer({ value: serdes.string });
+    await strings.sendBatch({ topic: 't', partition: 0, messages: [{ value: 'f' }, { value: 'g' }] });
+    expect(fake.records('t', 0).slice(6).map((r) => r.value!.toString())).toEqual(['f', 'g']);
+  });
+
   it('keeps several requests in flight and reports corrupt batches', async () => {
     const { fake, samsa } = setup([1]);
     fake.createTopic('t', 1);

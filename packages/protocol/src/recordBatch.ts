@@ -130,6 +130,10 @@ export class RecordBatchBuilder {
   private baseTimestamp = 0n;
   private maxTimestamp = 0n;
   private built: Buffer | null = null;
+  // The previous record's timestamp and its delta: producers stamp a whole batch with one "now",
+  // and reusing the delta saves a BigInt subtraction (a heap allocation) and range checks per record.
+  private lastTimestamp: bigint | undefined;
+  private lastDelta = 0n;
 
   private readonly compression: CompressionType;
   private readonly baseOffset: bigint;
@@ -181,15 +185,18 @@ export class RecordBatchBuilder {
     const offsetDelta = this.recordCount;
     if (offsetDelta === INT32_MAX) throw new RangeError('a record batch holds at most 2^31-1 records');
 
-    let timestamp: bigint;
-    if (record.timestamp === undefined) {
-      timestamp = this.now();
+    const timestamp = record.timestamp === undefined ? this.now() : record.timestamp;
+    let timestampDelta: bigint;
+    let baseTimestamp: bigint;
+    if (offsetDelta > 0 && timestamp === this.lastTimestamp) {
+      // Same value as the previous record's: already checked, same delta.
+      baseTimestamp = this.baseTimestamp;
+      timestampDelta = this.lastDelta;
     } else {
-      timestamp = record.timestamp;
-      checkInt64('record timestamp', timestamp);
+      if (record.timestamp !== undefined) checkInt64('record timestamp', timestamp);
+      baseTimestamp = offsetDelta === 0 ? (this.firstTimestamp ?? timestamp) : this.baseTimestamp;
+      timestampDelta = timestamp - baseTimestamp;
     }
-    const baseTimestamp = offsetDelta === 0 ? (this.firstTimestamp ?? timestamp) : this.baseTimestamp;
-    const timestampDelta = timestamp - baseTimestamp;
 
     const key = record.key ?? null;
     const value = record.value ?? null;
@@ -247,6 +254,8 @@ export class RecordBatchBuilder {
     }
 
     this.pos = pos;
+    this.lastTimestamp = timestamp;
+    this.lastDelta = timestampDelta;
     if (offsetDelta === 0) {
       this.baseTimestamp = baseTimestamp;
       this.maxTimestamp = timestamp;
@@ -298,6 +307,25 @@ export class RecordBatchBuilder {
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
   }
+}
+
+/**
+ * An upper bound on the bytes `record` takes in a batch (every varint at its widest), so a caller
+ * can size a RecordBatchBuilder once (initialCapacity) instead of letting it double and copy.
+ */
+export function maxRecordSize(record: RecordInput): number {
+  // length (5) + attributes (1) + timestampDelta (10) + offsetDelta (5) + two lengths (5 each) + header count (5)
+  let size = 36;
+  if (record.key) size += record.key.length;
+  if (record.value) size += record.value.length;
+  const headers = record.headers;
+  if (headers !== undefined) {
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i]!;
+      size += 10 + utf8Length(h.key) + (h.value === null ? 0 : h.value.length);
+    }
+  }
+  return size;
 }
 
 /** Encodes `records` as one batch. */

@@ -13,6 +13,7 @@ import {
   decodeRecords,
   encodeRecordBatch,
   iterateBatches,
+  maxRecordSize,
   readBatchHeader,
   setBaseOffset,
   setLogAppendTime,
@@ -166,6 +167,46 @@ describe('RecordBatch v2 round trip', () => {
     expect(builder.count).toBe(1);
     expect(builder.estimatedSizeInBytes).toBe(size);
     expect(decodeRecordBatch(builder.build()).records).toHaveLength(1);
+  });
+
+  it('reuses the previous timestamp delta only for an equal timestamp (runs, switches back, clock stamps)', () => {
+    const ts = [T0, T0, T0 + 9n, T0 + 9n, T0 - 4n, T0, T0, INT64_MAX - 1n];
+    const builder = new RecordBatchBuilder({ now: () => T0 + 9n });
+    for (const t of ts) builder.append({ value: null, timestamp: t });
+    builder.append({ value: null }); // stamped by the clock, equal to a record two before it
+    builder.append({ value: null });
+    const records = decodeRecordBatch(builder.build()).records;
+    expect(records.map((r) => r.timestamp)).toEqual([...ts, T0 + 9n, T0 + 9n]);
+    // An equal-valued but out-of-range timestamp never gets past the first check.
+    const bad = new RecordBatchBuilder();
+    bad.append({ value: null, timestamp: T0 });
+    expect(() => bad.append({ value: null, timestamp: INT64_MAX + 1n })).toThrow(RangeError);
+    expect(() => bad.append({ value: null, timestamp: INT64_MAX + 1n })).toThrow(RangeError);
+    expect(bad.count).toBe(1);
+  });
+
+  it('maxRecordSize bounds each record, so a builder sized by it never regrows', () => {
+    const rng = new Rng(5);
+    const inputs: RecordInput[] = [...MIXED];
+    for (let i = 0; i < 3000; i++) {
+      inputs.push({
+        key: i % 4 === 0 ? null : rng.bytes(rng.int(200)),
+        value: i % 7 === 0 ? null : rng.bytes([0, 63, 64, 8191, 8192, rng.int(3000)][i % 6]!),
+        // Worst cases for the varints: deltas spanning the int64 range, offsets past 2^14.
+        timestamp: i % 50 === 0 ? INT64_MIN + BigInt(i) : INT64_MAX - BigInt(rng.int(1000)),
+        headers: i % 5 === 0 ? [{ key: 'ü'.repeat(rng.int(40)), value: rng.bytes(rng.int(300)) }, { key: '', value: null }] : undefined,
+      });
+    }
+    let bound = RECORD_BATCH_OVERHEAD;
+    // baseTimestamp 0: every delta is the timestamp itself, so the extremes take 10-byte varlongs.
+    const builder = new RecordBatchBuilder({ initialCapacity: 0, firstTimestamp: 0n });
+    for (const r of inputs) {
+      const before = builder.estimatedSizeInBytes;
+      builder.append(r);
+      expect(builder.estimatedSizeInBytes - before).toBeLessThanOrEqual(maxRecordSize(r));
+      bound += maxRecordSize(r);
+    }
+    expect(builder.build().length).toBeLessThanOrEqual(bound);
   });
 
   it('rejects out-of-range options when constructed', () => {

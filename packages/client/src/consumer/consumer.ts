@@ -494,20 +494,25 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     const start = this.drainStart++ % states.length;
     for (let n = 0; n < states.length && out.length < max; n++) {
       const state = states[(start + n) % states.length]!;
+      // The position moves past the last record handed out; set once per partition, not per
+      // record (a BigInt addition allocates). Nothing can observe it in between: drain is synchronous.
+      let last: DecodedRecord | undefined;
       while (state.bufferIndex < state.buffer.length && out.length < max) {
         const r = state.buffer[state.bufferIndex]!;
         let record: ConsumerRecord<K, V>;
         try {
           record = this.toConsumerRecord(state.tp, r);
         } catch (error) {
+          if (last) state.position = last.offset + 1n;
           // Hand out what decoded; the bad record stays first in line and throws on the next poll.
           if (out.length > 0) return out;
           throw error;
         }
         out.push(record);
         state.bufferIndex++;
-        state.position = r.offset + 1n;
+        last = r;
       }
+      if (last) state.position = last.offset + 1n;
       if (state.bufferIndex >= state.buffer.length && state.buffer.length > 0) {
         state.buffer = [];
         state.bufferIndex = 0;
