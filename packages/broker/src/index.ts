@@ -5,7 +5,6 @@ export { ReplicaManager, type FetchParams, type FetchPartitionResult, type Produ
 export { Partition } from './partition.js';
 export { Purgatory, DelayedOperation } from './purgatory.js';
 export { realTimers, type Timers } from './timers.js';
-export { LocalMetadataSource } from './metadata/localMetadata.js';
 export {
   QuorumMetadataSource, type BrokerLifecyclePhase, type QuorumMetadataOptions, type QuorumMetadataStatus,
 } from './metadata/quorumMetadata.js';

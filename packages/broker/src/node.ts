@@ -6,13 +6,12 @@
  * With `controllers`, metadata comes from the controller quorum: the node binds its port first
  * (registration advertises it), registers, catches up on the metadata log and waits to be
  * unfenced before it reports 'broker started'; until then client calls answer UNAVAILABLE (which
- * clients retry). Without, the single-node LocalMetadataSource keeps metadata in the data dir.
+ * clients retry).
  */
 import { CHANNEL_OPTIONS, DEFAULT_TOPIC_CONFIG, clientProto, grpc, type TopicConfig } from '@samsa/protocol';
 import { pino, type Logger } from 'pino';
 import { DataDirLock } from './dataDirLock.js';
 import type { ControllerAddress } from './metadata/controllerChannel.js';
-import { LocalMetadataSource } from './metadata/localMetadata.js';
 import type { MetadataSource } from './metadata/image.js';
 import { QuorumMetadataSource } from './metadata/quorumMetadata.js';
 import { ReplicaManager } from './replicaManager.js';
@@ -37,8 +36,8 @@ export interface BrokerNodeConfig {
   /** How often retention runs (Kafka: log.retention.check.interval.ms, 5 minutes). */
   retentionCheckIntervalMs?: number;
   maxFetchWaitMs?: number;
-  /** The controller quorum's voters; without them the node keeps metadata itself (single node). */
-  controllers?: ControllerAddress[];
+  /** The controller quorum's voters (controller.quorum.voters). */
+  controllers: ControllerAddress[];
   /** Kafka's broker.heartbeat.interval.ms (2000). */
   heartbeatIntervalMs?: number;
   rack?: string;
@@ -73,31 +72,23 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   }
   const host = config.advertisedHost ?? config.listenHost;
   const port = config.advertisedPort ?? boundPort;
-  let quorum: QuorumMetadataSource | undefined;
-  let metadata: MetadataSource;
+  let quorum: QuorumMetadataSource;
   let replicaManager: ReplicaManager;
   try {
-    quorum = config.controllers && config.controllers.length > 0
-      ? new QuorumMetadataSource({
-        brokerId: config.nodeId,
-        host,
-        port,
-        ...(config.rack === undefined ? {} : { rack: config.rack }),
-        controllers: config.controllers,
-        ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
-        logger: logger.child({ component: 'metadata' }),
-        timers,
-      })
-      : undefined;
-    metadata = quorum ?? new LocalMetadataSource({
-      dataDir: config.dataDir,
-      self: { nodeId: config.nodeId, host, port, ...(config.rack === undefined ? {} : { rack: config.rack }) },
-      defaultNumPartitions: config.defaultNumPartitions ?? 1,
+    quorum = new QuorumMetadataSource({
+      brokerId: config.nodeId,
+      host,
+      port,
+      ...(config.rack === undefined ? {} : { rack: config.rack }),
+      controllers: config.controllers,
+      ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
+      logger: logger.child({ component: 'metadata' }),
+      timers,
     });
     replicaManager = new ReplicaManager({
       brokerId: config.nodeId,
       dataDir: config.dataDir,
-      metadata,
+      metadata: quorum,
       timers,
       logger,
       topicDefaults: { ...DEFAULT_TOPIC_CONFIG, ...config.topicDefaults },
@@ -109,30 +100,28 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     lock.release();
     throw err;
   }
-  let serving = quorum === undefined;
+  let serving = false;
   server.addService(clientProto().samsa.v1.Samsa.service, gateUntil(clientServiceHandlers({
-    metadata, replicaManager, logger, maxFetchWaitMs: config.maxFetchWaitMs,
-  }), () => serving, () => `broker ${config.nodeId} is starting: ${quorum?.describeProgress() ?? 'starting'}`));
+    metadata: quorum, replicaManager, logger, maxFetchWaitMs: config.maxFetchWaitMs,
+  }), () => serving, () => `broker ${config.nodeId} is starting: ${quorum.describeProgress()}`));
 
-  if (quorum) {
-    quorum.start();
-    try {
-      await waitUntilReady(quorum, logger, timers, config.signal);
-    } catch (err) {
-      server.forceShutdown();
-      await quorum.close();
-      await replicaManager.shutdown();
-      lock.release();
-      throw err;
-    }
-    serving = true;
+  quorum.start();
+  try {
+    await waitUntilReady(quorum, logger, timers, config.signal);
+  } catch (err) {
+    server.forceShutdown();
+    await quorum.close();
+    await replicaManager.shutdown();
+    lock.release();
+    throw err;
   }
+  serving = true;
 
   const flushTimer = timers.setInterval(() => replicaManager.runHousekeeping(), config.flushCheckIntervalMs ?? 200);
   const retentionTimer = timers.setInterval(() => replicaManager.runRetention(), config.retentionCheckIntervalMs ?? 300_000);
   logger.info({
     host, port, dataDir: config.dataDir, partitions: replicaManager.partitionCount,
-    ...(quorum ? { brokerEpoch: quorum.status.brokerEpoch, metadataOffset: quorum.appliedOffset, clusterId: quorum.clusterId } : {}),
+    brokerEpoch: quorum.status.brokerEpoch, metadataOffset: quorum.appliedOffset, clusterId: quorum.clusterId,
   }, 'broker started');
 
   let closing: Promise<void> | undefined;
@@ -141,13 +130,13 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     host,
     port,
     replicaManager,
-    metadata,
+    metadata: quorum,
     close() {
       closing ??= (async () => {
         timers.clearInterval(flushTimer);
         timers.clearInterval(retentionTimer);
         // Controlled shutdown first (bounded): the controller moves leadership away while we still serve.
-        if (quorum) await quorum.close();
+        await quorum.close();
         // Refuse new calls, let in-flight ones finish (bounded), then flush and close the logs.
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => { server.forceShutdown(); resolve(); }, 2_000);
@@ -156,7 +145,6 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
           replicaManager.completeDelayedOperations();
         });
         await replicaManager.shutdown();
-        if (!quorum) await metadata.close();
         lock.release();
         logger.info('broker stopped');
       })();

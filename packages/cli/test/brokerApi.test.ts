@@ -1,5 +1,5 @@
 /**
- * The client API of one in-process broker node over real gRPC: every kind of bad input gets its
+ * The client API of one in-process broker node (with a one-voter controller quorum) over real gRPC: every kind of bad input gets its
  * Kafka code, writes nothing, and leaves the node serving; fetch long-polls; ListOffsets answers
  * earliest, latest and by timestamp.
  */
@@ -12,10 +12,13 @@ import {
 } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrokerNode, type BrokerNode } from '../src/index.js';
+import { startBrokerNode, type BrokerNode } from '@samsa/broker';
+import { startControllerNode, type ControllerNode } from '@samsa/controller';
+import { freePort } from './helpers/processes.js';
 
 let dir: string;
 let node: BrokerNode;
+let controller: ControllerNode;
 let client: SamsaClient;
 
 function call<Req, Res>(method: string, request: Req): Promise<Res> {
@@ -56,7 +59,15 @@ async function createTopic(name: string, numPartitions = 1, configs: Record<stri
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'samsa-server-'));
-  node = await startBrokerNode({ nodeId: 1, listenHost: '127.0.0.1', listenPort: 0, dataDir: dir, logger: pino({ level: 'silent' }) });
+  const logger = pino({ level: 'silent' });
+  const controllerPort = await freePort();
+  const voters = [{ id: 100, host: '127.0.0.1', port: controllerPort }];
+  controller = await startControllerNode({
+    nodeId: 100, listenHost: '127.0.0.1', listenPort: controllerPort, dataDir: join(dir, 'controller'), voters, logger,
+  });
+  node = await startBrokerNode({
+    nodeId: 1, listenHost: '127.0.0.1', listenPort: 0, dataDir: join(dir, 'broker'), logger, controllers: voters,
+  });
   const Ctor = clientProto().samsa.v1.Samsa;
   client = new Ctor(`127.0.0.1:${node.port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   expect((await createTopic('events', 2)).errorCode).toBe(0);
@@ -66,6 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.close();
   await node?.close();
+  await controller?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -84,6 +84,10 @@ describe('samsa CLI', () => {
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain("unknown option '--lsit'");
     expect(result.stderr).not.toMatch(/\n\s+at /);
+
+    const noQuorum = await runCliAsync(['node', '--roles', 'broker', '--node-id', '7']);
+    expect(noQuorum.status).not.toBe(0);
+    expect(noQuorum.stderr.trim()).toBe('samsa: a broker needs --controller-quorum-voters ID@HOST:PORT,...');
   });
 
   it('answers an unreachable broker with one line and no stack trace', async () => {

@@ -96,7 +96,7 @@ describe('a broker node as a child process', () => {
 
   it('returns the same records after SIGKILL and a restart', async () => {
     await stopProcess(node.child, 'SIGKILL');
-    node = await startNode({ dataDir, port: node.port });
+    node = await startNode({ dataDir, port: node.port, controllerPort: node.controllerPort });
     const read = await readAll(node.address);
     let total = 0;
     for (const [partition, indices] of sentByPartition) {

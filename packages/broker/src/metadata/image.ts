@@ -1,8 +1,8 @@
 /**
  * The broker's view of cluster metadata: which brokers exist, which topics and partitions, who
  * leads each partition and which replicas are in sync. The broker reads it through
- * `MetadataSource`: either the single-node stand-in that keeps it itself (LocalMetadataSource), or
- * a follower of the controller quorum's metadata log (QuorumMetadataSource), behind one interface.
+ * `MetadataSource`, implemented by a follower of the controller quorum's metadata log
+ * (QuorumMetadataSource); tests may put a fake behind the same interface.
  */
 import type { DescribeQuorumResponse } from '@samsa/protocol';
 

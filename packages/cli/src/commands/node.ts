@@ -2,7 +2,8 @@
  * `samsa node`: one node in the foreground with the roles it is given — broker, controller, or
  * both (combined) — until SIGTERM or SIGINT. A controller joins the Raft quorum named by
  * --controller-quorum-voters; a broker registers with that quorum and follows its metadata log.
- * Without voters a broker runs alone with locally kept metadata (the foundation stand-in).
+ * A single machine can run one combined node with a one-voter quorum:
+ *   samsa node --roles broker,controller --node-id 1 --controller-quorum-voters 1@127.0.0.1:9093
  */
 import { join } from 'node:path';
 import { DataDirLock, startBrokerNode, type BrokerNode } from '@samsa/broker';
@@ -60,7 +61,7 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
   }
   const nodeId = parseInteger(opts.nodeId, '--node-id', 0);
   const voters = opts.controllerQuorumVoters ? parseVoters(opts.controllerQuorumVoters) : undefined;
-  if (roles.has('controller') && !voters) throw new UsageError('a controller needs --controller-quorum-voters ID@HOST:PORT,...');
+  if (!voters) throw new UsageError(`a ${roles.has('controller') ? 'controller' : 'broker'} needs --controller-quorum-voters ID@HOST:PORT,...`);
   const self = voters?.find((v) => v.id === nodeId);
   if (roles.has('controller') && !self) throw new UsageError(`--node-id ${nodeId} is not among --controller-quorum-voters`);
   let topicDefaults: TopicConfig;
@@ -113,7 +114,7 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
         dataDir: opts.dataDir,
         logger: logger.child({ role: 'broker' }),
         topicDefaults,
-        ...(voters ? { controllers: voters } : {}),
+        controllers: voters,
         ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
       });
     } catch (err) {

@@ -35,16 +35,25 @@ export function removeDir(dir: string): void {
 export interface NodeProcess {
   child: ChildProcess;
   port: number;
+  controllerPort: number;
   address: string;
   dataDir: string;
   output(): string;
 }
 
-/** Starts `samsa node` and resolves once it logs 'broker started' (at most timeoutMs). */
-export async function startNode(opts: { dataDir: string; port?: number; nodeId?: number; timeoutMs?: number; extraArgs?: string[] }): Promise<NodeProcess> {
+/**
+ * Starts one combined `samsa node` (broker and a one-voter controller quorum) and resolves once it
+ * logs 'broker started' (at most timeoutMs). Pass the previous ports to restart it in place.
+ */
+export async function startNode(opts: {
+  dataDir: string; port?: number; controllerPort?: number; nodeId?: number; timeoutMs?: number; extraArgs?: string[];
+}): Promise<NodeProcess> {
   const port = opts.port ?? (await freePort());
+  const controllerPort = opts.controllerPort ?? (await freePort());
+  const nodeId = opts.nodeId ?? 1;
   const child = spawn(process.execPath, [
-    CLI, 'node', '--node-id', String(opts.nodeId ?? 1), '--listen', `127.0.0.1:${port}`, '--data-dir', opts.dataDir,
+    CLI, 'node', '--roles', 'broker,controller', '--node-id', String(nodeId), '--listen', `127.0.0.1:${port}`,
+    '--controller-quorum-voters', `${nodeId}@127.0.0.1:${controllerPort}`, '--data-dir', opts.dataDir,
     ...(opts.extraArgs ?? []),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   started.add(child);
@@ -61,7 +70,7 @@ export async function startNode(opts: { dataDir: string; port?: number; nodeId?:
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  return { child, port, address: `127.0.0.1:${port}`, dataDir: opts.dataDir, output: () => out };
+  return { child, port, controllerPort, address: `127.0.0.1:${port}`, dataDir: opts.dataDir, output: () => out };
 }
 
 /** Sends `signal` to the child (by its PID) and waits for it to exit (bounded). */
