@@ -51,4 +51,27 @@ describe('samsa cluster up', () => {
     }
     await waitFor('every node to exit', () => pids.every((pid) => !alive(pid)), 20_000);
   }, 120_000);
+
+  it('--combined runs nodes with both roles', async () => {
+    const base = 20_000 + ((await freePort()) % 20_000);
+    const dir = tempDir('cluster-combined');
+    const child = spawn(process.execPath, [CLI, 'cluster', 'up', '--combined', '--brokers', '1', '--controllers', '1', '--data-dir', dir, '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    try {
+      await waitFor('the combined node to be ready', () => {
+        if (child.exitCode !== null) throw new Error(`cluster up exited ${child.exitCode}:\n${out}`);
+        return out.includes('ready in');
+      }, 60_000, 50);
+      expect(out).toContain(`bootstrap-server: 127.0.0.1:${base}\n`);
+      expect(out).toMatch(new RegExp(`node-1\\s+1\\s+broker,controller\\s+127\\.0\\.0\\.1:${base}\\s+127\\.0\\.0\\.1:${base + 1}`));
+      const pid = Number(out.split('\n').find((l) => l.startsWith('node-1'))!.trim().split(/\s+/).at(-1));
+      pids.push(pid);
+    } finally {
+      await stopProcess(child, 'SIGTERM', 30_000);
+      removeDir(dir);
+    }
+    await waitFor('the node to exit', () => pids.every((p) => !alive(p)), 20_000);
+  }, 90_000);
 });

@@ -5,6 +5,7 @@
 import { Samsa, serdes } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type TestCluster } from './helpers/cluster.js';
+import { runCliAsync } from './helpers/processes.js';
 
 const SESSION_TIMEOUT_MS = 2_000;
 
@@ -20,6 +21,20 @@ describe('controller quorum and brokers as processes', () => {
   afterAll(async () => {
     await samsa?.close();
     await cluster?.stop();
+  });
+
+  it('samsa quorum --describe shows the leader, epoch, high watermark and every voter', async () => {
+    const viaBroker = await runCliAsync(['quorum', '--describe', '--bootstrap-server', cluster.bootstrap.join(',')]);
+    expect(viaBroker.stderr).toBe('');
+    expect(viaBroker.status).toBe(0);
+    const leader = Number(/LeaderId:\s+(\d+)/.exec(viaBroker.stdout)?.[1]);
+    expect(cluster.controllers.map((c) => c.nodeId)).toContain(leader);
+    expect(viaBroker.stdout).toMatch(/HighWatermark:\s+\d+/);
+    expect(viaBroker.stdout).toContain('CurrentVoters:  [1,2,3]');
+    expect(viaBroker.stdout).toMatch(new RegExp(`\\n${leader}\\s+\\d+\\s+\\d+\\s+Leader`));
+    const viaController = await runCliAsync(['quorum', '--describe', '--bootstrap-controller', cluster.controllers.map((c) => `127.0.0.1:${c.port}`).join(',')]);
+    expect(viaController.status).toBe(0);
+    expect(viaController.stdout).toContain(`LeaderId:       ${leader}`);
   });
 
   it('SIGKILL of the active controller: a new one is elected and CreateTopics works again', async () => {
