@@ -89,7 +89,8 @@ export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly fetchPurgatory: Purgatory<DelayedFetch>;
   private readonly producePurgatory: Purgatory<DelayedProduce>;
-  private readonly topicDefaults: Readonly<TopicConfig>;
+  /** The broker's topic defaults: what a topic config not set on the topic resolves to. */
+  readonly topicDefaults: Readonly<TopicConfig>;
   private unsubscribe: (() => void) | undefined;
   private lastFlush = new Map<string, number>();
 
@@ -279,10 +280,35 @@ export class ReplicaManager {
       case 'topicDeleted':
         this.dropTopic(change.topic);
         return;
+      case 'topicConfigChanged':
+        this.applyTopicConfig(change.topic);
+        return;
       case 'partitionsChanged':
         for (const info of change.partitions) this.applyPartition(change.topic, info);
         return;
     }
+  }
+
+  /**
+   * A topic's configs changed: every local replica of it takes the new effective config at once
+   * (min.insync.replicas counts from the next produce; the log's limits from its next append,
+   * roll check or retention run). A log that refuses the new settings keeps its old ones.
+   */
+  private applyTopicConfig(topic: TopicInfo): void {
+    const config = effectiveTopicConfig(topic.configs, this.topicDefaults);
+    for (const info of topic.partitions) {
+      const key = `${topic.name}-${info.partition}`;
+      const p = this.partitions.get(key);
+      if (!p) continue;
+      p.config = config;
+      try {
+        p.log.updateConfig(logConfigOf(config));
+      } catch (err) {
+        this.options.logger.error({ err, partition: key }, 'the log refused the new topic config; it keeps its previous log settings');
+      }
+      this.producePurgatory.checkAndComplete(key);
+    }
+    this.options.logger.info({ topic: topic.name, configs: topic.configs }, 'applied changed topic configs');
   }
 
   private openTopic(topic: TopicInfo): void {

@@ -2,6 +2,7 @@
 /** The `samsa` command. */
 import { Command, CommanderError } from 'commander';
 import { registerCluster } from './commands/cluster.js';
+import { registerConfigs } from './commands/configs.js';
 import { registerConsume } from './commands/consume.js';
 import { registerNode } from './commands/node.js';
 import { registerPerf } from './commands/perf.js';
@@ -21,6 +22,7 @@ const program = new Command()
 registerNode(program);
 registerCluster(program);
 registerTopics(program);
+registerConfigs(program);
 registerProduce(program);
 registerConsume(program);
 registerPerf(program);

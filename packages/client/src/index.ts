@@ -4,7 +4,8 @@ export type { SamsaConfig } from './samsa.js';
 
 export { Admin } from './admin/admin.js';
 export type {
-  ClusterDescription, CreatedTopic, CreateTopicsOptions, NewTopic, OffsetQuery, PartitionDescription, TopicDescription, AdminDeps,
+  AlterConfigsOptions, ClusterDescription, ConfigEntry, ConfigSource, CreatedTopic, CreateTopicsOptions, NewTopic, OffsetQuery,
+  PartitionDescription, TopicConfigAlteration, TopicConfigDescription, TopicDescription, AdminDeps,
 } from './admin/admin.js';
 
 export { Producer } from './producer/producer.js';
@@ -54,6 +55,7 @@ export type { LogLevel, Logger } from './logger.js';
 
 export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from './wire.js';
 export type {
-  CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, FetchRequest, FetchResponse,
+  CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
+  DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
   ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
 } from './wire.js';

@@ -1,5 +1,5 @@
 /**
- * Test doubles: a fake clock and a small in-memory Samsa cluster that answers the six RPCs like a
+ * Test doubles: a fake clock and a small in-memory Samsa cluster that answers the RPCs like a
  * broker would (leaders, leader epochs, offsets, OFFSET_OUT_OF_RANGE, NOT_LEADER_OR_FOLLOWER), and
  * hands out BrokerConnections per address. Hooks let a test fail a call or change the cluster
  * between calls. The same handlers back the in-process gRPC server of the gRPC test.
@@ -8,9 +8,10 @@ import {
   ErrorCode, decodeRecords, iterateBatches, lastOffsetOf, setBaseOffset, toBigInt, validateProducedBatch,
 } from '@samsa/protocol';
 import type {
-  BrokerConnection, Clock, CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, FetchRequest,
-  FetchResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
-  RequestOptions,
+  BrokerConnection, Clock, CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
+  DescribeConfigsRequest, DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest,
+  ProduceResponse, RequestOptions,
 } from '../src/index.js';
 import { SamsaConnectionError } from '../src/index.js';
 
@@ -58,7 +59,10 @@ export interface FakePartition {
   logEndOffset: bigint;
 }
 
-export type Method = 'metadata' | 'createTopics' | 'deleteTopics' | 'produce' | 'fetch' | 'listOffsets';
+export type Method = 'metadata' | 'createTopics' | 'deleteTopics' | 'produce' | 'fetch' | 'listOffsets' | 'incrementalAlterConfigs' | 'describeConfigs';
+
+/** The topic configs the fake knows, with their defaults. */
+export const FAKE_CONFIG_DEFAULTS: Readonly<Record<string, string>> = { 'cleanup.policy': 'delete', 'min.insync.replicas': '1', 'retention.ms': '604800000' };
 
 export interface Call {
   nodeId: number;
@@ -77,6 +81,8 @@ const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
 export class FakeCluster {
   readonly brokers = new Map<number, { host: string; port: number }>();
   readonly topics = new Map<string, FakePartition[]>();
+  /** Configs set on each topic (incrementalAlterConfigs). */
+  readonly topicConfigs = new Map<string, Record<string, string>>();
   readonly calls: Call[] = [];
   readonly hooks: Hook[] = [];
   /** Addresses whose connections fail with a connection error. */
@@ -157,6 +163,8 @@ export class FakeCluster {
       produce: (r, o) => call('produce', r, o),
       fetch: (r, o) => call('fetch', r, o),
       listOffsets: (r, o) => call('listOffsets', r, o),
+      incrementalAlterConfigs: (r, o) => call('incrementalAlterConfigs', r, o),
+      describeConfigs: (r, o) => call('describeConfigs', r, o),
       close: () => {},
     };
   };
@@ -169,7 +177,53 @@ export class FakeCluster {
       case 'produce': return this.produce(nodeId, request as ProduceRequest);
       case 'fetch': return this.fetch(nodeId, request as FetchRequest);
       case 'listOffsets': return this.listOffsets(nodeId, request as ListOffsetsRequest);
+      case 'incrementalAlterConfigs': return this.incrementalAlterConfigs(request as IncrementalAlterConfigsRequest);
+      case 'describeConfigs': return this.describeConfigs(request as DescribeConfigsRequest);
     }
+  }
+
+  incrementalAlterConfigs(request: IncrementalAlterConfigsRequest): IncrementalAlterConfigsResponse {
+    return {
+      responses: (request.resources ?? []).map((r) => {
+        const answer = (errorCode: number, errorMessage = '') => ({ resourceType: r.resourceType!, resourceName: r.resourceName!, errorCode, errorMessage });
+        if (!this.topics.has(r.resourceName!)) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${r.resourceName}' does not exist`);
+        const unknown = (r.configs ?? []).find((c) => !Object.hasOwn(FAKE_CONFIG_DEFAULTS, c.name!));
+        if (unknown) return answer(ErrorCode.INVALID_CONFIG, `unknown topic config '${unknown.name}'`);
+        if (!request.validateOnly) {
+          const configs = { ...this.topicConfigs.get(r.resourceName!) };
+          for (const c of r.configs ?? []) {
+            if (c.configOperation === 0) configs[c.name!] = c.value!;
+            else delete configs[c.name!];
+          }
+          this.topicConfigs.set(r.resourceName!, configs);
+        }
+        return answer(0);
+      }),
+    };
+  }
+
+  describeConfigs(request: DescribeConfigsRequest): DescribeConfigsResponse {
+    return {
+      results: (request.resources ?? []).map((r) => {
+        const base = { resourceType: r.resourceType!, resourceName: r.resourceName!, errorMessage: '' };
+        if (!this.topics.has(r.resourceName!)) {
+          return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic '${r.resourceName}' does not exist`, configs: [] };
+        }
+        const set = this.topicConfigs.get(r.resourceName!) ?? {};
+        return {
+          ...base,
+          errorCode: 0,
+          // Unsorted on purpose: the client sorts.
+          configs: Object.keys(FAKE_CONFIG_DEFAULTS).reverse().map((name) => {
+            const defaultSynonym = { name, value: FAKE_CONFIG_DEFAULTS[name]!, source: 5 };
+            const explicit = set[name];
+            return explicit === undefined
+              ? { name, value: FAKE_CONFIG_DEFAULTS[name]!, readOnly: false, configSource: 5, isSensitive: false, synonyms: [defaultSynonym] }
+              : { name, value: explicit, readOnly: false, configSource: 1, isSensitive: false, synonyms: [{ name, value: explicit, source: 1 }, defaultSynonym] };
+          }),
+        };
+      }),
+    };
   }
 
   metadata(request: MetadataRequest): MetadataResponse {

@@ -12,6 +12,7 @@ import type { Method } from './fakes.js';
 
 const METHODS: Record<string, Method> = {
   Metadata: 'metadata', CreateTopics: 'createTopics', DeleteTopics: 'deleteTopics', Produce: 'produce', Fetch: 'fetch', ListOffsets: 'listOffsets',
+  IncrementalAlterConfigs: 'incrementalAlterConfigs', DescribeConfigs: 'describeConfigs',
 };
 
 let server: grpc.Server;
@@ -93,6 +94,19 @@ describe('gRPC connection layer', () => {
       await consumer.close();
       expect(await polling).toEqual([]);
       expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      await samsa.close();
+    }
+  });
+
+  it('alters and describes topic configs over gRPC', async () => {
+    const samsa = new Samsa({ brokers: [address], requestTimeoutMs: 5_000, retry: { retries: 1, initialRetryTimeMs: 20 } });
+    try {
+      const admin = samsa.admin();
+      await admin.createTopics([{ topic: 'cfg' }]);
+      await admin.incrementalAlterConfigs([{ topic: 'cfg', set: { 'retention.ms': '1000' } }]);
+      const [described] = await admin.describeConfigs(['cfg']);
+      expect(described!.configs.find((c) => c.name === 'retention.ms')).toMatchObject({ value: '1000', source: 'topic', readOnly: false });
     } finally {
       await samsa.close();
     }

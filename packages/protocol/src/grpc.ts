@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as ClientProtoGrpcType } from './generated/client.js';
 import type { ProtoGrpcType as ControllerProtoGrpcType } from './generated/controller.js';
 import type { ProtoGrpcType as RaftProtoGrpcType } from './generated/raft.js';
+import type { ProtoGrpcType as ReplicationProtoGrpcType } from './generated/replication.js';
 
 export const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: false,
@@ -39,6 +40,14 @@ let controllerApi: ControllerProtoGrpcType | undefined;
 export function controllerProto(): ControllerProtoGrpcType {
   controllerApi ??= load<ControllerProtoGrpcType>('samsa/v1/controller.proto');
   return controllerApi;
+}
+
+let replicationApi: ReplicationProtoGrpcType | undefined;
+
+/** The replication API between brokers: followers fetch from leaders (package samsa.v1, service Replication). */
+export function replicationProto(): ReplicationProtoGrpcType {
+  replicationApi ??= load<ReplicationProtoGrpcType>('samsa/v1/replication.proto');
+  return replicationApi;
 }
 
 let raftApi: RaftProtoGrpcType | undefined;

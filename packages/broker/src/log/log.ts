@@ -137,10 +137,10 @@ const NOOP_LOGGER: LogLogger = { info() {}, warn() {}, error() {} };
 
 export class Log {
   readonly dir: string;
-  readonly config: ResolvedLogConfig;
+  private currentConfig: ResolvedLogConfig;
   private readonly clock: () => number;
   private readonly logger: LogLogger;
-  private readonly segmentOptions: SegmentOptions;
+  private segmentOptions: SegmentOptions;
   private segs: LogSegment[] = [];
   private nextOffset = 0n;
   private startOffset = 0n;
@@ -160,7 +160,7 @@ export class Log {
 
   private constructor(dir: string, config: ResolvedLogConfig, deps: LogDeps) {
     this.dir = dir;
-    this.config = config;
+    this.currentConfig = config;
     this.clock = deps.clock;
     this.logger = deps.logger ?? NOOP_LOGGER;
     this.segmentOptions = {
@@ -186,6 +186,23 @@ export class Log {
       throw protocolError('KAFKA_STORAGE_ERROR', `cannot load the log in ${dir}: ${(err as Error).message}`, err);
     }
     return log;
+  }
+
+  /** The settings in force; replaced (never mutated) by updateConfig. */
+  get config(): ResolvedLogConfig {
+    return this.currentConfig;
+  }
+
+  /**
+   * Applies changed settings to the open log (a topic config altered at runtime): size and age
+   * limits, retention, max.message.bytes and flushing apply from the next append, roll check or
+   * retention run; index.interval.bytes to segments created from now on. Throws RangeError for a
+   * bad config, changing nothing.
+   */
+  updateConfig(config: LogConfig): void {
+    const resolved = resolveLogConfig(config);
+    this.currentConfig = resolved;
+    this.segmentOptions = { ...this.segmentOptions, indexIntervalBytes: resolved.indexIntervalBytes };
   }
 
   // ---- state ----
@@ -230,6 +247,19 @@ export class Log {
   /** OffsetsForLeaderEpoch: see LeaderEpochFileCache.endOffsetFor. */
   endOffsetForEpoch(leaderEpoch: number): EpochEndOffset {
     return this.epochCache.endOffsetFor(leaderEpoch);
+  }
+
+  /**
+   * A new leader records its epoch as starting at its log end offset before anything is appended
+   * in it (Kafka's maybeAssignEpochStartOffset), so the end offset of every older epoch is known
+   * to followers checking for divergence. Ignored unless `leaderEpoch` is newer than every epoch
+   * the log holds (replaying old metadata must not rewrite the cache).
+   */
+  assignEpochStartOffset(leaderEpoch: number, startOffset: bigint): void {
+    this.checkOpen();
+    const latest = this.epochCache.latestEpoch;
+    if (leaderEpoch < 0 || (latest !== undefined && leaderEpoch <= latest) || startOffset !== this.nextOffset) return;
+    this.epochCache.assign(leaderEpoch, startOffset);
   }
 
   private get active(): LogSegment {

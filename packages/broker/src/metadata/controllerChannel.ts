@@ -11,6 +11,7 @@ import {
   type BrokerHeartbeatRequest, type BrokerHeartbeatResponse__Output, type ControllerClient, type CreateTopicsRequest,
   type CreateTopicsResponse__Output, type DeleteTopicsRequest, type DeleteTopicsResponse__Output, type DescribeQuorumRequest,
   type DescribeQuorumResponse__Output, type FetchMetadataRequest, type FetchMetadataResponse__Output,
+  type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse__Output,
   type RegisterBrokerRequest, type RegisterBrokerResponse__Output,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
@@ -30,6 +31,7 @@ export interface ControllerMethods {
   FetchMetadata: [FetchMetadataRequest, FetchMetadataResponse__Output];
   CreateTopics: [CreateTopicsRequest, CreateTopicsResponse__Output];
   DeleteTopics: [DeleteTopicsRequest, DeleteTopicsResponse__Output];
+  IncrementalAlterConfigs: [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse__Output];
   DescribeQuorum: [DescribeQuorumRequest, DescribeQuorumResponse__Output];
 }
 export type ControllerMethod = keyof ControllerMethods;
@@ -217,7 +219,7 @@ export class ControllerChannel {
       failures++;
       if (verdict.kind === 'notController') {
         let leaderId = verdict.leaderId;
-        // Answers without a leader_id field (CreateTopics, DeleteTopics): ask that controller who leads.
+        // Answers without a leader_id field (CreateTopics, DeleteTopics, IncrementalAlterConfigs): ask that controller who leads.
         if (leaderId < 0 && method !== 'DescribeQuorum') leaderId = await this.askLeader(target, deadline);
         const hinted = leaderId >= 0 && leaderId !== target.id ? this.byId(leaderId) : undefined;
         if (hinted) {

@@ -46,13 +46,32 @@ export type TopicResult =
 
 /**
  * What one applied batch of metadata changed, in order: deletions first, then creations, then
- * changes to existing topics' partitions (new leader, leader epoch, ISR or replicas).
+ * changes to existing topics: their configs, then their partitions (new leader, leader epoch, ISR
+ * or replicas).
  */
 export type MetadataChange =
   | { type: 'topicCreated'; topic: TopicInfo }
   | { type: 'topicDeleted'; topic: TopicInfo }
+  /** The explicitly set configs of an existing topic changed; `topic` as it is now. */
+  | { type: 'topicConfigChanged'; topic: TopicInfo }
   /** `topic` as it is now; `partitions` only the changed ones (each in its new state). */
   | { type: 'partitionsChanged'; topic: TopicInfo; partitions: PartitionInfo[] };
+
+/** One resource of an IncrementalAlterConfigs request (Kafka's numbering, as on the wire). */
+export interface AlterConfigsRequest {
+  /** 2 topic, 4 broker. */
+  resourceType: number;
+  resourceName: string;
+  /** operation: 0 SET, 1 DELETE. */
+  configs: Array<{ name: string; operation: number; value: string }>;
+}
+
+export interface AlterConfigsResult {
+  resourceType: number;
+  resourceName: string;
+  errorCode: number;
+  errorMessage: string;
+}
 
 /** Per-topic outcome of a deletion. */
 export interface DeleteTopicResult {
@@ -73,6 +92,11 @@ export interface MetadataSource {
    */
   createTopics(requests: CreateTopicRequest[], validateOnly: boolean, timeoutMs?: number): Promise<TopicResult[]>;
   deleteTopics(names: string[], timeoutMs?: number): Promise<DeleteTopicResult[]>;
+  /**
+   * Sets or deletes configs (Kafka's IncrementalAlterConfigs), one result per resource in order;
+   * `timeoutMs` as for createTopics. Absent on sources that cannot change configs.
+   */
+  incrementalAlterConfigs?(resources: AlterConfigsRequest[], validateOnly: boolean, timeoutMs?: number): Promise<AlterConfigsResult[]>;
   /** The controller quorum as its active controller describes it; absent without a quorum. */
   describeQuorum?(): Promise<DescribeQuorumResponse>;
   /** Called after each committed change, in order. Returns an unsubscribe function. */

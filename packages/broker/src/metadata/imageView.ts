@@ -55,7 +55,8 @@ export function clusterIdOf(voters: ReadonlyArray<{ id: number; host: string; po
  * The events for a batch: `touched` maps each topic id the batch may have changed to the topic as
  * it was before the batch (undefined: it did not exist); `image` is the state after. Deletions come
  * first (a re-created name must lose its old logs before the new ones open), then creations, then
- * partition changes of topics that existed on both sides.
+ * for topics that existed on both sides a config change (when the explicit configs differ) before
+ * their partition changes.
  */
 export function topicChanges(touched: ReadonlyMap<string, TopicImage | undefined>, image: MetadataImage): MetadataChange[] {
   const deleted: MetadataChange[] = [];
@@ -72,6 +73,7 @@ export function topicChanges(touched: ReadonlyMap<string, TopicImage | undefined
       created.push({ type: 'topicCreated', topic: topicInfoOf(after) });
       continue;
     }
+    if (!sameConfigs(before.configs, after.configs)) changed.push({ type: 'topicConfigChanged', topic: topicInfoOf(after) });
     const partitions: PartitionInfo[] = [];
     after.partitions.forEach((p, i) => {
       if (before.partitions[i] !== p) partitions.push(partitionInfoOf(i, p));
@@ -79,4 +81,11 @@ export function topicChanges(touched: ReadonlyMap<string, TopicImage | undefined
     if (partitions.length > 0) changed.push({ type: 'partitionsChanged', topic: topicInfoOf(after), partitions });
   }
   return [...deleted, ...created, ...changed];
+}
+
+function sameConfigs(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
 }

@@ -9,15 +9,16 @@
  *   (the active one preferred), applying a snapshot when one comes and then every entry to a
  *   MetadataImage; after each applied batch, MetadataChange events for the replica manager.
  * - `ready()`: registered, caught up to the high watermark seen after registering, and unfenced.
- * - Topic admin is forwarded to the active controller; the answer is returned once this broker's
- *   own image shows the change, so a Metadata or Produce sent here right after sees it.
+ * - Topic admin (create, delete, alter configs) is forwarded to the active controller; the answer
+ *   is returned once this broker's own image shows the change, so a Metadata or Produce sent here
+ *   right after sees it.
  *
  * Nothing on the produce/fetch path waits on any of this: with the quorum unreachable, the loops
  * retry with backoff (logging, never throwing) and the partitions already open keep serving.
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ErrorCode, MetadataImage, NO_OFFSET, decodeMetadataEntry, errorInfo,
+  ErrorCode, MetadataImage, NO_OFFSET, TOPIC_CONFIG_KEYS, decodeMetadataEntry, errorInfo, validateTopicConfigs,
   type BrokerHeartbeatResponse__Output, type DescribeQuorumResponse, type FetchMetadataResponse__Output, type MetadataRecord,
   type TopicImage,
 } from '@samsa/protocol';
@@ -28,7 +29,7 @@ import {
   type ControllerAddress, type Verdict,
 } from './controllerChannel.js';
 import type {
-  BrokerInfo, CreateTopicRequest, DeleteTopicResult, MetadataChange, MetadataSource, TopicInfo, TopicResult,
+  AlterConfigsRequest, AlterConfigsResult, BrokerInfo, CreateTopicRequest, DeleteTopicResult, MetadataChange, MetadataSource, TopicInfo, TopicResult,
 } from './image.js';
 import { brokerInfoOf, clusterIdOf, topicChanges, topicInfoOf } from './imageView.js';
 
@@ -313,6 +314,66 @@ export class QuorumMetadataSource implements MetadataSource {
         };
       }
       return { name, errorCode: 0 };
+    });
+  }
+
+  /**
+   * IncrementalAlterConfigs, forwarded to the active controller (which validates the names and
+   * values). Answers once this broker's image shows each altered topic's new configs, so a
+   * DescribeConfigs or a produce sent here right after sees them; REQUEST_TIMED_OUT if that takes
+   * longer than the deadline.
+   */
+  async incrementalAlterConfigs(resources: AlterConfigsRequest[], validateOnly: boolean, timeoutMs?: number): Promise<AlterConfigsResult[]> {
+    if (resources.length === 0) return [];
+    const deadline = this.deadline(timeoutMs);
+    const refused = resources.map(unknownDeletedConfig);
+    const forwarded = resources.filter((_, i) => refused[i] === undefined);
+    let answer: AlterConfigsResult[] = [];
+    if (forwarded.length > 0) {
+      try {
+        answer = (await this.channel.callActive(
+          'IncrementalAlterConfigs',
+          (remainingMs) => ({
+            resources: forwarded.map((r) => ({
+              resourceType: r.resourceType, resourceName: r.resourceName,
+              configs: r.configs.map((c) => ({ name: c.name, configOperation: c.operation, value: c.value })),
+            })),
+            validateOnly,
+            timeoutMs: remainingMs,
+          }),
+          (res) => judgeTopicResults(res.responses),
+          deadline,
+        )).responses;
+      } catch (err) {
+        return resources.map((r, i) => refused[i] ?? {
+          resourceType: r.resourceType, resourceName: r.resourceName,
+          ...this.unavailable(err, `the configs of '${r.resourceName}' were not changed`, `the configs of '${r.resourceName}' may or may not have been changed`),
+        });
+      }
+    }
+    const results = resources.map((r, i) => refused[i] ?? matchResource(answer, r, forwarded.indexOf(r)));
+    const altered = resources.filter((r, i) => !validateOnly && r.resourceType === TOPIC_RESOURCE && results[i]?.errorCode === 0);
+    const appliedHere = (r: AlterConfigsRequest) => {
+      const topic = this.image.topic(r.resourceName);
+      // Deleted (or re-created) meanwhile: nothing left to wait for.
+      if (topic === undefined) return true;
+      return r.configs.every((c) => (c.operation === 0 ? topic.configs.get(c.name) === normalisedTopicConfig(c.name, c.value) : !topic.configs.has(c.name)));
+    };
+    if (altered.length > 0) await this.waitForImage(() => altered.every(appliedHere), deadline);
+    return resources.map((request, i): AlterConfigsResult => {
+      const r = results[i];
+      const base = { resourceType: request.resourceType, resourceName: request.resourceName };
+      if (r === undefined) return { ...base, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `the controller's answer did not mention '${request.resourceName}'` };
+      if (r.errorCode !== 0) return { ...base, errorCode: r.errorCode, errorMessage: r.errorMessage || errorInfo(r.errorCode).message };
+      if (altered.includes(request) && !appliedHere(request)) {
+        return {
+          ...base,
+          errorCode: ErrorCode.REQUEST_TIMED_OUT,
+          errorMessage: `the controller changed the configs of topic '${request.resourceName}', but broker ${this.options.brokerId} had not applied `
+            + `the change before the request timed out (applied offset ${this.applied}); it will take effect shortly`,
+        };
+      }
+      return { ...base, errorCode: 0, errorMessage: '' };
     });
   }
 
@@ -782,6 +843,37 @@ function judge(errorCode: number, leaderId: number, errorMessage: string): Verdi
 
 function matchResult<T extends { name: string }>(results: readonly T[], name: string, index: number): T | undefined {
   return results[index]?.name === name ? results[index] : results.find((r) => r.name === name);
+}
+
+/** Kafka's ConfigResource.Type.TOPIC. */
+const TOPIC_RESOURCE = 2;
+
+/**
+ * A delete of a name that is no topic config is refused here with INVALID_CONFIG: the controller
+ * ignores deletes of names that are not set, so a typo would otherwise pass silently.
+ */
+function unknownDeletedConfig(r: AlterConfigsRequest): AlterConfigsResult | undefined {
+  if (r.resourceType !== TOPIC_RESOURCE) return undefined;
+  const unknown = r.configs.filter((c) => c.operation === 1 && !(TOPIC_CONFIG_KEYS as string[]).includes(c.name)).map((c) => c.name);
+  if (unknown.length === 0) return undefined;
+  return {
+    resourceType: r.resourceType, resourceName: r.resourceName, errorCode: ErrorCode.INVALID_CONFIG,
+    errorMessage: `unknown topic config(s) ${unknown.map((n) => `'${n}'`).join(', ')} (known: ${TOPIC_CONFIG_KEYS.join(', ')})`,
+  };
+}
+
+/** The value as the controller stores it (validateTopicConfigs normalises, e.g. 'TRUE' → 'true'). */
+function normalisedTopicConfig(name: string, value: string): string {
+  try {
+    return validateTopicConfigs({ [name]: value })[name] ?? value;
+  } catch {
+    return value;
+  }
+}
+
+function matchResource(results: readonly AlterConfigsResult[], r: AlterConfigsRequest, index: number): AlterConfigsResult | undefined {
+  const same = (x: AlterConfigsResult | undefined) => x !== undefined && x.resourceName === r.resourceName && x.resourceType === r.resourceType;
+  return same(results[index]) ? results[index] : results.find(same);
 }
 
 /** validate_only creates nothing: a TopicInfo shaped from the controller's answer (no id, no leaders yet). */

@@ -5,7 +5,9 @@
  */
 import {
   ErrorCode, grpc, toBigInt, toWire,
-  type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeQuorumResponse, type DeleteTopicsRequest__Output,
+  type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse,
+  type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type IncrementalAlterConfigsRequest__Output,
+  type IncrementalAlterConfigsResponse,
   type DeleteTopicsResponse, type FetchRequest__Output, type FetchResponse, type ListOffsetsRequest__Output,
   type ListOffsetsResponse, type MetadataRequest__Output, type MetadataResponse, type ProduceRequest__Output,
   type ProduceResponse, type SamsaHandlers, type TopicMetadata,
@@ -13,6 +15,7 @@ import {
 import type { Logger } from 'pino';
 import type { MetadataSource, TopicInfo } from '../metadata/image.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';
+import { describeConfigsResource } from './configs.js';
 import { widenFlowControlWindow } from './flowControl.js';
 
 export interface ClientServiceDeps {
@@ -179,6 +182,25 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
       }
       return metadata.describeQuorum();
     }),
+
+    IncrementalAlterConfigs: unary(logger, 'IncrementalAlterConfigs', async (req: IncrementalAlterConfigsRequest__Output): Promise<IncrementalAlterConfigsResponse> => {
+      if (!metadata.incrementalAlterConfigs) {
+        return { responses: req.resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'this broker cannot change configs (no controller quorum)' })) };
+      }
+      const results = await metadata.incrementalAlterConfigs(
+        req.resources.map((r) => ({
+          resourceType: r.resourceType, resourceName: r.resourceName,
+          configs: r.configs.map((c) => ({ name: c.name, operation: c.configOperation, value: c.value })),
+        })),
+        req.validateOnly,
+        req.timeoutMs > 0 ? req.timeoutMs : undefined,
+      );
+      return { responses: results };
+    }),
+
+    DescribeConfigs: unary(logger, 'DescribeConfigs', (req: DescribeConfigsRequest__Output): DescribeConfigsResponse => ({
+      results: req.resources.map((r) => describeConfigsResource(r, (name) => metadata.topic(name), replicaManager.topicDefaults)),
+    })),
 
     ListOffsets: unary(logger, 'ListOffsets', (req: ListOffsetsRequest__Output): ListOffsetsResponse => ({
       topics: req.topics.map((t) => ({

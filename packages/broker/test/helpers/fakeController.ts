@@ -6,7 +6,7 @@
  * Tests drive it directly: append records, move leadership, take snapshots, stop controllers.
  */
 import {
-  ErrorCode, MetadataImage, controllerProto, encodeMetadataEntry, grpc,
+  ErrorCode, MetadataImage, controllerProto, encodeMetadataEntry, grpc, validateTopicConfigs,
   type BrokerHeartbeatRequest__Output, type ControllerHandlers, type FetchMetadataRequest__Output, type FetchMetadataResponse,
   type MetadataRecord,
   type RegisterBrokerRequest__Output,
@@ -248,7 +248,35 @@ export class FakeController {
         seen('DescribeQuorum');
         cb(null, { errorCode: 0, leaderId: q.leaderId, leaderEpoch: String(q.term), highWatermark: String(q.highWatermark), voters: [] });
       },
-      IncrementalAlterConfigs: unimplemented,
+      IncrementalAlterConfigs: (call, cb) => {
+        seen('IncrementalAlterConfigs');
+        const req = call.request;
+        if (!isLeader()) {
+          const errorMessage = q.hintInMessage ? `controller ${id} is not the active controller; the active controller is node ${q.leaderId}` : 'not the active controller';
+          return cb(null, { responses: req.resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage })) });
+        }
+        // Topics only, SET (0) and DELETE (1), validated as the real controller does.
+        const records: MetadataRecord[] = [];
+        const responses = req.resources.map((r) => {
+          const answer = (errorCode: number, errorMessage = '') => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode, errorMessage });
+          if (r.resourceType !== 2) return answer(ErrorCode.INVALID_REQUEST, 'topics only');
+          if (!q.image.topic(r.resourceName)) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${r.resourceName}' does not exist`);
+          let sets: Record<string, string>;
+          try {
+            sets = validateTopicConfigs(Object.fromEntries(r.configs.filter((c) => c.configOperation === 0).map((c) => [c.name, c.value])));
+          } catch (err) {
+            return answer(ErrorCode.INVALID_CONFIG, (err as Error).message);
+          }
+          if (req.validateOnly) return answer(0);
+          for (const [name, value] of Object.entries(sets)) records.push({ type: 'Config', resourceType: 'topic', resourceName: r.resourceName, name, value });
+          for (const c of r.configs) {
+            if (c.configOperation === 1) records.push({ type: 'Config', resourceType: 'topic', resourceName: r.resourceName, name: c.name, value: null });
+          }
+          return answer(0);
+        });
+        if (records.length > 0) q.append(records);
+        cb(null, { responses });
+      },
       AlterPartition: unimplemented,
       AllocateProducerIds: unimplemented,
     };

@@ -1,5 +1,6 @@
 /**
- * Cluster administration: topics (create, list, describe, delete), the broker list, and offsets.
+ * Cluster administration: topics (create, list, describe, delete), topic configs (describe,
+ * alter), the broker list, and offsets.
  * Per-topic failures come back as typed errors: one failed topic throws its own class (e.g.
  * TopicAlreadyExistsError); several throw a SamsaAggregateError whose `errors` name each topic.
  * Retriable failures (no controller yet, broker unreachable) are retried first.
@@ -10,7 +11,9 @@ import type { BrokerInfo } from '../cluster/metadata.js';
 import { parseTopic } from '../cluster/metadata.js';
 import { listOffsets } from '../cluster/offsets.js';
 import type { OffsetSpec, PartitionOffset } from '../cluster/offsets.js';
-import { InvalidRequestError, SamsaAggregateError, UnknownTopicOrPartitionError, errorFromCode, isRetriable } from '../errors.js';
+import {
+  InvalidRequestError, SamsaAggregateError, UnknownServerError, UnknownTopicOrPartitionError, errorFromCode, isRetriable,
+} from '../errors.js';
 import type { SamsaError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Retrier } from '../retry.js';
@@ -67,6 +70,55 @@ export interface OffsetQuery {
   timestamp: OffsetSpec;
 }
 
+/** One topic's config changes for incrementalAlterConfigs (Kafka's SET and DELETE operations). */
+export interface TopicConfigAlteration {
+  topic: string;
+  /** Configs to set on the topic. */
+  set?: Record<string, string>;
+  /** Configs to remove from the topic, so they fall back to the broker default. */
+  delete?: string[];
+}
+
+export interface AlterConfigsOptions {
+  /** Check the request (names, values, topics) without changing anything. */
+  validateOnly?: boolean;
+  /** How long the broker may take, including reaching the controller. Default 30 s. */
+  timeoutMs?: number;
+}
+
+/** Where a config's value comes from: set on the topic, or a (broker or built-in) default. */
+export type ConfigSource = 'topic' | 'default';
+
+export interface ConfigEntry {
+  name: string;
+  /** The effective value. */
+  value: string;
+  source: ConfigSource;
+  readOnly: boolean;
+  sensitive: boolean;
+  /**
+   * Every value the config has at some level, highest precedence first (the effective one
+   * first): 'topic' (set on the topic), 'broker' (the broker's configured default), 'default'
+   * (the built-in default).
+   */
+  synonyms: Array<{ name: string; value: string; source: 'topic' | 'broker' | 'default' }>;
+}
+
+export interface TopicConfigDescription {
+  topic: string;
+  /** Every topic config, sorted by name. */
+  configs: ConfigEntry[];
+}
+
+/** Kafka's ConfigResource.Type.TOPIC. */
+const TOPIC_RESOURCE = 2;
+/** Kafka's DescribeConfigs ConfigSource numbers (1 DYNAMIC_TOPIC_CONFIG, 4 STATIC_BROKER_CONFIG, 5 DEFAULT_CONFIG, ...). */
+function synonymSource(source: number): 'topic' | 'broker' | 'default' {
+  if (source === 1) return 'topic';
+  if (source >= 2 && source <= 4) return 'broker';
+  return 'default';
+}
+
 export interface AdminDeps {
   cluster: Cluster;
   clock: Clock;
@@ -79,6 +131,12 @@ export interface AdminDeps {
 function throwAll(errors: SamsaError[]): void {
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new SamsaAggregateError(errors);
+}
+
+/** A per-topic error; a missing topic is an answer, not a reason to retry. */
+function finalTopicError(code: number, message: string, topic: string): SamsaError {
+  const error = errorFromCode(code, message, undefined, { topic });
+  return error instanceof UnknownTopicOrPartitionError ? new UnknownTopicOrPartitionError(error.message, { topic, retriable: false }) : error;
 }
 
 function checkNames(names: readonly string[], what: string): void {
@@ -223,6 +281,119 @@ export class Admin {
   async describeCluster(): Promise<ClusterDescription> {
     await this.retrier.run(() => this.deps.cluster.refreshMetadata([]), { what: 'describeCluster' });
     return this.deps.cluster.info();
+  }
+
+  /**
+   * Sets and deletes topic configs (Kafka's incrementalAlterConfigs); the brokers apply the change
+   * live. Resolves once the broker that was asked has applied it. Failures are thrown as for
+   * createTopics (InvalidConfigError for an unknown name or bad value, UnknownTopicOrPartitionError
+   * for a missing topic); the topics that succeeded keep their change.
+   */
+  async incrementalAlterConfigs(alterations: readonly TopicConfigAlteration[], options: AlterConfigsOptions = {}): Promise<void> {
+    if (!Array.isArray(alterations) || alterations.length === 0) throw new InvalidRequestError('incrementalAlterConfigs needs at least one topic');
+    checkNames(alterations.map((a) => a?.topic), 'incrementalAlterConfigs');
+    const seenTopics = new Set<string>();
+    for (const a of alterations) {
+      if (seenTopics.has(a.topic)) throw new InvalidRequestError(`incrementalAlterConfigs: topic '${a.topic}' appears more than once`);
+      seenTopics.add(a.topic);
+      const set = a.set ?? {};
+      if (typeof set !== 'object' || Array.isArray(set)) throw new InvalidRequestError(`${a.topic}: set must be an object of config names to values`);
+      for (const [name, value] of Object.entries(set)) {
+        if (name.length === 0) throw new InvalidRequestError(`${a.topic}: config names must be non-empty`);
+        if (typeof value !== 'string') throw new InvalidRequestError(`${a.topic}: the value of ${name} must be a string`);
+      }
+      const deletes = a.delete ?? [];
+      if (!Array.isArray(deletes)) throw new InvalidRequestError(`${a.topic}: delete must be an array of config names`);
+      for (const name of deletes) {
+        if (typeof name !== 'string' || name.length === 0) throw new InvalidRequestError(`${a.topic}: config names to delete must be non-empty strings`);
+        if (Object.hasOwn(set, name)) throw new InvalidRequestError(`${a.topic}: ${name} is both set and deleted`);
+      }
+    }
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const remaining = new Map(alterations.map((a) => [a.topic, a]));
+    const failed: SamsaError[] = [];
+    await this.retrier.run(async () => {
+      const response = await this.deps.cluster.withAnyBroker((c) => c.incrementalAlterConfigs({
+        resources: [...remaining.values()].map((a) => ({
+          resourceType: TOPIC_RESOURCE,
+          resourceName: a.topic,
+          configs: [
+            ...Object.entries(a.set ?? {}).map(([name, value]) => ({ name, configOperation: 0, value })),
+            ...(a.delete ?? []).map((name: string) => ({ name, configOperation: 1, value: '' })),
+          ],
+        })),
+        validateOnly: options.validateOnly ?? false,
+        timeoutMs,
+      }, this.deps.cluster.requestOptions(timeoutMs)));
+      let retriable: SamsaError | undefined;
+      for (const r of response.responses) {
+        if (r.resourceType !== TOPIC_RESOURCE || !remaining.has(r.resourceName)) continue;
+        if (r.errorCode === 0) {
+          remaining.delete(r.resourceName);
+          continue;
+        }
+        const error = finalTopicError(r.errorCode, r.errorMessage, r.resourceName);
+        if (error.retriable) {
+          retriable ??= error;
+        } else {
+          failed.push(error);
+          remaining.delete(r.resourceName);
+        }
+      }
+      if (retriable) throw retriable;
+    }, { what: 'incrementalAlterConfigs' }).catch((error: unknown) => {
+      if (!isRetriable(error)) throw error;
+      for (const name of remaining.keys()) failed.push(errorFromCode((error as SamsaError).code, (error as Error).message, error, { topic: name }));
+      remaining.clear();
+    });
+    // Topics the broker's answer did not mention (it should mention every one).
+    for (const name of remaining.keys()) failed.push(new UnknownServerError(`the broker's answer did not mention topic ${name}`, { topic: name }));
+    this.deps.cluster.invalidateTopics(alterations.map((a) => a.topic).filter((t) => !failed.some((e) => e.topic === t)));
+    throwAll(failed);
+  }
+
+  /**
+   * Every config of each named topic: its effective value, whether it is set on the topic or a
+   * default, and its read-only flag (Kafka's describeConfigs). Failures are thrown as for
+   * describeTopics; results come in the order asked.
+   */
+  async describeConfigs(topics: readonly string[]): Promise<TopicConfigDescription[]> {
+    checkNames(topics, 'describeConfigs');
+    if (topics.length === 0) return [];
+    const names = [...new Set(topics)];
+    const response = await this.retrier.run(
+      () => this.deps.cluster.withAnyBroker((c) => c.describeConfigs({
+        resources: names.map((name) => ({ resourceType: TOPIC_RESOURCE, resourceName: name, configurationKeys: [] })),
+      }, this.deps.cluster.requestOptions())),
+      { what: 'describeConfigs' },
+    );
+    const failed: SamsaError[] = [];
+    const byName = new Map<string, TopicConfigDescription>();
+    for (const r of response.results) {
+      if (r.resourceType !== TOPIC_RESOURCE || !names.includes(r.resourceName)) continue;
+      if (r.errorCode !== 0) {
+        failed.push(finalTopicError(r.errorCode, r.errorMessage, r.resourceName));
+        continue;
+      }
+      byName.set(r.resourceName, {
+        topic: r.resourceName,
+        configs: r.configs.map((c): ConfigEntry => ({
+          name: c.name,
+          value: c.value,
+          source: c.configSource === 1 ? 'topic' : 'default',
+          readOnly: c.readOnly,
+          sensitive: c.isSensitive,
+          synonyms: c.synonyms.map((syn) => ({ name: syn.name, value: syn.value, source: synonymSource(syn.source) })),
+        })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      });
+    }
+    for (const name of names) {
+      if (!byName.has(name) && !failed.some((e) => e.topic === name)) {
+        failed.push(new UnknownServerError(`the broker's answer did not mention topic ${name}`, { topic: name }));
+      }
+    }
+    throwAll(failed);
+    return names.map((n) => byName.get(n)!);
   }
 
   /** Offsets of partitions of one topic, asked of each partition's leader. */

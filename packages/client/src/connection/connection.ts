@@ -6,7 +6,8 @@
  * SamsaConnectionError, never as a raw gRPC error.
  */
 import type {
-  CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, FetchRequest, FetchResponse,
+  CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
+  DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
   ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
 } from '../wire.js';
 
@@ -26,6 +27,8 @@ export interface BrokerConnection {
   produce(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse>;
   fetch(request: FetchRequest, options?: RequestOptions): Promise<FetchResponse>;
   listOffsets(request: ListOffsetsRequest, options?: RequestOptions): Promise<ListOffsetsResponse>;
+  incrementalAlterConfigs(request: IncrementalAlterConfigsRequest, options?: RequestOptions): Promise<IncrementalAlterConfigsResponse>;
+  describeConfigs(request: DescribeConfigsRequest, options?: RequestOptions): Promise<DescribeConfigsResponse>;
   /** Releases the transport; later calls may reopen it lazily. */
   close(): void;
 }

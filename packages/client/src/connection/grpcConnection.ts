@@ -9,11 +9,12 @@ import { InvalidRequestError, MessageTooLargeError, SamsaConnectionError, Unknow
 import type { SamsaError } from '../errors.js';
 import type { BrokerConnection, ConnectionFactory, RequestOptions } from './connection.js';
 import type {
-  CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, FetchRequest, FetchResponse,
+  CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
+  DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
   ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
 } from '../wire.js';
 
-type Method = 'Metadata' | 'CreateTopics' | 'DeleteTopics' | 'Produce' | 'Fetch' | 'ListOffsets';
+type Method = 'Metadata' | 'CreateTopics' | 'DeleteTopics' | 'Produce' | 'Fetch' | 'ListOffsets' | 'IncrementalAlterConfigs' | 'DescribeConfigs';
 type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<Res>) => grpc.ClientUnaryCall;
 
@@ -54,6 +55,12 @@ export class GrpcConnection implements BrokerConnection {
   }
   listOffsets(request: ListOffsetsRequest, options?: RequestOptions): Promise<ListOffsetsResponse> {
     return this.call('ListOffsets', request, options);
+  }
+  incrementalAlterConfigs(request: IncrementalAlterConfigsRequest, options?: RequestOptions): Promise<IncrementalAlterConfigsResponse> {
+    return this.call('IncrementalAlterConfigs', request, options);
+  }
+  describeConfigs(request: DescribeConfigsRequest, options?: RequestOptions): Promise<DescribeConfigsResponse> {
+    return this.call('DescribeConfigs', request, options);
   }
 
   close(): void {

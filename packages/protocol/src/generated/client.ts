@@ -1,6 +1,9 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AlterConfigsResource as _samsa_v1_AlterConfigsResource, AlterConfigsResource__Output as _samsa_v1_AlterConfigsResource__Output } from './samsa/v1/AlterConfigsResource.js';
+import type { AlterConfigsResourceResponse as _samsa_v1_AlterConfigsResourceResponse, AlterConfigsResourceResponse__Output as _samsa_v1_AlterConfigsResourceResponse__Output } from './samsa/v1/AlterConfigsResourceResponse.js';
+import type { AlterableConfig as _samsa_v1_AlterableConfig, AlterableConfig__Output as _samsa_v1_AlterableConfig__Output } from './samsa/v1/AlterableConfig.js';
 import type { BrokerMetadata as _samsa_v1_BrokerMetadata, BrokerMetadata__Output as _samsa_v1_BrokerMetadata__Output } from './samsa/v1/BrokerMetadata.js';
 import type { CreatableTopic as _samsa_v1_CreatableTopic, CreatableTopic__Output as _samsa_v1_CreatableTopic__Output } from './samsa/v1/CreatableTopic.js';
 import type { CreatableTopicResult as _samsa_v1_CreatableTopicResult, CreatableTopicResult__Output as _samsa_v1_CreatableTopicResult__Output } from './samsa/v1/CreatableTopicResult.js';
@@ -9,6 +12,12 @@ import type { CreateTopicsResponse as _samsa_v1_CreateTopicsResponse, CreateTopi
 import type { DeletableTopicResult as _samsa_v1_DeletableTopicResult, DeletableTopicResult__Output as _samsa_v1_DeletableTopicResult__Output } from './samsa/v1/DeletableTopicResult.js';
 import type { DeleteTopicsRequest as _samsa_v1_DeleteTopicsRequest, DeleteTopicsRequest__Output as _samsa_v1_DeleteTopicsRequest__Output } from './samsa/v1/DeleteTopicsRequest.js';
 import type { DeleteTopicsResponse as _samsa_v1_DeleteTopicsResponse, DeleteTopicsResponse__Output as _samsa_v1_DeleteTopicsResponse__Output } from './samsa/v1/DeleteTopicsResponse.js';
+import type { DescribeConfigsRequest as _samsa_v1_DescribeConfigsRequest, DescribeConfigsRequest__Output as _samsa_v1_DescribeConfigsRequest__Output } from './samsa/v1/DescribeConfigsRequest.js';
+import type { DescribeConfigsResource as _samsa_v1_DescribeConfigsResource, DescribeConfigsResource__Output as _samsa_v1_DescribeConfigsResource__Output } from './samsa/v1/DescribeConfigsResource.js';
+import type { DescribeConfigsResourceResult as _samsa_v1_DescribeConfigsResourceResult, DescribeConfigsResourceResult__Output as _samsa_v1_DescribeConfigsResourceResult__Output } from './samsa/v1/DescribeConfigsResourceResult.js';
+import type { DescribeConfigsResponse as _samsa_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _samsa_v1_DescribeConfigsResponse__Output } from './samsa/v1/DescribeConfigsResponse.js';
+import type { DescribeConfigsResult as _samsa_v1_DescribeConfigsResult, DescribeConfigsResult__Output as _samsa_v1_DescribeConfigsResult__Output } from './samsa/v1/DescribeConfigsResult.js';
+import type { DescribeConfigsSynonym as _samsa_v1_DescribeConfigsSynonym, DescribeConfigsSynonym__Output as _samsa_v1_DescribeConfigsSynonym__Output } from './samsa/v1/DescribeConfigsSynonym.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from './samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from './samsa/v1/DescribeQuorumResponse.js';
 import type { FetchPartition as _samsa_v1_FetchPartition, FetchPartition__Output as _samsa_v1_FetchPartition__Output } from './samsa/v1/FetchPartition.js';
@@ -17,6 +26,8 @@ import type { FetchRequest as _samsa_v1_FetchRequest, FetchRequest__Output as _s
 import type { FetchResponse as _samsa_v1_FetchResponse, FetchResponse__Output as _samsa_v1_FetchResponse__Output } from './samsa/v1/FetchResponse.js';
 import type { FetchTopic as _samsa_v1_FetchTopic, FetchTopic__Output as _samsa_v1_FetchTopic__Output } from './samsa/v1/FetchTopic.js';
 import type { FetchTopicResponse as _samsa_v1_FetchTopicResponse, FetchTopicResponse__Output as _samsa_v1_FetchTopicResponse__Output } from './samsa/v1/FetchTopicResponse.js';
+import type { IncrementalAlterConfigsRequest as _samsa_v1_IncrementalAlterConfigsRequest, IncrementalAlterConfigsRequest__Output as _samsa_v1_IncrementalAlterConfigsRequest__Output } from './samsa/v1/IncrementalAlterConfigsRequest.js';
+import type { IncrementalAlterConfigsResponse as _samsa_v1_IncrementalAlterConfigsResponse, IncrementalAlterConfigsResponse__Output as _samsa_v1_IncrementalAlterConfigsResponse__Output } from './samsa/v1/IncrementalAlterConfigsResponse.js';
 import type { LeaderIdAndEpoch as _samsa_v1_LeaderIdAndEpoch, LeaderIdAndEpoch__Output as _samsa_v1_LeaderIdAndEpoch__Output } from './samsa/v1/LeaderIdAndEpoch.js';
 import type { ListOffsetsPartition as _samsa_v1_ListOffsetsPartition, ListOffsetsPartition__Output as _samsa_v1_ListOffsetsPartition__Output } from './samsa/v1/ListOffsetsPartition.js';
 import type { ListOffsetsPartitionResponse as _samsa_v1_ListOffsetsPartitionResponse, ListOffsetsPartitionResponse__Output as _samsa_v1_ListOffsetsPartitionResponse__Output } from './samsa/v1/ListOffsetsPartitionResponse.js';
@@ -44,6 +55,9 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   samsa: {
     v1: {
+      AlterConfigsResource: MessageTypeDefinition<_samsa_v1_AlterConfigsResource, _samsa_v1_AlterConfigsResource__Output>
+      AlterConfigsResourceResponse: MessageTypeDefinition<_samsa_v1_AlterConfigsResourceResponse, _samsa_v1_AlterConfigsResourceResponse__Output>
+      AlterableConfig: MessageTypeDefinition<_samsa_v1_AlterableConfig, _samsa_v1_AlterableConfig__Output>
       BrokerMetadata: MessageTypeDefinition<_samsa_v1_BrokerMetadata, _samsa_v1_BrokerMetadata__Output>
       CreatableTopic: MessageTypeDefinition<_samsa_v1_CreatableTopic, _samsa_v1_CreatableTopic__Output>
       CreatableTopicResult: MessageTypeDefinition<_samsa_v1_CreatableTopicResult, _samsa_v1_CreatableTopicResult__Output>
@@ -52,6 +66,12 @@ export interface ProtoGrpcType {
       DeletableTopicResult: MessageTypeDefinition<_samsa_v1_DeletableTopicResult, _samsa_v1_DeletableTopicResult__Output>
       DeleteTopicsRequest: MessageTypeDefinition<_samsa_v1_DeleteTopicsRequest, _samsa_v1_DeleteTopicsRequest__Output>
       DeleteTopicsResponse: MessageTypeDefinition<_samsa_v1_DeleteTopicsResponse, _samsa_v1_DeleteTopicsResponse__Output>
+      DescribeConfigsRequest: MessageTypeDefinition<_samsa_v1_DescribeConfigsRequest, _samsa_v1_DescribeConfigsRequest__Output>
+      DescribeConfigsResource: MessageTypeDefinition<_samsa_v1_DescribeConfigsResource, _samsa_v1_DescribeConfigsResource__Output>
+      DescribeConfigsResourceResult: MessageTypeDefinition<_samsa_v1_DescribeConfigsResourceResult, _samsa_v1_DescribeConfigsResourceResult__Output>
+      DescribeConfigsResponse: MessageTypeDefinition<_samsa_v1_DescribeConfigsResponse, _samsa_v1_DescribeConfigsResponse__Output>
+      DescribeConfigsResult: MessageTypeDefinition<_samsa_v1_DescribeConfigsResult, _samsa_v1_DescribeConfigsResult__Output>
+      DescribeConfigsSynonym: MessageTypeDefinition<_samsa_v1_DescribeConfigsSynonym, _samsa_v1_DescribeConfigsSynonym__Output>
       DescribeQuorumRequest: MessageTypeDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumRequest__Output>
       DescribeQuorumResponse: MessageTypeDefinition<_samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumResponse__Output>
       FetchPartition: MessageTypeDefinition<_samsa_v1_FetchPartition, _samsa_v1_FetchPartition__Output>
@@ -60,6 +80,8 @@ export interface ProtoGrpcType {
       FetchResponse: MessageTypeDefinition<_samsa_v1_FetchResponse, _samsa_v1_FetchResponse__Output>
       FetchTopic: MessageTypeDefinition<_samsa_v1_FetchTopic, _samsa_v1_FetchTopic__Output>
       FetchTopicResponse: MessageTypeDefinition<_samsa_v1_FetchTopicResponse, _samsa_v1_FetchTopicResponse__Output>
+      IncrementalAlterConfigsRequest: MessageTypeDefinition<_samsa_v1_IncrementalAlterConfigsRequest, _samsa_v1_IncrementalAlterConfigsRequest__Output>
+      IncrementalAlterConfigsResponse: MessageTypeDefinition<_samsa_v1_IncrementalAlterConfigsResponse, _samsa_v1_IncrementalAlterConfigsResponse__Output>
       LeaderIdAndEpoch: MessageTypeDefinition<_samsa_v1_LeaderIdAndEpoch, _samsa_v1_LeaderIdAndEpoch__Output>
       ListOffsetsPartition: MessageTypeDefinition<_samsa_v1_ListOffsetsPartition, _samsa_v1_ListOffsetsPartition__Output>
       ListOffsetsPartitionResponse: MessageTypeDefinition<_samsa_v1_ListOffsetsPartitionResponse, _samsa_v1_ListOffsetsPartitionResponse__Output>

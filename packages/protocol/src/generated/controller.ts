@@ -23,6 +23,12 @@ import type { CreateTopicsResponse as _samsa_v1_CreateTopicsResponse, CreateTopi
 import type { DeletableTopicResult as _samsa_v1_DeletableTopicResult, DeletableTopicResult__Output as _samsa_v1_DeletableTopicResult__Output } from './samsa/v1/DeletableTopicResult.js';
 import type { DeleteTopicsRequest as _samsa_v1_DeleteTopicsRequest, DeleteTopicsRequest__Output as _samsa_v1_DeleteTopicsRequest__Output } from './samsa/v1/DeleteTopicsRequest.js';
 import type { DeleteTopicsResponse as _samsa_v1_DeleteTopicsResponse, DeleteTopicsResponse__Output as _samsa_v1_DeleteTopicsResponse__Output } from './samsa/v1/DeleteTopicsResponse.js';
+import type { DescribeConfigsRequest as _samsa_v1_DescribeConfigsRequest, DescribeConfigsRequest__Output as _samsa_v1_DescribeConfigsRequest__Output } from './samsa/v1/DescribeConfigsRequest.js';
+import type { DescribeConfigsResource as _samsa_v1_DescribeConfigsResource, DescribeConfigsResource__Output as _samsa_v1_DescribeConfigsResource__Output } from './samsa/v1/DescribeConfigsResource.js';
+import type { DescribeConfigsResourceResult as _samsa_v1_DescribeConfigsResourceResult, DescribeConfigsResourceResult__Output as _samsa_v1_DescribeConfigsResourceResult__Output } from './samsa/v1/DescribeConfigsResourceResult.js';
+import type { DescribeConfigsResponse as _samsa_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _samsa_v1_DescribeConfigsResponse__Output } from './samsa/v1/DescribeConfigsResponse.js';
+import type { DescribeConfigsResult as _samsa_v1_DescribeConfigsResult, DescribeConfigsResult__Output as _samsa_v1_DescribeConfigsResult__Output } from './samsa/v1/DescribeConfigsResult.js';
+import type { DescribeConfigsSynonym as _samsa_v1_DescribeConfigsSynonym, DescribeConfigsSynonym__Output as _samsa_v1_DescribeConfigsSynonym__Output } from './samsa/v1/DescribeConfigsSynonym.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from './samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from './samsa/v1/DescribeQuorumResponse.js';
 import type { FetchMetadataRequest as _samsa_v1_FetchMetadataRequest, FetchMetadataRequest__Output as _samsa_v1_FetchMetadataRequest__Output } from './samsa/v1/FetchMetadataRequest.js';
@@ -87,6 +93,12 @@ export interface ProtoGrpcType {
       DeletableTopicResult: MessageTypeDefinition<_samsa_v1_DeletableTopicResult, _samsa_v1_DeletableTopicResult__Output>
       DeleteTopicsRequest: MessageTypeDefinition<_samsa_v1_DeleteTopicsRequest, _samsa_v1_DeleteTopicsRequest__Output>
       DeleteTopicsResponse: MessageTypeDefinition<_samsa_v1_DeleteTopicsResponse, _samsa_v1_DeleteTopicsResponse__Output>
+      DescribeConfigsRequest: MessageTypeDefinition<_samsa_v1_DescribeConfigsRequest, _samsa_v1_DescribeConfigsRequest__Output>
+      DescribeConfigsResource: MessageTypeDefinition<_samsa_v1_DescribeConfigsResource, _samsa_v1_DescribeConfigsResource__Output>
+      DescribeConfigsResourceResult: MessageTypeDefinition<_samsa_v1_DescribeConfigsResourceResult, _samsa_v1_DescribeConfigsResourceResult__Output>
+      DescribeConfigsResponse: MessageTypeDefinition<_samsa_v1_DescribeConfigsResponse, _samsa_v1_DescribeConfigsResponse__Output>
+      DescribeConfigsResult: MessageTypeDefinition<_samsa_v1_DescribeConfigsResult, _samsa_v1_DescribeConfigsResult__Output>
+      DescribeConfigsSynonym: MessageTypeDefinition<_samsa_v1_DescribeConfigsSynonym, _samsa_v1_DescribeConfigsSynonym__Output>
       DescribeQuorumRequest: MessageTypeDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumRequest__Output>
       DescribeQuorumResponse: MessageTypeDefinition<_samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumResponse__Output>
       FetchMetadataRequest: MessageTypeDefinition<_samsa_v1_FetchMetadataRequest, _samsa_v1_FetchMetadataRequest__Output>

@@ -7,10 +7,14 @@ import type { CreateTopicsRequest as _samsa_v1_CreateTopicsRequest, CreateTopics
 import type { CreateTopicsResponse as _samsa_v1_CreateTopicsResponse, CreateTopicsResponse__Output as _samsa_v1_CreateTopicsResponse__Output } from '../../samsa/v1/CreateTopicsResponse.js';
 import type { DeleteTopicsRequest as _samsa_v1_DeleteTopicsRequest, DeleteTopicsRequest__Output as _samsa_v1_DeleteTopicsRequest__Output } from '../../samsa/v1/DeleteTopicsRequest.js';
 import type { DeleteTopicsResponse as _samsa_v1_DeleteTopicsResponse, DeleteTopicsResponse__Output as _samsa_v1_DeleteTopicsResponse__Output } from '../../samsa/v1/DeleteTopicsResponse.js';
+import type { DescribeConfigsRequest as _samsa_v1_DescribeConfigsRequest, DescribeConfigsRequest__Output as _samsa_v1_DescribeConfigsRequest__Output } from '../../samsa/v1/DescribeConfigsRequest.js';
+import type { DescribeConfigsResponse as _samsa_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _samsa_v1_DescribeConfigsResponse__Output } from '../../samsa/v1/DescribeConfigsResponse.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from '../../samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from '../../samsa/v1/DescribeQuorumResponse.js';
 import type { FetchRequest as _samsa_v1_FetchRequest, FetchRequest__Output as _samsa_v1_FetchRequest__Output } from '../../samsa/v1/FetchRequest.js';
 import type { FetchResponse as _samsa_v1_FetchResponse, FetchResponse__Output as _samsa_v1_FetchResponse__Output } from '../../samsa/v1/FetchResponse.js';
+import type { IncrementalAlterConfigsRequest as _samsa_v1_IncrementalAlterConfigsRequest, IncrementalAlterConfigsRequest__Output as _samsa_v1_IncrementalAlterConfigsRequest__Output } from '../../samsa/v1/IncrementalAlterConfigsRequest.js';
+import type { IncrementalAlterConfigsResponse as _samsa_v1_IncrementalAlterConfigsResponse, IncrementalAlterConfigsResponse__Output as _samsa_v1_IncrementalAlterConfigsResponse__Output } from '../../samsa/v1/IncrementalAlterConfigsResponse.js';
 import type { ListOffsetsRequest as _samsa_v1_ListOffsetsRequest, ListOffsetsRequest__Output as _samsa_v1_ListOffsetsRequest__Output } from '../../samsa/v1/ListOffsetsRequest.js';
 import type { ListOffsetsResponse as _samsa_v1_ListOffsetsResponse, ListOffsetsResponse__Output as _samsa_v1_ListOffsetsResponse__Output } from '../../samsa/v1/ListOffsetsResponse.js';
 import type { MetadataRequest as _samsa_v1_MetadataRequest, MetadataRequest__Output as _samsa_v1_MetadataRequest__Output } from '../../samsa/v1/MetadataRequest.js';
@@ -37,6 +41,15 @@ export interface SamsaClient extends grpc.Client {
   deleteTopics(argument: _samsa_v1_DeleteTopicsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
   deleteTopics(argument: _samsa_v1_DeleteTopicsRequest, callback: grpc.requestCallback<_samsa_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
   
+  DescribeConfigs(argument: _samsa_v1_DescribeConfigsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeConfigs(argument: _samsa_v1_DescribeConfigsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeConfigs(argument: _samsa_v1_DescribeConfigsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeConfigs(argument: _samsa_v1_DescribeConfigsRequest, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  describeConfigs(argument: _samsa_v1_DescribeConfigsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  describeConfigs(argument: _samsa_v1_DescribeConfigsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  describeConfigs(argument: _samsa_v1_DescribeConfigsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  describeConfigs(argument: _samsa_v1_DescribeConfigsRequest, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  
   DescribeQuorum(argument: _samsa_v1_DescribeQuorumRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
   DescribeQuorum(argument: _samsa_v1_DescribeQuorumRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
   DescribeQuorum(argument: _samsa_v1_DescribeQuorumRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
@@ -54,6 +67,15 @@ export interface SamsaClient extends grpc.Client {
   fetch(argument: _samsa_v1_FetchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
   fetch(argument: _samsa_v1_FetchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
   fetch(argument: _samsa_v1_FetchRequest, callback: grpc.requestCallback<_samsa_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
+  
+  IncrementalAlterConfigs(argument: _samsa_v1_IncrementalAlterConfigsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_IncrementalAlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  IncrementalAlterConfigs(argument: _samsa_v1_IncrementalAlterConfigsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_IncrementalAlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  IncrementalAlterConfigs(argument: _samsa_v1_IncrementalAlterConfigsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_IncrementalAlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  IncrementalAlterConfigs(argument: _samsa_v1_IncrementalAlterConfigsRequest, callback: grpc.requestCallback<_samsa_v1_IncrementalAlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  incrementalAlterConfigs(argument: _samsa_v1_IncrementalAlterConfigsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_IncrementalAlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  incrementalAlterConfigs(argument: _samsa_v1_IncrementalAlterConfigsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_IncrementalAlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  incrementalAlterConfigs(argument: _samsa_v1_IncrementalAlterConfigsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_IncrementalAlterConfigsResponse__Output>): grpc.ClientUnaryCall;
+  incrementalAlterConfigs(argument: _samsa_v1_IncrementalAlterConfigsRequest, callback: grpc.requestCallback<_samsa_v1_IncrementalAlterConfigsResponse__Output>): grpc.ClientUnaryCall;
   
   ListOffsets(argument: _samsa_v1_ListOffsetsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ListOffsetsResponse__Output>): grpc.ClientUnaryCall;
   ListOffsets(argument: _samsa_v1_ListOffsetsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_ListOffsetsResponse__Output>): grpc.ClientUnaryCall;
@@ -89,9 +111,13 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
   
   DeleteTopics: grpc.handleUnaryCall<_samsa_v1_DeleteTopicsRequest__Output, _samsa_v1_DeleteTopicsResponse>;
   
+  DescribeConfigs: grpc.handleUnaryCall<_samsa_v1_DescribeConfigsRequest__Output, _samsa_v1_DescribeConfigsResponse>;
+  
   DescribeQuorum: grpc.handleUnaryCall<_samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse>;
   
   Fetch: grpc.handleUnaryCall<_samsa_v1_FetchRequest__Output, _samsa_v1_FetchResponse>;
+  
+  IncrementalAlterConfigs: grpc.handleUnaryCall<_samsa_v1_IncrementalAlterConfigsRequest__Output, _samsa_v1_IncrementalAlterConfigsResponse>;
   
   ListOffsets: grpc.handleUnaryCall<_samsa_v1_ListOffsetsRequest__Output, _samsa_v1_ListOffsetsResponse>;
   
@@ -104,8 +130,10 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
 export interface SamsaDefinition extends grpc.ServiceDefinition {
   CreateTopics: MethodDefinition<_samsa_v1_CreateTopicsRequest, _samsa_v1_CreateTopicsResponse, _samsa_v1_CreateTopicsRequest__Output, _samsa_v1_CreateTopicsResponse__Output>
   DeleteTopics: MethodDefinition<_samsa_v1_DeleteTopicsRequest, _samsa_v1_DeleteTopicsResponse, _samsa_v1_DeleteTopicsRequest__Output, _samsa_v1_DeleteTopicsResponse__Output>
+  DescribeConfigs: MethodDefinition<_samsa_v1_DescribeConfigsRequest, _samsa_v1_DescribeConfigsResponse, _samsa_v1_DescribeConfigsRequest__Output, _samsa_v1_DescribeConfigsResponse__Output>
   DescribeQuorum: MethodDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse__Output>
   Fetch: MethodDefinition<_samsa_v1_FetchRequest, _samsa_v1_FetchResponse, _samsa_v1_FetchRequest__Output, _samsa_v1_FetchResponse__Output>
+  IncrementalAlterConfigs: MethodDefinition<_samsa_v1_IncrementalAlterConfigsRequest, _samsa_v1_IncrementalAlterConfigsResponse, _samsa_v1_IncrementalAlterConfigsRequest__Output, _samsa_v1_IncrementalAlterConfigsResponse__Output>
   ListOffsets: MethodDefinition<_samsa_v1_ListOffsetsRequest, _samsa_v1_ListOffsetsResponse, _samsa_v1_ListOffsetsRequest__Output, _samsa_v1_ListOffsetsResponse__Output>
   Metadata: MethodDefinition<_samsa_v1_MetadataRequest, _samsa_v1_MetadataResponse, _samsa_v1_MetadataRequest__Output, _samsa_v1_MetadataResponse__Output>
   Produce: MethodDefinition<_samsa_v1_ProduceRequest, _samsa_v1_ProduceResponse, _samsa_v1_ProduceRequest__Output, _samsa_v1_ProduceResponse__Output>
