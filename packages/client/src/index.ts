@@ -9,10 +9,15 @@ export type {
 } from './admin/admin.js';
 
 export { Producer } from './producer/producer.js';
-export type { BatchMetadata, BatchRecord, Message, ProducerDeps, ProducerOptions, ProducerRecord, RecordMetadata } from './producer/producer.js';
+export type {
+  BatchMetadata, BatchRecord, Message, ProducerDeps, ProducerOptions, ProducerRecord, RecordMetadata, SendCallOptions,
+} from './producer/producer.js';
 export { Sender } from './producer/sender.js';
 export type { Acks, ProduceBatch, ProduceBatchResult, SendOptions, SenderDeps } from './producer/sender.js';
-export { defaultPartitioner } from './producer/partitioner.js';
+export { DeliveryTimeoutError, MaxBlockTimeoutError } from './producer/errors.js';
+export { defineTopic } from './producer/topic.js';
+export type { TopicDescriptor } from './producer/topic.js';
+export { defaultPartitioner, roundRobinPartitioner } from './producer/partitioner.js';
 export type { Partitioner, PartitionerArgs } from './producer/partitioner.js';
 
 export { Consumer, DeserializationError } from './consumer/consumer.js';

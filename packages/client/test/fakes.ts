@@ -44,6 +44,52 @@ export class FakeClock implements Clock {
   }
 }
 
+/**
+ * Virtual time that moves only when the test says so: advance(ms) fires due sleeps in time order,
+ * letting the code under test run (microtasks and setImmediate) after each. For linger, backoff
+ * and timeout tests, where FakeClock's jump-to-the-end of every sleep would be too eager.
+ */
+export class ManualClock implements Clock {
+  readonly sleeps: number[] = [];
+  private timers: { end: number; seq: number; resolve: () => void }[] = [];
+  private seq = 0;
+  constructor(public time = 1_700_000_000_000) {}
+  now(): number {
+    return this.time;
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    this.sleeps.push(ms);
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = { end: this.time + Math.max(0, ms), seq: this.seq++, resolve: () => { signal?.removeEventListener('abort', onAbort); resolve(); } };
+      const onAbort = () => {
+        this.timers = this.timers.filter((t) => t !== timer);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.timers.push(timer);
+    });
+  }
+  /** Lets pending callbacks run without moving time. */
+  async settle(rounds = 5): Promise<void> {
+    for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+  }
+  async advance(ms: number): Promise<void> {
+    const target = this.time + ms;
+    await this.settle();
+    for (;;) {
+      const due = this.timers.filter((t) => t.end <= target).sort((a, b) => a.end - b.end || a.seq - b.seq)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((t) => t !== due);
+      this.time = Math.max(this.time, due.end);
+      due.resolve();
+      await this.settle();
+    }
+    this.time = target;
+    await this.settle();
+  }
+}
+
 export interface FakeBatch {
   baseOffset: bigint;
   lastOffset: bigint;

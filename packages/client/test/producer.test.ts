@@ -2,7 +2,7 @@ import { ErrorCode, partitionForKey } from '@samsa/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   CorruptMessageError, MessageTooLargeError, NotEnoughReplicasError, SamsaConnectionError, UnknownTopicOrPartitionError, defaultPartitioner,
-  serdes,
+  roundRobinPartitioner, seededRandom, serdes,
 } from '../src/index.js';
 import type { ProduceRequest } from '../src/index.js';
 import { setup } from './helpers.js';
@@ -41,10 +41,10 @@ describe('Producer.send', () => {
     }
   });
 
-  it('round-robins records with null keys across partitions', async () => {
+  it('roundRobinPartitioner round-robins records with null keys across partitions', async () => {
     const { fake, samsa } = setup([1, 2]);
     fake.createTopic('rr', 3);
-    const producer = samsa.producer();
+    const producer = samsa.producer({ partitioner: roundRobinPartitioner(seededRandom(3)) });
     const results = await producer.send({ topic: 'rr', messages: Array.from({ length: 9 }, () => ({ value: Buffer.from('x') })) });
     const partitions = results.map((r) => r.partition);
     const first = partitions[0]!;
@@ -53,10 +53,23 @@ describe('Producer.send', () => {
     expect(next[0]!.partition).toBe((first + 9) % 3);
   });
 
-  it('round-robins over partitions that have a leader', () => {
-    const partitioner = defaultPartitioner(() => 0);
+  it('roundRobinPartitioner round-robins over partitions that have a leader', () => {
+    const partitioner = roundRobinPartitioner(() => 0);
     const picks = Array.from({ length: 4 }, () => partitioner({ topic: 't', key: null, partitionCount: 4, availablePartitions: [1, 3] }));
     expect(picks).toEqual([1, 3, 1, 3]);
+  });
+
+  it('the default partitioner sticks to one available partition for null keys until told of a new batch', () => {
+    const partitioner = defaultPartitioner(seededRandom(5));
+    const args = { topic: 't', key: null, partitionCount: 4, availablePartitions: [1, 3] };
+    const first = partitioner(args);
+    expect([1, 3]).toContain(first);
+    expect(Array.from({ length: 5 }, () => partitioner(args))).toEqual(Array(5).fill(first));
+    partitioner.onNewBatch!('t', first, args);
+    const second = partitioner(args);
+    expect(second).toBe(first === 1 ? 3 : 1);
+    partitioner.onNewBatch!('t', first, args); // not the sticky one any more: no move
+    expect(partitioner(args)).toBe(second);
   });
 
   it('refreshes metadata and retries on NOT_LEADER_OR_FOLLOWER, then writes to the new leader', async () => {
@@ -72,7 +85,7 @@ describe('Producer.send', () => {
     const produces = fake.callsOf('produce').map((c) => c.nodeId);
     expect(produces).toEqual([1, 1, 2]);
     expect(fake.callsOf('metadata').length).toBeGreaterThan(metadataBefore);
-    expect(clock.sleeps).toEqual([10]); // one backoff, from the injected clock
+    expect(clock.sleeps).toEqual([5, 5, 10]); // two lingers, one backoff, from the injected clock
   });
 
   it('retries a connection loss to the leader after a metadata refresh', async () => {
@@ -98,7 +111,7 @@ describe('Producer.send', () => {
     expect(error).toBeInstanceOf(MessageTooLargeError);
     expect(error).toMatchObject({ topic: 't', partition: 0, retriable: false, errorName: 'MESSAGE_TOO_LARGE', message: 'batch of 2 MiB > 1 MiB' });
     expect(fake.callsOf('produce')).toHaveLength(1);
-    expect(clock.sleeps).toEqual([]);
+    expect(clock.sleeps).toEqual([5]); // the linger only, no backoff
   });
 
   it('gives up after the configured retries with the last retriable error', async () => {
@@ -107,9 +120,9 @@ describe('Producer.send', () => {
     fake.hooks.push((c) => c.method === 'produce'
       ? { throttleTimeMs: 0, topics: [{ name: 't', partitions: [{ partition: 0, errorCode: ErrorCode.NOT_ENOUGH_REPLICAS, errorMessage: 'isr 1 < 2', baseOffset: '-1', logAppendTimeMs: '-1', logStartOffset: '-1', currentLeader: null }] }] }
       : undefined);
-    await expect(samsa.producer().send({ topic: 't', messages: [{ value: null }] })).rejects.toBeInstanceOf(NotEnoughReplicasError);
+    await expect(samsa.producer({ retries: 2 }).send({ topic: 't', messages: [{ value: null }] })).rejects.toBeInstanceOf(NotEnoughReplicasError);
     expect(fake.callsOf('produce')).toHaveLength(3);
-    expect(clock.sleeps).toEqual([10, 20]);
+    expect(clock.sleeps).toEqual([5, 10, 20]); // linger, then exponential backoff
   });
 
   it('retries only the failed partitions of a multi-partition send', async () => {
@@ -139,15 +152,16 @@ describe('Producer.send', () => {
   it('writes headers, timestamps and keys into the batch', async () => {
     const { fake, clock, samsa } = setup([1]);
     fake.createTopic('t', 1);
+    const sentAt = BigInt(clock.now());
     const [r] = await samsa.producer({ key: serdes.string, value: serdes.json<{ n: number }>() }).send({
       topic: 't', messages: [{ key: 'k', value: { n: 1 }, headers: { trace: 'abc', bin: Buffer.from([1, 2]) } }],
     });
-    expect(r!.timestamp).toBe(BigInt(clock.now()));
+    expect(r!.timestamp).toBe(sentAt);
     const [stored] = fake.records('t', 0);
     expect(stored!.key!.toString()).toBe('k');
     expect(JSON.parse(stored!.value!.toString())).toEqual({ n: 1 });
     expect(stored!.headers.map((h) => [h.key, h.value])).toEqual([['trace', Buffer.from('abc')], ['bin', Buffer.from([1, 2])]]);
-    expect(stored!.timestamp).toBe(BigInt(clock.now()));
+    expect(stored!.timestamp).toBe(sentAt);
   });
 
   it('rejects a partition the topic does not have, after one metadata refresh', async () => {

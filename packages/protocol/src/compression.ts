@@ -1,11 +1,15 @@
 /**
  * Compression codecs for the records section of a RecordBatch, keyed by the CompressionType in
- * attributes bits 0-2. NONE and GZIP are built in; snappy, lz4 and zstd plug in later through
- * registerCodec so this package needs no native compression dependency until someone wants one.
+ * attributes bits 0-2. All of Kafka's are built in: gzip (node:zlib), snappy (xerial-framed, as
+ * Kafka's Java client writes it), lz4 (LZ4 frame) and zstd, the last three through prebuilt native
+ * packages loaded on first use (codecs/). registerCodec replaces one (e.g. a wasm build).
  * Codecs are synchronous: the producer's build() and the consumer's decode stay synchronous.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CompressionType } from './batchHeader.js';
+import { lz4Codec } from './codecs/lz4.js';
+import { snappyCodec } from './codecs/snappy.js';
+import { zstdCodec } from './codecs/zstd.js';
 import { protocolError } from './errors.js';
 
 export interface CompressionCodec {
@@ -25,6 +29,9 @@ const gzip: CompressionCodec = {
 const codecs = new Map<number, CompressionCodec>([
   [CompressionType.NONE, identity],
   [CompressionType.GZIP, gzip],
+  [CompressionType.SNAPPY, snappyCodec],
+  [CompressionType.LZ4, lz4Codec],
+  [CompressionType.ZSTD, zstdCodec],
 ]);
 
 /** A readable name for a compression type, for messages and configs ("gzip", "type 6"). */

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   CompressionType,
   RecordBatchBuilder,
@@ -24,14 +24,10 @@ describe('compression registry', () => {
     expect(decompress(CompressionType.GZIP, gzipSync(data))).toEqual(data);
   });
 
-  it('answers UNSUPPORTED_COMPRESSION_TYPE for codecs not registered and types Kafka does not define', () => {
-    expect(hasCodec(CompressionType.SNAPPY)).toBe(false);
-    const err = expectProtocolError(() => codecFor(CompressionType.SNAPPY), 'UNSUPPORTED_COMPRESSION_TYPE');
-    expect(err.message).toMatch(/snappy/);
-    expectProtocolError(() => codecFor(CompressionType.LZ4), 'UNSUPPORTED_COMPRESSION_TYPE');
-    expectProtocolError(() => codecFor(CompressionType.ZSTD), 'UNSUPPORTED_COMPRESSION_TYPE');
+  it('answers UNSUPPORTED_COMPRESSION_TYPE for types Kafka does not define', () => {
+    for (const type of [CompressionType.SNAPPY, CompressionType.LZ4, CompressionType.ZSTD]) expect(hasCodec(type)).toBe(true);
+    expect(hasCodec(6)).toBe(false);
     expect(expectProtocolError(() => codecFor(6), 'UNSUPPORTED_COMPRESSION_TYPE').message).toMatch(/type 6/);
-    expectProtocolError(() => new RecordBatchBuilder({ compression: CompressionType.ZSTD }), 'UNSUPPORTED_COMPRESSION_TYPE');
   });
 
   it('refuses to register outside Kafka types or to replace none', () => {
@@ -43,7 +39,9 @@ describe('compression registry', () => {
   it('uses a codec registered later for both building and decoding', () => {
     // A stand-in for snappy: reverses the bytes, enough to prove the section went through it.
     const reverse = (d: Buffer): Buffer => Buffer.from(d).reverse();
+    const real = codecFor(CompressionType.SNAPPY);
     registerCodec(CompressionType.SNAPPY, { compress: reverse, decompress: reverse });
+    onTestFinished(() => registerCodec(CompressionType.SNAPPY, real));
     const builder = new RecordBatchBuilder({ compression: CompressionType.SNAPPY, now: () => 1000n });
     builder.append({ key: Buffer.from('k'), value: Buffer.from('v') });
     const batch = builder.build();

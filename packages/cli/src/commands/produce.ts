@@ -16,6 +16,7 @@ interface ProduceOptions {
   property?: Record<string, string>;
   requestRequiredAcks: string;
   partition?: string;
+  messageSendMaxRetries: string;
 }
 
 const CHUNK = 1000;
@@ -30,6 +31,7 @@ export function registerProduce(program: Command): void {
     .option('--property <key=value>', 'parse.key=true, key.separator=<sep> (default tab)', collectKeyValue)
     .option('--request-required-acks <acks>', 'acks: 0, 1 or -1/all', '-1')
     .option('--partition <p>', 'send every record to this partition')
+    .option('--message-send-max-retries <n>', 'retries of a failed batch before giving up (as kafka-console-producer)', '3')
     .action(async (opts: ProduceOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
       const topic = opts.topic;
@@ -40,11 +42,12 @@ export function registerProduce(program: Command): void {
       const parseKey = props['parse.key'] === 'true';
       const separator = props['key.separator'] ?? '\t';
       const partition = opts.partition === undefined ? undefined : parseInteger(opts.partition, '--partition', 0);
+      const retries = parseInteger(opts.messageSendMaxRetries, '--message-send-max-retries', 0);
 
       await withClient(opts.bootstrapServer, async (samsa) => {
         // Fail fast and clearly on an unknown topic instead of retrying per chunk.
         await samsa.admin().describeTopics([topic]);
-        const producer = samsa.producer({ acks });
+        const producer = samsa.producer({ acks, retries });
         const inFlight = new Set<Promise<unknown>>();
         let firstError: unknown;
         let chunk: Message<Buffer | null, Buffer | null>[] = [];

@@ -1,27 +1,35 @@
 /**
- * The producer: serializes typed messages, picks each one's partition, builds one RecordBatch v2
- * per partition and hands the batches to the Sender (one Produce request per leader broker,
- * retries with metadata refresh). `send` answers per record; `sendBatch` is the lean path for
- * many records to one partition (one batch, one promise, no per-record results).
+ * The producer: serializes typed messages, picks each one's partition and appends them to the
+ * record accumulator (per-partition batches up to batchSize, sent after lingerMs or when full,
+ * buffer memory bounded with backpressure); the SendLoop turns ready batches into Produce requests
+ * and retries until deliveryTimeoutMs. `send` answers per record once its batch is acknowledged;
+ * `sendBatch` is the lean path for many records to one partition (one batch, one promise, no
+ * accumulator, the client's retry options).
  */
 import { CompressionType, RECORD_BATCH_OVERHEAD, RecordBatchBuilder, maxRecordSize } from '@samsa/protocol';
 import type { RecordInput } from '@samsa/protocol';
 import type { Clock, Random } from '../clock.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { TopicInfo } from '../cluster/metadata.js';
-import { InvalidRequestError, SamsaClosedError, UnknownTopicOrPartitionError } from '../errors.js';
+import { InvalidRequestError, MessageTooLargeError, SamsaClosedError, UnknownTopicOrPartitionError, isRetriable } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { Retrier, resolveRetryOptions } from '../retry.js';
+import { Retrier, backoffMs, resolveRetryOptions } from '../retry.js';
 import type { ResolvedRetryOptions, RetryOptions } from '../retry.js';
 import { serdes } from '../serdes.js';
 import type { Serde } from '../serdes.js';
+import { RecordAccumulator } from './accumulator.js';
+import type { RecordResult } from './accumulator.js';
+import { BufferMemory } from './bufferMemory.js';
+import { MaxBlockTimeoutError } from './errors.js';
 import { defaultPartitioner } from './partitioner.js';
-import type { Partitioner } from './partitioner.js';
+import type { Partitioner, PartitionerArgs } from './partitioner.js';
+import { SendLoop } from './sendLoop.js';
 import { Sender } from './sender.js';
-import type { Acks, ProduceBatch } from './sender.js';
+import type { Acks } from './sender.js';
+import type { TopicDescriptor } from './topic.js';
 
 export interface Message<K, V> {
-  /** Omitted or undefined: a null key (round-robin partitioning). */
+  /** Omitted or undefined: a null key (sticky partitioning). */
   key?: K;
   value: V;
   headers?: Record<string, string | Buffer>;
@@ -36,6 +44,12 @@ export interface ProducerRecord<K, V> {
   messages: readonly Message<K, V>[];
   acks?: Acks;
   /** How long the broker may wait for replication (acks=-1). */
+  timeoutMs?: number;
+}
+
+/** Per-call options of `send(topic, messages, options)`. */
+export interface SendCallOptions {
+  acks?: Acks;
   timeoutMs?: number;
 }
 
@@ -75,13 +89,34 @@ export interface ProducerOptions<K, V> {
   acks?: Acks;
   /** Broker-side replication wait. Default 30 s. */
   timeoutMs?: number;
-  /** Default none. */
+  /** Default none. Applied per batch. */
   compression?: CompressionType;
+  /** Default: murmur2 for keys, sticky for null keys (defaultPartitioner). */
   partitioner?: Partitioner;
-  /** Overrides the client's retry options for this producer. */
+  /** Overrides the client's retry options (backoff shape) for this producer. */
   retry?: RetryOptions;
   /** Produce requests in flight per broker. Default 5. */
   maxInFlightRequests?: number;
+  /** batch.size: a partition's batch is sent once this many (uncompressed) bytes are in it. Default 16384. */
+  batchSize?: number;
+  /** linger.ms: how long a batch that is not full waits for more records. Default 5. */
+  lingerMs?: number;
+  /** buffer.memory: bytes of records waiting to be acknowledged; send() waits beyond it. Default 32 MiB. */
+  bufferMemory?: number;
+  /** max.block.ms: how long send() may wait for buffer memory or topic metadata. Default 60000. */
+  maxBlockMs?: number;
+  /** max.request.size: bytes of one Produce request; a larger record fails with MessageTooLargeError. Default 1 MiB. */
+  maxRequestSize?: number;
+  /** Retries of a batch after its first attempt. Default unlimited (bounded by deliveryTimeoutMs). */
+  retries?: number;
+  /** retry.backoff.ms: the first backoff, doubling per retry with jitter. Default: retry.initialRetryTimeMs. */
+  retryBackoffMs?: number;
+  /** retry.backoff.max.ms: the cap on a backoff. Default: retry.maxRetryTimeMs. */
+  retryBackoffMaxMs?: number;
+  /** delivery.timeout.ms: a record not acknowledged this long after send() fails with DeliveryTimeoutError. Default 120000. */
+  deliveryTimeoutMs?: number;
+  /** request.timeout.ms: transport deadline of one Produce request. Default: the client's requestTimeoutMs plus timeoutMs. */
+  requestTimeoutMs?: number;
 }
 
 export interface ProducerDeps {
@@ -100,6 +135,13 @@ interface Prepared {
   timestamp: bigint;
 }
 
+function checkNumber(name: string, value: number, min: number, allowInfinity = false): number {
+  if (!(allowInfinity && value === Infinity) && (!Number.isInteger(value) || value < min)) {
+    throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
+  }
+  return value;
+}
+
 function checkAcks(acks: unknown): Acks {
   if (acks !== 0 && acks !== 1 && acks !== -1) throw new InvalidRequestError(`acks must be 0, 1 or -1, got ${String(acks)}`);
   return acks;
@@ -114,6 +156,12 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
   private readonly partitioner: Partitioner;
   private readonly retrier: Retrier;
   private readonly sender: Sender;
+  private readonly accumulator: RecordAccumulator;
+  private readonly memory: BufferMemory;
+  private readonly loop: SendLoop;
+  private readonly maxBlockMs: number;
+  private readonly maxRequestSize: number;
+  private readonly topicBackoff: ResolvedRetryOptions;
   private readonly pending = new Set<Promise<unknown>>();
   /** The value serde passes Buffers through unchanged (serdes.bytes, the default). */
   private readonly valueIsBytes: boolean;
@@ -132,14 +180,50 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     const maxInFlightRequests = options.maxInFlightRequests ?? 5;
     if (!Number.isInteger(maxInFlightRequests) || maxInFlightRequests < 1) throw new RangeError(`maxInFlightRequests must be a positive integer, got ${maxInFlightRequests}`);
     this.sender = new Sender({ cluster: deps.cluster, retrier: this.retrier, logger: deps.logger, maxInFlightRequests });
+
+    const batchSize = checkNumber('batchSize', options.batchSize ?? 16_384, 1);
+    const lingerMs = checkNumber('lingerMs', options.lingerMs ?? 5, 0);
+    const bufferMemory = checkNumber('bufferMemory', options.bufferMemory ?? 32 * 1024 * 1024, 1);
+    this.maxBlockMs = checkNumber('maxBlockMs', options.maxBlockMs ?? 60_000, 0);
+    this.maxRequestSize = checkNumber('maxRequestSize', options.maxRequestSize ?? 1024 * 1024, RECORD_BATCH_OVERHEAD + 1);
+    const retries = checkNumber('retries', options.retries ?? Infinity, 0, true);
+    const deliveryTimeoutMs = checkNumber('deliveryTimeoutMs', options.deliveryTimeoutMs ?? 120_000, 1);
+    const requestTimeoutMs = options.requestTimeoutMs === undefined ? undefined : checkNumber('requestTimeoutMs', options.requestTimeoutMs, 1);
+    const backoff = resolveRetryOptions({
+      ...retry,
+      ...(options.retryBackoffMs === undefined ? {} : { initialRetryTimeMs: options.retryBackoffMs }),
+      ...(options.retryBackoffMaxMs === undefined ? {} : { maxRetryTimeMs: options.retryBackoffMaxMs }),
+      ...(options.retryBackoffMs !== undefined && options.retryBackoffMaxMs === undefined ? { maxRetryTimeMs: Math.max(retry.maxRetryTimeMs, options.retryBackoffMs) } : {}),
+    });
+    this.topicBackoff = backoff;
+    this.accumulator = new RecordAccumulator({ batchSize, compression: this.compression });
+    this.memory = new BufferMemory(bufferMemory, deps.clock);
+    this.loop = new SendLoop(
+      { lingerMs, maxRequestSize: this.maxRequestSize, maxInFlightRequests, deliveryTimeoutMs, retries, backoff, requestTimeoutMs },
+      { cluster: deps.cluster, sender: this.sender, accumulator: this.accumulator, memory: this.memory, clock: deps.clock, random: deps.random, logger: deps.logger },
+    );
   }
 
   /**
-   * Writes `messages` to `topic` and resolves with each record's partition and offset, in input
-   * order. Records for one partition travel as one batch and keep their relative order.
+   * Writes `messages` to `topic` and resolves with each record's partition, offset and timestamp,
+   * in input order, once the batches holding them are acknowledged. Records accumulate per
+   * partition (batchSize, lingerMs) with those of other sends; within a partition they keep their
+   * order. Waits up to maxBlockMs for buffer memory or the topic's metadata.
+   *
+   * With a TopicDescriptor (defineTopic), the topic's own serdes are used and typed.
    */
-  send(record: ProducerRecord<K, V>): Promise<RecordMetadata[]> {
-    return this.track(this.doSend(record));
+  send(record: ProducerRecord<K, V>): Promise<RecordMetadata[]>;
+  send<TK, TV>(topic: TopicDescriptor<TK, TV>, messages: readonly Message<TK, TV>[], options?: SendCallOptions): Promise<RecordMetadata[]>;
+  send(target: ProducerRecord<K, V> | TopicDescriptor<unknown, unknown>, messages?: readonly Message<unknown, unknown>[], options: SendCallOptions = {}): Promise<RecordMetadata[]> {
+    if (isDescriptor(target)) {
+      return this.track(this.doSend({ topic: target.name, messages: messages as readonly Message<unknown, unknown>[], ...options }, target.key, target.value));
+    }
+    return this.track(this.doSend(target as ProducerRecord<unknown, unknown>, this.keySerde as Serde<unknown>, this.valueSerde as Serde<unknown>));
+  }
+
+  /** Sends every accumulated record now and resolves when all sent so far are answered (either way). */
+  async flush(): Promise<void> {
+    await this.loop.flush([...this.pending]);
   }
 
   /** Writes many records to one partition as one batch: one request, one result. */
@@ -147,10 +231,24 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     return this.track(this.doSendBatch(batch));
   }
 
-  /** Stops accepting sends and waits for those in flight. */
-  async close(): Promise<void> {
+  /**
+   * Stops accepting sends, sends what is accumulated without lingering, and waits for every
+   * answer. With `timeoutMs`, gives up after that long: whatever is still unanswered then fails
+   * with SamsaClosedError.
+   */
+  async close(timeoutMs?: number): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.pending]);
+    this.loop.drain();
+    const drained = this.loop.flush([...this.pending]);
+    if (timeoutMs === undefined) return drained;
+    const abort = new AbortController();
+    const timedOut = this.deps.clock.sleep(timeoutMs, abort.signal).then(() => true, () => false);
+    const done = await Promise.race([drained.then(() => false), timedOut]);
+    abort.abort();
+    if (done) {
+      this.loop.failAll(new SamsaClosedError(`the producer was closed (close timeout ${timeoutMs} ms) before the record was acknowledged`));
+      await Promise.allSettled([...this.pending]);
+    }
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
@@ -160,49 +258,82 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     return promise;
   }
 
-  private async doSend(record: ProducerRecord<K, V>): Promise<RecordMetadata[]> {
+  private async doSend(record: ProducerRecord<unknown, unknown>, keySerde: Serde<unknown>, valueSerde: Serde<unknown>): Promise<RecordMetadata[]> {
     const { topic, messages } = this.checkRecord(record);
     const acks = checkAcks(record.acks ?? this.acks);
+    const timeoutMs = record.timeoutMs ?? this.timeoutMs;
     const now = BigInt(this.deps.clock.now());
-    const prepared = messages.map((m) => this.prepare(m, now));
+    const prepared = messages.map((m) => this.prepare(m, now, keySerde, valueSerde));
     if (prepared.length === 0) return [];
-
-    const info = await this.topicInfo(topic);
-    const available = info.partitions.filter((p) => p.leader >= 0).map((p) => p.partition);
-    const partitionCount = info.partitions.length;
-    const partitions = new Array<number>(prepared.length);
-    for (let i = 0; i < prepared.length; i++) {
-      const explicit = messages[i]!.partition;
-      partitions[i] = explicit ?? this.partitioner({ topic, key: prepared[i]!.key, partitionCount, availablePartitions: available });
+    const sizes = prepared.map((p) => maxRecordSize(p));
+    for (const size of sizes) {
+      // An upper bound of the record's encoded size (widest varints) plus the batch header.
+      if (RECORD_BATCH_OVERHEAD + size > this.maxRequestSize) {
+        throw new MessageTooLargeError(`a record of up to ${RECORD_BATCH_OVERHEAD + size} bytes (with its batch header) exceeds maxRequestSize ${this.maxRequestSize}`, { topic, retriable: false });
+      }
+      if (size > this.memory.total) {
+        throw new MessageTooLargeError(`a record of up to ${size} bytes exceeds bufferMemory ${this.memory.total}`, { topic, retriable: false });
+      }
     }
-    await this.checkPartitions(topic, info, partitions);
-
-    // One batch per partition, records in input order within it.
-    const byPartition = new Map<number, number[]>();
-    partitions.forEach((p, i) => {
-      const list = byPartition.get(p);
-      if (list) list.push(i);
-      else byPartition.set(p, [i]);
-    });
-    const groups = [...byPartition];
-    const batches: ProduceBatch[] = groups.map(([partition, indices]) => ({
-      topic, partition, records: this.build(indices.map((i) => prepared[i]!)), recordCount: indices.length,
-    }));
-    const results = await this.sender.send(batches, { acks, timeoutMs: record.timeoutMs ?? this.timeoutMs });
+    const deadline = this.deps.clock.now() + this.maxBlockMs;
+    let info = await this.waitForTopic(topic, deadline);
+    const explicit = messages.map((m) => m.partition);
+    if (explicit.some((p) => p !== undefined)) info = await this.checkPartitions(topic, info, explicit.filter((p): p is number => p !== undefined));
 
     const out = new Array<RecordMetadata>(prepared.length);
-    groups.forEach(([partition, indices], g) => {
-      const result = results[g]!;
-      indices.forEach((i, k) => {
-        out[i] = {
-          topic,
-          partition,
-          offset: result.baseOffset < 0n ? -1n : result.baseOffset + BigInt(k),
-          timestamp: result.logAppendTime >= 0n ? result.logAppendTime : prepared[i]!.timestamp,
-        };
-      });
-    });
-    return out;
+    let remaining = prepared.length;
+    let settle!: { resolve: (r: RecordMetadata[]) => void; reject: (e: unknown) => void };
+    const all = new Promise<RecordMetadata[]>((resolve, reject) => { settle = { resolve, reject }; });
+    const reject = (error: unknown): void => settle.reject(error);
+    for (let i = 0; i < prepared.length; i++) {
+      const size = sizes[i]!;
+      if (!this.memory.tryReserve(size)) await this.memory.reserve(size, deadline);
+      const r = prepared[i]!;
+      let partition = explicit[i];
+      if (partition === undefined) {
+        const args = this.partitionerArgs(topic, r.key, info);
+        partition = this.partitioner(args);
+        // The sticky partitioner moves on when its partition's batch is closed or sent.
+        if (r.key === null && this.partitioner.onNewBatch && this.accumulator.wouldStartNewBatch(topic, partition, acks, timeoutMs, size)) {
+          this.partitioner.onNewBatch(topic, partition, args);
+          partition = this.partitioner(args);
+        }
+      }
+      this.accumulator.append(topic, partition, acks, timeoutMs, this.deps.clock.now(), r, size, (result: RecordResult) => {
+        out[i] = { topic, partition: result.partition, offset: result.offset, timestamp: result.timestamp };
+        if (--remaining === 0) settle.resolve(out);
+      }, reject);
+      this.loop.wake();
+    }
+    return all;
+  }
+
+  private partitionerArgs(topic: string, key: Buffer | null, info: TopicInfo): PartitionerArgs {
+    const available = info.partitions.filter((p) => p.leader >= 0).map((p) => p.partition);
+    return { topic, key, partitionCount: info.partitions.length, availablePartitions: available };
+  }
+
+  /** The topic's metadata, waiting (retriable errors, no partitions yet) until `deadlineMs`. */
+  private async waitForTopic(topic: string, deadlineMs: number): Promise<TopicInfo> {
+    const { cluster, clock } = this.deps;
+    let lastError: unknown;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const info = cluster.cachedTopic(topic) ?? (await cluster.topic(topic));
+        if (info.partitions.length > 0) return info;
+        lastError = undefined;
+      } catch (error) {
+        if (!isRetriable(error)) throw error;
+        lastError = error;
+      }
+      cluster.invalidateTopics([topic]);
+      const delay = backoffMs(attempt, this.topicBackoff, this.deps.random);
+      const now = clock.now();
+      if (now >= deadlineMs) {
+        throw new MaxBlockTimeoutError(`topic ${topic} has no usable metadata after maxBlockMs ${this.maxBlockMs}`, { topic, ...(lastError === undefined ? {} : { cause: lastError }) });
+      }
+      await clock.sleep(Math.min(delay, deadlineMs - now));
+    }
   }
 
   private async doSendBatch(batch: BatchRecord<K, V>): Promise<BatchMetadata> {
@@ -220,7 +351,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       // (null key, no headers, the builder stamps `now`); skip the per-record Prepared object.
       const input = this.valueIsBytes && m.key === undefined && m.headers === undefined && m.timestamp === undefined && m.partition === undefined
         ? (m as unknown as RecordInput)
-        : this.prepare(m, now);
+        : this.prepare(m, now, this.keySerde, this.valueSerde);
       inputs[i] = input;
       capacity += maxRecordSize(input);
     }
@@ -230,8 +361,9 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     const info = await this.topicInfo(topic);
     let partition = batch.partition;
     if (partition === undefined) {
-      const available = info.partitions.filter((p) => p.leader >= 0).map((p) => p.partition);
-      partition = this.partitioner({ topic, key: null, partitionCount: info.partitions.length, availablePartitions: available });
+      const args = this.partitionerArgs(topic, null, info);
+      partition = this.partitioner(args);
+      this.partitioner.onNewBatch?.(topic, partition, args); // one pick per batch: the next sendBatch moves on
     }
     await this.checkPartitions(topic, info, [partition]);
     const [result] = await this.sender.send([{ topic, partition, records, recordCount: messages.length }], {
@@ -240,14 +372,14 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     return { topic, partition, baseOffset: result!.baseOffset, count: messages.length, logAppendTime: result!.logAppendTime };
   }
 
-  private checkRecord<R extends { topic: string; messages: readonly Message<K, V>[] }>(record: R): R {
+  private checkRecord<R extends { topic: string; messages: readonly Message<any, any>[] }>(record: R): R {
     if (this.closed) throw new SamsaClosedError('the producer is closed');
     if (typeof record?.topic !== 'string' || record.topic.length === 0) throw new InvalidRequestError('topic must be a non-empty string');
     if (!Array.isArray(record.messages)) throw new InvalidRequestError('messages must be an array');
     return record;
   }
 
-  private prepare(m: Message<K, V>, now: bigint): Prepared {
+  private prepare<PK, PV>(m: Message<PK, PV>, now: bigint, keySerde: Serde<PK>, valueSerde: Serde<PV>): Prepared {
     if (m.partition !== undefined && (!Number.isInteger(m.partition) || m.partition < 0)) {
       throw new InvalidRequestError(`partition must be a non-negative integer, got ${m.partition}`);
     }
@@ -266,19 +398,11 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       }
     }
     return {
-      key: m.key === undefined ? null : this.keySerde.serialize(m.key),
-      value: this.valueSerde.serialize(m.value),
+      key: m.key === undefined ? null : keySerde.serialize(m.key),
+      value: valueSerde.serialize(m.value),
       headers,
       timestamp,
     };
-  }
-
-  private build(records: readonly Prepared[]): Buffer {
-    let capacity = RECORD_BATCH_OVERHEAD;
-    for (const r of records) capacity += maxRecordSize(r);
-    const builder = new RecordBatchBuilder({ compression: this.compression, initialCapacity: capacity });
-    for (const r of records) builder.append(r);
-    return builder.build();
   }
 
   private topicInfo(topic: string): Promise<TopicInfo> {
@@ -288,15 +412,21 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
   }
 
   /** An explicit partition beyond the topic's count gets one metadata refresh (it may have grown), then fails. */
-  private async checkPartitions(topic: string, info: TopicInfo, partitions: readonly number[]): Promise<void> {
-    let count = info.partitions.length;
+  private async checkPartitions(topic: string, info: TopicInfo, partitions: readonly number[]): Promise<TopicInfo> {
     let max = -1;
     for (const p of partitions) if (p > max) max = p;
-    if (max < count) return;
+    if (max < info.partitions.length) return info;
     this.deps.cluster.invalidateTopics([topic]);
-    count = (await this.topicInfo(topic)).partitions.length;
+    const fresh = await this.topicInfo(topic);
+    const count = fresh.partitions.length;
     if (max >= count) {
       throw new UnknownTopicOrPartitionError(`partition ${max} of topic ${topic} does not exist (it has ${count})`, { topic, partition: max, retriable: false });
     }
+    return fresh;
   }
+}
+
+function isDescriptor(x: unknown): x is TopicDescriptor<unknown, unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as { name?: unknown }).name === 'string'
+    && typeof (x as { key?: { serialize?: unknown } }).key?.serialize === 'function' && !('messages' in x);
 }

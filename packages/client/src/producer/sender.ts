@@ -1,12 +1,13 @@
 /**
  * The sender: takes ready partition batches (RecordBatch v2 bytes, one per partition), groups them
  * by leader broker so each leader gets one Produce request, and retries the batches that failed
- * with retriable errors after refreshing metadata. It knows nothing of records or serdes: today
- * Producer.send builds the batches; a batching accumulator (and idempotence, which needs the bytes
- * to stay the same across retries) slot in above it later.
+ * with retriable errors after refreshing metadata. It knows nothing of records or serdes.
+ * Producer.sendBatch uses send(); the accumulator's SendLoop uses produceOnce() and does its own
+ * retries (bounded by deliveryTimeoutMs).
  */
 import { toBigInt } from '@samsa/protocol';
 import type { Cluster, LeaderRoute } from '../cluster/cluster.js';
+import type { RequestOptions } from '../connection/connection.js';
 import { SamsaError, UnknownServerError, errorFromCode, isRetriable, needsMetadataRefresh } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Retrier } from '../retry.js';
@@ -114,8 +115,23 @@ export class Sender {
     return results as ProduceBatchResult[];
   }
 
-  /** One Produce request to one leader; resolves with a result or a typed error per batch. */
+  /** One Produce request to one leader, within this sender's in-flight cap for that broker. */
   private async produceTo(route: LeaderRoute, batches: readonly ProduceBatch[], options: SendOptions): Promise<(ProduceBatchResult | SamsaError)[]> {
+    let semaphore = this.inFlight.get(route.nodeId);
+    if (!semaphore) this.inFlight.set(route.nodeId, (semaphore = new Semaphore(this.deps.maxInFlightRequests)));
+    await semaphore.acquire();
+    try {
+      return await this.produceOnce(route, batches, options);
+    } finally {
+      semaphore.release();
+    }
+  }
+
+  /**
+   * One Produce request to one leader, no cap, no retry: resolves with a result or a typed error per
+   * batch (applying leader hints to the metadata cache); rejects when the request got no answer.
+   */
+  async produceOnce(route: LeaderRoute, batches: readonly ProduceBatch[], options: SendOptions, requestOptions?: RequestOptions): Promise<(ProduceBatchResult | SamsaError)[]> {
     const topics = new Map<string, { name: string; partitions: { partition: number; records: Buffer }[] }>();
     for (const b of batches) {
       let t = topics.get(b.topic);
@@ -123,16 +139,8 @@ export class Sender {
       t.partitions.push({ partition: b.partition, records: b.records });
     }
     const request: ProduceRequest = { acks: options.acks, timeoutMs: options.timeoutMs, topics: [...topics.values()] };
-    let semaphore = this.inFlight.get(route.nodeId);
-    if (!semaphore) this.inFlight.set(route.nodeId, (semaphore = new Semaphore(this.deps.maxInFlightRequests)));
-    await semaphore.acquire();
-    let response: ProduceResponse;
-    try {
-      // The transport deadline must outlast the broker's own wait for replication.
-      response = await route.connection.produce(request, this.deps.cluster.requestOptions(options.timeoutMs));
-    } finally {
-      semaphore.release();
-    }
+    // The transport deadline must outlast the broker's own wait for replication.
+    const response: ProduceResponse = await route.connection.produce(request, requestOptions ?? this.deps.cluster.requestOptions(options.timeoutMs));
     if (options.acks === 0) return batches.map(() => NO_OFFSET);
     return batches.map((b) => {
       const p = response.topics.find((t) => t.name === b.topic)?.partitions.find((x) => x.partition === b.partition);

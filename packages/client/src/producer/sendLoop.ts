@@ -1,0 +1,246 @@
+/**
+ * Drives the accumulator: decides which batches are ready (full, older than lingerMs, flushed, or
+ * memory is short), groups the heads of the partition queues by leader broker into Produce requests
+ * (one batch per partition per request, at most maxRequestSize bytes, at most maxInFlightRequests
+ * per broker), answers each record, and retries retriable failures with exponential backoff until
+ * `retries` or deliveryTimeoutMs runs out. Wakes on appends, on answers and on the injected clock.
+ *
+ * Ordering: a partition's batches leave in order; with maxInFlightRequests > 1 a retried batch may
+ * land after a later one (as in Kafka without idempotence). Use maxInFlightRequests: 1 to forbid it.
+ */
+import type { Clock, Random } from '../clock.js';
+import type { Cluster, LeaderRoute } from '../cluster/cluster.js';
+import { SamsaClosedError, SamsaError, isRetriable, needsMetadataRefresh } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { backoffMs } from '../retry.js';
+import type { ResolvedRetryOptions } from '../retry.js';
+import type { ProducerBatch, RecordAccumulator } from './accumulator.js';
+import type { BufferMemory } from './bufferMemory.js';
+import { DeliveryTimeoutError } from './errors.js';
+import type { Sender } from './sender.js';
+
+export interface SendLoopOptions {
+  lingerMs: number;
+  maxRequestSize: number;
+  maxInFlightRequests: number;
+  deliveryTimeoutMs: number;
+  /** Retries after the first attempt; Infinity: bounded by deliveryTimeoutMs only. */
+  retries: number;
+  /** Backoff shape (initial, cap, multiplier, jitter); its `retries` is ignored. */
+  backoff: ResolvedRetryOptions;
+  /** Transport deadline of one Produce request; undefined: the cluster's, plus the broker's ack wait. */
+  requestTimeoutMs: number | undefined;
+}
+
+export interface SendLoopDeps {
+  cluster: Cluster;
+  sender: Sender;
+  accumulator: RecordAccumulator;
+  memory: BufferMemory;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+}
+
+export class SendLoop {
+  private readonly inFlight = new Map<number, number>();
+  private readonly inFlightBatches = new Set<ProducerBatch>();
+  private scheduled = false;
+  private timer: { at: number; abort: AbortController } | undefined;
+  private refreshing = false;
+  private lastRefreshMs = -Infinity;
+  private flushing = 0;
+  private readonly abort = new AbortController();
+  private forcedClose = false;
+
+  constructor(private readonly options: SendLoopOptions, private readonly deps: SendLoopDeps) {}
+
+  /** Runs the loop soon (after the current tick, so one send()'s records share batches). */
+  wake(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.run();
+    });
+  }
+
+  /**
+   * Sends everything now (no lingering) and resolves when every batch accepted so far is answered,
+   * either way; also waits for `appending` (sends still on their way into the accumulator).
+   */
+  async flush(appending: readonly Promise<unknown>[] = []): Promise<void> {
+    this.flushing++;
+    this.wake();
+    try {
+      await Promise.allSettled(appending);
+      await Promise.all([...this.deps.accumulator.batches(), ...this.inFlightBatches].map((b) => b.done));
+    } finally {
+      this.flushing--;
+    }
+  }
+
+  /** From now on nothing lingers (the producer is closing). */
+  drain(): void {
+    this.flushing++;
+    this.wake();
+  }
+
+  /** Fails every batch not yet answered (close() timed out); aborts the requests in flight. */
+  failAll(error: unknown): void {
+    this.forcedClose = true;
+    this.timer?.abort.abort();
+    this.abort.abort(error);
+    for (const batch of [...this.deps.accumulator.batches(), ...this.inFlightBatches]) this.complete(batch, error);
+    for (const queue of this.deps.accumulator.queues.values()) queue.length = 0;
+    this.inFlightBatches.clear();
+  }
+
+  private run(): void {
+    if (this.forcedClose) return;
+    const { accumulator, cluster, clock, memory } = this.deps;
+    const now = clock.now();
+    const flushing = this.flushing > 0 || memory.hasWaiters;
+    let nextWake = Infinity;
+    const requests = new Map<number, { route: LeaderRoute; batches: ProducerBatch[]; size: number; mode: string }[]>();
+    const leaderless = new Set<string>();
+
+    for (const queue of accumulator.queues.values()) {
+      // Expire what waited too long without being sent (e.g. no leader).
+      while (queue.length > 0 && now >= this.deadlineOf(queue[0]!)) this.expire(queue.shift()!, now);
+      const head = queue[0];
+      // No timer for the delivery deadline itself: every batch that waits has a linger, backoff or
+      // metadata-refresh wake-up before it, and each run expires what is due.
+      if (head === undefined) continue;
+      if (head.retryAtMs > now) {
+        nextWake = Math.min(nextWake, head.retryAtMs);
+        continue;
+      }
+      const ready = flushing || head.closed || queue.length > 1 || now - head.createdMs >= this.options.lingerMs;
+      if (!ready) {
+        nextWake = Math.min(nextWake, head.createdMs + this.options.lingerMs);
+        continue;
+      }
+      const route = cluster.cachedLeader(head.topic, head.partition);
+      if (!route) {
+        leaderless.add(head.topic);
+        continue;
+      }
+      let forNode = requests.get(route.nodeId);
+      if (!forNode) requests.set(route.nodeId, (forNode = []));
+      const mode = `${head.acks}/${head.timeoutMs}`;
+      const size = head.sizeInBytes;
+      let request = forNode.find((r) => r.mode === mode && r.size + size <= this.options.maxRequestSize);
+      if (!request) {
+        if ((this.inFlight.get(route.nodeId) ?? 0) + forNode.length >= this.options.maxInFlightRequests) continue;
+        forNode.push((request = { route, batches: [], size: 0, mode }));
+      }
+      queue.shift();
+      head.build();
+      request.batches.push(head);
+      request.size += size;
+      if (queue.length > 0) nextWake = now; // the next batch of this partition goes in a later request
+    }
+
+    for (const forNode of requests.values()) for (const r of forNode) void this.produce(r.route, r.batches);
+    if (leaderless.size > 0) this.refresh([...leaderless]);
+    if (nextWake <= now) {
+      if (requests.size > 0 && [...requests.values()].some((r) => r.length > 0)) this.wake();
+    } else if (nextWake < Infinity) {
+      this.schedule(nextWake);
+    }
+  }
+
+  private deadlineOf(batch: ProducerBatch): number {
+    return batch.createdMs + this.options.deliveryTimeoutMs;
+  }
+
+  private expire(batch: ProducerBatch, now: number): void {
+    const cause = batch.lastError;
+    this.complete(batch, new DeliveryTimeoutError(
+      `${batch.count} record(s) for ${batch.topic}-${batch.partition} expired: not acknowledged within deliveryTimeoutMs ${this.options.deliveryTimeoutMs} (${now - batch.createdMs} ms since the batch was created, ${batch.attempts} attempt(s))`,
+      { topic: batch.topic, partition: batch.partition, ...(cause === undefined ? {} : { cause }) },
+    ));
+  }
+
+  private schedule(at: number): void {
+    if (this.timer && this.timer.at <= at) return;
+    this.timer?.abort.abort();
+    const timer = { at, abort: new AbortController() };
+    this.timer = timer;
+    this.deps.clock.sleep(Math.max(0, at - this.deps.clock.now()), timer.abort.signal).then(() => {
+      if (this.timer === timer) this.timer = undefined;
+      this.run();
+    }, () => {});
+  }
+
+  /** Metadata for topics whose partitions have no known leader, at most once per backoff. */
+  private refresh(topics: string[]): void {
+    const { cluster, clock } = this.deps;
+    const now = clock.now();
+    const wait = this.lastRefreshMs + this.options.backoff.initialRetryTimeMs - now;
+    if (this.refreshing) return;
+    if (wait > 0) {
+      this.schedule(now + wait);
+      return;
+    }
+    this.refreshing = true;
+    this.lastRefreshMs = now;
+    cluster.invalidateTopics(topics);
+    cluster.refreshMetadata(topics).catch((error: unknown) => {
+      this.deps.logger.debug('producer metadata refresh failed', { topics, error: (error as Error).message });
+    }).finally(() => {
+      this.refreshing = false;
+      this.wake();
+    });
+  }
+
+  private async produce(route: LeaderRoute, batches: ProducerBatch[]): Promise<void> {
+    const { sender, cluster } = this.deps;
+    this.inFlight.set(route.nodeId, (this.inFlight.get(route.nodeId) ?? 0) + 1);
+    for (const b of batches) {
+      b.attempts++;
+      this.inFlightBatches.add(b);
+    }
+    const { acks, timeoutMs } = batches[0]!;
+    const requestOptions = this.options.requestTimeoutMs === undefined
+      ? cluster.requestOptions(timeoutMs, this.abort.signal)
+      : { timeoutMs: this.options.requestTimeoutMs, signal: this.abort.signal };
+    let outcomes: unknown[];
+    try {
+      outcomes = await sender.produceOnce(route, batches.map((b) => ({ topic: b.topic, partition: b.partition, records: b.build(), recordCount: b.count })), { acks, timeoutMs }, requestOptions);
+    } catch (error) {
+      outcomes = batches.map(() => error);
+    } finally {
+      this.inFlight.set(route.nodeId, this.inFlight.get(route.nodeId)! - 1);
+    }
+    batches.forEach((batch, i) => {
+      this.inFlightBatches.delete(batch);
+      const outcome = outcomes[i];
+      if (outcome instanceof Error || !(typeof outcome === 'object' && outcome !== null && 'baseOffset' in outcome)) this.failed(batch, outcome);
+      else this.complete(batch, undefined, outcome as Parameters<ProducerBatch['succeed']>[0]);
+    });
+    this.wake();
+  }
+
+  private failed(batch: ProducerBatch, error: unknown): void {
+    if (this.forcedClose) return this.complete(batch, error instanceof SamsaClosedError ? error : new SamsaClosedError('the producer was closed before the record was acknowledged', { cause: error }));
+    batch.lastError = error;
+    const now = this.deps.clock.now();
+    const retry = batch.attempts - 1;
+    const delay = backoffMs(retry, this.options.backoff, this.deps.random);
+    if (!isRetriable(error) || batch.attempts > this.options.retries) return this.complete(batch, error);
+    if (now + delay >= this.deadlineOf(batch)) return this.expire(batch, now);
+    this.deps.logger.debug('retrying a produce batch', { topic: batch.topic, partition: batch.partition, attempt: batch.attempts, delayMs: delay, error: (error as Error).message });
+    if (needsMetadataRefresh(error)) this.deps.cluster.invalidateTopics([batch.topic]);
+    batch.retryAtMs = now + delay;
+    this.deps.accumulator.reenqueue(batch);
+  }
+
+  private complete(batch: ProducerBatch, error: unknown, result?: Parameters<ProducerBatch['succeed']>[0]): void {
+    this.deps.memory.release(batch.reservedBytes);
+    batch.reservedBytes = 0;
+    if (result) batch.succeed(result);
+    else batch.fail(error instanceof SamsaError || error instanceof Error ? error : new SamsaClosedError(String(error)));
+  }
+}
