@@ -2,7 +2,15 @@
 export * from './log/index.js';
 export { startBrokerNode, type BrokerNode, type BrokerNodeConfig } from './node.js';
 export { ReplicaManager, type FetchParams, type FetchPartitionResult, type ProducePartitionResult } from './replicaManager.js';
-export { Partition } from './partition.js';
+export { Partition, type FollowerFetchRequest, type FollowerFetchResult, type PartitionListener, type ReplicationContext } from './partition.js';
+export { DEFAULT_REPLICA_LAG_TIME_MAX_MS, type ReplicationOptions } from './replicaManager.js';
+export { LeaderState, type FollowerState, type IsrChangeProposal, type IsrState, type LeaderStateConfig } from './replication/leaderState.js';
+export type {
+  EpochEndOffset, LeaderEndPoint, ReplicaFetchParams, ReplicaFetchPartitionRequest, ReplicaFetchPartitionResult, ReplicaFetchResult,
+} from './replication/leaderEndPoint.js';
+export { GrpcLeaderEndPoint } from './replication/grpcLeaderEndPoint.js';
+export { DEFAULT_REPLICA_FETCHER_CONFIG, ReplicaFetcherManager, type ReplicaFetcherConfig } from './replication/replicaFetcher.js';
+export type { AlterPartitionChannel, AlterPartitionItem, AlterPartitionItemResult } from './replication/alterPartition.js';
 export { Purgatory, DelayedOperation } from './purgatory.js';
 export { realTimers, type Timers } from './timers.js';
 export {

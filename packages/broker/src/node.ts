@@ -7,15 +7,21 @@
  * (registration advertises it), registers, catches up on the metadata log and waits to be
  * unfenced before it reports 'broker started'; until then client calls answer UNAVAILABLE (which
  * clients retry).
+ *
+ * The node serves the replication API (samsa.v1.Replication) on the same port: followers fetch
+ * from it for the partitions it leads, and it fetches from the leaders of those it follows.
  */
-import { CHANNEL_OPTIONS, DEFAULT_TOPIC_CONFIG, clientProto, grpc, type TopicConfig } from '@samsa/protocol';
+import { CHANNEL_OPTIONS, DEFAULT_TOPIC_CONFIG, clientProto, grpc, replicationProto, type TopicConfig } from '@samsa/protocol';
 import { pino, type Logger } from 'pino';
 import { DataDirLock } from './dataDirLock.js';
 import type { ControllerAddress } from './metadata/controllerChannel.js';
 import type { MetadataSource } from './metadata/image.js';
 import { QuorumMetadataSource } from './metadata/quorumMetadata.js';
 import { ReplicaManager } from './replicaManager.js';
+import { GrpcLeaderEndPoint } from './replication/grpcLeaderEndPoint.js';
+import type { ReplicaFetcherConfig } from './replication/replicaFetcher.js';
 import { clientServiceHandlers } from './server/clientService.js';
+import { replicationServiceHandlers } from './server/replicationService.js';
 import { realTimers, type Timers } from './timers.js';
 
 export interface BrokerNodeConfig {
@@ -36,6 +42,10 @@ export interface BrokerNodeConfig {
   /** How often retention runs (Kafka: log.retention.check.interval.ms, 5 minutes). */
   retentionCheckIntervalMs?: number;
   maxFetchWaitMs?: number;
+  /** Kafka's replica.lag.time.max.ms (30000). */
+  replicaLagTimeMaxMs?: number;
+  /** Follower fetch settings (replica.fetch.wait.max.ms, backoff, ...). */
+  replicaFetch?: Partial<ReplicaFetcherConfig>;
   /** The controller quorum's voters (controller.quorum.voters). */
   controllers: ControllerAddress[];
   /** Kafka's broker.heartbeat.interval.ms (2000). */
@@ -92,6 +102,23 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       timers,
       logger,
       topicDefaults: { ...DEFAULT_TOPIC_CONFIG, ...config.topicDefaults },
+      replication: {
+        ...(config.replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs: config.replicaLagTimeMaxMs }),
+        ...(config.replicaFetch === undefined ? {} : { fetcher: config.replicaFetch }),
+        leaderEndPoint: (leaderId) => {
+          const b = quorum.metadataImage.broker(leaderId);
+          return b === undefined ? undefined : new GrpcLeaderEndPoint(leaderId, b.host, b.port);
+        },
+        alterPartition: quorum,
+        isReplicaIsrEligible: (brokerId, brokerEpoch) => {
+          const b = quorum.metadataImage.broker(brokerId);
+          return b !== undefined && !b.fenced && !b.inControlledShutdown && BigInt(b.brokerEpoch) === brokerEpoch;
+        },
+        brokerEpoch: () => {
+          const epoch = quorum.status.brokerEpoch;
+          return epoch === undefined ? -1n : BigInt(epoch);
+        },
+      },
     });
     // Subscribes before the quorum source starts, so no metadata change goes unseen.
     replicaManager.startup();
@@ -103,6 +130,9 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   let serving = false;
   server.addService(clientProto().samsa.v1.Samsa.service, gateUntil(clientServiceHandlers({
     metadata: quorum, replicaManager, logger, maxFetchWaitMs: config.maxFetchWaitMs,
+  }), () => serving, () => `broker ${config.nodeId} is starting: ${quorum.describeProgress()}`));
+  server.addService(replicationProto().samsa.v1.Replication.service, gateUntil(replicationServiceHandlers({
+    brokerId: config.nodeId, replicaManager, logger,
   }), () => serving, () => `broker ${config.nodeId} is starting: ${quorum.describeProgress()}`));
 
   quorum.start();

@@ -1,20 +1,23 @@
 /**
- * One partition replica on this broker: its log, and (when this broker leads it) the leader-side
- * policy — leader epoch, ISR, high watermark, acks and min.insync.replicas. Names follow Kafka's
- * Partition class so readers can look them up.
- *
- * The high watermark is min(LEO) over the ISR and never decreases. Until replication lands only
- * the leader's own LEO is known, so HW follows the local LEO on every append when the ISR is this
- * broker alone, and stays put otherwise.
+ * One partition replica on this broker: its log, and the replication policy of whichever role the
+ * controller gave this broker — leader (leader epoch, ISR, high watermark, acks and
+ * min.insync.replicas, follower fetches) or follower (appending what the leader sent, truncating
+ * where the logs diverge). Names follow Kafka's Partition class so readers can look them up; the
+ * rules themselves are in replication/leaderState.ts and replication/README.md.
  *
  * The controller's registration arrives through `applyRegistration` (Kafka's makeLeader /
- * makeFollower): leader, leader epoch, ISR, replicas and partition epoch.
+ * makeFollower): leader, leader epoch, ISR, replicas and partition epoch. ISR changes the leader
+ * proposes go to the controller (AlterPartition) and count only once committed.
  */
 import {
-  ErrorCode, SamsaProtocolError, protocolError, setLogAppendTime, validateProducedBatch, type TopicConfig,
+  ErrorCode, RECORD_BATCH_OVERHEAD, SamsaProtocolError, protocolError, readBatchHeader, setLogAppendTime, validateProducedBatch,
+  type TopicConfig,
 } from '@samsa/protocol';
 import type { Log } from './log/index.js';
 import type { PartitionInfo } from './metadata/image.js';
+import { alterPartitionFailure, type AlterPartitionItem, type AlterPartitionItemResult } from './replication/alterPartition.js';
+import type { EpochEndOffset } from './replication/leaderEndPoint.js';
+import { LeaderState, type IsrChangeProposal } from './replication/leaderState.js';
 
 export interface LeaderAppendResult {
   baseOffset: bigint;
@@ -23,13 +26,59 @@ export interface LeaderAppendResult {
   logStartOffset: bigint;
 }
 
+/** Told when offsets or the ISR move, so waiting produces and fetches are re-checked. */
+export interface PartitionListener {
+  onHighWatermarkChanged(p: Partition): void;
+  onIsrChanged(p: Partition): void;
+}
+
+export interface PartitionLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/** What a partition needs for replication, shared by every partition of the broker. */
+export interface ReplicationContext {
+  /** Kafka's replica.lag.time.max.ms. */
+  replicaLagTimeMaxMs: number;
+  alterPartitionRetryBackoffMs: number;
+  isReplicaIsrEligible(brokerId: number, brokerEpoch: bigint): boolean;
+  submitAlterPartition(item: AlterPartitionItem): Promise<AlterPartitionItemResult>;
+  listener: PartitionListener;
+  logger: PartitionLogger;
+}
+
+/** A follower's fetch of one partition, as the leader receives it. */
+export interface FollowerFetchRequest {
+  currentLeaderEpoch: number;
+  fetchOffset: bigint;
+  lastFetchedEpoch: number;
+  logStartOffset: bigint;
+  brokerEpoch: bigint;
+  maxBytes: number;
+}
+
+export interface FollowerFetchResult {
+  records: Buffer;
+  highWatermark: bigint;
+  logStartOffset: bigint;
+  logEndOffset: bigint;
+  divergingEpoch?: EpochEndOffset;
+}
+
 export class Partition {
   leaderId: number;
   leaderEpoch: number;
   partitionEpoch: number;
   replicas: number[];
-  isr: number[];
-  private hw: bigint;
+  /** The ISR of the last registration seen (metadata or an AlterPartition answer). */
+  private registeredIsr: number[];
+  /** Set while this broker leads the partition. */
+  private leader: LeaderState | undefined;
+  /** The HW while following (what the leader said, capped at the local LEO). */
+  private followerHw: bigint;
+  /** Bumped per ISR change sent and per role change: an answer for an older one is ignored. */
+  private isrChangeSeq = 0;
 
   constructor(
     readonly topic: string,
@@ -39,23 +88,26 @@ export class Partition {
     private readonly localBrokerId: number,
     info: PartitionInfo,
     private readonly now: () => number,
+    private readonly ctx: ReplicationContext,
   ) {
     this.leaderId = info.leader;
     this.leaderEpoch = info.leaderEpoch;
     this.partitionEpoch = info.partitionEpoch;
     this.replicas = [...info.replicas];
-    this.isr = [...info.isr];
-    // On load, what survived recovery on a sole replica is everything the ISR has.
-    this.hw = this.isr.length === 1 && this.isLeader ? log.logEndOffset : log.logStartOffset;
+    this.registeredIsr = [...info.isr];
+    // Without a checkpointed HW, a replica starts at its log start; a sole-ISR leader's HW moves
+    // up to its LEO at once (all the ISR has), others' once the leader's fetch answers or the
+    // followers' fetches tell.
+    this.followerHw = log.logStartOffset;
+    if (this.isLeader) this.makeLeader();
   }
 
   /**
-   * Applies the controller's latest registration of this partition. Becoming leader keeps the
-   * current HW, except that with the ISR being this broker alone it moves up to the local LEO (all
-   * the ISR has). Becoming follower keeps the log and HW as they are: followers do not fetch from
-   * the leader yet (replication arrives in the next issue), so a follower's log simply stops
-   * growing until it leads again. Returns what changed for this broker, or 'stale' when `info` is
-   * older than what the partition already has (ignored, as Kafka ignores an older leader epoch).
+   * Applies the controller's latest registration of this partition. Becoming leader (or a new
+   * leader epoch) starts the leader state afresh (Kafka's makeLeader); the same leader epoch with a
+   * newer partition epoch replaces the committed ISR; becoming follower keeps the log and HW (the
+   * fetcher truncates where needed). Returns what changed for this broker, or 'stale' when `info`
+   * is older than what the partition already has (ignored, as Kafka ignores an older leader epoch).
    */
   applyRegistration(info: PartitionInfo): 'becameLeader' | 'becameFollower' | 'updated' | 'stale' {
     if (info.leaderEpoch < this.leaderEpoch || (info.leaderEpoch === this.leaderEpoch && info.partitionEpoch < this.partitionEpoch)) {
@@ -63,14 +115,31 @@ export class Partition {
     }
     const wasLeader = this.isLeader;
     const newEpoch = info.leaderEpoch !== this.leaderEpoch;
+    // The same partition epoch is what an AlterPartition answer already applied: nothing new, and
+    // a change proposed since must stay pending.
+    const newPartitionEpoch = info.partitionEpoch !== this.partitionEpoch;
+    const hw = this.highWatermark;
     this.leaderId = info.leader;
     this.leaderEpoch = info.leaderEpoch;
     this.partitionEpoch = info.partitionEpoch;
     this.replicas = [...info.replicas];
-    this.isr = [...info.isr];
+    this.registeredIsr = [...info.isr];
     if (this.isLeader) {
-      this.maybeIncrementHighWatermark();
-      return !wasLeader || newEpoch ? 'becameLeader' : 'updated';
+      if (!wasLeader || newEpoch || !this.leader) {
+        this.followerHw = hw;
+        this.makeLeader();
+        return 'becameLeader';
+      }
+      if (newPartitionEpoch) {
+        this.leader.updateAssignment(info.replicas, info.isr);
+        if (this.leader.maybeIncrementHighWatermark(this.log.logEndOffset)) this.ctx.listener.onHighWatermarkChanged(this);
+      }
+      return 'updated';
+    }
+    if (this.leader) {
+      this.followerHw = this.leader.highWatermark;
+      this.leader = undefined;
+      this.isrChangeSeq++;
     }
     return wasLeader || newEpoch ? 'becameFollower' : 'updated';
   }
@@ -78,6 +147,27 @@ export class Partition {
   /** This broker no longer hosts the replica: refuse everything from now on (waiting requests too). */
   markRemoved(): void {
     this.leaderId = -1;
+    this.leader = undefined;
+    this.isrChangeSeq++;
+  }
+
+  private makeLeader(): void {
+    const leo = this.log.logEndOffset;
+    if (!this.log.isClosed) this.log.assignEpochStartOffset(this.leaderEpoch, leo);
+    this.isrChangeSeq++;
+    this.leader = new LeaderState({
+      localBrokerId: this.localBrokerId,
+      replicaLagTimeMaxMs: this.ctx.replicaLagTimeMaxMs,
+      alterPartitionRetryBackoffMs: this.ctx.alterPartitionRetryBackoffMs,
+      isReplicaIsrEligible: (id, epoch) => this.ctx.isReplicaIsrEligible(id, epoch),
+    }, {
+      replicas: this.replicas,
+      isr: this.registeredIsr,
+      highWatermark: this.followerHw,
+      leaderEpochStartOffset: leo,
+      nowMs: this.now(),
+    });
+    this.leader.maybeIncrementHighWatermark(leo);
   }
 
   get key(): string {
@@ -88,8 +178,23 @@ export class Partition {
     return this.leaderId === this.localBrokerId;
   }
 
+  /** The committed ISR (what min.insync.replicas counts). */
+  get isr(): readonly number[] {
+    return this.leader ? this.leader.isr : this.registeredIsr;
+  }
+
+  /** The committed ISR plus a replica being added: what the HW waits for. */
+  get maximalIsr(): readonly number[] {
+    return this.leader ? this.leader.maximalIsr : this.registeredIsr;
+  }
+
+  /** The leader-side state, while leading (read-only use: tests, diagnostics). */
+  get leaderState(): LeaderState | undefined {
+    return this.leader;
+  }
+
   get highWatermark(): bigint {
-    return this.hw;
+    return this.leader ? this.leader.highWatermark : this.followerHw;
   }
 
   get logEndOffset(): bigint {
@@ -113,9 +218,11 @@ export class Partition {
     }
   }
 
+  // ---- leader ----
+
   /**
    * Appends a produced batch as leader. With acks=all, refuses with NOT_ENOUGH_REPLICAS (writing
-   * nothing) when the ISR is smaller than min.insync.replicas.
+   * nothing) when the committed ISR is smaller than min.insync.replicas.
    */
   appendRecordsToLeader(batch: Buffer, requiredAcks: number): LeaderAppendResult {
     this.checkLeader();
@@ -123,7 +230,7 @@ export class Partition {
     if (requiredAcks === -1 && this.isr.length < minIsr) {
       throw new SamsaProtocolError(
         ErrorCode.NOT_ENOUGH_REPLICAS,
-        `${this.key} has ${this.isr.length} in-sync replica(s), fewer than min.insync.replicas=${minIsr}`,
+        `${this.key} has ${this.isr.length} in-sync replica(s) [${this.isr.join(',')}], fewer than min.insync.replicas=${minIsr}`,
       );
     }
     let logAppendTime = -1n;
@@ -134,21 +241,8 @@ export class Partition {
       setLogAppendTime(batch, 0, batch.length, logAppendTime);
     }
     const appended = this.log.appendAsLeader(batch, this.leaderEpoch);
-    this.maybeIncrementHighWatermark();
+    if (this.leader?.maybeIncrementHighWatermark(this.log.logEndOffset)) this.ctx.listener.onHighWatermarkChanged(this);
     return { baseOffset: appended.baseOffset, lastOffset: appended.lastOffset, logAppendTime, logStartOffset: this.log.logStartOffset };
-  }
-
-  /** HW = min LEO over the ISR; never moves backwards. */
-  maybeIncrementHighWatermark(): boolean {
-    // Only the leader's own LEO is known until follower fetch state exists (replication issue).
-    let min = this.log.logEndOffset;
-    for (const id of this.isr) {
-      if (id !== this.localBrokerId) return false;
-    }
-    if (min < this.hw) min = this.hw;
-    if (min === this.hw) return false;
-    this.hw = min;
-    return true;
   }
 
   /**
@@ -157,22 +251,155 @@ export class Partition {
    * NOT_LEADER_OR_FOLLOWER when leadership moved away while it waited (as Kafka does).
    */
   checkEnoughReplicasReachOffset(requiredOffset: bigint): boolean {
-    if (this.hw >= requiredOffset) {
-      if (this.isr.length < this.config['min.insync.replicas']) {
-        throw protocolError('NOT_ENOUGH_REPLICAS_AFTER_APPEND', `${this.key} ISR shrank to ${this.isr.length} below min.insync.replicas while waiting`);
-      }
-      return true;
-    }
     if (!this.isLeader) {
       throw protocolError('NOT_LEADER_OR_FOLLOWER', `broker ${this.localBrokerId} stopped leading ${this.key} (leader: ${this.leaderId}) before the write was replicated`);
+    }
+    if (this.highWatermark >= requiredOffset) {
+      if (this.isr.length < this.config['min.insync.replicas']) {
+        throw protocolError('NOT_ENOUGH_REPLICAS_AFTER_APPEND', `${this.key} ISR shrank to [${this.isr.join(',')}], below min.insync.replicas=${this.config['min.insync.replicas']}, while waiting`);
+      }
+      return true;
     }
     return false;
   }
 
   /** Reads for a consumer: whole batches from fetchOffset, below the high watermark. */
   readRecords(fetchOffset: bigint, maxBytes: number, minOneBatch: boolean): Buffer {
-    if (fetchOffset > this.hw && fetchOffset <= this.log.logEndOffset) return EMPTY;
-    return this.log.read(fetchOffset, maxBytes, this.hw, minOneBatch).records;
+    const hw = this.highWatermark;
+    if (fetchOffset > hw && fetchOffset <= this.log.logEndOffset) return EMPTY;
+    return this.log.read(fetchOffset, maxBytes, hw, minOneBatch).records;
+  }
+
+  /**
+   * Serves a follower's fetch (Kafka's fetchRecords for a replica): checks the leader epoch and
+   * that the follower is a replica, answers `divergingEpoch` when its last fetched epoch ends
+   * earlier here than its fetch offset (KIP-320), else reads from its fetch offset up to the LEO
+   * and updates what the leader knows of it: HW, and whether it joins the ISR. Throws
+   * FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH / NOT_LEADER_OR_FOLLOWER / OFFSET_OUT_OF_RANGE.
+   */
+  fetchRecordsForFollower(replicaId: number, req: FollowerFetchRequest, minOneBatch: boolean): FollowerFetchResult {
+    this.checkLeader(req.currentLeaderEpoch);
+    const leader = this.leader!;
+    if (replicaId === this.localBrokerId || !this.replicas.includes(replicaId)) {
+      throw protocolError('NOT_LEADER_OR_FOLLOWER', `broker ${replicaId} is not a follower of ${this.key} (replicas [${this.replicas.join(',')}])`);
+    }
+    const log = this.log;
+    const logStartOffset = log.logStartOffset;
+    const logEndOffset = log.logEndOffset;
+    if (req.lastFetchedEpoch >= 0) {
+      const epochEnd = log.endOffsetForEpoch(req.lastFetchedEpoch);
+      if (epochEnd.leaderEpoch < 0 || epochEnd.endOffset < 0n) {
+        throw protocolError('OFFSET_OUT_OF_RANGE', `${this.key}: cannot determine the end offset of leader epoch ${req.lastFetchedEpoch} (the follower's last fetched epoch)`);
+      }
+      if (req.fetchOffset < logStartOffset) {
+        throw protocolError('OFFSET_OUT_OF_RANGE', `${this.key}: fetch offset ${req.fetchOffset} is below the log start offset ${logStartOffset}`);
+      }
+      if (epochEnd.leaderEpoch < req.lastFetchedEpoch || epochEnd.endOffset < req.fetchOffset) {
+        return {
+          records: EMPTY, highWatermark: leader.highWatermark, logStartOffset, logEndOffset,
+          divergingEpoch: { epoch: epochEnd.leaderEpoch, endOffset: epochEnd.endOffset },
+        };
+      }
+    }
+    if (req.fetchOffset < logStartOffset || req.fetchOffset > logEndOffset) {
+      throw protocolError('OFFSET_OUT_OF_RANGE', `${this.key}: fetch offset ${req.fetchOffset} is outside [${logStartOffset}, ${logEndOffset}]`);
+    }
+    const records = log.read(req.fetchOffset, req.maxBytes, undefined, minOneBatch).records;
+    const { highWatermarkChanged, proposal } = leader.onFollowerFetch(replicaId, {
+      fetchOffset: req.fetchOffset, logStartOffset: req.logStartOffset, brokerEpoch: req.brokerEpoch,
+    }, logEndOffset, this.now());
+    if (highWatermarkChanged) this.ctx.listener.onHighWatermarkChanged(this);
+    if (proposal) this.sendIsrChange(proposal);
+    return { records, highWatermark: leader.highWatermark, logStartOffset, logEndOffset };
+  }
+
+  /** Kafka's maybeShrinkIsr, run every replica.lag.time.max.ms / 2. */
+  maybeShrinkIsr(): void {
+    const proposal = this.leader?.maybeShrinkIsr(this.log.logEndOffset, this.now());
+    if (proposal) this.sendIsrChange(proposal);
+  }
+
+  private sendIsrChange(proposal: IsrChangeProposal): void {
+    const seq = ++this.isrChangeSeq;
+    const { leaderEpoch, partitionEpoch } = this;
+    this.ctx.logger.info(
+      { partition: this.key, leaderEpoch, partitionEpoch, isr: this.isr, newIsr: proposal.newIsr, highWatermark: String(this.highWatermark) },
+      proposal.kind === 'shrink'
+        ? `shrinking the ISR: broker(s) ${proposal.brokers.join(',')} not caught up within replica.lag.time.max.ms=${this.ctx.replicaLagTimeMaxMs}`
+        : `expanding the ISR: broker ${proposal.brokers.join(',')} caught up`,
+    );
+    void this.ctx.submitAlterPartition({ topic: this.topic, partition: this.partition, leaderEpoch, partitionEpoch, newIsr: proposal.newIsr })
+      .then((result) => this.onIsrChangeAnswer(seq, leaderEpoch, proposal, result));
+  }
+
+  /** The controller answered an ISR change: it counts only once committed, and only if nothing newer happened since. */
+  private onIsrChangeAnswer(seq: number, sentLeaderEpoch: number, proposal: IsrChangeProposal, result: AlterPartitionItemResult): void {
+    const leader = this.leader;
+    if (!leader || seq !== this.isrChangeSeq || sentLeaderEpoch !== this.leaderEpoch) return;
+    if (result.errorCode === ErrorCode.NONE && 'isr' in result && result.leaderEpoch === this.leaderEpoch && result.partitionEpoch > this.partitionEpoch) {
+      this.partitionEpoch = result.partitionEpoch;
+      this.registeredIsr = [...result.isr];
+      const hwMoved = leader.onIsrCommitted(result.isr, this.log.logEndOffset);
+      this.ctx.logger.info({ partition: this.key, isr: result.isr, partitionEpoch: result.partitionEpoch, highWatermark: String(leader.highWatermark) },
+        'the controller committed the ISR change');
+      this.ctx.listener.onIsrChanged(this);
+      if (hwMoved) this.ctx.listener.onHighWatermarkChanged(this);
+      return;
+    }
+    const why = 'errorMessage' in result && result.errorCode !== ErrorCode.NONE ? result.errorMessage : 'the answer is not newer than this broker\'s metadata';
+    const failure = result.errorCode === ErrorCode.NONE ? 'notChecked' : alterPartitionFailure(result.errorCode, why);
+    leader.onIsrChangeFailed(this.now(), failure);
+    this.ctx.logger.warn({ partition: this.key, errorCode: result.errorCode, failure, newIsr: proposal.newIsr, retryInMs: this.ctx.alterPartitionRetryBackoffMs },
+      `ISR change not committed: ${why}`);
+  }
+
+  // ---- follower ----
+
+  /**
+   * Appends batches fetched from the leader verbatim. An empty log whose start offset falls inside
+   * the first batch (the leader's log start was moved into a batch by DeleteRecords) restarts at
+   * that batch's base offset first, as Kafka does; the fetcher then moves the log start back up.
+   */
+  appendRecordsAsFollower(records: Buffer): void {
+    if (this.isLeader) throw protocolError('NOT_LEADER_OR_FOLLOWER', `broker ${this.localBrokerId} leads ${this.key}; it does not append as a follower`);
+    const log = this.log;
+    if (records.length >= RECORD_BATCH_OVERHEAD && log.logEndOffset === log.logStartOffset) {
+      const first = readBatchHeader(records, 0);
+      const last = first.baseOffset + BigInt(first.lastOffsetDelta);
+      if (first.baseOffset < log.logEndOffset && last >= log.logEndOffset) this.truncateFullyAndStartAt(first.baseOffset);
+    }
+    log.appendAsFollower(records);
+  }
+
+  /** Follower HW = min(leader HW, own LEO). */
+  updateFollowerHighWatermark(leaderHighWatermark: bigint): void {
+    if (this.leader || leaderHighWatermark < 0n) return;
+    const leo = this.log.logEndOffset;
+    let hw = leaderHighWatermark < leo ? leaderHighWatermark : leo;
+    if (hw < this.log.logStartOffset) hw = this.log.logStartOffset;
+    this.followerHw = hw;
+  }
+
+  /** The leader's log start moved up (retention, DeleteRecords): follow it within the local log. */
+  maybeIncrementLogStartOffset(leaderLogStartOffset: bigint): void {
+    if (this.leader) return;
+    if (leaderLogStartOffset > this.log.logStartOffset && leaderLogStartOffset <= this.log.logEndOffset) {
+      this.log.advanceLogStartOffset(leaderLogStartOffset);
+    }
+  }
+
+  /** Truncates the follower's log (divergence, or a leader behind it); the HW follows it down. */
+  truncateTo(offset: bigint): void {
+    if (this.leader) return;
+    this.log.truncateTo(offset);
+    if (this.followerHw > this.log.logEndOffset) this.followerHw = this.log.logEndOffset;
+  }
+
+  /** Empties the follower's log and restarts it at `offset` (the leader's log start is past our end). */
+  truncateFullyAndStartAt(offset: bigint): void {
+    if (this.leader) return;
+    this.log.truncateFullyAndStartAt(offset);
+    this.followerHw = offset;
   }
 }
 

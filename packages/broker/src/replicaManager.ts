@@ -4,6 +4,11 @@
  * removes its logs. Produce waits (DelayedProduce) until acks are satisfied; fetch long-polls
  * (DelayedFetch) until min_bytes are available or max_wait passes. Both wait in a purgatory keyed
  * by partition and are poked when the high watermark moves.
+ *
+ * Replication (replication/README.md): as leader, followers' fetches are served here
+ * (fetchForReplica, a long poll in its own purgatory) and the ISR is checked for lagging
+ * followers every replica.lag.time.max.ms / 2; as follower, the partition is handed to the
+ * ReplicaFetcherManager, which fetches it from its leader.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,8 +18,11 @@ import {
 import type { Logger } from 'pino';
 import { Log, type LogConfig } from './log/index.js';
 import type { MetadataChange, MetadataSource, PartitionInfo, TopicInfo } from './metadata/image.js';
-import { Partition } from './partition.js';
+import { Partition, type ReplicationContext } from './partition.js';
 import { DelayedOperation, Purgatory } from './purgatory.js';
+import { AlterPartitionManager, type AlterPartitionChannel } from './replication/alterPartition.js';
+import type { LeaderEndPoint, ReplicaFetchParams, ReplicaFetchPartitionResult } from './replication/leaderEndPoint.js';
+import { DEFAULT_REPLICA_FETCHER_CONFIG, ReplicaFetcherManager, type ReplicaFetcherConfig } from './replication/replicaFetcher.js';
 import type { Timers } from './timers.js';
 
 export interface PartitionError {
@@ -60,7 +68,28 @@ export interface ReplicaManagerOptions {
   timers: Timers;
   logger: Logger;
   topicDefaults?: Readonly<TopicConfig>;
+  replication?: ReplicationOptions;
 }
+
+export interface ReplicationOptions {
+  /** Kafka's replica.lag.time.max.ms (30000): an ISR follower not caught up this long is dropped. */
+  replicaLagTimeMaxMs?: number;
+  /** How long a refused or unanswered ISR change waits before the rules may propose again (500). */
+  alterPartitionRetryBackoffMs?: number;
+  fetcher?: Partial<ReplicaFetcherConfig>;
+  /** A new endpoint for a leader broker; undefined while its address is unknown. Without it nothing is fetched. */
+  leaderEndPoint?: (leaderId: number) => LeaderEndPoint | undefined;
+  /** AlterPartition to the active controller. Without it ISR changes fail (and are retried). */
+  alterPartition?: AlterPartitionChannel;
+  /** Registered, unfenced, not shutting down, at this broker epoch (default: any). */
+  isReplicaIsrEligible?: (brokerId: number, brokerEpoch: bigint) => boolean;
+  /** This broker's registration epoch, sent with its fetches (default -1n). */
+  brokerEpoch?: () => bigint;
+  /** Jitter for fetch backoff (default Math.random). */
+  random?: () => number;
+}
+
+export const DEFAULT_REPLICA_LAG_TIME_MAX_MS = 30_000;
 
 const NO_ERROR: PartitionError = { errorCode: 0, errorMessage: '' };
 const EMPTY = Buffer.alloc(0);
@@ -89,6 +118,13 @@ export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly fetchPurgatory: Purgatory<DelayedFetch>;
   private readonly producePurgatory: Purgatory<DelayedProduce>;
+  private readonly replicaFetchPurgatory: Purgatory<DelayedReplicaFetch>;
+  private readonly fetcherManager: ReplicaFetcherManager;
+  private readonly alterPartitionManager: AlterPartitionManager;
+  private readonly replication: ReplicationContext;
+  private isrCheckTimer: unknown;
+  /** Partitions whose HW or ISR moved: their purgatories are re-checked once the current step ends. */
+  private readonly toPoke = new Set<string>();
   /** The broker's topic defaults: what a topic config not set on the topic resolves to. */
   readonly topicDefaults: Readonly<TopicConfig>;
   private unsubscribe: (() => void) | undefined;
@@ -97,13 +133,44 @@ export class ReplicaManager {
   constructor(private readonly options: ReplicaManagerOptions) {
     this.fetchPurgatory = new Purgatory(options.timers);
     this.producePurgatory = new Purgatory(options.timers);
+    this.replicaFetchPurgatory = new Purgatory(options.timers);
     this.topicDefaults = options.topicDefaults ?? DEFAULT_TOPIC_CONFIG;
+    const r = options.replication ?? {};
+    const logger = options.logger.child({ component: 'replication' });
+    this.alterPartitionManager = new AlterPartitionManager(r.alterPartition ?? {
+      alterPartition: async (items) => items.map(() => ({ errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: 'this broker has no controller channel' })),
+    }, logger);
+    const poke = (p: Partition) => this.pokeLater(p.key);
+    this.replication = {
+      replicaLagTimeMaxMs: r.replicaLagTimeMaxMs ?? DEFAULT_REPLICA_LAG_TIME_MAX_MS,
+      alterPartitionRetryBackoffMs: r.alterPartitionRetryBackoffMs ?? 500,
+      isReplicaIsrEligible: r.isReplicaIsrEligible ?? (() => true),
+      submitAlterPartition: (item) => this.alterPartitionManager.submit(item),
+      listener: { onHighWatermarkChanged: poke, onIsrChanged: poke },
+      logger,
+    };
+    this.fetcherManager = new ReplicaFetcherManager({
+      brokerId: options.brokerId,
+      brokerEpoch: r.brokerEpoch ?? (() => -1n),
+      leaderEndPoint: r.leaderEndPoint ?? (() => undefined),
+      timers: options.timers,
+      logger,
+      random: r.random ?? Math.random,
+      config: { ...DEFAULT_REPLICA_FETCHER_CONFIG, ...r.fetcher },
+    });
   }
 
   /** Opens every local replica the metadata names (running log recovery) and follows changes. */
   startup(): void {
     for (const topic of this.options.metadata.topics()) this.openTopic(topic);
     this.unsubscribe = this.options.metadata.subscribe((change) => this.onMetadataChange(change));
+    // Kafka's isr-expiration task.
+    this.isrCheckTimer = this.options.timers.setInterval(() => this.maybeShrinkIsrs(), Math.max(1, Math.floor(this.replication.replicaLagTimeMaxMs / 2)));
+  }
+
+  /** Which leader a followed partition is fetched from (tests, diagnostics). */
+  fetchingFrom(topic: string, partition: number): number | undefined {
+    return this.fetcherManager.leaderOf(`${topic}-${partition}`);
   }
 
   get partitionCount(): number {
@@ -147,6 +214,7 @@ export class ReplicaManager {
         result.logAppendTime = appended.logAppendTime;
         result.logStartOffset = appended.logStartOffset;
         this.fetchPurgatory.checkAndComplete(p.key);
+        this.replicaFetchPurgatory.checkAndComplete(p.key);
         if (requiredAcks === -1) waiting.push({ partition: p, requiredOffset: appended.lastOffset + 1n, result });
       } catch (err) {
         Object.assign(result, errorOf(err, this.options.logger));
@@ -202,6 +270,85 @@ export class ReplicaManager {
     return { results, bytes, hasError };
   }
 
+  /**
+   * A follower's fetch (the leader side of replication): answers at once with data, errors or a
+   * divergence; otherwise long-polls until a named partition gets data past its fetch offset, its
+   * HW moves or its leadership changes, or maxWaitMs passes.
+   */
+  async fetchForReplica(params: ReplicaFetchParams): Promise<ReplicaFetchPartitionResult[]> {
+    const first = this.readForReplica(params);
+    if (params.maxWaitMs <= 0 || first.bytes >= params.minBytes || first.mustAnswer || params.partitions.length === 0) {
+      return first.results;
+    }
+    const highWatermarks = new Map(first.results.map((r) => [`${r.topic}-${r.partition}`, r.highWatermark]));
+    return new Promise((resolve) => {
+      const op = new DelayedReplicaFetch(params, highWatermarks, this, resolve);
+      this.replicaFetchPurgatory.tryCompleteElseWatch(op, params.partitions.map((p) => `${p.topic}-${p.partition}`));
+    });
+  }
+
+  /** Reads every partition of a follower's fetch (updating what the leader knows of that follower). */
+  readForReplica(params: ReplicaFetchParams): { results: ReplicaFetchPartitionResult[]; bytes: number; mustAnswer: boolean } {
+    let remaining = params.maxBytes;
+    let bytes = 0;
+    let mustAnswer = false;
+    const results = params.partitions.map((req): ReplicaFetchPartitionResult => {
+      const result: ReplicaFetchPartitionResult = {
+        ...NO_ERROR, topic: req.topic, partition: req.partition, highWatermark: -1n, logStartOffset: -1n, logEndOffset: -1n, records: EMPTY,
+      };
+      try {
+        const p = this.partitionOrError(req.topic, req.partition);
+        if (p.isLeader) {
+          // Also what an OFFSET_OUT_OF_RANGE answer needs.
+          result.highWatermark = p.highWatermark;
+          result.logStartOffset = p.logStartOffset;
+          result.logEndOffset = p.logEndOffset;
+        }
+        const limit = Math.max(0, Math.min(req.maxBytes, remaining));
+        const read = p.fetchRecordsForFollower(params.replicaId, {
+          currentLeaderEpoch: req.currentLeaderEpoch, fetchOffset: req.fetchOffset, lastFetchedEpoch: req.lastFetchedEpoch,
+          logStartOffset: req.logStartOffset, brokerEpoch: params.replicaEpoch, maxBytes: limit,
+        }, bytes === 0);
+        Object.assign(result, read);
+        if (read.divergingEpoch) mustAnswer = true;
+        bytes += read.records.length;
+        remaining -= read.records.length;
+      } catch (err) {
+        mustAnswer = true;
+        Object.assign(result, errorOf(err, this.options.logger));
+      }
+      return result;
+    });
+    return { results, bytes, mustAnswer };
+  }
+
+  /** Drops lagging followers from the ISR of every partition this broker leads. */
+  maybeShrinkIsrs(): void {
+    for (const p of this.partitions.values()) {
+      try {
+        if (p.isLeader && !p.log.isClosed) p.maybeShrinkIsr();
+      } catch (err) {
+        this.options.logger.error({ err, partition: p.key }, 'checking the ISR failed');
+      }
+    }
+  }
+
+  /** Re-checks the waiting produces and fetches of `key` after the current synchronous step. */
+  private pokeLater(key: string): void {
+    if (this.toPoke.size === 0) queueMicrotask(() => this.pokeNow());
+    this.toPoke.add(key);
+  }
+
+  private pokeNow(): void {
+    const keys = [...this.toPoke];
+    this.toPoke.clear();
+    for (const key of keys) {
+      this.producePurgatory.checkAndComplete(key);
+      this.fetchPurgatory.checkAndComplete(key);
+      this.replicaFetchPurgatory.checkAndComplete(key);
+    }
+  }
+
   /** ListOffsets: -1 latest (HW), -2 earliest (log start), -3 max timestamp, else by timestamp. */
   listOffset(topic: string, partition: number, timestamp: bigint, currentLeaderEpoch: number): { offset: bigint; timestamp: bigint; leaderEpoch: number } {
     const p = this.partitionOrError(topic, partition);
@@ -237,7 +384,8 @@ export class ReplicaManager {
   runRetention(): void {
     for (const p of this.partitions.values()) {
       try {
-        const deleted = p.log.deleteRetentionSegments();
+        // Only below the HW, as Kafka: what is not committed may still be truncated, never expired.
+        const deleted = p.log.deleteRetentionSegments(p.highWatermark);
         if (deleted > 0) this.options.logger.info({ partition: p.key, deleted, logStartOffset: String(p.logStartOffset) }, 'deleted segments past retention');
       } catch (err) {
         this.options.logger.error({ err, partition: p.key }, 'retention failed');
@@ -249,10 +397,15 @@ export class ReplicaManager {
   completeDelayedOperations(): void {
     this.fetchPurgatory.completeAll();
     this.producePurgatory.completeAll();
+    this.replicaFetchPurgatory.completeAll();
   }
 
   async shutdown(): Promise<void> {
     this.unsubscribe?.();
+    if (this.isrCheckTimer !== undefined) this.options.timers.clearInterval(this.isrCheckTimer);
+    // No fetcher may append once the logs start closing.
+    await this.fetcherManager.shutdown();
+    this.alterPartitionManager.close();
     this.completeDelayedOperations();
     for (const p of this.partitions.values()) {
       try {
@@ -332,10 +485,11 @@ export class ReplicaManager {
         clock: this.options.timers.now,
         logger: this.options.logger.child({ partition: key }),
       });
-      const p = new Partition(topic.name, info.partition, log, config, brokerId, info, this.options.timers.now);
+      const p = new Partition(topic.name, info.partition, log, config, brokerId, info, this.options.timers.now, this.replication);
       this.partitions.set(key, p);
       this.options.logger.debug({ partition: key, leader: info.leader, leaderEpoch: info.leaderEpoch, logEndOffset: String(p.logEndOffset) },
         p.isLeader ? 'opened replica as leader' : 'opened replica as follower');
+      if (!p.isLeader) this.followLeader(p);
       return;
     }
     const outcome = local.applyRegistration(info);
@@ -349,8 +503,17 @@ export class ReplicaManager {
         outcome === 'becameLeader' ? 'became leader' : info.leader < 0 ? 'partition offline: no leader' : 'became follower',
       );
     }
+    if (outcome === 'becameLeader') this.fetcherManager.removePartition(key);
+    else if (outcome === 'becameFollower') this.followLeader(local);
     this.fetchPurgatory.checkAndComplete(key);
     this.producePurgatory.checkAndComplete(key);
+    this.replicaFetchPurgatory.checkAndComplete(key);
+  }
+
+  /** Hands a follower replica to the fetcher of its leader (none while the partition has no leader). */
+  private followLeader(p: Partition): void {
+    if (p.leaderId >= 0) this.fetcherManager.addPartition(p, p.leaderId, p.leaderEpoch);
+    else this.fetcherManager.removePartition(p.key);
   }
 
   private dropTopic(topic: TopicInfo): void {
@@ -365,9 +528,11 @@ export class ReplicaManager {
   private removePartition(key: string, p: Partition): void {
     this.partitions.delete(key);
     this.lastFlush.delete(key);
+    this.fetcherManager.removePartition(key);
     p.markRemoved();
     this.fetchPurgatory.checkAndComplete(key);
     this.producePurgatory.checkAndComplete(key);
+    this.replicaFetchPurgatory.checkAndComplete(key);
     try {
       p.log.close();
     } finally {
@@ -436,5 +601,36 @@ class DelayedProduce extends DelayedOperation {
 
   protected onComplete(): void {
     this.resolve();
+  }
+}
+
+/**
+ * A follower's fetch waiting for something to send: data past its fetch offset, a higher HW (so
+ * followers learn the HW without waiting for the next append), or a leadership change. Followers
+ * fetch with min_bytes 1, so any new data completes it.
+ */
+class DelayedReplicaFetch extends DelayedOperation {
+  constructor(
+    private readonly params: ReplicaFetchParams,
+    private readonly highWatermarks: ReadonlyMap<string, bigint>,
+    private readonly replicaManager: ReplicaManager,
+    private readonly resolve: (results: ReplicaFetchPartitionResult[]) => void,
+  ) {
+    super(params.maxWaitMs);
+  }
+
+  tryComplete(): boolean {
+    for (const req of this.params.partitions) {
+      const p = this.replicaManager.getPartition(req.topic, req.partition);
+      if (!p || !p.isLeader || p.leaderEpoch !== req.currentLeaderEpoch) return this.forceComplete();
+      if (p.logEndOffset > req.fetchOffset) return this.forceComplete();
+      const seen = this.highWatermarks.get(p.key);
+      if (seen !== undefined && p.highWatermark > seen) return this.forceComplete();
+    }
+    return false;
+  }
+
+  protected onComplete(): void {
+    this.resolve(this.replicaManager.readForReplica(this.params).results);
   }
 }

@@ -123,7 +123,7 @@ describe('leadership from the metadata log', () => {
     expect(refused.currentLeader).toEqual({ leaderId: 2, leaderEpoch: 1 });
     expect((await fetch(client, 'moving', 0n, 1)).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     expect((await fetch(client, 'moving', 0n, 0)).errorCode).toBe(ErrorCode.FENCED_LEADER_EPOCH);
-    // The follower keeps its log (no replication yet): it is still there when leadership returns.
+    // The follower keeps its log: it is still there when leadership returns.
     expect(existsSync(join(c.dir, 'moving-0'))).toBe(true);
 
     c.quorum.append([{ type: 'PartitionChange', topicId: 'id-moving', partition: 0, leader: 1, isr: [1] }]);

@@ -65,7 +65,7 @@ describe('controller quorum and brokers as processes', () => {
   it('commits with one controller down, fails clearly with two down, and works once they return', async () => {
     const [a, b] = cluster.controllers.filter((c) => c.child);
     await cluster.kill(a!);
-    // RF=1: followers do not replicate until the replication issue, so RF>1 data is not readable yet.
+    // RF=1 keeps this test about the quorum: no follower is involved in what follows.
     await samsa.admin().createTopics([{ topic: 'one-down', numPartitions: 2, replicationFactor: 1 }], { timeoutMs: 10_000 });
     await cluster.kill(b!);
 

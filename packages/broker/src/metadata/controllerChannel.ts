@@ -12,7 +12,7 @@ import {
   type CreateTopicsResponse__Output, type DeleteTopicsRequest, type DeleteTopicsResponse__Output, type DescribeQuorumRequest,
   type DescribeQuorumResponse__Output, type FetchMetadataRequest, type FetchMetadataResponse__Output,
   type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse__Output,
-  type RegisterBrokerRequest, type RegisterBrokerResponse__Output,
+  type RegisterBrokerRequest, type RegisterBrokerResponse__Output, type AlterPartitionRequest, type AlterPartitionResponse__Output,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { Timers } from '../timers.js';
@@ -33,6 +33,7 @@ export interface ControllerMethods {
   DeleteTopics: [DeleteTopicsRequest, DeleteTopicsResponse__Output];
   IncrementalAlterConfigs: [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse__Output];
   DescribeQuorum: [DescribeQuorumRequest, DescribeQuorumResponse__Output];
+  AlterPartition: [AlterPartitionRequest, AlterPartitionResponse__Output];
 }
 export type ControllerMethod = keyof ControllerMethods;
 

@@ -23,6 +23,7 @@ import {
   type TopicImage,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
+import type { AlterPartitionItem, AlterPartitionItemResult } from '../replication/alterPartition.js';
 import type { Timers } from '../timers.js';
 import {
   ControllerChannel, ControllerChannelClosedError, ControllerUnavailableError, describe,
@@ -389,6 +390,55 @@ export class QuorumMetadataSource implements MetadataSource {
     } catch (err) {
       return { ...this.unavailable(err, 'no active controller answered', 'the active controller did not answer'), leaderId: -1, voters: [] };
     }
+  }
+
+  /**
+   * AlterPartition for the replica manager (ISR changes this broker proposes as leader), sent to
+   * the active controller with this broker's epoch; one result per item, in order. Never throws:
+   * an unreachable quorum is an error result the partition retries after its backoff.
+   */
+  async alterPartition(items: readonly AlterPartitionItem[]): Promise<AlterPartitionItemResult[]> {
+    if (items.length === 0) return [];
+    const brokerEpoch = this.brokerEpoch;
+    if (brokerEpoch === undefined) {
+      return items.map(() => ({ errorCode: ErrorCode.STALE_BROKER_EPOCH, errorMessage: `broker ${this.options.brokerId} is not registered` }));
+    }
+    const topics = new Map<string, AlterPartitionItem[]>();
+    for (const item of items) {
+      let list = topics.get(item.topic);
+      if (!list) topics.set(item.topic, (list = []));
+      list.push(item);
+    }
+    let res;
+    try {
+      res = await this.channel.callActive(
+        'AlterPartition',
+        () => ({
+          brokerId: this.options.brokerId,
+          brokerEpoch,
+          topics: [...topics].map(([name, list]) => ({
+            name,
+            partitions: list.map((i) => ({ partition: i.partition, leaderEpoch: i.leaderEpoch, partitionEpoch: i.partitionEpoch, newIsr: [...i.newIsr] })),
+          })),
+        }),
+        (r) => judge(r.errorCode, leaderNamedIn(r.errorMessage), r.errorMessage),
+        this.deadline(this.requestTimeoutMs),
+      );
+    } catch (err) {
+      const failure = this.unavailable(err, 'the ISR change was not sent', 'the ISR change may or may not have been committed');
+      return items.map(() => failure);
+    }
+    return items.map((item): AlterPartitionItemResult => {
+      const r = res.topics.find((t) => t.name === item.topic)?.partitions.find((p) => p.partition === item.partition);
+      if (r === undefined) {
+        return res.errorCode !== ErrorCode.NONE
+          ? { errorCode: res.errorCode, errorMessage: res.errorMessage }
+          : { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `the controller's answer did not mention ${item.topic}-${item.partition}` };
+      }
+      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage || errorInfo(r.errorCode).message };
+      if (res.errorCode !== ErrorCode.NONE) return { errorCode: res.errorCode, errorMessage: res.errorMessage };
+      return { errorCode: 0, leaderId: r.leaderId, leaderEpoch: r.leaderEpoch, partitionEpoch: r.partitionEpoch, isr: [...r.isr] };
+    });
   }
 
   // ---- shutdown ----

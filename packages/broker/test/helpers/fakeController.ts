@@ -48,6 +48,8 @@ export class FakeQuorum {
   readonly heartbeats: HeartbeatSeen[] = [];
   readonly registrations: RegistrationSeen[] = [];
   readonly calls: Array<{ controllerId: number; method: string }> = [];
+  /** ISR changes the fake committed through AlterPartition. */
+  readonly alterPartitions: Array<{ topic: string; partition: number; newIsr: number[] }> = [];
 
   /** The offset the next entry will take. */
   get nextOffset(): number {
@@ -277,7 +279,39 @@ export class FakeController {
         if (records.length > 0) q.append(records);
         cb(null, { responses });
       },
-      AlterPartition: unimplemented,
+      AlterPartition: (call, cb) => {
+        // The controller's rules: broker epoch, leader epoch, partition epoch (compare-and-set), eligible members.
+        seen('AlterPartition');
+        const req = call.request;
+        if (!isLeader()) return cb(null, { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: `not the active controller; the active controller is node ${q.leaderId}`, topics: [] });
+        const broker = q.image.broker(req.brokerId);
+        if (!broker || broker.brokerEpoch !== req.brokerEpoch) {
+          return cb(null, { errorCode: ErrorCode.STALE_BROKER_EPOCH, errorMessage: `broker ${req.brokerId} is not registered at epoch ${req.brokerEpoch}`, topics: [] });
+        }
+        const records: MetadataRecord[] = [];
+        const refuse = (partition: number, errorCode: number, errorMessage: string) =>
+          ({ partition, errorCode, errorMessage, leaderId: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1 });
+        const topics = req.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => {
+            const topic = q.image.topic(t.name);
+            const current = topic?.partitions[p.partition];
+            if (!topic || !current) return refuse(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${t.name}-${p.partition} does not exist`);
+            if (p.leaderEpoch !== current.leaderEpoch) return refuse(p.partition, ErrorCode.FENCED_LEADER_EPOCH, `leader epoch ${current.leaderEpoch}`);
+            if (p.partitionEpoch !== current.partitionEpoch) {
+              return refuse(p.partition, ErrorCode.INVALID_REQUEST, `partition epoch ${current.partitionEpoch}, the request has ${p.partitionEpoch} (INVALID_UPDATE_VERSION)`);
+            }
+            if (p.newIsr.some((id) => q.image.broker(id)?.fenced !== false)) {
+              return refuse(p.partition, ErrorCode.INVALID_REQUEST, `[${p.newIsr}] has an ineligible member (INELIGIBLE_REPLICA)`);
+            }
+            records.push({ type: 'PartitionChange', topicId: topic.topicId, partition: p.partition, isr: [...p.newIsr] });
+            q.alterPartitions.push({ topic: t.name, partition: p.partition, newIsr: [...p.newIsr] });
+            return { partition: p.partition, errorCode: 0, errorMessage: '', leaderId: current.leader, leaderEpoch: current.leaderEpoch, isr: [...p.newIsr], partitionEpoch: current.partitionEpoch + 1 };
+          }),
+        }));
+        if (records.length > 0) q.append(records);
+        cb(null, { errorCode: 0, errorMessage: '', topics });
+      },
       AllocateProducerIds: unimplemented,
     };
   }

@@ -26,6 +26,7 @@ export interface NodeOptions {
   logLevel: string;
   heartbeatIntervalMs?: string;
   sessionTimeoutMs?: string;
+  replicaLagTimeMaxMs?: string;
 }
 
 export interface Voter {
@@ -72,6 +73,7 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
   }
   const heartbeatIntervalMs = opts.heartbeatIntervalMs ? parseInteger(opts.heartbeatIntervalMs, '--heartbeat-interval-ms', 10) : undefined;
   const sessionTimeoutMs = opts.sessionTimeoutMs ? parseInteger(opts.sessionTimeoutMs, '--session-timeout-ms', 100) : undefined;
+  const replicaLagTimeMaxMs = opts.replicaLagTimeMaxMs ? parseInteger(opts.replicaLagTimeMaxMs, '--replica-lag-time-max-ms', 10) : undefined;
   const logger = pino({ name: 'samsa', level: opts.logLevel }).child({ nodeId });
 
   let controller: ControllerNode | undefined;
@@ -116,6 +118,7 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
         topicDefaults,
         controllers: voters,
         ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
+        ...(replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs }),
       });
     } catch (err) {
       await controller?.close();
@@ -168,6 +171,7 @@ export function registerNode(program: Command): void {
     .option('--config <key=value>', 'broker default for a topic config (repeatable), e.g. retention.ms=60000', collectKeyValue)
     .option('--heartbeat-interval-ms <ms>', 'broker heartbeat interval (Kafka broker.heartbeat.interval.ms, 2000)')
     .option('--session-timeout-ms <ms>', 'controller: fence a broker silent this long (Kafka broker.session.timeout.ms, 9000)')
+    .option('--replica-lag-time-max-ms <ms>', 'broker: drop a follower from the ISR that has not caught up this long (Kafka replica.lag.time.max.ms, 30000)')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: NodeOptions) => {
       const node = await runNode(opts);

@@ -39,6 +39,8 @@ export interface ClusterOptions {
   brokers?: number;
   heartbeatIntervalMs?: number;
   sessionTimeoutMs?: number;
+  /** Extra `samsa node` arguments for every broker (e.g. ['--replica-lag-time-max-ms', '1000']). */
+  brokerArgs?: string[];
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 50): Promise<T> {
@@ -87,6 +89,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     if (node.roles === 'broker') {
       args.push('--listen', `127.0.0.1:${node.port}`);
       if (opts.heartbeatIntervalMs) args.push('--heartbeat-interval-ms', String(opts.heartbeatIntervalMs));
+      if (opts.brokerArgs) args.push(...opts.brokerArgs);
     } else if (opts.sessionTimeoutMs) {
       args.push('--session-timeout-ms', String(opts.sessionTimeoutMs));
     }

@@ -1,0 +1,79 @@
+/**
+ * The samsa.v1.Replication gRPC service, the leader side of follower fetches: translates the wire
+ * (int64 as strings) to ReplicaManager.fetchForReplica and back. Per-partition problems are error
+ * codes in the answer; only a malformed request as a whole gets a top-level error.
+ */
+import {
+  ErrorCode, grpc, toBigInt, toWire,
+  type ReplicaFetchRequest__Output, type ReplicaFetchResponse, type ReplicationHandlers,
+} from '@samsa/protocol';
+import type { Logger } from 'pino';
+import type { ReplicaFetchParams } from '../replication/leaderEndPoint.js';
+import type { ReplicaManager } from '../replicaManager.js';
+import { widenFlowControlWindow } from './flowControl.js';
+
+export interface ReplicationServiceDeps {
+  brokerId: number;
+  replicaManager: ReplicaManager;
+  logger: Logger;
+  /** Upper bound on a follower's long poll, whatever it asks. */
+  maxFetchWaitMs?: number;
+}
+
+export function replicationServiceHandlers(deps: ReplicationServiceDeps): ReplicationHandlers {
+  const { replicaManager, logger } = deps;
+  const maxWaitMs = deps.maxFetchWaitMs ?? 30_000;
+  return {
+    ReplicaFetch: (call: grpc.ServerUnaryCall<ReplicaFetchRequest__Output, ReplicaFetchResponse>, callback: grpc.sendUnaryData<ReplicaFetchResponse>) => {
+      widenFlowControlWindow(call);
+      Promise.resolve()
+        .then(() => replicaFetch(call.request))
+        .then(
+          (res) => callback(null, res),
+          (err: unknown) => {
+            logger.error({ err, rpc: 'ReplicaFetch' }, 'request failed');
+            callback({ code: grpc.status.INTERNAL, details: `ReplicaFetch failed: ${err instanceof Error ? err.message : String(err)}` });
+          },
+        );
+    },
+  };
+
+  async function replicaFetch(req: ReplicaFetchRequest__Output): Promise<ReplicaFetchResponse> {
+    if (req.replicaId < 0 || req.replicaId === deps.brokerId) {
+      return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `replica id ${req.replicaId} cannot fetch from broker ${deps.brokerId}`, topics: [] };
+    }
+    const params: ReplicaFetchParams = {
+      replicaId: req.replicaId,
+      replicaEpoch: toBigInt(req.replicaEpoch, -1n),
+      maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), maxWaitMs),
+      minBytes: Math.max(req.minBytes, 0),
+      maxBytes: req.maxBytes > 0 ? req.maxBytes : 10 * 1024 * 1024,
+      partitions: req.topics.flatMap((t) => t.partitions.map((p) => ({
+        topic: t.name,
+        partition: p.partition,
+        currentLeaderEpoch: p.currentLeaderEpoch,
+        fetchOffset: toBigInt(p.fetchOffset),
+        lastFetchedEpoch: p.lastFetchedEpoch,
+        logStartOffset: toBigInt(p.logStartOffset),
+        maxBytes: p.partitionMaxBytes > 0 ? p.partitionMaxBytes : 1024 * 1024,
+      }))),
+    };
+    const results = await replicaManager.fetchForReplica(params);
+    const byTopic = new Map<string, NonNullable<ReplicaFetchResponse['topics']>[number]>();
+    for (const r of results) {
+      let topic = byTopic.get(r.topic);
+      if (!topic) byTopic.set(r.topic, (topic = { name: r.topic, partitions: [] }));
+      topic.partitions!.push({
+        partition: r.partition,
+        errorCode: r.errorCode,
+        errorMessage: r.errorMessage,
+        highWatermark: toWire(r.highWatermark),
+        logStartOffset: toWire(r.logStartOffset),
+        logEndOffset: toWire(r.logEndOffset),
+        divergingEpoch: r.divergingEpoch ? { epoch: r.divergingEpoch.epoch, endOffset: toWire(r.divergingEpoch.endOffset) } : null,
+        records: r.records,
+      });
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: '', topics: [...byTopic.values()] };
+  }
+}

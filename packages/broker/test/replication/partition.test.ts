@@ -1,0 +1,110 @@
+/**
+ * Partition's leader-side wiring around LeaderState: ISR changes go out through AlterPartition and
+ * count once the answer (or metadata with a newer partition epoch) says so; stale answers and
+ * re-delivered metadata change nothing; a new leader records its epoch before appending, so a
+ * follower from the previous epoch is told where that epoch ends.
+ */
+import { DEFAULT_TOPIC_CONFIG, ErrorCode, encodeRecordBatch } from '@samsa/protocol';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Log } from '../../src/log/index.js';
+import type { PartitionInfo } from '../../src/metadata/image.js';
+import { Partition } from '../../src/partition.js';
+import type { AlterPartitionItem, AlterPartitionItemResult } from '../../src/replication/alterPartition.js';
+import { tempDir } from '../log/helpers.js';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const fn of cleanups.splice(0).reverse()) fn();
+});
+
+interface Sent {
+  item: AlterPartitionItem;
+  answer: (result: AlterPartitionItemResult) => void;
+}
+
+function leaderPartition(info: Partial<PartitionInfo> = {}, minIsr = 2) {
+  const { dir, cleanup } = tempDir('samsa-partition-');
+  const log = Log.open(dir, {}, { clock: () => Date.now() });
+  cleanups.push(() => {
+    log.close();
+    cleanup();
+  });
+  const sent: Sent[] = [];
+  let now = 1_000;
+  const events: string[] = [];
+  const p = new Partition('t', 0, log, { ...DEFAULT_TOPIC_CONFIG, 'min.insync.replicas': minIsr }, 1,
+    { partition: 0, leader: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1, 2], isr: [1], ...info }, () => now, {
+      replicaLagTimeMaxMs: 1_000,
+      alterPartitionRetryBackoffMs: 100,
+      isReplicaIsrEligible: () => true,
+      submitAlterPartition: (item) => new Promise((answer) => sent.push({ item, answer })),
+      listener: { onHighWatermarkChanged: () => events.push('hw'), onIsrChanged: () => events.push('isr') },
+      logger: pino({ level: 'silent' }),
+    });
+  return { p, log, sent, events, advance: (ms: number) => { now += ms; } };
+}
+
+const batch = (n: number) => encodeRecordBatch(Array.from({ length: n }, (_, i) => ({ key: null, value: Buffer.from(`v${i}`), timestamp: 1n })));
+const fetchAt = (offset: bigint, lastFetchedEpoch = 0, currentLeaderEpoch = 0) =>
+  ({ currentLeaderEpoch, fetchOffset: offset, lastFetchedEpoch, logStartOffset: 0n, brokerEpoch: 5n, maxBytes: 1 << 20 });
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+describe('ISR changes through AlterPartition', () => {
+  it('an expansion counts once answered; metadata at the same partition epoch changes nothing', async () => {
+    const { p, sent, events } = leaderPartition();
+    p.appendRecordsToLeader(batch(3), 1);
+    expect(p.highWatermark).toBe(3n);
+    p.fetchRecordsForFollower(2, fetchAt(3n), true);
+    expect(sent.map((s) => s.item)).toEqual([{ topic: 't', partition: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [1, 2] }]);
+    expect(p.isr).toEqual([1]);
+    expect(p.maximalIsr).toEqual([1, 2]);
+    // Re-delivered metadata for the epoch the request is based on must not drop the pending expansion.
+    p.applyRegistration({ partition: 0, leader: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1, 2], isr: [1] });
+    expect(p.maximalIsr).toEqual([1, 2]);
+    sent[0]!.answer({ errorCode: 0, leaderId: 1, leaderEpoch: 0, partitionEpoch: 1, isr: [1, 2] });
+    await flush();
+    expect(p.isr).toEqual([1, 2]);
+    expect(p.partitionEpoch).toBe(1);
+    expect(events).toContain('isr');
+    expect(p.applyRegistration({ partition: 0, leader: 1, leaderEpoch: 0, partitionEpoch: 1, replicas: [1, 2], isr: [1, 2] })).toBe('updated');
+    expect(p.leaderState!.state).toEqual({ kind: 'committed', isr: [1, 2] });
+  });
+
+  it('an answer for a leadership this broker no longer has is ignored', async () => {
+    const { p, sent } = leaderPartition();
+    p.fetchRecordsForFollower(2, fetchAt(0n), true);
+    expect(sent).toHaveLength(1);
+    p.applyRegistration({ partition: 0, leader: 1, leaderEpoch: 1, partitionEpoch: 1, replicas: [1, 2], isr: [1] });
+    sent[0]!.answer({ errorCode: 0, leaderId: 1, leaderEpoch: 0, partitionEpoch: 1, isr: [1, 2] });
+    await flush();
+    expect(p.isr).toEqual([1]);
+    expect(p.leaderState!.state.kind).toBe('committed');
+  });
+
+  it('acks=all with a committed ISR below min.insync.replicas writes nothing', () => {
+    const { p, log } = leaderPartition();
+    expect(() => p.appendRecordsToLeader(batch(1), -1)).toThrow(expect.objectContaining({ code: ErrorCode.NOT_ENOUGH_REPLICAS }));
+    expect(log.logEndOffset).toBe(0n);
+    p.appendRecordsToLeader(batch(1), 1);
+    expect(log.logEndOffset).toBe(1n);
+  });
+});
+
+describe('leader epochs', () => {
+  it('a new leader records its epoch at its log end before appending: an old-epoch follower learns where that epoch ends', () => {
+    const { p, log } = leaderPartition({ isr: [1, 2] });
+    p.appendRecordsToLeader(batch(4), 1);
+    p.applyRegistration({ partition: 0, leader: 1, leaderEpoch: 3, partitionEpoch: 1, replicas: [1, 2], isr: [1, 2] });
+    expect(log.leaderEpochEntries).toEqual([{ epoch: 0, startOffset: 0n }, { epoch: 3, startOffset: 4n }]);
+    // A follower that also has epoch-0 data past offset 4 (an old leader's uncommitted suffix).
+    expect(p.fetchRecordsForFollower(2, fetchAt(6n, 0, 3), true).divergingEpoch).toEqual({ epoch: 0, endOffset: 4n });
+    expect(() => p.fetchRecordsForFollower(2, fetchAt(4n, 0, 2), true)).toThrow(expect.objectContaining({ code: ErrorCode.FENCED_LEADER_EPOCH }));
+    expect(() => p.fetchRecordsForFollower(2, fetchAt(4n, 0, 4), true)).toThrow(expect.objectContaining({ code: ErrorCode.UNKNOWN_LEADER_EPOCH }));
+    expect(() => p.fetchRecordsForFollower(3, fetchAt(4n, 0, 3), true)).toThrow(expect.objectContaining({ code: ErrorCode.NOT_LEADER_OR_FOLLOWER }));
+    // Its HW waits for broker 2, whose LEO the new leader does not know yet.
+    expect(p.highWatermark).toBe(0n);
+    p.fetchRecordsForFollower(2, fetchAt(4n, 0, 3), true);
+    expect(p.highWatermark).toBe(4n);
+  });
+});
