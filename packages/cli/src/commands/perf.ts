@@ -15,8 +15,9 @@ interface PerfProduceOptions {
   numRecords: string;
   recordSize: string;
   acks: string;
-  batchSize: string;
-  inFlight: string;
+  batchSize?: string;
+  inFlight?: string;
+  throughput: string;
 }
 
 interface PerfConsumeOptions {
@@ -47,8 +48,13 @@ export function registerPerf(program: Command): void {
     .option('--acks <acks>', '0, 1 or -1/all', '1')
     // 512 KiB x 8: the same 4 MiB in flight as 256 KiB x 16 with half the per-request cost, and a
     // batch well under the broker's default max.message.bytes (1 MB).
-    .option('--batch-size <bytes>', 'bytes of records per batch (Kafka batch.size)', '524288')
-    .option('--in-flight <n>', 'batches in flight at once', '8')
+    // With --throughput the default is Kafka's batch.size (16384) instead, so that at a fixed
+    // rate the latency measures the cluster rather than the time to fill a large batch.
+    .option('--batch-size <bytes>', 'bytes of records per batch (Kafka batch.size; default 524288, or 16384 with --throughput)')
+    // With --throughput the default is 32 batches (512 KiB at 16 KiB): small batches times a
+    // replication round trip would otherwise cap the offered rate below --throughput.
+    .option('--in-flight <n>', 'batches in flight at once (default 8, or 32 with --throughput)')
+    .option('--throughput <n>', 'cap on records/s, -1 for unlimited (kafka-producer-perf-test --throughput)', '-1')
     .action(async (opts: PerfProduceOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
       const topic = opts.topic;
@@ -56,8 +62,11 @@ export function registerPerf(program: Command): void {
       const recordSize = parseInteger(opts.recordSize, '--record-size', 0);
       const acks = parseInteger(opts.acks === 'all' ? '-1' : opts.acks, '--acks');
       if (acks !== 0 && acks !== 1 && acks !== -1) throw new UsageError('--acks must be 0, 1, -1 or all');
-      const batchSize = parseInteger(opts.batchSize, '--batch-size', 1);
-      const inFlight = parseInteger(opts.inFlight, '--in-flight', 1);
+      const throughput = parseInteger(opts.throughput, '--throughput');
+      if (throughput === 0 || throughput < -1) throw new UsageError('--throughput must be a positive records/s cap or -1 (unlimited)');
+      const paced = throughput > 0;
+      const batchSize = parseInteger(opts.batchSize ?? (paced ? '16384' : '524288'), '--batch-size', 1);
+      const inFlight = parseInteger(opts.inFlight ?? (paced ? '32' : '8'), '--in-flight', 1);
       // Record overhead in a v2 batch is about 8 bytes for small records with null keys.
       const perBatch = Math.max(1, Math.floor(batchSize / (recordSize + 8)));
 
@@ -77,6 +86,14 @@ export function registerPerf(program: Command): void {
         let firstError: unknown;
         const started = performance.now();
         while (sent < numRecords && !firstError) {
+          if (paced) {
+            // Send each batch no earlier than the moment the rate cap allows its first record,
+            // so the offered load is `throughput` records/s on average (Kafka's throttler does
+            // the same per record). Sleeping only when ahead keeps the unlimited path untouched.
+            const due = started + (sent / throughput) * 1000;
+            const ahead = due - performance.now();
+            if (ahead >= 1) await new Promise((r) => setTimeout(r, ahead));
+          }
           const count = Math.min(perBatch, numRecords - sent);
           const batch = count === perBatch ? messages : messages.slice(0, count);
           const partition = partitions[next++ % partitions.length]!;
@@ -96,7 +113,7 @@ export function registerPerf(program: Command): void {
         if (firstError) throw firstError;
         latencies.sort((a, b) => a - b);
         process.stdout.write(report('produce', numRecords, numRecords * recordSize, elapsed,
-          `, batch latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (acks=${acks}, ${perBatch} records/batch, ${inFlight} in flight)`));
+          `, batch latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (acks=${acks}, ${perBatch} records/batch, ${inFlight} in flight${paced ? `, throughput cap ${throughput} records/s` : ''})`));
       });
     });
 

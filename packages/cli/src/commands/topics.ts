@@ -15,6 +15,8 @@ interface TopicsOptions {
   replicationFactor?: string;
   config?: Record<string, string>;
   ifNotExists?: boolean;
+  underReplicatedPartitions?: boolean;
+  unavailablePartitions?: boolean;
 }
 
 export function registerTopics(program: Command): void {
@@ -31,9 +33,15 @@ export function registerTopics(program: Command): void {
     .option('--replication-factor <n>', 'replicas per partition for --create (default: the broker default)')
     .option('--config <key=value>', 'topic config for --create (repeatable)', collectKeyValue)
     .option('--if-not-exists', 'with --create: succeed when the topic already exists')
+    .option('--under-replicated-partitions', 'with --describe: only partitions whose ISR is smaller than the replica list')
+    .option('--unavailable-partitions', 'with --describe: only partitions without a leader (leader -1)')
     .action(async (opts: TopicsOptions) => {
       const actions = (['create', 'list', 'describe', 'delete'] as const).filter((a) => opts[a]);
       if (actions.length !== 1) throw new UsageError('exactly one of --create, --list, --describe or --delete is required');
+      const filtered = opts.underReplicatedPartitions || opts.unavailablePartitions;
+      if (filtered && !opts.describe) {
+        throw new UsageError('--under-replicated-partitions and --unavailable-partitions need --describe');
+      }
       await withClient(opts.bootstrapServer, async (samsa) => {
         const admin = samsa.admin();
         switch (actions[0]) {
@@ -57,11 +65,19 @@ export function registerTopics(program: Command): void {
           }
           case 'describe': {
             const descriptions = await admin.describeTopics(opts.topic ? [opts.topic] : undefined);
+            // Like kafka-topics: with a partition filter only the matching partition lines are
+            // printed (no topic header lines); both filters together print the union.
+            const wanted = (p: { leader: number; replicas: number[]; isr: number[] }): boolean =>
+              (opts.underReplicatedPartitions === true && p.isr.length < p.replicas.length) ||
+              (opts.unavailablePartitions === true && p.leader < 0);
             for (const t of descriptions.sort((a, b) => a.name.localeCompare(b.name))) {
-              const rf = t.partitions[0]?.replicas.length ?? 0;
-              const configs = Object.entries(t.configs).map(([k, v]) => `${k}=${v}`).join(',');
-              process.stdout.write(`Topic: ${t.name}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${configs}\n`);
+              if (!filtered) {
+                const rf = t.partitions[0]?.replicas.length ?? 0;
+                const configs = Object.entries(t.configs).map(([k, v]) => `${k}=${v}`).join(',');
+                process.stdout.write(`Topic: ${t.name}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${configs}\n`);
+              }
               for (const p of t.partitions) {
+                if (filtered && !wanted(p)) continue;
                 process.stdout.write(
                   `\tTopic: ${t.name}\tPartition: ${p.partition}\tLeader: ${p.leader}\tLeaderEpoch: ${p.leaderEpoch}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}\n`,
                 );

@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// The README's replicated benchmark: 3 controllers + 3 brokers as separate `samsa node` processes
+// on 127.0.0.1 (free ports, temp dirs), a 6-partition topic with RF=3 and min.insync.replicas=2,
+// then one `samsa perf produce --acks all` process (100-byte records):
+//   (a) unlimited: records/s, MB/s and batch latency p50/p99;
+//   (b) --throughput 50000 for about --seconds s: batch latency p50/p99 at a fixed offered rate.
+// Stops every process it started, by PID.
+//   node scripts/bench-replicated.mjs [--records N] [--seconds S] [--rate R] [--paced-in-flight N] [--runs N]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'packages/cli/dist/main.js');
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const records = arg('--records', 2_000_000);
+const seconds = arg('--seconds', 10);
+const rate = arg('--rate', 50_000);
+const runs = arg('--runs', 1);
+// Batches in flight for the fixed-rate run (perf produce's default with --throughput is 32).
+const pacedInFlight = arg('--paced-in-flight', 32);
+
+const freePort = () => new Promise((resolve, reject) => {
+  const s = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
+
+function samsa(args) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL' });
+  if (r.status !== 0) throw new Error(`samsa ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}`);
+  return r.stdout.trim();
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'samsa-bench-repl-'));
+const children = [];
+const controllers = [];
+const brokers = [];
+for (let i = 1; i <= 3; i++) controllers.push({ id: i, port: await freePort() });
+for (let i = 4; i <= 6; i++) brokers.push({ id: i, port: await freePort() });
+const voters = controllers.map((c) => `${c.id}@127.0.0.1:${c.port}`).join(',');
+
+function startNode(roles, id, port) {
+  const args = [cli, 'node', '--roles', roles, '--node-id', String(id), '--controller-quorum-voters', voters,
+    '--data-dir', join(dataDir, `node-${id}`), '--log-level', 'warn'];
+  if (roles === 'broker') args.push('--listen', `127.0.0.1:${port}`);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(child);
+  return child;
+}
+
+async function stopAll() {
+  // Brokers first (they deregister from a live quorum), then controllers; each by its own PID.
+  for (const child of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+try {
+  for (const c of controllers) startNode('controller', c.id, c.port);
+  for (const b of brokers) startNode('broker', b.id, b.port);
+  const bootstrap = brokers.map((b) => `127.0.0.1:${b.port}`).join(',');
+  // Up when the cluster accepts an RF=3 topic (all three brokers registered and unfenced).
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const r = spawnSync(process.execPath, [cli, 'topics', '--create', '--if-not-exists', '--bootstrap-server', bootstrap,
+      '--topic', 'warmup', '--partitions', '1', '--replication-factor', '3'], { encoding: 'utf8' });
+    if (r.status === 0) break;
+    if (Date.now() > deadline) throw new Error(`the cluster did not come up: ${r.stderr}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
+  console.log('cluster: 3 controllers + 3 brokers (separate processes, 127.0.0.1), topic 6 partitions RF=3 min.insync.replicas=2, 100-byte records, acks=all');
+  for (let run = 1; run <= runs; run++) {
+    const topic = `perf-repl-${run}`;
+    samsa(['topics', '--create', '--bootstrap-server', bootstrap, '--topic', topic, '--partitions', '6', '--replication-factor', '3',
+      '--config', 'min.insync.replicas=2']);
+    const produce = (extra) => samsa(['perf', 'produce', '--bootstrap-server', bootstrap, '--topic', topic, '--record-size', '100', '--acks', 'all', ...extra]);
+    console.log(`run ${run} unlimited: ${produce(['--num-records', String(records)])}`);
+    console.log(`run ${run} --throughput ${rate}: ${produce(['--num-records', String(rate * seconds), '--throughput', String(rate), '--in-flight', String(pacedInFlight)])}`);
+  }
+} finally {
+  await stopAll();
+  rmSync(dataDir, { recursive: true, force: true });
+}
