@@ -492,7 +492,15 @@ export class ReplicaManager {
       if (!p.isLeader) this.followLeader(p);
       return;
     }
+    // A clean election picks from the ISR: taking over from outside the last ISR known here is unclean.
+    const previousIsr = [...local.isr];
+    const unclean = info.leader === brokerId && local.leaderId !== brokerId && !previousIsr.includes(brokerId);
     const outcome = local.applyRegistration(info);
+    if (outcome === 'becameLeader' && unclean) {
+      this.options.logger.warn({ partition: key, leaderEpoch: info.leaderEpoch, replicas: info.replicas, previousIsr,
+        logEndOffset: String(local.logEndOffset), highWatermark: String(local.highWatermark) },
+      'became leader through an unclean election: records above this log end offset on other replicas (acknowledged ones included) are lost');
+    }
     if (outcome === 'stale') {
       this.options.logger.warn({ partition: key, leaderEpoch: info.leaderEpoch, current: local.leaderEpoch }, 'ignored an older partition registration');
       return;

@@ -28,6 +28,10 @@ export interface TestCluster {
   bootstrap: string[];
   start(node: ClusterNode): Promise<void>;
   kill(node: ClusterNode, signal?: NodeJS.Signals): Promise<void>;
+  /** Freezes a running node with SIGSTOP (its timers, heartbeats and fetches stop; sockets stay open). */
+  pause(node: ClusterNode): void;
+  /** Lets a paused node run again (SIGCONT). */
+  resume(node: ClusterNode): void;
   describeQuorum(): Promise<DescribeQuorumResponse__Output>;
   activeController(timeoutMs?: number): Promise<ClusterNode>;
   controllerImage(node: ClusterNode): Promise<{ records: MetadataRecord[]; offset: number }>;
@@ -122,6 +126,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     async kill(node, signal = 'SIGKILL') {
       if (node.child) await stopProcess(node.child, signal);
       node.child = undefined;
+    },
+    pause(node) {
+      if (!node.child?.pid) throw new Error(`${node.name} is not running`);
+      process.kill(node.child.pid, 'SIGSTOP');
+    },
+    resume(node) {
+      if (!node.child?.pid) throw new Error(`${node.name} is not running`);
+      process.kill(node.child.pid, 'SIGCONT');
     },
     async describeQuorum() {
       let last: unknown;
