@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCluster } from './commands/cluster.js';
 import { registerConfigs } from './commands/configs.js';
 import { registerConsume } from './commands/consume.js';
+import { registerLeaderElection } from './commands/leaderElection.js';
 import { registerNode } from './commands/node.js';
 import { registerPerf } from './commands/perf.js';
 import { registerProduce } from './commands/produce.js';
@@ -27,6 +28,7 @@ registerProduce(program);
 registerConsume(program);
 registerPerf(program);
 registerQuorum(program);
+registerLeaderElection(program);
 
 process.on('unhandledRejection', (err) => fail(err, verbose));
 

@@ -5,6 +5,7 @@ export type { SamsaConfig } from './samsa.js';
 export { Admin } from './admin/admin.js';
 export type {
   AlterConfigsOptions, ClusterDescription, ConfigEntry, ConfigSource, CreatedTopic, CreateTopicsOptions, NewTopic, OffsetQuery,
+  ElectLeadersOptions, ElectionType, PartitionElectionResult,
   PartitionDescription, TopicConfigAlteration, TopicConfigDescription, TopicDescription, AdminDeps,
 } from './admin/admin.js';
 
@@ -63,4 +64,5 @@ export type {
   CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
   DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
   ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+  ElectLeadersRequest, ElectLeadersResponse,
 } from './wire.js';

@@ -11,6 +11,8 @@ export type {
   DeleteTopicsResponse__Output as DeleteTopicsResponse,
   DescribeConfigsRequest,
   DescribeConfigsResponse__Output as DescribeConfigsResponse,
+  ElectLeadersRequest,
+  ElectLeadersResponse__Output as ElectLeadersResponse,
   FetchPartitionData__Output as FetchPartitionDataWire,
   FetchRequest,
   FetchResponse__Output as FetchResponse,

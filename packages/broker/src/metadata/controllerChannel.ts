@@ -12,6 +12,7 @@ import {
   type CreateTopicsResponse__Output, type DeleteTopicsRequest, type DeleteTopicsResponse__Output, type DescribeQuorumRequest,
   type DescribeQuorumResponse__Output, type FetchMetadataRequest, type FetchMetadataResponse__Output,
   type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse__Output,
+  type ElectLeadersRequest, type ElectLeadersResponse__Output,
   type RegisterBrokerRequest, type RegisterBrokerResponse__Output, type AlterPartitionRequest, type AlterPartitionResponse__Output,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
@@ -33,6 +34,7 @@ export interface ControllerMethods {
   DeleteTopics: [DeleteTopicsRequest, DeleteTopicsResponse__Output];
   IncrementalAlterConfigs: [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse__Output];
   DescribeQuorum: [DescribeQuorumRequest, DescribeQuorumResponse__Output];
+  ElectLeaders: [ElectLeadersRequest, ElectLeadersResponse__Output];
   AlterPartition: [AlterPartitionRequest, AlterPartitionResponse__Output];
 }
 export type ControllerMethod = keyof ControllerMethods;

@@ -73,6 +73,14 @@ export interface AlterConfigsResult {
   errorMessage: string;
 }
 
+/** One partition's outcome of ElectLeaders (error 0, ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, ...). */
+export interface ElectLeadersResult {
+  topic: string;
+  partition: number;
+  errorCode: number;
+  errorMessage: string;
+}
+
 /** Per-topic outcome of a deletion. */
 export interface DeleteTopicResult {
   name: string;
@@ -97,6 +105,11 @@ export interface MetadataSource {
    * `timeoutMs` as for createTopics. Absent on sources that cannot change configs.
    */
   incrementalAlterConfigs?(resources: AlterConfigsRequest[], validateOnly: boolean, timeoutMs?: number): Promise<AlterConfigsResult[]>;
+  /**
+   * Kafka's ElectLeaders (electionType 0 PREFERRED, 1 UNCLEAN) for `partitions` (empty: all), one
+   * result per partition; `timeoutMs` as for createTopics. Absent without a controller quorum.
+   */
+  electLeaders?(electionType: number, partitions: Array<{ topic: string; partition: number }>, timeoutMs?: number): Promise<ElectLeadersResult[]>;
   /** The controller quorum as its active controller describes it; absent without a quorum. */
   describeQuorum?(): Promise<DescribeQuorumResponse>;
   /** Called after each committed change, in order. Returns an unsubscribe function. */

@@ -30,7 +30,7 @@ import {
   type ControllerAddress, type Verdict,
 } from './controllerChannel.js';
 import type {
-  AlterConfigsRequest, AlterConfigsResult, BrokerInfo, CreateTopicRequest, DeleteTopicResult, MetadataChange, MetadataSource, TopicInfo, TopicResult,
+  AlterConfigsRequest, AlterConfigsResult, BrokerInfo, CreateTopicRequest, DeleteTopicResult, ElectLeadersResult, MetadataChange, MetadataSource, TopicInfo, TopicResult,
 } from './image.js';
 import { brokerInfoOf, clusterIdOf, topicChanges, topicInfoOf } from './imageView.js';
 
@@ -316,6 +316,50 @@ export class QuorumMetadataSource implements MetadataSource {
       }
       return { name, errorCode: 0 };
     });
+  }
+
+  /**
+   * ElectLeaders, forwarded to the active controller. Answers once this broker's image shows each
+   * elected partition's new leader, so a Metadata request sent here right after sees it;
+   * REQUEST_TIMED_OUT if that takes longer than the deadline.
+   */
+  async electLeaders(electionType: number, partitions: Array<{ topic: string; partition: number }>, timeoutMs?: number): Promise<ElectLeadersResult[]> {
+    const deadline = this.deadline(timeoutMs);
+    const topicPartitions: Array<{ topic: string; partitions: number[] }> = [];
+    for (const { topic, partition } of partitions) {
+      const last = topicPartitions[topicPartitions.length - 1];
+      if (last !== undefined && last.topic === topic) last.partitions.push(partition);
+      else topicPartitions.push({ topic, partitions: [partition] });
+    }
+    let answer: ElectLeadersResult[];
+    try {
+      const res = await this.channel.callActive(
+        'ElectLeaders',
+        (remainingMs) => ({ electionType, topicPartitions, timeoutMs: remainingMs }),
+        (r) => judgeTopicResults([r]),
+        deadline,
+      );
+      if (res.errorCode !== 0) {
+        return partitions.map((p) => ({ ...p, errorCode: res.errorCode, errorMessage: res.errorMessage || errorInfo(res.errorCode).message }));
+      }
+      answer = res.results.flatMap((t) => t.partitions.map((p) => ({
+        topic: t.topic, partition: p.partition, errorCode: p.errorCode, errorMessage: p.errorCode === 0 ? '' : p.errorMessage || errorInfo(p.errorCode).message,
+      })));
+    } catch (err) {
+      return partitions.map((p) => ({ ...p, ...this.unavailable(err, 'no leader was elected', 'leaders may or may not have been elected') }));
+    }
+    const electedHere = (r: ElectLeadersResult) => {
+      const p = this.image.topic(r.topic)?.partitions[r.partition];
+      // Deleted (or re-created) meanwhile: nothing left to wait for.
+      return p === undefined || p.leader === p.replicas[0];
+    };
+    const elected = answer.filter((r) => r.errorCode === 0);
+    if (elected.length > 0) await this.waitForImage(() => elected.every(electedHere), deadline);
+    return answer.map((r) => (r.errorCode !== 0 || electedHere(r) ? r : {
+      ...r,
+      errorCode: ErrorCode.REQUEST_TIMED_OUT,
+      errorMessage: `the controller elected the preferred leader of ${r.topic}-${r.partition}, but broker ${this.options.brokerId} had not applied the change before the request timed out`,
+    }));
   }
 
   /**

@@ -7,7 +7,7 @@ import {
   ErrorCode, grpc, toBigInt, toWire,
   type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse,
   type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type IncrementalAlterConfigsRequest__Output,
-  type IncrementalAlterConfigsResponse,
+  type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse,
   type DeleteTopicsResponse, type FetchRequest__Output, type FetchResponse, type ListOffsetsRequest__Output,
   type ListOffsetsResponse, type MetadataRequest__Output, type MetadataResponse, type ProduceRequest__Output,
   type ProduceResponse, type SamsaHandlers, type TopicMetadata,
@@ -196,6 +196,21 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
         req.timeoutMs > 0 ? req.timeoutMs : undefined,
       );
       return { responses: results };
+    }),
+
+    ElectLeaders: unary(logger, 'ElectLeaders', async (req: ElectLeadersRequest__Output): Promise<ElectLeadersResponse> => {
+      if (!metadata.electLeaders) {
+        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'this broker cannot elect leaders (no controller quorum)', results: [] };
+      }
+      const partitions = req.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
+      const results = await metadata.electLeaders(req.electionType, partitions, req.timeoutMs > 0 ? req.timeoutMs : undefined);
+      const byTopic = new Map<string, Array<{ partition: number; errorCode: number; errorMessage: string }>>();
+      for (const r of results) {
+        const list = byTopic.get(r.topic) ?? [];
+        byTopic.set(r.topic, list);
+        list.push({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorMessage });
+      }
+      return { errorCode: ErrorCode.NONE, errorMessage: '', results: [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps })) };
     }),
 
     DescribeConfigs: unary(logger, 'DescribeConfigs', (req: DescribeConfigsRequest__Output): DescribeConfigsResponse => ({

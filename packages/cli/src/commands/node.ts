@@ -27,6 +27,9 @@ export interface NodeOptions {
   heartbeatIntervalMs?: string;
   sessionTimeoutMs?: string;
   replicaLagTimeMaxMs?: string;
+  autoLeaderRebalanceEnable?: string;
+  leaderImbalanceCheckIntervalMs?: string;
+  leaderImbalancePerBrokerPercentage?: string;
 }
 
 export interface Voter {
@@ -74,6 +77,10 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
   const heartbeatIntervalMs = opts.heartbeatIntervalMs ? parseInteger(opts.heartbeatIntervalMs, '--heartbeat-interval-ms', 10) : undefined;
   const sessionTimeoutMs = opts.sessionTimeoutMs ? parseInteger(opts.sessionTimeoutMs, '--session-timeout-ms', 100) : undefined;
   const replicaLagTimeMaxMs = opts.replicaLagTimeMaxMs ? parseInteger(opts.replicaLagTimeMaxMs, '--replica-lag-time-max-ms', 10) : undefined;
+  const rebalance = opts.autoLeaderRebalanceEnable?.trim().toLowerCase();
+  if (rebalance !== undefined && rebalance !== 'true' && rebalance !== 'false') throw new UsageError(`--auto-leader-rebalance-enable must be true or false, got '${opts.autoLeaderRebalanceEnable}'`);
+  const imbalanceIntervalMs = opts.leaderImbalanceCheckIntervalMs ? parseInteger(opts.leaderImbalanceCheckIntervalMs, '--leader-imbalance-check-interval-ms', 10) : undefined;
+  const imbalancePercentage = opts.leaderImbalancePerBrokerPercentage ? parseInteger(opts.leaderImbalancePerBrokerPercentage, '--leader-imbalance-per-broker-percentage', 0) : undefined;
   const logger = pino({ name: 'samsa', level: opts.logLevel }).child({ nodeId });
 
   let controller: ControllerNode | undefined;
@@ -95,6 +102,9 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
         voters: voters!,
         logger: logger.child({ role: 'controller' }),
         ...(sessionTimeoutMs === undefined ? {} : { brokerSessionTimeoutMs: sessionTimeoutMs }),
+        ...(rebalance === undefined ? {} : { autoLeaderRebalanceEnable: rebalance === 'true' }),
+        ...(imbalanceIntervalMs === undefined ? {} : { leaderImbalanceCheckIntervalMs: imbalanceIntervalMs }),
+        ...(imbalancePercentage === undefined ? {} : { leaderImbalancePerBrokerPercentage: imbalancePercentage }),
       });
     } catch (err) {
       lock?.release();
@@ -171,6 +181,9 @@ export function registerNode(program: Command): void {
     .option('--config <key=value>', 'broker default for a topic config (repeatable), e.g. retention.ms=60000', collectKeyValue)
     .option('--heartbeat-interval-ms <ms>', 'broker heartbeat interval (Kafka broker.heartbeat.interval.ms, 2000)')
     .option('--session-timeout-ms <ms>', 'controller: fence a broker silent this long (Kafka broker.session.timeout.ms, 9000)')
+    .option('--auto-leader-rebalance-enable <bool>', 'controller: move leadership back to preferred replicas periodically (Kafka auto.leader.rebalance.enable, true)')
+    .option('--leader-imbalance-check-interval-ms <ms>', 'controller: how often to check (Kafka leader.imbalance.check.interval.seconds, 300 s)')
+    .option('--leader-imbalance-per-broker-percentage <n>', 'controller: rebalance a broker once more than this share of its preferred partitions is led elsewhere (Kafka, 10)')
     .option('--replica-lag-time-max-ms <ms>', 'broker: drop a follower from the ISR that has not caught up this long (Kafka replica.lag.time.max.ms, 30000)')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: NodeOptions) => {

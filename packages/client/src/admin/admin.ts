@@ -70,6 +70,31 @@ export interface OffsetQuery {
   timestamp: OffsetSpec;
 }
 
+/** Kafka's ElectionType. */
+export type ElectionType = 'preferred' | 'unclean';
+
+export interface ElectLeadersOptions {
+  /** Only 'preferred' is supported by the brokers; 'unclean' is answered INVALID_REQUEST. */
+  type: ElectionType;
+  /** The partitions to elect for; omitted (or empty) for every partition of every topic. */
+  partitions?: ReadonlyArray<{ topic: string; partition: number }>;
+  /** How long the controller and the broker may take. Default 30 s. */
+  timeoutMs?: number;
+}
+
+/** One partition's outcome of electLeaders. */
+export interface PartitionElectionResult {
+  topic: string;
+  partition: number;
+  /** The broker's code: 0 elected, ELECTION_NOT_NEEDED (84) when a valid leader was already in place, ... */
+  errorCode: number;
+  /**
+   * The failure, if any. ELECTION_NOT_NEEDED is not one when every partition was asked for (as
+   * Kafka's tool reports it: "valid replica already elected"); it is when the partition was named.
+   */
+  error?: SamsaError;
+}
+
 /** One topic's config changes for incrementalAlterConfigs (Kafka's SET and DELETE operations). */
 export interface TopicConfigAlteration {
   topic: string;
@@ -126,6 +151,8 @@ export interface AdminDeps {
   logger: Logger;
   retry: ResolvedRetryOptions;
 }
+
+const ELECTION_NOT_NEEDED = 84;
 
 /** Throws the one typed error, or an aggregate of several; nothing when the list is empty. */
 function throwAll(errors: SamsaError[]): void {
@@ -350,6 +377,46 @@ export class Admin {
     for (const name of remaining.keys()) failed.push(new UnknownServerError(`the broker's answer did not mention topic ${name}`, { topic: name }));
     this.deps.cluster.invalidateTopics(alterations.map((a) => a.topic).filter((t) => !failed.some((e) => e.topic === t)));
     throwAll(failed);
+  }
+
+  /**
+   * Kafka's electLeaders: moves leadership of the partitions (every partition when none are named)
+   * back to their preferred (first) replica. Resolves with one result per partition once the
+   * broker that was asked sees the new leaders; per-partition failures come back in the results
+   * (never thrown), a request that cannot be made at all throws.
+   */
+  async electLeaders(options: ElectLeadersOptions): Promise<PartitionElectionResult[]> {
+    const type = options?.type;
+    if (type !== 'preferred' && type !== 'unclean') throw new InvalidRequestError(`electLeaders: election type must be 'preferred' or 'unclean', got ${String(type)}`);
+    const partitions = options.partitions ?? [];
+    if (!Array.isArray(partitions)) throw new InvalidRequestError('electLeaders: partitions must be an array');
+    checkNames(partitions.map((p) => p?.topic), 'electLeaders');
+    for (const p of partitions) {
+      if (!Number.isInteger(p.partition) || p.partition < 0) throw new InvalidRequestError(`electLeaders: invalid partition ${String(p.partition)} of ${p.topic}`);
+    }
+    const all = partitions.length === 0;
+    const topicPartitions: Array<{ topic: string; partitions: number[] }> = [];
+    for (const p of partitions) {
+      const existing = topicPartitions.find((t) => t.topic === p.topic);
+      if (existing) existing.partitions.push(p.partition);
+      else topicPartitions.push({ topic: p.topic, partitions: [p.partition] });
+    }
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const response = await this.retrier.run(async () => {
+      const res = await this.deps.cluster.withAnyBroker((c) => {
+        if (!c.electLeaders) throw new InvalidRequestError('this connection cannot send ElectLeaders');
+        return c.electLeaders({ electionType: type === 'preferred' ? 0 : 1, topicPartitions, timeoutMs }, this.deps.cluster.requestOptions(timeoutMs));
+      });
+      if (res.errorCode !== 0) throw errorFromCode(res.errorCode, res.errorMessage);
+      return res;
+    }, { what: 'electLeaders' });
+    const results = response.results.flatMap((t) => t.partitions.map((p): PartitionElectionResult => {
+      const base = { topic: t.topic, partition: p.partition, errorCode: p.errorCode };
+      if (p.errorCode === 0 || (all && p.errorCode === ELECTION_NOT_NEEDED)) return base;
+      return { ...base, error: errorFromCode(p.errorCode, p.errorMessage || undefined, undefined, { topic: t.topic, partition: p.partition }) };
+    }));
+    this.deps.cluster.invalidateTopics([...new Set(results.filter((r) => r.errorCode === 0).map((r) => r.topic))]);
+    return results;
   }
 
   /**

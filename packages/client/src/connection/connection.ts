@@ -9,6 +9,7 @@ import type {
   CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
   DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
   ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+  ElectLeadersRequest, ElectLeadersResponse,
 } from '../wire.js';
 
 export interface RequestOptions {
@@ -29,6 +30,8 @@ export interface BrokerConnection {
   listOffsets(request: ListOffsetsRequest, options?: RequestOptions): Promise<ListOffsetsResponse>;
   incrementalAlterConfigs(request: IncrementalAlterConfigsRequest, options?: RequestOptions): Promise<IncrementalAlterConfigsResponse>;
   describeConfigs(request: DescribeConfigsRequest, options?: RequestOptions): Promise<DescribeConfigsResponse>;
+  /** Kafka's ElectLeaders; optional so that fakes without it still fit. */
+  electLeaders?(request: ElectLeadersRequest, options?: RequestOptions): Promise<ElectLeadersResponse>;
   /** Releases the transport; later calls may reopen it lazily. */
   close(): void;
 }

@@ -12,9 +12,10 @@ import type {
   CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
   DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
   ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+  ElectLeadersRequest, ElectLeadersResponse,
 } from '../wire.js';
 
-type Method = 'Metadata' | 'CreateTopics' | 'DeleteTopics' | 'Produce' | 'Fetch' | 'ListOffsets' | 'IncrementalAlterConfigs' | 'DescribeConfigs';
+type Method = 'Metadata' | 'CreateTopics' | 'DeleteTopics' | 'Produce' | 'Fetch' | 'ListOffsets' | 'IncrementalAlterConfigs' | 'DescribeConfigs' | 'ElectLeaders';
 type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<Res>) => grpc.ClientUnaryCall;
 
@@ -61,6 +62,9 @@ export class GrpcConnection implements BrokerConnection {
   }
   describeConfigs(request: DescribeConfigsRequest, options?: RequestOptions): Promise<DescribeConfigsResponse> {
     return this.call('DescribeConfigs', request, options);
+  }
+  electLeaders(request: ElectLeadersRequest, options?: RequestOptions): Promise<ElectLeadersResponse> {
+    return this.call('ElectLeaders', request, options);
   }
 
   close(): void {

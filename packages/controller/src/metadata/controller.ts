@@ -135,6 +135,23 @@ export type AlterConfigsResult = { readonly resourceType: ConfigResourceType; re
 
 export type UnregisterBrokerResponse = Outcome<{}>;
 
+/** Kafka's ElectionType: PREFERRED (0) moves leadership to the first replica; UNCLEAN (1) is not supported. */
+export type ElectionType = 'preferred' | 'unclean';
+
+export interface ElectionRequest {
+  readonly electionType: ElectionType;
+  /** The partitions to elect for; undefined (or empty) for every partition of every topic. */
+  readonly partitions?: readonly { readonly topic: string; readonly partition: number }[];
+}
+
+/** One partition's outcome; ELECTION_NOT_NEEDED when its preferred replica already leads. */
+export type PartitionElectionResult = { readonly topic: string; readonly partition: number } & Outcome<{ readonly leader: number }>;
+
+export interface ElectionResponse {
+  /** In request order, or by topic name then partition for "all". */
+  readonly results: readonly PartitionElectionResult[];
+}
+
 // ---- the controller ----
 
 export interface QuorumControllerOptions {
@@ -468,6 +485,89 @@ export class QuorumController {
     } catch (err) {
       return { response: failure(err), records: [] };
     }
+  }
+
+  // ---- leader elections ----
+
+  /**
+   * Kafka's ElectLeaders. PREFERRED: for each partition whose first replica (the preferred one) is
+   * not the leader, a PartitionChange making it the leader when it is in the ISR and usable
+   * (unfenced, not shutting down) — replay bumps the leader epoch; ELECTION_NOT_NEEDED when it
+   * already leads, PREFERRED_LEADER_NOT_AVAILABLE when it is out of the ISR or not usable. The ISR
+   * is left as it is. UNCLEAN is answered INVALID_REQUEST (not supported).
+   */
+  electLeaders(request: ElectionRequest): ControllerResult<ElectionResponse> {
+    const image = this.currentImage;
+    const all = request.partitions === undefined || request.partitions.length === 0;
+    const targets = all
+      ? [...image.topics()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .flatMap((t) => t.partitions.map((_, partition) => ({ topic: t.name, partition })))
+      : request.partitions!;
+    if (request.electionType !== 'preferred') {
+      const message = request.electionType === 'unclean'
+        ? 'unclean leader election on request is not supported (set unclean.leader.election.enable on the topic instead)'
+        : `unknown election type '${String(request.electionType)}'`;
+      return { response: { results: targets.map(({ topic, partition }) => ({ topic, partition, ...fail('INVALID_REQUEST', message) })) }, records: [] };
+    }
+    const pending = new PendingChanges(image);
+    const seen = new Set<string>();
+    const results = targets.map(({ topic, partition }): PartitionElectionResult => {
+      const where = `${topic}-${partition}`;
+      const key = `${topic}\0${partition}`;
+      if (seen.has(key)) return { topic, partition, ...fail('INVALID_REQUEST', `${where} appears more than once in the request`) };
+      seen.add(key);
+      const t = pending.image.topic(topic);
+      if (t === undefined) return { topic, partition, ...fail('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`) };
+      const p = Number.isInteger(partition) ? t.partitions[partition] : undefined;
+      if (p === undefined) return { topic, partition, ...fail('UNKNOWN_TOPIC_OR_PARTITION', `${where} does not exist`) };
+      const preferred = p.replicas[0]!;
+      if (p.leader === preferred) return { topic, partition, ...fail('ELECTION_NOT_NEEDED', `the preferred replica ${preferred} already leads ${where}`) };
+      if (!p.isr.includes(preferred)) {
+        return { topic, partition, ...fail('PREFERRED_LEADER_NOT_AVAILABLE', `the preferred replica ${preferred} of ${where} is not in its ISR [${p.isr.join(',')}]`) };
+      }
+      if (!isUsable(pending.image.broker(preferred))) {
+        return { topic, partition, ...fail('PREFERRED_LEADER_NOT_AVAILABLE', `the preferred replica ${preferred} of ${where} is fenced, shutting down or unregistered`) };
+      }
+      pending.add({ type: 'PartitionChange', topicId: t.topicId, partition, leader: preferred });
+      return { topic, partition, errorCode: ErrorCode.NONE, leader: preferred };
+    });
+    return { response: { results }, records: pending.records };
+  }
+
+  /**
+   * The partitions automatic rebalancing moves (Kafka's auto.leader.rebalance.enable with
+   * leader.imbalance.per.broker.percentage): for each broker, its imbalance ratio is the share of
+   * the partitions it is the preferred replica of that it does not lead; when that ratio exceeds
+   * `imbalancePercentage` / 100, every such partition whose preferred replica is eligible (in the
+   * ISR and usable) is returned, sorted by topic and partition.
+   */
+  imbalancedPartitions(imbalancePercentage: number): { topic: string; partition: number }[] {
+    const image = this.currentImage;
+    const byPreferred = new Map<number, { total: number; moves: { topic: string; partition: number; eligible: boolean }[] }>();
+    for (const t of image.topics()) {
+      t.partitions.forEach((p, partition) => {
+        const preferred = p.replicas[0]!;
+        const entry = byPreferred.get(preferred) ?? { total: 0, moves: [] };
+        byPreferred.set(preferred, entry);
+        entry.total++;
+        if (p.leader !== preferred) {
+          entry.moves.push({ topic: t.name, partition, eligible: p.isr.includes(preferred) && isUsable(image.broker(preferred)) });
+        }
+      });
+    }
+    const out: { topic: string; partition: number }[] = [];
+    for (const { total, moves } of byPreferred.values()) {
+      if (moves.length / total <= imbalancePercentage / 100) continue;
+      for (const m of moves) if (m.eligible) out.push({ topic: m.topic, partition: m.partition });
+    }
+    return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  }
+
+  /** One automatic rebalancing pass: a preferred election for imbalancedPartitions (no records when none). */
+  rebalanceLeaders(imbalancePercentage: number): ControllerResult<ElectionResponse> {
+    const partitions = this.imbalancedPartitions(imbalancePercentage);
+    if (partitions.length === 0) return { response: { results: [] }, records: [] };
+    return this.electLeaders({ electionType: 'preferred', partitions });
   }
 
   // ---- producer ids ----

@@ -11,6 +11,6 @@ export { QuorumController, UNCLEAN_LEADER_ELECTION_ENABLE } from './controller.j
 export type {
   AllocateProducerIdsResponse, AlterConfigOp, AlterConfigsResource, AlterConfigsResult, AlterPartitionRequest,
   AlterPartitionResponse, BrokerHeartbeatRequest, BrokerHeartbeatResponse, ControllerResult, CreateTopicRequest,
-  CreateTopicResult, DeleteTopicResult, Failure, FenceStaleBrokersResponse, Outcome, QuorumControllerOptions,
-  RegisterBrokerRequest, RegisterBrokerResponse, UnregisterBrokerResponse,
+  CreateTopicResult, DeleteTopicResult, ElectionRequest, ElectionResponse, ElectionType, Failure, FenceStaleBrokersResponse, Outcome, QuorumControllerOptions,
+  PartitionElectionResult, RegisterBrokerRequest, RegisterBrokerResponse, UnregisterBrokerResponse,
 } from './controller.js';

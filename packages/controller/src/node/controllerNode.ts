@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import {
   CHANNEL_OPTIONS, ErrorCode, MetadataImage, controllerProto, decodeMetadataEntry, encodeMetadataEntry, grpc, raftProto,
 } from '@samsa/protocol';
-import type { RaftHandlers } from '@samsa/protocol';
+import type { MetadataDelta, RaftHandlers } from '@samsa/protocol';
 import { NO_NODE, RaftNode, createRng } from '@samsa/raft';
 import type { Entry, NodeId, ProposeResult, Snapshot } from '@samsa/raft';
 import { QuorumController } from '../metadata/index.js';
@@ -52,6 +52,12 @@ export interface ControllerNodeConfig {
   readonly defaultReplicationFactor?: number;
   /** Seeds the election-timeout randomness; random by default. */
   readonly rngSeed?: number;
+  /** Kafka's auto.leader.rebalance.enable; default true. */
+  readonly autoLeaderRebalanceEnable?: boolean;
+  /** Kafka's leader.imbalance.check.interval.seconds, in ms; default 300000. */
+  readonly leaderImbalanceCheckIntervalMs?: number;
+  /** Kafka's leader.imbalance.per.broker.percentage; default 10. */
+  readonly leaderImbalancePerBrokerPercentage?: number;
 }
 
 export interface CloseOptions {
@@ -80,6 +86,8 @@ export const ELECTION_TICKS = 10;
 export const HEARTBEAT_TICKS = 1;
 export const DEFAULT_BROKER_SESSION_TIMEOUT_MS = 9_000;
 export const DEFAULT_SNAPSHOT_EVERY_ENTRIES = 1_000;
+export const DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS = 300_000;
+export const DEFAULT_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE = 10;
 /** FetchMetadata never holds a call longer than this. */
 export const MAX_FETCH_WAIT_MS = 5_000;
 const DEFAULT_FETCH_MAX_ENTRIES = 1_000;
@@ -146,6 +154,8 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
   private closing: Promise<void> | undefined;
   private fenceTimer: NodeJS.Timeout | undefined;
   private fenceQueued = false;
+  private rebalanceTimer: NodeJS.Timeout | undefined;
+  private rebalanceQueued = false;
   private readonly proposals = new Map<number, ProposalWaiter>();
   private activeWaiters = new Set<() => void>();
   private appliedWaiters = new Set<AppliedWaiter>();
@@ -320,12 +330,23 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     }
     for (const record of records) {
       try {
-        this.controller.replay(record, entry.index, entry.term);
+        const delta = this.controller.replay(record, entry.index, entry.term);
+        if (this.active) this.warnUnclean(delta);
       } catch (err) {
         // The active controller validated these records against the same image, so this is a bug;
         // the image is unchanged by a failed replay, and every controller skips the same record.
         this.logger.error({ err, index: entry.index, record: record.type }, 'metadata record failed to replay; skipped');
       }
+    }
+  }
+
+  /** DESIGN.md: an unclean leader election is logged as a warning (acknowledged writes may be lost). */
+  private warnUnclean(delta: MetadataDelta): void {
+    for (const p of delta.partitionsChanged) {
+      if (!p.unclean || !p.after) continue;
+      this.logger.warn({ topic: p.topic, partition: p.partition, leader: p.after.leader, leaderEpoch: p.after.leaderEpoch,
+        replicas: p.after.replicas, previousLeader: p.before?.leader, previousIsr: p.before?.isr, offset: delta.offset },
+      'unclean leader election: the new leader was not in the ISR; acknowledged records it lacks are lost (the brokers log the offsets)');
     }
   }
 
@@ -355,12 +376,18 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     this.logger.info({ term, applied: this.driver.applied }, 'this controller is active');
     const period = Math.max(10, Math.floor(this.sessionTimeoutMs / 4));
     this.fenceTimer = setInterval(() => this.fenceStaleBrokers(), period);
+    if (this.config.autoLeaderRebalanceEnable ?? true) {
+      const interval = Math.max(10, this.config.leaderImbalanceCheckIntervalMs ?? DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS);
+      this.rebalanceTimer = setInterval(() => this.rebalanceLeaders(), interval);
+    }
     this.wakeActiveWaiters();
   }
 
   private loseLeadership(reason: string): void {
     if (this.fenceTimer !== undefined) clearInterval(this.fenceTimer);
     this.fenceTimer = undefined;
+    if (this.rebalanceTimer !== undefined) clearInterval(this.rebalanceTimer);
+    this.rebalanceTimer = undefined;
     if (this.active) this.logger.info({ reason }, 'this controller is no longer active');
     this.active = false;
     this.leaderTerm = undefined;
@@ -380,6 +407,25 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
       })
       .finally(() => {
         this.fenceQueued = false;
+      });
+  }
+
+  /**
+   * Automatic preferred-leader rebalancing (Kafka's auto.leader.rebalance.enable): a preferred
+   * election for the partitions QuorumController.imbalancedPartitions picks.
+   */
+  private rebalanceLeaders(): void {
+    if (!this.active || this.rebalanceQueued) return;
+    this.rebalanceQueued = true;
+    const percentage = this.config.leaderImbalancePerBrokerPercentage ?? DEFAULT_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE;
+    void this.queue.submit('RebalanceLeaders', () => this.controller.rebalanceLeaders(percentage), this.sessionTimeoutMs)
+      .then((outcome) => {
+        if (!outcome.ok || outcome.response.results.length === 0) return;
+        const elected = outcome.response.results.filter((r) => r.errorCode === 0).map((r) => `${r.topic}-${r.partition}`);
+        if (elected.length > 0) this.logger.info({ partitions: elected, percentage }, 'automatic rebalancing moved leadership back to preferred replicas');
+      })
+      .finally(() => {
+        this.rebalanceQueued = false;
       });
   }
 

@@ -8,8 +8,8 @@
 import { ErrorCode, toBigInt } from '@samsa/protocol';
 import type {
   AlterConfigsResource__Output, AlterPartitionPartitionResult, AlterPartitionRequest__Output, AlterPartitionResponse,
-  ConfigResourceType, ControllerHandlers, CreateTopicsRequest__Output, CreateTopicsResponse, FetchMetadataResponse,
-  MetadataRecord, grpc,
+  ConfigResourceType, ControllerHandlers, CreateTopicsRequest__Output, CreateTopicsResponse, ElectLeadersRequest__Output,
+  ElectLeadersResponse, FetchMetadataResponse, MetadataRecord, grpc,
 } from '@samsa/protocol';
 import type { AlterConfigOp, AlterConfigsResource, ControllerResult, QuorumController } from '../metadata/index.js';
 import type { ControllerLogger } from './logger.js';
@@ -129,6 +129,20 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
       return { errorCode: ErrorCode.NONE, errorMessage: '', producerIdStart: r.producerIdStart, producerIdLen: r.producerIdLen };
     }, (_req, f) => ({ ...errorOf(f), producerIdStart: -1, producerIdLen: 0 })),
 
+    ElectLeaders: unary(ctx, 'ElectLeaders', async (req) => {
+      const electionType = req.electionType === 0 ? 'preferred' : req.electionType === 1 ? 'unclean' : (`type ${req.electionType}` as 'unclean');
+      const partitions = req.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
+      const outcome = await write('ElectLeaders', () => ctx.controller.electLeaders({ electionType, partitions }), timeoutOf(req.timeoutMs));
+      if (!outcome.ok) return electLeadersFailure(req, outcome);
+      const byTopic = new Map<string, { partition: number; errorCode: number; errorMessage: string }[]>();
+      for (const r of outcome.response.results) {
+        const list = byTopic.get(r.topic) ?? [];
+        byTopic.set(r.topic, list);
+        list.push({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage });
+      }
+      return { errorCode: ErrorCode.NONE, errorMessage: '', results: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) };
+    }, electLeadersFailure),
+
     DescribeQuorum: unary(ctx, 'DescribeQuorum', async () => {
       const d = ctx.describeQuorum();
       return { ...d, voters: d.voters.map((v) => ({ ...v })) };
@@ -204,6 +218,13 @@ function alterPartitions(controller: QuorumController, req: AlterPartitionReques
     ? { errorCode: ErrorCode.NONE, errorMessage: '', topics }
     : { errorCode: ErrorCode.STALE_BROKER_EPOCH, errorMessage: `broker ${req.brokerId} is not registered at epoch ${req.brokerEpoch}`, topics };
   return { response, records };
+}
+
+function electLeadersFailure(req: ElectLeadersRequest__Output, f: WriteFailure): ElectLeadersResponse {
+  return {
+    ...errorOf(f),
+    results: req.topicPartitions.map((t) => ({ topic: t.topic, partitions: t.partitions.map((partition) => ({ partition, ...errorOf(f) })) })),
+  };
 }
 
 function alterPartitionFailure(req: AlterPartitionRequest__Output, f: WriteFailure): AlterPartitionResponse {

@@ -47,7 +47,8 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export type ClusterOptions = Partial<Pick<ControllerNodeConfig, 'tickMs' | 'brokerSessionTimeoutMs' | 'snapshotEveryEntries' | 'defaultReplicationFactor' | 'defaultNumPartitions'>>;
+export type ClusterOptions = Partial<Pick<ControllerNodeConfig, 'tickMs' | 'brokerSessionTimeoutMs' | 'snapshotEveryEntries' | 'defaultReplicationFactor' | 'defaultNumPartitions'
+  | 'autoLeaderRebalanceEnable' | 'leaderImbalanceCheckIntervalMs' | 'leaderImbalancePerBrokerPercentage'>>;
 
 export class TestCluster {
   readonly nodes = new Map<number, ControllerNode>();
@@ -90,6 +91,9 @@ export class TestCluster {
       ...(this.options.snapshotEveryEntries === undefined ? {} : { snapshotEveryEntries: this.options.snapshotEveryEntries }),
       ...(this.options.defaultReplicationFactor === undefined ? {} : { defaultReplicationFactor: this.options.defaultReplicationFactor }),
       ...(this.options.defaultNumPartitions === undefined ? {} : { defaultNumPartitions: this.options.defaultNumPartitions }),
+      ...(this.options.autoLeaderRebalanceEnable === undefined ? {} : { autoLeaderRebalanceEnable: this.options.autoLeaderRebalanceEnable }),
+      ...(this.options.leaderImbalanceCheckIntervalMs === undefined ? {} : { leaderImbalanceCheckIntervalMs: this.options.leaderImbalanceCheckIntervalMs }),
+      ...(this.options.leaderImbalancePerBrokerPercentage === undefined ? {} : { leaderImbalancePerBrokerPercentage: this.options.leaderImbalancePerBrokerPercentage }),
       rngSeed: id * 7919,
     });
     this.nodes.set(id, node);

@@ -20,6 +20,11 @@ import type { DescribeConfigsResult as _samsa_v1_DescribeConfigsResult, Describe
 import type { DescribeConfigsSynonym as _samsa_v1_DescribeConfigsSynonym, DescribeConfigsSynonym__Output as _samsa_v1_DescribeConfigsSynonym__Output } from './samsa/v1/DescribeConfigsSynonym.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from './samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from './samsa/v1/DescribeQuorumResponse.js';
+import type { ElectLeadersPartitionResult as _samsa_v1_ElectLeadersPartitionResult, ElectLeadersPartitionResult__Output as _samsa_v1_ElectLeadersPartitionResult__Output } from './samsa/v1/ElectLeadersPartitionResult.js';
+import type { ElectLeadersRequest as _samsa_v1_ElectLeadersRequest, ElectLeadersRequest__Output as _samsa_v1_ElectLeadersRequest__Output } from './samsa/v1/ElectLeadersRequest.js';
+import type { ElectLeadersResponse as _samsa_v1_ElectLeadersResponse, ElectLeadersResponse__Output as _samsa_v1_ElectLeadersResponse__Output } from './samsa/v1/ElectLeadersResponse.js';
+import type { ElectLeadersTopicPartitions as _samsa_v1_ElectLeadersTopicPartitions, ElectLeadersTopicPartitions__Output as _samsa_v1_ElectLeadersTopicPartitions__Output } from './samsa/v1/ElectLeadersTopicPartitions.js';
+import type { ElectLeadersTopicResult as _samsa_v1_ElectLeadersTopicResult, ElectLeadersTopicResult__Output as _samsa_v1_ElectLeadersTopicResult__Output } from './samsa/v1/ElectLeadersTopicResult.js';
 import type { FetchPartition as _samsa_v1_FetchPartition, FetchPartition__Output as _samsa_v1_FetchPartition__Output } from './samsa/v1/FetchPartition.js';
 import type { FetchPartitionData as _samsa_v1_FetchPartitionData, FetchPartitionData__Output as _samsa_v1_FetchPartitionData__Output } from './samsa/v1/FetchPartitionData.js';
 import type { FetchRequest as _samsa_v1_FetchRequest, FetchRequest__Output as _samsa_v1_FetchRequest__Output } from './samsa/v1/FetchRequest.js';
@@ -74,6 +79,11 @@ export interface ProtoGrpcType {
       DescribeConfigsSynonym: MessageTypeDefinition<_samsa_v1_DescribeConfigsSynonym, _samsa_v1_DescribeConfigsSynonym__Output>
       DescribeQuorumRequest: MessageTypeDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumRequest__Output>
       DescribeQuorumResponse: MessageTypeDefinition<_samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumResponse__Output>
+      ElectLeadersPartitionResult: MessageTypeDefinition<_samsa_v1_ElectLeadersPartitionResult, _samsa_v1_ElectLeadersPartitionResult__Output>
+      ElectLeadersRequest: MessageTypeDefinition<_samsa_v1_ElectLeadersRequest, _samsa_v1_ElectLeadersRequest__Output>
+      ElectLeadersResponse: MessageTypeDefinition<_samsa_v1_ElectLeadersResponse, _samsa_v1_ElectLeadersResponse__Output>
+      ElectLeadersTopicPartitions: MessageTypeDefinition<_samsa_v1_ElectLeadersTopicPartitions, _samsa_v1_ElectLeadersTopicPartitions__Output>
+      ElectLeadersTopicResult: MessageTypeDefinition<_samsa_v1_ElectLeadersTopicResult, _samsa_v1_ElectLeadersTopicResult__Output>
       FetchPartition: MessageTypeDefinition<_samsa_v1_FetchPartition, _samsa_v1_FetchPartition__Output>
       FetchPartitionData: MessageTypeDefinition<_samsa_v1_FetchPartitionData, _samsa_v1_FetchPartitionData__Output>
       FetchRequest: MessageTypeDefinition<_samsa_v1_FetchRequest, _samsa_v1_FetchRequest__Output>

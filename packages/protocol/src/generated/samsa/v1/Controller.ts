@@ -15,6 +15,8 @@ import type { DeleteTopicsRequest as _samsa_v1_DeleteTopicsRequest, DeleteTopics
 import type { DeleteTopicsResponse as _samsa_v1_DeleteTopicsResponse, DeleteTopicsResponse__Output as _samsa_v1_DeleteTopicsResponse__Output } from '../../samsa/v1/DeleteTopicsResponse.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from '../../samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from '../../samsa/v1/DescribeQuorumResponse.js';
+import type { ElectLeadersRequest as _samsa_v1_ElectLeadersRequest, ElectLeadersRequest__Output as _samsa_v1_ElectLeadersRequest__Output } from '../../samsa/v1/ElectLeadersRequest.js';
+import type { ElectLeadersResponse as _samsa_v1_ElectLeadersResponse, ElectLeadersResponse__Output as _samsa_v1_ElectLeadersResponse__Output } from '../../samsa/v1/ElectLeadersResponse.js';
 import type { FetchMetadataRequest as _samsa_v1_FetchMetadataRequest, FetchMetadataRequest__Output as _samsa_v1_FetchMetadataRequest__Output } from '../../samsa/v1/FetchMetadataRequest.js';
 import type { FetchMetadataResponse as _samsa_v1_FetchMetadataResponse, FetchMetadataResponse__Output as _samsa_v1_FetchMetadataResponse__Output } from '../../samsa/v1/FetchMetadataResponse.js';
 import type { IncrementalAlterConfigsRequest as _samsa_v1_IncrementalAlterConfigsRequest, IncrementalAlterConfigsRequest__Output as _samsa_v1_IncrementalAlterConfigsRequest__Output } from '../../samsa/v1/IncrementalAlterConfigsRequest.js';
@@ -77,6 +79,15 @@ export interface ControllerClient extends grpc.Client {
   describeQuorum(argument: _samsa_v1_DescribeQuorumRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
   describeQuorum(argument: _samsa_v1_DescribeQuorumRequest, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
   
+  ElectLeaders(argument: _samsa_v1_ElectLeadersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
+  ElectLeaders(argument: _samsa_v1_ElectLeadersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
+  ElectLeaders(argument: _samsa_v1_ElectLeadersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
+  ElectLeaders(argument: _samsa_v1_ElectLeadersRequest, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
+  electLeaders(argument: _samsa_v1_ElectLeadersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
+  electLeaders(argument: _samsa_v1_ElectLeadersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
+  electLeaders(argument: _samsa_v1_ElectLeadersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
+  electLeaders(argument: _samsa_v1_ElectLeadersRequest, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
+  
   FetchMetadata(argument: _samsa_v1_FetchMetadataRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_FetchMetadataResponse__Output>): grpc.ClientUnaryCall;
   FetchMetadata(argument: _samsa_v1_FetchMetadataRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_FetchMetadataResponse__Output>): grpc.ClientUnaryCall;
   FetchMetadata(argument: _samsa_v1_FetchMetadataRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_FetchMetadataResponse__Output>): grpc.ClientUnaryCall;
@@ -119,6 +130,8 @@ export interface ControllerHandlers extends grpc.UntypedServiceImplementation {
   
   DescribeQuorum: grpc.handleUnaryCall<_samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse>;
   
+  ElectLeaders: grpc.handleUnaryCall<_samsa_v1_ElectLeadersRequest__Output, _samsa_v1_ElectLeadersResponse>;
+  
   FetchMetadata: grpc.handleUnaryCall<_samsa_v1_FetchMetadataRequest__Output, _samsa_v1_FetchMetadataResponse>;
   
   IncrementalAlterConfigs: grpc.handleUnaryCall<_samsa_v1_IncrementalAlterConfigsRequest__Output, _samsa_v1_IncrementalAlterConfigsResponse>;
@@ -134,6 +147,7 @@ export interface ControllerDefinition extends grpc.ServiceDefinition {
   CreateTopics: MethodDefinition<_samsa_v1_CreateTopicsRequest, _samsa_v1_CreateTopicsResponse, _samsa_v1_CreateTopicsRequest__Output, _samsa_v1_CreateTopicsResponse__Output>
   DeleteTopics: MethodDefinition<_samsa_v1_DeleteTopicsRequest, _samsa_v1_DeleteTopicsResponse, _samsa_v1_DeleteTopicsRequest__Output, _samsa_v1_DeleteTopicsResponse__Output>
   DescribeQuorum: MethodDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse__Output>
+  ElectLeaders: MethodDefinition<_samsa_v1_ElectLeadersRequest, _samsa_v1_ElectLeadersResponse, _samsa_v1_ElectLeadersRequest__Output, _samsa_v1_ElectLeadersResponse__Output>
   FetchMetadata: MethodDefinition<_samsa_v1_FetchMetadataRequest, _samsa_v1_FetchMetadataResponse, _samsa_v1_FetchMetadataRequest__Output, _samsa_v1_FetchMetadataResponse__Output>
   IncrementalAlterConfigs: MethodDefinition<_samsa_v1_IncrementalAlterConfigsRequest, _samsa_v1_IncrementalAlterConfigsResponse, _samsa_v1_IncrementalAlterConfigsRequest__Output, _samsa_v1_IncrementalAlterConfigsResponse__Output>
   RegisterBroker: MethodDefinition<_samsa_v1_RegisterBrokerRequest, _samsa_v1_RegisterBrokerResponse, _samsa_v1_RegisterBrokerRequest__Output, _samsa_v1_RegisterBrokerResponse__Output>
