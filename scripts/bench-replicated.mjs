@@ -8,30 +8,16 @@
 //   node scripts/bench-replicated.mjs [--records N] [--seconds S] [--rate R] [--paced-in-flight N] [--runs N]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { arg, cli, freePort } from './benchUtil.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'packages/cli/dist/main.js');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const records = arg('--records', 2_000_000);
 const seconds = arg('--seconds', 10);
 const rate = arg('--rate', 50_000);
 const runs = arg('--runs', 1);
 // Batches in flight for the fixed-rate run (perf produce's default with --throughput is 32).
 const pacedInFlight = arg('--paced-in-flight', 32);
-
-const freePort = () => new Promise((resolve, reject) => {
-  const s = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
 
 function samsa(args) {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL' });
