@@ -125,6 +125,8 @@ export class ReplicaManager {
   private isrCheckTimer: unknown;
   /** Partitions whose HW or ISR moved: their purgatories are re-checked once the current step ends. */
   private readonly toPoke = new Set<string>();
+  /** Partitions with new data whose waiting follower fetches are woken at the next setImmediate. */
+  private readonly toWakeReplicaFetches = new Set<string>();
   /** The broker's topic defaults: what a topic config not set on the topic resolves to. */
   readonly topicDefaults: Readonly<TopicConfig>;
   private unsubscribe: (() => void) | undefined;
@@ -214,7 +216,7 @@ export class ReplicaManager {
         result.logAppendTime = appended.logAppendTime;
         result.logStartOffset = appended.logStartOffset;
         this.fetchPurgatory.checkAndComplete(p.key);
-        this.replicaFetchPurgatory.checkAndComplete(p.key);
+        this.wakeReplicaFetchesSoon(p.key);
         if (requiredAcks === -1) waiting.push({ partition: p, requiredOffset: appended.lastOffset + 1n, result });
       } catch (err) {
         Object.assign(result, errorOf(err, this.options.logger));
@@ -272,17 +274,17 @@ export class ReplicaManager {
 
   /**
    * A follower's fetch (the leader side of replication): answers at once with data, errors or a
-   * divergence; otherwise long-polls until a named partition gets data past its fetch offset, its
-   * HW moves or its leadership changes, or maxWaitMs passes.
+   * divergence; otherwise long-polls until a named partition gets data past its fetch offset or its
+   * leadership changes, or maxWaitMs passes (a moved HW alone does not answer: the follower learns
+   * it from its next fetch, as in Kafka).
    */
   async fetchForReplica(params: ReplicaFetchParams): Promise<ReplicaFetchPartitionResult[]> {
     const first = this.readForReplica(params);
     if (params.maxWaitMs <= 0 || first.bytes >= params.minBytes || first.mustAnswer || params.partitions.length === 0) {
       return first.results;
     }
-    const highWatermarks = new Map(first.results.map((r) => [`${r.topic}-${r.partition}`, r.highWatermark]));
     return new Promise((resolve) => {
-      const op = new DelayedReplicaFetch(params, highWatermarks, this, resolve);
+      const op = new DelayedReplicaFetch(params, this, resolve);
       this.replicaFetchPurgatory.tryCompleteElseWatch(op, params.partitions.map((p) => `${p.topic}-${p.partition}`));
     });
   }
@@ -331,6 +333,22 @@ export class ReplicaManager {
         this.options.logger.error({ err, partition: p.key }, 'checking the ISR failed');
       }
     }
+  }
+
+  /**
+   * Wakes the followers' fetches waiting on `key` (new data) once the produce requests read in the
+   * same event-loop turn are appended (setImmediate): a follower waiting on several partitions of
+   * this leader then gets them in one answer instead of one answer plus an immediate re-fetch each.
+   */
+  private wakeReplicaFetchesSoon(key: string): void {
+    if (this.toWakeReplicaFetches.size === 0) {
+      setImmediate(() => {
+        const keys = [...this.toWakeReplicaFetches];
+        this.toWakeReplicaFetches.clear();
+        for (const k of keys) this.replicaFetchPurgatory.checkAndComplete(k);
+      });
+    }
+    this.toWakeReplicaFetches.add(key);
   }
 
   /** Re-checks the waiting produces and fetches of `key` after the current synchronous step. */
@@ -613,14 +631,15 @@ class DelayedProduce extends DelayedOperation {
 }
 
 /**
- * A follower's fetch waiting for something to send: data past its fetch offset, a higher HW (so
- * followers learn the HW without waiting for the next append), or a leadership change. Followers
- * fetch with min_bytes 1, so any new data completes it.
+ * A follower's fetch waiting for something to send: data past its fetch offset or a leadership
+ * change. Followers fetch with min_bytes 1, so any new data completes it. A higher HW alone does
+ * not: that would cost every follower one extra fetch round per produce (the HW moves right after
+ * the followers' fetches that carry their new LEO); the follower learns the HW from the answer to
+ * its next fetch — with the next data, or at max wait — as in Kafka.
  */
 class DelayedReplicaFetch extends DelayedOperation {
   constructor(
     private readonly params: ReplicaFetchParams,
-    private readonly highWatermarks: ReadonlyMap<string, bigint>,
     private readonly replicaManager: ReplicaManager,
     private readonly resolve: (results: ReplicaFetchPartitionResult[]) => void,
   ) {
@@ -632,8 +651,6 @@ class DelayedReplicaFetch extends DelayedOperation {
       const p = this.replicaManager.getPartition(req.topic, req.partition);
       if (!p || !p.isLeader || p.leaderEpoch !== req.currentLeaderEpoch) return this.forceComplete();
       if (p.logEndOffset > req.fetchOffset) return this.forceComplete();
-      const seen = this.highWatermarks.get(p.key);
-      if (seen !== undefined && p.highWatermark > seen) return this.forceComplete();
     }
     return false;
   }
