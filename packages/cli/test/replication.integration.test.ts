@@ -5,11 +5,10 @@
  * (NOT_ENOUGH_REPLICAS) while acks=1 still works, and once they return they catch up and rejoin
  * the ISR. Prints the failover and catch-up times.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { NotEnoughReplicasError, Samsa, serdes, type Producer } from '@samsa/client';
+import { NotEnoughReplicasError, Samsa, serdes } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type ClusterNode, type TestCluster } from './helpers/cluster.js';
+import { committedBytes, produceAll, readAll } from './helpers/records.js';
 
 const SESSION_TIMEOUT_MS = 2_000;
 const REPLICA_LAG_TIME_MAX_MS = 1_000;
@@ -35,48 +34,8 @@ describe('replication between broker processes', () => {
   const partitionsOf = async (topic: string) => (await samsa.admin().describeTopics([topic]))[0]!.partitions;
   const brokerById = (id: number): ClusterNode => cluster.brokers.find((b) => b.nodeId === id)!;
 
-  /** Sends `values` one batch per partition round (acks per the producer) and records every acknowledged offset. */
-  async function produceAll(producer: Producer<unknown, string>, topic: string, values: string[], partitions: number, acked: Map<string, string>): Promise<void> {
-    for (let i = 0; i < values.length; i += 30) {
-      const chunk = values.slice(i, i + 30);
-      const sent = await producer.send({ topic, messages: chunk.map((value, k) => ({ value, partition: (i + k) % partitions })) });
-      sent.forEach((meta, k) => acked.set(`${meta.partition}@${meta.offset}`, chunk[k]!));
-    }
-  }
 
-  /** Every record of `topic` below each partition's high watermark, by `partition@offset`. */
-  async function readAll(topic: string, partitions: number): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const ends = await samsa.admin().listOffsets(topic, Array.from({ length: partitions }, (_, partition) => ({ partition, timestamp: 'latest' as const })));
-    const consumer = samsa.consumer({ value: serdes.string, autoOffsetReset: 'earliest' });
-    try {
-      consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
-      for (let partition = 0; partition < partitions; partition++) await consumer.seek({ topic, partition, offset: 0n });
-      const total = ends.reduce((n, e) => n + Number(e.offset), 0);
-      for (let round = 0; round < 200 && out.size < total; round++) {
-        for (const r of await consumer.poll({ maxWaitMs: 200 })) out.set(`${r.partition}@${r.offset}`, r.value ?? '');
-      }
-    } finally {
-      await consumer.close();
-    }
-    return out;
-  }
 
-  /** The RecordBatch bytes of one replica's log whose last offset is below `highWatermark`, in order. */
-  function committedBytes(broker: ClusterNode, topic: string, partition: number, highWatermark: bigint): Buffer {
-    const dir = join(broker.dataDir, `${topic}-${partition}`);
-    const files = readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
-    const log = Buffer.concat(files.map((f) => readFileSync(join(dir, f))));
-    let end = 0;
-    while (end + 61 <= log.length) {
-      const baseOffset = log.readBigInt64BE(end);
-      const size = 12 + log.readInt32BE(end + 8);
-      const lastOffset = baseOffset + BigInt(log.readInt32BE(end + 23));
-      if (lastOffset >= highWatermark || end + size > log.length) break;
-      end += size;
-    }
-    return log.subarray(0, end);
-  }
 
   it('loses no acknowledged write when the leader is SIGKILLed; replicas match byte for byte below the HW', async () => {
     const topic = 'replicated';
@@ -133,7 +92,7 @@ describe('replication between broker processes', () => {
     console.log(`${acked.size} acknowledged records; leader failover: broker ${victim.nodeId} SIGKILLed under load; first acks=all write to its partition acknowledged ${failoverMs} ms later `
       + `(session timeout ${SESSION_TIMEOUT_MS} ms); after a restart (${restartedMs} ms to start) it rejoined every ISR ${rejoinedMs} ms after the restart began`);
 
-    const stored = await readAll(topic, partitions);
+    const stored = await readAll(samsa, topic, partitions);
     const missing = [...acked].filter(([at, value]) => stored.get(at) !== value);
     expect(missing).toEqual([]);
     expect(acked.size).toBeGreaterThan(900);
@@ -189,7 +148,7 @@ describe('replication between broker processes', () => {
       + `(${byLeader ? `the leader's AlterPartition, replica.lag.time.max.ms=${REPLICA_LAG_TIME_MAX_MS}` : 'the controller fencing them'}); `
       + `the two rejoined the ISR ${rejoinMs} ms after their restart began; acks=all works again`);
 
-    const stored = await readAll(topic, 1);
+    const stored = await readAll(samsa, topic, 1);
     expect([...acked].filter(([at, value]) => stored.get(at) !== value)).toEqual([]);
     expect([...stored.values()]).not.toContain('refused');
   }, 90_000);

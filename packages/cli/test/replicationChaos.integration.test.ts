@@ -5,11 +5,10 @@
  * ends byte-identical to the new leader; a rolling SIGTERM restart of every broker under acks=all
  * load loses no acknowledged record and surfaces no error to the producer. Prints the times.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Samsa, serdes, type Producer } from '@samsa/client';
+import { Samsa, serdes } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type ClusterNode, type TestCluster } from './helpers/cluster.js';
+import { committedBytes, logBytes, produceAll, readAll } from './helpers/records.js';
 
 const SESSION_TIMEOUT_MS = 2_000;
 const REPLICA_LAG_TIME_MAX_MS = 1_000;
@@ -39,50 +38,9 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
   const brokerById = (id: number): ClusterNode => cluster.brokers.find((b) => b.nodeId === id)!;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  async function produceAll(producer: Producer<unknown, string>, topic: string, values: string[], partitions: number, acked: Map<string, string>): Promise<void> {
-    for (let i = 0; i < values.length; i += 30) {
-      const chunk = values.slice(i, i + 30);
-      const sent = await producer.send({ topic, messages: chunk.map((value, k) => ({ value, partition: (i + k) % partitions })) });
-      sent.forEach((meta, k) => acked.set(`${meta.partition}@${meta.offset}`, chunk[k]!));
-    }
-  }
 
-  async function readAll(topic: string, partitions: number): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const ends = await samsa.admin().listOffsets(topic, Array.from({ length: partitions }, (_, partition) => ({ partition, timestamp: 'latest' as const })));
-    const consumer = samsa.consumer({ value: serdes.string, autoOffsetReset: 'earliest' });
-    try {
-      consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
-      for (let partition = 0; partition < partitions; partition++) await consumer.seek({ topic, partition, offset: 0n });
-      const total = ends.reduce((n, e) => n + Number(e.offset), 0);
-      for (let round = 0; round < 300 && out.size < total; round++) {
-        for (const r of await consumer.poll({ maxWaitMs: 200 })) out.set(`${r.partition}@${r.offset}`, r.value ?? '');
-      }
-    } finally {
-      await consumer.close();
-    }
-    return out;
-  }
 
-  function logBytes(broker: ClusterNode, topic: string, partition: number): Buffer {
-    const dir = join(broker.dataDir, `${topic}-${partition}`);
-    const files = readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
-    return Buffer.concat(files.map((f) => readFileSync(join(dir, f))));
-  }
 
-  /** The RecordBatch bytes of one replica's log whose last offset is below `highWatermark`, in order. */
-  function committedBytes(broker: ClusterNode, topic: string, partition: number, highWatermark: bigint): Buffer {
-    const log = logBytes(broker, topic, partition);
-    let end = 0;
-    while (end + 61 <= log.length) {
-      const baseOffset = log.readBigInt64BE(end);
-      const size = 12 + log.readInt32BE(end + 8);
-      const lastOffset = baseOffset + BigInt(log.readInt32BE(end + 23));
-      if (lastOffset >= highWatermark || end + size > log.length) break;
-      end += size;
-    }
-    return log.subarray(0, end);
-  }
 
   /** The ISR as committed by the active controller: a frozen broker cannot stall this read (it can a client's metadata request). */
   async function committedIsr(topic: string, partition: number): Promise<readonly number[]> {
@@ -158,7 +116,7 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
     }
     expect(failures).toEqual([]);
     await produceAll(producer, topic, Array.from({ length: 30 }, (_, i) => `after-${i}`), 1, acked);
-    const stored = await readAll(topic, 1);
+    const stored = await readAll(samsa, topic, 1);
     expect([...acked].filter(([at, value]) => stored.get(at) !== value)).toEqual([]);
   }, 90_000);
 
@@ -213,7 +171,7 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
     const rejoinMs = Date.now() - t1;
     await produceAll(all, topic, Array.from({ length: 30 }, (_, i) => `after-rejoin-${i}`), 1, acked);
 
-    const [{ offset: highWatermark }] = await samsa.admin().listOffsets(topic, [{ partition: 0, timestamp: 'latest' }]) as [{ offset: bigint }];
+    const highWatermark = (await samsa.admin().listOffsets(topic, [{ partition: 0, timestamp: 'latest' }]))[0]!.offset;
     expect(highWatermark).toBe(BigInt(acked.size));
     await waitFor(`replicas of ${topic}-0 to hold everything below ${highWatermark}`, () => {
       const copies = cluster.brokers.map((b) => committedBytes(b, topic, 0, highWatermark));
@@ -225,7 +183,7 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
     for (const b of cluster.brokers) for (const value of uncommitted) expect(logBytes(b, topic, 0).includes(value)).toBe(false);
     const truncated = oldLeader.output.split('\n').some((l) => l.includes('trunc') && l.includes(`${topic}-0`));
 
-    const stored = await readAll(topic, 1);
+    const stored = await readAll(samsa, topic, 1);
     expect([...acked].filter(([at, value]) => stored.get(at) !== value)).toEqual([]);
     expect([...stored.values()].filter((v) => v.startsWith('uncommitted-'))).toEqual([]);
     console.log(`deposed leader: broker ${oldLeader.nodeId} appended ${uncommitted.length} acks=1 records and was SIGKILLed ${killMs} ms after its followers froze; `
@@ -286,7 +244,7 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
       await writer;
     }
     expect(failures).toEqual([]);
-    const stored = await readAll(topic, partitions);
+    const stored = await readAll(samsa, topic, partitions);
     const missing = [...acked].filter(([at, value]) => stored.get(at) !== value);
     expect(missing).toEqual([]);
     expect(acked.size).toBeGreaterThan(200);
