@@ -10,17 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeRecords, encodeRecordBatch, iterateBatches } from '@samsa/protocol';
 import { Log, type LogConfig } from '../../src/log/index.js';
 import { manualClock, tempDir } from './helpers.js';
+import { mulberry32 } from '../helpers/rng.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ModelBatch {
   base: bigint;

@@ -14,22 +14,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AlterPartitionFailure } from '../../src/replication/alterPartition.js';
 import { LeaderState, type IsrChangeProposal } from '../../src/replication/leaderState.js';
+import { mulberry32 } from '../helpers/rng.js';
 
 const LAG = 1_000;
 const SESSION_TIMEOUT = 1_500;
 const REQUEST_TIMEOUT = 300;
 const REPLICAS = [1, 2, 3];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Follower {
   id: number;
