@@ -39,8 +39,11 @@ it('a broker taking leadership from outside the ISR logs an unclean-election war
   quorum.append([{ type: 'PartitionChange', topicId: 'id-u', partition: 0, leader: 2 }]);
   await waitFor(() => brokers[1]!.replicaManager.getPartition('u', 0)!.isLeader, 5_000, 'the clean move');
   expect(lines.filter((l) => l.level === 40 && String(l.msg).includes('unclean'))).toEqual([]);
-  // Back to 1, the ISR shrinks to 1 alone, then 2 is elected from outside it.
+  // Back to 1, then 1 dies (so it cannot expand the ISR again), the ISR shrinks to 1 alone,
+  // and 2 is elected from outside it.
   quorum.append([{ type: 'PartitionChange', topicId: 'id-u', partition: 0, leader: 1 }]);
+  await waitFor(() => brokers[1]!.replicaManager.fetchingFrom('u', 0) === 1, 5_000, 'broker 2 to follow 1 again');
+  await brokers[0]!.close();
   quorum.append([{ type: 'PartitionChange', topicId: 'id-u', partition: 0, isr: [1] }]);
   await waitFor(() => brokers[1]!.replicaManager.getPartition('u', 0)!.isr.length === 1, 5_000, 'the shrink');
   quorum.append([{ type: 'PartitionChange', topicId: 'id-u', partition: 0, leader: 2, isr: [2], unclean: true }]);
