@@ -7,6 +7,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as ClientProtoGrpcType } from './generated/client.js';
 import type { ProtoGrpcType as ControllerProtoGrpcType } from './generated/controller.js';
+import type { ProtoGrpcType as GroupsProtoGrpcType } from './generated/groups.js';
 import type { ProtoGrpcType as RaftProtoGrpcType } from './generated/raft.js';
 import type { ProtoGrpcType as ReplicationProtoGrpcType } from './generated/replication.js';
 
@@ -32,6 +33,14 @@ let clientApi: ClientProtoGrpcType | undefined;
 export function clientProto(): ClientProtoGrpcType {
   clientApi ??= load<ClientProtoGrpcType>('samsa/v1/client.proto');
   return clientApi;
+}
+
+let groupsApi: GroupsProtoGrpcType | undefined;
+
+/** Consumer groups (package samsa.v1, service Groups), served by every broker. */
+export function groupsProto(): GroupsProtoGrpcType {
+  groupsApi ??= load<GroupsProtoGrpcType>('samsa/v1/groups.proto');
+  return groupsApi;
 }
 
 let controllerApi: ControllerProtoGrpcType | undefined;
