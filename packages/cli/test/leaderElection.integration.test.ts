@@ -2,7 +2,8 @@
  * Preferred leader election with real processes: 3 controllers and 3 brokers; the broker leading a
  * partition is SIGKILLed (leadership moves), restarted and back in the ISR, and
  * `samsa leader-election --election-type preferred --all-topic-partitions` gives leadership back
- * to the preferred replica.
+ * to the preferred replica. An offline partition whose only live replica is out of sync gets a
+ * leader with `--election-type unclean` (KIP-460).
  */
 import { Samsa } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +72,41 @@ describe('samsa leader-election against real processes', () => {
     const described = await runCliAsync(['topics', '--describe', '--topic', TOPIC, '--bootstrap-server', bootstrap]);
     expect(described.status).toBe(0);
     expect(described.stdout).toMatch(new RegExp(`Partition: 0\\s+Leader: ${preferred}\\b`));
+  }, 150_000);
+
+  it('elects an out-of-sync replica of an offline partition with --election-type unclean, and only then', async () => {
+    const bootstrap = cluster.bootstrap.join(',');
+    const topic = 'unclean-on-request';
+    await samsa.admin().createTopics([{ topic, numPartitions: 1, replicationFactor: 2 }]);
+    const created = await waitFor('both replicas in the ISR', async () => {
+      const p = (await samsa.admin().describeTopics([topic]))[0]!.partitions[0]!;
+      return p.leader >= 0 && p.isr.length === 2 ? p : undefined;
+    }, 20_000, 100);
+    const leaderNode = cluster.brokers.find((b) => b.nodeId === created.leader)!;
+    const followerNode = cluster.brokers.find((b) => b.nodeId === created.replicas.find((r) => r !== created.leader))!;
+    const partitionNow = async () => (await samsa.admin().describeTopics([topic]))[0]!.partitions[0]!;
+
+    // With a leader in place an unclean election is not needed.
+    const notNeeded = await runCliAsync(['leader-election', '--bootstrap-server', bootstrap, '--election-type', 'unclean', '--topic', topic]);
+    expect(notNeeded.status, notNeeded.stderr).toBe(0);
+    expect(notNeeded.stdout).toContain(`Valid replica already elected for partitions ${topic}-0`);
+
+    // The follower dies and leaves the ISR, then the leader dies: the partition is offline, its ISR
+    // the dead leader alone; the follower comes back but is not eligible for a clean election.
+    await cluster.kill(followerNode, 'SIGKILL');
+    await waitFor('the ISR to shrink to the leader', async () => ((await partitionNow()).isr.length === 1 ? true : undefined), 20_000, 100);
+    await cluster.kill(leaderNode, 'SIGKILL');
+    await waitFor('the partition to go offline', async () => ((await partitionNow()).leader === -1 ? true : undefined), 20_000, 100);
+    await cluster.start(followerNode);
+    await new Promise((r) => setTimeout(r, SESSION_TIMEOUT_MS));
+    expect(await partitionNow()).toMatchObject({ leader: -1, isr: [leaderNode.nodeId] });
+
+    const run = await runCliAsync(['leader-election', '--bootstrap-server', bootstrap, '--election-type', 'unclean', '--topic', topic], { timeoutMs: 40_000 });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`Successfully completed leader election (UNCLEAN) for partitions ${topic}-0`);
+    expect(await partitionNow()).toMatchObject({ leader: followerNode.nodeId, isr: [followerNode.nodeId] });
+    await cluster.start(leaderNode);
   }, 150_000);
 
   it('refuses bad flags and reports unknown partitions', async () => {

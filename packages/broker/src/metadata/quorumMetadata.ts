@@ -350,15 +350,16 @@ export class QuorumMetadataSource implements MetadataSource {
     }
     const electedHere = (r: ElectLeadersResult) => {
       const p = this.image.topic(r.topic)?.partitions[r.partition];
-      // Deleted (or re-created) meanwhile: nothing left to wait for.
-      return p === undefined || p.leader === p.replicas[0];
+      // Deleted (or re-created) meanwhile: nothing left to wait for. PREFERRED (0) elected the
+      // first replica; UNCLEAN elected whichever replica could lead.
+      return p === undefined || (electionType === 0 ? p.leader === p.replicas[0] : p.leader >= 0);
     };
     const elected = answer.filter((r) => r.errorCode === 0);
     if (elected.length > 0) await this.waitForImage(() => elected.every(electedHere), deadline);
     return answer.map((r) => (r.errorCode !== 0 || electedHere(r) ? r : {
       ...r,
       errorCode: ErrorCode.REQUEST_TIMED_OUT,
-      errorMessage: `the controller elected the preferred leader of ${r.topic}-${r.partition}, but broker ${this.options.brokerId} had not applied the change before the request timed out`,
+      errorMessage: `the controller elected a leader for ${r.topic}-${r.partition}, but broker ${this.options.brokerId} had not applied the change before the request timed out`,
     }));
   }
 

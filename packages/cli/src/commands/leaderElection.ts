@@ -7,8 +7,9 @@
  * Prints, as Kafka does, "Successfully completed leader election (PREFERRED) for partitions t-0,
  * t-1", "Valid replica already elected for partitions ..." and, for each failure, "Error completing
  * leader election (PREFERRED) for partition: t-0: <message>", then exits 1 when any failed.
- * --topic without --partition (not in Kafka) means every partition of the topic. Only the
- * preferred election type is supported; unclean is refused by the brokers.
+ * --topic without --partition (not in Kafka) means every partition of the topic.
+ * `--election-type unclean` (KIP-460) gives a leader to partitions that have none, taking an
+ * out-of-sync replica when no ISR member is alive: records it lacks are lost.
  */
 import { ErrorCode } from '@samsa/protocol';
 import type { Command } from 'commander';
@@ -26,9 +27,9 @@ interface LeaderElectionOptions {
 export function registerLeaderElection(program: Command): void {
   program
     .command('leader-election')
-    .description('move partition leadership back to the preferred replica (kafka-leader-election)')
+    .description('move leadership to the preferred replica, or elect one for offline partitions (kafka-leader-election)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to (comma-separated list allowed)')
-    .option('--election-type <type>', 'preferred (unclean is not supported)')
+    .option('--election-type <type>', 'preferred, or unclean (offline partitions only; may lose records)')
     .option('--topic <name>', 'the topic to elect leaders for')
     .option('--partition <n>', 'with --topic: only this partition')
     .option('--all-topic-partitions', 'every partition of every topic')

@@ -74,7 +74,7 @@ export interface OffsetQuery {
 export type ElectionType = 'preferred' | 'unclean';
 
 export interface ElectLeadersOptions {
-  /** Only 'preferred' is supported by the brokers; 'unclean' is answered INVALID_REQUEST. */
+  /** 'preferred' moves leadership to the first replica; 'unclean' elects a leader for partitions without one, out of the ISR if it must (KIP-460). */
   type: ElectionType;
   /** The partitions to elect for; omitted (or empty) for every partition of every topic. */
   partitions?: ReadonlyArray<{ topic: string; partition: number }>;

@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { ErrorCode, INT64_MAX, protocolError, SamsaProtocolError, toBigInt, type Int64Wire } from '@samsa/protocol';
 import { BrokerHeartbeatManager } from './heartbeats.js';
 import {
-  changeElectingOfflineLeader, changeRemovingBroker, NO_LEADER, sameReplicaList, type ElectionPolicy,
+  changeElectingOfflineLeader, changeRemovingBroker, electLeader, NO_LEADER, sameReplicaList, type ElectionPolicy,
   MetadataImage, type BrokerRegistration, type TopicImage, type MetadataDelta, type ConfigResourceType, type MetadataRecord,
 } from '@samsa/protocol';
 import { assignReplicas, leastLoadedIndex } from './placement.js';
@@ -135,7 +135,7 @@ export type AlterConfigsResult = { readonly resourceType: ConfigResourceType; re
 
 export type UnregisterBrokerResponse = Outcome<{}>;
 
-/** Kafka's ElectionType: PREFERRED (0) moves leadership to the first replica; UNCLEAN (1) is not supported. */
+/** Kafka's ElectionType: PREFERRED (0) moves leadership to the first replica; UNCLEAN (1) gives offline partitions a leader (KIP-460). */
 export type ElectionType = 'preferred' | 'unclean';
 
 export interface ElectionRequest {
@@ -494,7 +494,12 @@ export class QuorumController {
    * not the leader, a PartitionChange making it the leader when it is in the ISR and usable
    * (unfenced, not shutting down) — replay bumps the leader epoch; ELECTION_NOT_NEEDED when it
    * already leads, PREFERRED_LEADER_NOT_AVAILABLE when it is out of the ISR or not usable. The ISR
-   * is left as it is. UNCLEAN is answered INVALID_REQUEST (not supported).
+   * is left as it is. UNCLEAN (KIP-460): only for a partition without a leader — ELECTION_NOT_NEEDED
+   * when one leads; a usable ISR member is elected cleanly when there is one, otherwise the first
+   * usable replica becomes leader and the whole ISR whatever the topic's
+   * unclean.leader.election.enable says (the operator asked for it; the record carries
+   * `unclean: true` and the controller logs the warning); ELIGIBLE_LEADERS_NOT_AVAILABLE when no
+   * replica is usable.
    */
   electLeaders(request: ElectionRequest): ControllerResult<ElectionResponse> {
     const image = this.currentImage;
@@ -503,12 +508,11 @@ export class QuorumController {
       ? [...image.topics()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
         .flatMap((t) => t.partitions.map((_, partition) => ({ topic: t.name, partition })))
       : request.partitions!;
-    if (request.electionType !== 'preferred') {
-      const message = request.electionType === 'unclean'
-        ? 'unclean leader election on request is not supported (set unclean.leader.election.enable on the topic instead)'
-        : `unknown election type '${String(request.electionType)}'`;
+    if (request.electionType !== 'preferred' && request.electionType !== 'unclean') {
+      const message = `unknown election type '${String(request.electionType)}'`;
       return { response: { results: targets.map(({ topic, partition }) => ({ topic, partition, ...fail('INVALID_REQUEST', message) })) }, records: [] };
     }
+    const unclean = request.electionType === 'unclean';
     const pending = new PendingChanges(image);
     const seen = new Set<string>();
     const results = targets.map(({ topic, partition }): PartitionElectionResult => {
@@ -520,6 +524,17 @@ export class QuorumController {
       if (t === undefined) return { topic, partition, ...fail('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`) };
       const p = Number.isInteger(partition) ? t.partitions[partition] : undefined;
       if (p === undefined) return { topic, partition, ...fail('UNKNOWN_TOPIC_OR_PARTITION', `${where} does not exist`) };
+      if (unclean) {
+        if (p.leader !== NO_LEADER) return { topic, partition, ...fail('ELECTION_NOT_NEEDED', `${where} has a leader (${p.leader}); an unclean election is only for a partition without one`) };
+        const policy = { isUsable: (id: number) => isUsable(pending.image.broker(id)), uncleanAllowed: true };
+        const elected = electLeader(p.replicas, p.isr, policy);
+        if (elected.leader === NO_LEADER) {
+          return { topic, partition, ...fail('ELIGIBLE_LEADERS_NOT_AVAILABLE', `no replica of ${where} [${p.replicas.join(',')}] is alive and unfenced`) };
+        }
+        pending.add({ type: 'PartitionChange', topicId: t.topicId, partition, leader: elected.leader,
+          ...(sameReplicaList(elected.isr, p.isr) ? {} : { isr: [...elected.isr] }), ...(elected.unclean ? { unclean: true } : {}) });
+        return { topic, partition, errorCode: ErrorCode.NONE, leader: elected.leader };
+      }
       const preferred = p.replicas[0]!;
       if (p.leader === preferred) return { topic, partition, ...fail('ELECTION_NOT_NEEDED', `the preferred replica ${preferred} already leads ${where}`) };
       if (!p.isr.includes(preferred)) {

@@ -68,7 +68,7 @@ describe('electLeaders (preferred)', () => {
     expect(r!.errorCode !== 0 && r!.errorMessage).toMatch(/fenced/);
   });
 
-  it('answers UNKNOWN_TOPIC_OR_PARTITION, refuses duplicates and the unclean type', () => {
+  it('answers UNKNOWN_TOPIC_OR_PARTITION and refuses duplicates and unknown election types', () => {
     const h = new Harness();
     h.startBrokers([1, 2, 3]);
     h.createTopic('t', 1, 3);
@@ -79,9 +79,48 @@ describe('electLeaders (preferred)', () => {
     expect(result.response.results.map((r) => r.errorCode)).toEqual([
       ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.ELECTION_NOT_NEEDED, ErrorCode.INVALID_REQUEST,
     ]);
-    const unclean = h.controller.electLeaders({ electionType: 'unclean', partitions: [{ topic: 't', partition: 0 }] });
-    expect(unclean.records).toEqual([]);
-    expect(unclean.response.results[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    const bogus = h.controller.electLeaders({ electionType: 'bogus' as 'unclean', partitions: [{ topic: 't', partition: 0 }] });
+    expect(bogus.records).toEqual([]);
+    expect(bogus.response.results[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
+  });
+});
+
+describe('electLeaders (unclean, KIP-460)', () => {
+  /** Topic `t` (1 partition, RF 2, unclean election off) whose ISR shrank to its leader, which is then fenced: offline. */
+  function offline() {
+    const h = new Harness();
+    h.startBrokers([1, 2]);
+    const topicId = h.createTopic('t', 1, 2);
+    const leader = h.partition('t', 0).leader;
+    const follower = 3 - leader;
+    h.commit(h.controller.alterPartition({ brokerId: leader, brokerEpoch: h.epochs.get(leader)!, topic: 't', partition: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [leader] }));
+    h.heartbeat(leader, 1, { wantFence: true });
+    expect(h.partition('t', 0)).toMatchObject({ leader: -1, isr: [leader] });
+    return { h, topicId, leader, follower };
+  }
+
+  it('elects an out-of-sync live replica of an offline partition on request, even with the topic setting off, and marks it', () => {
+    const { h, topicId, follower } = offline();
+    const result = h.controller.electLeaders({ electionType: 'unclean', partitions: [{ topic: 't', partition: 0 }] });
+    expect(result.records).toEqual([{ type: 'PartitionChange', topicId, partition: 0, leader: follower, isr: [follower], unclean: true }]);
+    expect(result.response.results).toEqual([{ topic: 't', partition: 0, errorCode: 0, leader: follower }]);
+    h.commit(result);
+    expect(h.partition('t', 0)).toMatchObject({ leader: follower, isr: [follower] });
+    expect(h.deltas.at(-1)!.partitionsChanged[0]!.unclean).toBe(true);
+  });
+
+  it('answers ELECTION_NOT_NEEDED for a partition with a leader and ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica is alive', () => {
+    const h = new Harness();
+    h.startBrokers([1, 2]);
+    h.createTopic('t', 1, 2);
+    const led = h.controller.electLeaders({ electionType: 'unclean', partitions: [{ topic: 't', partition: 0 }] });
+    expect(led.records).toEqual([]);
+    expect(led.response.results[0]!.errorCode).toBe(ErrorCode.ELECTION_NOT_NEEDED);
+    const { h: h2, follower } = offline();
+    h2.heartbeat(follower, 1, { wantFence: true });
+    const none = h2.controller.electLeaders({ electionType: 'unclean', partitions: [{ topic: 't', partition: 0 }] });
+    expect(none.records).toEqual([]);
+    expect(none.response.results[0]!.errorCode).toBe(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE);
   });
 });
 
