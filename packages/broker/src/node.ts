@@ -41,6 +41,8 @@ export interface BrokerNodeConfig {
   flushCheckIntervalMs?: number;
   /** How often retention runs (Kafka: log.retention.check.interval.ms, 5 minutes). */
   retentionCheckIntervalMs?: number;
+  /** How often every replica's HW is checkpointed (Kafka: replica.high.watermark.checkpoint.interval.ms, 5000). */
+  highWatermarkCheckpointIntervalMs?: number;
   maxFetchWaitMs?: number;
   /** Kafka's replica.lag.time.max.ms (30000). */
   replicaLagTimeMaxMs?: number;
@@ -149,6 +151,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
 
   const flushTimer = timers.setInterval(() => replicaManager.runHousekeeping(), config.flushCheckIntervalMs ?? 200);
   const retentionTimer = timers.setInterval(() => replicaManager.runRetention(), config.retentionCheckIntervalMs ?? 300_000);
+  const hwCheckpointTimer = timers.setInterval(() => replicaManager.checkpointHighWatermarks(), config.highWatermarkCheckpointIntervalMs ?? 5_000);
   logger.info({
     host, port, dataDir: config.dataDir, partitions: replicaManager.partitionCount,
     brokerEpoch: quorum.status.brokerEpoch, metadataOffset: quorum.appliedOffset, clusterId: quorum.clusterId,
@@ -165,6 +168,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       closing ??= (async () => {
         timers.clearInterval(flushTimer);
         timers.clearInterval(retentionTimer);
+        timers.clearInterval(hwCheckpointTimer);
         // Controlled shutdown first (bounded): the controller moves leadership away while we still serve.
         await quorum.close();
         // Refuse new calls, let in-flight ones finish (bounded), then flush and close the logs.

@@ -89,16 +89,21 @@ export class Partition {
     info: PartitionInfo,
     private readonly now: () => number,
     private readonly ctx: ReplicationContext,
+    checkpointedHighWatermark?: bigint,
   ) {
     this.leaderId = info.leader;
     this.leaderEpoch = info.leaderEpoch;
     this.partitionEpoch = info.partitionEpoch;
     this.replicas = [...info.replicas];
     this.registeredIsr = [...info.isr];
-    // Without a checkpointed HW, a replica starts at its log start; a sole-ISR leader's HW moves
-    // up to its LEO at once (all the ISR has), others' once the leader's fetch answers or the
+    // A replica starts at its checkpointed HW (replication-offset-checkpoint), capped at its LEO
+    // and raised to its log start; without one at its log start. A sole-ISR leader's HW moves up
+    // to its LEO at once (all the ISR has), others' once the leader's fetch answers or the
     // followers' fetches tell.
-    this.followerHw = log.logStartOffset;
+    const start = log.logStartOffset;
+    const end = log.logEndOffset;
+    const hw = checkpointedHighWatermark ?? start;
+    this.followerHw = hw < start ? start : hw > end ? end : hw;
     if (this.isLeader) this.makeLeader();
   }
 

@@ -16,7 +16,7 @@ import {
   DEFAULT_TOPIC_CONFIG, ErrorCode, SamsaProtocolError, effectiveTopicConfig, protocolError, type TopicConfig,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
-import { Log, type LogConfig } from './log/index.js';
+import { Log, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type LogConfig } from './log/index.js';
 import type { MetadataChange, MetadataSource, PartitionInfo, TopicInfo } from './metadata/image.js';
 import { Partition, type ReplicationContext } from './partition.js';
 import { DelayedOperation, Purgatory } from './purgatory.js';
@@ -131,6 +131,8 @@ export class ReplicaManager {
   readonly topicDefaults: Readonly<TopicConfig>;
   private unsubscribe: (() => void) | undefined;
   private lastFlush = new Map<string, number>();
+  /** HWs read from replication-offset-checkpoint at start, handed to each partition as it opens. */
+  private checkpointedHw = new Map<string, bigint>();
 
   constructor(private readonly options: ReplicaManagerOptions) {
     this.fetchPurgatory = new Purgatory(options.timers);
@@ -164,6 +166,12 @@ export class ReplicaManager {
 
   /** Opens every local replica the metadata names (running log recovery) and follows changes. */
   startup(): void {
+    try {
+      this.checkpointedHw = readHighWatermarkCheckpoint(this.options.dataDir);
+    } catch (err) {
+      // Safe to ignore: every replica then starts at its log start, as one that never had a checkpoint.
+      this.options.logger.warn({ err }, 'ignored an unreadable high-watermark checkpoint');
+    }
     for (const topic of this.options.metadata.topics()) this.openTopic(topic);
     this.unsubscribe = this.options.metadata.subscribe((change) => this.onMetadataChange(change));
     // Kafka's isr-expiration task.
@@ -418,11 +426,27 @@ export class ReplicaManager {
     this.replicaFetchPurgatory.completeAll();
   }
 
+  /**
+   * Writes every local replica's HW to replication-offset-checkpoint (Kafka's
+   * replica.high.watermark.checkpoint.interval.ms task, and once more at shutdown).
+   */
+  checkpointHighWatermarks(): void {
+    const entries = [...this.partitions.values()]
+      .filter((p) => !p.log.isClosed)
+      .map((p) => ({ topic: p.topic, partition: p.partition, highWatermark: p.highWatermark }));
+    try {
+      writeHighWatermarkCheckpoint(this.options.dataDir, entries);
+    } catch (err) {
+      this.options.logger.error({ err }, 'writing the high-watermark checkpoint failed');
+    }
+  }
+
   async shutdown(): Promise<void> {
     this.unsubscribe?.();
     if (this.isrCheckTimer !== undefined) this.options.timers.clearInterval(this.isrCheckTimer);
     // No fetcher may append once the logs start closing.
     await this.fetcherManager.shutdown();
+    this.checkpointHighWatermarks();
     this.alterPartitionManager.close();
     this.completeDelayedOperations();
     for (const p of this.partitions.values()) {
@@ -503,7 +527,8 @@ export class ReplicaManager {
         clock: this.options.timers.now,
         logger: this.options.logger.child({ partition: key }),
       });
-      const p = new Partition(topic.name, info.partition, log, config, brokerId, info, this.options.timers.now, this.replication);
+      const p = new Partition(topic.name, info.partition, log, config, brokerId, info, this.options.timers.now, this.replication, this.checkpointedHw.get(key));
+      this.checkpointedHw.delete(key);
       this.partitions.set(key, p);
       this.options.logger.debug({ partition: key, leader: info.leader, leaderEpoch: info.leaderEpoch, logEndOffset: String(p.logEndOffset) },
         p.isLeader ? 'opened replica as leader' : 'opened replica as follower');

@@ -10,4 +10,5 @@ export {
   type EpochEntry,
 } from './leaderEpochCache.js';
 export { LOG_CHECKPOINT_FILE } from './logCheckpoint.js';
+export { HW_CHECKPOINT_FILE, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint } from './hwCheckpoint.js';
 export { offsetFileName } from './files.js';
