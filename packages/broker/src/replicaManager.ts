@@ -16,7 +16,7 @@ import {
   DEFAULT_TOPIC_CONFIG, ErrorCode, SamsaProtocolError, effectiveTopicConfig, protocolError, type TopicConfig,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
-import { Log, type LogConfig } from './log/index.js';
+import { DEFAULT_LOG_CLEANER_CONFIG, Log, LogCleaner, type LogCleanerConfig, type LogConfig } from './log/index.js';
 import type { MetadataChange, MetadataSource, PartitionInfo, TopicInfo } from './metadata/image.js';
 import { Partition, type ReplicationContext } from './partition.js';
 import { DelayedOperation, Purgatory } from './purgatory.js';
@@ -69,6 +69,8 @@ export interface ReplicaManagerOptions {
   logger: Logger;
   topicDefaults?: Readonly<TopicConfig>;
   replication?: ReplicationOptions;
+  /** The log cleaner (compaction) settings: log.cleaner.* (log/cleaner.ts). */
+  cleaner?: Partial<LogCleanerConfig>;
 }
 
 export interface ReplicationOptions {
@@ -111,6 +113,11 @@ export function logConfigOf(config: TopicConfig): LogConfig {
     flushMs: config['flush.ms'],
     flushIntervalMessages: config['flush.messages'],
     fsyncEveryAppend: config['flush.messages'] === 1,
+    cleanupPolicy: config['cleanup.policy'],
+    deleteRetentionMs: config['delete.retention.ms'],
+    minCleanableDirtyRatio: config['min.cleanable.dirty.ratio'],
+    minCompactionLagMs: config['min.compaction.lag.ms'],
+    maxCompactionLagMs: config['max.compaction.lag.ms'],
   };
 }
 
@@ -131,6 +138,8 @@ export class ReplicaManager {
   readonly topicDefaults: Readonly<TopicConfig>;
   private unsubscribe: (() => void) | undefined;
   private lastFlush = new Map<string, number>();
+  /** Compacts the logs of compacted topics in the background (log/cleaner.ts). */
+  readonly cleaner: LogCleaner;
 
   constructor(private readonly options: ReplicaManagerOptions) {
     this.fetchPurgatory = new Purgatory(options.timers);
@@ -160,6 +169,11 @@ export class ReplicaManager {
       random: r.random ?? Math.random,
       config: { ...DEFAULT_REPLICA_FETCHER_CONFIG, ...r.fetcher },
     });
+    this.cleaner = new LogCleaner({ ...DEFAULT_LOG_CLEANER_CONFIG, ...options.cleaner }, {
+      timers: options.timers,
+      logger: options.logger.child({ component: 'cleaner' }),
+      logs: () => [...this.partitions.values()].map((p) => ({ key: p.key, log: p.log, highWatermark: () => p.highWatermark })),
+    });
   }
 
   /** Opens every local replica the metadata names (running log recovery) and follows changes. */
@@ -168,6 +182,7 @@ export class ReplicaManager {
     this.unsubscribe = this.options.metadata.subscribe((change) => this.onMetadataChange(change));
     // Kafka's isr-expiration task.
     this.isrCheckTimer = this.options.timers.setInterval(() => this.maybeShrinkIsrs(), Math.max(1, Math.floor(this.replication.replicaLagTimeMaxMs / 2)));
+    this.cleaner.start();
   }
 
   /** Which leader a followed partition is fetched from (tests, diagnostics). */
@@ -421,6 +436,8 @@ export class ReplicaManager {
   async shutdown(): Promise<void> {
     this.unsubscribe?.();
     if (this.isrCheckTimer !== undefined) this.options.timers.clearInterval(this.isrCheckTimer);
+    // A cleaning in progress aborts at its next yield; none may swap segments once the logs close.
+    await this.cleaner.shutdown();
     // No fetcher may append once the logs start closing.
     await this.fetcherManager.shutdown();
     this.alterPartitionManager.close();
