@@ -131,7 +131,7 @@ export const DEFAULT_LOG_CLEANER_CONFIG: Readonly<LogCleanerConfig> = Object.fre
   backoffMs: 15_000,
   dedupeBufferBytes: 32 * 1024 * 1024,
   ioBufferBytes: 1024 * 1024,
-  yieldEveryBytes: 256 * 1024,
+  yieldEveryBytes: 128 * 1024,
 });
 
 /** What cleanLog needs besides the log. */
@@ -184,6 +184,10 @@ export interface CleanableRange {
 }
 
 const NO_HORIZON = -1n;
+/** Bytes a batch header read counts for, towards yieldEveryBytes. */
+const HEADER_WALK_COST = 4096;
+/** Bytes a decoded record counts for besides its key and value (decoding and re-encoding it). */
+const DECODED_RECORD_COST = 32;
 /** Estimated bytes of one map entry besides its key: the Map slot, the string header, the bigint. */
 const MAP_ENTRY_OVERHEAD = 96;
 
@@ -472,12 +476,12 @@ export async function cleanLog(log: Log, opts: CleanOptions): Promise<CleanResul
   if (range.segments.length === 0) return result;
 
   const all = log.segments;
-  const nextBaseOf = (s: SegmentInfo): bigint => {
-    const i = all.findIndex((x) => x.baseOffset === s.baseOffset);
-    return all[i + 1]!.baseOffset;
-  };
+  const nextBases = new Map(all.slice(0, -1).map((s, i) => [s.baseOffset, all[i + 1]!.baseOffset]));
+  // Every cleanable segment is followed by another (the active one at least).
+  const nextBaseOf = (s: SegmentInfo): bigint => nextBases.get(s.baseOffset)!;
 
   let sinceYield = 0;
+  let decodedBytes = 0;
   const checkpointYield = async (bytes: number): Promise<void> => {
     sinceYield += bytes;
     if (sinceYield < yieldEvery) return;
@@ -500,7 +504,8 @@ export async function cleanLog(log: Log, opts: CleanOptions): Promise<CleanResul
       const reader = new SegmentBatchReader(fd, Math.min(segment.sizeInBytes, fstatSync(fd).size), segment.logPath, ioBufferBytes);
       for (let batch = reader.next(); batch; batch = reader.next()) {
         const stop = onBatch(batch, readBatchHeader(batch, 0)) === false;
-        await checkpointYield(batch.length);
+        await checkpointYield(batch.length + decodedBytes);
+        decodedBytes = 0;
         if (stop) return;
       }
     } finally {
@@ -510,7 +515,10 @@ export async function cleanLog(log: Log, opts: CleanOptions): Promise<CleanResul
 
   const decode = (batch: Buffer, header: RecordBatchHeader): Record[] | undefined => {
     try {
-      return decodeRecordBatch(batch, 0, { verifyCrc: false }).records;
+      const { records } = decodeRecordBatch(batch, 0, { verifyCrc: false });
+      // A compressed batch is much more work than its bytes: charge what was decoded.
+      if (header.compression !== 0) for (const r of records) decodedBytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + DECODED_RECORD_COST;
+      return records;
     } catch (err) {
       // No codec for its compression in this process: the batch is kept whole and its keys unmapped.
       if (err instanceof SamsaProtocolError && err.errorName === 'UNSUPPORTED_COMPRESSION_TYPE') return undefined;
@@ -564,11 +572,12 @@ export async function cleanLog(log: Log, opts: CleanOptions): Promise<CleanResul
           const pid = reader.producerId;
           if (pid >= 0n) lastBatchOfProducer.set(pid, reader.baseOffset);
           position += size;
+          // A header costs about one small read: count it as such between yields.
+          await checkpointYield(HEADER_WALK_COST);
         }
       } finally {
         closeSync(fd);
       }
-      await checkpointYield(Math.max(1, segment.sizeInBytes >>> 6));
     }
 
     // 2-4. Rewrite each group and swap it in.
@@ -666,7 +675,8 @@ export async function cleanLog(log: Log, opts: CleanOptions): Promise<CleanResul
     return result;
   } catch (err) {
     for (const writer of writers) writer.delete();
-    if (err instanceof CleaningAborted) {
+    // A log closed under the cleaning (shutdown, partition deleted) may fail it any way: an abort.
+    if (err instanceof CleaningAborted || log.isClosed) {
       result.outcome = 'aborted';
       opts.logger?.info({ dir }, 'log cleaning aborted: the log changed or the cleaner is stopping');
       return result;

@@ -14,6 +14,8 @@
  *   00000000000000004711.log ...    the next segment; the name is its base offset, 20 digits
  *   leader-epoch-checkpoint         epoch -> start offset, Kafka's text format (leaderEpochCache.ts)
  *   log-offsets-checkpoint          recovery point, log start offset, clean-shutdown flag (logCheckpoint.ts)
+ *   cleaner-offset-checkpoint       compacted logs: first dirty offset, next tombstone horizon (cleaner.ts)
+ *   *.cleaned, *.swap               a log cleaning's output on its way in; opening discards or completes it (cleanerFiles.ts)
  *
  * ## Offsets and states
  *

@@ -264,6 +264,28 @@ describe('tombstones', () => {
     expect(readCleanerCheckpoint(log.dir)!.nextDeleteHorizonMs).toBe(-1n);
   });
 
+  it('a segment left with nothing is swapped in empty: the log reads across it, reopens and takes appends', async () => {
+    // segment.bytes 100: each segment is its own group, so the first one is cleaned on its own.
+    const config: LogConfig = { ...COMPACT, segmentBytes: 100, deleteRetentionMs: 0 };
+    const log = open(dir, config);
+    append(log, [[rec('a', null), rec('b', null)]]);
+    log.roll();
+    append(log, [[rec('c', 'c1')]]);
+    log.roll();
+    append(log, [[rec('z', 'z')]]);
+    await clean(log, T0); // stamps the horizon (now + 0)
+    const result = await clean(log, T0);
+    expect(result.tombstonesRemoved).toBe(2);
+    expect(log.segments.map((s) => [s.baseOffset, s.sizeInBytes === 0])).toEqual([[0n, true], [2n, false], [3n, false]]);
+    expect(image(readAll(log))).toEqual(['2:c=c1', '3:z=z']);
+    log.close();
+    const reopened = open(dir, config);
+    expect(reopened.logStartOffset).toBe(0n);
+    expect(image(readAll(reopened))).toEqual(['2:c=c1', '3:z=z']);
+    reopened.appendAsLeader(encodeRecordBatch([rec('y', 'y')]), 0);
+    expect(image(readAll(reopened))).toEqual(['2:c=c1', '3:z=z', '4:y=y']);
+  });
+
   it('a newer value of the key supersedes a tombstone before its horizon', async () => {
     const log = open(dir, { ...COMPACT, segmentBytes: 100_000 });
     append(log, [[rec('a', 'a1')], [rec('a', null)]]);
