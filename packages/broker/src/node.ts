@@ -19,6 +19,7 @@ import type { MetadataSource } from './metadata/image.js';
 import { QuorumMetadataSource } from './metadata/quorumMetadata.js';
 import { ReplicaManager } from './replicaManager.js';
 import { GrpcLeaderEndPoint } from './replication/grpcLeaderEndPoint.js';
+import type { LogCleanerConfig } from './log/index.js';
 import type { ReplicaFetcherConfig } from './replication/replicaFetcher.js';
 import { clientServiceHandlers } from './server/clientService.js';
 import { replicationServiceHandlers } from './server/replicationService.js';
@@ -55,6 +56,8 @@ export interface BrokerNodeConfig {
   rack?: string;
   /** Aborts a start that is still waiting for the controller quorum. */
   signal?: AbortSignal;
+  /** Log compaction: log.cleaner.enable, log.cleaner.backoff.ms, ... (log/cleaner.ts). */
+  logCleaner?: Partial<LogCleanerConfig>;
 }
 
 export interface BrokerNode {
@@ -104,6 +107,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       timers,
       logger,
       topicDefaults: { ...DEFAULT_TOPIC_CONFIG, ...config.topicDefaults },
+      ...(config.logCleaner === undefined ? {} : { cleaner: config.logCleaner }),
       replication: {
         ...(config.replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs: config.replicaLagTimeMaxMs }),
         ...(config.replicaFetch === undefined ? {} : { fetcher: config.replicaFetch }),

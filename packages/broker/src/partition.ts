@@ -13,7 +13,7 @@ import {
   ErrorCode, RECORD_BATCH_OVERHEAD, SamsaProtocolError, protocolError, readBatchHeader, setLogAppendTime, validateProducedBatch,
   type TopicConfig,
 } from '@samsa/protocol';
-import type { Log } from './log/index.js';
+import { requireRecordKeys, type Log } from './log/index.js';
 import type { PartitionInfo } from './metadata/image.js';
 import { alterPartitionFailure, type AlterPartitionItem, type AlterPartitionItemResult } from './replication/alterPartition.js';
 import type { EpochEndOffset } from './replication/leaderEndPoint.js';
@@ -238,6 +238,8 @@ export class Partition {
         `${this.key} has ${this.isr.length} in-sync replica(s) [${this.isr.join(',')}], fewer than min.insync.replicas=${minIsr}`,
       );
     }
+    // A compacted topic refuses records without a key (INVALID_RECORD), as Kafka does.
+    if (this.config['cleanup.policy'] !== 'delete') requireRecordKeys(batch, this.key);
     let logAppendTime = -1n;
     if (this.config['message.timestamp.type'] === 'LogAppendTime') {
       // Validate before restamping: setLogAppendTime recomputes the CRC and would hide corruption.

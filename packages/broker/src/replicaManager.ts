@@ -16,7 +16,9 @@ import {
   DEFAULT_TOPIC_CONFIG, ErrorCode, SamsaProtocolError, effectiveTopicConfig, protocolError, type TopicConfig,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
-import { Log, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type LogConfig } from './log/index.js';
+import {
+  DEFAULT_LOG_CLEANER_CONFIG, Log, LogCleaner, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type LogCleanerConfig, type LogConfig,
+} from './log/index.js';
 import type { MetadataChange, MetadataSource, PartitionInfo, TopicInfo } from './metadata/image.js';
 import { Partition, type ReplicationContext } from './partition.js';
 import { DelayedOperation, Purgatory } from './purgatory.js';
@@ -69,6 +71,8 @@ export interface ReplicaManagerOptions {
   logger: Logger;
   topicDefaults?: Readonly<TopicConfig>;
   replication?: ReplicationOptions;
+  /** The log cleaner (compaction) settings: log.cleaner.* (log/cleaner.ts). */
+  cleaner?: Partial<LogCleanerConfig>;
 }
 
 export interface ReplicationOptions {
@@ -111,6 +115,11 @@ export function logConfigOf(config: TopicConfig): LogConfig {
     flushMs: config['flush.ms'],
     flushIntervalMessages: config['flush.messages'],
     fsyncEveryAppend: config['flush.messages'] === 1,
+    cleanupPolicy: config['cleanup.policy'],
+    deleteRetentionMs: config['delete.retention.ms'],
+    minCleanableDirtyRatio: config['min.cleanable.dirty.ratio'],
+    minCompactionLagMs: config['min.compaction.lag.ms'],
+    maxCompactionLagMs: config['max.compaction.lag.ms'],
   };
 }
 
@@ -133,6 +142,8 @@ export class ReplicaManager {
   private lastFlush = new Map<string, number>();
   /** HWs read from replication-offset-checkpoint at start, handed to each partition as it opens. */
   private checkpointedHw = new Map<string, bigint>();
+  /** Compacts the logs of compacted topics in the background (log/cleaner.ts). */
+  readonly cleaner: LogCleaner;
 
   constructor(private readonly options: ReplicaManagerOptions) {
     this.fetchPurgatory = new Purgatory(options.timers);
@@ -162,6 +173,11 @@ export class ReplicaManager {
       random: r.random ?? Math.random,
       config: { ...DEFAULT_REPLICA_FETCHER_CONFIG, ...r.fetcher },
     });
+    this.cleaner = new LogCleaner({ ...DEFAULT_LOG_CLEANER_CONFIG, ...options.cleaner }, {
+      timers: options.timers,
+      logger: options.logger.child({ component: 'cleaner' }),
+      logs: () => [...this.partitions.values()].map((p) => ({ key: p.key, log: p.log, highWatermark: () => p.highWatermark })),
+    });
   }
 
   /** Opens every local replica the metadata names (running log recovery) and follows changes. */
@@ -176,6 +192,7 @@ export class ReplicaManager {
     this.unsubscribe = this.options.metadata.subscribe((change) => this.onMetadataChange(change));
     // Kafka's isr-expiration task.
     this.isrCheckTimer = this.options.timers.setInterval(() => this.maybeShrinkIsrs(), Math.max(1, Math.floor(this.replication.replicaLagTimeMaxMs / 2)));
+    this.cleaner.start();
   }
 
   /** Which leader a followed partition is fetched from (tests, diagnostics). */
@@ -444,6 +461,8 @@ export class ReplicaManager {
   async shutdown(): Promise<void> {
     this.unsubscribe?.();
     if (this.isrCheckTimer !== undefined) this.options.timers.clearInterval(this.isrCheckTimer);
+    // A cleaning in progress aborts at its next yield; none may swap segments once the logs close.
+    await this.cleaner.shutdown();
     // No fetcher may append once the logs start closing.
     await this.fetcherManager.shutdown();
     this.checkpointHighWatermarks();

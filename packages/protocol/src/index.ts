@@ -8,6 +8,7 @@ export * from './varint.js';
 export * from './compression.js';
 export * from './murmur2.js';
 export * from './recordBatch.js';
+export * from './compactedBatch.js';
 export * from './topicConfig.js';
 export * from './metadata/index.js';
 export { XERIAL_BLOCK_SIZE, XERIAL_HEADER_SIZE, XERIAL_MAGIC, isXerialFramed, xerialCompress, xerialDecompress } from './codecs/snappy.js';

@@ -19,6 +19,9 @@ export interface TopicConfig {
   'min.insync.replicas': number;
   'message.timestamp.type': 'CreateTime' | 'LogAppendTime';
   'delete.retention.ms': number;
+  'min.cleanable.dirty.ratio': number;
+  'min.compaction.lag.ms': number;
+  'max.compaction.lag.ms': number;
   'unclean.leader.election.enable': boolean;
 }
 
@@ -41,6 +44,10 @@ export const DEFAULT_TOPIC_CONFIG: Readonly<TopicConfig> = Object.freeze({
   'min.insync.replicas': 1,
   'message.timestamp.type': 'CreateTime',
   'delete.retention.ms': 24 * 60 * 60 * 1000,
+  // Log compaction (cleanup.policy=compact): Kafka's defaults.
+  'min.cleanable.dirty.ratio': 0.5,
+  'min.compaction.lag.ms': 0,
+  'max.compaction.lag.ms': LONG_MAX,
   'unclean.leader.election.enable': false,
 });
 
@@ -62,6 +69,14 @@ function oneOf<T extends string>(...values: T[]): Parser {
     if (!(values as string[]).includes(v)) throw protocolError('INVALID_CONFIG', `${key} must be one of ${values.join(', ')}, got '${raw}'`);
     return v;
   };
+}
+
+function ratio(raw: string, key: string): number {
+  const v = raw.trim();
+  if (!/^(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v)) throw protocolError('INVALID_CONFIG', `${key} must be a number, got '${raw}'`);
+  const n = Number(v);
+  if (n < 0 || n > 1) throw protocolError('INVALID_CONFIG', `${key} must be between 0 and 1, got ${raw}`);
+  return n;
 }
 
 // Kafka's ConfigDef reads booleans case-insensitively.
@@ -91,6 +106,9 @@ const PARSERS: Record<keyof TopicConfig, Parser> = {
   'min.insync.replicas': int(1, 2 ** 31 - 1),
   'message.timestamp.type': oneOf('CreateTime', 'LogAppendTime'),
   'delete.retention.ms': int(0),
+  'min.cleanable.dirty.ratio': ratio,
+  'min.compaction.lag.ms': int(0),
+  'max.compaction.lag.ms': int(1),
   'unclean.leader.election.enable': bool,
 };
 

@@ -22,7 +22,19 @@ export interface LogConfig {
   fsyncEveryAppend?: boolean;
   /** max.message.bytes: largest batch a leader accepts. Default 1048588, as Kafka's message.max.bytes. */
   maxMessageBytes?: number;
+  /** cleanup.policy: 'delete' (retention), 'compact' (the cleaner keeps the latest record per key; no retention by time or size) or both. */
+  cleanupPolicy?: CleanupPolicy;
+  /** delete.retention.ms: how long a tombstone stays after the cleaner first saw it. Default 1 day. */
+  deleteRetentionMs?: number;
+  /** min.cleanable.dirty.ratio: dirty bytes / cleanable bytes above which the cleaner takes the log. Default 0.5. */
+  minCleanableDirtyRatio?: number;
+  /** min.compaction.lag.ms: records newer than this are not compacted. Default 0. */
+  minCompactionLagMs?: number;
+  /** max.compaction.lag.ms: a dirty record older than this makes the log cleanable whatever its ratio; also caps segment.ms. */
+  maxCompactionLagMs?: number;
 }
+
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
 
 export type ResolvedLogConfig = Readonly<Required<LogConfig>>;
 
@@ -39,6 +51,11 @@ export const DEFAULT_LOG_CONFIG: ResolvedLogConfig = Object.freeze({
   flushMs: Number.MAX_SAFE_INTEGER,
   fsyncEveryAppend: false,
   maxMessageBytes: 1048588,
+  cleanupPolicy: 'delete',
+  deleteRetentionMs: DAY_MS,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
 });
 
 function checkInteger(name: string, value: number, min: number, max: number): void {
@@ -60,5 +77,31 @@ export function resolveLogConfig(config: LogConfig): ResolvedLogConfig {
   checkInteger('flushMs', c.flushMs, 0, Number.MAX_SAFE_INTEGER);
   checkInteger('maxMessageBytes', c.maxMessageBytes, 0, INT32_MAX);
   if (typeof c.fsyncEveryAppend !== 'boolean') throw new RangeError(`log config fsyncEveryAppend must be a boolean`);
+  if (!['delete', 'compact', 'compact,delete'].includes(c.cleanupPolicy)) throw new RangeError(`log config cleanupPolicy must be delete, compact or compact,delete, got ${c.cleanupPolicy}`);
+  checkInteger('deleteRetentionMs', c.deleteRetentionMs, 0, Number.MAX_SAFE_INTEGER);
+  if (typeof c.minCleanableDirtyRatio !== 'number' || !(c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1)) {
+    throw new RangeError(`log config minCleanableDirtyRatio must be a number in [0, 1], got ${c.minCleanableDirtyRatio}`);
+  }
+  checkInteger('minCompactionLagMs', c.minCompactionLagMs, 0, Number.MAX_SAFE_INTEGER);
+  checkInteger('maxCompactionLagMs', c.maxCompactionLagMs, 1, Number.MAX_SAFE_INTEGER);
   return Object.freeze(c);
+}
+
+/** The log is compacted (cleanup.policy compact or compact,delete). */
+export function isCompacted(config: ResolvedLogConfig): boolean {
+  return config.cleanupPolicy !== 'delete';
+}
+
+/** Retention by time and size applies (cleanup.policy delete or compact,delete), as Kafka's config.delete. */
+export function hasDeletePolicy(config: ResolvedLogConfig): boolean {
+  return config.cleanupPolicy !== 'compact';
+}
+
+/**
+ * The age at which the active segment rolls: segment.ms, capped by max.compaction.lag.ms for a
+ * compacted log (Kafka's maxSegmentMs), so dirty records cannot stay in the never-cleaned active
+ * segment longer than the lag allows.
+ */
+export function segmentRollMs(config: ResolvedLogConfig): number {
+  return isCompacted(config) ? Math.min(config.segmentMs, config.maxCompactionLagMs) : config.segmentMs;
 }

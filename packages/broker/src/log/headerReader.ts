@@ -69,6 +69,10 @@ export class HeaderReader {
     return chunk.readInt16BE(this.at + BatchField.ATTRIBUTES);
   }
 
+  get producerId(): bigint {
+    return chunk.readBigInt64BE(this.at + BatchField.PRODUCER_ID);
+  }
+
   get partitionLeaderEpoch(): number {
     return chunk.readInt32BE(this.at + BatchField.PARTITION_LEADER_EPOCH);
   }

@@ -14,6 +14,8 @@
  *   00000000000000004711.log ...    the next segment; the name is its base offset, 20 digits
  *   leader-epoch-checkpoint         epoch -> start offset, Kafka's text format (leaderEpochCache.ts)
  *   log-offsets-checkpoint          recovery point, log start offset, clean-shutdown flag (logCheckpoint.ts)
+ *   cleaner-offset-checkpoint       compacted logs: first dirty offset, next tombstone horizon (cleaner.ts)
+ *   *.cleaned, *.swap               a log cleaning's output on its way in; opening discards or completes it (cleanerFiles.ts)
  *
  * ## Offsets and states
  *
@@ -76,7 +78,8 @@ import {
   validateProducedBatch,
   verifyBatchCrc,
 } from '@samsa/protocol';
-import { INT32_MAX, resolveLogConfig, type LogConfig, type ResolvedLogConfig } from './config.js';
+import { completeInterruptedCleaning, lowerCleanerCheckpoint, swapInCleanedFiles, type SwapStep } from './cleanerFiles.js';
+import { INT32_MAX, hasDeletePolicy, resolveLogConfig, segmentRollMs, type LogConfig, type ResolvedLogConfig } from './config.js';
 import {
   INDEX_FILE_SUFFIX,
   LOG_FILE_SUFFIX,
@@ -392,7 +395,8 @@ export class Log {
     } else {
       const first = segment.firstTimestamp();
       const waited = first !== undefined && first >= 0n ? Number(maxTimestamp - first) : this.clock() - segment.created;
-      if (waited > this.config.segmentMs) reason = `segment.ms ${this.config.segmentMs} reached`;
+      const rollMs = segmentRollMs(this.config);
+      if (waited > rollMs) reason = rollMs === this.config.segmentMs ? `segment.ms ${rollMs} reached` : `max.compaction.lag.ms ${rollMs} reached`;
     }
     return reason === undefined ? segment : this.rollAt(firstOffset, reason);
   }
@@ -513,6 +517,7 @@ export class Log {
     if (this.startOffset > this.nextOffset) this.startOffset = this.nextOffset;
     this.epochCache.truncateFromEnd(this.nextOffset);
     this.writeCheckpoint(true);
+    lowerCleanerCheckpoint(this.dir, this.nextOffset);
     this.logger.info({ dir: this.dir, offset: String(offset), logEndOffset: String(this.nextOffset) }, 'truncated the log');
     return true;
   }
@@ -532,6 +537,7 @@ export class Log {
     this.unflushedRecords = 0;
     this.epochCache.clear();
     this.writeCheckpoint(true);
+    lowerCleanerCheckpoint(this.dir, offset);
     this.logger.info({ dir: this.dir, offset: String(offset) }, 'truncated the log fully');
   }
 
@@ -565,11 +571,13 @@ export class Log {
     this.checkOpen();
     let deleted = 0;
     const now = BigInt(this.clock());
-    if (this.config.retentionMs >= 0) {
+    // A compact-only log keeps its records whatever their age or size (Kafka's config.delete).
+    const deletes = hasDeletePolicy(this.config);
+    if (deletes && this.config.retentionMs >= 0) {
       const cutoff = now - BigInt(this.config.retentionMs);
       deleted += this.deleteOldestWhile(highWatermark, 'retention.ms', (s) => s.largestTimestamp() < cutoff);
     }
-    if (this.config.retentionBytes >= 0) {
+    if (deletes && this.config.retentionBytes >= 0) {
       let excess = this.size - this.config.retentionBytes;
       deleted += this.deleteOldestWhile(highWatermark, 'retention.bytes', (s) => {
         if (excess - s.size < 0) return false;
@@ -607,6 +615,50 @@ export class Log {
       segment.deleteFiles();
       this.logger.info({ dir: this.dir, baseOffset: String(segment.baseOffset), sizeInBytes: segment.size, reason }, 'deleted log segment');
     }
+  }
+
+  // ---- compaction (cleaner.ts) ----
+
+  /** Bumped by every truncation: a cleaning that read the log at another count must not swap in its output. */
+  get truncationCount(): number {
+    return this.truncations;
+  }
+
+  /**
+   * Puts the cleaner's output (`<base>.*.cleaned`, fsynced) in place of the segments it cleaned,
+   * in one synchronous step, so appends, reads, retention and truncation never see a half-swapped
+   * log. `cleaned` lists those segments as the cleaner read them, at `truncationCount`; if the log
+   * has moved since (one of them deleted or truncated, or the last one now active, or the log
+   * closed) nothing changes and the answer is false: the caller deletes its files. The files go
+   * through .swap (cleanerFiles.ts); `onStep` sees each file step first (crash tests). An I/O
+   * error after the commit point closes the log (KAFKA_STORAGE_ERROR): opening it again completes
+   * the swap.
+   */
+  replaceWithCleaned(cleaned: ReadonlyArray<{ baseOffset: bigint; sizeInBytes: number }>, truncationCount: number, onStep?: (step: SwapStep) => void): boolean {
+    if (this.closed || truncationCount !== this.truncations || cleaned.length === 0) return false;
+    const first = this.segs.findIndex((s) => s.baseOffset === cleaned[0]!.baseOffset);
+    if (first < 0 || first + cleaned.length >= this.segs.length) return false;
+    for (let i = 0; i < cleaned.length; i++) {
+      const s = this.segs[first + i]!;
+      if (s.baseOffset !== cleaned[i]!.baseOffset || s.size !== cleaned[i]!.sizeInBytes) return false;
+    }
+    const old = this.segs.slice(first, first + cleaned.length);
+    const base = old[0]!.baseOffset;
+    let committed = false;
+    try {
+      swapInCleanedFiles(this.dir, base, old.map((s) => () => this.deleteSegments([s], 'replaced by its cleaned segment')), () => { committed = true; }, onStep);
+      const segment = LogSegment.open(this.dir, base, this.segmentOptions);
+      segment.nextOffset = this.segs[first + cleaned.length]!.baseOffset;
+      this.segs.splice(first, cleaned.length, segment);
+      this.dirDirty = true;
+    } catch (err) {
+      if (!committed) throw err;
+      this.logger.error({ dir: this.dir, err }, 'swapping in a cleaned segment failed after its commit point; closing the log (reopening completes the swap)');
+      this.closed = true;
+      for (const segment of this.segs) segment.close();
+      throw protocolError('KAFKA_STORAGE_ERROR', `swapping in the cleaned segment ${base} in ${this.dir} failed: ${(err as Error).message}`, err);
+    }
+    return true;
   }
 
   // ---- durability ----
@@ -765,6 +817,7 @@ export class Log {
       clean = false;
     }
 
+    completeInterruptedCleaning(this.dir, (m) => warn(m));
     const bases: bigint[] = [];
     const indexFiles: { name: string; base: bigint }[] = [];
     for (const name of readdirSync(this.dir)) {
