@@ -44,6 +44,8 @@ export interface ClusterDriver {
   readPartitionLog(broker: ChaosNode, topic: string, partition: number): Promise<Buffer>;
   /** Stops every node (and, for processes, removes nothing the report needs). */
   stop(): Promise<void>;
+  /** Nodes that exited without the harness stopping them (a crash is a finding, not a fault we injected). */
+  unexpectedExits(): string[];
   /** A line per node for the report: where its log is. */
   describe(): string[];
 }

@@ -69,6 +69,14 @@ export async function rerunInside(name: string, argv: string[]): Promise<number>
   } finally {
     process.off('SIGINT', forward);
     process.off('SIGTERM', forward);
+    // Whatever the inner run left behind (it was killed, say) lives in our namespace: stop it by PID.
+    for (const pid of run('ip', ['netns', 'pids', name]).out.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     deleteNetns(name);
   }
 }

@@ -42,6 +42,8 @@ interface ProcessNode extends ChaosNode {
   uid?: number;
   child?: ChildProcess;
   paused: boolean;
+  /** Set while the harness itself stops the node; any other exit is a crash worth reporting. */
+  stopping: boolean;
 }
 
 async function freePort(host: string): Promise<number> {
@@ -101,6 +103,7 @@ export class ProcessCluster implements ClusterDriver {
   readonly brokers: ProcessNode[] = [];
   readonly partition: PartitionSupport;
   private readonly firewall: NetnsFirewall | undefined;
+  private readonly crashes: string[] = [];
   private voters = '';
 
   constructor(private readonly o: ProcessClusterOptions) {
@@ -131,7 +134,7 @@ export class ProcessCluster implements ClusterDriver {
       mkdirSync(dataDir, { recursive: true });
       const uid = this.o.netns ? nodeUid(nodeId) : undefined;
       if (uid !== undefined) chownSync(dataDir, uid, uid);
-      return { name, nodeId, role, host, port, dataDir, logPath: join(this.o.logDir, `${name}.log`), ...(uid === undefined ? {} : { uid }), paused: false };
+      return { name, nodeId, role, host, port, dataDir, logPath: join(this.o.logDir, `${name}.log`), ...(uid === undefined ? {} : { uid }), paused: false, stopping: false };
     };
     for (let i = 0; i < controllers; i++) this.controllers.push(await plan('controller', i, i + 1));
     for (let i = 0; i < brokers; i++) this.brokers.push(await plan('broker', i, controllers + i + 1));
@@ -170,7 +173,11 @@ export class ProcessCluster implements ClusterDriver {
     }
     node.child = child;
     node.paused = false;
-    child.once('exit', () => { if (node.child === child) node.child = undefined; });
+    node.stopping = false;
+    child.once('exit', (code, signal) => {
+      if (!node.stopping) this.crashes.push(`${node.name} (pid ${child.pid}) exited by itself (${signal ?? `code ${code}`}); see ${node.logPath}`);
+      if (node.child === child) node.child = undefined;
+    });
     const exited = () => child.exitCode !== null || child.signalCode !== null;
     if (node.role === 'broker') {
       await waitUntil(`${node.name} to start (see ${node.logPath})`, () => {
@@ -212,6 +219,7 @@ export class ProcessCluster implements ClusterDriver {
       return;
     }
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    n.stopping = true;
     if (n.paused) {
       child.kill('SIGCONT');
       n.paused = false;
@@ -287,6 +295,10 @@ export class ProcessCluster implements ClusterDriver {
     for (const n of this.nodes) if (n.paused) await this.resume(n);
     await Promise.all(this.brokers.map((b) => this.signalAndWait(b, 'SIGTERM', 5_000)));
     await Promise.all(this.controllers.map((c) => this.signalAndWait(c, 'SIGTERM', 5_000)));
+  }
+
+  unexpectedExits(): string[] {
+    return [...this.crashes];
   }
 
   describe(): string[] {

@@ -107,7 +107,12 @@ export function summaryTable(report: Report): string {
     ['order', result.perKeyOrder], ['divergent replicas', result.divergentReplicas],
   ];
   for (const [name, c] of examples) for (const e of c.examples.slice(0, 3)) out.push(`  ${name}: ${JSON.stringify(e)}`);
-  out.push(result.ok ? `PASS: 0 violations (seed ${run.seed})` : `FAIL: ${result.violations} violation(s)${result.incompleteDrain.length ? ', incomplete drain' : ''}; seed ${run.seed} replays this nemesis schedule`);
+  const why = [`${result.violations} violation(s)`];
+  if (result.incompleteDrain.length) why.push('incomplete drain');
+  const crashes = run.notes.filter((n) => n.startsWith('CRASH:')).length;
+  if (crashes) why.push(`${crashes} node crash(es)`);
+  if (run.notes.some((n) => n.startsWith('the run stopped early'))) why.push('the run stopped early');
+  out.push(result.ok ? `PASS: 0 violations (seed ${run.seed})` : `FAIL: ${why.join(', ')}; seed ${run.seed} replays this nemesis schedule`);
   return out.join('\n') + '\n';
 }
 
@@ -132,10 +137,10 @@ export function svgPlot(report: Report, history: readonly HistoryEvent[]): strin
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`);
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   parts.push(`<text x="${left}" y="20" font-size="13">${esc(`samsa chaos, seed ${report.run.seed}: ${report.result.ok ? 'PASS' : 'FAIL'} (${report.result.violations} violations)`)}</text>`);
-  for (const f of nemesisIntervals(history)) {
+  for (const [i, f] of nemesisIntervals(history).entries()) {
     const x0 = x(f.fromMs / 1000), x1 = Math.max(x0 + 1, x(f.toMs / 1000));
     for (const y0 of [top, top2]) parts.push(`<rect x="${x0.toFixed(1)}" y="${y0}" width="${(x1 - x0).toFixed(1)}" height="${panel}" fill="${COLORS[f.type] ?? '#999'}" fill-opacity="0.18"><title>${esc(`${f.type} ${f.node ?? ''} ${(f.fromMs / 1000).toFixed(1)}-${(f.toMs / 1000).toFixed(1)} s`)}</title></rect>`);
-    parts.push(`<text x="${(x0 + 2).toFixed(1)}" y="${top + 10}" fill="${COLORS[f.type] ?? '#999'}" font-size="9">${esc(`${f.type}${f.node ? ` ${f.node}` : ''}`)}</text>`);
+    parts.push(`<text x="${(x0 + 2).toFixed(1)}" y="${top + 10 + (i % 3) * 11}" fill="${COLORS[f.type] ?? '#999'}" font-size="9">${esc(`${f.type}${f.node ? ` ${f.node}` : ''}`)}</text>`);
   }
   const line = (pts: [number, number][], color: string, width = 1.5) =>
     `<polyline fill="none" stroke="${color}" stroke-width="${width}" points="${pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>`;

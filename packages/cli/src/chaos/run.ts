@@ -164,8 +164,11 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     history.close();
   }
 
+  const crashes = driver.unexpectedExits();
+  for (const c of crashes) notes.push(`CRASH: ${c}`);
   const result = checkHistory(history.events, { idempotence: o.idempotence });
-  if (failed) result.ok = false;
+  // A run that stopped early, or a node that died without a nemesis, has no trustworthy verdict.
+  if (failed || crashes.length > 0) result.ok = false;
   const run: RunInfo = {
     seed: o.seed, command: o.command, durationMs: o.durationMs, nemeses: o.nemeses,
     cluster: o.compose ? `docker compose (${o.compose.file})` : `processes, 3 controllers + 3 brokers${o.netns ? ` in network namespace ${o.netns}` : ''}`,
