@@ -169,6 +169,10 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
   const result = checkHistory(history.events, { idempotence: o.idempotence });
   // A run that stopped early, or a node that died without a nemesis, has no trustworthy verdict.
   if (failed || crashes.length > 0) result.ok = false;
+  if (dataRoot) {
+    if (result.ok && !o.keepData) rmSync(dataRoot, { recursive: true, force: true });
+    else notes.push(`node data kept in ${dataRoot}`);
+  }
   const run: RunInfo = {
     seed: o.seed, command: o.command, durationMs: o.durationMs, nemeses: o.nemeses,
     cluster: o.compose ? `docker compose (${o.compose.file})` : `processes, 3 controllers + 3 brokers${o.netns ? ` in network namespace ${o.netns}` : ''}`,
@@ -179,10 +183,6 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
   writeFileSync(join(o.reportDir, 'report.svg'), svgPlot(report, history.events));
   const table = summaryTable(report);
   writeFileSync(join(o.reportDir, 'summary.txt'), table);
-  if (dataRoot) {
-    if (result.ok && !o.keepData) rmSync(dataRoot, { recursive: true, force: true });
-    else notes.push(`node data kept in ${dataRoot}`);
-  }
   return report;
 }
 
