@@ -6,7 +6,7 @@
  * own uid, which is what the partition nemesis cuts by (netns.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,6 +132,8 @@ export class ProcessCluster implements ClusterDriver {
       const port = this.o.netns ? (role === 'controller' ? 9093 : 9092) : await freePort(host);
       const dataDir = join(this.o.dataRoot, name);
       mkdirSync(dataDir, { recursive: true });
+      // A fresh log per run (a report directory may be reused); restarts within the run append.
+      writeFileSync(join(this.o.logDir, `${name}.log`), '');
       const uid = this.o.netns ? nodeUid(nodeId) : undefined;
       if (uid !== undefined) chownSync(dataDir, uid, uid);
       return { name, nodeId, role, host, port, dataDir, logPath: join(this.o.logDir, `${name}.log`), ...(uid === undefined ? {} : { uid }), paused: false, stopping: false };
