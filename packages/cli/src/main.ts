@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `samsa` command. */
 import { Command, CommanderError } from 'commander';
+import { registerChaos } from './commands/chaos.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerConfigs } from './commands/configs.js';
 import { registerConsume } from './commands/consume.js';
@@ -29,6 +30,7 @@ registerConsume(program);
 registerPerf(program);
 registerQuorum(program);
 registerLeaderElection(program);
+registerChaos(program);
 
 process.on('unhandledRejection', (err) => fail(err, verbose));
 

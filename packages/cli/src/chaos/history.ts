@@ -1,0 +1,71 @@
+/**
+ * The history of a chaos run: every send, its outcome, every record read, every nemesis step and
+ * the end-of-run observations, as JSON lines. The checker works on nothing else, so a history
+ * file can be checked again later (or planted with faults in a test).
+ */
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import type { NemesisType } from './schedule.js';
+
+export interface SendEvent { type: 'send'; t: number; producer: number; key: string; value: string; seq: number }
+export interface AckEvent { type: 'ack'; t: number; value: string; partition: number; offset: string; latencyMs: number }
+export interface FailEvent { type: 'fail'; t: number; value: string; error: string; message: string; latencyMs: number }
+export interface ReadEvent { type: 'read'; t: number; reader: 'live' | 'drain'; partition: number; offset: string; key: string | null; value: string | null }
+export interface NemesisLogEvent { type: 'nemesis'; t: number; id: number; phase: 'start' | 'end' | 'skipped'; nemesis: NemesisType; node?: string; detail?: string }
+/** The final drain's end for one partition: the high watermark it read to, and whether it got there. */
+export interface DrainEvent { type: 'drain'; t: number; partition: number; highWatermark: string; complete: boolean }
+/** One partition's replicas compared below the high watermark after healing. */
+export interface ReplicasEvent { type: 'replicas'; t: number; partition: number; highWatermark: string; identical: boolean; detail: string }
+export interface PhaseEvent { type: 'phase'; t: number; phase: 'workload-start' | 'nemeses-end' | 'healed' | 'workload-end'; detail?: string }
+
+export type HistoryEvent = SendEvent | AckEvent | FailEvent | ReadEvent | NemesisLogEvent | DrainEvent | ReplicasEvent | PhaseEvent;
+
+/** Distributes Omit over the union, so `log({ type: 'ack', ... })` is checked against AckEvent. */
+type WithoutT<E> = E extends HistoryEvent ? Omit<E, 't'> : never;
+
+/** The self-describing value a producer sends: who sent it, for which key, in which order. */
+export interface SentValue { p: number; k: string; s: number }
+
+export function encodeValue(v: SentValue): string {
+  return JSON.stringify(v);
+}
+
+/** The parsed value, or undefined for anything the harness did not write. */
+export function decodeValue(value: string | null): SentValue | undefined {
+  if (value === null || !value.startsWith('{')) return undefined;
+  try {
+    const v = JSON.parse(value) as Partial<SentValue>;
+    return typeof v.p === 'number' && typeof v.k === 'string' && typeof v.s === 'number' ? { p: v.p, k: v.k, s: v.s } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The history in memory, mirrored line by line to a file when one is given. */
+export class History {
+  readonly events: HistoryEvent[] = [];
+  private fd: number | undefined;
+
+  constructor(path?: string, private readonly now: () => number = Date.now, private readonly t0 = now()) {
+    if (path) this.fd = openSync(path, 'w');
+  }
+
+  /** Milliseconds since the run started. */
+  elapsed(): number {
+    return this.now() - this.t0;
+  }
+
+  log(event: WithoutT<HistoryEvent>): void {
+    const e = { ...event, t: this.elapsed() } as HistoryEvent;
+    this.events.push(e);
+    if (this.fd !== undefined) writeSync(this.fd, JSON.stringify(e) + '\n');
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+export function readHistory(path: string): HistoryEvent[] {
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as HistoryEvent);
+}

@@ -1,0 +1,238 @@
+/**
+ * One chaos run, start to verdict (the sequence in README.md): cluster, topic, workload, the
+ * seeded nemeses one at a time, heal, drain, replica comparison, check, report.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Samsa } from '@samsa/client';
+import { checkHistory } from './checker.js';
+import { ComposeCluster } from './composeDriver.js';
+import type { ChaosNode, ClusterDriver } from './driver.js';
+import { History } from './history.js';
+import { ProcessCluster, waitUntil } from './processDriver.js';
+import { compareReplicas } from './replicas.js';
+import { perSecond, summaryTable, svgPlot, type Report, type RunInfo } from './report.js';
+import { planNemeses, type NemesisEvent, type NemesisType } from './schedule.js';
+import { AssignReader, Workload, drain } from './workload.js';
+
+export const TOPIC = 'chaos';
+export const PARTITIONS = 6;
+
+export interface ChaosOptions {
+  seed: number;
+  durationMs: number;
+  nemeses: NemesisType[];
+  reportDir: string;
+  idempotence: boolean;
+  producers: number;
+  ratePerSec: number;
+  /** The command line, for the report. */
+  command: string;
+  /** Drive the docker compose cluster instead of processes. */
+  compose?: { file: string; project?: string; bootstrap: string[]; dataDir: string };
+  /** The network namespace this process runs in (created by the outer harness), enabling partitions. */
+  netns?: string;
+  /** Why there is no namespace, when partitions were asked for. */
+  noPartitionReason?: string;
+  sessionTimeoutMs: number;
+  /** Keep the node data directories after a passing run (they are always kept after a failing one). */
+  keepData?: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runChaos(o: ChaosOptions, say: (line: string) => void): Promise<Report> {
+  const started = Date.now();
+  mkdirSync(o.reportDir, { recursive: true });
+  const history = new History(join(o.reportDir, 'history.jsonl'));
+  const notes: string[] = [];
+  const stamp = () => `[${(history.elapsed() / 1000).toFixed(1).padStart(6)} s]`;
+  const dataRoot = o.compose ? '' : mkdtempSync(join(tmpdir(), 'samsa-chaos-'));
+  const driver: ClusterDriver = o.compose
+    ? new ComposeCluster({ ...o.compose })
+    : new ProcessCluster({
+      dataRoot, logDir: join(o.reportDir, 'nodes'), heartbeatIntervalMs: 500, sessionTimeoutMs: o.sessionTimeoutMs,
+      replicaLagTimeMaxMs: 3_000, ...(o.netns ? { netns: o.netns } : {}), ...(o.noPartitionReason ? { noPartitionReason: o.noPartitionReason } : {}),
+    });
+  const schedule = planNemeses({ seed: o.seed, durationMs: o.durationMs, types: o.nemeses, brokers: 3, sessionTimeoutMs: o.sessionTimeoutMs });
+  say(`samsa chaos: seed ${o.seed}, ${o.durationMs / 1000} s, nemeses ${o.nemeses.join(',') || 'none'}; report in ${o.reportDir}`);
+  if (o.nemeses.includes('partition') && !driver.partition.supported) {
+    const line = `the partition nemesis is SKIPPED: ${driver.partition.reason}`;
+    say(line);
+    notes.push(line);
+  }
+  say(`schedule: ${schedule.map((e) => `${(e.atMs / 1000).toFixed(1)}s ${e.type}${e.target >= 0 ? ` broker-${e.target + 1}` : ''} for ${(e.holdMs / 1000).toFixed(1)}s`).join('; ') || '(none)'}`);
+
+  let failed = false;
+  const onSignal = () => {
+    say('interrupted: stopping the cluster');
+    void driver.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const admin = () => new Samsa({ brokers: driver.bootstrap, clientId: 'chaos-admin', requestTimeoutMs: 3_000, retry: { retries: 10, initialRetryTimeMs: 100, maxRetryTimeMs: 1_000 } });
+  const fullIsr = async (timeoutMs: number): Promise<Map<number, number[]>> => {
+    const samsa = admin();
+    try {
+      return await waitUntil('every partition to have a leader and a full ISR', async () => {
+        const [t] = await samsa.admin().describeTopics([TOPIC]);
+        const full = t!.partitions.length === PARTITIONS && t!.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length);
+        return full ? new Map(t!.partitions.map((p) => [p.partition, p.replicas])) : undefined;
+      }, timeoutMs, 300);
+    } finally {
+      await samsa.close();
+    }
+  };
+
+  try {
+    await driver.start();
+    for (const line of driver.describe()) say(`  ${line}`);
+    const samsa = admin();
+    try {
+      await samsa.admin().createTopics([{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
+    } finally {
+      await samsa.close();
+    }
+    await fullIsr(30_000);
+    say(`${stamp()} cluster up, topic ${TOPIC} (${PARTITIONS} partitions, RF=3, min.insync.replicas=2); workload starts`);
+
+    const workload = new Workload({
+      bootstrap: driver.bootstrap, topic: TOPIC, producers: o.producers, ratePerSec: o.ratePerSec, keysPerProducer: 8,
+      idempotence: o.idempotence, deliveryTimeoutMs: 60_000, history,
+    });
+    const reader = new AssignReader(driver.bootstrap, TOPIC, PARTITIONS);
+    history.log({ type: 'phase', phase: 'workload-start' });
+    const t0 = history.elapsed();
+    workload.start();
+    reader.start((r) => history.log({ type: 'read', reader: 'live', partition: r.partition, offset: r.offset.toString(), key: r.key, value: r.value }));
+
+    for (const event of schedule) {
+      const wait = t0 + event.atMs - history.elapsed();
+      if (wait > 0) await sleep(wait);
+      if (history.elapsed() + event.holdMs > t0 + o.durationMs) {
+        history.log({ type: 'nemesis', id: event.id, phase: 'skipped', nemesis: event.type, detail: 'no time left (an earlier fault ran long)' });
+        say(`${stamp()} ${event.type}: skipped, no time left`);
+        continue;
+      }
+      if (event.type === 'partition' && !driver.partition.supported) {
+        history.log({ type: 'nemesis', id: event.id, phase: 'skipped', nemesis: event.type, detail: driver.partition.reason ?? 'not supported' });
+        say(`${stamp()} partition broker-${event.target + 1}: SKIPPED (${driver.partition.reason})`);
+        await sleep(event.holdMs);
+        continue;
+      }
+      await runNemesis(driver, event, history, say, stamp, fullIsr, notes);
+    }
+    const rest = t0 + o.durationMs - history.elapsed();
+    if (rest > 0) await sleep(rest);
+    history.log({ type: 'phase', phase: 'nemeses-end' });
+
+    // Heal: undo anything left, then wait for a leader and a full ISR everywhere.
+    await driver.heal();
+    for (const b of driver.brokers) await driver.resume(b);
+    for (const n of [...driver.controllers, ...driver.brokers]) await driver.restart(n).catch((err: unknown) => notes.push(`restart ${n.name} while healing: ${(err as Error).message}`));
+    let replicasOf = new Map<number, number[]>();
+    try {
+      replicasOf = await fullIsr(60_000);
+      history.log({ type: 'phase', phase: 'healed' });
+      say(`${stamp()} healed: every partition has a leader and a full ISR`);
+    } catch (err) {
+      notes.push(`the cluster did not heal: ${(err as Error).message}`);
+      say(`${stamp()} the cluster did not heal within 60 s; checking anyway`);
+      replicasOf = new Map(Array.from({ length: PARTITIONS }, (_, p) => [p, driver.brokers.map((b) => b.nodeId)]));
+    }
+    // Writes after healing show the cluster took writes again.
+    await sleep(3_000);
+    history.log({ type: 'phase', phase: 'workload-end' });
+    await workload.stop();
+    await reader.stop();
+    if (reader.errors > 0) notes.push(`the live reader's poll failed ${reader.errors} time(s) (it retried)`);
+    say(`${stamp()} workload stopped; draining every partition to its high watermark`);
+    await drain(driver.bootstrap, TOPIC, PARTITIONS, history, 60_000);
+    const highWatermarks = new Map<number, bigint>();
+    for (const e of history.events) if (e.type === 'drain' && e.complete) highWatermarks.set(e.partition, BigInt(e.highWatermark));
+    say(`${stamp()} comparing replica logs below the high watermark`);
+    await compareReplicas(driver, TOPIC, replicasOf, highWatermarks, history, 30_000);
+  } catch (err) {
+    failed = true;
+    notes.push(`the run stopped early: ${(err as Error).message}`);
+    say(`${stamp()} the run stopped early: ${(err as Error).message}`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await driver.stop().catch((err: unknown) => notes.push(`stopping the cluster: ${(err as Error).message}`));
+    history.close();
+  }
+
+  const crashes = driver.unexpectedExits();
+  for (const c of crashes) notes.push(`CRASH: ${c}`);
+  const result = checkHistory(history.events, { idempotence: o.idempotence });
+  // A run that stopped early, or a node that died without a nemesis, has no trustworthy verdict.
+  if (failed || crashes.length > 0) result.ok = false;
+  if (dataRoot) {
+    if (result.ok && !o.keepData) rmSync(dataRoot, { recursive: true, force: true });
+    else notes.push(`node data kept in ${dataRoot}`);
+  }
+  const run: RunInfo = {
+    seed: o.seed, command: o.command, durationMs: o.durationMs, nemeses: o.nemeses,
+    cluster: o.compose ? `docker compose (${o.compose.file})` : `processes, 3 controllers + 3 brokers${o.netns ? ` in network namespace ${o.netns}` : ''}`,
+    idempotence: o.idempotence, partition: driver.partition, schedule, elapsedMs: Date.now() - started, notes,
+  };
+  const report: Report = { run, result, series: perSecond(history.events) };
+  writeFileSync(join(o.reportDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(o.reportDir, 'report.svg'), svgPlot(report, history.events));
+  const table = summaryTable(report);
+  writeFileSync(join(o.reportDir, 'summary.txt'), table);
+  return report;
+}
+
+async function runNemesis(
+  driver: ClusterDriver, event: NemesisEvent, history: History, say: (line: string) => void, stamp: () => string,
+  fullIsr: (timeoutMs: number) => Promise<unknown>, notes: string[],
+): Promise<void> {
+  let node: ChaosNode | undefined = event.target >= 0 ? driver.brokers[event.target] : undefined;
+  const hold = (event.holdMs / 1000).toFixed(1);
+  try {
+    if (event.type === 'controller-kill') node = await driver.activeController();
+    history.log({ type: 'nemesis', id: event.id, phase: 'start', nemesis: event.type, ...(node ? { node: node.name } : {}) });
+    say(`${stamp()} ${event.type}${node ? ` ${node.name}` : ''}${event.type === 'rolling-restart' ? '' : ` for ${hold} s`}`);
+    switch (event.type) {
+      case 'kill':
+      case 'controller-kill':
+        await driver.kill(node!);
+        await sleep(event.holdMs);
+        await driver.restart(node!);
+        break;
+      case 'pause':
+        await driver.pause(node!);
+        await sleep(event.holdMs);
+        await driver.resume(node!);
+        break;
+      case 'partition':
+        await driver.isolate(node!);
+        await sleep(event.holdMs);
+        await driver.heal();
+        break;
+      case 'rolling-restart':
+        for (const b of driver.brokers) {
+          say(`${stamp()}   restarting ${b.name} (SIGTERM)`);
+          await driver.gracefulRestart(b);
+          // Like an operator: the next broker only once this one is back in every ISR.
+          await fullIsr(30_000).catch(() => notes.push(`rolling restart: ISR not full after restarting ${b.name}`));
+        }
+        break;
+    }
+    history.log({ type: 'nemesis', id: event.id, phase: 'end', nemesis: event.type, ...(node ? { node: node.name } : {}) });
+    say(`${stamp()} ${event.type}${node ? ` ${node.name}` : ''} ended`);
+  } catch (err) {
+    const message = (err as Error).message;
+    notes.push(`${event.type}${node ? ` ${node.name}` : ''}: ${message}`);
+    say(`${stamp()} ${event.type}: ${message}; undoing it`);
+    await driver.heal().catch(() => undefined);
+    if (node) {
+      await driver.resume(node).catch(() => undefined);
+      await driver.restart(node).catch(() => undefined);
+    }
+    history.log({ type: 'nemesis', id: event.id, phase: 'end', nemesis: event.type, ...(node ? { node: node.name } : {}), detail: `error: ${message}` });
+  }
+}

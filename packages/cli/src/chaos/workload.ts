@@ -1,0 +1,203 @@
+/**
+ * The chaos workload: acks=all producers writing unique, self-describing keyed values at a steady
+ * rate, one `send()` per record so every record has its own outcome; a reader that reads every
+ * partition all along; and the final drain that reads every partition from 0 to its high
+ * watermark with a fresh client. Everything goes to the history.
+ */
+import { performance } from 'node:perf_hooks';
+import { Samsa, SamsaError, serdes, type Consumer, type Producer, type ProducerOptions } from '@samsa/client';
+import { encodeValue, type History } from './history.js';
+
+export interface WorkloadOptions {
+  bootstrap: string[];
+  topic: string;
+  producers: number;
+  /** Records per second over all producers. */
+  ratePerSec: number;
+  keysPerProducer: number;
+  /** Producers run with enableIdempotence (once the idempotent producer exists). */
+  idempotence: boolean;
+  deliveryTimeoutMs: number;
+  history: History;
+}
+
+/** The error's Kafka name, and the client-side reason where there is one. */
+export function errorLabel(err: unknown): string {
+  if (err instanceof SamsaError) return err.name === 'DeliveryTimeoutError' ? `${err.errorName} (delivery timeout)` : err.errorName;
+  return err instanceof Error ? err.name : 'unknown';
+}
+
+/** Records not yet answered, per producer, beyond which sending pauses (bounds memory in an outage). */
+const MAX_OUTSTANDING = 5_000;
+
+export class Workload {
+  private readonly clients: Samsa[] = [];
+  private readonly producers: Producer<string | null, string | null>[] = [];
+  private readonly outstanding = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+  private readonly sent: number[] = [];
+  private readonly inFlight: number[] = [];
+
+  constructor(private readonly o: WorkloadOptions) {}
+
+  start(): void {
+    for (let i = 0; i < this.o.producers; i++) {
+      const client = new Samsa({ brokers: this.o.bootstrap, clientId: `chaos-producer-${i}`, requestTimeoutMs: 10_000, retry: { initialRetryTimeMs: 50, maxRetryTimeMs: 1_000 } });
+      const options: ProducerOptions<string | null, string | null> & Record<string, unknown> = {
+        key: serdes.string,
+        value: serdes.string,
+        acks: -1,
+        // The broker's wait for the ISR: short, so a write to a cut-off leader fails over quickly.
+        timeoutMs: 5_000,
+        deliveryTimeoutMs: this.o.deliveryTimeoutMs,
+        lingerMs: 5,
+        // Without idempotence only one request in flight keeps a retried batch in order (Kafka's rule).
+        maxInFlightRequests: this.o.idempotence ? 5 : 1,
+      };
+      // The idempotent producer (being merged) takes this option; until then it is ignored.
+      if (this.o.idempotence) options.enableIdempotence = true;
+      this.clients.push(client);
+      this.producers.push(client.producer(options));
+      this.sent.push(0);
+      this.inFlight.push(0);
+    }
+    this.startedAt = performance.now();
+    this.timer = setInterval(() => this.tick(), 10);
+  }
+
+  private tick(): void {
+    const elapsedS = (performance.now() - this.startedAt) / 1000;
+    const perProducer = this.o.ratePerSec / this.o.producers;
+    for (let p = 0; p < this.producers.length; p++) {
+      const due = Math.floor(perProducer * elapsedS) - this.sent[p]!;
+      for (let i = 0; i < due && this.inFlight[p]! < MAX_OUTSTANDING; i++) this.sendOne(p);
+      // Behind because of backpressure: skip what was not sent, keep the steady rate from here.
+      if (this.inFlight[p]! >= MAX_OUTSTANDING) this.sent[p] = Math.floor(perProducer * elapsedS);
+    }
+  }
+
+  private sendOne(p: number): void {
+    const seq = this.sent[p]!++;
+    const key = `p${p}-k${seq % this.o.keysPerProducer}`;
+    const value = encodeValue({ p, k: key, s: seq });
+    const { history, topic } = this.o;
+    history.log({ type: 'send', producer: p, key, value, seq });
+    const t0 = performance.now();
+    this.inFlight[p]!++;
+    const done = this.producers[p]!.send({ topic, messages: [{ key, value }] }).then(
+      ([meta]) => {
+        history.log({ type: 'ack', value, partition: meta!.partition, offset: meta!.offset.toString(), latencyMs: Math.round((performance.now() - t0) * 10) / 10 });
+      },
+      (err: unknown) => {
+        history.log({ type: 'fail', value, error: errorLabel(err), message: (err as Error)?.message ?? String(err), latencyMs: Math.round(performance.now() - t0) });
+      },
+    ).finally(() => {
+      this.inFlight[p]!--;
+      this.outstanding.delete(done);
+    });
+    this.outstanding.add(done);
+  }
+
+  /** Stops sending and waits (bounded by the delivery timeout) for every send to be answered. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.all(this.producers.map((p) => p.close(this.o.deliveryTimeoutMs + 5_000)));
+    await Promise.allSettled([...this.outstanding]);
+    await Promise.all(this.clients.map((c) => c.close()));
+  }
+}
+
+export interface ReadRecord {
+  partition: number;
+  offset: bigint;
+  key: string | null;
+  value: string | null;
+}
+
+/**
+ * Reads every partition of the topic from the beginning, for as long as it runs. Today a consumer
+ * with assign(); a consumer-group member that reads everything replaces it here.
+ */
+export interface Reader {
+  start(onRecord: (r: ReadRecord) => void): void;
+  stop(): Promise<void>;
+}
+
+export class AssignReader implements Reader {
+  private client: Samsa | undefined;
+  private consumer: Consumer<string | null, string | null> | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  errors = 0;
+
+  constructor(private readonly bootstrap: string[], private readonly topic: string, private readonly partitions: number) {}
+
+  start(onRecord: (r: ReadRecord) => void): void {
+    this.client = new Samsa({ brokers: this.bootstrap, clientId: 'chaos-reader', requestTimeoutMs: 10_000, retry: { initialRetryTimeMs: 50, maxRetryTimeMs: 1_000 } });
+    const consumer = this.client.consumer({ key: serdes.string, value: serdes.string, autoOffsetReset: 'earliest', maxWaitMs: 300 });
+    this.consumer = consumer;
+    consumer.assign(Array.from({ length: this.partitions }, (_, partition) => ({ topic: this.topic, partition })));
+    this.loop = (async () => {
+      while (!this.stopping) {
+        try {
+          for (const r of await consumer.poll({ maxWaitMs: 300 })) onRecord({ partition: r.partition, offset: r.offset, key: r.key, value: r.value });
+        } catch {
+          // A fault the consumer does not retry itself: count it and go on reading.
+          this.errors++;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.loop;
+    await this.consumer?.close();
+    await this.client?.close();
+  }
+}
+
+/**
+ * The final drain: a fresh client reads every partition from offset 0 to its high watermark (as
+ * its leader answers ListOffsets latest). Bounded by `timeoutMs`; a partition not read to its end
+ * is logged as incomplete.
+ */
+export async function drain(bootstrap: string[], topic: string, partitions: number, history: History, timeoutMs: number): Promise<void> {
+  const client = new Samsa({ brokers: bootstrap, clientId: 'chaos-drain', requestTimeoutMs: 10_000, retry: { retries: 20, initialRetryTimeMs: 100, maxRetryTimeMs: 1_000 } });
+  const deadline = Date.now() + timeoutMs;
+  const ends = new Map<number, bigint>();
+  const consumer = client.consumer({ key: serdes.string, value: serdes.string, autoOffsetReset: 'earliest', maxWaitMs: 200 });
+  try {
+    for (let attempt = 0; ends.size < partitions; attempt++) {
+      try {
+        const offsets = await client.admin().listOffsets(topic, Array.from({ length: partitions }, (_, partition) => ({ partition, timestamp: 'latest' as const })));
+        for (const o of offsets) ends.set(o.partition, o.offset);
+      } catch (err) {
+        if (Date.now() >= deadline) {
+          for (let partition = 0; partition < partitions; partition++) history.log({ type: 'drain', partition, highWatermark: '-1', complete: false });
+          throw new Error(`the drain could not learn the high watermarks: ${(err as Error).message}`);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
+    for (let partition = 0; partition < partitions; partition++) await consumer.seek({ topic, partition, offset: 0n });
+    const done = (p: number) => (consumer.position({ topic, partition: p }) ?? -1n) >= ends.get(p)!;
+    while (Date.now() < deadline && ![...ends.keys()].every(done)) {
+      try {
+        for (const r of await consumer.poll({ maxWaitMs: 200 })) {
+          if (r.offset < ends.get(r.partition)!) history.log({ type: 'read', reader: 'drain', partition: r.partition, offset: r.offset.toString(), key: r.key, value: r.value });
+        }
+      } catch {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    for (const [partition, hw] of ends) history.log({ type: 'drain', partition, highWatermark: hw.toString(), complete: done(partition) });
+  } finally {
+    await consumer.close();
+    await client.close();
+  }
+}
