@@ -65,6 +65,8 @@ export interface PartitionSequences {
   /** Increases per batch sequenced: the order batches must reach the log in. */
   nextOrder: number;
   readonly inFlight: Set<ProducerBatch>;
+  /** Sequenced batches not yet answered for good (in flight, or queued for a retry). */
+  readonly unacked: Set<ProducerBatch>;
 }
 
 export interface IdempotenceDeps {
@@ -130,7 +132,7 @@ export class IdempotenceManager {
   partition(topic: string, partition: number): PartitionSequences {
     const key = `${partition}/${topic}`;
     let p = this.partitions.get(key);
-    if (!p) this.partitions.set(key, (p = { nextSequence: 0, nextOrder: 0, inFlight: new Set() }));
+    if (!p) this.partitions.set(key, (p = { nextSequence: 0, nextOrder: 0, inFlight: new Set(), unacked: new Set() }));
     return p;
   }
 
@@ -141,16 +143,31 @@ export class IdempotenceManager {
     batch.producerId = this.producerId;
     batch.producerEpoch = this.epoch;
     batch.order = p.nextOrder++;
+    p.unacked.add(batch);
     p.nextSequence = incrementSequence(p.nextSequence, batch.count);
     stampProducer(batch.build(), this.producerId, this.epoch, batch.baseSequence);
   }
 
-  /** Whether `batch` may be sent now: at most 5 in flight, and a retried batch only after every earlier one is answered. */
+  /**
+   * Whether `batch` may be sent now. A retried batch: only once every earlier one is answered. A
+   * new batch: only within 5 batches of the oldest unanswered one, so that if the oldest was
+   * written (its answer lost), it is still among the 5 the broker remembers when it is retried —
+   * a lost answer must never turn a duplicate into an OUT_OF_ORDER.
+   */
   maySend(batch: ProducerBatch, p: PartitionSequences): boolean {
     if (p.inFlight.size >= MAX_IN_FLIGHT_FOR_IDEMPOTENCE) return false;
-    if (batch.baseSequence < 0) return true;
+    if (batch.baseSequence < 0) {
+      let oldest = p.nextOrder;
+      for (const other of p.unacked) if (other.order < oldest) oldest = other.order;
+      return p.nextOrder - oldest < MAX_IN_FLIGHT_FOR_IDEMPOTENCE;
+    }
     for (const other of p.inFlight) if (other.order < batch.order) return false;
     return true;
+  }
+
+  /** The batch is answered for good (acknowledged, or failed). */
+  done(batch: ProducerBatch): void {
+    if (batch.order >= 0) this.partition(batch.topic, batch.partition).unacked.delete(batch);
   }
 
   /** Whether an earlier batch of the partition is unanswered (the moment `batch` is sent). */
@@ -174,6 +191,7 @@ export class IdempotenceManager {
     }
     for (const p of this.partitions.values()) {
       p.nextSequence = 0;
+      p.unacked.clear();
     }
     for (const batch of queued) batch.baseSequence = -1;
     this.deps.logger.info('idempotent producer epoch bumped after an unresolvable sequence', { producerId: String(this.producerId), epoch: this.epoch });

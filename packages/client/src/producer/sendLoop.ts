@@ -281,6 +281,7 @@ export class SendLoop {
     // A sequenced batch that fails for good leaves a gap the broker will never see filled.
     const idem = this.deps.idempotence;
     if (!result && idem && batch.idempotent && batch.baseSequence >= 0 && batch.producerEpoch === idem.epoch && !this.forcedClose) idem.bumpPending = true;
+    if (idem && batch.idempotent) idem.done(batch);
     this.deps.memory.release(batch.reservedBytes);
     batch.reservedBytes = 0;
     if (result) batch.succeed(result);
