@@ -12,7 +12,7 @@
 import {
   GrpcConnection, Samsa, SamsaConnectionError, serdes, type BrokerConnection, type ProducerOptions,
 } from '@samsa/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type TestCluster } from './helpers/cluster.js';
 import { removeDir, startNode, stopProcess, tempDir, type NodeProcess } from './helpers/processes.js';
 import { readAll } from './helpers/records.js';
@@ -147,7 +147,6 @@ describe('idempotent producer: leader SIGKILL on 3 brokers, RF=3', () => {
     samsa = new Samsa({ brokers: cluster.bootstrap, requestTimeoutMs: 5_000, retry: { retries: 60, initialRetryTimeMs: 50, maxRetryTimeMs: 300 } });
   }, 90_000);
 
-  afterEach(() => undefined);
   afterAll(async () => {
     await samsa?.close();
     await cluster?.stop();
@@ -166,20 +165,33 @@ describe('idempotent producer: leader SIGKILL on 3 brokers, RF=3', () => {
     const producer = samsa.producer<Buffer | null, string>({ value: serdes.string, lingerMs: 2, batchSize: 2_000, deliveryTimeoutMs: 60_000, timeoutMs: 5_000 });
     const count = 3_000;
     const sends: Promise<unknown>[] = [];
-    let killed = false;
+    let acked = 0;
+    let ackedAtKill = -1;
+    let sentAtKill = 0;
+    const killedAt = { ms: 0 };
     for (let i = 0; i < count; i += 20) {
       for (let p = 0; p < partitions; p++) {
-        sends.push(producer.send({ topic, messages: Array.from({ length: 20 }, (_, k) => ({ value: `${p}:${i + k}`, partition: p })) }));
+        const send = producer.send({ topic, messages: Array.from({ length: 20 }, (_, k) => ({ value: `${p}:${i + k}`, partition: p })) });
+        sends.push(send);
+        void send.then(() => { acked++; }, () => {});
       }
-      if (!killed && i >= count / 3) {
-        killed = true;
+      if (ackedAtKill < 0 && i >= count / 3) {
+        sentAtKill = sends.length;
+        ackedAtKill = acked;
+        killedAt.ms = Date.now();
         await cluster.kill(victim, 'SIGKILL');
       }
       await new Promise((r) => setTimeout(r, 2));
     }
     const results = await Promise.allSettled(sends);
+    const doneMs = Date.now() - killedAt.ms;
     await producer.close();
     expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    // Sends were outstanding when the leader died, and the partition has a new leader now.
+    expect(ackedAtKill).toBeLessThan(sentAtKill);
+    const [after] = await samsa.admin().describeTopics([topic]);
+    expect(after!.partitions[0]!.leader).not.toBe(victim.nodeId);
+    process.stdout.write(`leader kill: ${sentAtKill - ackedAtKill} sends outstanding at the kill, all ${sends.length} acknowledged ${doneMs} ms after it\n`);
     const got = byPartition(await readAll(samsa, topic, partitions), partitions);
     for (let p = 0; p < partitions; p++) expect(got[p]).toEqual(expected(p, count));
   }, 120_000);
