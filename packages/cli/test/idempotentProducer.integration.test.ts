@@ -12,6 +12,8 @@
 import {
   GrpcConnection, Samsa, SamsaConnectionError, serdes, type BrokerConnection, type ProducerOptions,
 } from '@samsa/client';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type TestCluster } from './helpers/cluster.js';
 import { removeDir, startNode, stopProcess, tempDir, type NodeProcess } from './helpers/processes.js';
@@ -136,6 +138,75 @@ describe('idempotent producer: lost responses against one broker', () => {
       await plain.close();
     }
   }, 60_000);
+});
+
+describe('producer against one broker: new topics and backpressure', () => {
+  let node: NodeProcess;
+  let dir: string;
+  let samsa: Samsa;
+
+  beforeAll(async () => {
+    dir = tempDir('idem-bp');
+    node = await startNode({ dataDir: dir });
+    samsa = new Samsa({ brokers: [node.address] });
+  }, 30_000);
+
+  afterAll(async () => {
+    await samsa?.close();
+    if (node) await stopProcess(node.child);
+    removeDir(dir);
+  });
+
+  it('send() to a topic created a moment ago succeeds after a retriable wait', async () => {
+    await samsa.admin().createTopics([{ topic: 'fresh', numPartitions: 3, replicationFactor: 1 }]);
+    const producer = samsa.producer<Buffer | null, string>({ value: serdes.string, lingerMs: 0 });
+    const sent = await producer.send({ topic: 'fresh', messages: [0, 1, 2].map((p) => ({ value: `v${p}`, partition: p })) });
+    expect(sent.map((r) => r.offset)).toEqual([0n, 0n, 0n]);
+    await producer.close();
+  }, 30_000);
+
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+
+  /** Offers `sends` x 1000 records of 1 KiB at once; peak memory while they are acknowledged. */
+  async function offerAll(topic: string, bufferMemory: number, sends: number) {
+    const producer = samsa.producer({ bufferMemory, lingerMs: 5, maxBlockMs: 120_000 });
+    const payload = Buffer.alloc(1024, 7); // shared by every record: only batches copy the bytes
+    gc();
+    const baseline = process.memoryUsage();
+    const peak = { rss: baseline.rss, buffers: baseline.arrayBuffers };
+    // Live memory, not garbage awaiting collection: a full GC before each sample.
+    const sampler = setInterval(() => {
+      gc();
+      const m = process.memoryUsage();
+      peak.rss = Math.max(peak.rss, m.rss);
+      peak.buffers = Math.max(peak.buffers, m.arrayBuffers);
+    }, 100);
+    try {
+      const all = Array.from({ length: sends }, () => producer.send({ topic, messages: Array.from({ length: 1_000 }, () => ({ value: payload })) }));
+      expect((await Promise.all(all)).flat()).toHaveLength(sends * 1_000);
+    } finally {
+      clearInterval(sampler);
+      await producer.close();
+    }
+    const mb = (n: number) => n / 1024 / 1024;
+    return { rssMb: mb(peak.rss), rssGrowthMb: mb(peak.rss - baseline.rss), buffersGrowthMb: mb(peak.buffers - baseline.arrayBuffers) };
+  }
+
+  it('a producer faster than the broker blocks on buffer.memory instead of growing without bound (peak RSS reported)', async () => {
+    await samsa.admin().createTopics([{ topic: 'bp', numPartitions: 2, replicationFactor: 1 }, { topic: 'bp-control', numPartitions: 2, replicationFactor: 1 }]);
+    const sends = 12; // 12 MB of record bytes offered at once
+    const bounded = await offerAll('bp', 1024 * 1024, sends);
+    const unbounded = await offerAll('bp-control', 512 * 1024 * 1024, sends);
+    process.stdout.write(`backpressure: ${sends} MB offered at once. buffer.memory 1 MB: peak RSS ${bounded.rssMb.toFixed(0)} MB ` +
+      `(+${bounded.rssGrowthMb.toFixed(0)}), Buffers +${bounded.buffersGrowthMb.toFixed(0)} MB; buffer.memory 512 MB: peak RSS ` +
+      `${unbounded.rssMb.toFixed(0)} MB (+${unbounded.rssGrowthMb.toFixed(0)}), Buffers +${unbounded.buffersGrowthMb.toFixed(0)} MB\n`);
+    // With room for everything the batches hold most of the 12 MB at once; bounded, little is live.
+    expect(unbounded.buffersGrowthMb).toBeGreaterThan(sends / 2);
+    expect(bounded.buffersGrowthMb).toBeLessThan(sends / 4);
+    const ends = await samsa.admin().listOffsets('bp', [{ partition: 0, timestamp: 'latest' }, { partition: 1, timestamp: 'latest' }]);
+    expect(ends.reduce((n, e) => n + Number(e.offset), 0)).toBe(sends * 1_000);
+  }, 90_000);
 });
 
 describe('idempotent producer: leader SIGKILL on 3 brokers, RF=3', () => {
