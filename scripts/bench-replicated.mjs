@@ -5,7 +5,8 @@
 //   (a) unlimited: records/s, MB/s and batch latency p50/p99;
 //   (b) --throughput 50000 for about --seconds s: batch latency p50/p99 at a fixed offered rate.
 // Stops every process it started, by PID.
-//   node scripts/bench-replicated.mjs [--records N] [--seconds S] [--rate R] [--paced-in-flight N] [--runs N]
+//   node scripts/bench-replicated.mjs [--records N] [--seconds S] [--rate R] [--paced-in-flight N] [--runs N] [--compression lz4]
+// The producer is idempotent (Kafka's default with acks=all).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -18,6 +19,8 @@ const rate = arg('--rate', 50_000);
 const runs = arg('--runs', 1);
 // Batches in flight for the fixed-rate run (perf produce's default with --throughput is 32).
 const pacedInFlight = arg('--paced-in-flight', 32);
+const compressionAt = process.argv.indexOf('--compression');
+const compression = compressionAt > 0 ? ['--producer-props', `compression.type=${process.argv[compressionAt + 1]}`] : [];
 
 function samsa(args) {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL' });
@@ -73,7 +76,7 @@ try {
     const topic = `perf-repl-${run}`;
     samsa(['topics', '--create', '--bootstrap-server', bootstrap, '--topic', topic, '--partitions', '6', '--replication-factor', '3',
       '--config', 'min.insync.replicas=2']);
-    const produce = (extra) => samsa(['perf', 'produce', '--bootstrap-server', bootstrap, '--topic', topic, '--record-size', '100', '--acks', 'all', ...extra]);
+    const produce = (extra) => samsa(['perf', 'produce', '--bootstrap-server', bootstrap, '--topic', topic, '--record-size', '100', '--acks', 'all', ...compression, ...extra]);
     console.log(`run ${run} unlimited: ${produce(['--num-records', String(records)])}`);
     console.log(`run ${run} --throughput ${rate}: ${produce(['--num-records', String(rate * seconds), '--throughput', String(rate), '--in-flight', String(pacedInFlight)])}`);
   }

@@ -14,6 +14,7 @@ import {
   type TopicConfig,
 } from '@samsa/protocol';
 import { requireRecordKeys, type Log } from './log/index.js';
+import { ProducerStateManager } from './log/producerStateManager.js';
 import type { PartitionInfo } from './metadata/image.js';
 import { alterPartitionFailure, type AlterPartitionItem, type AlterPartitionItemResult } from './replication/alterPartition.js';
 import type { EpochEndOffset } from './replication/leaderEndPoint.js';
@@ -79,6 +80,10 @@ export class Partition {
   private followerHw: bigint;
   /** Bumped per ISR change sent and per role change: an answer for an older one is ignored. */
   private isrChangeSeq = 0;
+  /** Idempotent producers' sequences and epochs (log/producerStateManager.ts). */
+  readonly producerState: ProducerStateManager;
+  /** The active segment when the last producer snapshot was taken: a roll takes a new one. */
+  private snapshotSegment: bigint;
 
   constructor(
     readonly topic: string,
@@ -104,6 +109,8 @@ export class Partition {
     const end = log.logEndOffset;
     const hw = checkpointedHighWatermark ?? start;
     this.followerHw = hw < start ? start : hw > end ? end : hw;
+    this.producerState = ProducerStateManager.load(log, ctx.logger);
+    this.snapshotSegment = log.activeSegmentBaseOffset;
     if (this.isLeader) this.makeLeader();
   }
 
@@ -241,13 +248,26 @@ export class Partition {
     // A compacted topic refuses records without a key (INVALID_RECORD), as Kafka does.
     if (this.config['cleanup.policy'] !== 'delete') requireRecordKeys(batch, this.key);
     let logAppendTime = -1n;
+    // An idempotent producer's batch: validated first (a corrupt header must not pass for a
+    // duplicate), then checked against the producer's epoch and sequences.
+    const idempotent = batch.length >= RECORD_BATCH_OVERHEAD && batch.readBigInt64BE(PRODUCER_ID_AT) >= 0n ? validateProducedBatch(batch) : undefined;
+    if (idempotent) {
+      const duplicate = this.producerState.checkLeaderAppend(idempotent, this.key);
+      if (duplicate) {
+        // Already in the log: answer with the original offsets (acks=all then waits for them).
+        return { baseOffset: duplicate.firstOffset, lastOffset: duplicate.lastOffset, logAppendTime: -1n, logStartOffset: this.log.logStartOffset };
+      }
+    }
     if (this.config['message.timestamp.type'] === 'LogAppendTime') {
       // Validate before restamping: setLogAppendTime recomputes the CRC and would hide corruption.
-      validateProducedBatch(batch);
+      if (!idempotent) validateProducedBatch(batch);
       logAppendTime = BigInt(this.now());
       setLogAppendTime(batch, 0, batch.length, logAppendTime);
     }
     const appended = this.log.appendAsLeader(batch, this.leaderEpoch);
+    if (idempotent) this.producerState.update(idempotent, appended.baseOffset);
+    else this.producerState.advanceTo(appended.lastOffset + 1n);
+    this.maybeSnapshotProducerState();
     if (this.leader?.maybeIncrementHighWatermark(this.log.logEndOffset)) this.ctx.listener.onHighWatermarkChanged(this);
     return { baseOffset: appended.baseOffset, lastOffset: appended.lastOffset, logAppendTime, logStartOffset: this.log.logStartOffset };
   }
@@ -375,7 +395,22 @@ export class Partition {
       const last = first.baseOffset + BigInt(first.lastOffsetDelta);
       if (first.baseOffset < log.logEndOffset && last >= log.logEndOffset) this.truncateFullyAndStartAt(first.baseOffset);
     }
-    log.appendAsFollower(records);
+    const { lastOffset } = log.appendAsFollower(records);
+    this.producerState.applyBatches(records, lastOffset + 1n);
+    this.maybeSnapshotProducerState();
+  }
+
+  /** Kafka snapshots producer state when the log rolls; here, after the append that rolled it. */
+  private maybeSnapshotProducerState(): void {
+    const active = this.log.activeSegmentBaseOffset;
+    if (active === this.snapshotSegment) return;
+    this.snapshotSegment = active;
+    this.producerState.takeSnapshot(this.now());
+  }
+
+  /** Clean shutdown: a snapshot at the log end, so the next load replays nothing. */
+  snapshotProducerState(): void {
+    if (!this.log.isClosed) this.producerState.takeSnapshot(this.now());
   }
 
   /** Follower HW = min(leader HW, own LEO). */
@@ -399,6 +434,7 @@ export class Partition {
   truncateTo(offset: bigint): void {
     if (this.leader) return;
     this.log.truncateTo(offset);
+    this.producerState.truncateAndReload();
     if (this.followerHw > this.log.logEndOffset) this.followerHw = this.log.logEndOffset;
   }
 
@@ -406,8 +442,11 @@ export class Partition {
   truncateFullyAndStartAt(offset: bigint): void {
     if (this.leader) return;
     this.log.truncateFullyAndStartAt(offset);
+    this.producerState.truncateFully();
     this.followerHw = offset;
   }
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Where producerId starts in a RecordBatch v2 header. */
+const PRODUCER_ID_AT = 43;

@@ -471,6 +471,7 @@ export class ReplicaManager {
     for (const p of this.partitions.values()) {
       try {
         await p.log.flush();
+        p.snapshotProducerState();
         p.log.close();
       } catch (err) {
         this.options.logger.error({ err, partition: p.key }, 'closing log failed');

@@ -18,6 +18,8 @@ export type {
   FetchResponse__Output as FetchResponse,
   IncrementalAlterConfigsRequest,
   IncrementalAlterConfigsResponse__Output as IncrementalAlterConfigsResponse,
+  InitProducerIdRequest,
+  InitProducerIdResponse__Output as InitProducerIdResponse,
   LeaderIdAndEpoch__Output as LeaderIdAndEpochWire,
   ListOffsetsPartitionResponse__Output as ListOffsetsPartitionResponseWire,
   ListOffsetsRequest,

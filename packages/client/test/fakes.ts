@@ -105,7 +105,7 @@ export interface FakePartition {
   logEndOffset: bigint;
 }
 
-export type Method = 'metadata' | 'createTopics' | 'deleteTopics' | 'produce' | 'fetch' | 'listOffsets' | 'incrementalAlterConfigs' | 'describeConfigs';
+export type Method = 'metadata' | 'createTopics' | 'deleteTopics' | 'produce' | 'fetch' | 'listOffsets' | 'incrementalAlterConfigs' | 'describeConfigs' | 'initProducerId';
 
 /** The topic configs the fake knows, with their defaults. */
 export const FAKE_CONFIG_DEFAULTS: Readonly<Record<string, string>> = { 'cleanup.policy': 'delete', 'min.insync.replicas': '1', 'retention.ms': '604800000' };
@@ -135,6 +135,8 @@ export class FakeCluster {
   readonly down = new Set<string>();
   readonly connectionsMade: string[] = [];
   controllerId = 1;
+  /** InitProducerId hands out ids from here (no sequence checks: the real broker's are tested there). */
+  nextProducerId = 1000;
 
   /** When set, a Fetch with no data waits max_wait_ms on it, like a broker's long poll. */
   clock: Clock | undefined;
@@ -211,6 +213,7 @@ export class FakeCluster {
       listOffsets: (r, o) => call('listOffsets', r, o),
       incrementalAlterConfigs: (r, o) => call('incrementalAlterConfigs', r, o),
       describeConfigs: (r, o) => call('describeConfigs', r, o),
+      initProducerId: (r, o) => call('initProducerId', r, o),
       close: () => {},
     };
   };
@@ -225,6 +228,7 @@ export class FakeCluster {
       case 'listOffsets': return this.listOffsets(nodeId, request as ListOffsetsRequest);
       case 'incrementalAlterConfigs': return this.incrementalAlterConfigs(request as IncrementalAlterConfigsRequest);
       case 'describeConfigs': return this.describeConfigs(request as DescribeConfigsRequest);
+      case 'initProducerId': return { errorCode: 0, errorMessage: '', producerId: String(this.nextProducerId++), producerEpoch: 0 };
     }
   }
 

@@ -12,7 +12,7 @@ import type { Method } from './fakes.js';
 
 const METHODS: Record<string, Method> = {
   Metadata: 'metadata', CreateTopics: 'createTopics', DeleteTopics: 'deleteTopics', Produce: 'produce', Fetch: 'fetch', ListOffsets: 'listOffsets',
-  IncrementalAlterConfigs: 'incrementalAlterConfigs', DescribeConfigs: 'describeConfigs',
+  IncrementalAlterConfigs: 'incrementalAlterConfigs', DescribeConfigs: 'describeConfigs', InitProducerId: 'initProducerId',
 };
 
 let server: grpc.Server;

@@ -265,6 +265,11 @@ export class Log {
     this.epochCache.assign(leaderEpoch, startOffset);
   }
 
+  /** Base offset of the active segment (it changes when the log rolls). */
+  get activeSegmentBaseOffset(): bigint {
+    return this.active.baseOffset;
+  }
+
   private get active(): LogSegment {
     return this.segs[this.segs.length - 1]!;
   }

@@ -14,6 +14,7 @@ import {
   type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse__Output,
   type ElectLeadersRequest, type ElectLeadersResponse__Output,
   type RegisterBrokerRequest, type RegisterBrokerResponse__Output, type AlterPartitionRequest, type AlterPartitionResponse__Output,
+  type AllocateProducerIdsRequest, type AllocateProducerIdsResponse__Output,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { Timers } from '../timers.js';
@@ -36,6 +37,7 @@ export interface ControllerMethods {
   DescribeQuorum: [DescribeQuorumRequest, DescribeQuorumResponse__Output];
   ElectLeaders: [ElectLeadersRequest, ElectLeadersResponse__Output];
   AlterPartition: [AlterPartitionRequest, AlterPartitionResponse__Output];
+  AllocateProducerIds: [AllocateProducerIdsRequest, AllocateProducerIdsResponse__Output];
 }
 export type ControllerMethod = keyof ControllerMethods;
 

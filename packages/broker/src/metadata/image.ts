@@ -88,6 +88,14 @@ export interface DeleteTopicResult {
   errorMessage?: string;
 }
 
+/** An AllocateProducerIds answer: ids [start, start + length) on success. */
+export interface ProducerIdBlockResult {
+  errorCode: number;
+  errorMessage: string;
+  start: bigint;
+  length: number;
+}
+
 export interface MetadataSource {
   readonly clusterId: string;
   readonly controllerId: number;
@@ -112,6 +120,8 @@ export interface MetadataSource {
   electLeaders?(electionType: number, partitions: Array<{ topic: string; partition: number }>, timeoutMs?: number): Promise<ElectLeadersResult[]>;
   /** The controller quorum as its active controller describes it; absent without a quorum. */
   describeQuorum?(): Promise<DescribeQuorumResponse>;
+  /** A block of producer ids from the active controller (AllocateProducerIds); absent without a quorum. */
+  allocateProducerIds?(): Promise<ProducerIdBlockResult>;
   /** Called after each committed change, in order. Returns an unsubscribe function. */
   subscribe(listener: (change: MetadataChange) => void): () => void;
   close(): Promise<void>;

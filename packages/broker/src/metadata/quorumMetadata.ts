@@ -30,7 +30,7 @@ import {
   type ControllerAddress, type Verdict,
 } from './controllerChannel.js';
 import type {
-  AlterConfigsRequest, AlterConfigsResult, BrokerInfo, CreateTopicRequest, DeleteTopicResult, ElectLeadersResult, MetadataChange, MetadataSource, TopicInfo, TopicResult,
+  AlterConfigsRequest, AlterConfigsResult, BrokerInfo, CreateTopicRequest, DeleteTopicResult, ElectLeadersResult, MetadataChange, MetadataSource, ProducerIdBlockResult, TopicInfo, TopicResult,
 } from './image.js';
 import { brokerInfoOf, clusterIdOf, topicChanges, topicInfoOf } from './imageView.js';
 
@@ -484,6 +484,30 @@ export class QuorumMetadataSource implements MetadataSource {
       if (res.errorCode !== ErrorCode.NONE) return { errorCode: res.errorCode, errorMessage: res.errorMessage };
       return { errorCode: 0, leaderId: r.leaderId, leaderEpoch: r.leaderEpoch, partitionEpoch: r.partitionEpoch, isr: [...r.isr] };
     });
+  }
+
+  /**
+   * AllocateProducerIds for the broker's ProducerIdManager: a block of ids from the active
+   * controller, which records it in the metadata log before answering (so no id is handed out
+   * twice, even across a controller failover). Never throws.
+   */
+  async allocateProducerIds(): Promise<ProducerIdBlockResult> {
+    const brokerEpoch = this.brokerEpoch;
+    if (brokerEpoch === undefined) {
+      return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, errorMessage: `broker ${this.options.brokerId} is not registered yet`, start: -1n, length: 0 };
+    }
+    try {
+      const res = await this.channel.callActive(
+        'AllocateProducerIds',
+        () => ({ brokerId: this.options.brokerId, brokerEpoch }),
+        (r) => judge(r.errorCode, leaderNamedIn(r.errorMessage), r.errorMessage),
+        this.deadline(this.requestTimeoutMs),
+      );
+      if (res.errorCode !== ErrorCode.NONE) return { errorCode: res.errorCode, errorMessage: res.errorMessage, start: -1n, length: 0 };
+      return { errorCode: ErrorCode.NONE, errorMessage: '', start: BigInt(res.producerIdStart), length: res.producerIdLen };
+    } catch (err) {
+      return { ...this.unavailable(err, 'no producer ids were allocated', 'producer ids may or may not have been allocated'), start: -1n, length: 0 };
+    }
   }
 
   // ---- shutdown ----

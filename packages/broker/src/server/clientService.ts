@@ -10,13 +10,14 @@ import {
   type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse,
   type DeleteTopicsResponse, type FetchRequest__Output, type FetchResponse, type ListOffsetsRequest__Output,
   type ListOffsetsResponse, type MetadataRequest__Output, type MetadataResponse, type ProduceRequest__Output,
-  type ProduceResponse, type SamsaHandlers, type TopicMetadata,
+  type ProduceResponse, type SamsaHandlers, type TopicMetadata, type InitProducerIdRequest__Output, type InitProducerIdResponse,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { MetadataSource, TopicInfo } from '../metadata/image.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';
 import { describeConfigsResource } from './configs.js';
 import { widenFlowControlWindow } from './flowControl.js';
+import { ProducerIdManager } from './producerIdManager.js';
 
 export interface ClientServiceDeps {
   metadata: MetadataSource;
@@ -57,6 +58,7 @@ function groupByTopic<T extends { topic: string }>(items: T[]): Map<string, T[]>
 export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
   const { metadata, replicaManager, logger } = deps;
   const maxFetchWaitMs = deps.maxFetchWaitMs ?? 30_000;
+  const producerIds = new ProducerIdManager(metadata.allocateProducerIds?.bind(metadata));
 
   const leaderOf = (topic: string, partition: number) => {
     const p = metadata.topic(topic)?.partitions[partition];
@@ -216,6 +218,19 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     DescribeConfigs: unary(logger, 'DescribeConfigs', (req: DescribeConfigsRequest__Output): DescribeConfigsResponse => ({
       results: req.resources.map((r) => describeConfigsResource(r, (name) => metadata.topic(name), replicaManager.topicDefaults)),
     })),
+
+    /**
+     * Idempotent producers only: a fresh id with epoch 0 whatever producer_id/epoch the request
+     * carries (as Kafka does without a transactional id; the client bumps epochs itself).
+     */
+    InitProducerId: unary(logger, 'InitProducerId', async (req: InitProducerIdRequest__Output): Promise<InitProducerIdResponse> => {
+      if (req.transactionalId !== '') {
+        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'transactions are not supported: transactional_id must be empty', producerId: '-1', producerEpoch: -1 };
+      }
+      const r = await producerIds.generateProducerId();
+      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, producerId: '-1', producerEpoch: -1 };
+      return { errorCode: ErrorCode.NONE, errorMessage: '', producerId: toWire(r.producerId), producerEpoch: 0 };
+    }),
 
     ListOffsets: unary(logger, 'ListOffsets', (req: ListOffsetsRequest__Output): ListOffsetsResponse => ({
       topics: req.topics.map((t) => ({

@@ -1,23 +1,30 @@
 /**
- * `samsa perf produce|consume` (kafka-producer-perf-test / kafka-consumer-perf-test, first
- * version): fixed-size records with random payloads, printed as records/s and MB/s.
+ * `samsa perf produce|consume` (kafka-producer-perf-test / kafka-consumer-perf-test): fixed-size
+ * records with random payloads. produce prints a progress line every 5 s while it runs, then
+ * records/s, MB/s, average and maximum latency and p50/p95/p99/p99.9 from an HDR histogram
+ * (latency: from sendBatch to its acknowledgement, counted once per record), and the process's
+ * peak RSS. Producer settings use Kafka's names: --producer-props acks=all linger.ms=5 ...
  */
 import { randomBytes } from 'node:crypto';
-import type { Message } from '@samsa/client';
+import type { Message, ProducerOptions } from '@samsa/client';
 import type { Command } from 'commander';
+import * as hdr from 'hdr-histogram-js';
 import { withClient } from '../client.js';
 import { UsageError } from '../errors.js';
-import { parseInteger } from '../options.js';
+import { collectKeyValue, parseInteger } from '../options.js';
+import { parseAcks, producerOptionsFromProps } from './producerConfig.js';
 
 interface PerfProduceOptions {
   bootstrapServer?: string;
   topic?: string;
   numRecords: string;
   recordSize: string;
-  acks: string;
+  acks?: string;
   batchSize?: string;
   inFlight?: string;
   throughput: string;
+  producerProps?: string[];
+  reportingIntervalMs: string;
 }
 
 interface PerfConsumeOptions {
@@ -32,88 +39,128 @@ function report(label: string, records: number, bytes: number, elapsedMs: number
   return `${label}: ${records} records in ${seconds.toFixed(2)} s: ${Math.round(records / seconds)} records/s, ${(bytes / seconds / 1e6).toFixed(2)} MB/s${extra}\n`;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+/** kafka-producer-perf-test's window line: records, rate, and latency in ms (histogram in µs). */
+function windowLine(records: number, bytes: number, elapsedMs: number, h: hdr.Histogram, final: boolean): string {
+  const seconds = Math.max(elapsedMs, 1) / 1000;
+  const ms = (us: number) => (us / 1000).toFixed(2);
+  const base = `${records} records sent, ${(records / seconds).toFixed(1)} records/sec (${(bytes / seconds / 1024 / 1024).toFixed(2)} MB/sec), ` +
+    `${ms(h.mean)} ms avg latency, ${ms(h.maxValue)} ms max latency`;
+  if (!final) return `${base}.\n`;
+  return `${base}, ${ms(h.getValueAtPercentile(50))} ms 50th, ${ms(h.getValueAtPercentile(95))} ms 95th, ` +
+    `${ms(h.getValueAtPercentile(99))} ms 99th, ${ms(h.getValueAtPercentile(99.9))} ms 99.9th.\n`;
 }
+
+const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
 
 export function registerPerf(program: Command): void {
   const perf = program.command('perf').description('throughput benchmarks');
   perf
     .command('produce')
-    .description('produce fixed-size records as fast as possible and print records/s and MB/s')
+    .description('produce fixed-size records and print throughput and latency (kafka-producer-perf-test)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to')
     .option('--topic <name>', 'topic to write (must exist)')
     .option('--num-records <n>', 'records to send', '1000000')
     .option('--record-size <bytes>', 'value size in bytes', '100')
-    .option('--acks <acks>', '0, 1 or -1/all', '1')
-    // 512 KiB x 8: the same 4 MiB in flight as 256 KiB x 16 with half the per-request cost, and a
-    // batch well under the broker's default max.message.bytes (1 MB).
-    // With --throughput the default is Kafka's batch.size (16384) instead, so that at a fixed
-    // rate the latency measures the cluster rather than the time to fill a large batch.
-    .option('--batch-size <bytes>', 'bytes of records per batch (Kafka batch.size; default 524288, or 16384 with --throughput)')
+    .option('--producer-props <k=v...>', 'producer configs by Kafka name: acks, linger.ms, batch.size, compression.type, enable.idempotence, max.in.flight.requests.per.connection, buffer.memory, retries, ...')
+    .option('--acks <acks>', '0, 1 or -1/all (same as --producer-props acks=...; default 1)')
+    // 512 KiB: a batch well under the broker's default max.message.bytes (1 MB). With
+    // --throughput the default is Kafka's batch.size (16384) instead, so that at a fixed rate the
+    // latency measures the cluster rather than the time to fill a large batch.
+    .option('--batch-size <bytes>', 'bytes of records per batch (batch.size; default 524288, or 16384 with --throughput)')
     // With --throughput the default is 32 batches (512 KiB at 16 KiB): small batches times a
     // replication round trip would otherwise cap the offered rate below --throughput.
-    .option('--in-flight <n>', 'batches in flight at once (default 8, or 32 with --throughput)')
+    .option('--in-flight <n>', 'batches handed to the producer and not yet acknowledged, at most (default 8, or 32 with --throughput)')
     .option('--throughput <n>', 'cap on records/s, -1 for unlimited (kafka-producer-perf-test --throughput)', '-1')
+    .option('--reporting-interval-ms <ms>', 'how often the progress line is printed', '5000')
     .action(async (opts: PerfProduceOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
       const topic = opts.topic;
       const numRecords = parseInteger(opts.numRecords, '--num-records', 1);
       const recordSize = parseInteger(opts.recordSize, '--record-size', 0);
-      const acks = parseInteger(opts.acks === 'all' ? '-1' : opts.acks, '--acks');
-      if (acks !== 0 && acks !== 1 && acks !== -1) throw new UsageError('--acks must be 0, 1, -1 or all');
+      const props: Record<string, string> = {};
+      for (const kv of opts.producerProps ?? []) Object.assign(props, collectKeyValue(kv));
+      if (opts.acks !== undefined) props.acks = opts.acks;
+      props.acks ??= '1';
+      if (opts.batchSize !== undefined) props['batch.size'] = opts.batchSize;
+      const producerOptions: ProducerOptions<Buffer | null, Buffer | null> = producerOptionsFromProps(props);
+      const acks = parseAcks(props.acks, 'acks');
       const throughput = parseInteger(opts.throughput, '--throughput');
       if (throughput === 0 || throughput < -1) throw new UsageError('--throughput must be a positive records/s cap or -1 (unlimited)');
       const paced = throughput > 0;
-      const batchSize = parseInteger(opts.batchSize ?? (paced ? '16384' : '524288'), '--batch-size', 1);
+      const batchSize = producerOptions.batchSize ?? (paced ? 16_384 : 524_288);
+      producerOptions.batchSize = batchSize;
       const inFlight = parseInteger(opts.inFlight ?? (paced ? '32' : '8'), '--in-flight', 1);
+      const reportEveryMs = parseInteger(opts.reportingIntervalMs, '--reporting-interval-ms', 1);
+      // Without idempotence the producer's request cap follows --in-flight, so queued batches do
+      // not count waiting time as latency; idempotence keeps Kafka's 5.
+      if (props['max.in.flight.requests.per.connection'] === undefined && (acks !== -1 || props['enable.idempotence'] === 'false')) {
+        producerOptions.maxInFlightRequestsPerConnection = inFlight;
+      }
       // Record overhead in a v2 batch is about 8 bytes for small records with null keys.
       const perBatch = Math.max(1, Math.floor(batchSize / (recordSize + 8)));
 
       await withClient(opts.bootstrapServer, async (samsa) => {
         const [description] = await samsa.admin().describeTopics([topic]);
         const partitions = description!.partitions.map((p) => p.partition);
-        // The producer's own cap on requests in flight (default 5) must not silently undercut
-        // --in-flight: queued batches would count waiting time as latency and hold memory.
-        const producer = samsa.producer({ acks, maxInFlightRequests: inFlight });
+        const producer = samsa.producer(producerOptions);
         // A pool of random payloads, as Kafka's perf tool does, so compression cannot cheat.
         const payloads = Array.from({ length: 64 }, () => randomBytes(recordSize));
         const messages: Message<Buffer | null, Buffer | null>[] = Array.from({ length: perBatch }, (_, i) => ({ value: payloads[i % payloads.length]! }));
-        const latencies: number[] = [];
+        const total = newHistogram();
+        let windowHist = newHistogram();
+        let windowRecords = 0;
+        let windowStart = performance.now();
+        const flushWindow = (now: number): void => {
+          if (windowRecords > 0) process.stdout.write(windowLine(windowRecords, windowRecords * recordSize, now - windowStart, windowHist, false));
+          windowHist = newHistogram();
+          windowRecords = 0;
+          windowStart = now;
+        };
+        const ticker = setInterval(() => flushWindow(performance.now()), reportEveryMs);
         const window = new Set<Promise<unknown>>();
         let sent = 0;
         let next = 0;
         let firstError: unknown;
         const started = performance.now();
-        while (sent < numRecords && !firstError) {
-          if (paced) {
-            // Send each batch no earlier than the moment the rate cap allows its first record,
-            // so the offered load is `throughput` records/s on average (Kafka's throttler does
-            // the same per record). Sleeping only when ahead keeps the unlimited path untouched.
-            const due = started + (sent / throughput) * 1000;
-            const ahead = due - performance.now();
-            if (ahead >= 1) await new Promise((r) => setTimeout(r, ahead));
+        try {
+          while (sent < numRecords && !firstError) {
+            if (paced) {
+              // Send each batch no earlier than the moment the rate cap allows its first record,
+              // so the offered load is `throughput` records/s on average (Kafka's throttler does
+              // the same per record). Sleeping only when ahead keeps the unlimited path untouched.
+              const due = started + (sent / throughput) * 1000;
+              const ahead = due - performance.now();
+              if (ahead >= 1) await new Promise((r) => setTimeout(r, ahead));
+            }
+            const count = Math.min(perBatch, numRecords - sent);
+            const batch = count === perBatch ? messages : messages.slice(0, count);
+            const partition = partitions[next++ % partitions.length]!;
+            const t0 = performance.now();
+            const p = producer.sendBatch({ topic, partition, messages: batch }).then(
+              () => {
+                const us = Math.max(1, Math.round((performance.now() - t0) * 1000));
+                total.recordValueWithCount(us, count);
+                windowHist.recordValueWithCount(us, count);
+                windowRecords += count;
+              },
+              (err: unknown) => { firstError ??= err; },
+            );
+            window.add(p);
+            void p.finally(() => window.delete(p));
+            sent += count;
+            if (window.size >= inFlight) await Promise.race(window);
           }
-          const count = Math.min(perBatch, numRecords - sent);
-          const batch = count === perBatch ? messages : messages.slice(0, count);
-          const partition = partitions[next++ % partitions.length]!;
-          const t0 = performance.now();
-          const p = producer.sendBatch({ topic, partition, messages: batch }).then(
-            () => { latencies.push(performance.now() - t0); },
-            (err: unknown) => { firstError ??= err; },
-          );
-          window.add(p);
-          void p.finally(() => window.delete(p));
-          sent += count;
-          if (window.size >= inFlight) await Promise.race(window);
+          await Promise.all(window);
+        } finally {
+          clearInterval(ticker);
         }
-        await Promise.all(window);
         const elapsed = performance.now() - started;
         await producer.close();
         if (firstError) throw firstError;
-        latencies.sort((a, b) => a - b);
-        process.stdout.write(report('produce', numRecords, numRecords * recordSize, elapsed,
-          `, batch latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms (acks=${acks}, ${perBatch} records/batch, ${inFlight} in flight${paced ? `, throughput cap ${throughput} records/s` : ''})`));
+        process.stdout.write(windowLine(numRecords, numRecords * recordSize, elapsed, total, true));
+        const peakRssMb = process.resourceUsage().maxRSS / 1024;
+        process.stdout.write(`producer: acks=${acks}, idempotence ${producer.idempotent ? 'on' : 'off'}, compression ${props['compression.type'] ?? 'none'}, ` +
+          `${perBatch} records/batch, ${inFlight} batches in flight${paced ? `, throughput cap ${throughput} records/s` : ''}; peak RSS ${peakRssMb.toFixed(0)} MB\n`);
       });
     });
 

@@ -9,12 +9,18 @@ import type { Command } from 'commander';
 import { withClient } from '../client.js';
 import { UsageError } from '../errors.js';
 import { collectKeyValue, parseInteger } from '../options.js';
+import { parseAcks, producerOptionsFromProps } from './producerConfig.js';
 
 interface ProduceOptions {
   bootstrapServer?: string;
   topic?: string;
   property?: Record<string, string>;
-  requestRequiredAcks: string;
+  requestRequiredAcks?: string;
+  acks?: string;
+  compressionType?: string;
+  lingerMs?: string;
+  batchSize?: string;
+  enableIdempotence?: string;
   partition?: string;
   messageSendMaxRetries: string;
 }
@@ -29,15 +35,27 @@ export function registerProduce(program: Command): void {
     .option('--bootstrap-server <host:port>', 'a broker to connect to')
     .option('--topic <name>', 'the topic to write to')
     .option('--property <key=value>', 'parse.key=true, key.separator=<sep> (default tab)', collectKeyValue)
-    .option('--request-required-acks <acks>', 'acks: 0, 1 or -1/all', '-1')
+    .option('--acks <acks>', 'acks: 0, 1 or -1/all (default all)')
+    .option('--request-required-acks <acks>', 'the same as --acks (kafka-console-producer\'s name)')
+    .option('--compression-type <type>', 'none, gzip, snappy, lz4 or zstd (default none)')
+    .option('--linger-ms <ms>', 'how long a batch waits for more records (linger.ms)')
+    .option('--batch-size <bytes>', 'bytes of records per partition batch (batch.size)')
+    .option('--enable-idempotence <bool>', 'true or false (default: true unless --acks 0/1 or retries 0, as in Kafka 3)')
     .option('--partition <p>', 'send every record to this partition')
     .option('--message-send-max-retries <n>', 'retries of a failed batch before giving up (as kafka-console-producer)', '3')
     .action(async (opts: ProduceOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
       const topic = opts.topic;
-      const acksRaw = opts.requestRequiredAcks === 'all' ? '-1' : opts.requestRequiredAcks;
-      const acks = parseInteger(acksRaw, '--request-required-acks');
-      if (acks !== 0 && acks !== 1 && acks !== -1) throw new UsageError(`--request-required-acks must be 0, 1, -1 or all; got ${opts.requestRequiredAcks}`);
+      if (opts.acks !== undefined && opts.requestRequiredAcks !== undefined && opts.acks !== opts.requestRequiredAcks) {
+        throw new UsageError('--acks and --request-required-acks disagree; give one');
+      }
+      const acks = parseAcks(opts.acks ?? opts.requestRequiredAcks ?? '-1', opts.acks !== undefined ? '--acks' : '--request-required-acks');
+      const settings: Record<string, string> = {};
+      if (opts.compressionType !== undefined) settings['compression.type'] = opts.compressionType;
+      if (opts.lingerMs !== undefined) settings['linger.ms'] = opts.lingerMs;
+      if (opts.batchSize !== undefined) settings['batch.size'] = opts.batchSize;
+      if (opts.enableIdempotence !== undefined) settings['enable.idempotence'] = opts.enableIdempotence;
+      const producerOptions = producerOptionsFromProps(settings);
       const props = opts.property ?? {};
       const parseKey = props['parse.key'] === 'true';
       const separator = props['key.separator'] ?? '\t';
@@ -47,7 +65,7 @@ export function registerProduce(program: Command): void {
       await withClient(opts.bootstrapServer, async (samsa) => {
         // Fail fast and clearly on an unknown topic instead of retrying per chunk.
         await samsa.admin().describeTopics([topic]);
-        const producer = samsa.producer({ acks, retries });
+        const producer = samsa.producer({ ...producerOptions, acks, retries });
         const inFlight = new Set<Promise<unknown>>();
         let firstError: unknown;
         let chunk: Message<Buffer | null, Buffer | null>[] = [];

@@ -9,7 +9,7 @@ import type {
   CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
   DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
   ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
-  ElectLeadersRequest, ElectLeadersResponse,
+  ElectLeadersRequest, ElectLeadersResponse, InitProducerIdRequest, InitProducerIdResponse,
 } from '../wire.js';
 
 export interface RequestOptions {
@@ -32,6 +32,8 @@ export interface BrokerConnection {
   describeConfigs(request: DescribeConfigsRequest, options?: RequestOptions): Promise<DescribeConfigsResponse>;
   /** Kafka's ElectLeaders; optional so that fakes without it still fit. */
   electLeaders?(request: ElectLeadersRequest, options?: RequestOptions): Promise<ElectLeadersResponse>;
+  /** Kafka's InitProducerId (idempotent producers); optional so that fakes without it still fit. */
+  initProducerId?(request: InitProducerIdRequest, options?: RequestOptions): Promise<InitProducerIdResponse>;
   /** Releases the transport; later calls may reopen it lazily. */
   close(): void;
 }

@@ -12,10 +12,10 @@ import type {
   CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
   DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
   ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
-  ElectLeadersRequest, ElectLeadersResponse,
+  ElectLeadersRequest, ElectLeadersResponse, InitProducerIdRequest, InitProducerIdResponse,
 } from '../wire.js';
 
-type Method = 'Metadata' | 'CreateTopics' | 'DeleteTopics' | 'Produce' | 'Fetch' | 'ListOffsets' | 'IncrementalAlterConfigs' | 'DescribeConfigs' | 'ElectLeaders';
+type Method = 'Metadata' | 'CreateTopics' | 'DeleteTopics' | 'Produce' | 'Fetch' | 'ListOffsets' | 'IncrementalAlterConfigs' | 'DescribeConfigs' | 'ElectLeaders' | 'InitProducerId';
 type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<Res>) => grpc.ClientUnaryCall;
 
@@ -65,6 +65,10 @@ export class GrpcConnection implements BrokerConnection {
   }
   electLeaders(request: ElectLeadersRequest, options?: RequestOptions): Promise<ElectLeadersResponse> {
     return this.call('ElectLeaders', request, options);
+  }
+
+  initProducerId(request: InitProducerIdRequest, options?: RequestOptions): Promise<InitProducerIdResponse> {
+    return this.call('InitProducerId', request, options);
   }
 
   close(): void {

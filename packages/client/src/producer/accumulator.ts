@@ -31,6 +31,18 @@ export class ProducerBatch {
   /** No more appends: full, or drained. */
   closed = false;
   lastError: unknown;
+  /** Idempotence (idempotence.ts): sent with the producer's id, epoch and a sequence. */
+  idempotent = false;
+  producerId = -1n;
+  producerEpoch = -1;
+  /** -1 until the batch is first drained (or again after an epoch bump). */
+  baseSequence = -1;
+  /** Place in its partition's sequence order. */
+  order = -1;
+  /** An earlier batch of the partition was unanswered when this one was last sent. */
+  sentBehindUnanswered = false;
+  /** sendBatch: one answer for the whole batch instead of per-record ones. */
+  onBatch: { resolve: (result: ProduceBatchResult) => void; reject: (error: unknown) => void } | undefined;
   private bytes: Buffer | undefined;
   private settled = false;
   private readonly builder: RecordBatchBuilder;
@@ -47,8 +59,10 @@ export class ProducerBatch {
     readonly createdMs: number,
     compression: CompressionType,
     capacity: number,
+    /** The create time of records appended without one (sendBatch). */
+    now?: () => bigint,
   ) {
-    this.builder = new RecordBatchBuilder({ compression, initialCapacity: capacity });
+    this.builder = new RecordBatchBuilder({ compression, initialCapacity: capacity, ...(now ? { now } : {}) });
   }
 
   get count(): number {
@@ -77,9 +91,15 @@ export class ProducerBatch {
     return (this.bytes ??= this.builder.build());
   }
 
+  /** Appends a record that has no per-record answer (sendBatch). */
+  appendRecord(record: RecordInput): void {
+    this.builder.append(record);
+  }
+
   succeed(result: ProduceBatchResult): void {
     if (this.settled) return;
     this.settled = true;
+    this.onBatch?.resolve(result);
     this.records.forEach((r, i) => r.resolve({
       partition: this.partition,
       offset: result.baseOffset < 0n ? -1n : result.baseOffset + BigInt(i),
@@ -92,6 +112,7 @@ export class ProducerBatch {
     if (this.settled) return;
     this.settled = true;
     for (const r of this.records) r.reject(error);
+    this.onBatch?.reject(error);
     this.resolveDone();
   }
 }
@@ -99,6 +120,8 @@ export class ProducerBatch {
 export interface AccumulatorOptions {
   batchSize: number;
   compression: CompressionType;
+  /** Batches with acks=all carry the producer's id and sequences (acks 0/1 batches never do). */
+  idempotent?: boolean;
 }
 
 export class RecordAccumulator {
@@ -129,17 +152,41 @@ export class RecordAccumulator {
       if (batch) batch.closed = true;
       const capacity = Math.max(this.options.batchSize, RECORD_BATCH_OVERHEAD + size);
       batch = new ProducerBatch(key, topic, partition, acks, timeoutMs, nowMs, this.options.compression, capacity);
+      batch.idempotent = this.options.idempotent === true && acks === -1;
       queue.push(batch);
     }
     batch.append(record, size, resolve, reject);
     return batch;
   }
 
-  /** Puts a batch back at the head of its queue for a retry (it keeps its bytes). */
+  /**
+   * Puts a batch back at the head of its queue for a retry (it keeps its bytes). A sequenced
+   * batch goes among the other retried ones in sequence order, ahead of every unsequenced one.
+   */
   reenqueue(batch: ProducerBatch): void {
     let queue = this.queues.get(batch.queueKey);
     if (!queue) this.queues.set(batch.queueKey, (queue = []));
-    queue.unshift(batch);
+    if (batch.order < 0) {
+      queue.unshift(batch);
+      return;
+    }
+    let i = 0;
+    while (i < queue.length && queue[i]!.order >= 0 && queue[i]!.order < batch.order) i++;
+    queue.splice(i, 0, batch);
+  }
+
+  /** A new closed batch at the tail of its partition's queue, filled by the caller (sendBatch). */
+  appendClosedBatch(topic: string, partition: number, acks: Acks, timeoutMs: number, nowMs: number, capacity: number, now: () => bigint): ProducerBatch {
+    const key = RecordAccumulator.queueKey(topic, partition, acks, timeoutMs);
+    let queue = this.queues.get(key);
+    if (!queue) this.queues.set(key, (queue = []));
+    const last = queue[queue.length - 1];
+    if (last) last.closed = true;
+    const batch = new ProducerBatch(key, topic, partition, acks, timeoutMs, nowMs, this.options.compression, capacity, now);
+    batch.closed = true;
+    batch.idempotent = this.options.idempotent === true && acks === -1;
+    queue.push(batch);
+    return batch;
   }
 
   /** Every batch not yet handed to the network. */

@@ -23,9 +23,10 @@ import { BufferMemory } from './bufferMemory.js';
 import { MaxBlockTimeoutError } from './errors.js';
 import { defaultPartitioner } from './partitioner.js';
 import type { Partitioner, PartitionerArgs } from './partitioner.js';
+import { IdempotenceManager, MAX_IN_FLIGHT_FOR_IDEMPOTENCE } from './idempotence.js';
 import { SendLoop } from './sendLoop.js';
 import { Sender } from './sender.js';
-import type { Acks } from './sender.js';
+import type { Acks, ProduceBatchResult } from './sender.js';
 import type { TopicDescriptor } from './topic.js';
 
 export interface Message<K, V> {
@@ -95,8 +96,17 @@ export interface ProducerOptions<K, V> {
   partitioner?: Partitioner;
   /** Overrides the client's retry options (backoff shape) for this producer. */
   retry?: RetryOptions;
-  /** Produce requests in flight per broker. Default 5. */
+  /** Produce requests in flight per broker. Default 5. Alias of maxInFlightRequestsPerConnection. */
   maxInFlightRequests?: number;
+  /** max.in.flight.requests.per.connection: Produce requests in flight per broker. Default 5; at most 5 with idempotence. */
+  maxInFlightRequestsPerConnection?: number;
+  /**
+   * enable.idempotence: batches carry a producer id and per-partition sequences so that retries
+   * never duplicate or reorder records. Default true unless acks (0/1), retries (0) or more than
+   * 5 requests in flight were set, which turn it off silently (Kafka 3.x); set explicitly to true
+   * with any of those, it is a configuration error.
+   */
+  enableIdempotence?: boolean;
   /** batch.size: a partition's batch is sent once this many (uncompressed) bytes are in it. Default 16384. */
   batchSize?: number;
   /** linger.ms: how long a batch that is not full waits for more records. Default 5. */
@@ -166,18 +176,30 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
   /** The value serde passes Buffers through unchanged (serdes.bytes, the default). */
   private readonly valueIsBytes: boolean;
   private closed = false;
+  /** enable.idempotence as resolved from the options. */
+  readonly idempotent: boolean;
 
   constructor(options: ProducerOptions<K, V>, private readonly deps: ProducerDeps) {
     this.keySerde = options.key ?? (serdes.bytes as unknown as Serde<K>);
     this.valueSerde = options.value ?? (serdes.bytes as unknown as Serde<V>);
     this.valueIsBytes = (this.valueSerde as unknown) === serdes.bytes;
     this.acks = checkAcks(options.acks ?? -1);
+    const inFlightOption = options.maxInFlightRequestsPerConnection ?? options.maxInFlightRequests;
+    const conflicts = [
+      ...(this.acks !== -1 ? [`acks=${this.acks} (needs acks=-1/all)`] : []),
+      ...(options.retries === 0 ? ['retries=0 (needs retries > 0)'] : []),
+      ...(inFlightOption !== undefined && inFlightOption > MAX_IN_FLIGHT_FOR_IDEMPOTENCE ? [`maxInFlightRequestsPerConnection=${inFlightOption} (at most ${MAX_IN_FLIGHT_FOR_IDEMPOTENCE})`] : []),
+    ];
+    if (options.enableIdempotence === true && conflicts.length > 0) {
+      throw new InvalidRequestError(`enableIdempotence: true conflicts with ${conflicts.join(', ')}`);
+    }
+    this.idempotent = options.enableIdempotence ?? conflicts.length === 0;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.compression = options.compression ?? CompressionType.NONE;
     this.partitioner = options.partitioner ?? defaultPartitioner(deps.random);
     const retry = options.retry ? resolveRetryOptions({ ...deps.retry, ...options.retry }) : deps.retry;
     this.retrier = new Retrier({ retry, clock: deps.clock, random: deps.random, logger: deps.logger });
-    const maxInFlightRequests = options.maxInFlightRequests ?? 5;
+    const maxInFlightRequests = inFlightOption ?? 5;
     if (!Number.isInteger(maxInFlightRequests) || maxInFlightRequests < 1) throw new RangeError(`maxInFlightRequests must be a positive integer, got ${maxInFlightRequests}`);
     this.sender = new Sender({ cluster: deps.cluster, retrier: this.retrier, logger: deps.logger, maxInFlightRequests });
 
@@ -196,11 +218,17 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       ...(options.retryBackoffMs !== undefined && options.retryBackoffMaxMs === undefined ? { maxRetryTimeMs: Math.max(retry.maxRetryTimeMs, options.retryBackoffMs) } : {}),
     });
     this.topicBackoff = backoff;
-    this.accumulator = new RecordAccumulator({ batchSize, compression: this.compression });
+    this.accumulator = new RecordAccumulator({ batchSize, compression: this.compression, idempotent: this.idempotent });
     this.memory = new BufferMemory(bufferMemory, deps.clock);
+    const idempotence = this.idempotent
+      ? new IdempotenceManager({ cluster: deps.cluster, clock: deps.clock, random: deps.random, logger: deps.logger, backoff })
+      : undefined;
     this.loop = new SendLoop(
       { lingerMs, maxRequestSize: this.maxRequestSize, maxInFlightRequests, deliveryTimeoutMs, retries, backoff, requestTimeoutMs },
-      { cluster: deps.cluster, sender: this.sender, accumulator: this.accumulator, memory: this.memory, clock: deps.clock, random: deps.random, logger: deps.logger },
+      {
+        cluster: deps.cluster, sender: this.sender, accumulator: this.accumulator, memory: this.memory, clock: deps.clock, random: deps.random, logger: deps.logger,
+        ...(idempotence ? { idempotence } : {}),
+      },
     );
   }
 
@@ -355,21 +383,37 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       inputs[i] = input;
       capacity += maxRecordSize(input);
     }
+    const timeoutMs = batch.timeoutMs ?? this.timeoutMs;
+    if (this.idempotent && acks === -1) {
+      // Through the accumulator, so the batch gets a sequence and the send loop's ordered retries.
+      const partition = await this.pickBatchPartition(topic, batch.partition);
+      const result = await new Promise<ProduceBatchResult>((resolve, reject) => {
+        const closed = this.accumulator.appendClosedBatch(topic, partition, acks, timeoutMs, this.deps.clock.now(), capacity, () => now);
+        for (let i = 0; i < inputs.length; i++) closed.appendRecord(inputs[i]!);
+        closed.onBatch = { resolve, reject };
+        this.loop.wake();
+      });
+      return { topic, partition, baseOffset: result.baseOffset, count: messages.length, logAppendTime: result.logAppendTime };
+    }
     const builder = new RecordBatchBuilder({ compression: this.compression, initialCapacity: capacity, now: () => now });
     for (let i = 0; i < inputs.length; i++) builder.append(inputs[i]!);
     const records = builder.build();
+    const partition = await this.pickBatchPartition(topic, batch.partition);
+    const [result] = await this.sender.send([{ topic, partition, records, recordCount: messages.length }], { acks, timeoutMs });
+    return { topic, partition, baseOffset: result!.baseOffset, count: messages.length, logAppendTime: result!.logAppendTime };
+  }
+
+  /** sendBatch's partition: the explicit one (checked), or the partitioner's pick, one per batch. */
+  private async pickBatchPartition(topic: string, explicit: number | undefined): Promise<number> {
     const info = await this.topicInfo(topic);
-    let partition = batch.partition;
+    let partition = explicit;
     if (partition === undefined) {
       const args = this.partitionerArgs(topic, null, info);
       partition = this.partitioner(args);
       this.partitioner.onNewBatch?.(topic, partition, args); // one pick per batch: the next sendBatch moves on
     }
     await this.checkPartitions(topic, info, [partition]);
-    const [result] = await this.sender.send([{ topic, partition, records, recordCount: messages.length }], {
-      acks, timeoutMs: batch.timeoutMs ?? this.timeoutMs,
-    });
-    return { topic, partition, baseOffset: result!.baseOffset, count: messages.length, logAppendTime: result!.logAppendTime };
+    return partition;
   }
 
   private checkRecord<R extends { topic: string; messages: readonly Message<any, any>[] }>(record: R): R {

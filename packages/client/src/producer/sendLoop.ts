@@ -5,18 +5,22 @@
  * per broker), answers each record, and retries retriable failures with exponential backoff until
  * `retries` or deliveryTimeoutMs runs out. Wakes on appends, on answers and on the injected clock.
  *
- * Ordering: a partition's batches leave in order; with maxInFlightRequests > 1 a retried batch may
- * land after a later one (as in Kafka without idempotence). Use maxInFlightRequests: 1 to forbid it.
+ * Ordering: a partition's batches leave in order. Without idempotence, with maxInFlightRequests > 1
+ * a retried batch may land after a later one (as in Kafka); use maxInFlightRequests: 1 to forbid
+ * it. With idempotence (idempotence.ts) batches carry sequences, retries keep them and go back in
+ * sequence order, and the broker's duplicate and gap checks keep each partition exactly in order.
  */
 import type { Clock, Random } from '../clock.js';
 import type { Cluster, LeaderRoute } from '../cluster/cluster.js';
 import { SamsaClosedError, SamsaError, isRetriable, needsMetadataRefresh } from '../errors.js';
+import { ErrorCode } from '@samsa/protocol';
 import type { Logger } from '../logger.js';
 import { backoffMs } from '../retry.js';
 import type { ResolvedRetryOptions } from '../retry.js';
 import type { ProducerBatch, RecordAccumulator } from './accumulator.js';
 import type { BufferMemory } from './bufferMemory.js';
 import { DeliveryTimeoutError } from './errors.js';
+import type { IdempotenceManager } from './idempotence.js';
 import type { Sender } from './sender.js';
 
 export interface SendLoopOptions {
@@ -40,6 +44,8 @@ export interface SendLoopDeps {
   clock: Clock;
   random: Random;
   logger: Logger;
+  /** Present when the producer is idempotent. */
+  idempotence?: IdempotenceManager;
 }
 
 export class SendLoop {
@@ -105,6 +111,18 @@ export class SendLoop {
     const requests = new Map<number, { route: LeaderRoute; batches: ProducerBatch[]; size: number; mode: string }[]>();
     const leaderless = new Set<string>();
 
+    const idem = this.deps.idempotence;
+    let idemBlocked = false;
+    if (idem) {
+      if (!idem.ready && !idem.fatal) idem.ensureInitialized(() => this.wake());
+      // An epoch bump waits for every idempotent batch in flight to be answered.
+      if (idem.bumpPending && ![...this.inFlightBatches].some((b) => b.idempotent)) {
+        idem.bumpEpoch([...accumulator.batches()].filter((b) => b.idempotent));
+        if (!idem.ready) idem.ensureInitialized(() => this.wake());
+      }
+      idemBlocked = !idem.ready || idem.bumpPending;
+    }
+
     for (const queue of accumulator.queues.values()) {
       // Expire what waited too long without being sent (e.g. no leader).
       while (queue.length > 0 && now >= this.deadlineOf(queue[0]!)) this.expire(queue.shift()!, now);
@@ -120,6 +138,16 @@ export class SendLoop {
       if (!ready) {
         nextWake = Math.min(nextWake, head.createdMs + this.options.lingerMs);
         continue;
+      }
+      let sequences;
+      if (idem && head.idempotent) {
+        if (idem.fatal) {
+          for (const b of queue.splice(0)) this.complete(b, idem.fatal);
+          continue;
+        }
+        if (idemBlocked) continue; // woken when InitProducerId or the in-flight batches answer
+        sequences = idem.partition(head.topic, head.partition);
+        if (!idem.maySend(head, sequences)) continue; // woken when the partition's in-flight batches answer
       }
       const route = cluster.cachedLeader(head.topic, head.partition);
       if (!route) {
@@ -137,6 +165,11 @@ export class SendLoop {
       }
       queue.shift();
       head.build();
+      if (idem && sequences) {
+        idem.sequence(head, sequences);
+        head.sentBehindUnanswered = idem.hasEarlierInFlight(head, sequences);
+        sequences.inFlight.add(head);
+      }
       request.batches.push(head);
       request.size += size;
       if (queue.length > 0) nextWake = now; // the next batch of this partition goes in a later request
@@ -214,8 +247,10 @@ export class SendLoop {
     } finally {
       this.inFlight.set(route.nodeId, this.inFlight.get(route.nodeId)! - 1);
     }
+    const idem = this.deps.idempotence;
     batches.forEach((batch, i) => {
       this.inFlightBatches.delete(batch);
+      if (idem && batch.idempotent) idem.partition(batch.topic, batch.partition).inFlight.delete(batch);
       const outcome = outcomes[i];
       if (outcome instanceof Error || !(typeof outcome === 'object' && outcome !== null && 'baseOffset' in outcome)) this.failed(batch, outcome);
       else this.complete(batch, undefined, outcome as Parameters<ProducerBatch['succeed']>[0]);
@@ -229,7 +264,12 @@ export class SendLoop {
     const now = this.deps.clock.now();
     const retry = batch.attempts - 1;
     const delay = backoffMs(retry, this.options.backoff, this.deps.random);
-    if (!isRetriable(error) || batch.attempts > this.options.retries) return this.complete(batch, error);
+    // A gap behind a batch that was still unanswered is filled by that batch's retry (Kafka's
+    // canRetry); any other sequence error is unresolvable: the batch fails and the epoch is bumped.
+    const sequenceError = error instanceof SamsaError && (error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+      || error.code === ErrorCode.INVALID_PRODUCER_EPOCH || error.code === ErrorCode.UNKNOWN_PRODUCER_ID);
+    const retriable = sequenceError ? error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && batch.sentBehindUnanswered : isRetriable(error);
+    if (!retriable || batch.attempts > this.options.retries) return this.complete(batch, error);
     if (now + delay >= this.deadlineOf(batch)) return this.expire(batch, now);
     this.deps.logger.debug('retrying a produce batch', { topic: batch.topic, partition: batch.partition, attempt: batch.attempts, delayMs: delay, error: (error as Error).message });
     if (needsMetadataRefresh(error)) this.deps.cluster.invalidateTopics([batch.topic]);
@@ -238,6 +278,10 @@ export class SendLoop {
   }
 
   private complete(batch: ProducerBatch, error: unknown, result?: Parameters<ProducerBatch['succeed']>[0]): void {
+    // A sequenced batch that fails for good leaves a gap the broker will never see filled.
+    const idem = this.deps.idempotence;
+    if (!result && idem && batch.idempotent && batch.baseSequence >= 0 && batch.producerEpoch === idem.epoch && !this.forcedClose) idem.bumpPending = true;
+    if (idem && batch.idempotent) idem.done(batch);
     this.deps.memory.release(batch.reservedBytes);
     batch.reservedBytes = 0;
     if (result) batch.succeed(result);

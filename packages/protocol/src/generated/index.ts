@@ -56,6 +56,8 @@ export type * from './samsa/v1/HeartbeatRequest.js';
 export type * from './samsa/v1/HeartbeatResponse.js';
 export type * from './samsa/v1/IncrementalAlterConfigsRequest.js';
 export type * from './samsa/v1/IncrementalAlterConfigsResponse.js';
+export type * from './samsa/v1/InitProducerIdRequest.js';
+export type * from './samsa/v1/InitProducerIdResponse.js';
 export type * from './samsa/v1/JoinGroupMember.js';
 export type * from './samsa/v1/JoinGroupProtocol.js';
 export type * from './samsa/v1/JoinGroupRequest.js';
