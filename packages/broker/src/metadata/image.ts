@@ -11,6 +11,8 @@ export interface BrokerInfo {
   host: string;
   port: number;
   rack?: string;
+  /** Every advertised listener, `NAME://HOST:PORT,...`; absent: host:port serves every client. */
+  endpoints?: string;
 }
 
 export interface PartitionInfo {

@@ -40,6 +40,8 @@ export interface QuorumMetadataOptions {
   host: string;
   port: number;
   rack?: string;
+  /** Every advertised listener, `NAME://HOST:PORT,...` (host:port is the inter-broker one's). */
+  endpoints?: string;
   controllers: ControllerAddress[];
   logger: Logger;
   timers: Timers;
@@ -522,11 +524,11 @@ export class QuorumMetadataSource implements MetadataSource {
 
   /** One registration attempt (retrying within a window); returns the delay before the next step. */
   private async register(): Promise<number> {
-    const { brokerId, host, port, rack } = this.options;
+    const { brokerId, host, port, rack, endpoints } = this.options;
     try {
       const res = await this.channel.callActive(
         'RegisterBroker',
-        () => ({ brokerId, incarnationId: this.incarnationId, host, port, rack: rack ?? '' }),
+        () => ({ brokerId, incarnationId: this.incarnationId, host, port, rack: rack ?? '', endpoints: endpoints ?? '' }),
         (r) => judge(r.errorCode, r.leaderId, r.errorMessage),
         this.timers.now() + LOG_EVERY_MS,
       );

@@ -4,7 +4,7 @@
  * with per-partition error codes, and unexpected failures become UNKNOWN_SERVER_ERROR.
  */
 import {
-  ErrorCode, grpc, toBigInt, toWire,
+  ErrorCode, endpointFor, grpc, toBigInt, toWire,
   type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse,
   type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type IncrementalAlterConfigsRequest__Output,
   type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse,
@@ -24,6 +24,11 @@ export interface ClientServiceDeps {
   logger: Logger;
   /** Upper bound on a fetch long-poll, whatever the client asks (Kafka: fetch.max.wait.ms). */
   maxFetchWaitMs?: number;
+  /**
+   * The listener these handlers serve (Kafka's listener name): Metadata answers each broker's
+   * advertised address on it. Undefined: every broker's registered host:port.
+   */
+  listenerName?: string;
 }
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
@@ -94,7 +99,11 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
       return {
         clusterId: metadata.clusterId,
         controllerId: metadata.controllerId,
-        brokers: metadata.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? '' })),
+        // Kafka leaves out the brokers that have no endpoint on the request's listener.
+        brokers: metadata.brokers().flatMap((b) => {
+          const at = endpointFor(b, deps.listenerName);
+          return at === undefined ? [] : [{ nodeId: b.nodeId, host: at.host, port: at.port, rack: b.rack ?? '' }];
+        }),
         topics,
       };
     }),

@@ -21,7 +21,7 @@
  * epoch. A broker has caught up once its applied metadata offset reaches its epoch.
  */
 import { createHash } from 'node:crypto';
-import { ErrorCode, INT64_MAX, protocolError, SamsaProtocolError, toBigInt, type Int64Wire } from '@samsa/protocol';
+import { ErrorCode, INT64_MAX, parseEndpoints, protocolError, SamsaProtocolError, toBigInt, type Int64Wire } from '@samsa/protocol';
 import { BrokerHeartbeatManager } from './heartbeats.js';
 import {
   changeElectingOfflineLeader, changeRemovingBroker, NO_LEADER, sameReplicaList, type ElectionPolicy,
@@ -75,6 +75,8 @@ export interface RegisterBrokerRequest {
   readonly host: string;
   readonly port: number;
   readonly rack?: string;
+  /** Advertised listeners, `NAME://HOST:PORT,...` (see @samsa/protocol listeners.ts). */
+  readonly endpoints?: string;
 }
 
 export type RegisterBrokerResponse = Outcome<{ readonly brokerEpoch: string }>;
@@ -342,20 +344,28 @@ export class QuorumController {
    * restarted broker may have lost unflushed writes and must catch up as a follower.
    */
   registerBroker(request: RegisterBrokerRequest, now: number, nextOffset = this.currentImage.lastAppliedOffset + 1): ControllerResult<RegisterBrokerResponse> {
-    const { brokerId, incarnationId, host, port, rack } = request;
+    const { brokerId, incarnationId, host, port, rack, endpoints } = request;
     const invalid = (message: string) => ({ response: fail('INVALID_REQUEST', message), records: [] });
     if (!Number.isSafeInteger(brokerId) || brokerId < 0) return invalid(`broker id must be a non-negative integer, got ${brokerId}`);
     if (typeof incarnationId !== 'string' || incarnationId.length === 0) return invalid('incarnation id is empty');
     if (typeof host !== 'string' || host.length === 0) return invalid('host is empty');
     if (!Number.isInteger(port) || port < 1 || port > 65535) return invalid(`port must be between 1 and 65535, got ${port}`);
     if (rack !== undefined && (typeof rack !== 'string' || rack.length === 0)) return invalid('rack, when given, must not be empty');
+    if (endpoints !== undefined) {
+      try {
+        parseEndpoints(endpoints);
+      } catch (err) {
+        return invalid(`endpoints '${endpoints}': ${(err as Error).message}`);
+      }
+    }
 
     const existing = this.currentImage.broker(brokerId);
     let epoch = BigInt(Math.max(0, nextOffset));
     if (existing !== undefined && epoch <= BigInt(existing.brokerEpoch)) epoch = BigInt(existing.brokerEpoch) + 1n;
     const brokerEpoch = epoch.toString();
     const pending = new PendingChanges(this.currentImage);
-    pending.add({ type: 'RegisterBroker', brokerId, incarnationId, brokerEpoch, host, port, ...(rack === undefined ? {} : { rack }), fenced: true });
+    pending.add({ type: 'RegisterBroker', brokerId, incarnationId, brokerEpoch, host, port, ...(rack === undefined ? {} : { rack }),
+      ...(endpoints === undefined ? {} : { endpoints }), fenced: true });
     if (existing !== undefined) this.moveAwayFrom(pending, brokerId);
     this.heartbeats.touch(brokerId, now);
     return { response: { errorCode: ErrorCode.NONE, brokerEpoch }, records: pending.records };
