@@ -57,7 +57,18 @@ export type MetadataChange =
   /** The explicitly set configs of an existing topic changed; `topic` as it is now. */
   | { type: 'topicConfigChanged'; topic: TopicInfo }
   /** `topic` as it is now; `partitions` only the changed ones (each in its new state). */
-  | { type: 'partitionsChanged'; topic: TopicInfo; partitions: PartitionInfo[] };
+  | { type: 'partitionsChanged'; topic: TopicInfo; partitions: PartitionInfo[] }
+  /**
+   * The dynamic broker configs that apply to this broker changed (`--entity-type brokers`): the
+   * cluster-wide defaults overlaid with this broker's own, under broker names (log.retention.ms).
+   */
+  | { type: 'brokerConfigsChanged'; configs: DynamicBrokerConfigs };
+
+/** Dynamic broker configs as they apply to one broker: the cluster-wide default and its own. */
+export interface DynamicBrokerConfigs {
+  readonly clusterDefault: Readonly<Record<string, string>>;
+  readonly broker: Readonly<Record<string, string>>;
+}
 
 /** One resource of an IncrementalAlterConfigs request (Kafka's numbering, as on the wire). */
 export interface AlterConfigsRequest {
@@ -114,6 +125,8 @@ export interface MetadataSource {
   electLeaders?(electionType: number, partitions: Array<{ topic: string; partition: number }>, timeoutMs?: number): Promise<ElectLeadersResult[]>;
   /** The controller quorum as its active controller describes it; absent without a quorum. */
   describeQuorum?(): Promise<DescribeQuorumResponse>;
+  /** Dynamic broker configs of a resource: a broker id, or '' for the cluster-wide default. Absent on sources without them. */
+  brokerConfigs?(resourceName: string): Readonly<Record<string, string>>;
   /** Called after each committed change, in order. Returns an unsubscribe function. */
   subscribe(listener: (change: MetadataChange) => void): () => void;
   close(): Promise<void>;

@@ -223,7 +223,11 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     }),
 
     DescribeConfigs: unary(logger, 'DescribeConfigs', (req: DescribeConfigsRequest__Output): DescribeConfigsResponse => ({
-      results: req.resources.map((r) => describeConfigsResource(r, (name) => metadata.topic(name), replicaManager.topicDefaults)),
+      results: req.resources.map((r) => describeConfigsResource(r, (name) => metadata.topic(name), {
+        staticDefaults: replicaManager.staticTopicDefaults,
+        broker: metadata.brokerConfigs?.(String(replicaManager.brokerId)) ?? {},
+        clusterDefault: metadata.brokerConfigs?.('') ?? {},
+      }, (name) => metadata.brokerConfigs?.(name) ?? {})),
     })),
 
     ListOffsets: unary(logger, 'ListOffsets', (req: ListOffsetsRequest__Output): ListOffsetsResponse => ({

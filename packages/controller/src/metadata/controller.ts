@@ -21,7 +21,10 @@
  * epoch. A broker has caught up once its applied metadata offset reaches its epoch.
  */
 import { createHash } from 'node:crypto';
-import { ErrorCode, INT64_MAX, parseEndpoints, protocolError, SamsaProtocolError, toBigInt, type Int64Wire } from '@samsa/protocol';
+import {
+  BROKER_TOPIC_CONFIG_SYNONYMS, ErrorCode, INT64_MAX, parseEndpoints, protocolError, SamsaProtocolError, toBigInt, validateBrokerConfigs,
+  type Int64Wire,
+} from '@samsa/protocol';
 import { BrokerHeartbeatManager } from './heartbeats.js';
 import {
   changeElectingOfflineLeader, changeRemovingBroker, NO_LEADER, sameReplicaList, type ElectionPolicy,
@@ -289,6 +292,51 @@ export class QuorumController {
     return { response: results, records: pending.records };
   }
 
+  /**
+   * Dynamic broker configs (Kafka's `--entity-type brokers`): the broker-level defaults of topic
+   * configs (log.retention.ms, min.insync.replicas, ...; BROKER_TOPIC_CONFIG_SYNONYMS), for one
+   * broker (resource name = its id) or for every broker (the empty name: `--entity-default`).
+   * Stored as Config records of resource type broker; brokers apply them as they replay them.
+   */
+  private alterBrokerConfigs(pending: PendingChanges, resource: AlterConfigsResource, validateOnly: boolean): AlterConfigsResult {
+    const { resourceType, resourceName } = resource;
+    if (resourceName !== '' && !/^(0|[1-9]\d{0,9})$/.test(resourceName)) {
+      throw protocolError('INVALID_REQUEST', `a broker config resource is a broker id or '' (the cluster-wide default), got '${resourceName}'`);
+    }
+    const sets: Record<string, string> = {};
+    const deletes: string[] = [];
+    const seen = new Set<string>();
+    for (const { name, op, value } of resource.configs) {
+      if (seen.has(name)) throw protocolError('INVALID_REQUEST', `config '${name}' appears more than once for broker '${resourceName}'`);
+      seen.add(name);
+      if (op === 'set') {
+        if (typeof value !== 'string') throw protocolError('INVALID_REQUEST', `set of '${name}' needs a value`);
+        sets[name] = value;
+      } else if (op === 'delete') {
+        deletes.push(name);
+      } else {
+        throw protocolError('INVALID_REQUEST', `unsupported config operation '${String(op)}' (set and delete are supported)`);
+      }
+    }
+    // The controller, not the brokers, decides elections, from its own cluster-wide setting.
+    if (seen.has(UNCLEAN_LEADER_ELECTION_ENABLE)) {
+      throw protocolError('INVALID_CONFIG', `${UNCLEAN_LEADER_ELECTION_ENABLE} is not a dynamic broker config here; set it on the topic`);
+    }
+    const normalised = validateBrokerConfigs(sets);
+    const unknownDeletes = deletes.filter((name) => !Object.hasOwn(BROKER_TOPIC_CONFIG_SYNONYMS, name));
+    if (unknownDeletes.length > 0) throw protocolError('INVALID_CONFIG', `unknown or non-dynamic broker config(s): ${unknownDeletes.join(', ')}`);
+    if (!validateOnly) {
+      const current = pending.image.brokerConfigs(resourceName);
+      for (const name of Object.keys(normalised).sort()) {
+        if (current.get(name) !== normalised[name]) pending.add({ type: 'Config', resourceType, resourceName, name, value: normalised[name]! });
+      }
+      for (const name of deletes.sort()) {
+        if (current.has(name)) pending.add({ type: 'Config', resourceType, resourceName, name, value: null });
+      }
+    }
+    return { resourceType, resourceName, errorCode: ErrorCode.NONE };
+  }
+
   incrementalAlterConfigs(resources: readonly AlterConfigsResource[], validateOnly = false): ControllerResult<AlterConfigsResult[]> {
     const pending = new PendingChanges(this.currentImage);
     const occurrences = new Map<string, number>();
@@ -299,7 +347,8 @@ export class QuorumController {
       const { resourceType, resourceName } = resource;
       try {
         if (occurrences.get(keyOf(resource))! > 1) throw protocolError('INVALID_REQUEST', `${resourceType} '${resourceName}' appears more than once in the request`);
-        if (resourceType !== 'topic') throw protocolError('INVALID_REQUEST', `altering ${resourceType} configs is not supported yet`);
+        if (resourceType === 'broker') return this.alterBrokerConfigs(pending, resource, validateOnly);
+        if (resourceType !== 'topic') throw protocolError('INVALID_REQUEST', `altering ${resourceType} configs is not supported`);
         const topic = pending.image.topic(resourceName);
         if (topic === undefined) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${resourceName}' does not exist`);
         const sets: Record<string, string> = {};
