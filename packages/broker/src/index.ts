@@ -1,6 +1,6 @@
 // The public surface of @samsa/broker.
 export * from './log/index.js';
-export { startBrokerNode, type BrokerNode, type BrokerNodeConfig } from './node.js';
+export { startBrokerNode, type BrokerListener, type BrokerNode, type BrokerNodeConfig } from './node.js';
 export { ReplicaManager, type FetchParams, type FetchPartitionResult, type ProducePartitionResult } from './replicaManager.js';
 export { Partition, type FollowerFetchRequest, type FollowerFetchResult, type PartitionListener, type ReplicationContext } from './partition.js';
 export { DEFAULT_REPLICA_LAG_TIME_MAX_MS, type ReplicationOptions } from './replicaManager.js';

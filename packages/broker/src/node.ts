@@ -11,7 +11,10 @@
  * The node serves the replication API (samsa.v1.Replication) on the same port: followers fetch
  * from it for the partitions it leads, and it fetches from the leaders of those it follows.
  */
-import { CHANNEL_OPTIONS, DEFAULT_TOPIC_CONFIG, clientProto, grpc, replicationProto, type TopicConfig } from '@samsa/protocol';
+import {
+  CHANNEL_OPTIONS, DEFAULT_LISTENER_NAME, DEFAULT_TOPIC_CONFIG, clientProto, formatEndpoints, grpc, replicationProto,
+  type Endpoint, type TopicConfig,
+} from '@samsa/protocol';
 import { pino, type Logger } from 'pino';
 import { DataDirLock } from './dataDirLock.js';
 import type { ControllerAddress } from './metadata/controllerChannel.js';
@@ -25,14 +28,32 @@ import { clientServiceHandlers } from './server/clientService.js';
 import { replicationServiceHandlers } from './server/replicationService.js';
 import { realTimers, type Timers } from './timers.js';
 
-export interface BrokerNodeConfig {
-  nodeId: number;
-  /** Address to bind, e.g. 127.0.0.1:9092 (port 0 picks a free port). */
-  listenHost: string;
-  listenPort: number;
-  /** Address clients are told to use; defaults to the bound one. */
+/** One named listener (Kafka's listeners + advertised.listeners entries of the same name). */
+export interface BrokerListener {
+  name: string;
+  /** Address to bind (port 0 picks a free port). */
+  host: string;
+  port: number;
+  /** Address clients that connect to this listener are told to use; defaults to the bound one. */
   advertisedHost?: string;
   advertisedPort?: number;
+}
+
+export interface BrokerNodeConfig {
+  nodeId: number;
+  /** Address to bind, e.g. 127.0.0.1:9092 (port 0 picks a free port); ignored with `listeners`. */
+  listenHost?: string;
+  listenPort?: number;
+  /** Address clients are told to use; defaults to the bound one. Ignored with `listeners`. */
+  advertisedHost?: string;
+  advertisedPort?: number;
+  /**
+   * Several named listeners, each on its own port (one gRPC server each): a Metadata request is
+   * answered with every broker's advertised address on the listener it arrived on.
+   */
+  listeners?: BrokerListener[];
+  /** Kafka's inter.broker.listener.name: whose advertised address is registered as host:port (first listener by default). */
+  interBrokerListenerName?: string;
   dataDir: string;
   logger?: Logger;
   timers?: Timers;
@@ -72,21 +93,34 @@ export interface BrokerNode {
 export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerNode> {
   const logger = config.logger ?? pino({ name: 'samsa', level: 'info' }).child({ nodeId: config.nodeId });
   const timers = config.timers ?? realTimers;
+  const specs: BrokerListener[] = config.listeners ?? [{
+    name: DEFAULT_LISTENER_NAME, host: config.listenHost ?? '127.0.0.1', port: config.listenPort ?? 0,
+    ...(config.advertisedHost === undefined ? {} : { advertisedHost: config.advertisedHost }),
+    ...(config.advertisedPort === undefined ? {} : { advertisedPort: config.advertisedPort }),
+  }];
+  if (specs.length === 0) throw new Error('a broker needs at least one listener');
+  const interName = config.interBrokerListenerName ?? specs[0]!.name;
+  if (!specs.some((s) => s.name === interName)) throw new Error(`inter-broker listener ${interName} is not among the listeners (${specs.map((s) => s.name).join(', ')})`);
   const lock = DataDirLock.acquire(config.dataDir);
-  const server = new grpc.Server(CHANNEL_OPTIONS);
-  let boundPort: number;
+  const bound: Array<{ spec: BrokerListener; server: grpc.Server; port: number }> = [];
   try {
-    boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${config.listenHost}:${config.listenPort}`, grpc.ServerCredentials.createInsecure(), (err, port) =>
-        err ? reject(new Error(`cannot listen on ${config.listenHost}:${config.listenPort}: ${err.message}`)) : resolve(port),
-      ),
-    );
+    for (const spec of specs) {
+      const server = new grpc.Server(CHANNEL_OPTIONS);
+      const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(`${spec.host}:${spec.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+          err ? reject(new Error(`cannot listen on ${spec.host}:${spec.port}${config.listeners ? ` (listener ${spec.name})` : ''}: ${err.message}`)) : resolve(p),
+        ),
+      );
+      bound.push({ spec, server, port });
+    }
   } catch (err) {
+    for (const b of bound) b.server.forceShutdown();
     lock.release();
     throw err;
   }
-  const host = config.advertisedHost ?? config.listenHost;
-  const port = config.advertisedPort ?? boundPort;
+  const advertised: Endpoint[] = bound.map((b) => ({ name: b.spec.name, host: b.spec.advertisedHost ?? b.spec.host, port: b.spec.advertisedPort ?? b.port }));
+  const { host, port } = advertised.find((e) => e.name === interName)!;
+  const forceShutdownAll = () => { for (const b of bound) b.server.forceShutdown(); };
   let quorum: QuorumMetadataSource;
   let replicaManager: ReplicaManager;
   try {
@@ -95,6 +129,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       host,
       port,
       ...(config.rack === undefined ? {} : { rack: config.rack }),
+      ...(config.listeners === undefined ? {} : { endpoints: formatEndpoints(advertised) }),
       controllers: config.controllers,
       ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
       logger: logger.child({ component: 'metadata' }),
@@ -129,23 +164,26 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     // Subscribes before the quorum source starts, so no metadata change goes unseen.
     replicaManager.startup();
   } catch (err) {
-    server.forceShutdown();
+    forceShutdownAll();
     lock.release();
     throw err;
   }
   let serving = false;
-  server.addService(clientProto().samsa.v1.Samsa.service, gateUntil(clientServiceHandlers({
-    metadata: quorum, replicaManager, logger, maxFetchWaitMs: config.maxFetchWaitMs,
-  }), () => serving, () => `broker ${config.nodeId} is starting: ${quorum.describeProgress()}`));
-  server.addService(replicationProto().samsa.v1.Replication.service, gateUntil(replicationServiceHandlers({
-    brokerId: config.nodeId, replicaManager, logger,
-  }), () => serving, () => `broker ${config.nodeId} is starting: ${quorum.describeProgress()}`));
+  const starting = () => `broker ${config.nodeId} is starting: ${quorum.describeProgress()}`;
+  const replication = gateUntil(replicationServiceHandlers({ brokerId: config.nodeId, replicaManager, logger }), () => serving, starting);
+  for (const { spec, server } of bound) {
+    server.addService(clientProto().samsa.v1.Samsa.service, gateUntil(clientServiceHandlers({
+      metadata: quorum, replicaManager, logger, maxFetchWaitMs: config.maxFetchWaitMs,
+      ...(config.listeners === undefined ? {} : { listenerName: spec.name }),
+    }), () => serving, starting));
+    server.addService(replicationProto().samsa.v1.Replication.service, replication);
+  }
 
   quorum.start();
   try {
     await waitUntilReady(quorum, logger, timers, config.signal);
   } catch (err) {
-    server.forceShutdown();
+    forceShutdownAll();
     await quorum.close();
     await replicaManager.shutdown();
     lock.release();
@@ -157,7 +195,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   const retentionTimer = timers.setInterval(() => replicaManager.runRetention(), config.retentionCheckIntervalMs ?? 300_000);
   const hwCheckpointTimer = timers.setInterval(() => replicaManager.checkpointHighWatermarks(), config.highWatermarkCheckpointIntervalMs ?? 5_000);
   logger.info({
-    host, port, dataDir: config.dataDir, partitions: replicaManager.partitionCount,
+    host, port, ...(config.listeners === undefined ? {} : { listeners: formatEndpoints(advertised) }), dataDir: config.dataDir, partitions: replicaManager.partitionCount,
     brokerEpoch: quorum.status.brokerEpoch, metadataOffset: quorum.appliedOffset, clusterId: quorum.clusterId,
   }, 'broker started');
 
@@ -176,12 +214,13 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
         // Controlled shutdown first (bounded): the controller moves leadership away while we still serve.
         await quorum.close();
         // Refuse new calls, let in-flight ones finish (bounded), then flush and close the logs.
-        await new Promise<void>((resolve) => {
+        const drained = Promise.all(bound.map(({ server }) => new Promise<void>((resolve) => {
           const force = setTimeout(() => { server.forceShutdown(); resolve(); }, 2_000);
           server.tryShutdown(() => { clearTimeout(force); resolve(); });
-          // Waiting fetches and produces hold calls open; answering them lets tryShutdown finish.
-          replicaManager.completeDelayedOperations();
-        });
+        })));
+        // Waiting fetches and produces hold calls open; answering them lets tryShutdown finish.
+        replicaManager.completeDelayedOperations();
+        await drained;
         await replicaManager.shutdown();
         lock.release();
         logger.info('broker stopped');

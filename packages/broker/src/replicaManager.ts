@@ -13,13 +13,13 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DEFAULT_TOPIC_CONFIG, ErrorCode, SamsaProtocolError, effectiveTopicConfig, protocolError, type TopicConfig,
+  BROKER_TOPIC_CONFIG_SYNONYMS, DEFAULT_TOPIC_CONFIG, ErrorCode, SamsaProtocolError, effectiveTopicConfig, protocolError, type TopicConfig,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import {
   DEFAULT_LOG_CLEANER_CONFIG, Log, LogCleaner, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type LogCleanerConfig, type LogConfig,
 } from './log/index.js';
-import type { MetadataChange, MetadataSource, PartitionInfo, TopicInfo } from './metadata/image.js';
+import type { DynamicBrokerConfigs, MetadataChange, MetadataSource, PartitionInfo, TopicInfo } from './metadata/image.js';
 import { Partition, type ReplicationContext } from './partition.js';
 import { DelayedOperation, Purgatory } from './purgatory.js';
 import { AlterPartitionManager, type AlterPartitionChannel } from './replication/alterPartition.js';
@@ -136,8 +136,18 @@ export class ReplicaManager {
   private readonly toPoke = new Set<string>();
   /** Partitions with new data whose waiting follower fetches are woken at the next setImmediate. */
   private readonly toWakeReplicaFetches = new Set<string>();
-  /** The broker's topic defaults: what a topic config not set on the topic resolves to. */
-  readonly topicDefaults: Readonly<TopicConfig>;
+  /**
+   * The broker's topic defaults: what a topic config not set on the topic resolves to. The
+   * static ones (built-in overlaid with the node's settings) overlaid with the dynamic broker
+   * configs, cluster-wide then this broker's own; replaced when those change.
+   */
+  topicDefaults: Readonly<TopicConfig>;
+  /** The built-in defaults overlaid with the node's settings, before any dynamic broker config. */
+  readonly staticTopicDefaults: Readonly<TopicConfig>;
+
+  get brokerId(): number {
+    return this.options.brokerId;
+  }
   private unsubscribe: (() => void) | undefined;
   private lastFlush = new Map<string, number>();
   /** HWs read from replication-offset-checkpoint at start, handed to each partition as it opens. */
@@ -150,6 +160,7 @@ export class ReplicaManager {
     this.producePurgatory = new Purgatory(options.timers);
     this.replicaFetchPurgatory = new Purgatory(options.timers);
     this.topicDefaults = options.topicDefaults ?? DEFAULT_TOPIC_CONFIG;
+    this.staticTopicDefaults = this.topicDefaults;
     const r = options.replication ?? {};
     const logger = options.logger.child({ component: 'replication' });
     this.alterPartitionManager = new AlterPartitionManager(r.alterPartition ?? {
@@ -501,6 +512,9 @@ export class ReplicaManager {
       case 'partitionsChanged':
         for (const info of change.partitions) this.applyPartition(change.topic, info);
         return;
+      case 'brokerConfigsChanged':
+        this.applyBrokerConfigs(change.configs);
+        return;
     }
   }
 
@@ -524,6 +538,22 @@ export class ReplicaManager {
       this.producePurgatory.checkAndComplete(key);
     }
     this.options.logger.info({ topic: topic.name, configs: topic.configs }, 'applied changed topic configs');
+  }
+
+  /**
+   * Dynamic broker configs changed: new topic defaults, and every open partition of a topic that
+   * does not set the config itself takes the new effective value at once (as applyTopicConfig).
+   */
+  private applyBrokerConfigs(configs: DynamicBrokerConfigs): void {
+    const asTopicConfigs = (c: Readonly<Record<string, string>>) => Object.fromEntries(
+      Object.entries(c).filter(([k]) => Object.hasOwn(BROKER_TOPIC_CONFIG_SYNONYMS, k)).map(([k, v]) => [BROKER_TOPIC_CONFIG_SYNONYMS[k]!, v]),
+    );
+    const clusterWide = effectiveTopicConfig(asTopicConfigs(configs.clusterDefault), this.staticTopicDefaults);
+    this.topicDefaults = effectiveTopicConfig(asTopicConfigs(configs.broker), clusterWide);
+    this.options.logger.info({ clusterDefault: configs.clusterDefault, broker: configs.broker }, 'applied changed dynamic broker configs');
+    for (const topic of this.options.metadata.topics()) {
+      if (topic.partitions.some((p) => this.partitions.has(`${topic.name}-${p.partition}`))) this.applyTopicConfig(topic);
+    }
   }
 
   private openTopic(topic: TopicInfo): void {

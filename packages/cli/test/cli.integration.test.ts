@@ -87,7 +87,7 @@ describe('samsa CLI', () => {
 
     const noQuorum = await runCliAsync(['node', '--roles', 'broker', '--node-id', '7']);
     expect(noQuorum.status).not.toBe(0);
-    expect(noQuorum.stderr.trim()).toBe('samsa: a broker needs --controller-quorum-voters ID@HOST:PORT,...');
+    expect(noQuorum.stderr.trim()).toBe('samsa: controller.quorum.voters is required for a broker: give --controller-quorum-voters ID@HOST:PORT,..., SAMSA_CONTROLLER_QUORUM_VOTERS or controller.quorum.voters in the config file');
   });
 
   it('answers an unreachable broker with one line and no stack trace', async () => {

@@ -100,7 +100,7 @@ describe('samsa configs', () => {
     expect(missingAlter.stderr).toContain('UNKNOWN_TOPIC_OR_PARTITION');
 
     for (const args of [
-      ['--entity-type', 'brokers', '--entity-name', '1', '--describe'],
+      ['--entity-type', 'users', '--entity-name', '1', '--describe'],
       [...topic, '--alter'],
       [...topic, '--alter', '--add-config', 'novalue'],
       [...topic, '--alter', '--add-config', 'a=[1,2'],

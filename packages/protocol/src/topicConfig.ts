@@ -114,6 +114,46 @@ const PARSERS: Record<keyof TopicConfig, Parser> = {
 
 export const TOPIC_CONFIG_KEYS = Object.keys(PARSERS) as (keyof TopicConfig)[];
 
+/**
+ * The broker-level name of each topic config's default (Kafka's LogConfig synonyms, e.g.
+ * log.retention.ms for retention.ms): what a node's settings and a dynamic broker config
+ * (`--entity-type brokers`) set for every topic that does not set the topic config itself.
+ */
+export const BROKER_TOPIC_CONFIG_SYNONYMS: Readonly<Record<string, keyof TopicConfig>> = Object.freeze({
+  'log.cleanup.policy': 'cleanup.policy',
+  'log.retention.ms': 'retention.ms',
+  'log.retention.bytes': 'retention.bytes',
+  'log.segment.bytes': 'segment.bytes',
+  'log.roll.ms': 'segment.ms',
+  'log.index.size.max.bytes': 'segment.index.bytes',
+  'log.index.interval.bytes': 'index.interval.bytes',
+  'message.max.bytes': 'max.message.bytes',
+  'log.flush.interval.messages': 'flush.messages',
+  'log.flush.interval.ms': 'flush.ms',
+  'min.insync.replicas': 'min.insync.replicas',
+  'log.message.timestamp.type': 'message.timestamp.type',
+  'log.cleaner.delete.retention.ms': 'delete.retention.ms',
+  'unclean.leader.election.enable': 'unclean.leader.election.enable',
+});
+
+/**
+ * Validates broker-level topic defaults (keys of BROKER_TOPIC_CONFIG_SYNONYMS); returns them
+ * normalised, under the broker names. Throws INVALID_CONFIG naming the broker key.
+ */
+export function validateBrokerConfigs(configs: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(configs).sort()) {
+    const topicKey = Object.hasOwn(BROKER_TOPIC_CONFIG_SYNONYMS, key) ? BROKER_TOPIC_CONFIG_SYNONYMS[key]! : undefined;
+    if (topicKey === undefined) {
+      throw protocolError('INVALID_CONFIG', `unknown or non-dynamic broker config '${key}' (dynamic broker configs: ${Object.keys(BROKER_TOPIC_CONFIG_SYNONYMS).join(', ')})`);
+    }
+    const raw = configs[key];
+    if (typeof raw !== 'string') throw protocolError('INVALID_CONFIG', `${key} must be a string value`);
+    out[key] = String(PARSERS[topicKey](raw, key));
+  }
+  return out;
+}
+
 /** Validates explicitly set configs; returns them normalised. Throws INVALID_CONFIG. */
 export function validateTopicConfigs(configs: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};

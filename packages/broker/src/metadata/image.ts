@@ -11,6 +11,8 @@ export interface BrokerInfo {
   host: string;
   port: number;
   rack?: string;
+  /** Every advertised listener, `NAME://HOST:PORT,...`; absent: host:port serves every client. */
+  endpoints?: string;
 }
 
 export interface PartitionInfo {
@@ -55,7 +57,18 @@ export type MetadataChange =
   /** The explicitly set configs of an existing topic changed; `topic` as it is now. */
   | { type: 'topicConfigChanged'; topic: TopicInfo }
   /** `topic` as it is now; `partitions` only the changed ones (each in its new state). */
-  | { type: 'partitionsChanged'; topic: TopicInfo; partitions: PartitionInfo[] };
+  | { type: 'partitionsChanged'; topic: TopicInfo; partitions: PartitionInfo[] }
+  /**
+   * The dynamic broker configs that apply to this broker changed (`--entity-type brokers`): the
+   * cluster-wide defaults overlaid with this broker's own, under broker names (log.retention.ms).
+   */
+  | { type: 'brokerConfigsChanged'; configs: DynamicBrokerConfigs };
+
+/** Dynamic broker configs as they apply to one broker: the cluster-wide default and its own. */
+export interface DynamicBrokerConfigs {
+  readonly clusterDefault: Readonly<Record<string, string>>;
+  readonly broker: Readonly<Record<string, string>>;
+}
 
 /** One resource of an IncrementalAlterConfigs request (Kafka's numbering, as on the wire). */
 export interface AlterConfigsRequest {
@@ -122,6 +135,8 @@ export interface MetadataSource {
   describeQuorum?(): Promise<DescribeQuorumResponse>;
   /** A block of producer ids from the active controller (AllocateProducerIds); absent without a quorum. */
   allocateProducerIds?(): Promise<ProducerIdBlockResult>;
+  /** Dynamic broker configs of a resource: a broker id, or '' for the cluster-wide default. Absent on sources without them. */
+  brokerConfigs?(resourceName: string): Readonly<Record<string, string>>;
   /** Called after each committed change, in order. Returns an unsubscribe function. */
   subscribe(listener: (change: MetadataChange) => void): () => void;
   close(): Promise<void>;

@@ -37,7 +37,10 @@ export function partitionInfoOf(partition: number, p: PartitionRegistration): Pa
 }
 
 export function brokerInfoOf(b: BrokerRegistration): BrokerInfo {
-  return { nodeId: b.brokerId, host: b.host, port: b.port, ...(b.rack === undefined ? {} : { rack: b.rack }) };
+  return {
+    nodeId: b.brokerId, host: b.host, port: b.port, ...(b.rack === undefined ? {} : { rack: b.rack }),
+    ...(b.endpoints === undefined ? {} : { endpoints: b.endpoints }),
+  };
 }
 
 /**

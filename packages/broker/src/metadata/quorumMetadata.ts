@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ErrorCode, MetadataImage, NO_OFFSET, TOPIC_CONFIG_KEYS, decodeMetadataEntry, errorInfo, validateTopicConfigs,
+  ErrorCode, MetadataImage, NO_OFFSET, TOPIC_CONFIG_KEYS, decodeMetadataEntry, errorInfo, validateBrokerConfigs, validateTopicConfigs,
   type BrokerHeartbeatResponse__Output, type DescribeQuorumResponse, type FetchMetadataResponse__Output, type MetadataRecord,
   type TopicImage,
 } from '@samsa/protocol';
@@ -30,7 +30,7 @@ import {
   type ControllerAddress, type Verdict,
 } from './controllerChannel.js';
 import type {
-  AlterConfigsRequest, AlterConfigsResult, BrokerInfo, CreateTopicRequest, DeleteTopicResult, ElectLeadersResult, MetadataChange, MetadataSource, ProducerIdBlockResult, TopicInfo, TopicResult,
+  AlterConfigsRequest, AlterConfigsResult, BrokerInfo, CreateTopicRequest, DeleteTopicResult, DynamicBrokerConfigs, ElectLeadersResult, MetadataChange, MetadataSource, ProducerIdBlockResult, TopicInfo, TopicResult,
 } from './image.js';
 import { brokerInfoOf, clusterIdOf, topicChanges, topicInfoOf } from './imageView.js';
 
@@ -40,6 +40,8 @@ export interface QuorumMetadataOptions {
   host: string;
   port: number;
   rack?: string;
+  /** Every advertised listener, `NAME://HOST:PORT,...` (host:port is the inter-broker one's). */
+  endpoints?: string;
   controllers: ControllerAddress[];
   logger: Logger;
   timers: Timers;
@@ -104,6 +106,8 @@ export class QuorumMetadataSource implements MetadataSource {
   private readonly defaultApiTimeoutMs: number;
   private readonly controlledShutdownTimeoutMs: number;
   private readonly listeners = new Set<(change: MetadataChange) => void>();
+  /** The dynamic broker configs last announced (JSON), so a change is announced once. */
+  private lastBrokerConfigs = JSON.stringify({ clusterDefault: {}, broker: {} });
   private readonly waiters = new Set<ImageWaiter>();
   private readonly throttle = new Map<string, { at: number; suppressed: number }>();
 
@@ -398,8 +402,12 @@ export class QuorumMetadataSource implements MetadataSource {
       }
     }
     const results = resources.map((r, i) => refused[i] ?? matchResource(answer, r, forwarded.indexOf(r)));
-    const altered = resources.filter((r, i) => !validateOnly && r.resourceType === TOPIC_RESOURCE && results[i]?.errorCode === 0);
+    const altered = resources.filter((r, i) => !validateOnly && (r.resourceType === TOPIC_RESOURCE || r.resourceType === BROKER_RESOURCE) && results[i]?.errorCode === 0);
     const appliedHere = (r: AlterConfigsRequest) => {
+      if (r.resourceType === BROKER_RESOURCE) {
+        const configs = this.image.brokerConfigs(r.resourceName);
+        return r.configs.every((c) => (c.operation === 0 ? configs.get(c.name) === normalisedBrokerConfig(c.name, c.value) : !configs.has(c.name)));
+      }
       const topic = this.image.topic(r.resourceName);
       // Deleted (or re-created) meanwhile: nothing left to wait for.
       if (topic === undefined) return true;
@@ -547,11 +555,11 @@ export class QuorumMetadataSource implements MetadataSource {
 
   /** One registration attempt (retrying within a window); returns the delay before the next step. */
   private async register(): Promise<number> {
-    const { brokerId, host, port, rack } = this.options;
+    const { brokerId, host, port, rack, endpoints } = this.options;
     try {
       const res = await this.channel.callActive(
         'RegisterBroker',
-        () => ({ brokerId, incarnationId: this.incarnationId, host, port, rack: rack ?? '' }),
+        () => ({ brokerId, incarnationId: this.incarnationId, host, port, rack: rack ?? '', endpoints: endpoints ?? '' }),
         (r) => judge(r.errorCode, r.leaderId, r.errorMessage),
         this.timers.now() + LOG_EVERY_MS,
       );
@@ -801,6 +809,12 @@ export class QuorumMetadataSource implements MetadataSource {
       this.applied = offset;
     }
     if (touched.size > 0) this.emit(topicChanges(touched, this.image));
+    const brokerConfigs = this.dynamicBrokerConfigs();
+    const brokerConfigsKey = JSON.stringify(brokerConfigs);
+    if (brokerConfigsKey !== this.lastBrokerConfigs) {
+      this.lastBrokerConfigs = brokerConfigsKey;
+      this.emit([{ type: 'brokerConfigsChanged', configs: brokerConfigs }]);
+    }
     return ok;
   }
 
@@ -823,13 +837,22 @@ export class QuorumMetadataSource implements MetadataSource {
     if (topicId !== undefined && !touched.has(topicId)) touched.set(topicId, this.image.topicById(topicId));
   }
 
+  /** The dynamic broker configs for this broker: resource '' (every broker) and its own id. */
+  dynamicBrokerConfigs(): DynamicBrokerConfigs {
+    return { clusterDefault: this.brokerConfigs(''), broker: this.brokerConfigs(String(this.options.brokerId)) };
+  }
+
+  brokerConfigs(resourceName: string): Record<string, string> {
+    return Object.fromEntries([...this.image.brokerConfigs(resourceName)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
   private emit(changes: MetadataChange[]): void {
     for (const change of changes) {
       for (const listener of this.listeners) {
         try {
           listener(change);
         } catch (err) {
-          this.logger.error({ err, change: change.type, topic: change.topic.name }, 'applying a metadata change failed');
+          this.logger.error({ err, change: change.type, ...('topic' in change ? { topic: change.topic.name } : {}) }, 'applying a metadata change failed');
         }
       }
     }
@@ -979,6 +1002,17 @@ function unknownDeletedConfig(r: AlterConfigsRequest): AlterConfigsResult | unde
     resourceType: r.resourceType, resourceName: r.resourceName, errorCode: ErrorCode.INVALID_CONFIG,
     errorMessage: `unknown topic config(s) ${unknown.map((n) => `'${n}'`).join(', ')} (known: ${TOPIC_CONFIG_KEYS.join(', ')})`,
   };
+}
+
+/** Kafka's ConfigResource.Type.BROKER. */
+const BROKER_RESOURCE = 4;
+
+function normalisedBrokerConfig(name: string, value: string): string {
+  try {
+    return validateBrokerConfigs({ [name]: value })[name] ?? value;
+  } catch {
+    return value;
+  }
 }
 
 /** The value as the controller stores it (validateTopicConfigs normalises, e.g. 'TRUE' → 'true'). */

@@ -4,7 +4,7 @@
  * with per-partition error codes, and unexpected failures become UNKNOWN_SERVER_ERROR.
  */
 import {
-  ErrorCode, grpc, toBigInt, toWire,
+  ErrorCode, endpointFor, grpc, toBigInt, toWire,
   type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse,
   type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type IncrementalAlterConfigsRequest__Output,
   type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse,
@@ -25,6 +25,11 @@ export interface ClientServiceDeps {
   logger: Logger;
   /** Upper bound on a fetch long-poll, whatever the client asks (Kafka: fetch.max.wait.ms). */
   maxFetchWaitMs?: number;
+  /**
+   * The listener these handlers serve (Kafka's listener name): Metadata answers each broker's
+   * advertised address on it. Undefined: every broker's registered host:port.
+   */
+  listenerName?: string;
 }
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
@@ -96,7 +101,11 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
       return {
         clusterId: metadata.clusterId,
         controllerId: metadata.controllerId,
-        brokers: metadata.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? '' })),
+        // Kafka leaves out the brokers that have no endpoint on the request's listener.
+        brokers: metadata.brokers().flatMap((b) => {
+          const at = endpointFor(b, deps.listenerName);
+          return at === undefined ? [] : [{ nodeId: b.nodeId, host: at.host, port: at.port, rack: b.rack ?? '' }];
+        }),
         topics,
       };
     }),
@@ -216,7 +225,11 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     }),
 
     DescribeConfigs: unary(logger, 'DescribeConfigs', (req: DescribeConfigsRequest__Output): DescribeConfigsResponse => ({
-      results: req.resources.map((r) => describeConfigsResource(r, (name) => metadata.topic(name), replicaManager.topicDefaults)),
+      results: req.resources.map((r) => describeConfigsResource(r, (name) => metadata.topic(name), {
+        staticDefaults: replicaManager.staticTopicDefaults,
+        broker: metadata.brokerConfigs?.(String(replicaManager.brokerId)) ?? {},
+        clusterDefault: metadata.brokerConfigs?.('') ?? {},
+      }, (name) => metadata.brokerConfigs?.(name) ?? {})),
     })),
 
     /**

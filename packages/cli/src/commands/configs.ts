@@ -1,5 +1,5 @@
 /**
- * `samsa configs`: kafka-configs for topics, with Kafka's flags.
+ * `samsa configs`: kafka-configs for topics and brokers, with Kafka's flags.
  *
  *   samsa configs --bootstrap-server H:P --entity-type topics --entity-name T --describe [--all]
  *   samsa configs --bootstrap-server H:P --entity-type topics --entity-name T --alter \
@@ -9,17 +9,33 @@
  * are:"), or every config with --all, one `  name=value sensitive=false synonyms={...}` line
  * each. --alter answers "Completed updating config for topic T." once the broker applied the
  * change. As in Kafka, deleting a config that is not set on the topic is an error.
+ *
+ *   samsa configs --bootstrap-server H:P --entity-type brokers (--entity-name ID | --entity-default) \
+ *       --describe | --alter [--add-config log.retention.ms=60000] [--delete-config k]
+ *
+ * Dynamic broker configs: the broker-level defaults of topic configs (log.retention.ms,
+ * min.insync.replicas, ...), for one broker or, with --entity-default, for every broker. They sit
+ * in the controller's metadata log, and every broker applies them to its open partitions as soon
+ * as it replays them; a topic's own setting still wins. --describe without --entity-name shows
+ * the default and every broker's.
  */
 import { InvalidConfigError, type ConfigEntry } from '@samsa/client';
+import {
+  CHANNEL_OPTIONS, ErrorCode, clientProto, errorInfo, grpc,
+  type DescribeConfigsResult__Output, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse__Output,
+  type MetadataResponse__Output, type SamsaClient,
+} from '@samsa/protocol';
 import type { Command } from 'commander';
 import { withClient } from '../client.js';
 import { UsageError } from '../errors.js';
+import { parseBootstrap } from '../options.js';
 
 interface ConfigsOptions {
   bootstrapServer?: string;
   entityType?: string;
   entityName?: string;
   topic?: string;
+  entityDefault?: boolean;
   describe?: boolean;
   alter?: boolean;
   all?: boolean;
@@ -32,10 +48,11 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 export function registerConfigs(program: Command): void {
   program
     .command('configs')
-    .description('describe or alter topic configs (kafka-configs)')
+    .description('describe or alter topic and broker configs (kafka-configs)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to (comma-separated list allowed)')
-    .option('--entity-type <type>', 'the kind of entity: topics (the only one supported)')
-    .option('--entity-name <name>', 'the topic; --describe without it describes every topic')
+    .option('--entity-type <type>', 'the kind of entity: topics or brokers')
+    .option('--entity-name <name>', 'the topic, or the broker id; --describe without it describes every one')
+    .option('--entity-default', 'with --entity-type brokers: the cluster-wide default for every broker')
     .option('--topic <name>', 'shorthand for --entity-type topics --entity-name <name>')
     .option('--describe', 'print the configs set on the topic (every config with --all)')
     .option('--all', 'with --describe: every config, defaults included')
@@ -45,6 +62,11 @@ export function registerConfigs(program: Command): void {
     .action(async (opts: ConfigsOptions) => {
       const actions = (['describe', 'alter'] as const).filter((a) => opts[a]);
       if (actions.length !== 1) throw new UsageError('exactly one of --describe or --alter is required');
+      if (opts.entityType === 'brokers') {
+        await brokerConfigs(opts, actions[0]!);
+        return;
+      }
+      if (opts.entityDefault) throw new UsageError('--entity-default goes with --entity-type brokers');
       const topic = entityOf(opts);
       if (actions[0] === 'describe') {
         if (opts.addConfig || opts.deleteConfig) throw new UsageError('--add-config and --delete-config go with --alter, not --describe');
@@ -65,8 +87,8 @@ function entityOf(opts: ConfigsOptions): string | undefined {
     if (opts.topic === '') throw new UsageError('--topic must not be empty');
     return opts.topic;
   }
-  if (opts.entityType === undefined) throw new UsageError('--entity-type is required (topics)');
-  if (opts.entityType !== 'topics') throw new UsageError(`--entity-type must be topics (the only entity type Samsa supports), got '${opts.entityType}'`);
+  if (opts.entityType === undefined) throw new UsageError('--entity-type is required (topics or brokers)');
+  if (opts.entityType !== 'topics') throw new UsageError(`--entity-type must be topics or brokers, got '${opts.entityType}'`);
   if (opts.entityName === '') throw new UsageError('--entity-name must not be empty');
   return opts.entityName;
 }
@@ -104,7 +126,129 @@ async function alter(opts: ConfigsOptions, topic: string): Promise<void> {
   });
 }
 
-const SOURCE_NAMES = { topic: 'DYNAMIC_TOPIC_CONFIG', broker: 'STATIC_BROKER_CONFIG', default: 'DEFAULT_CONFIG' } as const;
+// ---- brokers ----
+
+const BROKER_RESOURCE = 4;
+const BROKER_SOURCE_NAMES: Record<number, string> = { 2: 'DYNAMIC_BROKER_CONFIG', 3: 'DYNAMIC_DEFAULT_BROKER_CONFIG', 4: 'STATIC_BROKER_CONFIG', 5: 'DEFAULT_CONFIG' };
+
+async function brokerConfigs(opts: ConfigsOptions, action: 'describe' | 'alter'): Promise<void> {
+  if (opts.topic !== undefined) throw new UsageError('--topic goes with --entity-type topics');
+  if (opts.entityDefault && opts.entityName !== undefined) throw new UsageError('give either --entity-name or --entity-default, not both');
+  if (opts.entityName !== undefined && !/^(0|[1-9]\d{0,9})$/.test(opts.entityName)) throw new UsageError(`--entity-name of a broker is its node id, got '${opts.entityName}'`);
+  if (opts.all) throw new UsageError('--all is not supported for brokers: --describe shows their dynamic configs');
+  const entity = opts.entityDefault ? '' : opts.entityName;
+  const label = (name: string) => (name === '' ? 'brokers in the cluster' : `broker ${name}`);
+  await withBroker(opts.bootstrapServer, async (call) => {
+    if (action === 'describe') {
+      if (opts.addConfig || opts.deleteConfig) throw new UsageError('--add-config and --delete-config go with --alter, not --describe');
+      let names: string[];
+      if (entity !== undefined) {
+        names = [entity];
+      } else {
+        const metadata = await call<MetadataResponse__Output>((c, o, cb) => c.Metadata({ topics: [], allTopics: false }, o, cb));
+        names = ['', ...metadata.brokers.map((b) => String(b.nodeId)).sort((a, b) => Number(a) - Number(b))];
+      }
+      for (const r of await describeBrokers(call, names)) {
+        process.stdout.write(`${r.resourceName === '' ? 'Default configs for brokers in the cluster are:' : `Dynamic configs for broker ${r.resourceName} are:`}\n`);
+        for (const c of r.configs) {
+          const synonyms = c.synonyms.map((syn) => `${BROKER_SOURCE_NAMES[syn.source] ?? 'UNKNOWN'}:${syn.name}=${syn.value}`).join(', ');
+          process.stdout.write(`  ${c.name}=${c.value} sensitive=${c.isSensitive} synonyms={${synonyms}}\n`);
+        }
+      }
+      return;
+    }
+    if (entity === undefined) throw new UsageError('--alter of brokers needs --entity-name ID or --entity-default');
+    const set: Record<string, string> = {};
+    for (const flag of opts.addConfig ?? []) Object.assign(set, parseAddConfig(flag));
+    const deletes = [...new Set((opts.deleteConfig ?? []).flatMap(parseDeleteConfig))];
+    if (Object.keys(set).length === 0 && deletes.length === 0) throw new UsageError('--alter needs --add-config and/or --delete-config');
+    const both = deletes.filter((name) => Object.hasOwn(set, name));
+    if (both.length > 0) throw new UsageError(`config(s) both added and deleted: ${both.join(',')}`);
+    if (deletes.length > 0) {
+      // As kafka-configs: deleting what is not set is an error.
+      const [current] = await describeBrokers(call, [entity]);
+      const setNow = new Set(current!.configs.map((c) => c.name));
+      const notSet = deletes.filter((name) => !setNow.has(name));
+      if (notSet.length > 0) throw new InvalidConfigError(`Invalid config(s): ${notSet.join(',')} (not set on ${label(entity)})`);
+    }
+    const request: IncrementalAlterConfigsRequest = {
+      resources: [{
+        resourceType: BROKER_RESOURCE,
+        resourceName: entity,
+        configs: [
+          ...Object.entries(set).map(([name, value]) => ({ name, configOperation: 0, value })),
+          ...deletes.map((name) => ({ name, configOperation: 1, value: '' })),
+        ],
+      }],
+      validateOnly: false,
+      timeoutMs: 30_000,
+    };
+    const res = await call<IncrementalAlterConfigsResponse__Output>((c, o, cb) => c.IncrementalAlterConfigs(request, o, cb));
+    const r = res.responses.find((x) => x.resourceType === BROKER_RESOURCE && x.resourceName === entity);
+    if (r === undefined) throw new Error(`the broker's answer did not mention ${label(entity)}`);
+    throwIfError(r.errorCode, r.errorMessage);
+    process.stdout.write(entity === '' ? 'Completed updating default config for brokers in the cluster.\n' : `Completed updating config for broker ${entity}.\n`);
+  });
+}
+
+type Call = <T>(fn: (client: SamsaClient, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, res?: T) => void) => void) => Promise<T>;
+
+async function describeBrokers(call: Call, names: string[]): Promise<DescribeConfigsResult__Output[]> {
+  const res = await call<{ results: DescribeConfigsResult__Output[] }>((c, o, cb) => c.DescribeConfigs({
+    resources: names.map((resourceName) => ({ resourceType: BROKER_RESOURCE, resourceName, configurationKeys: [] })),
+  }, o, cb));
+  return names.map((name) => {
+    const r = res.results.find((x) => x.resourceType === BROKER_RESOURCE && x.resourceName === name);
+    if (r === undefined) throw new Error(`the broker's answer did not mention broker resource '${name}'`);
+    throwIfError(r.errorCode, r.errorMessage);
+    return r;
+  });
+}
+
+function throwIfError(code: number, message: string): void {
+  if (code === ErrorCode.NONE) return;
+  const name = errorInfo(code).name;
+  if (name === 'INVALID_CONFIG') throw new InvalidConfigError(message || errorInfo(code).message);
+  throw new Error(`${name}: ${message || errorInfo(code).message}`);
+}
+
+/**
+ * Calls the first bootstrap broker that answers (each call bounded by 30 s), on a plain gRPC
+ * channel: broker configs are not part of the client SDK's admin API.
+ */
+async function withBroker(bootstrap: string | undefined, fn: (call: Call) => Promise<void>): Promise<void> {
+  const addresses = parseBootstrap(bootstrap);
+  const clients = new Map<string, SamsaClient>();
+  const clientFor = (address: string) => {
+    let c = clients.get(address);
+    if (!c) clients.set(address, (c = new (clientProto().samsa.v1.Samsa)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS)));
+    return c;
+  };
+  const call: Call = async (f) => {
+    let last: unknown;
+    for (const address of addresses) {
+      try {
+        return await new Promise((resolve, reject) => f(clientFor(address), { deadline: Date.now() + 30_000 }, (err, res) => (err ? reject(err) : resolve(res!))));
+      } catch (err) {
+        last = err;
+        const code = (err as grpc.ServiceError).code;
+        if (code !== grpc.status.UNAVAILABLE && code !== grpc.status.DEADLINE_EXCEEDED) throw new Error(`${address}: ${(err as grpc.ServiceError).details || (err as Error).message}`);
+      }
+    }
+    const e = last as grpc.ServiceError;
+    throw new Error(`no broker answered (${addresses.join(', ')}): ${e?.details || e?.message}`);
+  };
+  try {
+    await fn(call);
+  } finally {
+    for (const c of clients.values()) c.close();
+  }
+}
+
+const SOURCE_NAMES = {
+  topic: 'DYNAMIC_TOPIC_CONFIG', dynamicBroker: 'DYNAMIC_BROKER_CONFIG', dynamicDefaultBroker: 'DYNAMIC_DEFAULT_BROKER_CONFIG',
+  broker: 'STATIC_BROKER_CONFIG', default: 'DEFAULT_CONFIG',
+} as const;
 
 /** Kafka's line: `name=value sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:name=value, DEFAULT_CONFIG:name=default}`. */
 export function formatEntry(c: ConfigEntry): string {

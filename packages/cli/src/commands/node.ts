@@ -8,48 +8,12 @@
 import { join } from 'node:path';
 import { DataDirLock, startBrokerNode, type BrokerNode } from '@samsa/broker';
 import { startControllerNode, type ControllerNode } from '@samsa/controller';
-import { effectiveTopicConfig, validateTopicConfigs, type TopicConfig } from '@samsa/protocol';
-import type { Command } from 'commander';
+import { effectiveTopicConfig } from '@samsa/protocol';
+import { Option, type Command } from 'commander';
 import { pino } from 'pino';
-import { UsageError } from '../errors.js';
-import { collectKeyValue, parseHostPort, parseInteger } from '../options.js';
+import { loadNodeSettings, settingFlags, type NodeSettings } from '../nodeConfig.js';
 
-export interface NodeOptions {
-  roles: string;
-  nodeId: string;
-  listen?: string;
-  advertisedListener?: string;
-  controllerListen?: string;
-  controllerQuorumVoters?: string;
-  dataDir: string;
-  config?: Record<string, string>;
-  logLevel: string;
-  heartbeatIntervalMs?: string;
-  sessionTimeoutMs?: string;
-  replicaLagTimeMaxMs?: string;
-  autoLeaderRebalanceEnable?: string;
-  leaderImbalanceCheckIntervalMs?: string;
-  leaderImbalancePerBrokerPercentage?: string;
-}
-
-export interface Voter {
-  id: number;
-  host: string;
-  port: number;
-}
-
-/** Parses Kafka's controller.quorum.voters form: `1@host:port,2@host:port,3@host:port`. */
-export function parseVoters(value: string): Voter[] {
-  const voters = value.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
-    const at = entry.indexOf('@');
-    if (at <= 0) throw new UsageError(`--controller-quorum-voters entries are ID@HOST:PORT, got '${entry}'`);
-    const id = parseInteger(entry.slice(0, at), '--controller-quorum-voters id', 0);
-    return { id, ...parseHostPort(entry.slice(at + 1), '--controller-quorum-voters') };
-  });
-  if (voters.length === 0) throw new UsageError('--controller-quorum-voters names no voter');
-  if (new Set(voters.map((v) => v.id)).size !== voters.length) throw new UsageError('--controller-quorum-voters repeats an id');
-  return voters;
-}
+export { parseVoters, type Voter } from '../nodeConfig.js';
 
 export interface RunningNode {
   nodeId: number;
@@ -58,39 +22,18 @@ export interface RunningNode {
   close(): Promise<void>;
 }
 
-export async function runNode(opts: NodeOptions): Promise<RunningNode> {
-  const roles = new Set(opts.roles.split(',').map((r) => r.trim()));
-  for (const role of roles) {
-    if (role !== 'broker' && role !== 'controller') throw new UsageError(`--roles takes broker, controller or broker,controller; got '${role}'`);
-  }
-  const nodeId = parseInteger(opts.nodeId, '--node-id', 0);
-  const voters = opts.controllerQuorumVoters ? parseVoters(opts.controllerQuorumVoters) : undefined;
-  if (!voters) throw new UsageError(`a ${roles.has('controller') ? 'controller' : 'broker'} needs --controller-quorum-voters ID@HOST:PORT,...`);
-  const self = voters?.find((v) => v.id === nodeId);
-  if (roles.has('controller') && !self) throw new UsageError(`--node-id ${nodeId} is not among --controller-quorum-voters`);
-  let topicDefaults: TopicConfig;
-  try {
-    topicDefaults = effectiveTopicConfig(validateTopicConfigs(opts.config ?? {}));
-  } catch (err) {
-    throw new UsageError(`--config: ${(err as Error).message}`);
-  }
-  const heartbeatIntervalMs = opts.heartbeatIntervalMs ? parseInteger(opts.heartbeatIntervalMs, '--heartbeat-interval-ms', 10) : undefined;
-  const sessionTimeoutMs = opts.sessionTimeoutMs ? parseInteger(opts.sessionTimeoutMs, '--session-timeout-ms', 100) : undefined;
-  const replicaLagTimeMaxMs = opts.replicaLagTimeMaxMs ? parseInteger(opts.replicaLagTimeMaxMs, '--replica-lag-time-max-ms', 10) : undefined;
-  const rebalance = opts.autoLeaderRebalanceEnable?.trim().toLowerCase();
-  if (rebalance !== undefined && rebalance !== 'true' && rebalance !== 'false') throw new UsageError(`--auto-leader-rebalance-enable must be true or false, got '${opts.autoLeaderRebalanceEnable}'`);
-  const imbalanceIntervalMs = opts.leaderImbalanceCheckIntervalMs ? parseInteger(opts.leaderImbalanceCheckIntervalMs, '--leader-imbalance-check-interval-ms', 10) : undefined;
-  const imbalancePercentage = opts.leaderImbalancePerBrokerPercentage ? parseInteger(opts.leaderImbalancePerBrokerPercentage, '--leader-imbalance-per-broker-percentage', 0) : undefined;
-  const logger = pino({ name: 'samsa', level: opts.logLevel }).child({ nodeId });
+export async function runNode(settings: NodeSettings): Promise<RunningNode> {
+  const { roles, nodeId, voters } = settings;
+  const self = voters.find((v) => v.id === nodeId);
+  const topicDefaults = effectiveTopicConfig(settings.topicDefaults);
+  const logger = pino({ name: 'samsa', level: settings.logLevel }).child({ nodeId });
 
   let controller: ControllerNode | undefined;
   let lock: DataDirLock | undefined;
   if (roles.has('controller')) {
     // In a combined node the broker takes the data-dir lock; a controller alone takes it here.
-    if (!roles.has('broker')) lock = DataDirLock.acquire(opts.dataDir);
-    const listen = opts.controllerListen
-      ? parseHostPort(opts.controllerListen, '--controller-listen')
-      : roles.has('broker') ? { host: self!.host, port: self!.port } : parseHostPort(opts.listen ?? `${self!.host}:${self!.port}`, '--listen');
+    if (!roles.has('broker')) lock = DataDirLock.acquire(settings.dataDir);
+    const listen = settings.controllerListen ?? settings.controllerOnlyListen ?? { host: self!.host, port: self!.port };
     try {
       controller = await startControllerNode({
         nodeId,
@@ -98,13 +41,13 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
         listenPort: listen.port,
         advertisedHost: self!.host,
         advertisedPort: self!.port,
-        dataDir: roles.has('broker') ? join(opts.dataDir, 'controller') : opts.dataDir,
-        voters: voters!,
+        dataDir: roles.has('broker') ? join(settings.dataDir, 'controller') : settings.dataDir,
+        voters,
         logger: logger.child({ role: 'controller' }),
-        ...(sessionTimeoutMs === undefined ? {} : { brokerSessionTimeoutMs: sessionTimeoutMs }),
-        ...(rebalance === undefined ? {} : { autoLeaderRebalanceEnable: rebalance === 'true' }),
-        ...(imbalanceIntervalMs === undefined ? {} : { leaderImbalanceCheckIntervalMs: imbalanceIntervalMs }),
-        ...(imbalancePercentage === undefined ? {} : { leaderImbalancePerBrokerPercentage: imbalancePercentage }),
+        ...(settings.sessionTimeoutMs === undefined ? {} : { brokerSessionTimeoutMs: settings.sessionTimeoutMs }),
+        ...(settings.autoLeaderRebalanceEnable === undefined ? {} : { autoLeaderRebalanceEnable: settings.autoLeaderRebalanceEnable }),
+        ...(settings.leaderImbalanceCheckIntervalMs === undefined ? {} : { leaderImbalanceCheckIntervalMs: settings.leaderImbalanceCheckIntervalMs }),
+        ...(settings.leaderImbalancePerBrokerPercentage === undefined ? {} : { leaderImbalancePerBrokerPercentage: settings.leaderImbalancePerBrokerPercentage }),
       });
     } catch (err) {
       lock?.release();
@@ -114,21 +57,24 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
 
   let broker: BrokerNode | undefined;
   if (roles.has('broker')) {
-    const listen = parseHostPort(opts.listen ?? '127.0.0.1:9092', '--listen');
-    const advertised = opts.advertisedListener ? parseHostPort(opts.advertisedListener, '--advertised-listener') : undefined;
+    const listeners = settings.listeners.map((l) => ({
+      name: l.name, host: l.host, port: l.port, advertisedHost: l.advertisedHost,
+      ...(l.advertisedPort === undefined ? {} : { advertisedPort: l.advertisedPort }),
+    }));
+    const single = listeners.length === 1 && !settings.namedListeners ? listeners[0]! : undefined;
     try {
       broker = await startBrokerNode({
         nodeId,
-        listenHost: listen.host,
-        listenPort: listen.port,
-        advertisedHost: advertised?.host,
-        advertisedPort: advertised?.port,
-        dataDir: opts.dataDir,
+        // One unnamed listener registers host:port only, as before listeners had names.
+        ...(single !== undefined
+          ? { listenHost: single.host, listenPort: single.port, advertisedHost: single.advertisedHost, advertisedPort: single.advertisedPort }
+          : { listeners, interBrokerListenerName: settings.interBrokerListenerName }),
+        dataDir: settings.dataDir,
         logger: logger.child({ role: 'broker' }),
         topicDefaults,
         controllers: voters,
-        ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
-        ...(replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs }),
+        ...(settings.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: settings.heartbeatIntervalMs }),
+        ...(settings.replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs: settings.replicaLagTimeMaxMs }),
       });
     } catch (err) {
       await controller?.close();
@@ -168,26 +114,23 @@ export function stopOnSignals(close: () => Promise<void>): void {
 }
 
 export function registerNode(program: Command): void {
-  program
+  const command = program
     .command('node')
-    .description('run one Samsa node (broker, controller, or both) in the foreground')
-    .option('--roles <roles>', 'broker, controller or broker,controller', 'broker')
-    .requiredOption('--node-id <id>', 'this node\'s node.id')
-    .option('--controller-quorum-voters <voters>', 'the controller quorum: ID@HOST:PORT,ID@HOST:PORT,...')
-    .option('--listen <host:port>', 'broker address to listen on (a controller alone: its voter address)')
-    .option('--advertised-listener <host:port>', 'broker address clients are told to use (defaults to --listen)')
-    .option('--controller-listen <host:port>', 'controller address to bind, when it differs from its voter address')
-    .option('--data-dir <dir>', 'where logs and metadata live', './data')
-    .option('--config <key=value>', 'broker default for a topic config (repeatable), e.g. retention.ms=60000', collectKeyValue)
-    .option('--heartbeat-interval-ms <ms>', 'broker heartbeat interval (Kafka broker.heartbeat.interval.ms, 2000)')
-    .option('--session-timeout-ms <ms>', 'controller: fence a broker silent this long (Kafka broker.session.timeout.ms, 9000)')
-    .option('--auto-leader-rebalance-enable <bool>', 'controller: move leadership back to preferred replicas periodically (Kafka auto.leader.rebalance.enable, true)')
-    .option('--leader-imbalance-check-interval-ms <ms>', 'controller: how often to check (Kafka leader.imbalance.check.interval.seconds, 300 s)')
-    .option('--leader-imbalance-per-broker-percentage <n>', 'controller: rebalance a broker once more than this share of its preferred partitions is led elsewhere (Kafka, 10)')
-    .option('--replica-lag-time-max-ms <ms>', 'broker: drop a follower from the ISR that has not caught up this long (Kafka replica.lag.time.max.ms, 30000)')
-    .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (opts: NodeOptions) => {
-      const node = await runNode(opts);
-      stopOnSignals(() => node.close());
+    .description('run one Samsa node (broker, controller, or both) in the foreground; every setting is a flag, a SAMSA_* environment variable or a key in the --config file (flag > env > file > default)')
+    .option('--config <file>', 'a properties file of settings (key=value lines, Kafka server.properties style); also SAMSA_CONFIG');
+  // No commander defaults: a flag's absence must be visible, so env, file and defaults can apply.
+  for (const { flag, doc, alias } of settingFlags()) {
+    const option = new Option(`${flag} <value>`, doc);
+    if (alias) option.hideHelp();
+    command.addOption(option);
+  }
+  command.action(async (opts: Record<string, unknown>) => {
+    const settings = loadNodeSettings({
+      flags: opts,
+      env: process.env,
+      ...(opts['config'] === undefined ? {} : { configFile: String(opts['config']) }),
     });
+    const node = await runNode(settings);
+    stopOnSignals(() => node.close());
+  });
 }

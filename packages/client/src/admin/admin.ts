@@ -123,10 +123,11 @@ export interface ConfigEntry {
   sensitive: boolean;
   /**
    * Every value the config has at some level, highest precedence first (the effective one
-   * first): 'topic' (set on the topic), 'broker' (the broker's configured default), 'default'
-   * (the built-in default).
+   * first): 'topic' (set on the topic), 'dynamicBroker' and 'dynamicDefaultBroker' (a dynamic
+   * broker config of this broker or of every broker, under its broker name, e.g. log.retention.ms),
+   * 'broker' (the broker's configured default), 'default' (the built-in default).
    */
-  synonyms: Array<{ name: string; value: string; source: 'topic' | 'broker' | 'default' }>;
+  synonyms: Array<{ name: string; value: string; source: SynonymSource }>;
 }
 
 export interface TopicConfigDescription {
@@ -137,10 +138,14 @@ export interface TopicConfigDescription {
 
 /** Kafka's ConfigResource.Type.TOPIC. */
 const TOPIC_RESOURCE = 2;
-/** Kafka's DescribeConfigs ConfigSource numbers (1 DYNAMIC_TOPIC_CONFIG, 4 STATIC_BROKER_CONFIG, 5 DEFAULT_CONFIG, ...). */
-function synonymSource(source: number): 'topic' | 'broker' | 'default' {
+export type SynonymSource = 'topic' | 'dynamicBroker' | 'dynamicDefaultBroker' | 'broker' | 'default';
+
+/** Kafka's DescribeConfigs ConfigSource numbers (1 DYNAMIC_TOPIC_CONFIG, 2 DYNAMIC_BROKER_CONFIG, 3 DYNAMIC_DEFAULT_BROKER_CONFIG, 4 STATIC_BROKER_CONFIG, 5 DEFAULT_CONFIG). */
+function synonymSource(source: number): SynonymSource {
   if (source === 1) return 'topic';
-  if (source >= 2 && source <= 4) return 'broker';
+  if (source === 2) return 'dynamicBroker';
+  if (source === 3) return 'dynamicDefaultBroker';
+  if (source === 4) return 'broker';
   return 'default';
 }
 

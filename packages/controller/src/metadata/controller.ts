@@ -21,7 +21,10 @@
  * epoch. A broker has caught up once its applied metadata offset reaches its epoch.
  */
 import { createHash } from 'node:crypto';
-import { ErrorCode, INT64_MAX, protocolError, SamsaProtocolError, toBigInt, type Int64Wire } from '@samsa/protocol';
+import {
+  BROKER_TOPIC_CONFIG_SYNONYMS, ErrorCode, INT64_MAX, parseEndpoints, protocolError, SamsaProtocolError, toBigInt, validateBrokerConfigs,
+  type Int64Wire,
+} from '@samsa/protocol';
 import { BrokerHeartbeatManager } from './heartbeats.js';
 import {
   changeElectingOfflineLeader, changeRemovingBroker, electLeader, NO_LEADER, sameReplicaList, type ElectionPolicy,
@@ -75,6 +78,8 @@ export interface RegisterBrokerRequest {
   readonly host: string;
   readonly port: number;
   readonly rack?: string;
+  /** Advertised listeners, `NAME://HOST:PORT,...` (see @samsa/protocol listeners.ts). */
+  readonly endpoints?: string;
 }
 
 export type RegisterBrokerResponse = Outcome<{ readonly brokerEpoch: string }>;
@@ -287,6 +292,51 @@ export class QuorumController {
     return { response: results, records: pending.records };
   }
 
+  /**
+   * Dynamic broker configs (Kafka's `--entity-type brokers`): the broker-level defaults of topic
+   * configs (log.retention.ms, min.insync.replicas, ...; BROKER_TOPIC_CONFIG_SYNONYMS), for one
+   * broker (resource name = its id) or for every broker (the empty name: `--entity-default`).
+   * Stored as Config records of resource type broker; brokers apply them as they replay them.
+   */
+  private alterBrokerConfigs(pending: PendingChanges, resource: AlterConfigsResource, validateOnly: boolean): AlterConfigsResult {
+    const { resourceType, resourceName } = resource;
+    if (resourceName !== '' && !/^(0|[1-9]\d{0,9})$/.test(resourceName)) {
+      throw protocolError('INVALID_REQUEST', `a broker config resource is a broker id or '' (the cluster-wide default), got '${resourceName}'`);
+    }
+    const sets: Record<string, string> = {};
+    const deletes: string[] = [];
+    const seen = new Set<string>();
+    for (const { name, op, value } of resource.configs) {
+      if (seen.has(name)) throw protocolError('INVALID_REQUEST', `config '${name}' appears more than once for broker '${resourceName}'`);
+      seen.add(name);
+      if (op === 'set') {
+        if (typeof value !== 'string') throw protocolError('INVALID_REQUEST', `set of '${name}' needs a value`);
+        sets[name] = value;
+      } else if (op === 'delete') {
+        deletes.push(name);
+      } else {
+        throw protocolError('INVALID_REQUEST', `unsupported config operation '${String(op)}' (set and delete are supported)`);
+      }
+    }
+    // The controller, not the brokers, decides elections, from its own cluster-wide setting.
+    if (seen.has(UNCLEAN_LEADER_ELECTION_ENABLE)) {
+      throw protocolError('INVALID_CONFIG', `${UNCLEAN_LEADER_ELECTION_ENABLE} is not a dynamic broker config here; set it on the topic`);
+    }
+    const normalised = validateBrokerConfigs(sets);
+    const unknownDeletes = deletes.filter((name) => !Object.hasOwn(BROKER_TOPIC_CONFIG_SYNONYMS, name));
+    if (unknownDeletes.length > 0) throw protocolError('INVALID_CONFIG', `unknown or non-dynamic broker config(s): ${unknownDeletes.join(', ')}`);
+    if (!validateOnly) {
+      const current = pending.image.brokerConfigs(resourceName);
+      for (const name of Object.keys(normalised).sort()) {
+        if (current.get(name) !== normalised[name]) pending.add({ type: 'Config', resourceType, resourceName, name, value: normalised[name]! });
+      }
+      for (const name of deletes.sort()) {
+        if (current.has(name)) pending.add({ type: 'Config', resourceType, resourceName, name, value: null });
+      }
+    }
+    return { resourceType, resourceName, errorCode: ErrorCode.NONE };
+  }
+
   incrementalAlterConfigs(resources: readonly AlterConfigsResource[], validateOnly = false): ControllerResult<AlterConfigsResult[]> {
     const pending = new PendingChanges(this.currentImage);
     const occurrences = new Map<string, number>();
@@ -297,7 +347,8 @@ export class QuorumController {
       const { resourceType, resourceName } = resource;
       try {
         if (occurrences.get(keyOf(resource))! > 1) throw protocolError('INVALID_REQUEST', `${resourceType} '${resourceName}' appears more than once in the request`);
-        if (resourceType !== 'topic') throw protocolError('INVALID_REQUEST', `altering ${resourceType} configs is not supported yet`);
+        if (resourceType === 'broker') return this.alterBrokerConfigs(pending, resource, validateOnly);
+        if (resourceType !== 'topic') throw protocolError('INVALID_REQUEST', `altering ${resourceType} configs is not supported`);
         const topic = pending.image.topic(resourceName);
         if (topic === undefined) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${resourceName}' does not exist`);
         const sets: Record<string, string> = {};
@@ -342,20 +393,28 @@ export class QuorumController {
    * restarted broker may have lost unflushed writes and must catch up as a follower.
    */
   registerBroker(request: RegisterBrokerRequest, now: number, nextOffset = this.currentImage.lastAppliedOffset + 1): ControllerResult<RegisterBrokerResponse> {
-    const { brokerId, incarnationId, host, port, rack } = request;
+    const { brokerId, incarnationId, host, port, rack, endpoints } = request;
     const invalid = (message: string) => ({ response: fail('INVALID_REQUEST', message), records: [] });
     if (!Number.isSafeInteger(brokerId) || brokerId < 0) return invalid(`broker id must be a non-negative integer, got ${brokerId}`);
     if (typeof incarnationId !== 'string' || incarnationId.length === 0) return invalid('incarnation id is empty');
     if (typeof host !== 'string' || host.length === 0) return invalid('host is empty');
     if (!Number.isInteger(port) || port < 1 || port > 65535) return invalid(`port must be between 1 and 65535, got ${port}`);
     if (rack !== undefined && (typeof rack !== 'string' || rack.length === 0)) return invalid('rack, when given, must not be empty');
+    if (endpoints !== undefined) {
+      try {
+        parseEndpoints(endpoints);
+      } catch (err) {
+        return invalid(`endpoints '${endpoints}': ${(err as Error).message}`);
+      }
+    }
 
     const existing = this.currentImage.broker(brokerId);
     let epoch = BigInt(Math.max(0, nextOffset));
     if (existing !== undefined && epoch <= BigInt(existing.brokerEpoch)) epoch = BigInt(existing.brokerEpoch) + 1n;
     const brokerEpoch = epoch.toString();
     const pending = new PendingChanges(this.currentImage);
-    pending.add({ type: 'RegisterBroker', brokerId, incarnationId, brokerEpoch, host, port, ...(rack === undefined ? {} : { rack }), fenced: true });
+    pending.add({ type: 'RegisterBroker', brokerId, incarnationId, brokerEpoch, host, port, ...(rack === undefined ? {} : { rack }),
+      ...(endpoints === undefined ? {} : { endpoints }), fenced: true });
     if (existing !== undefined) this.moveAwayFrom(pending, brokerId);
     this.heartbeats.touch(brokerId, now);
     return { response: { errorCode: ErrorCode.NONE, brokerEpoch }, records: pending.records };

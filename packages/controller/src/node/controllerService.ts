@@ -55,6 +55,7 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
       const outcome = await write('RegisterBroker', () => ctx.controller.registerBroker({
         brokerId: req.brokerId, incarnationId: req.incarnationId, host: req.host, port: req.port,
         ...(req.rack === '' ? {} : { rack: req.rack }),
+        ...(req.endpoints === '' ? {} : { endpoints: req.endpoints }),
       }, Date.now(), ctx.raftLastIndex() + 1));
       if (!outcome.ok) return { ...errorOf(outcome), brokerEpoch: -1, leaderId: outcome.leaderId };
       const r = outcome.response;

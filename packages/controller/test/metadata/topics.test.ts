@@ -244,7 +244,7 @@ describe('incrementalAlterConfigs', () => {
     const result = h.controller.incrementalAlterConfigs([
       { resourceType: 'topic', resourceName: 'missing', configs: [{ name: 'retention.ms', op: 'set', value: '1' }] },
       { resourceType: 'topic', resourceName: 't', configs: [{ name: 'min.insync.replicas', op: 'set', value: 'x' }] },
-      { resourceType: 'broker', resourceName: '1', configs: [{ name: 'log.retention.ms', op: 'set', value: '1' }] },
+      { resourceType: 'broker', resourceName: 'one', configs: [{ name: 'log.retention.ms', op: 'set', value: '1' }] },
     ]);
     expect(result.response.map((r) => r.errorCode)).toEqual([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.INVALID_CONFIG, ErrorCode.INVALID_REQUEST]);
     expect(result.records).toEqual([]);
@@ -253,6 +253,35 @@ describe('incrementalAlterConfigs', () => {
     expect(dupKey.response[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
     const noValue = h.controller.incrementalAlterConfigs([{ resourceType: 'topic', resourceName: 't', configs: [{ name: 'retention.ms', op: 'set' }] }]);
     expect(noValue.response[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
+  });
+
+  it('stores dynamic broker configs, per broker and cluster-wide, as Config records of resource type broker', () => {
+    const h = cluster();
+    const set = h.controller.incrementalAlterConfigs([
+      { resourceType: 'broker', resourceName: '', configs: [{ name: 'log.retention.ms', op: 'set', value: '60000' }] },
+      { resourceType: 'broker', resourceName: '2', configs: [{ name: 'min.insync.replicas', op: 'set', value: '2' }, { name: 'log.segment.bytes', op: 'delete' }] },
+    ]);
+    expect(set.response.map((r) => r.errorCode)).toEqual([0, 0]);
+    // Deleting what is not set writes nothing.
+    expect(set.records).toEqual([
+      { type: 'Config', resourceType: 'broker', resourceName: '', name: 'log.retention.ms', value: '60000' },
+      { type: 'Config', resourceType: 'broker', resourceName: '2', name: 'min.insync.replicas', value: '2' },
+    ]);
+    h.commit(set);
+    const del = h.controller.incrementalAlterConfigs([{ resourceType: 'broker', resourceName: '', configs: [{ name: 'log.retention.ms', op: 'delete' }] }]);
+    expect(del.records).toEqual([{ type: 'Config', resourceType: 'broker', resourceName: '', name: 'log.retention.ms', value: null }]);
+
+    for (const [resourceName, config, message] of [
+      ['', { name: 'retention.ms', op: 'set', value: '1' }, "unknown or non-dynamic broker config 'retention.ms'"],
+      ['1', { name: 'log.retention.ms', op: 'set', value: 'soon' }, "log.retention.ms must be an integer, got 'soon'"],
+      ['', { name: 'unclean.leader.election.enable', op: 'set', value: 'true' }, 'unclean.leader.election.enable is not a dynamic broker config here'],
+      ['', { name: 'log.retention.hours', op: 'delete' }, 'unknown or non-dynamic broker config(s): log.retention.hours'],
+    ] as const) {
+      const bad = h.controller.incrementalAlterConfigs([{ resourceType: 'broker', resourceName, configs: [config] }]);
+      expect(bad.response[0]).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG });
+      expect(bad.response[0]!.errorCode === 0 ? '' : bad.response[0]!.errorMessage).toContain(message);
+      expect(bad.records).toEqual([]);
+    }
   });
 
   it('with validateOnly writes nothing', () => {

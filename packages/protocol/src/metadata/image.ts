@@ -21,6 +21,8 @@ export interface BrokerRegistration {
   readonly host: string;
   readonly port: number;
   readonly rack?: string;
+  /** Its advertised listeners, `NAME://HOST:PORT,...`; absent when it registered host:port only. */
+  readonly endpoints?: string;
   readonly fenced: boolean;
   readonly inControlledShutdown: boolean;
 }
@@ -146,7 +148,8 @@ export class MetadataImage {
     for (const b of this.brokers()) {
       records.push({
         type: 'RegisterBroker', brokerId: b.brokerId, incarnationId: b.incarnationId, brokerEpoch: b.brokerEpoch,
-        host: b.host, port: b.port, ...(b.rack === undefined ? {} : { rack: b.rack }), fenced: b.fenced,
+        host: b.host, port: b.port, ...(b.rack === undefined ? {} : { rack: b.rack }),
+        ...(b.endpoints === undefined ? {} : { endpoints: b.endpoints }), fenced: b.fenced,
       });
       if (b.inControlledShutdown) records.push({ type: 'BrokerControlledShutdown', brokerId: b.brokerId, brokerEpoch: b.brokerEpoch });
     }
@@ -190,6 +193,7 @@ export class MetadataImage {
         const after: BrokerRegistration = Object.freeze({
           brokerId: record.brokerId, incarnationId: record.incarnationId, brokerEpoch: record.brokerEpoch,
           host: record.host, port: record.port, ...(record.rack === undefined ? {} : { rack: record.rack }),
+          ...(record.endpoints === undefined ? {} : { endpoints: record.endpoints }),
           fenced: record.fenced, inControlledShutdown: false,
         });
         this.brokersById.set(record.brokerId, after);

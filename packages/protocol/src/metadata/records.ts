@@ -24,6 +24,8 @@ export interface RegisterBrokerRecord {
   readonly host: string;
   readonly port: number;
   readonly rack?: string;
+  /** Every advertised listener, `NAME://HOST:PORT,...` (see listeners.ts); absent: host:port for all. */
+  readonly endpoints?: string;
   /** The controller writes true; a snapshot writes the broker's current state. */
   readonly fenced: boolean;
 }
@@ -149,7 +151,7 @@ const INT64_MIN = -(1n << 63n);
 // Field order here is the order on the wire, so encoding is canonical.
 const SCHEMAS: { readonly [T in MetadataRecordType]: readonly Field[] } = {
   RegisterBroker: [['brokerId', 'uint'], ['incarnationId', 'string'], ['brokerEpoch', 'int64'], ['host', 'string'],
-    ['port', 'uint'], ['rack', 'string', 'optional'], ['fenced', 'bool']],
+    ['port', 'uint'], ['rack', 'string', 'optional'], ['endpoints', 'string', 'optional'], ['fenced', 'bool']],
   UnregisterBroker: [['brokerId', 'uint'], ['brokerEpoch', 'int64']],
   FenceBroker: [['brokerId', 'uint'], ['brokerEpoch', 'int64']],
   UnfenceBroker: [['brokerId', 'uint'], ['brokerEpoch', 'int64']],

@@ -8,6 +8,7 @@ export interface RegisterBrokerRequest {
   'host'?: (string);
   'port'?: (number);
   'rack'?: (string);
+  'endpoints'?: (string);
 }
 
 export interface RegisterBrokerRequest__Output {
@@ -16,4 +17,5 @@ export interface RegisterBrokerRequest__Output {
   'host': (string);
   'port': (number);
   'rack': (string);
+  'endpoints': (string);
 }
