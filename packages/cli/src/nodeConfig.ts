@@ -195,7 +195,8 @@ export function resolveSettings(inputs: SettingInputs): Map<string, ResolvedSett
   }
 
   const unknownEnv = Object.keys(inputs.env)
-    .filter((name) => name.startsWith('SAMSA_') && name !== CONFIG_FILE_ENV && inputs.env[name] !== undefined)
+    // SAMSA_CHAOS_* belong to the chaos harness (which starts nodes with them set), not to a node.
+    .filter((name) => name.startsWith('SAMSA_') && !name.startsWith('SAMSA_CHAOS_') && name !== CONFIG_FILE_ENV && inputs.env[name] !== undefined)
     .filter((name) => !SETTINGS.some((s) => envOf(s.key) === name));
   if (unknownEnv.length > 0) {
     throw new ConfigError(`unknown environment variable${unknownEnv.length > 1 ? 's' : ''} ${unknownEnv.sort().join(', ')}: SAMSA_* variables set node settings, e.g. SAMSA_NODE_ID for node.id`);

@@ -15,7 +15,7 @@ export interface WorkloadOptions {
   /** Records per second over all producers. */
   ratePerSec: number;
   keysPerProducer: number;
-  /** Producers run with enableIdempotence (once the idempotent producer exists). */
+  /** Producers run with enableIdempotence (the default; off only with --no-idempotence). */
   idempotence: boolean;
   deliveryTimeoutMs: number;
   history: History;
@@ -55,8 +55,7 @@ export class Workload {
         // Without idempotence only one request in flight keeps a retried batch in order (Kafka's rule).
         maxInFlightRequests: this.o.idempotence ? 5 : 1,
       };
-      // The idempotent producer (being merged) takes this option; until then it is ignored.
-      if (this.o.idempotence) options.enableIdempotence = true;
+      options.enableIdempotence = this.o.idempotence;
       this.clients.push(client);
       this.producers.push(client.producer(options));
       this.sent.push(0);

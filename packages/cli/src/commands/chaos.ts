@@ -44,7 +44,7 @@ export function registerChaos(program: Command): void {
     .option('--compose-data-dir <dir>', 'brokers\' data directory inside their containers, for the replica comparison', '/data')
     .option('--bootstrap-server <list>', 'the compose brokers\' published addresses', '127.0.0.1:9092,127.0.0.1:9192,127.0.0.1:9292')
     .option('--report <dir>', 'where history.jsonl, report.json, report.svg and node logs go (default ./chaos-report/seed-N-<time>)')
-    .option('--idempotence', 'producers use enableIdempotence, and duplicates fail the run')
+    .option('--no-idempotence', 'producers without idempotence (duplicates are then reported, not judged)')
     .option('--producers <n>', 'producers, each with its own client', '3')
     .option('--rate <n>', 'records per second over all producers', '300')
     .option('--session-timeout-ms <ms>', 'broker session timeout of the controllers (pause and partition outlast it)', '3000')
@@ -81,7 +81,7 @@ export function registerChaos(program: Command): void {
       const reportDir = resolve(opts.report ?? join('chaos-report', `seed-${seed}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
       const command = `samsa ${argv.slice(1).join(' ')}`;
       const report = await runChaos({
-        seed, durationMs, nemeses, reportDir, idempotence: opts.idempotence ?? false, producers, ratePerSec, command, sessionTimeoutMs,
+        seed, durationMs, nemeses, reportDir, idempotence: opts.idempotence ?? true, producers, ratePerSec, command, sessionTimeoutMs,
         keepData: opts.keepData ?? false,
         ...(opts.compose ? { compose: { file: resolve(opts.composeFile), ...(opts.composeProject ? { project: opts.composeProject } : {}), bootstrap: parseBootstrap(opts.bootstrapServer), dataDir: opts.composeDataDir } } : {}),
         ...(inside ? { netns: inside } : {}),
