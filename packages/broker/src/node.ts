@@ -11,9 +11,11 @@
  * The node serves the replication API (samsa.v1.Replication) on the same port: followers fetch
  * from it for the partitions it leads, and it fetches from the leaders of those it follows.
  */
-import { CHANNEL_OPTIONS, DEFAULT_TOPIC_CONFIG, clientProto, grpc, replicationProto, type TopicConfig } from '@samsa/protocol';
+import { CHANNEL_OPTIONS, DEFAULT_TOPIC_CONFIG, clientProto, groupsProto, grpc, replicationProto, type TopicConfig } from '@samsa/protocol';
 import { pino, type Logger } from 'pino';
 import { DataDirLock } from './dataDirLock.js';
+import { GroupCoordinator, type GroupCoordinatorSettings } from './group/coordinator.js';
+import { groupsServiceHandlers } from './group/groupsService.js';
 import type { ControllerAddress } from './metadata/controllerChannel.js';
 import type { MetadataSource } from './metadata/image.js';
 import { QuorumMetadataSource } from './metadata/quorumMetadata.js';
@@ -53,6 +55,8 @@ export interface BrokerNodeConfig {
   rack?: string;
   /** Aborts a start that is still waiting for the controller quorum. */
   signal?: AbortSignal;
+  /** Group coordinator settings (group.initial.rebalance.delay.ms, offsets.retention.minutes, ...). */
+  groups?: Partial<GroupCoordinatorSettings>;
 }
 
 export interface BrokerNode {
@@ -61,6 +65,7 @@ export interface BrokerNode {
   readonly port: number;
   readonly replicaManager: ReplicaManager;
   readonly metadata: MetadataSource;
+  readonly groupCoordinator: GroupCoordinator;
   close(): Promise<void>;
 }
 
@@ -84,6 +89,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   const port = config.advertisedPort ?? boundPort;
   let quorum: QuorumMetadataSource;
   let replicaManager: ReplicaManager;
+  let groupCoordinator: GroupCoordinator;
   try {
     quorum = new QuorumMetadataSource({
       brokerId: config.nodeId,
@@ -122,6 +128,11 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     });
     // Subscribes before the quorum source starts, so no metadata change goes unseen.
     replicaManager.startup();
+    // After the replica manager: it must open a partition before the coordinator loads it.
+    groupCoordinator = new GroupCoordinator({
+      brokerId: config.nodeId, metadata: quorum, replicaManager, timers, logger, ...(config.groups ? { settings: config.groups } : {}),
+    });
+    groupCoordinator.startup();
   } catch (err) {
     server.forceShutdown();
     lock.release();
@@ -134,12 +145,15 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   server.addService(replicationProto().samsa.v1.Replication.service, gateUntil(replicationServiceHandlers({
     brokerId: config.nodeId, replicaManager, logger,
   }), () => serving, () => `broker ${config.nodeId} is starting: ${quorum.describeProgress()}`));
+  server.addService(groupsProto().samsa.v1.Groups.service, gateUntil(groupsServiceHandlers(groupCoordinator, logger),
+    () => serving, () => `broker ${config.nodeId} is starting: ${quorum.describeProgress()}`));
 
   quorum.start();
   try {
     await waitUntilReady(quorum, logger, timers, config.signal);
   } catch (err) {
     server.forceShutdown();
+    groupCoordinator.shutdown();
     await quorum.close();
     await replicaManager.shutdown();
     lock.release();
@@ -161,12 +175,15 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     port,
     replicaManager,
     metadata: quorum,
+    groupCoordinator,
     close() {
       closing ??= (async () => {
         timers.clearInterval(flushTimer);
         timers.clearInterval(retentionTimer);
         // Controlled shutdown first (bounded): the controller moves leadership away while we still serve.
         await quorum.close();
+        // Waiting JoinGroup/SyncGroup calls answer NOT_COORDINATOR (they would hold tryShutdown for a rebalance timeout).
+        groupCoordinator.shutdown();
         // Refuse new calls, let in-flight ones finish (bounded), then flush and close the logs.
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => { server.forceShutdown(); resolve(); }, 2_000);
