@@ -30,6 +30,10 @@ export interface NodeOptions {
   autoLeaderRebalanceEnable?: string;
   leaderImbalanceCheckIntervalMs?: string;
   leaderImbalancePerBrokerPercentage?: string;
+  groupInitialRebalanceDelayMs?: string;
+  groupMinSessionTimeoutMs?: string;
+  groupMaxSessionTimeoutMs?: string;
+  offsetsRetentionMinutes?: string;
 }
 
 export interface Voter {
@@ -81,6 +85,12 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
   if (rebalance !== undefined && rebalance !== 'true' && rebalance !== 'false') throw new UsageError(`--auto-leader-rebalance-enable must be true or false, got '${opts.autoLeaderRebalanceEnable}'`);
   const imbalanceIntervalMs = opts.leaderImbalanceCheckIntervalMs ? parseInteger(opts.leaderImbalanceCheckIntervalMs, '--leader-imbalance-check-interval-ms', 10) : undefined;
   const imbalancePercentage = opts.leaderImbalancePerBrokerPercentage ? parseInteger(opts.leaderImbalancePerBrokerPercentage, '--leader-imbalance-per-broker-percentage', 0) : undefined;
+  const groups = {
+    ...(opts.groupInitialRebalanceDelayMs ? { groupInitialRebalanceDelayMs: parseInteger(opts.groupInitialRebalanceDelayMs, '--group-initial-rebalance-delay-ms', 0) } : {}),
+    ...(opts.groupMinSessionTimeoutMs ? { groupMinSessionTimeoutMs: parseInteger(opts.groupMinSessionTimeoutMs, '--group-min-session-timeout-ms', 1) } : {}),
+    ...(opts.groupMaxSessionTimeoutMs ? { groupMaxSessionTimeoutMs: parseInteger(opts.groupMaxSessionTimeoutMs, '--group-max-session-timeout-ms', 1) } : {}),
+    ...(opts.offsetsRetentionMinutes ? { offsetsRetentionMs: parseInteger(opts.offsetsRetentionMinutes, '--offsets-retention-minutes', 1) * 60_000 } : {}),
+  };
   const logger = pino({ name: 'samsa', level: opts.logLevel }).child({ nodeId });
 
   let controller: ControllerNode | undefined;
@@ -129,6 +139,7 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
         controllers: voters,
         ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
         ...(replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs }),
+        groups,
       });
     } catch (err) {
       await controller?.close();
@@ -185,6 +196,10 @@ export function registerNode(program: Command): void {
     .option('--leader-imbalance-check-interval-ms <ms>', 'controller: how often to check (Kafka leader.imbalance.check.interval.seconds, 300 s)')
     .option('--leader-imbalance-per-broker-percentage <n>', 'controller: rebalance a broker once more than this share of its preferred partitions is led elsewhere (Kafka, 10)')
     .option('--replica-lag-time-max-ms <ms>', 'broker: drop a follower from the ISR that has not caught up this long (Kafka replica.lag.time.max.ms, 30000)')
+    .option('--group-initial-rebalance-delay-ms <ms>', 'broker: how long a new group waits for more members before its first rebalance (Kafka group.initial.rebalance.delay.ms, 3000)')
+    .option('--group-min-session-timeout-ms <ms>', 'broker: smallest consumer session timeout accepted (Kafka group.min.session.timeout.ms, 6000)')
+    .option('--group-max-session-timeout-ms <ms>', 'broker: largest consumer session timeout accepted (Kafka group.max.session.timeout.ms, 1800000)')
+    .option('--offsets-retention-minutes <n>', 'broker: keep the offsets of an empty group this long (Kafka offsets.retention.minutes, 10080)')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: NodeOptions) => {
       const node = await runNode(opts);
