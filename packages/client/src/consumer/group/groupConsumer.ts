@@ -382,7 +382,17 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
           await this.waitFor(this.joinTask, remaining);
           continue;
         }
-        const records = await this.inner.poll({ maxWaitMs: Math.max(0, Math.min(remaining, this.pollWaitMs)), maxRecords });
+        let records: ConsumerRecord<K, V>[];
+        try {
+          records = await this.inner.poll({ maxWaitMs: Math.max(0, Math.min(remaining, this.pollWaitMs)), maxRecords });
+        } catch (error) {
+          // E.g. ListOffsets for a reset while leaders move: the group goes on; try again shortly.
+          if (!isRetriable(error) || this.closed) throw error;
+          this.deps.logger.debug('fetching failed, retrying', { groupId: this.groupId, error: (error as Error).message });
+          if (this.deps.clock.now() >= deadline) return [];
+          await this.waitFor(new Promise(() => {}), Math.min(200, Math.max(1, deadline - this.deps.clock.now())));
+          continue;
+        }
         this.lastPollAt = this.deps.clock.now();
         if (records.length > 0) {
           for (const r of records) this.consumed.set(tpKey(r.topic, r.partition), r.offset + 1n);
