@@ -235,6 +235,8 @@ class Group {
   newMemberAdded = false;
   currentStateTimestamp: number;
   readonly offsets = new Map<string, CommittedOffset>();
+  /** Offset writes not yet answered: an Empty group with some is not expired (Kafka's pendingOffsetCommits). */
+  pendingCommits = 0;
   /** Dropped from the coordinator (partition unloaded): late completions answer NOT_COORDINATOR. */
   unloaded = false;
 
@@ -858,7 +860,9 @@ export class GroupCoordinatorState {
     if (accepted.length === 0) return respond(results);
     const records: CoordinatorRecord[] = accepted.map((a) => ({ type: 'offset', group: req.groupId, topic: a.result.topic, partition: a.result.partition, value: a.value }));
     const group = g;
+    group.pendingCommits++;
     this.hooks.persist(req.groupId, records, (code, message, baseOffset) => {
+      group.pendingCommits--;
       const mapped = group.unloaded ? ErrorCode.NOT_COORDINATOR : groupAppendError(code, true);
       if (mapped !== ErrorCode.NONE) {
         for (const a of accepted) Object.assign(a.result, { errorCode: mapped, errorMessage: group.unloaded ? `this broker stopped coordinating group '${req.groupId}'` : `writing the offsets failed: ${message}` });
@@ -922,7 +926,7 @@ export class GroupCoordinatorState {
         g.protocolType === null ? o.value.commitTimestamp + retention <= now : g.currentStateTimestamp + retention <= now);
       for (const o of gone) g.offsets.delete(offsetKey(o.topic, o.partition));
       expired += gone.length;
-      const dead = g.state === 'Empty' && g.offsets.size === 0 && g.members.size === 0 && g.pendingMembers.size === 0;
+      const dead = g.state === 'Empty' && g.offsets.size === 0 && g.members.size === 0 && g.pendingMembers.size === 0 && g.pendingCommits === 0;
       if (gone.length === 0 && !dead) continue;
       const records: CoordinatorRecord[] = gone.map((o) => ({ type: 'offset', group: g.groupId, topic: o.topic, partition: o.partition, value: null }));
       if (dead) {

@@ -516,6 +516,18 @@ describe('DeleteGroups and offsets expiry', () => {
     expect(h.writes.at(-1)!.records.map((r) => [r.type, r.value])).toEqual([['offset', null], ['group', null]]);
   });
 
+  it('does not expire an empty group while one of its commits is being written', () => {
+    h = new Harness({ offsetsRetentionMs: 60_000 });
+    h.autoPersist = false;
+    const c = h.commit('', -1, [['t', 0, 1n]]);
+    expect(h.state.expireOffsets(h.now)).toBe(0);
+    expect(h.writes).toHaveLength(1); // no group tombstone
+    expect(h.state.hasGroup('g')).toBe(true);
+    h.complete(h.pending[0]!);
+    expect(c.result![0]!.errorCode).toBe(0);
+    expect(h.state.fetchOffsets('g', undefined).map((o) => o.offset)).toEqual([1n]);
+  });
+
   it('keeps a Stable group\'s offsets and expires standalone commits one by one by commit time', () => {
     h = new Harness({ offsetsRetentionMs: 60_000 });
     h.commit('', -1, [['t', 0, 1n]]);

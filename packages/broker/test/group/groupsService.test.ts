@@ -9,10 +9,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHANNEL_OPTIONS, ErrorCode, groupsProto, grpc, type GroupsClient } from '@samsa/protocol';
+import { CHANNEL_OPTIONS, ErrorCode, decodeRecords, groupsProto, grpc, type GroupsClient } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OFFSETS_TOPIC, partitionFor, startBrokerNode, type BrokerNode } from '../../src/index.js';
+import { OFFSETS_TOPIC, partitionFor, startBrokerNode, type BrokerNode, type GroupCoordinatorSettings } from '../../src/index.js';
+import { decodeCoordinatorRecord } from '../../src/group/records.js';
 import { FakeController, FakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
 
 const logger = pino({ level: 'silent' });
@@ -23,7 +24,7 @@ afterEach(async () => {
 
 const PARTITIONS = 4;
 
-async function cluster(brokerIds: number[]): Promise<{ quorum: FakeQuorum; brokers: Map<number, BrokerNode> }> {
+async function cluster(brokerIds: number[], groups: Partial<GroupCoordinatorSettings> = {}): Promise<{ quorum: FakeQuorum; brokers: Map<number, BrokerNode> }> {
   const quorum = new FakeQuorum();
   quorum.leaderId = 1;
   const controller = await FakeController.start(1, quorum);
@@ -39,7 +40,7 @@ async function cluster(brokerIds: number[]): Promise<{ quorum: FakeQuorum; broke
       nodeId, listenHost: '127.0.0.1', listenPort: 0, dataDir: join(root, `broker-${nodeId}`), logger,
       controllers: [controller.address], heartbeatIntervalMs: 100,
       replicaFetch: { maxWaitMs: 100, backoffMs: 20, backoffMaxMs: 200 },
-      groups: { offsetsTopicNumPartitions: PARTITIONS, groupInitialRebalanceDelayMs: 0, groupMinSessionTimeoutMs: 100, tickIntervalMs: 20 },
+      groups: { offsetsTopicNumPartitions: PARTITIONS, groupInitialRebalanceDelayMs: 0, groupMinSessionTimeoutMs: 100, tickIntervalMs: 20, ...groups },
     });
     brokers.set(nodeId, node);
     cleanups.push(() => node.close());
@@ -196,5 +197,47 @@ describe('Groups service', () => {
     // The old coordinator dropped the group.
     const oldCall = groupsClient(brokers.get(found.nodeId)!);
     expect((await oldCall<{ errorCode: number }>('Heartbeat', { groupId: group, generationId: 1, memberId: first.memberId })).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+  });
+
+  it('expires standalone offsets with tombstones that a new leader replays', async () => {
+    const { quorum, brokers } = await cluster([1, 2], { offsetsRetentionMs: 1_500, offsetsRetentionCheckIntervalMs: 100 });
+    quorum.append(topicRecords('orders', [{ replicas: [1, 2] }]));
+    const any = groupsClient(brokers.get(1)!);
+    const group = 'standalone';
+    const found = await find(any, group);
+    const call = groupsClient(brokers.get(found.nodeId)!);
+    const commit = (offset: string) => untilLoaded(async () => {
+      const r = await call<{ topics: Array<{ partitions: Array<{ errorCode: number }> }> }>('OffsetCommit', {
+        groupId: group, generationId: -1, memberId: '', topics: [{ name: 'orders', partitions: [{ partition: 0, committedOffset: offset, committedLeaderEpoch: -1 }] }],
+      });
+      return r.topics[0]!.partitions[0]!;
+    });
+    expect((await commit('5')).errorCode).toBe(0);
+    const fetch = async (via: Call) => (await via<{ topics: Array<{ partitions: Array<{ committedOffset: string }> }> }>(
+      'OffsetFetch', { groupId: group, topics: [{ name: 'orders', partitions: [0] }] })).topics[0]!.partitions[0]!.committedOffset;
+    expect(await fetch(call)).toBe('5');
+    const coordinator = brokers.get(found.nodeId)!.groupCoordinator;
+    await waitFor(() => !coordinator.committedOffsets().some((g) => g.groupId === group), 10_000, 'the offsets to expire');
+    expect(await fetch(call)).toBe('-1');
+
+    // The tombstones are in the log, replicated to the follower: the next leader does not bring the offset back.
+    const next = found.nodeId === 1 ? 2 : 1;
+    const replica = brokers.get(next)!.replicaManager.getPartition(OFFSETS_TOPIC, partitionFor(group, PARTITIONS))!;
+    const records = () => decodeRecords(replica.log.read(replica.logStartOffset, 1 << 20, replica.logEndOffset).records)
+      .map((r) => decodeCoordinatorRecord(r.key!, r.value))
+      .filter((r) => r.group === group);
+    await waitFor(() => records().length === 3, 10_000, 'the tombstones on the follower').catch((e) => { throw new Error(`${e}: ${JSON.stringify(records(), (_k, v) => (typeof v === "bigint" ? String(v) : v))}`); });
+    expect(records().map((r) => [r.type, r.value === null])).toEqual([['offset', false], ['offset', true], ['group', true]]);
+    const offsetsTopic = quorum.image.topic(OFFSETS_TOPIC)!;
+    quorum.append([{ type: 'PartitionChange', topicId: offsetsTopic.topicId, partition: partitionFor(group, PARTITIONS), leader: next }]);
+    await find(any, group, next);
+    const newCall = groupsClient(brokers.get(next)!);
+    const fetched = await untilLoaded(async () => {
+      const r = await newCall<{ errorCode: number; topics: Array<{ partitions: Array<{ committedOffset: string }> }> }>(
+        'OffsetFetch', { groupId: group, topics: [{ name: 'orders', partitions: [0] }] });
+      return r;
+    });
+    expect(fetched.errorCode).toBe(0);
+    expect(fetched.topics[0]!.partitions[0]!.committedOffset).toBe('-1');
   });
 });
