@@ -922,6 +922,8 @@ export class GroupCoordinatorState {
     let expired = 0;
     for (const g of [...this.groups.values()]) {
       if (g.state !== 'Empty' && g.protocolType !== null) continue;
+      // A tombstone written now would land after a commit still in flight and erase it on replay.
+      if (g.pendingCommits > 0) continue;
       const gone = [...g.offsets.values()].filter((o) =>
         g.protocolType === null ? o.value.commitTimestamp + retention <= now : g.currentStateTimestamp + retention <= now);
       for (const o of gone) g.offsets.delete(offsetKey(o.topic, o.partition));

@@ -526,6 +526,15 @@ describe('DeleteGroups and offsets expiry', () => {
     h.complete(h.pending[0]!);
     expect(c.result![0]!.errorCode).toBe(0);
     expect(h.state.fetchOffsets('g', undefined).map((o) => o.offset)).toEqual([1n]);
+    // An old offset is not tombstoned while a newer commit of it is in flight (the tombstone would follow it in the log).
+    h.now += 60_000;
+    h.pending.length = 0;
+    const newer = h.commit('', -1, [['t', 0, 2n]]);
+    expect(h.state.expireOffsets(h.now)).toBe(0);
+    h.complete(h.pending[0]!);
+    expect(newer.result![0]!.errorCode).toBe(0);
+    expect(h.state.fetchOffsets('g', undefined).map((o) => o.offset)).toEqual([2n]);
+    expect(h.writes.flatMap((w) => w.records).every((r) => r.value !== null)).toBe(true);
   });
 
   it('keeps a Stable group\'s offsets and expires standalone commits one by one by commit time', () => {
