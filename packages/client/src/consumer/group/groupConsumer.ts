@@ -214,7 +214,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
    * processed (auto commit commits only those). Rebalances happen inside poll().
    */
   async poll(options: PollOptions = {}): Promise<ConsumerRecord<K, V>[]> {
-    for (const r of this.lastBatch) this.processed.set(tpKey(r.topic, r.partition), r.offset + 1n);
+    markUpTo(this.processed, this.lastBatch);
     this.lastBatch = [];
     const records = await this.pollInternal(options);
     this.lastBatch = records;
@@ -340,7 +340,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
    */
   async close(): Promise<void> {
     if (this.closed) return;
-    for (const r of this.lastBatch) this.processed.set(tpKey(r.topic, r.partition), r.offset + 1n);
+    markUpTo(this.processed, this.lastBatch);
     this.lastBatch = [];
     this.closed = true;
     this.stopping.abort(new SamsaClosedError('the consumer is closed'));
@@ -395,7 +395,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
         }
         this.lastPollAt = this.deps.clock.now();
         if (records.length > 0) {
-          for (const r of records) this.consumed.set(tpKey(r.topic, r.partition), r.offset + 1n);
+          markUpTo(this.consumed, records);
           return records;
         }
         if (this.closed || this.deps.clock.now() >= deadline) return [];
@@ -838,6 +838,16 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   private checkOwned(tp: TopicPartition): void {
     this.checkOpen();
     if (!this.owned.has(tpKey(tp.topic, tp.partition))) throw new InvalidRequestError(`${tp.topic}-${tp.partition} is not assigned to this member`);
+  }
+}
+
+/** Sets `map[tp]` to the offset after each partition's last record in `records` (once per run, not per record). */
+function markUpTo(map: Map<string, bigint>, records: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>): void {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const next = records[i + 1];
+    if (next && next.partition === r.partition && next.topic === r.topic) continue;
+    map.set(tpKey(r.topic, r.partition), r.offset + 1n);
   }
 }
 
