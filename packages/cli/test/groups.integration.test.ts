@@ -60,6 +60,15 @@ function owns(m: Member): string[] | undefined {
   return list ? list.split(', ') : [];
 }
 
+/** waitFor, failing with the members' stderr (their rebalance history) to show why. */
+async function waitForMembers<T>(what: string, group: Member[], fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  try {
+    return await waitFor(what, fn, timeoutMs, 100);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${group.map((m, i) => `--- member ${i} (exit ${m.child.exitCode}):\n${m.stderr.slice(-3000)}`).join('\n')}`);
+  }
+}
+
 function generationOf(m: Member): number | undefined {
   const gens = [...m.stderr.matchAll(/generation (\d+)/g)].map((x) => Number(x[1]));
   return gens[gens.length - 1];
@@ -111,11 +120,11 @@ describe('consumer groups against real processes', () => {
     const trio = [startMember(bootstrap, group, topic), startMember(bootstrap, group, topic), startMember(bootstrap, group, topic)];
 
     // Every partition owned by exactly one member, every record consumed.
-    await waitFor('three members owning two partitions each', () => {
+    await waitForMembers('three members owning two partitions each', trio, () => {
       const sets = trio.map(owns);
       if (sets.some((s) => s === undefined || s.length !== 2)) return undefined;
       return new Set(sets.flat()).size === 6;
-    }, 30_000, 100);
+    });
     const all = () => new Set(trio.flatMap((m) => seen(m).map((r) => `${r.partition}@${r.offset}`)));
     await waitFor('all 300 records consumed', () => all().size === 300, 20_000, 100);
     const [described] = await samsa.admin().describeGroups([group]);
@@ -169,11 +178,11 @@ describe('consumer groups against real processes', () => {
     const group = 'g-two';
     await createAndFill(topic, 2, 10);
     const team = [startMember(bootstrap, group, topic), startMember(bootstrap, group, topic), startMember(bootstrap, group, topic)];
-    await waitFor('two owners and one idle member', () => {
+    await waitForMembers('two owners and one idle member', team, () => {
       const sets = team.map(owns);
       if (sets.some((s) => s === undefined)) return false;
       return sets.filter((s) => s!.length === 1).length === 2 && sets.filter((s) => s!.length === 0).length === 1 && new Set(sets.flat()).size === 2;
-    }, 30_000, 100);
+    });
     await waitFor('20 records consumed and committed', async () => (await samsa.admin().fetchOffsets(group)).filter((o) => o.offset === 10n).length === 2, 20_000, 100);
 
     const describe = await runCliAsync(['groups', '--bootstrap-server', bootstrap, '--describe', '--group', group]);
@@ -193,7 +202,7 @@ describe('consumer groups against real processes', () => {
     const taken = owns(leaving)![0]!;
     await stopMember(leaving, 'SIGTERM');
     expect(leaving.stderr).toContain(`Revoked partitions: [${taken}]`);
-    await waitFor('the idle member takes over', () => owns(idle)?.includes(taken), 20_000, 100);
+    await waitForMembers('the idle member takes over', team, () => owns(idle)?.includes(taken), 20_000);
     await produce(topic, 2, 5, 10);
     await waitFor('new records consumed by the remaining two', () => team.filter((m) => m !== leaving).flatMap((m) => seen(m)).filter((r) => r.offset >= 10).length === 10, 20_000, 100);
     await waitFor('committed', async () => (await samsa.admin().fetchOffsets(group)).filter((o) => o.offset === 15n).length === 2, 20_000, 100);
