@@ -22,3 +22,10 @@ export type {
   BrokerInfo, MetadataSource, PartitionInfo, TopicInfo, MetadataChange, CreateTopicRequest, TopicResult, DeleteTopicResult,
 } from './metadata/image.js';
 export { DataDirLock } from './dataDirLock.js';
+export {
+  DEFAULT_GROUP_COORDINATOR_SETTINGS, GroupCoordinator, OFFSETS_TOPIC, type GroupCoordinatorSettings,
+} from './group/coordinator.js';
+export {
+  GroupCoordinatorState, type GroupCoordinatorConfig, type GroupOffsetsView, type GroupStateName,
+} from './group/groupCoordinatorState.js';
+export { javaStringHashCode, partitionFor } from './group/hash.js';

@@ -12,11 +12,13 @@
  * from it for the partitions it leads, and it fetches from the leaders of those it follows.
  */
 import {
-  CHANNEL_OPTIONS, DEFAULT_LISTENER_NAME, DEFAULT_TOPIC_CONFIG, clientProto, formatEndpoints, grpc, replicationProto,
+  CHANNEL_OPTIONS, DEFAULT_LISTENER_NAME, DEFAULT_TOPIC_CONFIG, clientProto, formatEndpoints, groupsProto, grpc, replicationProto,
   type Endpoint, type TopicConfig,
 } from '@samsa/protocol';
 import { pino, type Logger } from 'pino';
 import { DataDirLock } from './dataDirLock.js';
+import { GroupCoordinator, type GroupCoordinatorSettings } from './group/coordinator.js';
+import { groupsServiceHandlers } from './group/groupsService.js';
 import type { ControllerAddress } from './metadata/controllerChannel.js';
 import type { MetadataSource } from './metadata/image.js';
 import { QuorumMetadataSource } from './metadata/quorumMetadata.js';
@@ -79,6 +81,8 @@ export interface BrokerNodeConfig {
   signal?: AbortSignal;
   /** Log compaction: log.cleaner.enable, log.cleaner.backoff.ms, ... (log/cleaner.ts). */
   logCleaner?: Partial<LogCleanerConfig>;
+  /** Group coordinator settings (group.initial.rebalance.delay.ms, offsets.retention.minutes, ...). */
+  groups?: Partial<GroupCoordinatorSettings>;
 }
 
 export interface BrokerNode {
@@ -87,6 +91,7 @@ export interface BrokerNode {
   readonly port: number;
   readonly replicaManager: ReplicaManager;
   readonly metadata: MetadataSource;
+  readonly groupCoordinator: GroupCoordinator;
   close(): Promise<void>;
 }
 
@@ -123,6 +128,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   const forceShutdownAll = () => { for (const b of bound) b.server.forceShutdown(); };
   let quorum: QuorumMetadataSource;
   let replicaManager: ReplicaManager;
+  let groupCoordinator: GroupCoordinator;
   try {
     quorum = new QuorumMetadataSource({
       brokerId: config.nodeId,
@@ -163,6 +169,11 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     });
     // Subscribes before the quorum source starts, so no metadata change goes unseen.
     replicaManager.startup();
+    // After the replica manager: it must open a partition before the coordinator loads it.
+    groupCoordinator = new GroupCoordinator({
+      brokerId: config.nodeId, metadata: quorum, replicaManager, timers, logger, ...(config.groups ? { settings: config.groups } : {}),
+    });
+    groupCoordinator.startup();
   } catch (err) {
     forceShutdownAll();
     lock.release();
@@ -177,6 +188,8 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       ...(config.listeners === undefined ? {} : { listenerName: spec.name }),
     }), () => serving, starting));
     server.addService(replicationProto().samsa.v1.Replication.service, replication);
+    server.addService(groupsProto().samsa.v1.Groups.service, gateUntil(
+      groupsServiceHandlers(groupCoordinator, logger, config.listeners === undefined ? undefined : spec.name), () => serving, starting));
   }
 
   quorum.start();
@@ -184,6 +197,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     await waitUntilReady(quorum, logger, timers, config.signal);
   } catch (err) {
     forceShutdownAll();
+    groupCoordinator.shutdown();
     await quorum.close();
     await replicaManager.shutdown();
     lock.release();
@@ -206,6 +220,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     port,
     replicaManager,
     metadata: quorum,
+    groupCoordinator,
     close() {
       closing ??= (async () => {
         timers.clearInterval(flushTimer);
@@ -213,6 +228,8 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
         timers.clearInterval(hwCheckpointTimer);
         // Controlled shutdown first (bounded): the controller moves leadership away while we still serve.
         await quorum.close();
+        // Waiting JoinGroup/SyncGroup calls answer NOT_COORDINATOR (they would hold tryShutdown for a rebalance timeout).
+        groupCoordinator.shutdown();
         // Refuse new calls, let in-flight ones finish (bounded), then flush and close the logs.
         const drained = Promise.all(bound.map(({ server }) => new Promise<void>((resolve) => {
           const force = setTimeout(() => { server.forceShutdown(); resolve(); }, 2_000);

@@ -92,6 +92,10 @@ const NODE_SETTINGS: readonly SettingDef[] = [
   { key: 'auto.leader.rebalance.enable', doc: 'controller: move leadership back to preferred replicas (default true)', check: bool },
   { key: 'leader.imbalance.check.interval.ms', doc: 'controller: how often to check the leader balance (default 300000)', check: integer(10) },
   { key: 'leader.imbalance.per.broker.percentage', doc: 'controller: rebalance above this share of non-preferred leaders (default 10)', check: integer(0) },
+  { key: 'group.initial.rebalance.delay.ms', doc: 'broker: how long a new group waits for more members before its first rebalance (default 3000)', check: integer(0) },
+  { key: 'group.min.session.timeout.ms', doc: 'broker: smallest consumer session timeout accepted (default 6000)', check: integer(1) },
+  { key: 'group.max.session.timeout.ms', doc: 'broker: largest consumer session timeout accepted (default 1800000)', check: integer(1) },
+  { key: 'offsets.retention.minutes', doc: 'broker: keep the offsets of an empty group this long (default 10080)', check: integer(1) },
 ];
 
 /** The broker defaults for topic configs, under Kafka's broker-level names. */
@@ -296,6 +300,13 @@ export interface NodeSettings {
   autoLeaderRebalanceEnable?: boolean;
   leaderImbalanceCheckIntervalMs?: number;
   leaderImbalancePerBrokerPercentage?: number;
+  /** The group coordinator's settings that were set (group.*, offsets.retention.minutes). */
+  groups: {
+    groupInitialRebalanceDelayMs?: number;
+    groupMinSessionTimeoutMs?: number;
+    groupMaxSessionTimeoutMs?: number;
+    offsetsRetentionMs?: number;
+  };
   /** Broker defaults for topic configs, by topic config name (validated, normalised). */
   topicDefaults: Record<string, string>;
   /** Where each key's value came from. */
@@ -372,6 +383,12 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
     ...(rebalance === undefined ? {} : { autoLeaderRebalanceEnable: rebalance === 'true' }),
     ...(int('leader.imbalance.check.interval.ms') === undefined ? {} : { leaderImbalanceCheckIntervalMs: int('leader.imbalance.check.interval.ms')! }),
     ...(int('leader.imbalance.per.broker.percentage') === undefined ? {} : { leaderImbalancePerBrokerPercentage: int('leader.imbalance.per.broker.percentage')! }),
+    groups: {
+      ...(int('group.initial.rebalance.delay.ms') === undefined ? {} : { groupInitialRebalanceDelayMs: int('group.initial.rebalance.delay.ms')! }),
+      ...(int('group.min.session.timeout.ms') === undefined ? {} : { groupMinSessionTimeoutMs: int('group.min.session.timeout.ms')! }),
+      ...(int('group.max.session.timeout.ms') === undefined ? {} : { groupMaxSessionTimeoutMs: int('group.max.session.timeout.ms')! }),
+      ...(int('offsets.retention.minutes') === undefined ? {} : { offsetsRetentionMs: int('offsets.retention.minutes')! * 60_000 }),
+    },
     topicDefaults: validateTopicConfigs(topicDefaults),
     sources: r,
   };

@@ -3,6 +3,7 @@ export { Samsa } from './samsa.js';
 export type { SamsaConfig } from './samsa.js';
 
 export { Admin } from './admin/admin.js';
+export type { CommittedOffset, GroupDescription, GroupMemberDescription, ListedGroup, PartitionGroupLag } from './admin/groups.js';
 export type {
   AlterConfigsOptions, ClusterDescription, ConfigEntry, ConfigSource, CreatedTopic, CreateTopicsOptions, NewTopic, OffsetQuery,
   ElectLeadersOptions, ElectionType, PartitionElectionResult,
@@ -25,6 +26,21 @@ export { Consumer, DeserializationError } from './consumer/consumer.js';
 export type {
   AutoOffsetReset, ConsumerDeps, ConsumerOptions, ConsumerRecord, PartitionLag, PollOptions, SeekOffset, TopicPartition,
 } from './consumer/consumer.js';
+
+export { GroupConsumer } from './consumer/group/groupConsumer.js';
+export type {
+  EachBatchPayload, GroupConsumerOptions, GroupDeps, MemberState, OffsetToCommit, RebalanceListener, RunOptions,
+} from './consumer/group/groupConsumer.js';
+export {
+  BUILTIN_ASSIGNORS, cooperativeStickyAssignor, rangeAssignor, roundRobinAssignor,
+} from './consumer/group/assignors.js';
+export type { AssignorMember, GroupAssignment, PartitionAssignor, RebalanceProtocol } from './consumer/group/assignors.js';
+export { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumer/group/protocol.js';
+export type { Assignment, Subscription, TopicPartitions } from './consumer/group/protocol.js';
+export { GroupRouter } from './consumer/group/coordinator.js';
+export type { Coordinator } from './consumer/group/coordinator.js';
+export { GrpcGroupsConnection, grpcGroupsConnectionFactory } from './consumer/group/groupsConnection.js';
+export type { GroupsConnection, GroupsConnectionFactory } from './consumer/group/groupsConnection.js';
 
 export { serdes } from './serdes.js';
 export type { Serde, SerdeType } from './serdes.js';

@@ -11,6 +11,11 @@ import { grpcConnectionFactory } from './connection/grpcConnection.js';
 import { ConnectionPool } from './connection/pool.js';
 import { Consumer } from './consumer/consumer.js';
 import type { ConsumerOptions } from './consumer/consumer.js';
+import { GroupRouter } from './consumer/group/coordinator.js';
+import { GroupConsumer } from './consumer/group/groupConsumer.js';
+import type { GroupConsumerOptions } from './consumer/group/groupConsumer.js';
+import { grpcGroupsConnectionFactory } from './consumer/group/groupsConnection.js';
+import type { GroupsConnectionFactory } from './consumer/group/groupsConnection.js';
 import { noopLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { Producer } from './producer/producer.js';
@@ -34,6 +39,8 @@ export interface SamsaConfig {
   random?: Random;
   /** Makes one connection per broker address. Default: gRPC. Tests pass a fake broker here. */
   connectionFactory?: ConnectionFactory;
+  /** Makes the consumer-group (service Groups) connection per broker address. Default: gRPC. */
+  groupsConnectionFactory?: GroupsConnectionFactory;
 }
 
 export class Samsa {
@@ -45,7 +52,8 @@ export class Samsa {
   private readonly logger: Logger;
   private readonly retry: ResolvedRetryOptions;
   private readonly producers = new Set<Producer<unknown, unknown>>();
-  private readonly consumers = new Set<Consumer<unknown, unknown>>();
+  private readonly consumers = new Set<Consumer<unknown, unknown> | GroupConsumer<unknown, unknown>>();
+  private readonly groups: GroupRouter;
   private closed = false;
 
   constructor(config: SamsaConfig) {
@@ -62,6 +70,7 @@ export class Samsa {
       { brokers: config.brokers, requestTimeoutMs, ...(config.metadataMaxAgeMs === undefined ? {} : { metadataMaxAgeMs: config.metadataMaxAgeMs }) },
       { pool: this.pool, clock: this.clock, logger: this.logger },
     );
+    this.groups = new GroupRouter(config.groupsConnectionFactory ?? grpcGroupsConnectionFactory({ requestTimeoutMs, clientId: this.clientId }), this.cluster, this.logger);
   }
 
   /** Fetches cluster metadata from a seed broker now (otherwise it happens on first use). */
@@ -71,7 +80,7 @@ export class Samsa {
 
   admin(): Admin {
     this.checkOpen();
-    return new Admin(this.deps());
+    return new Admin({ ...this.deps(), groups: this.groups });
   }
 
   /** With no serdes, keys and values are `Buffer | null`. */
@@ -82,11 +91,18 @@ export class Samsa {
     return producer;
   }
 
-  /** With no serdes, keys and values are `Buffer | null`. */
-  consumer<K = Buffer | null, V = Buffer | null>(options: ConsumerOptions<K, V> = {}): Consumer<K, V> {
+  /**
+   * With a groupId: a member of that consumer group (subscribe, commits, rebalances); without: a
+   * consumer of the partitions it is assigned. With no serdes, keys and values are `Buffer | null`.
+   */
+  consumer<K = Buffer | null, V = Buffer | null>(options: GroupConsumerOptions<K, V>): GroupConsumer<K, V>;
+  consumer<K = Buffer | null, V = Buffer | null>(options?: ConsumerOptions<K, V>): Consumer<K, V>;
+  consumer<K, V>(options: ConsumerOptions<K, V> | GroupConsumerOptions<K, V> = {}): Consumer<K, V> | GroupConsumer<K, V> {
     this.checkOpen();
-    const consumer = new Consumer<K, V>(options, this.deps());
-    this.consumers.add(consumer as Consumer<unknown, unknown>);
+    const consumer = 'groupId' in options && options.groupId !== undefined
+      ? new GroupConsumer<K, V>(options, { ...this.deps(), groups: this.groups, clientId: this.clientId })
+      : new Consumer<K, V>(options as ConsumerOptions<K, V>, this.deps());
+    this.consumers.add(consumer as Consumer<unknown, unknown> | GroupConsumer<unknown, unknown>);
     return consumer;
   }
 
@@ -96,6 +112,7 @@ export class Samsa {
     this.closed = true;
     await Promise.allSettled([...this.consumers].map((c) => c.close()));
     await Promise.allSettled([...this.producers].map((p) => p.close()));
+    this.groups.close();
     this.pool.close();
   }
 

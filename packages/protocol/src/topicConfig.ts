@@ -133,6 +133,9 @@ export const BROKER_TOPIC_CONFIG_SYNONYMS: Readonly<Record<string, keyof TopicCo
   'min.insync.replicas': 'min.insync.replicas',
   'log.message.timestamp.type': 'message.timestamp.type',
   'log.cleaner.delete.retention.ms': 'delete.retention.ms',
+  'log.cleaner.min.cleanable.ratio': 'min.cleanable.dirty.ratio',
+  'log.cleaner.min.compaction.lag.ms': 'min.compaction.lag.ms',
+  'log.cleaner.max.compaction.lag.ms': 'max.compaction.lag.ms',
   'unclean.leader.election.enable': 'unclean.leader.election.enable',
 });
 

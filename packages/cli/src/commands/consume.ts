@@ -1,9 +1,10 @@
 /**
- * `samsa consume` (kafka-console-consumer without groups): prints one value (or
- * key<sep>value with print.key=true) per line; stops after --max-messages, or after --timeout-ms
- * without a new message.
+ * `samsa consume` (kafka-console-consumer): prints one value (or key<sep>value with
+ * print.key=true) per line; stops after --max-messages, or after --timeout-ms without a new
+ * message. With --group it joins that consumer group (partitions come from the group, offsets are
+ * committed as it consumes, rebalances are reported on stderr); without, it reads every partition.
  */
-import type { TopicPartition } from '@samsa/client';
+import type { ConsumerRecord, GroupConsumerOptions, TopicPartition } from '@samsa/client';
 import type { Command } from 'commander';
 import { withClient } from '../client.js';
 import { UsageError } from '../errors.js';
@@ -18,6 +19,8 @@ interface ConsumeOptions {
   maxMessages?: string;
   timeoutMs?: string;
   property?: Record<string, string>;
+  group?: string;
+  consumerProperty?: Record<string, string>;
 }
 
 export function registerConsume(program: Command): void {
@@ -32,8 +35,12 @@ export function registerConsume(program: Command): void {
     .option('--max-messages <n>', 'exit after this many messages')
     .option('--timeout-ms <ms>', 'exit after this long without a message')
     .option('--property <key=value>', 'print.key=true, print.offset=true, print.partition=true, key.separator=<sep>', collectKeyValue)
+    .option('--group <id>', 'consume as a member of this consumer group (offsets are committed)')
+    .option('--consumer-property <key=value>', 'with --group: session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms, group.instance.id, partition.assignment.strategy, auto.commit.interval.ms, enable.auto.commit, max.poll.records, client.id', collectKeyValue)
     .action(async (opts: ConsumeOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
+      if (opts.group !== undefined) return consumeGroup(opts);
+      if (opts.consumerProperty) throw new UsageError('--consumer-property needs --group');
       const topic = opts.topic;
       if (opts.offset !== undefined && opts.partition === undefined) throw new UsageError('--offset needs --partition');
       const maxMessages = opts.maxMessages === undefined ? Infinity : parseInteger(opts.maxMessages, '--max-messages', 1);
@@ -86,6 +93,98 @@ export function registerConsume(program: Command): void {
         process.stderr.write(`Processed a total of ${printed} messages\n`);
       });
     });
+}
+
+function formatRecord(r: ConsumerRecord<Buffer | null, Buffer | null>, props: Record<string, string>, separator: string): string {
+  let line = '';
+  if (props['print.partition'] === 'true') line += `Partition:${r.partition}${separator}`;
+  if (props['print.offset'] === 'true') line += `Offset:${r.offset}${separator}`;
+  if (props['print.key'] === 'true') line += `${r.key === null ? 'null' : r.key.toString()}${separator}`;
+  return `${line}${r.value === null ? 'null' : r.value.toString()}\n`;
+}
+
+/** Kafka consumer config names accepted by --consumer-property, mapped onto the SDK's options. */
+export function groupOptionsFrom(props: Record<string, string>, base: GroupConsumerOptions<Buffer | null, Buffer | null>): GroupConsumerOptions<Buffer | null, Buffer | null> {
+  const out = { ...base };
+  const num = (k: string) => parseInteger(props[k]!, `--consumer-property ${k}`, 0);
+  for (const k of Object.keys(props)) {
+    switch (k) {
+      case 'session.timeout.ms': out.sessionTimeoutMs = num(k); break;
+      case 'heartbeat.interval.ms': out.heartbeatIntervalMs = num(k); break;
+      case 'max.poll.interval.ms': out.maxPollIntervalMs = num(k); break;
+      case 'auto.commit.interval.ms': out.autoCommitIntervalMs = num(k); break;
+      case 'max.poll.records': out.maxPollRecords = num(k); break;
+      case 'metadata.max.age.ms': out.metadataMaxAgeMs = num(k); break;
+      case 'fetch.max.wait.ms': out.fetchMaxWaitMs = num(k); break;
+      case 'enable.auto.commit': out.autoCommit = props[k] === 'true'; break;
+      case 'group.instance.id': out.groupInstanceId = props[k]!; break;
+      case 'client.id': out.clientId = props[k]!; break;
+      case 'auto.offset.reset': {
+        const v = props[k]!;
+        if (v !== 'earliest' && v !== 'latest' && v !== 'none') throw new UsageError('auto.offset.reset must be earliest, latest or none');
+        out.autoOffsetReset = v;
+        break;
+      }
+      case 'partition.assignment.strategy':
+        out.partitionAssignors = props[k]!.split(',').map((s) => s.trim()).filter(Boolean);
+        break;
+      default:
+        throw new UsageError(`unknown --consumer-property ${k}`);
+    }
+  }
+  return out;
+}
+
+async function consumeGroup(opts: ConsumeOptions): Promise<void> {
+  if (opts.partition !== undefined || opts.offset !== undefined) throw new UsageError('--partition and --offset cannot be used with --group (the group assigns partitions)');
+  if (!opts.group) throw new UsageError('--group must not be empty');
+  const topic = opts.topic!;
+  const groupId = opts.group;
+  const maxMessages = opts.maxMessages === undefined ? Infinity : parseInteger(opts.maxMessages, '--max-messages', 1);
+  const timeoutMs = opts.timeoutMs === undefined ? Infinity : parseInteger(opts.timeoutMs, '--timeout-ms', 0);
+  const props = opts.property ?? {};
+  const separator = props['key.separator'] ?? '\t';
+  const names = (tps: TopicPartition[]) => tps.map((tp) => `${tp.topic}-${tp.partition}`).join(', ');
+  await withClient(opts.bootstrapServer, async (samsa) => {
+    const options = groupOptionsFrom(opts.consumerProperty ?? {}, {
+      groupId,
+      autoOffsetReset: opts.fromBeginning ? 'earliest' : 'latest',
+      rebalanceListener: {
+        // On stderr, so stdout stays the records; tests and operators read these.
+        assigned: (tps) => {
+          const m = consumer.groupMetadata();
+          process.stderr.write(`Assigned partitions: [${names(tps)}] generation ${m.generationId} member ${m.memberId} owns [${names(consumer.assignment())}]\n`);
+        },
+        revoked: (tps) => { process.stderr.write(`Revoked partitions: [${names(tps)}]\n`); },
+        lost: (tps) => { process.stderr.write(`Lost partitions: [${names(tps)}]\n`); },
+      },
+    });
+    const consumer = samsa.consumer(options);
+    consumer.subscribe([topic]);
+    let printed = 0;
+    let lastMessageAt = Date.now();
+    let stop = false;
+    const onSignal = () => { stop = true; };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      while (!stop && printed < maxMessages && Date.now() - lastMessageAt < timeoutMs) {
+        const wait = Math.max(1, Math.min(500, timeoutMs - (Date.now() - lastMessageAt)));
+        const records = await consumer.poll({ maxWaitMs: wait, maxRecords: Math.min(500, maxMessages - printed) });
+        if (records.length > 0) lastMessageAt = Date.now();
+        let out = '';
+        for (const r of records) out += formatRecord(r, props, separator);
+        printed += records.length;
+        if (out && !process.stdout.write(out)) await new Promise((r) => process.stdout.once('drain', r));
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      // Commits what was printed, revokes, and leaves the group (a static member stays).
+      await consumer.close();
+    }
+    process.stderr.write(`Processed a total of ${printed} messages\n`);
+  }, { requestTimeoutMs: 30_000 });
 }
 
 function parseStart(opts: ConsumeOptions): bigint | 'earliest' | 'latest' {

@@ -75,6 +75,7 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
         controllers: voters,
         ...(settings.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: settings.heartbeatIntervalMs }),
         ...(settings.replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs: settings.replicaLagTimeMaxMs }),
+        groups: settings.groups,
       });
     } catch (err) {
       await controller?.close();

@@ -32,6 +32,7 @@ interface PerfConsumeOptions {
   topic?: string;
   messages: string;
   timeoutMs: string;
+  group?: string;
 }
 
 function report(label: string, records: number, bytes: number, elapsedMs: number, extra = ''): string {
@@ -171,17 +172,33 @@ export function registerPerf(program: Command): void {
     .option('--topic <name>', 'topic to read')
     .option('--messages <n>', 'records to read', '1000000')
     .option('--timeout-ms <ms>', 'give up after this long without a record', '10000')
+    // With --group: one member of the group (run several with the same group to measure a group;
+    // each reads its share, starting from the group's committed offsets or the earliest).
+    .option('--group <id>', 'consume as a member of this group (commits offsets) instead of assigning every partition')
     .action(async (opts: PerfConsumeOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
       const topic = opts.topic;
       const wanted = parseInteger(opts.messages, '--messages', 1);
       const timeoutMs = parseInteger(opts.timeoutMs, '--timeout-ms', 1);
       await withClient(opts.bootstrapServer, async (samsa) => {
-        const [description] = await samsa.admin().describeTopics([topic]);
-        const consumer = samsa.consumer({ autoOffsetReset: 'earliest', maxPollRecords: 100_000 });
-        const tps = description!.partitions.map((p) => ({ topic, partition: p.partition }));
-        consumer.assign(tps);
-        for (const tp of tps) await consumer.seek({ ...tp, offset: 'earliest' });
+        let assignedAt: number | undefined;
+        let consumer: { poll(o: { maxWaitMs: number; maxRecords: number }): Promise<Array<{ value: Buffer | null }>>; close(): Promise<void> };
+        if (opts.group !== undefined) {
+          // A member's clock starts once the group assigned it partitions, not while it joins.
+          const member = samsa.consumer({
+            groupId: opts.group, autoOffsetReset: 'earliest', maxPollRecords: 100_000,
+            rebalanceListener: { assigned: () => { assignedAt ??= performance.now(); } },
+          });
+          member.subscribe([topic]);
+          consumer = member;
+        } else {
+          const [description] = await samsa.admin().describeTopics([topic]);
+          const plain = samsa.consumer({ autoOffsetReset: 'earliest', maxPollRecords: 100_000 });
+          const tps = description!.partitions.map((p) => ({ topic, partition: p.partition }));
+          plain.assign(tps);
+          for (const tp of tps) await plain.seek({ ...tp, offset: 'earliest' });
+          consumer = plain;
+        }
         let count = 0;
         let bytes = 0;
         let last = performance.now();
@@ -192,7 +209,7 @@ export function registerPerf(program: Command): void {
           for (const r of records) bytes += r.value?.length ?? 0;
           count += records.length;
         }
-        const elapsed = performance.now() - started;
+        const elapsed = performance.now() - (assignedAt ?? started);
         await consumer.close();
         if (count < wanted) throw new Error(`only ${count} of ${wanted} records arrived within ${timeoutMs} ms of the last one`);
         process.stdout.write(report('consume', count, bytes, elapsed));

@@ -18,6 +18,9 @@ import type { SamsaError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Retrier } from '../retry.js';
 import type { ResolvedRetryOptions } from '../retry.js';
+import type { GroupRouter } from '../consumer/group/coordinator.js';
+import * as groupAdmin from './groups.js';
+import type { CommittedOffset, GroupDescription, ListedGroup, PartitionGroupLag } from './groups.js';
 
 export interface NewTopic {
   topic: string;
@@ -155,6 +158,8 @@ export interface AdminDeps {
   random: Random;
   logger: Logger;
   retry: ResolvedRetryOptions;
+  /** The consumer-group transport; group methods need it (Samsa always passes it). */
+  groups?: GroupRouter;
 }
 
 const ELECTION_NOT_NEEDED = 84;
@@ -475,5 +480,42 @@ export class Admin {
       if (!Number.isInteger(p?.partition) || p.partition < 0) throw new InvalidRequestError(`listOffsets: invalid partition ${String(p?.partition)}`);
     }
     return listOffsets({ cluster: this.deps.cluster, retrier: this.retrier }, topic, partitions.map((p) => ({ partition: p.partition, spec: p.timestamp })));
+  }
+
+  // ---- consumer groups (kafka-consumer-groups) ----
+
+  /** Every group of every broker. */
+  listGroups(): Promise<ListedGroup[]> {
+    return groupAdmin.listGroups(this.groupDeps());
+  }
+
+  /** State, assignor, generation and members (with their decoded assignments) of each group. */
+  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
+    return groupAdmin.describeGroups(this.groupDeps(), groupIds);
+  }
+
+  /** Deletes empty groups and their offsets; NON_EMPTY_GROUP while a group has members. */
+  deleteGroups(groupIds: readonly string[]): Promise<void> {
+    return groupAdmin.deleteGroups(this.groupDeps(), groupIds);
+  }
+
+  /** The group's committed offsets (of `topics`, or all). */
+  fetchOffsets(groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]> {
+    return groupAdmin.fetchOffsets(this.groupDeps(), groupId, topics);
+  }
+
+  /** Sets the group's committed offsets; refused while the group has active members. */
+  resetOffsets(groupId: string, offsets: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>): Promise<void> {
+    return groupAdmin.resetOffsets(this.groupDeps(), groupId, offsets);
+  }
+
+  /** Per partition: committed offset, log end offset, lag, and the owning member. */
+  groupLag(groupId: string): Promise<PartitionGroupLag[]> {
+    return groupAdmin.groupLag(this.groupDeps(), groupId);
+  }
+
+  private groupDeps(): groupAdmin.GroupAdminDeps {
+    if (!this.deps.groups) throw new InvalidRequestError('this Admin was made without a consumer-group transport; use samsa.admin()');
+    return { cluster: this.deps.cluster, groups: this.deps.groups, retrier: this.retrier };
   }
 }

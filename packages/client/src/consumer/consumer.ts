@@ -3,7 +3,7 @@
  * partition's leader with Fetch and hands back typed records. Fetches to different leaders run
  * independently (a slow broker does not hold up records from a fast one); a response is decoded
  * into a per-partition buffer that poll() drains, so `position` only moves past records actually
- * returned. Group membership and offset commits come later on top of assign/seek/position.
+ * returned. Consumer groups (consumer/group/) build on assign/seek/position/pause.
  */
 import { ErrorCode, SamsaProtocolError, decodeRecordBatch, iterateBatches, lastOffsetOf, toBigInt, toWire } from '@samsa/protocol';
 import type { Clock, Random } from '../clock.js';
@@ -59,6 +59,11 @@ export interface ConsumerOptions<K, V> {
   maxPollRecords?: number;
   /** Overrides the client's retry options (ListOffsets retries and per-partition error backoff). */
   retry?: RetryOptions;
+  /**
+   * Start the next fetch of drained partitions before poll() returns, so it runs while the caller
+   * processes the records. Default false (the group consumer turns it on).
+   */
+  prefetch?: boolean;
 }
 
 export interface ConsumerDeps {
@@ -123,9 +128,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   private readonly maxBytes: number;
   private readonly maxPartitionBytes: number;
   private readonly maxPollRecords: number;
+  private readonly prefetch: boolean;
   private readonly retry: ResolvedRetryOptions;
   private readonly retrier: Retrier;
   private readonly states = new Map<string, PartitionState>();
+  private readonly pausedKeys = new Set<string>();
   private readonly inFlight = new Map<number, Promise<void>>();
   private routeLookup: Promise<void> | undefined;
   private readonly closing = new AbortController();
@@ -144,6 +151,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     this.maxBytes = positiveInt('maxBytes', options.maxBytes ?? 50 * 1024 * 1024, 1);
     this.maxPartitionBytes = positiveInt('maxPartitionBytes', options.maxPartitionBytes ?? 1024 * 1024, 1);
     this.maxPollRecords = positiveInt('maxPollRecords', options.maxPollRecords ?? 500, 1);
+    this.prefetch = options.prefetch ?? false;
     this.retry = options.retry ? resolveRetryOptions({ ...deps.retry, ...options.retry }) : deps.retry;
     this.retrier = new Retrier({ retry: this.retry, clock: deps.clock, random: deps.random, logger: deps.logger });
   }
@@ -174,6 +182,20 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     }
     this.states.clear();
     for (const [k, v] of next) this.states.set(k, v);
+    for (const k of [...this.pausedKeys]) if (!this.states.has(k)) this.pausedKeys.delete(k);
+  }
+
+  /** Stops fetching and returning records of these assigned partitions until resume(); their positions stay. */
+  pause(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) this.pausedKeys.add(tpKey(this.stateOf(tp).tp.topic, tp.partition));
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) this.pausedKeys.delete(tpKey(this.stateOf(tp).tp.topic, tp.partition));
+  }
+
+  paused(): TopicPartition[] {
+    return [...this.pausedKeys].map((k) => ({ ...this.states.get(k)!.tp }));
   }
 
   assignment(): TopicPartition[] {
@@ -231,7 +253,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       for (;;) {
         this.throwPendingError();
         const records = this.drain(maxRecords);
-        if (records.length > 0 || this.closed) return records;
+        if (records.length > 0 || this.closed) {
+          // Pipelining: partitions just drained fetch their next records while the caller processes these.
+          if (this.prefetch && records.length > 0 && !this.closed) this.startFetches(maxWaitMs);
+          return records;
+        }
         await this.resolveResets();
         this.startFetches(Math.max(0, deadline - this.deps.clock.now()));
         const remaining = deadline - this.deps.clock.now();
@@ -332,8 +358,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     const now = this.deps.clock.now();
     const byLeader = new Map<number, { route: LeaderRoute; states: PartitionState[] }>();
     const needMetadata = new Set<string>();
-    for (const state of this.states.values()) {
+    for (const [key, state] of this.states) {
       if (state.position === undefined || state.fetching !== undefined || state.bufferIndex < state.buffer.length || state.backoffUntil > now) continue;
+      if (this.pausedKeys.has(key)) continue;
       const route = this.deps.cluster.cachedLeader(state.tp.topic, state.tp.partition);
       if (!route) {
         needMetadata.add(state.tp.topic);
@@ -489,7 +516,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   /** Takes up to `max` buffered records, rotating the starting partition for fairness. */
   private drain(max: number): ConsumerRecord<K, V>[] {
     const out: ConsumerRecord<K, V>[] = [];
-    const states = [...this.states.values()];
+    const states = this.pausedKeys.size === 0 ? [...this.states.values()] : [...this.states].filter(([k]) => !this.pausedKeys.has(k)).map(([, s]) => s);
     if (states.length === 0) return out;
     const start = this.drainStart++ % states.length;
     for (let n = 0; n < states.length && out.length < max; n++) {

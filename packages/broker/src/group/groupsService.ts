@@ -1,0 +1,178 @@
+/**
+ * The samsa.v1.Groups gRPC service: wire messages (int64 as decimal strings) to the
+ * GroupCoordinator and back. No request can crash the node: errors are Kafka codes with a
+ * sentence, and an unexpected failure answers INTERNAL.
+ */
+import {
+  ErrorCode, grpc, toBigInt, toWire,
+  type DeleteGroupsRequest__Output, type DeleteGroupsResponse, type DescribeGroupsRequest__Output, type DescribeGroupsResponse,
+  type FindCoordinatorRequest__Output, type FindCoordinatorResponse, type GroupsHandlers, type HeartbeatRequest__Output,
+  type HeartbeatResponse, type JoinGroupRequest__Output, type JoinGroupResponse, type LeaveGroupRequest__Output,
+  type LeaveGroupResponse, type ListGroupsRequest__Output, type ListGroupsResponse, type OffsetCommitRequest__Output,
+  type OffsetCommitResponse, type OffsetFetchRequest__Output, type OffsetFetchResponse, type SyncGroupRequest__Output,
+  type SyncGroupResponse,
+} from '@samsa/protocol';
+import type { Logger } from 'pino';
+import { widenFlowControlWindow } from '../server/flowControl.js';
+import type { GroupCoordinator } from './coordinator.js';
+
+type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
+
+function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res): Unary<Req, Res> {
+  return (call, callback) => {
+    widenFlowControlWindow(call);
+    Promise.resolve()
+      .then(() => fn(call.request, call))
+      .then(
+        (res) => callback(null, res),
+        (err: unknown) => {
+          logger.error({ err, rpc: name }, 'request failed');
+          callback({ code: grpc.status.INTERNAL, details: `${name} failed: ${err instanceof Error ? err.message : String(err)}` });
+        },
+      );
+  };
+}
+
+/** Kafka's client host form, '/127.0.0.1', from grpc's peer string ('127.0.0.1:53211', '[::1]:53211', 'ipv4:...'). */
+export function clientHostOf(peer: string): string {
+  let host = peer.replace(/^ipv[46]:/, '');
+  const colon = host.lastIndexOf(':');
+  if (colon > 0 && /^\d+$/.test(host.slice(colon + 1))) host = host.slice(0, colon);
+  host = host.replace(/^\[(.*)\]$/, '$1');
+  return `/${host}`;
+}
+
+function byTopic<T extends { topic: string }>(items: T[]): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    const list = map.get(item.topic);
+    if (list) list.push(item);
+    else map.set(item.topic, [item]);
+  }
+  return map;
+}
+
+/**
+ * `listenerName`: the listener these handlers serve; FindCoordinator answers the coordinator's
+ * address on it (a host client on EXTERNAL must not be sent to an INTERNAL address). Undefined: the
+ * broker's one (inter-broker) address.
+ */
+export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Logger, listenerName?: string): GroupsHandlers {
+  return {
+    FindCoordinator: unary(logger, 'FindCoordinator', (req: FindCoordinatorRequest__Output): Promise<FindCoordinatorResponse> =>
+      coordinator.findCoordinator(req.keyType, req.key, listenerName)),
+
+    JoinGroup: unary(logger, 'JoinGroup', async (req: JoinGroupRequest__Output, call): Promise<JoinGroupResponse> => {
+      const r = await coordinator.joinGroup({
+        groupId: req.groupId,
+        sessionTimeoutMs: req.sessionTimeoutMs,
+        rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+        memberId: req.memberId,
+        groupInstanceId: req.groupInstanceId,
+        protocolType: req.protocolType,
+        protocols: req.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
+        clientId: req.clientId,
+        clientHost: clientHostOf(call.getPeer()),
+      });
+      return {
+        errorCode: r.errorCode, errorMessage: r.errorMessage, generationId: r.generationId, protocolType: r.protocolType,
+        protocolName: r.protocolName, leader: r.leader, memberId: r.memberId, members: r.members, skipAssignment: r.skipAssignment,
+      };
+    }),
+
+    SyncGroup: unary(logger, 'SyncGroup', async (req: SyncGroupRequest__Output): Promise<SyncGroupResponse> => coordinator.syncGroup({
+      groupId: req.groupId,
+      generationId: req.generationId,
+      memberId: req.memberId,
+      groupInstanceId: req.groupInstanceId,
+      protocolType: req.protocolType,
+      protocolName: req.protocolName,
+      assignments: req.assignments.map((a) => ({ memberId: a.memberId, assignment: Buffer.from(a.assignment) })),
+    })),
+
+    Heartbeat: unary(logger, 'Heartbeat', (req: HeartbeatRequest__Output): HeartbeatResponse => coordinator.heartbeat({
+      groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, groupInstanceId: req.groupInstanceId,
+    })),
+
+    LeaveGroup: unary(logger, 'LeaveGroup', (req: LeaveGroupRequest__Output): LeaveGroupResponse => coordinator.leaveGroup({
+      groupId: req.groupId,
+      members: req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: m.reason })),
+    })),
+
+    OffsetCommit: unary(logger, 'OffsetCommit', async (req: OffsetCommitRequest__Output): Promise<OffsetCommitResponse> => {
+      const offsets = [];
+      const invalid: Array<{ topic: string; partition: number; errorCode: number; errorMessage: string }> = [];
+      for (const t of req.topics) {
+        for (const p of t.partitions) {
+          let offset: bigint;
+          try {
+            offset = toBigInt(p.committedOffset);
+          } catch {
+            invalid.push({ topic: t.name, partition: p.partition, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `committed offset '${p.committedOffset}' is not an int64` });
+            continue;
+          }
+          offsets.push({ topic: t.name, partition: p.partition, offset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata });
+        }
+      }
+      const results = offsets.length === 0 ? [] : await coordinator.commitOffsets({
+        groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, groupInstanceId: req.groupInstanceId, offsets,
+      });
+      return {
+        topics: [...byTopic([...results, ...invalid])].map(([name, parts]) => ({
+          name,
+          partitions: parts.map((r) => ({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorMessage })),
+        })),
+      };
+    }),
+
+    OffsetFetch: unary(logger, 'OffsetFetch', (req: OffsetFetchRequest__Output): OffsetFetchResponse => {
+      const topics = req.topics.length === 0 ? undefined : req.topics.map((t) => ({ topic: t.name, partitions: t.partitions }));
+      const r = coordinator.fetchOffsets(req.groupId, topics);
+      if (r.errorCode !== 0) {
+        // As Kafka: the group-level error, and each asked partition with it too.
+        return {
+          errorCode: r.errorCode, errorMessage: r.errorMessage,
+          topics: (topics ?? []).map((t) => ({
+            name: t.topic,
+            partitions: t.partitions.map((partition) => ({ partition, committedOffset: '-1', committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode, errorMessage: r.errorMessage })),
+          })),
+        };
+      }
+      return {
+        errorCode: 0, errorMessage: '',
+        topics: [...byTopic(r.offsets)].map(([name, parts]) => ({
+          name,
+          partitions: parts.map((o) => ({
+            partition: o.partition, committedOffset: toWire(o.offset), committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: 0, errorMessage: '',
+          })),
+        })),
+      };
+    }),
+
+    ListGroups: unary(logger, 'ListGroups', (req: ListGroupsRequest__Output): ListGroupsResponse => {
+      const r = coordinator.listGroups(req.statesFilter);
+      return {
+        errorCode: r.errorCode, errorMessage: r.errorMessage,
+        groups: r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state })),
+      };
+    }),
+
+    DescribeGroups: unary(logger, 'DescribeGroups', (req: DescribeGroupsRequest__Output): DescribeGroupsResponse => ({
+      groups: req.groups.map((id) => {
+        const d = coordinator.describeGroup(id);
+        return {
+          errorCode: d.errorCode, errorMessage: d.errorMessage, groupId: d.groupId, groupState: d.state, protocolType: d.protocolType,
+          protocolData: d.protocolName, generationId: d.generationId,
+          members: d.members.map((m) => ({
+            memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost,
+            memberMetadata: m.metadata, memberAssignment: m.assignment,
+          })),
+        };
+      }),
+    })),
+
+    DeleteGroups: unary(logger, 'DeleteGroups', async (req: DeleteGroupsRequest__Output): Promise<DeleteGroupsResponse> => ({
+      results: await Promise.all(req.groupsNames.map(async (id) => ({ groupId: id, ...(await coordinator.deleteGroup(id)) }))),
+    })),
+  };
+}

@@ -1,0 +1,862 @@
+/**
+ * A consumer in a group: Kafka's classic group protocol on top of the assign/seek/poll Consumer.
+ * The member state machine, its timers and the cooperative two-phase revoke are described in
+ * README.md next to this file; the comments here say where each rule lives.
+ */
+import { ErrorCode, toBigInt } from '@samsa/protocol';
+import type { Cluster } from '../../cluster/cluster.js';
+import { InvalidRequestError, SamsaClosedError, SamsaError, errorFromCode, isRetriable } from '../../errors.js';
+import type { Clock, Random } from '../../clock.js';
+import type { Logger } from '../../logger.js';
+import { Retrier, backoffMs, resolveRetryOptions } from '../../retry.js';
+import type { ResolvedRetryOptions } from '../../retry.js';
+import type { TopicDescriptor } from '../../producer/topic.js';
+import { Consumer } from '../consumer.js';
+import type { ConsumerOptions, ConsumerRecord, PollOptions, SeekOffset, TopicPartition } from '../consumer.js';
+import { BUILTIN_ASSIGNORS } from './assignors.js';
+import type { PartitionAssignor, RebalanceProtocol } from './assignors.js';
+import { isCoordinatorMoved } from './coordinator.js';
+import type { GroupRouter } from './coordinator.js';
+import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, fromTopicPartitions, toTopicPartitions } from './protocol.js';
+
+export interface RebalanceListener {
+  /** Partitions added to this member (after their committed offsets were looked up; seek here to override). */
+  assigned?(partitions: TopicPartition[]): Promise<void> | void;
+  /** Partitions taken away in an orderly rebalance; their processed offsets were committed just before. */
+  revoked?(partitions: TopicPartition[]): Promise<void> | void;
+  /** Partitions this member lost without a rebalance (fenced, poll interval exceeded); nothing was committed. */
+  lost?(partitions: TopicPartition[]): Promise<void> | void;
+}
+
+export interface GroupConsumerOptions<K, V> extends Omit<ConsumerOptions<K, V>, 'minBytes' | 'maxWaitMs' | 'maxPartitionBytes'> {
+  groupId: string;
+  /** Static membership (KIP-345): a restart within sessionTimeoutMs keeps the assignment without a rebalance. */
+  groupInstanceId?: string;
+  /** A typed topic (defineTopic): its serdes type the records, and the consumer subscribes to it. */
+  topic?: TopicDescriptor<K, V>;
+  /** Default 45000. */
+  sessionTimeoutMs?: number;
+  /** Default 3000. */
+  heartbeatIntervalMs?: number;
+  /** A member that does not poll for this long leaves the group. Also the rebalance timeout. Default 300000. */
+  maxPollIntervalMs?: number;
+  /** Default true. */
+  autoCommit?: boolean;
+  /** Default 5000. */
+  autoCommitIntervalMs?: number;
+  /** Assignor names in preference order. Default ['range', 'cooperative-sticky'] (Kafka 3's). */
+  partitionAssignors?: Array<string | PartitionAssignor>;
+  /** Fetch tuning, Kafka's names. Defaults 1 byte, 500 ms, 1 MiB. */
+  fetchMinBytes?: number;
+  fetchMaxWaitMs?: number;
+  maxPartitionFetchBytes?: number;
+  /** How often a RegExp subscription is re-matched and the leader re-checks partition counts. Default 300000. */
+  metadataMaxAgeMs?: number;
+  rebalanceListener?: RebalanceListener;
+  /** Kafka's client.id, shown by describeGroups. Default the client's. */
+  clientId?: string;
+}
+
+export interface GroupDeps {
+  cluster: Cluster;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  retry: ResolvedRetryOptions;
+  groups: GroupRouter;
+  clientId: string;
+}
+
+export interface EachBatchPayload<K, V> {
+  topic: string;
+  partition: number;
+  messages: ConsumerRecord<K, V>[];
+}
+
+export interface RunOptions<K, V> {
+  eachMessage?: (message: ConsumerRecord<K, V>) => Promise<void> | void;
+  eachBatch?: (batch: EachBatchPayload<K, V>) => Promise<void> | void;
+}
+
+export interface OffsetToCommit extends TopicPartition {
+  /** The next offset to read (last processed + 1). */
+  offset: bigint;
+  metadata?: string;
+}
+
+export type MemberState = 'unjoined' | 'joining' | 'syncing' | 'stable' | 'rebalancing';
+
+const tpKey = (topic: string, partition: number): string => `${topic}\0${partition}`;
+const FATAL_JOIN_CODES = new Set<number>([
+  ErrorCode.FENCED_INSTANCE_ID, ErrorCode.INCONSISTENT_GROUP_PROTOCOL, ErrorCode.INVALID_SESSION_TIMEOUT,
+  ErrorCode.GROUP_MAX_SIZE_REACHED, ErrorCode.INVALID_GROUP_ID, ErrorCode.GROUP_AUTHORIZATION_FAILED,
+]);
+
+export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
+  readonly groupId: string;
+  readonly groupInstanceId: string | undefined;
+  private readonly inner: Consumer<K, V>;
+  private readonly retrier: Retrier;
+  private readonly assignors: PartitionAssignor[];
+  private readonly protocol: RebalanceProtocol;
+  private readonly sessionTimeoutMs: number;
+  private readonly heartbeatIntervalMs: number;
+  private readonly maxPollIntervalMs: number;
+  private readonly autoCommit: boolean;
+  private readonly autoCommitIntervalMs: number;
+  private readonly metadataMaxAgeMs: number;
+  private readonly pollWaitMs: number;
+  private readonly maxPollRecords: number;
+  private readonly listener: RebalanceListener;
+  private readonly clientId: string;
+
+  private subscribedTopics = new Set<string>();
+  private pattern: RegExp | undefined;
+  private state: MemberState = 'unjoined';
+  private memberId = '';
+  private generationId = -1;
+  private protocolName = '';
+  private isLeader = false;
+  /** Partition counts the leader assigned from, to notice a change. */
+  private leaderSnapshot = new Map<string, number>();
+  private readonly owned = new Map<string, TopicPartition>();
+  /** Next offset after the last record handed to the application / known processed / committed. */
+  private readonly consumed = new Map<string, bigint>();
+  private readonly processed = new Map<string, bigint>();
+  private readonly committed = new Map<string, bigint>();
+  private rejoinNeeded = false;
+  private lostPending = false;
+  private pendingAssignment: { generationId: number; partitions: TopicPartition[] } | undefined;
+  private joinTask: Promise<void> | undefined;
+  private fatal: unknown;
+  private commitChain: Promise<unknown> = Promise.resolve();
+  private lastPollAt: number;
+  private lastHeartbeatOkAt: number;
+  private polling = false;
+  private timersStarted = false;
+  private closed = false;
+  private readonly stopping = new AbortController();
+  private lastBatch: ConsumerRecord<K, V>[] = [];
+
+  constructor(options: GroupConsumerOptions<K, V>, private readonly deps: GroupDeps) {
+    if (typeof options.groupId !== 'string' || options.groupId.length === 0) throw new InvalidRequestError('groupId must be a non-empty string');
+    this.groupId = options.groupId;
+    this.groupInstanceId = options.groupInstanceId || undefined;
+    this.sessionTimeoutMs = int('sessionTimeoutMs', options.sessionTimeoutMs ?? 45_000, 1);
+    this.heartbeatIntervalMs = int('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 3_000, 1);
+    if (this.heartbeatIntervalMs >= this.sessionTimeoutMs) throw new RangeError('heartbeatIntervalMs must be lower than sessionTimeoutMs');
+    this.maxPollIntervalMs = int('maxPollIntervalMs', options.maxPollIntervalMs ?? 300_000, 1);
+    this.autoCommit = options.autoCommit ?? true;
+    this.autoCommitIntervalMs = int('autoCommitIntervalMs', options.autoCommitIntervalMs ?? 5_000, 1);
+    this.metadataMaxAgeMs = int('metadataMaxAgeMs', options.metadataMaxAgeMs ?? 300_000, 1);
+    this.pollWaitMs = int('fetchMaxWaitMs', options.fetchMaxWaitMs ?? 500, 0);
+    this.maxPollRecords = int('maxPollRecords', options.maxPollRecords ?? 500, 1);
+    this.listener = options.rebalanceListener ?? {};
+    this.clientId = options.clientId ?? deps.clientId;
+    this.assignors = (options.partitionAssignors ?? ['range', 'cooperative-sticky']).map((a) => {
+      if (typeof a !== 'string') return a;
+      const found = BUILTIN_ASSIGNORS[a];
+      if (!found) throw new InvalidRequestError(`unknown partition assignor '${a}' (range, roundrobin, cooperative-sticky)`);
+      return found;
+    });
+    if (this.assignors.length === 0) throw new InvalidRequestError('partitionAssignors must name at least one assignor');
+    // Kafka's rule: cooperative only when every configured assignor supports it.
+    this.protocol = this.assignors.every((a) => a.protocol === 'cooperative') ? 'cooperative' : 'eager';
+    const retry = options.retry ? resolveRetryOptions({ ...deps.retry, ...options.retry }) : deps.retry;
+    this.retrier = new Retrier({ retry, clock: deps.clock, random: deps.random, logger: deps.logger });
+    const { topic, ...rest } = options;
+    this.inner = new Consumer<K, V>({
+      ...rest,
+      ...(topic ? { key: topic.key, value: topic.value } : {}),
+      maxWaitMs: this.pollWaitMs,
+      minBytes: options.fetchMinBytes ?? 1,
+      maxPartitionBytes: options.maxPartitionFetchBytes ?? 1024 * 1024,
+      prefetch: true,
+    }, deps);
+    this.lastPollAt = deps.clock.now();
+    this.lastHeartbeatOkAt = deps.clock.now();
+    if (topic) this.subscribe([topic.name]);
+  }
+
+  /** Topics by name (or typed descriptors), or every topic matching a RegExp, re-checked every metadataMaxAgeMs. */
+  subscribe(topics: string | RegExp | TopicDescriptor<K, V> | ReadonlyArray<string | TopicDescriptor<K, V>>): void {
+    this.checkOpen();
+    if (topics instanceof RegExp) {
+      this.pattern = topics;
+      this.subscribedTopics = new Set();
+    } else {
+      const list = (Array.isArray(topics) ? topics : [topics]) as Array<string | TopicDescriptor<K, V>>;
+      const names = list.map((t) => (typeof t === 'string' ? t : t?.name));
+      for (const n of names) if (typeof n !== 'string' || n.length === 0) throw new InvalidRequestError('subscribe: topic names must be non-empty strings');
+      this.pattern = undefined;
+      this.subscribedTopics = new Set(names);
+    }
+    this.requestRejoin('subscription changed');
+    this.startTimers();
+  }
+
+  subscription(): string[] {
+    return [...this.subscribedTopics].sort();
+  }
+
+  /** The partitions this member owns now. */
+  assignment(): TopicPartition[] {
+    return [...this.owned.values()].map((tp) => ({ ...tp }));
+  }
+
+  /** Kafka's consumer.groupMetadata(), plus the member state. */
+  groupMetadata(): { groupId: string; generationId: number; memberId: string; groupInstanceId: string | undefined; state: MemberState; protocol: string } {
+    return { groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.groupInstanceId, state: this.state, protocol: this.protocolName };
+  }
+
+  /**
+   * Records of the owned partitions. Calling poll() again marks the records of the previous poll as
+   * processed (auto commit commits only those). Rebalances happen inside poll().
+   */
+  async poll(options: PollOptions = {}): Promise<ConsumerRecord<K, V>[]> {
+    markUpTo(this.processed, this.lastBatch);
+    this.lastBatch = [];
+    const records = await this.pollInternal(options);
+    this.lastBatch = records;
+    return records;
+  }
+
+  /** Yields records until close(); a record counts as processed once the loop asks for the next. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord<K, V>, void, undefined> {
+    while (!this.closed) {
+      const records = await this.pollInternal({});
+      for (const r of records) {
+        if (!this.owned.has(tpKey(r.topic, r.partition))) continue;
+        yield r;
+        this.processed.set(tpKey(r.topic, r.partition), r.offset + 1n);
+        if (this.closed) return;
+      }
+    }
+  }
+
+  /**
+   * Calls eachMessage (or eachBatch, one partition's records at a time) for every record until
+   * close(). A record is processed once its handler resolved; a handler that throws ends run()
+   * with that error and the record is not committed.
+   */
+  async run(handlers: RunOptions<K, V>): Promise<void> {
+    if (!handlers?.eachMessage && !handlers?.eachBatch) throw new InvalidRequestError('run() needs eachMessage or eachBatch');
+    while (!this.closed) {
+      const records = await this.pollInternal({});
+      const byPartition = new Map<string, ConsumerRecord<K, V>[]>();
+      for (const r of records) {
+        const k = tpKey(r.topic, r.partition);
+        let list = byPartition.get(k);
+        if (!list) byPartition.set(k, (list = []));
+        list.push(r);
+      }
+      for (const [k, list] of byPartition) {
+        if (this.closed) return;
+        if (handlers.eachBatch) {
+          await handlers.eachBatch({ topic: list[0]!.topic, partition: list[0]!.partition, messages: list });
+          this.processed.set(k, list[list.length - 1]!.offset + 1n);
+          continue;
+        }
+        for (const r of list) {
+          if (this.closed) return;
+          await handlers.eachMessage!(r);
+          this.processed.set(k, r.offset + 1n);
+          // A handler that paused its partition: the rest of the batch is read again after resume().
+          if (this.inner.paused().some((p) => p.topic === r.topic && p.partition === r.partition)) {
+            if (r !== list[list.length - 1]) await this.inner.seek({ topic: r.topic, partition: r.partition, offset: r.offset + 1n });
+            this.consumed.set(k, r.offset + 1n);
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Commits offsets and waits for the coordinator. Without arguments: every record handed to the
+   * application so far (Kafka's commitSync). Offsets are the next record to read.
+   */
+  async commit(offsets?: readonly OffsetToCommit[]): Promise<void> {
+    this.checkOpen();
+    let map: Map<string, { tp: TopicPartition; offset: bigint; metadata?: string }>;
+    if (offsets === undefined) {
+      map = this.pendingCommit(this.consumed);
+    } else {
+      map = new Map();
+      for (const o of offsets) {
+        if (typeof o.offset !== 'bigint' || o.offset < 0n) throw new InvalidRequestError(`offset must be a non-negative bigint, got ${String(o.offset)}`);
+        map.set(tpKey(o.topic, o.partition), { tp: { topic: o.topic, partition: o.partition }, offset: o.offset, ...(o.metadata === undefined ? {} : { metadata: o.metadata }) });
+      }
+    }
+    await this.commitOffsets(map);
+  }
+
+  /** The last committed offset of each partition, from the coordinator. */
+  async committedOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
+    const found = await this.fetchCommitted(partitions);
+    return new Map([...found].map(([k, v]) => [k.replace('\0', '-'), v]));
+  }
+
+  async seek(target: TopicPartition & { offset: SeekOffset }): Promise<void> {
+    this.checkOwned(target);
+    await this.inner.seek(target);
+    const position = this.inner.position(target);
+    const k = tpKey(target.topic, target.partition);
+    // As in Kafka, the position is what gets committed next: the seek target.
+    if (position !== undefined) {
+      this.consumed.set(k, position);
+      this.processed.set(k, position);
+    }
+    this.lastBatch = this.lastBatch.filter((r) => r.topic !== target.topic || r.partition !== target.partition);
+  }
+
+  position(tp: TopicPartition): bigint | undefined {
+    this.checkOwned(tp);
+    return this.inner.position(tp);
+  }
+
+  pause(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) this.checkOwned(tp);
+    this.inner.pause(partitions);
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) this.checkOwned(tp);
+    this.inner.resume(partitions);
+  }
+
+  paused(): TopicPartition[] {
+    return this.inner.paused();
+  }
+
+  /** Position, high watermark and lag of the owned partitions, as of the last fetch. */
+  lag() {
+    return this.inner.lag();
+  }
+
+  /**
+   * Commits processed offsets, revokes the partitions (listener), leaves the group (a static member
+   * does not: it keeps its identity for a restart within the session timeout), stops the timers.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    markUpTo(this.processed, this.lastBatch);
+    this.lastBatch = [];
+    this.closed = true;
+    this.stopping.abort(new SamsaClosedError('the consumer is closed'));
+    await this.joinTask?.catch(() => {});
+    try {
+      if (this.owned.size > 0 && this.generationId >= 0 && this.autoCommit) {
+        await this.commitOffsets(this.pendingCommit(this.processed), true).catch((error: unknown) => {
+          this.deps.logger.warn('commit on close failed', { groupId: this.groupId, error: (error as Error).message });
+        });
+      }
+      if (this.owned.size > 0) await this.callListener('revoked', [...this.owned.values()]);
+      if (!this.groupInstanceId && this.memberId) await this.leaveGroup('the consumer is closing');
+    } finally {
+      this.owned.clear();
+      this.state = 'unjoined';
+      await this.inner.close();
+    }
+  }
+
+  // ---- rebalancing, at poll() ----
+
+  private async pollInternal(options: PollOptions): Promise<ConsumerRecord<K, V>[]> {
+    if (this.closed) return [];
+    if (this.polling) throw new InvalidRequestError('poll() is already running; await it before polling again');
+    if (!this.pattern && this.subscribedTopics.size === 0) throw new InvalidRequestError('subscribe() to topics before polling');
+    const maxRecords = options.maxRecords ?? this.maxPollRecords;
+    const deadline = this.deps.clock.now() + (options.maxWaitMs ?? this.pollWaitMs);
+    this.polling = true;
+    this.lastPollAt = this.deps.clock.now();
+    try {
+      for (;;) {
+        this.throwFatal();
+        await this.rebalanceIfNeeded();
+        if (this.closed) return [];
+        const remaining = deadline - this.deps.clock.now();
+        // Eager: nothing is owned while joining. Cooperative: owned partitions keep flowing.
+        if (this.joinTask && this.owned.size === 0) {
+          if (remaining <= 0) return [];
+          await this.waitFor(this.joinTask, remaining);
+          continue;
+        }
+        let records: ConsumerRecord<K, V>[];
+        try {
+          records = await this.inner.poll({ maxWaitMs: Math.max(0, Math.min(remaining, this.pollWaitMs)), maxRecords });
+        } catch (error) {
+          // E.g. ListOffsets for a reset while leaders move: the group goes on; try again shortly.
+          if (!isRetriable(error) || this.closed) throw error;
+          this.deps.logger.debug('fetching failed, retrying', { groupId: this.groupId, error: (error as Error).message });
+          if (this.deps.clock.now() >= deadline) return [];
+          await this.waitFor(new Promise(() => {}), Math.min(200, Math.max(1, deadline - this.deps.clock.now())));
+          continue;
+        }
+        this.lastPollAt = this.deps.clock.now();
+        if (records.length > 0) {
+          markUpTo(this.consumed, records);
+          return records;
+        }
+        if (this.closed || this.deps.clock.now() >= deadline) return [];
+      }
+    } finally {
+      this.polling = false;
+      this.lastPollAt = this.deps.clock.now();
+    }
+  }
+
+  /** The safe point: loses, applies a finished assignment, or revokes and starts a join. */
+  private async rebalanceIfNeeded(): Promise<void> {
+    if (this.lostPending) {
+      this.lostPending = false;
+      this.pendingAssignment = undefined;
+      const lost = [...this.owned.values()];
+      this.dropPartitions(lost);
+      if (lost.length > 0) await this.callListener('lost', lost);
+    }
+    if (this.pendingAssignment && !this.joinTask) {
+      const pending = this.pendingAssignment;
+      this.pendingAssignment = undefined;
+      try {
+        await this.applyAssignment(pending.partitions);
+      } catch (error) {
+        if (!isRetriable(error) || this.closed) throw error;
+        this.deps.logger.debug('could not apply the assignment yet; retrying at the next poll', { groupId: this.groupId, error: (error as Error).message });
+        if (!this.pendingAssignment && !this.lostPending) this.pendingAssignment = pending;
+      }
+    }
+    if (this.rejoinNeeded && !this.joinTask && !this.closed) {
+      if (this.protocol === 'eager' && this.owned.size > 0) await this.revoke([...this.owned.values()]);
+      this.joinTask = this.joinAndSync().finally(() => { this.joinTask = undefined; });
+    }
+  }
+
+  private async applyAssignment(partitions: TopicPartition[]): Promise<void> {
+    const next = new Map(partitions.map((tp) => [tpKey(tp.topic, tp.partition), tp]));
+    const revoked = [...this.owned].filter(([k]) => !next.has(k)).map(([, tp]) => tp);
+    const added = [...next].filter(([k]) => !this.owned.has(k)).map(([, tp]) => tp);
+    // First the one step that can fail (the coordinator may be moving): nothing has changed yet,
+    // so the caller can simply try again at the next poll.
+    const committed = added.length > 0 ? await this.fetchCommitted(added) : new Map<string, bigint>();
+    if (revoked.length > 0) await this.revoke(revoked);
+    for (const [k, tp] of next) this.owned.set(k, tp);
+    this.inner.assign([...this.owned.values()]);
+    if (added.length > 0) {
+      for (const tp of added) {
+        const offset = committed.get(tpKey(tp.topic, tp.partition));
+        if (offset !== undefined && offset >= 0n) {
+          await this.inner.seek({ ...tp, offset });
+          this.committed.set(tpKey(tp.topic, tp.partition), offset);
+        }
+      }
+    }
+    this.deps.logger.info('partitions assigned', {
+      groupId: this.groupId, memberId: this.memberId, generationId: this.generationId,
+      assigned: partitions.map((tp) => `${tp.topic}-${tp.partition}`), added: added.length, revoked: revoked.length,
+    });
+    await this.callListener('assigned', added);
+    // KIP-429: having given partitions up, rejoin so the follow-up rebalance can hand them over.
+    if (this.protocol === 'cooperative' && revoked.length > 0) this.requestRejoin('revoked partitions in a cooperative rebalance');
+  }
+
+  /** Commits processed offsets of `partitions`, tells the listener, stops fetching them. */
+  private async revoke(partitions: TopicPartition[]): Promise<void> {
+    if (this.autoCommit && this.generationId >= 0) {
+      const keys = new Set(partitions.map((tp) => tpKey(tp.topic, tp.partition)));
+      const offsets = new Map([...this.pendingCommit(this.processed)].filter(([k]) => keys.has(k)));
+      await this.commitOffsets(offsets, true).catch((error: unknown) => {
+        this.deps.logger.warn('commit before revoking failed; the next owner re-reads from the last commit', { groupId: this.groupId, error: (error as Error).message });
+      });
+    }
+    await this.callListener('revoked', partitions);
+    this.dropPartitions(partitions);
+  }
+
+  private dropPartitions(partitions: TopicPartition[]): void {
+    for (const tp of partitions) {
+      const k = tpKey(tp.topic, tp.partition);
+      this.owned.delete(k);
+      this.consumed.delete(k);
+      this.processed.delete(k);
+      this.committed.delete(k);
+    }
+    this.lastBatch = this.lastBatch.filter((r) => this.owned.has(tpKey(r.topic, r.partition)));
+    this.inner.assign([...this.owned.values()]);
+  }
+
+  // ---- JoinGroup / SyncGroup (background once started) ----
+
+  private async joinAndSync(): Promise<void> {
+    let attempt = 0;
+    const backoff = async () => {
+      await this.deps.clock.sleep(backoffMs(Math.min(attempt++, 10), this.retrier.options, this.deps.random), this.stopping.signal).catch(() => {});
+    };
+    while (!this.closed) {
+      this.rejoinNeeded = false;
+      this.state = 'joining';
+      let coordinator;
+      try {
+        coordinator = await this.deps.groups.coordinator(this.groupId, this.deps.cluster.requestTimeoutMs);
+        const topics = await this.currentTopics();
+        const owned = this.protocol === 'cooperative' ? toTopicPartitions(this.owned.values()) : [];
+        const join = await coordinator.connection.joinGroup({
+          groupId: this.groupId,
+          sessionTimeoutMs: this.sessionTimeoutMs,
+          rebalanceTimeoutMs: this.maxPollIntervalMs,
+          memberId: this.memberId,
+          groupInstanceId: this.groupInstanceId ?? '',
+          protocolType: 'consumer',
+          protocols: this.assignors.map((a) => ({
+            name: a.name,
+            metadata: encodeSubscription({ topics, userData: null, ownedPartitions: owned, generationId: this.protocol === 'cooperative' ? this.generationId : -1 }),
+          })),
+          clientId: this.clientId,
+        }, { timeoutMs: this.deps.cluster.requestTimeoutMs + this.maxPollIntervalMs, signal: this.stopping.signal });
+        if (join.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
+          // KIP-394: the coordinator handed out our id; join again with it at once.
+          this.memberId = join.memberId;
+          continue;
+        }
+        if (join.errorCode !== ErrorCode.NONE) {
+          const error = errorFromCode(join.errorCode, join.errorMessage);
+          if (join.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = '';
+          if (FATAL_JOIN_CODES.has(join.errorCode)) return this.setFatal(error);
+          throw error;
+        }
+        this.memberId = join.memberId;
+        this.generationId = join.generationId;
+        this.protocolName = join.protocolName;
+        this.isLeader = join.leader === join.memberId;
+        this.state = 'syncing';
+        const assignments = this.isLeader && !join.skipAssignment ? await this.leaderAssign(join.protocolName, join.members) : [];
+        const sync = await coordinator.connection.syncGroup({
+          groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.groupInstanceId ?? '',
+          protocolType: 'consumer', protocolName: this.protocolName, assignments,
+        }, { timeoutMs: this.deps.cluster.requestTimeoutMs + this.maxPollIntervalMs, signal: this.stopping.signal });
+        if (sync.errorCode !== ErrorCode.NONE) {
+          const error = errorFromCode(sync.errorCode, sync.errorMessage);
+          if (sync.errorCode === ErrorCode.UNKNOWN_MEMBER_ID || sync.errorCode === ErrorCode.ILLEGAL_GENERATION) {
+            if (sync.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = '';
+            this.fenced('SyncGroup said ' + error.errorName);
+            return;
+          }
+          if (sync.errorCode === ErrorCode.FENCED_INSTANCE_ID) return this.setFatal(error);
+          throw error;
+        }
+        const assignment = decodeAssignment(Buffer.from(sync.assignment));
+        this.pendingAssignment = { generationId: this.generationId, partitions: fromTopicPartitions(assignment.partitions) };
+        this.lastHeartbeatOkAt = this.deps.clock.now();
+        this.state = this.rejoinNeeded ? 'rebalancing' : 'stable';
+        this.deps.logger.info('joined group', { groupId: this.groupId, memberId: this.memberId, generationId: this.generationId, leader: this.isLeader, protocol: this.protocolName });
+        return;
+      } catch (error) {
+        if (this.closed) return;
+        if (!isRetriable(error)) return this.setFatal(error);
+        if (isCoordinatorMoved(error)) this.deps.groups.invalidate(this.groupId, coordinator);
+        this.deps.logger.debug('join failed, retrying', { groupId: this.groupId, error: (error as Error).message });
+        await backoff();
+      }
+    }
+  }
+
+  private async leaderAssign(protocolName: string, members: Array<{ memberId: string; groupInstanceId: string; metadata: Buffer }>) {
+    const assignor = this.assignors.find((a) => a.name === protocolName);
+    if (!assignor) throw new InvalidRequestError(`the coordinator chose assignor '${protocolName}', which this member does not have`, { retriable: false });
+    const decoded = members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId || null, subscription: decodeSubscription(Buffer.from(m.metadata)) }));
+    const topics = [...new Set(decoded.flatMap((m) => m.subscription.topics))];
+    const counts = await this.partitionCounts(topics);
+    this.leaderSnapshot = counts;
+    const result = assignor.assign(decoded, counts);
+    return [...result].map(([memberId, tps]) => ({ memberId, assignment: encodeAssignment({ partitions: toTopicPartitions(tps), userData: null }) }));
+  }
+
+  private async partitionCounts(topics: string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (topics.length === 0) return counts;
+    const response = await this.deps.cluster.refreshMetadata(topics);
+    for (const t of response.topics) if (t.errorCode === 0) counts.set(t.name, t.partitions.length);
+    return counts;
+  }
+
+  /** The subscribed topic names; a RegExp is matched against every (non-internal) topic now. */
+  private async currentTopics(): Promise<string[]> {
+    if (this.pattern) {
+      const response = await this.deps.cluster.refreshAllTopics();
+      const pattern = this.pattern;
+      this.subscribedTopics = new Set(response.topics.filter((t) => t.errorCode === 0 && !t.isInternal && matches(pattern, t.name)).map((t) => t.name));
+    }
+    return [...this.subscribedTopics].sort();
+  }
+
+  // ---- offsets ----
+
+  private pendingCommit(source: Map<string, bigint>): Map<string, { tp: TopicPartition; offset: bigint }> {
+    const out = new Map<string, { tp: TopicPartition; offset: bigint }>();
+    for (const [k, offset] of source) {
+      const tp = this.owned.get(k);
+      if (tp && this.committed.get(k) !== offset) out.set(k, { tp, offset });
+    }
+    return out;
+  }
+
+  /** One commit at a time, in order, so an older commit never lands after a newer one. */
+  private commitOffsets(offsets: Map<string, { tp: TopicPartition; offset: bigint; metadata?: string }>, allowClosed = false): Promise<void> {
+    if (offsets.size === 0) return Promise.resolve();
+    if (!allowClosed) this.checkOpen();
+    const run = async () => {
+      if (this.generationId < 0 || !this.memberId) {
+        throw new SamsaError(ErrorCode.ILLEGAL_GENERATION, 'cannot commit: this member is not in an active generation of the group (it is rebalancing or was fenced)', { retriable: false });
+      }
+      const byTopic = new Map<string, Array<{ partition: number; committedOffset: string; committedLeaderEpoch: number; committedMetadata: string }>>();
+      for (const { tp, offset, metadata } of offsets.values()) {
+        let list = byTopic.get(tp.topic);
+        if (!list) byTopic.set(tp.topic, (list = []));
+        list.push({ partition: tp.partition, committedOffset: offset.toString(), committedLeaderEpoch: -1, committedMetadata: metadata ?? '' });
+      }
+      const request = {
+        groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.groupInstanceId ?? '',
+        topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+      };
+      await this.deps.groups.withCoordinator(this.groupId, this.retrier, async (c) => {
+        const response = await c.connection.offsetCommit(request, this.deps.cluster.requestOptions());
+        let firstError: SamsaError | undefined;
+        for (const t of response.topics) {
+          for (const p of t.partitions) {
+            const k = tpKey(t.name, p.partition);
+            if (p.errorCode === ErrorCode.NONE) {
+              const sent = offsets.get(k);
+              if (sent) this.committed.set(k, sent.offset);
+              continue;
+            }
+            const error = errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: t.name, partition: p.partition });
+            if (p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS || p.errorCode === ErrorCode.ILLEGAL_GENERATION || p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
+              // Retrying cannot help until this member rejoins (at the next poll).
+              if (p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) this.requestRejoin('commit answered REBALANCE_IN_PROGRESS');
+              firstError ??= errorFromCode(p.errorCode, `commit failed: ${error.message}`, undefined, { topic: t.name, partition: p.partition, retriable: false });
+            } else {
+              firstError ??= error;
+            }
+          }
+        }
+        if (firstError) throw firstError;
+      });
+    };
+    const result = this.commitChain.then(run, run);
+    this.commitChain = result.catch(() => {});
+    return result;
+  }
+
+  private async fetchCommitted(partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
+    const byTopic = new Map<string, number[]>();
+    for (const tp of partitions) {
+      let list = byTopic.get(tp.topic);
+      if (!list) byTopic.set(tp.topic, (list = []));
+      list.push(tp.partition);
+    }
+    const response = await this.deps.groups.withCoordinator(this.groupId, this.retrier, async (c) => {
+      const r = await c.connection.offsetFetch({ groupId: this.groupId, topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) }, this.deps.cluster.requestOptions());
+      if (r.errorCode !== ErrorCode.NONE) throw errorFromCode(r.errorCode, r.errorMessage);
+      for (const t of r.topics) for (const p of t.partitions) if (p.errorCode !== ErrorCode.NONE) throw errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: t.name, partition: p.partition });
+      return r;
+    }, this.stopping.signal);
+    const out = new Map<string, bigint>();
+    for (const t of response.topics) for (const p of t.partitions) out.set(tpKey(t.name, p.partition), toBigInt(p.committedOffset, -1n));
+    return out;
+  }
+
+  // ---- timers ----
+
+  private startTimers(): void {
+    if (this.timersStarted) return;
+    this.timersStarted = true;
+    void this.loop('heartbeat', () => this.heartbeatIntervalMs, () => this.heartbeat());
+    void this.loop('poll interval', () => Math.max(1, this.lastPollAt + this.maxPollIntervalMs - this.deps.clock.now()), () => this.checkPollInterval());
+    if (this.autoCommit) {
+      void this.loop('auto commit', () => this.autoCommitIntervalMs, async () => {
+        if (this.state !== 'stable' && this.state !== 'rebalancing') return;
+        await this.commitOffsets(this.pendingCommit(this.processed)).catch((error: unknown) => {
+          this.deps.logger.warn('auto commit failed', { groupId: this.groupId, error: (error as Error).message });
+        });
+      });
+    }
+    void this.loop('metadata', () => this.metadataMaxAgeMs, () => this.checkMetadata());
+  }
+
+  /** Runs `tick` after each `delay()` until close; a failing tick is logged, never fatal to the loop. */
+  private async loop(name: string, delay: () => number, tick: () => Promise<void>): Promise<void> {
+    while (!this.closed) {
+      try {
+        await this.deps.clock.sleep(delay(), this.stopping.signal);
+      } catch {
+        return;
+      }
+      if (this.closed) return;
+      try {
+        await tick();
+      } catch (error) {
+        this.deps.logger.debug(`${name} timer failed`, { groupId: this.groupId, error: (error as Error).message });
+      }
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.state !== 'stable' && this.state !== 'rebalancing') return;
+    const generationId = this.generationId;
+    let coordinator;
+    try {
+      coordinator = await this.deps.groups.coordinator(this.groupId, Math.min(this.deps.cluster.requestTimeoutMs, this.sessionTimeoutMs));
+      const r = await coordinator.connection.heartbeat(
+        { groupId: this.groupId, generationId, memberId: this.memberId, groupInstanceId: this.groupInstanceId ?? '' },
+        { timeoutMs: Math.min(this.deps.cluster.requestTimeoutMs, this.sessionTimeoutMs), signal: this.stopping.signal },
+      );
+      // A join may have started meanwhile: an answer about the old generation is stale.
+      if (generationId !== this.generationId || (this.state !== 'stable' && this.state !== 'rebalancing')) return;
+      switch (r.errorCode) {
+        case ErrorCode.NONE:
+          this.lastHeartbeatOkAt = this.deps.clock.now();
+          return;
+        case ErrorCode.REBALANCE_IN_PROGRESS:
+          this.lastHeartbeatOkAt = this.deps.clock.now();
+          this.requestRejoin('the coordinator is rebalancing');
+          return;
+        case ErrorCode.UNKNOWN_MEMBER_ID:
+          this.memberId = '';
+          this.fenced('heartbeat said UNKNOWN_MEMBER_ID');
+          return;
+        case ErrorCode.ILLEGAL_GENERATION:
+          this.fenced('heartbeat said ILLEGAL_GENERATION');
+          return;
+        case ErrorCode.FENCED_INSTANCE_ID:
+          this.setFatal(errorFromCode(r.errorCode, r.errorMessage || `another consumer took group instance id ${this.groupInstanceId}`));
+          return;
+        default: {
+          const error = errorFromCode(r.errorCode, r.errorMessage);
+          if (isCoordinatorMoved(error)) this.deps.groups.invalidate(this.groupId, coordinator);
+        }
+      }
+    } catch (error) {
+      if (this.closed) return;
+      if (isCoordinatorMoved(error)) this.deps.groups.invalidate(this.groupId, coordinator);
+    } finally {
+      if (!this.closed && this.deps.clock.now() - this.lastHeartbeatOkAt > this.sessionTimeoutMs) {
+        // Long without an answer: whoever we talk to is not our coordinator any more.
+        this.deps.groups.invalidate(this.groupId);
+      }
+    }
+  }
+
+  private async checkPollInterval(): Promise<void> {
+    if (this.polling || (this.state !== 'stable' && this.state !== 'rebalancing')) return;
+    if (this.deps.clock.now() - this.lastPollAt < this.maxPollIntervalMs) return;
+    this.deps.logger.warn('poll() was not called within maxPollIntervalMs; leaving the group (process faster, lower maxPollRecords or raise maxPollIntervalMs)', {
+      groupId: this.groupId, memberId: this.memberId, maxPollIntervalMs: this.maxPollIntervalMs,
+    });
+    if (!this.groupInstanceId) await this.leaveGroup('consumer poll timeout has expired');
+    this.memberId = '';
+    this.fenced('the poll interval expired');
+  }
+
+  private async checkMetadata(): Promise<void> {
+    if (this.state !== 'stable') return;
+    if (this.pattern) {
+      const before = [...this.subscribedTopics].sort().join('\0');
+      const after = (await this.currentTopics()).join('\0');
+      if (before !== after) return this.requestRejoin('the subscription pattern matches other topics now');
+    }
+    if (this.isLeader) {
+      const counts = await this.partitionCounts([...new Set([...this.leaderSnapshot.keys(), ...this.subscribedTopics])]);
+      const changed = [...new Set([...counts.keys(), ...this.leaderSnapshot.keys()])].some((t) => counts.get(t) !== this.leaderSnapshot.get(t));
+      if (changed) this.requestRejoin('partition counts of subscribed topics changed');
+    }
+  }
+
+  private async leaveGroup(reason: string): Promise<void> {
+    const memberId = this.memberId;
+    if (!memberId) return;
+    try {
+      const c = await this.deps.groups.coordinator(this.groupId, 5_000);
+      await c.connection.leaveGroup({ groupId: this.groupId, members: [{ memberId, groupInstanceId: this.groupInstanceId ?? '', reason }] }, { timeoutMs: 5_000 });
+    } catch (error) {
+      this.deps.logger.debug('LeaveGroup failed; the session timeout will remove the member', { groupId: this.groupId, error: (error as Error).message });
+    }
+  }
+
+  // ---- small helpers ----
+
+  private requestRejoin(reason: string): void {
+    if (!this.rejoinNeeded) this.deps.logger.debug('rejoin requested', { groupId: this.groupId, reason });
+    this.rejoinNeeded = true;
+    if (this.state === 'stable') this.state = 'rebalancing';
+  }
+
+  /** Removed from the group without a rebalance: partitions are lost (handled at the next poll). */
+  private fenced(reason: string): void {
+    this.deps.logger.warn('removed from the group; partitions are lost and the member joins again', { groupId: this.groupId, reason });
+    this.generationId = -1;
+    this.state = 'unjoined';
+    this.lostPending = true;
+    this.pendingAssignment = undefined;
+    this.rejoinNeeded = true;
+  }
+
+  private setFatal(error: unknown): void {
+    this.fatal = error;
+    this.state = 'unjoined';
+  }
+
+  private throwFatal(): void {
+    if (this.fatal !== undefined) throw this.fatal;
+  }
+
+  private async callListener(which: keyof RebalanceListener, partitions: TopicPartition[]): Promise<void> {
+    const fn = this.listener[which];
+    if (!fn) return;
+    try {
+      await fn.call(this.listener, partitions.map((tp) => ({ ...tp })));
+    } catch (error) {
+      this.deps.logger.error(`rebalance listener ${which} threw`, { groupId: this.groupId, error: (error as Error).message });
+    }
+  }
+
+  private async waitFor(p: Promise<unknown>, ms: number): Promise<void> {
+    const timer = new AbortController();
+    const onStop = () => timer.abort();
+    this.stopping.signal.addEventListener('abort', onStop, { once: true });
+    try {
+      await Promise.race([p, this.deps.clock.sleep(ms, timer.signal).catch(() => {})]);
+    } finally {
+      this.stopping.signal.removeEventListener('abort', onStop);
+      timer.abort();
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new SamsaClosedError('the consumer is closed');
+  }
+
+  private checkOwned(tp: TopicPartition): void {
+    this.checkOpen();
+    if (!this.owned.has(tpKey(tp.topic, tp.partition))) throw new InvalidRequestError(`${tp.topic}-${tp.partition} is not assigned to this member`);
+  }
+}
+
+/** Sets `map[tp]` to the offset after each partition's last record in `records` (once per run, not per record). */
+function markUpTo(map: Map<string, bigint>, records: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>): void {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const next = records[i + 1];
+    if (next && next.partition === r.partition && next.topic === r.topic) continue;
+    map.set(tpKey(r.topic, r.partition), r.offset + 1n);
+  }
+}
+
+function matches(pattern: RegExp, name: string): boolean {
+  pattern.lastIndex = 0;
+  return pattern.test(name);
+}
+
+function int(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
+  return value;
+}

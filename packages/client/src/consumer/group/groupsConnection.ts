@@ -1,0 +1,109 @@
+/**
+ * The transport of service samsa.v1.Groups: one GroupsConnection per broker address, each method
+ * one RPC. Like BrokerConnection, transport failures surface as retriable SamsaConnectionErrors;
+ * tests substitute an in-memory coordinator through GroupsConnectionFactory.
+ */
+import { CHANNEL_OPTIONS, grpc, groupsProto } from '@samsa/protocol';
+import type {
+  DeleteGroupsRequest, DeleteGroupsResponse__Output, DescribeGroupsRequest, DescribeGroupsResponse__Output,
+  FindCoordinatorRequest, FindCoordinatorResponse__Output, GroupsClient, HeartbeatRequest, HeartbeatResponse__Output,
+  JoinGroupRequest, JoinGroupResponse__Output, LeaveGroupRequest, LeaveGroupResponse__Output, ListGroupsRequest,
+  ListGroupsResponse__Output, OffsetCommitRequest, OffsetCommitResponse__Output, OffsetFetchRequest, OffsetFetchResponse__Output,
+  SyncGroupRequest, SyncGroupResponse__Output,
+} from '@samsa/protocol';
+import type { RequestOptions } from '../../connection/connection.js';
+import { errorFromGrpc } from '../../connection/grpcConnection.js';
+
+export type {
+  DeleteGroupsRequest, DescribeGroupsRequest, FindCoordinatorRequest, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest,
+  ListGroupsRequest, OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest,
+};
+export type FindCoordinatorResponse = FindCoordinatorResponse__Output;
+export type JoinGroupResponse = JoinGroupResponse__Output;
+export type SyncGroupResponse = SyncGroupResponse__Output;
+export type HeartbeatResponse = HeartbeatResponse__Output;
+export type LeaveGroupResponse = LeaveGroupResponse__Output;
+export type OffsetCommitResponse = OffsetCommitResponse__Output;
+export type OffsetFetchResponse = OffsetFetchResponse__Output;
+export type ListGroupsResponse = ListGroupsResponse__Output;
+export type DescribeGroupsResponse = DescribeGroupsResponse__Output;
+export type DeleteGroupsResponse = DeleteGroupsResponse__Output;
+
+export interface GroupsConnection {
+  readonly address: string;
+  findCoordinator(request: FindCoordinatorRequest, options?: RequestOptions): Promise<FindCoordinatorResponse>;
+  joinGroup(request: JoinGroupRequest, options?: RequestOptions): Promise<JoinGroupResponse>;
+  syncGroup(request: SyncGroupRequest, options?: RequestOptions): Promise<SyncGroupResponse>;
+  heartbeat(request: HeartbeatRequest, options?: RequestOptions): Promise<HeartbeatResponse>;
+  leaveGroup(request: LeaveGroupRequest, options?: RequestOptions): Promise<LeaveGroupResponse>;
+  offsetCommit(request: OffsetCommitRequest, options?: RequestOptions): Promise<OffsetCommitResponse>;
+  offsetFetch(request: OffsetFetchRequest, options?: RequestOptions): Promise<OffsetFetchResponse>;
+  listGroups(request: ListGroupsRequest, options?: RequestOptions): Promise<ListGroupsResponse>;
+  describeGroups(request: DescribeGroupsRequest, options?: RequestOptions): Promise<DescribeGroupsResponse>;
+  deleteGroups(request: DeleteGroupsRequest, options?: RequestOptions): Promise<DeleteGroupsResponse>;
+  close(): void;
+}
+
+export type GroupsConnectionFactory = (address: string) => GroupsConnection;
+
+type Method = 'FindCoordinator' | 'JoinGroup' | 'SyncGroup' | 'Heartbeat' | 'LeaveGroup' | 'OffsetCommit' | 'OffsetFetch' | 'ListGroups' | 'DescribeGroups' | 'DeleteGroups';
+type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, value?: Res) => void) => grpc.ClientUnaryCall;
+
+export class GrpcGroupsConnection implements GroupsConnection {
+  private client: GroupsClient | undefined;
+  private readonly metadataHeaders = new grpc.Metadata();
+
+  constructor(readonly address: string, private readonly options: { requestTimeoutMs?: number; clientId?: string } = {}) {
+    if (options.clientId) this.metadataHeaders.set('x-client-id', options.clientId);
+  }
+
+  findCoordinator(r: FindCoordinatorRequest, o?: RequestOptions): Promise<FindCoordinatorResponse> { return this.call('FindCoordinator', r, o); }
+  joinGroup(r: JoinGroupRequest, o?: RequestOptions): Promise<JoinGroupResponse> { return this.call('JoinGroup', r, o); }
+  syncGroup(r: SyncGroupRequest, o?: RequestOptions): Promise<SyncGroupResponse> { return this.call('SyncGroup', r, o); }
+  heartbeat(r: HeartbeatRequest, o?: RequestOptions): Promise<HeartbeatResponse> { return this.call('Heartbeat', r, o); }
+  leaveGroup(r: LeaveGroupRequest, o?: RequestOptions): Promise<LeaveGroupResponse> { return this.call('LeaveGroup', r, o); }
+  offsetCommit(r: OffsetCommitRequest, o?: RequestOptions): Promise<OffsetCommitResponse> { return this.call('OffsetCommit', r, o); }
+  offsetFetch(r: OffsetFetchRequest, o?: RequestOptions): Promise<OffsetFetchResponse> { return this.call('OffsetFetch', r, o); }
+  listGroups(r: ListGroupsRequest, o?: RequestOptions): Promise<ListGroupsResponse> { return this.call('ListGroups', r, o); }
+  describeGroups(r: DescribeGroupsRequest, o?: RequestOptions): Promise<DescribeGroupsResponse> { return this.call('DescribeGroups', r, o); }
+  deleteGroups(r: DeleteGroupsRequest, o?: RequestOptions): Promise<DeleteGroupsResponse> { return this.call('DeleteGroups', r, o); }
+
+  close(): void {
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  private grpcClient(): GroupsClient {
+    if (!this.client) {
+      const Groups = groupsProto().samsa.v1.Groups;
+      const channelOptions: grpc.ChannelOptions = { ...CHANNEL_OPTIONS };
+      if (this.options.clientId) channelOptions['grpc.primary_user_agent'] = `samsa-client/${this.options.clientId}`;
+      this.client = new Groups(this.address, grpc.credentials.createInsecure(), channelOptions);
+    }
+    return this.client;
+  }
+
+  private call<Req, Res>(method: Method, request: Req, options: RequestOptions = {}): Promise<Res> {
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const client = this.grpcClient();
+    const fn = (client[method] as unknown as UnaryMethod<Req, Res>).bind(client);
+    const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000;
+    return new Promise<Res>((resolve, reject) => {
+      let onAbort: (() => void) | undefined;
+      const call = fn(request, this.metadataHeaders, { deadline: Date.now() + timeoutMs }, (error, value) => {
+        if (onAbort) signal!.removeEventListener('abort', onAbort);
+        if (error) reject(signal?.aborted ? signal.reason : errorFromGrpc(error, this.address, method, timeoutMs));
+        else resolve(value as Res);
+      });
+      if (signal) {
+        onAbort = () => call.cancel();
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+  }
+}
+
+export function grpcGroupsConnectionFactory(options: { requestTimeoutMs?: number; clientId?: string } = {}): GroupsConnectionFactory {
+  return (address) => new GrpcGroupsConnection(address, options);
+}
