@@ -22,3 +22,4 @@ export type {
   BrokerInfo, MetadataSource, PartitionInfo, TopicInfo, MetadataChange, CreateTopicRequest, TopicResult, DeleteTopicResult,
 } from './metadata/image.js';
 export { DataDirLock } from './dataDirLock.js';
+export { BrokerMetrics, type BrokerMetricEvents, type GroupLag, type GroupLagProvider } from './metrics.js';

@@ -11,12 +11,14 @@
  * The node serves the replication API (samsa.v1.Replication) on the same port: followers fetch
  * from it for the partitions it leads, and it fetches from the leaders of those it follows.
  */
-import { CHANNEL_OPTIONS, DEFAULT_TOPIC_CONFIG, clientProto, grpc, replicationProto, type TopicConfig } from '@samsa/protocol';
+import { CHANNEL_OPTIONS, DEFAULT_TOPIC_CONFIG, clientProto, grpc, instrumentServer, replicationProto, type TopicConfig } from '@samsa/protocol';
 import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { DataDirLock } from './dataDirLock.js';
 import type { ControllerAddress } from './metadata/controllerChannel.js';
 import type { MetadataSource } from './metadata/image.js';
 import { QuorumMetadataSource } from './metadata/quorumMetadata.js';
+import { BrokerMetrics } from './metrics.js';
 import { ReplicaManager } from './replicaManager.js';
 import { GrpcLeaderEndPoint } from './replication/grpcLeaderEndPoint.js';
 import type { ReplicaFetcherConfig } from './replication/replicaFetcher.js';
@@ -53,6 +55,8 @@ export interface BrokerNodeConfig {
   rack?: string;
   /** Aborts a start that is still waiting for the controller quorum. */
   signal?: AbortSignal;
+  /** Registers the broker's metrics (metrics.ts) and instruments every gRPC service; none without it. */
+  metrics?: Registry;
 }
 
 export interface BrokerNode {
@@ -61,6 +65,8 @@ export interface BrokerNode {
   readonly port: number;
   readonly replicaManager: ReplicaManager;
   readonly metadata: MetadataSource;
+  /** With config.metrics: the broker's metrics (setGroupLagProvider feeds the consumer-group lag gauge). */
+  readonly metrics: BrokerMetrics | undefined;
   close(): Promise<void>;
 }
 
@@ -69,6 +75,9 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   const timers = config.timers ?? realTimers;
   const lock = DataDirLock.acquire(config.dataDir);
   const server = new grpc.Server(CHANNEL_OPTIONS);
+  // Every service added below (and any added later) is timed and counted per method.
+  const metrics = config.metrics ? new BrokerMetrics(config.metrics, () => replicaManager?.localPartitions() ?? []) : undefined;
+  if (metrics) instrumentServer(server, metrics.rpc);
   let boundPort: number;
   try {
     boundPort = await new Promise<number>((resolve, reject) =>
@@ -83,7 +92,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   const host = config.advertisedHost ?? config.listenHost;
   const port = config.advertisedPort ?? boundPort;
   let quorum: QuorumMetadataSource;
-  let replicaManager: ReplicaManager;
+  let replicaManager: ReplicaManager | undefined;
   try {
     quorum = new QuorumMetadataSource({
       brokerId: config.nodeId,
@@ -101,6 +110,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       metadata: quorum,
       timers,
       logger,
+      ...(metrics === undefined ? {} : { metrics }),
       topicDefaults: { ...DEFAULT_TOPIC_CONFIG, ...config.topicDefaults },
       replication: {
         ...(config.replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs: config.replicaLagTimeMaxMs }),
@@ -161,6 +171,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     port,
     replicaManager,
     metadata: quorum,
+    metrics,
     close() {
       closing ??= (async () => {
         timers.clearInterval(flushTimer);

@@ -46,6 +46,8 @@ export interface ReplicationContext {
   submitAlterPartition(item: AlterPartitionItem): Promise<AlterPartitionItemResult>;
   listener: PartitionListener;
   logger: PartitionLogger;
+  /** Counts committed ISR shrinks and expands (metrics.ts). */
+  metrics?: { isrChanged(kind: 'shrink' | 'expand'): void };
 }
 
 /** A follower's fetch of one partition, as the leader receives it. */
@@ -342,6 +344,7 @@ export class Partition {
       const hwMoved = leader.onIsrCommitted(result.isr, this.log.logEndOffset);
       this.ctx.logger.info({ partition: this.key, isr: result.isr, partitionEpoch: result.partitionEpoch, highWatermark: String(leader.highWatermark) },
         'the controller committed the ISR change');
+      this.ctx.metrics?.isrChanged(proposal.kind);
       this.ctx.listener.onIsrChanged(this);
       if (hwMoved) this.ctx.listener.onHighWatermarkChanged(this);
       return;

@@ -18,6 +18,7 @@ import {
 import type { Logger } from 'pino';
 import { Log, type LogConfig } from './log/index.js';
 import type { MetadataChange, MetadataSource, PartitionInfo, TopicInfo } from './metadata/image.js';
+import type { BrokerMetricEvents } from './metrics.js';
 import { Partition, type ReplicationContext } from './partition.js';
 import { DelayedOperation, Purgatory } from './purgatory.js';
 import { AlterPartitionManager, type AlterPartitionChannel } from './replication/alterPartition.js';
@@ -69,6 +70,8 @@ export interface ReplicaManagerOptions {
   logger: Logger;
   topicDefaults?: Readonly<TopicConfig>;
   replication?: ReplicationOptions;
+  /** Bytes in and out, ISR changes (metrics.ts); nothing is reported without it. */
+  metrics?: BrokerMetricEvents;
 }
 
 export interface ReplicationOptions {
@@ -150,6 +153,7 @@ export class ReplicaManager {
       submitAlterPartition: (item) => this.alterPartitionManager.submit(item),
       listener: { onHighWatermarkChanged: poke, onIsrChanged: poke },
       logger,
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     };
     this.fetcherManager = new ReplicaFetcherManager({
       brokerId: options.brokerId,
@@ -177,6 +181,11 @@ export class ReplicaManager {
 
   get partitionCount(): number {
     return this.partitions.size;
+  }
+
+  /** Every local replica (metrics, diagnostics). */
+  localPartitions(): IterableIterator<Partition> {
+    return this.partitions.values();
   }
 
   getPartition(topic: string, partition: number): Partition | undefined {
@@ -215,6 +224,7 @@ export class ReplicaManager {
         result.baseOffset = appended.baseOffset;
         result.logAppendTime = appended.logAppendTime;
         result.logStartOffset = appended.logStartOffset;
+        this.options.metrics?.bytesIn(topic, records.length);
         this.fetchPurgatory.checkAndComplete(p.key);
         this.wakeReplicaFetchesSoon(p.key);
         if (requiredAcks === -1) waiting.push({ partition: p, requiredOffset: appended.lastOffset + 1n, result });
@@ -235,12 +245,18 @@ export class ReplicaManager {
   async fetchMessages(params: FetchParams): Promise<FetchPartitionResult[]> {
     const first = this.readFromLocalLog(params);
     if (params.maxWaitMs <= 0 || first.bytes >= params.minBytes || first.hasError || params.partitions.length === 0) {
-      return first.results;
+      return this.countBytesOut(first.results);
     }
     return new Promise((resolve) => {
-      const op = new DelayedFetch(params, this, resolve);
+      const op = new DelayedFetch(params, this, (results) => resolve(this.countBytesOut(results)));
       this.fetchPurgatory.tryCompleteElseWatch(op, params.partitions.map((p) => `${p.topic}-${p.partition}`));
     });
+  }
+
+  private countBytesOut(results: FetchPartitionResult[]): FetchPartitionResult[] {
+    const metrics = this.options.metrics;
+    if (metrics) for (const r of results) metrics.bytesOut(r.topic, r.records.length);
+    return results;
   }
 
   /** Reads every requested partition, honouring per-partition and total byte limits (KIP-74). */
@@ -543,6 +559,7 @@ export class ReplicaManager {
   }
 
   private dropTopic(topic: TopicInfo): void {
+    this.options.metrics?.topicDeleted(topic.name);
     for (const info of topic.partitions) {
       const key = `${topic.name}-${info.partition}`;
       const p = this.partitions.get(key);

@@ -11,7 +11,9 @@ import { startControllerNode, type ControllerNode } from '@samsa/controller';
 import { effectiveTopicConfig, validateTopicConfigs, type TopicConfig } from '@samsa/protocol';
 import type { Command } from 'commander';
 import { pino } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { UsageError } from '../errors.js';
+import { startMetricsServer, type MetricsServer } from '../metricsServer.js';
 import { collectKeyValue, parseHostPort, parseInteger } from '../options.js';
 
 export interface NodeOptions {
@@ -30,6 +32,8 @@ export interface NodeOptions {
   autoLeaderRebalanceEnable?: string;
   leaderImbalanceCheckIntervalMs?: string;
   leaderImbalancePerBrokerPercentage?: string;
+  metricsPort?: string;
+  metricsHost?: string;
 }
 
 export interface Voter {
@@ -55,6 +59,8 @@ export interface RunningNode {
   nodeId: number;
   broker?: BrokerNode;
   controller?: ControllerNode;
+  /** The Prometheus endpoint's port, with --metrics-port. */
+  metricsPort?: number;
   close(): Promise<void>;
 }
 
@@ -81,7 +87,15 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
   if (rebalance !== undefined && rebalance !== 'true' && rebalance !== 'false') throw new UsageError(`--auto-leader-rebalance-enable must be true or false, got '${opts.autoLeaderRebalanceEnable}'`);
   const imbalanceIntervalMs = opts.leaderImbalanceCheckIntervalMs ? parseInteger(opts.leaderImbalanceCheckIntervalMs, '--leader-imbalance-check-interval-ms', 10) : undefined;
   const imbalancePercentage = opts.leaderImbalancePerBrokerPercentage ? parseInteger(opts.leaderImbalancePerBrokerPercentage, '--leader-imbalance-per-broker-percentage', 0) : undefined;
+  const metricsPort = opts.metricsPort === undefined ? undefined : parseInteger(opts.metricsPort, '--metrics-port', 0);
+  if (metricsPort !== undefined && metricsPort > 65535) throw new UsageError(`--metrics-port must be between 0 and 65535, got ${metricsPort}`);
   const logger = pino({ name: 'samsa', level: opts.logLevel }).child({ nodeId });
+  // One registry for the node's roles; node_id on every series tells the nodes apart.
+  const metrics = metricsPort === undefined ? undefined : new Registry();
+  if (metrics) {
+    metrics.setDefaultLabels({ node_id: String(nodeId) });
+    collectDefaultMetrics({ register: metrics });
+  }
 
   let controller: ControllerNode | undefined;
   let lock: DataDirLock | undefined;
@@ -105,6 +119,7 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
         ...(rebalance === undefined ? {} : { autoLeaderRebalanceEnable: rebalance === 'true' }),
         ...(imbalanceIntervalMs === undefined ? {} : { leaderImbalanceCheckIntervalMs: imbalanceIntervalMs }),
         ...(imbalancePercentage === undefined ? {} : { leaderImbalancePerBrokerPercentage: imbalancePercentage }),
+        ...(metrics === undefined ? {} : { metrics }),
       });
     } catch (err) {
       lock?.release();
@@ -129,6 +144,7 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
         controllers: voters,
         ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
         ...(replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs }),
+        ...(metrics === undefined ? {} : { metrics }),
       });
     } catch (err) {
       await controller?.close();
@@ -136,11 +152,26 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
     }
   }
 
+  let metricsServer: MetricsServer | undefined;
+  if (metrics) {
+    try {
+      metricsServer = await startMetricsServer(metrics, opts.metricsHost ?? '127.0.0.1', metricsPort!);
+    } catch (err) {
+      await broker?.close();
+      await controller?.close();
+      lock?.release();
+      throw err;
+    }
+    logger.info({ metricsHost: metricsServer.host, metricsPort: metricsServer.port }, `metrics at http://${metricsServer.host}:${metricsServer.port}/metrics`);
+  }
+
   return {
     nodeId,
     broker,
     controller,
+    ...(metricsServer === undefined ? {} : { metricsPort: metricsServer.port }),
     async close() {
+      await metricsServer?.close();
       // Brokers first (controlled shutdown needs the quorum), then the controller.
       await broker?.close();
       await controller?.close();
@@ -186,6 +217,8 @@ export function registerNode(program: Command): void {
     .option('--leader-imbalance-per-broker-percentage <n>', 'controller: rebalance a broker once more than this share of its preferred partitions is led elsewhere (Kafka, 10)')
     .option('--replica-lag-time-max-ms <ms>', 'broker: drop a follower from the ISR that has not caught up this long (Kafka replica.lag.time.max.ms, 30000)')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (0 picks a free port, logged); off by default')
+    .option('--metrics-host <host>', 'address the metrics endpoint binds', '127.0.0.1')
     .action(async (opts: NodeOptions) => {
       const node = await runNode(opts);
       stopOnSignals(() => node.close());
