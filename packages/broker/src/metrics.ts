@@ -7,8 +7,8 @@
  *   samsa_broker_under_replicated_partitions   partitions this broker leads whose ISR is smaller than the replica list
  *   samsa_broker_leader_partitions             partitions this broker leads
  *   samsa_broker_partitions                    local replicas
- *   samsa_broker_isr_shrinks_total             ISR shrinks committed by the controller (as leader)
- *   samsa_broker_isr_expands_total             ISR expands committed by the controller (as leader)
+ *   samsa_broker_isr_shrinks_total             committed ISR shrinks of partitions this broker leads (its own or the controller's, e.g. on fencing)
+ *   samsa_broker_isr_expands_total             committed ISR expands of partitions this broker leads
  *   samsa_broker_topic_bytes_in_total{topic}   bytes of record batches produced (leader appends)
  *   samsa_broker_topic_bytes_out_total{topic}  bytes of record batches returned to consumers (replication excluded, as in Kafka)
  *   samsa_broker_log_size_bytes{topic,partition}  bytes on disk per local replica
@@ -55,8 +55,8 @@ export class BrokerMetrics implements BrokerMetricEvents {
     this.rpc = rpcObserver(registry);
     this.bytesInTotal = new Counter({ name: 'samsa_broker_topic_bytes_in_total', help: 'Bytes of record batches appended by producers, by topic', labelNames: ['topic'], registers });
     this.bytesOutTotal = new Counter({ name: 'samsa_broker_topic_bytes_out_total', help: 'Bytes of record batches returned to consumers, by topic (follower fetches excluded)', labelNames: ['topic'], registers });
-    this.isrShrinks = new Counter({ name: 'samsa_broker_isr_shrinks_total', help: 'ISR shrinks of partitions this broker leads, counted when the controller commits them', registers });
-    this.isrExpands = new Counter({ name: 'samsa_broker_isr_expands_total', help: 'ISR expands of partitions this broker leads, counted when the controller commits them', registers });
+    this.isrShrinks = new Counter({ name: 'samsa_broker_isr_shrinks_total', help: 'ISR shrinks of partitions this broker leads, counted when committed (proposed by this leader or made by the controller)', registers });
+    this.isrExpands = new Counter({ name: 'samsa_broker_isr_expands_total', help: 'ISR expands of partitions this broker leads, counted when committed', registers });
 
     new Gauge({
       name: 'samsa_broker_under_replicated_partitions',
