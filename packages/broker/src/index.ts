@@ -22,4 +22,5 @@ export type {
   BrokerInfo, MetadataSource, PartitionInfo, TopicInfo, MetadataChange, CreateTopicRequest, TopicResult, DeleteTopicResult,
 } from './metadata/image.js';
 export { DataDirLock } from './dataDirLock.js';
-export { BrokerMetrics, type BrokerMetricEvents, type GroupLag, type GroupLagProvider } from './metrics.js';
+// Types only: prom-client is loaded when a node is started with metrics, not by importing the package.
+export type { BrokerMetrics, BrokerMetricEvents, GroupLag, GroupLagProvider } from './metrics.js';

@@ -21,7 +21,7 @@ import { fromWireMessage } from '../raft/wire.js';
 import { controllerServiceHandlers } from './controllerService.js';
 import type { ControllerServiceContext, MetadataLogRead, QuorumDescription } from './controllerService.js';
 import type { ControllerLogger } from './logger.js';
-import { ControllerMetrics } from './metrics.js';
+import type { ControllerMetrics } from './metrics.js';
 import { WriteQueue } from './writeQueue.js';
 import type { ActiveState, WriteContext, WriteFailure } from './writeQueue.js';
 
@@ -105,6 +105,8 @@ export async function startControllerNode(config: ControllerNodeConfig): Promise
   let node: ControllerNodeImpl;
   try {
     node = new ControllerNodeImpl(config, storage);
+    // prom-client is loaded only when metrics are asked for (it costs ~100 ms of start-up CPU).
+    if (config.metrics) node.useMetrics(new (await import('./metrics.js')).ControllerMetrics(config.metrics, node));
   } catch (err) {
     await storage.close();
     throw err;
@@ -161,7 +163,7 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
   private rebalanceTimer: NodeJS.Timeout | undefined;
   private rebalanceQueued = false;
   private readonly proposals = new Map<number, ProposalWaiter>();
-  private readonly metrics: ControllerMetrics | undefined;
+  private metrics: ControllerMetrics | undefined;
   /** With metrics: when each of this leader's proposals was made (Raft index → term and hrtime). */
   private readonly proposedAt = new Map<number, { term: number; at: bigint }>();
   private activeWaiters = new Set<() => void>();
@@ -214,8 +216,12 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     });
     this.queue = new WriteQueue(this);
     this.server = new grpc.Server(CHANNEL_OPTIONS);
-    this.metrics = config.metrics ? new ControllerMetrics(config.metrics, this) : undefined;
-    if (this.metrics) instrumentServer(this.server, this.metrics.rpc);
+  }
+
+  /** Before start(): report to these metrics and instrument the gRPC services. */
+  useMetrics(metrics: ControllerMetrics): void {
+    this.metrics = metrics;
+    instrumentServer(this.server, metrics.rpc);
   }
 
   get selfId(): number {
