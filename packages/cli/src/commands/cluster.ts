@@ -102,8 +102,19 @@ async function clusterReady(samsa: Samsa, brokers: number): Promise<boolean> {
   return internal.every((t) => t.partitions.every((p) => p.leader >= 0));
 }
 
+/**
+ * A closed stdout (`cluster up | head -1`) must not crash a command that supervises nodes or has
+ * recorded state: output is dropped instead.
+ */
+function ignoreClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 async function up(opts: ClusterUpOptions): Promise<void> {
   const t0 = Date.now();
+  ignoreClosedStdout();
   const brokers = parseInteger(opts.brokers, '--brokers', 1);
   const controllers = parseInteger(opts.controllers, '--controllers', 1);
   const basePort = parseInteger(opts.basePort, '--base-port', 1);
@@ -145,8 +156,9 @@ async function up(opts: ClusterUpOptions): Promise<void> {
     process.exit(code);
   };
   const onSignal = () => void shutdown(0);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP too: a closed terminal stops the cluster in order rather than orphaning the nodes.
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
 
   for (const node of state.nodes) {
     mkdirSync(node.dataDir, { recursive: true });
@@ -194,8 +206,7 @@ async function up(opts: ClusterUpOptions): Promise<void> {
     delete state.supervisor;
     writeState(dataDir, state);
     for (const child of children) child.unref();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of signals) process.off(signal, onSignal);
   }
   const status = await gatherStatus({ state, bootstrap: state.bootstrap });
   process.stdout.write(formatStatus(status));
@@ -267,6 +278,7 @@ async function status(opts: ClusterStatusOptions): Promise<void> {
     if (!ok) process.exitCode = 1;
     return;
   }
+  ignoreClosedStdout();
   process.on('SIGINT', () => process.exit(0));
   process.on('SIGTERM', () => process.exit(0));
   const tty = process.stdout.isTTY === true;
