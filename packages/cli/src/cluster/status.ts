@@ -52,6 +52,8 @@ export interface GatherOptions {
   probe?: ProcessProbe;
   /** Per request. */
   timeoutMs?: number;
+  /** A connected client to ask (left open); by default one is made for the call. */
+  samsa?: Samsa;
 }
 
 export async function gatherStatus(opts: GatherOptions): Promise<ClusterStatus> {
@@ -70,10 +72,12 @@ export async function gatherStatus(opts: GatherOptions): Promise<ClusterStatus> 
     }));
   }
 
-  const samsa = new Samsa({
+  const samsa = opts.samsa ?? new Samsa({
     brokers: opts.bootstrap, clientId: 'samsa-cluster-status', requestTimeoutMs: timeoutMs,
     retry: { retries: 2, initialRetryTimeMs: 50, maxRetryTimeMs: 200 },
   });
+  // The quorum is asked meanwhile, on its own connection.
+  const quorum = describeQuorum(opts, timeoutMs);
   try {
     const cluster = await samsa.admin().describeCluster();
     status.reachable = true;
@@ -94,25 +98,10 @@ export async function gatherStatus(opts: GatherOptions): Promise<ClusterStatus> 
   } catch (err) {
     status.error = err instanceof Error ? err.message : String(err);
   } finally {
-    await samsa.close();
+    if (opts.samsa === undefined) await samsa.close();
   }
-
-  // The quorum through a broker (it forwards to the active controller), else from a controller directly.
-  const controllers = (opts.state?.nodes ?? []).filter((n) => n.controllerPort !== undefined).map((n) => `${opts.state!.host}:${n.controllerPort}`);
-  const askAt = [...opts.bootstrap.map((a) => ({ a, viaController: false })), ...controllers.map((a) => ({ a, viaController: true }))];
-  for (const { a, viaController } of askAt) {
-    try {
-      const q = await describeAt(a, viaController, timeoutMs);
-      if (q.errorCode !== 0) continue;
-      status.quorum = {
-        leaderId: q.leaderId, leaderEpoch: String(q.leaderEpoch), highWatermark: String(q.highWatermark),
-        voters: q.voters.map((v) => ({ id: v.voterId, lag: String(v.lag) })),
-      };
-      break;
-    } catch {
-      // next address
-    }
-  }
+  const q = await quorum;
+  if (q) status.quorum = q;
   if (!opts.state && status.quorum) {
     for (const v of status.quorum.voters) {
       const node = status.nodes.find((n) => n.nodeId === v.id);
@@ -122,6 +111,25 @@ export async function gatherStatus(opts: GatherOptions): Promise<ClusterStatus> 
     status.nodes.sort((a, b) => a.nodeId - b.nodeId);
   }
   return status;
+}
+
+/** The quorum through a broker (it forwards to the active controller), else from a controller directly. */
+async function describeQuorum(opts: GatherOptions, timeoutMs: number): Promise<QuorumStatus | undefined> {
+  const controllers = (opts.state?.nodes ?? []).filter((n) => n.controllerPort !== undefined).map((n) => `${opts.state!.host}:${n.controllerPort}`);
+  const askAt = [...opts.bootstrap.map((a) => ({ a, viaController: false })), ...controllers.map((a) => ({ a, viaController: true }))];
+  for (const { a, viaController } of askAt) {
+    try {
+      const q = await describeAt(a, viaController, timeoutMs);
+      if (q.errorCode !== 0) continue;
+      return {
+        leaderId: q.leaderId, leaderEpoch: String(q.leaderEpoch), highWatermark: String(q.highWatermark),
+        voters: q.voters.map((v) => ({ id: v.voterId, lag: String(v.lag) })),
+      };
+    } catch {
+      // next address
+    }
+  }
+  return undefined;
 }
 
 /** The STATE column: broker registration and controller role, as far as the cluster told. */

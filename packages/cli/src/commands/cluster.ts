@@ -185,14 +185,14 @@ async function up(opts: ClusterUpOptions): Promise<void> {
   let ready = false;
   while (!ready && !stopping && Date.now() < deadline) {
     try {
-      ready = await clusterReady(samsa, brokers);
+      ready = await clusterReady(samsa, state.bootstrap.length);
     } catch {
       // not up yet
     }
     if (!ready) await new Promise((r) => setTimeout(r, 50));
   }
   const readyMs = Date.now() - t0;
-  await samsa.close();
+  if (stopping || !ready) await samsa.close();
   if (stopping) return;
   if (!ready) {
     process.stderr.write(`samsa: the cluster was not ready within ${readyTimeoutMs} ms; node logs are under ${dataDir}\n`);
@@ -208,7 +208,8 @@ async function up(opts: ClusterUpOptions): Promise<void> {
     for (const child of children) child.unref();
     for (const signal of signals) process.off(signal, onSignal);
   }
-  const status = await gatherStatus({ state, bootstrap: state.bootstrap });
+  const status = await gatherStatus({ state, bootstrap: state.bootstrap, samsa });
+  await samsa.close();
   process.stdout.write(formatStatus(status));
   process.stdout.write(opts.detach
     ? `ready in ${readyMs} ms; logs under ${dataDir}; stop it with: samsa cluster down --data-dir ${dataDir}\n`
