@@ -8,6 +8,7 @@
 import { Samsa } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type ClusterNode, type TestCluster } from './helpers/cluster.js';
+import { removeDir, startNode, stopProcess, tempDir } from './helpers/processes.js';
 
 interface Sample {
   name: string;
@@ -29,7 +30,7 @@ function parseMetrics(text: string): Sample[] {
   return out;
 }
 
-async function scrape(node: ClusterNode): Promise<Sample[]> {
+async function scrape(node: Pick<ClusterNode, 'metricsPort'>): Promise<Sample[]> {
   const res = await fetch(`http://127.0.0.1:${node.metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toContain('text/plain');
@@ -134,4 +135,28 @@ describe('metrics on every node', () => {
       }
     }
   });
+});
+
+describe('samsa node --metrics-port 0', () => {
+  it('picks a free port, logs it, and serves both roles of a combined node from one registry', async () => {
+    const dataDir = tempDir('metrics-combined');
+    const node = await startNode({ dataDir, extraArgs: ['--metrics-port', '0'] });
+    try {
+      const logged = node.output().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; metricsPort?: number })
+        .find((l) => l.metricsPort !== undefined);
+      expect(logged?.msg).toBe(`metrics at http://127.0.0.1:${logged?.metricsPort}/metrics`);
+      const port = logged!.metricsPort!;
+      expect(port).toBeGreaterThan(0);
+      await waitFor('the combined node to be the active controller', async () => total(await scrape({ metricsPort: port }), 'samsa_controller_active') === 1, 20_000);
+      const samples = await scrape({ metricsPort: port });
+      expect(total(samples, 'samsa_broker_under_replicated_partitions')).toBe(0);
+      // One series per service method, whichever role served it.
+      expect(total(samples, 'samsa_rpc_requests_total', { service: 'samsa.v1.Controller', method: 'RegisterBroker' })).toBeGreaterThan(0);
+      const notFound = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5_000) });
+      expect(notFound.status).toBe(404);
+    } finally {
+      await stopProcess(node.child, 'SIGTERM');
+      removeDir(dataDir);
+    }
+  }, 60_000);
 });

@@ -99,6 +99,9 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
     metrics.setDefaultLabels({ node_id: String(nodeId) });
     collectDefaultMetrics({ register: metrics });
   }
+  // Bound before the roles start: a taken port fails at once, and start-up can be watched.
+  const metricsServer: MetricsServer | undefined = metrics ? await startMetricsServer(metrics, opts.metricsHost ?? '127.0.0.1', metricsPort!) : undefined;
+  if (metricsServer) logger.info({ metricsHost: metricsServer.host, metricsPort: metricsServer.port }, `metrics at http://${metricsServer.host}:${metricsServer.port}/metrics`);
 
   let controller: ControllerNode | undefined;
   let lock: DataDirLock | undefined;
@@ -126,6 +129,7 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
       });
     } catch (err) {
       lock?.release();
+      await metricsServer?.close();
       throw err;
     }
   }
@@ -151,21 +155,9 @@ export async function runNode(opts: NodeOptions): Promise<RunningNode> {
       });
     } catch (err) {
       await controller?.close();
+      await metricsServer?.close();
       throw err;
     }
-  }
-
-  let metricsServer: MetricsServer | undefined;
-  if (metrics) {
-    try {
-      metricsServer = await startMetricsServer(metrics, opts.metricsHost ?? '127.0.0.1', metricsPort!);
-    } catch (err) {
-      await broker?.close();
-      await controller?.close();
-      lock?.release();
-      throw err;
-    }
-    logger.info({ metricsHost: metricsServer.host, metricsPort: metricsServer.port }, `metrics at http://${metricsServer.host}:${metricsServer.port}/metrics`);
   }
 
   return {
