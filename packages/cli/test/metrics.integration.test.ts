@@ -5,7 +5,7 @@
  * expands, counted); exactly one controller reports itself active; produce shows up as bytes in
  * and as RPC counts; every log line of every node carries its node id.
  */
-import { Samsa } from '@samsa/client';
+import { Samsa, serdes } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type ClusterNode, type TestCluster } from './helpers/cluster.js';
 import { removeDir, startNode, stopProcess, tempDir } from './helpers/processes.js';
@@ -66,7 +66,7 @@ describe('metrics on every node', () => {
 
   it('reports the active controller, bytes in and RPCs, and node ids on every series', async () => {
     await samsa.admin().createTopics([{ topic: 'metered', numPartitions: 3, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
-    const producer = samsa.producer();
+    const producer = samsa.producer({ key: serdes.string, value: serdes.string });
     await producer.send({ topic: 'metered', messages: Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `value-${i}` })) });
 
     await waitFor('exactly one active controller', async () => (await sumOver(cluster.controllers, 'samsa_controller_active')) === 1, 20_000);
