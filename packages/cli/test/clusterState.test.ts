@@ -5,6 +5,7 @@
  * controllers, escalates to SIGKILL after the grace period, and leaves reused PIDs alone.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -12,8 +13,8 @@ import {
   type ClusterState, type NodeRecord, type ProcessProbe,
 } from '../src/cluster/state.js';
 import { stopNodes, stopOrder } from '../src/cluster/stop.js';
-import { nodeRecords, planCluster } from '../src/commands/cluster.js';
-import { removeDir, tempDir } from './helpers/processes.js';
+import { nodeRecords, planCluster, portsInUse } from '../src/commands/cluster.js';
+import { freePort, removeDir, tempDir } from './helpers/processes.js';
 
 /** A fake process table: pid → command line. */
 class FakeProcesses implements ProcessProbe {
@@ -238,5 +239,20 @@ describe('planning a local cluster', () => {
       '--data-dir', '/data/node-1', '--log-level', 'info', '--listen', '127.0.0.1:9092', '--metrics-port', '9094', '--metrics-host', '127.0.0.1',
     ]);
     expect(records[0]!.logFile).toBe('/data/node-1/node.log');
+  });
+
+  it('finds planned ports another process already listens on', async () => {
+    const port = await freePort();
+    // The combined node's controller listens on base + 1.
+    const records = nodeRecords(planCluster(1, 1, true, port - 1, '/data'), '127.0.0.1', 'info');
+    const entry = `127.0.0.1:${port} (node-1 controller)`;
+    expect(await portsInUse(records, '127.0.0.1')).not.toContain(entry);
+    const other = createServer();
+    await new Promise<void>((resolve) => other.listen(port, '127.0.0.1', resolve));
+    try {
+      expect(await portsInUse(records, '127.0.0.1')).toContain(entry);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
   });
 });

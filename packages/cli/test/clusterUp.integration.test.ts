@@ -32,9 +32,12 @@ function recordedPids(dataDir: string): number[] {
   return state.nodes.map((n) => n.pid!);
 }
 
-/** A base port with room above it: brokers at +0/+100/+200, controllers at +1/+101/+201, metrics at +2/+3. */
+/**
+ * A base port with room above it: brokers at +0/+100/+200, controllers at +1/+101/+201, metrics at
+ * +2/+3. Below Linux's ephemeral range (32768+), where other tests' connections and port-0 listeners live.
+ */
 async function basePort(): Promise<number> {
-  return 20_000 + ((await freePort()) % 20_000);
+  return 20_000 + ((await freePort()) % 12_000);
 }
 
 describe('samsa cluster up', () => {

@@ -15,7 +15,8 @@
  * health, once or every interval with --watch.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Samsa } from '@samsa/client';
@@ -93,6 +94,50 @@ export function nodeRecords(plan: readonly NodeSpec[], host: string, logLevel: s
   });
 }
 
+/** The last `samsa: ...` error line a node wrote to its log (why it exited), if any. */
+function lastError(logFile: string): string | undefined {
+  try {
+    const lines = readFileSync(logFile, 'utf8').slice(-16_384).split('\n');
+    return lines.reverse().find((l) => l.startsWith('samsa: '))?.slice('samsa: '.length);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The planned ports some other process already listens on (a cluster already running there, say). */
+export async function portsInUse(nodes: readonly NodeRecord[], host: string): Promise<string[]> {
+  const taken: string[] = [];
+  for (const n of nodes) {
+    for (const [what, port] of [['broker', n.brokerPort], ['controller', n.controllerPort], ['metrics', n.metricsPort]] as const) {
+      if (port === undefined) continue;
+      const free = await new Promise<boolean>((resolve) => {
+        const server = createServer();
+        server.once('error', () => resolve(false));
+        server.listen(port, host, () => server.close(() => resolve(true)));
+      });
+      if (!free) taken.push(`${host}:${port} (${n.name} ${what})`);
+    }
+  }
+  return taken;
+}
+
+/** Whether `logFile` got a "broker started" line past `offset`: proof the broker answering is the one we started. */
+function brokerStarted(logFile: string, offset: number): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(logFile, 'r');
+    const size = fstatSync(fd).size;
+    if (size <= offset) return false;
+    const buf = Buffer.alloc(size - offset);
+    readSync(fd, buf, 0, buf.length, offset);
+    return buf.includes('"msg":"broker started"');
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** Ready: every broker registered and unfenced, an active controller, and every internal-topic partition led. */
 async function clusterReady(samsa: Samsa, brokers: number): Promise<boolean> {
   const admin = samsa.admin();
@@ -143,6 +188,12 @@ async function up(opts: ClusterUpOptions): Promise<void> {
       throw new Error(`${node.dataDir} is in use by process ${holder} (a node this cluster did not start); stop it first or choose another --data-dir`);
     }
   }
+  // Another cluster on these ports would answer our readiness checks: refuse before starting anything.
+  const taken = await portsInUse(state.nodes, opts.host);
+  if (taken.length > 0) {
+    removeState(dataDir);
+    throw new Error(`port(s) already in use: ${taken.join(', ')}; stop what listens there or choose another --base-port`);
+  }
 
   const children: ChildProcess[] = [];
   let stopping = false;
@@ -160,9 +211,12 @@ async function up(opts: ClusterUpOptions): Promise<void> {
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const signal of signals) process.on(signal, onSignal);
 
+  // Where each node's output starts in its (appended) log: readiness looks for its own "broker started" past it.
+  const logOffsets = new Map<string, number>();
   for (const node of state.nodes) {
     mkdirSync(node.dataDir, { recursive: true });
     const fd = openSync(node.logFile, 'a');
+    logOffsets.set(node.name, fstatSync(fd).size);
     // Its own process group: a Ctrl-C in the terminal reaches only `cluster up`, which stops the nodes in order.
     const child = spawn(node.argv[0]!, node.argv.slice(1), { detached: true, stdio: ['ignore', fd, fd] });
     closeSync(fd);
@@ -173,7 +227,8 @@ async function up(opts: ClusterUpOptions): Promise<void> {
     });
     child.once('exit', (code, signal) => {
       if (stopping || detached) return;
-      process.stderr.write(`samsa: ${node.name} (pid ${child.pid}) exited (${signal ?? code}); see ${node.logFile}\n`);
+      const why = lastError(node.logFile);
+      process.stderr.write(`samsa: ${node.name} (pid ${child.pid}) exited (${signal ?? code})${why ? `: ${why}` : ''}; see ${node.logFile}\n`);
       void shutdown(1);
     });
     if (child.pid !== undefined) node.pid = child.pid;
@@ -185,7 +240,8 @@ async function up(opts: ClusterUpOptions): Promise<void> {
   let ready = false;
   while (!ready && !stopping && Date.now() < deadline) {
     try {
-      ready = await clusterReady(samsa, state.bootstrap.length);
+      ready = state.nodes.every((n) => n.brokerPort === undefined || brokerStarted(n.logFile, logOffsets.get(n.name)!))
+        && await clusterReady(samsa, state.bootstrap.length);
     } catch {
       // not up yet
     }
