@@ -29,3 +29,5 @@ export {
   GroupCoordinatorState, type GroupCoordinatorConfig, type GroupOffsetsView, type GroupStateName,
 } from './group/groupCoordinatorState.js';
 export { javaStringHashCode, partitionFor } from './group/hash.js';
+// Types only: prom-client is loaded when a node is started with metrics, not by importing the package.
+export type { BrokerMetrics, BrokerMetricEvents, GroupLag, GroupLagProvider } from './metrics.js';

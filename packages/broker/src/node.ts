@@ -12,16 +12,18 @@
  * from it for the partitions it leads, and it fetches from the leaders of those it follows.
  */
 import {
-  CHANNEL_OPTIONS, DEFAULT_LISTENER_NAME, DEFAULT_TOPIC_CONFIG, clientProto, formatEndpoints, groupsProto, grpc, replicationProto,
+  CHANNEL_OPTIONS, DEFAULT_LISTENER_NAME, DEFAULT_TOPIC_CONFIG, clientProto, formatEndpoints, groupsProto, grpc, instrumentServer, replicationProto,
   type Endpoint, type TopicConfig,
 } from '@samsa/protocol';
 import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { DataDirLock } from './dataDirLock.js';
 import { GroupCoordinator, type GroupCoordinatorSettings } from './group/coordinator.js';
 import { groupsServiceHandlers } from './group/groupsService.js';
 import type { ControllerAddress } from './metadata/controllerChannel.js';
 import type { MetadataSource } from './metadata/image.js';
 import { QuorumMetadataSource } from './metadata/quorumMetadata.js';
+import type { BrokerMetrics } from './metrics.js';
 import { ReplicaManager } from './replicaManager.js';
 import { GrpcLeaderEndPoint } from './replication/grpcLeaderEndPoint.js';
 import type { LogCleanerConfig } from './log/index.js';
@@ -83,6 +85,8 @@ export interface BrokerNodeConfig {
   logCleaner?: Partial<LogCleanerConfig>;
   /** Group coordinator settings (group.initial.rebalance.delay.ms, offsets.retention.minutes, ...). */
   groups?: Partial<GroupCoordinatorSettings>;
+  /** Registers the broker's metrics (metrics.ts) and instruments every gRPC service; none without it. */
+  metrics?: Registry;
 }
 
 export interface BrokerNode {
@@ -92,12 +96,18 @@ export interface BrokerNode {
   readonly replicaManager: ReplicaManager;
   readonly metadata: MetadataSource;
   readonly groupCoordinator: GroupCoordinator;
+  /** With config.metrics: the broker's metrics (setGroupLagProvider feeds the consumer-group lag gauge). */
+  readonly metrics: BrokerMetrics | undefined;
   close(): Promise<void>;
 }
 
 export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerNode> {
   const logger = config.logger ?? pino({ name: 'samsa', level: 'info' }).child({ nodeId: config.nodeId });
   const timers = config.timers ?? realTimers;
+  // prom-client is loaded only when metrics are asked for (it costs ~100 ms of start-up CPU).
+  const metrics = config.metrics
+    ? new (await import('./metrics.js')).BrokerMetrics(config.metrics, () => replicaManager?.localPartitions() ?? [])
+    : undefined;
   const specs: BrokerListener[] = config.listeners ?? [{
     name: DEFAULT_LISTENER_NAME, host: config.listenHost ?? '127.0.0.1', port: config.listenPort ?? 0,
     ...(config.advertisedHost === undefined ? {} : { advertisedHost: config.advertisedHost }),
@@ -111,6 +121,8 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   try {
     for (const spec of specs) {
       const server = new grpc.Server(CHANNEL_OPTIONS);
+      // Every service added below (and any added later) is timed and counted per method.
+      if (metrics) instrumentServer(server, metrics.rpc);
       const port = await new Promise<number>((resolve, reject) =>
         server.bindAsync(`${spec.host}:${spec.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
           err ? reject(new Error(`cannot listen on ${spec.host}:${spec.port}${config.listeners ? ` (listener ${spec.name})` : ''}: ${err.message}`)) : resolve(p),
@@ -127,7 +139,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   const { host, port } = advertised.find((e) => e.name === interName)!;
   const forceShutdownAll = () => { for (const b of bound) b.server.forceShutdown(); };
   let quorum: QuorumMetadataSource;
-  let replicaManager: ReplicaManager;
+  let replicaManager: ReplicaManager | undefined;
   let groupCoordinator: GroupCoordinator;
   try {
     quorum = new QuorumMetadataSource({
@@ -147,6 +159,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       metadata: quorum,
       timers,
       logger,
+      ...(metrics === undefined ? {} : { metrics }),
       topicDefaults: { ...DEFAULT_TOPIC_CONFIG, ...config.topicDefaults },
       ...(config.logCleaner === undefined ? {} : { cleaner: config.logCleaner }),
       replication: {
@@ -174,6 +187,17 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       brokerId: config.nodeId, metadata: quorum, replicaManager, timers, logger, ...(config.groups ? { settings: config.groups } : {}),
     });
     groupCoordinator.startup();
+    // samsa_consumer_group_lag: for the groups this broker coordinates, the high watermark of each
+    // committed partition minus the committed offset, where this broker holds a replica of it (on
+    // a cluster where every broker holds every partition: all of them).
+    const rm = replicaManager;
+    const gc = groupCoordinator;
+    metrics?.setGroupLagProvider(() => gc.committedOffsets().flatMap((g) => g.offsets.flatMap((o) => {
+      const p = rm.getPartition(o.topic, o.partition);
+      if (p === undefined) return [];
+      const lag = p.highWatermark - o.offset;
+      return [{ group: g.groupId, topic: o.topic, partition: o.partition, lag: lag < 0n ? 0n : lag }];
+    })));
   } catch (err) {
     forceShutdownAll();
     lock.release();
@@ -221,6 +245,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     replicaManager,
     metadata: quorum,
     groupCoordinator,
+    metrics,
     close() {
       closing ??= (async () => {
         timers.clearInterval(flushTimer);

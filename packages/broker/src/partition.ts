@@ -47,6 +47,8 @@ export interface ReplicationContext {
   submitAlterPartition(item: AlterPartitionItem): Promise<AlterPartitionItemResult>;
   listener: PartitionListener;
   logger: PartitionLogger;
+  /** Counts committed ISR shrinks and expands (metrics.ts). */
+  metrics?: { isrChanged(kind: 'shrink' | 'expand'): void };
 }
 
 /** A follower's fetch of one partition, as the leader receives it. */
@@ -143,6 +145,8 @@ export class Partition {
         return 'becameLeader';
       }
       if (newPartitionEpoch) {
+        // A committed ISR change can reach us through metadata before the AlterPartition answer does.
+        this.countIsrChange(this.leader.isr, info.isr);
         this.leader.updateAssignment(info.replicas, info.isr);
         if (this.leader.maybeIncrementHighWatermark(this.log.logEndOffset)) this.ctx.listener.onHighWatermarkChanged(this);
       }
@@ -359,12 +363,21 @@ export class Partition {
       .then((result) => this.onIsrChangeAnswer(seq, leaderEpoch, proposal, result));
   }
 
+  /** Counts a committed ISR change of a partition this broker leads (metrics: ISR shrinks and expands). */
+  private countIsrChange(before: readonly number[], after: readonly number[]): void {
+    const metrics = this.ctx.metrics;
+    if (!metrics) return;
+    if (before.some((id) => !after.includes(id))) metrics.isrChanged('shrink');
+    if (after.some((id) => !before.includes(id))) metrics.isrChanged('expand');
+  }
+
   /** The controller answered an ISR change: it counts only once committed, and only if nothing newer happened since. */
   private onIsrChangeAnswer(seq: number, sentLeaderEpoch: number, proposal: IsrChangeProposal, result: AlterPartitionItemResult): void {
     const leader = this.leader;
     if (!leader || seq !== this.isrChangeSeq || sentLeaderEpoch !== this.leaderEpoch) return;
     if (result.errorCode === ErrorCode.NONE && 'isr' in result && result.leaderEpoch === this.leaderEpoch && result.partitionEpoch > this.partitionEpoch) {
       this.partitionEpoch = result.partitionEpoch;
+      this.countIsrChange(leader.isr, result.isr);
       this.registeredIsr = [...result.isr];
       const hwMoved = leader.onIsrCommitted(result.isr, this.log.logEndOffset);
       this.ctx.logger.info({ partition: this.key, isr: result.isr, partitionEpoch: result.partitionEpoch, highWatermark: String(leader.highWatermark) },

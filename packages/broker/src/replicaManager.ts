@@ -20,6 +20,7 @@ import {
   DEFAULT_LOG_CLEANER_CONFIG, Log, LogCleaner, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, type LogCleanerConfig, type LogConfig,
 } from './log/index.js';
 import type { DynamicBrokerConfigs, MetadataChange, MetadataSource, PartitionInfo, TopicInfo } from './metadata/image.js';
+import type { BrokerMetricEvents } from './metrics.js';
 import { Partition, type ReplicationContext } from './partition.js';
 import { DelayedOperation, Purgatory } from './purgatory.js';
 import { AlterPartitionManager, type AlterPartitionChannel } from './replication/alterPartition.js';
@@ -73,6 +74,8 @@ export interface ReplicaManagerOptions {
   replication?: ReplicationOptions;
   /** The log cleaner (compaction) settings: log.cleaner.* (log/cleaner.ts). */
   cleaner?: Partial<LogCleanerConfig>;
+  /** Bytes in and out, ISR changes (metrics.ts); nothing is reported without it. */
+  metrics?: BrokerMetricEvents;
 }
 
 export interface ReplicationOptions {
@@ -174,6 +177,7 @@ export class ReplicaManager {
       submitAlterPartition: (item) => this.alterPartitionManager.submit(item),
       listener: { onHighWatermarkChanged: poke, onIsrChanged: poke },
       logger,
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     };
     this.fetcherManager = new ReplicaFetcherManager({
       brokerId: options.brokerId,
@@ -215,6 +219,11 @@ export class ReplicaManager {
     return this.partitions.size;
   }
 
+  /** Every local replica (metrics, diagnostics). */
+  localPartitions(): IterableIterator<Partition> {
+    return this.partitions.values();
+  }
+
   getPartition(topic: string, partition: number): Partition | undefined {
     return this.partitions.get(`${topic}-${partition}`);
   }
@@ -251,6 +260,7 @@ export class ReplicaManager {
         result.baseOffset = appended.baseOffset;
         result.logAppendTime = appended.logAppendTime;
         result.logStartOffset = appended.logStartOffset;
+        this.options.metrics?.bytesIn(topic, records.length);
         this.fetchPurgatory.checkAndComplete(p.key);
         this.wakeReplicaFetchesSoon(p.key);
         if (requiredAcks === -1) waiting.push({ partition: p, requiredOffset: appended.lastOffset + 1n, result });
@@ -271,12 +281,18 @@ export class ReplicaManager {
   async fetchMessages(params: FetchParams): Promise<FetchPartitionResult[]> {
     const first = this.readFromLocalLog(params);
     if (params.maxWaitMs <= 0 || first.bytes >= params.minBytes || first.hasError || params.partitions.length === 0) {
-      return first.results;
+      return this.countBytesOut(first.results);
     }
     return new Promise((resolve) => {
-      const op = new DelayedFetch(params, this, resolve);
+      const op = new DelayedFetch(params, this, (results) => resolve(this.countBytesOut(results)));
       this.fetchPurgatory.tryCompleteElseWatch(op, params.partitions.map((p) => `${p.topic}-${p.partition}`));
     });
+  }
+
+  private countBytesOut(results: FetchPartitionResult[]): FetchPartitionResult[] {
+    const metrics = this.options.metrics;
+    if (metrics) for (const r of results) metrics.bytesOut(r.topic, r.records.length);
+    return results;
   }
 
   /** Reads every requested partition, honouring per-partition and total byte limits (KIP-74). */
@@ -618,6 +634,7 @@ export class ReplicaManager {
   }
 
   private dropTopic(topic: TopicInfo): void {
+    this.options.metrics?.topicDeleted(topic.name);
     for (const info of topic.partitions) {
       const key = `${topic.name}-${info.partition}`;
       const p = this.partitions.get(key);

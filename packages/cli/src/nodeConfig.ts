@@ -92,6 +92,14 @@ const NODE_SETTINGS: readonly SettingDef[] = [
   { key: 'auto.leader.rebalance.enable', doc: 'controller: move leadership back to preferred replicas (default true)', check: bool },
   { key: 'leader.imbalance.check.interval.ms', doc: 'controller: how often to check the leader balance (default 300000)', check: integer(10) },
   { key: 'leader.imbalance.per.broker.percentage', doc: 'controller: rebalance above this share of non-preferred leaders (default 10)', check: integer(0) },
+  {
+    key: 'metrics.port', doc: 'serve Prometheus metrics at http://metrics.host:PORT/metrics (0 picks a free port, logged); off when unset',
+    check: (raw) => { integer(0)(raw); if (Number(raw) > 65535) throw new Error(`must be a port number (0-65535), got ${raw.trim()}`); },
+  },
+  {
+    key: 'metrics.host', default: '127.0.0.1', doc: 'address the metrics endpoint binds',
+    check: (raw) => { if (raw.trim() === '' || /\s/.test(raw.trim())) throw new Error(`must be a host name or address, got '${raw}'`); },
+  },
   { key: 'group.initial.rebalance.delay.ms', doc: 'broker: how long a new group waits for more members before its first rebalance (default 3000)', check: integer(0) },
   { key: 'group.min.session.timeout.ms', doc: 'broker: smallest consumer session timeout accepted (default 6000)', check: integer(1) },
   { key: 'group.max.session.timeout.ms', doc: 'broker: largest consumer session timeout accepted (default 1800000)', check: integer(1) },
@@ -300,6 +308,9 @@ export interface NodeSettings {
   autoLeaderRebalanceEnable?: boolean;
   leaderImbalanceCheckIntervalMs?: number;
   leaderImbalancePerBrokerPercentage?: number;
+  /** The Prometheus endpoint (metrics.port); none when unset. */
+  metricsPort?: number;
+  metricsHost: string;
   /** The group coordinator's settings that were set (group.*, offsets.retention.minutes). */
   groups: {
     groupInitialRebalanceDelayMs?: number;
@@ -383,6 +394,8 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
     ...(rebalance === undefined ? {} : { autoLeaderRebalanceEnable: rebalance === 'true' }),
     ...(int('leader.imbalance.check.interval.ms') === undefined ? {} : { leaderImbalanceCheckIntervalMs: int('leader.imbalance.check.interval.ms')! }),
     ...(int('leader.imbalance.per.broker.percentage') === undefined ? {} : { leaderImbalancePerBrokerPercentage: int('leader.imbalance.per.broker.percentage')! }),
+    ...(int('metrics.port') === undefined ? {} : { metricsPort: int('metrics.port')! }),
+    metricsHost: value('metrics.host')!,
     groups: {
       ...(int('group.initial.rebalance.delay.ms') === undefined ? {} : { groupInitialRebalanceDelayMs: int('group.initial.rebalance.delay.ms')! }),
       ...(int('group.min.session.timeout.ms') === undefined ? {} : { groupMinSessionTimeoutMs: int('group.min.session.timeout.ms')! }),

@@ -1,17 +1,36 @@
 /**
- * `samsa cluster up`: a local cluster in the foreground — controllers and brokers as separate
- * child processes (or --combined nodes with both roles) on 127.0.0.1. Brokers listen on
- * base-port, +100, +200, ...; controllers on base-port+1, +101, +201, .... It waits until every
- * broker is registered and unfenced, prints `bootstrap-server: ...` and a status table, and stops
- * every node gracefully (SIGTERM by PID, SIGKILL after a grace period) on Ctrl-C or SIGTERM.
+ * `samsa cluster up|down|status`: a local cluster of `samsa node` processes on one machine.
+ *
+ * `up` starts controllers and brokers as separate processes (or --combined nodes with both roles)
+ * on 127.0.0.1. Brokers listen on base-port, +100, +200, ...; controllers on base-port+1, +101,
+ * ...; metrics on +2 (brokers and combined nodes) and +3 (controllers). It records them in
+ * `<data-dir>/cluster.json` (cluster/state.ts) and waits until the cluster is ready: every broker
+ * registered and unfenced, an active controller, and every internal-topic partition led. Then it
+ * prints `bootstrap-server: ...` and the status table. In the foreground it stops every node on
+ * Ctrl-C or SIGTERM; with --detach it exits 0 and the nodes run on (each node is its own process
+ * group, its output in `<data-dir>/<node>/node.log`).
+ *
+ * `down` stops a recorded cluster by PID (brokers first, SIGKILL after a grace period, never a PID
+ * that is no longer ours) and removes the state file. `status` shows the nodes and the cluster's
+ * health, once or every interval with --watch.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Samsa } from '@samsa/client';
 import type { Command } from 'commander';
-import { parseInteger } from '../options.js';
+import { formatStatus, gatherStatus } from '../cluster/status.js';
+import {
+  STATE_FILE, STATE_VERSION, claimState, lockHolder, processState, readState, removeState, statePath, systemProbe, writeState,
+  type ClusterState, type NodeRecord,
+} from '../cluster/state.js';
+import { stopNodes, waitAllGone } from '../cluster/stop.js';
+import { UsageError } from '../errors.js';
+import { parseBootstrap, parseDurationMs, parseInteger } from '../options.js';
+
+export { formatTable } from '../cluster/table.js';
 
 interface ClusterUpOptions {
   brokers: string;
@@ -22,148 +41,345 @@ interface ClusterUpOptions {
   host: string;
   logLevel: string;
   readyTimeoutMs: string;
+  detach?: boolean;
+  metrics: boolean;
 }
 
-interface NodeSpec {
+export interface NodeSpec {
   name: string;
   nodeId: number;
   roles: string;
   brokerPort?: number;
   controllerPort?: number;
+  metricsPort?: number;
   dataDir: string;
-}
-
-interface Started extends NodeSpec {
-  child: ChildProcess;
 }
 
 const CLI = fileURLToPath(new URL('../main.js', import.meta.url));
 
 /** The nodes of a cluster: ids, roles and ports, derived from the counts and the base port. */
-export function planCluster(brokers: number, controllers: number, combined: boolean, basePort: number, dataDir: string): NodeSpec[] {
+export function planCluster(brokers: number, controllers: number, combined: boolean, basePort: number, dataDir: string, metrics = true): NodeSpec[] {
   if (combined) {
     const n = Math.max(brokers, controllers);
     return Array.from({ length: n }, (_, i) => ({
       name: `node-${i + 1}`, nodeId: i + 1, roles: i < controllers ? 'broker,controller' : 'broker',
       brokerPort: basePort + 100 * i, ...(i < controllers ? { controllerPort: basePort + 100 * i + 1 } : {}),
+      ...(metrics ? { metricsPort: basePort + 100 * i + 2 } : {}),
       dataDir: join(dataDir, `node-${i + 1}`),
     }));
   }
   // Separate processes: controllers take ids 1..C, brokers C+1..C+B (Kafka's examples do the same).
   const controllerNodes = Array.from({ length: controllers }, (_, i) => ({
     name: `controller-${i + 1}`, nodeId: i + 1, roles: 'controller', controllerPort: basePort + 100 * i + 1,
+    ...(metrics ? { metricsPort: basePort + 100 * i + 3 } : {}),
     dataDir: join(dataDir, `controller-${i + 1}`),
   }));
   const brokerNodes = Array.from({ length: brokers }, (_, i) => ({
     name: `broker-${i + 1}`, nodeId: controllers + i + 1, roles: 'broker', brokerPort: basePort + 100 * i,
+    ...(metrics ? { metricsPort: basePort + 100 * i + 2 } : {}),
     dataDir: join(dataDir, `broker-${i + 1}`),
   }));
   return [...controllerNodes, ...brokerNodes];
 }
 
-export function formatTable(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+/** The `samsa node` command line of each planned node. */
+export function nodeRecords(plan: readonly NodeSpec[], host: string, logLevel: string, cli = CLI, node = process.execPath): NodeRecord[] {
+  const voters = plan.filter((n) => n.controllerPort !== undefined).map((n) => `${n.nodeId}@${host}:${n.controllerPort}`).join(',');
+  return plan.map((spec) => {
+    const argv = [node, cli, 'node', '--roles', spec.roles, '--node-id', String(spec.nodeId), '--controller-quorum-voters', voters,
+      '--data-dir', spec.dataDir, '--log-level', logLevel];
+    if (spec.brokerPort !== undefined) argv.push('--listen', `${host}:${spec.brokerPort}`);
+    if (spec.metricsPort !== undefined) argv.push('--metrics-port', String(spec.metricsPort), '--metrics-host', host);
+    return { ...spec, logFile: join(spec.dataDir, 'node.log'), argv };
+  });
 }
 
-async function stopNodes(nodes: Started[], graceMs = 10_000): Promise<void> {
-  // Brokers first: their controlled shutdown needs the controllers.
-  const order = [...nodes.filter((n) => !n.roles.includes('controller')), ...nodes.filter((n) => n.roles.includes('controller'))];
-  for (const group of [order.filter((n) => !n.roles.includes('controller')), order.filter((n) => n.roles.includes('controller'))]) {
-    await Promise.all(group.map(async (n) => {
-      if (n.child.exitCode !== null || n.child.signalCode !== null) return;
-      const exited = new Promise<void>((r) => n.child.once('exit', () => r()));
-      n.child.kill('SIGTERM');
-      const timer = setTimeout(() => n.child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-    }));
+/** The last `samsa: ...` error line a node wrote to its log (why it exited), if any. */
+function lastError(logFile: string): string | undefined {
+  try {
+    const lines = readFileSync(logFile, 'utf8').slice(-16_384).split('\n');
+    return lines.reverse().find((l) => l.startsWith('samsa: '))?.slice('samsa: '.length);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The planned ports some other process already listens on (a cluster already running there, say). */
+export async function portsInUse(nodes: readonly NodeRecord[], host: string): Promise<string[]> {
+  const taken: string[] = [];
+  for (const n of nodes) {
+    for (const [what, port] of [['broker', n.brokerPort], ['controller', n.controllerPort], ['metrics', n.metricsPort]] as const) {
+      if (port === undefined) continue;
+      const free = await new Promise<boolean>((resolve) => {
+        const server = createServer();
+        server.once('error', () => resolve(false));
+        server.listen(port, host, () => server.close(() => resolve(true)));
+      });
+      if (!free) taken.push(`${host}:${port} (${n.name} ${what})`);
+    }
+  }
+  return taken;
+}
+
+/** Whether `logFile` got a "broker started" line past `offset`: proof the broker answering is the one we started. */
+function brokerStarted(logFile: string, offset: number): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(logFile, 'r');
+    const size = fstatSync(fd).size;
+    if (size <= offset) return false;
+    const buf = Buffer.alloc(size - offset);
+    readSync(fd, buf, 0, buf.length, offset);
+    return buf.includes('"msg":"broker started"');
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Ready: every broker registered and unfenced, an active controller, and every internal-topic partition led. */
+async function clusterReady(samsa: Samsa, brokers: number): Promise<boolean> {
+  const admin = samsa.admin();
+  const cluster = await admin.describeCluster();
+  if (cluster.brokers.length < brokers || cluster.controllerId < 0) return false;
+  const internal = (await admin.describeTopics()).filter((t) => t.isInternal);
+  return internal.every((t) => t.partitions.every((p) => p.leader >= 0));
+}
+
+/**
+ * A closed stdout (`cluster up | head -1`) must not crash a command that supervises nodes or has
+ * recorded state: output is dropped instead.
+ */
+function ignoreClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
+async function up(opts: ClusterUpOptions): Promise<void> {
+  const t0 = Date.now();
+  ignoreClosedStdout();
+  const brokers = parseInteger(opts.brokers, '--brokers', 1);
+  const controllers = parseInteger(opts.controllers, '--controllers', 1);
+  const basePort = parseInteger(opts.basePort, '--base-port', 1);
+  const readyTimeoutMs = parseInteger(opts.readyTimeoutMs, '--ready-timeout-ms', 1);
+  if (basePort + 100 * (Math.max(brokers, controllers) - 1) + 3 > 65535) throw new UsageError(`--base-port ${basePort} leaves no room for ${Math.max(brokers, controllers)} nodes below port 65535`);
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const plan = planCluster(brokers, controllers, opts.combined ?? false, basePort, dataDir, opts.metrics);
+  const state: ClusterState = {
+    version: STATE_VERSION,
+    mode: opts.detach ? 'detached' : 'foreground',
+    host: opts.host,
+    bootstrap: plan.filter((n) => n.brokerPort !== undefined).map((n) => `${opts.host}:${n.brokerPort}`),
+    startedAt: new Date().toISOString(),
+    supervisor: { pid: process.pid, argv: systemProbe.cmdline(process.pid) ?? process.argv },
+    nodes: nodeRecords(plan, opts.host, opts.logLevel),
+  };
+
+  // The state file is the claim on the data dir: a second `up` is refused here, before it starts anything.
+  const { replaced } = claimState(dataDir, state);
+  if (replaced) process.stdout.write(`replacing ${statePath(dataDir)}: the cluster it records is no longer running\n`);
+  for (const node of state.nodes) {
+    const holder = lockHolder(node.dataDir);
+    if (holder !== undefined) {
+      removeState(dataDir);
+      throw new Error(`${node.dataDir} is in use by process ${holder} (a node this cluster did not start); stop it first or choose another --data-dir`);
+    }
+  }
+  // Another cluster on these ports would answer our readiness checks: refuse before starting anything.
+  const taken = await portsInUse(state.nodes, opts.host);
+  if (taken.length > 0) {
+    removeState(dataDir);
+    throw new Error(`port(s) already in use: ${taken.join(', ')}; stop what listens there or choose another --base-port`);
+  }
+
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  let detached = false;
+  const shutdown = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('stopping the cluster...\n');
+    const report = await stopNodes(state.nodes, { graceMs: 10_000, log: (line) => process.stdout.write(`${line}\n`) });
+    if (report.survivors.length === 0) removeState(dataDir);
+    process.exit(code);
+  };
+  const onSignal = () => void shutdown(0);
+  // SIGHUP too: a closed terminal stops the cluster in order rather than orphaning the nodes.
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
+
+  // Where each node's output starts in its (appended) log: readiness looks for its own "broker started" past it.
+  const logOffsets = new Map<string, number>();
+  for (const node of state.nodes) {
+    mkdirSync(node.dataDir, { recursive: true });
+    const fd = openSync(node.logFile, 'a');
+    logOffsets.set(node.name, fstatSync(fd).size);
+    // Its own process group: a Ctrl-C in the terminal reaches only `cluster up`, which stops the nodes in order.
+    const child = spawn(node.argv[0]!, node.argv.slice(1), { detached: true, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    children.push(child);
+    child.once('error', (err) => {
+      process.stderr.write(`samsa: cannot start ${node.name}: ${err.message}\n`);
+      void shutdown(1);
+    });
+    child.once('exit', (code, signal) => {
+      if (stopping || detached) return;
+      const why = lastError(node.logFile);
+      process.stderr.write(`samsa: ${node.name} (pid ${child.pid}) exited (${signal ?? code})${why ? `: ${why}` : ''}; see ${node.logFile}\n`);
+      void shutdown(1);
+    });
+    if (child.pid !== undefined) node.pid = child.pid;
+    writeState(dataDir, state);
+  }
+
+  const samsa = new Samsa({ brokers: state.bootstrap, requestTimeoutMs: 2_000, retry: { retries: 0 } });
+  const deadline = Date.now() + readyTimeoutMs;
+  let ready = false;
+  while (!ready && !stopping && Date.now() < deadline) {
+    try {
+      ready = state.nodes.every((n) => n.brokerPort === undefined || brokerStarted(n.logFile, logOffsets.get(n.name)!))
+        && await clusterReady(samsa, state.bootstrap.length);
+    } catch {
+      // not up yet
+    }
+    if (!ready) await new Promise((r) => setTimeout(r, 50));
+  }
+  const readyMs = Date.now() - t0;
+  if (stopping || !ready) await samsa.close();
+  if (stopping) return;
+  if (!ready) {
+    process.stderr.write(`samsa: the cluster was not ready within ${readyTimeoutMs} ms; node logs are under ${dataDir}\n`);
+    await shutdown(1);
+    return;
+  }
+
+  if (opts.detach) {
+    // The nodes run on without us: forget them, so this process can exit.
+    detached = true;
+    delete state.supervisor;
+    writeState(dataDir, state);
+    for (const child of children) child.unref();
+    for (const signal of signals) process.off(signal, onSignal);
+  }
+  const status = await gatherStatus({ state, bootstrap: state.bootstrap, samsa });
+  await samsa.close();
+  process.stdout.write(formatStatus(status));
+  process.stdout.write(opts.detach
+    ? `ready in ${readyMs} ms; logs under ${dataDir}; stop it with: samsa cluster down --data-dir ${dataDir}\n`
+    : `ready in ${readyMs} ms; logs under ${dataDir}; Ctrl-C stops every node\n`);
+}
+
+interface ClusterDownOptions {
+  dataDir: string;
+  timeoutMs: string;
+}
+
+async function down(opts: ClusterDownOptions): Promise<void> {
+  const dataDir = resolve(opts.dataDir);
+  const graceMs = parseInteger(opts.timeoutMs, '--timeout-ms', 0);
+  const state = readState(dataDir);
+  if (!state) throw new UsageError(`no cluster is recorded in ${dataDir} (no ${STATE_FILE}); nothing to stop`);
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const supervisor = state.supervisor;
+  let nodes = state.nodes;
+  if (supervisor && processState(supervisor.pid, supervisor.argv) === 'running') {
+    // A foreground `cluster up` stops its nodes itself, in order, and removes the state file.
+    log(`cluster up (pid ${supervisor.pid}) runs this cluster in the foreground; sending it SIGTERM`);
+    const running = nodes.filter((n) => processState(n.pid, n.argv) === 'running');
+    process.kill(supervisor.pid, 'SIGTERM');
+    if (await waitAllGone(running, 2 * graceMs + 5_000)) log(`cluster up (pid ${supervisor.pid}) stopped ${running.length} node(s)`);
+    else log('some nodes are still running; stopping them by PID');
+    nodes = nodes.filter((n) => !running.includes(n) || processState(n.pid, n.argv) === 'running');
+  }
+  const report = await stopNodes(nodes, { graceMs, log });
+  if (report.survivors.length > 0) {
+    throw new Error(`${report.survivors.join(', ')} still running after SIGKILL; ${statePath(dataDir)} is kept`);
+  }
+  removeState(dataDir);
+  const stopped = report.stopped.length + report.killed.length;
+  const summary = nodes.length === 0 ? '' : `stopped ${stopped} node(s)${report.killed.length > 0 ? ` (${report.killed.length} with SIGKILL)` : ''}`
+    + `${report.gone.length > 0 ? `, ${report.gone.length} already gone` : ''}; `;
+  log(`${summary}removed ${statePath(dataDir)}`);
+}
+
+interface ClusterStatusOptions {
+  dataDir?: string;
+  bootstrapServer?: string;
+  watch?: string | boolean;
+}
+
+async function status(opts: ClusterStatusOptions): Promise<void> {
+  const dataDir = opts.dataDir === undefined && opts.bootstrapServer !== undefined ? undefined : resolve(opts.dataDir ?? './data');
+  const explicit = opts.bootstrapServer === undefined ? undefined : parseBootstrap(opts.bootstrapServer);
+  const intervalMs = opts.watch === undefined || opts.watch === false ? undefined
+    : opts.watch === true ? 2_000 : parseDurationMs(opts.watch, '--watch');
+  if (intervalMs !== undefined && intervalMs < 100) throw new UsageError('--watch interval must be at least 100ms');
+
+  const once = async (): Promise<{ text: string; ok: boolean }> => {
+    const state = dataDir === undefined ? undefined : readState(dataDir);
+    if (!state && !explicit) {
+      throw new UsageError(`no cluster is recorded in ${dataDir} (no ${STATE_FILE}); give --bootstrap-server HOST:PORT to ask a running cluster`);
+    }
+    const s = await gatherStatus({ ...(state ? { state } : {}), bootstrap: explicit ?? state!.bootstrap });
+    const head = state ? `cluster in ${dataDir} (${state.mode}, started ${state.startedAt})${s.clusterId ? `, cluster id ${s.clusterId}` : ''}\n`
+      : s.clusterId ? `cluster id ${s.clusterId}\n` : '';
+    return { text: head + formatStatus(s), ok: s.reachable };
+  };
+
+  if (intervalMs === undefined) {
+    const { text, ok } = await once();
+    process.stdout.write(text);
+    if (!ok) process.exitCode = 1;
+    return;
+  }
+  ignoreClosedStdout();
+  process.on('SIGINT', () => process.exit(0));
+  process.on('SIGTERM', () => process.exit(0));
+  const tty = process.stdout.isTTY === true;
+  for (;;) {
+    let text: string;
+    try {
+      text = (await once()).text;
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      text = `status failed: ${(err as Error).message}\n`;
+    }
+    const stamp = `${new Date().toISOString()}  (every ${intervalMs} ms; Ctrl-C to stop)\n`;
+    process.stdout.write(tty ? `\x1b[H\x1b[2J${stamp}${text}` : `--- ${stamp}${text}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
 export function registerCluster(program: Command): void {
-  const cluster = program.command('cluster').description('run a local Samsa cluster');
+  const cluster = program.command('cluster').description('run a local Samsa cluster (up, down, status)');
   cluster
     .command('up')
-    .description('start a local cluster in the foreground and print its bootstrap address')
+    .description('start a local cluster, wait until it is ready and print its bootstrap address and nodes')
     .option('--brokers <n>', 'number of brokers', '3')
     .option('--controllers <n>', 'number of controllers (the Raft quorum)', '3')
     .option('--combined', 'run nodes with both roles instead of separate controllers and brokers')
-    .option('--data-dir <dir>', 'root of every node\'s data directory', './data')
+    .option('--data-dir <dir>', 'root of every node\'s data directory (the state file is <dir>/cluster.json)', './data')
     .option('--base-port <port>', 'first broker port', '9092')
     .option('--host <host>', 'address every node listens on', '127.0.0.1')
     .option('--log-level <level>', 'node log level (logs go to <data-dir>/<node>/node.log)', 'info')
     .option('--ready-timeout-ms <ms>', 'give up when the cluster is not ready within this', '60000')
-    .action(async (opts: ClusterUpOptions) => {
-      const brokers = parseInteger(opts.brokers, '--brokers', 1);
-      const controllers = parseInteger(opts.controllers, '--controllers', 1);
-      const basePort = parseInteger(opts.basePort, '--base-port', 1);
-      const readyTimeoutMs = parseInteger(opts.readyTimeoutMs, '--ready-timeout-ms', 1);
-      const dataDir = resolve(opts.dataDir);
-      const plan = planCluster(brokers, controllers, opts.combined ?? false, basePort, dataDir);
-      const voters = plan.filter((n) => n.controllerPort !== undefined).map((n) => `${n.nodeId}@${opts.host}:${n.controllerPort}`).join(',');
-      const bootstrap = plan.filter((n) => n.brokerPort !== undefined).map((n) => `${opts.host}:${n.brokerPort}`);
-
-      const started: Started[] = [];
-      let stopping = false;
-      const shutdown = async (code: number) => {
-        if (stopping) return;
-        stopping = true;
-        process.stdout.write('stopping the cluster...\n');
-        await stopNodes(started);
-        process.exit(code);
-      };
-      process.on('SIGINT', () => void shutdown(0));
-      process.on('SIGTERM', () => void shutdown(0));
-
-      for (const spec of plan) {
-        mkdirSync(spec.dataDir, { recursive: true });
-        const log = createWriteStream(join(spec.dataDir, 'node.log'), { flags: 'a' });
-        const args = [CLI, 'node', '--roles', spec.roles, '--node-id', String(spec.nodeId), '--controller-quorum-voters', voters,
-          '--data-dir', spec.dataDir, '--log-level', opts.logLevel];
-        if (spec.brokerPort !== undefined) args.push('--listen', `${opts.host}:${spec.brokerPort}`);
-        const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-        child.stdout!.pipe(log);
-        child.stderr!.pipe(log);
-        child.once('exit', (code, signal) => {
-          if (!stopping) {
-            process.stderr.write(`samsa: ${spec.name} (pid ${child.pid}) exited (${signal ?? code}); see ${join(spec.dataDir, 'node.log')}\n`);
-            void shutdown(1);
-          }
-        });
-        started.push({ ...spec, child });
-      }
-
-      // Ready: every broker registered and unfenced, as seen through the client API.
-      const samsa = new Samsa({ brokers: bootstrap, requestTimeoutMs: 2_000, retry: { retries: 0 } });
-      const deadline = Date.now() + readyTimeoutMs;
-      const t0 = Date.now();
-      let ready = false;
-      while (!ready && !stopping && Date.now() < deadline) {
-        try {
-          const description = await samsa.admin().describeCluster();
-          ready = description.brokers.length === brokers && description.controllerId >= 0;
-        } catch {
-          // not up yet
-        }
-        if (!ready) await new Promise((r) => setTimeout(r, 100));
-      }
-      await samsa.close();
-      if (!ready) {
-        if (!stopping) {
-          process.stderr.write(`samsa: the cluster was not ready within ${readyTimeoutMs} ms; node logs are under ${dataDir}\n`);
-          await shutdown(1);
-        }
-        return;
-      }
-      process.stdout.write(`bootstrap-server: ${bootstrap.join(',')}\n`);
-      process.stdout.write(formatTable([
-        ['NODE', 'ID', 'ROLES', 'BROKER', 'CONTROLLER', 'PID'],
-        ...started.map((n) => [
-          n.name, String(n.nodeId), n.roles, n.brokerPort === undefined ? '-' : `${opts.host}:${n.brokerPort}`,
-          n.controllerPort === undefined ? '-' : `${opts.host}:${n.controllerPort}`, String(n.child.pid),
-        ]),
-      ]));
-      process.stdout.write(`ready in ${Date.now() - t0} ms; logs under ${dataDir}; Ctrl-C stops every node\n`);
-    });
+    .option('--detach', 'leave the nodes running in the background and exit once ready (stop with cluster down)')
+    .option('--no-metrics', 'do not serve Prometheus metrics (default: each node on its own port, see the METRICS column)')
+    .action(up);
+  cluster
+    .command('down')
+    .description('stop the cluster recorded in the data dir: brokers first, then controllers')
+    .option('--data-dir <dir>', 'the data dir given to cluster up', './data')
+    .option('--timeout-ms <ms>', 'how long each node may take after SIGTERM before it gets SIGKILL', '15000')
+    .action(down);
+  cluster
+    .command('status')
+    .description('the nodes, the active controller and quorum, and under-replicated and offline partitions')
+    .option('--data-dir <dir>', 'the data dir given to cluster up (default ./data)')
+    .option('--bootstrap-server <host:port>', 'ask this cluster (without --data-dir: no PIDs, nodes as the cluster reports them)')
+    .option('--watch [interval]', 'redraw every interval (default 2s) until Ctrl-C')
+    .action(status);
 }

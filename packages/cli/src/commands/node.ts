@@ -11,6 +11,8 @@ import { startControllerNode, type ControllerNode } from '@samsa/controller';
 import { effectiveTopicConfig } from '@samsa/protocol';
 import { Option, type Command } from 'commander';
 import { pino } from 'pino';
+import type { Registry } from 'prom-client';
+import { startMetricsServer, type MetricsServer } from '../metricsServer.js';
 import { loadNodeSettings, settingFlags, type NodeSettings } from '../nodeConfig.js';
 
 export { parseVoters, type Voter } from '../nodeConfig.js';
@@ -19,6 +21,8 @@ export interface RunningNode {
   nodeId: number;
   broker?: BrokerNode;
   controller?: ControllerNode;
+  /** The Prometheus endpoint's port, with metrics.port set. */
+  metricsPort?: number;
   close(): Promise<void>;
 }
 
@@ -27,6 +31,18 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
   const self = voters.find((v) => v.id === nodeId);
   const topicDefaults = effectiveTopicConfig(settings.topicDefaults);
   const logger = pino({ name: 'samsa', level: settings.logLevel }).child({ nodeId });
+  // One registry for the node's roles; node_id on every series tells the nodes apart.
+  let metrics: Registry | undefined;
+  if (settings.metricsPort !== undefined) {
+    // Loaded only when asked for: prom-client costs ~100 ms of start-up CPU.
+    const { Registry, collectDefaultMetrics } = await import('prom-client');
+    metrics = new Registry();
+    metrics.setDefaultLabels({ node_id: String(nodeId) });
+    collectDefaultMetrics({ register: metrics });
+  }
+  // Bound before the roles start: a taken port fails at once, and start-up can be watched.
+  const metricsServer: MetricsServer | undefined = metrics ? await startMetricsServer(metrics, settings.metricsHost, settings.metricsPort!) : undefined;
+  if (metricsServer) logger.info({ metricsHost: metricsServer.host, metricsPort: metricsServer.port }, `metrics at http://${metricsServer.host}:${metricsServer.port}/metrics`);
 
   let controller: ControllerNode | undefined;
   let lock: DataDirLock | undefined;
@@ -48,9 +64,11 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
         ...(settings.autoLeaderRebalanceEnable === undefined ? {} : { autoLeaderRebalanceEnable: settings.autoLeaderRebalanceEnable }),
         ...(settings.leaderImbalanceCheckIntervalMs === undefined ? {} : { leaderImbalanceCheckIntervalMs: settings.leaderImbalanceCheckIntervalMs }),
         ...(settings.leaderImbalancePerBrokerPercentage === undefined ? {} : { leaderImbalancePerBrokerPercentage: settings.leaderImbalancePerBrokerPercentage }),
+        ...(metrics === undefined ? {} : { metrics }),
       });
     } catch (err) {
       lock?.release();
+      await metricsServer?.close();
       throw err;
     }
   }
@@ -76,9 +94,11 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
         ...(settings.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: settings.heartbeatIntervalMs }),
         ...(settings.replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs: settings.replicaLagTimeMaxMs }),
         groups: settings.groups,
+        ...(metrics === undefined ? {} : { metrics }),
       });
     } catch (err) {
       await controller?.close();
+      await metricsServer?.close();
       throw err;
     }
   }
@@ -87,7 +107,9 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
     nodeId,
     broker,
     controller,
+    ...(metricsServer === undefined ? {} : { metricsPort: metricsServer.port }),
     async close() {
+      await metricsServer?.close();
       // Brokers first (controlled shutdown needs the quorum), then the controller.
       await broker?.close();
       await controller?.close();

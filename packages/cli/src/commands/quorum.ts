@@ -8,7 +8,7 @@ import { CHANNEL_OPTIONS, clientProto, controllerProto, errorInfo, grpc, type De
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { parseBootstrap } from '../options.js';
-import { formatTable } from './cluster.js';
+import { formatTable } from '../cluster/table.js';
 
 interface QuorumOptions {
   describe?: boolean;
@@ -20,12 +20,12 @@ type DescribeClient = grpc.Client & {
   DescribeQuorum(req: object, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: DescribeQuorumResponse__Output) => void): void;
 };
 
-async function describeAt(address: string, viaController: boolean): Promise<DescribeQuorumResponse__Output> {
+export async function describeAt(address: string, viaController: boolean, timeoutMs = 5_000): Promise<DescribeQuorumResponse__Output> {
   const Ctor = viaController ? controllerProto().samsa.v1.Controller : clientProto().samsa.v1.Samsa;
   const client = new Ctor(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as DescribeClient;
   try {
     return await new Promise((resolve, reject) =>
-      client.DescribeQuorum({}, { deadline: Date.now() + 5_000 }, (err, res) => (err ? reject(new Error(`${address}: ${err.details || err.message}`)) : resolve(res!))));
+      client.DescribeQuorum({}, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(new Error(`${address}: ${err.details || err.message}`)) : resolve(res!))));
   } finally {
     client.close();
   }

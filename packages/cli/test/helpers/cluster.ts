@@ -15,6 +15,8 @@ export interface ClusterNode {
   nodeId: number;
   roles: 'controller' | 'broker';
   port: number;
+  /** With ClusterOptions.metrics: the node's Prometheus port (http://127.0.0.1:PORT/metrics). */
+  metricsPort?: number;
   dataDir: string;
   child?: ChildProcess;
   output: string;
@@ -45,6 +47,8 @@ export interface ClusterOptions {
   sessionTimeoutMs?: number;
   /** Extra `samsa node` arguments for every broker (e.g. ['--replica-lag-time-max-ms', '1000']). */
   brokerArgs?: string[];
+  /** Give every node a metrics port (--metrics-port). */
+  metrics?: boolean;
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 50): Promise<T> {
@@ -80,16 +84,19 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const brokers: ClusterNode[] = [];
   for (let i = 0; i < (opts.controllers ?? 3); i++) {
     controllers.push({ name: `controller-${i + 1}`, nodeId: i + 1, roles: 'controller', port: await freePort(), dataDir: join(root, `controller-${i + 1}`), output: '' });
+    if (opts.metrics) controllers[i]!.metricsPort = await freePort();
   }
   for (let i = 0; i < (opts.brokers ?? 3); i++) {
     const nodeId = controllers.length + i + 1;
     brokers.push({ name: `broker-${i + 1}`, nodeId, roles: 'broker', port: await freePort(), dataDir: join(root, `broker-${i + 1}`), output: '' });
+    if (opts.metrics) brokers[i]!.metricsPort = await freePort();
   }
   const voters = controllers.map((c) => `${c.nodeId}@127.0.0.1:${c.port}`).join(',');
 
   const start = async (node: ClusterNode) => {
     const args = [CLI, 'node', '--roles', node.roles, '--node-id', String(node.nodeId), '--controller-quorum-voters', voters,
       '--data-dir', node.dataDir, '--log-level', 'info'];
+    if (node.metricsPort !== undefined) args.push('--metrics-port', String(node.metricsPort));
     if (node.roles === 'broker') {
       args.push('--listen', `127.0.0.1:${node.port}`);
       if (opts.heartbeatIntervalMs) args.push('--heartbeat-interval-ms', String(opts.heartbeatIntervalMs));

@@ -6,11 +6,12 @@
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import {
-  CHANNEL_OPTIONS, ErrorCode, MetadataImage, controllerProto, decodeMetadataEntry, encodeMetadataEntry, grpc, raftProto,
+  CHANNEL_OPTIONS, ErrorCode, MetadataImage, controllerProto, decodeMetadataEntry, encodeMetadataEntry, grpc, instrumentServer, raftProto,
 } from '@samsa/protocol';
 import type { MetadataDelta, RaftHandlers } from '@samsa/protocol';
 import { NO_NODE, RaftNode, createRng } from '@samsa/raft';
 import type { Entry, NodeId, ProposeResult, Snapshot } from '@samsa/raft';
+import type { Registry } from 'prom-client';
 import { QuorumController } from '../metadata/index.js';
 import { RaftDriver } from '../raft/driver.js';
 import type { StateMachine } from '../raft/driver.js';
@@ -20,6 +21,7 @@ import { fromWireMessage } from '../raft/wire.js';
 import { controllerServiceHandlers } from './controllerService.js';
 import type { ControllerServiceContext, MetadataLogRead, QuorumDescription } from './controllerService.js';
 import type { ControllerLogger } from './logger.js';
+import type { ControllerMetrics } from './metrics.js';
 import { WriteQueue } from './writeQueue.js';
 import type { ActiveState, WriteContext, WriteFailure } from './writeQueue.js';
 
@@ -58,6 +60,8 @@ export interface ControllerNodeConfig {
   readonly leaderImbalanceCheckIntervalMs?: number;
   /** Kafka's leader.imbalance.per.broker.percentage; default 10. */
   readonly leaderImbalancePerBrokerPercentage?: number;
+  /** Registers the controller's metrics (metrics.ts) and instruments its gRPC services; none without it. */
+  readonly metrics?: Registry;
 }
 
 export interface CloseOptions {
@@ -101,6 +105,8 @@ export async function startControllerNode(config: ControllerNodeConfig): Promise
   let node: ControllerNodeImpl;
   try {
     node = new ControllerNodeImpl(config, storage);
+    // prom-client is loaded only when metrics are asked for (it costs ~100 ms of start-up CPU).
+    if (config.metrics) node.useMetrics(new (await import('./metrics.js')).ControllerMetrics(config.metrics, node));
   } catch (err) {
     await storage.close();
     throw err;
@@ -157,6 +163,9 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
   private rebalanceTimer: NodeJS.Timeout | undefined;
   private rebalanceQueued = false;
   private readonly proposals = new Map<number, ProposalWaiter>();
+  private metrics: ControllerMetrics | undefined;
+  /** With metrics: when each of this leader's proposals was made (Raft index → term and hrtime). */
+  private readonly proposedAt = new Map<number, { term: number; at: bigint }>();
   private activeWaiters = new Set<() => void>();
   private appliedWaiters = new Set<AppliedWaiter>();
 
@@ -207,6 +216,12 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     });
     this.queue = new WriteQueue(this);
     this.server = new grpc.Server(CHANNEL_OPTIONS);
+  }
+
+  /** Before start(): report to these metrics and instrument the gRPC services. */
+  useMetrics(metrics: ControllerMetrics): void {
+    this.metrics = metrics;
+    instrumentServer(this.server, metrics.rpc);
   }
 
   get selfId(): number {
@@ -301,6 +316,7 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
 
   apply(entries: readonly Entry[]): void {
     for (const entry of entries) {
+      if (this.proposedAt.size > 0) this.observeCommit(entry);
       if (entry.type === 'normal' && entry.data.byteLength > 0) this.replayEntry(entry);
       this.lastAppliedTerm = entry.term;
       const waiter = this.proposals.get(entry.index);
@@ -309,6 +325,14 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
         waiter.resolve(waiter.term === entry.term);
       }
     }
+  }
+
+  /** Commit latency of this leader's own proposal (the driver applies an entry in the Ready that commits it). */
+  private observeCommit(entry: Entry): void {
+    const proposed = this.proposedAt.get(entry.index);
+    if (proposed === undefined) return;
+    this.proposedAt.delete(entry.index);
+    if (proposed.term === entry.term) this.metrics?.commitLatency.observe(Number(process.hrtime.bigint() - proposed.at) / 1e9);
   }
 
   snapshotData(): Uint8Array {
@@ -393,6 +417,7 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     this.leaderTerm = undefined;
     for (const waiter of this.proposals.values()) waiter.resolve(false);
     this.proposals.clear();
+    this.proposedAt.clear();
     this.wakeActiveWaiters();
   }
 
@@ -451,7 +476,9 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
 
   propose(data: Uint8Array): ProposeResult {
     if (!this.active) return { ok: false, reason: 'notLeader', leaderId: this.leaderHint };
-    return this.driver.propose(data);
+    const result = this.driver.propose(data);
+    if (result.ok && this.metrics) this.proposedAt.set(result.index, { term: result.term, at: process.hrtime.bigint() });
+    return result;
   }
 
   awaitApplied(index: number, term: number): Promise<boolean> {

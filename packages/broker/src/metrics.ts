@@ -1,0 +1,156 @@
+/**
+ * A broker's Prometheus metrics (Kafka's broker metrics under Prometheus names), registered in
+ * the registry the node is given; the CLI serves it at /metrics. Counters are bumped on the data
+ * path through BrokerMetricEvents (a call per batch or ISR change, not per record); gauges are
+ * computed from the local replicas when scraped, so nothing has to keep them in step.
+ *
+ *   samsa_broker_under_replicated_partitions   partitions this broker leads whose ISR is smaller than the replica list
+ *   samsa_broker_leader_partitions             partitions this broker leads
+ *   samsa_broker_partitions                    local replicas
+ *   samsa_broker_isr_shrinks_total             committed ISR shrinks of partitions this broker leads (its own or the controller's, e.g. on fencing)
+ *   samsa_broker_isr_expands_total             committed ISR expands of partitions this broker leads
+ *   samsa_broker_topic_bytes_in_total{topic}   bytes of record batches produced (leader appends)
+ *   samsa_broker_topic_bytes_out_total{topic}  bytes of record batches returned to consumers (replication excluded, as in Kafka)
+ *   samsa_broker_log_size_bytes{topic,partition}  bytes on disk per local replica
+ *   samsa_consumer_group_lag{group,topic,partition}  from the provider set with setGroupLagProvider
+ *   samsa_rpc_*                                the gRPC API (protocol's RPC_METRICS)
+ */
+import { RPC_METRICS, type RpcObserver } from '@samsa/protocol';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Partition } from './partition.js';
+
+/** What the data path reports. Optional everywhere: a broker without a registry reports nothing. */
+export interface BrokerMetricEvents {
+  bytesIn(topic: string, bytes: number): void;
+  bytesOut(topic: string, bytes: number): void;
+  isrChanged(kind: 'shrink' | 'expand'): void;
+  topicDeleted(topic: string): void;
+}
+
+/** One consumer group's lag on one partition: the partition's high watermark minus the group's committed offset. */
+export interface GroupLag {
+  group: string;
+  topic: string;
+  partition: number;
+  lag: number | bigint;
+}
+
+/**
+ * Where the lag gauge comes from. Consumer groups live in the group coordinator, which sets this
+ * (a function called at each scrape) once it runs; until then the gauge has no series.
+ */
+export type GroupLagProvider = () => Iterable<GroupLag> | Promise<Iterable<GroupLag>>;
+
+export class BrokerMetrics implements BrokerMetricEvents {
+  readonly rpc: RpcObserver;
+  private readonly bytesInTotal: Counter<'topic'>;
+  private readonly bytesOutTotal: Counter<'topic'>;
+  private readonly isrShrinks: Counter;
+  private readonly isrExpands: Counter;
+  private groupLagProvider: GroupLagProvider | undefined;
+
+  /** `partitions` lists the local replicas when a gauge is scraped. */
+  constructor(registry: Registry, partitions: () => Iterable<Partition>) {
+    const registers = [registry];
+    this.rpc = rpcObserver(registry);
+    this.bytesInTotal = new Counter({ name: 'samsa_broker_topic_bytes_in_total', help: 'Bytes of record batches appended by producers, by topic', labelNames: ['topic'], registers });
+    this.bytesOutTotal = new Counter({ name: 'samsa_broker_topic_bytes_out_total', help: 'Bytes of record batches returned to consumers, by topic (follower fetches excluded)', labelNames: ['topic'], registers });
+    this.isrShrinks = new Counter({ name: 'samsa_broker_isr_shrinks_total', help: 'ISR shrinks of partitions this broker leads, counted when committed (proposed by this leader or made by the controller)', registers });
+    this.isrExpands = new Counter({ name: 'samsa_broker_isr_expands_total', help: 'ISR expands of partitions this broker leads, counted when committed', registers });
+
+    new Gauge({
+      name: 'samsa_broker_under_replicated_partitions',
+      help: 'Partitions this broker leads whose ISR is smaller than their replica list',
+      registers,
+      collect() {
+        let n = 0;
+        for (const p of partitions()) if (p.isLeader && p.isr.length < p.replicas.length) n++;
+        this.set(n);
+      },
+    });
+    new Gauge({
+      name: 'samsa_broker_leader_partitions',
+      help: 'Partitions this broker leads',
+      registers,
+      collect() {
+        let n = 0;
+        for (const p of partitions()) if (p.isLeader) n++;
+        this.set(n);
+      },
+    });
+    new Gauge({
+      name: 'samsa_broker_partitions',
+      help: 'Partition replicas on this broker',
+      registers,
+      collect() {
+        let n = 0;
+        for (const _ of partitions()) n++;
+        this.set(n);
+      },
+    });
+    new Gauge({
+      name: 'samsa_broker_log_size_bytes',
+      help: 'Bytes of the log segments of each partition replica on this broker',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        // Reset first: a replica that moved away or was deleted drops its series.
+        this.reset();
+        for (const p of partitions()) if (!p.log.isClosed) this.set({ topic: p.topic, partition: String(p.partition) }, p.log.size);
+      },
+    });
+    const metrics = this;
+    new Gauge({
+      name: 'samsa_consumer_group_lag',
+      help: 'Messages a consumer group is behind (high watermark minus committed offset), by group and partition',
+      labelNames: ['group', 'topic', 'partition'],
+      registers,
+      async collect() {
+        this.reset();
+        const provider = metrics.groupLagProvider;
+        if (provider === undefined) return;
+        for (const l of await provider()) this.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, Number(l.lag));
+      },
+    });
+  }
+
+  /** The group coordinator calls this once it runs; undefined removes the provider. */
+  setGroupLagProvider(provider: GroupLagProvider | undefined): void {
+    this.groupLagProvider = provider;
+  }
+
+  bytesIn(topic: string, bytes: number): void {
+    this.bytesInTotal.inc({ topic }, bytes);
+  }
+
+  bytesOut(topic: string, bytes: number): void {
+    if (bytes > 0) this.bytesOutTotal.inc({ topic }, bytes);
+  }
+
+  isrChanged(kind: 'shrink' | 'expand'): void {
+    (kind === 'shrink' ? this.isrShrinks : this.isrExpands).inc();
+  }
+
+  /** A deleted topic's series go, as Kafka removes a deleted topic's metrics. */
+  topicDeleted(topic: string): void {
+    this.bytesInTotal.remove({ topic });
+    this.bytesOutTotal.remove({ topic });
+  }
+}
+
+/**
+ * The RPC metrics in `registry`, created once: a combined node's broker and controller share them
+ * (the controller's metrics.ts does the same).
+ */
+export function rpcObserver(registry: Registry): RpcObserver {
+  const requests = (registry.getSingleMetric(RPC_METRICS.requests.name) as Counter<'service' | 'method' | 'code'> | undefined)
+    ?? new Counter({ ...RPC_METRICS.requests, labelNames: [...RPC_METRICS.requests.labelNames], registers: [registry] });
+  const duration = (registry.getSingleMetric(RPC_METRICS.duration.name) as Histogram<'service' | 'method'> | undefined)
+    ?? new Histogram({ ...RPC_METRICS.duration, labelNames: [...RPC_METRICS.duration.labelNames], registers: [registry] });
+  return {
+    observe(service, method, code, seconds) {
+      requests.inc({ service, method, code });
+      duration.observe({ service, method }, seconds);
+    },
+  };
+}

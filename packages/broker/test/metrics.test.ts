@@ -1,0 +1,120 @@
+/**
+ * The broker's metrics as a scraper sees them: gauges computed from the local replicas at scrape
+ * time (under-replicated counts only partitions this broker leads), counters bumped by the data
+ * path, per-topic series dropped with their topic, and the consumer-group lag gauge empty until a
+ * provider is set.
+ */
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { BrokerMetrics } from '../src/metrics.js';
+import type { Partition } from '../src/partition.js';
+
+interface FakeReplica {
+  topic: string;
+  partition: number;
+  isLeader: boolean;
+  isr: number[];
+  replicas: number[];
+  log: { isClosed: boolean; size: number };
+}
+
+function replica(topic: string, partition: number, isLeader: boolean, isr: number[], replicas = [1, 2, 3], size = 100): FakeReplica {
+  return { topic, partition, isLeader, isr, replicas, log: { isClosed: false, size } };
+}
+
+async function values(registry: Registry, name: string): Promise<Array<{ labels: Record<string, string | number>; value: number }>> {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  return (metric.values as Array<{ labels: Record<string, string | number>; value: number }>).map(({ labels, value }) => ({ labels, value }));
+}
+
+async function value(registry: Registry, name: string): Promise<number> {
+  return (await values(registry, name)).reduce((n, v) => n + v.value, 0);
+}
+
+function setup(replicas: FakeReplica[]) {
+  const registry = new Registry();
+  const metrics = new BrokerMetrics(registry, () => replicas as unknown as Partition[]);
+  return { registry, metrics };
+}
+
+describe('BrokerMetrics', () => {
+  it('counts under-replicated partitions among those this broker leads, when scraped', async () => {
+    const replicas = [
+      replica('a', 0, true, [1, 2, 3]),
+      replica('a', 1, true, [1, 2]),
+      replica('a', 2, false, [2]), // led elsewhere: the leader reports it, not us
+      replica('b', 0, true, [1], [1]), // RF 1 with its one replica in sync: fine
+    ];
+    const { registry } = setup(replicas);
+    expect(await value(registry, 'samsa_broker_under_replicated_partitions')).toBe(1);
+    expect(await value(registry, 'samsa_broker_leader_partitions')).toBe(3);
+    expect(await value(registry, 'samsa_broker_partitions')).toBe(4);
+    replicas[0]!.isr = [1];
+    expect(await value(registry, 'samsa_broker_under_replicated_partitions')).toBe(2);
+    replicas[0]!.isr = [1, 2, 3];
+    replicas[1]!.isr = [1, 2, 3];
+    expect(await value(registry, 'samsa_broker_under_replicated_partitions')).toBe(0);
+  });
+
+  it('reports each open replica\'s log size and drops replicas that went away', async () => {
+    const replicas = [replica('a', 0, true, [1], [1], 1234), replica('a', 1, false, [2], [2], 99)];
+    const { registry } = setup(replicas);
+    expect(await values(registry, 'samsa_broker_log_size_bytes')).toEqual([
+      { labels: { topic: 'a', partition: '0' }, value: 1234 },
+      { labels: { topic: 'a', partition: '1' }, value: 99 },
+    ]);
+    replicas[0]!.log.isClosed = true;
+    replicas.pop();
+    expect(await values(registry, 'samsa_broker_log_size_bytes')).toEqual([]);
+  });
+
+  it('counts bytes in and out per topic, ISR changes, and forgets a deleted topic', async () => {
+    const { registry, metrics } = setup([]);
+    metrics.bytesIn('a', 100);
+    metrics.bytesIn('a', 50);
+    metrics.bytesIn('b', 7);
+    metrics.bytesOut('a', 30);
+    metrics.bytesOut('b', 0);
+    metrics.isrChanged('shrink');
+    metrics.isrChanged('shrink');
+    metrics.isrChanged('expand');
+    expect(await values(registry, 'samsa_broker_topic_bytes_in_total')).toEqual([
+      { labels: { topic: 'a' }, value: 150 },
+      { labels: { topic: 'b' }, value: 7 },
+    ]);
+    expect(await values(registry, 'samsa_broker_topic_bytes_out_total')).toEqual([{ labels: { topic: 'a' }, value: 30 }]);
+    expect(await value(registry, 'samsa_broker_isr_shrinks_total')).toBe(2);
+    expect(await value(registry, 'samsa_broker_isr_expands_total')).toBe(1);
+    metrics.topicDeleted('a');
+    expect(await values(registry, 'samsa_broker_topic_bytes_in_total')).toEqual([{ labels: { topic: 'b' }, value: 7 }]);
+  });
+
+  it('has no consumer-group lag series until a provider is set, then reports what it gives', async () => {
+    const { registry, metrics } = setup([]);
+    expect(await values(registry, 'samsa_consumer_group_lag')).toEqual([]);
+    metrics.setGroupLagProvider(async () => [{ group: 'g', topic: 'a', partition: 0, lag: 5n }, { group: 'g', topic: 'a', partition: 1, lag: 0 }]);
+    expect(await values(registry, 'samsa_consumer_group_lag')).toEqual([
+      { labels: { group: 'g', topic: 'a', partition: '0' }, value: 5 },
+      { labels: { group: 'g', topic: 'a', partition: '1' }, value: 0 },
+    ]);
+    metrics.setGroupLagProvider(undefined);
+    expect(await values(registry, 'samsa_consumer_group_lag')).toEqual([]);
+  });
+
+  it('the RPC metrics are registered once per registry, shared by a combined node\'s roles', async () => {
+    const registry = new Registry();
+    const a = new BrokerMetrics(registry, () => []);
+    const { rpcObserver } = await import('../src/metrics.js');
+    const b = rpcObserver(registry);
+    a.rpc.observe('samsa.v1.Samsa', 'Produce', 'OK', 0.002);
+    b.observe('samsa.v1.Samsa', 'Produce', 'OK', 0.004);
+    b.observe('samsa.v1.Samsa', 'Produce', 'UNAVAILABLE', 0.001);
+    expect(await values(registry, 'samsa_rpc_requests_total')).toEqual([
+      { labels: { service: 'samsa.v1.Samsa', method: 'Produce', code: 'OK' }, value: 2 },
+      { labels: { service: 'samsa.v1.Samsa', method: 'Produce', code: 'UNAVAILABLE' }, value: 1 },
+    ]);
+    const count = (await values(registry, 'samsa_rpc_request_duration_seconds')).filter((v) => (v.labels as { le?: unknown }).le === '+Inf');
+    expect(count.map((c) => c.value)).toEqual([3]);
+  });
+});
