@@ -71,6 +71,15 @@ describe('range assignor', () => {
     expect(names(a, 'zz')).toEqual(['t-0']);
     expect(names(a, 'aa')).toEqual(['t-1']);
   });
+
+  it('is not sticky: when an owner leaves, the idle member takes the partition its member-id rank gives it, not the one that was left', () => {
+    // Three members on two partitions: the last in member-id order idles.
+    const three = rangeAssignor.assign([member('m-a', sub(['t'])), member('m-b', sub(['t'])), member('m-c', sub(['t']))], new Map([['t', 2]]));
+    expect([names(three, 'm-a'), names(three, 'm-b'), names(three, 'm-c')]).toEqual([['t-0'], ['t-1'], []]);
+    // m-a (owner of t-0) leaves: m-b moves to t-0 and the formerly idle m-c gets t-1.
+    const two = rangeAssignor.assign([member('m-b', sub(['t'])), member('m-c', sub(['t']))], new Map([['t', 2]]));
+    expect([names(two, 'm-b'), names(two, 'm-c')]).toEqual([['t-0'], ['t-1']]);
+  });
 });
 
 describe('roundrobin assignor', () => {
