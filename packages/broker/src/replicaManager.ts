@@ -717,7 +717,26 @@ class DelayedProduce extends DelayedOperation {
     }
   }
 
+  /**
+   * Also reached through forceComplete without tryComplete (purgatory.completeAll at shutdown): a
+   * write whose HW has not passed it must then answer an error, never success — an acks=all answer
+   * is a promise that the ISR has the batch (Kafka's DelayedProduce starts every pending partition
+   * at REQUEST_TIMED_OUT for the same reason).
+   */
   protected onComplete(): void {
+    for (const w of this.waiting) {
+      if (w.result.errorCode !== 0) continue;
+      try {
+        if (!w.partition.checkEnoughReplicasReachOffset(w.requiredOffset)) {
+          Object.assign(w.result, {
+            errorCode: ErrorCode.REQUEST_TIMED_OUT,
+            errorMessage: `acks=all not satisfied before the request completed: high watermark ${w.partition.highWatermark} < ${w.requiredOffset}`,
+          });
+        }
+      } catch (err) {
+        Object.assign(w.result, errorOf(err));
+      }
+    }
     this.resolve();
   }
 }
