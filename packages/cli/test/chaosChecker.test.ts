@@ -142,6 +142,17 @@ describe('chaos checker', () => {
     expect(r.ok).toBe(false);
   });
 
+  it('counts a lost write once, as a lost write, not also as a group read gap', () => {
+    const h: HistoryEvent[] = [{ type: 'reader', t: 0, kind: 'group', groupId: 'chaos-readers', members: 2 }, ...cleanHistory()];
+    const lostValue = v(0, 'p0-k1', 3);
+    h.splice(2, 0, { type: 'send', t: 1, producer: 0, key: 'p0-k1', value: lostValue, seq: 3 },
+      { type: 'ack', t: 1, value: lostValue, partition: 0, offset: '3', latencyMs: 2 });
+    const r = checkHistory(h, { idempotence: true });
+    expect(r.lostWrites.count).toBe(1);
+    expect(r.groupReadGaps!.count).toBe(0);
+    expect(r.violations).toBe(1);
+  });
+
   it('does not count a group read of another value at the acknowledged offset as reading the record', () => {
     const h: HistoryEvent[] = [{ type: 'reader', t: 0, kind: 'group', groupId: 'chaos-readers', members: 2 }, ...cleanHistory()];
     const live = h.find((e) => e.type === 'read' && e.reader === 'live' && e.partition === 1 && e.offset === '1')!;

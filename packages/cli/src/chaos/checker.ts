@@ -12,7 +12,9 @@
  * - divergent replicas: partitions whose replicas' bytes below the high watermark differ.
  * - group read gaps (only when the history says the live reader was a consumer group): an
  *   acknowledged record that no group member read, at its acknowledged partition and offset,
- *   by the end of the run. The group promises at-least-once, so this must be 0.
+ *   by the end of the run. The group promises at-least-once, so this must be 0. A lost write is
+ *   counted once, as a lost write (no reader can be blamed for not reading what the log lost), so
+ *   this check measures the group alone against the log the cluster kept.
  * - unavailability: the longest time without an acknowledged write, per nemesis type active in it
  *   (reported, never judged).
  */
@@ -158,7 +160,8 @@ export function checkHistory(history: readonly HistoryEvent[], options: CheckOpt
   if (history.some((e) => e.type === 'reader' && e.kind === 'group')) {
     const groupRead = new Set<string>();
     for (const r of reads) if (r.reader === 'live' && r.value !== null) groupRead.add(`${position(r.partition, r.offset)}\0${r.value}`);
-    const gaps = acks.filter((a) => !groupRead.has(`${position(a.partition, a.offset)}\0${a.value}`))
+    const lostAt = new Set(lost.map((l) => position(l.partition, l.offset)));
+    const gaps = acks.filter((a) => !lostAt.has(position(a.partition, a.offset)) && !groupRead.has(`${position(a.partition, a.offset)}\0${a.value}`))
       .map((a) => ({ value: a.value, partition: a.partition, offset: a.offset }));
     groupReadGaps = count(gaps, true, max);
   }
