@@ -115,6 +115,53 @@ describe('chaos checker', () => {
     expect(r.ok).toBe(false);
   });
 
+  it('checks group read gaps only when the live reader was a consumer group', () => {
+    const h = cleanHistory();
+    // Without a `reader` event (the assign reader, or an older history) there is nothing to check.
+    expect(checkHistory(h, { idempotence: true }).groupReadGaps).toBeNull();
+    h.unshift({ type: 'reader', t: 0, kind: 'group', groupId: 'chaos-readers', members: 2, assignor: 'cooperative-sticky' });
+    const clean = checkHistory(h, { idempotence: true });
+    expect(clean.groupReadGaps).toMatchObject({ count: 0, judged: true });
+    expect(clean.ok).toBe(true);
+  });
+
+  it('finds a planted group read gap: an acknowledged record no member read', () => {
+    const h: HistoryEvent[] = [{ type: 'reader', t: 0, kind: 'group', groupId: 'chaos-readers', members: 2 }, ...cleanHistory()];
+    // The group never read partition 0 offset 1 (it is in the log: the drain has it, so no lost write).
+    const gap = h.findIndex((e) => e.type === 'read' && e.reader === 'live' && e.partition === 0 && e.offset === '1');
+    h.splice(gap, 1);
+    // A re-read of another record after a rebalance is fine (at-least-once) and counted.
+    h.push({ type: 'read', t: 50, reader: 'live', partition: 1, offset: '0', key: 'p1-k0', value: v(1, 'p1-k0', 0), member: 'chaos-reader-1-x' });
+    const r = checkHistory(h, { idempotence: true });
+    expect(r.groupReadGaps).toMatchObject({ count: 1, judged: true });
+    expect(r.groupReadGaps!.examples[0]).toEqual({ value: v(0, 'p0-k1', 1), partition: 0, offset: '1' });
+    expect(r.lostWrites.count).toBe(0);
+    expect(r.duplicates.count).toBe(0);
+    expect(r.stats.liveRereads).toBe(1);
+    expect(r.violations).toBe(1);
+    expect(r.ok).toBe(false);
+  });
+
+  it('counts a lost write once, as a lost write, not also as a group read gap', () => {
+    const h: HistoryEvent[] = [{ type: 'reader', t: 0, kind: 'group', groupId: 'chaos-readers', members: 2 }, ...cleanHistory()];
+    const lostValue = v(0, 'p0-k1', 3);
+    h.splice(2, 0, { type: 'send', t: 1, producer: 0, key: 'p0-k1', value: lostValue, seq: 3 },
+      { type: 'ack', t: 1, value: lostValue, partition: 0, offset: '3', latencyMs: 2 });
+    const r = checkHistory(h, { idempotence: true });
+    expect(r.lostWrites.count).toBe(1);
+    expect(r.groupReadGaps!.count).toBe(0);
+    expect(r.violations).toBe(1);
+  });
+
+  it('does not count a group read of another value at the acknowledged offset as reading the record', () => {
+    const h: HistoryEvent[] = [{ type: 'reader', t: 0, kind: 'group', groupId: 'chaos-readers', members: 2 }, ...cleanHistory()];
+    const live = h.find((e) => e.type === 'read' && e.reader === 'live' && e.partition === 1 && e.offset === '1')!;
+    if (live.type === 'read') live.value = v(7, 'p7-k0', 0);
+    const r = checkHistory(h, { idempotence: true });
+    expect(r.groupReadGaps!.count).toBe(1);
+    expect(r.groupReadGaps!.examples[0]).toMatchObject({ partition: 1, offset: '1' });
+  });
+
   it('reports the longest window without an ack per nemesis type', () => {
     const h: HistoryEvent[] = [
       { type: 'phase', t: 0, phase: 'workload-start' },

@@ -50,6 +50,21 @@ describe('chaos report', () => {
     expect(table).toContain('FAIL: 1 violation(s); seed 1234 replays this nemesis schedule');
   });
 
+  it('shows the group read gaps check and the live reader when the reader was a consumer group', () => {
+    expect(summaryTable(reportOf(false))).not.toContain('group read gaps');
+    // The drain finds the acknowledged record (no lost write), but the group never read it.
+    const grouped: HistoryEvent[] = [{ type: 'reader', t: 0, kind: 'group', groupId: 'chaos-readers', members: 2 }, ...history,
+      { type: 'read', t: 3_050, reader: 'drain', partition: 0, offset: '0', key: 'p0-k0', value }];
+    const report: Report = { ...reportOf(true), result: checkHistory(grouped, { idempotence: true }) };
+    report.run.reader = 'consumer group chaos-readers, 2 members';
+    const table = summaryTable(report);
+    expect(table).toMatch(/lost writes\s+0\s+ok/);
+    expect(table).toMatch(/group read gaps\s+1\s+VIOLATION/);
+    expect(table).toContain('live reader: consumer group chaos-readers, 2 members');
+    expect(table).toContain('group read gap: {"value":');
+    expect(table).toMatch(/records read by the consumer group\s+0/);
+  });
+
   it('draws throughput and latency with the nemesis window shaded', () => {
     const svg = svgPlot(reportOf(false), history);
     expect(svg).toMatch(/^<svg /);

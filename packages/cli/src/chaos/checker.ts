@@ -10,6 +10,11 @@
  * - per-key order: within a partition, a key's records not in their producer's send order
  *   (a second copy of a value already seen is a duplicate, not a reordering).
  * - divergent replicas: partitions whose replicas' bytes below the high watermark differ.
+ * - group read gaps (only when the history says the live reader was a consumer group): an
+ *   acknowledged record that no group member read, at its acknowledged partition and offset,
+ *   by the end of the run. The group promises at-least-once, so this must be 0. A lost write is
+ *   counted once, as a lost write (no reader can be blamed for not reading what the log lost), so
+ *   this check measures the group alone against the log the cluster kept.
  * - unavailability: the longest time without an acknowledged write, per nemesis type active in it
  *   (reported, never judged).
  */
@@ -35,6 +40,7 @@ export interface Duplicate { value: string; positions: string[] }
 export interface InconsistentOffset { partition: number; offset: string; values: (string | null)[] }
 export interface OrderViolation { partition: number; offset: string; key: string; seq: number; after: number }
 export interface Divergence { partition: number; highWatermark: string; detail: string }
+export interface GroupReadGap { value: string; partition: number; offset: string }
 
 export interface Window { fromMs: number; toMs: number; ms: number }
 
@@ -58,6 +64,8 @@ export interface Stats {
   nemesisSkipped: Partial<Record<NemesisType, number>>;
   liveReads: number;
   drainReads: number;
+  /** Live reads of a position the live reader had read before (the group re-reading after a rebalance). */
+  liveRereads: number;
 }
 
 export interface CheckResult {
@@ -67,6 +75,8 @@ export interface CheckResult {
   inconsistentOffsets: CheckCount<InconsistentOffset>;
   perKeyOrder: CheckCount<OrderViolation>;
   divergentReplicas: CheckCount<Divergence>;
+  /** Judged when the live reader was a consumer group; null when it was not (nothing to check). */
+  groupReadGaps: CheckCount<GroupReadGap> | null;
   /** Partitions the drain could not read to their high watermark (the verdict cannot be trusted). */
   incompleteDrain: number[];
   unavailability: Unavailability;
@@ -145,6 +155,17 @@ export function checkHistory(history: readonly HistoryEvent[], options: CheckOpt
     }
   }
 
+  // Group read gaps: every acknowledged record must have been read by some group member.
+  let groupReadGaps: CheckCount<GroupReadGap> | null = null;
+  if (history.some((e) => e.type === 'reader' && e.kind === 'group')) {
+    const groupRead = new Set<string>();
+    for (const r of reads) if (r.reader === 'live' && r.value !== null) groupRead.add(`${position(r.partition, r.offset)}\0${r.value}`);
+    const lostAt = new Set(lost.map((l) => position(l.partition, l.offset)));
+    const gaps = acks.filter((a) => !lostAt.has(position(a.partition, a.offset)) && !groupRead.has(`${position(a.partition, a.offset)}\0${a.value}`))
+      .map((a) => ({ value: a.value, partition: a.partition, offset: a.offset }));
+    groupReadGaps = count(gaps, true, max);
+  }
+
   const divergent: Divergence[] = history.flatMap((e) => (e.type === 'replicas' && !e.identical ? [{ partition: e.partition, highWatermark: e.highWatermark, detail: e.detail }] : []));
   const incompleteDrain = history.flatMap((e) => (e.type === 'drain' && !e.complete ? [e.partition] : []));
 
@@ -155,12 +176,13 @@ export function checkHistory(history: readonly HistoryEvent[], options: CheckOpt
     inconsistentOffsets: count(inconsistent, true, max),
     perKeyOrder: count(order, true, max),
     divergentReplicas: count(divergent, true, max),
+    groupReadGaps,
     incompleteDrain,
     unavailability: unavailability(history),
     violations: 0,
     ok: false,
   };
-  result.violations = [result.lostWrites, result.duplicates, result.inconsistentOffsets, result.perKeyOrder, result.divergentReplicas]
+  result.violations = [result.lostWrites, result.duplicates, result.inconsistentOffsets, result.perKeyOrder, result.divergentReplicas, ...(groupReadGaps ? [groupReadGaps] : [])]
     .reduce((n, c) => n + (c.judged ? c.count : 0), 0);
   result.ok = result.violations === 0 && incompleteDrain.length === 0;
   return result;
@@ -169,7 +191,7 @@ export function checkHistory(history: readonly HistoryEvent[], options: CheckOpt
 function stats(history: readonly HistoryEvent[], reads: ReadEvent[]): Stats {
   const s: Stats = {
     sends: 0, acks: 0, failures: 0, unanswered: 0, failuresByError: {}, nemesisEvents: {}, nemesisSkipped: {},
-    liveReads: 0, drainReads: 0,
+    liveReads: 0, drainReads: 0, liveRereads: 0,
   };
   for (const e of history) {
     if (e.type === 'send') s.sends++;
@@ -181,7 +203,17 @@ function stats(history: readonly HistoryEvent[], reads: ReadEvent[]): Stats {
     else if (e.type === 'nemesis' && e.phase === 'skipped') s.nemesisSkipped[e.nemesis] = (s.nemesisSkipped[e.nemesis] ?? 0) + 1;
   }
   s.unanswered = Math.max(0, s.sends - s.acks - s.failures);
-  for (const r of reads) r.reader === 'drain' ? s.drainReads++ : s.liveReads++;
+  const liveSeen = new Set<string>();
+  for (const r of reads) {
+    if (r.reader === 'drain') {
+      s.drainReads++;
+      continue;
+    }
+    s.liveReads++;
+    const at = position(r.partition, r.offset);
+    if (liveSeen.has(at)) s.liveRereads++;
+    else liveSeen.add(at);
+  }
   return s;
 }
 

@@ -27,6 +27,10 @@ export interface ProcessClusterOptions {
   heartbeatIntervalMs: number;
   sessionTimeoutMs: number;
   replicaLagTimeMaxMs: number;
+  /** Brokers' group.min.session.timeout.ms: low enough for the reader group's short session. */
+  groupMinSessionTimeoutMs?: number;
+  /** Brokers' group.initial.rebalance.delay.ms: short, the reader group's members start together. */
+  groupInitialRebalanceDelayMs?: number;
   /** Inside the harness' network namespace: distinct addresses and uids, iptables cuts. */
   netns?: string;
   /** Why partitions are not possible, when netns is not given. */
@@ -161,6 +165,8 @@ export class ProcessCluster implements ClusterDriver {
     if (node.role === 'broker') {
       args.push('--listen', `${node.host}:${node.port}`, '--heartbeat-interval-ms', String(this.o.heartbeatIntervalMs),
         '--replica-lag-time-max-ms', String(this.o.replicaLagTimeMaxMs));
+      if (this.o.groupMinSessionTimeoutMs !== undefined) args.push('--group-min-session-timeout-ms', String(this.o.groupMinSessionTimeoutMs));
+      if (this.o.groupInitialRebalanceDelayMs !== undefined) args.push('--group-initial-rebalance-delay-ms', String(this.o.groupInitialRebalanceDelayMs));
     } else {
       args.push('--session-timeout-ms', String(this.o.sessionTimeoutMs));
     }

@@ -14,6 +14,8 @@ export interface RunInfo {
   nemeses: string[];
   cluster: string;
   idempotence: boolean;
+  /** The live reader, in words (e.g. "consumer group chaos-readers, 2 members, cooperative-sticky"). */
+  reader?: string;
   partition: { supported: boolean; reason?: string };
   schedule: NemesisEvent[];
   /** Wall time of the whole run (start, nemeses, heal, drain, compare). */
@@ -72,6 +74,7 @@ export function summaryTable(report: Report): string {
   const out: string[] = [];
   out.push(`samsa chaos: seed ${run.seed}, ${run.durationMs / 1000} s of nemeses (${run.nemeses.join(',') || 'none'}), ${run.cluster}, idempotence ${run.idempotence ? 'on' : 'off'}, run took ${(run.elapsedMs / 1000).toFixed(1)} s`);
   out.push(`command: ${run.command}`);
+  if (run.reader) out.push(`live reader: ${run.reader}`);
   if (!run.partition.supported && run.nemeses.includes('partition')) out.push(`partition nemesis SKIPPED: ${run.partition.reason}`);
   for (const n of run.notes) out.push(`note: ${n}`);
   out.push('');
@@ -83,7 +86,8 @@ export function summaryTable(report: Report): string {
     ['failures', String(s.failures)],
     ...failures.map(([name, n]) => [`  ${name}`, String(n)]),
     ['unanswered at the end', String(s.unanswered)],
-    ['records read live', String(s.liveReads)],
+    [result.groupReadGaps ? 'records read by the consumer group' : 'records read live', String(s.liveReads)],
+    ...(result.groupReadGaps ? [['  of them read again (after a rebalance)', String(s.liveRereads)]] : []),
     ['records read by the drain', String(s.drainReads)],
   ]));
   const types = NEMESIS_TYPES.filter((t) => run.nemeses.includes(t));
@@ -100,11 +104,13 @@ export function summaryTable(report: Report): string {
     ['inconsistent offsets', String(result.inconsistentOffsets.count), verdict(result.inconsistentOffsets)],
     ['per-key order', String(result.perKeyOrder.count), verdict(result.perKeyOrder)],
     ['divergent replicas', String(result.divergentReplicas.count), verdict(result.divergentReplicas)],
+    ...(result.groupReadGaps ? [['group read gaps', String(result.groupReadGaps.count), verdict(result.groupReadGaps)]] : []),
     ['partitions not drained to the end', String(result.incompleteDrain.length), result.incompleteDrain.length ? 'INCOMPLETE' : 'ok'],
   ]));
   const examples: [string, CheckCount<unknown>][] = [
     ['lost write', result.lostWrites], ['duplicate', result.duplicates], ['inconsistent offset', result.inconsistentOffsets],
     ['order', result.perKeyOrder], ['divergent replicas', result.divergentReplicas],
+    ...(result.groupReadGaps ? [['group read gap', result.groupReadGaps] as [string, CheckCount<unknown>]] : []),
   ];
   for (const [name, c] of examples) for (const e of c.examples.slice(0, 3)) out.push(`  ${name}: ${JSON.stringify(e)}`);
   const why = [`${result.violations} violation(s)`];

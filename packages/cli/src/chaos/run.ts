@@ -14,10 +14,11 @@ import { ProcessCluster, waitUntil } from './processDriver.js';
 import { compareReplicas } from './replicas.js';
 import { perSecond, summaryTable, svgPlot, type Report, type RunInfo } from './report.js';
 import { planNemeses, type NemesisEvent, type NemesisType } from './schedule.js';
-import { AssignReader, Workload, drain } from './workload.js';
+import { AssignReader, GROUP_READER_ASSIGNOR, GroupReader, Workload, drain, type Reader } from './workload.js';
 
 export const TOPIC = 'chaos';
 export const PARTITIONS = 6;
+export const GROUP_ID = 'chaos-readers';
 
 export interface ChaosOptions {
   seed: number;
@@ -36,11 +37,28 @@ export interface ChaosOptions {
   /** Why there is no namespace, when partitions were asked for. */
   noPartitionReason?: string;
   sessionTimeoutMs: number;
+  /** The live reader: a consumer group (default) or one consumer with assign(). */
+  reader?: 'group' | 'assign';
+  /** Members of the reader group. Default 2. */
+  groupMembers?: number;
   /** Keep the node data directories after a passing run (they are always kept after a failing one). */
   keepData?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The reader group's session timeout: twice the brokers' (controller) session timeout, so when the
+ * coordinator's broker is paused or cut off the controller fences it and a new coordinator loads
+ * the group before the members' sessions run out (a coordinator move then costs no rebalance),
+ * while a member that really is gone leaves within seconds.
+ */
+export function groupSessionTimeoutMs(brokerSessionTimeoutMs: number): number {
+  return 2 * brokerSessionTimeoutMs;
+}
+
+/** Kafka's default group.min.session.timeout.ms: what compose brokers accept (their settings are not ours). */
+const KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS = 6_000;
 
 export async function runChaos(o: ChaosOptions, say: (line: string) => void): Promise<Report> {
   const started = Date.now();
@@ -49,11 +67,12 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
   const notes: string[] = [];
   const stamp = () => `[${(history.elapsed() / 1000).toFixed(1).padStart(6)} s]`;
   const dataRoot = o.compose ? '' : mkdtempSync(join(tmpdir(), 'samsa-chaos-'));
+  const groupSession = o.compose ? Math.max(KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS, groupSessionTimeoutMs(o.sessionTimeoutMs)) : groupSessionTimeoutMs(o.sessionTimeoutMs);
   const driver: ClusterDriver = o.compose
     ? new ComposeCluster({ ...o.compose })
     : new ProcessCluster({
       dataRoot, logDir: join(o.reportDir, 'nodes'), heartbeatIntervalMs: 500, sessionTimeoutMs: o.sessionTimeoutMs,
-      replicaLagTimeMaxMs: 3_000, ...(o.netns ? { netns: o.netns } : {}), ...(o.noPartitionReason ? { noPartitionReason: o.noPartitionReason } : {}),
+      replicaLagTimeMaxMs: 3_000, groupMinSessionTimeoutMs: groupSession, groupInitialRebalanceDelayMs: 500, ...(o.netns ? { netns: o.netns } : {}), ...(o.noPartitionReason ? { noPartitionReason: o.noPartitionReason } : {}),
     });
   const schedule = planNemeses({ seed: o.seed, durationMs: o.durationMs, types: o.nemeses, brokers: 3, sessionTimeoutMs: o.sessionTimeoutMs });
   say(`samsa chaos: seed ${o.seed}, ${o.durationMs / 1000} s, nemeses ${o.nemeses.join(',') || 'none'}; report in ${o.reportDir}`);
@@ -101,11 +120,23 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
       bootstrap: driver.bootstrap, topic: TOPIC, producers: o.producers, ratePerSec: o.ratePerSec, keysPerProducer: 8,
       idempotence: o.idempotence, deliveryTimeoutMs: 60_000, history,
     });
-    const reader = new AssignReader(driver.bootstrap, TOPIC, PARTITIONS);
+    const members = o.groupMembers ?? 2;
+    const reader: Reader = o.reader === 'assign'
+      ? new AssignReader(driver.bootstrap, TOPIC, PARTITIONS)
+      : new GroupReader({
+        bootstrap: driver.bootstrap, topic: TOPIC, groupId: GROUP_ID, members, sessionTimeoutMs: groupSession,
+        onRebalance: (member, change, partitions) => history.log({ type: 'rebalance', member, change, partitions }),
+      });
+    history.log(o.reader === 'assign' ? { type: 'reader', kind: 'assign' } : { type: 'reader', kind: 'group', groupId: GROUP_ID, members, assignor: GROUP_READER_ASSIGNOR });
     history.log({ type: 'phase', phase: 'workload-start' });
     const t0 = history.elapsed();
     workload.start();
-    reader.start((r) => history.log({ type: 'read', reader: 'live', partition: r.partition, offset: r.offset.toString(), key: r.key, value: r.value }));
+    // The highest offset the live reader got to, per partition: its catch-up at the end.
+    const readUpTo = new Map<number, bigint>();
+    reader.start((r) => {
+      if (r.offset > (readUpTo.get(r.partition) ?? -1n)) readUpTo.set(r.partition, r.offset);
+      history.log({ type: 'read', reader: 'live', partition: r.partition, offset: r.offset.toString(), key: r.key, value: r.value, ...(r.member ? { member: r.member } : {}) });
+    });
 
     for (const event of schedule) {
       const wait = t0 + event.atMs - history.elapsed();
@@ -145,9 +176,17 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     await sleep(3_000);
     history.log({ type: 'phase', phase: 'workload-end' });
     await workload.stop();
+    // Every acknowledged write is answered now: let the live reader get past the last one (bounded).
+    const lastAcked = new Map<number, bigint>();
+    for (const e of history.events) if (e.type === 'ack' && BigInt(e.offset) > (lastAcked.get(e.partition) ?? -1n)) lastAcked.set(e.partition, BigInt(e.offset));
+    const caughtUp = () => [...lastAcked].every(([p, offset]) => (readUpTo.get(p) ?? -1n) >= offset);
+    say(`${stamp()} workload stopped; waiting for the live reader to read past the last acknowledged offsets`);
+    await waitUntil('the live reader to catch up', caughtUp, 60_000, 200).catch(() => {
+      notes.push(`the live reader did not read up to the last acknowledged offset of every partition within 60 s`);
+    });
     await reader.stop();
-    if (reader.errors > 0) notes.push(`the live reader's poll failed ${reader.errors} time(s) (it retried)`);
-    say(`${stamp()} workload stopped; draining every partition to its high watermark`);
+    if (reader.errors > 0) notes.push(`the live reader's poll failed ${reader.errors} time(s) (it retried${reader instanceof GroupReader && reader.replaced > 0 ? `; ${reader.replaced} member(s) replaced` : ''})`);
+    say(`${stamp()} draining every partition to its high watermark`);
     await drain(driver.bootstrap, TOPIC, PARTITIONS, history, 60_000);
     const highWatermarks = new Map<number, bigint>();
     for (const e of history.events) if (e.type === 'drain' && e.complete) highWatermarks.set(e.partition, BigInt(e.highWatermark));
@@ -176,7 +215,9 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
   const run: RunInfo = {
     seed: o.seed, command: o.command, durationMs: o.durationMs, nemeses: o.nemeses,
     cluster: o.compose ? `docker compose (${o.compose.file})` : `processes, 3 controllers + 3 brokers${o.netns ? ` in network namespace ${o.netns}` : ''}`,
-    idempotence: o.idempotence, partition: driver.partition, schedule, elapsedMs: Date.now() - started, notes,
+    idempotence: o.idempotence,
+    reader: o.reader === 'assign' ? 'one consumer with assign() over every partition' : `consumer group ${GROUP_ID}, ${o.groupMembers ?? 2} members, ${GROUP_READER_ASSIGNOR}, auto-commit, session ${groupSession} ms`,
+    partition: driver.partition, schedule, elapsedMs: Date.now() - started, notes,
   };
   const report: Report = { run, result, series: perSecond(history.events) };
   writeFileSync(join(o.reportDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');

@@ -5,7 +5,7 @@
  * watermark with a fresh client. Everything goes to the history.
  */
 import { performance } from 'node:perf_hooks';
-import { Samsa, SamsaError, serdes, type Consumer, type Producer, type ProducerOptions } from '@samsa/client';
+import { Samsa, SamsaError, isRetriable, serdes, type Consumer, type GroupConsumer, type Producer, type ProducerOptions, type TopicPartition } from '@samsa/client';
 import { encodeValue, type History } from './history.js';
 
 export interface WorkloadOptions {
@@ -113,15 +113,19 @@ export interface ReadRecord {
   offset: bigint;
   key: string | null;
   value: string | null;
+  /** The group member id that read it (GroupReader). */
+  member?: string;
 }
 
 /**
- * Reads every partition of the topic from the beginning, for as long as it runs. Today a consumer
- * with assign(); a consumer-group member that reads everything replaces it here.
+ * Reads every partition of the topic from the beginning, for as long as it runs: a consumer group
+ * (GroupReader, the default) or one consumer with assign() (AssignReader, `--reader assign`).
  */
 export interface Reader {
   start(onRecord: (r: ReadRecord) => void): void;
   stop(): Promise<void>;
+  /** Poll failures the reader retried (or recovered from), for the report's notes. */
+  readonly errors: number;
 }
 
 export class AssignReader implements Reader {
@@ -157,6 +161,126 @@ export class AssignReader implements Reader {
     await this.consumer?.close();
     await this.client?.close();
   }
+}
+
+export interface GroupReaderOptions {
+  bootstrap: string[];
+  topic: string;
+  groupId: string;
+  members: number;
+  /** The group session timeout; heartbeats go every third of it. */
+  sessionTimeoutMs: number;
+  /** Tells the history about partitions assigned, revoked or lost per member. */
+  onRebalance?: (member: string, change: 'assigned' | 'revoked' | 'lost', partitions: number[]) => void;
+}
+
+/** The assignor the group reader uses (why: README.md, "The consumer group reader"). */
+export const GROUP_READER_ASSIGNOR = 'cooperative-sticky';
+
+/** After this many poll failures in a row a member is replaced by a fresh one (bounded recovery). */
+const MEMBER_FAILURES_BEFORE_REPLACING = 20;
+/** close() of a member in trouble (coordinator unreachable) must not hold the harness. */
+const MEMBER_CLOSE_TIMEOUT_MS = 15_000;
+
+/**
+ * A consumer group reading the whole topic: `members` group members, each with its own client,
+ * subscribed to the topic, auto-commit on, starting at the earliest offset. Records are
+ * at-least-once: after a rebalance the new owner starts at the last commit, so some records are
+ * read twice (reported) but none may be skipped (judged: group read gaps).
+ *
+ * Faults must not end the reader: a poll that throws is counted and retried; a member whose polls
+ * keep failing, or that hit an error the consumer does not retry (e.g. fenced for good), is closed
+ * (bounded) and replaced by a fresh member of the same group, which resumes from the commits.
+ */
+export class GroupReader implements Reader {
+  private readonly clients: Samsa[] = [];
+  private readonly loops: Promise<void>[] = [];
+  private readonly current: (GroupConsumer<string | null, string | null> | undefined)[] = [];
+  private stopping = false;
+  errors = 0;
+  /** Members closed and replaced by a fresh one. */
+  replaced = 0;
+
+  constructor(private readonly o: GroupReaderOptions) {}
+
+  start(onRecord: (r: ReadRecord) => void): void {
+    for (let i = 0; i < this.o.members; i++) {
+      const client = new Samsa({ brokers: this.o.bootstrap, clientId: `chaos-reader-${i}`, requestTimeoutMs: 5_000, retry: { initialRetryTimeMs: 50, maxRetryTimeMs: 1_000 } });
+      this.clients.push(client);
+      this.current.push(undefined);
+      this.loops.push(this.runMember(i, client, onRecord));
+    }
+  }
+
+  private member(i: number, client: Samsa): GroupConsumer<string | null, string | null> {
+    const label = (): string => consumer.groupMetadata().memberId || `chaos-reader-${i}`;
+    const tell = (change: 'assigned' | 'revoked' | 'lost') => (tps: TopicPartition[]) => {
+      if (tps.length > 0) this.o.onRebalance?.(label(), change, tps.map((tp) => tp.partition).sort((a, b) => a - b));
+    };
+    const consumer = client.consumer({
+      groupId: this.o.groupId,
+      key: serdes.string,
+      value: serdes.string,
+      autoOffsetReset: 'earliest',
+      partitionAssignors: [GROUP_READER_ASSIGNOR],
+      sessionTimeoutMs: this.o.sessionTimeoutMs,
+      heartbeatIntervalMs: Math.max(1, Math.floor(this.o.sessionTimeoutMs / 3)),
+      // Also the rebalance timeout: a member that is slow to rejoin holds the group this long at most.
+      maxPollIntervalMs: 30_000,
+      autoCommit: true,
+      // Short, so a rebalance re-reads little.
+      autoCommitIntervalMs: 1_000,
+      fetchMaxWaitMs: 300,
+      rebalanceListener: { assigned: tell('assigned'), revoked: tell('revoked'), lost: tell('lost') },
+    });
+    consumer.subscribe([this.o.topic]);
+    return consumer;
+  }
+
+  private async runMember(i: number, client: Samsa, onRecord: (r: ReadRecord) => void): Promise<void> {
+    let consumer = this.member(i, client);
+    this.current[i] = consumer;
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        const records = await consumer.poll({ maxWaitMs: 300 });
+        failures = 0;
+        const member = consumer.groupMetadata().memberId;
+        for (const r of records) onRecord({ partition: r.partition, offset: r.offset, key: r.key, value: r.value, member });
+      } catch (err) {
+        if (this.stopping) break;
+        this.errors++;
+        failures++;
+        if (!isRetriable(err) || failures >= MEMBER_FAILURES_BEFORE_REPLACING) {
+          this.replaced++;
+          failures = 0;
+          await closeBounded(consumer);
+          if (this.stopping) break;
+          consumer = this.member(i, client);
+          this.current[i] = consumer;
+        } else {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.loops);
+    // Members leave the group (committing what they read) one by one, each bounded.
+    for (const c of this.current) if (c) await closeBounded(c);
+    await Promise.all(this.clients.map((c) => c.close()));
+  }
+}
+
+async function closeBounded(consumer: GroupConsumer<string | null, string | null>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    consumer.close().catch(() => undefined),
+    new Promise<void>((r) => { timer = setTimeout(r, MEMBER_CLOSE_TIMEOUT_MS); }),
+  ]);
+  clearTimeout(timer);
 }
 
 /**

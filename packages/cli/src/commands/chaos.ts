@@ -28,6 +28,8 @@ interface ChaosCommandOptions {
   producers: string;
   rate: string;
   sessionTimeoutMs: string;
+  reader: string;
+  groupMembers: string;
   keepData?: boolean;
 }
 
@@ -48,6 +50,8 @@ export function registerChaos(program: Command): void {
     .option('--producers <n>', 'producers, each with its own client', '3')
     .option('--rate <n>', 'records per second over all producers', '300')
     .option('--session-timeout-ms <ms>', 'broker session timeout of the controllers (pause and partition outlast it)', '3000')
+    .option('--reader <kind>', 'the live reader: group (a consumer group, group chaos-readers) or assign (one consumer with assign())', 'group')
+    .option('--group-members <n>', 'members of the reader group, each with its own client', '2')
     .option('--keep-data', 'keep the node data directories after a passing run')
     .action(async (opts: ChaosCommandOptions) => {
       const durationMs = parseDurationMs(opts.duration, '--duration');
@@ -61,6 +65,8 @@ export function registerChaos(program: Command): void {
       const producers = parseInteger(opts.producers, '--producers', 1);
       const ratePerSec = parseInteger(opts.rate, '--rate', 1);
       const sessionTimeoutMs = parseInteger(opts.sessionTimeoutMs, '--session-timeout-ms', 500);
+      if (opts.reader !== 'group' && opts.reader !== 'assign') throw new UsageError(`--reader: expected group or assign, got '${opts.reader}'`);
+      const groupMembers = parseInteger(opts.groupMembers, '--group-members', 1);
       const argv = process.argv.slice(1);
       if (opts.seed === undefined) argv.push('--seed', String(seed));
 
@@ -82,7 +88,7 @@ export function registerChaos(program: Command): void {
       const command = `samsa ${argv.slice(1).join(' ')}`;
       const report = await runChaos({
         seed, durationMs, nemeses, reportDir, idempotence: opts.idempotence ?? true, producers, ratePerSec, command, sessionTimeoutMs,
-        keepData: opts.keepData ?? false,
+        reader: opts.reader, groupMembers, keepData: opts.keepData ?? false,
         ...(opts.compose ? { compose: { file: resolve(opts.composeFile), ...(opts.composeProject ? { project: opts.composeProject } : {}), bootstrap: parseBootstrap(opts.bootstrapServer), dataDir: opts.composeDataDir } } : {}),
         ...(inside ? { netns: inside } : {}),
         ...(noPartitionReason ? { noPartitionReason } : {}),
