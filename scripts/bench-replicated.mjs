@@ -3,7 +3,10 @@
 // on 127.0.0.1 (free ports, temp dirs), a 6-partition topic with RF=3 and min.insync.replicas=2,
 // then one `samsa perf produce --acks all` process (100-byte records):
 //   (a) unlimited: records/s, MB/s and batch latency p50/p99;
-//   (b) --throughput 50000 for about --seconds s: batch latency p50/p99 at a fixed offered rate.
+//   (b) --throughput 50000 for about --seconds s: batch latency p50/p99 at a fixed offered rate;
+//   (c) end to end at the same rate on a fresh topic: a `perf consume --end-to-end-latency` process
+//       started first reads what the paced producer writes, and prints record timestamp (set at
+//       send) to consumption, p50/p99.
 // Stops every process it started, by PID.
 //   node scripts/bench-replicated.mjs [--records N] [--seconds S] [--rate R] [--paced-in-flight N] [--runs N] [--compression lz4]
 // The producer is idempotent (Kafka's default with acks=all).
@@ -79,6 +82,20 @@ try {
     const produce = (extra) => samsa(['perf', 'produce', '--bootstrap-server', bootstrap, '--topic', topic, '--record-size', '100', '--acks', 'all', ...compression, ...extra]);
     console.log(`run ${run} unlimited: ${produce(['--num-records', String(records)])}`);
     console.log(`run ${run} --throughput ${rate}: ${produce(['--num-records', String(rate * seconds), '--throughput', String(rate), '--in-flight', String(pacedInFlight)])}`);
+    const e2eTopic = `perf-e2e-${run}`;
+    samsa(['topics', '--create', '--bootstrap-server', bootstrap, '--topic', e2eTopic, '--partitions', '6', '--replication-factor', '3',
+      '--config', 'min.insync.replicas=2']);
+    const consumer = spawn(process.execPath, [cli, 'perf', 'consume', '--bootstrap-server', bootstrap, '--topic', e2eTopic,
+      '--messages', String(rate * seconds), '--end-to-end-latency', '--timeout-ms', '20000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(consumer);
+    let consumed = '';
+    consumer.stdout.on('data', (d) => { consumed += d; });
+    const consumerDone = new Promise((r) => consumer.once('exit', r));
+    await new Promise((r) => setTimeout(r, 2_000)); // assigned and polling before the first record
+    const paced = produce(['--num-records', String(rate * seconds), '--throughput', String(rate), '--in-flight', String(pacedInFlight)]);
+    await consumerDone;
+    console.log(`run ${run} end to end at ${rate} records/s: producer ${paced.split('\n').at(-2) ?? paced}`);
+    console.log(`run ${run} end to end: ${consumed.trim()}`);
   }
 } finally {
   await stopAll();

@@ -33,6 +33,7 @@ interface PerfConsumeOptions {
   messages: string;
   timeoutMs: string;
   group?: string;
+  endToEndLatency?: boolean;
 }
 
 function report(label: string, records: number, bytes: number, elapsedMs: number, extra = ''): string {
@@ -175,6 +176,10 @@ export function registerPerf(program: Command): void {
     // With --group: one member of the group (run several with the same group to measure a group;
     // each reads its share, starting from the group's committed offsets or the earliest).
     .option('--group <id>', 'consume as a member of this group (commits offsets) instead of assigning every partition')
+    // End to end: each record's CreateTime (stamped by the producer at send) to the moment poll()
+    // hands it over. Producer and consumer must share a clock (one machine). Start the consumer
+    // first and read only new records: with a group, reset the offsets to the end beforehand.
+    .option('--end-to-end-latency', 'also print latency from each record\'s timestamp to its consumption (p50/p95/p99/p99.9)')
     .action(async (opts: PerfConsumeOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
       const topic = opts.topic;
@@ -182,7 +187,7 @@ export function registerPerf(program: Command): void {
       const timeoutMs = parseInteger(opts.timeoutMs, '--timeout-ms', 1);
       await withClient(opts.bootstrapServer, async (samsa) => {
         let assignedAt: number | undefined;
-        let consumer: { poll(o: { maxWaitMs: number; maxRecords: number }): Promise<Array<{ value: Buffer | null }>>; close(): Promise<void> };
+        let consumer: { poll(o: { maxWaitMs: number; maxRecords: number }): Promise<Array<{ value: Buffer | null; timestamp: bigint }>>; close(): Promise<void> };
         if (opts.group !== undefined) {
           // A member's clock starts once the group assigned it partitions, not while it joins.
           const member = samsa.consumer({
@@ -203,16 +208,25 @@ export function registerPerf(program: Command): void {
         let bytes = 0;
         let last = performance.now();
         const started = performance.now();
+        const e2e = opts.endToEndLatency ? newHistogram() : undefined;
         while (count < wanted && performance.now() - last < timeoutMs) {
           const records = await consumer.poll({ maxWaitMs: 500, maxRecords: 100_000 });
           if (records.length > 0) last = performance.now();
-          for (const r of records) bytes += r.value?.length ?? 0;
+          const now = Date.now();
+          for (const r of records) {
+            bytes += r.value?.length ?? 0;
+            // In µs like the produce histogram; a timestamp ahead of the clock counts as 0.
+            if (e2e) e2e.recordValue(Math.max(1, (now - Number(r.timestamp)) * 1000));
+          }
           count += records.length;
         }
         const elapsed = performance.now() - (assignedAt ?? started);
         await consumer.close();
         if (count < wanted) throw new Error(`only ${count} of ${wanted} records arrived within ${timeoutMs} ms of the last one`);
-        process.stdout.write(report('consume', count, bytes, elapsed));
+        const ms = (us: number) => (us / 1000).toFixed(2);
+        process.stdout.write(report('consume', count, bytes, elapsed, e2e === undefined ? '' :
+          `; end-to-end latency ${ms(e2e.mean)} ms avg, ${ms(e2e.getValueAtPercentile(50))} ms 50th, ${ms(e2e.getValueAtPercentile(95))} ms 95th, ` +
+          `${ms(e2e.getValueAtPercentile(99))} ms 99th, ${ms(e2e.getValueAtPercentile(99.9))} ms 99.9th, ${ms(e2e.maxValue)} ms max`));
       });
     });
 }
