@@ -410,6 +410,7 @@ export class Partition {
     }
     const { lastOffset } = log.appendAsFollower(records);
     this.producerState.applyBatches(records, lastOffset + 1n);
+    this.producerState.advanceTo(lastOffset + 1n);
     this.maybeSnapshotProducerState();
   }
 

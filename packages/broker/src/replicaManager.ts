@@ -718,21 +718,22 @@ class DelayedProduce extends DelayedOperation {
   }
 
   /**
-   * Also reached through forceComplete without tryComplete (purgatory.completeAll at shutdown): a
-   * write whose HW has not passed it must then answer an error, never success — an acks=all answer
-   * is a promise that the ISR has the batch (Kafka's DelayedProduce starts every pending partition
-   * at REQUEST_TIMED_OUT for the same reason).
+   * Every way of completing ends here, also completeAll() at shutdown, which skips tryComplete:
+   * a write whose acks=all condition does not hold yet must not answer success then. The broker
+   * may still believe it leads (controlled shutdown moves leadership before the metadata saying
+   * so arrives), and the write may be truncated away on the next leader: acknowledging it would
+   * lose an acknowledged record (and an idempotent producer's next batch would then be out of
+   * sequence there). It answers a retriable NOT_LEADER_OR_FOLLOWER instead, as a disconnect would.
    */
   protected onComplete(): void {
     for (const w of this.waiting) {
       if (w.result.errorCode !== 0) continue;
       try {
-        if (!w.partition.checkEnoughReplicasReachOffset(w.requiredOffset)) {
-          Object.assign(w.result, {
-            errorCode: ErrorCode.REQUEST_TIMED_OUT,
-            errorMessage: `acks=all not satisfied before the request completed: high watermark ${w.partition.highWatermark} < ${w.requiredOffset}`,
-          });
-        }
+        if (w.partition.checkEnoughReplicasReachOffset(w.requiredOffset)) continue;
+        Object.assign(w.result, {
+          errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER,
+          errorMessage: `${w.partition.key}: the broker is shutting down before acks=all was satisfied (high watermark ${w.partition.highWatermark} < ${w.requiredOffset})`,
+        });
       } catch (err) {
         Object.assign(w.result, errorOf(err));
       }

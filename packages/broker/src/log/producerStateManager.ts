@@ -167,7 +167,12 @@ export class ProducerStateManager {
     if (offset > this.endOffset) this.endOffset = offset;
   }
 
-  /** Applies every whole batch in `buf` (as appended, with their offsets) below `endOffset`. */
+  /**
+   * Applies every whole batch in `buf` (as appended, with their offsets) below `endOffset`, and
+   * advances mapEndOffset past the last one applied — never further: `buf` may cover only part of
+   * the range (a read stops at its segment's end and at maxBytes), and what it does not hold must
+   * still be replayed. The follower's append then moves it to its log end with advanceTo.
+   */
   applyBatches(buf: Buffer, endOffset: bigint): void {
     let pos = 0;
     while (buf.length - pos >= RECORD_BATCH_OVERHEAD) {
@@ -185,7 +190,6 @@ export class ProducerStateManager {
       }
       pos += size;
     }
-    if (endOffset > this.endOffset) this.endOffset = endOffset;
   }
 
   /**

@@ -5,7 +5,7 @@
  * 0; sequences wrap at int32 max; followers take what the leader wrote; the state survives a
  * restart (snapshot + replay, or replay alone) and follows truncation.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_TOPIC_CONFIG, ErrorCode, SamsaProtocolError, encodeRecordBatch } from '@samsa/protocol';
 import { pino } from 'pino';
@@ -178,6 +178,19 @@ describe('producer state on followers, restarts and truncation', () => {
     expect(snapshots.length).toBeLessThanOrEqual(2);
     s.restart(false);
     expect(s.p.producerState.entry(7n)?.batches.at(-1)?.lastSeq).toBe(39);
+    expect(s.p.appendRecordsToLeader(batch(7n, 0, 40), 1).baseOffset).toBe(40n);
+  });
+
+  it('a rebuild replays every segment after the snapshot, not only the first one read', () => {
+    const s = setup(LEADER, 300);
+    for (let i = 0; i < 20; i++) s.p.appendRecordsToLeader(batch(7n, 0, i * 2), 1);
+    expect(s.log.segments.length).toBeGreaterThan(2);
+    // No snapshot left (lost, or all above a truncation point): the state comes from the log alone.
+    for (const name of readdirSync(s.dir)) if (name.endsWith('.snapshot')) rmSync(join(s.dir, name));
+    s.restart(false);
+    expect(s.p.producerState.entry(7n)?.batches.map((b) => b.lastSeq)).toEqual([31, 33, 35, 37, 39]);
+    expect(codeOf(() => s.p.appendRecordsToLeader(batch(7n, 0, 38), 1))).toBe(ErrorCode.NONE); // a duplicate
+    expect(s.log.logEndOffset).toBe(40n);
     expect(s.p.appendRecordsToLeader(batch(7n, 0, 40), 1).baseOffset).toBe(40n);
   });
 

@@ -5,7 +5,8 @@
  * silent follower from the ISR through AlterPartition after replica.lag.time.max.ms (a waiting
  * acks=all write then answers NOT_ENOUGH_REPLICAS_AFTER_APPEND, new ones NOT_ENOUGH_REPLICAS) and
  * adds it back once it catches up; without a controller to commit the shrink, acks=all times out
- * instead; a leadership move loses nothing; and the Replication service answers epoch and
+ * instead; a leader shutting down never acknowledges a write the follower lacks; a leadership
+ * move loses nothing; and the Replication service answers epoch and
  * leadership errors as Kafka does.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -154,6 +155,28 @@ describe('two brokers replicating a partition', () => {
     expect(p.isr).toEqual([1, 2]);
     expect(p.leaderState!.state.kind).toBe('pendingShrink');
     expect(p.highWatermark).toBe(1n);
+  });
+
+  it('a leader shutting down answers a waiting acks=all write with a retriable error, never success', async () => {
+    const c = await fakeQuorum();
+    const leader = await broker(c, 1);
+    const follower = await broker(c, 2);
+    replicatedTopic(c.quorum, 's');
+    await waitFor(() => follower.replicaManager.fetchingFrom('s', 0) === 1, 5_000, 'the follower to fetch');
+    const client = samsaClient(leader);
+    expect((await produce(client, 's', ['a'], -1)).errorCode).toBe(0);
+    await follower.close();
+    c.controller.stop(); // no ISR shrink can commit: the write waits for broker 2
+    const p = leader.replicaManager.getPartition('s', 0)!;
+    const waiting = produce(client, 's', ['b'], -1, 20_000);
+    await waitFor(() => p.logEndOffset === 2n, 5_000, 'the write to be appended');
+    // Shutdown completes the waiting produce: offset 1 is on the leader only (HW 1), so it is not
+    // acknowledged; the next leader may never have it.
+    await leader.close();
+    const res = await waiting;
+    expect(p.highWatermark).toBe(1n);
+    expect(res.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(res.errorMessage).toContain('shutting down');
   });
 
   it('leadership moves to the follower: the old leader follows the new one and nothing acknowledged is lost', async () => {
