@@ -79,12 +79,16 @@ try {
     const topic = `perf-repl-${run}`;
     samsa(['topics', '--create', '--bootstrap-server', bootstrap, '--topic', topic, '--partitions', '6', '--replication-factor', '3',
       '--config', 'min.insync.replicas=2']);
-    const produce = (extra) => samsa(['perf', 'produce', '--bootstrap-server', bootstrap, '--topic', topic, '--record-size', '100', '--acks', 'all', ...compression, ...extra]);
+    const produce = (extra, to = topic) => samsa(['perf', 'produce', '--bootstrap-server', bootstrap, '--topic', to, '--record-size', '100', '--acks', 'all', ...compression, ...extra]);
     console.log(`run ${run} unlimited: ${produce(['--num-records', String(records)])}`);
     console.log(`run ${run} --throughput ${rate}: ${produce(['--num-records', String(rate * seconds), '--throughput', String(rate), '--in-flight', String(pacedInFlight)])}`);
     const e2eTopic = `perf-e2e-${run}`;
     samsa(['topics', '--create', '--bootstrap-server', bootstrap, '--topic', e2eTopic, '--partitions', '6', '--replication-factor', '3',
       '--config', 'min.insync.replicas=2']);
+    // Every partition led and fully replicated before the consumer looks up its offsets.
+    const fullyReplicated = () => samsa(['topics', '--describe', '--bootstrap-server', bootstrap, '--topic', e2eTopic])
+      .split('\n').filter((l) => l.includes('Partition:')).every((l) => /Leader: \d+/.test(l) && /Isr: \d+,\d+,\d+/.test(l));
+    for (let i = 0; i < 100 && !fullyReplicated(); i++) await new Promise((r) => setTimeout(r, 100));
     const consumer = spawn(process.execPath, [cli, 'perf', 'consume', '--bootstrap-server', bootstrap, '--topic', e2eTopic,
       '--messages', String(rate * seconds), '--end-to-end-latency', '--timeout-ms', '20000'], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(consumer);
@@ -92,7 +96,7 @@ try {
     consumer.stdout.on('data', (d) => { consumed += d; });
     const consumerDone = new Promise((r) => consumer.once('exit', r));
     await new Promise((r) => setTimeout(r, 2_000)); // assigned and polling before the first record
-    const paced = produce(['--num-records', String(rate * seconds), '--throughput', String(rate), '--in-flight', String(pacedInFlight)]);
+    const paced = produce(['--num-records', String(rate * seconds), '--throughput', String(rate), '--in-flight', String(pacedInFlight)], e2eTopic);
     await consumerDone;
     console.log(`run ${run} end to end at ${rate} records/s: producer ${paced.split('\n').at(-2) ?? paced}`);
     console.log(`run ${run} end to end: ${consumed.trim()}`);

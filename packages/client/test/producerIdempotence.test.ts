@@ -115,3 +115,38 @@ describe('idempotent batches', () => {
     expect(headers(fake, 't', 0).map((h) => [h.producerEpoch, h.baseSequence])).toEqual([[0, 0], [1, 0]]);
   });
 });
+
+describe('idempotent batches across a leader move', () => {
+  it('a new batch waits while an earlier one of its partition is unanswered by the old leader, then follows it to the new one', async () => {
+    const fake = new FakeCluster([1, 2]);
+    const clock = new ManualClock();
+    const samsa = new Samsa({
+      brokers: [fake.addressOf(1)], connectionFactory: fake.connectionFactory, clock, random: seededRandom(1),
+      retry: { retries: 5, initialRetryTimeMs: 10, jitter: 0 },
+    });
+    fake.createTopic('t', 1, [1]);
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((r) => { releaseFirst = r; });
+    // The old leader holds the first batch's answer; meanwhile leadership moves to broker 2, which
+    // knows nothing of the producer and would take any sequence as its first (KIP-360).
+    fake.failOnce((c) => c.method === 'produce' && c.nodeId === 1, async () => {
+      await firstHeld;
+      return produceError('t', ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    });
+    const p = samsa.producer({ lingerMs: 0, retryBackoffMs: 10 });
+    const first = p.send({ topic: 't', messages: [{ value: Buffer.from('1') }] });
+    await clock.settle();
+    fake.moveLeader('t', 0, 2);
+    (samsa as unknown as { cluster: { invalidateTopics(t: string[]): void } }).cluster.invalidateTopics(['t']);
+    const second = p.send({ topic: 't', messages: [{ value: Buffer.from('2') }] });
+    await clock.advance(100);
+    // Nothing reached broker 2 while the first batch was unanswered.
+    expect(fake.calls.filter((c) => c.method === 'produce' && c.nodeId === 2)).toEqual([]);
+    releaseFirst();
+    await clock.advance(200);
+    expect((await first)[0]!.offset).toBe(0n);
+    expect((await second)[0]!.offset).toBe(1n);
+    expect(headers(fake, 't', 0).map((h) => h.baseSequence)).toEqual([0, 1]);
+    await samsa.close();
+  });
+});

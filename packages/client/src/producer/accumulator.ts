@@ -41,6 +41,8 @@ export class ProducerBatch {
   order = -1;
   /** An earlier batch of the partition was unanswered when this one was last sent. */
   sentBehindUnanswered = false;
+  /** The broker this batch was last sent to (-1: not sent). */
+  sentToNode = -1;
   /** sendBatch: one answer for the whole batch instead of per-record ones. */
   onBatch: { resolve: (result: ProduceBatchResult) => void; reject: (error: unknown) => void } | undefined;
   private bytes: Buffer | undefined;

@@ -154,6 +154,12 @@ export class SendLoop {
         leaderless.add(head.topic);
         continue;
       }
+      // Idempotent: never send a partition's batch to another broker while an earlier one is still
+      // unanswered by the old leader. The new leader may not know the producer yet and would take
+      // the later sequence as the first (KIP-360 accepts any sequence from an unknown producer),
+      // and the earlier batch's retry would then be out of order for good. Once the old leader
+      // answers (NOT_LEADER_OR_FOLLOWER), the earlier batch goes first to the new one.
+      if (sequences && [...sequences.inFlight].some((b) => b.sentToNode !== route.nodeId)) continue;
       let forNode = requests.get(route.nodeId);
       if (!forNode) requests.set(route.nodeId, (forNode = []));
       const mode = `${head.acks}/${head.timeoutMs}`;
@@ -168,6 +174,7 @@ export class SendLoop {
       if (idem && sequences) {
         idem.sequence(head, sequences);
         head.sentBehindUnanswered = idem.hasEarlierInFlight(head, sequences);
+        head.sentToNode = route.nodeId;
         sequences.inFlight.add(head);
       }
       request.batches.push(head);
