@@ -17,9 +17,14 @@
  *   same epoch, firstSeq != lastSeq+1  OUT_OF_ORDER_SEQUENCE_NUMBER (a gap, or an old batch no longer
  *                                        in the 5 cached)
  *   newer epoch, firstSeq != 0         OUT_OF_ORDER_SEQUENCE_NUMBER (a bumped epoch starts at 0)
- *   unknown producer id                accepted at any sequence. This is current Kafka (since
- *                                        KIP-360, 2.5): state may be gone through retention or
- *                                        DeleteRecords, so UNKNOWN_PRODUCER_ID is no longer returned.
+ *   unknown producer id, firstSeq 0    accepted
+ *   unknown producer id, firstSeq != 0 UNKNOWN_PRODUCER_ID, as Kafka did before KIP-360 (2.5 accepts
+ *                                        any sequence). Accepting it let a later batch that reached a
+ *                                        new leader first become the producer's first while an
+ *                                        earlier batch was still being retried (found by
+ *                                        bench-replicated on a fresh topic). The client retries it
+ *                                        behind an unanswered batch; otherwise (state gone through
+ *                                        retention) it bumps its epoch and restarts at 0.
  * Sequences are int32 and wrap from 2^31-1 to 0, as in Kafka.
  *
  * ## Durability
@@ -126,7 +131,16 @@ export class ProducerStateManager {
       throw protocolError('INVALID_RECORD', `${partition}: a batch of producer ${h.producerId} must carry an epoch and a sequence >= 0 (epoch ${h.producerEpoch}, sequence ${h.baseSequence})`);
     }
     const entry = this.producers.get(h.producerId);
-    if (!entry) return undefined; // KIP-360: no state, any sequence is accepted
+    if (!entry) {
+      // Kafka before KIP-360: an unknown producer must start at sequence 0. Accepting any
+      // sequence (KIP-360) let a later batch that reached a new leader first be taken as the
+      // producer's first while an earlier one was still being retried, which was then out of
+      // order for good; the client retries UNKNOWN_PRODUCER_ID behind an unanswered batch.
+      if (h.baseSequence !== 0) {
+        throw protocolError('UNKNOWN_PRODUCER_ID', `${partition}: producer ${h.producerId} is unknown here and sent sequence ${h.baseSequence}, not 0`);
+      }
+      return undefined;
+    }
     const firstSeq = h.baseSequence;
     if (h.producerEpoch < entry.epoch) {
       throw protocolError('INVALID_PRODUCER_EPOCH', `${partition}: producer ${h.producerId} sent epoch ${h.producerEpoch}, older than its current epoch ${entry.epoch}`);

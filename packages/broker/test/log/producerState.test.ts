@@ -111,21 +111,25 @@ describe('producer state on the leader', () => {
     expect(s.log.logEndOffset).toBe(4n);
   });
 
-  it('an unknown producer is accepted at any sequence (KIP-360); producers do not interfere', () => {
+  it('an unknown producer must start at sequence 0 (UNKNOWN_PRODUCER_ID otherwise); producers do not interfere', () => {
     const s = setup();
-    expect(s.p.appendRecordsToLeader(batch(9n, 0, 500), 1).baseOffset).toBe(0n);
-    expect(s.p.appendRecordsToLeader(batch(10n, 0, 0), 1).baseOffset).toBe(2n);
-    expect(s.p.appendRecordsToLeader(batch(9n, 0, 502), 1).baseOffset).toBe(4n);
+    expect(codeOf(() => s.p.appendRecordsToLeader(batch(9n, 0, 500), 1))).toBe(ErrorCode.UNKNOWN_PRODUCER_ID);
+    expect(s.log.logEndOffset).toBe(0n);
+    expect(s.p.appendRecordsToLeader(batch(9n, 0, 0, 500), 1).baseOffset).toBe(0n);
+    expect(s.p.appendRecordsToLeader(batch(10n, 0, 0), 1).baseOffset).toBe(500n);
+    expect(s.p.appendRecordsToLeader(batch(9n, 0, 500), 1).baseOffset).toBe(502n);
     expect(codeOf(() => s.p.appendRecordsToLeader(batch(10n, 0, 4), 1))).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
     // Batches without a producer id are never checked.
-    expect(s.p.appendRecordsToLeader(batch(-1n, -1, -1), 1).baseOffset).toBe(6n);
-    expect(s.p.appendRecordsToLeader(batch(-1n, -1, -1), 1).baseOffset).toBe(8n);
+    expect(s.p.appendRecordsToLeader(batch(-1n, -1, -1), 1).baseOffset).toBe(504n);
+    expect(s.p.appendRecordsToLeader(batch(-1n, -1, -1), 1).baseOffset).toBe(506n);
   });
 
   it('sequences wrap from int32 max to 0', () => {
     expect(lastSequenceOf(0x7fffffff - 1, 3)).toBe(1);
-    const s = setup();
-    s.p.appendRecordsToLeader(batch(7n, 0, 0x7fffffff - 1, 2), 1); // sequences MAX-1, MAX
+    // Replicated first (followers take batches unchecked), so the producer is at MAX-1, MAX here.
+    const s = setup(FOLLOWER);
+    s.p.appendRecordsAsFollower(batch(7n, 0, 0x7fffffff - 1, 2));
+    s.p.applyRegistration({ ...FOLLOWER, leader: 1, leaderEpoch: 1 });
     expect(s.p.appendRecordsToLeader(batch(7n, 0, 0, 2), 1).baseOffset).toBe(2n);
     const wrapping = batch(7n, 0, 2, 2);
     s.p.appendRecordsToLeader(Buffer.from(wrapping), 1);

@@ -275,7 +275,12 @@ export class SendLoop {
     // canRetry); any other sequence error is unresolvable: the batch fails and the epoch is bumped.
     const sequenceError = error instanceof SamsaError && (error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
       || error.code === ErrorCode.INVALID_PRODUCER_EPOCH || error.code === ErrorCode.UNKNOWN_PRODUCER_ID);
-    const retriable = sequenceError ? error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && batch.sentBehindUnanswered : isRetriable(error);
+    // UNKNOWN_PRODUCER_ID behind an unanswered batch: a new leader saw this batch before the
+    // earlier one (which it refused to take as the producer's first); the earlier one's retry
+    // comes first.
+    const retriable = sequenceError
+      ? (error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || error.code === ErrorCode.UNKNOWN_PRODUCER_ID) && batch.sentBehindUnanswered
+      : isRetriable(error);
     if (!retriable || batch.attempts > this.options.retries) return this.complete(batch, error);
     if (now + delay >= this.deadlineOf(batch)) return this.expire(batch, now);
     this.deps.logger.debug('retrying a produce batch', { topic: batch.topic, partition: batch.partition, attempt: batch.attempts, delayMs: delay, error: (error as Error).message });
