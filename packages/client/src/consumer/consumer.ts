@@ -20,6 +20,7 @@ import type { ResolvedRetryOptions, RetryOptions } from '../retry.js';
 import { serdes } from '../serdes.js';
 import type { Serde } from '../serdes.js';
 import type { FetchPartitionDataWire, FetchRequest } from '../wire.js';
+import { unlimitedListeners } from '../signals.js';
 
 export interface TopicPartition {
   topic: string;
@@ -135,7 +136,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   private readonly pausedKeys = new Set<string>();
   private readonly inFlight = new Map<number, Promise<void>>();
   private routeLookup: Promise<void> | undefined;
-  private readonly closing = new AbortController();
+  /** Every fetch or wait in flight listens on it: more than Node's warning threshold of 10 is expected. */
+  private readonly closing = unlimitedListeners(new AbortController());
   private pendingError: unknown;
   private drainStart = 0;
   private polling = false;

@@ -22,6 +22,7 @@ import type { BufferMemory } from './bufferMemory.js';
 import { DeliveryTimeoutError } from './errors.js';
 import type { IdempotenceManager } from './idempotence.js';
 import type { Sender } from './sender.js';
+import { unlimitedListeners } from '../signals.js';
 
 export interface SendLoopOptions {
   lingerMs: number;
@@ -59,7 +60,9 @@ export class SendLoop {
   private readonly abort = new AbortController();
   private forcedClose = false;
 
-  constructor(private readonly options: SendLoopOptions, private readonly deps: SendLoopDeps) {}
+  constructor(private readonly options: SendLoopOptions, private readonly deps: SendLoopDeps) {
+    unlimitedListeners(this.abort);
+  }
 
   /** Runs the loop soon (after the current tick, so one send()'s records share batches). */
   wake(): void {

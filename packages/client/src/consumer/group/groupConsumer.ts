@@ -18,6 +18,7 @@ import type { PartitionAssignor, RebalanceProtocol } from './assignors.js';
 import { isCoordinatorMoved } from './coordinator.js';
 import type { GroupRouter } from './coordinator.js';
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, fromTopicPartitions, toTopicPartitions } from './protocol.js';
+import { unlimitedListeners } from '../../signals.js';
 
 export interface RebalanceListener {
   /** Partitions added to this member (after their committed offsets were looked up; seek here to override). */
@@ -135,7 +136,8 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   private polling = false;
   private timersStarted = false;
   private closed = false;
-  private readonly stopping = new AbortController();
+  /** Every fetch or wait in flight listens on it: more than Node's warning threshold of 10 is expected. */
+  private readonly stopping = unlimitedListeners(new AbortController());
   private lastBatch: ConsumerRecord<K, V>[] = [];
 
   constructor(options: GroupConsumerOptions<K, V>, private readonly deps: GroupDeps) {
