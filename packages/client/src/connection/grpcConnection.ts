@@ -17,7 +17,7 @@ import type {
 
 type Method = 'Metadata' | 'CreateTopics' | 'DeleteTopics' | 'Produce' | 'Fetch' | 'ListOffsets' | 'IncrementalAlterConfigs' | 'DescribeConfigs' | 'ElectLeaders' | 'InitProducerId';
 type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
-type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<Res>) => grpc.ClientUnaryCall;
+export type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<Res>) => grpc.ClientUnaryCall;
 
 export interface GrpcConnectionOptions {
   /** Default deadline of a request. Default 30 s. */
@@ -87,27 +87,36 @@ export class GrpcConnection implements BrokerConnection {
   }
 
   private call<Req, Res>(method: Method, request: Req, options: RequestOptions = {}): Promise<Res> {
-    const signal = options.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const client = this.grpcClient();
-    const fn = (client[method] as unknown as UnaryMethod<Req, Res>).bind(client);
-    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
-    return new Promise<Res>((resolve, reject) => {
-      let onAbort: (() => void) | undefined;
-      const call = fn(request, this.metadataHeaders, { deadline: Date.now() + timeoutMs }, (error, value) => {
-        if (onAbort) signal!.removeEventListener('abort', onAbort);
-        if (error) {
-          reject(signal?.aborted ? signal.reason : errorFromGrpc(error, this.address, method, timeoutMs));
-        } else {
-          resolve(value as Res);
-        }
-      });
-      if (signal) {
-        onAbort = () => call.cancel();
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-    });
+    return unaryCall((client[method] as unknown as UnaryMethod<Req, Res>).bind(client), request, this.metadataHeaders,
+      { address: this.address, method, timeoutMs: options.timeoutMs ?? this.requestTimeoutMs, signal: options.signal });
   }
+}
+
+/**
+ * One unary gRPC call with a deadline, cancelled when `signal` aborts (rejecting with its reason);
+ * other failures become the client's typed errors (errorFromGrpc). Shared by every connection.
+ */
+export function unaryCall<Req, Res>(
+  fn: UnaryMethod<Req, Res>,
+  request: Req,
+  metadata: grpc.Metadata,
+  at: { address: string; method: string; timeoutMs: number; signal?: AbortSignal | undefined },
+): Promise<Res> {
+  const { signal, timeoutMs } = at;
+  return new Promise<Res>((resolve, reject) => {
+    let onAbort: (() => void) | undefined;
+    const call = fn(request, metadata, { deadline: Date.now() + timeoutMs }, (error, value) => {
+      if (onAbort) signal!.removeEventListener('abort', onAbort);
+      if (error) reject(signal?.aborted ? signal.reason : errorFromGrpc(error, at.address, at.method, timeoutMs));
+      else resolve(value as Res);
+    });
+    if (signal) {
+      onAbort = () => call.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
 }
 
 /** A ConnectionFactory making GrpcConnections with shared options. */

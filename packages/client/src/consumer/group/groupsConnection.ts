@@ -12,7 +12,7 @@ import type {
   SyncGroupRequest, SyncGroupResponse__Output,
 } from '@samsa/protocol';
 import type { RequestOptions } from '../../connection/connection.js';
-import { errorFromGrpc } from '../../connection/grpcConnection.js';
+import { unaryCall, type UnaryMethod } from '../../connection/grpcConnection.js';
 
 export type {
   DeleteGroupsRequest, DescribeGroupsRequest, FindCoordinatorRequest, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest,
@@ -47,7 +47,6 @@ export interface GroupsConnection {
 export type GroupsConnectionFactory = (address: string) => GroupsConnection;
 
 type Method = 'FindCoordinator' | 'JoinGroup' | 'SyncGroup' | 'Heartbeat' | 'LeaveGroup' | 'OffsetCommit' | 'OffsetFetch' | 'ListGroups' | 'DescribeGroups' | 'DeleteGroups';
-type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, value?: Res) => void) => grpc.ClientUnaryCall;
 
 export class GrpcGroupsConnection implements GroupsConnection {
   private client: GroupsClient | undefined;
@@ -84,23 +83,10 @@ export class GrpcGroupsConnection implements GroupsConnection {
   }
 
   private call<Req, Res>(method: Method, request: Req, options: RequestOptions = {}): Promise<Res> {
-    const signal = options.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const client = this.grpcClient();
-    const fn = (client[method] as unknown as UnaryMethod<Req, Res>).bind(client);
-    const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000;
-    return new Promise<Res>((resolve, reject) => {
-      let onAbort: (() => void) | undefined;
-      const call = fn(request, this.metadataHeaders, { deadline: Date.now() + timeoutMs }, (error, value) => {
-        if (onAbort) signal!.removeEventListener('abort', onAbort);
-        if (error) reject(signal?.aborted ? signal.reason : errorFromGrpc(error, this.address, method, timeoutMs));
-        else resolve(value as Res);
-      });
-      if (signal) {
-        onAbort = () => call.cancel();
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-    });
+    return unaryCall((client[method] as unknown as UnaryMethod<Req, Res>).bind(client), request, this.metadataHeaders,
+      { address: this.address, method, timeoutMs: options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000, signal: options.signal });
   }
 }
 
