@@ -63,36 +63,42 @@ export function registerConsume(program: Command): void {
         consumer.assign(partitions);
         for (const tp of partitions) await consumer.seek({ ...tp, offset: start });
 
-        let printed = 0;
-        let lastMessageAt = Date.now();
-        let stop = false;
-        const onSignal = () => { stop = true; };
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        try {
-          while (!stop && printed < maxMessages && Date.now() - lastMessageAt < timeoutMs) {
-            const wait = Math.max(1, Math.min(500, timeoutMs - (Date.now() - lastMessageAt)));
-            const records = await consumer.poll({ maxWaitMs: wait, maxRecords: Math.min(500, maxMessages - printed) });
-            if (records.length > 0) lastMessageAt = Date.now();
-            let out = '';
-            for (const r of records) {
-              let line = '';
-              if (props['print.partition'] === 'true') line += `Partition:${r.partition}${separator}`;
-              if (props['print.offset'] === 'true') line += `Offset:${r.offset}${separator}`;
-              if (props['print.key'] === 'true') line += `${r.key === null ? 'null' : r.key.toString()}${separator}`;
-              out += `${line}${r.value === null ? 'null' : r.value.toString()}\n`;
-            }
-            printed += records.length;
-            if (out && !process.stdout.write(out)) await new Promise((r) => process.stdout.once('drain', r));
-          }
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          await consumer.close();
-        }
+        const printed = await printRecords(consumer, { maxMessages, timeoutMs, props, separator });
         process.stderr.write(`Processed a total of ${printed} messages\n`);
       });
     });
+}
+
+/**
+ * Polls and prints until `maxMessages` were printed, `timeoutMs` pass without a record, or
+ * SIGINT/SIGTERM; then closes the consumer. Returns how many records were printed.
+ */
+async function printRecords(
+  consumer: { poll(o: { maxWaitMs: number; maxRecords: number }): Promise<Array<ConsumerRecord<Buffer | null, Buffer | null>>>; close(): Promise<void> },
+  o: { maxMessages: number; timeoutMs: number; props: Record<string, string>; separator: string },
+): Promise<number> {
+  let printed = 0;
+  let lastMessageAt = Date.now();
+  let stop = false;
+  const onSignal = () => { stop = true; };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    while (!stop && printed < o.maxMessages && Date.now() - lastMessageAt < o.timeoutMs) {
+      const wait = Math.max(1, Math.min(500, o.timeoutMs - (Date.now() - lastMessageAt)));
+      const records = await consumer.poll({ maxWaitMs: wait, maxRecords: Math.min(500, o.maxMessages - printed) });
+      if (records.length > 0) lastMessageAt = Date.now();
+      let out = '';
+      for (const r of records) out += formatRecord(r, o.props, o.separator);
+      printed += records.length;
+      if (out && !process.stdout.write(out)) await new Promise((r) => process.stdout.once('drain', r));
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await consumer.close();
+  }
+  return printed;
 }
 
 function formatRecord(r: ConsumerRecord<Buffer | null, Buffer | null>, props: Record<string, string>, separator: string): string {
@@ -161,28 +167,8 @@ async function consumeGroup(opts: ConsumeOptions): Promise<void> {
     });
     const consumer = samsa.consumer(options);
     consumer.subscribe([topic]);
-    let printed = 0;
-    let lastMessageAt = Date.now();
-    let stop = false;
-    const onSignal = () => { stop = true; };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    try {
-      while (!stop && printed < maxMessages && Date.now() - lastMessageAt < timeoutMs) {
-        const wait = Math.max(1, Math.min(500, timeoutMs - (Date.now() - lastMessageAt)));
-        const records = await consumer.poll({ maxWaitMs: wait, maxRecords: Math.min(500, maxMessages - printed) });
-        if (records.length > 0) lastMessageAt = Date.now();
-        let out = '';
-        for (const r of records) out += formatRecord(r, props, separator);
-        printed += records.length;
-        if (out && !process.stdout.write(out)) await new Promise((r) => process.stdout.once('drain', r));
-      }
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      // Commits what was printed, revokes, and leaves the group (a static member stays).
-      await consumer.close();
-    }
+    // Closing commits what was printed, revokes, and leaves the group (a static member stays).
+    const printed = await printRecords(consumer, { maxMessages, timeoutMs, props, separator });
     process.stderr.write(`Processed a total of ${printed} messages\n`);
   }, { requestTimeoutMs: 30_000 });
 }
