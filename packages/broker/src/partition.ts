@@ -262,13 +262,16 @@ export class Partition {
         return { baseOffset: duplicate.firstOffset, lastOffset: duplicate.lastOffset, logAppendTime: -1n, logStartOffset: this.log.logStartOffset };
       }
     }
+    // The CRC is checked once: here for an idempotent batch or one restamped below, else in the log.
+    let validated = idempotent;
     if (this.config['message.timestamp.type'] === 'LogAppendTime') {
       // Validate before restamping: setLogAppendTime recomputes the CRC and would hide corruption.
       if (!idempotent) validateProducedBatch(batch);
       logAppendTime = BigInt(this.now());
       setLogAppendTime(batch, 0, batch.length, logAppendTime);
+      validated = readBatchHeader(batch, 0);
     }
-    const appended = this.log.appendAsLeader(batch, this.leaderEpoch);
+    const appended = this.log.appendAsLeader(batch, this.leaderEpoch, validated);
     if (idempotent) this.producerState.update(idempotent, appended.baseOffset);
     else this.producerState.advanceTo(appended.lastOffset + 1n);
     this.maybeSnapshotProducerState();

@@ -77,6 +77,7 @@ import {
   setPartitionLeaderEpoch,
   validateProducedBatch,
   verifyBatchCrc,
+  type RecordBatchHeader,
 } from '@samsa/protocol';
 import { completeInterruptedCleaning, lowerCleanerCheckpoint, swapInCleanedFiles, type SwapStep } from './cleanerFiles.js';
 import { INT32_MAX, hasDeletePolicy, resolveLogConfig, segmentRollMs, type LogConfig, type ResolvedLogConfig } from './config.js';
@@ -281,7 +282,8 @@ export class Log {
    * maxMessageBytes), stamps baseOffset = logEndOffset and `leaderEpoch` into `batch` in place,
    * rolls first if needed, and writes the bytes verbatim. Invalid input changes nothing.
    */
-  appendAsLeader(batch: Buffer, leaderEpoch: number): LogAppendInfo {
+  /** `validated`: the header the caller already got from validateProducedBatch (CRC checked), so it is not checked twice. */
+  appendAsLeader(batch: Buffer, leaderEpoch: number, validated?: RecordBatchHeader): LogAppendInfo {
     this.checkOpen();
     if (!Number.isInteger(leaderEpoch) || leaderEpoch < 0 || leaderEpoch > INT32_MAX) {
       throw new RangeError(`leader epoch must be an int32 >= 0, got ${leaderEpoch}`);
@@ -289,7 +291,7 @@ export class Log {
     if (batch.length > this.config.maxMessageBytes) {
       throw protocolError('MESSAGE_TOO_LARGE', `record batch of ${batch.length} bytes exceeds max.message.bytes (${this.config.maxMessageBytes})`);
     }
-    const header = validateProducedBatch(batch);
+    const header = validated ?? validateProducedBatch(batch);
     const baseOffset = this.nextOffset;
     const lastOffset = baseOffset + BigInt(header.lastOffsetDelta);
     const segment = this.maybeRoll(batch.length, header.maxTimestamp, lastOffset);

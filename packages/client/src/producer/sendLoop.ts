@@ -162,7 +162,7 @@ export class SendLoop {
       // the later sequence as the first (KIP-360 accepts any sequence from an unknown producer),
       // and the earlier batch's retry would then be out of order for good. Once the old leader
       // answers (NOT_LEADER_OR_FOLLOWER), the earlier batch goes first to the new one.
-      if (sequences && [...sequences.inFlight].some((b) => b.sentToNode !== route.nodeId)) continue;
+      if (sequences && sentElsewhere(sequences.inFlight, route.nodeId)) continue;
       let forNode = requests.get(route.nodeId);
       if (!forNode) requests.set(route.nodeId, (forNode = []));
       const mode = `${head.acks}/${head.timeoutMs}`;
@@ -302,4 +302,10 @@ export class SendLoop {
     if (result) batch.succeed(result);
     else batch.fail(error instanceof SamsaError || error instanceof Error ? error : new SamsaClosedError(String(error)));
   }
+}
+
+/** Whether a batch in `inFlight` went to a broker other than `nodeId`. */
+function sentElsewhere(inFlight: Iterable<ProducerBatch>, nodeId: number): boolean {
+  for (const b of inFlight) if (b.sentToNode !== nodeId) return true;
+  return false;
 }
