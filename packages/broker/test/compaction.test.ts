@@ -5,8 +5,6 @@
  * beginning gets exactly the latest value of every key at its original offset; and a follower
  * that joins after the leader compacted replicates the compacted log.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CHANNEL_OPTIONS, ErrorCode, clientProto, decodeRecordBatch, encodeRecordBatch, grpc, iterateBatches,
@@ -16,7 +14,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBrokerNode, type BrokerNode } from '../src/index.js';
 import { readCleanerCheckpoint, type Log } from '../src/log/index.js';
-import { FakeController, FakeQuorum, topicRecords, waitFor } from './helpers/fakeController.js';
+import { FakeController, startFakeQuorum, topicRecords, waitFor } from './helpers/fakeController.js';
 
 const logger = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -24,18 +22,7 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-async function fakeQuorum(): Promise<{ quorum: FakeQuorum; controller: FakeController; root: string }> {
-  const quorum = new FakeQuorum();
-  quorum.leaderId = 1;
-  const controller = await FakeController.start(1, quorum);
-  const root = mkdtempSync(join(tmpdir(), 'samsa-compaction-'));
-  cleanups.push(() => {
-    controller.stop();
-    quorum.close();
-    rmSync(root, { recursive: true, force: true });
-  });
-  return { quorum, controller, root };
-}
+const fakeQuorum = () => startFakeQuorum('samsa-compaction-', cleanups);
 
 async function broker(c: { controller: FakeController; root: string }, nodeId: number): Promise<BrokerNode> {
   const node = await startBrokerNode({

@@ -6,15 +6,13 @@
  * when leadership of the group's partition moves, the new leader loads the group and its offsets
  * from the replicated log and serves them.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHANNEL_OPTIONS, ErrorCode, decodeRecords, groupsProto, grpc, type GroupsClient } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OFFSETS_TOPIC, partitionFor, startBrokerNode, type BrokerNode, type GroupCoordinatorSettings } from '../../src/index.js';
 import { decodeCoordinatorRecord } from '../../src/group/records.js';
-import { FakeController, FakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
+import { FakeQuorum, startFakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
 
 const logger = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -25,15 +23,7 @@ afterEach(async () => {
 const PARTITIONS = 4;
 
 async function cluster(brokerIds: number[], groups: Partial<GroupCoordinatorSettings> = {}): Promise<{ quorum: FakeQuorum; brokers: Map<number, BrokerNode> }> {
-  const quorum = new FakeQuorum();
-  quorum.leaderId = 1;
-  const controller = await FakeController.start(1, quorum);
-  const root = mkdtempSync(join(tmpdir(), 'samsa-groups-'));
-  cleanups.push(() => {
-    controller.stop();
-    quorum.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const { quorum, controller, root } = await startFakeQuorum('samsa-groups-', cleanups);
   const brokers = new Map<number, BrokerNode>();
   await Promise.all(brokerIds.map(async (nodeId) => {
     const node = await startBrokerNode({

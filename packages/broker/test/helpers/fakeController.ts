@@ -5,6 +5,9 @@
  * leader hint where the proto has a field for it); FetchMetadata is served by any controller.
  * Tests drive it directly: append records, move leadership, take snapshots, stop controllers.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   ErrorCode, MetadataImage, controllerProto, encodeMetadataEntry, grpc, validateTopicConfigs,
   type BrokerHeartbeatRequest__Output, type ControllerHandlers, type FetchMetadataRequest__Output, type FetchMetadataResponse,
@@ -315,6 +318,23 @@ export class FakeController {
       AllocateProducerIds: unimplemented,
     };
   }
+}
+
+/**
+ * One quorum led by a single fake controller (node 1) and a temp directory for the brokers' data;
+ * their teardown goes on `cleanups` (run by the test's afterEach).
+ */
+export async function startFakeQuorum(prefix: string, cleanups: Array<() => Promise<void> | void>): Promise<{ quorum: FakeQuorum; controller: FakeController; root: string }> {
+  const quorum = new FakeQuorum();
+  quorum.leaderId = 1;
+  const controller = await FakeController.start(1, quorum);
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(() => {
+    controller.stop();
+    quorum.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+  return { quorum, controller, root };
 }
 
 /** Polls `check` every 10 ms until it holds; fails after `timeoutMs`. */

@@ -9,8 +9,6 @@
  * move loses nothing; and the Replication service answers epoch and
  * leadership errors as Kafka does.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CHANNEL_OPTIONS, ErrorCode, clientProto, encodeRecordBatch, grpc, replicationProto,
@@ -19,7 +17,7 @@ import {
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBrokerNode, type BrokerNode } from '../../src/index.js';
-import { FakeController, FakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
+import { FakeController, FakeQuorum, startFakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
 
 const logger = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -29,18 +27,7 @@ afterEach(async () => {
 
 const LAG_MS = 300;
 
-async function fakeQuorum(): Promise<{ quorum: FakeQuorum; controller: FakeController; root: string }> {
-  const quorum = new FakeQuorum();
-  quorum.leaderId = 1;
-  const controller = await FakeController.start(1, quorum);
-  const root = mkdtempSync(join(tmpdir(), 'samsa-replication-'));
-  cleanups.push(() => {
-    controller.stop();
-    quorum.close();
-    rmSync(root, { recursive: true, force: true });
-  });
-  return { quorum, controller, root };
-}
+const fakeQuorum = () => startFakeQuorum('samsa-replication-', cleanups);
 
 async function broker(c: { controller: FakeController; root: string }, nodeId: number): Promise<BrokerNode> {
   const node = await startBrokerNode({

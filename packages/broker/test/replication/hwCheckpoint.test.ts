@@ -11,7 +11,7 @@ import { afterEach, expect, it } from 'vitest';
 import { encodeRecordBatch } from '@samsa/protocol';
 import { startBrokerNode, type BrokerNode } from '../../src/index.js';
 import { HW_CHECKPOINT_FILE, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint } from '../../src/log/index.js';
-import { FakeController, FakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
+import { startFakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -36,11 +36,7 @@ it('round-trips entries and refuses malformed files with the reason', () => {
 });
 
 it('a follower restarted while its leader is down starts from its checkpointed HW', async () => {
-  const quorum = new FakeQuorum();
-  quorum.leaderId = 1;
-  const controller = await FakeController.start(1, quorum);
-  cleanups.push(() => { controller.stop(); quorum.close(); });
-  const root = tempDir('samsa-hwcp-broker-');
+  const { quorum, controller, root } = await startFakeQuorum('samsa-hwcp-broker-', cleanups);
   const start = (nodeId: number) => startBrokerNode({
     nodeId, listenHost: '127.0.0.1', listenPort: 0, dataDir: join(root, `broker-${nodeId}`), logger: pino({ level: 'silent' }),
     controllers: [controller.address], heartbeatIntervalMs: 100, replicaLagTimeMaxMs: 5_000, highWatermarkCheckpointIntervalMs: 50,

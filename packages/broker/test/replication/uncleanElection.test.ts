@@ -2,13 +2,11 @@
  * A broker that becomes leader from outside the ISR (unclean.leader.election.enable) logs a
  * warning with its log end offset and high watermark: what other replicas hold above them is lost.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { startBrokerNode, type BrokerNode } from '../../src/index.js';
-import { FakeController, FakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
+import { startFakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -16,11 +14,7 @@ afterEach(async () => {
 });
 
 it('a broker taking leadership from outside the ISR logs an unclean-election warning with its LEO and HW', async () => {
-  const quorum = new FakeQuorum();
-  quorum.leaderId = 1;
-  const controller = await FakeController.start(1, quorum);
-  const root = mkdtempSync(join(tmpdir(), 'samsa-unclean-'));
-  cleanups.push(() => { controller.stop(); quorum.close(); rmSync(root, { recursive: true, force: true }); });
+  const { quorum, controller, root } = await startFakeQuorum('samsa-unclean-', cleanups);
   const lines: Array<Record<string, unknown>> = [];
   const brokers: BrokerNode[] = [];
   for (const nodeId of [1, 2]) {
