@@ -12,7 +12,8 @@
  * from it for the partitions it leads, and it fetches from the leaders of those it follows.
  */
 import {
-  CHANNEL_OPTIONS, DEFAULT_LISTENER_NAME, DEFAULT_TOPIC_CONFIG, clientProto, formatEndpoints, groupsProto, grpc, instrumentServer, replicationProto,
+  CHANNEL_OPTIONS, DEFAULT_LISTENER_NAME, DEFAULT_TOPIC_CONFIG, PIPELINED, PipelineHub, clientProto, formatEndpoints, groupsProto, grpc, instrumentServer,
+  replicationProto, type PipelinedHandler,
   type Endpoint, type TopicConfig,
 } from '@samsa/protocol';
 import { pino, type Logger } from 'pino';
@@ -205,10 +206,12 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   }
   let serving = false;
   const starting = () => `broker ${config.nodeId} is starting: ${quorum.describeProgress()}`;
-  const replication = gateUntil(replicationServiceHandlers({ brokerId: config.nodeId, replicaManager, logger }), () => serving, starting);
+  // Pipelined Produce, Fetch and ReplicaFetch streams: ended on shutdown so tryShutdown can finish.
+  const pipelines = new PipelineHub();
+  const replication = gateUntil(replicationServiceHandlers({ brokerId: config.nodeId, replicaManager, logger, pipelines }), () => serving, starting);
   for (const { spec, server } of bound) {
     server.addService(clientProto().samsa.v1.Samsa.service, gateUntil(clientServiceHandlers({
-      metadata: quorum, replicaManager, logger, maxFetchWaitMs: config.maxFetchWaitMs,
+      metadata: quorum, replicaManager, logger, maxFetchWaitMs: config.maxFetchWaitMs, pipelines,
       ...(config.listeners === undefined ? {} : { listenerName: spec.name }),
     }), () => serving, starting));
     server.addService(replicationProto().samsa.v1.Replication.service, replication);
@@ -261,6 +264,8 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
           server.tryShutdown(() => { clearTimeout(force); resolve(); });
         })));
         // Waiting fetches and produces hold calls open; answering them lets tryShutdown finish.
+        // Pipelined streams stay open until ended: each ends once its open calls have answered.
+        pipelines.drain();
         replicaManager.completeDelayedOperations();
         await drained;
         await replicaManager.shutdown();
@@ -299,6 +304,11 @@ async function waitUntilReady(quorum: QuorumMetadataSource, logger: Logger, time
 function gateUntil<H extends grpc.UntypedServiceImplementation>(handlers: H, isOpen: () => boolean, why: () => string): H {
   const gated: grpc.UntypedServiceImplementation = {};
   for (const [name, handler] of Object.entries(handlers)) {
+    const pipelined = (handler as Partial<PipelinedHandler<unknown, unknown>>)[PIPELINED];
+    if (pipelined) {
+      gated[name] = pipelined({ gate: () => (isOpen() ? undefined : why()) }) as grpc.UntypedHandleCall;
+      continue;
+    }
     gated[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       if (isOpen()) return (handler as grpc.handleUnaryCall<unknown, unknown>)(call, callback);
       callback({ code: grpc.status.UNAVAILABLE, details: why() });

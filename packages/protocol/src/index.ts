@@ -3,6 +3,7 @@ export * from './errors.js';
 export * from './int64.js';
 export * from './grpc.js';
 export * from './metrics.js';
+export * from './pipeline.js';
 export * from './crc32c.js';
 export * from './batchHeader.js';
 export * from './varint.js';

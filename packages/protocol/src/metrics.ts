@@ -6,6 +6,7 @@
  * feed prom-client with the metric definitions below (their metrics.ts).
  */
 import * as grpc from '@grpc/grpc-js';
+import { PIPELINED, type PipelinedHandler } from './pipeline.js';
 
 export interface RpcObserver {
   /** One finished call: `code` is the gRPC status name (OK, UNAVAILABLE, ...). */
@@ -36,7 +37,11 @@ export function instrumentServer(server: grpc.Server, observer: RpcObserver): vo
   server.addService = (service, implementation) => addService(service, instrumentHandlers(service, implementation, observer));
 }
 
-/** The same handlers, each reporting to `observer` when it answers (streaming methods are left as they are). */
+/**
+ * The same handlers, each reporting to `observer` when it answers. A pipelined method
+ * (pipeline.ts) reports each call on its stream, under the unary method's name; other streaming
+ * methods are left as they are.
+ */
 export function instrumentHandlers(
   service: grpc.ServiceDefinition,
   implementation: grpc.UntypedServiceImplementation,
@@ -47,8 +52,17 @@ export function instrumentHandlers(
     // grpc-js looks a handler up by the method's name, then by its original (camelCase) name.
     const key = implementation[name] !== undefined ? name : typeof def.originalName === 'string' ? def.originalName : name;
     const handler = implementation[key];
-    if (handler === undefined || def.requestStream || def.responseStream) continue;
+    if (handler === undefined) continue;
     const { serviceName, methodName } = splitPath(def.path, name);
+    const pipelined = (handler as Partial<PipelinedHandler<unknown, unknown>>)[PIPELINED];
+    if (pipelined) {
+      // Under its unary twin's name (ProduceStream → Produce): a dashboard counts produce calls
+      // whichever way they came.
+      const unaryName = methodName.replace(/Stream$/, '');
+      out[key] = pipelined({ observe: (code, seconds) => observer.observe(serviceName, unaryName, code, seconds) }) as grpc.UntypedHandleCall;
+      continue;
+    }
+    if (def.requestStream || def.responseStream) continue;
     out[key] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const started = process.hrtime.bigint();
       let reported = false;

@@ -1,9 +1,11 @@
 /**
- * LeaderEndPoint over gRPC: samsa.v1.Replication/ReplicaFetch to the leader's advertised address.
- * int64s cross as decimal strings; record bytes pass through untouched.
+ * LeaderEndPoint over gRPC: samsa.v1.Replication/ReplicaFetchStream to the leader's advertised
+ * address, one long-lived stream carrying this follower's fetches (pipeline.proto), so a fetch
+ * costs a stream message rather than a new HTTP/2 stream. int64s cross as decimal strings; record
+ * bytes pass through untouched.
  */
 import {
-  CHANNEL_OPTIONS, grpc, replicationProto, toBigInt, toWire,
+  CHANNEL_OPTIONS, PipelinedClient, grpc, replicationProto, toBigInt, toWire,
   type ReplicaFetchRequest, type ReplicaFetchResponse__Output, type ReplicationClient,
 } from '@samsa/protocol';
 import type { LeaderEndPoint, ReplicaFetchParams, ReplicaFetchPartitionResult, ReplicaFetchResult } from './leaderEndPoint.js';
@@ -19,28 +21,22 @@ const REPLICA_CHANNEL_OPTIONS: grpc.ChannelOptions = {
 export class GrpcLeaderEndPoint implements LeaderEndPoint {
   readonly description: string;
   private readonly client: ReplicationClient;
-  private readonly inFlight = new Set<grpc.ClientUnaryCall>();
+  private readonly fetches: PipelinedClient<ReplicaFetchRequest, ReplicaFetchResponse__Output>;
 
   constructor(leaderId: number, host: string, port: number) {
     this.description = `broker ${leaderId} at ${host}:${port}`;
     const Ctor = replicationProto().samsa.v1.Replication;
-    this.client = new Ctor(`${host}:${port}`, grpc.credentials.createInsecure(), REPLICA_CHANNEL_OPTIONS);
+    const client = new Ctor(`${host}:${port}`, grpc.credentials.createInsecure(), REPLICA_CHANNEL_OPTIONS);
+    this.client = client;
+    this.fetches = new PipelinedClient(() => client.ReplicaFetchStream());
   }
 
-  fetch(params: ReplicaFetchParams, timeoutMs: number): Promise<ReplicaFetchResult> {
-    return new Promise((resolve, reject) => {
-      const call = this.client.ReplicaFetch(toRequest(params), { deadline: Date.now() + Math.max(1, timeoutMs) }, (err, res) => {
-        this.inFlight.delete(call);
-        if (err || !res) reject(err ?? new Error('empty ReplicaFetch answer'));
-        else resolve(fromResponse(res));
-      });
-      this.inFlight.add(call);
-    });
+  async fetch(params: ReplicaFetchParams, timeoutMs: number): Promise<ReplicaFetchResult> {
+    return fromResponse(await this.fetches.call(toRequest(params), { timeoutMs }));
   }
 
   close(): void {
-    for (const call of this.inFlight) call.cancel();
-    this.inFlight.clear();
+    this.fetches.close();
     this.client.close();
   }
 }

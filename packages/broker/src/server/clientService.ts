@@ -4,7 +4,7 @@
  * with per-partition error codes, and unexpected failures become UNKNOWN_SERVER_ERROR.
  */
 import {
-  ErrorCode, endpointFor, grpc, toBigInt, toWire,
+  ErrorCode, endpointFor, grpc, pipelinedHandler, toBigInt, toWire, type PipelineHub, type PipelinedHandlerOptions,
   type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse,
   type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type IncrementalAlterConfigsRequest__Output,
   type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse,
@@ -30,6 +30,8 @@ export interface ClientServiceDeps {
    * advertised address on it. Undefined: every broker's registered host:port.
    */
   listenerName?: string;
+  /** Open Produce/Fetch streams, ended on shutdown (node.ts drains it before tryShutdown). */
+  pipelines?: PipelineHub;
 }
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
@@ -88,6 +90,70 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     })),
   });
 
+  async function produce(req: ProduceRequest__Output): Promise<ProduceResponse> {
+    const entries = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, records: p.records })));
+    const appending = replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
+    // acks=0: the client expects no answer; the append above already happened synchronously.
+    if (req.acks === 0) {
+      void appending.catch((err: unknown) => logger.error({ err }, 'acks=0 produce failed'));
+      return { topics: [] };
+    }
+    const results = await appending;
+    return {
+      topics: [...groupByTopic(results)].map(([name, parts]) => ({
+        name,
+        partitions: parts.map((r) => ({
+          partition: r.partition,
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage,
+          baseOffset: toWire(r.baseOffset),
+          logAppendTime: toWire(r.logAppendTime),
+          logStartOffset: toWire(r.logStartOffset),
+          currentLeader: leaderOf(name, r.partition),
+        })),
+      })),
+    };
+  }
+
+  async function fetch(req: FetchRequest__Output): Promise<FetchResponse> {
+    const partitions = req.topics.flatMap((t) =>
+      t.partitions.map((p) => ({
+        topic: t.name,
+        partition: p.partition,
+        fetchOffset: toBigInt(p.fetchOffset),
+        maxBytes: p.partitionMaxBytes > 0 ? p.partitionMaxBytes : 1024 * 1024,
+        currentLeaderEpoch: p.currentLeaderEpoch,
+      })),
+    );
+    const results = await replicaManager.fetchMessages({
+      maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), maxFetchWaitMs),
+      minBytes: Math.max(req.minBytes, 0),
+      maxBytes: req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024,
+      partitions,
+    });
+    return {
+      topics: [...groupByTopic(results)].map(([name, parts]) => ({
+        name,
+        partitions: parts.map((r) => ({
+          partition: r.partition,
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage,
+          highWatermark: toWire(r.highWatermark),
+          lastStableOffset: toWire(r.highWatermark),
+          logStartOffset: toWire(r.logStartOffset),
+          records: r.records,
+          currentLeader: leaderOf(name, r.partition),
+        })),
+      })),
+    };
+  }
+
+  const pipelineOptions: PipelinedHandlerOptions = {
+    ...(deps.pipelines ? { hub: deps.pipelines } : {}),
+    onError: (err, rpc) => logger.error({ err, rpc }, 'request failed'),
+    onStream: widenFlowControlWindow,
+  };
+
   return {
     Metadata: unary(logger, 'Metadata', (req: MetadataRequest__Output): MetadataResponse => {
       const topics = req.allTopics
@@ -129,63 +195,11 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
       topics: (await metadata.deleteTopics(req.names, req.timeoutMs > 0 ? req.timeoutMs : undefined)).map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage ?? '' })),
     })),
 
-    Produce: unary(logger, 'Produce', async (req: ProduceRequest__Output): Promise<ProduceResponse> => {
-      const entries = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, records: p.records })));
-      const appending = replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
-      // acks=0: the client expects no answer; the append above already happened synchronously.
-      if (req.acks === 0) {
-        void appending.catch((err: unknown) => logger.error({ err }, 'acks=0 produce failed'));
-        return { topics: [] };
-      }
-      const results = await appending;
-      return {
-        topics: [...groupByTopic(results)].map(([name, parts]) => ({
-          name,
-          partitions: parts.map((r) => ({
-            partition: r.partition,
-            errorCode: r.errorCode,
-            errorMessage: r.errorMessage,
-            baseOffset: toWire(r.baseOffset),
-            logAppendTime: toWire(r.logAppendTime),
-            logStartOffset: toWire(r.logStartOffset),
-            currentLeader: leaderOf(name, r.partition),
-          })),
-        })),
-      };
-    }),
-
-    Fetch: unary(logger, 'Fetch', async (req: FetchRequest__Output): Promise<FetchResponse> => {
-      const partitions = req.topics.flatMap((t) =>
-        t.partitions.map((p) => ({
-          topic: t.name,
-          partition: p.partition,
-          fetchOffset: toBigInt(p.fetchOffset),
-          maxBytes: p.partitionMaxBytes > 0 ? p.partitionMaxBytes : 1024 * 1024,
-          currentLeaderEpoch: p.currentLeaderEpoch,
-        })),
-      );
-      const results = await replicaManager.fetchMessages({
-        maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), maxFetchWaitMs),
-        minBytes: Math.max(req.minBytes, 0),
-        maxBytes: req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024,
-        partitions,
-      });
-      return {
-        topics: [...groupByTopic(results)].map(([name, parts]) => ({
-          name,
-          partitions: parts.map((r) => ({
-            partition: r.partition,
-            errorCode: r.errorCode,
-            errorMessage: r.errorMessage,
-            highWatermark: toWire(r.highWatermark),
-            lastStableOffset: toWire(r.highWatermark),
-            logStartOffset: toWire(r.logStartOffset),
-            records: r.records,
-            currentLeader: leaderOf(name, r.partition),
-          })),
-        })),
-      };
-    }),
+    Produce: unary(logger, 'Produce', produce),
+    Fetch: unary(logger, 'Fetch', fetch),
+    // The same two over one long-lived stream per client (proto/samsa/v1/pipeline.proto).
+    ProduceStream: pipelinedHandler('ProduceStream', produce, pipelineOptions),
+    FetchStream: pipelinedHandler('FetchStream', fetch, pipelineOptions),
 
     DescribeQuorum: unary(logger, 'DescribeQuorum', async (): Promise<DescribeQuorumResponse> => {
       if (!metadata.describeQuorum) {

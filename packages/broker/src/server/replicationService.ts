@@ -4,7 +4,7 @@
  * codes in the answer; only a malformed request as a whole gets a top-level error.
  */
 import {
-  ErrorCode, grpc, toBigInt, toWire,
+  ErrorCode, grpc, pipelinedHandler, toBigInt, toWire, type PipelineHub,
   type ReplicaFetchRequest__Output, type ReplicaFetchResponse, type ReplicationHandlers,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
@@ -18,6 +18,8 @@ export interface ReplicationServiceDeps {
   logger: Logger;
   /** Upper bound on a follower's long poll, whatever it asks. */
   maxFetchWaitMs?: number;
+  /** Open ReplicaFetch streams, ended on shutdown. */
+  pipelines?: PipelineHub;
 }
 
 export function replicationServiceHandlers(deps: ReplicationServiceDeps): ReplicationHandlers {
@@ -36,6 +38,12 @@ export function replicationServiceHandlers(deps: ReplicationServiceDeps): Replic
           },
         );
     },
+    // The same fetches over one long-lived stream per follower (proto/samsa/v1/pipeline.proto).
+    ReplicaFetchStream: pipelinedHandler('ReplicaFetchStream', replicaFetch, {
+      ...(deps.pipelines ? { hub: deps.pipelines } : {}),
+      onError: (err, rpc) => logger.error({ err, rpc }, 'request failed'),
+      onStream: widenFlowControlWindow,
+    }),
   };
 
   async function replicaFetch(req: ReplicaFetchRequest__Output): Promise<ReplicaFetchResponse> {

@@ -1,9 +1,12 @@
 /**
  * The real transport: a grpc-js client for service samsa.v1.Samsa at one address, created on the
- * first request and reused (HTTP/2 multiplexes concurrent requests over its one channel). Every
- * call carries a deadline; gRPC failures are mapped to typed client errors.
+ * first request and reused (HTTP/2 multiplexes concurrent requests over its one channel). Produce
+ * and Fetch, the hot paths, are pipelined over one long-lived stream each (ProduceStream and
+ * FetchStream, proto/samsa/v1/pipeline.proto), falling back to the unary methods against a broker
+ * without them; the rest are unary calls. Every call carries a deadline; gRPC failures are mapped
+ * to typed client errors.
  */
-import { CHANNEL_OPTIONS, ErrorCode, clientProto, grpc } from '@samsa/protocol';
+import { CHANNEL_OPTIONS, ErrorCode, PipelinedClient, clientProto, grpc } from '@samsa/protocol';
 import type { SamsaClient } from '@samsa/protocol';
 import { InvalidRequestError, MessageTooLargeError, SamsaConnectionError, UnknownServerError } from '../errors.js';
 import type { SamsaError } from '../errors.js';
@@ -30,6 +33,10 @@ export interface GrpcConnectionOptions {
 
 export class GrpcConnection implements BrokerConnection {
   private client: SamsaClient | undefined;
+  private produces: PipelinedClient<ProduceRequest, ProduceResponse> | undefined;
+  private fetches: PipelinedClient<FetchRequest, FetchResponse> | undefined;
+  /** The broker answered UNIMPLEMENTED to a stream: unary calls from now on. */
+  private unaryOnly = false;
   private readonly requestTimeoutMs: number;
   private readonly metadataHeaders: grpc.Metadata;
 
@@ -49,10 +56,14 @@ export class GrpcConnection implements BrokerConnection {
     return this.call('DeleteTopics', request, options);
   }
   produce(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse> {
-    return this.call('Produce', request, options);
+    if (this.unaryOnly) return this.call('Produce', request, options);
+    this.produces ??= new PipelinedClient(() => this.grpcClient().ProduceStream(this.metadataHeaders));
+    return this.pipelined(this.produces, 'Produce', request, options);
   }
   fetch(request: FetchRequest, options?: RequestOptions): Promise<FetchResponse> {
-    return this.call('Fetch', request, options);
+    if (this.unaryOnly) return this.call('Fetch', request, options);
+    this.fetches ??= new PipelinedClient(() => this.grpcClient().FetchStream(this.metadataHeaders));
+    return this.pipelined(this.fetches, 'Fetch', request, options);
   }
   listOffsets(request: ListOffsetsRequest, options?: RequestOptions): Promise<ListOffsetsResponse> {
     return this.call('ListOffsets', request, options);
@@ -72,8 +83,28 @@ export class GrpcConnection implements BrokerConnection {
   }
 
   close(): void {
+    this.produces?.close();
+    this.fetches?.close();
+    this.produces = undefined;
+    this.fetches = undefined;
     this.client?.close();
     this.client = undefined;
+  }
+
+  private async pipelined<Req, Res>(pipe: PipelinedClient<Req, Res>, method: 'Produce' | 'Fetch', request: Req, options: RequestOptions = {}): Promise<Res> {
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    try {
+      return await pipe.call(request, { timeoutMs, signal: options.signal });
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      const e = error as grpc.ServiceError;
+      if (e.code === grpc.status.UNIMPLEMENTED) {
+        // A broker from before the streams: nothing was done; unary from now on.
+        this.unaryOnly = true;
+        return this.call(method, request, options);
+      }
+      throw errorFromGrpc(e, this.address, method, timeoutMs);
+    }
   }
 
   private grpcClient(): SamsaClient {

@@ -6,9 +6,10 @@
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import {
-  CHANNEL_OPTIONS, ErrorCode, MetadataImage, controllerProto, decodeMetadataEntry, encodeMetadataEntry, grpc, instrumentServer, raftProto,
+  CHANNEL_OPTIONS, ErrorCode, MetadataImage, PipelineHub, controllerProto, decodeMetadataEntry, encodeMetadataEntry, grpc, instrumentServer,
+  pipelinedHandler, raftProto,
 } from '@samsa/protocol';
-import type { MetadataDelta, RaftHandlers } from '@samsa/protocol';
+import type { MetadataDelta, RaftEnvelope__Output, RaftHandlers, RaftSendResponse } from '@samsa/protocol';
 import { NO_NODE, RaftNode, createRng } from '@samsa/raft';
 import type { Entry, NodeId, ProposeResult, Snapshot } from '@samsa/raft';
 import type { Registry } from 'prom-client';
@@ -151,6 +152,8 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
   private readonly driver: RaftDriver;
   private readonly transport: RaftTransport;
   private readonly server: grpc.Server;
+  /** Open Raft SendStreams from peers, ended on shutdown so tryShutdown can finish. */
+  private readonly pipelines = new PipelineHub();
 
   /** The term this node leads (undefined when not leader). */
   private leaderTerm: number | undefined;
@@ -271,6 +274,7 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     this.wakeAppliedWaiters(true);
     await this.driver.stop();
     this.transport.close();
+    this.pipelines.drain();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.server.forceShutdown();
@@ -574,24 +578,25 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
 
   private raftHandlers(): RaftHandlers {
     const voters = new Set(this.voterIds);
+    const receive = (envelope: RaftEnvelope__Output): RaftSendResponse => {
+      if (envelope.to !== this.nodeId || !voters.has(envelope.from)) {
+        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `this is controller ${this.nodeId}; a batch from ${envelope.from} to ${envelope.to} is not for it` };
+      }
+      try {
+        for (const wire of envelope.messages) {
+          const m = fromWireMessage(wire);
+          if (m !== undefined && m.from === envelope.from && m.to === this.nodeId) this.driver.step(m);
+        }
+        return { errorCode: ErrorCode.NONE };
+      } catch (err) {
+        this.logger.warn({ err, from: envelope.from }, 'malformed raft batch dropped');
+        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: err instanceof Error ? err.message : String(err) };
+      }
+    };
     return {
-      Send: (call, callback) => {
-        const envelope = call.request;
-        if (envelope.to !== this.nodeId || !voters.has(envelope.from)) {
-          callback(null, { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `this is controller ${this.nodeId}; a batch from ${envelope.from} to ${envelope.to} is not for it` });
-          return;
-        }
-        try {
-          for (const wire of envelope.messages) {
-            const m = fromWireMessage(wire);
-            if (m !== undefined && m.from === envelope.from && m.to === this.nodeId) this.driver.step(m);
-          }
-          callback(null, { errorCode: ErrorCode.NONE });
-        } catch (err) {
-          this.logger.warn({ err, from: envelope.from }, 'malformed raft batch dropped');
-          callback(null, { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: err instanceof Error ? err.message : String(err) });
-        }
-      },
+      Send: (call, callback) => callback(null, receive(call.request)),
+      // The same batches over one stream per peer (proto/samsa/v1/pipeline.proto); ended on shutdown.
+      SendStream: pipelinedHandler('SendStream', receive, { hub: this.pipelines }),
     };
   }
 }

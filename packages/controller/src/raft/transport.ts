@@ -1,10 +1,11 @@
-// The Raft transport: one gRPC channel per peer, fire-and-forget. Per peer at most one Send is in
+// The Raft transport: one gRPC channel per peer, fire-and-forget, its Sends pipelined over one
+// long-lived stream (SendStream, proto/samsa/v1/pipeline.proto). Per peer at most one Send is in
 // flight; whatever the driver hands over meanwhile is queued and goes out as the next batch, so
 // messages keep their order, a slow or dead peer never blocks the driver, and its queue is bounded
 // (past the bound the queue is dropped: Raft resends what matters). A failed Send is reported to
 // the Raft node (unreachable, and a failed snapshot); a delivered snapshot is reported as sent.
-import { CHANNEL_OPTIONS, grpc, raftProto } from '@samsa/protocol';
-import type { RaftClient, RaftMessage } from '@samsa/protocol';
+import { CHANNEL_OPTIONS, PipelinedClient, grpc, raftProto } from '@samsa/protocol';
+import type { RaftClient, RaftEnvelope, RaftMessage, RaftSendResponse__Output } from '@samsa/protocol';
 import type { Message, NodeId } from '@samsa/raft';
 import type { ControllerLogger } from '../node/logger.js';
 import { isWireMessage, toWireMessage } from './wire.js';
@@ -45,11 +46,14 @@ class Peer {
   queuedSnapshot = false;
   inFlight = false;
   failures = 0;
+  readonly sends: PipelinedClient<RaftEnvelope, RaftSendResponse__Output>;
 
   constructor(
     readonly address: PeerAddress,
     readonly client: RaftClient,
-  ) {}
+  ) {
+    this.sends = new PipelinedClient(() => client.SendStream());
+  }
 }
 
 export class RaftTransport {
@@ -92,6 +96,7 @@ export class RaftTransport {
     this.closed = true;
     for (const peer of this.peers.values()) {
       peer.queue = [];
+      peer.sends.close();
       peer.client.close();
     }
   }
@@ -113,7 +118,7 @@ export class RaftTransport {
     peer.inFlight = true;
     const id = peer.address.id;
     const envelope = { from: this.options.selfId, to: id, messages };
-    peer.client.Send(envelope, { deadline: Date.now() + this.sendTimeoutMs }, (err, response) => {
+    const answered = (err: Error | null, response?: RaftSendResponse__Output): void => {
       peer.inFlight = false;
       if (this.closed) return;
       const failure = err ?? (response && response.errorCode !== 0 ? new Error(response.errorMessage) : null);
@@ -129,6 +134,7 @@ export class RaftTransport {
         if (hasSnapshot) this.options.reports.snapshotSent(id, true);
       }
       this.flush(peer);
-    });
+    };
+    peer.sends.call(envelope, { timeoutMs: this.sendTimeoutMs }).then((response) => answered(null, response), (err: Error) => answered(err));
   }
 }

@@ -25,8 +25,10 @@ import type { ElectLeadersRequest as _samsa_v1_ElectLeadersRequest, ElectLeaders
 import type { ElectLeadersResponse as _samsa_v1_ElectLeadersResponse, ElectLeadersResponse__Output as _samsa_v1_ElectLeadersResponse__Output } from './samsa/v1/ElectLeadersResponse.js';
 import type { ElectLeadersTopicPartitions as _samsa_v1_ElectLeadersTopicPartitions, ElectLeadersTopicPartitions__Output as _samsa_v1_ElectLeadersTopicPartitions__Output } from './samsa/v1/ElectLeadersTopicPartitions.js';
 import type { ElectLeadersTopicResult as _samsa_v1_ElectLeadersTopicResult, ElectLeadersTopicResult__Output as _samsa_v1_ElectLeadersTopicResult__Output } from './samsa/v1/ElectLeadersTopicResult.js';
+import type { FetchCall as _samsa_v1_FetchCall, FetchCall__Output as _samsa_v1_FetchCall__Output } from './samsa/v1/FetchCall.js';
 import type { FetchPartition as _samsa_v1_FetchPartition, FetchPartition__Output as _samsa_v1_FetchPartition__Output } from './samsa/v1/FetchPartition.js';
 import type { FetchPartitionData as _samsa_v1_FetchPartitionData, FetchPartitionData__Output as _samsa_v1_FetchPartitionData__Output } from './samsa/v1/FetchPartitionData.js';
+import type { FetchReply as _samsa_v1_FetchReply, FetchReply__Output as _samsa_v1_FetchReply__Output } from './samsa/v1/FetchReply.js';
 import type { FetchRequest as _samsa_v1_FetchRequest, FetchRequest__Output as _samsa_v1_FetchRequest__Output } from './samsa/v1/FetchRequest.js';
 import type { FetchResponse as _samsa_v1_FetchResponse, FetchResponse__Output as _samsa_v1_FetchResponse__Output } from './samsa/v1/FetchResponse.js';
 import type { FetchTopic as _samsa_v1_FetchTopic, FetchTopic__Output as _samsa_v1_FetchTopic__Output } from './samsa/v1/FetchTopic.js';
@@ -47,6 +49,9 @@ import type { MetadataResponse as _samsa_v1_MetadataResponse, MetadataResponse__
 import type { PartitionMetadata as _samsa_v1_PartitionMetadata, PartitionMetadata__Output as _samsa_v1_PartitionMetadata__Output } from './samsa/v1/PartitionMetadata.js';
 import type { PartitionProduceData as _samsa_v1_PartitionProduceData, PartitionProduceData__Output as _samsa_v1_PartitionProduceData__Output } from './samsa/v1/PartitionProduceData.js';
 import type { PartitionProduceResponse as _samsa_v1_PartitionProduceResponse, PartitionProduceResponse__Output as _samsa_v1_PartitionProduceResponse__Output } from './samsa/v1/PartitionProduceResponse.js';
+import type { PipelineError as _samsa_v1_PipelineError, PipelineError__Output as _samsa_v1_PipelineError__Output } from './samsa/v1/PipelineError.js';
+import type { ProduceCall as _samsa_v1_ProduceCall, ProduceCall__Output as _samsa_v1_ProduceCall__Output } from './samsa/v1/ProduceCall.js';
+import type { ProduceReply as _samsa_v1_ProduceReply, ProduceReply__Output as _samsa_v1_ProduceReply__Output } from './samsa/v1/ProduceReply.js';
 import type { ProduceRequest as _samsa_v1_ProduceRequest, ProduceRequest__Output as _samsa_v1_ProduceRequest__Output } from './samsa/v1/ProduceRequest.js';
 import type { ProduceResponse as _samsa_v1_ProduceResponse, ProduceResponse__Output as _samsa_v1_ProduceResponse__Output } from './samsa/v1/ProduceResponse.js';
 import type { QuorumVoter as _samsa_v1_QuorumVoter, QuorumVoter__Output as _samsa_v1_QuorumVoter__Output } from './samsa/v1/QuorumVoter.js';
@@ -86,8 +91,10 @@ export interface ProtoGrpcType {
       ElectLeadersResponse: MessageTypeDefinition<_samsa_v1_ElectLeadersResponse, _samsa_v1_ElectLeadersResponse__Output>
       ElectLeadersTopicPartitions: MessageTypeDefinition<_samsa_v1_ElectLeadersTopicPartitions, _samsa_v1_ElectLeadersTopicPartitions__Output>
       ElectLeadersTopicResult: MessageTypeDefinition<_samsa_v1_ElectLeadersTopicResult, _samsa_v1_ElectLeadersTopicResult__Output>
+      FetchCall: MessageTypeDefinition<_samsa_v1_FetchCall, _samsa_v1_FetchCall__Output>
       FetchPartition: MessageTypeDefinition<_samsa_v1_FetchPartition, _samsa_v1_FetchPartition__Output>
       FetchPartitionData: MessageTypeDefinition<_samsa_v1_FetchPartitionData, _samsa_v1_FetchPartitionData__Output>
+      FetchReply: MessageTypeDefinition<_samsa_v1_FetchReply, _samsa_v1_FetchReply__Output>
       FetchRequest: MessageTypeDefinition<_samsa_v1_FetchRequest, _samsa_v1_FetchRequest__Output>
       FetchResponse: MessageTypeDefinition<_samsa_v1_FetchResponse, _samsa_v1_FetchResponse__Output>
       FetchTopic: MessageTypeDefinition<_samsa_v1_FetchTopic, _samsa_v1_FetchTopic__Output>
@@ -108,6 +115,9 @@ export interface ProtoGrpcType {
       PartitionMetadata: MessageTypeDefinition<_samsa_v1_PartitionMetadata, _samsa_v1_PartitionMetadata__Output>
       PartitionProduceData: MessageTypeDefinition<_samsa_v1_PartitionProduceData, _samsa_v1_PartitionProduceData__Output>
       PartitionProduceResponse: MessageTypeDefinition<_samsa_v1_PartitionProduceResponse, _samsa_v1_PartitionProduceResponse__Output>
+      PipelineError: MessageTypeDefinition<_samsa_v1_PipelineError, _samsa_v1_PipelineError__Output>
+      ProduceCall: MessageTypeDefinition<_samsa_v1_ProduceCall, _samsa_v1_ProduceCall__Output>
+      ProduceReply: MessageTypeDefinition<_samsa_v1_ProduceReply, _samsa_v1_ProduceReply__Output>
       ProduceRequest: MessageTypeDefinition<_samsa_v1_ProduceRequest, _samsa_v1_ProduceRequest__Output>
       ProduceResponse: MessageTypeDefinition<_samsa_v1_ProduceResponse, _samsa_v1_ProduceResponse__Output>
       QuorumVoter: MessageTypeDefinition<_samsa_v1_QuorumVoter, _samsa_v1_QuorumVoter__Output>

@@ -1,9 +1,12 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { PipelineError as _samsa_v1_PipelineError, PipelineError__Output as _samsa_v1_PipelineError__Output } from './samsa/v1/PipelineError.js';
 import type { ReplicaEpochEndOffset as _samsa_v1_ReplicaEpochEndOffset, ReplicaEpochEndOffset__Output as _samsa_v1_ReplicaEpochEndOffset__Output } from './samsa/v1/ReplicaEpochEndOffset.js';
+import type { ReplicaFetchCall as _samsa_v1_ReplicaFetchCall, ReplicaFetchCall__Output as _samsa_v1_ReplicaFetchCall__Output } from './samsa/v1/ReplicaFetchCall.js';
 import type { ReplicaFetchPartition as _samsa_v1_ReplicaFetchPartition, ReplicaFetchPartition__Output as _samsa_v1_ReplicaFetchPartition__Output } from './samsa/v1/ReplicaFetchPartition.js';
 import type { ReplicaFetchPartitionResponse as _samsa_v1_ReplicaFetchPartitionResponse, ReplicaFetchPartitionResponse__Output as _samsa_v1_ReplicaFetchPartitionResponse__Output } from './samsa/v1/ReplicaFetchPartitionResponse.js';
+import type { ReplicaFetchReply as _samsa_v1_ReplicaFetchReply, ReplicaFetchReply__Output as _samsa_v1_ReplicaFetchReply__Output } from './samsa/v1/ReplicaFetchReply.js';
 import type { ReplicaFetchRequest as _samsa_v1_ReplicaFetchRequest, ReplicaFetchRequest__Output as _samsa_v1_ReplicaFetchRequest__Output } from './samsa/v1/ReplicaFetchRequest.js';
 import type { ReplicaFetchResponse as _samsa_v1_ReplicaFetchResponse, ReplicaFetchResponse__Output as _samsa_v1_ReplicaFetchResponse__Output } from './samsa/v1/ReplicaFetchResponse.js';
 import type { ReplicaFetchTopic as _samsa_v1_ReplicaFetchTopic, ReplicaFetchTopic__Output as _samsa_v1_ReplicaFetchTopic__Output } from './samsa/v1/ReplicaFetchTopic.js';
@@ -17,9 +20,12 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   samsa: {
     v1: {
+      PipelineError: MessageTypeDefinition<_samsa_v1_PipelineError, _samsa_v1_PipelineError__Output>
       ReplicaEpochEndOffset: MessageTypeDefinition<_samsa_v1_ReplicaEpochEndOffset, _samsa_v1_ReplicaEpochEndOffset__Output>
+      ReplicaFetchCall: MessageTypeDefinition<_samsa_v1_ReplicaFetchCall, _samsa_v1_ReplicaFetchCall__Output>
       ReplicaFetchPartition: MessageTypeDefinition<_samsa_v1_ReplicaFetchPartition, _samsa_v1_ReplicaFetchPartition__Output>
       ReplicaFetchPartitionResponse: MessageTypeDefinition<_samsa_v1_ReplicaFetchPartitionResponse, _samsa_v1_ReplicaFetchPartitionResponse__Output>
+      ReplicaFetchReply: MessageTypeDefinition<_samsa_v1_ReplicaFetchReply, _samsa_v1_ReplicaFetchReply__Output>
       ReplicaFetchRequest: MessageTypeDefinition<_samsa_v1_ReplicaFetchRequest, _samsa_v1_ReplicaFetchRequest__Output>
       ReplicaFetchResponse: MessageTypeDefinition<_samsa_v1_ReplicaFetchResponse, _samsa_v1_ReplicaFetchResponse__Output>
       ReplicaFetchTopic: MessageTypeDefinition<_samsa_v1_ReplicaFetchTopic, _samsa_v1_ReplicaFetchTopic__Output>

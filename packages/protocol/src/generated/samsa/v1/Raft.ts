@@ -4,6 +4,8 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { RaftEnvelope as _samsa_v1_RaftEnvelope, RaftEnvelope__Output as _samsa_v1_RaftEnvelope__Output } from '../../samsa/v1/RaftEnvelope.js';
+import type { RaftSendCall as _samsa_v1_RaftSendCall, RaftSendCall__Output as _samsa_v1_RaftSendCall__Output } from '../../samsa/v1/RaftSendCall.js';
+import type { RaftSendReply as _samsa_v1_RaftSendReply, RaftSendReply__Output as _samsa_v1_RaftSendReply__Output } from '../../samsa/v1/RaftSendReply.js';
 import type { RaftSendResponse as _samsa_v1_RaftSendResponse, RaftSendResponse__Output as _samsa_v1_RaftSendResponse__Output } from '../../samsa/v1/RaftSendResponse.js';
 
 export interface RaftClient extends grpc.Client {
@@ -16,13 +18,21 @@ export interface RaftClient extends grpc.Client {
   send(argument: _samsa_v1_RaftEnvelope, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_RaftSendResponse__Output>): grpc.ClientUnaryCall;
   send(argument: _samsa_v1_RaftEnvelope, callback: grpc.requestCallback<_samsa_v1_RaftSendResponse__Output>): grpc.ClientUnaryCall;
   
+  SendStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_RaftSendCall, _samsa_v1_RaftSendReply__Output>;
+  SendStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_RaftSendCall, _samsa_v1_RaftSendReply__Output>;
+  sendStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_RaftSendCall, _samsa_v1_RaftSendReply__Output>;
+  sendStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_RaftSendCall, _samsa_v1_RaftSendReply__Output>;
+  
 }
 
 export interface RaftHandlers extends grpc.UntypedServiceImplementation {
   Send: grpc.handleUnaryCall<_samsa_v1_RaftEnvelope__Output, _samsa_v1_RaftSendResponse>;
   
+  SendStream: grpc.handleBidiStreamingCall<_samsa_v1_RaftSendCall__Output, _samsa_v1_RaftSendReply>;
+  
 }
 
 export interface RaftDefinition extends grpc.ServiceDefinition {
   Send: MethodDefinition<_samsa_v1_RaftEnvelope, _samsa_v1_RaftSendResponse, _samsa_v1_RaftEnvelope__Output, _samsa_v1_RaftSendResponse__Output>
+  SendStream: MethodDefinition<_samsa_v1_RaftSendCall, _samsa_v1_RaftSendReply, _samsa_v1_RaftSendCall__Output, _samsa_v1_RaftSendReply__Output>
 }

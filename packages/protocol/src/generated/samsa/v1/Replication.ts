@@ -3,6 +3,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ReplicaFetchCall as _samsa_v1_ReplicaFetchCall, ReplicaFetchCall__Output as _samsa_v1_ReplicaFetchCall__Output } from '../../samsa/v1/ReplicaFetchCall.js';
+import type { ReplicaFetchReply as _samsa_v1_ReplicaFetchReply, ReplicaFetchReply__Output as _samsa_v1_ReplicaFetchReply__Output } from '../../samsa/v1/ReplicaFetchReply.js';
 import type { ReplicaFetchRequest as _samsa_v1_ReplicaFetchRequest, ReplicaFetchRequest__Output as _samsa_v1_ReplicaFetchRequest__Output } from '../../samsa/v1/ReplicaFetchRequest.js';
 import type { ReplicaFetchResponse as _samsa_v1_ReplicaFetchResponse, ReplicaFetchResponse__Output as _samsa_v1_ReplicaFetchResponse__Output } from '../../samsa/v1/ReplicaFetchResponse.js';
 
@@ -16,13 +18,21 @@ export interface ReplicationClient extends grpc.Client {
   replicaFetch(argument: _samsa_v1_ReplicaFetchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ReplicaFetchResponse__Output>): grpc.ClientUnaryCall;
   replicaFetch(argument: _samsa_v1_ReplicaFetchRequest, callback: grpc.requestCallback<_samsa_v1_ReplicaFetchResponse__Output>): grpc.ClientUnaryCall;
   
+  ReplicaFetchStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_ReplicaFetchCall, _samsa_v1_ReplicaFetchReply__Output>;
+  ReplicaFetchStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_ReplicaFetchCall, _samsa_v1_ReplicaFetchReply__Output>;
+  replicaFetchStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_ReplicaFetchCall, _samsa_v1_ReplicaFetchReply__Output>;
+  replicaFetchStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_ReplicaFetchCall, _samsa_v1_ReplicaFetchReply__Output>;
+  
 }
 
 export interface ReplicationHandlers extends grpc.UntypedServiceImplementation {
   ReplicaFetch: grpc.handleUnaryCall<_samsa_v1_ReplicaFetchRequest__Output, _samsa_v1_ReplicaFetchResponse>;
   
+  ReplicaFetchStream: grpc.handleBidiStreamingCall<_samsa_v1_ReplicaFetchCall__Output, _samsa_v1_ReplicaFetchReply>;
+  
 }
 
 export interface ReplicationDefinition extends grpc.ServiceDefinition {
   ReplicaFetch: MethodDefinition<_samsa_v1_ReplicaFetchRequest, _samsa_v1_ReplicaFetchResponse, _samsa_v1_ReplicaFetchRequest__Output, _samsa_v1_ReplicaFetchResponse__Output>
+  ReplicaFetchStream: MethodDefinition<_samsa_v1_ReplicaFetchCall, _samsa_v1_ReplicaFetchReply, _samsa_v1_ReplicaFetchCall__Output, _samsa_v1_ReplicaFetchReply__Output>
 }

@@ -13,6 +13,8 @@ import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, Describe
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from '../../samsa/v1/DescribeQuorumResponse.js';
 import type { ElectLeadersRequest as _samsa_v1_ElectLeadersRequest, ElectLeadersRequest__Output as _samsa_v1_ElectLeadersRequest__Output } from '../../samsa/v1/ElectLeadersRequest.js';
 import type { ElectLeadersResponse as _samsa_v1_ElectLeadersResponse, ElectLeadersResponse__Output as _samsa_v1_ElectLeadersResponse__Output } from '../../samsa/v1/ElectLeadersResponse.js';
+import type { FetchCall as _samsa_v1_FetchCall, FetchCall__Output as _samsa_v1_FetchCall__Output } from '../../samsa/v1/FetchCall.js';
+import type { FetchReply as _samsa_v1_FetchReply, FetchReply__Output as _samsa_v1_FetchReply__Output } from '../../samsa/v1/FetchReply.js';
 import type { FetchRequest as _samsa_v1_FetchRequest, FetchRequest__Output as _samsa_v1_FetchRequest__Output } from '../../samsa/v1/FetchRequest.js';
 import type { FetchResponse as _samsa_v1_FetchResponse, FetchResponse__Output as _samsa_v1_FetchResponse__Output } from '../../samsa/v1/FetchResponse.js';
 import type { IncrementalAlterConfigsRequest as _samsa_v1_IncrementalAlterConfigsRequest, IncrementalAlterConfigsRequest__Output as _samsa_v1_IncrementalAlterConfigsRequest__Output } from '../../samsa/v1/IncrementalAlterConfigsRequest.js';
@@ -23,6 +25,8 @@ import type { ListOffsetsRequest as _samsa_v1_ListOffsetsRequest, ListOffsetsReq
 import type { ListOffsetsResponse as _samsa_v1_ListOffsetsResponse, ListOffsetsResponse__Output as _samsa_v1_ListOffsetsResponse__Output } from '../../samsa/v1/ListOffsetsResponse.js';
 import type { MetadataRequest as _samsa_v1_MetadataRequest, MetadataRequest__Output as _samsa_v1_MetadataRequest__Output } from '../../samsa/v1/MetadataRequest.js';
 import type { MetadataResponse as _samsa_v1_MetadataResponse, MetadataResponse__Output as _samsa_v1_MetadataResponse__Output } from '../../samsa/v1/MetadataResponse.js';
+import type { ProduceCall as _samsa_v1_ProduceCall, ProduceCall__Output as _samsa_v1_ProduceCall__Output } from '../../samsa/v1/ProduceCall.js';
+import type { ProduceReply as _samsa_v1_ProduceReply, ProduceReply__Output as _samsa_v1_ProduceReply__Output } from '../../samsa/v1/ProduceReply.js';
 import type { ProduceRequest as _samsa_v1_ProduceRequest, ProduceRequest__Output as _samsa_v1_ProduceRequest__Output } from '../../samsa/v1/ProduceRequest.js';
 import type { ProduceResponse as _samsa_v1_ProduceResponse, ProduceResponse__Output as _samsa_v1_ProduceResponse__Output } from '../../samsa/v1/ProduceResponse.js';
 
@@ -81,6 +85,11 @@ export interface SamsaClient extends grpc.Client {
   fetch(argument: _samsa_v1_FetchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
   fetch(argument: _samsa_v1_FetchRequest, callback: grpc.requestCallback<_samsa_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
   
+  FetchStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_FetchCall, _samsa_v1_FetchReply__Output>;
+  FetchStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_FetchCall, _samsa_v1_FetchReply__Output>;
+  fetchStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_FetchCall, _samsa_v1_FetchReply__Output>;
+  fetchStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_FetchCall, _samsa_v1_FetchReply__Output>;
+  
   IncrementalAlterConfigs(argument: _samsa_v1_IncrementalAlterConfigsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_IncrementalAlterConfigsResponse__Output>): grpc.ClientUnaryCall;
   IncrementalAlterConfigs(argument: _samsa_v1_IncrementalAlterConfigsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_IncrementalAlterConfigsResponse__Output>): grpc.ClientUnaryCall;
   IncrementalAlterConfigs(argument: _samsa_v1_IncrementalAlterConfigsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_IncrementalAlterConfigsResponse__Output>): grpc.ClientUnaryCall;
@@ -126,6 +135,11 @@ export interface SamsaClient extends grpc.Client {
   produce(argument: _samsa_v1_ProduceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ProduceResponse__Output>): grpc.ClientUnaryCall;
   produce(argument: _samsa_v1_ProduceRequest, callback: grpc.requestCallback<_samsa_v1_ProduceResponse__Output>): grpc.ClientUnaryCall;
   
+  ProduceStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_ProduceCall, _samsa_v1_ProduceReply__Output>;
+  ProduceStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_ProduceCall, _samsa_v1_ProduceReply__Output>;
+  produceStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_ProduceCall, _samsa_v1_ProduceReply__Output>;
+  produceStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_ProduceCall, _samsa_v1_ProduceReply__Output>;
+  
 }
 
 export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
@@ -141,6 +155,8 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
   
   Fetch: grpc.handleUnaryCall<_samsa_v1_FetchRequest__Output, _samsa_v1_FetchResponse>;
   
+  FetchStream: grpc.handleBidiStreamingCall<_samsa_v1_FetchCall__Output, _samsa_v1_FetchReply>;
+  
   IncrementalAlterConfigs: grpc.handleUnaryCall<_samsa_v1_IncrementalAlterConfigsRequest__Output, _samsa_v1_IncrementalAlterConfigsResponse>;
   
   InitProducerId: grpc.handleUnaryCall<_samsa_v1_InitProducerIdRequest__Output, _samsa_v1_InitProducerIdResponse>;
@@ -151,6 +167,8 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
   
   Produce: grpc.handleUnaryCall<_samsa_v1_ProduceRequest__Output, _samsa_v1_ProduceResponse>;
   
+  ProduceStream: grpc.handleBidiStreamingCall<_samsa_v1_ProduceCall__Output, _samsa_v1_ProduceReply>;
+  
 }
 
 export interface SamsaDefinition extends grpc.ServiceDefinition {
@@ -160,9 +178,11 @@ export interface SamsaDefinition extends grpc.ServiceDefinition {
   DescribeQuorum: MethodDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse__Output>
   ElectLeaders: MethodDefinition<_samsa_v1_ElectLeadersRequest, _samsa_v1_ElectLeadersResponse, _samsa_v1_ElectLeadersRequest__Output, _samsa_v1_ElectLeadersResponse__Output>
   Fetch: MethodDefinition<_samsa_v1_FetchRequest, _samsa_v1_FetchResponse, _samsa_v1_FetchRequest__Output, _samsa_v1_FetchResponse__Output>
+  FetchStream: MethodDefinition<_samsa_v1_FetchCall, _samsa_v1_FetchReply, _samsa_v1_FetchCall__Output, _samsa_v1_FetchReply__Output>
   IncrementalAlterConfigs: MethodDefinition<_samsa_v1_IncrementalAlterConfigsRequest, _samsa_v1_IncrementalAlterConfigsResponse, _samsa_v1_IncrementalAlterConfigsRequest__Output, _samsa_v1_IncrementalAlterConfigsResponse__Output>
   InitProducerId: MethodDefinition<_samsa_v1_InitProducerIdRequest, _samsa_v1_InitProducerIdResponse, _samsa_v1_InitProducerIdRequest__Output, _samsa_v1_InitProducerIdResponse__Output>
   ListOffsets: MethodDefinition<_samsa_v1_ListOffsetsRequest, _samsa_v1_ListOffsetsResponse, _samsa_v1_ListOffsetsRequest__Output, _samsa_v1_ListOffsetsResponse__Output>
   Metadata: MethodDefinition<_samsa_v1_MetadataRequest, _samsa_v1_MetadataResponse, _samsa_v1_MetadataRequest__Output, _samsa_v1_MetadataResponse__Output>
   Produce: MethodDefinition<_samsa_v1_ProduceRequest, _samsa_v1_ProduceResponse, _samsa_v1_ProduceRequest__Output, _samsa_v1_ProduceResponse__Output>
+  ProduceStream: MethodDefinition<_samsa_v1_ProduceCall, _samsa_v1_ProduceReply, _samsa_v1_ProduceCall__Output, _samsa_v1_ProduceReply__Output>
 }
