@@ -14,7 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { arg, cli, freePort } from './benchUtil.mjs';
+import { NODE_V8_FLAGS, arg, cli, freePort } from './benchUtil.mjs';
 
 const records = arg('--records', 2_000_000);
 const seconds = arg('--seconds', 10);
@@ -40,7 +40,7 @@ for (let i = 4; i <= 6; i++) brokers.push({ id: i, port: await freePort() });
 const voters = controllers.map((c) => `${c.id}@127.0.0.1:${c.port}`).join(',');
 
 function startNode(roles, id, port) {
-  const args = [cli, 'node', '--roles', roles, '--node-id', String(id), '--controller-quorum-voters', voters,
+  const args = [...NODE_V8_FLAGS, cli, 'node', '--roles', roles, '--node-id', String(id), '--controller-quorum-voters', voters,
     '--data-dir', join(dataDir, `node-${id}`), '--log-level', 'warn'];
   if (roles === 'broker') args.push('--listen', `127.0.0.1:${port}`);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });

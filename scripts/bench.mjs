@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { arg, cli, freePort } from './benchUtil.mjs';
+import { NODE_V8_FLAGS, arg, cli, freePort } from './benchUtil.mjs';
 
 const records = arg('--records', 3_000_000);
 const runs = arg('--runs', 3);
@@ -21,7 +21,7 @@ function samsa(args) {
 const dataDir = mkdtempSync(join(tmpdir(), 'samsa-bench-'));
 const port = await freePort();
 const controllerPort = await freePort();
-const node = spawn(process.execPath, [cli, 'node', '--roles', 'broker,controller', '--node-id', '1', '--listen', `127.0.0.1:${port}`,
+const node = spawn(process.execPath, [...NODE_V8_FLAGS, cli, 'node', '--roles', 'broker,controller', '--node-id', '1', '--listen', `127.0.0.1:${port}`,
   '--controller-quorum-voters', `1@127.0.0.1:${controllerPort}`, '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
 try {
   const bootstrap = `127.0.0.1:${port}`;

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const cli = join(root, 'packages/cli/dist/main.js');
+/** The V8 flags every `samsa node` is started with (packages/cli/src/nodeRuntime.ts). */
+export const { NODE_V8_FLAGS } = await import(join(root, 'packages/cli/dist/nodeRuntime.js'));
 
 /** A numeric `--name N` flag of this script, or the fallback. */
 export function arg(name, fallback) {

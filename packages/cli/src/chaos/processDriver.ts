@@ -14,6 +14,7 @@ import { Samsa } from '@samsa/client';
 import { CHANNEL_OPTIONS, controllerProto, grpc, type DescribeQuorumResponse__Output } from '@samsa/protocol';
 import type { ChaosNode, ClusterDriver, PartitionSupport } from './driver.js';
 import { NetnsFirewall, nodeUid } from './netns.js';
+import { NODE_V8_FLAGS } from '../nodeRuntime.js';
 
 const CLI = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -160,7 +161,7 @@ export class ProcessCluster implements ClusterDriver {
     if (node.child) throw new Error(`${node.name} is already running (pid ${node.child.pid})`);
     const logStart = existsSync(node.logPath) ? statSync(node.logPath).size : 0;
     const fd = openSync(node.logPath, 'a');
-    const args = [CLI, 'node', '--roles', node.role, '--node-id', String(node.nodeId), '--controller-quorum-voters', this.voters,
+    const args = [...NODE_V8_FLAGS, CLI, 'node', '--roles', node.role, '--node-id', String(node.nodeId), '--controller-quorum-voters', this.voters,
       '--data-dir', node.dataDir, '--log-level', this.o.logLevel ?? 'info'];
     if (node.role === 'broker') {
       args.push('--listen', `${node.host}:${node.port}`, '--heartbeat-interval-ms', String(this.o.heartbeatIntervalMs),

@@ -28,6 +28,7 @@ import {
 } from '../cluster/state.js';
 import { stopNodes, waitAllGone } from '../cluster/stop.js';
 import { UsageError } from '../errors.js';
+import { NODE_V8_FLAGS } from '../nodeRuntime.js';
 import { parseBootstrap, parseDurationMs, parseInteger } from '../options.js';
 
 export { formatTable } from '../cluster/table.js';
@@ -86,7 +87,7 @@ export function planCluster(brokers: number, controllers: number, combined: bool
 export function nodeRecords(plan: readonly NodeSpec[], host: string, logLevel: string, cli = CLI, node = process.execPath): NodeRecord[] {
   const voters = plan.filter((n) => n.controllerPort !== undefined).map((n) => `${n.nodeId}@${host}:${n.controllerPort}`).join(',');
   return plan.map((spec) => {
-    const argv = [node, cli, 'node', '--roles', spec.roles, '--node-id', String(spec.nodeId), '--controller-quorum-voters', voters,
+    const argv = [node, ...NODE_V8_FLAGS, cli, 'node', '--roles', spec.roles, '--node-id', String(spec.nodeId), '--controller-quorum-voters', voters,
       '--data-dir', spec.dataDir, '--log-level', logLevel];
     if (spec.brokerPort !== undefined) argv.push('--listen', `${host}:${spec.brokerPort}`);
     if (spec.metricsPort !== undefined) argv.push('--metrics-port', String(spec.metricsPort), '--metrics-host', host);

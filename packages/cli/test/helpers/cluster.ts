@@ -8,6 +8,7 @@ import {
   CHANNEL_OPTIONS, MetadataImage, clientProto, controllerProto, decodeMetadataEntry, grpc,
   type DescribeQuorumResponse__Output, type FetchMetadataResponse__Output, type MetadataRecord,
 } from '@samsa/protocol';
+import { NODE_V8_FLAGS } from '../../src/nodeRuntime.js';
 import { CLI, freePort, stopProcess, tempDir, removeDir } from './processes.js';
 
 export interface ClusterNode {
@@ -94,7 +95,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const voters = controllers.map((c) => `${c.nodeId}@127.0.0.1:${c.port}`).join(',');
 
   const start = async (node: ClusterNode) => {
-    const args = [CLI, 'node', '--roles', node.roles, '--node-id', String(node.nodeId), '--controller-quorum-voters', voters,
+    const args = [...NODE_V8_FLAGS, CLI, 'node', '--roles', node.roles, '--node-id', String(node.nodeId), '--controller-quorum-voters', voters,
       '--data-dir', node.dataDir, '--log-level', 'info'];
     if (node.metricsPort !== undefined) args.push('--metrics-port', String(node.metricsPort));
     if (node.roles === 'broker') {

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_V8_FLAGS } from '../../src/nodeRuntime.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
@@ -52,7 +53,7 @@ export async function startNode(opts: {
   const controllerPort = opts.controllerPort ?? (await freePort());
   const nodeId = opts.nodeId ?? 1;
   const child = spawn(process.execPath, [
-    CLI, 'node', '--roles', 'broker,controller', '--node-id', String(nodeId), '--listen', `127.0.0.1:${port}`,
+    ...NODE_V8_FLAGS, CLI, 'node', '--roles', 'broker,controller', '--node-id', String(nodeId), '--listen', `127.0.0.1:${port}`,
     '--controller-quorum-voters', `${nodeId}@127.0.0.1:${controllerPort}`, '--data-dir', opts.dataDir,
     ...(opts.extraArgs ?? []),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
