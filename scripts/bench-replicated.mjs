@@ -3,12 +3,14 @@
 // on 127.0.0.1 (free ports, temp dirs), a 6-partition topic with RF=3 and min.insync.replicas=2,
 // then one `samsa perf produce --acks all` process (100-byte records):
 //   (a) unlimited: records/s, MB/s and batch latency p50/p99;
-//   (b) --throughput 50000 for about --seconds s: batch latency p50/p99 at a fixed offered rate;
+//   (b) --throughput 50000 for about --seconds s after --warmup-seconds (3) of the same rate:
+//       batch latency p50/p99 at a fixed offered rate, for the whole run and for the steady state
+//       after the warm-up (Kafka's --warmup-records: connection set-up and JIT compilation excluded);
 //   (c) end to end at the same rate on a fresh topic: a `perf consume --end-to-end-latency` process
 //       started first reads what the paced producer writes, and prints record timestamp (set at
-//       send) to consumption, p50/p99.
+//       send) to consumption, p50/p99, whole run and steady state.
 // Stops every process it started, by PID.
-//   node scripts/bench-replicated.mjs [--records N] [--seconds S] [--rate R] [--paced-in-flight N] [--runs N] [--compression lz4]
+//   node scripts/bench-replicated.mjs [--records N] [--seconds S] [--warmup-seconds W] [--rate R] [--paced-in-flight N] [--runs N] [--compression lz4]
 // The producer is idempotent (Kafka's default with acks=all).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { NODE_V8_FLAGS, arg, cli, freePort } from './benchUtil.mjs';
 
 const records = arg('--records', 2_000_000);
 const seconds = arg('--seconds', 10);
+const warmupSeconds = arg('--warmup-seconds', 3);
 const rate = arg('--rate', 50_000);
 const runs = arg('--runs', 1);
 // Batches in flight for the fixed-rate run (perf produce's default with --throughput is 32).
@@ -81,7 +84,10 @@ try {
       '--config', 'min.insync.replicas=2']);
     const produce = (extra, to = topic) => samsa(['perf', 'produce', '--bootstrap-server', bootstrap, '--topic', to, '--record-size', '100', '--acks', 'all', ...compression, ...extra]);
     console.log(`run ${run} unlimited: ${produce(['--num-records', String(records)])}`);
-    console.log(`run ${run} --throughput ${rate}: ${produce(['--num-records', String(rate * seconds), '--throughput', String(rate), '--in-flight', String(pacedInFlight)])}`);
+    const pacedRecords = rate * (seconds + warmupSeconds);
+    const warmupRecords = rate * warmupSeconds;
+    const pacedArgs = ['--num-records', String(pacedRecords), '--warmup-records', String(warmupRecords), '--throughput', String(rate), '--in-flight', String(pacedInFlight)];
+    console.log(`run ${run} --throughput ${rate} (first ${warmupSeconds} s warm-up): ${produce(pacedArgs)}`);
     const e2eTopic = `perf-e2e-${run}`;
     samsa(['topics', '--create', '--bootstrap-server', bootstrap, '--topic', e2eTopic, '--partitions', '6', '--replication-factor', '3',
       '--config', 'min.insync.replicas=2']);
@@ -90,15 +96,17 @@ try {
       .split('\n').filter((l) => l.includes('Partition:')).every((l) => /Leader: \d+/.test(l) && /Isr: \d+,\d+,\d+/.test(l));
     for (let i = 0; i < 100 && !fullyReplicated(); i++) await new Promise((r) => setTimeout(r, 100));
     const consumer = spawn(process.execPath, [cli, 'perf', 'consume', '--bootstrap-server', bootstrap, '--topic', e2eTopic,
-      '--messages', String(rate * seconds), '--end-to-end-latency', '--timeout-ms', '20000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      '--messages', String(pacedRecords), '--warmup-records', String(warmupRecords), '--end-to-end-latency', '--timeout-ms', '20000'], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(consumer);
     let consumed = '';
     consumer.stdout.on('data', (d) => { consumed += d; });
     const consumerDone = new Promise((r) => consumer.once('exit', r));
     await new Promise((r) => setTimeout(r, 2_000)); // assigned and polling before the first record
-    const paced = produce(['--num-records', String(rate * seconds), '--throughput', String(rate), '--in-flight', String(pacedInFlight)], e2eTopic);
+    const paced = produce(pacedArgs, e2eTopic);
     await consumerDone;
-    console.log(`run ${run} end to end at ${rate} records/s: producer ${paced.split('\n').at(-2) ?? paced}`);
+    const lines = paced.split('\n');
+    console.log(`run ${run} end to end at ${rate} records/s: producer ${lines.find((l) => l.startsWith(`${pacedRecords} records sent`)) ?? paced}`);
+    console.log(`run ${run} end to end at ${rate} records/s: producer ${lines.find((l) => l.startsWith('steady state:')) ?? ''}`);
     console.log(`run ${run} end to end: ${consumed.trim()}`);
   }
 } finally {

@@ -49,18 +49,25 @@ describe('samsa CLI', () => {
   it('perf produce and perf consume print throughput and latency percentiles', async () => {
     await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'perf', '--partitions', '2']);
     const produced = await runCliAsync(['perf', 'produce', ...bootstrap, '--topic', 'perf', '--num-records', '3000', '--record-size', '50',
-      '--producer-props', 'acks=all', 'linger.ms=1'], { timeoutMs: 60_000 });
+      '--batch-size', '5000', '--warmup-records', '1000', '--producer-props', 'acks=all', 'linger.ms=1'], { timeoutMs: 60_000 });
     expect(produced.stderr).toBe('');
     expect(produced.status).toBe(0);
+    expect(produced.stdout).toMatch(/^Warmup first 1000 records\. Steady-state results will print after the complete-test summary\.$/m);
     expect(produced.stdout).toMatch(/^3000 records sent, [\d.]+ records\/sec \([\d.]+ MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, [\d.]+ ms 50th, [\d.]+ ms 95th, [\d.]+ ms 99th, [\d.]+ ms 99.9th\.$/m);
+    // Batches of 86 records: the first one starting at or after record 1000 starts at 1032.
+    expect(produced.stdout).toMatch(/^steady state: 1968 records sent, [\d.]+ records\/sec .* [\d.]+ ms 99th, [\d.]+ ms 99.9th\.$/m);
     expect(produced.stdout).toMatch(/producer: acks=-1, idempotence on/);
-    const consumed = await runCliAsync(['perf', 'consume', ...bootstrap, '--topic', 'perf', '--messages', '3000', '--end-to-end-latency'], { timeoutMs: 60_000 });
+    const consumed = await runCliAsync(['perf', 'consume', ...bootstrap, '--topic', 'perf', '--messages', '3000', '--end-to-end-latency', '--warmup-records', '1000'], { timeoutMs: 60_000 });
     expect(consumed.stderr).toBe('');
     expect(consumed.status).toBe(0);
-    const m = /consume: 3000 records in [\d.]+ s: \d+ records\/s, [\d.]+ MB\/s; end-to-end latency [\d.]+ ms avg, ([\d.]+) ms 50th, [\d.]+ ms 95th, ([\d.]+) ms 99th/.exec(consumed.stdout);
+    const m = /consume: 3000 records in [\d.]+ s: \d+ records\/s, [\d.]+ MB\/s; end-to-end latency [\d.]+ ms avg, ([\d.]+) ms 50th, [\d.]+ ms 95th, ([\d.]+) ms 99th.*; steady state \(after 1000 records\) [\d.]+ ms avg, [\d.]+ ms 50th/.exec(consumed.stdout);
     expect(m, consumed.stdout).not.toBeNull();
     // Read after the fact, so the latencies are at least the time between the two commands' records.
     expect(Number(m![2])).toBeGreaterThanOrEqual(Number(m![1]));
+    // A warm-up as long as the run is refused, as Kafka does.
+    const refused = await runCliAsync(['perf', 'produce', ...bootstrap, '--topic', 'perf', '--num-records', '100', '--warmup-records', '100']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('--warmup-records must be less than --num-records (100), got 100');
   }, 90_000);
 
   it('produces stdin lines with keys and consumes them back', async () => {

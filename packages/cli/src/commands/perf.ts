@@ -4,6 +4,9 @@
  * records/s, MB/s, average and maximum latency and p50/p95/p99/p99.9 from an HDR histogram
  * (latency: from sendBatch to its acknowledgement, counted once per record), and the process's
  * peak RSS. Producer settings use Kafka's names: --producer-props acks=all linger.ms=5 ...
+ * --warmup-records N (Kafka's KIP-1052) also prints the same summary for the records after the
+ * first N, the steady state without connection set-up and JIT compilation in it; perf consume
+ * takes it too for its end-to-end latency.
  */
 import { randomBytes } from 'node:crypto';
 import type { Message, ProducerOptions } from '@samsa/client';
@@ -25,6 +28,7 @@ interface PerfProduceOptions {
   throughput: string;
   producerProps?: string[];
   reportingIntervalMs: string;
+  warmupRecords: string;
 }
 
 interface PerfConsumeOptions {
@@ -34,6 +38,7 @@ interface PerfConsumeOptions {
   timeoutMs: string;
   group?: string;
   endToEndLatency?: boolean;
+  warmupRecords: string;
 }
 
 function report(label: string, records: number, bytes: number, elapsedMs: number, extra = ''): string {
@@ -53,6 +58,13 @@ function windowLine(records: number, bytes: number, elapsedMs: number, h: hdr.Hi
 }
 
 const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+
+/** --warmup-records: a count below the run's total (Kafka refuses one at or above it). */
+function parseWarmup(raw: string, total: number, totalFlag: string): number {
+  const warmup = parseInteger(raw, '--warmup-records', 0);
+  if (warmup > 0 && warmup >= total) throw new UsageError(`--warmup-records must be less than ${totalFlag} (${total}), got ${warmup}`);
+  return warmup;
+}
 
 export function registerPerf(program: Command): void {
   const perf = program.command('perf').description('throughput benchmarks');
@@ -74,6 +86,7 @@ export function registerPerf(program: Command): void {
     .option('--in-flight <n>', 'batches handed to the producer and not yet acknowledged, at most (default 8, or 32 with --throughput)')
     .option('--throughput <n>', 'cap on records/s, -1 for unlimited (kafka-producer-perf-test --throughput)', '-1')
     .option('--reporting-interval-ms <ms>', 'how often the progress line is printed', '5000')
+    .option('--warmup-records <n>', 'also summarise the records after the first n alone: the steady state (Kafka\'s --warmup-records)', '0')
     .action(async (opts: PerfProduceOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
       const topic = opts.topic;
@@ -93,6 +106,7 @@ export function registerPerf(program: Command): void {
       producerOptions.batchSize = batchSize;
       const inFlight = parseInteger(opts.inFlight ?? (paced ? '32' : '8'), '--in-flight', 1);
       const reportEveryMs = parseInteger(opts.reportingIntervalMs, '--reporting-interval-ms', 1);
+      const warmup = parseWarmup(opts.warmupRecords, numRecords, '--num-records');
       // Without idempotence the producer's request cap follows --in-flight, so queued batches do
       // not count waiting time as latency; idempotence keeps Kafka's 5.
       if (props['max.in.flight.requests.per.connection'] === undefined && (acks !== -1 || props['enable.idempotence'] === 'false')) {
@@ -109,6 +123,10 @@ export function registerPerf(program: Command): void {
         const payloads = Array.from({ length: 64 }, () => randomBytes(recordSize));
         const messages: Message<Buffer | null, Buffer | null>[] = Array.from({ length: perBatch }, (_, i) => ({ value: payloads[i % payloads.length]! }));
         const total = newHistogram();
+        // Batches whose first record comes after the warm-up (a batch straddling it counts as warm-up).
+        const steady = newHistogram();
+        let steadyRecords = 0;
+        let steadyStart: number | undefined;
         let windowHist = newHistogram();
         let windowRecords = 0;
         let windowStart = performance.now();
@@ -124,6 +142,7 @@ export function registerPerf(program: Command): void {
         let next = 0;
         let firstError: unknown;
         const started = performance.now();
+        if (warmup > 0) process.stdout.write(`Warmup first ${warmup} records. Steady-state results will print after the complete-test summary.\n`);
         try {
           while (sent < numRecords && !firstError) {
             if (paced) {
@@ -138,10 +157,16 @@ export function registerPerf(program: Command): void {
             const batch = count === perBatch ? messages : messages.slice(0, count);
             const partition = partitions[next++ % partitions.length]!;
             const t0 = performance.now();
+            const inSteadyState = warmup > 0 && sent >= warmup;
+            if (inSteadyState) steadyStart ??= t0;
             const p = producer.sendBatch({ topic, partition, messages: batch }).then(
               () => {
                 const us = Math.max(1, Math.round((performance.now() - t0) * 1000));
                 total.recordValueWithCount(us, count);
+                if (inSteadyState) {
+                  steady.recordValueWithCount(us, count);
+                  steadyRecords += count;
+                }
                 windowHist.recordValueWithCount(us, count);
                 windowRecords += count;
               },
@@ -160,6 +185,9 @@ export function registerPerf(program: Command): void {
         await producer.close();
         if (firstError) throw firstError;
         process.stdout.write(windowLine(numRecords, numRecords * recordSize, elapsed, total, true));
+        if (steadyStart !== undefined) {
+          process.stdout.write(`steady state: ${windowLine(steadyRecords, steadyRecords * recordSize, started + elapsed - steadyStart, steady, true)}`);
+        }
         const peakRssMb = process.resourceUsage().maxRSS / 1024;
         process.stdout.write(`producer: acks=${acks}, idempotence ${producer.idempotent ? 'on' : 'off'}, compression ${props['compression.type'] ?? 'none'}, ` +
           `${perBatch} records/batch, ${inFlight} batches in flight${paced ? `, throughput cap ${throughput} records/s` : ''}; peak RSS ${peakRssMb.toFixed(0)} MB\n`);
@@ -180,11 +208,13 @@ export function registerPerf(program: Command): void {
     // hands it over. Producer and consumer must share a clock (one machine). Start the consumer
     // first and read only new records: with a group, reset the offsets to the end beforehand.
     .option('--end-to-end-latency', 'also print latency from each record\'s timestamp to its consumption (p50/p95/p99/p99.9)')
+    .option('--warmup-records <n>', 'with --end-to-end-latency: also summarise the latency of the records after the first n alone', '0')
     .action(async (opts: PerfConsumeOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
       const topic = opts.topic;
       const wanted = parseInteger(opts.messages, '--messages', 1);
       const timeoutMs = parseInteger(opts.timeoutMs, '--timeout-ms', 1);
+      const warmup = parseWarmup(opts.warmupRecords, wanted, '--messages');
       await withClient(opts.bootstrapServer, async (samsa) => {
         let assignedAt: number | undefined;
         let consumer: { poll(o: { maxWaitMs: number; maxRecords: number }): Promise<Array<{ value: Buffer | null; timestamp: bigint }>>; close(): Promise<void> };
@@ -209,6 +239,7 @@ export function registerPerf(program: Command): void {
         let last = performance.now();
         const started = performance.now();
         const e2e = opts.endToEndLatency ? newHistogram() : undefined;
+        const steady = opts.endToEndLatency && warmup > 0 ? newHistogram() : undefined;
         while (count < wanted && performance.now() - last < timeoutMs) {
           const records = await consumer.poll({ maxWaitMs: 500, maxRecords: 100_000 });
           if (records.length > 0) last = performance.now();
@@ -216,17 +247,22 @@ export function registerPerf(program: Command): void {
           for (const r of records) {
             bytes += r.value?.length ?? 0;
             // In µs like the produce histogram; a timestamp ahead of the clock counts as 0.
-            if (e2e) e2e.recordValue(Math.max(1, (now - Number(r.timestamp)) * 1000));
+            if (e2e) {
+              const us = Math.max(1, (now - Number(r.timestamp)) * 1000);
+              e2e.recordValue(us);
+              if (steady && count >= warmup) steady.recordValue(us);
+            }
+            count++;
           }
-          count += records.length;
         }
         const elapsed = performance.now() - (assignedAt ?? started);
         await consumer.close();
         if (count < wanted) throw new Error(`only ${count} of ${wanted} records arrived within ${timeoutMs} ms of the last one`);
         const ms = (us: number) => (us / 1000).toFixed(2);
-        process.stdout.write(report('consume', count, bytes, elapsed, e2e === undefined ? '' :
-          `; end-to-end latency ${ms(e2e.mean)} ms avg, ${ms(e2e.getValueAtPercentile(50))} ms 50th, ${ms(e2e.getValueAtPercentile(95))} ms 95th, ` +
-          `${ms(e2e.getValueAtPercentile(99))} ms 99th, ${ms(e2e.getValueAtPercentile(99.9))} ms 99.9th, ${ms(e2e.maxValue)} ms max`));
+        const latency = (h: hdr.Histogram) => `${ms(h.mean)} ms avg, ${ms(h.getValueAtPercentile(50))} ms 50th, ${ms(h.getValueAtPercentile(95))} ms 95th, ` +
+          `${ms(h.getValueAtPercentile(99))} ms 99th, ${ms(h.getValueAtPercentile(99.9))} ms 99.9th, ${ms(h.maxValue)} ms max`;
+        process.stdout.write(report('consume', count, bytes, elapsed, e2e === undefined ? '' : `; end-to-end latency ${latency(e2e)}` +
+          (steady === undefined ? '' : `; steady state (after ${warmup} records) ${latency(steady)}`)));
       });
     });
 }
