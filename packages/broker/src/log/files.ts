@@ -3,6 +3,7 @@
  * descriptor, atomic replacement of small checkpoint files, and fsync as a promise.
  */
 import { closeSync, constants, fsync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export const LOG_FILE_SUFFIX = '.log';
@@ -92,4 +93,28 @@ export function writeFileAtomicSync(path: string, content: string, durable: bool
   }
   renameSync(tmp, path);
   if (durable) fsyncPathSync(dirname(path));
+}
+
+/**
+ * writeFileAtomicSync(path, content, true) on libuv's threadpool: the event loop never waits on
+ * the disk. An fsync on ext4 forces a journal commit and can take tens of milliseconds on a busy
+ * disk, and a broker thread stopped that long stalls every produce and fetch it serves. Callers
+ * must not run two of these on the same path at once (they share the temporary file).
+ */
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  const tmp = path + TMP_FILE_SUFFIX;
+  const file = await open(tmp, OPEN_RW_TRUNCATE);
+  try {
+    await file.writeFile(content, 'utf8');
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(tmp, path);
+  const dir = await open(dirname(path), constants.O_RDONLY);
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }

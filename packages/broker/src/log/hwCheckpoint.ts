@@ -10,14 +10,14 @@
  *   orders 1 1432
  *
  * Written atomically (tmp + rename, fsynced) every replica.high.watermark.checkpoint.interval.ms
- * (Kafka's default 5000) and at shutdown. A checkpointed HW is only a starting point: the
+ * (Kafka's default 5000), off the event loop (writeFileAtomic), and at shutdown, synchronously. A checkpointed HW is only a starting point: the
  * partition caps it at its log end offset (records above may have been lost with an unflushed page
  * cache) and raises it to its log start. Topic names cannot contain spaces, so the line splits on
  * whitespace unambiguously.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from './files.js';
+import { writeFileAtomic, writeFileAtomicSync } from './files.js';
 
 export const HW_CHECKPOINT_FILE = 'replication-offset-checkpoint';
 const VERSION = '0';
@@ -41,7 +41,17 @@ export function readHighWatermarkCheckpoint(dataDir: string): Map<string, bigint
   return out;
 }
 
-export function writeHighWatermarkCheckpoint(dataDir: string, entries: ReadonlyArray<{ topic: string; partition: number; highWatermark: bigint }>): void {
-  const body = entries.map((e) => `${e.topic} ${e.partition} ${e.highWatermark}\n`).join('');
-  writeFileAtomicSync(join(dataDir, HW_CHECKPOINT_FILE), `${VERSION}\n${entries.length}\n${body}`, true);
+type HwEntries = ReadonlyArray<{ topic: string; partition: number; highWatermark: bigint }>;
+
+function checkpointText(entries: HwEntries): string {
+  return `${VERSION}\n${entries.length}\n${entries.map((e) => `${e.topic} ${e.partition} ${e.highWatermark}\n`).join('')}`;
+}
+
+export function writeHighWatermarkCheckpoint(dataDir: string, entries: HwEntries): void {
+  writeFileAtomicSync(join(dataDir, HW_CHECKPOINT_FILE), checkpointText(entries), true);
+}
+
+/** The same, with the disk work off the event loop; one at a time per data directory. */
+export function writeHighWatermarkCheckpointAsync(dataDir: string, entries: HwEntries): Promise<void> {
+  return writeFileAtomic(join(dataDir, HW_CHECKPOINT_FILE), checkpointText(entries));
 }

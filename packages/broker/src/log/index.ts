@@ -10,7 +10,7 @@ export {
   type EpochEntry,
 } from './leaderEpochCache.js';
 export { LOG_CHECKPOINT_FILE } from './logCheckpoint.js';
-export { HW_CHECKPOINT_FILE, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint } from './hwCheckpoint.js';
+export { HW_CHECKPOINT_FILE, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, writeHighWatermarkCheckpointAsync } from './hwCheckpoint.js';
 export { offsetFileName } from './files.js';
 export {
   DEFAULT_LOG_CLEANER_CONFIG, LogCleaner, cleanLog, cleanableRange, needsCleaning, requireRecordKeys,

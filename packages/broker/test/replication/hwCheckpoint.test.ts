@@ -3,14 +3,14 @@
  * leader is away starts from the HW it had, not from its log start; a malformed file is refused
  * with a sentence and ignored by the broker.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { encodeRecordBatch } from '@samsa/protocol';
 import { startBrokerNode, type BrokerNode } from '../../src/index.js';
-import { HW_CHECKPOINT_FILE, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint } from '../../src/log/index.js';
+import { HW_CHECKPOINT_FILE, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, writeHighWatermarkCheckpointAsync } from '../../src/log/index.js';
 import { startFakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -35,6 +35,17 @@ it('round-trips entries and refuses malformed files with the reason', () => {
   expect(() => readHighWatermarkCheckpoint(dir)).toThrow(/unsupported version/);
 });
 
+it('writes the periodic checkpoint off the event loop, replacing the file whole', async () => {
+  const dir = tempDir('samsa-hwcp-async-');
+  writeHighWatermarkCheckpoint(dir, [{ topic: 'a', partition: 0, highWatermark: 1n }]);
+  const writing = writeHighWatermarkCheckpointAsync(dir, [{ topic: 'a', partition: 0, highWatermark: 7n }, { topic: 'b', partition: 1, highWatermark: 3n }]);
+  // Until it lands, readers see the previous file, whole.
+  expect([...readHighWatermarkCheckpoint(dir)]).toEqual([['a-0', 1n]]);
+  await writing;
+  expect([...readHighWatermarkCheckpoint(dir)]).toEqual([['a-0', 7n], ['b-1', 3n]]);
+  expect(readdirSync(dir)).toEqual([HW_CHECKPOINT_FILE]); // no temporary file left behind
+});
+
 it('a follower restarted while its leader is down starts from its checkpointed HW', async () => {
   const { quorum, controller, root } = await startFakeQuorum('samsa-hwcp-broker-', cleanups);
   const start = (nodeId: number) => startBrokerNode({
@@ -52,6 +63,8 @@ it('a follower restarted while its leader is down starts from its checkpointed H
   const appended = await leader.replicaManager.appendRecords(-1, 5_000, [{ topic: 'h', partition: 0, records }]);
   expect(appended[0]!.errorCode).toBe(0);
   await waitFor(() => follower.replicaManager.getPartition('h', 0)?.highWatermark === 5n, 5_000, 'the follower to learn HW 5');
+  // The periodic (asynchronous) checkpoint records it while the broker runs.
+  await waitFor(() => readHighWatermarkCheckpoint(join(root, 'broker-2')).get('h-0') === 5n, 5_000, 'the periodic checkpoint to show HW 5');
 
   // The leader goes away for good; the follower restarts and cannot hear the HW from anyone.
   await leader.close();
