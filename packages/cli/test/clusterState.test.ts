@@ -14,6 +14,7 @@ import {
 } from '../src/cluster/state.js';
 import { stopNodes, stopOrder } from '../src/cluster/stop.js';
 import { nodeRecords, planCluster, portsInUse } from '../src/commands/cluster.js';
+import { NODE_V8_FLAGS } from '../src/nodeRuntime.js';
 import { freePort, removeDir, tempDir } from './helpers/processes.js';
 
 /** A fake process table: pid → command line. */
@@ -235,7 +236,7 @@ describe('planning a local cluster', () => {
     const records = nodeRecords(planCluster(1, 1, true, 9092, '/data'), '127.0.0.1', 'info', '/cli/main.js', '/usr/bin/node');
     expect(records).toHaveLength(1);
     expect(records[0]!.argv).toEqual([
-      '/usr/bin/node', '/cli/main.js', 'node', '--roles', 'broker,controller', '--node-id', '1', '--controller-quorum-voters', '1@127.0.0.1:9093',
+      '/usr/bin/node', ...NODE_V8_FLAGS, '/cli/main.js', 'node', '--roles', 'broker,controller', '--node-id', '1', '--controller-quorum-voters', '1@127.0.0.1:9093',
       '--data-dir', '/data/node-1', '--log-level', 'info', '--listen', '127.0.0.1:9092', '--metrics-port', '9094', '--metrics-host', '127.0.0.1',
     ]);
     expect(records[0]!.logFile).toBe('/data/node-1/node.log');

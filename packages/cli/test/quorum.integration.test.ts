@@ -101,6 +101,10 @@ describe('controller quorum and brokers as processes', () => {
     await samsa.admin().createTopics([{ topic: 'fencing', numPartitions: 3, replicationFactor: 3 }]);
     const victim = cluster.brokers[0]!;
     const led = async () => (await samsa.admin().describeTopics(['fencing']))[0]!.partitions.filter((p) => p.leader === victim.nodeId);
+    // CreateTopics answers once the controller committed it; the broker asked next may not have
+    // applied that metadata yet (as in Kafka), so wait until it is described.
+    await waitFor('every broker to know the new topic',
+      async () => (await samsa.admin().describeTopics(['fencing']))[0]!.partitions.every((p) => p.leader >= 0), 10_000, 50);
     const before = await led();
     await cluster.kill(victim);
     const t0 = Date.now();
