@@ -4,7 +4,7 @@
  * with per-partition error codes, and unexpected failures become UNKNOWN_SERVER_ERROR.
  */
 import {
-  ErrorCode, endpointFor, grpc, pipelinedHandler, toBigInt, toWire, type PipelineHub, type PipelinedHandlerOptions,
+  ErrorCode, endpointFor, grpc, pipelinedHandler, toBigInt, toWire, type PipelineHub,
   type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse,
   type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type IncrementalAlterConfigsRequest__Output,
   type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse,
@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { MetadataSource, TopicInfo } from '../metadata/image.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';
 import { describeConfigsResource } from './configs.js';
-import { widenFlowControlWindow } from './flowControl.js';
+import { brokerPipelineOptions, widenFlowControlWindow } from './flowControl.js';
 import { ProducerIdManager } from './producerIdManager.js';
 
 export interface ClientServiceDeps {
@@ -148,11 +148,7 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     };
   }
 
-  const pipelineOptions: PipelinedHandlerOptions = {
-    ...(deps.pipelines ? { hub: deps.pipelines } : {}),
-    onError: (err, rpc) => logger.error({ err, rpc }, 'request failed'),
-    onStream: widenFlowControlWindow,
-  };
+  const pipelineOptions = brokerPipelineOptions(logger, deps.pipelines);
 
   return {
     Metadata: unary(logger, 'Metadata', (req: MetadataRequest__Output): MetadataResponse => {

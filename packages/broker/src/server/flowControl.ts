@@ -14,7 +14,8 @@
  * never wrong). Flow control never changes what is delivered, only when.
  */
 import type { Http2Session } from 'node:http2';
-import { CHANNEL_OPTIONS } from '@samsa/protocol';
+import { CHANNEL_OPTIONS, type PipelineHub, type PipelinedHandlerOptions } from '@samsa/protocol';
+import type { Logger } from 'pino';
 
 /** Bytes the broker lets a client send ahead, per stream and per connection. */
 export const SERVER_FLOW_CONTROL_WINDOW: number = CHANNEL_OPTIONS['grpc-node.flow_control_window'] ?? 65_535;
@@ -54,4 +55,16 @@ export function widenFlowControlWindow(call: unknown, window = SERVER_FLOW_CONTR
   } catch {
     // A session closing under us, or an HTTP/2 implementation without these: keep the defaults.
   }
+}
+
+/**
+ * What every pipelined method of the broker shares (pipeline.ts): its streams registered with the
+ * hub that drains them at shutdown, a failed call logged, and each new stream's session widened.
+ */
+export function brokerPipelineOptions(logger: Logger, hub: PipelineHub | undefined): PipelinedHandlerOptions {
+  return {
+    ...(hub ? { hub } : {}),
+    onError: (err, rpc) => logger.error({ err, rpc }, 'request failed'),
+    onStream: widenFlowControlWindow,
+  };
 }

@@ -10,7 +10,7 @@ import {
 import type { Logger } from 'pino';
 import type { ReplicaFetchParams } from '../replication/leaderEndPoint.js';
 import type { ReplicaManager } from '../replicaManager.js';
-import { widenFlowControlWindow } from './flowControl.js';
+import { brokerPipelineOptions, widenFlowControlWindow } from './flowControl.js';
 
 export interface ReplicationServiceDeps {
   brokerId: number;
@@ -39,11 +39,7 @@ export function replicationServiceHandlers(deps: ReplicationServiceDeps): Replic
         );
     },
     // The same fetches over one long-lived stream per follower (proto/samsa/v1/pipeline.proto).
-    ReplicaFetchStream: pipelinedHandler('ReplicaFetchStream', replicaFetch, {
-      ...(deps.pipelines ? { hub: deps.pipelines } : {}),
-      onError: (err, rpc) => logger.error({ err, rpc }, 'request failed'),
-      onStream: widenFlowControlWindow,
-    }),
+    ReplicaFetchStream: pipelinedHandler('ReplicaFetchStream', replicaFetch, brokerPipelineOptions(logger, deps.pipelines)),
   };
 
   async function replicaFetch(req: ReplicaFetchRequest__Output): Promise<ReplicaFetchResponse> {
