@@ -64,6 +64,8 @@ export const ErrorCode = {
   REASSIGNMENT_IN_PROGRESS: 60,
   NON_EMPTY_GROUP: 68,
   GROUP_ID_NOT_FOUND: 69,
+  FETCH_SESSION_ID_NOT_FOUND: 70,
+  INVALID_FETCH_SESSION_EPOCH: 71,
   FENCED_LEADER_EPOCH: 74,
   UNKNOWN_LEADER_EPOCH: 75,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
@@ -104,7 +106,7 @@ const RETRIABLE = new Set<ErrorName>([
   'CONCURRENT_TRANSACTIONS', 'KAFKA_STORAGE_ERROR', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH',
   'OFFSET_NOT_AVAILABLE', 'PREFERRED_LEADER_NOT_AVAILABLE', 'ELIGIBLE_LEADERS_NOT_AVAILABLE',
   'UNSTABLE_OFFSET_COMMIT', 'REBALANCE_IN_PROGRESS', 'CORRUPT_MESSAGE', 'BROKER_NOT_AVAILABLE',
-  'CONTROLLER_QUORUM_UNAVAILABLE', 'UNKNOWN_TOPIC_ID',
+  'CONTROLLER_QUORUM_UNAVAILABLE', 'UNKNOWN_TOPIC_ID', 'FETCH_SESSION_ID_NOT_FOUND', 'INVALID_FETCH_SESSION_EPOCH',
 ]);
 
 const MESSAGES: Partial<Record<ErrorName, string>> = {
@@ -130,6 +132,8 @@ const MESSAGES: Partial<Record<ErrorName, string>> = {
   NOT_CONTROLLER: 'This is not the correct controller for this cluster.',
   INVALID_REQUEST: 'This most likely occurs because of a request being malformed.',
   UNSUPPORTED_COMPRESSION_TYPE: 'The requesting client does not support the compression type of given partition.',
+  FETCH_SESSION_ID_NOT_FOUND: 'The fetch session ID was not found.',
+  INVALID_FETCH_SESSION_EPOCH: 'The fetch session epoch is invalid.',
   FENCED_LEADER_EPOCH: 'The leader epoch in the request is older than the epoch on the broker.',
   UNKNOWN_LEADER_EPOCH: 'The leader epoch in the request is newer than the epoch on the broker.',
   OUT_OF_ORDER_SEQUENCE_NUMBER: 'The broker received an out of order sequence number.',

@@ -41,20 +41,28 @@ export class GrpcLeaderEndPoint implements LeaderEndPoint {
   }
 }
 
-function toRequest(params: ReplicaFetchParams): ReplicaFetchRequest {
-  const topics = new Map<string, ReplicaFetchParams['partitions']>();
-  for (const p of params.partitions) {
+/** Partitions grouped by topic, in first-seen order. */
+function byTopic<P extends { topic: string }>(partitions: P[]): Array<[string, P[]]> {
+  const topics = new Map<string, P[]>();
+  for (const p of partitions) {
     let list = topics.get(p.topic);
     if (!list) topics.set(p.topic, (list = []));
     list.push(p);
   }
+  return [...topics];
+}
+
+function toRequest(params: ReplicaFetchParams): ReplicaFetchRequest {
   return {
     replicaId: params.replicaId,
     replicaEpoch: toWire(params.replicaEpoch),
     maxWaitMs: params.maxWaitMs,
     minBytes: params.minBytes,
     maxBytes: params.maxBytes,
-    topics: [...topics].map(([name, parts]) => ({
+    sessionId: params.sessionId ?? 0,
+    sessionEpoch: params.sessionEpoch ?? -1,
+    forgottenTopics: byTopic(params.forgotten ?? []).map(([name, parts]) => ({ name, partitions: parts.map((p) => p.partition) })),
+    topics: byTopic(params.partitions).map(([name, parts]) => ({
       name,
       partitions: parts.map((p) => ({
         partition: p.partition,
@@ -85,5 +93,5 @@ function fromResponse(res: ReplicaFetchResponse__Output): ReplicaFetchResult {
       });
     }
   }
-  return { errorCode: res.errorCode, errorMessage: res.errorMessage, partitions };
+  return { errorCode: res.errorCode, errorMessage: res.errorMessage, partitions, sessionId: res.sessionId };
 }

@@ -23,7 +23,21 @@ export interface ReplicaFetchParams {
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
+  /**
+   * A full fetch: every partition to fetch. An incremental fetch (sessionEpoch > 0): only those
+   * added to the session or changed since the last fetch (fetchSessions.ts).
+   */
   partitions: ReplicaFetchPartitionRequest[];
+  /** KIP-227 fetch session (proto/samsa/v1/replication.proto); absent: a full fetch without one. */
+  sessionId?: number;
+  sessionEpoch?: number;
+  /** Incremental fetch: partitions to drop from the session. */
+  forgotten?: PartitionId[];
+}
+
+export interface PartitionId {
+  topic: string;
+  partition: number;
 }
 
 export interface EpochEndOffset {
@@ -47,7 +61,10 @@ export interface ReplicaFetchPartitionResult {
 export interface ReplicaFetchResult {
   errorCode: number;
   errorMessage: string;
+  /** Every partition of a full fetch; of an incremental one only those with something new. */
   partitions: ReplicaFetchPartitionResult[];
+  /** The fetch session the leader keeps for this follower; 0 or absent when none. */
+  sessionId?: number;
 }
 
 export interface LeaderEndPoint {

@@ -1,14 +1,17 @@
 /**
  * The follower side of replication (Kafka's ReplicaFetcherManager and fetcher threads): one
- * ReplicaFetcher per leader broker, each a loop of long-poll fetches naming every partition this
- * broker follows from that leader. Fetched batches are appended verbatim; a divergence the leader
- * reports is truncated at the point the two logs' leader epochs agree (never at the HW alone).
+ * ReplicaFetcher per leader broker, each a loop of long-poll fetches covering every partition this
+ * broker follows from that leader, in one incremental fetch session (KIP-227, fetchSessions.ts:
+ * after the first full fetch only partitions whose position changed are named). Fetched batches
+ * are appended verbatim; a divergence the leader reports is truncated at the point the two logs'
+ * leader epochs agree (never at the HW alone).
  * See README.md in this folder for the states and rules.
  */
 import { ErrorCode, SamsaProtocolError, errorInfo } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { Partition } from '../partition.js';
 import type { Timers } from '../timers.js';
+import { FetchSessionHandler } from './fetchSessions.js';
 import type { EpochEndOffset, LeaderEndPoint, ReplicaFetchParams, ReplicaFetchPartitionResult } from './leaderEndPoint.js';
 
 export interface ReplicaFetcherConfig {
@@ -126,6 +129,8 @@ export class ReplicaFetcher {
   /** Rotates which partition comes first in a request: only the first may exceed its byte limit (KIP-74). */
   private rotation = 0;
   private readonly throttle = new Map<string, number>();
+  /** The incremental fetch session with this leader (KIP-227, fetchSessions.ts). */
+  private readonly session = new FetchSessionHandler();
 
   constructor(readonly leaderId: number, private readonly deps: ReplicaFetcherDeps, private readonly onIdle: () => void) {}
 
@@ -207,14 +212,22 @@ export class ReplicaFetcher {
         await this.sleep(this.backoff(++this.failures), true);
         continue;
       }
-      const params = this.buildRequest(ready);
+      // Every partition to fetch and its position; the session sends only what changed.
+      const fetchable = this.buildRequest(ready);
+      const params: ReplicaFetchParams = { ...fetchable, ...this.session.build(fetchable.partitions) };
       let results: ReplicaFetchPartitionResult[];
       try {
         const res = await this.endpoint.fetch(params, config.maxWaitMs + config.requestTimeoutMs);
         if (this.stopped) break;
+        if (!this.session.onResponse(res.errorCode, res.sessionId)) {
+          // The leader lost or refused our session (it restarted, or evicted it): a full fetch now.
+          this.logThrottled('session', 'info', { leader: this.leaderId, reason: res.errorMessage }, 'fetch session reset; sending a full fetch');
+          continue;
+        }
         if (res.errorCode !== ErrorCode.NONE) throw new SamsaProtocolError(res.errorCode as ErrorCode, res.errorMessage);
         results = res.partitions;
       } catch (err) {
+        this.session.onFailure();
         if (this.stopped) break;
         const ms = this.backoff(++this.failures);
         this.warnThrottled('fetch', { leader: this.leaderId, err: errorText(err), retryInMs: ms },
@@ -227,7 +240,8 @@ export class ReplicaFetcher {
       }
       if (this.failures > 0) this.deps.logger.info({ leader: this.leaderId }, `fetching from leader ${this.leaderId} again`);
       this.failures = 0;
-      const sent = new Map(params.partitions.map((p) => [`${p.topic}-${p.partition}`, p]));
+      // What each answer was read at: the leader's view of the session, which is `fetchable`.
+      const sent = new Map(fetchable.partitions.map((p) => [`${p.topic}-${p.partition}`, p]));
       for (const result of results) {
         const key = `${result.topic}-${result.partition}`;
         const request = sent.get(key);

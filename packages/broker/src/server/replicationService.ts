@@ -10,6 +10,7 @@ import {
 import type { Logger } from 'pino';
 import type { ReplicaFetchParams } from '../replication/leaderEndPoint.js';
 import type { ReplicaManager } from '../replicaManager.js';
+import { ReplicaFetchSessionCache } from '../replication/fetchSessions.js';
 import { brokerPipelineOptions, widenFlowControlWindow } from './flowControl.js';
 
 export interface ReplicationServiceDeps {
@@ -25,6 +26,8 @@ export interface ReplicationServiceDeps {
 export function replicationServiceHandlers(deps: ReplicationServiceDeps): ReplicationHandlers {
   const { replicaManager, logger } = deps;
   const maxWaitMs = deps.maxFetchWaitMs ?? 30_000;
+  // The followers' incremental fetch sessions (KIP-227, replication/fetchSessions.ts).
+  const sessions = new ReplicaFetchSessionCache({ now: Date.now, random: Math.random });
   return {
     ReplicaFetch: (call: grpc.ServerUnaryCall<ReplicaFetchRequest__Output, ReplicaFetchResponse>, callback: grpc.sendUnaryData<ReplicaFetchResponse>) => {
       widenFlowControlWindow(call);
@@ -61,8 +64,13 @@ export function replicationServiceHandlers(deps: ReplicationServiceDeps): Replic
         logStartOffset: toBigInt(p.logStartOffset),
         maxBytes: p.partitionMaxBytes > 0 ? p.partitionMaxBytes : 1024 * 1024,
       }))),
+      sessionId: req.sessionId,
+      sessionEpoch: req.sessionEpoch,
+      forgotten: req.forgottenTopics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition }))),
     };
-    const results = await replicaManager.fetchForReplica(params);
+    const fetch = sessions.begin(params);
+    if (!fetch.ok) return { errorCode: fetch.errorCode, errorMessage: fetch.errorMessage, topics: [], sessionId: 0 };
+    const results = sessions.respond(fetch, await replicaManager.fetchForReplica({ ...params, partitions: fetch.partitions }));
     const byTopic = new Map<string, NonNullable<ReplicaFetchResponse['topics']>[number]>();
     for (const r of results) {
       let topic = byTopic.get(r.topic);
@@ -78,6 +86,6 @@ export function replicationServiceHandlers(deps: ReplicationServiceDeps): Replic
         records: r.records,
       });
     }
-    return { errorCode: ErrorCode.NONE, errorMessage: '', topics: [...byTopic.values()] };
+    return { errorCode: ErrorCode.NONE, errorMessage: '', topics: [...byTopic.values()], sessionId: sessions.sessionIdOf(fetch) };
   }
 }

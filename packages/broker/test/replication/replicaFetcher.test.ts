@@ -12,6 +12,7 @@ import { Log } from '../../src/log/index.js';
 import type { PartitionInfo } from '../../src/metadata/image.js';
 import { Partition, type ReplicationContext } from '../../src/partition.js';
 import type { LeaderEndPoint, ReplicaFetchParams, ReplicaFetchResult } from '../../src/replication/leaderEndPoint.js';
+import { ReplicaFetchSessionCache } from '../../src/replication/fetchSessions.js';
 import { DEFAULT_REPLICA_FETCHER_CONFIG, ReplicaFetcherManager } from '../../src/replication/replicaFetcher.js';
 import { realTimers } from '../../src/timers.js';
 import { waitFor } from '../helpers/fakeController.js';
@@ -58,17 +59,24 @@ function replicaOn(brokerId: number, log: Log, info: PartitionInfo): Partition {
   return new Partition('t', 0, log, DEFAULT_TOPIC_CONFIG, brokerId, info, () => Date.now(), ctx);
 }
 
-/** A leader endpoint that answers from a leader Partition in this process. */
+/**
+ * A leader endpoint that answers from a leader Partition in this process, through the same
+ * incremental fetch session cache the gRPC service uses (KIP-227), so every test here also runs
+ * the follower's session handling.
+ */
 class FakeLeader implements LeaderEndPoint {
   readonly description = 'the fake leader';
   readonly requests: ReplicaFetchParams[] = [];
+  readonly sessions = new ReplicaFetchSessionCache({ now: Date.now, random: Math.random });
 
   constructor(private readonly leader: Partition) {}
 
   async fetch(params: ReplicaFetchParams): Promise<ReplicaFetchResult> {
     this.requests.push(params);
     await new Promise((r) => setTimeout(r, 2));
-    const partitions = params.partitions.map((req) => {
+    const fetch = this.sessions.begin(params);
+    if (!fetch.ok) return { errorCode: fetch.errorCode, errorMessage: fetch.errorMessage, partitions: [] };
+    const partitions = fetch.partitions.map((req) => {
       const base = {
         topic: req.topic, partition: req.partition, errorCode: 0, errorMessage: '',
         highWatermark: this.leader.highWatermark, logStartOffset: this.leader.logStartOffset, logEndOffset: this.leader.logEndOffset, records: Buffer.alloc(0),
@@ -81,7 +89,7 @@ class FakeLeader implements LeaderEndPoint {
       }
     });
     if (partitions.every((p) => p.records.length === 0)) await new Promise((r) => setTimeout(r, 5)); // a short long poll
-    return { errorCode: 0, errorMessage: '', partitions };
+    return { errorCode: 0, errorMessage: '', partitions: this.sessions.respond(fetch, partitions), sessionId: this.sessions.sessionIdOf(fetch) };
   }
 
   close(): void {}
@@ -137,6 +145,9 @@ describe('follower truncation on divergence', () => {
     expect(endpoint.requests[0]!.partitions[0]).toMatchObject({ fetchOffset: 10n, lastFetchedEpoch: 0, currentLeaderEpoch: 1 });
     expect(truncations).toEqual([8n]);
     expect(bytesOf(oldLeader).equals(bytesOf(newLeader))).toBe(true);
+    // After the first (full) fetch the follower fetched incrementally, in the session it opened.
+    expect(endpoint.requests[0]).toMatchObject({ sessionId: 0, sessionEpoch: 0 });
+    expect(endpoint.requests.slice(1).some((r) => (r.sessionEpoch ?? 0) > 0 && r.sessionId === endpoint.requests[1]!.sessionId)).toBe(true);
     expect(oldLeader.leaderEpochEntries).toEqual(newLeader.leaderEpochEntries);
     // The leader learned where the follower is: HW at its LEO, the follower in sync.
     expect(leader.highWatermark).toBe(12n);

@@ -123,6 +123,7 @@ export type * from './samsa/v1/ReplicaFetchRequest.js';
 export type * from './samsa/v1/ReplicaFetchResponse.js';
 export type * from './samsa/v1/ReplicaFetchTopic.js';
 export type * from './samsa/v1/ReplicaFetchTopicResponse.js';
+export type * from './samsa/v1/ReplicaForgottenTopic.js';
 export type * from './samsa/v1/Replication.js';
 export type * from './samsa/v1/Samsa.js';
 export type * from './samsa/v1/SyncGroupAssignment.js';

@@ -11,6 +11,7 @@ import type { ReplicaFetchRequest as _samsa_v1_ReplicaFetchRequest, ReplicaFetch
 import type { ReplicaFetchResponse as _samsa_v1_ReplicaFetchResponse, ReplicaFetchResponse__Output as _samsa_v1_ReplicaFetchResponse__Output } from './samsa/v1/ReplicaFetchResponse.js';
 import type { ReplicaFetchTopic as _samsa_v1_ReplicaFetchTopic, ReplicaFetchTopic__Output as _samsa_v1_ReplicaFetchTopic__Output } from './samsa/v1/ReplicaFetchTopic.js';
 import type { ReplicaFetchTopicResponse as _samsa_v1_ReplicaFetchTopicResponse, ReplicaFetchTopicResponse__Output as _samsa_v1_ReplicaFetchTopicResponse__Output } from './samsa/v1/ReplicaFetchTopicResponse.js';
+import type { ReplicaForgottenTopic as _samsa_v1_ReplicaForgottenTopic, ReplicaForgottenTopic__Output as _samsa_v1_ReplicaForgottenTopic__Output } from './samsa/v1/ReplicaForgottenTopic.js';
 import type { ReplicationClient as _samsa_v1_ReplicationClient, ReplicationDefinition as _samsa_v1_ReplicationDefinition } from './samsa/v1/Replication.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -30,6 +31,7 @@ export interface ProtoGrpcType {
       ReplicaFetchResponse: MessageTypeDefinition<_samsa_v1_ReplicaFetchResponse, _samsa_v1_ReplicaFetchResponse__Output>
       ReplicaFetchTopic: MessageTypeDefinition<_samsa_v1_ReplicaFetchTopic, _samsa_v1_ReplicaFetchTopic__Output>
       ReplicaFetchTopicResponse: MessageTypeDefinition<_samsa_v1_ReplicaFetchTopicResponse, _samsa_v1_ReplicaFetchTopicResponse__Output>
+      ReplicaForgottenTopic: MessageTypeDefinition<_samsa_v1_ReplicaForgottenTopic, _samsa_v1_ReplicaForgottenTopic__Output>
       Replication: SubtypeConstructor<typeof grpc.Client, _samsa_v1_ReplicationClient> & { service: _samsa_v1_ReplicationDefinition }
     }
   }

@@ -2,6 +2,7 @@
 // Original file: proto/samsa/v1/replication.proto
 
 import type { ReplicaFetchTopic as _samsa_v1_ReplicaFetchTopic, ReplicaFetchTopic__Output as _samsa_v1_ReplicaFetchTopic__Output } from '../../samsa/v1/ReplicaFetchTopic.js';
+import type { ReplicaForgottenTopic as _samsa_v1_ReplicaForgottenTopic, ReplicaForgottenTopic__Output as _samsa_v1_ReplicaForgottenTopic__Output } from '../../samsa/v1/ReplicaForgottenTopic.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ReplicaFetchRequest {
@@ -11,6 +12,9 @@ export interface ReplicaFetchRequest {
   'minBytes'?: (number);
   'maxBytes'?: (number);
   'topics'?: (_samsa_v1_ReplicaFetchTopic)[];
+  'sessionId'?: (number);
+  'sessionEpoch'?: (number);
+  'forgottenTopics'?: (_samsa_v1_ReplicaForgottenTopic)[];
 }
 
 export interface ReplicaFetchRequest__Output {
@@ -20,4 +24,7 @@ export interface ReplicaFetchRequest__Output {
   'minBytes': (number);
   'maxBytes': (number);
   'topics': (_samsa_v1_ReplicaFetchTopic__Output)[];
+  'sessionId': (number);
+  'sessionEpoch': (number);
+  'forgottenTopics': (_samsa_v1_ReplicaForgottenTopic__Output)[];
 }

@@ -7,10 +7,12 @@ export interface ReplicaFetchResponse {
   'errorCode'?: (number);
   'errorMessage'?: (string);
   'topics'?: (_samsa_v1_ReplicaFetchTopicResponse)[];
+  'sessionId'?: (number);
 }
 
 export interface ReplicaFetchResponse__Output {
   'errorCode': (number);
   'errorMessage': (string);
   'topics': (_samsa_v1_ReplicaFetchTopicResponse__Output)[];
+  'sessionId': (number);
 }
