@@ -244,16 +244,31 @@ export function registerPerf(program: Command): void {
           const records = await consumer.poll({ maxWaitMs: 500, maxRecords: 100_000 });
           if (records.length > 0) last = performance.now();
           const now = Date.now();
+          // Records of one batch share a timestamp (ms): a run of equal latencies is recorded once
+          // with its count, so the measuring costs the consumer little CPU next to the brokers.
+          let runUs = 0;
+          let runCount = 0;
+          let runSteady = false;
+          const flushRun = (): void => {
+            if (runCount === 0) return;
+            e2e!.recordValueWithCount(runUs, runCount);
+            if (runSteady) steady!.recordValueWithCount(runUs, runCount);
+            runCount = 0;
+          };
           for (const r of records) {
             bytes += r.value?.length ?? 0;
             // In µs like the produce histogram; a timestamp ahead of the clock counts as 0.
             if (e2e) {
               const us = Math.max(1, (now - Number(r.timestamp)) * 1000);
-              e2e.recordValue(us);
-              if (steady && count >= warmup) steady.recordValue(us);
+              const inSteady = steady !== undefined && count >= warmup;
+              if (runCount > 0 && (us !== runUs || inSteady !== runSteady)) flushRun();
+              runUs = us;
+              runSteady = inSteady;
+              runCount++;
             }
             count++;
           }
+          if (e2e) flushRun();
         }
         const elapsed = performance.now() - (assignedAt ?? started);
         await consumer.close();

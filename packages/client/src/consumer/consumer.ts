@@ -6,7 +6,7 @@
  * returned. Consumer groups (consumer/group/) build on assign/seek/position/pause.
  */
 import { ErrorCode, SamsaProtocolError, decodeRecordBatch, iterateBatches, lastOffsetOf, toBigInt, toWire } from '@samsa/protocol';
-import type { Clock, Random } from '../clock.js';
+import { SLEEP_CANCELLED, type Clock, type Random } from '../clock.js';
 import type { Cluster, LeaderRoute } from '../cluster/cluster.js';
 import { listOffsets } from '../cluster/offsets.js';
 import type { OffsetSpec } from '../cluster/offsets.js';
@@ -585,7 +585,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       ]);
     } finally {
       this.closing.signal.removeEventListener('abort', onClose);
-      timer.abort();
+      timer.abort(SLEEP_CANCELLED);
     }
   }
 }

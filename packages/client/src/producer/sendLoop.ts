@@ -10,7 +10,7 @@
  * it. With idempotence (idempotence.ts) batches carry sequences, retries keep them and go back in
  * sequence order, and the broker's duplicate and gap checks keep each partition exactly in order.
  */
-import type { Clock, Random } from '../clock.js';
+import { SLEEP_CANCELLED, type Clock, type Random } from '../clock.js';
 import type { Cluster, LeaderRoute } from '../cluster/cluster.js';
 import { SamsaClosedError, SamsaError, isRetriable, needsMetadataRefresh } from '../errors.js';
 import { ErrorCode } from '@samsa/protocol';
@@ -208,7 +208,7 @@ export class SendLoop {
 
   private schedule(at: number): void {
     if (this.timer && this.timer.at <= at) return;
-    this.timer?.abort.abort();
+    this.timer?.abort.abort(SLEEP_CANCELLED);
     const timer = { at, abort: new AbortController() };
     this.timer = timer;
     this.deps.clock.sleep(Math.max(0, at - this.deps.clock.now()), timer.abort.signal).then(() => {

@@ -6,7 +6,7 @@
 import { ErrorCode, toBigInt } from '@samsa/protocol';
 import type { Cluster } from '../../cluster/cluster.js';
 import { InvalidRequestError, SamsaClosedError, SamsaError, errorFromCode, isRetriable } from '../../errors.js';
-import type { Clock, Random } from '../../clock.js';
+import { SLEEP_CANCELLED, type Clock, type Random } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import { Retrier, backoffMs, resolveRetryOptions } from '../../retry.js';
 import type { ResolvedRetryOptions } from '../../retry.js';
@@ -829,7 +829,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       await Promise.race([p, this.deps.clock.sleep(ms, timer.signal).catch(() => {})]);
     } finally {
       this.stopping.signal.removeEventListener('abort', onStop);
-      timer.abort();
+      timer.abort(SLEEP_CANCELLED);
     }
   }
 
