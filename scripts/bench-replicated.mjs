@@ -11,7 +11,8 @@
 //       send) to consumption, p50/p99, whole run and steady state.
 // Stops every process it started, by PID.
 //   node scripts/bench-replicated.mjs [--records N] [--seconds S] [--warmup-seconds W] [--rate R] [--paced-in-flight N] [--runs N] [--compression lz4]
-// The producer is idempotent (Kafka's default with acks=all).
+// The producer is idempotent (Kafka's default with acks=all). Every process, the perf clients
+// included, runs with the nodes' V8 flags (packages/cli/src/nodeRuntime.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -28,8 +29,10 @@ const pacedInFlight = arg('--paced-in-flight', 32);
 const compressionAt = process.argv.indexOf('--compression');
 const compression = compressionAt > 0 ? ['--producer-props', `compression.type=${process.argv[compressionAt + 1]}`] : [];
 
+// The load generators (`samsa perf`) run with the nodes' V8 flags too: on a small machine their
+// default four V8 helper threads each would take cores from the cluster being measured.
 function samsa(args) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL' });
+  const r = spawnSync(process.execPath, [...NODE_V8_FLAGS, cli, ...args], { encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL' });
   if (r.status !== 0) throw new Error(`samsa ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}`);
   return r.stdout.trim();
 }
@@ -95,7 +98,7 @@ try {
     const fullyReplicated = () => samsa(['topics', '--describe', '--bootstrap-server', bootstrap, '--topic', e2eTopic])
       .split('\n').filter((l) => l.includes('Partition:')).every((l) => /Leader: \d+/.test(l) && /Isr: \d+,\d+,\d+/.test(l));
     for (let i = 0; i < 100 && !fullyReplicated(); i++) await new Promise((r) => setTimeout(r, 100));
-    const consumer = spawn(process.execPath, [cli, 'perf', 'consume', '--bootstrap-server', bootstrap, '--topic', e2eTopic,
+    const consumer = spawn(process.execPath, [...NODE_V8_FLAGS, cli, 'perf', 'consume', '--bootstrap-server', bootstrap, '--topic', e2eTopic,
       '--messages', String(pacedRecords), '--warmup-records', String(warmupRecords), '--end-to-end-latency', '--timeout-ms', '20000'], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(consumer);
     let consumed = '';

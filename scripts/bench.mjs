@@ -13,7 +13,8 @@ const records = arg('--records', 3_000_000);
 const runs = arg('--runs', 3);
 
 function samsa(args) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 300_000 });
+  // The perf clients run with the node's V8 flags too (packages/cli/src/nodeRuntime.ts).
+  const r = spawnSync(process.execPath, [...NODE_V8_FLAGS, cli, ...args], { encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`samsa ${args.join(' ')} failed:\n${r.stderr}`);
   return r.stdout.trim();
 }
