@@ -39,6 +39,12 @@ export interface GroupLag {
  * Where the lag gauge comes from. Consumer groups live in the group coordinator, which sets this
  * (a function called at each scrape) once it runs; until then the gauge has no series.
  */
+/** What the fetch session gauges read (ReplicaFetchSessionCache). */
+export interface FetchSessionCounts {
+  readonly size: number;
+  readonly partitionsCached: number;
+}
+
 export type GroupLagProvider = () => Iterable<GroupLag> | Promise<Iterable<GroupLag>>;
 
 export class BrokerMetrics implements BrokerMetricEvents {
@@ -48,6 +54,7 @@ export class BrokerMetrics implements BrokerMetricEvents {
   private readonly isrShrinks: Counter;
   private readonly isrExpands: Counter;
   private groupLagProvider: GroupLagProvider | undefined;
+  private fetchSessions: FetchSessionCounts | undefined;
 
   /** `partitions` lists the local replicas when a gauge is scraped. */
   constructor(registry: Registry, partitions: () => Iterable<Partition>) {
@@ -101,6 +108,22 @@ export class BrokerMetrics implements BrokerMetricEvents {
     });
     const metrics = this;
     new Gauge({
+      name: 'samsa_broker_incremental_fetch_sessions',
+      help: 'Incremental fetch sessions (KIP-227) this broker holds for the followers fetching from it',
+      registers,
+      collect() {
+        this.set(metrics.fetchSessions?.size ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'samsa_broker_incremental_fetch_partitions_cached',
+      help: 'Partitions held over all incremental fetch sessions on this broker',
+      registers,
+      collect() {
+        this.set(metrics.fetchSessions?.partitionsCached ?? 0);
+      },
+    });
+    new Gauge({
       name: 'samsa_consumer_group_lag',
       help: 'Messages a consumer group is behind (high watermark minus committed offset), by group and partition',
       labelNames: ['group', 'topic', 'partition'],
@@ -112,6 +135,11 @@ export class BrokerMetrics implements BrokerMetricEvents {
         for (const l of await provider()) this.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, Number(l.lag));
       },
     });
+  }
+
+  /** The Replication service's fetch session cache, read at each scrape. */
+  setFetchSessions(sessions: FetchSessionCounts): void {
+    this.fetchSessions = sessions;
   }
 
   /** The group coordinator calls this once it runs; undefined removes the provider. */

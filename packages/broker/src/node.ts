@@ -25,6 +25,7 @@ import type { ControllerAddress } from './metadata/controllerChannel.js';
 import type { MetadataSource } from './metadata/image.js';
 import { QuorumMetadataSource } from './metadata/quorumMetadata.js';
 import type { BrokerMetrics } from './metrics.js';
+import { ReplicaFetchSessionCache } from './replication/fetchSessions.js';
 import { ReplicaManager } from './replicaManager.js';
 import { GrpcLeaderEndPoint } from './replication/grpcLeaderEndPoint.js';
 import type { LogCleanerConfig } from './log/index.js';
@@ -208,7 +209,10 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   const starting = () => `broker ${config.nodeId} is starting: ${quorum.describeProgress()}`;
   // Pipelined Produce, Fetch and ReplicaFetch streams: ended on shutdown so tryShutdown can finish.
   const pipelines = new PipelineHub();
-  const replication = gateUntil(replicationServiceHandlers({ brokerId: config.nodeId, replicaManager, logger, pipelines }), () => serving, starting);
+  // The followers' incremental fetch sessions (KIP-227), shared by every listener's Replication service.
+  const fetchSessions = new ReplicaFetchSessionCache({ now: Date.now, random: Math.random });
+  metrics?.setFetchSessions(fetchSessions);
+  const replication = gateUntil(replicationServiceHandlers({ brokerId: config.nodeId, replicaManager, logger, pipelines, fetchSessions }), () => serving, starting);
   for (const { spec, server } of bound) {
     server.addService(clientProto().samsa.v1.Samsa.service, gateUntil(clientServiceHandlers({
       metadata: quorum, replicaManager, logger, maxFetchWaitMs: config.maxFetchWaitMs, pipelines,

@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { BrokerMetrics } from '../src/metrics.js';
 import type { Partition } from '../src/partition.js';
+import { ReplicaFetchSessionCache } from '../src/replication/fetchSessions.js';
 
 interface FakeReplica {
   topic: string;
@@ -100,6 +101,18 @@ describe('BrokerMetrics', () => {
     ]);
     metrics.setGroupLagProvider(undefined);
     expect(await values(registry, 'samsa_consumer_group_lag')).toEqual([]);
+  });
+
+  it('reports the fetch sessions the Replication service holds, and their partitions, when scraped', async () => {
+    const { registry, metrics } = setup([]);
+    expect(await value(registry, 'samsa_broker_incremental_fetch_sessions')).toBe(0);
+    const sessions = new ReplicaFetchSessionCache({ now: () => 0, random: Math.random });
+    metrics.setFetchSessions(sessions);
+    const req = (partition: number) => ({ topic: 't', partition, currentLeaderEpoch: 0, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: 0n, maxBytes: 1 });
+    sessions.begin({ replicaId: 2, sessionId: 0, sessionEpoch: 0, partitions: [req(0), req(1)] });
+    sessions.begin({ replicaId: 3, sessionId: 0, sessionEpoch: 0, partitions: [req(0)] });
+    expect(await value(registry, 'samsa_broker_incremental_fetch_sessions')).toBe(2);
+    expect(await value(registry, 'samsa_broker_incremental_fetch_partitions_cached')).toBe(3);
   });
 
   it('the RPC metrics are registered once per registry, shared by a combined node\'s roles', async () => {

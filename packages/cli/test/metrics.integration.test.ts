@@ -92,6 +92,10 @@ describe('metrics on every node', () => {
       return sizes.length === 9 && sizes.reduce((n, s) => n + s.value, 0) === 3 * total(all, 'samsa_broker_topic_bytes_in_total', { topic: 'metered' });
     }, 20_000);
     expect(total(all, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    // Each of the three leaders holds one incremental fetch session (KIP-227) per follower, each
+    // with the one partition that follower fetches from it.
+    await waitFor('a fetch session per (follower, leader) pair', async () => (await sumOver(cluster.brokers, 'samsa_broker_incremental_fetch_sessions')) === 6, 20_000);
+    expect(await sumOver(cluster.brokers, 'samsa_broker_incremental_fetch_partitions_cached')).toBe(6);
     for (const [i, samples] of brokerSamples.entries()) {
       expect(samples.every((s) => s.labels.node_id === String(cluster.brokers[i]!.nodeId))).toBe(true);
     }

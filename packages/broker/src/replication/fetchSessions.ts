@@ -106,6 +106,13 @@ export class ReplicaFetchSessionCache {
     return this.sessions.size;
   }
 
+  /** Partitions held over all sessions (Kafka's NumIncrementalFetchPartitionsCached). */
+  get partitionsCached(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) n += s.partitions.size;
+    return n;
+  }
+
   /** Resolves a follower's fetch into every partition to read (the session's, for an incremental one). */
   begin(params: Pick<ReplicaFetchParams, 'replicaId' | 'sessionId' | 'sessionEpoch' | 'partitions' | 'forgotten'>): SessionFetch {
     const sessionId = params.sessionId ?? 0;

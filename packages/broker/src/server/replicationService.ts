@@ -21,13 +21,15 @@ export interface ReplicationServiceDeps {
   maxFetchWaitMs?: number;
   /** Open ReplicaFetch streams, ended on shutdown. */
   pipelines?: PipelineHub;
+  /** The followers' incremental fetch sessions (KIP-227); a new cache when absent. */
+  fetchSessions?: ReplicaFetchSessionCache;
 }
 
 export function replicationServiceHandlers(deps: ReplicationServiceDeps): ReplicationHandlers {
   const { replicaManager, logger } = deps;
   const maxWaitMs = deps.maxFetchWaitMs ?? 30_000;
   // The followers' incremental fetch sessions (KIP-227, replication/fetchSessions.ts).
-  const sessions = new ReplicaFetchSessionCache({ now: Date.now, random: Math.random });
+  const sessions = deps.fetchSessions ?? new ReplicaFetchSessionCache({ now: Date.now, random: Math.random });
   return {
     ReplicaFetch: (call: grpc.ServerUnaryCall<ReplicaFetchRequest__Output, ReplicaFetchResponse>, callback: grpc.sendUnaryData<ReplicaFetchResponse>) => {
       widenFlowControlWindow(call);
