@@ -13,6 +13,7 @@ export * from './recordBatch.js';
 export * from './compactedBatch.js';
 export * from './topicConfig.js';
 export * from './listeners.js';
+export * from './topics.js';
 export * from './metadata/index.js';
 export { XERIAL_BLOCK_SIZE, XERIAL_HEADER_SIZE, XERIAL_MAGIC, isXerialFramed, xerialCompress, xerialDecompress } from './codecs/snappy.js';
 export { LZ4_FRAME_MAGIC } from './codecs/lz4.js';

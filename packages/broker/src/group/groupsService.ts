@@ -4,7 +4,7 @@
  * sentence, and an unexpected failure answers INTERNAL.
  */
 import {
-  ErrorCode, grpc, toBigInt, toWire,
+  ErrorCode, groupByTopic, grpc, toBigInt, toWire,
   type DeleteGroupsRequest__Output, type DeleteGroupsResponse, type DescribeGroupsRequest__Output, type DescribeGroupsResponse,
   type FindCoordinatorRequest__Output, type FindCoordinatorResponse, type GroupsHandlers, type HeartbeatRequest__Output,
   type HeartbeatResponse, type JoinGroupRequest__Output, type JoinGroupResponse, type LeaveGroupRequest__Output,
@@ -40,16 +40,6 @@ export function clientHostOf(peer: string): string {
   if (colon > 0 && /^\d+$/.test(host.slice(colon + 1))) host = host.slice(0, colon);
   host = host.replace(/^\[(.*)\]$/, '$1');
   return `/${host}`;
-}
-
-function byTopic<T extends { topic: string }>(items: T[]): Map<string, T[]> {
-  const map = new Map<string, T[]>();
-  for (const item of items) {
-    const list = map.get(item.topic);
-    if (list) list.push(item);
-    else map.set(item.topic, [item]);
-  }
-  return map;
 }
 
 /**
@@ -118,7 +108,7 @@ export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Log
         groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, groupInstanceId: req.groupInstanceId, offsets,
       });
       return {
-        topics: [...byTopic([...results, ...invalid])].map(([name, parts]) => ({
+        topics: [...groupByTopic([...results, ...invalid])].map(([name, parts]) => ({
           name,
           partitions: parts.map((r) => ({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorMessage })),
         })),
@@ -140,7 +130,7 @@ export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Log
       }
       return {
         errorCode: 0, errorMessage: '',
-        topics: [...byTopic(r.offsets)].map(([name, parts]) => ({
+        topics: [...groupByTopic(r.offsets)].map(([name, parts]) => ({
           name,
           partitions: parts.map((o) => ({
             partition: o.partition, committedOffset: toWire(o.offset), committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: 0, errorMessage: '',

@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ErrorCode, MetadataImage, NO_OFFSET, TOPIC_CONFIG_KEYS, decodeMetadataEntry, errorInfo, validateBrokerConfigs, validateTopicConfigs,
+  ErrorCode, MetadataImage, NO_OFFSET, TOPIC_CONFIG_KEYS, decodeMetadataEntry, errorInfo, groupByTopic, validateBrokerConfigs, validateTopicConfigs,
   type BrokerHeartbeatResponse__Output, type DescribeQuorumResponse, type FetchMetadataResponse__Output, type MetadataRecord,
   type TopicImage,
 } from '@samsa/protocol';
@@ -456,12 +456,7 @@ export class QuorumMetadataSource implements MetadataSource {
     if (brokerEpoch === undefined) {
       return items.map(() => ({ errorCode: ErrorCode.STALE_BROKER_EPOCH, errorMessage: `broker ${this.options.brokerId} is not registered` }));
     }
-    const topics = new Map<string, AlterPartitionItem[]>();
-    for (const item of items) {
-      let list = topics.get(item.topic);
-      if (!list) topics.set(item.topic, (list = []));
-      list.push(item);
-    }
+    const topics = groupByTopic(items);
     let res;
     try {
       res = await this.channel.callActive(

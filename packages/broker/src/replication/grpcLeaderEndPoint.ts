@@ -5,7 +5,7 @@
  * bytes pass through untouched.
  */
 import {
-  CHANNEL_OPTIONS, PipelinedClient, grpc, replicationProto, toBigInt, toWire,
+  CHANNEL_OPTIONS, PipelinedClient, groupByTopic, grpc, replicationProto, toBigInt, toWire,
   type ReplicaFetchRequest, type ReplicaFetchResponse__Output, type ReplicationClient,
 } from '@samsa/protocol';
 import type { LeaderEndPoint, ReplicaFetchParams, ReplicaFetchPartitionResult, ReplicaFetchResult } from './leaderEndPoint.js';
@@ -41,17 +41,6 @@ export class GrpcLeaderEndPoint implements LeaderEndPoint {
   }
 }
 
-/** Partitions grouped by topic, in first-seen order. */
-function byTopic<P extends { topic: string }>(partitions: P[]): Array<[string, P[]]> {
-  const topics = new Map<string, P[]>();
-  for (const p of partitions) {
-    let list = topics.get(p.topic);
-    if (!list) topics.set(p.topic, (list = []));
-    list.push(p);
-  }
-  return [...topics];
-}
-
 function toRequest(params: ReplicaFetchParams): ReplicaFetchRequest {
   return {
     replicaId: params.replicaId,
@@ -61,8 +50,8 @@ function toRequest(params: ReplicaFetchParams): ReplicaFetchRequest {
     maxBytes: params.maxBytes,
     sessionId: params.sessionId ?? 0,
     sessionEpoch: params.sessionEpoch ?? -1,
-    forgottenTopics: byTopic(params.forgotten ?? []).map(([name, parts]) => ({ name, partitions: parts.map((p) => p.partition) })),
-    topics: byTopic(params.partitions).map(([name, parts]) => ({
+    forgottenTopics: [...groupByTopic(params.forgotten ?? [])].map(([name, parts]) => ({ name, partitions: parts.map((p) => p.partition) })),
+    topics: [...groupByTopic(params.partitions)].map(([name, parts]) => ({
       name,
       partitions: parts.map((p) => ({
         partition: p.partition,

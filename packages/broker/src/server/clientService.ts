@@ -4,7 +4,7 @@
  * with per-partition error codes, and unexpected failures become UNKNOWN_SERVER_ERROR.
  */
 import {
-  ErrorCode, endpointFor, grpc, pipelinedHandler, toBigInt, toWire, type PipelineHub,
+  ErrorCode, endpointFor, groupByTopic, grpc, pipelinedHandler, toBigInt, toWire, type PipelineHub,
   type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse,
   type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type IncrementalAlterConfigsRequest__Output,
   type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse,
@@ -52,15 +52,6 @@ function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req) => Promise
   };
 }
 
-function groupByTopic<T extends { topic: string }>(items: T[]): Map<string, T[]> {
-  const map = new Map<string, T[]>();
-  for (const item of items) {
-    let list = map.get(item.topic);
-    if (!list) map.set(item.topic, (list = []));
-    list.push(item);
-  }
-  return map;
-}
 
 export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
   const { metadata, replicaManager, logger } = deps;
@@ -225,13 +216,12 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
       }
       const partitions = req.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
       const results = await metadata.electLeaders(req.electionType, partitions, req.timeoutMs > 0 ? req.timeoutMs : undefined);
-      const byTopic = new Map<string, Array<{ partition: number; errorCode: number; errorMessage: string }>>();
-      for (const r of results) {
-        const list = byTopic.get(r.topic) ?? [];
-        byTopic.set(r.topic, list);
-        list.push({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorMessage });
-      }
-      return { errorCode: ErrorCode.NONE, errorMessage: '', results: [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps })) };
+      return {
+        errorCode: ErrorCode.NONE, errorMessage: '',
+        results: [...groupByTopic(results)].map(([topic, ps]) => ({
+          topic, partitions: ps.map((r) => ({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorMessage })),
+        })),
+      };
     }),
 
     DescribeConfigs: unary(logger, 'DescribeConfigs', (req: DescribeConfigsRequest__Output): DescribeConfigsResponse => ({

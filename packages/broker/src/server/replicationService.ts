@@ -4,7 +4,7 @@
  * codes in the answer; only a malformed request as a whole gets a top-level error.
  */
 import {
-  ErrorCode, grpc, pipelinedHandler, toBigInt, toWire, type PipelineHub,
+  ErrorCode, groupByTopic, grpc, pipelinedHandler, toBigInt, toWire, type PipelineHub,
   type ReplicaFetchRequest__Output, type ReplicaFetchResponse, type ReplicationHandlers,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
@@ -73,11 +73,9 @@ export function replicationServiceHandlers(deps: ReplicationServiceDeps): Replic
     const fetch = sessions.begin(params);
     if (!fetch.ok) return { errorCode: fetch.errorCode, errorMessage: fetch.errorMessage, topics: [], sessionId: 0 };
     const results = sessions.respond(fetch, await replicaManager.fetchForReplica({ ...params, partitions: fetch.partitions }));
-    const byTopic = new Map<string, NonNullable<ReplicaFetchResponse['topics']>[number]>();
-    for (const r of results) {
-      let topic = byTopic.get(r.topic);
-      if (!topic) byTopic.set(r.topic, (topic = { name: r.topic, partitions: [] }));
-      topic.partitions!.push({
+    const topics = [...groupByTopic(results)].map(([name, parts]) => ({
+      name,
+      partitions: parts.map((r) => ({
         partition: r.partition,
         errorCode: r.errorCode,
         errorMessage: r.errorMessage,
@@ -86,8 +84,8 @@ export function replicationServiceHandlers(deps: ReplicationServiceDeps): Replic
         logEndOffset: toWire(r.logEndOffset),
         divergingEpoch: r.divergingEpoch ? { epoch: r.divergingEpoch.epoch, endOffset: toWire(r.divergingEpoch.endOffset) } : null,
         records: r.records,
-      });
-    }
-    return { errorCode: ErrorCode.NONE, errorMessage: '', topics: [...byTopic.values()], sessionId: sessions.sessionIdOf(fetch) };
+      })),
+    }));
+    return { errorCode: ErrorCode.NONE, errorMessage: '', topics, sessionId: sessions.sessionIdOf(fetch) };
   }
 }

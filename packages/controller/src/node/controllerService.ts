@@ -5,7 +5,7 @@
  * leader_id field carry the hint in error_message. Any unexpected exception becomes
  * UNKNOWN_SERVER_ERROR in the answer; the process never goes down for a request.
  */
-import { ErrorCode, toBigInt } from '@samsa/protocol';
+import { ErrorCode, groupByTopic, toBigInt } from '@samsa/protocol';
 import type {
   AlterConfigsResource__Output, AlterPartitionPartitionResult, AlterPartitionRequest__Output, AlterPartitionResponse,
   ConfigResourceType, ControllerHandlers, CreateTopicsRequest__Output, CreateTopicsResponse, ElectLeadersRequest__Output,
@@ -135,13 +135,12 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
       const partitions = req.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
       const outcome = await write('ElectLeaders', () => ctx.controller.electLeaders({ electionType, partitions }), timeoutOf(req.timeoutMs));
       if (!outcome.ok) return electLeadersFailure(req, outcome);
-      const byTopic = new Map<string, { partition: number; errorCode: number; errorMessage: string }[]>();
-      for (const r of outcome.response.results) {
-        const list = byTopic.get(r.topic) ?? [];
-        byTopic.set(r.topic, list);
-        list.push({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage });
-      }
-      return { errorCode: ErrorCode.NONE, errorMessage: '', results: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) };
+      return {
+        errorCode: ErrorCode.NONE, errorMessage: '',
+        results: [...groupByTopic(outcome.response.results)].map(([topic, ps]) => ({
+          topic, partitions: ps.map((r) => ({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage })),
+        })),
+      };
     }, electLeadersFailure),
 
     DescribeQuorum: unary(ctx, 'DescribeQuorum', async () => {
