@@ -20,6 +20,8 @@
  *                                               ←    only partitions with records, an error, a
  *                                                    divergence, or a HW / log start offset other
  *                                                    than the last one this session answered
+ *                                                    (with records or nothing else: an error or a
+ *                                                    divergence does not count as telling them)
  *   ... epoch 2, 3, ... (after 2^31-1 it wraps to 1)
  *
  *   unknown id                                  ←    FETCH_SESSION_ID_NOT_FOUND  ┐ the follower's
@@ -163,8 +165,12 @@ export class ReplicaFetchSessionCache {
         || r.highWatermark !== cached.highWatermark || r.logStartOffset !== cached.logStartOffset;
       if (!news) continue;
       if (cached) {
-        cached.highWatermark = r.highWatermark;
-        cached.logStartOffset = r.logStartOffset;
+        // An error or a divergence is not applied by the follower with its HW and log start
+        // offset (it truncates, backs off, or waits for metadata): count them as not told, so the
+        // next answer carries them again (Kafka's CachedPartition does the same on errors).
+        const applied = r.errorCode === ErrorCode.NONE && r.divergingEpoch === undefined;
+        cached.highWatermark = applied ? r.highWatermark : -2n;
+        cached.logStartOffset = applied ? r.logStartOffset : -2n;
       }
       shown.push(r);
     }

@@ -248,7 +248,12 @@ export class ReplicaFetcher {
         const state = this.partitions.get(key);
         // Only if nothing moved under us since the request: same assignment, epoch and log end.
         if (!request || !state || state.leaderEpoch !== request.currentLeaderEpoch || state.partition.log.isClosed
-          || state.partition.logEndOffset !== request.fetchOffset) continue;
+          || state.partition.logEndOffset !== request.fetchOffset) {
+          // The leader counts this answer (its HW, its log start) as told; we dropped it, so the
+          // next fetch is full and tells everything again.
+          this.session.onFailure();
+          continue;
+        }
         try {
           this.processPartition(state, result);
         } catch (err) {

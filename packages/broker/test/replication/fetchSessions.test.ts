@@ -68,6 +68,23 @@ describe('the leader\'s fetch session cache', () => {
     expect(c.respond(again, [result(parts[2]!, { highWatermark: 11n }), result(parts[0]!, { logStartOffset: 3n })]).map((r) => r.partition)).toEqual([0]);
   });
 
+  it('tells the HW and log start offset again after an answer carrying an error or a divergence', () => {
+    // The follower truncates on a divergence (or backs off on an error) without applying the HW
+    // that came with it; if the session counted it as told, an idle partition would never carry it.
+    const c = cache();
+    const parts = [req(0, 110n), req(1, 5n)];
+    const full = ok(c.begin({ replicaId: 2, sessionId: 0, sessionEpoch: 0, partitions: parts }));
+    c.respond(full, [result(parts[0]!, { highWatermark: 100n, divergingEpoch: { epoch: 5, endOffset: 100n } }),
+      result(parts[1]!, { highWatermark: 100n, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER })]);
+    const id = c.sessionIdOf(full);
+    const after = ok(c.begin({ replicaId: 2, sessionId: id, sessionEpoch: 1, partitions: [req(0, 100n)] }));
+    const shown = c.respond(after, [result(req(0, 100n), { highWatermark: 100n }), result(parts[1]!, { highWatermark: 100n })]);
+    expect(shown.map((r) => [r.partition, r.highWatermark])).toEqual([[0, 100n], [1, 100n]]);
+    // Told now: the next idle answer leaves both out.
+    const idle = ok(c.begin({ replicaId: 2, sessionId: id, sessionEpoch: 2, partitions: [] }));
+    expect(c.respond(idle, [result(req(0, 100n), { highWatermark: 100n }), result(parts[1]!, { highWatermark: 100n })])).toEqual([]);
+  });
+
   it('refuses an unknown session, another replica\'s session and a wrong epoch, changing nothing', () => {
     const c = cache();
     const full = ok(c.begin({ replicaId: 2, sessionId: 0, sessionEpoch: 0, partitions: [req(0, 5n)] }));

@@ -68,6 +68,8 @@ class FakeLeader implements LeaderEndPoint {
   readonly description = 'the fake leader';
   readonly requests: ReplicaFetchParams[] = [];
   readonly sessions = new ReplicaFetchSessionCache({ now: Date.now, random: Math.random });
+  /** Runs once the answer is read, before it is returned (to move the follower under a fetch). */
+  beforeAnswer: ((params: ReplicaFetchParams, answered: number) => void) | undefined;
 
   constructor(private readonly leader: Partition) {}
 
@@ -89,7 +91,9 @@ class FakeLeader implements LeaderEndPoint {
       }
     });
     if (partitions.every((p) => p.records.length === 0)) await new Promise((r) => setTimeout(r, 5)); // a short long poll
-    return { errorCode: 0, errorMessage: '', partitions: this.sessions.respond(fetch, partitions), sessionId: this.sessions.sessionIdOf(fetch) };
+    const shown = this.sessions.respond(fetch, partitions);
+    this.beforeAnswer?.(params, shown.length);
+    return { errorCode: 0, errorMessage: '', partitions: shown, sessionId: this.sessions.sessionIdOf(fetch) };
   }
 
   close(): void {}
@@ -188,6 +192,37 @@ describe('follower truncation on divergence', () => {
     leader.appendRecordsToLeader(batch(['d', 'e']), 1);
     await waitFor(() => followerLog.logEndOffset === 5n && follower.highWatermark === 5n, 5_000, 'the new batch and the HW');
     expect(truncations).toEqual([]);
+    expect(bytesOf(followerLog).equals(bytesOf(leaderLog))).toBe(true);
+  });
+});
+
+describe('follower fetch sessions', () => {
+  it('an answer dropped because the follower moved during the fetch makes the next fetch full, so nothing the leader counts as told is lost', async () => {
+    const leaderLog = openLog();
+    write(leaderLog, 0, ['a', 'b'], ['c']);
+    const info = { partition: 0, leader: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1, 2], isr: [1, 2] };
+    const leader = replicaOn(1, leaderLog, info);
+    const followerLog = openLog();
+    const follower = replicaOn(2, followerLog, info);
+    const endpoint = new FakeLeader(leader);
+    fetcherFor(endpoint).addPartition(follower, 1, 0);
+    await waitFor(() => followerLog.logEndOffset === 3n && follower.highWatermark === 3n, 5_000, 'the follower to catch up');
+    await waitFor(() => (endpoint.requests.at(-1)!.sessionEpoch ?? 0) > 0, 5_000, 'incremental fetches');
+
+    // The next answer carrying the partition arrives after the follower's log moved (here: a
+    // truncation under the fetch), so the fetcher drops it.
+    let dropped = -1;
+    endpoint.beforeAnswer = (params, answered) => {
+      if (answered === 0 || dropped >= 0) return;
+      dropped = endpoint.requests.length - 1;
+      follower.truncateTo(2n);
+    };
+    leader.appendRecordsToLeader(batch(['d']), 1);
+    await waitFor(() => dropped >= 0 && endpoint.requests.length > dropped + 1, 5_000, 'the fetch after the dropped answer');
+    expect(endpoint.requests[dropped]!.sessionEpoch).toBeGreaterThan(0);
+    expect(endpoint.requests[dropped + 1]).toMatchObject({ sessionEpoch: 0 });
+    expect(endpoint.requests[dropped + 1]!.partitions.map((p) => p.fetchOffset)).toEqual([2n]);
+    await waitFor(() => followerLog.logEndOffset === 4n && follower.highWatermark === 4n, 5_000, 'the follower to catch up again');
     expect(bytesOf(followerLog).equals(bytesOf(leaderLog))).toBe(true);
   });
 });
