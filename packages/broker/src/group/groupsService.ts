@@ -4,7 +4,7 @@
  * sentence, and an unexpected failure answers INTERNAL.
  */
 import {
-  ErrorCode, groupByTopic, grpc, toBigInt, toWire,
+  ErrorCode, grpc, nestByTopic, toBigInt, toWire,
   type DeleteGroupsRequest__Output, type DeleteGroupsResponse, type DescribeGroupsRequest__Output, type DescribeGroupsResponse,
   type FindCoordinatorRequest__Output, type FindCoordinatorResponse, type GroupsHandlers, type HeartbeatRequest__Output,
   type HeartbeatResponse, type JoinGroupRequest__Output, type JoinGroupResponse, type LeaveGroupRequest__Output,
@@ -108,10 +108,7 @@ export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Log
         groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, groupInstanceId: req.groupInstanceId, offsets,
       });
       return {
-        topics: [...groupByTopic([...results, ...invalid])].map(([name, parts]) => ({
-          name,
-          partitions: parts.map((r) => ({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorMessage })),
-        })),
+        topics: nestByTopic([...results, ...invalid], (r) => ({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorMessage })),
       };
     }),
 
@@ -130,11 +127,8 @@ export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Log
       }
       return {
         errorCode: 0, errorMessage: '',
-        topics: [...groupByTopic(r.offsets)].map(([name, parts]) => ({
-          name,
-          partitions: parts.map((o) => ({
-            partition: o.partition, committedOffset: toWire(o.offset), committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: 0, errorMessage: '',
-          })),
+        topics: nestByTopic(r.offsets, (o) => ({
+          partition: o.partition, committedOffset: toWire(o.offset), committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: 0, errorMessage: '',
         })),
       };
     }),

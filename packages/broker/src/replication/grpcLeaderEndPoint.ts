@@ -5,7 +5,7 @@
  * bytes pass through untouched.
  */
 import {
-  CHANNEL_OPTIONS, PipelinedClient, groupByTopic, grpc, replicationProto, toBigInt, toWire,
+  CHANNEL_OPTIONS, PipelinedClient, grpc, nestByTopic, replicationProto, toBigInt, toWire,
   type ReplicaFetchRequest, type ReplicaFetchResponse__Output, type ReplicationClient,
 } from '@samsa/protocol';
 import type { LeaderEndPoint, ReplicaFetchParams, ReplicaFetchPartitionResult, ReplicaFetchResult } from './leaderEndPoint.js';
@@ -50,17 +50,14 @@ function toRequest(params: ReplicaFetchParams): ReplicaFetchRequest {
     maxBytes: params.maxBytes,
     sessionId: params.sessionId ?? 0,
     sessionEpoch: params.sessionEpoch ?? -1,
-    forgottenTopics: [...groupByTopic(params.forgotten ?? [])].map(([name, parts]) => ({ name, partitions: parts.map((p) => p.partition) })),
-    topics: [...groupByTopic(params.partitions)].map(([name, parts]) => ({
-      name,
-      partitions: parts.map((p) => ({
-        partition: p.partition,
-        currentLeaderEpoch: p.currentLeaderEpoch,
-        fetchOffset: toWire(p.fetchOffset),
-        lastFetchedEpoch: p.lastFetchedEpoch,
-        logStartOffset: toWire(p.logStartOffset),
-        partitionMaxBytes: p.maxBytes,
-      })),
+    forgottenTopics: nestByTopic(params.forgotten ?? [], (p) => p.partition),
+    topics: nestByTopic(params.partitions, (p) => ({
+      partition: p.partition,
+      currentLeaderEpoch: p.currentLeaderEpoch,
+      fetchOffset: toWire(p.fetchOffset),
+      lastFetchedEpoch: p.lastFetchedEpoch,
+      logStartOffset: toWire(p.logStartOffset),
+      partitionMaxBytes: p.maxBytes,
     })),
   };
 }

@@ -4,7 +4,7 @@
  * with per-partition error codes, and unexpected failures become UNKNOWN_SERVER_ERROR.
  */
 import {
-  ErrorCode, endpointFor, groupByTopic, grpc, pipelinedHandler, toBigInt, toWire, type PipelineHub,
+  ErrorCode, endpointFor, groupByTopic, grpc, nestByTopic, pipelinedHandler, toBigInt, toWire, type PipelineHub,
   type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse,
   type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type IncrementalAlterConfigsRequest__Output,
   type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse,
@@ -91,17 +91,14 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     }
     const results = await appending;
     return {
-      topics: [...groupByTopic(results)].map(([name, parts]) => ({
-        name,
-        partitions: parts.map((r) => ({
-          partition: r.partition,
-          errorCode: r.errorCode,
-          errorMessage: r.errorMessage,
-          baseOffset: toWire(r.baseOffset),
-          logAppendTime: toWire(r.logAppendTime),
-          logStartOffset: toWire(r.logStartOffset),
-          currentLeader: leaderOf(name, r.partition),
-        })),
+      topics: nestByTopic(results, (r, name) => ({
+        partition: r.partition,
+        errorCode: r.errorCode,
+        errorMessage: r.errorMessage,
+        baseOffset: toWire(r.baseOffset),
+        logAppendTime: toWire(r.logAppendTime),
+        logStartOffset: toWire(r.logStartOffset),
+        currentLeader: leaderOf(name, r.partition),
       })),
     };
   }
@@ -123,18 +120,15 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
       partitions,
     });
     return {
-      topics: [...groupByTopic(results)].map(([name, parts]) => ({
-        name,
-        partitions: parts.map((r) => ({
-          partition: r.partition,
-          errorCode: r.errorCode,
-          errorMessage: r.errorMessage,
-          highWatermark: toWire(r.highWatermark),
-          lastStableOffset: toWire(r.highWatermark),
-          logStartOffset: toWire(r.logStartOffset),
-          records: r.records,
-          currentLeader: leaderOf(name, r.partition),
-        })),
+      topics: nestByTopic(results, (r, name) => ({
+        partition: r.partition,
+        errorCode: r.errorCode,
+        errorMessage: r.errorMessage,
+        highWatermark: toWire(r.highWatermark),
+        lastStableOffset: toWire(r.highWatermark),
+        logStartOffset: toWire(r.logStartOffset),
+        records: r.records,
+        currentLeader: leaderOf(name, r.partition),
       })),
     };
   }

@@ -4,7 +4,7 @@
  * codes in the answer; only a malformed request as a whole gets a top-level error.
  */
 import {
-  ErrorCode, groupByTopic, grpc, pipelinedHandler, toBigInt, toWire, type PipelineHub,
+  ErrorCode, grpc, nestByTopic, pipelinedHandler, toBigInt, toWire, type PipelineHub,
   type ReplicaFetchRequest__Output, type ReplicaFetchResponse, type ReplicationHandlers,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
@@ -73,18 +73,15 @@ export function replicationServiceHandlers(deps: ReplicationServiceDeps): Replic
     const fetch = sessions.begin(params);
     if (!fetch.ok) return { errorCode: fetch.errorCode, errorMessage: fetch.errorMessage, topics: [], sessionId: 0 };
     const results = sessions.respond(fetch, await replicaManager.fetchForReplica({ ...params, partitions: fetch.partitions }));
-    const topics = [...groupByTopic(results)].map(([name, parts]) => ({
-      name,
-      partitions: parts.map((r) => ({
-        partition: r.partition,
-        errorCode: r.errorCode,
-        errorMessage: r.errorMessage,
-        highWatermark: toWire(r.highWatermark),
-        logStartOffset: toWire(r.logStartOffset),
-        logEndOffset: toWire(r.logEndOffset),
-        divergingEpoch: r.divergingEpoch ? { epoch: r.divergingEpoch.epoch, endOffset: toWire(r.divergingEpoch.endOffset) } : null,
-        records: r.records,
-      })),
+    const topics = nestByTopic(results, (r) => ({
+      partition: r.partition,
+      errorCode: r.errorCode,
+      errorMessage: r.errorMessage,
+      highWatermark: toWire(r.highWatermark),
+      logStartOffset: toWire(r.logStartOffset),
+      logEndOffset: toWire(r.logEndOffset),
+      divergingEpoch: r.divergingEpoch ? { epoch: r.divergingEpoch.epoch, endOffset: toWire(r.divergingEpoch.endOffset) } : null,
+      records: r.records,
     }));
     return { errorCode: ErrorCode.NONE, errorMessage: '', topics, sessionId: sessions.sessionIdOf(fetch) };
   }

@@ -113,6 +113,15 @@ function fetcherFor(leader: FakeLeader | undefined): ReplicaFetcherManager {
   return manager;
 }
 
+/** Leader 1 at epoch 0 holding offsets 0..2 in two batches, and an empty follower 2; both in the ISR. */
+function leaderWithEmptyFollower() {
+  const leaderLog = openLog();
+  write(leaderLog, 0, ['a', 'b'], ['c']);
+  const info = { partition: 0, leader: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1, 2], isr: [1, 2] };
+  const followerLog = openLog();
+  return { leaderLog, leader: replicaOn(1, leaderLog, info), followerLog, follower: replicaOn(2, followerLog, info) };
+}
+
 /** Records every truncation of a follower replica. */
 function spyTruncations(p: Partition): bigint[] {
   const seen: bigint[] = [];
@@ -180,12 +189,7 @@ describe('follower truncation on divergence', () => {
   });
 
   it('a follower with nothing to drop appends from its log end, verbatim, and keeps following new appends', async () => {
-    const leaderLog = openLog();
-    write(leaderLog, 0, ['a', 'b'], ['c']);
-    const info = { partition: 0, leader: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1, 2], isr: [1, 2] };
-    const leader = replicaOn(1, leaderLog, info);
-    const followerLog = openLog();
-    const follower = replicaOn(2, followerLog, info);
+    const { leaderLog, leader, followerLog, follower } = leaderWithEmptyFollower();
     const truncations = spyTruncations(follower);
     fetcherFor(new FakeLeader(leader)).addPartition(follower, 1, 0);
     await waitFor(() => followerLog.logEndOffset === 3n, 5_000, 'the first batches');
@@ -198,12 +202,7 @@ describe('follower truncation on divergence', () => {
 
 describe('follower fetch sessions', () => {
   it('an answer dropped because the follower moved during the fetch makes the next fetch full, so nothing the leader counts as told is lost', async () => {
-    const leaderLog = openLog();
-    write(leaderLog, 0, ['a', 'b'], ['c']);
-    const info = { partition: 0, leader: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1, 2], isr: [1, 2] };
-    const leader = replicaOn(1, leaderLog, info);
-    const followerLog = openLog();
-    const follower = replicaOn(2, followerLog, info);
+    const { leaderLog, leader, followerLog, follower } = leaderWithEmptyFollower();
     const endpoint = new FakeLeader(leader);
     fetcherFor(endpoint).addPartition(follower, 1, 0);
     await waitFor(() => followerLog.logEndOffset === 3n && follower.highWatermark === 3n, 5_000, 'the follower to catch up');
