@@ -12,7 +12,6 @@ export { GrpcLeaderEndPoint } from './replication/grpcLeaderEndPoint.js';
 export { DEFAULT_REPLICA_FETCHER_CONFIG, ReplicaFetcherManager, type ReplicaFetcherConfig } from './replication/replicaFetcher.js';
 export type { AlterPartitionChannel, AlterPartitionItem, AlterPartitionItemResult } from './replication/alterPartition.js';
 export { Purgatory, DelayedOperation } from './purgatory.js';
-export { realTimers, type Timers } from './timers.js';
 export {
   QuorumMetadataSource, type BrokerLifecyclePhase, type QuorumMetadataOptions, type QuorumMetadataStatus,
 } from './metadata/quorumMetadata.js';
@@ -21,7 +20,6 @@ export { clusterIdOf } from './metadata/imageView.js';
 export type {
   BrokerInfo, MetadataSource, PartitionInfo, TopicInfo, MetadataChange, CreateTopicRequest, TopicResult, DeleteTopicResult,
 } from './metadata/image.js';
-export { DataDirLock } from './dataDirLock.js';
 export {
   DEFAULT_GROUP_COORDINATOR_SETTINGS, GroupCoordinator, OFFSETS_TOPIC, type GroupCoordinatorSettings,
 } from './group/coordinator.js';

@@ -13,9 +13,9 @@
  *   samsa_broker_topic_bytes_out_total{topic}  bytes of record batches returned to consumers (replication excluded, as in Kafka)
  *   samsa_broker_log_size_bytes{topic,partition}  bytes on disk per local replica
  *   samsa_consumer_group_lag{group,topic,partition}  from the provider set with setGroupLagProvider
- *   samsa_rpc_*                                the gRPC API (protocol's RPC_METRICS)
+ *   samsa_rpc_*                                the gRPC API (@samsa/server's RPC_METRICS)
  */
-import { RPC_METRICS, type RpcObserver } from '@samsa/protocol';
+import { rpcObserver, type RpcObserver } from '@samsa/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Partition } from './partition.js';
 
@@ -164,21 +164,4 @@ export class BrokerMetrics implements BrokerMetricEvents {
     this.bytesInTotal.remove({ topic });
     this.bytesOutTotal.remove({ topic });
   }
-}
-
-/**
- * The RPC metrics in `registry`, created once: a combined node's broker and controller share them
- * (the controller's metrics.ts does the same).
- */
-export function rpcObserver(registry: Registry): RpcObserver {
-  const requests = (registry.getSingleMetric(RPC_METRICS.requests.name) as Counter<'service' | 'method' | 'code'> | undefined)
-    ?? new Counter({ ...RPC_METRICS.requests, labelNames: [...RPC_METRICS.requests.labelNames], registers: [registry] });
-  const duration = (registry.getSingleMetric(RPC_METRICS.duration.name) as Histogram<'service' | 'method'> | undefined)
-    ?? new Histogram({ ...RPC_METRICS.duration, labelNames: [...RPC_METRICS.duration.labelNames], registers: [registry] });
-  return {
-    observe(service, method, code, seconds) {
-      requests.inc({ service, method, code });
-      duration.observe({ service, method }, seconds);
-    },
-  };
 }

@@ -11,14 +11,12 @@
  * The node serves the replication API (samsa.v1.Replication) on the same port: followers fetch
  * from it for the partitions it leads, and it fetches from the leaders of those it follows.
  */
-import {
-  CHANNEL_OPTIONS, DEFAULT_LISTENER_NAME, DEFAULT_TOPIC_CONFIG, PIPELINED, PipelineHub, clientProto, formatEndpoints, groupsProto, grpc, instrumentServer,
-  replicationProto, type PipelinedHandler,
-  type Endpoint, type TopicConfig,
-} from '@samsa/protocol';
+import { DEFAULT_LISTENER_NAME, DEFAULT_TOPIC_CONFIG, formatEndpoints, type Endpoint, type TopicConfig } from '@samsa/metadata';
+import { CHANNEL_OPTIONS, clientProto, groupsProto, grpc, replicationProto } from '@samsa/protocol';
+import { PIPELINED, PipelineHub, instrumentServer, type PipelinedHandler } from '@samsa/server';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { DataDirLock } from './dataDirLock.js';
+import { DataDirLock, realTimers, type Timers } from '@samsa/server';
 import { GroupCoordinator, type GroupCoordinatorSettings } from './group/coordinator.js';
 import { groupsServiceHandlers } from './group/groupsService.js';
 import type { ControllerAddress } from './metadata/controllerChannel.js';
@@ -32,7 +30,6 @@ import type { LogCleanerConfig } from './log/index.js';
 import type { ReplicaFetcherConfig } from './replication/replicaFetcher.js';
 import { clientServiceHandlers } from './server/clientService.js';
 import { replicationServiceHandlers } from './server/replicationService.js';
-import { realTimers, type Timers } from './timers.js';
 
 /** One named listener (Kafka's listeners + advertised.listeners entries of the same name). */
 export interface BrokerListener {

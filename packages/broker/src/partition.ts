@@ -9,9 +9,9 @@
  * makeFollower): leader, leader epoch, ISR, replicas and partition epoch. ISR changes the leader
  * proposes go to the controller (AlterPartition) and count only once committed.
  */
+import { type TopicConfig } from '@samsa/metadata';
 import {
   ErrorCode, RECORD_BATCH_OVERHEAD, SamsaProtocolError, protocolError, readBatchHeader, setLogAppendTime, validateProducedBatch,
-  type TopicConfig,
 } from '@samsa/protocol';
 import { requireRecordKeys, type Log } from './log/index.js';
 import { ProducerStateManager } from './log/producerStateManager.js';

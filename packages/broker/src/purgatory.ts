@@ -5,7 +5,7 @@
  * `checkAndComplete(key)`. Each operation completes exactly once: by `tryComplete()` succeeding,
  * by expiry (`onExpiration()` then `onComplete()`), or by `forceComplete()`.
  */
-import type { Timers } from './timers.js';
+import type { Timers } from '@samsa/server';
 
 export abstract class DelayedOperation {
   private completed = false;

@@ -12,9 +12,8 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  BROKER_TOPIC_CONFIG_SYNONYMS, DEFAULT_TOPIC_CONFIG, ErrorCode, SamsaProtocolError, effectiveTopicConfig, protocolError, type TopicConfig,
-} from '@samsa/protocol';
+import { BROKER_TOPIC_CONFIG_SYNONYMS, DEFAULT_TOPIC_CONFIG, effectiveTopicConfig, type TopicConfig } from '@samsa/metadata';
+import { ErrorCode, SamsaProtocolError, protocolError } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import {
   DEFAULT_LOG_CLEANER_CONFIG, Log, LogCleaner, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, writeHighWatermarkCheckpointAsync, type LogCleanerConfig, type LogConfig,
@@ -26,7 +25,7 @@ import { DelayedOperation, Purgatory } from './purgatory.js';
 import { AlterPartitionManager, type AlterPartitionChannel } from './replication/alterPartition.js';
 import type { LeaderEndPoint, ReplicaFetchParams, ReplicaFetchPartitionResult } from './replication/leaderEndPoint.js';
 import { DEFAULT_REPLICA_FETCHER_CONFIG, ReplicaFetcherManager, type ReplicaFetcherConfig } from './replication/replicaFetcher.js';
-import type { Timers } from './timers.js';
+import type { Timers } from '@samsa/server';
 
 export interface PartitionError {
   errorCode: number;

@@ -6,9 +6,9 @@
  * that joins after the leader compacted replicates the compacted log.
  */
 import { join } from 'node:path';
+import { type MetadataRecord } from '@samsa/metadata';
 import {
-  CHANNEL_OPTIONS, ErrorCode, clientProto, decodeRecordBatch, encodeRecordBatch, grpc, iterateBatches,
-  type FetchResponse__Output, type MetadataRecord, type ProduceResponse__Output, type SamsaClient,
+  CHANNEL_OPTIONS, ErrorCode, clientProto, decodeRecordBatch, encodeRecordBatch, grpc, iterateBatches, type FetchResponse__Output, type ProduceResponse__Output, type SamsaClient,
 } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';

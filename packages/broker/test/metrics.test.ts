@@ -4,6 +4,7 @@
  * path, per-topic series dropped with their topic, and the consumer-group lag gauge empty until a
  * provider is set.
  */
+import { rpcObserver } from '@samsa/server';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { BrokerMetrics } from '../src/metrics.js';
@@ -118,7 +119,6 @@ describe('BrokerMetrics', () => {
   it('the RPC metrics are registered once per registry, shared by a combined node\'s roles', async () => {
     const registry = new Registry();
     const a = new BrokerMetrics(registry, () => []);
-    const { rpcObserver } = await import('../src/metrics.js');
     const b = rpcObserver(registry);
     a.rpc.observe('samsa.v1.Samsa', 'Produce', 'OK', 0.002);
     b.observe('samsa.v1.Samsa', 'Produce', 'OK', 0.004);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DelayedOperation, Purgatory } from '../src/purgatory.js';
-import type { Timers } from '../src/timers.js';
+import type { Timers } from '@samsa/server';
 
 /** Manual timers: time moves only when the test says so. */
 function manualTimers() {

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { clusterIdOf } from '../src/metadata/imageView.js';
 import type { MetadataChange } from '../src/metadata/image.js';
 import { QuorumMetadataSource, type QuorumMetadataOptions } from '../src/metadata/quorumMetadata.js';
-import { realTimers } from '../src/timers.js';
+import { realTimers } from '@samsa/server';
 import { FakeController, FakeQuorum, topicRecords, waitFor } from './helpers/fakeController.js';
 
 const logger = pino({ level: 'silent' });

@@ -19,7 +19,7 @@
  * brokers` overrides them at runtime, cluster-wide or per broker, without a restart.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { BROKER_TOPIC_CONFIG_SYNONYMS, parseEndpoints, validateBrokerConfigs, validateTopicConfigs } from '@samsa/protocol';
+import { BROKER_TOPIC_CONFIG_SYNONYMS, parseEndpoints, validateBrokerConfigs, validateTopicConfigs } from '@samsa/metadata';
 import { UsageError } from './errors.js';
 
 /** A setting that cannot be used: the message names the key and its source. Exits 2, as a usage error. */

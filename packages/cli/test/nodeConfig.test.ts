@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BROKER_TOPIC_CONFIG_SYNONYMS, TOPIC_CONFIG_KEYS } from '@samsa/protocol';
+import { BROKER_TOPIC_CONFIG_SYNONYMS, TOPIC_CONFIG_KEYS } from '@samsa/metadata';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, SETTINGS, attributeOf, envOf, flagOf, loadNodeSettings, parsePropertiesFile, resolveSettings } from '../src/nodeConfig.js';
 

@@ -2,6 +2,7 @@
  * Time and randomness come in through these, so retry, backoff and poll timing can be tested
  * deterministically. The defaults are the real clock, real timers and Math.random.
  */
+import type { Random } from '@samsa/protocol';
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -10,8 +11,9 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** Uniform in [0, 1), like Math.random. Pass a seeded one in tests. */
-export type Random = () => number;
+/** Uniform in [0, 1), like Math.random; pass a seeded one (seededRandom) in tests. */
+export type { Random } from '@samsa/protocol';
+export { seededRandom } from '@samsa/protocol';
 
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -41,15 +43,3 @@ export const systemRandom: Random = Math.random;
  * once per fetch answer) was ~10% of the process's CPU.
  */
 export const SLEEP_CANCELLED: unknown = Object.freeze({ reason: 'sleep cancelled' });
-
-/** A small seeded PRNG (mulberry32), for tests and simulations. */
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

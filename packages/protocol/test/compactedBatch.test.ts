@@ -1,11 +1,11 @@
 /**
- * encodeRetainedBatch: what the log cleaner writes for a batch it keeps only some records of, and
- * the compaction topic configs.
+ * encodeRetainedBatch: what the log cleaner writes for a batch it keeps only some records of (the
+ * compaction topic configs are tested in metadata's topicConfig.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import {
-  CompressionType, DELETE_HORIZON_FLAG, ErrorCode, SamsaProtocolError, decodeRecordBatch, deleteHorizonOf, encodeRecordBatch, encodeRetainedBatch,
-  effectiveTopicConfig, hasCodec, setBaseOffset, setPartitionLeaderEpoch, validateTopicConfigs, verifyBatchCrc,
+  CompressionType, DELETE_HORIZON_FLAG, decodeRecordBatch, deleteHorizonOf, encodeRecordBatch, encodeRetainedBatch,
+  hasCodec, setBaseOffset, setPartitionLeaderEpoch, verifyBatchCrc,
 } from '../src/index.js';
 
 function original(compression: CompressionType = CompressionType.NONE): Buffer {
@@ -64,27 +64,5 @@ describe('encodeRetainedBatch', () => {
     const { header, records } = decodeRecordBatch(original());
     expect(() => encodeRetainedBatch(header, [records[2]!, records[1]!])).toThrow(RangeError);
     expect(() => encodeRetainedBatch(header, [{ ...records[0]!, offset: 504n }])).toThrow(RangeError);
-  });
-});
-
-describe('compaction topic configs', () => {
-  it('have Kafka defaults and validate min.cleanable.dirty.ratio as a number in [0, 1]', () => {
-    const config = effectiveTopicConfig({});
-    expect(config['min.cleanable.dirty.ratio']).toBe(0.5);
-    expect(config['min.compaction.lag.ms']).toBe(0);
-    expect(config['max.compaction.lag.ms']).toBe(Number.MAX_SAFE_INTEGER);
-    expect(validateTopicConfigs({ 'min.cleanable.dirty.ratio': '0.01', 'min.compaction.lag.ms': '5000' })).toEqual({
-      'min.cleanable.dirty.ratio': '0.01', 'min.compaction.lag.ms': '5000',
-    });
-    expect(effectiveTopicConfig({ 'min.cleanable.dirty.ratio': '.25' })['min.cleanable.dirty.ratio']).toBe(0.25);
-    for (const bad of ['1.5', '-0.1', 'half', '']) {
-      let code: number | undefined;
-      try {
-        validateTopicConfigs({ 'min.cleanable.dirty.ratio': bad });
-      } catch (err) {
-        code = (err as SamsaProtocolError).code;
-      }
-      expect(code, bad).toBe(ErrorCode.INVALID_CONFIG);
-    }
   });
 });

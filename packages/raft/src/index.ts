@@ -38,5 +38,5 @@ export type { RaftStorage } from './storage.js';
 export { RaftLogError } from './log.js';
 export type { ProgressState } from './progress.js';
 
-export { SeededRng, createRng, randomInt } from './rng.js';
+export { randomInt } from './rng.js';
 export type { Rng } from './rng.js';

@@ -1,6 +1,7 @@
 // Leader election (Raft §5.2, §5.4.1).
 import { describe, expect, it } from 'vitest';
-import { MemoryStorage, createRng, RaftNode, RaftConfigError } from '../src/index.js';
+import { SeededRng } from '@samsa/protocol';
+import { MemoryStorage, RaftNode, RaftConfigError } from '../src/index.js';
 import type { Message, VoteMessage } from '../src/index.js';
 import { TestCluster, makeNode, messagesOf } from './helpers/cluster.js';
 import { storageWithLog } from './helpers/logs.js';
@@ -36,7 +37,7 @@ describe('leader election', () => {
         id: 1,
         voters: [1, 2, 3],
         storage: new MemoryStorage(),
-        rng: createRng(seed),
+        rng: new SeededRng(seed),
         electionTicks: 10,
         heartbeatTicks: 1,
         preVote: false,
@@ -189,7 +190,7 @@ describe('leader election', () => {
   });
 
   it('rejects an invalid configuration', () => {
-    const base = { id: 1, voters: [1], storage: new MemoryStorage(), rng: createRng(1), preVote: false, checkQuorum: false };
+    const base = { id: 1, voters: [1], storage: new MemoryStorage(), rng: new SeededRng(1), preVote: false, checkQuorum: false };
     expect(() => new RaftNode({ ...base, electionTicks: 1, heartbeatTicks: 1 })).toThrow(RaftConfigError);
     expect(() => new RaftNode({ ...base, voters: [], electionTicks: 10, heartbeatTicks: 1 })).toThrow(RaftConfigError);
   });

@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import { RaftLogError } from '../src/index.js';
 import { RaftLog } from '../src/log.js';
-import { createRng } from '../src/index.js';
 import { entriesWithTerms, storageWithLog } from './helpers/logs.js';
 
 describe('RaftLog', () => {
@@ -56,24 +55,5 @@ describe('RaftLog', () => {
     expect(log.hasNextCommittedEntries()).toBe(false);
     log.commitTo(3);
     expect(log.nextCommittedEntries().map((e) => e.index)).toEqual([3]);
-  });
-});
-
-describe('SeededRng', () => {
-  it('is deterministic per seed and stays in [0, 1)', () => {
-    const a = createRng(7);
-    const b = createRng(7);
-    const xs = Array.from({ length: 1000 }, () => a.next());
-    expect(xs).toEqual(Array.from({ length: 1000 }, () => b.next()));
-    expect(Math.min(...xs)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...xs)).toBeLessThan(1);
-    expect(createRng(8).next()).not.toBe(xs[0]);
-  });
-
-  it('spreads integers evenly', () => {
-    const rng = createRng(1);
-    const counts = new Array<number>(10).fill(0);
-    for (let i = 0; i < 10_000; i++) counts[rng.int(10)]!++;
-    for (const c of counts) expect(c).toBeGreaterThan(850);
   });
 });

@@ -6,13 +6,12 @@
  * writes its records through the replica manager's normal append with acks=all, and drives the
  * state machine's timeouts with real timers.
  */
-import {
-  ErrorCode, decodeRecordBatch, encodeRecordBatch, endpointFor, iterateBatches, type FindCoordinatorResponse,
-} from '@samsa/protocol';
+import { endpointFor } from '@samsa/metadata';
+import { ErrorCode, decodeRecordBatch, encodeRecordBatch, iterateBatches, type FindCoordinatorResponse } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { MetadataChange, MetadataSource, PartitionInfo, TopicInfo } from '../metadata/image.js';
 import type { ReplicaManager } from '../replicaManager.js';
-import type { Timers } from '../timers.js';
+import type { Timers } from '@samsa/server';
 import {
   DEFAULT_GROUP_COORDINATOR_CONFIG, GroupCoordinatorState,
   type CommitPartitionResult, type CommitRequest, type ErrorResult, type FetchedOffset, type GroupCoordinatorConfig,

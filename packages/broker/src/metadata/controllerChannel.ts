@@ -17,7 +17,7 @@ import {
   type AllocateProducerIdsRequest, type AllocateProducerIdsResponse__Output,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
-import type { Timers } from '../timers.js';
+import type { Timers } from '@samsa/server';
 
 /** One controller quorum voter, as in Kafka's controller.quorum.voters (`id@host:port`). */
 export interface ControllerAddress {

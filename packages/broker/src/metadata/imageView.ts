@@ -5,7 +5,7 @@
  * "did this partition change" is a reference comparison.
  */
 import { createHash } from 'node:crypto';
-import type { BrokerRegistration, MetadataImage, PartitionRegistration, TopicImage } from '@samsa/protocol';
+import type { BrokerRegistration, MetadataImage, PartitionRegistration, TopicImage } from '@samsa/metadata';
 import type { BrokerInfo, MetadataChange, PartitionInfo, TopicInfo } from './image.js';
 
 const topicViews = new WeakMap<TopicImage, TopicInfo>();

@@ -18,13 +18,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ErrorCode, MetadataImage, NO_OFFSET, TOPIC_CONFIG_KEYS, decodeMetadataEntry, errorInfo, groupByTopic, validateBrokerConfigs, validateTopicConfigs,
-  type BrokerHeartbeatResponse__Output, type DescribeQuorumResponse, type FetchMetadataResponse__Output, type MetadataRecord,
-  type TopicImage,
+  MetadataImage, NO_OFFSET, TOPIC_CONFIG_KEYS, decodeMetadataEntry, validateBrokerConfigs, validateTopicConfigs, type MetadataRecord, type TopicImage,
+} from '@samsa/metadata';
+import {
+  ErrorCode, errorInfo, groupByTopic, type BrokerHeartbeatResponse__Output, type DescribeQuorumResponse, type FetchMetadataResponse__Output,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { AlterPartitionItem, AlterPartitionItemResult } from '../replication/alterPartition.js';
-import type { Timers } from '../timers.js';
+import type { Timers } from '@samsa/server';
 import {
   ControllerChannel, ControllerChannelClosedError, ControllerUnavailableError, describe,
   type ControllerAddress, type Verdict,

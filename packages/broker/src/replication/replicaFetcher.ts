@@ -10,7 +10,7 @@
 import { ErrorCode, SamsaProtocolError, errorInfo } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { Partition } from '../partition.js';
-import type { Timers } from '../timers.js';
+import type { Timers } from '@samsa/server';
 import { FetchSessionHandler } from './fetchSessions.js';
 import type { EpochEndOffset, LeaderEndPoint, ReplicaFetchParams, ReplicaFetchPartitionResult } from './leaderEndPoint.js';
 

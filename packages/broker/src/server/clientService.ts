@@ -3,15 +3,11 @@
  * manager and metadata source and back. No request can crash the node: every handler answers
  * with per-partition error codes, and unexpected failures become UNKNOWN_SERVER_ERROR.
  */
+import { endpointFor } from '@samsa/metadata';
 import {
-  ErrorCode, endpointFor, groupByTopic, grpc, nestByTopic, pipelinedHandler, toBigInt, toWire, type PipelineHub,
-  type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse,
-  type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type IncrementalAlterConfigsRequest__Output,
-  type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse,
-  type DeleteTopicsResponse, type FetchRequest__Output, type FetchResponse, type ListOffsetsRequest__Output,
-  type ListOffsetsResponse, type MetadataRequest__Output, type MetadataResponse, type ProduceRequest__Output,
-  type ProduceResponse, type SamsaHandlers, type TopicMetadata, type InitProducerIdRequest__Output, type InitProducerIdResponse,
+  ErrorCode, groupByTopic, grpc, nestByTopic, toBigInt, toWire, type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse, type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type IncrementalAlterConfigsRequest__Output, type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse, type DeleteTopicsResponse, type FetchRequest__Output, type FetchResponse, type ListOffsetsRequest__Output, type ListOffsetsResponse, type MetadataRequest__Output, type MetadataResponse, type ProduceRequest__Output, type ProduceResponse, type SamsaHandlers, type TopicMetadata, type InitProducerIdRequest__Output, type InitProducerIdResponse,
 } from '@samsa/protocol';
+import { pipelinedHandler, type PipelineHub } from '@samsa/server';
 import type { Logger } from 'pino';
 import type { MetadataSource, TopicInfo } from '../metadata/image.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';

@@ -4,8 +4,10 @@
  * value, where it comes from, and its synonyms (highest precedence first); a broker's dynamic configs.
  */
 import {
-  BROKER_TOPIC_CONFIG_SYNONYMS, DEFAULT_TOPIC_CONFIG, ErrorCode, TOPIC_CONFIG_KEYS, effectiveTopicConfig,
-  type DescribeConfigsResourceResult, type DescribeConfigsResource__Output, type DescribeConfigsResult, type TopicConfig,
+  BROKER_TOPIC_CONFIG_SYNONYMS, DEFAULT_TOPIC_CONFIG, TOPIC_CONFIG_KEYS, effectiveTopicConfig, type TopicConfig,
+} from '@samsa/metadata';
+import {
+  ErrorCode, type DescribeConfigsResourceResult, type DescribeConfigsResource__Output, type DescribeConfigsResult,
 } from '@samsa/protocol';
 import type { TopicInfo } from '../metadata/image.js';
 

@@ -14,7 +14,8 @@
  * never wrong). Flow control never changes what is delivered, only when.
  */
 import type { Http2Session } from 'node:http2';
-import { CHANNEL_OPTIONS, type PipelineHub, type PipelinedHandlerOptions } from '@samsa/protocol';
+import { CHANNEL_OPTIONS } from '@samsa/protocol';
+import { type PipelineHub, type PipelinedHandlerOptions } from '@samsa/server';
 import type { Logger } from 'pino';
 
 /** Bytes the broker lets a client send ahead, per stream and per connection. */

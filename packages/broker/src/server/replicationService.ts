@@ -4,9 +4,9 @@
  * codes in the answer; only a malformed request as a whole gets a top-level error.
  */
 import {
-  ErrorCode, grpc, nestByTopic, pipelinedHandler, toBigInt, toWire, type PipelineHub,
-  type ReplicaFetchRequest__Output, type ReplicaFetchResponse, type ReplicationHandlers,
+  ErrorCode, grpc, nestByTopic, toBigInt, toWire, type ReplicaFetchRequest__Output, type ReplicaFetchResponse, type ReplicationHandlers,
 } from '@samsa/protocol';
+import { pipelinedHandler, type PipelineHub } from '@samsa/server';
 import type { Logger } from 'pino';
 import type { ReplicaFetchParams } from '../replication/leaderEndPoint.js';
 import type { ReplicaManager } from '../replicaManager.js';

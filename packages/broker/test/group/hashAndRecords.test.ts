@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { javaStringHashCode, kafkaAbs, partitionFor } from '../../src/group/hash.js';
 import { decodeCoordinatorRecord, encodeCoordinatorRecord, type CoordinatorRecord } from '../../src/group/records.js';
-import { mulberry32 } from '../helpers/rng.js';
+import { seededRandom } from '@samsa/protocol';
 
 /** Java's hashCode computed exactly with BigInt, then wrapped to int32. */
 function reference(s: string): number {
@@ -26,7 +26,7 @@ describe('group partition', () => {
   });
 
   it('matches a BigInt reference on random strings, with non-ASCII code units', () => {
-    const rnd = mulberry32(42);
+    const rnd = seededRandom(42);
     for (let i = 0; i < 2_000; i++) {
       const len = Math.floor(rnd() * 40);
       let s = '';

@@ -8,11 +8,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MetadataImage, encodeMetadataEntry, validateTopicConfigs, type MetadataRecord } from '@samsa/metadata';
 import {
-  ErrorCode, MetadataImage, controllerProto, encodeMetadataEntry, grpc, validateTopicConfigs,
-  type BrokerHeartbeatRequest__Output, type ControllerHandlers, type FetchMetadataRequest__Output, type FetchMetadataResponse,
-  type MetadataRecord,
-  type RegisterBrokerRequest__Output,
+  ErrorCode, controllerProto, grpc, type BrokerHeartbeatRequest__Output, type ControllerHandlers, type FetchMetadataRequest__Output, type FetchMetadataResponse, type RegisterBrokerRequest__Output,
 } from '@samsa/protocol';
 
 interface Entry {

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeRecords, encodeRecordBatch, iterateBatches } from '@samsa/protocol';
 import { Log, type LogConfig } from '../../src/log/index.js';
 import { manualClock, tempDir } from './helpers.js';
-import { mulberry32 } from '../helpers/rng.js';
+import { seededRandom } from '@samsa/protocol';
 
 
 interface ModelBatch {
@@ -28,7 +28,7 @@ afterEach(() => {
 });
 
 function runSeed(seed: number, steps: number): void {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const int = (n: number): number => Math.floor(rnd() * n);
   const config: LogConfig = { segmentBytes: 600 + int(1500), indexIntervalBytes: int(300), retentionMs: -1 };
   const clock = manualClock();

@@ -7,7 +7,8 @@
  */
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_TOPIC_CONFIG, ErrorCode, SamsaProtocolError, encodeRecordBatch } from '@samsa/protocol';
+import { DEFAULT_TOPIC_CONFIG } from '@samsa/metadata';
+import { ErrorCode, SamsaProtocolError, encodeRecordBatch } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Log } from '../../src/log/index.js';

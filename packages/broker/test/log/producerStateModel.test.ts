@@ -10,14 +10,15 @@
  * read the log one segment (or 1 MiB) at a time but marked the state complete up to the log end
  * after the first read, so a new leader could expect a sequence its log already held.
  */
-import { DEFAULT_TOPIC_CONFIG, SamsaProtocolError, encodeRecordBatch } from '@samsa/protocol';
+import { DEFAULT_TOPIC_CONFIG } from '@samsa/metadata';
+import { SamsaProtocolError, encodeRecordBatch } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Log } from '../../src/log/index.js';
 import { ProducerStateManager, type ProducerStateLog } from '../../src/log/producerStateManager.js';
 import type { PartitionInfo } from '../../src/metadata/image.js';
 import { Partition } from '../../src/partition.js';
-import { mulberry32 } from '../helpers/rng.js';
+import { seededRandom } from '@samsa/protocol';
 import { tempDir } from './helpers.js';
 
 const cleanups: Array<() => void> = [];
@@ -67,7 +68,7 @@ function stateOf(m: ProducerStateManager, ids: readonly bigint[]) {
 const PIDS = [7n, 8n];
 
 function runSeed(seed: number, steps: number): void {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const segmentBytes = 250 + Math.floor(rnd() * 400);
   const dirs = [tempDir('samsa-psm-'), tempDir('samsa-psm-'), tempDir('samsa-psm-empty-')];

@@ -10,9 +10,9 @@
  * leadership errors as Kafka does.
  */
 import { join } from 'node:path';
+import { type MetadataRecord } from '@samsa/metadata';
 import {
-  CHANNEL_OPTIONS, ErrorCode, clientProto, encodeRecordBatch, grpc, replicationProto,
-  type MetadataRecord, type ProduceResponse__Output, type ReplicaFetchResponse__Output, type ReplicationClient, type SamsaClient,
+  CHANNEL_OPTIONS, ErrorCode, clientProto, encodeRecordBatch, grpc, replicationProto, type ProduceResponse__Output, type ReplicaFetchResponse__Output, type ReplicationClient, type SamsaClient,
 } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';

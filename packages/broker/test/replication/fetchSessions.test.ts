@@ -9,7 +9,7 @@ import {
   FetchSessionHandler, ReplicaFetchSessionCache, nextSessionEpoch, type SessionFetch,
 } from '../../src/replication/fetchSessions.js';
 import type { ReplicaFetchPartitionRequest, ReplicaFetchPartitionResult } from '../../src/replication/leaderEndPoint.js';
-import { mulberry32 } from '../helpers/rng.js';
+import { seededRandom } from '@samsa/protocol';
 
 const req = (partition: number, fetchOffset: bigint, topic = 't'): ReplicaFetchPartitionRequest => ({
   topic, partition, currentLeaderEpoch: 3, fetchOffset, lastFetchedEpoch: 3, logStartOffset: 0n, maxBytes: 1 << 20,
@@ -177,7 +177,7 @@ describe('the follower\'s fetch session handler', () => {
 
 describe('follower and leader together', () => {
   it('an incremental session reads exactly what a full fetch would, over 2,000 random fetches, failures and resets', () => {
-    const random = mulberry32(227);
+    const random = seededRandom(227);
     const leader = cache();
     const follower = new FetchSessionHandler();
     // The follower's true positions; some partitions come and go (moved leadership, backoff).

@@ -3,7 +3,7 @@
  * once, whether the AlterPartition answer or the metadata carrying it arrives first; re-delivered
  * metadata and a change of leader epoch count nothing.
  */
-import { DEFAULT_TOPIC_CONFIG } from '@samsa/protocol';
+import { DEFAULT_TOPIC_CONFIG } from '@samsa/metadata';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Log } from '../../src/log/index.js';

@@ -14,7 +14,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlterPartitionFailure } from '../../src/replication/alterPartition.js';
 import { LeaderState, type IsrChangeProposal } from '../../src/replication/leaderState.js';
-import { mulberry32 } from '../helpers/rng.js';
+import { seededRandom } from '@samsa/protocol';
 
 const LAG = 1_000;
 const SESSION_TIMEOUT = 1_500;
@@ -62,7 +62,7 @@ class Simulation {
   readonly stats: Stats = { shrinksCommitted: 0, expansionsCommitted: 0, unknownOutcomes: 0, stale: 0, refused: 0, fenced: 0 };
 
   constructor(readonly seed: number) {
-    this.rnd = mulberry32(seed);
+    this.rnd = seededRandom(seed);
     for (const id of [2, 3]) {
       this.followers.set(id, { id, leo: 0n, alive: true, incarnation: 0, brokerEpoch: 1n, stalledUntil: 0 });
       this.controller.brokerEpochs.set(id, 1n);

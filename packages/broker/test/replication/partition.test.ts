@@ -4,7 +4,8 @@
  * re-delivered metadata change nothing; a new leader records its epoch before appending, so a
  * follower from the previous epoch is told where that epoch ends.
  */
-import { DEFAULT_TOPIC_CONFIG, ErrorCode, encodeRecordBatch } from '@samsa/protocol';
+import { DEFAULT_TOPIC_CONFIG } from '@samsa/metadata';
+import { ErrorCode, encodeRecordBatch } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Log } from '../../src/log/index.js';

@@ -5,7 +5,8 @@
  * alone; a follower behind the leader's log start starts over there; a fenced epoch waits for
  * metadata; and the follower ends byte-identical to the leader.
  */
-import { DEFAULT_TOPIC_CONFIG, ErrorCode, SamsaProtocolError, encodeRecordBatch } from '@samsa/protocol';
+import { DEFAULT_TOPIC_CONFIG } from '@samsa/metadata';
+import { ErrorCode, SamsaProtocolError, encodeRecordBatch } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Log } from '../../src/log/index.js';
@@ -14,7 +15,7 @@ import { Partition, type ReplicationContext } from '../../src/partition.js';
 import type { LeaderEndPoint, ReplicaFetchParams, ReplicaFetchResult } from '../../src/replication/leaderEndPoint.js';
 import { ReplicaFetchSessionCache } from '../../src/replication/fetchSessions.js';
 import { DEFAULT_REPLICA_FETCHER_CONFIG, ReplicaFetcherManager } from '../../src/replication/replicaFetcher.js';
-import { realTimers } from '../../src/timers.js';
+import { realTimers } from '@samsa/server';
 import { waitFor } from '../helpers/fakeController.js';
 import { tempDir } from '../log/helpers.js';
 

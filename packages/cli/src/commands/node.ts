@@ -6,9 +6,10 @@
  *   samsa node --roles broker,controller --node-id 1 --controller-quorum-voters 1@127.0.0.1:9093
  */
 import { join } from 'node:path';
-import { DataDirLock, startBrokerNode, type BrokerNode } from '@samsa/broker';
+import { startBrokerNode, type BrokerNode } from '@samsa/broker';
+import { DataDirLock } from '@samsa/server';
 import { startControllerNode, type ControllerNode } from '@samsa/controller';
-import { effectiveTopicConfig } from '@samsa/protocol';
+import { effectiveTopicConfig } from '@samsa/metadata';
 import { Option, type Command } from 'commander';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';

@@ -4,9 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { MetadataImage, decodeMetadataEntry, type MetadataRecord } from '@samsa/metadata';
 import {
-  CHANNEL_OPTIONS, MetadataImage, clientProto, controllerProto, decodeMetadataEntry, grpc,
-  type DescribeQuorumResponse__Output, type FetchMetadataResponse__Output, type MetadataRecord,
+  CHANNEL_OPTIONS, clientProto, controllerProto, grpc, type DescribeQuorumResponse__Output, type FetchMetadataResponse__Output,
 } from '@samsa/protocol';
 import { NODE_V8_FLAGS } from '../../src/nodeRuntime.js';
 import { CLI, freePort, stopProcess, tempDir, removeDir } from './processes.js';

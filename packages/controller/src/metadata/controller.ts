@@ -21,15 +21,13 @@
  * epoch. A broker has caught up once its applied metadata offset reaches its epoch.
  */
 import { createHash } from 'node:crypto';
-import {
-  BROKER_TOPIC_CONFIG_SYNONYMS, ErrorCode, INT64_MAX, parseEndpoints, protocolError, SamsaProtocolError, toBigInt, validateBrokerConfigs,
-  type Int64Wire,
-} from '@samsa/protocol';
+import { BROKER_TOPIC_CONFIG_SYNONYMS, parseEndpoints, validateBrokerConfigs } from '@samsa/metadata';
+import { ErrorCode, INT64_MAX, protocolError, SamsaProtocolError, toBigInt, type Int64Wire } from '@samsa/protocol';
 import { BrokerHeartbeatManager } from './heartbeats.js';
 import {
-  changeElectingOfflineLeader, changeRemovingBroker, electLeader, NO_LEADER, sameReplicaList, type ElectionPolicy,
-  MetadataImage, type BrokerRegistration, type TopicImage, type MetadataDelta, type ConfigResourceType, type MetadataRecord,
-} from '@samsa/protocol';
+  NO_LEADER, sameReplicaList, MetadataImage, type BrokerRegistration, type TopicImage, type MetadataDelta, type ConfigResourceType, type MetadataRecord,
+} from '@samsa/metadata';
+import { changeElectingOfflineLeader, changeRemovingBroker, electLeader, type ElectionPolicy } from './elections.js';
 import { assignReplicas, leastLoadedIndex } from './placement.js';
 import {
   topicCollisionKey, validateKnownTopicConfigs, validateTopicName, type TopicConfigValidator,

@@ -1,11 +1,11 @@
 /**
  * Input rules the controller applies before it writes anything. Topic names and topic configs
- * follow the one definition in @samsa/protocol (shared with the broker, which interprets the
+ * follow the one definition in @samsa/metadata (shared with the broker, which interprets the
  * configs); only the collision rule is the controller's own.
  */
-import { validateTopicConfigs, type TopicConfig } from '@samsa/protocol';
+import { validateTopicConfigs, type TopicConfig } from '@samsa/metadata';
 
-export { MAX_TOPIC_NAME_LENGTH, TOPIC_CONFIG_KEYS, validateTopicName } from '@samsa/protocol';
+export { MAX_TOPIC_NAME_LENGTH, TOPIC_CONFIG_KEYS, validateTopicName } from '@samsa/metadata';
 
 /** Kafka's Topic.unifyCollisionChars: 'a.b' and 'a_b' collide (their metric names would be equal). */
 export function topicCollisionKey(name: string): string {

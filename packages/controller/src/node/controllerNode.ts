@@ -5,12 +5,12 @@
  */
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  CHANNEL_OPTIONS, ErrorCode, MetadataImage, PipelineHub, controllerProto, decodeMetadataEntry, encodeMetadataEntry, grpc, instrumentServer,
-  pipelinedHandler, raftProto,
-} from '@samsa/protocol';
-import type { MetadataDelta, RaftEnvelope__Output, RaftHandlers, RaftSendResponse } from '@samsa/protocol';
-import { NO_NODE, RaftNode, createRng } from '@samsa/raft';
+import { MetadataImage, decodeMetadataEntry, encodeMetadataEntry } from '@samsa/metadata';
+import { CHANNEL_OPTIONS, ErrorCode, SeededRng, controllerProto, grpc, raftProto } from '@samsa/protocol';
+import { PipelineHub, instrumentServer, pipelinedHandler } from '@samsa/server';
+import type { MetadataDelta } from '@samsa/metadata';
+import type { RaftEnvelope__Output, RaftHandlers, RaftSendResponse } from '@samsa/protocol';
+import { NO_NODE, RaftNode } from '@samsa/raft';
 import type { Entry, NodeId, ProposeResult, Snapshot } from '@samsa/raft';
 import type { Registry } from 'prom-client';
 import { QuorumController } from '../metadata/index.js';
@@ -190,7 +190,7 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
       voters: this.voterIds,
       electionTicks: ELECTION_TICKS,
       heartbeatTicks: HEARTBEAT_TICKS,
-      rng: createRng(config.rngSeed ?? randomInt(2 ** 31)),
+      rng: new SeededRng(config.rngSeed ?? randomInt(2 ** 31)),
       storage,
       preVote: true,
       checkQuorum: true,

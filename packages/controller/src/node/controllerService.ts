@@ -6,10 +6,9 @@
  * UNKNOWN_SERVER_ERROR in the answer; the process never goes down for a request.
  */
 import { ErrorCode, groupByTopic, toBigInt } from '@samsa/protocol';
+import type { ConfigResourceType, MetadataRecord } from '@samsa/metadata';
 import type {
-  AlterConfigsResource__Output, AlterPartitionPartitionResult, AlterPartitionRequest__Output, AlterPartitionResponse,
-  ConfigResourceType, ControllerHandlers, CreateTopicsRequest__Output, CreateTopicsResponse, ElectLeadersRequest__Output,
-  ElectLeadersResponse, FetchMetadataResponse, MetadataRecord, grpc,
+  AlterConfigsResource__Output, AlterPartitionPartitionResult, AlterPartitionRequest__Output, AlterPartitionResponse, ControllerHandlers, CreateTopicsRequest__Output, CreateTopicsResponse, ElectLeadersRequest__Output, ElectLeadersResponse, FetchMetadataResponse, grpc,
 } from '@samsa/protocol';
 import type { AlterConfigOp, AlterConfigsResource, ControllerResult, QuorumController } from '../metadata/index.js';
 import type { ControllerLogger } from './logger.js';

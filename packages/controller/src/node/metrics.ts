@@ -9,9 +9,10 @@
  *   samsa_controller_fenced_brokers              registered brokers that are fenced
  *   samsa_controller_global_partitions           partitions in the cluster
  *   samsa_raft_commit_latency_seconds            proposal to commit of this leader's proposals
- *   samsa_rpc_*                                  the gRPC API (protocol's RPC_METRICS)
+ *   samsa_rpc_*                                  the gRPC API (@samsa/server's RPC_METRICS)
  */
-import { RPC_METRICS, type MetadataImage, type RpcObserver } from '@samsa/protocol';
+import { type MetadataImage } from '@samsa/metadata';
+import { rpcObserver, type RpcObserver } from '@samsa/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface ControllerMetricsView {
@@ -56,18 +57,4 @@ export class ControllerMetrics {
     activeCount('samsa_controller_global_partitions', 'Partitions in the cluster (reported by the active controller; 0 elsewhere)',
       (image) => image.topics().reduce((n, t) => n + t.partitions.length, 0));
   }
-}
-
-/** The RPC metrics in `registry`, created once (the broker's metrics.ts does the same; a combined node shares them). */
-export function rpcObserver(registry: Registry): RpcObserver {
-  const requests = (registry.getSingleMetric(RPC_METRICS.requests.name) as Counter<'service' | 'method' | 'code'> | undefined)
-    ?? new Counter({ ...RPC_METRICS.requests, labelNames: [...RPC_METRICS.requests.labelNames], registers: [registry] });
-  const duration = (registry.getSingleMetric(RPC_METRICS.duration.name) as Histogram<'service' | 'method'> | undefined)
-    ?? new Histogram({ ...RPC_METRICS.duration, labelNames: [...RPC_METRICS.duration.labelNames], registers: [registry] });
-  return {
-    observe(service, method, code, seconds) {
-      requests.inc({ service, method, code });
-      duration.observe({ service, method }, seconds);
-    },
-  };
 }

@@ -8,7 +8,8 @@
  * entry's fate (applied, or leadership lost) before it computes the next operation: otherwise the
  * next one would be validated against an image lacking a proposal that may still commit.
  */
-import { ErrorCode, encodeMetadataEntry } from '@samsa/protocol';
+import { encodeMetadataEntry } from '@samsa/metadata';
+import { ErrorCode } from '@samsa/protocol';
 import type { ProposeResult } from '@samsa/raft';
 import type { ControllerResult } from '../metadata/index.js';
 import type { ControllerLogger } from './logger.js';

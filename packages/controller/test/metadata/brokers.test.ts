@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@samsa/protocol';
-import { localChanges, type MetadataRecord } from '@samsa/protocol';
+import { localChanges, type MetadataRecord } from '@samsa/metadata';
 import { Harness } from './harness.js';
 
 const SESSION_MS = 9000;

@@ -2,7 +2,7 @@
 // as the Raft wiring will do one entry at a time.
 import { expect } from 'vitest';
 import { QuorumController, type ControllerResult, type QuorumControllerOptions } from '../../src/index.js';
-import { MetadataImage, type MetadataDelta } from '@samsa/protocol';
+import { MetadataImage, type MetadataDelta } from '@samsa/metadata';
 
 export class Harness {
   readonly controller: QuorumController;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, protocolError } from '@samsa/protocol';
 import { QuorumController } from '../../src/index.js';
-import { type MetadataRecord } from '@samsa/protocol';
+import { type MetadataRecord } from '@samsa/metadata';
 import { Harness } from './harness.js';
 
 function cluster(brokers = [1, 2, 3], options: ConstructorParameters<typeof QuorumController>[0] = {}): Harness {

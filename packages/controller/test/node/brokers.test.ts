@@ -5,7 +5,8 @@
  * ISR; FetchMetadata long-polls; the remaining writes (AlterPartition, configs, producer ids,
  * DeleteTopics) map their answers.
  */
-import { ErrorCode, decodeMetadataEntry } from '@samsa/protocol';
+import { decodeMetadataEntry } from '@samsa/metadata';
+import { ErrorCode } from '@samsa/protocol';
 import type {
   AllocateProducerIdsResponse__Output, AlterPartitionResponse__Output, BrokerHeartbeatResponse__Output,
   DeleteTopicsResponse__Output, FetchMetadataResponse__Output, IncrementalAlterConfigsResponse__Output,

@@ -3,7 +3,7 @@
  * controller that was down past the compaction point catches up through an InstallSnapshot, and a
  * metadata reader asking from offset 1 gets the snapshot first, then the entries after it.
  */
-import { MetadataImage, decodeMetadataEntry } from '@samsa/protocol';
+import { MetadataImage, decodeMetadataEntry } from '@samsa/metadata';
 import type { FetchMetadataResponse__Output } from '@samsa/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestCluster, recordingLogger, registerAndUnfence, waitFor } from './helpers.js';

@@ -5,7 +5,7 @@
  * map to NOT_CONTROLLER / REQUEST_TIMED_OUT / UNKNOWN_SERVER_ERROR.
  */
 import { ErrorCode } from '@samsa/protocol';
-import type { MetadataRecord } from '@samsa/protocol';
+import type { MetadataRecord } from '@samsa/metadata';
 import type { ProposeResult } from '@samsa/raft';
 import { describe, expect, it } from 'vitest';
 import type { ActiveState, WriteContext, WriteFailure } from '../../src/node/writeQueue.js';

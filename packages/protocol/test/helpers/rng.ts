@@ -1,31 +1,7 @@
-/** A seeded PRNG (mulberry32) so randomized tests replay exactly from their seed. */
-export class Rng {
-  private state: number;
+import { SeededRng } from '../../src/index.js';
 
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 2^32). */
-  nextUint32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-
-  /** Uniform integer in [0, n). */
-  int(n: number): number {
-    return Math.floor((this.nextUint32() / 0x1_0000_0000) * n);
-  }
-
-  bytes(n: number): Buffer {
-    const out = Buffer.allocUnsafe(n);
-    for (let i = 0; i < n; i++) out[i] = this.nextUint32() & 0xff;
-    return out;
-  }
-
+/** The project's seeded PRNG with what the codec tests draw besides: int64s weighted to the edges. */
+export class Rng extends SeededRng {
   /** Any int64, with extra weight on small magnitudes and on the edges. */
   int64(): bigint {
     switch (this.int(4)) {

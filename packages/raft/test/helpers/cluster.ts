@@ -1,6 +1,7 @@
 // A small synchronous cluster for unit tests: nodes with MemoryStorage, a driver that honours the
 // Ready contract, and a network that can cut links. Messages move only when a test says so.
-import { MemoryStorage, RaftNode, createRng } from '../../src/index.js';
+import { SeededRng } from '@samsa/protocol';
+import { MemoryStorage, RaftNode } from '../../src/index.js';
 import type { Entry, Message, MessageType, NodeId, RaftConfig, Ready } from '../../src/index.js';
 import { storageWithLog } from './logs.js';
 
@@ -26,7 +27,7 @@ export function makeNode(id: NodeId, voters: readonly NodeId[], storage: MemoryS
     id,
     voters,
     storage,
-    rng: createRng((seed ?? 1) * 1000 + id),
+    rng: new SeededRng((seed ?? 1) * 1000 + id),
     electionTicks: 10,
     heartbeatTicks: 1,
     preVote: false,

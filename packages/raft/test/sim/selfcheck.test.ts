@@ -1,7 +1,8 @@
 // The simulator must fail on real violations: the SafetyChecker is fed broken histories, and the
 // simulation is run with deliberately broken drivers.
 import { describe, expect, it } from 'vitest';
-import { MemoryStorage, RaftNode, createRng } from '../../src/index.js';
+import { SeededRng } from '@samsa/protocol';
+import { MemoryStorage, RaftNode } from '../../src/index.js';
 import type { Entry } from '../../src/index.js';
 import { InvariantViolation, SafetyChecker } from './invariants.js';
 import type { CheckedNode } from './invariants.js';
@@ -13,7 +14,7 @@ const entry = (index: number, term: number, value: string): Entry => ({ index, t
 
 function soloLeader(id: number): CheckedNode {
   const storage = new MemoryStorage([id]);
-  const raft = new RaftNode({ id, voters: [id], storage, rng: createRng(id), electionTicks: 10, heartbeatTicks: 1, preVote: false, checkQuorum: false });
+  const raft = new RaftNode({ id, voters: [id], storage, rng: new SeededRng(id), electionTicks: 10, heartbeatTicks: 1, preVote: false, checkQuorum: false });
   raft.campaign();
   const rd = raft.ready()!;
   storage.append(rd.entries);

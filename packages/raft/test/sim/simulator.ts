@@ -4,7 +4,7 @@
 // it. The SafetyChecker runs after every event; a run ends with a liveness check.
 import { MemoryStorage, RaftNode } from '../../src/index.js';
 import type { Message, NodeId, Ready } from '../../src/index.js';
-import { SeededRng } from '../../src/index.js';
+import { SeededRng } from '@samsa/protocol';
 import { InvariantViolation, SafetyChecker } from './invariants.js';
 import type { CheckedNode } from './invariants.js';
 import { EventQueue } from './queue.js';

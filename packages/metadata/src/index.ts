@@ -1,5 +1,6 @@
-// The cluster metadata model shared by controllers (which write it) and brokers (which follow it):
-// KRaft-style records, the in-memory image they replay into, and the deltas brokers act on.
+// The public surface of @samsa/metadata: the cluster metadata model shared by controllers (which
+// write it) and brokers (which follow it), not shipped to clients: KRaft-style records, the
+// in-memory image they replay into, the deltas brokers act on, topic configs and listeners.
 export {
   METADATA_RECORD_FORMAT, MetadataRecordError, checkRecord, decodeMetadataEntry, decodeMetadataRecord, encodeMetadataEntry,
   encodeMetadataRecord,
@@ -13,8 +14,7 @@ export { MetadataImage, MetadataReplayError, NO_OFFSET, compareStrings } from '.
 export type { BrokerRegistration, TopicImage } from './image.js';
 export { localChanges } from './delta.js';
 export type { BrokerDelta, ConfigDelta, LocalChanges, LocalPartitionChange, MetadataDelta, PartitionDelta, TopicRef } from './delta.js';
-export {
-  NO_LEADER, changeElectingOfflineLeader, changeRemovingBroker, electLeader, mergePartitionChange, partitionFromRecord,
-  partitionProblem, sameReplicaList,
-} from './partitions.js';
-export type { ElectionPolicy, ElectionResult, PartitionChangeFields, PartitionRegistration } from './partitions.js';
+export { NO_LEADER, mergePartitionChange, partitionFromRecord, partitionProblem, sameReplicaList } from './partitions.js';
+export type { PartitionChangeFields, PartitionRegistration } from './partitions.js';
+export * from './topicConfig.js';
+export * from './listeners.js';

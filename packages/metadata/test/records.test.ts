@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   METADATA_RECORD_FORMAT, MetadataRecordError, decodeMetadataRecord, decodeMetadataEntry, encodeMetadataRecord, encodeMetadataEntry,
   type MetadataRecord,
-} from '../../src/index.js';
+} from '../src/index.js';
 
 const EVERY_RECORD: MetadataRecord[] = [
   { type: 'RegisterBroker', brokerId: 1, incarnationId: 'a1b2', brokerEpoch: '12', host: 'kafka-1.example', port: 9092, rack: 'r1', fenced: true },

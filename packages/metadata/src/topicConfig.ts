@@ -3,7 +3,7 @@
  * were set explicitly; everything else falls back to the broker defaults. Unknown keys and
  * malformed values are refused with INVALID_CONFIG before anything is created.
  */
-import { protocolError } from './errors.js';
+import { protocolError } from '@samsa/protocol';
 
 export interface TopicConfig {
   'cleanup.policy': 'delete' | 'compact' | 'compact,delete';

@@ -3,7 +3,8 @@
  * whether it answers OK, with an error, or throws; the answer reaches the caller unchanged.
  */
 import { describe, expect, it } from 'vitest';
-import { grpc, instrumentHandlers, instrumentServer } from '../src/index.js';
+import { grpc } from '@samsa/protocol';
+import { instrumentHandlers, instrumentServer } from '../src/index.js';
 
 const service = {
   Produce: { path: '/samsa.v1.Samsa/Produce', requestStream: false, responseStream: false, originalName: 'produce' },

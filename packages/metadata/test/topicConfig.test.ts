@@ -1,4 +1,4 @@
-import { ErrorCode, SamsaProtocolError } from '../src/index.js';
+import { ErrorCode, SamsaProtocolError } from '@samsa/protocol';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TOPIC_CONFIG, effectiveTopicConfig, validateTopicConfigs, validateTopicName } from '../src/index.js';
 
@@ -37,5 +37,27 @@ describe('topic configs', () => {
     expect(codeOf(() => validateTopicConfigs({ 'retention.ms': 'soon' }))).toBe(ErrorCode.INVALID_CONFIG);
     expect(codeOf(() => validateTopicConfigs({ 'min.insync.replicas': '0' }))).toBe(ErrorCode.INVALID_CONFIG);
     expect(codeOf(() => validateTopicConfigs({ 'message.timestamp.type': 'Whenever' }))).toBe(ErrorCode.INVALID_CONFIG);
+  });
+});
+
+describe('compaction topic configs', () => {
+  it('have Kafka defaults and validate min.cleanable.dirty.ratio as a number in [0, 1]', () => {
+    const config = effectiveTopicConfig({});
+    expect(config['min.cleanable.dirty.ratio']).toBe(0.5);
+    expect(config['min.compaction.lag.ms']).toBe(0);
+    expect(config['max.compaction.lag.ms']).toBe(Number.MAX_SAFE_INTEGER);
+    expect(validateTopicConfigs({ 'min.cleanable.dirty.ratio': '0.01', 'min.compaction.lag.ms': '5000' })).toEqual({
+      'min.cleanable.dirty.ratio': '0.01', 'min.compaction.lag.ms': '5000',
+    });
+    expect(effectiveTopicConfig({ 'min.cleanable.dirty.ratio': '.25' })['min.cleanable.dirty.ratio']).toBe(0.25);
+    for (const bad of ['1.5', '-0.1', 'half', '']) {
+      let code: number | undefined;
+      try {
+        validateTopicConfigs({ 'min.cleanable.dirty.ratio': bad });
+      } catch (err) {
+        code = (err as SamsaProtocolError).code;
+      }
+      expect(code, bad).toBe(ErrorCode.INVALID_CONFIG);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   MetadataImage, MetadataReplayError, NO_OFFSET, decodeMetadataRecord, encodeMetadataRecord, localChanges, type MetadataDelta, type MetadataRecord,
-} from '../../src/index.js';
+} from '../src/index.js';
 
 const T = 'topic-id-orders';
 

@@ -5,10 +5,8 @@
  * opens a new one, and a draining server answers what it holds, refuses the rest and ends.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  PipelineHub, PipelinedClient, grpc, instrumentHandlers, pipelinedHandler,
-  type PipelineCall, type PipelineReply, type PipelinedHandlerOptions,
-} from '../src/index.js';
+import { PipelinedClient, grpc, type PipelineCall, type PipelineReply } from '@samsa/protocol';
+import { PipelineHub, instrumentHandlers, pipelinedHandler, type PipelinedHandlerOptions } from '../src/index.js';
 
 interface Req { n: number; delayMs?: number; fail?: string; hang?: boolean }
 interface Res { n: number; doubled: number }

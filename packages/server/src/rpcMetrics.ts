@@ -2,10 +2,11 @@
  * Per-RPC instrumentation of a gRPC server, applied once where the server is made
  * (`instrumentServer`): every unary handler of every service added afterwards reports its
  * service, method, gRPC status and latency to an observer, so no handler needs to know.
- * No metrics library here (the client SDK depends on this package): brokers and controllers
- * feed prom-client with the metric definitions below (their metrics.ts).
+ * `rpcObserver(registry)` is the one observer brokers and controllers use: it feeds prom-client
+ * with the metric definitions below, created once per registry so a combined node shares them.
  */
 import * as grpc from '@grpc/grpc-js';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { PIPELINED, type PipelinedHandler } from './pipeline.js';
 
 export interface RpcObserver {
@@ -30,6 +31,23 @@ export const RPC_METRICS = {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   },
 };
+
+/**
+ * The RPC metrics in `registry`, created on first use: a combined node's broker and controller
+ * share them, so both roles feed the same series.
+ */
+export function rpcObserver(registry: Registry): RpcObserver {
+  const requests = (registry.getSingleMetric(RPC_METRICS.requests.name) as Counter<'service' | 'method' | 'code'> | undefined)
+    ?? new Counter({ ...RPC_METRICS.requests, labelNames: [...RPC_METRICS.requests.labelNames], registers: [registry] });
+  const duration = (registry.getSingleMetric(RPC_METRICS.duration.name) as Histogram<'service' | 'method'> | undefined)
+    ?? new Histogram({ ...RPC_METRICS.duration, labelNames: [...RPC_METRICS.duration.labelNames], registers: [registry] });
+  return {
+    observe(service, method, code, seconds) {
+      requests.inc({ service, method, code });
+      duration.observe({ service, method }, seconds);
+    },
+  };
+}
 
 /** Wraps `server.addService` so every service added from now on is instrumented. */
 export function instrumentServer(server: grpc.Server, observer: RpcObserver): void {
