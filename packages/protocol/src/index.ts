@@ -11,6 +11,8 @@ export * from './murmur2.js';
 export * from './recordBatch.js';
 export * from './compactedBatch.js';
 export * from './topics.js';
+export * from './configResources.js';
+export * from './bigEndian.js';
 export { XERIAL_BLOCK_SIZE, XERIAL_HEADER_SIZE, XERIAL_MAGIC, isXerialFramed, xerialCompress, xerialDecompress } from './codecs/snappy.js';
 export { LZ4_FRAME_MAGIC } from './codecs/lz4.js';
 export { ZSTD_DEFAULT_LEVEL, ZSTD_FRAME_MAGIC } from './codecs/zstd.js';

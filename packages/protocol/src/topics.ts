@@ -20,3 +20,11 @@ export function groupByTopic<T extends { topic: string }>(items: Iterable<T>): M
 export function nestByTopic<T extends { topic: string }, P>(items: Iterable<T>, toPartition: (item: T, topic: string) => P): Array<{ name: string; partitions: P[] }> {
   return [...groupByTopic(items)].map(([name, list]) => ({ name, partitions: list.map((item) => toPartition(item, name)) }));
 }
+
+/**
+ * The one key for a topic-partition in a Map or Set: `topic NUL partition`. A topic name never
+ * holds NUL (Kafka allows [a-zA-Z0-9._-]), so no two pairs share a key.
+ */
+export function topicPartitionKey(topic: string, partition: number): string {
+  return `${topic}\0${partition}`;
+}

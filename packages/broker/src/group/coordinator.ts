@@ -7,7 +7,7 @@
  * state machine's timeouts with real timers.
  */
 import { endpointFor } from '@samsa/metadata';
-import { ErrorCode, decodeRecordBatch, encodeRecordBatch, iterateBatches, type FindCoordinatorResponse } from '@samsa/protocol';
+import { ErrorCode, decodeRecordBatch, encodeRecordBatch, iterateBatches, topicPartitionKey, type FindCoordinatorResponse } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { MetadataChange, MetadataSource, PartitionInfo, TopicInfo } from '../metadata/image.js';
 import type { ReplicaManager } from '../replicaManager.js';
@@ -189,7 +189,7 @@ export class GroupCoordinator {
       }
       let byKey = offsets.get(record.group);
       if (!byKey) offsets.set(record.group, (byKey = new Map()));
-      const key = `${record.topic}\u0000${record.partition}`;
+      const key = topicPartitionKey(record.topic, record.partition);
       if (record.value === null) byKey.delete(key);
       else byKey.set(key, { topic: record.topic, partition: record.partition, value: record.value, recordOffset });
     };

@@ -7,7 +7,7 @@
  * assignment is stored) are answered through the callback they bring.
  */
 import { randomUUID } from 'node:crypto';
-import { ErrorCode } from '@samsa/protocol';
+import { ErrorCode, topicPartitionKey as offsetKey } from '@samsa/protocol';
 import type { CoordinatorRecord, GroupMetadataValue, OffsetCommitValue } from './records.js';
 
 export type GroupStateName = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
@@ -259,10 +259,6 @@ class Group {
     const current = this.staticMembers.get(instanceId);
     return current !== undefined && current !== memberId;
   }
-}
-
-function offsetKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }
 
 function err(code: number, message: string): ErrorResult {

@@ -21,7 +21,7 @@ import {
   MetadataImage, NO_OFFSET, TOPIC_CONFIG_KEYS, decodeMetadataEntry, validateBrokerConfigs, validateTopicConfigs, type MetadataRecord, type TopicImage,
 } from '@samsa/metadata';
 import {
-  ErrorCode, errorInfo, groupByTopic, type BrokerHeartbeatResponse__Output, type DescribeQuorumResponse, type FetchMetadataResponse__Output,
+  ConfigOperation, ConfigResource, ErrorCode, errorInfo, groupByTopic, type BrokerHeartbeatResponse__Output, type DescribeQuorumResponse, type FetchMetadataResponse__Output,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { AlterPartitionItem, AlterPartitionItemResult } from '../replication/alterPartition.js';
@@ -403,16 +403,16 @@ export class QuorumMetadataSource implements MetadataSource {
       }
     }
     const results = resources.map((r, i) => refused[i] ?? matchResource(answer, r, forwarded.indexOf(r)));
-    const altered = resources.filter((r, i) => !validateOnly && (r.resourceType === TOPIC_RESOURCE || r.resourceType === BROKER_RESOURCE) && results[i]?.errorCode === 0);
+    const altered = resources.filter((r, i) => !validateOnly && (r.resourceType === ConfigResource.TOPIC || r.resourceType === ConfigResource.BROKER) && results[i]?.errorCode === 0);
     const appliedHere = (r: AlterConfigsRequest) => {
-      if (r.resourceType === BROKER_RESOURCE) {
+      if (r.resourceType === ConfigResource.BROKER) {
         const configs = this.image.brokerConfigs(r.resourceName);
-        return r.configs.every((c) => (c.operation === 0 ? configs.get(c.name) === normalisedBrokerConfig(c.name, c.value) : !configs.has(c.name)));
+        return r.configs.every((c) => (c.operation === ConfigOperation.SET ? configs.get(c.name) === normalisedBrokerConfig(c.name, c.value) : !configs.has(c.name)));
       }
       const topic = this.image.topic(r.resourceName);
       // Deleted (or re-created) meanwhile: nothing left to wait for.
       if (topic === undefined) return true;
-      return r.configs.every((c) => (c.operation === 0 ? topic.configs.get(c.name) === normalisedTopicConfig(c.name, c.value) : !topic.configs.has(c.name)));
+      return r.configs.every((c) => (c.operation === ConfigOperation.SET ? topic.configs.get(c.name) === normalisedTopicConfig(c.name, c.value) : !topic.configs.has(c.name)));
     };
     if (altered.length > 0) await this.waitForImage(() => altered.every(appliedHere), deadline);
     return resources.map((request, i): AlterConfigsResult => {
@@ -983,25 +983,19 @@ function matchResult<T extends { name: string }>(results: readonly T[], name: st
   return results[index]?.name === name ? results[index] : results.find((r) => r.name === name);
 }
 
-/** Kafka's ConfigResource.Type.TOPIC. */
-const TOPIC_RESOURCE = 2;
-
 /**
  * A delete of a name that is no topic config is refused here with INVALID_CONFIG: the controller
  * ignores deletes of names that are not set, so a typo would otherwise pass silently.
  */
 function unknownDeletedConfig(r: AlterConfigsRequest): AlterConfigsResult | undefined {
-  if (r.resourceType !== TOPIC_RESOURCE) return undefined;
-  const unknown = r.configs.filter((c) => c.operation === 1 && !(TOPIC_CONFIG_KEYS as string[]).includes(c.name)).map((c) => c.name);
+  if (r.resourceType !== ConfigResource.TOPIC) return undefined;
+  const unknown = r.configs.filter((c) => c.operation === ConfigOperation.DELETE && !(TOPIC_CONFIG_KEYS as string[]).includes(c.name)).map((c) => c.name);
   if (unknown.length === 0) return undefined;
   return {
     resourceType: r.resourceType, resourceName: r.resourceName, errorCode: ErrorCode.INVALID_CONFIG,
     errorMessage: `unknown topic config(s) ${unknown.map((n) => `'${n}'`).join(', ')} (known: ${TOPIC_CONFIG_KEYS.join(', ')})`,
   };
 }
-
-/** Kafka's ConfigResource.Type.BROKER. */
-const BROKER_RESOURCE = 4;
 
 function normalisedBrokerConfig(name: string, value: string): string {
   try {

@@ -40,7 +40,7 @@
  * not incremental (Kafka's max.incremental.fetch.session.cache.slots, 1000, and its 2-minute
  * eviction floor).
  */
-import { ErrorCode } from '@samsa/protocol';
+import { ErrorCode, topicPartitionKey } from '@samsa/protocol';
 import type { PartitionId, ReplicaFetchParams, ReplicaFetchPartitionRequest, ReplicaFetchPartitionResult } from './leaderEndPoint.js';
 
 export const INITIAL_SESSION_EPOCH = 0;
@@ -51,7 +51,7 @@ export function nextSessionEpoch(epoch: number): number {
 }
 
 function keyOf(p: PartitionId): string {
-  return `${p.topic}\u0000${p.partition}`;
+  return topicPartitionKey(p.topic, p.partition);
 }
 
 function samePosition(a: ReplicaFetchPartitionRequest, b: ReplicaFetchPartitionRequest): boolean {

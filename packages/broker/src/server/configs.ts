@@ -7,13 +7,9 @@ import {
   BROKER_TOPIC_CONFIG_SYNONYMS, DEFAULT_TOPIC_CONFIG, TOPIC_CONFIG_KEYS, effectiveTopicConfig, type TopicConfig,
 } from '@samsa/metadata';
 import {
-  ErrorCode, type DescribeConfigsResourceResult, type DescribeConfigsResource__Output, type DescribeConfigsResult,
+  ConfigResource, ErrorCode, type DescribeConfigsResourceResult, type DescribeConfigsResource__Output, type DescribeConfigsResult,
 } from '@samsa/protocol';
 import type { TopicInfo } from '../metadata/image.js';
-
-/** Kafka's ConfigResource.Type values. */
-export const RESOURCE_TOPIC = 2;
-export const RESOURCE_BROKER = 4;
 
 /** Kafka's DescribeConfigsResponse ConfigSource values used here. */
 export const ConfigSource = {
@@ -51,7 +47,7 @@ export function describeConfigsResource(
 ): DescribeConfigsResult {
   const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
   const wanted = resource.configurationKeys.length > 0 ? new Set(resource.configurationKeys) : undefined;
-  if (resource.resourceType === RESOURCE_BROKER) {
+  if (resource.resourceType === ConfigResource.BROKER) {
     const name = resource.resourceName;
     if (name !== '' && !/^(0|[1-9]\d{0,9})$/.test(name)) {
       return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `a broker config resource is a broker id or '' (the cluster-wide default), got '${name}'`, configs: [] };
@@ -68,8 +64,8 @@ export function describeConfigsResource(
       });
     return { ...base, errorCode: 0, errorMessage: '', configs };
   }
-  if (resource.resourceType !== RESOURCE_TOPIC) {
-    return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `describing configs of resource type ${resource.resourceType} is not supported (topics: type ${RESOURCE_TOPIC}, brokers: type ${RESOURCE_BROKER})`, configs: [] };
+  if (resource.resourceType !== ConfigResource.TOPIC) {
+    return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `describing configs of resource type ${resource.resourceType} is not supported (topics: type ${ConfigResource.TOPIC}, brokers: type ${ConfigResource.BROKER})`, configs: [] };
   }
   const topic = lookup(resource.resourceName);
   if (topic === undefined) {

@@ -21,7 +21,7 @@
  */
 import { InvalidConfigError, type ConfigEntry } from '@samsa/client';
 import {
-  CHANNEL_OPTIONS, ErrorCode, clientProto, errorInfo, grpc,
+  CHANNEL_OPTIONS, ConfigOperation, ConfigResource, ErrorCode, clientProto, errorInfo, grpc,
   type DescribeConfigsResult__Output, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse__Output,
   type MetadataResponse__Output, type SamsaClient,
 } from '@samsa/protocol';
@@ -128,7 +128,6 @@ async function alter(opts: ConfigsOptions, topic: string): Promise<void> {
 
 // ---- brokers ----
 
-const BROKER_RESOURCE = 4;
 const BROKER_SOURCE_NAMES: Record<number, string> = { 2: 'DYNAMIC_BROKER_CONFIG', 3: 'DYNAMIC_DEFAULT_BROKER_CONFIG', 4: 'STATIC_BROKER_CONFIG', 5: 'DEFAULT_CONFIG' };
 
 async function brokerConfigs(opts: ConfigsOptions, action: 'describe' | 'alter'): Promise<void> {
@@ -173,18 +172,18 @@ async function brokerConfigs(opts: ConfigsOptions, action: 'describe' | 'alter')
     }
     const request: IncrementalAlterConfigsRequest = {
       resources: [{
-        resourceType: BROKER_RESOURCE,
+        resourceType: ConfigResource.BROKER,
         resourceName: entity,
         configs: [
-          ...Object.entries(set).map(([name, value]) => ({ name, configOperation: 0, value })),
-          ...deletes.map((name) => ({ name, configOperation: 1, value: '' })),
+          ...Object.entries(set).map(([name, value]) => ({ name, configOperation: ConfigOperation.SET, value })),
+          ...deletes.map((name) => ({ name, configOperation: ConfigOperation.DELETE, value: '' })),
         ],
       }],
       validateOnly: false,
       timeoutMs: 30_000,
     };
     const res = await call<IncrementalAlterConfigsResponse__Output>((c, o, cb) => c.IncrementalAlterConfigs(request, o, cb));
-    const r = res.responses.find((x) => x.resourceType === BROKER_RESOURCE && x.resourceName === entity);
+    const r = res.responses.find((x) => x.resourceType === ConfigResource.BROKER && x.resourceName === entity);
     if (r === undefined) throw new Error(`the broker's answer did not mention ${label(entity)}`);
     throwIfError(r.errorCode, r.errorMessage);
     process.stdout.write(entity === '' ? 'Completed updating default config for brokers in the cluster.\n' : `Completed updating config for broker ${entity}.\n`);
@@ -195,10 +194,10 @@ type Call = <T>(fn: (client: SamsaClient, options: grpc.CallOptions, callback: (
 
 async function describeBrokers(call: Call, names: string[]): Promise<DescribeConfigsResult__Output[]> {
   const res = await call<{ results: DescribeConfigsResult__Output[] }>((c, o, cb) => c.DescribeConfigs({
-    resources: names.map((resourceName) => ({ resourceType: BROKER_RESOURCE, resourceName, configurationKeys: [] })),
+    resources: names.map((resourceName) => ({ resourceType: ConfigResource.BROKER, resourceName, configurationKeys: [] })),
   }, o, cb));
   return names.map((name) => {
-    const r = res.results.find((x) => x.resourceType === BROKER_RESOURCE && x.resourceName === name);
+    const r = res.results.find((x) => x.resourceType === ConfigResource.BROKER && x.resourceName === name);
     if (r === undefined) throw new Error(`the broker's answer did not mention broker resource '${name}'`);
     throwIfError(r.errorCode, r.errorMessage);
     return r;

@@ -5,6 +5,7 @@
  * TopicAlreadyExistsError); several throw a SamsaAggregateError whose `errors` name each topic.
  * Retriable failures (no controller yet, broker unreachable) are retried first.
  */
+import { ConfigOperation, ConfigResource } from '@samsa/protocol';
 import type { Clock, Random } from '../clock.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { BrokerInfo } from '../cluster/metadata.js';
@@ -139,8 +140,6 @@ export interface TopicConfigDescription {
   configs: ConfigEntry[];
 }
 
-/** Kafka's ConfigResource.Type.TOPIC. */
-const TOPIC_RESOURCE = 2;
 export type SynonymSource = 'topic' | 'dynamicBroker' | 'dynamicDefaultBroker' | 'broker' | 'default';
 
 /** Kafka's DescribeConfigs ConfigSource numbers (1 DYNAMIC_TOPIC_CONFIG, 2 DYNAMIC_BROKER_CONFIG, 3 DYNAMIC_DEFAULT_BROKER_CONFIG, 4 STATIC_BROKER_CONFIG, 5 DEFAULT_CONFIG). */
@@ -352,11 +351,11 @@ export class Admin {
     await this.retrier.run(async () => {
       const response = await this.deps.cluster.withAnyBroker((c) => c.incrementalAlterConfigs({
         resources: [...remaining.values()].map((a) => ({
-          resourceType: TOPIC_RESOURCE,
+          resourceType: ConfigResource.TOPIC,
           resourceName: a.topic,
           configs: [
-            ...Object.entries(a.set ?? {}).map(([name, value]) => ({ name, configOperation: 0, value })),
-            ...(a.delete ?? []).map((name: string) => ({ name, configOperation: 1, value: '' })),
+            ...Object.entries(a.set ?? {}).map(([name, value]) => ({ name, configOperation: ConfigOperation.SET, value })),
+            ...(a.delete ?? []).map((name: string) => ({ name, configOperation: ConfigOperation.DELETE, value: '' })),
           ],
         })),
         validateOnly: options.validateOnly ?? false,
@@ -364,7 +363,7 @@ export class Admin {
       }, this.deps.cluster.requestOptions(timeoutMs)));
       let retriable: SamsaError | undefined;
       for (const r of response.responses) {
-        if (r.resourceType !== TOPIC_RESOURCE || !remaining.has(r.resourceName)) continue;
+        if (r.resourceType !== ConfigResource.TOPIC || !remaining.has(r.resourceName)) continue;
         if (r.errorCode === 0) {
           remaining.delete(r.resourceName);
           continue;
@@ -440,14 +439,14 @@ export class Admin {
     const names = [...new Set(topics)];
     const response = await this.retrier.run(
       () => this.deps.cluster.withAnyBroker((c) => c.describeConfigs({
-        resources: names.map((name) => ({ resourceType: TOPIC_RESOURCE, resourceName: name, configurationKeys: [] })),
+        resources: names.map((name) => ({ resourceType: ConfigResource.TOPIC, resourceName: name, configurationKeys: [] })),
       }, this.deps.cluster.requestOptions())),
       { what: 'describeConfigs' },
     );
     const failed: SamsaError[] = [];
     const byName = new Map<string, TopicConfigDescription>();
     for (const r of response.results) {
-      if (r.resourceType !== TOPIC_RESOURCE || !names.includes(r.resourceName)) continue;
+      if (r.resourceType !== ConfigResource.TOPIC || !names.includes(r.resourceName)) continue;
       if (r.errorCode !== 0) {
         failed.push(finalTopicError(r.errorCode, r.errorMessage, r.resourceName));
         continue;

@@ -3,7 +3,7 @@
  * resets and lag (kafka-consumer-groups). Every request but ListGroups goes to the group's
  * coordinator, re-found when it moved; ListGroups asks every broker (each knows only its groups).
  */
-import { ErrorCode, toBigInt } from '@samsa/protocol';
+import { ErrorCode, groupByTopic, nestByTopic, toBigInt, topicPartitionKey as key } from '@samsa/protocol';
 import type { Cluster } from '../cluster/cluster.js';
 import { listOffsets } from '../cluster/offsets.js';
 import type { GroupRouter } from '../consumer/group/coordinator.js';
@@ -178,14 +178,9 @@ export async function resetOffsets(deps: GroupAdminDeps, groupId: string, offset
     throw new SamsaError(ErrorCode.NON_EMPTY_GROUP, `Assignments can only be reset if the group '${groupId}' is inactive, but the current state is ${description.state}.`, { retriable: false });
   }
   if (offsets.length === 0) return;
-  const byTopic = new Map<string, Array<{ partition: number; committedOffset: string; committedLeaderEpoch: number; committedMetadata: string }>>();
-  for (const o of offsets) {
-    let list = byTopic.get(o.topic);
-    if (!list) byTopic.set(o.topic, (list = []));
-    list.push({ partition: o.partition, committedOffset: o.offset.toString(), committedLeaderEpoch: -1, committedMetadata: '' });
-  }
+  const topics = nestByTopic(offsets, (o) => ({ partition: o.partition, committedOffset: o.offset.toString(), committedLeaderEpoch: -1, committedMetadata: '' }));
   await deps.groups.withCoordinator(groupId, deps.retrier, async (c) => {
-    const r = await c.connection.offsetCommit({ groupId, generationId: -1, memberId: '', groupInstanceId: '', topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) }, deps.cluster.requestOptions());
+    const r = await c.connection.offsetCommit({ groupId, generationId: -1, memberId: '', groupInstanceId: '', topics }, deps.cluster.requestOptions());
     const errors: SamsaError[] = [];
     for (const t of r.topics) for (const p of t.partitions) {
       if (p.errorCode !== ErrorCode.NONE) errors.push(errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: t.name, partition: p.partition }));
@@ -200,7 +195,6 @@ export async function resetOffsets(deps: GroupAdminDeps, groupId: string, offset
 export async function groupLag(deps: GroupAdminDeps, groupId: string): Promise<PartitionGroupLag[]> {
   const [[description], committed] = await Promise.all([describeGroups(deps, [groupId]), fetchOffsets(deps, groupId)]);
   const rows = new Map<string, PartitionGroupLag>();
-  const key = (t: string, p: number) => `${t}\0${p}`;
   for (const c of committed) {
     rows.set(key(c.topic, c.partition), {
       topic: c.topic, partition: c.partition, committedOffset: c.offset >= 0n ? c.offset : undefined, logEndOffset: -1n, lag: undefined,
@@ -217,13 +211,7 @@ export async function groupLag(deps: GroupAdminDeps, groupId: string): Promise<P
       rows.set(k, row);
     }
   }
-  const byTopic = new Map<string, PartitionGroupLag[]>();
-  for (const row of rows.values()) {
-    let list = byTopic.get(row.topic);
-    if (!list) byTopic.set(row.topic, (list = []));
-    list.push(row);
-  }
-  await Promise.all([...byTopic].map(async ([topic, list]) => {
+  await Promise.all([...groupByTopic(rows.values())].map(async ([topic, list]) => {
     const ends = await listOffsets({ cluster: deps.cluster, retrier: deps.retrier }, topic, list.map((r) => ({ partition: r.partition, spec: 'latest' as const })));
     list.forEach((row, i) => {
       row.logEndOffset = ends[i]!.offset;

@@ -5,7 +5,10 @@
  * into a per-partition buffer that poll() drains, so `position` only moves past records actually
  * returned. Consumer groups (consumer/group/) build on assign/seek/position/pause.
  */
-import { ErrorCode, SamsaProtocolError, decodeRecordBatch, iterateBatches, lastOffsetOf, toBigInt, toWire } from '@samsa/protocol';
+import {
+  ErrorCode, SamsaProtocolError, decodeRecordBatch, groupByTopic, iterateBatches, lastOffsetOf, nestByTopic, toBigInt, topicPartitionKey as tpKey,
+  toWire,
+} from '@samsa/protocol';
 import { SLEEP_CANCELLED, type Clock, type Random } from '../clock.js';
 import type { Cluster, LeaderRoute } from '../cluster/cluster.js';
 import { listOffsets } from '../cluster/offsets.js';
@@ -118,7 +121,6 @@ interface PartitionState {
   maxBytes: number;
 }
 
-const tpKey = (topic: string, partition: number): string => `${topic}\0${partition}`;
 
 export class Consumer<K = Buffer | null, V = Buffer | null> {
   private readonly keySerde: Serde<K>;
@@ -330,7 +332,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
 
   /** Resolves positions of partitions that have none (never seeked, or reset after OFFSET_OUT_OF_RANGE). */
   private async resolveResets(): Promise<void> {
-    const byTopic = new Map<string, { state: PartitionState; spec: OffsetSpec }[]>();
+    const resets: Array<{ topic: string; state: PartitionState; spec: OffsetSpec }> = [];
     for (const state of this.states.values()) {
       if (state.position !== undefined) continue;
       let spec = state.reset;
@@ -340,11 +342,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         }
         spec = this.autoOffsetReset;
       }
-      let list = byTopic.get(state.tp.topic);
-      if (!list) byTopic.set(state.tp.topic, (list = []));
-      list.push({ state, spec });
+      resets.push({ topic: state.tp.topic, state, spec });
     }
-    await Promise.all([...byTopic].map(async ([topic, items]) => {
+    await Promise.all([...groupByTopic(resets)].map(async ([topic, items]) => {
       const offsets = await listOffsets({ cluster: this.deps.cluster, retrier: this.retrier }, topic, items.map((i) => ({ partition: i.state.tp.partition, spec: i.spec })));
       items.forEach((item, k) => {
         // Skip partitions seeked or unassigned meanwhile.
@@ -403,15 +403,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
 
   private async fetchFrom(route: LeaderRoute, states: PartitionState[], maxWaitMs: number): Promise<void> {
     const request: FetchRequest = { maxWaitMs, minBytes: this.minBytes, maxBytes: this.maxBytes, isolationLevel: 0, topics: [] };
-    const byTopic = new Map<string, { partition: number; fetchOffset: string; partitionMaxBytes: number; currentLeaderEpoch: number }[]>();
-    for (const state of states) {
-      state.fetching = state.position!;
-      let list = byTopic.get(state.tp.topic);
-      if (!list) byTopic.set(state.tp.topic, (list = []));
-      const leaderEpoch = this.deps.cluster.cachedLeader(state.tp.topic, state.tp.partition)?.leaderEpoch ?? -1;
-      list.push({ partition: state.tp.partition, fetchOffset: toWire(state.position!), partitionMaxBytes: state.maxBytes, currentLeaderEpoch: leaderEpoch });
-    }
-    request.topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+    for (const state of states) state.fetching = state.position!;
+    request.topics = nestByTopic(states.map((state) => ({ topic: state.tp.topic, state })), ({ state }) => ({
+      partition: state.tp.partition,
+      fetchOffset: toWire(state.position!),
+      partitionMaxBytes: state.maxBytes,
+      currentLeaderEpoch: this.deps.cluster.cachedLeader(state.tp.topic, state.tp.partition)?.leaderEpoch ?? -1,
+    }));
     try {
       const response = await route.connection.fetch(request, this.deps.cluster.requestOptions(maxWaitMs, this.closing.signal));
       if (this.closed) return;

@@ -22,7 +22,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BROKER_TOPIC_CONFIG_SYNONYMS, parseEndpoints, validateBrokerConfigs } from '@samsa/metadata';
-import { ErrorCode, INT64_MAX, protocolError, SamsaProtocolError, toBigInt, type Int64Wire } from '@samsa/protocol';
+import { ErrorCode, INT64_MAX, protocolError, SamsaProtocolError, toBigInt, topicPartitionKey, type Int64Wire } from '@samsa/protocol';
 import { BrokerHeartbeatManager } from './heartbeats.js';
 import {
   NO_LEADER, sameReplicaList, MetadataImage, type BrokerRegistration, type TopicImage, type MetadataDelta, type ConfigResourceType, type MetadataRecord,
@@ -574,7 +574,7 @@ export class QuorumController {
     const seen = new Set<string>();
     const results = targets.map(({ topic, partition }): PartitionElectionResult => {
       const where = `${topic}-${partition}`;
-      const key = `${topic}\0${partition}`;
+      const key = topicPartitionKey(topic, partition);
       if (seen.has(key)) return { topic, partition, ...fail('INVALID_REQUEST', `${where} appears more than once in the request`) };
       seen.add(key);
       const t = pending.image.topic(topic);

@@ -5,7 +5,7 @@
  * leader_id field carry the hint in error_message. Any unexpected exception becomes
  * UNKNOWN_SERVER_ERROR in the answer; the process never goes down for a request.
  */
-import { ErrorCode, groupByTopic, toBigInt } from '@samsa/protocol';
+import { ConfigOperation, ErrorCode, configResourceKind, groupByTopic, toBigInt, topicPartitionKey } from '@samsa/protocol';
 import type { ConfigResourceType, MetadataRecord } from '@samsa/metadata';
 import type {
   AlterConfigsResource__Output, AlterPartitionPartitionResult, AlterPartitionRequest__Output, AlterPartitionResponse, ControllerHandlers, CreateTopicsRequest__Output, CreateTopicsResponse, ElectLeadersRequest__Output, ElectLeadersResponse, FetchMetadataResponse, grpc,
@@ -41,8 +41,6 @@ export interface ControllerServiceContext {
   describeQuorum(): QuorumDescription;
   readMetadataLog(fromOffset: number, maxWaitMs: number, maxEntries: number, cancelled: Promise<void>): Promise<MetadataLogRead>;
 }
-
-const RESOURCE_TYPES: ReadonlyMap<number, ConfigResourceType> = new Map([[2, 'topic'], [4, 'broker']]);
 
 export function controllerServiceHandlers(ctx: ControllerServiceContext): ControllerHandlers {
   const self = ctx.nodeId;
@@ -166,10 +164,10 @@ function createTopicsFailure(req: CreateTopicsRequest__Output, f: WriteFailure):
 function toAlterConfigsResource(r: AlterConfigsResource__Output): AlterConfigsResource {
   // Unknown types and operations pass through under a name QuorumController rejects (INVALID_REQUEST),
   // so every resource keeps its place and its answer.
-  const resourceType = RESOURCE_TYPES.get(r.resourceType) ?? (`unknown resource type ${r.resourceType}` as ConfigResourceType);
+  const resourceType = configResourceKind(r.resourceType) ?? (`unknown resource type ${r.resourceType}` as ConfigResourceType);
   const configs = r.configs.map((c): AlterConfigOp => ({
     name: c.name,
-    op: c.configOperation === 0 ? 'set' : c.configOperation === 1 ? 'delete' : (`operation ${c.configOperation}` as AlterConfigOp['op']),
+    op: c.configOperation === ConfigOperation.SET ? 'set' : c.configOperation === ConfigOperation.DELETE ? 'delete' : (`operation ${c.configOperation}` as AlterConfigOp['op']),
     value: c.value,
   }));
   return { resourceType, resourceName: r.resourceName, configs };
@@ -196,7 +194,7 @@ function alterPartitions(controller: QuorumController, req: AlterPartitionReques
   const topics = req.topics.map((topic) => ({
     name: topic.name,
     partitions: topic.partitions.map((p): AlterPartitionPartitionResult => {
-      const key = `${topic.name}\0${p.partition}`;
+      const key = topicPartitionKey(topic.name, p.partition);
       if (seen.has(key)) {
         return { partition: p.partition, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `${topic.name}-${p.partition} appears more than once in the request`, leaderId: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1 };
       }

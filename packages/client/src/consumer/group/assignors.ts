@@ -14,6 +14,7 @@
  * Members are ordered by group instance id when they have one, then member id, so static members
  * get the same partitions back after a restart.
  */
+import { topicPartitionKey as key } from '@samsa/protocol';
 import type { Subscription } from './protocol.js';
 
 export interface AssignorMember {
@@ -39,7 +40,6 @@ export interface PartitionAssignor {
   assign(members: readonly AssignorMember[], partitionsPerTopic: ReadonlyMap<string, number>): GroupAssignment;
 }
 
-const key = (topic: string, partition: number): string => `${topic}\0${partition}`;
 
 function compareTp(a: TopicPartitionRef, b: TopicPartitionRef): number {
   return a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;

@@ -3,7 +3,7 @@
  * The member state machine, its timers and the cooperative two-phase revoke are described in
  * README.md next to this file; the comments here say where each rule lives.
  */
-import { ErrorCode, toBigInt } from '@samsa/protocol';
+import { ErrorCode, toBigInt, topicPartitionKey as tpKey } from '@samsa/protocol';
 import type { Cluster } from '../../cluster/cluster.js';
 import { InvalidRequestError, SamsaClosedError, SamsaError, errorFromCode, isRetriable } from '../../errors.js';
 import { SLEEP_CANCELLED, type Clock, type Random } from '../../clock.js';
@@ -87,7 +87,6 @@ export interface OffsetToCommit extends TopicPartition {
 
 export type MemberState = 'unjoined' | 'joining' | 'syncing' | 'stable' | 'rebalancing';
 
-const tpKey = (topic: string, partition: number): string => `${topic}\0${partition}`;
 const FATAL_JOIN_CODES = new Set<number>([
   ErrorCode.FENCED_INSTANCE_ID, ErrorCode.INCONSISTENT_GROUP_PROTOCOL, ErrorCode.INVALID_SESSION_TIMEOUT,
   ErrorCode.GROUP_MAX_SIZE_REACHED, ErrorCode.INVALID_GROUP_ID, ErrorCode.GROUP_AUTHORIZATION_FAILED,

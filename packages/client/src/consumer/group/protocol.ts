@@ -4,6 +4,7 @@
  * describeGroups) can read them: int16 version, then non-flexible fields, big-endian; strings are
  * int16 length + UTF-8, arrays int32 count, bytes int32 length (-1 = null). See README.md.
  */
+import { BigEndianReader, BigEndianWriter, groupByTopic } from '@samsa/protocol';
 import { InvalidRequestError } from '../../errors.js';
 
 export interface TopicPartitions {
@@ -28,63 +29,13 @@ export interface Assignment {
 export const SUBSCRIPTION_VERSION = 2;
 export const ASSIGNMENT_VERSION = 0;
 
-class Writer {
-  private readonly chunks: Buffer[] = [];
-  int16(v: number): this { const b = Buffer.alloc(2); b.writeInt16BE(v); this.chunks.push(b); return this; }
-  int32(v: number): this { const b = Buffer.alloc(4); b.writeInt32BE(v); this.chunks.push(b); return this; }
-  string(s: string): this {
-    const bytes = Buffer.from(s, 'utf8');
-    if (bytes.length > 0x7fff) throw new InvalidRequestError(`string too long for the consumer protocol (${bytes.length} bytes)`);
-    return this.int16(bytes.length).raw(bytes);
-  }
-  bytes(b: Buffer | null): this { return b === null ? this.int32(-1) : this.int32(b.length).raw(b); }
-  raw(b: Buffer): this { this.chunks.push(b); return this; }
-  done(): Buffer { return Buffer.concat(this.chunks); }
-}
+const fail = (message: string): Error => new InvalidRequestError(message);
+const writer = (what: string): BigEndianWriter => new BigEndianWriter(what, fail);
+const reader = (buf: Buffer, what: string): BigEndianReader => new BigEndianReader(buf, what, fail);
+/** Each array element here takes at least 2 bytes (an int16 string length or an int32). */
+const MIN_ELEMENT = 2;
 
-class Reader {
-  private pos = 0;
-  constructor(private readonly buf: Buffer, private readonly what: string) {}
-  private need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new InvalidRequestError(`truncated ${this.what} (${this.buf.length} bytes)`);
-  }
-  get remaining(): number { return this.buf.length - this.pos; }
-  int16(): number { this.need(2); const v = this.buf.readInt16BE(this.pos); this.pos += 2; return v; }
-  int32(): number { this.need(4); const v = this.buf.readInt32BE(this.pos); this.pos += 4; return v; }
-  string(): string {
-    const n = this.int16();
-    if (n < 0) throw new InvalidRequestError(`null string in ${this.what}`);
-    this.need(n);
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
-    this.pos += n;
-    return s;
-  }
-  nullableString(): string | null {
-    const n = this.int16();
-    if (n < 0) return null;
-    this.need(n);
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
-    this.pos += n;
-    return s;
-  }
-  bytes(): Buffer | null {
-    const n = this.int32();
-    if (n < 0) return null;
-    this.need(n);
-    const b = Buffer.from(this.buf.subarray(this.pos, this.pos + n));
-    this.pos += n;
-    return b;
-  }
-  count(): number {
-    const n = this.int32();
-    if (n < 0) return 0;
-    // Each element takes at least 2 bytes: a count larger than that is garbage, not a reason to allocate.
-    if (n * 2 > this.remaining) throw new InvalidRequestError(`bad array length ${n} in ${this.what}`);
-    return n;
-  }
-}
-
-function writeTopicPartitions(w: Writer, list: readonly TopicPartitions[]): void {
+function writeTopicPartitions(w: BigEndianWriter, list: readonly TopicPartitions[]): void {
   w.int32(list.length);
   for (const tp of list) {
     w.string(tp.topic).int32(tp.partitions.length);
@@ -92,32 +43,32 @@ function writeTopicPartitions(w: Writer, list: readonly TopicPartitions[]): void
   }
 }
 
-function readTopicPartitions(r: Reader): TopicPartitions[] {
+function readTopicPartitions(r: BigEndianReader): TopicPartitions[] {
   const out: TopicPartitions[] = [];
-  for (let i = r.count(); i > 0; i--) {
+  for (let i = r.count(MIN_ELEMENT); i > 0; i--) {
     const topic = r.string();
     const partitions: number[] = [];
-    for (let j = r.count(); j > 0; j--) partitions.push(r.int32());
+    for (let j = r.count(MIN_ELEMENT); j > 0; j--) partitions.push(r.int32());
     out.push({ topic, partitions });
   }
   return out;
 }
 
 export function encodeSubscription(s: Subscription): Buffer {
-  const w = new Writer().int16(SUBSCRIPTION_VERSION).int32(s.topics.length);
+  const w = writer('ConsumerProtocolSubscription').int16(SUBSCRIPTION_VERSION).int32(s.topics.length);
   for (const t of s.topics) w.string(t);
   w.bytes(s.userData);
   writeTopicPartitions(w, s.ownedPartitions);
-  return w.int32(s.generationId).done();
+  return w.int32(s.generationId).build();
 }
 
 export function decodeSubscription(buf: Buffer): Subscription {
-  const r = new Reader(buf, 'ConsumerProtocolSubscription');
+  const r = reader(buf, 'ConsumerProtocolSubscription');
   const version = r.int16();
   if (version < 0) throw new InvalidRequestError(`bad ConsumerProtocolSubscription version ${version}`);
   const topics: string[] = [];
-  for (let i = r.count(); i > 0; i--) topics.push(r.string());
-  const userData = r.bytes();
+  for (let i = r.count(MIN_ELEMENT); i > 0; i--) topics.push(r.string());
+  const userData = r.nullableBytes();
   const ownedPartitions = version >= 1 ? readTopicPartitions(r) : [];
   const generationId = version >= 2 ? r.int32() : -1;
   if (version >= 3) r.nullableString(); // rackId, unused here
@@ -125,31 +76,26 @@ export function decodeSubscription(buf: Buffer): Subscription {
 }
 
 export function encodeAssignment(a: Assignment): Buffer {
-  const w = new Writer().int16(ASSIGNMENT_VERSION);
+  const w = writer('ConsumerProtocolAssignment').int16(ASSIGNMENT_VERSION);
   writeTopicPartitions(w, a.partitions);
-  return w.bytes(a.userData).done();
+  return w.bytes(a.userData).build();
 }
 
 export function decodeAssignment(buf: Buffer): Assignment {
   // An empty assignment (a member that got nothing, or a coordinator answering an error) is legal.
   if (buf.length === 0) return { partitions: [], userData: null };
-  const r = new Reader(buf, 'ConsumerProtocolAssignment');
+  const r = reader(buf, 'ConsumerProtocolAssignment');
   const version = r.int16();
   if (version < 0) throw new InvalidRequestError(`bad ConsumerProtocolAssignment version ${version}`);
   const partitions = readTopicPartitions(r);
-  const userData = r.remaining >= 4 ? r.bytes() : null;
+  const userData = r.remaining >= 4 ? r.nullableBytes() : null;
   return { partitions, userData };
 }
 
 /** `topic -> sorted partitions` as the wire's list, topics sorted. */
 export function toTopicPartitions(tps: Iterable<{ topic: string; partition: number }>): TopicPartitions[] {
-  const byTopic = new Map<string, number[]>();
-  for (const { topic, partition } of tps) {
-    let list = byTopic.get(topic);
-    if (!list) byTopic.set(topic, (list = []));
-    list.push(partition);
-  }
-  return [...byTopic.keys()].sort().map((topic) => ({ topic, partitions: byTopic.get(topic)!.sort((a, b) => a - b) }));
+  const byTopic = groupByTopic(tps);
+  return [...byTopic.keys()].sort().map((topic) => ({ topic, partitions: byTopic.get(topic)!.map((tp) => tp.partition).sort((a, b) => a - b) }));
 }
 
 export function fromTopicPartitions(list: readonly TopicPartitions[]): { topic: string; partition: number }[] {
