@@ -7,8 +7,8 @@
 //
 // 1. Install and build with scripts/bootstrap.mjs (pnpm from the lockfile via npx, then tsc -b),
 //    unless node_modules is already in the context (an offline build), then only tsc -b.
-// 2. Copy each workspace package's package.json and dist/, proto/, the root package.json and
-//    deploy/healthcheck.mjs.
+// 2. Copy each workspace package's package.json and dist/ (protocol's carries the gRPC
+//    descriptor generated from proto/), the root package.json and deploy/healthcheck.mjs.
 // 3. Copy the production dependency closure out of pnpm's store layout: every package a
 //    workspace package lists under "dependencies", then, transitively, the siblings pnpm links
 //    next to it in node_modules/.pnpm/<id>/node_modules (its own dependencies). The relative
@@ -39,7 +39,6 @@ else run([join(root, 'scripts/bootstrap.mjs')]);
 const copy = (from, to = from) => cpSync(join(root, from), join(out, to), { recursive: true, verbatimSymlinks: true });
 mkdirSync(out, { recursive: true });
 copy('package.json');
-copy('proto');
 copy('deploy/healthcheck.mjs');
 
 const store = join(root, 'node_modules/.pnpm');

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// Generates the TypeScript types for every .proto under proto/ into packages/protocol/src/generated.
-// The flags here must match LOADER_OPTIONS in packages/protocol/src/grpc.ts (the runtime loader):
-// camelCase fields, int64 as decimal strings, enums as names, defaults filled, oneofs named.
+// Generates, from every .proto under proto/ (the source of truth), into packages/protocol/src/generated:
+// the TypeScript types, and descriptor.ts, the JSON descriptor the runtime loader reads instead of
+// the .proto files (scripts/proto-descriptor.mjs). The flags here must match LOADER_OPTIONS in
+// packages/protocol/src/grpc.ts: camelCase fields, int64 as decimal strings, enums as names,
+// defaults filled, oneofs named.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { descriptorModule } from './proto-descriptor.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const protoDir = join(root, 'proto');
@@ -44,6 +47,7 @@ for (const file of tsFiles(outDir)) {
     .replace(/from '(\.{1,2}\/[^']+)'/g, (_m, spec) => `from '${spec}.js'`);
   writeFileSync(file, text);
 }
+writeFileSync(join(outDir, 'descriptor.ts'), descriptorModule());
 // One barrel so packages import message types as `import type { FetchRequest } from '@samsa/protocol'`.
 const barrel = tsFiles(outDir)
   .filter((f) => relative(outDir, f).includes('/'))

@@ -1,10 +1,13 @@
 /**
- * Runtime loading of the gRPC contracts in proto/. LOADER_OPTIONS must match the flags in
- * scripts/gen-proto.mjs so the committed generated types describe exactly what the loader yields.
+ * Runtime loading of the gRPC contracts. proto/ is the source of truth; scripts/gen-proto.mjs
+ * turns it into the committed generated/descriptor.ts (a protobufjs JSON descriptor) which this
+ * package carries, so loading reads no file outside the package and parses no .proto text.
+ * LOADER_OPTIONS must match the flags in scripts/gen-proto.mjs so the committed generated types
+ * describe exactly what the loader yields.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { fileURLToPath } from 'node:url';
+import { DESCRIPTOR_JSON } from './generated/descriptor.js';
 import type { ProtoGrpcType as ClientProtoGrpcType } from './generated/client.js';
 import type { ProtoGrpcType as ControllerProtoGrpcType } from './generated/controller.js';
 import type { ProtoGrpcType as GroupsProtoGrpcType } from './generated/groups.js';
@@ -19,19 +22,22 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   oneofs: true,
 };
 
-/** proto/ at the repository root (this file lives at packages/protocol/{src,dist}/grpc.{ts,js}). */
-export const PROTO_DIR = fileURLToPath(new URL('../../../proto', import.meta.url));
+let all: grpc.GrpcObject | undefined;
 
-function load<T>(file: string): T {
-  const definition = protoLoader.loadSync(file, { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] });
-  return grpc.loadPackageDefinition(definition) as unknown as T;
+/**
+ * Every service, built once from the descriptor: each accessor below is the typed view of one
+ * .proto's services over the same object (they share package samsa.v1).
+ */
+function load<T>(): T {
+  all ??= grpc.loadPackageDefinition(protoLoader.fromJSON(JSON.parse(DESCRIPTOR_JSON) as object, LOADER_OPTIONS));
+  return all as unknown as T;
 }
 
 let clientApi: ClientProtoGrpcType | undefined;
 
 /** The client API (package samsa.v1, service Samsa). */
 export function clientProto(): ClientProtoGrpcType {
-  clientApi ??= load<ClientProtoGrpcType>('samsa/v1/client.proto');
+  clientApi ??= load<ClientProtoGrpcType>();
   return clientApi;
 }
 
@@ -39,7 +45,7 @@ let groupsApi: GroupsProtoGrpcType | undefined;
 
 /** Consumer groups (package samsa.v1, service Groups), served by every broker. */
 export function groupsProto(): GroupsProtoGrpcType {
-  groupsApi ??= load<GroupsProtoGrpcType>('samsa/v1/groups.proto');
+  groupsApi ??= load<GroupsProtoGrpcType>();
   return groupsApi;
 }
 
@@ -47,7 +53,7 @@ let controllerApi: ControllerProtoGrpcType | undefined;
 
 /** The controller API (package samsa.v1, service Controller), for brokers, tools and controllers. */
 export function controllerProto(): ControllerProtoGrpcType {
-  controllerApi ??= load<ControllerProtoGrpcType>('samsa/v1/controller.proto');
+  controllerApi ??= load<ControllerProtoGrpcType>();
   return controllerApi;
 }
 
@@ -55,7 +61,7 @@ let replicationApi: ReplicationProtoGrpcType | undefined;
 
 /** The replication API between brokers: followers fetch from leaders (package samsa.v1, service Replication). */
 export function replicationProto(): ReplicationProtoGrpcType {
-  replicationApi ??= load<ReplicationProtoGrpcType>('samsa/v1/replication.proto');
+  replicationApi ??= load<ReplicationProtoGrpcType>();
   return replicationApi;
 }
 
@@ -63,7 +69,7 @@ let raftApi: RaftProtoGrpcType | undefined;
 
 /** The Raft transport between controllers (package samsa.v1, service Raft). */
 export function raftProto(): RaftProtoGrpcType {
-  raftApi ??= load<RaftProtoGrpcType>('samsa/v1/raft.proto');
+  raftApi ??= load<RaftProtoGrpcType>();
   return raftApi;
 }
 
