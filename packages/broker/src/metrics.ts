@@ -16,7 +16,7 @@
  *   samsa_rpc_*                                the gRPC API (@samsa/server's RPC_METRICS)
  */
 import { rpcObserver, type RpcObserver } from '@samsa/server';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Partition } from './partition.js';
 
 /** What the data path reports. Optional everywhere: a broker without a registry reports nothing. */

@@ -22,7 +22,6 @@ import {
 } from '../src/index.js';
 import { Rng } from './helpers/rng.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const require = createRequire(import.meta.url);
 const Decoder: any = require('kafkajs/src/protocol/decoder');
 const Encoder: any = require('kafkajs/src/protocol/encoder');

@@ -456,6 +456,7 @@ describe('OffsetCommit / OffsetFetch', () => {
     h.complete(w2!); // offset 1
     expect(h.state.fetchOffsets('g', undefined).map((o) => o.offset)).toEqual([20n]);
     expect(first.result![0]!.errorCode).toBe(0);
+    expect(second.result![0]!.errorCode).toBe(0);
 
     // Completions out of log order: the later record still wins.
     h.pending.length = 0;

@@ -13,7 +13,7 @@
  */
 import { type MetadataImage } from '@samsa/metadata';
 import { rpcObserver, type RpcObserver } from '@samsa/server';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface ControllerMetricsView {
   isActive(): boolean;
