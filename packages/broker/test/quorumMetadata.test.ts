@@ -219,18 +219,32 @@ describe('topic admin', () => {
     expect(s.controllerId).toBe(1);
   });
 
-  it('createTopics follows a leader named in the NOT_CONTROLLER sentence without asking DescribeQuorum', async () => {
+  it('createTopics follows the leader_id of a NOT_CONTROLLER answer without asking DescribeQuorum', async () => {
     const { quorum, controllers } = await quorumOf(3, 3);
     const s = source(controllers);
     s.start();
     await s.ready();
     quorum.leaderId = 2;
-    quorum.hintInMessage = true;
     quorum.calls.length = 0;
     const [result] = await s.createTopics([{ name: 'hinted', numPartitions: 1, replicationFactor: 1, configs: {} }], false, 5_000);
     expect(result!.errorCode).toBe(0);
     expect(quorum.calls.filter((c) => c.method === 'CreateTopics').map((c) => c.controllerId)).toEqual([3, 2]);
     expect(quorum.calls.some((c) => c.method === 'DescribeQuorum')).toBe(false);
+  });
+
+  it('createTopics tries the next voter when a NOT_CONTROLLER answer names no leader', async () => {
+    const { quorum, controllers } = await quorumOf(3, 3);
+    const s = source(controllers);
+    s.start();
+    await s.ready();
+    quorum.leaderId = 1;
+    quorum.leaderHint = false;
+    quorum.calls.length = 0;
+    const [result] = await s.createTopics([{ name: 'unhinted', numPartitions: 1, replicationFactor: 1, configs: {} }], false, 5_000);
+    expect(result!.errorCode).toBe(0);
+    // 3 names nobody: the voter after it (1, wrapping around) is tried next and leads.
+    expect(quorum.calls.filter((c) => c.method === 'CreateTopics').map((c) => c.controllerId)).toEqual([3, 1]);
+    expect(s.controllerId).toBe(1);
   });
 
   it('createTopics resolves only once the local image has the topic', async () => {

@@ -160,7 +160,6 @@ describe('topic configs after creation', () => {
     // A long heartbeat interval, so the broker still believes controller 2 leads when it is asked.
     const c = await cluster(2, 2);
     c.quorum.append(topicRecords('f', [{ replicas: [1] }]));
-    c.quorum.hintInMessage = true;
     const { node, client } = await startNode(c, { heartbeatIntervalMs: 5_000 });
     c.quorum.leaderId = 1;
     c.quorum.calls.length = 0;

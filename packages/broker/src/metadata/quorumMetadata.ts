@@ -249,7 +249,7 @@ export class QuorumMetadataSource implements MetadataSource {
           timeoutMs: remainingMs,
           validateOnly,
         }),
-        (res) => judgeTopicResults(res.topics),
+        (res) => judgeItems(res, res.topics),
         deadline,
       );
     } catch (err) {
@@ -293,7 +293,7 @@ export class QuorumMetadataSource implements MetadataSource {
       answer = await this.channel.callActive(
         'DeleteTopics',
         (remainingMs) => ({ names, timeoutMs: remainingMs }),
-        (res) => judgeTopicResults(res.topics),
+        (res) => judgeItems(res, res.topics),
         deadline,
       );
     } catch (err) {
@@ -340,7 +340,7 @@ export class QuorumMetadataSource implements MetadataSource {
       const res = await this.channel.callActive(
         'ElectLeaders',
         (remainingMs) => ({ electionType, topicPartitions, timeoutMs: remainingMs }),
-        (r) => judgeTopicResults([r]),
+        (r) => judgeItems(r, [r]),
         deadline,
       );
       if (res.errorCode !== 0) {
@@ -391,7 +391,7 @@ export class QuorumMetadataSource implements MetadataSource {
             validateOnly,
             timeoutMs: remainingMs,
           }),
-          (res) => judgeTopicResults(res.responses),
+          (res) => judgeItems(res, res.responses),
           deadline,
         )).responses;
       } catch (err) {
@@ -437,7 +437,7 @@ export class QuorumMetadataSource implements MetadataSource {
       return await this.channel.callActive(
         'DescribeQuorum',
         () => ({}),
-        (res) => judge(res.errorCode, res.leaderId, res.errorMessage),
+        (res) => judge({ ...res, leaderEpoch: Number(res.leaderEpoch) }),
         this.deadline(this.requestTimeoutMs * 2),
       );
     } catch (err) {
@@ -469,7 +469,7 @@ export class QuorumMetadataSource implements MetadataSource {
             partitions: list.map((i) => ({ partition: i.partition, leaderEpoch: i.leaderEpoch, partitionEpoch: i.partitionEpoch, newIsr: [...i.newIsr] })),
           })),
         }),
-        (r) => judge(r.errorCode, leaderNamedIn(r.errorMessage), r.errorMessage),
+        (r) => judge(r),
         this.deadline(this.requestTimeoutMs),
       );
     } catch (err) {
@@ -503,7 +503,7 @@ export class QuorumMetadataSource implements MetadataSource {
       const res = await this.channel.callActive(
         'AllocateProducerIds',
         () => ({ brokerId: this.options.brokerId, brokerEpoch }),
-        (r) => judge(r.errorCode, leaderNamedIn(r.errorMessage), r.errorMessage),
+        (r) => judge(r),
         this.deadline(this.requestTimeoutMs),
       );
       if (res.errorCode !== ErrorCode.NONE) return { errorCode: res.errorCode, errorMessage: res.errorMessage, start: -1n, length: 0 };
@@ -555,7 +555,7 @@ export class QuorumMetadataSource implements MetadataSource {
       const res = await this.channel.callActive(
         'RegisterBroker',
         () => ({ brokerId, incarnationId: this.incarnationId, host, port, rack: rack ?? '', endpoints: endpoints ?? '' }),
-        (r) => judge(r.errorCode, r.leaderId, r.errorMessage),
+        (r) => judge(r),
         this.timers.now() + LOG_EVERY_MS,
       );
       if (res.errorCode !== 0) {
@@ -597,7 +597,7 @@ export class QuorumMetadataSource implements MetadataSource {
     switch (res.errorCode) {
       case ErrorCode.NONE: {
         this.heartbeatRedirects = 0;
-        this.channel.learnLeader(target.id);
+        this.channel.learnLeader(target.id, res.leaderEpoch);
         this.recovered('heartbeat', `heartbeats reach controller ${target.id} again`);
         const wasFenced = this.fenced;
         this.fenced = res.isFenced;
@@ -607,8 +607,7 @@ export class QuorumMetadataSource implements MetadataSource {
         return res.isFenced ? Math.min(this.heartbeatIntervalMs, FENCED_HEARTBEAT_MS) : this.heartbeatIntervalMs;
       }
       case ErrorCode.NOT_CONTROLLER:
-        if (res.leaderId >= 0 && res.leaderId !== target.id && this.channel.byId(res.leaderId)) {
-          this.channel.learnLeader(res.leaderId);
+        if (res.leaderId >= 0 && res.leaderId !== target.id && this.channel.learnLeader(res.leaderId, res.leaderEpoch)) {
           // Follow the hint at once, but back off if controllers keep pointing elsewhere.
           return ++this.heartbeatRedirects <= this.channel.controllers.length ? 0 : this.channel.backoffMs(1);
         }
@@ -647,10 +646,7 @@ export class QuorumMetadataSource implements MetadataSource {
             return;
           }
         } else if (res.errorCode === ErrorCode.NOT_CONTROLLER) {
-          if (res.leaderId >= 0 && res.leaderId !== target.id) {
-            this.channel.learnLeader(res.leaderId);
-            continue;
-          }
+          if (res.leaderId >= 0 && res.leaderId !== target.id && this.channel.learnLeader(res.leaderId, res.leaderEpoch)) continue;
           this.channel.failed(target);
         } else {
           this.logger.warn({ error: errorInfo(res.errorCode).name, reason: res.errorMessage }, 'controlled shutdown refused; stopping anyway');
@@ -695,7 +691,7 @@ export class QuorumMetadataSource implements MetadataSource {
       }
       failures = 0;
       this.recovered('fetch', `fetching metadata from controller ${target.id} again`);
-      this.channel.learnLeader(res.leaderId);
+      this.channel.learnLeader(res.leaderId, res.leaderEpoch);
       const highWatermark = Number(res.highWatermark);
       if (highWatermark > this.hwm) this.hwm = highWatermark;
       if (registered && registration === this.registration && this.brokerEpoch !== undefined && this.catchUpOffset === undefined) {
@@ -956,25 +952,29 @@ export class QuorumMetadataSource implements MetadataSource {
   }
 }
 
-/** NOT_CONTROLLER / CONTROLLER_QUORUM_UNAVAILABLE in any per-topic result means the request went to the wrong place. */
-function judgeTopicResults(results: ReadonlyArray<{ errorCode: number; errorMessage: string }>): Verdict {
-  for (const r of results) {
-    // These answers have no leader_id field; the controller names the leader in the sentence.
-    if (r.errorCode === ErrorCode.NOT_CONTROLLER) return { kind: 'notController', leaderId: leaderNamedIn(r.errorMessage) };
-    if (r.errorCode === ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE) return { kind: 'quorumUnavailable', message: r.errorMessage };
+/** A controller answer's redirect fields (every Controller RPC answer carries them). */
+interface LeaderHint {
+  errorCode?: number;
+  errorMessage?: string;
+  leaderId: number;
+  leaderEpoch: number;
+}
+
+/**
+ * NOT_CONTROLLER / CONTROLLER_QUORUM_UNAVAILABLE in any per-item result means the request went to
+ * the wrong place; the answer's leader_id and leader_epoch say where to send it.
+ */
+function judgeItems(res: LeaderHint, items: ReadonlyArray<{ errorCode: number; errorMessage: string }>): Verdict {
+  for (const r of items) {
+    const verdict = judge({ ...res, errorCode: r.errorCode, errorMessage: r.errorMessage });
+    if (verdict.kind !== 'answer') return verdict;
   }
   return { kind: 'answer' };
 }
 
-/** "... the active controller is node 3" → 3; -1 when the sentence names none. */
-function leaderNamedIn(message: string): number {
-  const match = /active controller is (?:node )?(\d+)/.exec(message);
-  return match ? Number(match[1]) : -1;
-}
-
-function judge(errorCode: number, leaderId: number, errorMessage: string): Verdict {
-  if (errorCode === ErrorCode.NOT_CONTROLLER) return { kind: 'notController', leaderId };
-  if (errorCode === ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE) return { kind: 'quorumUnavailable', message: errorMessage };
+function judge(res: LeaderHint): Verdict {
+  if (res.errorCode === ErrorCode.NOT_CONTROLLER) return { kind: 'notController', leaderId: res.leaderId, leaderEpoch: res.leaderEpoch };
+  if (res.errorCode === ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE) return { kind: 'quorumUnavailable', message: res.errorMessage ?? '' };
   return { kind: 'answer' };
 }
 

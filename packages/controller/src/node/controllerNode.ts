@@ -492,14 +492,20 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
 
   notActive(): WriteFailure {
     const leader = this.driver.status().leaderId;
+    const leaderEpoch = this.leaderEpoch();
     if (leader === NO_NODE) {
-      return { errorCode: ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE, leaderId: -1, errorMessage: 'the controller quorum has no leader right now; try again shortly' };
+      return { errorCode: ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE, leaderId: -1, leaderEpoch, errorMessage: 'the controller quorum has no leader right now; try again shortly' };
     }
     if (leader === this.nodeId) {
       // Elected but not (or no longer) serving: not yet active, handing over, or shutting down.
-      return { errorCode: ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE, leaderId: -1, errorMessage: `controller ${this.nodeId} is not serving writes right now (election, handover or shutdown); try again shortly` };
+      return { errorCode: ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE, leaderId: -1, leaderEpoch, errorMessage: `controller ${this.nodeId} is not serving writes right now (election, handover or shutdown); try again shortly` };
     }
-    return { errorCode: ErrorCode.NOT_CONTROLLER, leaderId: leader, errorMessage: `controller ${this.nodeId} is not the active controller; the active controller is node ${leader}` };
+    // The sentence is for people; brokers follow leader_id and leader_epoch.
+    return { errorCode: ErrorCode.NOT_CONTROLLER, leaderId: leader, leaderEpoch, errorMessage: `controller ${this.nodeId} is not the active controller; the active controller is node ${leader}` };
+  }
+
+  leaderEpoch(): number {
+    return this.driver.status().term;
   }
 
   private wakeActiveWaiters(): void {

@@ -18,6 +18,8 @@ export interface WriteFailure {
   readonly errorMessage: string;
   /** The active controller as far as this node knows; -1 when unknown. */
   readonly leaderId: number;
+  /** The Raft term `leaderId` leads in (0 when unknown): callers ignore hints older than one they have. */
+  readonly leaderEpoch: number;
 }
 
 export type WriteOutcome<T> = { readonly ok: true; readonly response: T } | ({ readonly ok: false } & WriteFailure);
@@ -35,6 +37,8 @@ export interface WriteContext {
   awaitApplied(index: number, term: number): Promise<boolean>;
   /** NOT_CONTROLLER with the leader hint, or CONTROLLER_QUORUM_UNAVAILABLE when no leader is known. */
   notActive(): WriteFailure;
+  /** This node's current Raft term (the epoch of answers this node gives as the leader). */
+  leaderEpoch(): number;
   readonly selfId: number;
   readonly logger: ControllerLogger;
 }
@@ -68,7 +72,7 @@ export class WriteQueue {
         resolve(outcome);
       };
       const timer = setTimeout(() => answer({
-        ok: false, errorCode: ErrorCode.REQUEST_TIMED_OUT, leaderId: ctx.selfId,
+        ok: false, errorCode: ErrorCode.REQUEST_TIMED_OUT, leaderId: ctx.selfId, leaderEpoch: ctx.leaderEpoch(),
         errorMessage: `${name} did not commit within ${timeoutMs} ms`,
       }), timeoutMs);
 
@@ -88,7 +92,7 @@ export class WriteQueue {
           if (result.records.length > 0) data = encodeMetadataEntry(result.records);
         } catch (err) {
           ctx.logger.error({ err, op: name }, 'controller operation failed');
-          answer({ ok: false, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: ctx.selfId, errorMessage: `${name} failed: ${errorText(err)}` });
+          answer({ ok: false, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: ctx.selfId, leaderEpoch: ctx.leaderEpoch(), errorMessage: `${name} failed: ${errorText(err)}` });
           return;
         }
         if (data === undefined) {
@@ -105,7 +109,7 @@ export class WriteQueue {
       };
       this.tail = this.tail.then(run).catch((err: unknown) => {
         ctx.logger.error({ err, op: name }, 'controller write queue failure');
-        answer({ ok: false, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: ctx.selfId, errorMessage: errorText(err) });
+        answer({ ok: false, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: ctx.selfId, leaderEpoch: ctx.leaderEpoch(), errorMessage: errorText(err) });
       }).finally(() => {
         this.pending--;
       });

@@ -145,6 +145,8 @@ describe('brokers against the controller quorum', () => {
       topics: [{ name: 'shrink', partitions: [{ partition: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: [p.leader] }] }],
     });
     expect(altered.errorCode).toBe(0);
+    expect(altered.leaderId).toBe(activeId);
+    expect(altered.leaderEpoch).toBeGreaterThan(0);
     expect(altered.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, leaderId: p.leader, isr: [p.leader], partitionEpoch: p.partitionEpoch + 1 });
     expect(c.node(activeId).image().topic('shrink')!.partitions[0]!.isr).toEqual([p.leader]);
 
@@ -152,7 +154,7 @@ describe('brokers against the controller quorum', () => {
       brokerId: p.leader, brokerEpoch: epochs.get(p.leader),
       topics: [{ name: 'shrink', partitions: [{ partition: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: [p.leader, follower] }] }],
     });
-    expect(staleCas.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    expect(staleCas.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.INVALID_UPDATE_VERSION);
     const staleEpoch = await c.call<AlterPartitionResponse__Output>(activeId, 'AlterPartition', {
       brokerId: p.leader, brokerEpoch: '1', topics: [],
     });

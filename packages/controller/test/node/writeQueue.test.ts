@@ -40,7 +40,11 @@ class FakeContext implements WriteContext {
   }
 
   notActive(): WriteFailure {
-    return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not active', leaderId: 2 };
+    return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not active', leaderId: 2, leaderEpoch: 4 };
+  }
+
+  leaderEpoch(): number {
+    return 3;
   }
 
   /** The entry at `index` was applied (true) or lost (false). */
@@ -124,9 +128,9 @@ describe('WriteQueue', () => {
     const lost = queue.submit('a', write('A'), 5_000);
     await sleep(5);
     ctx.settle(11, false);
-    expect(await lost).toEqual({ ok: false, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not active', leaderId: 2 });
+    expect(await lost).toEqual({ ok: false, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not active', leaderId: 2, leaderEpoch: 4 });
     ctx.leader = false;
-    expect(await queue.submit('b', write('B'), 5_000)).toMatchObject({ ok: false, errorCode: ErrorCode.NOT_CONTROLLER, leaderId: 2 });
+    expect(await queue.submit('b', write('B'), 5_000)).toMatchObject({ ok: false, errorCode: ErrorCode.NOT_CONTROLLER, leaderId: 2, leaderEpoch: 4 });
   });
 
   it('turns an exception in an operation into UNKNOWN_SERVER_ERROR and carries on', async () => {
