@@ -49,6 +49,34 @@ export type Verdict =
   /** CONTROLLER_QUORUM_UNAVAILABLE: reachable, but the quorum cannot serve writes right now. */
   | { kind: 'quorumUnavailable'; message: string };
 
+/** A controller answer's redirect fields (every Controller RPC answer carries them). */
+export interface LeaderHint {
+  errorCode?: number;
+  errorMessage?: string;
+  leaderId: number;
+  leaderEpoch: number;
+}
+
+/** NOT_CONTROLLER → follow leader_id; CONTROLLER_QUORUM_UNAVAILABLE → try elsewhere; anything else is the answer. */
+export function verdictOf(res: LeaderHint): Verdict {
+  if (res.errorCode === ErrorCode.NOT_CONTROLLER) return { kind: 'notController', leaderId: res.leaderId, leaderEpoch: res.leaderEpoch };
+  if (res.errorCode === ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE) return { kind: 'quorumUnavailable', message: res.errorMessage ?? '' };
+  return { kind: 'answer' };
+}
+
+/**
+ * The same for answers whose errors are per item (CreateTopics, DeleteTopics, ...): any item
+ * NOT_CONTROLLER / CONTROLLER_QUORUM_UNAVAILABLE means the request went to the wrong place; the
+ * answer's own leader_id and leader_epoch say where to send it.
+ */
+export function verdictOfItems(res: LeaderHint, items: ReadonlyArray<{ errorCode: number; errorMessage: string }>): Verdict {
+  for (const r of items) {
+    const verdict = verdictOf({ leaderId: res.leaderId, leaderEpoch: res.leaderEpoch, errorCode: r.errorCode, errorMessage: r.errorMessage });
+    if (verdict.kind !== 'answer') return verdict;
+  }
+  return { kind: 'answer' };
+}
+
 /** No controller answered before the deadline. `code` is what callers report (both retriable). */
 export class ControllerUnavailableError extends Error {
   constructor(
@@ -312,4 +340,10 @@ type UnaryFn = (
 
 export function describe(c: ControllerAddress): string {
   return `${c.id} at ${c.host}:${c.port}`;
+}
+
+/** The sentence of a failed controller call, for logs (gRPC puts it in `details`). */
+export function errorText(err: unknown): string {
+  if (err && typeof err === 'object' && 'details' in err && typeof err.details === 'string' && err.details) return err.details;
+  return err instanceof Error ? err.message : String(err);
 }
