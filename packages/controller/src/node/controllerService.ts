@@ -39,6 +39,8 @@ export interface ControllerServiceContext {
   readonly logger: ControllerLogger;
   /** The Raft log's last index: the next entry (a RegisterBroker) lands right after it. */
   raftLastIndex(): number;
+  /** The node's clock (broker heartbeats and registrations are timed on it). */
+  now(): number;
   leaderId(): number;
   /** This node's current Raft term: the epoch of `leaderId()`. */
   leaderEpoch(): number;
@@ -61,7 +63,7 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
         brokerId: req.brokerId, incarnationId: req.incarnationId, host: req.host, port: req.port,
         ...(req.rack === '' ? {} : { rack: req.rack }),
         ...(req.endpoints === '' ? {} : { endpoints: req.endpoints }),
-      }, Date.now(), ctx.raftLastIndex() + 1));
+      }, ctx.now(), ctx.raftLastIndex() + 1));
       if (!outcome.ok) return { ...errorOf(outcome), brokerEpoch: -1, ...hintOf(outcome) };
       const r = outcome.response;
       if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, brokerEpoch: -1, ...asLeader() };
@@ -72,7 +74,7 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
       const outcome = await write('BrokerHeartbeat', () => ctx.controller.brokerHeartbeat({
         brokerId: req.brokerId, brokerEpoch: req.brokerEpoch, currentMetadataOffset: req.currentMetadataOffset,
         wantFence: req.wantFence, wantShutDown: req.wantShutDown,
-      }, Date.now()));
+      }, ctx.now()));
       const fenced = { isCaughtUp: false, isFenced: true, shouldShutDown: false };
       if (!outcome.ok) return { ...errorOf(outcome), ...fenced, ...hintOf(outcome) };
       const r = outcome.response;

@@ -8,6 +8,7 @@
  * entry's fate (applied, or leadership lost) before it computes the next operation: otherwise the
  * next one would be validated against an image lacking a proposal that may still commit.
  */
+import type { Timers } from '@samsa/broker';
 import { ErrorCode, encodeMetadataEntry } from '@samsa/protocol';
 import type { ProposeResult } from '@samsa/raft';
 import type { ControllerResult } from '../metadata/index.js';
@@ -47,7 +48,8 @@ export class WriteQueue {
   private tail: Promise<void> = Promise.resolve();
   private pending = 0;
 
-  constructor(private readonly ctx: WriteContext) {}
+  /** `timers` is the controller node's clock: deadlines and caller timeouts run on it. */
+  constructor(private readonly ctx: WriteContext, private readonly timers: Timers) {}
 
   /** Operations queued or running. */
   get size(): number {
@@ -62,16 +64,16 @@ export class WriteQueue {
   submit<T>(name: string, compute: () => ControllerResult<T>, timeoutMs: number): Promise<WriteOutcome<T>> {
     const ctx = this.ctx;
     if (!ctx.isLeader()) return Promise.resolve({ ok: false, ...ctx.notActive() });
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.timers.now() + timeoutMs;
     return new Promise<WriteOutcome<T>>((resolve) => {
       let answered = false;
       const answer = (outcome: WriteOutcome<T>): void => {
         if (answered) return;
         answered = true;
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         resolve(outcome);
       };
-      const timer = setTimeout(() => answer({
+      const timer = this.timers.setTimeout(() => answer({
         ok: false, errorCode: ErrorCode.REQUEST_TIMED_OUT, leaderId: ctx.selfId, leaderEpoch: ctx.leaderEpoch(),
         errorMessage: `${name} did not commit within ${timeoutMs} ms`,
       }), timeoutMs);

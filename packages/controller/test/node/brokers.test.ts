@@ -121,8 +121,10 @@ describe('brokers against the controller quorum', () => {
 
     // Something new: the poll answers as soon as it commits, long before max_wait_ms.
     started = Date.now();
+    const armedBefore = c.timers.get(follower)!.armedFor(5_000);
     const poll = fetchMetadata(follower, hw + 1, 5_000);
-    await sleep(300);
+    // The write goes out once the follower holds the poll (it arms the poll's 5 s wait), not after a guess.
+    await waitFor(() => c.timers.get(follower)!.armedFor(5_000) > armedBefore, 3_000, 'the follower to hold the long poll');
     const writeAt = Date.now();
     await c.call(activeId, 'CreateTopics', { topics: [{ name: 'polled', numPartitions: 1, replicationFactor: 1, configs: {} }], timeoutMs: 5_000 });
     const res = await poll;
