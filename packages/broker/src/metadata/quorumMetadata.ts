@@ -80,7 +80,7 @@ export class QuorumMetadataSource implements MetadataSource {
   private closing: Promise<void> | undefined;
   private loops: Promise<void>[] = [];
 
-  constructor(private readonly options: QuorumMetadataOptions) {
+  constructor(options: QuorumMetadataOptions) {
     this.logger = options.logger;
     const requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
     this.channel = new ControllerChannel({
