@@ -390,7 +390,7 @@ export class Partition {
       return;
     }
     const why = 'errorMessage' in result && result.errorCode !== ErrorCode.NONE ? result.errorMessage : 'the answer is not newer than this broker\'s metadata';
-    const failure = result.errorCode === ErrorCode.NONE ? 'notChecked' : alterPartitionFailure(result.errorCode, why);
+    const failure = result.errorCode === ErrorCode.NONE ? 'notChecked' : alterPartitionFailure(result.errorCode);
     leader.onIsrChangeFailed(this.now(), failure);
     this.ctx.logger.warn({ partition: this.key, errorCode: result.errorCode, failure, newIsr: proposal.newIsr, retryInMs: this.ctx.alterPartitionRetryBackoffMs },
       `ISR change not committed: ${why}`);

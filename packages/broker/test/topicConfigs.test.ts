@@ -160,7 +160,6 @@ describe('topic configs after creation', () => {
     // A long heartbeat interval, so the broker still believes controller 2 leads when it is asked.
     const c = await cluster(2, 2);
     c.quorum.append(topicRecords('f', [{ replicas: [1] }]));
-    c.quorum.hintInMessage = true;
     const { node, client } = await startNode(c, { heartbeatIntervalMs: 5_000 });
     c.quorum.leaderId = 1;
     c.quorum.calls.length = 0;
@@ -176,7 +175,7 @@ describe('topic configs after creation', () => {
     c.quorum.append(topicRecords('slow', [{ replicas: [1] }]));
     const { node } = await startNode(c);
     c.quorum.fetchLagMs = 1_500;
-    const [result] = await node.metadata.incrementalAlterConfigs!(
+    const [result] = await node.metadata.incrementalAlterConfigs(
       [{ resourceType: 2, resourceName: 'slow', configs: [{ name: 'retention.ms', operation: 0, value: '5' }] }], false, 300);
     expect(result).toMatchObject({ errorCode: ErrorCode.REQUEST_TIMED_OUT });
     await waitFor(() => node.replicaManager.getPartition('slow', 0)!.config['retention.ms'] === 5, 5_000, 'the change to arrive');

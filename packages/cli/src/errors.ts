@@ -8,11 +8,11 @@ export class UsageError extends Error {
   }
 }
 
+/** `NAME: sentence` for errors that carry a table name (the client's SamsaError), else the sentence. */
 export function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as { errorName?: string; type?: string }).errorName ?? (err as { type?: string }).type;
-  const prefix = code && !err.message.includes(code) ? `${code}: ` : '';
-  return `${prefix}${err.message}`;
+  return code ? `${code}: ${err.message}` : err.message;
 }
 
 export function fail(err: unknown, verbose: boolean): never {

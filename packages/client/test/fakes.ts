@@ -9,7 +9,7 @@ import {
 } from '@samsa/protocol';
 import type {
   BrokerConnection, Clock, CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
-  DescribeConfigsRequest, DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest,
+  DescribeConfigsRequest, DescribeConfigsResponse, ElectLeadersRequest, ElectLeadersResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest,
   IncrementalAlterConfigsResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest,
   ProduceResponse, RequestOptions,
 } from '../src/index.js';
@@ -105,7 +105,8 @@ export interface FakePartition {
   logEndOffset: bigint;
 }
 
-export type Method = 'metadata' | 'createTopics' | 'deleteTopics' | 'produce' | 'fetch' | 'listOffsets' | 'incrementalAlterConfigs' | 'describeConfigs' | 'initProducerId';
+export type Method = 'metadata' | 'createTopics' | 'deleteTopics' | 'produce' | 'fetch' | 'listOffsets' | 'incrementalAlterConfigs' | 'describeConfigs'
+  | 'electLeaders' | 'initProducerId';
 
 /** The topic configs the fake knows, with their defaults. */
 export const FAKE_CONFIG_DEFAULTS: Readonly<Record<string, string>> = { 'cleanup.policy': 'delete', 'min.insync.replicas': '1', 'retention.ms': '604800000' };
@@ -213,6 +214,7 @@ export class FakeCluster {
       listOffsets: (r, o) => call('listOffsets', r, o),
       incrementalAlterConfigs: (r, o) => call('incrementalAlterConfigs', r, o),
       describeConfigs: (r, o) => call('describeConfigs', r, o),
+      electLeaders: (r, o) => call('electLeaders', r, o),
       initProducerId: (r, o) => call('initProducerId', r, o),
       close: () => {},
     };
@@ -228,8 +230,22 @@ export class FakeCluster {
       case 'listOffsets': return this.listOffsets(nodeId, request as ListOffsetsRequest);
       case 'incrementalAlterConfigs': return this.incrementalAlterConfigs(request as IncrementalAlterConfigsRequest);
       case 'describeConfigs': return this.describeConfigs(request as DescribeConfigsRequest);
+      case 'electLeaders': return this.electLeaders(request as ElectLeadersRequest);
       case 'initProducerId': return { errorCode: 0, errorMessage: '', producerId: String(this.nextProducerId++), producerEpoch: 0 };
     }
+  }
+
+  /** Every fake partition has one replica, which leads: an election is never needed (unknown partitions say so). */
+  electLeaders(request: ElectLeadersRequest): ElectLeadersResponse {
+    return {
+      errorCode: 0, errorMessage: '',
+      results: (request.topicPartitions ?? []).map((t) => ({
+        topic: t.topic!,
+        partitions: (t.partitions ?? []).map((partition) => (this.topics.get(t.topic!)?.[partition] === undefined
+          ? { partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `${t.topic}-${partition} does not exist` }
+          : { partition, errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: 'the preferred replica already leads' })),
+      })),
+    };
   }
 
   incrementalAlterConfigs(request: IncrementalAlterConfigsRequest): IncrementalAlterConfigsResponse {

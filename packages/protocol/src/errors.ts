@@ -81,8 +81,10 @@ export const ErrorCode = {
   GROUP_SUBSCRIBED_TO_TOPIC: 86,
   INVALID_RECORD: 87,
   UNSTABLE_OFFSET_COMMIT: 88,
+  INVALID_UPDATE_VERSION: 95,
   UNKNOWN_TOPIC_ID: 100,
   INCONSISTENT_TOPIC_ID: 103,
+  INELIGIBLE_REPLICA: 107,
   FENCED_MEMBER_EPOCH: 110,
   /** Samsa-specific: the metadata quorum has no leader right now. Retriable. */
   CONTROLLER_QUORUM_UNAVAILABLE: 1000,
@@ -142,6 +144,8 @@ const MESSAGES: Partial<Record<ErrorName, string>> = {
   KAFKA_STORAGE_ERROR: 'Disk error when trying to access log file on the disk.',
   INVALID_RECORD: 'This record has failed the validation on broker and hence will be rejected.',
   CONTROLLER_QUORUM_UNAVAILABLE: 'The controller quorum has no leader right now; try again shortly.',
+  INVALID_UPDATE_VERSION: 'The given update version was invalid.',
+  INELIGIBLE_REPLICA: 'The new ISR contains at least one ineligible replica.',
 };
 
 function humanize(name: string): string {

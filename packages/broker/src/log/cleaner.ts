@@ -458,105 +458,96 @@ function groupSegments(segments: readonly SegmentInfo[], nextBaseOf: (s: Segment
  * Cleans `log` once (the steps at the top of this file), whatever its dirty ratio: the caller
  * decides whether it should (needsCleaning). Resolves with what it did; rejects only on an
  * unexpected error (I/O, corrupt data), leaving the log as it was or with some groups swapped.
+ *
+ * The steps are Kafka's Cleaner.doClean: build the offset map, group the segments, clean each
+ * group into a new segment, swap it in; then checkpoint.
  */
 export async function cleanLog(log: Log, opts: CleanOptions): Promise<CleanResult> {
-  const ioBufferBytes = opts.ioBufferBytes ?? DEFAULT_LOG_CLEANER_CONFIG.ioBufferBytes;
-  const yieldEvery = opts.yieldEveryBytes ?? DEFAULT_LOG_CLEANER_CONFIG.yieldEveryBytes;
-  const maxMapBytes = opts.dedupeBufferBytes ?? DEFAULT_LOG_CLEANER_CONFIG.dedupeBufferBytes;
-  const now = BigInt(opts.now);
-  const config = log.config;
-  const dir = log.dir;
-  const truncations = log.truncationCount;
-  const checkpoint = readCleanerCheckpoint(dir);
-  const range = cleanableRange(log, checkpoint, opts.highWatermark, opts.now);
-  const result: CleanResult = {
-    outcome: 'nothing', firstDirtyOffset: range.firstDirtyOffset, endOffset: range.firstDirtyOffset, segmentsCleaned: 0, segmentsWritten: 0,
-    bytesRead: 0, bytesWritten: 0, recordsRead: 0, recordsKept: 0, tombstonesRemoved: 0, nextDeleteHorizonMs: NO_HORIZON,
-  };
-  if (range.segments.length === 0) return result;
-
-  const all = log.segments;
-  const nextBases = new Map(all.slice(0, -1).map((s, i) => [s.baseOffset, all[i + 1]!.baseOffset]));
-  // Every cleanable segment is followed by another (the active one at least).
-  const nextBaseOf = (s: SegmentInfo): bigint => nextBases.get(s.baseOffset)!;
-
-  let sinceYield = 0;
-  let decodedBytes = 0;
-  const checkpointYield = async (bytes: number): Promise<void> => {
-    sinceYield += bytes;
-    if (sinceYield < yieldEvery) return;
-    sinceYield = 0;
-    await yieldToEventLoop();
-    if (log.isClosed || log.truncationCount !== truncations || opts.shouldStop?.()) throw new CleaningAborted();
-  };
-
-  /** Calls `onBatch` for every batch of `segment`, reading it through a descriptor of our own. */
-  const forEachBatch = async (segment: SegmentInfo, onBatch: (batch: Buffer, header: RecordBatchHeader) => boolean | void): Promise<void> => {
-    let fd: number;
-    try {
-      fd = openSync(segment.logPath, constants.O_RDONLY);
-    } catch (err) {
-      // Deleted since (retention): the log moved under us.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CleaningAborted();
-      throw err;
-    }
-    try {
-      const reader = new SegmentBatchReader(fd, Math.min(segment.sizeInBytes, fstatSync(fd).size), segment.logPath, ioBufferBytes);
-      for (let batch = reader.next(); batch; batch = reader.next()) {
-        const stop = onBatch(batch, readBatchHeader(batch, 0)) === false;
-        await checkpointYield(batch.length + decodedBytes);
-        decodedBytes = 0;
-        if (stop) return;
-      }
-    } finally {
-      closeSync(fd);
-    }
-  };
-
-  const decode = (batch: Buffer, header: RecordBatchHeader): Record[] | undefined => {
-    try {
-      const { records } = decodeRecordBatch(batch, 0, { verifyCrc: false });
-      // A compressed batch is much more work than its bytes: charge what was decoded.
-      if (header.compression !== 0) for (const r of records) decodedBytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + DECODED_RECORD_COST;
-      return records;
-    } catch (err) {
-      // No codec for its compression in this process: the batch is kept whole and its keys unmapped.
-      if (err instanceof SamsaProtocolError && err.errorName === 'UNSUPPORTED_COMPRESSION_TYPE') return undefined;
-      throw protocolError('KAFKA_STORAGE_ERROR', `cannot decode the batch at offset ${header.baseOffset} in ${dir}: ${(err as Error).message}`, err);
-    }
-  };
-
-  const writers: CleanedSegmentWriter[] = [];
+  const range = cleanableRange(log, readCleanerCheckpoint(log.dir), opts.highWatermark, opts.now);
+  const cleaning = new Cleaning(log, opts, range);
+  if (range.segments.length === 0) return cleaning.result;
   try {
-    // 1. The offset map of the dirty section.
+    const { map, endOffset } = await cleaning.buildOffsetMap();
+    // Which segments are rewritten: every cleanable one starting below the map's end.
+    const toClean = range.segments.filter((s) => s.baseOffset < endOffset);
+    const lastBatchOfProducer = await cleaning.lastBatchOfEachProducer(toClean);
+    for (const group of groupSegments(toClean, cleaning.nextBaseOf, log.config.segmentBytes)) {
+      const writer = await cleaning.cleanSegmentsInto(group, map, endOffset, lastBatchOfProducer);
+      if (writer !== undefined) await cleaning.swap(group, writer);
+    }
+    return cleaning.checkpoint(endOffset);
+  } catch (err) {
+    return cleaning.abandon(err);
+  }
+}
+
+/** One cleaning of one log: its options, the yield accounting, the files it writes, what it did. */
+class Cleaning {
+  readonly result: CleanResult;
+  /** The base offset of the segment after `s` (every cleanable segment has one: the active one at least). */
+  readonly nextBaseOf: (s: SegmentInfo) => bigint;
+  private readonly ioBufferBytes: number;
+  private readonly yieldEvery: number;
+  private readonly maxMapBytes: number;
+  private readonly now: bigint;
+  private readonly dir: string;
+  /** The log's truncation count when the cleaning started: a truncation since aborts it. */
+  private readonly truncations: number;
+  private readonly writers: CleanedSegmentWriter[] = [];
+  private sinceYield = 0;
+  private decodedBytes = 0;
+  /** The earliest delete horizon of a tombstone kept so far (NO_HORIZON: none). */
+  private minHorizon = NO_HORIZON;
+
+  constructor(private readonly log: Log, private readonly opts: CleanOptions, private readonly range: CleanableRange) {
+    this.ioBufferBytes = opts.ioBufferBytes ?? DEFAULT_LOG_CLEANER_CONFIG.ioBufferBytes;
+    this.yieldEvery = opts.yieldEveryBytes ?? DEFAULT_LOG_CLEANER_CONFIG.yieldEveryBytes;
+    this.maxMapBytes = opts.dedupeBufferBytes ?? DEFAULT_LOG_CLEANER_CONFIG.dedupeBufferBytes;
+    this.now = BigInt(opts.now);
+    this.dir = log.dir;
+    this.truncations = log.truncationCount;
+    this.result = {
+      outcome: 'nothing', firstDirtyOffset: range.firstDirtyOffset, endOffset: range.firstDirtyOffset, segmentsCleaned: 0, segmentsWritten: 0,
+      bytesRead: 0, bytesWritten: 0, recordsRead: 0, recordsKept: 0, tombstonesRemoved: 0, nextDeleteHorizonMs: NO_HORIZON,
+    };
+    const all = log.segments;
+    const nextBases = new Map(all.slice(0, -1).map((s, i) => [s.baseOffset, all[i + 1]!.baseOffset]));
+    this.nextBaseOf = (s) => nextBases.get(s.baseOffset)!;
+  }
+
+  /**
+   * Step 1: key -> latest offset over the dirty section, until the map is full (then it ends at
+   * a batch boundary). `endOffset` is where the map ends: records from there on are kept as they are.
+   */
+  async buildOffsetMap(): Promise<{ map: OffsetMap; endOffset: bigint }> {
     const map = new OffsetMap();
-    const firstDirty = range.firstDirtyOffset;
-    let endOffset = range.cleanableEndOffset > firstDirty ? range.cleanableEndOffset : firstDirty;
+    const firstDirty = this.range.firstDirtyOffset;
+    let endOffset = this.range.cleanableEndOffset > firstDirty ? this.range.cleanableEndOffset : firstDirty;
     let full = false;
-    for (const segment of range.segments) {
-      if (full || nextBaseOf(segment) <= firstDirty) continue;
-      await forEachBatch(segment, (batch, header) => {
+    for (const segment of this.range.segments) {
+      if (full || this.nextBaseOf(segment) <= firstDirty) continue;
+      await this.forEachBatch(segment, (batch, header) => {
         const lastOffset = header.baseOffset + BigInt(header.lastOffsetDelta);
         if (lastOffset < firstDirty) return;
-        if (map.bytes >= maxMapBytes && map.size > 0) {
+        if (map.bytes >= this.maxMapBytes && map.size > 0) {
           full = true;
           endOffset = header.baseOffset > firstDirty ? header.baseOffset : firstDirty;
           return false;
         }
         if (header.isControl) return;
-        const records = decode(batch, header);
+        const records = this.decode(batch, header);
         if (!records) return;
         for (const r of records) if (r.key !== null && r.offset >= firstDirty) map.put(r.key, r.offset);
       });
     }
-    result.endOffset = endOffset;
+    this.result.endOffset = endOffset;
+    return { map, endOffset };
+  }
 
-    // Which segments are rewritten: every cleanable one starting below the map's end.
-    const toClean = range.segments.filter((s) => s.baseOffset < endOffset);
-
-    // The last batch of each idempotent producer among them (its empty header is kept).
+  /** The base offset of the last batch of each idempotent producer among `segments` (its empty header is kept). */
+  async lastBatchOfEachProducer(segments: readonly SegmentInfo[]): Promise<Map<bigint, bigint>> {
     const lastBatchOfProducer = new Map<bigint, bigint>();
-    for (const segment of toClean) {
+    for (const segment of segments) {
       let fd: number;
       try {
         fd = openSync(segment.logPath, constants.O_RDONLY);
@@ -573,115 +564,193 @@ export async function cleanLog(log: Log, opts: CleanOptions): Promise<CleanResul
           if (pid >= 0n) lastBatchOfProducer.set(pid, reader.baseOffset);
           position += size;
           // A header costs about one small read: count it as such between yields.
-          await checkpointYield(HEADER_WALK_COST);
+          await this.checkpointYield(HEADER_WALK_COST);
         }
       } finally {
         closeSync(fd);
       }
     }
+    return lastBatchOfProducer;
+  }
 
-    // 2-4. Rewrite each group and swap it in.
-    let minHorizon = NO_HORIZON;
-    const noteHorizon = (h: bigint): void => {
-      if (minHorizon < 0n || h < minHorizon) minHorizon = h;
-    };
-    const horizonForNew = now + BigInt(config.deleteRetentionMs);
-    for (const group of groupSegments(toClean, nextBaseOf, config.segmentBytes)) {
-      const writer = new CleanedSegmentWriter(dir, group[0]!.baseOffset, config.indexIntervalBytes);
-      writers.push(writer);
-      let changed = group.length > 1;
-      let lastModified = 0;
-      for (const segment of group) {
-        try {
-          lastModified = Math.max(lastModified, statSync(segment.logPath).mtimeMs);
-        } catch {
-          throw new CleaningAborted();
-        }
-        await forEachBatch(segment, (batch, header) => {
-          result.bytesRead += batch.length;
-          const keep = (bytes: Buffer, maxTimestamp: bigint): void => {
-            writer.append(bytes, header.baseOffset, maxTimestamp);
-            result.bytesWritten += bytes.length;
-          };
-          if (header.isControl || header.baseOffset >= endOffset) {
-            keep(batch, header.maxTimestamp);
-            return;
-          }
-          const records = decode(batch, header);
-          if (!records) {
-            keep(batch, header.maxTimestamp);
-            return;
-          }
-          result.recordsRead += records.length;
-          const horizon = deleteHorizonOf(header);
-          const horizonPassed = horizon !== undefined && now >= horizon;
-          const kept: Record[] = [];
-          let tombstones = 0;
-          for (const r of records) {
-            if (r.offset >= endOffset) {
-              kept.push(r);
-              continue;
-            }
-            if (r.key === null || r.offset < map.get(r.key)) continue;
-            if (r.value === null) {
-              if (horizonPassed) {
-                result.tombstonesRemoved++;
-                continue;
-              }
-              tombstones++;
-            }
-            kept.push(r);
-          }
-          result.recordsKept += kept.length;
-          const lastOfProducer = header.producerId >= 0n && lastBatchOfProducer.get(header.producerId) === header.baseOffset;
-          if (kept.length === 0 && !lastOfProducer) {
-            changed = true;
-            return;
-          }
-          const stamp = tombstones > 0 && horizon === undefined;
-          if (tombstones > 0) noteHorizon(stamp ? horizonForNew : horizon!);
-          if (kept.length === records.length && !stamp) {
-            keep(batch, header.maxTimestamp);
-            return;
-          }
-          changed = true;
-          const rewritten = encodeRetainedBatch(header, kept, stamp ? { deleteHorizonMs: horizonForNew } : {});
-          keep(rewritten, rewritten.readBigInt64BE(BatchField.MAX_TIMESTAMP));
-        });
+  /**
+   * Steps 2-4 for one group: every batch of its segments, filtered, into one new `.cleaned`
+   * segment (finished and fsynced). Undefined when the result would be an identical copy of a
+   * single segment (nothing to swap; its files are deleted).
+   */
+  async cleanSegmentsInto(
+    group: readonly SegmentInfo[], map: OffsetMap, endOffset: bigint, lastBatchOfProducer: ReadonlyMap<bigint, bigint>,
+  ): Promise<CleanedSegmentWriter | undefined> {
+    const writer = new CleanedSegmentWriter(this.dir, group[0]!.baseOffset, this.log.config.indexIntervalBytes);
+    this.writers.push(writer);
+    let changed = group.length > 1;
+    let lastModified = 0;
+    for (const segment of group) {
+      try {
+        lastModified = Math.max(lastModified, statSync(segment.logPath).mtimeMs);
+      } catch {
+        throw new CleaningAborted();
       }
-      if (!changed) {
-        // Nothing to gain from swapping in an identical copy of a single segment.
-        writer.delete();
-        writers.pop();
+      await this.forEachBatch(segment, (batch, header) => {
+        if (this.cleanBatchInto(writer, batch, header, map, endOffset, lastBatchOfProducer)) changed = true;
+      });
+    }
+    if (!changed) {
+      // Nothing to gain from swapping in an identical copy of a single segment.
+      writer.delete();
+      this.writers.pop();
+      return undefined;
+    }
+    await writer.finish(lastModified);
+    return writer;
+  }
+
+  /**
+   * One batch of a group: copied verbatim, rewritten with the records it keeps (and its delete
+   * horizon stamped), or dropped. Returns true when the output differs from the input.
+   */
+  private cleanBatchInto(
+    writer: CleanedSegmentWriter, batch: Buffer, header: RecordBatchHeader, map: OffsetMap, endOffset: bigint,
+    lastBatchOfProducer: ReadonlyMap<bigint, bigint>,
+  ): boolean {
+    const result = this.result;
+    result.bytesRead += batch.length;
+    const keep = (bytes: Buffer, maxTimestamp: bigint): void => {
+      writer.append(bytes, header.baseOffset, maxTimestamp);
+      result.bytesWritten += bytes.length;
+    };
+    if (header.isControl || header.baseOffset >= endOffset) {
+      keep(batch, header.maxTimestamp);
+      return false;
+    }
+    const records = this.decode(batch, header);
+    if (!records) {
+      keep(batch, header.maxTimestamp);
+      return false;
+    }
+    result.recordsRead += records.length;
+    const horizon = deleteHorizonOf(header);
+    const { kept, tombstones } = this.retainedRecords(records, map, endOffset, horizon !== undefined && this.now >= horizon);
+    result.recordsKept += kept.length;
+    const lastOfProducer = header.producerId >= 0n && lastBatchOfProducer.get(header.producerId) === header.baseOffset;
+    if (kept.length === 0 && !lastOfProducer) return true;
+    const horizonForNew = this.now + BigInt(this.log.config.deleteRetentionMs);
+    const stamp = tombstones > 0 && horizon === undefined;
+    if (tombstones > 0) this.noteHorizon(stamp ? horizonForNew : horizon!);
+    if (kept.length === records.length && !stamp) {
+      keep(batch, header.maxTimestamp);
+      return false;
+    }
+    const rewritten = encodeRetainedBatch(header, kept, stamp ? { deleteHorizonMs: horizonForNew } : {});
+    keep(rewritten, rewritten.readBigInt64BE(BatchField.MAX_TIMESTAMP));
+    return true;
+  }
+
+  /** Kafka's shouldRetainRecord over one batch: the records kept, and how many of them are tombstones. */
+  private retainedRecords(records: readonly Record[], map: OffsetMap, endOffset: bigint, horizonPassed: boolean): { kept: Record[]; tombstones: number } {
+    const kept: Record[] = [];
+    let tombstones = 0;
+    for (const r of records) {
+      if (r.offset >= endOffset) {
+        kept.push(r);
         continue;
       }
-      await writer.finish(lastModified);
-      if (!log.replaceWithCleaned(group, truncations, opts.onSwapStep)) throw new CleaningAborted();
-      writers.pop();
-      result.segmentsCleaned += group.length;
-      result.segmentsWritten++;
-      await checkpointYield(0);
+      if (r.key === null || r.offset < map.get(r.key)) continue;
+      if (r.value === null) {
+        if (horizonPassed) {
+          this.result.tombstonesRemoved++;
+          continue;
+        }
+        tombstones++;
+      }
+      kept.push(r);
     }
+    return { kept, tombstones };
+  }
 
-    result.nextDeleteHorizonMs = minHorizon;
-    if (log.isClosed || log.truncationCount !== truncations) throw new CleaningAborted();
-    writeCleanerCheckpoint(dir, { firstDirtyOffset: endOffset, nextDeleteHorizonMs: minHorizon });
+  /** Swaps one cleaned group in (Log.replaceWithCleaned); aborts when the log changed under it. */
+  async swap(group: readonly SegmentInfo[], writer: CleanedSegmentWriter): Promise<void> {
+    if (!this.log.replaceWithCleaned(group, this.truncations, this.opts.onSwapStep)) throw new CleaningAborted();
+    this.writers.splice(this.writers.indexOf(writer), 1);
+    this.result.segmentsCleaned += group.length;
+    this.result.segmentsWritten++;
+    await this.checkpointYield(0);
+  }
+
+  /** Step 5: the cleaner checkpoint (first dirty offset, earliest horizon kept), then the result. */
+  checkpoint(endOffset: bigint): CleanResult {
+    const result = this.result;
+    result.nextDeleteHorizonMs = this.minHorizon;
+    if (this.log.isClosed || this.log.truncationCount !== this.truncations) throw new CleaningAborted();
+    writeCleanerCheckpoint(this.dir, { firstDirtyOffset: endOffset, nextDeleteHorizonMs: this.minHorizon });
     result.outcome = 'cleaned';
-    opts.logger?.info({
-      dir, firstDirtyOffset: String(firstDirty), endOffset: String(endOffset), segmentsCleaned: result.segmentsCleaned,
+    this.opts.logger?.info({
+      dir: this.dir, firstDirtyOffset: String(this.range.firstDirtyOffset), endOffset: String(endOffset), segmentsCleaned: result.segmentsCleaned,
       segmentsWritten: result.segmentsWritten, bytesRead: result.bytesRead, bytesWritten: result.bytesWritten,
       recordsRead: result.recordsRead, recordsKept: result.recordsKept, tombstonesRemoved: result.tombstonesRemoved,
     }, 'cleaned log');
     return result;
-  } catch (err) {
-    for (const writer of writers) writer.delete();
+  }
+
+  /** Deletes the files not swapped in; an abort (or a log closed under it) is an 'aborted' result, anything else rethrown. */
+  abandon(err: unknown): CleanResult {
+    for (const writer of this.writers) writer.delete();
     // A log closed under the cleaning (shutdown, partition deleted) may fail it any way: an abort.
-    if (err instanceof CleaningAborted || log.isClosed) {
-      result.outcome = 'aborted';
-      opts.logger?.info({ dir }, 'log cleaning aborted: the log changed or the cleaner is stopping');
-      return result;
+    if (err instanceof CleaningAborted || this.log.isClosed) {
+      this.result.outcome = 'aborted';
+      this.opts.logger?.info({ dir: this.dir }, 'log cleaning aborted: the log changed or the cleaner is stopping');
+      return this.result;
     }
     throw err;
+  }
+
+  private noteHorizon(h: bigint): void {
+    if (this.minHorizon < 0n || h < this.minHorizon) this.minHorizon = h;
+  }
+
+  /** Yields to the event loop every yieldEveryBytes; aborts if the log closed or truncated, or the cleaner is stopping. */
+  private async checkpointYield(bytes: number): Promise<void> {
+    this.sinceYield += bytes;
+    if (this.sinceYield < this.yieldEvery) return;
+    this.sinceYield = 0;
+    await yieldToEventLoop();
+    if (this.log.isClosed || this.log.truncationCount !== this.truncations || this.opts.shouldStop?.()) throw new CleaningAborted();
+  }
+
+  /** Calls `onBatch` for every batch of `segment` (false stops), reading it through a descriptor of our own. */
+  private async forEachBatch(segment: SegmentInfo, onBatch: (batch: Buffer, header: RecordBatchHeader) => boolean | void): Promise<void> {
+    let fd: number;
+    try {
+      fd = openSync(segment.logPath, constants.O_RDONLY);
+    } catch (err) {
+      // Deleted since (retention): the log moved under us.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CleaningAborted();
+      throw err;
+    }
+    try {
+      const reader = new SegmentBatchReader(fd, Math.min(segment.sizeInBytes, fstatSync(fd).size), segment.logPath, this.ioBufferBytes);
+      for (let batch = reader.next(); batch; batch = reader.next()) {
+        const stop = onBatch(batch, readBatchHeader(batch, 0)) === false;
+        await this.checkpointYield(batch.length + this.decodedBytes);
+        this.decodedBytes = 0;
+        if (stop) return;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The records of a batch; undefined when this process has no codec for its compression (kept whole, keys unmapped). */
+  private decode(batch: Buffer, header: RecordBatchHeader): Record[] | undefined {
+    try {
+      const { records } = decodeRecordBatch(batch, 0, { verifyCrc: false });
+      // A compressed batch is much more work than its bytes: charge what was decoded.
+      if (header.compression !== 0) for (const r of records) this.decodedBytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + DECODED_RECORD_COST;
+      return records;
+    } catch (err) {
+      if (err instanceof SamsaProtocolError && err.errorName === 'UNSUPPORTED_COMPRESSION_TYPE') return undefined;
+      throw protocolError('KAFKA_STORAGE_ERROR', `cannot decode the batch at offset ${header.baseOffset} in ${this.dir}: ${(err as Error).message}`, err);
+    }
   }
 }
 

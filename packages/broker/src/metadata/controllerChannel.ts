@@ -44,10 +44,38 @@ export type ControllerMethod = keyof ControllerMethods;
 /** How an answer from a controller reads: done, or sent to the wrong / a leaderless controller. */
 export type Verdict =
   | { kind: 'answer' }
-  /** NOT_CONTROLLER; leaderId is the hint (-1: unknown, or the answer has no leader field). */
-  | { kind: 'notController'; leaderId: number }
+  /** NOT_CONTROLLER; leaderId is the hint (-1: unknown) in leaderEpoch (0: unknown). */
+  | { kind: 'notController'; leaderId: number; leaderEpoch: number }
   /** CONTROLLER_QUORUM_UNAVAILABLE: reachable, but the quorum cannot serve writes right now. */
   | { kind: 'quorumUnavailable'; message: string };
+
+/** A controller answer's redirect fields (every Controller RPC answer carries them). */
+export interface LeaderHint {
+  errorCode?: number;
+  errorMessage?: string;
+  leaderId: number;
+  leaderEpoch: number;
+}
+
+/** NOT_CONTROLLER → follow leader_id; CONTROLLER_QUORUM_UNAVAILABLE → try elsewhere; anything else is the answer. */
+export function verdictOf(res: LeaderHint): Verdict {
+  if (res.errorCode === ErrorCode.NOT_CONTROLLER) return { kind: 'notController', leaderId: res.leaderId, leaderEpoch: res.leaderEpoch };
+  if (res.errorCode === ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE) return { kind: 'quorumUnavailable', message: res.errorMessage ?? '' };
+  return { kind: 'answer' };
+}
+
+/**
+ * The same for answers whose errors are per item (CreateTopics, DeleteTopics, ...): any item
+ * NOT_CONTROLLER / CONTROLLER_QUORUM_UNAVAILABLE means the request went to the wrong place; the
+ * answer's own leader_id and leader_epoch say where to send it.
+ */
+export function verdictOfItems(res: LeaderHint, items: ReadonlyArray<{ errorCode: number; errorMessage: string }>): Verdict {
+  for (const r of items) {
+    const verdict = verdictOf({ leaderId: res.leaderId, leaderEpoch: res.leaderEpoch, errorCode: r.errorCode, errorMessage: r.errorMessage });
+    if (verdict.kind !== 'answer') return verdict;
+  }
+  return { kind: 'answer' };
+}
 
 /** No controller answered before the deadline. `code` is what callers report (both retriable). */
 export class ControllerUnavailableError extends Error {
@@ -98,6 +126,8 @@ export class ControllerChannel {
   private readonly retryBackoffMaxMs: number;
   private readonly random: () => number;
   private activeId = -1;
+  /** The newest controller epoch (Raft term) a hint came with; older hints are stale. */
+  private knownEpoch = 0;
   private nextIndex = 0;
   private closed = false;
 
@@ -121,9 +151,18 @@ export class ControllerChannel {
     return this.closed;
   }
 
-  /** Records a leader hint from any answer (heartbeats and metadata fetches carry leader_id). */
-  learnLeader(leaderId: number): void {
-    if (leaderId === -1 || this.byId(leaderId)) this.activeId = leaderId;
+  /**
+   * Records a leader hint from any answer (every controller answer carries leader_id and
+   * leader_epoch). A hint from an epoch older than one already seen is ignored: a lagging
+   * controller may still name the leader of a term that has ended. Epoch 0 means unknown and is
+   * taken as it is. Returns whether the hint was taken.
+   */
+  learnLeader(leaderId: number, leaderEpoch = 0): boolean {
+    if (leaderEpoch > 0 && leaderEpoch < this.knownEpoch) return false;
+    if (leaderId !== -1 && !this.byId(leaderId)) return false;
+    if (leaderEpoch > this.knownEpoch) this.knownEpoch = leaderEpoch;
+    this.activeId = leaderId;
+    return true;
   }
 
   /** Forgets the active controller if it is `id` (it failed us). */
@@ -223,18 +262,16 @@ export class ControllerChannel {
       }
       failures++;
       if (verdict.kind === 'notController') {
-        let leaderId = verdict.leaderId;
-        // Answers without a leader_id field (CreateTopics, DeleteTopics, IncrementalAlterConfigs): ask that controller who leads.
-        if (leaderId < 0 && method !== 'DescribeQuorum') leaderId = await this.askLeader(target, deadline);
-        const hinted = leaderId >= 0 && leaderId !== target.id ? this.byId(leaderId) : undefined;
-        if (hinted) {
+        const hinted = verdict.leaderId >= 0 && verdict.leaderId !== target.id ? this.byId(verdict.leaderId) : undefined;
+        if (hinted && this.learnLeader(hinted.id, verdict.leaderEpoch)) {
           lastProblem = `controller ${target.id} is not the active controller; it named ${hinted.id}`;
-          this.activeId = hinted.id;
           // Follow the hint at once; a hint that keeps bouncing still backs off.
           if (failures > this.controllers.length) await this.backoff(failures - this.controllers.length, deadline);
           continue;
         }
-        lastProblem = `controller ${target.id} is not the active controller and knows of none (the quorum has no leader)`;
+        lastProblem = hinted
+          ? `controller ${target.id} is not the active controller; it named ${hinted.id} from an older epoch (${verdict.leaderEpoch})`
+          : `controller ${target.id} is not the active controller and knows of none (the quorum has no leader)`;
         this.failed(target);
       } else {
         // That controller sees no leader; another voter may know better.
@@ -275,18 +312,6 @@ export class ControllerChannel {
     this.clients.clear();
   }
 
-  /** The active controller as `target` knows it (DescribeQuorum's leader_id); -1 when it cannot say. */
-  private async askLeader(target: ControllerAddress, deadline: number): Promise<number> {
-    const remaining = deadline - this.options.timers.now();
-    if (remaining <= 0) return -1;
-    try {
-      const res = await this.call(target, 'DescribeQuorum', {}, Math.min(remaining, this.requestTimeoutMs));
-      return res.leaderId;
-    } catch {
-      return -1;
-    }
-  }
-
   private async backoff(round: number, deadline: number): Promise<void> {
     await this.sleep(Math.min(this.backoffMs(round), Math.max(0, deadline - this.options.timers.now())));
   }
@@ -315,4 +340,10 @@ type UnaryFn = (
 
 export function describe(c: ControllerAddress): string {
   return `${c.id} at ${c.host}:${c.port}`;
+}
+
+/** The sentence of a failed controller call, for logs (gRPC puts it in `details`). */
+export function errorText(err: unknown): string {
+  if (err && typeof err === 'object' && 'details' in err && typeof err.details === 'string' && err.details) return err.details;
+  return err instanceof Error ? err.message : String(err);
 }

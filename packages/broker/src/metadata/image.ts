@@ -2,7 +2,7 @@
  * The broker's view of cluster metadata: which brokers exist, which topics and partitions, who
  * leads each partition and which replicas are in sync. The broker reads it through
  * `MetadataSource`, implemented by a follower of the controller quorum's metadata log
- * (QuorumMetadataSource); tests may put a fake behind the same interface.
+ * (QuorumMetadataSource).
  */
 import type { DescribeQuorumResponse } from '@samsa/protocol';
 
@@ -117,26 +117,26 @@ export interface MetadataSource {
   topics(): TopicInfo[];
   /**
    * Creates topics. `timeoutMs` bounds the whole operation (reaching the controller, and seeing
-   * the change in this broker's metadata); sources that answer at once may ignore it.
+   * the change in this broker's metadata).
    */
   createTopics(requests: CreateTopicRequest[], validateOnly: boolean, timeoutMs?: number): Promise<TopicResult[]>;
   deleteTopics(names: string[], timeoutMs?: number): Promise<DeleteTopicResult[]>;
   /**
    * Sets or deletes configs (Kafka's IncrementalAlterConfigs), one result per resource in order;
-   * `timeoutMs` as for createTopics. Absent on sources that cannot change configs.
+   * `timeoutMs` as for createTopics.
    */
-  incrementalAlterConfigs?(resources: AlterConfigsRequest[], validateOnly: boolean, timeoutMs?: number): Promise<AlterConfigsResult[]>;
+  incrementalAlterConfigs(resources: AlterConfigsRequest[], validateOnly: boolean, timeoutMs?: number): Promise<AlterConfigsResult[]>;
   /**
    * Kafka's ElectLeaders (electionType 0 PREFERRED, 1 UNCLEAN) for `partitions` (empty: all), one
-   * result per partition; `timeoutMs` as for createTopics. Absent without a controller quorum.
+   * result per partition; `timeoutMs` as for createTopics.
    */
-  electLeaders?(electionType: number, partitions: Array<{ topic: string; partition: number }>, timeoutMs?: number): Promise<ElectLeadersResult[]>;
-  /** The controller quorum as its active controller describes it; absent without a quorum. */
-  describeQuorum?(): Promise<DescribeQuorumResponse>;
-  /** A block of producer ids from the active controller (AllocateProducerIds); absent without a quorum. */
-  allocateProducerIds?(): Promise<ProducerIdBlockResult>;
-  /** Dynamic broker configs of a resource: a broker id, or '' for the cluster-wide default. Absent on sources without them. */
-  brokerConfigs?(resourceName: string): Readonly<Record<string, string>>;
+  electLeaders(electionType: number, partitions: Array<{ topic: string; partition: number }>, timeoutMs?: number): Promise<ElectLeadersResult[]>;
+  /** The controller quorum as its active controller describes it. */
+  describeQuorum(): Promise<DescribeQuorumResponse>;
+  /** A block of producer ids from the active controller (AllocateProducerIds). */
+  allocateProducerIds(): Promise<ProducerIdBlockResult>;
+  /** Dynamic broker configs of a resource: a broker id, or '' for the cluster-wide default. */
+  brokerConfigs(resourceName: string): Readonly<Record<string, string>>;
   /** Called after each committed change, in order. Returns an unsubscribe function. */
   subscribe(listener: (change: MetadataChange) => void): () => void;
   close(): Promise<void>;

@@ -34,15 +34,19 @@ export type AlterPartitionItemResult =
  */
 export type AlterPartitionFailure = 'unknown' | 'stale' | 'refused' | 'notChecked';
 
-export function alterPartitionFailure(errorCode: number, errorMessage: string): AlterPartitionFailure {
+export function alterPartitionFailure(errorCode: number): AlterPartitionFailure {
   switch (errorCode) {
     case ErrorCode.REQUEST_TIMED_OUT:
     case ErrorCode.UNKNOWN_SERVER_ERROR:
     case ErrorCode.BROKER_NOT_AVAILABLE:
       return 'unknown';
+    // The controller checks the partition epoch before the new ISR (Kafka's order), so every
+    // refusal of the ISR itself comes after a passed compare-and-set.
+    case ErrorCode.INVALID_UPDATE_VERSION:
+      return 'stale';
+    case ErrorCode.INELIGIBLE_REPLICA:
     case ErrorCode.INVALID_REQUEST:
-      // The controller checks the partition epoch first and names a mismatch as Kafka's INVALID_UPDATE_VERSION.
-      return /INVALID_UPDATE_VERSION/.test(errorMessage) ? 'stale' : 'refused';
+      return 'refused';
     default:
       return 'notChecked';
   }

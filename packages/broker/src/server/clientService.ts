@@ -52,7 +52,7 @@ function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req) => Promise
 export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
   const { metadata, replicaManager, logger } = deps;
   const maxFetchWaitMs = deps.maxFetchWaitMs ?? 30_000;
-  const producerIds = new ProducerIdManager(metadata.allocateProducerIds?.bind(metadata));
+  const producerIds = new ProducerIdManager(() => metadata.allocateProducerIds());
 
   const leaderOf = (topic: string, partition: number) => {
     const p = metadata.topic(topic)?.partitions[partition];
@@ -178,17 +178,9 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     ProduceStream: pipelinedHandler('ProduceStream', produce, pipelineOptions),
     FetchStream: pipelinedHandler('FetchStream', fetch, pipelineOptions),
 
-    DescribeQuorum: unary(logger, 'DescribeQuorum', async (): Promise<DescribeQuorumResponse> => {
-      if (!metadata.describeQuorum) {
-        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'this broker runs without a controller quorum (standalone metadata)', leaderId: -1, voters: [] };
-      }
-      return metadata.describeQuorum();
-    }),
+    DescribeQuorum: unary(logger, 'DescribeQuorum', (): Promise<DescribeQuorumResponse> => metadata.describeQuorum()),
 
     IncrementalAlterConfigs: unary(logger, 'IncrementalAlterConfigs', async (req: IncrementalAlterConfigsRequest__Output): Promise<IncrementalAlterConfigsResponse> => {
-      if (!metadata.incrementalAlterConfigs) {
-        return { responses: req.resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'this broker cannot change configs (no controller quorum)' })) };
-      }
       const results = await metadata.incrementalAlterConfigs(
         req.resources.map((r) => ({
           resourceType: r.resourceType, resourceName: r.resourceName,
@@ -201,9 +193,6 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     }),
 
     ElectLeaders: unary(logger, 'ElectLeaders', async (req: ElectLeadersRequest__Output): Promise<ElectLeadersResponse> => {
-      if (!metadata.electLeaders) {
-        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'this broker cannot elect leaders (no controller quorum)', results: [] };
-      }
       const partitions = req.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
       const results = await metadata.electLeaders(req.electionType, partitions, req.timeoutMs > 0 ? req.timeoutMs : undefined);
       return {
@@ -217,9 +206,9 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     DescribeConfigs: unary(logger, 'DescribeConfigs', (req: DescribeConfigsRequest__Output): DescribeConfigsResponse => ({
       results: req.resources.map((r) => describeConfigsResource(r, (name) => metadata.topic(name), {
         staticDefaults: replicaManager.staticTopicDefaults,
-        broker: metadata.brokerConfigs?.(String(replicaManager.brokerId)) ?? {},
-        clusterDefault: metadata.brokerConfigs?.('') ?? {},
-      }, (name) => metadata.brokerConfigs?.(name) ?? {})),
+        broker: metadata.brokerConfigs(String(replicaManager.brokerId)),
+        clusterDefault: metadata.brokerConfigs(''),
+      }, (name) => metadata.brokerConfigs(name))),
     })),
 
     /**

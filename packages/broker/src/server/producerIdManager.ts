@@ -25,13 +25,10 @@ export class ProducerIdManager {
   private prefetched: { start: bigint; length: number } | undefined;
   private fetching: Promise<ProducerIdBlockResult> | undefined;
 
-  constructor(private readonly allocate: (() => Promise<ProducerIdBlockResult>) | undefined) {}
+  constructor(private readonly allocate: () => Promise<ProducerIdBlockResult>) {}
 
   /** A fresh producer id, or a retriable error code when no block could be obtained. */
   async generateProducerId(): Promise<ProducerIdResult> {
-    if (!this.allocate) {
-      return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'this broker runs without a controller quorum and cannot allocate producer ids', producerId: -1n };
-    }
     for (let attempt = 0; attempt < 3; attempt++) {
       if (this.next >= this.end && this.prefetched) {
         this.next = this.prefetched.start;

@@ -2,7 +2,7 @@
  * An in-process fake of the controller quorum for broker tests: one shared FakeQuorum (a committed
  * metadata log, its MetadataImage, which voter leads) served by one or more FakeController gRPC
  * servers on 127.0.0.1. Writes go through the leader only (NOT_CONTROLLER otherwise, with the
- * leader hint where the proto has a field for it); FetchMetadata is served by any controller.
+ * leader hint in leader_id and leader_epoch); FetchMetadata is served by any controller.
  * Tests drive it directly: append records, move leadership, take snapshots, stop controllers.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,8 +40,8 @@ export class FakeQuorum {
   term = 1;
   /** Unfence a fenced broker once its heartbeat shows it caught up. */
   autoUnfence = true;
-  /** NOT_CONTROLLER answers without a leader_id field name the leader in their sentence (as the real controller does). */
-  hintInMessage = false;
+  /** NOT_CONTROLLER answers name the leader in leader_id (as the real controller does); false: -1, as a controller that knows none. */
+  leaderHint = true;
   /** Delay between committing a write (and answering it) and FetchMetadata seeing it. */
   fetchLagMs = 0;
   /** Broker ids whose next heartbeat is answered STALE_BROKER_EPOCH (then removed from the set). */
@@ -101,6 +101,7 @@ export class FakeQuorum {
         entries: entries.map((e) => ({ offset: String(e.offset), term: String(e.term), data: e.data })),
         highWatermark: String(this.visibleOffset),
         leaderId: this.leaderId,
+        leaderEpoch: this.term,
       };
     };
     const ready = () => this.visibleOffset >= from || (this.snapshot !== undefined && from <= this.snapshot.offset);
@@ -164,12 +165,15 @@ export class FakeController {
     const q = this.quorum;
     const id = this.id;
     const isLeader = () => q.leaderId === id;
+    /** A NOT_CONTROLLER answer's redirect, and the one on answers this controller gives as the leader. */
+    const redirect = () => ({ leaderId: q.leaderHint ? q.leaderId : -1, leaderEpoch: q.term });
+    const asLeader = () => ({ leaderId: id, leaderEpoch: q.term });
     const seen = (method: string) => q.calls.push({ controllerId: id, method });
     const unimplemented = (_call: unknown, cb: grpc.sendUnaryData<never>) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'not in the fake' });
     return {
       RegisterBroker: (call, cb) => {
         seen('RegisterBroker');
-        if (!isLeader()) return cb(null, { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller', leaderId: q.leaderId });
+        if (!isLeader()) return cb(null, { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller', ...redirect() });
         const r = call.request;
         const existing = q.image.broker(r.brokerId);
         let epoch = q.nextOffset;
@@ -178,25 +182,25 @@ export class FakeController {
         q.append([{ type: 'RegisterBroker', brokerId: r.brokerId, incarnationId: r.incarnationId, brokerEpoch, host: r.host, port: r.port,
           ...(r.rack ? { rack: r.rack } : {}), fenced: true }]);
         q.registrations.push({ ...r, controllerId: id, brokerEpoch });
-        cb(null, { errorCode: 0, brokerEpoch, leaderId: id });
+        cb(null, { errorCode: 0, brokerEpoch, ...asLeader() });
       },
       BrokerHeartbeat: (call, cb) => {
         seen('BrokerHeartbeat');
         const r = call.request;
         q.heartbeats.push({ ...r, controllerId: id });
-        if (!isLeader()) return cb(null, { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller', leaderId: q.leaderId });
+        if (!isLeader()) return cb(null, { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller', ...redirect() });
         const broker = q.image.broker(r.brokerId);
         if (q.staleOnce.delete(r.brokerId) || !broker || broker.brokerEpoch !== r.brokerEpoch) {
-          return cb(null, { errorCode: ErrorCode.STALE_BROKER_EPOCH, errorMessage: `broker ${r.brokerId} is not registered at epoch ${r.brokerEpoch}`, leaderId: id });
+          return cb(null, { errorCode: ErrorCode.STALE_BROKER_EPOCH, errorMessage: `broker ${r.brokerId} is not registered at epoch ${r.brokerEpoch}`, ...asLeader() });
         }
         const caughtUp = Number(r.currentMetadataOffset) >= Number(broker.brokerEpoch);
         if (r.wantShutDown) {
-          return cb(null, { errorCode: 0, isCaughtUp: caughtUp, isFenced: broker.fenced, shouldShutDown: true, leaderId: id });
+          return cb(null, { errorCode: 0, isCaughtUp: caughtUp, isFenced: broker.fenced, shouldShutDown: true, ...asLeader() });
         }
         if (broker.fenced && caughtUp && q.autoUnfence) {
           q.append([{ type: 'UnfenceBroker', brokerId: r.brokerId, brokerEpoch: broker.brokerEpoch }]);
         }
-        cb(null, { errorCode: 0, isCaughtUp: caughtUp, isFenced: q.image.broker(r.brokerId)!.fenced, shouldShutDown: false, leaderId: id });
+        cb(null, { errorCode: 0, isCaughtUp: caughtUp, isFenced: q.image.broker(r.brokerId)!.fenced, shouldShutDown: false, ...asLeader() });
       },
       FetchMetadata: (call, cb) => {
         seen('FetchMetadata');
@@ -206,8 +210,7 @@ export class FakeController {
         seen('CreateTopics');
         const req = call.request;
         if (!isLeader()) {
-          const errorMessage = q.hintInMessage ? `controller ${id} is not the active controller; the active controller is node ${q.leaderId}` : 'not the active controller';
-          return cb(null, { topics: req.topics.map((t) => ({ name: t.name, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage })) });
+          return cb(null, { topics: req.topics.map((t) => ({ name: t.name, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller' })), ...redirect() });
         }
         const usable = q.image.brokers().filter((b) => !b.fenced).map((b) => b.brokerId);
         const records: MetadataRecord[] = [];
@@ -229,13 +232,13 @@ export class FakeController {
           return { name: t.name, errorCode: 0, numPartitions, replicationFactor: rf, configs: t.configs };
         });
         if (records.length > 0) q.append(records);
-        cb(null, { topics });
+        cb(null, { topics, ...asLeader() });
       },
       DeleteTopics: (call, cb) => {
         seen('DeleteTopics');
         const req = call.request;
         if (!isLeader()) {
-          return cb(null, { topics: req.names.map((name) => ({ name, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller' })) });
+          return cb(null, { topics: req.names.map((name) => ({ name, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller' })), ...redirect() });
         }
         const records: MetadataRecord[] = [];
         const topics = req.names.map((name) => {
@@ -245,7 +248,7 @@ export class FakeController {
           return { name, errorCode: 0, errorMessage: '' };
         });
         if (records.length > 0) q.append(records);
-        cb(null, { topics });
+        cb(null, { topics, ...asLeader() });
       },
       DescribeQuorum: (_call, cb) => {
         seen('DescribeQuorum');
@@ -255,8 +258,10 @@ export class FakeController {
         seen('IncrementalAlterConfigs');
         const req = call.request;
         if (!isLeader()) {
-          const errorMessage = q.hintInMessage ? `controller ${id} is not the active controller; the active controller is node ${q.leaderId}` : 'not the active controller';
-          return cb(null, { responses: req.resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage })) });
+          return cb(null, {
+            responses: req.resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller' })),
+            ...redirect(),
+          });
         }
         // Topics only, SET (0) and DELETE (1), validated as the real controller does.
         const records: MetadataRecord[] = [];
@@ -278,16 +283,16 @@ export class FakeController {
           return answer(0);
         });
         if (records.length > 0) q.append(records);
-        cb(null, { responses });
+        cb(null, { responses, ...asLeader() });
       },
       AlterPartition: (call, cb) => {
         // The controller's rules: broker epoch, leader epoch, partition epoch (compare-and-set), eligible members.
         seen('AlterPartition');
         const req = call.request;
-        if (!isLeader()) return cb(null, { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: `not the active controller; the active controller is node ${q.leaderId}`, topics: [] });
+        if (!isLeader()) return cb(null, { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller', topics: [], ...redirect() });
         const broker = q.image.broker(req.brokerId);
         if (!broker || broker.brokerEpoch !== req.brokerEpoch) {
-          return cb(null, { errorCode: ErrorCode.STALE_BROKER_EPOCH, errorMessage: `broker ${req.brokerId} is not registered at epoch ${req.brokerEpoch}`, topics: [] });
+          return cb(null, { errorCode: ErrorCode.STALE_BROKER_EPOCH, errorMessage: `broker ${req.brokerId} is not registered at epoch ${req.brokerEpoch}`, topics: [], ...asLeader() });
         }
         const records: MetadataRecord[] = [];
         const refuse = (partition: number, errorCode: number, errorMessage: string) =>
@@ -300,10 +305,10 @@ export class FakeController {
             if (!topic || !current) return refuse(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${t.name}-${p.partition} does not exist`);
             if (p.leaderEpoch !== current.leaderEpoch) return refuse(p.partition, ErrorCode.FENCED_LEADER_EPOCH, `leader epoch ${current.leaderEpoch}`);
             if (p.partitionEpoch !== current.partitionEpoch) {
-              return refuse(p.partition, ErrorCode.INVALID_REQUEST, `partition epoch ${current.partitionEpoch}, the request has ${p.partitionEpoch} (INVALID_UPDATE_VERSION)`);
+              return refuse(p.partition, ErrorCode.INVALID_UPDATE_VERSION, `partition epoch ${current.partitionEpoch}, the request has ${p.partitionEpoch}`);
             }
             if (p.newIsr.some((id) => q.image.broker(id)?.fenced !== false)) {
-              return refuse(p.partition, ErrorCode.INVALID_REQUEST, `[${p.newIsr}] has an ineligible member (INELIGIBLE_REPLICA)`);
+              return refuse(p.partition, ErrorCode.INELIGIBLE_REPLICA, `[${p.newIsr}] has an ineligible member`);
             }
             records.push({ type: 'PartitionChange', topicId: topic.topicId, partition: p.partition, isr: [...p.newIsr] });
             q.alterPartitions.push({ topic: t.name, partition: p.partition, newIsr: [...p.newIsr] });
@@ -311,7 +316,7 @@ export class FakeController {
           }),
         }));
         if (records.length > 0) q.append(records);
-        cb(null, { errorCode: 0, errorMessage: '', topics });
+        cb(null, { errorCode: 0, errorMessage: '', topics, ...asLeader() });
       },
       AllocateProducerIds: unimplemented,
     };

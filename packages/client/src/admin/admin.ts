@@ -413,7 +413,6 @@ export class Admin {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const response = await this.retrier.run(async () => {
       const res = await this.deps.cluster.withAnyBroker((c) => {
-        if (!c.electLeaders) throw new InvalidRequestError('this connection cannot send ElectLeaders');
         return c.electLeaders({ electionType: type === 'preferred' ? 0 : 1, topicPartitions, timeoutMs }, this.deps.cluster.requestOptions(timeoutMs));
       });
       if (res.errorCode !== 0) throw errorFromCode(res.errorCode, res.errorMessage);

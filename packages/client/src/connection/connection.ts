@@ -30,10 +30,10 @@ export interface BrokerConnection {
   listOffsets(request: ListOffsetsRequest, options?: RequestOptions): Promise<ListOffsetsResponse>;
   incrementalAlterConfigs(request: IncrementalAlterConfigsRequest, options?: RequestOptions): Promise<IncrementalAlterConfigsResponse>;
   describeConfigs(request: DescribeConfigsRequest, options?: RequestOptions): Promise<DescribeConfigsResponse>;
-  /** Kafka's ElectLeaders; optional so that fakes without it still fit. */
-  electLeaders?(request: ElectLeadersRequest, options?: RequestOptions): Promise<ElectLeadersResponse>;
-  /** Kafka's InitProducerId (idempotent producers); optional so that fakes without it still fit. */
-  initProducerId?(request: InitProducerIdRequest, options?: RequestOptions): Promise<InitProducerIdResponse>;
+  /** Kafka's ElectLeaders. */
+  electLeaders(request: ElectLeadersRequest, options?: RequestOptions): Promise<ElectLeadersResponse>;
+  /** Kafka's InitProducerId (idempotent producers). */
+  initProducerId(request: InitProducerIdRequest, options?: RequestOptions): Promise<InitProducerIdResponse>;
   /** Releases the transport; later calls may reopen it lazily. */
   close(): void;
 }

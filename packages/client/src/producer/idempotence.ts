@@ -31,7 +31,7 @@
 import { ErrorCode, computeBatchCrc } from '@samsa/protocol';
 import type { Clock, Random } from '../clock.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { InvalidRequestError, errorFromCode, isRetriable } from '../errors.js';
+import { errorFromCode, isRetriable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { backoffMs } from '../retry.js';
 import type { ResolvedRetryOptions } from '../retry.js';
@@ -107,7 +107,6 @@ export class IdempotenceManager {
     for (let attempt = 0; ; attempt++) {
       try {
         const response = await cluster.withAnyBroker(async (connection) => {
-          if (!connection.initProducerId) throw new InvalidRequestError(`the connection to ${connection.address} does not support InitProducerId`);
           return connection.initProducerId({ transactionalId: '', transactionTimeoutMs: 60_000, producerId: '-1', producerEpoch: -1 }, cluster.requestOptions());
         });
         if (response.errorCode !== ErrorCode.NONE) throw errorFromCode(response.errorCode, response.errorMessage);

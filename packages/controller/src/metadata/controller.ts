@@ -490,8 +490,9 @@ export class QuorumController {
 
   /**
    * The leader's ISR change, compare-and-set on the partition epoch (Kafka's AlterPartition).
-   * Kafka answers a partition-epoch mismatch with INVALID_UPDATE_VERSION and an ineligible ISR
-   * member with INELIGIBLE_REPLICA; neither code is in our table, so both are INVALID_REQUEST.
+   * As in Kafka, a partition-epoch mismatch is INVALID_UPDATE_VERSION and an ineligible ISR member
+   * INELIGIBLE_REPLICA: the leader tells "the partition changed since" from "refused as it is" by
+   * the code (replication/alterPartition.ts in the broker).
    */
   alterPartition(request: AlterPartitionRequest): ControllerResult<AlterPartitionResponse> {
     try {
@@ -514,7 +515,7 @@ export class QuorumController {
         throw protocolError('NOT_LEADER_OR_FOLLOWER', `broker ${request.brokerId} is not the leader of ${where} (the leader is ${current.leader})`);
       }
       if (request.partitionEpoch !== current.partitionEpoch) {
-        throw protocolError('INVALID_REQUEST', `${where} is at partition epoch ${current.partitionEpoch}, the request has ${request.partitionEpoch} (INVALID_UPDATE_VERSION)`);
+        throw protocolError('INVALID_UPDATE_VERSION', `${where} is at partition epoch ${current.partitionEpoch}, the request has ${request.partitionEpoch}`);
       }
       const newIsr = request.newIsr;
       if (!Array.isArray(newIsr) || newIsr.length === 0 || new Set(newIsr).size !== newIsr.length) {
@@ -525,7 +526,7 @@ export class QuorumController {
       if (!newIsr.includes(current.leader)) throw protocolError('INVALID_REQUEST', `the new ISR of ${where} must contain its leader ${current.leader}`);
       const ineligible = newIsr.filter((b) => !isUsable(image.broker(b)));
       if (ineligible.length > 0) {
-        throw protocolError('INVALID_REQUEST', `broker(s) ${ineligible.join(',')} are fenced, shutting down or unregistered and cannot join the ISR of ${where} (INELIGIBLE_REPLICA)`);
+        throw protocolError('INELIGIBLE_REPLICA', `broker(s) ${ineligible.join(',')} are fenced, shutting down or unregistered and cannot join the ISR of ${where}`);
       }
       const pending = new PendingChanges(image);
       if (!sameReplicaList(newIsr, current.isr)) {

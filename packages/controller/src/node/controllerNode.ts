@@ -4,6 +4,7 @@
  * The design (states, message flow, persistence order) is in ../README.md.
  */
 import { randomInt } from 'node:crypto';
+import { realTimers, type Timers } from '@samsa/server';
 import { join } from 'node:path';
 import { MetadataImage, decodeMetadataEntry, encodeMetadataEntry } from '@samsa/metadata';
 import { CHANNEL_OPTIONS, ErrorCode, SeededRng, controllerProto, grpc, raftProto } from '@samsa/protocol';
@@ -63,6 +64,11 @@ export interface ControllerNodeConfig {
   readonly leaderImbalancePerBrokerPercentage?: number;
   /** Registers the controller's metrics (metrics.ts) and instruments its gRPC services; none without it. */
   readonly metrics?: Registry;
+  /**
+   * The node's one clock: Raft ticks, broker sessions, fencing and rebalancing intervals, write
+   * and long-poll timeouts. Real time by default; tests pass their own to drive or observe it.
+   */
+  readonly timers?: Timers;
 }
 
 export interface CloseOptions {
@@ -161,9 +167,10 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
   private lastAppliedTerm: number;
   private leaderHint: NodeId = NO_NODE;
   private closing: Promise<void> | undefined;
-  private fenceTimer: NodeJS.Timeout | undefined;
+  private readonly timers: Timers;
+  private fenceTimer: unknown;
   private fenceQueued = false;
-  private rebalanceTimer: NodeJS.Timeout | undefined;
+  private rebalanceTimer: unknown;
   private rebalanceQueued = false;
   private readonly proposals = new Map<number, ProposalWaiter>();
   private metrics: ControllerMetrics | undefined;
@@ -176,6 +183,7 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     this.nodeId = config.nodeId;
     this.host = config.advertisedHost ?? config.listenHost;
     this.logger = config.logger;
+    this.timers = config.timers ?? realTimers;
     this.sessionTimeoutMs = config.brokerSessionTimeoutMs ?? DEFAULT_BROKER_SESSION_TIMEOUT_MS;
     this.voterIds = config.voters.map((v) => v.id);
     this.controller = new QuorumController({
@@ -213,11 +221,12 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
       stateMachine: this,
       voters: this.voterIds,
       tickMs: config.tickMs ?? DEFAULT_TICK_MS,
+      timers: this.timers,
       snapshotEveryEntries: config.snapshotEveryEntries ?? DEFAULT_SNAPSHOT_EVERY_ENTRIES,
       logger: this.logger,
       onFatal: () => this.loseLeadership('the raft driver stopped on a fatal error'),
     });
-    this.queue = new WriteQueue(this);
+    this.queue = new WriteQueue(this, this.timers);
     this.server = new grpc.Server(CHANNEL_OPTIONS);
   }
 
@@ -276,12 +285,12 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     this.transport.close();
     this.pipelines.drain();
     await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
+      const force = this.timers.setTimeout(() => {
         this.server.forceShutdown();
         resolve();
       }, transfer ? 500 : 0);
       this.server.tryShutdown(() => {
-        clearTimeout(force);
+        this.timers.clearTimeout(force);
         resolve();
       });
     });
@@ -295,12 +304,12 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     if (status.role !== 'leader') return;
     const target = status.progress.filter((p) => p.id !== this.nodeId).sort((a, b) => b.match - a.match || a.id - b.id)[0];
     if (target === undefined) return;
-    const started = Date.now();
+    const started = this.timers.now();
     this.logger.info({ to: target.id, match: target.match, lastIndex: status.lastIndex }, 'transferring controller leadership before shutdown');
     this.driver.transferLeadership(target.id);
-    while (Date.now() - started < TRANSFER_WAIT_MS && this.driver.status().role === 'leader') await sleep(5);
+    while (this.timers.now() - started < TRANSFER_WAIT_MS && this.driver.status().role === 'leader') await this.sleep(5);
     const handedOver = this.driver.status().role !== 'leader';
-    this.logger.info({ to: target.id, ms: Date.now() - started, handedOver }, handedOver ? 'leadership transferred' : 'leadership transfer did not finish in time');
+    this.logger.info({ to: target.id, ms: this.timers.now() - started, handedOver }, handedOver ? 'leadership transferred' : 'leadership transfer did not finish in time');
   }
 
   // ---- StateMachine (called by the driver's ready loop) ----
@@ -400,21 +409,21 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
 
   private activate(term: number): void {
     this.active = true;
-    this.controller.activate(Date.now());
+    this.controller.activate(this.timers.now());
     this.logger.info({ term, applied: this.driver.applied }, 'this controller is active');
     const period = Math.max(10, Math.floor(this.sessionTimeoutMs / 4));
-    this.fenceTimer = setInterval(() => this.fenceStaleBrokers(), period);
+    this.fenceTimer = this.timers.setInterval(() => this.fenceStaleBrokers(), period);
     if (this.config.autoLeaderRebalanceEnable ?? true) {
       const interval = Math.max(10, this.config.leaderImbalanceCheckIntervalMs ?? DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS);
-      this.rebalanceTimer = setInterval(() => this.rebalanceLeaders(), interval);
+      this.rebalanceTimer = this.timers.setInterval(() => this.rebalanceLeaders(), interval);
     }
     this.wakeActiveWaiters();
   }
 
   private loseLeadership(reason: string): void {
-    if (this.fenceTimer !== undefined) clearInterval(this.fenceTimer);
+    if (this.fenceTimer !== undefined) this.timers.clearInterval(this.fenceTimer);
     this.fenceTimer = undefined;
-    if (this.rebalanceTimer !== undefined) clearInterval(this.rebalanceTimer);
+    if (this.rebalanceTimer !== undefined) this.timers.clearInterval(this.rebalanceTimer);
     this.rebalanceTimer = undefined;
     if (this.active) this.logger.info({ reason }, 'this controller is no longer active');
     this.active = false;
@@ -428,7 +437,7 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
   private fenceStaleBrokers(): void {
     if (!this.active || this.fenceQueued) return;
     this.fenceQueued = true;
-    void this.queue.submit('FenceStaleBrokers', () => this.controller.fenceStaleBrokers(Date.now(), this.sessionTimeoutMs), this.sessionTimeoutMs)
+    void this.queue.submit('FenceStaleBrokers', () => this.controller.fenceStaleBrokers(this.timers.now(), this.sessionTimeoutMs), this.sessionTimeoutMs)
       .then((outcome) => {
         if (outcome.ok && outcome.response.fencedBrokers.length > 0) {
           this.logger.info({ brokers: outcome.response.fencedBrokers, sessionTimeoutMs: this.sessionTimeoutMs }, 'fenced brokers whose session expired');
@@ -469,11 +478,11 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     if (!this.isLeader()) return Promise.resolve('notActive');
     return new Promise<ActiveState>((resolve) => {
       const wake = (): void => {
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         this.activeWaiters.delete(wake);
         resolve(this.active ? 'active' : this.isLeader() ? 'timeout' : 'notActive');
       };
-      const timer = setTimeout(wake, Math.max(0, deadline - Date.now()));
+      const timer = this.timers.setTimeout(wake, Math.max(0, deadline - this.timers.now()));
       this.activeWaiters.add(wake);
     });
   }
@@ -492,14 +501,28 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
 
   notActive(): WriteFailure {
     const leader = this.driver.status().leaderId;
+    const leaderEpoch = this.leaderEpoch();
     if (leader === NO_NODE) {
-      return { errorCode: ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE, leaderId: -1, errorMessage: 'the controller quorum has no leader right now; try again shortly' };
+      return { errorCode: ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE, leaderId: -1, leaderEpoch, errorMessage: 'the controller quorum has no leader right now; try again shortly' };
     }
     if (leader === this.nodeId) {
       // Elected but not (or no longer) serving: not yet active, handing over, or shutting down.
-      return { errorCode: ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE, leaderId: -1, errorMessage: `controller ${this.nodeId} is not serving writes right now (election, handover or shutdown); try again shortly` };
+      return { errorCode: ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE, leaderId: -1, leaderEpoch, errorMessage: `controller ${this.nodeId} is not serving writes right now (election, handover or shutdown); try again shortly` };
     }
-    return { errorCode: ErrorCode.NOT_CONTROLLER, leaderId: leader, errorMessage: `controller ${this.nodeId} is not the active controller; the active controller is node ${leader}` };
+    // The sentence is for people; brokers follow leader_id and leader_epoch.
+    return { errorCode: ErrorCode.NOT_CONTROLLER, leaderId: leader, leaderEpoch, errorMessage: `controller ${this.nodeId} is not the active controller; the active controller is node ${leader}` };
+  }
+
+  now(): number {
+    return this.timers.now();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.timers.setTimeout(resolve, ms));
+  }
+
+  leaderEpoch(): number {
+    return this.driver.status().term;
   }
 
   private wakeActiveWaiters(): void {
@@ -557,12 +580,12 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
       const waiter: AppliedWaiter = {
         index,
         resolve: () => {
-          clearTimeout(timer);
+          this.timers.clearTimeout(timer);
           this.appliedWaiters.delete(waiter);
           resolve();
         },
       };
-      const timer = setTimeout(waiter.resolve, waitMs);
+      const timer = this.timers.setTimeout(waiter.resolve, waitMs);
       this.appliedWaiters.add(waiter);
       void cancelled.then(waiter.resolve);
     });
@@ -599,8 +622,4 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
       SendStream: pipelinedHandler('SendStream', receive, { hub: this.pipelines }),
     };
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

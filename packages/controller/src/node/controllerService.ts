@@ -1,8 +1,9 @@
 /**
  * The Controller gRPC service (proto/samsa/v1/controller.proto): wire requests → QuorumController
  * operations through the write queue → wire answers. Writes on a controller that is not active
- * answer NOT_CONTROLLER (leader known) or CONTROLLER_QUORUM_UNAVAILABLE (none); answers without a
- * leader_id field carry the hint in error_message. Any unexpected exception becomes
+ * answer NOT_CONTROLLER (leader known) or CONTROLLER_QUORUM_UNAVAILABLE (none); every answer
+ * carries leader_id and leader_epoch, so a broker redirects by fields, never by the sentence. Any
+ * unexpected exception becomes
  * UNKNOWN_SERVER_ERROR in the answer; the process never goes down for a request.
  */
 import { ConfigOperation, ErrorCode, configResourceKind, groupByTopic, toBigInt, topicPartitionKey } from '@samsa/protocol';
@@ -37,13 +38,19 @@ export interface ControllerServiceContext {
   readonly logger: ControllerLogger;
   /** The Raft log's last index: the next entry (a RegisterBroker) lands right after it. */
   raftLastIndex(): number;
+  /** The node's clock (broker heartbeats and registrations are timed on it). */
+  now(): number;
   leaderId(): number;
+  /** This node's current Raft term: the epoch of `leaderId()`. */
+  leaderEpoch(): number;
   describeQuorum(): QuorumDescription;
   readMetadataLog(fromOffset: number, maxWaitMs: number, maxEntries: number, cancelled: Promise<void>): Promise<MetadataLogRead>;
 }
 
 export function controllerServiceHandlers(ctx: ControllerServiceContext): ControllerHandlers {
   const self = ctx.nodeId;
+  /** The hint on an answer this node gives as the active controller. */
+  const asLeader = () => ({ leaderId: self, leaderEpoch: ctx.leaderEpoch() });
   const write = <T>(name: string, compute: () => ControllerResult<T>, timeoutMs = DEFAULT_WRITE_TIMEOUT_MS) =>
     ctx.queue.submit(name, compute, timeoutMs);
 
@@ -53,32 +60,32 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
         brokerId: req.brokerId, incarnationId: req.incarnationId, host: req.host, port: req.port,
         ...(req.rack === '' ? {} : { rack: req.rack }),
         ...(req.endpoints === '' ? {} : { endpoints: req.endpoints }),
-      }, Date.now(), ctx.raftLastIndex() + 1));
-      if (!outcome.ok) return { ...errorOf(outcome), brokerEpoch: -1, leaderId: outcome.leaderId };
+      }, ctx.now(), ctx.raftLastIndex() + 1));
+      if (!outcome.ok) return { ...errorOf(outcome), brokerEpoch: -1, ...hintOf(outcome) };
       const r = outcome.response;
-      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, brokerEpoch: -1, leaderId: self };
-      return { errorCode: ErrorCode.NONE, errorMessage: '', brokerEpoch: r.brokerEpoch, leaderId: self };
-    }, (_req, f) => ({ ...errorOf(f), brokerEpoch: -1, leaderId: f.leaderId })),
+      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, brokerEpoch: -1, ...asLeader() };
+      return { errorCode: ErrorCode.NONE, errorMessage: '', brokerEpoch: r.brokerEpoch, ...asLeader() };
+    }, (_req, f) => ({ ...errorOf(f), brokerEpoch: -1, ...hintOf(f) })),
 
     BrokerHeartbeat: unary(ctx, 'BrokerHeartbeat', async (req) => {
       const outcome = await write('BrokerHeartbeat', () => ctx.controller.brokerHeartbeat({
         brokerId: req.brokerId, brokerEpoch: req.brokerEpoch, currentMetadataOffset: req.currentMetadataOffset,
         wantFence: req.wantFence, wantShutDown: req.wantShutDown,
-      }, Date.now()));
+      }, ctx.now()));
       const fenced = { isCaughtUp: false, isFenced: true, shouldShutDown: false };
-      if (!outcome.ok) return { ...errorOf(outcome), ...fenced, leaderId: outcome.leaderId };
+      if (!outcome.ok) return { ...errorOf(outcome), ...fenced, ...hintOf(outcome) };
       const r = outcome.response;
-      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, ...fenced, leaderId: self };
-      return { errorCode: ErrorCode.NONE, errorMessage: '', isCaughtUp: r.isCaughtUp, isFenced: r.isFenced, shouldShutDown: r.shouldShutDown, leaderId: self };
-    }, (_req, f) => ({ ...errorOf(f), isCaughtUp: false, isFenced: true, shouldShutDown: false, leaderId: f.leaderId })),
+      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, ...fenced, ...asLeader() };
+      return { errorCode: ErrorCode.NONE, errorMessage: '', isCaughtUp: r.isCaughtUp, isFenced: r.isFenced, shouldShutDown: r.shouldShutDown, ...asLeader() };
+    }, (_req, f) => ({ ...errorOf(f), isCaughtUp: false, isFenced: true, shouldShutDown: false, ...hintOf(f) })),
 
     FetchMetadata: unary(ctx, 'FetchMetadata', async (req, call) => {
       const from = toBigInt(req.fromOffset);
       const fromOffset = from > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(from);
       const cancelled = new Promise<void>((resolve) => call.once('cancelled', () => resolve()));
       const read = await ctx.readMetadataLog(fromOffset, req.maxWaitMs, req.maxEntries, cancelled);
-      return { errorCode: ErrorCode.NONE, errorMessage: '', ...read, leaderId: ctx.leaderId() };
-    }, (_req, f) => ({ ...errorOf(f), leaderId: ctx.leaderId() })),
+      return { errorCode: ErrorCode.NONE, errorMessage: '', ...read, leaderId: ctx.leaderId(), leaderEpoch: ctx.leaderEpoch() };
+    }, (_req, f) => ({ ...errorOf(f), leaderId: ctx.leaderId(), leaderEpoch: ctx.leaderEpoch() })),
 
     CreateTopics: unary(ctx, 'CreateTopics', async (req) => {
       const requests = req.topics.map((t) => ({
@@ -90,16 +97,18 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
         topics: outcome.response.map((r) => r.errorCode === ErrorCode.NONE
           ? { name: r.name, errorCode: ErrorCode.NONE, errorMessage: '', numPartitions: r.numPartitions, replicationFactor: r.replicationFactor, configs: { ...r.configs } }
           : { name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage, numPartitions: -1, replicationFactor: -1, configs: {} }),
+        ...asLeader(),
       };
     }, createTopicsFailure),
 
     DeleteTopics: unary(ctx, 'DeleteTopics', async (req) => {
       const outcome = await write('DeleteTopics', () => ctx.controller.deleteTopics(req.names), timeoutOf(req.timeoutMs));
-      if (!outcome.ok) return { topics: req.names.map((name) => ({ name, ...errorOf(outcome) })) };
+      if (!outcome.ok) return { topics: req.names.map((name) => ({ name, ...errorOf(outcome) })), ...hintOf(outcome) };
       return {
         topics: outcome.response.map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage })),
+        ...asLeader(),
       };
-    }, (req, f) => ({ topics: req.names.map((name) => ({ name, ...errorOf(f) })) })),
+    }, (req, f) => ({ topics: req.names.map((name) => ({ name, ...errorOf(f) })), ...hintOf(f) })),
 
     IncrementalAlterConfigs: unary(ctx, 'IncrementalAlterConfigs', async (req) => {
       const resources = req.resources.map(toAlterConfigsResource);
@@ -110,22 +119,23 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
           resourceType: req.resources[i]!.resourceType, resourceName: r.resourceName,
           errorCode: r.errorCode, errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage,
         })),
+        ...asLeader(),
       };
     }, (req, f) => alterConfigsFailure(req.resources, f)),
 
     AlterPartition: unary(ctx, 'AlterPartition', async (req) => {
       const outcome = await write('AlterPartition', () => alterPartitions(ctx.controller, req));
       if (!outcome.ok) return alterPartitionFailure(req, outcome);
-      return outcome.response;
+      return { ...outcome.response, ...asLeader() };
     }, alterPartitionFailure),
 
     AllocateProducerIds: unary(ctx, 'AllocateProducerIds', async (req) => {
       const outcome = await write('AllocateProducerIds', () => ctx.controller.allocateProducerIds(req.brokerId, req.brokerEpoch));
-      if (!outcome.ok) return { ...errorOf(outcome), producerIdStart: -1, producerIdLen: 0 };
+      if (!outcome.ok) return { ...errorOf(outcome), producerIdStart: -1, producerIdLen: 0, ...hintOf(outcome) };
       const r = outcome.response;
-      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, producerIdStart: -1, producerIdLen: 0 };
-      return { errorCode: ErrorCode.NONE, errorMessage: '', producerIdStart: r.producerIdStart, producerIdLen: r.producerIdLen };
-    }, (_req, f) => ({ ...errorOf(f), producerIdStart: -1, producerIdLen: 0 })),
+      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, producerIdStart: -1, producerIdLen: 0, ...asLeader() };
+      return { errorCode: ErrorCode.NONE, errorMessage: '', producerIdStart: r.producerIdStart, producerIdLen: r.producerIdLen, ...asLeader() };
+    }, (_req, f) => ({ ...errorOf(f), producerIdStart: -1, producerIdLen: 0, ...hintOf(f) })),
 
     ElectLeaders: unary(ctx, 'ElectLeaders', async (req) => {
       const electionType = req.electionType === 0 ? 'preferred' : req.electionType === 1 ? 'unclean' : (`type ${req.electionType}` as 'unclean');
@@ -137,13 +147,14 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
         results: [...groupByTopic(outcome.response.results)].map(([topic, ps]) => ({
           topic, partitions: ps.map((r) => ({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage })),
         })),
+        ...asLeader(),
       };
     }, electLeadersFailure),
 
     DescribeQuorum: unary(ctx, 'DescribeQuorum', async () => {
       const d = ctx.describeQuorum();
       return { ...d, voters: d.voters.map((v) => ({ ...v })) };
-    }, (_req, f) => ({ ...errorOf(f), leaderId: ctx.leaderId() })),
+    }, (_req, f) => ({ ...errorOf(f), leaderId: ctx.leaderId(), leaderEpoch: ctx.leaderEpoch() })),
   };
 }
 
@@ -157,8 +168,13 @@ function errorOf(f: Pick<WriteFailure, 'errorCode' | 'errorMessage'>): { errorCo
   return { errorCode: f.errorCode, errorMessage: f.errorMessage };
 }
 
+/** The redirect a failed write carries: where the broker should send it next. */
+function hintOf(f: Pick<WriteFailure, 'leaderId' | 'leaderEpoch'>): { leaderId: number; leaderEpoch: number } {
+  return { leaderId: f.leaderId, leaderEpoch: f.leaderEpoch };
+}
+
 function createTopicsFailure(req: CreateTopicsRequest__Output, f: WriteFailure): CreateTopicsResponse {
-  return { topics: req.topics.map((t) => ({ name: t.name, ...errorOf(f), numPartitions: -1, replicationFactor: -1, configs: {} })) };
+  return { topics: req.topics.map((t) => ({ name: t.name, ...errorOf(f), numPartitions: -1, replicationFactor: -1, configs: {} })), ...hintOf(f) };
 }
 
 function toAlterConfigsResource(r: AlterConfigsResource__Output): AlterConfigsResource {
@@ -174,7 +190,7 @@ function toAlterConfigsResource(r: AlterConfigsResource__Output): AlterConfigsRe
 }
 
 function alterConfigsFailure(resources: readonly AlterConfigsResource__Output[], f: WriteFailure) {
-  return { responses: resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, ...errorOf(f) })) };
+  return { responses: resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, ...errorOf(f) })), ...hintOf(f) };
 }
 
 /**
@@ -220,6 +236,7 @@ function alterPartitions(controller: QuorumController, req: AlterPartitionReques
 function electLeadersFailure(req: ElectLeadersRequest__Output, f: WriteFailure): ElectLeadersResponse {
   return {
     ...errorOf(f),
+    ...hintOf(f),
     results: req.topicPartitions.map((t) => ({ topic: t.topic, partitions: t.partitions.map((partition) => ({ partition, ...errorOf(f) })) })),
   };
 }
@@ -227,6 +244,7 @@ function electLeadersFailure(req: ElectLeadersRequest__Output, f: WriteFailure):
 function alterPartitionFailure(req: AlterPartitionRequest__Output, f: WriteFailure): AlterPartitionResponse {
   return {
     ...errorOf(f),
+    ...hintOf(f),
     topics: req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => ({ partition: p.partition, ...errorOf(f), leaderId: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1 })),
@@ -252,7 +270,7 @@ function unary<Req, Res>(
       .then((res) => callback(null, res), (err: unknown) => {
         ctx.logger.error({ err, rpc: name }, 'controller request failed unexpectedly');
         const failure: WriteFailure = {
-          errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: ctx.leaderId(),
+          errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: ctx.leaderId(), leaderEpoch: ctx.leaderEpoch(),
           errorMessage: `${name} failed: ${err instanceof Error ? err.message : String(err)}`,
         };
         let res: Res;

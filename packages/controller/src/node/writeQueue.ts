@@ -10,6 +10,7 @@
  */
 import { encodeMetadataEntry } from '@samsa/metadata';
 import { ErrorCode } from '@samsa/protocol';
+import type { Timers } from '@samsa/server';
 import type { ProposeResult } from '@samsa/raft';
 import type { ControllerResult } from '../metadata/index.js';
 import type { ControllerLogger } from './logger.js';
@@ -19,6 +20,8 @@ export interface WriteFailure {
   readonly errorMessage: string;
   /** The active controller as far as this node knows; -1 when unknown. */
   readonly leaderId: number;
+  /** The Raft term `leaderId` leads in (0 when unknown): callers ignore hints older than one they have. */
+  readonly leaderEpoch: number;
 }
 
 export type WriteOutcome<T> = { readonly ok: true; readonly response: T } | ({ readonly ok: false } & WriteFailure);
@@ -36,6 +39,8 @@ export interface WriteContext {
   awaitApplied(index: number, term: number): Promise<boolean>;
   /** NOT_CONTROLLER with the leader hint, or CONTROLLER_QUORUM_UNAVAILABLE when no leader is known. */
   notActive(): WriteFailure;
+  /** This node's current Raft term (the epoch of answers this node gives as the leader). */
+  leaderEpoch(): number;
   readonly selfId: number;
   readonly logger: ControllerLogger;
 }
@@ -44,7 +49,8 @@ export class WriteQueue {
   private tail: Promise<void> = Promise.resolve();
   private pending = 0;
 
-  constructor(private readonly ctx: WriteContext) {}
+  /** `timers` is the controller node's clock: deadlines and caller timeouts run on it. */
+  constructor(private readonly ctx: WriteContext, private readonly timers: Timers) {}
 
   /** Operations queued or running. */
   get size(): number {
@@ -59,17 +65,17 @@ export class WriteQueue {
   submit<T>(name: string, compute: () => ControllerResult<T>, timeoutMs: number): Promise<WriteOutcome<T>> {
     const ctx = this.ctx;
     if (!ctx.isLeader()) return Promise.resolve({ ok: false, ...ctx.notActive() });
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.timers.now() + timeoutMs;
     return new Promise<WriteOutcome<T>>((resolve) => {
       let answered = false;
       const answer = (outcome: WriteOutcome<T>): void => {
         if (answered) return;
         answered = true;
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         resolve(outcome);
       };
-      const timer = setTimeout(() => answer({
-        ok: false, errorCode: ErrorCode.REQUEST_TIMED_OUT, leaderId: ctx.selfId,
+      const timer = this.timers.setTimeout(() => answer({
+        ok: false, errorCode: ErrorCode.REQUEST_TIMED_OUT, leaderId: ctx.selfId, leaderEpoch: ctx.leaderEpoch(),
         errorMessage: `${name} did not commit within ${timeoutMs} ms`,
       }), timeoutMs);
 
@@ -89,7 +95,7 @@ export class WriteQueue {
           if (result.records.length > 0) data = encodeMetadataEntry(result.records);
         } catch (err) {
           ctx.logger.error({ err, op: name }, 'controller operation failed');
-          answer({ ok: false, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: ctx.selfId, errorMessage: `${name} failed: ${errorText(err)}` });
+          answer({ ok: false, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: ctx.selfId, leaderEpoch: ctx.leaderEpoch(), errorMessage: `${name} failed: ${errorText(err)}` });
           return;
         }
         if (data === undefined) {
@@ -106,7 +112,7 @@ export class WriteQueue {
       };
       this.tail = this.tail.then(run).catch((err: unknown) => {
         ctx.logger.error({ err, op: name }, 'controller write queue failure');
-        answer({ ok: false, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: ctx.selfId, errorMessage: errorText(err) });
+        answer({ ok: false, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: ctx.selfId, leaderEpoch: ctx.leaderEpoch(), errorMessage: errorText(err) });
       }).finally(() => {
         this.pending--;
       });

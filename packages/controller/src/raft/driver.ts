@@ -1,6 +1,7 @@
 // The Raft driver: real time and I/O around the pure RaftNode. A tick timer, inbound messages
 // stepped as they arrive, and ONE async ready loop (never two Readys in flight) that honours the
 // Ready contract: persist (one synced LevelDB batch) → send → apply → maybe snapshot → advance.
+import type { Timers } from '@samsa/server';
 import type { Entry, Message, NodeId, ProposeResult, RaftNode, Snapshot, Status } from '@samsa/raft';
 import type { ControllerLogger } from '../node/logger.js';
 import type { LevelRaftStorage } from './levelStorage.js';
@@ -24,6 +25,8 @@ export interface RaftDriverOptions {
   readonly stateMachine: StateMachine;
   readonly voters: readonly NodeId[];
   readonly tickMs: number;
+  /** The node's clock: the tick interval runs on it. */
+  readonly timers: Timers;
   /** Take a snapshot (and compact the log) every this many applied entries. */
   readonly snapshotEveryEntries: number;
   readonly logger: ControllerLogger;
@@ -33,7 +36,7 @@ export interface RaftDriverOptions {
 
 export class RaftDriver {
   private readonly node: RaftNode;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private scheduled = false;
   private running = false;
   private stopped = false;
@@ -57,7 +60,7 @@ export class RaftDriver {
 
   start(): void {
     if (this.timer !== undefined || this.stopped) return;
-    this.timer = setInterval(() => this.local('tick', () => this.node.tick()), this.options.tickMs);
+    this.timer = this.options.timers.setInterval(() => this.local('tick', () => this.node.tick()), this.options.tickMs);
     // Committed entries after the snapshot are re-applied on start.
     this.kick();
   }
@@ -100,7 +103,7 @@ export class RaftDriver {
   /** Stops ticking and waits for the Ready in flight (if any) to finish; nothing runs afterwards. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.timer !== undefined) this.options.timers.clearInterval(this.timer);
     this.timer = undefined;
     await this.loopDone;
   }
@@ -171,10 +174,10 @@ export class RaftDriver {
     const last = storage.snapshot().metadata.index;
     if (this.appliedIndex - last < snapshotEveryEntries) return;
     const index = this.appliedIndex;
-    const started = Date.now();
+    const started = this.options.timers.now();
     try {
       const snapshot = await storage.createSnapshot(index, stateMachine.snapshotData(), voters);
-      logger.info({ index, term: snapshot.metadata.term, bytes: snapshot.data.byteLength, ms: Date.now() - started },
+      logger.info({ index, term: snapshot.metadata.term, bytes: snapshot.data.byteLength, ms: this.options.timers.now() - started },
         'metadata snapshot taken; raft log compacted');
     } catch (err) {
       // Not a safety problem (the log is still whole); the next Ready's write will tell if the store is gone.
@@ -185,7 +188,7 @@ export class RaftDriver {
   private fail(err: unknown): void {
     if (this.failed) return;
     this.failed = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.timer !== undefined) this.options.timers.clearInterval(this.timer);
     this.timer = undefined;
     this.options.logger.error({ err }, 'this controller stops: its raft log can no longer be trusted (restart it)');
     this.options.onFatal(err);

@@ -322,7 +322,7 @@ describe('alterPartition', () => {
     const { h, request } = setup();
     h.commit(h.controller.alterPartition(request));
     const again = h.controller.alterPartition({ ...request, newIsr: [request.brokerId] });
-    expect(again.response.errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    expect(again.response.errorCode).toBe(ErrorCode.INVALID_UPDATE_VERSION);
     expect(again.response.errorCode !== 0 && again.response.errorMessage).toMatch(/partition epoch 1/);
     expect(again.records).toEqual([]);
     // Expanding back with the current epoch works.
@@ -352,7 +352,7 @@ describe('alterPartition', () => {
     expect(h.controller.alterPartition({ ...request, brokerEpoch: '-5' }).response.errorCode).toBe(ErrorCode.STALE_BROKER_EPOCH);
   });
 
-  it('refuses ISRs that are empty, repeat, leave the replicas, drop the leader or hold fenced brokers (INVALID_REQUEST)', () => {
+  it('refuses ISRs that are empty, repeat, leave the replicas or drop the leader (INVALID_REQUEST), or hold fenced brokers (INELIGIBLE_REPLICA)', () => {
     const { h, p, request } = setup();
     for (const newIsr of [[], [p.leader, p.leader], [p.leader, 9], [p.replicas[1]!]]) {
       const result = h.controller.alterPartition({ ...request, newIsr });
@@ -365,8 +365,8 @@ describe('alterPartition', () => {
     h.commit(h.controller.fenceStaleBrokers(SESSION_MS + 1, SESSION_MS));
     const now = h.partition('t', 0);
     const withFenced = h.controller.alterPartition({ ...request, partitionEpoch: now.partitionEpoch, newIsr: [p.leader, third] });
-    expect(withFenced.response.errorCode).toBe(ErrorCode.INVALID_REQUEST);
-    expect(withFenced.response.errorCode !== 0 && withFenced.response.errorMessage).toMatch(/INELIGIBLE_REPLICA/);
+    expect(withFenced.response.errorCode).toBe(ErrorCode.INELIGIBLE_REPLICA);
+    expect(withFenced.records).toEqual([]);
   });
 
   it('answers UNKNOWN_TOPIC_OR_PARTITION / UNKNOWN_TOPIC_ID for what does not exist', () => {

@@ -122,8 +122,10 @@ describe('brokers against the controller quorum', () => {
 
     // Something new: the poll answers as soon as it commits, long before max_wait_ms.
     started = Date.now();
+    const armedBefore = c.timers.get(follower)!.armedFor(5_000);
     const poll = fetchMetadata(follower, hw + 1, 5_000);
-    await sleep(300);
+    // The write goes out once the follower holds the poll (it arms the poll's 5 s wait), not after a guess.
+    await waitFor(() => c.timers.get(follower)!.armedFor(5_000) > armedBefore, 3_000, 'the follower to hold the long poll');
     const writeAt = Date.now();
     await c.call(activeId, 'CreateTopics', { topics: [{ name: 'polled', numPartitions: 1, replicationFactor: 1, configs: {} }], timeoutMs: 5_000 });
     const res = await poll;
@@ -146,6 +148,8 @@ describe('brokers against the controller quorum', () => {
       topics: [{ name: 'shrink', partitions: [{ partition: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: [p.leader] }] }],
     });
     expect(altered.errorCode).toBe(0);
+    expect(altered.leaderId).toBe(activeId);
+    expect(altered.leaderEpoch).toBeGreaterThan(0);
     expect(altered.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, leaderId: p.leader, isr: [p.leader], partitionEpoch: p.partitionEpoch + 1 });
     expect(c.node(activeId).image().topic('shrink')!.partitions[0]!.isr).toEqual([p.leader]);
 
@@ -153,7 +157,7 @@ describe('brokers against the controller quorum', () => {
       brokerId: p.leader, brokerEpoch: epochs.get(p.leader),
       topics: [{ name: 'shrink', partitions: [{ partition: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: [p.leader, follower] }] }],
     });
-    expect(staleCas.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    expect(staleCas.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.INVALID_UPDATE_VERSION);
     const staleEpoch = await c.call<AlterPartitionResponse__Output>(activeId, 'AlterPartition', {
       brokerId: p.leader, brokerEpoch: '1', topics: [],
     });

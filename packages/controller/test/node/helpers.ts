@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Timers } from '@samsa/server';
 import { CHANNEL_OPTIONS, controllerProto, grpc } from '@samsa/protocol';
 import type { ControllerClient, CreateTopicsResponse__Output } from '@samsa/protocol';
 import { startControllerNode } from '../../src/index.js';
@@ -47,11 +48,113 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Resolves once every promise continuation queued so far (and any it queues) has run: for code
+ * driven only by promises and a ManualTimers clock, whatever can happen now has happened.
+ */
+export function quiescent(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A clock the test moves by hand (Timers-shaped, so a controller node or its write queue runs on it). */
+export class ManualTimers implements Timers {
+  private nowMs = 0;
+  private seq = 0;
+  private readonly pending = new Map<number, { at: number; fn: () => void; everyMs?: number }>();
+
+  now(): number {
+    return this.nowMs;
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.pending.set(id, { at: this.nowMs + Math.max(0, ms), fn });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+
+  setInterval(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    const everyMs = Math.max(1, ms);
+    this.pending.set(id, { at: this.nowMs + everyMs, fn, everyMs });
+    return id;
+  }
+
+  clearInterval(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+
+  /** Timers not yet fired or cleared. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Moves the clock `ms` forward, firing every timer that falls due, in time order (then creation order). */
+  advance(ms: number): void {
+    const end = this.nowMs + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void; everyMs?: number }] | undefined;
+      for (const entry of this.pending) if (entry[1].at <= end && (next === undefined || entry[1].at < next[1].at)) next = entry;
+      if (next === undefined) break;
+      const [id, timer] = next;
+      this.nowMs = timer.at;
+      if (timer.everyMs === undefined) this.pending.delete(id);
+      else timer.at += timer.everyMs;
+      timer.fn();
+    }
+    this.nowMs = end;
+  }
+}
+
+/** Real time, with every timer recorded: a test can wait until a node has armed the timer it expects. */
+export class RecordingTimers implements Timers {
+  /** Durations of the timeouts armed and not yet fired or cleared. */
+  private readonly armed = new Map<unknown, number>();
+
+  now(): number {
+    return Date.now();
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const handle: unknown = setTimeout(() => {
+      this.armed.delete(handle);
+      fn();
+    }, ms);
+    this.armed.set(handle, ms);
+    return handle;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.armed.delete(handle);
+    clearTimeout(handle as NodeJS.Timeout);
+  }
+
+  setInterval(fn: () => void, ms: number): unknown {
+    return setInterval(fn, ms);
+  }
+
+  clearInterval(handle: unknown): void {
+    clearInterval(handle as NodeJS.Timeout);
+  }
+
+  /** How many armed timeouts are of exactly `ms`. */
+  armedFor(ms: number): number {
+    let n = 0;
+    for (const d of this.armed.values()) if (d === ms) n++;
+    return n;
+  }
+}
+
 export type ClusterOptions = Partial<Pick<ControllerNodeConfig, 'tickMs' | 'brokerSessionTimeoutMs' | 'snapshotEveryEntries' | 'defaultReplicationFactor' | 'defaultNumPartitions'
   | 'autoLeaderRebalanceEnable' | 'leaderImbalanceCheckIntervalMs' | 'leaderImbalancePerBrokerPercentage'>>;
 
 export class TestCluster {
   readonly nodes = new Map<number, ControllerNode>();
+  /** Each node's clock (real time, timers recorded), kept across restarts of that node. */
+  readonly timers = new Map<number, RecordingTimers>();
   private readonly clients = new Map<number, ControllerClient>();
 
   private constructor(
@@ -95,9 +198,19 @@ export class TestCluster {
       ...(this.options.leaderImbalanceCheckIntervalMs === undefined ? {} : { leaderImbalanceCheckIntervalMs: this.options.leaderImbalanceCheckIntervalMs }),
       ...(this.options.leaderImbalancePerBrokerPercentage === undefined ? {} : { leaderImbalancePerBrokerPercentage: this.options.leaderImbalancePerBrokerPercentage }),
       rngSeed: id * 7919,
+      timers: this.clockOf(id),
     });
     this.nodes.set(id, node);
     return node;
+  }
+
+  private clockOf(id: number): RecordingTimers {
+    let timers = this.timers.get(id);
+    if (timers === undefined) {
+      timers = new RecordingTimers();
+      this.timers.set(id, timers);
+    }
+    return timers;
   }
 
   /** Graceful close (leadership handed over first), or `crash: true` for an abrupt stop. */

@@ -1,7 +1,11 @@
 /**
  * A consumer in a group: Kafka's classic group protocol on top of the assign/seek/poll Consumer.
- * The member state machine, its timers and the cooperative two-phase revoke are described in
- * README.md next to this file; the comments here say where each rule lives.
+ * This is the I/O shell: the member's states and rebalance decisions are the pure
+ * MemberStateMachine (memberState.ts), fed events here (answers, timer ticks with `now`, the safe
+ * point in poll) and obeyed through its actions (which partitions to fetch, lost partitions,
+ * LeaveGroup, re-finding the coordinator). This file performs the calls (JoinGroup, SyncGroup,
+ * Heartbeat, LeaveGroup, commits), runs the timers and calls the listeners. README.md next to
+ * this file has the states, events and the cooperative two-phase revoke.
  */
 import { ErrorCode, toBigInt, topicPartitionKey as tpKey } from '@samsa/protocol';
 import type { Cluster } from '../../cluster/cluster.js';
@@ -17,6 +21,7 @@ import { BUILTIN_ASSIGNORS } from './assignors.js';
 import type { PartitionAssignor, RebalanceProtocol } from './assignors.js';
 import { isCoordinatorMoved } from './coordinator.js';
 import type { GroupRouter } from './coordinator.js';
+import { MemberStateMachine, type MemberAction, type MemberState, type PendingAssignment } from './memberState.js';
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, fromTopicPartitions, toTopicPartitions } from './protocol.js';
 import { unlimitedListeners } from '../../signals.js';
 
@@ -85,12 +90,8 @@ export interface OffsetToCommit extends TopicPartition {
   metadata?: string;
 }
 
-export type MemberState = 'unjoined' | 'joining' | 'syncing' | 'stable' | 'rebalancing';
+export type { MemberState } from './memberState.js';
 
-const FATAL_JOIN_CODES = new Set<number>([
-  ErrorCode.FENCED_INSTANCE_ID, ErrorCode.INCONSISTENT_GROUP_PROTOCOL, ErrorCode.INVALID_SESSION_TIMEOUT,
-  ErrorCode.GROUP_MAX_SIZE_REACHED, ErrorCode.INVALID_GROUP_ID, ErrorCode.GROUP_AUTHORIZATION_FAILED,
-]);
 
 export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   readonly groupId: string;
@@ -112,29 +113,18 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
 
   private subscribedTopics = new Set<string>();
   private pattern: RegExp | undefined;
-  private state: MemberState = 'unjoined';
-  private memberId = '';
-  private generationId = -1;
-  private protocolName = '';
-  private isLeader = false;
+  /** The member's states and decisions (pure); this class performs what it asks for. */
+  private readonly member: MemberStateMachine;
   /** Partition counts the leader assigned from, to notice a change. */
   private leaderSnapshot = new Map<string, number>();
-  private readonly owned = new Map<string, TopicPartition>();
   /** Next offset after the last record handed to the application / known processed / committed. */
   private readonly consumed = new Map<string, bigint>();
   private readonly processed = new Map<string, bigint>();
   private readonly committed = new Map<string, bigint>();
-  private rejoinNeeded = false;
-  private lostPending = false;
-  private pendingAssignment: { generationId: number; partitions: TopicPartition[] } | undefined;
   private joinTask: Promise<void> | undefined;
-  private fatal: unknown;
   private commitChain: Promise<unknown> = Promise.resolve();
-  private lastPollAt: number;
-  private lastHeartbeatOkAt: number;
   private polling = false;
   private timersStarted = false;
-  private closed = false;
   /** Every fetch or wait in flight listens on it: more than Node's warning threshold of 10 is expected. */
   private readonly stopping = unlimitedListeners(new AbortController());
   private lastBatch: ConsumerRecord<K, V>[] = [];
@@ -174,8 +164,9 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       maxPartitionBytes: options.maxPartitionFetchBytes ?? 1024 * 1024,
       prefetch: true,
     }, deps);
-    this.lastPollAt = deps.clock.now();
-    this.lastHeartbeatOkAt = deps.clock.now();
+    this.member = new MemberStateMachine({
+      protocol: this.protocol, sessionTimeoutMs: this.sessionTimeoutMs, maxPollIntervalMs: this.maxPollIntervalMs, staticMember: this.groupInstanceId !== undefined,
+    }, deps.clock.now());
     if (topic) this.subscribe([topic.name]);
   }
 
@@ -192,7 +183,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       this.pattern = undefined;
       this.subscribedTopics = new Set(names);
     }
-    this.requestRejoin('subscription changed');
+    this.perform(this.member.requestRejoin('subscription changed'));
     this.startTimers();
   }
 
@@ -202,12 +193,13 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
 
   /** The partitions this member owns now. */
   assignment(): TopicPartition[] {
-    return [...this.owned.values()].map((tp) => ({ ...tp }));
+    return this.member.owned().map((tp) => ({ ...tp }));
   }
 
   /** Kafka's consumer.groupMetadata(), plus the member state. */
   groupMetadata(): { groupId: string; generationId: number; memberId: string; groupInstanceId: string | undefined; state: MemberState; protocol: string } {
-    return { groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.groupInstanceId, state: this.state, protocol: this.protocolName };
+    const m = this.member;
+    return { groupId: this.groupId, generationId: m.generationId, memberId: m.memberId, groupInstanceId: this.groupInstanceId, state: m.state, protocol: m.protocolName };
   }
 
   /**
@@ -227,7 +219,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     while (!this.closed) {
       const records = await this.pollInternal({});
       for (const r of records) {
-        if (!this.owned.has(tpKey(r.topic, r.partition))) continue;
+        if (!this.member.owns(r)) continue;
         yield r;
         this.processed.set(tpKey(r.topic, r.partition), r.offset + 1n);
         if (this.closed) return;
@@ -343,22 +335,57 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     if (this.closed) return;
     markUpTo(this.processed, this.lastBatch);
     this.lastBatch = [];
-    this.closed = true;
+    this.member.close();
     this.stopping.abort(new SamsaClosedError('the consumer is closed'));
     await this.joinTask?.catch(() => {});
     try {
-      if (this.owned.size > 0 && this.generationId >= 0 && this.autoCommit) {
+      const owned = this.member.owned();
+      if (owned.length > 0 && this.member.generationId >= 0 && this.autoCommit) {
         await this.commitOffsets(this.pendingCommit(this.processed), true).catch((error: unknown) => {
           this.deps.logger.warn('commit on close failed', { groupId: this.groupId, error: (error as Error).message });
         });
       }
-      if (this.owned.size > 0) await this.callListener('revoked', [...this.owned.values()]);
-      if (!this.groupInstanceId && this.memberId) await this.leaveGroup('the consumer is closing');
+      if (owned.length > 0) await this.callListener('revoked', owned);
+      if (!this.groupInstanceId && this.member.memberId) await this.leaveGroup(this.member.memberId, 'the consumer is closing');
     } finally {
-      this.owned.clear();
-      this.state = 'unjoined';
+      this.perform(this.member.closedOut());
       await this.inner.close();
     }
+  }
+
+  private get closed(): boolean {
+    return this.member.closed;
+  }
+
+  /** Carries out the state machine's actions (the synchronous ones; `lost` is awaited by the safe point). */
+  private perform(actions: readonly MemberAction[]): void {
+    for (const action of actions) {
+      switch (action.type) {
+        case 'fetch':
+          this.fetchOnly(action.partitions);
+          break;
+        case 'lost':
+          // Only takeLost() asks for it, and the safe point awaits the listener itself.
+          break;
+        case 'leave':
+          void this.leaveGroup(action.memberId, action.reason);
+          break;
+        case 'findCoordinator':
+          this.deps.groups.invalidate(this.groupId);
+          break;
+        case 'log':
+          this.deps.logger[action.level](action.message, { groupId: this.groupId, ...action.fields });
+          break;
+      }
+    }
+  }
+
+  /** The fetcher reads exactly `partitions` (what the member owns); offsets of the others are forgotten. */
+  private fetchOnly(partitions: readonly TopicPartition[]): void {
+    const keep = new Set(partitions.map((tp) => tpKey(tp.topic, tp.partition)));
+    for (const map of [this.consumed, this.processed, this.committed]) for (const k of [...map.keys()]) if (!keep.has(k)) map.delete(k);
+    this.lastBatch = this.lastBatch.filter((r) => keep.has(tpKey(r.topic, r.partition)));
+    this.inner.assign(partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition })));
   }
 
   // ---- rebalancing, at poll() ----
@@ -370,15 +397,15 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     const maxRecords = options.maxRecords ?? this.maxPollRecords;
     const deadline = this.deps.clock.now() + (options.maxWaitMs ?? this.pollWaitMs);
     this.polling = true;
-    this.lastPollAt = this.deps.clock.now();
+    this.member.pollStarted(this.deps.clock.now());
     try {
       for (;;) {
-        this.throwFatal();
+        if (this.member.fatal !== undefined) throw this.member.fatal;
         await this.rebalanceIfNeeded();
         if (this.closed) return [];
         const remaining = deadline - this.deps.clock.now();
         // Eager: nothing is owned while joining. Cooperative: owned partitions keep flowing.
-        if (this.joinTask && this.owned.size === 0) {
+        if (this.joinTask && this.member.owned().length === 0) {
           if (remaining <= 0) return [];
           await this.waitFor(this.joinTask, remaining);
           continue;
@@ -394,7 +421,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
           await this.waitFor(new Promise(() => {}), Math.min(200, Math.max(1, deadline - this.deps.clock.now())));
           continue;
         }
-        this.lastPollAt = this.deps.clock.now();
+        this.member.recordsReturned(this.deps.clock.now());
         if (records.length > 0) {
           markUpTo(this.consumed, records);
           return records;
@@ -403,67 +430,61 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       }
     } finally {
       this.polling = false;
-      this.lastPollAt = this.deps.clock.now();
+      this.member.pollEnded(this.deps.clock.now());
     }
   }
 
-  /** The safe point: loses, applies a finished assignment, or revokes and starts a join. */
+  /** The safe point: loses, applies a finished assignment, or revokes and starts a join (the machine decides which). */
   private async rebalanceIfNeeded(): Promise<void> {
-    if (this.lostPending) {
-      this.lostPending = false;
-      this.pendingAssignment = undefined;
-      const lost = [...this.owned.values()];
-      this.dropPartitions(lost);
-      if (lost.length > 0) await this.callListener('lost', lost);
-    }
-    if (this.pendingAssignment && !this.joinTask) {
-      const pending = this.pendingAssignment;
-      this.pendingAssignment = undefined;
+    const lostActions = this.member.takeLost();
+    this.perform(lostActions);
+    for (const action of lostActions) if (action.type === 'lost') await this.callListener('lost', [...action.partitions]);
+    const taken = this.member.takeAssignment();
+    if (taken) {
       try {
-        await this.applyAssignment(pending.partitions);
+        await this.applyAssignment(taken.pending, taken.added, taken.revoked);
       } catch (error) {
         if (!isRetriable(error) || this.closed) throw error;
         this.deps.logger.debug('could not apply the assignment yet; retrying at the next poll', { groupId: this.groupId, error: (error as Error).message });
-        if (!this.pendingAssignment && !this.lostPending) this.pendingAssignment = pending;
+        this.member.assignmentFailed(taken.pending);
       }
     }
-    if (this.rejoinNeeded && !this.joinTask && !this.closed) {
-      if (this.protocol === 'eager' && this.owned.size > 0) await this.revoke([...this.owned.values()]);
-      this.joinTask = this.joinAndSync().finally(() => { this.joinTask = undefined; });
+    const join = this.member.joinNeeded();
+    if (join) {
+      if (join.revokeFirst.length > 0) await this.revoke(join.revokeFirst);
+      this.member.joinStarted();
+      this.joinTask = this.joinAndSync().finally(() => {
+        this.joinTask = undefined;
+        this.member.joinEnded();
+      });
     }
   }
 
-  private async applyAssignment(partitions: TopicPartition[]): Promise<void> {
-    const next = new Map(partitions.map((tp) => [tpKey(tp.topic, tp.partition), tp]));
-    const revoked = [...this.owned].filter(([k]) => !next.has(k)).map(([, tp]) => tp);
-    const added = [...next].filter(([k]) => !this.owned.has(k)).map(([, tp]) => tp);
+  private async applyAssignment(pending: PendingAssignment, added: TopicPartition[], revoked: TopicPartition[]): Promise<void> {
     // First the one step that can fail (the coordinator may be moving): nothing has changed yet,
     // so the caller can simply try again at the next poll.
     const committed = added.length > 0 ? await this.fetchCommitted(added) : new Map<string, bigint>();
     if (revoked.length > 0) await this.revoke(revoked);
-    for (const [k, tp] of next) this.owned.set(k, tp);
-    this.inner.assign([...this.owned.values()]);
-    if (added.length > 0) {
-      for (const tp of added) {
-        const offset = committed.get(tpKey(tp.topic, tp.partition));
-        if (offset !== undefined && offset >= 0n) {
-          await this.inner.seek({ ...tp, offset });
-          this.committed.set(tpKey(tp.topic, tp.partition), offset);
-        }
+    // Cooperative (KIP-429): having given partitions up, the machine asks to rejoin so the
+    // follow-up rebalance can hand them over.
+    this.perform(this.member.assignmentApplied(pending.partitions, revoked.length > 0));
+    for (const tp of added) {
+      const offset = committed.get(tpKey(tp.topic, tp.partition));
+      if (offset !== undefined && offset >= 0n) {
+        await this.inner.seek({ ...tp, offset });
+        this.committed.set(tpKey(tp.topic, tp.partition), offset);
       }
     }
     this.deps.logger.info('partitions assigned', {
-      groupId: this.groupId, memberId: this.memberId, generationId: this.generationId,
-      assigned: partitions.map((tp) => `${tp.topic}-${tp.partition}`), added: added.length, revoked: revoked.length,
+      groupId: this.groupId, memberId: this.member.memberId, generationId: this.member.generationId,
+      assigned: pending.partitions.map((tp) => `${tp.topic}-${tp.partition}`), added: added.length, revoked: revoked.length,
     });
     await this.callListener('assigned', added);
-    // KIP-429: having given partitions up, rejoin so the follow-up rebalance can hand them over.
-    if (this.protocol === 'cooperative' && revoked.length > 0) this.requestRejoin('revoked partitions in a cooperative rebalance');
   }
 
   /** Commits processed offsets of `partitions`, tells the listener, stops fetching them. */
   private async revoke(partitions: TopicPartition[]): Promise<void> {
-    if (this.autoCommit && this.generationId >= 0) {
+    if (this.autoCommit && this.member.generationId >= 0) {
       const keys = new Set(partitions.map((tp) => tpKey(tp.topic, tp.partition)));
       const offsets = new Map([...this.pendingCommit(this.processed)].filter(([k]) => keys.has(k)));
       await this.commitOffsets(offsets, true).catch((error: unknown) => {
@@ -471,19 +492,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       });
     }
     await this.callListener('revoked', partitions);
-    this.dropPartitions(partitions);
-  }
-
-  private dropPartitions(partitions: TopicPartition[]): void {
-    for (const tp of partitions) {
-      const k = tpKey(tp.topic, tp.partition);
-      this.owned.delete(k);
-      this.consumed.delete(k);
-      this.processed.delete(k);
-      this.committed.delete(k);
-    }
-    this.lastBatch = this.lastBatch.filter((r) => this.owned.has(tpKey(r.topic, r.partition)));
-    this.inner.assign([...this.owned.values()]);
+    this.perform(this.member.partitionsRevoked(partitions));
   }
 
   // ---- JoinGroup / SyncGroup (background once started) ----
@@ -494,66 +503,51 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       await this.deps.clock.sleep(backoffMs(Math.min(attempt++, 10), this.retrier.options, this.deps.random), this.stopping.signal).catch(() => {});
     };
     while (!this.closed) {
-      this.rejoinNeeded = false;
-      this.state = 'joining';
+      const request = this.member.joinAttempt();
       let coordinator;
       try {
         coordinator = await this.deps.groups.coordinator(this.groupId, this.deps.cluster.requestTimeoutMs);
         const topics = await this.currentTopics();
-        const owned = this.protocol === 'cooperative' ? toTopicPartitions(this.owned.values()) : [];
         const join = await coordinator.connection.joinGroup({
           groupId: this.groupId,
           sessionTimeoutMs: this.sessionTimeoutMs,
           rebalanceTimeoutMs: this.maxPollIntervalMs,
-          memberId: this.memberId,
+          memberId: request.memberId,
           groupInstanceId: this.groupInstanceId ?? '',
           protocolType: 'consumer',
           protocols: this.assignors.map((a) => ({
             name: a.name,
-            metadata: encodeSubscription({ topics, userData: null, ownedPartitions: owned, generationId: this.protocol === 'cooperative' ? this.generationId : -1 }),
+            metadata: encodeSubscription({ topics, userData: null, ownedPartitions: toTopicPartitions(request.ownedPartitions), generationId: request.ownedGeneration }),
           })),
           clientId: this.clientId,
         }, { timeoutMs: this.deps.cluster.requestTimeoutMs + this.maxPollIntervalMs, signal: this.stopping.signal });
-        if (join.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
-          // KIP-394: the coordinator handed out our id; join again with it at once.
-          this.memberId = join.memberId;
-          continue;
-        }
-        if (join.errorCode !== ErrorCode.NONE) {
+        const joined = this.member.joinAnswered(join);
+        if (joined.next === 'rejoin') continue;
+        if (joined.next !== 'sync') {
           const error = errorFromCode(join.errorCode, join.errorMessage);
-          if (join.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = '';
-          if (FATAL_JOIN_CODES.has(join.errorCode)) return this.setFatal(error);
+          if (joined.next === 'stop') return this.member.failed(error);
           throw error;
         }
-        this.memberId = join.memberId;
-        this.generationId = join.generationId;
-        this.protocolName = join.protocolName;
-        this.isLeader = join.leader === join.memberId;
-        this.state = 'syncing';
-        const assignments = this.isLeader && !join.skipAssignment ? await this.leaderAssign(join.protocolName, join.members) : [];
+        const m = this.member;
+        const assignments = joined.assign ? await this.leaderAssign(join.protocolName, join.members) : [];
         const sync = await coordinator.connection.syncGroup({
-          groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.groupInstanceId ?? '',
-          protocolType: 'consumer', protocolName: this.protocolName, assignments,
+          groupId: this.groupId, generationId: m.generationId, memberId: m.memberId, groupInstanceId: this.groupInstanceId ?? '',
+          protocolType: 'consumer', protocolName: m.protocolName, assignments,
         }, { timeoutMs: this.deps.cluster.requestTimeoutMs + this.maxPollIntervalMs, signal: this.stopping.signal });
-        if (sync.errorCode !== ErrorCode.NONE) {
-          const error = errorFromCode(sync.errorCode, sync.errorMessage);
-          if (sync.errorCode === ErrorCode.UNKNOWN_MEMBER_ID || sync.errorCode === ErrorCode.ILLEGAL_GENERATION) {
-            if (sync.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.memberId = '';
-            this.fenced('SyncGroup said ' + error.errorName);
-            return;
-          }
-          if (sync.errorCode === ErrorCode.FENCED_INSTANCE_ID) return this.setFatal(error);
-          throw error;
+        const partitions = sync.errorCode === ErrorCode.NONE ? fromTopicPartitions(decodeAssignment(Buffer.from(sync.assignment)).partitions) : [];
+        const synced = m.syncAnswered({ errorCode: sync.errorCode, partitions }, this.deps.clock.now());
+        this.perform(synced.actions);
+        if (synced.verdict.next === 'done') return;
+        const error = errorFromCode(sync.errorCode, sync.errorMessage);
+        if (synced.verdict.next === 'stop') {
+          // Fenced (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION): the machine already lost the partitions.
+          if (sync.errorCode === ErrorCode.FENCED_INSTANCE_ID) this.member.failed(error);
+          return;
         }
-        const assignment = decodeAssignment(Buffer.from(sync.assignment));
-        this.pendingAssignment = { generationId: this.generationId, partitions: fromTopicPartitions(assignment.partitions) };
-        this.lastHeartbeatOkAt = this.deps.clock.now();
-        this.state = this.rejoinNeeded ? 'rebalancing' : 'stable';
-        this.deps.logger.info('joined group', { groupId: this.groupId, memberId: this.memberId, generationId: this.generationId, leader: this.isLeader, protocol: this.protocolName });
-        return;
+        throw error;
       } catch (error) {
         if (this.closed) return;
-        if (!isRetriable(error)) return this.setFatal(error);
+        if (!isRetriable(error)) return this.member.failed(error);
         if (isCoordinatorMoved(error)) this.deps.groups.invalidate(this.groupId, coordinator);
         this.deps.logger.debug('join failed, retrying', { groupId: this.groupId, error: (error as Error).message });
         await backoff();
@@ -595,8 +589,9 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   private pendingCommit(source: Map<string, bigint>): Map<string, { tp: TopicPartition; offset: bigint }> {
     const out = new Map<string, { tp: TopicPartition; offset: bigint }>();
     for (const [k, offset] of source) {
-      const tp = this.owned.get(k);
-      if (tp && this.committed.get(k) !== offset) out.set(k, { tp, offset });
+      const [topic, partition] = k.split('\0') as [string, string];
+      const tp = { topic, partition: Number(partition) };
+      if (this.member.owns(tp) && this.committed.get(k) !== offset) out.set(k, { tp, offset });
     }
     return out;
   }
@@ -606,7 +601,8 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     if (offsets.size === 0) return Promise.resolve();
     if (!allowClosed) this.checkOpen();
     const run = async () => {
-      if (this.generationId < 0 || !this.memberId) {
+      const generation = this.member.commitGeneration();
+      if (generation === undefined) {
         throw new SamsaError(ErrorCode.ILLEGAL_GENERATION, 'cannot commit: this member is not in an active generation of the group (it is rebalancing or was fenced)', { retriable: false });
       }
       const byTopic = new Map<string, Array<{ partition: number; committedOffset: string; committedLeaderEpoch: number; committedMetadata: string }>>();
@@ -616,7 +612,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
         list.push({ partition: tp.partition, committedOffset: offset.toString(), committedLeaderEpoch: -1, committedMetadata: metadata ?? '' });
       }
       const request = {
-        groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.groupInstanceId ?? '',
+        groupId: this.groupId, generationId: generation.generationId, memberId: generation.memberId, groupInstanceId: this.groupInstanceId ?? '',
         topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
       };
       await this.deps.groups.withCoordinator(this.groupId, this.retrier, async (c) => {
@@ -633,7 +629,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
             const error = errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: t.name, partition: p.partition });
             if (p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS || p.errorCode === ErrorCode.ILLEGAL_GENERATION || p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
               // Retrying cannot help until this member rejoins (at the next poll).
-              if (p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) this.requestRejoin('commit answered REBALANCE_IN_PROGRESS');
+              this.perform(this.member.commitRefused(p.errorCode));
               firstError ??= errorFromCode(p.errorCode, `commit failed: ${error.message}`, undefined, { topic: t.name, partition: p.partition, retriable: false });
             } else {
               firstError ??= error;
@@ -672,10 +668,12 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     if (this.timersStarted) return;
     this.timersStarted = true;
     void this.loop('heartbeat', () => this.heartbeatIntervalMs, () => this.heartbeat());
-    void this.loop('poll interval', () => Math.max(1, this.lastPollAt + this.maxPollIntervalMs - this.deps.clock.now()), () => this.checkPollInterval());
+    void this.loop('poll interval', () => this.member.pollIntervalDelay(this.deps.clock.now()), async () => {
+      if (!this.polling) this.perform(this.member.pollIntervalCheck(this.deps.clock.now()));
+    });
     if (this.autoCommit) {
       void this.loop('auto commit', () => this.autoCommitIntervalMs, async () => {
-        if (this.state !== 'stable' && this.state !== 'rebalancing') return;
+        if (this.member.state !== 'stable' && this.member.state !== 'rebalancing') return;
         await this.commitOffsets(this.pendingCommit(this.processed)).catch((error: unknown) => {
           this.deps.logger.warn('auto commit failed', { groupId: this.groupId, error: (error as Error).message });
         });
@@ -702,78 +700,42 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   }
 
   private async heartbeat(): Promise<void> {
-    if (this.state !== 'stable' && this.state !== 'rebalancing') return;
-    const generationId = this.generationId;
+    const request = this.member.heartbeatDue();
+    if (request === undefined) return;
     let coordinator;
     try {
       coordinator = await this.deps.groups.coordinator(this.groupId, Math.min(this.deps.cluster.requestTimeoutMs, this.sessionTimeoutMs));
       const r = await coordinator.connection.heartbeat(
-        { groupId: this.groupId, generationId, memberId: this.memberId, groupInstanceId: this.groupInstanceId ?? '' },
+        { groupId: this.groupId, generationId: request.generationId, memberId: request.memberId, groupInstanceId: this.groupInstanceId ?? '' },
         { timeoutMs: Math.min(this.deps.cluster.requestTimeoutMs, this.sessionTimeoutMs), signal: this.stopping.signal },
       );
-      // A join may have started meanwhile: an answer about the old generation is stale.
-      if (generationId !== this.generationId || (this.state !== 'stable' && this.state !== 'rebalancing')) return;
-      switch (r.errorCode) {
-        case ErrorCode.NONE:
-          this.lastHeartbeatOkAt = this.deps.clock.now();
-          return;
-        case ErrorCode.REBALANCE_IN_PROGRESS:
-          this.lastHeartbeatOkAt = this.deps.clock.now();
-          this.requestRejoin('the coordinator is rebalancing');
-          return;
-        case ErrorCode.UNKNOWN_MEMBER_ID:
-          this.memberId = '';
-          this.fenced('heartbeat said UNKNOWN_MEMBER_ID');
-          return;
-        case ErrorCode.ILLEGAL_GENERATION:
-          this.fenced('heartbeat said ILLEGAL_GENERATION');
-          return;
-        case ErrorCode.FENCED_INSTANCE_ID:
-          this.setFatal(errorFromCode(r.errorCode, r.errorMessage || `another consumer took group instance id ${this.groupInstanceId}`));
-          return;
-        default: {
-          const error = errorFromCode(r.errorCode, r.errorMessage);
-          if (isCoordinatorMoved(error)) this.deps.groups.invalidate(this.groupId, coordinator);
-        }
-      }
+      const verdict = this.member.heartbeatAnswered(request.generationId, r.errorCode, this.deps.clock.now());
+      this.perform(verdict.actions);
+      if (verdict.fatal) this.member.failed(errorFromCode(r.errorCode, r.errorMessage || `another consumer took group instance id ${this.groupInstanceId}`));
+      if (verdict.coordinatorError && isCoordinatorMoved(errorFromCode(r.errorCode, r.errorMessage))) this.deps.groups.invalidate(this.groupId, coordinator);
     } catch (error) {
       if (this.closed) return;
       if (isCoordinatorMoved(error)) this.deps.groups.invalidate(this.groupId, coordinator);
     } finally {
-      if (!this.closed && this.deps.clock.now() - this.lastHeartbeatOkAt > this.sessionTimeoutMs) {
-        // Long without an answer: whoever we talk to is not our coordinator any more.
-        this.deps.groups.invalidate(this.groupId);
-      }
+      this.perform(this.member.sessionCheck(this.deps.clock.now()));
     }
-  }
-
-  private async checkPollInterval(): Promise<void> {
-    if (this.polling || (this.state !== 'stable' && this.state !== 'rebalancing')) return;
-    if (this.deps.clock.now() - this.lastPollAt < this.maxPollIntervalMs) return;
-    this.deps.logger.warn('poll() was not called within maxPollIntervalMs; leaving the group (process faster, lower maxPollRecords or raise maxPollIntervalMs)', {
-      groupId: this.groupId, memberId: this.memberId, maxPollIntervalMs: this.maxPollIntervalMs,
-    });
-    if (!this.groupInstanceId) await this.leaveGroup('consumer poll timeout has expired');
-    this.memberId = '';
-    this.fenced('the poll interval expired');
   }
 
   private async checkMetadata(): Promise<void> {
-    if (this.state !== 'stable') return;
+    if (this.member.state !== 'stable') return;
     if (this.pattern) {
       const before = [...this.subscribedTopics].sort().join('\0');
       const after = (await this.currentTopics()).join('\0');
-      if (before !== after) return this.requestRejoin('the subscription pattern matches other topics now');
+      if (before !== after) return this.perform(this.member.requestRejoin('the subscription pattern matches other topics now'));
     }
-    if (this.isLeader) {
+    if (this.member.isLeader) {
       const counts = await this.partitionCounts([...new Set([...this.leaderSnapshot.keys(), ...this.subscribedTopics])]);
       const changed = [...new Set([...counts.keys(), ...this.leaderSnapshot.keys()])].some((t) => counts.get(t) !== this.leaderSnapshot.get(t));
-      if (changed) this.requestRejoin('partition counts of subscribed topics changed');
+      if (changed) this.perform(this.member.requestRejoin('partition counts of subscribed topics changed'));
     }
   }
 
-  private async leaveGroup(reason: string): Promise<void> {
-    const memberId = this.memberId;
+  private async leaveGroup(memberId: string, reason: string): Promise<void> {
     if (!memberId) return;
     try {
       const c = await this.deps.groups.coordinator(this.groupId, 5_000);
@@ -784,31 +746,6 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   }
 
   // ---- small helpers ----
-
-  private requestRejoin(reason: string): void {
-    if (!this.rejoinNeeded) this.deps.logger.debug('rejoin requested', { groupId: this.groupId, reason });
-    this.rejoinNeeded = true;
-    if (this.state === 'stable') this.state = 'rebalancing';
-  }
-
-  /** Removed from the group without a rebalance: partitions are lost (handled at the next poll). */
-  private fenced(reason: string): void {
-    this.deps.logger.warn('removed from the group; partitions are lost and the member joins again', { groupId: this.groupId, reason });
-    this.generationId = -1;
-    this.state = 'unjoined';
-    this.lostPending = true;
-    this.pendingAssignment = undefined;
-    this.rejoinNeeded = true;
-  }
-
-  private setFatal(error: unknown): void {
-    this.fatal = error;
-    this.state = 'unjoined';
-  }
-
-  private throwFatal(): void {
-    if (this.fatal !== undefined) throw this.fatal;
-  }
 
   private async callListener(which: keyof RebalanceListener, partitions: TopicPartition[]): Promise<void> {
     const fn = this.listener[which];
@@ -838,7 +775,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
 
   private checkOwned(tp: TopicPartition): void {
     this.checkOpen();
-    if (!this.owned.has(tpKey(tp.topic, tp.partition))) throw new InvalidRequestError(`${tp.topic}-${tp.partition} is not assigned to this member`);
+    if (!this.member.owns(tp)) throw new InvalidRequestError(`${tp.topic}-${tp.partition} is not assigned to this member`);
   }
 }
 

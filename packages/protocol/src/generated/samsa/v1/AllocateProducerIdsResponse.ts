@@ -8,6 +8,8 @@ export interface AllocateProducerIdsResponse {
   'errorMessage'?: (string);
   'producerIdStart'?: (number | string | Long);
   'producerIdLen'?: (number);
+  'leaderId'?: (number);
+  'leaderEpoch'?: (number);
 }
 
 export interface AllocateProducerIdsResponse__Output {
@@ -15,4 +17,6 @@ export interface AllocateProducerIdsResponse__Output {
   'errorMessage': (string);
   'producerIdStart': (string);
   'producerIdLen': (number);
+  'leaderId': (number);
+  'leaderEpoch': (number);
 }

@@ -7,10 +7,14 @@ export interface AlterPartitionResponse {
   'errorCode'?: (number);
   'errorMessage'?: (string);
   'topics'?: (_samsa_v1_AlterPartitionTopicResult)[];
+  'leaderId'?: (number);
+  'leaderEpoch'?: (number);
 }
 
 export interface AlterPartitionResponse__Output {
   'errorCode': (number);
   'errorMessage': (string);
   'topics': (_samsa_v1_AlterPartitionTopicResult__Output)[];
+  'leaderId': (number);
+  'leaderEpoch': (number);
 }

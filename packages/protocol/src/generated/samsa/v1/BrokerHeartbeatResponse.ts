@@ -9,6 +9,7 @@ export interface BrokerHeartbeatResponse {
   'isFenced'?: (boolean);
   'shouldShutDown'?: (boolean);
   'leaderId'?: (number);
+  'leaderEpoch'?: (number);
 }
 
 export interface BrokerHeartbeatResponse__Output {
@@ -18,4 +19,5 @@ export interface BrokerHeartbeatResponse__Output {
   'isFenced': (boolean);
   'shouldShutDown': (boolean);
   'leaderId': (number);
+  'leaderEpoch': (number);
 }

@@ -5,8 +5,12 @@ import type { CreatableTopicResult as _samsa_v1_CreatableTopicResult, CreatableT
 
 export interface CreateTopicsResponse {
   'topics'?: (_samsa_v1_CreatableTopicResult)[];
+  'leaderId'?: (number);
+  'leaderEpoch'?: (number);
 }
 
 export interface CreateTopicsResponse__Output {
   'topics': (_samsa_v1_CreatableTopicResult__Output)[];
+  'leaderId': (number);
+  'leaderEpoch': (number);
 }

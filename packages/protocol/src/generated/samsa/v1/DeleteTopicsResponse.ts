@@ -5,8 +5,12 @@ import type { DeletableTopicResult as _samsa_v1_DeletableTopicResult, DeletableT
 
 export interface DeleteTopicsResponse {
   'topics'?: (_samsa_v1_DeletableTopicResult)[];
+  'leaderId'?: (number);
+  'leaderEpoch'?: (number);
 }
 
 export interface DeleteTopicsResponse__Output {
   'topics': (_samsa_v1_DeletableTopicResult__Output)[];
+  'leaderId': (number);
+  'leaderEpoch': (number);
 }

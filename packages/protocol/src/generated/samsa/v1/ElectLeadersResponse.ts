@@ -7,10 +7,14 @@ export interface ElectLeadersResponse {
   'errorCode'?: (number);
   'errorMessage'?: (string);
   'results'?: (_samsa_v1_ElectLeadersTopicResult)[];
+  'leaderId'?: (number);
+  'leaderEpoch'?: (number);
 }
 
 export interface ElectLeadersResponse__Output {
   'errorCode': (number);
   'errorMessage': (string);
   'results': (_samsa_v1_ElectLeadersTopicResult__Output)[];
+  'leaderId': (number);
+  'leaderEpoch': (number);
 }

@@ -13,6 +13,7 @@ export interface FetchMetadataResponse {
   'entries'?: (_samsa_v1_MetadataEntry)[];
   'highWatermark'?: (number | string | Long);
   'leaderId'?: (number);
+  'leaderEpoch'?: (number);
 }
 
 export interface FetchMetadataResponse__Output {
@@ -24,4 +25,5 @@ export interface FetchMetadataResponse__Output {
   'entries': (_samsa_v1_MetadataEntry__Output)[];
   'highWatermark': (string);
   'leaderId': (number);
+  'leaderEpoch': (number);
 }

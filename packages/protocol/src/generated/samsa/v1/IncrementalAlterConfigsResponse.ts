@@ -5,8 +5,12 @@ import type { AlterConfigsResourceResponse as _samsa_v1_AlterConfigsResourceResp
 
 export interface IncrementalAlterConfigsResponse {
   'responses'?: (_samsa_v1_AlterConfigsResourceResponse)[];
+  'leaderId'?: (number);
+  'leaderEpoch'?: (number);
 }
 
 export interface IncrementalAlterConfigsResponse__Output {
   'responses': (_samsa_v1_AlterConfigsResourceResponse__Output)[];
+  'leaderId': (number);
+  'leaderEpoch': (number);
 }

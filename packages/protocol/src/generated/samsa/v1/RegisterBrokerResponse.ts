@@ -8,6 +8,7 @@ export interface RegisterBrokerResponse {
   'errorMessage'?: (string);
   'brokerEpoch'?: (number | string | Long);
   'leaderId'?: (number);
+  'leaderEpoch'?: (number);
 }
 
 export interface RegisterBrokerResponse__Output {
@@ -15,4 +16,5 @@ export interface RegisterBrokerResponse__Output {
   'errorMessage': (string);
   'brokerEpoch': (string);
   'leaderId': (number);
+  'leaderEpoch': (number);
 }
