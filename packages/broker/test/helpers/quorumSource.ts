@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import { afterEach } from 'vitest';
 import { QuorumMetadataSource, type QuorumMetadataOptions } from '../../src/metadata/quorumMetadata.js';
-import { realTimers } from '../../src/timers.js';
+import { realTimers } from '@samsa/server';
 import { FakeController, FakeQuorum } from './fakeController.js';
 
 const logger = pino({ level: 'silent' });
