@@ -4,22 +4,45 @@ import { defineConfig } from 'vitest/config';
 const packages = ['protocol', 'raft', 'controller', 'broker', 'client', 'cli'];
 
 // In the repo, tests import every @samsa/* package from its TypeScript source, so no build is
-// needed to run unit tests. Multi-process tests (*.integration.test.ts) spawn the built CLI.
+// needed to run unit tests. @samsa/testkit (waitFor, port leases, manual timers) is test-only.
 const alias = Object.fromEntries(
-  packages.map((p) => [`@samsa/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
+  [...packages, 'testkit'].map((p) => [`@samsa/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
 );
 
+const INTEGRATION = 'test/**/*.integration.test.ts';
+
+// Two kinds of project (run one with `node scripts/run-tests.mjs --project <name>`):
+// - `unit:<package>`: in-process tests, files in parallel worker threads;
+// - `integration`: the multi-process tests (*.integration.test.ts), which spawn the built CLI
+//   (packages/cli/dist/main.js) as nodes on 127.0.0.1. Each file runs in its own forked worker;
+//   files run two at a time, their ports leased from @samsa/testkit so they never collide.
 export default defineConfig({
   test: {
-    projects: packages.map((name) => ({
-      resolve: { alias },
-      test: {
-        name,
-        root: `./packages/${name}`,
-        include: ['test/**/*.test.ts'],
-        testTimeout: 30_000,
-        hookTimeout: 60_000,
+    projects: [
+      ...packages.map((name) => ({
+        resolve: { alias },
+        test: {
+          name: `unit:${name}`,
+          root: `./packages/${name}`,
+          include: ['test/**/*.test.ts'],
+          exclude: [INTEGRATION],
+          pool: 'threads' as const,
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      })),
+      {
+        resolve: { alias },
+        test: {
+          name: 'integration',
+          root: './packages/cli',
+          include: [INTEGRATION],
+          pool: 'forks' as const,
+          maxWorkers: 2,
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
       },
-    })),
+    ],
   },
 });

@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Samsa, serdes } from '@samsa/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, waitFor, type TestCluster } from './helpers/cluster.js';
+import { waitFor } from '@samsa/testkit';
+import { startCluster, type TestCluster } from './helpers/cluster.js';
 import { CLI, runCliAsync, stopProcess } from './helpers/processes.js';
 
 const SESSION_TIMEOUT_MS = 3_000;

@@ -7,7 +7,8 @@
  */
 import { NotEnoughReplicasError, Samsa, serdes } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, waitFor, type ClusterNode, type TestCluster } from './helpers/cluster.js';
+import { waitFor } from '@samsa/testkit';
+import { startCluster, type ClusterNode, type TestCluster } from './helpers/cluster.js';
 import { committedBytes, produceAll, readAll } from './helpers/records.js';
 
 const SESSION_TIMEOUT_MS = 2_000;

@@ -7,11 +7,16 @@
  */
 import { Samsa, serdes } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, waitFor, type ClusterNode, type TestCluster } from './helpers/cluster.js';
+import { waitFor } from '@samsa/testkit';
+import { startCluster, type ClusterNode, type TestCluster } from './helpers/cluster.js';
 import { committedBytes, logBytes, produceAll, readAll } from './helpers/records.js';
 
-const SESSION_TIMEOUT_MS = 2_000;
-const REPLICA_LAG_TIME_MAX_MS = 1_000;
+// The deposed-leader scenario freezes both followers, waits out one fetch long poll, appends and
+// kills the leader: all of it must fit before the leader drops the frozen followers from the ISR
+// (replica.lag.time.max.ms) and before the controller fences them (session timeout). These leave
+// it seconds of room on a loaded machine; its guard checks the ISR itself, not the clock.
+const SESSION_TIMEOUT_MS = 4_000;
+const REPLICA_LAG_TIME_MAX_MS = 3_000;
 /** The follower fetch long-poll (ReplicaFetcher maxWaitMs default). */
 const REPLICA_FETCH_MAX_WAIT_MS = 500;
 
@@ -147,11 +152,11 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
       for (const value of uncommitted) await one.send({ topic, messages: [{ value }] });
       await cluster.kill(oldLeader);
       killMs = Date.now() - frozeAt;
-      // The scenario's own guard: if the followers were frozen too long the leader could have shrunk the ISR.
-      expect(killMs).toBeLessThan(REPLICA_LAG_TIME_MAX_MS);
     } finally {
       for (const f of followers) cluster.resume(f);
     }
+    // The scenario's own guard: the leader died before it dropped the frozen followers from the ISR.
+    expect(await committedIsr(topic, 0)).toEqual(expect.arrayContaining(followers.map((f) => f.nodeId)));
     // The dead leader's files hold the uncommitted records.
     for (const value of uncommitted) expect(logBytes(oldLeader, topic, 0).includes(value)).toBe(true);
 

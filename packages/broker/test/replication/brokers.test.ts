@@ -17,7 +17,8 @@ import {
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBrokerNode, type BrokerNode } from '../../src/index.js';
-import { FakeController, FakeQuorum, startFakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
+import { waitFor } from '@samsa/testkit';
+import { FakeController, FakeQuorum, startFakeQuorum, topicRecords } from '../helpers/fakeController.js';
 
 const logger = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -92,13 +93,13 @@ describe('two brokers replicating a partition', () => {
     const leader = await broker(c, 1);
     let follower = await broker(c, 2);
     replicatedTopic(c.quorum, 'r');
-    await waitFor(() => follower.replicaManager.fetchingFrom('r', 0) === 1, 5_000, 'the follower to fetch from broker 1');
+    await waitFor('the follower to fetch from broker 1', () => follower.replicaManager.fetchingFrom('r', 0) === 1, 5_000);
     const client = samsaClient(leader);
 
     expect(await produce(client, 'r', ['a', 'b'], -1)).toMatchObject({ errorCode: 0, baseOffset: '0' });
     // Acknowledged means on the follower too.
     expect(follower.replicaManager.getPartition('r', 0)!.logEndOffset).toBe(2n);
-    await waitFor(() => follower.replicaManager.getPartition('r', 0)!.highWatermark === 2n, 5_000, 'the follower to learn the HW');
+    await waitFor('the follower to learn the HW', () => follower.replicaManager.getPartition('r', 0)!.highWatermark === 2n, 5_000);
     expect(logBytes(follower, 'r').equals(logBytes(leader, 'r'))).toBe(true);
 
     await follower.close();
@@ -120,7 +121,7 @@ describe('two brokers replicating a partition', () => {
     expect(p.highWatermark).toBe(4n);
 
     follower = await broker(c, 2);
-    await waitFor(() => p.isr.length === 2, 5_000, 'the follower to rejoin the ISR');
+    await waitFor('the follower to rejoin the ISR', () => p.isr.length === 2, 5_000);
     expect(c.quorum.alterPartitions.at(-1)).toEqual({ topic: 'r', partition: 0, newIsr: [1, 2] });
     expect(await produce(client, 'r', ['d'], -1)).toMatchObject({ errorCode: 0, baseOffset: '4' });
     expect(logBytes(follower, 'r').equals(logBytes(leader, 'r'))).toBe(true);
@@ -131,7 +132,7 @@ describe('two brokers replicating a partition', () => {
     const leader = await broker(c, 1);
     const follower = await broker(c, 2);
     replicatedTopic(c.quorum, 'q');
-    await waitFor(() => follower.replicaManager.fetchingFrom('q', 0) === 1, 5_000, 'the follower to fetch');
+    await waitFor('the follower to fetch', () => follower.replicaManager.fetchingFrom('q', 0) === 1, 5_000);
     const client = samsaClient(leader);
     expect((await produce(client, 'q', ['a'], -1)).errorCode).toBe(0);
     await follower.close();
@@ -149,14 +150,14 @@ describe('two brokers replicating a partition', () => {
     const leader = await broker(c, 1);
     const follower = await broker(c, 2);
     replicatedTopic(c.quorum, 's');
-    await waitFor(() => follower.replicaManager.fetchingFrom('s', 0) === 1, 5_000, 'the follower to fetch');
+    await waitFor('the follower to fetch', () => follower.replicaManager.fetchingFrom('s', 0) === 1, 5_000);
     const client = samsaClient(leader);
     expect((await produce(client, 's', ['a'], -1)).errorCode).toBe(0);
     await follower.close();
     c.controller.stop(); // no ISR shrink can commit: the write waits for broker 2
     const p = leader.replicaManager.getPartition('s', 0)!;
     const waiting = produce(client, 's', ['b'], -1, 20_000);
-    await waitFor(() => p.logEndOffset === 2n, 5_000, 'the write to be appended');
+    await waitFor('the write to be appended', () => p.logEndOffset === 2n, 5_000);
     // Shutdown completes the waiting produce: offset 1 is on the leader only (HW 1), so it is not
     // acknowledged; the next leader may never have it.
     await leader.close();
@@ -171,11 +172,11 @@ describe('two brokers replicating a partition', () => {
     const one = await broker(c, 1);
     const two = await broker(c, 2);
     replicatedTopic(c.quorum, 'm');
-    await waitFor(() => two.replicaManager.fetchingFrom('m', 0) === 1, 5_000, 'broker 2 to follow');
+    await waitFor('broker 2 to follow', () => two.replicaManager.fetchingFrom('m', 0) === 1, 5_000);
     for (let i = 0; i < 5; i++) expect((await produce(samsaClient(one), 'm', [`one-${i}`], -1)).errorCode).toBe(0);
 
     c.quorum.append([{ type: 'PartitionChange', topicId: 'id-m', partition: 0, leader: 2 }]);
-    await waitFor(() => one.replicaManager.fetchingFrom('m', 0) === 2 && two.replicaManager.getPartition('m', 0)!.isLeader, 5_000, 'the move');
+    await waitFor('the move', () => one.replicaManager.fetchingFrom('m', 0) === 2 && two.replicaManager.getPartition('m', 0)!.isLeader, 5_000);
     expect(await produce(samsaClient(two), 'm', ['two-0'], -1)).toMatchObject({ errorCode: 0, baseOffset: '5' });
     expect((await produce(samsaClient(one), 'm', ['stale'], -1)).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     expect(logBytes(one, 'm').equals(logBytes(two, 'm'))).toBe(true);
@@ -189,10 +190,10 @@ describe('the Replication service', () => {
     const one = await broker(c, 1);
     const two = await broker(c, 2);
     replicatedTopic(c.quorum, 'e');
-    await waitFor(() => one.replicaManager.getPartition('e', 0)?.isLeader === true, 5_000, 'the topic');
+    await waitFor('the topic', () => one.replicaManager.getPartition('e', 0)?.isLeader === true, 5_000);
     expect((await produce(samsaClient(one), 'e', ['a', 'b', 'c'], 1)).errorCode).toBe(0);
     c.quorum.append([{ type: 'PartitionChange', topicId: 'id-e', partition: 0, leader: 1 }]); // leader epoch 1
-    await waitFor(() => one.replicaManager.getPartition('e', 0)!.leaderEpoch === 1, 5_000, 'epoch 1');
+    await waitFor('epoch 1', () => one.replicaManager.getPartition('e', 0)!.leaderEpoch === 1, 5_000);
     expect((await produce(samsaClient(one), 'e', ['d'], 1)).errorCode).toBe(0);
 
     const fetchFrom = async (node: BrokerNode, partition: { currentLeaderEpoch: number; fetchOffset: string; lastFetchedEpoch: number }) => {

@@ -12,7 +12,8 @@ import type {
   RegisterBrokerResponse__Output,
 } from '@samsa/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestCluster, registerAndUnfence, sleep, waitFor } from './helpers.js';
+import { waitFor } from '@samsa/testkit';
+import { TestCluster, registerAndUnfence, sleep } from './helpers.js';
 
 const SESSION_TIMEOUT_MS = 1_000;
 let c: TestCluster;
@@ -53,7 +54,7 @@ describe('brokers against the controller quorum', () => {
     expect(behind).toMatchObject({ errorCode: 0, isFenced: true, isCaughtUp: false, leaderId: activeId });
     const caughtUp = await heartbeat(1, epoch, epoch);
     expect(caughtUp).toMatchObject({ errorCode: 0, isFenced: false, isCaughtUp: true });
-    await waitFor(() => [...c.nodes.values()].every((n) => n.image().broker(1)?.fenced === false), 3_000, 'every image to show broker 1 unfenced');
+    await waitFor('every image to show broker 1 unfenced', () => [...c.nodes.values()].every((n) => n.image().broker(1)?.fenced === false), 3_000);
 
     const stale = await heartbeat(1, String(Number(epoch) - 1), epoch);
     expect(stale.errorCode).toBe(ErrorCode.STALE_BROKER_EPOCH);
@@ -83,7 +84,7 @@ describe('brokers against the controller quorum', () => {
       }
     })();
     try {
-      await waitFor(() => image().broker(silent)?.fenced === true, SESSION_TIMEOUT_MS * 4, `broker ${silent} to be fenced`);
+      await waitFor(`broker ${silent} to be fenced`, () => image().broker(silent)?.fenced === true, SESSION_TIMEOUT_MS * 4);
       expect(Date.now() - lastRound).toBeGreaterThan(SESSION_TIMEOUT_MS);
       for (const { p, i } of led) {
         const now = image().topic('fencing')!.partitions[i]!;
@@ -98,10 +99,10 @@ describe('brokers against the controller quorum', () => {
       await loop;
     }
     // Every controller agrees.
-    await waitFor(() => {
+    await waitFor('identical images', () => {
       const images = [...c.nodes.values()].map((n) => JSON.stringify(n.image().toSnapshot()));
       return images.every((i) => i === images[0]);
-    }, 3_000, 'identical images');
+    }, 3_000);
   });
 
   it('serves FetchMetadata from any controller, no-ops included, and long-polls until an entry commits', async () => {

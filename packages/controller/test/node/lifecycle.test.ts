@@ -12,7 +12,8 @@ import type { RaftSendResponse__Output } from '@samsa/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startControllerNode } from '../../src/index.js';
 import type { ControllerNodeConfig } from '../../src/index.js';
-import { freePorts, silentLogger } from './helpers.js';
+import { freePorts } from '@samsa/testkit';
+import { silentLogger } from './helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {

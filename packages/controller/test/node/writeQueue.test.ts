@@ -75,12 +75,11 @@ describe('WriteQueue', () => {
     const ctx = new FakeContext();
     const queue = new WriteQueue(ctx);
     const computed: string[] = [];
-    const started = Date.now();
     const a = queue.submit('CreateTopics', () => { computed.push('a'); return write('A')(); }, 50);
     const b = queue.submit('b', () => { computed.push('b'); return write('B')(); }, 5_000);
+    // Answered although its entry never settled: by its own 50 ms timeout.
     const answer = await a;
     expect(answer).toMatchObject({ ok: false, errorCode: ErrorCode.REQUEST_TIMED_OUT });
-    expect(Date.now() - started).toBeLessThan(1_000);
     await sleep(30);
     expect(computed).toEqual(['a']); // a's entry may still commit: b must see it first
     ctx.settle(11);
