@@ -11,8 +11,10 @@ const alias = Object.fromEntries(
 
 const INTEGRATION = 'test/**/*.integration.test.ts';
 
-// Two kinds of project (run one with `node scripts/run-tests.mjs --project <name>`):
-// - `unit:<package>`: in-process tests, files in parallel worker threads;
+// Two kinds of project (run one with `node scripts/run-tests.mjs --project <name>`), run one kind
+// after the other (sequence.groupOrder) so the process-spawning tests do not share the CPU with
+// the unit tests:
+// - `unit:<package>`: in-process tests, files in parallel worker threads (two at a time);
 // - `integration`: the multi-process tests (*.integration.test.ts), which spawn the built CLI
 //   (packages/cli/dist/main.js) as nodes on 127.0.0.1. Each file runs in its own forked worker;
 //   files run two at a time, their ports leased from @samsa/testkit so they never collide.
@@ -27,6 +29,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: [INTEGRATION],
           pool: 'threads' as const,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
@@ -39,6 +43,7 @@ export default defineConfig({
           include: [INTEGRATION],
           pool: 'forks' as const,
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

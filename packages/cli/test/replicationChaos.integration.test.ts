@@ -89,7 +89,8 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
         }
       }
     })();
-    await sleep(200);
+    const ackedBefore = acked.size;
+    await waitFor('live writes acknowledged before the freeze', () => acked.size >= ackedBefore + 20, 20_000, 10);
     const t0 = Date.now();
     cluster.pause(frozen);
     try {
@@ -108,7 +109,8 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
       await waitFor(`broker ${frozen.nodeId} to rejoin the ISR`, async () => (await committedIsr(topic, 0)).includes(frozen.nodeId) || undefined, 30_000, 50);
       const rejoinMs = Date.now() - t1;
       expect((await partitionsOf(topic))[0]!.leader).toBe(before!.leader);
-      await sleep(200);
+      const ackedAtRejoin = acked.size;
+      await waitFor('live writes acknowledged after the rejoin', () => acked.size >= ackedAtRejoin + 20, 20_000, 10);
       stop = true;
       await writer;
       console.log(`SIGSTOP follower: broker ${frozen.nodeId} left the ISR ${shrinkMs} ms after SIGSTOP `
@@ -226,7 +228,8 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
     })();
     const steps: string[] = [];
     try {
-      await sleep(300);
+      const ackedBefore = acked.size;
+      await waitFor('live writes acknowledged before the restarts', () => acked.size >= ackedBefore + 20, 20_000, 10);
       for (const broker of cluster.brokers) {
         const child = broker.child!;
         const t0 = Date.now();
@@ -243,7 +246,8 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
         await fullIsr(topic, 30_000);
         steps.push(`broker ${broker.nodeId}: stopped in ${stopMs} ms, back in every ISR ${Date.now() - t1} ms after restart began`);
       }
-      await sleep(300);
+      const ackedAfter = acked.size;
+      await waitFor('live writes acknowledged after the restarts', () => acked.size >= ackedAfter + 20, 20_000, 10);
     } finally {
       stop = true;
       await writer;
