@@ -11,13 +11,19 @@ const alias = Object.fromEntries(
 
 const INTEGRATION = 'test/**/*.integration.test.ts';
 
+// Integration files at once. Their ports never collide (leased from @samsa/testkit), so more can
+// run together on a machine with cores to spare; the default is one, because each file starts up
+// to six node processes, and two such clusters on a loaded 2-core machine slow each other past
+// their session and lag timeouts.
+const integrationWorkers = Number(process.env.SAMSA_INTEGRATION_WORKERS ?? 1);
+
 // Two kinds of project (run one with `node scripts/run-tests.mjs --project <name>`), run one kind
 // after the other (sequence.groupOrder) so the process-spawning tests do not share the CPU with
 // the unit tests:
 // - `unit:<package>`: in-process tests, files in parallel worker threads (two at a time);
 // - `integration`: the multi-process tests (*.integration.test.ts), which spawn the built CLI
-//   (packages/cli/dist/main.js) as nodes on 127.0.0.1. Each file runs in its own forked worker;
-//   files run two at a time, their ports leased from @samsa/testkit so they never collide.
+//   (packages/cli/dist/main.js) as nodes on 127.0.0.1. Each file runs in its own forked worker,
+//   one file at a time unless SAMSA_INTEGRATION_WORKERS says more.
 export default defineConfig({
   test: {
     projects: [
@@ -42,7 +48,7 @@ export default defineConfig({
           root: './packages/cli',
           include: [INTEGRATION],
           pool: 'forks' as const,
-          maxWorkers: 2,
+          maxWorkers: integrationWorkers,
           sequence: { groupOrder: 1 },
           testTimeout: 30_000,
           hookTimeout: 60_000,
