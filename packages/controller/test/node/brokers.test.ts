@@ -15,7 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@samsa/testkit';
 import { TestCluster, registerAndUnfence, sleep } from './helpers.js';
 
-const SESSION_TIMEOUT_MS = 1_000;
+// The controller's session timer runs on the wall clock (the node takes no clock yet), and these
+// tests heartbeat by hand: at 1 s a loaded machine let registered brokers lapse before the calls
+// that needed them unfenced (CreateTopics answered INVALID_REPLICATION_FACTOR).
+const SESSION_TIMEOUT_MS = 4_000;
 let c: TestCluster;
 let activeId: number;
 /** Brokers registered by earlier tests, which later tests keep alive. */
@@ -106,6 +109,9 @@ describe('brokers against the controller quorum', () => {
   });
 
   it('serves FetchMetadata from any controller, no-ops included, and long-polls until an entry commits', async () => {
+    // The earlier tests' brokers no longer heartbeat: once all are fenced, no FenceBroker entry can
+    // commit behind this test's back (one woke the long poll below instead of the write).
+    await waitFor('the earlier brokers to be fenced', () => c.node(activeId).image().brokers().every((b) => b.fenced), SESSION_TIMEOUT_MS * 4);
     const follower = [...c.nodes.keys()].find((id) => id !== activeId)!;
     const all = await fetchMetadata(follower, 1, 0);
     expect(all).toMatchObject({ errorCode: 0, hasSnapshot: false, leaderId: activeId });
