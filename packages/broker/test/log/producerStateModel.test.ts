@@ -178,5 +178,5 @@ describe('producer state across replication, restarts and truncation (seeded)', 
   // One test per seed: each is CPU work with its own time limit, not 15 seeds under one.
   it.each(Array.from({ length: 15 }, (_, i) => i + 1))('always equals a rebuild from the log (seed %i)', (seed) => {
     runSeed(seed, 150);
-  });
+  }, 120_000);
 });
