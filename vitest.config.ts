@@ -45,8 +45,9 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'integration',
-          root: './packages/cli',
-          include: [INTEGRATION],
+          // Every package's multi-process tests (each unit project excludes its own).
+          root: '.',
+          include: packages.map((p) => `packages/${p}/${INTEGRATION}`),
           pool: 'forks' as const,
           maxWorkers: integrationWorkers,
           sequence: { groupOrder: 1 },
