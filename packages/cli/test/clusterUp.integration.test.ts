@@ -9,8 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClusterState } from '../src/cluster/state.js';
-import { waitFor } from './helpers/cluster.js';
-import { CLI, freePort, removeDir, runCliAsync, stopProcess, tempDir } from './helpers/processes.js';
+import { freePortBlock, giveUp, waitFor } from '@samsa/testkit';
+import { CLI, removeDir, runCliAsync, stopProcess, tempDir } from './helpers/processes.js';
 
 function alive(pid: number): boolean {
   try {
@@ -34,10 +34,10 @@ function recordedPids(dataDir: string): number[] {
 
 /**
  * A base port with room above it: brokers at +0/+100/+200, controllers at +1/+101/+201, metrics at
- * +2/+3. Below Linux's ephemeral range (32768+), where other tests' connections and port-0 listeners live.
+ * +2/+3: 204 ports, all leased from @samsa/testkit.
  */
 async function basePort(): Promise<number> {
-  return 20_000 + ((await freePort()) % 12_000);
+  return freePortBlock(204);
 }
 
 describe('samsa cluster up', () => {
@@ -61,7 +61,7 @@ describe('samsa cluster up', () => {
     child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
     try {
       await waitFor('the cluster to be ready', () => {
-        if (child.exitCode !== null) throw new Error(`cluster up exited ${child.exitCode}:\n${out}`);
+        if (child.exitCode !== null) giveUp(`cluster up exited ${child.exitCode}:\n${out}`);
         return out.includes('ready in');
       }, 60_000, 50);
       console.log(`cluster up: ready ${Date.now() - t0} ms after start (${/ready in (\d+) ms/.exec(out)![1]} ms by its own clock)`);
@@ -175,7 +175,7 @@ describe('samsa cluster up', () => {
     let mine: number[] = [];
     try {
       await waitFor('the combined node to be ready', () => {
-        if (child.exitCode !== null) throw new Error(`cluster up exited ${child.exitCode}:\n${out}`);
+        if (child.exitCode !== null) giveUp(`cluster up exited ${child.exitCode}:\n${out}`);
         return out.includes('ready in');
       }, 60_000, 50);
       expect(out).toContain(`bootstrap-server: 127.0.0.1:${base}\n`);

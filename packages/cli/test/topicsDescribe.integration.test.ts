@@ -5,7 +5,8 @@
  * partition it hosted as unavailable (Leader: -1). Every wait is bounded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, waitFor, type ClusterNode, type TestCluster } from './helpers/cluster.js';
+import { waitFor } from '@samsa/testkit';
+import { startCluster, type ClusterNode, type TestCluster } from './helpers/cluster.js';
 import { runCliAsync, stopAll, type CliResult } from './helpers/processes.js';
 
 interface PartitionLine {

@@ -237,7 +237,7 @@ export class FakeCluster {
 
   /** Every fake partition has one replica, which leads: an election is never needed (unknown partitions say so). */
   electLeaders(request: ElectLeadersRequest): ElectLeadersResponse {
-    return {
+    return { ...NO_LEADER,
       errorCode: 0, errorMessage: '',
       results: (request.topicPartitions ?? []).map((t) => ({
         topic: t.topic!,
@@ -249,7 +249,7 @@ export class FakeCluster {
   }
 
   incrementalAlterConfigs(request: IncrementalAlterConfigsRequest): IncrementalAlterConfigsResponse {
-    return {
+    return { ...NO_LEADER,
       responses: (request.resources ?? []).map((r) => {
         const answer = (errorCode: number, errorMessage = '') => ({ resourceType: r.resourceType!, resourceName: r.resourceName!, errorCode, errorMessage });
         if (!this.topics.has(r.resourceName!)) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${r.resourceName}' does not exist`);
@@ -315,7 +315,7 @@ export class FakeCluster {
   }
 
   createTopics(request: CreateTopicsRequest): CreateTopicsResponse {
-    return {
+    return { ...NO_LEADER,
       topics: (request.topics ?? []).map((t) => {
         const name = t.name!;
         const base = { name, numPartitions: 0, replicationFactor: 0, configs: {} };
@@ -330,7 +330,7 @@ export class FakeCluster {
   }
 
   deleteTopics(request: DeleteTopicsRequest): DeleteTopicsResponse {
-    return {
+    return { ...NO_LEADER,
       topics: (request.names ?? []).map((name) => {
         if (!this.topics.delete(name)) return { name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'unknown' };
         return { name, errorCode: 0, errorMessage: '' };

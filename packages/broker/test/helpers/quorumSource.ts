@@ -42,6 +42,3 @@ export function source(controllers: FakeController[], overrides: Partial<QuorumM
   return s;
 }
 
-export function within<T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> {
-  return Promise.race([promise, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);
-}
