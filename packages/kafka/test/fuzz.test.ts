@@ -1,5 +1,5 @@
 /**
- * Seeded decoder fuzzing. Tens of thousands of frames — real KafkaJS requests and random
+ * Seeded decoder fuzzing. Tens of thousands of frames — real KafkaJS and kcat requests and random
  * well-formed requests of every API version, mutated (bit flips, byte overwrites, truncation,
  * insertions, length fields set negative or huge, varints made endless), plus pure noise — go
  * through decodeRequestHeader + decodeRequest (and responses through decodeResponse). Each either
@@ -7,6 +7,7 @@
  * array elements or string bytes than the frame had bytes (no allocation from a forged count).
  * A failure prints its seed and case number; the seed replays it.
  */
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   API_SPECS,
@@ -80,11 +81,13 @@ let kafkajsFrames: Buffer[] = [];
 
 beforeAll(async () => {
   const capture = await captureKafkaJs();
-  kafkajsFrames = capture.broker.frames.map((f) => f.frame);
+  const kcat = JSON.parse(readFileSync(new URL('./fixtures/kcat-frames.json', import.meta.url), 'utf8')) as { steps: { frames: { hex: string }[] }[] };
+  // Real requests of two clients: KafkaJS live, librdkafka (kcat) from the committed capture.
+  kafkajsFrames = [...capture.broker.frames.map((f) => f.frame), ...kcat.steps.flatMap((s) => s.frames.map((f) => Buffer.from(f.hex, 'hex')))];
 }, 90_000);
 
 describe('decoder fuzzing (seed ' + SEED + ')', () => {
-  it('mutated KafkaJS requests decode or throw KafkaDecodeError', () => {
+  it('mutated KafkaJS and kcat requests decode or throw KafkaDecodeError', () => {
     expect(kafkajsFrames.length).toBeGreaterThan(20);
     const r = rng(SEED);
     const seen: Record<Outcome, number> = { decoded: 0, rejected: 0 };
