@@ -30,6 +30,7 @@ export {
   decodeRequestHeader,
   decodeRequest,
   encodeResponse,
+  encodeResponseChunks,
   encodeRequest,
   decodeResponse,
   type Frame,

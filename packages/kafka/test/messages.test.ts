@@ -14,6 +14,7 @@ import {
   decodeResponse,
   encodeRequest,
   encodeResponse,
+  encodeResponseChunks,
   type FetchResponseInput,
   type MetadataRequest,
 } from '../src/index.js';
@@ -110,6 +111,20 @@ describe('versions and defaults', () => {
     const records = body.topicData[0]!.partitionData[0]!.records!;
     expect(records).toEqual(batch);
     expect(records.buffer).toBe(frame.buffer); // no copy
+  });
+
+  it('encodeResponseChunks hands large record sets over uncopied and matches encodeResponse byte for byte', () => {
+    const big = Buffer.alloc(100_000, 7);
+    const small = Buffer.alloc(100, 1);
+    const body: FetchResponseInput = { responses: [{ topic: 't', partitions: [{ partitionIndex: 0, records: big }, { partitionIndex: 1, records: small }, { partitionIndex: 2, records: big }] }] };
+    for (const version of [4, 11, 12]) {
+      const chunks = encodeResponseChunks(ApiKey.Fetch, version, 5, body, 4096);
+      expect(chunks.filter((c) => c === big)).toHaveLength(2); // the same Buffer objects, not copies
+      expect(chunks.includes(small)).toBe(false); // small ones are copied into the frame
+      const joined = Buffer.concat(chunks);
+      expect(joined).toEqual(encodeResponse(ApiKey.Fetch, version, 5, body));
+      expect(joined.readInt32BE(0)).toBe(joined.length - 4);
+    }
   });
 
   it('JoinGroup v7+: protocolName may be null; before v7 a null is refused by the encoder', () => {
