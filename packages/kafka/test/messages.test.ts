@@ -191,6 +191,8 @@ describe('bad input', () => {
     expect(() => encodeResponse(999, 0, 1, {})).toThrow(KafkaEncodeError);
     expect(() => encodeResponse(ApiKey.Produce, 2, 1, {})).toThrow(/Produce version 2 is not supported/);
     expect(() => encodeRequest(header(ApiKey.DeleteGroups, 0), { groupsNames: [42] })).toThrow(/expected a string/);
+    expect(() => encodeResponse(ApiKey.Heartbeat, 0, 1, { errorCode: 70000 })).toThrow(KafkaEncodeError);
+    expect(() => encodeResponse(ApiKey.Heartbeat, 0, 1, { errorCode: 70000 })).toThrow(/^errorCode: /);
   });
 
   it('SUPPORTED_APIS gives every API an ApiVersions entry that encodes', () => {
