@@ -15,6 +15,7 @@ import {
   encodeRequest,
   encodeResponse,
   encodeResponseChunks,
+  isValidClientSoftware,
   type FetchResponseInput,
   type MetadataRequest,
 } from '../src/index.js';
@@ -73,6 +74,17 @@ describe('headers', () => {
     const err = catchError(() => decodeRequestHeader(Buffer.from([0, 3, 0, 1, 0, 0, 0, 42, 0, 9, 0x61])));
     expect(err).toBeInstanceOf(KafkaDecodeError);
     expect(err).toMatchObject({ kind: 'truncated', errorCode: 42, partialHeader: { apiKey: 3, apiVersion: 1, correlationId: 42 } });
+  });
+});
+
+describe('ApiVersions v3 client software (KIP-511)', () => {
+  it('accepts what Kafka accepts and nothing else', () => {
+    expect(isValidClientSoftware('librdkafka', '2.0.2')).toBe(true);
+    expect(isValidClientSoftware('apache-kafka-java', '3.7.0-SNAPSHOT')).toBe(true);
+    expect(isValidClientSoftware('a', '1')).toBe(true);
+    for (const [name, version] of [['', '1'], ['x', ''], ['bad name', '1'], ['-x', '1'], ['x', '1.'], ['x_y', '1'], ['x', '1/2']]) {
+      expect(isValidClientSoftware(name!, version!), `${name} ${version}`).toBe(false);
+    }
   });
 });
 
