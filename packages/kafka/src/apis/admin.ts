@@ -293,7 +293,7 @@ export const ElectLeaders = {
     // null: every partition.
     { name: 'topicPartitions', type: '[]struct', versions: '0+', nullableVersions: '0+', fields: [
       { name: 'topic', type: 'string', versions: '0+' },
-      { name: 'partitionId', type: '[]int32', versions: '0+' },
+      { name: 'partitions', type: '[]int32', versions: '0+' },
     ] },
     { name: 'timeoutMs', type: 'int32', versions: '0+', default: 60000 },
   ],
