@@ -24,6 +24,8 @@ import { captureKafkaJs } from './helpers/kafkajsCapture.js';
 import { randomStruct, rng, type Rand } from './helpers/randomBody.js';
 
 const SEED = Number(process.env.KAFKA_FUZZ_SEED ?? 20261207);
+// Each case takes seconds on a loaded 2-core machine; the bound only stops a hang.
+const FUZZ_TIMEOUT_MS = 180_000;
 
 const int = (r: Rand, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 
@@ -98,7 +100,7 @@ describe('decoder fuzzing (seed ' + SEED + ')', () => {
     // Both outcomes occur: the mutations reach past the header, and some survive.
     expect(seen.rejected).toBeGreaterThan(1000);
     expect(seen.decoded).toBeGreaterThan(100);
-  });
+  }, FUZZ_TIMEOUT_MS);
 
   it('mutated random requests of every API version decode or throw KafkaDecodeError', () => {
     const r = rng(SEED + 1);
@@ -114,7 +116,7 @@ describe('decoder fuzzing (seed ' + SEED + ')', () => {
       }
     }
     expect(cases).toBeGreaterThan(30_000);
-  });
+  }, FUZZ_TIMEOUT_MS);
 
   it('random noise frames (with and without a plausible header) throw only KafkaDecodeError', () => {
     const r = rng(SEED + 2);
@@ -127,7 +129,7 @@ describe('decoder fuzzing (seed ' + SEED + ')', () => {
       }
       tryRequest(noise, `seed ${SEED + 2} noise case ${i}`);
     }
-  });
+  }, FUZZ_TIMEOUT_MS);
 
   it('mutated responses of every API version decode or throw KafkaDecodeError', () => {
     const r = rng(SEED + 3);
@@ -145,5 +147,5 @@ describe('decoder fuzzing (seed ' + SEED + ')', () => {
         }
       }
     }
-  });
+  }, FUZZ_TIMEOUT_MS);
 });
