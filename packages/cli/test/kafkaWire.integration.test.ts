@@ -1,0 +1,202 @@
+/**
+ * The Kafka listener at the byte level, against a real broker process (one controller, one
+ * broker): the address that serves gRPC also serves Kafka frames; ApiVersions v0-v3, and v99
+ * answered with UNSUPPORTED_VERSION in a v0 body with header v0; pipelined requests answered in
+ * request order while a Fetch long-polls; an unknown API key, an unsupported version, an
+ * undecodable body and an oversized frame close the connection and leave the broker serving;
+ * per-API request metrics on /metrics.
+ */
+import { ApiKey, decodeResponse, encodeRequest } from '@samsa/kafka';
+import { Samsa, serdes } from '@samsa/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, waitFor, type TestCluster } from './helpers/cluster.js';
+import { RawKafkaConnection } from './helpers/kafkaWire.js';
+
+/** ApiVersions in a v0 body: int16 error, int32 count, {int16 key, int16 min, int16 max}... (read by hand, not with the codecs). */
+function readApiVersionsV0(frame: Buffer): { correlationId: number; errorCode: number; apis: Map<number, [number, number]> } {
+  const correlationId = frame.readInt32BE(0);
+  const errorCode = frame.readInt16BE(4);
+  const count = frame.readInt32BE(6);
+  const apis = new Map<number, [number, number]>();
+  for (let i = 0; i < count; i++) {
+    const at = 10 + i * 6;
+    apis.set(frame.readInt16BE(at), [frame.readInt16BE(at + 2), frame.readInt16BE(at + 4)]);
+  }
+  expect(frame.length).toBe(10 + count * 6);
+  return { correlationId, errorCode, apis };
+}
+
+/** A v0-header request written by hand: size, api key, version, correlation id, client id. */
+function handFrame(apiKey: number, apiVersion: number, correlationId: number, body = Buffer.alloc(0)): Buffer {
+  const clientId = Buffer.from('hand');
+  const payload = Buffer.alloc(10 + clientId.length);
+  payload.writeInt16BE(apiKey, 0);
+  payload.writeInt16BE(apiVersion, 2);
+  payload.writeInt32BE(correlationId, 4);
+  payload.writeInt16BE(clientId.length, 8);
+  clientId.copy(payload, 10);
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(payload.length + body.length, 0);
+  return Buffer.concat([size, payload, body]);
+}
+
+describe('the Kafka listener on the broker address', () => {
+  let cluster: TestCluster;
+  let port: number;
+  let samsa: Samsa;
+  const open: RawKafkaConnection[] = [];
+  const connect = async () => {
+    const c = await RawKafkaConnection.connect(port);
+    open.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    cluster = await startCluster({ controllers: 1, brokers: 1, metrics: true });
+    port = cluster.brokers[0]!.port;
+    samsa = new Samsa({ brokers: cluster.bootstrap, requestTimeoutMs: 10_000 });
+    await samsa.admin().createTopics([{ topic: 'wire', numPartitions: 1, replicationFactor: 1 }]);
+    await waitFor('wire has a leader', async () => (await samsa.admin().describeTopics(['wire']))[0]!.partitions.every((p) => p.leader >= 0), 20_000, 100);
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const c of open) c.close();
+    await samsa?.close();
+    await cluster?.stop();
+  });
+
+  it('answers ApiVersions v0 to v3 with the served ranges', async () => {
+    const c = await connect();
+    for (let v = 0; v <= 3; v++) {
+      const body = v >= 3 ? { clientSoftwareName: 'samsa-test', clientSoftwareVersion: '1.0' } : {};
+      const r = await c.request<{ errorCode: number; apiKeys: Array<{ apiKey: number; minVersion: number; maxVersion: number }> }>(ApiKey.ApiVersions, v, 100 + v, body);
+      expect(r.errorCode).toBe(0);
+      const byKey = new Map(r.apiKeys.map((a) => [a.apiKey, [a.minVersion, a.maxVersion]]));
+      expect(byKey.get(ApiKey.ApiVersions)).toEqual([0, 3]);
+      expect(byKey.get(ApiKey.Produce)).toEqual([3, 9]);
+      expect(byKey.get(ApiKey.Fetch)).toEqual([4, 12]);
+      expect(byKey.get(ApiKey.Metadata)).toEqual([0, 12]);
+    }
+    // The hand-read v0 layout agrees with the codec.
+    c.write(handFrame(ApiKey.ApiVersions, 0, 7));
+    const v0 = readApiVersionsV0(await c.nextFrame());
+    expect(v0).toMatchObject({ correlationId: 7, errorCode: 0 });
+    expect(v0.apis.get(ApiKey.Fetch)).toEqual([4, 12]);
+  });
+
+  it('answers ApiVersions v99 with UNSUPPORTED_VERSION (35) in a v0 body with header v0, and keeps the connection', async () => {
+    const c = await connect();
+    c.write(handFrame(ApiKey.ApiVersions, 99, 4242));
+    const r = readApiVersionsV0(await c.nextFrame());
+    expect(r.correlationId).toBe(4242);
+    expect(r.errorCode).toBe(35);
+    expect(r.apis.get(ApiKey.ApiVersions)).toEqual([0, 3]);
+    const again = await c.request<{ errorCode: number }>(ApiKey.ApiVersions, 2, 4243, {});
+    expect(again.errorCode).toBe(0);
+  });
+
+  it('answers pipelined requests in request order while a Fetch long-polls', async () => {
+    const c = await connect();
+    const metadata = await c.request<{ topics: Array<{ name: string; partitions: Array<{ partitionIndex: number }> }> }>(ApiKey.Metadata, 12, 1, { topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: 'wire' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    expect(metadata.topics[0]!.name).toBe('wire');
+    c.write(encodeFetch(2, 0n, 0));
+    const probe = decodeResponse(ApiKey.Fetch, 12, await c.nextFrame()).body as { responses: Array<{ partitions: Array<{ highWatermark: bigint }> }> };
+    const at = probe.responses[0]!.partitions[0]!.highWatermark;
+    // One write: a Fetch at the end of the log that waits up to 1.5 s for a byte, then three quick requests.
+    const frames = Buffer.concat([
+      encodeFetch(10, at, 1_500),
+      encodeApiVersions(11),
+      encodeMetadata(12),
+      encodeApiVersions(13),
+    ]);
+    c.write(frames);
+    const order: number[] = [];
+    for (let i = 0; i < 4; i++) order.push((await c.nextFrame()).readInt32BE(0));
+    expect(order).toEqual([10, 11, 12, 13]);
+
+    // The same with data arriving during the wait: the Fetch answers with it, still first.
+    c.write(Buffer.concat([encodeFetch(20, at, 10_000), encodeApiVersions(21)]));
+    const producer = samsa.producer({ value: serdes.string, acks: -1 });
+    await producer.send({ topic: 'wire', messages: [{ partition: 0, value: 'woke the fetch' }] });
+    await producer.close();
+    const first = await c.nextFrame();
+    expect(first.readInt32BE(0)).toBe(20);
+    const second = await c.nextFrame();
+    expect(second.readInt32BE(0)).toBe(21);
+    const fetched = decodeResponse(ApiKey.Fetch, 12, first).body as { responses: Array<{ partitions: Array<{ errorCode: number; records: Buffer | null }> }> };
+    expect(fetched.responses[0]!.partitions[0]!.errorCode).toBe(0);
+    expect(fetched.responses[0]!.partitions[0]!.records!.includes(Buffer.from('woke the fetch'))).toBe(true);
+  });
+
+  it('closes the connection on an unknown API key, an unsupported version, an undecodable body and an oversized frame; the broker keeps serving', async () => {
+    const unknown = await connect();
+    unknown.write(handFrame(9_999, 0, 1));
+    expect(await unknown.waitClosed()).toBe(true);
+
+    const version = await connect();
+    version.write(handFrame(ApiKey.Metadata, 99, 1));
+    expect(await version.waitClosed()).toBe(true);
+
+    const truncated = await connect();
+    // Metadata v1: a topics array claiming 1,000,000 entries with no bytes behind it.
+    const body = Buffer.alloc(4);
+    body.writeInt32BE(1_000_000, 0);
+    truncated.write(handFrame(ApiKey.Metadata, 1, 1, body));
+    expect(await truncated.waitClosed()).toBe(true);
+
+    const oversized = await connect();
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(200 * 1024 * 1024, 0);
+    oversized.write(size);
+    expect(await oversized.waitClosed()).toBe(true);
+
+    const negative = await connect();
+    negative.write(Buffer.from([0xff, 0xff, 0xff, 0xf0]));
+    expect(await negative.waitClosed()).toBe(true);
+
+    // Still serving both protocols on the address.
+    const c = await connect();
+    const r = await c.request<{ errorCode: number }>(ApiKey.ApiVersions, 3, 5, { clientSoftwareName: 'after', clientSoftwareVersion: '1' });
+    expect(r.errorCode).toBe(0);
+    expect((await samsa.admin().describeTopics(['wire']))[0]!.name).toBe('wire');
+  });
+
+  it('refuses an ApiVersions v3 whose client software name is not KIP-511\'s form with INVALID_REQUEST (42)', async () => {
+    const c = await connect();
+    const r = await c.request<{ errorCode: number }>(ApiKey.ApiVersions, 3, 9, { clientSoftwareName: '-bad name-', clientSoftwareVersion: '1' });
+    expect(r.errorCode).toBe(42);
+  });
+
+  it('counts Kafka requests by API and version on /metrics', async () => {
+    const c = await connect();
+    await c.request(ApiKey.ApiVersions, 1, 1, {});
+    // A series's value, whatever other labels (node_id) it carries.
+    const valueOf = (text: string, name: string, labels: string[]) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    const text = await waitFor('the Kafka request metrics', async () => {
+      const body = await (await fetch(`http://127.0.0.1:${cluster.brokers[0]!.metricsPort}/metrics`)).text();
+      return (valueOf(body, 'samsa_kafka_requests_total', ['api="ApiVersions"', 'version="1"', 'outcome="ok"']) ?? 0) >= 1 ? body : undefined;
+    });
+    // The pipelined test's long polls and the closed connections are there too.
+    expect(valueOf(text, 'samsa_kafka_request_duration_seconds_count', ['api="Fetch"', 'version="12"'])).toBeGreaterThanOrEqual(3);
+    expect(valueOf(text, 'samsa_kafka_requests_total', ['api="api-9999"', 'outcome="closed"'])).toBeGreaterThanOrEqual(1);
+  });
+});
+
+function encodeApiVersions(correlationId: number): Buffer {
+  return encodeRequest({ apiKey: ApiKey.ApiVersions, apiVersion: 2, correlationId, clientId: 'pipe' }, {});
+}
+
+function encodeMetadata(correlationId: number): Buffer {
+  return encodeRequest({ apiKey: ApiKey.Metadata, apiVersion: 1, correlationId, clientId: 'pipe' }, { topics: [{ name: 'wire' }] });
+}
+
+function encodeFetch(correlationId: number, offset: bigint, maxWaitMs: number): Buffer {
+  return encodeRequest({ apiKey: ApiKey.Fetch, apiVersion: 12, correlationId, clientId: 'pipe' }, {
+    replicaId: -1, maxWaitMs, minBytes: 1, maxBytes: 1024 * 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+    topics: [{ topic: 'wire', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1024 * 1024 }] }],
+    forgottenTopicsData: [], rackId: '',
+  });
+}
