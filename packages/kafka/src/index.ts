@@ -14,7 +14,9 @@ export { readRequestHeader, writeRequestHeader, readResponseHeader, writeRespons
 export {
   API_SPECS,
   ApiKey,
+  ALL_APIS,
   SUPPORTED_APIS,
+  NOT_YET_SERVED,
   specFor,
   isSupported,
   isFlexible,

@@ -187,3 +187,69 @@ export const Fetch = {
     ] },
   ],
 } as const satisfies ApiSpec;
+
+export const ListOffsets = {
+  apiKey: 2,
+  name: 'ListOffsets',
+  validVersions: '0-7',
+  flexibleVersions: '6+',
+  request: [
+    { name: 'replicaId', type: 'int32', versions: '0+' },
+    { name: 'isolationLevel', type: 'int8', versions: '2+' },
+    { name: 'topics', type: '[]struct', versions: '0+', fields: [
+      { name: 'name', type: 'string', versions: '0+' },
+      { name: 'partitions', type: '[]struct', versions: '0+', fields: [
+        { name: 'partitionIndex', type: 'int32', versions: '0+' },
+        { name: 'currentLeaderEpoch', type: 'int32', versions: '4+', default: -1 },
+        // -1 latest, -2 earliest, -3 max timestamp (v7, KIP-734), else a timestamp.
+        { name: 'timestamp', type: 'int64', versions: '0+' },
+        { name: 'maxNumOffsets', type: 'int32', versions: '0', default: 1 },
+      ] },
+    ] },
+  ],
+  response: [
+    { name: 'throttleTimeMs', type: 'int32', versions: '2+' },
+    { name: 'topics', type: '[]struct', versions: '0+', fields: [
+      { name: 'name', type: 'string', versions: '0+' },
+      { name: 'partitions', type: '[]struct', versions: '0+', fields: [
+        { name: 'partitionIndex', type: 'int32', versions: '0+' },
+        { name: 'errorCode', type: 'int16', versions: '0+' },
+        { name: 'oldStyleOffsets', type: '[]int64', versions: '0' },
+        { name: 'timestamp', type: 'int64', versions: '1+', default: -1 },
+        { name: 'offset', type: 'int64', versions: '1+', default: -1 },
+        { name: 'leaderEpoch', type: 'int32', versions: '4+', default: -1 },
+      ] },
+    ] },
+  ],
+} as const satisfies ApiSpec;
+
+export const OffsetForLeaderEpoch = {
+  apiKey: 23,
+  name: 'OffsetForLeaderEpoch',
+  validVersions: '0-4',
+  flexibleVersions: '4+',
+  request: [
+    // -2 is a "debug" consumer that may see offsets past the high watermark (the pre-v3 default).
+    { name: 'replicaId', type: 'int32', versions: '3+', default: -2 },
+    { name: 'topics', type: '[]struct', versions: '0+', fields: [
+      { name: 'topic', type: 'string', versions: '0+' },
+      { name: 'partitions', type: '[]struct', versions: '0+', fields: [
+        { name: 'partition', type: 'int32', versions: '0+' },
+        { name: 'currentLeaderEpoch', type: 'int32', versions: '2+', default: -1 },
+        { name: 'leaderEpoch', type: 'int32', versions: '0+' },
+      ] },
+    ] },
+  ],
+  response: [
+    { name: 'throttleTimeMs', type: 'int32', versions: '2+' },
+    { name: 'topics', type: '[]struct', versions: '0+', fields: [
+      { name: 'topic', type: 'string', versions: '0+' },
+      { name: 'partitions', type: '[]struct', versions: '0+', fields: [
+        { name: 'errorCode', type: 'int16', versions: '0+' },
+        { name: 'partition', type: 'int32', versions: '0+' },
+        { name: 'leaderEpoch', type: 'int32', versions: '1+', default: -1 },
+        { name: 'endOffset', type: 'int64', versions: '0+' },
+      ] },
+    ] },
+  ],
+} as const satisfies ApiSpec;
