@@ -10,12 +10,13 @@
  * non-incremental form) replaces a topic's whole config set, which is an IncrementalAlterConfigs
  * of SET for each given config and DELETE for each other explicit one.
  */
+import { ApiKey } from '@samsa/kafka';
 import { ErrorCode, protocolError } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { MetadataSource } from '../metadata/image.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';
 import { RESOURCE_TOPIC, describeConfigsResource } from '../server/configs.js';
-import { API, type KafkaApiHandler } from './kafkaApis.js';
+import { type KafkaApiHandler } from './kafkaApis.js';
 import { kafkaTopicId } from './metadataApis.js';
 
 export interface AdminApisDeps {
@@ -50,7 +51,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
   const timeoutOf = (ms: number) => (ms > 0 ? ms : undefined);
 
   const createTopics: KafkaApiHandler = {
-    apiKey: API.CreateTopics, minVersion: 0, maxVersion: 7,
+    apiKey: ApiKey.CreateTopics, minVersion: 0, maxVersion: 7,
     async handle(req: CreateTopicsRequest) {
       const manual = req.topics.filter((t) => t.assignments.length > 0);
       const asked = req.topics.filter((t) => t.assignments.length === 0);
@@ -86,7 +87,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
   };
 
   const deleteTopics: KafkaApiHandler = {
-    apiKey: API.DeleteTopics, minVersion: 0, maxVersion: 6,
+    apiKey: ApiKey.DeleteTopics, minVersion: 0, maxVersion: 6,
     async handle(req: DeleteTopicsRequest) {
       const byId = new Map(metadata.topics().map((t) => [kafkaTopicId(t.topicId), t.name]));
       const unknownIds: Array<{ name: null; topicId: string; errorCode: number; errorMessage: string }> = [];
@@ -109,7 +110,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
   };
 
   const describeConfigs: KafkaApiHandler = {
-    apiKey: API.DescribeConfigs, minVersion: 0, maxVersion: 4,
+    apiKey: ApiKey.DescribeConfigs, minVersion: 0, maxVersion: 4,
     handle(req: DescribeConfigsRequest) {
       return {
         throttleTimeMs: 0,
@@ -141,7 +142,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
   };
 
   const incrementalAlterConfigs: KafkaApiHandler = {
-    apiKey: API.IncrementalAlterConfigs, minVersion: 0, maxVersion: 1,
+    apiKey: ApiKey.IncrementalAlterConfigs, minVersion: 0, maxVersion: 1,
     async handle(req: IncrementalAlterConfigsRequest) {
       const unsupported = req.resources.filter((r) => r.configs.some((c) => c.configOperation !== OP_SET && c.configOperation !== OP_DELETE));
       const supported = req.resources.filter((r) => !unsupported.includes(r));
@@ -162,7 +163,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
   };
 
   const alterConfigs: KafkaApiHandler = {
-    apiKey: API.AlterConfigs, minVersion: 0, maxVersion: 2,
+    apiKey: ApiKey.AlterConfigs, minVersion: 0, maxVersion: 2,
     async handle(req: AlterConfigsRequest) {
       const resources = req.resources.map((r) => {
         const given = new Map(r.configs.filter((c) => c.value !== null && c.value !== undefined).map((c) => [c.name, c.value as string]));
@@ -183,7 +184,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
   };
 
   const electLeaders: KafkaApiHandler = {
-    apiKey: API.ElectLeaders, minVersion: 0, maxVersion: 2,
+    apiKey: ApiKey.ElectLeaders, minVersion: 0, maxVersion: 2,
     async handle(req: ElectLeadersRequest) {
       if (!metadata.electLeaders) {
         return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: [] };
@@ -201,7 +202,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
   };
 
   const createPartitions: KafkaApiHandler = {
-    apiKey: API.CreatePartitions, minVersion: 0, maxVersion: 3,
+    apiKey: ApiKey.CreatePartitions, minVersion: 0, maxVersion: 3,
     handle(req: CreatePartitionsRequest) {
       return {
         throttleTimeMs: 0,
@@ -215,7 +216,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
   };
 
   const deleteRecords: KafkaApiHandler = {
-    apiKey: API.DeleteRecords, minVersion: 0, maxVersion: 2,
+    apiKey: ApiKey.DeleteRecords, minVersion: 0, maxVersion: 2,
     handle(req: DeleteRecordsRequest) {
       return {
         throttleTimeMs: 0,
@@ -243,7 +244,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
   };
 
   const describeLogDirs: KafkaApiHandler = {
-    apiKey: API.DescribeLogDirs, minVersion: 0, maxVersion: 4,
+    apiKey: ApiKey.DescribeLogDirs, minVersion: 0, maxVersion: 4,
     handle(req: DescribeLogDirsRequest) {
       const wanted = req.topics === null ? undefined : new Map(req.topics.map((t) => [t.topic, new Set(t.partitions)]));
       const byTopic = new Map<string, Array<{ partitionIndex: number; partitionSize: bigint; offsetLag: bigint; isFutureKey: boolean }>>();

@@ -9,12 +9,13 @@
  * full fetches; a request naming a session we never created gets FETCH_SESSION_ID_NOT_FOUND.
  * read_committed reads up to the high watermark (the last stable offset once transactions exist).
  */
+import { ApiKey } from '@samsa/kafka';
 import { ErrorCode, groupByTopic, protocolError } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { MetadataSource } from '../metadata/image.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';
 import { ProducerIdManager } from '../server/producerIdManager.js';
-import { API, CLOSE, NO_RESPONSE, type KafkaApiHandler } from './kafkaApis.js';
+import { CLOSE, NO_RESPONSE, type KafkaApiHandler } from './kafkaApis.js';
 
 export interface DataApisDeps {
   metadata: MetadataSource;
@@ -63,7 +64,7 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
   const producerIds = new ProducerIdManager(deps.metadata.allocateProducerIds?.bind(deps.metadata));
 
   const produce: KafkaApiHandler = {
-    apiKey: API.Produce, minVersion: 3, maxVersion: 9,
+    apiKey: ApiKey.Produce, minVersion: 3, maxVersion: 9,
     async handle(req: ProduceRequest) {
       const entries = req.topicData.flatMap((t) => t.partitionData.map((p) => ({ topic: t.name, partition: p.index, records: p.records ?? EMPTY })));
       const results = await replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
@@ -87,7 +88,7 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
   };
 
   const fetch: KafkaApiHandler = {
-    apiKey: API.Fetch, minVersion: 4, maxVersion: 12,
+    apiKey: ApiKey.Fetch, minVersion: 4, maxVersion: 12,
     async handle(req: FetchRequest) {
       if (req.sessionId !== 0) {
         return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
@@ -118,7 +119,7 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
   };
 
   const listOffsets: KafkaApiHandler = {
-    apiKey: API.ListOffsets, minVersion: 0, maxVersion: 7,
+    apiKey: ApiKey.ListOffsets, minVersion: 0, maxVersion: 7,
     handle(req: ListOffsetsRequest) {
       return {
         throttleTimeMs: 0,
@@ -143,7 +144,7 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
   };
 
   const offsetForLeaderEpoch: KafkaApiHandler = {
-    apiKey: API.OffsetForLeaderEpoch, minVersion: 0, maxVersion: 4,
+    apiKey: ApiKey.OffsetForLeaderEpoch, minVersion: 0, maxVersion: 4,
     handle(req: OffsetForLeaderEpochRequest) {
       return {
         throttleTimeMs: 0,
@@ -166,7 +167,7 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
   };
 
   const initProducerId: KafkaApiHandler = {
-    apiKey: API.InitProducerId, minVersion: 0, maxVersion: 4,
+    apiKey: ApiKey.InitProducerId, minVersion: 0, maxVersion: 4,
     async handle(req: InitProducerIdRequest) {
       if (req.transactionalId !== null && req.transactionalId !== '') {
         // No transaction coordinator yet: refuse transactional producers as Kafka does one it may not serve.

@@ -9,9 +9,10 @@
  * Versions before KIP-394 (JoinGroup v0-3) have no MEMBER_ID_REQUIRED round: the handler joins
  * again at once with the id the coordinator handed out, as Kafka does for those versions.
  */
+import { ApiKey } from '@samsa/kafka';
 import { ErrorCode } from '@samsa/protocol';
 import type { GroupCoordinator } from '../group/coordinator.js';
-import { API, type KafkaApiHandler } from './kafkaApis.js';
+import { type KafkaApiHandler } from './kafkaApis.js';
 
 export interface GroupApisDeps {
   coordinator: GroupCoordinator;
@@ -50,7 +51,7 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   const { coordinator } = deps;
 
   const findCoordinator: KafkaApiHandler = {
-    apiKey: API.FindCoordinator, minVersion: 0, maxVersion: 4,
+    apiKey: ApiKey.FindCoordinator, minVersion: 0, maxVersion: 4,
     async handle(req: FindCoordinatorRequest, ctx) {
       const listener = deps.listenerNameOf(ctx.connection.listenerName);
       const keyType = req.keyType ?? 0;
@@ -67,7 +68,7 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   };
 
   const joinGroup: KafkaApiHandler = {
-    apiKey: API.JoinGroup, minVersion: 0, maxVersion: 9,
+    apiKey: ApiKey.JoinGroup, minVersion: 0, maxVersion: 9,
     async handle(req: JoinGroupRequest, ctx) {
       const join = (memberId: string) => coordinator.joinGroup({
         groupId: req.groupId, sessionTimeoutMs: req.sessionTimeoutMs, rebalanceTimeoutMs: req.rebalanceTimeoutMs ?? req.sessionTimeoutMs,
@@ -86,7 +87,7 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   };
 
   const syncGroup: KafkaApiHandler = {
-    apiKey: API.SyncGroup, minVersion: 0, maxVersion: 5,
+    apiKey: ApiKey.SyncGroup, minVersion: 0, maxVersion: 5,
     async handle(req: SyncGroupRequest) {
       const r = await coordinator.syncGroup({
         groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, groupInstanceId: s(req.groupInstanceId),
@@ -97,7 +98,7 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   };
 
   const heartbeat: KafkaApiHandler = {
-    apiKey: API.Heartbeat, minVersion: 0, maxVersion: 4,
+    apiKey: ApiKey.Heartbeat, minVersion: 0, maxVersion: 4,
     handle(req: HeartbeatRequest) {
       const r = coordinator.heartbeat({ groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, groupInstanceId: s(req.groupInstanceId) });
       return { throttleTimeMs: 0, errorCode: r.errorCode };
@@ -105,7 +106,7 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   };
 
   const leaveGroup: KafkaApiHandler = {
-    apiKey: API.LeaveGroup, minVersion: 0, maxVersion: 5,
+    apiKey: ApiKey.LeaveGroup, minVersion: 0, maxVersion: 5,
     handle(req: LeaveGroupRequest, ctx) {
       const members = ctx.header.apiVersion >= 3
         ? (req.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: s(m.groupInstanceId), reason: s(m.reason) }))
@@ -121,7 +122,7 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   };
 
   const offsetCommit: KafkaApiHandler = {
-    apiKey: API.OffsetCommit, minVersion: 0, maxVersion: 8,
+    apiKey: ApiKey.OffsetCommit, minVersion: 0, maxVersion: 8,
     async handle(req: OffsetCommitRequest) {
       const offsets = req.topics.flatMap((t) => t.partitions.map((p) => ({
         topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: s(p.committedMetadata),
@@ -158,7 +159,7 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   };
 
   const offsetFetch: KafkaApiHandler = {
-    apiKey: API.OffsetFetch, minVersion: 0, maxVersion: 8,
+    apiKey: ApiKey.OffsetFetch, minVersion: 0, maxVersion: 8,
     handle(req: OffsetFetchRequest, ctx) {
       if (ctx.header.apiVersion >= 8) {
         return { throttleTimeMs: 0, groups: (req.groups ?? []).map((g) => ({ groupId: g.groupId, ...fetchGroup(g.groupId, g.topics) })) };
@@ -169,7 +170,7 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   };
 
   const describeGroups: KafkaApiHandler = {
-    apiKey: API.DescribeGroups, minVersion: 0, maxVersion: 5,
+    apiKey: ApiKey.DescribeGroups, minVersion: 0, maxVersion: 5,
     handle(req: DescribeGroupsRequest) {
       return {
         throttleTimeMs: 0,
@@ -189,7 +190,7 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   };
 
   const listGroups: KafkaApiHandler = {
-    apiKey: API.ListGroups, minVersion: 0, maxVersion: 4,
+    apiKey: ApiKey.ListGroups, minVersion: 0, maxVersion: 4,
     handle(req: ListGroupsRequest) {
       const r = coordinator.listGroups(req.statesFilter ?? []);
       return { throttleTimeMs: 0, errorCode: r.errorCode, groups: r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state })) };
@@ -197,7 +198,7 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   };
 
   const deleteGroups: KafkaApiHandler = {
-    apiKey: API.DeleteGroups, minVersion: 0, maxVersion: 2,
+    apiKey: ApiKey.DeleteGroups, minVersion: 0, maxVersion: 2,
     async handle(req: DeleteGroupsRequest) {
       const results = await Promise.all(req.groupsNames.map(async (groupId) => ({ groupId, errorCode: (await coordinator.deleteGroup(groupId)).errorCode })));
       return { throttleTimeMs: 0, results };

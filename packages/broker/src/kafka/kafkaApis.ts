@@ -49,18 +49,7 @@ export interface KafkaApisOptions {
   startingReason: () => string;
 }
 
-/**
- * Kafka's API keys for every API this broker has a handler for (the codecs' ApiKey lists those
- * they have schemas for; KafkaApis serves the intersection).
- */
-export const API = {
-  Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10, JoinGroup: 11, Heartbeat: 12,
-  LeaveGroup: 13, SyncGroup: 14, DescribeGroups: 15, ListGroups: 16, ApiVersions: 18, CreateTopics: 19, DeleteTopics: 20, DeleteRecords: 21,
-  InitProducerId: 22, OffsetForLeaderEpoch: 23, DescribeConfigs: 32, AlterConfigs: 33, DescribeLogDirs: 35, CreatePartitions: 37,
-  DeleteGroups: 42, ElectLeaders: 43, IncrementalAlterConfigs: 44, OffsetDelete: 47, DescribeCluster: 60,
-} as const;
-
-const API_NAMES = new Map<number, string>([...Object.entries(API), ...Object.entries(ApiKey)].map(([name, key]) => [key as number, name]));
+const API_NAMES = new Map<number, string>(Object.entries(ApiKey).map(([name, key]) => [key as number, name]));
 
 export function apiName(apiKey: number): string {
   return API_NAMES.get(apiKey) ?? `api-${apiKey}`;
@@ -76,8 +65,7 @@ export class KafkaApis implements KafkaRequestHandler {
     const advertised = [];
     for (const h of options.handlers) {
       const c = codecs.get(h.apiKey);
-      // Served once @samsa/kafka has its schema.
-      if (!c) continue;
+      if (!c) throw new Error(`no codec for ${apiName(h.apiKey)}`);
       const min = Math.max(h.minVersion, c.minVersion);
       const max = Math.min(h.maxVersion, c.maxVersion);
       if (min > max) throw new Error(`${apiName(h.apiKey)}: the handler's versions ${h.minVersion}-${h.maxVersion} and the codec's ${c.minVersion}-${c.maxVersion} do not overlap`);

@@ -10,10 +10,11 @@
  * Topic ids: the controller gives every topic a UUID in its Topic record; Kafka's wire form is
  * the same 16 bytes (its text form base64url, 22 characters).
  */
+import { ApiKey } from '@samsa/kafka';
 import { ErrorCode, endpointFor } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { BrokerInfo, MetadataSource, TopicInfo } from '../metadata/image.js';
-import { API, type KafkaApiHandler, type KafkaRequestContext } from './kafkaApis.js';
+import { type KafkaApiHandler, type KafkaRequestContext } from './kafkaApis.js';
 
 export interface MetadataApisDeps {
   brokerId: number;
@@ -78,7 +79,7 @@ export function metadataApis(deps: MetadataApisDeps): KafkaApiHandler[] {
   });
 
   const apiVersions: KafkaApiHandler = {
-    apiKey: API.ApiVersions, minVersion: 0, maxVersion: 3,
+    apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 3,
     handle(req: ApiVersionsRequest, ctx) {
       const apiKeys = [...deps.advertised()];
       if (ctx.header.apiVersion >= 3 && !(SOFTWARE.test(req.clientSoftwareName ?? '') && SOFTWARE.test(req.clientSoftwareVersion ?? ''))) {
@@ -89,7 +90,7 @@ export function metadataApis(deps: MetadataApisDeps): KafkaApiHandler[] {
   };
 
   const metadataApi: KafkaApiHandler = {
-    apiKey: API.Metadata, minVersion: 0, maxVersion: 12,
+    apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 12,
     async handle(req: MetadataRequest, ctx) {
       const version = ctx.header.apiVersion;
       const brokers = brokersOn(ctx);
@@ -137,7 +138,7 @@ export function metadataApis(deps: MetadataApisDeps): KafkaApiHandler[] {
   };
 
   const describeCluster: KafkaApiHandler = {
-    apiKey: API.DescribeCluster, minVersion: 0, maxVersion: 1,
+    apiKey: ApiKey.DescribeCluster, minVersion: 0, maxVersion: 1,
     handle(_req: unknown, ctx) {
       return {
         throttleTimeMs: 0, errorCode: 0, errorMessage: null, endpointType: 1, clusterId: metadata.clusterId, controllerId: deps.brokerId,
