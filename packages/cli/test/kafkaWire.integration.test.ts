@@ -8,6 +8,7 @@
  */
 import { ApiKey, decodeResponse, encodeRequest } from '@samsa/kafka';
 import { Samsa, serdes } from '@samsa/client';
+import { encodeRecordBatch } from '@samsa/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type TestCluster } from './helpers/cluster.js';
 import { RawKafkaConnection } from './helpers/kafkaWire.js';
@@ -165,6 +166,91 @@ describe('the Kafka listener on the broker address', () => {
     const c = await connect();
     const r = await c.request<{ errorCode: number }>(ApiKey.ApiVersions, 3, 9, { clientSoftwareName: '-bad name-', clientSoftwareVersion: '1' });
     expect(r.errorCode).toBe(42);
+  });
+
+  it('answers Metadata per version: v0 empty list = every topic, v1+ empty = none and null = every topic; leader epochs from v7, topic ids from v10', async () => {
+    const c = await connect();
+    type Md = { controllerId: number; brokers: Array<{ nodeId: number; host: string; port: number }>; topics: Array<{ name: string; errorCode: number; topicId?: string; partitions: Array<{ leaderId: number; leaderEpoch?: number }> }> };
+    const v0 = await c.request<Md>(ApiKey.Metadata, 0, 1, { topics: [] });
+    expect(v0.topics.map((t) => t.name)).toContain('wire');
+    const v1 = await c.request<Md>(ApiKey.Metadata, 1, 2, { topics: [] });
+    expect(v1.topics).toEqual([]);
+    const all = await c.request<Md>(ApiKey.Metadata, 12, 3, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const wire = all.topics.find((t) => t.name === 'wire')!;
+    expect(wire.errorCode).toBe(0);
+    // The controller's topic id (Kafka's text form) and a real leader epoch.
+    expect(wire.topicId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(wire.topicId).not.toBe('AAAAAAAAAAAAAAAAAAAAAA');
+    expect(wire.partitions[0]!.leaderEpoch).toBeGreaterThanOrEqual(0);
+    expect(all.brokers).toEqual([{ nodeId: cluster.brokers[0]!.nodeId, host: '127.0.0.1', port, rack: null }]);
+    // The answering broker stands in for the controller (admin requests sent there are forwarded).
+    expect(all.controllerId).toBe(cluster.brokers[0]!.nodeId);
+    // By topic id (v10+: a null name).
+    const byId = await c.request<Md>(ApiKey.Metadata, 12, 4, { topics: [{ topicId: wire.topicId, name: null }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    expect(byId.topics[0]!.name).toBe('wire');
+    const unknownId = await c.request<Md>(ApiKey.Metadata, 12, 5, { topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', name: null }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    expect(unknownId.topics[0]!.errorCode).toBe(100);
+  });
+
+  it('auto-creates an unknown topic asked for in Metadata (auto.create.topics.enable, allow_auto_topic_creation)', async () => {
+    const c = await connect();
+    type Md = { topics: Array<{ name: string; errorCode: number; partitions: unknown[] }> };
+    const refused = await c.request<Md>(ApiKey.Metadata, 9, 1, { topics: [{ name: 'auto-no' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    expect(refused.topics[0]!.errorCode).toBe(3);
+    const first = await c.request<Md>(ApiKey.Metadata, 9, 2, { topics: [{ name: 'auto-yes' }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    // Being created: LEADER_NOT_AVAILABLE (retriable), then the topic with its partitions.
+    expect([0, 5]).toContain(first.topics[0]!.errorCode);
+    const created = await waitFor('the auto-created topic', async () => {
+      const r = await c.request<Md>(ApiKey.Metadata, 9, 3, { topics: [{ name: 'auto-yes' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      return r.topics[0]!.errorCode === 0 ? r.topics[0] : undefined;
+    }, 20_000, 100);
+    expect(created.partitions.length).toBeGreaterThan(0);
+    const illegal = await c.request<Md>(ApiKey.Metadata, 9, 4, { topics: [{ name: 'no spaces allowed' }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    expect(illegal.topics[0]!.errorCode).toBe(17);
+    expect((await samsa.admin().describeTopics()).map((t) => t.name)).not.toContain('auto-no');
+  });
+
+  it('fetches: the whole first batch past max_bytes (KIP-74), empty records as length 0, OFFSET_OUT_OF_RANGE past the log end, unknown fetch sessions refused', async () => {
+    const c = await connect();
+    const producer = samsa.producer({ value: serdes.string, acks: -1 });
+    const [big] = await producer.send({ topic: 'wire', messages: [{ partition: 0, value: 'x'.repeat(2_000) }] });
+    await producer.close();
+    type Fr = { errorCode: number; responses: Array<{ partitions: Array<{ errorCode: number; highWatermark: bigint; logStartOffset: bigint; records: Buffer | null }> }> };
+    const fetchAt = (id: number, offset: bigint, maxBytes: number, sessionId = 0) => {
+      c.send(ApiKey.Fetch, 12, id, {
+        replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes, isolationLevel: 1, sessionId, sessionEpoch: sessionId === 0 ? -1 : 1,
+        topics: [{ topic: 'wire', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: maxBytes }] }],
+        forgottenTopicsData: [], rackId: '',
+      });
+    };
+    fetchAt(1, big!.offset, 100);
+    const small = decodeResponse(ApiKey.Fetch, 12, await c.nextFrame()).body as Fr;
+    const p = small.responses[0]!.partitions[0]!;
+    expect(p.errorCode).toBe(0);
+    expect(p.records!.length).toBeGreaterThan(2_000);
+    fetchAt(2, p.highWatermark, 1024);
+    const empty = decodeResponse(ApiKey.Fetch, 12, await c.nextFrame()).body as Fr;
+    expect(empty.responses[0]!.partitions[0]!.records).toEqual(Buffer.alloc(0));
+    fetchAt(3, p.highWatermark + 1000n, 1024);
+    const past = decodeResponse(ApiKey.Fetch, 12, await c.nextFrame()).body as Fr;
+    expect(past.responses[0]!.partitions[0]!.errorCode).toBe(1);
+    fetchAt(4, 0n, 1024, 12345);
+    const session = decodeResponse(ApiKey.Fetch, 12, await c.nextFrame()).body as Fr;
+    expect(session.errorCode).toBe(70);
+  });
+
+  it('answers nothing to an acks=0 Produce, and closes the connection when one fails (the client then refreshes its metadata)', async () => {
+    const c = await connect();
+    const hw = async () => (await samsa.admin().listOffsets('wire', [{ partition: 0, timestamp: 'latest' }]))[0]!.offset;
+    const before = await hw();
+    // A well-formed batch from the SDK's codec, sent with acks=0, then an ApiVersions: only the ApiVersions answers.
+    const batch = encodeRecordBatch([{ value: Buffer.from('acks0') }]);
+    c.send(ApiKey.Produce, 9, 1, { transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [{ name: 'wire', partitionData: [{ index: 0, records: batch }] }] });
+    c.send(ApiKey.ApiVersions, 3, 2, { clientSoftwareName: 'x', clientSoftwareVersion: '1' });
+    expect((await c.nextFrame()).readInt32BE(0)).toBe(2);
+    expect(await hw()).toBe(before + 1n);
+    c.send(ApiKey.Produce, 9, 3, { transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [{ name: 'no-such-topic', partitionData: [{ index: 0, records: batch }] }] });
+    expect(await c.waitClosed()).toBe(true);
   });
 
   it('counts Kafka requests by API and version on /metrics', async () => {
