@@ -253,6 +253,33 @@ describe('the Kafka listener on the broker address', () => {
     expect(await c.waitClosed()).toBe(true);
   });
 
+  it('deletes a committed offset with OffsetDelete (KIP-496) and OffsetFetch then shows none', async () => {
+    const c = await connect();
+    let id = 1;
+    await waitFor('the group coordinator', async () => {
+      const r = await c.request<{ coordinators: Array<{ errorCode: number }> }>(ApiKey.FindCoordinator, 4, id++, { keyType: 0, coordinatorKeys: ['wire-group'] });
+      return r.coordinators[0]!.errorCode === 0 || undefined;
+    }, 30_000, 200);
+    const commit = await c.request<{ topics: Array<{ partitions: Array<{ errorCode: number }> }> }>(ApiKey.OffsetCommit, 8, id++, {
+      groupId: 'wire-group', generationId: -1, memberId: '', groupInstanceId: null,
+      topics: [{ name: 'wire', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    expect(commit.topics[0]!.partitions[0]!.errorCode).toBe(0);
+    type Of = { groups: Array<{ errorCode: number; topics: Array<{ partitions: Array<{ committedOffset: bigint }> }> }> };
+    const fetchOffset = async () => (await c.request<Of>(ApiKey.OffsetFetch, 8, id++, {
+      groups: [{ groupId: 'wire-group', topics: [{ name: 'wire', partitionIndexes: [0] }] }], requireStable: false,
+    })).groups[0]!.topics[0]!.partitions[0]!.committedOffset;
+    expect(await fetchOffset()).toBe(1n);
+    const del = await c.request<{ errorCode: number; topics: Array<{ partitions: Array<{ errorCode: number }> }> }>(ApiKey.OffsetDelete, 0, id++, {
+      groupId: 'wire-group', topics: [{ name: 'wire', partitions: [{ partitionIndex: 0 }] }],
+    });
+    expect(del.errorCode).toBe(0);
+    expect(del.topics[0]!.partitions[0]!.errorCode).toBe(0);
+    expect(await fetchOffset()).toBe(-1n);
+    const missing = await c.request<{ errorCode: number }>(ApiKey.OffsetDelete, 0, id++, { groupId: 'no-such-group', topics: [] });
+    expect(missing.errorCode).toBe(69);
+  });
+
   it('counts Kafka requests by API and version on /metrics', async () => {
     const c = await connect();
     await c.request(ApiKey.ApiVersions, 1, 1, {});

@@ -46,6 +46,7 @@ interface OffsetFetchRequest {
 interface DescribeGroupsRequest { groups: string[] }
 interface ListGroupsRequest { statesFilter?: string[] }
 interface DeleteGroupsRequest { groupsNames: string[] }
+interface OffsetDeleteRequest { groupId: string; topics: Array<{ name: string; partitions: Array<{ partitionIndex: number }> }> }
 
 export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   const { coordinator } = deps;
@@ -205,5 +206,19 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     },
   };
 
-  return [findCoordinator, joinGroup, syncGroup, heartbeat, leaveGroup, offsetCommit, offsetFetch, describeGroups, listGroups, deleteGroups];
+  const offsetDelete: KafkaApiHandler = {
+    apiKey: ApiKey.OffsetDelete, minVersion: 0, maxVersion: 0,
+    async handle(req: OffsetDeleteRequest) {
+      const r = await coordinator.deleteOffsets(req.groupId, req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex }))));
+      const byTopic = new Map<string, Array<{ partitionIndex: number; errorCode: number }>>();
+      for (const p of r.partitions) {
+        const list = byTopic.get(p.topic) ?? [];
+        list.push({ partitionIndex: p.partition, errorCode: p.errorCode });
+        byTopic.set(p.topic, list);
+      }
+      return { errorCode: r.errorCode, throttleTimeMs: 0, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) };
+    },
+  };
+
+  return [findCoordinator, joinGroup, syncGroup, heartbeat, leaveGroup, offsetCommit, offsetFetch, describeGroups, listGroups, deleteGroups, offsetDelete];
 }
