@@ -181,6 +181,8 @@ describe('the Kafka listener on the broker address', () => {
     // The controller's topic id (Kafka's text form) and a real leader epoch.
     expect(wire.topicId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(wire.topicId).not.toBe('AAAAAAAAAAAAAAAAAAAAAA');
+    // The same id `samsa topics --describe` prints (TopicId), through the gRPC path.
+    expect((await samsa.admin().describeTopics(['wire']))[0]!.topicId).toBe(wire.topicId);
     expect(wire.partitions[0]!.leaderEpoch).toBeGreaterThanOrEqual(0);
     expect(all.brokers).toEqual([{ nodeId: cluster.brokers[0]!.nodeId, host: '127.0.0.1', port, rack: null }]);
     // The answering broker stands in for the controller (admin requests sent there are forwarded).

@@ -14,6 +14,7 @@ import {
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { MetadataSource, TopicInfo } from '../metadata/image.js';
+import { kafkaTopicId } from '../kafka/metadataApis.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';
 import { describeConfigsResource } from './configs.js';
 import { brokerPipelineOptions, widenFlowControlWindow } from './flowControl.js';
@@ -69,6 +70,7 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     name: topic.name,
     isInternal: topic.isInternal,
     configs: topic.configs,
+    topicId: kafkaTopicId(topic.topicId),
     partitions: topic.partitions.map((p) => ({
       errorCode: 0,
       errorMessage: '',
