@@ -282,6 +282,61 @@ describe('the Kafka listener on the broker address', () => {
     expect(missing.errorCode).toBe(69);
   });
 
+  it('reads a frame that arrives one byte at a time', async () => {
+    const c = await connect();
+    const frame = encodeRequest({ apiKey: ApiKey.ApiVersions, apiVersion: 3, correlationId: 77, clientId: 'slow' }, { clientSoftwareName: 'slow', clientSoftwareVersion: '1' });
+    for (const byte of frame) {
+      c.write(Buffer.from([byte]));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect((await c.nextFrame()).readInt32BE(0)).toBe(77);
+  });
+
+  it('serves the admin APIs over raw frames: configs, leader election, log dirs, cluster, records deletion; refuses CreatePartitions', async () => {
+    const c = await connect();
+    const alter = await c.request<{ responses: Array<{ errorCode: number }> }>(ApiKey.IncrementalAlterConfigs, 1, 1, {
+      resources: [{ resourceType: 2, resourceName: 'wire', configs: [{ name: 'retention.ms', configOperation: 0, value: '123456789' }] }], validateOnly: false,
+    });
+    expect(alter.responses[0]!.errorCode).toBe(0);
+    type Dc = { results: Array<{ errorCode: number; configs: Array<{ name: string; value: string; configSource: number; synonyms: Array<{ source: number }> }> }> };
+    const described = await waitFor('the altered config', async () => {
+      const d = await c.request<Dc>(ApiKey.DescribeConfigs, 4, 2, { resources: [{ resourceType: 2, resourceName: 'wire', configurationKeys: null }], includeSynonyms: true, includeDocumentation: false });
+      return d.results[0]!.configs.find((x) => x.name === 'retention.ms')?.value === '123456789' ? d : undefined;
+    }, 20_000, 100);
+    const retention = described.results[0]!.configs.find((x) => x.name === 'retention.ms')!;
+    // Set on the topic (DYNAMIC_TOPIC_CONFIG), with the default behind it as a synonym.
+    expect(retention.configSource).toBe(1);
+    expect(retention.synonyms.map((x) => x.source)).toEqual([1, 5]);
+    expect(described.results[0]!.configs.find((x) => x.name === 'cleanup.policy')).toMatchObject({ value: 'delete', configSource: 5 });
+
+    const elect = await c.request<{ errorCode: number; replicaElectionResults: Array<{ partitionResult: Array<{ errorCode: number }> }> }>(ApiKey.ElectLeaders, 2, 3, {
+      electionType: 0, topicPartitions: [{ topic: 'wire', partitions: [0] }], timeoutMs: 10_000,
+    });
+    expect(elect.errorCode).toBe(0);
+    // The preferred replica already leads: ELECTION_NOT_NEEDED.
+    expect(elect.replicaElectionResults[0]!.partitionResult[0]!.errorCode).toBe(84);
+
+    const dirs = await c.request<{ results: Array<{ logDir: string; topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; partitionSize: bigint }> }> }> }>(ApiKey.DescribeLogDirs, 4, 4, { topics: [{ topic: 'wire', partitions: [0] }] });
+    expect(dirs.results[0]!.logDir).toBe(cluster.brokers[0]!.dataDir);
+    expect(dirs.results[0]!.topics[0]!.partitions[0]!.partitionSize).toBeGreaterThan(0n);
+
+    const described2 = await c.request<{ clusterId: string; controllerId: number; brokers: Array<{ brokerId: number; port: number }> }>(ApiKey.DescribeCluster, 1, 5, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+    expect(described2.brokers).toEqual([expect.objectContaining({ brokerId: cluster.brokers[0]!.nodeId, port })]);
+    expect(described2.clusterId.length).toBeGreaterThan(0);
+
+    const partitions = await c.request<{ results: Array<{ errorCode: number; errorMessage: string }> }>(ApiKey.CreatePartitions, 3, 6, { topics: [{ name: 'wire', count: 5, assignments: null }], timeoutMs: 5_000, validateOnly: false });
+    expect(partitions.results[0]!.errorCode).toBe(37);
+    expect(partitions.results[0]!.errorMessage).toMatch(/not supported/);
+    expect((await samsa.admin().describeTopics(['wire']))[0]!.partitions.length).toBe(1);
+
+    type Dr = { topics: Array<{ partitions: Array<{ errorCode: number; lowWatermark: bigint }> }> };
+    const beyond = await c.request<Dr>(ApiKey.DeleteRecords, 2, 7, { topics: [{ name: 'wire', partitions: [{ partitionIndex: 0, offset: 1_000_000n }] }], timeoutMs: 5_000 });
+    expect(beyond.topics[0]!.partitions[0]!.errorCode).toBe(1);
+    const deleted = await c.request<Dr>(ApiKey.DeleteRecords, 2, 8, { topics: [{ name: 'wire', partitions: [{ partitionIndex: 0, offset: 1n }] }], timeoutMs: 5_000 });
+    expect(deleted.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, lowWatermark: 1n });
+    expect((await samsa.admin().listOffsets('wire', [{ partition: 0, timestamp: 'earliest' }]))[0]!.offset).toBe(1n);
+  });
+
   it('counts Kafka requests by API and version on /metrics', async () => {
     const c = await connect();
     await c.request(ApiKey.ApiVersions, 1, 1, {});
