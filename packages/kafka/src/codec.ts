@@ -303,7 +303,13 @@ export function encodeStruct(w: Writer, s: CompiledStruct, body: Record<string, 
       if (v !== undefined && !isDefault(f, v)) (tagged ??= []).push({ tag: f.tag, write: (tw) => writeField(tw, f, v, true, s.version) });
       continue;
     }
-    writeField(w, f, v, s.flexible, s.version);
+    try {
+      writeField(w, f, v, s.flexible, s.version);
+    } catch (err) {
+      // Buffer's RangeError/TypeError for a bad value gets the field's name (innermost wins).
+      if (err instanceof KafkaEncodeError) throw err;
+      throw new KafkaEncodeError(`${f.name}: ${(err as Error).message}`, { cause: err });
+    }
   }
   if (!s.flexible) return;
   const unknown = obj._unknownTaggedFields as UnknownTaggedField[] | undefined;

@@ -4,6 +4,7 @@
  * packages. See README.md for the schema form and the version table.
  */
 export { KafkaDecodeError, KafkaEncodeError, INVALID_REQUEST, UNSUPPORTED_VERSION, type KafkaDecodeErrorKind } from './errors.js';
+export { isValidClientSoftware } from './clientSoftware.js';
 export { Reader } from './reader.js';
 export { Writer } from './writer.js';
 export { ZERO_UUID, uuidToBytes, uuidToString } from './uuid.js';
@@ -30,6 +31,7 @@ export {
   decodeRequestHeader,
   decodeRequest,
   encodeResponse,
+  encodeResponseChunks,
   encodeRequest,
   decodeResponse,
   type Frame,

@@ -79,13 +79,26 @@ function encoderSpec(apiKey: number, apiVersion: number): ApiSpec {
 export function encodeResponse<K extends ApiKeyNumber>(apiKey: K, apiVersion: number, correlationId: number, body: ResponseInputFor<K>): Buffer;
 export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: object): Buffer;
 export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: object): Buffer {
+  return writeResponse(new Writer(1024), apiKey, apiVersion, correlationId, body).finish();
+}
+
+/**
+ * Like encodeResponse, but record sets of at least `zeroCopyThreshold` bytes are not copied: the
+ * result is the frame as a list of buffers, in order, for `socket.cork(); write each; uncork()`.
+ */
+export function encodeResponseChunks<K extends ApiKeyNumber>(apiKey: K, apiVersion: number, correlationId: number, body: ResponseInputFor<K>, zeroCopyThreshold?: number): Buffer[];
+export function encodeResponseChunks(apiKey: number, apiVersion: number, correlationId: number, body: object, zeroCopyThreshold?: number): Buffer[];
+export function encodeResponseChunks(apiKey: number, apiVersion: number, correlationId: number, body: object, zeroCopyThreshold = 4096): Buffer[] {
+  return writeResponse(new Writer(1024, zeroCopyThreshold), apiKey, apiVersion, correlationId, body).finishChunks();
+}
+
+function writeResponse(w: Writer, apiKey: number, apiVersion: number, correlationId: number, body: object): Writer {
   const spec = encoderSpec(apiKey, apiVersion);
-  const w = new Writer(1024);
   const at = w.reserveInt32();
   writeResponseHeader(w, correlationId, responseHeaderVersion(apiKey, apiVersion));
   encodeStruct(w, compile(spec.response, apiVersion, isFlexible(apiKey, apiVersion)), body as Record<string, unknown>);
-  w.patchInt32(at, w.pos - 4);
-  return w.finish();
+  w.patchInt32(at, w.length - 4);
+  return w;
 }
 
 export function encodeRequest<K extends ApiKeyNumber>(header: RequestHeader & { apiKey: K }, body: RequestInputFor<K>): Buffer;
@@ -96,7 +109,7 @@ export function encodeRequest(header: RequestHeader, body: object): Buffer {
   const at = w.reserveInt32();
   writeRequestHeader(w, header, requestHeaderVersion(header.apiKey, header.apiVersion));
   encodeStruct(w, compile(spec.request, header.apiVersion, isFlexible(header.apiKey, header.apiVersion)), body as Record<string, unknown>);
-  w.patchInt32(at, w.pos - 4);
+  w.patchInt32(at, w.length - 4);
   return w.finish();
 }
 

@@ -1,16 +1,27 @@
 /**
  * Writes the protocol's primitive types (Kafka's `Writable`) into one growing buffer, so an encoded
- * message is a single allocation plus doublings rather than a chunk per field.
+ * message is a single allocation plus doublings rather than a chunk per field. With a zero-copy
+ * threshold, raw byte ranges at least that large (record sets) are not copied: they become chunks
+ * of their own between the written bytes, for a socket write of several buffers (Kafka's
+ * `MultiRecordsSend` does the same with its record sends).
  */
 import { KafkaEncodeError } from './errors.js';
 import { uuidToBytes } from './uuid.js';
 
 export class Writer {
   private buf: Buffer;
+  /** Bytes written into `buf`; `length` counts the flushed chunks too. */
   pos = 0;
+  private readonly chunks: Buffer[] = [];
+  private flushed = 0;
 
-  constructor(initialSize = 256) {
+  constructor(initialSize = 256, private readonly zeroCopyThreshold = Infinity) {
     this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  /** Total bytes written so far. */
+  get length(): number {
+    return this.flushed + this.pos;
   }
 
   private ensure(n: number): void {
@@ -57,52 +68,68 @@ export class Writer {
     this.buf[this.pos++] = Number(u);
   }
 
-  private length(n: number, compact: boolean, wide: boolean): void {
+  private writeLength(n: number, compact: boolean, wide: boolean): void {
     if (compact) this.unsignedVarint(n + 1);
     else if (wide) this.int32(n);
     else this.int16(n);
   }
 
   nullableString(v: string | null, compact: boolean): void {
-    if (v === null) return this.length(-1, compact, false);
+    if (v === null) return this.writeLength(-1, compact, false);
     const n = Buffer.byteLength(v, 'utf8');
     if (!compact && n > 0x7fff) throw new KafkaEncodeError(`string of ${n} bytes is longer than int16 allows`);
-    this.length(n, compact, false);
+    this.writeLength(n, compact, false);
     this.ensure(n);
     this.buf.write(v, this.pos, n, 'utf8');
     this.pos += n;
   }
 
   nullableBytes(v: Buffer | null, compact: boolean): void {
-    if (v === null) return this.length(-1, compact, true);
-    this.length(v.length, compact, true);
+    if (v === null) return this.writeLength(-1, compact, true);
+    this.writeLength(v.length, compact, true);
     this.raw(v);
   }
 
   arrayLength(n: number, compact: boolean): void {
-    this.length(n, compact, true);
+    this.writeLength(n, compact, true);
   }
 
   raw(b: Buffer | Uint8Array): void {
+    if (b.length >= this.zeroCopyThreshold) {
+      this.chunks.push(this.buf.subarray(0, this.pos), Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+      this.flushed += this.pos + b.length;
+      this.buf = Buffer.allocUnsafe(256);
+      this.pos = 0;
+      return;
+    }
     this.ensure(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
 
-  /** Reserves 4 bytes for a size written later (the frame's size prefix). */
+  /** Reserves 4 bytes at the very start for a size written later (the frame's size prefix). */
   reserveInt32(): number {
+    if (this.length !== 0) throw new Error('reserveInt32 only at the start of a writer');
     this.ensure(4);
-    const at = this.pos;
     this.pos += 4;
-    return at;
+    return 0;
   }
 
   patchInt32(at: number, v: number): void {
-    this.buf.writeInt32BE(v, at);
+    // Chunks are views of the buffers they were cut from, so the first one is patched in place.
+    (this.chunks[0] ?? this.buf).writeInt32BE(v, at);
   }
 
-  /** The written bytes (a view; the writer must not be used afterwards). */
+  /** The written bytes as one buffer (a view when nothing was flushed; the writer is done). */
   finish(): Buffer {
-    return this.buf.subarray(0, this.pos);
+    if (this.chunks.length === 0) return this.buf.subarray(0, this.pos);
+    return Buffer.concat([...this.chunks, this.buf.subarray(0, this.pos)], this.length);
+  }
+
+  /** The written bytes as chunks, large raw ranges uncopied (the writer is done). */
+  finishChunks(): Buffer[] {
+    const out = [...this.chunks];
+    if (this.pos > 0) out.push(this.buf.subarray(0, this.pos));
+    return out;
   }
 }

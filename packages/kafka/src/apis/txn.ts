@@ -3,6 +3,8 @@
  * AddOffsetsToTxn (25), EndTxn (26), WriteTxnMarkers (27), TxnOffsetCommit (28),
  * DescribeTransactions (65), ListTransactions (66). Advertised by the broker only once the
  * transactions issue lands; the codecs exist so its handlers and tests can start from them.
+ * AddPartitionsToTxn uses the field names Kafka gave versions 0-3 before v4 (KIP-890) renamed them
+ * to `v3AndBelow...`.
  */
 import type { ApiSpec } from '../schema.js';
 
