@@ -10,7 +10,7 @@
  * Topic ids: the controller gives every topic a UUID in its Topic record; Kafka's wire form is
  * the same 16 bytes (its text form base64url, 22 characters).
  */
-import { ApiKey } from '@samsa/kafka';
+import { ApiKey, isValidClientSoftware } from '@samsa/kafka';
 import { ErrorCode, endpointFor } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { BrokerInfo, MetadataSource, TopicInfo } from '../metadata/image.js';
@@ -50,8 +50,6 @@ interface ApiVersionsRequest {
   clientSoftwareVersion?: string;
 }
 
-/** KIP-511: software name and version are [a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?. */
-const SOFTWARE = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/;
 
 export function metadataApis(deps: MetadataApisDeps): KafkaApiHandler[] {
   const { metadata } = deps;
@@ -82,7 +80,8 @@ export function metadataApis(deps: MetadataApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 3,
     handle(req: ApiVersionsRequest, ctx) {
       const apiKeys = [...deps.advertised()];
-      if (ctx.header.apiVersion >= 3 && !(SOFTWARE.test(req.clientSoftwareName ?? '') && SOFTWARE.test(req.clientSoftwareVersion ?? ''))) {
+      // KIP-511: v3+ names the client software; a malformed name or version is INVALID_REQUEST.
+      if (ctx.header.apiVersion >= 3 && !isValidClientSoftware(req.clientSoftwareName ?? '', req.clientSoftwareVersion ?? '')) {
         return { errorCode: ErrorCode.INVALID_REQUEST, apiKeys, throttleTimeMs: 0 };
       }
       return { errorCode: 0, apiKeys, throttleTimeMs: 0 };
