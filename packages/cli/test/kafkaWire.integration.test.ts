@@ -337,6 +337,48 @@ describe('the Kafka listener on the broker address', () => {
     expect((await samsa.admin().listOffsets('wire', [{ partition: 0, timestamp: 'earliest' }]))[0]!.offset).toBe(1n);
   });
 
+  it('serves the old group versions (JoinGroup v2 without the member-id round, SyncGroup, Heartbeat, LeaveGroup v1), OffsetForLeaderEpoch and ListOffsets v0', async () => {
+    const c = await connect();
+    let id = 100;
+    await waitFor('the group coordinator', async () => {
+      const r = await c.request<{ errorCode: number }>(ApiKey.FindCoordinator, 1, id++, { key: 'old-group', keyType: 0 });
+      return r.errorCode === 0 || undefined;
+    }, 30_000, 200);
+    const join = await c.request<{ errorCode: number; generationId: number; memberId: string; leader: string; protocolName: string }>(ApiKey.JoinGroup, 2, id++, {
+      groupId: 'old-group', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId: '', protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.from([0, 0, 0, 0, 0, 0]) }],
+    });
+    expect(join.errorCode).toBe(0);
+    expect(join.memberId).not.toBe('');
+    expect(join.leader).toBe(join.memberId);
+    expect(join.protocolName).toBe('range');
+    const sync = await c.request<{ errorCode: number; assignment: Buffer }>(ApiKey.SyncGroup, 1, id++, {
+      groupId: 'old-group', generationId: join.generationId, memberId: join.memberId, assignments: [{ memberId: join.memberId, assignment: Buffer.from('mine') }],
+    });
+    expect(sync).toMatchObject({ errorCode: 0, assignment: Buffer.from('mine') });
+    expect((await c.request<{ errorCode: number }>(ApiKey.Heartbeat, 1, id++, { groupId: 'old-group', generationId: join.generationId, memberId: join.memberId })).errorCode).toBe(0);
+    expect((await c.request<{ errorCode: number }>(ApiKey.LeaveGroup, 1, id++, { groupId: 'old-group', memberId: join.memberId })).errorCode).toBe(0);
+    // The member left: a heartbeat with its id is UNKNOWN_MEMBER_ID (25).
+    expect((await c.request<{ errorCode: number }>(ApiKey.Heartbeat, 1, id++, { groupId: 'old-group', generationId: join.generationId, memberId: join.memberId })).errorCode).toBe(25);
+
+    type Md = { topics: Array<{ partitions: Array<{ leaderEpoch: number }> }> };
+    const epoch = (await c.request<Md>(ApiKey.Metadata, 12, id++, { topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: 'wire' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })).topics[0]!.partitions[0]!.leaderEpoch;
+    const end = (await samsa.admin().listOffsets('wire', [{ partition: 0, timestamp: 'latest' }]))[0]!.offset;
+    const ofle = await c.request<{ topics: Array<{ partitions: Array<{ errorCode: number; leaderEpoch: number; endOffset: bigint }> }> }>(ApiKey.OffsetForLeaderEpoch, 4, id++, {
+      replicaId: -1, topics: [{ topic: 'wire', partitions: [{ partition: 0, currentLeaderEpoch: epoch, leaderEpoch: epoch }] }],
+    });
+    expect(ofle.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, leaderEpoch: epoch, endOffset: end });
+    const fenced = await c.request<{ topics: Array<{ partitions: Array<{ errorCode: number }> }> }>(ApiKey.OffsetForLeaderEpoch, 4, id++, {
+      replicaId: -1, topics: [{ topic: 'wire', partitions: [{ partition: 0, currentLeaderEpoch: epoch + 5, leaderEpoch: epoch }] }],
+    });
+    // A client ahead of the broker's epoch: UNKNOWN_LEADER_EPOCH (75).
+    expect(fenced.topics[0]!.partitions[0]!.errorCode).toBe(75);
+
+    const v0 = await c.request<{ topics: Array<{ partitions: Array<{ errorCode: number; oldStyleOffsets: bigint[] }> }> }>(ApiKey.ListOffsets, 0, id++, {
+      replicaId: -1, topics: [{ name: 'wire', partitions: [{ partitionIndex: 0, timestamp: -1n, maxNumOffsets: 1 }] }],
+    });
+    expect(v0.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, oldStyleOffsets: [end] });
+  });
+
   it('counts Kafka requests by API and version on /metrics', async () => {
     const c = await connect();
     await c.request(ApiKey.ApiVersions, 1, 1, {});
