@@ -30,7 +30,7 @@ import { ReplicaManager } from './replicaManager.js';
 import { GrpcLeaderEndPoint } from './replication/grpcLeaderEndPoint.js';
 import type { LogCleanerConfig } from './log/index.js';
 import type { ReplicaFetcherConfig } from './replication/replicaFetcher.js';
-import { DEFAULT_SOCKET_REQUEST_MAX_BYTES } from './kafka/connection.js';
+import { DEFAULT_CONNECTIONS_MAX_IDLE_MS, DEFAULT_SOCKET_REQUEST_MAX_BYTES } from './kafka/connection.js';
 import { LateKafkaHandler } from './kafka/kafkaApis.js';
 import { kafkaApis } from './kafka/index.js';
 import { startDualListener, type DualListener } from './kafka/listener.js';
@@ -95,7 +95,9 @@ export interface BrokerNodeConfig {
   metrics?: Registry;
   /** Kafka's socket.request.max.bytes (100 MiB): a larger Kafka request frame closes its connection. */
   socketRequestMaxBytes?: number;
-  /** Kafka's auto.create.topics.enable (true): a Metadata or Produce for an unknown topic creates it. */
+  /** Kafka's connections.max.idle.ms (600000): a Kafka connection idle this long is closed. */
+  connectionsMaxIdleMs?: number;
+  /** Kafka's auto.create.topics.enable (true): a Metadata request for an unknown topic creates it. */
   autoCreateTopicsEnable?: boolean;
 }
 
@@ -138,7 +140,8 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       // One address, both protocols: gRPC connections are handed to `server`, Kafka ones stay (kafka/listener.ts).
       const listener = await startDualListener({
         name: spec.name, host: spec.host, port: spec.port, grpcServer: server, grpcCredentials: grpc.ServerCredentials.createInsecure(),
-        kafka, maxRequestBytes: config.socketRequestMaxBytes ?? DEFAULT_SOCKET_REQUEST_MAX_BYTES, logger,
+        kafka, maxRequestBytes: config.socketRequestMaxBytes ?? DEFAULT_SOCKET_REQUEST_MAX_BYTES,
+        maxIdleMs: config.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS, logger,
       }).catch((err: Error) => {
         server.forceShutdown();
         throw new Error(`cannot listen on ${spec.host}:${spec.port}${config.listeners ? ` (listener ${spec.name})` : ''}: ${err.message}`);

@@ -1,9 +1,10 @@
 /**
- * The Kafka listener at the byte level, against a real broker process (one controller, one
- * broker): the address that serves gRPC also serves Kafka frames; ApiVersions v0-v3, and v99
- * answered with UNSUPPORTED_VERSION in a v0 body with header v0; pipelined requests answered in
- * request order while a Fetch long-polls; an unknown API key, an unsupported version, an
- * undecodable body and an oversized frame close the connection and leave the broker serving;
+ * The Kafka listener at the byte level, against a real broker process (one controller, one broker,
+ * connections.max.idle.ms 5 s): the address that serves gRPC also serves Kafka frames; ApiVersions
+ * v0-v3, and v99 answered with UNSUPPORTED_VERSION in a v0 body with header v0; pipelined requests
+ * answered in request order while a Fetch long-polls; an unknown API key, an unsupported version,
+ * an undecodable body and an oversized frame close the connection and leave the broker serving;
+ * Metadata, Fetch, Produce, group and admin semantics per version; idle connections closed;
  * per-API request metrics on /metrics.
  */
 import { ApiKey, decodeResponse, encodeRequest } from '@samsa/kafka';
@@ -41,6 +42,9 @@ function handFrame(apiKey: number, apiVersion: number, correlationId: number, bo
   return Buffer.concat([size, payload, body]);
 }
 
+/** connections.max.idle.ms of the test broker: longer than any pause inside a test. */
+const IDLE_MS = 5_000;
+
 describe('the Kafka listener on the broker address', () => {
   let cluster: TestCluster;
   let port: number;
@@ -53,7 +57,7 @@ describe('the Kafka listener on the broker address', () => {
   };
 
   beforeAll(async () => {
-    cluster = await startCluster({ controllers: 1, brokers: 1, metrics: true });
+    cluster = await startCluster({ controllers: 1, brokers: 1, metrics: true, brokerArgs: ['--connections-max-idle-ms', String(IDLE_MS)] });
     port = cluster.brokers[0]!.port;
     samsa = new Samsa({ brokers: cluster.bootstrap, requestTimeoutMs: 10_000 });
     await samsa.admin().createTopics([{ topic: 'wire', numPartitions: 1, replicationFactor: 1 }]);
@@ -377,6 +381,14 @@ describe('the Kafka listener on the broker address', () => {
       replicaId: -1, topics: [{ name: 'wire', partitions: [{ partitionIndex: 0, timestamp: -1n, maxNumOffsets: 1 }] }],
     });
     expect(v0.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, oldStyleOffsets: [end] });
+  });
+
+  it('closes connections idle for connections.max.idle.ms, silent ones included', async () => {
+    const silent = await connect();
+    const used = await connect();
+    expect((await used.request<{ errorCode: number }>(ApiKey.ApiVersions, 2, 1, {})).errorCode).toBe(0);
+    expect(await silent.waitClosed(IDLE_MS * 6)).toBe(true);
+    expect(await used.waitClosed(IDLE_MS * 6)).toBe(true);
   });
 
   it('counts Kafka requests by API and version on /metrics', async () => {

@@ -40,11 +40,14 @@ export interface KafkaConnectionOptions {
   maxRequestBytes: number;
   /** Frames read ahead of the one being handled before reading pauses. */
   maxBufferedRequests?: number;
+  /** Kafka's connections.max.idle.ms (10 minutes): a connection with no request in flight for this long is closed. */
+  maxIdleMs?: number;
   listenerName: string;
   logger: Logger;
 }
 
 export const DEFAULT_SOCKET_REQUEST_MAX_BYTES = 100 * 1024 * 1024;
+export const DEFAULT_CONNECTIONS_MAX_IDLE_MS = 600_000;
 
 export class KafkaConnection implements KafkaConnectionInfo {
   readonly clientHost: string;
@@ -68,6 +71,10 @@ export class KafkaConnection implements KafkaConnectionInfo {
     });
     socket.on('close', () => { this.closed = true; });
     socket.on('end', () => this.close());
+    // Idle = nothing read or written for maxIdleMs; a long poll being handled is not idle.
+    socket.setTimeout(options.maxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS, () => {
+      if (!this.handling) this.close(`idle for connections.max.idle.ms=${options.maxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS}`);
+    });
     socket.resume();
   }
 

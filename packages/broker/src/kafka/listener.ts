@@ -24,6 +24,8 @@ export interface DualListenerOptions {
   grpcCredentials: grpc.ServerCredentials;
   kafka: KafkaRequestHandler;
   maxRequestBytes: number;
+  /** Kafka's connections.max.idle.ms; also bounds how long a connection may stay silent before its first byte. */
+  maxIdleMs: number;
   logger: Logger;
 }
 
@@ -42,9 +44,12 @@ export async function startDualListener(options: DualListenerOptions): Promise<D
   const server = net.createServer({ pauseOnConnect: false }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    // Silent since it connected: neither protocol has it yet.
+    socket.setTimeout(options.maxIdleMs, () => socket.destroy());
     // A connection that never sends a byte is closed with the listener; one that errors before its first byte is dropped.
     socket.once('error', () => socket.destroy());
     socket.once('data', (first: Buffer) => {
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(first);
       if (first[0] === HTTP2_PREFACE_FIRST_BYTE) {
@@ -53,7 +58,7 @@ export async function startDualListener(options: DualListenerOptions): Promise<D
         return;
       }
       const conn = new KafkaConnection(socket, options.kafka, {
-        maxRequestBytes: options.maxRequestBytes, listenerName: options.name, logger: options.logger,
+        maxRequestBytes: options.maxRequestBytes, maxIdleMs: options.maxIdleMs, listenerName: options.name, logger: options.logger,
       });
       kafkaConnections.add(conn);
       socket.once('close', () => kafkaConnections.delete(conn));

@@ -95,6 +95,7 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
         ...(settings.replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs: settings.replicaLagTimeMaxMs }),
         ...(settings.autoCreateTopicsEnable === undefined ? {} : { autoCreateTopicsEnable: settings.autoCreateTopicsEnable }),
         ...(settings.socketRequestMaxBytes === undefined ? {} : { socketRequestMaxBytes: settings.socketRequestMaxBytes }),
+        ...(settings.connectionsMaxIdleMs === undefined ? {} : { connectionsMaxIdleMs: settings.connectionsMaxIdleMs }),
         groups: settings.groups,
         ...(metrics === undefined ? {} : { metrics }),
       });
