@@ -42,6 +42,8 @@ export async function startDualListener(options: DualListenerOptions): Promise<D
   const kafkaConnections = new Set<KafkaConnection>();
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ pauseOnConnect: false }, (socket) => {
+    // Both protocols are request/response: Nagle's delay would hold small answers back.
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     // Silent since it connected: neither protocol has it yet.
