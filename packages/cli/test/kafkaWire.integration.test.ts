@@ -255,6 +255,12 @@ describe('the Kafka listener on the broker address', () => {
     c.send(ApiKey.ApiVersions, 3, 2, { clientSoftwareName: 'x', clientSoftwareVersion: '1' });
     expect((await c.nextFrame()).readInt32BE(0)).toBe(2);
     expect(await hw()).toBe(before + 1n);
+    // A transactional produce (no transaction coordinator yet) writes nothing.
+    const txn = await c.request<{ responses: Array<{ partitionResponses: Array<{ errorCode: number }> }> }>(ApiKey.Produce, 9, 4, {
+      transactionalId: 'tx', acks: -1, timeoutMs: 1000, topicData: [{ name: 'wire', partitionData: [{ index: 0, records: batch }] }],
+    });
+    expect(txn.responses[0]!.partitionResponses[0]!.errorCode).toBe(53);
+    expect(await hw()).toBe(before + 1n);
     c.send(ApiKey.Produce, 9, 3, { transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [{ name: 'no-such-topic', partitionData: [{ index: 0, records: batch }] }] });
     expect(await c.waitClosed()).toBe(true);
   });

@@ -67,7 +67,13 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.Produce, minVersion: 3, maxVersion: 9,
     async handle(req: ProduceRequest) {
       const entries = req.topicData.flatMap((t) => t.partitionData.map((p) => ({ topic: t.name, partition: p.index, records: p.records ?? EMPTY })));
-      const results = await replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
+      // No transaction coordinator yet: a transactional produce writes nothing (InitProducerId refused its id already).
+      const results = req.transactionalId !== null && req.transactionalId !== undefined
+        ? entries.map((e) => ({
+          topic: e.topic, partition: e.partition, errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: 'transactions are not supported yet',
+          baseOffset: -1n, logAppendTime: -1n, logStartOffset: -1n,
+        }))
+        : await replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
       if (req.acks === 0) {
         // Kafka answers nothing to acks=0; on an error it closes the connection so the client
         // refreshes its metadata (the only signal it can get).
