@@ -32,7 +32,7 @@ describe('samsa CLI', () => {
 
     const described = await runCliAsync(['topics', '--describe', ...bootstrap, '--topic', 'orders']);
     expect(described.status).toBe(0);
-    expect(described.stdout).toMatch(/Topic: orders\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=60000/);
+    expect(described.stdout).toMatch(/Topic: orders\tTopicId: [A-Za-z0-9_-]{22}\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=60000/);
     expect(described.stdout.match(/Partition: \d/g)).toHaveLength(3);
 
     const again = await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'orders', '--partitions', '3']);

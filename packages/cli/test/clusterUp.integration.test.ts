@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ClusterState } from '../src/cluster/state.js';
 import { freePortBlock, giveUp, waitFor } from '@samsa/testkit';
 import { CLI, removeDir, runCliAsync, stopProcess, tempDir } from './helpers/processes.js';
+import { RawKafkaConnection } from './helpers/kafkaWire.js';
 
 function alive(pid: number): boolean {
   try {
@@ -69,6 +70,12 @@ describe('samsa cluster up', () => {
       const first = lines.findIndex((l) => l.startsWith('bootstrap-server: '));
       expect(first).toBe(0);
       expect(lines[first]).toBe(`bootstrap-server: 127.0.0.1:${base},127.0.0.1:${base + 100},127.0.0.1:${base + 200}`);
+      expect(lines[first + 1]).toBe(`kafka bootstrap.servers: 127.0.0.1:${base},127.0.0.1:${base + 100},127.0.0.1:${base + 200} (same ports: the Kafka protocol and the Samsa SDK)`);
+      // The first broker's port answers a Kafka ApiVersions too.
+      const kafka = await RawKafkaConnection.connect(base);
+      const versions = await kafka.request<{ errorCode: number }>(18, 3, 1, { clientSoftwareName: 'cluster-up-test', clientSoftwareVersion: '1' });
+      kafka.close();
+      expect(versions.errorCode).toBe(0);
       const rows = lines.slice(first + 2).filter((l) => /^(controller|broker)-\d/.test(l));
       expect(rows).toHaveLength(6);
       expect(rows.filter((r) => r.endsWith('active controller'))).toHaveLength(1);

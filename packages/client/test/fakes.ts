@@ -301,10 +301,10 @@ export class FakeCluster {
       topics: names.map((name) => {
         const partitions = this.topics.get(name);
         if (!partitions) {
-          return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `unknown topic ${name}`, name, isInternal: false, partitions: [], configs: {} as Record<string, string> };
+          return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `unknown topic ${name}`, name, topicId: '', isInternal: false, partitions: [], configs: {} as Record<string, string> };
         }
         return {
-          errorCode: 0, errorMessage: '', name, isInternal: false, configs: { 'retention.ms': '604800000' },
+          errorCode: 0, errorMessage: '', name, topicId: '', isInternal: false, configs: { 'retention.ms': '604800000' },
           partitions: partitions.map((p, i) => ({
             errorCode: 0, errorMessage: '', partition: i, leaderId: p.leader, leaderEpoch: p.leaderEpoch,
             replicas: p.replicas, isr: p.replicas, offlineReplicas: [],

@@ -5,7 +5,7 @@
  * decodes every response we send.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ApiKey, decodeRequest, type ProduceRequest } from '../src/index.js';
+import { ApiKey, decodeRequest, type ApiKeyNumber, type ProduceRequest } from '../src/index.js';
 import { ADMIN_TOPIC, GROUP, PRODUCED, TOPIC, captureKafkaJs, type Capture } from './helpers/kafkajsCapture.js';
 
 let capture: Capture;
@@ -14,11 +14,11 @@ beforeAll(async () => {
   capture = await captureKafkaJs();
 }, 90_000);
 
-function decoded<K extends Parameters<typeof decodeRequest>[0]>(apiKey: K) {
+function decoded<K extends ApiKeyNumber>(apiKey: K) {
   return capture.broker.framesOf(apiKey).map((f) => ({
     version: f.header.apiVersion,
     clientId: f.header.clientId,
-    body: decodeRequest(apiKey as (typeof ApiKey)[keyof typeof ApiKey], f.header.apiVersion, f.frame, f.bodyOffset),
+    body: decodeRequest(apiKey, f.header.apiVersion, f.frame, f.bodyOffset),
   }));
 }
 

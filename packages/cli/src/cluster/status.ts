@@ -152,9 +152,10 @@ export function nodeState(node: NodeStatus, status: ClusterStatus): string {
   return parts.join(', ');
 }
 
-/** The bootstrap line, the node table, then the controller, quorum, broker and partition lines. */
+/** The bootstrap lines (Samsa and Kafka clients), the node table, then the controller, quorum, broker and partition lines. */
 export function formatStatus(status: ClusterStatus): string {
-  const lines: string[] = [`bootstrap-server: ${status.bootstrap.join(',')}`];
+  // Each broker address serves both protocols (the first byte of a connection picks): Kafka clients use the same list.
+  const lines: string[] = [`bootstrap-server: ${status.bootstrap.join(',')}`, `kafka bootstrap.servers: ${status.bootstrap.join(',')} (same ports: the Kafka protocol and the Samsa SDK)`];
   const withProcess = status.nodes.some((n) => n.process !== undefined);
   const header = ['NODE', 'ID', 'ROLES', 'BROKER', 'CONTROLLER', 'METRICS', ...(withProcess ? ['PID', 'PROCESS'] : []), 'STATE'];
   const rows = status.nodes.map((n) => [

@@ -74,7 +74,7 @@ export function registerTopics(program: Command): void {
               if (!filtered) {
                 const rf = t.partitions[0]?.replicas.length ?? 0;
                 const configs = Object.entries(t.configs).map(([k, v]) => `${k}=${v}`).join(',');
-                process.stdout.write(`Topic: ${t.name}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${configs}\n`);
+                process.stdout.write(`Topic: ${t.name}\tTopicId: ${t.topicId}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${configs}\n`);
               }
               for (const p of t.partitions) {
                 if (filtered && !wanted(p)) continue;

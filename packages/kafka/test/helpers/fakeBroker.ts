@@ -5,7 +5,7 @@
  * response bytes by decoding them. It keeps just enough state (topics, produced batches) for the
  * client's flows to proceed; it is not a broker.
  */
-import net from 'node:net';
+import * as net from 'node:net';
 import {
   ALL_APIS,
   ApiKey,

@@ -53,7 +53,7 @@ export async function captureKafkaJs(): Promise<Capture> {
       await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1 }, { topic: ADMIN_TOPIC, numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '60000' }] }] });
       await admin.createPartitions({ topicPartitions: [{ topic: ADMIN_TOPIC, count: 4 }] });
       await admin.describeConfigs({ resources: [{ type: 2, name: ADMIN_TOPIC, configNames: ['cleanup.policy'] }], includeSynonyms: false });
-      await admin.alterConfigs({ resources: [{ type: 2, name: ADMIN_TOPIC, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: ADMIN_TOPIC, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
       await admin.fetchTopicOffsets(ADMIN_TOPIC);
       await admin.listGroups();
       await admin.describeGroups([GROUP]);
