@@ -88,6 +88,26 @@ describe('Producer.send', () => {
     expect(clock.sleeps).toEqual([5, 5, 10]); // two lingers, one backoff, from the injected clock
   });
 
+  it('warns once per partition and interval while it retries (Kafka\'s WARN per retried batch), not on success', async () => {
+    const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
+    const logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push({ message, ...(fields ? { fields } : {}) }) };
+    const { fake, samsa } = setup([1], { logger, retry: { retries: 10, initialRetryTimeMs: 10, jitter: 0 } });
+    fake.createTopic('t', 1);
+    let failures = 3;
+    fake.hooks.push((c) => c.method === 'produce' && failures-- > 0
+      ? { throttleTimeMs: 0, topics: [{ name: 't', partitions: [{ partition: 0, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: 'not the leader', baseOffset: '-1', logAppendTimeMs: '-1', logStartOffset: '-1', currentLeader: null }] }] }
+      : undefined);
+    const [r] = await samsa.producer().send({ topic: 't', messages: [{ value: Buffer.from('a') }] });
+    expect(r!.offset).toBe(0n);
+    expect(fake.callsOf('produce')).toHaveLength(4);
+    // Three retries within 70 ms of fake time: one warning, naming the partition and the error.
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toMatch(/^got NOT_LEADER_OR_FOLLOWER producing to topic-partition t-0, retrying \(until delivery.timeout.ms, \d+ ms left\)/);
+    expect(warnings[0]!.fields).toMatchObject({ topic: 't', partition: 0, error: 'NOT_LEADER_OR_FOLLOWER' });
+    await samsa.producer().send({ topic: 't', messages: [{ value: Buffer.from('b') }] });
+    expect(warnings).toHaveLength(1);
+  });
+
   it('retries a connection loss to the leader after a metadata refresh', async () => {
     const { fake, samsa } = setup([1, 2]);
     fake.createTopic('t', 1, [2]);

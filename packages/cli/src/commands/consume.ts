@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { withClient } from '../client.js';
 import { UsageError } from '../errors.js';
 import { collectKeyValue, parseInteger } from '../options.js';
+import { formatRecord, messageFormatFrom, type MessageFormat } from '../consume/messageFormatter.js';
 
 interface ConsumeOptions {
   bootstrapServer?: string;
@@ -45,8 +46,7 @@ export function registerConsume(program: Command): void {
       if (opts.offset !== undefined && opts.partition === undefined) throw new UsageError('--offset needs --partition');
       const maxMessages = opts.maxMessages === undefined ? Infinity : parseInteger(opts.maxMessages, '--max-messages', 1);
       const timeoutMs = opts.timeoutMs === undefined ? Infinity : parseInteger(opts.timeoutMs, '--timeout-ms', 0);
-      const props = opts.property ?? {};
-      const separator = props['key.separator'] ?? '\t';
+      const format = messageFormatFrom(opts.property ?? {});
       const start = parseStart(opts);
 
       await withClient(opts.bootstrapServer, async (samsa) => {
@@ -63,7 +63,7 @@ export function registerConsume(program: Command): void {
         consumer.assign(partitions);
         for (const tp of partitions) await consumer.seek({ ...tp, offset: start });
 
-        const printed = await printRecords(consumer, { maxMessages, timeoutMs, props, separator });
+        const printed = await printRecords(consumer, { maxMessages, timeoutMs, format });
         process.stderr.write(`Processed a total of ${printed} messages\n`);
       });
     });
@@ -75,7 +75,7 @@ export function registerConsume(program: Command): void {
  */
 async function printRecords(
   consumer: { poll(o: { maxWaitMs: number; maxRecords: number }): Promise<Array<ConsumerRecord<Buffer | null, Buffer | null>>>; close(): Promise<void> },
-  o: { maxMessages: number; timeoutMs: number; props: Record<string, string>; separator: string },
+  o: { maxMessages: number; timeoutMs: number; format: MessageFormat },
 ): Promise<number> {
   let printed = 0;
   let lastMessageAt = Date.now();
@@ -89,7 +89,7 @@ async function printRecords(
       const records = await consumer.poll({ maxWaitMs: wait, maxRecords: Math.min(500, o.maxMessages - printed) });
       if (records.length > 0) lastMessageAt = Date.now();
       let out = '';
-      for (const r of records) out += formatRecord(r, o.props, o.separator);
+      for (const r of records) out += formatRecord(r, o.format);
       printed += records.length;
       if (out && !process.stdout.write(out)) await new Promise((r) => process.stdout.once('drain', r));
     }
@@ -99,14 +99,6 @@ async function printRecords(
     await consumer.close();
   }
   return printed;
-}
-
-function formatRecord(r: ConsumerRecord<Buffer | null, Buffer | null>, props: Record<string, string>, separator: string): string {
-  let line = '';
-  if (props['print.partition'] === 'true') line += `Partition:${r.partition}${separator}`;
-  if (props['print.offset'] === 'true') line += `Offset:${r.offset}${separator}`;
-  if (props['print.key'] === 'true') line += `${r.key === null ? 'null' : r.key.toString()}${separator}`;
-  return `${line}${r.value === null ? 'null' : r.value.toString()}\n`;
 }
 
 /** Kafka consumer config names accepted by --consumer-property, mapped onto the SDK's options. */
@@ -148,8 +140,7 @@ async function consumeGroup(opts: ConsumeOptions): Promise<void> {
   const groupId = opts.group;
   const maxMessages = opts.maxMessages === undefined ? Infinity : parseInteger(opts.maxMessages, '--max-messages', 1);
   const timeoutMs = opts.timeoutMs === undefined ? Infinity : parseInteger(opts.timeoutMs, '--timeout-ms', 0);
-  const props = opts.property ?? {};
-  const separator = props['key.separator'] ?? '\t';
+  const format = messageFormatFrom(opts.property ?? {});
   const names = (tps: TopicPartition[]) => tps.map((tp) => `${tp.topic}-${tp.partition}`).join(', ');
   await withClient(opts.bootstrapServer, async (samsa) => {
     const options = groupOptionsFrom(opts.consumerProperty ?? {}, {
@@ -168,7 +159,7 @@ async function consumeGroup(opts: ConsumeOptions): Promise<void> {
     const consumer = samsa.consumer(options);
     consumer.subscribe([topic]);
     // Closing commits what was printed, revokes, and leaves the group (a static member stays).
-    const printed = await printRecords(consumer, { maxMessages, timeoutMs, props, separator });
+    const printed = await printRecords(consumer, { maxMessages, timeoutMs, format });
     process.stderr.write(`Processed a total of ${printed} messages\n`);
   }, { requestTimeoutMs: 30_000 });
 }
