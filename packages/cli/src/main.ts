@@ -1,17 +1,6 @@
 #!/usr/bin/env node
 /** The `samsa` command. */
 import { Command, CommanderError } from 'commander';
-import { registerChaos } from './commands/chaos.js';
-import { registerCluster } from './commands/cluster.js';
-import { registerConfigs } from './commands/configs.js';
-import { registerConsume } from './commands/consume.js';
-import { registerGroups } from './commands/groups.js';
-import { registerLeaderElection } from './commands/leaderElection.js';
-import { registerNode } from './commands/node.js';
-import { registerPerf } from './commands/perf.js';
-import { registerProduce } from './commands/produce.js';
-import { registerQuorum } from './commands/quorum.js';
-import { registerTopics } from './commands/topics.js';
 import { fail } from './errors.js';
 
 const verbose = process.argv.includes('--verbose');
@@ -22,17 +11,25 @@ const program = new Command()
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-registerNode(program);
-registerCluster(program);
-registerTopics(program);
-registerConfigs(program);
-registerProduce(program);
-registerConsume(program);
-registerGroups(program);
-registerPerf(program);
-registerQuorum(program);
-registerLeaderElection(program);
-registerChaos(program);
+// Each command's module is loaded only when that command runs (all of them for --help or an
+// unknown name): six `samsa node`s start at once under `cluster up`, and every one of them paid
+// for the client, histogram and chaos modules it never uses.
+const COMMANDS: Record<string, () => Promise<(p: Command) => void>> = {
+  node: async () => (await import('./commands/node.js')).registerNode,
+  cluster: async () => (await import('./commands/cluster.js')).registerCluster,
+  topics: async () => (await import('./commands/topics.js')).registerTopics,
+  configs: async () => (await import('./commands/configs.js')).registerConfigs,
+  produce: async () => (await import('./commands/produce.js')).registerProduce,
+  consume: async () => (await import('./commands/consume.js')).registerConsume,
+  groups: async () => (await import('./commands/groups.js')).registerGroups,
+  perf: async () => (await import('./commands/perf.js')).registerPerf,
+  quorum: async () => (await import('./commands/quorum.js')).registerQuorum,
+  'leader-election': async () => (await import('./commands/leaderElection.js')).registerLeaderElection,
+  chaos: async () => (await import('./commands/chaos.js')).registerChaos,
+};
+const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const commands = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!()] : Object.values(COMMANDS).map((load) => load());
+for (const register of await Promise.all(commands)) register(program);
 
 process.on('unhandledRejection', (err) => fail(err, verbose));
 
