@@ -4,6 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as ClientProtoGrpcType } from './generated/client.js';
 import type { ProtoGrpcType as ControllerProtoGrpcType } from './generated/controller.js';
@@ -19,8 +20,13 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   oneofs: true,
 };
 
-/** proto/ at the repository root (this file lives at packages/protocol/{src,dist}/grpc.{ts,js}). */
-export const PROTO_DIR = fileURLToPath(new URL('../../../proto', import.meta.url));
+/**
+ * proto/ inside the package when it was packed (scripts/pack.mjs copies it there), else proto/ at
+ * the repository root (this file lives at packages/protocol/{src,dist}/grpc.{ts,js}).
+ */
+export const PROTO_DIR = existsSync(fileURLToPath(new URL('../proto', import.meta.url)))
+  ? fileURLToPath(new URL('../proto', import.meta.url))
+  : fileURLToPath(new URL('../../../proto', import.meta.url));
 
 function load<T>(file: string): T {
   const definition = protoLoader.loadSync(file, { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] });
