@@ -37,6 +37,7 @@ const COMMANDS: Record<string, () => Promise<(p: Command) => void>> = {
   quorum: async () => (await import('./commands/quorum.js')).registerQuorum,
   'leader-election': async () => (await import('./commands/leaderElection.js')).registerLeaderElection,
   chaos: async () => (await import('./commands/chaos.js')).registerChaos,
+  'get-offsets': async () => (await import('./commands/getOffsets.js')).registerGetOffsets,
 };
 const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
 const commands = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!()] : Object.values(COMMANDS).map((load) => load());
