@@ -38,6 +38,8 @@ const COMMANDS: Record<string, () => Promise<(p: Command) => void>> = {
   'leader-election': async () => (await import('./commands/leaderElection.js')).registerLeaderElection,
   chaos: async () => (await import('./commands/chaos.js')).registerChaos,
   'get-offsets': async () => (await import('./commands/getOffsets.js')).registerGetOffsets,
+  'dump-log': async () => (await import('./commands/dumpLog.js')).registerDumpLog,
+  'log-dirs': async () => (await import('./commands/logDirs.js')).registerLogDirs,
 };
 const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
 const commands = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!()] : Object.values(COMMANDS).map((load) => load());

@@ -119,6 +119,26 @@ describe('Kafka tool parity', () => {
     expect(at).not.toContain('guarded');
   });
 
+  it('dump-log prints the batches and records of a segment; log-dirs describes the partitions on disk', async () => {
+    const segment = join(node.dataDir, 'events-0', '00000000000000000000.log');
+    const dumped = await ok(['dump-log', '--files', segment, '--print-data-log']);
+    const lines = dumped.split('\n');
+    expect(lines[0]).toBe(`Dumping ${segment}`);
+    expect(lines[1]).toBe('Log starting offset: 0');
+    expect(lines.filter((l) => l.startsWith('baseOffset: ')).every((l) => l.endsWith('isvalid: true'))).toBe(true);
+    expect(lines.filter((l) => l.startsWith('| offset: ')).map((l) => /payload: (.*)$/.exec(l)![1])).toEqual(['a', 'b', 'c']);
+    const notLog = await runCliAsync(['dump-log', '--files', join(node.dataDir, 'events-0', '00000000000000000000.index')]);
+    expect(notLog.status).toBe(2);
+    expect(notLog.stderr).toMatch(/^samsa: .*only \.log segment files can be dumped/);
+
+    const described = await ok(['log-dirs', '--describe', '--data-dir', node.dataDir, '--topic-list', 'events']);
+    const json = JSON.parse(described.split('\n')[2]!) as { brokers: Array<{ logDirs: Array<{ logDir: string; partitions: Array<{ partition: string; size: number }> }> }> };
+    const dir = json.brokers[0]!.logDirs[0]!;
+    expect(dir.logDir).toBe(node.dataDir);
+    expect(dir.partitions.map((p) => p.partition)).toEqual(['events-0', 'events-1']);
+    expect(dir.partitions.every((p) => p.size > 0)).toBe(true);
+  });
+
   it('says what is wrong with a replication factor of 0 and with a controller\'s port as bootstrap', async () => {
     const zero = await runCliAsync(['topics', '--create', ...b, '--topic', 'zero-rf', '--replication-factor', '0']);
     expect(zero.status).toBe(1);
