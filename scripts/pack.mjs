@@ -25,7 +25,7 @@ export const SDK_PACKAGES = [
   'protocol',
   'client',
 ];
-/** Files copied into a package before it is packed (what it reads at run time from outside its folder). */
+/** Files added to a package's tarball (what it reads at run time from outside its folder); such a package must have no workspace: dependencies. */
 const EXTRA_FILES = {
   protocol: [['proto', 'proto']],
 };
@@ -67,11 +67,22 @@ function packOne(short, dest) {
   const m = manifest(dir);
   if (!existsSync(join(dir, 'dist'))) throw new Error(`packages/${short}/dist is missing: build first (node scripts/bootstrap.mjs)`);
   const extras = EXTRA_FILES[short] ?? [];
-  for (const [from, to] of extras) cpSync(join(root, from), join(dir, to), { recursive: true });
-  try {
+  if (extras.length === 0) {
     pnpm(['pack', '--pack-destination', dest], dir);
-  } finally {
-    for (const [, to] of extras) rmSync(join(dir, to), { recursive: true, force: true });
+  } else {
+    // Packed from a copy with the extra files added: never written into the workspace, where a
+    // test run at the same time would see them appear and vanish.
+    const copy = join(dest, `.src-${short}`);
+    rmSync(copy, { recursive: true, force: true });
+    mkdirSync(copy, { recursive: true });
+    cpSync(join(dir, 'package.json'), join(copy, 'package.json'));
+    for (const f of m.files ?? []) if (existsSync(join(dir, f))) cpSync(join(dir, f), join(copy, f), { recursive: true });
+    for (const [from, to] of extras) cpSync(join(root, from), join(copy, to), { recursive: true });
+    try {
+      pnpm(['pack', '--pack-destination', dest], copy);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   }
   const file = join(dest, tarballName(m));
   if (!existsSync(file)) throw new Error(`pnpm pack did not write ${file}`);
