@@ -80,7 +80,7 @@ describe('samsa cluster up', () => {
       expect(rows).toHaveLength(6);
       expect(rows.filter((r) => r.endsWith('active controller'))).toHaveLength(1);
       expect(rows.filter((r) => r.endsWith('unfenced'))).toHaveLength(3);
-      expect(rows[3]).toMatch(new RegExp(`^broker-1\\s+4\\s+broker\\s+127\\.0\\.0\\.1:${base}\\s+-\\s+127\\.0\\.0\\.1:${base + 2}\\s+\\d+\\s+running\\s+unfenced$`));
+      expect(rows[3]).toMatch(new RegExp(`^broker-4\\s+4\\s+broker\\s+127\\.0\\.0\\.1:${base}\\s+-\\s+127\\.0\\.0\\.1:${base + 2}\\s+\\d+\\s+running\\s+unfenced$`));
       pids.push(...recordedPids(dataDir));
       expect(pids).toHaveLength(6);
       expect(pids.every(alive)).toBe(true);
@@ -124,14 +124,23 @@ describe('samsa cluster up', () => {
     expect(viaBroker.stdout).toContain('brokers: 3 registered and unfenced [4,5,6]\n');
     expect(viaBroker.stdout).not.toContain('PID');
 
-    // A second up on the same data dir: refused before it starts anything, the first cluster untouched.
+    // Every view names the nodes alike (by node id).
+    expect(viaBroker.stdout).toMatch(/^broker-5\s+5\s+broker\s/m);
+    expect(status.stdout).toMatch(/^broker-5\s+5\s+broker\s/m);
+
+    // A second up on the same data dir with another layout: refused before it starts anything, the first cluster untouched.
     const before = readFileSync(join(dataDir, 'cluster.json'), 'utf8');
     const second = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base + 5)], { timeoutMs: 30_000 });
-    expect(second.status).toBe(1);
-    expect(second.stderr).toContain(`data directory ${dataDir} is in use by a running cluster`);
-    expect(second.stderr).toContain(`samsa cluster down --data-dir ${dataDir}`);
+    expect(second.status).toBe(2);
+    expect(second.stderr).toContain('records another cluster layout');
+    expect(second.stderr).toContain(`cluster down --data-dir ${dataDir}`);
     expect(readFileSync(join(dataDir, 'cluster.json'), 'utf8')).toBe(before);
     expect(mine.every(alive)).toBe(true);
+    // With the same layout and every node running: nothing to start.
+    const same = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base)], { timeoutMs: 30_000 });
+    expect(same.status).toBe(0);
+    expect(same.stdout).toContain('is running already');
+    expect(recordedPids(dataDir)).toEqual(mine);
 
     // --watch redraws until interrupted.
     const watch = spawn(process.execPath, [CLI, 'cluster', 'status', '--data-dir', dataDir, '--watch', '300ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -147,7 +156,7 @@ describe('samsa cluster up', () => {
     const down = await runCliAsync(['cluster', 'down', '--data-dir', dataDir], { timeoutMs: 60_000 });
     expect(down.stderr).toBe('');
     expect(down.status).toBe(0);
-    expect(down.stdout).toMatch(/broker-1 \(pid \d+\) stopped/);
+    expect(down.stdout).toMatch(/broker-4 \(pid \d+\) stopped/);
     expect(down.stdout).toContain(`stopped 6 node(s); removed ${join(dataDir, 'cluster.json')}`);
     // Brokers were stopped before controllers.
     const order = down.stdout.split('\n').filter((l) => l.endsWith(' stopped')).map((l) => l.split(' ')[0]!);
