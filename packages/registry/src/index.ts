@@ -5,3 +5,18 @@ export { AvroSchemaError, parseAvroJson, resolveAvro, validateAvro } from './avr
 export type { AvroField, AvroNode, AvroPrimitive } from './avro/schema.js';
 export { COMPATIBILITY_LEVELS, checkLevel, isCompatibilityLevel } from './compatibility.js';
 export type { CompatibilityLevel, ReadCheck } from './compatibility.js';
+export { canonicalAvro, normalizeAvro } from './avro/canonical.js';
+export { ErrorCode, RegistryError } from './errors.js';
+export { FORMATS, formatFor } from './formats.js';
+export type { ParsedSchema, SchemaFormat } from './formats.js';
+export { MemoryLog, NotWriterError } from './log.js';
+export type { RegistryLog } from './log.js';
+export { configKey, decodeRecord, encodeRecord, modeKey, schemaKey, WRITER_KEY } from './records.js';
+export type { ConfigValue, ModeValue, RegistryKey, RegistryRecord, SchemaReference, SchemaType, SchemaValue, WriterValue } from './records.js';
+export { DEFAULT_COMPATIBILITY, DEFAULT_REGISTRY_OPTIONS, MODES, RegistryOps, parseVersion } from './registry.js';
+export type { Mode, RegisterRequest, RegistryOptions, WritePlan } from './registry.js';
+export { RegistryState, schemaFingerprint } from './state.js';
+export type { SchemaVersion, StoredSchema, WriterState } from './state.js';
+export { SchemaRegistry } from './service.js';
+export { CONTENT_TYPE, RegistryHttpServer } from './http.js';
+export type { RegistryHttpOptions } from './http.js';
