@@ -11,6 +11,7 @@ import { registerNode } from './commands/node.js';
 import { registerPerf } from './commands/perf.js';
 import { registerProduce } from './commands/produce.js';
 import { registerQuorum } from './commands/quorum.js';
+import { registerSchemaRegistry } from './commands/schemaRegistry.js';
 import { registerTopics } from './commands/topics.js';
 import { fail } from './errors.js';
 
@@ -33,6 +34,7 @@ registerPerf(program);
 registerQuorum(program);
 registerLeaderElection(program);
 registerChaos(program);
+registerSchemaRegistry(program);
 
 process.on('unhandledRejection', (err) => fail(err, verbose));
 

@@ -20,3 +20,7 @@ export type { SchemaVersion, StoredSchema, WriterState } from './state.js';
 export { SchemaRegistry } from './service.js';
 export { CONTENT_TYPE, RegistryHttpServer } from './http.js';
 export type { RegistryHttpOptions } from './http.js';
+export { SamsaLog } from './store.js';
+export type { SamsaLogOptions } from './store.js';
+export { startSchemaRegistryServer } from './server.js';
+export type { RunningSchemaRegistry, SchemaRegistryServerOptions } from './server.js';
