@@ -24,3 +24,7 @@ export { SamsaLog } from './store.js';
 export type { SamsaLogOptions } from './store.js';
 export { startSchemaRegistryServer } from './server.js';
 export type { RunningSchemaRegistry, SchemaRegistryServerOptions } from './server.js';
+export { RegistryClientError, SchemaRegistryClient } from './client.js';
+export type { RegisteredSchema, RegistryClientOptions, SchemaInput } from './client.js';
+export { MAGIC_BYTE, SchemaNotLoadedError, WireFormatError, avro, decodeFrame, encodeFrame, registrySerdes, subjectName } from './serdes.js';
+export type { AvroSerdeOptions, RegistrySerde, SubjectNameStrategy } from './serdes.js';

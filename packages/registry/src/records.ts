@@ -65,14 +65,48 @@ export function modeKey(subject: string | null): RegistryKey {
 }
 export const WRITER_KEY: RegistryKey = { keytype: 'WRITER', magic: 0 };
 
-/** Decodes a record read from the topic; a record we do not understand yields null (skipped). */
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isInt = (x: unknown): x is number => Number.isSafeInteger(x);
+const optionalEpoch = (v: Record<string, unknown>): boolean => v.epoch === undefined || isInt(v.epoch);
+const isSubject = (x: unknown): boolean => x === null || typeof x === 'string';
+
+/** Whether a decoded key/value pair has the shape its key type needs (anything else is skipped). */
+function wellFormed(k: Record<string, unknown>, v: unknown): boolean {
+  switch (k.keytype) {
+    case 'SCHEMA':
+      if (typeof k.subject !== 'string' || !isInt(k.version)) return false;
+      return v === null || (isObject(v) && typeof v.subject === 'string' && isInt(v.version) && isInt(v.id) && v.id >= 0
+        && typeof v.schema === 'string' && (v.deleted === undefined || typeof v.deleted === 'boolean')
+        && (v.schemaType === undefined || v.schemaType === 'AVRO' || v.schemaType === 'JSON' || v.schemaType === 'PROTOBUF')
+        && (v.references === undefined || (Array.isArray(v.references) && v.references.every((r) => isObject(r) && typeof r.name === 'string' && typeof r.subject === 'string' && isInt(r.version))))
+        && optionalEpoch(v));
+    case 'CONFIG':
+      return isSubject(k.subject) && (v === null || (isObject(v) && typeof v.compatibilityLevel === 'string' && optionalEpoch(v)));
+    case 'MODE':
+      return isSubject(k.subject) && (v === null || (isObject(v) && typeof v.mode === 'string' && optionalEpoch(v)));
+    case 'WRITER':
+      return isObject(v) && isInt(v.epoch) && typeof v.instanceId === 'string' && typeof v.url === 'string' && typeof v.leaseMs === 'number';
+    case 'NOOP':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Decodes a record read from the topic. A record we do not understand (not JSON, an unknown key
+ * type, a value of the wrong shape) yields null and is skipped: one bad record must not stop the
+ * reader loop of every instance.
+ */
 export function decodeRecord(key: Buffer | null, value: Buffer | null): RegistryRecord | null {
   if (key === null) return null;
   try {
-    const k = JSON.parse(key.toString('utf8')) as RegistryKey;
-    if (typeof k !== 'object' || k === null || typeof k.keytype !== 'string') return null;
-    const v = value === null ? null : (JSON.parse(value.toString('utf8')) as RegistryRecord['value']);
-    return { key: k, value: v };
+    const k = JSON.parse(key.toString('utf8')) as unknown;
+    if (!isObject(k)) return null;
+    const v = value === null ? null : (JSON.parse(value.toString('utf8')) as unknown);
+    if (!wellFormed(k, v)) return null;
+    if (k.keytype === 'CONFIG' || k.keytype === 'MODE') k.subject ??= null;
+    return { key: k as RegistryKey, value: v as RegistryRecord['value'] };
   } catch {
     return null;
   }

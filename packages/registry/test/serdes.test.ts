@@ -1,0 +1,95 @@
+/**
+ * Registry-backed Avro serdes against a registry served over HTTP (in-memory log): Confluent's
+ * framing, subject name strategies, autoRegister on/off, useLatestVersion, schema evolution on
+ * read, the synchronous not-loaded path, and the client-side compatibility pre-check.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SchemaRegistryClient } from '../src/client.js';
+import { RegistryHttpServer } from '../src/http.js';
+import { MemoryLog } from '../src/log.js';
+import { SchemaNotLoadedError, avro, decodeFrame, subjectName } from '../src/serdes.js';
+import { SchemaRegistry } from '../src/service.js';
+import { RegistryState } from '../src/state.js';
+
+let server: RegistryHttpServer;
+let url = '';
+
+beforeAll(async () => {
+  const state = new RegistryState();
+  server = new RegistryHttpServer(new SchemaRegistry(state, new MemoryLog(state)));
+  url = `http://127.0.0.1:${await server.listen(0, '127.0.0.1')}`;
+});
+afterAll(async () => {
+  await server.close();
+});
+
+interface OrderV1 { id: number; item: string }
+interface OrderV2 { id: number; item: string; qty: number }
+const v1 = { type: 'record', name: 'Order', namespace: 'shop', fields: [{ name: 'id', type: 'long' }, { name: 'item', type: 'string' }] };
+const v2 = { ...v1, fields: [...v1.fields, { name: 'qty', type: 'int', default: 1 }] };
+
+describe('serdes.avro', () => {
+  it('writes magic 0 + the registered id + Avro binary, and reads it back', async () => {
+    const client = new SchemaRegistryClient({ url });
+    const serde = await avro<OrderV1>({ client, topic: 'orders', schema: v1 });
+    expect(serde.subject).toBe('orders-value');
+    const bytes = serde.serialize({ id: 7, item: 'tea' })!;
+    const { id, payload } = decodeFrame(bytes);
+    expect(bytes[0]).toBe(0);
+    expect(id).toBe(serde.schemaId);
+    // Avro: long 7 zig-zag = 0x0e, string "tea" = length 3 zig-zag 0x06 + bytes.
+    expect([...payload]).toEqual([0x0e, 0x06, 0x74, 0x65, 0x61]);
+    expect({ ...serde.deserialize(bytes) }).toEqual({ id: 7, item: 'tea' });
+    expect(serde.serialize(null)).toBeNull();
+    expect(serde.deserialize(null)).toBeNull();
+    expect(() => serde.deserialize(Buffer.from([1, 0, 0, 0, 1, 0]))).toThrow(/magic byte/);
+  });
+
+  it('a v2 reader reads v1 records (default filled), a v1 reader reads v2 records (field skipped)', async () => {
+    const client = new SchemaRegistryClient({ url });
+    const w1 = await avro<OrderV1>({ client, topic: 'evolve', schema: v1 });
+    const w2 = await avro<OrderV2>({ client, topic: 'evolve', schema: v2 });
+    expect(w2.schemaId).not.toBe(w1.schemaId);
+    expect({ ...w2.deserialize(w1.serialize({ id: 1, item: 'a' })) }).toEqual({ id: 1, item: 'a', qty: 1 });
+    expect({ ...w1.deserialize(w2.serialize({ id: 2, item: 'b', qty: 5 })) }).toEqual({ id: 2, item: 'b' });
+  });
+
+  it('a fresh serde meets an id it has not loaded: deserialize throws SchemaNotLoadedError and loads it; deserializeAsync just works', async () => {
+    const writerClient = new SchemaRegistryClient({ url });
+    const writer = await avro<OrderV1>({ client: writerClient, topic: 'late', schema: v1 });
+    const readerClient = new SchemaRegistryClient({ url });
+    const reader = await avro<OrderV1>({ client: readerClient, topic: 'other-topic', schema: v1, subjectNameStrategy: 'RecordNameStrategy' });
+    // Same schema text → the same global id, which the reader loaded with its own subject.
+    expect(reader.schemaId).toBe(writer.schemaId);
+    const w2 = await avro<OrderV2>({ client: writerClient, topic: 'late', schema: v2 });
+    const bytes = w2.serialize({ id: 3, item: 'c', qty: 2 })!;
+    expect(() => reader.deserialize(bytes)).toThrow(SchemaNotLoadedError);
+    expect({ ...(await reader.deserializeAsync(bytes)) }).toEqual({ id: 3, item: 'c' });
+    expect({ ...reader.deserialize(bytes) }).toEqual({ id: 3, item: 'c' });
+  });
+
+  it('autoRegister false looks the schema up and fails when it is not registered; useLatestVersion writes with the latest', async () => {
+    const client = new SchemaRegistryClient({ url });
+    await expect(avro({ client, topic: 'unregistered', schema: v1, autoRegister: false })).rejects.toThrow(/not found/i);
+    await avro({ client, topic: 'latest', schema: v1 });
+    await avro({ client, topic: 'latest', schema: v2 });
+    const latest = await avro<OrderV2>({ client: new SchemaRegistryClient({ url }), topic: 'latest', useLatestVersion: true });
+    const { id } = decodeFrame(latest.serialize({ id: 1, item: 'x', qty: 3 })!);
+    expect(id).toBe((await client.getLatest('latest-value')).id);
+  });
+
+  it('the client-side pre-check refuses a schema that cannot read earlier versions, before registering', async () => {
+    const client = new SchemaRegistryClient({ url });
+    await avro({ client, topic: 'pre', schema: v1 });
+    const bad = { ...v1, fields: [...v1.fields, { name: 'qty', type: 'int' }] };
+    await expect(avro({ client, topic: 'pre', schema: bad, compatibilityPrecheck: true })).rejects.toThrow(/READER_FIELD_MISSING_DEFAULT_VALUE/);
+    expect(await client.loadSubject('pre-value')).toHaveLength(1);
+  });
+
+  it('subject name strategies', () => {
+    expect(subjectName('TopicNameStrategy', 'orders', true, 'shop.Order')).toBe('orders-key');
+    expect(subjectName('RecordNameStrategy', 'orders', false, 'shop.Order')).toBe('shop.Order');
+    expect(subjectName('TopicRecordNameStrategy', 'orders', false, 'shop.Order')).toBe('orders-shop.Order');
+    expect(() => subjectName('RecordNameStrategy', 'orders', false, undefined)).toThrow(/named/);
+  });
+});
