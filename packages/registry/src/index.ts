@@ -28,3 +28,4 @@ export { RegistryClientError, SchemaRegistryClient } from './client.js';
 export type { RegisteredSchema, RegistryClientOptions, SchemaInput } from './client.js';
 export { MAGIC_BYTE, SchemaNotLoadedError, WireFormatError, avro, decodeFrame, encodeFrame, registrySerdes, subjectName } from './serdes.js';
 export type { AvroSerdeOptions, RegistrySerde, SubjectNameStrategy } from './serdes.js';
+export { avroToTypeScript } from './avro/codegen.js';
