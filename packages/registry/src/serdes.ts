@@ -14,6 +14,7 @@ import type { Serde } from '@samsa/client';
 import { AvroCompatibilityChecker } from './avro/compatibility.js';
 import { resolveAvro } from './avro/schema.js';
 import type { RegisteredSchema, SchemaRegistryClient } from './client.js';
+import { compileJsonSchema } from './formats.js';
 
 export const MAGIC_BYTE = 0;
 
@@ -172,5 +173,73 @@ export async function avro<T>(options: AvroSerdeOptions): Promise<RegistrySerde<
   };
 }
 
-/** Registry-backed serdes (Confluent's wire format). JSON Schema and Protobuf: see README "Not done". */
-export const registrySerdes = { avro } as const;
+export interface JsonSchemaSerdeOptions {
+  client: SchemaRegistryClient;
+  topic: string;
+  isKey?: boolean;
+  /** The JSON Schema (text or parsed). Optional with useLatestVersion. */
+  schema?: string | object;
+  autoRegister?: boolean;
+  useLatestVersion?: boolean;
+  /** The subject for RecordNameStrategy/TopicRecordNameStrategy is the schema's `title`. */
+  subjectNameStrategy?: SubjectNameStrategy;
+  normalize?: boolean;
+  /** Validate values against the schema on serialize (default true) and on deserialize (default false). */
+  validate?: boolean;
+  validateOnRead?: boolean;
+}
+
+/**
+ * A JSON Schema serde backed by the registry (Confluent's `KafkaJsonSchemaSerializer` format):
+ * the 5-byte header, then the value as UTF-8 JSON text. Values are validated with ajv before they
+ * are written, so a producer cannot send what the schema refuses.
+ */
+export async function jsonSchema<T>(options: JsonSchemaSerdeOptions): Promise<RegistrySerde<T>> {
+  const { client } = options;
+  const isKey = options.isKey ?? false;
+  const text = options.schema === undefined ? undefined : typeof options.schema === 'string' ? options.schema : JSON.stringify(options.schema);
+  const json = text === undefined ? undefined : (JSON.parse(text) as { title?: unknown });
+  if (json === undefined && !options.useLatestVersion) throw new Error('serdes.jsonSchema needs a schema, or useLatestVersion: true');
+  const recordName = typeof json?.title === 'string' ? json.title : undefined;
+  const subject = subjectName(options.subjectNameStrategy ?? 'TopicNameStrategy', options.topic, isKey, recordName);
+  let id: number;
+  let schemaText: string;
+  if (options.useLatestVersion) {
+    const latest = await client.getLatest(subject);
+    id = latest.id;
+    schemaText = latest.schema;
+  } else {
+    const input = { schema: text!, schemaType: 'JSON' as const };
+    id = options.autoRegister === false ? await client.lookup(subject, input, options.normalize) : await client.register(subject, input, options.normalize);
+    schemaText = text!;
+  }
+  await client.loadSubject(subject);
+  const validator = compileJsonSchema(JSON.parse(schemaText));
+  const check = (value: unknown, when: string): void => {
+    const result = validator(value);
+    if (!result.valid) throw new Error(`value does not match the JSON Schema of ${subject} (${when}): ${result.errors}`);
+  };
+  const decode = (bytes: Buffer): T => {
+    const { payload } = decodeFrame(bytes);
+    const value = JSON.parse(payload.toString('utf8')) as T;
+    if (options.validateOnRead) check(value, 'deserialize');
+    return value;
+  };
+  return {
+    subject,
+    schemaId: id,
+    serialize(value: T | null): Buffer | null {
+      if (value === null) return null;
+      if (options.validate !== false) check(value, 'serialize');
+      return encodeFrame(id, Buffer.from(JSON.stringify(value), 'utf8'));
+    },
+    deserialize: (bytes) => (bytes === null ? null : decode(bytes)),
+    deserializeAsync: async (bytes) => (bytes === null ? null : decode(bytes)),
+    async load(schemaId: number): Promise<void> {
+      await client.getById(schemaId);
+    },
+  };
+}
+
+/** Registry-backed serdes (Confluent's wire format). Protobuf: see README "Not done". */
+export const registrySerdes = { avro, jsonSchema } as const;

@@ -76,7 +76,7 @@ describe('registering and reading schemas', () => {
     expect(JSON.parse((await call('GET', '/schemas/ids/1')).body.schema)).toEqual(JSON.parse(v1));
     expect((await call('GET', '/schemas/ids/1/subjects')).body).toEqual(['orders-value', 'other-value']);
     expect((await call('GET', '/schemas/ids/1/versions')).body).toEqual([{ subject: 'orders-value', version: 1 }, { subject: 'other-value', version: 1 }]);
-    expect((await call('GET', '/schemas/types')).body).toEqual(['AVRO']);
+    expect((await call('GET', '/schemas/types')).body).toEqual(['AVRO', 'JSON']);
   });
 
   it('looks a schema up under a subject (POST /subjects/{s})', async () => {
@@ -124,6 +124,30 @@ describe('registering and reading schemas', () => {
     expect((await call('POST', '/compatibility/subjects/s/versions', next)).body.is_compatible).toBe(false);
     await call('PUT', '/config/s', { compatibility: 'BACKWARD' });
     expect((await call('POST', '/compatibility/subjects/s/versions', next)).body.is_compatible).toBe(true);
+  });
+});
+
+describe('JSON Schema subjects', () => {
+  it('registers with schemaType JSON, dedupes by canonical form, and enforces JSON Schema compatibility', async () => {
+    const closed = { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false };
+    const r1 = await call('POST', '/subjects/j/versions', { schemaType: 'JSON', schema: JSON.stringify(closed) });
+    expect(r1.body).toEqual({ id: 1 });
+    const reordered = JSON.stringify({ additionalProperties: false, properties: { a: { type: 'string' } }, type: 'object' });
+    expect((await call('POST', '/subjects/j/versions', { schemaType: 'JSON', schema: reordered })).body).toEqual({ id: 1 });
+    // An Avro schema with the same text is another schema: type is part of identity.
+    const got = await call('GET', '/subjects/j/versions/1');
+    expect(got.body.schemaType).toBe('JSON');
+    // Adding an optional property to a closed model is backward compatible; removing one from it is not.
+    const added = { ...closed, properties: { a: { type: 'string' }, b: { type: 'number' } } };
+    expect((await call('POST', '/subjects/j/versions', { schemaType: 'JSON', schema: JSON.stringify(added) })).body).toEqual({ id: 2 });
+    const r = await call('POST', '/subjects/j/versions', { schemaType: 'JSON', schema: JSON.stringify({ ...closed, properties: { b: { type: 'number' } } }) });
+    expect(r.body.error_code).toBe(409);
+    expect(r.body.message).toContain('PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL');
+    // A different format cannot follow in the same subject.
+    expect((await call('POST', '/subjects/j/versions', { schema: '"string"' })).body.error_code).toBe(409);
+    const invalid = await call('POST', '/subjects/j2/versions', { schemaType: 'JSON', schema: '{"type": 5}' });
+    expect(invalid.body.error_code).toBe(42201);
+    expect(invalid.body.message).toMatch(/type/);
   });
 });
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SchemaRegistryClient } from '../src/client.js';
 import { RegistryHttpServer } from '../src/http.js';
 import { MemoryLog } from '../src/log.js';
-import { SchemaNotLoadedError, avro, decodeFrame, subjectName } from '../src/serdes.js';
+import { SchemaNotLoadedError, avro, decodeFrame, jsonSchema, subjectName } from '../src/serdes.js';
 import { SchemaRegistry } from '../src/service.js';
 import { RegistryState } from '../src/state.js';
 
@@ -91,5 +91,25 @@ describe('serdes.avro', () => {
     expect(subjectName('RecordNameStrategy', 'orders', false, 'shop.Order')).toBe('shop.Order');
     expect(subjectName('TopicRecordNameStrategy', 'orders', false, 'shop.Order')).toBe('orders-shop.Order');
     expect(() => subjectName('RecordNameStrategy', 'orders', false, undefined)).toThrow(/named/);
+  });
+});
+
+describe('serdes.jsonSchema', () => {
+  const schema = { title: 'Payment', type: 'object', properties: { amount: { type: 'number', minimum: 0 }, currency: { type: 'string' } }, required: ['amount'] };
+
+  it('writes the header + JSON text, refuses a value the schema refuses, and reads it back', async () => {
+    const client = new SchemaRegistryClient({ url });
+    const serde = await jsonSchema<{ amount: number; currency?: string }>({ client, topic: 'payments', schema });
+    const bytes = serde.serialize({ amount: 5, currency: 'EUR' })!;
+    const { id, payload } = decodeFrame(bytes);
+    expect(id).toBe(serde.schemaId);
+    expect(JSON.parse(payload.toString('utf8'))).toEqual({ amount: 5, currency: 'EUR' });
+    expect(serde.deserialize(bytes)).toEqual({ amount: 5, currency: 'EUR' });
+    expect(() => serde.serialize({ amount: -1 })).toThrow(/does not match/);
+    const latest = await client.getLatest('payments-value');
+    expect(latest.schemaType).toBe('JSON');
+    const byRecord = await jsonSchema({ client, topic: 'payments', schema, subjectNameStrategy: 'TopicRecordNameStrategy' });
+    expect(byRecord.subject).toBe('payments-Payment');
+    expect(byRecord.schemaId).toBe(serde.schemaId);
   });
 });
