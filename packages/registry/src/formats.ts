@@ -8,6 +8,8 @@ import Ajv2019Module from 'ajv/dist/2019.js';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import { AvroCompatibilityChecker } from './avro/compatibility.js';
 import { JsonSchemaCompatibilityChecker } from './json/compatibility.js';
+import { checkProtobuf } from './protobuf/compatibility.js';
+import { canonicalProto, parseProto, type ProtoSchema } from './protobuf/schema.js';
 import { canonicalAvro, normalizeAvro } from './avro/canonical.js';
 import { AvroSchemaError, resolveAvro, validateAvro, type AvroNode } from './avro/schema.js';
 import { RegistryError, ErrorCode } from './errors.js';
@@ -105,8 +107,25 @@ const jsonSchema: SchemaFormat = {
   },
 };
 
+const protobufFormat: SchemaFormat = {
+  parse(text, references) {
+    let tree: ProtoSchema;
+    try {
+      tree = parseProto(text, references);
+    } catch (err) {
+      throw new RegistryError(ErrorCode.INVALID_SCHEMA, `Invalid schema: ${(err as Error).message}`);
+    }
+    if (tree.messages.size === 0) throw new RegistryError(ErrorCode.INVALID_SCHEMA, 'Invalid schema: a Protobuf schema needs at least one message');
+    const canonical = canonicalProto(text);
+    return { schemaType: 'PROTOBUF', canonical, normalized: canonical, tree };
+  },
+  canRead(reader, writer) {
+    return checkProtobuf(reader.tree as ProtoSchema, writer.tree as ProtoSchema);
+  },
+};
+
 /** The formats whose compatibility we enforce; `/schemas/types` lists these. */
-export const FORMATS: Partial<Record<SchemaType, SchemaFormat>> = { AVRO: avro, JSON: jsonSchema };
+export const FORMATS: Partial<Record<SchemaType, SchemaFormat>> = { AVRO: avro, JSON: jsonSchema, PROTOBUF: protobufFormat };
 
 export function formatFor(schemaType: string | undefined): SchemaFormat {
   const type = (schemaType ?? 'AVRO') as SchemaType;

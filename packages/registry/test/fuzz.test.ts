@@ -6,7 +6,7 @@
 import { seededRandom } from '@samsa/client';
 import { describe, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord, schemaKey } from '../src/records.js';
-import { WireFormatError, decodeFrame } from '../src/serdes.js';
+import { WireFormatError, decodeFrame, decodeMessageIndexes, encodeMessageIndexes } from '../src/serdes.js';
 import { RegistryState } from '../src/state.js';
 
 const SEED = 4242;
@@ -59,6 +59,23 @@ describe('fuzz', () => {
       } catch (err) {
         expect(err).toBeInstanceOf(WireFormatError);
       }
+    }
+  });
+
+  it('decodeMessageIndexes: random bytes decode to valid indexes or WireFormatError; encode/decode round-trips', () => {
+    const random = seededRandom(SEED + 2);
+    for (let i = 0; i < 5000; i++) {
+      const bytes = Buffer.from(Array.from({ length: Math.floor(random() * 8) }, () => Math.floor(random() * 256)));
+      try {
+        const { indexes, length } = decodeMessageIndexes(bytes);
+        expect(length).toBeLessThanOrEqual(bytes.length);
+        for (const x of indexes) expect(Number.isInteger(x) && x >= 0).toBe(true);
+      } catch (err) {
+        expect(err).toBeInstanceOf(WireFormatError);
+      }
+      const idx = Array.from({ length: 1 + Math.floor(random() * 4) }, () => Math.floor(random() * 100_000));
+      const encoded = encodeMessageIndexes(idx);
+      expect(decodeMessageIndexes(encoded)).toEqual({ indexes: idx, length: encoded.length });
     }
   });
 });

@@ -76,7 +76,7 @@ describe('registering and reading schemas', () => {
     expect(JSON.parse((await call('GET', '/schemas/ids/1')).body.schema)).toEqual(JSON.parse(v1));
     expect((await call('GET', '/schemas/ids/1/subjects')).body).toEqual(['orders-value', 'other-value']);
     expect((await call('GET', '/schemas/ids/1/versions')).body).toEqual([{ subject: 'orders-value', version: 1 }, { subject: 'other-value', version: 1 }]);
-    expect((await call('GET', '/schemas/types')).body).toEqual(['AVRO', 'JSON']);
+    expect((await call('GET', '/schemas/types')).body).toEqual(['AVRO', 'JSON', 'PROTOBUF']);
   });
 
   it('looks a schema up under a subject (POST /subjects/{s})', async () => {
