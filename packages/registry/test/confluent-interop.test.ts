@@ -4,12 +4,12 @@
  * Node 20) registers, looks up, checks compatibility, changes config and deletes; its Avro
  * serializer's bytes are read by our serde and ours by its deserializer.
  */
-import { AvroDeserializer, AvroSerializer, SchemaRegistryClient as ConfluentClient, SerdeType } from '@confluentinc/schemaregistry';
+import { AvroDeserializer, AvroSerializer, JsonDeserializer, JsonSerializer, SchemaRegistryClient as ConfluentClient, SerdeType } from '@confluentinc/schemaregistry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SchemaRegistryClient } from '../src/client.js';
 import { RegistryHttpServer } from '../src/http.js';
 import { MemoryLog } from '../src/log.js';
-import { avro } from '../src/serdes.js';
+import { avro, jsonSchema } from '../src/serdes.js';
 import { SchemaRegistry } from '../src/service.js';
 import { RegistryState } from '../src/state.js';
 
@@ -66,5 +66,17 @@ describe('Confluent\'s JavaScript client against Samsa\'s registry', () => {
     expect(ourBytes.subarray(0, 5).equals(theirBytes.subarray(0, 5))).toBe(true); // same magic byte and id
     const theirDeserializer = new AvroDeserializer(c, SerdeType.VALUE, {});
     expect({ ...(await theirDeserializer.deserialize('payments', ourBytes)) }).toEqual({ id: 9, item: 'x' });
+  });
+
+  it('JSON Schema: their JsonSerializer\'s bytes are read by our serde and ours by their JsonDeserializer', async () => {
+    const c = new ConfluentClient({ baseURLs: [url] });
+    const schema = { type: 'object', properties: { amount: { type: 'number' }, currency: { type: 'string' } }, required: ['amount'] };
+    await c.register('refunds-value', { schemaType: 'JSON', schema: JSON.stringify(schema) });
+    const theirBytes = await new JsonSerializer(c, SerdeType.VALUE, { useLatestVersion: true }).serialize('refunds', { amount: 3, currency: 'EUR' });
+    const ours = await jsonSchema<{ amount: number; currency: string }>({ client: new SchemaRegistryClient({ url }), topic: 'refunds', schema });
+    expect(ours.deserialize(theirBytes)).toEqual({ amount: 3, currency: 'EUR' });
+    expect(theirBytes.subarray(0, 5).equals(ours.serialize({ amount: 1, currency: 'USD' })!.subarray(0, 5))).toBe(true);
+    const theirDeserializer = new JsonDeserializer(c, SerdeType.VALUE, {});
+    expect(await theirDeserializer.deserialize('refunds', ours.serialize({ amount: 4, currency: 'GBP' })!)).toEqual({ amount: 4, currency: 'GBP' });
   });
 });
