@@ -9,6 +9,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, waitFor, type TestCluster } from '../../cli/test/helpers/cluster.js';
 import { CLI, freePort, stopProcess } from '../../cli/test/helpers/processes.js';
+import { Samsa, defineTopic, serdes } from '@samsa/client';
+import { SchemaRegistryClient } from '../src/client.js';
+import { avro } from '../src/serdes.js';
 
 interface Instance {
   name: string;
@@ -145,4 +148,31 @@ describe('two schema registry instances over one cluster', () => {
     expect(new Set(ackIds).size).toBe(ackIds.length);
     for (const id of ackIds) expect(allIds).not.toContain(id);
   }, 240_000);
+
+  it('serdes.avro plugs into @samsa/client: a producer writes typed records, a consumer on an older schema reads them', async () => {
+    const e = await startRegistry('e');
+    interface OrderV2 { id: number; item: string; qty: number }
+    interface OrderV1 { id: number; item: string }
+    const v1 = { type: 'record', name: 'Order', namespace: 'e2e', fields: [{ name: 'id', type: 'long' }, { name: 'item', type: 'string' }] };
+    const v2 = { ...v1, fields: [...v1.fields, { name: 'qty', type: 'int', default: 1 }] };
+    const samsa = new Samsa({ brokers: cluster.bootstrap });
+    try {
+      await samsa.admin().createTopics([{ topic: 'orders-e2e', numPartitions: 1, replicationFactor: 3 }]);
+      const readerSerde = await avro<OrderV1>({ client: new SchemaRegistryClient({ url: e.url }), topic: 'orders-e2e', schema: v1 });
+      const writerSerde = await avro<OrderV2>({ client: new SchemaRegistryClient({ url: e.url }), topic: 'orders-e2e', schema: v2 });
+      const orders = defineTopic('orders-e2e', { key: serdes.string, value: writerSerde });
+      const producer = samsa.producer();
+      await producer.send(orders, [{ key: 'o1', value: { id: 1, item: 'tea', qty: 2 } }, { key: 'o2', value: { id: 2, item: 'cake', qty: 1 } }]);
+      const consumer = samsa.consumer({ value: readerSerde, autoOffsetReset: 'earliest' });
+      consumer.assign([{ topic: 'orders-e2e', partition: 0 }]);
+      const seen: OrderV1[] = [];
+      await waitFor('two records', async () => {
+        for (const r of await consumer.poll({ maxWaitMs: 500 })) seen.push({ ...r.value! });
+        return seen.length >= 2;
+      }, 30_000);
+      expect(seen).toEqual([{ id: 1, item: 'tea' }, { id: 2, item: 'cake' }]);
+    } finally {
+      await samsa.close();
+    }
+  }, 120_000);
 });
