@@ -230,7 +230,7 @@ export class RegistryOps {
   private requireWritable(subject: string | null): void {
     const mode = this.mode(subject);
     if (mode === 'READONLY' || mode === 'READONLY_OVERRIDE') {
-      throw new RegistryError(ErrorCode.OPERATION_NOT_PERMITTED, `Subject ${subject ?? ''} is in read-only mode`.replace('  ', ' '));
+      throw new RegistryError(ErrorCode.OPERATION_NOT_PERMITTED, subject === null ? 'The registry is in read-only mode' : `Subject ${subject} is in read-only mode`);
     }
   }
 
