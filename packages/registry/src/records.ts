@@ -28,6 +28,11 @@ export interface SchemaValue {
   schemaType?: SchemaType;
   references?: SchemaReference[];
   deleted: boolean;
+  /**
+   * Samsa's fenced hard delete: the version is gone. The writer appends this, then the tombstone
+   * (for compaction); a tombstone alone is applied only to versions written without an epoch.
+   */
+  hardDeleted?: boolean;
   epoch?: number;
 }
 
@@ -77,6 +82,7 @@ function wellFormed(k: Record<string, unknown>, v: unknown): boolean {
       if (typeof k.subject !== 'string' || !isInt(k.version)) return false;
       return v === null || (isObject(v) && typeof v.subject === 'string' && isInt(v.version) && isInt(v.id) && v.id >= 0
         && typeof v.schema === 'string' && (v.deleted === undefined || typeof v.deleted === 'boolean')
+        && (v.hardDeleted === undefined || typeof v.hardDeleted === 'boolean')
         && (v.schemaType === undefined || v.schemaType === 'AVRO' || v.schemaType === 'JSON' || v.schemaType === 'PROTOBUF')
         && (v.references === undefined || (Array.isArray(v.references) && v.references.every((r) => isObject(r) && typeof r.name === 'string' && typeof r.subject === 'string' && isInt(r.version))))
         && optionalEpoch(v));

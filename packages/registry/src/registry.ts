@@ -7,7 +7,7 @@
 import { COMPATIBILITY_LEVELS, checkLevel, isCompatibilityLevel, type CompatibilityLevel } from './compatibility.js';
 import { ErrorCode, RegistryError, errors } from './errors.js';
 import { formatFor, type ParsedSchema } from './formats.js';
-import { configKey, modeKey, schemaKey, type RegistryRecord, type SchemaReference, type SchemaType } from './records.js';
+import { configKey, modeKey, schemaKey, type RegistryRecord, type SchemaReference, type SchemaType, type SchemaValue } from './records.js';
 import { schemaFingerprint, type RegistryState, type SchemaVersion } from './state.js';
 
 export const MODES = ['READWRITE', 'READONLY', 'READONLY_OVERRIDE', 'IMPORT'] as const;
@@ -287,7 +287,7 @@ export class RegistryOps {
     for (const v of live) this.refuseIfReferenced(v);
     if (permanent) {
       if (live.length > 0) throw new RegistryError(ErrorCode.SUBJECT_NOT_SOFT_DELETED, `Subject '${subject}' was not deleted first before being permanently deleted`);
-      return { records: all.map((v) => ({ key: schemaKey(subject, v.version), value: null })), result: all.map((v) => v.version) };
+      return { records: this.hardDeleteRecords(all), result: all.map((v) => v.version) };
     }
     if (live.length === 0) throw new RegistryError(ErrorCode.SUBJECT_SOFT_DELETED, `Subject '${subject}' was soft deleted. Set permanent=true to delete permanently`);
     return { records: live.map((v) => this.softDeleteRecord(v)), result: live.map((v) => v.version) };
@@ -301,10 +301,19 @@ export class RegistryOps {
     this.refuseIfReferenced(v);
     if (permanent) {
       if (!v.deleted) throw new RegistryError(ErrorCode.SCHEMA_VERSION_NOT_SOFT_DELETED, `Subject '${subject}' Version ${v.version} was not deleted first before being permanently deleted`);
-      return { records: [{ key: schemaKey(subject, v.version), value: null }], result: v.version };
+      return { records: this.hardDeleteRecords([v]), result: v.version };
     }
     if (v.deleted) throw new RegistryError(ErrorCode.SCHEMA_VERSION_SOFT_DELETED, `Subject '${subject}' Version ${v.version} was soft deleted. Set permanent=true to delete permanently`);
     return { records: [this.softDeleteRecord(v)], result: v.version };
+  }
+
+  /** A fenced hardDeleted record per version, then the tombstones compaction needs. */
+  private hardDeleteRecords(versions: SchemaVersion[]): RegistryRecord[] {
+    const marks = versions.map((v) => {
+      const soft = this.softDeleteRecord(v);
+      return { key: soft.key, value: { ...(soft.value as SchemaValue), hardDeleted: true } };
+    });
+    return [...marks, ...versions.map((v) => ({ key: schemaKey(v.subject, v.version), value: null }))];
   }
 
   private softDeleteRecord(v: SchemaVersion): RegistryRecord {

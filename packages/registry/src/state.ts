@@ -16,6 +16,8 @@ export interface SchemaVersion {
   schemaType: SchemaType;
   references: SchemaReference[];
   deleted: boolean;
+  /** The epoch of the writer that wrote it; undefined for records of another implementation. */
+  epoch: number | undefined;
 }
 
 export interface StoredSchema {
@@ -62,8 +64,22 @@ export class RegistryState {
     }
     switch (key.keytype) {
       case 'SCHEMA':
-        if (value === null) this.deleteVersion(key.subject, key.version);
-        else this.putVersion(value as SchemaValue);
+        if (value === null) {
+          // A bare tombstone carries no epoch. Versions we wrote are removed by a fenced
+          // hardDeleted record first, so a tombstone finding one of them still here comes from a
+          // deposed writer: ignore it. Versions without an epoch (another implementation's topic)
+          // go with their tombstone, as they would there.
+          const existing = this.subjects.get(key.subject)?.get(key.version);
+          if (existing && existing.epoch !== undefined) {
+            this.fenced++;
+            return false;
+          }
+          this.deleteVersion(key.subject, key.version);
+        } else if ((value as SchemaValue).hardDeleted) {
+          this.deleteVersion(key.subject, key.version);
+        } else {
+          this.putVersion(value as SchemaValue);
+        }
         break;
       case 'CONFIG':
         if (value === null) this.configs.delete(key.subject);
@@ -83,8 +99,7 @@ export class RegistryState {
   /**
    * Records written by a writer carry its epoch; only the current writer's are applied. Records
    * without an epoch (a topic written by another registry implementation) are applied as they are.
-   * A tombstone has no value to carry an epoch, so it is applied as it is: a deposed writer's late
-   * tombstone is the one race fencing does not cover (README "Not done / weak").
+   * A tombstone has no value to carry an epoch: see the SCHEMA case of `apply`.
    */
   private inEpoch(value: { epoch?: number }): boolean {
     if (value.epoch === undefined) return true;
@@ -112,7 +127,7 @@ export class RegistryState {
     const references = v.references ?? [];
     let versions = this.subjects.get(v.subject);
     if (!versions) this.subjects.set(v.subject, (versions = new Map()));
-    versions.set(v.version, { subject: v.subject, version: v.version, id: v.id, schema: v.schema, schemaType, references, deleted: v.deleted });
+    versions.set(v.version, { subject: v.subject, version: v.version, id: v.id, schema: v.schema, schemaType, references, deleted: v.deleted, epoch: v.epoch });
     if (!this.schemasById.has(v.id)) this.schemasById.set(v.id, { id: v.id, schema: v.schema, schemaType, references });
     const fp = schemaFingerprint(schemaType, v.schema, references);
     if (!this.idByFingerprint.has(fp)) this.idByFingerprint.set(fp, v.id);

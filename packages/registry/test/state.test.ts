@@ -59,4 +59,19 @@ describe('RegistryState', () => {
     s.apply({ key: configKey('x'), value: null }, 0);
     expect(s.configs.has('x')).toBe(false);
   });
+
+  it('a hard delete is a fenced hardDeleted record; a deposed writer\'s bare tombstone of a version we wrote is ignored', () => {
+    const s = new RegistryState();
+    s.apply(claim(1, 'a'), 0);
+    s.apply(version('x', 1, 1, 1, true), 0);
+    s.apply(claim(2, 'b'), 0);
+    // a, deposed, hard-deletes late: its hardDeleted record is fenced, its tombstone ignored.
+    expect(s.apply({ key: schemaKey('x', 1), value: { subject: 'x', version: 1, id: 1, schema: '"int"', deleted: true, hardDeleted: true, epoch: 1 } }, 0)).toBe(false);
+    expect(s.apply({ key: schemaKey('x', 1), value: null }, 0)).toBe(false);
+    expect(s.allVersions('x').map((v) => v.version)).toEqual([1]);
+    // b's hard delete: the record removes the version, the tombstone after it finds nothing.
+    expect(s.apply({ key: schemaKey('x', 1), value: { subject: 'x', version: 1, id: 1, schema: '"int"', deleted: true, hardDeleted: true, epoch: 2 } }, 0)).toBe(true);
+    expect(s.apply({ key: schemaKey('x', 1), value: null }, 0)).toBe(true);
+    expect(s.subjects.has('x')).toBe(false);
+  });
 });
