@@ -40,10 +40,14 @@ const COMMANDS: Record<string, () => Promise<(p: Command) => void>> = {
   'get-offsets': async () => (await import('./commands/getOffsets.js')).registerGetOffsets,
   'dump-log': async () => (await import('./commands/dumpLog.js')).registerDumpLog,
   'log-dirs': async () => (await import('./commands/logDirs.js')).registerLogDirs,
+  // One module registers both `schemas` and `schema-registry`.
+  'schema-registry': async () => (await import('./commands/schemaRegistry.js')).registerSchemaRegistry,
+  schemas: async () => (await import('./commands/schemaRegistry.js')).registerSchemaRegistry,
 };
 const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
 const commands = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!()] : Object.values(COMMANDS).map((load) => load());
-for (const register of await Promise.all(commands)) register(program);
+// A set: one module may register several commands (schemas, schema-registry).
+for (const register of new Set(await Promise.all(commands))) register(program);
 
 process.on('unhandledRejection', (err) => fail(err, verbose));
 
