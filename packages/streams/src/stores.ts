@@ -240,8 +240,13 @@ export class WindowStore<K, V> implements StateStore {
 }
 
 export interface SessionStoreOptions {
-  /** Sessions ending before (largest end seen - retentionMs) are dropped. */
+  /** Sessions ending before (largest end seen - retentionMs) are dropped... */
   retentionMs: number;
+  /**
+   * ...unless the key's next session starts within `bridgeMs` after their end (2 × gap): a record
+   * between the two could still merge them while the later one is open.
+   */
+  bridgeMs?: number;
 }
 
 export class SessionStore<K, V> implements StateStore {
@@ -309,9 +314,15 @@ export class SessionStore<K, V> implements StateStore {
       slot.sessions.push({ start, end, value });
       slot.sessions.sort((a, b) => a.start - b.start || a.end - b.end);
     }
+    // Expire on puts only: between a merge's removals and its put the key's sessions are incomplete.
+    if (value === null) return;
     const horizon = this.observedTime - this.options.retentionMs;
+    const bridge = this.options.bridgeMs ?? 0;
     for (const [sid, s] of this.data) {
-      s.sessions = s.sessions.filter((x) => x.end >= horizon);
+      s.sessions = s.sessions.filter((x, i) => {
+        const next = s.sessions[i + 1];
+        return x.end >= horizon || (next !== undefined && next.start - bridge <= x.end);
+      });
       if (s.sessions.length === 0) this.data.delete(sid);
     }
   }

@@ -211,7 +211,7 @@ export class SessionWindowedKStream<K, V> {
     const keySerde = materialized.keySerde ?? prep.keySerde ?? b.defaultKeySerde;
     const valueSerde = materialized.valueSerde ?? (valueIsInput ? (prep.valueSerde as Serde<A> | undefined) : undefined) ?? b.defaultValueSerde;
     const { storeName, processorName, input } = prep;
-    b.topology.addStateStore(Stores.session(storeName, keySerde, valueSerde, { retentionMs: w.gapMs + w.graceMs, logged: materialized.logging ?? true }));
+    b.topology.addStateStore(Stores.session(storeName, keySerde, valueSerde, { retentionMs: w.gapMs + w.graceMs, bridgeMs: 2 * w.gapMs, logged: materialized.logging ?? true }));
     b.addProcessor<K, V>(processorName, [input.nodeName], (ctx, r) => {
       if (isNull(r.key) || isNull(r.value)) return ctx.recordDropped('null key or value');
       const store = ctx.getStateStore<SessionStore<K, A>>(storeName);
