@@ -194,6 +194,7 @@ export class Topology {
         }
       }
     }
+    const globalStoreNames = new Set(this.globalStores.map((g) => g.store.name));
     const groups = new Map<string, TopologyNode[]>();
     for (const n of names) {
       const root = find(n);
@@ -204,7 +205,7 @@ export class Topology {
       id,
       nodes,
       sourceTopics: nodes.flatMap((n) => (n.kind === 'source' ? n.topics : [])),
-      stores: [...new Set(nodes.flatMap((n) => (n.kind === 'processor' ? n.stores : [])))],
+      stores: [...new Set(nodes.flatMap((n) => (n.kind === 'processor' ? n.stores : [])))].filter((s) => !globalStoreNames.has(s)),
     }));
   }
 
