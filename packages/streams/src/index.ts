@@ -21,3 +21,7 @@ export { TestInputTopic, TestOutputTopic, TopologyTestDriver } from './testDrive
 export type { TestDriverOptions, TestRecord } from './testDriver.js';
 export { Topology, TopologyError } from './topology.js';
 export type { GlobalStoreDef, InternalTopicDef, ProcessorNode, SinkNode, SourceNode, StreamPartitioner, SubTopology, TopicNameExtractor, TopologyNode } from './topology.js';
+export { SamsaStreams } from './runtime/samsaStreams.js';
+export type { StreamsConfig, StreamsState, TaskCommitter } from './runtime/samsaStreams.js';
+export { CopartitionError, placeTasks, streamsAssignor, tasksFor } from './runtime/assignor.js';
+export type { SubTopologySources, TaskSpec } from './runtime/assignor.js';
