@@ -6,8 +6,8 @@
  * flush stores → flush the producer → commit offsets (README "Commit protocol"). Exactly-once
  * replaces `AtLeastOnceCommitter` by a transactional one (not built yet).
  */
-import { Samsa, TopicAlreadyExistsError } from '@samsa/client';
-import type { Consumer, ConsumerRecord, GroupConsumer, Logger, Producer, SamsaConfig, TopicPartition } from '@samsa/client';
+import { Samsa, TopicAlreadyExistsError, defaultPartitioner } from '@samsa/client';
+import type { Consumer, ConsumerRecord, GroupConsumer, Logger, Producer, SamsaConfig, Serde, TopicPartition } from '@samsa/client';
 import type { Headers } from '../record.js';
 import type { StateStore } from '../stores.js';
 import { StreamTask, StreamsError } from '../task.js';
@@ -64,6 +64,8 @@ export class SamsaStreams {
   private global: GlobalThread | null = null;
   private readonly now: () => number;
   private error: Error | null = null;
+  /** Store name → its sub-topology and partition count (known after start). */
+  private readonly storeTasks = new Map<string, { subTopology: number; partitions: number }>();
 
   constructor(
     readonly topology: Topology,
@@ -153,7 +155,10 @@ export class SamsaStreams {
     // A changelog has as many partitions as its sub-topology has tasks.
     for (const sub of subs) {
       const n = Math.max(0, ...sub.sourceTopics.map((t) => (this.topology.isInternalTopic(t) ? partitionsOf.get(t)! : counts.get(t)!)));
-      for (const store of sub.stores) partitionsOf.set(`${store}-changelog`, n);
+      for (const store of sub.stores) {
+        partitionsOf.set(`${store}-changelog`, n);
+        this.storeTasks.set(store, { subTopology: sub.id, partitions: n });
+      }
     }
     for (const t of internal) {
       const name = `${appId}-${t.name}`;
@@ -187,6 +192,20 @@ export class SamsaStreams {
     const g = this.global?.stores.get(name);
     if (g) out.push(g as S);
     return out;
+  }
+
+  /**
+   * Where a key of a store lives (Kafka's queryMetadataForKey): the partition the default
+   * partitioner picks for the serialized key, its task, and whether this instance runs that task.
+   */
+  queryMetadataForKey<K>(storeName: string, key: K, keySerde: Serde<K>): { partition: number; taskId: string; local: boolean } {
+    const info = this.storeTasks.get(storeName);
+    if (!info) throw new StreamsError('UNKNOWN_STATE_STORE', `no task store named ${storeName} (or start() has not run)`);
+    const bytes = keySerde.serialize(key);
+    if (bytes === null) throw new StreamsError('INVALID_ARGUMENT', 'a null key has no partition');
+    const partition = defaultPartitioner()({ topic: storeName, key: bytes, partitionCount: info.partitions, availablePartitions: [] });
+    const taskId = `${info.subTopology}_${partition}`;
+    return { partition, taskId, local: this.activeTasks().includes(taskId) };
   }
 
   /** Task ids this instance runs now. */
