@@ -22,7 +22,10 @@ const long: Serde<number | null> = {
   deserialize(bytes) {
     if (bytes === null) return null;
     if (bytes.length !== 8) throw new SerializationError(`long serde: expected 8 bytes, got ${bytes.length}`);
-    return Number(bytes.readBigInt64BE());
+    const n = bytes.readBigInt64BE();
+    // A JS number would round it silently; say so instead.
+    if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) throw new SerializationError(`long serde: ${n} does not fit a safe integer`);
+    return Number(n);
   },
 };
 

@@ -226,6 +226,7 @@ export class WindowStore<K, V> implements StateStore {
 
   restore(key: Buffer, value: Buffer | null): void {
     const suffix = this.options.retainDuplicates ? 12 : 8;
+    if (key.length < suffix) throw new InvalidStateStoreError(`store ${this.name}: a window changelog key has at least ${suffix} bytes, got ${key.length}`);
     const keyBytes = Buffer.from(key.subarray(0, key.length - suffix));
     const start = Number(key.readBigInt64BE(keyBytes.length));
     const seq = this.options.retainDuplicates ? key.readUInt32BE(keyBytes.length + 8) : 0;
@@ -336,6 +337,7 @@ export class SessionStore<K, V> implements StateStore {
   }
 
   restore(key: Buffer, value: Buffer | null): void {
+    if (key.length < 16) throw new InvalidStateStoreError(`store ${this.name}: a session changelog key has at least 16 bytes, got ${key.length}`);
     const keyBytes = Buffer.from(key.subarray(0, key.length - 16));
     const end = Number(key.readBigInt64BE(keyBytes.length));
     const start = Number(key.readBigInt64BE(keyBytes.length + 8));

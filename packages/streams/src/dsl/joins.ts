@@ -6,6 +6,7 @@
 import type { Serde } from '@samsa/client';
 import type { Change } from '../record.js';
 import { Stores } from '../stores.js';
+import { SerializationError } from '../serdes.js';
 import type { KeyValueStore, WindowStore } from '../stores.js';
 import { KStream } from './kstream.js';
 import type { GlobalKTable, Named, ValueJoiner } from './kstream.js';
@@ -35,7 +36,7 @@ interface OuterKey<K> {
   key: K;
 }
 
-function outerKeySerde<K>(keySerde: Serde<K>): Serde<OuterKey<K>> {
+export function outerKeySerde<K>(keySerde: Serde<K>): Serde<OuterKey<K>> {
   return {
     serialize(k) {
       const key = keySerde.serialize(k.key) ?? Buffer.alloc(0);
@@ -47,24 +48,27 @@ function outerKeySerde<K>(keySerde: Serde<K>): Serde<OuterKey<K>> {
       return out;
     },
     deserialize(bytes) {
-      if (bytes === null || bytes.length < 13) throw new Error('outer join key: at least 13 bytes expected');
-      return { timestamp: Number(bytes.readBigInt64BE(0)), side: bytes.readUInt8(8) as 0 | 1, seq: bytes.readUInt32BE(9), key: keySerde.deserialize(bytes.subarray(13)) };
+      if (bytes === null || bytes.length < 13) throw new SerializationError('outer join key: at least 13 bytes expected');
+      const side = bytes.readUInt8(8);
+      if (side > 1) throw new SerializationError(`outer join key: side ${side} is neither 0 nor 1`);
+      return { timestamp: Number(bytes.readBigInt64BE(0)), side: side as 0 | 1, seq: bytes.readUInt32BE(9), key: keySerde.deserialize(bytes.subarray(13)) };
     },
   };
 }
 
 /** Outer-join buffer value: which side's serde wrote it is in the key, so store both serdes' bytes behind a tag. */
-function outerValueSerde<V1, V2>(left: Serde<V1>, right: Serde<V2>): Serde<{ side: 0 | 1; value: unknown }> {
+export function outerValueSerde<V1, V2>(left: Serde<V1>, right: Serde<V2>): Serde<{ side: 0 | 1; value: unknown }> {
   return {
     serialize(v) {
       const bytes = (v.side === 0 ? left.serialize(v.value as V1) : right.serialize(v.value as V2)) ?? Buffer.alloc(0);
       return Buffer.concat([Buffer.from([v.side]), bytes]);
     },
     deserialize(bytes) {
-      if (bytes === null || bytes.length < 1) throw new Error('outer join value: at least 1 byte expected');
-      const side = bytes.readUInt8(0) as 0 | 1;
+      if (bytes === null || bytes.length < 1) throw new SerializationError('outer join value: at least 1 byte expected');
+      const side = bytes.readUInt8(0);
+      if (side > 1) throw new SerializationError(`outer join value: side ${side} is neither 0 nor 1`);
       const rest = bytes.subarray(1);
-      return { side, value: side === 0 ? left.deserialize(rest) : right.deserialize(rest) };
+      return { side: side as 0 | 1, value: side === 0 ? left.deserialize(rest) : right.deserialize(rest) };
     },
   };
 }

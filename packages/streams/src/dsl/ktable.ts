@@ -7,6 +7,7 @@ import type { Serde } from '@samsa/client';
 import type { ProcessorContext } from '../processor.js';
 import type { Change, Window, Windowed } from '../record.js';
 import { Stores } from '../stores.js';
+import { SerializationError } from '../serdes.js';
 import type { KeyValueStore } from '../stores.js';
 import type { InternalBuilder } from './builder.js';
 import { KStream } from './kstream.js';
@@ -145,7 +146,7 @@ export function timestamped<V>(inner: Serde<V>): Serde<{ timestamp: number; valu
       return out;
     },
     deserialize(bytes) {
-      if (bytes === null || bytes.length < 8) throw new Error('timestamped serde: at least 8 bytes expected');
+      if (bytes === null || bytes.length < 8) throw new SerializationError('timestamped serde: at least 8 bytes expected');
       return { timestamp: Number(bytes.readBigInt64BE(0)), value: inner.deserialize(bytes.subarray(8)) };
     },
   };
