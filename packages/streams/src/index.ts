@@ -14,6 +14,7 @@ export type { Cancellable, Processor, ProcessorContext, ProcessorSupplier, Punct
 export type { Change, Headers, RecordMetadata, StreamRecord, Window, Windowed } from './record.js';
 export { SerializationError, streamsSerdes } from './serdes.js';
 export { InvalidStateStoreError, KeyValueStore, SessionStore, Stores, WindowStore } from './stores.js';
+export { PersistentKeyValueStore, persistentKeyValueStore } from './persistentStore.js';
 export type { ChangelogWriter, KeyValue, SessionStoreOptions, StateStore, StoreBuilder, StoreKind, WindowStoreEntry, WindowStoreOptions } from './stores.js';
 export { StreamTask, StreamsError } from './task.js';
 export type { DeserializationHandler, RecordCollector, TaskConfig } from './task.js';

@@ -45,13 +45,13 @@ const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export class KeyValueStore<K, V> implements StateStore {
   readonly kind = 'keyValue';
-  private readonly data = new Map<string, { key: K; value: V }>();
+  protected readonly data = new Map<string, { key: K; value: V }>();
   private changelog: ChangelogWriter | null = null;
 
   constructor(
     readonly name: string,
-    private readonly keySerde: Serde<K>,
-    private readonly valueSerde: Serde<V>,
+    protected readonly keySerde: Serde<K>,
+    protected readonly valueSerde: Serde<V>,
   ) {}
 
   /** Called by the task: where writes are logged, and the timestamp of the record being processed. */
@@ -354,6 +354,8 @@ export class SessionStore<K, V> implements StateStore {
 export interface StoreBuilder {
   readonly name: string;
   readonly kind: StoreKind;
+  /** Kept on local disk under the runtime's stateDir (the test driver runs it in memory). */
+  readonly persistent?: boolean;
   /** Log writes to `<applicationId>-<name>-changelog` (default true). */
   readonly logged: boolean;
   /** Topic configs for the changelog (compacted; windowed stores compact,delete with retention). */

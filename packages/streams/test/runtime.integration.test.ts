@@ -8,6 +8,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Samsa, serdes } from '@samsa/client';
 import { SamsaStreams, StreamsBuilder } from '@samsa/streams';
 import type { KeyValueStore } from '@samsa/streams';
@@ -48,6 +51,8 @@ describe('SamsaStreams on a 3-broker cluster', () => {
   let samsa: Samsa;
   let bootstrap: string;
   let third: SamsaStreams | undefined;
+  let fourth: SamsaStreams | undefined;
+  const stateDir = mkdtempSync(join(tmpdir(), 'samsa-streams-state-'));
 
   beforeAll(async () => {
     cluster = await startCluster({ controllers: 3, brokers: 3, heartbeatIntervalMs: 250, sessionTimeoutMs: 2_000, brokerArgs: BROKER_ARGS });
@@ -57,12 +62,14 @@ describe('SamsaStreams on a 3-broker cluster', () => {
 
   afterAll(async () => {
     await third?.close();
+    await fourth?.close();
+    rmSync(stateDir, { recursive: true, force: true });
     await Promise.all([...instances].map((i) => stopProcess(i.child, 'SIGKILL')));
     await samsa?.close();
     await cluster?.stop();
   });
 
-  it('two instances share the tasks; one is SIGKILLed; the survivor restores its stores and the final table equals the oracle', async () => {
+  it('two instances share the tasks; one is SIGKILLed; the survivor restores its stores; a third joins; the final table equals the oracle; persistent stores restart from their checkpoints', async () => {
     const admin = samsa.admin();
     await admin.createTopics([{ topic: 'events', numPartitions: 4, replicationFactor: 3 }, { topic: 'group-ids', numPartitions: 4, replicationFactor: 3 }]);
     await waitFor('topics have leaders', async () => (await admin.describeTopics(['events', 'group-ids'])).every((t) => t.partitions.every((p) => p.leader >= 0)), 20_000, 100);
@@ -121,7 +128,8 @@ describe('SamsaStreams on a 3-broker cluster', () => {
     await waitFor('the survivor owns all 8 tasks', () => (runningTasks(survivor)?.length === 8 ? true : undefined), 60_000, 200)
       .catch((err) => { throw new Error(`${err.message}\nsurvivor: ${survivor.out.slice(-2000)}${survivor.err.slice(-2000)}`); });
     // Scale out while records flow: a third instance joins and takes a share of the tasks.
-    third = new SamsaStreams(buildGroupIds(StreamsBuilder, serdes), groupIdsConfig(bootstrap));
+    // Its `ids` store is persistent (LevelDB under stateDir): checked at the end.
+    third = new SamsaStreams(buildGroupIds(StreamsBuilder, serdes, true), { ...groupIdsConfig(bootstrap), stateDir });
     const states: string[] = [];
     third.onStateChange((next) => states.push(next));
     await third.start();
@@ -172,5 +180,27 @@ describe('SamsaStreams on a 3-broker cluster', () => {
     await producer.close();
     expect(await stopProcess(survivor.child, 'SIGTERM', 20_000)).toBe(0);
     instances.delete(survivor);
+
+    // The third instance alone runs every task; a clean close writes its LevelDB stores with their
+    // checkpoints. A fresh instance over the same stateDir then restores nothing from the changelogs
+    // (the checkpoints are at their ends) and still holds every group's full set.
+    await waitFor('the third instance owns all 8 tasks', () => (c.state === 'RUNNING' && c.activeTasks().length === 8 ? true : undefined), 60_000, 200)
+      .catch((err) => { throw new Error(`${err.message}: ${c.state} [${c.activeTasks()}]`); });
+    await c.close();
+    expect(c.state).toBe('NOT_RUNNING');
+    const restoredByFourth: Array<{ partition: number; n: number }> = [];
+    fourth = new SamsaStreams(buildGroupIds(StreamsBuilder, serdes, true), {
+      ...groupIdsConfig(bootstrap), stateDir,
+      restoreListener: { onRestoreEnd: (tp, store, n) => { if (store === 'ids') restoredByFourth.push({ partition: tp.partition, n }); } },
+    });
+    await fourth.start();
+    const d = fourth;
+    await waitFor('a fresh instance on the same stateDir runs all 8 tasks', () => (d.state === 'RUNNING' && d.activeTasks().length === 8 ? true : undefined), 60_000, 200)
+      .catch((err) => { throw new Error(`${err.message}: ${d.state} [${d.activeTasks()}]`); });
+    expect(restoredByFourth.map((r) => r.partition).sort()).toEqual([0, 1, 2, 3]);
+    expect(restoredByFourth.every((r) => r.n === 0)).toBe(true);
+    for (const [group, ids] of expected) {
+      expect(d.store<KeyValueStore<string, number[]>>('ids').map((s) => s.get(group)).filter((v) => v !== null)).toEqual([ids]);
+    }
   }, 300_000);
 });

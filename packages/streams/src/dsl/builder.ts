@@ -8,6 +8,7 @@ import type { Serde } from '@samsa/client';
 import type { Processor, ProcessorContext } from '../processor.js';
 import type { StreamRecord } from '../record.js';
 import { Stores } from '../stores.js';
+import { persistentKeyValueStore } from '../persistentStore.js';
 import type { KeyValueStore, StoreBuilder } from '../stores.js';
 import { Topology } from '../topology.js';
 import { GlobalKTable, KStream } from './kstream.js';
@@ -28,6 +29,14 @@ export interface Materialized<K, V> {
   valueSerde?: Serde<V>;
   /** Log writes to the changelog. Default true. */
   logging?: boolean;
+  /** Keep a key-value store in LevelDB under the runtime's stateDir (restores from a local checkpoint). */
+  persistent?: boolean;
+}
+
+/** The key-value store a Materialized asks for. */
+export function keyValueStoreFor<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>, materialized: Materialized<any, any>): StoreBuilder {
+  const opts = { logged: materialized.logging ?? true };
+  return materialized.persistent ? persistentKeyValueStore(name, keySerde, valueSerde, opts) : Stores.keyValue(name, keySerde, valueSerde, opts);
 }
 
 export interface StreamsBuilderOptions {
@@ -98,7 +107,7 @@ export class StreamsBuilder {
     b.topology.addSource(source, [topic], consumed.keySerde ?? b.defaultKeySerde, consumed.valueSerde ?? b.defaultValueSerde);
     const processorName = b.newName('KTABLE-SOURCE');
     const storeName = materialized.name ?? `${topic}-STATE-STORE-${processorName.slice(-10)}`;
-    b.topology.addStateStore(Stores.keyValue(storeName, keySerde ?? b.defaultKeySerde, valueSerde ?? b.defaultValueSerde, { logged: materialized.logging ?? true }));
+    b.topology.addStateStore(keyValueStoreFor(storeName, keySerde ?? b.defaultKeySerde, valueSerde ?? b.defaultValueSerde, materialized));
     b.addProcessor<K, V>(processorName, [source], (ctx, record) => {
       if (record.key === null || record.key === undefined) return ctx.recordDropped('null key');
       const store = ctx.getStateStore<KeyValueStore<K, V>>(storeName);

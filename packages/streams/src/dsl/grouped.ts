@@ -12,6 +12,7 @@ import { Stores } from '../stores.js';
 import type { KeyValueStore, SessionStore, WindowStore } from '../stores.js';
 import type { KStream } from './kstream.js';
 import { KTable } from './ktable.js';
+import { keyValueStoreFor } from './builder.js';
 import type { Materialized } from './builder.js';
 import { SessionWindows, SlidingWindows, TimeWindows } from './windows.js';
 
@@ -73,7 +74,7 @@ export class KGroupedStream<K, V> {
     const { input, storeName, processorName } = this.prepare(materialized.name, 'KSTREAM-AGGREGATE');
     const keySerde = materialized.keySerde ?? this.keySerde;
     const valueSerde = materialized.valueSerde;
-    b.topology.addStateStore(Stores.keyValue(storeName, keySerde ?? b.defaultKeySerde, valueSerde ?? b.defaultValueSerde, { logged: materialized.logging ?? true }));
+    b.topology.addStateStore(keyValueStoreFor(storeName, keySerde ?? b.defaultKeySerde, valueSerde ?? b.defaultValueSerde, materialized));
     b.addProcessor<K, V>(processorName, [input.nodeName], (ctx, r) => {
       if (isNull(r.key) || isNull(r.value)) return ctx.recordDropped('null key or value');
       const store = ctx.getStateStore<KeyValueStore<K, A>>(storeName);

@@ -10,6 +10,9 @@ import { Samsa, TopicAlreadyExistsError, defaultPartitioner } from '@samsa/clien
 import type { Consumer, ConsumerRecord, GroupConsumer, Logger, Producer, SamsaConfig, Serde, TopicPartition } from '@samsa/client';
 import type { Headers } from '../record.js';
 import type { StateStore } from '../stores.js';
+import { PersistentKeyValueStore } from '../persistentStore.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StreamTask, StreamsError } from '../task.js';
 import type { DeserializationHandler, RecordCollector } from '../task.js';
 import type { Topology } from '../topology.js';
@@ -34,7 +37,7 @@ export interface StreamsConfig {
   numStreamThreads?: number;
   /** Default 30000 (Kafka's at-least-once default). */
   commitIntervalMs?: number;
-  /** Reserved for persistent stores (not built yet); in-memory stores ignore it. */
+  /** Where persistent stores live: `<stateDir>/<applicationId>/<taskId>/<store>`. Default `<tmpdir>/samsa-streams`. */
   stateDir?: string;
   /** Replication factor of internal topics. Default: the broker's default. */
   replicationFactor?: number;
@@ -223,16 +226,21 @@ export class SamsaStreams {
   }
 }
 
-/** Flush stores, then every produced record, then commit the input offsets. */
+/**
+ * Flush stores, then every produced record, then write persistent stores and their checkpoints
+ * (now that the changelog holds what they reflect), then commit the input offsets.
+ */
 class AtLeastOnceCommitter implements TaskCommitter {
   constructor(
     private readonly collector: ProducerCollector,
     private readonly consumer: GroupConsumer<Buffer | null, Buffer | null>,
+    private readonly persist: (tasks: readonly StreamTask[]) => Promise<void>,
   ) {}
 
   async commit(tasks: readonly StreamTask[], offsets: Array<TopicPartition & { offset: bigint }>): Promise<void> {
     for (const t of tasks) t.flushStores();
     await this.collector.flush();
+    await this.persist(tasks);
     if (offsets.length > 0) await this.consumer.commit(offsets);
   }
 }
@@ -241,6 +249,8 @@ class AtLeastOnceCommitter implements TaskCommitter {
 class ProducerCollector implements RecordCollector {
   private pending: Array<Promise<unknown>> = [];
   private failure: Error | null = null;
+  /** Next offset per `topic\0partition` after the acked sends (changelog checkpoints). */
+  readonly nextOffsets = new Map<string, bigint>();
 
   constructor(private readonly producer: Producer<Buffer | null, Buffer | null>) {}
 
@@ -249,7 +259,12 @@ class ProducerCollector implements RecordCollector {
     const h: Record<string, Buffer> = {};
     for (const [k, v] of Object.entries(headers)) if (v !== null) h[k] = v;
     const p = this.producer.send({ topic, messages: [{ key: key ?? undefined, value, timestamp, headers: h, ...(partition === undefined ? {} : { partition }) }] });
-    p.catch((err: Error) => {
+    p.then((metas) => {
+      for (const m of metas) {
+        const k = `${m.topic}\0${m.partition}`;
+        if (m.offset >= 0n && (this.nextOffsets.get(k) ?? -1n) < m.offset + 1n) this.nextOffsets.set(k, m.offset + 1n);
+      }
+    }, (err: Error) => {
       this.failure ??= new StreamsError('PRODUCTION_ERROR', `could not produce to ${topic}: ${err.message}`, { cause: err });
     });
     this.pending.push(p);
@@ -308,7 +323,7 @@ class StreamThread {
         lost: (partitions) => this.onLost(partitions),
       },
     });
-    this.committer = new AtLeastOnceCommitter(this.collector, this.consumer);
+    this.committer = new AtLeastOnceCommitter(this.collector, this.consumer, (tasks) => this.persist(tasks));
     this.consumer.subscribe([...this.subByTopic.keys()]);
     this.lastCommit = this.app.clock();
     this.loop = this.run().catch((err: Error) => {
@@ -331,9 +346,26 @@ class StreamThread {
     this.tasks.clear();
   }
 
-  private onLost(_partitions: TopicPartition[]): void {
+  /** Write each persistent store's changes with the changelog offset they reach. */
+  private async persist(tasks: readonly StreamTask[]): Promise<void> {
+    for (const task of tasks) {
+      const partition = Number(task.id.split('_')[1]);
+      for (const [name, store] of task.stores) {
+        if (!(store instanceof PersistentKeyValueStore)) continue;
+        const topic = `${this.app.config.applicationId}-${name}-changelog`;
+        await store.commitToDisk(this.collector.nextOffsets.get(`${topic}\0${partition}`) ?? store.checkpoint);
+      }
+    }
+  }
+
+  private async closeTask(task: StreamTask): Promise<void> {
+    task.close();
+    for (const store of task.stores.values()) if (store instanceof PersistentKeyValueStore) await store.closeDb();
+  }
+
+  private async onLost(_partitions: TopicPartition[]): Promise<void> {
     this.running = false;
-    for (const task of [...this.tasks.values(), ...this.suspended.values()]) task.close();
+    for (const task of [...this.tasks.values(), ...this.suspended.values()]) await this.closeTask(task);
     this.tasks.clear();
     this.suspended.clear();
     this.app.threadStateChanged();
@@ -364,7 +396,7 @@ class StreamThread {
       this.tasks.set(id, task);
     }
     // Suspended tasks that did not come back were handed to someone else: their state is stale.
-    for (const task of this.suspended.values()) task.close();
+    for (const task of this.suspended.values()) await this.closeTask(task);
     this.suspended.clear();
     this.running = true;
     this.app.threadStateChanged();
@@ -377,13 +409,27 @@ class StreamThread {
     for (const [name, store] of task.stores) {
       if (!this.app.topology.storeBuilders.get(name)?.logged) continue;
       const topic = `${appId}-${name}-changelog`;
+      let from = 0n;
+      if (store instanceof PersistentKeyValueStore) {
+        from = await store.open(join(this.app.config.stateDir ?? join(tmpdir(), 'samsa-streams'), appId, task.id, name));
+      }
       const [end] = await admin.listOffsets(topic, [{ partition, timestamp: 'latest' }]);
       const endOffset = end?.offset ?? 0n;
-      if (endOffset <= 0n) continue;
+      if (store instanceof PersistentKeyValueStore && from > endOffset) {
+        // The changelog is shorter than the checkpoint (recreated topic): the local state is invalid.
+        await store.wipe();
+        from = 0n;
+      }
+      // The checkpoint is where the next write to this partition will land, known after the replay.
+      this.collector.nextOffsets.set(`${topic}\0${partition}`, endOffset);
+      if (endOffset <= from) {
+        this.app.config.restoreListener?.onRestoreEnd({ topic, partition }, name, 0);
+        continue;
+      }
       const reader: Consumer<Buffer | null, Buffer | null> = this.samsa.consumer<Buffer | null, Buffer | null>({ autoOffsetReset: 'earliest' });
       try {
         reader.assign([{ topic, partition }]);
-        await reader.seek({ topic, partition, offset: 'earliest' });
+        await reader.seek({ topic, partition, offset: from > 0n ? from : 'earliest' });
         const deadline = this.app.clock() + 120_000;
         let restored = 0;
         for (;;) {
@@ -437,7 +483,7 @@ class StreamThread {
     try {
       if (this.running) await this.commit();
     } finally {
-      for (const t of this.tasks.values()) t.close();
+      for (const t of this.tasks.values()) await this.closeTask(t);
       await this.consumer.close();
       await this.producer.close();
     }
