@@ -26,3 +26,5 @@ export { SamsaStreams } from './runtime/samsaStreams.js';
 export type { StreamsConfig, StreamsState, TaskCommitter } from './runtime/samsaStreams.js';
 export { CopartitionError, placeTasks, streamsAssignor, tasksFor } from './runtime/assignor.js';
 export type { SubTopologySources, TaskSpec } from './runtime/assignor.js';
+export { planInternalTopics } from './runtime/internalTopics.js';
+export type { InternalTopicPlan, PlannedTopic } from './runtime/internalTopics.js';

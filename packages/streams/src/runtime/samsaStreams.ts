@@ -17,6 +17,7 @@ import { StreamTask, StreamsError } from '../task.js';
 import type { DeserializationHandler, RecordCollector } from '../task.js';
 import type { Topology } from '../topology.js';
 import { streamsAssignor } from './assignor.js';
+import { planInternalTopics } from './internalTopics.js';
 
 export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
 
@@ -150,22 +151,11 @@ export class SamsaStreams {
     const described = external.length > 0 ? await admin.describeTopics(external) : [];
     const counts = new Map(described.map((d) => [d.name, d.partitions.length]));
     for (const t of external) if (!counts.get(t)) throw new StreamsError('MISSING_SOURCE_TOPIC', `source topic ${t} does not exist`);
-    const maxExternal = Math.max(1, ...counts.values());
-    const internal = this.topology.internalTopics();
-    // Repartition topics: their fixed count, else the largest input's.
-    const partitionsOf = new Map<string, number>();
-    for (const t of internal) if (t.kind === 'repartition') partitionsOf.set(t.name, t.partitions ?? maxExternal);
-    // A changelog has as many partitions as its sub-topology has tasks.
-    for (const sub of subs) {
-      const n = Math.max(0, ...sub.sourceTopics.map((t) => (this.topology.isInternalTopic(t) ? partitionsOf.get(t)! : counts.get(t)!)));
-      for (const store of sub.stores) {
-        partitionsOf.set(`${store}-changelog`, n);
-        this.storeTasks.set(store, { subTopology: sub.id, partitions: n });
-      }
-    }
-    for (const t of internal) {
+    const plan = planInternalTopics(this.topology, counts);
+    for (const [store, info] of plan.storeTasks) this.storeTasks.set(store, info);
+    for (const t of plan.topics) {
       const name = `${appId}-${t.name}`;
-      const numPartitions = partitionsOf.get(t.name) ?? maxExternal;
+      const numPartitions = t.partitions;
       try {
         await admin.createTopics([{ topic: name, numPartitions, configs: t.configs, ...(this.config.replicationFactor ? { replicationFactor: this.config.replicationFactor } : {}) }]);
       } catch (err) {
@@ -177,7 +167,7 @@ export class SamsaStreams {
       }
     }
     // Wait until every internal topic has leaders, bounded.
-    const names = internal.map((t) => `${appId}-${t.name}`);
+    const names = plan.topics.map((t) => `${appId}-${t.name}`);
     for (let i = 0; i < 200 && names.length > 0; i++) {
       const d = await admin.describeTopics(names).catch(() => []);
       if (d.length === names.length && d.every((x) => x.partitions.length > 0 && x.partitions.every((p) => p.leader >= 0))) return;
