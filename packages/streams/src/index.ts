@@ -28,3 +28,5 @@ export { CopartitionError, placeTasks, streamsAssignor, tasksFor } from './runti
 export type { SubTopologySources, TaskSpec } from './runtime/assignor.js';
 export { planInternalTopics } from './runtime/internalTopics.js';
 export type { InternalTopicPlan, PlannedTopic } from './runtime/internalTopics.js';
+export { ProducerCollector } from './runtime/collector.js';
+export type { CollectorProducer, ProductionHandler } from './runtime/collector.js';

@@ -18,6 +18,8 @@ import type { DeserializationHandler, RecordCollector } from '../task.js';
 import type { Topology } from '../topology.js';
 import { streamsAssignor } from './assignor.js';
 import { planInternalTopics } from './internalTopics.js';
+import { ProducerCollector } from './collector.js';
+import type { ProductionHandler } from './collector.js';
 
 export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
 
@@ -43,6 +45,8 @@ export interface StreamsConfig {
   /** Replication factor of internal topics. Default: the broker's default. */
   replicationFactor?: number;
   deserializationExceptionHandler?: DeserializationHandler;
+  /** What a failed send to an output topic does (changelog sends always fail the thread). Default 'fail'. */
+  productionExceptionHandler?: ProductionHandler;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   /** Static membership: instance `<id>-<thread>` keeps its tasks across a quick restart. */
@@ -235,40 +239,6 @@ class AtLeastOnceCommitter implements TaskCommitter {
   }
 }
 
-/** Sends through a producer and remembers the sends still in flight (flush awaits them). */
-class ProducerCollector implements RecordCollector {
-  private pending: Array<Promise<unknown>> = [];
-  private failure: Error | null = null;
-  /** Next offset per `topic\0partition` after the acked sends (changelog checkpoints). */
-  readonly nextOffsets = new Map<string, bigint>();
-
-  constructor(private readonly producer: Producer<Buffer | null, Buffer | null>) {}
-
-  send(topic: string, partition: number | undefined, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
-    if (this.failure) throw this.failure;
-    const h: Record<string, Buffer> = {};
-    for (const [k, v] of Object.entries(headers)) if (v !== null) h[k] = v;
-    const p = this.producer.send({ topic, messages: [{ key: key ?? undefined, value, timestamp, headers: h, ...(partition === undefined ? {} : { partition }) }] });
-    p.then((metas) => {
-      for (const m of metas) {
-        const k = `${m.topic}\0${m.partition}`;
-        if (m.offset >= 0n && (this.nextOffsets.get(k) ?? -1n) < m.offset + 1n) this.nextOffsets.set(k, m.offset + 1n);
-      }
-    }, (err: Error) => {
-      this.failure ??= new StreamsError('PRODUCTION_ERROR', `could not produce to ${topic}: ${err.message}`, { cause: err });
-    });
-    this.pending.push(p);
-  }
-
-  async flush(): Promise<void> {
-    const waiting = this.pending;
-    this.pending = [];
-    await this.producer.flush();
-    await Promise.all(waiting);
-    if (this.failure) throw this.failure;
-  }
-}
-
 class StreamThread {
   readonly tasks = new Map<string, StreamTask>();
   private readonly suspended = new Map<string, StreamTask>();
@@ -297,7 +267,7 @@ class StreamThread {
     const { config, topology } = this.app;
     const assignor = streamsAssignor(this.subs.map((s) => ({ id: s.id, topics: s.sourceTopics.map((t) => topology.resolve(t, config.applicationId)) })));
     this.producer = this.samsa.producer({ acks: -1 });
-    this.collector = new ProducerCollector(this.producer);
+    this.collector = new ProducerCollector(this.producer, config.productionExceptionHandler ?? 'fail', `${config.applicationId}-`, config.logger);
     this.consumer = this.samsa.consumer<Buffer | null, Buffer | null>({
       groupId: config.applicationId,
       ...(config.groupInstanceId ? { groupInstanceId: `${config.groupInstanceId}-${this.index}` } : {}),
