@@ -61,18 +61,23 @@ export class InternalBuilder {
     return `${prefix}-${String(this.counter++).padStart(10, '0')}`;
   }
 
-  /** A processor from a function of (context, record), attached after `parents`. */
-  addProcessor<KIn, VIn>(name: string, parents: string[], process: (ctx: ProcessorContext, record: StreamRecord<KIn, VIn>) => void, stores: string[] = [], init?: (ctx: ProcessorContext) => void): string {
+  /**
+   * A processor from a function of (context, record, state), attached after `parents`. `init` makes
+   * the per-instance state: every task has its own instance, so nothing per task may live in a
+   * closure shared by the topology.
+   */
+  addProcessor<KIn, VIn, St = undefined>(name: string, parents: string[], process: (ctx: ProcessorContext, record: StreamRecord<KIn, VIn>, state: St) => void, stores: string[] = [], init?: (ctx: ProcessorContext) => St): string {
     this.topology.addProcessor(
       name,
       (): Processor<KIn, VIn> => {
         let context: ProcessorContext;
+        let state: St;
         return {
           init(ctx) {
             context = ctx as ProcessorContext;
-            init?.(context);
+            state = init ? init(context) : (undefined as St);
           },
-          process: (record) => process(context, record),
+          process: (record) => process(context, record, state),
         };
       },
       parents,

@@ -136,15 +136,12 @@ export function addStreamTableJoin<K, V, VT, VR>(kind: 'inner' | 'left', stream:
   const getter = table.getter;
   if (!getter) throw new JoinError('this table cannot be joined: it has no value getter (a windowed or suppressed table)');
   const name = b.newName('KSTREAM-JOIN');
-  let lookup: (key: K) => VT | null;
-  b.addProcessor<K, V>(name, [stream.nodeName], (ctx, r) => {
+  b.addProcessor<K, V, (key: K) => VT | null>(name, [stream.nodeName], (ctx, r, lookup) => {
     if (isNull(r.key) || isNull(r.value)) return ctx.recordDropped('null key or value in a stream-table join');
     const tableValue = lookup(r.key);
     if (tableValue === null && kind === 'inner') return;
     ctx.forward({ ...r, value: joiner(r.value, tableValue) });
-  }, getter.stores, (ctx) => {
-    lookup = getter.init(ctx);
-  });
+  }, getter.stores, (ctx) => getter.init(ctx));
   return new KStream<K, VR>(b, name, stream.keySerde, undefined, false);
 }
 
@@ -176,24 +173,18 @@ export function addTableTableJoin<K, V1, V2, VR>(kind: 'inner' | 'left' | 'outer
   const thisName = base ? `${base}-join-this` : b.newName('KTABLE-JOINTHIS');
   const otherName = base ? `${base}-join-other` : b.newName('KTABLE-JOINOTHER');
   const stores = [...new Set([...lg.stores, ...rg.stores])];
-  let otherOfLeft: (key: K) => V2 | null;
-  b.addProcessor<K, Change<V1>>(thisName, [left.nodeName], (ctx, r) => {
+  b.addProcessor<K, Change<V1>, (key: K) => V2 | null>(thisName, [left.nodeName], (ctx, r, otherOfLeft) => {
     const other = otherOfLeft(r.key);
     const newValue = combine(r.value.newValue, other);
     const oldValue = combine(r.value.oldValue, other);
     if (newValue !== null || oldValue !== null) ctx.forward<K, Change<VR>>({ ...r, value: { newValue, oldValue } });
-  }, stores, (ctx) => {
-    otherOfLeft = rg.init(ctx);
-  });
-  let otherOfRight: (key: K) => V1 | null;
-  b.addProcessor<K, Change<V2>>(otherName, [right.nodeName], (ctx, r) => {
+  }, stores, (ctx) => rg.init(ctx));
+  b.addProcessor<K, Change<V2>, (key: K) => V1 | null>(otherName, [right.nodeName], (ctx, r, otherOfRight) => {
     const other = otherOfRight(r.key);
     const newValue = combine(other, r.value.newValue);
     const oldValue = combine(other, r.value.oldValue);
     if (newValue !== null || oldValue !== null) ctx.forward<K, Change<VR>>({ ...r, value: { newValue, oldValue } });
-  }, stores, (ctx) => {
-    otherOfRight = lg.init(ctx);
-  });
+  }, stores, (ctx) => lg.init(ctx));
   const merge = b.addProcessor(base ?? b.newName('KTABLE-MERGE'), [thisName, otherName], (ctx, r) => ctx.forward(r));
   const getter: ValueGetterSupplier<K, VR> = {
     stores,
