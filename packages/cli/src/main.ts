@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerChaos } from './commands/chaos.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerConfigs } from './commands/configs.js';
+import { registerConsole } from './commands/console.js';
 import { registerConsume } from './commands/consume.js';
 import { registerGroups } from './commands/groups.js';
 import { registerLeaderElection } from './commands/leaderElection.js';
@@ -33,6 +34,7 @@ registerPerf(program);
 registerQuorum(program);
 registerLeaderElection(program);
 registerChaos(program);
+registerConsole(program);
 
 process.on('unhandledRejection', (err) => fail(err, verbose));
 
