@@ -1,6 +1,7 @@
 /**
  * `samsa produce` (kafka-console-producer): one record per stdin line, optionally `key<sep>value`
- * with parse.key=true. Lines are sent in chunks with several requests in flight; the command exits
+ * with parse.key=true, and headers first with parse.headers=true (KIP-798's format:
+ * `h1:v1,h2:v2<TAB>key<TAB>value`; headers.delimiter, headers.separator, headers.key.separator). Lines are sent in chunks with several requests in flight; the command exits
  * 0 only after stdin ended and every record was acknowledged.
  */
 import { createInterface } from 'node:readline';
@@ -34,7 +35,7 @@ export function registerProduce(program: Command): void {
     .description('send stdin lines as records (kafka-console-producer)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to')
     .option('--topic <name>', 'the topic to write to')
-    .option('--property <key=value>', 'parse.key=true, key.separator=<sep> (default tab)', collectKeyValue)
+    .option('--property <key=value>', 'parse.key=true, key.separator=<sep> (default tab), parse.headers=true, headers.delimiter, headers.separator, headers.key.separator', collectKeyValue)
     .option('--acks <acks>', 'acks: 0, 1 or -1/all (default all)')
     .option('--request-required-acks <acks>', 'the same as --acks (kafka-console-producer\'s name)')
     .option('--compression-type <type>', 'none, gzip, snappy, lz4 or zstd (default none)')
@@ -59,6 +60,10 @@ export function registerProduce(program: Command): void {
       const props = opts.property ?? {};
       const parseKey = props['parse.key'] === 'true';
       const separator = props['key.separator'] ?? '\t';
+      const parseHeaders = props['parse.headers'] === 'true';
+      const headersDelimiter = props['headers.delimiter'] ?? '\t';
+      const headersSeparator = props['headers.separator'] ?? ',';
+      const headerKeySeparator = props['headers.key.separator'] ?? ':';
       const partition = opts.partition === undefined ? undefined : parseInteger(opts.partition, '--partition', 0);
       const retries = parseInteger(opts.messageSendMaxRetries, '--message-send-max-retries', 0);
 
@@ -83,13 +88,25 @@ export function registerProduce(program: Command): void {
           if (firstError) break;
           let key: Buffer | null = null;
           let value = line;
-          if (parseKey) {
-            const at = line.indexOf(separator);
-            if (at < 0) throw new UsageError(`line has no key separator ${JSON.stringify(separator)}: ${JSON.stringify(line.slice(0, 80))}`);
-            key = Buffer.from(line.slice(0, at));
-            value = line.slice(at + separator.length);
+          let headers: Record<string, string> | undefined;
+          if (parseHeaders) {
+            const at = value.indexOf(headersDelimiter);
+            if (at < 0) throw new UsageError(`line has no headers delimiter ${JSON.stringify(headersDelimiter)}: ${JSON.stringify(line.slice(0, 80))}`);
+            headers = {};
+            for (const h of value.slice(0, at).split(headersSeparator).filter(Boolean)) {
+              const k = h.indexOf(headerKeySeparator);
+              if (k < 0) headers[h] = '';
+              else headers[h.slice(0, k)] = h.slice(k + headerKeySeparator.length);
+            }
+            value = value.slice(at + headersDelimiter.length);
           }
-          chunk.push({ key, value: Buffer.from(value), partition });
+          if (parseKey) {
+            const at = value.indexOf(separator);
+            if (at < 0) throw new UsageError(`line has no key separator ${JSON.stringify(separator)}: ${JSON.stringify(line.slice(0, 80))}`);
+            key = Buffer.from(value.slice(0, at));
+            value = value.slice(at + separator.length);
+          }
+          chunk.push({ key, value: Buffer.from(value), partition, ...(headers ? { headers } : {}) });
           if (chunk.length >= CHUNK) await flush();
         }
         await flush();
