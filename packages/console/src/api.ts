@@ -4,7 +4,7 @@
  * the nodes' `/metrics`. Answers are plain JSON (int64 offsets as strings). Overview and metrics
  * are cached for a short time so that many open browsers cost the cluster one request per second.
  */
-import { Samsa, type Admin, type ConsumerRecord } from '@samsa/client';
+import { Samsa, type Admin, type ConsumerRecord, type TopicDescription } from '@samsa/client';
 import { CHANNEL_OPTIONS, ErrorCode, clientProto, grpc, type DescribeQuorumResponse__Output } from '@samsa/protocol';
 import { ConsoleError, badRequest } from './errors.js';
 import {
@@ -56,6 +56,7 @@ export class ConsoleApi {
   private readonly now: () => number;
   private readonly cacheMs: number;
   private overviewCache: { at: number; value: Promise<OverviewView & { quorum: QuorumView | null }> } | undefined;
+  private topicsCache: { at: number; value: Promise<TopicDescription[]> } | undefined;
   private lastScrape: Scrape | undefined;
   private scraping: Promise<void> | undefined;
   private readonly history: MetricsPoint[] = [];
@@ -80,13 +81,28 @@ export class ConsoleApi {
     const value = (async () => {
       const quorum = this.describeQuorum();
       const cluster = await this.admin.describeCluster();
-      const topics = await this.admin.describeTopics();
+      const topics = await this.allTopics();
       return { ...overview(cluster, topics, this.known), quorum: await quorum };
     })();
     // A failure is not cached: the next poll asks again.
     value.catch(() => { if (this.overviewCache?.value === value) this.overviewCache = undefined; });
     this.overviewCache = { at, value };
     return value;
+  }
+
+  /** Every topic's metadata, shared by the overview and the topics list for cacheMs. */
+  private allTopics(): Promise<TopicDescription[]> {
+    const at = this.now();
+    if (this.topicsCache && at - this.topicsCache.at < this.cacheMs) return this.topicsCache.value;
+    const value = this.admin.describeTopics();
+    value.catch(() => { if (this.topicsCache?.value === value) this.topicsCache = undefined; });
+    this.topicsCache = { at, value };
+    return value;
+  }
+
+  private invalidate(): void {
+    this.overviewCache = undefined;
+    this.topicsCache = undefined;
   }
 
   private async describeQuorum(): Promise<QuorumView | null> {
@@ -113,7 +129,7 @@ export class ConsoleApi {
 
   async topics(query: URLSearchParams) {
     const q = parsePageQuery(query);
-    const topics = await this.admin.describeTopics();
+    const topics = await this.allTopics();
     return pageTopics(topics.map(topicRow), q);
   }
 
@@ -135,7 +151,7 @@ export class ConsoleApi {
       ...(numPartitions === undefined ? {} : { numPartitions }),
       ...(replicationFactor === undefined ? {} : { replicationFactor }),
     }]);
-    this.overviewCache = undefined;
+    this.invalidate();
     return created;
   }
 
@@ -152,7 +168,7 @@ export class ConsoleApi {
 
   async deleteTopic(name: string) {
     await this.admin.deleteTopics([name]);
-    this.overviewCache = undefined;
+    this.invalidate();
     return { deleted: name };
   }
 
