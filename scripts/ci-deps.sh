@@ -7,7 +7,7 @@ need() {
   local cmd=$1; shift
   command -v "$cmd" >/dev/null 2>&1 && return 0
   if [ "$updated" = 0 ]; then apt-get update; updated=1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "$@"
 }
 # The console's end-to-end test drives Debian's Chromium headless through playwright-core.
 need chromium chromium

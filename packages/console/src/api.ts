@@ -4,7 +4,7 @@
  * the nodes' `/metrics`. Answers are plain JSON (int64 offsets as strings). Overview and metrics
  * are cached for a short time so that many open browsers cost the cluster one request per second.
  */
-import { Samsa, type Admin, type ConsumerRecord, type TopicDescription } from '@samsa/client';
+import { Samsa, type Admin, type Consumer, type ConsumerRecord, type Producer, type TopicDescription } from '@samsa/client';
 import { CHANNEL_OPTIONS, ErrorCode, clientProto, grpc, type DescribeQuorumResponse__Output } from '@samsa/protocol';
 import { ConsoleError, badRequest } from './errors.js';
 import {
@@ -60,6 +60,11 @@ export class ConsoleApi {
   private lastScrape: Scrape | undefined;
   private scraping: Promise<void> | undefined;
   private readonly history: MetricsPoint[] = [];
+  // One producer and one browsing consumer for the server's life (the client keeps every one it
+  // made until close); browses take turns on the consumer.
+  private producer: Producer<Buffer | null, Buffer | null> | undefined;
+  private browser: Consumer<Buffer | null, Buffer | null> | undefined;
+  private browseQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: ConsoleApiOptions) {
     this.now = opts.now ?? Date.now;
@@ -253,32 +258,46 @@ export class ConsoleApi {
     if (start < logStart) start = logStart;
     if (start > highWatermark) start = highWatermark;
 
+    const page = start < highWatermark
+      ? await this.inTurn(() => this.browse(topic, partition, start, highWatermark, limit, filter))
+      : { records: [] as RecordView[], next: start, scanned: 0 };
+    const { records, next, scanned } = page;
+    return { topic, partition, logStartOffset: logStart.toString(), highWatermark: highWatermark.toString(), start: start.toString(), nextOffset: next.toString(), scanned, records };
+  }
+
+  private inTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.browseQueue.then(fn);
+    this.browseQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async browse(topic: string, partition: number, start: bigint, highWatermark: bigint, limit: number, filter: string) {
+    this.browser ??= this.samsa.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 100 });
+    const consumer = this.browser;
     const records: RecordView[] = [];
     let next = start;
     let scanned = 0;
-    if (start < highWatermark) {
-      const consumer = this.samsa.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 100 });
-      try {
-        consumer.assign([{ topic, partition }]);
-        await consumer.seek({ topic, partition, offset: start });
-        const deadline = this.now() + 3_000;
-        while (next < highWatermark && records.length < limit && scanned < MAX_SCAN && this.now() < deadline) {
-          const batch = await consumer.poll({ maxWaitMs: 100, maxRecords: 500 });
-          for (const r of batch) {
-            if (r.offset < next || r.offset >= highWatermark) continue;
-            next = r.offset + 1n;
-            scanned++;
-            if (!filter || matches(r, filter)) records.push(recordView(r));
-            if (records.length >= limit) break;
-          }
-          const position = consumer.position({ topic, partition });
-          if (position !== undefined && position > next && records.length < limit) next = position < highWatermark ? position : highWatermark;
+    try {
+      consumer.assign([{ topic, partition }]);
+      await consumer.seek({ topic, partition, offset: start });
+      const deadline = this.now() + 3_000;
+      while (next < highWatermark && records.length < limit && scanned < MAX_SCAN && this.now() < deadline) {
+        const batch = await consumer.poll({ maxWaitMs: 100, maxRecords: 500 });
+        for (const r of batch) {
+          if (r.offset < next || r.offset >= highWatermark) continue;
+          next = r.offset + 1n;
+          scanned++;
+          if (!filter || matches(r, filter)) records.push(recordView(r));
+          if (records.length >= limit) break;
         }
-      } finally {
-        await consumer.close();
+        // Offsets can have gaps (compaction, transaction markers): follow the position.
+        const position = consumer.position({ topic, partition });
+        if (position !== undefined && position > next && records.length < limit) next = position < highWatermark ? position : highWatermark;
       }
+    } finally {
+      consumer.assign([]);
     }
-    return { topic, partition, logStartOffset: logStart.toString(), highWatermark: highWatermark.toString(), start: start.toString(), nextOffset: next.toString(), scanned, records };
+    return { records, next, scanned };
   }
 
   async produce(topic: string, body: Record<string, unknown>) {
@@ -296,21 +315,17 @@ export class ConsoleApi {
         throw new ConsoleError(404, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${topic}' has no partition ${String(body['partition'])}`);
       }
     }
-    const producer = this.samsa.producer();
-    try {
-      const [meta] = await producer.send({
-        topic,
-        messages: [{
-          value: value === null ? null : Buffer.from(value),
-          ...(key === undefined ? {} : { key: Buffer.from(key) }),
-          headers,
-          ...(partition === undefined ? {} : { partition }),
-        }],
-      });
-      return { topic, partition: meta!.partition, offset: meta!.offset.toString() };
-    } finally {
-      await producer.close();
-    }
+    this.producer ??= this.samsa.producer();
+    const [meta] = await this.producer.send({
+      topic,
+      messages: [{
+        value: value === null ? null : Buffer.from(value),
+        ...(key === undefined ? {} : { key: Buffer.from(key) }),
+        headers,
+        ...(partition === undefined ? {} : { partition }),
+      }],
+    });
+    return { topic, partition: meta!.partition, offset: meta!.offset.toString() };
   }
 
   async groups() {

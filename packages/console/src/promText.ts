@@ -84,9 +84,11 @@ export interface Scrape {
   samples: Sample[];
 }
 
-// Consumers' fetches: Kafka's FetchConsumer, not the followers' replica fetches.
-const isProduce = (l: Record<string, string>) => l['method'] === 'Produce';
-const isFetch = (l: Record<string, string>) => l['method'] === 'Fetch';
+// Unary calls and the calls pipelined over one stream (ProduceStream, FetchStream: each call is
+// observed on its own). Consumers' fetches only, as Kafka's FetchConsumer: not the followers'
+// ReplicaFetch. Fetch latency includes the long-poll wait (Kafka's FetchConsumer total time does too).
+const isProduce = (l: Record<string, string>) => l['method'] === 'Produce' || l['method'] === 'ProduceStream';
+const isFetch = (l: Record<string, string>) => l['method'] === 'Fetch' || l['method'] === 'FetchStream';
 
 /** The rates and latency percentiles between two scrapes of all nodes (summed over nodes). */
 export function metricsBetween(before: Scrape, after: Scrape): MetricsPoint {

@@ -180,7 +180,12 @@ describe('Samsa Console in Chromium', { timeout: 180_000 }, () => {
     await go('metrics');
     await page.locator('[data-testid=chart-requests] canvas').waitFor({ timeout: 15_000 });
     await cli(['produce', '--topic', 'cli-topic'], Array.from({ length: 50 }, (_, i) => `m${i}`).join('\n') + '\n');
-    await page.waitForTimeout(3_000);
+    // The CLI's producer pipelines its calls over ProduceStream: they count as produce requests.
+    await waitFor('a metrics point with the CLI\'s produce traffic', async () => {
+      const m = await (await fetch(`${consoleUrl}/api/metrics`)).json() as { history: Array<{ produceRequestsPerSec: number; bytesInPerSec: number }> };
+      return m.history.some((p) => p.produceRequestsPerSec > 0 && p.bytesInPerSec > 0);
+    }, 20_000, 500);
+    await page.waitForTimeout(2_000); // the page's next polls draw it
     expect(await page.locator('.chart canvas').count()).toBe(3);
     await shot('metrics');
   });

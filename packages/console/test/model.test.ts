@@ -73,13 +73,15 @@ describe('Prometheus text', () => {
   const scrape = (n: number) => [
     '# HELP samsa_rpc_requests_total x', '# TYPE samsa_rpc_requests_total counter',
     `samsa_rpc_requests_total{service="samsa.v1.Samsa",method="Produce",code="OK"} ${10 * n}`,
-    `samsa_rpc_requests_total{service="samsa.v1.Samsa",method="Fetch",code="OK"} ${4 * n}`,
+    `samsa_rpc_requests_total{service="samsa.v1.Samsa",method="Fetch",code="OK"} ${1 * n}`,
+    `samsa_rpc_requests_total{service="samsa.v1.Samsa",method="FetchStream",code="OK"} ${3 * n}`,
+    `samsa_rpc_requests_total{service="samsa.v1.Replication",method="ReplicaFetchStream",code="OK"} ${100 * n}`,
     `samsa_broker_topic_bytes_in_total{topic="a \\"q\\""} ${1000 * n}`,
     `samsa_rpc_request_duration_seconds_bucket{service="s",method="Produce",le="0.001"} ${5 * n}`,
     `samsa_rpc_request_duration_seconds_bucket{service="s",method="Produce",le="0.01"} ${10 * n}`,
     `samsa_rpc_request_duration_seconds_bucket{service="s",method="Produce",le="+Inf"} ${10 * n}`,
   ].join('\n');
-  it('parses labels with escapes and computes rates and percentiles between scrapes', () => {
+  it('parses labels with escapes and computes rates (unary and pipelined calls, not replica fetches) and percentiles between scrapes', () => {
     const s = parsePrometheusText(scrape(1));
     expect(s.find((x) => x.name === 'samsa_broker_topic_bytes_in_total')?.labels).toEqual({ topic: 'a "q"' });
     const point = metricsBetween({ time: 0, samples: s }, { time: 2000, samples: parsePrometheusText(scrape(3)) });

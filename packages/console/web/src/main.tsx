@@ -334,7 +334,7 @@ function MessagesView(props: { name: string }) {
       <ErrorBox error={page.error} what="records" />
       {!page.data ? (page.error ? null : <Loading what="records" />) : (
         <>
-          <p class="muted">Offsets {page.data.logStartOffset}–{page.data.highWatermark} in the log · showing from {page.data.start} · scanned {page.data.scanned}</p>
+          <p class="muted">Log start offset {page.data.logStartOffset} · high watermark {page.data.highWatermark} · showing from offset {page.data.start} · scanned {page.data.scanned}</p>
           <nav class="pager" aria-label="record pages">
             <button onClick={older} disabled={BigInt(page.data.start) <= BigInt(page.data.logStartOffset)}>Older</button>
             <button onClick={newer} disabled={BigInt(page.data.nextOffset) >= BigInt(page.data.highWatermark)}>Newer</button>
