@@ -46,8 +46,16 @@ interface Overview {
   quorum: { leaderId: number; leaderEpoch: number; highWatermark: string; voters: Array<{ id: number; logEndOffset: string; lag: string }> } | null;
 }
 
+function rate(bytesPerSec: number): string {
+  if (bytesPerSec >= 1e6) return `${(bytesPerSec / 1e6).toFixed(1)} MB/s`;
+  if (bytesPerSec >= 1e3) return `${(bytesPerSec / 1e3).toFixed(1)} kB/s`;
+  return `${bytesPerSec.toFixed(0)} B/s`;
+}
+
 function OverviewView() {
   const { data, error } = usePoll<Overview>('/api/overview');
+  const metrics = usePoll<{ available: boolean; history: MetricsPoint[] }>('/api/metrics');
+  const last = metrics.data?.history.at(-1);
   return (
     <section aria-labelledby="h-overview">
       <h1 id="h-overview">Overview</h1>
@@ -61,6 +69,7 @@ function OverviewView() {
             <Card label="Under-replicated" value={data.health.underReplicated} bad={data.health.underReplicated > 0} testId="under-replicated" />
             <Card label="Under min ISR" value={data.health.underMinIsr} bad={data.health.underMinIsr > 0} />
             <Card label="Offline" value={data.health.offline} bad={data.health.offline > 0} testId="offline" />
+            {last ? <div class="card" data-testid="throughput"><div class="value">{rate(last.bytesInPerSec)}</div><div class="label">in · {rate(last.bytesOutPerSec)} out</div></div> : null}
           </div>
           <h2>Brokers</h2>
           <table data-testid="brokers">
