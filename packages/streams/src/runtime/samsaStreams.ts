@@ -8,7 +8,6 @@
  */
 import { Samsa, TopicAlreadyExistsError, defaultPartitioner } from '@samsa/client';
 import type { Consumer, ConsumerRecord, GroupConsumer, Logger, Producer, SamsaConfig, Serde, TopicPartition } from '@samsa/client';
-import type { Headers } from '../record.js';
 import type { StateStore } from '../stores.js';
 import { PersistentKeyValueStore } from '../persistentStore.js';
 import { tmpdir } from 'node:os';
