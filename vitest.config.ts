@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const packages = ['protocol', 'raft', 'controller', 'broker', 'client', 'cli'];
+const packages = ['protocol', 'raft', 'controller', 'broker', 'client', 'connect', 'cli'];
 
 // In the repo, tests import every @samsa/* package from its TypeScript source, so no build is
 // needed to run unit tests. Multi-process tests (*.integration.test.ts) spawn the built CLI.

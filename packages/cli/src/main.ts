@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { registerChaos } from './commands/chaos.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerConfigs } from './commands/configs.js';
+import { registerConnect } from './commands/connect.js';
+import { registerConnectors } from './commands/connectors.js';
 import { registerConsume } from './commands/consume.js';
 import { registerGroups } from './commands/groups.js';
 import { registerLeaderElection } from './commands/leaderElection.js';
@@ -33,6 +35,8 @@ registerPerf(program);
 registerQuorum(program);
 registerLeaderElection(program);
 registerChaos(program);
+registerConnect(program);
+registerConnectors(program);
 
 process.on('unhandledRejection', (err) => fail(err, verbose));
 
