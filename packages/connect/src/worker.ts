@@ -282,10 +282,16 @@ export class WorkerSinkTask extends WorkerTask {
 
   protected async run(): Promise<void> {
     const connector = this.id.connector;
+    // Kafka's worker-level `consumer.*` settings, overridden per connector by `consumer.override.*`.
+    const consumerSetting = (key: string): string | undefined => this.connectorConfig[`consumer.override.${key}`] ?? this.deps.workerConfig[`consumer.${key}`];
+    const sessionTimeout = consumerSetting('session.timeout.ms');
+    const heartbeat = consumerSetting('heartbeat.interval.ms');
     const consumer = this.deps.samsa.consumer({
-      groupId: this.deps.workerConfig['consumer.group.id.override'] ?? `connect-${connector}`,
+      groupId: `connect-${connector}`,
       autoCommit: false,
-      autoOffsetReset: (this.connectorConfig['consumer.override.auto.offset.reset'] ?? 'earliest') as 'earliest' | 'latest',
+      autoOffsetReset: (consumerSetting('auto.offset.reset') ?? 'earliest') as 'earliest' | 'latest',
+      ...(sessionTimeout === undefined ? {} : { sessionTimeoutMs: Number(sessionTimeout) }),
+      ...(heartbeat === undefined ? {} : { heartbeatIntervalMs: Number(heartbeat) }),
       clientId: `connector-consumer-${connector}-${this.id.task}`,
       rebalanceListener: {
         assigned: async (partitions) => {
