@@ -75,6 +75,11 @@ export interface SourceTaskContext {
 export interface SinkTaskContext {
   /** Asks the runtime to rewind (or skip) partitions before the next put. */
   offset(offsets: ReadonlyMap<string, bigint>): void;
+  /**
+   * KIP-610's ErrantRecordReporter: hands one bad record to the runtime, which writes it to the
+   * dead letter queue under errors.tolerance=all, or throws the error (failing the task) under none.
+   */
+  errantRecordReporter(record: SinkRecord, error: Error): Promise<void>;
 }
 
 export interface ConnectorContext {

@@ -1,9 +1,13 @@
 /** The connectors that ship with Samsa Connect, under Kafka's class names where Kafka has them. */
+import { DatagenConnector } from './connectors/datagen.js';
 import { FileStreamSinkConnector, FileStreamSourceConnector } from './connectors/fileStream.js';
+import { HttpSinkConnector } from './connectors/httpSink.js';
 import { PluginRegistry } from './plugins.js';
 
 export function builtinPlugins(): PluginRegistry {
   return new PluginRegistry()
     .register('org.apache.kafka.connect.file.FileStreamSourceConnector', FileStreamSourceConnector)
-    .register('org.apache.kafka.connect.file.FileStreamSinkConnector', FileStreamSinkConnector);
+    .register('org.apache.kafka.connect.file.FileStreamSinkConnector', FileStreamSinkConnector)
+    .register('io.samsa.connect.datagen.DatagenConnector', DatagenConnector)
+    .register('io.samsa.connect.http.HttpSinkConnector', HttpSinkConnector);
 }

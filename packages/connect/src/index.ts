@@ -27,3 +27,5 @@ export { parseProperties } from './properties.js';
 export { FileStreamSinkConnector, FileStreamSinkTask, FileStreamSourceConnector, FileStreamSourceTask } from './connectors/fileStream.js';
 export { TaskSettings, WorkerSinkTask, WorkerSourceTask } from './worker.js';
 export type { TaskState } from './worker.js';
+export { DatagenConnector, DatagenTask, TEMPLATES } from './connectors/datagen.js';
+export { HttpSinkConnector, HttpSinkTask } from './connectors/httpSink.js';

@@ -313,8 +313,8 @@ export class WorkerSinkTask extends WorkerTask {
       offset: (offsets) => {
         for (const [k, v] of offsets) this.rewinds.set(k, v);
       },
+      errantRecordReporter: (r, e) => this.report(r, e),
     });
-    (this.task as SinkTask & { errantRecordReporter?: (r: SinkRecord, e: Error) => Promise<void> }).errantRecordReporter = (r, e) => this.report(r, e);
     await this.task.start(this.taskConfig);
     const regex = this.connectorConfig['topics.regex'];
     consumer.subscribe(regex ? new RegExp(`^(?:${regex})$`) : (this.connectorConfig.topics ?? '').split(',').map((s) => s.trim()).filter(Boolean));
