@@ -2,6 +2,8 @@
 import { DatagenConnector } from './connectors/datagen.js';
 import { FileStreamSinkConnector, FileStreamSourceConnector } from './connectors/fileStream.js';
 import { HttpSinkConnector } from './connectors/httpSink.js';
+import { PostgresSinkConnector } from './connectors/jdbcSink.js';
+import { PostgresSourceConnector } from './connectors/jdbcSource.js';
 import { PluginRegistry } from './plugins.js';
 
 export function builtinPlugins(): PluginRegistry {
@@ -9,5 +11,7 @@ export function builtinPlugins(): PluginRegistry {
     .register('org.apache.kafka.connect.file.FileStreamSourceConnector', FileStreamSourceConnector)
     .register('org.apache.kafka.connect.file.FileStreamSinkConnector', FileStreamSinkConnector)
     .register('io.samsa.connect.datagen.DatagenConnector', DatagenConnector)
-    .register('io.samsa.connect.http.HttpSinkConnector', HttpSinkConnector);
+    .register('io.samsa.connect.http.HttpSinkConnector', HttpSinkConnector)
+    .register('io.samsa.connect.postgres.PostgresSourceConnector', PostgresSourceConnector)
+    .register('io.samsa.connect.postgres.PostgresSinkConnector', PostgresSinkConnector);
 }

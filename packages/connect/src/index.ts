@@ -29,3 +29,6 @@ export { TaskSettings, WorkerSinkTask, WorkerSourceTask } from './worker.js';
 export type { TaskState } from './worker.js';
 export { DatagenConnector, DatagenTask, TEMPLATES } from './connectors/datagen.js';
 export { HttpSinkConnector, HttpSinkTask } from './connectors/httpSink.js';
+export { PostgresSourceConnector, PostgresSourceTask } from './connectors/jdbcSource.js';
+export { PostgresSinkConnector, PostgresSinkTask } from './connectors/jdbcSink.js';
+export { pgConfig, quoteIdent } from './connectors/postgres.js';
