@@ -2,6 +2,7 @@
 import { DatagenConnector } from './connectors/datagen.js';
 import { FileStreamSinkConnector, FileStreamSourceConnector } from './connectors/fileStream.js';
 import { HttpSinkConnector } from './connectors/httpSink.js';
+import { PostgresCdcConnector } from './connectors/pgCdc.js';
 import { PostgresSinkConnector } from './connectors/jdbcSink.js';
 import { PostgresSourceConnector } from './connectors/jdbcSource.js';
 import { PluginRegistry } from './plugins.js';
@@ -13,5 +14,6 @@ export function builtinPlugins(): PluginRegistry {
     .register('io.samsa.connect.datagen.DatagenConnector', DatagenConnector)
     .register('io.samsa.connect.http.HttpSinkConnector', HttpSinkConnector)
     .register('io.samsa.connect.postgres.PostgresSourceConnector', PostgresSourceConnector)
-    .register('io.samsa.connect.postgres.PostgresSinkConnector', PostgresSinkConnector);
+    .register('io.samsa.connect.postgres.PostgresSinkConnector', PostgresSinkConnector)
+    .register('io.samsa.connect.postgres.PostgresCdcConnector', PostgresCdcConnector);
 }

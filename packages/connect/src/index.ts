@@ -32,3 +32,6 @@ export { HttpSinkConnector, HttpSinkTask } from './connectors/httpSink.js';
 export { PostgresSourceConnector, PostgresSourceTask } from './connectors/jdbcSource.js';
 export { PostgresSinkConnector, PostgresSinkTask } from './connectors/jdbcSink.js';
 export { pgConfig, quoteIdent } from './connectors/postgres.js';
+export { PostgresCdcConnector, PostgresCdcTask } from './connectors/pgCdc.js';
+export { PgOutputError, decodePgOutput, formatLsn, parseLsn } from './connectors/pgoutput.js';
+export type { PgOutputMessage } from './connectors/pgoutput.js';

@@ -58,7 +58,7 @@ describe('PostgreSQL connectors', () => {
     pg = await startPostgres();
     node = await startNode({ dataDir: join(dir, 'node') });
     samsa = new Samsa({ brokers: [node.address] });
-    await samsa.admin().createTopics(['pg-orders', 'pg-events', 'pg-ticks', 'pg-big-orders', 'users'].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })));
+    await samsa.admin().createTopics(['pg-orders', 'pg-events', 'pg-ticks', 'pg-big-orders', 'users', 'cdc.public.accounts'].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })));
     worker = await startStandaloneWorker({
       'bootstrap.servers': node.address, 'rest.port': String(await freePort()), 'rest.host.name': '127.0.0.1',
       'offset.storage.file.filename': join(dir, 'offsets.json'), 'offset.flush.interval.ms': '200',
@@ -140,5 +140,56 @@ describe('PostgreSQL connectors', () => {
     await producer.send({ topic: 'users', messages: [rec(3, { id: 3, name: 'cy2', score: 9 }), rec(4, { id: 4, name: 'di', score: 0 }), rec(1, null)] });
     await waitFor('the second round', () => pg.psql('SELECT string_agg(id || \':\' || name, \',\' ORDER BY id) FROM users') === '3:cy2,4:di');
     await producer.close();
+  });
+
+  it('CDC: snapshot first, then inserts, updates and deletes with before/after images; a stop in the middle misses nothing', async () => {
+    pg.psql("CREATE TABLE accounts (id INT PRIMARY KEY, owner TEXT, balance INT); ALTER TABLE accounts REPLICA IDENTITY FULL; INSERT INTO accounts VALUES (1, 'ann', 10), (2, 'bob', 20)");
+    await worker.herder.putConnectorConfig('cdc', {
+      'connector.class': 'PostgresCdc', 'connection.url': pg.url, 'topic.prefix': 'cdc', 'table.include.list': 'public.accounts',
+      'slot.name': 'samsa_cdc', 'publication.name': 'samsa_cdc', 'poll.interval.ms': '100',
+    }, false);
+    type Change = { op: string; before: Record<string, unknown> | null; after: Record<string, unknown> | null; source: { table: string; snapshot: boolean } } | null;
+    const changes = async (n: number): Promise<Array<{ key: unknown; value: Change }>> => {
+      const consumer = samsa.consumer();
+      try {
+        consumer.assign([{ topic: 'cdc.public.accounts', partition: 0 }]);
+        await consumer.seek({ topic: 'cdc.public.accounts', partition: 0, offset: 0n });
+        const out: ConsumerRecord<Buffer | null, Buffer | null>[] = [];
+        await waitFor(`${n} change records`, async () => {
+          out.push(...(await consumer.poll({ maxWaitMs: 300 })));
+          return out.length >= n;
+        });
+        return out.map((r) => ({
+          key: (JSON.parse(r.key!.toString()) as { payload: unknown }).payload,
+          value: r.value === null ? null : (JSON.parse(r.value.toString()) as { payload: Change }).payload,
+        }));
+      } finally {
+        await consumer.close();
+      }
+    };
+    const snap = await changes(2);
+    expect(snap.map((c) => [c.key, c.value!.op, c.value!.after, c.value!.source.snapshot])).toEqual([
+      [{ id: 1 }, 'r', { id: 1, owner: 'ann', balance: 10 }, true], [{ id: 2 }, 'r', { id: 2, owner: 'bob', balance: 20 }, true],
+    ]);
+    pg.psql("INSERT INTO accounts VALUES (3, 'cy', 30); UPDATE accounts SET balance = 11 WHERE id = 1; DELETE FROM accounts WHERE id = 2");
+    const live = (await changes(6)).slice(2);
+    expect(live).toEqual([
+      { key: { id: 3 }, value: expect.objectContaining({ op: 'c', before: null, after: { id: 3, owner: 'cy', balance: 30 } }) },
+      { key: { id: 1 }, value: expect.objectContaining({ op: 'u', before: { id: 1, owner: 'ann', balance: 10 }, after: { id: 1, owner: 'ann', balance: 11 } }) },
+      { key: { id: 2 }, value: expect.objectContaining({ op: 'd', before: { id: 2, owner: 'bob', balance: 20 }, after: null }) },
+      { key: { id: 2 }, value: null },
+    ]);
+    await waitFor('the CDC offset', async () => (await worker.herder.offsets('cdc')).offsets[0]?.offset?.last === true);
+    await worker.herder.setTargetState('cdc', 'STOPPED');
+    // The slot was advanced to the stored offset only: it still holds nothing newer than it.
+    pg.psql("BEGIN; INSERT INTO accounts VALUES (4, 'di', 40); UPDATE accounts SET owner = 'cy2' WHERE id = 3; COMMIT; INSERT INTO accounts VALUES (5, 'ed', 50)");
+    await worker.herder.setTargetState('cdc', 'STARTED');
+    const all = await changes(9);
+    expect(all.slice(6).map((c) => [c.value!.op, c.value!.after])).toEqual([
+      ['c', { id: 4, owner: 'di', balance: 40 }], ['u', { id: 3, owner: 'cy2', balance: 30 }], ['c', { id: 5, owner: 'ed', balance: 50 }],
+    ]);
+    // No snapshot again after the restart, and nothing before the stop was sent twice.
+    expect(all.filter((c) => c.value?.op === 'r')).toHaveLength(2);
+    expect(all).toHaveLength(9);
   });
 });
