@@ -21,3 +21,5 @@ need() {
 
 # @samsa/connect's PostgreSQL connector tests: initdb/pg_ctl/psql from the server package.
 need sh -c 'ls /usr/lib/postgresql/*/bin/initdb' -- postgresql
+# @samsa/connect's Redis Streams connector tests.
+need command -v redis-server -- redis-server

@@ -5,6 +5,7 @@ import { HttpSinkConnector } from './connectors/httpSink.js';
 import { PostgresCdcConnector } from './connectors/pgCdc.js';
 import { PostgresSinkConnector } from './connectors/jdbcSink.js';
 import { PostgresSourceConnector } from './connectors/jdbcSource.js';
+import { RedisStreamsSinkConnector, RedisStreamsSourceConnector } from './connectors/redisStreams.js';
 import { PluginRegistry } from './plugins.js';
 
 export function builtinPlugins(): PluginRegistry {
@@ -15,5 +16,7 @@ export function builtinPlugins(): PluginRegistry {
     .register('io.samsa.connect.http.HttpSinkConnector', HttpSinkConnector)
     .register('io.samsa.connect.postgres.PostgresSourceConnector', PostgresSourceConnector)
     .register('io.samsa.connect.postgres.PostgresSinkConnector', PostgresSinkConnector)
-    .register('io.samsa.connect.postgres.PostgresCdcConnector', PostgresCdcConnector);
+    .register('io.samsa.connect.postgres.PostgresCdcConnector', PostgresCdcConnector)
+    .register('io.samsa.connect.redis.RedisStreamsSourceConnector', RedisStreamsSourceConnector)
+    .register('io.samsa.connect.redis.RedisStreamsSinkConnector', RedisStreamsSinkConnector);
 }

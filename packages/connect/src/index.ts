@@ -35,3 +35,6 @@ export { pgConfig, quoteIdent } from './connectors/postgres.js';
 export { PostgresCdcConnector, PostgresCdcTask } from './connectors/pgCdc.js';
 export { PgOutputError, decodePgOutput, formatLsn, parseLsn } from './connectors/pgoutput.js';
 export type { PgOutputMessage } from './connectors/pgoutput.js';
+export { RedisStreamsSinkConnector, RedisStreamsSinkTask, RedisStreamsSourceConnector, RedisStreamsSourceTask } from './connectors/redisStreams.js';
+export { RedisConnection, RedisReplyError, RespError, decodeReply, encodeCommand } from './connectors/resp.js';
+export type { RespValue } from './connectors/resp.js';
