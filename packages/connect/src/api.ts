@@ -123,7 +123,9 @@ export abstract class SourceTask {
   /** Called after the runtime committed offsets. */
   commit(): void | Promise<void> {}
   /** Called once the cluster acknowledged this record. */
-  commitRecord(_record: SourceRecord): void | Promise<void> {}
+  commitRecord(record: SourceRecord): void | Promise<void> {
+    void record;
+  }
   abstract stop(): void | Promise<void>;
 }
 
@@ -133,15 +135,21 @@ export abstract class SinkTask {
     this.context = context;
   }
   abstract start(props: Record<string, string>): void | Promise<void>;
-  open(_partitions: TopicPartition[]): void | Promise<void> {}
+  open(partitions: TopicPartition[]): void | Promise<void> {
+    void partitions;
+  }
   abstract put(records: SinkRecord[]): void | Promise<void>;
-  flush(_offsets: ReadonlyMap<string, bigint>): void | Promise<void> {}
+  flush(offsets: ReadonlyMap<string, bigint>): void | Promise<void> {
+    void offsets;
+  }
   /** The offsets (next offset to read, keyed `topic-partition`) safe to commit; default flush then all. */
   async preCommit(offsets: ReadonlyMap<string, bigint>): Promise<ReadonlyMap<string, bigint>> {
     await this.flush(offsets);
     return offsets;
   }
-  close(_partitions: TopicPartition[]): void | Promise<void> {}
+  close(partitions: TopicPartition[]): void | Promise<void> {
+    void partitions;
+  }
   abstract stop(): void | Promise<void>;
 }
 

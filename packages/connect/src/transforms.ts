@@ -125,7 +125,12 @@ function extractField(which: Which, cfg: Record<string, string>): Transform {
     if (p.value === null) return r;
     const obj = requireObject(p.value, 'field extraction');
     const schema = p.schema?.type === 'struct' ? p.schema.fields?.find((f) => f.field === field) ?? null : null;
-    const fieldSchema = schema ? (({ field: _f, ...rest }) => rest)(schema) : null;
+    let fieldSchema: Schema | null = null;
+    if (schema) {
+      const copy: Schema & { field?: string } = { ...schema };
+      delete copy.field;
+      fieldSchema = copy;
+    }
     return withPart(r, which, fieldSchema, obj[field] ?? null);
   };
 }
