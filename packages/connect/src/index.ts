@@ -38,3 +38,4 @@ export type { PgOutputMessage } from './connectors/pgoutput.js';
 export { RedisStreamsSinkConnector, RedisStreamsSinkTask, RedisStreamsSourceConnector, RedisStreamsSourceTask } from './connectors/redisStreams.js';
 export { RedisConnection, RedisReplyError, RespError, decodeReply, encodeCommand } from './connectors/resp.js';
 export type { RespValue } from './connectors/resp.js';
+export { loadPluginPath } from './pluginLoader.js';

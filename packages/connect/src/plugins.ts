@@ -19,9 +19,10 @@ export class PluginRegistry {
   private readonly byName = new Map<string, { className: string; ctor: new () => AnyConnector }>();
 
   /** Registered by its class name, its last dotted segment, and that without `Connector`, as Kafka's aliases. */
-  register(className: string, ctor: new () => AnyConnector): this {
+  register(className: string, ctor: new () => AnyConnector, aliases?: string[]): this {
     const simple = className.slice(className.lastIndexOf('.') + 1);
-    for (const n of [className, simple, simple.replace(/Connector$/, '')]) this.byName.set(n, { className, ctor });
+    for (const n of aliases ?? [simple, simple.replace(/Connector$/, '')]) this.byName.set(n, { className, ctor });
+    this.byName.set(className, { className, ctor });
     return this;
   }
 

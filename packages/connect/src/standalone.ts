@@ -8,6 +8,7 @@ import { ConnectRestError, StandaloneHerder } from './herder.js';
 import { ConnectMetrics } from './metrics.js';
 import { FileOffsetStore, MemoryOffsetStore } from './offsetStore.js';
 import { builtinPlugins } from './builtins.js';
+import { loadPluginPath } from './pluginLoader.js';
 import { ConnectRestServer } from './rest.js';
 
 export interface StandaloneWorker {
@@ -28,8 +29,18 @@ export async function startStandaloneWorker(workerConfig: Record<string, string>
   const host = workerConfig['rest.host.name'] ?? workerConfig['listeners']?.replace(/^https?:\/\//, '').split(':')[0] ?? '127.0.0.1';
   const port = Number(workerConfig['rest.port'] ?? workerConfig['listeners']?.split(':').pop() ?? '8083');
   let clusterId = '';
+  const plugins = builtinPlugins();
+  if (workerConfig['plugin.path']) {
+    try {
+      const loaded = await loadPluginPath(plugins, workerConfig['plugin.path']);
+      logger.info('loaded connector plugins', { plugins: loaded });
+    } catch (err) {
+      await samsa.close();
+      throw err;
+    }
+  }
   const herder = new StandaloneHerder({
-    samsa, producer, admin, clock: systemClock, logger, metrics, offsets, plugins: builtinPlugins(), workerConfig, workerId: `${host}:${port}`,
+    samsa, producer, admin, clock: systemClock, logger, metrics, offsets, plugins, workerConfig, workerId: `${host}:${port}`,
   });
   const rest = new ConnectRestServer({ herder, metrics, host, port, kafkaClusterId: () => clusterId });
   try {
