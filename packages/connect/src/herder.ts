@@ -19,7 +19,51 @@ export class ConnectRestError extends Error {
   }
 }
 
+/** Thrown by a distributed herder for a request another worker must answer (the leader, or a connector's owner). */
+export class ForwardRequest extends Error {
+  constructor(readonly url: string) {
+    super(`forward to ${url}`);
+  }
+}
+
 export type TargetState = 'STARTED' | 'PAUSED' | 'STOPPED';
+
+/** Kafka's create/update check: the validation errors in one 400, nothing created. */
+export function checkConnectorConfig(plugins: PluginRegistry, name: string, config: Record<string, string>): { type: ConnectorType; className: string } {
+  if (name === '' || /[/\\]/.test(name) || name !== name.trim()) throw new ConnectRestError(400, `Connector name is invalid: '${name}'`);
+  if (config.name !== undefined && config.name !== name) {
+    throw new ConnectRestError(400, 'Connector name configuration (' + config.name + ') doesn\'t match connector name in the URL (' + name + ')');
+  }
+  const result = validateConnectorConfig(plugins, { ...config, name });
+  if (!result.infos) throw new ConnectRestError(400, result.errors[0]!);
+  if (result.errors.length > 0) {
+    throw new ConnectRestError(400, `Connector configuration is invalid and contains the following ${result.errors.length} error(s):\n`
+      + `${result.errors.join('\n')}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``);
+  }
+  const plugin = plugins.find(config['connector.class']!)!;
+  return { type: new plugin.ctor().type, className: plugin.className };
+}
+
+/** What the REST API needs of a herder (standalone or distributed). */
+export interface Herder {
+  connectorNames(): string[];
+  plugins(): PluginDesc[];
+  validate(pluginName: string, props: Record<string, string>): ConfigInfos;
+  putConnectorConfig(name: string, config: Record<string, string>, replace: boolean, target?: TargetState): Promise<{ created: boolean; info: ConnectorInfo }>;
+  patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo>;
+  deleteConnector(name: string): Promise<void>;
+  connectorInfo(name: string): ConnectorInfo;
+  connectorConfig(name: string): Record<string, string>;
+  connectorStatus(name: string): ConnectorStatusJson;
+  taskConfigs(name: string): Array<{ id: { connector: string; task: number }; config: Record<string, string> }>;
+  taskStatus(name: string, id: number): TaskStatusJson;
+  restartTask(name: string, id: number): Promise<void>;
+  restartConnector(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<ConnectorStatusJson | undefined>;
+  setTargetState(name: string, target: TargetState): Promise<void>;
+  offsets(name: string): Promise<ConnectorOffsetsJson>;
+  alterOffsets(name: string, body: unknown): Promise<{ message: string }>;
+  resetOffsets(name: string): Promise<{ message: string }>;
+}
 type ConnectorRunState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'STOPPED' | 'RESTARTING';
 
 interface TaskEntry {
@@ -73,7 +117,7 @@ export interface HerderDeps {
   workerId: string;
 }
 
-export class StandaloneHerder {
+export class StandaloneHerder implements Herder {
   private readonly connectors = new Map<string, ConnectorEntry>();
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -108,23 +152,12 @@ export class StandaloneHerder {
   }
 
   private checkConfig(name: string, config: Record<string, string>): { type: ConnectorType; className: string } {
-    if (config.name !== undefined && config.name !== name) {
-      throw new ConnectRestError(400, 'Connector name configuration (' + config.name + ') doesn\'t match connector name in the URL (' + name + ')');
-    }
-    const result = validateConnectorConfig(this.deps.plugins, { ...config, name });
-    if (!result.infos) throw new ConnectRestError(400, result.errors[0]!);
-    if (result.errors.length > 0) {
-      throw new ConnectRestError(400, `Connector configuration is invalid and contains the following ${result.errors.length} error(s):\n`
-        + `${result.errors.join('\n')}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``);
-    }
-    const plugin = this.deps.plugins.find(config['connector.class']!)!;
-    return { type: new plugin.ctor().type, className: plugin.className };
+    return checkConnectorConfig(this.deps.plugins, name, config);
   }
 
   /** Creates (or with `replace`, reconfigures) a connector; returns whether it was created. */
   putConnectorConfig(name: string, config: Record<string, string>, replace: boolean, target: TargetState = 'STARTED'): Promise<{ created: boolean; info: ConnectorInfo }> {
     return this.serial(async () => {
-      if (name === '' || /[/\\]/.test(name) || name !== name.trim()) throw new ConnectRestError(400, `Connector name is invalid: '${name}'`);
       const existing = this.connectors.get(name);
       if (existing && !replace) throw new ConnectRestError(409, `Connector ${name} already exists`);
       const full = { ...config, name };

@@ -39,3 +39,9 @@ export { RedisStreamsSinkConnector, RedisStreamsSinkTask, RedisStreamsSourceConn
 export { RedisConnection, RedisReplyError, RespError, decodeReply, encodeCommand } from './connectors/resp.js';
 export type { RespValue } from './connectors/resp.js';
 export { loadPluginPath } from './pluginLoader.js';
+export { DistributedHerder, startDistributedWorker } from './distributed.js';
+export type { DistributedWorker } from './distributed.js';
+export { KafkaBasedLog } from './kafkaBasedLog.js';
+export { KafkaOffsetStore } from './kafkaOffsetStore.js';
+export { ForwardRequest, checkConnectorConfig } from './herder.js';
+export type { Herder } from './herder.js';

@@ -5,13 +5,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConnectRestError, type StandaloneHerder, type TargetState } from './herder.js';
+import { ConnectRestError, ForwardRequest, type Herder, type TargetState } from './herder.js';
 import type { ConnectMetrics } from './metrics.js';
 
 export const CONNECT_VERSION = '0.1.0';
 
 export interface RestServerOptions {
-  herder: StandaloneHerder;
+  herder: Herder;
   metrics: ConnectMetrics;
   host: string;
   port: number;
@@ -140,10 +140,10 @@ export class ConnectRestServer {
       if (!m) continue;
       pathMatched = true;
       if (r.method !== req.method) continue;
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const text = Buffer.concat(chunks).toString('utf8');
       const body = async (): Promise<unknown> => {
-        const chunks: Buffer[] = [];
-        for await (const c of req) chunks.push(c as Buffer);
-        const text = Buffer.concat(chunks).toString('utf8');
         if (text.trim() === '') return null;
         try {
           return JSON.parse(text);
@@ -155,7 +155,18 @@ export class ConnectRestServer {
         const result = await r.handler({ params: m.slice(1).map(decodeURIComponent), query: url.searchParams, body });
         this.send(res, result.status, result.body);
       } catch (err) {
-        if (err instanceof ConnectRestError) this.send(res, err.status, { error_code: err.status, message: err.message });
+        if (err instanceof ForwardRequest) {
+          // Kafka Connect forwards to the leader (or the owner) and relays its answer.
+          try {
+            const fwd = await fetch(`${err.url}${url.pathname}${url.search}`, {
+              method: req.method!, headers: { 'content-type': 'application/json' }, ...(text === '' ? {} : { body: text }), signal: AbortSignal.timeout(60_000),
+            });
+            const answer = await fwd.text();
+            res.writeHead(fwd.status, { 'content-type': fwd.headers.get('content-type') ?? 'application/json' }).end(answer);
+          } catch (fwdErr) {
+            this.send(res, 500, { error_code: 500, message: `Error trying to forward REST request: ${fwdErr instanceof Error ? fwdErr.message : String(fwdErr)}` });
+          }
+        } else if (err instanceof ConnectRestError) this.send(res, err.status, { error_code: err.status, message: err.message });
         else this.send(res, 500, { error_code: 500, message: err instanceof Error ? err.message : String(err) });
       }
       return;
