@@ -7,6 +7,7 @@
  */
 import type { Schema, SourceRecord } from '../api.js';
 import { SourceConnector, SourceTask } from '../api.js';
+import { abortableSleep } from '../sleep.js';
 import { ConfigDef, validators } from '../configDef.js';
 import { seededRng } from './random.js';
 
@@ -113,12 +114,12 @@ export class DatagenTask extends SourceTask {
 
   async poll(signal: AbortSignal): Promise<SourceRecord[]> {
     if (this.iterations >= 0 && this.position >= this.iterations) {
-      await sleep(200, signal);
+      await abortableSleep(200, signal);
       return [];
     }
     if (this.nextAt === 0) this.nextAt = Date.now();
     const wait = this.nextAt - Date.now();
-    if (wait > 0) await sleep(wait, signal);
+    if (wait > 0) await abortableSleep(wait, signal);
     if (signal.aborted) return [];
     // Records due since the last poll (at most 1000), so a slow poll loop keeps the rate.
     const due = this.interval === 0 ? 1000 : Math.min(1000, Math.floor((Date.now() - this.nextAt) / this.interval) + 1);
@@ -140,10 +141,3 @@ export class DatagenTask extends SourceTask {
   stop(): void {}
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-  });
-}

@@ -7,6 +7,7 @@
 import { closeSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import type { SinkRecord, SourceRecord } from '../api.js';
 import { ConnectError, SinkConnector, SinkTask, SourceConnector, SourceTask } from '../api.js';
+import { abortableSleep } from '../sleep.js';
 import { ConfigDef, validators } from '../configDef.js';
 
 const VERSION = '0.1.0';
@@ -91,10 +92,7 @@ export class FileStreamSourceTask extends SourceTask {
     const first = this.line;
     const lines = this.readLines(this.batchSize);
     if (lines.length === 0) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 200);
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-      });
+      await abortableSleep(200, signal);
       return [];
     }
     return lines.map((value, i) => ({

@@ -13,6 +13,7 @@
 import type pg from 'pg';
 import type { Schema, SourceRecord } from '../api.js';
 import { ConnectError, SourceConnector, SourceTask } from '../api.js';
+import { abortableSleep } from '../sleep.js';
 import { ConfigDef, validators } from '../configDef.js';
 import { connect, connectValue, quoteIdent, schemaForOid } from './postgres.js';
 
@@ -91,10 +92,7 @@ export class PostgresSourceTask extends SourceTask {
       out.push(...rows);
     }
     if (out.length === 0) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(interval, 200));
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-      });
+      await abortableSleep(Math.min(interval, 200), signal);
     }
     return out;
   }

@@ -17,6 +17,7 @@
 import type pg from 'pg';
 import type { Schema, SourceRecord } from '../api.js';
 import { SourceConnector, SourceTask } from '../api.js';
+import { abortableSleep } from '../sleep.js';
 import { ConfigDef, validators } from '../configDef.js';
 import { connect, connectValue, quoteIdent, schemaForOid } from './postgres.js';
 import { decodePgOutput, formatLsn, parseLsn, textValue, type RelationColumn, type TupleValue } from './pgoutput.js';
@@ -138,10 +139,7 @@ export class PostgresCdcTask extends SourceTask {
       }
     }
     if (out.length === 0) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Number(this.props['poll.interval.ms'] ?? '500'));
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-      });
+      await abortableSleep(Number(this.props['poll.interval.ms'] ?? '500'), signal);
     }
     return out;
   }
