@@ -222,8 +222,15 @@ describe('samsa connect standalone', () => {
     const paused = await runCliAsync(['connectors', '--url', url(''), '--pause', 'sink']);
     expect(paused.stdout).toBe('Paused connector sink.\n');
     expect((await rest('GET', '/connectors/sink/status')).body.connector.state).toBe('PAUSED');
+    writeFileSync(join(dir, 'extra.properties'), `name=extra\nconnector.class=FileStreamSink\ntopics=lines\nfile=${join(dir, 'extra.txt')}\n`);
+    const created = await runCliAsync(['connectors', '--url', url(''), '--create', join(dir, 'extra.properties')]);
+    expect(created.stdout).toBe('Created connector extra.\n');
+    expect((await rest('GET', '/connectors')).body).toEqual(['extra', 'sink', 'src']);
+    const deleted = await runCliAsync(['connectors', '--url', url(''), '--delete', 'extra']);
+    expect(deleted.stdout).toBe('Deleted connector extra.\n');
+    expect((await rest('GET', '/connectors')).body).toEqual(['sink', 'src']);
     const missing = await runCliAsync(['connectors', '--url', url(''), '--status', 'nope']);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('404: Connector nope not found');
-  });
+  }, 60_000);
 });
