@@ -36,6 +36,8 @@ asPg(join(bin, 'pg_ctl'), ['-D', pgDir, '-w', '-l', join(dir, 'pg.log'), '-o', `
 const port = await freePort();
 const node = spawn(process.execPath, [...NODE_V8_FLAGS, cli, 'node', '--roles', 'broker,controller', '--node-id', '1', '--listen', `127.0.0.1:${port}`,
   '--controller-quorum-voters', `1@127.0.0.1:${await freePort()}`, '--data-dir', join(dir, 'node'), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+// Interrupted (Ctrl-C, a timeout): still stop the node and PostgreSQL this script started.
+for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => { void cleanup().finally(() => process.exit(130)); });
 const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 let worker;
 let samsa;
@@ -109,6 +111,10 @@ try {
   const cdcSecs = (performance.now() - cdcStart) / 1000;
   console.log(`CDC at ${cdcRate} inserts/s: ${cdcRows} rows (${latencies.length} timed changes), ${Math.round(cdcRows / cdcSecs)} records/s, latency row committed → record in Samsa: p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms, max ${latencies[latencies.length - 1]} ms`);
 } finally {
+  await cleanup();
+}
+
+async function cleanup() {
   await worker?.stop().catch(() => undefined);
   await samsa?.close().catch(() => undefined);
   await db.end().catch(() => undefined);
