@@ -10,6 +10,7 @@ export * from './compression.js';
 export * from './murmur2.js';
 export * from './recordBatch.js';
 export * from './controlBatch.js';
+export * from './readCommitted.js';
 export * from './compactedBatch.js';
 export * from './topics.js';
 export * from './configResources.js';
