@@ -10,7 +10,7 @@
  * transactions need: a marker from an older epoch or coordinator epoch is refused, and a
  * non-transactional write from a producer with an open transaction is refused.
  */
-import { ErrorCode } from '@samsa/protocol';
+import { ErrorCode, decodeControlBatch, iterateBatches, type RecordBatchHeader } from '@samsa/protocol';
 
 /** What the tracker reads of a batch (a RecordBatchHeader has all but `controlType`). */
 export interface TxnBatch {
@@ -53,6 +53,23 @@ interface ProducerTxnEntry {
   coordinatorEpoch: number;
   /** First offset of the open transaction, undefined when none. */
   currentTxnFirstOffset: bigint | undefined;
+}
+
+/**
+ * What the tracker needs of the stored batch at `pos`: the header, and for a control batch its
+ * marker (type, coordinator epoch), which is the one record ever decoded on this path.
+ */
+export function txnBatchAt(buf: Buffer, pos: number, header: RecordBatchHeader): TxnBatch {
+  const batch: TxnBatch = {
+    producerId: header.producerId, producerEpoch: header.producerEpoch, baseOffset: header.baseOffset,
+    lastOffset: header.baseOffset + BigInt(header.lastOffsetDelta), isTransactional: header.isTransactional, isControl: header.isControl,
+  };
+  if (header.isControl) {
+    const marker = decodeControlBatch(buf, pos);
+    batch.controlType = marker.type;
+    batch.coordinatorEpoch = marker.coordinatorEpoch;
+  }
+  return batch;
 }
 
 export class ProducerTxnState {
@@ -120,6 +137,14 @@ export class ProducerTxnState {
     const abortedTxn: AbortedTxn = { producerId: batch.producerId, firstOffset, lastOffset: batch.lastOffset, lastStableOffset: this.firstOngoingOffset() ?? batch.lastOffset + 1n };
     this.aborted.push(abortedTxn);
     return { completed, abortedTxn };
+  }
+
+  /**
+   * Recovery: applies every whole batch of `buf` (stored batches, e.g. a segment read from its
+   * start), so open transactions, the LSO and the aborted index are rebuilt from the log alone.
+   */
+  applyBatches(buf: Buffer): void {
+    for (const { pos, header } of iterateBatches(buf)) this.append(txnBatchAt(buf, pos, header));
   }
 
   /** The high watermark moved: completed transactions whose marker is now below it stop holding the LSO. */

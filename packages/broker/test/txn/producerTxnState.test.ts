@@ -247,12 +247,13 @@ describe('ProducerTxnState seeded model test', () => {
         }
         expect(read, ctx).toEqual(expected);
       }
-      // Recovery: replaying the log into a fresh state gives the same LSO and index.
+      // Recovery: replaying the stored bytes into a fresh state gives the same LSO, open transactions and index.
       const recovered = new ProducerTxnState();
-      for (const { batch } of history) recovered.append(batch);
+      recovered.applyBatches(Buffer.concat(history.map((h) => h.bytes)));
       recovered.onHighWatermarkUpdated(hw);
       expect(recovered.lastStableOffset(hw)).toBe(s.lastStableOffset(hw));
       expect(recovered.abortedTxns()).toEqual(s.abortedTxns());
+      expect(recovered.ongoingTxns()).toEqual(s.ongoingTxns());
       expect(decodeTxnIndex(Buffer.concat(s.abortedTxns().map(encodeAbortedTxn))).entries).toEqual(s.abortedTxns());
       expect(commits, `seed ${seed}: commits`).toBeGreaterThan(5);
       expect(aborts, `seed ${seed}: aborts`).toBeGreaterThan(5);
