@@ -10,6 +10,7 @@ import {
   type TxnState,
 } from '../../src/txn/transactionCoordinatorState.js';
 import { partitionFor } from '../../src/group/hash.js';
+import { decodeTransactionLogRecord, encodeTransactionLogRecord } from '../../src/txn/records.js';
 
 const MAX_TIMEOUT = 60_000;
 const EXPIRATION = 600_000;
@@ -378,7 +379,11 @@ describe('TransactionCoordinatorState seeded model test', () => {
         } else {
           // Failover: a new coordinator loads the log and must hold the same state.
           const loaded = coordinator(alloc);
-          for (const r of log) loaded.replay(r);
+          // Through the bytes of __transaction_state, as a load reads them.
+          for (const r of log) {
+            const { key, value } = encodeTransactionLogRecord(r);
+            loaded.replay(decodeTransactionLogRecord(key, value));
+          }
           expect(realView(loaded), ctx(step, 'failover')).toEqual(realView(c));
           expect(loaded.markerRequests(), ctx(step, 'failover markers')).toEqual(c.markerRequests());
           c = loaded;
