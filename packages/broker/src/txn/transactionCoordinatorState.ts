@@ -288,7 +288,8 @@ export class TransactionCoordinatorState {
     for (const [id, m] of this.txns) {
       if (m.pending !== null) continue;
       const v = m.value;
-      if (v.state === 'Ongoing' && v.txnStartTimestamp + v.txnTimeoutMs <= now) {
+      // Strictly past the timeout, as Kafka's timedOutTransactions.
+      if (v.state === 'Ongoing' && v.txnStartTimestamp + v.txnTimeoutMs < now) {
         records.push(this.fenceAndAbort(id, m, now));
       } else if ((v.state === 'Empty' || v.state === 'CompleteCommit' || v.state === 'CompleteAbort') && v.txnLastUpdateTimestamp + this.config.transactionalIdExpirationMs <= now) {
         m.pending = { state: 'Dead', shownAs: 'Dead' };

@@ -106,8 +106,8 @@ describe('TransactionCoordinatorState', () => {
     const log: TransactionLogRecord[] = [];
     written(c, log, c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 1_000, producerId: -1n, producerEpoch: -1 }, 0));
     written(c, log, c.addPartitionsToTxn({ transactionalId: 't', producerId: 1000n, producerEpoch: 0, partitions: [tp('a', 0)] }, 100));
-    expect(c.tick(1_099)).toEqual([]);
-    const aborts = c.tick(1_100);
+    expect(c.tick(1_100)).toEqual([]);
+    const aborts = c.tick(1_101);
     expect(aborts).toHaveLength(1);
     written(c, log, { response: null, records: aborts });
     expect(c.describe('t')).toMatchObject({ state: 'PrepareAbort', producerEpoch: 1 });
@@ -265,7 +265,7 @@ class Reference {
 
   tick(now: number): void {
     for (const [id, t] of this.txns) {
-      if (t.state === 'Ongoing' && t.start + t.timeout <= now) this.abortWithBump(t, now);
+      if (t.state === 'Ongoing' && t.start + t.timeout < now) this.abortWithBump(t, now);
       else if (['Empty', 'CompleteCommit', 'CompleteAbort'].includes(t.state) && t.updated + EXPIRATION <= now) this.txns.delete(id);
     }
   }
