@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PgOutputError, decodePgOutput, formatLsn, parseLsn, textValue } from '../src/connectors/pgoutput.js';
-import { seededRng } from '../src/connectors/random.js';
+import { seededRandom as seededRng } from '@samsa/protocol';
 
 /** Message builders in the wire layout of PostgreSQL's "Logical Replication Message Formats". */
 const u8 = (v: number) => Buffer.from([v]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RedisReplyError, RespError, decodeReply, encodeCommand } from '../src/connectors/resp.js';
-import { seededRng } from '../src/connectors/random.js';
+import { seededRandom as seededRng } from '@samsa/protocol';
 
 describe('RESP2', () => {
   it('encodes a command as an array of bulk strings', () => {

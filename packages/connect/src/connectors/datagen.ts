@@ -9,7 +9,7 @@ import type { Schema, SourceRecord } from '../api.js';
 import { SourceConnector, SourceTask } from '../api.js';
 import { abortableSleep } from '../sleep.js';
 import { ConfigDef, validators } from '../configDef.js';
-import { seededRng } from './random.js';
+import { seededRandom } from '@samsa/protocol';
 
 const VERSION = '0.1.0';
 const WORDS = ['kafka', 'stream', 'log', 'partition', 'replica', 'offset', 'consumer', 'producer', 'topic', 'broker', 'event', 'samsa', 'latency', 'throughput'];
@@ -127,7 +127,7 @@ export class DatagenTask extends SourceTask {
     for (let i = 0; i < due && (this.iterations < 0 || this.position < this.iterations); i++) {
       const n = this.position++;
       // Each record's randomness comes from (seed, task, n): a restart from an offset regenerates the same record.
-      const rng = seededRng(this.seed * 1_000_003 + Number(this.taskId) * 7919 + n);
+      const rng = seededRandom(this.seed * 1_000_003 + Number(this.taskId) * 7919 + n);
       const { key, value } = this.template.make(n, rng, Date.now());
       out.push({
         topic: this.topic, sourcePartition: { task: this.taskId }, sourceOffset: { position: n + 1 },
