@@ -51,8 +51,11 @@ export default defineConfig({
           pool: 'forks' as const,
           maxWorkers: integrationWorkers,
           sequence: { groupOrder: 1 },
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
+          // A test that runs the CLI a few times spends seconds per process start on a loaded
+          // machine (configs tests: 10 s alone, past 30 s under load); every wait inside is
+          // bounded on its own, this limit only catches a hang.
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
     ],
