@@ -67,15 +67,13 @@ describe('PostgreSQL connectors', () => {
     pg = await startPostgres();
     node = await startNode({ dataDir: join(dir, 'node') });
     samsa = new Samsa({ brokers: [node.address] });
-    await samsa
-      .admin()
-      .createTopics(
-        ['pg-orders', 'pg-events', 'pg-ticks', 'pg-big-orders', 'users', 'cdc.public.accounts'].map((topic) => ({
-          topic,
-          numPartitions: 1,
-          replicationFactor: 1,
-        })),
-      );
+    await samsa.admin().createTopics(
+      ['pg-orders', 'pg-events', 'pg-ticks', 'pg-big-orders', 'users', 'cdc.public.accounts'].map((topic) => ({
+        topic,
+        numPartitions: 1,
+        replicationFactor: 1,
+      })),
+    );
     worker = await startStandaloneWorker(
       {
         'bootstrap.servers': node.address,

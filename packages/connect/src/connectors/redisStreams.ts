@@ -138,15 +138,13 @@ export class RedisStreamsSinkConnector extends SinkConnector {
     return VERSION;
   }
   config(): ConfigDef {
-    return new ConfigDef()
-      .define(redisUri)
-      .define({
-        name: 'redis.stream.name',
-        type: 'STRING',
-        defaultValue: '${topic}',
-        importance: 'HIGH',
-        documentation: 'Stream to add to; ${topic} is replaced by the topic.',
-      });
+    return new ConfigDef().define(redisUri).define({
+      name: 'redis.stream.name',
+      type: 'STRING',
+      defaultValue: '${topic}',
+      importance: 'HIGH',
+      documentation: 'Stream to add to; ${topic} is replaced by the topic.',
+    });
   }
   start(props: Record<string, string>): void {
     this.props = props;
