@@ -15,6 +15,8 @@ const batchOf = (values: string[]) =>
 class FakeCoordinator {
   readonly calls: Array<{ method: string; request: any }> = [];
   heartbeatCode = 0;
+  /** Pending member ids this coordinator forgets (a failover or reload between the two joins of KIP-394). */
+  forgetPending = 0;
   generation = 0;
   nextMember = 1;
   assignment = Buffer.alloc(0);
@@ -45,6 +47,20 @@ class FakeCoordinator {
             members: [],
             skipAssignment: false,
           });
+        if (self.forgetPending > 0) {
+          self.forgetPending--;
+          return ok({
+            errorCode: ErrorCode.UNKNOWN_MEMBER_ID,
+            errorMessage: `group 'g' has no member '${r.memberId}' (the group does not exist)`,
+            generationId: -1,
+            protocolType: '',
+            protocolName: '',
+            leader: '',
+            memberId: r.memberId,
+            members: [],
+            skipAssignment: false,
+          });
+        }
         self.generation++;
         return ok({
           errorCode: 0,
@@ -195,6 +211,19 @@ describe('GroupConsumer', () => {
     await samsa.close();
     expect(coordinator.count('leaveGroup')).toBe(1);
     expect(events).toEqual(['assigned t-0,t-1', 'revoked t-0,t-1']);
+  });
+
+  it('a JoinGroup answered UNKNOWN_MEMBER_ID (coordinator moved between the KIP-394 joins) joins again without an id', async () => {
+    const { coordinator, samsa, consumer, events, poll } = setupGroup();
+    coordinator.forgetPending = 1;
+    const got = [...(await poll())];
+    for (let i = 0; i < 5 && got.length < 5; i++) got.push(...(await poll()));
+    expect(got.map((r) => r.value).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    const joins = coordinator.calls.filter((c) => c.method === 'joinGroup').map((c) => c.request.memberId);
+    expect(joins).toEqual(['', 'member-1', '', 'member-2']);
+    expect(events).toEqual(['assigned t-0,t-1']);
+    expect(consumer.groupMetadata()).toMatchObject({ generationId: 1, memberId: 'member-2', state: 'stable' });
+    await samsa.close();
   });
 
   it('a rebalance asked by heartbeat waits for poll(): slow processing keeps heartbeating and never leaves', async () => {

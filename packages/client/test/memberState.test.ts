@@ -153,6 +153,23 @@ describe('MemberStateMachine scenarios', () => {
     expect(m.sessionCheck(12_000)).toEqual([]);
   });
 
+  it('MEMBER_ID_REQUIRED, then UNKNOWN_MEMBER_ID for the pending id (the coordinator moved or reloaded): joins again at once without an id', () => {
+    const m = new MemberStateMachine(CONFIG, 0);
+    m.requestRejoin('subscribed');
+    m.joinStarted();
+    expect(m.joinAttempt().memberId).toBe('');
+    expect(m.joinAnswered({ ...joinOk('m-1', -1), errorCode: ErrorCode.MEMBER_ID_REQUIRED })).toEqual({ next: 'rejoin' });
+    expect(m.joinAttempt().memberId).toBe('m-1');
+    // Kafka's JoinGroupResponseHandler: reset the member id and rejoin; not an error for the consumer.
+    expect(m.joinAnswered({ ...joinOk('m-1', -1), errorCode: ErrorCode.UNKNOWN_MEMBER_ID })).toEqual({ next: 'rejoin' });
+    expect(m.joinAttempt().memberId).toBe('');
+    expect(m.joinAnswered({ ...joinOk('m-2', -1), errorCode: ErrorCode.MEMBER_ID_REQUIRED })).toEqual({ next: 'rejoin' });
+    expect(m.joinAttempt().memberId).toBe('m-2');
+    expect(m.joinAnswered(joinOk('m-2', 1))).toEqual({ next: 'sync', assign: true });
+    expect(m.syncAnswered({ errorCode: ErrorCode.NONE, partitions: [{ topic: 't', partition: 0 }] }, 0).verdict).toEqual({ next: 'done' });
+    expect(m.state).toBe('stable');
+  });
+
   it('a fatal join code stops joining; a retriable one retries; UNKNOWN_MEMBER_ID forgets the member id', () => {
     const m = new MemberStateMachine(CONFIG, 0);
     m.requestRejoin('subscribed');
@@ -160,7 +177,7 @@ describe('MemberStateMachine scenarios', () => {
     m.joinAttempt();
     expect(m.joinAnswered({ ...joinOk('m-1', 1), errorCode: ErrorCode.MEMBER_ID_REQUIRED })).toEqual({ next: 'rejoin' });
     m.joinAttempt();
-    expect(m.joinAnswered({ ...joinOk('', -1), errorCode: ErrorCode.UNKNOWN_MEMBER_ID })).toEqual({ next: 'retry' });
+    expect(m.joinAnswered({ ...joinOk('m-1', -1), errorCode: ErrorCode.UNKNOWN_MEMBER_ID })).toEqual({ next: 'rejoin' });
     expect(m.memberId).toBe('');
     m.joinAttempt();
     expect(m.joinAnswered({ ...joinOk('', -1), errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE })).toEqual({ next: 'retry' });

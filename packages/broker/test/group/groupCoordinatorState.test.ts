@@ -716,6 +716,24 @@ describe('load and unload', () => {
     expect(h.state.hasGroup('g')).toBe(false);
   });
 
+  it('forgets KIP-394 pending member ids on unload and failover: their join answers UNKNOWN_MEMBER_ID, a join without an id works', () => {
+    // Kafka's handleJoinGroup: a member id for a group that does not exist is refused (the client
+    // resets its id and joins again); pending ids are not written to __consumer_offsets.
+    const first = h.join({}).result!;
+    expect(first.errorCode).toBe(ErrorCode.MEMBER_ID_REQUIRED);
+    h.state.unloadGroup('g');
+    h.state.loadGroup('g', null, [], h.now); // the partition reloaded here (new leader epoch): nothing in the log
+    expect(h.join({ memberId: first.memberId }).result).toMatchObject({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, memberId: first.memberId });
+
+    const other = new Harness(); // the coordinator moved to another broker, which never saw the id
+    const gone = other.join({ memberId: first.memberId }).result!;
+    expect(gone.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect(gone.errorMessage).toContain('the group does not exist');
+    expect(other.state.hasGroup('g')).toBe(false);
+    const { memberId, box } = other.joinNew();
+    expect(box.result).toMatchObject({ errorCode: 0, memberId, leader: memberId, generationId: 1 });
+  });
+
   it('lists and describes groups by state', () => {
     h.stableWithOne();
     h.commit('', -1, [['t', 0, 1n]]);

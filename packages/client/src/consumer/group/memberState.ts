@@ -60,7 +60,7 @@ export interface JoinRequest {
 
 /** What to do after a JoinGroup answer. */
 export type JoinVerdict =
-  /** MEMBER_ID_REQUIRED: send JoinGroup again at once with the member id given. */
+  /** MEMBER_ID_REQUIRED: send JoinGroup again at once with the member id given; UNKNOWN_MEMBER_ID: at once without one. */
   | { readonly next: 'rejoin' }
   /** Joined: send SyncGroup, with the leader's assignment when `assign`. */
   | { readonly next: 'sync'; readonly assign: boolean }
@@ -305,8 +305,15 @@ export class MemberStateMachine {
       this.member = res.memberId;
       return { next: 'rejoin' };
     }
+    if (res.errorCode === ErrorCode.UNKNOWN_MEMBER_ID && this.member !== '') {
+      // Kafka's JoinGroupResponseHandler: forget the id and join again at once. The coordinator does
+      // not know the id when it moved or reloaded the group between the two KIP-394 joins (pending
+      // ids are kept in memory only) or removed the member: not an error for the consumer.
+      this.member = '';
+      return { next: 'rejoin' };
+    }
     if (res.errorCode !== ErrorCode.NONE) {
-      if (res.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.member = '';
+      // UNKNOWN_MEMBER_ID for a join without an id cannot be cured by rejoining: no loop on it.
       return FATAL_JOIN_CODES.has(res.errorCode) ? { next: 'stop' } : { next: 'retry' };
     }
     this.member = res.memberId;
