@@ -200,7 +200,7 @@ describe('samsa CLI', () => {
     await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'with-headers', '--partitions', '1']);
     const produced = await runCliAsync(
       ['produce', ...bootstrap, '--topic', 'with-headers', '--property', 'parse.key=true', '--property', 'parse.headers=true'],
-      { input: 'trace:abc,empty\tk1\tv1\n\tk2\tv2\n' },
+      { input: 'trace:abc,empty:\tk1\tv1\n\tk2\tv2\n' }, // Kafka's reader: a header without its key separator is an error
     );
     expect(produced.stderr).toBe('');
     expect(produced.status).toBe(0);
@@ -230,8 +230,9 @@ describe('samsa CLI', () => {
     const bad = await runCliAsync(['produce', ...bootstrap, '--topic', 'with-headers', '--property', 'parse.headers=true'], {
       input: 'no delimiter here\n',
     });
-    expect(bad.status).toBe(2);
-    expect(bad.stderr.trim()).toBe('samsa: line has no headers delimiter "\\t": "no delimiter here"');
+    // Kafka's console producer reports a bad line and goes on; the exit code says some failed.
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^samsa: line 1: .*headers delimiter/m);
   });
 
   it('answers a wrong flag with one line and a non-zero exit', async () => {
