@@ -197,6 +197,31 @@ describe('samsa cluster up', () => {
     expect(same.stdout).toContain('is running already');
     expect(recordedPids(dataDir)).toEqual(mine);
 
+    // The services restart by name like nodes: the registry comes back with what _schemas holds.
+    const restarted = await runCliAsync(['cluster', 'restart', '--node', 'schema-registry', '--data-dir', dataDir], { timeoutMs: 60_000 });
+    expect(restarted.stderr).toBe('');
+    expect(restarted.status).toBe(0);
+    expect(restarted.stdout).toContain(`schema-registry (pid ${services[0]}) stopped`);
+    expect(restarted.stdout).toMatch(new RegExp(`^schema-registry \\(pid \\d+\\) serving ${registry} in \\d+ ms$`, 'm'));
+    const [registryPid] = recordedServicePids(dataDir);
+    expect(registryPid).not.toBe(services[0]);
+    pids.push(registryPid!);
+    expect(alive(services[0]!)).toBe(false);
+    expect(await (await fetch(`${registry}/subjects`)).json()).toEqual(['orders-value']);
+    // A killed console shows as stopped; `up` again starts just it.
+    const killed = await runCliAsync(['cluster', 'kill', '--node', 'console', '--data-dir', dataDir], { timeoutMs: 30_000 });
+    expect(killed.stdout).toContain(`console (pid ${services[1]}) killed (SIGKILL)`);
+    const statusKilled = await runCliAsync(['cluster', 'status', '--data-dir', dataDir], { timeoutMs: 30_000 });
+    expect(statusKilled.stdout).toMatch(new RegExp(`^console\\s+${consoleUrl}\\s+${services[1]}\\s+stopped\\s+-$`, 'm'));
+    const upAgain = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base), ...servicePorts], { timeoutMs: 60_000 });
+    expect(upAgain.status).toBe(0);
+    expect(upAgain.stdout).toContain('0 node(s) and 1 service(s) started');
+    const [, consolePid] = recordedServicePids(dataDir);
+    expect(consolePid).not.toBe(services[1]);
+    pids.push(consolePid!);
+    expect((await fetch(`${consoleUrl}/api/overview`)).status).toBe(200);
+    services.splice(0, 2, registryPid!, consolePid!);
+
     // --watch redraws until interrupted.
     const watch = spawn(process.execPath, [CLI, 'cluster', 'status', '--data-dir', dataDir, '--watch', '300ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let watched = '';
