@@ -104,6 +104,11 @@ describe('samsa cluster up', () => {
       expect(pids.every(alive)).toBe(true);
       for (const pid of pids) expect(rows.some((r) => r.includes(` ${pid} `))).toBe(true);
       pids.push(...services);
+      // A service that dies is reported like a node; the cluster serves on.
+      process.kill(services[1]!, 'SIGKILL');
+      await waitFor('cluster up to report the console\'s exit', () => out.includes(`samsa: console (pid ${services[1]}) exited (SIGKILL)`), 20_000);
+      expect(out).toContain('restart it with: samsa cluster start --node console');
+      expect(child.exitCode).toBeNull();
     } finally {
       await stopProcess(child, 'SIGTERM', 30_000);
     }

@@ -336,7 +336,8 @@ function watchNodes(dataDir: string, initial: ClusterState, exits: Map<number, s
         }
         const why = lastError(node.logFile);
         const how = exits.get(was);
-        process.stderr.write(`samsa: ${node.name} (pid ${was}) exited${how ? ` (${how})` : ''}${why ? `: ${why}` : ''}; the other nodes serve on; `
+        const rest = 'nodeId' in node ? 'the other nodes serve on' : 'the cluster serves on';
+        process.stderr.write(`samsa: ${node.name} (pid ${was}) exited${how ? ` (${how})` : ''}${why ? `: ${why}` : ''}; ${rest}; `
           + `restart it with: samsa cluster start --node ${node.name} --data-dir ${dataDir}\n`);
       }
     }
