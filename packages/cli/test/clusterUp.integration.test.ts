@@ -67,23 +67,49 @@ describe('samsa cluster up', () => {
     const base = await basePort();
     const [registryPort, consolePort] = await freePorts(2);
     const t0 = Date.now();
-    const child = spawn(process.execPath, [CLI, 'cluster', 'up', '--data-dir', dataDir, '--base-port', String(base),
-      '--schema-registry-port', String(registryPort), '--console-port', String(consolePort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'cluster',
+        'up',
+        '--data-dir',
+        dataDir,
+        '--base-port',
+        String(base),
+        '--schema-registry-port',
+        String(registryPort),
+        '--console-port',
+        String(consolePort),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let services: number[] = [];
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     try {
-      await waitFor('the cluster to be ready', () => {
-        if (child.exitCode !== null) giveUp(`cluster up exited ${child.exitCode}:\n${out}`);
-        return out.includes('ready in');
-      }, 60_000, 50);
+      await waitFor(
+        'the cluster to be ready',
+        () => {
+          if (child.exitCode !== null) giveUp(`cluster up exited ${child.exitCode}:\n${out}`);
+          return out.includes('ready in');
+        },
+        60_000,
+        50,
+      );
       console.log(`cluster up: ready ${Date.now() - t0} ms after start (${/ready in (\d+) ms/.exec(out)![1]} ms by its own clock)`);
       const lines = out.split('\n');
       const first = lines.findIndex((l) => l.startsWith('bootstrap-server: '));
       expect(first).toBe(0);
       expect(lines[first]).toBe(`bootstrap-server: 127.0.0.1:${base},127.0.0.1:${base + 100},127.0.0.1:${base + 200}`);
-      expect(lines[first + 1]).toBe(`kafka bootstrap.servers: 127.0.0.1:${base},127.0.0.1:${base + 100},127.0.0.1:${base + 200} (same ports: the Kafka protocol and the Samsa SDK)`);
+      expect(lines[first + 1]).toBe(
+        `kafka bootstrap.servers: 127.0.0.1:${base},127.0.0.1:${base + 100},127.0.0.1:${base + 200} (same ports: the Kafka protocol and the Samsa SDK)`,
+      );
       expect(lines[first + 2]).toBe(`schema-registry: http://127.0.0.1:${registryPort}`);
       expect(lines[first + 3]).toBe(`console: http://127.0.0.1:${consolePort}`);
       services = recordedServicePids(dataDir);
@@ -91,14 +117,21 @@ describe('samsa cluster up', () => {
       expect(services.every(alive)).toBe(true);
       // The first broker's port answers a Kafka ApiVersions too.
       const kafka = await RawKafkaConnection.connect(base);
-      const versions = await kafka.request<{ errorCode: number }>(18, 3, 1, { clientSoftwareName: 'cluster-up-test', clientSoftwareVersion: '1' });
+      const versions = await kafka.request<{ errorCode: number }>(18, 3, 1, {
+        clientSoftwareName: 'cluster-up-test',
+        clientSoftwareVersion: '1',
+      });
       kafka.close();
       expect(versions.errorCode).toBe(0);
       const rows = lines.slice(first + 2).filter((l) => /^(controller|broker)-\d/.test(l));
       expect(rows).toHaveLength(6);
       expect(rows.filter((r) => r.endsWith('active controller'))).toHaveLength(1);
       expect(rows.filter((r) => r.endsWith('unfenced'))).toHaveLength(3);
-      expect(rows[3]).toMatch(new RegExp(`^broker-4\\s+4\\s+broker\\s+127\\.0\\.0\\.1:${base}\\s+-\\s+127\\.0\\.0\\.1:${base + 2}\\s+\\d+\\s+running\\s+unfenced$`));
+      expect(rows[3]).toMatch(
+        new RegExp(
+          `^broker-4\\s+4\\s+broker\\s+127\\.0\\.0\\.1:${base}\\s+-\\s+127\\.0\\.0\\.1:${base + 2}\\s+\\d+\\s+running\\s+unfenced$`,
+        ),
+      );
       pids.push(...recordedPids(dataDir));
       expect(pids).toHaveLength(6);
       expect(pids.every(alive)).toBe(true);
@@ -106,7 +139,11 @@ describe('samsa cluster up', () => {
       pids.push(...services);
       // A service that dies is reported like a node; the cluster serves on.
       process.kill(services[1]!, 'SIGKILL');
-      await waitFor('cluster up to report the console\'s exit', () => out.includes(`samsa: console (pid ${services[1]}) exited (SIGKILL)`), 20_000);
+      await waitFor(
+        "cluster up to report the console's exit",
+        () => out.includes(`samsa: console (pid ${services[1]}) exited (SIGKILL)`),
+        20_000,
+      );
       expect(out).toContain('restart it with: samsa cluster start --node console');
       expect(child.exitCode).toBeNull();
     } finally {
@@ -126,7 +163,9 @@ describe('samsa cluster up', () => {
     const registry = `http://127.0.0.1:${registryPort}`;
     const consoleUrl = `http://127.0.0.1:${consolePort}`;
     const t0 = Date.now();
-    const upResult = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base), ...servicePorts], { timeoutMs: 90_000 });
+    const upResult = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base), ...servicePorts], {
+      timeoutMs: 90_000,
+    });
     const wallMs = Date.now() - t0;
     expect(upResult.stderr).toBe('');
     expect(upResult.status).toBe(0);
@@ -143,11 +182,12 @@ describe('samsa cluster up', () => {
     expect(subjects.status).toBe(200);
     expect(await subjects.json()).toEqual([]);
     const registered = await fetch(`${registry}/subjects/orders-value/versions`, {
-      method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
       body: JSON.stringify({ schema: JSON.stringify({ type: 'record', name: 'Order', fields: [{ name: 'id', type: 'long' }] }) }),
     });
     expect(registered.status).toBe(200);
-    const { id } = await registered.json() as { id: number };
+    const { id } = (await registered.json()) as { id: number };
     expect(Number.isInteger(id)).toBe(true);
     expect(await (await fetch(`${registry}/subjects`)).json()).toEqual(['orders-value']);
     // The console serves its page and its overview of this cluster's brokers.
@@ -157,9 +197,12 @@ describe('samsa cluster up', () => {
     expect(await page.text()).toContain('<html');
     const overview = await fetch(`${consoleUrl}/api/overview`);
     expect(overview.status).toBe(200);
-    const { brokers } = await overview.json() as { brokers: Array<{ id: number; address: string; fenced: boolean }> };
+    const { brokers } = (await overview.json()) as { brokers: Array<{ id: number; address: string; fenced: boolean }> };
     expect(brokers.map((b) => [b.id, b.address, b.fenced]).sort()).toEqual([
-      [4, `127.0.0.1:${base}`, false], [5, `127.0.0.1:${base + 100}`, false], [6, `127.0.0.1:${base + 200}`, false]]);
+      [4, `127.0.0.1:${base}`, false],
+      [5, `127.0.0.1:${base + 100}`, false],
+      [6, `127.0.0.1:${base + 200}`, false],
+    ]);
     console.log(`cluster up --detach: exited 0 after ${wallMs} ms (${/ready in (\d+) ms/.exec(upResult.stdout)![1]} ms by its own clock)`);
     expect(upResult.stdout.split('\n')[0]).toBe(`bootstrap-server: 127.0.0.1:${base},127.0.0.1:${base + 100},127.0.0.1:${base + 200}`);
     expect(upResult.stdout).toContain(`samsa cluster down --data-dir ${dataDir}`);
@@ -190,14 +233,18 @@ describe('samsa cluster up', () => {
 
     // A second up on the same data dir with another layout: refused before it starts anything, the first cluster untouched.
     const before = readFileSync(join(dataDir, 'cluster.json'), 'utf8');
-    const second = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base + 5)], { timeoutMs: 30_000 });
+    const second = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base + 5)], {
+      timeoutMs: 30_000,
+    });
     expect(second.status).toBe(2);
     expect(second.stderr).toContain('records another cluster layout');
     expect(second.stderr).toContain(`cluster down --data-dir ${dataDir}`);
     expect(readFileSync(join(dataDir, 'cluster.json'), 'utf8')).toBe(before);
     expect(mine.every(alive)).toBe(true);
     // With the same layout and every node running: nothing to start.
-    const same = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base), ...servicePorts], { timeoutMs: 30_000 });
+    const same = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base), ...servicePorts], {
+      timeoutMs: 30_000,
+    });
     expect(same.status).toBe(0);
     expect(same.stdout).toContain('is running already');
     expect(recordedPids(dataDir)).toEqual(mine);
@@ -218,7 +265,9 @@ describe('samsa cluster up', () => {
     expect(killed.stdout).toContain(`console (pid ${services[1]}) killed (SIGKILL)`);
     const statusKilled = await runCliAsync(['cluster', 'status', '--data-dir', dataDir], { timeoutMs: 30_000 });
     expect(statusKilled.stdout).toMatch(new RegExp(`^console\\s+${consoleUrl}\\s+${services[1]}\\s+stopped\\s+-$`, 'm'));
-    const upAgain = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base), ...servicePorts], { timeoutMs: 60_000 });
+    const upAgain = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base), ...servicePorts], {
+      timeoutMs: 60_000,
+    });
     expect(upAgain.status).toBe(0);
     expect(upAgain.stdout).toContain('0 node(s) and 1 service(s) started');
     const [, consolePid] = recordedServicePids(dataDir);
@@ -228,9 +277,13 @@ describe('samsa cluster up', () => {
     services.splice(0, 2, registryPid!, consolePid!);
 
     // --watch redraws until interrupted.
-    const watch = spawn(process.execPath, [CLI, 'cluster', 'status', '--data-dir', dataDir, '--watch', '300ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watch = spawn(process.execPath, [CLI, 'cluster', 'status', '--data-dir', dataDir, '--watch', '300ms'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let watched = '';
-    watch.stdout!.on('data', (d: Buffer) => { watched += d.toString(); });
+    watch.stdout!.on('data', (d: Buffer) => {
+      watched += d.toString();
+    });
     try {
       await waitFor('two redraws', () => (watched.match(/^--- /gm) ?? []).length >= 2, 20_000);
     } finally {
@@ -244,7 +297,10 @@ describe('samsa cluster up', () => {
     expect(down.stdout).toMatch(/broker-4 \(pid \d+\) stopped/);
     expect(down.stdout).toContain(`stopped 6 node(s) and 2 service(s); removed ${join(dataDir, 'cluster.json')}`);
     // The services were stopped first, then the brokers, then the controllers.
-    const order = down.stdout.split('\n').filter((l) => l.endsWith(' stopped')).map((l) => l.split(' ')[0]!);
+    const order = down.stdout
+      .split('\n')
+      .filter((l) => l.endsWith(' stopped'))
+      .map((l) => l.split(' ')[0]!);
     expect(order.slice(0, 2).sort()).toEqual(['console', 'schema-registry']);
     expect(order.slice(2, 5).every((n) => n.startsWith('broker-'))).toBe(true);
     expect(mine.filter(alive)).toEqual([]);
@@ -257,8 +313,28 @@ describe('samsa cluster up', () => {
     expect(after.stderr).toContain('no cluster is recorded');
     // And the data dir can be used again; also above the info level, where no "broker started"
     // line is logged (readiness then rests on the metadata check alone).
-    const again = await runCliAsync(['cluster', 'up', '--detach', '--combined', '--brokers', '1', '--controllers', '1', '--data-dir', dataDir,
-      '--base-port', String(base), '--log-level', 'warn', '--ready-timeout-ms', '30000', ...NO_SERVICES], { timeoutMs: 60_000 });
+    const again = await runCliAsync(
+      [
+        'cluster',
+        'up',
+        '--detach',
+        '--combined',
+        '--brokers',
+        '1',
+        '--controllers',
+        '1',
+        '--data-dir',
+        dataDir,
+        '--base-port',
+        String(base),
+        '--log-level',
+        'warn',
+        '--ready-timeout-ms',
+        '30000',
+        ...NO_SERVICES,
+      ],
+      { timeoutMs: 60_000 },
+    );
     expect(again.stderr).toBe('');
     expect(again.status).toBe(0);
     pids.push(...recordedPids(dataDir));
@@ -275,19 +351,49 @@ describe('samsa cluster up', () => {
     const base = await basePort();
     const dir = tempDir('cluster-combined');
     dirs.push(dir);
-    const child = spawn(process.execPath, [CLI, 'cluster', 'up', '--combined', '--brokers', '1', '--controllers', '1', '--data-dir', dir, '--base-port', String(base), ...NO_SERVICES],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'cluster',
+        'up',
+        '--combined',
+        '--brokers',
+        '1',
+        '--controllers',
+        '1',
+        '--data-dir',
+        dir,
+        '--base-port',
+        String(base),
+        ...NO_SERVICES,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     let mine: number[] = [];
     try {
-      await waitFor('the combined node to be ready', () => {
-        if (child.exitCode !== null) giveUp(`cluster up exited ${child.exitCode}:\n${out}`);
-        return out.includes('ready in');
-      }, 60_000, 50);
+      await waitFor(
+        'the combined node to be ready',
+        () => {
+          if (child.exitCode !== null) giveUp(`cluster up exited ${child.exitCode}:\n${out}`);
+          return out.includes('ready in');
+        },
+        60_000,
+        50,
+      );
       expect(out).toContain(`bootstrap-server: 127.0.0.1:${base}\n`);
-      expect(out).toMatch(new RegExp(`node-1\\s+1\\s+broker,controller\\s+127\\.0\\.0\\.1:${base}\\s+127\\.0\\.0\\.1:${base + 1}\\s+127\\.0\\.0\\.1:${base + 2}\\s+\\d+\\s+running\\s+active controller, unfenced`));
+      expect(out).toMatch(
+        new RegExp(
+          `node-1\\s+1\\s+broker,controller\\s+127\\.0\\.0\\.1:${base}\\s+127\\.0\\.0\\.1:${base + 1}\\s+127\\.0\\.0\\.1:${base + 2}\\s+\\d+\\s+running\\s+active controller, unfenced`,
+        ),
+      );
       mine = recordedPids(dir);
       pids.push(...mine);
     } finally {
@@ -304,8 +410,26 @@ describe('samsa cluster up', () => {
     const squatter = createServer();
     await new Promise<void>((resolve) => squatter.listen(busyPort, '127.0.0.1', resolve));
     try {
-      const result = await runCliAsync(['cluster', 'up', '--detach', '--combined', '--brokers', '1', '--controllers', '1', '--data-dir', dir,
-        '--base-port', String(base), '--schema-registry-port', String(busyPort), '--no-console'], { timeoutMs: 30_000 });
+      const result = await runCliAsync(
+        [
+          'cluster',
+          'up',
+          '--detach',
+          '--combined',
+          '--brokers',
+          '1',
+          '--controllers',
+          '1',
+          '--data-dir',
+          dir,
+          '--base-port',
+          String(base),
+          '--schema-registry-port',
+          String(busyPort),
+          '--no-console',
+        ],
+        { timeoutMs: 30_000 },
+      );
       expect(result.status).toBe(1);
       expect(result.stderr).toContain(`127.0.0.1:${busyPort} (schema-registry)`);
       expect(existsSync(join(dir, 'cluster.json'))).toBe(false);

@@ -29,7 +29,10 @@ function load(opts: NodeCommandOptions): { dataDir: string; state: ClusterState;
   const dataDir = resolve(opts.dataDir);
   const state = readState(dataDir);
   if (!state) throw new UsageError(`no cluster is recorded in ${dataDir} (no ${STATE_FILE}); start one with cluster up`);
-  const refs = opts.node.split(',').map((r) => r.trim()).filter(Boolean);
+  const refs = opts.node
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   const services = refs.map((ref) => findService(state, ref)).filter((s): s is ServiceRecord => s !== undefined);
   const nodes = refs.filter((ref) => !services.some((s) => s.name === ref)).map((ref) => findNode(state, ref));
   return { dataDir, state, nodes, services };
@@ -64,9 +67,15 @@ function portOpen(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     socket.setTimeout(1_000);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
-    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }
 
@@ -82,7 +91,9 @@ async function start(opts: NodeCommandOptions): Promise<void> {
     }
     const child = spawnService(service);
     let exit: string | undefined;
-    child.once('exit', (code, signal) => { exit = signal ?? String(code); });
+    child.once('exit', (code, signal) => {
+      exit = signal ?? String(code);
+    });
     child.unref();
     const record = { ...service };
     delete record.stopped;
@@ -105,10 +116,13 @@ async function startNodes(dataDir: string, state: ClusterState, nodes: NodeRecor
       continue;
     }
     const holder = lockHolder(node.dataDir);
-    if (holder !== undefined) throw new Error(`${node.dataDir} is in use by process ${holder} (not the recorded ${node.name}); stop it first`);
+    if (holder !== undefined)
+      throw new Error(`${node.dataDir} is in use by process ${holder} (not the recorded ${node.name}); stop it first`);
     const { child, logOffset } = spawnNode(node);
     let exit: string | undefined;
-    child.once('exit', (code, signal) => { exit = signal ?? String(code); });
+    child.once('exit', (code, signal) => {
+      exit = signal ?? String(code);
+    });
     child.unref();
     const record = { ...node };
     delete record.stopped;
@@ -159,14 +173,19 @@ async function nodeUp(samsa: Samsa, state: ClusterState, node: NodeRecord, logOf
 }
 
 export function registerNodeCommands(cluster: Command): void {
-  const common = (c: Command) => c
-    .option('--node <name|id>', 'the node: its name as cluster status prints it (broker-4) or its node id, or a service (schema-registry, console); several with commas')
-    .option('--data-dir <dir>', 'the data dir given to cluster up', './data');
+  const common = (c: Command) =>
+    c
+      .option(
+        '--node <name|id>',
+        'the node: its name as cluster status prints it (broker-4) or its node id, or a service (schema-registry, console); several with commas',
+      )
+      .option('--data-dir <dir>', 'the data dir given to cluster up', './data');
   common(cluster.command('stop').description('stop one node (SIGTERM, SIGKILL after --timeout-ms); the others serve on'))
     .option('--timeout-ms <ms>', 'how long the node may take after SIGTERM before it gets SIGKILL', '15000')
     .action((opts: NodeCommandOptions) => stop(opts, 'SIGTERM'));
-  common(cluster.command('kill').description('SIGKILL one node, as a crash would (no controlled shutdown)'))
-    .action((opts: NodeCommandOptions) => stop({ ...opts, timeoutMs: '0' }, 'SIGKILL'));
+  common(cluster.command('kill').description('SIGKILL one node, as a crash would (no controlled shutdown)')).action(
+    (opts: NodeCommandOptions) => stop({ ...opts, timeoutMs: '0' }, 'SIGKILL'),
+  );
   common(cluster.command('start').description('start a stopped node with the command line it was recorded with; waits until it is up'))
     .option('--ready-timeout-ms <ms>', 'give up when the node is not up within this', '60000')
     .action((opts: NodeCommandOptions) => start(opts));

@@ -36,7 +36,10 @@ export function servicePorts(opts: ServicePlanOptions): Array<{ name: string; po
   const pick = (name: typeof SCHEMA_REGISTRY | typeof CONSOLE, enabled: boolean, explicit: number | undefined, flag: string) => {
     if (!enabled) return;
     const port = explicit ?? opts.basePort - OFFSET[name];
-    if (port < 1) throw new UsageError(`--base-port ${opts.basePort} leaves no port for the ${name} (base port - ${OFFSET[name]}); give ${flag} or --no-${name}`);
+    if (port < 1)
+      throw new UsageError(
+        `--base-port ${opts.basePort} leaves no port for the ${name} (base port - ${OFFSET[name]}); give ${flag} or --no-${name}`,
+      );
     out.push({ name, port });
   };
   pick(SCHEMA_REGISTRY, opts.schemaRegistry, opts.schemaRegistryPort, '--schema-registry-port');
@@ -45,15 +48,43 @@ export function servicePorts(opts: ServicePlanOptions): Array<{ name: string; po
 }
 
 /** The `samsa schema-registry|console` command line of each service, against the cluster's brokers (and nodes' metrics). */
-export function serviceRecords(ports: ReadonlyArray<{ name: string; port: number }>, nodes: readonly NodeRecord[], host: string, bootstrap: readonly string[],
-  dataDir: string, logLevel: string, cli: string, node = process.execPath): ServiceRecord[] {
+export function serviceRecords(
+  ports: ReadonlyArray<{ name: string; port: number }>,
+  nodes: readonly NodeRecord[],
+  host: string,
+  bootstrap: readonly string[],
+  dataDir: string,
+  logLevel: string,
+  cli: string,
+  node = process.execPath,
+): ServiceRecord[] {
   // The registry logs through pino with these levels only; trace/silent map to the nearest.
   const registryLevel = logLevel === 'trace' ? 'debug' : logLevel === 'silent' || logLevel === 'fatal' ? 'error' : logLevel;
   const metrics = nodes.filter((n) => n.metricsPort !== undefined).map((n) => `${host}:${n.metricsPort}`);
   return ports.map(({ name, port }) => {
-    const argv = name === SCHEMA_REGISTRY
-      ? [node, cli, 'schema-registry', '--bootstrap-server', bootstrap.join(','), '--listeners', `http://${host}:${port}`, '--log-level', registryLevel]
-      : [node, cli, 'console', '--bootstrap-server', bootstrap.join(','), '--listen', `${host}:${port}`, ...(metrics.length > 0 ? ['--metrics-servers', metrics.join(',')] : [])];
+    const argv =
+      name === SCHEMA_REGISTRY
+        ? [
+            node,
+            cli,
+            'schema-registry',
+            '--bootstrap-server',
+            bootstrap.join(','),
+            '--listeners',
+            `http://${host}:${port}`,
+            '--log-level',
+            registryLevel,
+          ]
+        : [
+            node,
+            cli,
+            'console',
+            '--bootstrap-server',
+            bootstrap.join(','),
+            '--listen',
+            `${host}:${port}`,
+            ...(metrics.length > 0 ? ['--metrics-servers', metrics.join(',')] : []),
+          ];
     return { name, port, url: `http://${host}:${port}`, logFile: join(dataDir, name, `${name}.log`), argv };
   });
 }
@@ -88,7 +119,12 @@ export async function serviceAnswers(service: Pick<ServiceRecord, 'name' | 'url'
  * Waits until the service answers, it exits (returns why) or the deadline passes (returns so).
  * `exited` reports the child's exit once it happened.
  */
-export async function waitServing(service: ServiceRecord, deadline: number, exited: () => string | undefined, stopping: () => boolean = () => false): Promise<string | undefined> {
+export async function waitServing(
+  service: ServiceRecord,
+  deadline: number,
+  exited: () => string | undefined,
+  stopping: () => boolean = () => false,
+): Promise<string | undefined> {
   while (!stopping()) {
     const exit = exited();
     if (exit !== undefined) return `exited (${exit})`;

@@ -105,9 +105,10 @@ export function processState(pid: number | undefined, argv: readonly string[], p
   if (pid === undefined) return 'gone';
   const actual = probe.cmdline(pid);
   if (actual === undefined) return 'gone';
-  const same = actual.length === 1 && argv.length > 1
-    ? actual[0] === argv.join(' ')
-    : actual.length === argv.length && actual.every((a, i) => a === argv[i]);
+  const same =
+    actual.length === 1 && argv.length > 1
+      ? actual[0] === argv.join(' ')
+      : actual.length === argv.length && actual.every((a, i) => a === argv[i]);
   return same ? 'running' : 'replaced';
 }
 
@@ -142,7 +143,13 @@ export function readState(dataDir: string): ClusterState | undefined {
 
 function badProcess(n: unknown): boolean {
   const r = n as Partial<NodeRecord> | null;
-  return typeof r !== 'object' || r === null || typeof r.name !== 'string' || !Array.isArray(r.argv) || (r.pid !== undefined && !Number.isInteger(r.pid));
+  return (
+    typeof r !== 'object' ||
+    r === null ||
+    typeof r.name !== 'string' ||
+    !Array.isArray(r.argv) ||
+    (r.pid !== undefined && !Number.isInteger(r.pid))
+  );
 }
 
 export function parseState(text: string, file: string): ClusterState {
@@ -153,8 +160,15 @@ export function parseState(text: string, file: string): ClusterState {
     throw new Error(`${file} is not valid JSON (${(err as Error).message}); if no cluster runs there, remove it`);
   }
   const s = value as Partial<ClusterState>;
-  if (typeof s !== 'object' || s === null || s.version !== STATE_VERSION || !Array.isArray(s.nodes) || !Array.isArray(s.bootstrap)
-    || s.nodes.some(badProcess) || (s.services !== undefined && (!Array.isArray(s.services) || s.services.some(badProcess)))) {
+  if (
+    typeof s !== 'object' ||
+    s === null ||
+    s.version !== STATE_VERSION ||
+    !Array.isArray(s.nodes) ||
+    !Array.isArray(s.bootstrap) ||
+    s.nodes.some(badProcess) ||
+    (s.services !== undefined && (!Array.isArray(s.services) || s.services.some(badProcess)))
+  ) {
     throw new Error(`${file} is not a samsa cluster state file (version ${STATE_VERSION}); if no cluster runs there, remove it`);
   }
   return s as ClusterState;
@@ -178,9 +192,14 @@ export function removeState(dataDir: string): void {
 }
 
 export class ClusterInUseError extends Error {
-  constructor(readonly dataDir: string, readonly running: Array<{ name: string; pid: number }>) {
-    super(`data directory ${dataDir} is in use by a running cluster (${running.map((r) => `${r.name} pid ${r.pid}`).join(', ')}); `
-      + `stop it with 'samsa cluster down --data-dir ${dataDir}' or choose another --data-dir`);
+  constructor(
+    readonly dataDir: string,
+    readonly running: Array<{ name: string; pid: number }>,
+  ) {
+    super(
+      `data directory ${dataDir} is in use by a running cluster (${running.map((r) => `${r.name} pid ${r.pid}`).join(', ')}); ` +
+        `stop it with 'samsa cluster down --data-dir ${dataDir}' or choose another --data-dir`,
+    );
     this.name = 'ClusterInUseError';
   }
 }

@@ -6,10 +6,26 @@
  * SamsaConnectionError, never as a raw gRPC error.
  */
 import type {
-  CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
-  DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
-  ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
-  ElectLeadersRequest, ElectLeadersResponse, InitProducerIdRequest, InitProducerIdResponse,
+  CreateTopicsRequest,
+  CreateTopicsResponse,
+  DeleteTopicsRequest,
+  DeleteTopicsResponse,
+  DescribeConfigsRequest,
+  DescribeConfigsResponse,
+  FetchRequest,
+  FetchResponse,
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
+  ListOffsetsRequest,
+  ListOffsetsResponse,
+  MetadataRequest,
+  MetadataResponse,
+  ProduceRequest,
+  ProduceResponse,
+  ElectLeadersRequest,
+  ElectLeadersResponse,
+  InitProducerIdRequest,
+  InitProducerIdResponse,
 } from '../wire.js';
 
 export interface RequestOptions {
