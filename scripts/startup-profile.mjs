@@ -85,7 +85,20 @@ for (let run = 1; run <= runs; run++) {
   const t0 = Date.now();
   const up = spawnSync(
     process.execPath,
-    [CLI, 'cluster', 'up', '--detach', '--no-metrics', '--data-dir', dataDir, '--base-port', String(await freeBase()), ...extra],
+    [
+      CLI,
+      'cluster',
+      'up',
+      '--detach',
+      '--no-metrics',
+      '--no-schema-registry',
+      '--no-console',
+      '--data-dir',
+      dataDir,
+      '--base-port',
+      String(await freeBase()),
+      ...extra,
+    ],
     { encoding: 'utf8', timeout: 120_000 },
   );
   const wall = Date.now() - t0;

@@ -48,9 +48,11 @@ describe('a local cluster you can break and mend', () => {
   beforeAll(async () => {
     dataDir = tempDir('cluster-nodes');
     base = 20_000 + ((await freePort()) % 12_000);
-    up = spawn(process.execPath, [CLI, 'cluster', 'up', '--data-dir', dataDir, '--base-port', String(base), '--no-metrics'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    up = spawn(
+      process.execPath,
+      [CLI, 'cluster', 'up', '--data-dir', dataDir, '--base-port', String(base), '--no-metrics', '--no-schema-registry', '--no-console'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     up.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
     });
@@ -172,9 +174,10 @@ describe('a local cluster you can break and mend', () => {
     const killed = await cli('cluster', 'kill', '--node', '6');
     expect(killed.stdout).toMatch(/^broker-6 \(pid \d+\) killed \(SIGKILL\)$/m);
     expect((await cli('cluster', 'status')).stdout).toMatch(/^broker-6\s+6\s+broker\s.*\s+stopped\s+-$/m);
-    const again = await runCliAsync(['cluster', 'up', '--data-dir', dataDir, '--base-port', String(base), '--no-metrics'], {
-      timeoutMs: 90_000,
-    });
+    const again = await runCliAsync(
+      ['cluster', 'up', '--data-dir', dataDir, '--base-port', String(base), '--no-metrics', '--no-schema-registry', '--no-console'],
+      { timeoutMs: 90_000 },
+    );
     expect(again.stderr).toBe('');
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/^broker-6 \(pid \d+\) starting$/m);

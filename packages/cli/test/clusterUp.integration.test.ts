@@ -1,15 +1,17 @@
 /**
  * `samsa cluster up|status|down` as a user runs them: in the foreground, three controllers and
- * three brokers become ready, the bootstrap line comes first and SIGTERM stops every node; with
- * --detach the command exits once ready, status reports the nodes, a second up on the same data
- * dir is refused, and down leaves no recorded process behind.
+ * three brokers become ready, the bootstrap line comes first and SIGTERM stops every node and
+ * service; with --detach the command exits once ready, the schema registry and the console serve,
+ * status reports the nodes and services, a second up on the same data dir is refused, and down
+ * leaves no recorded process behind; --no-schema-registry --no-console starts neither.
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClusterState } from '../src/cluster/state.js';
-import { freePortBlock, giveUp, waitFor } from '@samsa/testkit';
+import { freePortBlock, freePorts, giveUp, waitFor } from '@samsa/testkit';
 import { CLI, removeDir, runCliAsync, stopProcess, tempDir } from './helpers/processes.js';
 import { RawKafkaConnection } from './helpers/kafkaWire.js';
 
@@ -33,6 +35,14 @@ function recordedPids(dataDir: string): number[] {
   return state.nodes.map((n) => n.pid!);
 }
 
+function recordedServicePids(dataDir: string): number[] {
+  const state = JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')) as ClusterState;
+  return (state.services ?? []).map((s) => s.pid!);
+}
+
+/** No services: the flags for the tests that are about the nodes alone. */
+const NO_SERVICES = ['--no-schema-registry', '--no-console'];
+
 /**
  * A base port with room above it: brokers at +0/+100/+200, controllers at +1/+101/+201, metrics at
  * +2/+3: 204 ports, all leased from @samsa/testkit.
@@ -55,10 +65,26 @@ describe('samsa cluster up', () => {
     const dataDir = tempDir('cluster-up');
     dirs.push(dataDir);
     const base = await basePort();
+    const [registryPort, consolePort] = await freePorts(2);
     const t0 = Date.now();
-    const child = spawn(process.execPath, [CLI, 'cluster', 'up', '--data-dir', dataDir, '--base-port', String(base)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'cluster',
+        'up',
+        '--data-dir',
+        dataDir,
+        '--base-port',
+        String(base),
+        '--schema-registry-port',
+        String(registryPort),
+        '--console-port',
+        String(consolePort),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let services: number[] = [];
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -84,6 +110,11 @@ describe('samsa cluster up', () => {
       expect(lines[first + 1]).toBe(
         `kafka bootstrap.servers: 127.0.0.1:${base},127.0.0.1:${base + 100},127.0.0.1:${base + 200} (same ports: the Kafka protocol and the Samsa SDK)`,
       );
+      expect(lines[first + 2]).toBe(`schema-registry: http://127.0.0.1:${registryPort}`);
+      expect(lines[first + 3]).toBe(`console: http://127.0.0.1:${consolePort}`);
+      services = recordedServicePids(dataDir);
+      expect(services).toHaveLength(2);
+      expect(services.every(alive)).toBe(true);
       // The first broker's port answers a Kafka ApiVersions too.
       const kafka = await RawKafkaConnection.connect(base);
       const versions = await kafka.request<{ errorCode: number }>(18, 3, 1, {
@@ -105,10 +136,21 @@ describe('samsa cluster up', () => {
       expect(pids).toHaveLength(6);
       expect(pids.every(alive)).toBe(true);
       for (const pid of pids) expect(rows.some((r) => r.includes(` ${pid} `))).toBe(true);
+      pids.push(...services);
+      // A service that dies is reported like a node; the cluster serves on.
+      process.kill(services[1]!, 'SIGKILL');
+      await waitFor(
+        "cluster up to report the console's exit",
+        () => out.includes(`samsa: console (pid ${services[1]}) exited (SIGKILL)`),
+        20_000,
+      );
+      expect(out).toContain('restart it with: samsa cluster start --node console');
+      expect(child.exitCode).toBeNull();
     } finally {
       await stopProcess(child, 'SIGTERM', 30_000);
     }
     await waitFor('every node to exit', () => pids.every((pid) => !alive(pid)), 20_000);
+    expect(services.filter(alive)).toEqual([]);
     expect(existsSync(join(dataDir, 'cluster.json'))).toBe(false);
   }, 120_000);
 
@@ -116,15 +158,51 @@ describe('samsa cluster up', () => {
     const dataDir = tempDir('cluster-detach');
     dirs.push(dataDir);
     const base = await basePort();
+    const [registryPort, consolePort] = await freePorts(2);
+    const servicePorts = ['--schema-registry-port', String(registryPort), '--console-port', String(consolePort)];
+    const registry = `http://127.0.0.1:${registryPort}`;
+    const consoleUrl = `http://127.0.0.1:${consolePort}`;
     const t0 = Date.now();
-    const upResult = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base)], {
-      timeoutMs: 60_000,
+    const upResult = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base), ...servicePorts], {
+      timeoutMs: 90_000,
     });
     const wallMs = Date.now() - t0;
     expect(upResult.stderr).toBe('');
     expect(upResult.status).toBe(0);
     const mine = recordedPids(dataDir);
     pids.push(...mine);
+    const services = recordedServicePids(dataDir);
+    pids.push(...services);
+    expect(services).toHaveLength(2);
+    expect(services.every(alive)).toBe(true);
+    expect(upResult.stdout).toContain(`\nschema-registry: ${registry}\nconsole: ${consoleUrl}\n`);
+
+    // The schema registry serves Confluent's API on the cluster: no subjects yet, then one registered.
+    const subjects = await fetch(`${registry}/subjects`);
+    expect(subjects.status).toBe(200);
+    expect(await subjects.json()).toEqual([]);
+    const registered = await fetch(`${registry}/subjects/orders-value/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema: JSON.stringify({ type: 'record', name: 'Order', fields: [{ name: 'id', type: 'long' }] }) }),
+    });
+    expect(registered.status).toBe(200);
+    const { id } = (await registered.json()) as { id: number };
+    expect(Number.isInteger(id)).toBe(true);
+    expect(await (await fetch(`${registry}/subjects`)).json()).toEqual(['orders-value']);
+    // The console serves its page and its overview of this cluster's brokers.
+    const page = await fetch(`${consoleUrl}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('<html');
+    const overview = await fetch(`${consoleUrl}/api/overview`);
+    expect(overview.status).toBe(200);
+    const { brokers } = (await overview.json()) as { brokers: Array<{ id: number; address: string; fenced: boolean }> };
+    expect(brokers.map((b) => [b.id, b.address, b.fenced]).sort()).toEqual([
+      [4, `127.0.0.1:${base}`, false],
+      [5, `127.0.0.1:${base + 100}`, false],
+      [6, `127.0.0.1:${base + 200}`, false],
+    ]);
     console.log(`cluster up --detach: exited 0 after ${wallMs} ms (${/ready in (\d+) ms/.exec(upResult.stdout)![1]} ms by its own clock)`);
     expect(upResult.stdout.split('\n')[0]).toBe(`bootstrap-server: 127.0.0.1:${base},127.0.0.1:${base + 100},127.0.0.1:${base + 200}`);
     expect(upResult.stdout).toContain(`samsa cluster down --data-dir ${dataDir}`);
@@ -139,7 +217,10 @@ describe('samsa cluster up', () => {
     for (const pid of mine) expect(status.stdout).toMatch(new RegExp(` ${pid}\\s+running\\s`));
     expect(status.stdout).toMatch(/^active controller: [123] \(epoch \d+/m);
     expect(status.stdout).toContain('brokers: 3 registered and unfenced [4,5,6]\n');
-    expect(status.stdout).toContain('partitions: 0 in 0 topic(s), 0 under-replicated, 0 offline\n');
+    // The registry's _schemas topic is the one topic.
+    expect(status.stdout).toContain('partitions: 1 in 1 topic(s), 0 under-replicated, 0 offline\n');
+    expect(status.stdout).toMatch(new RegExp(`^schema-registry\\s+${registry}\\s+${services[0]}\\s+running\\s+serving$`, 'm'));
+    expect(status.stdout).toMatch(new RegExp(`^console\\s+${consoleUrl}\\s+${services[1]}\\s+running\\s+serving$`, 'm'));
 
     const viaBroker = await runCliAsync(['cluster', 'status', '--bootstrap-server', `127.0.0.1:${base + 100}`], { timeoutMs: 30_000 });
     expect(viaBroker.status).toBe(0);
@@ -161,12 +242,39 @@ describe('samsa cluster up', () => {
     expect(readFileSync(join(dataDir, 'cluster.json'), 'utf8')).toBe(before);
     expect(mine.every(alive)).toBe(true);
     // With the same layout and every node running: nothing to start.
-    const same = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base)], {
+    const same = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base), ...servicePorts], {
       timeoutMs: 30_000,
     });
     expect(same.status).toBe(0);
     expect(same.stdout).toContain('is running already');
     expect(recordedPids(dataDir)).toEqual(mine);
+
+    // The services restart by name like nodes: the registry comes back with what _schemas holds.
+    const restarted = await runCliAsync(['cluster', 'restart', '--node', 'schema-registry', '--data-dir', dataDir], { timeoutMs: 60_000 });
+    expect(restarted.stderr).toBe('');
+    expect(restarted.status).toBe(0);
+    expect(restarted.stdout).toContain(`schema-registry (pid ${services[0]}) stopped`);
+    expect(restarted.stdout).toMatch(new RegExp(`^schema-registry \\(pid \\d+\\) serving ${registry} in \\d+ ms$`, 'm'));
+    const [registryPid] = recordedServicePids(dataDir);
+    expect(registryPid).not.toBe(services[0]);
+    pids.push(registryPid!);
+    expect(alive(services[0]!)).toBe(false);
+    expect(await (await fetch(`${registry}/subjects`)).json()).toEqual(['orders-value']);
+    // A killed console shows as stopped; `up` again starts just it.
+    const killed = await runCliAsync(['cluster', 'kill', '--node', 'console', '--data-dir', dataDir], { timeoutMs: 30_000 });
+    expect(killed.stdout).toContain(`console (pid ${services[1]}) killed (SIGKILL)`);
+    const statusKilled = await runCliAsync(['cluster', 'status', '--data-dir', dataDir], { timeoutMs: 30_000 });
+    expect(statusKilled.stdout).toMatch(new RegExp(`^console\\s+${consoleUrl}\\s+${services[1]}\\s+stopped\\s+-$`, 'm'));
+    const upAgain = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base), ...servicePorts], {
+      timeoutMs: 60_000,
+    });
+    expect(upAgain.status).toBe(0);
+    expect(upAgain.stdout).toContain('0 node(s) and 1 service(s) started');
+    const [, consolePid] = recordedServicePids(dataDir);
+    expect(consolePid).not.toBe(services[1]);
+    pids.push(consolePid!);
+    expect((await fetch(`${consoleUrl}/api/overview`)).status).toBe(200);
+    services.splice(0, 2, registryPid!, consolePid!);
 
     // --watch redraws until interrupted.
     const watch = spawn(process.execPath, [CLI, 'cluster', 'status', '--data-dir', dataDir, '--watch', '300ms'], {
@@ -187,14 +295,16 @@ describe('samsa cluster up', () => {
     expect(down.stderr).toBe('');
     expect(down.status).toBe(0);
     expect(down.stdout).toMatch(/broker-4 \(pid \d+\) stopped/);
-    expect(down.stdout).toContain(`stopped 6 node(s); removed ${join(dataDir, 'cluster.json')}`);
-    // Brokers were stopped before controllers.
+    expect(down.stdout).toContain(`stopped 6 node(s) and 2 service(s); removed ${join(dataDir, 'cluster.json')}`);
+    // The services were stopped first, then the brokers, then the controllers.
     const order = down.stdout
       .split('\n')
       .filter((l) => l.endsWith(' stopped'))
       .map((l) => l.split(' ')[0]!);
-    expect(order.slice(0, 3).every((n) => n.startsWith('broker-'))).toBe(true);
+    expect(order.slice(0, 2).sort()).toEqual(['console', 'schema-registry']);
+    expect(order.slice(2, 5).every((n) => n.startsWith('broker-'))).toBe(true);
     expect(mine.filter(alive)).toEqual([]);
+    expect(services.filter(alive)).toEqual([]);
     expect(existsSync(join(dataDir, 'cluster.json'))).toBe(false);
 
     // Nothing recorded any more: status and down say so.
@@ -221,12 +331,17 @@ describe('samsa cluster up', () => {
         'warn',
         '--ready-timeout-ms',
         '30000',
+        ...NO_SERVICES,
       ],
       { timeoutMs: 60_000 },
     );
     expect(again.stderr).toBe('');
     expect(again.status).toBe(0);
     pids.push(...recordedPids(dataDir));
+    // --no-schema-registry --no-console: neither is recorded, printed or started.
+    expect((JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')) as ClusterState).services).toBeUndefined();
+    expect(again.stdout).not.toMatch(/^(schema-registry|console)[: ]/m);
+    expect(again.stdout).not.toContain('SERVICE');
     const downAgain = await runCliAsync(['cluster', 'down', '--data-dir', dataDir], { timeoutMs: 60_000 });
     expect(downAgain.status).toBe(0);
     expect(pids.filter(alive)).toEqual([]);
@@ -238,7 +353,21 @@ describe('samsa cluster up', () => {
     dirs.push(dir);
     const child = spawn(
       process.execPath,
-      [CLI, 'cluster', 'up', '--combined', '--brokers', '1', '--controllers', '1', '--data-dir', dir, '--base-port', String(base)],
+      [
+        CLI,
+        'cluster',
+        'up',
+        '--combined',
+        '--brokers',
+        '1',
+        '--controllers',
+        '1',
+        '--data-dir',
+        dir,
+        '--base-port',
+        String(base),
+        ...NO_SERVICES,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -272,4 +401,40 @@ describe('samsa cluster up', () => {
     }
     await waitFor('the node to exit', () => mine.every((p) => !alive(p)), 20_000);
   }, 90_000);
+
+  it('refuses to start when a service port is busy, before starting anything', async () => {
+    const base = await basePort();
+    const dir = tempDir('cluster-busy');
+    dirs.push(dir);
+    const [busyPort] = await freePorts(1);
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(busyPort, '127.0.0.1', resolve));
+    try {
+      const result = await runCliAsync(
+        [
+          'cluster',
+          'up',
+          '--detach',
+          '--combined',
+          '--brokers',
+          '1',
+          '--controllers',
+          '1',
+          '--data-dir',
+          dir,
+          '--base-port',
+          String(base),
+          '--schema-registry-port',
+          String(busyPort),
+          '--no-console',
+        ],
+        { timeoutMs: 30_000 },
+      );
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(`127.0.0.1:${busyPort} (schema-registry)`);
+      expect(existsSync(join(dir, 'cluster.json'))).toBe(false);
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    }
+  }, 60_000);
 });

@@ -2,7 +2,9 @@
  * `samsa cluster stop|start|restart|kill --node NAME|ID`: one node of the cluster recorded in a
  * data dir, whether `cluster up` runs in the foreground or detached. Each records what it did in
  * the state file (the new PID, or that the node is stopped on purpose), so `status` shows it and
- * `down` (or Ctrl-C on a foreground `up`) stops every process, restarted ones included.
+ * `down` (or Ctrl-C on a foreground `up`) stops every process, restarted ones included. The
+ * cluster's services (`schema-registry`, `console`) are named the same way and handled alike;
+ * a service is up again when it answers HTTP.
  */
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
@@ -11,7 +13,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { parseInteger } from '../options.js';
 import { brokerStarted, findNode, lastError, recordNode, spawnNode } from './nodes.js';
-import { STATE_FILE, lockHolder, processState, readState, type ClusterState, type NodeRecord } from './state.js';
+import { findService, recordService, spawnService, waitServing } from './services.js';
+import { STATE_FILE, lockHolder, processState, readState, type ClusterState, type NodeRecord, type ServiceRecord } from './state.js';
 import { stopNodes } from './stop.js';
 
 interface NodeCommandOptions {
@@ -21,25 +24,28 @@ interface NodeCommandOptions {
   readyTimeoutMs: string;
 }
 
-function load(opts: NodeCommandOptions): { dataDir: string; state: ClusterState; nodes: NodeRecord[] } {
+function load(opts: NodeCommandOptions): { dataDir: string; state: ClusterState; nodes: NodeRecord[]; services: ServiceRecord[] } {
   if (!opts.node) throw new UsageError('--node is required (a name as cluster status prints it, or a node id; several with commas)');
   const dataDir = resolve(opts.dataDir);
   const state = readState(dataDir);
   if (!state) throw new UsageError(`no cluster is recorded in ${dataDir} (no ${STATE_FILE}); start one with cluster up`);
-  const nodes = opts.node
+  const refs = opts.node
     .split(',')
     .map((r) => r.trim())
-    .filter(Boolean)
-    .map((ref) => findNode(state, ref));
-  return { dataDir, state, nodes };
+    .filter(Boolean);
+  const services = refs.map((ref) => findService(state, ref)).filter((s): s is ServiceRecord => s !== undefined);
+  const nodes = refs.filter((ref) => !services.some((s) => s.name === ref)).map((ref) => findNode(state, ref));
+  return { dataDir, state, nodes, services };
 }
 
 async function stop(opts: NodeCommandOptions, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
-  const { dataDir, state, nodes } = load(opts);
+  const { dataDir, state, nodes: nodeRecords, services } = load(opts);
   const graceMs = parseInteger(opts.timeoutMs, '--timeout-ms', 0);
   const log = (line: string) => process.stdout.write(`${line}\n`);
   // Marked first: a foreground `cluster up` watching the state file then reports a stop, not a crash.
-  for (const node of nodes) recordNode(dataDir, { ...node, stopped: true }, state);
+  for (const node of nodeRecords) recordNode(dataDir, { ...node, stopped: true }, state);
+  for (const service of services) recordService(dataDir, { ...service, stopped: true }, state);
+  const nodes = [...services, ...nodeRecords];
   if (signal === 'SIGKILL') {
     for (const node of nodes) {
       if (processState(node.pid, node.argv) !== 'running') {
@@ -74,9 +80,35 @@ function portOpen(host: string, port: number): Promise<boolean> {
 }
 
 async function start(opts: NodeCommandOptions): Promise<void> {
-  const { dataDir, state, nodes } = load(opts);
+  const { dataDir, state, nodes, services } = load(opts);
   const readyTimeoutMs = parseInteger(opts.readyTimeoutMs, '--ready-timeout-ms', 1);
   const t0 = Date.now();
+  await startNodes(dataDir, state, nodes, t0, readyTimeoutMs);
+  for (const service of services) {
+    if (processState(service.pid, service.argv) === 'running') {
+      process.stdout.write(`${service.name} (pid ${service.pid}) is running already\n`);
+      continue;
+    }
+    const child = spawnService(service);
+    let exit: string | undefined;
+    child.once('exit', (code, signal) => {
+      exit = signal ?? String(code);
+    });
+    child.unref();
+    const record = { ...service };
+    delete record.stopped;
+    recordService(dataDir, record, state);
+    process.stdout.write(`${service.name} (pid ${service.pid}) starting\n`);
+    const failed = await waitServing(service, t0 + readyTimeoutMs, () => exit);
+    if (failed !== undefined) {
+      const why = lastError(service.logFile);
+      throw new Error(`${service.name} (pid ${service.pid}) ${failed}${why ? `: ${why}` : ''}; see ${service.logFile}`);
+    }
+    process.stdout.write(`${service.name} (pid ${service.pid}) serving ${service.url} in ${Date.now() - t0} ms\n`);
+  }
+}
+
+async function startNodes(dataDir: string, state: ClusterState, nodes: NodeRecord[], t0: number, readyTimeoutMs: number): Promise<void> {
   const started: Array<{ node: NodeRecord; logOffset: number; exited: () => string | undefined }> = [];
   for (const node of nodes) {
     if (processState(node.pid, node.argv) === 'running') {
@@ -143,7 +175,10 @@ async function nodeUp(samsa: Samsa, state: ClusterState, node: NodeRecord, logOf
 export function registerNodeCommands(cluster: Command): void {
   const common = (c: Command) =>
     c
-      .option('--node <name|id>', 'the node: its name as cluster status prints it (broker-4) or its node id; several with commas')
+      .option(
+        '--node <name|id>',
+        'the node: its name as cluster status prints it (broker-4) or its node id, or a service (schema-registry, console); several with commas',
+      )
       .option('--data-dir <dir>', 'the data dir given to cluster up', './data');
   common(cluster.command('stop').description('stop one node (SIGTERM, SIGKILL after --timeout-ms); the others serve on'))
     .option('--timeout-ms <ms>', 'how long the node may take after SIGTERM before it gets SIGKILL', '15000')

@@ -9,6 +9,11 @@
  *
  * A recorded PID counts as ours only while /proc/<pid>/cmdline is exactly the command we
  * started: PIDs are reused, and `down` must never signal a process it did not start.
+ *
+ * Besides the nodes, `services` records the cluster's HTTP services that `up` starts once the
+ * cluster is ready (the schema registry and the console, each a `samsa schema-registry|console`
+ * process): the same PID and command-line rules, stopped before the brokers. The field is
+ * optional, so a state file written before services existed still reads.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
@@ -35,6 +40,20 @@ export interface NodeRecord {
   stopped?: boolean;
 }
 
+/** One of the cluster's services (`schema-registry`, `console`): a `samsa` process that is a client of the cluster. */
+export interface ServiceRecord {
+  /** 'schema-registry' or 'console': also the name `cluster stop|start|restart --node` takes. */
+  name: string;
+  port: number;
+  /** What clients and browsers use (http://host:port). */
+  url: string;
+  logFile: string;
+  pid?: number;
+  argv: string[];
+  /** Stopped on purpose (`cluster stop|kill --node`). */
+  stopped?: boolean;
+}
+
 export interface ClusterState {
   version: number;
   /** 'foreground': the `cluster up` process (supervisor) runs until Ctrl-C; 'detached': the nodes run on their own. */
@@ -45,6 +64,8 @@ export interface ClusterState {
   /** The `cluster up` process while it supervises (always in foreground mode; until ready when detached). */
   supervisor?: { pid: number; argv: string[] };
   nodes: NodeRecord[];
+  /** Started after the nodes were ready; absent when none was (`--no-schema-registry --no-console`). */
+  services?: ServiceRecord[];
 }
 
 /** How a PID is looked at: injectable so the rules can be tested without real processes. */
@@ -97,8 +118,9 @@ export function runningProcesses(state: ClusterState, probe: ProcessProbe = syst
   if (state.supervisor && processState(state.supervisor.pid, state.supervisor.argv, probe) === 'running') {
     out.push({ name: 'cluster up', pid: state.supervisor.pid });
   }
-  for (const n of state.nodes)
+  for (const n of [...state.nodes, ...(state.services ?? [])]) {
     if (n.pid !== undefined && processState(n.pid, n.argv, probe) === 'running') out.push({ name: n.name, pid: n.pid });
+  }
   return out;
 }
 
@@ -119,6 +141,17 @@ export function readState(dataDir: string): ClusterState | undefined {
   return parseState(text, file);
 }
 
+function badProcess(n: unknown): boolean {
+  const r = n as Partial<NodeRecord> | null;
+  return (
+    typeof r !== 'object' ||
+    r === null ||
+    typeof r.name !== 'string' ||
+    !Array.isArray(r.argv) ||
+    (r.pid !== undefined && !Number.isInteger(r.pid))
+  );
+}
+
 export function parseState(text: string, file: string): ClusterState {
   let value: unknown;
   try {
@@ -133,14 +166,8 @@ export function parseState(text: string, file: string): ClusterState {
     s.version !== STATE_VERSION ||
     !Array.isArray(s.nodes) ||
     !Array.isArray(s.bootstrap) ||
-    s.nodes.some(
-      (n) =>
-        typeof n !== 'object' ||
-        n === null ||
-        typeof n.name !== 'string' ||
-        !Array.isArray(n.argv) ||
-        (n.pid !== undefined && !Number.isInteger(n.pid)),
-    )
+    s.nodes.some(badProcess) ||
+    (s.services !== undefined && (!Array.isArray(s.services) || s.services.some(badProcess)))
   ) {
     throw new Error(`${file} is not a samsa cluster state file (version ${STATE_VERSION}); if no cluster runs there, remove it`);
   }

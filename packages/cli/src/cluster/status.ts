@@ -3,10 +3,13 @@
  * there is one (PID, whether that process still runs), else as the cluster reports it — with its
  * broker state (registered and unfenced or not) and controller state (active, or a voter and its
  * lag); then the active controller and the quorum, and the under-replicated and offline
- * partition counts. Gathering asks the cluster through the client API; formatting is pure.
+ * partition counts. Services (the schema registry and the console) are listed with their URLs
+ * after the bootstrap lines and in a table of their own: PID, process and whether they answer
+ * HTTP. Gathering asks the cluster through the client API; formatting is pure.
  */
 import { Samsa } from '@samsa/client';
 import { describeAt } from '../commands/quorum.js';
+import { serviceAnswers } from './services.js';
 import { processState, systemProbe, type ClusterState, type ProcessProbe, type ProcessState } from './state.js';
 import { formatTable } from './table.js';
 
@@ -25,6 +28,16 @@ export interface NodeStatus {
   stopped?: boolean;
 }
 
+export interface ServiceStatus {
+  name: string;
+  url: string;
+  pid?: number;
+  process: ProcessState;
+  stopped?: boolean;
+  /** Answered its readiness path (the registry's /subjects, the console's /api/overview) with 200. */
+  serving: boolean;
+}
+
 export interface QuorumStatus {
   leaderId: number;
   leaderEpoch: string;
@@ -36,6 +49,7 @@ export interface ClusterStatus {
   bootstrap: string[];
   mode?: ClusterState['mode'];
   nodes: NodeStatus[];
+  services?: ServiceStatus[];
   /** The cluster answered (metadata from a broker). */
   reachable: boolean;
   error?: string;
@@ -77,6 +91,23 @@ export async function gatherStatus(opts: GatherOptions): Promise<ClusterStatus> 
     }));
   }
 
+  // Asked meanwhile too: each service over HTTP.
+  const services =
+    opts.state?.services === undefined
+      ? undefined
+      : Promise.all(
+          opts.state.services.map(async (svc): Promise<ServiceStatus> => {
+            const proc = processState(svc.pid, svc.argv, opts.probe ?? systemProbe);
+            return {
+              name: svc.name,
+              url: svc.url,
+              ...(svc.pid === undefined ? {} : { pid: svc.pid }),
+              process: proc,
+              ...(svc.stopped ? { stopped: true } : {}),
+              serving: proc === 'running' && (await serviceAnswers(svc, timeoutMs)),
+            };
+          }),
+        );
   const samsa =
     opts.samsa ??
     new Samsa({
@@ -112,6 +143,7 @@ export async function gatherStatus(opts: GatherOptions): Promise<ClusterStatus> 
   }
   const q = await quorum;
   if (q) status.quorum = q;
+  if (services) status.services = await services;
   if (!opts.state && status.quorum) {
     for (const v of status.quorum.voters) {
       const node = status.nodes.find((n) => n.nodeId === v.id);
@@ -170,7 +202,7 @@ export function nodeState(node: NodeStatus, status: ClusterStatus): string {
   return parts.join(', ');
 }
 
-function processColumn(n: NodeStatus): string {
+function processColumn(n: Pick<NodeStatus, 'process' | 'stopped'>): string {
   if (n.process === 'running') return 'running';
   if (n.stopped) return 'stopped';
   return n.process === 'replaced' ? 'gone (pid reused)' : (n.process ?? '-');
@@ -195,7 +227,20 @@ export function formatStatus(status: ClusterStatus): string {
     ...(withProcess ? [n.pid === undefined ? '-' : String(n.pid), processColumn(n)] : []),
     nodeState(n, status),
   ]);
+  for (const svc of status.services ?? []) lines.push(`${svc.name}: ${svc.url}`);
   let out = `${lines.join('\n')}\n${formatTable([header, ...rows])}`;
+  if (status.services && status.services.length > 0) {
+    out += formatTable([
+      ['SERVICE', 'URL', 'PID', 'PROCESS', 'STATE'],
+      ...status.services.map((svc) => [
+        svc.name,
+        svc.url,
+        svc.pid === undefined ? '-' : String(svc.pid),
+        processColumn(svc),
+        svc.process !== 'running' ? '-' : svc.serving ? 'serving' : 'not answering',
+      ]),
+    ]);
+  }
 
   if (status.quorum) {
     const q = status.quorum;

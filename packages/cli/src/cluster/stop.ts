@@ -4,7 +4,15 @@
  * running after the grace period gets SIGKILL, and the report says so. A PID is signalled only
  * while it is still the command we recorded (state.ts), never after it was reused.
  */
-import { processState, systemProbe, type NodeRecord, type ProcessProbe } from './state.js';
+import { processState, systemProbe, type ProcessProbe } from './state.js';
+
+/** What stopping needs of a node or a service: its name, PID and command line (roles: a node's). */
+export interface StoppableProcess {
+  name: string;
+  pid?: number;
+  argv: string[];
+  roles?: string;
+}
 
 export interface StopOptions {
   /** How long a node may take after SIGTERM before it gets SIGKILL. */
@@ -31,19 +39,19 @@ export interface StopReport {
 }
 
 /** Brokers first, then nodes with the controller role (combined nodes included). */
-export function stopOrder(nodes: readonly NodeRecord[]): NodeRecord[][] {
-  const controller = (n: NodeRecord) => n.roles.split(',').includes('controller');
+export function stopOrder<T extends StoppableProcess>(nodes: readonly T[]): T[][] {
+  const controller = (n: T) => n.roles?.split(',').includes('controller') ?? false;
   return [nodes.filter((n) => !controller(n)), nodes.filter(controller)].filter((g) => g.length > 0);
 }
 
-export async function stopNodes(nodes: readonly NodeRecord[], opts: StopOptions): Promise<StopReport> {
+export async function stopNodes(nodes: readonly StoppableProcess[], opts: StopOptions): Promise<StopReport> {
   const probe = opts.probe ?? systemProbe;
   const log = opts.log ?? (() => undefined);
   const kill = opts.kill ?? ((pid, signal) => process.kill(pid, signal));
   const pollMs = opts.pollMs ?? 50;
   const report: StopReport = { stopped: [], killed: [], gone: [], replaced: [], survivors: [] };
-  const state = (n: NodeRecord) => processState(n.pid, n.argv, probe);
-  const send = (n: NodeRecord, signal: NodeJS.Signals): boolean => {
+  const state = (n: StoppableProcess) => processState(n.pid, n.argv, probe);
+  const send = (n: StoppableProcess, signal: NodeJS.Signals): boolean => {
     try {
       kill(n.pid!, signal);
       return true;
@@ -52,7 +60,7 @@ export async function stopNodes(nodes: readonly NodeRecord[], opts: StopOptions)
       throw err;
     }
   };
-  const waitGone = async (n: NodeRecord, ms: number): Promise<boolean> => {
+  const waitGone = async (n: StoppableProcess, ms: number): Promise<boolean> => {
     const deadline = Date.now() + ms;
     for (;;) {
       if (state(n) !== 'running') return true;
@@ -97,7 +105,7 @@ export async function stopNodes(nodes: readonly NodeRecord[], opts: StopOptions)
 }
 
 /** Waits (bounded) until no recorded node runs; true when none does. */
-export async function waitAllGone(nodes: readonly NodeRecord[], ms: number, probe: ProcessProbe = systemProbe): Promise<boolean> {
+export async function waitAllGone(nodes: readonly StoppableProcess[], ms: number, probe: ProcessProbe = systemProbe): Promise<boolean> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (nodes.every((n) => processState(n.pid, n.argv, probe) !== 'running')) return true;

@@ -10,7 +10,11 @@
  * Ctrl-C or SIGTERM; with --detach it exits 0 and the nodes run on (each node is its own process
  * group, its output in `<data-dir>/<node>/node.log`).
  *
- * `down` stops a recorded cluster by PID (brokers first, SIGKILL after a grace period, never a PID
+ * Once the nodes are ready, `up` starts the schema registry and the console (cluster/services.ts;
+ * --no-schema-registry, --no-console) against them, records them in the state file beside the
+ * nodes, waits until each answers HTTP and prints their URLs with the bootstrap line.
+ *
+ * `down` stops a recorded cluster by PID (services first, then brokers, SIGKILL after a grace period, never a PID
  * that is no longer ours) and removes the state file. `status` shows the nodes and the cluster's
  * health, once or every interval with --watch.
  */
@@ -36,7 +40,9 @@ import {
   writeState,
   type ClusterState,
   type NodeRecord,
+  type ServiceRecord,
 } from '../cluster/state.js';
+import { recordService, servicePorts, serviceRecords, spawnService, waitServing } from '../cluster/services.js';
 import { brokerStarted, lastError, recordNode, spawnNode } from '../cluster/nodes.js';
 import { registerNodeCommands } from '../cluster/nodeCommands.js';
 import { stopNodes, waitAllGone } from '../cluster/stop.js';
@@ -57,6 +63,10 @@ interface ClusterUpOptions {
   readyTimeoutMs: string;
   detach?: boolean;
   metrics: boolean;
+  schemaRegistry: boolean;
+  console: boolean;
+  schemaRegistryPort?: string;
+  consolePort?: string;
 }
 
 export interface NodeSpec {
@@ -144,22 +154,26 @@ export function nodeRecords(plan: readonly NodeSpec[], host: string, logLevel: s
 }
 
 /** The planned ports some other process already listens on (a cluster already running there, say). */
-export async function portsInUse(nodes: readonly NodeRecord[], host: string): Promise<string[]> {
-  const taken: string[] = [];
+export async function portsInUse(nodes: readonly NodeRecord[], host: string, services: readonly ServiceRecord[] = []): Promise<string[]> {
+  const planned: Array<{ port: number; what: string }> = [];
   for (const n of nodes) {
     for (const [what, port] of [
       ['broker', n.brokerPort],
       ['controller', n.controllerPort],
       ['metrics', n.metricsPort],
     ] as const) {
-      if (port === undefined) continue;
-      const free = await new Promise<boolean>((resolve) => {
-        const server = createServer();
-        server.once('error', () => resolve(false));
-        server.listen(port, host, () => server.close(() => resolve(true)));
-      });
-      if (!free) taken.push(`${host}:${port} (${n.name} ${what})`);
+      if (port !== undefined) planned.push({ port, what: `${n.name} ${what}` });
     }
+  }
+  for (const s of services) planned.push({ port: s.port, what: s.name });
+  const taken: string[] = [];
+  for (const { port, what } of planned) {
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, host, () => server.close(() => resolve(true)));
+    });
+    if (!free) taken.push(`${host}:${port} (${what})`);
   }
   return taken;
 }
@@ -195,14 +209,28 @@ async function up(opts: ClusterUpOptions): Promise<void> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const plan = planCluster(brokers, controllers, opts.combined ?? false, basePort, dataDir, opts.metrics);
+  const ports = servicePorts({
+    basePort,
+    schemaRegistry: opts.schemaRegistry,
+    console: opts.console,
+    ...(opts.schemaRegistryPort === undefined
+      ? {}
+      : { schemaRegistryPort: parseInteger(opts.schemaRegistryPort, '--schema-registry-port', 1) }),
+    ...(opts.consolePort === undefined ? {} : { consolePort: parseInteger(opts.consolePort, '--console-port', 1) }),
+  });
+  const nodes = nodeRecords(plan, opts.host, opts.logLevel);
+  const bootstrap = plan.filter((n) => n.brokerPort !== undefined).map((n) => `${opts.host}:${n.brokerPort}`);
+  const services = serviceRecords(ports, nodes, opts.host, bootstrap, dataDir, opts.logLevel, CLI);
   const state: ClusterState = {
     version: STATE_VERSION,
     mode: opts.detach ? 'detached' : 'foreground',
     host: opts.host,
-    bootstrap: plan.filter((n) => n.brokerPort !== undefined).map((n) => `${opts.host}:${n.brokerPort}`),
+    bootstrap,
     startedAt: new Date().toISOString(),
     supervisor: { pid: process.pid, argv: systemProbe.cmdline(process.pid) ?? process.argv },
-    nodes: nodeRecords(plan, opts.host, opts.logLevel),
+    nodes,
+    // Recorded before they start (no PID yet), so a failed start still leaves a state `down` understands.
+    ...(services.length > 0 ? { services } : {}),
   };
 
   // A cluster partly running here is completed, as `docker compose up` does: its missing nodes start.
@@ -225,7 +253,7 @@ async function up(opts: ClusterUpOptions): Promise<void> {
     }
   }
   // Another cluster on these ports would answer our readiness checks: refuse before starting anything.
-  const taken = await portsInUse(state.nodes, opts.host);
+  const taken = await portsInUse(state.nodes, opts.host, services);
   if (taken.length > 0) {
     removeState(dataDir);
     throw new Error(`port(s) already in use: ${taken.join(', ')}; stop what listens there or choose another --base-port`);
@@ -240,9 +268,15 @@ async function up(opts: ClusterUpOptions): Promise<void> {
     stopping = true;
     process.stdout.write('stopping the cluster...\n');
     // As recorded now: `cluster start|restart --node` may have started nodes after us.
-    const nodes = (readState(dataDir) ?? state).nodes;
-    const report = await stopNodes(nodes, { graceMs: 10_000, log: (line) => process.stdout.write(`${line}\n`) });
-    if (report.survivors.length === 0) removeState(dataDir);
+    const current = readState(dataDir) ?? state;
+    const log = (line: string) => process.stdout.write(`${line}\n`);
+    // The services first: they are clients of the brokers.
+    const first = await stopNodes(
+      (current.services ?? []).filter((s) => s.pid !== undefined),
+      { graceMs: 10_000, log },
+    );
+    const report = await stopNodes(current.nodes, { graceMs: 10_000, log });
+    if (report.survivors.length === 0 && first.survivors.length === 0) removeState(dataDir);
     process.exit(code);
   };
   const onSignal = () => void shutdown(0);
@@ -274,8 +308,8 @@ async function up(opts: ClusterUpOptions): Promise<void> {
   }
 
   const samsa = new Samsa({ brokers: state.bootstrap, requestTimeoutMs: 2_000, retry: { retries: 0 } });
-  ready = await waitReady(samsa, state, opts.logLevel, logOffsets, Date.now() + readyTimeoutMs, () => stopping);
-  const readyMs = Date.now() - t0;
+  const deadline = Date.now() + readyTimeoutMs;
+  ready = await waitReady(samsa, state, opts.logLevel, logOffsets, deadline, () => stopping);
   if (stopping || !ready) await samsa.close();
   if (stopping) return;
   if (!ready) {
@@ -283,6 +317,42 @@ async function up(opts: ClusterUpOptions): Promise<void> {
     await shutdown(1);
     return;
   }
+
+  // The services need a ready cluster (the registry creates its topic at start); each is ready when it answers HTTP.
+  for (const service of services) {
+    const child = spawnService(service);
+    children.push(child);
+    let exit: string | undefined;
+    child.once('error', (err) => {
+      exit = err.message;
+    });
+    child.once('exit', (code, signal) => {
+      exit = signal ?? String(code);
+      if (child.pid !== undefined) exits.set(child.pid, exit);
+    });
+    writeState(dataDir, state);
+    const failed = await waitServing(
+      service,
+      deadline,
+      () => exit,
+      () => stopping,
+    );
+    if (stopping) {
+      await samsa.close();
+      return;
+    }
+    if (failed !== undefined) {
+      await samsa.close();
+      const why = lastError(service.logFile);
+      process.stderr.write(
+        `samsa: ${service.name} (pid ${service.pid ?? '-'}) ${failed} while the cluster was starting${why ? `: ${why}` : ''}; ` +
+          `see ${service.logFile} (--no-${service.name} skips it)\n`,
+      );
+      await shutdown(1);
+      return;
+    }
+  }
+  const readyMs = Date.now() - t0;
 
   if (opts.detach) {
     // The nodes run on without us: forget them, so this process can exit.
@@ -303,13 +373,18 @@ async function up(opts: ClusterUpOptions): Promise<void> {
   if (!opts.detach) watchNodes(dataDir, state, exits, () => stopping);
 }
 
+/** Every recorded process `watchNodes` reports on: the nodes, then the services. */
+function watched(state: ClusterState): Array<NodeRecord | ServiceRecord> {
+  return [...state.nodes, ...(state.services ?? [])];
+}
+
 /**
  * Foreground: reports each recorded node that stops running (with its exit and last error line)
  * and each that runs again, from the state file, so nodes started by `cluster start --node` count
  * too. The other nodes serve on; only Ctrl-C (or `cluster down`) stops the cluster.
  */
 function watchNodes(dataDir: string, initial: ClusterState, exits: Map<number, string>, stopping: () => boolean): void {
-  const seen = new Map<string, number | undefined>(initial.nodes.map((n) => [n.name, n.pid]));
+  const seen = new Map<string, number | undefined>(watched(initial).map((n) => [n.name, n.pid]));
   const timer = setInterval(() => {
     if (stopping()) return clearInterval(timer);
     let state: ClusterState | undefined;
@@ -319,7 +394,7 @@ function watchNodes(dataDir: string, initial: ClusterState, exits: Map<number, s
       return; // being rewritten; next tick
     }
     if (!state) return;
-    for (const node of state.nodes) {
+    for (const node of watched(state)) {
       const running = processState(node.pid, node.argv) === 'running';
       const was = seen.get(node.name);
       if (running && was !== node.pid) {
@@ -333,8 +408,9 @@ function watchNodes(dataDir: string, initial: ClusterState, exits: Map<number, s
         }
         const why = lastError(node.logFile);
         const how = exits.get(was);
+        const rest = 'nodeId' in node ? 'the other nodes serve on' : 'the cluster serves on';
         process.stderr.write(
-          `samsa: ${node.name} (pid ${was}) exited${how ? ` (${how})` : ''}${why ? `: ${why}` : ''}; the other nodes serve on; ` +
+          `samsa: ${node.name} (pid ${was}) exited${how ? ` (${how})` : ''}${why ? `: ${why}` : ''}; ${rest}; ` +
             `restart it with: samsa cluster start --node ${node.name} --data-dir ${dataDir}\n`,
         );
       }
@@ -388,6 +464,9 @@ async function startMissing(
     );
   }
   const missing = existing.nodes.filter((n) => processState(n.pid, n.argv) !== 'running');
+  const missingServices = (existing.services ?? []).filter((s) => processState(s.pid, s.argv) !== 'running');
+  const servicesTaken = await portsInUse([], existing.host, missingServices);
+  if (servicesTaken.length > 0) throw new Error(`port(s) already in use: ${servicesTaken.join(', ')}; stop what listens there first`);
   if (missing.length === 0) {
     process.stdout.write(`every node of the cluster in ${dataDir} is running already\n`);
   } else {
@@ -419,9 +498,22 @@ async function startMissing(
       () => false,
     );
     if (!ready) throw new Error(`the cluster was not ready within ${readyTimeoutMs} ms; node logs are under ${dataDir}`);
+    for (const service of missingServices) {
+      const child = spawnService(service);
+      delete service.stopped;
+      let exit: string | undefined;
+      child.once('exit', (code, signal) => {
+        exit = signal ?? String(code);
+      });
+      child.unref();
+      recordService(dataDir, service, existing);
+      process.stdout.write(`${service.name} (pid ${service.pid}) starting\n`);
+      const failed = await waitServing(service, t0 + readyTimeoutMs, () => exit);
+      if (failed !== undefined) throw new Error(`${service.name} (pid ${service.pid}) ${failed}; see ${service.logFile}`);
+    }
     process.stdout.write(formatStatus(await gatherStatus({ state: readState(dataDir) ?? existing, bootstrap: existing.bootstrap, samsa })));
     process.stdout.write(
-      `ready in ${Date.now() - t0} ms (${missing.length} node(s) started; the cluster runs ${existing.mode === 'foreground' ? 'under its first cluster up' : 'detached'}); ` +
+      `ready in ${Date.now() - t0} ms (${missing.length} node(s)${missingServices.length > 0 ? ` and ${missingServices.length} service(s)` : ''} started; the cluster runs ${existing.mode === 'foreground' ? 'under its first cluster up' : 'detached'}); ` +
         `stop it with: samsa cluster down --data-dir ${dataDir}\n`,
     );
   } finally {
@@ -445,23 +537,31 @@ async function down(opts: ClusterDownOptions): Promise<void> {
   if (supervisor && processState(supervisor.pid, supervisor.argv) === 'running') {
     // A foreground `cluster up` stops its nodes itself, in order, and removes the state file.
     log(`cluster up (pid ${supervisor.pid}) runs this cluster in the foreground; sending it SIGTERM`);
-    const running = nodes.filter((n) => processState(n.pid, n.argv) === 'running');
+    const running = [...(state.services ?? []), ...nodes].filter((n) => processState(n.pid, n.argv) === 'running');
     process.kill(supervisor.pid, 'SIGTERM');
-    if (await waitAllGone(running, 2 * graceMs + 5_000)) log(`cluster up (pid ${supervisor.pid}) stopped ${running.length} node(s)`);
+    if (await waitAllGone(running, 2 * graceMs + 5_000)) log(`cluster up (pid ${supervisor.pid}) stopped ${running.length} process(es)`);
     else log('some nodes are still running; stopping them by PID');
     nodes = nodes.filter((n) => !running.includes(n) || processState(n.pid, n.argv) === 'running');
+    state.services = (state.services ?? []).filter((s) => processState(s.pid, s.argv) === 'running');
   }
+  // The services first: they are clients of the brokers (a foreground `up` stopped them already when it ran).
+  const serviceReport = await stopNodes(
+    (state.services ?? []).filter((s) => s.pid !== undefined),
+    { graceMs, log },
+  );
   const report = await stopNodes(nodes, { graceMs, log });
-  if (report.survivors.length > 0) {
-    throw new Error(`${report.survivors.join(', ')} still running after SIGKILL; ${statePath(dataDir)} is kept`);
+  const survivors = [...serviceReport.survivors, ...report.survivors];
+  if (survivors.length > 0) {
+    throw new Error(`${survivors.join(', ')} still running after SIGKILL; ${statePath(dataDir)} is kept`);
   }
   removeState(dataDir);
   const stopped = report.stopped.length + report.killed.length;
+  const services = serviceReport.stopped.length + serviceReport.killed.length;
   const summary =
     nodes.length === 0
       ? ''
       : `stopped ${stopped} node(s)${report.killed.length > 0 ? ` (${report.killed.length} with SIGKILL)` : ''}` +
-        `${report.gone.length > 0 ? `, ${report.gone.length} already gone` : ''}; `;
+        `${report.gone.length > 0 ? `, ${report.gone.length} already gone` : ''}${services > 0 ? ` and ${services} service(s)` : ''}; `;
   log(`${summary}removed ${statePath(dataDir)}`);
 }
 
@@ -533,6 +633,10 @@ export function registerCluster(program: Command): void {
     .option('--ready-timeout-ms <ms>', 'give up when the cluster is not ready within this', '60000')
     .option('--detach', 'leave the nodes running in the background and exit once ready (stop with cluster down)')
     .option('--no-metrics', 'do not serve Prometheus metrics (default: each node on its own port, see the METRICS column)')
+    .option('--no-schema-registry', 'do not start the schema registry (default: on base-port - 1011, 8081 for the default base port)')
+    .option('--schema-registry-port <port>', "the schema registry's port instead of base-port - 1011")
+    .option('--no-console', 'do not start the Samsa Console (default: on base-port - 1012, 8080 for the default base port)')
+    .option('--console-port <port>', "the console's port instead of base-port - 1012")
     .action(up);
   cluster
     .command('down')
