@@ -178,17 +178,21 @@ describe('brokers against the controller quorum', () => {
     // The write goes out once the follower holds the poll (it arms the poll's 5 s wait), not after a guess.
     await waitFor('the follower to hold the long poll', () => c.timers.get(follower)!.armedFor(5_000) > armedBefore, 3_000);
     const writeAt = Date.now();
-    await c.call(activeId, 'CreateTopics', {
-      topics: [{ name: 'polled', numPartitions: 1, replicationFactor: 1, configs: {} }],
-      timeoutMs: 5_000,
+    // A registration commits whatever the other brokers' state (a topic would need an unfenced one).
+    const registered = await c.call<{ errorCode: number }>(activeId, 'RegisterBroker', {
+      brokerId: 31,
+      incarnationId: `inc-31-${Date.now()}`,
+      host: 'broker-31.test',
+      port: 9092,
     });
+    expect(registered.errorCode).toBe(0);
     const res = await poll;
     console.log(
       `FetchMetadata long-poll answered ${Date.now() - writeAt} ms after the write was sent (waited ${Date.now() - started} ms in all)`,
     );
     expect(Number(res.entries[0]!.offset)).toBe(hw + 1);
     const records = res.entries.filter((e) => e.data.byteLength > 0).flatMap((e) => decodeMetadataEntry(e.data));
-    expect(records).toContainEqual(expect.objectContaining({ type: 'Topic', name: 'polled' }));
+    expect(records).toContainEqual(expect.objectContaining({ type: 'RegisterBroker', brokerId: 31 }));
   });
 
   it('maps AlterPartition, IncrementalAlterConfigs, AllocateProducerIds and DeleteTopics', async () => {
