@@ -40,6 +40,7 @@ import { ConnectMetrics } from './metrics.js';
 import type { PluginDesc, PluginRegistry } from './plugins.js';
 import { loadPluginPath } from './pluginLoader.js';
 import { ConnectRestServer } from './rest.js';
+import { onlyTopicsExist } from './topicExists.js';
 
 interface Assignment {
   generation: number;
@@ -440,7 +441,7 @@ export async function startDistributedWorker(workerConfig: Record<string, string
     if (wanted.length > 0) {
       await admin.createTopics(wanted).catch((err: unknown) => {
         // Another worker created it first.
-        if (!(err instanceof Error && /exist/i.test(err.message))) throw err;
+        if (!onlyTopicsExist(err)) throw err;
       });
     }
     const plugins = builtinPlugins();

@@ -29,6 +29,7 @@ import type { ConnectMetrics } from './metrics.js';
 import type { OffsetBackingStore } from './offsetStore.js';
 import { offsetKey } from './offsetStore.js';
 import { transformationChain, type Transform } from './transforms.js';
+import { onlyTopicsExist } from './topicExists.js';
 
 export type TaskState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'STOPPED' | 'RESTARTING';
 
@@ -506,7 +507,7 @@ export class WorkerSinkTask extends WorkerTask {
     await this.deps.admin
       .createTopics([{ topic, numPartitions: 1, replicationFactor: Math.max(1, Math.min(this.settings.dlqReplicationFactor, brokers)) }])
       .catch((err: unknown) => {
-        if (!(err instanceof Error && /exists/i.test(err.message))) throw err;
+        if (!onlyTopicsExist(err)) throw err;
       });
   }
 
