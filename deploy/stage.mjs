@@ -60,7 +60,8 @@ function addClosure(link) {
 
 for (const pkg of readdirSync(join(root, 'packages'))) {
   const dir = join('packages', pkg);
-  if (!existsSync(join(root, dir, 'package.json'))) continue;
+  // Test-only packages (@samsa/testkit) have no build and are never loaded at run time.
+  if (!existsSync(join(root, dir, 'package.json')) || !existsSync(join(root, dir, 'dist'))) continue;
   copy(join(dir, 'package.json'));
   copy(join(dir, 'dist'));
   const manifest = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
