@@ -5,7 +5,8 @@
 // alone must accept a connection on its controller port. Reads the same SAMSA_* variables as
 // `samsa node`; a wildcard bind address is checked through 127.0.0.1.
 import { connect } from 'node:net';
-import { CHANNEL_OPTIONS, clientProto, grpc, parseEndpoints } from '../packages/protocol/dist/index.js';
+import { parseEndpoints } from '../packages/metadata/dist/index.js';
+import { CHANNEL_OPTIONS, clientProto, grpc } from '../packages/protocol/dist/index.js';
 
 const env = process.env;
 const roles = (env.SAMSA_PROCESS_ROLES ?? 'broker').split(',').map((r) => r.trim());
