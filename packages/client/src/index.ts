@@ -5,7 +5,7 @@ export type { SamsaConfig } from './samsa.js';
 export { Admin } from './admin/admin.js';
 export type { CommittedOffset, GroupDescription, GroupMemberDescription, ListedGroup, PartitionGroupLag } from './admin/groups.js';
 export type {
-  AlterConfigsOptions, ClusterDescription, ConfigEntry, ConfigSource, CreatedTopic, CreateTopicsOptions, NewTopic, OffsetQuery,
+  AlterConfigsOptions, ClusterDescription, ConfigEntry, ConfigSource, CreatedTopic, CreateTopicsOptions, NewPartitions, NewTopic, OffsetQuery,
   ElectLeadersOptions, ElectionType, PartitionElectionResult,
   PartitionDescription, TopicConfigAlteration, TopicConfigDescription, TopicDescription, AdminDeps,
 } from './admin/admin.js';
@@ -80,5 +80,5 @@ export type {
   CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
   DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
   ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
-  ElectLeadersRequest, ElectLeadersResponse,
+  ElectLeadersRequest, ElectLeadersResponse, CreatePartitionsRequest, CreatePartitionsResponse,
 } from './wire.js';

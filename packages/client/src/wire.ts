@@ -5,6 +5,8 @@
  */
 export type {
   BrokerMetadata__Output as BrokerMetadataWire,
+  CreatePartitionsRequest,
+  CreatePartitionsResponse__Output as CreatePartitionsResponse,
   CreateTopicsRequest,
   CreateTopicsResponse__Output as CreateTopicsResponse,
   DeleteTopicsRequest,

@@ -9,7 +9,7 @@
 import {
   CHANNEL_OPTIONS, ErrorCode, controllerProto, grpc,
   type BrokerHeartbeatRequest, type BrokerHeartbeatResponse__Output, type ControllerClient, type CreateTopicsRequest,
-  type CreateTopicsResponse__Output, type DeleteTopicsRequest, type DeleteTopicsResponse__Output, type DescribeQuorumRequest,
+  type CreateTopicsResponse__Output, type CreatePartitionsRequest, type CreatePartitionsResponse__Output, type DeleteTopicsRequest, type DeleteTopicsResponse__Output, type DescribeQuorumRequest,
   type DescribeQuorumResponse__Output, type FetchMetadataRequest, type FetchMetadataResponse__Output,
   type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse__Output,
   type ElectLeadersRequest, type ElectLeadersResponse__Output,
@@ -33,6 +33,7 @@ export interface ControllerMethods {
   FetchMetadata: [FetchMetadataRequest, FetchMetadataResponse__Output];
   CreateTopics: [CreateTopicsRequest, CreateTopicsResponse__Output];
   DeleteTopics: [DeleteTopicsRequest, DeleteTopicsResponse__Output];
+  CreatePartitions: [CreatePartitionsRequest, CreatePartitionsResponse__Output];
   IncrementalAlterConfigs: [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse__Output];
   DescribeQuorum: [DescribeQuorumRequest, DescribeQuorumResponse__Output];
   ElectLeaders: [ElectLeadersRequest, ElectLeadersResponse__Output];

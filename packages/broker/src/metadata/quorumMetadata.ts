@@ -24,7 +24,7 @@ import { BrokerLifecycleManager, type BrokerLifecyclePhase } from './brokerLifec
 import { ControllerChannel, describe, type ControllerAddress } from './controllerChannel.js';
 import { ControllerForwarder } from './controllerForwarder.js';
 import type {
-  AlterConfigsRequest, AlterConfigsResult, BrokerInfo, CreateTopicRequest, DeleteTopicResult, DynamicBrokerConfigs, ElectLeadersResult, MetadataChange,
+  AlterConfigsRequest, AlterConfigsResult, BrokerInfo, CreatePartitionsItem, CreateTopicRequest, DeleteTopicResult, DynamicBrokerConfigs, ElectLeadersResult, MetadataChange,
   MetadataSource, ProducerIdBlockResult, TopicInfo, TopicResult,
 } from './image.js';
 import { brokerInfoOf, clusterIdOf, topicInfoOf } from './imageView.js';
@@ -219,6 +219,10 @@ export class QuorumMetadataSource implements MetadataSource {
 
   deleteTopics(names: string[], timeoutMs?: number): Promise<DeleteTopicResult[]> {
     return this.forwarder.deleteTopics(names, timeoutMs);
+  }
+
+  createPartitions(requests: CreatePartitionsItem[], validateOnly: boolean, timeoutMs?: number): Promise<DeleteTopicResult[]> {
+    return this.forwarder.createPartitions(requests, validateOnly, timeoutMs);
   }
 
   electLeaders(electionType: number, partitions: Array<{ topic: string; partition: number }>, timeoutMs?: number): Promise<ElectLeadersResult[]> {

@@ -5,7 +5,7 @@
  */
 import { endpointFor } from '@samsa/metadata';
 import {
-  ErrorCode, groupByTopic, grpc, nestByTopic, toBigInt, toWire, type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse, type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type IncrementalAlterConfigsRequest__Output, type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse, type DeleteTopicsResponse, type FetchRequest__Output, type FetchResponse, type ListOffsetsRequest__Output, type ListOffsetsResponse, type MetadataRequest__Output, type MetadataResponse, type ProduceRequest__Output, type ProduceResponse, type SamsaHandlers, type TopicMetadata, type InitProducerIdRequest__Output, type InitProducerIdResponse,
+  ErrorCode, groupByTopic, grpc, nestByTopic, toBigInt, toWire, type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse, type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type CreatePartitionsRequest__Output, type CreatePartitionsResponse, type IncrementalAlterConfigsRequest__Output, type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse, type DeleteTopicsResponse, type FetchRequest__Output, type FetchResponse, type ListOffsetsRequest__Output, type ListOffsetsResponse, type MetadataRequest__Output, type MetadataResponse, type ProduceRequest__Output, type ProduceResponse, type SamsaHandlers, type TopicMetadata, type InitProducerIdRequest__Output, type InitProducerIdResponse,
 } from '@samsa/protocol';
 import { pipelinedHandler, type PipelineHub } from '@samsa/server';
 import type { Logger } from 'pino';
@@ -170,6 +170,11 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
 
     DeleteTopics: unary(logger, 'DeleteTopics', async (req: DeleteTopicsRequest__Output): Promise<DeleteTopicsResponse> => ({
       topics: (await metadata.deleteTopics(req.names, req.timeoutMs > 0 ? req.timeoutMs : undefined)).map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage ?? '' })),
+    })),
+
+    CreatePartitions: unary(logger, 'CreatePartitions', async (req: CreatePartitionsRequest__Output): Promise<CreatePartitionsResponse> => ({
+      results: (await metadata.createPartitions(req.topics.map((t) => ({ name: t.name, count: t.count })), req.validateOnly, req.timeoutMs > 0 ? req.timeoutMs : undefined))
+        .map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage ?? '' })),
     })),
 
     Produce: unary(logger, 'Produce', produce),

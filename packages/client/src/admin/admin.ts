@@ -46,6 +46,12 @@ export interface CreatedTopic {
   configs: Record<string, string>;
 }
 
+/** Kafka's NewPartitions: grow `topic` to `count` partitions in total (it never shrinks). */
+export interface NewPartitions {
+  topic: string;
+  count: number;
+}
+
 export interface PartitionDescription {
   partition: number;
   leader: number;
@@ -271,6 +277,52 @@ export class Admin {
       }
       if (retriable) throw retriable;
     }, { what: 'deleteTopics' });
+    throwAll(failed);
+  }
+
+  /**
+   * Kafka's Admin.createPartitions: grows each topic to its `count` partitions. New partitions are
+   * placed by the controller; producers and group consumers see them on their next metadata
+   * refresh. Failures are thrown as for createTopics (INVALID_PARTITIONS names the current count).
+   */
+  async createPartitions(topics: readonly NewPartitions[], options: CreateTopicsOptions = {}): Promise<void> {
+    if (!Array.isArray(topics) || topics.length === 0) throw new InvalidRequestError('createPartitions needs at least one topic');
+    checkNames(topics.map((t) => t?.topic), 'createPartitions');
+    for (const t of topics) {
+      if (!Number.isInteger(t.count) || t.count < 1) throw new InvalidRequestError(`${t.topic}: count must be a positive integer, got ${t.count}`);
+    }
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const remaining = new Map(topics.map((t) => [t.topic, t.count]));
+    const failed: SamsaError[] = [];
+    await this.retrier.run(async () => {
+      const response = await this.deps.cluster.withAnyBroker((c) => c.createPartitions({
+        topics: [...remaining].map(([name, count]) => ({ name, count })),
+        timeoutMs,
+        validateOnly: options.validateOnly ?? false,
+      }, this.deps.cluster.requestOptions(timeoutMs)));
+      let retriable: SamsaError | undefined;
+      for (const r of response.results) {
+        if (!remaining.has(r.name)) continue;
+        if (r.errorCode === 0) {
+          remaining.delete(r.name);
+          continue;
+        }
+        const error = errorFromCode(r.errorCode, r.errorMessage, undefined, { topic: r.name });
+        if (error.retriable && !(error instanceof UnknownTopicOrPartitionError)) {
+          retriable ??= error;
+        } else {
+          failed.push(error instanceof UnknownTopicOrPartitionError
+            ? new UnknownTopicOrPartitionError(error.message, { topic: r.name, retriable: false })
+            : error);
+          remaining.delete(r.name);
+        }
+      }
+      if (retriable) throw retriable;
+    }, { what: 'createPartitions' }).catch((error: unknown) => {
+      if (!isRetriable(error)) throw error;
+      for (const name of remaining.keys()) failed.push(errorFromCode((error as SamsaError).code, (error as Error).message, error, { topic: name }));
+    });
+    this.deps.cluster.invalidateTopics(topics.map((t) => t.topic));
     throwAll(failed);
   }
 

@@ -9,7 +9,7 @@ import type {
   CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
   DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
   ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
-  ElectLeadersRequest, ElectLeadersResponse, InitProducerIdRequest, InitProducerIdResponse,
+  ElectLeadersRequest, ElectLeadersResponse, InitProducerIdRequest, InitProducerIdResponse, CreatePartitionsRequest, CreatePartitionsResponse,
 } from '../wire.js';
 
 export interface RequestOptions {
@@ -25,6 +25,8 @@ export interface BrokerConnection {
   metadata(request: MetadataRequest, options?: RequestOptions): Promise<MetadataResponse>;
   createTopics(request: CreateTopicsRequest, options?: RequestOptions): Promise<CreateTopicsResponse>;
   deleteTopics(request: DeleteTopicsRequest, options?: RequestOptions): Promise<DeleteTopicsResponse>;
+  /** Kafka's CreatePartitions. */
+  createPartitions(request: CreatePartitionsRequest, options?: RequestOptions): Promise<CreatePartitionsResponse>;
   produce(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse>;
   fetch(request: FetchRequest, options?: RequestOptions): Promise<FetchResponse>;
   listOffsets(request: ListOffsetsRequest, options?: RequestOptions): Promise<ListOffsetsResponse>;

@@ -15,10 +15,10 @@ import type {
   CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
   DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
   ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
-  ElectLeadersRequest, ElectLeadersResponse, InitProducerIdRequest, InitProducerIdResponse,
+  ElectLeadersRequest, ElectLeadersResponse, InitProducerIdRequest, InitProducerIdResponse, CreatePartitionsRequest, CreatePartitionsResponse,
 } from '../wire.js';
 
-type Method = 'Metadata' | 'CreateTopics' | 'DeleteTopics' | 'Produce' | 'Fetch' | 'ListOffsets' | 'IncrementalAlterConfigs' | 'DescribeConfigs' | 'ElectLeaders' | 'InitProducerId';
+type Method = 'Metadata' | 'CreateTopics' | 'DeleteTopics' | 'CreatePartitions' | 'Produce' | 'Fetch' | 'ListOffsets' | 'IncrementalAlterConfigs' | 'DescribeConfigs' | 'ElectLeaders' | 'InitProducerId';
 type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 export type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<Res>) => grpc.ClientUnaryCall;
 
@@ -54,6 +54,9 @@ export class GrpcConnection implements BrokerConnection {
   }
   deleteTopics(request: DeleteTopicsRequest, options?: RequestOptions): Promise<DeleteTopicsResponse> {
     return this.call('DeleteTopics', request, options);
+  }
+  createPartitions(request: CreatePartitionsRequest, options?: RequestOptions): Promise<CreatePartitionsResponse> {
+    return this.call('CreatePartitions', request, options);
   }
   produce(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse> {
     if (this.unaryOnly) return this.call('Produce', request, options);

@@ -7,10 +7,10 @@ export {
 } from './validation.js';
 export type { TopicConfigValidator } from './validation.js';
 
-export { QuorumController, UNCLEAN_LEADER_ELECTION_ENABLE } from './controller.js';
+export { QuorumController, UNCLEAN_LEADER_ELECTION_ENABLE, isInternalTopic } from './controller.js';
 export type {
   AllocateProducerIdsResponse, AlterConfigOp, AlterConfigsResource, AlterConfigsResult, AlterPartitionRequest,
   AlterPartitionResponse, BrokerHeartbeatRequest, BrokerHeartbeatResponse, ControllerResult, CreateTopicRequest,
-  CreateTopicResult, DeleteTopicResult, ElectionRequest, ElectionResponse, ElectionType, Failure, FenceStaleBrokersResponse, Outcome, QuorumControllerOptions,
+  CreatePartitionsRequest, CreatePartitionsResult, CreateTopicResult, DeleteTopicResult, ElectionRequest, ElectionResponse, ElectionType, Failure, FenceStaleBrokersResponse, Outcome, QuorumControllerOptions,
   PartitionElectionResult, RegisterBrokerRequest, RegisterBrokerResponse, UnregisterBrokerResponse,
 } from './controller.js';

@@ -1,0 +1,122 @@
+/**
+ * Topic lifecycle (issue 16) with real processes, 1 controller + 3 brokers: `topics --alter
+ * --partitions` while an SDK producer and an SDK group consumer run (nothing acknowledged is lost,
+ * the new partitions get records and are consumed after the group rejoins), the refusals (fewer
+ * partitions, internal topics).
+ */
+import { Samsa, serdes } from '@samsa/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, waitFor, type TestCluster } from './helpers/cluster.js';
+import { runCliAsync } from './helpers/processes.js';
+
+// Short group timings so the rebalance after the partition count changes takes seconds.
+const BROKER_ARGS = ['--group-initial-rebalance-delay-ms', '300', '--group-min-session-timeout-ms', '1000'];
+
+describe('topic lifecycle against real processes', () => {
+  let cluster: TestCluster;
+  let samsa: Samsa;
+  let bootstrap: string;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ controllers: 1, brokers: 3, heartbeatIntervalMs: 250, sessionTimeoutMs: 2_000, brokerArgs: BROKER_ARGS });
+    bootstrap = cluster.bootstrap.join(',');
+    // Metadata refreshed every second: the producer and the group's leader see new partitions soon.
+    samsa = new Samsa({ brokers: cluster.bootstrap, requestTimeoutMs: 10_000, metadataMaxAgeMs: 1_000, retry: { retries: 10, maxRetryTimeMs: 1_000 } });
+  }, 90_000);
+
+  afterAll(async () => {
+    await samsa?.close();
+    await cluster?.stop();
+  });
+
+  it('adds partitions while a producer and a group consumer run: nothing acknowledged is lost and the new partitions are consumed', async () => {
+    const topic = 'grow';
+    await samsa.admin().createTopics([{ topic, numPartitions: 2, replicationFactor: 3 }]);
+    await waitFor(`${topic} has leaders`, async () => (await samsa.admin().describeTopics([topic]))[0]!.partitions.every((p) => p.leader >= 0), 20_000, 100);
+
+    const consumer = samsa.consumer({
+      groupId: 'g-grow', key: serdes.string, value: serdes.string, autoOffsetReset: 'earliest',
+      sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, metadataMaxAgeMs: 1_000, fetchMaxWaitMs: 200,
+    });
+    consumer.subscribe(topic);
+    const consumed = new Map<string, number>();
+    let consuming = true;
+    const consumeLoop = (async () => {
+      while (consuming) {
+        for (const r of await consumer.poll({ maxWaitMs: 200 })) consumed.set(r.value!, r.partition);
+      }
+    })();
+
+    const producer = samsa.producer({ key: serdes.string, value: serdes.string, acks: -1 });
+    const acked = new Map<string, number>();
+    let producing = true;
+    let n = 0;
+    const produceLoop = (async () => {
+      while (producing) {
+        const batch = Array.from({ length: 10 }, () => n++);
+        const results = await producer.send({ topic, messages: batch.map((i) => ({ key: `k${i}`, value: `v${i}` })) });
+        results.forEach((r, j) => acked.set(`v${batch[j]}`, r.partition));
+      }
+    })();
+
+    try {
+      await waitFor('records acknowledged and consumed on the first two partitions', () => acked.size >= 100 && consumed.size >= 50, 60_000, 100);
+
+      // kafka-topics --alter refuses fewer partitions and names the current count.
+      const shrink = await runCliAsync(['topics', '--bootstrap-server', bootstrap, '--alter', '--topic', topic, '--partitions', '1']);
+      expect(shrink.status).not.toBe(0);
+      expect(shrink.stderr).toContain('has 2 partitions');
+
+      const alter = await runCliAsync(['topics', '--bootstrap-server', bootstrap, '--alter', '--topic', topic, '--partitions', '4']);
+      expect(alter.stderr).toBe('');
+      expect(alter.stdout).toContain(`Topic ${topic} now has 4 partitions.`);
+      const [described] = await samsa.admin().describeTopics([topic]);
+      expect(described!.partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3]);
+      expect(described!.partitions.every((p) => p.replicas.length === 3)).toBe(true);
+      // New leaders are spread: the four partitions have leaders on all three brokers.
+      await waitFor('leaders on every broker', async () => new Set((await samsa.admin().describeTopics([topic]))[0]!.partitions.map((p) => p.leader)).size === 3, 20_000, 100);
+
+      // The producer picks the new partitions on its next metadata refresh.
+      await waitFor('records acknowledged on partitions 2 and 3', () => [...acked.values()].some((p) => p === 2) && [...acked.values()].some((p) => p === 3), 60_000, 100);
+      // The group's leader notices the new count and the group rejoins: the consumer is assigned all four.
+      await waitFor('the consumer owns four partitions', () => consumer.assignment().length === 4, 60_000, 100);
+    } finally {
+      producing = false;
+      await produceLoop;
+    }
+    try {
+      await waitFor('every acknowledged record consumed', () => [...acked.keys()].every((v) => consumed.has(v)), 60_000, 100);
+    } finally {
+      consuming = false;
+      await consumeLoop;
+      await consumer.close();
+      await producer.close();
+    }
+    const missing = [...acked.keys()].filter((v) => !consumed.has(v));
+    expect(missing).toEqual([]);
+    for (const [value, partition] of acked) expect(consumed.get(value)).toBe(partition);
+    expect(new Set(consumed.values())).toEqual(new Set([0, 1, 2, 3]));
+  }, 240_000);
+
+  it('refuses to delete or grow an internal topic', async () => {
+    // A group commit makes the brokers create __consumer_offsets.
+    const consumer = samsa.consumer({ groupId: 'g-internal', autoOffsetReset: 'earliest', sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 });
+    try {
+      await samsa.admin().createTopics([{ topic: 'small', numPartitions: 1, replicationFactor: 1 }]);
+      consumer.subscribe('small');
+      await waitFor('the group has joined', async () => {
+        await consumer.poll({ maxWaitMs: 100 });
+        return consumer.assignment().length === 1;
+      }, 60_000, 0);
+    } finally {
+      await consumer.close();
+    }
+    const del = await runCliAsync(['topics', '--bootstrap-server', bootstrap, '--delete', '--topic', '__consumer_offsets']);
+    expect(del.status).not.toBe(0);
+    expect(del.stderr).toContain("topic '__consumer_offsets' is internal");
+    const grow = await runCliAsync(['topics', '--bootstrap-server', bootstrap, '--alter', '--topic', '__consumer_offsets', '--partitions', '100']);
+    expect(grow.status).not.toBe(0);
+    expect(grow.stderr).toContain("topic '__consumer_offsets' is internal");
+    expect((await samsa.admin().listTopics())).toContain('__consumer_offsets');
+  }, 120_000);
+});
