@@ -103,6 +103,11 @@ const NODE_SETTINGS: readonly SettingDef[] = [
   { key: 'group.initial.rebalance.delay.ms', doc: 'broker: how long a new group waits for more members before its first rebalance (default 3000)', check: integer(0) },
   { key: 'group.min.session.timeout.ms', doc: 'broker: smallest consumer session timeout accepted (default 6000)', check: integer(1) },
   { key: 'group.max.session.timeout.ms', doc: 'broker: largest consumer session timeout accepted (default 1800000)', check: integer(1) },
+  {
+    key: 'offsets.topic.replication.factor',
+    doc: 'broker: replicas of __consumer_offsets, created only once this many brokers are registered (default 3; cluster up sets it for fewer brokers)',
+    check: integer(1),
+  },
   { key: 'offsets.retention.minutes', doc: 'broker: keep the offsets of an empty group this long (default 10080)', check: integer(1) },
 ];
 
@@ -317,6 +322,7 @@ export interface NodeSettings {
     groupMinSessionTimeoutMs?: number;
     groupMaxSessionTimeoutMs?: number;
     offsetsRetentionMs?: number;
+    offsetsTopicReplicationFactor?: number;
   };
   /** Broker defaults for topic configs, by topic config name (validated, normalised). */
   topicDefaults: Record<string, string>;
@@ -401,6 +407,7 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
       ...(int('group.min.session.timeout.ms') === undefined ? {} : { groupMinSessionTimeoutMs: int('group.min.session.timeout.ms')! }),
       ...(int('group.max.session.timeout.ms') === undefined ? {} : { groupMaxSessionTimeoutMs: int('group.max.session.timeout.ms')! }),
       ...(int('offsets.retention.minutes') === undefined ? {} : { offsetsRetentionMs: int('offsets.retention.minutes')! * 60_000 }),
+      ...(int('offsets.topic.replication.factor') === undefined ? {} : { offsetsTopicReplicationFactor: int('offsets.topic.replication.factor')! }),
     },
     topicDefaults: validateTopicConfigs(topicDefaults),
     sources: r,

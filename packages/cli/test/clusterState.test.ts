@@ -237,8 +237,12 @@ describe('planning a local cluster', () => {
     expect(records).toHaveLength(1);
     expect(records[0]!.argv).toEqual([
       '/usr/bin/node', ...NODE_V8_FLAGS, '/cli/main.js', 'node', '--roles', 'broker,controller', '--node-id', '1', '--controller-quorum-voters', '1@127.0.0.1:9093',
-      '--data-dir', '/data/node-1', '--log-level', 'info', '--listen', '127.0.0.1:9092', '--metrics-port', '9094', '--metrics-host', '127.0.0.1',
+      '--data-dir', '/data/node-1', '--log-level', 'info', '--listen', '127.0.0.1:9092', '--offsets-topic-replication-factor', '1',
+      '--metrics-port', '9094', '--metrics-host', '127.0.0.1',
     ]);
+    // Three brokers meet Kafka's default offsets.topic.replication.factor: nothing is added.
+    const three = nodeRecords(planCluster(3, 1, false, 9092, '/data'), '127.0.0.1', 'info');
+    expect(three.every((r) => !r.argv.includes('--offsets-topic-replication-factor'))).toBe(true);
     expect(records[0]!.logFile).toBe('/data/node-1/node.log');
   });
 

@@ -22,20 +22,23 @@ afterEach(async () => {
 
 const PARTITIONS = 4;
 
-async function cluster(brokerIds: number[], groups: Partial<GroupCoordinatorSettings> = {}): Promise<{ quorum: FakeQuorum; brokers: Map<number, BrokerNode> }> {
+async function cluster(brokerIds: number[], groups: Partial<GroupCoordinatorSettings> = {}): Promise<{
+  quorum: FakeQuorum; brokers: Map<number, BrokerNode>; addBroker: (nodeId: number) => Promise<void>;
+}> {
   const { quorum, controller, root } = await startFakeQuorum('samsa-groups-', cleanups);
   const brokers = new Map<number, BrokerNode>();
-  await Promise.all(brokerIds.map(async (nodeId) => {
+  const addBroker = async (nodeId: number) => {
     const node = await startBrokerNode({
       nodeId, listenHost: '127.0.0.1', listenPort: 0, dataDir: join(root, `broker-${nodeId}`), logger,
       controllers: [controller.address], heartbeatIntervalMs: 100,
       replicaFetch: { maxWaitMs: 100, backoffMs: 20, backoffMaxMs: 200 },
-      groups: { offsetsTopicNumPartitions: PARTITIONS, groupInitialRebalanceDelayMs: 0, groupMinSessionTimeoutMs: 100, tickIntervalMs: 20, ...groups },
+      groups: { offsetsTopicNumPartitions: PARTITIONS, offsetsTopicReplicationFactor: brokerIds.length, groupInitialRebalanceDelayMs: 0, groupMinSessionTimeoutMs: 100, tickIntervalMs: 20, ...groups },
     });
     brokers.set(nodeId, node);
     cleanups.push(() => node.close());
-  }));
-  return { quorum, brokers };
+  };
+  await Promise.all(brokerIds.map(addBroker));
+  return { quorum, brokers, addBroker };
 }
 
 type Call = <Res>(method: string, req: object) => Promise<Res>;
@@ -59,7 +62,7 @@ async function find(call: Call, group: string, nodeId?: number): Promise<FindRes
     const r = await call<FindResponse>('FindCoordinator', { keyType: 0, key: group });
     if (r.errorCode === 0 && (nodeId === undefined || r.nodeId === nodeId)) return r;
     if (r.errorCode !== 0) expect(r.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    if (Date.now() > deadline) throw new Error('no coordinator within 15 s');
+    if (Date.now() > deadline) throw new Error(`no coordinator within 15 s: ${(r as { errorMessage?: string }).errorMessage}`);
     await new Promise((res) => setTimeout(res, 50));
   }
 }
@@ -80,6 +83,25 @@ const join1 = (group: string, memberId: string) => ({
 });
 
 describe('Groups service', () => {
+  it('creates __consumer_offsets only once offsets.topic.replication.factor brokers are registered', async () => {
+    const { quorum, brokers, addBroker } = await cluster([1, 2], { offsetsTopicReplicationFactor: 3 });
+    const any = groupsClient(brokers.get(1)!);
+    const deadline = Date.now() + 15_000;
+    let answer: FindResponse & { errorMessage: string };
+    // Until both brokers have registered the count in the sentence may still be 1; wait for 2.
+    do {
+      answer = await any<FindResponse & { errorMessage: string }>('FindCoordinator', { keyType: 0, key: 'g' });
+      expect(answer.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      if (Date.now() > deadline) throw new Error(`no answer naming 2 brokers within 15 s: ${answer.errorMessage}`);
+      if (!answer.errorMessage.includes('but 2 broker(s)')) await new Promise((res) => setTimeout(res, 50));
+    } while (!answer.errorMessage.includes('but 2 broker(s)'));
+    expect(answer.errorMessage).toContain('offsets.topic.replication.factor is 3');
+    expect(quorum.image.topic(OFFSETS_TOPIC)).toBeUndefined();
+    await addBroker(3);
+    await find(any, 'g');
+    expect(quorum.image.topic(OFFSETS_TOPIC)!.partitions.every((p) => p.replicas.length === 3)).toBe(true);
+  });
+
   it('serves a whole group life cycle on the coordinator and NOT_COORDINATOR elsewhere', async () => {
     const { quorum, brokers } = await cluster([1, 2]);
     quorum.append(topicRecords('orders', [{ replicas: [1] }, { replicas: [2] }]));

@@ -86,10 +86,13 @@ export function planCluster(brokers: number, controllers: number, combined: bool
 /** The `samsa node` command line of each planned node. */
 export function nodeRecords(plan: readonly NodeSpec[], host: string, logLevel: string, cli = CLI, node = process.execPath): NodeRecord[] {
   const voters = plan.filter((n) => n.controllerPort !== undefined).map((n) => `${n.nodeId}@${host}:${n.controllerPort}`).join(',');
+  // Kafka's default offsets.topic.replication.factor (3) could never be met by a smaller cluster.
+  const brokers = plan.filter((n) => n.brokerPort !== undefined).length;
   return plan.map((spec) => {
     const argv = [node, ...NODE_V8_FLAGS, cli, 'node', '--roles', spec.roles, '--node-id', String(spec.nodeId), '--controller-quorum-voters', voters,
       '--data-dir', spec.dataDir, '--log-level', logLevel];
     if (spec.brokerPort !== undefined) argv.push('--listen', `${host}:${spec.brokerPort}`);
+    if (spec.brokerPort !== undefined && brokers < 3) argv.push('--offsets-topic-replication-factor', String(brokers));
     if (spec.metricsPort !== undefined) argv.push('--metrics-port', String(spec.metricsPort), '--metrics-host', host);
     return { ...spec, logFile: join(spec.dataDir, 'node.log'), argv };
   });

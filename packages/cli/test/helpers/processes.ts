@@ -55,6 +55,8 @@ export async function startNode(opts: {
   const child = spawn(process.execPath, [
     ...NODE_V8_FLAGS, CLI, 'node', '--roles', 'broker,controller', '--node-id', String(nodeId), '--listen', `127.0.0.1:${port}`,
     '--controller-quorum-voters', `${nodeId}@127.0.0.1:${controllerPort}`, '--data-dir', opts.dataDir,
+    // One broker: __consumer_offsets with one replica (cluster up --brokers 1 does the same).
+    '--offsets-topic-replication-factor', '1',
     ...(opts.extraArgs ?? []),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   started.add(child);
