@@ -14,9 +14,11 @@
  *   samsa_broker_log_size_bytes{topic,partition}  bytes on disk per local replica
  *   samsa_consumer_group_lag{group,topic,partition}  from the provider set with setGroupLagProvider
  *   samsa_rpc_*                                the gRPC API (@samsa/server's RPC_METRICS)
+ *   samsa_kafka_requests_total{api,version,outcome}  Kafka wire protocol requests (Kafka's RequestsPerSec by request and version)
+ *   samsa_kafka_request_duration_seconds{api,version}  their latency from decoding to the encoded answer (Kafka's TotalTimeMs)
  */
 import { rpcObserver, type RpcObserver } from '@samsa/server';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Partition } from './partition.js';
 
 /** What the data path reports. Optional everywhere: a broker without a registry reports nothing. */
@@ -49,6 +51,8 @@ export type GroupLagProvider = () => Iterable<GroupLag> | Promise<Iterable<Group
 
 export class BrokerMetrics implements BrokerMetricEvents {
   readonly rpc: RpcObserver;
+  /** The Kafka listener's per-API request counts and latencies (kafka/kafkaApis.ts). */
+  readonly kafka: { observe(api: string, version: number, outcome: string, seconds: number): void };
   private readonly bytesInTotal: Counter<'topic'>;
   private readonly bytesOutTotal: Counter<'topic'>;
   private readonly isrShrinks: Counter;
@@ -60,6 +64,19 @@ export class BrokerMetrics implements BrokerMetricEvents {
   constructor(registry: Registry, partitions: () => Iterable<Partition>) {
     const registers = [registry];
     this.rpc = rpcObserver(registry);
+    const kafkaRequests = new Counter({
+      name: 'samsa_kafka_requests_total', help: 'Kafka wire protocol requests, by API, version and outcome (ok, closed)', labelNames: ['api', 'version', 'outcome'], registers,
+    });
+    const kafkaDuration = new Histogram({
+      name: 'samsa_kafka_request_duration_seconds', help: 'Kafka wire protocol request latency from decoding to the encoded answer (long polls included), by API and version',
+      labelNames: ['api', 'version'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
+    });
+    this.kafka = {
+      observe(api, version, outcome, seconds) {
+        kafkaRequests.inc({ api, version: String(version), outcome });
+        kafkaDuration.observe({ api, version: String(version) }, seconds);
+      },
+    };
     this.bytesInTotal = new Counter({ name: 'samsa_broker_topic_bytes_in_total', help: 'Bytes of record batches appended by producers, by topic', labelNames: ['topic'], registers });
     this.bytesOutTotal = new Counter({ name: 'samsa_broker_topic_bytes_out_total', help: 'Bytes of record batches returned to consumers, by topic (follower fetches excluded)', labelNames: ['topic'], registers });
     this.isrShrinks = new Counter({ name: 'samsa_broker_isr_shrinks_total', help: 'ISR shrinks of partitions this broker leads, counted when committed (proposed by this leader or made by the controller)', registers });

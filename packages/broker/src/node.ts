@@ -28,6 +28,10 @@ import { ReplicaManager } from './replicaManager.js';
 import { GrpcLeaderEndPoint } from './replication/grpcLeaderEndPoint.js';
 import type { LogCleanerConfig } from './log/index.js';
 import type { ReplicaFetcherConfig } from './replication/replicaFetcher.js';
+import { DEFAULT_CONNECTIONS_MAX_IDLE_MS, DEFAULT_SOCKET_REQUEST_MAX_BYTES } from './kafka/connection.js';
+import { LateKafkaHandler } from './kafka/kafkaApis.js';
+import { kafkaApis } from './kafka/index.js';
+import { startDualListener, type DualListener } from './kafka/listener.js';
 import { clientServiceHandlers } from './server/clientService.js';
 import { replicationServiceHandlers } from './server/replicationService.js';
 
@@ -86,6 +90,12 @@ export interface BrokerNodeConfig {
   groups?: Partial<GroupCoordinatorSettings>;
   /** Registers the broker's metrics (metrics.ts) and instruments every gRPC service; none without it. */
   metrics?: Registry;
+  /** Kafka's socket.request.max.bytes (100 MiB): a larger Kafka request frame closes its connection. */
+  socketRequestMaxBytes?: number;
+  /** Kafka's connections.max.idle.ms (600000): a Kafka connection idle this long is closed. */
+  connectionsMaxIdleMs?: number;
+  /** Kafka's auto.create.topics.enable (true): a Metadata request for an unknown topic creates it. */
+  autoCreateTopicsEnable?: boolean;
 }
 
 export interface BrokerNode {
@@ -116,27 +126,33 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   const interName = config.interBrokerListenerName ?? specs[0]!.name;
   if (!specs.some((s) => s.name === interName)) throw new Error(`inter-broker listener ${interName} is not among the listeners (${specs.map((s) => s.name).join(', ')})`);
   const lock = DataDirLock.acquire(config.dataDir);
-  const bound: Array<{ spec: BrokerListener; server: grpc.Server; port: number }> = [];
+  const bound: Array<{ spec: BrokerListener; server: grpc.Server; port: number; listener: DualListener }> = [];
+  // The Kafka wire protocol's API layer, set once the services it calls exist (kafka/README.md).
+  const kafka = new LateKafkaHandler();
   try {
     for (const spec of specs) {
       const server = new grpc.Server(CHANNEL_OPTIONS);
       // Every service added below (and any added later) is timed and counted per method.
       if (metrics) instrumentServer(server, metrics.rpc);
-      const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(`${spec.host}:${spec.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-          err ? reject(new Error(`cannot listen on ${spec.host}:${spec.port}${config.listeners ? ` (listener ${spec.name})` : ''}: ${err.message}`)) : resolve(p),
-        ),
-      );
-      bound.push({ spec, server, port });
+      // One address, both protocols: gRPC connections are handed to `server`, Kafka ones stay (kafka/listener.ts).
+      const listener = await startDualListener({
+        name: spec.name, host: spec.host, port: spec.port, grpcServer: server, grpcCredentials: grpc.ServerCredentials.createInsecure(),
+        kafka, maxRequestBytes: config.socketRequestMaxBytes ?? DEFAULT_SOCKET_REQUEST_MAX_BYTES,
+        maxIdleMs: config.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS, logger,
+      }).catch((err: Error) => {
+        server.forceShutdown();
+        throw new Error(`cannot listen on ${spec.host}:${spec.port}${config.listeners ? ` (listener ${spec.name})` : ''}: ${err.message}`);
+      });
+      bound.push({ spec, server, port: listener.port, listener });
     }
   } catch (err) {
-    for (const b of bound) b.server.forceShutdown();
+    for (const b of bound) { b.listener.close(); b.server.forceShutdown(); }
     lock.release();
     throw err;
   }
   const advertised: Endpoint[] = bound.map((b) => ({ name: b.spec.name, host: b.spec.advertisedHost ?? b.spec.host, port: b.spec.advertisedPort ?? b.port }));
   const { host, port } = advertised.find((e) => e.name === interName)!;
-  const forceShutdownAll = () => { for (const b of bound) b.server.forceShutdown(); };
+  const forceShutdownAll = () => { for (const b of bound) { b.listener.close(); b.server.forceShutdown(); } };
   let quorum: QuorumMetadataSource;
   let replicaManager: ReplicaManager | undefined;
   let groupCoordinator: GroupCoordinator;
@@ -220,6 +236,15 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       groupsServiceHandlers(groupCoordinator, logger, config.listeners === undefined ? undefined : spec.name), () => serving, starting));
   }
 
+  kafka.set(kafkaApis({
+    brokerId: config.nodeId, metadata: quorum, replicaManager, groupCoordinator, logger: logger.child({ component: 'kafka' }),
+    maxFetchWaitMs: config.maxFetchWaitMs ?? 30_000, autoCreateTopicsEnable: config.autoCreateTopicsEnable ?? true, dataDir: config.dataDir,
+    // Addresses on the connection's listener when the node names its listeners, else the registered host:port (as the gRPC path).
+    listenerNameOf: (name) => (config.listeners === undefined ? undefined : name),
+    isServing: () => serving, startingReason: starting,
+    ...(metrics === undefined ? {} : { observer: metrics.kafka }),
+  }));
+
   quorum.start();
   try {
     await waitUntilReady(quorum, logger, timers, config.signal);
@@ -260,6 +285,8 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
         // Waiting JoinGroup/SyncGroup calls answer NOT_COORDINATOR (they would hold tryShutdown for a rebalance timeout).
         groupCoordinator.shutdown();
         // Refuse new calls, let in-flight ones finish (bounded), then flush and close the logs.
+        // Kafka clients reconnect to another broker; their waiting requests are dropped with the connection.
+        for (const b of bound) b.listener.close();
         const drained = Promise.all(bound.map(({ server }) => new Promise<void>((resolve) => {
           const force = setTimeout(() => { server.forceShutdown(); resolve(); }, 2_000);
           server.tryShutdown(() => { clearTimeout(force); resolve(); });

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MetadataChange } from '../src/metadata/image.js';
-import { topicRecords, waitFor } from './helpers/fakeController.js';
+import { waitFor } from '@samsa/testkit';
+import { topicRecords } from './helpers/fakeController.js';
 import { quorumOf, source, tearDownQuorumsAfterEach } from './helpers/quorumSource.js';
 
 tearDownQuorumsAfterEach();
@@ -38,7 +39,7 @@ describe('following the metadata log', () => {
     expect(s.brokers().map((b) => b.nodeId)).toEqual([1, 2]);
 
     const removal = quorum.append([{ type: 'RemoveTopic', topicId: 'id-after-snapshot' }]);
-    await waitFor(() => s.appliedOffset >= removal, 3_000, 'the removal');
+    await waitFor('the removal', () => s.appliedOffset >= removal, 3_000);
     expect(changes.at(-1)).toMatchObject({ type: 'topicDeleted', topic: { name: 'after-snapshot', partitions: [{ partition: 0, replicas: [1] }] } });
   });
 
@@ -52,7 +53,7 @@ describe('following the metadata log', () => {
     await s.ready();
     changes.length = 0;
     quorum.append([{ type: 'PartitionChange', topicId: 'id-p', partition: 0, leader: 2, isr: [2] }]);
-    await waitFor(() => changes.length > 0, 3_000, 'a change');
+    await waitFor('a change', () => changes.length > 0, 3_000);
     expect(changes).toHaveLength(1);
     const change = changes[0]!;
     expect(change.type).toBe('partitionsChanged');
@@ -69,8 +70,8 @@ describe('following the metadata log', () => {
     controllers[0]!.stop();
     quorum.leaderId = 2;
     const offset = quorum.append(topicRecords('after-failover', [{ replicas: [1] }]));
-    await waitFor(() => s.appliedOffset >= offset, 5_000, 'the entry via controller 2');
+    await waitFor('the entry via controller 2', () => s.appliedOffset >= offset, 5_000);
     expect(s.topic('after-failover')).toBeDefined();
-    await waitFor(() => quorum.heartbeats.at(-1)?.controllerId === 2, 3_000, 'heartbeats to controller 2');
+    await waitFor('heartbeats to controller 2', () => quorum.heartbeats.at(-1)?.controllerId === 2, 3_000);
   });
 });

@@ -16,7 +16,8 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBrokerNode, type BrokerNode, type BrokerNodeConfig } from '../src/index.js';
 import type { MetadataChange } from '../src/metadata/image.js';
-import { FakeController, FakeQuorum, topicRecords, waitFor } from './helpers/fakeController.js';
+import { waitFor } from '@samsa/testkit';
+import { FakeController, FakeQuorum, topicRecords } from './helpers/fakeController.js';
 
 const logger = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -178,6 +179,6 @@ describe('topic configs after creation', () => {
     const [result] = await node.metadata.incrementalAlterConfigs(
       [{ resourceType: 2, resourceName: 'slow', configs: [{ name: 'retention.ms', operation: 0, value: '5' }] }], false, 300);
     expect(result).toMatchObject({ errorCode: ErrorCode.REQUEST_TIMED_OUT });
-    await waitFor(() => node.replicaManager.getPartition('slow', 0)!.config['retention.ms'] === 5, 5_000, 'the change to arrive');
+    await waitFor('the change to arrive', () => node.replicaManager.getPartition('slow', 0)!.config['retention.ms'] === 5, 5_000);
   });
 });

@@ -1,38 +1,53 @@
 #!/usr/bin/env node
 /** The `samsa` command. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { registerChaos } from './commands/chaos.js';
-import { registerCluster } from './commands/cluster.js';
-import { registerConfigs } from './commands/configs.js';
-import { registerConsume } from './commands/consume.js';
-import { registerGroups } from './commands/groups.js';
-import { registerLeaderElection } from './commands/leaderElection.js';
-import { registerNode } from './commands/node.js';
-import { registerPerf } from './commands/perf.js';
-import { registerProduce } from './commands/produce.js';
-import { registerQuorum } from './commands/quorum.js';
-import { registerTopics } from './commands/topics.js';
 import { fail } from './errors.js';
 
+/** The CLI package's version (Kafka's tools answer --version with theirs). */
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 const verbose = process.argv.includes('--verbose');
+// `--version` after any command too, as each of Kafka's tools takes it.
+if (process.argv.slice(2).includes('--version')) {
+  process.stdout.write(`${VERSION}\n`);
+  process.exit(0);
+}
 const program = new Command()
   .name('samsa')
   .description('Samsa: a replicated commit log in the tradition of Apache Kafka')
+  .version(VERSION, '--version', 'print the version and exit')
   .option('--verbose', 'print stack traces on errors')
-  .showHelpAfterError('(run with --help for usage)')
+  // Every usage error is one `samsa: ...` line (the same shape as every other error), exit code 2.
+  .configureOutput({ outputError: (message, write) => write(`samsa: ${message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see --help)\n`) })
   .exitOverride();
 
-registerNode(program);
-registerCluster(program);
-registerTopics(program);
-registerConfigs(program);
-registerProduce(program);
-registerConsume(program);
-registerGroups(program);
-registerPerf(program);
-registerQuorum(program);
-registerLeaderElection(program);
-registerChaos(program);
+// Each command's module is loaded only when that command runs (all of them for --help or an
+// unknown name): six `samsa node`s start at once under `cluster up`, and every one of them paid
+// for the client, histogram and chaos modules it never uses.
+const COMMANDS: Record<string, () => Promise<(p: Command) => void>> = {
+  node: async () => (await import('./commands/node.js')).registerNode,
+  cluster: async () => (await import('./commands/cluster.js')).registerCluster,
+  topics: async () => (await import('./commands/topics.js')).registerTopics,
+  configs: async () => (await import('./commands/configs.js')).registerConfigs,
+  produce: async () => (await import('./commands/produce.js')).registerProduce,
+  consume: async () => (await import('./commands/consume.js')).registerConsume,
+  groups: async () => (await import('./commands/groups.js')).registerGroups,
+  perf: async () => (await import('./commands/perf.js')).registerPerf,
+  quorum: async () => (await import('./commands/quorum.js')).registerQuorum,
+  'leader-election': async () => (await import('./commands/leaderElection.js')).registerLeaderElection,
+  chaos: async () => (await import('./commands/chaos.js')).registerChaos,
+  'get-offsets': async () => (await import('./commands/getOffsets.js')).registerGetOffsets,
+  'dump-log': async () => (await import('./commands/dumpLog.js')).registerDumpLog,
+  'log-dirs': async () => (await import('./commands/logDirs.js')).registerLogDirs,
+  // One module registers both `schemas` and `schema-registry`.
+  'schema-registry': async () => (await import('./commands/schemaRegistry.js')).registerSchemaRegistry,
+  schemas: async () => (await import('./commands/schemaRegistry.js')).registerSchemaRegistry,
+};
+const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const commands = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!()] : Object.values(COMMANDS).map((load) => load());
+// A set: one module may register several commands (schemas, schema-registry).
+for (const register of new Set(await Promise.all(commands))) register(program);
 
 process.on('unhandledRejection', (err) => fail(err, verbose));
 
@@ -40,8 +55,9 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    // Commander has already printed its one-line message (unknown flag, missing argument, --help).
-    process.exit(err.exitCode);
+    // Commander has already printed its one line (unknown flag, missing argument) or the help.
+    const informational = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code);
+    process.exit(informational ? err.exitCode : 2);
   }
   fail(err, verbose);
 }

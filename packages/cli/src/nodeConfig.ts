@@ -89,6 +89,9 @@ const NODE_SETTINGS: readonly SettingDef[] = [
   { key: 'broker.heartbeat.interval.ms', aliases: ['--heartbeat-interval-ms'], doc: 'broker heartbeat interval (default 2000)', check: integer(10) },
   { key: 'broker.session.timeout.ms', aliases: ['--session-timeout-ms'], doc: 'controller: fence a broker silent this long (default 9000)', check: integer(100) },
   { key: 'replica.lag.time.max.ms', doc: 'broker: drop a follower from the ISR that has not caught up this long (default 30000)', check: integer(10) },
+  { key: 'auto.create.topics.enable', doc: 'broker: a Kafka client\'s Metadata request for an unknown topic creates it (default true)', check: bool },
+  { key: 'connections.max.idle.ms', doc: 'broker: close a Kafka client connection idle this long (default 600000)', check: integer(100) },
+  { key: 'socket.request.max.bytes', doc: 'broker: the largest Kafka request frame accepted; a larger one closes its connection (default 104857600)', check: integer(1) },
   { key: 'auto.leader.rebalance.enable', doc: 'controller: move leadership back to preferred replicas (default true)', check: bool },
   { key: 'leader.imbalance.check.interval.ms', doc: 'controller: how often to check the leader balance (default 300000)', check: integer(10) },
   { key: 'leader.imbalance.per.broker.percentage', doc: 'controller: rebalance above this share of non-preferred leaders (default 10)', check: integer(0) },
@@ -310,6 +313,9 @@ export interface NodeSettings {
   heartbeatIntervalMs?: number;
   sessionTimeoutMs?: number;
   replicaLagTimeMaxMs?: number;
+  autoCreateTopicsEnable?: boolean;
+  socketRequestMaxBytes?: number;
+  connectionsMaxIdleMs?: number;
   autoLeaderRebalanceEnable?: boolean;
   leaderImbalanceCheckIntervalMs?: number;
   leaderImbalancePerBrokerPercentage?: number;
@@ -388,6 +394,7 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
     if (v !== undefined) topicDefaults[topicKey] = v;
   }
   const rebalance = value('auto.leader.rebalance.enable')?.toLowerCase();
+  const autoCreate = value('auto.create.topics.enable')?.toLowerCase();
   return {
     roles, nodeId, voters, listeners, namedListeners, interBrokerListenerName,
     ...(controllerOnlyListen === undefined ? {} : { controllerOnlyListen }),
@@ -398,6 +405,9 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
     ...(int('broker.session.timeout.ms') === undefined ? {} : { sessionTimeoutMs: int('broker.session.timeout.ms')! }),
     ...(int('replica.lag.time.max.ms') === undefined ? {} : { replicaLagTimeMaxMs: int('replica.lag.time.max.ms')! }),
     ...(rebalance === undefined ? {} : { autoLeaderRebalanceEnable: rebalance === 'true' }),
+    ...(autoCreate === undefined ? {} : { autoCreateTopicsEnable: autoCreate === 'true' }),
+    ...(int('socket.request.max.bytes') === undefined ? {} : { socketRequestMaxBytes: int('socket.request.max.bytes')! }),
+    ...(int('connections.max.idle.ms') === undefined ? {} : { connectionsMaxIdleMs: int('connections.max.idle.ms')! }),
     ...(int('leader.imbalance.check.interval.ms') === undefined ? {} : { leaderImbalanceCheckIntervalMs: int('leader.imbalance.check.interval.ms')! }),
     ...(int('leader.imbalance.per.broker.percentage') === undefined ? {} : { leaderImbalancePerBrokerPercentage: int('leader.imbalance.per.broker.percentage')! }),
     ...(int('metrics.port') === undefined ? {} : { metricsPort: int('metrics.port')! }),

@@ -1,4 +1,5 @@
 /** Parsers for the flag values the commands share, each failing with a UsageError that names the flag. */
+import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
 
 export function parseHostPort(value: string, flag: string): { host: string; port: number } {
@@ -37,4 +38,41 @@ export function parseDurationMs(value: string, flag: string): number {
   const n = Number(match[1]);
   const unit = match[2] ?? 'ms';
   return n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[unit as 'ms' | 's' | 'm' | 'h'];
+}
+
+/**
+ * A Java .properties file as Kafka's tools read --producer.config / --consumer.config / --command-config:
+ * `key=value` or `key: value` lines, `#` and `!` comments, blank lines skipped.
+ */
+export function readPropertiesFile(path: string, flag: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const out: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) return;
+    const at = line.search(/[=:]/);
+    if (at <= 0) throw new UsageError(`${flag}: ${path} line ${i + 1} is not key=value: '${line}'`);
+    out[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  });
+  return out;
+}
+
+/** --bootstrap-server, or Kafka's older --broker-list, or bootstrap.servers from a config file. */
+export function bootstrapFrom(opts: { bootstrapServer?: string; brokerList?: string }, config: Record<string, string> = {}): string | undefined {
+  if (opts.bootstrapServer !== undefined && opts.brokerList !== undefined && opts.bootstrapServer !== opts.brokerList) {
+    throw new UsageError('--bootstrap-server and --broker-list disagree; give one');
+  }
+  return opts.bootstrapServer ?? opts.brokerList ?? config['bootstrap.servers'];
+}
+
+/** Refuses --property keys a tool does not know (Kafka ignores them silently; a typo then does nothing). */
+export function checkPropertyKeys(props: Record<string, string>, known: readonly string[], flag = '--property'): void {
+  for (const key of Object.keys(props)) {
+    if (!known.includes(key)) throw new UsageError(`unknown ${flag} ${key} (known: ${known.join(', ')})`);
+  }
 }

@@ -32,7 +32,7 @@ describe('samsa CLI', () => {
 
     const described = await runCliAsync(['topics', '--describe', ...bootstrap, '--topic', 'orders']);
     expect(described.status).toBe(0);
-    expect(described.stdout).toMatch(/Topic: orders\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=60000/);
+    expect(described.stdout).toMatch(/Topic: orders\tTopicId: [A-Za-z0-9_-]{22}\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=60000/);
     expect(described.stdout.match(/Partition: \d/g)).toHaveLength(3);
 
     const again = await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'orders', '--partitions', '3']);
@@ -105,8 +105,18 @@ describe('samsa CLI', () => {
 
   it('answers a wrong flag with one line and a non-zero exit', async () => {
     const result = await runCliAsync(['topics', '--lsit', ...bootstrap]);
-    expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain("unknown option '--lsit'");
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe("samsa: unknown option '--lsit' (Did you mean --list?) (see --help)\n");
+    for (const args of [['frob'], ['topics', '--describe', '--bootstrap-server'], ['produce', '--topic']]) {
+      const usage = await runCliAsync(args);
+      expect(usage.status, args.join(' ')).toBe(2);
+      expect(usage.stderr).toMatch(/^samsa: [^\n]+\n$/);
+    }
+    for (const args of [['--version'], ['topics', '--version']]) {
+      const version = await runCliAsync(args);
+      expect(version.status).toBe(0);
+      expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    }
     expect(result.stderr).not.toMatch(/\n\s+at /);
 
     const noQuorum = await runCliAsync(['node', '--roles', 'broker', '--node-id', '7']);

@@ -223,9 +223,13 @@ describe('planning a local cluster', () => {
       ['controller-1', 1, 'controller', undefined, 9093, 9095],
       ['controller-2', 2, 'controller', undefined, 9193, 9195],
       ['controller-3', 3, 'controller', undefined, 9293, 9295],
-      ['broker-1', 4, 'broker', 9092, undefined, 9094],
-      ['broker-2', 5, 'broker', 9192, undefined, 9194],
-      ['broker-3', 6, 'broker', 9292, undefined, 9294],
+      ['broker-4', 4, 'broker', 9092, undefined, 9094],
+      ['broker-5', 5, 'broker', 9192, undefined, 9194],
+      ['broker-6', 6, 'broker', 9292, undefined, 9294],
+    ]);
+    // Named by node id, as the cluster reports its nodes; combined nodes past the quorum are brokers.
+    expect(planCluster(3, 1, true, 9092, '/data').map((n) => [n.name, n.nodeId, n.roles])).toEqual([
+      ['node-1', 1, 'broker,controller'], ['broker-2', 2, 'broker'], ['broker-3', 3, 'broker'],
     ]);
     const ports = plan.flatMap((n) => [n.brokerPort, n.controllerPort, n.metricsPort]).filter((p) => p !== undefined);
     expect(new Set(ports).size).toBe(ports.length);

@@ -29,6 +29,7 @@ describe('formatStatus', () => {
   it('prints the bootstrap line, the node table and the health lines', () => {
     expect(formatStatus(healthy())).toBe([
       'bootstrap-server: 127.0.0.1:9092,127.0.0.1:9192',
+      'kafka bootstrap.servers: 127.0.0.1:9092,127.0.0.1:9192 (same ports: the Kafka protocol and the Samsa SDK)',
       'NODE          ID  ROLES       BROKER          CONTROLLER      METRICS         PID  PROCESS  STATE',
       'controller-1  1   controller  -               127.0.0.1:9093  127.0.0.1:9095  101  running  voter, lag 0',
       'controller-2  2   controller  -               127.0.0.1:9193  127.0.0.1:9195  102  running  active controller',
@@ -45,7 +46,7 @@ describe('formatStatus', () => {
   it('without a state file there are no PID and PROCESS columns', () => {
     const s = healthy();
     s.nodes = s.nodes.map(({ pid: _pid, process: _process, ...n }) => n);
-    const header = formatStatus(s).split('\n')[1]!;
+    const header = formatStatus(s).split('\n')[2]!;
     expect(header).toBe('NODE          ID  ROLES       BROKER          CONTROLLER      METRICS         STATE');
   });
 

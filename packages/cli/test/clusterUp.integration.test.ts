@@ -9,8 +9,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClusterState } from '../src/cluster/state.js';
-import { waitFor } from './helpers/cluster.js';
-import { CLI, freePort, removeDir, runCliAsync, stopProcess, tempDir } from './helpers/processes.js';
+import { freePortBlock, giveUp, waitFor } from '@samsa/testkit';
+import { CLI, removeDir, runCliAsync, stopProcess, tempDir } from './helpers/processes.js';
+import { RawKafkaConnection } from './helpers/kafkaWire.js';
 
 function alive(pid: number): boolean {
   try {
@@ -34,10 +35,10 @@ function recordedPids(dataDir: string): number[] {
 
 /**
  * A base port with room above it: brokers at +0/+100/+200, controllers at +1/+101/+201, metrics at
- * +2/+3. Below Linux's ephemeral range (32768+), where other tests' connections and port-0 listeners live.
+ * +2/+3: 204 ports, all leased from @samsa/testkit.
  */
 async function basePort(): Promise<number> {
-  return 20_000 + ((await freePort()) % 12_000);
+  return freePortBlock(204);
 }
 
 describe('samsa cluster up', () => {
@@ -61,7 +62,7 @@ describe('samsa cluster up', () => {
     child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
     try {
       await waitFor('the cluster to be ready', () => {
-        if (child.exitCode !== null) throw new Error(`cluster up exited ${child.exitCode}:\n${out}`);
+        if (child.exitCode !== null) giveUp(`cluster up exited ${child.exitCode}:\n${out}`);
         return out.includes('ready in');
       }, 60_000, 50);
       console.log(`cluster up: ready ${Date.now() - t0} ms after start (${/ready in (\d+) ms/.exec(out)![1]} ms by its own clock)`);
@@ -69,11 +70,17 @@ describe('samsa cluster up', () => {
       const first = lines.findIndex((l) => l.startsWith('bootstrap-server: '));
       expect(first).toBe(0);
       expect(lines[first]).toBe(`bootstrap-server: 127.0.0.1:${base},127.0.0.1:${base + 100},127.0.0.1:${base + 200}`);
+      expect(lines[first + 1]).toBe(`kafka bootstrap.servers: 127.0.0.1:${base},127.0.0.1:${base + 100},127.0.0.1:${base + 200} (same ports: the Kafka protocol and the Samsa SDK)`);
+      // The first broker's port answers a Kafka ApiVersions too.
+      const kafka = await RawKafkaConnection.connect(base);
+      const versions = await kafka.request<{ errorCode: number }>(18, 3, 1, { clientSoftwareName: 'cluster-up-test', clientSoftwareVersion: '1' });
+      kafka.close();
+      expect(versions.errorCode).toBe(0);
       const rows = lines.slice(first + 2).filter((l) => /^(controller|broker)-\d/.test(l));
       expect(rows).toHaveLength(6);
       expect(rows.filter((r) => r.endsWith('active controller'))).toHaveLength(1);
       expect(rows.filter((r) => r.endsWith('unfenced'))).toHaveLength(3);
-      expect(rows[3]).toMatch(new RegExp(`^broker-1\\s+4\\s+broker\\s+127\\.0\\.0\\.1:${base}\\s+-\\s+127\\.0\\.0\\.1:${base + 2}\\s+\\d+\\s+running\\s+unfenced$`));
+      expect(rows[3]).toMatch(new RegExp(`^broker-4\\s+4\\s+broker\\s+127\\.0\\.0\\.1:${base}\\s+-\\s+127\\.0\\.0\\.1:${base + 2}\\s+\\d+\\s+running\\s+unfenced$`));
       pids.push(...recordedPids(dataDir));
       expect(pids).toHaveLength(6);
       expect(pids.every(alive)).toBe(true);
@@ -117,14 +124,23 @@ describe('samsa cluster up', () => {
     expect(viaBroker.stdout).toContain('brokers: 3 registered and unfenced [4,5,6]\n');
     expect(viaBroker.stdout).not.toContain('PID');
 
-    // A second up on the same data dir: refused before it starts anything, the first cluster untouched.
+    // Every view names the nodes alike (by node id).
+    expect(viaBroker.stdout).toMatch(/^broker-5\s+5\s+broker\s/m);
+    expect(status.stdout).toMatch(/^broker-5\s+5\s+broker\s/m);
+
+    // A second up on the same data dir with another layout: refused before it starts anything, the first cluster untouched.
     const before = readFileSync(join(dataDir, 'cluster.json'), 'utf8');
     const second = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base + 5)], { timeoutMs: 30_000 });
-    expect(second.status).toBe(1);
-    expect(second.stderr).toContain(`data directory ${dataDir} is in use by a running cluster`);
-    expect(second.stderr).toContain(`samsa cluster down --data-dir ${dataDir}`);
+    expect(second.status).toBe(2);
+    expect(second.stderr).toContain('records another cluster layout');
+    expect(second.stderr).toContain(`cluster down --data-dir ${dataDir}`);
     expect(readFileSync(join(dataDir, 'cluster.json'), 'utf8')).toBe(before);
     expect(mine.every(alive)).toBe(true);
+    // With the same layout and every node running: nothing to start.
+    const same = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base)], { timeoutMs: 30_000 });
+    expect(same.status).toBe(0);
+    expect(same.stdout).toContain('is running already');
+    expect(recordedPids(dataDir)).toEqual(mine);
 
     // --watch redraws until interrupted.
     const watch = spawn(process.execPath, [CLI, 'cluster', 'status', '--data-dir', dataDir, '--watch', '300ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -140,7 +156,7 @@ describe('samsa cluster up', () => {
     const down = await runCliAsync(['cluster', 'down', '--data-dir', dataDir], { timeoutMs: 60_000 });
     expect(down.stderr).toBe('');
     expect(down.status).toBe(0);
-    expect(down.stdout).toMatch(/broker-1 \(pid \d+\) stopped/);
+    expect(down.stdout).toMatch(/broker-4 \(pid \d+\) stopped/);
     expect(down.stdout).toContain(`stopped 6 node(s); removed ${join(dataDir, 'cluster.json')}`);
     // Brokers were stopped before controllers.
     const order = down.stdout.split('\n').filter((l) => l.endsWith(' stopped')).map((l) => l.split(' ')[0]!);
@@ -175,7 +191,7 @@ describe('samsa cluster up', () => {
     let mine: number[] = [];
     try {
       await waitFor('the combined node to be ready', () => {
-        if (child.exitCode !== null) throw new Error(`cluster up exited ${child.exitCode}:\n${out}`);
+        if (child.exitCode !== null) giveUp(`cluster up exited ${child.exitCode}:\n${out}`);
         return out.includes('ready in');
       }, 60_000, 50);
       expect(out).toContain(`bootstrap-server: 127.0.0.1:${base}\n`);

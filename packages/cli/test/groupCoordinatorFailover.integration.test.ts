@@ -7,7 +7,8 @@
  */
 import { CHANNEL_OPTIONS, ErrorCode, groupsProto, grpc, type GroupsClient } from '@samsa/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientConnection, startCluster, waitFor, type TestCluster } from './helpers/cluster.js';
+import { waitFor } from '@samsa/testkit';
+import { clientConnection, startCluster, type TestCluster } from './helpers/cluster.js';
 
 const GROUP = 'failover-group';
 const TOPIC = 'orders';

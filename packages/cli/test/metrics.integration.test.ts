@@ -7,7 +7,8 @@
  */
 import { Samsa, serdes } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, waitFor, type ClusterNode, type TestCluster } from './helpers/cluster.js';
+import { waitFor } from '@samsa/testkit';
+import { startCluster, type ClusterNode, type TestCluster } from './helpers/cluster.js';
 import { removeDir, startNode, stopProcess, tempDir } from './helpers/processes.js';
 
 interface Sample {

@@ -11,6 +11,7 @@ import type { MetadataResponse__Output } from '@samsa/protocol';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { clientConnection } from './helpers/cluster.js';
 import { CLI, freePort, removeDir, runCliAsync, startNode, stopAll, tempDir } from './helpers/processes.js';
+import { RawKafkaConnection } from './helpers/kafkaWire.js';
 
 const dirs: string[] = [];
 afterEach(async () => { await stopAll(); });
@@ -100,5 +101,16 @@ describe('samsa node settings', () => {
     expect(viaInternal.brokers.map((b) => `${b.host}:${b.port}`)).toEqual([`broker-1.internal:${internal}`]);
     expect(viaExternal.brokers.map((b) => `${b.host}:${b.port}`)).toEqual([`127.0.0.1:${external}`]);
     expect(node.output()).toContain(`"listeners":"INTERNAL://broker-1.internal:${internal},EXTERNAL://127.0.0.1:${external}"`);
+    // The Kafka protocol on the same listeners answers the same way.
+    const askKafka = async (port: number) => {
+      const c = await RawKafkaConnection.connect(port);
+      try {
+        return await c.request<{ brokers: Array<{ host: string; port: number }> }>(3, 9, 1, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      } finally {
+        c.close();
+      }
+    };
+    expect((await askKafka(internal)).brokers.map((b) => `${b.host}:${b.port}`)).toEqual([`broker-1.internal:${internal}`]);
+    expect((await askKafka(external)).brokers.map((b) => `${b.host}:${b.port}`)).toEqual([`127.0.0.1:${external}`]);
   });
 });

@@ -4,7 +4,8 @@
  */
 import { Samsa, serdes } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, waitFor, type TestCluster } from './helpers/cluster.js';
+import { waitFor } from '@samsa/testkit';
+import { startCluster, type TestCluster } from './helpers/cluster.js';
 import { runCliAsync } from './helpers/processes.js';
 
 const SESSION_TIMEOUT_MS = 2_000;

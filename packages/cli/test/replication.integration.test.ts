@@ -7,7 +7,8 @@
  */
 import { NotEnoughReplicasError, Samsa, serdes } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, waitFor, type ClusterNode, type TestCluster } from './helpers/cluster.js';
+import { waitFor } from '@samsa/testkit';
+import { startCluster, type ClusterNode, type TestCluster } from './helpers/cluster.js';
 import { committedBytes, produceAll, readAll } from './helpers/records.js';
 
 const SESSION_TIMEOUT_MS = 2_000;
@@ -69,13 +70,17 @@ describe('replication between broker processes', () => {
         }
       }
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // The writers are under way (live writes acknowledged) when the leader dies.
+    const ackedBefore = acked.size;
+    await waitFor('live writes acknowledged before the kill', () => acked.size >= ackedBefore + 30, 20_000, 10);
     killedAt = Date.now();
     await cluster.kill(victim);
     // Partition 0 takes acks=all writes again once a new leader is elected from the ISR and replicates them.
     await waitFor('an acknowledged write to partition 0 after the kill', () => failoverAt !== Infinity || undefined, 20_000, 20);
     const failoverMs = failoverAt - killedAt;
-    await new Promise((r) => setTimeout(r, 300));
+    // And they keep going on the new leader for a while.
+    const ackedAtFailover = acked.size;
+    await waitFor('live writes acknowledged after the failover', () => acked.size >= ackedAtFailover + 30, 20_000, 10);
     stop = true;
     await Promise.all(writers);
     expect(failures).toEqual([]);

@@ -7,11 +7,16 @@
  */
 import { Samsa, serdes } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, waitFor, type ClusterNode, type TestCluster } from './helpers/cluster.js';
+import { waitFor } from '@samsa/testkit';
+import { startCluster, type ClusterNode, type TestCluster } from './helpers/cluster.js';
 import { committedBytes, logBytes, produceAll, readAll } from './helpers/records.js';
 
-const SESSION_TIMEOUT_MS = 2_000;
-const REPLICA_LAG_TIME_MAX_MS = 1_000;
+// The deposed-leader scenario freezes both followers, waits out one fetch long poll, appends and
+// kills the leader: all of it must fit before the leader drops the frozen followers from the ISR
+// (replica.lag.time.max.ms) and before the controller fences them (session timeout). These leave
+// it seconds of room on a loaded machine; its guard checks the ISR itself, not the clock.
+const SESSION_TIMEOUT_MS = 4_000;
+const REPLICA_LAG_TIME_MAX_MS = 3_000;
 /** The follower fetch long-poll (ReplicaFetcher maxWaitMs default). */
 const REPLICA_FETCH_MAX_WAIT_MS = 500;
 
@@ -84,7 +89,8 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
         }
       }
     })();
-    await sleep(200);
+    const ackedBefore = acked.size;
+    await waitFor('live writes acknowledged before the freeze', () => acked.size >= ackedBefore + 20, 20_000, 10);
     const t0 = Date.now();
     cluster.pause(frozen);
     try {
@@ -103,7 +109,8 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
       await waitFor(`broker ${frozen.nodeId} to rejoin the ISR`, async () => (await committedIsr(topic, 0)).includes(frozen.nodeId) || undefined, 30_000, 50);
       const rejoinMs = Date.now() - t1;
       expect((await partitionsOf(topic))[0]!.leader).toBe(before!.leader);
-      await sleep(200);
+      const ackedAtRejoin = acked.size;
+      await waitFor('live writes acknowledged after the rejoin', () => acked.size >= ackedAtRejoin + 20, 20_000, 10);
       stop = true;
       await writer;
       console.log(`SIGSTOP follower: broker ${frozen.nodeId} left the ISR ${shrinkMs} ms after SIGSTOP `
@@ -147,11 +154,11 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
       for (const value of uncommitted) await one.send({ topic, messages: [{ value }] });
       await cluster.kill(oldLeader);
       killMs = Date.now() - frozeAt;
-      // The scenario's own guard: if the followers were frozen too long the leader could have shrunk the ISR.
-      expect(killMs).toBeLessThan(REPLICA_LAG_TIME_MAX_MS);
     } finally {
       for (const f of followers) cluster.resume(f);
     }
+    // The scenario's own guard: the leader died before it dropped the frozen followers from the ISR.
+    expect(await committedIsr(topic, 0)).toEqual(expect.arrayContaining(followers.map((f) => f.nodeId)));
     // The dead leader's files hold the uncommitted records.
     for (const value of uncommitted) expect(logBytes(oldLeader, topic, 0).includes(value)).toBe(true);
 
@@ -221,7 +228,8 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
     })();
     const steps: string[] = [];
     try {
-      await sleep(300);
+      const ackedBefore = acked.size;
+      await waitFor('live writes acknowledged before the restarts', () => acked.size >= ackedBefore + 20, 20_000, 10);
       for (const broker of cluster.brokers) {
         const child = broker.child!;
         const t0 = Date.now();
@@ -238,7 +246,8 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
         await fullIsr(topic, 30_000);
         steps.push(`broker ${broker.nodeId}: stopped in ${stopMs} ms, back in every ISR ${Date.now() - t1} ms after restart began`);
       }
-      await sleep(300);
+      const ackedAfter = acked.size;
+      await waitFor('live writes acknowledged after the restarts', () => acked.size >= ackedAfter + 20, 20_000, 10);
     } finally {
       stop = true;
       await writer;

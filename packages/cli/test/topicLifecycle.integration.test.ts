@@ -6,7 +6,8 @@
  */
 import { Samsa, serdes } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, waitFor, type TestCluster } from './helpers/cluster.js';
+import { waitFor } from '@samsa/testkit';
+import { startCluster, type TestCluster } from './helpers/cluster.js';
 import { runCliAsync } from './helpers/processes.js';
 
 // Short group timings so the rebalance after the partition count changes takes seconds.

@@ -5,7 +5,8 @@
  * partition it hosted as unavailable (Leader: -1). Every wait is bounded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, waitFor, type ClusterNode, type TestCluster } from './helpers/cluster.js';
+import { waitFor } from '@samsa/testkit';
+import { startCluster, type ClusterNode, type TestCluster } from './helpers/cluster.js';
 import { runCliAsync, stopAll, type CliResult } from './helpers/processes.js';
 
 interface PartitionLine {
@@ -73,7 +74,7 @@ describe('topics --describe partition filters', () => {
     expect(ok(await topics(cluster.bootstrap, '--describe', '--under-replicated-partitions'))).toBe('');
     expect(ok(await topics(cluster.bootstrap, '--describe', '--unavailable-partitions'))).toBe('');
     // Unfiltered output still carries the topic header lines.
-    expect(ok(await topics(cluster.bootstrap, '--describe', '--topic', 'rf3'))).toMatch(/^Topic: rf3\tPartitionCount: 3\tReplicationFactor: 3/);
+    expect(ok(await topics(cluster.bootstrap, '--describe', '--topic', 'rf3'))).toMatch(/^Topic: rf3\tTopicId: [A-Za-z0-9_-]{22}\tPartitionCount: 3\tReplicationFactor: 3/);
 
     // Kill the broker that hosts rf1's partition 0.
     const rf1 = partitionLines(ok(await topics(cluster.bootstrap, '--describe', '--topic', 'rf1')));

@@ -22,7 +22,7 @@ describe('Admin', () => {
 
     const [b] = await admin.describeTopics(['b']);
     expect(b).toEqual({
-      name: 'b', isInternal: false, configs: { 'retention.ms': '604800000' },
+      name: 'b', topicId: '', isInternal: false, configs: { 'retention.ms': '604800000' },
       partitions: [
         { partition: 0, leader: 1, leaderEpoch: 0, replicas: [1], isr: [1], offlineReplicas: [] },
         { partition: 1, leader: 2, leaderEpoch: 0, replicas: [2], isr: [2], offlineReplicas: [] },

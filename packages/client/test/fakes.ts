@@ -248,7 +248,7 @@ export class FakeCluster {
 
   /** Every fake partition has one replica, which leads: an election is never needed (unknown partitions say so). */
   electLeaders(request: ElectLeadersRequest): ElectLeadersResponse {
-    return {
+    return { ...NO_LEADER,
       errorCode: 0, errorMessage: '',
       results: (request.topicPartitions ?? []).map((t) => ({
         topic: t.topic!,
@@ -260,7 +260,7 @@ export class FakeCluster {
   }
 
   incrementalAlterConfigs(request: IncrementalAlterConfigsRequest): IncrementalAlterConfigsResponse {
-    return {
+    return { ...NO_LEADER,
       responses: (request.resources ?? []).map((r) => {
         const answer = (errorCode: number, errorMessage = '') => ({ resourceType: r.resourceType!, resourceName: r.resourceName!, errorCode, errorMessage });
         if (!this.topics.has(r.resourceName!)) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${r.resourceName}' does not exist`);
@@ -312,10 +312,10 @@ export class FakeCluster {
       topics: names.map((name) => {
         const partitions = this.topics.get(name);
         if (!partitions) {
-          return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `unknown topic ${name}`, name, isInternal: false, partitions: [], configs: {} as Record<string, string> };
+          return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `unknown topic ${name}`, name, topicId: '', isInternal: false, partitions: [], configs: {} as Record<string, string> };
         }
         return {
-          errorCode: 0, errorMessage: '', name, isInternal: false, configs: { 'retention.ms': '604800000' },
+          errorCode: 0, errorMessage: '', name, topicId: '', isInternal: false, configs: { 'retention.ms': '604800000' },
           partitions: partitions.map((p, i) => ({
             errorCode: 0, errorMessage: '', partition: i, leaderId: p.leader, leaderEpoch: p.leaderEpoch,
             replicas: p.replicas, isr: p.replicas, offlineReplicas: [],
@@ -326,7 +326,7 @@ export class FakeCluster {
   }
 
   createTopics(request: CreateTopicsRequest): CreateTopicsResponse {
-    return {
+    return { ...NO_LEADER,
       topics: (request.topics ?? []).map((t) => {
         const name = t.name!;
         const base = { name, numPartitions: 0, replicationFactor: 0, configs: {} };
@@ -359,7 +359,7 @@ export class FakeCluster {
   }
 
   deleteTopics(request: DeleteTopicsRequest): DeleteTopicsResponse {
-    return {
+    return { ...NO_LEADER,
       topics: (request.names ?? []).map((name) => {
         if (!this.topics.delete(name)) return { name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'unknown' };
         return { name, errorCode: 0, errorMessage: '' };

@@ -3,9 +3,9 @@
  * the fake cluster's handlers: bootstrap past a dead seed, admin, produce, consume, deadlines,
  * cancellation and transport error mapping.
  */
-import { createServer } from 'node:net';
 import { clientProto, grpc } from '@samsa/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, waitFor } from '@samsa/testkit';
 import { GrpcConnection, Samsa, SamsaConnectionError, TopicAlreadyExistsError, serdes } from '../src/index.js';
 import { FakeCluster } from './fakes.js';
 import type { Method } from './fakes.js';
@@ -21,15 +21,8 @@ let deadAddress: string;
 const fake = new FakeCluster([1]);
 /** Metadata calls hang (never answered) while set. */
 let hangMetadata = false;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** Fetches the fake broker holds open right now (waiting for data, max_wait or a cancel). */
+let longPolls = 0;
 
 beforeAll(async () => {
   server = new grpc.Server();
@@ -43,10 +36,12 @@ beforeAll(async () => {
           // A small long poll: wait for data up to max_wait_ms, unless the client cancels.
           const request = call.request as { maxWaitMs: number };
           const deadline = Date.now() + request.maxWaitMs;
+          longPolls++;
           while (!response.topics!.some((t) => t.partitions.some((p) => p.records!.length > 0)) && Date.now() < deadline && !call.cancelled) {
             await new Promise((r) => setTimeout(r, 10));
             response = fake.handle(1, method, call.request) as typeof response;
           }
+          longPolls--;
         }
         callback(null, response);
       })().catch((error: Error) => callback({ code: grpc.status.INTERNAL, details: error.message }));
@@ -87,13 +82,13 @@ describe('gRPC connection layer', () => {
       const offsets = await admin.listOffsets('g', [{ partition: 1, timestamp: 'latest' }]);
       expect(offsets[0]!.offset).toBe(consumer.position({ topic: 'g', partition: 1 }));
 
-      // close() cancels a long poll in flight instead of waiting it out.
-      const polling = consumer.poll({ maxWaitMs: 10_000 });
-      await new Promise((r) => setTimeout(r, 50));
-      const started = Date.now();
+      // close() cancels a long poll in flight instead of waiting it out: the poll's max_wait is
+      // far beyond the test's timeout, and the broker sees the call cancelled.
+      const polling = consumer.poll({ maxWaitMs: 600_000 });
+      await waitFor('the long poll to reach the broker', () => longPolls === 1, 10_000);
       await consumer.close();
       expect(await polling).toEqual([]);
-      expect(Date.now() - started).toBeLessThan(2_000);
+      await waitFor('the broker to see the long poll cancelled', () => longPolls === 0, 10_000);
     } finally {
       await samsa.close();
     }

@@ -1,7 +1,7 @@
 import { ErrorCode, partitionForKey } from '@samsa/protocol';
 import { describe, expect, it } from 'vitest';
 import {
-  CorruptMessageError, MessageTooLargeError, NotEnoughReplicasError, SamsaConnectionError, UnknownTopicOrPartitionError, defaultPartitioner,
+  CorruptMessageError, DeliveryTimeoutError, MessageTooLargeError, NotEnoughReplicasError, SamsaConnectionError, UnknownTopicOrPartitionError, defaultPartitioner,
   roundRobinPartitioner, seededRandom, serdes,
 } from '../src/index.js';
 import type { ProduceRequest } from '../src/index.js';
@@ -86,6 +86,44 @@ describe('Producer.send', () => {
     expect(produces).toEqual([1, 1, 2]);
     expect(fake.callsOf('metadata').length).toBeGreaterThan(metadataBefore);
     expect(clock.sleeps).toEqual([5, 5, 10]); // two lingers, one backoff, from the injected clock
+  });
+
+  it('warns once per partition and interval while it retries (Kafka\'s WARN per retried batch), not on success', async () => {
+    const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
+    const logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push({ message, ...(fields ? { fields } : {}) }) };
+    const { fake, samsa } = setup([1], { logger, retry: { retries: 10, initialRetryTimeMs: 10, jitter: 0 } });
+    fake.createTopic('t', 1);
+    let failures = 3;
+    fake.hooks.push((c) => c.method === 'produce' && failures-- > 0
+      ? { throttleTimeMs: 0, topics: [{ name: 't', partitions: [{ partition: 0, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: 'not the leader', baseOffset: '-1', logAppendTimeMs: '-1', logStartOffset: '-1', currentLeader: null }] }] }
+      : undefined);
+    const [r] = await samsa.producer().send({ topic: 't', messages: [{ value: Buffer.from('a') }] });
+    expect(r!.offset).toBe(0n);
+    expect(fake.callsOf('produce')).toHaveLength(4);
+    // Three retries within 70 ms of fake time: one warning, naming the partition and the error.
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toMatch(/^got NOT_LEADER_OR_FOLLOWER producing to topic-partition t-0, retrying \(until delivery.timeout.ms, \d+ ms left\)/);
+    expect(warnings[0]!.fields).toMatchObject({ topic: 't', partition: 0, error: 'NOT_LEADER_OR_FOLLOWER' });
+    await samsa.producer().send({ topic: 't', messages: [{ value: Buffer.from('b') }] });
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('warns LEADER_NOT_AVAILABLE per partition while it has no leader, then fails at deliveryTimeoutMs', async () => {
+    const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
+    const logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push({ message, ...(fields ? { fields } : {}) }) };
+    const { fake, samsa } = setup([1], { logger });
+    fake.createTopic('t', 2);
+    const producer = samsa.producer({ deliveryTimeoutMs: 5_000 });
+    await producer.send({ topic: 't', messages: [{ value: Buffer.from('warm'), partition: 1 }] });
+    fake.moveLeader('t', 1, -1);
+    const error = await producer.send({ topic: 't', messages: [{ value: Buffer.from('a'), partition: 1 }] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeliveryTimeoutError);
+    const leaderless = warnings.filter((w) => w.fields?.error === 'LEADER_NOT_AVAILABLE');
+    expect(leaderless.length).toBeGreaterThanOrEqual(1);
+    // Rate-limited to one a second of (fake) time: at most one per second of the 5 s it waited, plus the first.
+    expect(leaderless.length).toBeLessThanOrEqual(6);
+    expect(leaderless[0]!.message).toMatch(/^topic-partition t-1 has no leader \(LEADER_NOT_AVAILABLE\); waiting for one, records expire \d+ ms from now \(delivery.timeout.ms\)$/);
+    expect(leaderless.every((w) => w.fields?.partition === 1)).toBe(true);
   });
 
   it('retries a connection loss to the leader after a metadata refresh', async () => {

@@ -5,6 +5,7 @@
  * opens a new one, and a draining server answers what it holds, refuses the rest and ends.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@samsa/testkit';
 import { PipelinedClient, grpc, type PipelineCall, type PipelineReply } from '@samsa/protocol';
 import { PipelineHub, instrumentHandlers, pipelinedHandler, type PipelinedHandlerOptions } from '../src/index.js';
 
@@ -21,16 +22,24 @@ const service = {
 const Client = grpc.makeGenericClientConstructor(service as grpc.ServiceDefinition, 'Echo');
 type Stream = grpc.ClientDuplexStream<PipelineCall<Req>, PipelineReply<Res>>;
 
+/** What the test server has received and answered (the `n` of each call), for tests to wait on. */
+const received: number[] = [];
+const answered: number[] = [];
+
 async function answer(req: Req): Promise<Res> {
+  received.push(req.n);
   if (req.hang) return new Promise<Res>(() => undefined);
   if (req.delayMs) await new Promise((r) => setTimeout(r, req.delayMs));
   if (req.fail) throw new Error(req.fail);
+  answered.push(req.n);
   return { n: req.n, doubled: req.n * 2 };
 }
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanup.splice(0)) c();
+  received.length = 0;
+  answered.length = 0;
 });
 
 async function serve(options: PipelinedHandlerOptions = {}, port = 0, wrap = (h: grpc.UntypedServiceImplementation) => h) {
@@ -87,7 +96,8 @@ describe('pipelined calls', () => {
     const fast = pipe.call({ n: 2 }, { timeoutMs: 5_000 });
     expect(await code(slow)).toBe('DEADLINE_EXCEEDED');
     expect(await fast).toEqual({ n: 2, doubled: 4 });
-    await new Promise((r) => setTimeout(r, 350)); // the late answer arrives and is dropped
+    // The late answer goes out on the stream before the next call does, and is dropped.
+    await waitFor('the server to send the late answer', () => answered.includes(1), 10_000, 10);
     expect(await pipe.call({ n: 3 }, { timeoutMs: 5_000 })).toEqual({ n: 3, doubled: 6 });
     expect(opened()).toBe(1);
   });
@@ -111,11 +121,8 @@ describe('pipelined calls', () => {
     first.server.forceShutdown();
     expect(['UNAVAILABLE', 'CANCELLED', 'INTERNAL']).toContain(await code(hanging));
     await serve({}, first.port); // back on the same port
-    let answered: Res | undefined;
-    for (let i = 0; i < 50 && !answered; i++) {
-      answered = await pipe.call({ n: 3 }, { timeoutMs: 2_000 }).catch(async () => { await new Promise((r) => setTimeout(r, 100)); return undefined; });
-    }
-    expect(answered).toEqual({ n: 3, doubled: 6 });
+    const again = await waitFor('a call answered on a new stream', () => pipe.call({ n: 3 }, { timeoutMs: 2_000 }), 20_000, 100);
+    expect(again).toEqual({ n: 3, doubled: 6 });
     expect(opened()).toBeGreaterThanOrEqual(2);
   });
 
@@ -125,7 +132,7 @@ describe('pipelined calls', () => {
     const { pipe } = connect(port);
     expect(await pipe.call({ n: 0 }, { timeoutMs: 5_000 })).toEqual({ n: 0, doubled: 0 });
     const held = pipe.call({ n: 1, delayMs: 200 }, { timeoutMs: 5_000 });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the server to hold call 1', () => received.includes(1), 10_000, 10);
     const shutDown = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     hub.drain();
     const refused = code(pipe.call({ n: 2 }, { timeoutMs: 5_000 }));

@@ -421,6 +421,13 @@ export class GroupCoordinator {
     return new Promise((resolve) => this.state.deleteGroup(groupId, resolve));
   }
 
+  /** Kafka's OffsetDelete (groupCoordinatorState.deleteOffsets). */
+  deleteOffsets(groupId: string, partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<ErrorResult & { partitions: Array<{ topic: string; partition: number; errorCode: number }> }> {
+    const bad = this.checkGroup(groupId);
+    if (bad) return Promise.resolve({ ...bad, partitions: [] });
+    return new Promise((resolve) => this.state.deleteOffsets(groupId, partitions, resolve));
+  }
+
   /** Every group loaded here with its committed offsets (read-only; for the lag metrics). */
   committedOffsets(): GroupOffsetsView[] {
     return this.state.committedOffsets();

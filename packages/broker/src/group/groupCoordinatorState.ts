@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, topicPartitionKey as offsetKey } from '@samsa/protocol';
+import { subscribedTopics } from './consumerProtocol.js';
 import type { CoordinatorRecord, GroupMetadataValue, OffsetCommitValue } from './records.js';
 
 export type GroupStateName = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
@@ -897,6 +898,40 @@ export class GroupCoordinatorState {
     this.hooks.persist(groupId, records, (code, message) => {
       const mapped = groupAppendError(code, false);
       respond(mapped === ErrorCode.NONE ? err(0, '') : err(mapped, `writing the group's tombstones failed: ${message}`));
+    });
+  }
+
+  /**
+   * Kafka's OffsetDelete (KIP-496): removes the group's committed offsets of `partitions` (a
+   * partition without one is no error). While the group has members, the offsets of topics a
+   * member subscribes to stay (GROUP_SUBSCRIBED_TO_TOPIC for each), and a group whose protocol is
+   * not `consumer` refuses (NON_EMPTY_GROUP): its subscriptions cannot be read.
+   */
+  deleteOffsets(
+    groupId: string, partitions: ReadonlyArray<{ topic: string; partition: number }>,
+    respond: (r: ErrorResult & { partitions: Array<{ topic: string; partition: number; errorCode: number }> }) => void,
+  ): void {
+    const g = this.groups.get(groupId);
+    if (!g || g.state === 'Dead') return respond({ ...err(ErrorCode.GROUP_ID_NOT_FOUND, `group '${groupId}' does not exist`), partitions: [] });
+    let subscribed = new Set<string>();
+    if (g.members.size > 0) {
+      if (g.protocolType !== 'consumer') {
+        return respond({ ...err(ErrorCode.NON_EMPTY_GROUP, `group '${groupId}' has members and protocol type '${g.protocolType ?? ''}': its subscriptions are unknown`), partitions: [] });
+      }
+      subscribed = new Set([...g.members.values()].flatMap((m) => subscribedTopics(m.metadataFor(g.protocolName)) ?? []));
+    }
+    const results = partitions.map((p) => ({ ...p, errorCode: subscribed.has(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE }));
+    const gone = results.filter((r) => r.errorCode === ErrorCode.NONE).flatMap((r) => {
+      const o = g.offsets.get(offsetKey(r.topic, r.partition));
+      return o ? [o] : [];
+    });
+    if (gone.length === 0) return respond({ ...err(0, ''), partitions: results });
+    for (const o of gone) g.offsets.delete(offsetKey(o.topic, o.partition));
+    const records: CoordinatorRecord[] = gone.map((o) => ({ type: 'offset', group: groupId, topic: o.topic, partition: o.partition, value: null }));
+    this.hooks.persist(groupId, records, (code, message) => {
+      const mapped = groupAppendError(code, false);
+      if (mapped === ErrorCode.NONE) return respond({ ...err(0, ''), partitions: results });
+      respond({ ...err(mapped, `writing the offset tombstones failed: ${message}`), partitions: [] });
     });
   }
 

@@ -10,6 +10,7 @@ import {
 import { pipelinedHandler, type PipelineHub } from '@samsa/server';
 import type { Logger } from 'pino';
 import type { MetadataSource, TopicInfo } from '../metadata/image.js';
+import { kafkaTopicId } from '../kafka/metadataApis.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';
 import { describeConfigsResource } from './configs.js';
 import { brokerPipelineOptions, widenFlowControlWindow } from './flowControl.js';
@@ -65,6 +66,7 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     name: topic.name,
     isInternal: topic.isInternal,
     configs: topic.configs,
+    topicId: kafkaTopicId(topic.topicId),
     partitions: topic.partitions.map((p) => ({
       errorCode: 0,
       errorMessage: '',

@@ -601,3 +601,59 @@ function captureDelete(groupId: string): ErrorResult {
   h.state.deleteGroup(groupId, (r) => { out = r; });
   return out!;
 }
+
+describe('OffsetDelete (KIP-496)', () => {
+  /** A ConsumerProtocol Subscription v0 naming `topics`. */
+  function subscription(topics: string[]): Buffer {
+    const parts = [Buffer.from([0, 0]), Buffer.alloc(4)];
+    parts[1]!.writeInt32BE(topics.length, 0);
+    for (const t of topics) {
+      const len = Buffer.alloc(2);
+      len.writeInt16BE(Buffer.byteLength(t), 0);
+      parts.push(len, Buffer.from(t));
+    }
+    return Buffer.concat([...parts, Buffer.alloc(4)]);
+  }
+
+  function deleteOffsets(partitions: Array<[string, number]>, groupId = 'g') {
+    let result: Parameters<Parameters<GroupCoordinatorState['deleteOffsets']>[2]>[0] | undefined;
+    h.state.deleteOffsets(groupId, partitions.map(([topic, partition]) => ({ topic, partition })), (r) => { result = r; });
+    return result!;
+  }
+
+  it('refuses an unknown group with GROUP_ID_NOT_FOUND and writes nothing', () => {
+    const writes = h.writes.length;
+    expect(deleteOffsets([['t', 0]], 'nobody').errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
+    expect(h.writes.length).toBe(writes);
+  });
+
+  it('keeps the offsets of a topic a member subscribes to, deletes the others with tombstones, and deletes any once the group is empty', () => {
+    const { memberId, box } = h.joinNew({ protocols: [{ name: 'range', metadata: subscription(['t']) }] });
+    expect(box.result!.errorCode).toBe(0);
+    expect(h.sync({ memberId, generationId: 1, assignments: [{ memberId, assignment: Buffer.from('a') }] }).result!.errorCode).toBe(0);
+    expect(h.commit(memberId, 1, [['t', 0, 5n], ['u', 0, 7n]]).result!.every((r) => r.errorCode === 0)).toBe(true);
+
+    const writes = h.writes.length;
+    const r = deleteOffsets([['t', 0], ['u', 0], ['u', 1]]);
+    expect(r.errorCode).toBe(0);
+    expect(r.partitions).toEqual([
+      { topic: 't', partition: 0, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC },
+      { topic: 'u', partition: 0, errorCode: 0 },
+      { topic: 'u', partition: 1, errorCode: 0 },
+    ]);
+    // One tombstone, for the one offset that existed.
+    expect(h.writes.slice(writes).flatMap((w) => w.records)).toEqual([{ type: 'offset', group: 'g', topic: 'u', partition: 0, value: null }]);
+    expect(h.state.fetchOffsets('g', [{ topic: 'u', partitions: [0] }, { topic: 't', partitions: [0] }]).map((o) => o.offset)).toEqual([-1n, 5n]);
+
+    h.state.leave({ groupId: 'g', members: [{ memberId, groupInstanceId: '', reason: '' }] }, h.now);
+    expect(h.groupState).toBe('Empty');
+    expect(deleteOffsets([['t', 0]]).partitions[0]!.errorCode).toBe(0);
+    expect(h.state.fetchOffsets('g', [{ topic: 't', partitions: [0] }])[0]!.offset).toBe(-1n);
+  });
+
+  it('refuses a group with members whose protocol type is not consumer (NON_EMPTY_GROUP)', () => {
+    const { memberId } = h.joinNew({ protocolType: 'connect' });
+    h.sync({ memberId, generationId: 1, assignments: [{ memberId, assignment: Buffer.from('a') }] });
+    expect(deleteOffsets([['t', 0]]).errorCode).toBe(ErrorCode.NON_EMPTY_GROUP);
+  });
+});

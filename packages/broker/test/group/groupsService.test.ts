@@ -12,7 +12,8 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OFFSETS_TOPIC, partitionFor, startBrokerNode, type BrokerNode, type GroupCoordinatorSettings } from '../../src/index.js';
 import { decodeCoordinatorRecord } from '../../src/group/records.js';
-import { FakeQuorum, startFakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
+import { waitFor } from '@samsa/testkit';
+import { FakeQuorum, startFakeQuorum, topicRecords } from '../helpers/fakeController.js';
 
 const logger = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -57,24 +58,19 @@ interface JoinResponse { errorCode: number; errorMessage: string; memberId: stri
 
 /** Asks until a coordinator is named (and, with `nodeId`, until it is that broker). */
 async function find(call: Call, group: string, nodeId?: number): Promise<FindResponse> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
+  return waitFor(`a coordinator for ${group}${nodeId === undefined ? '' : ` on broker ${nodeId}`}`, async () => {
     const r = await call<FindResponse>('FindCoordinator', { keyType: 0, key: group });
-    if (r.errorCode === 0 && (nodeId === undefined || r.nodeId === nodeId)) return r;
     if (r.errorCode !== 0) expect(r.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    if (Date.now() > deadline) throw new Error(`no coordinator within 15 s: ${(r as { errorMessage?: string }).errorMessage}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
+    return r.errorCode === 0 && (nodeId === undefined || r.nodeId === nodeId) ? r : undefined;
+  }, 15_000);
 }
 
-/** Retries while the coordinator is loading. */
+/** Retries while the coordinator is loading; answers the first other response. */
 async function untilLoaded<T extends { errorCode: number }>(fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
+  return waitFor('the coordinator to finish loading', async () => {
     const r = await fn();
-    if (r.errorCode !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || Date.now() > deadline) return r;
-    await new Promise((res) => setTimeout(res, 20));
-  }
+    return r.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ? undefined : r;
+  }, 15_000, 20);
 }
 
 const join1 = (group: string, memberId: string) => ({
@@ -86,15 +82,12 @@ describe('Groups service', () => {
   it('creates __consumer_offsets only once offsets.topic.replication.factor brokers are registered', async () => {
     const { quorum, brokers, addBroker } = await cluster([1, 2], { offsetsTopicReplicationFactor: 3 });
     const any = groupsClient(brokers.get(1)!);
-    const deadline = Date.now() + 15_000;
-    let answer: FindResponse & { errorMessage: string };
-    // Until both brokers have registered the count in the sentence may still be 1; wait for 2.
-    do {
-      answer = await any<FindResponse & { errorMessage: string }>('FindCoordinator', { keyType: 0, key: 'g' });
-      expect(answer.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-      if (Date.now() > deadline) throw new Error(`no answer naming 2 brokers within 15 s: ${answer.errorMessage}`);
-      if (!answer.errorMessage.includes('but 2 broker(s)')) await new Promise((res) => setTimeout(res, 50));
-    } while (!answer.errorMessage.includes('but 2 broker(s)'));
+    // Until both brokers have registered the count in the sentence may still be lower; wait for 2.
+    const answer = await waitFor('an answer naming 2 registered brokers', async () => {
+      const r = await any<FindResponse & { errorMessage: string }>('FindCoordinator', { keyType: 0, key: 'g' });
+      expect(r.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      return r.errorMessage.includes('but 2 broker(s)') ? r : undefined;
+    }, 15_000);
     expect(answer.errorMessage).toContain('offsets.topic.replication.factor is 3');
     expect(quorum.image.topic(OFFSETS_TOPIC)).toBeUndefined();
     await addBroker(3);
@@ -165,7 +158,7 @@ describe('Groups service', () => {
     expect((await call<{ results: Array<{ errorCode: number }> }>('DeleteGroups', { groupsNames: [group] })).results[0]!.errorCode).toBe(ErrorCode.NON_EMPTY_GROUP);
     const left = await call<{ errorCode: number; members: Array<{ errorCode: number }> }>('LeaveGroup', { groupId: group, members: [{ memberId: first.memberId }] });
     expect(left.members.map((m) => m.errorCode)).toEqual([0]);
-    await waitFor(() => brokers.get(found.nodeId)!.groupCoordinator.committedOffsets().find((g) => g.groupId === group)?.state === 'Empty', 5_000, 'the group to be Empty');
+    await waitFor('the group to be Empty', () => brokers.get(found.nodeId)!.groupCoordinator.committedOffsets().find((g) => g.groupId === group)?.state === 'Empty', 5_000);
     // A group of the same __consumer_offsets partition that does not exist.
     let neverWas = 'never-was';
     for (let i = 0; partitionFor(neverWas, PARTITIONS) !== partitionFor(group, PARTITIONS); i++) neverWas = `never-was-${i}`;
@@ -229,7 +222,7 @@ describe('Groups service', () => {
       'OffsetFetch', { groupId: group, topics: [{ name: 'orders', partitions: [0] }] })).topics[0]!.partitions[0]!.committedOffset;
     expect(await fetch(call)).toBe('5');
     const coordinator = brokers.get(found.nodeId)!.groupCoordinator;
-    await waitFor(() => !coordinator.committedOffsets().some((g) => g.groupId === group), 10_000, 'the offsets to expire');
+    await waitFor('the offsets to expire', () => !coordinator.committedOffsets().some((g) => g.groupId === group), 10_000);
     expect(await fetch(call)).toBe('-1');
 
     // The tombstones are in the log, replicated to the follower: the next leader does not bring the offset back.
@@ -238,7 +231,7 @@ describe('Groups service', () => {
     const records = () => decodeRecords(replica.log.read(replica.logStartOffset, 1 << 20, replica.logEndOffset).records)
       .map((r) => decodeCoordinatorRecord(r.key!, r.value))
       .filter((r) => r.group === group);
-    await waitFor(() => records().length === 3, 10_000, 'the tombstones on the follower').catch((e) => { throw new Error(`${e}: ${JSON.stringify(records(), (_k, v) => (typeof v === "bigint" ? String(v) : v))}`); });
+    await waitFor('the tombstones on the follower', () => records().length === 3, 10_000).catch((e) => { throw new Error(`${e}: ${JSON.stringify(records(), (_k, v) => (typeof v === "bigint" ? String(v) : v))}`); });
     expect(records().map((r) => [r.type, r.value === null])).toEqual([['offset', false], ['offset', true], ['group', true]]);
     const offsetsTopic = quorum.image.topic(OFFSETS_TOPIC)!;
     quorum.append([{ type: 'PartitionChange', topicId: offsetsTopic.topicId, partition: partitionFor(group, PARTITIONS), leader: next }]);

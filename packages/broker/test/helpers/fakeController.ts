@@ -319,6 +319,7 @@ export class FakeController {
         cb(null, { errorCode: 0, errorMessage: '', topics, ...asLeader() });
       },
       AllocateProducerIds: unimplemented,
+      ElectLeaders: unimplemented,
     };
   }
 }
@@ -338,15 +339,6 @@ export async function startFakeQuorum(prefix: string, cleanups: Array<() => Prom
     rmSync(root, { recursive: true, force: true });
   });
   return { quorum, controller, root };
-}
-
-/** Polls `check` every 10 ms until it holds; fails after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** A topic with explicit placement (id `id-<name>`), as the records of one entry. */

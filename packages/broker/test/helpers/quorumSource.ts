@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import { afterEach } from 'vitest';
 import { QuorumMetadataSource, type QuorumMetadataOptions } from '../../src/metadata/quorumMetadata.js';
-import { realTimers } from '../../src/timers.js';
+import { realTimers } from '@samsa/server';
 import { FakeController, FakeQuorum } from './fakeController.js';
 
 const logger = pino({ level: 'silent' });
@@ -42,6 +42,3 @@ export function source(controllers: FakeController[], overrides: Partial<QuorumM
   return s;
 }
 
-export function within<T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> {
-  return Promise.race([promise, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);
-}

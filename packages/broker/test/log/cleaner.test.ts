@@ -11,6 +11,7 @@ import {
   iterateBatches, readBatchHeader, type Record, type RecordBatchHeader, type RecordInput,
 } from '@samsa/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@samsa/testkit';
 import {
   LogCleaner, cleanLog, cleanableRange, needsCleaning, readCleanerCheckpoint, requireRecordKeys,
   type CleanResult, type Log, type LogConfig, type SwapStep,
@@ -635,8 +636,7 @@ describe('LogCleaner', () => {
       timers: timers(clock), logger: recordingLogger(), logs: () => [{ key: 't-0', log, highWatermark: () => log.logEndOffset }],
     });
     cleaner.start();
-    const deadline = Date.now() + 10_000;
-    while (readCleanerCheckpoint(log.dir) === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await waitFor('a background cleaner pass', () => readCleanerCheckpoint(log.dir), 10_000);
     expect(readCleanerCheckpoint(log.dir)?.firstDirtyOffset).toBe(7n);
     await cleaner.shutdown();
     expect(image(readAll(log))).toEqual(['5:k1=v5', '6:k0=v6', '7:k1=v7']);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@samsa/testkit';
 import {
   SamsaProtocolError,
   decodeRecords,
@@ -493,7 +494,7 @@ describe('flush and durability', () => {
   it('flushes the old segment in the background after a roll', async () => {
     const log = open({ segmentBytes: 2 * THREE });
     for (let i = 0; i < 3; i++) log.appendAsLeader(batchOf(3), 0);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor('the background flush of the rolled segment', () => log.recoveryPoint > 0n, 10_000);
     expect(log.recoveryPoint).toBe(6n);
   });
 
@@ -517,7 +518,7 @@ describe('flush and durability', () => {
     const log = open({ flushIntervalMessages: 5 });
     log.appendAsLeader(batchOf(3), 0);
     log.appendAsLeader(batchOf(3), 0);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor('a flush after 5 messages', () => log.recoveryPoint > 0n, 10_000);
     expect(log.recoveryPoint).toBe(6n);
   });
 

@@ -17,7 +17,8 @@ import {
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBrokerNode, type BrokerNode } from '../../src/index.js';
-import { FakeController, FakeQuorum, startFakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
+import { waitFor } from '@samsa/testkit';
+import { FakeController, FakeQuorum, startFakeQuorum, topicRecords } from '../helpers/fakeController.js';
 
 const logger = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -25,7 +26,12 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-const LAG_MS = 300;
+/**
+ * replica.lag.time.max.ms for these brokers. A follower leaves the ISR when it has not caught up
+ * for this long, so it must be well above the gaps a loaded machine puts between one follower's
+ * fetches (at 300 ms, a starved follower fell out of the ISR before the first acks=all write).
+ */
+const LAG_MS = 3_000;
 
 const fakeQuorum = () => startFakeQuorum('samsa-replication-', cleanups);
 
@@ -92,13 +98,13 @@ describe('two brokers replicating a partition', () => {
     const leader = await broker(c, 1);
     let follower = await broker(c, 2);
     replicatedTopic(c.quorum, 'r');
-    await waitFor(() => follower.replicaManager.fetchingFrom('r', 0) === 1, 5_000, 'the follower to fetch from broker 1');
+    await waitFor('the follower to fetch from broker 1', () => follower.replicaManager.fetchingFrom('r', 0) === 1);
     const client = samsaClient(leader);
 
     expect(await produce(client, 'r', ['a', 'b'], -1)).toMatchObject({ errorCode: 0, baseOffset: '0' });
     // Acknowledged means on the follower too.
     expect(follower.replicaManager.getPartition('r', 0)!.logEndOffset).toBe(2n);
-    await waitFor(() => follower.replicaManager.getPartition('r', 0)!.highWatermark === 2n, 5_000, 'the follower to learn the HW');
+    await waitFor('the follower to learn the HW', () => follower.replicaManager.getPartition('r', 0)!.highWatermark === 2n);
     expect(logBytes(follower, 'r').equals(logBytes(leader, 'r'))).toBe(true);
 
     await follower.close();
@@ -106,7 +112,7 @@ describe('two brokers replicating a partition', () => {
     // Accepted (the ISR is still [1,2]); it waits for the HW, which waits for broker 2 until the
     // leader drops it; then the HW passes the batch with fewer in-sync replicas than min.insync.replicas.
     const p = leader.replicaManager.getPartition('r', 0)!;
-    const waited = await produce(client, 'r', ['c'], -1);
+    const waited = await produce(client, 'r', ['c'], -1, 30_000);
     expect(waited).toMatchObject({ errorCode: ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, baseOffset: '2' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(LAG_MS - 50);
     expect(p.isr).toEqual([1]);
@@ -120,25 +126,28 @@ describe('two brokers replicating a partition', () => {
     expect(p.highWatermark).toBe(4n);
 
     follower = await broker(c, 2);
-    await waitFor(() => p.isr.length === 2, 5_000, 'the follower to rejoin the ISR');
+    await waitFor('the follower to rejoin the ISR', () => p.isr.length === 2);
     expect(c.quorum.alterPartitions.at(-1)).toEqual({ topic: 'r', partition: 0, newIsr: [1, 2] });
     expect(await produce(client, 'r', ['d'], -1)).toMatchObject({ errorCode: 0, baseOffset: '4' });
     expect(logBytes(follower, 'r').equals(logBytes(leader, 'r'))).toBe(true);
-  });
+    }, 60_000);
 
   it('an ISR change counts only once committed: with the controller unreachable acks=all times out instead', async () => {
     const c = await fakeQuorum();
     const leader = await broker(c, 1);
     const follower = await broker(c, 2);
     replicatedTopic(c.quorum, 'q');
-    await waitFor(() => follower.replicaManager.fetchingFrom('q', 0) === 1, 5_000, 'the follower to fetch');
+    await waitFor('the follower to fetch', () => follower.replicaManager.fetchingFrom('q', 0) === 1);
     const client = samsaClient(leader);
     expect((await produce(client, 'q', ['a'], -1)).errorCode).toBe(0);
     await follower.close();
     c.controller.stop();
-    const res = await produce(client, 'q', ['b'], -1, 1_500);
-    expect(res.errorCode).toBe(ErrorCode.REQUEST_TIMED_OUT);
     const p = leader.replicaManager.getPartition('q', 0)!;
+    const pending = produce(client, 'q', ['b'], -1, LAG_MS + 1_500);
+    // The leader proposes dropping the silent broker 2, but the proposal cannot commit.
+    await waitFor('the leader to propose the ISR shrink', () => p.leaderState!.state.kind === 'pendingShrink');
+    const res = await pending;
+    expect(res.errorCode).toBe(ErrorCode.REQUEST_TIMED_OUT);
     expect(p.isr).toEqual([1, 2]);
     expect(p.leaderState!.state.kind).toBe('pendingShrink');
     expect(p.highWatermark).toBe(1n);
@@ -149,14 +158,14 @@ describe('two brokers replicating a partition', () => {
     const leader = await broker(c, 1);
     const follower = await broker(c, 2);
     replicatedTopic(c.quorum, 's');
-    await waitFor(() => follower.replicaManager.fetchingFrom('s', 0) === 1, 5_000, 'the follower to fetch');
+    await waitFor('the follower to fetch', () => follower.replicaManager.fetchingFrom('s', 0) === 1);
     const client = samsaClient(leader);
     expect((await produce(client, 's', ['a'], -1)).errorCode).toBe(0);
     await follower.close();
     c.controller.stop(); // no ISR shrink can commit: the write waits for broker 2
     const p = leader.replicaManager.getPartition('s', 0)!;
     const waiting = produce(client, 's', ['b'], -1, 20_000);
-    await waitFor(() => p.logEndOffset === 2n, 5_000, 'the write to be appended');
+    await waitFor('the write to be appended', () => p.logEndOffset === 2n);
     // Shutdown completes the waiting produce: offset 1 is on the leader only (HW 1), so it is not
     // acknowledged; the next leader may never have it.
     await leader.close();
@@ -171,11 +180,11 @@ describe('two brokers replicating a partition', () => {
     const one = await broker(c, 1);
     const two = await broker(c, 2);
     replicatedTopic(c.quorum, 'm');
-    await waitFor(() => two.replicaManager.fetchingFrom('m', 0) === 1, 5_000, 'broker 2 to follow');
+    await waitFor('broker 2 to follow', () => two.replicaManager.fetchingFrom('m', 0) === 1);
     for (let i = 0; i < 5; i++) expect((await produce(samsaClient(one), 'm', [`one-${i}`], -1)).errorCode).toBe(0);
 
     c.quorum.append([{ type: 'PartitionChange', topicId: 'id-m', partition: 0, leader: 2 }]);
-    await waitFor(() => one.replicaManager.fetchingFrom('m', 0) === 2 && two.replicaManager.getPartition('m', 0)!.isLeader, 5_000, 'the move');
+    await waitFor('the move', () => one.replicaManager.fetchingFrom('m', 0) === 2 && two.replicaManager.getPartition('m', 0)!.isLeader);
     expect(await produce(samsaClient(two), 'm', ['two-0'], -1)).toMatchObject({ errorCode: 0, baseOffset: '5' });
     expect((await produce(samsaClient(one), 'm', ['stale'], -1)).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     expect(logBytes(one, 'm').equals(logBytes(two, 'm'))).toBe(true);
@@ -189,10 +198,10 @@ describe('the Replication service', () => {
     const one = await broker(c, 1);
     const two = await broker(c, 2);
     replicatedTopic(c.quorum, 'e');
-    await waitFor(() => one.replicaManager.getPartition('e', 0)?.isLeader === true, 5_000, 'the topic');
+    await waitFor('the topic', () => one.replicaManager.getPartition('e', 0)?.isLeader === true);
     expect((await produce(samsaClient(one), 'e', ['a', 'b', 'c'], 1)).errorCode).toBe(0);
     c.quorum.append([{ type: 'PartitionChange', topicId: 'id-e', partition: 0, leader: 1 }]); // leader epoch 1
-    await waitFor(() => one.replicaManager.getPartition('e', 0)!.leaderEpoch === 1, 5_000, 'epoch 1');
+    await waitFor('epoch 1', () => one.replicaManager.getPartition('e', 0)!.leaderEpoch === 1);
     expect((await produce(samsaClient(one), 'e', ['d'], 1)).errorCode).toBe(0);
 
     const fetchFrom = async (node: BrokerNode, partition: { currentLeaderEpoch: number; fetchOffset: string; lastFetchedEpoch: number }) => {

@@ -11,7 +11,8 @@ import { afterEach, expect, it } from 'vitest';
 import { encodeRecordBatch } from '@samsa/protocol';
 import { startBrokerNode, type BrokerNode } from '../../src/index.js';
 import { HW_CHECKPOINT_FILE, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, writeHighWatermarkCheckpointAsync } from '../../src/log/index.js';
-import { startFakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
+import { waitFor } from '@samsa/testkit';
+import { startFakeQuorum, topicRecords } from '../helpers/fakeController.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -58,19 +59,19 @@ it('a follower restarted while its leader is down starts from its checkpointed H
   let follower: BrokerNode = await start(2);
   cleanups.push(() => follower.close());
   quorum.append(topicRecords('h', [{ replicas: [1, 2], leader: 1 }]));
-  await waitFor(() => leader.replicaManager.getPartition('h', 0)?.isLeader === true, 5_000, 'broker 1 to lead');
+  await waitFor('broker 1 to lead', () => leader.replicaManager.getPartition('h', 0)?.isLeader === true, 5_000);
   const records = encodeRecordBatch(Array.from({ length: 5 }, (_, i) => ({ key: null, value: Buffer.from(`v${i}`), timestamp: 1n })));
   const appended = await leader.replicaManager.appendRecords(-1, 5_000, [{ topic: 'h', partition: 0, records }]);
   expect(appended[0]!.errorCode).toBe(0);
-  await waitFor(() => follower.replicaManager.getPartition('h', 0)?.highWatermark === 5n, 5_000, 'the follower to learn HW 5');
+  await waitFor('the follower to learn HW 5', () => follower.replicaManager.getPartition('h', 0)?.highWatermark === 5n, 5_000);
   // The periodic (asynchronous) checkpoint records it while the broker runs.
-  await waitFor(() => readHighWatermarkCheckpoint(join(root, 'broker-2')).get('h-0') === 5n, 5_000, 'the periodic checkpoint to show HW 5');
+  await waitFor('the periodic checkpoint to show HW 5', () => readHighWatermarkCheckpoint(join(root, 'broker-2')).get('h-0') === 5n, 5_000);
 
   // The leader goes away for good; the follower restarts and cannot hear the HW from anyone.
   await leader.close();
   await follower.close();
   expect(readHighWatermarkCheckpoint(join(root, 'broker-2')).get('h-0')).toBe(5n);
   follower = await start(2);
-  await waitFor(() => follower.replicaManager.getPartition('h', 0) !== undefined, 5_000, 'the replica to open');
+  await waitFor('the replica to open', () => follower.replicaManager.getPartition('h', 0) !== undefined, 5_000);
   expect(follower.replicaManager.getPartition('h', 0)!.highWatermark).toBe(5n);
 });

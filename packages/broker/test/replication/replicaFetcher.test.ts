@@ -15,8 +15,8 @@ import { Partition, type ReplicationContext } from '../../src/partition.js';
 import type { LeaderEndPoint, ReplicaFetchParams, ReplicaFetchResult } from '../../src/replication/leaderEndPoint.js';
 import { ReplicaFetchSessionCache } from '../../src/replication/fetchSessions.js';
 import { DEFAULT_REPLICA_FETCHER_CONFIG, ReplicaFetcherManager } from '../../src/replication/replicaFetcher.js';
-import { realTimers } from '@samsa/server';
-import { waitFor } from '../helpers/fakeController.js';
+import { realTimers, type Timers } from '@samsa/server';
+import { manualTimers, waitFor } from '@samsa/testkit';
 import { tempDir } from '../log/helpers.js';
 
 const logger = pino({ level: 'silent' });
@@ -100,12 +100,12 @@ class FakeLeader implements LeaderEndPoint {
   close(): void {}
 }
 
-function fetcherFor(leader: FakeLeader | undefined): ReplicaFetcherManager {
+function fetcherFor(leader: FakeLeader | undefined, timers: Timers = realTimers): ReplicaFetcherManager {
   const manager = new ReplicaFetcherManager({
     brokerId: 2,
     brokerEpoch: () => 7n,
     leaderEndPoint: () => leader,
-    timers: realTimers,
+    timers,
     logger,
     random: () => 0.5,
     config: { ...DEFAULT_REPLICA_FETCHER_CONFIG, backoffMs: 20 },
@@ -154,7 +154,7 @@ describe('follower truncation on divergence', () => {
 
     const endpoint = new FakeLeader(leader);
     fetcherFor(endpoint).addPartition(follower, 1, 1);
-    await waitFor(() => oldLeader.logEndOffset === newLeader.logEndOffset && follower.highWatermark === newLeader.logEndOffset, 5_000, 'the follower to catch up');
+    await waitFor('the follower to catch up', () => oldLeader.logEndOffset === newLeader.logEndOffset && follower.highWatermark === newLeader.logEndOffset, 5_000);
 
     expect(endpoint.requests[0]!.partitions[0]).toMatchObject({ fetchOffset: 10n, lastFetchedEpoch: 0, currentLeaderEpoch: 1 });
     expect(truncations).toEqual([8n]);
@@ -182,7 +182,7 @@ describe('follower truncation on divergence', () => {
     const follower = replicaOn(2, followerLog, info);
     const truncations = spyTruncations(follower);
     fetcherFor(new FakeLeader(leader)).addPartition(follower, 1, 2);
-    await waitFor(() => followerLog.logEndOffset === 10n, 5_000, 'the follower to catch up');
+    await waitFor('the follower to catch up', () => followerLog.logEndOffset === 10n, 5_000);
 
     expect(truncations).toEqual([5n]);
     expect(bytesOf(followerLog).equals(bytesOf(leaderLog))).toBe(true);
@@ -193,9 +193,9 @@ describe('follower truncation on divergence', () => {
     const { leaderLog, leader, followerLog, follower } = leaderWithEmptyFollower();
     const truncations = spyTruncations(follower);
     fetcherFor(new FakeLeader(leader)).addPartition(follower, 1, 0);
-    await waitFor(() => followerLog.logEndOffset === 3n, 5_000, 'the first batches');
+    await waitFor('the first batches', () => followerLog.logEndOffset === 3n, 5_000);
     leader.appendRecordsToLeader(batch(['d', 'e']), 1);
-    await waitFor(() => followerLog.logEndOffset === 5n && follower.highWatermark === 5n, 5_000, 'the new batch and the HW');
+    await waitFor('the new batch and the HW', () => followerLog.logEndOffset === 5n && follower.highWatermark === 5n, 5_000);
     expect(truncations).toEqual([]);
     expect(bytesOf(followerLog).equals(bytesOf(leaderLog))).toBe(true);
   });
@@ -206,8 +206,8 @@ describe('follower fetch sessions', () => {
     const { leaderLog, leader, followerLog, follower } = leaderWithEmptyFollower();
     const endpoint = new FakeLeader(leader);
     fetcherFor(endpoint).addPartition(follower, 1, 0);
-    await waitFor(() => followerLog.logEndOffset === 3n && follower.highWatermark === 3n, 5_000, 'the follower to catch up');
-    await waitFor(() => (endpoint.requests.at(-1)!.sessionEpoch ?? 0) > 0, 5_000, 'incremental fetches');
+    await waitFor('the follower to catch up', () => followerLog.logEndOffset === 3n && follower.highWatermark === 3n, 5_000);
+    await waitFor('incremental fetches', () => (endpoint.requests.at(-1)!.sessionEpoch ?? 0) > 0, 5_000);
 
     // The next answer carrying the partition arrives after the follower's log moved (here: a
     // truncation under the fetch), so the fetcher drops it.
@@ -218,11 +218,11 @@ describe('follower fetch sessions', () => {
       follower.truncateTo(2n);
     };
     leader.appendRecordsToLeader(batch(['d']), 1);
-    await waitFor(() => dropped >= 0 && endpoint.requests.length > dropped + 1, 5_000, 'the fetch after the dropped answer');
+    await waitFor('the fetch after the dropped answer', () => dropped >= 0 && endpoint.requests.length > dropped + 1, 5_000);
     expect(endpoint.requests[dropped]!.sessionEpoch).toBeGreaterThan(0);
     expect(endpoint.requests[dropped + 1]).toMatchObject({ sessionEpoch: 0 });
     expect(endpoint.requests[dropped + 1]!.partitions.map((p) => p.fetchOffset)).toEqual([2n]);
-    await waitFor(() => followerLog.logEndOffset === 4n && follower.highWatermark === 4n, 5_000, 'the follower to catch up again');
+    await waitFor('the follower to catch up again', () => followerLog.logEndOffset === 4n && follower.highWatermark === 4n, 5_000);
     expect(bytesOf(followerLog).equals(bytesOf(leaderLog))).toBe(true);
   });
 });
@@ -237,7 +237,7 @@ describe('follower fetch errors', () => {
     const followerLog = openLog();
     const follower = replicaOn(2, followerLog, info);
     fetcherFor(new FakeLeader(leader)).addPartition(follower, 1, 0);
-    await waitFor(() => followerLog.logEndOffset === 6n, 5_000, 'the follower to start over at the leader\'s log start');
+    await waitFor('the follower to start over at the leader\'s log start', () => followerLog.logEndOffset === 6n, 5_000);
     expect(followerLog.logStartOffset).toBe(5n);
   });
 
@@ -249,7 +249,7 @@ describe('follower fetch errors', () => {
     const leader = replicaOn(1, leaderLog, info);
     const followerLog = openLog();
     fetcherFor(new FakeLeader(leader)).addPartition(replicaOn(2, followerLog, info), 1, 0);
-    await waitFor(() => followerLog.logEndOffset === 6n, 5_000, 'the follower to catch up');
+    await waitFor('the follower to catch up', () => followerLog.logEndOffset === 6n, 5_000);
     expect(followerLog.logStartOffset).toBe(4n);
     expect(bytesOf(followerLog).equals(bytesOf(leaderLog))).toBe(true);
   });
@@ -262,15 +262,21 @@ describe('follower fetch errors', () => {
     const stale = { partition: 0, leader: 1, leaderEpoch: 2, partitionEpoch: 7, replicas: [1, 2], isr: [1, 2] };
     const follower = replicaOn(2, followerLog, stale);
     const endpoint = new FakeLeader(leader);
-    const manager = fetcherFor(endpoint);
+    // The fetcher's clock is the test's: after the fenced answer it parks on a timer (nothing to
+    // fetch), and however far the clock moves it asks the leader nothing more.
+    const timers = manualTimers();
+    const manager = fetcherFor(endpoint, timers);
     manager.addPartition(follower, 1, 2);
-    await waitFor(() => endpoint.requests.length >= 1, 5_000, 'a fetch');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the fetcher to park after the fenced answer', () => endpoint.requests.length === 1 && timers.pending().length === 1, 5_000);
+    for (let i = 0; i < 3; i++) {
+      timers.advance(60_000);
+      await waitFor('the fetcher to park again', () => timers.pending().length === 1, 5_000);
+    }
     expect(endpoint.requests).toHaveLength(1);
     expect(followerLog.logEndOffset).toBe(0n);
     follower.applyRegistration({ ...stale, leaderEpoch: 3, partitionEpoch: 9 });
     manager.addPartition(follower, 1, 3);
-    await waitFor(() => followerLog.logEndOffset === 1n, 5_000, 'fetching at the new epoch');
+    await waitFor('fetching at the new epoch', () => followerLog.logEndOffset === 1n, 5_000);
   });
 
   it('an unreachable leader: backs off and retries, and catches up once it answers', async () => {
@@ -291,7 +297,7 @@ describe('follower fetch errors', () => {
     });
     cleanups.push(() => manager.shutdown());
     manager.addPartition(replicaOn(2, followerLog, info), 1, 0);
-    await waitFor(() => followerLog.logEndOffset === 1n, 5_000, 'the follower to catch up after the leader came back');
+    await waitFor('the follower to catch up after the leader came back', () => followerLog.logEndOffset === 1n, 5_000);
     expect(down).toBeLessThan(0);
   });
 });

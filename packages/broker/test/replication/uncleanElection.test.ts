@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { startBrokerNode, type BrokerNode } from '../../src/index.js';
-import { startFakeQuorum, topicRecords, waitFor } from '../helpers/fakeController.js';
+import { waitFor } from '@samsa/testkit';
+import { startFakeQuorum, topicRecords } from '../helpers/fakeController.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -28,21 +29,21 @@ it('a broker taking leadership from outside the ISR logs an unclean-election war
     cleanups.push(() => node.close());
   }
   quorum.append(topicRecords('u', [{ replicas: [1, 2], leader: 1 }]));
-  await waitFor(() => brokers[1]!.replicaManager.fetchingFrom('u', 0) === 1, 5_000, 'broker 2 to follow');
+  await waitFor('broker 2 to follow', () => brokers[1]!.replicaManager.fetchingFrom('u', 0) === 1, 5_000);
   // A clean move (broker 2 in the ISR) logs no warning.
   quorum.append([{ type: 'PartitionChange', topicId: 'id-u', partition: 0, leader: 2 }]);
-  await waitFor(() => brokers[1]!.replicaManager.getPartition('u', 0)!.isLeader, 5_000, 'the clean move');
+  await waitFor('the clean move', () => brokers[1]!.replicaManager.getPartition('u', 0)!.isLeader, 5_000);
   expect(lines.filter((l) => l.level === 40 && String(l.msg).includes('unclean'))).toEqual([]);
   // Back to 1, then 1 dies (so it cannot expand the ISR again), the ISR shrinks to 1 alone,
   // and 2 is elected from outside it.
   quorum.append([{ type: 'PartitionChange', topicId: 'id-u', partition: 0, leader: 1 }]);
-  await waitFor(() => brokers[1]!.replicaManager.fetchingFrom('u', 0) === 1, 5_000, 'broker 2 to follow 1 again');
+  await waitFor('broker 2 to follow 1 again', () => brokers[1]!.replicaManager.fetchingFrom('u', 0) === 1, 5_000);
   await brokers[0]!.close();
   quorum.append([{ type: 'PartitionChange', topicId: 'id-u', partition: 0, isr: [1] }]);
-  await waitFor(() => brokers[1]!.replicaManager.getPartition('u', 0)!.isr.length === 1, 5_000, 'the shrink');
+  await waitFor('the shrink', () => brokers[1]!.replicaManager.getPartition('u', 0)!.isr.length === 1, 5_000);
   quorum.append([{ type: 'PartitionChange', topicId: 'id-u', partition: 0, leader: 2, isr: [2], unclean: true }]);
   const unclean = () => lines.find((l) => l.level === 40 && String(l.msg).includes('unclean'));
-  await waitFor(() => unclean() !== undefined, 5_000, 'the warning');
+  await waitFor('the warning', () => unclean() !== undefined, 5_000);
   const warning = unclean();
   expect(warning).toMatchObject({ partition: 'u-0', logEndOffset: '0', highWatermark: '0', replicas: [1, 2], previousIsr: [1] });
 });

@@ -31,6 +31,8 @@ export interface NodeRecord {
   pid?: number;
   /** The exact command line it was started with (argv[0] is the node binary). */
   argv: string[];
+  /** Stopped on purpose (`cluster stop|kill --node`): status says stopped, not gone; `start` clears it. */
+  stopped?: boolean;
 }
 
 export interface ClusterState {

@@ -21,6 +21,8 @@ export interface NodeStatus {
   pid?: number;
   /** Undefined when there is no state file (the node was not started by us, or we cannot tell). */
   process?: ProcessState;
+  /** Stopped on purpose by `cluster stop|kill --node`. */
+  stopped?: boolean;
 }
 
 export interface QuorumStatus {
@@ -69,6 +71,7 @@ export async function gatherStatus(opts: GatherOptions): Promise<ClusterStatus> 
       ...(n.metricsPort === undefined ? {} : { metrics: `${host}:${n.metricsPort}` }),
       ...(n.pid === undefined ? {} : { pid: n.pid }),
       process: processState(n.pid, n.argv, opts.probe ?? systemProbe),
+      ...(n.stopped ? { stopped: true } : {}),
     }));
   }
 
@@ -85,6 +88,7 @@ export async function gatherStatus(opts: GatherOptions): Promise<ClusterStatus> 
     status.controllerId = cluster.controllerId;
     status.registeredBrokers = cluster.brokers.map((b) => b.nodeId).sort((a, b) => a - b);
     if (!opts.state) {
+      // Named by node id, as `cluster up` names its nodes, so every view agrees.
       status.nodes = cluster.brokers.map((b) => ({ name: `broker-${b.nodeId}`, nodeId: b.nodeId, roles: 'broker', broker: b.address }));
     }
     const topics = await samsa.admin().describeTopics();
@@ -105,8 +109,12 @@ export async function gatherStatus(opts: GatherOptions): Promise<ClusterStatus> 
   if (!opts.state && status.quorum) {
     for (const v of status.quorum.voters) {
       const node = status.nodes.find((n) => n.nodeId === v.id);
-      if (node) node.roles = 'broker,controller';
-      else status.nodes.push({ name: `controller-${v.id}`, nodeId: v.id, roles: 'controller' });
+      if (node) {
+        node.roles = 'broker,controller';
+        node.name = `node-${v.id}`;
+      } else {
+        status.nodes.push({ name: `controller-${v.id}`, nodeId: v.id, roles: 'controller' });
+      }
     }
     status.nodes.sort((a, b) => a.nodeId - b.nodeId);
   }
@@ -152,14 +160,21 @@ export function nodeState(node: NodeStatus, status: ClusterStatus): string {
   return parts.join(', ');
 }
 
-/** The bootstrap line, the node table, then the controller, quorum, broker and partition lines. */
+function processColumn(n: NodeStatus): string {
+  if (n.process === 'running') return 'running';
+  if (n.stopped) return 'stopped';
+  return n.process === 'replaced' ? 'gone (pid reused)' : n.process ?? '-';
+}
+
+/** The bootstrap lines (Samsa and Kafka clients), the node table, then the controller, quorum, broker and partition lines. */
 export function formatStatus(status: ClusterStatus): string {
-  const lines: string[] = [`bootstrap-server: ${status.bootstrap.join(',')}`];
+  // Each broker address serves both protocols (the first byte of a connection picks): Kafka clients use the same list.
+  const lines: string[] = [`bootstrap-server: ${status.bootstrap.join(',')}`, `kafka bootstrap.servers: ${status.bootstrap.join(',')} (same ports: the Kafka protocol and the Samsa SDK)`];
   const withProcess = status.nodes.some((n) => n.process !== undefined);
   const header = ['NODE', 'ID', 'ROLES', 'BROKER', 'CONTROLLER', 'METRICS', ...(withProcess ? ['PID', 'PROCESS'] : []), 'STATE'];
   const rows = status.nodes.map((n) => [
     n.name, String(n.nodeId), n.roles, n.broker ?? '-', n.controller ?? '-', n.metrics ?? '-',
-    ...(withProcess ? [n.pid === undefined ? '-' : String(n.pid), n.process === 'replaced' ? 'gone (pid reused)' : n.process ?? '-'] : []),
+    ...(withProcess ? [n.pid === undefined ? '-' : String(n.pid), processColumn(n)] : []),
     nodeState(n, status),
   ]);
   let out = `${lines.join('\n')}\n${formatTable([header, ...rows])}`;

@@ -14,8 +14,8 @@
  * that is no longer ours) and removes the state file. `status` shows the nodes and the cluster's
  * health, once or every interval with --watch.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +23,11 @@ import { Samsa } from '@samsa/client';
 import type { Command } from 'commander';
 import { formatStatus, gatherStatus } from '../cluster/status.js';
 import {
-  STATE_FILE, STATE_VERSION, claimState, lockHolder, processState, readState, removeState, statePath, systemProbe, writeState,
+  STATE_FILE, STATE_VERSION, claimState, lockHolder, processState, readState, removeState, runningProcesses, statePath, systemProbe, writeState,
   type ClusterState, type NodeRecord,
 } from '../cluster/state.js';
+import { brokerStarted, lastError, recordNode, spawnNode } from '../cluster/nodes.js';
+import { registerNodeCommands } from '../cluster/nodeCommands.js';
 import { stopNodes, waitAllGone } from '../cluster/stop.js';
 import { UsageError } from '../errors.js';
 import { NODE_V8_FLAGS } from '../nodeRuntime.js';
@@ -62,23 +64,25 @@ const CLI = fileURLToPath(new URL('../main.js', import.meta.url));
 export function planCluster(brokers: number, controllers: number, combined: boolean, basePort: number, dataDir: string, metrics = true): NodeSpec[] {
   if (combined) {
     const n = Math.max(brokers, controllers);
+    // Named as `cluster status --bootstrap-server` names what the cluster reports: by node id.
     return Array.from({ length: n }, (_, i) => ({
-      name: `node-${i + 1}`, nodeId: i + 1, roles: i < controllers ? 'broker,controller' : 'broker',
+      name: i < controllers ? `node-${i + 1}` : `broker-${i + 1}`, nodeId: i + 1, roles: i < controllers ? 'broker,controller' : 'broker',
       brokerPort: basePort + 100 * i, ...(i < controllers ? { controllerPort: basePort + 100 * i + 1 } : {}),
       ...(metrics ? { metricsPort: basePort + 100 * i + 2 } : {}),
-      dataDir: join(dataDir, `node-${i + 1}`),
+      dataDir: join(dataDir, i < controllers ? `node-${i + 1}` : `broker-${i + 1}`),
     }));
   }
-  // Separate processes: controllers take ids 1..C, brokers C+1..C+B (Kafka's examples do the same).
+  // Separate processes: controllers take ids 1..C, brokers C+1..C+B (Kafka's examples do the same);
+  // each is named by its id (broker-4), the one name the cluster itself can report.
   const controllerNodes = Array.from({ length: controllers }, (_, i) => ({
     name: `controller-${i + 1}`, nodeId: i + 1, roles: 'controller', controllerPort: basePort + 100 * i + 1,
     ...(metrics ? { metricsPort: basePort + 100 * i + 3 } : {}),
     dataDir: join(dataDir, `controller-${i + 1}`),
   }));
   const brokerNodes = Array.from({ length: brokers }, (_, i) => ({
-    name: `broker-${i + 1}`, nodeId: controllers + i + 1, roles: 'broker', brokerPort: basePort + 100 * i,
+    name: `broker-${controllers + i + 1}`, nodeId: controllers + i + 1, roles: 'broker', brokerPort: basePort + 100 * i,
     ...(metrics ? { metricsPort: basePort + 100 * i + 2 } : {}),
-    dataDir: join(dataDir, `broker-${i + 1}`),
+    dataDir: join(dataDir, `broker-${controllers + i + 1}`),
   }));
   return [...controllerNodes, ...brokerNodes];
 }
@@ -98,16 +102,6 @@ export function nodeRecords(plan: readonly NodeSpec[], host: string, logLevel: s
   });
 }
 
-/** The last `samsa: ...` error line a node wrote to its log (why it exited), if any. */
-function lastError(logFile: string): string | undefined {
-  try {
-    const lines = readFileSync(logFile, 'utf8').slice(-16_384).split('\n');
-    return lines.reverse().find((l) => l.startsWith('samsa: '))?.slice('samsa: '.length);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The planned ports some other process already listens on (a cluster already running there, say). */
 export async function portsInUse(nodes: readonly NodeRecord[], host: string): Promise<string[]> {
   const taken: string[] = [];
@@ -123,23 +117,6 @@ export async function portsInUse(nodes: readonly NodeRecord[], host: string): Pr
     }
   }
   return taken;
-}
-
-/** Whether `logFile` got a "broker started" line past `offset`: proof the broker answering is the one we started. */
-function brokerStarted(logFile: string, offset: number): boolean {
-  let fd: number | undefined;
-  try {
-    fd = openSync(logFile, 'r');
-    const size = fstatSync(fd).size;
-    if (size <= offset) return false;
-    const buf = Buffer.alloc(size - offset);
-    readSync(fd, buf, 0, buf.length, offset);
-    return buf.includes('"msg":"broker started"');
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /** Ready: every broker registered and unfenced, an active controller, and every internal-topic partition led. */
@@ -182,7 +159,14 @@ async function up(opts: ClusterUpOptions): Promise<void> {
     nodes: nodeRecords(plan, opts.host, opts.logLevel),
   };
 
-  // The state file is the claim on the data dir: a second `up` is refused here, before it starts anything.
+  // A cluster partly running here is completed, as `docker compose up` does: its missing nodes start.
+  const existing = readState(dataDir);
+  if (existing && runningProcesses(existing).length > 0) {
+    await startMissing(dataDir, existing, state, readyTimeoutMs, t0);
+    return;
+  }
+
+  // The state file is the claim on the data dir: a second `up` racing this one is refused here, before it starts anything.
   const { replaced } = claimState(dataDir, state);
   if (replaced) process.stdout.write(`replacing ${statePath(dataDir)}: the cluster it records is no longer running\n`);
   for (const node of state.nodes) {
@@ -202,11 +186,14 @@ async function up(opts: ClusterUpOptions): Promise<void> {
   const children: ChildProcess[] = [];
   let stopping = false;
   let detached = false;
+  let ready = false;
   const shutdown = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
     process.stdout.write('stopping the cluster...\n');
-    const report = await stopNodes(state.nodes, { graceMs: 10_000, log: (line) => process.stdout.write(`${line}\n`) });
+    // As recorded now: `cluster start|restart --node` may have started nodes after us.
+    const nodes = (readState(dataDir) ?? state).nodes;
+    const report = await stopNodes(nodes, { graceMs: 10_000, log: (line) => process.stdout.write(`${line}\n`) });
     if (report.survivors.length === 0) removeState(dataDir);
     process.exit(code);
   };
@@ -217,43 +204,27 @@ async function up(opts: ClusterUpOptions): Promise<void> {
 
   // Where each node's output starts in its (appended) log: readiness looks for its own "broker started" past it.
   const logOffsets = new Map<string, number>();
+  const exits = new Map<number, string>();
   for (const node of state.nodes) {
-    mkdirSync(node.dataDir, { recursive: true });
-    const fd = openSync(node.logFile, 'a');
-    logOffsets.set(node.name, fstatSync(fd).size);
-    // Its own process group: a Ctrl-C in the terminal reaches only `cluster up`, which stops the nodes in order.
-    const child = spawn(node.argv[0]!, node.argv.slice(1), { detached: true, stdio: ['ignore', fd, fd] });
-    closeSync(fd);
+    const { child, logOffset } = spawnNode(node);
+    logOffsets.set(node.name, logOffset);
     children.push(child);
     child.once('error', (err) => {
       process.stderr.write(`samsa: cannot start ${node.name}: ${err.message}\n`);
       void shutdown(1);
     });
     child.once('exit', (code, signal) => {
-      if (stopping || detached) return;
+      if (child.pid !== undefined) exits.set(child.pid, signal ?? String(code));
+      if (stopping || detached || ready) return; // once ready, the watch below reports exits and the rest serve on
       const why = lastError(node.logFile);
-      process.stderr.write(`samsa: ${node.name} (pid ${child.pid}) exited (${signal ?? code})${why ? `: ${why}` : ''}; see ${node.logFile}\n`);
+      process.stderr.write(`samsa: ${node.name} (pid ${child.pid}) exited (${signal ?? code}) while the cluster was starting${why ? `: ${why}` : ''}; see ${node.logFile}\n`);
       void shutdown(1);
     });
-    if (child.pid !== undefined) node.pid = child.pid;
     writeState(dataDir, state);
   }
 
   const samsa = new Samsa({ brokers: state.bootstrap, requestTimeoutMs: 2_000, retry: { retries: 0 } });
-  const deadline = Date.now() + readyTimeoutMs;
-  let ready = false;
-  // The "broker started" line is logged at info: above that level (warn, error, silent) only the
-  // metadata check below proves readiness (the ports were free when we started, checked above).
-  const startLineLogged = ['trace', 'debug', 'info'].includes(opts.logLevel);
-  while (!ready && !stopping && Date.now() < deadline) {
-    try {
-      ready = state.nodes.every((n) => n.brokerPort === undefined || !startLineLogged || brokerStarted(n.logFile, logOffsets.get(n.name)!))
-        && await clusterReady(samsa, state.bootstrap.length);
-    } catch {
-      // not up yet
-    }
-    if (!ready) await new Promise((r) => setTimeout(r, 50));
-  }
+  ready = await waitReady(samsa, state, opts.logLevel, logOffsets, Date.now() + readyTimeoutMs, () => stopping);
   const readyMs = Date.now() - t0;
   if (stopping || !ready) await samsa.close();
   if (stopping) return;
@@ -277,6 +248,104 @@ async function up(opts: ClusterUpOptions): Promise<void> {
   process.stdout.write(opts.detach
     ? `ready in ${readyMs} ms; logs under ${dataDir}; stop it with: samsa cluster down --data-dir ${dataDir}\n`
     : `ready in ${readyMs} ms; logs under ${dataDir}; Ctrl-C stops every node\n`);
+  if (!opts.detach) watchNodes(dataDir, state, exits, () => stopping);
+}
+
+/**
+ * Foreground: reports each recorded node that stops running (with its exit and last error line)
+ * and each that runs again, from the state file, so nodes started by `cluster start --node` count
+ * too. The other nodes serve on; only Ctrl-C (or `cluster down`) stops the cluster.
+ */
+function watchNodes(dataDir: string, initial: ClusterState, exits: Map<number, string>, stopping: () => boolean): void {
+  const seen = new Map<string, number | undefined>(initial.nodes.map((n) => [n.name, n.pid]));
+  const timer = setInterval(() => {
+    if (stopping()) return clearInterval(timer);
+    let state: ClusterState | undefined;
+    try {
+      state = readState(dataDir);
+    } catch {
+      return; // being rewritten; next tick
+    }
+    if (!state) return;
+    for (const node of state.nodes) {
+      const running = processState(node.pid, node.argv) === 'running';
+      const was = seen.get(node.name);
+      if (running && was !== node.pid) {
+        process.stdout.write(`${node.name} (pid ${node.pid}) is running\n`);
+        seen.set(node.name, node.pid);
+      } else if (!running && was !== undefined) {
+        seen.set(node.name, undefined);
+        if (node.stopped) {
+          process.stdout.write(`${node.name} (pid ${was}) stopped (cluster stop|kill)\n`);
+          continue;
+        }
+        const why = lastError(node.logFile);
+        const how = exits.get(was);
+        process.stderr.write(`samsa: ${node.name} (pid ${was}) exited${how ? ` (${how})` : ''}${why ? `: ${why}` : ''}; the other nodes serve on; `
+          + `restart it with: samsa cluster start --node ${node.name} --data-dir ${dataDir}\n`);
+      }
+    }
+  }, 250);
+}
+
+/**
+ * Ready: every broker of `state` logged its "broker started" past its offset (when it logs at
+ * info) and registered unfenced, an active controller, and every internal-topic partition led.
+ */
+async function waitReady(samsa: Samsa, state: ClusterState, logLevel: string, logOffsets: Map<string, number>, deadline: number, stopping: () => boolean): Promise<boolean> {
+  // The "broker started" line is logged at info: above that level (warn, error, silent) only the
+  // metadata check proves readiness (the ports were free when we started, checked above).
+  const startLineLogged = ['trace', 'debug', 'info'].includes(logLevel);
+  while (!stopping() && Date.now() < deadline) {
+    try {
+      const started = state.nodes.every((n) => n.brokerPort === undefined || !startLineLogged || !logOffsets.has(n.name)
+        || brokerStarted(n.logFile, logOffsets.get(n.name)!));
+      if (started && await clusterReady(samsa, state.bootstrap.length)) return true;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** `cluster up` on a data dir whose cluster is partly running: start the recorded nodes that are not. */
+async function startMissing(dataDir: string, existing: ClusterState, planned: ClusterState, readyTimeoutMs: number, t0: number): Promise<void> {
+  const layout = (s: ClusterState) => s.nodes.map((n) => `${n.name}:${n.brokerPort ?? ''}:${n.controllerPort ?? ''}`).join(',');
+  if (layout(existing) !== layout(planned)) {
+    throw new UsageError(`${statePath(dataDir)} records another cluster layout (${existing.nodes.map((n) => n.name).join(', ')}); `
+      + `run cluster up with the flags it was started with, or cluster down --data-dir ${dataDir} first`);
+  }
+  const missing = existing.nodes.filter((n) => processState(n.pid, n.argv) !== 'running');
+  if (missing.length === 0) {
+    process.stdout.write(`every node of the cluster in ${dataDir} is running already\n`);
+  } else {
+    for (const node of missing) {
+      const holder = lockHolder(node.dataDir);
+      if (holder !== undefined) throw new Error(`${node.dataDir} is in use by process ${holder} (not the recorded ${node.name}); stop it first`);
+    }
+    const taken = await portsInUse(missing, existing.host);
+    if (taken.length > 0) throw new Error(`port(s) already in use: ${taken.join(', ')}; stop what listens there first`);
+  }
+  const logOffsets = new Map<string, number>();
+  for (const node of missing) {
+    const { child, logOffset } = spawnNode(node);
+    delete node.stopped;
+    logOffsets.set(node.name, logOffset);
+    child.unref();
+    recordNode(dataDir, node, existing);
+    process.stdout.write(`${node.name} (pid ${node.pid}) starting\n`);
+  }
+  const samsa = new Samsa({ brokers: existing.bootstrap, requestTimeoutMs: 2_000, retry: { retries: 0 } });
+  try {
+    const ready = await waitReady(samsa, existing, existing.nodes[0]!.argv[existing.nodes[0]!.argv.indexOf('--log-level') + 1] ?? 'info', logOffsets, Date.now() + readyTimeoutMs, () => false);
+    if (!ready) throw new Error(`the cluster was not ready within ${readyTimeoutMs} ms; node logs are under ${dataDir}`);
+    process.stdout.write(formatStatus(await gatherStatus({ state: readState(dataDir) ?? existing, bootstrap: existing.bootstrap, samsa })));
+    process.stdout.write(`ready in ${Date.now() - t0} ms (${missing.length} node(s) started; the cluster runs ${existing.mode === 'foreground' ? 'under its first cluster up' : 'detached'}); `
+      + `stop it with: samsa cluster down --data-dir ${dataDir}\n`);
+  } finally {
+    await samsa.close();
+  }
 }
 
 interface ClusterDownOptions {
@@ -389,4 +458,5 @@ export function registerCluster(program: Command): void {
     .option('--bootstrap-server <host:port>', 'ask this cluster (without --data-dir: no PIDs, nodes as the cluster reports them)')
     .option('--watch [interval]', 'redraw every interval (default 2s) until Ctrl-C')
     .action(status);
+  registerNodeCommands(cluster);
 }

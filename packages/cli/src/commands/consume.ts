@@ -8,7 +8,8 @@ import type { ConsumerRecord, GroupConsumerOptions, TopicPartition } from '@sams
 import type { Command } from 'commander';
 import { withClient } from '../client.js';
 import { UsageError } from '../errors.js';
-import { collectKeyValue, parseInteger } from '../options.js';
+import { bootstrapFrom, collectKeyValue, parseInteger, readPropertiesFile } from '../options.js';
+import { formatRecord, messageFormatFrom, type MessageFormat } from '../consume/messageFormatter.js';
 
 interface ConsumeOptions {
   bootstrapServer?: string;
@@ -21,35 +22,78 @@ interface ConsumeOptions {
   property?: Record<string, string>;
   group?: string;
   consumerProperty?: Record<string, string>;
+  brokerList?: string;
+  /** --consumer.config (commander keeps the dot in the key). */
+  'consumer.config'?: string;
 }
+
+/**
+ * Consumer configs from --consumer.config, overridden by --consumer-property; bootstrap.servers
+ * and group.id are taken out (they name the cluster and the group, as in Kafka's console consumer).
+ */
+function consumerConfigs(opts: ConsumeOptions): { props: Record<string, string>; bootstrap: string | undefined; groupId: string | undefined } {
+  const file = opts['consumer.config'] === undefined ? {} : readPropertiesFile(opts['consumer.config'], '--consumer.config');
+  const props = { ...file, ...(opts.consumerProperty ?? {}) };
+  const bootstrap = bootstrapFrom(opts, props);
+  const groupId = opts.group ?? props['group.id'];
+  delete props['bootstrap.servers'];
+  delete props['group.id'];
+  return { props, bootstrap, groupId };
+}
+
+/** Kafka consumer configs that apply without a group (the fetch settings), onto ConsumerOptions. */
+export function plainOptionsFrom(props: Record<string, string>): { maxWaitMs?: number; minBytes?: number; maxBytes?: number; maxPartitionBytes?: number; maxPollRecords?: number } {
+  const out: ReturnType<typeof plainOptionsFrom> = {};
+  for (const [k, v] of Object.entries(props)) {
+    const num = () => parseInteger(v, `--consumer-property ${k}`, 0);
+    switch (k) {
+      case 'fetch.max.wait.ms': out.maxWaitMs = num(); break;
+      case 'fetch.min.bytes': out.minBytes = num(); break;
+      case 'fetch.max.bytes': out.maxBytes = num(); break;
+      case 'max.partition.fetch.bytes': out.maxPartitionBytes = num(); break;
+      case 'max.poll.records': out.maxPollRecords = num(); break;
+      case 'client.id': break;
+      default:
+        throw new UsageError(`--consumer-property ${k} ${GROUP_ONLY.includes(k) ? 'needs --group' : 'is not a consumer config Samsa knows'} `
+          + '(without --group: fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes, max.partition.fetch.bytes, max.poll.records, client.id)');
+    }
+  }
+  return out;
+}
+
+const GROUP_ONLY = ['session.timeout.ms', 'heartbeat.interval.ms', 'max.poll.interval.ms', 'auto.commit.interval.ms', 'enable.auto.commit',
+  'group.instance.id', 'partition.assignment.strategy', 'auto.offset.reset', 'metadata.max.age.ms'];
 
 export function registerConsume(program: Command): void {
   program
     .command('consume')
     .description('print records to stdout (kafka-console-consumer, without groups)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to')
+    .option('--broker-list <host:port>', 'the same as --bootstrap-server (Kafka\'s older name)')
     .option('--topic <name>', 'the topic to read')
     .option('--from-beginning', 'start at the earliest offset instead of the latest')
     .option('--partition <p>', 'read only this partition')
     .option('--offset <offset>', 'with --partition: earliest, latest or an offset')
     .option('--max-messages <n>', 'exit after this many messages')
     .option('--timeout-ms <ms>', 'exit after this long without a message')
-    .option('--property <key=value>', 'print.key=true, print.offset=true, print.partition=true, key.separator=<sep>', collectKeyValue)
+    .option('--property <key=value>', 'print.timestamp, print.partition, print.offset, print.headers, print.key, print.value (true/false), key.separator, line.separator, headers.separator, null.literal', collectKeyValue)
     .option('--group <id>', 'consume as a member of this consumer group (offsets are committed)')
-    .option('--consumer-property <key=value>', 'with --group: session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms, group.instance.id, partition.assignment.strategy, auto.commit.interval.ms, enable.auto.commit, max.poll.records, client.id', collectKeyValue)
+    .option('--consumer-property <key=value>', 'a consumer config: fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes, max.partition.fetch.bytes, max.poll.records, client.id; '
+      + 'with --group also session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms, group.instance.id, partition.assignment.strategy, auto.commit.interval.ms, enable.auto.commit, auto.offset.reset', collectKeyValue)
+    .option('--consumer.config <file>', 'consumer configs from a properties file (bootstrap.servers and group.id are read too)')
     .action(async (opts: ConsumeOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
-      if (opts.group !== undefined) return consumeGroup(opts);
-      if (opts.consumerProperty) throw new UsageError('--consumer-property needs --group');
+      const configs = consumerConfigs(opts);
+      if (configs.groupId !== undefined) return consumeGroup({ ...opts, group: configs.groupId, consumerProperty: configs.props, bootstrapServer: configs.bootstrap });
+      const fetchOptions = plainOptionsFrom(configs.props);
       const topic = opts.topic;
       if (opts.offset !== undefined && opts.partition === undefined) throw new UsageError('--offset needs --partition');
       const maxMessages = opts.maxMessages === undefined ? Infinity : parseInteger(opts.maxMessages, '--max-messages', 1);
       const timeoutMs = opts.timeoutMs === undefined ? Infinity : parseInteger(opts.timeoutMs, '--timeout-ms', 0);
-      const props = opts.property ?? {};
-      const separator = props['key.separator'] ?? '\t';
+      const format = messageFormatFrom(opts.property ?? {});
       const start = parseStart(opts);
 
-      await withClient(opts.bootstrapServer, async (samsa) => {
+      await withClient(configs.bootstrap, async (samsa) => {
         const [description] = await samsa.admin().describeTopics([topic]);
         const partitions: TopicPartition[] = opts.partition === undefined
           ? description!.partitions.map((p) => ({ topic, partition: p.partition }))
@@ -59,13 +103,13 @@ export function registerConsume(program: Command): void {
             throw new UsageError(`topic ${topic} has no partition ${tp.partition}`);
           }
         }
-        const consumer = samsa.consumer({ autoOffsetReset: 'none' });
+        const consumer = samsa.consumer({ ...fetchOptions, autoOffsetReset: 'none' });
         consumer.assign(partitions);
         for (const tp of partitions) await consumer.seek({ ...tp, offset: start });
 
-        const printed = await printRecords(consumer, { maxMessages, timeoutMs, props, separator });
+        const printed = await printRecords(consumer, { maxMessages, timeoutMs, format });
         process.stderr.write(`Processed a total of ${printed} messages\n`);
-      });
+      }, configs.props['client.id'] === undefined ? {} : { clientId: configs.props['client.id'] });
     });
 }
 
@@ -75,7 +119,7 @@ export function registerConsume(program: Command): void {
  */
 async function printRecords(
   consumer: { poll(o: { maxWaitMs: number; maxRecords: number }): Promise<Array<ConsumerRecord<Buffer | null, Buffer | null>>>; close(): Promise<void> },
-  o: { maxMessages: number; timeoutMs: number; props: Record<string, string>; separator: string },
+  o: { maxMessages: number; timeoutMs: number; format: MessageFormat },
 ): Promise<number> {
   let printed = 0;
   let lastMessageAt = Date.now();
@@ -89,7 +133,7 @@ async function printRecords(
       const records = await consumer.poll({ maxWaitMs: wait, maxRecords: Math.min(500, o.maxMessages - printed) });
       if (records.length > 0) lastMessageAt = Date.now();
       let out = '';
-      for (const r of records) out += formatRecord(r, o.props, o.separator);
+      for (const r of records) out += formatRecord(r, o.format);
       printed += records.length;
       if (out && !process.stdout.write(out)) await new Promise((r) => process.stdout.once('drain', r));
     }
@@ -99,14 +143,6 @@ async function printRecords(
     await consumer.close();
   }
   return printed;
-}
-
-function formatRecord(r: ConsumerRecord<Buffer | null, Buffer | null>, props: Record<string, string>, separator: string): string {
-  let line = '';
-  if (props['print.partition'] === 'true') line += `Partition:${r.partition}${separator}`;
-  if (props['print.offset'] === 'true') line += `Offset:${r.offset}${separator}`;
-  if (props['print.key'] === 'true') line += `${r.key === null ? 'null' : r.key.toString()}${separator}`;
-  return `${line}${r.value === null ? 'null' : r.value.toString()}\n`;
 }
 
 /** Kafka consumer config names accepted by --consumer-property, mapped onto the SDK's options. */
@@ -148,8 +184,7 @@ async function consumeGroup(opts: ConsumeOptions): Promise<void> {
   const groupId = opts.group;
   const maxMessages = opts.maxMessages === undefined ? Infinity : parseInteger(opts.maxMessages, '--max-messages', 1);
   const timeoutMs = opts.timeoutMs === undefined ? Infinity : parseInteger(opts.timeoutMs, '--timeout-ms', 0);
-  const props = opts.property ?? {};
-  const separator = props['key.separator'] ?? '\t';
+  const format = messageFormatFrom(opts.property ?? {});
   const names = (tps: TopicPartition[]) => tps.map((tp) => `${tp.topic}-${tp.partition}`).join(', ');
   await withClient(opts.bootstrapServer, async (samsa) => {
     const options = groupOptionsFrom(opts.consumerProperty ?? {}, {
@@ -168,7 +203,7 @@ async function consumeGroup(opts: ConsumeOptions): Promise<void> {
     const consumer = samsa.consumer(options);
     consumer.subscribe([topic]);
     // Closing commits what was printed, revokes, and leaves the group (a static member stays).
-    const printed = await printRecords(consumer, { maxMessages, timeoutMs, props, separator });
+    const printed = await printRecords(consumer, { maxMessages, timeoutMs, format });
     process.stderr.write(`Processed a total of ${printed} messages\n`);
   }, { requestTimeoutMs: 30_000 });
 }

@@ -2,20 +2,31 @@
  * `samsa groups` (kafka-consumer-groups), with Kafka's flags:
  *
  *   samsa groups --bootstrap-server B --list
- *   samsa groups --bootstrap-server B --describe --group G
- *   samsa groups --bootstrap-server B --reset-offsets --group G (--topic T[:p1,p2] ... | --all-topics)
- *       (--to-earliest | --to-latest | --to-offset N | --shift-by N | --to-datetime ISO8601) [--dry-run | --execute]
- *   samsa groups --bootstrap-server B --delete --group G [--group G2 ...]
+ *   samsa groups --bootstrap-server B --describe (--group G ... | --all-groups) [--offsets | --members [--verbose] | --state]
+ *   samsa groups --bootstrap-server B --reset-offsets (--group G | --all-groups) (--topic T[:p1,p2] ... | --all-topics | --from-file CSV)
+ *       (--to-earliest | --to-latest | --to-current | --to-offset N | --shift-by N | --to-datetime ISO8601 | --by-duration PnDTnHnMnS)
+ *       [--dry-run | --execute] [--export]
+ *   samsa groups --bootstrap-server B --delete (--group G [--group G2 ...] | --all-groups)
  *
  * --describe prints GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST
  * CLIENT-ID, "-" where there is no value. --reset-offsets is refused while the group has active
  * members, as Kafka ("Assignments can only be reset if the group ... is inactive"); without
- * --execute it only prints the plan (Kafka's default --dry-run).
+ * --execute it only prints the plan (Kafka's default --dry-run); --export prints the plan as the
+ * `topic,partition,offset` CSV that --from-file reads back.
  */
+import { readFileSync } from 'node:fs';
 import type { Admin } from '@samsa/client';
 import type { Command } from 'commander';
 import { withClient } from '../client.js';
 import { UsageError } from '../errors.js';
+
+function readCsv(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--from-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
 
 interface GroupsOptions {
   bootstrapServer?: string;
@@ -33,6 +44,15 @@ interface GroupsOptions {
   toDatetime?: string;
   dryRun?: boolean;
   execute?: boolean;
+  allGroups?: boolean;
+  members?: boolean;
+  state?: boolean;
+  offsets?: boolean;
+  verbose?: boolean;
+  toCurrent?: boolean;
+  byDuration?: string;
+  fromFile?: string;
+  export?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -54,28 +74,102 @@ export function registerGroups(program: Command): void {
     .option('--to-offset <n>', 'reset to this offset (clamped into the log)')
     .option('--shift-by <n>', 'move the committed offset by n (negative: back), clamped into the log')
     .option('--to-datetime <iso8601>', 'reset to the first record at or after this time, e.g. 2024-01-01T00:00:00.000Z')
+    .option('--to-current', 'reset to the committed offset (a no-op plan, e.g. to --export it)')
+    .option('--by-duration <duration>', 'reset to the first record at or after now minus this ISO 8601 duration, e.g. PT1H or P1DT30M')
+    .option('--from-file <csv>', 'reset to the offsets in this CSV of topic,partition,offset lines (what --export prints)')
     .option('--dry-run', 'print the new offsets only (the default)')
     .option('--execute', 'commit the new offsets')
-    .action(async (opts: GroupsOptions) => {
+    .option('--export', 'with --reset-offsets: print the plan as topic,partition,offset CSV')
+    .option('--all-groups', 'every group (with --describe, --delete or --reset-offsets)')
+    .option('--offsets', 'with --describe: offsets and lag per partition (the default)')
+    .option('--members', 'with --describe: the members and how many partitions each has (--verbose: which)')
+    .option('--state', 'with --describe: coordinator, assignor, state and member count')
+    .option('--verbose', 'with --describe --members: each member\'s partitions')
+    .action(async (own: GroupsOptions, command: Command) => {
+      // --verbose is also the program's own flag (stack traces); commander hands it to the program.
+      const opts: GroupsOptions = { ...own, verbose: (command.optsWithGlobals() as GroupsOptions).verbose === true };
       const actions = [opts.list, opts.describe, opts.delete, opts.resetOffsets].filter(Boolean).length;
       if (actions !== 1) throw new UsageError('exactly one of --list, --describe, --delete, --reset-offsets is required');
-      const groups = opts.group ?? [];
-      if (!opts.list && groups.length === 0) throw new UsageError('--group is required');
-      if ((opts.describe || opts.resetOffsets) && groups.length > 1) throw new UsageError('give one --group');
+      let groups = opts.group ?? [];
+      if (opts.allGroups && groups.length > 0) throw new UsageError('--group and --all-groups cannot be combined');
+      if (!opts.list && !opts.allGroups && groups.length === 0) throw new UsageError('--group or --all-groups is required');
+      if (opts.resetOffsets && groups.length > 1) throw new UsageError('give one --group');
       if (groups.some((g) => g.length === 0)) throw new UsageError('--group must not be empty');
+      const views = [opts.offsets, opts.members, opts.state].filter(Boolean).length;
+      if (views > 1) throw new UsageError('give at most one of --offsets, --members, --state');
+      if (views > 0 && !opts.describe) throw new UsageError('--offsets, --members and --state need --describe');
+      if (opts.export && !opts.resetOffsets) throw new UsageError('--export needs --reset-offsets');
       await withClient(opts.bootstrapServer, async (samsa) => {
         const admin = samsa.admin();
+        if (opts.allGroups) groups = (await admin.listGroups()).map((g) => g.groupId).sort();
         if (opts.list) {
           for (const g of await admin.listGroups()) process.stdout.write(`${g.groupId}\n`);
         } else if (opts.describe) {
-          await describe(admin, groups[0]!);
+          for (const g of groups) {
+            if (opts.members) await describeMembers(admin, g, opts.verbose === true);
+            else if (opts.state) await describeState(admin, g);
+            else await describe(admin, g);
+          }
         } else if (opts.delete) {
-          await remove(admin, groups);
+          if (groups.length > 0) await remove(admin, groups);
         } else {
-          await reset(admin, groups[0]!, opts);
+          for (const g of groups) await reset(admin, g, opts);
         }
       });
     });
+}
+
+/** kafka-consumer-groups --describe --members: GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS [ASSIGNMENT]. */
+async function describeMembers(admin: Admin, groupId: string, verbose: boolean): Promise<void> {
+  const [d] = await admin.describeGroups([groupId]);
+  if (d!.state === 'Dead') throw new Error(`Consumer group '${groupId}' does not exist.`);
+  if (d!.members.length === 0) {
+    process.stdout.write(`\nConsumer group '${groupId}' has no active members.\n\n`);
+    return;
+  }
+  const rows = [['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', ...(verbose ? ['ASSIGNMENT'] : [])]];
+  for (const m of d!.members) {
+    const byTopic = new Map<string, number[]>();
+    for (const a of m.assignment) byTopic.set(a.topic, [...(byTopic.get(a.topic) ?? []), a.partition]);
+    const assignment = [...byTopic].map(([t, ps]) => `${t}(${ps.sort((a, b) => a - b).join(',')})`).join(',') || '-';
+    rows.push([groupId, m.memberId, m.clientHost || '-', m.clientId || '-', String(m.assignment.length), ...(verbose ? [assignment] : [])]);
+  }
+  process.stdout.write(table(rows));
+}
+
+/** kafka-consumer-groups --describe --state: GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE #MEMBERS. */
+async function describeState(admin: Admin, groupId: string): Promise<void> {
+  const [d] = await admin.describeGroups([groupId]);
+  if (d!.state === 'Dead') throw new Error(`Consumer group '${groupId}' does not exist.`);
+  const brokers = (await admin.describeCluster()).brokers;
+  const coordinator = brokers.find((b) => b.nodeId === d!.coordinator);
+  const where = coordinator ? `${coordinator.address} (${coordinator.nodeId})` : `(${d!.coordinator})`;
+  process.stdout.write(table([
+    ['GROUP', 'COORDINATOR (ID)', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'],
+    [groupId, where, d!.protocol || '-', d!.state, String(d!.members.length)],
+  ]));
+}
+
+/** An ISO 8601 duration as Java's Duration.parse takes it (PnDTnHnMn.nS), in ms. */
+export function parseIsoDuration(value: string, flag: string): number {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(value.trim().toUpperCase());
+  if (!m || value.trim().toUpperCase() === 'P' || value.trim().toUpperCase().endsWith('T')) {
+    throw new UsageError(`${flag} must be an ISO 8601 duration such as PT1H, P1D or P1DT2H30M, got '${value}'`);
+  }
+  const [d, h, min, sec] = [m[1], m[2], m[3], m[4]].map((x) => Number(x ?? 0));
+  return Math.round((((d! * 24 + h!) * 60 + min!) * 60 + sec!) * 1000);
+}
+
+/** Lines of topic,partition,offset (what --export prints); blank lines skipped. */
+export function parseOffsetsCsv(text: string, file: string): Array<{ topic: string; partition: number; offset: bigint }> {
+  const out: Array<{ topic: string; partition: number; offset: bigint }> = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '') return;
+    const m = /^(.+),(\d+),(\d+)$/.exec(line.trim());
+    if (!m) throw new UsageError(`--from-file ${file} line ${i + 1} is not topic,partition,offset: '${line}'`);
+    out.push({ topic: m[1]!, partition: Number(m[2]), offset: BigInt(m[3]!) });
+  });
+  return out;
 }
 
 function table(rows: string[][]): string {
@@ -134,9 +228,12 @@ function parseTopicSpec(spec: string): { topic: string; partitions: number[] | u
 }
 
 async function reset(admin: Admin, groupId: string, opts: GroupsOptions): Promise<void> {
-  const scenarios = [opts.toEarliest, opts.toLatest, opts.toOffset !== undefined, opts.shiftBy !== undefined, opts.toDatetime !== undefined].filter(Boolean).length;
-  if (scenarios !== 1) throw new UsageError('exactly one of --to-earliest, --to-latest, --to-offset, --shift-by, --to-datetime is required');
-  if ((opts.topic?.length ?? 0) > 0 === Boolean(opts.allTopics)) throw new UsageError('one of --topic or --all-topics is required');
+  const fromFile = opts.fromFile === undefined ? undefined : parseOffsetsCsv(readCsv(opts.fromFile), opts.fromFile);
+  const scenarios = [opts.toEarliest, opts.toLatest, opts.toCurrent, opts.toOffset !== undefined, opts.shiftBy !== undefined, opts.toDatetime !== undefined,
+    opts.byDuration !== undefined, fromFile !== undefined].filter(Boolean).length;
+  if (scenarios !== 1) throw new UsageError('exactly one of --to-earliest, --to-latest, --to-current, --to-offset, --shift-by, --to-datetime, --by-duration, --from-file is required');
+  const scopes = [(opts.topic?.length ?? 0) > 0, Boolean(opts.allTopics)].filter(Boolean).length;
+  if (fromFile ? scopes > 0 : scopes !== 1) throw new UsageError(fromFile ? '--from-file names its partitions: drop --topic/--all-topics' : 'one of --topic or --all-topics is required');
   if (opts.dryRun && opts.execute) throw new UsageError('--dry-run and --execute cannot be combined');
   const toOffset = opts.toOffset === undefined ? undefined : parseBig(opts.toOffset, '--to-offset', false);
   const shiftBy = opts.shiftBy === undefined ? undefined : parseBig(opts.shiftBy, '--shift-by', true);
@@ -146,6 +243,7 @@ async function reset(admin: Admin, groupId: string, opts: GroupsOptions): Promis
     if (Number.isNaN(ms) || ms < 0) throw new UsageError(`--to-datetime must be an ISO 8601 time such as 2024-01-01T00:00:00.000Z, got '${opts.toDatetime}'`);
     datetime = BigInt(ms);
   }
+  if (opts.byDuration !== undefined) datetime = BigInt(Date.now() - parseIsoDuration(opts.byDuration, '--by-duration'));
   if (!opts.execute && !opts.dryRun) process.stderr.write('WARN: No action will be performed as the --execute option is missing. Add --execute to reset the offsets.\n');
 
   // Refuse early, before any lookups, while the group is active.
@@ -155,7 +253,9 @@ async function reset(admin: Admin, groupId: string, opts: GroupsOptions): Promis
   }
   const committed = await admin.fetchOffsets(groupId);
   const targets = new Map<string, number[]>();
-  if (opts.allTopics) {
+  if (fromFile) {
+    for (const r of fromFile) targets.set(r.topic, [...(targets.get(r.topic) ?? []), r.partition]);
+  } else if (opts.allTopics) {
     for (const c of committed) targets.set(c.topic, [...(targets.get(c.topic) ?? []), c.partition]);
   } else {
     for (const spec of opts.topic!) {
@@ -177,12 +277,17 @@ async function reset(admin: Admin, groupId: string, opts: GroupsOptions): Promis
       const hi = latest[i]!.offset;
       const clamp = (o: bigint) => (o < lo ? lo : o > hi ? hi : o);
       let offset: bigint;
+      const current = committed.find((c) => c.topic === topic && c.partition === partition)?.offset ?? -1n;
       if (opts.toEarliest) offset = lo;
       else if (opts.toLatest) offset = hi;
+      else if (fromFile) offset = clamp(fromFile.find((r) => r.topic === topic && r.partition === partition)!.offset);
+      else if (opts.toCurrent) {
+        if (current < 0n) throw new Error(`${topic}-${partition} has no committed offset for group '${groupId}'`);
+        offset = current;
+      }
       else if (toOffset !== undefined) offset = clamp(toOffset);
       else if (byTime !== undefined) offset = byTime[i]!.offset >= 0n ? byTime[i]!.offset : hi;
       else {
-        const current = committed.find((c) => c.topic === topic && c.partition === partition)?.offset ?? -1n;
         if (current < 0n) throw new Error(`${topic}-${partition} has no committed offset for group '${groupId}' to shift from`);
         offset = clamp(current + shiftBy!);
       }
@@ -190,6 +295,10 @@ async function reset(admin: Admin, groupId: string, opts: GroupsOptions): Promis
     });
   }
   if (opts.execute) await admin.resetOffsets(groupId, plan);
+  if (opts.export) {
+    process.stdout.write(plan.map((p) => `${p.topic},${p.partition},${p.offset}\n`).join(''));
+    return;
+  }
   process.stdout.write(table([['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'], ...plan.map((p) => [groupId, p.topic, String(p.partition), p.offset.toString()])]));
 }
 

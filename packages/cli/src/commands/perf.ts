@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Message, ProducerOptions } from '@samsa/client';
 import type { Command } from 'commander';
-import * as hdr from 'hdr-histogram-js';
+import type * as hdr from 'hdr-histogram-js';
 import { withClient } from '../client.js';
 import { UsageError } from '../errors.js';
 import { collectKeyValue, parseInteger } from '../options.js';
@@ -57,7 +57,12 @@ function windowLine(records: number, bytes: number, elapsedMs: number, h: hdr.Hi
     `${ms(h.getValueAtPercentile(99))} ms 99th, ${ms(h.getValueAtPercentile(99.9))} ms 99.9th.\n`;
 }
 
-const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+/** hdr-histogram-js is loaded by `perf` only (its load costs every `samsa node` ~60 ms of CPU at start-up otherwise). */
+let hdrModule: typeof hdr | undefined;
+async function loadHdr(): Promise<void> {
+  hdrModule ??= await import('hdr-histogram-js');
+}
+const newHistogram = () => hdrModule!.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
 
 /** --warmup-records: a count below the run's total (Kafka refuses one at or above it). */
 function parseWarmup(raw: string, total: number, totalFlag: string): number {
@@ -88,6 +93,7 @@ export function registerPerf(program: Command): void {
     .option('--reporting-interval-ms <ms>', 'how often the progress line is printed', '5000')
     .option('--warmup-records <n>', 'also summarise the records after the first n alone: the steady state (Kafka\'s --warmup-records)', '0')
     .action(async (opts: PerfProduceOptions) => {
+      await loadHdr();
       if (!opts.topic) throw new UsageError('--topic is required');
       const topic = opts.topic;
       const numRecords = parseInteger(opts.numRecords, '--num-records', 1);
@@ -210,6 +216,7 @@ export function registerPerf(program: Command): void {
     .option('--end-to-end-latency', 'also print latency from each record\'s timestamp to its consumption (p50/p95/p99/p99.9)')
     .option('--warmup-records <n>', 'with --end-to-end-latency: also summarise the latency of the records after the first n alone', '0')
     .action(async (opts: PerfConsumeOptions) => {
+      await loadHdr();
       if (!opts.topic) throw new UsageError('--topic is required');
       const topic = opts.topic;
       const wanted = parseInteger(opts.messages, '--messages', 1);

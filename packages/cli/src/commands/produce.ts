@@ -1,101 +1,203 @@
 /**
- * `samsa produce` (kafka-console-producer): one record per stdin line, optionally `key<sep>value`
- * with parse.key=true. Lines are sent in chunks with several requests in flight; the command exits
- * 0 only after stdin ended and every record was acknowledged.
+ * `samsa produce` (kafka-console-producer): one record per stdin line, parsed as Kafka's
+ * LineMessageReader does (produce/lineReader.ts). Each line is handed to the producer as soon as it
+ * is read, so a typed line leaves within linger.ms (1000 ms, the console producer's --timeout
+ * default) while a piped file streams through the accumulator's batches at full speed. A line that
+ * cannot be parsed or sent is reported on stderr with its number and skipped; the rest are sent and
+ * the exit code is 1 when any line failed. The producer's retry warnings (no leader, not the leader,
+ * network) go to stderr while it waits, for up to delivery.timeout.ms.
  */
 import { createInterface } from 'node:readline';
-import type { Message } from '@samsa/client';
+import { MessageTooLargeError, type Message, type ProducerOptions } from '@samsa/client';
 import type { Command } from 'commander';
-import { withClient } from '../client.js';
-import { UsageError } from '../errors.js';
-import { collectKeyValue, parseInteger } from '../options.js';
+import { stderrWarnings, withClient } from '../client.js';
+import { UsageError, describeError } from '../errors.js';
+import { bootstrapFrom, collectKeyValue, parseInteger, readPropertiesFile } from '../options.js';
+import { LineFormatError, lineFormatFrom, parseLine } from '../produce/lineReader.js';
 import { parseAcks, producerOptionsFromProps } from './producerConfig.js';
 
 interface ProduceOptions {
   bootstrapServer?: string;
+  brokerList?: string;
   topic?: string;
   property?: Record<string, string>;
+  producerProperty?: Record<string, string>;
+  /** --producer.config (commander keeps the dot in the key). */
+  'producer.config'?: string;
   requestRequiredAcks?: string;
   acks?: string;
   compressionType?: string;
+  compressionCodec?: string;
   lingerMs?: string;
+  timeout?: string;
   batchSize?: string;
   enableIdempotence?: string;
   partition?: string;
-  messageSendMaxRetries: string;
+  messageSendMaxRetries?: string;
+  retryBackoffMs?: string;
+  maxBlockMs?: string;
+  maxMemoryBytes?: string;
+  requestTimeoutMs?: string;
 }
 
-const CHUNK = 1000;
-const IN_FLIGHT = 8;
+/** kafka-console-producer's own defaults (its --timeout is linger.ms; --message-send-max-retries 3, --retry-backoff-ms 100). */
+const CONSOLE_DEFAULTS: Record<string, string> = { 'linger.ms': '1000', acks: '-1', retries: '3', 'retry.backoff.ms': '100' };
+/** Records handed to the producer and not yet answered before stdin is paused (buffer.memory bounds the bytes). */
+const MAX_PENDING = 50_000;
 
 export function registerProduce(program: Command): void {
   program
     .command('produce')
     .description('send stdin lines as records (kafka-console-producer)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to')
+    .option('--broker-list <host:port>', 'the same as --bootstrap-server (Kafka\'s older name)')
     .option('--topic <name>', 'the topic to write to')
-    .option('--property <key=value>', 'parse.key=true, key.separator=<sep> (default tab)', collectKeyValue)
+    .option('--property <key=value>', 'line format: parse.key, key.separator (tab), parse.headers, headers.delimiter (tab), headers.separator (,), headers.key.separator (:), null.marker, ignore.error', collectKeyValue)
+    .option('--producer-property <key=value>', 'a producer config such as max.request.size=4194304 or delivery.timeout.ms=30000 (repeatable)', collectKeyValue)
+    .option('--producer.config <file>', 'producer configs from a properties file (overridden by --producer-property and the flags)')
     .option('--acks <acks>', 'acks: 0, 1 or -1/all (default all)')
     .option('--request-required-acks <acks>', 'the same as --acks (kafka-console-producer\'s name)')
     .option('--compression-type <type>', 'none, gzip, snappy, lz4 or zstd (default none)')
-    .option('--linger-ms <ms>', 'how long a batch waits for more records (linger.ms)')
-    .option('--batch-size <bytes>', 'bytes of records per partition batch (batch.size)')
+    .option('--compression-codec <type>', 'the same as --compression-type (kafka-console-producer\'s name)')
+    .option('--timeout <ms>', 'linger.ms: how long a record waits for more to share its batch (default 1000)')
+    .option('--linger-ms <ms>', 'the same as --timeout')
+    .option('--batch-size <bytes>', 'bytes of records per partition batch (batch.size, default 16384)')
     .option('--enable-idempotence <bool>', 'true or false (default: true unless --acks 0/1 or retries 0, as in Kafka 3)')
     .option('--partition <p>', 'send every record to this partition')
-    .option('--message-send-max-retries <n>', 'retries of a failed batch before giving up (as kafka-console-producer)', '3')
+    .option('--message-send-max-retries <n>', 'retries of a batch the broker refused (default 3, as kafka-console-producer); a partition without a leader waits up to delivery.timeout.ms')
+    .option('--retry-backoff-ms <ms>', 'retry.backoff.ms')
+    .option('--max-block-ms <ms>', 'max.block.ms: how long a send may wait for buffer memory or metadata')
+    .option('--max-memory-bytes <bytes>', 'buffer.memory')
+    .option('--request-timeout-ms <ms>', 'request.timeout.ms')
     .action(async (opts: ProduceOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
       const topic = opts.topic;
-      if (opts.acks !== undefined && opts.requestRequiredAcks !== undefined && opts.acks !== opts.requestRequiredAcks) {
-        throw new UsageError('--acks and --request-required-acks disagree; give one');
-      }
-      const acks = parseAcks(opts.acks ?? opts.requestRequiredAcks ?? '-1', opts.acks !== undefined ? '--acks' : '--request-required-acks');
-      const settings: Record<string, string> = {};
-      if (opts.compressionType !== undefined) settings['compression.type'] = opts.compressionType;
-      if (opts.lingerMs !== undefined) settings['linger.ms'] = opts.lingerMs;
-      if (opts.batchSize !== undefined) settings['batch.size'] = opts.batchSize;
-      if (opts.enableIdempotence !== undefined) settings['enable.idempotence'] = opts.enableIdempotence;
-      const producerOptions = producerOptionsFromProps(settings);
-      const props = opts.property ?? {};
-      const parseKey = props['parse.key'] === 'true';
-      const separator = props['key.separator'] ?? '\t';
+      const configFile = opts['producer.config'];
+      const fileConfig = configFile === undefined ? {} : readPropertiesFile(configFile, '--producer.config');
+      const bootstrap = bootstrapFrom(opts, fileConfig);
+      const format = lineFormatFrom(opts.property ?? {});
+      const settings: Record<string, string> = { ...CONSOLE_DEFAULTS, ...fileConfig, ...(opts.producerProperty ?? {}) };
+      delete settings['bootstrap.servers'];
+      const clientId = settings['client.id'] ?? 'console-producer';
+      delete settings['client.id'];
+      const flag = (value: string | undefined, config: string, name: string, alias?: [string | undefined, string]) => {
+        if (alias && alias[0] !== undefined && value !== undefined && alias[0] !== value) throw new UsageError(`${name} and ${alias[1]} disagree; give one`);
+        const v = value ?? alias?.[0];
+        if (v !== undefined) settings[config] = v;
+      };
+      flag(opts.acks, 'acks', '--acks', [opts.requestRequiredAcks, '--request-required-acks']);
+      flag(opts.compressionType, 'compression.type', '--compression-type', [opts.compressionCodec, '--compression-codec']);
+      flag(opts.timeout, 'linger.ms', '--timeout', [opts.lingerMs, '--linger-ms']);
+      flag(opts.batchSize, 'batch.size', '--batch-size');
+      flag(opts.enableIdempotence, 'enable.idempotence', '--enable-idempotence');
+      flag(opts.messageSendMaxRetries, 'retries', '--message-send-max-retries');
+      flag(opts.retryBackoffMs, 'retry.backoff.ms', '--retry-backoff-ms');
+      flag(opts.maxBlockMs, 'max.block.ms', '--max-block-ms');
+      flag(opts.maxMemoryBytes, 'buffer.memory', '--max-memory-bytes');
+      flag(opts.requestTimeoutMs, 'request.timeout.ms', '--request-timeout-ms');
+      if (settings.acks !== undefined) parseAcks(settings.acks, 'acks'); // the flag's own message before the generic one
+      const producerOptions: ProducerOptions<Buffer | null, Buffer | null> = producerOptionsFromProps(settings);
       const partition = opts.partition === undefined ? undefined : parseInteger(opts.partition, '--partition', 0);
-      const retries = parseInteger(opts.messageSendMaxRetries, '--message-send-max-retries', 0);
 
-      await withClient(opts.bootstrapServer, async (samsa) => {
-        // Fail fast and clearly on an unknown topic instead of retrying per chunk.
+      const failed = await withClient(bootstrap, async (samsa) => {
+        // Fail fast and clearly on an unknown topic instead of one error per line.
         await samsa.admin().describeTopics([topic]);
-        const producer = samsa.producer({ ...producerOptions, acks, retries });
-        const inFlight = new Set<Promise<unknown>>();
-        let firstError: unknown;
-        let chunk: Message<Buffer | null, Buffer | null>[] = [];
-        const flush = async () => {
-          if (chunk.length === 0) return;
-          const messages = chunk;
-          chunk = [];
-          const p = producer.send({ topic, messages }).catch((err: unknown) => { firstError ??= err; });
-          inFlight.add(p);
-          void p.finally(() => inFlight.delete(p));
-          if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
-        };
-        const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-        for await (const line of lines) {
-          if (firstError) break;
-          let key: Buffer | null = null;
-          let value = line;
-          if (parseKey) {
-            const at = line.indexOf(separator);
-            if (at < 0) throw new UsageError(`line has no key separator ${JSON.stringify(separator)}: ${JSON.stringify(line.slice(0, 80))}`);
-            key = Buffer.from(line.slice(0, at));
-            value = line.slice(at + separator.length);
-          }
-          chunk.push({ key, value: Buffer.from(value), partition });
-          if (chunk.length >= CHUNK) await flush();
-        }
-        await flush();
-        await Promise.all(inFlight);
-        await producer.close();
-        if (firstError) throw firstError;
-      });
+        const producer = samsa.producer(producerOptions);
+        return sendLines(topic, partition, (line) => parseLine(line, format), producer);
+      }, { logger: stderrWarnings(`Producer clientId=${clientId}`), clientId });
+      if (failed.count > 0) {
+        process.stderr.write(`samsa: ${failed.count} of ${failed.lines} line(s) not sent\n`);
+        process.exitCode = 1;
+      }
     });
+}
+
+type Line = { n: number; message: Message<Buffer | null, Buffer | null> };
+
+/**
+ * Reads stdin and hands the lines to the producer as they arrive: the lines of one read (a typed
+ * line, or a chunk of a piped file) go in one send() on the next turn of the event loop, so a
+ * typed line is not held back and a file pays one send() per chunk rather than per line. Resolves
+ * once stdin ended (or SIGINT/SIGTERM stopped the reading) and every line is answered; each
+ * failure is reported with its line number.
+ */
+async function sendLines(
+  topic: string,
+  partition: number | undefined,
+  parse: (line: string) => Message<Buffer | null, Buffer | null>,
+  producer: { send(r: { topic: string; messages: Message<Buffer | null, Buffer | null>[] }): Promise<unknown>; flush(): Promise<void>; close(): Promise<void> },
+): Promise<{ count: number; lines: number }> {
+  const reader = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  let lineNumber = 0;
+  let failures = 0;
+  let pending = 0;
+  let paused = false;
+  let group: Line[] = [];
+  let idle: (() => void) | undefined;
+  const report = (lines: string, err: unknown): void => {
+    process.stderr.write(`samsa: ${lines}: ${describeError(err)} (skipped)\n`);
+  };
+  const settled = (count: number): void => {
+    pending -= count;
+    if (paused && pending <= MAX_PENDING / 2) {
+      paused = false;
+      reader.resume();
+    }
+    if (pending === 0) idle?.();
+  };
+  const send = (lines: Line[]): void => {
+    pending += lines.length;
+    producer.send({ topic, messages: lines.map((l) => l.message) }).then(() => settled(lines.length), (err: unknown) => {
+      // A too-large record fails its send() before any record of it is accepted: resend the
+      // others one by one so only the bad line is skipped. Other failures come after the records
+      // were accepted and are reported for the lines sent together.
+      if (lines.length > 1 && err instanceof MessageTooLargeError) {
+        for (const l of lines) send([l]);
+      } else {
+        failures += lines.length;
+        report(lines.length === 1 ? `line ${lines[0]!.n}` : `lines ${lines[0]!.n}-${lines[lines.length - 1]!.n}`, err);
+      }
+      settled(lines.length);
+    });
+  };
+  const flush = (): void => {
+    const lines = group;
+    group = [];
+    if (lines.length > 0) send(lines);
+  };
+  reader.on('line', (line) => {
+    const n = ++lineNumber;
+    let message: Message<Buffer | null, Buffer | null>;
+    try {
+      message = parse(line);
+    } catch (err) {
+      if (!(err instanceof LineFormatError)) throw err;
+      failures++;
+      report(`line ${n}`, err);
+      return;
+    }
+    if (partition !== undefined) message.partition = partition;
+    if (group.length === 0) setImmediate(flush);
+    group.push({ n, message });
+    if (!paused && pending + group.length >= MAX_PENDING) {
+      paused = true;
+      reader.pause();
+    }
+  });
+  // Ctrl-C ends the input like Ctrl-D: what was typed is still sent before the command exits.
+  const stop = (): void => reader.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await new Promise<void>((resolve) => reader.once('close', resolve));
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  flush();
+  // Settle what was sent before closing: a too-large line's neighbours are then resent while the producer still takes sends.
+  await producer.flush();
+  await producer.close();
+  if (pending > 0) await new Promise<void>((r) => { idle = r; });
+  return { count: failures, lines: lineNumber };
 }

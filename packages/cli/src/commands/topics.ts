@@ -18,6 +18,9 @@ interface TopicsOptions {
   ifNotExists?: boolean;
   underReplicatedPartitions?: boolean;
   unavailablePartitions?: boolean;
+  underMinIsrPartitions?: boolean;
+  atMinIsrPartitions?: boolean;
+  excludeInternal?: boolean;
 }
 
 export function registerTopics(program: Command): void {
@@ -37,14 +40,18 @@ export function registerTopics(program: Command): void {
     .option('--if-not-exists', 'with --create: succeed when the topic already exists')
     .option('--under-replicated-partitions', 'with --describe: only partitions whose ISR is smaller than the replica list')
     .option('--unavailable-partitions', 'with --describe: only partitions without a leader (leader -1)')
+    .option('--under-min-isr-partitions', 'with --describe: only partitions whose ISR is smaller than min.insync.replicas')
+    .option('--at-min-isr-partitions', 'with --describe: only partitions whose ISR is exactly min.insync.replicas')
+    .option('--exclude-internal', 'with --list or --describe: leave out internal topics (__consumer_offsets)')
     .action(async (opts: TopicsOptions) => {
       const actions = (['create', 'list', 'describe', 'alter', 'delete'] as const).filter((a) => opts[a]);
       if (actions.length !== 1) throw new UsageError('exactly one of --create, --list, --describe, --alter or --delete is required');
       if (opts.alter && opts.partitions === undefined) throw new UsageError('--alter needs --partitions (the new total number of partitions)');
-      const filtered = opts.underReplicatedPartitions || opts.unavailablePartitions;
+      const filtered = opts.underReplicatedPartitions || opts.unavailablePartitions || opts.underMinIsrPartitions || opts.atMinIsrPartitions;
       if (filtered && !opts.describe) {
-        throw new UsageError('--under-replicated-partitions and --unavailable-partitions need --describe');
+        throw new UsageError('--under-replicated-partitions, --unavailable-partitions, --under-min-isr-partitions and --at-min-isr-partitions need --describe');
       }
+      if (opts.excludeInternal && !opts.list && !opts.describe) throw new UsageError('--exclude-internal needs --list or --describe');
       await withClient(opts.bootstrapServer, async (samsa) => {
         const admin = samsa.admin();
         switch (actions[0]) {
@@ -62,25 +69,36 @@ export function registerTopics(program: Command): void {
             return;
           }
           case 'list': {
-            const names = (await admin.listTopics()).sort();
+            const names = opts.excludeInternal
+              ? (await admin.describeTopics()).filter((t) => !t.isInternal).map((t) => t.name).sort()
+              : (await admin.listTopics()).sort();
             process.stdout.write(names.map((n) => `${n}\n`).join(''));
             return;
           }
           case 'describe': {
-            const descriptions = await admin.describeTopics(opts.topic ? [opts.topic] : undefined);
+            const descriptions = (await admin.describeTopics(opts.topic ? [opts.topic] : undefined)).filter((t) => !(opts.excludeInternal && t.isInternal));
+            // min.insync.replicas as in force (topic, dynamic broker or built-in default), for the ISR filters.
+            const minIsr = new Map<string, number>();
+            if ((opts.underMinIsrPartitions || opts.atMinIsrPartitions) && descriptions.length > 0) {
+              for (const c of await admin.describeConfigs(descriptions.map((t) => t.name))) {
+                minIsr.set(c.topic, Number(c.configs.find((e) => e.name === 'min.insync.replicas')?.value ?? 1));
+              }
+            }
             // Like kafka-topics: with a partition filter only the matching partition lines are
-            // printed (no topic header lines); both filters together print the union.
-            const wanted = (p: { leader: number; replicas: number[]; isr: number[] }): boolean =>
+            // printed (no topic header lines); several filters together print the union.
+            const wanted = (topic: string, p: { leader: number; replicas: number[]; isr: number[] }): boolean =>
               (opts.underReplicatedPartitions === true && p.isr.length < p.replicas.length) ||
-              (opts.unavailablePartitions === true && p.leader < 0);
+              (opts.unavailablePartitions === true && p.leader < 0) ||
+              (opts.underMinIsrPartitions === true && p.isr.length < minIsr.get(topic)!) ||
+              (opts.atMinIsrPartitions === true && p.isr.length === minIsr.get(topic)!);
             for (const t of descriptions.sort((a, b) => a.name.localeCompare(b.name))) {
               if (!filtered) {
                 const rf = t.partitions[0]?.replicas.length ?? 0;
                 const configs = Object.entries(t.configs).map(([k, v]) => `${k}=${v}`).join(',');
-                process.stdout.write(`Topic: ${t.name}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${configs}\n`);
+                process.stdout.write(`Topic: ${t.name}\tTopicId: ${t.topicId}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${configs}\n`);
               }
               for (const p of t.partitions) {
-                if (filtered && !wanted(p)) continue;
+                if (filtered && !wanted(t.name, p)) continue;
                 process.stdout.write(
                   `\tTopic: ${t.name}\tPartition: ${p.partition}\tLeader: ${p.leader}\tLeaderEpoch: ${p.leaderEpoch}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}\n`,
                 );

@@ -8,6 +8,7 @@ import { MetadataImage, decodeMetadataEntry, type MetadataRecord } from '@samsa/
 import {
   CHANNEL_OPTIONS, clientProto, controllerProto, grpc, type DescribeQuorumResponse__Output, type FetchMetadataResponse__Output,
 } from '@samsa/protocol';
+import { giveUp, waitFor } from '@samsa/testkit';
 import { NODE_V8_FLAGS } from '../../src/nodeRuntime.js';
 import { CLI, freePort, stopProcess, tempDir, removeDir } from './processes.js';
 
@@ -50,21 +51,6 @@ export interface ClusterOptions {
   brokerArgs?: string[];
   /** Give every node a metrics port (--metrics-port). */
   metrics?: boolean;
-}
-
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== false) return value as T;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
 type Unary<Res> = (req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: Res) => void) => void;
@@ -114,12 +100,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     child.stderr!.on('data', (d: Buffer) => { node.output += d.toString(); });
     if (node.roles === 'broker') {
       await waitFor(`${node.name} to start`, () => {
-        if (child.exitCode !== null) throw new Error(`${node.name} exited ${child.exitCode}:\n${node.output}`);
+        if (child.exitCode !== null) giveUp(`${node.name} exited ${child.exitCode}:\n${node.output}`);
         return node.output.includes('"broker started"');
       }, 30_000);
     } else {
       await waitFor(`${node.name} to listen`, async () => {
-        if (child.exitCode !== null) throw new Error(`${node.name} exited ${child.exitCode}:\n${node.output}`);
+        if (child.exitCode !== null) giveUp(`${node.name} exited ${child.exitCode}:\n${node.output}`);
         await callController(node.port, 'FetchMetadata', { fromOffset: '1', maxWaitMs: 0, maxEntries: 1, brokerId: -1 }, 1_000);
         return true;
       }, 30_000);

@@ -4,26 +4,18 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, giveUp, waitFor } from '@samsa/testkit';
 import { NODE_V8_FLAGS } from '../../src/nodeRuntime.js';
+
+/** Ports are leased by @samsa/testkit: collision-free between test files running at once. */
+export { freePort } from '@samsa/testkit';
 
 export const CLI = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 const started = new Set<ChildProcess>();
-
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `samsa-${prefix}-`));
@@ -64,14 +56,15 @@ export async function startNode(opts: {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
-  while (!out.includes('"broker started"')) {
-    if (child.exitCode !== null) throw new Error(`node exited with ${child.exitCode} before starting:\n${out}`);
-    if (Date.now() > deadline) {
-      await stopProcess(child, 'SIGKILL');
-      throw new Error(`node did not start within ${opts.timeoutMs ?? 15_000} ms:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  try {
+    await waitFor('the node to log "broker started"', () => {
+      if (child.exitCode !== null) giveUp(`node exited with ${child.exitCode} before starting:\n${out}`);
+      return out.includes('"broker started"');
+    }, timeoutMs, 25);
+  } catch (err) {
+    await stopProcess(child, 'SIGKILL');
+    throw new Error(`${(err as Error).message}\n${out}`);
   }
   return { child, port, controllerPort, address: `127.0.0.1:${port}`, dataDir: opts.dataDir, output: () => out };
 }

@@ -63,6 +63,8 @@ export interface PartitionDescription {
 
 export interface TopicDescription {
   name: string;
+  /** The topic's id in Kafka's Uuid text form (kafka-topics --describe's TopicId). */
+  topicId: string;
   isInternal: boolean;
   partitions: PartitionDescription[];
   configs: Record<string, string>;
@@ -349,6 +351,7 @@ export class Admin {
       const info = parseTopic(t);
       out.push({
         name: info.name,
+        topicId: info.topicId,
         isInternal: info.isInternal,
         partitions: info.partitions.map(({ errorCode: _e, ...p }) => p),
         configs: info.configs,

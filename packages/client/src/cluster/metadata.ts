@@ -25,6 +25,8 @@ export interface PartitionInfo {
 
 export interface TopicInfo {
   name: string;
+  /** The topic's id in Kafka's Uuid text form ('' from a broker that does not send it). */
+  topicId: string;
   isInternal: boolean;
   /** Sorted by partition id. */
   partitions: PartitionInfo[];
@@ -53,5 +55,5 @@ export function parseTopic(t: TopicMetadataWire): TopicInfo {
       errorCode: p.errorCode,
     }))
     .sort((a, b) => a.partition - b.partition);
-  return { name: t.name, isInternal: t.isInternal, partitions, configs: { ...t.configs } };
+  return { name: t.name, topicId: t.topicId ?? '', isInternal: t.isInternal, partitions, configs: { ...t.configs } };
 }

@@ -176,8 +176,11 @@ export function errorFromGrpc(error: grpc.ServiceError, address: string, method:
       // grpc-js reports oversized messages (max_send/receive_message_length) this way.
       return new MessageTooLargeError(`${what} failed: ${error.details}`, { cause: error });
     case grpc.status.INVALID_ARGUMENT:
-    case grpc.status.UNIMPLEMENTED:
       return new InvalidRequestError(`${what} was refused: ${error.details}`, { cause: error });
+    case grpc.status.UNIMPLEMENTED:
+      // Typically a controller's port given as a broker's: say so instead of "method not implemented".
+      return new InvalidRequestError(`${address} does not serve ${method} of Samsa's client API (is it a controller's port, or not a Samsa broker?); `
+        + 'connect to a broker\'s address', { cause: error });
     default:
       return new UnknownServerError(`${what} failed: ${grpc.status[error.code] ?? error.code} ${error.details ?? ''}`.trim(), { cause: error });
   }

@@ -35,6 +35,8 @@ export interface SendLoopOptions {
   backoff: ResolvedRetryOptions;
   /** Transport deadline of one Produce request; undefined: the cluster's, plus the broker's ack wait. */
   requestTimeoutMs: number | undefined;
+  /** At most one "still waiting" warning per partition this often (default 1000 ms). */
+  retryWarningIntervalMs?: number;
 }
 
 export interface SendLoopDeps {
@@ -59,6 +61,8 @@ export class SendLoop {
   private flushing = 0;
   private readonly abort = new AbortController();
   private forcedClose = false;
+  /** When each waiting partition (`topic-partition`) was last warned about. */
+  private readonly warnedAt = new Map<string, number>();
 
   constructor(private readonly options: SendLoopOptions, private readonly deps: SendLoopDeps) {
     unlimitedListeners(this.abort);
@@ -155,6 +159,8 @@ export class SendLoop {
       const route = cluster.cachedLeader(head.topic, head.partition);
       if (!route) {
         leaderless.add(head.topic);
+        this.warnWaiting(head, now, 'LEADER_NOT_AVAILABLE',
+          `topic-partition ${head.topic}-${head.partition} has no leader (LEADER_NOT_AVAILABLE); waiting for one, records expire ${Math.max(0, this.deadlineOf(head) - now)} ms from now (delivery.timeout.ms)`);
         continue;
       }
       // Idempotent: never send a partition's batch to another broker while an earlier one is still
@@ -287,9 +293,25 @@ export class SendLoop {
     if (!retriable || batch.attempts > this.options.retries) return this.complete(batch, error);
     if (now + delay >= this.deadlineOf(batch)) return this.expire(batch, now);
     this.deps.logger.debug('retrying a produce batch', { topic: batch.topic, partition: batch.partition, attempt: batch.attempts, delayMs: delay, error: (error as Error).message });
+    const errorName = error instanceof SamsaError ? error.errorName : 'UNKNOWN_SERVER_ERROR';
+    const left = this.options.retries === Infinity ? `until delivery.timeout.ms, ${this.deadlineOf(batch) - now} ms left` : `${this.options.retries - batch.attempts + 1} attempt(s) left`;
+    this.warnWaiting(batch, now, errorName,
+      `got ${errorName} producing to topic-partition ${batch.topic}-${batch.partition}, retrying (${left}): ${(error as Error).message}`);
     if (needsMetadataRefresh(error)) this.deps.cluster.invalidateTopics([batch.topic]);
     batch.retryAtMs = now + delay;
     this.deps.accumulator.reenqueue(batch);
+  }
+
+  /**
+   * Kafka's producer logs a WARN for each retried batch; here at most one per partition per
+   * retryWarningIntervalMs, since a leaderless partition is looked at on every metadata backoff.
+   */
+  private warnWaiting(batch: ProducerBatch, now: number, errorName: string, message: string): void {
+    const key = `${batch.topic}-${batch.partition}`;
+    const last = this.warnedAt.get(key);
+    if (last !== undefined && now - last < (this.options.retryWarningIntervalMs ?? 1_000)) return;
+    this.warnedAt.set(key, now);
+    this.deps.logger.warn(message, { topic: batch.topic, partition: batch.partition, error: errorName });
   }
 
   private complete(batch: ProducerBatch, error: unknown, result?: Parameters<ProducerBatch['succeed']>[0]): void {
@@ -299,6 +321,8 @@ export class SendLoop {
     if (idem && batch.idempotent) idem.done(batch);
     this.deps.memory.release(batch.reservedBytes);
     batch.reservedBytes = 0;
+    // The partition serves again (or gave up): its next trouble is warned about at once.
+    this.warnedAt.delete(`${batch.topic}-${batch.partition}`);
     if (result) batch.succeed(result);
     else batch.fail(error instanceof SamsaError || error instanceof Error ? error : new SamsaClosedError(String(error)));
   }

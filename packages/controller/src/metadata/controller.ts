@@ -260,7 +260,11 @@ export class QuorumController {
           throw protocolError('INVALID_PARTITIONS', `number of partitions must be between 1 and ${this.maxPartitionsPerTopic}, got ${request.numPartitions}`);
         }
         const replicationFactor = request.replicationFactor === -1 ? this.defaultReplicationFactor : request.replicationFactor;
-        if (!Number.isInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > usable.length) {
+        if (!Number.isInteger(replicationFactor) || replicationFactor < 1) {
+          // Kafka's wording: a bad number is not a shortage of brokers.
+          throw protocolError('INVALID_REPLICATION_FACTOR', `replication factor must be larger than 0, or -1 to use the default value; got ${request.replicationFactor}`);
+        }
+        if (replicationFactor > usable.length) {
           throw protocolError('INVALID_REPLICATION_FACTOR',
             `replication factor ${replicationFactor} cannot be met: ${usable.length} broker(s) are unfenced and not shutting down`);
         }

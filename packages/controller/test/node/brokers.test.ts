@@ -13,9 +13,13 @@ import type {
   RegisterBrokerResponse__Output,
 } from '@samsa/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestCluster, registerAndUnfence, sleep, waitFor } from './helpers.js';
+import { waitFor } from '@samsa/testkit';
+import { TestCluster, registerAndUnfence, sleep } from './helpers.js';
 
-const SESSION_TIMEOUT_MS = 1_000;
+// The controller's session timer runs on the wall clock (the node takes no clock yet), and these
+// tests heartbeat by hand: at 1 s a loaded machine let registered brokers lapse before the calls
+// that needed them unfenced (CreateTopics answered INVALID_REPLICATION_FACTOR).
+const SESSION_TIMEOUT_MS = 4_000;
 let c: TestCluster;
 let activeId: number;
 /** Brokers registered by earlier tests, which later tests keep alive. */
@@ -54,7 +58,7 @@ describe('brokers against the controller quorum', () => {
     expect(behind).toMatchObject({ errorCode: 0, isFenced: true, isCaughtUp: false, leaderId: activeId });
     const caughtUp = await heartbeat(1, epoch, epoch);
     expect(caughtUp).toMatchObject({ errorCode: 0, isFenced: false, isCaughtUp: true });
-    await waitFor(() => [...c.nodes.values()].every((n) => n.image().broker(1)?.fenced === false), 3_000, 'every image to show broker 1 unfenced');
+    await waitFor('every image to show broker 1 unfenced', () => [...c.nodes.values()].every((n) => n.image().broker(1)?.fenced === false), 3_000);
 
     const stale = await heartbeat(1, String(Number(epoch) - 1), epoch);
     expect(stale.errorCode).toBe(ErrorCode.STALE_BROKER_EPOCH);
@@ -84,7 +88,7 @@ describe('brokers against the controller quorum', () => {
       }
     })();
     try {
-      await waitFor(() => image().broker(silent)?.fenced === true, SESSION_TIMEOUT_MS * 4, `broker ${silent} to be fenced`);
+      await waitFor(`broker ${silent} to be fenced`, () => image().broker(silent)?.fenced === true, SESSION_TIMEOUT_MS * 4);
       expect(Date.now() - lastRound).toBeGreaterThan(SESSION_TIMEOUT_MS);
       for (const { p, i } of led) {
         const now = image().topic('fencing')!.partitions[i]!;
@@ -99,13 +103,16 @@ describe('brokers against the controller quorum', () => {
       await loop;
     }
     // Every controller agrees.
-    await waitFor(() => {
+    await waitFor('identical images', () => {
       const images = [...c.nodes.values()].map((n) => JSON.stringify(n.image().toSnapshot()));
       return images.every((i) => i === images[0]);
-    }, 3_000, 'identical images');
+    }, 3_000);
   });
 
   it('serves FetchMetadata from any controller, no-ops included, and long-polls until an entry commits', async () => {
+    // The earlier tests' brokers no longer heartbeat: once all are fenced, no FenceBroker entry can
+    // commit behind this test's back (one woke the long poll below instead of the write).
+    await waitFor('the earlier brokers to be fenced', () => c.node(activeId).image().brokers().every((b) => b.fenced), SESSION_TIMEOUT_MS * 4);
     const follower = [...c.nodes.keys()].find((id) => id !== activeId)!;
     const all = await fetchMetadata(follower, 1, 0);
     expect(all).toMatchObject({ errorCode: 0, hasSnapshot: false, leaderId: activeId });
@@ -125,7 +132,7 @@ describe('brokers against the controller quorum', () => {
     const armedBefore = c.timers.get(follower)!.armedFor(5_000);
     const poll = fetchMetadata(follower, hw + 1, 5_000);
     // The write goes out once the follower holds the poll (it arms the poll's 5 s wait), not after a guess.
-    await waitFor(() => c.timers.get(follower)!.armedFor(5_000) > armedBefore, 3_000, 'the follower to hold the long poll');
+    await waitFor('the follower to hold the long poll', () => c.timers.get(follower)!.armedFor(5_000) > armedBefore, 3_000);
     const writeAt = Date.now();
     await c.call(activeId, 'CreateTopics', { topics: [{ name: 'polled', numPartitions: 1, replicationFactor: 1, configs: {} }], timeoutMs: 5_000 });
     const res = await poll;

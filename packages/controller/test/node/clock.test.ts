@@ -10,7 +10,8 @@ import { CHANNEL_OPTIONS, ErrorCode, controllerProto, grpc } from '@samsa/protoc
 import type { BrokerHeartbeatResponse__Output, ControllerClient, RegisterBrokerResponse__Output } from '@samsa/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startControllerNode, type ControllerNode } from '../../src/index.js';
-import { ManualTimers, freePorts, silentLogger, waitFor } from './helpers.js';
+import { freePorts, waitFor } from '@samsa/testkit';
+import { ManualTimers, silentLogger } from './helpers.js';
 
 const SESSION_MS = 4_000;
 const TICK_MS = 50;
@@ -51,10 +52,10 @@ describe('a controller node on an injected clock', () => {
     const { node, clock, client } = await startManual();
     // No time passes, no tick, no election: the node does not run on the wall clock.
     expect(node.isActive()).toBe(false);
-    await waitFor(() => {
+    await waitFor('the single voter to become active as the clock ticks', () => {
       clock.advance(TICK_MS);
       return node.isActive();
-    }, 10_000, 'the single voter to become active as the clock ticks');
+    }, 10_000);
 
     const reg = await call<RegisterBrokerResponse__Output>(client, 'RegisterBroker', { brokerId: 7, incarnationId: 'inc-7', host: 'b7.test', port: 9092 });
     expect(reg.errorCode).toBe(0);
@@ -62,16 +63,16 @@ describe('a controller node on an injected clock', () => {
       brokerId: 7, brokerEpoch: reg.brokerEpoch, currentMetadataOffset: reg.brokerEpoch, wantFence: false, wantShutDown: false,
     });
     expect(unfenced).toMatchObject({ errorCode: ErrorCode.NONE, isFenced: false });
-    await waitFor(() => node.image().broker(7)?.fenced === false, 5_000, 'broker 7 unfenced in the image');
+    await waitFor('broker 7 unfenced in the image', () => node.image().broker(7)?.fenced === false, 5_000);
     const heardAt = clock.now();
 
     // The session expires on the node's clock alone: move it past the timeout (the fencing
     // interval, a quarter of it, fires on the way) and the broker is fenced.
     clock.advance(SESSION_MS + SESSION_MS / 4 + TICK_MS);
     expect(clock.now() - heardAt).toBeGreaterThan(SESSION_MS);
-    await waitFor(() => {
+    await waitFor('broker 7 fenced after its session expired on the manual clock', () => {
       clock.advance(TICK_MS);
       return node.image().broker(7)?.fenced === true;
-    }, 10_000, 'broker 7 fenced after its session expired on the manual clock');
+    }, 10_000);
   });
 });

@@ -5,7 +5,8 @@
 import { ErrorCode } from '@samsa/protocol';
 import type { AlterPartitionResponse__Output, BrokerHeartbeatResponse__Output, ElectLeadersResponse__Output } from '@samsa/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestCluster, registerAndUnfence, waitFor, type ClusterOptions } from './helpers.js';
+import { waitFor } from '@samsa/testkit';
+import { TestCluster, registerAndUnfence, type ClusterOptions } from './helpers.js';
 
 let c: TestCluster | undefined;
 
@@ -66,6 +67,6 @@ describe('ElectLeaders on the Controller service', () => {
   it('the active controller rebalances automatically once the preferred replica is back in the ISR', async () => {
     const { cluster, activeId, epochs } = await setUp({ leaderImbalanceCheckIntervalMs: 200, leaderImbalancePerBrokerPercentage: 10 });
     const preferred = await displacePreferred(cluster, activeId, epochs);
-    await waitFor(() => cluster.node(activeId).image().topic('t')!.partitions[0]!.leader === preferred, 5_000, 'automatic rebalancing of t-0');
+    await waitFor('automatic rebalancing of t-0', () => cluster.node(activeId).image().topic('t')!.partitions[0]!.leader === preferred, 5_000);
   }, 30_000);
 });

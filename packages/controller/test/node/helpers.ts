@@ -1,11 +1,11 @@
 // A cluster of in-process controller nodes over real gRPC on 127.0.0.1, with pre-picked free
-// ports and temporary data directories (removed by `destroy`). Every wait is bounded.
+// ports (leased from @samsa/testkit) and temporary data directories (removed by `destroy`). Every wait is bounded.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Timers } from '@samsa/server';
 import { CHANNEL_OPTIONS, controllerProto, grpc } from '@samsa/protocol';
+import { freePorts, waitFor } from '@samsa/testkit';
 import type { ControllerClient, CreateTopicsResponse__Output } from '@samsa/protocol';
 import { startControllerNode } from '../../src/index.js';
 import type { ControllerLogger, ControllerNode, ControllerNodeConfig } from '../../src/index.js';
@@ -13,7 +13,6 @@ import type { ControllerLogger, ControllerNode, ControllerNodeConfig } from '../
 const noop = (): void => undefined;
 export const silentLogger: ControllerLogger = { debug: noop, info: noop, warn: noop, error: noop };
 
-/** Ports the OS reports free right now (each probed by binding port 0, then released). */
 /** A logger that keeps every message (for asserting that a code path ran). */
 export function recordingLogger(): ControllerLogger & { readonly messages: string[] } {
   const messages: string[] = [];
@@ -21,27 +20,6 @@ export function recordingLogger(): ControllerLogger & { readonly messages: strin
     messages.push(typeof objOrMsg === 'string' ? objOrMsg : msg ?? '');
   };
   return { messages, debug: log, info: log, warn: log, error: log };
-}
-
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  })));
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return ports;
-}
-
-export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string, everyMs = 10): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -229,10 +207,10 @@ export class TestCluster {
 
   /** The one running active controller, once there is exactly one. */
   async waitForActive(timeoutMs = 5_000): Promise<ControllerNode> {
-    return waitFor(() => {
+    return waitFor('exactly one active controller', () => {
       const active = [...this.nodes.values()].filter((n) => n.isActive());
       return active.length === 1 ? active[0] : undefined;
-    }, timeoutMs, 'exactly one active controller');
+    }, timeoutMs);
   }
 
   client(id: number): ControllerClient {

@@ -12,7 +12,8 @@ import type { RaftSendResponse__Output } from '@samsa/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startControllerNode } from '../../src/index.js';
 import type { ControllerNodeConfig } from '../../src/index.js';
-import { freePorts, silentLogger } from './helpers.js';
+import { freePorts, waitFor } from '@samsa/testkit';
+import { silentLogger } from './helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -48,9 +49,7 @@ describe('controller node lifecycle', () => {
     const node = await startControllerNode(base);
     try {
       // A single voter elects itself and becomes active.
-      const deadline = Date.now() + 3_000;
-      while (!node.isActive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      expect(node.isActive()).toBe(true);
+      await waitFor('the single voter to become active', () => node.isActive(), 10_000, 10);
       expect(node.leaderId()).toBe(1);
     } finally {
       await Promise.all([node.close(), node.close()]);

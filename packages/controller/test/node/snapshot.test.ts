@@ -6,7 +6,8 @@
 import { MetadataImage, decodeMetadataEntry } from '@samsa/metadata';
 import type { FetchMetadataResponse__Output } from '@samsa/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestCluster, recordingLogger, registerAndUnfence, waitFor } from './helpers.js';
+import { waitFor } from '@samsa/testkit';
+import { TestCluster, recordingLogger, registerAndUnfence } from './helpers.js';
 
 let cluster: TestCluster | undefined;
 
@@ -52,8 +53,7 @@ describe('metadata snapshots', () => {
 
     const logger = recordingLogger();
     const restarted = await c.start(lagging, logger);
-    await waitFor(() => JSON.stringify(restarted.image().toSnapshot()) === JSON.stringify(active.image().toSnapshot()), 5_000,
-      'the restarted controller to catch up through a snapshot');
+    await waitFor('the restarted controller to catch up through a snapshot', () => JSON.stringify(restarted.image().toSnapshot()) === JSON.stringify(active.image().toSnapshot()), 5_000);
     expect(logger.messages).toContain('installed a metadata snapshot from the leader');
 
     const fromFollower = await fetchFrom(c, lagging, 1);

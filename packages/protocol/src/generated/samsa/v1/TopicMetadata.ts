@@ -10,6 +10,7 @@ export interface TopicMetadata {
   'isInternal'?: (boolean);
   'partitions'?: (_samsa_v1_PartitionMetadata)[];
   'configs'?: ({[key: string]: string});
+  'topicId'?: (string);
 }
 
 export interface TopicMetadata__Output {
@@ -19,4 +20,5 @@ export interface TopicMetadata__Output {
   'isInternal': (boolean);
   'partitions': (_samsa_v1_PartitionMetadata__Output)[];
   'configs': ({[key: string]: string});
+  'topicId': (string);
 }

@@ -1,0 +1,159 @@
+/**
+ * One Kafka client connection (Kafka's SocketServer Processor + KafkaChannel): reads size-prefixed
+ * frames, hands each to the API layer one at a time, and writes the answers in request order.
+ *
+ * Like Kafka, a connection is muted while one of its requests is being handled: the next frame is
+ * read (and buffered) but not handled until the previous one has answered. That keeps produce
+ * order per connection (an idempotent producer's five in-flight batches append in send order) and
+ * makes "responses in request order" hold however long a fetch long-polls. Pipelined frames wait
+ * in the socket buffer; reading pauses once `maxBufferedRequests` frames are queued.
+ *
+ * States: open → (frame too large | handler says close | peer ends | error) → closed. A closed
+ * connection answers nothing more; nothing it had queued is handled.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+
+/** What the API layer answers to one frame. */
+export type KafkaAnswer =
+  /** Bytes to write, size prefix included. */
+  | { kind: 'response'; bytes: Buffer }
+  /** acks=0 produce: nothing is written, the next request goes on. */
+  | { kind: 'none' }
+  /** Kafka closes the connection: unknown API, bad frame, failed acks=0 produce. */
+  | { kind: 'close'; reason: string };
+
+export interface KafkaRequestHandler {
+  /** `frame`: the bytes after the 4-byte size. Must not throw for bad input; a throw closes the connection. */
+  handle(frame: Buffer, connection: KafkaConnectionInfo): Promise<KafkaAnswer> | KafkaAnswer;
+}
+
+export interface KafkaConnectionInfo {
+  /** Kafka's client host form, '/127.0.0.1'. */
+  readonly clientHost: string;
+  /** The listener this connection arrived on (Metadata answers its advertised addresses). */
+  readonly listenerName: string;
+}
+
+export interface KafkaConnectionOptions {
+  /** Kafka's socket.request.max.bytes (100 MiB): a larger frame closes the connection. */
+  maxRequestBytes: number;
+  /** Frames read ahead of the one being handled before reading pauses. */
+  maxBufferedRequests?: number;
+  /** Kafka's connections.max.idle.ms (10 minutes): a connection with no request in flight for this long is closed. */
+  maxIdleMs?: number;
+  listenerName: string;
+  logger: Logger;
+}
+
+export const DEFAULT_SOCKET_REQUEST_MAX_BYTES = 100 * 1024 * 1024;
+export const DEFAULT_CONNECTIONS_MAX_IDLE_MS = 600_000;
+
+export class KafkaConnection implements KafkaConnectionInfo {
+  readonly clientHost: string;
+  readonly listenerName: string;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private readonly queue: Buffer[] = [];
+  private handling = false;
+  private closed = false;
+  private readonly maxBuffered: number;
+
+  constructor(private readonly socket: Socket, private readonly handler: KafkaRequestHandler, private readonly options: KafkaConnectionOptions) {
+    this.clientHost = `/${socket.remoteAddress ?? 'unknown'}`;
+    this.listenerName = options.listenerName;
+    this.maxBuffered = options.maxBufferedRequests ?? 64;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => {
+      options.logger.debug({ err, client: this.clientHost }, 'kafka connection error');
+      this.close();
+    });
+    socket.on('close', () => { this.closed = true; });
+    socket.on('end', () => this.close());
+    // Idle = nothing read or written for maxIdleMs; a long poll being handled is not idle.
+    socket.setTimeout(options.maxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS, () => {
+      if (!this.handling) this.close(`idle for connections.max.idle.ms=${options.maxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS}`);
+    });
+    socket.resume();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  close(reason?: string): void {
+    if (reason) this.options.logger.info({ client: this.clientHost, reason }, 'closing kafka connection');
+    this.closed = true;
+    this.queue.length = 0;
+    this.chunks = [];
+    this.buffered = 0;
+    // end() lets written answers reach the client first; destroy() follows if the peer lingers.
+    if (!this.socket.destroyed) this.socket.end(() => this.socket.destroy());
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (this.buffered >= 4) {
+      const head = this.peek(4);
+      const size = head.readInt32BE(0);
+      if (size < 0 || size > this.options.maxRequestBytes) {
+        this.close(`request frame of ${size} bytes is outside [0, socket.request.max.bytes=${this.options.maxRequestBytes}]`);
+        return;
+      }
+      if (this.buffered < 4 + size) break;
+      const frame = this.take(4 + size).subarray(4);
+      this.queue.push(frame);
+    }
+    if (this.queue.length >= this.maxBuffered) this.socket.pause();
+    this.handleNext();
+  }
+
+  private peek(n: number): Buffer {
+    if (this.chunks[0]!.length >= n) return this.chunks[0]!;
+    this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0]!;
+  }
+
+  private take(n: number): Buffer {
+    const first = this.peek(n);
+    const out = first.subarray(0, n);
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    this.buffered -= n;
+    return out;
+  }
+
+  /** Handles queued frames one at a time; a loop, not recursion, so thousands of pipelined frames cannot overflow the stack. */
+  private handleNext(): void {
+    while (!this.handling && !this.closed) {
+      const frame = this.queue.shift();
+      if (frame === undefined) break;
+      this.handling = true;
+      let answer: Promise<KafkaAnswer> | KafkaAnswer;
+      try {
+        answer = this.handler.handle(frame, this);
+      } catch (err) {
+        answer = { kind: 'close', reason: `request handling failed: ${(err as Error).message}` };
+      }
+      if (answer instanceof Promise) {
+        answer.then(
+          (a) => this.finish(a),
+          (err: unknown) => this.finish({ kind: 'close', reason: `request handling failed: ${(err as Error).message}` }),
+        ).then(() => this.handleNext(), () => this.close('internal error'));
+        return;
+      }
+      this.finish(answer);
+    }
+    if (!this.closed && this.queue.length < this.maxBuffered && this.socket.isPaused()) this.socket.resume();
+  }
+
+  private finish(answer: KafkaAnswer): void {
+    this.handling = false;
+    if (this.closed) return;
+    if (answer.kind === 'close') this.close(answer.reason);
+    else if (answer.kind === 'response') this.socket.write(answer.bytes);
+  }
+}

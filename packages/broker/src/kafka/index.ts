@@ -1,0 +1,47 @@
+/**
+ * The Kafka wire protocol's API layer assembled: every handler over the broker's services. The
+ * listener (listener.ts) and connection (connection.ts) know nothing of APIs; the handlers know
+ * nothing of sockets or bytes (the codecs in @samsa/kafka do that).
+ */
+import type { Logger } from 'pino';
+import type { GroupCoordinator } from '../group/coordinator.js';
+import type { MetadataSource } from '../metadata/image.js';
+import type { ReplicaManager } from '../replicaManager.js';
+import { adminApis } from './adminApis.js';
+import { dataApis } from './dataApis.js';
+import { groupApis } from './groupApis.js';
+import { KafkaApis, type KafkaRequestObserver } from './kafkaApis.js';
+import { metadataApis } from './metadataApis.js';
+
+export interface KafkaApisDeps {
+  brokerId: number;
+  metadata: MetadataSource;
+  replicaManager: ReplicaManager;
+  groupCoordinator: GroupCoordinator;
+  logger: Logger;
+  maxFetchWaitMs: number;
+  autoCreateTopicsEnable: boolean;
+  dataDir: string;
+  listenerNameOf: (connectionListener: string) => string | undefined;
+  isServing: () => boolean;
+  startingReason: () => string;
+  observer?: KafkaRequestObserver;
+}
+
+export function kafkaApis(deps: KafkaApisDeps): KafkaApis {
+  let apis: KafkaApis | undefined;
+  const handlers = [
+    ...metadataApis({
+      brokerId: deps.brokerId, metadata: deps.metadata, logger: deps.logger, autoCreateTopicsEnable: deps.autoCreateTopicsEnable,
+      listenerNameOf: deps.listenerNameOf, advertised: () => apis?.advertised ?? [],
+    }),
+    ...dataApis({ metadata: deps.metadata, replicaManager: deps.replicaManager, logger: deps.logger, maxFetchWaitMs: deps.maxFetchWaitMs }),
+    ...groupApis({ coordinator: deps.groupCoordinator, listenerNameOf: deps.listenerNameOf }),
+    ...adminApis({ metadata: deps.metadata, replicaManager: deps.replicaManager, logger: deps.logger, dataDir: deps.dataDir }),
+  ];
+  apis = new KafkaApis({
+    handlers, logger: deps.logger, isServing: deps.isServing, startingReason: deps.startingReason,
+    ...(deps.observer === undefined ? {} : { observer: deps.observer }),
+  });
+  return apis;
+}

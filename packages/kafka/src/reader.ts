@@ -1,0 +1,139 @@
+/**
+ * Reads the protocol's primitive types (Kafka's `Readable`/`ByteBufferAccessor`): big-endian fixed
+ * ints, zigzag varints, unsigned varints, classic (int16/int32 length) and compact (unsigned varint
+ * length + 1) strings, bytes and array counts, and 16-byte UUIDs.
+ *
+ * Every length is checked against the bytes that remain before anything is allocated, so a frame
+ * that claims a 2 GiB string or a billion array elements fails fast with a KafkaDecodeError.
+ */
+import { KafkaDecodeError } from './errors.js';
+import { uuidToString } from './uuid.js';
+
+export class Reader {
+  pos: number;
+  readonly end: number;
+
+  constructor(readonly buf: Buffer, start = 0, end = buf.length) {
+    this.pos = start;
+    this.end = end;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  need(n: number, what: string): void {
+    if (n > this.end - this.pos) {
+      throw new KafkaDecodeError('truncated', `truncated ${what}: needs ${n} bytes at offset ${this.pos}, ${this.end - this.pos} remain`);
+    }
+  }
+
+  int8(): number { this.need(1, 'int8'); return this.buf.readInt8(this.pos++); }
+  bool(): boolean { return this.int8() !== 0; }
+  int16(): number { this.need(2, 'int16'); const v = this.buf.readInt16BE(this.pos); this.pos += 2; return v; }
+  uint16(): number { this.need(2, 'uint16'); const v = this.buf.readUInt16BE(this.pos); this.pos += 2; return v; }
+  int32(): number { this.need(4, 'int32'); const v = this.buf.readInt32BE(this.pos); this.pos += 4; return v; }
+  uint32(): number { this.need(4, 'uint32'); const v = this.buf.readUInt32BE(this.pos); this.pos += 4; return v; }
+  int64(): bigint { this.need(8, 'int64'); const v = this.buf.readBigInt64BE(this.pos); this.pos += 8; return v; }
+  float64(): number { this.need(8, 'float64'); const v = this.buf.readDoubleBE(this.pos); this.pos += 8; return v; }
+
+  uuid(): string {
+    this.need(16, 'uuid');
+    const s = uuidToString(this.buf.subarray(this.pos, this.pos + 16));
+    this.pos += 16;
+    return s;
+  }
+
+  /** Unsigned LEB128 of at most 32 bits (5 bytes); a sixth byte or bits past 32 are invalid. */
+  unsignedVarint(): number {
+    let value = 0;
+    for (let i = 0; i < 5; i++) {
+      if (this.pos >= this.end) throw new KafkaDecodeError('truncated', `truncated unsigned varint at offset ${this.pos}`);
+      const b = this.buf[this.pos++]!;
+      if (i === 4 && b > 0x0f) throw new KafkaDecodeError('invalid-varint', `unsigned varint longer than 32 bits at offset ${this.pos - 1}`);
+      value += (b & 0x7f) * 2 ** (7 * i);
+      if ((b & 0x80) === 0) return value;
+    }
+    throw new KafkaDecodeError('invalid-varint', `unsigned varint longer than 5 bytes at offset ${this.pos}`);
+  }
+
+  /** Zigzag-encoded signed 32-bit varint (the record format's varint). */
+  varint(): number {
+    const u = this.unsignedVarint();
+    return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+  }
+
+  /** Zigzag-encoded signed 64-bit varint (varlong), at most 10 bytes. */
+  varlong(): bigint {
+    let value = 0n;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new KafkaDecodeError('truncated', `truncated varlong at offset ${this.pos}`);
+      const b = this.buf[this.pos++]!;
+      if (i === 9 && b > 0x01) throw new KafkaDecodeError('invalid-varint', `varlong longer than 64 bits at offset ${this.pos - 1}`);
+      value |= BigInt(b & 0x7f) << BigInt(7 * i);
+      if ((b & 0x80) === 0) return (value >> 1n) ^ -(value & 1n);
+    }
+    throw new KafkaDecodeError('invalid-varint', `varlong longer than 10 bytes at offset ${this.pos}`);
+  }
+
+  private take(n: number, what: string): Buffer {
+    this.need(n, what);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  /** Length of a classic (int16) or compact (uvarint N+1) string; -1 means null. */
+  private stringLength(compact: boolean): number {
+    if (compact) return this.unsignedVarint() - 1;
+    return this.int16();
+  }
+
+  nullableString(compact: boolean): string | null {
+    const n = this.stringLength(compact);
+    if (n < 0) {
+      if (n === -1) return null;
+      throw new KafkaDecodeError('negative-length', `string length ${n} at offset ${this.pos}`);
+    }
+    return this.take(n, 'string').toString('utf8');
+  }
+
+  string(compact: boolean): string {
+    const s = this.nullableString(compact);
+    if (s === null) throw new KafkaDecodeError('invalid-value', `null where a non-nullable string is required (offset ${this.pos})`);
+    return s;
+  }
+
+  /** Bytes are returned as a view of the frame (no copy): records go to the log verbatim. */
+  nullableBytes(compact: boolean): Buffer | null {
+    const n = compact ? this.unsignedVarint() - 1 : this.int32();
+    if (n < 0) {
+      if (n === -1) return null;
+      throw new KafkaDecodeError('negative-length', `bytes length ${n} at offset ${this.pos}`);
+    }
+    return this.take(n, 'bytes');
+  }
+
+  bytes(compact: boolean): Buffer {
+    const b = this.nullableBytes(compact);
+    if (b === null) throw new KafkaDecodeError('invalid-value', `null where non-nullable bytes are required (offset ${this.pos})`);
+    return b;
+  }
+
+  /**
+   * An array count (-1 = null). Each element takes at least `minElementSize` bytes, so a count the
+   * remaining bytes cannot hold is rejected before any element is allocated.
+   */
+  arrayLength(compact: boolean, minElementSize: number): number {
+    const n = compact ? this.unsignedVarint() - 1 : this.int32();
+    if (n < -1) throw new KafkaDecodeError('negative-length', `array length ${n} at offset ${this.pos}`);
+    if (n > 0 && n * Math.max(1, minElementSize) > this.remaining) {
+      throw new KafkaDecodeError('oversized', `array of ${n} elements cannot fit in the ${this.remaining} bytes that remain (offset ${this.pos})`);
+    }
+    return n;
+  }
+
+  raw(n: number): Buffer {
+    return this.take(n, 'raw bytes');
+  }
+}

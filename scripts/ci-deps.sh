@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Debian packages the tests need, installed only when missing (CI runs as root on a Debian
+# machine). `apt-get update` runs at most once, and only when something is missing.
+set -euo pipefail
+
+updated=0
+need() {
+  # need <check command> <package>...
+  if bash -c "$1" >/dev/null 2>&1; then return; fi
+  shift
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "ci-deps: $* missing and installing needs root" >&2
+    exit 1
+  fi
+  if [ "$updated" = 0 ]; then apt-get update; updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+}
+
+# librdkafka's command-line client: the Kafka listener's compatibility tests (kcat.integration.test.ts).
+need "command -v kcat" kcat
+# The schema registry's Avro compatibility oracle (packages/registry/test/avro-oracle.test.ts).
+need "/usr/bin/python3 -c 'import avro.compatibility'" python3-avro
+# PostgreSQL server binaries: the Streams SQL oracle and the Connect PostgreSQL connectors.
+need "ls /usr/lib/postgresql/*/bin/initdb" postgresql postgresql-client
+# Redis: the Connect Redis Streams source and sink.
+need "command -v redis-server" redis-server
+# Headless Chromium: the console's end-to-end browser tests.
+need "command -v chromium" chromium
