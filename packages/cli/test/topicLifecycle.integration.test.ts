@@ -4,11 +4,13 @@
  * the new partitions get records and are consumed after the group rejoins), the refusals (fewer
  * partitions, internal topics).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Samsa, serdes } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@samsa/testkit';
 import { startCluster, type TestCluster } from './helpers/cluster.js';
-import { runCliAsync } from './helpers/processes.js';
+import { removeDir, runCliAsync, tempDir } from './helpers/processes.js';
 
 // Short group timings so the rebalance after the partition count changes takes seconds.
 const BROKER_ARGS = ['--group-initial-rebalance-delay-ms', '300', '--group-min-session-timeout-ms', '1000'];
@@ -119,5 +121,54 @@ describe('topic lifecycle against real processes', () => {
     expect(grow.status).not.toBe(0);
     expect(grow.stderr).toContain("topic '__consumer_offsets' is internal");
     expect((await samsa.admin().listTopics())).toContain('__consumer_offsets');
+  }, 120_000);
+
+  it('delete-records moves the log start: a consumer from earliest starts there; past the high watermark is refused', async () => {
+    const topic = 'trim';
+    await samsa.admin().createTopics([{ topic, numPartitions: 2, replicationFactor: 3 }]);
+    await waitFor(`${topic} has leaders`, async () => (await samsa.admin().describeTopics([topic]))[0]!.partitions.every((p) => p.leader >= 0), 20_000, 100);
+    const producer = samsa.producer({ value: serdes.string, acks: -1 });
+    for (let p = 0; p < 2; p++) {
+      await producer.send({ topic, messages: Array.from({ length: 100 }, (_, i) => ({ partition: p, value: `p${p}-${i}` })) });
+    }
+    await producer.close();
+
+    const dir = tempDir('samsa-delete-records-');
+    try {
+      const file = join(dir, 'offsets.json');
+      writeFileSync(file, JSON.stringify({ partitions: [{ topic, partition: 0, offset: 60 }, { topic, partition: 1, offset: -1 }], version: 1 }));
+      const run = await runCliAsync(['delete-records', '--bootstrap-server', bootstrap, '--offset-json-file', file]);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toBe(`Records delete operation completed:\npartition: ${topic}-0\tlow_watermark: 60\npartition: ${topic}-1\tlow_watermark: 100\n`);
+
+      writeFileSync(file, JSON.stringify({ partitions: [{ topic, partition: 0, offset: 500 }], version: 1 }));
+      const beyond = await runCliAsync(['delete-records', '--bootstrap-server', bootstrap, '--offset-json-file', file]);
+      expect(beyond.status).not.toBe(0);
+      expect(beyond.stderr).toContain('high watermark is 100');
+      writeFileSync(file, '{"partitions":[{"topic":"trim","partition":0}]}');
+      const bad = await runCliAsync(['delete-records', '--bootstrap-server', bootstrap, '--offset-json-file', file]);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain('"offset" must be an integer');
+    } finally {
+      removeDir(dir);
+    }
+
+    const earliest = await samsa.admin().listOffsets(topic, [{ partition: 0, timestamp: 'earliest' }, { partition: 1, timestamp: 'earliest' }]);
+    expect(earliest.map((o) => o.offset)).toEqual([60n, 100n]);
+    const consumer = samsa.consumer({ value: serdes.string, autoOffsetReset: 'earliest' });
+    consumer.assign([{ topic, partition: 0 }, { topic, partition: 1 }]);
+    const seen: Array<{ partition: number; offset: bigint; value: string | null }> = [];
+    try {
+      await waitFor('the 40 records left', async () => {
+        for (const r of await consumer.poll({ maxWaitMs: 200 })) seen.push({ partition: r.partition, offset: r.offset, value: r.value });
+        return seen.length >= 40;
+      }, 30_000, 0);
+    } finally {
+      await consumer.close();
+    }
+    expect(seen).toHaveLength(40);
+    expect(seen.every((r) => r.partition === 0)).toBe(true);
+    expect(seen[0]).toEqual({ partition: 0, offset: 60n, value: 'p0-60' });
+    expect(seen[39]).toEqual({ partition: 0, offset: 99n, value: 'p0-99' });
   }, 120_000);
 });

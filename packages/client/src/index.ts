@@ -5,7 +5,7 @@ export type { SamsaConfig } from './samsa.js';
 export { Admin } from './admin/admin.js';
 export type { CommittedOffset, GroupDescription, GroupMemberDescription, ListedGroup, PartitionGroupLag } from './admin/groups.js';
 export type {
-  AlterConfigsOptions, ClusterDescription, ConfigEntry, ConfigSource, CreatedTopic, CreateTopicsOptions, NewPartitions, NewTopic, OffsetQuery,
+  AlterConfigsOptions, ClusterDescription, ConfigEntry, ConfigSource, CreatedTopic, CreateTopicsOptions, NewPartitions, RecordsToDelete, DeletedRecords, NewTopic, OffsetQuery,
   ElectLeadersOptions, ElectionType, PartitionElectionResult,
   PartitionDescription, TopicConfigAlteration, TopicConfigDescription, TopicDescription, AdminDeps,
 } from './admin/admin.js';

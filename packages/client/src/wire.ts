@@ -8,6 +8,8 @@ export type {
   CreatePartitionsRequest,
   CreatePartitionsResponse__Output as CreatePartitionsResponse,
   CreateTopicsRequest,
+  DeleteRecordsRequest,
+  DeleteRecordsResponse__Output as DeleteRecordsResponse,
   CreateTopicsResponse__Output as CreateTopicsResponse,
   DeleteTopicsRequest,
   DeleteTopicsResponse__Output as DeleteTopicsResponse,

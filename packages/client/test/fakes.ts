@@ -219,6 +219,7 @@ export class FakeCluster {
       createTopics: (r, o) => call('createTopics', r, o),
       deleteTopics: (r, o) => call('deleteTopics', r, o),
       createPartitions: (r, o) => call('createPartitions', r, o),
+      deleteRecords: () => Promise.reject(new Error('DeleteRecords is not in the fake cluster')),
       produce: (r, o) => call('produce', r, o),
       fetch: (r, o) => call('fetch', r, o),
       listOffsets: (r, o) => call('listOffsets', r, o),

@@ -227,16 +227,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
           name: t.name,
           partitions: t.partitions.map((p) => {
             try {
-              const partition = replicaManager.getPartition(t.name, p.partitionIndex);
-              if (!partition) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `no replica of ${t.name}-${p.partitionIndex} here`);
-              partition.checkLeader();
-              // -1: up to the high watermark; past it is out of range (Kafka's rule).
-              const offset = p.offset === -1n ? partition.highWatermark : p.offset;
-              if (offset < 0n || offset > partition.highWatermark) {
-                throw protocolError('OFFSET_OUT_OF_RANGE', `cannot delete records of ${partition.key} before ${offset}: the high watermark is ${partition.highWatermark}`);
-              }
-              partition.log.advanceLogStartOffset(offset);
-              return { partitionIndex: p.partitionIndex, lowWatermark: partition.logStartOffset, errorCode: 0 };
+              return { partitionIndex: p.partitionIndex, lowWatermark: replicaManager.deleteRecords(t.name, p.partitionIndex, p.offset), errorCode: 0 };
             } catch (err) {
               return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: errorOf(err, logger).errorCode };
             }

@@ -5,7 +5,7 @@
  */
 import { endpointFor } from '@samsa/metadata';
 import {
-  ErrorCode, groupByTopic, grpc, nestByTopic, toBigInt, toWire, type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse, type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type CreatePartitionsRequest__Output, type CreatePartitionsResponse, type IncrementalAlterConfigsRequest__Output, type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse, type DeleteTopicsResponse, type FetchRequest__Output, type FetchResponse, type ListOffsetsRequest__Output, type ListOffsetsResponse, type MetadataRequest__Output, type MetadataResponse, type ProduceRequest__Output, type ProduceResponse, type SamsaHandlers, type TopicMetadata, type InitProducerIdRequest__Output, type InitProducerIdResponse,
+  ErrorCode, groupByTopic, grpc, nestByTopic, toBigInt, toWire, type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse, type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type CreatePartitionsRequest__Output, type CreatePartitionsResponse, type DeleteRecordsRequest__Output, type DeleteRecordsResponse, type IncrementalAlterConfigsRequest__Output, type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse, type DeleteTopicsResponse, type FetchRequest__Output, type FetchResponse, type ListOffsetsRequest__Output, type ListOffsetsResponse, type MetadataRequest__Output, type MetadataResponse, type ProduceRequest__Output, type ProduceResponse, type SamsaHandlers, type TopicMetadata, type InitProducerIdRequest__Output, type InitProducerIdResponse,
 } from '@samsa/protocol';
 import { pipelinedHandler, type PipelineHub } from '@samsa/server';
 import type { Logger } from 'pino';
@@ -230,6 +230,19 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
       if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, producerId: '-1', producerEpoch: -1 };
       return { errorCode: ErrorCode.NONE, errorMessage: '', producerId: toWire(r.producerId), producerEpoch: 0 };
     }),
+
+    DeleteRecords: unary(logger, 'DeleteRecords', (req: DeleteRecordsRequest__Output): DeleteRecordsResponse => ({
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => {
+          try {
+            return { partition: p.partition, lowWatermark: toWire(replicaManager.deleteRecords(t.name, p.partition, toBigInt(p.offset))), errorCode: 0, errorMessage: '' };
+          } catch (err) {
+            return { partition: p.partition, lowWatermark: '-1', ...errorOf(err, logger) };
+          }
+        }),
+      })),
+    })),
 
     ListOffsets: unary(logger, 'ListOffsets', (req: ListOffsetsRequest__Output): ListOffsetsResponse => ({
       topics: req.topics.map((t) => ({

@@ -52,6 +52,20 @@ export interface NewPartitions {
   count: number;
 }
 
+/** Kafka's RecordsToDelete: delete the records of topic-partition before `offset` (-1n: up to the high watermark). */
+export interface RecordsToDelete {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+/** Kafka's DeletedRecords: the partition's new log start offset. */
+export interface DeletedRecords {
+  topic: string;
+  partition: number;
+  lowWatermark: bigint;
+}
+
 export interface PartitionDescription {
   partition: number;
   leader: number;
@@ -326,6 +340,37 @@ export class Admin {
     });
     this.deps.cluster.invalidateTopics(topics.map((t) => t.topic));
     throwAll(failed);
+  }
+
+  /**
+   * Kafka's Admin.deleteRecords: each partition's leader moves its log start offset to `offset`
+   * (segments below it are deleted; followers follow). Resolves with the new low watermarks in
+   * request order; an offset past the high watermark throws OffsetOutOfRangeError.
+   */
+  async deleteRecords(records: readonly RecordsToDelete[], options: { timeoutMs?: number } = {}): Promise<DeletedRecords[]> {
+    if (!Array.isArray(records) || records.length === 0) throw new InvalidRequestError('deleteRecords needs at least one partition');
+    checkNames(records.map((r) => r?.topic), 'deleteRecords');
+    for (const r of records) {
+      if (!Number.isInteger(r.partition) || r.partition < 0) throw new InvalidRequestError(`${r.topic}: partition must be a non-negative integer, got ${r.partition}`);
+      if (typeof r.offset !== 'bigint' || r.offset < -1n) throw new InvalidRequestError(`${r.topic}-${r.partition}: offset must be a bigint >= -1n, got ${String(r.offset)}`);
+    }
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const cluster = this.deps.cluster;
+    return Promise.all(records.map((r) => this.retrier.run(async () => {
+      const route = await cluster.leaderFor(r.topic, r.partition);
+      const response = await route.connection.deleteRecords({
+        topics: [{ name: r.topic, partitions: [{ partition: r.partition, offset: r.offset.toString() }] }], timeoutMs,
+      }, cluster.requestOptions(timeoutMs));
+      const p = response.topics.find((t) => t.name === r.topic)?.partitions.find((x) => x.partition === r.partition);
+      if (!p) throw new UnknownServerError(`DeleteRecords answer has no result for ${r.topic}-${r.partition}`, { topic: r.topic, partition: r.partition });
+      if (p.errorCode !== 0) {
+        const error = errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: r.topic, partition: r.partition });
+        // A moved leader: the retry routes by fresh metadata.
+        if (error.retriable) cluster.invalidateTopics([r.topic]);
+        throw error;
+      }
+      return { topic: r.topic, partition: r.partition, lowWatermark: BigInt(p.lowWatermark) };
+    }, { what: `delete records of ${r.topic}-${r.partition}` })));
   }
 
   /** Names of all topics (internal ones included), sorted. */

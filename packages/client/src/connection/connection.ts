@@ -10,6 +10,7 @@ import type {
   DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
   ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
   ElectLeadersRequest, ElectLeadersResponse, InitProducerIdRequest, InitProducerIdResponse, CreatePartitionsRequest, CreatePartitionsResponse,
+  DeleteRecordsRequest, DeleteRecordsResponse,
 } from '../wire.js';
 
 export interface RequestOptions {
@@ -27,6 +28,8 @@ export interface BrokerConnection {
   deleteTopics(request: DeleteTopicsRequest, options?: RequestOptions): Promise<DeleteTopicsResponse>;
   /** Kafka's CreatePartitions. */
   createPartitions(request: CreatePartitionsRequest, options?: RequestOptions): Promise<CreatePartitionsResponse>;
+  /** Kafka's DeleteRecords (to the partitions' leader). */
+  deleteRecords(request: DeleteRecordsRequest, options?: RequestOptions): Promise<DeleteRecordsResponse>;
   produce(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse>;
   fetch(request: FetchRequest, options?: RequestOptions): Promise<FetchResponse>;
   listOffsets(request: ListOffsetsRequest, options?: RequestOptions): Promise<ListOffsetsResponse>;

@@ -16,9 +16,10 @@ import type {
   DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
   ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
   ElectLeadersRequest, ElectLeadersResponse, InitProducerIdRequest, InitProducerIdResponse, CreatePartitionsRequest, CreatePartitionsResponse,
+  DeleteRecordsRequest, DeleteRecordsResponse,
 } from '../wire.js';
 
-type Method = 'Metadata' | 'CreateTopics' | 'DeleteTopics' | 'CreatePartitions' | 'Produce' | 'Fetch' | 'ListOffsets' | 'IncrementalAlterConfigs' | 'DescribeConfigs' | 'ElectLeaders' | 'InitProducerId';
+type Method = 'Metadata' | 'CreateTopics' | 'DeleteTopics' | 'CreatePartitions' | 'DeleteRecords' | 'Produce' | 'Fetch' | 'ListOffsets' | 'IncrementalAlterConfigs' | 'DescribeConfigs' | 'ElectLeaders' | 'InitProducerId';
 type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 export type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<Res>) => grpc.ClientUnaryCall;
 
@@ -57,6 +58,9 @@ export class GrpcConnection implements BrokerConnection {
   }
   createPartitions(request: CreatePartitionsRequest, options?: RequestOptions): Promise<CreatePartitionsResponse> {
     return this.call('CreatePartitions', request, options);
+  }
+  deleteRecords(request: DeleteRecordsRequest, options?: RequestOptions): Promise<DeleteRecordsResponse> {
+    return this.call('DeleteRecords', request, options);
   }
   produce(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse> {
     if (this.unaryOnly) return this.call('Produce', request, options);
