@@ -171,4 +171,46 @@ describe('topic lifecycle against real processes', () => {
     expect(seen[0]).toEqual({ partition: 0, offset: 60n, value: 'p0-60' });
     expect(seen[39]).toEqual({ partition: 0, offset: 99n, value: 'p0-99' });
   }, 120_000);
+
+  it('deleting a topic removes the groups\' committed offsets: a re-created topic of the same name is read from its start', async () => {
+    const topic = 'again';
+    const group = 'g-again';
+    const fill = async (values: string[]) => {
+      await samsa.admin().createTopics([{ topic, numPartitions: 1, replicationFactor: 3 }]);
+      await waitFor(`${topic} has a leader`, async () => (await samsa.admin().describeTopics([topic]))[0]!.partitions.every((p) => p.leader >= 0), 20_000, 100);
+      const producer = samsa.producer({ value: serdes.string, acks: -1 });
+      await producer.send({ topic, messages: values.map((value) => ({ partition: 0, value })) });
+      await producer.close();
+    };
+    const consumeAll = async (count: number) => {
+      const consumer = samsa.consumer({ groupId: group, value: serdes.string, autoOffsetReset: 'earliest', sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, autoCommit: false });
+      consumer.subscribe(topic);
+      const seen: Array<{ offset: bigint; value: string | null }> = [];
+      try {
+        await waitFor(`${count} records`, async () => {
+          for (const r of await consumer.poll({ maxWaitMs: 200 })) seen.push({ offset: r.offset, value: r.value });
+          return seen.length >= count;
+        }, 60_000, 0);
+        await consumer.commit();
+      } finally {
+        await consumer.close();
+      }
+      return seen;
+    };
+
+    await fill(Array.from({ length: 10 }, (_, i) => `old-${i}`));
+    expect((await consumeAll(10)).map((r) => r.value)).toEqual(Array.from({ length: 10 }, (_, i) => `old-${i}`));
+    expect((await samsa.admin().fetchOffsets(group)).filter((o) => o.topic === topic)).toEqual([expect.objectContaining({ topic, partition: 0, offset: 10n })]);
+
+    await samsa.admin().deleteTopics([topic]);
+    // The coordinator writes tombstones for the deleted topic's offsets.
+    await waitFor('the committed offsets gone', async () => (await samsa.admin().fetchOffsets(group)).every((o) => o.topic !== topic || o.offset < 0n), 30_000, 200);
+    const described = await runCliAsync(['groups', '--bootstrap-server', bootstrap, '--describe', '--group', group]);
+    expect(described.status).toBe(0);
+
+    // Re-created with 3 records: without the removal the group would resume at the stale offset 10 and see none of them.
+    await fill(['new-0', 'new-1', 'new-2']);
+    const again = await consumeAll(3);
+    expect(again).toEqual([{ offset: 0n, value: 'new-0' }, { offset: 1n, value: 'new-1' }, { offset: 2n, value: 'new-2' }]);
+  }, 180_000);
 });

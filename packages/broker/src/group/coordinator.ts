@@ -127,7 +127,15 @@ export class GroupCoordinator {
   }
 
   private onMetadataChange(change: MetadataChange): void {
-    if (change.type === 'brokerConfigsChanged' || change.topic.name !== OFFSETS_TOPIC) return;
+    if (change.type === 'brokerConfigsChanged') return;
+    if (change.type === 'topicDeleted' && change.topic.name !== OFFSETS_TOPIC) {
+      this.runSafely('removing the offsets of a deleted topic', () => {
+        const removed = this.state.removeTopicOffsets(change.topic.name);
+        if (removed > 0) this.logger.info({ topic: change.topic.name, offsets: removed }, 'removed committed offsets of a deleted topic');
+      });
+      return;
+    }
+    if (change.topic.name !== OFFSETS_TOPIC) return;
     this.runSafely('following the metadata', () => {
       switch (change.type) {
         case 'topicCreated':

@@ -11,7 +11,7 @@
  * of SET for each given config and DELETE for each other explicit one.
  */
 import { ApiKey } from '@samsa/kafka';
-import { ConfigResource, ErrorCode, protocolError } from '@samsa/protocol';
+import { ConfigResource, ErrorCode } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { MetadataSource } from '../metadata/image.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';

@@ -185,7 +185,7 @@ async function describe(admin: Admin, groupId: string): Promise<void> {
   const rows = [['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID']];
   for (const r of lag) {
     rows.push([
-      groupId, r.topic, String(r.partition), r.committedOffset?.toString() ?? '-', r.logEndOffset.toString(), r.lag?.toString() ?? '-',
+      groupId, r.topic, String(r.partition), r.committedOffset?.toString() ?? '-', r.logEndOffset < 0n ? '-' : r.logEndOffset.toString(), r.lag?.toString() ?? '-',
       r.memberId ?? '-', r.host ?? '-', r.clientId ?? '-',
     ]);
   }
