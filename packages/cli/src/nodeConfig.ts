@@ -88,6 +88,7 @@ const NODE_SETTINGS: readonly SettingDef[] = [
   { key: 'log.level', default: 'info', doc: 'pino log level', check: (raw) => { if (!PINO_LEVELS.includes(raw.trim())) throw new Error(`must be one of ${PINO_LEVELS.join(', ')}, got '${raw}'`); } },
   { key: 'broker.heartbeat.interval.ms', aliases: ['--heartbeat-interval-ms'], doc: 'broker heartbeat interval (default 2000)', check: integer(10) },
   { key: 'broker.session.timeout.ms', aliases: ['--session-timeout-ms'], doc: 'controller: fence a broker silent this long (default 9000)', check: integer(100) },
+  { key: 'log.retention.check.interval.ms', doc: 'broker: how often retention deletes expired segments (default 300000)', check: integer(1) },
   { key: 'replica.lag.time.max.ms', doc: 'broker: drop a follower from the ISR that has not caught up this long (default 30000)', check: integer(10) },
   { key: 'auto.create.topics.enable', doc: 'broker: a Kafka client\'s Metadata request for an unknown topic creates it (default true)', check: bool },
   { key: 'connections.max.idle.ms', doc: 'broker: close a Kafka client connection idle this long (default 600000)', check: integer(100) },
@@ -313,6 +314,7 @@ export interface NodeSettings {
   heartbeatIntervalMs?: number;
   sessionTimeoutMs?: number;
   replicaLagTimeMaxMs?: number;
+  retentionCheckIntervalMs?: number;
   autoCreateTopicsEnable?: boolean;
   socketRequestMaxBytes?: number;
   connectionsMaxIdleMs?: number;
@@ -404,6 +406,7 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
     ...(int('broker.heartbeat.interval.ms') === undefined ? {} : { heartbeatIntervalMs: int('broker.heartbeat.interval.ms')! }),
     ...(int('broker.session.timeout.ms') === undefined ? {} : { sessionTimeoutMs: int('broker.session.timeout.ms')! }),
     ...(int('replica.lag.time.max.ms') === undefined ? {} : { replicaLagTimeMaxMs: int('replica.lag.time.max.ms')! }),
+    ...(int('log.retention.check.interval.ms') === undefined ? {} : { retentionCheckIntervalMs: int('log.retention.check.interval.ms')! }),
     ...(rebalance === undefined ? {} : { autoLeaderRebalanceEnable: rebalance === 'true' }),
     ...(autoCreate === undefined ? {} : { autoCreateTopicsEnable: autoCreate === 'true' }),
     ...(int('socket.request.max.bytes') === undefined ? {} : { socketRequestMaxBytes: int('socket.request.max.bytes')! }),

@@ -13,7 +13,8 @@ import { startCluster, type TestCluster } from './helpers/cluster.js';
 import { removeDir, runCliAsync, tempDir } from './helpers/processes.js';
 
 // Short group timings so the rebalance after the partition count changes takes seconds.
-const BROKER_ARGS = ['--group-initial-rebalance-delay-ms', '300', '--group-min-session-timeout-ms', '1000'];
+// Retention runs every half second so an idle topic's expiry is seen in seconds.
+const BROKER_ARGS = ['--group-initial-rebalance-delay-ms', '300', '--group-min-session-timeout-ms', '1000', '--log-retention-check-interval-ms', '500'];
 
 describe('topic lifecycle against real processes', () => {
   let cluster: TestCluster;
@@ -213,4 +214,27 @@ describe('topic lifecycle against real processes', () => {
     const again = await consumeAll(3);
     expect(again).toEqual([{ offset: 0n, value: 'new-0' }, { offset: 1n, value: 'new-1' }, { offset: 2n, value: 'new-2' }]);
   }, 180_000);
+
+  it('an idle topic is emptied by a short retention.ms: the log start moves to the end and new records follow', async () => {
+    const topic = 'idle';
+    await samsa.admin().createTopics([{ topic, numPartitions: 1, replicationFactor: 3, configs: { 'retention.ms': '2000' } }]);
+    await waitFor(`${topic} has a leader`, async () => (await samsa.admin().describeTopics([topic]))[0]!.partitions.every((p) => p.leader >= 0), 20_000, 100);
+    const producer = samsa.producer({ value: serdes.string, acks: -1 });
+    await producer.send({ topic, messages: Array.from({ length: 20 }, (_, i) => ({ partition: 0, value: `v${i}` })) });
+    // All 20 records sit in the one (active) segment; once older than 2 s they all go.
+    await waitFor('the log start at the log end', async () => {
+      const [earliest, latest] = await samsa.admin().listOffsets(topic, [{ partition: 0, timestamp: 'earliest' }, { partition: 0, timestamp: 'latest' }]);
+      return earliest!.offset === 20n && latest!.offset === 20n;
+    }, 60_000, 250);
+    await producer.send({ topic, messages: [{ partition: 0, value: 'after' }] });
+    await producer.close();
+    const consumer = samsa.consumer({ value: serdes.string, autoOffsetReset: 'earliest' });
+    consumer.assign([{ topic, partition: 0 }]);
+    try {
+      const first = await waitFor('the record written after the expiry', async () => (await consumer.poll({ maxWaitMs: 200 }))[0], 30_000, 0);
+      expect({ offset: first.offset, value: first.value }).toEqual({ offset: 20n, value: 'after' });
+    } finally {
+      await consumer.close();
+    }
+  }, 120_000);
 });
