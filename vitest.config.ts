@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const packages = ['protocol', 'metadata', 'server', 'kafka', 'raft', 'controller', 'broker', 'client', 'registry', 'cli'];
+const packages = ['protocol', 'metadata', 'server', 'kafka', 'raft', 'controller', 'broker', 'client', 'registry', 'streams', 'connect', 'console', 'cli'];
 
 // In the repo, tests import every @samsa/* package from its TypeScript source, so no build is
 // needed to run unit tests. @samsa/testkit (waitFor, port leases, manual timers) is test-only.
@@ -51,8 +51,11 @@ export default defineConfig({
           pool: 'forks' as const,
           maxWorkers: integrationWorkers,
           sequence: { groupOrder: 1 },
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
+          // A test that runs the CLI a few times spends seconds per process start on a loaded
+          // machine (configs tests: 10 s alone, past 30 s under load); every wait inside is
+          // bounded on its own, this limit only catches a hang.
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -4,7 +4,7 @@
 // node_modules is missing or older than the lockfile, and builds every package with tsc -b
 // (incremental, so a second run costs little).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,3 +38,19 @@ if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
   pnpm(['install', '--no-frozen-lockfile', '--prefer-offline']);
 }
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/cli']);
+
+// The Samsa Console's front end (Preact + Vite): rebuilt only when a source is newer than the
+// last build, so a second run costs a directory walk.
+const web = join(root, 'packages/console/web');
+const built = join(web, 'dist/index.html');
+function newest(path) {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  let m = s.mtimeMs;
+  for (const name of readdirSync(path)) m = Math.max(m, newest(join(path, name)));
+  return m;
+}
+const webSources = [join(web, 'src'), join(web, 'index.html'), join(web, 'vite.config.ts'), join(root, 'packages/console/package.json')];
+if (!existsSync(built) || Math.max(...webSources.map(newest)) > statSync(built).mtimeMs) {
+  run(process.execPath, [join(root, 'packages/console/node_modules/vite/bin/vite.js'), 'build', '--config', join(web, 'vite.config.ts')]);
+}

@@ -19,6 +19,7 @@ import type { PartitionInfo } from './metadata/image.js';
 import { alterPartitionFailure, type AlterPartitionItem, type AlterPartitionItemResult } from './replication/alterPartition.js';
 import type { EpochEndOffset } from './replication/leaderEndPoint.js';
 import { LeaderState, type IsrChangeProposal } from './replication/leaderState.js';
+import { refuseTransactionalProduce } from './txn/produceGuard.js';
 
 export interface LeaderAppendResult {
   baseOffset: bigint;
@@ -249,6 +250,7 @@ export class Partition {
         `${this.key} has ${this.isr.length} in-sync replica(s) [${this.isr.join(',')}], fewer than min.insync.replicas=${minIsr}`,
       );
     }
+    refuseTransactionalProduce(batch, this.key);
     // A compacted topic refuses records without a key (INVALID_RECORD), as Kafka does.
     if (this.config['cleanup.policy'] !== 'delete') requireRecordKeys(batch, this.key);
     let logAppendTime = -1n;

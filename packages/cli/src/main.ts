@@ -44,6 +44,9 @@ const COMMANDS: Record<string, () => Promise<(p: Command) => void>> = {
   // One module registers both `schemas` and `schema-registry`.
   'schema-registry': async () => (await import('./commands/schemaRegistry.js')).registerSchemaRegistry,
   schemas: async () => (await import('./commands/schemaRegistry.js')).registerSchemaRegistry,
+  console: async () => (await import('./commands/console.js')).registerConsole,
+  connect: async () => (await import('./commands/connect.js')).registerConnect,
+  connectors: async () => (await import('./commands/connectors.js')).registerConnectors,
 };
 const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
 const commands = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!()] : Object.values(COMMANDS).map((load) => load());

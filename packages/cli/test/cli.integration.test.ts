@@ -2,6 +2,7 @@
  * The `samsa` CLI against a real node: Kafka-style topics/produce/consume flows, and the one-line
  * errors for a wrong flag, an unreachable broker, an unknown topic and bad topic settings.
  */
+import { Samsa } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, removeDir, runCliAsync, startNode, stopAll, tempDir, type NodeProcess } from './helpers/processes.js';
 
@@ -101,6 +102,38 @@ describe('samsa CLI', () => {
         expect(ours).toEqual(lines.filter((l) => l.startsWith(`${key}:`)));
       }
     }
+  });
+
+  it('produces headers with parse.headers=true (KIP-798) and refuses a line without the headers delimiter', async () => {
+    await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'with-headers', '--partitions', '1']);
+    const produced = await runCliAsync(
+      ['produce', ...bootstrap, '--topic', 'with-headers', '--property', 'parse.key=true', '--property', 'parse.headers=true'],
+      { input: 'trace:abc,empty\tk1\tv1\n\tk2\tv2\n' },
+    );
+    expect(produced.stderr).toBe('');
+    expect(produced.status).toBe(0);
+    const samsa = new Samsa({ brokers: [node.address] });
+    try {
+      const consumer = samsa.consumer();
+      consumer.assign([{ topic: 'with-headers', partition: 0 }]);
+      await consumer.seek({ topic: 'with-headers', partition: 0, offset: 0n });
+      const records: Array<{ key: string; value: string; headers: Record<string, string> }> = [];
+      for (let i = 0; i < 50 && records.length < 2; i++) {
+        for (const r of await consumer.poll({ maxWaitMs: 200 })) {
+          records.push({ key: r.key!.toString(), value: r.value!.toString(), headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, v?.toString() ?? ''])) });
+        }
+      }
+      expect(records).toEqual([
+        { key: 'k1', value: 'v1', headers: { trace: 'abc', empty: '' } },
+        { key: 'k2', value: 'v2', headers: {} },
+      ]);
+    } finally {
+      await samsa.close();
+    }
+
+    const bad = await runCliAsync(['produce', ...bootstrap, '--topic', 'with-headers', '--property', 'parse.headers=true'], { input: 'no delimiter here\n' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe('samsa: line has no headers delimiter "\\t": "no delimiter here"');
   });
 
   it('answers a wrong flag with one line and a non-zero exit', async () => {

@@ -6,7 +6,7 @@
  * captured requests). A failure prints its seed; SAMSA_FUZZ_SEED replays one.
  */
 import * as net from 'node:net';
-import { Samsa, serdes } from '@samsa/client';
+import { Samsa } from '@samsa/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@samsa/testkit';

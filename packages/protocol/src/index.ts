@@ -9,6 +9,8 @@ export * from './varint.js';
 export * from './compression.js';
 export * from './murmur2.js';
 export * from './recordBatch.js';
+export * from './controlBatch.js';
+export * from './readCommitted.js';
 export * from './compactedBatch.js';
 export * from './topics.js';
 export * from './configResources.js';

@@ -70,6 +70,8 @@ export interface RecordBatchBuilderOptions {
   producerEpoch?: number;
   baseSequence?: number;
   isTransactional?: boolean;
+  /** A control batch (attributes bit 5): transaction markers only (controlBatch.ts). */
+  isControl?: boolean;
   /** baseTimestamp of the batch; defaults to the first record's timestamp. */
   firstTimestamp?: bigint;
   /** Clock for records without a timestamp, in epoch milliseconds; defaults to Date.now(). */
@@ -142,6 +144,7 @@ export class RecordBatchBuilder {
   private readonly producerEpoch: number;
   private readonly baseSequence: number;
   private readonly isTransactional: boolean;
+  private readonly isControl: boolean;
   private readonly firstTimestamp: bigint | undefined;
   private readonly now: () => bigint;
 
@@ -153,6 +156,7 @@ export class RecordBatchBuilder {
     this.producerEpoch = opts.producerEpoch ?? -1;
     this.baseSequence = opts.baseSequence ?? -1;
     this.isTransactional = opts.isTransactional ?? false;
+    this.isControl = opts.isControl ?? false;
     this.firstTimestamp = opts.firstTimestamp;
     this.now = opts.now ?? systemClock;
 
@@ -281,6 +285,7 @@ export class RecordBatchBuilder {
 
     let attributes = this.compression & Attributes.COMPRESSION_MASK;
     if (this.isTransactional) attributes |= Attributes.TRANSACTIONAL;
+    if (this.isControl) attributes |= Attributes.CONTROL;
     out.writeBigInt64BE(this.baseOffset, BatchField.BASE_OFFSET);
     out.writeInt32BE(out.length - LOG_OVERHEAD, BatchField.BATCH_LENGTH);
     out.writeInt32BE(this.partitionLeaderEpoch, BatchField.PARTITION_LEADER_EPOCH);

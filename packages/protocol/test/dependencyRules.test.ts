@@ -16,6 +16,8 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   protocol: [],
   raft: [],
   kafka: [],
+  // Test-only (waitFor, port leases, manual timers): reached from tests through vitest's alias, never from src.
+  testkit: [],
   metadata: ['protocol'],
   server: ['protocol'],
   client: ['protocol'],

@@ -38,7 +38,7 @@ export interface RegistryOptions {
 export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { maxSchemaBytes: 1024 * 1024 };
 
 function validSubject(subject: string): void {
-  // eslint-disable-next-line no-control-regex
+   
   if (subject.length === 0 || /[\u0000-\u001f]/.test(subject) || subject === '__GLOBAL') {
     throw new RegistryError(ErrorCode.INVALID_SUBJECT, `The specified subject '${subject}' is not a valid subject name.`);
   }

@@ -31,7 +31,7 @@ export interface KafkaApiHandler {
   readonly apiKey: number;
   readonly minVersion: number;
   readonly maxVersion: number;
-  handle(request: any, ctx: KafkaRequestContext): Promise<HandlerResult> | HandlerResult; // eslint-disable-line @typescript-eslint/no-explicit-any
+  handle(request: any, ctx: KafkaRequestContext): Promise<HandlerResult> | HandlerResult;  
 }
 
 /** Per-API request counts and latencies (metrics.ts registers them; none without a registry). */

@@ -61,7 +61,7 @@ export class RawKafkaConnection {
     return this.frames.shift()!;
   }
 
-  async request<T = any>(apiKey: number, apiVersion: number, correlationId: number, body: object): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  async request<T = any>(apiKey: number, apiVersion: number, correlationId: number, body: object): Promise<T> {  
     this.send(apiKey, apiVersion, correlationId, body);
     const frame = await this.nextFrame();
     const r = decodeResponse(apiKey, apiVersion, frame);

@@ -3,20 +3,12 @@
  * body against the body that was encoded: fields of the version come back equal, fields the
  * version lacks come back as their default.
  */
+import { seededRandom } from '@samsa/protocol';
 import { expect } from 'vitest';
 import { inRange, uuidToString, type FieldSpec, type PrimitiveType } from '../../src/index.js';
 
-/** mulberry32: a small seeded PRNG, so every failure replays from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's one seeded PRNG (mulberry32), so every failure replays from its seed. */
+export const rng = seededRandom;
 
 export type Rand = () => number;
 const int = (r: Rand, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));

@@ -8,7 +8,7 @@
  */
 import type { Random } from '@samsa/client';
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;  
 
 const PRIMS = ['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string'] as const;
 const NUMERIC = ['int', 'long', 'float', 'double'] as const;

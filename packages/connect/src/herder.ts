@@ -1,0 +1,453 @@
+/**
+ * The standalone herder, after Kafka's `StandaloneHerder`/`AbstractHerder`: it holds connector
+ * configs and target states (STARTED, PAUSED, STOPPED), starts connectors and their tasks on this
+ * worker, answers status, and changes offsets (KIP-875) only while a connector is STOPPED.
+ * Every change runs one at a time (one queue), so REST calls never interleave half-done.
+ */
+import type { Admin, Clock, Logger, Producer, Samsa } from '@samsa/client';
+import type { AnyConnector, ConnectorType, SourceOffset, SourcePartition } from './api.js';
+import type { ConfigInfos } from './configDef.js';
+import type { ConnectMetrics } from './metrics.js';
+import type { OffsetBackingStore } from './offsetStore.js';
+import { validateConnectorConfig, type PluginDesc, type PluginRegistry } from './plugins.js';
+import { stackOf, WorkerSinkTask, WorkerSourceTask, type TaskState } from './worker.js';
+
+/** An error the REST layer answers with `{ error_code, message }`. */
+export class ConnectRestError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** Thrown by a distributed herder for a request another worker must answer (the leader, or a connector's owner). */
+export class ForwardRequest extends Error {
+  constructor(readonly url: string) {
+    super(`forward to ${url}`);
+  }
+}
+
+export type TargetState = 'STARTED' | 'PAUSED' | 'STOPPED';
+
+/** Kafka's create/update check: the validation errors in one 400, nothing created. */
+export function checkConnectorConfig(plugins: PluginRegistry, name: string, config: Record<string, string>): { type: ConnectorType; className: string } {
+  if (name === '' || /[/\\]/.test(name) || name !== name.trim()) throw new ConnectRestError(400, `Connector name is invalid: '${name}'`);
+  if (config.name !== undefined && config.name !== name) {
+    throw new ConnectRestError(400, 'Connector name configuration (' + config.name + ') doesn\'t match connector name in the URL (' + name + ')');
+  }
+  const result = validateConnectorConfig(plugins, { ...config, name });
+  if (!result.infos) throw new ConnectRestError(400, result.errors[0]!);
+  if (result.errors.length > 0) {
+    throw new ConnectRestError(400, `Connector configuration is invalid and contains the following ${result.errors.length} error(s):\n`
+      + `${result.errors.join('\n')}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``);
+  }
+  const plugin = plugins.find(config['connector.class']!)!;
+  return { type: new plugin.ctor().type, className: plugin.className };
+}
+
+/** What the REST API needs of a herder (standalone or distributed). */
+export interface Herder {
+  connectorNames(): string[];
+  plugins(): PluginDesc[];
+  validate(pluginName: string, props: Record<string, string>): ConfigInfos;
+  putConnectorConfig(name: string, config: Record<string, string>, replace: boolean, target?: TargetState): Promise<{ created: boolean; info: ConnectorInfo }>;
+  patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo>;
+  deleteConnector(name: string): Promise<void>;
+  connectorInfo(name: string): ConnectorInfo;
+  connectorConfig(name: string): Record<string, string>;
+  connectorStatus(name: string): ConnectorStatusJson;
+  taskConfigs(name: string): Array<{ id: { connector: string; task: number }; config: Record<string, string> }>;
+  taskStatus(name: string, id: number): TaskStatusJson;
+  restartTask(name: string, id: number): Promise<void>;
+  restartConnector(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<ConnectorStatusJson | undefined>;
+  setTargetState(name: string, target: TargetState): Promise<void>;
+  offsets(name: string): Promise<ConnectorOffsetsJson>;
+  alterOffsets(name: string, body: unknown): Promise<{ message: string }>;
+  resetOffsets(name: string): Promise<{ message: string }>;
+}
+type ConnectorRunState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'STOPPED' | 'RESTARTING';
+
+interface TaskEntry {
+  runner?: WorkerSourceTask | WorkerSinkTask;
+  state: TaskState;
+  trace?: string;
+}
+
+interface ConnectorEntry {
+  name: string;
+  config: Record<string, string>;
+  target: TargetState;
+  type: ConnectorType;
+  className: string;
+  instance?: AnyConnector;
+  state: ConnectorRunState;
+  trace?: string;
+  taskConfigs: Array<Record<string, string>>;
+  tasks: TaskEntry[];
+}
+
+export interface ConnectorInfo {
+  name: string;
+  config: Record<string, string>;
+  tasks: Array<{ connector: string; task: number }>;
+  type: ConnectorType;
+}
+
+export interface TaskStatusJson { id: number; state: string; worker_id: string; trace?: string }
+export interface ConnectorStatusJson {
+  name: string;
+  connector: { state: string; worker_id: string; trace?: string };
+  tasks: TaskStatusJson[];
+  type: ConnectorType;
+}
+
+export interface ConnectorOffsetsJson {
+  offsets: Array<{ partition: Record<string, unknown>; offset: Record<string, unknown> | null }>;
+}
+
+export interface HerderDeps {
+  samsa: Samsa;
+  producer: Producer;
+  admin: Admin;
+  clock: Clock;
+  logger: Logger;
+  metrics: ConnectMetrics;
+  offsets: OffsetBackingStore;
+  plugins: PluginRegistry;
+  workerConfig: Record<string, string>;
+  workerId: string;
+}
+
+export class StandaloneHerder implements Herder {
+  private readonly connectors = new Map<string, ConnectorEntry>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: HerderDeps) {}
+
+  /** Runs `fn` after every earlier change finished. */
+  private serial<T>(fn: () => Promise<T> | T): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private get(name: string): ConnectorEntry {
+    const c = this.connectors.get(name);
+    if (!c) throw new ConnectRestError(404, `Connector ${name} not found`);
+    return c;
+  }
+
+  connectorNames(): string[] {
+    return [...this.connectors.keys()].sort();
+  }
+
+  plugins(): PluginDesc[] {
+    return this.deps.plugins.list();
+  }
+
+  validate(pluginName: string, props: Record<string, string>): ConfigInfos {
+    const found = this.deps.plugins.find(pluginName);
+    if (!found) throw new ConnectRestError(400, `Failed to find any class that implements Connector and which name matches ${pluginName}`);
+    const result = validateConnectorConfig(this.deps.plugins, { ...props, 'connector.class': props['connector.class'] ?? pluginName });
+    return result.infos!;
+  }
+
+  private checkConfig(name: string, config: Record<string, string>): { type: ConnectorType; className: string } {
+    return checkConnectorConfig(this.deps.plugins, name, config);
+  }
+
+  /** Creates (or with `replace`, reconfigures) a connector; returns whether it was created. */
+  putConnectorConfig(name: string, config: Record<string, string>, replace: boolean, target: TargetState = 'STARTED'): Promise<{ created: boolean; info: ConnectorInfo }> {
+    return this.serial(async () => {
+      const existing = this.connectors.get(name);
+      if (existing && !replace) throw new ConnectRestError(409, `Connector ${name} already exists`);
+      const full = { ...config, name };
+      const { type, className } = this.checkConfig(name, full);
+      if (existing) {
+        await this.stopConnector(existing);
+        existing.config = full;
+        existing.type = type;
+        existing.className = className;
+        await this.startConnector(existing);
+        return { created: false, info: this.infoOf(existing) };
+      }
+      const entry: ConnectorEntry = { name, config: full, target, type, className, state: 'UNASSIGNED', taskConfigs: [], tasks: [] };
+      this.connectors.set(name, entry);
+      await this.startConnector(entry);
+      return { created: true, info: this.infoOf(entry) };
+    });
+  }
+
+  patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo> {
+    const current = this.get(name).config;
+    const merged: Record<string, string> = { ...current };
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) delete merged[k];
+      else merged[k] = v;
+    }
+    return this.putConnectorConfig(name, merged, true).then((r) => r.info);
+  }
+
+  deleteConnector(name: string): Promise<void> {
+    return this.serial(async () => {
+      const entry = this.get(name);
+      await this.stopConnector(entry);
+      this.connectors.delete(name);
+    });
+  }
+
+  connectorInfo(name: string): ConnectorInfo {
+    return this.infoOf(this.get(name));
+  }
+
+  connectorConfig(name: string): Record<string, string> {
+    return { ...this.get(name).config };
+  }
+
+  private infoOf(c: ConnectorEntry): ConnectorInfo {
+    return { name: c.name, config: { ...c.config }, tasks: c.taskConfigs.map((_, task) => ({ connector: c.name, task })), type: c.type };
+  }
+
+  connectorStatus(name: string): ConnectorStatusJson {
+    const c = this.get(name);
+    return {
+      name,
+      connector: { state: c.state, worker_id: this.deps.workerId, ...(c.trace ? { trace: c.trace } : {}) },
+      tasks: c.tasks.map((t, id) => this.taskStatusOf(t, id)),
+      type: c.type,
+    };
+  }
+
+  private taskStatusOf(t: TaskEntry, id: number): TaskStatusJson {
+    return { id, state: t.state, worker_id: this.deps.workerId, ...(t.trace ? { trace: t.trace } : {}) };
+  }
+
+  taskConfigs(name: string): Array<{ id: { connector: string; task: number }; config: Record<string, string> }> {
+    const c = this.get(name);
+    return c.taskConfigs.map((config, task) => ({ id: { connector: name, task }, config: { ...config } }));
+  }
+
+  taskStatus(name: string, id: number): TaskStatusJson {
+    const t = this.get(name).tasks[id];
+    if (!t) throw new ConnectRestError(404, `No status found for task ${name}-${id}`);
+    return this.taskStatusOf(t, id);
+  }
+
+  restartTask(name: string, id: number): Promise<void> {
+    return this.serial(async () => {
+      const c = this.get(name);
+      if (!c.tasks[id]) throw new ConnectRestError(404, `Task not found: ${name}-${id}`);
+      await this.stopTask(c, id);
+      this.startTask(c, id);
+    });
+  }
+
+  /** Kafka's restart (KIP-745): the status as it stands once the restart was asked for, or undefined for the plain connector restart. */
+  restartConnector(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<ConnectorStatusJson | undefined> {
+    return this.serial(async () => {
+      const c = this.get(name);
+      const restartConnector = !onlyFailed || c.state === 'FAILED';
+      const tasks = includeTasks ? c.tasks.map((t, i) => ({ t, i })).filter(({ t }) => !onlyFailed || t.state === 'FAILED').map(({ i }) => i) : [];
+      if (!includeTasks && !onlyFailed) {
+        await this.restartConnectorInstance(c);
+        return undefined;
+      }
+      const status = this.connectorStatus(name);
+      if (restartConnector) status.connector.state = 'RESTARTING';
+      for (const i of tasks) status.tasks[i]!.state = 'RESTARTING';
+      if (restartConnector) await this.restartConnectorInstance(c);
+      for (const i of tasks) {
+        await this.stopTask(c, i);
+        this.startTask(c, i);
+      }
+      return status;
+    });
+  }
+
+  private async restartConnectorInstance(c: ConnectorEntry): Promise<void> {
+    if (c.instance) await Promise.resolve(c.instance.stop()).catch(() => undefined);
+    c.instance = undefined;
+    await this.startConnectorInstance(c);
+  }
+
+  setTargetState(name: string, target: TargetState): Promise<void> {
+    return this.serial(async () => {
+      const c = this.get(name);
+      if (c.target === target) return;
+      const from = c.target;
+      c.target = target;
+      if (target === 'STOPPED') {
+        await this.stopConnector(c);
+        c.state = 'STOPPED';
+        c.tasks = [];
+        c.taskConfigs = [];
+      } else if (from === 'STOPPED') {
+        await this.startConnector(c);
+      } else if (target === 'PAUSED') {
+        c.state = 'PAUSED';
+        for (const t of c.tasks) t.runner?.pause();
+      } else {
+        c.state = 'RUNNING';
+        for (const t of c.tasks) t.runner?.resume();
+      }
+    });
+  }
+
+  async offsets(name: string): Promise<ConnectorOffsetsJson> {
+    const c = this.get(name);
+    if (c.type === 'source') return { offsets: this.deps.offsets.list(name).map(({ partition, offset }) => ({ partition, offset })) };
+    const committed = await this.deps.admin.fetchOffsets(this.sinkGroup(name));
+    return {
+      offsets: committed.filter((o) => o.offset >= 0n)
+        .map((o) => ({ partition: { kafka_topic: o.topic, kafka_partition: o.partition }, offset: { kafka_offset: Number(o.offset) } })),
+    };
+  }
+
+  private sinkGroup(name: string): string {
+    return `connect-${name}`;
+  }
+
+  alterOffsets(name: string, body: unknown): Promise<{ message: string }> {
+    return this.serial(async () => {
+      const c = this.get(name);
+      this.requireStopped(c);
+      const offsets = (body as { offsets?: unknown } | null)?.offsets;
+      if (!Array.isArray(offsets) || offsets.length === 0) throw new ConnectRestError(400, 'Offsets must be specified and should not be empty');
+      if (c.type === 'source') {
+        const entries = offsets.map((o: { partition?: unknown; offset?: unknown }) => {
+          if (typeof o?.partition !== 'object' || o.partition === null) throw new ConnectRestError(400, 'Partitions must be specified and should not be empty');
+          if (o.offset !== null && typeof o.offset !== 'object') throw new ConnectRestError(400, 'Offset for a source partition must be an object or null');
+          return { partition: o.partition as SourcePartition, offset: (o.offset ?? null) as SourceOffset | null };
+        });
+        await this.deps.offsets.set(name, entries);
+        return { message: 'The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.' };
+      }
+      const resets = offsets.map((o: { partition?: Record<string, unknown>; offset?: Record<string, unknown> | null }) => {
+        const topic = o?.partition?.kafka_topic;
+        const partition = o?.partition?.kafka_partition;
+        const offset = o?.offset?.kafka_offset;
+        if (typeof topic !== 'string' || typeof partition !== 'number') throw new ConnectRestError(400, 'Partitions for sink connectors must have the keys kafka_topic and kafka_partition');
+        if (typeof offset !== 'number' || offset < 0) throw new ConnectRestError(400, 'Offsets for sink connectors must be objects with the key kafka_offset and a non-negative value');
+        return { topic, partition, offset: BigInt(offset) };
+      });
+      await this.deps.admin.resetOffsets(this.sinkGroup(name), resets);
+      return { message: 'The offsets for this connector have been altered successfully' };
+    });
+  }
+
+  resetOffsets(name: string): Promise<{ message: string }> {
+    return this.serial(async () => {
+      const c = this.get(name);
+      this.requireStopped(c);
+      if (c.type === 'source') {
+        await this.deps.offsets.set(name, this.deps.offsets.list(name).map(({ partition }) => ({ partition, offset: null })));
+      } else {
+        const groups = await this.deps.admin.listGroups();
+        if (groups.some((g) => g.groupId === this.sinkGroup(name))) await this.deps.admin.deleteGroups([this.sinkGroup(name)]);
+      }
+      return { message: 'The offsets for this connector have been reset successfully' };
+    });
+  }
+
+  private requireStopped(c: ConnectorEntry): void {
+    if (c.target !== 'STOPPED') {
+      throw new ConnectRestError(400, `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${c.name}/stop' endpoint`);
+    }
+  }
+
+  /** Stops every connector (worker shutdown). */
+  stopAll(): Promise<void> {
+    return this.serial(async () => {
+      for (const c of this.connectors.values()) await this.stopConnector(c);
+    });
+  }
+
+  private async startConnectorInstance(c: ConnectorEntry): Promise<boolean> {
+    const plugin = this.deps.plugins.find(c.className)!;
+    const instance = new plugin.ctor();
+    instance.initialize({
+      requestTaskReconfiguration: () => {
+        void this.serial(async () => {
+          if (this.connectors.get(c.name) !== c || c.target === 'STOPPED') return;
+          await this.stopConnector(c);
+          await this.startConnector(c);
+        }).catch((err: unknown) => this.deps.logger.error('task reconfiguration failed', { connector: c.name, error: String(err) }));
+      },
+      raiseError: (err) => {
+        c.state = 'FAILED';
+        c.trace = stackOf(err);
+      },
+    });
+    try {
+      await instance.start(c.config);
+      c.instance = instance;
+      c.state = c.target === 'PAUSED' ? 'PAUSED' : 'RUNNING';
+      c.trace = undefined;
+      return true;
+    } catch (err) {
+      c.state = 'FAILED';
+      c.trace = stackOf(err);
+      this.deps.logger.error('connector failed to start', { connector: c.name, error: c.trace });
+      return false;
+    }
+  }
+
+  private async startConnector(c: ConnectorEntry): Promise<void> {
+    if (c.target === 'STOPPED') {
+      c.state = 'STOPPED';
+      return;
+    }
+    if (!(await this.startConnectorInstance(c))) return;
+    const maxTasks = Number(c.config['tasks.max'] ?? '1');
+    try {
+      c.taskConfigs = c.instance!.taskConfigs(maxTasks).slice(0, maxTasks);
+    } catch (err) {
+      c.state = 'FAILED';
+      c.trace = stackOf(err);
+      return;
+    }
+    c.tasks = c.taskConfigs.map(() => ({ state: 'UNASSIGNED' as TaskState }));
+    for (let i = 0; i < c.tasks.length; i++) this.startTask(c, i);
+  }
+
+  private startTask(c: ConnectorEntry, id: number): void {
+    const plugin = this.deps.plugins.find(c.className)!;
+    const connector = new plugin.ctor();
+    const entry: TaskEntry = { state: 'UNASSIGNED' };
+    c.tasks[id] = entry;
+    const listener = {
+      onStateChange: (state: TaskState, trace?: string) => {
+        // A PAUSED target wins over the runner's own RUNNING (it starts, then is paused).
+        entry.state = state === 'RUNNING' && c.target === 'PAUSED' ? 'PAUSED' : state;
+        entry.trace = trace;
+      },
+    };
+    const taskDeps = { ...this.deps };
+    try {
+      const taskConfig = c.taskConfigs[id]!;
+      const runner = connector.type === 'source'
+        ? new WorkerSourceTask({ connector: c.name, task: id }, c.config, taskConfig, taskDeps, listener, new (connector.taskClass())())
+        : new WorkerSinkTask({ connector: c.name, task: id }, c.config, taskConfig, taskDeps, listener, new (connector.taskClass())());
+      entry.runner = runner;
+      runner.start();
+      if (c.target === 'PAUSED') runner.pause();
+    } catch (err) {
+      entry.state = 'FAILED';
+      entry.trace = stackOf(err);
+    }
+  }
+
+  private async stopTask(c: ConnectorEntry, id: number): Promise<void> {
+    const t = c.tasks[id];
+    if (!t?.runner) return;
+    await t.runner.stop();
+    t.runner = undefined;
+  }
+
+  private async stopConnector(c: ConnectorEntry): Promise<void> {
+    await Promise.all(c.tasks.map((_, i) => this.stopTask(c, i)));
+    if (c.instance) {
+      await Promise.resolve(c.instance.stop()).catch((err: unknown) => this.deps.logger.warn('connector stop failed', { connector: c.name, error: String(err) }));
+      c.instance = undefined;
+    }
+  }
+}

@@ -1,0 +1,10 @@
+// The public surface of @samsa/console.
+export { startConsoleServer, WEB_DIST } from './server.js';
+export type { ConsoleServer, ConsoleServerOptions } from './server.js';
+export { ConsoleApi } from './api.js';
+export type { ConsoleApiOptions, QuorumView, RecordView } from './api.js';
+export { ConsoleError, toErrorBody } from './errors.js';
+export type { ErrorBody } from './errors.js';
+export * from './model.js';
+export { histogramQuantile, metricsBetween, parsePrometheusText } from './promText.js';
+export type { MetricsPoint, Sample, Scrape } from './promText.js';
