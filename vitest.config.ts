@@ -1,7 +1,21 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const packages = ['protocol', 'metadata', 'server', 'kafka', 'raft', 'controller', 'broker', 'client', 'registry', 'streams', 'connect', 'console', 'cli'];
+const packages = [
+  'protocol',
+  'metadata',
+  'server',
+  'kafka',
+  'raft',
+  'controller',
+  'broker',
+  'client',
+  'registry',
+  'streams',
+  'connect',
+  'console',
+  'cli',
+];
 
 // In the repo, tests import every @samsa/* package from its TypeScript source, so no build is
 // needed to run unit tests. @samsa/testkit (waitFor, port leases, manual timers) is test-only.

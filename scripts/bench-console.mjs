@@ -40,9 +40,23 @@ function start(args, stdio = ['ignore', 'ignore', 'inherit']) {
 }
 
 function startNode(roles, node) {
-  const args = [...NODE_V8_FLAGS, cli, 'node', '--roles', roles, '--node-id', String(node.id), '--controller-quorum-voters', voters,
-    '--data-dir', join(dataDir, `node-${node.id}`), '--log-level', 'warn'];
-  if (roles === 'broker') args.push('--listen', `127.0.0.1:${node.port}`, '--heartbeat-interval-ms', '250', '--replica-lag-time-max-ms', '2000');
+  const args = [
+    ...NODE_V8_FLAGS,
+    cli,
+    'node',
+    '--roles',
+    roles,
+    '--node-id',
+    String(node.id),
+    '--controller-quorum-voters',
+    voters,
+    '--data-dir',
+    join(dataDir, `node-${node.id}`),
+    '--log-level',
+    'warn',
+  ];
+  if (roles === 'broker')
+    args.push('--listen', `127.0.0.1:${node.port}`, '--heartbeat-interval-ms', '250', '--replica-lag-time-max-ms', '2000');
   else args.push('--session-timeout-ms', '2000');
   node.child = start(args);
 }
@@ -59,13 +73,20 @@ async function kill(child, signal) {
 async function until(what, fn, timeoutMs, everyMs = 20) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    try { if (await fn()) return; } catch { /* not yet */ }
+    try {
+      if (await fn()) return;
+    } catch {
+      /* not yet */
+    }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
   }
 }
 
-const pct = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]; };
+const pct = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+};
 const report = (name, ms) => console.log(`${name}: p50 ${pct(ms, 0.5).toFixed(0)} ms, p99 ${pct(ms, 0.99).toFixed(0)} ms (n=${ms.length})`);
 
 let context;
@@ -76,21 +97,49 @@ try {
   for (const b of brokers) startNode('broker', b);
   const bootstrap = brokers.map((b) => `127.0.0.1:${b.port}`);
   samsa = new Samsa({ brokers: bootstrap, requestTimeoutMs: 10_000 });
-  await until('an RF=3 topic', async () => { await samsa.admin().createTopics([{ topic: 'watch', numPartitions: 1, replicationFactor: 3 }]); return true; }, 60_000, 300);
+  await until(
+    'an RF=3 topic',
+    async () => {
+      await samsa.admin().createTopics([{ topic: 'watch', numPartitions: 1, replicationFactor: 3 }]);
+      return true;
+    },
+    60_000,
+    300,
+  );
   for (let i = 0; i < topicCount; i += 100) {
-    const batch = Array.from({ length: Math.min(100, topicCount - i) }, (_, j) => ({ topic: `bench-${String(i + j).padStart(4, '0')}`, numPartitions: 1, replicationFactor: 1 }));
+    const batch = Array.from({ length: Math.min(100, topicCount - i) }, (_, j) => ({
+      topic: `bench-${String(i + j).padStart(4, '0')}`,
+      numPartitions: 1,
+      replicationFactor: 1,
+    }));
     await samsa.admin().createTopics(batch);
   }
   const consolePort = await freePort();
-  const consoleProc = start([cli, 'console', '--bootstrap-server', bootstrap.join(','), '--listen', `127.0.0.1:${consolePort}`], ['ignore', 'ignore', 'inherit']);
+  const consoleProc = start(
+    [cli, 'console', '--bootstrap-server', bootstrap.join(','), '--listen', `127.0.0.1:${consolePort}`],
+    ['ignore', 'ignore', 'inherit'],
+  );
   const url = `http://127.0.0.1:${consolePort}`;
   await until('the console', async () => (await fetch(`${url}/api/overview`)).ok, 30_000, 200);
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
-  console.log(`cluster: 3 controllers + 3 brokers, ${topicCount} topics of 1 partition RF=1 + 1 topic RF=3 + __consumer_offsets; Chromium headless`);
+  console.log(
+    `cluster: 3 controllers + 3 brokers, ${topicCount} topics of 1 partition RF=1 + 1 topic RF=3 + __consumer_offsets; Chromium headless`,
+  );
 
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
   });
 
   // (a) page load
@@ -116,7 +165,14 @@ try {
     const victim = brokers.find((b) => b.id === leader);
     const t0 = performance.now();
     await kill(victim.child, 'SIGKILL');
-    await until('another leader on screen', async () => { const l = Number(await cell('leader')); return l > 0 && l !== leader; }, 60_000);
+    await until(
+      'another leader on screen',
+      async () => {
+        const l = Number(await cell('leader'));
+        return l > 0 && l !== leader;
+      },
+      60_000,
+    );
     updates.push(performance.now() - t0);
     startNode('broker', victim);
   }
@@ -132,12 +188,17 @@ try {
     tabs.push(p);
   }
   await sleep(3_000);
-  const ticks = () => { const f = readFileSync(`/proc/${consoleProc.pid}/stat`, 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]); };
+  const ticks = () => {
+    const f = readFileSync(`/proc/${consoleProc.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(f[11]) + Number(f[12]);
+  };
   const c0 = ticks();
   const t0 = performance.now();
   await sleep(seconds * 1000);
-  const cpu = ((ticks() - c0) / 100) / ((performance.now() - t0) / 1000);
-  console.log(`(c) console server CPU with 10 tabs open (5 overview, 5 topics), polling every second: ${(cpu * 100).toFixed(1)}% of one core over ${seconds} s`);
+  const cpu = (ticks() - c0) / 100 / ((performance.now() - t0) / 1000);
+  console.log(
+    `(c) console server CPU with 10 tabs open (5 overview, 5 topics), polling every second: ${(cpu * 100).toFixed(1)}% of one core over ${seconds} s`,
+  );
 } finally {
   await context?.close();
   await samsa?.close();

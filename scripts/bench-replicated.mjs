@@ -46,8 +46,21 @@ for (let i = 4; i <= 6; i++) brokers.push({ id: i, port: await freePort() });
 const voters = controllers.map((c) => `${c.id}@127.0.0.1:${c.port}`).join(',');
 
 function startNode(roles, id, port) {
-  const args = [...NODE_V8_FLAGS, cli, 'node', '--roles', roles, '--node-id', String(id), '--controller-quorum-voters', voters,
-    '--data-dir', join(dataDir, `node-${id}`), '--log-level', 'warn'];
+  const args = [
+    ...NODE_V8_FLAGS,
+    cli,
+    'node',
+    '--roles',
+    roles,
+    '--node-id',
+    String(id),
+    '--controller-quorum-voters',
+    voters,
+    '--data-dir',
+    join(dataDir, `node-${id}`),
+    '--log-level',
+    'warn',
+  ];
   if (roles === 'broker') args.push('--listen', `127.0.0.1:${port}`);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
@@ -73,42 +86,133 @@ try {
   // Up when the cluster accepts an RF=3 topic (all three brokers registered and unfenced).
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const r = spawnSync(process.execPath, [cli, 'topics', '--create', '--if-not-exists', '--bootstrap-server', bootstrap,
-      '--topic', 'warmup', '--partitions', '1', '--replication-factor', '3'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'topics',
+        '--create',
+        '--if-not-exists',
+        '--bootstrap-server',
+        bootstrap,
+        '--topic',
+        'warmup',
+        '--partitions',
+        '1',
+        '--replication-factor',
+        '3',
+      ],
+      { encoding: 'utf8' },
+    );
     if (r.status === 0) break;
     if (Date.now() > deadline) throw new Error(`the cluster did not come up: ${r.stderr}`);
     await new Promise((r) => setTimeout(r, 300));
   }
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
-  console.log('cluster: 3 controllers + 3 brokers (separate processes, 127.0.0.1), topic 6 partitions RF=3 min.insync.replicas=2, 100-byte records, acks=all');
+  console.log(
+    'cluster: 3 controllers + 3 brokers (separate processes, 127.0.0.1), topic 6 partitions RF=3 min.insync.replicas=2, 100-byte records, acks=all',
+  );
   for (let run = 1; run <= runs; run++) {
     const topic = `perf-repl-${run}`;
-    samsa(['topics', '--create', '--bootstrap-server', bootstrap, '--topic', topic, '--partitions', '6', '--replication-factor', '3',
-      '--config', 'min.insync.replicas=2']);
-    const produce = (extra, to = topic) => samsa(['perf', 'produce', '--bootstrap-server', bootstrap, '--topic', to, '--record-size', '100', '--acks', 'all', ...compression, ...extra]);
+    samsa([
+      'topics',
+      '--create',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      topic,
+      '--partitions',
+      '6',
+      '--replication-factor',
+      '3',
+      '--config',
+      'min.insync.replicas=2',
+    ]);
+    const produce = (extra, to = topic) =>
+      samsa([
+        'perf',
+        'produce',
+        '--bootstrap-server',
+        bootstrap,
+        '--topic',
+        to,
+        '--record-size',
+        '100',
+        '--acks',
+        'all',
+        ...compression,
+        ...extra,
+      ]);
     console.log(`run ${run} unlimited: ${produce(['--num-records', String(records)])}`);
     const pacedRecords = rate * (seconds + warmupSeconds);
     const warmupRecords = rate * warmupSeconds;
-    const pacedArgs = ['--num-records', String(pacedRecords), '--warmup-records', String(warmupRecords), '--throughput', String(rate), '--in-flight', String(pacedInFlight)];
+    const pacedArgs = [
+      '--num-records',
+      String(pacedRecords),
+      '--warmup-records',
+      String(warmupRecords),
+      '--throughput',
+      String(rate),
+      '--in-flight',
+      String(pacedInFlight),
+    ];
     console.log(`run ${run} --throughput ${rate} (first ${warmupSeconds} s warm-up): ${produce(pacedArgs)}`);
     const e2eTopic = `perf-e2e-${run}`;
-    samsa(['topics', '--create', '--bootstrap-server', bootstrap, '--topic', e2eTopic, '--partitions', '6', '--replication-factor', '3',
-      '--config', 'min.insync.replicas=2']);
+    samsa([
+      'topics',
+      '--create',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      e2eTopic,
+      '--partitions',
+      '6',
+      '--replication-factor',
+      '3',
+      '--config',
+      'min.insync.replicas=2',
+    ]);
     // Every partition led and fully replicated before the consumer looks up its offsets.
-    const fullyReplicated = () => samsa(['topics', '--describe', '--bootstrap-server', bootstrap, '--topic', e2eTopic])
-      .split('\n').filter((l) => l.includes('Partition:')).every((l) => /Leader: \d+/.test(l) && /Isr: \d+,\d+,\d+/.test(l));
+    const fullyReplicated = () =>
+      samsa(['topics', '--describe', '--bootstrap-server', bootstrap, '--topic', e2eTopic])
+        .split('\n')
+        .filter((l) => l.includes('Partition:'))
+        .every((l) => /Leader: \d+/.test(l) && /Isr: \d+,\d+,\d+/.test(l));
     for (let i = 0; i < 100 && !fullyReplicated(); i++) await new Promise((r) => setTimeout(r, 100));
-    const consumer = spawn(process.execPath, [...NODE_V8_FLAGS, cli, 'perf', 'consume', '--bootstrap-server', bootstrap, '--topic', e2eTopic,
-      '--messages', String(pacedRecords), '--warmup-records', String(warmupRecords), '--end-to-end-latency', '--timeout-ms', '20000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const consumer = spawn(
+      process.execPath,
+      [
+        ...NODE_V8_FLAGS,
+        cli,
+        'perf',
+        'consume',
+        '--bootstrap-server',
+        bootstrap,
+        '--topic',
+        e2eTopic,
+        '--messages',
+        String(pacedRecords),
+        '--warmup-records',
+        String(warmupRecords),
+        '--end-to-end-latency',
+        '--timeout-ms',
+        '20000',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     children.push(consumer);
     let consumed = '';
-    consumer.stdout.on('data', (d) => { consumed += d; });
+    consumer.stdout.on('data', (d) => {
+      consumed += d;
+    });
     const consumerDone = new Promise((r) => consumer.once('exit', r));
     await new Promise((r) => setTimeout(r, 2_000)); // assigned and polling before the first record
     const paced = produce(pacedArgs, e2eTopic);
     await consumerDone;
     const lines = paced.split('\n');
-    console.log(`run ${run} end to end at ${rate} records/s: producer ${lines.find((l) => l.startsWith(`${pacedRecords} records sent`)) ?? paced}`);
+    console.log(
+      `run ${run} end to end at ${rate} records/s: producer ${lines.find((l) => l.startsWith(`${pacedRecords} records sent`)) ?? paced}`,
+    );
     console.log(`run ${run} end to end at ${rate} records/s: producer ${lines.find((l) => l.startsWith('steady state:')) ?? ''}`);
     console.log(`run ${run} end to end: ${consumed.trim()}`);
   }

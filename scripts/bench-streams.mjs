@@ -33,8 +33,23 @@ for (let i = 4; i <= 6; i++) brokers.push({ id: i, port: await freePort() });
 const voters = controllers.map((c) => `${c.id}@127.0.0.1:${c.port}`).join(',');
 
 function startNode(roles, id, port) {
-  const args = [...NODE_V8_FLAGS, cli, 'node', '--roles', roles, '--node-id', String(id), '--controller-quorum-voters', voters,
-    '--data-dir', join(dataDir, `node-${id}`), '--log-level', 'warn', '--group-initial-rebalance-delay-ms', '0'];
+  const args = [
+    ...NODE_V8_FLAGS,
+    cli,
+    'node',
+    '--roles',
+    roles,
+    '--node-id',
+    String(id),
+    '--controller-quorum-voters',
+    voters,
+    '--data-dir',
+    join(dataDir, `node-${id}`),
+    '--log-level',
+    'warn',
+    '--group-initial-rebalance-delay-ms',
+    '0',
+  ];
   if (roles === 'broker') args.push('--listen', `127.0.0.1:${port}`);
   else args.splice(args.indexOf('--group-initial-rebalance-delay-ms'), 2);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -71,8 +86,12 @@ function topologyFor(kind, suffix, counter) {
   const s = b.stream(`in-${suffix}`, { keySerde: S, valueSerde: S }).peek(() => counter.tick());
   if (kind === 'filter') s.filter((k) => k.charCodeAt(k.length - 1) % 2 === 0).to(`out-${suffix}`);
   if (kind === 'windowed') {
-    s.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace(10_000, 1_000)).count().toStream()
-      .map((w, n) => [w.key, String(n)]).to(`out-${suffix}`, { keySerde: S, valueSerde: S });
+    s.groupByKey()
+      .windowedBy(TimeWindows.ofSizeAndGrace(10_000, 1_000))
+      .count()
+      .toStream()
+      .map((w, n) => [w.key, String(n)])
+      .to(`out-${suffix}`, { keySerde: S, valueSerde: S });
   }
   if (kind === 'join') {
     const table = b.table(`table-${suffix}`, { keySerde: S, valueSerde: S }, { name: 'customers' });
@@ -87,14 +106,32 @@ try {
   const bootstrap = brokers.map((b) => `127.0.0.1:${b.port}`);
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const r = spawnSync(process.execPath, [cli, 'topics', '--create', '--if-not-exists', '--bootstrap-server', bootstrap.join(','),
-      '--topic', 'warmup', '--partitions', '1', '--replication-factor', '3'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'topics',
+        '--create',
+        '--if-not-exists',
+        '--bootstrap-server',
+        bootstrap.join(','),
+        '--topic',
+        'warmup',
+        '--partitions',
+        '1',
+        '--replication-factor',
+        '3',
+      ],
+      { encoding: 'utf8' },
+    );
     if (r.status === 0) break;
     if (Date.now() > deadline) throw new Error(`the cluster did not come up: ${r.stderr}`);
     await sleep(300);
   }
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
-  console.log(`cluster: 3 controllers + 3 brokers, topics 6 partitions RF=3, acks=all; one SamsaStreams thread, at_least_once, commit 1000 ms`);
+  console.log(
+    `cluster: 3 controllers + 3 brokers, topics 6 partitions RF=3, acks=all; one SamsaStreams thread, at_least_once, commit 1000 ms`,
+  );
   const samsa = new Samsa({ brokers: bootstrap, requestTimeoutMs: 10_000 });
   const admin = samsa.admin();
   const producer = samsa.producer({ key: S, value: S, acks: -1, lingerMs: 5 });
@@ -108,15 +145,33 @@ try {
         const rows = Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}`, value: `customer-${i}` }));
         await producer.send({ topic: `table-${suffix}`, messages: rows });
       }
-      const counter = { n: 0, first: 0, last: 0, tick() { this.n++; const t = performance.now(); if (this.n === 1) this.first = t; this.last = t; } };
+      const counter = {
+        n: 0,
+        first: 0,
+        last: 0,
+        tick() {
+          this.n++;
+          const t = performance.now();
+          if (this.n === 1) this.first = t;
+          this.last = t;
+        },
+      };
       const streams = new SamsaStreams(topologyFor(kind, suffix, counter), {
-        applicationId: `bench-${suffix}`, bootstrapServers: bootstrap, commitIntervalMs: 1000, replicationFactor: 3,
-        sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, client: { requestTimeoutMs: 10_000 },
+        applicationId: `bench-${suffix}`,
+        bootstrapServers: bootstrap,
+        commitIntervalMs: 1000,
+        replicationFactor: 3,
+        sessionTimeoutMs: 10_000,
+        heartbeatIntervalMs: 1000,
+        client: { requestTimeoutMs: 10_000 },
       });
       if (phase === 'throughput') {
         const value = 'x'.repeat(90);
         for (let sent = 0; sent < records; sent += 1000) {
-          await producer.send({ topic: `in-${suffix}`, messages: Array.from({ length: 1000 }, (_, i) => ({ key: `k${(sent + i) % 1000}`, value })) });
+          await producer.send({
+            topic: `in-${suffix}`,
+            messages: Array.from({ length: 1000 }, (_, i) => ({ key: `k${(sent + i) % 1000}`, value })),
+          });
         }
         await streams.start();
         for (let i = 0; i < 6000 && counter.n < records; i++) await sleep(100);
@@ -131,7 +186,9 @@ try {
         let stop = false;
         const warmEnd = Date.now() + warmupSeconds * 1000;
         const reading = (async () => {
-          while (!stop) for (const r of await consumer.poll({ maxWaitMs: 100 })) if (Date.now() > warmEnd) latencies.push(Date.now() - Number(r.timestamp));
+          while (!stop)
+            for (const r of await consumer.poll({ maxWaitMs: 100 }))
+              if (Date.now() > warmEnd) latencies.push(Date.now() - Number(r.timestamp));
         })();
         const total = rate * (seconds + warmupSeconds);
         const start = Date.now();
@@ -139,14 +196,23 @@ try {
           const due = start + (sent / rate) * 1000;
           if (due > Date.now()) await sleep(due - Date.now());
           const now = Date.now();
-          await producer.send({ topic: `in-${suffix}`, messages: Array.from({ length: rate / 10 }, (_, i) => ({ key: `k${(sent + i) % 1000}`, value: 'x'.repeat(90), timestamp: now })) });
+          await producer.send({
+            topic: `in-${suffix}`,
+            messages: Array.from({ length: rate / 10 }, (_, i) => ({
+              key: `k${(sent + i) % 1000}`,
+              value: 'x'.repeat(90),
+              timestamp: now,
+            })),
+          });
         }
         await sleep(3000);
         stop = true;
         await reading;
         await consumer.close();
         latencies.sort((a, b) => a - b);
-        console.log(`${kind}: end to end at ${rate} records/s for ${seconds} s (after ${warmupSeconds} s warm-up): ${counter.n} inputs processed, ${latencies.length} outputs timed, p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms`);
+        console.log(
+          `${kind}: end to end at ${rate} records/s for ${seconds} s (after ${warmupSeconds} s warm-up): ${counter.n} inputs processed, ${latencies.length} outputs timed, p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms`,
+        );
       }
       await streams.close();
     }

@@ -22,8 +22,27 @@ function samsa(args) {
 const dataDir = mkdtempSync(join(tmpdir(), 'samsa-bench-'));
 const port = await freePort();
 const controllerPort = await freePort();
-const node = spawn(process.execPath, [...NODE_V8_FLAGS, cli, 'node', '--roles', 'broker,controller', '--node-id', '1', '--listen', `127.0.0.1:${port}`,
-  '--controller-quorum-voters', `1@127.0.0.1:${controllerPort}`, '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+const node = spawn(
+  process.execPath,
+  [
+    ...NODE_V8_FLAGS,
+    cli,
+    'node',
+    '--roles',
+    'broker,controller',
+    '--node-id',
+    '1',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--controller-quorum-voters',
+    `1@127.0.0.1:${controllerPort}`,
+    '--data-dir',
+    dataDir,
+    '--log-level',
+    'warn',
+  ],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
 try {
   const bootstrap = `127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
@@ -37,8 +56,12 @@ try {
   for (let run = 1; run <= runs; run++) {
     const topic = `perf-${run}`;
     samsa(['topics', '--create', '--bootstrap-server', bootstrap, '--topic', topic, '--partitions', '6', '--replication-factor', '1']);
-    console.log(`run ${run}: ${samsa(['perf', 'produce', '--bootstrap-server', bootstrap, '--topic', topic, '--num-records', String(records), '--record-size', '100', '--acks', '1'])}`);
-    console.log(`run ${run}: ${samsa(['perf', 'consume', '--bootstrap-server', bootstrap, '--topic', topic, '--messages', String(records)])}`);
+    console.log(
+      `run ${run}: ${samsa(['perf', 'produce', '--bootstrap-server', bootstrap, '--topic', topic, '--num-records', String(records), '--record-size', '100', '--acks', '1'])}`,
+    );
+    console.log(
+      `run ${run}: ${samsa(['perf', 'consume', '--bootstrap-server', bootstrap, '--topic', topic, '--messages', String(records)])}`,
+    );
   }
 } finally {
   node.kill('SIGTERM');

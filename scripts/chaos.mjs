@@ -17,5 +17,10 @@ if (!existsSync(cli)) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 const defaults = ['--duration', '60s', '--seed', '3', '--nemesis', 'kill,pause,controller-kill,partition', '--report', 'chaos-report/ci'];
-const run = spawnSync(process.execPath, [cli, 'chaos', ...defaults, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', timeout: 240_000, killSignal: 'SIGINT' });
+const run = spawnSync(process.execPath, [cli, 'chaos', ...defaults, ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+  timeout: 240_000,
+  killSignal: 'SIGINT',
+});
 process.exit(run.status ?? 1);

@@ -35,8 +35,19 @@ const bin = join(dirname(require.resolve('@grpc/proto-loader/package.json')), 'b
 rmSync(outDir, { recursive: true, force: true });
 execFileSync(
   process.execPath,
-  [bin, '--longs=String', '--enums=String', '--defaults', '--oneofs', '--grpcLib=@grpc/grpc-js',
-    '--includeDirs', protoDir, '--outDir', outDir, ...protos(protoDir)],
+  [
+    bin,
+    '--longs=String',
+    '--enums=String',
+    '--defaults',
+    '--oneofs',
+    '--grpcLib=@grpc/grpc-js',
+    '--includeDirs',
+    protoDir,
+    '--outDir',
+    outDir,
+    ...protos(protoDir),
+  ],
   { stdio: 'inherit' },
 );
 // Make the output reproducible and NodeNext-clean: a relative origin line, a generated marker,

@@ -21,10 +21,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The SDK an app installs, dependencies first. */
-export const SDK_PACKAGES = [
-  'protocol',
-  'client',
-];
+export const SDK_PACKAGES = ['protocol', 'client'];
 /** Files added to a package's tarball (what it reads at run time from outside its folder); such a package must have no workspace: dependencies. */
 const EXTRA_FILES = {};
 
@@ -36,7 +33,9 @@ const pnpmVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 function run(cmd, cmdArgs, cwd) {
   const result = spawnSync(cmd, cmdArgs, { cwd, encoding: 'utf8' });
   if (result.status !== 0) {
-    throw new Error(`'${cmd} ${cmdArgs.join(' ')}' in ${cwd} failed (exit ${result.status ?? result.signal}):\n${result.stderr}${result.stdout}`);
+    throw new Error(
+      `'${cmd} ${cmdArgs.join(' ')}' in ${cwd} failed (exit ${result.status ?? result.signal}):\n${result.stderr}${result.stdout}`,
+    );
   }
   return result.stdout;
 }
@@ -120,7 +119,8 @@ function packCli(stage) {
     extracted.push([name, dir]);
     for (const [dep, spec] of Object.entries(manifest(dir).dependencies ?? {})) {
       if (dep.startsWith('@samsa/')) continue;
-      if (thirdParty[dep] !== undefined && thirdParty[dep] !== spec) throw new Error(`${name} wants ${dep}@${spec}, another package ${thirdParty[dep]}: align them`);
+      if (thirdParty[dep] !== undefined && thirdParty[dep] !== spec)
+        throw new Error(`${name} wants ${dep}@${spec}, another package ${thirdParty[dep]}: align them`);
       thirdParty[dep] = spec;
     }
   }
@@ -130,7 +130,10 @@ function packCli(stage) {
   run('npm', ['install', '--omit=dev', '--ignore-scripts', '--no-package-lock', '--no-audit', '--no-fund', '--prefer-offline'], pkgDir);
   for (const [name, dir] of extracted) cpSync(dir, join(pkgDir, 'node_modules', name), { recursive: true });
   const dependencies = { ...thirdParty, ...Object.fromEntries(bundled.map((n) => [n, manifest(join(pkgDir, 'node_modules', n)).version])) };
-  writeFileSync(join(pkgDir, 'package.json'), `${JSON.stringify({ ...cli, dependencies, bundleDependencies: Object.keys(dependencies).sort() }, null, 2)}\n`);
+  writeFileSync(
+    join(pkgDir, 'package.json'),
+    `${JSON.stringify({ ...cli, dependencies, bundleDependencies: Object.keys(dependencies).sort() }, null, 2)}\n`,
+  );
   run('npm', ['pack', '--pack-destination', out, '--silent'], pkgDir);
   return join(out, tarballName(cli));
 }
@@ -145,8 +148,10 @@ try {
   rmSync(stage, { recursive: true, force: true });
 }
 // npm reads `dist-packages/x.tgz` as a GitHub repository: paths are printed with ./ in front.
-const shown = (file) => { const r = relative(process.cwd(), file); return r.startsWith('..') || isAbsolute(r) ? file : `./${r}`; };
+const shown = (file) => {
+  const r = relative(process.cwd(), file);
+  return r.startsWith('..') || isAbsolute(r) ? file : `./${r}`;
+};
 for (const file of written) console.log(shown(file));
 console.log(`\nin an app:  npm install ${written.slice(0, -1).map(shown).join(' ')}`);
 console.log(`the CLI:    npm install -g ${shown(written.at(-1))}`);
-

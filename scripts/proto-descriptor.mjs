@@ -13,11 +13,13 @@ export const protoDir = join(root, 'proto');
 
 /** Every .proto under proto/, relative to it, sorted. */
 export function protoFiles(dir = protoDir) {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return protoFiles(path);
-    return name.endsWith('.proto') ? [relative(protoDir, path)] : [];
-  }).sort();
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return protoFiles(path);
+      return name.endsWith('.proto') ? [relative(protoDir, path)] : [];
+    })
+    .sort();
 }
 
 /** The descriptor as a JSON string (stable: protobufjs keeps declaration order). */

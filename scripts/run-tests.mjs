@@ -19,12 +19,18 @@ function run(what, argv) {
   const started = Date.now();
   const result = spawnSync(process.execPath, argv, { cwd: root, stdio: 'inherit' });
   const status = result.status ?? 1;
-  console.log(`run-tests: ${what} ${status === 0 ? 'passed' : `failed (exit ${result.status ?? result.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `run-tests: ${what} ${status === 0 ? 'passed' : `failed (exit ${result.status ?? result.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return status;
 }
 
 if (typecheck) {
-  const status = run('type check of the tests (tsc -p tsconfig.test.json)', [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.test.json']);
+  const status = run('type check of the tests (tsc -p tsconfig.test.json)', [
+    join(root, 'node_modules/typescript/bin/tsc'),
+    '-p',
+    'tsconfig.test.json',
+  ]);
   if (status !== 0) process.exit(status);
 }
 process.exit(run('vitest', [join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...vitestArgs]));

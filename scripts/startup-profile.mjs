@@ -26,7 +26,10 @@ const flag = (name, fallback) => {
 const runs = Number(flag('--runs', '3'));
 const extra = [
   ...(args.includes('--combined') ? ['--combined'] : []),
-  '--brokers', flag('--brokers', '3'), '--controllers', flag('--controllers', '3'),
+  '--brokers',
+  flag('--brokers', '3'),
+  '--controllers',
+  flag('--controllers', '3'),
 ];
 
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
@@ -52,7 +55,11 @@ function milestones(logFile) {
   for (const line of readFileSync(logFile, 'utf8').split('\n')) {
     if (!line.startsWith('{')) continue;
     let entry;
-    try { entry = JSON.parse(line); } catch { continue; }
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue;
+    }
     out.first ??= entry.time;
     for (const [name, text] of MILESTONES) if (out[name] === undefined && entry.msg?.includes(text)) out[name] = entry.time;
   }
@@ -62,7 +69,10 @@ function milestones(logFile) {
 async function freeBase() {
   const port = await new Promise((resolve) => {
     const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
   });
   return 20_000 + (port % 12_000);
 }
@@ -73,20 +83,29 @@ const totals = [];
 for (let run = 1; run <= runs; run++) {
   const dataDir = mkdtempSync(join(tmpdir(), 'samsa-startup-'));
   const t0 = Date.now();
-  const up = spawnSync(process.execPath, [CLI, 'cluster', 'up', '--detach', '--no-metrics', '--data-dir', dataDir, '--base-port', String(await freeBase()), ...extra],
-    { encoding: 'utf8', timeout: 120_000 });
+  const up = spawnSync(
+    process.execPath,
+    [CLI, 'cluster', 'up', '--detach', '--no-metrics', '--data-dir', dataDir, '--base-port', String(await freeBase()), ...extra],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
   const wall = Date.now() - t0;
   try {
     if (up.status !== 0) throw new Error(`cluster up failed (${up.status}): ${up.stderr}`);
     const state = JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8'));
     const rows = state.nodes.map((n) => ({ n, stat: procStat(n.pid), m: milestones(n.logFile) }));
     const own = Number(/ready in (\d+) ms/.exec(up.stdout)?.[1]);
-    console.log(`run ${run}: cluster up --detach exited after ${wall} ms (ready in ${own} ms by its clock); times in ms since cluster up started`);
-    console.log(`  ${pad('node', 14)}${pad('cpu', 7)}${pad('spawned', 9)}${pad('1st log', 9)}${pad('active', 8)}${pad('regist.', 9)}${pad('unfenced', 10)}started`);
+    console.log(
+      `run ${run}: cluster up --detach exited after ${wall} ms (ready in ${own} ms by its clock); times in ms since cluster up started`,
+    );
+    console.log(
+      `  ${pad('node', 14)}${pad('cpu', 7)}${pad('spawned', 9)}${pad('1st log', 9)}${pad('active', 8)}${pad('regist.', 9)}${pad('unfenced', 10)}started`,
+    );
     for (const { n, stat, m } of rows) {
       const at = (t) => (t === undefined ? undefined : t - t0);
-      console.log(`  ${pad(n.name, 14)}${pad(ms(stat.cpuMs), 7)}${pad(ms(at(stat.startMs)), 9)}${pad(ms(at(m.first)), 9)}${pad(ms(at(m.active)), 8)}`
-        + `${pad(ms(at(m.registered)), 9)}${pad(ms(at(m.unfenced)), 10)}${ms(at(m.started))}`);
+      console.log(
+        `  ${pad(n.name, 14)}${pad(ms(stat.cpuMs), 7)}${pad(ms(at(stat.startMs)), 9)}${pad(ms(at(m.first)), 9)}${pad(ms(at(m.active)), 8)}` +
+          `${pad(ms(at(m.registered)), 9)}${pad(ms(at(m.unfenced)), 10)}${ms(at(m.started))}`,
+      );
     }
     const cpu = rows.reduce((a, r) => a + r.stat.cpuMs, 0);
     console.log(`  nodes' CPU before ready: ${Math.round(cpu)} ms in all, ${Math.round(cpu / rows.length)} ms per node`);
@@ -97,4 +116,6 @@ for (let run = 1; run <= runs; run++) {
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`median of ${runs}: ready in ${median(totals.map((t) => t.own))} ms, command exited after ${median(totals.map((t) => t.wall))} ms, nodes' CPU ${Math.round(median(totals.map((t) => t.cpu)))} ms`);
+console.log(
+  `median of ${runs}: ready in ${median(totals.map((t) => t.own))} ms, command exited after ${median(totals.map((t) => t.wall))} ms, nodes' CPU ${Math.round(median(totals.map((t) => t.cpu)))} ms`,
+);

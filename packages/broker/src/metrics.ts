@@ -65,11 +65,17 @@ export class BrokerMetrics implements BrokerMetricEvents {
     const registers = [registry];
     this.rpc = rpcObserver(registry);
     const kafkaRequests = new Counter({
-      name: 'samsa_kafka_requests_total', help: 'Kafka wire protocol requests, by API, version and outcome (ok, closed)', labelNames: ['api', 'version', 'outcome'], registers,
+      name: 'samsa_kafka_requests_total',
+      help: 'Kafka wire protocol requests, by API, version and outcome (ok, closed)',
+      labelNames: ['api', 'version', 'outcome'],
+      registers,
     });
     const kafkaDuration = new Histogram({
-      name: 'samsa_kafka_request_duration_seconds', help: 'Kafka wire protocol request latency from decoding to the encoded answer (long polls included), by API and version',
-      labelNames: ['api', 'version'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
+      name: 'samsa_kafka_request_duration_seconds',
+      help: 'Kafka wire protocol request latency from decoding to the encoded answer (long polls included), by API and version',
+      labelNames: ['api', 'version'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
     });
     this.kafka = {
       observe(api, version, outcome, seconds) {
@@ -77,10 +83,28 @@ export class BrokerMetrics implements BrokerMetricEvents {
         kafkaDuration.observe({ api, version: String(version) }, seconds);
       },
     };
-    this.bytesInTotal = new Counter({ name: 'samsa_broker_topic_bytes_in_total', help: 'Bytes of record batches appended by producers, by topic', labelNames: ['topic'], registers });
-    this.bytesOutTotal = new Counter({ name: 'samsa_broker_topic_bytes_out_total', help: 'Bytes of record batches returned to consumers, by topic (follower fetches excluded)', labelNames: ['topic'], registers });
-    this.isrShrinks = new Counter({ name: 'samsa_broker_isr_shrinks_total', help: 'ISR shrinks of partitions this broker leads, counted when committed (proposed by this leader or made by the controller)', registers });
-    this.isrExpands = new Counter({ name: 'samsa_broker_isr_expands_total', help: 'ISR expands of partitions this broker leads, counted when committed', registers });
+    this.bytesInTotal = new Counter({
+      name: 'samsa_broker_topic_bytes_in_total',
+      help: 'Bytes of record batches appended by producers, by topic',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.bytesOutTotal = new Counter({
+      name: 'samsa_broker_topic_bytes_out_total',
+      help: 'Bytes of record batches returned to consumers, by topic (follower fetches excluded)',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.isrShrinks = new Counter({
+      name: 'samsa_broker_isr_shrinks_total',
+      help: 'ISR shrinks of partitions this broker leads, counted when committed (proposed by this leader or made by the controller)',
+      registers,
+    });
+    this.isrExpands = new Counter({
+      name: 'samsa_broker_isr_expands_total',
+      help: 'ISR expands of partitions this broker leads, counted when committed',
+      registers,
+    });
 
     new Gauge({
       name: 'samsa_broker_under_replicated_partitions',

@@ -117,14 +117,19 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   const metrics = config.metrics
     ? new (await import('./metrics.js')).BrokerMetrics(config.metrics, () => replicaManager?.localPartitions() ?? [])
     : undefined;
-  const specs: BrokerListener[] = config.listeners ?? [{
-    name: DEFAULT_LISTENER_NAME, host: config.listenHost ?? '127.0.0.1', port: config.listenPort ?? 0,
-    ...(config.advertisedHost === undefined ? {} : { advertisedHost: config.advertisedHost }),
-    ...(config.advertisedPort === undefined ? {} : { advertisedPort: config.advertisedPort }),
-  }];
+  const specs: BrokerListener[] = config.listeners ?? [
+    {
+      name: DEFAULT_LISTENER_NAME,
+      host: config.listenHost ?? '127.0.0.1',
+      port: config.listenPort ?? 0,
+      ...(config.advertisedHost === undefined ? {} : { advertisedHost: config.advertisedHost }),
+      ...(config.advertisedPort === undefined ? {} : { advertisedPort: config.advertisedPort }),
+    },
+  ];
   if (specs.length === 0) throw new Error('a broker needs at least one listener');
   const interName = config.interBrokerListenerName ?? specs[0]!.name;
-  if (!specs.some((s) => s.name === interName)) throw new Error(`inter-broker listener ${interName} is not among the listeners (${specs.map((s) => s.name).join(', ')})`);
+  if (!specs.some((s) => s.name === interName))
+    throw new Error(`inter-broker listener ${interName} is not among the listeners (${specs.map((s) => s.name).join(', ')})`);
   const lock = DataDirLock.acquire(config.dataDir);
   const bound: Array<{ spec: BrokerListener; server: grpc.Server; port: number; listener: DualListener }> = [];
   // The Kafka wire protocol's API layer, set once the services it calls exist (kafka/README.md).
@@ -136,9 +141,15 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       if (metrics) instrumentServer(server, metrics.rpc);
       // One address, both protocols: gRPC connections are handed to `server`, Kafka ones stay (kafka/listener.ts).
       const listener = await startDualListener({
-        name: spec.name, host: spec.host, port: spec.port, grpcServer: server, grpcCredentials: grpc.ServerCredentials.createInsecure(),
-        kafka, maxRequestBytes: config.socketRequestMaxBytes ?? DEFAULT_SOCKET_REQUEST_MAX_BYTES,
-        maxIdleMs: config.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS, logger,
+        name: spec.name,
+        host: spec.host,
+        port: spec.port,
+        grpcServer: server,
+        grpcCredentials: grpc.ServerCredentials.createInsecure(),
+        kafka,
+        maxRequestBytes: config.socketRequestMaxBytes ?? DEFAULT_SOCKET_REQUEST_MAX_BYTES,
+        maxIdleMs: config.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS,
+        logger,
       }).catch((err: Error) => {
         server.forceShutdown();
         throw new Error(`cannot listen on ${spec.host}:${spec.port}${config.listeners ? ` (listener ${spec.name})` : ''}: ${err.message}`);
@@ -146,13 +157,25 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       bound.push({ spec, server, port: listener.port, listener });
     }
   } catch (err) {
-    for (const b of bound) { b.listener.close(); b.server.forceShutdown(); }
+    for (const b of bound) {
+      b.listener.close();
+      b.server.forceShutdown();
+    }
     lock.release();
     throw err;
   }
-  const advertised: Endpoint[] = bound.map((b) => ({ name: b.spec.name, host: b.spec.advertisedHost ?? b.spec.host, port: b.spec.advertisedPort ?? b.port }));
+  const advertised: Endpoint[] = bound.map((b) => ({
+    name: b.spec.name,
+    host: b.spec.advertisedHost ?? b.spec.host,
+    port: b.spec.advertisedPort ?? b.port,
+  }));
   const { host, port } = advertised.find((e) => e.name === interName)!;
-  const forceShutdownAll = () => { for (const b of bound) { b.listener.close(); b.server.forceShutdown(); } };
+  const forceShutdownAll = () => {
+    for (const b of bound) {
+      b.listener.close();
+      b.server.forceShutdown();
+    }
+  };
   let quorum: QuorumMetadataSource;
   let replicaManager: ReplicaManager | undefined;
   let groupCoordinator: GroupCoordinator;
@@ -199,7 +222,12 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     replicaManager.startup();
     // After the replica manager: it must open a partition before the coordinator loads it.
     groupCoordinator = new GroupCoordinator({
-      brokerId: config.nodeId, metadata: quorum, replicaManager, timers, logger, ...(config.groups ? { settings: config.groups } : {}),
+      brokerId: config.nodeId,
+      metadata: quorum,
+      replicaManager,
+      timers,
+      logger,
+      ...(config.groups ? { settings: config.groups } : {}),
     });
     groupCoordinator.startup();
     // samsa_consumer_group_lag: for the groups this broker coordinates, the high watermark of each
@@ -207,12 +235,16 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     // a cluster where every broker holds every partition: all of them).
     const rm = replicaManager;
     const gc = groupCoordinator;
-    metrics?.setGroupLagProvider(() => gc.committedOffsets().flatMap((g) => g.offsets.flatMap((o) => {
-      const p = rm.getPartition(o.topic, o.partition);
-      if (p === undefined) return [];
-      const lag = p.highWatermark - o.offset;
-      return [{ group: g.groupId, topic: o.topic, partition: o.partition, lag: lag < 0n ? 0n : lag }];
-    })));
+    metrics?.setGroupLagProvider(() =>
+      gc.committedOffsets().flatMap((g) =>
+        g.offsets.flatMap((o) => {
+          const p = rm.getPartition(o.topic, o.partition);
+          if (p === undefined) return [];
+          const lag = p.highWatermark - o.offset;
+          return [{ group: g.groupId, topic: o.topic, partition: o.partition, lag: lag < 0n ? 0n : lag }];
+        }),
+      ),
+    );
   } catch (err) {
     forceShutdownAll();
     lock.release();
@@ -225,25 +257,55 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   // The followers' incremental fetch sessions (KIP-227), shared by every listener's Replication service.
   const fetchSessions = new ReplicaFetchSessionCache({ now: Date.now, random: Math.random });
   metrics?.setFetchSessions(fetchSessions);
-  const replication = gateUntil(replicationServiceHandlers({ brokerId: config.nodeId, replicaManager, logger, pipelines, fetchSessions }), () => serving, starting);
+  const replication = gateUntil(
+    replicationServiceHandlers({ brokerId: config.nodeId, replicaManager, logger, pipelines, fetchSessions }),
+    () => serving,
+    starting,
+  );
   for (const { spec, server } of bound) {
-    server.addService(clientProto().samsa.v1.Samsa.service, gateUntil(clientServiceHandlers({
-      metadata: quorum, replicaManager, logger, maxFetchWaitMs: config.maxFetchWaitMs, pipelines,
-      ...(config.listeners === undefined ? {} : { listenerName: spec.name }),
-    }), () => serving, starting));
+    server.addService(
+      clientProto().samsa.v1.Samsa.service,
+      gateUntil(
+        clientServiceHandlers({
+          metadata: quorum,
+          replicaManager,
+          logger,
+          maxFetchWaitMs: config.maxFetchWaitMs,
+          pipelines,
+          ...(config.listeners === undefined ? {} : { listenerName: spec.name }),
+        }),
+        () => serving,
+        starting,
+      ),
+    );
     server.addService(replicationProto().samsa.v1.Replication.service, replication);
-    server.addService(groupsProto().samsa.v1.Groups.service, gateUntil(
-      groupsServiceHandlers(groupCoordinator, logger, config.listeners === undefined ? undefined : spec.name), () => serving, starting));
+    server.addService(
+      groupsProto().samsa.v1.Groups.service,
+      gateUntil(
+        groupsServiceHandlers(groupCoordinator, logger, config.listeners === undefined ? undefined : spec.name),
+        () => serving,
+        starting,
+      ),
+    );
   }
 
-  kafka.set(kafkaApis({
-    brokerId: config.nodeId, metadata: quorum, replicaManager, groupCoordinator, logger: logger.child({ component: 'kafka' }),
-    maxFetchWaitMs: config.maxFetchWaitMs ?? 30_000, autoCreateTopicsEnable: config.autoCreateTopicsEnable ?? true, dataDir: config.dataDir,
-    // Addresses on the connection's listener when the node names its listeners, else the registered host:port (as the gRPC path).
-    listenerNameOf: (name) => (config.listeners === undefined ? undefined : name),
-    isServing: () => serving, startingReason: starting,
-    ...(metrics === undefined ? {} : { observer: metrics.kafka }),
-  }));
+  kafka.set(
+    kafkaApis({
+      brokerId: config.nodeId,
+      metadata: quorum,
+      replicaManager,
+      groupCoordinator,
+      logger: logger.child({ component: 'kafka' }),
+      maxFetchWaitMs: config.maxFetchWaitMs ?? 30_000,
+      autoCreateTopicsEnable: config.autoCreateTopicsEnable ?? true,
+      dataDir: config.dataDir,
+      // Addresses on the connection's listener when the node names its listeners, else the registered host:port (as the gRPC path).
+      listenerNameOf: (name) => (config.listeners === undefined ? undefined : name),
+      isServing: () => serving,
+      startingReason: starting,
+      ...(metrics === undefined ? {} : { observer: metrics.kafka }),
+    }),
+  );
 
   quorum.start();
   try {
@@ -260,11 +322,23 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
 
   const flushTimer = timers.setInterval(() => replicaManager.runHousekeeping(), config.flushCheckIntervalMs ?? 200);
   const retentionTimer = timers.setInterval(() => replicaManager.runRetention(), config.retentionCheckIntervalMs ?? 300_000);
-  const hwCheckpointTimer = timers.setInterval(() => replicaManager.checkpointHighWatermarks(), config.highWatermarkCheckpointIntervalMs ?? 5_000);
-  logger.info({
-    host, port, ...(config.listeners === undefined ? {} : { listeners: formatEndpoints(advertised) }), dataDir: config.dataDir, partitions: replicaManager.partitionCount,
-    brokerEpoch: quorum.status.brokerEpoch, metadataOffset: quorum.appliedOffset, clusterId: quorum.clusterId,
-  }, 'broker started');
+  const hwCheckpointTimer = timers.setInterval(
+    () => replicaManager.checkpointHighWatermarks(),
+    config.highWatermarkCheckpointIntervalMs ?? 5_000,
+  );
+  logger.info(
+    {
+      host,
+      port,
+      ...(config.listeners === undefined ? {} : { listeners: formatEndpoints(advertised) }),
+      dataDir: config.dataDir,
+      partitions: replicaManager.partitionCount,
+      brokerEpoch: quorum.status.brokerEpoch,
+      metadataOffset: quorum.appliedOffset,
+      clusterId: quorum.clusterId,
+    },
+    'broker started',
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -287,10 +361,21 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
         // Refuse new calls, let in-flight ones finish (bounded), then flush and close the logs.
         // Kafka clients reconnect to another broker; their waiting requests are dropped with the connection.
         for (const b of bound) b.listener.close();
-        const drained = Promise.all(bound.map(({ server }) => new Promise<void>((resolve) => {
-          const force = setTimeout(() => { server.forceShutdown(); resolve(); }, 2_000);
-          server.tryShutdown(() => { clearTimeout(force); resolve(); });
-        })));
+        const drained = Promise.all(
+          bound.map(
+            ({ server }) =>
+              new Promise<void>((resolve) => {
+                const force = setTimeout(() => {
+                  server.forceShutdown();
+                  resolve();
+                }, 2_000);
+                server.tryShutdown(() => {
+                  clearTimeout(force);
+                  resolve();
+                });
+              }),
+          ),
+        );
         // Waiting fetches and produces hold calls open; answering them lets tryShutdown finish.
         // Pipelined streams stay open until ended: each ends once its open calls have answered.
         pipelines.drain();
@@ -306,7 +391,12 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
 }
 
 /** Waits for the quorum source to be ready, logging where it is every few seconds. */
-async function waitUntilReady(quorum: QuorumMetadataSource, logger: Logger, timers: Timers, signal: AbortSignal | undefined): Promise<void> {
+async function waitUntilReady(
+  quorum: QuorumMetadataSource,
+  logger: Logger,
+  timers: Timers,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   signal?.throwIfAborted();
   let lastPhase = quorum.phase;
   const progress = timers.setInterval(() => {
@@ -321,7 +411,10 @@ async function waitUntilReady(quorum: QuorumMetadataSource, logger: Logger, time
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => reject(new Error(`broker start aborted while ${quorum.describeProgress()}`));
       signal?.addEventListener('abort', onAbort, { once: true });
-      quorum.ready().then(resolve, reject).finally(() => signal?.removeEventListener('abort', onAbort));
+      quorum
+        .ready()
+        .then(resolve, reject)
+        .finally(() => signal?.removeEventListener('abort', onAbort));
     });
   } finally {
     timers.clearInterval(progress);

@@ -11,7 +11,13 @@
  */
 import { type TopicConfig } from '@samsa/metadata';
 import {
-  ErrorCode, RECORD_BATCH_OVERHEAD, SamsaProtocolError, protocolError, readBatchHeader, setLogAppendTime, validateProducedBatch,
+  ErrorCode,
+  RECORD_BATCH_OVERHEAD,
+  SamsaProtocolError,
+  protocolError,
+  readBatchHeader,
+  setLogAppendTime,
+  validateProducedBatch,
 } from '@samsa/protocol';
 import { requireRecordKeys, type Log } from './log/index.js';
 import { ProducerStateManager } from './log/producerStateManager.js';
@@ -172,18 +178,21 @@ export class Partition {
     const leo = this.log.logEndOffset;
     if (!this.log.isClosed) this.log.assignEpochStartOffset(this.leaderEpoch, leo);
     this.isrChangeSeq++;
-    this.leader = new LeaderState({
-      localBrokerId: this.localBrokerId,
-      replicaLagTimeMaxMs: this.ctx.replicaLagTimeMaxMs,
-      alterPartitionRetryBackoffMs: this.ctx.alterPartitionRetryBackoffMs,
-      isReplicaIsrEligible: (id, epoch) => this.ctx.isReplicaIsrEligible(id, epoch),
-    }, {
-      replicas: this.replicas,
-      isr: this.registeredIsr,
-      highWatermark: this.followerHw,
-      leaderEpochStartOffset: leo,
-      nowMs: this.now(),
-    });
+    this.leader = new LeaderState(
+      {
+        localBrokerId: this.localBrokerId,
+        replicaLagTimeMaxMs: this.ctx.replicaLagTimeMaxMs,
+        alterPartitionRetryBackoffMs: this.ctx.alterPartitionRetryBackoffMs,
+        isReplicaIsrEligible: (id, epoch) => this.ctx.isReplicaIsrEligible(id, epoch),
+      },
+      {
+        replicas: this.replicas,
+        isr: this.registeredIsr,
+        highWatermark: this.followerHw,
+        leaderEpochStartOffset: leo,
+        nowMs: this.now(),
+      },
+    );
     this.leader.maybeIncrementHighWatermark(leo);
   }
 
@@ -225,13 +234,22 @@ export class Partition {
   /** Throws NOT_LEADER_OR_FOLLOWER / FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH as Kafka does. */
   checkLeader(currentLeaderEpoch = -1): void {
     if (currentLeaderEpoch >= 0 && currentLeaderEpoch < this.leaderEpoch) {
-      throw protocolError('FENCED_LEADER_EPOCH', `leader epoch ${currentLeaderEpoch} is older than the current ${this.leaderEpoch} of ${this.key}`);
+      throw protocolError(
+        'FENCED_LEADER_EPOCH',
+        `leader epoch ${currentLeaderEpoch} is older than the current ${this.leaderEpoch} of ${this.key}`,
+      );
     }
     if (currentLeaderEpoch > this.leaderEpoch) {
-      throw protocolError('UNKNOWN_LEADER_EPOCH', `leader epoch ${currentLeaderEpoch} is newer than the current ${this.leaderEpoch} of ${this.key}`);
+      throw protocolError(
+        'UNKNOWN_LEADER_EPOCH',
+        `leader epoch ${currentLeaderEpoch} is newer than the current ${this.leaderEpoch} of ${this.key}`,
+      );
     }
     if (!this.isLeader) {
-      throw protocolError('NOT_LEADER_OR_FOLLOWER', `broker ${this.localBrokerId} is not the leader of ${this.key} (leader: ${this.leaderId})`);
+      throw protocolError(
+        'NOT_LEADER_OR_FOLLOWER',
+        `broker ${this.localBrokerId} is not the leader of ${this.key} (leader: ${this.leaderId})`,
+      );
     }
   }
 
@@ -256,12 +274,18 @@ export class Partition {
     let logAppendTime = -1n;
     // An idempotent producer's batch: validated first (a corrupt header must not pass for a
     // duplicate), then checked against the producer's epoch and sequences.
-    const idempotent = batch.length >= RECORD_BATCH_OVERHEAD && batch.readBigInt64BE(PRODUCER_ID_AT) >= 0n ? validateProducedBatch(batch) : undefined;
+    const idempotent =
+      batch.length >= RECORD_BATCH_OVERHEAD && batch.readBigInt64BE(PRODUCER_ID_AT) >= 0n ? validateProducedBatch(batch) : undefined;
     if (idempotent) {
       const duplicate = this.producerState.checkLeaderAppend(idempotent, this.key);
       if (duplicate) {
         // Already in the log: answer with the original offsets (acks=all then waits for them).
-        return { baseOffset: duplicate.firstOffset, lastOffset: duplicate.lastOffset, logAppendTime: -1n, logStartOffset: this.log.logStartOffset };
+        return {
+          baseOffset: duplicate.firstOffset,
+          lastOffset: duplicate.lastOffset,
+          logAppendTime: -1n,
+          logStartOffset: this.log.logStartOffset,
+        };
       }
     }
     // The CRC is checked once: here for an idempotent batch or one restamped below, else in the log.
@@ -288,11 +312,17 @@ export class Partition {
    */
   checkEnoughReplicasReachOffset(requiredOffset: bigint): boolean {
     if (!this.isLeader) {
-      throw protocolError('NOT_LEADER_OR_FOLLOWER', `broker ${this.localBrokerId} stopped leading ${this.key} (leader: ${this.leaderId}) before the write was replicated`);
+      throw protocolError(
+        'NOT_LEADER_OR_FOLLOWER',
+        `broker ${this.localBrokerId} stopped leading ${this.key} (leader: ${this.leaderId}) before the write was replicated`,
+      );
     }
     if (this.highWatermark >= requiredOffset) {
       if (this.isr.length < this.config['min.insync.replicas']) {
-        throw protocolError('NOT_ENOUGH_REPLICAS_AFTER_APPEND', `${this.key} ISR shrank to [${this.isr.join(',')}], below min.insync.replicas=${this.config['min.insync.replicas']}, while waiting`);
+        throw protocolError(
+          'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+          `${this.key} ISR shrank to [${this.isr.join(',')}], below min.insync.replicas=${this.config['min.insync.replicas']}, while waiting`,
+        );
       }
       return true;
     }
@@ -317,7 +347,10 @@ export class Partition {
     this.checkLeader(req.currentLeaderEpoch);
     const leader = this.leader!;
     if (replicaId === this.localBrokerId || !this.replicas.includes(replicaId)) {
-      throw protocolError('NOT_LEADER_OR_FOLLOWER', `broker ${replicaId} is not a follower of ${this.key} (replicas [${this.replicas.join(',')}])`);
+      throw protocolError(
+        'NOT_LEADER_OR_FOLLOWER',
+        `broker ${replicaId} is not a follower of ${this.key} (replicas [${this.replicas.join(',')}])`,
+      );
     }
     const log = this.log;
     const logStartOffset = log.logStartOffset;
@@ -325,25 +358,44 @@ export class Partition {
     if (req.lastFetchedEpoch >= 0) {
       const epochEnd = log.endOffsetForEpoch(req.lastFetchedEpoch);
       if (epochEnd.leaderEpoch < 0 || epochEnd.endOffset < 0n) {
-        throw protocolError('OFFSET_OUT_OF_RANGE', `${this.key}: cannot determine the end offset of leader epoch ${req.lastFetchedEpoch} (the follower's last fetched epoch)`);
+        throw protocolError(
+          'OFFSET_OUT_OF_RANGE',
+          `${this.key}: cannot determine the end offset of leader epoch ${req.lastFetchedEpoch} (the follower's last fetched epoch)`,
+        );
       }
       if (req.fetchOffset < logStartOffset) {
-        throw protocolError('OFFSET_OUT_OF_RANGE', `${this.key}: fetch offset ${req.fetchOffset} is below the log start offset ${logStartOffset}`);
+        throw protocolError(
+          'OFFSET_OUT_OF_RANGE',
+          `${this.key}: fetch offset ${req.fetchOffset} is below the log start offset ${logStartOffset}`,
+        );
       }
       if (epochEnd.leaderEpoch < req.lastFetchedEpoch || epochEnd.endOffset < req.fetchOffset) {
         return {
-          records: EMPTY, highWatermark: leader.highWatermark, logStartOffset, logEndOffset,
+          records: EMPTY,
+          highWatermark: leader.highWatermark,
+          logStartOffset,
+          logEndOffset,
           divergingEpoch: { epoch: epochEnd.leaderEpoch, endOffset: epochEnd.endOffset },
         };
       }
     }
     if (req.fetchOffset < logStartOffset || req.fetchOffset > logEndOffset) {
-      throw protocolError('OFFSET_OUT_OF_RANGE', `${this.key}: fetch offset ${req.fetchOffset} is outside [${logStartOffset}, ${logEndOffset}]`);
+      throw protocolError(
+        'OFFSET_OUT_OF_RANGE',
+        `${this.key}: fetch offset ${req.fetchOffset} is outside [${logStartOffset}, ${logEndOffset}]`,
+      );
     }
     const records = log.read(req.fetchOffset, req.maxBytes, undefined, minOneBatch).records;
-    const { highWatermarkChanged, proposal } = leader.onFollowerFetch(replicaId, {
-      fetchOffset: req.fetchOffset, logStartOffset: req.logStartOffset, brokerEpoch: req.brokerEpoch,
-    }, logEndOffset, this.now());
+    const { highWatermarkChanged, proposal } = leader.onFollowerFetch(
+      replicaId,
+      {
+        fetchOffset: req.fetchOffset,
+        logStartOffset: req.logStartOffset,
+        brokerEpoch: req.brokerEpoch,
+      },
+      logEndOffset,
+      this.now(),
+    );
     if (highWatermarkChanged) this.ctx.listener.onHighWatermarkChanged(this);
     if (proposal) this.sendIsrChange(proposal);
     return { records, highWatermark: leader.highWatermark, logStartOffset, logEndOffset };
@@ -359,12 +411,20 @@ export class Partition {
     const seq = ++this.isrChangeSeq;
     const { leaderEpoch, partitionEpoch } = this;
     this.ctx.logger.info(
-      { partition: this.key, leaderEpoch, partitionEpoch, isr: this.isr, newIsr: proposal.newIsr, highWatermark: String(this.highWatermark) },
+      {
+        partition: this.key,
+        leaderEpoch,
+        partitionEpoch,
+        isr: this.isr,
+        newIsr: proposal.newIsr,
+        highWatermark: String(this.highWatermark),
+      },
       proposal.kind === 'shrink'
         ? `shrinking the ISR: broker(s) ${proposal.brokers.join(',')} not caught up within replica.lag.time.max.ms=${this.ctx.replicaLagTimeMaxMs}`
         : `expanding the ISR: broker ${proposal.brokers.join(',')} caught up`,
     );
-    void this.ctx.submitAlterPartition({ topic: this.topic, partition: this.partition, leaderEpoch, partitionEpoch, newIsr: proposal.newIsr })
+    void this.ctx
+      .submitAlterPartition({ topic: this.topic, partition: this.partition, leaderEpoch, partitionEpoch, newIsr: proposal.newIsr })
       .then((result) => this.onIsrChangeAnswer(seq, leaderEpoch, proposal, result));
   }
 
@@ -380,22 +440,40 @@ export class Partition {
   private onIsrChangeAnswer(seq: number, sentLeaderEpoch: number, proposal: IsrChangeProposal, result: AlterPartitionItemResult): void {
     const leader = this.leader;
     if (!leader || seq !== this.isrChangeSeq || sentLeaderEpoch !== this.leaderEpoch) return;
-    if (result.errorCode === ErrorCode.NONE && 'isr' in result && result.leaderEpoch === this.leaderEpoch && result.partitionEpoch > this.partitionEpoch) {
+    if (
+      result.errorCode === ErrorCode.NONE &&
+      'isr' in result &&
+      result.leaderEpoch === this.leaderEpoch &&
+      result.partitionEpoch > this.partitionEpoch
+    ) {
       this.partitionEpoch = result.partitionEpoch;
       this.countIsrChange(leader.isr, result.isr);
       this.registeredIsr = [...result.isr];
       const hwMoved = leader.onIsrCommitted(result.isr, this.log.logEndOffset);
-      this.ctx.logger.info({ partition: this.key, isr: result.isr, partitionEpoch: result.partitionEpoch, highWatermark: String(leader.highWatermark) },
-        'the controller committed the ISR change');
+      this.ctx.logger.info(
+        { partition: this.key, isr: result.isr, partitionEpoch: result.partitionEpoch, highWatermark: String(leader.highWatermark) },
+        'the controller committed the ISR change',
+      );
       this.ctx.listener.onIsrChanged(this);
       if (hwMoved) this.ctx.listener.onHighWatermarkChanged(this);
       return;
     }
-    const why = 'errorMessage' in result && result.errorCode !== ErrorCode.NONE ? result.errorMessage : 'the answer is not newer than this broker\'s metadata';
+    const why =
+      'errorMessage' in result && result.errorCode !== ErrorCode.NONE
+        ? result.errorMessage
+        : "the answer is not newer than this broker's metadata";
     const failure = result.errorCode === ErrorCode.NONE ? 'notChecked' : alterPartitionFailure(result.errorCode);
     leader.onIsrChangeFailed(this.now(), failure);
-    this.ctx.logger.warn({ partition: this.key, errorCode: result.errorCode, failure, newIsr: proposal.newIsr, retryInMs: this.ctx.alterPartitionRetryBackoffMs },
-      `ISR change not committed: ${why}`);
+    this.ctx.logger.warn(
+      {
+        partition: this.key,
+        errorCode: result.errorCode,
+        failure,
+        newIsr: proposal.newIsr,
+        retryInMs: this.ctx.alterPartitionRetryBackoffMs,
+      },
+      `ISR change not committed: ${why}`,
+    );
   }
 
   // ---- follower ----
@@ -406,7 +484,8 @@ export class Partition {
    * that batch's base offset first, as Kafka does; the fetcher then moves the log start back up.
    */
   appendRecordsAsFollower(records: Buffer): void {
-    if (this.isLeader) throw protocolError('NOT_LEADER_OR_FOLLOWER', `broker ${this.localBrokerId} leads ${this.key}; it does not append as a follower`);
+    if (this.isLeader)
+      throw protocolError('NOT_LEADER_OR_FOLLOWER', `broker ${this.localBrokerId} leads ${this.key}; it does not append as a follower`);
     const log = this.log;
     if (records.length >= RECORD_BATCH_OVERHEAD && log.logEndOffset === log.logStartOffset) {
       const first = readBatchHeader(records, 0);

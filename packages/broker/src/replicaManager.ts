@@ -16,7 +16,14 @@ import { BROKER_TOPIC_CONFIG_SYNONYMS, DEFAULT_TOPIC_CONFIG, effectiveTopicConfi
 import { ErrorCode, SamsaProtocolError, protocolError } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import {
-  DEFAULT_LOG_CLEANER_CONFIG, Log, LogCleaner, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, writeHighWatermarkCheckpointAsync, type LogCleanerConfig, type LogConfig,
+  DEFAULT_LOG_CLEANER_CONFIG,
+  Log,
+  LogCleaner,
+  readHighWatermarkCheckpoint,
+  writeHighWatermarkCheckpoint,
+  writeHighWatermarkCheckpointAsync,
+  type LogCleanerConfig,
+  type LogConfig,
 } from './log/index.js';
 import type { DynamicBrokerConfigs, MetadataChange, MetadataSource, PartitionInfo, TopicInfo } from './metadata/image.js';
 import type { BrokerMetricEvents } from './metrics.js';
@@ -167,9 +174,13 @@ export class ReplicaManager {
     this.staticTopicDefaults = this.topicDefaults;
     const r = options.replication ?? {};
     const logger = options.logger.child({ component: 'replication' });
-    this.alterPartitionManager = new AlterPartitionManager(r.alterPartition ?? {
-      alterPartition: async (items) => items.map(() => ({ errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: 'this broker has no controller channel' })),
-    }, logger);
+    this.alterPartitionManager = new AlterPartitionManager(
+      r.alterPartition ?? {
+        alterPartition: async (items) =>
+          items.map(() => ({ errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: 'this broker has no controller channel' })),
+      },
+      logger,
+    );
     const poke = (p: Partition) => this.pokeLater(p.key);
     this.replication = {
       replicaLagTimeMaxMs: r.replicaLagTimeMaxMs ?? DEFAULT_REPLICA_LAG_TIME_MAX_MS,
@@ -189,11 +200,14 @@ export class ReplicaManager {
       random: r.random ?? Math.random,
       config: { ...DEFAULT_REPLICA_FETCHER_CONFIG, ...r.fetcher },
     });
-    this.cleaner = new LogCleaner({ ...DEFAULT_LOG_CLEANER_CONFIG, ...options.cleaner }, {
-      timers: options.timers,
-      logger: options.logger.child({ component: 'cleaner' }),
-      logs: () => [...this.partitions.values()].map((p) => ({ key: p.key, log: p.log, highWatermark: () => p.highWatermark })),
-    });
+    this.cleaner = new LogCleaner(
+      { ...DEFAULT_LOG_CLEANER_CONFIG, ...options.cleaner },
+      {
+        timers: options.timers,
+        logger: options.logger.child({ component: 'cleaner' }),
+        logs: () => [...this.partitions.values()].map((p) => ({ key: p.key, log: p.log, highWatermark: () => p.highWatermark })),
+      },
+    );
   }
 
   /** Opens every local replica the metadata names (running log recovery) and follows changes. */
@@ -207,7 +221,10 @@ export class ReplicaManager {
     for (const topic of this.options.metadata.topics()) this.openTopic(topic);
     this.unsubscribe = this.options.metadata.subscribe((change) => this.onMetadataChange(change));
     // Kafka's isr-expiration task.
-    this.isrCheckTimer = this.options.timers.setInterval(() => this.maybeShrinkIsrs(), Math.max(1, Math.floor(this.replication.replicaLagTimeMaxMs / 2)));
+    this.isrCheckTimer = this.options.timers.setInterval(
+      () => this.maybeShrinkIsrs(),
+      Math.max(1, Math.floor(this.replication.replicaLagTimeMaxMs / 2)),
+    );
     this.cleaner.start();
   }
 
@@ -235,7 +252,10 @@ export class ReplicaManager {
     const info = this.options.metadata.topic(topic);
     if (!info) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`);
     if (partition < 0 || partition >= info.partitions.length) {
-      throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' has ${info.partitions.length} partition(s); partition ${partition} does not exist`);
+      throw protocolError(
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        `topic '${topic}' has ${info.partitions.length} partition(s); partition ${partition} does not exist`,
+      );
     }
     throw protocolError('NOT_LEADER_OR_FOLLOWER', `broker ${this.options.brokerId} holds no replica of ${topic}-${partition}`);
   }
@@ -248,7 +268,14 @@ export class ReplicaManager {
   ): Promise<ProducePartitionResult[]> {
     if (requiredAcks !== 0 && requiredAcks !== 1 && requiredAcks !== -1) {
       const err = { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `acks must be 0, 1 or -1 (all), got ${requiredAcks}` };
-      return entries.map((e) => ({ ...err, topic: e.topic, partition: e.partition, baseOffset: -1n, logAppendTime: -1n, logStartOffset: -1n }));
+      return entries.map((e) => ({
+        ...err,
+        topic: e.topic,
+        partition: e.partition,
+        baseOffset: -1n,
+        logAppendTime: -1n,
+        logStartOffset: -1n,
+      }));
     }
     const results: ProducePartitionResult[] = [];
     const waiting: Array<{ partition: Partition; requiredOffset: bigint; result: ProducePartitionResult }> = [];
@@ -272,7 +299,10 @@ export class ReplicaManager {
     if (waiting.length > 0) {
       await new Promise<void>((resolve) => {
         const op = new DelayedProduce(timeoutMs, waiting, resolve);
-        this.producePurgatory.tryCompleteElseWatch(op, waiting.map((w) => w.partition.key));
+        this.producePurgatory.tryCompleteElseWatch(
+          op,
+          waiting.map((w) => w.partition.key),
+        );
       });
     }
     return results;
@@ -286,7 +316,10 @@ export class ReplicaManager {
     }
     return new Promise((resolve) => {
       const op = new DelayedFetch(params, this, (results) => resolve(this.countBytesOut(results)));
-      this.fetchPurgatory.tryCompleteElseWatch(op, params.partitions.map((p) => `${p.topic}-${p.partition}`));
+      this.fetchPurgatory.tryCompleteElseWatch(
+        op,
+        params.partitions.map((p) => `${p.topic}-${p.partition}`),
+      );
     });
   }
 
@@ -303,7 +336,13 @@ export class ReplicaManager {
     let hasError = false;
     const results = params.partitions.map((req): FetchPartitionResult => {
       const result: FetchPartitionResult = {
-        topic: req.topic, partition: req.partition, errorCode: 0, errorMessage: '', highWatermark: -1n, logStartOffset: -1n, records: EMPTY,
+        topic: req.topic,
+        partition: req.partition,
+        errorCode: 0,
+        errorMessage: '',
+        highWatermark: -1n,
+        logStartOffset: -1n,
+        records: EMPTY,
       };
       try {
         const p = this.partitionOrError(req.topic, req.partition);
@@ -340,7 +379,10 @@ export class ReplicaManager {
     }
     return new Promise((resolve) => {
       const op = new DelayedReplicaFetch(params, this, resolve);
-      this.replicaFetchPurgatory.tryCompleteElseWatch(op, params.partitions.map((p) => `${p.topic}-${p.partition}`));
+      this.replicaFetchPurgatory.tryCompleteElseWatch(
+        op,
+        params.partitions.map((p) => `${p.topic}-${p.partition}`),
+      );
     });
   }
 
@@ -353,8 +395,15 @@ export class ReplicaManager {
       // Every field written in one literal, always in this order, so V8 keeps one shape for these
       // (a spread plus Object.assign made new hidden-class transitions: ~5% of a busy leader's CPU).
       const result: ReplicaFetchPartitionResult = {
-        topic: req.topic, partition: req.partition, errorCode: 0, errorMessage: '', highWatermark: -1n, logStartOffset: -1n, logEndOffset: -1n,
-        divergingEpoch: undefined, records: EMPTY,
+        topic: req.topic,
+        partition: req.partition,
+        errorCode: 0,
+        errorMessage: '',
+        highWatermark: -1n,
+        logStartOffset: -1n,
+        logEndOffset: -1n,
+        divergingEpoch: undefined,
+        records: EMPTY,
       };
       try {
         const p = this.partitionOrError(req.topic, req.partition);
@@ -365,10 +414,18 @@ export class ReplicaManager {
           result.logEndOffset = p.logEndOffset;
         }
         const limit = Math.max(0, Math.min(req.maxBytes, remaining));
-        const read = p.fetchRecordsForFollower(params.replicaId, {
-          currentLeaderEpoch: req.currentLeaderEpoch, fetchOffset: req.fetchOffset, lastFetchedEpoch: req.lastFetchedEpoch,
-          logStartOffset: req.logStartOffset, brokerEpoch: params.replicaEpoch, maxBytes: limit,
-        }, bytes === 0);
+        const read = p.fetchRecordsForFollower(
+          params.replicaId,
+          {
+            currentLeaderEpoch: req.currentLeaderEpoch,
+            fetchOffset: req.fetchOffset,
+            lastFetchedEpoch: req.lastFetchedEpoch,
+            logStartOffset: req.logStartOffset,
+            brokerEpoch: params.replicaEpoch,
+            maxBytes: limit,
+          },
+          bytes === 0,
+        );
         result.records = read.records;
         result.highWatermark = read.highWatermark;
         result.logStartOffset = read.logStartOffset;
@@ -445,14 +502,22 @@ export class ReplicaManager {
     p.checkLeader();
     const target = offset === -1n ? p.highWatermark : offset;
     if (target < 0n || target > p.highWatermark) {
-      throw protocolError('OFFSET_OUT_OF_RANGE', `cannot delete records of ${p.key} before ${target}: the high watermark is ${p.highWatermark}`);
+      throw protocolError(
+        'OFFSET_OUT_OF_RANGE',
+        `cannot delete records of ${p.key} before ${target}: the high watermark is ${p.highWatermark}`,
+      );
     }
     p.log.advanceLogStartOffset(target);
     return p.logStartOffset;
   }
 
   /** ListOffsets: -1 latest (HW), -2 earliest (log start), -3 max timestamp, else by timestamp. */
-  listOffset(topic: string, partition: number, timestamp: bigint, currentLeaderEpoch: number): { offset: bigint; timestamp: bigint; leaderEpoch: number } {
+  listOffset(
+    topic: string,
+    partition: number,
+    timestamp: bigint,
+    currentLeaderEpoch: number,
+  ): { offset: bigint; timestamp: bigint; leaderEpoch: number } {
     const p = this.partitionOrError(topic, partition);
     p.checkLeader(currentLeaderEpoch);
     if (timestamp === -1n) return { offset: p.highWatermark, timestamp: -1n, leaderEpoch: p.leaderEpoch };
@@ -488,7 +553,11 @@ export class ReplicaManager {
       try {
         // Only below the HW, as Kafka: what is not committed may still be truncated, never expired.
         const deleted = p.log.deleteRetentionSegments(p.highWatermark);
-        if (deleted > 0) this.options.logger.info({ partition: p.key, deleted, logStartOffset: String(p.logStartOffset) }, 'deleted segments past retention');
+        if (deleted > 0)
+          this.options.logger.info(
+            { partition: p.key, deleted, logStartOffset: String(p.logStartOffset) },
+            'deleted segments past retention',
+          );
       } catch (err) {
         this.options.logger.error({ err, partition: p.key }, 'retention failed');
       }
@@ -512,7 +581,9 @@ export class ReplicaManager {
     if (this.hwCheckpointing) return;
     this.hwCheckpointing = writeHighWatermarkCheckpointAsync(this.options.dataDir, this.highWatermarkEntries())
       .catch((err: unknown) => this.options.logger.error({ err }, 'writing the high-watermark checkpoint failed'))
-      .finally(() => { this.hwCheckpointing = undefined; });
+      .finally(() => {
+        this.hwCheckpointing = undefined;
+      });
   }
 
   /** The final checkpoint at shutdown: after any periodic one still running, synchronously. */
@@ -607,9 +678,12 @@ export class ReplicaManager {
    * does not set the config itself takes the new effective value at once (as applyTopicConfig).
    */
   private applyBrokerConfigs(configs: DynamicBrokerConfigs): void {
-    const asTopicConfigs = (c: Readonly<Record<string, string>>) => Object.fromEntries(
-      Object.entries(c).filter(([k]) => Object.hasOwn(BROKER_TOPIC_CONFIG_SYNONYMS, k)).map(([k, v]) => [BROKER_TOPIC_CONFIG_SYNONYMS[k]!, v]),
-    );
+    const asTopicConfigs = (c: Readonly<Record<string, string>>) =>
+      Object.fromEntries(
+        Object.entries(c)
+          .filter(([k]) => Object.hasOwn(BROKER_TOPIC_CONFIG_SYNONYMS, k))
+          .map(([k, v]) => [BROKER_TOPIC_CONFIG_SYNONYMS[k]!, v]),
+      );
     const clusterWide = effectiveTopicConfig(asTopicConfigs(configs.clusterDefault), this.staticTopicDefaults);
     this.topicDefaults = effectiveTopicConfig(asTopicConfigs(configs.broker), clusterWide);
     this.options.logger.info({ clusterDefault: configs.clusterDefault, broker: configs.broker }, 'applied changed dynamic broker configs');
@@ -639,11 +713,23 @@ export class ReplicaManager {
         clock: this.options.timers.now,
         logger: this.options.logger.child({ partition: key }),
       });
-      const p = new Partition(topic.name, info.partition, log, config, brokerId, info, this.options.timers.now, this.replication, this.checkpointedHw.get(key));
+      const p = new Partition(
+        topic.name,
+        info.partition,
+        log,
+        config,
+        brokerId,
+        info,
+        this.options.timers.now,
+        this.replication,
+        this.checkpointedHw.get(key),
+      );
       this.checkpointedHw.delete(key);
       this.partitions.set(key, p);
-      this.options.logger.debug({ partition: key, leader: info.leader, leaderEpoch: info.leaderEpoch, logEndOffset: String(p.logEndOffset) },
-        p.isLeader ? 'opened replica as leader' : 'opened replica as follower');
+      this.options.logger.debug(
+        { partition: key, leader: info.leader, leaderEpoch: info.leaderEpoch, logEndOffset: String(p.logEndOffset) },
+        p.isLeader ? 'opened replica as leader' : 'opened replica as follower',
+      );
       if (!p.isLeader) this.followLeader(p);
       return;
     }
@@ -652,12 +738,23 @@ export class ReplicaManager {
     const unclean = info.leader === brokerId && local.leaderId !== brokerId && !previousIsr.includes(brokerId);
     const outcome = local.applyRegistration(info);
     if (outcome === 'becameLeader' && unclean) {
-      this.options.logger.warn({ partition: key, leaderEpoch: info.leaderEpoch, replicas: info.replicas, previousIsr,
-        logEndOffset: String(local.logEndOffset), highWatermark: String(local.highWatermark) },
-      'became leader through an unclean election: records above this log end offset on other replicas (acknowledged ones included) are lost');
+      this.options.logger.warn(
+        {
+          partition: key,
+          leaderEpoch: info.leaderEpoch,
+          replicas: info.replicas,
+          previousIsr,
+          logEndOffset: String(local.logEndOffset),
+          highWatermark: String(local.highWatermark),
+        },
+        'became leader through an unclean election: records above this log end offset on other replicas (acknowledged ones included) are lost',
+      );
     }
     if (outcome === 'stale') {
-      this.options.logger.warn({ partition: key, leaderEpoch: info.leaderEpoch, current: local.leaderEpoch }, 'ignored an older partition registration');
+      this.options.logger.warn(
+        { partition: key, leaderEpoch: info.leaderEpoch, current: local.leaderEpoch },
+        'ignored an older partition registration',
+      );
       return;
     }
     if (outcome !== 'updated') {

@@ -24,7 +24,11 @@ describe('registration and heartbeats', () => {
     expect(s.status.brokerEpoch).toBe(reg.brokerEpoch);
 
     const offset = quorum.append(topicRecords('t', [{ replicas: [1] }]));
-    await waitFor('a heartbeat reporting the new offset', () => quorum.heartbeats.some((h) => Number(h.currentMetadataOffset) >= offset), 3_000);
+    await waitFor(
+      'a heartbeat reporting the new offset',
+      () => quorum.heartbeats.some((h) => Number(h.currentMetadataOffset) >= offset),
+      3_000,
+    );
     expect(s.appliedOffset).toBeGreaterThanOrEqual(offset);
     // Every heartbeat carries the registration's epoch and an offset that never goes back.
     const offsets = quorum.heartbeats.map((h) => Number(h.currentMetadataOffset));
@@ -40,7 +44,9 @@ describe('registration and heartbeats', () => {
     await waitFor('caught up but fenced', () => s.phase === 'fenced', 3_000);
     // Heartbeats go on and are answered "fenced": after several, ready() has still not resolved.
     let isReady = false;
-    void s.ready().then(() => { isReady = true; });
+    void s.ready().then(() => {
+      isReady = true;
+    });
     const seen = quorum.heartbeats.length;
     await waitFor('three more heartbeats while fenced', () => quorum.heartbeats.length >= seen + 3, 5_000, 10);
     expect(isReady).toBe(false);
@@ -110,8 +116,14 @@ describe('registration and heartbeats', () => {
 
 describe('identity', () => {
   it('derives a stable cluster id from the voter list, whatever its order', () => {
-    const a = clusterIdOf([{ id: 2, host: 'b', port: 2 }, { id: 1, host: 'a', port: 1 }]);
-    const b = clusterIdOf([{ id: 1, host: 'a', port: 1 }, { id: 2, host: 'b', port: 2 }]);
+    const a = clusterIdOf([
+      { id: 2, host: 'b', port: 2 },
+      { id: 1, host: 'a', port: 1 },
+    ]);
+    const b = clusterIdOf([
+      { id: 1, host: 'a', port: 1 },
+      { id: 2, host: 'b', port: 2 },
+    ]);
     expect(a).toBe(b);
     expect(a).toMatch(/^[0-9a-f]{22}$/);
     expect(clusterIdOf([{ id: 1, host: 'a', port: 1 }])).not.toBe(a);

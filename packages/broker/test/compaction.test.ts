@@ -8,7 +8,16 @@
 import { join } from 'node:path';
 import { type MetadataRecord } from '@samsa/metadata';
 import {
-  CHANNEL_OPTIONS, ErrorCode, clientProto, decodeRecordBatch, encodeRecordBatch, grpc, iterateBatches, type FetchResponse__Output, type ProduceResponse__Output, type SamsaClient,
+  CHANNEL_OPTIONS,
+  ErrorCode,
+  clientProto,
+  decodeRecordBatch,
+  encodeRecordBatch,
+  grpc,
+  iterateBatches,
+  type FetchResponse__Output,
+  type ProduceResponse__Output,
+  type SamsaClient,
 } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,8 +36,13 @@ const fakeQuorum = () => startFakeQuorum('samsa-compaction-', cleanups);
 
 async function broker(c: { controller: FakeController; root: string }, nodeId: number): Promise<BrokerNode> {
   const node = await startBrokerNode({
-    nodeId, listenHost: '127.0.0.1', listenPort: 0, dataDir: join(c.root, `broker-${nodeId}`), logger,
-    controllers: [c.controller.address], heartbeatIntervalMs: 100,
+    nodeId,
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    dataDir: join(c.root, `broker-${nodeId}`),
+    logger,
+    controllers: [c.controller.address],
+    heartbeatIntervalMs: 100,
     replicaFetch: { maxWaitMs: 100, backoffMs: 20, backoffMaxMs: 200 },
     logCleaner: { backoffMs: 50 },
   });
@@ -45,17 +59,28 @@ function samsaClient(node: BrokerNode): SamsaClient {
 function call<Res>(client: SamsaClient, method: string, request: unknown): Promise<Res> {
   return new Promise((resolve, reject) => {
     (client as unknown as Record<string, (r: unknown, o: grpc.CallOptions, cb: (e: Error | null, res: Res) => void) => void>)[method]!(
-      request, { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res)));
+      request,
+      { deadline: Date.now() + 10_000 },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
   });
 }
 
 type KV = [key: string | null, value: string | null];
 
 async function produce(client: SamsaClient, topic: string, records: KV[]) {
-  const batch = encodeRecordBatch(records.map(([k, v], i) => ({
-    key: k === null ? null : Buffer.from(k), value: v === null ? null : Buffer.from(v), timestamp: 1_000n + BigInt(i),
-  })));
-  const res = await call<ProduceResponse__Output>(client, 'Produce', { acks: -1, timeoutMs: 5_000, topics: [{ name: topic, partitions: [{ partition: 0, records: batch }] }] });
+  const batch = encodeRecordBatch(
+    records.map(([k, v], i) => ({
+      key: k === null ? null : Buffer.from(k),
+      value: v === null ? null : Buffer.from(v),
+      timestamp: 1_000n + BigInt(i),
+    })),
+  );
+  const res = await call<ProduceResponse__Output>(client, 'Produce', {
+    acks: -1,
+    timeoutMs: 5_000,
+    topics: [{ name: topic, partitions: [{ partition: 0, records: batch }] }],
+  });
   return res.topics[0]!.partitions[0]!;
 }
 
@@ -65,8 +90,12 @@ async function consumeAll(client: SamsaClient, topic: string): Promise<string[]>
   let offset = 0n;
   for (let i = 0; i < 100; i++) {
     const res = await call<FetchResponse__Output>(client, 'Fetch', {
-      maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20,
-      topics: [{ name: topic, partitions: [{ partition: 0, fetchOffset: String(offset), partitionMaxBytes: 300, currentLeaderEpoch: -1 }] }],
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      topics: [
+        { name: topic, partitions: [{ partition: 0, fetchOffset: String(offset), partitionMaxBytes: 300, currentLeaderEpoch: -1 }] },
+      ],
     });
     const p = res.topics[0]!.partitions[0]!;
     expect(p.errorCode).toBe(0);
@@ -90,17 +119,31 @@ function cleanedUpTo(node: BrokerNode, topic: string): bigint {
   return readCleanerCheckpoint(logOf(node, topic).dir)?.firstDirtyOffset ?? -1n;
 }
 
-const configRecord = (topic: string, name: string, value: string): MetadataRecord => ({ type: 'Config', resourceType: 'topic', resourceName: topic, name, value });
+const configRecord = (topic: string, name: string, value: string): MetadataRecord => ({
+  type: 'Config',
+  resourceType: 'topic',
+  resourceName: topic,
+  name,
+  value,
+});
 
 /** Three rounds of writes: k0..k4, k0..k4, then k0, a tombstone for k1, k2; each batch its own segment (segment.bytes 100). */
 async function writeRounds(client: SamsaClient, topic: string): Promise<bigint[]> {
   const bases: bigint[] = [];
   for (let round = 0; round < 2; round++) {
-    const res = await produce(client, topic, [0, 1, 2, 3, 4].map((k): KV => [`k${k}`, `r${round}-k${k}`]));
+    const res = await produce(
+      client,
+      topic,
+      [0, 1, 2, 3, 4].map((k): KV => [`k${k}`, `r${round}-k${k}`]),
+    );
     expect(res.errorCode).toBe(0);
     bases.push(BigInt(res.baseOffset));
   }
-  const last = await produce(client, topic, [['k0', 'r2-k0'], ['k1', null], ['k2', 'r2-k2']]);
+  const last = await produce(client, topic, [
+    ['k0', 'r2-k0'],
+    ['k1', null],
+    ['k2', 'r2-k2'],
+  ]);
   expect(last.errorCode).toBe(0);
   bases.push(BigInt(last.baseOffset));
   return bases;
@@ -110,7 +153,11 @@ describe('compacted topics on a broker', () => {
   it('a topic altered to compact is cleaned in the background; a consumer from the beginning sees the latest value per key at its offset', async () => {
     const c = await fakeQuorum();
     const node = await broker(c, 1);
-    c.quorum.append([...topicRecords('kv', [{ replicas: [1] }]), configRecord('kv', 'segment.bytes', '100'), configRecord('kv', 'min.cleanable.dirty.ratio', '0.01')]);
+    c.quorum.append([
+      ...topicRecords('kv', [{ replicas: [1] }]),
+      configRecord('kv', 'segment.bytes', '100'),
+      configRecord('kv', 'min.cleanable.dirty.ratio', '0.01'),
+    ]);
     await waitFor('the partition to open', () => node.replicaManager.getPartition('kv', 0)?.isLeader === true, 5_000);
     const client = samsaClient(node);
 
@@ -130,13 +177,23 @@ describe('compacted topics on a broker', () => {
     await waitFor('the cleaner to compact the topic', () => cleanedUpTo(node, 'kv') === 14n, 10_000);
 
     // A compacted topic refuses a record without a key, and writes nothing.
-    const refused = await produce(client, 'kv', [['k9', 'x'], [null, 'no-key']]);
+    const refused = await produce(client, 'kv', [
+      ['k9', 'x'],
+      [null, 'no-key'],
+    ]);
     expect(refused.errorCode).toBe(ErrorCode.INVALID_RECORD);
     expect(refused.errorMessage).toContain('without a key');
     expect(logOf(node, 'kv').logEndOffset).toBe(15n);
 
     // The keyless record at 0 and every superseded value are gone; the tombstone of k1 stays (delete.retention.ms).
-    expect(await consumeAll(client, 'kv')).toEqual(['9:k3=r1-k3', '10:k4=r1-k4', '11:k0=r2-k0', '12:k1=null', '13:k2=r2-k2', '14:end=active']);
+    expect(await consumeAll(client, 'kv')).toEqual([
+      '9:k3=r1-k3',
+      '10:k4=r1-k4',
+      '11:k0=r2-k0',
+      '12:k1=null',
+      '13:k2=r2-k2',
+      '14:end=active',
+    ]);
     // Every record the consumer sees is the one produced at that offset.
     const original = new Set(before);
     for (const r of await consumeAll(client, 'kv')) expect(original.has(r)).toBe(true);
@@ -147,7 +204,9 @@ describe('compacted topics on a broker', () => {
     const leader = await broker(c, 1);
     c.quorum.append([
       ...topicRecords('kv2', [{ replicas: [1, 2], isr: [1], leader: 1 }]),
-      configRecord('kv2', 'cleanup.policy', 'compact'), configRecord('kv2', 'segment.bytes', '100'), configRecord('kv2', 'min.cleanable.dirty.ratio', '0.01'),
+      configRecord('kv2', 'cleanup.policy', 'compact'),
+      configRecord('kv2', 'segment.bytes', '100'),
+      configRecord('kv2', 'min.cleanable.dirty.ratio', '0.01'),
     ]);
     await waitFor('the partition to open', () => leader.replicaManager.getPartition('kv2', 0)?.isLeader === true, 5_000);
     const client = samsaClient(leader);
@@ -167,7 +226,8 @@ describe('compacted topics on a broker', () => {
       const { records: bytes } = followerLog.read(offset, 1 << 20);
       if (bytes.length === 0) break;
       for (const { pos, header } of iterateBatches(bytes)) {
-        for (const r of decodeRecordBatch(bytes, pos).records) all.push(`${r.offset}:${r.key?.toString() ?? 'null'}=${r.value?.toString() ?? 'null'}`);
+        for (const r of decodeRecordBatch(bytes, pos).records)
+          all.push(`${r.offset}:${r.key?.toString() ?? 'null'}=${r.value?.toString() ?? 'null'}`);
         offset = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
       }
     }

@@ -61,7 +61,11 @@ describe('topic admin', () => {
     await s.ready();
     quorum.fetchLagMs = 400;
     const t0 = Date.now();
-    const [result] = await s.createTopics([{ name: 'lagging', numPartitions: 3, replicationFactor: 1, configs: { 'retention.ms': '1000' } }], false, 5_000);
+    const [result] = await s.createTopics(
+      [{ name: 'lagging', numPartitions: 3, replicationFactor: 1, configs: { 'retention.ms': '1000' } }],
+      false,
+      5_000,
+    );
     expect(Date.now() - t0).toBeGreaterThanOrEqual(350);
     expect(result!.errorCode).toBe(0);
     expect(s.topic('lagging')).toBeDefined();
@@ -76,10 +80,14 @@ describe('topic admin', () => {
     const s = source(controllers);
     s.start();
     await s.ready();
-    const results = await s.createTopics([
-      { name: 'ok', numPartitions: 1, replicationFactor: 1, configs: {} },
-      { name: 'too-many-replicas', numPartitions: 1, replicationFactor: 3, configs: {} },
-    ], false, 5_000);
+    const results = await s.createTopics(
+      [
+        { name: 'ok', numPartitions: 1, replicationFactor: 1, configs: {} },
+        { name: 'too-many-replicas', numPartitions: 1, replicationFactor: 3, configs: {} },
+      ],
+      false,
+      5_000,
+    );
     expect(results.map((r) => r.errorCode)).toEqual([0, ErrorCode.INVALID_REPLICATION_FACTOR]);
     const again = await s.createTopics([{ name: 'ok', numPartitions: 1, replicationFactor: 1, configs: {} }], false, 5_000);
     expect(again[0]!.errorCode).toBe(ErrorCode.TOPIC_ALREADY_EXISTS);

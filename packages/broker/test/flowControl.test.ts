@@ -8,7 +8,10 @@ import { CHANNEL_OPTIONS, clientProto, grpc, type SamsaClient } from '@samsa/pro
 import { afterEach, describe, expect, it } from 'vitest';
 import { SERVER_FLOW_CONTROL_WINDOW, widenFlowControlWindow } from '../src/server/flowControl.js';
 
-interface Seen { initialWindowSize: number | undefined; connectionWindow: number | undefined }
+interface Seen {
+  initialWindowSize: number | undefined;
+  connectionWindow: number | undefined;
+}
 
 let server: grpc.Server | undefined;
 let client: SamsaClient | undefined;
@@ -36,7 +39,8 @@ async function start(options: grpc.ServerOptions): Promise<{ seen: Seen[]; metad
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server!.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    server!.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
   client = new (clientProto().samsa.v1.Samsa)(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   const metadata = () => new Promise<void>((resolve, reject) => client!.Metadata({}, (err) => (err ? reject(err) : resolve())));
   return { seen, metadata };
@@ -49,7 +53,13 @@ describe('widenFlowControlWindow', () => {
 
   for (const [name, options] of [
     ['a plain server', CHANNEL_OPTIONS],
-    ['a server with an interceptor', { ...CHANNEL_OPTIONS, interceptors: [(_method: unknown, call: grpc.ServerInterceptingCallInterface) => new grpc.ServerInterceptingCall(call)] }],
+    [
+      'a server with an interceptor',
+      {
+        ...CHANNEL_OPTIONS,
+        interceptors: [(_method: unknown, call: grpc.ServerInterceptingCallInterface) => new grpc.ServerInterceptingCall(call)],
+      },
+    ],
   ] as const) {
     it(`raises the stream and connection windows of ${name}'s session`, async () => {
       const { seen, metadata } = await start(options as grpc.ServerOptions);

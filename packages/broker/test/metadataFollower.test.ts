@@ -33,14 +33,22 @@ describe('following the metadata log', () => {
     expect(s.topic('deleted-later')).toBeUndefined();
     // The snapshot's topics arrive as creations (the image was empty before it); a topic created
     // and deleted within what one batch applied produces no event at all.
-    expect(changes.filter((c) => c.type === 'topicCreated').map((c) => c.topic.name).sort()).toEqual(['after-snapshot', 'before-snapshot']);
+    expect(
+      changes
+        .filter((c) => c.type === 'topicCreated')
+        .map((c) => c.topic.name)
+        .sort(),
+    ).toEqual(['after-snapshot', 'before-snapshot']);
     expect(changes.filter((c) => c.type === 'topicDeleted')).toEqual([]);
     expect(snapshotOffset).toBeLessThan(last);
     expect(s.brokers().map((b) => b.nodeId)).toEqual([1, 2]);
 
     const removal = quorum.append([{ type: 'RemoveTopic', topicId: 'id-after-snapshot' }]);
     await waitFor('the removal', () => s.appliedOffset >= removal, 3_000);
-    expect(changes.at(-1)).toMatchObject({ type: 'topicDeleted', topic: { name: 'after-snapshot', partitions: [{ partition: 0, replicas: [1] }] } });
+    expect(changes.at(-1)).toMatchObject({
+      type: 'topicDeleted',
+      topic: { name: 'after-snapshot', partitions: [{ partition: 0, replicas: [1] }] },
+    });
   });
 
   it('emits partitionsChanged with only the changed partitions', async () => {

@@ -27,7 +27,10 @@ function replica(topic: string, partition: number, isLeader: boolean, isr: numbe
 async function values(registry: Registry, name: string): Promise<Array<{ labels: Record<string, string | number>; value: number }>> {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
   if (!metric) throw new Error(`no metric ${name}`);
-  return (metric.values as Array<{ labels: Record<string, string | number>; value: number }>).map(({ labels, value }) => ({ labels, value }));
+  return (metric.values as Array<{ labels: Record<string, string | number>; value: number }>).map(({ labels, value }) => ({
+    labels,
+    value,
+  }));
 }
 
 async function value(registry: Registry, name: string): Promise<number> {
@@ -59,7 +62,7 @@ describe('BrokerMetrics', () => {
     expect(await value(registry, 'samsa_broker_under_replicated_partitions')).toBe(0);
   });
 
-  it('reports each open replica\'s log size and drops replicas that went away', async () => {
+  it("reports each open replica's log size and drops replicas that went away", async () => {
     const replicas = [replica('a', 0, true, [1], [1], 1234), replica('a', 1, false, [2], [2], 99)];
     const { registry } = setup(replicas);
     expect(await values(registry, 'samsa_broker_log_size_bytes')).toEqual([
@@ -95,7 +98,10 @@ describe('BrokerMetrics', () => {
   it('has no consumer-group lag series until a provider is set, then reports what it gives', async () => {
     const { registry, metrics } = setup([]);
     expect(await values(registry, 'samsa_consumer_group_lag')).toEqual([]);
-    metrics.setGroupLagProvider(async () => [{ group: 'g', topic: 'a', partition: 0, lag: 5n }, { group: 'g', topic: 'a', partition: 1, lag: 0 }]);
+    metrics.setGroupLagProvider(async () => [
+      { group: 'g', topic: 'a', partition: 0, lag: 5n },
+      { group: 'g', topic: 'a', partition: 1, lag: 0 },
+    ]);
     expect(await values(registry, 'samsa_consumer_group_lag')).toEqual([
       { labels: { group: 'g', topic: 'a', partition: '0' }, value: 5 },
       { labels: { group: 'g', topic: 'a', partition: '1' }, value: 0 },
@@ -109,14 +115,22 @@ describe('BrokerMetrics', () => {
     expect(await value(registry, 'samsa_broker_incremental_fetch_sessions')).toBe(0);
     const sessions = new ReplicaFetchSessionCache({ now: () => 0, random: Math.random });
     metrics.setFetchSessions(sessions);
-    const req = (partition: number) => ({ topic: 't', partition, currentLeaderEpoch: 0, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: 0n, maxBytes: 1 });
+    const req = (partition: number) => ({
+      topic: 't',
+      partition,
+      currentLeaderEpoch: 0,
+      fetchOffset: 0n,
+      lastFetchedEpoch: -1,
+      logStartOffset: 0n,
+      maxBytes: 1,
+    });
     sessions.begin({ replicaId: 2, sessionId: 0, sessionEpoch: 0, partitions: [req(0), req(1)] });
     sessions.begin({ replicaId: 3, sessionId: 0, sessionEpoch: 0, partitions: [req(0)] });
     expect(await value(registry, 'samsa_broker_incremental_fetch_sessions')).toBe(2);
     expect(await value(registry, 'samsa_broker_incremental_fetch_partitions_cached')).toBe(3);
   });
 
-  it('the RPC metrics are registered once per registry, shared by a combined node\'s roles', async () => {
+  it("the RPC metrics are registered once per registry, shared by a combined node's roles", async () => {
     const registry = new Registry();
     const a = new BrokerMetrics(registry, () => []);
     const b = rpcObserver(registry);
@@ -127,7 +141,9 @@ describe('BrokerMetrics', () => {
       { labels: { service: 'samsa.v1.Samsa', method: 'Produce', code: 'OK' }, value: 2 },
       { labels: { service: 'samsa.v1.Samsa', method: 'Produce', code: 'UNAVAILABLE' }, value: 1 },
     ]);
-    const count = (await values(registry, 'samsa_rpc_request_duration_seconds')).filter((v) => (v.labels as { le?: unknown }).le === '+Inf');
+    const count = (await values(registry, 'samsa_rpc_request_duration_seconds')).filter(
+      (v) => (v.labels as { le?: unknown }).le === '+Inf',
+    );
     expect(count.map((c) => c.value)).toEqual([3]);
   });
 });

@@ -9,14 +9,22 @@ function manualTimers() {
   const pending = new Map<number, { at: number; fn: () => void }>();
   const timers: Timers & { advance(ms: number): void } = {
     now: () => now,
-    setTimeout: (fn, ms) => { pending.set(++seq, { at: now + ms, fn }); return seq; },
-    clearTimeout: (h) => { pending.delete(h as number); },
+    setTimeout: (fn, ms) => {
+      pending.set(++seq, { at: now + ms, fn });
+      return seq;
+    },
+    clearTimeout: (h) => {
+      pending.delete(h as number);
+    },
     setInterval: () => 0,
     clearInterval: () => {},
     advance(ms) {
       now += ms;
       for (const [id, t] of [...pending].sort((a, b) => a[1].at - b[1].at)) {
-        if (t.at <= now) { pending.delete(id); t.fn(); }
+        if (t.at <= now) {
+          pending.delete(id);
+          t.fn();
+        }
       }
     },
   };
@@ -30,8 +38,12 @@ class Waiter extends DelayedOperation {
   tryComplete(): boolean {
     return this.ready ? this.forceComplete() : false;
   }
-  protected override onComplete(): void { this.completions++; }
-  protected override onExpiration(): void { this.expirations++; }
+  protected override onComplete(): void {
+    this.completions++;
+  }
+  protected override onExpiration(): void {
+    this.expirations++;
+  }
 }
 
 describe('Purgatory', () => {

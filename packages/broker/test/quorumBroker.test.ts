@@ -9,8 +9,17 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CHANNEL_OPTIONS, ErrorCode, clientProto, decodeRecords, encodeRecordBatch, errorInfo, grpc,
-  type FetchResponse__Output, type MetadataResponse__Output, type ProduceResponse__Output, type SamsaClient,
+  CHANNEL_OPTIONS,
+  ErrorCode,
+  clientProto,
+  decodeRecords,
+  encodeRecordBatch,
+  errorInfo,
+  grpc,
+  type FetchResponse__Output,
+  type MetadataResponse__Output,
+  type ProduceResponse__Output,
+  type SamsaClient,
 } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,8 +56,14 @@ async function cluster(voters = 1): Promise<Cluster> {
 
 function nodeConfig(c: Cluster, extra: Partial<BrokerNodeConfig> = {}): BrokerNodeConfig {
   return {
-    nodeId: 1, listenHost: '127.0.0.1', listenPort: 0, dataDir: c.dir, logger,
-    controllers: c.controllers.map((x) => x.address), heartbeatIntervalMs: 100, ...extra,
+    nodeId: 1,
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    dataDir: c.dir,
+    logger,
+    controllers: c.controllers.map((x) => x.address),
+    heartbeatIntervalMs: 100,
+    ...extra,
   };
 }
 
@@ -70,7 +85,10 @@ function connect(port: number): SamsaClient {
 function call<Res>(client: SamsaClient, method: string, request: unknown): Promise<Res> {
   return new Promise((resolve, reject) => {
     (client as unknown as Record<string, (r: unknown, o: grpc.CallOptions, cb: (e: Error | null, res: Res) => void) => void>)[method]!(
-      request, { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res)));
+      request,
+      { deadline: Date.now() + 10_000 },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
   });
 }
 
@@ -79,15 +97,21 @@ const batch = (values: string[]) =>
 
 async function produce(client: SamsaClient, topic: string, values: string[], partition = 0) {
   const res = await call<ProduceResponse__Output>(client, 'Produce', {
-    acks: 1, timeoutMs: 5_000, topics: [{ name: topic, partitions: [{ partition, records: batch(values) }] }],
+    acks: 1,
+    timeoutMs: 5_000,
+    topics: [{ name: topic, partitions: [{ partition, records: batch(values) }] }],
   });
   return res.topics[0]!.partitions[0]!;
 }
 
 async function fetch(client: SamsaClient, topic: string, fetchOffset: bigint, currentLeaderEpoch = -1) {
   const res = await call<FetchResponse__Output>(client, 'Fetch', {
-    maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20,
-    topics: [{ name: topic, partitions: [{ partition: 0, fetchOffset: String(fetchOffset), partitionMaxBytes: 1 << 20, currentLeaderEpoch }] }],
+    maxWaitMs: 0,
+    minBytes: 1,
+    maxBytes: 1 << 20,
+    topics: [
+      { name: topic, partitions: [{ partition: 0, fetchOffset: String(fetchOffset), partitionMaxBytes: 1 << 20, currentLeaderEpoch }] },
+    ],
   });
   const p = res.topics[0]!.partitions[0]!;
   return { errorCode: p.errorCode, values: decodeRecords(p.records).map((r) => r.value?.toString()) };
@@ -95,7 +119,8 @@ async function fetch(client: SamsaClient, topic: string, fetchOffset: bigint, cu
 
 async function createTopic(client: SamsaClient, name: string, timeoutMs = 5_000) {
   const res = await call<{ topics: Array<{ errorCode: number; errorMessage: string }> }>(client, 'CreateTopics', {
-    topics: [{ name, numPartitions: 1, replicationFactor: 1, configs: {} }], timeoutMs,
+    topics: [{ name, numPartitions: 1, replicationFactor: 1, configs: {} }],
+    timeoutMs,
   });
   return res.topics[0]!;
 }
@@ -164,7 +189,10 @@ describe('topic admin through the broker', () => {
     expect((await createTopic(client, 'short-lived')).errorCode).toBe(0);
     expect((await produce(client, 'short-lived', ['x'])).errorCode).toBe(0);
     expect(existsSync(join(c.dir, 'short-lived-0'))).toBe(true);
-    const res = await call<{ topics: Array<{ name: string; errorCode: number }> }>(client, 'DeleteTopics', { names: ['short-lived'], timeoutMs: 5_000 });
+    const res = await call<{ topics: Array<{ name: string; errorCode: number }> }>(client, 'DeleteTopics', {
+      names: ['short-lived'],
+      timeoutMs: 5_000,
+    });
     expect(res.topics).toEqual([{ name: 'short-lived', errorCode: 0, errorMessage: '' }]);
     expect(existsSync(join(c.dir, 'short-lived-0'))).toBe(false);
     expect(node.replicaManager.getPartition('short-lived', 0)).toBeUndefined();
@@ -224,10 +252,17 @@ describe('startup and shutdown', () => {
     // Abort once it waits for the quorum: its gate answers UNAVAILABLE, saying it is registering.
     const probe = connect(port);
     cleanups.push(() => probe.close());
-    await waitFor('the broker to wait for the quorum', async () => {
-      const err = await call(probe, 'Metadata', { topics: [], allTopics: true }).then(() => undefined, (e: grpc.ServiceError) => e);
-      return err?.code === grpc.status.UNAVAILABLE && err.details.includes('registering');
-    }, 15_000);
+    await waitFor(
+      'the broker to wait for the quorum',
+      async () => {
+        const err = await call(probe, 'Metadata', { topics: [], allTopics: true }).then(
+          () => undefined,
+          (e: grpc.ServiceError) => e,
+        );
+        return err?.code === grpc.status.UNAVAILABLE && err.details.includes('registering');
+      },
+      15_000,
+    );
     abort.abort();
     await expect(starting).rejects.toThrow(/aborted while registering/);
     await c.controllers[0]!.restart();

@@ -9,8 +9,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CHANNEL_OPTIONS, ErrorCode, clientProto, encodeRecordBatch, grpc,
-  type DescribeConfigsResponse__Output, type IncrementalAlterConfigsResponse__Output, type ProduceResponse__Output, type SamsaClient,
+  CHANNEL_OPTIONS,
+  ErrorCode,
+  clientProto,
+  encodeRecordBatch,
+  grpc,
+  type DescribeConfigsResponse__Output,
+  type IncrementalAlterConfigsResponse__Output,
+  type ProduceResponse__Output,
+  type SamsaClient,
 } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,10 +47,19 @@ async function cluster(voters: number, leaderId: number): Promise<{ quorum: Fake
   return { quorum, controllers, dir };
 }
 
-async function startNode(c: { controllers: FakeController[]; dir: string }, extra: Partial<BrokerNodeConfig> = {}): Promise<{ node: BrokerNode; client: SamsaClient }> {
+async function startNode(
+  c: { controllers: FakeController[]; dir: string },
+  extra: Partial<BrokerNodeConfig> = {},
+): Promise<{ node: BrokerNode; client: SamsaClient }> {
   const node = await startBrokerNode({
-    nodeId: 1, listenHost: '127.0.0.1', listenPort: 0, dataDir: c.dir, logger,
-    controllers: c.controllers.map((x) => x.address), heartbeatIntervalMs: 100, ...extra,
+    nodeId: 1,
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    dataDir: c.dir,
+    logger,
+    controllers: c.controllers.map((x) => x.address),
+    heartbeatIntervalMs: 100,
+    ...extra,
   });
   const client = new (clientProto().samsa.v1.Samsa)(`127.0.0.1:${node.port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   cleanups.push(async () => {
@@ -56,14 +72,23 @@ async function startNode(c: { controllers: FakeController[]; dir: string }, extr
 function call<Res>(client: SamsaClient, method: string, request: unknown): Promise<Res> {
   return new Promise((resolve, reject) => {
     (client as unknown as Record<string, (r: unknown, o: grpc.CallOptions, cb: (e: Error | null, res: Res) => void) => void>)[method]!(
-      request, { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res)));
+      request,
+      { deadline: Date.now() + 10_000 },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
   });
 }
 
 async function produceAll(client: SamsaClient, topic: string, value: string) {
   const res = await call<ProduceResponse__Output>(client, 'Produce', {
-    acks: -1, timeoutMs: 5_000,
-    topics: [{ name: topic, partitions: [{ partition: 0, records: encodeRecordBatch([{ key: null, value: Buffer.from(value), timestamp: 1_000n }]) }] }],
+    acks: -1,
+    timeoutMs: 5_000,
+    topics: [
+      {
+        name: topic,
+        partitions: [{ partition: 0, records: encodeRecordBatch([{ key: null, value: Buffer.from(value), timestamp: 1_000n }]) }],
+      },
+    ],
   });
   return res.topics[0]!.partitions[0]!;
 }
@@ -72,10 +97,15 @@ type Op = { name: string; set?: string };
 
 async function alter(client: SamsaClient, topic: string, ops: Op[], validateOnly = false) {
   const res = await call<IncrementalAlterConfigsResponse__Output>(client, 'IncrementalAlterConfigs', {
-    resources: [{
-      resourceType: 2, resourceName: topic,
-      configs: ops.map((o) => (o.set === undefined ? { name: o.name, configOperation: 1 } : { name: o.name, configOperation: 0, value: o.set })),
-    }],
+    resources: [
+      {
+        resourceType: 2,
+        resourceName: topic,
+        configs: ops.map((o) =>
+          o.set === undefined ? { name: o.name, configOperation: 1 } : { name: o.name, configOperation: 0, value: o.set },
+        ),
+      },
+    ],
     validateOnly,
     timeoutMs: 5_000,
   });
@@ -98,14 +128,19 @@ describe('topic configs after creation', () => {
     node.metadata.subscribe((change) => changes.push(change));
     expect((await produceAll(client, 'orders', 'a')).errorCode).toBe(0);
 
-    expect(await alter(client, 'orders', [{ name: 'min.insync.replicas', set: '2' }, { name: 'retention.ms', set: '60000' }]))
-      .toMatchObject({ errorCode: 0, resourceType: 2, resourceName: 'orders' });
+    expect(
+      await alter(client, 'orders', [
+        { name: 'min.insync.replicas', set: '2' },
+        { name: 'retention.ms', set: '60000' },
+      ]),
+    ).toMatchObject({ errorCode: 0, resourceType: 2, resourceName: 'orders' });
     // Answered only once this broker applied it: the partition and its log have the new config now.
     const partition = node.replicaManager.getPartition('orders', 0)!;
     expect(partition.config['min.insync.replicas']).toBe(2);
     expect(partition.log.config.retentionMs).toBe(60_000);
-    expect(changes.filter((ch) => ch.type === 'topicConfigChanged').map((ch) => ch.topic.configs))
-      .toEqual([{ 'min.insync.replicas': '2', 'retention.ms': '60000' }]);
+    expect(changes.filter((ch) => ch.type === 'topicConfigChanged').map((ch) => ch.topic.configs)).toEqual([
+      { 'min.insync.replicas': '2', 'retention.ms': '60000' },
+    ]);
 
     const refused = await produceAll(client, 'orders', 'b');
     expect(refused.errorCode).toBe(ErrorCode.NOT_ENOUGH_REPLICAS);
@@ -117,7 +152,10 @@ describe('topic configs after creation', () => {
       ['cleanup.policy', 'delete', 5, false],
       ['min.insync.replicas', '2', 1, false],
     ]);
-    expect(described.configs[1]!.synonyms.map((s) => [s.value, s.source])).toEqual([['2', 1], ['1', 5]]);
+    expect(described.configs[1]!.synonyms.map((s) => [s.value, s.source])).toEqual([
+      ['2', 1],
+      ['1', 5],
+    ]);
 
     expect((await alter(client, 'orders', [{ name: 'min.insync.replicas' }])).errorCode).toBe(0);
     expect(partition.config['min.insync.replicas']).toBe(1);
@@ -133,8 +171,15 @@ describe('topic configs after creation', () => {
     const { client } = await startNode(c, { topicDefaults: { 'retention.ms': 1_000 } });
     const described = await describeConfigs(client, 'd');
     expect(described.configs.map((cfg) => cfg.name)).toContain('unclean.leader.election.enable');
-    expect(described.configs.find((cfg) => cfg.name === 'retention.ms')).toMatchObject({ value: '1000', configSource: 4, isSensitive: false });
-    expect(described.configs.find((cfg) => cfg.name === 'unclean.leader.election.enable')).toMatchObject({ value: 'false', configSource: 5 });
+    expect(described.configs.find((cfg) => cfg.name === 'retention.ms')).toMatchObject({
+      value: '1000',
+      configSource: 4,
+      isSensitive: false,
+    });
+    expect(described.configs.find((cfg) => cfg.name === 'unclean.leader.election.enable')).toMatchObject({
+      value: 'false',
+      configSource: 5,
+    });
   });
 
   it('answers UNKNOWN_TOPIC_OR_PARTITION and INVALID_CONFIG, and validate_only changes nothing', async () => {
@@ -177,7 +222,10 @@ describe('topic configs after creation', () => {
     const { node } = await startNode(c);
     c.quorum.fetchLagMs = 1_500;
     const [result] = await node.metadata.incrementalAlterConfigs(
-      [{ resourceType: 2, resourceName: 'slow', configs: [{ name: 'retention.ms', operation: 0, value: '5' }] }], false, 300);
+      [{ resourceType: 2, resourceName: 'slow', configs: [{ name: 'retention.ms', operation: 0, value: '5' }] }],
+      false,
+      300,
+    );
     expect(result).toMatchObject({ errorCode: ErrorCode.REQUEST_TIMED_OUT });
     await waitFor('the change to arrive', () => node.replicaManager.getPartition('slow', 0)!.config['retention.ms'] === 5, 5_000);
   });

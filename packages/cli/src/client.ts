@@ -33,7 +33,11 @@ export function stderrWarnings(component: string): Logger {
   return {
     debug: quiet,
     info: quiet,
-    warn: (message) => { process.stderr.write(`WARN [${component}] ${message}\n`); },
-    error: (message) => { process.stderr.write(`ERROR [${component}] ${message}\n`); },
+    warn: (message) => {
+      process.stderr.write(`WARN [${component}] ${message}\n`);
+    },
+    error: (message) => {
+      process.stderr.write(`ERROR [${component}] ${message}\n`);
+    },
   };
 }

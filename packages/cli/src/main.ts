@@ -19,7 +19,15 @@ const program = new Command()
   .version(VERSION, '--version', 'print the version and exit')
   .option('--verbose', 'print stack traces on errors')
   // Every usage error is one `samsa: ...` line (the same shape as every other error), exit code 2.
-  .configureOutput({ outputError: (message, write) => write(`samsa: ${message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see --help)\n`) })
+  .configureOutput({
+    outputError: (message, write) =>
+      write(
+        `samsa: ${message
+          .replace(/^error: /, '')
+          .trim()
+          .replace(/\s*\n\s*/g, ' ')} (see --help)\n`,
+      ),
+  })
   .exitOverride();
 
 // Each command's module is loaded only when that command runs (all of them for --help or an
@@ -49,7 +57,8 @@ const COMMANDS: Record<string, () => Promise<(p: Command) => void>> = {
   connectors: async () => (await import('./commands/connectors.js')).registerConnectors,
 };
 const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
-const commands = named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!()] : Object.values(COMMANDS).map((load) => load());
+const commands =
+  named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!()] : Object.values(COMMANDS).map((load) => load());
 // A set: one module may register several commands (schemas, schema-registry).
 for (const register of new Set(await Promise.all(commands))) register(program);
 

@@ -33,10 +33,14 @@ export type SettingSource =
 
 export function describeSource(source: SettingSource): string {
   switch (source.kind) {
-    case 'flag': return `flag ${source.flag}`;
-    case 'env': return `environment variable ${source.variable}`;
-    case 'file': return `${source.file} line ${source.line}`;
-    case 'default': return 'the default';
+    case 'flag':
+      return `flag ${source.flag}`;
+    case 'env':
+      return `environment variable ${source.variable}`;
+    case 'file':
+      return `${source.file} line ${source.line}`;
+    case 'default':
+      return 'the default';
   }
 }
 
@@ -69,42 +73,129 @@ const hostPort = (raw: string) => {
 };
 
 const NODE_SETTINGS: readonly SettingDef[] = [
-  { key: 'process.roles', aliases: ['--roles'], default: 'broker', doc: 'broker, controller or broker,controller', check: (raw) => { parseRoles(raw); } },
+  {
+    key: 'process.roles',
+    aliases: ['--roles'],
+    default: 'broker',
+    doc: 'broker, controller or broker,controller',
+    check: (raw) => {
+      parseRoles(raw);
+    },
+  },
   { key: 'node.id', doc: "this node's id, unique across controllers and brokers (required)", check: integer(0) },
-  { key: 'controller.quorum.voters', doc: 'the controller quorum: ID@HOST:PORT,... (required)', check: (raw) => { parseVoters(raw); } },
   {
-    key: 'listeners', aliases: ['--listen'], default: 'PLAINTEXT://127.0.0.1:9092',
+    key: 'controller.quorum.voters',
+    doc: 'the controller quorum: ID@HOST:PORT,... (required)',
+    check: (raw) => {
+      parseVoters(raw);
+    },
+  },
+  {
+    key: 'listeners',
+    aliases: ['--listen'],
+    default: 'PLAINTEXT://127.0.0.1:9092',
     doc: 'broker listeners to bind, NAME://HOST:PORT,... (a bare HOST:PORT is PLAINTEXT); a controller alone binds a single HOST:PORT given here',
-    check: (raw) => { parseEndpoints(raw, { allowPortZero: true }); },
+    check: (raw) => {
+      parseEndpoints(raw, { allowPortZero: true });
+    },
   },
   {
-    key: 'advertised.listeners', aliases: ['--advertised-listener'],
+    key: 'advertised.listeners',
+    aliases: ['--advertised-listener'],
     doc: 'the address clients are told for each listener, NAME://HOST:PORT,... (default: the listeners)',
-    check: (raw) => { parseEndpoints(raw); },
+    check: (raw) => {
+      parseEndpoints(raw);
+    },
   },
-  { key: 'inter.broker.listener.name', doc: 'the listener other brokers replicate through (default: the first listener)', check: (raw) => { if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(raw.trim())) throw new Error(`must be a listener name, got '${raw}'`); } },
+  {
+    key: 'inter.broker.listener.name',
+    doc: 'the listener other brokers replicate through (default: the first listener)',
+    check: (raw) => {
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(raw.trim())) throw new Error(`must be a listener name, got '${raw}'`);
+    },
+  },
   { key: 'controller.listen', doc: 'controller address to bind, when it differs from its voter address', check: hostPort },
-  { key: 'data.dir', default: './data', doc: 'where logs and metadata live; one node per directory', check: (raw) => { if (raw.trim() === '') throw new Error('must not be empty'); } },
-  { key: 'log.level', default: 'info', doc: 'pino log level', check: (raw) => { if (!PINO_LEVELS.includes(raw.trim())) throw new Error(`must be one of ${PINO_LEVELS.join(', ')}, got '${raw}'`); } },
-  { key: 'broker.heartbeat.interval.ms', aliases: ['--heartbeat-interval-ms'], doc: 'broker heartbeat interval (default 2000)', check: integer(10) },
-  { key: 'broker.session.timeout.ms', aliases: ['--session-timeout-ms'], doc: 'controller: fence a broker silent this long (default 9000)', check: integer(100) },
-  { key: 'log.retention.check.interval.ms', doc: 'broker: how often retention deletes expired segments (default 300000)', check: integer(1) },
-  { key: 'replica.lag.time.max.ms', doc: 'broker: drop a follower from the ISR that has not caught up this long (default 30000)', check: integer(10) },
-  { key: 'auto.create.topics.enable', doc: 'broker: a Kafka client\'s Metadata request for an unknown topic creates it (default true)', check: bool },
+  {
+    key: 'data.dir',
+    default: './data',
+    doc: 'where logs and metadata live; one node per directory',
+    check: (raw) => {
+      if (raw.trim() === '') throw new Error('must not be empty');
+    },
+  },
+  {
+    key: 'log.level',
+    default: 'info',
+    doc: 'pino log level',
+    check: (raw) => {
+      if (!PINO_LEVELS.includes(raw.trim())) throw new Error(`must be one of ${PINO_LEVELS.join(', ')}, got '${raw}'`);
+    },
+  },
+  {
+    key: 'broker.heartbeat.interval.ms',
+    aliases: ['--heartbeat-interval-ms'],
+    doc: 'broker heartbeat interval (default 2000)',
+    check: integer(10),
+  },
+  {
+    key: 'broker.session.timeout.ms',
+    aliases: ['--session-timeout-ms'],
+    doc: 'controller: fence a broker silent this long (default 9000)',
+    check: integer(100),
+  },
+  {
+    key: 'log.retention.check.interval.ms',
+    doc: 'broker: how often retention deletes expired segments (default 300000)',
+    check: integer(1),
+  },
+  {
+    key: 'replica.lag.time.max.ms',
+    doc: 'broker: drop a follower from the ISR that has not caught up this long (default 30000)',
+    check: integer(10),
+  },
+  {
+    key: 'auto.create.topics.enable',
+    doc: "broker: a Kafka client's Metadata request for an unknown topic creates it (default true)",
+    check: bool,
+  },
   { key: 'connections.max.idle.ms', doc: 'broker: close a Kafka client connection idle this long (default 600000)', check: integer(100) },
-  { key: 'socket.request.max.bytes', doc: 'broker: the largest Kafka request frame accepted; a larger one closes its connection (default 104857600)', check: integer(1) },
+  {
+    key: 'socket.request.max.bytes',
+    doc: 'broker: the largest Kafka request frame accepted; a larger one closes its connection (default 104857600)',
+    check: integer(1),
+  },
   { key: 'auto.leader.rebalance.enable', doc: 'controller: move leadership back to preferred replicas (default true)', check: bool },
-  { key: 'leader.imbalance.check.interval.ms', doc: 'controller: how often to check the leader balance (default 300000)', check: integer(10) },
-  { key: 'leader.imbalance.per.broker.percentage', doc: 'controller: rebalance above this share of non-preferred leaders (default 10)', check: integer(0) },
   {
-    key: 'metrics.port', doc: 'serve Prometheus metrics at http://metrics.host:PORT/metrics (0 picks a free port, logged); off when unset',
-    check: (raw) => { integer(0)(raw); if (Number(raw) > 65535) throw new Error(`must be a port number (0-65535), got ${raw.trim()}`); },
+    key: 'leader.imbalance.check.interval.ms',
+    doc: 'controller: how often to check the leader balance (default 300000)',
+    check: integer(10),
   },
   {
-    key: 'metrics.host', default: '127.0.0.1', doc: 'address the metrics endpoint binds',
-    check: (raw) => { if (raw.trim() === '' || /\s/.test(raw.trim())) throw new Error(`must be a host name or address, got '${raw}'`); },
+    key: 'leader.imbalance.per.broker.percentage',
+    doc: 'controller: rebalance above this share of non-preferred leaders (default 10)',
+    check: integer(0),
   },
-  { key: 'group.initial.rebalance.delay.ms', doc: 'broker: how long a new group waits for more members before its first rebalance (default 3000)', check: integer(0) },
+  {
+    key: 'metrics.port',
+    doc: 'serve Prometheus metrics at http://metrics.host:PORT/metrics (0 picks a free port, logged); off when unset',
+    check: (raw) => {
+      integer(0)(raw);
+      if (Number(raw) > 65535) throw new Error(`must be a port number (0-65535), got ${raw.trim()}`);
+    },
+  },
+  {
+    key: 'metrics.host',
+    default: '127.0.0.1',
+    doc: 'address the metrics endpoint binds',
+    check: (raw) => {
+      if (raw.trim() === '' || /\s/.test(raw.trim())) throw new Error(`must be a host name or address, got '${raw}'`);
+    },
+  },
+  {
+    key: 'group.initial.rebalance.delay.ms',
+    doc: 'broker: how long a new group waits for more members before its first rebalance (default 3000)',
+    check: integer(0),
+  },
   { key: 'group.min.session.timeout.ms', doc: 'broker: smallest consumer session timeout accepted (default 6000)', check: integer(1) },
   { key: 'group.max.session.timeout.ms', doc: 'broker: largest consumer session timeout accepted (default 1800000)', check: integer(1) },
   {
@@ -169,7 +260,10 @@ export function parsePropertiesFile(text: string, file: string): Map<string, Res
     const key = line.slice(0, sep).trim();
     const value = line.slice(sep + 1).trim();
     if (!BY_KEY.has(key)) throw new ConfigError(`unknown setting '${key}' (${describeSource(source)})${suggest(key)}`);
-    if (out.has(key)) throw new ConfigError(`setting '${key}' appears twice in ${file} (lines ${(out.get(key)!.source as { line: number }).line} and ${index + 1})`);
+    if (out.has(key))
+      throw new ConfigError(
+        `setting '${key}' appears twice in ${file} (lines ${(out.get(key)!.source as { line: number }).line} and ${index + 1})`,
+      );
     out.set(key, { value, source });
   });
   return out;
@@ -210,17 +304,23 @@ export function resolveSettings(inputs: SettingInputs): Map<string, ResolvedSett
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new ConfigError(`cannot read the config file '${file}' (from ${fileSource}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new ConfigError(
+        `cannot read the config file '${file}' (from ${fileSource}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     for (const [key, r] of parsePropertiesFile(text, file)) resolved.set(key, r);
   }
 
   const unknownEnv = Object.keys(inputs.env)
     // SAMSA_CHAOS_* belong to the chaos harness (which starts nodes with them set), not to a node.
-    .filter((name) => name.startsWith('SAMSA_') && !name.startsWith('SAMSA_CHAOS_') && name !== CONFIG_FILE_ENV && inputs.env[name] !== undefined)
+    .filter(
+      (name) => name.startsWith('SAMSA_') && !name.startsWith('SAMSA_CHAOS_') && name !== CONFIG_FILE_ENV && inputs.env[name] !== undefined,
+    )
     .filter((name) => !SETTINGS.some((s) => envOf(s.key) === name));
   if (unknownEnv.length > 0) {
-    throw new ConfigError(`unknown environment variable${unknownEnv.length > 1 ? 's' : ''} ${unknownEnv.sort().join(', ')}: SAMSA_* variables set node settings, e.g. SAMSA_NODE_ID for node.id`);
+    throw new ConfigError(
+      `unknown environment variable${unknownEnv.length > 1 ? 's' : ''} ${unknownEnv.sort().join(', ')}: SAMSA_* variables set node settings, e.g. SAMSA_NODE_ID for node.id`,
+    );
   }
   for (const s of SETTINGS) {
     const value = inputs.env[envOf(s.key)];
@@ -235,7 +335,8 @@ export function resolveSettings(inputs: SettingInputs): Map<string, ResolvedSett
   for (const s of SETTINGS) {
     const given = [flagOf(s.key), ...(s.aliases ?? [])].filter((flag) => inputs.flags[attributeOf(flag)] !== undefined);
     if (given.length > 1) throw new ConfigError(`${s.key} is given twice, by ${given.join(' and ')}`);
-    if (given.length === 1) resolved.set(s.key, { value: String(inputs.flags[attributeOf(given[0]!)]), source: { kind: 'flag', flag: given[0]! } });
+    if (given.length === 1)
+      resolved.set(s.key, { value: String(inputs.flags[attributeOf(given[0]!)]), source: { kind: 'flag', flag: given[0]! } });
   }
 
   for (const [key, r] of resolved) {
@@ -265,15 +366,20 @@ export interface Voter {
 
 /** Parses Kafka's controller.quorum.voters form: `1@host:port,2@host:port,3@host:port`. */
 export function parseVoters(value: string): Voter[] {
-  const voters = value.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
-    const at = entry.indexOf('@');
-    if (at <= 0) throw new Error(`entries are ID@HOST:PORT, got '${entry}'`);
-    const idText = entry.slice(0, at);
-    if (!/^\d+$/.test(idText)) throw new Error(`voter id must be a non-negative integer, got '${idText}'`);
-    const match = /^(.*):(\d+)$/.exec(entry.slice(at + 1));
-    if (!match || !match[1] || Number(match[2]) < 1 || Number(match[2]) > 65535) throw new Error(`entries are ID@HOST:PORT, got '${entry}'`);
-    return { id: Number(idText), host: match[1].replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) };
-  });
+  const voters = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const at = entry.indexOf('@');
+      if (at <= 0) throw new Error(`entries are ID@HOST:PORT, got '${entry}'`);
+      const idText = entry.slice(0, at);
+      if (!/^\d+$/.test(idText)) throw new Error(`voter id must be a non-negative integer, got '${idText}'`);
+      const match = /^(.*):(\d+)$/.exec(entry.slice(at + 1));
+      if (!match || !match[1] || Number(match[2]) < 1 || Number(match[2]) > 65535)
+        throw new Error(`entries are ID@HOST:PORT, got '${entry}'`);
+      return { id: Number(idText), host: match[1].replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) };
+    });
   if (voters.length === 0) throw new Error('names no voter');
   if (new Set(voters.map((v) => v.id)).size !== voters.length) throw new Error('repeats a voter id');
   return voters;
@@ -350,34 +456,43 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
 
   const roles = parseRoles(value('process.roles')!);
   const nodeIdText = value('node.id');
-  if (nodeIdText === undefined) throw new ConfigError(`node.id is required: give --node-id, ${envOf('node.id')} or node.id in the config file`);
+  if (nodeIdText === undefined)
+    throw new ConfigError(`node.id is required: give --node-id, ${envOf('node.id')} or node.id in the config file`);
   const nodeId = Number(nodeIdText);
   const votersText = value('controller.quorum.voters');
   if (votersText === undefined) {
-    throw new ConfigError(`controller.quorum.voters is required for a ${roles.has('controller') ? 'controller' : 'broker'}: give --controller-quorum-voters ID@HOST:PORT,..., ${envOf('controller.quorum.voters')} or controller.quorum.voters in the config file`);
+    throw new ConfigError(
+      `controller.quorum.voters is required for a ${roles.has('controller') ? 'controller' : 'broker'}: give --controller-quorum-voters ID@HOST:PORT,..., ${envOf('controller.quorum.voters')} or controller.quorum.voters in the config file`,
+    );
   }
   const voters = parseVoters(votersText);
-  if (roles.has('controller') && !voters.some((v) => v.id === nodeId)) fail('node.id', `${nodeId} is not among controller.quorum.voters (${votersText})`);
+  if (roles.has('controller') && !voters.some((v) => v.id === nodeId))
+    fail('node.id', `${nodeId} is not among controller.quorum.voters (${votersText})`);
 
   const listenersText = value('listeners')!;
   const binds = parseEndpoints(listenersText, { allowPortZero: true });
-  const namedListeners = /:\/\//.test(listenersText) || r.has('advertised.listeners') && /:\/\//.test(value('advertised.listeners')!);
+  const namedListeners = /:\/\//.test(listenersText) || (r.has('advertised.listeners') && /:\/\//.test(value('advertised.listeners')!));
   const advertisedText = value('advertised.listeners');
   const advertised = advertisedText === undefined ? [] : parseEndpoints(advertisedText);
   for (const a of advertised) {
-    if (!binds.some((b) => b.name === a.name)) fail('advertised.listeners', `names listener ${a.name}, which is not among listeners (${binds.map((b) => b.name).join(', ')})`);
+    if (!binds.some((b) => b.name === a.name))
+      fail('advertised.listeners', `names listener ${a.name}, which is not among listeners (${binds.map((b) => b.name).join(', ')})`);
   }
   const listeners = binds.map((b): ListenerSetting => {
     const a = advertised.find((x) => x.name === b.name);
     const advertisedHost = a?.host ?? b.host;
     // Kafka refuses to advertise the wildcard address: no client can connect to it.
     if (roles.has('broker') && (advertisedHost === '0.0.0.0' || advertisedHost === '::')) {
-      fail(a ? 'advertised.listeners' : 'listeners', `listener ${b.name} would advertise ${advertisedHost}, which clients cannot connect to; set advertised.listeners`);
+      fail(
+        a ? 'advertised.listeners' : 'listeners',
+        `listener ${b.name} would advertise ${advertisedHost}, which clients cannot connect to; set advertised.listeners`,
+      );
     }
     return { name: b.name, host: b.host, port: b.port, advertisedHost, advertisedPort: a?.port ?? (b.port === 0 ? undefined : b.port) };
   });
   const interBrokerListenerName = value('inter.broker.listener.name')?.toUpperCase() ?? listeners[0]!.name;
-  if (!listeners.some((l) => l.name === interBrokerListenerName)) fail('inter.broker.listener.name', `${interBrokerListenerName} is not among listeners (${listeners.map((l) => l.name).join(', ')})`);
+  if (!listeners.some((l) => l.name === interBrokerListenerName))
+    fail('inter.broker.listener.name', `${interBrokerListenerName} is not among listeners (${listeners.map((l) => l.name).join(', ')})`);
 
   let controllerOnlyListen: { host: string; port: number } | undefined;
   if (roles.has('controller') && !roles.has('broker') && r.get('listeners')?.source.kind !== 'default') {
@@ -385,10 +500,13 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
     controllerOnlyListen = { host: binds[0]!.host, port: binds[0]!.port };
   }
   const controllerListenText = value('controller.listen');
-  const controllerListen = controllerListenText === undefined ? undefined : (() => {
-    const m = /^(.*):(\d+)$/.exec(controllerListenText)!;
-    return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
-  })();
+  const controllerListen =
+    controllerListenText === undefined
+      ? undefined
+      : (() => {
+          const m = /^(.*):(\d+)$/.exec(controllerListenText)!;
+          return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+        })();
 
   const topicDefaults: Record<string, string> = {};
   for (const [key, topicKey] of Object.entries(BROKER_TOPIC_CONFIG_SYNONYMS)) {
@@ -398,7 +516,12 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
   const rebalance = value('auto.leader.rebalance.enable')?.toLowerCase();
   const autoCreate = value('auto.create.topics.enable')?.toLowerCase();
   return {
-    roles, nodeId, voters, listeners, namedListeners, interBrokerListenerName,
+    roles,
+    nodeId,
+    voters,
+    listeners,
+    namedListeners,
+    interBrokerListenerName,
     ...(controllerOnlyListen === undefined ? {} : { controllerOnlyListen }),
     ...(controllerListen === undefined ? {} : { controllerListen }),
     dataDir: value('data.dir')!,
@@ -411,16 +534,24 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
     ...(autoCreate === undefined ? {} : { autoCreateTopicsEnable: autoCreate === 'true' }),
     ...(int('socket.request.max.bytes') === undefined ? {} : { socketRequestMaxBytes: int('socket.request.max.bytes')! }),
     ...(int('connections.max.idle.ms') === undefined ? {} : { connectionsMaxIdleMs: int('connections.max.idle.ms')! }),
-    ...(int('leader.imbalance.check.interval.ms') === undefined ? {} : { leaderImbalanceCheckIntervalMs: int('leader.imbalance.check.interval.ms')! }),
-    ...(int('leader.imbalance.per.broker.percentage') === undefined ? {} : { leaderImbalancePerBrokerPercentage: int('leader.imbalance.per.broker.percentage')! }),
+    ...(int('leader.imbalance.check.interval.ms') === undefined
+      ? {}
+      : { leaderImbalanceCheckIntervalMs: int('leader.imbalance.check.interval.ms')! }),
+    ...(int('leader.imbalance.per.broker.percentage') === undefined
+      ? {}
+      : { leaderImbalancePerBrokerPercentage: int('leader.imbalance.per.broker.percentage')! }),
     ...(int('metrics.port') === undefined ? {} : { metricsPort: int('metrics.port')! }),
     metricsHost: value('metrics.host')!,
     groups: {
-      ...(int('group.initial.rebalance.delay.ms') === undefined ? {} : { groupInitialRebalanceDelayMs: int('group.initial.rebalance.delay.ms')! }),
+      ...(int('group.initial.rebalance.delay.ms') === undefined
+        ? {}
+        : { groupInitialRebalanceDelayMs: int('group.initial.rebalance.delay.ms')! }),
       ...(int('group.min.session.timeout.ms') === undefined ? {} : { groupMinSessionTimeoutMs: int('group.min.session.timeout.ms')! }),
       ...(int('group.max.session.timeout.ms') === undefined ? {} : { groupMaxSessionTimeoutMs: int('group.max.session.timeout.ms')! }),
       ...(int('offsets.retention.minutes') === undefined ? {} : { offsetsRetentionMs: int('offsets.retention.minutes')! * 60_000 }),
-      ...(int('offsets.topic.replication.factor') === undefined ? {} : { offsetsTopicReplicationFactor: int('offsets.topic.replication.factor')! }),
+      ...(int('offsets.topic.replication.factor') === undefined
+        ? {}
+        : { offsetsTopicReplicationFactor: int('offsets.topic.replication.factor')! }),
     },
     topicDefaults: validateTopicConfigs(topicDefaults),
     sources: r,

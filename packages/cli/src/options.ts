@@ -12,7 +12,10 @@ export function parseHostPort(value: string, flag: string): { host: string; port
 
 export function parseBootstrap(value: string | undefined): string[] {
   if (!value) throw new UsageError('--bootstrap-server HOST:PORT is required');
-  const brokers = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const brokers = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const b of brokers) parseHostPort(b, '--bootstrap-server');
   return brokers;
 }
@@ -63,7 +66,10 @@ export function readPropertiesFile(path: string, flag: string): Record<string, s
 }
 
 /** --bootstrap-server, or Kafka's older --broker-list, or bootstrap.servers from a config file. */
-export function bootstrapFrom(opts: { bootstrapServer?: string; brokerList?: string }, config: Record<string, string> = {}): string | undefined {
+export function bootstrapFrom(
+  opts: { bootstrapServer?: string; brokerList?: string },
+  config: Record<string, string> = {},
+): string | undefined {
   if (opts.bootstrapServer !== undefined && opts.brokerList !== undefined && opts.bootstrapServer !== opts.brokerList) {
     throw new UsageError('--bootstrap-server and --broker-list disagree; give one');
   }

@@ -7,8 +7,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CHANNEL_OPTIONS, ErrorCode, clientProto, decodeRecords, encodeRecordBatch, grpc,
-  type FetchResponse__Output, type ProduceResponse__Output, type SamsaClient,
+  CHANNEL_OPTIONS,
+  ErrorCode,
+  clientProto,
+  decodeRecords,
+  encodeRecordBatch,
+  grpc,
+  type FetchResponse__Output,
+  type ProduceResponse__Output,
+  type SamsaClient,
 } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +33,8 @@ const LONG_POLL_MS = 600_000;
 function call<Req, Res>(method: string, request: Req): Promise<Res> {
   return new Promise((resolve, reject) => {
     (client as unknown as Record<string, (r: Req, cb: (e: Error | null, res: Res) => void) => void>)[method]!(request, (err, res) =>
-      err ? reject(err) : resolve(res));
+      err ? reject(err) : resolve(res),
+    );
   });
 }
 
@@ -39,8 +47,12 @@ async function produce(topic: string, partition: number, records: Buffer, acks =
 
 async function fetch(topic: string, partition: number, fetchOffset: bigint, maxWaitMs = 0): Promise<FetchResponse__Output> {
   return call('Fetch', {
-    maxWaitMs, minBytes: 1, maxBytes: 1 << 20,
-    topics: [{ name: topic, partitions: [{ partition, fetchOffset: String(fetchOffset), partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1 }] }],
+    maxWaitMs,
+    minBytes: 1,
+    maxBytes: 1 << 20,
+    topics: [
+      { name: topic, partitions: [{ partition, fetchOffset: String(fetchOffset), partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1 }] },
+    ],
   });
 }
 
@@ -65,10 +77,20 @@ beforeAll(async () => {
   const controllerPort = await freePort();
   const voters = [{ id: 100, host: '127.0.0.1', port: controllerPort }];
   controller = await startControllerNode({
-    nodeId: 100, listenHost: '127.0.0.1', listenPort: controllerPort, dataDir: join(dir, 'controller'), voters, logger,
+    nodeId: 100,
+    listenHost: '127.0.0.1',
+    listenPort: controllerPort,
+    dataDir: join(dir, 'controller'),
+    voters,
+    logger,
   });
   node = await startBrokerNode({
-    nodeId: 1, listenHost: '127.0.0.1', listenPort: 0, dataDir: join(dir, 'broker'), logger, controllers: voters,
+    nodeId: 1,
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    dataDir: join(dir, 'broker'),
+    logger,
+    controllers: voters,
     maxFetchWaitMs: LONG_POLL_MS,
   });
   const Ctor = clientProto().samsa.v1.Samsa;
@@ -95,7 +117,11 @@ describe('produce and fetch', () => {
     const data = fetched.topics[0]!.partitions[0]!;
     expect(data.highWatermark).toBe('3');
     const records = decodeRecords(data.records);
-    expect(records.map((r) => [r.offset, r.value?.toString()])).toEqual([[0n, 'a'], [1n, 'b'], [2n, 'c']]);
+    expect(records.map((r) => [r.offset, r.value?.toString()])).toEqual([
+      [0n, 'a'],
+      [1n, 'b'],
+      [2n, 'c'],
+    ]);
   });
 
   it('long-polls until data arrives, and answers at max_wait when none does', async () => {
@@ -142,16 +168,32 @@ describe('bad input is refused with its code, writes nothing, and the node keeps
   }
 
   it('MESSAGE_TOO_LARGE for a batch over max.message.bytes', async () => {
-    await expectNothingWritten('small', async () => (await produce('small', 0, batch(['x'.repeat(2_000)]))).topics[0]!.partitions[0]!.errorCode, ErrorCode.MESSAGE_TOO_LARGE);
+    await expectNothingWritten(
+      'small',
+      async () => (await produce('small', 0, batch(['x'.repeat(2_000)]))).topics[0]!.partitions[0]!.errorCode,
+      ErrorCode.MESSAGE_TOO_LARGE,
+    );
   });
 
   it('CORRUPT_MESSAGE for a CRC mismatch and for a malformed header', async () => {
     const tampered = batch(['hello']);
     tampered[tampered.length - 2] ^= 0xff;
-    await expectNothingWritten('events', async () => (await produce('events', 0, tampered)).topics[0]!.partitions[0]!.errorCode, ErrorCode.CORRUPT_MESSAGE);
-    await expectNothingWritten('events', async () => (await produce('events', 0, Buffer.from('not a batch'))).topics[0]!.partitions[0]!.errorCode, ErrorCode.CORRUPT_MESSAGE);
+    await expectNothingWritten(
+      'events',
+      async () => (await produce('events', 0, tampered)).topics[0]!.partitions[0]!.errorCode,
+      ErrorCode.CORRUPT_MESSAGE,
+    );
+    await expectNothingWritten(
+      'events',
+      async () => (await produce('events', 0, Buffer.from('not a batch'))).topics[0]!.partitions[0]!.errorCode,
+      ErrorCode.CORRUPT_MESSAGE,
+    );
     const twoBatches = Buffer.concat([batch(['a']), batch(['b'])]);
-    await expectNothingWritten('events', async () => (await produce('events', 0, twoBatches)).topics[0]!.partitions[0]!.errorCode, ErrorCode.CORRUPT_MESSAGE);
+    await expectNothingWritten(
+      'events',
+      async () => (await produce('events', 0, twoBatches)).topics[0]!.partitions[0]!.errorCode,
+      ErrorCode.CORRUPT_MESSAGE,
+    );
   });
 
   it('UNKNOWN_TOPIC_OR_PARTITION for a missing topic or partition', async () => {
@@ -168,7 +210,11 @@ describe('bad input is refused with its code, writes nothing, and the node keeps
   });
 
   it('INVALID_REQUIRED_ACKS for acks outside 0, 1, -1', async () => {
-    await expectNothingWritten('events', async () => (await produce('events', 0, batch(['a']), 2)).topics[0]!.partitions[0]!.errorCode, ErrorCode.INVALID_REQUIRED_ACKS);
+    await expectNothingWritten(
+      'events',
+      async () => (await produce('events', 0, batch(['a']), 2)).topics[0]!.partitions[0]!.errorCode,
+      ErrorCode.INVALID_REQUIRED_ACKS,
+    );
   });
 
   it('INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR, INVALID_CONFIG, TOPIC_ALREADY_EXISTS on create', async () => {
@@ -177,7 +223,9 @@ describe('bad input is refused with its code, writes nothing, and the node keeps
     expect((await createTopic('..')).errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
     expect((await createTopic('zero', 0)).errorCode).toBe(ErrorCode.INVALID_PARTITIONS);
     expect((await createTopic('cfg', 1, { 'no.such.config': '1' })).errorCode).toBe(ErrorCode.INVALID_CONFIG);
-    const rf = await call<unknown, { topics: { errorCode: number }[] }>('CreateTopics', { topics: [{ name: 'rf', numPartitions: 1, replicationFactor: 2 }] });
+    const rf = await call<unknown, { topics: { errorCode: number }[] }>('CreateTopics', {
+      topics: [{ name: 'rf', numPartitions: 1, replicationFactor: 2 }],
+    });
     expect(rf.topics[0]!.errorCode).toBe(ErrorCode.INVALID_REPLICATION_FACTOR);
     expect((await createTopic('events')).errorCode).toBe(ErrorCode.TOPIC_ALREADY_EXISTS);
     const meta = await call<unknown, { topics: { name: string }[] }>('Metadata', { allTopics: true });

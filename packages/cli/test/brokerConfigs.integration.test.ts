@@ -16,7 +16,17 @@ describe('samsa configs --entity-type brokers', () => {
     dataDir = tempDir('broker-configs');
     node = await startNode({ dataDir });
     bootstrap = ['--bootstrap-server', node.address];
-    const created = await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'live', '--partitions', '1', '--replication-factor', '1']);
+    const created = await runCliAsync([
+      'topics',
+      '--create',
+      ...bootstrap,
+      '--topic',
+      'live',
+      '--partitions',
+      '1',
+      '--replication-factor',
+      '1',
+    ]);
     expect(created.status).toBe(0);
   });
 
@@ -25,7 +35,10 @@ describe('samsa configs --entity-type brokers', () => {
     removeDir(dataDir);
   });
 
-  const produce = (value: string) => runCliAsync(['produce', ...bootstrap, '--topic', 'live', '--request-required-acks', 'all', '--message-send-max-retries', '0'], { input: `${value}\n` });
+  const produce = (value: string) =>
+    runCliAsync(['produce', ...bootstrap, '--topic', 'live', '--request-required-acks', 'all', '--message-send-max-retries', '0'], {
+      input: `${value}\n`,
+    });
   const configs = (...args: string[]) => runCliAsync(['configs', ...bootstrap, '--entity-type', 'brokers', ...args]);
 
   it('applies a cluster-wide default live, lets a per-broker config beat it, and falls back on delete', async () => {
@@ -41,8 +54,12 @@ describe('samsa configs --entity-type brokers', () => {
     expect(refused.stderr).toContain('NOT_ENOUGH_REPLICAS');
 
     const topic = await runCliAsync(['configs', ...bootstrap, '--entity-type', 'topics', '--entity-name', 'live', '--describe', '--all']);
-    expect(topic.stdout).toContain('  min.insync.replicas=2 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:min.insync.replicas=2, DEFAULT_CONFIG:min.insync.replicas=1}\n');
-    expect(topic.stdout).toContain('  retention.ms=3600000 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=3600000, DEFAULT_CONFIG:retention.ms=604800000}\n');
+    expect(topic.stdout).toContain(
+      '  min.insync.replicas=2 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:min.insync.replicas=2, DEFAULT_CONFIG:min.insync.replicas=1}\n',
+    );
+    expect(topic.stdout).toContain(
+      '  retention.ms=3600000 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=3600000, DEFAULT_CONFIG:retention.ms=604800000}\n',
+    );
 
     const setOwn = await configs('--entity-name', '1', '--alter', '--add-config', 'min.insync.replicas=1');
     expect(setOwn.stdout).toBe('Completed updating config for broker 1.\n');
@@ -50,14 +67,16 @@ describe('samsa configs --entity-type brokers', () => {
 
     const described = await configs('--describe');
     expect(described.status).toBe(0);
-    expect(described.stdout).toBe([
-      'Default configs for brokers in the cluster are:',
-      '  log.retention.ms=3600000 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=3600000}',
-      '  min.insync.replicas=2 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:min.insync.replicas=2}',
-      'Dynamic configs for broker 1 are:',
-      '  min.insync.replicas=1 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:min.insync.replicas=1, DYNAMIC_DEFAULT_BROKER_CONFIG:min.insync.replicas=2}',
-      '',
-    ].join('\n'));
+    expect(described.stdout).toBe(
+      [
+        'Default configs for brokers in the cluster are:',
+        '  log.retention.ms=3600000 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=3600000}',
+        '  min.insync.replicas=2 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:min.insync.replicas=2}',
+        'Dynamic configs for broker 1 are:',
+        '  min.insync.replicas=1 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:min.insync.replicas=1, DYNAMIC_DEFAULT_BROKER_CONFIG:min.insync.replicas=2}',
+        '',
+      ].join('\n'),
+    );
 
     // Back to the cluster-wide 2: refused again.
     expect((await configs('--entity-name', '1', '--alter', '--delete-config', 'min.insync.replicas')).status).toBe(0);
@@ -76,11 +95,20 @@ describe('samsa configs --entity-type brokers', () => {
 
   it('refuses unknown keys, bad values and deletes of unset configs with one line', async () => {
     const cases: Array<[string[], string]> = [
-      [['--entity-default', '--alter', '--add-config', 'retention.ms=1'], "INVALID_CONFIG: unknown or non-dynamic broker config 'retention.ms'"],
+      [
+        ['--entity-default', '--alter', '--add-config', 'retention.ms=1'],
+        "INVALID_CONFIG: unknown or non-dynamic broker config 'retention.ms'",
+      ],
       [['--entity-name', '1', '--alter', '--add-config', 'log.retention.ms=soon'], "log.retention.ms must be an integer, got 'soon'"],
-      [['--entity-default', '--alter', '--delete-config', 'log.segment.bytes'], 'Invalid config(s): log.segment.bytes (not set on brokers in the cluster)'],
+      [
+        ['--entity-default', '--alter', '--delete-config', 'log.segment.bytes'],
+        'Invalid config(s): log.segment.bytes (not set on brokers in the cluster)',
+      ],
       [['--entity-name', 'one', '--describe'], "--entity-name of a broker is its node id, got 'one'"],
-      [['--entity-default', '--alter', '--add-config', 'unclean.leader.election.enable=true'], 'not a dynamic broker config here; set it on the topic'],
+      [
+        ['--entity-default', '--alter', '--add-config', 'unclean.leader.election.enable=true'],
+        'not a dynamic broker config here; set it on the topic',
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await configs(...args);

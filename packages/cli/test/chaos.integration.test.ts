@@ -22,8 +22,22 @@ describe('samsa chaos', () => {
   });
 
   it('finds no violation under kill, pause, controller-kill and partition with a fixed seed', async () => {
-    const result = await runCliAsync(['chaos', '--duration', '45s', '--seed', String(SEED), '--nemesis', 'kill,pause,controller-kill,partition',
-      '--rate', '200', '--report', dir], { timeoutMs: 150_000 });
+    const result = await runCliAsync(
+      [
+        'chaos',
+        '--duration',
+        '45s',
+        '--seed',
+        String(SEED),
+        '--nemesis',
+        'kill,pause,controller-kill,partition',
+        '--rate',
+        '200',
+        '--report',
+        dir,
+      ],
+      { timeoutMs: 150_000 },
+    );
     const out = result.stdout + result.stderr;
     expect(result.status, out).toBe(0);
     expect(out).toContain('PASS: 0 violations (seed 3)');
@@ -53,12 +67,17 @@ describe('samsa chaos', () => {
       expect(out).toContain('the partition nemesis is SKIPPED');
     }
     // One replica comparison per partition, all identical.
-    const history = readFileSync(join(dir, 'history.jsonl'), 'utf8').split('\n').filter(Boolean)
+    const history = readFileSync(join(dir, 'history.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
       .map((l) => JSON.parse(l) as { type: string; identical?: boolean; reader?: string; member?: string; change?: string });
     expect(history.filter((e) => e.type === 'replicas')).toHaveLength(6);
     // Both members of the group got partitions and read records, each read naming its member.
     const members = new Set(history.filter((e) => e.type === 'read' && e.reader === 'live').map((e) => e.member));
-    expect([...members].every((m) => typeof m === 'string' && m.startsWith('chaos-reader-')), [...members].join(', ')).toBe(true);
+    expect(
+      [...members].every((m) => typeof m === 'string' && m.startsWith('chaos-reader-')),
+      [...members].join(', '),
+    ).toBe(true);
     expect(new Set([...members].map((m) => m!.slice(0, 'chaos-reader-N'.length))).size).toBe(2);
     expect(history.some((e) => e.type === 'rebalance' && e.change === 'assigned')).toBe(true);
     expect(existsSync(join(dir, 'report.svg'))).toBe(true);

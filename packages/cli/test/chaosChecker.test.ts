@@ -26,7 +26,8 @@ function cleanHistory(): HistoryEvent[] {
     h.push({ type: 'read', t: t++, reader: 'live', partition: w.partition, offset: w.offset, key: d.k, value: w.value });
   }
   h.push({ type: 'phase', t: t++, phase: 'workload-end' });
-  for (const w of writes) h.push({ type: 'read', t: t++, reader: 'drain', partition: w.partition, offset: w.offset, key: decode(w.value).k, value: w.value });
+  for (const w of writes)
+    h.push({ type: 'read', t: t++, reader: 'drain', partition: w.partition, offset: w.offset, key: decode(w.value).k, value: w.value });
   h.push({ type: 'drain', t: t++, partition: 0, highWatermark: '3', complete: true });
   h.push({ type: 'drain', t: t++, partition: 1, highWatermark: '2', complete: true });
   h.push({ type: 'replicas', t: t++, partition: 0, highWatermark: '3', identical: true, detail: '3 replicas, 3 batches' });
@@ -48,8 +49,12 @@ describe('chaos checker', () => {
   it('finds a planted lost write: acknowledged at an offset the drain does not hold', () => {
     const h = cleanHistory();
     const lostValue = v(0, 'p0-k1', 3);
-    h.splice(1, 0, { type: 'send', t: 1, producer: 0, key: 'p0-k1', value: lostValue, seq: 3 },
-      { type: 'ack', t: 1, value: lostValue, partition: 0, offset: '3', latencyMs: 2 });
+    h.splice(
+      1,
+      0,
+      { type: 'send', t: 1, producer: 0, key: 'p0-k1', value: lostValue, seq: 3 },
+      { type: 'ack', t: 1, value: lostValue, partition: 0, offset: '3', latencyMs: 2 },
+    );
     const r = checkHistory(h, { idempotence: true });
     expect(r.lostWrites.count).toBe(1);
     expect(r.lostWrites.examples[0]).toEqual({ value: lostValue, partition: 0, offset: '3', found: null });
@@ -131,7 +136,16 @@ describe('chaos checker', () => {
     const gap = h.findIndex((e) => e.type === 'read' && e.reader === 'live' && e.partition === 0 && e.offset === '1');
     h.splice(gap, 1);
     // A re-read of another record after a rebalance is fine (at-least-once) and counted.
-    h.push({ type: 'read', t: 50, reader: 'live', partition: 1, offset: '0', key: 'p1-k0', value: v(1, 'p1-k0', 0), member: 'chaos-reader-1-x' });
+    h.push({
+      type: 'read',
+      t: 50,
+      reader: 'live',
+      partition: 1,
+      offset: '0',
+      key: 'p1-k0',
+      value: v(1, 'p1-k0', 0),
+      member: 'chaos-reader-1-x',
+    });
     const r = checkHistory(h, { idempotence: true });
     expect(r.groupReadGaps).toMatchObject({ count: 1, judged: true });
     expect(r.groupReadGaps!.examples[0]).toEqual({ value: v(0, 'p0-k1', 1), partition: 0, offset: '1' });
@@ -145,8 +159,12 @@ describe('chaos checker', () => {
   it('counts a lost write once, as a lost write, not also as a group read gap', () => {
     const h: HistoryEvent[] = [{ type: 'reader', t: 0, kind: 'group', groupId: 'chaos-readers', members: 2 }, ...cleanHistory()];
     const lostValue = v(0, 'p0-k1', 3);
-    h.splice(2, 0, { type: 'send', t: 1, producer: 0, key: 'p0-k1', value: lostValue, seq: 3 },
-      { type: 'ack', t: 1, value: lostValue, partition: 0, offset: '3', latencyMs: 2 });
+    h.splice(
+      2,
+      0,
+      { type: 'send', t: 1, producer: 0, key: 'p0-k1', value: lostValue, seq: 3 },
+      { type: 'ack', t: 1, value: lostValue, partition: 0, offset: '3', latencyMs: 2 },
+    );
     const r = checkHistory(h, { idempotence: true });
     expect(r.lostWrites.count).toBe(1);
     expect(r.groupReadGaps!.count).toBe(0);

@@ -11,12 +11,14 @@ import { committedPrefix, compareReplicas } from '../src/chaos/replicas.js';
 
 /** Three batches of 2 records each: offsets 0-1, 2-3, 4-5. */
 function log(batches = 3): Buffer {
-  return Buffer.concat(Array.from({ length: batches }, (_, b) => {
-    const builder = new RecordBatchBuilder({ baseOffset: BigInt(2 * b), now: () => 1_000n });
-    builder.append({ key: null, value: Buffer.from(`v${2 * b}`) });
-    builder.append({ key: null, value: Buffer.from(`v${2 * b + 1}`) });
-    return builder.build();
-  }));
+  return Buffer.concat(
+    Array.from({ length: batches }, (_, b) => {
+      const builder = new RecordBatchBuilder({ baseOffset: BigInt(2 * b), now: () => 1_000n });
+      builder.append({ key: null, value: Buffer.from(`v${2 * b}`) });
+      builder.append({ key: null, value: Buffer.from(`v${2 * b + 1}`) });
+      return builder.build();
+    }),
+  );
 }
 
 const brokers: ChaosNode[] = [4, 5, 6].map((nodeId, i) => ({ name: `broker-${i + 1}`, nodeId, role: 'broker' }));
@@ -43,7 +45,14 @@ describe('divergent replicas', () => {
   });
 
   it('passes identical replicas, ignoring an uncommitted tail on one of them', async () => {
-    const e = await compare(new Map([['broker-1', () => log(3)], ['broker-2', () => log(2)], ['broker-3', () => log(3)]]), 4n);
+    const e = await compare(
+      new Map([
+        ['broker-1', () => log(3)],
+        ['broker-2', () => log(2)],
+        ['broker-3', () => log(3)],
+      ]),
+      4n,
+    );
     expect(e.identical).toBe(true);
     expect(e.detail).toContain('3 replicas, 2 batches');
   });
@@ -51,13 +60,29 @@ describe('divergent replicas', () => {
   it('waits for a follower that is catching up', async () => {
     let reads = 0;
     const catchingUp = () => (++reads < 3 ? log(1) : log(3));
-    const e = await compare(new Map([['broker-1', () => log(3)], ['broker-2', catchingUp], ['broker-3', () => log(3)]]), 6n, 10_000);
+    const e = await compare(
+      new Map([
+        ['broker-1', () => log(3)],
+        ['broker-2', catchingUp],
+        ['broker-3', () => log(3)],
+      ]),
+      6n,
+      10_000,
+    );
     expect(e.identical).toBe(true);
     expect(reads).toBeGreaterThanOrEqual(3);
   });
 
   it('counts a follower that never reaches the high watermark', async () => {
-    const e = await compare(new Map([['broker-1', () => log(3)], ['broker-2', () => log(1)], ['broker-3', () => log(3)]]), 6n, 300);
+    const e = await compare(
+      new Map([
+        ['broker-1', () => log(3)],
+        ['broker-2', () => log(1)],
+        ['broker-3', () => log(3)],
+      ]),
+      6n,
+      300,
+    );
     expect(e.identical).toBe(false);
     expect(e.detail).toContain('broker-2 did not reach the high watermark 6');
   });
@@ -66,11 +91,25 @@ describe('divergent replicas', () => {
     const bad = log(3);
     const at = bad.length - 3;
     bad[at] = bad[at]! ^ 0xff;
-    const below = await compare(new Map([['broker-1', () => log(3)], ['broker-2', () => log(3)], ['broker-3', () => bad]]), 6n);
+    const below = await compare(
+      new Map([
+        ['broker-1', () => log(3)],
+        ['broker-2', () => log(3)],
+        ['broker-3', () => bad],
+      ]),
+      6n,
+    );
     expect(below.identical).toBe(false);
     expect(below.detail).toBe(`broker-3 differs from broker-1 at byte ${at}`);
     // The same flip in the last batch is above a high watermark of 4: not committed, not compared.
-    const above = await compare(new Map([['broker-1', () => log(3)], ['broker-2', () => log(3)], ['broker-3', () => bad]]), 4n);
+    const above = await compare(
+      new Map([
+        ['broker-1', () => log(3)],
+        ['broker-2', () => log(3)],
+        ['broker-3', () => bad],
+      ]),
+      4n,
+    );
     expect(above.identical).toBe(true);
   });
 });

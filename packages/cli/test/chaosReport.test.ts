@@ -31,8 +31,16 @@ function reportOf(idempotence: boolean): Report {
   const result = checkHistory(history, { idempotence });
   return {
     run: {
-      seed: 1234, command: 'samsa chaos --seed 1234', durationMs: 3_000, nemeses: ['kill', 'partition'], cluster: 'processes', idempotence,
-      partition: { supported: false, reason: 'needs root' }, schedule: [], elapsedMs: 4_000, notes: [],
+      seed: 1234,
+      command: 'samsa chaos --seed 1234',
+      durationMs: 3_000,
+      nemeses: ['kill', 'partition'],
+      cluster: 'processes',
+      idempotence,
+      partition: { supported: false, reason: 'needs root' },
+      schedule: [],
+      elapsedMs: 4_000,
+      notes: [],
     },
     result,
     series: perSecond(history),
@@ -53,8 +61,11 @@ describe('chaos report', () => {
   it('shows the group read gaps check and the live reader when the reader was a consumer group', () => {
     expect(summaryTable(reportOf(false))).not.toContain('group read gaps');
     // The drain finds the acknowledged record (no lost write), but the group never read it.
-    const grouped: HistoryEvent[] = [{ type: 'reader', t: 0, kind: 'group', groupId: 'chaos-readers', members: 2 }, ...history,
-      { type: 'read', t: 3_050, reader: 'drain', partition: 0, offset: '0', key: 'p0-k0', value }];
+    const grouped: HistoryEvent[] = [
+      { type: 'reader', t: 0, kind: 'group', groupId: 'chaos-readers', members: 2 },
+      ...history,
+      { type: 'read', t: 3_050, reader: 'drain', partition: 0, offset: '0', key: 'p0-k0', value },
+    ];
     const report: Report = { ...reportOf(true), result: checkHistory(grouped, { idempotence: true }) };
     report.run.reader = 'consumer group chaos-readers, 2 members';
     const table = summaryTable(report);

@@ -30,7 +30,9 @@ describe('nemesis schedule', () => {
 
   it('covers every enabled type when the run is long enough', () => {
     for (let seed = 1; seed <= 50; seed++) {
-      const types = new Set(planNemeses({ ...base, seed, types: ['kill', 'pause', 'controller-kill'], durationMs: 40_000 }).map((e) => e.type));
+      const types = new Set(
+        planNemeses({ ...base, seed, types: ['kill', 'pause', 'controller-kill'], durationMs: 40_000 }).map((e) => e.type),
+      );
       expect([...types].sort()).toEqual(['controller-kill', 'kill', 'pause']);
     }
   });

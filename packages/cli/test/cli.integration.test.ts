@@ -23,7 +23,19 @@ describe('samsa CLI', () => {
   });
 
   it('creates, lists, describes and deletes topics', async () => {
-    const created = await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'orders', '--partitions', '3', '--replication-factor', '1', '--config', 'retention.ms=60000']);
+    const created = await runCliAsync([
+      'topics',
+      '--create',
+      ...bootstrap,
+      '--topic',
+      'orders',
+      '--partitions',
+      '3',
+      '--replication-factor',
+      '1',
+      '--config',
+      'retention.ms=60000',
+    ]);
     expect(created.stderr).toBe('');
     expect(created.stdout).toContain('Created topic orders.');
     expect(created.status).toBe(0);
@@ -33,7 +45,9 @@ describe('samsa CLI', () => {
 
     const described = await runCliAsync(['topics', '--describe', ...bootstrap, '--topic', 'orders']);
     expect(described.status).toBe(0);
-    expect(described.stdout).toMatch(/Topic: orders\tTopicId: [A-Za-z0-9_-]{22}\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=60000/);
+    expect(described.stdout).toMatch(
+      /Topic: orders\tTopicId: [A-Za-z0-9_-]{22}\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=60000/,
+    );
     expect(described.stdout.match(/Partition: \d/g)).toHaveLength(3);
 
     const again = await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'orders', '--partitions', '3']);
@@ -49,24 +63,61 @@ describe('samsa CLI', () => {
 
   it('perf produce and perf consume print throughput and latency percentiles', async () => {
     await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'perf', '--partitions', '2']);
-    const produced = await runCliAsync(['perf', 'produce', ...bootstrap, '--topic', 'perf', '--num-records', '3000', '--record-size', '50',
-      '--batch-size', '5000', '--warmup-records', '1000', '--producer-props', 'acks=all', 'linger.ms=1'], { timeoutMs: 60_000 });
+    const produced = await runCliAsync(
+      [
+        'perf',
+        'produce',
+        ...bootstrap,
+        '--topic',
+        'perf',
+        '--num-records',
+        '3000',
+        '--record-size',
+        '50',
+        '--batch-size',
+        '5000',
+        '--warmup-records',
+        '1000',
+        '--producer-props',
+        'acks=all',
+        'linger.ms=1',
+      ],
+      { timeoutMs: 60_000 },
+    );
     expect(produced.stderr).toBe('');
     expect(produced.status).toBe(0);
     expect(produced.stdout).toMatch(/^Warmup first 1000 records\. Steady-state results will print after the complete-test summary\.$/m);
-    expect(produced.stdout).toMatch(/^3000 records sent, [\d.]+ records\/sec \([\d.]+ MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, [\d.]+ ms 50th, [\d.]+ ms 95th, [\d.]+ ms 99th, [\d.]+ ms 99.9th\.$/m);
+    expect(produced.stdout).toMatch(
+      /^3000 records sent, [\d.]+ records\/sec \([\d.]+ MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, [\d.]+ ms 50th, [\d.]+ ms 95th, [\d.]+ ms 99th, [\d.]+ ms 99.9th\.$/m,
+    );
     // Batches of 86 records: the first one starting at or after record 1000 starts at 1032.
     expect(produced.stdout).toMatch(/^steady state: 1968 records sent, [\d.]+ records\/sec .* [\d.]+ ms 99th, [\d.]+ ms 99.9th\.$/m);
     expect(produced.stdout).toMatch(/producer: acks=-1, idempotence on/);
-    const consumed = await runCliAsync(['perf', 'consume', ...bootstrap, '--topic', 'perf', '--messages', '3000', '--end-to-end-latency', '--warmup-records', '1000'], { timeoutMs: 60_000 });
+    const consumed = await runCliAsync(
+      ['perf', 'consume', ...bootstrap, '--topic', 'perf', '--messages', '3000', '--end-to-end-latency', '--warmup-records', '1000'],
+      { timeoutMs: 60_000 },
+    );
     expect(consumed.stderr).toBe('');
     expect(consumed.status).toBe(0);
-    const m = /consume: 3000 records in [\d.]+ s: \d+ records\/s, [\d.]+ MB\/s; end-to-end latency [\d.]+ ms avg, ([\d.]+) ms 50th, [\d.]+ ms 95th, ([\d.]+) ms 99th.*; steady state \(after 1000 records\) [\d.]+ ms avg, [\d.]+ ms 50th/.exec(consumed.stdout);
+    const m =
+      /consume: 3000 records in [\d.]+ s: \d+ records\/s, [\d.]+ MB\/s; end-to-end latency [\d.]+ ms avg, ([\d.]+) ms 50th, [\d.]+ ms 95th, ([\d.]+) ms 99th.*; steady state \(after 1000 records\) [\d.]+ ms avg, [\d.]+ ms 50th/.exec(
+        consumed.stdout,
+      );
     expect(m, consumed.stdout).not.toBeNull();
     // Read after the fact, so the latencies are at least the time between the two commands' records.
     expect(Number(m![2])).toBeGreaterThanOrEqual(Number(m![1]));
     // A warm-up as long as the run is refused, as Kafka does.
-    const refused = await runCliAsync(['perf', 'produce', ...bootstrap, '--topic', 'perf', '--num-records', '100', '--warmup-records', '100']);
+    const refused = await runCliAsync([
+      'perf',
+      'produce',
+      ...bootstrap,
+      '--topic',
+      'perf',
+      '--num-records',
+      '100',
+      '--warmup-records',
+      '100',
+    ]);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('--warmup-records must be less than --num-records (100), got 100');
   }, 90_000);
@@ -82,8 +133,19 @@ describe('samsa CLI', () => {
     expect(produced.status).toBe(0);
 
     const consumed = await runCliAsync([
-      'consume', ...bootstrap, '--topic', 'lines', '--from-beginning', '--max-messages', '500',
-      '--property', 'print.key=true', '--property', 'key.separator=:', '--timeout-ms', '10000',
+      'consume',
+      ...bootstrap,
+      '--topic',
+      'lines',
+      '--from-beginning',
+      '--max-messages',
+      '500',
+      '--property',
+      'print.key=true',
+      '--property',
+      'key.separator=:',
+      '--timeout-ms',
+      '10000',
     ]);
     expect(consumed.status).toBe(0);
     const got = consumed.stdout.trim().split('\n');
@@ -91,8 +153,38 @@ describe('samsa CLI', () => {
     expect(consumed.stderr).toContain('Processed a total of 500 messages');
 
     // Records with one key land in one partition, in the order they were sent.
-    const p0 = await runCliAsync(['consume', ...bootstrap, '--topic', 'lines', '--partition', '0', '--offset', 'earliest', '--timeout-ms', '1500', '--property', 'print.key=true', '--property', 'key.separator=:']);
-    const p1 = await runCliAsync(['consume', ...bootstrap, '--topic', 'lines', '--partition', '1', '--offset', '0', '--timeout-ms', '1500', '--property', 'print.key=true', '--property', 'key.separator=:']);
+    const p0 = await runCliAsync([
+      'consume',
+      ...bootstrap,
+      '--topic',
+      'lines',
+      '--partition',
+      '0',
+      '--offset',
+      'earliest',
+      '--timeout-ms',
+      '1500',
+      '--property',
+      'print.key=true',
+      '--property',
+      'key.separator=:',
+    ]);
+    const p1 = await runCliAsync([
+      'consume',
+      ...bootstrap,
+      '--topic',
+      'lines',
+      '--partition',
+      '1',
+      '--offset',
+      '0',
+      '--timeout-ms',
+      '1500',
+      '--property',
+      'print.key=true',
+      '--property',
+      'key.separator=:',
+    ]);
     const perPartition = [p0, p1].map((r) => r.stdout.trim().split('\n').filter(Boolean));
     expect(perPartition[0]!.length + perPartition[1]!.length).toBe(500);
     for (const records of perPartition) {
@@ -120,7 +212,11 @@ describe('samsa CLI', () => {
       const records: Array<{ key: string; value: string; headers: Record<string, string> }> = [];
       for (let i = 0; i < 50 && records.length < 2; i++) {
         for (const r of await consumer.poll({ maxWaitMs: 200 })) {
-          records.push({ key: r.key!.toString(), value: r.value!.toString(), headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, v?.toString() ?? ''])) });
+          records.push({
+            key: r.key!.toString(),
+            value: r.value!.toString(),
+            headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, v?.toString() ?? ''])),
+          });
         }
       }
       expect(records).toEqual([
@@ -131,7 +227,9 @@ describe('samsa CLI', () => {
       await samsa.close();
     }
 
-    const bad = await runCliAsync(['produce', ...bootstrap, '--topic', 'with-headers', '--property', 'parse.headers=true'], { input: 'no delimiter here\n' });
+    const bad = await runCliAsync(['produce', ...bootstrap, '--topic', 'with-headers', '--property', 'parse.headers=true'], {
+      input: 'no delimiter here\n',
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim()).toBe('samsa: line has no headers delimiter "\\t": "no delimiter here"');
   });
@@ -154,7 +252,9 @@ describe('samsa CLI', () => {
 
     const noQuorum = await runCliAsync(['node', '--roles', 'broker', '--node-id', '7']);
     expect(noQuorum.status).not.toBe(0);
-    expect(noQuorum.stderr.trim()).toBe('samsa: controller.quorum.voters is required for a broker: give --controller-quorum-voters ID@HOST:PORT,..., SAMSA_CONTROLLER_QUORUM_VOTERS or controller.quorum.voters in the config file');
+    expect(noQuorum.stderr.trim()).toBe(
+      'samsa: controller.quorum.voters is required for a broker: give --controller-quorum-voters ID@HOST:PORT,..., SAMSA_CONTROLLER_QUORUM_VOTERS or controller.quorum.voters in the config file',
+    );
   });
 
   it('answers an unreachable broker with one line and no stack trace', async () => {

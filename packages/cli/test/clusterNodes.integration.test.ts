@@ -39,22 +39,38 @@ describe('a local cluster you can break and mend', () => {
   const seen = new Set<number>();
   const state = () => JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')) as ClusterState;
   const pidOf = (name: string) => state().nodes.find((n) => n.name === name)!.pid!;
-  const remember = () => { for (const n of state().nodes) if (n.pid) seen.add(n.pid); };
+  const remember = () => {
+    for (const n of state().nodes) if (n.pid) seen.add(n.pid);
+  };
   const cli = (...args: string[]) => runCliAsync([...args, '--data-dir', dataDir], { timeoutMs: 90_000 });
   const bootstrap = () => `127.0.0.1:${base}`;
 
   beforeAll(async () => {
     dataDir = tempDir('cluster-nodes');
     base = 20_000 + ((await freePort()) % 12_000);
-    up = spawn(process.execPath, [CLI, 'cluster', 'up', '--data-dir', dataDir, '--base-port', String(base), '--no-metrics'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    up.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    up.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-    await waitFor('the cluster to be ready', () => {
-      if (up.exitCode !== null) throw new Error(`cluster up exited ${up.exitCode}:\n${out}`);
-      return out.includes('ready in');
-    }, 90_000, 50);
+    up = spawn(process.execPath, [CLI, 'cluster', 'up', '--data-dir', dataDir, '--base-port', String(base), '--no-metrics'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    up.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    up.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await waitFor(
+      'the cluster to be ready',
+      () => {
+        if (up.exitCode !== null) throw new Error(`cluster up exited ${up.exitCode}:\n${out}`);
+        return out.includes('ready in');
+      },
+      90_000,
+      50,
+    );
     remember();
-    samsa = new Samsa({ brokers: [`127.0.0.1:${base}`, `127.0.0.1:${base + 100}`, `127.0.0.1:${base + 200}`], retry: { retries: 10, initialRetryTimeMs: 100, maxRetryTimeMs: 1_000 } });
+    samsa = new Samsa({
+      brokers: [`127.0.0.1:${base}`, `127.0.0.1:${base + 100}`, `127.0.0.1:${base + 200}`],
+      retry: { retries: 10, initialRetryTimeMs: 100, maxRetryTimeMs: 1_000 },
+    });
     await samsa.connect();
   }, 120_000);
 
@@ -69,7 +85,9 @@ describe('a local cluster you can break and mend', () => {
     const admin = samsa.admin();
     await admin.createTopics([{ topic: 'durable', numPartitions: 3, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
     await admin.createTopics([{ topic: 'solo', numPartitions: 3, replicationFactor: 1 }]);
-    await waitFor('every partition led', async () => (await admin.describeTopics(['durable', 'solo'])).every((t) => t.partitions.every((p) => p.leader >= 0)));
+    await waitFor('every partition led', async () =>
+      (await admin.describeTopics(['durable', 'solo'])).every((t) => t.partitions.every((p) => p.leader >= 0)),
+    );
 
     // An acks=all producer that keeps writing through the kill.
     const producer = samsa.producer({ acks: -1, lingerMs: 1, deliveryTimeoutMs: 60_000 });
@@ -103,10 +121,31 @@ describe('a local cluster you can break and mend', () => {
 
     // A partition whose only replica was broker-5: the console producer warns per partition while it waits, then gives up.
     const solo = (await admin.describeTopics(['solo']))[0]!.partitions.find((p) => p.replicas.includes(5))!;
-    const stuck = await runCliAsync(['produce', '--bootstrap-server', bootstrap(), '--topic', 'solo', '--partition', String(solo.partition),
-      '--producer-property', 'delivery.timeout.ms=4000', '--producer-property', 'retries=2147483647', '--timeout', '0'], { input: 'lost\n', timeoutMs: 60_000 });
+    const stuck = await runCliAsync(
+      [
+        'produce',
+        '--bootstrap-server',
+        bootstrap(),
+        '--topic',
+        'solo',
+        '--partition',
+        String(solo.partition),
+        '--producer-property',
+        'delivery.timeout.ms=4000',
+        '--producer-property',
+        'retries=2147483647',
+        '--timeout',
+        '0',
+      ],
+      { input: 'lost\n', timeoutMs: 60_000 },
+    );
     expect(stuck.status).toBe(1);
-    expect(stuck.stderr).toMatch(new RegExp(`^WARN \\[Producer clientId=console-producer\\] .*topic-partition solo-${solo.partition}.*(LEADER_NOT_AVAILABLE|NOT_LEADER_OR_FOLLOWER|NETWORK_EXCEPTION)`, 'm'));
+    expect(stuck.stderr).toMatch(
+      new RegExp(
+        `^WARN \\[Producer clientId=console-producer\\] .*topic-partition solo-${solo.partition}.*(LEADER_NOT_AVAILABLE|NOT_LEADER_OR_FOLLOWER|NETWORK_EXCEPTION)`,
+        'm',
+      ),
+    );
     expect(stuck.stderr).toMatch(/^samsa: line 1: .*not acknowledged within deliveryTimeoutMs 4000/m);
 
     // Restart by name: the broker comes back and catches up into every ISR.
@@ -116,8 +155,12 @@ describe('a local cluster you can break and mend', () => {
     expect(restarted.stdout).toMatch(/^broker-5 \(pid \d+\) registered and unfenced in \d+ ms$/m);
     remember();
     expect(pidOf('broker-5')).not.toBe(victim);
-    await waitFor('broker-5 back in every ISR of durable', async () =>
-      (await admin.describeTopics(['durable']))[0]!.partitions.every((p) => p.isr.includes(5)), 60_000, 250);
+    await waitFor(
+      'broker-5 back in every ISR of durable',
+      async () => (await admin.describeTopics(['durable']))[0]!.partitions.every((p) => p.isr.includes(5)),
+      60_000,
+      250,
+    );
     await waitFor('cluster up to see it running', () => out.includes(`broker-5 (pid ${pidOf('broker-5')}) is running`), 20_000);
 
     producing = false;
@@ -129,7 +172,9 @@ describe('a local cluster you can break and mend', () => {
     const killed = await cli('cluster', 'kill', '--node', '6');
     expect(killed.stdout).toMatch(/^broker-6 \(pid \d+\) killed \(SIGKILL\)$/m);
     expect((await cli('cluster', 'status')).stdout).toMatch(/^broker-6\s+6\s+broker\s.*\s+stopped\s+-$/m);
-    const again = await runCliAsync(['cluster', 'up', '--data-dir', dataDir, '--base-port', String(base), '--no-metrics'], { timeoutMs: 90_000 });
+    const again = await runCliAsync(['cluster', 'up', '--data-dir', dataDir, '--base-port', String(base), '--no-metrics'], {
+      timeoutMs: 90_000,
+    });
     expect(again.stderr).toBe('');
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/^broker-6 \(pid \d+\) starting$/m);

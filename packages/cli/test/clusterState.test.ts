@@ -9,8 +9,19 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  ClusterInUseError, STATE_VERSION, claimState, lockHolder, processState, readState, removeState, runningProcesses, statePath, writeState,
-  type ClusterState, type NodeRecord, type ProcessProbe,
+  ClusterInUseError,
+  STATE_VERSION,
+  claimState,
+  lockHolder,
+  processState,
+  readState,
+  removeState,
+  runningProcesses,
+  statePath,
+  writeState,
+  type ClusterState,
+  type NodeRecord,
+  type ProcessProbe,
 } from '../src/cluster/state.js';
 import { stopNodes, stopOrder } from '../src/cluster/stop.js';
 import { nodeRecords, planCluster, portsInUse } from '../src/commands/cluster.js';
@@ -37,7 +48,11 @@ class FakeProcesses implements ProcessProbe {
 
 function node(name: string, roles: string, pid: number | undefined): NodeRecord {
   return {
-    name, nodeId: pid ?? 0, roles, dataDir: `/d/${name}`, logFile: `/d/${name}/node.log`,
+    name,
+    nodeId: pid ?? 0,
+    roles,
+    dataDir: `/d/${name}`,
+    logFile: `/d/${name}/node.log`,
     ...(pid === undefined ? {} : { pid }),
     argv: ['/usr/bin/node', '/cli/main.js', 'node', '--roles', roles, '--data-dir', `/d/${name}`],
   };
@@ -45,8 +60,13 @@ function node(name: string, roles: string, pid: number | undefined): NodeRecord 
 
 function state(nodes: NodeRecord[], supervisor?: { pid: number; argv: string[] }): ClusterState {
   return {
-    version: STATE_VERSION, mode: supervisor ? 'foreground' : 'detached', host: '127.0.0.1', bootstrap: ['127.0.0.1:9092'],
-    startedAt: '2024-01-01T00:00:00.000Z', ...(supervisor ? { supervisor } : {}), nodes,
+    version: STATE_VERSION,
+    mode: supervisor ? 'foreground' : 'detached',
+    host: '127.0.0.1',
+    bootstrap: ['127.0.0.1:9092'],
+    startedAt: '2024-01-01T00:00:00.000Z',
+    ...(supervisor ? { supervisor } : {}),
+    nodes,
   };
 }
 
@@ -71,12 +91,15 @@ describe('processState', () => {
     procs.table.set(100, ['/usr/bin/vim', 'notes.txt']);
     expect(processState(100, n.argv, procs)).toBe('replaced');
     // Another samsa node on another data dir is not ours either.
-    procs.table.set(100, n.argv.map((a) => (a === '/d/broker-1' ? '/d/broker-2' : a)));
+    procs.table.set(
+      100,
+      n.argv.map((a) => (a === '/d/broker-1' ? '/d/broker-2' : a)),
+    );
     expect(processState(100, n.argv, procs)).toBe('replaced');
     expect(processState(undefined, n.argv, procs)).toBe('gone');
   });
 
-  it('accepts ps\'s single space-joined command line', () => {
+  it("accepts ps's single space-joined command line", () => {
     const n = node('broker-1', 'broker', 7);
     expect(processState(7, n.argv, { cmdline: () => [n.argv.join(' ')] })).toBe('running');
     expect(processState(7, n.argv, { cmdline: () => ['/usr/bin/node other.js'] })).toBe('replaced');
@@ -175,18 +198,41 @@ describe('the state file', () => {
 
 describe('stopping recorded nodes', () => {
   it('orders brokers before controllers, combined nodes with the controllers', () => {
-    const nodes = [node('controller-1', 'controller', 1), node('broker-1', 'broker', 2), node('node-1', 'broker,controller', 3), node('broker-2', 'broker', 4)];
-    expect(stopOrder(nodes).map((g) => g.map((n) => n.name))).toEqual([['broker-1', 'broker-2'], ['controller-1', 'node-1']]);
+    const nodes = [
+      node('controller-1', 'controller', 1),
+      node('broker-1', 'broker', 2),
+      node('node-1', 'broker,controller', 3),
+      node('broker-2', 'broker', 4),
+    ];
+    expect(stopOrder(nodes).map((g) => g.map((n) => n.name))).toEqual([
+      ['broker-1', 'broker-2'],
+      ['controller-1', 'node-1'],
+    ]);
   });
 
   it('sends SIGTERM to every broker before any controller and waits for them', async () => {
     const procs = new FakeProcesses();
-    const nodes = [node('controller-1', 'controller', 1), node('controller-2', 'controller', 2), node('broker-1', 'broker', 3), node('broker-2', 'broker', 4)];
+    const nodes = [
+      node('controller-1', 'controller', 1),
+      node('controller-2', 'controller', 2),
+      node('broker-1', 'broker', 3),
+      node('broker-2', 'broker', 4),
+    ];
     for (const n of nodes) procs.table.set(n.pid!, [...n.argv]);
     const report = await stopNodes(nodes, { graceMs: 1_000, probe: procs, kill: procs.kill, pollMs: 1 });
     expect(procs.signals.map((s) => s.signal)).toEqual(['SIGTERM', 'SIGTERM', 'SIGTERM', 'SIGTERM']);
-    expect(procs.signals.slice(0, 2).map((s) => s.pid).sort()).toEqual([3, 4]);
-    expect(procs.signals.slice(2).map((s) => s.pid).sort()).toEqual([1, 2]);
+    expect(
+      procs.signals
+        .slice(0, 2)
+        .map((s) => s.pid)
+        .sort(),
+    ).toEqual([3, 4]);
+    expect(
+      procs.signals
+        .slice(2)
+        .map((s) => s.pid)
+        .sort(),
+    ).toEqual([1, 2]);
     expect(report.stopped.sort()).toEqual(['broker-1', 'broker-2', 'controller-1', 'controller-2']);
     expect(procs.table.size).toBe(0);
   });
@@ -198,7 +244,11 @@ describe('stopping recorded nodes', () => {
     procs.stubborn.add(3);
     const lines: string[] = [];
     const report = await stopNodes(nodes, { graceMs: 30, probe: procs, kill: procs.kill, pollMs: 1, log: (l) => lines.push(l) });
-    expect(procs.signals).toEqual([{ pid: 3, signal: 'SIGTERM' }, { pid: 3, signal: 'SIGKILL' }, { pid: 1, signal: 'SIGTERM' }]);
+    expect(procs.signals).toEqual([
+      { pid: 3, signal: 'SIGTERM' },
+      { pid: 3, signal: 'SIGKILL' },
+      { pid: 1, signal: 'SIGTERM' },
+    ]);
     expect(report.killed).toEqual(['broker-1']);
     expect(report.stopped).toEqual(['controller-1']);
     expect(lines).toContain('broker-1 (pid 3) did not stop within 30 ms of SIGTERM; sent SIGKILL');
@@ -229,20 +279,41 @@ describe('planning a local cluster', () => {
     ]);
     // Named by node id, as the cluster reports its nodes; combined nodes past the quorum are brokers.
     expect(planCluster(3, 1, true, 9092, '/data').map((n) => [n.name, n.nodeId, n.roles])).toEqual([
-      ['node-1', 1, 'broker,controller'], ['broker-2', 2, 'broker'], ['broker-3', 3, 'broker'],
+      ['node-1', 1, 'broker,controller'],
+      ['broker-2', 2, 'broker'],
+      ['broker-3', 3, 'broker'],
     ]);
     const ports = plan.flatMap((n) => [n.brokerPort, n.controllerPort, n.metricsPort]).filter((p) => p !== undefined);
     expect(new Set(ports).size).toBe(ports.length);
     expect(planCluster(1, 1, false, 9092, '/data', false).every((n) => n.metricsPort === undefined)).toBe(true);
   });
 
-  it('writes each node\'s samsa node command line', () => {
+  it("writes each node's samsa node command line", () => {
     const records = nodeRecords(planCluster(1, 1, true, 9092, '/data'), '127.0.0.1', 'info', '/cli/main.js', '/usr/bin/node');
     expect(records).toHaveLength(1);
     expect(records[0]!.argv).toEqual([
-      '/usr/bin/node', ...NODE_V8_FLAGS, '/cli/main.js', 'node', '--roles', 'broker,controller', '--node-id', '1', '--controller-quorum-voters', '1@127.0.0.1:9093',
-      '--data-dir', '/data/node-1', '--log-level', 'info', '--listen', '127.0.0.1:9092', '--offsets-topic-replication-factor', '1',
-      '--metrics-port', '9094', '--metrics-host', '127.0.0.1',
+      '/usr/bin/node',
+      ...NODE_V8_FLAGS,
+      '/cli/main.js',
+      'node',
+      '--roles',
+      'broker,controller',
+      '--node-id',
+      '1',
+      '--controller-quorum-voters',
+      '1@127.0.0.1:9093',
+      '--data-dir',
+      '/data/node-1',
+      '--log-level',
+      'info',
+      '--listen',
+      '127.0.0.1:9092',
+      '--offsets-topic-replication-factor',
+      '1',
+      '--metrics-port',
+      '9094',
+      '--metrics-host',
+      '127.0.0.1',
     ]);
     // Three brokers meet Kafka's default offsets.topic.replication.factor: nothing is added.
     const three = nodeRecords(planCluster(3, 1, false, 9092, '/data'), '127.0.0.1', 'info');

@@ -56,31 +56,51 @@ describe('samsa cluster up', () => {
     dirs.push(dataDir);
     const base = await basePort();
     const t0 = Date.now();
-    const child = spawn(process.execPath, [CLI, 'cluster', 'up', '--data-dir', dataDir, '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'cluster', 'up', '--data-dir', dataDir, '--base-port', String(base)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     try {
-      await waitFor('the cluster to be ready', () => {
-        if (child.exitCode !== null) giveUp(`cluster up exited ${child.exitCode}:\n${out}`);
-        return out.includes('ready in');
-      }, 60_000, 50);
+      await waitFor(
+        'the cluster to be ready',
+        () => {
+          if (child.exitCode !== null) giveUp(`cluster up exited ${child.exitCode}:\n${out}`);
+          return out.includes('ready in');
+        },
+        60_000,
+        50,
+      );
       console.log(`cluster up: ready ${Date.now() - t0} ms after start (${/ready in (\d+) ms/.exec(out)![1]} ms by its own clock)`);
       const lines = out.split('\n');
       const first = lines.findIndex((l) => l.startsWith('bootstrap-server: '));
       expect(first).toBe(0);
       expect(lines[first]).toBe(`bootstrap-server: 127.0.0.1:${base},127.0.0.1:${base + 100},127.0.0.1:${base + 200}`);
-      expect(lines[first + 1]).toBe(`kafka bootstrap.servers: 127.0.0.1:${base},127.0.0.1:${base + 100},127.0.0.1:${base + 200} (same ports: the Kafka protocol and the Samsa SDK)`);
+      expect(lines[first + 1]).toBe(
+        `kafka bootstrap.servers: 127.0.0.1:${base},127.0.0.1:${base + 100},127.0.0.1:${base + 200} (same ports: the Kafka protocol and the Samsa SDK)`,
+      );
       // The first broker's port answers a Kafka ApiVersions too.
       const kafka = await RawKafkaConnection.connect(base);
-      const versions = await kafka.request<{ errorCode: number }>(18, 3, 1, { clientSoftwareName: 'cluster-up-test', clientSoftwareVersion: '1' });
+      const versions = await kafka.request<{ errorCode: number }>(18, 3, 1, {
+        clientSoftwareName: 'cluster-up-test',
+        clientSoftwareVersion: '1',
+      });
       kafka.close();
       expect(versions.errorCode).toBe(0);
       const rows = lines.slice(first + 2).filter((l) => /^(controller|broker)-\d/.test(l));
       expect(rows).toHaveLength(6);
       expect(rows.filter((r) => r.endsWith('active controller'))).toHaveLength(1);
       expect(rows.filter((r) => r.endsWith('unfenced'))).toHaveLength(3);
-      expect(rows[3]).toMatch(new RegExp(`^broker-4\\s+4\\s+broker\\s+127\\.0\\.0\\.1:${base}\\s+-\\s+127\\.0\\.0\\.1:${base + 2}\\s+\\d+\\s+running\\s+unfenced$`));
+      expect(rows[3]).toMatch(
+        new RegExp(
+          `^broker-4\\s+4\\s+broker\\s+127\\.0\\.0\\.1:${base}\\s+-\\s+127\\.0\\.0\\.1:${base + 2}\\s+\\d+\\s+running\\s+unfenced$`,
+        ),
+      );
       pids.push(...recordedPids(dataDir));
       expect(pids).toHaveLength(6);
       expect(pids.every(alive)).toBe(true);
@@ -97,7 +117,9 @@ describe('samsa cluster up', () => {
     dirs.push(dataDir);
     const base = await basePort();
     const t0 = Date.now();
-    const upResult = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base)], { timeoutMs: 60_000 });
+    const upResult = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base)], {
+      timeoutMs: 60_000,
+    });
     const wallMs = Date.now() - t0;
     expect(upResult.stderr).toBe('');
     expect(upResult.status).toBe(0);
@@ -130,22 +152,30 @@ describe('samsa cluster up', () => {
 
     // A second up on the same data dir with another layout: refused before it starts anything, the first cluster untouched.
     const before = readFileSync(join(dataDir, 'cluster.json'), 'utf8');
-    const second = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base + 5)], { timeoutMs: 30_000 });
+    const second = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base + 5)], {
+      timeoutMs: 30_000,
+    });
     expect(second.status).toBe(2);
     expect(second.stderr).toContain('records another cluster layout');
     expect(second.stderr).toContain(`cluster down --data-dir ${dataDir}`);
     expect(readFileSync(join(dataDir, 'cluster.json'), 'utf8')).toBe(before);
     expect(mine.every(alive)).toBe(true);
     // With the same layout and every node running: nothing to start.
-    const same = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base)], { timeoutMs: 30_000 });
+    const same = await runCliAsync(['cluster', 'up', '--detach', '--data-dir', dataDir, '--base-port', String(base)], {
+      timeoutMs: 30_000,
+    });
     expect(same.status).toBe(0);
     expect(same.stdout).toContain('is running already');
     expect(recordedPids(dataDir)).toEqual(mine);
 
     // --watch redraws until interrupted.
-    const watch = spawn(process.execPath, [CLI, 'cluster', 'status', '--data-dir', dataDir, '--watch', '300ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watch = spawn(process.execPath, [CLI, 'cluster', 'status', '--data-dir', dataDir, '--watch', '300ms'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let watched = '';
-    watch.stdout!.on('data', (d: Buffer) => { watched += d.toString(); });
+    watch.stdout!.on('data', (d: Buffer) => {
+      watched += d.toString();
+    });
     try {
       await waitFor('two redraws', () => (watched.match(/^--- /gm) ?? []).length >= 2, 20_000);
     } finally {
@@ -159,7 +189,10 @@ describe('samsa cluster up', () => {
     expect(down.stdout).toMatch(/broker-4 \(pid \d+\) stopped/);
     expect(down.stdout).toContain(`stopped 6 node(s); removed ${join(dataDir, 'cluster.json')}`);
     // Brokers were stopped before controllers.
-    const order = down.stdout.split('\n').filter((l) => l.endsWith(' stopped')).map((l) => l.split(' ')[0]!);
+    const order = down.stdout
+      .split('\n')
+      .filter((l) => l.endsWith(' stopped'))
+      .map((l) => l.split(' ')[0]!);
     expect(order.slice(0, 3).every((n) => n.startsWith('broker-'))).toBe(true);
     expect(mine.filter(alive)).toEqual([]);
     expect(existsSync(join(dataDir, 'cluster.json'))).toBe(false);
@@ -170,8 +203,27 @@ describe('samsa cluster up', () => {
     expect(after.stderr).toContain('no cluster is recorded');
     // And the data dir can be used again; also above the info level, where no "broker started"
     // line is logged (readiness then rests on the metadata check alone).
-    const again = await runCliAsync(['cluster', 'up', '--detach', '--combined', '--brokers', '1', '--controllers', '1', '--data-dir', dataDir,
-      '--base-port', String(base), '--log-level', 'warn', '--ready-timeout-ms', '30000'], { timeoutMs: 60_000 });
+    const again = await runCliAsync(
+      [
+        'cluster',
+        'up',
+        '--detach',
+        '--combined',
+        '--brokers',
+        '1',
+        '--controllers',
+        '1',
+        '--data-dir',
+        dataDir,
+        '--base-port',
+        String(base),
+        '--log-level',
+        'warn',
+        '--ready-timeout-ms',
+        '30000',
+      ],
+      { timeoutMs: 60_000 },
+    );
     expect(again.stderr).toBe('');
     expect(again.status).toBe(0);
     pids.push(...recordedPids(dataDir));
@@ -184,18 +236,35 @@ describe('samsa cluster up', () => {
     const base = await basePort();
     const dir = tempDir('cluster-combined');
     dirs.push(dir);
-    const child = spawn(process.execPath, [CLI, 'cluster', 'up', '--combined', '--brokers', '1', '--controllers', '1', '--data-dir', dir, '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'cluster', 'up', '--combined', '--brokers', '1', '--controllers', '1', '--data-dir', dir, '--base-port', String(base)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     let mine: number[] = [];
     try {
-      await waitFor('the combined node to be ready', () => {
-        if (child.exitCode !== null) giveUp(`cluster up exited ${child.exitCode}:\n${out}`);
-        return out.includes('ready in');
-      }, 60_000, 50);
+      await waitFor(
+        'the combined node to be ready',
+        () => {
+          if (child.exitCode !== null) giveUp(`cluster up exited ${child.exitCode}:\n${out}`);
+          return out.includes('ready in');
+        },
+        60_000,
+        50,
+      );
       expect(out).toContain(`bootstrap-server: 127.0.0.1:${base}\n`);
-      expect(out).toMatch(new RegExp(`node-1\\s+1\\s+broker,controller\\s+127\\.0\\.0\\.1:${base}\\s+127\\.0\\.0\\.1:${base + 1}\\s+127\\.0\\.0\\.1:${base + 2}\\s+\\d+\\s+running\\s+active controller, unfenced`));
+      expect(out).toMatch(
+        new RegExp(
+          `node-1\\s+1\\s+broker,controller\\s+127\\.0\\.0\\.1:${base}\\s+127\\.0\\.0\\.1:${base + 1}\\s+127\\.0\\.0\\.1:${base + 2}\\s+\\d+\\s+running\\s+active controller, unfenced`,
+        ),
+      );
       mine = recordedPids(dir);
       pids.push(...mine);
     } finally {

@@ -28,22 +28,45 @@ describe('samsa configs', () => {
   const oneErrorLine = (stderr: string) => expect(stderr.trim().split('\n')).toHaveLength(1);
 
   it('alters min.insync.replicas live, describes it, and deletes it back to the default', async () => {
-    const created = await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'guarded', '--partitions', '1', '--replication-factor', '1',
-      '--config', 'min.insync.replicas=2']);
+    const created = await runCliAsync([
+      'topics',
+      '--create',
+      ...bootstrap,
+      '--topic',
+      'guarded',
+      '--partitions',
+      '1',
+      '--replication-factor',
+      '1',
+      '--config',
+      'min.insync.replicas=2',
+    ]);
     expect(created.stderr).toBe('');
     expect(created.status).toBe(0);
 
     // One replica cannot satisfy min.insync.replicas=2: acks=all is refused.
-    const refused = await runCliAsync(['produce', ...bootstrap, '--topic', 'guarded', '--request-required-acks', 'all'], { input: 'a\n', timeoutMs: 30_000 });
+    const refused = await runCliAsync(['produce', ...bootstrap, '--topic', 'guarded', '--request-required-acks', 'all'], {
+      input: 'a\n',
+      timeoutMs: 30_000,
+    });
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain('NOT_ENOUGH_REPLICAS');
 
     const before = await runCliAsync(['configs', ...bootstrap, ...topic, '--describe']);
     expect(before.status).toBe(0);
     expect(before.stdout).toContain('Dynamic configs for topic guarded are:\n');
-    expect(before.stdout).toContain('  min.insync.replicas=2 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:min.insync.replicas=2, DEFAULT_CONFIG:min.insync.replicas=1}\n');
+    expect(before.stdout).toContain(
+      '  min.insync.replicas=2 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:min.insync.replicas=2, DEFAULT_CONFIG:min.insync.replicas=1}\n',
+    );
 
-    const altered = await runCliAsync(['configs', ...bootstrap, ...topic, '--alter', '--add-config', 'min.insync.replicas=1,retention.ms=3600000']);
+    const altered = await runCliAsync([
+      'configs',
+      ...bootstrap,
+      ...topic,
+      '--alter',
+      '--add-config',
+      'min.insync.replicas=1,retention.ms=3600000',
+    ]);
     expect(altered.stderr).toBe('');
     expect(altered.status).toBe(0);
     expect(altered.stdout).toBe('Completed updating config for topic guarded.\n');
@@ -95,7 +118,17 @@ describe('samsa configs', () => {
     oneErrorLine(missing.stderr);
     expect(missing.stderr).toContain('UNKNOWN_TOPIC_OR_PARTITION');
 
-    const missingAlter = await runCliAsync(['configs', ...bootstrap, '--entity-type', 'topics', '--entity-name', 'missing', '--alter', '--add-config', 'retention.ms=1']);
+    const missingAlter = await runCliAsync([
+      'configs',
+      ...bootstrap,
+      '--entity-type',
+      'topics',
+      '--entity-name',
+      'missing',
+      '--alter',
+      '--add-config',
+      'retention.ms=1',
+    ]);
     expect(missingAlter.status).toBe(1);
     expect(missingAlter.stderr).toContain('UNKNOWN_TOPIC_OR_PARTITION');
 

@@ -26,7 +26,9 @@ describe('console producer lines (LineMessageReader)', () => {
 
   it('throws a LineFormatError for a line without separators, or takes it whole with ignore.error', () => {
     expect(() => parseLine('novalue', lineFormatFrom({ 'parse.key': 'true' }))).toThrow(LineFormatError);
-    expect(() => parseLine('a=1\tk\tv', lineFormatFrom({ 'parse.headers': 'true' }))).toThrow(/no header key separator ":" in header "a=1"/);
+    expect(() => parseLine('a=1\tk\tv', lineFormatFrom({ 'parse.headers': 'true' }))).toThrow(
+      /no header key separator ":" in header "a=1"/,
+    );
     const r = parseLine('novalue', lineFormatFrom({ 'parse.key': 'true', 'ignore.error': 'true' }));
     expect([text(r.key), text(r.value)]).toEqual([null, 'novalue']);
   });
@@ -39,7 +41,12 @@ describe('console producer lines (LineMessageReader)', () => {
 
 describe('console consumer lines (DefaultMessageFormatter)', () => {
   const record = {
-    topic: 't', partition: 2, offset: 7n, timestamp: 1700000000000n, key: Buffer.from('k'), value: null,
+    topic: 't',
+    partition: 2,
+    offset: 7n,
+    timestamp: 1700000000000n,
+    key: Buffer.from('k'),
+    value: null,
     headers: { h1: Buffer.from('x'), h2: null },
   };
 
@@ -48,8 +55,14 @@ describe('console consumer lines (DefaultMessageFormatter)', () => {
     expect(formatRecord(record, messageFormatFrom({ 'null.literal': '<none>' }))).toBe('<none>\n');
   });
 
-  it('prints timestamp, partition, offset, headers, key and value in Kafka\'s order', () => {
-    const all = messageFormatFrom({ 'print.timestamp': 'true', 'print.partition': 'true', 'print.offset': 'true', 'print.headers': 'true', 'print.key': 'true' });
+  it("prints timestamp, partition, offset, headers, key and value in Kafka's order", () => {
+    const all = messageFormatFrom({
+      'print.timestamp': 'true',
+      'print.partition': 'true',
+      'print.offset': 'true',
+      'print.headers': 'true',
+      'print.key': 'true',
+    });
     expect(formatRecord(record, all)).toBe('CreateTime:1700000000000\tPartition:2\tOffset:7\th1:x,h2:null\tk\tnull\n');
     const noValue = messageFormatFrom({ 'print.key': 'true', 'print.value': 'false', 'print.headers': 'true', 'key.separator': ' | ' });
     expect(formatRecord({ ...record, headers: {} }, noValue)).toBe('NO_HEADERS | k\n');

@@ -28,12 +28,20 @@ describe('samsa produce (console producer)', () => {
 
   it('delivers each line fed one per second through a pipe while the pipe is still open', async () => {
     await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'typed', '--partitions', '1']);
-    const consumer = spawn(process.execPath, [CLI, 'consume', ...bootstrap, '--topic', 'typed', '--from-beginning', '--timeout-ms', '120000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const consumer = spawn(
+      process.execPath,
+      [CLI, 'consume', ...bootstrap, '--topic', 'typed', '--from-beginning', '--timeout-ms', '120000'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let consumed = '';
-    consumer.stdout.on('data', (d: Buffer) => { consumed += d.toString(); });
+    consumer.stdout.on('data', (d: Buffer) => {
+      consumed += d.toString();
+    });
     const producer = spawn(process.execPath, [CLI, 'produce', ...bootstrap, '--topic', 'typed'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let producerErr = '';
-    producer.stderr.on('data', (d: Buffer) => { producerErr += d.toString(); });
+    producer.stderr.on('data', (d: Buffer) => {
+      producerErr += d.toString();
+    });
     try {
       let lastWrite = 0;
       for (let i = 1; i <= 4; i++) {
@@ -59,17 +67,34 @@ describe('samsa produce (console producer)', () => {
   it('skips a bad line in the middle with its line number on stderr, sends the others and exits 1', async () => {
     await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'mixed', '--partitions', '2']);
     const lines = ['k1:one', 'k2:two', 'no separator here', 'k3:three', `k4:${'x'.repeat(1_200_000)}`, 'k5:five'];
-    const produced = await runCliAsync(['produce', '--broker-list', node.address, '--topic', 'mixed', '--property', 'parse.key=true', '--property', 'key.separator=:'],
-      { input: lines.join('\n') + '\n', timeoutMs: 60_000 });
+    const produced = await runCliAsync(
+      ['produce', '--broker-list', node.address, '--topic', 'mixed', '--property', 'parse.key=true', '--property', 'key.separator=:'],
+      { input: lines.join('\n') + '\n', timeoutMs: 60_000 },
+    );
     expect(produced.status).toBe(1);
     const errors = produced.stderr.trim().split('\n');
     expect(errors).toEqual([
       'samsa: line 3: no key separator ":" in "no separator here" (skipped)',
-      expect.stringMatching(/^samsa: line 5: MESSAGE_TOO_LARGE: a record of up to \d+ bytes \(with its batch header\) exceeds maxRequestSize 1048576 \(skipped\)$/),
+      expect.stringMatching(
+        /^samsa: line 5: MESSAGE_TOO_LARGE: a record of up to \d+ bytes \(with its batch header\) exceeds maxRequestSize 1048576 \(skipped\)$/,
+      ),
       'samsa: 2 of 6 line(s) not sent',
     ]);
-    const consumed = await runCliAsync(['consume', ...bootstrap, '--topic', 'mixed', '--from-beginning', '--max-messages', '4', '--timeout-ms', '20000',
-      '--property', 'print.key=true', '--property', 'key.separator=:']);
+    const consumed = await runCliAsync([
+      'consume',
+      ...bootstrap,
+      '--topic',
+      'mixed',
+      '--from-beginning',
+      '--max-messages',
+      '4',
+      '--timeout-ms',
+      '20000',
+      '--property',
+      'print.key=true',
+      '--property',
+      'key.separator=:',
+    ]);
     expect(consumed.stdout.trim().split('\n').sort()).toEqual(['k1:one', 'k2:two', 'k3:three', 'k5:five']);
   }, 90_000);
 
@@ -79,19 +104,37 @@ describe('samsa produce (console producer)', () => {
     const refused = await runCliAsync(['produce', ...bootstrap, '--topic', 'big'], { input: big, timeoutMs: 60_000 });
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('exceeds maxRequestSize 1048576');
-    const raised = await runCliAsync(['produce', ...bootstrap, '--topic', 'big', '--producer-property', 'max.request.size=4194304'], { input: big, timeoutMs: 60_000 });
+    const raised = await runCliAsync(['produce', ...bootstrap, '--topic', 'big', '--producer-property', 'max.request.size=4194304'], {
+      input: big,
+      timeoutMs: 60_000,
+    });
     expect(raised.stderr).toBe('');
     expect(raised.status).toBe(0);
 
     const config = join(dataDir, 'producer.properties');
-    writeFileSync(config, `# a Kafka-style client config\nbootstrap.servers=${node.address}\nacks=all\nlinger.ms: 5\nclient.id=from-file\n`);
+    writeFileSync(
+      config,
+      `# a Kafka-style client config\nbootstrap.servers=${node.address}\nacks=all\nlinger.ms: 5\nclient.id=from-file\n`,
+    );
     const fromFile = await runCliAsync(['produce', '--topic', 'big', '--producer.config', config], { input: 'small\n' });
     expect(fromFile.stderr).toBe('');
     expect(fromFile.status).toBe(0);
-    const got = await runCliAsync(['consume', ...bootstrap, '--topic', 'big', '--from-beginning', '--max-messages', '2', '--timeout-ms', '20000']);
+    const got = await runCliAsync([
+      'consume',
+      ...bootstrap,
+      '--topic',
+      'big',
+      '--from-beginning',
+      '--max-messages',
+      '2',
+      '--timeout-ms',
+      '20000',
+    ]);
     expect(got.stdout.split('\n').map((l) => l.length)).toEqual([2_000_000, 5, 0]);
 
-    const unknown = await runCliAsync(['produce', ...bootstrap, '--topic', 'big', '--producer-property', 'linger.msec=5'], { input: 'x\n' });
+    const unknown = await runCliAsync(['produce', ...bootstrap, '--topic', 'big', '--producer-property', 'linger.msec=5'], {
+      input: 'x\n',
+    });
     expect(unknown.status).toBe(2);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
     expect(unknown.stderr).toMatch(/^samsa: unknown producer config 'linger.msec'/);
@@ -102,12 +145,27 @@ describe('samsa produce (console producer)', () => {
 
   it('parses headers with parse.headers and keeps them for the consumer', async () => {
     await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 'headed', '--partitions', '1']);
-    const produced = await runCliAsync(['produce', ...bootstrap, '--topic', 'headed', '--property', 'parse.headers=true', '--property', 'parse.key=true'],
-      { input: 'source:web,trace:42\tk1\tv1\n\tk2\tv2\n' });
+    const produced = await runCliAsync(
+      ['produce', ...bootstrap, '--topic', 'headed', '--property', 'parse.headers=true', '--property', 'parse.key=true'],
+      { input: 'source:web,trace:42\tk1\tv1\n\tk2\tv2\n' },
+    );
     expect(produced.stderr).toBe('');
     expect(produced.status).toBe(0);
-    const consumed = await runCliAsync(['consume', ...bootstrap, '--topic', 'headed', '--from-beginning', '--max-messages', '2', '--timeout-ms', '20000',
-      '--property', 'print.headers=true', '--property', 'print.key=true']);
+    const consumed = await runCliAsync([
+      'consume',
+      ...bootstrap,
+      '--topic',
+      'headed',
+      '--from-beginning',
+      '--max-messages',
+      '2',
+      '--timeout-ms',
+      '20000',
+      '--property',
+      'print.headers=true',
+      '--property',
+      'print.key=true',
+    ]);
     expect(consumed.stdout.trim().split('\n')).toEqual(['source:web,trace:42\tk1\tv1', 'NO_HEADERS\tk2\tv2']);
   }, 60_000);
 });

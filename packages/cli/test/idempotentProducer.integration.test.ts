@@ -9,9 +9,7 @@
  * Leader kill: 3 brokers, RF=3, an idempotent producer writing through a SIGKILL of a partition
  * leader loses nothing, duplicates nothing and keeps each partition's order.
  */
-import {
-  GrpcConnection, Samsa, SamsaConnectionError, serdes, type BrokerConnection, type ProducerOptions,
-} from '@samsa/client';
+import { GrpcConnection, Samsa, SamsaConnectionError, serdes, type BrokerConnection, type ProducerOptions } from '@samsa/client';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +19,12 @@ import { removeDir, startNode, stopProcess, tempDir, type NodeProcess } from './
 import { readAll } from './helpers/records.js';
 
 /** Wraps a real connection: every `every`-th Produce is sent and answered by the broker, but the answer is dropped. */
-interface DropStats { produces: number; dropped: number; inFlight: number; maxInFlight: number }
+interface DropStats {
+  produces: number;
+  dropped: number;
+  inFlight: number;
+  maxInFlight: number;
+}
 
 function droppingFactory(every: number, stats: DropStats) {
   return (address: string): BrokerConnection => {
@@ -53,7 +56,13 @@ function droppingFactory(every: number, stats: DropStats) {
 }
 
 /** Sends `count` records per partition, each send a chunk of one partition's next records, many sends outstanding. */
-async function produceInterleaved(samsa: Samsa, topic: string, partitions: number, count: number, options: ProducerOptions<Buffer | null, string | null>) {
+async function produceInterleaved(
+  samsa: Samsa,
+  topic: string,
+  partitions: number,
+  count: number,
+  options: ProducerOptions<Buffer | null, string | null>,
+) {
   const producer = samsa.producer<Buffer | null, string | null>({ value: serdes.string, ...options });
   const sends: Promise<unknown>[] = [];
   const chunk = 10;
@@ -96,10 +105,13 @@ describe('idempotent producer: lost responses against one broker', () => {
     removeDir(dir);
   });
 
-  const client = (stats: DropStats) => new Samsa({
-    brokers: [node.address], connectionFactory: droppingFactory(3, stats), requestTimeoutMs: 10_000,
-    retry: { retries: 20, initialRetryTimeMs: 20, maxRetryTimeMs: 200 },
-  });
+  const client = (stats: DropStats) =>
+    new Samsa({
+      brokers: [node.address],
+      connectionFactory: droppingFactory(3, stats),
+      requestTimeoutMs: 10_000,
+      retry: { retries: 20, initialRetryTimeMs: 20, maxRetryTimeMs: 200 },
+    });
 
   it('with idempotence: every record exactly once, in order, with 5 requests in flight', async () => {
     const stats = { produces: 0, dropped: 0, inFlight: 0, maxInFlight: 0 };
@@ -107,14 +119,20 @@ describe('idempotent producer: lost responses against one broker', () => {
     const plain = new Samsa({ brokers: [node.address] });
     try {
       await plain.admin().createTopics([{ topic: 'idem', numPartitions: 2, replicationFactor: 1 }]);
-      const failures = await produceInterleaved(samsa, 'idem', 2, 400, { maxInFlightRequestsPerConnection: 5, lingerMs: 1, batchSize: 200 });
+      const failures = await produceInterleaved(samsa, 'idem', 2, 400, {
+        maxInFlightRequestsPerConnection: 5,
+        lingerMs: 1,
+        batchSize: 200,
+      });
       expect(failures).toEqual([]);
       expect(stats.dropped).toBeGreaterThan(10);
       expect(stats.maxInFlight).toBeGreaterThan(2);
       expect(stats.maxInFlight).toBeLessThanOrEqual(5);
       const got = byPartition(await readAll(plain, 'idem', 2), 2);
       for (let p = 0; p < 2; p++) expect(got[p]).toEqual(expected(p, 400));
-      process.stdout.write(`idempotent: ${stats.produces} Produce requests (up to ${stats.maxInFlight} in flight), ${stats.dropped} answers dropped, 800 records, no duplicates\n`);
+      process.stdout.write(
+        `idempotent: ${stats.produces} Produce requests (up to ${stats.maxInFlight} in flight), ${stats.dropped} answers dropped, 800 records, no duplicates\n`,
+      );
     } finally {
       await samsa.close();
       await plain.close();
@@ -127,7 +145,12 @@ describe('idempotent producer: lost responses against one broker', () => {
     const plain = new Samsa({ brokers: [node.address] });
     try {
       await plain.admin().createTopics([{ topic: 'plain', numPartitions: 2, replicationFactor: 1 }]);
-      const failures = await produceInterleaved(samsa, 'plain', 2, 400, { enableIdempotence: false, maxInFlightRequestsPerConnection: 5, lingerMs: 1, batchSize: 200 });
+      const failures = await produceInterleaved(samsa, 'plain', 2, 400, {
+        enableIdempotence: false,
+        maxInFlightRequestsPerConnection: 5,
+        lingerMs: 1,
+        batchSize: 200,
+      });
       expect(failures).toEqual([]);
       const got = byPartition(await readAll(plain, 'plain', 2), 2);
       const total = got[0]!.length + got[1]!.length;
@@ -186,7 +209,9 @@ describe('producer against one broker: new topics and backpressure', () => {
       peak.buffers = Math.max(peak.buffers, m.arrayBuffers);
     }, 100);
     try {
-      const all = Array.from({ length: sends }, () => producer.send({ topic, messages: Array.from({ length: 1_000 }, () => ({ value: payload })) }));
+      const all = Array.from({ length: sends }, () =>
+        producer.send({ topic, messages: Array.from({ length: 1_000 }, () => ({ value: payload })) }),
+      );
       expect((await Promise.all(all)).flat()).toHaveLength(sends * 1_000);
     } finally {
       clearInterval(sampler);
@@ -197,20 +222,28 @@ describe('producer against one broker: new topics and backpressure', () => {
   }
 
   it('a producer faster than the broker blocks on buffer.memory instead of growing without bound (peak RSS reported)', async () => {
-    await samsa.admin().createTopics([{ topic: 'bp', numPartitions: 2, replicationFactor: 1 }, { topic: 'bp-control', numPartitions: 2, replicationFactor: 1 }]);
+    await samsa.admin().createTopics([
+      { topic: 'bp', numPartitions: 2, replicationFactor: 1 },
+      { topic: 'bp-control', numPartitions: 2, replicationFactor: 1 },
+    ]);
     // 48 MB of record bytes offered at once. Bounded, what is live is the 1 MB of batches plus the
     // requests being encoded and sent (gRPC copies each batch once more) and socket buffers: 4-8 MB
     // measured whatever is offered (12, 24 or 48 MB), while unbounded grows with the offer.
     const sends = 48;
     const bounded = await offerAll('bp', 1024 * 1024, sends);
     const unbounded = await offerAll('bp-control', 512 * 1024 * 1024, sends);
-    process.stdout.write(`backpressure: ${sends} MB offered at once. buffer.memory 1 MB: peak RSS ${bounded.rssMb.toFixed(0)} MB ` +
-      `(+${bounded.rssGrowthMb.toFixed(0)}), Buffers +${bounded.buffersGrowthMb.toFixed(0)} MB; buffer.memory 512 MB: peak RSS ` +
-      `${unbounded.rssMb.toFixed(0)} MB (+${unbounded.rssGrowthMb.toFixed(0)}), Buffers +${unbounded.buffersGrowthMb.toFixed(0)} MB\n`);
+    process.stdout.write(
+      `backpressure: ${sends} MB offered at once. buffer.memory 1 MB: peak RSS ${bounded.rssMb.toFixed(0)} MB ` +
+        `(+${bounded.rssGrowthMb.toFixed(0)}), Buffers +${bounded.buffersGrowthMb.toFixed(0)} MB; buffer.memory 512 MB: peak RSS ` +
+        `${unbounded.rssMb.toFixed(0)} MB (+${unbounded.rssGrowthMb.toFixed(0)}), Buffers +${unbounded.buffersGrowthMb.toFixed(0)} MB\n`,
+    );
     // With room for everything the batches hold most of the 48 MB at once; bounded, little is live.
     expect(unbounded.buffersGrowthMb).toBeGreaterThan(sends / 2);
     expect(bounded.buffersGrowthMb).toBeLessThan(sends / 4);
-    const ends = await samsa.admin().listOffsets('bp', [{ partition: 0, timestamp: 'latest' }, { partition: 1, timestamp: 'latest' }]);
+    const ends = await samsa.admin().listOffsets('bp', [
+      { partition: 0, timestamp: 'latest' },
+      { partition: 1, timestamp: 'latest' },
+    ]);
     expect(ends.reduce((n, e) => n + Number(e.offset), 0)).toBe(sends * 1_000);
   }, 240_000); // 96 MB through one broker with a full GC every 100 ms: 13 s alone, 90+ s on a loaded machine
 });
@@ -220,8 +253,18 @@ describe('idempotent producer: leader SIGKILL on 3 brokers, RF=3', () => {
   let samsa: Samsa;
 
   beforeAll(async () => {
-    cluster = await startCluster({ controllers: 1, brokers: 3, heartbeatIntervalMs: 250, sessionTimeoutMs: 2_000, brokerArgs: ['--replica-lag-time-max-ms', '1000'] });
-    samsa = new Samsa({ brokers: cluster.bootstrap, requestTimeoutMs: 5_000, retry: { retries: 60, initialRetryTimeMs: 50, maxRetryTimeMs: 300 } });
+    cluster = await startCluster({
+      controllers: 1,
+      brokers: 3,
+      heartbeatIntervalMs: 250,
+      sessionTimeoutMs: 2_000,
+      brokerArgs: ['--replica-lag-time-max-ms', '1000'],
+    });
+    samsa = new Samsa({
+      brokers: cluster.bootstrap,
+      requestTimeoutMs: 5_000,
+      retry: { retries: 60, initialRetryTimeMs: 50, maxRetryTimeMs: 300 },
+    });
   }, 90_000);
 
   afterAll(async () => {
@@ -233,13 +276,24 @@ describe('idempotent producer: leader SIGKILL on 3 brokers, RF=3', () => {
     const topic = 'idem-kill';
     const partitions = 3;
     await samsa.admin().createTopics([{ topic, numPartitions: partitions, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
-    const described = await waitFor('a full ISR', async () => {
-      const [d] = await samsa.admin().describeTopics([topic]);
-      return d!.partitions.every((p) => p.isr.length === 3 && p.leader >= 0) ? d! : undefined;
-    }, 20_000, 100);
+    const described = await waitFor(
+      'a full ISR',
+      async () => {
+        const [d] = await samsa.admin().describeTopics([topic]);
+        return d!.partitions.every((p) => p.isr.length === 3 && p.leader >= 0) ? d! : undefined;
+      },
+      20_000,
+      100,
+    );
     const victim = cluster.brokers.find((b) => b.nodeId === described.partitions[0]!.leader)!;
 
-    const producer = samsa.producer<Buffer | null, string | null>({ value: serdes.string, lingerMs: 2, batchSize: 2_000, deliveryTimeoutMs: 60_000, timeoutMs: 5_000 });
+    const producer = samsa.producer<Buffer | null, string | null>({
+      value: serdes.string,
+      lingerMs: 2,
+      batchSize: 2_000,
+      deliveryTimeoutMs: 60_000,
+      timeoutMs: 5_000,
+    });
     const count = 3_000;
     const sends: Promise<unknown>[] = [];
     let acked = 0;
@@ -250,7 +304,12 @@ describe('idempotent producer: leader SIGKILL on 3 brokers, RF=3', () => {
       for (let p = 0; p < partitions; p++) {
         const send = producer.send({ topic, messages: Array.from({ length: 20 }, (_, k) => ({ value: `${p}:${i + k}`, partition: p })) });
         sends.push(send);
-        void send.then(() => { acked++; }, () => {});
+        void send.then(
+          () => {
+            acked++;
+          },
+          () => {},
+        );
       }
       if (ackedAtKill < 0 && i >= count / 3) {
         sentAtKill = sends.length;
@@ -268,7 +327,9 @@ describe('idempotent producer: leader SIGKILL on 3 brokers, RF=3', () => {
     expect(ackedAtKill).toBeLessThan(sentAtKill);
     const [after] = await samsa.admin().describeTopics([topic]);
     expect(after!.partitions[0]!.leader).not.toBe(victim.nodeId);
-    process.stdout.write(`leader kill: ${sentAtKill - ackedAtKill} sends outstanding at the kill, all ${sends.length} acknowledged ${doneMs} ms after it\n`);
+    process.stdout.write(
+      `leader kill: ${sentAtKill - ackedAtKill} sends outstanding at the kill, all ${sends.length} acknowledged ${doneMs} ms after it\n`,
+    );
     const got = byPartition(await readAll(samsa, topic, partitions), partitions);
     for (let p = 0; p < partitions; p++) expect(got[p]).toEqual(expected(p, count));
   }, 120_000);

@@ -63,7 +63,8 @@ function mutate(random: () => number, corpus: Buffer[]): Buffer {
   }
   const body = Buffer.from(corpus[int(corpus.length)]!);
   switch (kind) {
-    case 1: { // flip a few bytes (header fields stay mostly intact)
+    case 1: {
+      // flip a few bytes (header fields stay mostly intact)
       for (let n = 1 + int(6); n > 0; n--) body[8 + int(Math.max(1, body.length - 8))] ^= 1 + int(255);
       return sized(body);
     }
@@ -71,23 +72,27 @@ function mutate(random: () => number, corpus: Buffer[]): Buffer {
       return sized(body.subarray(0, int(body.length)));
     case 3: // append junk
       return sized(Buffer.concat([body, Buffer.from(Array.from({ length: 1 + int(64) }, () => int(256)))]));
-    case 4: { // a length or count field becomes negative or huge
+    case 4: {
+      // a length or count field becomes negative or huge
       if (body.length < 12) return sized(body);
       const at = 8 + int(body.length - 11);
       body.writeInt32BE(random() < 0.5 ? -1 - int(1000) : 0x7fff0000 + int(0xffff), at);
       return sized(body);
     }
-    case 5: { // the right bytes under another API or version
+    case 5: {
+      // the right bytes under another API or version
       body.writeInt16BE(int(70), 0);
       body.writeInt16BE(int(16), 2);
       return sized(body);
     }
-    case 6: { // a varint run: bytes with the continuation bit set
+    case 6: {
+      // a varint run: bytes with the continuation bit set
       const at = 8 + int(Math.max(1, body.length - 8));
       for (let i = at; i < Math.min(body.length, at + 6); i++) body[i] = 0x80 | int(128);
       return sized(body);
     }
-    default: { // a size prefix that disagrees with the body
+    default: {
+      // a size prefix that disagrees with the body
       const out = sized(body);
       out.writeInt32BE(random() < 0.5 ? body.length + 1 + int(100) : Math.max(0, body.length - 1 - int(10)), 0);
       return out;
@@ -128,10 +133,26 @@ describe(`fuzzing the Kafka listener (seed ${SEED})`, () => {
   const captured: Buffer[] = [];
 
   beforeAll(async () => {
-    cluster = await startCluster({ controllers: 1, brokers: 1, brokerArgs: ['--auto-create-topics-enable', 'false', '--group-initial-rebalance-delay-ms', '0', '--group-min-session-timeout-ms', '1000'] });
+    cluster = await startCluster({
+      controllers: 1,
+      brokers: 1,
+      brokerArgs: [
+        '--auto-create-topics-enable',
+        'false',
+        '--group-initial-rebalance-delay-ms',
+        '0',
+        '--group-min-session-timeout-ms',
+        '1000',
+      ],
+    });
     samsa = new Samsa({ brokers: cluster.bootstrap, requestTimeoutMs: 10_000 });
     await samsa.admin().createTopics([{ topic: 'fuzz', numPartitions: 2, replicationFactor: 1 }]);
-    await waitFor('fuzz has leaders', async () => (await samsa.admin().describeTopics(['fuzz']))[0]!.partitions.every((p) => p.leader >= 0), 20_000, 100);
+    await waitFor(
+      'fuzz has leaders',
+      async () => (await samsa.admin().describeTopics(['fuzz']))[0]!.partitions.every((p) => p.leader >= 0),
+      20_000,
+      100,
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -142,7 +163,10 @@ describe(`fuzzing the Kafka listener (seed ${SEED})`, () => {
   /** A KafkaJS client whose sockets record every byte it sends. */
   function capturingKafka(clientId: string, record: boolean): Kafka {
     return new Kafka({
-      clientId, brokers: cluster.bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 },
+      clientId,
+      brokers: cluster.bootstrap,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 10, initialRetryTime: 100 },
       socketFactory: ({ host, port, onConnect }) => {
         const socket = net.connect({ host, port }, onConnect);
         if (record) {
@@ -162,13 +186,21 @@ describe(`fuzzing the Kafka listener (seed ${SEED})`, () => {
   async function roundTrip(kafka: Kafka, tag: string): Promise<void> {
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await producer.connect();
-    await producer.send({ topic: 'fuzz', acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ key: `${tag}-${i}`, value: `${tag}-value-${i}`, headers: { tag } })) });
+    await producer.send({
+      topic: 'fuzz',
+      acks: -1,
+      messages: Array.from({ length: 10 }, (_, i) => ({ key: `${tag}-${i}`, value: `${tag}-value-${i}`, headers: { tag } })),
+    });
     await producer.disconnect();
     const consumer = kafka.consumer({ groupId: `fuzz-${tag}`, sessionTimeout: 6_000, heartbeatInterval: 500, maxWaitTimeInMs: 200 });
     const seen = new Set<string>();
     await consumer.connect();
     await consumer.subscribe({ topic: 'fuzz', fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => { if (message.key?.toString().startsWith(`${tag}-`)) seen.add(message.key.toString()); } });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.key?.toString().startsWith(`${tag}-`)) seen.add(message.key.toString());
+      },
+    });
     await waitFor(`the ${tag} records`, () => seen.size >= 10, 30_000, 100);
     await consumer.disconnect();
     const admin = kafka.admin();

@@ -19,7 +19,9 @@ describe('Kafka tool parity', () => {
   const ok = async (args: string[], input?: string) => {
     const r = await runCliAsync(args, { timeoutMs: 60_000, ...(input === undefined ? {} : { input }) });
     // The console consumer's own progress lines on stderr are not errors.
-    const errors = r.stderr.split('\n').filter((l) => l !== '' && !/^(Processed a total of \d+ messages|(Assigned|Revoked|Lost) partitions: )/.test(l));
+    const errors = r.stderr
+      .split('\n')
+      .filter((l) => l !== '' && !/^(Processed a total of \d+ messages|(Assigned|Revoked|Lost) partitions: )/.test(l));
     expect(errors, args.join(' ')).toEqual([]);
     expect(r.status, args.join(' ')).toBe(0);
     return r.stdout;
@@ -41,7 +43,9 @@ describe('Kafka tool parity', () => {
 
   it('get-offsets prints topic:partition:offset for latest, earliest and a timestamp', async () => {
     expect(await ok(['get-offsets', ...b, '--topic', 'events'])).toBe('events:0:3\nevents:1:1\n');
-    expect(await ok(['get-offsets', '--broker-list', node.address, '--topic', 'ev.*', '--time', '-2', '--partitions', '0'])).toBe('events:0:0\n');
+    expect(await ok(['get-offsets', '--broker-list', node.address, '--topic', 'ev.*', '--time', '-2', '--partitions', '0'])).toBe(
+      'events:0:0\n',
+    );
     expect(await ok(['get-offsets', ...b, '--topic', 'events', '--time', '0'])).toBe('events:0:0\nevents:1:0\n');
     // Later than every record: no line, as Kafka.
     expect(await ok(['get-offsets', ...b, '--topic', 'events', '--time', String(Date.now() + 3_600_000)])).toBe('');
@@ -50,11 +54,30 @@ describe('Kafka tool parity', () => {
     expect(bad.stderr).toBe("samsa: --time must be an integer, got 'soon'\n");
   });
 
-  it('consume takes --consumer-property and --consumer.config without a group, and prints Kafka\'s fields', async () => {
+  it("consume takes --consumer-property and --consumer.config without a group, and prints Kafka's fields", async () => {
     const config = join(dataDir, 'consumer.properties');
     writeFileSync(config, `bootstrap.servers=${node.address}\nmax.poll.records=1\nclient.id=from-file\n`);
-    const out = await ok(['consume', '--consumer.config', config, '--topic', 'events', '--partition', '0', '--offset', '1', '--max-messages', '2',
-      '--consumer-property', 'fetch.max.wait.ms=100', '--property', 'print.partition=true', '--property', 'print.offset=true', '--property', 'print.timestamp=true']);
+    const out = await ok([
+      'consume',
+      '--consumer.config',
+      config,
+      '--topic',
+      'events',
+      '--partition',
+      '0',
+      '--offset',
+      '1',
+      '--max-messages',
+      '2',
+      '--consumer-property',
+      'fetch.max.wait.ms=100',
+      '--property',
+      'print.partition=true',
+      '--property',
+      'print.offset=true',
+      '--property',
+      'print.timestamp=true',
+    ]);
     expect(out).toMatch(/^CreateTime:\d+\tPartition:0\tOffset:1\tb\nCreateTime:\d+\tPartition:0\tOffset:2\tc\n$/);
     const groupOnly = await runCliAsync(['consume', ...b, '--topic', 'events', '--consumer-property', 'session.timeout.ms=10000']);
     expect(groupOnly.status).toBe(2);
@@ -67,9 +90,13 @@ describe('Kafka tool parity', () => {
     await ok(['consume', ...b, '--topic', 'events', '--group', 'g2', '--from-beginning', '--max-messages', '4', '--timeout-ms', '30000']);
 
     // An active member of g1, for --members and --state.
-    const member = spawn(process.execPath, [CLI, 'consume', ...b, '--topic', 'events', '--group', 'g1', '--timeout-ms', '120000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const member = spawn(process.execPath, [CLI, 'consume', ...b, '--topic', 'events', '--group', 'g1', '--timeout-ms', '120000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let memberErr = '';
-    member.stderr.on('data', (d: Buffer) => { memberErr += d.toString(); });
+    member.stderr.on('data', (d: Buffer) => {
+      memberErr += d.toString();
+    });
     try {
       await waitFor('the member to be assigned', () => memberErr.includes('Assigned partitions'), 30_000);
       const members = await ok(['groups', ...b, '--describe', '--group', 'g1', '--members', '--verbose']);
@@ -84,18 +111,37 @@ describe('Kafka tool parity', () => {
     } finally {
       await stopProcess(member, 'SIGTERM');
     }
-    await waitFor('g1 to have no members', async () => (await runCliAsync(['groups', ...b, '--describe', '--group', 'g1', '--members'])).stdout.includes('has no active members'), 30_000);
+    await waitFor(
+      'g1 to have no members',
+      async () =>
+        (await runCliAsync(['groups', ...b, '--describe', '--group', 'g1', '--members'])).stdout.includes('has no active members'),
+      30_000,
+    );
 
     // --to-current --export: the committed offsets as CSV, which --from-file reads back.
-    const exported = await ok(['groups', ...b, '--reset-offsets', '--group', 'g2', '--all-topics', '--to-current', '--export', '--dry-run']);
+    const exported = await ok([
+      'groups',
+      ...b,
+      '--reset-offsets',
+      '--group',
+      'g2',
+      '--all-topics',
+      '--to-current',
+      '--export',
+      '--dry-run',
+    ]);
     expect(exported).toBe('events,0,3\nevents,1,1\n');
     const file = join(dataDir, 'offsets.csv');
     writeFileSync(file, 'events,0,1\nevents,1,0\n');
     const fromFile = await ok(['groups', ...b, '--reset-offsets', '--group', 'g2', '--from-file', file, '--execute']);
     expect(fromFile).toMatch(/^g2\s+events\s+0\s+1$/m);
-    expect(await ok(['groups', ...b, '--reset-offsets', '--group', 'g2', '--all-topics', '--to-current', '--export', '--dry-run'])).toBe('events,0,1\nevents,1,0\n');
+    expect(await ok(['groups', ...b, '--reset-offsets', '--group', 'g2', '--all-topics', '--to-current', '--export', '--dry-run'])).toBe(
+      'events,0,1\nevents,1,0\n',
+    );
     // --by-duration: a day back reaches before every record, so the log start.
-    expect(await ok(['groups', ...b, '--reset-offsets', '--group', 'g2', '--topic', 'events', '--by-duration', 'P1D', '--export', '--dry-run'])).toBe('events,0,0\nevents,1,0\n');
+    expect(
+      await ok(['groups', ...b, '--reset-offsets', '--group', 'g2', '--topic', 'events', '--by-duration', 'P1D', '--export', '--dry-run']),
+    ).toBe('events,0,0\nevents,1,0\n');
     const badDuration = await runCliAsync(['groups', ...b, '--reset-offsets', '--group', 'g2', '--topic', 'events', '--by-duration', '1h']);
     expect(badDuration.status).toBe(2);
     expect(badDuration.stderr).toMatch(/^samsa: --by-duration must be an ISO 8601 duration/);
@@ -132,20 +178,26 @@ describe('Kafka tool parity', () => {
     expect(notLog.stderr).toMatch(/^samsa: .*only \.log segment files can be dumped/);
 
     const described = await ok(['log-dirs', '--describe', '--data-dir', node.dataDir, '--topic-list', 'events']);
-    const json = JSON.parse(described.split('\n')[2]!) as { brokers: Array<{ logDirs: Array<{ logDir: string; partitions: Array<{ partition: string; size: number }> }> }> };
+    const json = JSON.parse(described.split('\n')[2]!) as {
+      brokers: Array<{ logDirs: Array<{ logDir: string; partitions: Array<{ partition: string; size: number }> }> }>;
+    };
     const dir = json.brokers[0]!.logDirs[0]!;
     expect(dir.logDir).toBe(node.dataDir);
     expect(dir.partitions.map((p) => p.partition)).toEqual(['events-0', 'events-1']);
     expect(dir.partitions.every((p) => p.size > 0)).toBe(true);
   });
 
-  it('says what is wrong with a replication factor of 0 and with a controller\'s port as bootstrap', async () => {
+  it("says what is wrong with a replication factor of 0 and with a controller's port as bootstrap", async () => {
     const zero = await runCliAsync(['topics', '--create', ...b, '--topic', 'zero-rf', '--replication-factor', '0']);
     expect(zero.status).toBe(1);
-    expect(zero.stderr).toBe('samsa: INVALID_REPLICATION_FACTOR: replication factor must be larger than 0, or -1 to use the default value; got 0\n');
+    expect(zero.stderr).toBe(
+      'samsa: INVALID_REPLICATION_FACTOR: replication factor must be larger than 0, or -1 to use the default value; got 0\n',
+    );
     const controller = await runCliAsync(['topics', '--list', '--bootstrap-server', `127.0.0.1:${node.controllerPort}`]);
     expect(controller.status).toBe(1);
     expect(controller.stderr.trim().split('\n')).toHaveLength(1);
-    expect(controller.stderr).toContain(`127.0.0.1:${node.controllerPort} does not serve Metadata of Samsa's client API (is it a controller's port`);
+    expect(controller.stderr).toContain(
+      `127.0.0.1:${node.controllerPort} does not serve Metadata of Samsa's client API (is it a controller's port`,
+    );
   });
 });

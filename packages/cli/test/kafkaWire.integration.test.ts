@@ -62,7 +62,12 @@ describe('the Kafka listener on the broker address', () => {
     port = cluster.brokers[0]!.port;
     samsa = new Samsa({ brokers: cluster.bootstrap, requestTimeoutMs: 10_000 });
     await samsa.admin().createTopics([{ topic: 'wire', numPartitions: 1, replicationFactor: 1 }]);
-    await waitFor('wire has a leader', async () => (await samsa.admin().describeTopics(['wire']))[0]!.partitions.every((p) => p.leader >= 0), 20_000, 100);
+    await waitFor(
+      'wire has a leader',
+      async () => (await samsa.admin().describeTopics(['wire']))[0]!.partitions.every((p) => p.leader >= 0),
+      20_000,
+      100,
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -75,7 +80,12 @@ describe('the Kafka listener on the broker address', () => {
     const c = await connect();
     for (let v = 0; v <= 3; v++) {
       const body = v >= 3 ? { clientSoftwareName: 'samsa-test', clientSoftwareVersion: '1.0' } : {};
-      const r = await c.request<{ errorCode: number; apiKeys: Array<{ apiKey: number; minVersion: number; maxVersion: number }> }>(ApiKey.ApiVersions, v, 100 + v, body);
+      const r = await c.request<{ errorCode: number; apiKeys: Array<{ apiKey: number; minVersion: number; maxVersion: number }> }>(
+        ApiKey.ApiVersions,
+        v,
+        100 + v,
+        body,
+      );
       expect(r.errorCode).toBe(0);
       const byKey = new Map(r.apiKeys.map((a) => [a.apiKey, [a.minVersion, a.maxVersion]]));
       expect(byKey.get(ApiKey.ApiVersions)).toEqual([0, 3]);
@@ -103,18 +113,24 @@ describe('the Kafka listener on the broker address', () => {
 
   it('answers pipelined requests in request order while a Fetch long-polls', async () => {
     const c = await connect();
-    const metadata = await c.request<{ topics: Array<{ name: string; partitions: Array<{ partitionIndex: number }> }> }>(ApiKey.Metadata, 12, 1, { topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: 'wire' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const metadata = await c.request<{ topics: Array<{ name: string; partitions: Array<{ partitionIndex: number }> }> }>(
+      ApiKey.Metadata,
+      12,
+      1,
+      {
+        topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: 'wire' }],
+        allowAutoTopicCreation: false,
+        includeTopicAuthorizedOperations: false,
+      },
+    );
     expect(metadata.topics[0]!.name).toBe('wire');
     c.write(encodeFetch(2, 0n, 0));
-    const probe = decodeResponse(ApiKey.Fetch, 12, await c.nextFrame()).body as { responses: Array<{ partitions: Array<{ highWatermark: bigint }> }> };
+    const probe = decodeResponse(ApiKey.Fetch, 12, await c.nextFrame()).body as {
+      responses: Array<{ partitions: Array<{ highWatermark: bigint }> }>;
+    };
     const at = probe.responses[0]!.partitions[0]!.highWatermark;
     // One write: a Fetch at the end of the log that waits up to 1.5 s for a byte, then three quick requests.
-    const frames = Buffer.concat([
-      encodeFetch(10, at, 1_500),
-      encodeApiVersions(11),
-      encodeMetadata(12),
-      encodeApiVersions(13),
-    ]);
+    const frames = Buffer.concat([encodeFetch(10, at, 1_500), encodeApiVersions(11), encodeMetadata(12), encodeApiVersions(13)]);
     c.write(frames);
     const order: number[] = [];
     for (let i = 0; i < 4; i++) order.push((await c.nextFrame()).readInt32BE(0));
@@ -129,7 +145,9 @@ describe('the Kafka listener on the broker address', () => {
     expect(first.readInt32BE(0)).toBe(20);
     const second = await c.nextFrame();
     expect(second.readInt32BE(0)).toBe(21);
-    const fetched = decodeResponse(ApiKey.Fetch, 12, first).body as { responses: Array<{ partitions: Array<{ errorCode: number; records: Buffer | null }> }> };
+    const fetched = decodeResponse(ApiKey.Fetch, 12, first).body as {
+      responses: Array<{ partitions: Array<{ errorCode: number; records: Buffer | null }> }>;
+    };
     expect(fetched.responses[0]!.partitions[0]!.errorCode).toBe(0);
     expect(fetched.responses[0]!.partitions[0]!.records!.includes(Buffer.from('woke the fetch'))).toBe(true);
   });
@@ -167,20 +185,31 @@ describe('the Kafka listener on the broker address', () => {
     expect((await samsa.admin().describeTopics(['wire']))[0]!.name).toBe('wire');
   });
 
-  it('refuses an ApiVersions v3 whose client software name is not KIP-511\'s form with INVALID_REQUEST (42)', async () => {
+  it("refuses an ApiVersions v3 whose client software name is not KIP-511's form with INVALID_REQUEST (42)", async () => {
     const c = await connect();
-    const r = await c.request<{ errorCode: number }>(ApiKey.ApiVersions, 3, 9, { clientSoftwareName: '-bad name-', clientSoftwareVersion: '1' });
+    const r = await c.request<{ errorCode: number }>(ApiKey.ApiVersions, 3, 9, {
+      clientSoftwareName: '-bad name-',
+      clientSoftwareVersion: '1',
+    });
     expect(r.errorCode).toBe(42);
   });
 
   it('answers Metadata per version: v0 empty list = every topic, v1+ empty = none and null = every topic; leader epochs from v7, topic ids from v10', async () => {
     const c = await connect();
-    type Md = { controllerId: number; brokers: Array<{ nodeId: number; host: string; port: number }>; topics: Array<{ name: string; errorCode: number; topicId?: string; partitions: Array<{ leaderId: number; leaderEpoch?: number }> }> };
+    type Md = {
+      controllerId: number;
+      brokers: Array<{ nodeId: number; host: string; port: number }>;
+      topics: Array<{ name: string; errorCode: number; topicId?: string; partitions: Array<{ leaderId: number; leaderEpoch?: number }> }>;
+    };
     const v0 = await c.request<Md>(ApiKey.Metadata, 0, 1, { topics: [] });
     expect(v0.topics.map((t) => t.name)).toContain('wire');
     const v1 = await c.request<Md>(ApiKey.Metadata, 1, 2, { topics: [] });
     expect(v1.topics).toEqual([]);
-    const all = await c.request<Md>(ApiKey.Metadata, 12, 3, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const all = await c.request<Md>(ApiKey.Metadata, 12, 3, {
+      topics: null,
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
     const wire = all.topics.find((t) => t.name === 'wire')!;
     expect(wire.errorCode).toBe(0);
     // The controller's topic id (Kafka's text form) and a real leader epoch.
@@ -193,26 +222,59 @@ describe('the Kafka listener on the broker address', () => {
     // The answering broker stands in for the controller (admin requests sent there are forwarded).
     expect(all.controllerId).toBe(cluster.brokers[0]!.nodeId);
     // By topic id (v10+: a null name).
-    const byId = await c.request<Md>(ApiKey.Metadata, 12, 4, { topics: [{ topicId: wire.topicId, name: null }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const byId = await c.request<Md>(ApiKey.Metadata, 12, 4, {
+      topics: [{ topicId: wire.topicId, name: null }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
     expect(byId.topics[0]!.name).toBe('wire');
-    const unknownId = await c.request<Md>(ApiKey.Metadata, 12, 5, { topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', name: null }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const unknownId = await c.request<Md>(ApiKey.Metadata, 12, 5, {
+      topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', name: null }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
     expect(unknownId.topics[0]!.errorCode).toBe(100);
   });
 
   it('auto-creates an unknown topic asked for in Metadata (auto.create.topics.enable, allow_auto_topic_creation)', async () => {
     const c = await connect();
     type Md = { topics: Array<{ name: string; errorCode: number; partitions: unknown[] }> };
-    const refused = await c.request<Md>(ApiKey.Metadata, 9, 1, { topics: [{ name: 'auto-no' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    const refused = await c.request<Md>(ApiKey.Metadata, 9, 1, {
+      topics: [{ name: 'auto-no' }],
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
     expect(refused.topics[0]!.errorCode).toBe(3);
-    const first = await c.request<Md>(ApiKey.Metadata, 9, 2, { topics: [{ name: 'auto-yes' }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    const first = await c.request<Md>(ApiKey.Metadata, 9, 2, {
+      topics: [{ name: 'auto-yes' }],
+      allowAutoTopicCreation: true,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
     // Being created: LEADER_NOT_AVAILABLE (retriable), then the topic with its partitions.
     expect([0, 5]).toContain(first.topics[0]!.errorCode);
-    const created = await waitFor('the auto-created topic', async () => {
-      const r = await c.request<Md>(ApiKey.Metadata, 9, 3, { topics: [{ name: 'auto-yes' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
-      return r.topics[0]!.errorCode === 0 ? r.topics[0] : undefined;
-    }, 20_000, 100);
+    const created = await waitFor(
+      'the auto-created topic',
+      async () => {
+        const r = await c.request<Md>(ApiKey.Metadata, 9, 3, {
+          topics: [{ name: 'auto-yes' }],
+          allowAutoTopicCreation: false,
+          includeClusterAuthorizedOperations: false,
+          includeTopicAuthorizedOperations: false,
+        });
+        return r.topics[0]!.errorCode === 0 ? r.topics[0] : undefined;
+      },
+      20_000,
+      100,
+    );
     expect(created.partitions.length).toBeGreaterThan(0);
-    const illegal = await c.request<Md>(ApiKey.Metadata, 9, 4, { topics: [{ name: 'no spaces allowed' }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    const illegal = await c.request<Md>(ApiKey.Metadata, 9, 4, {
+      topics: [{ name: 'no spaces allowed' }],
+      allowAutoTopicCreation: true,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
     expect(illegal.topics[0]!.errorCode).toBe(17);
     expect((await samsa.admin().describeTopics()).map((t) => t.name)).not.toContain('auto-no');
   });
@@ -222,12 +284,36 @@ describe('the Kafka listener on the broker address', () => {
     const producer = samsa.producer({ value: serdes.string, acks: -1 });
     const [big] = await producer.send({ topic: 'wire', messages: [{ partition: 0, value: 'x'.repeat(2_000) }] });
     await producer.close();
-    type Fr = { errorCode: number; responses: Array<{ partitions: Array<{ errorCode: number; highWatermark: bigint; logStartOffset: bigint; records: Buffer | null }> }> };
+    type Fr = {
+      errorCode: number;
+      responses: Array<{ partitions: Array<{ errorCode: number; highWatermark: bigint; logStartOffset: bigint; records: Buffer | null }> }>;
+    };
     const fetchAt = (id: number, offset: bigint, maxBytes: number, sessionId = 0) => {
       c.send(ApiKey.Fetch, 12, id, {
-        replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes, isolationLevel: 1, sessionId, sessionEpoch: sessionId === 0 ? -1 : 1,
-        topics: [{ topic: 'wire', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: maxBytes }] }],
-        forgottenTopicsData: [], rackId: '',
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes,
+        isolationLevel: 1,
+        sessionId,
+        sessionEpoch: sessionId === 0 ? -1 : 1,
+        topics: [
+          {
+            topic: 'wire',
+            partitions: [
+              {
+                partition: 0,
+                currentLeaderEpoch: -1,
+                fetchOffset: offset,
+                lastFetchedEpoch: -1,
+                logStartOffset: -1n,
+                partitionMaxBytes: maxBytes,
+              },
+            ],
+          },
+        ],
+        forgottenTopicsData: [],
+        rackId: '',
       });
     };
     fetchAt(1, big!.offset, 100);
@@ -252,40 +338,76 @@ describe('the Kafka listener on the broker address', () => {
     const before = await hw();
     // A well-formed batch from the SDK's codec, sent with acks=0, then an ApiVersions: only the ApiVersions answers.
     const batch = encodeRecordBatch([{ value: Buffer.from('acks0') }]);
-    c.send(ApiKey.Produce, 9, 1, { transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [{ name: 'wire', partitionData: [{ index: 0, records: batch }] }] });
+    c.send(ApiKey.Produce, 9, 1, {
+      transactionalId: null,
+      acks: 0,
+      timeoutMs: 1000,
+      topicData: [{ name: 'wire', partitionData: [{ index: 0, records: batch }] }],
+    });
     c.send(ApiKey.ApiVersions, 3, 2, { clientSoftwareName: 'x', clientSoftwareVersion: '1' });
     expect((await c.nextFrame()).readInt32BE(0)).toBe(2);
     expect(await hw()).toBe(before + 1n);
     // A transactional produce (no transaction coordinator yet) writes nothing.
     const txn = await c.request<{ responses: Array<{ partitionResponses: Array<{ errorCode: number }> }> }>(ApiKey.Produce, 9, 4, {
-      transactionalId: 'tx', acks: -1, timeoutMs: 1000, topicData: [{ name: 'wire', partitionData: [{ index: 0, records: batch }] }],
+      transactionalId: 'tx',
+      acks: -1,
+      timeoutMs: 1000,
+      topicData: [{ name: 'wire', partitionData: [{ index: 0, records: batch }] }],
     });
     expect(txn.responses[0]!.partitionResponses[0]!.errorCode).toBe(53);
     expect(await hw()).toBe(before + 1n);
-    c.send(ApiKey.Produce, 9, 3, { transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [{ name: 'no-such-topic', partitionData: [{ index: 0, records: batch }] }] });
+    c.send(ApiKey.Produce, 9, 3, {
+      transactionalId: null,
+      acks: 0,
+      timeoutMs: 1000,
+      topicData: [{ name: 'no-such-topic', partitionData: [{ index: 0, records: batch }] }],
+    });
     expect(await c.waitClosed()).toBe(true);
   });
 
   it('deletes a committed offset with OffsetDelete (KIP-496) and OffsetFetch then shows none', async () => {
     const c = await connect();
     let id = 1;
-    await waitFor('the group coordinator', async () => {
-      const r = await c.request<{ coordinators: Array<{ errorCode: number }> }>(ApiKey.FindCoordinator, 4, id++, { keyType: 0, coordinatorKeys: ['wire-group'] });
-      return r.coordinators[0]!.errorCode === 0 || undefined;
-    }, 30_000, 200);
+    await waitFor(
+      'the group coordinator',
+      async () => {
+        const r = await c.request<{ coordinators: Array<{ errorCode: number }> }>(ApiKey.FindCoordinator, 4, id++, {
+          keyType: 0,
+          coordinatorKeys: ['wire-group'],
+        });
+        return r.coordinators[0]!.errorCode === 0 || undefined;
+      },
+      30_000,
+      200,
+    );
     const commit = await c.request<{ topics: Array<{ partitions: Array<{ errorCode: number }> }> }>(ApiKey.OffsetCommit, 8, id++, {
-      groupId: 'wire-group', generationId: -1, memberId: '', groupInstanceId: null,
-      topics: [{ name: 'wire', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      groupId: 'wire-group',
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [
+        { name: 'wire', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null }] },
+      ],
     });
     expect(commit.topics[0]!.partitions[0]!.errorCode).toBe(0);
     type Of = { groups: Array<{ errorCode: number; topics: Array<{ partitions: Array<{ committedOffset: bigint }> }> }> };
-    const fetchOffset = async () => (await c.request<Of>(ApiKey.OffsetFetch, 8, id++, {
-      groups: [{ groupId: 'wire-group', topics: [{ name: 'wire', partitionIndexes: [0] }] }], requireStable: false,
-    })).groups[0]!.topics[0]!.partitions[0]!.committedOffset;
+    const fetchOffset = async () =>
+      (
+        await c.request<Of>(ApiKey.OffsetFetch, 8, id++, {
+          groups: [{ groupId: 'wire-group', topics: [{ name: 'wire', partitionIndexes: [0] }] }],
+          requireStable: false,
+        })
+      ).groups[0]!.topics[0]!.partitions[0]!.committedOffset;
     expect(await fetchOffset()).toBe(1n);
-    const del = await c.request<{ errorCode: number; topics: Array<{ partitions: Array<{ errorCode: number }> }> }>(ApiKey.OffsetDelete, 0, id++, {
-      groupId: 'wire-group', topics: [{ name: 'wire', partitions: [{ partitionIndex: 0 }] }],
-    });
+    const del = await c.request<{ errorCode: number; topics: Array<{ partitions: Array<{ errorCode: number }> }> }>(
+      ApiKey.OffsetDelete,
+      0,
+      id++,
+      {
+        groupId: 'wire-group',
+        topics: [{ name: 'wire', partitions: [{ partitionIndex: 0 }] }],
+      },
+    );
     expect(del.errorCode).toBe(0);
     expect(del.topics[0]!.partitions[0]!.errorCode).toBe(0);
     expect(await fetchOffset()).toBe(-1n);
@@ -295,7 +417,10 @@ describe('the Kafka listener on the broker address', () => {
 
   it('reads a frame that arrives one byte at a time', async () => {
     const c = await connect();
-    const frame = encodeRequest({ apiKey: ApiKey.ApiVersions, apiVersion: 3, correlationId: 77, clientId: 'slow' }, { clientSoftwareName: 'slow', clientSoftwareVersion: '1' });
+    const frame = encodeRequest(
+      { apiKey: ApiKey.ApiVersions, apiVersion: 3, correlationId: 77, clientId: 'slow' },
+      { clientSoftwareName: 'slow', clientSoftwareVersion: '1' },
+    );
     for (const byte of frame) {
       c.write(Buffer.from([byte]));
       await new Promise((r) => setImmediate(r));
@@ -306,50 +431,100 @@ describe('the Kafka listener on the broker address', () => {
   it('serves the admin APIs over raw frames: configs, leader election, log dirs, cluster, records deletion; CreatePartitions forwarded', async () => {
     const c = await connect();
     const alter = await c.request<{ responses: Array<{ errorCode: number }> }>(ApiKey.IncrementalAlterConfigs, 1, 1, {
-      resources: [{ resourceType: 2, resourceName: 'wire', configs: [{ name: 'retention.ms', configOperation: 0, value: '123456789' }] }], validateOnly: false,
+      resources: [{ resourceType: 2, resourceName: 'wire', configs: [{ name: 'retention.ms', configOperation: 0, value: '123456789' }] }],
+      validateOnly: false,
     });
     expect(alter.responses[0]!.errorCode).toBe(0);
-    type Dc = { results: Array<{ errorCode: number; configs: Array<{ name: string; value: string; configSource: number; synonyms: Array<{ source: number }> }> }> };
-    const described = await waitFor<Dc>('the altered config', async () => {
-      const d = await c.request<Dc>(ApiKey.DescribeConfigs, 4, 2, { resources: [{ resourceType: 2, resourceName: 'wire', configurationKeys: null }], includeSynonyms: true, includeDocumentation: false });
-      return d.results[0]!.configs.find((x) => x.name === 'retention.ms')?.value === '123456789' ? d : undefined;
-    }, 20_000, 100);
+    type Dc = {
+      results: Array<{
+        errorCode: number;
+        configs: Array<{ name: string; value: string; configSource: number; synonyms: Array<{ source: number }> }>;
+      }>;
+    };
+    const described = await waitFor<Dc>(
+      'the altered config',
+      async () => {
+        const d = await c.request<Dc>(ApiKey.DescribeConfigs, 4, 2, {
+          resources: [{ resourceType: 2, resourceName: 'wire', configurationKeys: null }],
+          includeSynonyms: true,
+          includeDocumentation: false,
+        });
+        return d.results[0]!.configs.find((x) => x.name === 'retention.ms')?.value === '123456789' ? d : undefined;
+      },
+      20_000,
+      100,
+    );
     const retention = described.results[0]!.configs.find((x) => x.name === 'retention.ms')!;
     // Set on the topic (DYNAMIC_TOPIC_CONFIG), with the default behind it as a synonym.
     expect(retention.configSource).toBe(1);
     expect(retention.synonyms.map((x) => x.source)).toEqual([1, 5]);
     expect(described.results[0]!.configs.find((x) => x.name === 'cleanup.policy')).toMatchObject({ value: 'delete', configSource: 5 });
 
-    const elect = await c.request<{ errorCode: number; replicaElectionResults: Array<{ partitionResult: Array<{ errorCode: number }> }> }>(ApiKey.ElectLeaders, 2, 3, {
-      electionType: 0, topicPartitions: [{ topic: 'wire', partitions: [0] }], timeoutMs: 10_000,
-    });
+    const elect = await c.request<{ errorCode: number; replicaElectionResults: Array<{ partitionResult: Array<{ errorCode: number }> }> }>(
+      ApiKey.ElectLeaders,
+      2,
+      3,
+      {
+        electionType: 0,
+        topicPartitions: [{ topic: 'wire', partitions: [0] }],
+        timeoutMs: 10_000,
+      },
+    );
     expect(elect.errorCode).toBe(0);
     // The preferred replica already leads: ELECTION_NOT_NEEDED.
     expect(elect.replicaElectionResults[0]!.partitionResult[0]!.errorCode).toBe(84);
 
-    const dirs = await c.request<{ results: Array<{ logDir: string; topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; partitionSize: bigint }> }> }> }>(ApiKey.DescribeLogDirs, 4, 4, { topics: [{ topic: 'wire', partitions: [0] }] });
+    const dirs = await c.request<{
+      results: Array<{
+        logDir: string;
+        topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; partitionSize: bigint }> }>;
+      }>;
+    }>(ApiKey.DescribeLogDirs, 4, 4, { topics: [{ topic: 'wire', partitions: [0] }] });
     expect(dirs.results[0]!.logDir).toBe(cluster.brokers[0]!.dataDir);
     expect(dirs.results[0]!.topics[0]!.partitions[0]!.partitionSize).toBeGreaterThan(0n);
 
-    const described2 = await c.request<{ clusterId: string; controllerId: number; brokers: Array<{ brokerId: number; port: number }> }>(ApiKey.DescribeCluster, 1, 5, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+    const described2 = await c.request<{ clusterId: string; controllerId: number; brokers: Array<{ brokerId: number; port: number }> }>(
+      ApiKey.DescribeCluster,
+      1,
+      5,
+      { includeClusterAuthorizedOperations: false, endpointType: 1 },
+    );
     expect(described2.brokers).toEqual([expect.objectContaining({ brokerId: cluster.brokers[0]!.nodeId, port })]);
     expect(described2.clusterId.length).toBeGreaterThan(0);
 
     // The controller's rules come back over the wire; validateOnly and a refused count change nothing.
     type Cp = { results: Array<{ errorCode: number; errorMessage: string }> };
-    const same = await c.request<Cp>(ApiKey.CreatePartitions, 3, 6, { topics: [{ name: 'wire', count: 1, assignments: null }], timeoutMs: 5_000, validateOnly: false });
+    const same = await c.request<Cp>(ApiKey.CreatePartitions, 3, 6, {
+      topics: [{ name: 'wire', count: 1, assignments: null }],
+      timeoutMs: 5_000,
+      validateOnly: false,
+    });
     expect(same.results[0]!.errorCode).toBe(37);
     expect(same.results[0]!.errorMessage).toContain('already has 1 partitions');
-    const validated = await c.request<Cp>(ApiKey.CreatePartitions, 3, 6, { topics: [{ name: 'wire', count: 5, assignments: null }], timeoutMs: 5_000, validateOnly: true });
+    const validated = await c.request<Cp>(ApiKey.CreatePartitions, 3, 6, {
+      topics: [{ name: 'wire', count: 5, assignments: null }],
+      timeoutMs: 5_000,
+      validateOnly: true,
+    });
     expect(validated.results[0]!.errorCode).toBe(0);
-    const manual = await c.request<Cp>(ApiKey.CreatePartitions, 3, 6, { topics: [{ name: 'wire', count: 2, assignments: [{ brokerIds: [1] }] }], timeoutMs: 5_000, validateOnly: false });
+    const manual = await c.request<Cp>(ApiKey.CreatePartitions, 3, 6, {
+      topics: [{ name: 'wire', count: 2, assignments: [{ brokerIds: [1] }] }],
+      timeoutMs: 5_000,
+      validateOnly: false,
+    });
     expect(manual.results[0]!.errorCode).toBe(42);
     expect((await samsa.admin().describeTopics(['wire']))[0]!.partitions.length).toBe(1);
 
     type Dr = { topics: Array<{ partitions: Array<{ errorCode: number; lowWatermark: bigint }> }> };
-    const beyond = await c.request<Dr>(ApiKey.DeleteRecords, 2, 7, { topics: [{ name: 'wire', partitions: [{ partitionIndex: 0, offset: 1_000_000n }] }], timeoutMs: 5_000 });
+    const beyond = await c.request<Dr>(ApiKey.DeleteRecords, 2, 7, {
+      topics: [{ name: 'wire', partitions: [{ partitionIndex: 0, offset: 1_000_000n }] }],
+      timeoutMs: 5_000,
+    });
     expect(beyond.topics[0]!.partitions[0]!.errorCode).toBe(1);
-    const deleted = await c.request<Dr>(ApiKey.DeleteRecords, 2, 8, { topics: [{ name: 'wire', partitions: [{ partitionIndex: 0, offset: 1n }] }], timeoutMs: 5_000 });
+    const deleted = await c.request<Dr>(ApiKey.DeleteRecords, 2, 8, {
+      topics: [{ name: 'wire', partitions: [{ partitionIndex: 0, offset: 1n }] }],
+      timeoutMs: 5_000,
+    });
     expect(deleted.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, lowWatermark: 1n });
     expect((await samsa.admin().listOffsets('wire', [{ partition: 0, timestamp: 'earliest' }]))[0]!.offset).toBe(1n);
   });
@@ -357,42 +532,97 @@ describe('the Kafka listener on the broker address', () => {
   it('serves the old group versions (JoinGroup v2 without the member-id round, SyncGroup, Heartbeat, LeaveGroup v1), OffsetForLeaderEpoch and ListOffsets v0', async () => {
     const c = await connect();
     let id = 100;
-    await waitFor('the group coordinator', async () => {
-      const r = await c.request<{ errorCode: number }>(ApiKey.FindCoordinator, 1, id++, { key: 'old-group', keyType: 0 });
-      return r.errorCode === 0 || undefined;
-    }, 30_000, 200);
-    const join = await c.request<{ errorCode: number; generationId: number; memberId: string; leader: string; protocolName: string }>(ApiKey.JoinGroup, 2, id++, {
-      groupId: 'old-group', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId: '', protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.from([0, 0, 0, 0, 0, 0]) }],
-    });
+    await waitFor(
+      'the group coordinator',
+      async () => {
+        const r = await c.request<{ errorCode: number }>(ApiKey.FindCoordinator, 1, id++, { key: 'old-group', keyType: 0 });
+        return r.errorCode === 0 || undefined;
+      },
+      30_000,
+      200,
+    );
+    const join = await c.request<{ errorCode: number; generationId: number; memberId: string; leader: string; protocolName: string }>(
+      ApiKey.JoinGroup,
+      2,
+      id++,
+      {
+        groupId: 'old-group',
+        sessionTimeoutMs: 10_000,
+        rebalanceTimeoutMs: 10_000,
+        memberId: '',
+        protocolType: 'consumer',
+        protocols: [{ name: 'range', metadata: Buffer.from([0, 0, 0, 0, 0, 0]) }],
+      },
+    );
     expect(join.errorCode).toBe(0);
     expect(join.memberId).not.toBe('');
     expect(join.leader).toBe(join.memberId);
     expect(join.protocolName).toBe('range');
     const sync = await c.request<{ errorCode: number; assignment: Buffer }>(ApiKey.SyncGroup, 1, id++, {
-      groupId: 'old-group', generationId: join.generationId, memberId: join.memberId, assignments: [{ memberId: join.memberId, assignment: Buffer.from('mine') }],
+      groupId: 'old-group',
+      generationId: join.generationId,
+      memberId: join.memberId,
+      assignments: [{ memberId: join.memberId, assignment: Buffer.from('mine') }],
     });
     expect(sync).toMatchObject({ errorCode: 0, assignment: Buffer.from('mine') });
-    expect((await c.request<{ errorCode: number }>(ApiKey.Heartbeat, 1, id++, { groupId: 'old-group', generationId: join.generationId, memberId: join.memberId })).errorCode).toBe(0);
-    expect((await c.request<{ errorCode: number }>(ApiKey.LeaveGroup, 1, id++, { groupId: 'old-group', memberId: join.memberId })).errorCode).toBe(0);
+    expect(
+      (
+        await c.request<{ errorCode: number }>(ApiKey.Heartbeat, 1, id++, {
+          groupId: 'old-group',
+          generationId: join.generationId,
+          memberId: join.memberId,
+        })
+      ).errorCode,
+    ).toBe(0);
+    expect(
+      (await c.request<{ errorCode: number }>(ApiKey.LeaveGroup, 1, id++, { groupId: 'old-group', memberId: join.memberId })).errorCode,
+    ).toBe(0);
     // The member left: a heartbeat with its id is UNKNOWN_MEMBER_ID (25).
-    expect((await c.request<{ errorCode: number }>(ApiKey.Heartbeat, 1, id++, { groupId: 'old-group', generationId: join.generationId, memberId: join.memberId })).errorCode).toBe(25);
+    expect(
+      (
+        await c.request<{ errorCode: number }>(ApiKey.Heartbeat, 1, id++, {
+          groupId: 'old-group',
+          generationId: join.generationId,
+          memberId: join.memberId,
+        })
+      ).errorCode,
+    ).toBe(25);
 
     type Md = { topics: Array<{ partitions: Array<{ leaderEpoch: number }> }> };
-    const epoch = (await c.request<Md>(ApiKey.Metadata, 12, id++, { topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: 'wire' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })).topics[0]!.partitions[0]!.leaderEpoch;
+    const epoch = (
+      await c.request<Md>(ApiKey.Metadata, 12, id++, {
+        topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: 'wire' }],
+        allowAutoTopicCreation: false,
+        includeTopicAuthorizedOperations: false,
+      })
+    ).topics[0]!.partitions[0]!.leaderEpoch;
     const end = (await samsa.admin().listOffsets('wire', [{ partition: 0, timestamp: 'latest' }]))[0]!.offset;
-    const ofle = await c.request<{ topics: Array<{ partitions: Array<{ errorCode: number; leaderEpoch: number; endOffset: bigint }> }> }>(ApiKey.OffsetForLeaderEpoch, 4, id++, {
-      replicaId: -1, topics: [{ topic: 'wire', partitions: [{ partition: 0, currentLeaderEpoch: epoch, leaderEpoch: epoch }] }],
-    });
+    const ofle = await c.request<{ topics: Array<{ partitions: Array<{ errorCode: number; leaderEpoch: number; endOffset: bigint }> }> }>(
+      ApiKey.OffsetForLeaderEpoch,
+      4,
+      id++,
+      {
+        replicaId: -1,
+        topics: [{ topic: 'wire', partitions: [{ partition: 0, currentLeaderEpoch: epoch, leaderEpoch: epoch }] }],
+      },
+    );
     expect(ofle.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, leaderEpoch: epoch, endOffset: end });
     const fenced = await c.request<{ topics: Array<{ partitions: Array<{ errorCode: number }> }> }>(ApiKey.OffsetForLeaderEpoch, 4, id++, {
-      replicaId: -1, topics: [{ topic: 'wire', partitions: [{ partition: 0, currentLeaderEpoch: epoch + 5, leaderEpoch: epoch }] }],
+      replicaId: -1,
+      topics: [{ topic: 'wire', partitions: [{ partition: 0, currentLeaderEpoch: epoch + 5, leaderEpoch: epoch }] }],
     });
     // A client ahead of the broker's epoch: UNKNOWN_LEADER_EPOCH (75).
     expect(fenced.topics[0]!.partitions[0]!.errorCode).toBe(75);
 
-    const v0 = await c.request<{ topics: Array<{ partitions: Array<{ errorCode: number; oldStyleOffsets: bigint[] }> }> }>(ApiKey.ListOffsets, 0, id++, {
-      replicaId: -1, topics: [{ name: 'wire', partitions: [{ partitionIndex: 0, timestamp: -1n, maxNumOffsets: 1 }] }],
-    });
+    const v0 = await c.request<{ topics: Array<{ partitions: Array<{ errorCode: number; oldStyleOffsets: bigint[] }> }> }>(
+      ApiKey.ListOffsets,
+      0,
+      id++,
+      {
+        replicaId: -1,
+        topics: [{ name: 'wire', partitions: [{ partitionIndex: 0, timestamp: -1n, maxNumOffsets: 1 }] }],
+      },
+    );
     expect(v0.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, oldStyleOffsets: [end] });
   });
 
@@ -414,7 +644,9 @@ describe('the Kafka listener on the broker address', () => {
     };
     const text = await waitFor('the Kafka request metrics', async () => {
       const body = await (await fetch(`http://127.0.0.1:${cluster.brokers[0]!.metricsPort}/metrics`)).text();
-      return (valueOf(body, 'samsa_kafka_requests_total', ['api="ApiVersions"', 'version="1"', 'outcome="ok"']) ?? 0) >= 1 ? body : undefined;
+      return (valueOf(body, 'samsa_kafka_requests_total', ['api="ApiVersions"', 'version="1"', 'outcome="ok"']) ?? 0) >= 1
+        ? body
+        : undefined;
     });
     // The pipelined test's long polls and the closed connections are there too.
     expect(valueOf(text, 'samsa_kafka_request_duration_seconds_count', ['api="Fetch"', 'version="12"'])).toBeGreaterThanOrEqual(3);
@@ -431,9 +663,33 @@ function encodeMetadata(correlationId: number): Buffer {
 }
 
 function encodeFetch(correlationId: number, offset: bigint, maxWaitMs: number): Buffer {
-  return encodeRequest({ apiKey: ApiKey.Fetch, apiVersion: 12, correlationId, clientId: 'pipe' }, {
-    replicaId: -1, maxWaitMs, minBytes: 1, maxBytes: 1024 * 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-    topics: [{ topic: 'wire', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1024 * 1024 }] }],
-    forgottenTopicsData: [], rackId: '',
-  });
+  return encodeRequest(
+    { apiKey: ApiKey.Fetch, apiVersion: 12, correlationId, clientId: 'pipe' },
+    {
+      replicaId: -1,
+      maxWaitMs,
+      minBytes: 1,
+      maxBytes: 1024 * 1024,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [
+        {
+          topic: 'wire',
+          partitions: [
+            {
+              partition: 0,
+              currentLeaderEpoch: -1,
+              fetchOffset: offset,
+              lastFetchedEpoch: -1,
+              logStartOffset: -1n,
+              partitionMaxBytes: 1024 * 1024,
+            },
+          ],
+        },
+      ],
+      forgottenTopicsData: [],
+      rackId: '',
+    },
+  );
 }

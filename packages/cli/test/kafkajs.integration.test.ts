@@ -23,8 +23,19 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
   const consumers = new Set<Consumer>();
 
   beforeAll(async () => {
-    cluster = await startCluster({ controllers: 1, brokers: 3, heartbeatIntervalMs: 250, sessionTimeoutMs: 2_000, brokerArgs: BROKER_ARGS });
-    kafka = new Kafka({ clientId: 'kafkajs-test', brokers: cluster.bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 12, initialRetryTime: 100, maxRetryTime: 2_000 } });
+    cluster = await startCluster({
+      controllers: 1,
+      brokers: 3,
+      heartbeatIntervalMs: 250,
+      sessionTimeoutMs: 2_000,
+      brokerArgs: BROKER_ARGS,
+    });
+    kafka = new Kafka({
+      clientId: 'kafkajs-test',
+      brokers: cluster.bootstrap,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 12, initialRetryTime: 100, maxRetryTime: 2_000 },
+    });
     samsa = new Samsa({ brokers: cluster.bootstrap, requestTimeoutMs: 10_000, retry: { retries: 10, maxRetryTimeMs: 1_000 } });
   }, 90_000);
 
@@ -34,18 +45,31 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
     await cluster?.stop();
   });
 
-  async function createTopic(topic: string, numPartitions: number, configEntries: Array<{ name: string; value: string }> = []): Promise<void> {
+  async function createTopic(
+    topic: string,
+    numPartitions: number,
+    configEntries: Array<{ name: string; value: string }> = [],
+  ): Promise<void> {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      expect(await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 3, configEntries }], waitForLeaders: true })).toBe(true);
+      expect(
+        await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 3, configEntries }], waitForLeaders: true }),
+      ).toBe(true);
     } finally {
       await admin.disconnect();
     }
   }
 
   function consumer(groupId: string, extra: Partial<Parameters<Kafka['consumer']>[0]> = {}): Consumer {
-    const c = kafka.consumer({ groupId, sessionTimeout: 6_000, heartbeatInterval: 500, rebalanceTimeout: 10_000, maxWaitTimeInMs: 200, ...extra });
+    const c = kafka.consumer({
+      groupId,
+      sessionTimeout: 6_000,
+      heartbeatInterval: 500,
+      rebalanceTimeout: 10_000,
+      maxWaitTimeInMs: 200,
+      ...extra,
+    });
     consumers.add(c);
     return c;
   }
@@ -71,14 +95,20 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
     const idempotent = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await idempotent.connect();
     const values = Array.from({ length: 30 }, (_, i) => `idem-${i}`);
-    for (let i = 0; i < values.length; i += 10) await idempotent.send({ topic, acks: -1, messages: values.slice(i, i + 10).map((value) => ({ value })) });
+    for (let i = 0; i < values.length; i += 10)
+      await idempotent.send({ topic, acks: -1, messages: values.slice(i, i + 10).map((value) => ({ value })) });
     await idempotent.disconnect();
     expected.push(...values);
 
-    const read = await waitFor('every produced record', async () => {
-      const all = [...(await readAll(samsa, topic, 3)).values()];
-      return all.length >= expected.length ? all : undefined;
-    }, 30_000, 200);
+    const read = await waitFor(
+      'every produced record',
+      async () => {
+        const all = [...(await readAll(samsa, topic, 3)).values()];
+        return all.length >= expected.length ? all : undefined;
+      },
+      30_000,
+      200,
+    );
     expect(read.sort()).toEqual([...expected].sort());
   });
 
@@ -88,7 +118,10 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
     // SDK → KafkaJS.
     const producer = samsa.producer<Buffer | null, Buffer | null>({ key: serdes.bytes, value: serdes.bytes, acks: -1 });
     const sent = Array.from({ length: 20 }, (_, i) => ({
-      partition: i % 2, key: Buffer.from(`k${i}`), value: Buffer.from([i, 0, 255, 10, i * 3]), timestamp: 1_700_000_000_000 + i,
+      partition: i % 2,
+      key: Buffer.from(`k${i}`),
+      value: Buffer.from([i, 0, 255, 10, i * 3]),
+      timestamp: 1_700_000_000_000 + i,
       headers: { trace: Buffer.from(`t-${i}`), empty: Buffer.alloc(0) },
     }));
     await producer.send({ topic, messages: sent });
@@ -97,7 +130,11 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
     const c = consumer('kjs-interop-reader');
     await c.connect();
     await c.subscribe({ topic, fromBeginning: true });
-    await c.run({ eachMessage: async ({ message }) => { got.set(message.key!.toString(), message); } });
+    await c.run({
+      eachMessage: async ({ message }) => {
+        got.set(message.key!.toString(), message);
+      },
+    });
     await waitFor('KafkaJS to read the SDK records', () => got.size >= sent.length, 30_000, 100);
     for (const s of sent) {
       const m = got.get(s.key.toString())!;
@@ -111,16 +148,25 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
     // KafkaJS → SDK.
     const kp = kafka.producer();
     await kp.connect();
-    await kp.send({ topic, acks: -1, messages: [{ partition: 0, key: 'from-kafkajs', value: Buffer.from([1, 2, 3]), headers: { h: 'v' }, timestamp: '1700000000123' }] });
+    await kp.send({
+      topic,
+      acks: -1,
+      messages: [{ partition: 0, key: 'from-kafkajs', value: Buffer.from([1, 2, 3]), headers: { h: 'v' }, timestamp: '1700000000123' }],
+    });
     await kp.disconnect();
     const sdk = samsa.consumer<Buffer | null, Buffer | null>({ key: serdes.bytes, value: serdes.bytes });
     try {
       sdk.assign([{ topic, partition: 0 }]);
       await sdk.seek({ topic, partition: 0, offset: 0n });
-      const found = await waitFor('the SDK to read the KafkaJS record', async () => {
-        for (const r of await sdk.poll({ maxWaitMs: 200 })) if (r.key?.toString() === 'from-kafkajs') return r;
-        return undefined;
-      }, 30_000, 10);
+      const found = await waitFor(
+        'the SDK to read the KafkaJS record',
+        async () => {
+          for (const r of await sdk.poll({ maxWaitMs: 200 })) if (r.key?.toString() === 'from-kafkajs') return r;
+          return undefined;
+        },
+        30_000,
+        10,
+      );
       expect(found.value).toEqual(Buffer.from([1, 2, 3]));
       expect(found.timestamp).toBe(1_700_000_000_123n);
       expect(found.headers).toEqual({ h: Buffer.from('v') });
@@ -136,7 +182,12 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
     const p = kafka.producer();
     await p.connect();
     const produce = async (round: string) => {
-      for (let part = 0; part < 6; part++) await p.send({ topic, acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ partition: part, value: `${round}-p${part}-${i}` })) });
+      for (let part = 0; part < 6; part++)
+        await p.send({
+          topic,
+          acks: -1,
+          messages: Array.from({ length: 10 }, (_, i) => ({ partition: part, value: `${round}-p${part}-${i}` })),
+        });
     };
     await produce('first');
 
@@ -144,13 +195,23 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
     const assignments = new Map<Consumer, number>();
     const members = [consumer(groupId), consumer(groupId), consumer(groupId)];
     for (const m of members) {
-      m.on(m.events.GROUP_JOIN, (e) => { assignments.set(m, (e.payload.memberAssignment[topic] ?? []).length); });
+      m.on(m.events.GROUP_JOIN, (e) => {
+        assignments.set(m, (e.payload.memberAssignment[topic] ?? []).length);
+      });
       await m.connect();
       await m.subscribe({ topic, fromBeginning: true });
-      await m.run({ eachMessage: async ({ message }) => { seen.push(message.value!.toString()); } });
+      await m.run({
+        eachMessage: async ({ message }) => {
+          seen.push(message.value!.toString());
+        },
+      });
     }
-    await waitFor('three members with two partitions each, all 60 records read', () =>
-      members.every((m) => assignments.get(m) === 2) && new Set(seen).size === 60, 60_000, 100);
+    await waitFor(
+      'three members with two partitions each, all 60 records read',
+      () => members.every((m) => assignments.get(m) === 2) && new Set(seen).size === 60,
+      60_000,
+      100,
+    );
     // Disconnecting commits what each member consumed and leaves the group.
     for (const m of members) await stop(m);
     const admin = kafka.admin();
@@ -163,7 +224,11 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
     const after: string[] = [];
     await restarted.connect();
     await restarted.subscribe({ topic, fromBeginning: true });
-    await restarted.run({ eachMessage: async ({ message }) => { after.push(message.value!.toString()); } });
+    await restarted.run({
+      eachMessage: async ({ message }) => {
+        after.push(message.value!.toString());
+      },
+    });
     await waitFor('the restarted member to read the 60 new records', () => after.length >= 60, 60_000, 100);
     expect(after.filter((v) => v.startsWith('first')).length).toBe(0);
     expect(new Set(after).size).toBe(60);
@@ -185,19 +250,35 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
     const kjs = consumer(groupId, { partitionAssigners: [roundrobin] });
     const kjsSeen: string[] = [];
     let kjsPartitions = 0;
-    kjs.on(kjs.events.GROUP_JOIN, (e) => { kjsPartitions = (e.payload.memberAssignment[topic] ?? []).length; });
+    kjs.on(kjs.events.GROUP_JOIN, (e) => {
+      kjsPartitions = (e.payload.memberAssignment[topic] ?? []).length;
+    });
     await kjs.connect();
     await kjs.subscribe({ topic, fromBeginning: true });
-    await kjs.run({ eachMessage: async ({ message }) => { kjsSeen.push(message.value!.toString()); } });
+    await kjs.run({
+      eachMessage: async ({ message }) => {
+        kjsSeen.push(message.value!.toString());
+      },
+    });
 
     const sdk = samsa.consumer({
-      groupId, value: serdes.string, partitionAssignors: ['roundrobin'], autoOffsetReset: 'earliest',
-      sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, autoCommitIntervalMs: 200, fetchMaxWaitMs: 200,
+      groupId,
+      value: serdes.string,
+      partitionAssignors: ['roundrobin'],
+      autoOffsetReset: 'earliest',
+      sessionTimeoutMs: 6_000,
+      heartbeatIntervalMs: 500,
+      autoCommitIntervalMs: 200,
+      fetchMaxWaitMs: 200,
     });
     sdk.subscribe(topic);
     const sdkSeen: string[] = [];
     const polling = (async () => {
-      for (let i = 0; i < 600 && (new Set([...sdkSeen, ...kjsSeen]).size < 40 || kjsPartitions !== 2 || sdk.assignment().length !== 2); i++) {
+      for (
+        let i = 0;
+        i < 600 && (new Set([...sdkSeen, ...kjsSeen]).size < 40 || kjsPartitions !== 2 || sdk.assignment().length !== 2);
+        i++
+      ) {
         for (const r of await sdk.poll({ maxWaitMs: 100 })) sdkSeen.push(r.value!);
       }
     })();
@@ -224,7 +305,12 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
     await admin.connect();
     try {
       const topic = 'kjs-admin';
-      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 3, configEntries: [{ name: 'retention.ms', value: '3600000' }] }], waitForLeaders: true })).toBe(true);
+      expect(
+        await admin.createTopics({
+          topics: [{ topic, numPartitions: 2, replicationFactor: 3, configEntries: [{ name: 'retention.ms', value: '3600000' }] }],
+          waitForLeaders: true,
+        }),
+      ).toBe(true);
       // Already there: false, no error.
       expect(await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 3 }] })).toBe(false);
       expect(await admin.listTopics()).toContain(topic);
@@ -233,7 +319,11 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
 
       const producer = kafka.producer();
       await producer.connect();
-      await producer.send({ topic, acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: `a${i}`, timestamp: String(1_700_000_000_000 + i * 1000) })) });
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: `a${i}`, timestamp: String(1_700_000_000_000 + i * 1000) })),
+      });
       await producer.disconnect();
       const offsets = await admin.fetchTopicOffsets(topic);
       expect(offsets.find((o) => o.partition === 0)).toMatchObject({ low: '0', high: '10' });
@@ -244,17 +334,27 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
       const entries = configs.resources[0]!.configEntries;
       expect(entries.find((e) => e.configName === 'retention.ms')!.configValue).toBe('3600000');
       expect(entries.find((e) => e.configName === 'cleanup.policy')!.configValue).toBe('delete');
-      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: topic, configEntries: [{ name: 'retention.ms', value: '7200000' }] }] });
-      await waitFor('the altered config', async () => {
-        const d = await admin.describeConfigs({ resources: [{ type: 2, name: topic }], includeSynonyms: false });
-        return d.resources[0]!.configEntries.find((e) => e.configName === 'retention.ms')!.configValue === '7200000';
-      }, 20_000, 100);
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: 2, name: topic, configEntries: [{ name: 'retention.ms', value: '7200000' }] }],
+      });
+      await waitFor(
+        'the altered config',
+        async () => {
+          const d = await admin.describeConfigs({ resources: [{ type: 2, name: topic }], includeSynonyms: false });
+          return d.resources[0]!.configEntries.find((e) => e.configName === 'retention.ms')!.configValue === '7200000';
+        },
+        20_000,
+        100,
+      );
 
       await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '4' }] });
       expect((await admin.fetchTopicOffsets(topic)).find((o) => o.partition === 0)).toMatchObject({ low: '4', high: '10' });
 
       await admin.setOffsets({ groupId: 'kjs-admin-group', topic, partitions: [{ partition: 0, offset: '7' }] });
-      expect((await admin.fetchOffsets({ groupId: 'kjs-admin-group', topics: [topic] }))[0]!.partitions.find((x) => x.partition === 0)!.offset).toBe('7');
+      expect(
+        (await admin.fetchOffsets({ groupId: 'kjs-admin-group', topics: [topic] }))[0]!.partitions.find((x) => x.partition === 0)!.offset,
+      ).toBe('7');
       expect((await admin.listGroups()).groups.map((g) => g.groupId)).toContain('kjs-admin-group');
       await admin.deleteGroups(['kjs-admin-group']);
       expect((await admin.listGroups()).groups.map((g) => g.groupId)).not.toContain('kjs-admin-group');
@@ -264,7 +364,9 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
       expect(clusterInfo.brokers.map((b) => b.nodeId)).toContain(clusterInfo.controller);
 
       // Not in Samsa yet: a clear error, nothing changed.
-      await expect(admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] })).rejects.toMatchObject({ type: 'INVALID_PARTITIONS' });
+      await expect(admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] })).rejects.toMatchObject({
+        type: 'INVALID_PARTITIONS',
+      });
       expect((await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.length).toBe(2);
 
       await admin.deleteTopics({ topics: [topic] });
@@ -279,7 +381,12 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
     await createTopic(topic, 1, [{ name: 'min.insync.replicas', value: '2' }]);
     const leaderId = (await samsa.admin().describeTopics([topic]))[0]!.partitions[0]!.leader;
     const leader = cluster.brokers.find((b) => b.nodeId === leaderId)!;
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1_000 } });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1_000 },
+    });
     await producer.connect();
     const acked: string[] = [];
     let killing: Promise<void> | undefined;
@@ -300,10 +407,15 @@ describe('KafkaJS 2.2.4 through the Kafka listener', () => {
     await producer.disconnect();
     await killing;
     // The partition moved to another broker, which took the rest of the writes.
-    const newLeader = await waitFor('a new leader', async () => {
-      const l = (await samsa.admin().describeTopics([topic]))[0]!.partitions[0]!.leader;
-      return l >= 0 && l !== leaderId ? l : undefined;
-    }, 20_000, 100);
+    const newLeader = await waitFor(
+      'a new leader',
+      async () => {
+        const l = (await samsa.admin().describeTopics([topic]))[0]!.partitions[0]!.leader;
+        return l >= 0 && l !== leaderId ? l : undefined;
+      },
+      20_000,
+      100,
+    );
     expect(newLeader).not.toBe(leaderId);
     expect(acked.length).toBeGreaterThan(500);
     const read = [...(await readAll(samsa, topic, 1)).values()];

@@ -19,7 +19,11 @@ function kcat(args: string[], input = '', timeoutMs = 60_000): { status: number 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface Member { child: ChildProcess; stdout: string; stderr: string }
+interface Member {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+}
 
 describe('kcat (librdkafka) through the Kafka listener', () => {
   let cluster: TestCluster;
@@ -29,7 +33,13 @@ describe('kcat (librdkafka) through the Kafka listener', () => {
 
   beforeAll(async () => {
     expect(spawnSync('kcat', ['-V']).status, 'kcat must be installed (scripts/ci-deps.sh)').toBe(0);
-    cluster = await startCluster({ controllers: 1, brokers: 3, heartbeatIntervalMs: 250, sessionTimeoutMs: 2_000, brokerArgs: BROKER_ARGS });
+    cluster = await startCluster({
+      controllers: 1,
+      brokers: 3,
+      heartbeatIntervalMs: 250,
+      sessionTimeoutMs: 2_000,
+      brokerArgs: BROKER_ARGS,
+    });
     bootstrap = cluster.bootstrap.join(',');
     samsa = new Samsa({ brokers: cluster.bootstrap, requestTimeoutMs: 10_000, retry: { retries: 10, maxRetryTimeMs: 1_000 } });
   }, 90_000);
@@ -46,14 +56,22 @@ describe('kcat (librdkafka) through the Kafka listener', () => {
 
   async function createTopic(topic: string, numPartitions: number): Promise<void> {
     await samsa.admin().createTopics([{ topic, numPartitions, replicationFactor: 3 }]);
-    await waitFor(`${topic} has leaders`, async () => (await samsa.admin().describeTopics([topic]))[0]!.partitions.every((p) => p.leader >= 0), 20_000, 100);
+    await waitFor(
+      `${topic} has leaders`,
+      async () => (await samsa.admin().describeTopics([topic]))[0]!.partitions.every((p) => p.leader >= 0),
+      20_000,
+      100,
+    );
   }
 
   it('-L lists the brokers at their listener addresses and the topics with their partitions', async () => {
     await createTopic('kcat-meta', 3);
     const r = kcat(['-b', bootstrap, '-L', '-J', '-t', 'kcat-meta']);
     expect(r.status, r.stderr).toBe(0);
-    const meta = JSON.parse(r.stdout) as { brokers: Array<{ id: number; name: string }>; topics: Array<{ topic: string; partitions: Array<{ partition: number; leader: number; replicas: unknown[]; isrs: unknown[] }> }> };
+    const meta = JSON.parse(r.stdout) as {
+      brokers: Array<{ id: number; name: string }>;
+      topics: Array<{ topic: string; partitions: Array<{ partition: number; leader: number; replicas: unknown[]; isrs: unknown[] }> }>;
+    };
     expect(meta.brokers.map((b) => b.name).sort()).toEqual(cluster.brokers.map((b) => `127.0.0.1:${b.port}`).sort());
     const topic = meta.topics.find((t) => t.topic === 'kcat-meta')!;
     expect(topic.partitions.map((p) => p.partition).sort()).toEqual([0, 1, 2]);
@@ -67,7 +85,10 @@ describe('kcat (librdkafka) through the Kafka listener', () => {
     const topic = 'kcat-produce';
     await createTopic(topic, 2);
     const lines = Array.from({ length: 50 }, (_, i) => `key${i}:value-${i}`);
-    const p = kcat(['-b', bootstrap, '-P', '-t', topic, '-K', ':', '-X', 'acks=all', '-X', 'enable.idempotence=true'], `${lines.join('\n')}\n`);
+    const p = kcat(
+      ['-b', bootstrap, '-P', '-t', topic, '-K', ':', '-X', 'acks=all', '-X', 'enable.idempotence=true'],
+      `${lines.join('\n')}\n`,
+    );
     expect(p.status, p.stderr).toBe(0);
 
     const c = kcat(['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-f', '%k=%s\n']);
@@ -77,7 +98,10 @@ describe('kcat (librdkafka) through the Kafka listener', () => {
     const viaSdk = samsa.consumer({ key: serdes.string, value: serdes.string });
     const read = new Map<string, string>();
     try {
-      viaSdk.assign([{ topic, partition: 0 }, { topic, partition: 1 }]);
+      viaSdk.assign([
+        { topic, partition: 0 },
+        { topic, partition: 1 },
+      ]);
       for (const partition of [0, 1]) await viaSdk.seek({ topic, partition, offset: 0n });
       for (let i = 0; i < 200 && read.size < 50; i++) for (const r of await viaSdk.poll({ maxWaitMs: 100 })) read.set(r.key!, r.value!);
     } finally {
@@ -86,7 +110,18 @@ describe('kcat (librdkafka) through the Kafka listener', () => {
     expect(read.size).toBe(50);
     expect(read.get('key7')).toBe('value-7');
 
-    const cli = await runCliAsync(['consume', '--bootstrap-server', cluster.bootstrap[0]!, '--topic', topic, '--from-beginning', '--max-messages', '50', '--timeout-ms', '10000']);
+    const cli = await runCliAsync([
+      'consume',
+      '--bootstrap-server',
+      cluster.bootstrap[0]!,
+      '--topic',
+      topic,
+      '--from-beginning',
+      '--max-messages',
+      '50',
+      '--timeout-ms',
+      '10000',
+    ]);
     expect(cli.status, cli.stderr).toBe(0);
     expect(cli.stdout.trim().split('\n').sort()).toEqual(lines.map((l) => l.slice(l.indexOf(':') + 1)).sort());
   });
@@ -95,18 +130,31 @@ describe('kcat (librdkafka) through the Kafka listener', () => {
     const topic = 'kcat-interop';
     await createTopic(topic, 1);
     const producer = samsa.producer({ key: serdes.string, value: serdes.string, acks: -1 });
-    await producer.send({ topic, messages: Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: `v${i} with spaces`, timestamp: 1_700_000_000_000 + i, headers: { h1: `a${i}`, h2: 'b' } })) });
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 5 }, (_, i) => ({
+        key: `k${i}`,
+        value: `v${i} with spaces`,
+        timestamp: 1_700_000_000_000 + i,
+        headers: { h1: `a${i}`, h2: 'b' },
+      })),
+    });
     await producer.close();
     const c = kcat(['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-f', '%k|%s|%T|%h\n']);
     expect(c.status, c.stderr).toBe(0);
-    expect(c.stdout.trim().split('\n')).toEqual(Array.from({ length: 5 }, (_, i) => `k${i}|v${i} with spaces|${1_700_000_000_000 + i}|h1=a${i},h2=b`));
+    expect(c.stdout.trim().split('\n')).toEqual(
+      Array.from({ length: 5 }, (_, i) => `k${i}|v${i} with spaces|${1_700_000_000_000 + i}|h1=a${i},h2=b`),
+    );
   });
 
   it('-Q answers the offsets for times', async () => {
     const topic = 'kcat-times';
     await createTopic(topic, 1);
     const producer = samsa.producer({ value: serdes.string, acks: -1 });
-    await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: `t${i}`, timestamp: 1_700_000_000_000 + i * 1000 })) });
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: `t${i}`, timestamp: 1_700_000_000_000 + i * 1000 })),
+    });
     await producer.close();
     const q = kcat(['-b', bootstrap, '-Q', '-t', `${topic}:0:1700000003500`]);
     expect(q.status, q.stderr).toBe(0);
@@ -120,11 +168,33 @@ describe('kcat (librdkafka) through the Kafka listener', () => {
     await producer.send({ topic, messages: Array.from({ length: 40 }, (_, i) => ({ partition: i % 4, value: `g${i}` })) });
     await producer.close();
     const start = (): Member => {
-      const child = spawn('kcat', ['-u', '-b', bootstrap, '-G', 'kcat-group-g', '-X', 'auto.offset.reset=earliest', '-X', 'session.timeout.ms=6000', '-X', 'heartbeat.interval.ms=500',
-        '-f', '%p %s\n', topic], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        'kcat',
+        [
+          '-u',
+          '-b',
+          bootstrap,
+          '-G',
+          'kcat-group-g',
+          '-X',
+          'auto.offset.reset=earliest',
+          '-X',
+          'session.timeout.ms=6000',
+          '-X',
+          'heartbeat.interval.ms=500',
+          '-f',
+          '%p %s\n',
+          topic,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       const m: Member = { child, stdout: '', stderr: '' };
-      child.stdout!.on('data', (d: Buffer) => { m.stdout += d.toString(); });
-      child.stderr!.on('data', (d: Buffer) => { m.stderr += d.toString(); });
+      child.stdout!.on('data', (d: Buffer) => {
+        m.stdout += d.toString();
+      });
+      child.stderr!.on('data', (d: Buffer) => {
+        m.stderr += d.toString();
+      });
       members.add(m);
       return m;
     };
@@ -136,13 +206,24 @@ describe('kcat (librdkafka) through the Kafka listener', () => {
       const last = lines[lines.length - 1];
       return last === undefined ? undefined : [...last.matchAll(/\[(\d+)\]/g)].map((x) => Number(x[1])).sort();
     };
-    const values = (m: Member) => m.stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[1]!);
+    const values = (m: Member) =>
+      m.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ')[1]!);
     try {
-      await waitFor('two members with two partitions each and all 40 records read', () => {
-        const pa = assigned(a);
-        const pb = assigned(b);
-        return pa?.length === 2 && pb?.length === 2 && new Set([...pa, ...pb]).size === 4 && new Set([...values(a), ...values(b)]).size === 40;
-      }, 45_000, 100);
+      await waitFor(
+        'two members with two partitions each and all 40 records read',
+        () => {
+          const pa = assigned(a);
+          const pb = assigned(b);
+          return (
+            pa?.length === 2 && pb?.length === 2 && new Set([...pa, ...pb]).size === 4 && new Set([...values(a), ...values(b)]).size === 40
+          );
+        },
+        45_000,
+        100,
+      );
     } catch (err) {
       throw new Error(`${(err as Error).message}\n--- a:\n${a.stderr.slice(-2000)}\n--- b:\n${b.stderr.slice(-2000)}`);
     }

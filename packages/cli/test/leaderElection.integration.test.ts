@@ -33,13 +33,25 @@ describe('samsa leader-election against real processes', () => {
   it('moves leadership back to the preferred replica after its broker returned', async () => {
     const bootstrap = cluster.bootstrap.join(',');
     await samsa.admin().createTopics([{ topic: TOPIC, numPartitions: 3, replicationFactor: 3 }]);
-    const created = await waitFor('every partition led by its preferred replica', async () => {
-      const d = await describeTopic();
-      return d.partitions.every((p) => p.leader === p.replicas[0] && p.isr.length === 3) ? d : undefined;
-    }, 20_000, 100);
+    const created = await waitFor(
+      'every partition led by its preferred replica',
+      async () => {
+        const d = await describeTopic();
+        return d.partitions.every((p) => p.leader === p.replicas[0] && p.isr.length === 3) ? d : undefined;
+      },
+      20_000,
+      100,
+    );
 
     // Nothing to do yet: every partition already has its preferred leader.
-    const noop = await runCliAsync(['leader-election', '--bootstrap-server', bootstrap, '--election-type', 'preferred', '--all-topic-partitions']);
+    const noop = await runCliAsync([
+      'leader-election',
+      '--bootstrap-server',
+      bootstrap,
+      '--election-type',
+      'preferred',
+      '--all-topic-partitions',
+    ]);
     expect(noop.status, noop.stderr).toBe(0);
     expect(noop.stdout).toContain(`Valid replica already elected for partitions ${TOPIC}-0, ${TOPIC}-1, ${TOPIC}-2`);
     expect(noop.stdout).not.toContain('Successfully completed');
@@ -47,28 +59,46 @@ describe('samsa leader-election against real processes', () => {
     const preferred = created.partitions[0]!.replicas[0]!;
     const victim = cluster.brokers.find((b) => b.nodeId === preferred)!;
     await cluster.kill(victim, 'SIGKILL');
-    await waitFor(`leadership of ${TOPIC}-0 moves away from broker ${preferred}`, async () => {
-      const p = (await describeTopic()).partitions[0]!;
-      return p.leader !== preferred && p.leader >= 0;
-    }, 20_000, 100);
+    await waitFor(
+      `leadership of ${TOPIC}-0 moves away from broker ${preferred}`,
+      async () => {
+        const p = (await describeTopic()).partitions[0]!;
+        return p.leader !== preferred && p.leader >= 0;
+      },
+      20_000,
+      100,
+    );
 
     await cluster.start(victim);
-    await waitFor(`broker ${preferred} back in every ISR`, async () => {
-      const d = await describeTopic();
-      return d.partitions.every((p) => p.isr.includes(preferred) && p.leader >= 0);
-    }, 30_000, 200);
+    await waitFor(
+      `broker ${preferred} back in every ISR`,
+      async () => {
+        const d = await describeTopic();
+        return d.partitions.every((p) => p.isr.includes(preferred) && p.leader >= 0);
+      },
+      30_000,
+      200,
+    );
     expect((await describeTopic()).partitions[0]!.leader).not.toBe(preferred);
 
-    const run = await runCliAsync(['leader-election', '--bootstrap-server', bootstrap, '--election-type', 'preferred', '--all-topic-partitions'], { timeoutMs: 40_000 });
+    const run = await runCliAsync(
+      ['leader-election', '--bootstrap-server', bootstrap, '--election-type', 'preferred', '--all-topic-partitions'],
+      { timeoutMs: 40_000 },
+    );
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const line = /Successfully completed leader election \(PREFERRED\) for partitions (.*)/.exec(run.stdout)?.[1] ?? '';
     expect(line.split(', ')).toContain(`${TOPIC}-0`);
 
-    const after = await waitFor('every partition led by its preferred replica again', async () => {
-      const d = await describeTopic();
-      return d.partitions.every((p) => p.leader === p.replicas[0]) ? d : undefined;
-    }, 10_000, 100);
+    const after = await waitFor(
+      'every partition led by its preferred replica again',
+      async () => {
+        const d = await describeTopic();
+        return d.partitions.every((p) => p.leader === p.replicas[0]) ? d : undefined;
+      },
+      10_000,
+      100,
+    );
     expect(after.partitions[0]!.leader).toBe(preferred);
     const described = await runCliAsync(['topics', '--describe', '--topic', TOPIC, '--bootstrap-server', bootstrap]);
     expect(described.status).toBe(0);
@@ -79,16 +109,29 @@ describe('samsa leader-election against real processes', () => {
     const bootstrap = cluster.bootstrap.join(',');
     const topic = 'unclean-on-request';
     await samsa.admin().createTopics([{ topic, numPartitions: 1, replicationFactor: 2 }]);
-    const created = await waitFor('both replicas in the ISR', async () => {
-      const p = (await samsa.admin().describeTopics([topic]))[0]!.partitions[0]!;
-      return p.leader >= 0 && p.isr.length === 2 ? p : undefined;
-    }, 20_000, 100);
+    const created = await waitFor(
+      'both replicas in the ISR',
+      async () => {
+        const p = (await samsa.admin().describeTopics([topic]))[0]!.partitions[0]!;
+        return p.leader >= 0 && p.isr.length === 2 ? p : undefined;
+      },
+      20_000,
+      100,
+    );
     const leaderNode = cluster.brokers.find((b) => b.nodeId === created.leader)!;
     const followerNode = cluster.brokers.find((b) => b.nodeId === created.replicas.find((r) => r !== created.leader))!;
     const partitionNow = async () => (await samsa.admin().describeTopics([topic]))[0]!.partitions[0]!;
 
     // With a leader in place an unclean election is not needed.
-    const notNeeded = await runCliAsync(['leader-election', '--bootstrap-server', bootstrap, '--election-type', 'unclean', '--topic', topic]);
+    const notNeeded = await runCliAsync([
+      'leader-election',
+      '--bootstrap-server',
+      bootstrap,
+      '--election-type',
+      'unclean',
+      '--topic',
+      topic,
+    ]);
     expect(notNeeded.status, notNeeded.stderr).toBe(0);
     expect(notNeeded.stdout).toContain(`Valid replica already elected for partitions ${topic}-0`);
 
@@ -105,10 +148,14 @@ describe('samsa leader-election against real processes', () => {
     const { records } = await cluster.controllerImage(await cluster.activeController());
     expect(records).toContainEqual(expect.objectContaining({ type: 'RegisterBroker', brokerId: followerNode.nodeId, fenced: false }));
     const topicId = records.flatMap((r) => (r.type === 'Topic' && r.name === topic ? [r.topicId] : []))[0];
-    expect(records).toContainEqual(expect.objectContaining({ type: 'Partition', topicId, partition: 0, leader: -1, isr: [leaderNode.nodeId] }));
+    expect(records).toContainEqual(
+      expect.objectContaining({ type: 'Partition', topicId, partition: 0, leader: -1, isr: [leaderNode.nodeId] }),
+    );
     expect(await partitionNow()).toMatchObject({ leader: -1, isr: [leaderNode.nodeId] });
 
-    const run = await runCliAsync(['leader-election', '--bootstrap-server', bootstrap, '--election-type', 'unclean', '--topic', topic], { timeoutMs: 40_000 });
+    const run = await runCliAsync(['leader-election', '--bootstrap-server', bootstrap, '--election-type', 'unclean', '--topic', topic], {
+      timeoutMs: 40_000,
+    });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain(`Successfully completed leader election (UNCLEAN) for partitions ${topic}-0`);
@@ -120,7 +167,17 @@ describe('samsa leader-election against real processes', () => {
     const bootstrap = cluster.bootstrap.join(',');
     const usage = await runCliAsync(['leader-election', '--bootstrap-server', bootstrap, '--election-type', 'preferred']);
     expect(usage.status).toBe(2);
-    const unknown = await runCliAsync(['leader-election', '--bootstrap-server', bootstrap, '--election-type', 'preferred', '--topic', TOPIC, '--partition', '7']);
+    const unknown = await runCliAsync([
+      'leader-election',
+      '--bootstrap-server',
+      bootstrap,
+      '--election-type',
+      'preferred',
+      '--topic',
+      TOPIC,
+      '--partition',
+      '7',
+    ]);
     expect(unknown.status).toBe(1);
     expect(unknown.stdout).toContain(`Error completing leader election (PREFERRED) for partition: ${TOPIC}-7`);
   }, 60_000);

@@ -36,7 +36,10 @@ async function readAll(address: string): Promise<Map<number, ConsumerRecord<stri
       }
     }
     // Nothing more is stored past the 100,000 records: the partitions' log ends add up to them.
-    const ends = await samsa.admin().listOffsets(TOPIC, tps.map(({ partition }) => ({ partition, timestamp: 'latest' as const })));
+    const ends = await samsa.admin().listOffsets(
+      TOPIC,
+      tps.map(({ partition }) => ({ partition, timestamp: 'latest' as const })),
+    );
     expect(ends.reduce((n, e) => n + e.offset, 0n)).toBe(BigInt(RECORDS));
     await consumer.close();
     return byPartition;

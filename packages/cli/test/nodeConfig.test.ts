@@ -4,11 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BROKER_TOPIC_CONFIG_SYNONYMS, TOPIC_CONFIG_KEYS } from '@samsa/metadata';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, SETTINGS, attributeOf, envOf, flagOf, loadNodeSettings, parsePropertiesFile, resolveSettings } from '../src/nodeConfig.js';
+import {
+  ConfigError,
+  SETTINGS,
+  attributeOf,
+  envOf,
+  flagOf,
+  loadNodeSettings,
+  parsePropertiesFile,
+  resolveSettings,
+} from '../src/nodeConfig.js';
 
 const VOTERS = '1@127.0.0.1:9093';
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'samsa-nodeconfig-')); });
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'samsa-nodeconfig-'));
+});
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function file(text: string): string {
@@ -57,12 +68,17 @@ describe('precedence', () => {
 
   it('an alias flag sets the same key; both at once is refused', () => {
     expect(resolveSettings({ env: {}, flags: flags({ '--roles': 'controller' }) }).get('process.roles')!.value).toBe('controller');
-    expect(() => resolveSettings({ env: {}, flags: flags({ '--roles': 'controller', '--process-roles': 'broker' }) }))
-      .toThrow('process.roles is given twice, by --process-roles and --roles');
+    expect(() => resolveSettings({ env: {}, flags: flags({ '--roles': 'controller', '--process-roles': 'broker' }) })).toThrow(
+      'process.roles is given twice, by --process-roles and --roles',
+    );
   });
 
   it('still reads the old --config topic-key=value form as the broker default', () => {
-    const s = loadNodeSettings({ env: {}, flags: flags({ '--node-id': '1', '--controller-quorum-voters': VOTERS }), configFile: 'retention.ms=60000' });
+    const s = loadNodeSettings({
+      env: {},
+      flags: flags({ '--node-id': '1', '--controller-quorum-voters': VOTERS }),
+      configFile: 'retention.ms=60000',
+    });
     expect(s.topicDefaults).toEqual({ 'retention.ms': '60000' });
   });
 
@@ -93,16 +109,52 @@ describe('validation', () => {
 
   it.each([
     [{ '--node-id': 'one' }, {}, "node.id: must be an integer of at least 0, got 'one' (from flag --node-id)"],
-    [{}, { SAMSA_LOG_RETENTION_MS: 'soon' }, "log.retention.ms: must be an integer, got 'soon' (from environment variable SAMSA_LOG_RETENTION_MS)"],
-    [{}, { SAMSA_MIN_INSYNC_REPLICAS: '0' }, 'min.insync.replicas: must be between 1 and 2147483647, got 0 (from environment variable SAMSA_MIN_INSYNC_REPLICAS)'],
-    [{ '--log-level': 'loud' }, {}, "log.level: must be one of fatal, error, warn, info, debug, trace, silent, got 'loud' (from flag --log-level)"],
+    [
+      {},
+      { SAMSA_LOG_RETENTION_MS: 'soon' },
+      "log.retention.ms: must be an integer, got 'soon' (from environment variable SAMSA_LOG_RETENTION_MS)",
+    ],
+    [
+      {},
+      { SAMSA_MIN_INSYNC_REPLICAS: '0' },
+      'min.insync.replicas: must be between 1 and 2147483647, got 0 (from environment variable SAMSA_MIN_INSYNC_REPLICAS)',
+    ],
+    [
+      { '--log-level': 'loud' },
+      {},
+      "log.level: must be one of fatal, error, warn, info, debug, trace, silent, got 'loud' (from flag --log-level)",
+    ],
     [{ '--roles': 'broker,admin' }, {}, "process.roles: takes broker, controller or broker,controller; got 'admin' (from flag --roles)"],
-    [{ '--auto-leader-rebalance-enable': 'yes' }, {}, "auto.leader.rebalance.enable: must be true or false, got 'yes' (from flag --auto-leader-rebalance-enable)"],
-    [{ '--controller-quorum-voters': '1@h' }, {}, "controller.quorum.voters: entries are ID@HOST:PORT, got '1@h' (from flag --controller-quorum-voters)"],
-    [{ '--listen': '0.0.0.0:9092' }, {}, 'listeners: listener PLAINTEXT would advertise 0.0.0.0, which clients cannot connect to; set advertised.listeners (from flag --listen)'],
-    [{ '--listeners': 'A://h:1', '--advertised-listeners': 'B://h:2' }, {}, 'advertised.listeners: names listener B, which is not among listeners (A) (from flag --advertised-listeners)'],
-    [{ '--listeners': 'A://h:1', '--inter-broker-listener-name': 'B' }, {}, 'inter.broker.listener.name: B is not among listeners (A) (from flag --inter-broker-listener-name)'],
-    [{ '--roles': 'controller', '--node-id': '2' }, {}, 'node.id: 2 is not among controller.quorum.voters (1@127.0.0.1:9093) (from flag --node-id)'],
+    [
+      { '--auto-leader-rebalance-enable': 'yes' },
+      {},
+      "auto.leader.rebalance.enable: must be true or false, got 'yes' (from flag --auto-leader-rebalance-enable)",
+    ],
+    [
+      { '--controller-quorum-voters': '1@h' },
+      {},
+      "controller.quorum.voters: entries are ID@HOST:PORT, got '1@h' (from flag --controller-quorum-voters)",
+    ],
+    [
+      { '--listen': '0.0.0.0:9092' },
+      {},
+      'listeners: listener PLAINTEXT would advertise 0.0.0.0, which clients cannot connect to; set advertised.listeners (from flag --listen)',
+    ],
+    [
+      { '--listeners': 'A://h:1', '--advertised-listeners': 'B://h:2' },
+      {},
+      'advertised.listeners: names listener B, which is not among listeners (A) (from flag --advertised-listeners)',
+    ],
+    [
+      { '--listeners': 'A://h:1', '--inter-broker-listener-name': 'B' },
+      {},
+      'inter.broker.listener.name: B is not among listeners (A) (from flag --inter-broker-listener-name)',
+    ],
+    [
+      { '--roles': 'controller', '--node-id': '2' },
+      {},
+      'node.id: 2 is not among controller.quorum.voters (1@127.0.0.1:9093) (from flag --node-id)',
+    ],
   ])('refuses %j %j', (f, env, message) => {
     expect(() => load(f, env)).toThrow(ConfigError);
     expect(() => load(f, env)).toThrow(message);
@@ -112,7 +164,9 @@ describe('validation', () => {
     const config = file('# settings\nnode.id=1\n\nlog.retention.mss=5\n');
     expect(() => load({}, {}, config)).toThrow(`unknown setting 'log.retention.mss' (${config} line 4)`);
     const topicName = file('retention.ms=5\n');
-    expect(() => load({}, {}, topicName)).toThrow(/unknown setting 'retention.ms' .*the broker default for topic config retention.ms is log.retention.ms/);
+    expect(() => load({}, {}, topicName)).toThrow(
+      /unknown setting 'retention.ms' .*the broker default for topic config retention.ms is log.retention.ms/,
+    );
   });
 
   it('refuses a bad value in the file, naming the line', () => {
@@ -122,17 +176,26 @@ describe('validation', () => {
 
   it('refuses unknown SAMSA_* variables and a missing or unreadable file', () => {
     expect(() => load({}, { SAMSA_NODEID: '1' })).toThrow('unknown environment variable SAMSA_NODEID');
-    expect(() => load({}, {}, join(dir, 'missing.properties'))).toThrow(/cannot read the config file '.*missing.properties' \(from --config\): ENOENT/);
+    expect(() => load({}, {}, join(dir, 'missing.properties'))).toThrow(
+      /cannot read the config file '.*missing.properties' \(from --config\): ENOENT/,
+    );
   });
 
   it('requires node.id and controller.quorum.voters, saying where to set them', () => {
-    expect(() => loadNodeSettings({ flags: {}, env: {} })).toThrow('node.id is required: give --node-id, SAMSA_NODE_ID or node.id in the config file');
-    expect(() => loadNodeSettings({ flags: flags({ '--node-id': '1' }), env: {} })).toThrow(/controller.quorum.voters is required for a broker/);
+    expect(() => loadNodeSettings({ flags: {}, env: {} })).toThrow(
+      'node.id is required: give --node-id, SAMSA_NODE_ID or node.id in the config file',
+    );
+    expect(() => loadNodeSettings({ flags: flags({ '--node-id': '1' }), env: {} })).toThrow(
+      /controller.quorum.voters is required for a broker/,
+    );
   });
 
   it("parses Kafka's properties syntax: '=' or ':', comments, whitespace", () => {
     const parsed = parsePropertiesFile('! comment\n  node.id : 3\ndata.dir= /var/lib/samsa \n', 'f');
-    expect([...parsed].map(([k, v]) => [k, v.value])).toEqual([['node.id', '3'], ['data.dir', '/var/lib/samsa']]);
+    expect([...parsed].map(([k, v]) => [k, v.value])).toEqual([
+      ['node.id', '3'],
+      ['data.dir', '/var/lib/samsa'],
+    ]);
     expect(() => parsePropertiesFile('node.id\n', 'f')).toThrow("f line 1: expected key=value, got 'node.id'");
     expect(() => parsePropertiesFile('node.id=1\nnode.id=2\n', 'f')).toThrow("setting 'node.id' appears twice in f (lines 1 and 2)");
   });

@@ -19,7 +19,13 @@ describe('the V8 flags of a samsa node', () => {
   });
 
   it('come before the script in every node cluster up starts', () => {
-    const records = nodeRecords([{ name: 'broker-1', nodeId: 4, roles: 'broker', dataDir: '/tmp/x', brokerPort: 9092 }], '127.0.0.1', 'info', '/cli.js', '/node');
+    const records = nodeRecords(
+      [{ name: 'broker-1', nodeId: 4, roles: 'broker', dataDir: '/tmp/x', brokerPort: 9092 }],
+      '127.0.0.1',
+      'info',
+      '/cli.js',
+      '/node',
+    );
     expect(records[0]!.argv.slice(0, NODE_V8_FLAGS.length + 2)).toEqual(['/node', ...NODE_V8_FLAGS, '/cli.js']);
   });
 

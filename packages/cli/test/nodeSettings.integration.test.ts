@@ -14,8 +14,12 @@ import { CLI, freePort, removeDir, runCliAsync, startNode, stopAll, tempDir } fr
 import { RawKafkaConnection } from './helpers/kafkaWire.js';
 
 const dirs: string[] = [];
-afterEach(async () => { await stopAll(); });
-afterAll(() => { for (const d of dirs) removeDir(d); });
+afterEach(async () => {
+  await stopAll();
+});
+afterAll(() => {
+  for (const d of dirs) removeDir(d);
+});
 
 function dir(): string {
   const d = tempDir('settings');
@@ -25,7 +29,12 @@ function dir(): string {
 
 /** Runs `samsa node` expecting it to refuse to start (bounded: it must exit, not serve). */
 function refused(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, 'node', ...args], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL', env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [CLI, 'node', ...args], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    killSignal: 'SIGKILL',
+    env: { ...process.env, ...env },
+  });
   return { status: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
@@ -34,7 +43,10 @@ describe('samsa node settings', () => {
     const d = dir();
     const port = await freePort();
     const config = join(d, 'node.properties');
-    writeFileSync(config, `node.id=1\ncontroller.quorum.voters=1@127.0.0.1:${port}\nprocess.roles=broker,controller\nlog.retention.hours=1\n`);
+    writeFileSync(
+      config,
+      `node.id=1\ncontroller.quorum.voters=1@127.0.0.1:${port}\nprocess.roles=broker,controller\nlog.retention.hours=1\n`,
+    );
     const unknownKey = refused(['--config', config, '--data-dir', d]);
     expect(unknownKey.status).toBe(2);
     expect(unknownKey.stderr).toBe(`samsa: unknown setting 'log.retention.hours' (${config} line 4)\n`);
@@ -43,7 +55,9 @@ describe('samsa node settings', () => {
     writeFileSync(config, `node.id=1\ncontroller.quorum.voters=1@127.0.0.1:${port}\n`);
     const badEnv = refused(['--config', config, '--data-dir', d], { SAMSA_LOG_RETENTION_MS: 'a week' });
     expect(badEnv.status).toBe(2);
-    expect(badEnv.stderr).toBe("samsa: log.retention.ms: must be an integer, got 'a week' (from environment variable SAMSA_LOG_RETENTION_MS)\n");
+    expect(badEnv.stderr).toBe(
+      "samsa: log.retention.ms: must be an integer, got 'a week' (from environment variable SAMSA_LOG_RETENTION_MS)\n",
+    );
 
     const unknownEnv = refused(['--config', config, '--data-dir', d], { SAMSA_RETENTION_MS: '1000' });
     expect(unknownEnv.status).toBe(2);
@@ -64,10 +78,14 @@ describe('samsa node settings', () => {
       else process.env['SAMSA_MIN_INSYNC_REPLICAS'] = prev;
     }
     const bootstrap = ['--bootstrap-server', node.address];
-    expect((await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 't', '--partitions', '1', '--replication-factor', '1'])).status).toBe(0);
+    expect(
+      (await runCliAsync(['topics', '--create', ...bootstrap, '--topic', 't', '--partitions', '1', '--replication-factor', '1'])).status,
+    ).toBe(0);
     const described = await runCliAsync(['configs', ...bootstrap, '--entity-type', 'topics', '--entity-name', 't', '--describe', '--all']);
     expect(described.status).toBe(0);
-    expect(described.stdout).toContain('  retention.ms=60000 sensitive=false synonyms={STATIC_BROKER_CONFIG:retention.ms=60000, DEFAULT_CONFIG:retention.ms=604800000}');
+    expect(described.stdout).toContain(
+      '  retention.ms=60000 sensitive=false synonyms={STATIC_BROKER_CONFIG:retention.ms=60000, DEFAULT_CONFIG:retention.ms=604800000}',
+    );
     // env (1) over file (3): acks=all with one replica goes through.
     expect(described.stdout).toContain('  min.insync.replicas=1 sensitive=false synonyms={DEFAULT_CONFIG:min.insync.replicas=1}');
     // flag over file.
@@ -85,17 +103,21 @@ describe('samsa node settings', () => {
       dataDir: join(d, 'n'),
       port: internal,
       extraArgs: [
-        '--listen', `INTERNAL://127.0.0.1:${internal},EXTERNAL://127.0.0.1:${external}`,
-        '--advertised-listener', `INTERNAL://broker-1.internal:${internal},EXTERNAL://127.0.0.1:${external}`,
+        '--listen',
+        `INTERNAL://127.0.0.1:${internal},EXTERNAL://127.0.0.1:${external}`,
+        '--advertised-listener',
+        `INTERNAL://broker-1.internal:${internal},EXTERNAL://127.0.0.1:${external}`,
       ],
     });
-    const ask = (port: number) => new Promise<MetadataResponse__Output>((resolve, reject) => {
-      const client = clientConnection(`127.0.0.1:${port}`);
-      client.Metadata({ topics: [], allTopics: false }, { deadline: Date.now() + 10_000 }, (err, res) => {
-        client.close();
-        if (err) reject(err); else resolve(res!);
+    const ask = (port: number) =>
+      new Promise<MetadataResponse__Output>((resolve, reject) => {
+        const client = clientConnection(`127.0.0.1:${port}`);
+        client.Metadata({ topics: [], allTopics: false }, { deadline: Date.now() + 10_000 }, (err, res) => {
+          client.close();
+          if (err) reject(err);
+          else resolve(res!);
+        });
       });
-    });
     const viaInternal = await ask(internal);
     const viaExternal = await ask(external);
     expect(viaInternal.brokers.map((b) => `${b.host}:${b.port}`)).toEqual([`broker-1.internal:${internal}`]);
@@ -105,7 +127,12 @@ describe('samsa node settings', () => {
     const askKafka = async (port: number) => {
       const c = await RawKafkaConnection.connect(port);
       try {
-        return await c.request<{ brokers: Array<{ host: string; port: number }> }>(3, 9, 1, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+        return await c.request<{ brokers: Array<{ host: string; port: number }> }>(3, 9, 1, {
+          topics: [],
+          allowAutoTopicCreation: false,
+          includeClusterAuthorizedOperations: false,
+          includeTopicAuthorizedOperations: false,
+        });
       } finally {
         c.close();
       }

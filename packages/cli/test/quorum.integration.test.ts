@@ -33,7 +33,12 @@ describe('controller quorum and brokers as processes', () => {
     expect(viaBroker.stdout).toMatch(/HighWatermark:\s+\d+/);
     expect(viaBroker.stdout).toContain('CurrentVoters:  [1,2,3]');
     expect(viaBroker.stdout).toMatch(new RegExp(`\\n${leader}\\s+\\d+\\s+\\d+\\s+Leader`));
-    const viaController = await runCliAsync(['quorum', '--describe', '--bootstrap-controller', cluster.controllers.map((c) => `127.0.0.1:${c.port}`).join(',')]);
+    const viaController = await runCliAsync([
+      'quorum',
+      '--describe',
+      '--bootstrap-controller',
+      cluster.controllers.map((c) => `127.0.0.1:${c.port}`).join(','),
+    ]);
     expect(viaController.status).toBe(0);
     expect(viaController.stdout).toContain(`LeaderId:       ${leader}`);
   });
@@ -43,10 +48,15 @@ describe('controller quorum and brokers as processes', () => {
     const active = await cluster.activeController();
     const t0 = Date.now();
     await cluster.kill(active);
-    const next = await waitFor('a new active controller', async () => {
-      const q = await cluster.describeQuorum();
-      return q.leaderId !== active.nodeId && q.leaderId > 0 ? q.leaderId : undefined;
-    }, 15_000, 20);
+    const next = await waitFor(
+      'a new active controller',
+      async () => {
+        const q = await cluster.describeQuorum();
+        return q.leaderId !== active.nodeId && q.leaderId > 0 ? q.leaderId : undefined;
+      },
+      15_000,
+      20,
+    );
     const electedMs = Date.now() - t0;
     await samsa.admin().createTopics([{ topic: 'after-failover', numPartitions: 3, replicationFactor: 3 }]);
     const createdMs = Date.now() - t0;
@@ -56,11 +66,16 @@ describe('controller quorum and brokers as processes', () => {
 
     // The killed controller restarts from its LevelDB log and catches up: identical metadata.
     await cluster.start(active);
-    await waitFor('identical metadata on all three controllers', async () => {
-      const images = await Promise.all(cluster.controllers.map((c) => cluster.controllerImage(c)));
-      const [first, ...rest] = images.map((i) => JSON.stringify(i));
-      return rest.every((r) => r === first) && images[0]!.records.some((r) => r.type === 'Topic' && r.name === 'after-failover');
-    }, 20_000, 200);
+    await waitFor(
+      'identical metadata on all three controllers',
+      async () => {
+        const images = await Promise.all(cluster.controllers.map((c) => cluster.controllerImage(c)));
+        const [first, ...rest] = images.map((i) => JSON.stringify(i));
+        return rest.every((r) => r === first) && images[0]!.records.some((r) => r.type === 'Topic' && r.name === 'after-failover');
+      },
+      20_000,
+      200,
+    );
   }, 60_000);
 
   it('commits with one controller down, fails clearly with two down, and works once they return', async () => {
@@ -70,7 +85,10 @@ describe('controller quorum and brokers as processes', () => {
     await samsa.admin().createTopics([{ topic: 'one-down', numPartitions: 2, replicationFactor: 1 }], { timeoutMs: 10_000 });
     await cluster.kill(b!);
 
-    const error = await samsa.admin().createTopics([{ topic: 'two-down', numPartitions: 2, replicationFactor: 2 }], { timeoutMs: 2_000 }).catch((e: unknown) => e);
+    const error = await samsa
+      .admin()
+      .createTopics([{ topic: 'two-down', numPartitions: 2, replicationFactor: 2 }], { timeoutMs: 2_000 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as { retriable?: boolean }).retriable).toBe(true);
 
@@ -80,10 +98,14 @@ describe('controller quorum and brokers as processes', () => {
     const consumer = samsa.consumer({ value: serdes.string });
     consumer.assign([{ topic: 'one-down', partition: 0 }]);
     await consumer.seek({ topic: 'one-down', partition: 0, offset: sent!.offset });
-    const got = await waitFor('the record back', async () => {
-      const records = await consumer.poll({ maxWaitMs: 500 });
-      return records.length > 0 ? records : undefined;
-    }, 10_000);
+    const got = await waitFor(
+      'the record back',
+      async () => {
+        const records = await consumer.poll({ maxWaitMs: 500 });
+        return records.length > 0 ? records : undefined;
+      },
+      10_000,
+    );
     expect(got[0]!.value).toBe('while the quorum is down');
     await consumer.close();
 
@@ -104,15 +126,24 @@ describe('controller quorum and brokers as processes', () => {
     const led = async () => (await samsa.admin().describeTopics(['fencing']))[0]!.partitions.filter((p) => p.leader === victim.nodeId);
     // CreateTopics answers once the controller committed it; the broker asked next may not have
     // applied that metadata yet (as in Kafka), so wait until it is described.
-    await waitFor('every broker to know the new topic',
-      async () => (await samsa.admin().describeTopics(['fencing']))[0]!.partitions.every((p) => p.leader >= 0), 10_000, 50);
+    await waitFor(
+      'every broker to know the new topic',
+      async () => (await samsa.admin().describeTopics(['fencing']))[0]!.partitions.every((p) => p.leader >= 0),
+      10_000,
+      50,
+    );
     const before = await led();
     await cluster.kill(victim);
     const t0 = Date.now();
-    await waitFor('the broker to be fenced', async () => {
-      const { brokers } = await samsa.admin().describeCluster();
-      return brokers.every((b) => b.nodeId !== victim.nodeId);
-    }, SESSION_TIMEOUT_MS + 10_000, 100);
+    await waitFor(
+      'the broker to be fenced',
+      async () => {
+        const { brokers } = await samsa.admin().describeCluster();
+        return brokers.every((b) => b.nodeId !== victim.nodeId);
+      },
+      SESSION_TIMEOUT_MS + 10_000,
+      100,
+    );
     console.log(`broker ${victim.nodeId} fenced ${Date.now() - t0} ms after SIGKILL (session timeout ${SESSION_TIMEOUT_MS} ms)`);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(SESSION_TIMEOUT_MS - 500);
     const after = (await samsa.admin().describeTopics(['fencing']))[0]!.partitions;
@@ -125,9 +156,14 @@ describe('controller quorum and brokers as processes', () => {
     }
 
     await cluster.start(victim);
-    await waitFor('the broker to be unfenced', async () => {
-      const { brokers } = await samsa.admin().describeCluster();
-      return brokers.some((b) => b.nodeId === victim.nodeId);
-    }, 20_000, 100);
+    await waitFor(
+      'the broker to be unfenced',
+      async () => {
+        const { brokers } = await samsa.admin().describeCluster();
+        return brokers.some((b) => b.nodeId === victim.nodeId);
+      },
+      20_000,
+      100,
+    );
   }, 60_000);
 });

@@ -20,11 +20,18 @@ describe('replication between broker processes', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({
-      controllers: 3, brokers: 3, heartbeatIntervalMs: 250, sessionTimeoutMs: SESSION_TIMEOUT_MS,
+      controllers: 3,
+      brokers: 3,
+      heartbeatIntervalMs: 250,
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
       brokerArgs: ['--replica-lag-time-max-ms', String(REPLICA_LAG_TIME_MAX_MS)],
     });
     // Quick retries: a produce to a killed leader is retried until the controller fences it.
-    samsa = new Samsa({ brokers: cluster.bootstrap, requestTimeoutMs: 10_000, retry: { retries: 40, initialRetryTimeMs: 50, maxRetryTimeMs: 300 } });
+    samsa = new Samsa({
+      brokers: cluster.bootstrap,
+      requestTimeoutMs: 10_000,
+      retry: { retries: 40, initialRetryTimeMs: 50, maxRetryTimeMs: 300 },
+    });
   }, 90_000);
 
   afterAll(async () => {
@@ -35,22 +42,30 @@ describe('replication between broker processes', () => {
   const partitionsOf = async (topic: string) => (await samsa.admin().describeTopics([topic]))[0]!.partitions;
   const brokerById = (id: number): ClusterNode => cluster.brokers.find((b) => b.nodeId === id)!;
 
-
-
-
   it('loses no acknowledged write when the leader is SIGKILLed; replicas match byte for byte below the HW', async () => {
     const topic = 'replicated';
     const partitions = 3;
     await samsa.admin().createTopics([{ topic, numPartitions: partitions, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
     const producer = samsa.producer({ value: serdes.string, acks: -1, timeoutMs: 5_000, deliveryTimeoutMs: 30_000 });
     const acked = new Map<string, string>();
-    await produceAll(producer, topic, Array.from({ length: 600 }, (_, i) => `before-${i}`), partitions, acked);
+    await produceAll(
+      producer,
+      topic,
+      Array.from({ length: 600 }, (_, i) => `before-${i}`),
+      partitions,
+      acked,
+    );
 
     // (A follower slowed by a loaded machine may have dropped out for a moment; it comes back.)
-    const before = await waitFor('a full ISR everywhere', async () => {
-      const now = await partitionsOf(topic);
-      return now.every((p) => p.isr.length === 3) ? now : undefined;
-    }, 10_000, 100);
+    const before = await waitFor(
+      'a full ISR everywhere',
+      async () => {
+        const now = await partitionsOf(topic);
+        return now.every((p) => p.isr.length === 3) ? now : undefined;
+      },
+      10_000,
+      100,
+    );
     const victim = brokerById(before[0]!.leader);
 
     // Writers on every partition keep going across the kill: whatever they were acknowledged must survive.
@@ -84,7 +99,13 @@ describe('replication between broker processes', () => {
     stop = true;
     await Promise.all(writers);
     expect(failures).toEqual([]);
-    await produceAll(producer, topic, Array.from({ length: 300 }, (_, i) => `after-${i}`), partitions, acked);
+    await produceAll(
+      producer,
+      topic,
+      Array.from({ length: 300 }, (_, i) => `after-${i}`),
+      partitions,
+      acked,
+    );
     const during = await partitionsOf(topic);
     expect(during[0]!.leader).not.toBe(victim.nodeId);
     expect(during[0]!.leaderEpoch).toBeGreaterThan(before[0]!.leaderEpoch);
@@ -92,10 +113,17 @@ describe('replication between broker processes', () => {
     const t1 = Date.now();
     await cluster.start(victim);
     const restartedMs = Date.now() - t1;
-    await waitFor('the restarted broker to rejoin every ISR', async () => (await partitionsOf(topic)).every((p) => p.isr.includes(victim.nodeId)), 30_000, 100);
+    await waitFor(
+      'the restarted broker to rejoin every ISR',
+      async () => (await partitionsOf(topic)).every((p) => p.isr.includes(victim.nodeId)),
+      30_000,
+      100,
+    );
     const rejoinedMs = Date.now() - t1;
-    console.log(`${acked.size} acknowledged records; leader failover: broker ${victim.nodeId} SIGKILLed under load; first acks=all write to its partition acknowledged ${failoverMs} ms later `
-      + `(session timeout ${SESSION_TIMEOUT_MS} ms); after a restart (${restartedMs} ms to start) it rejoined every ISR ${rejoinedMs} ms after the restart began`);
+    console.log(
+      `${acked.size} acknowledged records; leader failover: broker ${victim.nodeId} SIGKILLed under load; first acks=all write to its partition acknowledged ${failoverMs} ms later ` +
+        `(session timeout ${SESSION_TIMEOUT_MS} ms); after a restart (${restartedMs} ms to start) it rejoined every ISR ${rejoinedMs} ms after the restart began`,
+    );
 
     const stored = await readAll(samsa, topic, partitions);
     const missing = [...acked].filter(([at, value]) => stored.get(at) !== value);
@@ -103,14 +131,22 @@ describe('replication between broker processes', () => {
     expect(acked.size).toBeGreaterThan(900);
 
     // Every replica holds the same bytes below the HW (the restarted one included).
-    const ends = await samsa.admin().listOffsets(topic, Array.from({ length: partitions }, (_, partition) => ({ partition, timestamp: 'latest' as const })));
+    const ends = await samsa.admin().listOffsets(
+      topic,
+      Array.from({ length: partitions }, (_, partition) => ({ partition, timestamp: 'latest' as const })),
+    );
     for (const { partition, offset: highWatermark } of ends) {
       expect(highWatermark).toBeGreaterThan(0n);
       // A follower's files can trail the leader's HW by a fetch: wait until each holds it all.
-      await waitFor(`replicas of ${topic}-${partition} to hold everything below ${highWatermark}`, () => {
-        const copies = cluster.brokers.map((b) => committedBytes(b, topic, partition, highWatermark));
-        return copies.every((c) => c.equals(copies[0]!) && c.length > 0) || undefined;
-      }, 10_000, 100);
+      await waitFor(
+        `replicas of ${topic}-${partition} to hold everything below ${highWatermark}`,
+        () => {
+          const copies = cluster.brokers.map((b) => committedBytes(b, topic, partition, highWatermark));
+          return copies.every((c) => c.equals(copies[0]!) && c.length > 0) || undefined;
+        },
+        10_000,
+        100,
+      );
     }
   }, 90_000);
 
@@ -119,7 +155,13 @@ describe('replication between broker processes', () => {
     await samsa.admin().createTopics([{ topic, numPartitions: 1, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
     const all = samsa.producer({ value: serdes.string, acks: -1, timeoutMs: 5_000, deliveryTimeoutMs: 30_000 });
     const acked = new Map<string, string>();
-    await produceAll(all, topic, Array.from({ length: 90 }, (_, i) => `three-${i}`), 1, acked);
+    await produceAll(
+      all,
+      topic,
+      Array.from({ length: 90 }, (_, i) => `three-${i}`),
+      1,
+      acked,
+    );
 
     const leaderId = (await partitionsOf(topic))[0]!.leader;
     const down = cluster.brokers.filter((b) => b.nodeId !== leaderId);
@@ -130,13 +172,20 @@ describe('replication between broker processes', () => {
     const one = samsa.producer({ value: serdes.string, acks: 1, deliveryTimeoutMs: 30_000 });
     const [alone] = await one.send({ topic, messages: [{ value: 'acks=1 while two are down' }] });
     acked.set(`0@${alone!.offset}`, 'acks=1 while two are down');
-    await waitFor('the ISR to shrink to the leader', async () => {
-      const [p] = await partitionsOf(topic);
-      return p!.leader === leaderId && p!.isr.length === 1;
-    }, 15_000, 100);
+    await waitFor(
+      'the ISR to shrink to the leader',
+      async () => {
+        const [p] = await partitionsOf(topic);
+        return p!.leader === leaderId && p!.isr.length === 1;
+      },
+      15_000,
+      100,
+    );
     const shrinkMs = Date.now() - t0;
     // Whichever came first: the leader dropping them after replica.lag.time.max.ms, or the controller fencing them.
-    const byLeader = brokerById(leaderId).output.split('\n').some((line) => line.includes('shrinking the ISR') && line.includes(`"${topic}-0"`));
+    const byLeader = brokerById(leaderId)
+      .output.split('\n')
+      .some((line) => line.includes('shrinking the ISR') && line.includes(`"${topic}-0"`));
 
     const strict = samsa.producer({ value: serdes.string, acks: -1, timeoutMs: 5_000, retries: 0 });
     const refused = await strict.send({ topic, messages: [{ value: 'refused' }] }).catch((e: unknown) => e);
@@ -148,10 +197,18 @@ describe('replication between broker processes', () => {
     await Promise.all(down.map((b) => cluster.start(b)));
     await waitFor('both to rejoin the ISR', async () => (await partitionsOf(topic))[0]!.isr.length === 3, 30_000, 100);
     const rejoinMs = Date.now() - t1;
-    await produceAll(all, topic, Array.from({ length: 30 }, (_, i) => `again-${i}`), 1, acked);
-    console.log(`min.insync.replicas: ISR shrank to the leader ${shrinkMs} ms after two SIGKILLs `
-      + `(${byLeader ? `the leader's AlterPartition, replica.lag.time.max.ms=${REPLICA_LAG_TIME_MAX_MS}` : 'the controller fencing them'}); `
-      + `the two rejoined the ISR ${rejoinMs} ms after their restart began; acks=all works again`);
+    await produceAll(
+      all,
+      topic,
+      Array.from({ length: 30 }, (_, i) => `again-${i}`),
+      1,
+      acked,
+    );
+    console.log(
+      `min.insync.replicas: ISR shrank to the leader ${shrinkMs} ms after two SIGKILLs ` +
+        `(${byLeader ? `the leader's AlterPartition, replica.lag.time.max.ms=${REPLICA_LAG_TIME_MAX_MS}` : 'the controller fencing them'}); ` +
+        `the two rejoined the ISR ${rejoinMs} ms after their restart began; acks=all works again`,
+    );
 
     const stored = await readAll(samsa, topic, 1);
     expect([...acked].filter(([at, value]) => stored.get(at) !== value)).toEqual([]);

@@ -26,15 +26,28 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
 
   beforeAll(async () => {
     cluster = await startCluster({
-      controllers: 3, brokers: 3, heartbeatIntervalMs: 250, sessionTimeoutMs: SESSION_TIMEOUT_MS,
+      controllers: 3,
+      brokers: 3,
+      heartbeatIntervalMs: 250,
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
       brokerArgs: ['--replica-lag-time-max-ms', String(REPLICA_LAG_TIME_MAX_MS)],
     });
-    samsa = new Samsa({ brokers: cluster.bootstrap, requestTimeoutMs: 10_000, retry: { retries: 60, initialRetryTimeMs: 50, maxRetryTimeMs: 300 } });
+    samsa = new Samsa({
+      brokers: cluster.bootstrap,
+      requestTimeoutMs: 10_000,
+      retry: { retries: 60, initialRetryTimeMs: 50, maxRetryTimeMs: 300 },
+    });
   }, 90_000);
 
   afterAll(async () => {
     // A frozen process would not see SIGTERM; SIGKILL works regardless, but let them run first.
-    for (const b of cluster?.brokers ?? []) if (b.child) try { cluster.resume(b); } catch { /* gone */ }
+    for (const b of cluster?.brokers ?? [])
+      if (b.child)
+        try {
+          cluster.resume(b);
+        } catch {
+          /* gone */
+        }
     await samsa?.close();
     await cluster?.stop();
   });
@@ -42,10 +55,6 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
   const partitionsOf = async (topic: string) => (await samsa.admin().describeTopics([topic]))[0]!.partitions;
   const brokerById = (id: number): ClusterNode => cluster.brokers.find((b) => b.nodeId === id)!;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-
-
-
 
   /** The ISR as committed by the active controller: a frozen broker cannot stall this read (it can a client's metadata request). */
   async function committedIsr(topic: string, partition: number): Promise<readonly number[]> {
@@ -58,10 +67,15 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
   }
 
   async function fullIsr(topic: string, timeoutMs = 15_000) {
-    return waitFor(`a full ISR for ${topic}`, async () => {
-      const now = await partitionsOf(topic);
-      return now.every((p) => p.isr.length === 3 && p.leader >= 0) ? now : undefined;
-    }, timeoutMs, 100);
+    return waitFor(
+      `a full ISR for ${topic}`,
+      async () => {
+        const now = await partitionsOf(topic);
+        return now.every((p) => p.isr.length === 3 && p.leader >= 0) ? now : undefined;
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   it('a follower frozen with SIGSTOP leaves the ISR, acks=all keeps working, and it rejoins after SIGCONT', async () => {
@@ -69,7 +83,13 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
     await samsa.admin().createTopics([{ topic, numPartitions: 1, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
     const producer = samsa.producer({ value: serdes.string, acks: -1, timeoutMs: 5_000, deliveryTimeoutMs: 30_000 });
     const acked = new Map<string, string>();
-    await produceAll(producer, topic, Array.from({ length: 60 }, (_, i) => `before-${i}`), 1, acked);
+    await produceAll(
+      producer,
+      topic,
+      Array.from({ length: 60 }, (_, i) => `before-${i}`),
+      1,
+      acked,
+    );
     const [before] = await fullIsr(topic);
     const frozen = brokerById(before!.replicas.find((r) => r !== before!.leader)!);
 
@@ -94,7 +114,12 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
     const t0 = Date.now();
     cluster.pause(frozen);
     try {
-      await waitFor(`broker ${frozen.nodeId} to leave the ISR`, async () => !(await committedIsr(topic, 0)).includes(frozen.nodeId) || undefined, 15_000, 50);
+      await waitFor(
+        `broker ${frozen.nodeId} to leave the ISR`,
+        async () => !(await committedIsr(topic, 0)).includes(frozen.nodeId) || undefined,
+        15_000,
+        50,
+      );
       shrunkAt = Date.now();
       const shrinkMs = shrunkAt - t0;
       // acks=all goes on with the two that are left (min.insync.replicas=2).
@@ -106,23 +131,36 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
       await sleep(300);
       const t1 = Date.now();
       cluster.resume(frozen);
-      await waitFor(`broker ${frozen.nodeId} to rejoin the ISR`, async () => (await committedIsr(topic, 0)).includes(frozen.nodeId) || undefined, 30_000, 50);
+      await waitFor(
+        `broker ${frozen.nodeId} to rejoin the ISR`,
+        async () => (await committedIsr(topic, 0)).includes(frozen.nodeId) || undefined,
+        30_000,
+        50,
+      );
       const rejoinMs = Date.now() - t1;
       expect((await partitionsOf(topic))[0]!.leader).toBe(before!.leader);
       const ackedAtRejoin = acked.size;
       await waitFor('live writes acknowledged after the rejoin', () => acked.size >= ackedAtRejoin + 20, 20_000, 10);
       stop = true;
       await writer;
-      console.log(`SIGSTOP follower: broker ${frozen.nodeId} left the ISR ${shrinkMs} ms after SIGSTOP `
-        + `(${byLeader ? `leader's shrink, replica.lag.time.max.ms=${REPLICA_LAG_TIME_MAX_MS}` : `controller fenced it, session timeout ${SESSION_TIMEOUT_MS} ms`}); `
-        + `${ackedAfterShrink} acks=all writes acknowledged after the shrink; rejoined the ISR ${rejoinMs} ms after SIGCONT`);
+      console.log(
+        `SIGSTOP follower: broker ${frozen.nodeId} left the ISR ${shrinkMs} ms after SIGSTOP ` +
+          `(${byLeader ? `leader's shrink, replica.lag.time.max.ms=${REPLICA_LAG_TIME_MAX_MS}` : `controller fenced it, session timeout ${SESSION_TIMEOUT_MS} ms`}); ` +
+          `${ackedAfterShrink} acks=all writes acknowledged after the shrink; rejoined the ISR ${rejoinMs} ms after SIGCONT`,
+      );
     } finally {
       stop = true;
       if (frozen.child) cluster.resume(frozen);
       await writer;
     }
     expect(failures).toEqual([]);
-    await produceAll(producer, topic, Array.from({ length: 30 }, (_, i) => `after-${i}`), 1, acked);
+    await produceAll(
+      producer,
+      topic,
+      Array.from({ length: 30 }, (_, i) => `after-${i}`),
+      1,
+      acked,
+    );
     const stored = await readAll(samsa, topic, 1);
     expect([...acked].filter(([at, value]) => stored.get(at) !== value)).toEqual([]);
   }, 90_000);
@@ -133,7 +171,13 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
     const all = samsa.producer({ value: serdes.string, acks: -1, timeoutMs: 5_000, deliveryTimeoutMs: 30_000 });
     const one = samsa.producer({ value: serdes.string, acks: 1, retries: 0, timeoutMs: 5_000 });
     const acked = new Map<string, string>();
-    await produceAll(all, topic, Array.from({ length: 60 }, (_, i) => `committed-${i}`), 1, acked);
+    await produceAll(
+      all,
+      topic,
+      Array.from({ length: 60 }, (_, i) => `committed-${i}`),
+      1,
+      acked,
+    );
     const [before] = await fullIsr(topic);
     const oldLeader = brokerById(before!.leader);
     const followers = before!.replicas.filter((r) => r !== before!.leader).map(brokerById);
@@ -163,27 +207,54 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
     for (const value of uncommitted) expect(logBytes(oldLeader, topic, 0).includes(value)).toBe(true);
 
     const t0 = Date.now();
-    const [elected] = await waitFor('a follower to be elected', async () => {
-      const now = await partitionsOf(topic);
-      return now[0]!.leader >= 0 && now[0]!.leader !== oldLeader.nodeId ? now : undefined;
-    }, 20_000, 50);
+    const [elected] = await waitFor(
+      'a follower to be elected',
+      async () => {
+        const now = await partitionsOf(topic);
+        return now[0]!.leader >= 0 && now[0]!.leader !== oldLeader.nodeId ? now : undefined;
+      },
+      20_000,
+      50,
+    );
     const electMs = Date.now() - t0;
     expect(followers.map((f) => f.nodeId)).toContain(elected!.leader);
     expect(elected!.leaderEpoch).toBeGreaterThan(before!.leaderEpoch);
-    await produceAll(all, topic, Array.from({ length: 60 }, (_, i) => `new-leader-${i}`), 1, acked);
+    await produceAll(
+      all,
+      topic,
+      Array.from({ length: 60 }, (_, i) => `new-leader-${i}`),
+      1,
+      acked,
+    );
 
     const t1 = Date.now();
     await cluster.start(oldLeader);
-    await waitFor('the old leader to rejoin the ISR', async () => (await partitionsOf(topic))[0]!.isr.includes(oldLeader.nodeId) || undefined, 30_000, 100);
+    await waitFor(
+      'the old leader to rejoin the ISR',
+      async () => (await partitionsOf(topic))[0]!.isr.includes(oldLeader.nodeId) || undefined,
+      30_000,
+      100,
+    );
     const rejoinMs = Date.now() - t1;
-    await produceAll(all, topic, Array.from({ length: 30 }, (_, i) => `after-rejoin-${i}`), 1, acked);
+    await produceAll(
+      all,
+      topic,
+      Array.from({ length: 30 }, (_, i) => `after-rejoin-${i}`),
+      1,
+      acked,
+    );
 
     const highWatermark = (await samsa.admin().listOffsets(topic, [{ partition: 0, timestamp: 'latest' }]))[0]!.offset;
     expect(highWatermark).toBe(BigInt(acked.size));
-    await waitFor(`replicas of ${topic}-0 to hold everything below ${highWatermark}`, () => {
-      const copies = cluster.brokers.map((b) => committedBytes(b, topic, 0, highWatermark));
-      return copies.every((c) => c.equals(copies[0]!) && c.length > 0) || undefined;
-    }, 10_000, 100);
+    await waitFor(
+      `replicas of ${topic}-0 to hold everything below ${highWatermark}`,
+      () => {
+        const copies = cluster.brokers.map((b) => committedBytes(b, topic, 0, highWatermark));
+        return copies.every((c) => c.equals(copies[0]!) && c.length > 0) || undefined;
+      },
+      10_000,
+      100,
+    );
     const newLeaderBytes = committedBytes(brokerById(elected!.leader), topic, 0, highWatermark);
     expect(committedBytes(oldLeader, topic, 0, highWatermark).equals(newLeaderBytes)).toBe(true);
     // The uncommitted records are gone from every replica, the old leader's whole log included.
@@ -193,9 +264,11 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
     const stored = await readAll(samsa, topic, 1);
     expect([...acked].filter(([at, value]) => stored.get(at) !== value)).toEqual([]);
     expect([...stored.values()].filter((v) => v.startsWith('uncommitted-'))).toEqual([]);
-    console.log(`deposed leader: broker ${oldLeader.nodeId} appended ${uncommitted.length} acks=1 records and was SIGKILLed ${killMs} ms after its followers froze; `
-      + `broker ${elected!.leader} elected cleanly ${electMs} ms after SIGCONT; the old leader rejoined the ISR ${rejoinMs} ms after its restart began `
-      + `(truncation logged: ${truncated}); all 3 replicas byte-identical below HW ${highWatermark}, uncommitted records gone`);
+    console.log(
+      `deposed leader: broker ${oldLeader.nodeId} appended ${uncommitted.length} acks=1 records and was SIGKILLed ${killMs} ms after its followers froze; ` +
+        `broker ${elected!.leader} elected cleanly ${electMs} ms after SIGCONT; the old leader rejoined the ISR ${rejoinMs} ms after its restart began ` +
+        `(truncation logged: ${truncated}); all 3 replicas byte-identical below HW ${highWatermark}, uncommitted records gone`,
+    );
   }, 90_000);
 
   it('a rolling SIGTERM restart of every broker under acks=all load loses nothing and surfaces no error', async () => {
@@ -204,7 +277,13 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
     await samsa.admin().createTopics([{ topic, numPartitions: partitions, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
     const producer = samsa.producer({ value: serdes.string, acks: -1, timeoutMs: 5_000, deliveryTimeoutMs: 60_000 });
     const acked = new Map<string, string>();
-    await produceAll(producer, topic, Array.from({ length: 90 }, (_, i) => `before-${i}`), partitions, acked);
+    await produceAll(
+      producer,
+      topic,
+      Array.from({ length: 90 }, (_, i) => `before-${i}`),
+      partitions,
+      acked,
+    );
     await fullIsr(topic);
 
     let stop = false;
@@ -239,8 +318,12 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
         expect(child.signalCode).not.toBe('SIGKILL');
         expect(child.exitCode).toBe(0);
         // Controlled shutdown moved its leaderships before it exited (metadata may reach the answering broker a moment later).
-        await waitFor(`partitions of ${topic} led by others than broker ${broker.nodeId}`, async () =>
-          (await partitionsOf(topic)).every((p) => p.leader !== broker.nodeId && p.leader >= 0) || undefined, 5_000, 50);
+        await waitFor(
+          `partitions of ${topic} led by others than broker ${broker.nodeId}`,
+          async () => (await partitionsOf(topic)).every((p) => p.leader !== broker.nodeId && p.leader >= 0) || undefined,
+          5_000,
+          50,
+        );
         const t1 = Date.now();
         await cluster.start(broker);
         await fullIsr(topic, 30_000);
@@ -257,6 +340,8 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
     const missing = [...acked].filter(([at, value]) => stored.get(at) !== value);
     expect(missing).toEqual([]);
     expect(acked.size).toBeGreaterThan(200);
-    console.log(`rolling restart: ${sent} sends, ${acked.size} acknowledged records, 0 lost, ${failures.length} errors, max send latency ${maxLatencyMs} ms; ${steps.join('; ')}`);
+    console.log(
+      `rolling restart: ${sent} sends, ${acked.size} acknowledged records, 0 lost, ${failures.length} errors, max send latency ${maxLatencyMs} ms; ${steps.join('; ')}`,
+    );
   }, 180_000);
 });

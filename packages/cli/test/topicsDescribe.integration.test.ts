@@ -19,17 +19,20 @@ interface PartitionLine {
 
 /** Parses kafka-topics style partition lines ("\tTopic: t\tPartition: 0\tLeader: 4\t..."). */
 function partitionLines(stdout: string): PartitionLine[] {
-  return stdout.split('\n').filter((l) => l.startsWith('\tTopic: ')).map((line) => {
-    const field = (name: string): string => new RegExp(`\\t${name}: ([^\\t]*)`).exec(line)?.[1] ?? '';
-    const ids = (s: string): number[] => (s === '' ? [] : s.split(',').map(Number));
-    return {
-      topic: field('Topic'),
-      partition: Number(field('Partition')),
-      leader: Number(field('Leader')),
-      replicas: ids(field('Replicas')),
-      isr: ids(field('Isr')),
-    };
-  });
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('\tTopic: '))
+    .map((line) => {
+      const field = (name: string): string => new RegExp(`\\t${name}: ([^\\t]*)`).exec(line)?.[1] ?? '';
+      const ids = (s: string): number[] => (s === '' ? [] : s.split(',').map(Number));
+      return {
+        topic: field('Topic'),
+        partition: Number(field('Partition')),
+        leader: Number(field('Leader')),
+        replicas: ids(field('Replicas')),
+        isr: ids(field('Isr')),
+      };
+    });
 }
 
 describe('topics --describe partition filters', () => {
@@ -37,7 +40,10 @@ describe('topics --describe partition filters', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({
-      controllers: 3, brokers: 3, heartbeatIntervalMs: 250, sessionTimeoutMs: 2_000,
+      controllers: 3,
+      brokers: 3,
+      heartbeatIntervalMs: 250,
+      sessionTimeoutMs: 2_000,
       brokerArgs: ['--replica-lag-time-max-ms', '1000'],
     });
   }, 90_000);
@@ -67,14 +73,21 @@ describe('topics --describe partition filters', () => {
     ok(await topics(cluster.bootstrap, '--create', '--topic', 'rf1', '--partitions', '3', '--replication-factor', '1'));
 
     // Healthy: every partition has a leader and a full ISR, so both filters print nothing.
-    await waitFor('a full ISR and a leader everywhere', async () => {
-      const all = partitionLines(ok(await topics(cluster.bootstrap, '--describe')));
-      return all.length === 6 && all.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length);
-    }, 20_000, 200);
+    await waitFor(
+      'a full ISR and a leader everywhere',
+      async () => {
+        const all = partitionLines(ok(await topics(cluster.bootstrap, '--describe')));
+        return all.length === 6 && all.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length);
+      },
+      20_000,
+      200,
+    );
     expect(ok(await topics(cluster.bootstrap, '--describe', '--under-replicated-partitions'))).toBe('');
     expect(ok(await topics(cluster.bootstrap, '--describe', '--unavailable-partitions'))).toBe('');
     // Unfiltered output still carries the topic header lines.
-    expect(ok(await topics(cluster.bootstrap, '--describe', '--topic', 'rf3'))).toMatch(/^Topic: rf3\tTopicId: [A-Za-z0-9_-]{22}\tPartitionCount: 3\tReplicationFactor: 3/);
+    expect(ok(await topics(cluster.bootstrap, '--describe', '--topic', 'rf3'))).toMatch(
+      /^Topic: rf3\tTopicId: [A-Za-z0-9_-]{22}\tPartitionCount: 3\tReplicationFactor: 3/,
+    );
 
     // Kill the broker that hosts rf1's partition 0.
     const rf1 = partitionLines(ok(await topics(cluster.bootstrap, '--describe', '--topic', 'rf1')));
@@ -85,10 +98,15 @@ describe('topics --describe partition filters', () => {
     await cluster.kill(victim, 'SIGKILL');
 
     // After fencing (session timeout 2 s) every rf3 partition has lost the victim from its ISR.
-    const underReplicated = await waitFor('rf3 partitions to be under-replicated', async () => {
-      const lines = partitionLines(ok(await topics(survivors, '--describe', '--under-replicated-partitions', '--topic', 'rf3')));
-      return lines.length === 3 ? lines : undefined;
-    }, 30_000, 250);
+    const underReplicated = await waitFor(
+      'rf3 partitions to be under-replicated',
+      async () => {
+        const lines = partitionLines(ok(await topics(survivors, '--describe', '--under-replicated-partitions', '--topic', 'rf3')));
+        return lines.length === 3 ? lines : undefined;
+      },
+      30_000,
+      250,
+    );
     for (const p of underReplicated) {
       expect(p.replicas).toHaveLength(3);
       expect(p.isr).not.toContain(victimId);
@@ -98,11 +116,19 @@ describe('topics --describe partition filters', () => {
     }
 
     // The RF=1 partitions that lived only on the victim have no leader; nothing else is unavailable.
-    const expectedUnavailable = rf1.filter((p) => p.replicas.includes(victimId)).map((p) => `rf1-${p.partition}`).sort();
-    const unavailable = await waitFor('rf1 partitions on the killed broker to be unavailable', async () => {
-      const lines = partitionLines(ok(await topics(survivors, '--describe', '--unavailable-partitions')));
-      return lines.length === expectedUnavailable.length ? lines : undefined;
-    }, 30_000, 250);
+    const expectedUnavailable = rf1
+      .filter((p) => p.replicas.includes(victimId))
+      .map((p) => `rf1-${p.partition}`)
+      .sort();
+    const unavailable = await waitFor(
+      'rf1 partitions on the killed broker to be unavailable',
+      async () => {
+        const lines = partitionLines(ok(await topics(survivors, '--describe', '--unavailable-partitions')));
+        return lines.length === expectedUnavailable.length ? lines : undefined;
+      },
+      30_000,
+      250,
+    );
     expect(unavailable.map((p) => `${p.topic}-${p.partition}`).sort()).toEqual(expectedUnavailable);
     for (const p of unavailable) expect(p.leader).toBe(-1);
     console.log(`fenced broker ${victimId}: partitions reported after ${Date.now() - killedAt} ms`);

@@ -40,84 +40,136 @@ export class SamsaError extends Error {
 type CodeErrorClass = new (message?: string, options?: SamsaErrorOptions) => SamsaError;
 
 export class UnknownServerError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.UNKNOWN_SERVER_ERROR, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.UNKNOWN_SERVER_ERROR, message, options);
+  }
 }
 export class OffsetOutOfRangeError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.OFFSET_OUT_OF_RANGE, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.OFFSET_OUT_OF_RANGE, message, options);
+  }
 }
 export class CorruptMessageError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.CORRUPT_MESSAGE, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.CORRUPT_MESSAGE, message, options);
+  }
 }
 export class UnknownTopicOrPartitionError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message, options);
+  }
 }
 export class LeaderNotAvailableError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.LEADER_NOT_AVAILABLE, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.LEADER_NOT_AVAILABLE, message, options);
+  }
 }
 export class NotLeaderOrFollowerError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.NOT_LEADER_OR_FOLLOWER, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.NOT_LEADER_OR_FOLLOWER, message, options);
+  }
 }
 /** The broker gave up waiting (e.g. for acks=all replication); distinct from a transport deadline (SamsaConnectionError). */
 export class RequestTimedOutError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.REQUEST_TIMED_OUT, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.REQUEST_TIMED_OUT, message, options);
+  }
 }
 export class BrokerNotAvailableError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.BROKER_NOT_AVAILABLE, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.BROKER_NOT_AVAILABLE, message, options);
+  }
 }
 export class MessageTooLargeError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.MESSAGE_TOO_LARGE, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.MESSAGE_TOO_LARGE, message, options);
+  }
 }
 export class InvalidTopicError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.INVALID_TOPIC_EXCEPTION, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.INVALID_TOPIC_EXCEPTION, message, options);
+  }
 }
 export class RecordListTooLargeError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.RECORD_LIST_TOO_LARGE, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.RECORD_LIST_TOO_LARGE, message, options);
+  }
 }
 export class NotEnoughReplicasError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.NOT_ENOUGH_REPLICAS, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.NOT_ENOUGH_REPLICAS, message, options);
+  }
 }
 export class NotEnoughReplicasAfterAppendError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, message, options);
+  }
 }
 export class InvalidRequiredAcksError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.INVALID_REQUIRED_ACKS, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.INVALID_REQUIRED_ACKS, message, options);
+  }
 }
 export class InvalidTimestampError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.INVALID_TIMESTAMP, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.INVALID_TIMESTAMP, message, options);
+  }
 }
 export class TopicAlreadyExistsError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.TOPIC_ALREADY_EXISTS, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.TOPIC_ALREADY_EXISTS, message, options);
+  }
 }
 export class InvalidPartitionsError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.INVALID_PARTITIONS, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.INVALID_PARTITIONS, message, options);
+  }
 }
 export class InvalidReplicationFactorError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.INVALID_REPLICATION_FACTOR, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.INVALID_REPLICATION_FACTOR, message, options);
+  }
 }
 export class InvalidConfigError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.INVALID_CONFIG, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.INVALID_CONFIG, message, options);
+  }
 }
 export class NotControllerError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.NOT_CONTROLLER, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.NOT_CONTROLLER, message, options);
+  }
 }
 /** The request was malformed; also thrown by the client itself for bad arguments (nothing is sent). */
 export class InvalidRequestError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.INVALID_REQUEST, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.INVALID_REQUEST, message, options);
+  }
 }
 export class FencedLeaderEpochError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.FENCED_LEADER_EPOCH, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.FENCED_LEADER_EPOCH, message, options);
+  }
 }
 export class UnknownLeaderEpochError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.UNKNOWN_LEADER_EPOCH, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.UNKNOWN_LEADER_EPOCH, message, options);
+  }
 }
 export class UnsupportedCompressionTypeError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, message, options);
+  }
 }
 export class InvalidRecordError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.INVALID_RECORD, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.INVALID_RECORD, message, options);
+  }
 }
 export class ControllerQuorumUnavailableError extends SamsaError {
-  constructor(message?: string, options?: SamsaErrorOptions) { super(ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE, message, options); }
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE, message, options);
+  }
 }
 
 export interface ConnectionErrorOptions extends SamsaErrorOptions {

@@ -5,14 +5,37 @@ export type { SamsaConfig } from './samsa.js';
 export { Admin } from './admin/admin.js';
 export type { CommittedOffset, GroupDescription, GroupMemberDescription, ListedGroup, PartitionGroupLag } from './admin/groups.js';
 export type {
-  AlterConfigsOptions, ClusterDescription, ConfigEntry, ConfigSource, CreatedTopic, CreateTopicsOptions, NewPartitions, RecordsToDelete, DeletedRecords, NewTopic, OffsetQuery,
-  ElectLeadersOptions, ElectionType, PartitionElectionResult,
-  PartitionDescription, TopicConfigAlteration, TopicConfigDescription, TopicDescription, AdminDeps,
+  AlterConfigsOptions,
+  ClusterDescription,
+  ConfigEntry,
+  ConfigSource,
+  CreatedTopic,
+  CreateTopicsOptions,
+  NewPartitions,
+  RecordsToDelete,
+  DeletedRecords,
+  NewTopic,
+  OffsetQuery,
+  ElectLeadersOptions,
+  ElectionType,
+  PartitionElectionResult,
+  PartitionDescription,
+  TopicConfigAlteration,
+  TopicConfigDescription,
+  TopicDescription,
+  AdminDeps,
 } from './admin/admin.js';
 
 export { Producer } from './producer/producer.js';
 export type {
-  BatchMetadata, BatchRecord, Message, ProducerDeps, ProducerOptions, ProducerRecord, RecordMetadata, SendCallOptions,
+  BatchMetadata,
+  BatchRecord,
+  Message,
+  ProducerDeps,
+  ProducerOptions,
+  ProducerRecord,
+  RecordMetadata,
+  SendCallOptions,
 } from './producer/producer.js';
 export { Sender } from './producer/sender.js';
 export type { Acks, ProduceBatch, ProduceBatchResult, SendOptions, SenderDeps } from './producer/sender.js';
@@ -24,15 +47,31 @@ export type { Partitioner, PartitionerArgs } from './producer/partitioner.js';
 
 export { Consumer, DeserializationError } from './consumer/consumer.js';
 export type {
-  AutoOffsetReset, ConsumerDeps, ConsumerOptions, ConsumerRecord, PartitionLag, PollOptions, SeekOffset, TopicPartition,
+  AutoOffsetReset,
+  ConsumerDeps,
+  ConsumerOptions,
+  ConsumerRecord,
+  PartitionLag,
+  PollOptions,
+  SeekOffset,
+  TopicPartition,
 } from './consumer/consumer.js';
 
 export { GroupConsumer } from './consumer/group/groupConsumer.js';
 export type {
-  EachBatchPayload, GroupConsumerOptions, GroupDeps, MemberState, OffsetToCommit, RebalanceListener, RunOptions,
+  EachBatchPayload,
+  GroupConsumerOptions,
+  GroupDeps,
+  MemberState,
+  OffsetToCommit,
+  RebalanceListener,
+  RunOptions,
 } from './consumer/group/groupConsumer.js';
 export {
-  BUILTIN_ASSIGNORS, cooperativeStickyAssignor, rangeAssignor, roundRobinAssignor,
+  BUILTIN_ASSIGNORS,
+  cooperativeStickyAssignor,
+  rangeAssignor,
+  roundRobinAssignor,
 } from './consumer/group/assignors.js';
 export type { AssignorMember, GroupAssignment, PartitionAssignor, RebalanceProtocol } from './consumer/group/assignors.js';
 export { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumer/group/protocol.js';
@@ -58,13 +97,39 @@ export type { GrpcConnectionOptions } from './connection/grpcConnection.js';
 export { ConnectionPool } from './connection/pool.js';
 
 export {
-  BrokerNotAvailableError, ControllerQuorumUnavailableError, CorruptMessageError, FencedLeaderEpochError, InvalidConfigError,
-  InvalidPartitionsError, InvalidRecordError, InvalidReplicationFactorError, InvalidRequestError, InvalidRequiredAcksError,
-  InvalidTimestampError, InvalidTopicError, LeaderNotAvailableError, MessageTooLargeError, NotControllerError,
-  NotEnoughReplicasAfterAppendError, NotEnoughReplicasError, NotLeaderOrFollowerError, OffsetOutOfRangeError,
-  RecordListTooLargeError, RequestTimedOutError, SamsaAggregateError, SamsaClosedError, SamsaConnectionError, SamsaError,
-  TopicAlreadyExistsError, UnknownLeaderEpochError, UnknownServerError, UnknownTopicOrPartitionError,
-  UnsupportedCompressionTypeError, errorFromCode, isRetriable, needsMetadataRefresh,
+  BrokerNotAvailableError,
+  ControllerQuorumUnavailableError,
+  CorruptMessageError,
+  FencedLeaderEpochError,
+  InvalidConfigError,
+  InvalidPartitionsError,
+  InvalidRecordError,
+  InvalidReplicationFactorError,
+  InvalidRequestError,
+  InvalidRequiredAcksError,
+  InvalidTimestampError,
+  InvalidTopicError,
+  LeaderNotAvailableError,
+  MessageTooLargeError,
+  NotControllerError,
+  NotEnoughReplicasAfterAppendError,
+  NotEnoughReplicasError,
+  NotLeaderOrFollowerError,
+  OffsetOutOfRangeError,
+  RecordListTooLargeError,
+  RequestTimedOutError,
+  SamsaAggregateError,
+  SamsaClosedError,
+  SamsaConnectionError,
+  SamsaError,
+  TopicAlreadyExistsError,
+  UnknownLeaderEpochError,
+  UnknownServerError,
+  UnknownTopicOrPartitionError,
+  UnsupportedCompressionTypeError,
+  errorFromCode,
+  isRetriable,
+  needsMetadataRefresh,
 } from './errors.js';
 export type { ConnectionErrorOptions, SamsaErrorOptions } from './errors.js';
 
@@ -77,8 +142,24 @@ export type { LogLevel, Logger } from './logger.js';
 
 export { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from './wire.js';
 export type {
-  CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
-  DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
-  ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
-  ElectLeadersRequest, ElectLeadersResponse, CreatePartitionsRequest, CreatePartitionsResponse,
+  CreateTopicsRequest,
+  CreateTopicsResponse,
+  DeleteTopicsRequest,
+  DeleteTopicsResponse,
+  DescribeConfigsRequest,
+  DescribeConfigsResponse,
+  FetchRequest,
+  FetchResponse,
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
+  ListOffsetsRequest,
+  ListOffsetsResponse,
+  MetadataRequest,
+  MetadataResponse,
+  ProduceRequest,
+  ProduceResponse,
+  ElectLeadersRequest,
+  ElectLeadersResponse,
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
 } from './wire.js';

@@ -15,12 +15,15 @@ const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 /** Logs at `level` and above to the console (stderr for warn and error), one JSON line per entry. */
 export function consoleLogger(level: LogLevel = 'info', namespace = 'samsa-client'): Logger {
-  const at = (l: LogLevel) => (message: string, fields?: Record<string, unknown>): void => {
-    if (RANK[l] < RANK[level]) return;
-    const line = JSON.stringify({ level: l, namespace, message, ...fields }, (_k, v: unknown) =>
-      typeof v === 'bigint' ? v.toString() : v instanceof Error ? { name: v.name, message: v.message } : v);
-    if (RANK[l] >= RANK.warn) console.error(line);
-    else console.log(line);
-  };
+  const at =
+    (l: LogLevel) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      if (RANK[l] < RANK[level]) return;
+      const line = JSON.stringify({ level: l, namespace, message, ...fields }, (_k, v: unknown) =>
+        typeof v === 'bigint' ? v.toString() : v instanceof Error ? { name: v.name, message: v.message } : v,
+      );
+      if (RANK[l] >= RANK.warn) console.error(line);
+      else console.log(line);
+    };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

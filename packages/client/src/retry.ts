@@ -31,9 +31,12 @@ export const DEFAULT_RETRY: ResolvedRetryOptions = {
 
 export function resolveRetryOptions(options: RetryOptions = {}): ResolvedRetryOptions {
   const resolved = { ...DEFAULT_RETRY, ...stripUndefined(options) };
-  if (!Number.isInteger(resolved.retries) || resolved.retries < 0) throw new RangeError(`retry.retries must be a non-negative integer, got ${resolved.retries}`);
-  if (!(resolved.initialRetryTimeMs >= 0)) throw new RangeError(`retry.initialRetryTimeMs must be >= 0, got ${resolved.initialRetryTimeMs}`);
-  if (!(resolved.maxRetryTimeMs >= resolved.initialRetryTimeMs)) throw new RangeError('retry.maxRetryTimeMs must be >= retry.initialRetryTimeMs');
+  if (!Number.isInteger(resolved.retries) || resolved.retries < 0)
+    throw new RangeError(`retry.retries must be a non-negative integer, got ${resolved.retries}`);
+  if (!(resolved.initialRetryTimeMs >= 0))
+    throw new RangeError(`retry.initialRetryTimeMs must be >= 0, got ${resolved.initialRetryTimeMs}`);
+  if (!(resolved.maxRetryTimeMs >= resolved.initialRetryTimeMs))
+    throw new RangeError('retry.maxRetryTimeMs must be >= retry.initialRetryTimeMs');
   if (!(resolved.multiplier >= 1)) throw new RangeError(`retry.multiplier must be >= 1, got ${resolved.multiplier}`);
   if (!(resolved.jitter >= 0 && resolved.jitter <= 1)) throw new RangeError(`retry.jitter must be within [0, 1], got ${resolved.jitter}`);
   return resolved;
@@ -85,7 +88,10 @@ export class Retrier {
         if (!isRetriable(error) || attempt >= this.deps.retry.retries || hooks.signal?.aborted) throw error;
         const delay = backoffMs(attempt, this.deps.retry, this.deps.random);
         this.deps.logger.debug('retrying after a retriable error', {
-          what: hooks.what, attempt, delayMs: delay, error: (error as Error).message,
+          what: hooks.what,
+          attempt,
+          delayMs: delay,
+          error: (error as Error).message,
         });
         await hooks.onRetriableError?.(error, { attempt });
         await this.deps.clock.sleep(delay, hooks.signal);

@@ -67,10 +67,18 @@ export class Samsa {
     const factory = config.connectionFactory ?? grpcConnectionFactory({ requestTimeoutMs, clientId: this.clientId });
     this.pool = new ConnectionPool(factory);
     this.cluster = new Cluster(
-      { brokers: config.brokers, requestTimeoutMs, ...(config.metadataMaxAgeMs === undefined ? {} : { metadataMaxAgeMs: config.metadataMaxAgeMs }) },
+      {
+        brokers: config.brokers,
+        requestTimeoutMs,
+        ...(config.metadataMaxAgeMs === undefined ? {} : { metadataMaxAgeMs: config.metadataMaxAgeMs }),
+      },
       { pool: this.pool, clock: this.clock, logger: this.logger },
     );
-    this.groups = new GroupRouter(config.groupsConnectionFactory ?? grpcGroupsConnectionFactory({ requestTimeoutMs, clientId: this.clientId }), this.cluster, this.logger);
+    this.groups = new GroupRouter(
+      config.groupsConnectionFactory ?? grpcGroupsConnectionFactory({ requestTimeoutMs, clientId: this.clientId }),
+      this.cluster,
+      this.logger,
+    );
   }
 
   /** Fetches cluster metadata from a seed broker now (otherwise it happens on first use). */
@@ -99,9 +107,10 @@ export class Samsa {
   consumer<K = Buffer | null, V = Buffer | null>(options?: ConsumerOptions<K, V>): Consumer<K, V>;
   consumer<K, V>(options: ConsumerOptions<K, V> | GroupConsumerOptions<K, V> = {}): Consumer<K, V> | GroupConsumer<K, V> {
     this.checkOpen();
-    const consumer = 'groupId' in options && options.groupId !== undefined
-      ? new GroupConsumer<K, V>(options, { ...this.deps(), groups: this.groups, clientId: this.clientId })
-      : new Consumer<K, V>(options as ConsumerOptions<K, V>, this.deps());
+    const consumer =
+      'groupId' in options && options.groupId !== undefined
+        ? new GroupConsumer<K, V>(options, { ...this.deps(), groups: this.groups, clientId: this.clientId })
+        : new Consumer<K, V>(options as ConsumerOptions<K, V>, this.deps());
     this.consumers.add(consumer as Consumer<unknown, unknown> | GroupConsumer<unknown, unknown>);
     return consumer;
   }

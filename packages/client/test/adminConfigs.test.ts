@@ -6,7 +6,11 @@
 import { ErrorCode } from '@samsa/protocol';
 import { describe, expect, it } from 'vitest';
 import {
-  InvalidConfigError, InvalidRequestError, SamsaAggregateError, SamsaConnectionError, UnknownTopicOrPartitionError,
+  InvalidConfigError,
+  InvalidRequestError,
+  SamsaAggregateError,
+  SamsaConnectionError,
+  UnknownTopicOrPartitionError,
 } from '../src/index.js';
 import type { DescribeConfigsRequest, IncrementalAlterConfigsRequest } from '../src/index.js';
 import { setup } from './helpers.js';
@@ -16,20 +20,25 @@ describe('Admin.incrementalAlterConfigs', () => {
     const { fake, samsa } = setup([1]);
     fake.createTopic('t', 1);
     fake.topicConfigs.set('t', { 'cleanup.policy': 'compact' });
-    await samsa.admin().incrementalAlterConfigs([{ topic: 't', set: { 'min.insync.replicas': '2', 'retention.ms': '1000' }, delete: ['cleanup.policy'] }]);
+    await samsa
+      .admin()
+      .incrementalAlterConfigs([{ topic: 't', set: { 'min.insync.replicas': '2', 'retention.ms': '1000' }, delete: ['cleanup.policy'] }]);
     expect(fake.topicConfigs.get('t')).toEqual({ 'min.insync.replicas': '2', 'retention.ms': '1000' });
     const request = fake.callsOf('incrementalAlterConfigs')[0]!.request as IncrementalAlterConfigsRequest;
     expect(request).toMatchObject({
       validateOnly: false,
       timeoutMs: 30_000,
-      resources: [{
-        resourceType: 2, resourceName: 't',
-        configs: [
-          { name: 'min.insync.replicas', configOperation: 0, value: '2' },
-          { name: 'retention.ms', configOperation: 0, value: '1000' },
-          { name: 'cleanup.policy', configOperation: 1 },
-        ],
-      }],
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 't',
+          configs: [
+            { name: 'min.insync.replicas', configOperation: 0, value: '2' },
+            { name: 'retention.ms', configOperation: 0, value: '1000' },
+            { name: 'cleanup.policy', configOperation: 1 },
+          ],
+        },
+      ],
     });
   });
 
@@ -54,12 +63,17 @@ describe('Admin.incrementalAlterConfigs', () => {
     expect(missing).toMatchObject({ topic: 'missing', retriable: false });
     expect(fake.callsOf('incrementalAlterConfigs')).toHaveLength(2);
 
-    const both = await admin.incrementalAlterConfigs([
-      { topic: 'missing', set: { 'retention.ms': '1' } }, { topic: 't', set: { 'retention.ms': '7' } }, { topic: 'x', delete: ['oops'] },
-    ]).catch((e: unknown) => e);
+    const both = await admin
+      .incrementalAlterConfigs([
+        { topic: 'missing', set: { 'retention.ms': '1' } },
+        { topic: 't', set: { 'retention.ms': '7' } },
+        { topic: 'x', delete: ['oops'] },
+      ])
+      .catch((e: unknown) => e);
     expect(both).toBeInstanceOf(SamsaAggregateError);
     expect((both as SamsaAggregateError).errors.map((e) => [e.constructor, e.topic])).toEqual([
-      [UnknownTopicOrPartitionError, 'missing'], [UnknownTopicOrPartitionError, 'x'],
+      [UnknownTopicOrPartitionError, 'missing'],
+      [UnknownTopicOrPartitionError, 'x'],
     ]);
     // The topic that succeeded keeps its change.
     expect(fake.topicConfigs.get('t')).toEqual({ 'retention.ms': '7' });
@@ -69,16 +83,24 @@ describe('Admin.incrementalAlterConfigs', () => {
     const { fake, clock, samsa } = setup([1]);
     fake.createTopic('a', 1);
     fake.createTopic('b', 1);
-    fake.failOnce((c) => c.method === 'incrementalAlterConfigs', (c) => {
-      fake.incrementalAlterConfigs({ resources: (c.request as IncrementalAlterConfigsRequest).resources!.filter((r) => r.resourceName === 'a') });
-      return {
-        responses: [
-          { resourceType: 2, resourceName: 'a', errorCode: 0, errorMessage: '' },
-          { resourceType: 2, resourceName: 'b', errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'moved' },
-        ],
-      };
-    });
-    await samsa.admin().incrementalAlterConfigs([{ topic: 'a', set: { 'retention.ms': '1' } }, { topic: 'b', set: { 'retention.ms': '2' } }]);
+    fake.failOnce(
+      (c) => c.method === 'incrementalAlterConfigs',
+      (c) => {
+        fake.incrementalAlterConfigs({
+          resources: (c.request as IncrementalAlterConfigsRequest).resources!.filter((r) => r.resourceName === 'a'),
+        });
+        return {
+          responses: [
+            { resourceType: 2, resourceName: 'a', errorCode: 0, errorMessage: '' },
+            { resourceType: 2, resourceName: 'b', errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'moved' },
+          ],
+        };
+      },
+    );
+    await samsa.admin().incrementalAlterConfigs([
+      { topic: 'a', set: { 'retention.ms': '1' } },
+      { topic: 'b', set: { 'retention.ms': '2' } },
+    ]);
     const second = fake.callsOf('incrementalAlterConfigs')[1]!.request as IncrementalAlterConfigsRequest;
     expect(second.resources!.map((r) => r.resourceName)).toEqual(['b']);
     expect(fake.topicConfigs.get('b')).toEqual({ 'retention.ms': '2' });
@@ -106,12 +128,33 @@ describe('Admin.describeConfigs', () => {
     const described = await samsa.admin().describeConfigs(['b', 'a']);
     expect(described.map((d) => d.topic)).toEqual(['b', 'a']);
     expect(described[0]!.configs).toEqual([
-      { name: 'cleanup.policy', value: 'delete', source: 'default', readOnly: false, sensitive: false, synonyms: [{ name: 'cleanup.policy', value: 'delete', source: 'default' }] },
       {
-        name: 'min.insync.replicas', value: '2', source: 'topic', readOnly: false, sensitive: false,
-        synonyms: [{ name: 'min.insync.replicas', value: '2', source: 'topic' }, { name: 'min.insync.replicas', value: '1', source: 'default' }],
+        name: 'cleanup.policy',
+        value: 'delete',
+        source: 'default',
+        readOnly: false,
+        sensitive: false,
+        synonyms: [{ name: 'cleanup.policy', value: 'delete', source: 'default' }],
       },
-      { name: 'retention.ms', value: '604800000', source: 'default', readOnly: false, sensitive: false, synonyms: [{ name: 'retention.ms', value: '604800000', source: 'default' }] },
+      {
+        name: 'min.insync.replicas',
+        value: '2',
+        source: 'topic',
+        readOnly: false,
+        sensitive: false,
+        synonyms: [
+          { name: 'min.insync.replicas', value: '2', source: 'topic' },
+          { name: 'min.insync.replicas', value: '1', source: 'default' },
+        ],
+      },
+      {
+        name: 'retention.ms',
+        value: '604800000',
+        source: 'default',
+        readOnly: false,
+        sensitive: false,
+        synonyms: [{ name: 'retention.ms', value: '604800000', source: 'default' }],
+      },
     ]);
     expect(described[1]!.configs.every((c) => c.source === 'default')).toBe(true);
     const request = fake.callsOf('describeConfigs')[0]!.request as DescribeConfigsRequest;
@@ -123,7 +166,10 @@ describe('Admin.describeConfigs', () => {
 
   it('throws UnknownTopicOrPartitionError for a missing topic, without retrying', async () => {
     const { fake, samsa } = setup([1]);
-    const error = await samsa.admin().describeConfigs(['missing']).catch((e: unknown) => e);
+    const error = await samsa
+      .admin()
+      .describeConfigs(['missing'])
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnknownTopicOrPartitionError);
     expect(error).toMatchObject({ topic: 'missing', retriable: false });
     expect(fake.callsOf('describeConfigs')).toHaveLength(1);
@@ -133,9 +179,12 @@ describe('Admin.describeConfigs', () => {
   it('retries when the broker is unreachable', async () => {
     const { fake, clock, samsa } = setup([1]);
     fake.createTopic('a', 1);
-    fake.failOnce((c) => c.method === 'describeConfigs', (c) => {
-      throw new SamsaConnectionError(`describeConfigs to ${c.address} failed: unreachable`, { address: c.address });
-    });
+    fake.failOnce(
+      (c) => c.method === 'describeConfigs',
+      (c) => {
+        throw new SamsaConnectionError(`describeConfigs to ${c.address} failed: unreachable`, { address: c.address });
+      },
+    );
     expect((await samsa.admin().describeConfigs(['a']))[0]!.topic).toBe('a');
     expect(fake.callsOf('describeConfigs')).toHaveLength(2);
     expect(clock.sleeps).toEqual([10]);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  BrokerNotAvailableError, Cluster, ConnectionPool, LeaderNotAvailableError, SamsaConnectionError, UnknownTopicOrPartitionError,
+  BrokerNotAvailableError,
+  Cluster,
+  ConnectionPool,
+  LeaderNotAvailableError,
+  SamsaConnectionError,
+  UnknownTopicOrPartitionError,
   noopLogger,
 } from '../src/index.js';
 import { FakeClock, FakeCluster } from './fakes.js';
@@ -44,7 +49,11 @@ describe('Cluster', () => {
     fake.createTopic('t', 3, [3, 1, 2]);
     const { cluster } = makeCluster(fake, [fake.addressOf(1)]);
     const routes = await Promise.all([0, 1, 2].map((p) => cluster.leaderFor('t', p)));
-    expect(routes.map((r) => [r.nodeId, r.connection.address])).toEqual([[3, 'broker3:9092'], [1, 'broker1:9092'], [2, 'broker2:9092']]);
+    expect(routes.map((r) => [r.nodeId, r.connection.address])).toEqual([
+      [3, 'broker3:9092'],
+      [1, 'broker1:9092'],
+      [2, 'broker2:9092'],
+    ]);
     // Concurrent lookups of one topic share one Metadata request.
     expect(fake.callsOf('metadata')).toHaveLength(1);
     expect(cluster.cachedLeader('t', 0)?.nodeId).toBe(3);

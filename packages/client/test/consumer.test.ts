@@ -19,7 +19,10 @@ describe('Consumer', () => {
     consumer.assign([{ topic: 't', partition: 0 }]);
     await consumer.seek({ topic: 't', partition: 0, offset: 3n });
     const records = await consumer.poll();
-    expect(records.map((r) => [r.offset, r.value])).toEqual([[3n, 'd'], [4n, 'e']]);
+    expect(records.map((r) => [r.offset, r.value])).toEqual([
+      [3n, 'd'],
+      [4n, 'e'],
+    ]);
     expect(fetchOffsets(fake.callsOf('fetch')[0]!.request)).toEqual(['t-0@3']);
     expect(consumer.position({ topic: 't', partition: 0 })).toBe(5n);
   });
@@ -92,7 +95,10 @@ describe('Consumer', () => {
     fake.append('t', 0, batchOf(['p0']));
     fake.append('t', 1, batchOf(['p1']));
     const consumer = samsa.consumer({ value: serdes.string, autoOffsetReset: 'earliest' });
-    consumer.assign([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
+    consumer.assign([
+      { topic: 't', partition: 0 },
+      { topic: 't', partition: 1 },
+    ]);
     const got: string[] = [];
     while (got.length < 2) got.push(...(await consumer.poll()).map((r) => r.value!));
     expect(got.sort()).toEqual(['p0', 'p1']);
@@ -164,7 +170,10 @@ describe('Consumer', () => {
   });
 
   it('types records by the serdes it was given (round trip)', async () => {
-    interface Order { id: number; items: string[] }
+    interface Order {
+      id: number;
+      items: string[];
+    }
     const { fake, samsa } = setup([1]);
     fake.createTopic('orders', 1);
     const upper: Serde<string> = {
@@ -172,7 +181,13 @@ describe('Consumer', () => {
       deserialize: (b) => (b === null ? '' : b.toString().toLowerCase()),
     };
     const producer = samsa.producer({ key: upper, value: serdes.json<Order>() });
-    await producer.send({ topic: 'orders', messages: [{ key: 'Order-1', value: { id: 1, items: ['x'] } }, { key: 'tomb', value: null }] });
+    await producer.send({
+      topic: 'orders',
+      messages: [
+        { key: 'Order-1', value: { id: 1, items: ['x'] } },
+        { key: 'tomb', value: null },
+      ],
+    });
     const consumer = samsa.consumer({ key: upper, value: serdes.json<Order>(), autoOffsetReset: 'earliest' });
     consumer.assign([{ topic: 'orders', partition: 0 }]);
     const records = await consumer.poll();

@@ -1,9 +1,19 @@
 import { ErrorCode, grpc } from '@samsa/protocol';
 import { describe, expect, it } from 'vitest';
 import {
-  CorruptMessageError, MessageTooLargeError, NotLeaderOrFollowerError, OffsetOutOfRangeError, SamsaAggregateError,
-  SamsaConnectionError, SamsaError, TopicAlreadyExistsError, UnknownTopicOrPartitionError, errorFromCode, errorFromGrpc,
-  isRetriable, needsMetadataRefresh,
+  CorruptMessageError,
+  MessageTooLargeError,
+  NotLeaderOrFollowerError,
+  OffsetOutOfRangeError,
+  SamsaAggregateError,
+  SamsaConnectionError,
+  SamsaError,
+  TopicAlreadyExistsError,
+  UnknownTopicOrPartitionError,
+  errorFromCode,
+  errorFromGrpc,
+  isRetriable,
+  needsMetadataRefresh,
 } from '../src/index.js';
 
 describe('errorFromCode', () => {
@@ -43,7 +53,10 @@ describe('errorFromCode', () => {
   });
 
   it('aggregates several failures, each still typed', () => {
-    const agg = new SamsaAggregateError([new TopicAlreadyExistsError('a exists', { topic: 'a' }), new UnknownTopicOrPartitionError('b', { topic: 'b' })]);
+    const agg = new SamsaAggregateError([
+      new TopicAlreadyExistsError('a exists', { topic: 'a' }),
+      new UnknownTopicOrPartitionError('b', { topic: 'b' }),
+    ]);
     expect(agg).toBeInstanceOf(SamsaError);
     expect(agg.errors.map((e) => e.topic)).toEqual(['a', 'b']);
     expect(agg.code).toBe(ErrorCode.TOPIC_ALREADY_EXISTS);

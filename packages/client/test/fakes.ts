@@ -4,14 +4,31 @@
  * hands out BrokerConnections per address. Hooks let a test fail a call or change the cluster
  * between calls. The same handlers back the in-process gRPC server of the gRPC test.
  */
-import {
-  ErrorCode, decodeRecords, iterateBatches, lastOffsetOf, setBaseOffset, toBigInt, validateProducedBatch,
-} from '@samsa/protocol';
+import { ErrorCode, decodeRecords, iterateBatches, lastOffsetOf, setBaseOffset, toBigInt, validateProducedBatch } from '@samsa/protocol';
 import type {
-  BrokerConnection, Clock, CreatePartitionsRequest, CreatePartitionsResponse, CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
-  DescribeConfigsRequest, DescribeConfigsResponse, ElectLeadersRequest, ElectLeadersResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest,
-  IncrementalAlterConfigsResponse, ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest,
-  ProduceResponse, RequestOptions,
+  BrokerConnection,
+  Clock,
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
+  CreateTopicsRequest,
+  CreateTopicsResponse,
+  DeleteTopicsRequest,
+  DeleteTopicsResponse,
+  DescribeConfigsRequest,
+  DescribeConfigsResponse,
+  ElectLeadersRequest,
+  ElectLeadersResponse,
+  FetchRequest,
+  FetchResponse,
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
+  ListOffsetsRequest,
+  ListOffsetsResponse,
+  MetadataRequest,
+  MetadataResponse,
+  ProduceRequest,
+  ProduceResponse,
+  RequestOptions,
 } from '../src/index.js';
 import { SamsaConnectionError } from '../src/index.js';
 
@@ -61,7 +78,14 @@ export class ManualClock implements Clock {
     this.sleeps.push(ms);
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const timer = { end: this.time + Math.max(0, ms), seq: this.seq++, resolve: () => { signal?.removeEventListener('abort', onAbort); resolve(); } };
+      const timer = {
+        end: this.time + Math.max(0, ms),
+        seq: this.seq++,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
       const onAbort = () => {
         this.timers = this.timers.filter((t) => t !== timer);
         reject(signal!.reason);
@@ -105,11 +129,25 @@ export interface FakePartition {
   logEndOffset: bigint;
 }
 
-export type Method = 'metadata' | 'createTopics' | 'deleteTopics' | 'createPartitions' | 'produce' | 'fetch' | 'listOffsets' | 'incrementalAlterConfigs' | 'describeConfigs'
-  | 'electLeaders' | 'initProducerId';
+export type Method =
+  | 'metadata'
+  | 'createTopics'
+  | 'deleteTopics'
+  | 'createPartitions'
+  | 'produce'
+  | 'fetch'
+  | 'listOffsets'
+  | 'incrementalAlterConfigs'
+  | 'describeConfigs'
+  | 'electLeaders'
+  | 'initProducerId';
 
 /** The topic configs the fake knows, with their defaults. */
-export const FAKE_CONFIG_DEFAULTS: Readonly<Record<string, string>> = { 'cleanup.policy': 'delete', 'min.insync.replicas': '1', 'retention.ms': '604800000' };
+export const FAKE_CONFIG_DEFAULTS: Readonly<Record<string, string>> = {
+  'cleanup.policy': 'delete',
+  'min.insync.replicas': '1',
+  'retention.ms': '604800000',
+};
 
 export interface Call {
   nodeId: number;
@@ -154,10 +192,13 @@ export class FakeCluster {
   /** Creates a topic with partition p led by leaders[p] (default: round-robin over brokers). */
   createTopic(name: string, partitions: number, leaders?: number[]): void {
     const ids = [...this.brokers.keys()];
-    this.topics.set(name, Array.from({ length: partitions }, (_, p) => {
-      const leader = leaders?.[p] ?? ids[p % ids.length]!;
-      return { leader, leaderEpoch: 0, replicas: [leader], log: [], logStartOffset: 0n, logEndOffset: 0n };
-    }));
+    this.topics.set(
+      name,
+      Array.from({ length: partitions }, (_, p) => {
+        const leader = leaders?.[p] ?? ids[p % ids.length]!;
+        return { leader, leaderEpoch: 0, replicas: [leader], log: [], logStartOffset: 0n, logEndOffset: 0n };
+      }),
+    );
   }
 
   growTopic(name: string, count: number): void {
@@ -207,7 +248,8 @@ export class FakeCluster {
       if (method === 'fetch' && this.clock) {
         const fetchRequest = request as FetchRequest;
         const first = this.fetch(nodeId, fetchRequest);
-        if (fetchBytes(first) >= (fetchRequest.minBytes ?? 1) || first.topics.some((t) => t.partitions.some((p) => p.errorCode !== 0))) return first;
+        if (fetchBytes(first) >= (fetchRequest.minBytes ?? 1) || first.topics.some((t) => t.partitions.some((p) => p.errorCode !== 0)))
+          return first;
         await this.clock.sleep(fetchRequest.maxWaitMs ?? 0, _options?.signal);
         return this.fetch(nodeId, fetchRequest);
       }
@@ -233,38 +275,60 @@ export class FakeCluster {
 
   handle(nodeId: number, method: Method, request: unknown): unknown {
     switch (method) {
-      case 'metadata': return this.metadata(request as MetadataRequest);
-      case 'createTopics': return this.createTopics(request as CreateTopicsRequest);
-      case 'deleteTopics': return this.deleteTopics(request as DeleteTopicsRequest);
-      case 'createPartitions': return this.createPartitions(request as CreatePartitionsRequest);
-      case 'produce': return this.produce(nodeId, request as ProduceRequest);
-      case 'fetch': return this.fetch(nodeId, request as FetchRequest);
-      case 'listOffsets': return this.listOffsets(nodeId, request as ListOffsetsRequest);
-      case 'incrementalAlterConfigs': return this.incrementalAlterConfigs(request as IncrementalAlterConfigsRequest);
-      case 'describeConfigs': return this.describeConfigs(request as DescribeConfigsRequest);
-      case 'electLeaders': return this.electLeaders(request as ElectLeadersRequest);
-      case 'initProducerId': return { errorCode: 0, errorMessage: '', producerId: String(this.nextProducerId++), producerEpoch: 0 };
+      case 'metadata':
+        return this.metadata(request as MetadataRequest);
+      case 'createTopics':
+        return this.createTopics(request as CreateTopicsRequest);
+      case 'deleteTopics':
+        return this.deleteTopics(request as DeleteTopicsRequest);
+      case 'createPartitions':
+        return this.createPartitions(request as CreatePartitionsRequest);
+      case 'produce':
+        return this.produce(nodeId, request as ProduceRequest);
+      case 'fetch':
+        return this.fetch(nodeId, request as FetchRequest);
+      case 'listOffsets':
+        return this.listOffsets(nodeId, request as ListOffsetsRequest);
+      case 'incrementalAlterConfigs':
+        return this.incrementalAlterConfigs(request as IncrementalAlterConfigsRequest);
+      case 'describeConfigs':
+        return this.describeConfigs(request as DescribeConfigsRequest);
+      case 'electLeaders':
+        return this.electLeaders(request as ElectLeadersRequest);
+      case 'initProducerId':
+        return { errorCode: 0, errorMessage: '', producerId: String(this.nextProducerId++), producerEpoch: 0 };
     }
   }
 
   /** Every fake partition has one replica, which leads: an election is never needed (unknown partitions say so). */
   electLeaders(request: ElectLeadersRequest): ElectLeadersResponse {
-    return { ...NO_LEADER,
-      errorCode: 0, errorMessage: '',
+    return {
+      ...NO_LEADER,
+      errorCode: 0,
+      errorMessage: '',
       results: (request.topicPartitions ?? []).map((t) => ({
         topic: t.topic!,
-        partitions: (t.partitions ?? []).map((partition) => (this.topics.get(t.topic!)?.[partition] === undefined
-          ? { partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `${t.topic}-${partition} does not exist` }
-          : { partition, errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: 'the preferred replica already leads' })),
+        partitions: (t.partitions ?? []).map((partition) =>
+          this.topics.get(t.topic!)?.[partition] === undefined
+            ? { partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `${t.topic}-${partition} does not exist` }
+            : { partition, errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: 'the preferred replica already leads' },
+        ),
       })),
     };
   }
 
   incrementalAlterConfigs(request: IncrementalAlterConfigsRequest): IncrementalAlterConfigsResponse {
-    return { ...NO_LEADER,
+    return {
+      ...NO_LEADER,
       responses: (request.resources ?? []).map((r) => {
-        const answer = (errorCode: number, errorMessage = '') => ({ resourceType: r.resourceType!, resourceName: r.resourceName!, errorCode, errorMessage });
-        if (!this.topics.has(r.resourceName!)) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${r.resourceName}' does not exist`);
+        const answer = (errorCode: number, errorMessage = '') => ({
+          resourceType: r.resourceType!,
+          resourceName: r.resourceName!,
+          errorCode,
+          errorMessage,
+        });
+        if (!this.topics.has(r.resourceName!))
+          return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${r.resourceName}' does not exist`);
         const unknown = (r.configs ?? []).find((c) => !Object.hasOwn(FAKE_CONFIG_DEFAULTS, c.name!));
         if (unknown) return answer(ErrorCode.INVALID_CONFIG, `unknown topic config '${unknown.name}'`);
         if (!request.validateOnly) {
@@ -285,27 +349,48 @@ export class FakeCluster {
       results: (request.resources ?? []).map((r) => {
         const base = { resourceType: r.resourceType!, resourceName: r.resourceName!, errorMessage: '' };
         if (!this.topics.has(r.resourceName!)) {
-          return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic '${r.resourceName}' does not exist`, configs: [] };
+          return {
+            ...base,
+            errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            errorMessage: `topic '${r.resourceName}' does not exist`,
+            configs: [],
+          };
         }
         const set = this.topicConfigs.get(r.resourceName!) ?? {};
         return {
           ...base,
           errorCode: 0,
           // Unsorted on purpose: the client sorts.
-          configs: Object.keys(FAKE_CONFIG_DEFAULTS).reverse().map((name) => {
-            const defaultSynonym = { name, value: FAKE_CONFIG_DEFAULTS[name]!, source: 5 };
-            const explicit = set[name];
-            return explicit === undefined
-              ? { name, value: FAKE_CONFIG_DEFAULTS[name]!, readOnly: false, configSource: 5, isSensitive: false, synonyms: [defaultSynonym] }
-              : { name, value: explicit, readOnly: false, configSource: 1, isSensitive: false, synonyms: [{ name, value: explicit, source: 1 }, defaultSynonym] };
-          }),
+          configs: Object.keys(FAKE_CONFIG_DEFAULTS)
+            .reverse()
+            .map((name) => {
+              const defaultSynonym = { name, value: FAKE_CONFIG_DEFAULTS[name]!, source: 5 };
+              const explicit = set[name];
+              return explicit === undefined
+                ? {
+                    name,
+                    value: FAKE_CONFIG_DEFAULTS[name]!,
+                    readOnly: false,
+                    configSource: 5,
+                    isSensitive: false,
+                    synonyms: [defaultSynonym],
+                  }
+                : {
+                    name,
+                    value: explicit,
+                    readOnly: false,
+                    configSource: 1,
+                    isSensitive: false,
+                    synonyms: [{ name, value: explicit, source: 1 }, defaultSynonym],
+                  };
+            }),
         };
       }),
     };
   }
 
   metadata(request: MetadataRequest): MetadataResponse {
-    const names = request.allTopics ? [...this.topics.keys()] : request.topics ?? [];
+    const names = request.allTopics ? [...this.topics.keys()] : (request.topics ?? []);
     return {
       clusterId: 'fake-cluster',
       controllerId: this.controllerId,
@@ -313,13 +398,32 @@ export class FakeCluster {
       topics: names.map((name) => {
         const partitions = this.topics.get(name);
         if (!partitions) {
-          return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `unknown topic ${name}`, name, topicId: '', isInternal: false, partitions: [], configs: {} as Record<string, string> };
+          return {
+            errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            errorMessage: `unknown topic ${name}`,
+            name,
+            topicId: '',
+            isInternal: false,
+            partitions: [],
+            configs: {} as Record<string, string>,
+          };
         }
         return {
-          errorCode: 0, errorMessage: '', name, topicId: '', isInternal: false, configs: { 'retention.ms': '604800000' },
+          errorCode: 0,
+          errorMessage: '',
+          name,
+          topicId: '',
+          isInternal: false,
+          configs: { 'retention.ms': '604800000' },
           partitions: partitions.map((p, i) => ({
-            errorCode: 0, errorMessage: '', partition: i, leaderId: p.leader, leaderEpoch: p.leaderEpoch,
-            replicas: p.replicas, isr: p.replicas, offlineReplicas: [],
+            errorCode: 0,
+            errorMessage: '',
+            partition: i,
+            leaderId: p.leader,
+            leaderEpoch: p.leaderEpoch,
+            replicas: p.replicas,
+            isr: p.replicas,
+            offlineReplicas: [],
           })),
         };
       }),
@@ -327,12 +431,15 @@ export class FakeCluster {
   }
 
   createTopics(request: CreateTopicsRequest): CreateTopicsResponse {
-    return { ...NO_LEADER,
+    return {
+      ...NO_LEADER,
       topics: (request.topics ?? []).map((t) => {
         const name = t.name!;
         const base = { name, numPartitions: 0, replicationFactor: 0, configs: {} };
-        if (this.topics.has(name)) return { ...base, errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${name}' already exists.` };
-        if (!/^[a-zA-Z0-9._-]+$/.test(name)) return { ...base, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `bad name ${name}` };
+        if (this.topics.has(name))
+          return { ...base, errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${name}' already exists.` };
+        if (!/^[a-zA-Z0-9._-]+$/.test(name))
+          return { ...base, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `bad name ${name}` };
         const n = t.numPartitions === -1 ? 1 : t.numPartitions!;
         if (n < 1) return { ...base, errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: 'Number of partitions must be larger than 0.' };
         if (!request.validateOnly) this.createTopic(name, n);
@@ -349,7 +456,11 @@ export class FakeCluster {
         const partitions = this.topics.get(name);
         if (!partitions) return { name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'unknown' };
         if (t.count! <= partitions.length) {
-          return { name, errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `topic '${name}' has ${partitions.length} partitions, which is more than the requested ${t.count}` };
+          return {
+            name,
+            errorCode: ErrorCode.INVALID_PARTITIONS,
+            errorMessage: `topic '${name}' has ${partitions.length} partitions, which is more than the requested ${t.count}`,
+          };
         }
         if (!request.validateOnly) this.growTopic(name, t.count!);
         return { name, errorCode: 0, errorMessage: '' };
@@ -360,7 +471,8 @@ export class FakeCluster {
   }
 
   deleteTopics(request: DeleteTopicsRequest): DeleteTopicsResponse {
-    return { ...NO_LEADER,
+    return {
+      ...NO_LEADER,
       topics: (request.names ?? []).map((name) => {
         if (!this.topics.delete(name)) return { name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'unknown' };
         return { name, errorCode: 0, errorMessage: '' };
@@ -387,9 +499,21 @@ export class FakeCluster {
         name: t.name!,
         partitions: (t.partitions ?? []).map((pd) => {
           const partition = pd.partition!;
-          const base = { partition, baseOffset: '-1', logAppendTimeMs: '-1', logStartOffset: '-1', errorMessage: '', currentLeader: this.leaderHint(t.name!, partition) };
+          const base = {
+            partition,
+            baseOffset: '-1',
+            logAppendTimeMs: '-1',
+            logStartOffset: '-1',
+            errorMessage: '',
+            currentLeader: this.leaderHint(t.name!, partition),
+          };
           const error = this.partitionError(nodeId, t.name!, partition);
-          if (error) return { ...base, errorCode: error, errorMessage: ErrorCode.NOT_LEADER_OR_FOLLOWER === error ? `broker ${nodeId} is not the leader` : 'unknown' };
+          if (error)
+            return {
+              ...base,
+              errorCode: error,
+              errorMessage: ErrorCode.NOT_LEADER_OR_FOLLOWER === error ? `broker ${nodeId} is not the leader` : 'unknown',
+            };
           const p = this.topics.get(t.name!)![partition]!;
           const bytes = Buffer.from(pd.records as Buffer);
           const header = validateProducedBatch(bytes);
@@ -405,18 +529,33 @@ export class FakeCluster {
 
   fetch(nodeId: number, request: FetchRequest): FetchResponse {
     return {
-      throttleTimeMs: 0, errorCode: 0, errorMessage: '',
+      throttleTimeMs: 0,
+      errorCode: 0,
+      errorMessage: '',
       topics: (request.topics ?? []).map((t) => ({
         name: t.name!,
         partitions: (t.partitions ?? []).map((fp) => {
           const partition = fp.partition!;
-          const empty = { partition, highWatermark: '-1', lastStableOffset: '-1', logStartOffset: '-1', records: Buffer.alloc(0), errorMessage: '', currentLeader: this.leaderHint(t.name!, partition) };
+          const empty = {
+            partition,
+            highWatermark: '-1',
+            lastStableOffset: '-1',
+            logStartOffset: '-1',
+            records: Buffer.alloc(0),
+            errorMessage: '',
+            currentLeader: this.leaderHint(t.name!, partition),
+          };
           const error = this.partitionError(nodeId, t.name!, partition);
           if (error) return { ...empty, errorCode: error };
           const p = this.topics.get(t.name!)![partition]!;
           const offset = toBigInt(fp.fetchOffset as string);
-          const meta = { highWatermark: p.logEndOffset.toString(), lastStableOffset: p.logEndOffset.toString(), logStartOffset: p.logStartOffset.toString() };
-          if (offset < p.logStartOffset || offset > p.logEndOffset) return { ...empty, ...meta, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, errorMessage: `offset ${offset} out of range` };
+          const meta = {
+            highWatermark: p.logEndOffset.toString(),
+            lastStableOffset: p.logEndOffset.toString(),
+            logStartOffset: p.logStartOffset.toString(),
+          };
+          if (offset < p.logStartOffset || offset > p.logEndOffset)
+            return { ...empty, ...meta, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, errorMessage: `offset ${offset} out of range` };
           const chunks: Buffer[] = [];
           let size = 0;
           for (const b of p.log) {
@@ -437,7 +576,14 @@ export class FakeCluster {
         name: t.name!,
         partitions: (t.partitions ?? []).map((lp) => {
           const partition = lp.partition!;
-          const base = { partition, errorMessage: '', timestamp: '-1', offset: '-1', leaderEpoch: -1, currentLeader: this.leaderHint(t.name!, partition) };
+          const base = {
+            partition,
+            errorMessage: '',
+            timestamp: '-1',
+            offset: '-1',
+            leaderEpoch: -1,
+            currentLeader: this.leaderHint(t.name!, partition),
+          };
           const error = this.partitionError(nodeId, t.name!, partition);
           if (error) return { ...base, errorCode: error };
           const p = this.topics.get(t.name!)![partition]!;

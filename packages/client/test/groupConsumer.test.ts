@@ -9,7 +9,8 @@ import { Samsa, decodeAssignment, decodeSubscription, seededRandom, serdes } fro
 import type { GroupsConnection, TopicPartition } from '../src/index.js';
 import { FakeCluster, ManualClock } from './fakes.js';
 
-const batchOf = (values: string[]) => encodeRecordBatch(values.map((v, i) => ({ key: null, value: Buffer.from(v), timestamp: 1000n + BigInt(i) })));
+const batchOf = (values: string[]) =>
+  encodeRecordBatch(values.map((v, i) => ({ key: null, value: Buffer.from(v), timestamp: 1000n + BigInt(i) })));
 
 class FakeCoordinator {
   readonly calls: Array<{ method: string; request: any }> = [];
@@ -25,29 +26,88 @@ class FakeCoordinator {
     const ok = <T>(value: T) => Promise.resolve(value);
     return {
       address,
-      findCoordinator(r: any) { record('findCoordinator', r); const [host, port] = self.address.split(':'); return ok({ errorCode: 0, errorMessage: '', nodeId: 1, host: host!, port: Number(port) }); },
+      findCoordinator(r: any) {
+        record('findCoordinator', r);
+        const [host, port] = self.address.split(':');
+        return ok({ errorCode: 0, errorMessage: '', nodeId: 1, host: host!, port: Number(port) });
+      },
       joinGroup(r: any) {
         record('joinGroup', r);
-        if (!r.memberId) return ok({ errorCode: ErrorCode.MEMBER_ID_REQUIRED, errorMessage: '', generationId: -1, protocolType: '', protocolName: '', leader: '', memberId: `member-${self.nextMember++}`, members: [], skipAssignment: false });
+        if (!r.memberId)
+          return ok({
+            errorCode: ErrorCode.MEMBER_ID_REQUIRED,
+            errorMessage: '',
+            generationId: -1,
+            protocolType: '',
+            protocolName: '',
+            leader: '',
+            memberId: `member-${self.nextMember++}`,
+            members: [],
+            skipAssignment: false,
+          });
         self.generation++;
-        return ok({ errorCode: 0, errorMessage: '', generationId: self.generation, protocolType: 'consumer', protocolName: r.protocols[0].name, leader: r.memberId, memberId: r.memberId,
-          members: [{ memberId: r.memberId, groupInstanceId: '', metadata: r.protocols[0].metadata }], skipAssignment: false });
+        return ok({
+          errorCode: 0,
+          errorMessage: '',
+          generationId: self.generation,
+          protocolType: 'consumer',
+          protocolName: r.protocols[0].name,
+          leader: r.memberId,
+          memberId: r.memberId,
+          members: [{ memberId: r.memberId, groupInstanceId: '', metadata: r.protocols[0].metadata }],
+          skipAssignment: false,
+        });
       },
-      syncGroup(r: any) { record('syncGroup', r); if (r.assignments.length) self.assignment = Buffer.from(r.assignments[0].assignment); return ok({ errorCode: 0, errorMessage: '', protocolType: 'consumer', protocolName: r.protocolName, assignment: self.assignment }); },
-      heartbeat(r: any) { record('heartbeat', r); return ok({ errorCode: self.heartbeatCode, errorMessage: '' }); },
-      leaveGroup(r: any) { record('leaveGroup', r); return ok({ errorCode: 0, errorMessage: '', members: [] }); },
+      syncGroup(r: any) {
+        record('syncGroup', r);
+        if (r.assignments.length) self.assignment = Buffer.from(r.assignments[0].assignment);
+        return ok({ errorCode: 0, errorMessage: '', protocolType: 'consumer', protocolName: r.protocolName, assignment: self.assignment });
+      },
+      heartbeat(r: any) {
+        record('heartbeat', r);
+        return ok({ errorCode: self.heartbeatCode, errorMessage: '' });
+      },
+      leaveGroup(r: any) {
+        record('leaveGroup', r);
+        return ok({ errorCode: 0, errorMessage: '', members: [] });
+      },
       offsetCommit(r: any) {
         record('offsetCommit', r);
         for (const t of r.topics) for (const p of t.partitions) self.offsets.set(`${t.name}-${p.partition}`, p.committedOffset);
-        return ok({ topics: r.topics.map((t: any) => ({ name: t.name, partitions: t.partitions.map((p: any) => ({ partition: p.partition, errorCode: 0, errorMessage: '' })) })) });
+        return ok({
+          topics: r.topics.map((t: any) => ({
+            name: t.name,
+            partitions: t.partitions.map((p: any) => ({ partition: p.partition, errorCode: 0, errorMessage: '' })),
+          })),
+        });
       },
       offsetFetch(r: any) {
         record('offsetFetch', r);
-        return ok({ errorCode: 0, errorMessage: '', topics: r.topics.map((t: any) => ({ name: t.name, partitions: t.partitions.map((p: number) => ({ partition: p, committedOffset: self.offsets.get(`${t.name}-${p}`) ?? '-1', committedLeaderEpoch: -1, metadata: '', errorCode: 0, errorMessage: '' })) })) });
+        return ok({
+          errorCode: 0,
+          errorMessage: '',
+          topics: r.topics.map((t: any) => ({
+            name: t.name,
+            partitions: t.partitions.map((p: number) => ({
+              partition: p,
+              committedOffset: self.offsets.get(`${t.name}-${p}`) ?? '-1',
+              committedLeaderEpoch: -1,
+              metadata: '',
+              errorCode: 0,
+              errorMessage: '',
+            })),
+          })),
+        });
       },
-      listGroups() { return ok({ errorCode: 0, errorMessage: '', groups: [] }); },
-      describeGroups() { return ok({ groups: [] }); },
-      deleteGroups() { return ok({ results: [] }); },
+      listGroups() {
+        return ok({ errorCode: 0, errorMessage: '', groups: [] });
+      },
+      describeGroups() {
+        return ok({ groups: [] });
+      },
+      deleteGroups() {
+        return ok({ results: [] });
+      },
       close() {},
     } as unknown as GroupsConnection;
   };
@@ -66,18 +126,34 @@ function setupGroup(options: { maxPollIntervalMs?: number } = {}) {
   fake.clock = clock;
   const coordinator = new FakeCoordinator(fake.addressOf(1));
   const samsa = new Samsa({
-    brokers: [fake.addressOf(1)], connectionFactory: fake.connectionFactory, groupsConnectionFactory: coordinator.connection,
-    clock, random: seededRandom(1), retry: { retries: 2, initialRetryTimeMs: 10, jitter: 0 },
+    brokers: [fake.addressOf(1)],
+    connectionFactory: fake.connectionFactory,
+    groupsConnectionFactory: coordinator.connection,
+    clock,
+    random: seededRandom(1),
+    retry: { retries: 2, initialRetryTimeMs: 10, jitter: 0 },
   });
   const events: string[] = [];
   const names = (tps: TopicPartition[]) => tps.map((tp) => `${tp.topic}-${tp.partition}`).join(',');
   const consumer = samsa.consumer({
-    groupId: 'g', value: serdes.string, autoOffsetReset: 'earliest', partitionAssignors: ['range'],
-    heartbeatIntervalMs: 1_000, sessionTimeoutMs: 10_000, autoCommitIntervalMs: 5_000, maxPollIntervalMs: options.maxPollIntervalMs ?? 60_000,
+    groupId: 'g',
+    value: serdes.string,
+    autoOffsetReset: 'earliest',
+    partitionAssignors: ['range'],
+    heartbeatIntervalMs: 1_000,
+    sessionTimeoutMs: 10_000,
+    autoCommitIntervalMs: 5_000,
+    maxPollIntervalMs: options.maxPollIntervalMs ?? 60_000,
     rebalanceListener: {
-      assigned: (tps) => { events.push(`assigned ${names(tps)}`); },
-      revoked: (tps) => { events.push(`revoked ${names(tps)}`); },
-      lost: (tps) => { events.push(`lost ${names(tps)}`); },
+      assigned: (tps) => {
+        events.push(`assigned ${names(tps)}`);
+      },
+      revoked: (tps) => {
+        events.push(`revoked ${names(tps)}`);
+      },
+      lost: (tps) => {
+        events.push(`lost ${names(tps)}`);
+      },
     },
   });
   consumer.subscribe('t');
@@ -85,7 +161,9 @@ function setupGroup(options: { maxPollIntervalMs?: number } = {}) {
   const poll = async () => {
     const p = consumer.poll({ maxWaitMs: 100 });
     let done = false;
-    void p.finally(() => { done = true; });
+    void p.finally(() => {
+      done = true;
+    });
     for (let i = 0; i < 50 && !done; i++) await clock.advance(10);
     return p;
   };
@@ -104,7 +182,7 @@ describe('GroupConsumer', () => {
     expect(decodeAssignment(Buffer.from(sync.assignments[0].assignment)).partitions).toEqual([{ topic: 't', partitions: [0, 1] }]);
     expect(events).toEqual(['assigned t-0,t-1']);
     const got = [...first];
-    for (let i = 0; i < 5 && got.length < 5; i++) got.push(...await poll());
+    for (let i = 0; i < 5 && got.length < 5; i++) got.push(...(await poll()));
     expect(got.map((r) => r.value).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
     // Returned but not yet processed (no poll since): the auto commit leaves them alone.
     const before = coordinator.count('offsetCommit');

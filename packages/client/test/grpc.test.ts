@@ -11,8 +11,15 @@ import { FakeCluster } from './fakes.js';
 import type { Method } from './fakes.js';
 
 const METHODS: Record<string, Method> = {
-  Metadata: 'metadata', CreateTopics: 'createTopics', DeleteTopics: 'deleteTopics', Produce: 'produce', Fetch: 'fetch', ListOffsets: 'listOffsets',
-  IncrementalAlterConfigs: 'incrementalAlterConfigs', DescribeConfigs: 'describeConfigs', InitProducerId: 'initProducerId',
+  Metadata: 'metadata',
+  CreateTopics: 'createTopics',
+  DeleteTopics: 'deleteTopics',
+  Produce: 'produce',
+  Fetch: 'fetch',
+  ListOffsets: 'listOffsets',
+  IncrementalAlterConfigs: 'incrementalAlterConfigs',
+  DescribeConfigs: 'describeConfigs',
+  InitProducerId: 'initProducerId',
 };
 
 let server: grpc.Server;
@@ -37,7 +44,11 @@ beforeAll(async () => {
           const request = call.request as { maxWaitMs: number };
           const deadline = Date.now() + request.maxWaitMs;
           longPolls++;
-          while (!response.topics!.some((t) => t.partitions.some((p) => p.records!.length > 0)) && Date.now() < deadline && !call.cancelled) {
+          while (
+            !response.topics!.some((t) => t.partitions.some((p) => p.records!.length > 0)) &&
+            Date.now() < deadline &&
+            !call.cancelled
+          ) {
             await new Promise((r) => setTimeout(r, 10));
             response = fake.handle(1, method, call.request) as typeof response;
           }
@@ -49,7 +60,8 @@ beforeAll(async () => {
   }
   server.addService(clientProto().samsa.v1.Samsa.service, handlers);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))));
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+  );
   address = `127.0.0.1:${port}`;
   fake.brokers.set(1, { host: '127.0.0.1', port });
   deadAddress = `127.0.0.1:${await freePort()}`;
@@ -61,21 +73,43 @@ afterAll(async () => {
 
 describe('gRPC connection layer', () => {
   it('bootstraps past a dead seed, then creates, produces and consumes over gRPC', async () => {
-    const samsa = new Samsa({ brokers: [deadAddress, address], clientId: 'grpc-test', requestTimeoutMs: 5_000, retry: { retries: 3, initialRetryTimeMs: 20 } });
+    const samsa = new Samsa({
+      brokers: [deadAddress, address],
+      clientId: 'grpc-test',
+      requestTimeoutMs: 5_000,
+      retry: { retries: 3, initialRetryTimeMs: 20 },
+    });
     try {
       const admin = samsa.admin();
-      expect(await admin.createTopics([{ topic: 'g', numPartitions: 2 }])).toEqual([{ topic: 'g', numPartitions: 2, replicationFactor: 1, configs: {} }]);
+      expect(await admin.createTopics([{ topic: 'g', numPartitions: 2 }])).toEqual([
+        { topic: 'g', numPartitions: 2, replicationFactor: 1, configs: {} },
+      ]);
       await expect(admin.createTopics([{ topic: 'g' }])).rejects.toBeInstanceOf(TopicAlreadyExistsError);
       expect((await admin.describeCluster()).brokers.map((b) => b.address)).toEqual([address]);
 
       const producer = samsa.producer({ key: serdes.string, value: serdes.json<{ n: number }>() });
-      const sent = await producer.send({ topic: 'g', messages: [1, 2, 3].map((n) => ({ key: `k${n}`, value: { n }, headers: { h: 'v' } })) });
+      const sent = await producer.send({
+        topic: 'g',
+        messages: [1, 2, 3].map((n) => ({ key: `k${n}`, value: { n }, headers: { h: 'v' } })),
+      });
       expect(sent.every((r) => r.offset >= 0n)).toBe(true);
-      const batch = await producer.sendBatch({ topic: 'g', partition: 1, messages: Array.from({ length: 100 }, (_, i) => ({ key: null, value: { n: 100 + i } })) });
+      const batch = await producer.sendBatch({
+        topic: 'g',
+        partition: 1,
+        messages: Array.from({ length: 100 }, (_, i) => ({ key: null, value: { n: 100 + i } })),
+      });
       expect(batch.count).toBe(100);
 
-      const consumer = samsa.consumer({ key: serdes.string, value: serdes.json<{ n: number }>(), autoOffsetReset: 'earliest', maxWaitMs: 200 });
-      consumer.assign([{ topic: 'g', partition: 0 }, { topic: 'g', partition: 1 }]);
+      const consumer = samsa.consumer({
+        key: serdes.string,
+        value: serdes.json<{ n: number }>(),
+        autoOffsetReset: 'earliest',
+        maxWaitMs: 200,
+      });
+      consumer.assign([
+        { topic: 'g', partition: 0 },
+        { topic: 'g', partition: 1 },
+      ]);
       const got: number[] = [];
       for (let i = 0; i < 50 && got.length < 103; i++) got.push(...(await consumer.poll()).map((r) => r.value!.n));
       expect(got.sort((a, b) => a - b)).toEqual([1, 2, 3, ...Array.from({ length: 100 }, (_, i) => 100 + i)]);
@@ -112,7 +146,12 @@ describe('gRPC connection layer', () => {
     try {
       const error = await connection.metadata({ topics: [], allTopics: false }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SamsaConnectionError);
-      expect(error).toMatchObject({ errorName: 'NETWORK_EXCEPTION', retriable: true, address: deadAddress, grpcCode: grpc.status.UNAVAILABLE });
+      expect(error).toMatchObject({
+        errorName: 'NETWORK_EXCEPTION',
+        retriable: true,
+        address: deadAddress,
+        grpcCode: grpc.status.UNAVAILABLE,
+      });
       expect((error as Error).cause).toMatchObject({ code: grpc.status.UNAVAILABLE });
     } finally {
       connection.close();

@@ -15,8 +15,14 @@ const tp = (partition: number, topic = 't'): TopicPartition => ({ topic, partiti
 const names = (tps: readonly TopicPartition[]) => tps.map((p) => `${p.topic}-${p.partition}`).sort();
 const CONFIG: MemberConfig = { protocol: 'eager', sessionTimeoutMs: 10_000, maxPollIntervalMs: 60_000, staticMember: false };
 
-const joinOk = (memberId: string, generationId: number, leader = memberId) =>
-  ({ errorCode: 0, memberId, generationId, protocolName: 'range', leader, skipAssignment: false });
+const joinOk = (memberId: string, generationId: number, leader = memberId) => ({
+  errorCode: 0,
+  memberId,
+  generationId,
+  protocolName: 'range',
+  leader,
+  skipAssignment: false,
+});
 
 /** Joins and syncs `m` into `generation` with `partitions`, and applies the assignment at a safe point. */
 function joinWith(m: MemberStateMachine, generation: number, partitions: TopicPartition[], now = 0): MemberAction[] {
@@ -63,11 +69,16 @@ describe('MemberStateMachine scenarios', () => {
     m.requestRejoin('subscribed');
     joinWith(m, 1, [tp(0)]);
     const hb = m.heartbeatDue()!;
-    expect(m.heartbeatAnswered(hb.generationId, ErrorCode.ILLEGAL_GENERATION, 10).actions).toContainEqual(expect.objectContaining({ type: 'log', level: 'warn' }));
+    expect(m.heartbeatAnswered(hb.generationId, ErrorCode.ILLEGAL_GENERATION, 10).actions).toContainEqual(
+      expect.objectContaining({ type: 'log', level: 'warn' }),
+    );
     expect(m.state).toBe('unjoined');
     expect(m.commitGeneration()).toBeUndefined();
     expect(m.heartbeatDue()).toBeUndefined();
-    expect(m.takeLost()).toEqual([{ type: 'fetch', partitions: [] }, { type: 'lost', partitions: [tp(0)] }]);
+    expect(m.takeLost()).toEqual([
+      { type: 'fetch', partitions: [] },
+      { type: 'lost', partitions: [tp(0)] },
+    ]);
     expect(m.owned()).toEqual([]);
     expect(m.joinNeeded()).toEqual({ revokeFirst: [] });
   });
@@ -79,7 +90,11 @@ describe('MemberStateMachine scenarios', () => {
     const old = m.heartbeatDue()!;
     m.requestRejoin('metadata');
     joinWith(m, 2, [tp(0)]);
-    expect(m.heartbeatAnswered(old.generationId, ErrorCode.ILLEGAL_GENERATION, 10)).toEqual({ coordinatorError: false, fatal: false, actions: [] });
+    expect(m.heartbeatAnswered(old.generationId, ErrorCode.ILLEGAL_GENERATION, 10)).toEqual({
+      coordinatorError: false,
+      fatal: false,
+      actions: [],
+    });
     expect(m.state).toBe('stable');
     expect(m.commitGeneration()).toEqual({ generationId: 2, memberId: 'm-1' });
   });
@@ -156,9 +171,24 @@ describe('MemberStateMachine scenarios', () => {
 
 // ---- seeded random sequences ----
 
-const JOIN_CODES = [0, 0, 0, ErrorCode.MEMBER_ID_REQUIRED, ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.REBALANCE_IN_PROGRESS];
+const JOIN_CODES = [
+  0,
+  0,
+  0,
+  ErrorCode.MEMBER_ID_REQUIRED,
+  ErrorCode.UNKNOWN_MEMBER_ID,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.REBALANCE_IN_PROGRESS,
+];
 const SYNC_CODES = [0, 0, 0, ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.ILLEGAL_GENERATION, ErrorCode.REBALANCE_IN_PROGRESS];
-const HEARTBEAT_CODES = [0, 0, ErrorCode.REBALANCE_IN_PROGRESS, ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.ILLEGAL_GENERATION, ErrorCode.NOT_COORDINATOR];
+const HEARTBEAT_CODES = [
+  0,
+  0,
+  ErrorCode.REBALANCE_IN_PROGRESS,
+  ErrorCode.UNKNOWN_MEMBER_ID,
+  ErrorCode.ILLEGAL_GENERATION,
+  ErrorCode.NOT_COORDINATOR,
+];
 
 /**
  * A shell stand-in that obeys the machine's actions the way GroupConsumer does, records what the
@@ -179,7 +209,10 @@ class Harness {
   joinPhase: 'none' | 'join' | 'sync' = 'none';
   readonly log: string[] = [];
 
-  constructor(readonly rnd: () => number, readonly config: MemberConfig) {
+  constructor(
+    readonly rnd: () => number,
+    readonly config: MemberConfig,
+  ) {
     this.m = new MemberStateMachine(config, 0);
   }
 

@@ -1,7 +1,14 @@
 import { ErrorCode } from '@samsa/protocol';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
-  DeliveryTimeoutError, MaxBlockTimeoutError, MessageTooLargeError, NotEnoughReplicasError, Samsa, SamsaClosedError, defineTopic, seededRandom,
+  DeliveryTimeoutError,
+  MaxBlockTimeoutError,
+  MessageTooLargeError,
+  NotEnoughReplicasError,
+  Samsa,
+  SamsaClosedError,
+  defineTopic,
+  seededRandom,
   serdes,
 } from '../src/index.js';
 import type { ProduceRequest, ProducerOptions, RecordMetadata } from '../src/index.js';
@@ -12,7 +19,10 @@ function setup(brokerIds: number[] = [1]) {
   const fake = new FakeCluster(brokerIds);
   const clock = new ManualClock();
   const samsa = new Samsa({
-    brokers: [fake.addressOf(brokerIds[0]!)], connectionFactory: fake.connectionFactory, clock, random: seededRandom(1),
+    brokers: [fake.addressOf(brokerIds[0]!)],
+    connectionFactory: fake.connectionFactory,
+    clock,
+    random: seededRandom(1),
     retry: { retries: 5, initialRetryTimeMs: 10, jitter: 0 },
   });
   return { fake, clock, samsa, producer: <K = Buffer | null, V = Buffer | null>(o: ProducerOptions<K, V> = {}) => samsa.producer<K, V>(o) };
@@ -35,12 +45,22 @@ function holdProduces(fake: FakeCluster) {
   };
 }
 
-const batchesOf = (call: Call) => (call.request as ProduceRequest).topics!.flatMap((t) => t.partitions!.map((p) => `${t.name}-${p.partition}`));
+const batchesOf = (call: Call) =>
+  (call.request as ProduceRequest).topics!.flatMap((t) => t.partitions!.map((p) => `${t.name}-${p.partition}`));
 const value = (n: number, fill = 'x') => Buffer.alloc(n, fill);
 /** Tracks a promise's outcome without awaiting it. */
 function track<T>(p: Promise<T>) {
   const state: { value?: T; error?: unknown; done: boolean } = { done: false };
-  p.then((v) => { state.value = v; state.done = true; }, (e: unknown) => { state.error = e; state.done = true; });
+  p.then(
+    (v) => {
+      state.value = v;
+      state.done = true;
+    },
+    (e: unknown) => {
+      state.error = e;
+      state.done = true;
+    },
+  );
   return state;
 }
 
@@ -78,22 +98,34 @@ describe('Producer accumulator: linger and batch size', () => {
     expect(fake.topics.get('t')![0]!.log.map((b) => b.lastOffset - b.baseOffset + 1n)).toEqual([1n, 1n, 1n]);
   });
 
-  it('puts several partitions\' batches for one broker into one Produce request', async () => {
+  it("puts several partitions' batches for one broker into one Produce request", async () => {
     const { fake, clock, producer } = setup([1, 2]);
     fake.createTopic('t', 3, [1, 1, 2]);
     const p = producer({ lingerMs: 10 });
     const sent = track(p.send({ topic: 't', messages: [0, 1, 2, 0].map((partition) => ({ partition, value: value(1) })) }));
     await clock.advance(10);
-    expect(fake.callsOf('produce').map((c) => [c.nodeId, batchesOf(c).sort()])).toEqual(expect.arrayContaining([[1, ['t-0', 't-1']], [2, ['t-2']]]));
+    expect(fake.callsOf('produce').map((c) => [c.nodeId, batchesOf(c).sort()])).toEqual(
+      expect.arrayContaining([
+        [1, ['t-0', 't-1']],
+        [2, ['t-2']],
+      ]),
+    );
     expect(fake.callsOf('produce')).toHaveLength(2);
-    expect(sent.value!.map((r) => [r.partition, r.offset])).toEqual([[0, 0n], [1, 0n], [2, 0n], [0, 1n]]);
+    expect(sent.value!.map((r) => [r.partition, r.offset])).toEqual([
+      [0, 0n],
+      [1, 0n],
+      [2, 0n],
+      [0, 1n],
+    ]);
   });
 
   it('keeps the order of records within a partition across many sends and batches', async () => {
     const { fake, clock, producer } = setup();
     fake.createTopic('t', 1);
     const p = producer({ lingerMs: 5, batchSize: 300, maxInFlightRequests: 2 });
-    const sends = Array.from({ length: 40 }, (_, i) => track(p.send({ topic: 't', messages: [{ value: Buffer.from(String(i).padStart(40, '0')) }] })));
+    const sends = Array.from({ length: 40 }, (_, i) =>
+      track(p.send({ topic: 't', messages: [{ value: Buffer.from(String(i).padStart(40, '0')) }] })),
+    );
     await clock.advance(5);
     await p.flush();
     expect(sends.map((s) => s.value![0]!.offset)).toEqual(Array.from({ length: 40 }, (_, i) => BigInt(i)));
@@ -170,9 +202,29 @@ describe('Producer accumulator: retries and timeouts', () => {
   it('retries a retriable error with exponential backoff until deliveryTimeoutMs, then fails with DeliveryTimeoutError', async () => {
     const { fake, clock, producer } = setup();
     fake.createTopic('t', 1);
-    fake.hooks.push((c) => c.method === 'produce'
-      ? { throttleTimeMs: 0, topics: [{ name: 't', partitions: [{ partition: 0, errorCode: ErrorCode.NOT_ENOUGH_REPLICAS, errorMessage: 'isr 1 < 2', baseOffset: '-1', logAppendTimeMs: '-1', logStartOffset: '-1', currentLeader: null }] }] }
-      : undefined);
+    fake.hooks.push((c) =>
+      c.method === 'produce'
+        ? {
+            throttleTimeMs: 0,
+            topics: [
+              {
+                name: 't',
+                partitions: [
+                  {
+                    partition: 0,
+                    errorCode: ErrorCode.NOT_ENOUGH_REPLICAS,
+                    errorMessage: 'isr 1 < 2',
+                    baseOffset: '-1',
+                    logAppendTimeMs: '-1',
+                    logStartOffset: '-1',
+                    currentLeader: null,
+                  },
+                ],
+              },
+            ],
+          }
+        : undefined,
+    );
     const p = producer({ lingerMs: 0, deliveryTimeoutMs: 1_000, retryBackoffMs: 100, retryBackoffMaxMs: 1_000 });
     const sent = track(p.send({ topic: 't', messages: [{ value: value(1) }] }));
     await clock.advance(1_000);
@@ -233,7 +285,15 @@ describe('Producer accumulator: flush and close', () => {
     const { fake, producer } = setup();
     fake.createTopic('t', 2);
     const p = producer({ lingerMs: 60_000 });
-    const sent = track(p.send({ topic: 't', messages: [{ partition: 0, value: value(1) }, { partition: 1, value: value(1) }] }));
+    const sent = track(
+      p.send({
+        topic: 't',
+        messages: [
+          { partition: 0, value: value(1) },
+          { partition: 1, value: value(1) },
+        ],
+      }),
+    );
     await p.flush();
     expect(sent.value!.map((r) => r.offset)).toEqual([0n, 0n]);
     await p.flush(); // nothing pending: resolves at once
@@ -264,7 +324,7 @@ describe('Producer accumulator: flush and close', () => {
 });
 
 describe('typed topics', () => {
-  it('sends with the descriptor\'s serdes, and a wrong value type does not compile', async () => {
+  it("sends with the descriptor's serdes, and a wrong value type does not compile", async () => {
     const { fake, clock, producer } = setup();
     fake.createTopic('orders', 1);
     const orders = defineTopic('orders', { key: serdes.string, value: serdes.json<{ id: number; total: number }>() });

@@ -15,7 +15,10 @@ function setup() {
   const fake = new FakeCluster([1]);
   const clock = new ManualClock();
   const samsa = new Samsa({
-    brokers: [fake.addressOf(1)], connectionFactory: fake.connectionFactory, clock, random: seededRandom(1),
+    brokers: [fake.addressOf(1)],
+    connectionFactory: fake.connectionFactory,
+    clock,
+    random: seededRandom(1),
     retry: { retries: 5, initialRetryTimeMs: 10, jitter: 0 },
   });
   return { fake, clock, samsa, producer: (o: ProducerOptions<Buffer | null, Buffer | null> = {}) => samsa.producer(o) };
@@ -25,7 +28,22 @@ const headers = (fake: FakeCluster, topic: string, partition: number) =>
   fake.topics.get(topic)![partition]!.log.map((b) => readBatchHeader(b.bytes, 0));
 const produceError = (topic: string, code: number) => ({
   throttleTimeMs: 0,
-  topics: [{ name: topic, partitions: [{ partition: 0, errorCode: code, errorMessage: 'injected', baseOffset: '-1', logAppendTimeMs: '-1', logStartOffset: '-1', currentLeader: null }] }],
+  topics: [
+    {
+      name: topic,
+      partitions: [
+        {
+          partition: 0,
+          errorCode: code,
+          errorMessage: 'injected',
+          baseOffset: '-1',
+          logAppendTimeMs: '-1',
+          logStartOffset: '-1',
+          currentLeader: null,
+        },
+      ],
+    },
+  ],
 });
 
 describe('idempotence configuration (Kafka 3.x rules)', () => {
@@ -65,7 +83,13 @@ describe('idempotent batches', () => {
     const p = producer({ lingerMs: 0 });
     for (let i = 0; i < 3; i++) {
       await Promise.all([
-        p.send({ topic: 't', messages: [{ value: Buffer.from('a'), partition: 0 }, { value: Buffer.from('b'), partition: 0 }] }),
+        p.send({
+          topic: 't',
+          messages: [
+            { value: Buffer.from('a'), partition: 0 },
+            { value: Buffer.from('b'), partition: 0 },
+          ],
+        }),
         p.send({ topic: 't', messages: [{ value: Buffer.from('c'), partition: 1 }] }),
       ]);
       await clock.settle();
@@ -74,7 +98,11 @@ describe('idempotent batches', () => {
     expect(fake.callsOf('initProducerId')).toHaveLength(1);
     const h0 = headers(fake, 't', 0);
     const h1 = headers(fake, 't', 1);
-    expect(h0.map((h) => [h.producerId, h.producerEpoch, h.baseSequence])).toEqual([[1000n, 0, 0], [1000n, 0, 2], [1000n, 0, 4]]);
+    expect(h0.map((h) => [h.producerId, h.producerEpoch, h.baseSequence])).toEqual([
+      [1000n, 0, 0],
+      [1000n, 0, 2],
+      [1000n, 0, 4],
+    ]);
     expect(h1.map((h) => h.baseSequence)).toEqual([0, 1, 2, 3]);
     for (const b of fake.topics.get('t')![0]!.log) expect(verifyBatchCrc(b.bytes, 0)).toBe(true);
   });
@@ -90,7 +118,10 @@ describe('idempotent batches', () => {
   it('a retried batch keeps its sequence, and later batches wait behind it', async () => {
     const { fake, clock, producer } = setup();
     fake.createTopic('t', 1);
-    fake.failOnce((c) => c.method === 'produce', () => produceError('t', ErrorCode.NOT_ENOUGH_REPLICAS));
+    fake.failOnce(
+      (c) => c.method === 'produce',
+      () => produceError('t', ErrorCode.NOT_ENOUGH_REPLICAS),
+    );
     const p = producer({ lingerMs: 0, retryBackoffMs: 50 });
     const first = p.send({ topic: 't', messages: [{ value: Buffer.from('1') }] });
     await clock.settle();
@@ -107,12 +138,18 @@ describe('idempotent batches', () => {
     fake.createTopic('t', 1);
     const p = producer({ lingerMs: 0 });
     await p.send({ topic: 't', messages: [{ value: Buffer.from('1') }] });
-    fake.failOnce((c) => c.method === 'produce', () => produceError('t', ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER));
+    fake.failOnce(
+      (c) => c.method === 'produce',
+      () => produceError('t', ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER),
+    );
     const lost = p.send({ topic: 't', messages: [{ value: Buffer.from('2') }] }).catch((e: unknown) => e);
     await clock.advance(100);
     expect(await lost).toMatchObject({ code: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
     await p.send({ topic: 't', messages: [{ value: Buffer.from('3') }] });
-    expect(headers(fake, 't', 0).map((h) => [h.producerEpoch, h.baseSequence])).toEqual([[0, 0], [1, 0]]);
+    expect(headers(fake, 't', 0).map((h) => [h.producerEpoch, h.baseSequence])).toEqual([
+      [0, 0],
+      [1, 0],
+    ]);
   });
 });
 
@@ -121,18 +158,26 @@ describe('idempotent batches across a leader move', () => {
     const fake = new FakeCluster([1, 2]);
     const clock = new ManualClock();
     const samsa = new Samsa({
-      brokers: [fake.addressOf(1)], connectionFactory: fake.connectionFactory, clock, random: seededRandom(1),
+      brokers: [fake.addressOf(1)],
+      connectionFactory: fake.connectionFactory,
+      clock,
+      random: seededRandom(1),
       retry: { retries: 5, initialRetryTimeMs: 10, jitter: 0 },
     });
     fake.createTopic('t', 1, [1]);
     let releaseFirst!: () => void;
-    const firstHeld = new Promise<void>((r) => { releaseFirst = r; });
+    const firstHeld = new Promise<void>((r) => {
+      releaseFirst = r;
+    });
     // The old leader holds the first batch's answer; meanwhile leadership moves to broker 2, which
     // knows nothing of the producer and would take any sequence as its first (KIP-360).
-    fake.failOnce((c) => c.method === 'produce' && c.nodeId === 1, async () => {
-      await firstHeld;
-      return produceError('t', ErrorCode.NOT_LEADER_OR_FOLLOWER);
-    });
+    fake.failOnce(
+      (c) => c.method === 'produce' && c.nodeId === 1,
+      async () => {
+        await firstHeld;
+        return produceError('t', ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      },
+    );
     const p = samsa.producer({ lingerMs: 0, retryBackoffMs: 10 });
     const first = p.send({ topic: 't', messages: [{ value: Buffer.from('1') }] });
     await clock.settle();

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  MessageTooLargeError, NotLeaderOrFollowerError, Retrier, backoffMs, noopLogger, resolveRetryOptions, seededRandom,
+  MessageTooLargeError,
+  NotLeaderOrFollowerError,
+  Retrier,
+  backoffMs,
+  noopLogger,
+  resolveRetryOptions,
+  seededRandom,
 } from '../src/index.js';
 import { FakeClock } from './fakes.js';
 
@@ -40,7 +46,12 @@ describe('backoff', () => {
 describe('Retrier', () => {
   const make = (retries = 3) => {
     const clock = new FakeClock();
-    const retrier = new Retrier({ retry: resolveRetryOptions({ retries, initialRetryTimeMs: 100, jitter: 0 }), clock, random: () => 0.5, logger: noopLogger });
+    const retrier = new Retrier({
+      retry: resolveRetryOptions({ retries, initialRetryTimeMs: 100, jitter: 0 }),
+      clock,
+      random: () => 0.5,
+      logger: noopLogger,
+    });
     return { clock, retrier };
   };
 
@@ -48,11 +59,14 @@ describe('Retrier', () => {
     const { clock, retrier } = make();
     let calls = 0;
     const refreshed: number[] = [];
-    const result = await retrier.run(async ({ attempt }) => {
-      calls++;
-      if (attempt < 2) throw new NotLeaderOrFollowerError();
-      return 'ok';
-    }, { onRetriableError: (_e, { attempt }) => void refreshed.push(attempt) });
+    const result = await retrier.run(
+      async ({ attempt }) => {
+        calls++;
+        if (attempt < 2) throw new NotLeaderOrFollowerError();
+        return 'ok';
+      },
+      { onRetriableError: (_e, { attempt }) => void refreshed.push(attempt) },
+    );
     expect(result).toBe('ok');
     expect(calls).toBe(3);
     expect(clock.sleeps).toEqual([100, 200]);
@@ -62,10 +76,12 @@ describe('Retrier', () => {
   it('does not retry non-retriable errors', async () => {
     const { clock, retrier } = make();
     let calls = 0;
-    await expect(retrier.run(async () => {
-      calls++;
-      throw new MessageTooLargeError();
-    })).rejects.toBeInstanceOf(MessageTooLargeError);
+    await expect(
+      retrier.run(async () => {
+        calls++;
+        throw new MessageTooLargeError();
+      }),
+    ).rejects.toBeInstanceOf(MessageTooLargeError);
     expect(calls).toBe(1);
     expect(clock.sleeps).toEqual([]);
   });
@@ -73,10 +89,12 @@ describe('Retrier', () => {
   it('gives up after the configured retries with the last typed error', async () => {
     const { clock, retrier } = make(2);
     let calls = 0;
-    const error = await retrier.run(async () => {
-      calls++;
-      throw new NotLeaderOrFollowerError(`attempt ${calls}`);
-    }).catch((e: unknown) => e);
+    const error = await retrier
+      .run(async () => {
+        calls++;
+        throw new NotLeaderOrFollowerError(`attempt ${calls}`);
+      })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotLeaderOrFollowerError);
     expect((error as Error).message).toBe('attempt 3');
     expect(clock.sleeps).toEqual([100, 200]);

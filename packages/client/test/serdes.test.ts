@@ -16,7 +16,9 @@ describe('serdes', () => {
   });
 
   it('type producers and consumer records by the serdes passed in', () => {
-    interface Order { id: number }
+    interface Order {
+      id: number;
+    }
     const { samsa } = setup([1]);
     const typed = samsa.producer({ key: serdes.string, value: serdes.json<Order>() });
     expectTypeOf(typed).toEqualTypeOf<Producer<string | null, Order | null>>();

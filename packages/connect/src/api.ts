@@ -7,8 +7,18 @@
 import type { ConfigDef } from './configDef.js';
 
 export type SchemaType =
-  | 'int8' | 'int16' | 'int32' | 'int64' | 'float32' | 'float64' | 'boolean' | 'string' | 'bytes'
-  | 'array' | 'map' | 'struct';
+  | 'int8'
+  | 'int16'
+  | 'int32'
+  | 'int64'
+  | 'float32'
+  | 'float64'
+  | 'boolean'
+  | 'string'
+  | 'bytes'
+  | 'array'
+  | 'map'
+  | 'struct';
 
 /** Kafka Connect's schema, in the shape JsonConverter writes it (`fields[].field` names a struct field). */
 export interface Schema {
@@ -52,7 +62,10 @@ export interface SinkRecord extends ConnectRecord {
   kafkaOffset: bigint;
 }
 
-export interface TopicPartition { topic: string; partition: number }
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
 
 /** A task may throw this from poll/put: the runtime retries (a sink redelivers the same records). */
 export class RetriableError extends Error {

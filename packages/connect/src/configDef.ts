@@ -26,15 +26,22 @@ export const NO_DEFAULT = undefined;
 
 export const validators = {
   atLeast(min: number): Validator {
-    return (name, value) => (typeof value === 'number' && value < min ? `Invalid value ${value} for configuration ${name}: Value must be at least ${min}` : undefined);
+    return (name, value) =>
+      typeof value === 'number' && value < min
+        ? `Invalid value ${value} for configuration ${name}: Value must be at least ${min}`
+        : undefined;
   },
   between(min: number, max: number): Validator {
-    return (name, value) => (typeof value === 'number' && (value < min || value > max)
-      ? `Invalid value ${value} for configuration ${name}: Value must be no less than ${min} and no more than ${max}` : undefined);
+    return (name, value) =>
+      typeof value === 'number' && (value < min || value > max)
+        ? `Invalid value ${value} for configuration ${name}: Value must be no less than ${min} and no more than ${max}`
+        : undefined;
   },
   in(...allowed: string[]): Validator {
-    return (name, value) => (typeof value === 'string' && !allowed.includes(value)
-      ? `Invalid value ${value} for configuration ${name}: String must be one of: ${allowed.join(', ')}` : undefined);
+    return (name, value) =>
+      typeof value === 'string' && !allowed.includes(value)
+        ? `Invalid value ${value} for configuration ${name}: String must be one of: ${allowed.join(', ')}`
+        : undefined;
   },
   nonEmptyString(): Validator {
     return (name, value) => (value === '' ? `Invalid value  for configuration ${name}: String must be non-empty` : undefined);
@@ -43,8 +50,17 @@ export const validators = {
 
 export interface ConfigInfo {
   definition: {
-    name: string; type: ConfigType; required: boolean; default_value: string | null; importance: Importance;
-    documentation: string; group: string | null; width: 'NONE'; display_name: string; dependents: string[]; order: number;
+    name: string;
+    type: ConfigType;
+    required: boolean;
+    default_value: string | null;
+    importance: Importance;
+    documentation: string;
+    group: string | null;
+    width: 'NONE';
+    display_name: string;
+    dependents: string[];
+    order: number;
   };
   value: { name: string; value: string | null; recommended_values: string[]; errors: string[]; visible: boolean };
 }
@@ -123,10 +139,17 @@ export class ConfigDef {
       errorCount += errs.length > 0 ? 1 : 0;
       configs.push({
         definition: {
-          name: key.name, type: key.type, required: key.defaultValue === undefined,
+          name: key.name,
+          type: key.type,
+          required: key.defaultValue === undefined,
           default_value: key.defaultValue === undefined || key.defaultValue === null ? null : formatValue(key.defaultValue),
-          importance: key.importance, documentation: key.documentation, group: key.group ?? null, width: 'NONE',
-          display_name: key.displayName ?? key.name, dependents: [], order: order++,
+          importance: key.importance,
+          documentation: key.documentation,
+          group: key.group ?? null,
+          width: 'NONE',
+          display_name: key.displayName ?? key.name,
+          dependents: [],
+          order: order++,
         },
         value: { name: key.name, value: props[key.name] ?? null, recommended_values: [], errors: errs, visible: true },
       });
@@ -145,11 +168,21 @@ export class ParsedConfig {
     if (!this.values.has(name)) throw new ConfigException(`Unknown configuration '${name}'`);
     return this.values.get(name)!;
   }
-  string(name: string): string { return this.get(name) as string; }
-  optionalString(name: string): string | null { return this.get(name) as string | null; }
-  int(name: string): number { return this.get(name) as number; }
-  boolean(name: string): boolean { return this.get(name) as boolean; }
-  list(name: string): string[] { return (this.get(name) as string[] | null) ?? []; }
+  string(name: string): string {
+    return this.get(name) as string;
+  }
+  optionalString(name: string): string | null {
+    return this.get(name) as string | null;
+  }
+  int(name: string): number {
+    return this.get(name) as number;
+  }
+  boolean(name: string): boolean {
+    return this.get(name) as boolean;
+  }
+  list(name: string): string[] {
+    return (this.get(name) as string[] | null) ?? [];
+  }
 }
 
 function formatValue(v: ConfigValue): string {
@@ -164,7 +197,8 @@ function parseValue(key: ConfigKey, raw: string): ConfigValue | { error: string 
       if (/^true$/i.test(trimmed)) return true;
       if (/^false$/i.test(trimmed)) return false;
       return bad('Expected value to be either true or false');
-    case 'INT': case 'LONG': {
+    case 'INT':
+    case 'LONG': {
       if (!/^-?\d+$/.test(trimmed)) return bad(`Not a number of type ${key.type}`);
       const n = Number(trimmed);
       if (key.type === 'INT' && (n < -(2 ** 31) || n > 2 ** 31 - 1)) return bad('Not a number of type INT');
@@ -176,7 +210,9 @@ function parseValue(key: ConfigKey, raw: string): ConfigValue | { error: string 
     }
     case 'LIST':
       return trimmed === '' ? [] : trimmed.split(',').map((s) => s.trim());
-    case 'STRING': case 'CLASS': case 'PASSWORD':
+    case 'STRING':
+    case 'CLASS':
+    case 'PASSWORD':
       return trimmed;
   }
 }

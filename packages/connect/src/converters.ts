@@ -61,9 +61,18 @@ export class JsonConverter implements Converter {
       throw new ConnectError('Converting byte[] to Kafka Connect data failed due to serialization error: ', { cause: err });
     }
     if (!this.schemasEnable) return { schema: null, value: doc };
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || !('schema' in doc) || !('payload' in doc) || Object.keys(doc).length !== 2) {
-      throw new ConnectError('JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain additional fields. '
-        + 'If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.');
+    if (
+      typeof doc !== 'object' ||
+      doc === null ||
+      Array.isArray(doc) ||
+      !('schema' in doc) ||
+      !('payload' in doc) ||
+      Object.keys(doc).length !== 2
+    ) {
+      throw new ConnectError(
+        'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain additional fields. ' +
+          'If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.',
+      );
     }
     const env = doc as { schema: Schema | null; payload: unknown };
     return { schema: env.schema, value: env.schema ? fromJsonValue(env.schema, env.payload) : env.payload };
@@ -96,7 +105,7 @@ function toJsonValue(schema: Schema | null, value: unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => toJsonValue(schema?.items ?? null, v));
   if (typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    const fields = schema?.type === 'struct' ? schema.fields ?? [] : null;
+    const fields = schema?.type === 'struct' ? (schema.fields ?? []) : null;
     if (fields) for (const f of fields) out[f.field] = toJsonValue(f, (value as Record<string, unknown>)[f.field]);
     else for (const [k, v] of Object.entries(value)) out[k] = toJsonValue(schema?.values ?? null, v);
     return out;
@@ -107,25 +116,34 @@ function toJsonValue(schema: Schema | null, value: unknown): unknown {
 function fromJsonValue(schema: Schema, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   switch (schema.type) {
-    case 'bytes': return typeof value === 'string' ? Buffer.from(value, 'base64') : value;
+    case 'bytes':
+      return typeof value === 'string' ? Buffer.from(value, 'base64') : value;
     case 'struct': {
       const out: Record<string, unknown> = {};
       for (const f of schema.fields ?? []) out[f.field] = fromJsonValue(f, (value as Record<string, unknown>)[f.field]);
       return out;
     }
-    case 'array': return (value as unknown[]).map((v) => (schema.items ? fromJsonValue(schema.items, v) : v));
-    default: return value;
+    case 'array':
+      return (value as unknown[]).map((v) => (schema.items ? fromJsonValue(schema.items, v) : v));
+    default:
+      return value;
   }
 }
 
 /** A converter by Kafka's class name (or a short alias) and its `<prefix>.`-stripped config. */
 export function createConverter(className: string, config: Record<string, string>): Converter {
   switch (className) {
-    case 'org.apache.kafka.connect.storage.StringConverter': case 'string': return new StringConverter();
-    case 'org.apache.kafka.connect.converters.ByteArrayConverter': case 'bytearray': return new ByteArrayConverter();
-    case 'org.apache.kafka.connect.json.JsonConverter': case 'json':
+    case 'org.apache.kafka.connect.storage.StringConverter':
+    case 'string':
+      return new StringConverter();
+    case 'org.apache.kafka.connect.converters.ByteArrayConverter':
+    case 'bytearray':
+      return new ByteArrayConverter();
+    case 'org.apache.kafka.connect.json.JsonConverter':
+    case 'json':
       return new JsonConverter((config['schemas.enable'] ?? 'true').toLowerCase() !== 'false');
-    default: throw new ConnectError(`Class ${className} could not be found.`);
+    default:
+      throw new ConnectError(`Class ${className} could not be found.`);
   }
 }
 

@@ -23,8 +23,16 @@ import type { ConnectorType } from './api.js';
 import { builtinPlugins } from './builtins.js';
 import type { ConfigInfos } from './configDef.js';
 import {
-  ConnectRestError, ForwardRequest, StandaloneHerder, checkConnectorConfig,
-  type ConnectorInfo, type ConnectorOffsetsJson, type ConnectorStatusJson, type Herder, type TargetState, type TaskStatusJson,
+  ConnectRestError,
+  ForwardRequest,
+  StandaloneHerder,
+  checkConnectorConfig,
+  type ConnectorInfo,
+  type ConnectorOffsetsJson,
+  type ConnectorStatusJson,
+  type Herder,
+  type TargetState,
+  type TaskStatusJson,
 } from './herder.js';
 import { KafkaBasedLog } from './kafkaBasedLog.js';
 import { KafkaOffsetStore } from './kafkaOffsetStore.js';
@@ -33,8 +41,17 @@ import type { PluginDesc, PluginRegistry } from './plugins.js';
 import { loadPluginPath } from './pluginLoader.js';
 import { ConnectRestServer } from './rest.js';
 
-interface Assignment { generation: number; leader: string; owners: Record<string, string> }
-interface StatusRecord { state: string; trace?: string | null; worker_id: string; generation: number }
+interface Assignment {
+  generation: number;
+  leader: string;
+  owners: Record<string, string>;
+}
+interface StatusRecord {
+  state: string;
+  trace?: string | null;
+  worker_id: string;
+  generation: number;
+}
 
 export class DistributedHerder implements Herder {
   readonly configs = new Map<string, Record<string, string>>();
@@ -63,7 +80,7 @@ export class DistributedHerder implements Herder {
 
   applyConfigRecord(key: string | null, value: Buffer | null): void {
     if (key === null) return;
-    const json = value === null ? null : JSON.parse(value.toString('utf8')) as Record<string, unknown>;
+    const json = value === null ? null : (JSON.parse(value.toString('utf8')) as Record<string, unknown>);
     let m: RegExpExecArray | null;
     if ((m = /^connector-(.+)$/.exec(key))) {
       if (json === null) {
@@ -81,7 +98,10 @@ export class DistributedHerder implements Herder {
       // Task configs count only once their commit record says how many there are (Kafka's rule).
       const n = Number(json?.tasks ?? 0);
       const pending = this.pendingTasks.get(m[1]!) ?? new Map<number, Record<string, string>>();
-      this.taskProps.set(m[1]!, Array.from({ length: n }, (_, i) => pending.get(i) ?? {}));
+      this.taskProps.set(
+        m[1]!,
+        Array.from({ length: n }, (_, i) => pending.get(i) ?? {}),
+      );
       this.pendingTasks.delete(m[1]!);
     } else if (key === 'samsa-assignment' && json !== null) {
       this.assignment = json as unknown as Assignment;
@@ -165,7 +185,11 @@ export class DistributedHerder implements Herder {
   }
 
   private async reconcile(): Promise<void> {
-    const mine = new Set(Object.entries(this.assignment.owners).filter(([c, w]) => w === this.workerId && this.configs.has(c)).map(([c]) => c));
+    const mine = new Set(
+      Object.entries(this.assignment.owners)
+        .filter(([c, w]) => w === this.workerId && this.configs.has(c))
+        .map(([c]) => c),
+    );
     for (const name of this.local.connectorNames()) {
       if (!mine.has(name)) {
         await this.local.deleteConnector(name);
@@ -193,8 +217,14 @@ export class DistributedHerder implements Herder {
     const generation = this.assignment.generation;
     for (const name of this.local.connectorNames()) {
       const status = this.local.connectorStatus(name);
-      const records: Array<[string, StatusRecord]> = [[`status-connector-${name}`, { state: status.connector.state, trace: status.connector.trace ?? null, worker_id: this.workerId, generation }]];
-      for (const t of status.tasks) records.push([`status-task-${name}-${t.id}`, { state: t.state, trace: t.trace ?? null, worker_id: this.workerId, generation }]);
+      const records: Array<[string, StatusRecord]> = [
+        [
+          `status-connector-${name}`,
+          { state: status.connector.state, trace: status.connector.trace ?? null, worker_id: this.workerId, generation },
+        ],
+      ];
+      for (const t of status.tasks)
+        records.push([`status-task-${name}-${t.id}`, { state: t.state, trace: t.trace ?? null, worker_id: this.workerId, generation }]);
       for (const [key, value] of records) {
         const text = JSON.stringify(value);
         if (this.published.get(key) === text) continue;
@@ -223,11 +253,22 @@ export class DistributedHerder implements Herder {
     return plugin ? new plugin.ctor().type : 'source';
   }
 
-  connectorNames(): string[] { return [...this.configs.keys()].sort(); }
-  plugins(): PluginDesc[] { return this.local.plugins(); }
-  validate(pluginName: string, props: Record<string, string>): ConfigInfos { return this.local.validate(pluginName, props); }
+  connectorNames(): string[] {
+    return [...this.configs.keys()].sort();
+  }
+  plugins(): PluginDesc[] {
+    return this.local.plugins();
+  }
+  validate(pluginName: string, props: Record<string, string>): ConfigInfos {
+    return this.local.validate(pluginName, props);
+  }
 
-  async putConnectorConfig(name: string, config: Record<string, string>, replace: boolean, target: TargetState = 'STARTED'): Promise<{ created: boolean; info: ConnectorInfo }> {
+  async putConnectorConfig(
+    name: string,
+    config: Record<string, string>,
+    replace: boolean,
+    target: TargetState = 'STARTED',
+  ): Promise<{ created: boolean; info: ConnectorInfo }> {
     const exists = this.configs.has(name);
     if (exists && !replace) throw new ConnectRestError(409, `Connector ${name} already exists`);
     checkConnectorConfig(this.registry, name, config);
@@ -258,7 +299,12 @@ export class DistributedHerder implements Herder {
 
   connectorInfo(name: string): ConnectorInfo {
     const config = this.get(name);
-    return { name, config: { ...config }, tasks: (this.taskProps.get(name) ?? []).map((_, task) => ({ connector: name, task })), type: this.typeOf(config) };
+    return {
+      name,
+      config: { ...config },
+      tasks: (this.taskProps.get(name) ?? []).map((_, task) => ({ connector: name, task })),
+      type: this.typeOf(config),
+    };
   }
 
   connectorConfig(name: string): Record<string, string> {
@@ -275,7 +321,8 @@ export class DistributedHerder implements Herder {
     const config = this.get(name);
     const owner = this.assignment.owners[name];
     return {
-      name, connector: this.statusOf(`status-connector-${name}`, owner),
+      name,
+      connector: this.statusOf(`status-connector-${name}`, owner),
       tasks: (this.taskProps.get(name) ?? []).map((_, id) => ({ id, ...this.statusOf(`status-task-${name}-${id}`, owner) })),
       type: this.typeOf(config),
     };
@@ -320,17 +367,25 @@ export class DistributedHerder implements Herder {
     const config = this.get(name);
     if (this.typeOf(config) === 'source') return { offsets: this.offsetStore.list(name) };
     const committed = await this.samsa.admin().fetchOffsets(`connect-${name}`);
-    return { offsets: committed.filter((o) => o.offset >= 0n).map((o) => ({ partition: { kafka_topic: o.topic, kafka_partition: o.partition }, offset: { kafka_offset: Number(o.offset) } })) };
+    return {
+      offsets: committed
+        .filter((o) => o.offset >= 0n)
+        .map((o) => ({ partition: { kafka_topic: o.topic, kafka_partition: o.partition }, offset: { kafka_offset: Number(o.offset) } })),
+    };
   }
 
   alterOffsets(name: string): Promise<{ message: string }> {
     this.get(name);
-    return Promise.reject(new ConnectRestError(501, 'Altering offsets is not supported by distributed workers yet; use a standalone worker'));
+    return Promise.reject(
+      new ConnectRestError(501, 'Altering offsets is not supported by distributed workers yet; use a standalone worker'),
+    );
   }
 
   resetOffsets(name: string): Promise<{ message: string }> {
     this.get(name);
-    return Promise.reject(new ConnectRestError(501, 'Resetting offsets is not supported by distributed workers yet; use a standalone worker'));
+    return Promise.reject(
+      new ConnectRestError(501, 'Resetting offsets is not supported by distributed workers yet; use a standalone worker'),
+    );
   }
 
   /** Leaving: stop local work and tell the others at once (a null heartbeat). */
@@ -357,7 +412,13 @@ export async function startDistributedWorker(workerConfig: Record<string, string
   const configTopic = required(workerConfig, 'config.storage.topic');
   const offsetTopic = required(workerConfig, 'offset.storage.topic');
   const statusTopic = required(workerConfig, 'status.storage.topic');
-  const samsa = new Samsa({ brokers: required(workerConfig, 'bootstrap.servers').split(',').map((s) => s.trim()), clientId: `connect-${groupId}`, logger });
+  const samsa = new Samsa({
+    brokers: required(workerConfig, 'bootstrap.servers')
+      .split(',')
+      .map((s) => s.trim()),
+    clientId: `connect-${groupId}`,
+    logger,
+  });
   const admin = samsa.admin();
   const producer = samsa.producer({ acks: -1, lingerMs: 1 });
   const host = workerConfig['rest.advertised.host.name'] ?? workerConfig['rest.host.name'] ?? '127.0.0.1';
@@ -373,7 +434,9 @@ export async function startDistributedWorker(workerConfig: Record<string, string
       { topic: configTopic, numPartitions: 1, replicationFactor: rf('config.storage.replication.factor') },
       { topic: offsetTopic, numPartitions: offsetPartitions, replicationFactor: rf('offset.storage.replication.factor') },
       { topic: statusTopic, numPartitions: statusPartitions, replicationFactor: rf('status.storage.replication.factor') },
-    ].filter((t) => !existing.includes(t.topic)).map((t) => ({ ...t, configs: { 'cleanup.policy': 'compact' } }));
+    ]
+      .filter((t) => !existing.includes(t.topic))
+      .map((t) => ({ ...t, configs: { 'cleanup.policy': 'compact' } }));
     if (wanted.length > 0) {
       await admin.createTopics(wanted).catch((err: unknown) => {
         // Another worker created it first.
@@ -384,21 +447,57 @@ export async function startDistributedWorker(workerConfig: Record<string, string
     if (workerConfig['plugin.path']) await loadPluginPath(plugins, workerConfig['plugin.path']);
     const offsetStore = new KafkaOffsetStore();
     const metrics = new ConnectMetrics();
-    const local = new StandaloneHerder({ samsa, producer, admin, clock: systemClock, logger, metrics, offsets: offsetStore, plugins, workerConfig, workerId });
-    const herder = new DistributedHerder(workerId, local, plugins, offsetStore, samsa, {
-      heartbeatMs: Number(workerConfig['heartbeat.interval.ms'] ?? '3000'), sessionTimeoutMs: Number(workerConfig['session.timeout.ms'] ?? '10000'),
-    }, logger);
+    const local = new StandaloneHerder({
+      samsa,
+      producer,
+      admin,
+      clock: systemClock,
+      logger,
+      metrics,
+      offsets: offsetStore,
+      plugins,
+      workerConfig,
+      workerId,
+    });
+    const herder = new DistributedHerder(
+      workerId,
+      local,
+      plugins,
+      offsetStore,
+      samsa,
+      {
+        heartbeatMs: Number(workerConfig['heartbeat.interval.ms'] ?? '3000'),
+        sessionTimeoutMs: Number(workerConfig['session.timeout.ms'] ?? '10000'),
+      },
+      logger,
+    );
     const offsetLog = new KafkaBasedLog(samsa, admin, producer, offsetTopic, offsetPartitions, (k, v) => offsetStore.apply(k, v), logger);
     offsetStore.log = offsetLog;
     herder.configLog = new KafkaBasedLog(samsa, admin, producer, configTopic, 1, (k, v) => herder.applyConfigRecord(k, v), logger);
-    herder.statusLog = new KafkaBasedLog(samsa, admin, producer, statusTopic, statusPartitions, (k, v, ts) => herder.applyStatusRecord(k, v, ts), logger);
+    herder.statusLog = new KafkaBasedLog(
+      samsa,
+      admin,
+      producer,
+      statusTopic,
+      statusPartitions,
+      (k, v, ts) => herder.applyStatusRecord(k, v, ts),
+      logger,
+    );
     await offsetLog.start();
     await herder.configLog.start();
     await herder.statusLog.start();
-    const rest = new ConnectRestServer({ herder, metrics, host: workerConfig['rest.host.name'] ?? host, port, kafkaClusterId: () => cluster.clusterId });
+    const rest = new ConnectRestServer({
+      herder,
+      metrics,
+      host: workerConfig['rest.host.name'] ?? host,
+      port,
+      kafkaClusterId: () => cluster.clusterId,
+    });
     const restPort = await rest.start();
     await herder.tick();
-    const timer = setInterval(() => { void herder.tick(); }, 250);
+    const timer = setInterval(() => {
+      void herder.tick();
+    }, 250);
     return {
       herder,
       restPort,

@@ -14,7 +14,10 @@ import { stackOf, WorkerSinkTask, WorkerSourceTask, type TaskState } from './wor
 
 /** An error the REST layer answers with `{ error_code, message }`. */
 export class ConnectRestError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -29,16 +32,26 @@ export class ForwardRequest extends Error {
 export type TargetState = 'STARTED' | 'PAUSED' | 'STOPPED';
 
 /** Kafka's create/update check: the validation errors in one 400, nothing created. */
-export function checkConnectorConfig(plugins: PluginRegistry, name: string, config: Record<string, string>): { type: ConnectorType; className: string } {
+export function checkConnectorConfig(
+  plugins: PluginRegistry,
+  name: string,
+  config: Record<string, string>,
+): { type: ConnectorType; className: string } {
   if (name === '' || /[/\\]/.test(name) || name !== name.trim()) throw new ConnectRestError(400, `Connector name is invalid: '${name}'`);
   if (config.name !== undefined && config.name !== name) {
-    throw new ConnectRestError(400, 'Connector name configuration (' + config.name + ') doesn\'t match connector name in the URL (' + name + ')');
+    throw new ConnectRestError(
+      400,
+      'Connector name configuration (' + config.name + ") doesn't match connector name in the URL (" + name + ')',
+    );
   }
   const result = validateConnectorConfig(plugins, { ...config, name });
   if (!result.infos) throw new ConnectRestError(400, result.errors[0]!);
   if (result.errors.length > 0) {
-    throw new ConnectRestError(400, `Connector configuration is invalid and contains the following ${result.errors.length} error(s):\n`
-      + `${result.errors.join('\n')}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``);
+    throw new ConnectRestError(
+      400,
+      `Connector configuration is invalid and contains the following ${result.errors.length} error(s):\n` +
+        `${result.errors.join('\n')}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``,
+    );
   }
   const plugin = plugins.find(config['connector.class']!)!;
   return { type: new plugin.ctor().type, className: plugin.className };
@@ -49,7 +62,12 @@ export interface Herder {
   connectorNames(): string[];
   plugins(): PluginDesc[];
   validate(pluginName: string, props: Record<string, string>): ConfigInfos;
-  putConnectorConfig(name: string, config: Record<string, string>, replace: boolean, target?: TargetState): Promise<{ created: boolean; info: ConnectorInfo }>;
+  putConnectorConfig(
+    name: string,
+    config: Record<string, string>,
+    replace: boolean,
+    target?: TargetState,
+  ): Promise<{ created: boolean; info: ConnectorInfo }>;
   patchConnectorConfig(name: string, patch: Record<string, string | null>): Promise<ConnectorInfo>;
   deleteConnector(name: string): Promise<void>;
   connectorInfo(name: string): ConnectorInfo;
@@ -92,7 +110,12 @@ export interface ConnectorInfo {
   type: ConnectorType;
 }
 
-export interface TaskStatusJson { id: number; state: string; worker_id: string; trace?: string }
+export interface TaskStatusJson {
+  id: number;
+  state: string;
+  worker_id: string;
+  trace?: string;
+}
 export interface ConnectorStatusJson {
   name: string;
   connector: { state: string; worker_id: string; trace?: string };
@@ -156,7 +179,12 @@ export class StandaloneHerder implements Herder {
   }
 
   /** Creates (or with `replace`, reconfigures) a connector; returns whether it was created. */
-  putConnectorConfig(name: string, config: Record<string, string>, replace: boolean, target: TargetState = 'STARTED'): Promise<{ created: boolean; info: ConnectorInfo }> {
+  putConnectorConfig(
+    name: string,
+    config: Record<string, string>,
+    replace: boolean,
+    target: TargetState = 'STARTED',
+  ): Promise<{ created: boolean; info: ConnectorInfo }> {
     return this.serial(async () => {
       const existing = this.connectors.get(name);
       if (existing && !replace) throw new ConnectRestError(409, `Connector ${name} already exists`);
@@ -246,7 +274,12 @@ export class StandaloneHerder implements Herder {
     return this.serial(async () => {
       const c = this.get(name);
       const restartConnector = !onlyFailed || c.state === 'FAILED';
-      const tasks = includeTasks ? c.tasks.map((t, i) => ({ t, i })).filter(({ t }) => !onlyFailed || t.state === 'FAILED').map(({ i }) => i) : [];
+      const tasks = includeTasks
+        ? c.tasks
+            .map((t, i) => ({ t, i }))
+            .filter(({ t }) => !onlyFailed || t.state === 'FAILED')
+            .map(({ i }) => i)
+        : [];
       if (!includeTasks && !onlyFailed) {
         await this.restartConnectorInstance(c);
         return undefined;
@@ -297,7 +330,8 @@ export class StandaloneHerder implements Herder {
     if (c.type === 'source') return { offsets: this.deps.offsets.list(name).map(({ partition, offset }) => ({ partition, offset })) };
     const committed = await this.deps.admin.fetchOffsets(this.sinkGroup(name));
     return {
-      offsets: committed.filter((o) => o.offset >= 0n)
+      offsets: committed
+        .filter((o) => o.offset >= 0n)
         .map((o) => ({ partition: { kafka_topic: o.topic, kafka_partition: o.partition }, offset: { kafka_offset: Number(o.offset) } })),
     };
   }
@@ -311,22 +345,30 @@ export class StandaloneHerder implements Herder {
       const c = this.get(name);
       this.requireStopped(c);
       const offsets = (body as { offsets?: unknown } | null)?.offsets;
-      if (!Array.isArray(offsets) || offsets.length === 0) throw new ConnectRestError(400, 'Offsets must be specified and should not be empty');
+      if (!Array.isArray(offsets) || offsets.length === 0)
+        throw new ConnectRestError(400, 'Offsets must be specified and should not be empty');
       if (c.type === 'source') {
         const entries = offsets.map((o: { partition?: unknown; offset?: unknown }) => {
-          if (typeof o?.partition !== 'object' || o.partition === null) throw new ConnectRestError(400, 'Partitions must be specified and should not be empty');
-          if (o.offset !== null && typeof o.offset !== 'object') throw new ConnectRestError(400, 'Offset for a source partition must be an object or null');
+          if (typeof o?.partition !== 'object' || o.partition === null)
+            throw new ConnectRestError(400, 'Partitions must be specified and should not be empty');
+          if (o.offset !== null && typeof o.offset !== 'object')
+            throw new ConnectRestError(400, 'Offset for a source partition must be an object or null');
           return { partition: o.partition as SourcePartition, offset: (o.offset ?? null) as SourceOffset | null };
         });
         await this.deps.offsets.set(name, entries);
-        return { message: 'The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.' };
+        return {
+          message:
+            'The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.',
+        };
       }
       const resets = offsets.map((o: { partition?: Record<string, unknown>; offset?: Record<string, unknown> | null }) => {
         const topic = o?.partition?.kafka_topic;
         const partition = o?.partition?.kafka_partition;
         const offset = o?.offset?.kafka_offset;
-        if (typeof topic !== 'string' || typeof partition !== 'number') throw new ConnectRestError(400, 'Partitions for sink connectors must have the keys kafka_topic and kafka_partition');
-        if (typeof offset !== 'number' || offset < 0) throw new ConnectRestError(400, 'Offsets for sink connectors must be objects with the key kafka_offset and a non-negative value');
+        if (typeof topic !== 'string' || typeof partition !== 'number')
+          throw new ConnectRestError(400, 'Partitions for sink connectors must have the keys kafka_topic and kafka_partition');
+        if (typeof offset !== 'number' || offset < 0)
+          throw new ConnectRestError(400, 'Offsets for sink connectors must be objects with the key kafka_offset and a non-negative value');
         return { topic, partition, offset: BigInt(offset) };
       });
       await this.deps.admin.resetOffsets(this.sinkGroup(name), resets);
@@ -339,7 +381,10 @@ export class StandaloneHerder implements Herder {
       const c = this.get(name);
       this.requireStopped(c);
       if (c.type === 'source') {
-        await this.deps.offsets.set(name, this.deps.offsets.list(name).map(({ partition }) => ({ partition, offset: null })));
+        await this.deps.offsets.set(
+          name,
+          this.deps.offsets.list(name).map(({ partition }) => ({ partition, offset: null })),
+        );
       } else {
         const groups = await this.deps.admin.listGroups();
         if (groups.some((g) => g.groupId === this.sinkGroup(name))) await this.deps.admin.deleteGroups([this.sinkGroup(name)]);
@@ -350,7 +395,10 @@ export class StandaloneHerder implements Herder {
 
   private requireStopped(c: ConnectorEntry): void {
     if (c.target !== 'STOPPED') {
-      throw new ConnectRestError(400, `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${c.name}/stop' endpoint`);
+      throw new ConnectRestError(
+        400,
+        `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${c.name}/stop' endpoint`,
+      );
     }
   }
 
@@ -424,9 +472,10 @@ export class StandaloneHerder implements Herder {
     const taskDeps = { ...this.deps };
     try {
       const taskConfig = c.taskConfigs[id]!;
-      const runner = connector.type === 'source'
-        ? new WorkerSourceTask({ connector: c.name, task: id }, c.config, taskConfig, taskDeps, listener, new (connector.taskClass())())
-        : new WorkerSinkTask({ connector: c.name, task: id }, c.config, taskConfig, taskDeps, listener, new (connector.taskClass())());
+      const runner =
+        connector.type === 'source'
+          ? new WorkerSourceTask({ connector: c.name, task: id }, c.config, taskConfig, taskDeps, listener, new (connector.taskClass())())
+          : new WorkerSinkTask({ connector: c.name, task: id }, c.config, taskConfig, taskDeps, listener, new (connector.taskClass())());
       entry.runner = runner;
       runner.start();
       if (c.target === 'PAUSED') runner.pause();
@@ -446,7 +495,9 @@ export class StandaloneHerder implements Herder {
   private async stopConnector(c: ConnectorEntry): Promise<void> {
     await Promise.all(c.tasks.map((_, i) => this.stopTask(c, i)));
     if (c.instance) {
-      await Promise.resolve(c.instance.stop()).catch((err: unknown) => this.deps.logger.warn('connector stop failed', { connector: c.name, error: String(err) }));
+      await Promise.resolve(c.instance.stop()).catch((err: unknown) =>
+        this.deps.logger.warn('connector stop failed', { connector: c.name, error: String(err) }),
+      );
       c.instance = undefined;
     }
   }

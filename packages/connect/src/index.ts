@@ -1,16 +1,43 @@
 // The public surface of @samsa/connect.
 export {
-  ConnectError, RetriableError, SinkConnector, SinkTask, SourceConnector, SourceTask, tpKey,
+  ConnectError,
+  RetriableError,
+  SinkConnector,
+  SinkTask,
+  SourceConnector,
+  SourceTask,
+  tpKey,
 } from './api.js';
 export type {
-  AnyConnector, ConnectRecord, ConnectorContext, ConnectorType, Headers, OffsetStorageReader, Schema, SchemaType, SinkRecord,
-  SinkTaskContext, SourceOffset, SourcePartition, SourceRecord, SourceTaskContext, TopicPartition,
+  AnyConnector,
+  ConnectRecord,
+  ConnectorContext,
+  ConnectorType,
+  Headers,
+  OffsetStorageReader,
+  Schema,
+  SchemaType,
+  SinkRecord,
+  SinkTaskContext,
+  SourceOffset,
+  SourcePartition,
+  SourceRecord,
+  SourceTaskContext,
+  TopicPartition,
 } from './api.js';
 export { ConfigDef, ConfigException, ParsedConfig, validators } from './configDef.js';
 export type { ConfigInfo, ConfigInfos, ConfigKey, ConfigType, ConfigValue, Importance, Validator } from './configDef.js';
 export { ByteArrayConverter, JsonConverter, StringConverter, createConverter } from './converters.js';
 export type { Converter, SchemaAndValue } from './converters.js';
-export { castValue, createPredicate, createTransform, flattenValue, formatTimestamp, parseTimestamp, transformationChain } from './transforms.js';
+export {
+  castValue,
+  createPredicate,
+  createTransform,
+  flattenValue,
+  formatTimestamp,
+  parseTimestamp,
+  transformationChain,
+} from './transforms.js';
 export type { Predicate, Transform } from './transforms.js';
 export { FileOffsetStore, MemoryOffsetStore, canonicalJson, offsetKey } from './offsetStore.js';
 export type { OffsetBackingStore } from './offsetStore.js';
@@ -35,7 +62,12 @@ export { pgConfig, quoteIdent } from './connectors/postgres.js';
 export { PostgresCdcConnector, PostgresCdcTask } from './connectors/pgCdc.js';
 export { PgOutputError, decodePgOutput, formatLsn, parseLsn } from './connectors/pgoutput.js';
 export type { PgOutputMessage } from './connectors/pgoutput.js';
-export { RedisStreamsSinkConnector, RedisStreamsSinkTask, RedisStreamsSourceConnector, RedisStreamsSourceTask } from './connectors/redisStreams.js';
+export {
+  RedisStreamsSinkConnector,
+  RedisStreamsSinkTask,
+  RedisStreamsSourceConnector,
+  RedisStreamsSourceTask,
+} from './connectors/redisStreams.js';
 export { RedisConnection, RedisReplyError, RespError, decodeReply, encodeCommand } from './connectors/resp.js';
 export type { RespValue } from './connectors/resp.js';
 export { loadPluginPath } from './pluginLoader.js';

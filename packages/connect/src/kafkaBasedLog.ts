@@ -43,7 +43,10 @@ export class KafkaBasedLog {
   }
 
   async readToEnd(timeoutMs = 30_000): Promise<void> {
-    const ends = await this.admin.listOffsets(this.topic, Array.from({ length: this.partitions }, (_, partition) => ({ partition, timestamp: 'latest' as const })));
+    const ends = await this.admin.listOffsets(
+      this.topic,
+      Array.from({ length: this.partitions }, (_, partition) => ({ partition, timestamp: 'latest' as const })),
+    );
     const deadline = Date.now() + timeoutMs;
     for (const end of ends) {
       while ((this.consumer!.position({ topic: this.topic, partition: end.partition }) ?? 0n) < end.offset) {
@@ -54,7 +57,10 @@ export class KafkaBasedLog {
   }
 
   async send(key: string, value: unknown): Promise<void> {
-    await this.producer.send({ topic: this.topic, messages: [{ key: Buffer.from(key), value: value === null ? null : Buffer.from(JSON.stringify(value)) }] });
+    await this.producer.send({
+      topic: this.topic,
+      messages: [{ key: Buffer.from(key), value: value === null ? null : Buffer.from(JSON.stringify(value)) }],
+    });
   }
 
   async stop(): Promise<void> {

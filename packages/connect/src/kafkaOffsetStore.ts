@@ -24,7 +24,10 @@ export class KafkaOffsetStore extends MemoryOffsetStore {
     else this.data.set(k, JSON.parse(value.toString('utf8')) as SourceOffset);
   }
 
-  override async set(connector: string, offsets: ReadonlyArray<{ partition: SourcePartition; offset: SourceOffset | null }>): Promise<void> {
+  override async set(
+    connector: string,
+    offsets: ReadonlyArray<{ partition: SourcePartition; offset: SourceOffset | null }>,
+  ): Promise<void> {
     await Promise.all(offsets.map(({ partition, offset }) => this.log!.send(offsetKey(connector, partition), offset)));
     await super.set(connector, offsets);
   }

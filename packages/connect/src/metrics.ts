@@ -1,13 +1,19 @@
 /** Per-connector and per-task counters, rendered as Prometheus text on the worker's `/metrics`. */
 export type MetricName =
-  | 'source_record_poll_total' | 'source_record_write_total' | 'sink_record_read_total' | 'sink_record_send_total'
-  | 'task_error_total' | 'deadletterqueue_produce_total' | 'offset_commit_total' | 'record_skipped_total';
+  | 'source_record_poll_total'
+  | 'source_record_write_total'
+  | 'sink_record_read_total'
+  | 'sink_record_send_total'
+  | 'task_error_total'
+  | 'deadletterqueue_produce_total'
+  | 'offset_commit_total'
+  | 'record_skipped_total';
 
 const HELP: Record<MetricName, string> = {
-  source_record_poll_total: 'Records returned by source tasks\' poll.',
+  source_record_poll_total: "Records returned by source tasks' poll.",
   source_record_write_total: 'Source records acknowledged by the cluster.',
   sink_record_read_total: 'Records read from the cluster by sink tasks.',
-  sink_record_send_total: 'Records handed to sink tasks\' put.',
+  sink_record_send_total: "Records handed to sink tasks' put.",
   task_error_total: 'Errors met by tasks (tolerated or not).',
   deadletterqueue_produce_total: 'Records written to the dead letter queue.',
   offset_commit_total: 'Offset commits.',

@@ -19,7 +19,10 @@ function entryOf(dir: string): { name: string; entry: string } {
   if (typeof exp === 'string') main = exp;
   else if (exp && typeof exp === 'object') {
     const dot = (exp as Record<string, unknown>)['.'] ?? exp;
-    main = typeof dot === 'string' ? dot : ((dot as Record<string, unknown>).import ?? (dot as Record<string, unknown>).default) as string | undefined;
+    main =
+      typeof dot === 'string'
+        ? dot
+        : (((dot as Record<string, unknown>).import ?? (dot as Record<string, unknown>).default) as string | undefined);
   }
   return { name: pkg.name ?? dir, entry: join(dir, main ?? pkg.main ?? 'index.js') };
 }
@@ -29,7 +32,7 @@ function isConnectorClass(value: unknown): value is new () => AnyConnector {
   const proto = value.prototype as Record<string, unknown>;
   if (!['version', 'config', 'start', 'taskConfigs', 'taskClass', 'stop'].every((m) => typeof proto[m] === 'function')) return false;
   try {
-    const type = (new (value as new () => { type?: unknown })()).type;
+    const type = new (value as new () => { type?: unknown })().type;
     return type === 'source' || type === 'sink';
   } catch {
     return false;
@@ -39,17 +42,25 @@ function isConnectorClass(value: unknown): value is new () => AnyConnector {
 /** Registers every connector found; returns their class names. Throws ConnectError naming a plugin that fails to load. */
 export async function loadPluginPath(registry: PluginRegistry, pluginPath: string): Promise<string[]> {
   const found: string[] = [];
-  for (const root of pluginPath.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const root of pluginPath
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!existsSync(root)) throw new ConnectError(`plugin.path entry ${root} does not exist`);
-    const dirs = existsSync(join(root, 'package.json')) ? [root]
-      : readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'package.json'))).map((d) => join(root, d.name));
+    const dirs = existsSync(join(root, 'package.json'))
+      ? [root]
+      : readdirSync(root, { withFileTypes: true })
+          .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'package.json')))
+          .map((d) => join(root, d.name));
     for (const dir of dirs) {
       const { name, entry } = entryOf(dir);
       let mod: Record<string, unknown>;
       try {
         mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>;
       } catch (err) {
-        throw new ConnectError(`plugin ${name} (${entry}) failed to load: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new ConnectError(`plugin ${name} (${entry}) failed to load: ${err instanceof Error ? err.message : String(err)}`, {
+          cause: err,
+        });
       }
       for (const [exportName, value] of Object.entries(mod)) {
         if (!isConnectorClass(value)) continue;

@@ -18,14 +18,19 @@ export interface RestServerOptions {
   kafkaClusterId: () => string;
 }
 
-type Handler = (ctx: { params: string[]; query: URLSearchParams; body: () => Promise<unknown> }) => Promise<{ status: number; body?: unknown }>;
+type Handler = (ctx: {
+  params: string[];
+  query: URLSearchParams;
+  body: () => Promise<unknown>;
+}) => Promise<{ status: number; body?: unknown }>;
 
 function bool(q: URLSearchParams, name: string): boolean {
   return (q.get(name) ?? 'false').toLowerCase() === 'true';
 }
 
 function stringMap(body: unknown, allowNull = false): Record<string, string> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ConnectRestError(400, 'Request body must be a JSON object of config properties');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new ConnectRestError(400, 'Request body must be a JSON object of config properties');
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(body)) {
     if (v === null && allowNull) out[k] = null as unknown as string;
@@ -50,7 +55,10 @@ export class ConnectRestServer {
     const route = (method: string, path: string, handler: Handler) => {
       this.routes.push({ method, pattern: new RegExp(`^${path.replace(/\{[a-z]+\}/g, '([^/]+)')}/?$`), handler });
     };
-    route('GET', '/', async () => ({ status: 200, body: { version: CONNECT_VERSION, commit: 'samsa', kafka_cluster_id: opts.kafkaClusterId() } }));
+    route('GET', '/', async () => ({
+      status: 200,
+      body: { version: CONNECT_VERSION, commit: 'samsa', kafka_cluster_id: opts.kafkaClusterId() },
+    }));
     route('GET', '/connectors', async ({ query }) => {
       const expand = query.getAll('expand');
       const names = h.connectorNames();
@@ -84,29 +92,45 @@ export class ConnectRestServer {
       const { created, info } = await h.putConnectorConfig(params[0]!, stringMap(await body()), true);
       return { status: created ? 201 : 200, body: info };
     });
-    route('PATCH', '/connectors/{name}/config', async ({ params, body }) => ({ status: 200, body: await h.patchConnectorConfig(params[0]!, stringMap(await body(), true)) }));
+    route('PATCH', '/connectors/{name}/config', async ({ params, body }) => ({
+      status: 200,
+      body: await h.patchConnectorConfig(params[0]!, stringMap(await body(), true)),
+    }));
     route('GET', '/connectors/{name}/status', async ({ params }) => ({ status: 200, body: h.connectorStatus(params[0]!) }));
     route('POST', '/connectors/{name}/restart', async ({ params, query }) => {
       const status = await h.restartConnector(params[0]!, bool(query, 'includeTasks'), bool(query, 'onlyFailed'));
       return status ? { status: 202, body: status } : { status: 204 };
     });
-    for (const [verb, target] of [['pause', 'PAUSED'], ['resume', 'STARTED'], ['stop', 'STOPPED']] as const) {
+    for (const [verb, target] of [
+      ['pause', 'PAUSED'],
+      ['resume', 'STARTED'],
+      ['stop', 'STOPPED'],
+    ] as const) {
       route('PUT', `/connectors/{name}/${verb}`, async ({ params }) => {
         await h.setTargetState(params[0]!, target);
         return { status: 202 };
       });
     }
     route('GET', '/connectors/{name}/tasks', async ({ params }) => ({ status: 200, body: h.taskConfigs(params[0]!) }));
-    route('GET', '/connectors/{name}/tasks/{task}/status', async ({ params }) => ({ status: 200, body: h.taskStatus(params[0]!, taskId(params[1]!)) }));
+    route('GET', '/connectors/{name}/tasks/{task}/status', async ({ params }) => ({
+      status: 200,
+      body: h.taskStatus(params[0]!, taskId(params[1]!)),
+    }));
     route('POST', '/connectors/{name}/tasks/{task}/restart', async ({ params }) => {
       await h.restartTask(params[0]!, taskId(params[1]!));
       return { status: 204 };
     });
     route('GET', '/connectors/{name}/offsets', async ({ params }) => ({ status: 200, body: await h.offsets(params[0]!) }));
-    route('PATCH', '/connectors/{name}/offsets', async ({ params, body }) => ({ status: 200, body: await h.alterOffsets(params[0]!, await body()) }));
+    route('PATCH', '/connectors/{name}/offsets', async ({ params, body }) => ({
+      status: 200,
+      body: await h.alterOffsets(params[0]!, await body()),
+    }));
     route('DELETE', '/connectors/{name}/offsets', async ({ params }) => ({ status: 200, body: await h.resetOffsets(params[0]!) }));
     route('GET', '/connector-plugins', async () => ({ status: 200, body: h.plugins() }));
-    route('PUT', '/connector-plugins/{plugin}/config/validate', async ({ params, body }) => ({ status: 200, body: h.validate(params[0]!, stringMap(await body())) }));
+    route('PUT', '/connector-plugins/{plugin}/config/validate', async ({ params, body }) => ({
+      status: 200,
+      body: h.validate(params[0]!, stringMap(await body())),
+    }));
     route('GET', '/metrics', async () => ({ status: 200, body: opts.metrics.render() }));
   }
 
@@ -159,12 +183,18 @@ export class ConnectRestServer {
           // Kafka Connect forwards to the leader (or the owner) and relays its answer.
           try {
             const fwd = await fetch(`${err.url}${url.pathname}${url.search}`, {
-              method: req.method!, headers: { 'content-type': 'application/json' }, ...(text === '' ? {} : { body: text }), signal: AbortSignal.timeout(60_000),
+              method: req.method!,
+              headers: { 'content-type': 'application/json' },
+              ...(text === '' ? {} : { body: text }),
+              signal: AbortSignal.timeout(60_000),
             });
             const answer = await fwd.text();
             res.writeHead(fwd.status, { 'content-type': fwd.headers.get('content-type') ?? 'application/json' }).end(answer);
           } catch (fwdErr) {
-            this.send(res, 500, { error_code: 500, message: `Error trying to forward REST request: ${fwdErr instanceof Error ? fwdErr.message : String(fwdErr)}` });
+            this.send(res, 500, {
+              error_code: 500,
+              message: `Error trying to forward REST request: ${fwdErr instanceof Error ? fwdErr.message : String(fwdErr)}`,
+            });
           }
         } else if (err instanceof ConnectRestError) this.send(res, err.status, { error_code: err.status, message: err.message });
         else this.send(res, 500, { error_code: 500, message: err instanceof Error ? err.message : String(err) });

@@ -17,10 +17,18 @@ export interface StandaloneWorker {
   stop(): Promise<void>;
 }
 
-export async function startStandaloneWorker(workerConfig: Record<string, string>, connectorConfigs: Array<Record<string, string>>, logger: Logger): Promise<StandaloneWorker> {
+export async function startStandaloneWorker(
+  workerConfig: Record<string, string>,
+  connectorConfigs: Array<Record<string, string>>,
+  logger: Logger,
+): Promise<StandaloneWorker> {
   const bootstrap = workerConfig['bootstrap.servers'];
   if (!bootstrap) throw new ConnectRestError(400, 'Missing required configuration "bootstrap.servers" which has no default value.');
-  const samsa = new Samsa({ brokers: bootstrap.split(',').map((s) => s.trim()), clientId: workerConfig['client.id'] ?? 'connect-standalone', logger });
+  const samsa = new Samsa({
+    brokers: bootstrap.split(',').map((s) => s.trim()),
+    clientId: workerConfig['client.id'] ?? 'connect-standalone',
+    logger,
+  });
   const offsetFile = workerConfig['offset.storage.file.filename'];
   const offsets = offsetFile ? new FileOffsetStore(offsetFile) : new MemoryOffsetStore();
   const metrics = new ConnectMetrics();
@@ -40,7 +48,16 @@ export async function startStandaloneWorker(workerConfig: Record<string, string>
     }
   }
   const herder = new StandaloneHerder({
-    samsa, producer, admin, clock: systemClock, logger, metrics, offsets, plugins, workerConfig, workerId: `${host}:${port}`,
+    samsa,
+    producer,
+    admin,
+    clock: systemClock,
+    logger,
+    metrics,
+    offsets,
+    plugins,
+    workerConfig,
+    workerId: `${host}:${port}`,
   });
   const rest = new ConnectRestServer({ herder, metrics, host, port, kafkaClusterId: () => clusterId });
   try {

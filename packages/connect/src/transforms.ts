@@ -24,7 +24,9 @@ function withPart<R extends ConnectRecord>(r: R, which: Which, schema: Schema | 
 }
 function requireObject(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value)) {
-    throw new ConfigException(`Only Struct objects supported for [${what}], found: ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`);
+    throw new ConfigException(
+      `Only Struct objects supported for [${what}], found: ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`,
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -34,13 +36,22 @@ function required(cfg: Record<string, string>, key: string): string {
   return v;
 }
 function list(v: string | undefined): string[] {
-  return v === undefined || v.trim() === '' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v === undefined || v.trim() === ''
+    ? []
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 function insertField(which: Which, cfg: Record<string, string>): Transform {
   const name = (k: string) => cfg[k]?.replace(/[!?]$/, '');
-  const topicF = name('topic.field'), partF = name('partition.field'), offF = name('offset.field');
-  const tsF = name('timestamp.field'), staticF = name('static.field'), staticV = cfg['static.value'];
+  const topicF = name('topic.field'),
+    partF = name('partition.field'),
+    offF = name('offset.field');
+  const tsF = name('timestamp.field'),
+    staticF = name('static.field'),
+    staticV = cfg['static.value'];
   return (r) => {
     const p = part(r, which);
     if (p.value === null && which === 'value') return r; // tombstones pass through, as Kafka's
@@ -77,9 +88,13 @@ function replaceField(which: Which, cfg: Record<string, string>): Transform {
     const obj = requireObject(p.value, 'field replacement');
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(obj)) if (keep(k)) out[renames.get(k) ?? k] = v;
-    const schema = p.schema?.type === 'struct'
-      ? { ...p.schema, fields: (p.schema.fields ?? []).filter((f) => keep(f.field)).map((f) => ({ ...f, field: renames.get(f.field) ?? f.field })) }
-      : p.schema;
+    const schema =
+      p.schema?.type === 'struct'
+        ? {
+            ...p.schema,
+            fields: (p.schema.fields ?? []).filter((f) => keep(f.field)).map((f) => ({ ...f, field: renames.get(f.field) ?? f.field })),
+          }
+        : p.schema;
     return withPart(r, which, schema, out);
   };
 }
@@ -111,9 +126,15 @@ function valueToKey(cfg: Record<string, string>): Transform {
     const obj = requireObject(r.value, 'copying fields from value to key');
     const key: Record<string, unknown> = {};
     for (const f of fields) key[f] = obj[f] ?? null;
-    const keySchema = r.valueSchema?.type === 'struct'
-      ? { type: 'struct' as const, fields: fields.map((f) => r.valueSchema!.fields!.find((x) => x.field === f) ?? { field: f, type: 'string' as const, optional: true }) }
-      : null;
+    const keySchema =
+      r.valueSchema?.type === 'struct'
+        ? {
+            type: 'struct' as const,
+            fields: fields.map(
+              (f) => r.valueSchema!.fields!.find((x) => x.field === f) ?? { field: f, type: 'string' as const, optional: true },
+            ),
+          }
+        : null;
     return { ...r, key, keySchema };
   };
 }
@@ -124,7 +145,7 @@ function extractField(which: Which, cfg: Record<string, string>): Transform {
     const p = part(r, which);
     if (p.value === null) return r;
     const obj = requireObject(p.value, 'field extraction');
-    const schema = p.schema?.type === 'struct' ? p.schema.fields?.find((f) => f.field === field) ?? null : null;
+    const schema = p.schema?.type === 'struct' ? (p.schema.fields?.find((f) => f.field === field) ?? null) : null;
     let fieldSchema: Schema | null = null;
     if (schema) {
       const copy: Schema & { field?: string } = { ...schema };
@@ -140,11 +161,13 @@ const CAST_TYPES = new Set(['int8', 'int16', 'int32', 'int64', 'float32', 'float
 export function castValue(v: unknown, type: string): unknown {
   if (v === null || v === undefined) return null;
   switch (type) {
-    case 'string': return Buffer.isBuffer(v) ? v.toString('base64') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    case 'string':
+      return Buffer.isBuffer(v) ? v.toString('base64') : typeof v === 'object' ? JSON.stringify(v) : String(v);
     case 'boolean':
       if (typeof v === 'string') return v.trim().toLowerCase() === 'true';
       return Boolean(typeof v === 'bigint' ? v !== 0n : v);
-    case 'float32': case 'float64': {
+    case 'float32':
+    case 'float64': {
       const n = typeof v === 'boolean' ? (v ? 1 : 0) : Number(v);
       if (Number.isNaN(n)) throw new ConfigException(`Cast transformation cannot convert value ${String(v)} to ${type}`);
       return type === 'float32' ? Math.fround(n) : n;
@@ -167,19 +190,26 @@ function cast(which: Which, cfg: Record<string, string>): Transform {
   const perField = new Map<string, string>();
   for (const s of whole ? [] : spec) {
     const [f, t] = s.split(':');
-    if (!f || !t || !CAST_TYPES.has(t)) throw new ConfigException(`Invalid value ${cfg.spec} for configuration spec: Invalid type found in casting spec: ${t ?? s}`);
+    if (!f || !t || !CAST_TYPES.has(t))
+      throw new ConfigException(`Invalid value ${cfg.spec} for configuration spec: Invalid type found in casting spec: ${t ?? s}`);
     perField.set(f, t);
   }
-  if (whole && !CAST_TYPES.has(whole)) throw new ConfigException(`Invalid value ${cfg.spec} for configuration spec: Invalid type found in casting spec: ${whole}`);
+  if (whole && !CAST_TYPES.has(whole))
+    throw new ConfigException(`Invalid value ${cfg.spec} for configuration spec: Invalid type found in casting spec: ${whole}`);
   return (r) => {
     const p = part(r, which);
     if (p.value === null) return r;
-    if (whole) return withPart(r, which, { type: whole as Schema['type'], optional: p.schema?.optional ?? true }, castValue(p.value, whole));
+    if (whole)
+      return withPart(r, which, { type: whole as Schema['type'], optional: p.schema?.optional ?? true }, castValue(p.value, whole));
     const obj = { ...requireObject(p.value, 'cast') };
     for (const [f, t] of perField) if (f in obj) obj[f] = castValue(obj[f], t);
-    const schema = p.schema?.type === 'struct'
-      ? { ...p.schema, fields: p.schema.fields!.map((f) => (perField.has(f.field) ? { ...f, type: perField.get(f.field) as Schema['type'] } : f)) }
-      : p.schema;
+    const schema =
+      p.schema?.type === 'struct'
+        ? {
+            ...p.schema,
+            fields: p.schema.fields!.map((f) => (perField.has(f.field) ? { ...f, type: perField.get(f.field) as Schema['type'] } : f)),
+          }
+        : p.schema;
     return withPart(r, which, schema, obj);
   };
 }
@@ -191,13 +221,20 @@ export function formatTimestamp(ms: number, format: string): string {
   return format.replace(/'([^']*)'|yyyy|MM|dd|HH|mm|ss|SSS/g, (tok, lit: string | undefined) => {
     if (lit !== undefined) return lit;
     switch (tok) {
-      case 'yyyy': return pad(d.getUTCFullYear(), 4);
-      case 'MM': return pad(d.getUTCMonth() + 1, 2);
-      case 'dd': return pad(d.getUTCDate(), 2);
-      case 'HH': return pad(d.getUTCHours(), 2);
-      case 'mm': return pad(d.getUTCMinutes(), 2);
-      case 'ss': return pad(d.getUTCSeconds(), 2);
-      default: return pad(d.getUTCMilliseconds(), 3);
+      case 'yyyy':
+        return pad(d.getUTCFullYear(), 4);
+      case 'MM':
+        return pad(d.getUTCMonth() + 1, 2);
+      case 'dd':
+        return pad(d.getUTCDate(), 2);
+      case 'HH':
+        return pad(d.getUTCHours(), 2);
+      case 'mm':
+        return pad(d.getUTCMinutes(), 2);
+      case 'ss':
+        return pad(d.getUTCSeconds(), 2);
+      default:
+        return pad(d.getUTCMilliseconds(), 3);
     }
   });
 }
@@ -215,20 +252,28 @@ export function parseTimestamp(text: string, format: string): number {
   });
   const m = new RegExp(`^${pattern}$`).exec(text);
   if (!m) throw new ConfigException(`Could not parse timestamp: value (${text}) does not match pattern (${format})`);
-  order.forEach((tok, i) => { parts[tok] = Number(m[i + 1]); });
+  order.forEach((tok, i) => {
+    parts[tok] = Number(m[i + 1]);
+  });
   return Date.UTC(parts.yyyy!, parts.MM! - 1, parts.dd!, parts.HH!, parts.mm!, parts.ss!, parts.SSS!);
 }
 
 function timestampConverter(which: Which, cfg: Record<string, string>): Transform {
   const target = required(cfg, 'target.type');
   if (!['string', 'unix', 'Date', 'Time', 'Timestamp'].includes(target)) {
-    throw new ConfigException(`Invalid value ${target} for configuration target.type: String must be one of: string, unix, Date, Time, Timestamp`);
+    throw new ConfigException(
+      `Invalid value ${target} for configuration target.type: String must be one of: string, unix, Date, Time, Timestamp`,
+    );
   }
   const format = cfg.format ?? '';
-  if (target === 'string' && format === '') throw new ConfigException('TimestampConverter requires format option to be specified when using string timestamps');
+  if (target === 'string' && format === '')
+    throw new ConfigException('TimestampConverter requires format option to be specified when using string timestamps');
   const precision = cfg['unix.precision'] ?? 'milliseconds';
   const scale = { seconds: 1000, milliseconds: 1, microseconds: 1 / 1000, nanoseconds: 1 / 1_000_000 }[precision];
-  if (scale === undefined) throw new ConfigException(`Invalid value ${precision} for configuration unix.precision: String must be one of: nanoseconds, microseconds, milliseconds, seconds`);
+  if (scale === undefined)
+    throw new ConfigException(
+      `Invalid value ${precision} for configuration unix.precision: String must be one of: nanoseconds, microseconds, milliseconds, seconds`,
+    );
   const field = cfg.field ?? '';
   const toMs = (v: unknown): number => {
     if (v instanceof Date) return v.getTime();
@@ -240,11 +285,16 @@ function timestampConverter(which: Which, cfg: Record<string, string>): Transfor
     if (v === null || v === undefined) return null;
     const ms = toMs(v);
     switch (target) {
-      case 'string': return formatTimestamp(ms, format);
-      case 'unix': return Math.trunc(ms / scale);
-      case 'Date': return new Date(ms - (((ms % 86_400_000) + 86_400_000) % 86_400_000));
-      case 'Time': return new Date(((ms % 86_400_000) + 86_400_000) % 86_400_000);
-      default: return new Date(ms);
+      case 'string':
+        return formatTimestamp(ms, format);
+      case 'unix':
+        return Math.trunc(ms / scale);
+      case 'Date':
+        return new Date(ms - (((ms % 86_400_000) + 86_400_000) % 86_400_000));
+      case 'Time':
+        return new Date(((ms % 86_400_000) + 86_400_000) % 86_400_000);
+      default:
+        return new Date(ms);
     }
   };
   return (r) => {
@@ -266,7 +316,8 @@ function regexRouter(cfg: Record<string, string>): Transform {
 export function flattenValue(value: unknown, delimiter: string, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const name = prefix === '' ? k : `${prefix}${delimiter}${k}`;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Date)) flattenValue(v, delimiter, name, out);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Date))
+      flattenValue(v, delimiter, name, out);
     else out[name] = v;
   }
   return out;
@@ -307,26 +358,46 @@ function dropHeaders(cfg: Record<string, string>): Transform {
 export function createTransform(type: string, cfg: Record<string, string>): Transform {
   const short = type.startsWith(T) ? type.slice(T.length) : type;
   switch (short) {
-    case 'InsertField$Key': return insertField('key', cfg);
-    case 'InsertField$Value': return insertField('value', cfg);
-    case 'ReplaceField$Key': return replaceField('key', cfg);
-    case 'ReplaceField$Value': return replaceField('value', cfg);
-    case 'MaskField$Key': return maskField('key', cfg);
-    case 'MaskField$Value': return maskField('value', cfg);
-    case 'ValueToKey': return valueToKey(cfg);
-    case 'ExtractField$Key': return extractField('key', cfg);
-    case 'ExtractField$Value': return extractField('value', cfg);
-    case 'Cast$Key': return cast('key', cfg);
-    case 'Cast$Value': return cast('value', cfg);
-    case 'TimestampConverter$Key': return timestampConverter('key', cfg);
-    case 'TimestampConverter$Value': return timestampConverter('value', cfg);
-    case 'RegexRouter': return regexRouter(cfg);
-    case 'Flatten$Key': return flatten('key', cfg);
-    case 'Flatten$Value': return flatten('value', cfg);
-    case 'Filter': return () => null;
-    case 'InsertHeader': return insertHeader(cfg);
-    case 'DropHeaders': return dropHeaders(cfg);
-    default: throw new ConfigException(`Class ${type} could not be found.`);
+    case 'InsertField$Key':
+      return insertField('key', cfg);
+    case 'InsertField$Value':
+      return insertField('value', cfg);
+    case 'ReplaceField$Key':
+      return replaceField('key', cfg);
+    case 'ReplaceField$Value':
+      return replaceField('value', cfg);
+    case 'MaskField$Key':
+      return maskField('key', cfg);
+    case 'MaskField$Value':
+      return maskField('value', cfg);
+    case 'ValueToKey':
+      return valueToKey(cfg);
+    case 'ExtractField$Key':
+      return extractField('key', cfg);
+    case 'ExtractField$Value':
+      return extractField('value', cfg);
+    case 'Cast$Key':
+      return cast('key', cfg);
+    case 'Cast$Value':
+      return cast('value', cfg);
+    case 'TimestampConverter$Key':
+      return timestampConverter('key', cfg);
+    case 'TimestampConverter$Value':
+      return timestampConverter('value', cfg);
+    case 'RegexRouter':
+      return regexRouter(cfg);
+    case 'Flatten$Key':
+      return flatten('key', cfg);
+    case 'Flatten$Value':
+      return flatten('value', cfg);
+    case 'Filter':
+      return () => null;
+    case 'InsertHeader':
+      return insertHeader(cfg);
+    case 'DropHeaders':
+      return dropHeaders(cfg);
+    default:
+      throw new ConfigException(`Class ${type} could not be found.`);
   }
 }
 
@@ -337,12 +408,14 @@ export function createPredicate(type: string, cfg: Record<string, string>): Pred
       const pattern = new RegExp(`^(?:${required(cfg, 'pattern')})$`);
       return (r) => pattern.test(r.topic);
     }
-    case 'RecordIsTombstone': return (r) => r.value === null || r.value === undefined;
+    case 'RecordIsTombstone':
+      return (r) => r.value === null || r.value === undefined;
     case 'HasHeaderKey': {
       const name = required(cfg, 'name');
       return (r) => r.headers !== undefined && name in r.headers;
     }
-    default: throw new ConfigException(`Class ${type} could not be found.`);
+    default:
+      throw new ConfigException(`Class ${type} could not be found.`);
   }
 }
 
@@ -371,7 +444,10 @@ export function transformationChain(props: Record<string, string>): Transform {
       continue;
     }
     const predicate = predicates.get(predName);
-    if (!predicate) throw new ConfigException(`Invalid value ${predName} for configuration transforms.${name}.predicate: No predicate named ${predName} is defined in predicates`);
+    if (!predicate)
+      throw new ConfigException(
+        `Invalid value ${predName} for configuration transforms.${name}.predicate: No predicate named ${predName} is defined in predicates`,
+      );
     const negate = (cfg.negate ?? 'false').toLowerCase() === 'true';
     steps.push((r) => (predicate(r) !== negate ? transform(r) : r));
   }

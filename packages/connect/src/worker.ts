@@ -13,7 +13,16 @@
  * committed only as preCommit returns them (after put and flush succeeded).
  */
 import type { Admin, Clock, GroupConsumer, Logger, Producer, Samsa, ConsumerRecord } from '@samsa/client';
-import type { ConnectRecord, SinkRecord, SinkTask, SourceOffset, SourcePartition, SourceRecord, SourceTask, TopicPartition } from './api.js';
+import type {
+  ConnectRecord,
+  SinkRecord,
+  SinkTask,
+  SourceOffset,
+  SourcePartition,
+  SourceRecord,
+  SourceTask,
+  TopicPartition,
+} from './api.js';
 import { RetriableError, tpKey } from './api.js';
 import { createConverter, subConfig, type Converter } from './converters.js';
 import type { ConnectMetrics } from './metrics.js';
@@ -38,7 +47,10 @@ export interface WorkerTaskDeps {
   workerConfig: Record<string, string>;
 }
 
-export interface TaskId { connector: string; task: number }
+export interface TaskId {
+  connector: string;
+  task: number;
+}
 
 /** Converters and error settings of one connector: its own keys win over the worker's. */
 export class TaskSettings {
@@ -55,7 +67,8 @@ export class TaskSettings {
   constructor(connectorConfig: Record<string, string>, workerConfig: Record<string, string>) {
     const pick = (k: string): Record<string, string> => ({ ...subConfig(workerConfig, k), ...subConfig(connectorConfig, k) });
     const keyClass = connectorConfig['key.converter'] ?? workerConfig['key.converter'] ?? 'org.apache.kafka.connect.json.JsonConverter';
-    const valueClass = connectorConfig['value.converter'] ?? workerConfig['value.converter'] ?? 'org.apache.kafka.connect.json.JsonConverter';
+    const valueClass =
+      connectorConfig['value.converter'] ?? workerConfig['value.converter'] ?? 'org.apache.kafka.connect.json.JsonConverter';
     this.keyConverter = createConverter(keyClass, pick('key.converter'));
     this.valueConverter = createConverter(valueClass, pick('value.converter'));
     this.transform = transformationChain(connectorConfig);
@@ -144,14 +157,22 @@ abstract class WorkerTask {
       this.deps.metrics.inc('task_error_total', this.id.connector, this.id.task);
       if (!this.settings.tolerateAll) throw err;
       this.deps.metrics.inc('record_skipped_total', this.id.connector, this.id.task);
-      if (this.settings.logErrors) this.deps.logger.error(`error in stage ${stage} tolerated`, { connector: this.id.connector, task: this.id.task, error: String(err) });
+      if (this.settings.logErrors)
+        this.deps.logger.error(`error in stage ${stage} tolerated`, {
+          connector: this.id.connector,
+          task: this.id.task,
+          error: String(err),
+        });
       onTolerated?.(err);
       return undefined;
     }
   }
 }
 
-interface PendingOffset { offset: SourceOffset; acked: boolean }
+interface PendingOffset {
+  offset: SourceOffset;
+  acked: boolean;
+}
 
 export class WorkerSourceTask extends WorkerTask {
   /** Per source partition, offsets of records sent and not yet known acknowledged, in poll order. */
@@ -159,8 +180,14 @@ export class WorkerSourceTask extends WorkerTask {
   private readonly committable = new Map<string, { partition: SourcePartition; offset: SourceOffset }>();
   private failure: unknown;
 
-  constructor(id: TaskId, connectorConfig: Record<string, string>, taskConfig: Record<string, string>, deps: WorkerTaskDeps,
-    status: TaskStatusListener, private readonly task: SourceTask) {
+  constructor(
+    id: TaskId,
+    connectorConfig: Record<string, string>,
+    taskConfig: Record<string, string>,
+    deps: WorkerTaskDeps,
+    status: TaskStatusListener,
+    private readonly task: SourceTask,
+  ) {
     super(id, connectorConfig, taskConfig, deps, status);
   }
 
@@ -227,26 +254,33 @@ export class WorkerSourceTask extends WorkerTask {
       acked();
       return;
     }
-    this.deps.producer.send({
-      topic: transformed.topic,
-      messages: [{
-        ...(bytes.key === null ? {} : { key: bytes.key }), value: bytes.value, headers: headersOut(transformed.headers),
-        ...(transformed.kafkaPartition === undefined ? {} : { partition: transformed.kafkaPartition }),
-        ...(transformed.timestamp === undefined ? {} : { timestamp: transformed.timestamp }),
-      }],
-    }).then(
-      async () => {
-        acked();
-        this.deps.metrics.inc('source_record_write_total', this.id.connector, this.id.task);
-        await this.task.commitRecord(record);
-      },
-      (err: unknown) => {
-        // A record the producer gave up on: the task fails and its offset is never committed.
+    this.deps.producer
+      .send({
+        topic: transformed.topic,
+        messages: [
+          {
+            ...(bytes.key === null ? {} : { key: bytes.key }),
+            value: bytes.value,
+            headers: headersOut(transformed.headers),
+            ...(transformed.kafkaPartition === undefined ? {} : { partition: transformed.kafkaPartition }),
+            ...(transformed.timestamp === undefined ? {} : { timestamp: transformed.timestamp }),
+          },
+        ],
+      })
+      .then(
+        async () => {
+          acked();
+          this.deps.metrics.inc('source_record_write_total', this.id.connector, this.id.task);
+          await this.task.commitRecord(record);
+        },
+        (err: unknown) => {
+          // A record the producer gave up on: the task fails and its offset is never committed.
+          this.failure = err;
+        },
+      )
+      .catch((err: unknown) => {
         this.failure = err;
-      },
-    ).catch((err: unknown) => {
-      this.failure = err;
-    });
+      });
   }
 
   private async commitOffsets(): Promise<void> {
@@ -266,8 +300,14 @@ export class WorkerSinkTask extends WorkerTask {
   private readonly rewinds = new Map<string, bigint>();
   private dlqReady: Promise<void> | undefined;
 
-  constructor(id: TaskId, connectorConfig: Record<string, string>, taskConfig: Record<string, string>, deps: WorkerTaskDeps,
-    status: TaskStatusListener, private readonly task: SinkTask) {
+  constructor(
+    id: TaskId,
+    connectorConfig: Record<string, string>,
+    taskConfig: Record<string, string>,
+    deps: WorkerTaskDeps,
+    status: TaskStatusListener,
+    private readonly task: SinkTask,
+  ) {
     super(id, connectorConfig, taskConfig, deps, status);
   }
 
@@ -283,7 +323,8 @@ export class WorkerSinkTask extends WorkerTask {
   protected async run(): Promise<void> {
     const connector = this.id.connector;
     // Kafka's worker-level `consumer.*` settings, overridden per connector by `consumer.override.*`.
-    const consumerSetting = (key: string): string | undefined => this.connectorConfig[`consumer.override.${key}`] ?? this.deps.workerConfig[`consumer.${key}`];
+    const consumerSetting = (key: string): string | undefined =>
+      this.connectorConfig[`consumer.override.${key}`] ?? this.deps.workerConfig[`consumer.${key}`];
     const sessionTimeout = consumerSetting('session.timeout.ms');
     const heartbeat = consumerSetting('heartbeat.interval.ms');
     const consumer = this.deps.samsa.consumer({
@@ -317,7 +358,14 @@ export class WorkerSinkTask extends WorkerTask {
     });
     await this.task.start(this.taskConfig);
     const regex = this.connectorConfig['topics.regex'];
-    consumer.subscribe(regex ? new RegExp(`^(?:${regex})$`) : (this.connectorConfig.topics ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+    consumer.subscribe(
+      regex
+        ? new RegExp(`^(?:${regex})$`)
+        : (this.connectorConfig.topics ?? '')
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+    );
     this.status.onStateChange('RUNNING');
     const flushEvery = Number(this.deps.workerConfig['offset.flush.interval.ms'] ?? '60000');
     let lastFlush = this.deps.clock.now();
@@ -337,7 +385,8 @@ export class WorkerSinkTask extends WorkerTask {
           if (converted) records.push(converted);
         }
         if (polled.length > 0) await this.deliver(records);
-        for (const raw of polled) this.currentOffsets.set(tpKey(raw), { tp: { topic: raw.topic, partition: raw.partition }, offset: raw.offset + 1n });
+        for (const raw of polled)
+          this.currentOffsets.set(tpKey(raw), { tp: { topic: raw.topic, partition: raw.partition }, offset: raw.offset + 1n });
         if (this.deps.clock.now() - lastFlush >= flushEvery) {
           await this.commitOffsets();
           lastFlush = this.deps.clock.now();
@@ -367,7 +416,11 @@ export class WorkerSinkTask extends WorkerTask {
         return;
       } catch (err) {
         if (!(err instanceof RetriableError) || this.stopping) throw err;
-        this.deps.logger.warn('sink task asked for a retry; redelivering the batch', { connector: this.id.connector, task: this.id.task, error: err.message });
+        this.deps.logger.warn('sink task asked for a retry; redelivering the batch', {
+          connector: this.id.connector,
+          task: this.id.task,
+          error: err.message,
+        });
         await this.sleep(this.settings.retryBackoffMs);
         if (this.stopping) throw err;
       }
@@ -381,13 +434,31 @@ export class WorkerSinkTask extends WorkerTask {
       failedStage = stage;
       failure = err;
     };
-    const key = this.tolerate('KEY_CONVERTER', () => this.settings.keyConverter.toConnectData(raw.topic, raw.key), onTolerated('KEY_CONVERTER'));
-    const value = key && this.tolerate('VALUE_CONVERTER', () => this.settings.valueConverter.toConnectData(raw.topic, raw.value), onTolerated('VALUE_CONVERTER'));
+    const key = this.tolerate(
+      'KEY_CONVERTER',
+      () => this.settings.keyConverter.toConnectData(raw.topic, raw.key),
+      onTolerated('KEY_CONVERTER'),
+    );
+    const value =
+      key &&
+      this.tolerate(
+        'VALUE_CONVERTER',
+        () => this.settings.valueConverter.toConnectData(raw.topic, raw.value),
+        onTolerated('VALUE_CONVERTER'),
+      );
     let out: SinkRecord | null | undefined;
     if (key && value) {
       const record: SinkRecord & { raw: typeof raw } = {
-        topic: raw.topic, kafkaPartition: raw.partition, kafkaOffset: raw.offset, timestamp: Number(raw.timestamp),
-        keySchema: key.schema, key: key.value, valueSchema: value.schema, value: value.value, headers: { ...raw.headers }, raw,
+        topic: raw.topic,
+        kafkaPartition: raw.partition,
+        kafkaOffset: raw.offset,
+        timestamp: Number(raw.timestamp),
+        keySchema: key.schema,
+        key: key.value,
+        valueSchema: value.schema,
+        value: value.value,
+        headers: { ...raw.headers },
+        raw,
       };
       out = this.tolerate('TRANSFORMATION', () => this.settings.transform(record), onTolerated('TRANSFORMATION'));
       if (out === null) return undefined; // Filtered.
@@ -397,7 +468,12 @@ export class WorkerSinkTask extends WorkerTask {
     return undefined;
   }
 
-  private async sendToDlq(raw: ConsumerRecord<Buffer | null, Buffer | null>, stage: string, className: string, err: unknown): Promise<void> {
+  private async sendToDlq(
+    raw: ConsumerRecord<Buffer | null, Buffer | null>,
+    stage: string,
+    className: string,
+    err: unknown,
+  ): Promise<void> {
     const topic = this.settings.dlqTopic;
     if (!topic) return;
     this.dlqReady ??= this.ensureDlqTopic(topic);
@@ -427,7 +503,8 @@ export class WorkerSinkTask extends WorkerTask {
     const existing = await this.deps.admin.listTopics();
     if (existing.includes(topic)) return;
     const brokers = (await this.deps.admin.describeCluster()).brokers.length;
-    await this.deps.admin.createTopics([{ topic, numPartitions: 1, replicationFactor: Math.max(1, Math.min(this.settings.dlqReplicationFactor, brokers)) }])
+    await this.deps.admin
+      .createTopics([{ topic, numPartitions: 1, replicationFactor: Math.max(1, Math.min(this.settings.dlqReplicationFactor, brokers)) }])
       .catch((err: unknown) => {
         if (!(err instanceof Error && /exists/i.test(err.message))) throw err;
       });

@@ -2,16 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { ByteArrayConverter, ConnectError, JsonConverter, StringConverter, createConverter, type Schema } from '../src/index.js';
 
 const userSchema: Schema = {
-  type: 'struct', name: 'user', optional: false,
-  fields: [{ field: 'id', type: 'int64', optional: false }, { field: 'name', type: 'string', optional: true }, { field: 'avatar', type: 'bytes', optional: true }],
+  type: 'struct',
+  name: 'user',
+  optional: false,
+  fields: [
+    { field: 'id', type: 'int64', optional: false },
+    { field: 'name', type: 'string', optional: true },
+    { field: 'avatar', type: 'bytes', optional: true },
+  ],
 };
 
 describe('JsonConverter', () => {
-  it('writes the schemas.enable envelope exactly as Kafka\'s JsonConverter', () => {
+  it("writes the schemas.enable envelope exactly as Kafka's JsonConverter", () => {
     const bytes = new JsonConverter(true).fromConnectData('t', userSchema, { id: 7, name: 'ann', avatar: Buffer.from([1, 2]) });
     expect(bytes!.toString()).toBe(
-      '{"schema":{"type":"struct","fields":[{"type":"int64","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"},'
-      + '{"type":"bytes","optional":true,"field":"avatar"}],"optional":false,"name":"user"},"payload":{"id":7,"name":"ann","avatar":"AQI="}}',
+      '{"schema":{"type":"struct","fields":[{"type":"int64","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"},' +
+        '{"type":"bytes","optional":true,"field":"avatar"}],"optional":false,"name":"user"},"payload":{"id":7,"name":"ann","avatar":"AQI="}}',
     );
   });
 
@@ -35,8 +41,10 @@ describe('JsonConverter', () => {
     expect(c.toConnectData('t', null)).toEqual({ schema: null, value: null });
   });
 
-  it('refuses plain JSON with schemas.enable=true with Kafka\'s message, and bad JSON', () => {
-    expect(() => new JsonConverter(true).toConnectData('t', Buffer.from('{"a":1}'))).toThrow(/requires "schema" and "payload" fields and may not contain additional fields/);
+  it("refuses plain JSON with schemas.enable=true with Kafka's message, and bad JSON", () => {
+    expect(() => new JsonConverter(true).toConnectData('t', Buffer.from('{"a":1}'))).toThrow(
+      /requires "schema" and "payload" fields and may not contain additional fields/,
+    );
     expect(() => new JsonConverter(false).toConnectData('t', Buffer.from('{"a":'))).toThrow(ConnectError);
   });
 });
@@ -52,10 +60,12 @@ describe('String and ByteArray converters', () => {
     expect(() => b.fromConnectData('t', null, 'no')).toThrow(/ByteArrayConverter is not compatible/);
   });
 
-  it('are found by Kafka\'s class names and short names; an unknown class is named', () => {
+  it("are found by Kafka's class names and short names; an unknown class is named", () => {
     expect(createConverter('org.apache.kafka.connect.storage.StringConverter', {})).toBeInstanceOf(StringConverter);
     expect(createConverter('org.apache.kafka.connect.converters.ByteArrayConverter', {})).toBeInstanceOf(ByteArrayConverter);
-    expect((createConverter('org.apache.kafka.connect.json.JsonConverter', { 'schemas.enable': 'false' }) as JsonConverter).schemasEnable).toBe(false);
+    expect(
+      (createConverter('org.apache.kafka.connect.json.JsonConverter', { 'schemas.enable': 'false' }) as JsonConverter).schemasEnable,
+    ).toBe(false);
     expect(() => createConverter('com.example.Nope', {})).toThrow('Class com.example.Nope could not be found.');
   });
 });

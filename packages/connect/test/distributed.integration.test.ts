@@ -26,7 +26,11 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-interface Worker { port: number; child: ChildProcess; out: string }
+interface Worker {
+  port: number;
+  child: ChildProcess;
+  out: string;
+}
 
 describe('samsa connect distributed', () => {
   let dir: string;
@@ -37,27 +41,56 @@ describe('samsa connect distributed', () => {
   const output = () => join(dir, 'output.txt');
   const outputLines = () => (existsSync(output()) ? readFileSync(output(), 'utf8').split('\n').filter(Boolean) : []);
   const rest = async (w: Worker, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${w.port}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const res = await fetch(`http://127.0.0.1:${w.port}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     const text = await res.text();
-    return { status: res.status, body: text === '' ? undefined : JSON.parse(text) as any };
+    return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as any) };
   };
 
   async function startWorker(): Promise<Worker> {
     const port = await freePort();
     const file = join(dir, `worker-${port}.properties`);
-    writeFileSync(file, [
-      `bootstrap.servers=${node.address}`, 'group.id=connect-cluster', 'config.storage.topic=connect-configs',
-      'offset.storage.topic=connect-offsets', 'status.storage.topic=connect-status', 'offset.storage.partitions=3', 'status.storage.partitions=2',
-      `rest.port=${port}`, 'rest.host.name=127.0.0.1', 'offset.flush.interval.ms=300', 'heartbeat.interval.ms=500', 'session.timeout.ms=4000',
-      'consumer.session.timeout.ms=6000', 'consumer.heartbeat.interval.ms=500',
-    ].join('\n'));
-    const w: Worker = { port, child: spawn(process.execPath, [CLI, 'connect', 'distributed', file, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] }), out: '' };
-    w.child.stdout!.on('data', (d: Buffer) => { w.out += d.toString(); });
-    w.child.stderr!.on('data', (d: Buffer) => { w.out += d.toString(); });
-    await waitFor(`worker ${port} to start`, () => {
-      if (w.child.exitCode !== null) throw new Error(`worker exited ${w.child.exitCode}: ${w.out}`);
-      return w.out.includes('Connect worker started');
-    }, 60_000);
+    writeFileSync(
+      file,
+      [
+        `bootstrap.servers=${node.address}`,
+        'group.id=connect-cluster',
+        'config.storage.topic=connect-configs',
+        'offset.storage.topic=connect-offsets',
+        'status.storage.topic=connect-status',
+        'offset.storage.partitions=3',
+        'status.storage.partitions=2',
+        `rest.port=${port}`,
+        'rest.host.name=127.0.0.1',
+        'offset.flush.interval.ms=300',
+        'heartbeat.interval.ms=500',
+        'session.timeout.ms=4000',
+        'consumer.session.timeout.ms=6000',
+        'consumer.heartbeat.interval.ms=500',
+      ].join('\n'),
+    );
+    const w: Worker = {
+      port,
+      child: spawn(process.execPath, [CLI, 'connect', 'distributed', file, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+      out: '',
+    };
+    w.child.stdout!.on('data', (d: Buffer) => {
+      w.out += d.toString();
+    });
+    w.child.stderr!.on('data', (d: Buffer) => {
+      w.out += d.toString();
+    });
+    await waitFor(
+      `worker ${port} to start`,
+      () => {
+        if (w.child.exitCode !== null) throw new Error(`worker exited ${w.child.exitCode}: ${w.out}`);
+        return w.out.includes('Connect worker started');
+      },
+      60_000,
+    );
     workers.push(w);
     return w;
   }
@@ -78,17 +111,34 @@ describe('samsa connect distributed', () => {
     removeDir(dir);
   });
 
-  it('runs connectors created through any worker, and moves the killed worker\'s connector with its offsets', async () => {
+  it("runs connectors created through any worker, and moves the killed worker's connector with its offsets", async () => {
     // The leader is the live worker with the smallest id; create through one that is not, so the write is forwarded.
     const ids = workers.map((w) => `127.0.0.1:${w.port}`).sort();
     const follower = workers.find((w) => `127.0.0.1:${w.port}` === ids[2])!;
-    const created = await rest(follower, 'POST', '/connectors', { name: 'src', config: { 'connector.class': 'FileStreamSource', file: input(), topic: 'dist-lines' } });
+    const created = await rest(follower, 'POST', '/connectors', {
+      name: 'src',
+      config: { 'connector.class': 'FileStreamSource', file: input(), topic: 'dist-lines' },
+    });
     expect(created.status).toBe(201);
-    expect((await rest(workers[1]!, 'POST', '/connectors', { name: 'sink', config: { 'connector.class': 'FileStreamSink', file: output(), topics: 'dist-lines' } })).status).toBe(201);
+    expect(
+      (
+        await rest(workers[1]!, 'POST', '/connectors', {
+          name: 'sink',
+          config: { 'connector.class': 'FileStreamSink', file: output(), topics: 'dist-lines' },
+        })
+      ).status,
+    ).toBe(201);
     const bad = await rest(workers[0]!, 'POST', '/connectors', { name: 'bad', config: { 'connector.class': 'FileStreamSink' } });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('Must configure one of topics or topics.regex');
-    expect((await rest(workers[1]!, 'POST', '/connectors', { name: 'src', config: { 'connector.class': 'FileStreamSource', file: input(), topic: 'dist-lines' } })).status).toBe(409);
+    expect(
+      (
+        await rest(workers[1]!, 'POST', '/connectors', {
+          name: 'src',
+          config: { 'connector.class': 'FileStreamSource', file: input(), topic: 'dist-lines' },
+        })
+      ).status,
+    ).toBe(409);
 
     const running = async (w: Worker, name: string) => {
       const s = (await rest(w, 'GET', `/connectors/${name}/status`)).body;
@@ -101,7 +151,10 @@ describe('samsa connect distributed', () => {
       expect((await rest(w, 'GET', '/connectors/src/status')).body.connector.worker_id).toBe(srcBefore.connector.worker_id);
     }
     await waitFor('300 lines in the sink file', () => outputLines().length >= 300);
-    await waitFor('the source offset in the offset topic', async () => (await rest(workers[1]!, 'GET', '/connectors/src/offsets')).body.offsets[0]?.offset?.position === 300);
+    await waitFor(
+      'the source offset in the offset topic',
+      async () => (await rest(workers[1]!, 'GET', '/connectors/src/offsets')).body.offsets[0]?.offset?.position === 300,
+    );
 
     const victim = workers.find((w) => `127.0.0.1:${w.port}` === srcBefore.connector.worker_id)!;
     await stopProcess(victim.child, 'SIGKILL');

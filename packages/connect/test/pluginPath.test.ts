@@ -18,7 +18,9 @@ function writePlugin(dir: string, source: string): void {
 
 describe('plugin.path', () => {
   it('registers the connector classes a plugin package exports, and validates their configs', async () => {
-    writePlugin(join(root, 'path1', 'acme'), `
+    writePlugin(
+      join(root, 'path1', 'acme'),
+      `
       import { ConfigDef, SourceConnector, SourceTask } from '@samsa/connect';
       export class CounterTask extends SourceTask { start() {} async poll() { return []; } stop() {} }
       export class CounterSource extends SourceConnector {
@@ -27,7 +29,8 @@ describe('plugin.path', () => {
         start() {} taskConfigs(n) { return Array.from({ length: n }, () => ({})); } taskClass() { return CounterTask; } stop() {}
       }
       export const notAConnector = 42;
-    `);
+    `,
+    );
     const registry = builtinPlugins();
     expect(await loadPluginPath(registry, join(root, 'path1'))).toEqual(['acme-connectors/CounterSource']);
     expect(registry.find('CounterSource')!.className).toBe('acme-connectors/CounterSource');

@@ -4,7 +4,9 @@ import { seededRandom as seededRng } from '@samsa/protocol';
 
 describe('RESP2', () => {
   it('encodes a command as an array of bulk strings', () => {
-    expect(encodeCommand(['XADD', 's', '*', 'k', Buffer.from('v'), 7]).toString()).toBe('*6\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nk\r\n$1\r\nv\r\n$1\r\n7\r\n');
+    expect(encodeCommand(['XADD', 's', '*', 'k', Buffer.from('v'), 7]).toString()).toBe(
+      '*6\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\n*\r\n$1\r\nk\r\n$1\r\nv\r\n$1\r\n7\r\n',
+    );
   });
 
   it('decodes every reply type, nested and null, and reports the bytes used', () => {
@@ -35,9 +37,10 @@ describe('RESP2', () => {
     const alphabet = Buffer.from('+-:$*\r\n0123456789-abc');
     const seed = Buffer.from('*2\r\n$3\r\nfoo\r\n*2\r\n:5\r\n$-1\r\n');
     for (let i = 0; i < 5000; i++) {
-      const buf = i % 2 === 0
-        ? Buffer.from(Array.from({ length: Math.floor(rng() * 30) }, () => alphabet[Math.floor(rng() * alphabet.length)]!))
-        : Buffer.from(seed.subarray(0, Math.floor(rng() * (seed.length + 1))));
+      const buf =
+        i % 2 === 0
+          ? Buffer.from(Array.from({ length: Math.floor(rng() * 30) }, () => alphabet[Math.floor(rng() * alphabet.length)]!))
+          : Buffer.from(seed.subarray(0, Math.floor(rng() * (seed.length + 1))));
       if (i % 3 === 0 && buf.length > 0) buf[Math.floor(rng() * buf.length)] = alphabet[Math.floor(rng() * alphabet.length)]!;
       try {
         const r = decodeReply(buf);

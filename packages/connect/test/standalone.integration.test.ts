@@ -9,7 +9,17 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { Samsa } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, freePort, removeDir, runCliAsync, startNode, stopAll, stopProcess, tempDir, type NodeProcess } from '../../cli/test/helpers/processes.js';
+import {
+  CLI,
+  freePort,
+  removeDir,
+  runCliAsync,
+  startNode,
+  stopAll,
+  stopProcess,
+  tempDir,
+  type NodeProcess,
+} from '../../cli/test/helpers/processes.js';
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -37,22 +47,46 @@ describe('samsa connect standalone', () => {
   const output = () => join(dir, 'output.txt');
   const url = (p: string) => `http://127.0.0.1:${restPort}${p}`;
   const rest = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(url(path), { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const res = await fetch(url(path), {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     const text = await res.text();
-    return { status: res.status, body: text === '' ? undefined : JSON.parse(text) as any };
+    return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as any) };
   };
   const outputLines = () => (existsSync(output()) ? readFileSync(output(), 'utf8').split('\n').filter(Boolean) : []);
 
   async function startWorker(): Promise<void> {
     workerOut = '';
-    worker = spawn(process.execPath, [CLI, 'connect', 'standalone', join(dir, 'worker.properties'), join(dir, 'source.properties'), join(dir, 'sink.properties'), '--log-level', 'warn'],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    worker.stdout!.on('data', (d: Buffer) => { workerOut += d.toString(); });
-    worker.stderr!.on('data', (d: Buffer) => { workerOut += d.toString(); });
-    await waitFor('the worker to start', () => {
-      if (worker!.exitCode !== null) throw new Error(`worker exited ${worker!.exitCode}: ${workerOut}`);
-      return workerOut.includes('Connect worker started');
-    }, 60_000);
+    worker = spawn(
+      process.execPath,
+      [
+        CLI,
+        'connect',
+        'standalone',
+        join(dir, 'worker.properties'),
+        join(dir, 'source.properties'),
+        join(dir, 'sink.properties'),
+        '--log-level',
+        'warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    worker.stdout!.on('data', (d: Buffer) => {
+      workerOut += d.toString();
+    });
+    worker.stderr!.on('data', (d: Buffer) => {
+      workerOut += d.toString();
+    });
+    await waitFor(
+      'the worker to start',
+      () => {
+        if (worker!.exitCode !== null) throw new Error(`worker exited ${worker!.exitCode}: ${workerOut}`);
+        return workerOut.includes('Connect worker started');
+      },
+      60_000,
+    );
   }
 
   beforeAll(async () => {
@@ -61,13 +95,28 @@ describe('samsa connect standalone', () => {
     samsa = new Samsa({ brokers: [node.address] });
     await samsa.admin().createTopics([{ topic: 'lines', numPartitions: 1, replicationFactor: 1 }]);
     restPort = await freePort();
-    writeFileSync(join(dir, 'worker.properties'), [
-      `bootstrap.servers=${node.address}`, `rest.port=${restPort}`, 'rest.host.name=127.0.0.1',
-      `offset.storage.file.filename=${join(dir, 'offsets.json')}`, 'offset.flush.interval.ms=300', 'consumer.session.timeout.ms=6000', 'consumer.heartbeat.interval.ms=500',
-      'key.converter=org.apache.kafka.connect.json.JsonConverter', 'value.converter=org.apache.kafka.connect.json.JsonConverter',
-    ].join('\n'));
-    writeFileSync(join(dir, 'source.properties'), `name=src\nconnector.class=FileStreamSource\ntasks.max=1\nfile=${input()}\ntopic=lines\n`);
-    writeFileSync(join(dir, 'sink.properties'), `name=sink\nconnector.class=org.apache.kafka.connect.file.FileStreamSinkConnector\ntopics=lines\nfile=${output()}\n`);
+    writeFileSync(
+      join(dir, 'worker.properties'),
+      [
+        `bootstrap.servers=${node.address}`,
+        `rest.port=${restPort}`,
+        'rest.host.name=127.0.0.1',
+        `offset.storage.file.filename=${join(dir, 'offsets.json')}`,
+        'offset.flush.interval.ms=300',
+        'consumer.session.timeout.ms=6000',
+        'consumer.heartbeat.interval.ms=500',
+        'key.converter=org.apache.kafka.connect.json.JsonConverter',
+        'value.converter=org.apache.kafka.connect.json.JsonConverter',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'source.properties'),
+      `name=src\nconnector.class=FileStreamSource\ntasks.max=1\nfile=${input()}\ntopic=lines\n`,
+    );
+    writeFileSync(
+      join(dir, 'sink.properties'),
+      `name=sink\nconnector.class=org.apache.kafka.connect.file.FileStreamSinkConnector\ntopics=lines\nfile=${output()}\n`,
+    );
     writeFileSync(input(), Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n') + '\n');
     await startWorker();
   }, 120_000);
@@ -94,36 +143,57 @@ describe('samsa connect standalone', () => {
     await consumer.close();
   });
 
-  it('answers Kafka Connect\'s REST shapes', async () => {
+  it("answers Kafka Connect's REST shapes", async () => {
     const root = await rest('GET', '/');
     expect(root.status).toBe(200);
     expect(Object.keys(root.body).sort()).toEqual(['commit', 'kafka_cluster_id', 'version']);
     expect((await rest('GET', '/connectors')).body).toEqual(['sink', 'src']);
     const expanded = (await rest('GET', '/connectors?expand=status&expand=info')).body;
     expect(expanded.src.info).toEqual({
-      name: 'src', type: 'source', tasks: [{ connector: 'src', task: 0 }],
+      name: 'src',
+      type: 'source',
+      tasks: [{ connector: 'src', task: 0 }],
       config: { name: 'src', 'connector.class': 'FileStreamSource', 'tasks.max': '1', file: input(), topic: 'lines' },
     });
     expect(expanded.sink.status).toEqual({
-      name: 'sink', type: 'sink', connector: { state: 'RUNNING', worker_id: `127.0.0.1:${restPort}` },
+      name: 'sink',
+      type: 'sink',
+      connector: { state: 'RUNNING', worker_id: `127.0.0.1:${restPort}` },
       tasks: [{ id: 0, state: 'RUNNING', worker_id: `127.0.0.1:${restPort}` }],
     });
     expect((await rest('GET', '/connectors/src/config')).body.topic).toBe('lines');
-    expect((await rest('GET', '/connectors/src/tasks')).body).toEqual([{ id: { connector: 'src', task: 0 }, config: { file: input(), topic: 'lines', 'batch.size': '2000' } }]);
-    expect((await rest('GET', '/connectors/src/tasks/0/status')).body).toEqual({ id: 0, state: 'RUNNING', worker_id: `127.0.0.1:${restPort}` });
+    expect((await rest('GET', '/connectors/src/tasks')).body).toEqual([
+      { id: { connector: 'src', task: 0 }, config: { file: input(), topic: 'lines', 'batch.size': '2000' } },
+    ]);
+    expect((await rest('GET', '/connectors/src/tasks/0/status')).body).toEqual({
+      id: 0,
+      state: 'RUNNING',
+      worker_id: `127.0.0.1:${restPort}`,
+    });
     expect(await rest('GET', '/connectors/nope')).toEqual({ status: 404, body: { error_code: 404, message: 'Connector nope not found' } });
     expect((await rest('GET', '/connectors/src/tasks/7/status')).status).toBe(404);
     const plugins = (await rest('GET', '/connector-plugins')).body;
     expect(plugins).toContainEqual({ class: 'org.apache.kafka.connect.file.FileStreamSinkConnector', type: 'sink', version: '0.1.0' });
-    const validated = (await rest('PUT', '/connector-plugins/FileStreamSink/config/validate', { 'connector.class': 'FileStreamSink', name: 'x', topics: 'lines' })).body;
+    const validated = (
+      await rest('PUT', '/connector-plugins/FileStreamSink/config/validate', {
+        'connector.class': 'FileStreamSink',
+        name: 'x',
+        topics: 'lines',
+      })
+    ).body;
     expect(validated.name).toBe('org.apache.kafka.connect.file.FileStreamSinkConnector');
     expect(validated.error_count).toBe(1);
-    expect(validated.configs.find((c: any) => c.definition.name === 'file').value.errors).toEqual(['Missing required configuration "file" which has no default value.']);
+    expect(validated.configs.find((c: any) => c.definition.name === 'file').value.errors).toEqual([
+      'Missing required configuration "file" which has no default value.',
+    ]);
     expect((await fetch(url('/metrics'))).status).toBe(200);
   });
 
   it('refuses a bad connector config with the validation message and creates nothing; 409 on a duplicate', async () => {
-    const bad = await rest('POST', '/connectors', { name: 'bad', config: { 'connector.class': 'FileStreamSource', topic: 'a,b', 'tasks.max': '0' } });
+    const bad = await rest('POST', '/connectors', {
+      name: 'bad',
+      config: { 'connector.class': 'FileStreamSource', topic: 'a,b', 'tasks.max': '0' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error_code).toBe(400);
     expect(bad.body.message).toContain('Connector configuration is invalid and contains the following 3 error(s):');
@@ -132,20 +202,41 @@ describe('samsa connect standalone', () => {
     expect(bad.body.message).toContain("'topic' in FileStreamSourceConnector configuration requires definition of a single topic");
     expect((await rest('GET', '/connectors')).body).toEqual(['sink', 'src']);
     const unknown = await rest('POST', '/connectors', { name: 'bad', config: { 'connector.class': 'com.example.Missing' } });
-    expect(unknown).toEqual({ status: 400, body: { error_code: 400, message: 'Failed to find any class that implements Connector and which name matches com.example.Missing' } });
-    const dup = await rest('POST', '/connectors', { name: 'src', config: { 'connector.class': 'FileStreamSource', file: input(), topic: 'lines' } });
+    expect(unknown).toEqual({
+      status: 400,
+      body: { error_code: 400, message: 'Failed to find any class that implements Connector and which name matches com.example.Missing' },
+    });
+    const dup = await rest('POST', '/connectors', {
+      name: 'src',
+      config: { 'connector.class': 'FileStreamSource', file: input(), topic: 'lines' },
+    });
     expect(dup).toEqual({ status: 409, body: { error_code: 409, message: 'Connector src already exists' } });
   });
 
   it('creates, reconfigures, restarts and deletes a connector over REST', async () => {
-    const created = await rest('POST', '/connectors', { name: 'copy', config: { 'connector.class': 'FileStreamSink', topics: 'lines', file: join(dir, 'copy.txt') } });
+    const created = await rest('POST', '/connectors', {
+      name: 'copy',
+      config: { 'connector.class': 'FileStreamSink', topics: 'lines', file: join(dir, 'copy.txt') },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ name: 'copy', type: 'sink', tasks: [{ connector: 'copy', task: 0 }], config: { 'connector.class': 'FileStreamSink', topics: 'lines', file: join(dir, 'copy.txt'), name: 'copy' } });
-    await waitFor('the copy sink to catch up', () => existsSync(join(dir, 'copy.txt')) && readFileSync(join(dir, 'copy.txt'), 'utf8').split('\n').filter(Boolean).length >= 100);
+    expect(created.body).toEqual({
+      name: 'copy',
+      type: 'sink',
+      tasks: [{ connector: 'copy', task: 0 }],
+      config: { 'connector.class': 'FileStreamSink', topics: 'lines', file: join(dir, 'copy.txt'), name: 'copy' },
+    });
+    await waitFor(
+      'the copy sink to catch up',
+      () => existsSync(join(dir, 'copy.txt')) && readFileSync(join(dir, 'copy.txt'), 'utf8').split('\n').filter(Boolean).length >= 100,
+    );
     const patched = await rest('PATCH', '/connectors/copy/config', { 'tasks.max': '2' });
     expect(patched.status).toBe(200);
     expect(patched.body.tasks).toHaveLength(2);
-    const put = await rest('PUT', '/connectors/copy/config', { 'connector.class': 'FileStreamSink', topics: 'lines', file: join(dir, 'copy.txt') });
+    const put = await rest('PUT', '/connectors/copy/config', {
+      'connector.class': 'FileStreamSink',
+      topics: 'lines',
+      file: join(dir, 'copy.txt'),
+    });
     expect(put.status).toBe(200);
     expect(put.body.tasks).toHaveLength(1);
     const restarted = await rest('POST', '/connectors/copy/restart?includeTasks=true');
@@ -156,7 +247,11 @@ describe('samsa connect standalone', () => {
     expect((await rest('POST', '/connectors/copy/tasks/0/restart')).status).toBe(204);
     expect((await rest('DELETE', '/connectors/copy')).status).toBe(204);
     expect((await rest('GET', '/connectors/copy')).status).toBe(404);
-    const viaPut = await rest('PUT', '/connectors/copy2/config', { 'connector.class': 'FileStreamSink', topics: 'lines', file: join(dir, 'copy2.txt') });
+    const viaPut = await rest('PUT', '/connectors/copy2/config', {
+      'connector.class': 'FileStreamSink',
+      topics: 'lines',
+      file: join(dir, 'copy2.txt'),
+    });
     expect(viaPut.status).toBe(201);
     expect((await rest('DELETE', '/connectors/copy2')).status).toBe(204);
   });
@@ -166,7 +261,9 @@ describe('samsa connect standalone', () => {
       const o = (await rest('GET', '/connectors/src/offsets')).body;
       return o.offsets.length === 1 && o.offsets[0].offset.position === 100 ? o : undefined;
     });
-    expect((await rest('GET', '/connectors/src/offsets')).body).toEqual({ offsets: [{ partition: { filename: input() }, offset: { position: 100 } }] });
+    expect((await rest('GET', '/connectors/src/offsets')).body).toEqual({
+      offsets: [{ partition: { filename: input() }, offset: { position: 100 } }],
+    });
     const sinkOffsets = await waitFor('the sink offset', async () => {
       const o = (await rest('GET', '/connectors/sink/offsets')).body;
       return o.offsets.length === 1 && o.offsets[0].offset.kafka_offset === 100 ? o : undefined;
@@ -179,13 +276,17 @@ describe('samsa connect standalone', () => {
     expect((await rest('PUT', '/connectors/src/resume')).status).toBe(202);
     expect((await rest('GET', '/connectors/src/status')).body.tasks[0].state).toBe('RUNNING');
 
-    const refused = await rest('PATCH', '/connectors/src/offsets', { offsets: [{ partition: { filename: input() }, offset: { position: 90 } }] });
+    const refused = await rest('PATCH', '/connectors/src/offsets', {
+      offsets: [{ partition: { filename: input() }, offset: { position: 90 } }],
+    });
     expect(refused.status).toBe(400);
     expect(refused.body.message).toMatch(/^Connectors must be in the STOPPED state before their offsets can be modified/);
 
     expect((await rest('PUT', '/connectors/src/stop')).status).toBe(202);
     expect((await rest('GET', '/connectors/src/status')).body).toMatchObject({ connector: { state: 'STOPPED' }, tasks: [] });
-    const altered = await rest('PATCH', '/connectors/src/offsets', { offsets: [{ partition: { filename: input() }, offset: { position: 90 } }] });
+    const altered = await rest('PATCH', '/connectors/src/offsets', {
+      offsets: [{ partition: { filename: input() }, offset: { position: 90 } }],
+    });
     expect(altered.status).toBe(200);
     expect(altered.body.message).toMatch(/offsets for this connector have been altered successfully/);
     expect((await rest('PUT', '/connectors/src/resume')).status).toBe(202);
@@ -222,7 +323,10 @@ describe('samsa connect standalone', () => {
     const paused = await runCliAsync(['connectors', '--url', url(''), '--pause', 'sink']);
     expect(paused.stdout).toBe('Paused connector sink.\n');
     expect((await rest('GET', '/connectors/sink/status')).body.connector.state).toBe('PAUSED');
-    writeFileSync(join(dir, 'extra.properties'), `name=extra\nconnector.class=FileStreamSink\ntopics=lines\nfile=${join(dir, 'extra.txt')}\n`);
+    writeFileSync(
+      join(dir, 'extra.properties'),
+      `name=extra\nconnector.class=FileStreamSink\ntopics=lines\nfile=${join(dir, 'extra.txt')}\n`,
+    );
     const created = await runCliAsync(['connectors', '--url', url(''), '--create', join(dir, 'extra.properties')]);
     expect(created.stdout).toBe('Created connector extra.\n');
     expect((await rest('GET', '/connectors')).body).toEqual(['extra', 'sink', 'src']);

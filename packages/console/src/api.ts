@@ -8,8 +8,15 @@ import { Samsa, type Admin, type Consumer, type ConsumerRecord, type Producer, t
 import { CHANNEL_OPTIONS, ErrorCode, clientProto, grpc, type DescribeQuorumResponse__Output } from '@samsa/protocol';
 import { ConsoleError, badRequest } from './errors.js';
 import {
-  bytesView, overview, pageTopics, parsePageQuery, parseResetScenario, resetTarget, topicRow,
-  type BytesView, type OverviewView,
+  bytesView,
+  overview,
+  pageTopics,
+  parsePageQuery,
+  parseResetScenario,
+  resetTarget,
+  topicRow,
+  type BytesView,
+  type OverviewView,
 } from './model.js';
 import { metricsBetween, parsePrometheusText, type MetricsPoint, type Scrape } from './promText.js';
 
@@ -70,8 +77,11 @@ export class ConsoleApi {
     this.now = opts.now ?? Date.now;
     this.cacheMs = opts.cacheMs ?? 500;
     this.samsa = new Samsa({
-      brokers: opts.bootstrap, clientId: 'samsa-console', requestTimeoutMs: opts.requestTimeoutMs ?? 3_000,
-      metadataMaxAgeMs: 1_000, retry: { retries: 2, initialRetryTimeMs: 50, maxRetryTimeMs: 300 },
+      brokers: opts.bootstrap,
+      clientId: 'samsa-console',
+      requestTimeoutMs: opts.requestTimeoutMs ?? 3_000,
+      metadataMaxAgeMs: 1_000,
+      retry: { retries: 2, initialRetryTimeMs: 50, maxRetryTimeMs: 300 },
     });
     this.admin = this.samsa.admin();
   }
@@ -90,7 +100,9 @@ export class ConsoleApi {
       return { ...overview(cluster, topics, this.known), quorum: await quorum };
     })();
     // A failure is not cached: the next poll asks again.
-    value.catch(() => { if (this.overviewCache?.value === value) this.overviewCache = undefined; });
+    value.catch(() => {
+      if (this.overviewCache?.value === value) this.overviewCache = undefined;
+    });
     this.overviewCache = { at, value };
     return value;
   }
@@ -100,7 +112,9 @@ export class ConsoleApi {
     const at = this.now();
     if (this.topicsCache && at - this.topicsCache.at < this.cacheMs) return this.topicsCache.value;
     const value = this.admin.describeTopics();
-    value.catch(() => { if (this.topicsCache?.value === value) this.topicsCache = undefined; });
+    value.catch(() => {
+      if (this.topicsCache?.value === value) this.topicsCache = undefined;
+    });
     this.topicsCache = { at, value };
     return value;
   }
@@ -112,15 +126,26 @@ export class ConsoleApi {
 
   private async describeQuorum(): Promise<QuorumView | null> {
     for (const address of this.opts.bootstrap) {
-      const client = new (clientProto().samsa.v1.Samsa)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as grpc.Client & {
-        DescribeQuorum(req: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: DescribeQuorumResponse__Output) => void): void;
+      const client = new (clientProto().samsa.v1.Samsa)(
+        address,
+        grpc.credentials.createInsecure(),
+        CHANNEL_OPTIONS,
+      ) as unknown as grpc.Client & {
+        DescribeQuorum(
+          req: object,
+          o: grpc.CallOptions,
+          cb: (e: grpc.ServiceError | null, r?: DescribeQuorumResponse__Output) => void,
+        ): void;
       };
       try {
         const res = await new Promise<DescribeQuorumResponse__Output>((resolve, reject) =>
-          client.DescribeQuorum({}, { deadline: this.now() + 1_000 }, (e, r) => (e ? reject(e) : resolve(r!))));
+          client.DescribeQuorum({}, { deadline: this.now() + 1_000 }, (e, r) => (e ? reject(e) : resolve(r!))),
+        );
         if (res.errorCode !== 0) continue;
         return {
-          leaderId: res.leaderId, leaderEpoch: Number(res.leaderEpoch), highWatermark: String(res.highWatermark),
+          leaderId: res.leaderId,
+          leaderEpoch: Number(res.leaderEpoch),
+          highWatermark: String(res.highWatermark),
           voters: res.voters.map((v) => ({ id: v.voterId, logEndOffset: String(v.logEndOffset), lag: String(v.lag) })),
         };
       } catch {
@@ -140,32 +165,42 @@ export class ConsoleApi {
 
   async createTopic(body: Record<string, unknown>) {
     const name = str(body['name'], 'name');
-    if (!TOPIC_NAME.test(name)) throw badRequest(`topic name '${name}' is invalid: use 1 to 249 of a-z A-Z 0-9 . _ -`, ErrorCode.INVALID_TOPIC_EXCEPTION);
+    if (!TOPIC_NAME.test(name))
+      throw badRequest(`topic name '${name}' is invalid: use 1 to 249 of a-z A-Z 0-9 . _ -`, ErrorCode.INVALID_TOPIC_EXCEPTION);
     const int = (k: string) => {
       const v = body[k];
       if (v === undefined || v === null || v === '') return undefined;
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw badRequest(`${k} must be a positive integer, got '${String(v)}'`, k === 'partitions' ? ErrorCode.INVALID_PARTITIONS : ErrorCode.INVALID_REPLICATION_FACTOR);
+      if (!Number.isInteger(n) || n < 1)
+        throw badRequest(
+          `${k} must be a positive integer, got '${String(v)}'`,
+          k === 'partitions' ? ErrorCode.INVALID_PARTITIONS : ErrorCode.INVALID_REPLICATION_FACTOR,
+        );
       return n;
     };
     const configs = this.configMap(body['configs']);
     const numPartitions = int('partitions');
     const replicationFactor = int('replicationFactor');
-    const [created] = await this.admin.createTopics([{
-      topic: name, configs,
-      ...(numPartitions === undefined ? {} : { numPartitions }),
-      ...(replicationFactor === undefined ? {} : { replicationFactor }),
-    }]);
+    const [created] = await this.admin.createTopics([
+      {
+        topic: name,
+        configs,
+        ...(numPartitions === undefined ? {} : { numPartitions }),
+        ...(replicationFactor === undefined ? {} : { replicationFactor }),
+      },
+    ]);
     this.invalidate();
     return created;
   }
 
   private configMap(v: unknown): Record<string, string> {
     if (v === undefined || v === null) return {};
-    if (typeof v !== 'object' || Array.isArray(v)) throw badRequest('configs must be an object of config name to value', ErrorCode.INVALID_CONFIG);
+    if (typeof v !== 'object' || Array.isArray(v))
+      throw badRequest('configs must be an object of config name to value', ErrorCode.INVALID_CONFIG);
     const out: Record<string, string> = {};
     for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-      if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean') throw badRequest(`config ${k}: the value must be a string`, ErrorCode.INVALID_CONFIG);
+      if (typeof val !== 'string' && typeof val !== 'number' && typeof val !== 'boolean')
+        throw badRequest(`config ${k}: the value must be a string`, ErrorCode.INVALID_CONFIG);
       out[k] = String(val);
     }
     return out;
@@ -182,7 +217,10 @@ export class ConsoleApi {
     const ids = t!.partitions.map((p) => p.partition);
     const offsets = async (spec: 'earliest' | 'latest') => {
       try {
-        return await this.admin.listOffsets(name, ids.map((partition) => ({ partition, timestamp: spec })));
+        return await this.admin.listOffsets(
+          name,
+          ids.map((partition) => ({ partition, timestamp: spec })),
+        );
       } catch {
         return undefined; // an offline partition: shown as unknown
       }
@@ -192,7 +230,11 @@ export class ConsoleApi {
       name: t!.name,
       internal: t!.isInternal,
       partitions: t!.partitions.map((p, i) => ({
-        partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.isr,
+        partition: p.partition,
+        leader: p.leader,
+        leaderEpoch: p.leaderEpoch,
+        replicas: p.replicas,
+        isr: p.isr,
         offlineReplicas: p.offlineReplicas,
         logStartOffset: earliest?.[i]?.offset.toString() ?? null,
         highWatermark: latest?.[i]?.offset.toString() ?? null,
@@ -208,15 +250,19 @@ export class ConsoleApi {
   async alterConfigs(name: string, body: Record<string, unknown>) {
     const set = this.configMap(body['set']);
     const del = body['delete'] ?? [];
-    if (!Array.isArray(del) || !del.every((d) => typeof d === 'string')) throw badRequest('delete must be a list of config names', ErrorCode.INVALID_CONFIG);
+    if (!Array.isArray(del) || !del.every((d) => typeof d === 'string'))
+      throw badRequest('delete must be a list of config names', ErrorCode.INVALID_CONFIG);
     const validateOnly = body['validateOnly'] === true;
     await this.admin.incrementalAlterConfigs([{ topic: name, set, delete: del }], { validateOnly });
     return this.configs(name);
   }
 
   addPartitions(name: string): never {
-    throw new ConsoleError(501, ErrorCode.UNSUPPORTED_VERSION,
-      `adding partitions to '${name}' is not available: the cluster has no CreatePartitions API yet`);
+    throw new ConsoleError(
+      501,
+      ErrorCode.UNSUPPORTED_VERSION,
+      `adding partitions to '${name}' is not available: the cluster has no CreatePartitions API yet`,
+    );
   }
 
   /**
@@ -230,7 +276,8 @@ export class ConsoleApi {
       throw new ConsoleError(404, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${topic}' has no partition ${q.get('partition')}`);
     }
     const limit = Number(q.get('limit') ?? '50');
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw badRequest(`limit must be an integer from 1 to 500, got '${q.get('limit')}'`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      throw badRequest(`limit must be an integer from 1 to 500, got '${q.get('limit')}'`);
     const filter = q.get('filter') ?? '';
     const [lo] = await this.admin.listOffsets(topic, [{ partition, timestamp: 'earliest' }]);
     const [hi] = await this.admin.listOffsets(topic, [{ partition, timestamp: 'latest' }]);
@@ -258,11 +305,21 @@ export class ConsoleApi {
     if (start < logStart) start = logStart;
     if (start > highWatermark) start = highWatermark;
 
-    const page = start < highWatermark
-      ? await this.inTurn(() => this.browse(topic, partition, start, highWatermark, limit, filter))
-      : { records: [] as RecordView[], next: start, scanned: 0 };
+    const page =
+      start < highWatermark
+        ? await this.inTurn(() => this.browse(topic, partition, start, highWatermark, limit, filter))
+        : { records: [] as RecordView[], next: start, scanned: 0 };
     const { records, next, scanned } = page;
-    return { topic, partition, logStartOffset: logStart.toString(), highWatermark: highWatermark.toString(), start: start.toString(), nextOffset: next.toString(), scanned, records };
+    return {
+      topic,
+      partition,
+      logStartOffset: logStart.toString(),
+      highWatermark: highWatermark.toString(),
+      start: start.toString(),
+      nextOffset: next.toString(),
+      scanned,
+      records,
+    };
   }
 
   private inTurn<T>(fn: () => Promise<T>): Promise<T> {
@@ -318,12 +375,14 @@ export class ConsoleApi {
     this.producer ??= this.samsa.producer();
     const [meta] = await this.producer.send({
       topic,
-      messages: [{
-        value: value === null ? null : Buffer.from(value),
-        ...(key === undefined ? {} : { key: Buffer.from(key) }),
-        headers,
-        ...(partition === undefined ? {} : { partition }),
-      }],
+      messages: [
+        {
+          value: value === null ? null : Buffer.from(value),
+          ...(key === undefined ? {} : { key: Buffer.from(key) }),
+          headers,
+          ...(partition === undefined ? {} : { partition }),
+        },
+      ],
     });
     return { topic, partition: meta!.partition, offset: meta!.offset.toString() };
   }
@@ -340,12 +399,28 @@ export class ConsoleApi {
       throw new ConsoleError(404, ErrorCode.GROUP_ID_NOT_FOUND, `consumer group '${groupId}' does not exist`);
     }
     return {
-      groupId, state: d!.state, protocolType: d!.protocolType, protocol: d!.protocol, generationId: d!.generationId, coordinator: d!.coordinator,
-      members: d!.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost, assignment: m.assignment })),
+      groupId,
+      state: d!.state,
+      protocolType: d!.protocolType,
+      protocol: d!.protocol,
+      generationId: d!.generationId,
+      coordinator: d!.coordinator,
+      members: d!.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        assignment: m.assignment,
+      })),
       partitions: lag.map((l) => ({
-        topic: l.topic, partition: l.partition,
-        committedOffset: l.committedOffset?.toString() ?? null, logEndOffset: l.logEndOffset.toString(), lag: l.lag?.toString() ?? null,
-        memberId: l.memberId ?? null, clientId: l.clientId ?? null, host: l.host ?? null,
+        topic: l.topic,
+        partition: l.partition,
+        committedOffset: l.committedOffset?.toString() ?? null,
+        logEndOffset: l.logEndOffset.toString(),
+        lag: l.lag?.toString() ?? null,
+        memberId: l.memberId ?? null,
+        clientId: l.clientId ?? null,
+        host: l.host ?? null,
       })),
       totalLag: lag.reduce((s, l) => s + (l.lag ?? 0n), 0n).toString(),
     };
@@ -360,7 +435,11 @@ export class ConsoleApi {
     const execute = body['execute'] === true;
     const [d] = await this.admin.describeGroups([groupId]);
     if (d!.members.length > 0) {
-      throw new ConsoleError(409, ErrorCode.NON_EMPTY_GROUP, `Assignments can only be reset if the group '${groupId}' is inactive, but the current state is ${d!.state}.`);
+      throw new ConsoleError(
+        409,
+        ErrorCode.NON_EMPTY_GROUP,
+        `Assignments can only be reset if the group '${groupId}' is inactive, but the current state is ${d!.state}.`,
+      );
     }
     const committed = await this.admin.fetchOffsets(groupId);
     const targets = new Map<string, number[]>();
@@ -374,7 +453,8 @@ export class ConsoleApi {
         const all = t!.partitions.map((p) => p.partition);
         const want = (spec as Record<string, unknown>)['partitions'];
         const parts = Array.isArray(want) ? want.map(Number) : all;
-        for (const p of parts) if (!all.includes(p)) throw new ConsoleError(404, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic} has no partition ${p}`);
+        for (const p of parts)
+          if (!all.includes(p)) throw new ConsoleError(404, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic} has no partition ${p}`);
         targets.set(topic, parts);
       }
     } else {
@@ -384,16 +464,29 @@ export class ConsoleApi {
     const writes: Array<{ topic: string; partition: number; offset: bigint }> = [];
     for (const [topic, partitions] of [...targets].sort(([a], [b]) => a.localeCompare(b))) {
       partitions.sort((a, b) => a - b);
-      const q = (timestamp: 'earliest' | 'latest' | bigint) => this.admin.listOffsets(topic, partitions.map((partition) => ({ partition, timestamp })));
+      const q = (timestamp: 'earliest' | 'latest' | bigint) =>
+        this.admin.listOffsets(
+          topic,
+          partitions.map((partition) => ({ partition, timestamp })),
+        );
       const [earliest, latest] = await Promise.all([q('earliest'), q('latest')]);
       const byTime = scenario.kind === 'datetime' ? await q(scenario.timestamp) : undefined;
       partitions.forEach((partition, i) => {
         const current = committed.find((c) => c.topic === topic && c.partition === partition)?.offset;
         const offset = resetTarget(scenario, {
-          topic, partition, earliest: earliest[i]!.offset, latest: latest[i]!.offset, committed: current,
+          topic,
+          partition,
+          earliest: earliest[i]!.offset,
+          latest: latest[i]!.offset,
+          committed: current,
           ...(byTime ? { byTime: byTime[i]!.offset } : {}),
         });
-        plan.push({ topic, partition, currentOffset: current === undefined || current < 0n ? null : current.toString(), newOffset: offset.toString() });
+        plan.push({
+          topic,
+          partition,
+          currentOffset: current === undefined || current < 0n ? null : current.toString(),
+          newOffset: offset.toString(),
+        });
         writes.push({ topic, partition, offset });
       });
     }
@@ -406,21 +499,25 @@ export class ConsoleApi {
     const nodes = this.opts.metrics ?? [];
     if (nodes.length === 0) return { nodes, available: false, history: [] as MetricsPoint[] };
     if (!this.lastScrape || this.now() - this.lastScrape.time >= 1_000) {
-      this.scraping ??= this.scrape(nodes).finally(() => { this.scraping = undefined; });
+      this.scraping ??= this.scrape(nodes).finally(() => {
+        this.scraping = undefined;
+      });
       await this.scraping;
     }
     return { nodes, available: this.lastScrape !== undefined, history: this.history };
   }
 
   private async scrape(nodes: string[]): Promise<void> {
-    const texts = await Promise.all(nodes.map(async (n) => {
-      try {
-        const res = await fetch(`http://${n}/metrics`, { signal: AbortSignal.timeout(1_000) });
-        return res.ok ? await res.text() : '';
-      } catch {
-        return ''; // a node down: its counters are missing from this scrape
-      }
-    }));
+    const texts = await Promise.all(
+      nodes.map(async (n) => {
+        try {
+          const res = await fetch(`http://${n}/metrics`, { signal: AbortSignal.timeout(1_000) });
+          return res.ok ? await res.text() : '';
+        } catch {
+          return ''; // a node down: its counters are missing from this scrape
+        }
+      }),
+    );
     const now: Scrape = { time: this.now(), samples: texts.flatMap(parsePrometheusText) };
     if (this.lastScrape) {
       this.history.push(metricsBetween(this.lastScrape, now));
@@ -432,8 +529,11 @@ export class ConsoleApi {
 
 function recordView(r: ConsumerRecord<Buffer | null, Buffer | null>): RecordView {
   return {
-    partition: r.partition, offset: r.offset.toString(), timestamp: r.timestamp.toString(),
-    key: bytesView(r.key), value: bytesView(r.value),
+    partition: r.partition,
+    offset: r.offset.toString(),
+    timestamp: r.timestamp.toString(),
+    key: bytesView(r.key),
+    value: bytesView(r.value),
     headers: Object.entries(r.headers).map(([key, value]) => ({ key, value: bytesView(value) })),
   };
 }

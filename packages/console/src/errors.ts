@@ -7,7 +7,11 @@ import { ErrorCode, errorInfo } from '@samsa/protocol';
 import { SamsaAggregateError, SamsaError } from '@samsa/client';
 
 export class ConsoleError extends Error {
-  constructor(readonly status: number, readonly code: number, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -63,9 +63,15 @@ export function overview(cluster: ClusterDescription, topics: readonly TopicDesc
       }
     }
   }
-  const brokers = [...known].sort(([a], [b]) => a - b).map(([id, address]) => ({
-    id, address, fenced: !live.has(id), leaders: leaders.get(id) ?? 0, replicas: replicas.get(id) ?? 0,
-  }));
+  const brokers = [...known]
+    .sort(([a], [b]) => a - b)
+    .map(([id, address]) => ({
+      id,
+      address,
+      fenced: !live.has(id),
+      leaders: leaders.get(id) ?? 0,
+      replicas: replicas.get(id) ?? 0,
+    }));
   return { clusterId: cluster.clusterId, controllerId: cluster.controllerId, brokers, health };
 }
 
@@ -110,10 +116,17 @@ export function parsePageQuery(q: URLSearchParams): PageQuery {
     return n;
   };
   const sort = q.get('sort') ?? 'name';
-  if (!(TOPIC_SORT_KEYS as readonly string[]).includes(sort)) throw badRequest(`sort must be one of ${TOPIC_SORT_KEYS.join(', ')}, got '${sort}'`);
+  if (!(TOPIC_SORT_KEYS as readonly string[]).includes(sort))
+    throw badRequest(`sort must be one of ${TOPIC_SORT_KEYS.join(', ')}, got '${sort}'`);
   const order = q.get('order') ?? 'asc';
   if (order !== 'asc' && order !== 'desc') throw badRequest(`order must be asc or desc, got '${order}'`);
-  return { page: int('page', 1, 1, 1_000_000), pageSize: int('pageSize', 50, 1, 500), sort: sort as TopicSortKey, order, search: q.get('search') ?? '' };
+  return {
+    page: int('page', 1, 1, 1_000_000),
+    pageSize: int('pageSize', 50, 1, 500),
+    sort: sort as TopicSortKey,
+    order,
+    search: q.get('search') ?? '',
+  };
 }
 
 export function pageTopics(rows: readonly TopicRow[], q: PageQuery): { total: number; page: number; pageSize: number; rows: TopicRow[] } {
@@ -172,17 +185,23 @@ export function parseResetScenario(body: Record<string, unknown>): ResetScenario
   const value = body['value'];
   const big = (signed: boolean): bigint => {
     const s = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
-    if (!(signed ? /^-?\d+$/ : /^\d+$/).test(s)) throw badRequest(`value must be ${signed ? 'an integer' : 'a non-negative integer'}, got '${String(value)}'`);
+    if (!(signed ? /^-?\d+$/ : /^\d+$/).test(s))
+      throw badRequest(`value must be ${signed ? 'an integer' : 'a non-negative integer'}, got '${String(value)}'`);
     return BigInt(s);
   };
   switch (to) {
-    case 'earliest': return { kind: 'earliest' };
-    case 'latest': return { kind: 'latest' };
-    case 'offset': return { kind: 'offset', offset: big(false) };
-    case 'shift': return { kind: 'shift', by: big(true) };
+    case 'earliest':
+      return { kind: 'earliest' };
+    case 'latest':
+      return { kind: 'latest' };
+    case 'offset':
+      return { kind: 'offset', offset: big(false) };
+    case 'shift':
+      return { kind: 'shift', by: big(true) };
     case 'datetime': {
       const ms = typeof value === 'string' ? Date.parse(value) : NaN;
-      if (Number.isNaN(ms) || ms < 0) throw badRequest(`value must be an ISO 8601 time such as 2024-01-01T00:00:00.000Z, got '${String(value)}'`);
+      if (Number.isNaN(ms) || ms < 0)
+        throw badRequest(`value must be an ISO 8601 time such as 2024-01-01T00:00:00.000Z, got '${String(value)}'`);
       return { kind: 'datetime', timestamp: BigInt(ms) };
     }
     default:
@@ -195,15 +214,23 @@ export function parseResetScenario(body: Record<string, unknown>): ResetScenario
  * or shift is clamped into [log start, log end]; a time with no record at or after it goes to the
  * log end; a shift needs a committed offset to start from.
  */
-export function resetTarget(s: ResetScenario, p: { topic: string; partition: number; earliest: bigint; latest: bigint; committed: bigint | undefined; byTime?: bigint }): bigint {
+export function resetTarget(
+  s: ResetScenario,
+  p: { topic: string; partition: number; earliest: bigint; latest: bigint; committed: bigint | undefined; byTime?: bigint },
+): bigint {
   const clamp = (o: bigint) => (o < p.earliest ? p.earliest : o > p.latest ? p.latest : o);
   switch (s.kind) {
-    case 'earliest': return p.earliest;
-    case 'latest': return p.latest;
-    case 'offset': return clamp(s.offset);
-    case 'datetime': return p.byTime !== undefined && p.byTime >= 0n ? p.byTime : p.latest;
+    case 'earliest':
+      return p.earliest;
+    case 'latest':
+      return p.latest;
+    case 'offset':
+      return clamp(s.offset);
+    case 'datetime':
+      return p.byTime !== undefined && p.byTime >= 0n ? p.byTime : p.latest;
     case 'shift':
-      if (p.committed === undefined || p.committed < 0n) throw badRequest(`${p.topic}-${p.partition} has no committed offset to shift from`, ErrorCode.INVALID_REQUEST);
+      if (p.committed === undefined || p.committed < 0n)
+        throw badRequest(`${p.topic}-${p.partition} has no committed offset to shift from`, ErrorCode.INVALID_REQUEST);
       return clamp(p.committed + s.by);
   }
 }

@@ -30,8 +30,13 @@ export interface ConsoleServer {
 }
 
 const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json', '.ico': 'image/x-icon',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.ico': 'image/x-icon',
 };
 
 const MAX_BODY = 1024 * 1024;
@@ -76,13 +81,20 @@ function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) { reject(badRequest('the request body is larger than 1 MiB')); req.destroy(); return; }
+      if (size > MAX_BODY) {
+        reject(badRequest('the request body is larger than 1 MiB'));
+        req.destroy();
+        return;
+      }
       chunks.push(c);
     });
     req.on('error', reject);
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') { resolve({}); return; }
+      if (text.trim() === '') {
+        resolve({});
+        return;
+      }
       try {
         const v = JSON.parse(text) as unknown;
         if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
@@ -104,7 +116,10 @@ function send(res: ServerResponse, status: number, value: unknown): void {
 function serveStatic(webDir: string, path: string, res: ServerResponse): void {
   const rel = normalize(decodeURIComponent(path)).replace(/^([/\\])+/, '');
   let file = join(webDir, rel);
-  if (!file.startsWith(webDir + sep) && file !== webDir) { res.writeHead(403).end(); return; }
+  if (!file.startsWith(webDir + sep) && file !== webDir) {
+    res.writeHead(403).end();
+    return;
+  }
   // Client-side routes (#/topics ...) all load index.html.
   if (!existsSync(file) || statSync(file).isDirectory()) file = join(webDir, 'index.html');
   if (!existsSync(file)) {
@@ -122,7 +137,10 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://console');
     if (!url.pathname.startsWith('/api/')) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') { send(res, 405, toErrorBody(badRequest(`${req.method} is not allowed here`)).body); return; }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        send(res, 405, toErrorBody(badRequest(`${req.method} is not allowed here`)).body);
+        return;
+      }
       serveStatic(webDir, url.pathname, res);
       return;
     }
@@ -133,7 +151,10 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
       const params = match(pattern, path);
       if (!params) continue;
       pathKnown = true;
-      if (method === req.method) { found = [handler, params]; break; }
+      if (method === req.method) {
+        found = [handler, params];
+        break;
+      }
     }
     if (!found) {
       const err = pathKnown
@@ -146,15 +167,21 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
     const [handler, params] = found;
     handler(api, params, url, () => readBody(req)).then(
       (value) => send(res, 200, value),
-      (err: unknown) => { const { status, body } = toErrorBody(err); send(res, status, body); },
+      (err: unknown) => {
+        const { status, body } = toErrorBody(err);
+        send(res, status, body);
+      },
     );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
+    server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port ?? 8080;
+  const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 8080);
   const host = opts.host ?? '127.0.0.1';
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,

@@ -15,7 +15,9 @@ let samsa: Samsa;
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(consoleServer.url + path, {
     method,
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    ...(body === undefined
+      ? {}
+      : { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
     signal: AbortSignal.timeout(20_000),
   });
   return { status: res.status, json: await res.json() };
@@ -24,7 +26,8 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 beforeAll(async () => {
   cluster = await startCluster({ metrics: true });
   consoleServer = await startConsoleServer({
-    bootstrap: cluster.bootstrap, port: 0,
+    bootstrap: cluster.bootstrap,
+    port: 0,
     metrics: cluster.brokers.map((b) => `127.0.0.1:${b.metricsPort}`),
   });
   samsa = new Samsa({ brokers: cluster.bootstrap });
@@ -50,7 +53,11 @@ describe('console API', () => {
   });
 
   it('creates, lists (paged and sorted), describes and deletes topics', async () => {
-    for (const [name, partitions] of [['api-b', 1], ['api-a', 3], ['api-c', 2]] as const) {
+    for (const [name, partitions] of [
+      ['api-b', 1],
+      ['api-a', 3],
+      ['api-c', 2],
+    ] as const) {
       const r = await call('POST', '/api/topics', { name, partitions, replicationFactor: 3 });
       expect(r.status).toBe(200);
       expect(r.json).toMatchObject({ topic: name, numPartitions: partitions, replicationFactor: 3 });
@@ -143,7 +150,12 @@ describe('console API', () => {
     const newest = await call('GET', '/api/topics/api-a/messages?partition=1&from=newest&limit=2');
     expect(newest.json.records.map((r: any) => r.offset)).toEqual(['3', '4']);
     const first = await call('GET', '/api/topics/api-a/messages?partition=1&from=earliest&limit=1');
-    expect(first.json.records[0]).toMatchObject({ offset: '0', key: { text: 'k1' }, value: { json: { n: 1 } }, headers: [{ key: 'h', value: { text: 'v' } }] });
+    expect(first.json.records[0]).toMatchObject({
+      offset: '0',
+      key: { text: 'k1' },
+      value: { json: { n: 1 } },
+      headers: [{ key: 'h', value: { text: 'v' } }],
+    });
     expect(first.json.nextOffset).toBe('1');
     const fromOffset = await call('GET', '/api/topics/api-a/messages?partition=1&from=offset&offset=2&limit=10');
     expect(fromOffset.json.records.map((r: any) => r.key.text)).toEqual(['k3', 'k4', 'k5']);
@@ -166,30 +178,54 @@ describe('console API', () => {
     const groups = await call('GET', '/api/groups');
     expect(groups.json.groups.map((g: any) => g.groupId)).toContain('api-group');
     const g = await call('GET', '/api/groups/api-group');
-    expect(g.json.partitions.find((p: any) => p.partition === 1)).toMatchObject({ topic: 'api-a', committedOffset: '2', logEndOffset: '5', lag: '3' });
+    expect(g.json.partitions.find((p: any) => p.partition === 1)).toMatchObject({
+      topic: 'api-a',
+      committedOffset: '2',
+      logEndOffset: '5',
+      lag: '3',
+    });
 
-    const dry = await call('POST', '/api/groups/api-group/reset-offsets', { to: 'shift', value: '-1', topics: [{ topic: 'api-a', partitions: [1] }] });
-    expect(dry.json).toEqual({ groupId: 'api-group', executed: false, plan: [{ topic: 'api-a', partition: 1, currentOffset: '2', newOffset: '1' }] });
+    const dry = await call('POST', '/api/groups/api-group/reset-offsets', {
+      to: 'shift',
+      value: '-1',
+      topics: [{ topic: 'api-a', partitions: [1] }],
+    });
+    expect(dry.json).toEqual({
+      groupId: 'api-group',
+      executed: false,
+      plan: [{ topic: 'api-a', partition: 1, currentOffset: '2', newOffset: '1' }],
+    });
     expect((await call('GET', '/api/groups/api-group')).json.partitions.find((p: any) => p.partition === 1).committedOffset).toBe('2');
 
     const done = await call('POST', '/api/groups/api-group/reset-offsets', { to: 'latest', topics: 'all', execute: true });
     expect(done.json.executed).toBe(true);
-    expect((await call('GET', '/api/groups/api-group')).json.partitions.find((p: any) => p.partition === 1)).toMatchObject({ committedOffset: '5', lag: '0' });
+    expect((await call('GET', '/api/groups/api-group')).json.partitions.find((p: any) => p.partition === 1)).toMatchObject({
+      committedOffset: '5',
+      lag: '0',
+    });
 
     const bad = await call('POST', '/api/groups/api-group/reset-offsets', { to: 'offset', value: 'soon' });
     expect(bad.status).toBe(400);
     expect(bad.json.error.message).toMatch(/value must be a non-negative integer/);
-    const badTopic = await call('POST', '/api/groups/api-group/reset-offsets', { to: 'earliest', topics: [{ topic: 'api-a', partitions: [7] }] });
+    const badTopic = await call('POST', '/api/groups/api-group/reset-offsets', {
+      to: 'earliest',
+      topics: [{ topic: 'api-a', partitions: [7] }],
+    });
     expect(badTopic.json.error.name).toBe('UNKNOWN_TOPIC_OR_PARTITION');
   });
 
-  it('turns the nodes\' /metrics into produce and fetch rates, bytes and latency percentiles', async () => {
+  it("turns the nodes' /metrics into produce and fetch rates, bytes and latency percentiles", async () => {
     await call('GET', '/api/metrics');
     for (let i = 0; i < 5; i++) await call('POST', '/api/topics/api-a/messages', { value: `m${i}`, partition: 0 });
-    const m = await waitFor('a metrics point with produce traffic', async () => {
-      const r = await call('GET', '/api/metrics');
-      return r.json.history.some((p: any) => p.produceRequestsPerSec > 0) ? r : undefined;
-    }, 20_000, 300);
+    const m = await waitFor(
+      'a metrics point with produce traffic',
+      async () => {
+        const r = await call('GET', '/api/metrics');
+        return r.json.history.some((p: any) => p.produceRequestsPerSec > 0) ? r : undefined;
+      },
+      20_000,
+      300,
+    );
     expect(m.json.nodes).toHaveLength(3);
     const point = m.json.history.find((p: any) => p.produceRequestsPerSec > 0);
     expect(point.bytesInPerSec).toBeGreaterThan(0);

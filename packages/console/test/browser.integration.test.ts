@@ -18,8 +18,16 @@ import { CLI, runCliAsync, stopProcess } from '../../cli/test/helpers/processes.
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('../test-output/', import.meta.url));
 // A closed network: nothing of Chromium's own may try to reach outside 127.0.0.1.
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-  '--disable-component-update', '--no-first-run', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 
 let cluster: TestCluster;
 let consoleProcess: ChildProcess;
@@ -31,11 +39,16 @@ let bootstrap: string;
 const outside: string[] = [];
 
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-const go = async (hash: string) => { await page.goto(`${consoleUrl}/#/${hash}`); };
+const go = async (hash: string) => {
+  await page.goto(`${consoleUrl}/#/${hash}`);
+};
 const text = (selector: string) => page.locator(selector).innerText({ timeout: 5_000 });
 
 async function cli(args: string[], input?: string) {
-  const r = await runCliAsync([args[0]!, '--bootstrap-server', bootstrap, ...args.slice(1)], { ...(input === undefined ? {} : { input }), timeoutMs: 60_000 });
+  const r = await runCliAsync([args[0]!, '--bootstrap-server', bootstrap, ...args.slice(1)], {
+    ...(input === undefined ? {} : { input }),
+    timeoutMs: 60_000,
+  });
   expect(r.status, `samsa ${args.join(' ')}: ${r.stderr}`).toBe(0);
   return r.stdout;
 }
@@ -44,22 +57,52 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ci-deps.sh (apt-get install chromium)`);
   mkdirSync(SHOTS, { recursive: true });
   cluster = await startCluster({
-    metrics: true, heartbeatIntervalMs: 250, sessionTimeoutMs: 2_000, brokerArgs: ['--replica-lag-time-max-ms', '2000'],
+    metrics: true,
+    heartbeatIntervalMs: 250,
+    sessionTimeoutMs: 2_000,
+    brokerArgs: ['--replica-lag-time-max-ms', '2000'],
   });
   bootstrap = cluster.bootstrap.join(',');
-  consoleProcess = spawn(process.execPath, [CLI, 'console', '--bootstrap-server', bootstrap, '--listen', '127.0.0.1:0',
-    '--metrics-servers', cluster.brokers.map((b) => `127.0.0.1:${b.metricsPort}`).join(',')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  consoleProcess = spawn(
+    process.execPath,
+    [
+      CLI,
+      'console',
+      '--bootstrap-server',
+      bootstrap,
+      '--listen',
+      '127.0.0.1:0',
+      '--metrics-servers',
+      cluster.brokers.map((b) => `127.0.0.1:${b.metricsPort}`).join(','),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
-  consoleProcess.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  consoleProcess.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  consoleUrl = await waitFor('samsa console to print its URL', () => {
-    if (consoleProcess.exitCode !== null) throw new Error(`samsa console exited ${consoleProcess.exitCode}: ${out}`);
-    return /Samsa Console: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
-  }, 30_000);
+  consoleProcess.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  consoleProcess.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  consoleUrl = await waitFor(
+    'samsa console to print its URL',
+    () => {
+      if (consoleProcess.exitCode !== null) throw new Error(`samsa console exited ${consoleProcess.exitCode}: ${out}`);
+      return /Samsa Console: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
+    },
+    30_000,
+  );
   userDataDir = mkdtempSync(join(tmpdir(), 'samsa-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 } });
-  page = context.pages()[0] ?? await context.newPage();
-  page.on('request', (r) => { if (!r.url().startsWith(consoleUrl) && !r.url().startsWith('data:')) outside.push(r.url()); });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1280, height: 900 },
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('request', (r) => {
+    if (!r.url().startsWith(consoleUrl) && !r.url().startsWith('data:')) outside.push(r.url());
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -72,15 +115,25 @@ afterAll(async () => {
 describe('Samsa Console in Chromium', { timeout: 180_000 }, () => {
   it('shows three unfenced brokers and the quorum, reachable by keyboard', async () => {
     await go('overview');
-    await waitFor('three unfenced brokers on the page', async () =>
-      (await page.locator('[data-broker] .state').allInnerTexts()).filter((s) => s.trim() === 'unfenced').length === 3, 30_000, 200);
+    await waitFor(
+      'three unfenced brokers on the page',
+      async () => (await page.locator('[data-broker] .state').allInnerTexts()).filter((s) => s.trim() === 'unfenced').length === 3,
+      30_000,
+      200,
+    );
     expect(await page.locator('[data-testid=quorum] tbody tr').count()).toBe(3);
     await shot('overview');
 
     // Keyboard: Tab from the top reaches the nav; Enter on "Topics" opens the topics view.
     await page.keyboard.press('Tab'); // the skip link
     for (let i = 0; i < 2; i++) await page.keyboard.press('Tab'); // Overview, Topics
-    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string | null } | null } }).document.activeElement?.textContent)).toBe('Topics');
+    expect(
+      await page.evaluate(
+        () =>
+          (globalThis as unknown as { document: { activeElement: { textContent: string | null } | null } }).document.activeElement
+            ?.textContent,
+      ),
+    ).toBe('Topics');
     await page.keyboard.press('Enter');
     await page.locator('#h-topics').waitFor({ timeout: 5_000 });
   });
@@ -109,7 +162,10 @@ describe('Samsa Console in Chromium', { timeout: 180_000 }, () => {
 
   it('records produced by the CLI appear in the message browser with keys, headers and JSON values', async () => {
     const lines = [1, 2, 3].map((i) => `source:cli,n:${i}\tkey-${i}\t{"order":${i},"item":"widget"}`).join('\n') + '\n';
-    await cli(['produce', '--topic', 'cli-topic', '--partition', '1', '--property', 'parse.key=true', '--property', 'parse.headers=true'], lines);
+    await cli(
+      ['produce', '--topic', 'cli-topic', '--partition', '1', '--property', 'parse.key=true', '--property', 'parse.headers=true'],
+      lines,
+    );
     await go('topics/cli-topic/messages');
     const browse = page.locator('[data-testid=browse]');
     await browse.locator('select[name=partition]').selectOption('1');
@@ -132,8 +188,21 @@ describe('Samsa Console in Chromium', { timeout: 180_000 }, () => {
     await form.locator('select[name=partition]').selectOption('0');
     await form.locator('button[type=submit]').click();
     await expect.poll(() => form.locator('[role=status]').innerText(), { timeout: 20_000 }).toBe('Produced to partition 0 at offset 0.');
-    const out = await cli(['consume', '--topic', 'ui-topic', '--partition', '0', '--offset', 'earliest', '--max-messages', '1', '--timeout-ms', '20000',
-      '--property', 'print.key=true']);
+    const out = await cli([
+      'consume',
+      '--topic',
+      'ui-topic',
+      '--partition',
+      '0',
+      '--offset',
+      'earliest',
+      '--max-messages',
+      '1',
+      '--timeout-ms',
+      '20000',
+      '--property',
+      'print.key=true',
+    ]);
     expect(out.trim()).toBe('form-key\t{"from":"the form"}');
   });
 
@@ -142,7 +211,20 @@ describe('Samsa Console in Chromium', { timeout: 180_000 }, () => {
     await cli(['produce', '--topic', 'ui-topic'], lines);
     // Setup, not under test: a first join has been seen to fail with UNKNOWN_MEMBER_ID ("the group
     // does not exist"), a consumer-group bug reported apart; one more try, printed, not hidden.
-    const consumeArgs = ['consume', '--bootstrap-server', bootstrap, '--topic', 'ui-topic', '--group', 'e2e-group', '--from-beginning', '--max-messages', '5', '--timeout-ms', '20000'];
+    const consumeArgs = [
+      'consume',
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      'ui-topic',
+      '--group',
+      'e2e-group',
+      '--from-beginning',
+      '--max-messages',
+      '5',
+      '--timeout-ms',
+      '20000',
+    ];
     let consumed = await runCliAsync(consumeArgs, { timeoutMs: 60_000 });
     if (consumed.status !== 0) {
       process.stdout.write(`console e2e: samsa consume --group failed once (${consumed.stderr.trim()}); trying again\n`);
@@ -171,7 +253,7 @@ describe('Samsa Console in Chromium', { timeout: 180_000 }, () => {
     await reset.locator('select').selectOption('latest');
     await reset.getByRole('button', { name: 'Dry run' }).click();
     await reset.locator('caption').filter({ hasText: 'Dry run' }).waitFor({ timeout: 15_000 });
-    expect((await cli(['groups', '--describe', '--group', 'e2e-group']))).toMatch(/e2e-group\s+ui-topic\s+\d\s+\S+\s+\d+\s+[1-9]/);
+    expect(await cli(['groups', '--describe', '--group', 'e2e-group'])).toMatch(/e2e-group\s+ui-topic\s+\d\s+\S+\s+\d+\s+[1-9]/);
     await reset.getByRole('button', { name: 'Execute' }).click();
     await reset.locator('caption').filter({ hasText: 'Offsets reset' }).waitFor({ timeout: 15_000 });
     await expect.poll(() => text('[data-testid=total-lag]'), { timeout: 10_000 }).toBe('0');
@@ -182,10 +264,17 @@ describe('Samsa Console in Chromium', { timeout: 180_000 }, () => {
     await page.locator('[data-testid=chart-requests] canvas').waitFor({ timeout: 15_000 });
     await cli(['produce', '--topic', 'cli-topic'], Array.from({ length: 50 }, (_, i) => `m${i}`).join('\n') + '\n');
     // The CLI's producer pipelines its calls over ProduceStream: they count as produce requests.
-    await waitFor('a metrics point with the CLI\'s produce traffic', async () => {
-      const m = await (await fetch(`${consoleUrl}/api/metrics`)).json() as { history: Array<{ produceRequestsPerSec: number; bytesInPerSec: number }> };
-      return m.history.some((p) => p.produceRequestsPerSec > 0 && p.bytesInPerSec > 0);
-    }, 20_000, 500);
+    await waitFor(
+      "a metrics point with the CLI's produce traffic",
+      async () => {
+        const m = (await (await fetch(`${consoleUrl}/api/metrics`)).json()) as {
+          history: Array<{ produceRequestsPerSec: number; bytesInPerSec: number }>;
+        };
+        return m.history.some((p) => p.produceRequestsPerSec > 0 && p.bytesInPerSec > 0);
+      },
+      20_000,
+      500,
+    );
     await page.waitForTimeout(2_000); // the page's next polls draw it
     expect(await page.locator('.chart canvas').count()).toBe(3);
     await shot('metrics');
@@ -193,31 +282,52 @@ describe('Samsa Console in Chromium', { timeout: 180_000 }, () => {
 
   it('SIGKILL a broker: it shows fenced, the ISR shrinks and the leader moves; restarted, the ISR grows back', async () => {
     await go('topics/cli-topic');
-    await waitFor('cli-topic fully replicated on screen', async () => (await text('[data-partition="0"] .isr')).split(',').length === 3, 30_000, 200);
+    await waitFor(
+      'cli-topic fully replicated on screen',
+      async () => (await text('[data-partition="0"] .isr')).split(',').length === 3,
+      30_000,
+      200,
+    );
     const leader = Number(await text('[data-partition="0"] .leader'));
     const victim = cluster.brokers.find((b) => b.nodeId === leader)!;
     await cluster.kill(victim, 'SIGKILL');
     const killedAt = Date.now();
 
-    await waitFor('the topic view to show a new leader and the shrunk ISR', async () => {
-      const l = Number(await text('[data-partition="0"] .leader'));
-      const isr = (await text('[data-partition="0"] .isr')).split(',').map(Number);
-      return l !== leader && l > 0 && !isr.includes(leader) && isr.length === 2;
-    }, 60_000, 100);
+    await waitFor(
+      'the topic view to show a new leader and the shrunk ISR',
+      async () => {
+        const l = Number(await text('[data-partition="0"] .leader'));
+        const isr = (await text('[data-partition="0"] .isr')).split(',').map(Number);
+        return l !== leader && l > 0 && !isr.includes(leader) && isr.length === 2;
+      },
+      60_000,
+      100,
+    );
     const topicSeconds = (Date.now() - killedAt) / 1000;
     await shot('topic-broker-killed');
 
     await go('overview');
-    await waitFor('the overview to show the broker fenced', async () => (await text(`[data-broker="${leader}"] .state`)) === 'fenced', 60_000, 100);
+    await waitFor(
+      'the overview to show the broker fenced',
+      async () => (await text(`[data-broker="${leader}"] .state`)) === 'fenced',
+      60_000,
+      100,
+    );
     expect(Number(await text('[data-testid=under-replicated] .value'))).toBeGreaterThan(0);
     const fencedSeconds = (Date.now() - killedAt) / 1000;
     await shot('overview-broker-killed');
-    process.stdout.write(`console e2e: new leader and shrunk ISR on screen ${topicSeconds.toFixed(1)} s after SIGKILL; fenced on the overview at ${fencedSeconds.toFixed(1)} s\n`);
+    process.stdout.write(
+      `console e2e: new leader and shrunk ISR on screen ${topicSeconds.toFixed(1)} s after SIGKILL; fenced on the overview at ${fencedSeconds.toFixed(1)} s\n`,
+    );
 
     await cluster.start(victim);
     await go('topics/cli-topic');
-    await waitFor('the ISR to grow back on screen', async () =>
-      (await text('[data-partition="0"] .isr')).split(',').map(Number).includes(leader), 90_000, 200);
+    await waitFor(
+      'the ISR to grow back on screen',
+      async () => (await text('[data-partition="0"] .isr')).split(',').map(Number).includes(leader),
+      90_000,
+      200,
+    );
     await go('overview');
     await waitFor('the broker unfenced again', async () => (await text(`[data-broker="${leader}"] .state`)) === 'unfenced', 60_000, 200);
     await go('topics/cli-topic');

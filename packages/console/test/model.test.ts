@@ -6,8 +6,18 @@ import { ConsoleError } from '../src/errors.js';
 
 const broker = (nodeId: number) => ({ nodeId, host: '127.0.0.1', port: 9000 + nodeId, rack: null, address: `127.0.0.1:${9000 + nodeId}` });
 const topic = (name: string, parts: Array<[number, number[], number[]]>, configs: Record<string, string> = {}): TopicDescription => ({
-  name, topicId: '', isInternal: false, configs,
-  partitions: parts.map(([leader, replicas, isr], partition) => ({ partition, leader, leaderEpoch: 0, replicas, isr, offlineReplicas: [] })),
+  name,
+  topicId: '',
+  isInternal: false,
+  configs,
+  partitions: parts.map(([leader, replicas, isr], partition) => ({
+    partition,
+    leader,
+    leaderEpoch: 0,
+    replicas,
+    isr,
+    offlineReplicas: [],
+  })),
 });
 
 describe('overview', () => {
@@ -15,10 +25,23 @@ describe('overview', () => {
     const known = new Map<number, string>();
     const all: ClusterDescription = { clusterId: 'c', controllerId: 1, brokers: [broker(4), broker(5), broker(6)] };
     const first = overview(all, [topic('t', [[4, [4, 5, 6], [4, 5, 6]]])], known);
-    expect(first.brokers.map((b) => [b.id, b.fenced, b.leaders, b.replicas])).toEqual([[4, false, 1, 1], [5, false, 0, 1], [6, false, 0, 1]]);
+    expect(first.brokers.map((b) => [b.id, b.fenced, b.leaders, b.replicas])).toEqual([
+      [4, false, 1, 1],
+      [5, false, 0, 1],
+      [6, false, 0, 1],
+    ]);
 
     const without4: ClusterDescription = { ...all, brokers: [broker(5), broker(6)] };
-    const topics = [topic('t', [[5, [4, 5, 6], [5, 6]], [-1, [4], [4]]], { 'min.insync.replicas': '3' })];
+    const topics = [
+      topic(
+        't',
+        [
+          [5, [4, 5, 6], [5, 6]],
+          [-1, [4], [4]],
+        ],
+        { 'min.insync.replicas': '3' },
+      ),
+    ];
     const later = overview(without4, topics, known);
     expect(later.brokers.find((b) => b.id === 4)).toMatchObject({ fenced: true, address: '127.0.0.1:9004', leaders: 0 });
     expect(later.health).toEqual({ topics: 1, partitions: 2, underReplicated: 1, underMinIsr: 2, offline: 1 });
@@ -26,9 +49,20 @@ describe('overview', () => {
 });
 
 describe('topics paging', () => {
-  const rows = [topic('b', [[1, [1], [1]]]), topic('a', [[1, [1, 2], [1]], [1, [1, 2], [1, 2]]]), topic('c', [])].map(topicRow);
+  const rows = [
+    topic('b', [[1, [1], [1]]]),
+    topic('a', [
+      [1, [1, 2], [1]],
+      [1, [1, 2], [1, 2]],
+    ]),
+    topic('c', []),
+  ].map(topicRow);
   it('sorts on the server by the asked column and order, then pages', () => {
-    expect(pageTopics(rows, parsePageQuery(new URLSearchParams('sort=partitions&order=desc'))).rows.map((r) => r.name)).toEqual(['a', 'b', 'c']);
+    expect(pageTopics(rows, parsePageQuery(new URLSearchParams('sort=partitions&order=desc'))).rows.map((r) => r.name)).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
     const p2 = pageTopics(rows, parsePageQuery(new URLSearchParams('pageSize=2&page=2')));
     expect(p2).toMatchObject({ total: 3, rows: [{ name: 'c' }] });
     expect(pageTopics(rows, parsePageQuery(new URLSearchParams('search=b'))).rows.map((r) => r.name)).toEqual(['b']);
@@ -62,7 +96,9 @@ describe('offset reset plan (the rules of samsa groups --reset-offsets)', () => 
     expect(resetTarget(parseResetScenario({ to: 'datetime', value: '2024-01-01T00:00:00Z' }), { ...p, byTime: 42n })).toBe(42n);
   });
   it('refuses a shift with no committed offset and malformed values', () => {
-    expect(() => resetTarget(parseResetScenario({ to: 'shift', value: '1' }), { ...p, committed: undefined })).toThrow(/no committed offset/);
+    expect(() => resetTarget(parseResetScenario({ to: 'shift', value: '1' }), { ...p, committed: undefined })).toThrow(
+      /no committed offset/,
+    );
     expect(() => parseResetScenario({ to: 'offset', value: '-1' })).toThrow(/non-negative integer/);
     expect(() => parseResetScenario({ to: 'datetime', value: 'yesterday' })).toThrow(/ISO 8601/);
     expect(() => parseResetScenario({ to: 'sideways' })).toThrow(/to must be one of/);
@@ -70,17 +106,19 @@ describe('offset reset plan (the rules of samsa groups --reset-offsets)', () => 
 });
 
 describe('Prometheus text', () => {
-  const scrape = (n: number) => [
-    '# HELP samsa_rpc_requests_total x', '# TYPE samsa_rpc_requests_total counter',
-    `samsa_rpc_requests_total{service="samsa.v1.Samsa",method="Produce",code="OK"} ${10 * n}`,
-    `samsa_rpc_requests_total{service="samsa.v1.Samsa",method="Fetch",code="OK"} ${1 * n}`,
-    `samsa_rpc_requests_total{service="samsa.v1.Samsa",method="FetchStream",code="OK"} ${3 * n}`,
-    `samsa_rpc_requests_total{service="samsa.v1.Replication",method="ReplicaFetchStream",code="OK"} ${100 * n}`,
-    `samsa_broker_topic_bytes_in_total{topic="a \\"q\\""} ${1000 * n}`,
-    `samsa_rpc_request_duration_seconds_bucket{service="s",method="Produce",le="0.001"} ${5 * n}`,
-    `samsa_rpc_request_duration_seconds_bucket{service="s",method="Produce",le="0.01"} ${10 * n}`,
-    `samsa_rpc_request_duration_seconds_bucket{service="s",method="Produce",le="+Inf"} ${10 * n}`,
-  ].join('\n');
+  const scrape = (n: number) =>
+    [
+      '# HELP samsa_rpc_requests_total x',
+      '# TYPE samsa_rpc_requests_total counter',
+      `samsa_rpc_requests_total{service="samsa.v1.Samsa",method="Produce",code="OK"} ${10 * n}`,
+      `samsa_rpc_requests_total{service="samsa.v1.Samsa",method="Fetch",code="OK"} ${1 * n}`,
+      `samsa_rpc_requests_total{service="samsa.v1.Samsa",method="FetchStream",code="OK"} ${3 * n}`,
+      `samsa_rpc_requests_total{service="samsa.v1.Replication",method="ReplicaFetchStream",code="OK"} ${100 * n}`,
+      `samsa_broker_topic_bytes_in_total{topic="a \\"q\\""} ${1000 * n}`,
+      `samsa_rpc_request_duration_seconds_bucket{service="s",method="Produce",le="0.001"} ${5 * n}`,
+      `samsa_rpc_request_duration_seconds_bucket{service="s",method="Produce",le="0.01"} ${10 * n}`,
+      `samsa_rpc_request_duration_seconds_bucket{service="s",method="Produce",le="+Inf"} ${10 * n}`,
+    ].join('\n');
   it('parses labels with escapes and computes rates (unary and pipelined calls, not replica fetches) and percentiles between scrapes', () => {
     const s = parsePrometheusText(scrape(1));
     expect(s.find((x) => x.name === 'samsa_broker_topic_bytes_in_total')?.labels).toEqual({ topic: 'a "q"' });
@@ -89,10 +127,18 @@ describe('Prometheus text', () => {
     expect(point.fetchRequestsPerSec).toBe(4);
     expect(point.bytesInPerSec).toBe(1000);
     expect(point.produceLatency.p50).toBeCloseTo(0.001);
-    expect(point.produceLatency.p99).toBeCloseTo(0.001 + 0.009 * (19.8 - 10) / 10);
+    expect(point.produceLatency.p99).toBeCloseTo(0.001 + (0.009 * (19.8 - 10)) / 10);
     expect(point.fetchLatency.p50).toBeNull();
   });
   it('histogramQuantile is undefined with no observations', () => {
-    expect(histogramQuantile(0.5, new Map([[1, 0], [Infinity, 0]]))).toBeUndefined();
+    expect(
+      histogramQuantile(
+        0.5,
+        new Map([
+          [1, 0],
+          [Infinity, 0],
+        ]),
+      ),
+    ).toBeUndefined();
   });
 });

@@ -19,7 +19,8 @@ const ts = require(join(pkg, '../../node_modules/typescript'));
 // The FakeBroker is a TypeScript test helper; transpile it once, pointed at the built package.
 const dist = pathToFileURL(join(pkg, 'dist/index.js')).href;
 const source = readFileSync(join(pkg, 'test/helpers/fakeBroker.ts'), 'utf8');
-const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } })
+const js = ts
+  .transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } })
   .outputText.replace("'../../src/index.js'", JSON.stringify(dist));
 const tmp = mkdtempSync(join(tmpdir(), 'kcat-capture-'));
 writeFileSync(join(tmp, 'fakeBroker.mjs'), js);
@@ -60,7 +61,11 @@ async function step(name, args, input) {
 
 try {
   await step('metadata', ['-L', '-t', 'golden-topic']);
-  await step('produce', ['-P', '-t', 'golden-topic', '-K', ':', '-X', 'acks=all', '-X', 'enable.idempotence=true'], 'k1:first value\nk2:second value\n');
+  await step(
+    'produce',
+    ['-P', '-t', 'golden-topic', '-K', ':', '-X', 'acks=all', '-X', 'enable.idempotence=true'],
+    'k1:first value\nk2:second value\n',
+  );
   await step('consume', ['-C', '-t', 'golden-topic', '-o', 'beginning', '-e', '-f', '%k=%s\\n']);
   await step('offsets-for-times', ['-Q', '-t', 'golden-topic:0:1700000000000']);
   await step('group', ['-G', 'golden-group', '-o', 'beginning', '-e', '-X', 'session.timeout.ms=6000', '-f', '%k=%s\\n', 'golden-topic']);

@@ -97,13 +97,25 @@ export function compile(fields: readonly FieldSpec[], version: number, flexible:
 
 function primitiveSize(p: PrimitiveType, compact: boolean): number {
   switch (p) {
-    case 'int8': case 'bool': return 1;
-    case 'int16': case 'uint16': return 2;
-    case 'int32': case 'uint32': return 4;
-    case 'int64': case 'float64': return 8;
-    case 'uuid': return 16;
-    case 'string': return compact ? 1 : 2;
-    case 'bytes': case 'records': return compact ? 1 : 4;
+    case 'int8':
+    case 'bool':
+      return 1;
+    case 'int16':
+    case 'uint16':
+      return 2;
+    case 'int32':
+    case 'uint32':
+      return 4;
+    case 'int64':
+    case 'float64':
+      return 8;
+    case 'uuid':
+      return 16;
+    case 'string':
+      return compact ? 1 : 2;
+    case 'bytes':
+    case 'records':
+      return compact ? 1 : 4;
   }
 }
 
@@ -122,21 +134,37 @@ function primitiveDefault(p: PrimitiveType, d: DefaultValue | undefined): unknow
     return d;
   }
   switch (p) {
-    case 'int8': case 'int16': case 'uint16': case 'int32': case 'uint32': case 'float64': return 0;
-    case 'int64': return 0n;
-    case 'bool': return false;
-    case 'string': return '';
+    case 'int8':
+    case 'int16':
+    case 'uint16':
+    case 'int32':
+    case 'uint32':
+    case 'float64':
+      return 0;
+    case 'int64':
+      return 0n;
+    case 'bool':
+      return false;
+    case 'string':
+      return '';
     // An absent record set is sent empty (length 0), never null: clients treat -1 badly.
-    case 'bytes': case 'records': return Buffer.alloc(0);
-    case 'uuid': return ZERO_UUID;
+    case 'bytes':
+    case 'records':
+      return Buffer.alloc(0);
+    case 'uuid':
+      return ZERO_UUID;
   }
 }
 
 function defaultOf(f: CompiledField): unknown {
   switch (f.kind) {
-    case 'primitive': return primitiveDefault(f.primitive!, f.spec.default);
-    case 'array': case 'structArray': return f.spec.default === null ? null : [];
-    case 'struct': return defaultStruct(f.struct!);
+    case 'primitive':
+      return primitiveDefault(f.primitive!, f.spec.default);
+    case 'array':
+    case 'structArray':
+      return f.spec.default === null ? null : [];
+    case 'struct':
+      return defaultStruct(f.struct!);
   }
 }
 
@@ -168,18 +196,30 @@ function sameValue(a: unknown, b: unknown): boolean {
 
 function readPrimitive(r: Reader, p: PrimitiveType, nullable: boolean, compact: boolean): unknown {
   switch (p) {
-    case 'int8': return r.int8();
-    case 'int16': return r.int16();
-    case 'uint16': return r.uint16();
-    case 'int32': return r.int32();
-    case 'uint32': return r.uint32();
-    case 'int64': return r.int64();
-    case 'float64': return r.float64();
-    case 'bool': return r.bool();
-    case 'uuid': return r.uuid();
-    case 'string': return nullable ? r.nullableString(compact) : r.string(compact);
-    case 'bytes': return nullable ? r.nullableBytes(compact) : r.bytes(compact);
-    case 'records': return r.nullableBytes(compact);
+    case 'int8':
+      return r.int8();
+    case 'int16':
+      return r.int16();
+    case 'uint16':
+      return r.uint16();
+    case 'int32':
+      return r.int32();
+    case 'uint32':
+      return r.uint32();
+    case 'int64':
+      return r.int64();
+    case 'float64':
+      return r.float64();
+    case 'bool':
+      return r.bool();
+    case 'uuid':
+      return r.uuid();
+    case 'string':
+      return nullable ? r.nullableString(compact) : r.string(compact);
+    case 'bytes':
+      return nullable ? r.nullableBytes(compact) : r.bytes(compact);
+    case 'records':
+      return r.nullableBytes(compact);
   }
 }
 
@@ -253,19 +293,29 @@ export function readTaggedFields(r: Reader, s: CompiledStruct | null, out: Recor
 
 function writePrimitive(w: Writer, p: PrimitiveType, v: unknown, compact: boolean, name: string): void {
   switch (p) {
-    case 'int8': return w.int8(v as number);
-    case 'int16': return w.int16(v as number);
-    case 'uint16': return w.uint16(v as number);
-    case 'int32': return w.int32(v as number);
-    case 'uint32': return w.uint32(v as number);
-    case 'int64': return w.int64(typeof v === 'bigint' ? v : BigInt(v as number));
-    case 'float64': return w.float64(v as number);
-    case 'bool': return w.bool(Boolean(v));
-    case 'uuid': return w.uuid(v as string);
+    case 'int8':
+      return w.int8(v as number);
+    case 'int16':
+      return w.int16(v as number);
+    case 'uint16':
+      return w.uint16(v as number);
+    case 'int32':
+      return w.int32(v as number);
+    case 'uint32':
+      return w.uint32(v as number);
+    case 'int64':
+      return w.int64(typeof v === 'bigint' ? v : BigInt(v as number));
+    case 'float64':
+      return w.float64(v as number);
+    case 'bool':
+      return w.bool(Boolean(v));
+    case 'uuid':
+      return w.uuid(v as string);
     case 'string':
       if (v !== null && typeof v !== 'string') throw new KafkaEncodeError(`${name}: expected a string, got ${typeof v}`);
       return w.nullableString(v, compact);
-    case 'bytes': case 'records':
+    case 'bytes':
+    case 'records':
       if (v !== null && !(v instanceof Uint8Array)) throw new KafkaEncodeError(`${name}: expected a Buffer, got ${typeof v}`);
       return w.nullableBytes(v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength), compact);
   }

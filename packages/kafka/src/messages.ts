@@ -45,7 +45,10 @@ function specOrThrow(apiKey: number, apiVersion: number): ApiSpec {
   const spec = specFor(apiKey);
   if (!spec) throw new KafkaDecodeError('unknown-api', `unknown API key ${apiKey}`);
   if (!inRange(apiVersion, spec.validVersions)) {
-    throw new KafkaDecodeError('unsupported-version', `${spec.name} version ${apiVersion} is not supported (versions ${spec.validVersions})`);
+    throw new KafkaDecodeError(
+      'unsupported-version',
+      `${spec.name} version ${apiVersion} is not supported (versions ${spec.validVersions})`,
+    );
   }
   return spec;
 }
@@ -72,11 +75,17 @@ export function decodeRequest(apiKey: number, apiVersion: number, frame: Frame, 
 function encoderSpec(apiKey: number, apiVersion: number): ApiSpec {
   const spec = specFor(apiKey);
   if (!spec) throw new KafkaEncodeError(`unknown API key ${apiKey}`);
-  if (!inRange(apiVersion, spec.validVersions)) throw new KafkaEncodeError(`${spec.name} version ${apiVersion} is not supported (versions ${spec.validVersions})`);
+  if (!inRange(apiVersion, spec.validVersions))
+    throw new KafkaEncodeError(`${spec.name} version ${apiVersion} is not supported (versions ${spec.validVersions})`);
   return spec;
 }
 
-export function encodeResponse<K extends ApiKeyNumber>(apiKey: K, apiVersion: number, correlationId: number, body: ResponseInputFor<K>): Buffer;
+export function encodeResponse<K extends ApiKeyNumber>(
+  apiKey: K,
+  apiVersion: number,
+  correlationId: number,
+  body: ResponseInputFor<K>,
+): Buffer;
 export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: object): Buffer;
 export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: object): Buffer {
   return writeResponse(new Writer(1024), apiKey, apiVersion, correlationId, body).finish();
@@ -86,9 +95,27 @@ export function encodeResponse(apiKey: number, apiVersion: number, correlationId
  * Like encodeResponse, but record sets of at least `zeroCopyThreshold` bytes are not copied: the
  * result is the frame as a list of buffers, in order, for `socket.cork(); write each; uncork()`.
  */
-export function encodeResponseChunks<K extends ApiKeyNumber>(apiKey: K, apiVersion: number, correlationId: number, body: ResponseInputFor<K>, zeroCopyThreshold?: number): Buffer[];
-export function encodeResponseChunks(apiKey: number, apiVersion: number, correlationId: number, body: object, zeroCopyThreshold?: number): Buffer[];
-export function encodeResponseChunks(apiKey: number, apiVersion: number, correlationId: number, body: object, zeroCopyThreshold = 4096): Buffer[] {
+export function encodeResponseChunks<K extends ApiKeyNumber>(
+  apiKey: K,
+  apiVersion: number,
+  correlationId: number,
+  body: ResponseInputFor<K>,
+  zeroCopyThreshold?: number,
+): Buffer[];
+export function encodeResponseChunks(
+  apiKey: number,
+  apiVersion: number,
+  correlationId: number,
+  body: object,
+  zeroCopyThreshold?: number,
+): Buffer[];
+export function encodeResponseChunks(
+  apiKey: number,
+  apiVersion: number,
+  correlationId: number,
+  body: object,
+  zeroCopyThreshold = 4096,
+): Buffer[] {
   return writeResponse(new Writer(1024, zeroCopyThreshold), apiKey, apiVersion, correlationId, body).finishChunks();
 }
 
@@ -113,7 +140,11 @@ export function encodeRequest(header: RequestHeader, body: object): Buffer {
   return w.finish();
 }
 
-export function decodeResponse<K extends ApiKeyNumber>(apiKey: K, apiVersion: number, frame: Frame): { correlationId: number; body: ResponseFor<K> };
+export function decodeResponse<K extends ApiKeyNumber>(
+  apiKey: K,
+  apiVersion: number,
+  frame: Frame,
+): { correlationId: number; body: ResponseFor<K> };
 export function decodeResponse(apiKey: number, apiVersion: number, frame: Frame): { correlationId: number; body: unknown };
 export function decodeResponse(apiKey: number, apiVersion: number, frame: Frame): { correlationId: number; body: unknown } {
   const spec = specOrThrow(apiKey, apiVersion);

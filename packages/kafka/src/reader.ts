@@ -13,7 +13,11 @@ export class Reader {
   pos: number;
   readonly end: number;
 
-  constructor(readonly buf: Buffer, start = 0, end = buf.length) {
+  constructor(
+    readonly buf: Buffer,
+    start = 0,
+    end = buf.length,
+  ) {
     this.pos = start;
     this.end = end;
   }
@@ -28,14 +32,49 @@ export class Reader {
     }
   }
 
-  int8(): number { this.need(1, 'int8'); return this.buf.readInt8(this.pos++); }
-  bool(): boolean { return this.int8() !== 0; }
-  int16(): number { this.need(2, 'int16'); const v = this.buf.readInt16BE(this.pos); this.pos += 2; return v; }
-  uint16(): number { this.need(2, 'uint16'); const v = this.buf.readUInt16BE(this.pos); this.pos += 2; return v; }
-  int32(): number { this.need(4, 'int32'); const v = this.buf.readInt32BE(this.pos); this.pos += 4; return v; }
-  uint32(): number { this.need(4, 'uint32'); const v = this.buf.readUInt32BE(this.pos); this.pos += 4; return v; }
-  int64(): bigint { this.need(8, 'int64'); const v = this.buf.readBigInt64BE(this.pos); this.pos += 8; return v; }
-  float64(): number { this.need(8, 'float64'); const v = this.buf.readDoubleBE(this.pos); this.pos += 8; return v; }
+  int8(): number {
+    this.need(1, 'int8');
+    return this.buf.readInt8(this.pos++);
+  }
+  bool(): boolean {
+    return this.int8() !== 0;
+  }
+  int16(): number {
+    this.need(2, 'int16');
+    const v = this.buf.readInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  uint16(): number {
+    this.need(2, 'uint16');
+    const v = this.buf.readUInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  int32(): number {
+    this.need(4, 'int32');
+    const v = this.buf.readInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  uint32(): number {
+    this.need(4, 'uint32');
+    const v = this.buf.readUInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  int64(): bigint {
+    this.need(8, 'int64');
+    const v = this.buf.readBigInt64BE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  float64(): number {
+    this.need(8, 'float64');
+    const v = this.buf.readDoubleBE(this.pos);
+    this.pos += 8;
+    return v;
+  }
 
   uuid(): string {
     this.need(16, 'uuid');
@@ -50,7 +89,8 @@ export class Reader {
     for (let i = 0; i < 5; i++) {
       if (this.pos >= this.end) throw new KafkaDecodeError('truncated', `truncated unsigned varint at offset ${this.pos}`);
       const b = this.buf[this.pos++]!;
-      if (i === 4 && b > 0x0f) throw new KafkaDecodeError('invalid-varint', `unsigned varint longer than 32 bits at offset ${this.pos - 1}`);
+      if (i === 4 && b > 0x0f)
+        throw new KafkaDecodeError('invalid-varint', `unsigned varint longer than 32 bits at offset ${this.pos - 1}`);
       value += (b & 0x7f) * 2 ** (7 * i);
       if ((b & 0x80) === 0) return value;
     }
@@ -128,7 +168,10 @@ export class Reader {
     const n = compact ? this.unsignedVarint() - 1 : this.int32();
     if (n < -1) throw new KafkaDecodeError('negative-length', `array length ${n} at offset ${this.pos}`);
     if (n > 0 && n * Math.max(1, minElementSize) > this.remaining) {
-      throw new KafkaDecodeError('oversized', `array of ${n} elements cannot fit in the ${this.remaining} bytes that remain (offset ${this.pos})`);
+      throw new KafkaDecodeError(
+        'oversized',
+        `array of ${n} elements cannot fit in the ${this.remaining} bytes that remain (offset ${this.pos})`,
+      );
     }
     return n;
   }

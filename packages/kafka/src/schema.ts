@@ -9,8 +9,18 @@
  */
 
 export type PrimitiveType =
-  | 'int8' | 'int16' | 'int32' | 'int64' | 'uint16' | 'uint32' | 'float64' | 'bool'
-  | 'string' | 'bytes' | 'records' | 'uuid';
+  | 'int8'
+  | 'int16'
+  | 'int32'
+  | 'int64'
+  | 'uint16'
+  | 'uint32'
+  | 'float64'
+  | 'bool'
+  | 'string'
+  | 'bytes'
+  | 'records'
+  | 'uuid';
 
 export type FieldType = PrimitiveType | `[]${PrimitiveType}` | 'struct' | '[]struct';
 

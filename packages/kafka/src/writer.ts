@@ -15,7 +15,10 @@ export class Writer {
   private readonly chunks: Buffer[] = [];
   private flushed = 0;
 
-  constructor(initialSize = 256, private readonly zeroCopyThreshold = Infinity) {
+  constructor(
+    initialSize = 256,
+    private readonly zeroCopyThreshold = Infinity,
+  ) {
     this.buf = Buffer.allocUnsafe(initialSize);
   }
 
@@ -33,15 +36,47 @@ export class Writer {
     this.buf = next;
   }
 
-  int8(v: number): void { this.ensure(1); this.buf.writeInt8(v, this.pos); this.pos += 1; }
-  bool(v: boolean): void { this.int8(v ? 1 : 0); }
-  int16(v: number): void { this.ensure(2); this.buf.writeInt16BE(v, this.pos); this.pos += 2; }
-  uint16(v: number): void { this.ensure(2); this.buf.writeUInt16BE(v, this.pos); this.pos += 2; }
-  int32(v: number): void { this.ensure(4); this.buf.writeInt32BE(v, this.pos); this.pos += 4; }
-  uint32(v: number): void { this.ensure(4); this.buf.writeUInt32BE(v, this.pos); this.pos += 4; }
-  int64(v: bigint): void { this.ensure(8); this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.pos); this.pos += 8; }
-  float64(v: number): void { this.ensure(8); this.buf.writeDoubleBE(v, this.pos); this.pos += 8; }
-  uuid(v: string): void { this.raw(uuidToBytes(v)); }
+  int8(v: number): void {
+    this.ensure(1);
+    this.buf.writeInt8(v, this.pos);
+    this.pos += 1;
+  }
+  bool(v: boolean): void {
+    this.int8(v ? 1 : 0);
+  }
+  int16(v: number): void {
+    this.ensure(2);
+    this.buf.writeInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+  uint16(v: number): void {
+    this.ensure(2);
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+  int32(v: number): void {
+    this.ensure(4);
+    this.buf.writeInt32BE(v, this.pos);
+    this.pos += 4;
+  }
+  uint32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v, this.pos);
+    this.pos += 4;
+  }
+  int64(v: bigint): void {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.pos);
+    this.pos += 8;
+  }
+  float64(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+  }
+  uuid(v: string): void {
+    this.raw(uuidToBytes(v));
+  }
 
   unsignedVarint(v: number): void {
     if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new KafkaEncodeError(`unsigned varint out of range: ${v}`);

@@ -35,14 +35,30 @@ function mutate(src: Buffer, r: Rand): Buffer {
   for (let i = 0; i < rounds && b.length > 0; i++) {
     const at = int(r, 0, b.length - 1);
     switch (int(r, 0, 7)) {
-      case 0: b[at]! ^= 1 << int(r, 0, 7); break;
-      case 1: b[at] = int(r, 0, 255); break;
-      case 2: b = b.subarray(0, at); break;
-      case 3: b = Buffer.concat([b.subarray(0, at), Buffer.from(Array.from({ length: int(r, 1, 8) }, () => int(r, 0, 255))), b.subarray(at)]); break;
-      case 4: if (at + 2 <= b.length) b.writeInt16BE([-1, -2, 0x7fff, -32768][int(r, 0, 3)]!, at); break;
-      case 5: if (at + 4 <= b.length) b.writeInt32BE([-1, -2, 0x7fffffff, -0x80000000, 0x00ffffff][int(r, 0, 4)]!, at); break;
-      case 6: b.fill(0xff, at, Math.min(b.length, at + int(r, 1, 12))); break; // endless varints, -1s
-      case 7: b = Buffer.concat([b.subarray(0, at), b.subarray(int(r, 0, b.length))]); break; // splice a copy of another part
+      case 0:
+        b[at]! ^= 1 << int(r, 0, 7);
+        break;
+      case 1:
+        b[at] = int(r, 0, 255);
+        break;
+      case 2:
+        b = b.subarray(0, at);
+        break;
+      case 3:
+        b = Buffer.concat([b.subarray(0, at), Buffer.from(Array.from({ length: int(r, 1, 8) }, () => int(r, 0, 255))), b.subarray(at)]);
+        break;
+      case 4:
+        if (at + 2 <= b.length) b.writeInt16BE([-1, -2, 0x7fff, -32768][int(r, 0, 3)]!, at);
+        break;
+      case 5:
+        if (at + 4 <= b.length) b.writeInt32BE([-1, -2, 0x7fffffff, -0x80000000, 0x00ffffff][int(r, 0, 4)]!, at);
+        break;
+      case 6:
+        b.fill(0xff, at, Math.min(b.length, at + int(r, 1, 12)));
+        break; // endless varints, -1s
+      case 7:
+        b = Buffer.concat([b.subarray(0, at), b.subarray(int(r, 0, b.length))]);
+        break; // splice a copy of another part
     }
   }
   return b;
@@ -83,69 +99,94 @@ let kafkajsFrames: Buffer[] = [];
 
 beforeAll(async () => {
   const capture = await captureKafkaJs();
-  const kcat = JSON.parse(readFileSync(new URL('./fixtures/kcat-frames.json', import.meta.url), 'utf8')) as { steps: { frames: { hex: string }[] }[] };
+  const kcat = JSON.parse(readFileSync(new URL('./fixtures/kcat-frames.json', import.meta.url), 'utf8')) as {
+    steps: { frames: { hex: string }[] }[];
+  };
   // Real requests of two clients: KafkaJS live, librdkafka (kcat) from the committed capture.
-  kafkajsFrames = [...capture.broker.frames.map((f) => f.frame), ...kcat.steps.flatMap((s) => s.frames.map((f) => Buffer.from(f.hex, 'hex')))];
+  kafkajsFrames = [
+    ...capture.broker.frames.map((f) => f.frame),
+    ...kcat.steps.flatMap((s) => s.frames.map((f) => Buffer.from(f.hex, 'hex'))),
+  ];
 }, 90_000);
 
 describe('decoder fuzzing (seed ' + SEED + ')', () => {
-  it('mutated KafkaJS and kcat requests decode or throw KafkaDecodeError', () => {
-    expect(kafkajsFrames.length).toBeGreaterThan(20);
-    const r = rng(SEED);
-    const seen: Record<Outcome, number> = { decoded: 0, rejected: 0 };
-    for (let i = 0; i < 20_000; i++) {
-      const src = kafkajsFrames[i % kafkajsFrames.length]!;
-      seen[tryRequest(mutate(src, r), `seed ${SEED} kafkajs case ${i}`)]++;
-    }
-    // Both outcomes occur: the mutations reach past the header, and some survive.
-    expect(seen.rejected).toBeGreaterThan(1000);
-    expect(seen.decoded).toBeGreaterThan(100);
-  }, FUZZ_TIMEOUT_MS);
-
-  it('mutated random requests of every API version decode or throw KafkaDecodeError', () => {
-    const r = rng(SEED + 1);
-    let cases = 0;
-    for (const spec of API_SPECS as readonly ApiSpec[]) {
-      for (const version of versionsOf(spec)) {
-        for (let j = 0; j < 4; j++) {
-          const wire = encodeRequest({ apiKey: spec.apiKey, apiVersion: version, correlationId: j, clientId: 'fuzz' }, randomStruct(spec.request, version, r));
-          const frame = wire.subarray(4);
-          expect(tryRequest(frame, `${spec.name} v${version} unmutated`)).toBe('decoded');
-          for (let k = 0; k < 40; k++) tryRequest(mutate(frame, r), `seed ${SEED + 1} ${spec.name} v${version} case ${j}/${k}`), cases++;
-        }
+  it(
+    'mutated KafkaJS and kcat requests decode or throw KafkaDecodeError',
+    () => {
+      expect(kafkajsFrames.length).toBeGreaterThan(20);
+      const r = rng(SEED);
+      const seen: Record<Outcome, number> = { decoded: 0, rejected: 0 };
+      for (let i = 0; i < 20_000; i++) {
+        const src = kafkajsFrames[i % kafkajsFrames.length]!;
+        seen[tryRequest(mutate(src, r), `seed ${SEED} kafkajs case ${i}`)]++;
       }
-    }
-    expect(cases).toBeGreaterThan(30_000);
-  }, FUZZ_TIMEOUT_MS);
+      // Both outcomes occur: the mutations reach past the header, and some survive.
+      expect(seen.rejected).toBeGreaterThan(1000);
+      expect(seen.decoded).toBeGreaterThan(100);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
-  it('random noise frames (with and without a plausible header) throw only KafkaDecodeError', () => {
-    const r = rng(SEED + 2);
-    const keys = (API_SPECS as readonly ApiSpec[]).map((s) => s.apiKey);
-    for (let i = 0; i < 10_000; i++) {
-      const noise = Buffer.from(Array.from({ length: int(r, 0, 64) }, () => int(r, 0, 255)));
-      if (i % 2 === 0 && noise.length >= 4) {
-        noise.writeInt16BE(keys[int(r, 0, keys.length - 1)]!, 0);
-        noise.writeInt16BE(int(r, 0, 13), 2);
-      }
-      tryRequest(noise, `seed ${SEED + 2} noise case ${i}`);
-    }
-  }, FUZZ_TIMEOUT_MS);
-
-  it('mutated responses of every API version decode or throw KafkaDecodeError', () => {
-    const r = rng(SEED + 3);
-    for (const spec of API_SPECS as readonly ApiSpec[]) {
-      for (const version of versionsOf(spec)) {
-        const frame = encodeResponse(spec.apiKey, version, 9, randomStruct(spec.response, version, r)).subarray(4);
-        for (let k = 0; k < 60; k++) {
-          const m = mutate(frame, r);
-          try {
-            const { body } = decodeResponse(spec.apiKey, version, m);
-            expect(weight(body)).toBeLessThanOrEqual(m.length);
-          } catch (err) {
-            if (!(err instanceof KafkaDecodeError)) throw new Error(`seed ${SEED + 3} ${spec.name} v${version} case ${k}: ${String(err)}`, { cause: err });
+  it(
+    'mutated random requests of every API version decode or throw KafkaDecodeError',
+    () => {
+      const r = rng(SEED + 1);
+      let cases = 0;
+      for (const spec of API_SPECS as readonly ApiSpec[]) {
+        for (const version of versionsOf(spec)) {
+          for (let j = 0; j < 4; j++) {
+            const wire = encodeRequest(
+              { apiKey: spec.apiKey, apiVersion: version, correlationId: j, clientId: 'fuzz' },
+              randomStruct(spec.request, version, r),
+            );
+            const frame = wire.subarray(4);
+            expect(tryRequest(frame, `${spec.name} v${version} unmutated`)).toBe('decoded');
+            for (let k = 0; k < 40; k++) tryRequest(mutate(frame, r), `seed ${SEED + 1} ${spec.name} v${version} case ${j}/${k}`), cases++;
           }
         }
       }
-    }
-  }, FUZZ_TIMEOUT_MS);
+      expect(cases).toBeGreaterThan(30_000);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+
+  it(
+    'random noise frames (with and without a plausible header) throw only KafkaDecodeError',
+    () => {
+      const r = rng(SEED + 2);
+      const keys = (API_SPECS as readonly ApiSpec[]).map((s) => s.apiKey);
+      for (let i = 0; i < 10_000; i++) {
+        const noise = Buffer.from(Array.from({ length: int(r, 0, 64) }, () => int(r, 0, 255)));
+        if (i % 2 === 0 && noise.length >= 4) {
+          noise.writeInt16BE(keys[int(r, 0, keys.length - 1)]!, 0);
+          noise.writeInt16BE(int(r, 0, 13), 2);
+        }
+        tryRequest(noise, `seed ${SEED + 2} noise case ${i}`);
+      }
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+
+  it(
+    'mutated responses of every API version decode or throw KafkaDecodeError',
+    () => {
+      const r = rng(SEED + 3);
+      for (const spec of API_SPECS as readonly ApiSpec[]) {
+        for (const version of versionsOf(spec)) {
+          const frame = encodeResponse(spec.apiKey, version, 9, randomStruct(spec.response, version, r)).subarray(4);
+          for (let k = 0; k < 60; k++) {
+            const m = mutate(frame, r);
+            try {
+              const { body } = decodeResponse(spec.apiKey, version, m);
+              expect(weight(body)).toBeLessThanOrEqual(m.length);
+            } catch (err) {
+              if (!(err instanceof KafkaDecodeError))
+                throw new Error(`seed ${SEED + 3} ${spec.name} v${version} case ${k}: ${String(err)}`, { cause: err });
+            }
+          }
+        }
+      }
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });

@@ -33,7 +33,9 @@ describe('KafkaJS 2.2.4 requests decode with our schemas', () => {
     const av = decoded(ApiKey.ApiVersions);
     expect(av.length).toBeGreaterThan(0);
     expect(av[0]!.version).toBe(2);
-    const md = capture.broker.framesOf(ApiKey.Metadata).map((f) => decodeRequest(ApiKey.Metadata, f.header.apiVersion, f.frame, f.bodyOffset));
+    const md = capture.broker
+      .framesOf(ApiKey.Metadata)
+      .map((f) => decodeRequest(ApiKey.Metadata, f.header.apiVersion, f.frame, f.bodyOffset));
     expect(md.some((m) => m.topics?.some((t) => t.name === TOPIC))).toBe(true);
   });
 
@@ -69,17 +71,27 @@ describe('KafkaJS 2.2.4 requests decode with our schemas', () => {
 
   it('admin requests: CreateTopics, CreatePartitions, configs, ACLs, DeleteRecords, DeleteGroups, DeleteTopics', () => {
     const ct = decoded(ApiKey.CreateTopics)[0]!.body;
-    expect(ct.topics.map((t) => [t.name, t.numPartitions])).toEqual([[TOPIC, 1], [ADMIN_TOPIC, 3]]);
+    expect(ct.topics.map((t) => [t.name, t.numPartitions])).toEqual([
+      [TOPIC, 1],
+      [ADMIN_TOPIC, 3],
+    ]);
     expect(ct.topics[1]!.configs).toEqual([{ name: 'retention.ms', value: '60000' }]);
     expect(decoded(ApiKey.CreatePartitions)[0]!.body.topics[0]).toMatchObject({ name: ADMIN_TOPIC, count: 4, assignments: null });
     const dc = decoded(ApiKey.DescribeConfigs)[0]!.body;
     expect(dc.resources[0]).toMatchObject({ resourceType: 2, resourceName: ADMIN_TOPIC, configurationKeys: ['cleanup.policy'] });
     const ac = decoded(ApiKey.AlterConfigs)[0]!.body;
     expect(ac.resources[0]!.configs).toEqual([{ name: 'cleanup.policy', value: 'compact' }]);
-    expect(decoded(ApiKey.CreateAcls)[0]!.body.creations[0]).toMatchObject({ principal: 'User:alice', resourceName: ADMIN_TOPIC, operation: 3 });
+    expect(decoded(ApiKey.CreateAcls)[0]!.body.creations[0]).toMatchObject({
+      principal: 'User:alice',
+      resourceName: ADMIN_TOPIC,
+      operation: 3,
+    });
     expect(decoded(ApiKey.DescribeAcls)[0]!.body).toMatchObject({ principalFilter: 'User:alice', resourceNameFilter: ADMIN_TOPIC });
     expect(decoded(ApiKey.DeleteAcls)[0]!.body.filters[0]).toMatchObject({ principalFilter: 'User:alice', hostFilter: '*' });
-    expect(decoded(ApiKey.DeleteRecords)[0]!.body.topics[0]).toEqual({ name: ADMIN_TOPIC, partitions: [{ partitionIndex: 0, offset: 0n }] });
+    expect(decoded(ApiKey.DeleteRecords)[0]!.body.topics[0]).toEqual({
+      name: ADMIN_TOPIC,
+      partitions: [{ partitionIndex: 0, offset: 0n }],
+    });
     expect(decoded(ApiKey.DeleteGroups)[0]!.body.groupsNames).toEqual(['old-group']);
     expect(decoded(ApiKey.DeleteTopics)[0]!.body.topicNames).toEqual([ADMIN_TOPIC]);
     expect(decoded(ApiKey.ListOffsets).some((l) => l.body.topics[0]!.name === ADMIN_TOPIC)).toBe(true);

@@ -34,7 +34,12 @@ describe('every API round-trips at every advertised version', () => {
         const random = rng(SEED + spec.apiKey * 100 + version);
         for (let i = 0; i < 20; i++) {
           const body = randomStruct(spec.request, version, random);
-          const header = { apiKey: spec.apiKey, apiVersion: version, correlationId: 1000 + i, clientId: i % 3 === 0 ? null : `client-${i}` };
+          const header = {
+            apiKey: spec.apiKey,
+            apiVersion: version,
+            correlationId: 1000 + i,
+            clientId: i % 3 === 0 ? null : `client-${i}`,
+          };
           const wire = encodeRequest(header, body);
           expect(wire.readInt32BE(0)).toBe(wire.length - 4);
           const frame = wire.subarray(4);
@@ -62,14 +67,37 @@ describe('every API round-trips at every advertised version', () => {
     }
   }
 
-  it('ALL_APIS lists every schema once with its range; SUPPORTED_APIS is issue 14\'s list', () => {
+  it("ALL_APIS lists every schema once with its range; SUPPORTED_APIS is issue 14's list", () => {
     expect(new Set(ALL_APIS.map((a) => a.apiKey)).size).toBe(API_SPECS.length);
     expect(SUPPORTED_APIS.map((a) => `${a.name} ${a.minVersion}-${a.maxVersion}`)).toEqual([
-      'Produce 3-9', 'Fetch 4-12', 'ListOffsets 0-7', 'Metadata 0-12', 'OffsetCommit 0-8', 'OffsetFetch 0-8',
-      'FindCoordinator 0-4', 'JoinGroup 0-9', 'Heartbeat 0-4', 'LeaveGroup 0-5', 'SyncGroup 0-5', 'DescribeGroups 0-5',
-      'ListGroups 0-4', 'ApiVersions 0-3', 'CreateTopics 0-7', 'DeleteTopics 0-6', 'DeleteRecords 0-2', 'InitProducerId 0-4',
-      'OffsetForLeaderEpoch 0-4', 'DescribeConfigs 0-4', 'AlterConfigs 0-2', 'DescribeLogDirs 0-4', 'CreatePartitions 0-3',
-      'DeleteGroups 0-2', 'ElectLeaders 0-2', 'IncrementalAlterConfigs 0-1', 'OffsetDelete 0-0', 'DescribeCluster 0-1',
+      'Produce 3-9',
+      'Fetch 4-12',
+      'ListOffsets 0-7',
+      'Metadata 0-12',
+      'OffsetCommit 0-8',
+      'OffsetFetch 0-8',
+      'FindCoordinator 0-4',
+      'JoinGroup 0-9',
+      'Heartbeat 0-4',
+      'LeaveGroup 0-5',
+      'SyncGroup 0-5',
+      'DescribeGroups 0-5',
+      'ListGroups 0-4',
+      'ApiVersions 0-3',
+      'CreateTopics 0-7',
+      'DeleteTopics 0-6',
+      'DeleteRecords 0-2',
+      'InitProducerId 0-4',
+      'OffsetForLeaderEpoch 0-4',
+      'DescribeConfigs 0-4',
+      'AlterConfigs 0-2',
+      'DescribeLogDirs 0-4',
+      'CreatePartitions 0-3',
+      'DeleteGroups 0-2',
+      'ElectLeaders 0-2',
+      'IncrementalAlterConfigs 0-1',
+      'OffsetDelete 0-0',
+      'DescribeCluster 0-1',
     ]);
     for (const spec of API_SPECS as readonly ApiSpec[]) {
       const entry = ALL_APIS.find((a) => a.apiKey === spec.apiKey)!;

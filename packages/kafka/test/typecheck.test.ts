@@ -29,7 +29,21 @@ describe('schema-derived types', () => {
     expect(decodeRequest(ApiKey.Produce, 9, frame, decodeRequestHeader(frame).bodyOffset)).toEqual(produce);
     const body = decodeResponse(ApiKey.Metadata, 12, encodeResponse(ApiKey.Metadata, 12, 1, metadata).subarray(4)).body;
     expect(body.brokers).toEqual(metadata.brokers);
-    expect(body.topics[0]).toMatchObject({ name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', errorCode: 0, isInternal: false, topicAuthorizedOperations: -2147483648 });
-    expect(body.topics[0]!.partitions[0]).toEqual({ errorCode: 0, partitionIndex: 0, leaderId: 1, leaderEpoch: -1, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] });
+    expect(body.topics[0]).toMatchObject({
+      name: 't',
+      topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+      errorCode: 0,
+      isInternal: false,
+      topicAuthorizedOperations: -2147483648,
+    });
+    expect(body.topics[0]!.partitions[0]).toEqual({
+      errorCode: 0,
+      partitionIndex: 0,
+      leaderId: 1,
+      leaderEpoch: -1,
+      replicaNodes: [1],
+      isrNodes: [1],
+      offlineReplicas: [],
+    });
   });
 });

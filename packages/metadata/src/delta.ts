@@ -65,7 +65,12 @@ export interface LocalChanges {
   /** Partitions this broker now follows (new, or the registration changed: new leader, epoch, ISR). */
   readonly followers: readonly LocalPartitionChange[];
   /** Partitions this broker no longer hosts: the topic was deleted or the replica moved away. */
-  readonly deletes: readonly { readonly topic: string; readonly topicId: string; readonly partition: number; readonly topicDeleted: boolean }[];
+  readonly deletes: readonly {
+    readonly topic: string;
+    readonly topicId: string;
+    readonly partition: number;
+    readonly topicDeleted: boolean;
+  }[];
 }
 
 /**

@@ -147,9 +147,15 @@ export class MetadataImage {
     const records: MetadataRecord[] = [];
     for (const b of this.brokers()) {
       records.push({
-        type: 'RegisterBroker', brokerId: b.brokerId, incarnationId: b.incarnationId, brokerEpoch: b.brokerEpoch,
-        host: b.host, port: b.port, ...(b.rack === undefined ? {} : { rack: b.rack }),
-        ...(b.endpoints === undefined ? {} : { endpoints: b.endpoints }), fenced: b.fenced,
+        type: 'RegisterBroker',
+        brokerId: b.brokerId,
+        incarnationId: b.incarnationId,
+        brokerEpoch: b.brokerEpoch,
+        host: b.host,
+        port: b.port,
+        ...(b.rack === undefined ? {} : { rack: b.rack }),
+        ...(b.endpoints === undefined ? {} : { endpoints: b.endpoints }),
+        fenced: b.fenced,
       });
       if (b.inControlledShutdown) records.push({ type: 'BrokerControlledShutdown', brokerId: b.brokerId, brokerEpoch: b.brokerEpoch });
     }
@@ -160,8 +166,16 @@ export class MetadataImage {
       records.push({ type: 'Topic', name: topic.name, topicId: topic.topicId });
       records.push(...configRecords('topic', topic.name, topic.configs));
       topic.partitions.forEach((p, partition) => {
-        records.push({ type: 'Partition', topicId: topic.topicId, partition, replicas: [...p.replicas], isr: [...p.isr],
-          leader: p.leader, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch });
+        records.push({
+          type: 'Partition',
+          topicId: topic.topicId,
+          partition,
+          replicas: [...p.replicas],
+          isr: [...p.isr],
+          leader: p.leader,
+          leaderEpoch: p.leaderEpoch,
+          partitionEpoch: p.partitionEpoch,
+        });
       });
     }
     if (this.producerIdNext !== '0') {
@@ -191,10 +205,15 @@ export class MetadataImage {
       case 'RegisterBroker': {
         const before = this.brokersById.get(record.brokerId);
         const after: BrokerRegistration = Object.freeze({
-          brokerId: record.brokerId, incarnationId: record.incarnationId, brokerEpoch: record.brokerEpoch,
-          host: record.host, port: record.port, ...(record.rack === undefined ? {} : { rack: record.rack }),
+          brokerId: record.brokerId,
+          incarnationId: record.incarnationId,
+          brokerEpoch: record.brokerEpoch,
+          host: record.host,
+          port: record.port,
+          ...(record.rack === undefined ? {} : { rack: record.rack }),
           ...(record.endpoints === undefined ? {} : { endpoints: record.endpoints }),
-          fenced: record.fenced, inControlledShutdown: false,
+          fenced: record.fenced,
+          inControlledShutdown: false,
         });
         this.brokersById.set(record.brokerId, after);
         changes.brokers.push({ brokerId: record.brokerId, before, after });
@@ -211,7 +230,8 @@ export class MetadataImage {
       case 'BrokerControlledShutdown': {
         const before = this.currentBroker(record.brokerId, record.brokerEpoch, record.type);
         const after: BrokerRegistration = Object.freeze(
-          record.type === 'BrokerControlledShutdown' ? { ...before, inControlledShutdown: true }
+          record.type === 'BrokerControlledShutdown'
+            ? { ...before, inControlledShutdown: true }
             : { ...before, fenced: record.type === 'FenceBroker' },
         );
         this.brokersById.set(record.brokerId, after);
@@ -221,7 +241,10 @@ export class MetadataImage {
       case 'Topic': {
         if (this.topicIdsByName.has(record.name)) throw new MetadataReplayError(`topic '${record.name}' already exists`);
         if (this.topicsById.has(record.topicId)) throw new MetadataReplayError(`topic id ${record.topicId} is already in use`);
-        this.topicsById.set(record.topicId, freezeTopic({ name: record.name, topicId: record.topicId, partitions: [], configs: EMPTY_CONFIGS }));
+        this.topicsById.set(
+          record.topicId,
+          freezeTopic({ name: record.name, topicId: record.topicId, partitions: [], configs: EMPTY_CONFIGS }),
+        );
         this.topicIdsByName.set(record.name, record.topicId);
         changes.topicsCreated.push({ name: record.name, topicId: record.topicId });
         return;
@@ -229,7 +252,9 @@ export class MetadataImage {
       case 'Partition': {
         const topic = this.existingTopic(record.topicId, record.type);
         if (record.partition > topic.partitions.length) {
-          throw new MetadataReplayError(`partition ${record.partition} of '${topic.name}' would leave a gap after ${topic.partitions.length - 1}`);
+          throw new MetadataReplayError(
+            `partition ${record.partition} of '${topic.name}' would leave a gap after ${topic.partitions.length - 1}`,
+          );
         }
         this.setPartition(topic, record.partition, partitionFromRecord(record), false, changes);
         return;
@@ -286,7 +311,9 @@ export class MetadataImage {
     const broker = this.brokersById.get(brokerId);
     if (broker === undefined) throw new MetadataReplayError(`${type} for unregistered broker ${brokerId}`);
     if (broker.brokerEpoch !== brokerEpoch) {
-      throw new MetadataReplayError(`${type} for broker ${brokerId} at epoch ${brokerEpoch}, but it is registered at epoch ${broker.brokerEpoch}`);
+      throw new MetadataReplayError(
+        `${type} for broker ${brokerId} at epoch ${brokerEpoch}, but it is registered at epoch ${broker.brokerEpoch}`,
+      );
     }
     return broker;
   }
@@ -318,7 +345,8 @@ function withConfig(configs: ReadonlyMap<string, string>, name: string, value: s
 }
 
 function configRecords(resourceType: ConfigResourceType, resourceName: string, configs: ReadonlyMap<string, string>): MetadataRecord[] {
-  return [...configs.keys()].sort(compareStrings)
+  return [...configs.keys()]
+    .sort(compareStrings)
     .map((name) => ({ type: 'Config', resourceType, resourceName, name, value: configs.get(name)! }));
 }
 
@@ -349,7 +377,9 @@ class DeltaBuilder {
 
   build(offset: number, epoch: number, record: MetadataRecord): MetadataDelta {
     return {
-      offset, epoch, record,
+      offset,
+      epoch,
+      record,
       topicsCreated: this.topicsCreated,
       topicsDeleted: this.topicsDeleted,
       partitionsChanged: this.partitions,

@@ -2,13 +2,29 @@
 // write it) and brokers (which follow it), not shipped to clients: KRaft-style records, the
 // in-memory image they replay into, the deltas brokers act on, topic configs and listeners.
 export {
-  METADATA_RECORD_FORMAT, MetadataRecordError, checkRecord, decodeMetadataEntry, decodeMetadataRecord, encodeMetadataEntry,
+  METADATA_RECORD_FORMAT,
+  MetadataRecordError,
+  checkRecord,
+  decodeMetadataEntry,
+  decodeMetadataRecord,
+  encodeMetadataEntry,
   encodeMetadataRecord,
 } from './records.js';
 export type {
-  BrokerControlledShutdownRecord, ConfigRecord, ConfigResourceType, FenceBrokerRecord, MetadataRecord, MetadataRecordType,
-  PartitionChangeRecord, PartitionRecord, ProducerIdsBlockRecord, RegisterBrokerRecord, RemoveTopicRecord, TopicRecord,
-  UnfenceBrokerRecord, UnregisterBrokerRecord,
+  BrokerControlledShutdownRecord,
+  ConfigRecord,
+  ConfigResourceType,
+  FenceBrokerRecord,
+  MetadataRecord,
+  MetadataRecordType,
+  PartitionChangeRecord,
+  PartitionRecord,
+  ProducerIdsBlockRecord,
+  RegisterBrokerRecord,
+  RemoveTopicRecord,
+  TopicRecord,
+  UnfenceBrokerRecord,
+  UnregisterBrokerRecord,
 } from './records.js';
 export { MetadataImage, MetadataReplayError, NO_OFFSET, compareStrings } from './image.js';
 export type { BrokerRegistration, TopicImage } from './image.js';

@@ -23,7 +23,10 @@ const NAME = /^[A-Z][A-Z0-9_]*$/;
  * for IPv6). Throws an Error whose message says what is wrong; names must be unique.
  */
 export function parseEndpoints(value: string, { allowPortZero = false } = {}): Endpoint[] {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new Error('names no listener');
   const out: Endpoint[] = [];
   for (const item of items) {

@@ -150,36 +150,88 @@ const INT64_MIN = -(1n << 63n);
 
 // Field order here is the order on the wire, so encoding is canonical.
 const SCHEMAS: { readonly [T in MetadataRecordType]: readonly Field[] } = {
-  RegisterBroker: [['brokerId', 'uint'], ['incarnationId', 'string'], ['brokerEpoch', 'int64'], ['host', 'string'],
-    ['port', 'uint'], ['rack', 'string', 'optional'], ['endpoints', 'string', 'optional'], ['fenced', 'bool']],
-  UnregisterBroker: [['brokerId', 'uint'], ['brokerEpoch', 'int64']],
-  FenceBroker: [['brokerId', 'uint'], ['brokerEpoch', 'int64']],
-  UnfenceBroker: [['brokerId', 'uint'], ['brokerEpoch', 'int64']],
-  BrokerControlledShutdown: [['brokerId', 'uint'], ['brokerEpoch', 'int64']],
-  Topic: [['name', 'string'], ['topicId', 'string']],
-  Partition: [['topicId', 'string'], ['partition', 'uint'], ['replicas', 'uintArray'], ['isr', 'uintArray'],
-    ['leader', 'int'], ['leaderEpoch', 'uint'], ['partitionEpoch', 'uint']],
-  PartitionChange: [['topicId', 'string'], ['partition', 'uint'], ['leader', 'int', 'optional'],
-    ['isr', 'uintArray', 'optional'], ['replicas', 'uintArray', 'optional'], ['unclean', 'bool', 'optional']],
-  Config: [['resourceType', 'resourceType'], ['resourceName', 'string'], ['name', 'string'], ['value', 'nullableString']],
+  RegisterBroker: [
+    ['brokerId', 'uint'],
+    ['incarnationId', 'string'],
+    ['brokerEpoch', 'int64'],
+    ['host', 'string'],
+    ['port', 'uint'],
+    ['rack', 'string', 'optional'],
+    ['endpoints', 'string', 'optional'],
+    ['fenced', 'bool'],
+  ],
+  UnregisterBroker: [
+    ['brokerId', 'uint'],
+    ['brokerEpoch', 'int64'],
+  ],
+  FenceBroker: [
+    ['brokerId', 'uint'],
+    ['brokerEpoch', 'int64'],
+  ],
+  UnfenceBroker: [
+    ['brokerId', 'uint'],
+    ['brokerEpoch', 'int64'],
+  ],
+  BrokerControlledShutdown: [
+    ['brokerId', 'uint'],
+    ['brokerEpoch', 'int64'],
+  ],
+  Topic: [
+    ['name', 'string'],
+    ['topicId', 'string'],
+  ],
+  Partition: [
+    ['topicId', 'string'],
+    ['partition', 'uint'],
+    ['replicas', 'uintArray'],
+    ['isr', 'uintArray'],
+    ['leader', 'int'],
+    ['leaderEpoch', 'uint'],
+    ['partitionEpoch', 'uint'],
+  ],
+  PartitionChange: [
+    ['topicId', 'string'],
+    ['partition', 'uint'],
+    ['leader', 'int', 'optional'],
+    ['isr', 'uintArray', 'optional'],
+    ['replicas', 'uintArray', 'optional'],
+    ['unclean', 'bool', 'optional'],
+  ],
+  Config: [
+    ['resourceType', 'resourceType'],
+    ['resourceName', 'string'],
+    ['name', 'string'],
+    ['value', 'nullableString'],
+  ],
   RemoveTopic: [['topicId', 'string']],
-  ProducerIdsBlock: [['brokerId', 'int'], ['brokerEpoch', 'int64'], ['nextProducerId', 'int64']],
+  ProducerIdsBlock: [
+    ['brokerId', 'int'],
+    ['brokerEpoch', 'int64'],
+    ['nextProducerId', 'int64'],
+  ],
 };
 
 function fits(kind: FieldKind, value: unknown): boolean {
   switch (kind) {
-    case 'uint': return Number.isSafeInteger(value) && (value as number) >= 0;
-    case 'int': return Number.isSafeInteger(value);
+    case 'uint':
+      return Number.isSafeInteger(value) && (value as number) >= 0;
+    case 'int':
+      return Number.isSafeInteger(value);
     case 'int64': {
       if (typeof value !== 'string' || !INT64.test(value)) return false;
       const n = BigInt(value);
       return n >= INT64_MIN && n <= INT64_MAX;
     }
-    case 'string': return typeof value === 'string';
-    case 'bool': return typeof value === 'boolean';
-    case 'uintArray': return Array.isArray(value) && value.every((v) => fits('uint', v));
-    case 'nullableString': return value === null || typeof value === 'string';
-    case 'resourceType': return value === 'topic' || value === 'broker';
+    case 'string':
+      return typeof value === 'string';
+    case 'bool':
+      return typeof value === 'boolean';
+    case 'uintArray':
+      return Array.isArray(value) && value.every((v) => fits('uint', v));
+    case 'nullableString':
+      return value === null || typeof value === 'string';
+    case 'resourceType':
+      return value === 'topic' || value === 'broker';
   }
 }
 

@@ -66,7 +66,8 @@ function int(min: number, max = LONG_MAX): Parser {
 function oneOf<T extends string>(...values: T[]): Parser {
   return (raw, key) => {
     const v = raw.trim();
-    if (!(values as string[]).includes(v)) throw protocolError('INVALID_CONFIG', `${key} must be one of ${values.join(', ')}, got '${raw}'`);
+    if (!(values as string[]).includes(v))
+      throw protocolError('INVALID_CONFIG', `${key} must be one of ${values.join(', ')}, got '${raw}'`);
     return v;
   };
 }
@@ -89,9 +90,13 @@ const bool: Parser = (raw, key) => {
 
 const PARSERS: Record<keyof TopicConfig, Parser> = {
   'cleanup.policy': (raw, key) => {
-    const parts = raw.split(',').map((s) => s.trim()).sort();
+    const parts = raw
+      .split(',')
+      .map((s) => s.trim())
+      .sort();
     const v = parts.join(',');
-    if (!['delete', 'compact', 'compact,delete'].includes(v)) throw protocolError('INVALID_CONFIG', `${key} must be delete, compact or compact,delete, got '${raw}'`);
+    if (!['delete', 'compact', 'compact,delete'].includes(v))
+      throw protocolError('INVALID_CONFIG', `${key} must be delete, compact or compact,delete, got '${raw}'`);
     return v;
   },
   'retention.ms': int(-1),
@@ -148,7 +153,10 @@ export function validateBrokerConfigs(configs: Readonly<Record<string, string>>)
   for (const key of Object.keys(configs).sort()) {
     const topicKey = Object.hasOwn(BROKER_TOPIC_CONFIG_SYNONYMS, key) ? BROKER_TOPIC_CONFIG_SYNONYMS[key]! : undefined;
     if (topicKey === undefined) {
-      throw protocolError('INVALID_CONFIG', `unknown or non-dynamic broker config '${key}' (dynamic broker configs: ${Object.keys(BROKER_TOPIC_CONFIG_SYNONYMS).join(', ')})`);
+      throw protocolError(
+        'INVALID_CONFIG',
+        `unknown or non-dynamic broker config '${key}' (dynamic broker configs: ${Object.keys(BROKER_TOPIC_CONFIG_SYNONYMS).join(', ')})`,
+      );
     }
     const raw = configs[key];
     if (typeof raw !== 'string') throw protocolError('INVALID_CONFIG', `${key} must be a string value`);
@@ -172,7 +180,10 @@ export function validateTopicConfigs(configs: Readonly<Record<string, string>>):
 }
 
 /** The effective config: broker defaults overlaid with the topic's explicit settings. */
-export function effectiveTopicConfig(overrides: Record<string, string>, defaults: Readonly<TopicConfig> = DEFAULT_TOPIC_CONFIG): TopicConfig {
+export function effectiveTopicConfig(
+  overrides: Record<string, string>,
+  defaults: Readonly<TopicConfig> = DEFAULT_TOPIC_CONFIG,
+): TopicConfig {
   const config = { ...defaults } as Record<string, unknown>;
   for (const [key, raw] of Object.entries(overrides)) {
     const parse = Object.hasOwn(PARSERS, key) ? PARSERS[key as keyof TopicConfig] : undefined;
@@ -192,6 +203,9 @@ export function validateTopicName(name: string): void {
     throw protocolError('INVALID_TOPIC_EXCEPTION', `topic name is ${name.length} characters long; the limit is ${MAX_TOPIC_NAME_LENGTH}`);
   }
   if (!LEGAL_TOPIC_CHARS.test(name)) {
-    throw protocolError('INVALID_TOPIC_EXCEPTION', `topic name '${name}' is illegal: it may contain only ASCII letters, digits, '.', '_' and '-'`);
+    throw protocolError(
+      'INVALID_TOPIC_EXCEPTION',
+      `topic name '${name}' is illegal: it may contain only ASCII letters, digits, '.', '_' and '-'`,
+    );
   }
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  MetadataImage, MetadataReplayError, NO_OFFSET, decodeMetadataRecord, encodeMetadataRecord, localChanges, type MetadataDelta, type MetadataRecord,
+  MetadataImage,
+  MetadataReplayError,
+  NO_OFFSET,
+  decodeMetadataRecord,
+  encodeMetadataRecord,
+  localChanges,
+  type MetadataDelta,
+  type MetadataRecord,
 } from '../src/index.js';
 
 const T = 'topic-id-orders';
@@ -38,8 +45,21 @@ describe('MetadataImage.replay', () => {
     const { image } = replayAll(LOG);
     expect(image.lastAppliedOffset).toBe(LOG.length);
     expect(image.lastAppliedEpoch).toBe(3);
-    expect(image.brokers().map((b) => [b.brokerId, b.fenced, b.inControlledShutdown])).toEqual([[1, true, false], [2, false, false], [3, false, true]]);
-    expect(image.broker(1)).toEqual({ brokerId: 1, incarnationId: 'i1', brokerEpoch: '1', host: 'h1', port: 9092, rack: 'a', fenced: true, inControlledShutdown: false });
+    expect(image.brokers().map((b) => [b.brokerId, b.fenced, b.inControlledShutdown])).toEqual([
+      [1, true, false],
+      [2, false, false],
+      [3, false, true],
+    ]);
+    expect(image.broker(1)).toEqual({
+      brokerId: 1,
+      incarnationId: 'i1',
+      brokerEpoch: '1',
+      host: 'h1',
+      port: 9092,
+      rack: 'a',
+      fenced: true,
+      inControlledShutdown: false,
+    });
     expect(image.topics().map((t) => t.name)).toEqual(['orders']);
     expect(image.topic('gone')).toBeUndefined();
     expect(image.topicById('topic-id-gone')).toBeUndefined();
@@ -59,12 +79,29 @@ describe('MetadataImage.replay', () => {
     const at = (i: number) => deltas[i]!;
     expect(at(0).brokersChanged).toEqual([{ brokerId: 1, before: undefined, after: expect.objectContaining({ fenced: true }) }]);
     expect(at(6).topicsCreated).toEqual([{ name: 'orders', topicId: T }]);
-    expect(at(7).configsChanged).toEqual([{ resourceType: 'topic', resourceName: 'orders', name: 'min.insync.replicas', before: undefined, after: '2' }]);
-    expect(at(8).partitionsChanged).toEqual([{ topic: 'orders', topicId: T, partition: 0, before: undefined, after: expect.objectContaining({ leader: 1 }), unclean: false }]);
-    expect(at(11).partitionsChanged[0]).toMatchObject({ partition: 0, before: { leader: 1, leaderEpoch: 0 }, after: { leader: 2, leaderEpoch: 1 } });
+    expect(at(7).configsChanged).toEqual([
+      { resourceType: 'topic', resourceName: 'orders', name: 'min.insync.replicas', before: undefined, after: '2' },
+    ]);
+    expect(at(8).partitionsChanged).toEqual([
+      { topic: 'orders', topicId: T, partition: 0, before: undefined, after: expect.objectContaining({ leader: 1 }), unclean: false },
+    ]);
+    expect(at(11).partitionsChanged[0]).toMatchObject({
+      partition: 0,
+      before: { leader: 1, leaderEpoch: 0 },
+      after: { leader: 2, leaderEpoch: 1 },
+    });
     expect(at(15).nextProducerId).toBe('1000');
     expect(at(18).topicsDeleted).toEqual([{ name: 'gone', topicId: 'topic-id-gone' }]);
-    expect(at(18).partitionsChanged).toEqual([{ topic: 'gone', topicId: 'topic-id-gone', partition: 0, before: expect.objectContaining({ leader: 2 }), after: undefined, unclean: false }]);
+    expect(at(18).partitionsChanged).toEqual([
+      {
+        topic: 'gone',
+        topicId: 'topic-id-gone',
+        partition: 0,
+        before: expect.objectContaining({ leader: 2 }),
+        after: undefined,
+        unclean: false,
+      },
+    ]);
     expect(at(18).offset).toBe(19);
     expect(at(18).record).toBe(LOG[18]);
   });
@@ -118,7 +155,11 @@ describe('snapshots', () => {
   it('toSnapshot → fromSnapshot recreates the image', () => {
     const { image } = replayAll(LOG);
     const records = image.toSnapshot();
-    const restored = MetadataImage.fromSnapshot(records.map((r) => decodeMetadataRecord(encodeMetadataRecord(r))), image.lastAppliedOffset, image.lastAppliedEpoch);
+    const restored = MetadataImage.fromSnapshot(
+      records.map((r) => decodeMetadataRecord(encodeMetadataRecord(r))),
+      image.lastAppliedOffset,
+      image.lastAppliedEpoch,
+    );
     expect(restored).toEqual(image);
     expect(restored.toSnapshot()).toEqual(records);
   });
@@ -156,11 +197,16 @@ describe('localChanges', () => {
     expect(localChanges(created, 1).followers.map((c) => c.partition)).toEqual([1]);
     // Broker 2 took over partition 0 after broker 1 was fenced.
     const failover = deltas.slice(10, 13);
-    expect(localChanges(failover, 2).leaders.map((c) => [c.partition, c.registration.leaderEpoch])).toEqual([[0, 1], [1, 0]]);
+    expect(localChanges(failover, 2).leaders.map((c) => [c.partition, c.registration.leaderEpoch])).toEqual([
+      [0, 1],
+      [1, 0],
+    ]);
     expect(localChanges(failover, 3).followers.map((c) => c.partition)).toEqual([0, 1]);
     // The deleted topic.
     expect(localChanges(deltas.slice(16), 2)).toEqual({ leaders: [], followers: [], deletes: [] });
-    expect(localChanges(deltas.slice(18), 2).deletes).toEqual([{ topic: 'gone', topicId: 'topic-id-gone', partition: 0, topicDeleted: true }]);
+    expect(localChanges(deltas.slice(18), 2).deletes).toEqual([
+      { topic: 'gone', topicId: 'topic-id-gone', partition: 0, topicDeleted: true },
+    ]);
   });
 
   it('reports a replica moved away as a delete', () => {

@@ -1,11 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import {
-  METADATA_RECORD_FORMAT, MetadataRecordError, decodeMetadataRecord, decodeMetadataEntry, encodeMetadataRecord, encodeMetadataEntry,
+  METADATA_RECORD_FORMAT,
+  MetadataRecordError,
+  decodeMetadataRecord,
+  decodeMetadataEntry,
+  encodeMetadataRecord,
+  encodeMetadataEntry,
   type MetadataRecord,
 } from '../src/index.js';
 
 const EVERY_RECORD: MetadataRecord[] = [
-  { type: 'RegisterBroker', brokerId: 1, incarnationId: 'a1b2', brokerEpoch: '12', host: 'kafka-1.example', port: 9092, rack: 'r1', fenced: true },
+  {
+    type: 'RegisterBroker',
+    brokerId: 1,
+    incarnationId: 'a1b2',
+    brokerEpoch: '12',
+    host: 'kafka-1.example',
+    port: 9092,
+    rack: 'r1',
+    fenced: true,
+  },
   { type: 'RegisterBroker', brokerId: 2, incarnationId: 'c3d4', brokerEpoch: '9223372036854775807', host: 'h', port: 1, fenced: false },
   { type: 'UnregisterBroker', brokerId: 1, brokerEpoch: '12' },
   { type: 'FenceBroker', brokerId: 1, brokerEpoch: '12' },
@@ -56,11 +70,18 @@ describe('metadata records', () => {
     expect(() => decodeMetadataRecord(body('{"type":"toString"}'))).toThrow(/unknown metadata record type/);
     expect(() => decodeMetadataRecord(body('{"type":"FenceBroker","brokerId":1}'))).toThrow(/missing 'brokerEpoch'/);
     expect(() => decodeMetadataRecord(body('{"type":"FenceBroker","brokerId":1,"brokerEpoch":5}'))).toThrow(/bad 'brokerEpoch'/);
-    expect(() => decodeMetadataRecord(body('{"type":"FenceBroker","brokerId":1,"brokerEpoch":"9223372036854775808"}'))).toThrow(/bad 'brokerEpoch'/);
+    expect(() => decodeMetadataRecord(body('{"type":"FenceBroker","brokerId":1,"brokerEpoch":"9223372036854775808"}'))).toThrow(
+      /bad 'brokerEpoch'/,
+    );
     expect(() => decodeMetadataRecord(body('{"type":"FenceBroker","brokerId":-1,"brokerEpoch":"1"}'))).toThrow(/bad 'brokerId'/);
-    expect(() => decodeMetadataRecord(body('{"type":"Partition","topicId":"t","partition":0,"replicas":[1.5],"isr":[],"leader":1,"leaderEpoch":0,"partitionEpoch":0}')))
-      .toThrow(/bad 'replicas'/);
-    expect(() => decodeMetadataRecord(body('{"type":"Config","resourceType":"group","resourceName":"g","name":"n","value":null}'))).toThrow(/bad 'resourceType'/);
+    expect(() =>
+      decodeMetadataRecord(
+        body('{"type":"Partition","topicId":"t","partition":0,"replicas":[1.5],"isr":[],"leader":1,"leaderEpoch":0,"partitionEpoch":0}'),
+      ),
+    ).toThrow(/bad 'replicas'/);
+    expect(() => decodeMetadataRecord(body('{"type":"Config","resourceType":"group","resourceName":"g","name":"n","value":null}'))).toThrow(
+      /bad 'resourceType'/,
+    );
     expect(() => decodeMetadataRecord(body('[]'))).toThrow(/JSON object/);
     expect(() => encodeMetadataRecord({ type: 'FenceBroker', brokerId: Number.NaN, brokerEpoch: '1' })).toThrow(MetadataRecordError);
   });

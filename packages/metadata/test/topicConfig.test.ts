@@ -15,9 +15,12 @@ describe('topic names (Kafka rule)', () => {
   it.each(['orders', 'a.b_c-D9', 'x'.repeat(249)])('accepts %s', (name) => {
     expect(codeOf(() => validateTopicName(name))).toBeUndefined();
   });
-  it.each(['', '.', '..', 'x'.repeat(250), 'has space', 'slash/no', 'ünïcode', 'colon:'])('refuses %j with INVALID_TOPIC_EXCEPTION', (name) => {
-    expect(codeOf(() => validateTopicName(name))).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
-  });
+  it.each(['', '.', '..', 'x'.repeat(250), 'has space', 'slash/no', 'ünïcode', 'colon:'])(
+    'refuses %j with INVALID_TOPIC_EXCEPTION',
+    (name) => {
+      expect(codeOf(() => validateTopicName(name))).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
+    },
+  );
 });
 
 describe('topic configs', () => {
@@ -47,7 +50,8 @@ describe('compaction topic configs', () => {
     expect(config['min.compaction.lag.ms']).toBe(0);
     expect(config['max.compaction.lag.ms']).toBe(Number.MAX_SAFE_INTEGER);
     expect(validateTopicConfigs({ 'min.cleanable.dirty.ratio': '0.01', 'min.compaction.lag.ms': '5000' })).toEqual({
-      'min.cleanable.dirty.ratio': '0.01', 'min.compaction.lag.ms': '5000',
+      'min.cleanable.dirty.ratio': '0.01',
+      'min.compaction.lag.ms': '5000',
     });
     expect(effectiveTopicConfig({ 'min.cleanable.dirty.ratio': '.25' })['min.cleanable.dirty.ratio']).toBe(0.25);
     for (const bad of ['1.5', '-0.1', 'half', '']) {

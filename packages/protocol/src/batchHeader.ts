@@ -133,11 +133,18 @@ export function validateProducedBatch(buf: Buffer): RecordBatchHeader {
   const header = readBatchHeader(buf, 0);
   const size = LOG_OVERHEAD + header.batchLength;
   if (size !== buf.length) {
-    throw protocolError('CORRUPT_MESSAGE', `record batch length field says ${size} bytes but ${buf.length} bytes were sent (one batch per partition)`);
+    throw protocolError(
+      'CORRUPT_MESSAGE',
+      `record batch length field says ${size} bytes but ${buf.length} bytes were sent (one batch per partition)`,
+    );
   }
-  if (header.recordCount <= 0) throw protocolError('CORRUPT_MESSAGE', `record batch holds ${header.recordCount} records; at least one is required`);
+  if (header.recordCount <= 0)
+    throw protocolError('CORRUPT_MESSAGE', `record batch holds ${header.recordCount} records; at least one is required`);
   if (header.lastOffsetDelta !== header.recordCount - 1) {
-    throw protocolError('CORRUPT_MESSAGE', `record batch lastOffsetDelta ${header.lastOffsetDelta} does not match its ${header.recordCount} records`);
+    throw protocolError(
+      'CORRUPT_MESSAGE',
+      `record batch lastOffsetDelta ${header.lastOffsetDelta} does not match its ${header.recordCount} records`,
+    );
   }
   const crc = computeBatchCrc(buf, 0, size);
   if (crc !== header.crc) {

@@ -16,7 +16,10 @@ export class BigEndianWriter {
   private readonly chunks: Buffer[] = [];
 
   /** `what` names the structure in the error thrown for a string too long for int16. */
-  constructor(private readonly what = 'value', private readonly fail: FailWith = rangeError) {}
+  constructor(
+    private readonly what = 'value',
+    private readonly fail: FailWith = rangeError,
+  ) {}
 
   int16(v: number): this {
     const b = Buffer.allocUnsafe(2);
@@ -63,7 +66,11 @@ export class BigEndianReader {
   private pos = 0;
 
   /** `what` names the structure in error messages. */
-  constructor(private readonly buf: Buffer, private readonly what = 'value', private readonly fail: FailWith = rangeError) {}
+  constructor(
+    private readonly buf: Buffer,
+    private readonly what = 'value',
+    private readonly fail: FailWith = rangeError,
+  ) {}
 
   get remaining(): number {
     return this.buf.length - this.pos;

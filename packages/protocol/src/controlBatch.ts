@@ -49,7 +49,8 @@ export function encodeEndTxnMarkerValue(coordinatorEpoch: number): Buffer {
 
 /** Reads a control record's type from its key; CORRUPT_MESSAGE on a short key or unknown type. */
 export function decodeControlRecordType(key: Buffer | null): ControlRecordType {
-  if (key === null || key.length < 4) throw protocolError('CORRUPT_MESSAGE', `control record key needs 4 bytes (version, type), got ${key === null ? 'null' : key.length}`);
+  if (key === null || key.length < 4)
+    throw protocolError('CORRUPT_MESSAGE', `control record key needs 4 bytes (version, type), got ${key === null ? 'null' : key.length}`);
   const version = key.readInt16BE(0);
   if (version < 0) throw protocolError('CORRUPT_MESSAGE', `control record key version ${version} is negative`);
   const type = key.readInt16BE(2);
@@ -61,7 +62,11 @@ export function decodeControlRecordType(key: Buffer | null): ControlRecordType {
 
 /** Reads the coordinator epoch of an end-transaction marker value. */
 export function decodeEndTxnMarkerValue(value: Buffer | null): number {
-  if (value === null || value.length < 6) throw protocolError('CORRUPT_MESSAGE', `transaction marker value needs 6 bytes (version, coordinatorEpoch), got ${value === null ? 'null' : value.length}`);
+  if (value === null || value.length < 6)
+    throw protocolError(
+      'CORRUPT_MESSAGE',
+      `transaction marker value needs 6 bytes (version, coordinatorEpoch), got ${value === null ? 'null' : value.length}`,
+    );
   const version = value.readInt16BE(0);
   if (version < 0) throw protocolError('CORRUPT_MESSAGE', `transaction marker value version ${version} is negative`);
   return value.readInt32BE(2);
@@ -69,16 +74,19 @@ export function decodeEndTxnMarkerValue(value: Buffer | null): number {
 
 /** One COMMIT or ABORT marker as a control batch ready to append (baseOffset stamped by the log). */
 export function encodeControlBatch(opts: ControlBatchOptions): Buffer {
-  return encodeRecordBatch([{ key: encodeControlRecordKey(opts.type), value: encodeEndTxnMarkerValue(opts.coordinatorEpoch), timestamp: opts.timestamp }], {
-    compression: CompressionType.NONE,
-    baseOffset: opts.baseOffset ?? 0n,
-    partitionLeaderEpoch: opts.partitionLeaderEpoch ?? -1,
-    producerId: opts.producerId,
-    producerEpoch: opts.producerEpoch,
-    baseSequence: -1,
-    isTransactional: true,
-    isControl: true,
-  });
+  return encodeRecordBatch(
+    [{ key: encodeControlRecordKey(opts.type), value: encodeEndTxnMarkerValue(opts.coordinatorEpoch), timestamp: opts.timestamp }],
+    {
+      compression: CompressionType.NONE,
+      baseOffset: opts.baseOffset ?? 0n,
+      partitionLeaderEpoch: opts.partitionLeaderEpoch ?? -1,
+      producerId: opts.producerId,
+      producerEpoch: opts.producerEpoch,
+      baseSequence: -1,
+      isTransactional: true,
+      isControl: true,
+    },
+  );
 }
 
 /**
@@ -89,7 +97,11 @@ export function decodeControlBatch(buf: Buffer, pos = 0): EndTxnMarker & { heade
   const { header, records } = decodeRecordBatch(buf, pos);
   if (!header.isControl) throw protocolError('CORRUPT_MESSAGE', `batch at offset ${header.baseOffset} is not a control batch`);
   if (!header.isTransactional) throw protocolError('CORRUPT_MESSAGE', `control batch at offset ${header.baseOffset} is not transactional`);
-  if (records.length !== 1) throw protocolError('CORRUPT_MESSAGE', `control batch at offset ${header.baseOffset} holds ${records.length} records, a transaction marker holds one`);
+  if (records.length !== 1)
+    throw protocolError(
+      'CORRUPT_MESSAGE',
+      `control batch at offset ${header.baseOffset} holds ${records.length} records, a transaction marker holds one`,
+    );
   const record = records[0]!;
   return { header, type: decodeControlRecordType(record.key), coordinatorEpoch: decodeEndTxnMarkerValue(record.value) };
 }

@@ -73,12 +73,17 @@ export class PipelinedClient<Req, Res> {
     const stream = this.stream ?? this.openStream();
     const id = this.takeId();
     return new Promise<Res>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (this.settle(id)) reject(pipelineError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded'));
-      }, Math.max(1, options.timeoutMs));
+      const timer = setTimeout(
+        () => {
+          if (this.settle(id)) reject(pipelineError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded'));
+        },
+        Math.max(1, options.timeoutMs),
+      );
       let onAbort: (() => void) | undefined;
       if (signal) {
-        onAbort = () => { if (this.settle(id)) reject(signal.reason); };
+        onAbort = () => {
+          if (this.settle(id)) reject(signal.reason);
+        };
         signal.addEventListener('abort', onAbort, { once: true });
       }
       this.waiting.set(id, { resolve, reject, timer, signal, onAbort });
@@ -98,7 +103,8 @@ export class PipelinedClient<Req, Res> {
 
   private takeId(): number {
     // Skip ids still waiting (only after 2^32 calls on one stream with a call left hanging).
-    do this.nextId = this.nextId >= MAX_ID ? 1 : this.nextId + 1; while (this.waiting.has(this.nextId));
+    do this.nextId = this.nextId >= MAX_ID ? 1 : this.nextId + 1;
+    while (this.waiting.has(this.nextId));
     return this.nextId;
   }
 

@@ -93,11 +93,13 @@ const MIN_RECORD_SIZE = 7;
 const systemClock = (): bigint => BigInt(Date.now());
 
 function checkInt(name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${value}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${value}`);
 }
 
 function checkInt64(name: string, value: bigint): void {
-  if (typeof value !== 'bigint' || value < INT64_MIN || value > INT64_MAX) throw new RangeError(`${name} must be an int64 bigint, got ${String(value)}`);
+  if (typeof value !== 'bigint' || value < INT64_MIN || value > INT64_MAX)
+    throw new RangeError(`${name} must be an int64 bigint, got ${String(value)}`);
 }
 
 // Header keys are short and nearly always ASCII; a JS loop beats a native call for those.
@@ -367,7 +369,10 @@ export function* iterateBatches(buf: Buffer): Generator<{ pos: number; size: num
     const size = batchSizeAt(buf, pos);
     if (size < 0) return;
     if (size < RECORD_BATCH_OVERHEAD) {
-      throw protocolError('CORRUPT_MESSAGE', `record batch at byte ${pos} declares ${size} bytes, less than the ${RECORD_BATCH_OVERHEAD}-byte header`);
+      throw protocolError(
+        'CORRUPT_MESSAGE',
+        `record batch at byte ${pos} declares ${size} bytes, less than the ${RECORD_BATCH_OVERHEAD}-byte header`,
+      );
     }
     if (buf.length - pos < size) return;
     yield { pos, size, header: readBatchHeader(buf, pos) };
@@ -391,10 +396,14 @@ function decodeBatchRecords(buf: Buffer, pos: number, size: number, header: Reco
   if (verifyCrc) {
     const crc = computeBatchCrc(buf, pos, size);
     if (crc !== header.crc) {
-      throw protocolError('CORRUPT_MESSAGE', `record batch at offset ${header.baseOffset} failed its CRC check: stored ${header.crc.toString(16)}, computed ${crc.toString(16)}`);
+      throw protocolError(
+        'CORRUPT_MESSAGE',
+        `record batch at offset ${header.baseOffset} failed its CRC check: stored ${header.crc.toString(16)}, computed ${crc.toString(16)}`,
+      );
     }
   }
-  if (header.recordCount < 0) throw protocolError('CORRUPT_MESSAGE', `record batch at offset ${header.baseOffset} has a negative record count ${header.recordCount}`);
+  if (header.recordCount < 0)
+    throw protocolError('CORRUPT_MESSAGE', `record batch at offset ${header.baseOffset} has a negative record count ${header.recordCount}`);
 
   let section = buf.subarray(pos + RECORD_BATCH_OVERHEAD, pos + size);
   if (header.compression !== CompressionType.NONE) {
@@ -403,12 +412,19 @@ function decodeBatchRecords(buf: Buffer, pos: number, size: number, header: Reco
       section = codec.decompress(section);
     } catch (err) {
       if (err instanceof SamsaProtocolError) throw err;
-      throw protocolError('CORRUPT_MESSAGE', `record batch at offset ${header.baseOffset} failed to decompress (${compressionName(header.compression)}): ${(err as Error).message}`, err);
+      throw protocolError(
+        'CORRUPT_MESSAGE',
+        `record batch at offset ${header.baseOffset} failed to decompress (${compressionName(header.compression)}): ${(err as Error).message}`,
+        err,
+      );
     }
   }
   // Bounds the loop before it starts, so a forged count cannot make us spin or allocate.
   if (header.recordCount > section.length / MIN_RECORD_SIZE) {
-    throw protocolError('CORRUPT_MESSAGE', `record batch at offset ${header.baseOffset} claims ${header.recordCount} records in ${section.length} bytes`);
+    throw protocolError(
+      'CORRUPT_MESSAGE',
+      `record batch at offset ${header.baseOffset} claims ${header.recordCount} records in ${section.length} bytes`,
+    );
   }
 
   const reader = new Reader(section);
@@ -418,7 +434,10 @@ function decodeBatchRecords(buf: Buffer, pos: number, size: number, header: Reco
     const recordStart = reader.pos;
     const length = reader.readVarint();
     if (length < 0 || length > reader.remaining) {
-      throw protocolError('CORRUPT_MESSAGE', `record ${i} of the batch at offset ${header.baseOffset} declares ${length} bytes, ${reader.remaining} remain`);
+      throw protocolError(
+        'CORRUPT_MESSAGE',
+        `record ${i} of the batch at offset ${header.baseOffset} declares ${length} bytes, ${reader.remaining} remain`,
+      );
     }
     const bodyStart = reader.pos;
     const recordEnd = bodyStart + length;
@@ -431,7 +450,10 @@ function decodeBatchRecords(buf: Buffer, pos: number, size: number, header: Reco
     const value = reader.readVarintBytes();
     const headerCount = reader.readVarint();
     if (headerCount < 0 || headerCount > reader.remaining / 2) {
-      throw protocolError('CORRUPT_MESSAGE', `record ${i} of the batch at offset ${header.baseOffset} has an invalid header count ${headerCount}`);
+      throw protocolError(
+        'CORRUPT_MESSAGE',
+        `record ${i} of the batch at offset ${header.baseOffset} has an invalid header count ${headerCount}`,
+      );
     }
     const headers: RecordHeader[] = new Array<RecordHeader>(headerCount);
     for (let h = 0; h < headerCount; h++) {
@@ -439,7 +461,10 @@ function decodeBatchRecords(buf: Buffer, pos: number, size: number, header: Reco
       headers[h] = { key: headerKey, value: reader.readVarintBytes() };
     }
     if (reader.pos !== recordEnd) {
-      throw protocolError('CORRUPT_MESSAGE', `record ${i} at byte ${recordStart} of the batch at offset ${header.baseOffset} declares ${length} bytes but its fields take ${reader.pos - bodyStart}`);
+      throw protocolError(
+        'CORRUPT_MESSAGE',
+        `record ${i} at byte ${recordStart} of the batch at offset ${header.baseOffset} declares ${length} bytes but its fields take ${reader.pos - bodyStart}`,
+      );
     }
     reader.end = sectionEnd;
     records[i] = {
@@ -452,7 +477,10 @@ function decodeBatchRecords(buf: Buffer, pos: number, size: number, header: Reco
     };
   }
   if (reader.remaining !== 0) {
-    throw protocolError('CORRUPT_MESSAGE', `record batch at offset ${header.baseOffset} has ${reader.remaining} bytes after its ${header.recordCount} records`);
+    throw protocolError(
+      'CORRUPT_MESSAGE',
+      `record batch at offset ${header.baseOffset} has ${reader.remaining} bytes after its ${header.recordCount} records`,
+    );
   }
   return records;
 }

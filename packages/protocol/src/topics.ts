@@ -17,7 +17,10 @@ export function groupByTopic<T extends { topic: string }>(items: Iterable<T>): M
  * The wire's nesting itself: `[{ name, partitions: [toPartition(item), ...] }]`, grouped as
  * groupByTopic groups, each item turned into its partition entry.
  */
-export function nestByTopic<T extends { topic: string }, P>(items: Iterable<T>, toPartition: (item: T, topic: string) => P): Array<{ name: string; partitions: P[] }> {
+export function nestByTopic<T extends { topic: string }, P>(
+  items: Iterable<T>,
+  toPartition: (item: T, topic: string) => P,
+): Array<{ name: string; partitions: P[] }> {
   return [...groupByTopic(items)].map(([name, list]) => ({ name, partitions: list.map((item) => toPartition(item, name)) }));
 }
 

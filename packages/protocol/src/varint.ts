@@ -80,7 +80,8 @@ export class Reader {
   end: number;
 
   constructor(buf: Buffer, pos = 0, end = buf.length) {
-    if (pos < 0 || end > buf.length || pos > end) throw new RangeError(`reader window [${pos}, ${end}) is outside a buffer of ${buf.length} bytes`);
+    if (pos < 0 || end > buf.length || pos > end)
+      throw new RangeError(`reader window [${pos}, ${end}) is outside a buffer of ${buf.length} bytes`);
     this.buf = buf;
     this.pos = pos;
     this.end = end;
@@ -130,7 +131,8 @@ export class Reader {
       if (pos >= end) throw protocolError('CORRUPT_MESSAGE', `varint at byte ${this.pos} runs past the end of the data`);
       const b = buf[pos++]!;
       // The fifth byte carries only the top 4 bits of the 32.
-      if (shift === 28 && b > 0x0f) throw protocolError('CORRUPT_MESSAGE', `varint at byte ${this.pos} is longer than 5 bytes or overflows an int32`);
+      if (shift === 28 && b > 0x0f)
+        throw protocolError('CORRUPT_MESSAGE', `varint at byte ${this.pos} is longer than 5 bytes or overflows an int32`);
       zz |= (b & 0x7f) << shift;
       if (b < 0x80) {
         this.pos = pos;
@@ -161,7 +163,8 @@ export class Reader {
       if (pos >= end) throw protocolError('CORRUPT_MESSAGE', `varlong at byte ${this.pos} runs past the end of the data`);
       const b = buf[pos++]!;
       // The tenth byte carries only the top bit of the 64.
-      if (shift === 63n && b > 0x01) throw protocolError('CORRUPT_MESSAGE', `varlong at byte ${this.pos} is longer than 10 bytes or overflows an int64`);
+      if (shift === 63n && b > 0x01)
+        throw protocolError('CORRUPT_MESSAGE', `varlong at byte ${this.pos} is longer than 10 bytes or overflows an int64`);
       big |= BigInt(b & 0x7f) << shift;
       if (b < 0x80) {
         this.pos = pos;

@@ -10,7 +10,16 @@ const fail = (message: string): Error => new BadInput(message);
 
 function sample(): Buffer {
   return new BigEndianWriter('sample', fail)
-    .int16(-2).int32(70_000).int64(-(1n << 40n)).string('héllo').string(null).bytes(Buffer.from([1, 2, 3])).bytes(null).int32(2).int32(7).int32(9)
+    .int16(-2)
+    .int32(70_000)
+    .int64(-(1n << 40n))
+    .string('héllo')
+    .string(null)
+    .bytes(Buffer.from([1, 2, 3]))
+    .bytes(null)
+    .int32(2)
+    .int32(7)
+    .int32(9)
     .build();
 }
 
@@ -38,7 +47,9 @@ describe('BigEndianWriter and BigEndianReader', () => {
     const r = new BigEndianReader(nulls, 'thing', fail);
     expect(() => r.string()).toThrow(/thing: null where a string is required/);
     expect(() => r.bytes()).toThrow(BadInput);
-    expect(() => new BigEndianReader(new BigEndianWriter().int32(1000).build(), 'list', fail).count(2)).toThrow(/list: bad array length 1000/);
+    expect(() => new BigEndianReader(new BigEndianWriter().int32(1000).build(), 'list', fail).count(2)).toThrow(
+      /list: bad array length 1000/,
+    );
   });
 
   it('fail every truncation and seeded garbage with the caller error only (seeded)', () => {

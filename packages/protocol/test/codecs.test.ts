@@ -2,8 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import {
-  CompressionType, LZ4_FRAME_MAGIC, RecordBatchBuilder, XERIAL_BLOCK_SIZE, XERIAL_MAGIC, ZSTD_FRAME_MAGIC, compress, decodeRecordBatch,
-  decodeRecords, decompress, isXerialFramed, xerialDecompress,
+  CompressionType,
+  LZ4_FRAME_MAGIC,
+  RecordBatchBuilder,
+  XERIAL_BLOCK_SIZE,
+  XERIAL_MAGIC,
+  ZSTD_FRAME_MAGIC,
+  compress,
+  decodeRecordBatch,
+  decodeRecords,
+  decompress,
+  isXerialFramed,
+  xerialDecompress,
 } from '../src/index.js';
 import { expectProtocolError } from './helpers/errors.js';
 
@@ -43,7 +53,12 @@ describe('built-in codecs', () => {
 
   it.each(ALL)('builds and decodes a record batch with compression type %i', (type) => {
     const builder = new RecordBatchBuilder({ compression: type, now: () => 1_000n });
-    for (let i = 0; i < 100; i++) builder.append({ key: Buffer.from(`k${i}`), value: Buffer.from(`value ${i} `.repeat(20)), headers: [{ key: 'h', value: Buffer.from('x') }] });
+    for (let i = 0; i < 100; i++)
+      builder.append({
+        key: Buffer.from(`k${i}`),
+        value: Buffer.from(`value ${i} `.repeat(20)),
+        headers: [{ key: 'h', value: Buffer.from('x') }],
+      });
     const batch = builder.build();
     expect(batch.length).toBeLessThan(builder.estimatedSizeInBytes);
     const { header, records } = decodeRecordBatch(batch);
@@ -53,19 +68,22 @@ describe('built-in codecs', () => {
     expect(decodeRecords(batch)).toHaveLength(100);
   });
 
-  it.each([CompressionType.SNAPPY, CompressionType.LZ4, CompressionType.ZSTD])('reports garbage in type %i as CORRUPT_MESSAGE inside a batch', (type) => {
-    const builder = new RecordBatchBuilder({ compression: type });
-    builder.append({ value: Buffer.from('v') });
-    const batch = builder.build();
-    // Replace the compressed section with junk of the same length and fix nothing else; skip the CRC check.
-    const junk = Buffer.from(batch);
-    junk.fill(0x5a, 61);
-    expectProtocolError(() => decodeRecordBatch(junk, 0, { verifyCrc: false }), 'CORRUPT_MESSAGE');
-  });
+  it.each([CompressionType.SNAPPY, CompressionType.LZ4, CompressionType.ZSTD])(
+    'reports garbage in type %i as CORRUPT_MESSAGE inside a batch',
+    (type) => {
+      const builder = new RecordBatchBuilder({ compression: type });
+      builder.append({ value: Buffer.from('v') });
+      const batch = builder.build();
+      // Replace the compressed section with junk of the same length and fix nothing else; skip the CRC check.
+      const junk = Buffer.from(batch);
+      junk.fill(0x5a, 61);
+      expectProtocolError(() => decodeRecordBatch(junk, 0, { verifyCrc: false }), 'CORRUPT_MESSAGE');
+    },
+  );
 });
 
 describe('snappy framing', () => {
-  it('writes the xerial framing Kafka\'s Java client writes', () => {
+  it("writes the xerial framing Kafka's Java client writes", () => {
     const data = sample(XERIAL_BLOCK_SIZE * 2 + 10);
     const packed = compress(CompressionType.SNAPPY, data);
     expect(packed.subarray(0, 8)).toEqual(XERIAL_MAGIC);
@@ -91,10 +109,7 @@ describe('snappy framing', () => {
       length.writeInt32BE(block.length);
       return Buffer.concat([length, block]);
     });
-    const fixture = Buffer.concat([
-      Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1]),
-      ...frames,
-    ]);
+    const fixture = Buffer.concat([Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1]), ...frames]);
     expect(isXerialFramed(fixture)).toBe(true);
     expect(decompress(CompressionType.SNAPPY, fixture).toString()).toBe('first block, second block');
   });

@@ -17,7 +17,14 @@ import { Rng } from './helpers/rng.js';
 
 describe('control batches (transaction markers)', () => {
   it('lays out a COMMIT marker as Kafka does: key version+type, value version+coordinatorEpoch', () => {
-    const buf = encodeControlBatch({ type: ControlRecordType.COMMIT, coordinatorEpoch: 7, producerId: 42n, producerEpoch: 3, timestamp: 1000n, baseOffset: 10n });
+    const buf = encodeControlBatch({
+      type: ControlRecordType.COMMIT,
+      coordinatorEpoch: 7,
+      producerId: 42n,
+      producerEpoch: 3,
+      timestamp: 1000n,
+      baseOffset: 10n,
+    });
     const header = readBatchHeader(buf);
     expect(header.attributes & (Attributes.CONTROL | Attributes.TRANSACTIONAL)).toBe(Attributes.CONTROL | Attributes.TRANSACTIONAL);
     expect(header.isControl).toBe(true);
@@ -41,8 +48,20 @@ describe('control batches (transaction markers)', () => {
   });
 
   it('is skipped by decodeRecords, as consumers never see markers', () => {
-    const data = encodeRecordBatch([{ value: Buffer.from('x'), timestamp: 1n }], { producerId: 1n, producerEpoch: 0, baseSequence: 0, isTransactional: true });
-    const marker = encodeControlBatch({ type: ControlRecordType.ABORT, coordinatorEpoch: 0, producerId: 1n, producerEpoch: 0, timestamp: 2n, baseOffset: 1n });
+    const data = encodeRecordBatch([{ value: Buffer.from('x'), timestamp: 1n }], {
+      producerId: 1n,
+      producerEpoch: 0,
+      baseSequence: 0,
+      isTransactional: true,
+    });
+    const marker = encodeControlBatch({
+      type: ControlRecordType.ABORT,
+      coordinatorEpoch: 0,
+      producerId: 1n,
+      producerEpoch: 0,
+      timestamp: 2n,
+      baseOffset: 1n,
+    });
     const records = decodeRecords(Buffer.concat([data, marker]));
     expect(records.map((r) => r.value?.toString())).toEqual(['x']);
   });
@@ -66,14 +85,28 @@ describe('control batches (transaction markers)', () => {
       const producerId = BigInt(rng.int(1 << 30));
       const producerEpoch = rng.int(0x7fff);
       const baseOffset = BigInt(rng.int(1 << 30));
-      const m = decodeControlBatch(encodeControlBatch({ type, coordinatorEpoch, producerId, producerEpoch, timestamp: BigInt(rng.int(1 << 30)), baseOffset }));
-      expect([m.type, m.coordinatorEpoch, m.header.producerId, m.header.producerEpoch, m.header.baseOffset]).toEqual([type, coordinatorEpoch, producerId, producerEpoch, baseOffset]);
+      const m = decodeControlBatch(
+        encodeControlBatch({ type, coordinatorEpoch, producerId, producerEpoch, timestamp: BigInt(rng.int(1 << 30)), baseOffset }),
+      );
+      expect([m.type, m.coordinatorEpoch, m.header.producerId, m.header.producerEpoch, m.header.baseOffset]).toEqual([
+        type,
+        coordinatorEpoch,
+        producerId,
+        producerEpoch,
+        baseOffset,
+      ]);
     }
   });
 
   it('fuzz: a mutated marker decodes or throws CORRUPT_MESSAGE, never anything else (seeded)', () => {
     const rng = new Rng(1818);
-    const base = encodeControlBatch({ type: ControlRecordType.COMMIT, coordinatorEpoch: 5, producerId: 9n, producerEpoch: 1, timestamp: 3n });
+    const base = encodeControlBatch({
+      type: ControlRecordType.COMMIT,
+      coordinatorEpoch: 5,
+      producerId: 9n,
+      producerEpoch: 1,
+      timestamp: 3n,
+    });
     for (let i = 0; i < 3000; i++) {
       const buf = Buffer.from(base);
       const flips = 1 + rng.int(4);

@@ -65,7 +65,8 @@ export function violations(packages: readonly PackageView[], allowed: Readonly<R
           const to = spec.slice('@samsa/'.length).split('/')[0]!;
           if (to === pkg.name) out.push(`${pkg.name}/${file.path} imports its own package as ${spec}; use a relative import`);
           else if (!may(pkg.name, to)) out.push(`${pkg.name}/${file.path} imports ${spec}, which ${pkg.name} must not use`);
-          else if (!pkg.dependencies.includes(`@samsa/${to}`)) out.push(`${pkg.name}/${file.path} imports ${spec}, missing from its package.json`);
+          else if (!pkg.dependencies.includes(`@samsa/${to}`))
+            out.push(`${pkg.name}/${file.path} imports ${spec}, missing from its package.json`);
         } else if (spec.startsWith('.')) {
           const target = join(dirname(join('src', file.path)), spec);
           if (target.startsWith('..') || !target.startsWith(`src${sep}`)) {
@@ -90,21 +91,25 @@ function tsFiles(dir: string): string[] {
 
 function readPackages(): PackageView[] {
   const dir = join(root, 'packages');
-  return readdirSync(dir).filter((name) => statSync(join(dir, name)).isDirectory()).map((name) => {
-    const manifest = JSON.parse(readFileSync(join(dir, name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-    const src = join(dir, name, 'src');
-    return {
-      name,
-      dependencies: Object.keys(manifest.dependencies ?? {}).filter((d) => d.startsWith('@samsa/')),
-      files: tsFiles(src).map((f) => ({ path: relative(src, f), specifiers: specifiersOf(readFileSync(f, 'utf8')) })),
-    };
-  });
+  return readdirSync(dir)
+    .filter((name) => statSync(join(dir, name)).isDirectory())
+    .map((name) => {
+      const manifest = JSON.parse(readFileSync(join(dir, name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      const src = join(dir, name, 'src');
+      return {
+        name,
+        dependencies: Object.keys(manifest.dependencies ?? {}).filter((d) => d.startsWith('@samsa/')),
+        files: tsFiles(src).map((f) => ({ path: relative(src, f), specifiers: specifiersOf(readFileSync(f, 'utf8')) })),
+      };
+    });
 }
 
 describe('package dependency rules (docs/DESIGN.md)', () => {
   it('hold for every package.json and every import under packages/*/src', () => {
     const packages = readPackages();
-    expect(packages.map((p) => p.name)).toEqual(expect.arrayContaining(['protocol', 'metadata', 'server', 'client', 'broker', 'controller', 'cli']));
+    expect(packages.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['protocol', 'metadata', 'server', 'client', 'broker', 'controller', 'cli']),
+    );
     expect(packages.every((p) => p.files.length > 0)).toBe(true);
     expect(violations(packages)).toEqual([]);
   });
@@ -117,10 +122,14 @@ describe('package dependency rules (docs/DESIGN.md)', () => {
 
   it('reports a forbidden import, a forbidden dependency, an import leaving src and an unknown package', () => {
     const found = violations([
-      { name: 'client', dependencies: ['@samsa/protocol', '@samsa/server'], files: [
-        { path: 'a.ts', specifiers: ['@samsa/protocol', '@samsa/metadata', './b.js'] },
-        { path: 'sub/c.ts', specifiers: ['../../../broker/src/x.js', '../b.js'] },
-      ] },
+      {
+        name: 'client',
+        dependencies: ['@samsa/protocol', '@samsa/server'],
+        files: [
+          { path: 'a.ts', specifiers: ['@samsa/protocol', '@samsa/metadata', './b.js'] },
+          { path: 'sub/c.ts', specifiers: ['../../../broker/src/x.js', '../b.js'] },
+        ],
+      },
       { name: 'broker', dependencies: ['@samsa/protocol'], files: [{ path: 'x.ts', specifiers: ['@samsa/server', '@samsa/broker'] }] },
       { name: 'mystery', dependencies: [], files: [] },
     ]);

@@ -15,9 +15,15 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 const SENTENCE = String.raw`(?:\.message|\berrorMessage|\.details|\bString\(\s*err\w*\s*\))`;
 const PATTERNS: ReadonlyArray<{ name: string; re: RegExp }> = [
   // err.message.includes('...'), res.errorMessage.startsWith(...), details?.match(/.../)
-  { name: 'string match on a message', re: new RegExp(`${SENTENCE}\\??\\.(?:includes|match|matchAll|startsWith|endsWith|indexOf|lastIndexOf|search)\\(`) },
+  {
+    name: 'string match on a message',
+    re: new RegExp(`${SENTENCE}\\??\\.(?:includes|match|matchAll|startsWith|endsWith|indexOf|lastIndexOf|search)\\(`),
+  },
   // /active controller is (\d+)/.exec(message), /X/.test(err.message)
-  { name: 'regex over a message', re: new RegExp(String.raw`\/[^/\n]+\/[dgimsuy]*\.(?:test|exec)\([^)]*(?:message|Message|details|String\(\s*err)`) },
+  {
+    name: 'regex over a message',
+    re: new RegExp(String.raw`\/[^/\n]+\/[dgimsuy]*\.(?:test|exec)\([^)]*(?:message|Message|details|String\(\s*err)`),
+  },
   // new RegExp(...).test(errorMessage) and someRegex.test(err.message)
   { name: 'regex object over a message', re: new RegExp(`\\.(?:test|exec)\\(\\s*[\\w.?]*${SENTENCE}`) },
   // message === 'not the active controller', errorMessage !== `...`
@@ -39,9 +45,11 @@ function code(text: string): string {
 
 export function findSentenceMatches(text: string): Array<{ line: number; rule: string; text: string }> {
   const found: Array<{ line: number; rule: string; text: string }> = [];
-  code(text).split('\n').forEach((line, i) => {
-    for (const { name, re } of PATTERNS) if (re.test(line)) found.push({ line: i + 1, rule: name, text: line.trim() });
-  });
+  code(text)
+    .split('\n')
+    .forEach((line, i) => {
+      for (const { name, re } of PATTERNS) if (re.test(line)) found.push({ line: i + 1, rule: name, text: line.trim() });
+    });
   return found;
 }
 
@@ -70,22 +78,32 @@ describe('control flow never reads an error sentence', () => {
 
   it('leaves alone what only carries or prints a sentence', () => {
     const fine = [
-      "return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: `controller ${id} is not the active controller` };",
+      'return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: `controller ${id} is not the active controller` };',
       'logger.warn({ err }, `refused: ${res.errorMessage}`);',
-      'if (res.errorCode === ErrorCode.INVALID_UPDATE_VERSION) return \'stale\';',
-      "// the old code ran /INVALID_UPDATE_VERSION/.test(errorMessage)",
-      "if (topics.includes(state.tp.topic)) this.backoff(state, (error as Error).message);",
+      "if (res.errorCode === ErrorCode.INVALID_UPDATE_VERSION) return 'stale';",
+      '// the old code ran /INVALID_UPDATE_VERSION/.test(errorMessage)',
+      'if (topics.includes(state.tp.topic)) this.backoff(state, (error as Error).message);',
       'const prefix = code ? `${code}: ${err.message}` : err.message;',
       "if (typeof err.details === 'string' && err.details) return err.details;",
     ];
     for (const line of fine) expect(findSentenceMatches(line), line).toEqual([]);
   });
 
-  it('holds for every package\'s src and the scripts', () => {
-    const dirs = [...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p, 'src')), join(root, 'scripts')]
-      .filter((d) => { try { return statSync(d).isDirectory(); } catch { return false; } });
-    const findings = dirs.flatMap(sources).flatMap((file) =>
-      findSentenceMatches(readFileSync(file, 'utf8')).map((f) => `${relative(root, file)}:${f.line} ${f.rule}: ${f.text}`));
+  it("holds for every package's src and the scripts", () => {
+    const dirs = [...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p, 'src')), join(root, 'scripts')].filter(
+      (d) => {
+        try {
+          return statSync(d).isDirectory();
+        } catch {
+          return false;
+        }
+      },
+    );
+    const findings = dirs
+      .flatMap(sources)
+      .flatMap((file) =>
+        findSentenceMatches(readFileSync(file, 'utf8')).map((f) => `${relative(root, file)}:${f.line} ${f.rule}: ${f.text}`),
+      );
     expect(findings).toEqual([]);
   });
 });

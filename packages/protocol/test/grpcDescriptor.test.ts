@@ -14,16 +14,25 @@ const committed = fileURLToPath(new URL('../src/generated/descriptor.ts', import
 
 describe('the generated gRPC descriptor', () => {
   it('matches proto/ (run `npm run gen:proto` after editing a .proto)', () => {
-    const fresh = execFileSync(process.execPath, [
-      '--input-type=module', '-e', `import { descriptorModule } from ${JSON.stringify(script)}; process.stdout.write(descriptorModule());`,
-    ], { encoding: 'utf8' });
+    const fresh = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { descriptorModule } from ${JSON.stringify(script)}; process.stdout.write(descriptorModule());`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(readFileSync(committed, 'utf8')).toBe(fresh);
   });
 
   it('yields every service with its methods', () => {
     const services = [
-      clientProto().samsa.v1.Samsa, groupsProto().samsa.v1.Groups, controllerProto().samsa.v1.Controller,
-      replicationProto().samsa.v1.Replication, raftProto().samsa.v1.Raft,
+      clientProto().samsa.v1.Samsa,
+      groupsProto().samsa.v1.Groups,
+      controllerProto().samsa.v1.Controller,
+      replicationProto().samsa.v1.Replication,
+      raftProto().samsa.v1.Raft,
     ];
     for (const service of services) {
       expect(typeof service).toBe('function');

@@ -36,7 +36,8 @@ const createKafkajsDefaultPartitioner: () => (args: any) => number = require('ka
 function randomRecord(rng: Rng, i: number, base: bigint): RecordInput {
   const headers: Array<{ key: string; value: Buffer | null }> = [];
   const headerCount = rng.int(4);
-  for (let h = 0; h < headerCount; h++) headers.push({ key: `h${h}-${rng.int(1000)}`, value: rng.int(5) === 0 ? Buffer.alloc(0) : rng.bytes(rng.int(40)) });
+  for (let h = 0; h < headerCount; h++)
+    headers.push({ key: `h${h}-${rng.int(1000)}`, value: rng.int(5) === 0 ? Buffer.alloc(0) : rng.bytes(rng.int(40)) });
   return {
     key: i % 5 === 0 ? null : rng.bytes(rng.int(30)),
     value: i % 7 === 3 ? null : rng.bytes(rng.int(i % 11 === 0 ? 5000 : 200)),
@@ -119,7 +120,16 @@ describe('kafkajs oracle: kafkajs decodes batches Samsa encoded', () => {
     const base = 1_700_000_000_000n;
     const inputs = Array.from({ length: 300 }, (_, i) => randomRecord(rng, i, base));
     // repeated header keys and a null header value (kafkajs can read those, not write them)
-    inputs.push({ key: Buffer.from('k'), value: Buffer.from('v'), headers: [{ key: 'dup', value: Buffer.from('1') }, { key: 'dup', value: Buffer.from('2') }, { key: 'n', value: null }], timestamp: base });
+    inputs.push({
+      key: Buffer.from('k'),
+      value: Buffer.from('v'),
+      headers: [
+        { key: 'dup', value: Buffer.from('1') },
+        { key: 'dup', value: Buffer.from('2') },
+        { key: 'n', value: null },
+      ],
+      timestamp: base,
+    });
     const batch = encodeRecordBatch(inputs, {
       compression,
       baseOffset: (1n << 40n) + 17n,

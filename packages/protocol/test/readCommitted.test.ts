@@ -3,14 +3,35 @@ import { ControlRecordType, SamsaProtocolError, decodeRecordsReadCommitted, enco
 import { Rng } from './helpers/rng.js';
 
 const txn = (pid: bigint, offset: bigint, value: string) =>
-  encodeRecordBatch([{ value: Buffer.from(value), timestamp: 1n }], { baseOffset: offset, producerId: pid, producerEpoch: 0, baseSequence: 0, isTransactional: true });
+  encodeRecordBatch([{ value: Buffer.from(value), timestamp: 1n }], {
+    baseOffset: offset,
+    producerId: pid,
+    producerEpoch: 0,
+    baseSequence: 0,
+    isTransactional: true,
+  });
 const plain = (offset: bigint, value: string) => encodeRecordBatch([{ value: Buffer.from(value), timestamp: 1n }], { baseOffset: offset });
 const end = (pid: bigint, offset: bigint, commit: boolean) =>
-  encodeControlBatch({ type: commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT, coordinatorEpoch: 0, producerId: pid, producerEpoch: 0, timestamp: 1n, baseOffset: offset });
+  encodeControlBatch({
+    type: commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT,
+    coordinatorEpoch: 0,
+    producerId: pid,
+    producerEpoch: 0,
+    timestamp: 1n,
+    baseOffset: offset,
+  });
 
 describe('decodeRecordsReadCommitted', () => {
   it('drops an aborted producer from its first offset up to its ABORT marker, and keeps its later transaction', () => {
-    const buf = Buffer.concat([plain(0n, 'p0'), txn(1n, 1n, 'a1'), txn(2n, 2n, 'c2'), end(1n, 3n, false), end(2n, 4n, true), txn(1n, 5n, 'c5'), end(1n, 6n, true)]);
+    const buf = Buffer.concat([
+      plain(0n, 'p0'),
+      txn(1n, 1n, 'a1'),
+      txn(2n, 2n, 'c2'),
+      end(1n, 3n, false),
+      end(2n, 4n, true),
+      txn(1n, 5n, 'c5'),
+      end(1n, 6n, true),
+    ]);
     const values = decodeRecordsReadCommitted(buf, [{ producerId: 1n, firstOffset: 1n }]).map((r) => r.value?.toString());
     expect(values).toEqual(['p0', 'c2', 'c5']);
     // read_uncommitted-like input (no aborted list) keeps everything but the markers.

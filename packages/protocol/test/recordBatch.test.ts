@@ -119,11 +119,21 @@ describe('RecordBatch v2 round trip', () => {
 
   it('defaults to a non-idempotent producer (-1 ids) and a zero base offset', () => {
     const header = readBatchHeader(encodeRecordBatch([{ value: null }], { now: () => T0 }));
-    expect(header).toMatchObject({ baseOffset: 0n, producerId: -1n, producerEpoch: -1, baseSequence: -1, partitionLeaderEpoch: -1, isTransactional: false });
+    expect(header).toMatchObject({
+      baseOffset: 0n,
+      producerId: -1n,
+      producerEpoch: -1,
+      baseSequence: -1,
+      partitionLeaderEpoch: -1,
+      isTransactional: false,
+    });
   });
 
   it('stamps records without a timestamp from the injected clock, so the bytes are deterministic', () => {
-    const build = (): Buffer => encodeRecordBatch([{ value: Buffer.from('x') }, { value: Buffer.from('y'), timestamp: T0 - 100n }, { value: null }], { now: tickingClock() });
+    const build = (): Buffer =>
+      encodeRecordBatch([{ value: Buffer.from('x') }, { value: Buffer.from('y'), timestamp: T0 - 100n }, { value: null }], {
+        now: tickingClock(),
+      });
     const a = build();
     expect(a).toEqual(build());
     const { header, records } = decodeRecordBatch(a);
@@ -133,7 +143,13 @@ describe('RecordBatch v2 round trip', () => {
   });
 
   it('uses firstTimestamp as baseTimestamp when given, with deltas relative to it', () => {
-    const batch = encodeRecordBatch([{ value: null, timestamp: T0 + 10n }, { value: null, timestamp: T0 + 20n }], { firstTimestamp: T0 });
+    const batch = encodeRecordBatch(
+      [
+        { value: null, timestamp: T0 + 10n },
+        { value: null, timestamp: T0 + 20n },
+      ],
+      { firstTimestamp: T0 },
+    );
     const { header, records } = decodeRecordBatch(batch);
     expect(header.baseTimestamp).toBe(T0);
     expect(header.maxTimestamp).toBe(T0 + 20n);
@@ -154,7 +170,12 @@ describe('RecordBatch v2 round trip', () => {
     expect(decoded.records.map((r) => r.offset)).toEqual([base, base + 1n, base + 2n, base + 3n]);
     expect(decoded.header.maxTimestamp).toBe(INT64_MAX);
 
-    const low = decodeRecordBatch(encodeRecordBatch([{ value: null, timestamp: INT64_MIN }, { value: null, timestamp: -1n }]));
+    const low = decodeRecordBatch(
+      encodeRecordBatch([
+        { value: null, timestamp: INT64_MIN },
+        { value: null, timestamp: -1n },
+      ]),
+    );
     expect(low.records.map((r) => r.timestamp)).toEqual([INT64_MIN, -1n]);
   });
 
@@ -194,7 +215,13 @@ describe('RecordBatch v2 round trip', () => {
         value: i % 7 === 0 ? null : rng.bytes([0, 63, 64, 8191, 8192, rng.int(3000)][i % 6]!),
         // Worst cases for the varints: deltas spanning the int64 range, offsets past 2^14.
         timestamp: i % 50 === 0 ? INT64_MIN + BigInt(i) : INT64_MAX - BigInt(rng.int(1000)),
-        headers: i % 5 === 0 ? [{ key: 'ü'.repeat(rng.int(40)), value: rng.bytes(rng.int(300)) }, { key: '', value: null }] : undefined,
+        headers:
+          i % 5 === 0
+            ? [
+                { key: 'ü'.repeat(rng.int(40)), value: rng.bytes(rng.int(300)) },
+                { key: '', value: null },
+              ]
+            : undefined,
       });
     }
     let bound = RECORD_BATCH_OVERHEAD;
@@ -243,7 +270,11 @@ describe('RecordBatch v2 round trip', () => {
     const inputs: RecordInput[] = [];
     for (let i = 0; i < 5000; i++) {
       const size = [0, 1, 63, 64, 127, 128, 8191, 8192, 100, rng.int(2000)][i % 10]!;
-      inputs.push({ key: i % 3 === 0 ? null : rng.bytes(rng.int(20)), value: rng.bytes(size), timestamp: T0 + BigInt(rng.int(100000) - 50000) });
+      inputs.push({
+        key: i % 3 === 0 ? null : rng.bytes(rng.int(20)),
+        value: rng.bytes(size),
+        timestamp: T0 + BigInt(rng.int(100000) - 50000),
+      });
     }
     inputs.push({ value: rng.bytes(3 * 1024 * 1024) });
     const builder = new RecordBatchBuilder({ initialCapacity: 64, now: () => T0 });
@@ -262,7 +293,8 @@ describe('RecordBatch v2 round trip', () => {
 
   it('round-trips gzip batches and sets compression bits 0-2', () => {
     const inputs: RecordInput[] = [];
-    for (let i = 0; i < 2000; i++) inputs.push({ key: Buffer.from(`key-${i}`), value: Buffer.from(`value ${i % 10} `.repeat(10)), timestamp: T0 + BigInt(i) });
+    for (let i = 0; i < 2000; i++)
+      inputs.push({ key: Buffer.from(`key-${i}`), value: Buffer.from(`value ${i % 10} `.repeat(10)), timestamp: T0 + BigInt(i) });
     inputs.push({ key: null, value: null, headers: [{ key: 'h', value: null }] });
     const plain = encodeRecordBatch(inputs, { now: () => T0 });
     const gzipped = encodeRecordBatch(inputs, { compression: CompressionType.GZIP, now: () => T0 });
@@ -323,7 +355,13 @@ describe('decodeRecords and iterateBatches over a fetch answer', () => {
   });
 
   it('skips control batches (transaction markers)', () => {
-    const control = Buffer.from(encodeRecordBatch([{ key: Buffer.from([0, 0, 0, 1]), value: Buffer.from([0, 0, 0, 0, 0, 0]) }], { baseOffset: 2n, isTransactional: true, now: () => T0 }));
+    const control = Buffer.from(
+      encodeRecordBatch([{ key: Buffer.from([0, 0, 0, 1]), value: Buffer.from([0, 0, 0, 0, 0, 0]) }], {
+        baseOffset: 2n,
+        isTransactional: true,
+        now: () => T0,
+      }),
+    );
     control.writeInt16BE(control.readInt16BE(BatchField.ATTRIBUTES) | Attributes.CONTROL, BatchField.ATTRIBUTES);
     restamp(control);
     const records = decodeRecords(Buffer.concat([first, control, third]));
@@ -439,7 +477,13 @@ describe('corrupt input', () => {
 
   it('survives random corruption behind a valid CRC: decodes or throws SamsaProtocolError, nothing else', () => {
     const rng = new Rng(1234);
-    const sources = [batch, gzipped, encodeRecordBatch([{ key: Buffer.from('k'), value: Buffer.from('v'), headers: [{ key: 'a', value: Buffer.from('b') }] }], { now: () => T0 })];
+    const sources = [
+      batch,
+      gzipped,
+      encodeRecordBatch([{ key: Buffer.from('k'), value: Buffer.from('v'), headers: [{ key: 'a', value: Buffer.from('b') }] }], {
+        now: () => T0,
+      }),
+    ];
     let decoded = 0;
     let rejected = 0;
     for (let i = 0; i < 5000; i++) {

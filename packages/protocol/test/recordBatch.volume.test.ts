@@ -39,7 +39,12 @@ describe.each([
     expect(records).toHaveLength(RECORDS);
     for (let i = 0; i < RECORDS; i++) {
       const r = records[i]!;
-      if (r.offset !== BigInt(i) || r.value!.readUInt32BE(0) !== i || r.key!.readUInt32BE(4) !== i || r.timestamp !== 1_700_000_000_000n + BigInt(i)) {
+      if (
+        r.offset !== BigInt(i) ||
+        r.value!.readUInt32BE(0) !== i ||
+        r.key!.readUInt32BE(4) !== i ||
+        r.timestamp !== 1_700_000_000_000n + BigInt(i)
+      ) {
         expect.fail(`record ${i} came back as offset ${r.offset}, timestamp ${r.timestamp}`);
       }
     }

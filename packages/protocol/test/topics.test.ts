@@ -3,31 +3,61 @@ import { describe, expect, it } from 'vitest';
 import { ConfigOperation, ConfigResource, configResourceKind, groupByTopic, nestByTopic, topicPartitionKey } from '../src/index.js';
 
 describe('groupByTopic', () => {
-  it('keeps topics in first-seen order and each topic\'s items in their order', () => {
-    const items = [{ topic: 'b', p: 0 }, { topic: 'a', p: 1 }, { topic: 'b', p: 2 }, { topic: 'a', p: 0 }];
+  it("keeps topics in first-seen order and each topic's items in their order", () => {
+    const items = [
+      { topic: 'b', p: 0 },
+      { topic: 'a', p: 1 },
+      { topic: 'b', p: 2 },
+      { topic: 'a', p: 0 },
+    ];
     expect([...groupByTopic(items)]).toEqual([
-      ['b', [{ topic: 'b', p: 0 }, { topic: 'b', p: 2 }]],
-      ['a', [{ topic: 'a', p: 1 }, { topic: 'a', p: 0 }]],
+      [
+        'b',
+        [
+          { topic: 'b', p: 0 },
+          { topic: 'b', p: 2 },
+        ],
+      ],
+      [
+        'a',
+        [
+          { topic: 'a', p: 1 },
+          { topic: 'a', p: 0 },
+        ],
+      ],
     ]);
     expect(groupByTopic([]).size).toBe(0);
   });
 
-  it('nestByTopic builds the wire\'s topics[{ name, partitions[] }], each item mapped with its topic', () => {
-    const items = [{ topic: 'b', p: 0 }, { topic: 'a', p: 1 }, { topic: 'b', p: 2 }];
-    expect(nestByTopic(items, (i, topic) => `${topic}${i.p}`)).toEqual([{ name: 'b', partitions: ['b0', 'b2'] }, { name: 'a', partitions: ['a1'] }]);
+  it("nestByTopic builds the wire's topics[{ name, partitions[] }], each item mapped with its topic", () => {
+    const items = [
+      { topic: 'b', p: 0 },
+      { topic: 'a', p: 1 },
+      { topic: 'b', p: 2 },
+    ];
+    expect(nestByTopic(items, (i, topic) => `${topic}${i.p}`)).toEqual([
+      { name: 'b', partitions: ['b0', 'b2'] },
+      { name: 'a', partitions: ['a1'] },
+    ]);
   });
 });
 
 describe('topicPartitionKey', () => {
   it('gives distinct keys where a dash-joined name would collide', () => {
-    const pairs: Array<[string, number]> = [['a-1', 0], ['a', 10], ['a-10', 0], ['a', 1], ['a1', 0]];
+    const pairs: Array<[string, number]> = [
+      ['a-1', 0],
+      ['a', 10],
+      ['a-10', 0],
+      ['a', 1],
+      ['a1', 0],
+    ];
     expect(new Set(pairs.map(([t, p]) => topicPartitionKey(t, p))).size).toBe(pairs.length);
     expect(topicPartitionKey('t', 3)).toBe(topicPartitionKey('t', 3));
   });
 });
 
 describe('config resources', () => {
-  it('name Kafka\'s ConfigResource.Type codes and refuse the rest', () => {
+  it("name Kafka's ConfigResource.Type codes and refuse the rest", () => {
     expect(configResourceKind(ConfigResource.TOPIC)).toBe('topic');
     expect(configResourceKind(ConfigResource.BROKER)).toBe('broker');
     expect([0, 1, 3, 8].map(configResourceKind)).toEqual([undefined, undefined, undefined, undefined]);

@@ -19,11 +19,30 @@ function varlongBytes(value: bigint): number[] {
 
 const INT32_EDGES = [0, 1, -1, 63, -64, 64, -65, 8191, -8192, 8192, 2 ** 31 - 1, -(2 ** 31)];
 const INT64_EDGES = [
-  0n, 1n, -1n, 63n, -64n, 64n, -65n,
-  (1n << 31n) - 1n, -(1n << 31n), 1n << 31n, -(1n << 31n) - 1n,
-  1n << 32n, -(1n << 32n),
-  (1n << 53n) - 1n, 1n << 53n, (1n << 53n) + 1n, -(1n << 53n), -(1n << 53n) - 1n,
-  1n << 62n, -(1n << 62n), INT64_MAX, INT64_MIN, INT64_MAX - 1n, INT64_MIN + 1n,
+  0n,
+  1n,
+  -1n,
+  63n,
+  -64n,
+  64n,
+  -65n,
+  (1n << 31n) - 1n,
+  -(1n << 31n),
+  1n << 31n,
+  -(1n << 31n) - 1n,
+  1n << 32n,
+  -(1n << 32n),
+  (1n << 53n) - 1n,
+  1n << 53n,
+  (1n << 53n) + 1n,
+  -(1n << 53n),
+  -(1n << 53n) - 1n,
+  1n << 62n,
+  -(1n << 62n),
+  INT64_MAX,
+  INT64_MIN,
+  INT64_MAX - 1n,
+  INT64_MIN + 1n,
 ];
 
 describe('varint (zigzag int32)', () => {

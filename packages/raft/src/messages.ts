@@ -146,13 +146,7 @@ export interface TimeoutNowMessage extends MessageBase {
   readonly type: 'timeoutNow';
 }
 
-export type LocalMessage =
-  | HupMessage
-  | BeatMessage
-  | ProposeMessage
-  | TransferLeaderMessage
-  | UnreachableMessage
-  | SnapshotStatusMessage;
+export type LocalMessage = HupMessage | BeatMessage | ProposeMessage | TransferLeaderMessage | UnreachableMessage | SnapshotStatusMessage;
 
 export type RemoteMessage =
   | AppendMessage
@@ -168,14 +162,7 @@ export type Message = LocalMessage | RemoteMessage;
 
 export type MessageType = Message['type'];
 
-const LOCAL_TYPES: ReadonlySet<MessageType> = new Set([
-  'hup',
-  'beat',
-  'propose',
-  'transferLeader',
-  'unreachable',
-  'snapshotStatus',
-]);
+const LOCAL_TYPES: ReadonlySet<MessageType> = new Set(['hup', 'beat', 'propose', 'transferLeader', 'unreachable', 'snapshotStatus']);
 
 export function isLocalMessage(m: Message): m is LocalMessage {
   return LOCAL_TYPES.has(m.type);

@@ -319,7 +319,16 @@ export class RaftNode {
       if ((this.checkQuorum || this.preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
         // A deposed leader (perhaps partitioned away) learns our term from this and steps down;
         // without it, it could keep a node that ignores its stale term from ever hearing a leader.
-        this.send({ type: 'appendResponse', from: this.id, to: m.from, term: this.term, index: 0, reject: false, hintIndex: 0, hintTerm: 0 });
+        this.send({
+          type: 'appendResponse',
+          from: this.id,
+          to: m.from,
+          term: this.term,
+          index: 0,
+          reject: false,
+          hintIndex: 0,
+          hintTerm: 0,
+        });
       } else if (m.type === 'preVote') {
         // Answer so the sender learns our term instead of pre-campaigning at a stale one forever.
         this.send({ type: 'preVoteResponse', from: this.id, to: m.from, term: this.term, reject: true });
@@ -343,9 +352,7 @@ export class RaftNode {
   private handleVote(m: VoteMessage): void {
     const respType = m.type === 'vote' ? 'voteResponse' : 'preVoteResponse';
     const canVote =
-      this.vote === m.from ||
-      (this.vote === NO_NODE && this.lead === NO_NODE) ||
-      (m.type === 'preVote' && m.term > this.term);
+      this.vote === m.from || (this.vote === NO_NODE && this.lead === NO_NODE) || (m.type === 'preVote' && m.term > this.term);
     if (canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm)) {
       // Answer at the candidate's term: for a pre-vote that is our future term.
       this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });

@@ -139,13 +139,16 @@ describe('leader election', () => {
     [3, 2, true], // identical
     [9, 2, true], // same last term, longer
     [1, 3, true], // newer last term wins even if shorter
-  ])('a voter grants its vote only to a candidate at least as up to date (last index %i, last term %i → %s)', (lastIndex, lastTerm, granted) => {
-    const storage = storageWithLog([1, 2], [1, 1, 2]);
-    const n = makeNode(1, [1, 2], storage);
-    n.step(voteRequest(2, 1, 3, lastIndex, lastTerm));
-    const [resp] = messagesOf(n, storage) as Message[];
-    expect(resp).toMatchObject({ type: 'voteResponse', to: 2, reject: !granted });
-  });
+  ])(
+    'a voter grants its vote only to a candidate at least as up to date (last index %i, last term %i → %s)',
+    (lastIndex, lastTerm, granted) => {
+      const storage = storageWithLog([1, 2], [1, 1, 2]);
+      const n = makeNode(1, [1, 2], storage);
+      n.step(voteRequest(2, 1, 3, lastIndex, lastTerm));
+      const [resp] = messagesOf(n, storage) as Message[];
+      expect(resp).toMatchObject({ type: 'voteResponse', to: 2, reject: !granted });
+    },
+  );
 
   it('a candidate that hears from a leader of its own term becomes its follower', () => {
     const storage = new MemoryStorage([1, 2, 3]);

@@ -32,7 +32,7 @@ describe('pre-vote', () => {
     expect(c.raft(leaders[0]!).status().term).toBeGreaterThan(1);
   });
 
-  it('a pre-vote changes neither the voter\'s term nor its vote, and is granted at the future term', () => {
+  it("a pre-vote changes neither the voter's term nor its vote, and is granted at the future term", () => {
     const s = new MemoryStorage([1, 2, 3]);
     s.setHardState({ term: 1, vote: 1, commit: 0 });
     const n = makeNode(2, [1, 2, 3], s, { preVote: true });
@@ -111,7 +111,7 @@ describe('check-quorum and the leader lease', () => {
   it.each([
     [true, 'answers'],
     [false, 'silently drops'],
-  ])('with pre-vote %s, a node of a newer term %s a stale leader\'s heartbeat, so the stale leader steps down', (preVote) => {
+  ])("with pre-vote %s, a node of a newer term %s a stale leader's heartbeat, so the stale leader steps down", (preVote) => {
     const c = new TestCluster(3, { preVote });
     c.elect(1); // leader of term 1
     const s = new MemoryStorage([1, 2, 3]);

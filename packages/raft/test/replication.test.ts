@@ -84,7 +84,7 @@ describe('log replication', () => {
     ['(d) extra entries of a later term', [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7]],
     ['(e) missing entries and extra ones of an old term', [1, 1, 1, 4, 4, 4, 4]],
     ['(f) a long divergent history', [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3]],
-  ])('a follower with log %s is brought to the leader\'s log, the leader backing off a term at a time', (_name, followerLog) => {
+  ])("a follower with log %s is brought to the leader's log, the leader backing off a term at a time", (_name, followerLog) => {
     const c = new TestCluster(3, {}, [leaderLog, followerLog, leaderLog]);
     let rejections = 0;
     c.raft(1).campaign();
@@ -205,7 +205,7 @@ describe('the Ready contract', () => {
     n.raft.advance(next);
   });
 
-  it('status() on the leader reports every voter\'s match, next and lag', () => {
+  it("status() on the leader reports every voter's match, next and lag", () => {
     const c = new TestCluster(3);
     c.elect(1);
     c.isolate(3);

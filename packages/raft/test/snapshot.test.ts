@@ -35,7 +35,12 @@ describe('snapshots', () => {
     expect(c.raft(3).status()).toMatchObject({ commit: index, applied: index, firstIndex: index + 1 });
     c.propose(1, 'd');
     expect(c.appliedData(3)).toEqual(['d']); // applied from the log after the snapshot
-    expect(c.raft(1).status().progress.find((p) => p.id === 3)).toMatchObject({ state: 'replicate', match: index + 1 });
+    expect(
+      c
+        .raft(1)
+        .status()
+        .progress.find((p) => p.id === 3),
+    ).toMatchObject({ state: 'replicate', match: index + 1 });
   });
 
   it('a snapshot lost in the network is sent again after an election timeout', () => {
@@ -47,7 +52,12 @@ describe('snapshots', () => {
     c.heal();
     c.dropType('snapshot');
     c.tickAll(3);
-    expect(c.raft(1).status().progress.find((p) => p.id === 3)?.state).toBe('snapshot');
+    expect(
+      c
+        .raft(1)
+        .status()
+        .progress.find((p) => p.id === 3)?.state,
+    ).toBe('snapshot');
     c.heal();
     c.tickAll(12);
     expect(c.node(3).storage.snapshot().metadata.index).toBe(index);
@@ -62,7 +72,7 @@ describe('snapshots', () => {
     expect(rd.messages).toMatchObject([{ type: 'appendResponse', index: 3, reject: false }]);
   });
 
-  it('a follower whose log holds the snapshot\'s last entry keeps its log and just commits up to it', () => {
+  it("a follower whose log holds the snapshot's last entry keeps its log and just commits up to it", () => {
     const s = storageWithLog([1, 2, 3], [1, 1, 1, 1], { commit: 1 });
     const n = makeNode(2, [1, 2, 3], s);
     n.step({ type: 'snapshot', from: 1, to: 2, term: 1, snapshot: snapshotAt(3, 1) });

@@ -52,7 +52,7 @@ describe('leadership transfer', () => {
     expect(c.raft(1).propose(bytes('b')).ok).toBe(true);
   });
 
-  it('the transferee\'s campaign overrides the voters\' leader lease', () => {
+  it("the transferee's campaign overrides the voters' leader lease", () => {
     const c = new TestCluster(3, { preVote: true, checkQuorum: true });
     c.elect(1);
     c.tickAll(3);

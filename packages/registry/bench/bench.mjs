@@ -21,7 +21,11 @@ function pct(xs, p) {
 }
 
 async function call(url, method, path, body) {
-  const res = await fetch(url + path, { method, headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(url + path, {
+    method,
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${text}`);
   return JSON.parse(text);
@@ -32,8 +36,27 @@ const port = await freePort();
 const controllerPort = await freePort();
 const registryPort = await freePort();
 const children = [];
-const node = spawn(process.execPath, [...NODE_V8_FLAGS, cli, 'node', '--roles', 'broker,controller', '--node-id', '1', '--listen', `127.0.0.1:${port}`,
-  '--controller-quorum-voters', `1@127.0.0.1:${controllerPort}`, '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+const node = spawn(
+  process.execPath,
+  [
+    ...NODE_V8_FLAGS,
+    cli,
+    'node',
+    '--roles',
+    'broker,controller',
+    '--node-id',
+    '1',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--controller-quorum-voters',
+    `1@127.0.0.1:${controllerPort}`,
+    '--data-dir',
+    dataDir,
+    '--log-level',
+    'warn',
+  ],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
 children.push(node);
 try {
   const bootstrap = `127.0.0.1:${port}`;
@@ -45,7 +68,11 @@ try {
     await new Promise((r) => setTimeout(r, 200));
   }
   const url = `http://127.0.0.1:${registryPort}`;
-  const registry = spawn(process.execPath, [cli, 'schema-registry', '--bootstrap-server', bootstrap, '--listeners', url, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const registry = spawn(
+    process.execPath,
+    [cli, 'schema-registry', '--bootstrap-server', bootstrap, '--listeners', url, '--log-level', 'warn'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   children.push(registry);
   for (let i = 0; ; i++) {
     try {
@@ -58,7 +85,16 @@ try {
   }
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${n} calls each`);
 
-  const schemaOf = (i) => JSON.stringify({ type: 'record', name: `R${i}`, namespace: 'bench', fields: [{ name: 'a', type: 'long' }, { name: 'b', type: 'string' }] });
+  const schemaOf = (i) =>
+    JSON.stringify({
+      type: 'record',
+      name: `R${i}`,
+      namespace: 'bench',
+      fields: [
+        { name: 'a', type: 'long' },
+        { name: 'b', type: 'string' },
+      ],
+    });
   const time = async (fn) => {
     const xs = [];
     for (let i = 0; i < n; i++) {
@@ -69,7 +105,9 @@ try {
     return `p50 ${pct(xs, 50).toFixed(2)} ms, p99 ${pct(xs, 99).toFixed(2)} ms`;
   };
   const ids = [];
-  console.log(`register (new schema):  ${await time(async (i) => ids.push((await call(url, 'POST', `/subjects/s${i}/versions`, { schema: schemaOf(i) })).id))}`);
+  console.log(
+    `register (new schema):  ${await time(async (i) => ids.push((await call(url, 'POST', `/subjects/s${i}/versions`, { schema: schemaOf(i) })).id))}`,
+  );
   console.log(`register (same again):  ${await time(async (i) => call(url, 'POST', `/subjects/s${i}/versions`, { schema: schemaOf(i) }))}`);
   console.log(`lookup POST /subjects/s: ${await time(async (i) => call(url, 'POST', `/subjects/s${i}`, { schema: schemaOf(i) }))}`);
   console.log(`GET /schemas/ids/{id}:  ${await time(async (i) => call(url, 'GET', `/schemas/ids/${ids[i]}`))}`);
@@ -78,9 +116,33 @@ try {
   const client = new reg.SchemaRegistryClient({ url });
   const text = 'x'.repeat(900);
   const value = { id: 123456789, name: 'order-0001', note: text, qty: 3, price: 12.5, tags: ['a', 'b', 'c'] };
-  const avroSchema = { type: 'record', name: 'Big', namespace: 'bench', fields: [{ name: 'id', type: 'long' }, { name: 'name', type: 'string' }, { name: 'note', type: 'string' }, { name: 'qty', type: 'int' }, { name: 'price', type: 'double' }, { name: 'tags', type: { type: 'array', items: 'string' } }] };
-  const jsonSchema = { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, note: { type: 'string' }, qty: { type: 'integer' }, price: { type: 'number' }, tags: { type: 'array', items: { type: 'string' } } }, required: ['id'] };
-  const proto = 'syntax = "proto3"; package bench; message Big { int64 id = 1; string name = 2; string note = 3; int32 qty = 4; double price = 5; repeated string tags = 6; }';
+  const avroSchema = {
+    type: 'record',
+    name: 'Big',
+    namespace: 'bench',
+    fields: [
+      { name: 'id', type: 'long' },
+      { name: 'name', type: 'string' },
+      { name: 'note', type: 'string' },
+      { name: 'qty', type: 'int' },
+      { name: 'price', type: 'double' },
+      { name: 'tags', type: { type: 'array', items: 'string' } },
+    ],
+  };
+  const jsonSchema = {
+    type: 'object',
+    properties: {
+      id: { type: 'integer' },
+      name: { type: 'string' },
+      note: { type: 'string' },
+      qty: { type: 'integer' },
+      price: { type: 'number' },
+      tags: { type: 'array', items: { type: 'string' } },
+    },
+    required: ['id'],
+  };
+  const proto =
+    'syntax = "proto3"; package bench; message Big { int64 id = 1; string name = 2; string note = 3; int32 qty = 4; double price = 5; repeated string tags = 6; }';
   const serdes = {
     'JSON, no registry': { serialize: (v) => Buffer.from(JSON.stringify(v)), deserialize: (b) => JSON.parse(b.toString()) },
     avro: await reg.avro({ client, topic: 'bench-avro', schema: avroSchema }),
@@ -97,7 +159,9 @@ try {
     t = process.hrtime.bigint();
     for (let i = 0; i < count; i++) serde.deserialize(last);
     const de = count / (Number(process.hrtime.bigint() - t) / 1e9);
-    console.log(`${name.padEnd(18)} ${String(size).padStart(5)} B/record  serialize ${Math.round(ser).toLocaleString('en')} records/s  deserialize ${Math.round(de).toLocaleString('en')} records/s`);
+    console.log(
+      `${name.padEnd(18)} ${String(size).padStart(5)} B/record  serialize ${Math.round(ser).toLocaleString('en')} records/s  deserialize ${Math.round(de).toLocaleString('en')} records/s`,
+    );
   }
 } finally {
   for (const c of children.reverse()) {

@@ -23,7 +23,11 @@ export interface SchemaInput {
 /** An error answer of the registry: Confluent's `error_code` and message. */
 export class RegistryClientError extends Error {
   override name = 'RegistryClientError';
-  constructor(readonly errorCode: number, message: string, readonly status: number) {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
   }
 }
@@ -96,7 +100,11 @@ export class SchemaRegistryClient {
     const key = SchemaRegistryClient.key(subject, input, normalize);
     let p = this.idBySubjectSchema.get(key);
     if (!p) {
-      p = this.call<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}/versions${normalize ? '?normalize=true' : ''}`, SchemaRegistryClient.body(input)).then((r) => {
+      p = this.call<{ id: number }>(
+        'POST',
+        `/subjects/${encodeURIComponent(subject)}/versions${normalize ? '?normalize=true' : ''}`,
+        SchemaRegistryClient.body(input),
+      ).then((r) => {
         this.remember({ id: r.id, schema: input.schema, schemaType: input.schemaType ?? 'AVRO', references: input.references ?? [] });
         return r.id;
       });
@@ -111,7 +119,11 @@ export class SchemaRegistryClient {
     const key = 'lookup:' + SchemaRegistryClient.key(subject, input, normalize);
     let p = this.idBySubjectSchema.get(key);
     if (!p) {
-      p = this.call<RegisteredSchema>('POST', `/subjects/${encodeURIComponent(subject)}${normalize ? '?normalize=true' : ''}`, SchemaRegistryClient.body(input)).then((r) => {
+      p = this.call<RegisteredSchema>(
+        'POST',
+        `/subjects/${encodeURIComponent(subject)}${normalize ? '?normalize=true' : ''}`,
+        SchemaRegistryClient.body(input),
+      ).then((r) => {
         this.remember({ id: r.id, schema: r.schema, schemaType: r.schemaType ?? 'AVRO', references: r.references ?? [] });
         return r.id;
       });
@@ -124,8 +136,9 @@ export class SchemaRegistryClient {
   getById(id: number): Promise<RegisteredSchema> {
     let p = this.byId.get(id);
     if (!p) {
-      p = this.call<{ schema: string; schemaType?: SchemaType; references?: SchemaReference[] }>('GET', `/schemas/ids/${id}`)
-        .then((r) => this.remember({ id, schema: r.schema, schemaType: r.schemaType ?? 'AVRO', references: r.references ?? [] }));
+      p = this.call<{ schema: string; schemaType?: SchemaType; references?: SchemaReference[] }>('GET', `/schemas/ids/${id}`).then((r) =>
+        this.remember({ id, schema: r.schema, schemaType: r.schemaType ?? 'AVRO', references: r.references ?? [] }),
+      );
       p.catch(() => this.byId.delete(id));
       this.byId.set(id, p);
     }
@@ -135,8 +148,10 @@ export class SchemaRegistryClient {
   getLatest(subject: string): Promise<RegisteredSchema> {
     const cached = this.latest.get(subject);
     if (cached && this.now() - cached.at < this.latestTtlMs) return cached.value;
-    const value = this.call<RegisteredSchema & { schemaType?: SchemaType }>('GET', `/subjects/${encodeURIComponent(subject)}/versions/latest`)
-      .then((r) => this.remember({ ...r, schemaType: r.schemaType ?? 'AVRO', references: r.references ?? [] }));
+    const value = this.call<RegisteredSchema & { schemaType?: SchemaType }>(
+      'GET',
+      `/subjects/${encodeURIComponent(subject)}/versions/latest`,
+    ).then((r) => this.remember({ ...r, schemaType: r.schemaType ?? 'AVRO', references: r.references ?? [] }));
     value.catch(() => this.latest.delete(subject));
     this.latest.set(subject, { at: this.now(), value });
     return value;
@@ -151,14 +166,23 @@ export class SchemaRegistryClient {
       if (err instanceof RegistryClientError && err.errorCode === 40401) return [];
       throw err;
     }
-    return Promise.all(versions.map(async (v) => {
-      const r = await this.call<RegisteredSchema & { schemaType?: SchemaType }>('GET', `/subjects/${encodeURIComponent(subject)}/versions/${v}`);
-      return this.remember({ ...r, schemaType: r.schemaType ?? 'AVRO', references: r.references ?? [] });
-    }));
+    return Promise.all(
+      versions.map(async (v) => {
+        const r = await this.call<RegisteredSchema & { schemaType?: SchemaType }>(
+          'GET',
+          `/subjects/${encodeURIComponent(subject)}/versions/${v}`,
+        );
+        return this.remember({ ...r, schemaType: r.schemaType ?? 'AVRO', references: r.references ?? [] });
+      }),
+    );
   }
 
   async testCompatibility(subject: string, input: SchemaInput): Promise<{ compatible: boolean; messages: string[] }> {
-    const r = await this.call<{ is_compatible: boolean; messages?: string[] }>('POST', `/compatibility/subjects/${encodeURIComponent(subject)}/versions?verbose=true`, SchemaRegistryClient.body(input));
+    const r = await this.call<{ is_compatible: boolean; messages?: string[] }>(
+      'POST',
+      `/compatibility/subjects/${encodeURIComponent(subject)}/versions?verbose=true`,
+      SchemaRegistryClient.body(input),
+    );
     return { compatible: r.is_compatible, messages: r.messages ?? [] };
   }
 }

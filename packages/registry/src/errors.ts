@@ -37,7 +37,11 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export class RegistryError extends Error {
   override name = 'RegistryError';
-  constructor(readonly errorCode: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly errorCode: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 
@@ -56,6 +60,10 @@ export const errors = {
   subjectNotFound: (s: string) => new RegistryError(ErrorCode.SUBJECT_NOT_FOUND, `Subject '${s}' not found.`),
   versionNotFound: (v: number | string) => new RegistryError(ErrorCode.VERSION_NOT_FOUND, `Version ${v} not found.`),
   schemaNotFound: (what = 'Schema not found') => new RegistryError(ErrorCode.SCHEMA_NOT_FOUND, what),
-  invalidVersion: (v: string) => new RegistryError(ErrorCode.INVALID_VERSION, `The specified version '${v}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`),
+  invalidVersion: (v: string) =>
+    new RegistryError(
+      ErrorCode.INVALID_VERSION,
+      `The specified version '${v}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`,
+    ),
   invalidSchema: (m: string) => new RegistryError(ErrorCode.INVALID_SCHEMA, m),
 } as const;

@@ -65,7 +65,11 @@ function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortKeys(o[k])]));
+    return Object.fromEntries(
+      Object.keys(o)
+        .sort()
+        .map((k) => [k, sortKeys(o[k])]),
+    );
   }
   return v;
 }
@@ -75,7 +79,8 @@ export function compileJsonSchema(json: unknown, references: unknown[] = []): (v
   const draft = typeof (json as { $schema?: unknown })?.$schema === 'string' ? (json as { $schema: string }).$schema : '';
   const options = { strict: false, allErrors: false, validateFormats: false } as const;
   const ajv = draft.includes('2020-12') ? new Ajv2020(options) : draft.includes('2019-09') ? new Ajv2019(options) : new Ajv(options);
-  for (const r of references) if (r && typeof r === 'object' && typeof (r as { $id?: unknown }).$id === 'string') ajv.addSchema(r as object);
+  for (const r of references)
+    if (r && typeof r === 'object' && typeof (r as { $id?: unknown }).$id === 'string') ajv.addSchema(r as object);
   const validate = ajv.compile(json as object);
   return (value) => {
     const valid = validate(value) as boolean;
@@ -95,7 +100,10 @@ const jsonSchema: SchemaFormat = {
       throw new RegistryError(ErrorCode.INVALID_SCHEMA, 'Invalid schema: a JSON Schema is an object or a boolean');
     }
     try {
-      compileJsonSchema(json, references.map((r) => JSON.parse(r) as unknown));
+      compileJsonSchema(
+        json,
+        references.map((r) => JSON.parse(r) as unknown),
+      );
     } catch (err) {
       throw new RegistryError(ErrorCode.INVALID_SCHEMA, `Invalid schema: ${(err as Error).message}`);
     }
@@ -103,7 +111,10 @@ const jsonSchema: SchemaFormat = {
     return { schemaType: 'JSON', canonical, normalized: canonical, tree: json };
   },
   canRead(reader, writer) {
-    return JsonSchemaCompatibilityChecker.check(reader.tree as boolean | Record<string, unknown>, writer.tree as boolean | Record<string, unknown>);
+    return JsonSchemaCompatibilityChecker.check(
+      reader.tree as boolean | Record<string, unknown>,
+      writer.tree as boolean | Record<string, unknown>,
+    );
   },
 };
 
@@ -115,7 +126,8 @@ const protobufFormat: SchemaFormat = {
     } catch (err) {
       throw new RegistryError(ErrorCode.INVALID_SCHEMA, `Invalid schema: ${(err as Error).message}`);
     }
-    if (tree.messages.size === 0) throw new RegistryError(ErrorCode.INVALID_SCHEMA, 'Invalid schema: a Protobuf schema needs at least one message');
+    if (tree.messages.size === 0)
+      throw new RegistryError(ErrorCode.INVALID_SCHEMA, 'Invalid schema: a Protobuf schema needs at least one message');
     const canonical = canonicalProto(text);
     return { schemaType: 'PROTOBUF', canonical, normalized: canonical, tree };
   },
@@ -130,6 +142,10 @@ export const FORMATS: Partial<Record<SchemaType, SchemaFormat>> = { AVRO: avro, 
 export function formatFor(schemaType: string | undefined): SchemaFormat {
   const type = (schemaType ?? 'AVRO') as SchemaType;
   const format = FORMATS[type];
-  if (!format) throw new RegistryError(ErrorCode.INVALID_SCHEMA, `Invalid schema: schema type ${String(schemaType)} is not supported; supported: ${Object.keys(FORMATS).join(', ')}`);
+  if (!format)
+    throw new RegistryError(
+      ErrorCode.INVALID_SCHEMA,
+      `Invalid schema: schema type ${String(schemaType)} is not supported; supported: ${Object.keys(FORMATS).join(', ')}`,
+    );
   return format;
 }

@@ -14,7 +14,12 @@ import type { SchemaRegistry } from './service.js';
 import type { SchemaVersion } from './state.js';
 
 export const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
-const ACCEPTED_TYPES = ['application/vnd.schemaregistry.v1+json', 'application/vnd.schemaregistry+json', 'application/json', 'application/octet-stream'];
+const ACCEPTED_TYPES = [
+  'application/vnd.schemaregistry.v1+json',
+  'application/vnd.schemaregistry+json',
+  'application/json',
+  'application/octet-stream',
+];
 const FORWARDED = 'x-samsa-registry-forwarded';
 
 type Query = URLSearchParams;
@@ -34,7 +39,9 @@ function flag(q: Query, name: string): boolean {
 
 function versionBody(v: SchemaVersion): Record<string, unknown> {
   return {
-    subject: v.subject, version: v.version, id: v.id,
+    subject: v.subject,
+    version: v.version,
+    id: v.id,
     ...(v.schemaType !== 'AVRO' ? { schemaType: v.schemaType } : {}),
     ...(v.references.length > 0 ? { references: v.references } : {}),
     schema: v.schema,
@@ -42,12 +49,17 @@ function versionBody(v: SchemaVersion): Record<string, unknown> {
 }
 
 function registerRequest(body: unknown): RegisterRequest {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new RegistryError(ErrorCode.INVALID_SCHEMA, 'Invalid schema: the request body must be a JSON object with a "schema" field');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new RegistryError(ErrorCode.INVALID_SCHEMA, 'Invalid schema: the request body must be a JSON object with a "schema" field');
   const b = body as Record<string, unknown>;
   if (typeof b.schema !== 'string') throw new RegistryError(ErrorCode.INVALID_SCHEMA, 'Invalid schema: "schema" must be a string');
-  if (b.schemaType !== undefined && b.schemaType !== null && typeof b.schemaType !== 'string') throw new RegistryError(ErrorCode.INVALID_SCHEMA, 'Invalid schema: "schemaType" must be a string');
+  if (b.schemaType !== undefined && b.schemaType !== null && typeof b.schemaType !== 'string')
+    throw new RegistryError(ErrorCode.INVALID_SCHEMA, 'Invalid schema: "schemaType" must be a string');
   const refs = b.references ?? [];
-  if (!Array.isArray(refs) || !refs.every((r) => r && typeof r.name === 'string' && typeof r.subject === 'string' && Number.isInteger(r.version))) {
+  if (
+    !Array.isArray(refs) ||
+    !refs.every((r) => r && typeof r.name === 'string' && typeof r.subject === 'string' && Number.isInteger(r.version))
+  ) {
     throw new RegistryError(ErrorCode.INVALID_SCHEMA, 'Invalid schema: "references" must be a list of {name, subject, version}');
   }
   return {
@@ -75,7 +87,10 @@ export class RegistryHttpServer {
   readonly server: Server;
   private readonly routes: { method: string; pattern: RegExp; handler: Handler }[] = [];
 
-  constructor(private readonly registry: SchemaRegistry, private readonly options: RegistryHttpOptions = { maxBodyBytes: 1024 * 1024 + 64 * 1024, forwardTimeoutMs: 30_000 }) {
+  constructor(
+    private readonly registry: SchemaRegistry,
+    private readonly options: RegistryHttpOptions = { maxBodyBytes: 1024 * 1024 + 64 * 1024, forwardTimeoutMs: 30_000 },
+  ) {
     this.server = createServer((req, res) => void this.handle(req, res));
     this.defineRoutes();
   }
@@ -108,30 +123,54 @@ export class RegistryHttpServer {
     const read = <T>(fn: Parameters<SchemaRegistry['read']>[0]) => reg.read(fn) as Promise<T>;
 
     this.route('GET', '/', async () => ({}));
-    this.route('GET', '/subjects', async ({ query }) => read((o) => o.listSubjects({ deleted: flag(query, 'deleted'), ...(query.has('subjectPrefix') ? { prefix: query.get('subjectPrefix')! } : {}) })));
+    this.route('GET', '/subjects', async ({ query }) =>
+      read((o) =>
+        o.listSubjects({ deleted: flag(query, 'deleted'), ...(query.has('subjectPrefix') ? { prefix: query.get('subjectPrefix')! } : {}) }),
+      ),
+    );
     this.route('GET', '/subjects/{s}/versions', async ({ params: [s], query }) => read((o) => o.listVersions(s!, flag(query, 'deleted'))));
     this.route('POST', '/subjects/{s}/versions', async ({ params: [s], query, body }) => {
       const req = registerRequest(body);
       return reg.write((o) => o.register(s!, req, flag(query, 'normalize')));
     });
-    this.route('GET', '/subjects/{s}/versions/{v}', async ({ params: [s, v], query }) => read((o) => versionBody(o.getVersion(s!, v!, flag(query, 'deleted')))));
-    this.route('GET', '/subjects/{s}/versions/{v}/schema', async ({ params: [s, v], query }) => ({ raw: await read<SchemaVersion>((o) => o.getVersion(s!, v!, flag(query, 'deleted'))).then((x) => x.schema) }));
+    this.route('GET', '/subjects/{s}/versions/{v}', async ({ params: [s, v], query }) =>
+      read((o) => versionBody(o.getVersion(s!, v!, flag(query, 'deleted')))),
+    );
+    this.route('GET', '/subjects/{s}/versions/{v}/schema', async ({ params: [s, v], query }) => ({
+      raw: await read<SchemaVersion>((o) => o.getVersion(s!, v!, flag(query, 'deleted'))).then((x) => x.schema),
+    }));
     this.route('GET', '/subjects/{s}/versions/{v}/referencedby', async ({ params: [s, v] }) => read((o) => o.referencedBy(s!, v!)));
-    this.route('DELETE', '/subjects/{s}/versions/{v}', async ({ params: [s, v], query }) => reg.write((o) => o.deleteVersion(s!, v!, flag(query, 'permanent'))));
+    this.route('DELETE', '/subjects/{s}/versions/{v}', async ({ params: [s, v], query }) =>
+      reg.write((o) => o.deleteVersion(s!, v!, flag(query, 'permanent'))),
+    );
     this.route('POST', '/subjects/{s}', async ({ params: [s], query, body }) => {
       const req = registerRequest(body);
       return read((o) => versionBody(o.lookup(s!, req, flag(query, 'normalize'), flag(query, 'deleted'))));
     });
-    this.route('DELETE', '/subjects/{s}', async ({ params: [s], query }) => reg.write((o) => o.deleteSubject(s!, flag(query, 'permanent'))));
+    this.route('DELETE', '/subjects/{s}', async ({ params: [s], query }) =>
+      reg.write((o) => o.deleteSubject(s!, flag(query, 'permanent'))),
+    );
 
     this.route('GET', '/schemas/types', async () => Object.keys(FORMATS));
-    this.route('GET', '/schemas/ids/{id}', async ({ params: [id] }) => read((o) => {
-      const s = o.getSchemaById(schemaId(id!));
-      return { ...(s.schemaType !== 'AVRO' ? { schemaType: s.schemaType } : {}), ...(s.references.length > 0 ? { references: s.references } : {}), schema: s.schema };
+    this.route('GET', '/schemas/ids/{id}', async ({ params: [id] }) =>
+      read((o) => {
+        const s = o.getSchemaById(schemaId(id!));
+        return {
+          ...(s.schemaType !== 'AVRO' ? { schemaType: s.schemaType } : {}),
+          ...(s.references.length > 0 ? { references: s.references } : {}),
+          schema: s.schema,
+        };
+      }),
+    );
+    this.route('GET', '/schemas/ids/{id}/schema', async ({ params: [id] }) => ({
+      raw: await read<{ schema: string }>((o) => o.getSchemaById(schemaId(id!))).then((s) => s.schema),
     }));
-    this.route('GET', '/schemas/ids/{id}/schema', async ({ params: [id] }) => ({ raw: await read<{ schema: string }>((o) => o.getSchemaById(schemaId(id!))).then((s) => s.schema) }));
-    this.route('GET', '/schemas/ids/{id}/subjects', async ({ params: [id], query }) => read((o) => o.subjectsById(schemaId(id!), flag(query, 'deleted'))));
-    this.route('GET', '/schemas/ids/{id}/versions', async ({ params: [id], query }) => read((o) => o.subjectVersionsById(schemaId(id!), flag(query, 'deleted'))));
+    this.route('GET', '/schemas/ids/{id}/subjects', async ({ params: [id], query }) =>
+      read((o) => o.subjectsById(schemaId(id!), flag(query, 'deleted'))),
+    );
+    this.route('GET', '/schemas/ids/{id}/versions', async ({ params: [id], query }) =>
+      read((o) => o.subjectVersionsById(schemaId(id!), flag(query, 'deleted'))),
+    );
 
     const compat = async (s: string, v: string | undefined, query: Query, body: unknown): Promise<unknown> => {
       const req = registerRequest(body);
@@ -167,7 +206,8 @@ export class RegistryHttpServer {
       let body: unknown = null;
       if (method === 'POST' || method === 'PUT') {
         const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
-        if (!ACCEPTED_TYPES.includes(type)) throw new RegistryError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, `HTTP 415 Unsupported Media Type: ${type}`);
+        if (!ACCEPTED_TYPES.includes(type))
+          throw new RegistryError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, `HTTP 415 Unsupported Media Type: ${type}`);
         try {
           body = rawBody.length === 0 ? null : JSON.parse(rawBody.toString('utf8'));
         } catch (err) {
@@ -195,9 +235,12 @@ export class RegistryHttpServer {
       res.writeHead(200, { 'content-type': CONTENT_TYPE });
       res.end(JSON.stringify(result));
     } catch (err) {
-      const e = err instanceof RegistryError ? err : err instanceof NotWriterError
-        ? new RegistryError(ErrorCode.UNKNOWN_LEADER, err.message)
-        : new RegistryError(ErrorCode.STORE_ERROR, `Error in the backend data store: ${(err as Error).message}`, { cause: err });
+      const e =
+        err instanceof RegistryError
+          ? err
+          : err instanceof NotWriterError
+            ? new RegistryError(ErrorCode.UNKNOWN_LEADER, err.message)
+            : new RegistryError(ErrorCode.STORE_ERROR, `Error in the backend data store: ${(err as Error).message}`, { cause: err });
       if (!res.headersSent) res.writeHead(e.status, { 'content-type': CONTENT_TYPE });
       res.end(JSON.stringify(e.toJSON()));
     }
@@ -216,18 +259,35 @@ export class RegistryHttpServer {
   private forward(writerUrl: string, r: Req): Promise<{ status: number; body: Buffer; contentType: string }> {
     return new Promise((resolve, reject) => {
       const target = new URL(r.raw.url ?? '/', writerUrl);
-      const req = httpRequest(target, {
-        method: r.method,
-        headers: { 'content-type': r.raw.headers['content-type'] ?? 'application/json', [FORWARDED]: '1' },
-        timeout: this.options.forwardTimeoutMs,
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 500, body: Buffer.concat(chunks), contentType: String(res.headers['content-type'] ?? CONTENT_TYPE) }));
-        res.on('error', reject);
-      });
+      const req = httpRequest(
+        target,
+        {
+          method: r.method,
+          headers: { 'content-type': r.raw.headers['content-type'] ?? 'application/json', [FORWARDED]: '1' },
+          timeout: this.options.forwardTimeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 500,
+              body: Buffer.concat(chunks),
+              contentType: String(res.headers['content-type'] ?? CONTENT_TYPE),
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('forwarding timed out')));
-      req.on('error', (err) => reject(new RegistryError(ErrorCode.REQUEST_FORWARDING_FAILED, `Error while forwarding the request to the writer ${writerUrl}: ${err.message}`)));
+      req.on('error', (err) =>
+        reject(
+          new RegistryError(
+            ErrorCode.REQUEST_FORWARDING_FAILED,
+            `Error while forwarding the request to the writer ${writerUrl}: ${err.message}`,
+          ),
+        ),
+      );
       req.end(r.rawBody);
     });
   }
@@ -243,7 +303,10 @@ export class RegistryHttpServer {
         else chunks.push(c);
       });
       req.on('end', () => {
-        if (tooLarge) reject(new RegistryError(ErrorCode.SCHEMA_TOO_LARGE, `Request body is larger than the limit of ${this.options.maxBodyBytes} bytes`));
+        if (tooLarge)
+          reject(
+            new RegistryError(ErrorCode.SCHEMA_TOO_LARGE, `Request body is larger than the limit of ${this.options.maxBodyBytes} bytes`),
+          );
         else resolve(Buffer.concat(chunks));
       });
       req.on('error', reject);

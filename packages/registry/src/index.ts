@@ -12,7 +12,16 @@ export type { ParsedSchema, SchemaFormat } from './formats.js';
 export { MemoryLog, NotWriterError } from './log.js';
 export type { RegistryLog } from './log.js';
 export { configKey, decodeRecord, encodeRecord, modeKey, schemaKey, WRITER_KEY } from './records.js';
-export type { ConfigValue, ModeValue, RegistryKey, RegistryRecord, SchemaReference, SchemaType, SchemaValue, WriterValue } from './records.js';
+export type {
+  ConfigValue,
+  ModeValue,
+  RegistryKey,
+  RegistryRecord,
+  SchemaReference,
+  SchemaType,
+  SchemaValue,
+  WriterValue,
+} from './records.js';
 export { DEFAULT_COMPATIBILITY, DEFAULT_REGISTRY_OPTIONS, MODES, RegistryOps, parseVersion } from './registry.js';
 export type { Mode, RegisterRequest, RegistryOptions, WritePlan } from './registry.js';
 export { RegistryState, schemaFingerprint } from './state.js';
@@ -26,7 +35,20 @@ export { startSchemaRegistryServer } from './server.js';
 export type { RunningSchemaRegistry, SchemaRegistryServerOptions } from './server.js';
 export { RegistryClientError, SchemaRegistryClient } from './client.js';
 export type { RegisteredSchema, RegistryClientOptions, SchemaInput } from './client.js';
-export { MAGIC_BYTE, SchemaNotLoadedError, WireFormatError, avro, decodeFrame, decodeMessageIndexes, encodeFrame, encodeMessageIndexes, jsonSchema, protobufSerde, registrySerdes, subjectName } from './serdes.js';
+export {
+  MAGIC_BYTE,
+  SchemaNotLoadedError,
+  WireFormatError,
+  avro,
+  decodeFrame,
+  decodeMessageIndexes,
+  encodeFrame,
+  encodeMessageIndexes,
+  jsonSchema,
+  protobufSerde,
+  registrySerdes,
+  subjectName,
+} from './serdes.js';
 export type { AvroSerdeOptions, JsonSchemaSerdeOptions, ProtobufSerdeOptions, RegistrySerde, SubjectNameStrategy } from './serdes.js';
 export { avroToTypeScript } from './avro/codegen.js';
 export { JsonSchemaCompatibilityChecker } from './json/compatibility.js';

@@ -32,7 +32,10 @@ export class NotWriterError extends Error {
 export class MemoryLog implements RegistryLog {
   readonly records: RegistryRecord[] = [];
 
-  constructor(private readonly state: RegistryState, private readonly now: () => number = () => 0) {
+  constructor(
+    private readonly state: RegistryState,
+    private readonly now: () => number = () => 0,
+  ) {
     this.push({ key: { keytype: 'WRITER', magic: 0 }, value: { epoch: 1, instanceId: 'memory', url: 'memory:', leaseMs: 0 } });
   }
 

@@ -80,18 +80,30 @@ function wellFormed(k: Record<string, unknown>, v: unknown): boolean {
   switch (k.keytype) {
     case 'SCHEMA':
       if (typeof k.subject !== 'string' || !isInt(k.version)) return false;
-      return v === null || (isObject(v) && typeof v.subject === 'string' && isInt(v.version) && isInt(v.id) && v.id >= 0
-        && typeof v.schema === 'string' && (v.deleted === undefined || typeof v.deleted === 'boolean')
-        && (v.hardDeleted === undefined || typeof v.hardDeleted === 'boolean')
-        && (v.schemaType === undefined || v.schemaType === 'AVRO' || v.schemaType === 'JSON' || v.schemaType === 'PROTOBUF')
-        && (v.references === undefined || (Array.isArray(v.references) && v.references.every((r) => isObject(r) && typeof r.name === 'string' && typeof r.subject === 'string' && isInt(r.version))))
-        && optionalEpoch(v));
+      return (
+        v === null ||
+        (isObject(v) &&
+          typeof v.subject === 'string' &&
+          isInt(v.version) &&
+          isInt(v.id) &&
+          v.id >= 0 &&
+          typeof v.schema === 'string' &&
+          (v.deleted === undefined || typeof v.deleted === 'boolean') &&
+          (v.hardDeleted === undefined || typeof v.hardDeleted === 'boolean') &&
+          (v.schemaType === undefined || v.schemaType === 'AVRO' || v.schemaType === 'JSON' || v.schemaType === 'PROTOBUF') &&
+          (v.references === undefined ||
+            (Array.isArray(v.references) &&
+              v.references.every((r) => isObject(r) && typeof r.name === 'string' && typeof r.subject === 'string' && isInt(r.version)))) &&
+          optionalEpoch(v))
+      );
     case 'CONFIG':
       return isSubject(k.subject) && (v === null || (isObject(v) && typeof v.compatibilityLevel === 'string' && optionalEpoch(v)));
     case 'MODE':
       return isSubject(k.subject) && (v === null || (isObject(v) && typeof v.mode === 'string' && optionalEpoch(v)));
     case 'WRITER':
-      return isObject(v) && isInt(v.epoch) && typeof v.instanceId === 'string' && typeof v.url === 'string' && typeof v.leaseMs === 'number';
+      return (
+        isObject(v) && isInt(v.epoch) && typeof v.instanceId === 'string' && typeof v.url === 'string' && typeof v.leaseMs === 'number'
+      );
     case 'NOOP':
       return true;
     default:

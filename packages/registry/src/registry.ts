@@ -38,7 +38,6 @@ export interface RegistryOptions {
 export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = { maxSchemaBytes: 1024 * 1024 };
 
 function validSubject(subject: string): void {
-   
   if (subject.length === 0 || /[\u0000-\u001f]/.test(subject) || subject === '__GLOBAL') {
     throw new RegistryError(ErrorCode.INVALID_SUBJECT, `The specified subject '${subject}' is not a valid subject name.`);
   }
@@ -56,7 +55,10 @@ export function parseVersion(v: string): number | 'latest' {
 export class RegistryOps {
   private readonly parsed = new Map<string, ParsedSchema>();
 
-  constructor(private readonly state: RegistryState, private readonly options: RegistryOptions = DEFAULT_REGISTRY_OPTIONS) {}
+  constructor(
+    private readonly state: RegistryState,
+    private readonly options: RegistryOptions = DEFAULT_REGISTRY_OPTIONS,
+  ) {}
 
   // ---- schema parsing ------------------------------------------------------------------------
 
@@ -67,8 +69,16 @@ export class RegistryOps {
       const key = `${ref.subject}\u0000${ref.version}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const v = this.findVersion(ref.subject, ref.version === -1 ? 'latest' : ref.version, false, () =>
-        new RegistryError(ErrorCode.INVALID_SCHEMA, `Invalid schema: reference '${ref.name}' to subject '${ref.subject}' version ${ref.version} not found`));
+      const v = this.findVersion(
+        ref.subject,
+        ref.version === -1 ? 'latest' : ref.version,
+        false,
+        () =>
+          new RegistryError(
+            ErrorCode.INVALID_SCHEMA,
+            `Invalid schema: reference '${ref.name}' to subject '${ref.subject}' version ${ref.version} not found`,
+          ),
+      );
       out.push(...this.referenceTexts(v.references, seen), v.schema);
     }
     return out;
@@ -170,7 +180,10 @@ export class RegistryOps {
     const own = this.state.configs.get(subject);
     if (own !== undefined) return { compatibilityLevel: own };
     if (defaultToGlobal) return { compatibilityLevel: this.compatibilityLevel(null) };
-    throw new RegistryError(ErrorCode.SUBJECT_LEVEL_COMPATIBILITY_NOT_CONFIGURED, `Subject '${subject}' does not have subject-level compatibility configured`);
+    throw new RegistryError(
+      ErrorCode.SUBJECT_LEVEL_COMPATIBILITY_NOT_CONFIGURED,
+      `Subject '${subject}' does not have subject-level compatibility configured`,
+    );
   }
 
   mode(subject: string | null): Mode {
@@ -182,7 +195,10 @@ export class RegistryOps {
     const own = this.state.modes.get(subject);
     if (own !== undefined) return { mode: own };
     if (defaultToGlobal) return { mode: this.mode(null) };
-    throw new RegistryError(ErrorCode.SUBJECT_LEVEL_MODE_NOT_CONFIGURED, `Subject '${subject}' does not have subject-level mode configured`);
+    throw new RegistryError(
+      ErrorCode.SUBJECT_LEVEL_MODE_NOT_CONFIGURED,
+      `Subject '${subject}' does not have subject-level mode configured`,
+    );
   }
 
   /** POST /subjects/{s}: the version of `s` holding this schema. */
@@ -219,7 +235,9 @@ export class RegistryOps {
     const format = formatFor(parsed.schemaType);
     const comparable = previous.filter((v) => v.schemaType === parsed.schemaType);
     if (comparable.length < previous.length && level !== 'NONE') {
-      return [`Incompatible schema type: ${parsed.schemaType} cannot follow ${previous.find((v) => v.schemaType !== parsed.schemaType)!.schemaType}`];
+      return [
+        `Incompatible schema type: ${parsed.schemaType} cannot follow ${previous.find((v) => v.schemaType !== parsed.schemaType)!.schemaType}`,
+      ];
     }
     const olds = comparable.map((v) => this.parseStored(v));
     return checkLevel(level, parsed, olds, (r, w) => format.canRead(r, w));
@@ -230,7 +248,10 @@ export class RegistryOps {
   private requireWritable(subject: string | null): void {
     const mode = this.mode(subject);
     if (mode === 'READONLY' || mode === 'READONLY_OVERRIDE') {
-      throw new RegistryError(ErrorCode.OPERATION_NOT_PERMITTED, subject === null ? 'The registry is in read-only mode' : `Subject ${subject} is in read-only mode`);
+      throw new RegistryError(
+        ErrorCode.OPERATION_NOT_PERMITTED,
+        subject === null ? 'The registry is in read-only mode' : `Subject ${subject} is in read-only mode`,
+      );
     }
   }
 
@@ -265,16 +286,29 @@ export class RegistryOps {
       if (req.id !== undefined) throw new RegistryError(ErrorCode.OPERATION_NOT_PERMITTED, 'An id may be given only in IMPORT mode');
       const reasons = this.levelCheck(this.compatibilityLevel(subject), parsed, live);
       if (reasons.length > 0) {
-        throw new RegistryError(ErrorCode.INCOMPATIBLE_SCHEMA, `Schema being registered is incompatible with an earlier schema for subject "${subject}", details: [${reasons.join(', ')}]`);
+        throw new RegistryError(
+          ErrorCode.INCOMPATIBLE_SCHEMA,
+          `Schema being registered is incompatible with an earlier schema for subject "${subject}", details: [${reasons.join(', ')}]`,
+        );
       }
       id = this.state.idByFingerprint.get(fp) ?? this.state.maxId + 1;
       version = (all[all.length - 1]?.version ?? 0) + 1;
     }
     return {
-      records: [{
-        key: schemaKey(subject, version),
-        value: { subject, version, id, schema: text, ...(parsed.schemaType !== 'AVRO' ? { schemaType: parsed.schemaType } : {}), ...(references.length > 0 ? { references } : {}), deleted: false },
-      }],
+      records: [
+        {
+          key: schemaKey(subject, version),
+          value: {
+            subject,
+            version,
+            id,
+            schema: text,
+            ...(parsed.schemaType !== 'AVRO' ? { schemaType: parsed.schemaType } : {}),
+            ...(references.length > 0 ? { references } : {}),
+            deleted: false,
+          },
+        },
+      ],
       result: { id },
     };
   }
@@ -286,10 +320,18 @@ export class RegistryOps {
     const live = all.filter((v) => !v.deleted);
     for (const v of live) this.refuseIfReferenced(v);
     if (permanent) {
-      if (live.length > 0) throw new RegistryError(ErrorCode.SUBJECT_NOT_SOFT_DELETED, `Subject '${subject}' was not deleted first before being permanently deleted`);
+      if (live.length > 0)
+        throw new RegistryError(
+          ErrorCode.SUBJECT_NOT_SOFT_DELETED,
+          `Subject '${subject}' was not deleted first before being permanently deleted`,
+        );
       return { records: this.hardDeleteRecords(all), result: all.map((v) => v.version) };
     }
-    if (live.length === 0) throw new RegistryError(ErrorCode.SUBJECT_SOFT_DELETED, `Subject '${subject}' was soft deleted. Set permanent=true to delete permanently`);
+    if (live.length === 0)
+      throw new RegistryError(
+        ErrorCode.SUBJECT_SOFT_DELETED,
+        `Subject '${subject}' was soft deleted. Set permanent=true to delete permanently`,
+      );
     return { records: live.map((v) => this.softDeleteRecord(v)), result: live.map((v) => v.version) };
   }
 
@@ -300,10 +342,18 @@ export class RegistryOps {
     const v = this.findVersion(subject, parsedVersion, permanent || parsedVersion !== 'latest');
     this.refuseIfReferenced(v);
     if (permanent) {
-      if (!v.deleted) throw new RegistryError(ErrorCode.SCHEMA_VERSION_NOT_SOFT_DELETED, `Subject '${subject}' Version ${v.version} was not deleted first before being permanently deleted`);
+      if (!v.deleted)
+        throw new RegistryError(
+          ErrorCode.SCHEMA_VERSION_NOT_SOFT_DELETED,
+          `Subject '${subject}' Version ${v.version} was not deleted first before being permanently deleted`,
+        );
       return { records: this.hardDeleteRecords([v]), result: v.version };
     }
-    if (v.deleted) throw new RegistryError(ErrorCode.SCHEMA_VERSION_SOFT_DELETED, `Subject '${subject}' Version ${v.version} was soft deleted. Set permanent=true to delete permanently`);
+    if (v.deleted)
+      throw new RegistryError(
+        ErrorCode.SCHEMA_VERSION_SOFT_DELETED,
+        `Subject '${subject}' Version ${v.version} was soft deleted. Set permanent=true to delete permanently`,
+      );
     return { records: [this.softDeleteRecord(v)], result: v.version };
   }
 
@@ -319,20 +369,37 @@ export class RegistryOps {
   private softDeleteRecord(v: SchemaVersion): RegistryRecord {
     return {
       key: schemaKey(v.subject, v.version),
-      value: { subject: v.subject, version: v.version, id: v.id, schema: v.schema, ...(v.schemaType !== 'AVRO' ? { schemaType: v.schemaType } : {}), ...(v.references.length > 0 ? { references: v.references } : {}), deleted: true },
+      value: {
+        subject: v.subject,
+        version: v.version,
+        id: v.id,
+        schema: v.schema,
+        ...(v.schemaType !== 'AVRO' ? { schemaType: v.schemaType } : {}),
+        ...(v.references.length > 0 ? { references: v.references } : {}),
+        deleted: true,
+      },
     };
   }
 
   private refuseIfReferenced(v: SchemaVersion): void {
     const by = this.referrers(v);
-    if (by.length > 0) throw new RegistryError(ErrorCode.REFERENCE_EXISTS, `One or more references exist to the schema {subject=${v.subject}, version=${v.version}}: ids ${by.join(', ')}`);
+    if (by.length > 0)
+      throw new RegistryError(
+        ErrorCode.REFERENCE_EXISTS,
+        `One or more references exist to the schema {subject=${v.subject}, version=${v.version}}: ids ${by.join(', ')}`,
+      );
   }
 
   setConfig(subject: string | null, body: unknown): WritePlan<{ compatibility: string }> {
     if (subject !== null) validSubject(subject);
-    const level = (body as { compatibility?: unknown; compatibilityLevel?: unknown } | null)?.compatibility ?? (body as { compatibilityLevel?: unknown } | null)?.compatibilityLevel;
+    const level =
+      (body as { compatibility?: unknown; compatibilityLevel?: unknown } | null)?.compatibility ??
+      (body as { compatibilityLevel?: unknown } | null)?.compatibilityLevel;
     if (!isCompatibilityLevel(level)) {
-      throw new RegistryError(ErrorCode.INVALID_COMPATIBILITY_LEVEL, `Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive (got ${JSON.stringify(level)})`);
+      throw new RegistryError(
+        ErrorCode.INVALID_COMPATIBILITY_LEVEL,
+        `Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive (got ${JSON.stringify(level)})`,
+      );
     }
     return { records: [{ key: configKey(subject), value: { compatibilityLevel: level } }], result: { compatibility: level } };
   }
@@ -350,11 +417,18 @@ export class RegistryOps {
     if (subject !== null) validSubject(subject);
     const mode = (body as { mode?: unknown } | null)?.mode;
     if (typeof mode !== 'string' || !(MODES as readonly string[]).includes(mode)) {
-      throw new RegistryError(ErrorCode.INVALID_MODE, `Invalid mode. Valid values are READWRITE, READONLY, READONLY_OVERRIDE and IMPORT (got ${JSON.stringify(mode)})`);
+      throw new RegistryError(
+        ErrorCode.INVALID_MODE,
+        `Invalid mode. Valid values are READWRITE, READONLY, READONLY_OVERRIDE and IMPORT (got ${JSON.stringify(mode)})`,
+      );
     }
     if (mode === 'IMPORT' && !force) {
       const hasSchemas = subject === null ? this.state.subjects.size > 0 : this.state.subjects.has(subject);
-      if (hasSchemas) throw new RegistryError(ErrorCode.OPERATION_NOT_PERMITTED, 'Cannot import since found existing subjects (use force=true to override)');
+      if (hasSchemas)
+        throw new RegistryError(
+          ErrorCode.OPERATION_NOT_PERMITTED,
+          'Cannot import since found existing subjects (use force=true to override)',
+        );
     }
     return { records: [{ key: modeKey(subject), value: { mode } }], result: { mode } };
   }

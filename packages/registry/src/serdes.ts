@@ -101,7 +101,8 @@ function recordNameOf(schema: unknown): string | undefined {
 export async function avro<T>(options: AvroSerdeOptions): Promise<RegistrySerde<T>> {
   const { client } = options;
   const isKey = options.isKey ?? false;
-  const text = options.schema === undefined ? undefined : typeof options.schema === 'string' ? options.schema : JSON.stringify(options.schema);
+  const text =
+    options.schema === undefined ? undefined : typeof options.schema === 'string' ? options.schema : JSON.stringify(options.schema);
   const readerJson = text === undefined ? undefined : (JSON.parse(text) as unknown);
   if (readerJson === undefined && !options.useLatestVersion) throw new Error('serdes.avro needs a schema, or useLatestVersion: true');
 
@@ -117,10 +118,17 @@ export async function avro<T>(options: AvroSerdeOptions): Promise<RegistrySerde<
     if (options.compatibilityPrecheck) {
       const versions = await client.loadSubject(subject);
       const reader = resolveAvro(readerJson);
-      const reasons = versions.flatMap((v) => AvroCompatibilityChecker.check(reader, resolveAvro(JSON.parse(v.schema))).incompatibilities.map((i) => `version ${v.version}: ${i.type} at ${i.location}: ${i.message}`));
+      const reasons = versions.flatMap((v) =>
+        AvroCompatibilityChecker.check(reader, resolveAvro(JSON.parse(v.schema))).incompatibilities.map(
+          (i) => `version ${v.version}: ${i.type} at ${i.location}: ${i.message}`,
+        ),
+      );
       if (reasons.length > 0) throw new Error(`schema cannot read earlier versions of ${subject}: ${reasons.join('; ')}`);
     }
-    const id = options.autoRegister === false ? await client.lookup(subject, input, options.normalize) : await client.register(subject, input, options.normalize);
+    const id =
+      options.autoRegister === false
+        ? await client.lookup(subject, input, options.normalize)
+        : await client.register(subject, input, options.normalize);
     writer = { id, schema: text!, schemaType: 'AVRO', references: [] };
   }
   await client.loadSubject(subject);
@@ -128,9 +136,9 @@ export async function avro<T>(options: AvroSerdeOptions): Promise<RegistrySerde<
   const writerType = avsc.Type.forSchema(JSON.parse(writer.schema) as avsc.Schema);
   const readerType = readerJson === undefined ? writerType : avsc.Type.forSchema(readerJson as avsc.Schema);
   const types = new Map<number, avsc.Type>([[writer.id, writerType]]);
-  const resolvers = new Map<number, ReturnType<avsc.Type["createResolver"]> | null>();
+  const resolvers = new Map<number, ReturnType<avsc.Type['createResolver']> | null>();
 
-  const resolverFor = (id: number, schema: RegisteredSchema): ReturnType<avsc.Type["createResolver"]> | null => {
+  const resolverFor = (id: number, schema: RegisteredSchema): ReturnType<avsc.Type['createResolver']> | null => {
     let r = resolvers.get(id);
     if (r === undefined) {
       let t = types.get(id);
@@ -198,7 +206,8 @@ export interface JsonSchemaSerdeOptions {
 export async function jsonSchema<T>(options: JsonSchemaSerdeOptions): Promise<RegistrySerde<T>> {
   const { client } = options;
   const isKey = options.isKey ?? false;
-  const text = options.schema === undefined ? undefined : typeof options.schema === 'string' ? options.schema : JSON.stringify(options.schema);
+  const text =
+    options.schema === undefined ? undefined : typeof options.schema === 'string' ? options.schema : JSON.stringify(options.schema);
   const json = text === undefined ? undefined : (JSON.parse(text) as { title?: unknown });
   if (json === undefined && !options.useLatestVersion) throw new Error('serdes.jsonSchema needs a schema, or useLatestVersion: true');
   const recordName = typeof json?.title === 'string' ? json.title : undefined;
@@ -211,7 +220,10 @@ export async function jsonSchema<T>(options: JsonSchemaSerdeOptions): Promise<Re
     schemaText = latest.schema;
   } else {
     const input = { schema: text!, schemaType: 'JSON' as const };
-    id = options.autoRegister === false ? await client.lookup(subject, input, options.normalize) : await client.register(subject, input, options.normalize);
+    id =
+      options.autoRegister === false
+        ? await client.lookup(subject, input, options.normalize)
+        : await client.register(subject, input, options.normalize);
     schemaText = text!;
   }
   await client.loadSubject(subject);
@@ -313,7 +325,10 @@ export async function protobufSerde<T>(options: ProtobufSerdeOptions): Promise<R
   if (!messageName || !own.indexes.has(messageName)) throw new Error(`message ${String(options.messageName)} is not in the schema`);
   const subject = subjectName(options.subjectNameStrategy ?? 'TopicNameStrategy', options.topic, options.isKey ?? false, messageName);
   const input = { schema: options.schema, schemaType: 'PROTOBUF' as const };
-  const id = options.autoRegister === false ? await client.lookup(subject, input, options.normalize) : await client.register(subject, input, options.normalize);
+  const id =
+    options.autoRegister === false
+      ? await client.lookup(subject, input, options.normalize)
+      : await client.register(subject, input, options.normalize);
   await client.loadSubject(subject);
   const type = own.root.lookupType(messageName);
   const header = Buffer.concat([encodeFrame(id, Buffer.alloc(0)), encodeMessageIndexes(own.indexes.get(messageName)!)]);
@@ -377,7 +392,8 @@ function enumNamesToNumbers(type: ReturnType<ProtoSchema['root']['lookupType']>,
       if (resolved && resolved.fieldsArray) return enumNamesToNumbers(resolved as never, x);
       return x;
     };
-    if (field.map) out[field.name] = typeof v === 'object' ? Object.fromEntries(Object.entries(v as object).map(([k, x]) => [k, convert(x)])) : v;
+    if (field.map)
+      out[field.name] = typeof v === 'object' ? Object.fromEntries(Object.entries(v as object).map(([k, x]) => [k, convert(x)])) : v;
     else out[field.name] = field.repeated && Array.isArray(v) ? v.map(convert) : convert(v);
   }
   return out;

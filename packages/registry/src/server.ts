@@ -31,7 +31,8 @@ export interface RunningSchemaRegistry {
 
 export async function startSchemaRegistryServer(options: SchemaRegistryServerOptions): Promise<RunningSchemaRegistry> {
   const listener = new URL(options.listener);
-  if (listener.protocol !== 'http:') throw new Error(`listener ${options.listener}: only http:// is supported (TLS comes with the security issue)`);
+  if (listener.protocol !== 'http:')
+    throw new Error(`listener ${options.listener}: only http:// is supported (TLS comes with the security issue)`);
   const logger = options.logger ?? noopLogger;
   const samsa = new Samsa({ brokers: options.bootstrapServers, clientId: 'samsa-schema-registry', logger });
   const state = new RegistryState();
@@ -41,17 +42,22 @@ export async function startSchemaRegistryServer(options: SchemaRegistryServerOpt
   const notStarted = (): never => {
     throw new Error('the schema registry is still starting');
   };
-  const registry = new SchemaRegistry(state, {
-    sync: () => (log ? log.sync() : notStarted()),
-    append: (r) => (log ? log.append(r) : notStarted()),
-    writerUrl: () => log?.writerUrl() ?? null,
-    close: async () => log?.close(),
-  }, { maxSchemaBytes });
+  const registry = new SchemaRegistry(
+    state,
+    {
+      sync: () => (log ? log.sync() : notStarted()),
+      append: (r) => (log ? log.append(r) : notStarted()),
+      writerUrl: () => log?.writerUrl() ?? null,
+      close: async () => log?.close(),
+    },
+    { maxSchemaBytes },
+  );
   const http = new RegistryHttpServer(registry, { maxBodyBytes: maxSchemaBytes + 64 * 1024, forwardTimeoutMs: 30_000 });
   const port = await http.listen(Number(listener.port || 80), listener.hostname);
   const url = options.advertisedUrl ?? `http://${listener.hostname}:${port}`;
   log = new SamsaLog(samsa, state, {
-    url, logger,
+    url,
+    logger,
     ...(options.topic ? { topic: options.topic } : {}),
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
@@ -64,7 +70,9 @@ export async function startSchemaRegistryServer(options: SchemaRegistryServerOpt
     throw err;
   }
   return {
-    url, log, registry,
+    url,
+    log,
+    registry,
     async close() {
       await http.close();
       await log!.close();

@@ -11,7 +11,11 @@ export class SchemaRegistry {
   readonly ops: RegistryOps;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly state: RegistryState, readonly log: RegistryLog, options?: RegistryOptions) {
+  constructor(
+    readonly state: RegistryState,
+    readonly log: RegistryLog,
+    options?: RegistryOptions,
+  ) {
     this.ops = new RegistryOps(state, options);
   }
 

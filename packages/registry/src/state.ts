@@ -4,9 +4,7 @@
  * way state changes, and every instance applying the same log reaches the same state, which is
  * what makes ids agree across instances and makes the log-ordered writer election work.
  */
-import type {
-  ConfigValue, ModeValue, RegistryRecord, SchemaReference, SchemaType, SchemaValue, WriterValue,
-} from './records.js';
+import type { ConfigValue, ModeValue, RegistryRecord, SchemaReference, SchemaType, SchemaValue, WriterValue } from './records.js';
 
 export interface SchemaVersion {
   subject: string;
@@ -127,7 +125,16 @@ export class RegistryState {
     const references = v.references ?? [];
     let versions = this.subjects.get(v.subject);
     if (!versions) this.subjects.set(v.subject, (versions = new Map()));
-    versions.set(v.version, { subject: v.subject, version: v.version, id: v.id, schema: v.schema, schemaType, references, deleted: v.deleted, epoch: v.epoch });
+    versions.set(v.version, {
+      subject: v.subject,
+      version: v.version,
+      id: v.id,
+      schema: v.schema,
+      schemaType,
+      references,
+      deleted: v.deleted,
+      epoch: v.epoch,
+    });
     if (!this.schemasById.has(v.id)) this.schemasById.set(v.id, { id: v.id, schema: v.schema, schemaType, references });
     const fp = schemaFingerprint(schemaType, v.schema, references);
     if (!this.idByFingerprint.has(fp)) this.idByFingerprint.set(fp, v.id);

@@ -12,7 +12,17 @@
  * Only @samsa/client's public API is used.
  */
 import { randomUUID } from 'node:crypto';
-import { noopLogger, systemClock, TopicAlreadyExistsError, type Admin, type Clock, type Consumer, type Logger, type Producer, type Samsa } from '@samsa/client';
+import {
+  noopLogger,
+  systemClock,
+  TopicAlreadyExistsError,
+  type Admin,
+  type Clock,
+  type Consumer,
+  type Logger,
+  type Producer,
+  type Samsa,
+} from '@samsa/client';
 import { ErrorCode, RegistryError } from './errors.js';
 import { NotWriterError, type RegistryLog } from './log.js';
 import { WRITER_KEY, decodeRecord, encodeRecord, type RegistryRecord } from './records.js';
@@ -59,7 +69,11 @@ export class SamsaLog implements RegistryLog {
   private lastHeartbeatAt = 0;
   private claiming = false;
 
-  constructor(private readonly samsa: Samsa, private readonly state: RegistryState, private readonly options: SamsaLogOptions) {
+  constructor(
+    private readonly samsa: Samsa,
+    private readonly state: RegistryState,
+    private readonly options: SamsaLogOptions,
+  ) {
     this.topic = options.topic ?? '_schemas';
     this.instanceId = options.instanceId ?? randomUUID();
     this.leaseMs = options.leaseMs ?? 10_000;
@@ -90,14 +104,21 @@ export class SamsaLog implements RegistryLog {
   }
 
   private async ensureTopic(): Promise<void> {
-    const existing = await this.admin.describeTopics().then((ts) => ts.find((t) => t.name === this.topic)).catch(() => undefined);
+    const existing = await this.admin
+      .describeTopics()
+      .then((ts) => ts.find((t) => t.name === this.topic))
+      .catch(() => undefined);
     if (existing) return;
     const brokers = (await this.admin.describeCluster()).brokers.length;
     try {
-      await this.admin.createTopics([{
-        topic: this.topic, numPartitions: 1, replicationFactor: this.options.replicationFactor ?? Math.min(3, Math.max(1, brokers)),
-        configs: { 'cleanup.policy': 'compact' },
-      }]);
+      await this.admin.createTopics([
+        {
+          topic: this.topic,
+          numPartitions: 1,
+          replicationFactor: this.options.replicationFactor ?? Math.min(3, Math.max(1, brokers)),
+          configs: { 'cleanup.policy': 'compact' },
+        },
+      ]);
     } catch (err) {
       if (!(err instanceof TopicAlreadyExistsError)) throw err;
     }
@@ -147,9 +168,20 @@ export class SamsaLog implements RegistryLog {
       const timer = setTimeout(() => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
-        reject(new RegistryError(ErrorCode.OPERATION_TIMEOUT, `Timed out after ${this.timeoutMs} ms reading ${this.topic} up to offset ${offset}`));
+        reject(
+          new RegistryError(
+            ErrorCode.OPERATION_TIMEOUT,
+            `Timed out after ${this.timeoutMs} ms reading ${this.topic} up to offset ${offset}`,
+          ),
+        );
       }, this.timeoutMs);
-      const waiter: Waiter = { offset, resolve: () => { clearTimeout(timer); resolve(); } };
+      const waiter: Waiter = {
+        offset,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
       this.waiters.push(waiter);
     });
   }
@@ -177,7 +209,9 @@ export class SamsaLog implements RegistryLog {
     await this.startedPromise;
     const writer = this.state.writer;
     if (!writer || writer.instanceId !== this.instanceId) throw new NotWriterError(writer?.url ?? null);
-    const stamped = records.map((r) => (r.value === null ? r : { key: r.key, value: { ...r.value, epoch: writer.epoch } as RegistryRecord['value'] }));
+    const stamped = records.map((r) =>
+      r.value === null ? r : { key: r.key, value: { ...r.value, epoch: writer.epoch } as RegistryRecord['value'] },
+    );
     const sent = await this.produce(stamped);
     await this.waitUntil(sent[sent.length - 1]! + 1n);
     if (sent.some((o) => this.outcomes.get(o) === false)) {

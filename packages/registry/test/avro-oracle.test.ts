@@ -56,7 +56,10 @@ function askOracle(pairs: { reader: unknown; writer: unknown }[]): ({ compatible
   const input = pairs.map((p) => JSON.stringify(p)).join('\n') + '\n';
   const result = spawnSync(PYTHON, [ORACLE], { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
   if (result.status !== 0) throw new Error(`oracle failed (${result.status}): ${result.stderr}`);
-  return result.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  return result.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 function ours(reader: unknown, writer: unknown): boolean {
@@ -68,23 +71,45 @@ describe('Avro compatibility agrees with python3-avro', () => {
   // Every ordered pair of versions in a history, both directions: 6 per history.
   const pairs: { reader: unknown; writer: unknown; rules: string[] }[] = [];
   for (const h of histories) {
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) if (i !== j) pairs.push({ reader: h.versions[i], writer: h.versions[j], rules: h.rules });
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) if (i !== j) pairs.push({ reader: h.versions[i], writer: h.versions[j], rules: h.rules });
   }
 
   it('the corpus has at least 1,000 valid pairs and exercises every rule', () => {
     expect(pairs.length).toBeGreaterThanOrEqual(1000);
     const rules = new Set(histories.flatMap((h) => h.rules));
     for (const rule of [
-      'promotion', 'string-bytes', 'wrap-union', 'primitive-change', 'union-remove-branch', 'union-add-branch', 'union-reorder',
-      'union-unwrap', 'field-add', 'field-remove', 'field-rename', 'field-default-toggle', 'name-alias', 'name-mismatch',
-      'namespace-change', 'recursion', 'kind-change', 'enum-add-symbol', 'enum-remove-symbol', 'enum-default', 'fixed-size',
-      'array-items', 'map-values', 'array-to-map', 'map-to-array',
+      'promotion',
+      'string-bytes',
+      'wrap-union',
+      'primitive-change',
+      'union-remove-branch',
+      'union-add-branch',
+      'union-reorder',
+      'union-unwrap',
+      'field-add',
+      'field-remove',
+      'field-rename',
+      'field-default-toggle',
+      'name-alias',
+      'name-mismatch',
+      'namespace-change',
+      'recursion',
+      'kind-change',
+      'enum-add-symbol',
+      'enum-remove-symbol',
+      'enum-default',
+      'fixed-size',
+      'array-items',
+      'map-values',
+      'array-to-map',
+      'map-to-array',
     ]) {
       expect(rules, rule).toContain(rule);
     }
   });
 
-  it('gives the oracle\'s verdict on every pair, and the oracle\'s verdict for every compatibility level', () => {
+  it("gives the oracle's verdict on every pair, and the oracle's verdict for every compatibility level", () => {
     const verdicts = askOracle(pairs.map(({ reader, writer }) => ({ reader, writer })));
     expect(verdicts.length).toBe(pairs.length);
     const oracle = new Map<string, boolean>();
@@ -96,7 +121,10 @@ describe('Avro compatibility agrees with python3-avro', () => {
       oracle.set(JSON.stringify([p.reader, p.writer]), v.compatible);
       if (v.compatible) compatible++;
       const mine = ours(p.reader, p.writer);
-      if (mine !== v.compatible) disagreements.push(`oracle=${v.compatible} ours=${mine} rules=${p.rules.join(',')}\n reader=${JSON.stringify(p.reader)}\n writer=${JSON.stringify(p.writer)}`);
+      if (mine !== v.compatible)
+        disagreements.push(
+          `oracle=${v.compatible} ours=${mine} rules=${p.rules.join(',')}\n reader=${JSON.stringify(p.reader)}\n writer=${JSON.stringify(p.writer)}`,
+        );
     });
     expect(disagreements.slice(0, 5)).toEqual([]);
     // Both verdicts occur often: the corpus is not one-sided.

@@ -21,7 +21,15 @@ afterAll(async () => {
   await server.close();
 });
 
-const v1 = JSON.stringify({ type: 'record', name: 'Order', namespace: 'shop', fields: [{ name: 'id', type: 'long' }, { name: 'status', type: { type: 'enum', name: 'Status', symbols: ['NEW', 'PAID'] } }] });
+const v1 = JSON.stringify({
+  type: 'record',
+  name: 'Order',
+  namespace: 'shop',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'status', type: { type: 'enum', name: 'Status', symbols: ['NEW', 'PAID'] } },
+  ],
+});
 const bad = JSON.stringify({ type: 'record', name: 'Order', namespace: 'shop', fields: [{ name: 'id', type: 'string' }] });
 
 describe('samsa schemas', () => {
@@ -31,7 +39,11 @@ describe('samsa schemas', () => {
     expect(reg.stderr).toBe('');
     expect(reg.stdout).toContain('Registered schema id 1 under subject orders-value.');
     expect(JSON.parse((await cli('--list')).stdout)).toEqual(['orders-value']);
-    expect(JSON.parse((await cli('--describe', '--subject', 'orders-value')).stdout)).toMatchObject({ subject: 'orders-value', version: 1, id: 1 });
+    expect(JSON.parse((await cli('--describe', '--subject', 'orders-value')).stdout)).toMatchObject({
+      subject: 'orders-value',
+      version: 1,
+      id: 1,
+    });
     const incompatible = await cli('--compatibility', '--subject', 'orders-value', '--schema', bad);
     expect(incompatible.status).toBe(1);
     expect(incompatible.stdout).toContain('Incompatible');

@@ -10,11 +10,27 @@ import { describe, expect, it } from 'vitest';
 import { avroToTypeScript } from '../src/avro/codegen.js';
 
 const schema = {
-  type: 'record', name: 'Order', namespace: 'shop', doc: 'An order.',
+  type: 'record',
+  name: 'Order',
+  namespace: 'shop',
+  doc: 'An order.',
   fields: [
     { name: 'id', type: 'long' },
     { name: 'status', type: { type: 'enum', name: 'Status', symbols: ['NEW', 'PAID'] } },
-    { name: 'lines', type: { type: 'array', items: { type: 'record', name: 'Line', fields: [{ name: 'sku', type: 'string' }, { name: 'qty', type: 'int' }] } } },
+    {
+      name: 'lines',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'Line',
+          fields: [
+            { name: 'sku', type: 'string' },
+            { name: 'qty', type: 'int' },
+          ],
+        },
+      },
+    },
     { name: 'tags', type: { type: 'map', values: 'string' } },
     { name: 'note', type: ['null', 'string'], default: null },
     { name: 'hash', type: { type: 'fixed', name: 'Hash', size: 4 } },
@@ -27,7 +43,10 @@ function diagnostics(files: Record<string, string>): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'codegen-'));
   try {
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    const program = ts.createProgram(Object.keys(files).map((f) => join(dir, f)), { strict: true, noEmit: true, types: [], skipLibCheck: true, lib: ['lib.es2022.d.ts'] });
+    const program = ts.createProgram(
+      Object.keys(files).map((f) => join(dir, f)),
+      { strict: true, noEmit: true, types: [], skipLibCheck: true, lib: ['lib.es2022.d.ts'] },
+    );
     return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -46,7 +65,7 @@ describe('avroToTypeScript', () => {
     expect(generated).toContain('  "first line": null | Line;');
   });
 
-  it('compiles, accepts a value of the schema\'s shape and rejects a wrong one', () => {
+  it("compiles, accepts a value of the schema's shape and rejects a wrong one", () => {
     // A stand-in for Node's Buffer keeps the compile small (no @types/node).
     const buffer = 'declare class Buffer { static alloc(n: number): Buffer; private brand: true }\n';
     const ok = `import type { OrderValue } from './gen.js';

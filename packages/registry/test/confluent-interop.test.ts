@@ -4,7 +4,14 @@
  * Node 20) registers, looks up, checks compatibility, changes config and deletes; its Avro
  * serializer's bytes are read by our serde and ours by its deserializer.
  */
-import { AvroDeserializer, AvroSerializer, JsonDeserializer, JsonSerializer, SchemaRegistryClient as ConfluentClient, SerdeType } from '@confluentinc/schemaregistry';
+import {
+  AvroDeserializer,
+  AvroSerializer,
+  JsonDeserializer,
+  JsonSerializer,
+  SchemaRegistryClient as ConfluentClient,
+  SerdeType,
+} from '@confluentinc/schemaregistry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SchemaRegistryClient } from '../src/client.js';
 import { RegistryHttpServer } from '../src/http.js';
@@ -25,11 +32,28 @@ afterAll(async () => {
   await server.close();
 });
 
-const v1 = JSON.stringify({ type: 'record', name: 'Order', namespace: 'shop', fields: [{ name: 'id', type: 'long' }, { name: 'item', type: 'string' }] });
-const v2 = JSON.stringify({ type: 'record', name: 'Order', namespace: 'shop', fields: [{ name: 'id', type: 'long' }, { name: 'item', type: 'string' }, { name: 'qty', type: 'int', default: 1 }] });
+const v1 = JSON.stringify({
+  type: 'record',
+  name: 'Order',
+  namespace: 'shop',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'item', type: 'string' },
+  ],
+});
+const v2 = JSON.stringify({
+  type: 'record',
+  name: 'Order',
+  namespace: 'shop',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'item', type: 'string' },
+    { name: 'qty', type: 'int', default: 1 },
+  ],
+});
 const bad = JSON.stringify({ type: 'record', name: 'Order', namespace: 'shop', fields: [{ name: 'id', type: 'string' }] });
 
-describe('Confluent\'s JavaScript client against Samsa\'s registry', () => {
+describe("Confluent's JavaScript client against Samsa's registry", () => {
   it('registers, looks up, checks compatibility, changes config and deletes', async () => {
     const c = new ConfluentClient({ baseURLs: [url] });
     const id = await c.register('orders-value', { schemaType: 'AVRO', schema: v1 });
@@ -54,7 +78,7 @@ describe('Confluent\'s JavaScript client against Samsa\'s registry', () => {
     expect(await c.getAllSubjects()).toEqual([]);
   });
 
-  it('their serializer\'s bytes are read by our serde, and our serde\'s bytes by their deserializer', async () => {
+  it("their serializer's bytes are read by our serde, and our serde's bytes by their deserializer", async () => {
     const c = new ConfluentClient({ baseURLs: [url] });
     await c.register('payments-value', { schemaType: 'AVRO', schema: v1 });
     const theirSerializer = new AvroSerializer(c, SerdeType.VALUE, { useLatestVersion: true });
@@ -68,15 +92,25 @@ describe('Confluent\'s JavaScript client against Samsa\'s registry', () => {
     expect({ ...(await theirDeserializer.deserialize('payments', ourBytes)) }).toEqual({ id: 9, item: 'x' });
   });
 
-  it('JSON Schema: their JsonSerializer\'s bytes are read by our serde and ours by their JsonDeserializer', async () => {
+  it("JSON Schema: their JsonSerializer's bytes are read by our serde and ours by their JsonDeserializer", async () => {
     const c = new ConfluentClient({ baseURLs: [url] });
     const schema = { type: 'object', properties: { amount: { type: 'number' }, currency: { type: 'string' } }, required: ['amount'] };
     await c.register('refunds-value', { schemaType: 'JSON', schema: JSON.stringify(schema) });
-    const theirBytes = await new JsonSerializer(c, SerdeType.VALUE, { useLatestVersion: true }).serialize('refunds', { amount: 3, currency: 'EUR' });
-    const ours = await jsonSchema<{ amount: number; currency: string }>({ client: new SchemaRegistryClient({ url }), topic: 'refunds', schema });
+    const theirBytes = await new JsonSerializer(c, SerdeType.VALUE, { useLatestVersion: true }).serialize('refunds', {
+      amount: 3,
+      currency: 'EUR',
+    });
+    const ours = await jsonSchema<{ amount: number; currency: string }>({
+      client: new SchemaRegistryClient({ url }),
+      topic: 'refunds',
+      schema,
+    });
     expect(ours.deserialize(theirBytes)).toEqual({ amount: 3, currency: 'EUR' });
     expect(theirBytes.subarray(0, 5).equals(ours.serialize({ amount: 1, currency: 'USD' })!.subarray(0, 5))).toBe(true);
     const theirDeserializer = new JsonDeserializer(c, SerdeType.VALUE, {});
-    expect(await theirDeserializer.deserialize('refunds', ours.serialize({ amount: 4, currency: 'GBP' })!)).toEqual({ amount: 4, currency: 'GBP' });
+    expect(await theirDeserializer.deserialize('refunds', ours.serialize({ amount: 4, currency: 'GBP' })!)).toEqual({
+      amount: 4,
+      currency: 'GBP',
+    });
   });
 });

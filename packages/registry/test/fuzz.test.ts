@@ -13,15 +13,34 @@ const SEED = 4242;
 
 function randomJson(random: () => number, depth = 0): unknown {
   const r = random();
-  if (depth > 3 || r < 0.3) return [null, true, 1, -1, 2 ** 40, 'x', '', 'SCHEMA', 'CONFIG', 'MODE', 'WRITER', 1.5][Math.floor(random() * 12)];
+  if (depth > 3 || r < 0.3)
+    return [null, true, 1, -1, 2 ** 40, 'x', '', 'SCHEMA', 'CONFIG', 'MODE', 'WRITER', 1.5][Math.floor(random() * 12)];
   if (r < 0.5) return Array.from({ length: Math.floor(random() * 3) }, () => randomJson(random, depth + 1));
-  const keys = ['keytype', 'subject', 'version', 'id', 'schema', 'deleted', 'epoch', 'mode', 'compatibilityLevel', 'instanceId', 'url', 'leaseMs', 'references', 'magic'];
-  return Object.fromEntries(Array.from({ length: Math.floor(random() * 8) }, () => [keys[Math.floor(random() * keys.length)]!, randomJson(random, depth + 1)]));
+  const keys = [
+    'keytype',
+    'subject',
+    'version',
+    'id',
+    'schema',
+    'deleted',
+    'epoch',
+    'mode',
+    'compatibilityLevel',
+    'instanceId',
+    'url',
+    'leaseMs',
+    'references',
+    'magic',
+  ];
+  return Object.fromEntries(
+    Array.from({ length: Math.floor(random() * 8) }, () => [keys[Math.floor(random() * keys.length)]!, randomJson(random, depth + 1)]),
+  );
 }
 
 function mutate(random: () => number, bytes: Buffer): Buffer {
   const out = Buffer.from(bytes);
-  for (let i = 0; i < 1 + Math.floor(random() * 4) && out.length > 0; i++) out[Math.floor(random() * out.length)] = Math.floor(random() * 256);
+  for (let i = 0; i < 1 + Math.floor(random() * 4) && out.length > 0; i++)
+    out[Math.floor(random() * out.length)] = Math.floor(random() * 256);
   return random() < 0.2 ? out.subarray(0, Math.floor(random() * out.length)) : out;
 }
 

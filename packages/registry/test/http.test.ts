@@ -16,7 +16,10 @@ async function start(maxSchemaBytes = 1024 * 1024): Promise<void> {
   if (server) await server.close();
   const state = new RegistryState();
   log = new MemoryLog(state);
-  server = new RegistryHttpServer(new SchemaRegistry(state, log, { maxSchemaBytes }), { maxBodyBytes: maxSchemaBytes + 64 * 1024, forwardTimeoutMs: 5000 });
+  server = new RegistryHttpServer(new SchemaRegistry(state, log, { maxSchemaBytes }), {
+    maxBodyBytes: maxSchemaBytes + 64 * 1024,
+    forwardTimeoutMs: 5000,
+  });
   const port = await server.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${port}`;
 }
@@ -25,7 +28,12 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function call(method: string, path: string, body?: unknown, contentType = 'application/vnd.schemaregistry.v1+json'): Promise<{ status: number; body: any; type: string | null }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/vnd.schemaregistry.v1+json',
+): Promise<{ status: number; body: any; type: string | null }> {
   const res = await fetch(base + path, {
     method,
     headers: { 'content-type': contentType },
@@ -41,8 +49,14 @@ async function call(method: string, path: string, body?: unknown, contentType = 
 
 const record = (fields: unknown[], name = 'Order') => JSON.stringify({ type: 'record', name, namespace: 'shop', fields });
 const v1 = record([{ name: 'id', type: 'long' }]);
-const v2 = record([{ name: 'id', type: 'long' }, { name: 'note', type: 'string', default: '' }]);
-const incompatible = record([{ name: 'id', type: 'long' }, { name: 'qty', type: 'int' }]);
+const v2 = record([
+  { name: 'id', type: 'long' },
+  { name: 'note', type: 'string', default: '' },
+]);
+const incompatible = record([
+  { name: 'id', type: 'long' },
+  { name: 'qty', type: 'int' },
+]);
 
 function recordsWritten(): number {
   return log.records.length;
@@ -75,7 +89,10 @@ describe('registering and reading schemas', () => {
     expect((await call('GET', '/schemas/ids/2/schema')).body).toEqual(JSON.parse(v2));
     expect(JSON.parse((await call('GET', '/schemas/ids/1')).body.schema)).toEqual(JSON.parse(v1));
     expect((await call('GET', '/schemas/ids/1/subjects')).body).toEqual(['orders-value', 'other-value']);
-    expect((await call('GET', '/schemas/ids/1/versions')).body).toEqual([{ subject: 'orders-value', version: 1 }, { subject: 'other-value', version: 1 }]);
+    expect((await call('GET', '/schemas/ids/1/versions')).body).toEqual([
+      { subject: 'orders-value', version: 1 },
+      { subject: 'other-value', version: 1 },
+    ]);
     expect((await call('GET', '/schemas/types')).body).toEqual(['AVRO', 'JSON', 'PROTOBUF']);
   });
 
@@ -88,8 +105,17 @@ describe('registering and reading schemas', () => {
   });
 
   it('normalize=true makes names written relative to a namespace equal to full names', async () => {
-    const relative = JSON.stringify({ type: 'record', name: 'A', namespace: 'n', fields: [{ name: 'b', type: { type: 'record', name: 'B', fields: [] } }] });
-    const full = JSON.stringify({ type: 'record', name: 'n.A', fields: [{ name: 'b', type: { type: 'record', name: 'n.B', fields: [] } }] });
+    const relative = JSON.stringify({
+      type: 'record',
+      name: 'A',
+      namespace: 'n',
+      fields: [{ name: 'b', type: { type: 'record', name: 'B', fields: [] } }],
+    });
+    const full = JSON.stringify({
+      type: 'record',
+      name: 'n.A',
+      fields: [{ name: 'b', type: { type: 'record', name: 'n.B', fields: [] } }],
+    });
     expect((await call('POST', '/subjects/s/versions?normalize=true', { schema: relative })).body).toEqual({ id: 1 });
     expect((await call('POST', '/subjects/s/versions?normalize=true', { schema: full })).body).toEqual({ id: 1 });
     expect((await call('POST', '/subjects/s?normalize=true', { schema: full })).body.version).toBe(1);
@@ -114,8 +140,19 @@ describe('registering and reading schemas', () => {
   it('applies transitive levels against every live version', async () => {
     await call('PUT', '/config/s', { compatibility: 'NONE' });
     await call('POST', '/subjects/s/versions', { schema: record([{ name: 'a', type: 'int' }]) });
-    await call('POST', '/subjects/s/versions', { schema: record([{ name: 'a', type: 'int' }, { name: 'b', type: 'int' }]) });
-    const next = { schema: record([{ name: 'a', type: 'int' }, { name: 'b', type: 'int' }, { name: 'c', type: 'int', default: 0 }]) };
+    await call('POST', '/subjects/s/versions', {
+      schema: record([
+        { name: 'a', type: 'int' },
+        { name: 'b', type: 'int' },
+      ]),
+    });
+    const next = {
+      schema: record([
+        { name: 'a', type: 'int' },
+        { name: 'b', type: 'int' },
+        { name: 'c', type: 'int', default: 0 },
+      ]),
+    };
     await call('PUT', '/config/s', { compatibility: 'FORWARD_TRANSITIVE' });
     // Old readers (v1, v2) read the new data: the new field c is ignored by them.
     expect((await call('POST', '/compatibility/subjects/s/versions', next)).body.is_compatible).toBe(true);
@@ -140,7 +177,10 @@ describe('JSON Schema subjects', () => {
     // Adding an optional property to a closed model is backward compatible; removing one from it is not.
     const added = { ...closed, properties: { a: { type: 'string' }, b: { type: 'number' } } };
     expect((await call('POST', '/subjects/j/versions', { schemaType: 'JSON', schema: JSON.stringify(added) })).body).toEqual({ id: 2 });
-    const r = await call('POST', '/subjects/j/versions', { schemaType: 'JSON', schema: JSON.stringify({ ...closed, properties: { b: { type: 'number' } } }) });
+    const r = await call('POST', '/subjects/j/versions', {
+      schemaType: 'JSON',
+      schema: JSON.stringify({ ...closed, properties: { b: { type: 'number' } } }),
+    });
     expect(r.body.error_code).toBe(409);
     expect(r.body.message).toContain('PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL');
     // A different format cannot follow in the same subject.
@@ -216,7 +256,12 @@ describe('deletes (Confluent rules: permanent only after soft)', () => {
   it('refuses to delete a version another schema references (42206), and resolves references on register', async () => {
     const address = JSON.stringify({ type: 'record', name: 'Address', namespace: 'shop', fields: [{ name: 'city', type: 'string' }] });
     await call('POST', '/subjects/address/versions', { schema: address });
-    const customer = JSON.stringify({ type: 'record', name: 'Customer', namespace: 'shop', fields: [{ name: 'home', type: 'shop.Address' }] });
+    const customer = JSON.stringify({
+      type: 'record',
+      name: 'Customer',
+      namespace: 'shop',
+      fields: [{ name: 'home', type: 'shop.Address' }],
+    });
     const refs = [{ name: 'shop.Address', subject: 'address', version: 1 }];
     expect((await call('POST', '/subjects/customer/versions', { schema: customer })).body.error_code).toBe(42201);
     expect((await call('POST', '/subjects/customer/versions', { schema: customer, references: refs })).body).toEqual({ id: 2 });
@@ -245,7 +290,13 @@ describe('bad input: the right Confluent code, nothing stored', () => {
     ['id not a number', 'GET', '/schemas/ids/abc', undefined, 40403],
     ['unknown path', 'GET', '/nothing/here', undefined, 404],
     ['wrong method', 'PATCH', '/subjects', undefined, 405],
-    ['unknown reference', 'POST', '/subjects/s/versions', { schema: '"int"', references: [{ name: 'x', subject: 'nope', version: 1 }] }, 42201],
+    [
+      'unknown reference',
+      'POST',
+      '/subjects/s/versions',
+      { schema: '"int"', references: [{ name: 'x', subject: 'nope', version: 1 }] },
+      42201,
+    ],
     ['malformed references', 'POST', '/subjects/s/versions', { schema: '"int"', references: 'x' }, 42201],
   ];
   for (const [what, method, path, body, code, type] of cases) {

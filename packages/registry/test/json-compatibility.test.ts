@@ -47,24 +47,79 @@ const cases: [string, unknown, unknown, boolean][] = [
   ['MIN_ITEMS_DECREASED', { type: 'array', minItems: 0 }, { type: 'array', minItems: 1 }, true],
   ['UNIQUE_ITEMS_ADDED', { type: 'array', uniqueItems: true }, { type: 'array' }, false],
   ['UNIQUE_ITEMS_REMOVED', { type: 'array' }, { type: 'array', uniqueItems: true }, true],
-  ['tuple extended at the end (writer closed)', { type: 'array', items: [{ type: 'string' }, { type: 'number' }] }, { type: 'array', items: [{ type: 'string' }], additionalItems: false }, true],
-  ['tuple extended at the end (writer open)', { type: 'array', items: [{ type: 'string' }, { type: 'number' }] }, { type: 'array', items: [{ type: 'string' }] }, false],
+  [
+    'tuple extended at the end (writer closed)',
+    { type: 'array', items: [{ type: 'string' }, { type: 'number' }] },
+    { type: 'array', items: [{ type: 'string' }], additionalItems: false },
+    true,
+  ],
+  [
+    'tuple extended at the end (writer open)',
+    { type: 'array', items: [{ type: 'string' }, { type: 'number' }] },
+    { type: 'array', items: [{ type: 'string' }] },
+    false,
+  ],
   ['PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL', obj({ a: { type: 'string' }, b: { type: 'string' } }), obj({ a: { type: 'string' } }), false],
-  ['optional property added to a closed content model', obj({ a: { type: 'string' }, b: { type: 'string' } }), obj({ a: { type: 'string' } }, { additionalProperties: false }), true],
-  ['REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL', obj({ a: { type: 'string' }, b: { type: 'string' } }, { required: ['b'] }), obj({ a: { type: 'string' } }, { additionalProperties: false }), false],
-  ['REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED', obj({ a: { type: 'string' }, b: { type: 'string', default: 'x' } }, { required: ['b'] }), obj({ a: { type: 'string' } }, { additionalProperties: false }), true],
+  [
+    'optional property added to a closed content model',
+    obj({ a: { type: 'string' }, b: { type: 'string' } }),
+    obj({ a: { type: 'string' } }, { additionalProperties: false }),
+    true,
+  ],
+  [
+    'REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL',
+    obj({ a: { type: 'string' }, b: { type: 'string' } }, { required: ['b'] }),
+    obj({ a: { type: 'string' } }, { additionalProperties: false }),
+    false,
+  ],
+  [
+    'REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED',
+    obj({ a: { type: 'string' }, b: { type: 'string', default: 'x' } }, { required: ['b'] }),
+    obj({ a: { type: 'string' } }, { additionalProperties: false }),
+    true,
+  ],
   ['REQUIRED_ATTRIBUTE_ADDED', obj({ a: { type: 'string' } }, { required: ['a'] }), obj({ a: { type: 'string' } }), false],
   ['REQUIRED_ATTRIBUTE_REMOVED', obj({ a: { type: 'string' } }), obj({ a: { type: 'string' } }, { required: ['a'] }), true],
   ['PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL', obj({ a: { type: 'string' } }), obj({ a: { type: 'string' }, b: { type: 'number' } }), true],
-  ['PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL', obj({ a: { type: 'string' } }, { additionalProperties: false }), obj({ a: { type: 'string' }, b: { type: 'number' } }, { additionalProperties: false }), false],
-  ['PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL', obj({ a: { type: 'string' }, b: { type: 'number' } }), obj({ a: { type: 'string' } }, { additionalProperties: { type: 'integer' } }), true],
-  ['PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL', obj({ a: { type: 'string' }, b: { type: 'string' } }), obj({ a: { type: 'string' } }, { additionalProperties: { type: 'integer' } }), false],
-  ['PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL', obj({ a: { type: 'string' } }, { additionalProperties: { type: 'number' } }), obj({ a: { type: 'string' }, b: { type: 'integer' } }, { additionalProperties: false }), true],
-  ['PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL', obj({ a: { type: 'string' } }, { additionalProperties: { type: 'number' } }), obj({ a: { type: 'string' }, b: { type: 'string' } }, { additionalProperties: false }), false],
+  [
+    'PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL',
+    obj({ a: { type: 'string' } }, { additionalProperties: false }),
+    obj({ a: { type: 'string' }, b: { type: 'number' } }, { additionalProperties: false }),
+    false,
+  ],
+  [
+    'PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL',
+    obj({ a: { type: 'string' }, b: { type: 'number' } }),
+    obj({ a: { type: 'string' } }, { additionalProperties: { type: 'integer' } }),
+    true,
+  ],
+  [
+    'PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL',
+    obj({ a: { type: 'string' }, b: { type: 'string' } }),
+    obj({ a: { type: 'string' } }, { additionalProperties: { type: 'integer' } }),
+    false,
+  ],
+  [
+    'PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL',
+    obj({ a: { type: 'string' } }, { additionalProperties: { type: 'number' } }),
+    obj({ a: { type: 'string' }, b: { type: 'integer' } }, { additionalProperties: false }),
+    true,
+  ],
+  [
+    'PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL',
+    obj({ a: { type: 'string' } }, { additionalProperties: { type: 'number' } }),
+    obj({ a: { type: 'string' }, b: { type: 'string' } }, { additionalProperties: false }),
+    false,
+  ],
   ['ADDITIONAL_PROPERTIES_REMOVED', obj({}, { additionalProperties: false }), obj({}), false],
   ['ADDITIONAL_PROPERTIES_ADDED', obj({}), obj({}, { additionalProperties: false }), true],
   ['ADDITIONAL_PROPERTIES_NARROWED', obj({}, { additionalProperties: { type: 'string' } }), obj({}), false],
-  ['ADDITIONAL_PROPERTIES_EXTENDED', obj({}, { additionalProperties: { type: 'number' } }), obj({}, { additionalProperties: { type: 'integer' } }), true],
+  [
+    'ADDITIONAL_PROPERTIES_EXTENDED',
+    obj({}, { additionalProperties: { type: 'number' } }),
+    obj({}, { additionalProperties: { type: 'integer' } }),
+    true,
+  ],
   ['nested property type changed', obj({ a: obj({ b: { type: 'string' } }) }), obj({ a: obj({ b: { type: 'number' } }) }), false],
   ['SUM_TYPE_EXTENDED', { oneOf: [{ type: 'string' }, { type: 'number' }] }, { oneOf: [{ type: 'string' }] }, true],
   ['SUM_TYPE_NARROWED', { oneOf: [{ type: 'string' }] }, { oneOf: [{ type: 'string' }, { type: 'number' }] }, false],
@@ -72,12 +127,27 @@ const cases: [string, unknown, unknown, boolean][] = [
   ['PRODUCT_TYPE_EXTENDED', { allOf: [{ type: 'string' }, { maxLength: 3 }] }, { allOf: [{ type: 'string' }] }, false],
   ['PRODUCT_TYPE_NARROWED', { allOf: [{ type: 'string' }] }, { allOf: [{ type: 'string' }, { maxLength: 3 }] }, true],
   ['$ref followed', { definitions: { s: { type: 'number' } }, $ref: '#/definitions/s' }, { type: 'integer' }, true],
-  ['recursive $ref', { $defs: { n: obj({ next: { $ref: '#/$defs/n' }, v: { type: 'number' } }) }, $ref: '#/$defs/n' }, { $defs: { n: obj({ next: { $ref: '#/$defs/n' }, v: { type: 'integer' } }) }, $ref: '#/$defs/n' }, true],
-  ['recursive $ref, changed', { $defs: { n: obj({ next: { $ref: '#/$defs/n' }, v: { type: 'string' } }) }, $ref: '#/$defs/n' }, { $defs: { n: obj({ next: { $ref: '#/$defs/n' }, v: { type: 'integer' } }) }, $ref: '#/$defs/n' }, false],
-  ['unmodelled keyword changed', { type: 'object', patternProperties: { '^a': { type: 'string' } } }, { type: 'object', patternProperties: { '^a': { type: 'number' } } }, false],
+  [
+    'recursive $ref',
+    { $defs: { n: obj({ next: { $ref: '#/$defs/n' }, v: { type: 'number' } }) }, $ref: '#/$defs/n' },
+    { $defs: { n: obj({ next: { $ref: '#/$defs/n' }, v: { type: 'integer' } }) }, $ref: '#/$defs/n' },
+    true,
+  ],
+  [
+    'recursive $ref, changed',
+    { $defs: { n: obj({ next: { $ref: '#/$defs/n' }, v: { type: 'string' } }) }, $ref: '#/$defs/n' },
+    { $defs: { n: obj({ next: { $ref: '#/$defs/n' }, v: { type: 'integer' } }) }, $ref: '#/$defs/n' },
+    false,
+  ],
+  [
+    'unmodelled keyword changed',
+    { type: 'object', patternProperties: { '^a': { type: 'string' } } },
+    { type: 'object', patternProperties: { '^a': { type: 'number' } } },
+    false,
+  ],
 ];
 
-describe('JSON Schema compatibility (Confluent\'s rules)', () => {
+describe("JSON Schema compatibility (Confluent's rules)", () => {
   for (const [rule, reader, writer, compatible] of cases) {
     it(`${rule}: ${compatible ? 'compatible' : 'incompatible'}`, () => {
       const messages = check(reader, writer);
@@ -86,7 +156,31 @@ describe('JSON Schema compatibility (Confluent\'s rules)', () => {
   }
 
   it('every compatible verdict holds on data: documents the writer accepts, the reader accepts', () => {
-    const samples: unknown[] = [null, true, 0, 1, 2.5, -3, 4, 12, 'a', 'abc', 'bbbbbbbb', [], ['a'], ['a', 1], [1, 1], {}, { a: 'x' }, { a: 'x', b: 1 }, { a: 'x', b: 'y' }, { b: 2 }, { a: { b: 'x' } }, { a: { b: 1 } }, { next: { v: 1 }, v: 2 }];
+    const samples: unknown[] = [
+      null,
+      true,
+      0,
+      1,
+      2.5,
+      -3,
+      4,
+      12,
+      'a',
+      'abc',
+      'bbbbbbbb',
+      [],
+      ['a'],
+      ['a', 1],
+      [1, 1],
+      {},
+      { a: 'x' },
+      { a: 'x', b: 1 },
+      { a: 'x', b: 'y' },
+      { b: 2 },
+      { a: { b: 'x' } },
+      { a: { b: 1 } },
+      { next: { v: 1 }, v: 2 },
+    ];
     for (const [rule, reader, writer, compatible] of cases) {
       // Confluent counts a new required property with a default as compatible: the default fills
       // it in on read, which plain validation does not model.

@@ -28,22 +28,45 @@ const LEASE_MS = 2_000;
 async function startRegistry(name: string): Promise<Instance> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [CLI, 'schema-registry', '--bootstrap-server', cluster.bootstrap.join(','), '--listeners', url,
-    '--instance-id', name, '--lease-ms', String(LEASE_MS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'schema-registry',
+      '--bootstrap-server',
+      cluster.bootstrap.join(','),
+      '--listeners',
+      url,
+      '--instance-id',
+      name,
+      '--lease-ms',
+      String(LEASE_MS),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const inst: Instance = { name, url, child, output: '' };
-  child.stdout!.on('data', (d: Buffer) => { inst.output += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { inst.output += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    inst.output += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    inst.output += d.toString();
+  });
   instances.push(inst);
-  await waitFor(`${name} to start`, () => {
-    if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}:\n${inst.output}`);
-    return inst.output.includes('schema registry started');
-  }, 60_000);
+  await waitFor(
+    `${name} to start`,
+    () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}:\n${inst.output}`);
+      return inst.output.includes('schema registry started');
+    },
+    60_000,
+  );
   return inst;
 }
 
 async function call(inst: Instance, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(inst.url + path, {
-    method, headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    method,
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     signal: AbortSignal.timeout(45_000),
   });
@@ -71,7 +94,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const inst of instances) if (inst.child.exitCode === null && inst.child.signalCode === null) await stopProcess(inst.child, 'SIGKILL');
+  for (const inst of instances)
+    if (inst.child.exitCode === null && inst.child.signalCode === null) await stopProcess(inst.child, 'SIGKILL');
   await cluster?.stop();
 }, 60_000);
 
@@ -83,14 +107,18 @@ describe('two schema registry instances over one cluster', () => {
 
     // Concurrent: every schema registered through both instances at once, twice over.
     const ids = new Map<number, Set<number>>();
-    await Promise.all([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map(async (i) => {
-      const results = await Promise.all([a, b, a, b].map((inst, k) => call(inst, 'POST', `/subjects/${k % 2 ? 'x' : 'y'}-${i}/versions`, { schema: schemaOf(i) })));
-      for (const r of results) {
-        expect(r.status, JSON.stringify(r.body)).toBe(200);
-        if (!ids.has(i)) ids.set(i, new Set());
-        ids.get(i)!.add(r.body.id);
-      }
-    }));
+    await Promise.all(
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map(async (i) => {
+        const results = await Promise.all(
+          [a, b, a, b].map((inst, k) => call(inst, 'POST', `/subjects/${k % 2 ? 'x' : 'y'}-${i}/versions`, { schema: schemaOf(i) })),
+        );
+        for (const r of results) {
+          expect(r.status, JSON.stringify(r.body)).toBe(200);
+          if (!ids.has(i)) ids.set(i, new Set());
+          ids.get(i)!.add(r.body.id);
+        }
+      }),
+    );
     for (const [i, set] of ids) expect([...set], `schema ${i}`).toHaveLength(1);
     const allIds = [...ids.values()].map((s) => [...s][0]!);
     expect(new Set(allIds).size).toBe(allIds.length);
@@ -113,7 +141,7 @@ describe('two schema registry instances over one cluster', () => {
     const worker = async (): Promise<void> => {
       while (next < 1000 && afterKill < 20) {
         const i = next++;
-        const target = killed ? survivor : (i % 2 ? a : b);
+        const target = killed ? survivor : i % 2 ? a : b;
         try {
           const r = await call(target, 'POST', `/subjects/m-${i}/versions`, { schema: schemaOf(i) });
           if (r.status === 200) {
@@ -152,9 +180,24 @@ describe('two schema registry instances over one cluster', () => {
 
   it('serdes.avro plugs into @samsa/client: a producer writes typed records, a consumer on an older schema reads them', async () => {
     const e = await startRegistry('e');
-    interface OrderV2 { id: number; item: string; qty: number }
-    interface OrderV1 { id: number; item: string }
-    const v1 = { type: 'record', name: 'Order', namespace: 'e2e', fields: [{ name: 'id', type: 'long' }, { name: 'item', type: 'string' }] };
+    interface OrderV2 {
+      id: number;
+      item: string;
+      qty: number;
+    }
+    interface OrderV1 {
+      id: number;
+      item: string;
+    }
+    const v1 = {
+      type: 'record',
+      name: 'Order',
+      namespace: 'e2e',
+      fields: [
+        { name: 'id', type: 'long' },
+        { name: 'item', type: 'string' },
+      ],
+    };
     const v2 = { ...v1, fields: [...v1.fields, { name: 'qty', type: 'int', default: 1 }] };
     const samsa = new Samsa({ brokers: cluster.bootstrap });
     try {
@@ -163,15 +206,25 @@ describe('two schema registry instances over one cluster', () => {
       const writerSerde = await avro<OrderV2>({ client: new SchemaRegistryClient({ url: e.url }), topic: 'orders-e2e', schema: v2 });
       const orders = defineTopic('orders-e2e', { key: serdes.string, value: writerSerde });
       const producer = samsa.producer();
-      await producer.send(orders, [{ key: 'o1', value: { id: 1, item: 'tea', qty: 2 } }, { key: 'o2', value: { id: 2, item: 'cake', qty: 1 } }]);
+      await producer.send(orders, [
+        { key: 'o1', value: { id: 1, item: 'tea', qty: 2 } },
+        { key: 'o2', value: { id: 2, item: 'cake', qty: 1 } },
+      ]);
       const consumer = samsa.consumer({ value: readerSerde, autoOffsetReset: 'earliest' });
       consumer.assign([{ topic: 'orders-e2e', partition: 0 }]);
       const seen: OrderV1[] = [];
-      await waitFor('two records', async () => {
-        for (const r of await consumer.poll({ maxWaitMs: 500 })) seen.push({ ...r.value! });
-        return seen.length >= 2;
-      }, 30_000);
-      expect(seen).toEqual([{ id: 1, item: 'tea' }, { id: 2, item: 'cake' }]);
+      await waitFor(
+        'two records',
+        async () => {
+          for (const r of await consumer.poll({ maxWaitMs: 500 })) seen.push({ ...r.value! });
+          return seen.length >= 2;
+        },
+        30_000,
+      );
+      expect(seen).toEqual([
+        { id: 1, item: 'tea' },
+        { id: 2, item: 'cake' },
+      ]);
     } finally {
       await samsa.close();
     }

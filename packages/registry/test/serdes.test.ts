@@ -7,7 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SchemaRegistryClient } from '../src/client.js';
 import { RegistryHttpServer } from '../src/http.js';
 import { MemoryLog } from '../src/log.js';
-import { SchemaNotLoadedError, WireFormatError, avro, decodeFrame, decodeMessageIndexes, encodeMessageIndexes, jsonSchema, protobufSerde, subjectName } from '../src/serdes.js';
+import {
+  SchemaNotLoadedError,
+  WireFormatError,
+  avro,
+  decodeFrame,
+  decodeMessageIndexes,
+  encodeMessageIndexes,
+  jsonSchema,
+  protobufSerde,
+  subjectName,
+} from '../src/serdes.js';
 import { SchemaRegistry } from '../src/service.js';
 import { RegistryState } from '../src/state.js';
 
@@ -23,9 +33,24 @@ afterAll(async () => {
   await server.close();
 });
 
-interface OrderV1 { id: number; item: string }
-interface OrderV2 { id: number; item: string; qty: number }
-const v1 = { type: 'record', name: 'Order', namespace: 'shop', fields: [{ name: 'id', type: 'long' }, { name: 'item', type: 'string' }] };
+interface OrderV1 {
+  id: number;
+  item: string;
+}
+interface OrderV2 {
+  id: number;
+  item: string;
+  qty: number;
+}
+const v1 = {
+  type: 'record',
+  name: 'Order',
+  namespace: 'shop',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'item', type: 'string' },
+  ],
+};
 const v2 = { ...v1, fields: [...v1.fields, { name: 'qty', type: 'int', default: 1 }] };
 
 describe('serdes.avro', () => {
@@ -58,7 +83,12 @@ describe('serdes.avro', () => {
     const writerClient = new SchemaRegistryClient({ url });
     const writer = await avro<OrderV1>({ client: writerClient, topic: 'late', schema: v1 });
     const readerClient = new SchemaRegistryClient({ url });
-    const reader = await avro<OrderV1>({ client: readerClient, topic: 'other-topic', schema: v1, subjectNameStrategy: 'RecordNameStrategy' });
+    const reader = await avro<OrderV1>({
+      client: readerClient,
+      topic: 'other-topic',
+      schema: v1,
+      subjectNameStrategy: 'RecordNameStrategy',
+    });
     // Same schema text → the same global id, which the reader loaded with its own subject.
     expect(reader.schemaId).toBe(writer.schemaId);
     const w2 = await avro<OrderV2>({ client: writerClient, topic: 'late', schema: v2 });
@@ -82,7 +112,9 @@ describe('serdes.avro', () => {
     const client = new SchemaRegistryClient({ url });
     await avro({ client, topic: 'pre', schema: v1 });
     const bad = { ...v1, fields: [...v1.fields, { name: 'qty', type: 'int' }] };
-    await expect(avro({ client, topic: 'pre', schema: bad, compatibilityPrecheck: true })).rejects.toThrow(/READER_FIELD_MISSING_DEFAULT_VALUE/);
+    await expect(avro({ client, topic: 'pre', schema: bad, compatibilityPrecheck: true })).rejects.toThrow(
+      /READER_FIELD_MISSING_DEFAULT_VALUE/,
+    );
     expect(await client.loadSubject('pre-value')).toHaveLength(1);
   });
 
@@ -95,7 +127,12 @@ describe('serdes.avro', () => {
 });
 
 describe('serdes.jsonSchema', () => {
-  const schema = { title: 'Payment', type: 'object', properties: { amount: { type: 'number', minimum: 0 }, currency: { type: 'string' } }, required: ['amount'] };
+  const schema = {
+    title: 'Payment',
+    type: 'object',
+    properties: { amount: { type: 'number', minimum: 0 }, currency: { type: 'string' } },
+    required: ['amount'],
+  };
 
   it('writes the header + JSON text, refuses a value the schema refuses, and reads it back', async () => {
     const client = new SchemaRegistryClient({ url });
@@ -115,27 +152,42 @@ describe('serdes.jsonSchema', () => {
 });
 
 describe('serdes.protobuf', () => {
-  const v1 = 'syntax = "proto3";\npackage shop;\nmessage Envelope { string id = 1; }\nmessage Order { int64 id = 1; string item = 2; Status status = 3; message Line { string sku = 1; } }\nenum Status { NEW = 0; PAID = 1; }\n';
+  const v1 =
+    'syntax = "proto3";\npackage shop;\nmessage Envelope { string id = 1; }\nmessage Order { int64 id = 1; string item = 2; Status status = 3; message Line { string sku = 1; } }\nenum Status { NEW = 0; PAID = 1; }\n';
   const v2 = v1.replace('Status status = 3;', 'Status status = 3; int32 qty = 4;');
 
   it('message indexes: [0] is one zero byte, others zig-zag varints', () => {
     expect([...encodeMessageIndexes([0])]).toEqual([0]);
     expect([...encodeMessageIndexes([1])]).toEqual([2, 2]);
     expect([...encodeMessageIndexes([1, 0])]).toEqual([4, 2, 0]);
-    for (const idx of [[0], [1], [1, 0], [3, 70, 2]]) expect(decodeMessageIndexes(Buffer.concat([encodeMessageIndexes(idx), Buffer.from([9])]))).toEqual({ indexes: idx, length: encodeMessageIndexes(idx).length });
+    for (const idx of [[0], [1], [1, 0], [3, 70, 2]])
+      expect(decodeMessageIndexes(Buffer.concat([encodeMessageIndexes(idx), Buffer.from([9])]))).toEqual({
+        indexes: idx,
+        length: encodeMessageIndexes(idx).length,
+      });
     expect(() => decodeMessageIndexes(Buffer.from([0x80]))).toThrow(WireFormatError);
   });
 
   it('writes header + indexes + Protobuf binary; a v1 reader reads v2 records', async () => {
     const client = new SchemaRegistryClient({ url });
-    const w2 = await protobufSerde<{ id: number; item: string; status: string; qty?: number }>({ client, topic: 'pb', schema: v2, messageName: 'shop.Order' });
+    const w2 = await protobufSerde<{ id: number; item: string; status: string; qty?: number }>({
+      client,
+      topic: 'pb',
+      schema: v2,
+      messageName: 'shop.Order',
+    });
     const bytes = w2.serialize({ id: 7, item: 'tea', status: 'PAID', qty: 3 })!;
     const { id, payload } = decodeFrame(bytes);
     expect(id).toBe(w2.schemaId);
     expect(decodeMessageIndexes(payload).indexes).toEqual([1]);
     expect(w2.deserialize(bytes)).toEqual({ id: 7, item: 'tea', status: 'PAID', qty: 3 });
     // A reader on an older schema (registered elsewhere) reads the new record, skipping qty.
-    const reader = await protobufSerde<{ id: number; item: string; status: string }>({ client: new SchemaRegistryClient({ url }), topic: 'pb-old', schema: v1, messageName: 'shop.Order' });
+    const reader = await protobufSerde<{ id: number; item: string; status: string }>({
+      client: new SchemaRegistryClient({ url }),
+      topic: 'pb-old',
+      schema: v1,
+      messageName: 'shop.Order',
+    });
     expect(await reader.deserializeAsync(bytes)).toEqual({ id: 7, item: 'tea', status: 'PAID' });
     expect(() => w2.serialize({ id: 'x' as never, item: 'a', status: 'NEW' })).toThrow(/does not match/);
     expect((await client.getLatest('pb-value')).schemaType).toBe('PROTOBUF');

@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { WRITER_KEY, configKey, schemaKey, type RegistryRecord } from '../src/records.js';
 import { RegistryState } from '../src/state.js';
 
-const claim = (epoch: number, instanceId: string): RegistryRecord => ({ key: WRITER_KEY, value: { epoch, instanceId, url: `http://${instanceId}`, leaseMs: 3000 } });
+const claim = (epoch: number, instanceId: string): RegistryRecord => ({
+  key: WRITER_KEY,
+  value: { epoch, instanceId, url: `http://${instanceId}`, leaseMs: 3000 },
+});
 const version = (subject: string, v: number, id: number, epoch?: number, deleted = false): RegistryRecord => ({
   key: schemaKey(subject, v),
   value: { subject, version: v, id, schema: '"int"', deleted, ...(epoch === undefined ? {} : { epoch }) },
@@ -25,7 +28,7 @@ describe('RegistryState', () => {
     expect(s.writer).toMatchObject({ epoch: 2, instanceId: 'b' });
   });
 
-  it('fences records of any epoch but the current writer\'s; records without an epoch apply as they are', () => {
+  it("fences records of any epoch but the current writer's; records without an epoch apply as they are", () => {
     const s = new RegistryState();
     s.apply(claim(1, 'a'), 0);
     expect(s.apply(version('x', 1, 1, 1), 0)).toBe(true);
@@ -60,17 +63,27 @@ describe('RegistryState', () => {
     expect(s.configs.has('x')).toBe(false);
   });
 
-  it('a hard delete is a fenced hardDeleted record; a deposed writer\'s bare tombstone of a version we wrote is ignored', () => {
+  it("a hard delete is a fenced hardDeleted record; a deposed writer's bare tombstone of a version we wrote is ignored", () => {
     const s = new RegistryState();
     s.apply(claim(1, 'a'), 0);
     s.apply(version('x', 1, 1, 1, true), 0);
     s.apply(claim(2, 'b'), 0);
     // a, deposed, hard-deletes late: its hardDeleted record is fenced, its tombstone ignored.
-    expect(s.apply({ key: schemaKey('x', 1), value: { subject: 'x', version: 1, id: 1, schema: '"int"', deleted: true, hardDeleted: true, epoch: 1 } }, 0)).toBe(false);
+    expect(
+      s.apply(
+        { key: schemaKey('x', 1), value: { subject: 'x', version: 1, id: 1, schema: '"int"', deleted: true, hardDeleted: true, epoch: 1 } },
+        0,
+      ),
+    ).toBe(false);
     expect(s.apply({ key: schemaKey('x', 1), value: null }, 0)).toBe(false);
     expect(s.allVersions('x').map((v) => v.version)).toEqual([1]);
     // b's hard delete: the record removes the version, the tombstone after it finds nothing.
-    expect(s.apply({ key: schemaKey('x', 1), value: { subject: 'x', version: 1, id: 1, schema: '"int"', deleted: true, hardDeleted: true, epoch: 2 } }, 0)).toBe(true);
+    expect(
+      s.apply(
+        { key: schemaKey('x', 1), value: { subject: 'x', version: 1, id: 1, schema: '"int"', deleted: true, hardDeleted: true, epoch: 2 } },
+        0,
+      ),
+    ).toBe(true);
     expect(s.apply({ key: schemaKey('x', 1), value: null }, 0)).toBe(true);
     expect(s.subjects.has('x')).toBe(false);
   });

@@ -80,7 +80,12 @@ export function pipelinedHandler<Req, Res>(
         call.end();
       }
     };
-    const stream = { drain: () => { draining = true; maybeEnd(); } };
+    const stream = {
+      drain: () => {
+        draining = true;
+        maybeEnd();
+      },
+    };
     const remove = options.hub?.add(stream);
     const leave = (): void => {
       gone = true;
@@ -130,7 +135,10 @@ export function pipelinedHandler<Req, Res>(
 
       function fail(err: unknown): void {
         options.onError?.(err, method);
-        answer({ id, error: { code: grpc.status.INTERNAL, details: `${method} failed: ${err instanceof Error ? err.message : String(err)}` } }, 'INTERNAL');
+        answer(
+          { id, error: { code: grpc.status.INTERNAL, details: `${method} failed: ${err instanceof Error ? err.message : String(err)}` } },
+          'INTERNAL',
+        );
       }
     });
   }) as PipelinedHandler<Req, Res>;

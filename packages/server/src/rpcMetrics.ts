@@ -37,10 +37,12 @@ export const RPC_METRICS = {
  * share them, so both roles feed the same series.
  */
 export function rpcObserver(registry: Registry): RpcObserver {
-  const requests = (registry.getSingleMetric(RPC_METRICS.requests.name) as Counter<'service' | 'method' | 'code'> | undefined)
-    ?? new Counter({ ...RPC_METRICS.requests, labelNames: [...RPC_METRICS.requests.labelNames], registers: [registry] });
-  const duration = (registry.getSingleMetric(RPC_METRICS.duration.name) as Histogram<'service' | 'method'> | undefined)
-    ?? new Histogram({ ...RPC_METRICS.duration, labelNames: [...RPC_METRICS.duration.labelNames], registers: [registry] });
+  const requests =
+    (registry.getSingleMetric(RPC_METRICS.requests.name) as Counter<'service' | 'method' | 'code'> | undefined) ??
+    new Counter({ ...RPC_METRICS.requests, labelNames: [...RPC_METRICS.requests.labelNames], registers: [registry] });
+  const duration =
+    (registry.getSingleMetric(RPC_METRICS.duration.name) as Histogram<'service' | 'method'> | undefined) ??
+    new Histogram({ ...RPC_METRICS.duration, labelNames: [...RPC_METRICS.duration.labelNames], registers: [registry] });
   return {
     observe(service, method, code, seconds) {
       requests.inc({ service, method, code });
@@ -77,7 +79,9 @@ export function instrumentHandlers(
       // Under its unary twin's name (ProduceStream → Produce): a dashboard counts produce calls
       // whichever way they came.
       const unaryName = methodName.replace(/Stream$/, '');
-      out[key] = pipelined({ observe: (code, seconds) => observer.observe(serviceName, unaryName, code, seconds) }) as grpc.UntypedHandleCall;
+      out[key] = pipelined({
+        observe: (code, seconds) => observer.observe(serviceName, unaryName, code, seconds),
+      }) as grpc.UntypedHandleCall;
       continue;
     }
     if (def.requestStream || def.responseStream) continue;

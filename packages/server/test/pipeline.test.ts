@@ -9,14 +9,28 @@ import { waitFor } from '@samsa/testkit';
 import { PipelinedClient, grpc, type PipelineCall, type PipelineReply } from '@samsa/protocol';
 import { PipelineHub, instrumentHandlers, pipelinedHandler, type PipelinedHandlerOptions } from '../src/index.js';
 
-interface Req { n: number; delayMs?: number; fail?: string; hang?: boolean }
-interface Res { n: number; doubled: number }
+interface Req {
+  n: number;
+  delayMs?: number;
+  fail?: string;
+  hang?: boolean;
+}
+interface Res {
+  n: number;
+  doubled: number;
+}
 
 const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) as unknown };
 const service = {
   EchoStream: {
-    path: '/samsa.test.Echo/EchoStream', requestStream: true, responseStream: true, originalName: 'echoStream',
-    requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize,
+    path: '/samsa.test.Echo/EchoStream',
+    requestStream: true,
+    responseStream: true,
+    originalName: 'echoStream',
+    requestSerialize: json.serialize,
+    requestDeserialize: json.deserialize,
+    responseSerialize: json.serialize,
+    responseDeserialize: json.deserialize,
   },
 } as unknown as grpc.ServiceDefinition;
 const Client = grpc.makeGenericClientConstructor(service as grpc.ServiceDefinition, 'Echo');
@@ -46,7 +60,8 @@ async function serve(options: PipelinedHandlerOptions = {}, port = 0, wrap = (h:
   const server = new grpc.Server();
   server.addService(service, wrap({ EchoStream: pipelinedHandler('EchoStream', answer, options) as grpc.UntypedHandleCall }));
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
   cleanup.push(() => server.forceShutdown());
   return { server, port: bound };
 }
@@ -58,11 +73,18 @@ function connect(port: number) {
     opened++;
     return (client as unknown as { EchoStream: () => Stream }).EchoStream();
   });
-  cleanup.push(() => { pipe.close(); client.close(); });
+  cleanup.push(() => {
+    pipe.close();
+    client.close();
+  });
   return { pipe, opened: () => opened };
 }
 
-const code = (p: Promise<unknown>) => p.then(() => 'answered', (e: { code?: number }) => grpc.status[e.code ?? -1] ?? String(e));
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'answered',
+    (e: { code?: number }) => grpc.status[e.code ?? -1] ?? String(e),
+  );
 
 describe('pipelined calls', () => {
   it('answers many concurrent calls on one stream, each to its own caller, in completion order', async () => {
@@ -70,7 +92,11 @@ describe('pipelined calls', () => {
     const { pipe, opened } = connect(port);
     const order: number[] = [];
     const calls = Array.from({ length: 50 }, (_, n) =>
-      pipe.call({ n, delayMs: (50 - n) % 7 }, { timeoutMs: 5_000 }).then((r) => { order.push(r.n); return r; }));
+      pipe.call({ n, delayMs: (50 - n) % 7 }, { timeoutMs: 5_000 }).then((r) => {
+        order.push(r.n);
+        return r;
+      }),
+    );
     const results = await Promise.all(calls);
     expect(results.map((r) => r.doubled)).toEqual(Array.from({ length: 50 }, (_, n) => n * 2));
     expect(order).not.toEqual([...order].sort((a, b) => a - b)); // answered out of order, matched by id
@@ -102,7 +128,7 @@ describe('pipelined calls', () => {
     expect(opened()).toBe(1);
   });
 
-  it('rejects an aborted call with the signal\'s reason', async () => {
+  it("rejects an aborted call with the signal's reason", async () => {
     const { port } = await serve();
     const { pipe } = connect(port);
     const abort = new AbortController();
@@ -142,11 +168,14 @@ describe('pipelined calls', () => {
     await shutDown;
   });
 
-  it('answers UNAVAILABLE with the gate\'s reason while gated', async () => {
+  it("answers UNAVAILABLE with the gate's reason while gated", async () => {
     let starting = true;
     const { port } = await serve({ gate: () => (starting ? 'broker 4 is starting' : undefined) });
     const { pipe } = connect(port);
-    await expect(pipe.call({ n: 1 }, { timeoutMs: 5_000 })).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE, details: 'broker 4 is starting' });
+    await expect(pipe.call({ n: 1 }, { timeoutMs: 5_000 })).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+      details: 'broker 4 is starting',
+    });
     starting = false;
     expect(await pipe.call({ n: 1 }, { timeoutMs: 5_000 })).toEqual({ n: 1, doubled: 2 });
   });
@@ -162,11 +191,18 @@ describe('pipelined calls', () => {
 
   it('instrumentHandlers reports each call on the stream with its status, under the unary name', async () => {
     const seen: Array<[string, string, string]> = [];
-    const observer = { observe: (s: string, m: string, c: string) => { seen.push([s, m, c]); } };
+    const observer = {
+      observe: (s: string, m: string, c: string) => {
+        seen.push([s, m, c]);
+      },
+    };
     const { port } = await serve({}, 0, (impl) => instrumentHandlers(service, impl, observer));
     const { pipe } = connect(port);
     await pipe.call({ n: 1 }, { timeoutMs: 5_000 });
     await pipe.call({ n: 2, fail: 'no' }, { timeoutMs: 5_000 }).catch(() => undefined);
-    expect(seen).toEqual([['samsa.test.Echo', 'Echo', 'OK'], ['samsa.test.Echo', 'Echo', 'INTERNAL']]);
+    expect(seen).toEqual([
+      ['samsa.test.Echo', 'Echo', 'OK'],
+      ['samsa.test.Echo', 'Echo', 'INTERNAL'],
+    ]);
   });
 });

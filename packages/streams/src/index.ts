@@ -15,13 +15,32 @@ export type { Change, Headers, RecordMetadata, StreamRecord, Window, Windowed } 
 export { SerializationError, streamsSerdes } from './serdes.js';
 export { InvalidStateStoreError, KeyValueStore, SessionStore, Stores, WindowStore } from './stores.js';
 export { PersistentKeyValueStore, persistentKeyValueStore } from './persistentStore.js';
-export type { ChangelogWriter, KeyValue, SessionStoreOptions, StateStore, StoreBuilder, StoreKind, WindowStoreEntry, WindowStoreOptions } from './stores.js';
+export type {
+  ChangelogWriter,
+  KeyValue,
+  SessionStoreOptions,
+  StateStore,
+  StoreBuilder,
+  StoreKind,
+  WindowStoreEntry,
+  WindowStoreOptions,
+} from './stores.js';
 export { StreamTask, StreamsError } from './task.js';
 export type { DeserializationHandler, RecordCollector, TaskConfig } from './task.js';
 export { TestInputTopic, TestOutputTopic, TopologyTestDriver } from './testDriver.js';
 export type { TestDriverOptions, TestRecord } from './testDriver.js';
 export { Topology, TopologyError } from './topology.js';
-export type { GlobalStoreDef, InternalTopicDef, ProcessorNode, SinkNode, SourceNode, StreamPartitioner, SubTopology, TopicNameExtractor, TopologyNode } from './topology.js';
+export type {
+  GlobalStoreDef,
+  InternalTopicDef,
+  ProcessorNode,
+  SinkNode,
+  SourceNode,
+  StreamPartitioner,
+  SubTopology,
+  TopicNameExtractor,
+  TopologyNode,
+} from './topology.js';
 export { SamsaStreams } from './runtime/samsaStreams.js';
 export type { StreamsConfig, StreamsState, TaskCommitter } from './runtime/samsaStreams.js';
 export { CopartitionError, placeTasks, streamsAssignor, tasksFor } from './runtime/assignor.js';

@@ -34,7 +34,10 @@ export class PersistentKeyValueStore<K, V> extends KeyValueStore<K, V> {
     this.data.clear();
     for await (const [key, value] of db.iterator({ gte: Buffer.from([DATA]), lt: Buffer.from([DATA + 1]) })) {
       const keyBytes = key.subarray(1);
-      this.data.set(keyBytes.toString('latin1'), { key: this.keySerde.deserialize(Buffer.from(keyBytes)), value: this.valueSerde.deserialize(value) });
+      this.data.set(keyBytes.toString('latin1'), {
+        key: this.keySerde.deserialize(Buffer.from(keyBytes)),
+        value: this.valueSerde.deserialize(value),
+      });
     }
     const cp = await db.get(CHECKPOINT);
     this.checkpoint = cp ? cp.readBigInt64BE(0) : 0n;
@@ -85,9 +88,17 @@ export class PersistentKeyValueStore<K, V> extends KeyValueStore<K, V> {
 }
 
 /** Kafka's `Stores.persistentKeyValueStore`: a logged key-value store kept in LevelDB under `stateDir`. */
-export function persistentKeyValueStore<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>, opts: { logged?: boolean } = {}): StoreBuilder {
+export function persistentKeyValueStore<K, V>(
+  name: string,
+  keySerde: Serde<K>,
+  valueSerde: Serde<V>,
+  opts: { logged?: boolean } = {},
+): StoreBuilder {
   return {
-    name, kind: 'keyValue', logged: opts.logged ?? true, persistent: true,
+    name,
+    kind: 'keyValue',
+    logged: opts.logged ?? true,
+    persistent: true,
     changelogConfigs: { 'cleanup.policy': 'compact' },
     build: () => new PersistentKeyValueStore(name, keySerde, valueSerde),
   };

@@ -24,7 +24,8 @@ const long: Serde<number | null> = {
     if (bytes.length !== 8) throw new SerializationError(`long serde: expected 8 bytes, got ${bytes.length}`);
     const n = bytes.readBigInt64BE();
     // A JS number would round it silently; say so instead.
-    if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) throw new SerializationError(`long serde: ${n} does not fit a safe integer`);
+    if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER))
+      throw new SerializationError(`long serde: ${n} does not fit a safe integer`);
     return Number(n);
   },
 };
@@ -32,7 +33,8 @@ const long: Serde<number | null> = {
 const int: Serde<number | null> = {
   serialize(value) {
     if (value === null) return null;
-    if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) throw new SerializationError(`int serde: ${value} is not an int32`);
+    if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31)
+      throw new SerializationError(`int serde: ${value} is not an int32`);
     const out = Buffer.alloc(4);
     out.writeInt32BE(value);
     return out;

@@ -226,12 +226,20 @@ export class WindowStore<K, V> implements StateStore {
 
   restore(key: Buffer, value: Buffer | null): void {
     const suffix = this.options.retainDuplicates ? 12 : 8;
-    if (key.length < suffix) throw new InvalidStateStoreError(`store ${this.name}: a window changelog key has at least ${suffix} bytes, got ${key.length}`);
+    if (key.length < suffix)
+      throw new InvalidStateStoreError(`store ${this.name}: a window changelog key has at least ${suffix} bytes, got ${key.length}`);
     const keyBytes = Buffer.from(key.subarray(0, key.length - suffix));
     const start = Number(key.readBigInt64BE(keyBytes.length));
     const seq = this.options.retainDuplicates ? key.readUInt32BE(keyBytes.length + 8) : 0;
     if (seq > this.seq) this.seq = seq;
-    this.apply(keyBytes.toString('latin1'), this.keySerde.deserialize(keyBytes), keyBytes, start, seq, value === null ? null : this.valueSerde.deserialize(value));
+    this.apply(
+      keyBytes.toString('latin1'),
+      this.keySerde.deserialize(keyBytes),
+      keyBytes,
+      start,
+      seq,
+      value === null ? null : this.valueSerde.deserialize(value),
+    );
   }
 
   flush(): void {}
@@ -291,7 +299,11 @@ export class SessionStore<K, V> implements StateStore {
   put(session: Windowed<K>, value: V | null): void {
     const { bytes, id } = keyString(this.keySerde, session.key, this.name);
     this.apply(id, session.key, bytes, session.window.start, session.window.end, value);
-    this.changelog?.(this.changelogKey(bytes, session.window.start, session.window.end), value === null ? null : this.valueSerde.serialize(value), session.window.end);
+    this.changelog?.(
+      this.changelogKey(bytes, session.window.start, session.window.end),
+      value === null ? null : this.valueSerde.serialize(value),
+      session.window.end,
+    );
   }
 
   remove(session: Windowed<K>): void {
@@ -337,11 +349,19 @@ export class SessionStore<K, V> implements StateStore {
   }
 
   restore(key: Buffer, value: Buffer | null): void {
-    if (key.length < 16) throw new InvalidStateStoreError(`store ${this.name}: a session changelog key has at least 16 bytes, got ${key.length}`);
+    if (key.length < 16)
+      throw new InvalidStateStoreError(`store ${this.name}: a session changelog key has at least 16 bytes, got ${key.length}`);
     const keyBytes = Buffer.from(key.subarray(0, key.length - 16));
     const end = Number(key.readBigInt64BE(keyBytes.length));
     const start = Number(key.readBigInt64BE(keyBytes.length + 8));
-    this.apply(keyBytes.toString('latin1'), this.keySerde.deserialize(keyBytes), keyBytes, start, end, value === null ? null : this.valueSerde.deserialize(value));
+    this.apply(
+      keyBytes.toString('latin1'),
+      this.keySerde.deserialize(keyBytes),
+      keyBytes,
+      start,
+      end,
+      value === null ? null : this.valueSerde.deserialize(value),
+    );
   }
 
   flush(): void {}
@@ -369,21 +389,27 @@ const DAY = 24 * 60 * 60 * 1000;
 export const Stores = {
   keyValue<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>, opts: { logged?: boolean } = {}): StoreBuilder {
     return {
-      name, kind: 'keyValue', logged: opts.logged ?? true,
+      name,
+      kind: 'keyValue',
+      logged: opts.logged ?? true,
       changelogConfigs: { 'cleanup.policy': 'compact' },
       build: () => new KeyValueStore(name, keySerde, valueSerde),
     };
   },
   window<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>, opts: WindowStoreOptions & { logged?: boolean }): StoreBuilder {
     return {
-      name, kind: 'window', logged: opts.logged ?? true,
+      name,
+      kind: 'window',
+      logged: opts.logged ?? true,
       changelogConfigs: { 'cleanup.policy': 'compact,delete', 'retention.ms': String(opts.retentionMs + DAY) },
       build: () => new WindowStore(name, keySerde, valueSerde, opts),
     };
   },
   session<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>, opts: SessionStoreOptions & { logged?: boolean }): StoreBuilder {
     return {
-      name, kind: 'session', logged: opts.logged ?? true,
+      name,
+      kind: 'session',
+      logged: opts.logged ?? true,
       changelogConfigs: { 'cleanup.policy': 'compact,delete', 'retention.ms': String(opts.retentionMs + DAY) },
       build: () => new SessionStore(name, keySerde, valueSerde, opts),
     };

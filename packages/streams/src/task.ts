@@ -99,7 +99,8 @@ export class StreamTask {
     };
     for (const def of subTopology.nodes) build(def);
     for (const def of subTopology.nodes) {
-      if (def.kind === 'source') for (const t of def.topics) this.sourceByTopic.set(topology.resolve(t, applicationId), this.nodes.get(def.name)!);
+      if (def.kind === 'source')
+        for (const t of def.topics) this.sourceByTopic.set(topology.resolve(t, applicationId), this.nodes.get(def.name)!);
     }
     // init in build order, as Kafka initializes nodes topologically.
     for (const def of subTopology.nodes) {
@@ -132,7 +133,11 @@ export class StreamTask {
             key = def.keySerde.serialize(record.key);
             value = def.valueSerde.serialize(record.value);
           } catch (err) {
-            throw new StreamsError('SERIALIZATION_ERROR', `sink ${def.name} could not serialize a record for ${topic}: ${(err as Error).message}`, { cause: err });
+            throw new StreamsError(
+              'SERIALIZATION_ERROR',
+              `sink ${def.name} could not serialize a record for ${topic}: ${(err as Error).message}`,
+              { cause: err },
+            );
           }
           collector.send(topology.resolve(topic, applicationId), undefined, key, value, record.timestamp, record.headers);
         },
@@ -170,11 +175,19 @@ export class StreamTask {
       schedule(intervalMs: number, type: PunctuationType, punctuator: Punctuator): Cancellable {
         if (!(intervalMs >= 1)) throw new StreamsError('INVALID_ARGUMENT', `punctuation interval must be at least 1 ms, got ${intervalMs}`);
         const s: Schedule = {
-          intervalMs, type, punctuator, cancelled: false, node: inst,
+          intervalMs,
+          type,
+          punctuator,
+          cancelled: false,
+          node: inst,
           next: type === 'WALL_CLOCK_TIME' ? task.config.now() + intervalMs : null,
         };
         task.schedules.push(s);
-        return { cancel: () => { s.cancelled = true; } };
+        return {
+          cancel: () => {
+            s.cancelled = true;
+          },
+        };
       },
       recordMetadata: () => task.current,
       currentStreamTimeMs: () => task.streamTime,
@@ -187,7 +200,15 @@ export class StreamTask {
   }
 
   /** Apply the deserialization handler; null when the record is skipped. */
-  private deserialize(source: NodeInstance, topic: string, offset: number, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): StreamRecord<unknown, unknown> | null {
+  private deserialize(
+    source: NodeInstance,
+    topic: string,
+    offset: number,
+    key: Buffer | null,
+    value: Buffer | null,
+    timestamp: number,
+    headers: Headers,
+  ): StreamRecord<unknown, unknown> | null {
     const def = source.def as Extract<TopologyNode, { kind: 'source' }>;
     try {
       return { key: def.keySerde.deserialize(key), value: def.valueSerde.deserialize(value), timestamp, headers };

@@ -75,7 +75,12 @@ export class TopologyTestDriver {
       const task = new StreamTask({
         ...common,
         globalStores: new Map(),
-        subTopology: { id: -1, nodes: [topology.node(g.sourceName), topology.node(g.processorName)], sourceTopics: [g.topic], stores: [g.store.name] },
+        subTopology: {
+          id: -1,
+          nodes: [topology.node(g.sourceName), topology.node(g.processorName)],
+          sourceTopics: [g.topic],
+          stores: [g.store.name],
+        },
       });
       globalStores.set(g.store.name, task.getStore(g.store.name) as StateStore);
       this.globalTasks.push(task);
@@ -224,7 +229,12 @@ export class TestOutputTopic<K, V> {
   readRecord(): TestRecord<K, V> {
     const raw = this.driver.readRaw(this.name);
     if (!raw) throw new StreamsError('NO_SUCH_ELEMENT', `no record left in output topic ${this.name}`);
-    return { key: this.keySerde.deserialize(raw.key), value: this.valueSerde.deserialize(raw.value), timestamp: raw.timestamp, headers: raw.headers };
+    return {
+      key: this.keySerde.deserialize(raw.key),
+      value: this.valueSerde.deserialize(raw.value),
+      timestamp: raw.timestamp,
+      headers: raw.headers,
+    };
   }
 
   readKeyValue(): { key: K; value: V } {

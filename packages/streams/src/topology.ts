@@ -110,7 +110,13 @@ export class Topology {
     return this;
   }
 
-  addSink(name: string, topic: string | TopicNameExtractor<any, any>, keySerde: Serde<any>, valueSerde: Serde<any>, parents: string[]): this {
+  addSink(
+    name: string,
+    topic: string | TopicNameExtractor<any, any>,
+    keySerde: Serde<any>,
+    valueSerde: Serde<any>,
+    parents: string[],
+  ): this {
     if (parents.length === 0) throw new TopologyError(`Sink ${name} needs at least one parent`);
     this.add({ kind: 'sink', name, topic, keySerde, valueSerde, parents: [...parents], children: [] });
     return this;
@@ -132,7 +138,15 @@ export class Topology {
   }
 
   /** A store every instance fills from all partitions of `topic` (not logged: the topic is its log). */
-  addGlobalStore(store: StoreBuilder, sourceName: string, topic: string, keySerde: Serde<any>, valueSerde: Serde<any>, processorName: string, supplier: ProcessorSupplier<any, any, any, any>): this {
+  addGlobalStore(
+    store: StoreBuilder,
+    sourceName: string,
+    topic: string,
+    keySerde: Serde<any>,
+    valueSerde: Serde<any>,
+    processorName: string,
+    supplier: ProcessorSupplier<any, any, any, any>,
+  ): this {
     if (store.logged) throw new TopologyError(`Global store ${store.name} must not be logged: its topic is its changelog`);
     this.addStateStore(store);
     this.add({ kind: 'source', name: sourceName, topics: [topic], keySerde, valueSerde, children: [] });

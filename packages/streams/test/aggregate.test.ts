@@ -17,11 +17,22 @@ describe('groupBy / count / reduce / aggregate and KTable operators', () => {
     const input = d.createInputTopic('words', S, S);
     for (const w of ['a', 'b', 'a', 'a']) input.pipeInput(w, 'x', 1);
     expect(d.createOutputTopic('counts-out', S, L).readKeyValuesToList()).toEqual([
-      { key: 'a', value: 1 }, { key: 'b', value: 1 }, { key: 'a', value: 2 }, { key: 'a', value: 3 },
+      { key: 'a', value: 1 },
+      { key: 'b', value: 1 },
+      { key: 'a', value: 2 },
+      { key: 'a', value: 3 },
     ]);
-    expect(d.getKeyValueStore<string, number>('counts').all()).toEqual([{ key: 'a', value: 3 }, { key: 'b', value: 1 }]);
+    expect(d.getKeyValueStore<string, number>('counts').all()).toEqual([
+      { key: 'a', value: 3 },
+      { key: 'b', value: 1 },
+    ]);
     // Every store write went to the changelog.
-    expect(d.createOutputTopic('wc-counts-changelog', S, L).readKeyValuesToList().map((r) => `${r.key}=${r.value}`)).toEqual(['a=1', 'b=1', 'a=2', 'a=3']);
+    expect(
+      d
+        .createOutputTopic('wc-counts-changelog', S, L)
+        .readKeyValuesToList()
+        .map((r) => `${r.key}=${r.value}`),
+    ).toEqual(['a=1', 'b=1', 'a=2', 'a=3']);
   });
 
   it('groupBy repartitions through <app>-<store>-repartition, and null keys/values are dropped and counted', () => {
@@ -33,24 +44,48 @@ describe('groupBy / count / reduce / aggregate and KTable operators', () => {
     const d = new TopologyTestDriver(b.build(), { applicationId: 'wc' });
     d.createInputTopic('lines', S, S).pipeInput(null, 'to be or not to be null', 1);
     expect(d.producedTopicNames()).toEqual(['wc-word-counts-changelog', 'wc-word-counts-repartition']);
-    expect(Object.fromEntries(d.getKeyValueStore<string, number>('word-counts').all().map((e) => [e.key, e.value]))).toEqual({ be: 2, not: 1, or: 1, to: 2 });
+    expect(
+      Object.fromEntries(
+        d
+          .getKeyValueStore<string, number>('word-counts')
+          .all()
+          .map((e) => [e.key, e.value]),
+      ),
+    ).toEqual({ be: 2, not: 1, or: 1, to: 2 });
     expect(d.droppedRecords()['1_0']).toBe(1);
   });
 
   it('reduce and aggregate; KTable filter/mapValues send tombstones when a key stops passing', () => {
     const b = new StreamsBuilder();
     const grouped = b.stream('nums', { keySerde: S, valueSerde: N }).groupByKey();
-    grouped.reduce((a, v) => a! + v!, { name: 'sum' }).toStream().to('sum-out', { valueSerde: N });
-    const agg = grouped.aggregate(() => [] as number[], (_k, v, list) => [...list, v!], { name: 'lists' });
-    agg.mapValues((l) => l.length).filter((_k, n) => n % 2 === 1).toStream().to('odd-lengths', { valueSerde: N });
+    grouped
+      .reduce((a, v) => a! + v!, { name: 'sum' })
+      .toStream()
+      .to('sum-out', { valueSerde: N });
+    const agg = grouped.aggregate(
+      () => [] as number[],
+      (_k, v, list) => [...list, v!],
+      { name: 'lists' },
+    );
+    agg
+      .mapValues((l) => l.length)
+      .filter((_k, n) => n % 2 === 1)
+      .toStream()
+      .to('odd-lengths', { valueSerde: N });
     const d = new TopologyTestDriver(b.build());
     const input = d.createInputTopic('nums', S, N);
     input.pipeInput('k', 5, 1);
     input.pipeInput('k', 7, 2);
     input.pipeInput('j', 1, 3);
-    expect(d.createOutputTopic('sum-out', S, N).readKeyValuesToList()).toEqual([{ key: 'k', value: 5 }, { key: 'k', value: 12 }, { key: 'j', value: 1 }]);
+    expect(d.createOutputTopic('sum-out', S, N).readKeyValuesToList()).toEqual([
+      { key: 'k', value: 5 },
+      { key: 'k', value: 12 },
+      { key: 'j', value: 1 },
+    ]);
     expect(d.createOutputTopic('odd-lengths', S, N).readKeyValuesToList()).toEqual([
-      { key: 'k', value: 1 }, { key: 'k', value: null }, { key: 'j', value: 1 },
+      { key: 'k', value: 1 },
+      { key: 'k', value: null },
+      { key: 'j', value: 1 },
     ]);
     expect(d.getKeyValueStore<string, number[]>('lists').get('k')).toEqual([5, 7]);
   });
@@ -87,10 +122,21 @@ describe('windowed aggregations with grace and stream time', () => {
     input.pipeInput('a', 'x', 7); // [0,10) still open: 10 + 5 > 12
     input.pipeInput('a', 'x', 16); // stream time 16: [0,10) closes (10 + 5 <= 16)
     input.pipeInput('a', 'x', 8); // late: dropped
-    const out = d.createOutputTopic('out', streamsSerdes.windowed(S), L).readKeyValuesToList().map((r) => `${key(r.key)}=${r.value}`);
+    const out = d
+      .createOutputTopic('out', streamsSerdes.windowed(S), L)
+      .readKeyValuesToList()
+      .map((r) => `${key(r.key)}=${r.value}`);
     expect(out).toEqual(['a@0-10=1', 'a@10-20=1', 'a@0-10=2', 'a@10-20=2']);
     expect(d.droppedRecords()).toEqual({ '0_0': 1 });
-    expect(d.getWindowStore<string, number>('tumbling').fetchRange('a', 0, 100).map((e) => [e.start, e.value])).toEqual([[0, 2], [10, 2]]);
+    expect(
+      d
+        .getWindowStore<string, number>('tumbling')
+        .fetchRange('a', 0, 100)
+        .map((e) => [e.start, e.value]),
+    ).toEqual([
+      [0, 2],
+      [10, 2],
+    ]);
   });
 
   it('hopping: a record updates each window it falls in, and only the closed ones drop it', () => {
@@ -102,15 +148,23 @@ describe('windowed aggregations with grace and stream time', () => {
     input.pipeInput('a', 'x', 12); // [5,15) and [10,20); stream time 12 closes [0,10)
     input.pipeInput('a', 'x', 6); // [0,10) closed, [5,15) open: counted once, not dropped
     input.pipeInput('a', 'x', 1); // only [0,10): dropped
-    const out = d.createOutputTopic('out', streamsSerdes.windowed(S), L).readKeyValuesToList().map((r) => `${key(r.key)}=${r.value}`);
+    const out = d
+      .createOutputTopic('out', streamsSerdes.windowed(S), L)
+      .readKeyValuesToList()
+      .map((r) => `${key(r.key)}=${r.value}`);
     expect(out).toEqual(['a@0-10=1', 'a@5-15=1', 'a@5-15=2', 'a@10-20=1', 'a@5-15=3']);
     expect(d.droppedRecords()).toEqual({ '0_0': 1 });
   });
 
   it('suppress(untilWindowCloses) emits one final result per window, when stream time closes it', () => {
     const b = new StreamsBuilder();
-    b.stream('c', { keySerde: S, valueSerde: S }).groupByKey().windowedBy(TimeWindowsOf(10, 2)).count()
-      .suppress(Suppressed.untilWindowCloses()).toStream().to('final');
+    b.stream('c', { keySerde: S, valueSerde: S })
+      .groupByKey()
+      .windowedBy(TimeWindowsOf(10, 2))
+      .count()
+      .suppress(Suppressed.untilWindowCloses())
+      .toStream()
+      .to('final');
     const d = new TopologyTestDriver(b.build(), { applicationId: 'sup' });
     const input = d.createInputTopic('c', S, S);
     const final = d.createOutputTopic('final', streamsSerdes.windowed(S), L);
@@ -142,10 +196,14 @@ describe('windowed aggregations with grace and stream time', () => {
     // [26,36] (right after 25) is open and takes it. [10,20] has expired from the store.
     expect(windows).toEqual(['15-25=2', '21-31=1', '26-36=1', '30-40=1']);
     expect(d.droppedRecords()).toEqual({ '0_0': 1 });
-    const out = d.createOutputTopic('out', streamsSerdes.windowed(S), L).readKeyValuesToList().map((r) => `${key(r.key)}=${r.value}`);
+    const out = d
+      .createOutputTopic('out', streamsSerdes.windowed(S), L)
+      .readKeyValuesToList()
+      .map((r) => `${key(r.key)}=${r.value}`);
     expect(out).toEqual([
       'a@10-20=1', // 20
-      'a@15-25=2', 'a@21-31=1', // 25: the window ending at 25, and the new one right after 20
+      'a@15-25=2',
+      'a@21-31=1', // 25: the window ending at 25, and the new one right after 20
       'a@30-40=1', // 40: nothing within 10 before it
       'a@26-36=1', // 27
     ]);
@@ -161,9 +219,17 @@ describe('windowed aggregations with grace and stream time', () => {
     input.pipeInput('a', 'x', 5); // bridges [0,0] and [10,10] into [0,10]
     input.pipeInput('a', 'x', 30); // stream time 30: sessions ending before 27 are closed
     input.pipeInput('a', 'x', 12); // would merge [0,10] -> end 12 < 27: late
-    const out = d.createOutputTopic('out', streamsSerdes.windowed(S), L).readKeyValuesToList().map((r) => `${key(r.key)}=${r.value}`);
+    const out = d
+      .createOutputTopic('out', streamsSerdes.windowed(S), L)
+      .readKeyValuesToList()
+      .map((r) => `${key(r.key)}=${r.value}`);
     expect(out).toEqual(['a@0-0=1', 'a@10-10=1', 'a@0-0=null', 'a@10-10=null', 'a@0-10=3', 'a@30-30=1']);
-    expect(d.getSessionStore<string, number>('sessions').all().map((e) => `${key(e.key)}=${e.value}`)).toEqual(['a@30-30=1']); // [0,10] closed and expired
+    expect(
+      d
+        .getSessionStore<string, number>('sessions')
+        .all()
+        .map((e) => `${key(e.key)}=${e.value}`),
+    ).toEqual(['a@30-30=1']); // [0,10] closed and expired
     expect(d.droppedRecords()).toEqual({ '0_0': 1 });
   });
 
@@ -174,7 +240,12 @@ describe('windowed aggregations with grace and stream time', () => {
     const input = d.createInputTopic('c', S, S);
     for (const t of [0, 10, 15]) input.pipeInput('a', 'x', t); // [0,0] and [10,15]; [0,0] is past retention
     input.pipeInput('a', 'x', 5); // touches both; the merged end 15 >= 15 - 3
-    expect(d.getSessionStore<string, number>('sessions').all().map((e) => `${key(e.key)}=${e.value}`)).toEqual(['a@0-15=4']);
+    expect(
+      d
+        .getSessionStore<string, number>('sessions')
+        .all()
+        .map((e) => `${key(e.key)}=${e.value}`),
+    ).toEqual(['a@0-15=4']);
     expect(d.droppedRecords()).toEqual({ '0_0': 0 });
   });
 });

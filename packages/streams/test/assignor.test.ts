@@ -1,22 +1,52 @@
 import { describe, expect, it } from 'vitest';
 import { CopartitionError, placeTasks, streamsAssignor, tasksFor } from '../src/runtime/assignor.js';
 
-const member = (id: string) => ({ memberId: `m-${id}`, groupInstanceId: id, subscription: { topics: ['a', 'b', 'r'], userData: null, ownedPartitions: [], generationId: -1 } });
+const member = (id: string) => ({
+  memberId: `m-${id}`,
+  groupInstanceId: id,
+  subscription: { topics: ['a', 'b', 'r'], userData: null, ownedPartitions: [], generationId: -1 },
+});
 
 describe('the Streams assignor', () => {
-  const subs = [{ id: 0, topics: ['a', 'b'] }, { id: 1, topics: ['r'] }];
+  const subs = [
+    { id: 0, topics: ['a', 'b'] },
+    { id: 1, topics: ['r'] },
+  ];
 
   it('a task takes the same partition of every co-partitioned source topic', () => {
-    const tasks = tasksFor(subs, new Map([['a', 2], ['b', 2], ['r', 3]]));
+    const tasks = tasksFor(
+      subs,
+      new Map([
+        ['a', 2],
+        ['b', 2],
+        ['r', 3],
+      ]),
+    );
     expect(tasks.map((t) => [t.id, t.partitions.map((p) => `${p.topic}-${p.partition}`)])).toEqual([
-      ['0_0', ['a-0', 'b-0']], ['0_1', ['a-1', 'b-1']], ['1_0', ['r-0']], ['1_1', ['r-1']], ['1_2', ['r-2']],
+      ['0_0', ['a-0', 'b-0']],
+      ['0_1', ['a-1', 'b-1']],
+      ['1_0', ['r-0']],
+      ['1_1', ['r-1']],
+      ['1_2', ['r-2']],
     ]);
-    expect(() => tasksFor(subs, new Map([['a', 2], ['b', 3]]))).toThrowError(CopartitionError);
+    expect(() =>
+      tasksFor(
+        subs,
+        new Map([
+          ['a', 2],
+          ['b', 3],
+        ]),
+      ),
+    ).toThrowError(CopartitionError);
   });
 
   it('spreads tasks evenly and keeps them where they were when members come and go', () => {
     const assignor = streamsAssignor(subs);
-    const counts = new Map([['a', 4], ['b', 4], ['r', 4]]);
+    const counts = new Map([
+      ['a', 4],
+      ['b', 4],
+      ['r', 4],
+    ]);
     const first = assignor.assign([member('x'), member('y')], counts);
     expect([...first.values()].map((l) => l.length)).toEqual([6, 6]); // 4 tasks of 2 partitions + 4 of 1
     const ownersBefore = new Map(assignor.lastTaskOwners());

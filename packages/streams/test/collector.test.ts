@@ -13,7 +13,11 @@ function fakeProducer(): CollectorProducer & { sent: Array<{ topic: string; valu
     async send(record: ProducerRecord<Buffer | null, Buffer | null>): Promise<RecordMetadata[]> {
       const m = record.messages[0]!;
       if ((m.value?.length ?? 0) > 10) throw new MessageTooLargeError('record too large');
-      sent.push({ topic: record.topic, value: m.value?.toString() ?? '', headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, v.toString()])) });
+      sent.push({
+        topic: record.topic,
+        value: m.value?.toString() ?? '',
+        headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, v.toString()])),
+      });
       const partition = m.partition ?? 0;
       const k = `${record.topic}-${partition}`;
       const offset = offsets.get(k) ?? 0n;
@@ -62,9 +66,19 @@ describe('the runtime record collector', () => {
     await expect(c.flush()).rejects.toThrowError(/nor to its dead-letter topic out-dlq/);
     expect(p.sent).toEqual([]);
     const q = fakeProducer();
-    const d = new ProducerCollector({ ...q, send: (r: ProducerRecord<Buffer | null, Buffer | null>) => (r.topic === 'out' ? Promise.reject(new MessageTooLargeError('too large')) : q.send(r)) } as never, { deadLetterQueue: 'out-dlq' }, 'app-');
+    const d = new ProducerCollector(
+      {
+        ...q,
+        send: (r: ProducerRecord<Buffer | null, Buffer | null>) =>
+          r.topic === 'out' ? Promise.reject(new MessageTooLargeError('too large')) : q.send(r),
+      } as never,
+      { deadLetterQueue: 'out-dlq' },
+      'app-',
+    );
     d.send('out', 0, null, Buffer.from('v'), 1, {});
     await d.flush();
-    expect(q.sent).toEqual([{ topic: 'out-dlq', value: 'v', headers: { '__streams.errors.exception': 'too large', '__streams.errors.topic': 'out' } }]);
+    expect(q.sent).toEqual([
+      { topic: 'out-dlq', value: 'v', headers: { '__streams.errors.exception': 'too large', '__streams.errors.topic': 'out' } },
+    ]);
   });
 });

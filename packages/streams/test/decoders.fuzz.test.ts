@@ -23,7 +23,9 @@ function decodesOrCodedError(fn: () => unknown): 'ok' | 'error' {
     fn();
     return 'ok';
   } catch (err) {
-    expect((err as { code?: string }).code, `${(err as Error).name}: ${(err as Error).message}`).toMatch(/^(SERIALIZATION_ERROR|INVALID_STATE_STORE)$/);
+    expect((err as { code?: string }).code, `${(err as Error).name}: ${(err as Error).message}`).toMatch(
+      /^(SERIALIZATION_ERROR|INVALID_STATE_STORE)$/,
+    );
     return 'error';
   }
 }
@@ -55,6 +57,7 @@ describe(`decoders under random bytes (seed ${SEED})`, () => {
       }
     }
     // Both outcomes happen for every decoder with a length rule, so the fuzz reaches both paths.
-    for (const name of Object.keys(decoders).filter((n) => n !== 'kvRestore')) expect([...seen.get(name)!].sort(), name).toEqual(['error', 'ok']);
+    for (const name of Object.keys(decoders).filter((n) => n !== 'kvRestore'))
+      expect([...seen.get(name)!].sort(), name).toEqual(['error', 'ok']);
   });
 });

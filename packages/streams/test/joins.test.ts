@@ -18,7 +18,11 @@ function streamStream(kind: 'join' | 'leftJoin' | 'outerJoin') {
     d,
     l: d.createInputTopic('left', S, S),
     r: d.createInputTopic('right', S, S),
-    out: () => d.createOutputTopic('joined', S, S).readRecordsToList().map((x) => `${x.key}:${x.value}@${x.timestamp}`),
+    out: () =>
+      d
+        .createOutputTopic('joined', S, S)
+        .readRecordsToList()
+        .map((x) => `${x.key}:${x.value}@${x.timestamp}`),
   };
 }
 
@@ -96,14 +100,29 @@ describe('stream–table, stream–globalTable and table–table joins', () => {
     o.pipeInput('c1', 'o3', 5);
     c.pipeInput('c1', null, 6);
     o.pipeInput('c1', 'o4', 7);
-    expect(d.createOutputTopic('enriched', S, S).readKeyValuesToList().map((x) => x.value)).toEqual(['o2 for Ann', 'o3 for Anne']);
-    expect(d.createOutputTopic('enriched-left', S, S).readKeyValuesToList().map((x) => x.value)).toEqual(['o1 for ?', 'o2 for Ann', 'o3 for Anne', 'o4 for ?']);
+    expect(
+      d
+        .createOutputTopic('enriched', S, S)
+        .readKeyValuesToList()
+        .map((x) => x.value),
+    ).toEqual(['o2 for Ann', 'o3 for Anne']);
+    expect(
+      d
+        .createOutputTopic('enriched-left', S, S)
+        .readKeyValuesToList()
+        .map((x) => x.value),
+    ).toEqual(['o1 for ?', 'o2 for Ann', 'o3 for Anne', 'o4 for ?']);
   });
 
-  it('stream–table through a filtered, mapped table uses the table\'s value getter', () => {
+  it("stream–table through a filtered, mapped table uses the table's value getter", () => {
     const b = new StreamsBuilder();
-    const vip = b.table('customers', { keySerde: S, valueSerde: S }).filter((_k, v) => v !== null && v.startsWith('VIP')).mapValues((v) => v!.slice(4));
-    b.stream('orders', { keySerde: S, valueSerde: S }).join(vip, (o, name) => `${o}:${name}`).to('vip-orders', { valueSerde: Str });
+    const vip = b
+      .table('customers', { keySerde: S, valueSerde: S })
+      .filter((_k, v) => v !== null && v.startsWith('VIP'))
+      .mapValues((v) => v!.slice(4));
+    b.stream('orders', { keySerde: S, valueSerde: S })
+      .join(vip, (o, name) => `${o}:${name}`)
+      .to('vip-orders', { valueSerde: Str });
     const d = new TopologyTestDriver(b.build());
     d.createInputTopic('customers', S, S).pipeInput('c1', 'VIP Ann', 1);
     d.createInputTopic('customers', S, S).pipeInput('c2', 'Bob', 1);
@@ -117,15 +136,30 @@ describe('stream–table, stream–globalTable and table–table joins', () => {
     const b = new StreamsBuilder();
     const products = b.globalTable('products', { keySerde: S, valueSerde: S }, { name: 'products-store' });
     const orders = b.stream('orders', { keySerde: S, valueSerde: serdes.json<{ product: string }>() });
-    orders.join(products, (_k, v) => v!.product, (o, p) => `${o!.product}=${p}`).to('priced', { valueSerde: Str });
-    orders.leftJoin(products, (_k, v) => v!.product, (o, p) => `${o!.product}=${p}`).to('priced-left', { valueSerde: Str });
+    orders
+      .join(
+        products,
+        (_k, v) => v!.product,
+        (o, p) => `${o!.product}=${p}`,
+      )
+      .to('priced', { valueSerde: Str });
+    orders
+      .leftJoin(
+        products,
+        (_k, v) => v!.product,
+        (o, p) => `${o!.product}=${p}`,
+      )
+      .to('priced-left', { valueSerde: Str });
     const d = new TopologyTestDriver(b.build());
     d.createInputTopic('products', S, S).pipeInput('p1', 'Lamp', 0);
     const o = d.createInputTopic('orders', S, serdes.json<{ product: string }>());
     o.pipeInput('order-1', { product: 'p1' }, 1);
     o.pipeInput('order-2', { product: 'p9' }, 2);
     expect(d.createOutputTopic('priced', S, S).readKeyValuesToList()).toEqual([{ key: 'order-1', value: 'p1=Lamp' }]);
-    expect(d.createOutputTopic('priced-left', S, S).readKeyValuesToList()).toEqual([{ key: 'order-1', value: 'p1=Lamp' }, { key: 'order-2', value: 'p9=null' }]);
+    expect(d.createOutputTopic('priced-left', S, S).readKeyValuesToList()).toEqual([
+      { key: 'order-1', value: 'p1=Lamp' },
+      { key: 'order-2', value: 'p9=null' },
+    ]);
     expect(d.getKeyValueStore('products-store').get('p1')).toBe('Lamp');
     // A global store has no changelog: its topic is its log.
     expect(d.producedTopicNames().some((t) => t.includes('products-store'))).toBe(false);
@@ -135,9 +169,18 @@ describe('stream–table, stream–globalTable and table–table joins', () => {
     const b = new StreamsBuilder();
     const left = b.table('L', { keySerde: S, valueSerde: S });
     const right = b.table('R', { keySerde: S, valueSerde: S });
-    left.join(right, (l, r) => `${l}+${r}`).toStream().to('inner', { valueSerde: S });
-    left.leftJoin(right, (l, r) => `${l}+${r}`).toStream().to('left', { valueSerde: S });
-    left.outerJoin(right, (l, r) => `${l}+${r}`).toStream().to('outer', { valueSerde: S });
+    left
+      .join(right, (l, r) => `${l}+${r}`)
+      .toStream()
+      .to('inner', { valueSerde: S });
+    left
+      .leftJoin(right, (l, r) => `${l}+${r}`)
+      .toStream()
+      .to('left', { valueSerde: S });
+    left
+      .outerJoin(right, (l, r) => `${l}+${r}`)
+      .toStream()
+      .to('outer', { valueSerde: S });
     const d = new TopologyTestDriver(b.build());
     const L = d.createInputTopic('L', S, S);
     const R = d.createInputTopic('R', S, S);
@@ -146,7 +189,11 @@ describe('stream–table, stream–globalTable and table–table joins', () => {
     L.pipeInput('k', 'l2', 3);
     R.pipeInput('k', null, 4);
     L.pipeInput('k', null, 5);
-    const read = (t: string) => d.createOutputTopic(t, S, S).readKeyValuesToList().map((x) => x.value);
+    const read = (t: string) =>
+      d
+        .createOutputTopic(t, S, S)
+        .readKeyValuesToList()
+        .map((x) => x.value);
     expect(read('inner')).toEqual(['l1+r1', 'l2+r1', null]);
     expect(read('left')).toEqual(['l1+null', 'l1+r1', 'l2+r1', 'l2+null', null]);
     expect(read('outer')).toEqual(['l1+null', 'l1+r1', 'l2+r1', 'l2+null', null]);

@@ -31,7 +31,10 @@ describe('persistent key-value store (LevelDB)', () => {
 
     const b = new PersistentKeyValueStore('s', S, L);
     expect(await b.open(dir)).toBe(7n);
-    expect(b.all()).toEqual([{ key: 'x', value: 1 }, { key: 'y', value: 2 }]);
+    expect(b.all()).toEqual([
+      { key: 'x', value: 1 },
+      { key: 'y', value: 2 },
+    ]);
     b.delete('y');
     b.restore(Buffer.from('z'), L.serialize(3));
     await b.commitToDisk(9n);
@@ -39,7 +42,10 @@ describe('persistent key-value store (LevelDB)', () => {
 
     const c = new PersistentKeyValueStore('s', S, L);
     expect(await c.open(dir)).toBe(9n);
-    expect(c.all()).toEqual([{ key: 'x', value: 1 }, { key: 'z', value: 3 }]);
+    expect(c.all()).toEqual([
+      { key: 'x', value: 1 },
+      { key: 'z', value: 3 },
+    ]);
     await c.wipe();
     expect(c.all()).toEqual([]);
     await c.closeDb();
@@ -56,7 +62,10 @@ describe('persistent key-value store (LevelDB)', () => {
     const input = d.createInputTopic('words', S, S);
     for (const w of ['a', 'b', 'a']) input.pipeInput(w, 'x', 1);
     expect(d.getStateStore('counts')).toBeInstanceOf(PersistentKeyValueStore);
-    expect(d.getKeyValueStore('counts').all()).toEqual([{ key: 'a', value: 2 }, { key: 'b', value: 1 }]);
+    expect(d.getKeyValueStore('counts').all()).toEqual([
+      { key: 'a', value: 2 },
+      { key: 'b', value: 1 },
+    ]);
     expect(d.createOutputTopic('p-counts-changelog', S, L).readKeyValuesToList()).toHaveLength(3);
   });
 });

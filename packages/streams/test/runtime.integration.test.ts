@@ -26,14 +26,23 @@ const BROKER_ARGS = ['--group-initial-rebalance-delay-ms', '300', '--group-min-s
 const GROUPS = 6;
 const EVENTS = 900;
 
-interface Instance { name: string; child: ChildProcess; out: string; err: string }
+interface Instance {
+  name: string;
+  child: ChildProcess;
+  out: string;
+  err: string;
+}
 const instances = new Set<Instance>();
 
 function startInstance(bootstrap: string, name: string): Instance {
   const child = spawn(process.execPath, [APP, bootstrap, name], { stdio: ['ignore', 'pipe', 'pipe'] });
   const i: Instance = { name, child, out: '', err: '' };
-  child.stdout!.on('data', (d: Buffer) => { i.out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { i.err += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    i.out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    i.err += d.toString();
+  });
   instances.add(i);
   return i;
 }
@@ -56,7 +65,13 @@ describe('SamsaStreams on a 3-broker cluster', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'samsa-streams-state-'));
 
   beforeAll(async () => {
-    cluster = await startCluster({ controllers: 3, brokers: 3, heartbeatIntervalMs: 250, sessionTimeoutMs: 2_000, brokerArgs: BROKER_ARGS });
+    cluster = await startCluster({
+      controllers: 3,
+      brokers: 3,
+      heartbeatIntervalMs: 250,
+      sessionTimeoutMs: 2_000,
+      brokerArgs: BROKER_ARGS,
+    });
     bootstrap = cluster.bootstrap.join(',');
     samsa = new Samsa({ brokers: cluster.bootstrap, requestTimeoutMs: 10_000, retry: { retries: 10, maxRetryTimeMs: 1_000 } });
   }, 120_000);
@@ -72,8 +87,16 @@ describe('SamsaStreams on a 3-broker cluster', () => {
 
   it('two instances share the tasks; one is SIGKILLed; the survivor restores its stores; a third joins; the final table equals the oracle; persistent stores restart from their checkpoints', async () => {
     const admin = samsa.admin();
-    await admin.createTopics([{ topic: 'events', numPartitions: 4, replicationFactor: 3 }, { topic: 'group-ids', numPartitions: 4, replicationFactor: 3 }]);
-    await waitFor('topics have leaders', async () => (await admin.describeTopics(['events', 'group-ids'])).every((t) => t.partitions.every((p) => p.leader >= 0)), 20_000, 100);
+    await admin.createTopics([
+      { topic: 'events', numPartitions: 4, replicationFactor: 3 },
+      { topic: 'group-ids', numPartitions: 4, replicationFactor: 3 },
+    ]);
+    await waitFor(
+      'topics have leaders',
+      async () => (await admin.describeTopics(['events', 'group-ids'])).every((t) => t.partitions.every((p) => p.leader >= 0)),
+      20_000,
+      100,
+    );
     const producer = samsa.producer({ key: serdes.string, value: serdes.json<{ group: string; id: number }>(), acks: -1 });
     const oracle = new Map<string, number[]>();
     let next = 0;
@@ -90,12 +113,19 @@ describe('SamsaStreams on a 3-broker cluster', () => {
     await produce(EVENTS / 3);
     const a = startInstance(bootstrap, 'A');
     const b = startInstance(bootstrap, 'B');
-    const both = await waitFor('both instances RUNNING with tasks split between them', () => {
-      const ta = runningTasks(a);
-      const tb = runningTasks(b);
-      if (!ta || !tb || ta.length === 0 || tb.length === 0) return undefined;
-      return new Set([...ta, ...tb]).size === 8 && ta.length + tb.length === 8 ? { ta, tb } : undefined;
-    }, 90_000, 200).catch((err) => { throw new Error(`${err.message}\nA: ${a.out.slice(-1500)}${a.err.slice(-1500)}\nB: ${b.out.slice(-1500)}${b.err.slice(-1500)}`); });
+    const both = await waitFor(
+      'both instances RUNNING with tasks split between them',
+      () => {
+        const ta = runningTasks(a);
+        const tb = runningTasks(b);
+        if (!ta || !tb || ta.length === 0 || tb.length === 0) return undefined;
+        return new Set([...ta, ...tb]).size === 8 && ta.length + tb.length === 8 ? { ta, tb } : undefined;
+      },
+      90_000,
+      200,
+    ).catch((err) => {
+      throw new Error(`${err.message}\nA: ${a.out.slice(-1500)}${a.err.slice(-1500)}\nB: ${b.out.slice(-1500)}${b.err.slice(-1500)}`);
+    });
     expect(both.ta.filter((t) => both.tb.includes(t))).toEqual([]);
     // Kill the instance that runs aggregate tasks (sub-topology 1, the one with the store), so the
     // survivor must restore them; with a sticky second join one instance may hold only 0_x tasks.
@@ -107,7 +137,10 @@ describe('SamsaStreams on a 3-broker cluster', () => {
       try {
         const described = await admin.describeTopics(['group-ids']);
         const tps = described[0]!.partitions.map((p) => ({ topic: 'group-ids', partition: p.partition }));
-        const ends = await admin.listOffsets('group-ids', tps.map((tp) => ({ partition: tp.partition, timestamp: 'latest' as const })));
+        const ends = await admin.listOffsets(
+          'group-ids',
+          tps.map((tp) => ({ partition: tp.partition, timestamp: 'latest' as const })),
+        );
         consumer.assign(tps);
         for (const tp of tps) await consumer.seek({ ...tp, offset: 'earliest' });
         const table = new Map<string, number[]>();
@@ -126,8 +159,11 @@ describe('SamsaStreams on a 3-broker cluster', () => {
     instances.delete(victim);
     await produce(EVENTS / 3);
 
-    await waitFor('the survivor owns all 8 tasks', () => (runningTasks(survivor)?.length === 8 ? true : undefined), 60_000, 200)
-      .catch((err) => { throw new Error(`${err.message}\nsurvivor: ${survivor.out.slice(-2000)}${survivor.err.slice(-2000)}`); });
+    await waitFor('the survivor owns all 8 tasks', () => (runningTasks(survivor)?.length === 8 ? true : undefined), 60_000, 200).catch(
+      (err) => {
+        throw new Error(`${err.message}\nsurvivor: ${survivor.out.slice(-2000)}${survivor.err.slice(-2000)}`);
+      },
+    );
     // Scale out while records flow: a third instance joins and takes a share of the tasks.
     // Its `ids` store is persistent (LevelDB under stateDir): checked at the end.
     third = new SamsaStreams(buildGroupIds(StreamsBuilder, serdes, true), { ...groupIdsConfig(bootstrap), stateDir });
@@ -136,20 +172,34 @@ describe('SamsaStreams on a 3-broker cluster', () => {
     await third.start();
     await produce(EVENTS / 6);
     const c = third;
-    await waitFor('the survivor and the third instance split the 8 tasks', () => {
-      const tb = runningTasks(survivor);
-      const tc = c.state === 'RUNNING' ? c.activeTasks() : [];
-      return tb && tc.length > 0 && tb.length + tc.length === 8 && new Set([...tb, ...tc]).size === 8 ? true : undefined;
-    }, 60_000, 200).catch((err) => { throw new Error(`${err.message}\nsurvivor: ${survivor.out.slice(-2000)}\nC: ${c.state} ${c.activeTasks()}`); });
+    await waitFor(
+      'the survivor and the third instance split the 8 tasks',
+      () => {
+        const tb = runningTasks(survivor);
+        const tc = c.state === 'RUNNING' ? c.activeTasks() : [];
+        return tb && tc.length > 0 && tb.length + tc.length === 8 && new Set([...tb, ...tc]).size === 8 ? true : undefined;
+      },
+      60_000,
+      200,
+    ).catch((err) => {
+      throw new Error(`${err.message}\nsurvivor: ${survivor.out.slice(-2000)}\nC: ${c.state} ${c.activeTasks()}`);
+    });
     await produce(EVENTS / 6);
 
     const expected = new Map([...oracle].map(([g, ids]) => [g, [...ids].sort((x, y) => x - y)]));
     let last = new Map<string, number[]>();
-    await waitFor('the final table equals the oracle', async () => {
-      last = await readTable();
-      return JSON.stringify([...last].sort()) === JSON.stringify([...expected].sort()) ? true : undefined;
-    }, 90_000, 1_000).catch((err) => {
-      const diff = [...expected].map(([g, ids]) => `${g}: missing ${ids.filter((x) => !(last.get(g) ?? []).includes(x)).length}`).join(', ');
+    await waitFor(
+      'the final table equals the oracle',
+      async () => {
+        last = await readTable();
+        return JSON.stringify([...last].sort()) === JSON.stringify([...expected].sort()) ? true : undefined;
+      },
+      90_000,
+      1_000,
+    ).catch((err) => {
+      const diff = [...expected]
+        .map(([g, ids]) => `${g}: missing ${ids.filter((x) => !(last.get(g) ?? []).includes(x)).length}`)
+        .join(', ');
       throw new Error(`${err.message} (${diff})\nsurvivor: ${survivor.out.slice(-1500)}${survivor.err.slice(-2000)}`);
     });
     expect(states.slice(0, 2)).toEqual(['REBALANCING', 'RUNNING']);
@@ -159,22 +209,36 @@ describe('SamsaStreams on a 3-broker cluster', () => {
     // g0..g5 fall on all four partitions, and either way the assignor places tasks (sticky with B's
     // leader memory, or an even spread) the third instance gets aggregate tasks; wait out any
     // rebalance still in progress.
-    await waitFor('the third instance RUNNING with aggregate tasks', () => (c.state === 'RUNNING' && c.activeTasks().some((t) => t.startsWith('1_')) ? true : undefined), 30_000, 100)
-      .catch((err) => { throw new Error(`${err.message}: ${c.state} [${c.activeTasks()}]`); });
+    await waitFor(
+      'the third instance RUNNING with aggregate tasks',
+      () => (c.state === 'RUNNING' && c.activeTasks().some((t) => t.startsWith('1_')) ? true : undefined),
+      30_000,
+      100,
+    ).catch((err) => {
+      throw new Error(`${err.message}: ${c.state} [${c.activeTasks()}]`);
+    });
     let local = 0;
     for (const [group, ids] of expected) {
       const meta = c.queryMetadataForKey('ids', group, serdes.string);
       expect(meta.taskId).toBe(`1_${meta.partition}`);
       expect(meta.local).toBe(c.activeTasks().includes(meta.taskId));
-      const found = c.store<KeyValueStore<string, number[]>>('ids').map((s) => s.get(group)).filter((v) => v !== null);
+      const found = c
+        .store<KeyValueStore<string, number[]>>('ids')
+        .map((s) => s.get(group))
+        .filter((v) => v !== null);
       if (meta.local) local++;
       expect(found).toEqual(meta.local ? [ids] : []);
     }
-    expect(local, `C: [${c.activeTasks()}] metas: ${JSON.stringify([...expected.keys()].map((g) => c.queryMetadataForKey('ids', g, serdes.string)))} store sizes: ${c.store<KeyValueStore<string, number[]>>('ids').map((x) => x.approximateNumEntries())}`).toBeGreaterThan(0);
+    expect(
+      local,
+      `C: [${c.activeTasks()}] metas: ${JSON.stringify([...expected.keys()].map((g) => c.queryMetadataForKey('ids', g, serdes.string)))} store sizes: ${c.store<KeyValueStore<string, number[]>>('ids').map((x) => x.approximateNumEntries())}`,
+    ).toBeGreaterThan(0);
     expect([...last.keys()].sort()).toEqual([...expected.keys()].sort());
     // B rebuilt the aggregate stores of the tasks it took over from their changelogs.
     const takenOver = victimTasks.filter((t) => t.startsWith('1_')).map((t) => Number(t.split('_')[1]));
-    const restored = [...survivor.out.matchAll(new RegExp(`${survivor.name} RESTORED ids group-ids-app-ids-changelog-(\\d+) (\\d+)`, 'g'))].map((m) => ({ partition: Number(m[1]), n: Number(m[2]) }));
+    const restored = [
+      ...survivor.out.matchAll(new RegExp(`${survivor.name} RESTORED ids group-ids-app-ids-changelog-(\\d+) (\\d+)`, 'g')),
+    ].map((m) => ({ partition: Number(m[1]), n: Number(m[2]) }));
     expect(takenOver.length).toBeGreaterThan(0);
     for (const p of takenOver) expect(restored.some((r) => r.partition === p && r.n > 0)).toBe(true);
     expect(survivor.child.exitCode).toBe(null);
@@ -185,23 +249,45 @@ describe('SamsaStreams on a 3-broker cluster', () => {
     // The third instance alone runs every task; a clean close writes its LevelDB stores with their
     // checkpoints. A fresh instance over the same stateDir then restores nothing from the changelogs
     // (the checkpoints are at their ends) and still holds every group's full set.
-    await waitFor('the third instance owns all 8 tasks', () => (c.state === 'RUNNING' && c.activeTasks().length === 8 ? true : undefined), 60_000, 200)
-      .catch((err) => { throw new Error(`${err.message}: ${c.state} [${c.activeTasks()}]`); });
+    await waitFor(
+      'the third instance owns all 8 tasks',
+      () => (c.state === 'RUNNING' && c.activeTasks().length === 8 ? true : undefined),
+      60_000,
+      200,
+    ).catch((err) => {
+      throw new Error(`${err.message}: ${c.state} [${c.activeTasks()}]`);
+    });
     await c.close();
     expect(c.state).toBe('NOT_RUNNING');
     const restoredByFourth: Array<{ partition: number; n: number }> = [];
     fourth = new SamsaStreams(buildGroupIds(StreamsBuilder, serdes, true), {
-      ...groupIdsConfig(bootstrap), stateDir,
-      restoreListener: { onRestoreEnd: (tp, store, n) => { if (store === 'ids') restoredByFourth.push({ partition: tp.partition, n }); } },
+      ...groupIdsConfig(bootstrap),
+      stateDir,
+      restoreListener: {
+        onRestoreEnd: (tp, store, n) => {
+          if (store === 'ids') restoredByFourth.push({ partition: tp.partition, n });
+        },
+      },
     });
     await fourth.start();
     const d = fourth;
-    await waitFor('a fresh instance on the same stateDir runs all 8 tasks', () => (d.state === 'RUNNING' && d.activeTasks().length === 8 ? true : undefined), 60_000, 200)
-      .catch((err) => { throw new Error(`${err.message}: ${d.state} [${d.activeTasks()}]`); });
+    await waitFor(
+      'a fresh instance on the same stateDir runs all 8 tasks',
+      () => (d.state === 'RUNNING' && d.activeTasks().length === 8 ? true : undefined),
+      60_000,
+      200,
+    ).catch((err) => {
+      throw new Error(`${err.message}: ${d.state} [${d.activeTasks()}]`);
+    });
     expect(restoredByFourth.map((r) => r.partition).sort()).toEqual([0, 1, 2, 3]);
     expect(restoredByFourth.every((r) => r.n === 0)).toBe(true);
     for (const [group, ids] of expected) {
-      expect(d.store<KeyValueStore<string, number[]>>('ids').map((s) => s.get(group)).filter((v) => v !== null)).toEqual([ids]);
+      expect(
+        d
+          .store<KeyValueStore<string, number[]>>('ids')
+          .map((s) => s.get(group))
+          .filter((v) => v !== null),
+      ).toEqual([ids]);
     }
   }, 300_000);
 });

@@ -5,7 +5,11 @@ import { StreamsBuilder, TopologyTestDriver, StreamsError } from '@samsa/streams
 const S = serdes.string;
 /** A string serde for streams whose values are never null (join results, mapped values). */
 const Str = serdes.string as Serde<string>;
-interface Tweet { user: string; followers: number; text: string }
+interface Tweet {
+  user: string;
+  followers: number;
+  text: string;
+}
 const T = serdes.json<Tweet>();
 
 function run(build: (b: StreamsBuilder) => void, feed: (d: TopologyTestDriver) => void): TopologyTestDriver {
@@ -19,7 +23,11 @@ function run(build: (b: StreamsBuilder) => void, feed: (d: TopologyTestDriver) =
 describe('stateless operators through the test driver', () => {
   it('filter keeps tweets from users with more than 10,000 followers (the course example)', () => {
     const d = run(
-      (b) => b.stream('tweets', { keySerde: S, valueSerde: T }).filter((_k, t) => t!.followers > 10_000).to('important_tweets'),
+      (b) =>
+        b
+          .stream('tweets', { keySerde: S, valueSerde: T })
+          .filter((_k, t) => t!.followers > 10_000)
+          .to('important_tweets'),
       (d) => {
         const input = d.createInputTopic('tweets', S, T);
         input.pipeInput('a', { user: 'a', followers: 50, text: 'x' }, 1);
@@ -37,11 +45,15 @@ describe('stateless operators through the test driver', () => {
     const d = run(
       (b) => {
         const s = b.stream<string | null, string | null>('in', { keySerde: S, valueSerde: S });
-        s.filterNot((_k, v) => v === 'skip').mapValues((v) => v!.toUpperCase()).to('upper', { keySerde: S, valueSerde: Str });
+        s.filterNot((_k, v) => v === 'skip')
+          .mapValues((v) => v!.toUpperCase())
+          .to('upper', { keySerde: S, valueSerde: Str });
         s.map((k, v) => [v, k] as [string | null, string | null]).to('swapped', { keySerde: S, valueSerde: S });
         s.flatMap((k, v) => v!.split(',').map((p) => [`${k}-${p}`, p] as [string, string])).to('fm', { keySerde: Str, valueSerde: Str });
-        s.flatMapValues((v) => v!.split(',')).peek((k, v) => peeked.push(`${k}:${v}`)).to('fmv', { keySerde: S, valueSerde: Str });
-        s.selectKey((_k, v) => v!.length).to('bylen', { keySerde: (serdes.json<number>() as Serde<number>), valueSerde: S });
+        s.flatMapValues((v) => v!.split(','))
+          .peek((k, v) => peeked.push(`${k}:${v}`))
+          .to('fmv', { keySerde: S, valueSerde: Str });
+        s.selectKey((_k, v) => v!.length).to('bylen', { keySerde: serdes.json<number>() as Serde<number>, valueSerde: S });
         s.foreach((k, v) => seen.push(`${k}=${v}`));
       },
       (d) => {
@@ -51,15 +63,30 @@ describe('stateless operators through the test driver', () => {
       },
     );
     expect(d.createOutputTopic('upper', S, S).readKeyValuesToList()).toEqual([{ key: 'k1', value: 'A,B' }]);
-    expect(d.createOutputTopic('swapped', S, S).readKeyValuesToList()).toEqual([{ key: 'a,b', value: 'k1' }, { key: 'skip', value: 'k2' }]);
-    expect(d.createOutputTopic('fm', S, S).readKeyValuesToList()).toEqual([
-      { key: 'k1-a', value: 'a' }, { key: 'k1-b', value: 'b' }, { key: 'k2-skip', value: 'skip' },
+    expect(d.createOutputTopic('swapped', S, S).readKeyValuesToList()).toEqual([
+      { key: 'a,b', value: 'k1' },
+      { key: 'skip', value: 'k2' },
     ]);
-    expect(d.createOutputTopic('fmv', S, S).readRecordsToList().map((r) => [r.key, r.value, r.timestamp])).toEqual([
-      ['k1', 'a', 10], ['k1', 'b', 10], ['k2', 'skip', 11],
+    expect(d.createOutputTopic('fm', S, S).readKeyValuesToList()).toEqual([
+      { key: 'k1-a', value: 'a' },
+      { key: 'k1-b', value: 'b' },
+      { key: 'k2-skip', value: 'skip' },
+    ]);
+    expect(
+      d
+        .createOutputTopic('fmv', S, S)
+        .readRecordsToList()
+        .map((r) => [r.key, r.value, r.timestamp]),
+    ).toEqual([
+      ['k1', 'a', 10],
+      ['k1', 'b', 10],
+      ['k2', 'skip', 11],
     ]);
     expect(peeked).toEqual(['k1:a', 'k1:b', 'k2:skip']);
-    expect(d.createOutputTopic('bylen', serdes.json<number>(), S).readKeyValuesToList()).toEqual([{ key: 3, value: 'a,b' }, { key: 4, value: 'skip' }]);
+    expect(d.createOutputTopic('bylen', serdes.json<number>(), S).readKeyValuesToList()).toEqual([
+      { key: 3, value: 'a,b' },
+      { key: 4, value: 'skip' },
+    ]);
     expect(seen).toEqual(['k1=a,b', 'k2=skip']);
   });
 
@@ -67,7 +94,8 @@ describe('stateless operators through the test driver', () => {
     const d = run(
       (b) => {
         const s = b.stream<string | null, string | null>('in', { keySerde: S, valueSerde: S });
-        const branches = s.split({ name: 'by-' })
+        const branches = s
+          .split({ name: 'by-' })
           .branch((_k, v) => v!.startsWith('a'), 'a')
           .branch((_k, v) => v!.startsWith('b'), 'b')
           .defaultBranch('rest');
@@ -75,7 +103,10 @@ describe('stateless operators through the test driver', () => {
         branches['by-a']!.to('A');
         branches['by-b']!.to('B');
         branches['by-rest']!.to('R');
-        const [x, y] = s.branch((_k, v) => v!.length === 1, (_k, v) => v!.length >= 1);
+        const [x, y] = s.branch(
+          (_k, v) => v!.length === 1,
+          (_k, v) => v!.length >= 1,
+        );
         x!.to('len1');
         x!.merge(y!).to('merged');
       },
@@ -84,7 +115,11 @@ describe('stateless operators through the test driver', () => {
         for (const v of ['apple', 'b', 'cherry', 'a']) input.pipeInput('k', v, 0);
       },
     );
-    const read = (t: string) => d.createOutputTopic(t, S, S).readKeyValuesToList().map((r) => r.value);
+    const read = (t: string) =>
+      d
+        .createOutputTopic(t, S, S)
+        .readKeyValuesToList()
+        .map((r) => r.value);
     expect(read('A')).toEqual(['apple', 'a']);
     expect(read('B')).toEqual(['b']);
     expect(read('R')).toEqual(['cherry']);
@@ -97,8 +132,12 @@ describe('stateless operators through the test driver', () => {
       (b) => {
         const s = b.stream<string | null, string | null>('in', { keySerde: S, valueSerde: S });
         s.to((_k, v) => `out-${v!.length % 2 === 0 ? 'even' : 'odd'}`);
-        s.through('mid').mapValues((v) => `${v}!`).to('after-through', { valueSerde: Str }); // mapValues drops the value serde, as in Kafka
-        s.selectKey((_k, v) => v).repartition({ name: 'rekeyed', keySerde: S }).to('after-repartition');
+        s.through('mid')
+          .mapValues((v) => `${v}!`)
+          .to('after-through', { valueSerde: Str }); // mapValues drops the value serde, as in Kafka
+        s.selectKey((_k, v) => v)
+          .repartition({ name: 'rekeyed', keySerde: S })
+          .to('after-repartition');
       },
       (d) => {
         const input = d.createInputTopic('in', S, S);
@@ -109,14 +148,27 @@ describe('stateless operators through the test driver', () => {
     const read = (t: string) => d.createOutputTopic(t, S, S).readKeyValuesToList();
     expect(read('out-even')).toEqual([{ key: 'k', value: 'ab' }]);
     expect(read('out-odd')).toEqual([{ key: 'k', value: 'abc' }]);
-    expect(read('mid')).toEqual([{ key: 'k', value: 'ab' }, { key: 'k', value: 'abc' }]);
-    expect(read('after-through')).toEqual([{ key: 'k', value: 'ab!' }, { key: 'k', value: 'abc!' }]);
-    expect(read('app-rekeyed-repartition')).toEqual([{ key: 'ab', value: 'ab' }, { key: 'abc', value: 'abc' }]);
-    expect(read('after-repartition')).toEqual([{ key: 'ab', value: 'ab' }, { key: 'abc', value: 'abc' }]);
+    expect(read('mid')).toEqual([
+      { key: 'k', value: 'ab' },
+      { key: 'k', value: 'abc' },
+    ]);
+    expect(read('after-through')).toEqual([
+      { key: 'k', value: 'ab!' },
+      { key: 'k', value: 'abc!' },
+    ]);
+    expect(read('app-rekeyed-repartition')).toEqual([
+      { key: 'ab', value: 'ab' },
+      { key: 'abc', value: 'abc' },
+    ]);
+    expect(read('after-repartition')).toEqual([
+      { key: 'ab', value: 'ab' },
+      { key: 'abc', value: 'abc' },
+    ]);
   });
 
   it('an undeserializable record fails the task by default, is skipped and counted with "continue", and copied to a DLQ', () => {
-    const build = (b: StreamsBuilder) => b.stream('in', { keySerde: S, valueSerde: serdes.json<number>() }).to('out', { keySerde: S, valueSerde: serdes.json<number>() });
+    const build = (b: StreamsBuilder) =>
+      b.stream('in', { keySerde: S, valueSerde: serdes.json<number>() }).to('out', { keySerde: S, valueSerde: serdes.json<number>() });
     const bad = Buffer.from('{not json');
     const b1 = new StreamsBuilder();
     build(b1);

@@ -47,7 +47,10 @@ export async function waitFor<T>(
       lastError = err;
     }
     if (realNow() > deadline) {
-      const why = lastError === undefined ? '' : `; the last check failed with: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+      const why =
+        lastError === undefined
+          ? ''
+          : `; the last check failed with: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
     }
     await new Promise((resolve) => realSetTimeout(resolve, everyMs));

@@ -7,19 +7,46 @@
  * state machine's timeouts with real timers.
  */
 import { endpointFor } from '@samsa/metadata';
-import { ErrorCode, decodeRecordBatch, encodeRecordBatch, iterateBatches, topicPartitionKey, type FindCoordinatorResponse } from '@samsa/protocol';
+import {
+  ErrorCode,
+  decodeRecordBatch,
+  encodeRecordBatch,
+  iterateBatches,
+  topicPartitionKey,
+  type FindCoordinatorResponse,
+} from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { MetadataChange, MetadataSource, PartitionInfo, TopicInfo } from '../metadata/image.js';
 import type { ReplicaManager } from '../replicaManager.js';
 import type { Timers } from '@samsa/server';
 import {
-  DEFAULT_GROUP_COORDINATOR_CONFIG, GroupCoordinatorState,
-  type CommitPartitionResult, type CommitRequest, type ErrorResult, type FetchedOffset, type GroupCoordinatorConfig,
-  type GroupDescription, type GroupOffsetsView, type GroupStateName, type HeartbeatRequest, type JoinRequest, type JoinResult,
-  type LeaveRequest, type LeaveResult, type PersistDone, type SyncRequest, type SyncResult,
+  DEFAULT_GROUP_COORDINATOR_CONFIG,
+  GroupCoordinatorState,
+  type CommitPartitionResult,
+  type CommitRequest,
+  type ErrorResult,
+  type FetchedOffset,
+  type GroupCoordinatorConfig,
+  type GroupDescription,
+  type GroupOffsetsView,
+  type GroupStateName,
+  type HeartbeatRequest,
+  type JoinRequest,
+  type JoinResult,
+  type LeaveRequest,
+  type LeaveResult,
+  type PersistDone,
+  type SyncRequest,
+  type SyncResult,
 } from './groupCoordinatorState.js';
 import { partitionFor } from './hash.js';
-import { decodeCoordinatorRecord, encodeCoordinatorRecord, type CoordinatorRecord, type GroupMetadataValue, type OffsetCommitValue } from './records.js';
+import {
+  decodeCoordinatorRecord,
+  encodeCoordinatorRecord,
+  type CoordinatorRecord,
+  type GroupMetadataValue,
+  type OffsetCommitValue,
+} from './records.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -81,10 +108,13 @@ export class GroupCoordinator {
   constructor(private readonly options: GroupCoordinatorOptions) {
     this.settings = { ...DEFAULT_GROUP_COORDINATOR_SETTINGS, ...options.settings };
     this.logger = options.logger.child({ component: 'group-coordinator' });
-    this.state = new GroupCoordinatorState({
-      persist: (groupId, records, done) => this.persist(groupId, records, done),
-      onEvent: (groupId, event, fields) => this.logger.info({ groupId, ...fields }, `group ${event}`),
-    }, this.settings);
+    this.state = new GroupCoordinatorState(
+      {
+        persist: (groupId, records, done) => this.persist(groupId, records, done),
+        onEvent: (groupId, event, fields) => this.logger.info({ groupId, ...fields }, `group ${event}`),
+      },
+      this.settings,
+    );
   }
 
   /** Follows the metadata (call after the replica manager's startup, so partitions are open first) and starts the timers. */
@@ -94,8 +124,10 @@ export class GroupCoordinator {
     if (topic) for (const p of topic.partitions) this.applyPartition(p);
     const { timers } = this.options;
     this.tickTimer = timers.setInterval(() => this.runSafely('tick', () => this.state.tick(timers.now())), this.settings.tickIntervalMs);
-    this.retentionTimer = timers.setInterval(() => this.runSafely('offsets expiry', () => this.state.expireOffsets(timers.now())),
-      this.settings.offsetsRetentionCheckIntervalMs);
+    this.retentionTimer = timers.setInterval(
+      () => this.runSafely('offsets expiry', () => this.state.expireOffsets(timers.now())),
+      this.settings.offsetsRetentionCheckIntervalMs,
+    );
   }
 
   /** Stops the timers and drops every group (waiting joins and syncs answer NOT_COORDINATOR). */
@@ -253,14 +285,19 @@ export class GroupCoordinator {
           loaded++;
         }
         owned.status = 'loaded';
-        this.logger.info({ partition, leaderEpoch, groups: loaded, skipped, upTo: String(end), ms: now - started },
-          `loaded the groups of ${OFFSETS_TOPIC}-${partition}`);
+        this.logger.info(
+          { partition, leaderEpoch, groups: loaded, skipped, upTo: String(end), ms: now - started },
+          `loaded the groups of ${OFFSETS_TOPIC}-${partition}`,
+        );
       } catch (err) {
         this.logger.error({ err, partition }, `loading ${OFFSETS_TOPIC}-${partition} failed; its groups are not served here`);
         if (stillOurs()) this.owned.delete(partition);
       }
     };
-    this.logger.info({ partition, leaderEpoch, from: String(next), to: String(end) }, `loading the groups of ${OFFSETS_TOPIC}-${partition}`);
+    this.logger.info(
+      { partition, leaderEpoch, from: String(next), to: String(end) },
+      `loading the groups of ${OFFSETS_TOPIC}-${partition}`,
+    );
     setImmediate(step);
   }
 
@@ -271,10 +308,16 @@ export class GroupCoordinator {
     const partition = this.partitionOf(groupId);
     const owned = this.owned.get(partition);
     if (!owned) {
-      return { errorCode: ErrorCode.NOT_COORDINATOR, errorMessage: `broker ${this.options.brokerId} does not lead ${OFFSETS_TOPIC}-${partition}, so it is not the coordinator of group '${groupId}'` };
+      return {
+        errorCode: ErrorCode.NOT_COORDINATOR,
+        errorMessage: `broker ${this.options.brokerId} does not lead ${OFFSETS_TOPIC}-${partition}, so it is not the coordinator of group '${groupId}'`,
+      };
     }
     if (owned.status === 'loading') {
-      return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, errorMessage: `broker ${this.options.brokerId} is still loading ${OFFSETS_TOPIC}-${partition}` };
+      return {
+        errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+        errorMessage: `broker ${this.options.brokerId} is still loading ${OFFSETS_TOPIC}-${partition}`,
+      };
     }
     return undefined;
   }
@@ -290,21 +333,32 @@ export class GroupCoordinator {
     let batch: Buffer;
     try {
       const now = BigInt(this.options.timers.now());
-      batch = encodeRecordBatch(records.map((r) => encodeCoordinatorRecord(r)), { now: () => now });
+      batch = encodeRecordBatch(
+        records.map((r) => encodeCoordinatorRecord(r)),
+        { now: () => now },
+      );
     } catch (err) {
       done(ErrorCode.UNKNOWN_SERVER_ERROR, `cannot encode the group records: ${(err as Error).message}`, -1n);
       return;
     }
-    this.options.replicaManager.appendRecords(-1, this.settings.offsetsCommitTimeoutMs, [{ topic: OFFSETS_TOPIC, partition, records: batch }]).then(
-      ([result]) => done(result!.errorCode, result!.errorMessage, result!.baseOffset),
-      (err: unknown) => done(ErrorCode.UNKNOWN_SERVER_ERROR, `append failed: ${(err as Error).message}`, -1n),
-    );
+    this.options.replicaManager
+      .appendRecords(-1, this.settings.offsetsCommitTimeoutMs, [{ topic: OFFSETS_TOPIC, partition, records: batch }])
+      .then(
+        ([result]) => done(result!.errorCode, result!.errorMessage, result!.baseOffset),
+        (err: unknown) => done(ErrorCode.UNKNOWN_SERVER_ERROR, `append failed: ${(err as Error).message}`, -1n),
+      );
   }
 
   // ---- FindCoordinator ----
 
   async findCoordinator(keyType: number, key: string, listenerName?: string): Promise<FindCoordinatorResponse> {
-    const none = (code: number, message: string): FindCoordinatorResponse => ({ errorCode: code, errorMessage: message, nodeId: -1, host: '', port: -1 });
+    const none = (code: number, message: string): FindCoordinatorResponse => ({
+      errorCode: code,
+      errorMessage: message,
+      nodeId: -1,
+      host: '',
+      port: -1,
+    });
     if (keyType !== 0) return none(ErrorCode.INVALID_REQUEST, `key type ${keyType} is not supported (0: group)`);
     if (key === '') return none(ErrorCode.INVALID_GROUP_ID, 'the group id must not be empty');
     let topic = this.options.metadata.topic(OFFSETS_TOPIC);
@@ -317,8 +371,10 @@ export class GroupCoordinator {
       topic = this.options.metadata.topic(OFFSETS_TOPIC);
       if (!topic) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC} is being created`);
     }
-    return this.coordinatorIn(topic, key, listenerName) ?? none(ErrorCode.COORDINATOR_NOT_AVAILABLE,
-      `${OFFSETS_TOPIC}-${partitionFor(key, topic.partitions.length)} has no leader right now`);
+    return (
+      this.coordinatorIn(topic, key, listenerName) ??
+      none(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${partitionFor(key, topic.partitions.length)} has no leader right now`)
+    );
   }
 
   private coordinatorIn(topic: TopicInfo, key: string, listenerName: string | undefined): FindCoordinatorResponse | undefined {
@@ -338,22 +394,33 @@ export class GroupCoordinator {
     const live = this.options.metadata.brokers().length;
     const replicationFactor = this.settings.offsetsTopicReplicationFactor;
     if (this.creatingTopic === undefined && live < replicationFactor) {
-      return Promise.reject(new Error(`offsets.topic.replication.factor is ${replicationFactor} but ${live} broker(s) are registered; `
-        + 'start more brokers or set offsets.topic.replication.factor lower (a one-broker development cluster uses 1)'));
+      return Promise.reject(
+        new Error(
+          `offsets.topic.replication.factor is ${replicationFactor} but ${live} broker(s) are registered; ` +
+            'start more brokers or set offsets.topic.replication.factor lower (a one-broker development cluster uses 1)',
+        ),
+      );
     }
     this.creatingTopic ??= (async () => {
       try {
-        const [result] = await this.options.metadata.createTopics([{
-          name: OFFSETS_TOPIC,
-          numPartitions: this.settings.offsetsTopicNumPartitions,
-          replicationFactor,
-          // retention.ms=-1: the log's time retention ignores cleanup.policy, and must never drop offsets.
-          configs: { 'cleanup.policy': 'compact', 'retention.ms': '-1' },
-        }], false, 10_000);
+        const [result] = await this.options.metadata.createTopics(
+          [
+            {
+              name: OFFSETS_TOPIC,
+              numPartitions: this.settings.offsetsTopicNumPartitions,
+              replicationFactor,
+              // retention.ms=-1: the log's time retention ignores cleanup.policy, and must never drop offsets.
+              configs: { 'cleanup.policy': 'compact', 'retention.ms': '-1' },
+            },
+          ],
+          false,
+          10_000,
+        );
         if (result && result.errorCode !== 0 && result.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
           throw new Error('errorMessage' in result ? result.errorMessage : `error ${result.errorCode}`);
         }
-        if (result?.errorCode === 0) this.logger.info({ partitions: this.settings.offsetsTopicNumPartitions, replicationFactor }, `created ${OFFSETS_TOPIC}`);
+        if (result?.errorCode === 0)
+          this.logger.info({ partitions: this.settings.offsetsTopicNumPartitions, replicationFactor }, `created ${OFFSETS_TOPIC}`);
       } finally {
         this.creatingTopic = undefined;
       }
@@ -365,7 +432,17 @@ export class GroupCoordinator {
 
   joinGroup(req: JoinRequest): Promise<JoinResult> {
     const bad = this.checkGroup(req.groupId);
-    if (bad) return Promise.resolve({ ...bad, generationId: -1, protocolType: '', protocolName: '', leader: '', memberId: req.memberId, members: [], skipAssignment: false });
+    if (bad)
+      return Promise.resolve({
+        ...bad,
+        generationId: -1,
+        protocolType: '',
+        protocolName: '',
+        leader: '',
+        memberId: req.memberId,
+        members: [],
+        skipAssignment: false,
+      });
     return new Promise((resolve) => this.state.join(req, this.options.timers.now(), resolve));
   }
 
@@ -392,18 +469,27 @@ export class GroupCoordinator {
     const results: Array<CommitPartitionResult | undefined> = req.offsets.map((o) => {
       const topic = this.options.metadata.topic(o.topic);
       if (topic && o.partition >= 0 && o.partition < topic.partitions.length) return undefined;
-      return { topic: o.topic, partition: o.partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-        errorMessage: topic ? `topic '${o.topic}' has no partition ${o.partition}` : `topic '${o.topic}' does not exist` };
+      return {
+        topic: o.topic,
+        partition: o.partition,
+        errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorMessage: topic ? `topic '${o.topic}' has no partition ${o.partition}` : `topic '${o.topic}' does not exist`,
+      };
     });
     const valid = req.offsets.filter((_, i) => results[i] === undefined);
     if (valid.length === 0) return Promise.resolve(results as CommitPartitionResult[]);
-    return new Promise((resolve) => this.state.commitOffsets({ ...req, offsets: valid }, this.options.timers.now(), (answered) => {
-      let j = 0;
-      resolve(results.map((r) => r ?? answered[j++]!));
-    }));
+    return new Promise((resolve) =>
+      this.state.commitOffsets({ ...req, offsets: valid }, this.options.timers.now(), (answered) => {
+        let j = 0;
+        resolve(results.map((r) => r ?? answered[j++]!));
+      }),
+    );
   }
 
-  fetchOffsets(groupId: string, topics: Array<{ topic: string; partitions: number[] }> | undefined): ErrorResult & { offsets: FetchedOffset[] } {
+  fetchOffsets(
+    groupId: string,
+    topics: Array<{ topic: string; partitions: number[] }> | undefined,
+  ): ErrorResult & { offsets: FetchedOffset[] } {
     const bad = this.checkGroup(groupId);
     if (bad) return { ...bad, offsets: [] };
     return { errorCode: 0, errorMessage: '', offsets: this.state.fetchOffsets(groupId, topics) };
@@ -412,7 +498,11 @@ export class GroupCoordinator {
   listGroups(statesFilter: string[]): ErrorResult & { groups: Array<{ groupId: string; protocolType: string; state: GroupStateName }> } {
     const loading = [...this.owned.values()].some((o) => o.status === 'loading');
     if (loading) {
-      return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, errorMessage: `broker ${this.options.brokerId} is still loading groups`, groups: [] };
+      return {
+        errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+        errorMessage: `broker ${this.options.brokerId} is still loading groups`,
+        groups: [],
+      };
     }
     return { errorCode: 0, errorMessage: '', groups: this.state.listGroups(statesFilter) };
   }
@@ -430,7 +520,10 @@ export class GroupCoordinator {
   }
 
   /** Kafka's OffsetDelete (groupCoordinatorState.deleteOffsets). */
-  deleteOffsets(groupId: string, partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<ErrorResult & { partitions: Array<{ topic: string; partition: number; errorCode: number }> }> {
+  deleteOffsets(
+    groupId: string,
+    partitions: ReadonlyArray<{ topic: string; partition: number }>,
+  ): Promise<ErrorResult & { partitions: Array<{ topic: string; partition: number; errorCode: number }> }> {
     const bad = this.checkGroup(groupId);
     if (bad) return Promise.resolve({ ...bad, partitions: [] });
     return new Promise((resolve) => this.state.deleteOffsets(groupId, partitions, resolve));

@@ -202,8 +202,10 @@ class Member {
   }
 
   matches(protocols: Protocol[]): boolean {
-    return protocols.length === this.protocols.length
-      && protocols.every((p, i) => p.name === this.protocols[i]!.name && p.metadata.equals(this.protocols[i]!.metadata));
+    return (
+      protocols.length === this.protocols.length &&
+      protocols.every((p, i) => p.name === this.protocols[i]!.name && p.metadata.equals(this.protocols[i]!.metadata))
+    );
   }
 }
 
@@ -241,7 +243,10 @@ class Group {
   /** Dropped from the coordinator (partition unloaded): late completions answer NOT_COORDINATOR. */
   unloaded = false;
 
-  constructor(readonly groupId: string, now: number) {
+  constructor(
+    readonly groupId: string,
+    now: number,
+  ) {
     this.currentStateTimestamp = now;
   }
 
@@ -269,7 +274,8 @@ function err(code: number, message: string): ErrorResult {
 /** Maps an append error to what a group operation answers (Kafka's GroupMetadataManager). */
 export function groupAppendError(code: number, forCommit: boolean): number {
   switch (code) {
-    case ErrorCode.NONE: return ErrorCode.NONE;
+    case ErrorCode.NONE:
+      return ErrorCode.NONE;
     case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
     case ErrorCode.NOT_ENOUGH_REPLICAS:
     case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
@@ -292,8 +298,15 @@ export function groupAppendError(code: number, forCommit: boolean): number {
 
 function errorJoin(memberId: string, code: number, message: string): JoinResult {
   return {
-    errorCode: code, errorMessage: message, generationId: -1, protocolType: '', protocolName: '', leader: '', memberId,
-    members: [], skipAssignment: false,
+    errorCode: code,
+    errorMessage: message,
+    generationId: -1,
+    protocolType: '',
+    protocolName: '',
+    leader: '',
+    memberId,
+    members: [],
+    skipAssignment: false,
   };
 }
 
@@ -305,7 +318,10 @@ export class GroupCoordinatorState {
   private readonly groups = new Map<string, Group>();
   readonly config: GroupCoordinatorConfig;
 
-  constructor(private readonly hooks: GroupCoordinatorHooks, config: Partial<GroupCoordinatorConfig> = {}) {
+  constructor(
+    private readonly hooks: GroupCoordinatorHooks,
+    config: Partial<GroupCoordinatorConfig> = {},
+  ) {
     this.config = { ...DEFAULT_GROUP_COORDINATOR_CONFIG, ...config };
   }
 
@@ -335,7 +351,8 @@ export class GroupCoordinatorState {
 
   describeGroup(groupId: string): GroupDescription {
     const g = this.groups.get(groupId);
-    if (!g) return { errorCode: 0, errorMessage: '', groupId, state: 'Dead', protocolType: '', protocolName: '', generationId: -1, members: [] };
+    if (!g)
+      return { errorCode: 0, errorMessage: '', groupId, state: 'Dead', protocolType: '', protocolName: '', generationId: -1, members: [] };
     const stable = g.state === 'Stable';
     return {
       errorCode: 0,
@@ -363,22 +380,33 @@ export class GroupCoordinatorState {
     if (topics === undefined) {
       if (!g) return [];
       return [...g.offsets.values()].map((o) => ({
-        topic: o.topic, partition: o.partition, offset: o.value.offset, leaderEpoch: o.value.leaderEpoch, metadata: o.value.metadata,
+        topic: o.topic,
+        partition: o.partition,
+        offset: o.value.offset,
+        leaderEpoch: o.value.leaderEpoch,
+        metadata: o.value.metadata,
       }));
     }
-    return topics.flatMap((t) => t.partitions.map((partition) => {
-      const o = g?.offsets.get(offsetKey(t.topic, partition));
-      return o
-        ? { topic: t.topic, partition, offset: o.value.offset, leaderEpoch: o.value.leaderEpoch, metadata: o.value.metadata }
-        : { topic: t.topic, partition, offset: -1n, leaderEpoch: -1, metadata: '' };
-    }));
+    return topics.flatMap((t) =>
+      t.partitions.map((partition) => {
+        const o = g?.offsets.get(offsetKey(t.topic, partition));
+        return o
+          ? { topic: t.topic, partition, offset: o.value.offset, leaderEpoch: o.value.leaderEpoch, metadata: o.value.metadata }
+          : { topic: t.topic, partition, offset: -1n, leaderEpoch: -1, metadata: '' };
+      }),
+    );
   }
 
   committedOffsets(): GroupOffsetsView[] {
     return [...this.groups.values()].map((g) => ({
       groupId: g.groupId,
       state: g.state,
-      offsets: [...g.offsets.values()].map((o) => ({ topic: o.topic, partition: o.partition, offset: o.value.offset, commitTimestamp: o.value.commitTimestamp })),
+      offsets: [...g.offsets.values()].map((o) => ({
+        topic: o.topic,
+        partition: o.partition,
+        offset: o.value.offset,
+        commitTimestamp: o.value.commitTimestamp,
+      })),
     }));
   }
 
@@ -403,26 +431,48 @@ export class GroupCoordinatorState {
     if (req.groupId === '') return respond(errorJoin(req.memberId, ErrorCode.INVALID_GROUP_ID, 'the group id must not be empty'));
     const { groupMinSessionTimeoutMs: min, groupMaxSessionTimeoutMs: max } = this.config;
     if (req.sessionTimeoutMs < min || req.sessionTimeoutMs > max) {
-      return respond(errorJoin(req.memberId, ErrorCode.INVALID_SESSION_TIMEOUT,
-        `session timeout ${req.sessionTimeoutMs} ms is outside the broker's bounds [${min}, ${max}] (group.min/max.session.timeout.ms)`));
+      return respond(
+        errorJoin(
+          req.memberId,
+          ErrorCode.INVALID_SESSION_TIMEOUT,
+          `session timeout ${req.sessionTimeoutMs} ms is outside the broker's bounds [${min}, ${max}] (group.min/max.session.timeout.ms)`,
+        ),
+      );
     }
     if (req.rebalanceTimeoutMs <= 0) {
-      return respond(errorJoin(req.memberId, ErrorCode.INVALID_REQUEST, `rebalance timeout must be positive, got ${req.rebalanceTimeoutMs}`));
+      return respond(
+        errorJoin(req.memberId, ErrorCode.INVALID_REQUEST, `rebalance timeout must be positive, got ${req.rebalanceTimeoutMs}`),
+      );
     }
     const isUnknown = req.memberId === '';
     let g = this.groups.get(req.groupId);
     if (!g) {
-      if (!isUnknown) return respond(errorJoin(req.memberId, ErrorCode.UNKNOWN_MEMBER_ID, `group '${req.groupId}' has no member '${req.memberId}' (the group does not exist)`));
+      if (!isUnknown)
+        return respond(
+          errorJoin(
+            req.memberId,
+            ErrorCode.UNKNOWN_MEMBER_ID,
+            `group '${req.groupId}' has no member '${req.memberId}' (the group does not exist)`,
+          ),
+        );
       g = new Group(req.groupId, now);
       this.groups.set(req.groupId, g);
     }
     if (g.state === 'Dead') {
-      return respond(errorJoin(req.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE, `group '${req.groupId}' is being removed; find the coordinator again`));
+      return respond(
+        errorJoin(req.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE, `group '${req.groupId}' is being removed; find the coordinator again`),
+      );
     }
     const instanceId = req.groupInstanceId === '' ? null : req.groupInstanceId;
     const knownStatic = instanceId !== null && g.staticMembers.has(instanceId);
     if (!g.members.has(req.memberId) && !knownStatic && g.members.size >= this.config.groupMaxSize) {
-      return respond(errorJoin(req.memberId, ErrorCode.GROUP_MAX_SIZE_REACHED, `group '${req.groupId}' has reached group.max.size=${this.config.groupMaxSize}`));
+      return respond(
+        errorJoin(
+          req.memberId,
+          ErrorCode.GROUP_MAX_SIZE_REACHED,
+          `group '${req.groupId}' has reached group.max.size=${this.config.groupMaxSize}`,
+        ),
+      );
     }
     const protocolError = this.checkProtocols(g, req);
     if (protocolError) return respond(errorJoin(req.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL, protocolError));
@@ -463,7 +513,9 @@ export class GroupCoordinatorState {
         member.heartbeatDeadline = now + member.sessionTimeoutMs;
         return respond(this.joinResponse(g, member, false));
       default:
-        return respond(errorJoin(req.memberId, ErrorCode.UNKNOWN_MEMBER_ID, `group '${g.groupId}' is ${g.state}: it has no member '${req.memberId}'`));
+        return respond(
+          errorJoin(req.memberId, ErrorCode.UNKNOWN_MEMBER_ID, `group '${g.groupId}' is ${g.state}: it has no member '${req.memberId}'`),
+        );
     }
   }
 
@@ -485,7 +537,10 @@ export class GroupCoordinatorState {
   /** UNKNOWN_MEMBER_ID / FENCED_INSTANCE_ID as Kafka's validateCurrentMember, or undefined. */
   private validateMember(g: Group, memberId: string, instanceId: string | null): ErrorResult | undefined {
     if (instanceId !== null && g.isStaticMemberFenced(instanceId, memberId)) {
-      return err(ErrorCode.FENCED_INSTANCE_ID, `static member '${instanceId}' of group '${g.groupId}' is now member '${g.staticMembers.get(instanceId)}', not '${memberId}': this instance was fenced by a newer one`);
+      return err(
+        ErrorCode.FENCED_INSTANCE_ID,
+        `static member '${instanceId}' of group '${g.groupId}' is now member '${g.staticMembers.get(instanceId)}', not '${memberId}': this instance was fenced by a newer one`,
+      );
     }
     if (!g.members.has(memberId)) {
       return err(ErrorCode.UNKNOWN_MEMBER_ID, `group '${g.groupId}' has no member '${memberId}'`);
@@ -494,8 +549,16 @@ export class GroupCoordinatorState {
   }
 
   private addMemberAndRebalance(g: Group, memberId: string, req: JoinRequest, now: number, respond: (r: JoinResult) => void): void {
-    const member = new Member(memberId, req.groupInstanceId === '' ? null : req.groupInstanceId, req.clientId, req.clientHost,
-      req.sessionTimeoutMs, req.rebalanceTimeoutMs, req.protocolType, req.protocols);
+    const member = new Member(
+      memberId,
+      req.groupInstanceId === '' ? null : req.groupInstanceId,
+      req.clientId,
+      req.clientHost,
+      req.sessionTimeoutMs,
+      req.rebalanceTimeoutMs,
+      req.protocolType,
+      req.protocols,
+    );
     if (g.members.size === 0) g.protocolType = req.protocolType;
     g.leaderId ??= memberId;
     g.members.set(memberId, member);
@@ -521,7 +584,14 @@ export class GroupCoordinatorState {
   }
 
   /** KIP-345: a static instance restarted with a new member id takes the old member's place. */
-  private replaceStaticMember(g: Group, oldId: string, newId: string, req: JoinRequest, now: number, respond: (r: JoinResult) => void): void {
+  private replaceStaticMember(
+    g: Group,
+    oldId: string,
+    newId: string,
+    req: JoinRequest,
+    now: number,
+    respond: (r: JoinResult) => void,
+  ): void {
     const member = g.members.get(oldId)!;
     const fenced = `static member '${member.groupInstanceId}' rejoined as member '${newId}': this instance was fenced`;
     const oldJoin = member.joinCallback;
@@ -544,13 +614,18 @@ export class GroupCoordinatorState {
     member.sessionTimeoutMs = req.sessionTimeoutMs;
     member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
     member.heartbeatDeadline = now + req.sessionTimeoutMs;
-    this.hooks.onEvent?.(g.groupId, 'static member replaced', { groupInstanceId: member.groupInstanceId, oldMemberId: oldId, newMemberId: newId });
+    this.hooks.onEvent?.(g.groupId, 'static member replaced', {
+      groupInstanceId: member.groupInstanceId,
+      oldMemberId: oldId,
+      newMemberId: newId,
+    });
     if (g.state === 'Stable' && protocolsUnchanged) {
       // No rebalance: persist the new member id, then hand back the current generation; the
       // member's SyncGroup returns its old assignment. A static leader is told to skip assigning (KIP-814).
       const generation = g.generation;
       this.hooks.persist(g.groupId, [{ type: 'group', group: g.groupId, value: this.groupValue(g) }], (code, message) => {
-        if (g.unloaded) return respond(errorJoin(newId, ErrorCode.NOT_COORDINATOR, `this broker stopped coordinating group '${g.groupId}'`));
+        if (g.unloaded)
+          return respond(errorJoin(newId, ErrorCode.NOT_COORDINATOR, `this broker stopped coordinating group '${g.groupId}'`));
         const mapped = groupAppendError(code, false);
         if (mapped !== ErrorCode.NONE) return respond(errorJoin(newId, mapped, `storing the replaced static member failed: ${message}`));
         if (g.generation !== generation || member.memberId !== newId) {
@@ -577,7 +652,11 @@ export class GroupCoordinatorState {
       leader: g.leaderId ?? '',
       memberId: member.memberId,
       members: includeMembers
-        ? [...g.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? '', metadata: m.metadataFor(g.protocolName) }))
+        ? [...g.members.values()].map((m) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId ?? '',
+            metadata: m.metadataFor(g.protocolName),
+          }))
         : [],
       skipAssignment: false,
     };
@@ -650,7 +729,9 @@ export class GroupCoordinatorState {
 
   private selectProtocol(g: Group): string {
     const members = [...g.members.values()];
-    const candidates = members[0]!.protocols.map((p) => p.name).filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
+    const candidates = members[0]!.protocols
+      .map((p) => p.name)
+      .filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
     const leader = g.members.get(g.leaderId!) ?? members[0]!;
     const order = leader.protocols.map((p) => p.name).filter((n) => candidates.includes(n));
     const votes = new Map<string, number>();
@@ -677,7 +758,11 @@ export class GroupCoordinatorState {
     g.pendingSync.delete(m.memberId);
     if (g.leaderId === m.memberId) {
       let next: string | null = null;
-      for (const other of g.members.values()) if (other.joinCallback) { next = other.memberId; break; }
+      for (const other of g.members.values())
+        if (other.joinCallback) {
+          next = other.memberId;
+          break;
+        }
       g.leaderId = next ?? g.members.keys().next().value ?? null;
     }
     this.hooks.onEvent?.(g.groupId, 'member removed', { memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason });
@@ -705,13 +790,22 @@ export class GroupCoordinatorState {
     const invalid = this.validateMember(g, req.memberId, req.groupInstanceId === '' ? null : req.groupInstanceId);
     if (invalid) return respond(errorSync(invalid.errorCode, invalid.errorMessage));
     if (req.generationId !== g.generation) {
-      return respond(errorSync(ErrorCode.ILLEGAL_GENERATION, `generation ${req.generationId} is not group '${g.groupId}''s current ${g.generation}`));
+      return respond(
+        errorSync(ErrorCode.ILLEGAL_GENERATION, `generation ${req.generationId} is not group '${g.groupId}''s current ${g.generation}`),
+      );
     }
     if (req.protocolType !== '' && req.protocolType !== (g.protocolType ?? '')) {
-      return respond(errorSync(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, `protocol type '${req.protocolType}' is not the group's '${g.protocolType ?? ''}'`));
+      return respond(
+        errorSync(
+          ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+          `protocol type '${req.protocolType}' is not the group's '${g.protocolType ?? ''}'`,
+        ),
+      );
     }
     if (req.protocolName !== '' && req.protocolName !== (g.protocolName ?? '')) {
-      return respond(errorSync(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, `protocol '${req.protocolName}' is not the group's '${g.protocolName ?? ''}'`));
+      return respond(
+        errorSync(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, `protocol '${req.protocolName}' is not the group's '${g.protocolName ?? ''}'`),
+      );
     }
     const member = g.members.get(req.memberId)!;
     switch (g.state) {
@@ -722,7 +816,13 @@ export class GroupCoordinatorState {
       case 'Stable':
         g.pendingSync.delete(member.memberId);
         member.heartbeatDeadline = now + member.sessionTimeoutMs;
-        return respond({ errorCode: 0, errorMessage: '', protocolType: g.protocolType ?? '', protocolName: g.protocolName ?? '', assignment: member.assignment });
+        return respond({
+          errorCode: 0,
+          errorMessage: '',
+          protocolType: g.protocolType ?? '',
+          protocolName: g.protocolName ?? '',
+          assignment: member.assignment,
+        });
       case 'CompletingRebalance': {
         g.pendingSync.delete(member.memberId);
         member.heartbeatDeadline = now + member.sessionTimeoutMs;
@@ -750,7 +850,13 @@ export class GroupCoordinatorState {
           for (const m of g.members.values()) {
             const cb = m.syncCallback;
             m.syncCallback = undefined;
-            cb?.({ errorCode: 0, errorMessage: '', protocolType: g.protocolType ?? '', protocolName: g.protocolName ?? '', assignment: m.assignment });
+            cb?.({
+              errorCode: 0,
+              errorMessage: '',
+              protocolType: g.protocolType ?? '',
+              protocolName: g.protocolName ?? '',
+              assignment: m.assignment,
+            });
           }
         });
         return;
@@ -790,11 +896,20 @@ export class GroupCoordinatorState {
       if (leaving.groupInstanceId !== '') {
         const current = g.staticMembers.get(leaving.groupInstanceId);
         if (current === undefined) {
-          results.push({ ...base, ...err(ErrorCode.UNKNOWN_MEMBER_ID, `group '${g.groupId}' has no static member '${leaving.groupInstanceId}'`) });
+          results.push({
+            ...base,
+            ...err(ErrorCode.UNKNOWN_MEMBER_ID, `group '${g.groupId}' has no static member '${leaving.groupInstanceId}'`),
+          });
           continue;
         }
         if (memberId !== '' && memberId !== current) {
-          results.push({ ...base, ...err(ErrorCode.FENCED_INSTANCE_ID, `static member '${leaving.groupInstanceId}' is now member '${current}', not '${memberId}'`) });
+          results.push({
+            ...base,
+            ...err(
+              ErrorCode.FENCED_INSTANCE_ID,
+              `static member '${leaving.groupInstanceId}' is now member '${current}', not '${memberId}'`,
+            ),
+          });
           continue;
         }
         memberId = current;
@@ -818,11 +933,13 @@ export class GroupCoordinatorState {
 
   /** Validates, writes (acks=all) and then applies an OffsetCommit; `respond` gets one result per partition. */
   commitOffsets(req: CommitRequest, now: number, respond: (r: CommitPartitionResult[]) => void): void {
-    const all = (code: number, message: string) => respond(req.offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode: code, errorMessage: message })));
+    const all = (code: number, message: string) =>
+      respond(req.offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode: code, errorMessage: message })));
     if (req.groupId === '') return all(ErrorCode.INVALID_GROUP_ID, 'the group id must not be empty');
     let g = this.groups.get(req.groupId);
     if (!g) {
-      if (req.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION, `group '${req.groupId}' does not exist, so generation ${req.generationId} is not valid`);
+      if (req.generationId >= 0)
+        return all(ErrorCode.ILLEGAL_GENERATION, `group '${req.groupId}' does not exist, so generation ${req.generationId} is not valid`);
       g = new Group(req.groupId, now);
       this.groups.set(req.groupId, g);
     }
@@ -843,7 +960,12 @@ export class GroupCoordinatorState {
       return all(ErrorCode.UNKNOWN_MEMBER_ID, `group '${g.groupId}' has members: only a member of its current generation may commit`);
     }
 
-    const results: CommitPartitionResult[] = req.offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode: 0, errorMessage: '' }));
+    const results: CommitPartitionResult[] = req.offsets.map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      errorCode: 0,
+      errorMessage: '',
+    }));
     const accepted: Array<{ result: CommitPartitionResult; value: OffsetCommitValue }> = [];
     req.offsets.forEach((o, i) => {
       const result = results[i]!;
@@ -855,14 +977,26 @@ export class GroupCoordinatorState {
       accepted.push({ result, value: { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, commitTimestamp: now } });
     });
     if (accepted.length === 0) return respond(results);
-    const records: CoordinatorRecord[] = accepted.map((a) => ({ type: 'offset', group: req.groupId, topic: a.result.topic, partition: a.result.partition, value: a.value }));
+    const records: CoordinatorRecord[] = accepted.map((a) => ({
+      type: 'offset',
+      group: req.groupId,
+      topic: a.result.topic,
+      partition: a.result.partition,
+      value: a.value,
+    }));
     const group = g;
     group.pendingCommits++;
     this.hooks.persist(req.groupId, records, (code, message, baseOffset) => {
       group.pendingCommits--;
       const mapped = group.unloaded ? ErrorCode.NOT_COORDINATOR : groupAppendError(code, true);
       if (mapped !== ErrorCode.NONE) {
-        for (const a of accepted) Object.assign(a.result, { errorCode: mapped, errorMessage: group.unloaded ? `this broker stopped coordinating group '${req.groupId}'` : `writing the offsets failed: ${message}` });
+        for (const a of accepted)
+          Object.assign(a.result, {
+            errorCode: mapped,
+            errorMessage: group.unloaded
+              ? `this broker stopped coordinating group '${req.groupId}'`
+              : `writing the offsets failed: ${message}`,
+          });
         return respond(results);
       }
       // A group deleted meanwhile comes back as the log would replay it: the commit landed after the tombstones.
@@ -890,7 +1024,12 @@ export class GroupCoordinatorState {
     const g = this.groups.get(groupId);
     if (!g || g.state === 'Dead') return respond(err(ErrorCode.GROUP_ID_NOT_FOUND, `group '${groupId}' does not exist`));
     if (g.state !== 'Empty' || g.members.size > 0) {
-      return respond(err(ErrorCode.NON_EMPTY_GROUP, `group '${groupId}' is ${g.state} with ${g.members.size} member(s): only an empty group can be deleted`));
+      return respond(
+        err(
+          ErrorCode.NON_EMPTY_GROUP,
+          `group '${groupId}' is ${g.state} with ${g.members.size} member(s): only an empty group can be deleted`,
+        ),
+      );
     }
     const records = this.tombstones(g, [...g.offsets.values()]);
     this.transition(g, 'Dead', g.currentStateTimestamp, 'deleted');
@@ -908,26 +1047,45 @@ export class GroupCoordinatorState {
    * not `consumer` refuses (NON_EMPTY_GROUP): its subscriptions cannot be read.
    */
   deleteOffsets(
-    groupId: string, partitions: ReadonlyArray<{ topic: string; partition: number }>,
+    groupId: string,
+    partitions: ReadonlyArray<{ topic: string; partition: number }>,
     respond: (r: ErrorResult & { partitions: Array<{ topic: string; partition: number; errorCode: number }> }) => void,
   ): void {
     const g = this.groups.get(groupId);
-    if (!g || g.state === 'Dead') return respond({ ...err(ErrorCode.GROUP_ID_NOT_FOUND, `group '${groupId}' does not exist`), partitions: [] });
+    if (!g || g.state === 'Dead')
+      return respond({ ...err(ErrorCode.GROUP_ID_NOT_FOUND, `group '${groupId}' does not exist`), partitions: [] });
     let subscribed = new Set<string>();
     if (g.members.size > 0) {
       if (g.protocolType !== 'consumer') {
-        return respond({ ...err(ErrorCode.NON_EMPTY_GROUP, `group '${groupId}' has members and protocol type '${g.protocolType ?? ''}': its subscriptions are unknown`), partitions: [] });
+        return respond({
+          ...err(
+            ErrorCode.NON_EMPTY_GROUP,
+            `group '${groupId}' has members and protocol type '${g.protocolType ?? ''}': its subscriptions are unknown`,
+          ),
+          partitions: [],
+        });
       }
       subscribed = new Set([...g.members.values()].flatMap((m) => subscribedTopics(m.metadataFor(g.protocolName)) ?? []));
     }
-    const results = partitions.map((p) => ({ ...p, errorCode: subscribed.has(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE }));
-    const gone = results.filter((r) => r.errorCode === ErrorCode.NONE).flatMap((r) => {
-      const o = g.offsets.get(offsetKey(r.topic, r.partition));
-      return o ? [o] : [];
-    });
+    const results = partitions.map((p) => ({
+      ...p,
+      errorCode: subscribed.has(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE,
+    }));
+    const gone = results
+      .filter((r) => r.errorCode === ErrorCode.NONE)
+      .flatMap((r) => {
+        const o = g.offsets.get(offsetKey(r.topic, r.partition));
+        return o ? [o] : [];
+      });
     if (gone.length === 0) return respond({ ...err(0, ''), partitions: results });
     for (const o of gone) g.offsets.delete(offsetKey(o.topic, o.partition));
-    const records: CoordinatorRecord[] = gone.map((o) => ({ type: 'offset', group: groupId, topic: o.topic, partition: o.partition, value: null }));
+    const records: CoordinatorRecord[] = gone.map((o) => ({
+      type: 'offset',
+      group: groupId,
+      topic: o.topic,
+      partition: o.partition,
+      value: null,
+    }));
     this.hooks.persist(groupId, records, (code, message) => {
       const mapped = groupAppendError(code, false);
       if (mapped === ErrorCode.NONE) return respond({ ...err(0, ''), partitions: results });
@@ -949,7 +1107,13 @@ export class GroupCoordinatorState {
       if (gone.length === 0) continue;
       for (const o of gone) g.offsets.delete(offsetKey(o.topic, o.partition));
       removed += gone.length;
-      const records: CoordinatorRecord[] = gone.map((o) => ({ type: 'offset', group: g.groupId, topic: o.topic, partition: o.partition, value: null }));
+      const records: CoordinatorRecord[] = gone.map((o) => ({
+        type: 'offset',
+        group: g.groupId,
+        topic: o.topic,
+        partition: o.partition,
+        value: null,
+      }));
       // A failed write leaves the offsets only in the log: the next load of the partition brings them back.
       this.hooks.persist(g.groupId, records, () => {});
     }
@@ -977,12 +1141,20 @@ export class GroupCoordinatorState {
       // A tombstone written now would land after a commit still in flight and erase it on replay.
       if (g.pendingCommits > 0) continue;
       const gone = [...g.offsets.values()].filter((o) =>
-        g.protocolType === null ? o.value.commitTimestamp + retention <= now : g.currentStateTimestamp + retention <= now);
+        g.protocolType === null ? o.value.commitTimestamp + retention <= now : g.currentStateTimestamp + retention <= now,
+      );
       for (const o of gone) g.offsets.delete(offsetKey(o.topic, o.partition));
       expired += gone.length;
-      const dead = g.state === 'Empty' && g.offsets.size === 0 && g.members.size === 0 && g.pendingMembers.size === 0 && g.pendingCommits === 0;
+      const dead =
+        g.state === 'Empty' && g.offsets.size === 0 && g.members.size === 0 && g.pendingMembers.size === 0 && g.pendingCommits === 0;
       if (gone.length === 0 && !dead) continue;
-      const records: CoordinatorRecord[] = gone.map((o) => ({ type: 'offset', group: g.groupId, topic: o.topic, partition: o.partition, value: null }));
+      const records: CoordinatorRecord[] = gone.map((o) => ({
+        type: 'offset',
+        group: g.groupId,
+        topic: o.topic,
+        partition: o.partition,
+        value: null,
+      }));
       if (dead) {
         records.push({ type: 'group', group: g.groupId, value: null });
         this.transition(g, 'Dead', now, 'no members and no offsets left');
@@ -1023,10 +1195,20 @@ export class GroupCoordinatorState {
           this.completeJoin(g, now);
         }
       }
-      if (g.state === 'PreparingRebalance' && g.initialDelayDeadline === undefined && g.rebalanceDeadline !== undefined && g.rebalanceDeadline <= now) {
+      if (
+        g.state === 'PreparingRebalance' &&
+        g.initialDelayDeadline === undefined &&
+        g.rebalanceDeadline !== undefined &&
+        g.rebalanceDeadline <= now
+      ) {
         this.completeJoin(g, now);
       }
-      if ((g.state === 'CompletingRebalance' || g.state === 'Stable') && g.pendingSync.size > 0 && g.syncDeadline !== undefined && g.syncDeadline <= now) {
+      if (
+        (g.state === 'CompletingRebalance' || g.state === 'Stable') &&
+        g.pendingSync.size > 0 &&
+        g.syncDeadline !== undefined &&
+        g.syncDeadline <= now
+      ) {
         const late = [...g.pendingSync];
         g.pendingSync.clear();
         for (const id of late) {
@@ -1063,8 +1245,16 @@ export class GroupCoordinatorState {
       g.protocolName = value.protocol;
       g.leaderId = value.leader;
       for (const mv of value.members) {
-        const m = new Member(mv.memberId, mv.groupInstanceId, mv.clientId, mv.clientHost, mv.sessionTimeoutMs, mv.rebalanceTimeoutMs,
-          value.protocolType, value.protocol === null ? [] : [{ name: value.protocol, metadata: mv.subscription }]);
+        const m = new Member(
+          mv.memberId,
+          mv.groupInstanceId,
+          mv.clientId,
+          mv.clientHost,
+          mv.sessionTimeoutMs,
+          mv.rebalanceTimeoutMs,
+          value.protocolType,
+          value.protocol === null ? [] : [{ name: value.protocol, metadata: mv.subscription }],
+        );
         m.assignment = mv.assignment;
         m.heartbeatDeadline = now + mv.sessionTimeoutMs;
         g.members.set(m.memberId, m);
@@ -1110,7 +1300,7 @@ export class GroupCoordinatorState {
         rebalanceTimeoutMs: m.rebalanceTimeoutMs,
         sessionTimeoutMs: m.sessionTimeoutMs,
         subscription: m.metadataFor(g.protocolName),
-        assignment: assignments ? assignments.get(m.memberId) ?? EMPTY : m.assignment,
+        assignment: assignments ? (assignments.get(m.memberId) ?? EMPTY) : m.assignment,
       })),
     };
   }

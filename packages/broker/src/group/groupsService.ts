@@ -4,12 +4,31 @@
  * sentence, and an unexpected failure answers INTERNAL.
  */
 import {
-  ErrorCode, grpc, nestByTopic, toBigInt, toWire,
-  type DeleteGroupsRequest__Output, type DeleteGroupsResponse, type DescribeGroupsRequest__Output, type DescribeGroupsResponse,
-  type FindCoordinatorRequest__Output, type FindCoordinatorResponse, type GroupsHandlers, type HeartbeatRequest__Output,
-  type HeartbeatResponse, type JoinGroupRequest__Output, type JoinGroupResponse, type LeaveGroupRequest__Output,
-  type LeaveGroupResponse, type ListGroupsRequest__Output, type ListGroupsResponse, type OffsetCommitRequest__Output,
-  type OffsetCommitResponse, type OffsetFetchRequest__Output, type OffsetFetchResponse, type SyncGroupRequest__Output,
+  ErrorCode,
+  grpc,
+  nestByTopic,
+  toBigInt,
+  toWire,
+  type DeleteGroupsRequest__Output,
+  type DeleteGroupsResponse,
+  type DescribeGroupsRequest__Output,
+  type DescribeGroupsResponse,
+  type FindCoordinatorRequest__Output,
+  type FindCoordinatorResponse,
+  type GroupsHandlers,
+  type HeartbeatRequest__Output,
+  type HeartbeatResponse,
+  type JoinGroupRequest__Output,
+  type JoinGroupResponse,
+  type LeaveGroupRequest__Output,
+  type LeaveGroupResponse,
+  type ListGroupsRequest__Output,
+  type ListGroupsResponse,
+  type OffsetCommitRequest__Output,
+  type OffsetCommitResponse,
+  type OffsetFetchRequest__Output,
+  type OffsetFetchResponse,
+  type SyncGroupRequest__Output,
   type SyncGroupResponse,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
@@ -18,7 +37,11 @@ import type { GroupCoordinator } from './coordinator.js';
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 
-function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res): Unary<Req, Res> {
+function unary<Req, Res>(
+  logger: Logger,
+  name: string,
+  fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res,
+): Unary<Req, Res> {
   return (call, callback) => {
     widenFlowControlWindow(call);
     Promise.resolve()
@@ -49,8 +72,12 @@ export function clientHostOf(peer: string): string {
  */
 export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Logger, listenerName?: string): GroupsHandlers {
   return {
-    FindCoordinator: unary(logger, 'FindCoordinator', (req: FindCoordinatorRequest__Output): Promise<FindCoordinatorResponse> =>
-      coordinator.findCoordinator(req.keyType, req.key, listenerName)),
+    FindCoordinator: unary(
+      logger,
+      'FindCoordinator',
+      (req: FindCoordinatorRequest__Output): Promise<FindCoordinatorResponse> =>
+        coordinator.findCoordinator(req.keyType, req.key, listenerName),
+    ),
 
     JoinGroup: unary(logger, 'JoinGroup', async (req: JoinGroupRequest__Output, call): Promise<JoinGroupResponse> => {
       const r = await coordinator.joinGroup({
@@ -65,29 +92,54 @@ export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Log
         clientHost: clientHostOf(call.getPeer()),
       });
       return {
-        errorCode: r.errorCode, errorMessage: r.errorMessage, generationId: r.generationId, protocolType: r.protocolType,
-        protocolName: r.protocolName, leader: r.leader, memberId: r.memberId, members: r.members, skipAssignment: r.skipAssignment,
+        errorCode: r.errorCode,
+        errorMessage: r.errorMessage,
+        generationId: r.generationId,
+        protocolType: r.protocolType,
+        protocolName: r.protocolName,
+        leader: r.leader,
+        memberId: r.memberId,
+        members: r.members,
+        skipAssignment: r.skipAssignment,
       };
     }),
 
-    SyncGroup: unary(logger, 'SyncGroup', async (req: SyncGroupRequest__Output): Promise<SyncGroupResponse> => coordinator.syncGroup({
-      groupId: req.groupId,
-      generationId: req.generationId,
-      memberId: req.memberId,
-      groupInstanceId: req.groupInstanceId,
-      protocolType: req.protocolType,
-      protocolName: req.protocolName,
-      assignments: req.assignments.map((a) => ({ memberId: a.memberId, assignment: Buffer.from(a.assignment) })),
-    })),
+    SyncGroup: unary(
+      logger,
+      'SyncGroup',
+      async (req: SyncGroupRequest__Output): Promise<SyncGroupResponse> =>
+        coordinator.syncGroup({
+          groupId: req.groupId,
+          generationId: req.generationId,
+          memberId: req.memberId,
+          groupInstanceId: req.groupInstanceId,
+          protocolType: req.protocolType,
+          protocolName: req.protocolName,
+          assignments: req.assignments.map((a) => ({ memberId: a.memberId, assignment: Buffer.from(a.assignment) })),
+        }),
+    ),
 
-    Heartbeat: unary(logger, 'Heartbeat', (req: HeartbeatRequest__Output): HeartbeatResponse => coordinator.heartbeat({
-      groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, groupInstanceId: req.groupInstanceId,
-    })),
+    Heartbeat: unary(
+      logger,
+      'Heartbeat',
+      (req: HeartbeatRequest__Output): HeartbeatResponse =>
+        coordinator.heartbeat({
+          groupId: req.groupId,
+          generationId: req.generationId,
+          memberId: req.memberId,
+          groupInstanceId: req.groupInstanceId,
+        }),
+    ),
 
-    LeaveGroup: unary(logger, 'LeaveGroup', (req: LeaveGroupRequest__Output): LeaveGroupResponse => coordinator.leaveGroup({
-      groupId: req.groupId,
-      members: req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: m.reason })),
-    })),
+    LeaveGroup: unary(
+      logger,
+      'LeaveGroup',
+      (req: LeaveGroupRequest__Output): LeaveGroupResponse =>
+        coordinator.leaveGroup({
+          groupId: req.groupId,
+          members: req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: m.reason })),
+        }),
+    ),
 
     OffsetCommit: unary(logger, 'OffsetCommit', async (req: OffsetCommitRequest__Output): Promise<OffsetCommitResponse> => {
       const offsets = [];
@@ -98,17 +150,39 @@ export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Log
           try {
             offset = toBigInt(p.committedOffset);
           } catch {
-            invalid.push({ topic: t.name, partition: p.partition, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `committed offset '${p.committedOffset}' is not an int64` });
+            invalid.push({
+              topic: t.name,
+              partition: p.partition,
+              errorCode: ErrorCode.INVALID_REQUEST,
+              errorMessage: `committed offset '${p.committedOffset}' is not an int64`,
+            });
             continue;
           }
-          offsets.push({ topic: t.name, partition: p.partition, offset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata });
+          offsets.push({
+            topic: t.name,
+            partition: p.partition,
+            offset,
+            leaderEpoch: p.committedLeaderEpoch,
+            metadata: p.committedMetadata,
+          });
         }
       }
-      const results = offsets.length === 0 ? [] : await coordinator.commitOffsets({
-        groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, groupInstanceId: req.groupInstanceId, offsets,
-      });
+      const results =
+        offsets.length === 0
+          ? []
+          : await coordinator.commitOffsets({
+              groupId: req.groupId,
+              generationId: req.generationId,
+              memberId: req.memberId,
+              groupInstanceId: req.groupInstanceId,
+              offsets,
+            });
       return {
-        topics: nestByTopic([...results, ...invalid], (r) => ({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorMessage })),
+        topics: nestByTopic([...results, ...invalid], (r) => ({
+          partition: r.partition,
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage,
+        })),
       };
     }),
 
@@ -118,17 +192,31 @@ export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Log
       if (r.errorCode !== 0) {
         // As Kafka: the group-level error, and each asked partition with it too.
         return {
-          errorCode: r.errorCode, errorMessage: r.errorMessage,
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage,
           topics: (topics ?? []).map((t) => ({
             name: t.topic,
-            partitions: t.partitions.map((partition) => ({ partition, committedOffset: '-1', committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode, errorMessage: r.errorMessage })),
+            partitions: t.partitions.map((partition) => ({
+              partition,
+              committedOffset: '-1',
+              committedLeaderEpoch: -1,
+              metadata: '',
+              errorCode: r.errorCode,
+              errorMessage: r.errorMessage,
+            })),
           })),
         };
       }
       return {
-        errorCode: 0, errorMessage: '',
+        errorCode: 0,
+        errorMessage: '',
         topics: nestByTopic(r.offsets, (o) => ({
-          partition: o.partition, committedOffset: toWire(o.offset), committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: 0, errorMessage: '',
+          partition: o.partition,
+          committedOffset: toWire(o.offset),
+          committedLeaderEpoch: o.leaderEpoch,
+          metadata: o.metadata,
+          errorCode: 0,
+          errorMessage: '',
         })),
       };
     }),
@@ -136,27 +224,45 @@ export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Log
     ListGroups: unary(logger, 'ListGroups', (req: ListGroupsRequest__Output): ListGroupsResponse => {
       const r = coordinator.listGroups(req.statesFilter);
       return {
-        errorCode: r.errorCode, errorMessage: r.errorMessage,
+        errorCode: r.errorCode,
+        errorMessage: r.errorMessage,
         groups: r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state })),
       };
     }),
 
-    DescribeGroups: unary(logger, 'DescribeGroups', (req: DescribeGroupsRequest__Output): DescribeGroupsResponse => ({
-      groups: req.groups.map((id) => {
-        const d = coordinator.describeGroup(id);
-        return {
-          errorCode: d.errorCode, errorMessage: d.errorMessage, groupId: d.groupId, groupState: d.state, protocolType: d.protocolType,
-          protocolData: d.protocolName, generationId: d.generationId,
-          members: d.members.map((m) => ({
-            memberId: m.memberId, groupInstanceId: m.groupInstanceId, clientId: m.clientId, clientHost: m.clientHost,
-            memberMetadata: m.metadata, memberAssignment: m.assignment,
-          })),
-        };
+    DescribeGroups: unary(
+      logger,
+      'DescribeGroups',
+      (req: DescribeGroupsRequest__Output): DescribeGroupsResponse => ({
+        groups: req.groups.map((id) => {
+          const d = coordinator.describeGroup(id);
+          return {
+            errorCode: d.errorCode,
+            errorMessage: d.errorMessage,
+            groupId: d.groupId,
+            groupState: d.state,
+            protocolType: d.protocolType,
+            protocolData: d.protocolName,
+            generationId: d.generationId,
+            members: d.members.map((m) => ({
+              memberId: m.memberId,
+              groupInstanceId: m.groupInstanceId,
+              clientId: m.clientId,
+              clientHost: m.clientHost,
+              memberMetadata: m.metadata,
+              memberAssignment: m.assignment,
+            })),
+          };
+        }),
       }),
-    })),
+    ),
 
-    DeleteGroups: unary(logger, 'DeleteGroups', async (req: DeleteGroupsRequest__Output): Promise<DeleteGroupsResponse> => ({
-      results: await Promise.all(req.groupsNames.map(async (id) => ({ groupId: id, ...(await coordinator.deleteGroup(id)) }))),
-    })),
+    DeleteGroups: unary(
+      logger,
+      'DeleteGroups',
+      async (req: DeleteGroupsRequest__Output): Promise<DeleteGroupsResponse> => ({
+        results: await Promise.all(req.groupsNames.map(async (id) => ({ groupId: id, ...(await coordinator.deleteGroup(id)) }))),
+      }),
+    ),
   };
 }

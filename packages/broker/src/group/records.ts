@@ -54,19 +54,38 @@ export function encodeCoordinatorRecord(record: CoordinatorRecord): { key: Buffe
   if (record.type === 'offset') {
     const key = writer().int16(OFFSET_KEY_VERSION).string(record.group).string(record.topic).int32(record.partition).build();
     const v = record.value;
-    const value = v === null ? null : writer()
-      .int16(OFFSET_VALUE_VERSION).int64(v.offset).int32(v.leaderEpoch).string(v.metadata).int64(BigInt(v.commitTimestamp)).build();
+    const value =
+      v === null
+        ? null
+        : writer()
+            .int16(OFFSET_VALUE_VERSION)
+            .int64(v.offset)
+            .int32(v.leaderEpoch)
+            .string(v.metadata)
+            .int64(BigInt(v.commitTimestamp))
+            .build();
     return { key, value };
   }
   const key = writer().int16(GROUP_KEY_VERSION).string(record.group).build();
   const g = record.value;
   if (g === null) return { key, value: null };
   const w = writer()
-    .int16(GROUP_VALUE_VERSION).string(g.protocolType).int32(g.generation).string(g.protocol).string(g.leader)
-    .int64(BigInt(g.currentStateTimestamp)).int32(g.members.length);
+    .int16(GROUP_VALUE_VERSION)
+    .string(g.protocolType)
+    .int32(g.generation)
+    .string(g.protocol)
+    .string(g.leader)
+    .int64(BigInt(g.currentStateTimestamp))
+    .int32(g.members.length);
   for (const m of g.members) {
-    w.string(m.memberId).string(m.groupInstanceId).string(m.clientId).string(m.clientHost)
-      .int32(m.rebalanceTimeoutMs).int32(m.sessionTimeoutMs).bytes(m.subscription).bytes(m.assignment);
+    w.string(m.memberId)
+      .string(m.groupInstanceId)
+      .string(m.clientId)
+      .string(m.clientHost)
+      .int32(m.rebalanceTimeoutMs)
+      .int32(m.sessionTimeoutMs)
+      .bytes(m.subscription)
+      .bytes(m.assignment);
   }
   return { key, value: w.build() };
 }
@@ -84,7 +103,10 @@ export function decodeCoordinatorRecord(key: Buffer, value: Buffer | null): Coor
     const vv = r.int16();
     if (vv !== OFFSET_VALUE_VERSION) throw new RangeError(`unknown offset commit value version ${vv}`);
     return {
-      type: 'offset', group, topic, partition,
+      type: 'offset',
+      group,
+      topic,
+      partition,
       value: { offset: r.int64(), leaderEpoch: r.int32(), metadata: r.string(), commitTimestamp: Number(r.int64()) },
     };
   }
@@ -104,8 +126,14 @@ export function decodeCoordinatorRecord(key: Buffer, value: Buffer | null): Coor
     const members: GroupMemberValue[] = [];
     for (let i = 0; i < count; i++) {
       members.push({
-        memberId: r.string(), groupInstanceId: r.nullableString(), clientId: r.string(), clientHost: r.string(),
-        rebalanceTimeoutMs: r.int32(), sessionTimeoutMs: r.int32(), subscription: r.bytes(), assignment: r.bytes(),
+        memberId: r.string(),
+        groupInstanceId: r.nullableString(),
+        clientId: r.string(),
+        clientHost: r.string(),
+        rebalanceTimeoutMs: r.int32(),
+        sessionTimeoutMs: r.int32(),
+        subscription: r.bytes(),
+        assignment: r.bytes(),
       });
     }
     return { type: 'group', group, value: { protocolType, generation, protocol, leader, currentStateTimestamp, members } };

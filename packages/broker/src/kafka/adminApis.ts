@@ -29,18 +29,51 @@ export interface AdminApisDeps {
 type Str = string | null | undefined;
 
 interface CreateTopicsRequest {
-  topics: Array<{ name: string; numPartitions: number; replicationFactor: number; assignments: Array<{ partitionIndex: number; brokerIds: number[] }>; configs: Array<{ name: string; value: Str }> }>;
+  topics: Array<{
+    name: string;
+    numPartitions: number;
+    replicationFactor: number;
+    assignments: Array<{ partitionIndex: number; brokerIds: number[] }>;
+    configs: Array<{ name: string; value: Str }>;
+  }>;
   timeoutMs: number;
   validateOnly?: boolean;
 }
-interface DeleteTopicsRequest { topicNames?: string[]; topics?: Array<{ name: Str; topicId: string }>; timeoutMs: number }
-interface DescribeConfigsRequest { resources: Array<{ resourceType: number; resourceName: string; configurationKeys: string[] | null }>; includeSynonyms?: boolean; includeDocumentation?: boolean }
-interface AlterConfigsRequest { resources: Array<{ resourceType: number; resourceName: string; configs: Array<{ name: string; value: Str }> }>; validateOnly: boolean }
-interface IncrementalAlterConfigsRequest { resources: Array<{ resourceType: number; resourceName: string; configs: Array<{ name: string; configOperation: number; value: Str }> }>; validateOnly: boolean }
-interface ElectLeadersRequest { electionType?: number; topicPartitions: Array<{ topic: string; partitions: number[] }> | null; timeoutMs: number }
-interface CreatePartitionsRequest { topics: Array<{ name: string; count: number; assignments?: unknown[] | null }>; timeoutMs: number; validateOnly: boolean }
-interface DeleteRecordsRequest { topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; offset: bigint }> }>; timeoutMs: number }
-interface DescribeLogDirsRequest { topics: Array<{ topic: string; partitions: number[] }> | null }
+interface DeleteTopicsRequest {
+  topicNames?: string[];
+  topics?: Array<{ name: Str; topicId: string }>;
+  timeoutMs: number;
+}
+interface DescribeConfigsRequest {
+  resources: Array<{ resourceType: number; resourceName: string; configurationKeys: string[] | null }>;
+  includeSynonyms?: boolean;
+  includeDocumentation?: boolean;
+}
+interface AlterConfigsRequest {
+  resources: Array<{ resourceType: number; resourceName: string; configs: Array<{ name: string; value: Str }> }>;
+  validateOnly: boolean;
+}
+interface IncrementalAlterConfigsRequest {
+  resources: Array<{ resourceType: number; resourceName: string; configs: Array<{ name: string; configOperation: number; value: Str }> }>;
+  validateOnly: boolean;
+}
+interface ElectLeadersRequest {
+  electionType?: number;
+  topicPartitions: Array<{ topic: string; partitions: number[] }> | null;
+  timeoutMs: number;
+}
+interface CreatePartitionsRequest {
+  topics: Array<{ name: string; count: number; assignments?: unknown[] | null }>;
+  timeoutMs: number;
+  validateOnly: boolean;
+}
+interface DeleteRecordsRequest {
+  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; offset: bigint }> }>;
+  timeoutMs: number;
+}
+interface DescribeLogDirsRequest {
+  topics: Array<{ topic: string; partitions: number[] }> | null;
+}
 
 /** Kafka's IncrementalAlterConfigs operations Samsa supports: 0 SET, 1 DELETE. */
 const OP_SET = 0;
@@ -51,35 +84,67 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
   const timeoutOf = (ms: number) => (ms > 0 ? ms : undefined);
 
   const createTopics: KafkaApiHandler = {
-    apiKey: ApiKey.CreateTopics, minVersion: 0, maxVersion: 7,
+    apiKey: ApiKey.CreateTopics,
+    minVersion: 0,
+    maxVersion: 7,
     async handle(req: CreateTopicsRequest) {
       const manual = req.topics.filter((t) => t.assignments.length > 0);
       const asked = req.topics.filter((t) => t.assignments.length === 0);
-      const results = asked.length === 0 ? [] : await metadata.createTopics(
-        asked.map((t) => ({
-          name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor,
-          configs: Object.fromEntries(t.configs.filter((c) => c.value !== null && c.value !== undefined).map((c) => [c.name, c.value as string])),
-        })),
-        req.validateOnly ?? false,
-        timeoutOf(req.timeoutMs),
-      );
+      const results =
+        asked.length === 0
+          ? []
+          : await metadata.createTopics(
+              asked.map((t) => ({
+                name: t.name,
+                numPartitions: t.numPartitions,
+                replicationFactor: t.replicationFactor,
+                configs: Object.fromEntries(
+                  t.configs.filter((c) => c.value !== null && c.value !== undefined).map((c) => [c.name, c.value as string]),
+                ),
+              })),
+              req.validateOnly ?? false,
+              timeoutOf(req.timeoutMs),
+            );
       return {
         throttleTimeMs: 0,
         topics: [
           ...results.map((r) => {
             if (r.errorCode === 0 && 'topic' in r) {
               return {
-                name: r.name, topicId: kafkaTopicId(r.topic.topicId), errorCode: 0, errorMessage: null,
-                numPartitions: r.topic.partitions.length, replicationFactor: r.topic.partitions[0]?.replicas.length ?? -1,
-                configs: Object.entries(r.topic.configs).map(([name, value]) => ({ name, value, readOnly: false, configSource: 1, isSensitive: false })),
+                name: r.name,
+                topicId: kafkaTopicId(r.topic.topicId),
+                errorCode: 0,
+                errorMessage: null,
+                numPartitions: r.topic.partitions.length,
+                replicationFactor: r.topic.partitions[0]?.replicas.length ?? -1,
+                configs: Object.entries(r.topic.configs).map(([name, value]) => ({
+                  name,
+                  value,
+                  readOnly: false,
+                  configSource: 1,
+                  isSensitive: false,
+                })),
               };
             }
-            return { name: r.name, topicId: kafkaTopicId(''), errorCode: r.errorCode, errorMessage: 'errorMessage' in r ? r.errorMessage : null, numPartitions: -1, replicationFactor: -1, configs: [] };
+            return {
+              name: r.name,
+              topicId: kafkaTopicId(''),
+              errorCode: r.errorCode,
+              errorMessage: 'errorMessage' in r ? r.errorMessage : null,
+              numPartitions: -1,
+              replicationFactor: -1,
+              configs: [],
+            };
           }),
           // Samsa places replicas itself; a manual assignment is refused rather than ignored.
           ...manual.map((t) => ({
-            name: t.name, topicId: kafkaTopicId(''), errorCode: ErrorCode.INVALID_REQUEST,
-            errorMessage: 'manual replica assignments are not supported: give numPartitions and replicationFactor', numPartitions: -1, replicationFactor: -1, configs: [],
+            name: t.name,
+            topicId: kafkaTopicId(''),
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: 'manual replica assignments are not supported: give numPartitions and replicationFactor',
+            numPartitions: -1,
+            replicationFactor: -1,
+            configs: [],
           })),
         ],
       };
@@ -87,7 +152,9 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
   };
 
   const deleteTopics: KafkaApiHandler = {
-    apiKey: ApiKey.DeleteTopics, minVersion: 0, maxVersion: 6,
+    apiKey: ApiKey.DeleteTopics,
+    minVersion: 0,
+    maxVersion: 6,
     async handle(req: DeleteTopicsRequest) {
       const byId = new Map(metadata.topics().map((t) => [kafkaTopicId(t.topicId), t.name]));
       const unknownIds: Array<{ name: null; topicId: string; errorCode: number; errorMessage: string }> = [];
@@ -95,14 +162,25 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
       for (const t of req.topics ?? []) {
         if (t.name) names.push(t.name);
         else if (byId.has(t.topicId)) names.push(byId.get(t.topicId)!);
-        else unknownIds.push({ name: null, topicId: t.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: `no topic has id ${t.topicId}` });
+        else
+          unknownIds.push({
+            name: null,
+            topicId: t.topicId,
+            errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+            errorMessage: `no topic has id ${t.topicId}`,
+          });
       }
       const ids = new Map(names.map((n) => [n, metadata.topic(n)?.topicId ?? '']));
       const results = await metadata.deleteTopics(names, timeoutOf(req.timeoutMs));
       return {
         throttleTimeMs: 0,
         responses: [
-          ...results.map((r) => ({ name: r.name, topicId: kafkaTopicId(ids.get(r.name) ?? ''), errorCode: r.errorCode, errorMessage: r.errorCode === 0 ? null : (r.errorMessage ?? null) })),
+          ...results.map((r) => ({
+            name: r.name,
+            topicId: kafkaTopicId(ids.get(r.name) ?? ''),
+            errorCode: r.errorCode,
+            errorMessage: r.errorCode === 0 ? null : (r.errorMessage ?? null),
+          })),
           ...unknownIds,
         ],
       };
@@ -110,23 +188,39 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
   };
 
   const describeConfigs: KafkaApiHandler = {
-    apiKey: ApiKey.DescribeConfigs, minVersion: 0, maxVersion: 4,
+    apiKey: ApiKey.DescribeConfigs,
+    minVersion: 0,
+    maxVersion: 4,
     handle(req: DescribeConfigsRequest) {
       return {
         throttleTimeMs: 0,
         results: req.resources.map((r) => {
-          const d = describeConfigsResource({ resourceType: r.resourceType, resourceName: r.resourceName, configurationKeys: r.configurationKeys ?? [] }, (name) => metadata.topic(name), {
-            staticDefaults: replicaManager.staticTopicDefaults,
-            broker: metadata.brokerConfigs?.(String(replicaManager.brokerId)) ?? {},
-            clusterDefault: metadata.brokerConfigs?.('') ?? {},
-          }, (name) => metadata.brokerConfigs?.(name) ?? {});
+          const d = describeConfigsResource(
+            { resourceType: r.resourceType, resourceName: r.resourceName, configurationKeys: r.configurationKeys ?? [] },
+            (name) => metadata.topic(name),
+            {
+              staticDefaults: replicaManager.staticTopicDefaults,
+              broker: metadata.brokerConfigs?.(String(replicaManager.brokerId)) ?? {},
+              clusterDefault: metadata.brokerConfigs?.('') ?? {},
+            },
+            (name) => metadata.brokerConfigs?.(name) ?? {},
+          );
           return {
-            errorCode: d.errorCode, errorMessage: d.errorCode === 0 ? null : d.errorMessage, resourceType: d.resourceType, resourceName: d.resourceName,
+            errorCode: d.errorCode,
+            errorMessage: d.errorCode === 0 ? null : d.errorMessage,
+            resourceType: d.resourceType,
+            resourceName: d.resourceName,
             configs: (d.configs ?? []).map((c) => ({
-              name: c.name, value: c.value, readOnly: c.readOnly, configSource: c.configSource,
+              name: c.name,
+              value: c.value,
+              readOnly: c.readOnly,
+              configSource: c.configSource,
               // v0 has is_default instead of a source.
-              isDefault: c.configSource === 5, isSensitive: c.isSensitive,
-              synonyms: req.includeSynonyms ? c.synonyms : [], configType: 0, documentation: null,
+              isDefault: c.configSource === 5,
+              isSensitive: c.isSensitive,
+              synonyms: req.includeSynonyms ? c.synonyms : [],
+              configType: 0,
+              documentation: null,
             })),
           };
         }),
@@ -134,28 +228,53 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     },
   };
 
-  const alter = async (resources: Array<{ resourceType: number; resourceName: string; configs: Array<{ name: string; operation: number; value: string }> }>, validateOnly: boolean) => {
+  const alter = async (
+    resources: Array<{ resourceType: number; resourceName: string; configs: Array<{ name: string; operation: number; value: string }> }>,
+    validateOnly: boolean,
+  ) => {
     if (!metadata.incrementalAlterConfigs) {
-      return resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'this broker cannot change configs (no controller quorum)' }));
+      return resources.map((r) => ({
+        resourceType: r.resourceType,
+        resourceName: r.resourceName,
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: 'this broker cannot change configs (no controller quorum)',
+      }));
     }
     return metadata.incrementalAlterConfigs(resources, validateOnly);
   };
 
   const incrementalAlterConfigs: KafkaApiHandler = {
-    apiKey: ApiKey.IncrementalAlterConfigs, minVersion: 0, maxVersion: 1,
+    apiKey: ApiKey.IncrementalAlterConfigs,
+    minVersion: 0,
+    maxVersion: 1,
     async handle(req: IncrementalAlterConfigsRequest) {
-      const unsupported = req.resources.filter((r) => r.configs.some((c) => c.configOperation !== OP_SET && c.configOperation !== OP_DELETE));
+      const unsupported = req.resources.filter((r) =>
+        r.configs.some((c) => c.configOperation !== OP_SET && c.configOperation !== OP_DELETE),
+      );
       const supported = req.resources.filter((r) => !unsupported.includes(r));
-      const results = await alter(supported.map((r) => ({
-        resourceType: r.resourceType, resourceName: r.resourceName, configs: r.configs.map((c) => ({ name: c.name, operation: c.configOperation, value: c.value ?? '' })),
-      })), req.validateOnly);
+      const results = await alter(
+        supported.map((r) => ({
+          resourceType: r.resourceType,
+          resourceName: r.resourceName,
+          configs: r.configs.map((c) => ({ name: c.name, operation: c.configOperation, value: c.value ?? '' })),
+        })),
+        req.validateOnly,
+      );
       return {
         throttleTimeMs: 0,
         responses: [
-          ...results.map((r) => ({ errorCode: r.errorCode, errorMessage: r.errorCode === 0 ? null : r.errorMessage, resourceType: r.resourceType, resourceName: r.resourceName })),
+          ...results.map((r) => ({
+            errorCode: r.errorCode,
+            errorMessage: r.errorCode === 0 ? null : r.errorMessage,
+            resourceType: r.resourceType,
+            resourceName: r.resourceName,
+          })),
           ...unsupported.map((r) => ({
-            errorCode: ErrorCode.INVALID_CONFIG, errorMessage: 'only SET (0) and DELETE (1) are supported; APPEND and SUBTRACT apply to list configs, which Samsa topics do not have',
-            resourceType: r.resourceType, resourceName: r.resourceName,
+            errorCode: ErrorCode.INVALID_CONFIG,
+            errorMessage:
+              'only SET (0) and DELETE (1) are supported; APPEND and SUBTRACT apply to list configs, which Samsa topics do not have',
+            resourceType: r.resourceType,
+            resourceName: r.resourceName,
           })),
         ],
       };
@@ -163,28 +282,42 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
   };
 
   const alterConfigs: KafkaApiHandler = {
-    apiKey: ApiKey.AlterConfigs, minVersion: 0, maxVersion: 2,
+    apiKey: ApiKey.AlterConfigs,
+    minVersion: 0,
+    maxVersion: 2,
     async handle(req: AlterConfigsRequest) {
       const resources = req.resources.map((r) => {
         const given = new Map(r.configs.filter((c) => c.value !== null && c.value !== undefined).map((c) => [c.name, c.value as string]));
-        const current = r.resourceType === ConfigResource.TOPIC ? metadata.topic(r.resourceName)?.configs ?? {} : metadata.brokerConfigs?.(r.resourceName) ?? {};
+        const current =
+          r.resourceType === ConfigResource.TOPIC
+            ? (metadata.topic(r.resourceName)?.configs ?? {})
+            : (metadata.brokerConfigs?.(r.resourceName) ?? {});
         const configs = [
           ...[...given].map(([name, value]) => ({ name, operation: OP_SET, value })),
           // The legacy AlterConfigs replaces the whole set: what is not given goes back to its default.
-          ...Object.keys(current).filter((name) => !given.has(name)).map((name) => ({ name, operation: OP_DELETE, value: '' })),
+          ...Object.keys(current)
+            .filter((name) => !given.has(name))
+            .map((name) => ({ name, operation: OP_DELETE, value: '' })),
         ];
         return { resourceType: r.resourceType, resourceName: r.resourceName, configs };
       });
       const results = await alter(resources, req.validateOnly);
       return {
         throttleTimeMs: 0,
-        responses: results.map((r) => ({ errorCode: r.errorCode, errorMessage: r.errorCode === 0 ? null : r.errorMessage, resourceType: r.resourceType, resourceName: r.resourceName })),
+        responses: results.map((r) => ({
+          errorCode: r.errorCode,
+          errorMessage: r.errorCode === 0 ? null : r.errorMessage,
+          resourceType: r.resourceType,
+          resourceName: r.resourceName,
+        })),
       };
     },
   };
 
   const electLeaders: KafkaApiHandler = {
-    apiKey: ApiKey.ElectLeaders, minVersion: 0, maxVersion: 2,
+    apiKey: ApiKey.ElectLeaders,
+    minVersion: 0,
+    maxVersion: 2,
     async handle(req: ElectLeadersRequest) {
       if (!metadata.electLeaders) {
         return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: [] };
@@ -197,29 +330,49 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
         list.push({ partitionId: r.partition, errorCode: r.errorCode, errorMessage: r.errorCode === 0 ? null : r.errorMessage });
         byTopic.set(r.topic, list);
       }
-      return { throttleTimeMs: 0, errorCode: 0, replicaElectionResults: [...byTopic].map(([topic, partitionResult]) => ({ topic, partitionResult })) };
+      return {
+        throttleTimeMs: 0,
+        errorCode: 0,
+        replicaElectionResults: [...byTopic].map(([topic, partitionResult]) => ({ topic, partitionResult })),
+      };
     },
   };
 
   const createPartitions: KafkaApiHandler = {
-    apiKey: ApiKey.CreatePartitions, minVersion: 0, maxVersion: 3,
+    apiKey: ApiKey.CreatePartitions,
+    minVersion: 0,
+    maxVersion: 3,
     async handle(req: CreatePartitionsRequest) {
       // Manual replica assignments (kafka-topics --replica-assignment) are not supported: the controller places.
       const manual = req.topics.filter((t) => t.assignments !== null && t.assignments !== undefined);
       const placed = req.topics.filter((t) => t.assignments === null || t.assignments === undefined);
-      const results = await metadata.createPartitions(placed.map((t) => ({ name: t.name, count: t.count })), req.validateOnly, timeoutOf(req.timeoutMs));
+      const results = await metadata.createPartitions(
+        placed.map((t) => ({ name: t.name, count: t.count })),
+        req.validateOnly,
+        timeoutOf(req.timeoutMs),
+      );
       return {
         throttleTimeMs: 0,
         results: [
-          ...results.map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorCode === 0 ? null : r.errorMessage ?? null })),
-          ...manual.map((t) => ({ name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'explicit replica assignments are not supported; the controller places new partitions' })),
+          ...results.map((r) => ({
+            name: r.name,
+            errorCode: r.errorCode,
+            errorMessage: r.errorCode === 0 ? null : (r.errorMessage ?? null),
+          })),
+          ...manual.map((t) => ({
+            name: t.name,
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: 'explicit replica assignments are not supported; the controller places new partitions',
+          })),
         ],
       };
     },
   };
 
   const deleteRecords: KafkaApiHandler = {
-    apiKey: ApiKey.DeleteRecords, minVersion: 0, maxVersion: 2,
+    apiKey: ApiKey.DeleteRecords,
+    minVersion: 0,
+    maxVersion: 2,
     handle(req: DeleteRecordsRequest) {
       return {
         throttleTimeMs: 0,
@@ -227,7 +380,11 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
           name: t.name,
           partitions: t.partitions.map((p) => {
             try {
-              return { partitionIndex: p.partitionIndex, lowWatermark: replicaManager.deleteRecords(t.name, p.partitionIndex, p.offset), errorCode: 0 };
+              return {
+                partitionIndex: p.partitionIndex,
+                lowWatermark: replicaManager.deleteRecords(t.name, p.partitionIndex, p.offset),
+                errorCode: 0,
+              };
             } catch (err) {
               return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: errorOf(err, logger).errorCode };
             }
@@ -238,7 +395,9 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
   };
 
   const describeLogDirs: KafkaApiHandler = {
-    apiKey: ApiKey.DescribeLogDirs, minVersion: 0, maxVersion: 4,
+    apiKey: ApiKey.DescribeLogDirs,
+    minVersion: 0,
+    maxVersion: 4,
     handle(req: DescribeLogDirsRequest) {
       const wanted = req.topics === null ? undefined : new Map(req.topics.map((t) => [t.topic, new Set(t.partitions)]));
       const byTopic = new Map<string, Array<{ partitionIndex: number; partitionSize: bigint; offsetLag: bigint; isFutureKey: boolean }>>();
@@ -251,15 +410,31 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
         byTopic.set(p.topic, list);
       }
       return {
-        throttleTimeMs: 0, errorCode: 0,
-        results: [{
-          errorCode: 0, logDir: deps.dataDir, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
-          // Unknown (-1) as Kafka answers when the volume cannot be measured.
-          totalBytes: -1n, usableBytes: -1n,
-        }],
+        throttleTimeMs: 0,
+        errorCode: 0,
+        results: [
+          {
+            errorCode: 0,
+            logDir: deps.dataDir,
+            topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+            // Unknown (-1) as Kafka answers when the volume cannot be measured.
+            totalBytes: -1n,
+            usableBytes: -1n,
+          },
+        ],
       };
     },
   };
 
-  return [createTopics, deleteTopics, describeConfigs, alterConfigs, incrementalAlterConfigs, electLeaders, createPartitions, deleteRecords, describeLogDirs];
+  return [
+    createTopics,
+    deleteTopics,
+    describeConfigs,
+    alterConfigs,
+    incrementalAlterConfigs,
+    electLeaders,
+    createPartitions,
+    deleteRecords,
+    describeLogDirs,
+  ];
 }

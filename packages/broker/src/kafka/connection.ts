@@ -59,7 +59,11 @@ export class KafkaConnection implements KafkaConnectionInfo {
   private closed = false;
   private readonly maxBuffered: number;
 
-  constructor(private readonly socket: Socket, private readonly handler: KafkaRequestHandler, private readonly options: KafkaConnectionOptions) {
+  constructor(
+    private readonly socket: Socket,
+    private readonly handler: KafkaRequestHandler,
+    private readonly options: KafkaConnectionOptions,
+  ) {
     this.clientHost = `/${socket.remoteAddress ?? 'unknown'}`;
     this.listenerName = options.listenerName;
     this.maxBuffered = options.maxBufferedRequests ?? 64;
@@ -69,7 +73,9 @@ export class KafkaConnection implements KafkaConnectionInfo {
       options.logger.debug({ err, client: this.clientHost }, 'kafka connection error');
       this.close();
     });
-    socket.on('close', () => { this.closed = true; });
+    socket.on('close', () => {
+      this.closed = true;
+    });
     socket.on('end', () => this.close());
     // Idle = nothing read or written for maxIdleMs; a long poll being handled is not idle.
     socket.setTimeout(options.maxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS, () => {
@@ -139,10 +145,15 @@ export class KafkaConnection implements KafkaConnectionInfo {
         answer = { kind: 'close', reason: `request handling failed: ${(err as Error).message}` };
       }
       if (answer instanceof Promise) {
-        answer.then(
-          (a) => this.finish(a),
-          (err: unknown) => this.finish({ kind: 'close', reason: `request handling failed: ${(err as Error).message}` }),
-        ).then(() => this.handleNext(), () => this.close('internal error'));
+        answer
+          .then(
+            (a) => this.finish(a),
+            (err: unknown) => this.finish({ kind: 'close', reason: `request handling failed: ${(err as Error).message}` }),
+          )
+          .then(
+            () => this.handleNext(),
+            () => this.close('internal error'),
+          );
         return;
       }
       this.finish(answer);

@@ -44,7 +44,10 @@ interface FetchRequest {
   isolationLevel: number;
   sessionId: number;
   sessionEpoch: number;
-  topics: Array<{ topic: string; partitions: Array<{ partition: number; currentLeaderEpoch: number; fetchOffset: bigint; partitionMaxBytes: number }> }>;
+  topics: Array<{
+    topic: string;
+    partitions: Array<{ partition: number; currentLeaderEpoch: number; fetchOffset: bigint; partitionMaxBytes: number }>;
+  }>;
 }
 
 interface ListOffsetsRequest {
@@ -64,16 +67,26 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
   const producerIds = new ProducerIdManager(deps.metadata.allocateProducerIds?.bind(deps.metadata));
 
   const produce: KafkaApiHandler = {
-    apiKey: ApiKey.Produce, minVersion: 3, maxVersion: 9,
+    apiKey: ApiKey.Produce,
+    minVersion: 3,
+    maxVersion: 9,
     async handle(req: ProduceRequest) {
-      const entries = req.topicData.flatMap((t) => t.partitionData.map((p) => ({ topic: t.name, partition: p.index, records: p.records ?? EMPTY })));
+      const entries = req.topicData.flatMap((t) =>
+        t.partitionData.map((p) => ({ topic: t.name, partition: p.index, records: p.records ?? EMPTY })),
+      );
       // No transaction coordinator yet: a transactional produce writes nothing (InitProducerId refused its id already).
-      const results = req.transactionalId !== null && req.transactionalId !== undefined
-        ? entries.map((e) => ({
-          topic: e.topic, partition: e.partition, errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: 'transactions are not supported yet',
-          baseOffset: -1n, logAppendTime: -1n, logStartOffset: -1n,
-        }))
-        : await replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
+      const results =
+        req.transactionalId !== null && req.transactionalId !== undefined
+          ? entries.map((e) => ({
+              topic: e.topic,
+              partition: e.partition,
+              errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+              errorMessage: 'transactions are not supported yet',
+              baseOffset: -1n,
+              logAppendTime: -1n,
+              logStartOffset: -1n,
+            }))
+          : await replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
       if (req.acks === 0) {
         // Kafka answers nothing to acks=0; on an error it closes the connection so the client
         // refreshes its metadata (the only signal it can get).
@@ -85,8 +98,13 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
         responses: [...groupByTopic(results)].map(([name, ps]) => ({
           name,
           partitionResponses: ps.map((r) => ({
-            index: r.partition, errorCode: r.errorCode, baseOffset: r.baseOffset, logAppendTimeMs: r.logAppendTime, logStartOffset: r.logStartOffset,
-            recordErrors: [], errorMessage: r.errorCode === ErrorCode.NONE ? null : r.errorMessage,
+            index: r.partition,
+            errorCode: r.errorCode,
+            baseOffset: r.baseOffset,
+            logAppendTimeMs: r.logAppendTime,
+            logStartOffset: r.logStartOffset,
+            recordErrors: [],
+            errorMessage: r.errorCode === ErrorCode.NONE ? null : r.errorMessage,
           })),
         })),
       };
@@ -94,15 +112,22 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
   };
 
   const fetch: KafkaApiHandler = {
-    apiKey: ApiKey.Fetch, minVersion: 4, maxVersion: 12,
+    apiKey: ApiKey.Fetch,
+    minVersion: 4,
+    maxVersion: 12,
     async handle(req: FetchRequest) {
       if (req.sessionId !== 0) {
         return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
       }
-      const partitions = req.topics.flatMap((t) => t.partitions.map((p) => ({
-        topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset,
-        maxBytes: p.partitionMaxBytes > 0 ? p.partitionMaxBytes : 1024 * 1024, currentLeaderEpoch: p.currentLeaderEpoch ?? -1,
-      })));
+      const partitions = req.topics.flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.topic,
+          partition: p.partition,
+          fetchOffset: p.fetchOffset,
+          maxBytes: p.partitionMaxBytes > 0 ? p.partitionMaxBytes : 1024 * 1024,
+          currentLeaderEpoch: p.currentLeaderEpoch ?? -1,
+        })),
+      );
       const results = await replicaManager.fetchMessages({
         maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), deps.maxFetchWaitMs),
         minBytes: Math.max(req.minBytes, 0),
@@ -116,8 +141,14 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
         responses: [...groupByTopic(results)].map(([topic, ps]) => ({
           topic,
           partitions: ps.map((r) => ({
-            partitionIndex: r.partition, errorCode: r.errorCode, highWatermark: r.highWatermark, lastStableOffset: r.highWatermark,
-            logStartOffset: r.logStartOffset, abortedTransactions: null, preferredReadReplica: -1, records: r.records,
+            partitionIndex: r.partition,
+            errorCode: r.errorCode,
+            highWatermark: r.highWatermark,
+            lastStableOffset: r.highWatermark,
+            logStartOffset: r.logStartOffset,
+            abortedTransactions: null,
+            preferredReadReplica: -1,
+            records: r.records,
           })),
         })),
       };
@@ -125,7 +156,9 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
   };
 
   const listOffsets: KafkaApiHandler = {
-    apiKey: ApiKey.ListOffsets, minVersion: 0, maxVersion: 7,
+    apiKey: ApiKey.ListOffsets,
+    minVersion: 0,
+    maxVersion: 7,
     handle(req: ListOffsetsRequest) {
       return {
         throttleTimeMs: 0,
@@ -135,13 +168,24 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
             try {
               const found = replicaManager.listOffset(t.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch ?? -1);
               return {
-                partitionIndex: p.partitionIndex, errorCode: 0, timestamp: found.timestamp, offset: found.offset, leaderEpoch: found.leaderEpoch,
+                partitionIndex: p.partitionIndex,
+                errorCode: 0,
+                timestamp: found.timestamp,
+                offset: found.offset,
+                leaderEpoch: found.leaderEpoch,
                 // v0 answers a list of offsets (maxNumOffsets was honoured only for -1/-2, one each).
                 oldStyleOffsets: found.offset >= 0n ? [found.offset] : [],
               };
             } catch (err) {
               const e = errorOf(err, logger);
-              return { partitionIndex: p.partitionIndex, errorCode: e.errorCode, timestamp: -1n, offset: -1n, leaderEpoch: -1, oldStyleOffsets: [] };
+              return {
+                partitionIndex: p.partitionIndex,
+                errorCode: e.errorCode,
+                timestamp: -1n,
+                offset: -1n,
+                leaderEpoch: -1,
+                oldStyleOffsets: [],
+              };
             }
           }),
         })),
@@ -150,7 +194,9 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
   };
 
   const offsetForLeaderEpoch: KafkaApiHandler = {
-    apiKey: ApiKey.OffsetForLeaderEpoch, minVersion: 0, maxVersion: 4,
+    apiKey: ApiKey.OffsetForLeaderEpoch,
+    minVersion: 0,
+    maxVersion: 4,
     handle(req: OffsetForLeaderEpochRequest) {
       return {
         throttleTimeMs: 0,
@@ -173,7 +219,9 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
   };
 
   const initProducerId: KafkaApiHandler = {
-    apiKey: ApiKey.InitProducerId, minVersion: 0, maxVersion: 4,
+    apiKey: ApiKey.InitProducerId,
+    minVersion: 0,
+    maxVersion: 4,
     async handle(req: InitProducerIdRequest) {
       if (req.transactionalId !== null && req.transactionalId !== '') {
         // No transaction coordinator yet: refuse transactional producers as Kafka does one it may not serve.

@@ -23,115 +23,229 @@ type Str = string | null | undefined;
 const s = (v: Str): string => v ?? '';
 const orNull = (v: string): string | null => (v === '' ? null : v);
 
-interface FindCoordinatorRequest { key?: string; keyType?: number; coordinatorKeys?: string[] }
+interface FindCoordinatorRequest {
+  key?: string;
+  keyType?: number;
+  coordinatorKeys?: string[];
+}
 interface JoinGroupRequest {
-  groupId: string; sessionTimeoutMs: number; rebalanceTimeoutMs?: number; memberId: string; groupInstanceId?: Str;
-  protocolType: string; protocols: Array<{ name: string; metadata: Buffer }>; reason?: Str;
+  groupId: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs?: number;
+  memberId: string;
+  groupInstanceId?: Str;
+  protocolType: string;
+  protocols: Array<{ name: string; metadata: Buffer }>;
+  reason?: Str;
 }
 interface SyncGroupRequest {
-  groupId: string; generationId: number; memberId: string; groupInstanceId?: Str; protocolType?: Str; protocolName?: Str;
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId?: Str;
+  protocolType?: Str;
+  protocolName?: Str;
   assignments: Array<{ memberId: string; assignment: Buffer }>;
 }
-interface HeartbeatRequest { groupId: string; generationId: number; memberId: string; groupInstanceId?: Str }
-interface LeaveGroupRequest { groupId: string; memberId?: string; members?: Array<{ memberId: string; groupInstanceId?: Str; reason?: Str }> }
-interface OffsetCommitRequest {
-  groupId: string; generationIdOrMemberEpoch?: number; generationId?: number; memberId?: string; groupInstanceId?: Str;
-  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch?: number; committedMetadata: Str }> }>;
+interface HeartbeatRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId?: Str;
 }
-interface OffsetFetchTopics { name: string; partitionIndexes: number[] }
+interface LeaveGroupRequest {
+  groupId: string;
+  memberId?: string;
+  members?: Array<{ memberId: string; groupInstanceId?: Str; reason?: Str }>;
+}
+interface OffsetCommitRequest {
+  groupId: string;
+  generationIdOrMemberEpoch?: number;
+  generationId?: number;
+  memberId?: string;
+  groupInstanceId?: Str;
+  topics: Array<{
+    name: string;
+    partitions: Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch?: number; committedMetadata: Str }>;
+  }>;
+}
+interface OffsetFetchTopics {
+  name: string;
+  partitionIndexes: number[];
+}
 interface OffsetFetchRequest {
-  groupId?: string; topics?: OffsetFetchTopics[] | null;
+  groupId?: string;
+  topics?: OffsetFetchTopics[] | null;
   groups?: Array<{ groupId: string; topics: OffsetFetchTopics[] | null }>;
 }
-interface DescribeGroupsRequest { groups: string[] }
-interface ListGroupsRequest { statesFilter?: string[] }
-interface DeleteGroupsRequest { groupsNames: string[] }
-interface OffsetDeleteRequest { groupId: string; topics: Array<{ name: string; partitions: Array<{ partitionIndex: number }> }> }
+interface DescribeGroupsRequest {
+  groups: string[];
+}
+interface ListGroupsRequest {
+  statesFilter?: string[];
+}
+interface DeleteGroupsRequest {
+  groupsNames: string[];
+}
+interface OffsetDeleteRequest {
+  groupId: string;
+  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number }> }>;
+}
 
 export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   const { coordinator } = deps;
 
   const findCoordinator: KafkaApiHandler = {
-    apiKey: ApiKey.FindCoordinator, minVersion: 0, maxVersion: 4,
+    apiKey: ApiKey.FindCoordinator,
+    minVersion: 0,
+    maxVersion: 4,
     async handle(req: FindCoordinatorRequest, ctx) {
       const listener = deps.listenerNameOf(ctx.connection.listenerName);
       const keyType = req.keyType ?? 0;
       if (ctx.header.apiVersion >= 4) {
-        const coordinators = await Promise.all((req.coordinatorKeys ?? []).map(async (key) => {
-          const r = await coordinator.findCoordinator(keyType, key, listener);
-          return { key, nodeId: r.nodeId, host: r.host, port: r.port, errorCode: r.errorCode, errorMessage: orNull(r.errorMessage ?? '') };
-        }));
+        const coordinators = await Promise.all(
+          (req.coordinatorKeys ?? []).map(async (key) => {
+            const r = await coordinator.findCoordinator(keyType, key, listener);
+            return {
+              key,
+              nodeId: r.nodeId,
+              host: r.host,
+              port: r.port,
+              errorCode: r.errorCode,
+              errorMessage: orNull(r.errorMessage ?? ''),
+            };
+          }),
+        );
         return { throttleTimeMs: 0, coordinators };
       }
       const r = await coordinator.findCoordinator(keyType, s(req.key), listener);
-      return { throttleTimeMs: 0, errorCode: r.errorCode, errorMessage: orNull(r.errorMessage ?? ''), nodeId: r.nodeId, host: r.host, port: r.port };
+      return {
+        throttleTimeMs: 0,
+        errorCode: r.errorCode,
+        errorMessage: orNull(r.errorMessage ?? ''),
+        nodeId: r.nodeId,
+        host: r.host,
+        port: r.port,
+      };
     },
   };
 
   const joinGroup: KafkaApiHandler = {
-    apiKey: ApiKey.JoinGroup, minVersion: 0, maxVersion: 9,
+    apiKey: ApiKey.JoinGroup,
+    minVersion: 0,
+    maxVersion: 9,
     async handle(req: JoinGroupRequest, ctx) {
-      const join = (memberId: string) => coordinator.joinGroup({
-        groupId: req.groupId, sessionTimeoutMs: req.sessionTimeoutMs, rebalanceTimeoutMs: req.rebalanceTimeoutMs ?? req.sessionTimeoutMs,
-        memberId, groupInstanceId: s(req.groupInstanceId), protocolType: req.protocolType,
-        protocols: req.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
-        clientId: s(ctx.header.clientId), clientHost: ctx.connection.clientHost,
-      });
+      const join = (memberId: string) =>
+        coordinator.joinGroup({
+          groupId: req.groupId,
+          sessionTimeoutMs: req.sessionTimeoutMs,
+          rebalanceTimeoutMs: req.rebalanceTimeoutMs ?? req.sessionTimeoutMs,
+          memberId,
+          groupInstanceId: s(req.groupInstanceId),
+          protocolType: req.protocolType,
+          protocols: req.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
+          clientId: s(ctx.header.clientId),
+          clientHost: ctx.connection.clientHost,
+        });
       let r = await join(req.memberId);
       if (r.errorCode === ErrorCode.MEMBER_ID_REQUIRED && ctx.header.apiVersion < 4) r = await join(r.memberId);
       return {
-        throttleTimeMs: 0, errorCode: r.errorCode, generationId: r.generationId, protocolType: orNull(r.protocolType),
-        protocolName: ctx.header.apiVersion >= 7 ? orNull(r.protocolName) : r.protocolName, leader: r.leader, skipAssignment: r.skipAssignment,
-        memberId: r.memberId, members: r.members.map((m) => ({ memberId: m.memberId, groupInstanceId: orNull(m.groupInstanceId), metadata: m.metadata })),
+        throttleTimeMs: 0,
+        errorCode: r.errorCode,
+        generationId: r.generationId,
+        protocolType: orNull(r.protocolType),
+        protocolName: ctx.header.apiVersion >= 7 ? orNull(r.protocolName) : r.protocolName,
+        leader: r.leader,
+        skipAssignment: r.skipAssignment,
+        memberId: r.memberId,
+        members: r.members.map((m) => ({ memberId: m.memberId, groupInstanceId: orNull(m.groupInstanceId), metadata: m.metadata })),
       };
     },
   };
 
   const syncGroup: KafkaApiHandler = {
-    apiKey: ApiKey.SyncGroup, minVersion: 0, maxVersion: 5,
+    apiKey: ApiKey.SyncGroup,
+    minVersion: 0,
+    maxVersion: 5,
     async handle(req: SyncGroupRequest) {
       const r = await coordinator.syncGroup({
-        groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, groupInstanceId: s(req.groupInstanceId),
-        protocolType: s(req.protocolType), protocolName: s(req.protocolName), assignments: req.assignments,
+        groupId: req.groupId,
+        generationId: req.generationId,
+        memberId: req.memberId,
+        groupInstanceId: s(req.groupInstanceId),
+        protocolType: s(req.protocolType),
+        protocolName: s(req.protocolName),
+        assignments: req.assignments,
       });
-      return { throttleTimeMs: 0, errorCode: r.errorCode, protocolType: orNull(r.protocolType), protocolName: orNull(r.protocolName), assignment: r.assignment };
+      return {
+        throttleTimeMs: 0,
+        errorCode: r.errorCode,
+        protocolType: orNull(r.protocolType),
+        protocolName: orNull(r.protocolName),
+        assignment: r.assignment,
+      };
     },
   };
 
   const heartbeat: KafkaApiHandler = {
-    apiKey: ApiKey.Heartbeat, minVersion: 0, maxVersion: 4,
+    apiKey: ApiKey.Heartbeat,
+    minVersion: 0,
+    maxVersion: 4,
     handle(req: HeartbeatRequest) {
-      const r = coordinator.heartbeat({ groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, groupInstanceId: s(req.groupInstanceId) });
+      const r = coordinator.heartbeat({
+        groupId: req.groupId,
+        generationId: req.generationId,
+        memberId: req.memberId,
+        groupInstanceId: s(req.groupInstanceId),
+      });
       return { throttleTimeMs: 0, errorCode: r.errorCode };
     },
   };
 
   const leaveGroup: KafkaApiHandler = {
-    apiKey: ApiKey.LeaveGroup, minVersion: 0, maxVersion: 5,
+    apiKey: ApiKey.LeaveGroup,
+    minVersion: 0,
+    maxVersion: 5,
     handle(req: LeaveGroupRequest, ctx) {
-      const members = ctx.header.apiVersion >= 3
-        ? (req.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: s(m.groupInstanceId), reason: s(m.reason) }))
-        : [{ memberId: s(req.memberId), groupInstanceId: '', reason: '' }];
+      const members =
+        ctx.header.apiVersion >= 3
+          ? (req.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: s(m.groupInstanceId), reason: s(m.reason) }))
+          : [{ memberId: s(req.memberId), groupInstanceId: '', reason: '' }];
       const r = coordinator.leaveGroup({ groupId: req.groupId, members });
       // v0-2 name one member: its error is the answer's.
       const errorCode = ctx.header.apiVersion >= 3 || r.errorCode !== 0 ? r.errorCode : (r.members[0]?.errorCode ?? 0);
       return {
-        throttleTimeMs: 0, errorCode,
+        throttleTimeMs: 0,
+        errorCode,
         members: r.members.map((m) => ({ memberId: m.memberId, groupInstanceId: orNull(m.groupInstanceId), errorCode: m.errorCode })),
       };
     },
   };
 
   const offsetCommit: KafkaApiHandler = {
-    apiKey: ApiKey.OffsetCommit, minVersion: 0, maxVersion: 8,
+    apiKey: ApiKey.OffsetCommit,
+    minVersion: 0,
+    maxVersion: 8,
     async handle(req: OffsetCommitRequest) {
-      const offsets = req.topics.flatMap((t) => t.partitions.map((p) => ({
-        topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch ?? -1, metadata: s(p.committedMetadata),
-      })));
-      const results = offsets.length === 0 ? [] : await coordinator.commitOffsets({
-        groupId: req.groupId, generationId: req.generationIdOrMemberEpoch ?? req.generationId ?? -1, memberId: s(req.memberId),
-        groupInstanceId: s(req.groupInstanceId), offsets,
-      });
+      const offsets = req.topics.flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.name,
+          partition: p.partitionIndex,
+          offset: p.committedOffset,
+          leaderEpoch: p.committedLeaderEpoch ?? -1,
+          metadata: s(p.committedMetadata),
+        })),
+      );
+      const results =
+        offsets.length === 0
+          ? []
+          : await coordinator.commitOffsets({
+              groupId: req.groupId,
+              generationId: req.generationIdOrMemberEpoch ?? req.generationId ?? -1,
+              memberId: s(req.memberId),
+              groupInstanceId: s(req.groupInstanceId),
+              offsets,
+            });
       const byTopic = new Map<string, Array<{ partitionIndex: number; errorCode: number }>>();
       for (const r of results) {
         const list = byTopic.get(r.topic) ?? [];
@@ -144,15 +258,35 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
 
   /** One group's offsets in OffsetFetch's topic layout; `topics` null or absent: every committed one. */
   const fetchGroup = (groupId: string, topics: OffsetFetchTopics[] | null | undefined) => {
-    const asked = topics === null || topics === undefined ? undefined : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
+    const asked =
+      topics === null || topics === undefined ? undefined : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
     const r = coordinator.fetchOffsets(groupId, asked);
-    const partitionsOf = new Map<string, Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string | null; errorCode: number }>>();
+    const partitionsOf = new Map<
+      string,
+      Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string | null; errorCode: number }>
+    >();
     if (r.errorCode !== 0) {
-      for (const t of asked ?? []) partitionsOf.set(t.topic, t.partitions.map((p) => ({ partitionIndex: p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode })));
+      for (const t of asked ?? [])
+        partitionsOf.set(
+          t.topic,
+          t.partitions.map((p) => ({
+            partitionIndex: p,
+            committedOffset: -1n,
+            committedLeaderEpoch: -1,
+            metadata: '',
+            errorCode: r.errorCode,
+          })),
+        );
     } else {
       for (const o of r.offsets) {
         const list = partitionsOf.get(o.topic) ?? [];
-        list.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: 0 });
+        list.push({
+          partitionIndex: o.partition,
+          committedOffset: o.offset,
+          committedLeaderEpoch: o.leaderEpoch,
+          metadata: o.metadata,
+          errorCode: 0,
+        });
         partitionsOf.set(o.topic, list);
       }
     }
@@ -160,7 +294,9 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   };
 
   const offsetFetch: KafkaApiHandler = {
-    apiKey: ApiKey.OffsetFetch, minVersion: 0, maxVersion: 8,
+    apiKey: ApiKey.OffsetFetch,
+    minVersion: 0,
+    maxVersion: 8,
     handle(req: OffsetFetchRequest, ctx) {
       if (ctx.header.apiVersion >= 8) {
         return { throttleTimeMs: 0, groups: (req.groups ?? []).map((g) => ({ groupId: g.groupId, ...fetchGroup(g.groupId, g.topics) })) };
@@ -171,17 +307,27 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   };
 
   const describeGroups: KafkaApiHandler = {
-    apiKey: ApiKey.DescribeGroups, minVersion: 0, maxVersion: 5,
+    apiKey: ApiKey.DescribeGroups,
+    minVersion: 0,
+    maxVersion: 5,
     handle(req: DescribeGroupsRequest) {
       return {
         throttleTimeMs: 0,
         groups: req.groups.map((id) => {
           const d = coordinator.describeGroup(id);
           return {
-            errorCode: d.errorCode, groupId: id, groupState: d.state, protocolType: d.protocolType, protocolData: d.protocolName,
+            errorCode: d.errorCode,
+            groupId: id,
+            groupState: d.state,
+            protocolType: d.protocolType,
+            protocolData: d.protocolName,
             members: d.members.map((m) => ({
-              memberId: m.memberId, groupInstanceId: orNull(m.groupInstanceId), clientId: m.clientId, clientHost: m.clientHost,
-              memberMetadata: m.metadata, memberAssignment: m.assignment,
+              memberId: m.memberId,
+              groupInstanceId: orNull(m.groupInstanceId),
+              clientId: m.clientId,
+              clientHost: m.clientHost,
+              memberMetadata: m.metadata,
+              memberAssignment: m.assignment,
             })),
             authorizedOperations: -2147483648,
           };
@@ -191,25 +337,40 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   };
 
   const listGroups: KafkaApiHandler = {
-    apiKey: ApiKey.ListGroups, minVersion: 0, maxVersion: 4,
+    apiKey: ApiKey.ListGroups,
+    minVersion: 0,
+    maxVersion: 4,
     handle(req: ListGroupsRequest) {
       const r = coordinator.listGroups(req.statesFilter ?? []);
-      return { throttleTimeMs: 0, errorCode: r.errorCode, groups: r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state })) };
+      return {
+        throttleTimeMs: 0,
+        errorCode: r.errorCode,
+        groups: r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state })),
+      };
     },
   };
 
   const deleteGroups: KafkaApiHandler = {
-    apiKey: ApiKey.DeleteGroups, minVersion: 0, maxVersion: 2,
+    apiKey: ApiKey.DeleteGroups,
+    minVersion: 0,
+    maxVersion: 2,
     async handle(req: DeleteGroupsRequest) {
-      const results = await Promise.all(req.groupsNames.map(async (groupId) => ({ groupId, errorCode: (await coordinator.deleteGroup(groupId)).errorCode })));
+      const results = await Promise.all(
+        req.groupsNames.map(async (groupId) => ({ groupId, errorCode: (await coordinator.deleteGroup(groupId)).errorCode })),
+      );
       return { throttleTimeMs: 0, results };
     },
   };
 
   const offsetDelete: KafkaApiHandler = {
-    apiKey: ApiKey.OffsetDelete, minVersion: 0, maxVersion: 0,
+    apiKey: ApiKey.OffsetDelete,
+    minVersion: 0,
+    maxVersion: 0,
     async handle(req: OffsetDeleteRequest) {
-      const r = await coordinator.deleteOffsets(req.groupId, req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex }))));
+      const r = await coordinator.deleteOffsets(
+        req.groupId,
+        req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex }))),
+      );
       const byTopic = new Map<string, Array<{ partitionIndex: number; errorCode: number }>>();
       for (const p of r.partitions) {
         const list = byTopic.get(p.topic) ?? [];
@@ -220,5 +381,17 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     },
   };
 
-  return [findCoordinator, joinGroup, syncGroup, heartbeat, leaveGroup, offsetCommit, offsetFetch, describeGroups, listGroups, deleteGroups, offsetDelete];
+  return [
+    findCoordinator,
+    joinGroup,
+    syncGroup,
+    heartbeat,
+    leaveGroup,
+    offsetCommit,
+    offsetFetch,
+    describeGroups,
+    listGroups,
+    deleteGroups,
+    offsetDelete,
+  ];
 }

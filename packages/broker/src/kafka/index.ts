@@ -32,15 +32,22 @@ export function kafkaApis(deps: KafkaApisDeps): KafkaApis {
   let apis: KafkaApis | undefined;
   const handlers = [
     ...metadataApis({
-      brokerId: deps.brokerId, metadata: deps.metadata, logger: deps.logger, autoCreateTopicsEnable: deps.autoCreateTopicsEnable,
-      listenerNameOf: deps.listenerNameOf, advertised: () => apis?.advertised ?? [],
+      brokerId: deps.brokerId,
+      metadata: deps.metadata,
+      logger: deps.logger,
+      autoCreateTopicsEnable: deps.autoCreateTopicsEnable,
+      listenerNameOf: deps.listenerNameOf,
+      advertised: () => apis?.advertised ?? [],
     }),
     ...dataApis({ metadata: deps.metadata, replicaManager: deps.replicaManager, logger: deps.logger, maxFetchWaitMs: deps.maxFetchWaitMs }),
     ...groupApis({ coordinator: deps.groupCoordinator, listenerNameOf: deps.listenerNameOf }),
     ...adminApis({ metadata: deps.metadata, replicaManager: deps.replicaManager, logger: deps.logger, dataDir: deps.dataDir }),
   ];
   apis = new KafkaApis({
-    handlers, logger: deps.logger, isServing: deps.isServing, startingReason: deps.startingReason,
+    handlers,
+    logger: deps.logger,
+    isServing: deps.isServing,
+    startingReason: deps.startingReason,
     ...(deps.observer === undefined ? {} : { observer: deps.observer }),
   });
   return apis;

@@ -9,7 +9,13 @@
  * throw past `handle`: an unexpected failure closes that one connection and is logged.
  */
 import {
-  ApiKey, KafkaDecodeError, SUPPORTED_APIS, decodeRequest, decodeRequestHeader, encodeResponse, type RequestHeader,
+  ApiKey,
+  KafkaDecodeError,
+  SUPPORTED_APIS,
+  decodeRequest,
+  decodeRequestHeader,
+  encodeResponse,
+  type RequestHeader,
 } from '@samsa/kafka';
 import { ErrorCode } from '@samsa/protocol';
 import type { Logger } from 'pino';
@@ -31,7 +37,7 @@ export interface KafkaApiHandler {
   readonly apiKey: number;
   readonly minVersion: number;
   readonly maxVersion: number;
-  handle(request: any, ctx: KafkaRequestContext): Promise<HandlerResult> | HandlerResult;  
+  handle(request: any, ctx: KafkaRequestContext): Promise<HandlerResult> | HandlerResult;
 }
 
 /** Per-API request counts and latencies (metrics.ts registers them; none without a registry). */
@@ -68,7 +74,10 @@ export class KafkaApis implements KafkaRequestHandler {
       if (!c) throw new Error(`no codec for ${apiName(h.apiKey)}`);
       const min = Math.max(h.minVersion, c.minVersion);
       const max = Math.min(h.maxVersion, c.maxVersion);
-      if (min > max) throw new Error(`${apiName(h.apiKey)}: the handler's versions ${h.minVersion}-${h.maxVersion} and the codec's ${c.minVersion}-${c.maxVersion} do not overlap`);
+      if (min > max)
+        throw new Error(
+          `${apiName(h.apiKey)}: the handler's versions ${h.minVersion}-${h.maxVersion} and the codec's ${c.minVersion}-${c.maxVersion} do not overlap`,
+        );
       this.byKey.set(h.apiKey, { apiKey: h.apiKey, minVersion: min, maxVersion: max, handle: h.handle.bind(h) });
       advertised.push({ apiKey: h.apiKey, minVersion: min, maxVersion: max });
     }
@@ -90,7 +99,12 @@ export class KafkaApis implements KafkaRequestHandler {
     }
     const name = apiName(header.apiKey);
     const finish = (answer: KafkaAnswer): KafkaAnswer => {
-      this.options.observer?.observe(name, header.apiVersion, answer.kind === 'close' ? 'closed' : 'ok', Number(process.hrtime.bigint() - started) / 1e9);
+      this.options.observer?.observe(
+        name,
+        header.apiVersion,
+        answer.kind === 'close' ? 'closed' : 'ok',
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
       return answer;
     };
     const handler = this.byKey.get(header.apiKey);
@@ -100,14 +114,17 @@ export class KafkaApis implements KafkaRequestHandler {
         // KIP-511: the client learns our range from a v0 body and retries with a version we have.
         return finish(this.unsupportedApiVersions(header.correlationId));
       }
-      return finish(this.closed(`${name} v${header.apiVersion} is not supported (${handler.minVersion}-${handler.maxVersion})`, connection, header));
+      return finish(
+        this.closed(`${name} v${header.apiVersion} is not supported (${handler.minVersion}-${handler.maxVersion})`, connection, header),
+      );
     }
     if (!this.options.isServing()) return finish(this.closed(`not serving yet: ${this.options.startingReason()}`, connection, header));
     let request: unknown;
     try {
       request = decodeRequest(header.apiKey, header.apiVersion, frame, bodyOffset);
     } catch (err) {
-      if (err instanceof KafkaDecodeError) return finish(this.closed(`undecodable ${name} v${header.apiVersion}: ${err.message}`, connection, header));
+      if (err instanceof KafkaDecodeError)
+        return finish(this.closed(`undecodable ${name} v${header.apiVersion}: ${err.message}`, connection, header));
       throw err;
     }
     const ctx: KafkaRequestContext = { header, connection };
@@ -132,12 +149,22 @@ export class KafkaApis implements KafkaRequestHandler {
   private unsupportedApiVersions(correlationId: number): KafkaAnswer {
     return {
       kind: 'response',
-      bytes: encodeResponse(ApiKey.ApiVersions, 0, correlationId, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: [...this.advertised] }),
+      bytes: encodeResponse(ApiKey.ApiVersions, 0, correlationId, {
+        errorCode: ErrorCode.UNSUPPORTED_VERSION,
+        apiKeys: [...this.advertised],
+      }),
     };
   }
 
   private closed(reason: string, connection: KafkaConnectionInfo, header?: RequestHeader): KafkaAnswer {
-    this.options.logger.debug({ client: connection.clientHost, reason, ...(header ? { apiKey: header.apiKey, apiVersion: header.apiVersion, clientId: header.clientId } : {}) }, 'closing a kafka connection');
+    this.options.logger.debug(
+      {
+        client: connection.clientHost,
+        reason,
+        ...(header ? { apiKey: header.apiKey, apiVersion: header.apiVersion, clientId: header.clientId } : {}),
+      },
+      'closing a kafka connection',
+    );
     return { kind: 'close', reason };
   }
 }

@@ -60,7 +60,10 @@ export async function startDualListener(options: DualListenerOptions): Promise<D
         return;
       }
       const conn = new KafkaConnection(socket, options.kafka, {
-        maxRequestBytes: options.maxRequestBytes, maxIdleMs: options.maxIdleMs, listenerName: options.name, logger: options.logger,
+        maxRequestBytes: options.maxRequestBytes,
+        maxIdleMs: options.maxIdleMs,
+        listenerName: options.name,
+        logger: options.logger,
       });
       kafkaConnections.add(conn);
       socket.once('close', () => kafkaConnections.delete(conn));
@@ -77,7 +80,9 @@ export async function startDualListener(options: DualListenerOptions): Promise<D
   const port = (server.address() as net.AddressInfo).port;
   return {
     port,
-    get kafkaConnections() { return kafkaConnections.size; },
+    get kafkaConnections() {
+      return kafkaConnections.size;
+    },
     close: () => {
       server.close();
       for (const conn of kafkaConnections) conn.close();

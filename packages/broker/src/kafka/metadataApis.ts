@@ -51,7 +51,6 @@ interface ApiVersionsRequest {
   clientSoftwareVersion?: string;
 }
 
-
 export function metadataApis(deps: MetadataApisDeps): KafkaApiHandler[] {
   const { metadata } = deps;
 
@@ -64,21 +63,35 @@ export function metadataApis(deps: MetadataApisDeps): KafkaApiHandler[] {
   };
 
   const describeTopic = (topic: TopicInfo, live: Set<number>) => ({
-    errorCode: 0, name: topic.name, topicId: kafkaTopicId(topic.topicId), isInternal: topic.isInternal,
+    errorCode: 0,
+    name: topic.name,
+    topicId: kafkaTopicId(topic.topicId),
+    isInternal: topic.isInternal,
     partitions: topic.partitions.map((p) => ({
       errorCode: p.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
-      partitionIndex: p.partition, leaderId: p.leader, leaderEpoch: p.leaderEpoch,
-      replicaNodes: p.replicas, isrNodes: p.isr, offlineReplicas: p.replicas.filter((r) => !live.has(r)),
+      partitionIndex: p.partition,
+      leaderId: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      replicaNodes: p.replicas,
+      isrNodes: p.isr,
+      offlineReplicas: p.replicas.filter((r) => !live.has(r)),
     })),
     topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   });
 
   const missingTopic = (name: string | null, topicId: string, errorCode: number) => ({
-    errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+    errorCode,
+    name,
+    topicId,
+    isInternal: false,
+    partitions: [],
+    topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   });
 
   const apiVersions: KafkaApiHandler = {
-    apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 3,
+    apiKey: ApiKey.ApiVersions,
+    minVersion: 0,
+    maxVersion: 3,
     handle(req: ApiVersionsRequest, ctx) {
       const apiKeys = [...deps.advertised()];
       // KIP-511: v3+ names the client software; a malformed name or version is INVALID_REQUEST.
@@ -90,7 +103,9 @@ export function metadataApis(deps: MetadataApisDeps): KafkaApiHandler[] {
   };
 
   const metadataApi: KafkaApiHandler = {
-    apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 12,
+    apiKey: ApiKey.Metadata,
+    minVersion: 0,
+    maxVersion: 12,
     async handle(req: MetadataRequest, ctx) {
       const version = ctx.header.apiVersion;
       const brokers = brokersOn(ctx);
@@ -120,28 +135,48 @@ export function metadataApis(deps: MetadataApisDeps): KafkaApiHandler[] {
         });
         if (toCreate.length > 0) {
           // num.partitions and default.replication.factor of the controller (-1).
-          const results = await metadata.createTopics(toCreate.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, configs: {} })), false)
-            .catch((err: unknown) => toCreate.map((name) => ({ name, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: (err as Error).message })));
+          const results = await metadata
+            .createTopics(
+              toCreate.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, configs: {} })),
+              false,
+            )
+            .catch((err: unknown) =>
+              toCreate.map((name) => ({ name, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: (err as Error).message })),
+            );
           for (const r of results) {
             if (r.errorCode === 0 || r.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) continue;
-            deps.logger.warn({ topic: r.name, errorCode: r.errorCode, error: 'errorMessage' in r ? r.errorMessage : '' }, 'auto-creating a topic failed');
+            deps.logger.warn(
+              { topic: r.name, errorCode: r.errorCode, error: 'errorMessage' in r ? r.errorMessage : '' },
+              'auto-creating a topic failed',
+            );
             const t = topics.find((x) => x.name === r.name);
             if (t) t.errorCode = r.errorCode === ErrorCode.INVALID_REPLICATION_FACTOR ? ErrorCode.LEADER_NOT_AVAILABLE : r.errorCode;
           }
         }
       }
       return {
-        throttleTimeMs: 0, brokers, clusterId: metadata.clusterId, controllerId: deps.brokerId, topics,
+        throttleTimeMs: 0,
+        brokers,
+        clusterId: metadata.clusterId,
+        controllerId: deps.brokerId,
+        topics,
         clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
       };
     },
   };
 
   const describeCluster: KafkaApiHandler = {
-    apiKey: ApiKey.DescribeCluster, minVersion: 0, maxVersion: 1,
+    apiKey: ApiKey.DescribeCluster,
+    minVersion: 0,
+    maxVersion: 1,
     handle(_req: unknown, ctx) {
       return {
-        throttleTimeMs: 0, errorCode: 0, errorMessage: null, endpointType: 1, clusterId: metadata.clusterId, controllerId: deps.brokerId,
+        throttleTimeMs: 0,
+        errorCode: 0,
+        errorMessage: null,
+        endpointType: 1,
+        clusterId: metadata.clusterId,
+        controllerId: deps.brokerId,
         brokers: brokersOn(ctx).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
         clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
       };

@@ -298,7 +298,10 @@ export function requireRecordKeys(batch: Buffer, partition: string): void {
   const { records } = decodeRecordBatch(batch, 0, { verifyCrc: false });
   for (const r of records) {
     if (r.key === null) {
-      throw protocolError('INVALID_RECORD', `compacted topic cannot accept a record without a key in topic partition ${partition} (offset delta ${r.offset})`);
+      throw protocolError(
+        'INVALID_RECORD',
+        `compacted topic cannot accept a record without a key in topic partition ${partition} (offset delta ${r.offset})`,
+      );
     }
   }
 }
@@ -311,7 +314,12 @@ class SegmentBatchReader {
   private bufStart = 0;
   position = 0;
 
-  constructor(private readonly fd: number, private readonly size: number, private readonly path: string, private readonly chunkBytes: number) {}
+  constructor(
+    private readonly fd: number,
+    private readonly size: number,
+    private readonly path: string,
+    private readonly chunkBytes: number,
+  ) {}
 
   /** The next batch (a view that stays valid), or undefined at the end. */
   next(): Buffer | undefined {
@@ -320,7 +328,10 @@ class SegmentBatchReader {
     let at = this.position - this.bufStart;
     const batchSize = LOG_OVERHEAD + this.buf.readInt32BE(at + BatchField.BATCH_LENGTH);
     if (batchSize < RECORD_BATCH_OVERHEAD || this.position + batchSize > this.size) {
-      throw protocolError('KAFKA_STORAGE_ERROR', `${this.path}: the batch at byte ${this.position} declares ${batchSize} bytes, which do not fit the ${this.size}-byte segment`);
+      throw protocolError(
+        'KAFKA_STORAGE_ERROR',
+        `${this.path}: the batch at byte ${this.position} declares ${batchSize} bytes, which do not fit the ${this.size}-byte segment`,
+      );
     }
     if (this.position + batchSize > this.bufStart + this.buf.length) {
       this.fill(Math.max(this.chunkBytes, batchSize));
@@ -328,7 +339,10 @@ class SegmentBatchReader {
     }
     const batch = this.buf.subarray(at, at + batchSize);
     if (batch.readInt8(BatchField.MAGIC) !== MAGIC_V2 || computeBatchCrc(batch, 0, batchSize) !== batch.readUInt32BE(BatchField.CRC)) {
-      throw protocolError('KAFKA_STORAGE_ERROR', `${this.path}: the batch at byte ${this.position} is corrupt (magic or CRC); not cleaning this log`);
+      throw protocolError(
+        'KAFKA_STORAGE_ERROR',
+        `${this.path}: the batch at byte ${this.position} is corrupt (magic or CRC); not cleaning this log`,
+      );
     }
     this.position += batchSize;
     return batch;
@@ -339,7 +353,8 @@ class SegmentBatchReader {
     const want = Math.min(bytes, this.size - this.position);
     const buf = Buffer.allocUnsafe(want);
     const got = readFully(this.fd, buf, 0, want, this.position);
-    if (got < want) throw protocolError('KAFKA_STORAGE_ERROR', `${this.path} ended at byte ${this.position + got}, expected ${this.size} bytes`);
+    if (got < want)
+      throw protocolError('KAFKA_STORAGE_ERROR', `${this.path} ended at byte ${this.position + got}, expected ${this.size} bytes`);
     this.buf = buf;
     this.bufStart = this.position;
   }
@@ -378,7 +393,11 @@ class CleanedSegmentWriter {
   private offsetOfMaxTimestampSoFar: bigint;
   private closed = false;
 
-  constructor(dir: string, readonly baseOffset: bigint, private readonly indexIntervalBytes: number) {
+  constructor(
+    dir: string,
+    readonly baseOffset: bigint,
+    private readonly indexIntervalBytes: number,
+  ) {
     this.files = segmentFiles(dir, baseOffset, CLEANED_FILE_SUFFIX);
     this.offsetOfMaxTimestampSoFar = baseOffset;
     this.fd = openSync(this.files.log, OPEN_RW_TRUNCATE);
@@ -499,7 +518,11 @@ class Cleaning {
   /** The earliest delete horizon of a tombstone kept so far (NO_HORIZON: none). */
   private minHorizon = NO_HORIZON;
 
-  constructor(private readonly log: Log, private readonly opts: CleanOptions, private readonly range: CleanableRange) {
+  constructor(
+    private readonly log: Log,
+    private readonly opts: CleanOptions,
+    private readonly range: CleanableRange,
+  ) {
     this.ioBufferBytes = opts.ioBufferBytes ?? DEFAULT_LOG_CLEANER_CONFIG.ioBufferBytes;
     this.yieldEvery = opts.yieldEveryBytes ?? DEFAULT_LOG_CLEANER_CONFIG.yieldEveryBytes;
     this.maxMapBytes = opts.dedupeBufferBytes ?? DEFAULT_LOG_CLEANER_CONFIG.dedupeBufferBytes;
@@ -507,8 +530,17 @@ class Cleaning {
     this.dir = log.dir;
     this.truncations = log.truncationCount;
     this.result = {
-      outcome: 'nothing', firstDirtyOffset: range.firstDirtyOffset, endOffset: range.firstDirtyOffset, segmentsCleaned: 0, segmentsWritten: 0,
-      bytesRead: 0, bytesWritten: 0, recordsRead: 0, recordsKept: 0, tombstonesRemoved: 0, nextDeleteHorizonMs: NO_HORIZON,
+      outcome: 'nothing',
+      firstDirtyOffset: range.firstDirtyOffset,
+      endOffset: range.firstDirtyOffset,
+      segmentsCleaned: 0,
+      segmentsWritten: 0,
+      bytesRead: 0,
+      bytesWritten: 0,
+      recordsRead: 0,
+      recordsKept: 0,
+      tombstonesRemoved: 0,
+      nextDeleteHorizonMs: NO_HORIZON,
     };
     const all = log.segments;
     const nextBases = new Map(all.slice(0, -1).map((s, i) => [s.baseOffset, all[i + 1]!.baseOffset]));
@@ -579,7 +611,10 @@ class Cleaning {
    * single segment (nothing to swap; its files are deleted).
    */
   async cleanSegmentsInto(
-    group: readonly SegmentInfo[], map: OffsetMap, endOffset: bigint, lastBatchOfProducer: ReadonlyMap<bigint, bigint>,
+    group: readonly SegmentInfo[],
+    map: OffsetMap,
+    endOffset: bigint,
+    lastBatchOfProducer: ReadonlyMap<bigint, bigint>,
   ): Promise<CleanedSegmentWriter | undefined> {
     const writer = new CleanedSegmentWriter(this.dir, group[0]!.baseOffset, this.log.config.indexIntervalBytes);
     this.writers.push(writer);
@@ -610,7 +645,11 @@ class Cleaning {
    * horizon stamped), or dropped. Returns true when the output differs from the input.
    */
   private cleanBatchInto(
-    writer: CleanedSegmentWriter, batch: Buffer, header: RecordBatchHeader, map: OffsetMap, endOffset: bigint,
+    writer: CleanedSegmentWriter,
+    batch: Buffer,
+    header: RecordBatchHeader,
+    map: OffsetMap,
+    endOffset: bigint,
     lastBatchOfProducer: ReadonlyMap<bigint, bigint>,
   ): boolean {
     const result = this.result;
@@ -647,7 +686,12 @@ class Cleaning {
   }
 
   /** Kafka's shouldRetainRecord over one batch: the records kept, and how many of them are tombstones. */
-  private retainedRecords(records: readonly Record[], map: OffsetMap, endOffset: bigint, horizonPassed: boolean): { kept: Record[]; tombstones: number } {
+  private retainedRecords(
+    records: readonly Record[],
+    map: OffsetMap,
+    endOffset: bigint,
+    horizonPassed: boolean,
+  ): { kept: Record[]; tombstones: number } {
     const kept: Record[] = [];
     let tombstones = 0;
     for (const r of records) {
@@ -684,11 +728,21 @@ class Cleaning {
     if (this.log.isClosed || this.log.truncationCount !== this.truncations) throw new CleaningAborted();
     writeCleanerCheckpoint(this.dir, { firstDirtyOffset: endOffset, nextDeleteHorizonMs: this.minHorizon });
     result.outcome = 'cleaned';
-    this.opts.logger?.info({
-      dir: this.dir, firstDirtyOffset: String(this.range.firstDirtyOffset), endOffset: String(endOffset), segmentsCleaned: result.segmentsCleaned,
-      segmentsWritten: result.segmentsWritten, bytesRead: result.bytesRead, bytesWritten: result.bytesWritten,
-      recordsRead: result.recordsRead, recordsKept: result.recordsKept, tombstonesRemoved: result.tombstonesRemoved,
-    }, 'cleaned log');
+    this.opts.logger?.info(
+      {
+        dir: this.dir,
+        firstDirtyOffset: String(this.range.firstDirtyOffset),
+        endOffset: String(endOffset),
+        segmentsCleaned: result.segmentsCleaned,
+        segmentsWritten: result.segmentsWritten,
+        bytesRead: result.bytesRead,
+        bytesWritten: result.bytesWritten,
+        recordsRead: result.recordsRead,
+        recordsKept: result.recordsKept,
+        tombstonesRemoved: result.tombstonesRemoved,
+      },
+      'cleaned log',
+    );
     return result;
   }
 
@@ -745,11 +799,16 @@ class Cleaning {
     try {
       const { records } = decodeRecordBatch(batch, 0, { verifyCrc: false });
       // A compressed batch is much more work than its bytes: charge what was decoded.
-      if (header.compression !== 0) for (const r of records) this.decodedBytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + DECODED_RECORD_COST;
+      if (header.compression !== 0)
+        for (const r of records) this.decodedBytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + DECODED_RECORD_COST;
       return records;
     } catch (err) {
       if (err instanceof SamsaProtocolError && err.errorName === 'UNSUPPORTED_COMPRESSION_TYPE') return undefined;
-      throw protocolError('KAFKA_STORAGE_ERROR', `cannot decode the batch at offset ${header.baseOffset} in ${this.dir}: ${(err as Error).message}`, err);
+      throw protocolError(
+        'KAFKA_STORAGE_ERROR',
+        `cannot decode the batch at offset ${header.baseOffset} in ${this.dir}: ${(err as Error).message}`,
+        err,
+      );
     }
   }
 }
@@ -779,7 +838,10 @@ export class LogCleaner {
   /** Logs whose cleaning failed unexpectedly: left alone until restart (Kafka's uncleanable partitions). */
   private readonly uncleanable = new WeakSet<Log>();
 
-  constructor(readonly config: Readonly<LogCleanerConfig>, private readonly deps: LogCleanerDeps) {}
+  constructor(
+    readonly config: Readonly<LogCleanerConfig>,
+    private readonly deps: LogCleanerDeps,
+  ) {}
 
   start(): void {
     if (!this.config.enabled || this.stopped) return;
@@ -822,7 +884,10 @@ export class LogCleaner {
         const score = (range.needCompactionNow || range.tombstonesDue ? 1 : 0) + range.dirtyRatio;
         if (!best || score > best.score) best = { candidate, score };
       } catch (err) {
-        this.deps.logger.error({ err, partition: candidate.key }, 'cannot measure the log for cleaning; leaving it uncleaned until restart');
+        this.deps.logger.error(
+          { err, partition: candidate.key },
+          'cannot measure the log for cleaning; leaving it uncleaned until restart',
+        );
         this.uncleanable.add(log);
       }
     }

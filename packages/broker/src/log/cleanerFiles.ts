@@ -16,7 +16,15 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { HeaderReader } from './headerReader.js';
-import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, fsyncPathSync, offsetFileName, parseOffsetFileName, writeFileAtomicSync } from './files.js';
+import {
+  INDEX_FILE_SUFFIX,
+  LOG_FILE_SUFFIX,
+  TIME_INDEX_FILE_SUFFIX,
+  fsyncPathSync,
+  offsetFileName,
+  parseOffsetFileName,
+  writeFileAtomicSync,
+} from './files.js';
 
 export const CLEANED_FILE_SUFFIX = '.cleaned';
 export const SWAP_FILE_SUFFIX = '.swap';
@@ -106,11 +114,16 @@ export function completeInterruptedCleaning(dir: string, warn: (message: string)
     }
     fsyncPathSync(dir);
     const final = segmentFiles(dir, base);
-    for (const [from, to] of [[swap.index, final.index], [swap.timeIndex, final.timeIndex]] as const) {
+    for (const [from, to] of [
+      [swap.index, final.index],
+      [swap.timeIndex, final.timeIndex],
+    ] as const) {
       if (existsSync(from)) renameSync(from, to);
     }
     renameSync(swap.log, final.log);
-    warn(`completed the swap of cleaned segment ${offsetFileName(base, LOG_FILE_SUFFIX)} (offsets [${base}, ${end})) interrupted by a crash`);
+    warn(
+      `completed the swap of cleaned segment ${offsetFileName(base, LOG_FILE_SUFFIX)} (offsets [${base}, ${end})) interrupted by a crash`,
+    );
   }
   // Index .swap files whose log swap was already renamed (or never made): the index is rebuilt.
   for (const name of readdirSync(dir)) {

@@ -77,7 +77,8 @@ export function resolveLogConfig(config: LogConfig): ResolvedLogConfig {
   checkInteger('flushMs', c.flushMs, 0, Number.MAX_SAFE_INTEGER);
   checkInteger('maxMessageBytes', c.maxMessageBytes, 0, INT32_MAX);
   if (typeof c.fsyncEveryAppend !== 'boolean') throw new RangeError(`log config fsyncEveryAppend must be a boolean`);
-  if (!['delete', 'compact', 'compact,delete'].includes(c.cleanupPolicy)) throw new RangeError(`log config cleanupPolicy must be delete, compact or compact,delete, got ${c.cleanupPolicy}`);
+  if (!['delete', 'compact', 'compact,delete'].includes(c.cleanupPolicy))
+    throw new RangeError(`log config cleanupPolicy must be delete, compact or compact,delete, got ${c.cleanupPolicy}`);
   checkInteger('deleteRetentionMs', c.deleteRetentionMs, 0, Number.MAX_SAFE_INTEGER);
   if (typeof c.minCleanableDirtyRatio !== 'number' || !(c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1)) {
     throw new RangeError(`log config minCleanableDirtyRatio must be a number in [0, 1], got ${c.minCleanableDirtyRatio}`);

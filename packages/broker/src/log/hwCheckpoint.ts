@@ -27,7 +27,9 @@ export function readHighWatermarkCheckpoint(dataDir: string): Map<string, bigint
   const path = join(dataDir, HW_CHECKPOINT_FILE);
   const out = new Map<string, bigint>();
   if (!existsSync(path)) return out;
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   if (lines[0]?.trim() !== VERSION) throw new Error(`${path}: unsupported version line '${lines[0] ?? ''}'`);
   const count = Number(lines[1]);
   if (!Number.isSafeInteger(count) || count < 0) throw new Error(`${path}: bad entry count '${lines[1] ?? ''}'`);

@@ -79,7 +79,10 @@ export class LeaderEpochFileCache {
     let keep = this.epochs.length;
     while (keep > 0 && (this.epochs[keep - 1]!.epoch >= epoch || this.epochs[keep - 1]!.startOffset >= startOffset)) keep--;
     if (keep < this.epochs.length) {
-      const removed = this.epochs.slice(keep).map((e) => `${e.epoch}@${e.startOffset}`).join(', ');
+      const removed = this.epochs
+        .slice(keep)
+        .map((e) => `${e.epoch}@${e.startOffset}`)
+        .join(', ');
       this.onWarn?.(`leader epoch ${epoch} starting at ${startOffset} replaces later entries ${removed}`);
       this.epochs.length = keep;
     }

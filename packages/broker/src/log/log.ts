@@ -81,14 +81,7 @@ import {
 } from '@samsa/protocol';
 import { completeInterruptedCleaning, lowerCleanerCheckpoint, swapInCleanedFiles, type SwapStep } from './cleanerFiles.js';
 import { INT32_MAX, hasDeletePolicy, resolveLogConfig, segmentRollMs, type LogConfig, type ResolvedLogConfig } from './config.js';
-import {
-  INDEX_FILE_SUFFIX,
-  LOG_FILE_SUFFIX,
-  TIME_INDEX_FILE_SUFFIX,
-  TMP_FILE_SUFFIX,
-  fsyncPath,
-  parseOffsetFileName,
-} from './files.js';
+import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TMP_FILE_SUFFIX, fsyncPath, parseOffsetFileName } from './files.js';
 import { LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochFileCache, type EpochEndOffset, type EpochEntry } from './leaderEpochCache.js';
 import { logCheckpointPath, readLogCheckpoint, writeLogCheckpoint } from './logCheckpoint.js';
 import { LogSegment, type SegmentOptions } from './logSegment.js';
@@ -289,7 +282,10 @@ export class Log {
       throw new RangeError(`leader epoch must be an int32 >= 0, got ${leaderEpoch}`);
     }
     if (batch.length > this.config.maxMessageBytes) {
-      throw protocolError('MESSAGE_TOO_LARGE', `record batch of ${batch.length} bytes exceeds max.message.bytes (${this.config.maxMessageBytes})`);
+      throw protocolError(
+        'MESSAGE_TOO_LARGE',
+        `record batch of ${batch.length} bytes exceeds max.message.bytes (${this.config.maxMessageBytes})`,
+      );
     }
     const header = validated ?? validateProducedBatch(batch);
     const baseOffset = this.nextOffset;
@@ -326,10 +322,16 @@ export class Log {
       const size = LOG_OVERHEAD + header.batchLength;
       if (position + size > batches.length) break;
       if (!verifyBatchCrc(batches, position)) {
-        throw protocolError('CORRUPT_MESSAGE', `replicated record batch at offset ${header.baseOffset} (byte ${position}) failed its CRC check`);
+        throw protocolError(
+          'CORRUPT_MESSAGE',
+          `replicated record batch at offset ${header.baseOffset} (byte ${position}) failed its CRC check`,
+        );
       }
       if (header.lastOffsetDelta < 0) {
-        throw protocolError('CORRUPT_MESSAGE', `replicated record batch at offset ${header.baseOffset} has a negative lastOffsetDelta ${header.lastOffsetDelta}`);
+        throw protocolError(
+          'CORRUPT_MESSAGE',
+          `replicated record batch at offset ${header.baseOffset} has a negative lastOffsetDelta ${header.lastOffsetDelta}`,
+        );
       }
       if (header.baseOffset <= lastOffset) {
         throw protocolError(
@@ -403,7 +405,8 @@ export class Log {
       const first = segment.firstTimestamp();
       const waited = first !== undefined && first >= 0n ? Number(maxTimestamp - first) : this.clock() - segment.created;
       const rollMs = segmentRollMs(this.config);
-      if (waited > rollMs) reason = rollMs === this.config.segmentMs ? `segment.ms ${rollMs} reached` : `max.compaction.lag.ms ${rollMs} reached`;
+      if (waited > rollMs)
+        reason = rollMs === this.config.segmentMs ? `segment.ms ${rollMs} reached` : `max.compaction.lag.ms ${rollMs} reached`;
     }
     return reason === undefined ? segment : this.rollAt(firstOffset, reason);
   }
@@ -600,7 +603,11 @@ export class Log {
   }
 
   /** `predicate` gets each segment and the offset just past it (the next segment's base, or the log end for the active one). */
-  private deleteOldestWhile(highWatermark: bigint, reason: string, predicate: (segment: LogSegment, nextBaseOffset: bigint) => boolean): number {
+  private deleteOldestWhile(
+    highWatermark: bigint,
+    reason: string,
+    predicate: (segment: LogSegment, nextBaseOffset: bigint) => boolean,
+  ): number {
     let n = 0;
     while (n < this.segs.length) {
       const segment = this.segs[n]!;
@@ -650,7 +657,11 @@ export class Log {
    * error after the commit point closes the log (KAFKA_STORAGE_ERROR): opening it again completes
    * the swap.
    */
-  replaceWithCleaned(cleaned: ReadonlyArray<{ baseOffset: bigint; sizeInBytes: number }>, truncationCount: number, onStep?: (step: SwapStep) => void): boolean {
+  replaceWithCleaned(
+    cleaned: ReadonlyArray<{ baseOffset: bigint; sizeInBytes: number }>,
+    truncationCount: number,
+    onStep?: (step: SwapStep) => void,
+  ): boolean {
     if (this.closed || truncationCount !== this.truncations || cleaned.length === 0) return false;
     const first = this.segs.findIndex((s) => s.baseOffset === cleaned[0]!.baseOffset);
     if (first < 0 || first + cleaned.length >= this.segs.length) return false;
@@ -662,17 +673,32 @@ export class Log {
     const base = old[0]!.baseOffset;
     let committed = false;
     try {
-      swapInCleanedFiles(this.dir, base, old.map((s) => () => this.deleteSegments([s], 'replaced by its cleaned segment')), () => { committed = true; }, onStep);
+      swapInCleanedFiles(
+        this.dir,
+        base,
+        old.map((s) => () => this.deleteSegments([s], 'replaced by its cleaned segment')),
+        () => {
+          committed = true;
+        },
+        onStep,
+      );
       const segment = LogSegment.open(this.dir, base, this.segmentOptions);
       segment.nextOffset = this.segs[first + cleaned.length]!.baseOffset;
       this.segs.splice(first, cleaned.length, segment);
       this.dirDirty = true;
     } catch (err) {
       if (!committed) throw err;
-      this.logger.error({ dir: this.dir, err }, 'swapping in a cleaned segment failed after its commit point; closing the log (reopening completes the swap)');
+      this.logger.error(
+        { dir: this.dir, err },
+        'swapping in a cleaned segment failed after its commit point; closing the log (reopening completes the swap)',
+      );
       this.closed = true;
       for (const segment of this.segs) segment.close();
-      throw protocolError('KAFKA_STORAGE_ERROR', `swapping in the cleaned segment ${base} in ${this.dir} failed: ${(err as Error).message}`, err);
+      throw protocolError(
+        'KAFKA_STORAGE_ERROR',
+        `swapping in the cleaned segment ${base} in ${this.dir} failed: ${(err as Error).message}`,
+        err,
+      );
     }
     return true;
   }
@@ -769,7 +795,11 @@ export class Log {
   }
 
   private writeCheckpoint(durable: boolean): void {
-    writeLogCheckpoint(this.dir, { recoveryPoint: this.recoveryPointOffset, logStartOffset: this.startOffset, cleanShutdown: false }, durable);
+    writeLogCheckpoint(
+      this.dir,
+      { recoveryPoint: this.recoveryPointOffset, logStartOffset: this.startOffset, cleanShutdown: false },
+      durable,
+    );
   }
 
   private checkOpen(): void {
@@ -824,11 +854,19 @@ export class Log {
     let clean = checkpoint?.cleanShutdown ?? false;
 
     try {
-      this.epochCache = LeaderEpochFileCache.load(this.dir, () => this.nextOffset, (m) => warn(m));
+      this.epochCache = LeaderEpochFileCache.load(
+        this.dir,
+        () => this.nextOffset,
+        (m) => warn(m),
+      );
     } catch (err) {
       warn(`${(err as Error).message}; rebuilding leader epochs from every segment`);
       unlinkSync(join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE));
-      this.epochCache = LeaderEpochFileCache.load(this.dir, () => this.nextOffset, (m) => warn(m));
+      this.epochCache = LeaderEpochFileCache.load(
+        this.dir,
+        () => this.nextOffset,
+        (m) => warn(m),
+      );
       recoveryPoint = 0n;
       clean = false;
     }

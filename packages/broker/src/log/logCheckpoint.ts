@@ -31,7 +31,9 @@ export function logCheckpointPath(dir: string): string {
 export function readLogCheckpoint(dir: string): LogCheckpointState | undefined {
   const path = logCheckpointPath(dir);
   if (!existsSync(path)) return undefined;
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   if (lines[0]?.trim() !== VERSION) throw new Error(`${path}: unsupported version line '${lines[0] ?? ''}'`);
   const fields = new Map<string, string>();
   for (const line of lines.slice(1)) {

@@ -148,7 +148,11 @@ export class LogSegment {
       } catch {
         // The original error is the one to report; recovery cuts a torn tail anyway.
       }
-      throw protocolError('KAFKA_STORAGE_ERROR', `writing ${length} bytes to ${this.logPath} at byte ${position} failed: ${(err as Error).message}`, err);
+      throw protocolError(
+        'KAFKA_STORAGE_ERROR',
+        `writing ${length} bytes to ${this.logPath} at byte ${position} failed: ${(err as Error).message}`,
+        err,
+      );
     }
     this.size = position + length;
     this.dirty = true;
@@ -192,7 +196,8 @@ export class LogSegment {
   }
 
   private addFinalTimeIndexEntry(): void {
-    if (this.maxTimestampSoFar >= 0n) this.timeIndex.maybeAppend(this.maxTimestampSoFar, Number(this.offsetOfMaxTimestampSoFar - this.baseOffset));
+    if (this.maxTimestampSoFar >= 0n)
+      this.timeIndex.maybeAppend(this.maxTimestampSoFar, Number(this.offsetOfMaxTimestampSoFar - this.baseOffset));
   }
 
   persistIndexes(): void {
@@ -314,7 +319,8 @@ export class LogSegment {
       if (maxOffsetExclusive !== undefined && lastOffset >= maxOffsetExclusive) {
         return fail(`batch last offset ${lastOffset} reaches the next segment's base offset ${maxOffsetExclusive}`);
       }
-      if (lastOffset - this.baseOffset > BigInt(INT32_MAX)) return fail(`batch last offset ${lastOffset} does not fit a relative offset of the segment`);
+      if (lastOffset - this.baseOffset > BigInt(INT32_MAX))
+        return fail(`batch last offset ${lastOffset} does not fit a relative offset of the segment`);
       this.onBatchAppended(position, size, baseOffset, lastOffset, buf.readBigInt64BE(at + BatchField.MAX_TIMESTAMP));
       onBatch(buf.readInt32BE(at + BatchField.PARTITION_LEADER_EPOCH), baseOffset);
       previousLast = lastOffset;
@@ -423,7 +429,8 @@ export class LogSegment {
     }
     const buf = Buffer.allocUnsafe(want);
     const got = readFully(this.fd, buf, 0, want, first.position);
-    if (got < want) throw protocolError('KAFKA_STORAGE_ERROR', `${this.logPath} ended at byte ${first.position + got}, expected ${this.size} bytes`);
+    if (got < want)
+      throw protocolError('KAFKA_STORAGE_ERROR', `${this.logPath} ended at byte ${first.position + got}, expected ${this.size} bytes`);
     // Every batch of this segment ends below nextOffset, so the limit only needs checking when it is lower.
     const checkLimit = limitOffset < this.nextOffset;
     let end = first.size;

@@ -97,7 +97,10 @@ export class ProducerStateManager {
   private readonly producers = new Map<bigint, ProducerEntry>();
   private endOffset = 0n;
 
-  private constructor(private readonly log: ProducerStateLog, private readonly logger?: ProducerStateLogger) {}
+  private constructor(
+    private readonly log: ProducerStateLog,
+    private readonly logger?: ProducerStateLogger,
+  ) {}
 
   /** Builds the state of `log` from its newest usable snapshot plus the batches after it. */
   static load(log: ProducerStateLog, logger?: ProducerStateLogger): ProducerStateManager {
@@ -128,7 +131,10 @@ export class ProducerStateManager {
   checkLeaderAppend(h: RecordBatchHeader, partition: string): ProducerBatchMetadata | undefined {
     if (h.producerId < 0n) return undefined;
     if (h.producerEpoch < 0 || h.baseSequence < 0) {
-      throw protocolError('INVALID_RECORD', `${partition}: a batch of producer ${h.producerId} must carry an epoch and a sequence >= 0 (epoch ${h.producerEpoch}, sequence ${h.baseSequence})`);
+      throw protocolError(
+        'INVALID_RECORD',
+        `${partition}: a batch of producer ${h.producerId} must carry an epoch and a sequence >= 0 (epoch ${h.producerEpoch}, sequence ${h.baseSequence})`,
+      );
     }
     const entry = this.producers.get(h.producerId);
     if (!entry) {
@@ -137,17 +143,26 @@ export class ProducerStateManager {
       // producer's first while an earlier one was still being retried, which was then out of
       // order for good; the client retries UNKNOWN_PRODUCER_ID behind an unanswered batch.
       if (h.baseSequence !== 0) {
-        throw protocolError('UNKNOWN_PRODUCER_ID', `${partition}: producer ${h.producerId} is unknown here and sent sequence ${h.baseSequence}, not 0`);
+        throw protocolError(
+          'UNKNOWN_PRODUCER_ID',
+          `${partition}: producer ${h.producerId} is unknown here and sent sequence ${h.baseSequence}, not 0`,
+        );
       }
       return undefined;
     }
     const firstSeq = h.baseSequence;
     if (h.producerEpoch < entry.epoch) {
-      throw protocolError('INVALID_PRODUCER_EPOCH', `${partition}: producer ${h.producerId} sent epoch ${h.producerEpoch}, older than its current epoch ${entry.epoch}`);
+      throw protocolError(
+        'INVALID_PRODUCER_EPOCH',
+        `${partition}: producer ${h.producerId} sent epoch ${h.producerEpoch}, older than its current epoch ${entry.epoch}`,
+      );
     }
     if (h.producerEpoch > entry.epoch) {
       if (firstSeq !== 0) {
-        throw protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER', `${partition}: producer ${h.producerId} started epoch ${h.producerEpoch} at sequence ${firstSeq}, not 0`);
+        throw protocolError(
+          'OUT_OF_ORDER_SEQUENCE_NUMBER',
+          `${partition}: producer ${h.producerId} started epoch ${h.producerEpoch} at sequence ${firstSeq}, not 0`,
+        );
       }
       return undefined;
     }
@@ -155,8 +170,10 @@ export class ProducerStateManager {
     for (const b of entry.batches) if (b.firstSeq === firstSeq && b.lastSeq === lastSeq) return b;
     const last = entry.batches[entry.batches.length - 1];
     if (last !== undefined && !inSequence(last.lastSeq, firstSeq)) {
-      throw protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER',
-        `${partition}: producer ${h.producerId} epoch ${h.producerEpoch} sent sequence ${firstSeq}, expected ${last.lastSeq === INT32_MAX ? 0 : last.lastSeq + 1}`);
+      throw protocolError(
+        'OUT_OF_ORDER_SEQUENCE_NUMBER',
+        `${partition}: producer ${h.producerId} epoch ${h.producerEpoch} sent sequence ${firstSeq}, expected ${last.lastSeq === INT32_MAX ? 0 : last.lastSeq + 1}`,
+      );
     }
     return undefined;
   }
@@ -170,7 +187,13 @@ export class ProducerStateManager {
         entry = { producerId: h.producerId, epoch: h.producerEpoch, batches: [] };
         this.producers.set(h.producerId, entry);
       }
-      entry.batches.push({ firstSeq: h.baseSequence, lastSeq: lastSequenceOf(h.baseSequence, h.lastOffsetDelta), firstOffset: baseOffset, lastOffset, timestamp: h.maxTimestamp });
+      entry.batches.push({
+        firstSeq: h.baseSequence,
+        lastSeq: lastSequenceOf(h.baseSequence, h.lastOffsetDelta),
+        firstOffset: baseOffset,
+        lastOffset,
+        timestamp: h.maxTimestamp,
+      });
       if (entry.batches.length > NUM_BATCHES_TO_RETAIN) entry.batches.shift();
     }
     if (lastOffset + 1n > this.endOffset) this.endOffset = lastOffset + 1n;
@@ -220,7 +243,8 @@ export class ProducerStateManager {
       version: 1,
       offset: this.endOffset.toString(),
       producers: [...this.producers.values()].map((e) => [
-        e.producerId.toString(), e.epoch,
+        e.producerId.toString(),
+        e.epoch,
         e.batches.map((b) => [b.firstSeq, b.lastSeq, b.firstOffset.toString(), b.lastOffset.toString(), b.timestamp.toString()]),
       ]),
     });
@@ -280,14 +304,24 @@ export class ProducerStateManager {
       const nl = text.indexOf('\n');
       const body = text.slice(nl + 1);
       if (nl < 0 || Number(text.slice(0, nl)) !== crc32c(Buffer.from(body))) throw new Error('checksum mismatch');
-      const parsed = JSON.parse(body) as { version: number; offset: string; producers: [string, number, [number, number, string, string, string][]][] };
-      if (parsed.version !== 1 || BigInt(parsed.offset) !== offset) throw new Error(`unexpected version ${parsed.version} or offset ${parsed.offset}`);
+      const parsed = JSON.parse(body) as {
+        version: number;
+        offset: string;
+        producers: [string, number, [number, number, string, string, string][]][];
+      };
+      if (parsed.version !== 1 || BigInt(parsed.offset) !== offset)
+        throw new Error(`unexpected version ${parsed.version} or offset ${parsed.offset}`);
       for (const [id, epoch, batches] of parsed.producers) {
         const producerId = BigInt(id);
         this.producers.set(producerId, {
-          producerId, epoch,
+          producerId,
+          epoch,
           batches: batches.map(([firstSeq, lastSeq, firstOffset, lastOffset, ts]) => ({
-            firstSeq, lastSeq, firstOffset: BigInt(firstOffset), lastOffset: BigInt(lastOffset), timestamp: BigInt(ts),
+            firstSeq,
+            lastSeq,
+            firstOffset: BigInt(firstOffset),
+            lastOffset: BigInt(lastOffset),
+            timestamp: BigInt(ts),
           })),
         });
       }

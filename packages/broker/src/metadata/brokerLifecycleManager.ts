@@ -121,11 +121,16 @@ export class BrokerLifecycleManager implements FetchObserver {
   describeProgress(): string {
     const applied = this.options.metadata.appliedOffset;
     switch (this.phase) {
-      case 'registering': return 'registering with the controller quorum';
-      case 'catchingUp': return `catching up on metadata: applied ${applied} of ${this.catchUpOffset ?? '?'}`;
-      case 'fenced': return `caught up at offset ${applied}; waiting for the controller to unfence broker ${this.options.brokerId}`;
-      case 'running': return 'running';
-      case 'stopped': return 'stopped';
+      case 'registering':
+        return 'registering with the controller quorum';
+      case 'catchingUp':
+        return `catching up on metadata: applied ${applied} of ${this.catchUpOffset ?? '?'}`;
+      case 'fenced':
+        return `caught up at offset ${applied}; waiting for the controller to unfence broker ${this.options.brokerId}`;
+      case 'running':
+        return 'running';
+      case 'stopped':
+        return 'stopped';
     }
   }
 
@@ -140,7 +145,10 @@ export class BrokerLifecycleManager implements FetchObserver {
     // The first high watermark seen by a fetch sent after registering is what "caught up" means.
     if (token !== undefined && token === this.registration && this.epoch !== undefined && this.catchUpOffset === undefined) {
       this.catchUpOffset = highWatermark;
-      this.logger.info({ catchUpOffset: highWatermark, appliedOffset: this.options.metadata.appliedOffset }, 'catching up to the metadata high watermark');
+      this.logger.info(
+        { catchUpOffset: highWatermark, appliedOffset: this.options.metadata.appliedOffset },
+        'catching up to the metadata high watermark',
+      );
     }
   }
 
@@ -171,7 +179,8 @@ export class BrokerLifecycleManager implements FetchObserver {
   /** The broker is stopping: phase 'stopped', and ready() rejects if it had not resolved. */
   markStopped(): void {
     this.stopped = true;
-    if (!this.isReady) this.rejectReady(new Error(`broker ${this.options.brokerId} closed before it was ready (${this.describeProgress()})`));
+    if (!this.isReady)
+      this.rejectReady(new Error(`broker ${this.options.brokerId} closed before it was ready (${this.describeProgress()})`));
   }
 
   /** One registration attempt (retrying within a window); returns the delay before the next step. */
@@ -185,8 +194,10 @@ export class BrokerLifecycleManager implements FetchObserver {
         this.timers.now() + LOG_EVERY_MS,
       );
       if (res.errorCode !== 0) {
-        this.logger.error({ errorCode: res.errorCode, error: errorInfo(res.errorCode).name, controller: this.channel.activeControllerId },
-          `the controller refused to register broker ${brokerId}: ${res.errorMessage}; retrying`);
+        this.logger.error(
+          { errorCode: res.errorCode, error: errorInfo(res.errorCode).name, controller: this.channel.activeControllerId },
+          `the controller refused to register broker ${brokerId}: ${res.errorMessage}; retrying`,
+        );
         return this.options.heartbeatIntervalMs;
       }
       this.epoch = res.brokerEpoch;
@@ -194,8 +205,10 @@ export class BrokerLifecycleManager implements FetchObserver {
       this.catchUpOffset = undefined;
       this.fenced = true;
       this.warnings.reset('register');
-      this.logger.info({ brokerEpoch: res.brokerEpoch, controller: this.channel.activeControllerId, appliedOffset: this.options.metadata.appliedOffset },
-        'registered with the controller quorum; catching up on metadata');
+      this.logger.info(
+        { brokerEpoch: res.brokerEpoch, controller: this.channel.activeControllerId, appliedOffset: this.options.metadata.appliedOffset },
+        'registered with the controller quorum; catching up on metadata',
+      );
       return 0; // heartbeat at once: a broker with nothing to catch up is unfenced on its first one
     } catch (err) {
       if (err instanceof ControllerChannelClosedError) return 0;
@@ -211,9 +224,18 @@ export class BrokerLifecycleManager implements FetchObserver {
     const { heartbeatIntervalMs, requestTimeoutMs } = this.options;
     let res: BrokerHeartbeatResponse__Output;
     try {
-      res = await this.channel.call(target, 'BrokerHeartbeat', {
-        brokerId: this.options.brokerId, brokerEpoch, currentMetadataOffset: String(this.options.metadata.appliedOffset), wantFence: false, wantShutDown: false,
-      }, Math.min(requestTimeoutMs, Math.max(heartbeatIntervalMs, 1_000)));
+      res = await this.channel.call(
+        target,
+        'BrokerHeartbeat',
+        {
+          brokerId: this.options.brokerId,
+          brokerEpoch,
+          currentMetadataOffset: String(this.options.metadata.appliedOffset),
+          wantFence: false,
+          wantShutDown: false,
+        },
+        Math.min(requestTimeoutMs, Math.max(heartbeatIntervalMs, 1_000)),
+      );
     } catch (err) {
       if (err instanceof ControllerChannelClosedError) return 0;
       this.channel.failed(target);
@@ -228,8 +250,10 @@ export class BrokerLifecycleManager implements FetchObserver {
         this.warnings.recovered('heartbeat', `heartbeats reach controller ${target.id} again`);
         const wasFenced = this.fenced;
         this.fenced = res.isFenced;
-        if (wasFenced && !res.isFenced) this.logger.info({ brokerEpoch, appliedOffset: this.options.metadata.appliedOffset }, 'the controller unfenced this broker');
-        if (!wasFenced && res.isFenced) this.logger.warn({ brokerEpoch }, 'the controller fenced this broker (it may have missed its session timeout)');
+        if (wasFenced && !res.isFenced)
+          this.logger.info({ brokerEpoch, appliedOffset: this.options.metadata.appliedOffset }, 'the controller unfenced this broker');
+        if (!wasFenced && res.isFenced)
+          this.logger.warn({ brokerEpoch }, 'the controller fenced this broker (it may have missed its session timeout)');
         this.checkReady();
         return res.isFenced ? Math.min(heartbeatIntervalMs, FENCED_HEARTBEAT_MS) : heartbeatIntervalMs;
       }
@@ -242,8 +266,10 @@ export class BrokerLifecycleManager implements FetchObserver {
         this.warnings.warn('heartbeat', `heartbeat: controller ${target.id} is not the active controller and names no newer one; retrying`);
         return this.channel.backoffMs(2);
       case ErrorCode.STALE_BROKER_EPOCH:
-        this.logger.warn({ brokerEpoch, controller: target.id, reason: res.errorMessage },
-          'the controller no longer knows this registration (STALE_BROKER_EPOCH); registering again');
+        this.logger.warn(
+          { brokerEpoch, controller: target.id, reason: res.errorMessage },
+          'the controller no longer knows this registration (STALE_BROKER_EPOCH); registering again',
+        );
         this.epoch = undefined;
         this.catchUpOffset = undefined;
         this.fenced = true;
@@ -253,7 +279,10 @@ export class BrokerLifecycleManager implements FetchObserver {
         this.warnings.warn('heartbeat', `heartbeat: controller ${target.id} says the quorum has no leader (${res.errorMessage}); retrying`);
         return this.channel.backoffMs(2);
       default:
-        this.warnings.warn('heartbeat', `heartbeat refused by controller ${target.id}: ${errorInfo(res.errorCode).name} ${res.errorMessage}; retrying`);
+        this.warnings.warn(
+          'heartbeat',
+          `heartbeat refused by controller ${target.id}: ${errorInfo(res.errorCode).name} ${res.errorMessage}; retrying`,
+        );
         return heartbeatIntervalMs;
     }
   }
@@ -268,10 +297,18 @@ export class BrokerLifecycleManager implements FetchObserver {
     while (this.timers.now() < deadline) {
       const target = this.channel.pickTarget();
       try {
-        const res = await this.channel.call(target, 'BrokerHeartbeat', {
-          brokerId: this.options.brokerId, brokerEpoch: this.epoch, currentMetadataOffset: String(this.options.metadata.appliedOffset),
-          wantFence: false, wantShutDown: true,
-        }, Math.max(1, deadline - this.timers.now()));
+        const res = await this.channel.call(
+          target,
+          'BrokerHeartbeat',
+          {
+            brokerId: this.options.brokerId,
+            brokerEpoch: this.epoch,
+            currentMetadataOffset: String(this.options.metadata.appliedOffset),
+            wantFence: false,
+            wantShutDown: true,
+          },
+          Math.max(1, deadline - this.timers.now()),
+        );
         if (res.errorCode === ErrorCode.NONE) {
           if (res.shouldShutDown) {
             this.logger.info({ controller: target.id }, 'controlled shutdown: the controller moved leadership away');
@@ -281,7 +318,10 @@ export class BrokerLifecycleManager implements FetchObserver {
           if (res.leaderId >= 0 && res.leaderId !== target.id && this.channel.learnLeader(res.leaderId, res.leaderEpoch)) continue;
           this.channel.failed(target);
         } else {
-          this.logger.warn({ error: errorInfo(res.errorCode).name, reason: res.errorMessage }, 'controlled shutdown refused; stopping anyway');
+          this.logger.warn(
+            { error: errorInfo(res.errorCode).name, reason: res.errorMessage },
+            'controlled shutdown refused; stopping anyway',
+          );
           return;
         }
       } catch (err) {
@@ -296,8 +336,10 @@ export class BrokerLifecycleManager implements FetchObserver {
   private checkReady(): void {
     if (this.isReady || this.stopped || this.phase !== 'running') return;
     this.isReady = true;
-    this.logger.info({ brokerEpoch: this.epoch, appliedOffset: this.options.metadata.appliedOffset, controller: this.channel.activeControllerId },
-      'registered, caught up and unfenced');
+    this.logger.info(
+      { brokerEpoch: this.epoch, appliedOffset: this.options.metadata.appliedOffset, controller: this.channel.activeControllerId },
+      'registered, caught up and unfenced',
+    );
     this.resolveReady();
   }
 

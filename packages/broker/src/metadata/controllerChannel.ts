@@ -7,14 +7,33 @@
  * any controller through `call`.
  */
 import {
-  CHANNEL_OPTIONS, ErrorCode, controllerProto, grpc,
-  type BrokerHeartbeatRequest, type BrokerHeartbeatResponse__Output, type ControllerClient, type CreateTopicsRequest,
-  type CreateTopicsResponse__Output, type CreatePartitionsRequest, type CreatePartitionsResponse__Output, type DeleteTopicsRequest, type DeleteTopicsResponse__Output, type DescribeQuorumRequest,
-  type DescribeQuorumResponse__Output, type FetchMetadataRequest, type FetchMetadataResponse__Output,
-  type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse__Output,
-  type ElectLeadersRequest, type ElectLeadersResponse__Output,
-  type RegisterBrokerRequest, type RegisterBrokerResponse__Output, type AlterPartitionRequest, type AlterPartitionResponse__Output,
-  type AllocateProducerIdsRequest, type AllocateProducerIdsResponse__Output,
+  CHANNEL_OPTIONS,
+  ErrorCode,
+  controllerProto,
+  grpc,
+  type BrokerHeartbeatRequest,
+  type BrokerHeartbeatResponse__Output,
+  type ControllerClient,
+  type CreateTopicsRequest,
+  type CreateTopicsResponse__Output,
+  type CreatePartitionsRequest,
+  type CreatePartitionsResponse__Output,
+  type DeleteTopicsRequest,
+  type DeleteTopicsResponse__Output,
+  type DescribeQuorumRequest,
+  type DescribeQuorumResponse__Output,
+  type FetchMetadataRequest,
+  type FetchMetadataResponse__Output,
+  type IncrementalAlterConfigsRequest,
+  type IncrementalAlterConfigsResponse__Output,
+  type ElectLeadersRequest,
+  type ElectLeadersResponse__Output,
+  type RegisterBrokerRequest,
+  type RegisterBrokerResponse__Output,
+  type AlterPartitionRequest,
+  type AlterPartitionResponse__Output,
+  type AllocateProducerIdsRequest,
+  type AllocateProducerIdsResponse__Output,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { Timers } from '@samsa/server';
@@ -72,7 +91,12 @@ export function verdictOf(res: LeaderHint): Verdict {
  */
 export function verdictOfItems(res: LeaderHint, items: ReadonlyArray<{ errorCode: number; errorMessage: string }>): Verdict {
   for (const r of items) {
-    const verdict = verdictOf({ leaderId: res.leaderId, leaderEpoch: res.leaderEpoch, errorCode: r.errorCode, errorMessage: r.errorMessage });
+    const verdict = verdictOf({
+      leaderId: res.leaderId,
+      leaderEpoch: res.leaderEpoch,
+      errorCode: r.errorCode,
+      errorMessage: r.errorMessage,
+    });
     if (verdict.kind !== 'answer') return verdict;
   }
   return { kind: 'answer' };
@@ -197,7 +221,10 @@ export class ControllerChannel {
 
   /** One RPC to one controller, bounded by `timeoutMs`; rejects with the gRPC error. */
   call<M extends ControllerMethod>(
-    target: ControllerAddress, method: M, request: ControllerMethods[M][0], timeoutMs = this.requestTimeoutMs,
+    target: ControllerAddress,
+    method: M,
+    request: ControllerMethods[M][0],
+    timeoutMs = this.requestTimeoutMs,
   ): Promise<ControllerMethods[M][1]> {
     if (this.closed) return Promise.reject(new ControllerChannelClosedError());
     const client = this.client(target);
@@ -235,7 +262,9 @@ export class ControllerChannel {
       if (remaining <= 0) {
         throw new ControllerUnavailableError(
           timedOut ? ErrorCode.REQUEST_TIMED_OUT : ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE,
-          timedOut ? `the active controller did not answer in time (${lastProblem})` : `no active controller answered in time (${lastProblem})`,
+          timedOut
+            ? `the active controller did not answer in time (${lastProblem})`
+            : `no active controller answered in time (${lastProblem})`,
         );
       }
       const target = this.pickTarget();

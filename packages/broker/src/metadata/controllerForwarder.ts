@@ -16,10 +16,23 @@ import type { Logger } from 'pino';
 import type { AlterPartitionItem, AlterPartitionItemResult } from '../replication/alterPartition.js';
 import type { Timers } from '@samsa/server';
 import {
-  ControllerChannelClosedError, ControllerUnavailableError, errorText, verdictOf, verdictOfItems, type ControllerChannel,
+  ControllerChannelClosedError,
+  ControllerUnavailableError,
+  errorText,
+  verdictOf,
+  verdictOfItems,
+  type ControllerChannel,
 } from './controllerChannel.js';
 import type {
-  AlterConfigsRequest, AlterConfigsResult, CreatePartitionsItem, CreateTopicRequest, DeleteTopicResult, ElectLeadersResult, ProducerIdBlockResult, TopicInfo, TopicResult,
+  AlterConfigsRequest,
+  AlterConfigsResult,
+  CreatePartitionsItem,
+  CreateTopicRequest,
+  DeleteTopicResult,
+  ElectLeadersResult,
+  ProducerIdBlockResult,
+  TopicInfo,
+  TopicResult,
 } from './image.js';
 import { topicInfoOf } from './imageView.js';
 import type { MetadataFollower } from './metadataFollower.js';
@@ -47,7 +60,6 @@ export class ControllerForwarder {
     this.timers = options.timers;
   }
 
-
   async createTopics(requests: CreateTopicRequest[], validateOnly: boolean, timeoutMs?: number): Promise<TopicResult[]> {
     if (requests.length === 0) return [];
     const deadline = this.deadline(timeoutMs);
@@ -58,7 +70,12 @@ export class ControllerForwarder {
       answer = await this.channel.callActive(
         'CreateTopics',
         (remainingMs) => ({
-          topics: requests.map((r) => ({ name: r.name, numPartitions: r.numPartitions, replicationFactor: r.replicationFactor, configs: r.configs })),
+          topics: requests.map((r) => ({
+            name: r.name,
+            numPartitions: r.numPartitions,
+            replicationFactor: r.replicationFactor,
+            configs: r.configs,
+          })),
           timeoutMs: remainingMs,
           validateOnly,
         }),
@@ -66,7 +83,10 @@ export class ControllerForwarder {
         deadline,
       );
     } catch (err) {
-      return requests.map((r) => ({ name: r.name, ...this.unavailable(err, `topic '${r.name}' was not created`, `topic '${r.name}' may or may not have been created`) }));
+      return requests.map((r) => ({
+        name: r.name,
+        ...this.unavailable(err, `topic '${r.name}' was not created`, `topic '${r.name}' may or may not have been created`),
+      }));
     }
     const results = requests.map((r, i) => matchResult(answer.topics, r.name, i));
     const createdHere = (name: string) => {
@@ -80,17 +100,24 @@ export class ControllerForwarder {
     return requests.map((request, i): TopicResult => {
       const r = results[i];
       if (r === undefined) {
-        return { name: request.name, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `the controller's answer did not mention topic '${request.name}'` };
+        return {
+          name: request.name,
+          errorCode: ErrorCode.UNKNOWN_SERVER_ERROR,
+          errorMessage: `the controller's answer did not mention topic '${request.name}'`,
+        };
       }
-      if (r.errorCode !== 0) return { name: request.name, errorCode: r.errorCode, errorMessage: r.errorMessage || errorInfo(r.errorCode).message };
-      if (validateOnly) return { name: request.name, errorCode: 0, topic: validatedTopic(request.name, r.numPartitions, r.replicationFactor, r.configs) };
+      if (r.errorCode !== 0)
+        return { name: request.name, errorCode: r.errorCode, errorMessage: r.errorMessage || errorInfo(r.errorCode).message };
+      if (validateOnly)
+        return { name: request.name, errorCode: 0, topic: validatedTopic(request.name, r.numPartitions, r.replicationFactor, r.configs) };
       const topic = this.follower.metadataImage.topic(request.name);
       if (topic === undefined || !createdHere(request.name)) {
         return {
           name: request.name,
           errorCode: ErrorCode.REQUEST_TIMED_OUT,
-          errorMessage: `the controller created topic '${request.name}', but broker ${this.options.brokerId} had not applied it to its metadata `
-            + `before the request timed out (applied offset ${this.follower.appliedOffset}); it will appear shortly`,
+          errorMessage:
+            `the controller created topic '${request.name}', but broker ${this.options.brokerId} had not applied it to its metadata ` +
+            `before the request timed out (applied offset ${this.follower.appliedOffset}); it will appear shortly`,
         };
       }
       return { name: request.name, errorCode: 0, topic: topicInfoOf(topic) };
@@ -110,7 +137,10 @@ export class ControllerForwarder {
         deadline,
       );
     } catch (err) {
-      return names.map((name) => ({ name, ...this.unavailable(err, `topic '${name}' was not deleted`, `topic '${name}' may or may not have been deleted`) }));
+      return names.map((name) => ({
+        name,
+        ...this.unavailable(err, `topic '${name}' was not deleted`, `topic '${name}' may or may not have been deleted`),
+      }));
     }
     const results = names.map((name, i) => matchResult(answer.topics, name, i));
     const goneHere = (name: string) => {
@@ -121,14 +151,16 @@ export class ControllerForwarder {
     if (deleted.length > 0) await this.follower.waitForImage(() => deleted.every(goneHere), deadline);
     return names.map((name, i): DeleteTopicResult => {
       const r = results[i];
-      if (r === undefined) return { name, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `the controller's answer did not mention topic '${name}'` };
+      if (r === undefined)
+        return { name, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `the controller's answer did not mention topic '${name}'` };
       if (r.errorCode !== 0) return { name, errorCode: r.errorCode, errorMessage: r.errorMessage || errorInfo(r.errorCode).message };
       if (!goneHere(name)) {
         return {
           name,
           errorCode: ErrorCode.REQUEST_TIMED_OUT,
-          errorMessage: `the controller deleted topic '${name}', but broker ${this.options.brokerId} had not applied the deletion `
-            + `before the request timed out (applied offset ${this.follower.appliedOffset}); it will disappear shortly`,
+          errorMessage:
+            `the controller deleted topic '${name}', but broker ${this.options.brokerId} had not applied the deletion ` +
+            `before the request timed out (applied offset ${this.follower.appliedOffset}); it will disappear shortly`,
         };
       }
       return { name, errorCode: 0 };
@@ -151,7 +183,10 @@ export class ControllerForwarder {
         deadline,
       );
     } catch (err) {
-      return requests.map((r) => ({ name: r.name, ...this.unavailable(err, `topic '${r.name}' was not grown`, `topic '${r.name}' may or may not have been grown`) }));
+      return requests.map((r) => ({
+        name: r.name,
+        ...this.unavailable(err, `topic '${r.name}' was not grown`, `topic '${r.name}' may or may not have been grown`),
+      }));
     }
     const results = requests.map((r, i) => matchResult(answer.results, r.name, i));
     const grownHere = (r: CreatePartitionsItem) => (this.follower.metadataImage.topic(r.name)?.partitions.length ?? 0) >= r.count;
@@ -160,14 +195,16 @@ export class ControllerForwarder {
     return requests.map((request, i): DeleteTopicResult => {
       const r = results[i];
       const { name } = request;
-      if (r === undefined) return { name, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `the controller's answer did not mention topic '${name}'` };
+      if (r === undefined)
+        return { name, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `the controller's answer did not mention topic '${name}'` };
       if (r.errorCode !== 0) return { name, errorCode: r.errorCode, errorMessage: r.errorMessage || errorInfo(r.errorCode).message };
       if (!validateOnly && !grownHere(request)) {
         return {
           name,
           errorCode: ErrorCode.REQUEST_TIMED_OUT,
-          errorMessage: `the controller added partitions to topic '${name}', but broker ${this.options.brokerId} had not applied them `
-            + `before the request timed out (applied offset ${this.follower.appliedOffset}); they will appear shortly`,
+          errorMessage:
+            `the controller added partitions to topic '${name}', but broker ${this.options.brokerId} had not applied them ` +
+            `before the request timed out (applied offset ${this.follower.appliedOffset}); they will appear shortly`,
         };
       }
       return { name, errorCode: 0 };
@@ -179,7 +216,11 @@ export class ControllerForwarder {
    * elected partition's new leader, so a Metadata request sent here right after sees it;
    * REQUEST_TIMED_OUT if that takes longer than the deadline.
    */
-  async electLeaders(electionType: number, partitions: Array<{ topic: string; partition: number }>, timeoutMs?: number): Promise<ElectLeadersResult[]> {
+  async electLeaders(
+    electionType: number,
+    partitions: Array<{ topic: string; partition: number }>,
+    timeoutMs?: number,
+  ): Promise<ElectLeadersResult[]> {
     const deadline = this.deadline(timeoutMs);
     const topicPartitions: Array<{ topic: string; partitions: number[] }> = [];
     for (const { topic, partition } of partitions) {
@@ -196,13 +237,25 @@ export class ControllerForwarder {
         deadline,
       );
       if (res.errorCode !== 0) {
-        return partitions.map((p) => ({ ...p, errorCode: res.errorCode, errorMessage: res.errorMessage || errorInfo(res.errorCode).message }));
+        return partitions.map((p) => ({
+          ...p,
+          errorCode: res.errorCode,
+          errorMessage: res.errorMessage || errorInfo(res.errorCode).message,
+        }));
       }
-      answer = res.results.flatMap((t) => t.partitions.map((p) => ({
-        topic: t.topic, partition: p.partition, errorCode: p.errorCode, errorMessage: p.errorCode === 0 ? '' : p.errorMessage || errorInfo(p.errorCode).message,
-      })));
+      answer = res.results.flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.topic,
+          partition: p.partition,
+          errorCode: p.errorCode,
+          errorMessage: p.errorCode === 0 ? '' : p.errorMessage || errorInfo(p.errorCode).message,
+        })),
+      );
     } catch (err) {
-      return partitions.map((p) => ({ ...p, ...this.unavailable(err, 'no leader was elected', 'leaders may or may not have been elected') }));
+      return partitions.map((p) => ({
+        ...p,
+        ...this.unavailable(err, 'no leader was elected', 'leaders may or may not have been elected'),
+      }));
     }
     const electedHere = (r: ElectLeadersResult) => {
       const p = this.follower.metadataImage.topic(r.topic)?.partitions[r.partition];
@@ -212,11 +265,15 @@ export class ControllerForwarder {
     };
     const elected = answer.filter((r) => r.errorCode === 0);
     if (elected.length > 0) await this.follower.waitForImage(() => elected.every(electedHere), deadline);
-    return answer.map((r) => (r.errorCode !== 0 || electedHere(r) ? r : {
-      ...r,
-      errorCode: ErrorCode.REQUEST_TIMED_OUT,
-      errorMessage: `the controller elected a leader for ${r.topic}-${r.partition}, but broker ${this.options.brokerId} had not applied the change before the request timed out`,
-    }));
+    return answer.map((r) =>
+      r.errorCode !== 0 || electedHere(r)
+        ? r
+        : {
+            ...r,
+            errorCode: ErrorCode.REQUEST_TIMED_OUT,
+            errorMessage: `the controller elected a leader for ${r.topic}-${r.partition}, but broker ${this.options.brokerId} had not applied the change before the request timed out`,
+          },
+    );
   }
 
   /**
@@ -225,7 +282,11 @@ export class ControllerForwarder {
    * DescribeConfigs or a produce sent here right after sees them; REQUEST_TIMED_OUT if that takes
    * longer than the deadline.
    */
-  async incrementalAlterConfigs(resources: AlterConfigsRequest[], validateOnly: boolean, timeoutMs?: number): Promise<AlterConfigsResult[]> {
+  async incrementalAlterConfigs(
+    resources: AlterConfigsRequest[],
+    validateOnly: boolean,
+    timeoutMs?: number,
+  ): Promise<AlterConfigsResult[]> {
     if (resources.length === 0) return [];
     const deadline = this.deadline(timeoutMs);
     const refused = resources.map(unknownDeletedConfig);
@@ -233,50 +294,78 @@ export class ControllerForwarder {
     let answer: AlterConfigsResult[] = [];
     if (forwarded.length > 0) {
       try {
-        answer = (await this.channel.callActive(
-          'IncrementalAlterConfigs',
-          (remainingMs) => ({
-            resources: forwarded.map((r) => ({
-              resourceType: r.resourceType, resourceName: r.resourceName,
-              configs: r.configs.map((c) => ({ name: c.name, configOperation: c.operation, value: c.value })),
-            })),
-            validateOnly,
-            timeoutMs: remainingMs,
-          }),
-          (res) => verdictOfItems(res, res.responses),
-          deadline,
-        )).responses;
+        answer = (
+          await this.channel.callActive(
+            'IncrementalAlterConfigs',
+            (remainingMs) => ({
+              resources: forwarded.map((r) => ({
+                resourceType: r.resourceType,
+                resourceName: r.resourceName,
+                configs: r.configs.map((c) => ({ name: c.name, configOperation: c.operation, value: c.value })),
+              })),
+              validateOnly,
+              timeoutMs: remainingMs,
+            }),
+            (res) => verdictOfItems(res, res.responses),
+            deadline,
+          )
+        ).responses;
       } catch (err) {
-        return resources.map((r, i) => refused[i] ?? {
-          resourceType: r.resourceType, resourceName: r.resourceName,
-          ...this.unavailable(err, `the configs of '${r.resourceName}' were not changed`, `the configs of '${r.resourceName}' may or may not have been changed`),
-        });
+        return resources.map(
+          (r, i) =>
+            refused[i] ?? {
+              resourceType: r.resourceType,
+              resourceName: r.resourceName,
+              ...this.unavailable(
+                err,
+                `the configs of '${r.resourceName}' were not changed`,
+                `the configs of '${r.resourceName}' may or may not have been changed`,
+              ),
+            },
+        );
       }
     }
     const results = resources.map((r, i) => refused[i] ?? matchResource(answer, r, forwarded.indexOf(r)));
-    const altered = resources.filter((r, i) => !validateOnly && (r.resourceType === ConfigResource.TOPIC || r.resourceType === ConfigResource.BROKER) && results[i]?.errorCode === 0);
+    const altered = resources.filter(
+      (r, i) =>
+        !validateOnly &&
+        (r.resourceType === ConfigResource.TOPIC || r.resourceType === ConfigResource.BROKER) &&
+        results[i]?.errorCode === 0,
+    );
     const appliedHere = (r: AlterConfigsRequest) => {
       if (r.resourceType === ConfigResource.BROKER) {
         const configs = this.follower.metadataImage.brokerConfigs(r.resourceName);
-        return r.configs.every((c) => (c.operation === ConfigOperation.SET ? configs.get(c.name) === normalisedBrokerConfig(c.name, c.value) : !configs.has(c.name)));
+        return r.configs.every((c) =>
+          c.operation === ConfigOperation.SET ? configs.get(c.name) === normalisedBrokerConfig(c.name, c.value) : !configs.has(c.name),
+        );
       }
       const topic = this.follower.metadataImage.topic(r.resourceName);
       // Deleted (or re-created) meanwhile: nothing left to wait for.
       if (topic === undefined) return true;
-      return r.configs.every((c) => (c.operation === ConfigOperation.SET ? topic.configs.get(c.name) === normalisedTopicConfig(c.name, c.value) : !topic.configs.has(c.name)));
+      return r.configs.every((c) =>
+        c.operation === ConfigOperation.SET
+          ? topic.configs.get(c.name) === normalisedTopicConfig(c.name, c.value)
+          : !topic.configs.has(c.name),
+      );
     };
     if (altered.length > 0) await this.follower.waitForImage(() => altered.every(appliedHere), deadline);
     return resources.map((request, i): AlterConfigsResult => {
       const r = results[i];
       const base = { resourceType: request.resourceType, resourceName: request.resourceName };
-      if (r === undefined) return { ...base, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `the controller's answer did not mention '${request.resourceName}'` };
+      if (r === undefined)
+        return {
+          ...base,
+          errorCode: ErrorCode.UNKNOWN_SERVER_ERROR,
+          errorMessage: `the controller's answer did not mention '${request.resourceName}'`,
+        };
       if (r.errorCode !== 0) return { ...base, errorCode: r.errorCode, errorMessage: r.errorMessage || errorInfo(r.errorCode).message };
       if (altered.includes(request) && !appliedHere(request)) {
         return {
           ...base,
           errorCode: ErrorCode.REQUEST_TIMED_OUT,
-          errorMessage: `the controller changed the configs of topic '${request.resourceName}', but broker ${this.options.brokerId} had not applied `
-            + `the change before the request timed out (applied offset ${this.follower.appliedOffset}); it will take effect shortly`,
+          errorMessage:
+            `the controller changed the configs of topic '${request.resourceName}', but broker ${this.options.brokerId} had not applied ` +
+            `the change before the request timed out (applied offset ${this.follower.appliedOffset}); it will take effect shortly`,
         };
       }
       return { ...base, errorCode: 0, errorMessage: '' };
@@ -293,7 +382,11 @@ export class ControllerForwarder {
         this.deadline(this.options.requestTimeoutMs * 2),
       );
     } catch (err) {
-      return { ...this.unavailable(err, 'no active controller answered', 'the active controller did not answer'), leaderId: -1, voters: [] };
+      return {
+        ...this.unavailable(err, 'no active controller answered', 'the active controller did not answer'),
+        leaderId: -1,
+        voters: [],
+      };
     }
   }
 
@@ -306,7 +399,10 @@ export class ControllerForwarder {
     if (items.length === 0) return [];
     const brokerEpoch = this.options.brokerEpoch();
     if (brokerEpoch === undefined) {
-      return items.map(() => ({ errorCode: ErrorCode.STALE_BROKER_EPOCH, errorMessage: `broker ${this.options.brokerId} is not registered` }));
+      return items.map(() => ({
+        errorCode: ErrorCode.STALE_BROKER_EPOCH,
+        errorMessage: `broker ${this.options.brokerId} is not registered`,
+      }));
     }
     const topics = groupByTopic(items);
     let res;
@@ -318,7 +414,12 @@ export class ControllerForwarder {
           brokerEpoch,
           topics: [...topics].map(([name, list]) => ({
             name,
-            partitions: list.map((i) => ({ partition: i.partition, leaderEpoch: i.leaderEpoch, partitionEpoch: i.partitionEpoch, newIsr: [...i.newIsr] })),
+            partitions: list.map((i) => ({
+              partition: i.partition,
+              leaderEpoch: i.leaderEpoch,
+              partitionEpoch: i.partitionEpoch,
+              newIsr: [...i.newIsr],
+            })),
           })),
         }),
         verdictOf,
@@ -333,7 +434,10 @@ export class ControllerForwarder {
       if (r === undefined) {
         return res.errorCode !== ErrorCode.NONE
           ? { errorCode: res.errorCode, errorMessage: res.errorMessage }
-          : { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `the controller's answer did not mention ${item.topic}-${item.partition}` };
+          : {
+              errorCode: ErrorCode.UNKNOWN_SERVER_ERROR,
+              errorMessage: `the controller's answer did not mention ${item.topic}-${item.partition}`,
+            };
       }
       if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage || errorInfo(r.errorCode).message };
       if (res.errorCode !== ErrorCode.NONE) return { errorCode: res.errorCode, errorMessage: res.errorMessage };
@@ -349,7 +453,12 @@ export class ControllerForwarder {
   async allocateProducerIds(): Promise<ProducerIdBlockResult> {
     const brokerEpoch = this.options.brokerEpoch();
     if (brokerEpoch === undefined) {
-      return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, errorMessage: `broker ${this.options.brokerId} is not registered yet`, start: -1n, length: 0 };
+      return {
+        errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+        errorMessage: `broker ${this.options.brokerId} is not registered yet`,
+        start: -1n,
+        length: 0,
+      };
     }
     try {
       const res = await this.channel.callActive(
@@ -361,10 +470,13 @@ export class ControllerForwarder {
       if (res.errorCode !== ErrorCode.NONE) return { errorCode: res.errorCode, errorMessage: res.errorMessage, start: -1n, length: 0 };
       return { errorCode: ErrorCode.NONE, errorMessage: '', start: BigInt(res.producerIdStart), length: res.producerIdLen };
     } catch (err) {
-      return { ...this.unavailable(err, 'no producer ids were allocated', 'producer ids may or may not have been allocated'), start: -1n, length: 0 };
+      return {
+        ...this.unavailable(err, 'no producer ids were allocated', 'producer ids may or may not have been allocated'),
+        start: -1n,
+        length: 0,
+      };
     }
   }
-
 
   private deadline(timeoutMs: number | undefined): number {
     return this.timers.now() + (timeoutMs !== undefined && timeoutMs > 0 ? timeoutMs : this.options.defaultApiTimeoutMs);
@@ -386,21 +498,23 @@ function matchResult<T extends { name: string }>(results: readonly T[], name: st
   return results[index]?.name === name ? results[index] : results.find((r) => r.name === name);
 }
 
-
 /**
  * A delete of a name that is no topic config is refused here with INVALID_CONFIG: the controller
  * ignores deletes of names that are not set, so a typo would otherwise pass silently.
  */
 function unknownDeletedConfig(r: AlterConfigsRequest): AlterConfigsResult | undefined {
   if (r.resourceType !== ConfigResource.TOPIC) return undefined;
-  const unknown = r.configs.filter((c) => c.operation === ConfigOperation.DELETE && !(TOPIC_CONFIG_KEYS as string[]).includes(c.name)).map((c) => c.name);
+  const unknown = r.configs
+    .filter((c) => c.operation === ConfigOperation.DELETE && !(TOPIC_CONFIG_KEYS as string[]).includes(c.name))
+    .map((c) => c.name);
   if (unknown.length === 0) return undefined;
   return {
-    resourceType: r.resourceType, resourceName: r.resourceName, errorCode: ErrorCode.INVALID_CONFIG,
+    resourceType: r.resourceType,
+    resourceName: r.resourceName,
+    errorCode: ErrorCode.INVALID_CONFIG,
     errorMessage: `unknown topic config(s) ${unknown.map((n) => `'${n}'`).join(', ')} (known: ${TOPIC_CONFIG_KEYS.join(', ')})`,
   };
 }
-
 
 function normalisedBrokerConfig(name: string, value: string): string {
   try {
@@ -420,7 +534,8 @@ function normalisedTopicConfig(name: string, value: string): string {
 }
 
 function matchResource(results: readonly AlterConfigsResult[], r: AlterConfigsRequest, index: number): AlterConfigsResult | undefined {
-  const same = (x: AlterConfigsResult | undefined) => x !== undefined && x.resourceName === r.resourceName && x.resourceType === r.resourceType;
+  const same = (x: AlterConfigsResult | undefined) =>
+    x !== undefined && x.resourceName === r.resourceName && x.resourceType === r.resourceType;
   return same(results[index]) ? results[index] : results.find(same);
 }
 
@@ -432,8 +547,12 @@ function validatedTopic(name: string, numPartitions: number, replicationFactor: 
     configs,
     isInternal: name.startsWith('__'),
     partitions: Array.from({ length: numPartitions }, (_, partition) => ({
-      partition, leader: -1, leaderEpoch: -1, partitionEpoch: -1, replicas: Array<number>(replicationFactor).fill(-1), isr: [],
+      partition,
+      leader: -1,
+      leaderEpoch: -1,
+      partitionEpoch: -1,
+      replicas: Array<number>(replicationFactor).fill(-1),
+      isr: [],
     })),
   };
 }
-

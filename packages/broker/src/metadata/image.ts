@@ -42,9 +42,7 @@ export interface CreateTopicRequest {
 }
 
 /** Per-topic outcome: the created topic, or an error code with a sentence. */
-export type TopicResult =
-  | { name: string; errorCode: 0; topic: TopicInfo }
-  | { name: string; errorCode: number; errorMessage: string };
+export type TopicResult = { name: string; errorCode: 0; topic: TopicInfo } | { name: string; errorCode: number; errorMessage: string };
 
 /**
  * What one applied batch of metadata changed, in order: deletions first, then creations, then
@@ -138,7 +136,11 @@ export interface MetadataSource {
    * Kafka's ElectLeaders (electionType 0 PREFERRED, 1 UNCLEAN) for `partitions` (empty: all), one
    * result per partition; `timeoutMs` as for createTopics.
    */
-  electLeaders(electionType: number, partitions: Array<{ topic: string; partition: number }>, timeoutMs?: number): Promise<ElectLeadersResult[]>;
+  electLeaders(
+    electionType: number,
+    partitions: Array<{ topic: string; partition: number }>,
+    timeoutMs?: number,
+  ): Promise<ElectLeadersResult[]>;
   /** The controller quorum as its active controller describes it. */
   describeQuorum(): Promise<DescribeQuorumResponse>;
   /** A block of producer ids from the active controller (AllocateProducerIds). */

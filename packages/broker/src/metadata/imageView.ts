@@ -38,7 +38,10 @@ export function partitionInfoOf(partition: number, p: PartitionRegistration): Pa
 
 export function brokerInfoOf(b: BrokerRegistration): BrokerInfo {
   return {
-    nodeId: b.brokerId, host: b.host, port: b.port, ...(b.rack === undefined ? {} : { rack: b.rack }),
+    nodeId: b.brokerId,
+    host: b.host,
+    port: b.port,
+    ...(b.rack === undefined ? {} : { rack: b.rack }),
     ...(b.endpoints === undefined ? {} : { endpoints: b.endpoints }),
   };
 }
@@ -50,7 +53,10 @@ export function brokerInfoOf(b: BrokerRegistration): BrokerInfo {
  * Stable across restarts; it changes if a voter is added, removed or moved to another address.
  */
 export function clusterIdOf(voters: ReadonlyArray<{ id: number; host: string; port: number }>): string {
-  const list = [...voters].sort((a, b) => a.id - b.id).map((v) => `${v.id}@${v.host}:${v.port}`).join(',');
+  const list = [...voters]
+    .sort((a, b) => a.id - b.id)
+    .map((v) => `${v.id}@${v.host}:${v.port}`)
+    .join(',');
   return createHash('sha256').update(list).digest('hex').slice(0, 22);
 }
 

@@ -145,13 +145,17 @@ export class MetadataFollower {
       const fetched = await this.fetchOnce(target);
       if (fetched === 'closed' || this.stopping) return;
       if (fetched === 'failed') {
-        if (++failures % this.channel.controllers.length === 0) await this.channel.sleep(this.channel.backoffMs(failures / this.channel.controllers.length));
+        if (++failures % this.channel.controllers.length === 0)
+          await this.channel.sleep(this.channel.backoffMs(failures / this.channel.controllers.length));
         continue;
       }
       const res = fetched;
       if (res.errorCode !== ErrorCode.NONE) {
         this.fetchFailed(target);
-        this.warnings.warn('fetch', `controller ${target.id} refused FetchMetadata: ${errorInfo(res.errorCode).name} ${res.errorMessage}; trying another controller`);
+        this.warnings.warn(
+          'fetch',
+          `controller ${target.id} refused FetchMetadata: ${errorInfo(res.errorCode).name} ${res.errorMessage}; trying another controller`,
+        );
         await this.channel.sleep(this.channel.backoffMs(++failures));
         continue;
       }
@@ -180,13 +184,24 @@ export class MetadataFollower {
   private async fetchOnce(target: ControllerAddress): Promise<FetchMetadataResponse__Output | 'failed' | 'closed'> {
     const { fetchMaxWaitMs, fetchMaxEntries, requestTimeoutMs, brokerId } = this.options;
     try {
-      return await this.channel.call(target, 'FetchMetadata', {
-        fromOffset: String(this.applied + 1), maxWaitMs: fetchMaxWaitMs, maxEntries: fetchMaxEntries, brokerId,
-      }, fetchMaxWaitMs + requestTimeoutMs);
+      return await this.channel.call(
+        target,
+        'FetchMetadata',
+        {
+          fromOffset: String(this.applied + 1),
+          maxWaitMs: fetchMaxWaitMs,
+          maxEntries: fetchMaxEntries,
+          brokerId,
+        },
+        fetchMaxWaitMs + requestTimeoutMs,
+      );
     } catch (err) {
       if (err instanceof ControllerChannelClosedError || this.stopping) return 'closed';
       this.fetchFailed(target);
-      this.warnings.warn('fetch', `fetching metadata from controller ${describe(target)} failed: ${errorText(err)}; trying another controller`);
+      this.warnings.warn(
+        'fetch',
+        `fetching metadata from controller ${describe(target)} failed: ${errorText(err)}; trying another controller`,
+      );
       return 'failed';
     }
   }
@@ -282,7 +297,7 @@ export class MetadataFollower {
         this.image.replay(record, offset, epoch);
       } catch (err) {
         // Kafka's brokers log a metadata apply fault and go on; the record changed nothing.
-        this.logger.error({ err, offset, record }, 'a committed metadata record does not apply to this broker\'s image; skipped');
+        this.logger.error({ err, offset, record }, "a committed metadata record does not apply to this broker's image; skipped");
       }
     }
   }
@@ -323,7 +338,10 @@ export class MetadataFollower {
         try {
           listener(change);
         } catch (err) {
-          this.logger.error({ err, change: change.type, ...('topic' in change ? { topic: change.topic.name } : {}) }, 'applying a metadata change failed');
+          this.logger.error(
+            { err, change: change.type, ...('topic' in change ? { topic: change.topic.name } : {}) },
+            'applying a metadata change failed',
+          );
         }
       }
     }

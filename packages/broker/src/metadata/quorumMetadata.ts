@@ -24,8 +24,19 @@ import { BrokerLifecycleManager, type BrokerLifecyclePhase } from './brokerLifec
 import { ControllerChannel, describe, type ControllerAddress } from './controllerChannel.js';
 import { ControllerForwarder } from './controllerForwarder.js';
 import type {
-  AlterConfigsRequest, AlterConfigsResult, BrokerInfo, CreatePartitionsItem, CreateTopicRequest, DeleteTopicResult, DynamicBrokerConfigs, ElectLeadersResult, MetadataChange,
-  MetadataSource, ProducerIdBlockResult, TopicInfo, TopicResult,
+  AlterConfigsRequest,
+  AlterConfigsResult,
+  BrokerInfo,
+  CreatePartitionsItem,
+  CreateTopicRequest,
+  DeleteTopicResult,
+  DynamicBrokerConfigs,
+  ElectLeadersResult,
+  MetadataChange,
+  MetadataSource,
+  ProducerIdBlockResult,
+  TopicInfo,
+  TopicResult,
 } from './image.js';
 import { brokerInfoOf, clusterIdOf, topicInfoOf } from './imageView.js';
 import { MetadataFollower } from './metadataFollower.js';
@@ -138,12 +149,11 @@ export class QuorumMetadataSource implements MetadataSource {
   start(): void {
     if (this.started || this.closing !== undefined) return;
     this.started = true;
-    this.logger.info({ controllers: this.channel.controllers.map(describe), incarnationId: this.incarnationId, clusterId: this.clusterId },
-      'joining the controller quorum');
-    this.loops = [
-      this.runLoop('lifecycle', () => this.lifecycle.run()),
-      this.runLoop('metadata fetch', () => this.follower.run()),
-    ];
+    this.logger.info(
+      { controllers: this.channel.controllers.map(describe), incarnationId: this.incarnationId, clusterId: this.clusterId },
+      'joining the controller quorum',
+    );
+    this.loops = [this.runLoop('lifecycle', () => this.lifecycle.run()), this.runLoop('metadata fetch', () => this.follower.run())];
   }
 
   /** Resolves once registered, caught up and unfenced; rejects if closed first. */
@@ -182,7 +192,10 @@ export class QuorumMetadataSource implements MetadataSource {
 
   /** Registered brokers the controller has unfenced (fenced ones must not be sent clients). */
   brokers(): BrokerInfo[] {
-    return this.follower.metadataImage.brokers().filter((b) => !b.fenced).map(brokerInfoOf);
+    return this.follower.metadataImage
+      .brokers()
+      .filter((b) => !b.fenced)
+      .map(brokerInfoOf);
   }
 
   topic(name: string): TopicInfo | undefined {
@@ -225,7 +238,11 @@ export class QuorumMetadataSource implements MetadataSource {
     return this.forwarder.createPartitions(requests, validateOnly, timeoutMs);
   }
 
-  electLeaders(electionType: number, partitions: Array<{ topic: string; partition: number }>, timeoutMs?: number): Promise<ElectLeadersResult[]> {
+  electLeaders(
+    electionType: number,
+    partitions: Array<{ topic: string; partition: number }>,
+    timeoutMs?: number,
+  ): Promise<ElectLeadersResult[]> {
     return this.forwarder.electLeaders(electionType, partitions, timeoutMs);
   }
 

@@ -12,7 +12,11 @@ export const LOG_EVERY_MS = 10_000;
 export class ThrottledWarnings {
   private readonly last = new Map<string, { at: number; suppressed: number }>();
 
-  constructor(private readonly logger: Logger, private readonly timers: Timers, private readonly everyMs = LOG_EVERY_MS) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly timers: Timers,
+    private readonly everyMs = LOG_EVERY_MS,
+  ) {}
 
   warn(key: string, message: string): void {
     const now = this.timers.now();

@@ -67,7 +67,10 @@ export class AlterPartitionManager {
   private sending = false;
   private closed = false;
 
-  constructor(private readonly channel: AlterPartitionChannel, private readonly logger: Logger) {}
+  constructor(
+    private readonly channel: AlterPartitionChannel,
+    private readonly logger: Logger,
+  ) {}
 
   submit(item: AlterPartitionItem): Promise<AlterPartitionItemResult> {
     if (this.closed) return Promise.resolve({ errorCode: ErrorCode.BROKER_NOT_AVAILABLE, errorMessage: 'the broker is shutting down' });
@@ -80,7 +83,8 @@ export class AlterPartitionManager {
 
   close(): void {
     this.closed = true;
-    for (const q of this.queue.splice(0)) q.resolve({ errorCode: ErrorCode.BROKER_NOT_AVAILABLE, errorMessage: 'the broker is shutting down' });
+    for (const q of this.queue.splice(0))
+      q.resolve({ errorCode: ErrorCode.BROKER_NOT_AVAILABLE, errorMessage: 'the broker is shutting down' });
   }
 
   private async sendQueued(): Promise<void> {
@@ -97,7 +101,9 @@ export class AlterPartitionManager {
           this.logger.warn({ err: message, partitions: batch.length }, 'AlterPartition failed');
           results = batch.map(() => ({ errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: message }));
         }
-        batch.forEach((q, i) => q.resolve(results[i] ?? { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: 'no answer for this partition' }));
+        batch.forEach((q, i) =>
+          q.resolve(results[i] ?? { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: 'no answer for this partition' }),
+        );
       }
     } finally {
       this.sending = false;

@@ -55,8 +55,13 @@ function keyOf(p: PartitionId): string {
 }
 
 function samePosition(a: ReplicaFetchPartitionRequest, b: ReplicaFetchPartitionRequest): boolean {
-  return a.fetchOffset === b.fetchOffset && a.currentLeaderEpoch === b.currentLeaderEpoch && a.lastFetchedEpoch === b.lastFetchedEpoch
-    && a.logStartOffset === b.logStartOffset && a.maxBytes === b.maxBytes;
+  return (
+    a.fetchOffset === b.fetchOffset &&
+    a.currentLeaderEpoch === b.currentLeaderEpoch &&
+    a.lastFetchedEpoch === b.lastFetchedEpoch &&
+    a.logStartOffset === b.logStartOffset &&
+    a.maxBytes === b.maxBytes
+  );
 }
 
 // ---- leader side ----
@@ -127,15 +132,24 @@ export class ReplicaFetchSessionCache {
       const previous = this.byReplica.get(params.replicaId);
       if (previous !== undefined) this.remove(this.sessions.get(previous)!);
       const session = epoch === INITIAL_SESSION_EPOCH ? this.open(params.replicaId, now) : undefined;
-      if (session) for (const p of params.partitions) session.partitions.set(keyOf(p), { request: p, highWatermark: -2n, logStartOffset: -2n });
+      if (session)
+        for (const p of params.partitions) session.partitions.set(keyOf(p), { request: p, highWatermark: -2n, logStartOffset: -2n });
       return { ok: true, incremental: false, session, partitions: params.partitions };
     }
     const session = this.sessions.get(sessionId);
     if (!session || session.replicaId !== params.replicaId) {
-      return { ok: false, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, errorMessage: `fetch session ${sessionId} of broker ${params.replicaId} is not known here; send a full fetch` };
+      return {
+        ok: false,
+        errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+        errorMessage: `fetch session ${sessionId} of broker ${params.replicaId} is not known here; send a full fetch`,
+      };
     }
     if (epoch !== session.epoch) {
-      return { ok: false, errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH, errorMessage: `fetch session ${sessionId} expects epoch ${session.epoch}, not ${epoch}; send a full fetch` };
+      return {
+        ok: false,
+        errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH,
+        errorMessage: `fetch session ${sessionId} expects epoch ${session.epoch}, not ${epoch}; send a full fetch`,
+      };
     }
     session.epoch = nextSessionEpoch(epoch);
     session.lastUsedMs = now;
@@ -161,8 +175,14 @@ export class ReplicaFetchSessionCache {
     const shown: ReplicaFetchPartitionResult[] = [];
     for (const r of results) {
       const cached = session.partitions.get(keyOf(r));
-      const news = !fetch.incremental || !cached || r.errorCode !== ErrorCode.NONE || r.records.length > 0 || r.divergingEpoch !== undefined
-        || r.highWatermark !== cached.highWatermark || r.logStartOffset !== cached.logStartOffset;
+      const news =
+        !fetch.incremental ||
+        !cached ||
+        r.errorCode !== ErrorCode.NONE ||
+        r.records.length > 0 ||
+        r.divergingEpoch !== undefined ||
+        r.highWatermark !== cached.highWatermark ||
+        r.logStartOffset !== cached.logStartOffset;
       if (!news) continue;
       if (cached) {
         // An error or a divergence is not applied by the follower with its HW and log start

@@ -5,8 +5,16 @@
  * bytes pass through untouched.
  */
 import {
-  CHANNEL_OPTIONS, PipelinedClient, grpc, nestByTopic, replicationProto, toBigInt, toWire,
-  type ReplicaFetchRequest, type ReplicaFetchResponse__Output, type ReplicationClient,
+  CHANNEL_OPTIONS,
+  PipelinedClient,
+  grpc,
+  nestByTopic,
+  replicationProto,
+  toBigInt,
+  toWire,
+  type ReplicaFetchRequest,
+  type ReplicaFetchResponse__Output,
+  type ReplicationClient,
 } from '@samsa/protocol';
 import type { LeaderEndPoint, ReplicaFetchParams, ReplicaFetchPartitionResult, ReplicaFetchResult } from './leaderEndPoint.js';
 
@@ -74,7 +82,9 @@ function fromResponse(res: ReplicaFetchResponse__Output): ReplicaFetchResult {
         highWatermark: toBigInt(p.highWatermark, -1n),
         logStartOffset: toBigInt(p.logStartOffset, -1n),
         logEndOffset: toBigInt(p.logEndOffset, -1n),
-        ...(p.divergingEpoch ? { divergingEpoch: { epoch: p.divergingEpoch.epoch, endOffset: toBigInt(p.divergingEpoch.endOffset, -1n) } } : {}),
+        ...(p.divergingEpoch
+          ? { divergingEpoch: { epoch: p.divergingEpoch.epoch, endOffset: toBigInt(p.divergingEpoch.endOffset, -1n) } }
+          : {}),
         records: p.records,
       });
     }

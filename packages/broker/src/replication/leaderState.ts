@@ -86,7 +86,10 @@ export class LeaderState {
   private hw: bigint;
   readonly leaderEpochStartOffset: bigint;
 
-  constructor(private readonly config: LeaderStateConfig, init: LeaderStateInit) {
+  constructor(
+    private readonly config: LeaderStateConfig,
+    init: LeaderStateInit,
+  ) {
     this.isrState = { kind: 'committed', isr: [...init.isr] };
     this.hw = init.highWatermark;
     this.leaderEpochStartOffset = init.leaderEpochStartOffset;
@@ -145,7 +148,12 @@ export class LeaderState {
    * (Kafka's updateFollowerFetchState): updates its caught-up clock and LEO, then the HW, then
    * whether it should join the ISR. Returns whether the HW moved and the ISR change to send.
    */
-  onFollowerFetch(brokerId: number, fetch: FollowerFetch, leaderLogEndOffset: bigint, nowMs: number): { highWatermarkChanged: boolean; proposal?: IsrChangeProposal } {
+  onFollowerFetch(
+    brokerId: number,
+    fetch: FollowerFetch,
+    leaderLogEndOffset: bigint,
+    nowMs: number,
+  ): { highWatermarkChanged: boolean; proposal?: IsrChangeProposal } {
     const f = this.followers.get(brokerId);
     if (!f) return { highWatermarkChanged: false };
     if (fetch.fetchOffset >= leaderLogEndOffset) {

@@ -132,7 +132,11 @@ export class ReplicaFetcher {
   /** The incremental fetch session with this leader (KIP-227, fetchSessions.ts). */
   private readonly session = new FetchSessionHandler();
 
-  constructor(readonly leaderId: number, private readonly deps: ReplicaFetcherDeps, private readonly onIdle: () => void) {}
+  constructor(
+    readonly leaderId: number,
+    private readonly deps: ReplicaFetcherDeps,
+    private readonly onIdle: () => void,
+  ) {}
 
   get partitionCount(): number {
     return this.partitions.size;
@@ -141,8 +145,10 @@ export class ReplicaFetcher {
   addPartition(partition: Partition, leaderEpoch: number): void {
     if (this.stopped) return;
     this.partitions.set(partition.key, { partition, leaderEpoch, status: 'fetching', delayedUntil: 0 });
-    this.deps.logger.info({ partition: partition.key, leader: this.leaderId, leaderEpoch, logEndOffset: String(partition.logEndOffset) },
-      'following the leader');
+    this.deps.logger.info(
+      { partition: partition.key, leader: this.leaderId, leaderEpoch, logEndOffset: String(partition.logEndOffset) },
+      'following the leader',
+    );
     this.ensureRunning();
     this.wake('add');
   }
@@ -221,7 +227,12 @@ export class ReplicaFetcher {
         if (this.stopped) break;
         if (!this.session.onResponse(res.errorCode, res.sessionId)) {
           // The leader lost or refused our session (it restarted, or evicted it): a full fetch now.
-          this.logThrottled('session', 'info', { leader: this.leaderId, reason: res.errorMessage }, 'fetch session reset; sending a full fetch');
+          this.logThrottled(
+            'session',
+            'info',
+            { leader: this.leaderId, reason: res.errorMessage },
+            'fetch session reset; sending a full fetch',
+          );
           continue;
         }
         if (res.errorCode !== ErrorCode.NONE) throw new SamsaProtocolError(res.errorCode as ErrorCode, res.errorMessage);
@@ -230,8 +241,11 @@ export class ReplicaFetcher {
         this.session.onFailure();
         if (this.stopped) break;
         const ms = this.backoff(++this.failures);
-        this.warnThrottled('fetch', { leader: this.leaderId, err: errorText(err), retryInMs: ms },
-          `fetching from leader ${this.endpoint?.description ?? this.leaderId} failed`);
+        this.warnThrottled(
+          'fetch',
+          { leader: this.leaderId, err: errorText(err), retryInMs: ms },
+          `fetching from leader ${this.endpoint?.description ?? this.leaderId} failed`,
+        );
         // Re-resolve the address next time: the leader may have moved or restarted.
         this.endpoint?.close();
         this.endpoint = undefined;
@@ -247,8 +261,13 @@ export class ReplicaFetcher {
         const request = sent.get(key);
         const state = this.partitions.get(key);
         // Only if nothing moved under us since the request: same assignment, epoch and log end.
-        if (!request || !state || state.leaderEpoch !== request.currentLeaderEpoch || state.partition.log.isClosed
-          || state.partition.logEndOffset !== request.fetchOffset) {
+        if (
+          !request ||
+          !state ||
+          state.leaderEpoch !== request.currentLeaderEpoch ||
+          state.partition.log.isClosed ||
+          state.partition.logEndOffset !== request.fetchOffset
+        ) {
           // The leader counts this answer (its HW, its log start) as told; we dropped it, so the
           // next fetch is full and tells everything again.
           this.session.onFailure();
@@ -310,12 +329,18 @@ export class ReplicaFetcher {
       case ErrorCode.FENCED_LEADER_EPOCH:
         // The leader is past our epoch: nothing to fetch until metadata names the new leader.
         state.status = 'fenced';
-        this.deps.logger.info({ partition: p.key, leader: this.leaderId, leaderEpoch: state.leaderEpoch, reason: result.errorMessage },
-          'our leader epoch is fenced; waiting for metadata');
+        this.deps.logger.info(
+          { partition: p.key, leader: this.leaderId, leaderEpoch: state.leaderEpoch, reason: result.errorMessage },
+          'our leader epoch is fenced; waiting for metadata',
+        );
         return;
       default:
         // UNKNOWN_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION: one side's metadata lags.
-        this.delay(state, `${errorInfo(result.errorCode).name}: ${result.errorMessage}`, result.errorCode === ErrorCode.UNKNOWN_LEADER_EPOCH || result.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ? 'info' : 'warn');
+        this.delay(
+          state,
+          `${errorInfo(result.errorCode).name}: ${result.errorMessage}`,
+          result.errorCode === ErrorCode.UNKNOWN_LEADER_EPOCH || result.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER ? 'info' : 'warn',
+        );
     }
   }
 
@@ -344,10 +369,19 @@ export class ReplicaFetcher {
         target = min(min(local.endOffset, diverging.endOffset), leo);
       }
     }
-    this.deps.logger.info({
-      partition: p.key, leader: this.leaderId, divergingEpoch: diverging.epoch, leaderEndOffset: String(diverging.endOffset),
-      logEndOffset: String(leo), truncateTo: String(target), highWatermark: String(p.highWatermark), complete,
-    }, 'our log diverges from the leader\'s: truncating');
+    this.deps.logger.info(
+      {
+        partition: p.key,
+        leader: this.leaderId,
+        divergingEpoch: diverging.epoch,
+        leaderEndOffset: String(diverging.endOffset),
+        logEndOffset: String(leo),
+        truncateTo: String(target),
+        highWatermark: String(p.highWatermark),
+        complete,
+      },
+      "our log diverges from the leader's: truncating",
+    );
     p.truncateTo(target);
   }
 
@@ -356,12 +390,16 @@ export class ReplicaFetcher {
     const p = state.partition;
     const leo = p.log.logEndOffset;
     if (result.logEndOffset >= 0n && result.logEndOffset < leo) {
-      this.deps.logger.warn({ partition: p.key, leader: this.leaderId, leaderEndOffset: String(result.logEndOffset), logEndOffset: String(leo) },
-        'the leader\'s log ends before ours (unclean leader election?): truncating to it');
+      this.deps.logger.warn(
+        { partition: p.key, leader: this.leaderId, leaderEndOffset: String(result.logEndOffset), logEndOffset: String(leo) },
+        "the leader's log ends before ours (unclean leader election?): truncating to it",
+      );
       p.truncateTo(result.logEndOffset);
     } else if (result.logStartOffset > leo) {
-      this.deps.logger.info({ partition: p.key, leader: this.leaderId, leaderStartOffset: String(result.logStartOffset), logEndOffset: String(leo) },
-        'the leader\'s log starts after ours ends: starting over at its log start offset');
+      this.deps.logger.info(
+        { partition: p.key, leader: this.leaderId, leaderStartOffset: String(result.logStartOffset), logEndOffset: String(leo) },
+        "the leader's log starts after ours ends: starting over at its log start offset",
+      );
       p.truncateFullyAndStartAt(result.logStartOffset);
     } else {
       this.delay(state, `OFFSET_OUT_OF_RANGE: ${result.errorMessage}`, 'warn');

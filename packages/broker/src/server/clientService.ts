@@ -5,7 +5,39 @@
  */
 import { endpointFor } from '@samsa/metadata';
 import {
-  ErrorCode, groupByTopic, grpc, nestByTopic, toBigInt, toWire, type CreateTopicsRequest__Output, type CreateTopicsResponse, type DescribeConfigsRequest__Output, type DescribeConfigsResponse, type DescribeQuorumResponse, type DeleteTopicsRequest__Output, type CreatePartitionsRequest__Output, type CreatePartitionsResponse, type DeleteRecordsRequest__Output, type DeleteRecordsResponse, type IncrementalAlterConfigsRequest__Output, type IncrementalAlterConfigsResponse, type ElectLeadersRequest__Output, type ElectLeadersResponse, type DeleteTopicsResponse, type FetchRequest__Output, type FetchResponse, type ListOffsetsRequest__Output, type ListOffsetsResponse, type MetadataRequest__Output, type MetadataResponse, type ProduceRequest__Output, type ProduceResponse, type SamsaHandlers, type TopicMetadata, type InitProducerIdRequest__Output, type InitProducerIdResponse,
+  ErrorCode,
+  groupByTopic,
+  grpc,
+  nestByTopic,
+  toBigInt,
+  toWire,
+  type CreateTopicsRequest__Output,
+  type CreateTopicsResponse,
+  type DescribeConfigsRequest__Output,
+  type DescribeConfigsResponse,
+  type DescribeQuorumResponse,
+  type DeleteTopicsRequest__Output,
+  type CreatePartitionsRequest__Output,
+  type CreatePartitionsResponse,
+  type DeleteRecordsRequest__Output,
+  type DeleteRecordsResponse,
+  type IncrementalAlterConfigsRequest__Output,
+  type IncrementalAlterConfigsResponse,
+  type ElectLeadersRequest__Output,
+  type ElectLeadersResponse,
+  type DeleteTopicsResponse,
+  type FetchRequest__Output,
+  type FetchResponse,
+  type ListOffsetsRequest__Output,
+  type ListOffsetsResponse,
+  type MetadataRequest__Output,
+  type MetadataResponse,
+  type ProduceRequest__Output,
+  type ProduceResponse,
+  type SamsaHandlers,
+  type TopicMetadata,
+  type InitProducerIdRequest__Output,
+  type InitProducerIdResponse,
 } from '@samsa/protocol';
 import { pipelinedHandler, type PipelineHub } from '@samsa/server';
 import type { Logger } from 'pino';
@@ -48,7 +80,6 @@ function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req) => Promise
       );
   };
 }
-
 
 export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
   const { metadata, replicaManager, logger } = deps;
@@ -157,27 +188,55 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
 
     CreateTopics: unary(logger, 'CreateTopics', async (req: CreateTopicsRequest__Output): Promise<CreateTopicsResponse> => {
       const results = await metadata.createTopics(
-        req.topics.map((t) => ({ name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, configs: t.configs })),
+        req.topics.map((t) => ({
+          name: t.name,
+          numPartitions: t.numPartitions,
+          replicationFactor: t.replicationFactor,
+          configs: t.configs,
+        })),
         req.validateOnly,
         req.timeoutMs > 0 ? req.timeoutMs : undefined,
       );
       return {
         topics: results.map((r) =>
           r.errorCode === 0 && 'topic' in r
-            ? { name: r.name, errorCode: 0, numPartitions: r.topic.partitions.length, replicationFactor: r.topic.partitions[0]?.replicas.length ?? 0, configs: r.topic.configs }
+            ? {
+                name: r.name,
+                errorCode: 0,
+                numPartitions: r.topic.partitions.length,
+                replicationFactor: r.topic.partitions[0]?.replicas.length ?? 0,
+                configs: r.topic.configs,
+              }
             : { name: r.name, errorCode: r.errorCode, errorMessage: 'errorMessage' in r ? r.errorMessage : '' },
         ),
       };
     }),
 
-    DeleteTopics: unary(logger, 'DeleteTopics', async (req: DeleteTopicsRequest__Output): Promise<DeleteTopicsResponse> => ({
-      topics: (await metadata.deleteTopics(req.names, req.timeoutMs > 0 ? req.timeoutMs : undefined)).map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage ?? '' })),
-    })),
+    DeleteTopics: unary(
+      logger,
+      'DeleteTopics',
+      async (req: DeleteTopicsRequest__Output): Promise<DeleteTopicsResponse> => ({
+        topics: (await metadata.deleteTopics(req.names, req.timeoutMs > 0 ? req.timeoutMs : undefined)).map((r) => ({
+          name: r.name,
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage ?? '',
+        })),
+      }),
+    ),
 
-    CreatePartitions: unary(logger, 'CreatePartitions', async (req: CreatePartitionsRequest__Output): Promise<CreatePartitionsResponse> => ({
-      results: (await metadata.createPartitions(req.topics.map((t) => ({ name: t.name, count: t.count })), req.validateOnly, req.timeoutMs > 0 ? req.timeoutMs : undefined))
-        .map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage ?? '' })),
-    })),
+    CreatePartitions: unary(
+      logger,
+      'CreatePartitions',
+      async (req: CreatePartitionsRequest__Output): Promise<CreatePartitionsResponse> => ({
+        results: (
+          await metadata.createPartitions(
+            req.topics.map((t) => ({ name: t.name, count: t.count })),
+            req.validateOnly,
+            req.timeoutMs > 0 ? req.timeoutMs : undefined,
+          )
+        ).map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage ?? '' })),
+      }),
+    ),
 
     Produce: unary(logger, 'Produce', produce),
     Fetch: unary(logger, 'Fetch', fetch),
@@ -187,36 +246,54 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
 
     DescribeQuorum: unary(logger, 'DescribeQuorum', (): Promise<DescribeQuorumResponse> => metadata.describeQuorum()),
 
-    IncrementalAlterConfigs: unary(logger, 'IncrementalAlterConfigs', async (req: IncrementalAlterConfigsRequest__Output): Promise<IncrementalAlterConfigsResponse> => {
-      const results = await metadata.incrementalAlterConfigs(
-        req.resources.map((r) => ({
-          resourceType: r.resourceType, resourceName: r.resourceName,
-          configs: r.configs.map((c) => ({ name: c.name, operation: c.configOperation, value: c.value })),
-        })),
-        req.validateOnly,
-        req.timeoutMs > 0 ? req.timeoutMs : undefined,
-      );
-      return { responses: results };
-    }),
+    IncrementalAlterConfigs: unary(
+      logger,
+      'IncrementalAlterConfigs',
+      async (req: IncrementalAlterConfigsRequest__Output): Promise<IncrementalAlterConfigsResponse> => {
+        const results = await metadata.incrementalAlterConfigs(
+          req.resources.map((r) => ({
+            resourceType: r.resourceType,
+            resourceName: r.resourceName,
+            configs: r.configs.map((c) => ({ name: c.name, operation: c.configOperation, value: c.value })),
+          })),
+          req.validateOnly,
+          req.timeoutMs > 0 ? req.timeoutMs : undefined,
+        );
+        return { responses: results };
+      },
+    ),
 
     ElectLeaders: unary(logger, 'ElectLeaders', async (req: ElectLeadersRequest__Output): Promise<ElectLeadersResponse> => {
       const partitions = req.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
       const results = await metadata.electLeaders(req.electionType, partitions, req.timeoutMs > 0 ? req.timeoutMs : undefined);
       return {
-        errorCode: ErrorCode.NONE, errorMessage: '',
+        errorCode: ErrorCode.NONE,
+        errorMessage: '',
         results: [...groupByTopic(results)].map(([topic, ps]) => ({
-          topic, partitions: ps.map((r) => ({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorMessage })),
+          topic,
+          partitions: ps.map((r) => ({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorMessage })),
         })),
       };
     }),
 
-    DescribeConfigs: unary(logger, 'DescribeConfigs', (req: DescribeConfigsRequest__Output): DescribeConfigsResponse => ({
-      results: req.resources.map((r) => describeConfigsResource(r, (name) => metadata.topic(name), {
-        staticDefaults: replicaManager.staticTopicDefaults,
-        broker: metadata.brokerConfigs(String(replicaManager.brokerId)),
-        clusterDefault: metadata.brokerConfigs(''),
-      }, (name) => metadata.brokerConfigs(name))),
-    })),
+    DescribeConfigs: unary(
+      logger,
+      'DescribeConfigs',
+      (req: DescribeConfigsRequest__Output): DescribeConfigsResponse => ({
+        results: req.resources.map((r) =>
+          describeConfigsResource(
+            r,
+            (name) => metadata.topic(name),
+            {
+              staticDefaults: replicaManager.staticTopicDefaults,
+              broker: metadata.brokerConfigs(String(replicaManager.brokerId)),
+              clusterDefault: metadata.brokerConfigs(''),
+            },
+            (name) => metadata.brokerConfigs(name),
+          ),
+        ),
+      }),
+    ),
 
     /**
      * Idempotent producers only: a fresh id with epoch 0 whatever producer_id/epoch the request
@@ -224,39 +301,64 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
      */
     InitProducerId: unary(logger, 'InitProducerId', async (req: InitProducerIdRequest__Output): Promise<InitProducerIdResponse> => {
       if (req.transactionalId !== '') {
-        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'transactions are not supported: transactional_id must be empty', producerId: '-1', producerEpoch: -1 };
+        return {
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: 'transactions are not supported: transactional_id must be empty',
+          producerId: '-1',
+          producerEpoch: -1,
+        };
       }
       const r = await producerIds.generateProducerId();
-      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, producerId: '-1', producerEpoch: -1 };
+      if (r.errorCode !== ErrorCode.NONE)
+        return { errorCode: r.errorCode, errorMessage: r.errorMessage, producerId: '-1', producerEpoch: -1 };
       return { errorCode: ErrorCode.NONE, errorMessage: '', producerId: toWire(r.producerId), producerEpoch: 0 };
     }),
 
-    DeleteRecords: unary(logger, 'DeleteRecords', (req: DeleteRecordsRequest__Output): DeleteRecordsResponse => ({
-      topics: req.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => {
-          try {
-            return { partition: p.partition, lowWatermark: toWire(replicaManager.deleteRecords(t.name, p.partition, toBigInt(p.offset))), errorCode: 0, errorMessage: '' };
-          } catch (err) {
-            return { partition: p.partition, lowWatermark: '-1', ...errorOf(err, logger) };
-          }
-        }),
-      })),
-    })),
+    DeleteRecords: unary(
+      logger,
+      'DeleteRecords',
+      (req: DeleteRecordsRequest__Output): DeleteRecordsResponse => ({
+        topics: req.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => {
+            try {
+              return {
+                partition: p.partition,
+                lowWatermark: toWire(replicaManager.deleteRecords(t.name, p.partition, toBigInt(p.offset))),
+                errorCode: 0,
+                errorMessage: '',
+              };
+            } catch (err) {
+              return { partition: p.partition, lowWatermark: '-1', ...errorOf(err, logger) };
+            }
+          }),
+        })),
+      }),
+    ),
 
-    ListOffsets: unary(logger, 'ListOffsets', (req: ListOffsetsRequest__Output): ListOffsetsResponse => ({
-      topics: req.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => {
-          const base = { partition: p.partition, currentLeader: leaderOf(t.name, p.partition) };
-          try {
-            const found = replicaManager.listOffset(t.name, p.partition, toBigInt(p.timestamp), p.currentLeaderEpoch);
-            return { ...base, errorCode: 0, offset: toWire(found.offset), timestamp: toWire(found.timestamp), leaderEpoch: found.leaderEpoch };
-          } catch (err) {
-            return { ...base, ...errorOf(err, logger), offset: '-1', timestamp: '-1', leaderEpoch: -1 };
-          }
-        }),
-      })),
-    })),
+    ListOffsets: unary(
+      logger,
+      'ListOffsets',
+      (req: ListOffsetsRequest__Output): ListOffsetsResponse => ({
+        topics: req.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => {
+            const base = { partition: p.partition, currentLeader: leaderOf(t.name, p.partition) };
+            try {
+              const found = replicaManager.listOffset(t.name, p.partition, toBigInt(p.timestamp), p.currentLeaderEpoch);
+              return {
+                ...base,
+                errorCode: 0,
+                offset: toWire(found.offset),
+                timestamp: toWire(found.timestamp),
+                leaderEpoch: found.leaderEpoch,
+              };
+            } catch (err) {
+              return { ...base, ...errorOf(err, logger), offset: '-1', timestamp: '-1', leaderEpoch: -1 };
+            }
+          }),
+        })),
+      }),
+    ),
   };
 }

@@ -4,10 +4,18 @@
  * value, where it comes from, and its synonyms (highest precedence first); a broker's dynamic configs.
  */
 import {
-  BROKER_TOPIC_CONFIG_SYNONYMS, DEFAULT_TOPIC_CONFIG, TOPIC_CONFIG_KEYS, effectiveTopicConfig, type TopicConfig,
+  BROKER_TOPIC_CONFIG_SYNONYMS,
+  DEFAULT_TOPIC_CONFIG,
+  TOPIC_CONFIG_KEYS,
+  effectiveTopicConfig,
+  type TopicConfig,
 } from '@samsa/metadata';
 import {
-  ConfigResource, ErrorCode, type DescribeConfigsResourceResult, type DescribeConfigsResource__Output, type DescribeConfigsResult,
+  ConfigResource,
+  ErrorCode,
+  type DescribeConfigsResourceResult,
+  type DescribeConfigsResource__Output,
+  type DescribeConfigsResult,
 } from '@samsa/protocol';
 import type { TopicInfo } from '../metadata/image.js';
 
@@ -50,29 +58,47 @@ export function describeConfigsResource(
   if (resource.resourceType === ConfigResource.BROKER) {
     const name = resource.resourceName;
     if (name !== '' && !/^(0|[1-9]\d{0,9})$/.test(name)) {
-      return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `a broker config resource is a broker id or '' (the cluster-wide default), got '${name}'`, configs: [] };
+      return {
+        ...base,
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: `a broker config resource is a broker id or '' (the cluster-wide default), got '${name}'`,
+        configs: [],
+      };
     }
     const own = brokerConfigs(name);
     const clusterDefault = name === '' ? {} : brokerConfigs('');
     const source = name === '' ? ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG : ConfigSource.DYNAMIC_BROKER_CONFIG;
-    const configs = Object.keys(own).sort()
+    const configs = Object.keys(own)
+      .sort()
       .filter((key) => wanted === undefined || wanted.has(key))
       .map((key): DescribeConfigsResourceResult => {
         const synonyms = [{ name: key, value: own[key]!, source }];
-        if (clusterDefault[key] !== undefined) synonyms.push({ name: key, value: clusterDefault[key]!, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
+        if (clusterDefault[key] !== undefined)
+          synonyms.push({ name: key, value: clusterDefault[key]!, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
         return { name: key, value: own[key]!, readOnly: false, configSource: source, isSensitive: false, synonyms };
       });
     return { ...base, errorCode: 0, errorMessage: '', configs };
   }
   if (resource.resourceType !== ConfigResource.TOPIC) {
-    return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `describing configs of resource type ${resource.resourceType} is not supported (topics: type ${ConfigResource.TOPIC}, brokers: type ${ConfigResource.BROKER})`, configs: [] };
+    return {
+      ...base,
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: `describing configs of resource type ${resource.resourceType} is not supported (topics: type ${ConfigResource.TOPIC}, brokers: type ${ConfigResource.BROKER})`,
+      configs: [],
+    };
   }
   const topic = lookup(resource.resourceName);
   if (topic === undefined) {
-    return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic '${resource.resourceName}' does not exist`, configs: [] };
+    return {
+      ...base,
+      errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      errorMessage: `topic '${resource.resourceName}' does not exist`,
+      configs: [],
+    };
   }
   const defaults = layers.staticDefaults;
-  const configs = [...TOPIC_CONFIG_KEYS].sort()
+  const configs = [...TOPIC_CONFIG_KEYS]
+    .sort()
     .filter((name) => wanted === undefined || wanted.has(name))
     .map((name): DescribeConfigsResourceResult => {
       const synonyms: Array<{ name: string; value: string; source: number }> = [];
@@ -80,9 +106,11 @@ export function describeConfigsResource(
       if (explicit !== undefined) synonyms.push({ name, value: explicit, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
       const brokerKey = TOPIC_TO_BROKER_KEY.get(name);
       const dynamicBroker = brokerKey === undefined ? undefined : layers.broker[brokerKey];
-      if (dynamicBroker !== undefined) synonyms.push({ name: brokerKey!, value: dynamicBroker, source: ConfigSource.DYNAMIC_BROKER_CONFIG });
+      if (dynamicBroker !== undefined)
+        synonyms.push({ name: brokerKey!, value: dynamicBroker, source: ConfigSource.DYNAMIC_BROKER_CONFIG });
       const dynamicDefault = brokerKey === undefined ? undefined : layers.clusterDefault[brokerKey];
-      if (dynamicDefault !== undefined) synonyms.push({ name: brokerKey!, value: dynamicDefault, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
+      if (dynamicDefault !== undefined)
+        synonyms.push({ name: brokerKey!, value: dynamicDefault, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
       const staticDefault = defaults[name];
       const builtIn = DEFAULT_TOPIC_CONFIG[name];
       if (staticDefault !== builtIn) synonyms.push({ name, value: String(staticDefault), source: ConfigSource.STATIC_BROKER_CONFIG });

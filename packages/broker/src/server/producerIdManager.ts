@@ -45,23 +45,40 @@ export class ProducerIdManager {
       const result = await this.fetch();
       if (result.errorCode !== ErrorCode.NONE) return { errorCode: result.errorCode, errorMessage: result.errorMessage, producerId: -1n };
     }
-    return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, errorMessage: 'producer id blocks were used up while waiting; retry', producerId: -1n };
+    return {
+      errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+      errorMessage: 'producer id blocks were used up while waiting; retry',
+      producerId: -1n,
+    };
   }
 
   private fetch(): Promise<ProducerIdBlockResult> {
-    this.fetching ??= this.allocate!().then((result) => {
-      this.fetching = undefined;
-      if (result.errorCode === ErrorCode.NONE) {
-        if (result.length <= 0 || result.start < 0n) {
-          return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `the controller answered an empty producer id block (${result.start}, ${result.length})`, start: -1n, length: 0 };
+    this.fetching ??= this.allocate!().then(
+      (result) => {
+        this.fetching = undefined;
+        if (result.errorCode === ErrorCode.NONE) {
+          if (result.length <= 0 || result.start < 0n) {
+            return {
+              errorCode: ErrorCode.UNKNOWN_SERVER_ERROR,
+              errorMessage: `the controller answered an empty producer id block (${result.start}, ${result.length})`,
+              start: -1n,
+              length: 0,
+            };
+          }
+          this.prefetched = { start: result.start, length: result.length };
         }
-        this.prefetched = { start: result.start, length: result.length };
-      }
-      return result;
-    }, (err: unknown) => {
-      this.fetching = undefined;
-      return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `producer id allocation failed: ${(err as Error).message}`, start: -1n, length: 0 };
-    });
+        return result;
+      },
+      (err: unknown) => {
+        this.fetching = undefined;
+        return {
+          errorCode: ErrorCode.UNKNOWN_SERVER_ERROR,
+          errorMessage: `producer id allocation failed: ${(err as Error).message}`,
+          start: -1n,
+          length: 0,
+        };
+      },
+    );
     return this.fetching;
   }
 }

@@ -4,7 +4,14 @@
  * codes in the answer; only a malformed request as a whole gets a top-level error.
  */
 import {
-  ErrorCode, grpc, nestByTopic, toBigInt, toWire, type ReplicaFetchRequest__Output, type ReplicaFetchResponse, type ReplicationHandlers,
+  ErrorCode,
+  grpc,
+  nestByTopic,
+  toBigInt,
+  toWire,
+  type ReplicaFetchRequest__Output,
+  type ReplicaFetchResponse,
+  type ReplicationHandlers,
 } from '@samsa/protocol';
 import { pipelinedHandler, type PipelineHub } from '@samsa/server';
 import type { Logger } from 'pino';
@@ -31,7 +38,10 @@ export function replicationServiceHandlers(deps: ReplicationServiceDeps): Replic
   // The followers' incremental fetch sessions (KIP-227, replication/fetchSessions.ts).
   const sessions = deps.fetchSessions ?? new ReplicaFetchSessionCache({ now: Date.now, random: Math.random });
   return {
-    ReplicaFetch: (call: grpc.ServerUnaryCall<ReplicaFetchRequest__Output, ReplicaFetchResponse>, callback: grpc.sendUnaryData<ReplicaFetchResponse>) => {
+    ReplicaFetch: (
+      call: grpc.ServerUnaryCall<ReplicaFetchRequest__Output, ReplicaFetchResponse>,
+      callback: grpc.sendUnaryData<ReplicaFetchResponse>,
+    ) => {
       widenFlowControlWindow(call);
       Promise.resolve()
         .then(() => replicaFetch(call.request))
@@ -49,7 +59,11 @@ export function replicationServiceHandlers(deps: ReplicationServiceDeps): Replic
 
   async function replicaFetch(req: ReplicaFetchRequest__Output): Promise<ReplicaFetchResponse> {
     if (req.replicaId < 0 || req.replicaId === deps.brokerId) {
-      return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `replica id ${req.replicaId} cannot fetch from broker ${deps.brokerId}`, topics: [] };
+      return {
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: `replica id ${req.replicaId} cannot fetch from broker ${deps.brokerId}`,
+        topics: [],
+      };
     }
     const params: ReplicaFetchParams = {
       replicaId: req.replicaId,
@@ -57,15 +71,17 @@ export function replicationServiceHandlers(deps: ReplicationServiceDeps): Replic
       maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), maxWaitMs),
       minBytes: Math.max(req.minBytes, 0),
       maxBytes: req.maxBytes > 0 ? req.maxBytes : 10 * 1024 * 1024,
-      partitions: req.topics.flatMap((t) => t.partitions.map((p) => ({
-        topic: t.name,
-        partition: p.partition,
-        currentLeaderEpoch: p.currentLeaderEpoch,
-        fetchOffset: toBigInt(p.fetchOffset),
-        lastFetchedEpoch: p.lastFetchedEpoch,
-        logStartOffset: toBigInt(p.logStartOffset),
-        maxBytes: p.partitionMaxBytes > 0 ? p.partitionMaxBytes : 1024 * 1024,
-      }))),
+      partitions: req.topics.flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.name,
+          partition: p.partition,
+          currentLeaderEpoch: p.currentLeaderEpoch,
+          fetchOffset: toBigInt(p.fetchOffset),
+          lastFetchedEpoch: p.lastFetchedEpoch,
+          logStartOffset: toBigInt(p.logStartOffset),
+          maxBytes: p.partitionMaxBytes > 0 ? p.partitionMaxBytes : 1024 * 1024,
+        })),
+      ),
       sessionId: req.sessionId,
       sessionEpoch: req.sessionEpoch,
       forgotten: req.forgottenTopics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition }))),

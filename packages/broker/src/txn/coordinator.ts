@@ -99,45 +99,82 @@ export class TransactionCoordinator {
   }
 
   initProducerId(req: InitProducerIdRequest, reply: (r: InitProducerIdResponse) => void): void {
-    this.run(req.transactionalId, this.state.initProducerId(req, this.timers.now()), reply, (code, message) => ({ errorCode: code, errorMessage: message, producerId: -1n, producerEpoch: -1 }));
+    this.run(req.transactionalId, this.state.initProducerId(req, this.timers.now()), reply, (code, message) => ({
+      errorCode: code,
+      errorMessage: message,
+      producerId: -1n,
+      producerEpoch: -1,
+    }));
   }
 
   addPartitionsToTxn(req: AddPartitionsRequest, reply: (r: ErrorResponse) => void): void {
-    this.run(req.transactionalId, this.state.addPartitionsToTxn(req, this.timers.now()), reply, (errorCode, errorMessage) => ({ errorCode, errorMessage }));
+    this.run(req.transactionalId, this.state.addPartitionsToTxn(req, this.timers.now()), reply, (errorCode, errorMessage) => ({
+      errorCode,
+      errorMessage,
+    }));
   }
 
   addOffsetsToTxn(req: AddOffsetsRequest, reply: (r: ErrorResponse) => void): void {
-    this.run(req.transactionalId, this.state.addOffsetsToTxn(req, this.timers.now()), reply, (errorCode, errorMessage) => ({ errorCode, errorMessage }));
+    this.run(req.transactionalId, this.state.addOffsetsToTxn(req, this.timers.now()), reply, (errorCode, errorMessage) => ({
+      errorCode,
+      errorMessage,
+    }));
   }
 
   endTxn(req: EndTxnRequest, reply: (r: ErrorResponse) => void): void {
-    this.run(req.transactionalId, this.state.endTxn(req, this.timers.now()), reply, (errorCode, errorMessage) => ({ errorCode, errorMessage }));
+    this.run(req.transactionalId, this.state.endTxn(req, this.timers.now()), reply, (errorCode, errorMessage) => ({
+      errorCode,
+      errorMessage,
+    }));
   }
 
   /** Aborts timed-out transactions and expires idle ids (also called by the interval). */
   tick(): void {
     if (this.stopped) return;
     for (const record of this.state.tick(this.timers.now())) {
-      this.persist(record.transactionalId, [record], () => this.sendMarkers(), () => undefined);
+      this.persist(
+        record.transactionalId,
+        [record],
+        () => this.sendMarkers(),
+        () => undefined,
+      );
     }
   }
 
-  private run<R>(transactionalId: string, result: TxnResult<R>, reply: (r: R) => void, failure: (code: number, message: string) => R): void {
+  private run<R>(
+    transactionalId: string,
+    result: TxnResult<R>,
+    reply: (r: R) => void,
+    failure: (code: number, message: string) => R,
+  ): void {
     if (result.records.length === 0) {
       reply(result.response);
       return;
     }
-    this.persist(transactionalId, result.records, () => {
-      reply(result.response);
-      this.sendMarkers();
-    }, (code, message) => reply(failure(appendErrorToCoordinatorError(code), message)));
+    this.persist(
+      transactionalId,
+      result.records,
+      () => {
+        reply(result.response);
+        this.sendMarkers();
+      },
+      (code, message) => reply(failure(appendErrorToCoordinatorError(code), message)),
+    );
   }
 
-  private persist(transactionalId: string, records: TransactionLogRecord[], ok: () => void, failed: (code: number, message: string) => void): void {
+  private persist(
+    transactionalId: string,
+    records: TransactionLogRecord[],
+    ok: () => void,
+    failed: (code: number, message: string) => void,
+  ): void {
     this.hooks.persist(records, (code, message) => {
       if (code !== ErrorCode.NONE || this.stopped) {
         this.state.writeFailed(transactionalId);
-        failed(code === ErrorCode.NONE ? ErrorCode.NOT_COORDINATOR : code, code === ErrorCode.NONE ? 'the coordinator stopped while the write was in flight' : message);
+        failed(
+          code === ErrorCode.NONE ? ErrorCode.NOT_COORDINATOR : code,
+          code === ErrorCode.NONE ? 'the coordinator stopped while the write was in flight' : message,
+        );
         return;
       }
       for (const r of records) this.state.replay(r);
@@ -153,7 +190,12 @@ export class TransactionCoordinator {
       if (this.inFlight.has(key)) continue;
       this.inFlight.add(key);
       const remaining = new Set(request.partitions.map((tp) => `${tp.topic}\u0000${tp.partition}`));
-      const marker: TxnMarker = { producerId: request.producerId, producerEpoch: request.producerEpoch, coordinatorEpoch: request.coordinatorEpoch, result: request.result };
+      const marker: TxnMarker = {
+        producerId: request.producerId,
+        producerEpoch: request.producerEpoch,
+        coordinatorEpoch: request.coordinatorEpoch,
+        result: request.result,
+      };
       const finish = (): void => this.complete(request, key);
       if (remaining.size === 0) {
         finish();
@@ -185,10 +227,15 @@ export class TransactionCoordinator {
       this.inFlight.delete(key);
       return;
     }
-    this.persist(request.transactionalId, records, () => {
-      this.inFlight.delete(key);
-      this.sendMarkers();
-    }, () => this.later(() => this.complete(request, key)));
+    this.persist(
+      request.transactionalId,
+      records,
+      () => {
+        this.inFlight.delete(key);
+        this.sendMarkers();
+      },
+      () => this.later(() => this.complete(request, key)),
+    );
   }
 
   private later(fn: () => void): void {

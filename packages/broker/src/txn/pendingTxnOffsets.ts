@@ -65,7 +65,11 @@ export class PendingTxnOffsets {
    * visible: each written one, unless the group already holds a commit whose record is later in
    * the log (Kafka: a newer plain commit wins). ABORT returns nothing. Either way they stop pending.
    */
-  complete(producerId: bigint, committed: boolean, current: (topic: string, partition: number) => CommittedOffset | undefined): CommittedOffset[] {
+  complete(
+    producerId: bigint,
+    committed: boolean,
+    current: (topic: string, partition: number) => CommittedOffset | undefined,
+  ): CommittedOffset[] {
     const byPartition = this.pending.get(producerId);
     this.pending.delete(producerId);
     if (!committed || byPartition === undefined) return [];

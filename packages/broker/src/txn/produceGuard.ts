@@ -16,6 +16,9 @@ export function refuseTransactionalProduce(batch: Buffer, partition: string): vo
     throw protocolError('INVALID_RECORD', `clients may not write control batches (transaction markers) to ${partition}`);
   }
   if ((attributes & Attributes.TRANSACTIONAL) !== 0) {
-    throw protocolError('INVALID_TXN_STATE', `transactional batches are refused on ${partition}: transactions are not supported yet (transactional.id is refused too)`);
+    throw protocolError(
+      'INVALID_TXN_STATE',
+      `transactional batches are refused on ${partition}: transactions are not supported yet (transactional.id is refused too)`,
+    );
   }
 }

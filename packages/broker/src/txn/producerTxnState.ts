@@ -61,8 +61,12 @@ interface ProducerTxnEntry {
  */
 export function txnBatchAt(buf: Buffer, pos: number, header: RecordBatchHeader): TxnBatch {
   const batch: TxnBatch = {
-    producerId: header.producerId, producerEpoch: header.producerEpoch, baseOffset: header.baseOffset,
-    lastOffset: header.baseOffset + BigInt(header.lastOffsetDelta), isTransactional: header.isTransactional, isControl: header.isControl,
+    producerId: header.producerId,
+    producerEpoch: header.producerEpoch,
+    baseOffset: header.baseOffset,
+    lastOffset: header.baseOffset + BigInt(header.lastOffsetDelta),
+    isTransactional: header.isTransactional,
+    isControl: header.isControl,
   };
   if (header.isControl) {
     const marker = decodeControlBatch(buf, pos);
@@ -89,19 +93,31 @@ export class ProducerTxnState {
     const entry = this.producers.get(batch.producerId);
     if (batch.isControl) {
       if (entry !== undefined && batch.producerEpoch < entry.producerEpoch) {
-        return { errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, errorMessage: `transaction marker for producer ${batch.producerId} has epoch ${batch.producerEpoch}, older than ${entry.producerEpoch}` };
+        return {
+          errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
+          errorMessage: `transaction marker for producer ${batch.producerId} has epoch ${batch.producerEpoch}, older than ${entry.producerEpoch}`,
+        };
       }
       const coordinatorEpoch = batch.coordinatorEpoch ?? 0;
       if (entry !== undefined && coordinatorEpoch < entry.coordinatorEpoch) {
-        return { errorCode: ErrorCode.TRANSACTION_COORDINATOR_FENCED, errorMessage: `transaction marker for producer ${batch.producerId} has coordinator epoch ${coordinatorEpoch}, older than ${entry.coordinatorEpoch}` };
+        return {
+          errorCode: ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+          errorMessage: `transaction marker for producer ${batch.producerId} has coordinator epoch ${coordinatorEpoch}, older than ${entry.coordinatorEpoch}`,
+        };
       }
       return null;
     }
     if (entry !== undefined && batch.producerEpoch < entry.producerEpoch) {
-      return { errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, errorMessage: `producer ${batch.producerId} epoch ${batch.producerEpoch} is older than ${entry.producerEpoch} (fenced)` };
+      return {
+        errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
+        errorMessage: `producer ${batch.producerId} epoch ${batch.producerEpoch} is older than ${entry.producerEpoch} (fenced)`,
+      };
     }
     if (!batch.isTransactional && entry?.currentTxnFirstOffset !== undefined) {
-      return { errorCode: ErrorCode.INVALID_TXN_STATE, errorMessage: `producer ${batch.producerId} wrote a non-transactional batch while its transaction from offset ${entry.currentTxnFirstOffset} is open` };
+      return {
+        errorCode: ErrorCode.INVALID_TXN_STATE,
+        errorMessage: `producer ${batch.producerId} wrote a non-transactional batch while its transaction from offset ${entry.currentTxnFirstOffset} is open`,
+      };
     }
     return null;
   }
@@ -125,16 +141,27 @@ export class ProducerTxnState {
       }
       return { completed: null, abortedTxn: null };
     }
-    if (batch.coordinatorEpoch !== undefined && batch.coordinatorEpoch > entry.coordinatorEpoch) entry.coordinatorEpoch = batch.coordinatorEpoch;
+    if (batch.coordinatorEpoch !== undefined && batch.coordinatorEpoch > entry.coordinatorEpoch)
+      entry.coordinatorEpoch = batch.coordinatorEpoch;
     const firstOffset = entry.currentTxnFirstOffset;
     // A marker for a partition that got no data in this transaction ends nothing.
     if (firstOffset === undefined) return { completed: null, abortedTxn: null };
     entry.currentTxnFirstOffset = undefined;
     this.ongoing.delete(batch.producerId);
-    const completed: CompletedTxn = { producerId: batch.producerId, firstOffset, lastOffset: batch.lastOffset, isAborted: batch.controlType === 0 };
+    const completed: CompletedTxn = {
+      producerId: batch.producerId,
+      firstOffset,
+      lastOffset: batch.lastOffset,
+      isAborted: batch.controlType === 0,
+    };
     this.unreplicated.push(completed);
     if (!completed.isAborted) return { completed, abortedTxn: null };
-    const abortedTxn: AbortedTxn = { producerId: batch.producerId, firstOffset, lastOffset: batch.lastOffset, lastStableOffset: this.firstOngoingOffset() ?? batch.lastOffset + 1n };
+    const abortedTxn: AbortedTxn = {
+      producerId: batch.producerId,
+      firstOffset,
+      lastOffset: batch.lastOffset,
+      lastStableOffset: this.firstOngoingOffset() ?? batch.lastOffset + 1n,
+    };
     this.aborted.push(abortedTxn);
     return { completed, abortedTxn };
   }
@@ -172,7 +199,9 @@ export class ProducerTxnState {
 
   /** Open transactions (producerId, firstOffset), oldest first: for DescribeProducers and metrics. */
   ongoingTxns(): Array<{ producerId: bigint; firstOffset: bigint }> {
-    return [...this.ongoing.entries()].map(([producerId, firstOffset]) => ({ producerId, firstOffset })).sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
+    return [...this.ongoing.entries()]
+      .map(([producerId, firstOffset]) => ({ producerId, firstOffset }))
+      .sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
   }
 
   /** Every `.txnindex` entry, in marker order. */
@@ -219,7 +248,14 @@ export function decodeTxnIndex(buf: Buffer): { entries: AbortedTxn[]; validBytes
       lastOffset: buf.readBigInt64BE(pos + 18),
       lastStableOffset: buf.readBigInt64BE(pos + 26),
     };
-    if (version !== ABORTED_TXN_VERSION || t.producerId < 0n || t.firstOffset < 0n || t.lastOffset < t.firstOffset || t.lastStableOffset < 0n) break;
+    if (
+      version !== ABORTED_TXN_VERSION ||
+      t.producerId < 0n ||
+      t.firstOffset < 0n ||
+      t.lastOffset < t.firstOffset ||
+      t.lastStableOffset < 0n
+    )
+      break;
     entries.push(t);
     pos += ABORTED_TXN_ENTRY_SIZE;
   }

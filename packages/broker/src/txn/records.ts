@@ -18,8 +18,14 @@ export function encodeTransactionLogRecord(record: TransactionLogRecord): { key:
   const v = record.value;
   if (v === null) return { key, value: null };
   const w = new BigEndianWriter(WHAT)
-    .int16(TXN_VALUE_VERSION).int64(v.producerId).int64(v.lastProducerId).int16(v.producerEpoch).int16(v.lastProducerEpoch)
-    .int32(v.txnTimeoutMs).int16(TXN_STATES.indexOf(v.state)).int32(v.topicPartitions.length);
+    .int16(TXN_VALUE_VERSION)
+    .int64(v.producerId)
+    .int64(v.lastProducerId)
+    .int16(v.producerEpoch)
+    .int16(v.lastProducerEpoch)
+    .int32(v.txnTimeoutMs)
+    .int16(TXN_STATES.indexOf(v.state))
+    .int32(v.topicPartitions.length);
   for (const tp of v.topicPartitions) w.string(tp.topic).int32(tp.partition);
   w.int64(BigInt(v.txnStartTimestamp)).int64(BigInt(v.txnLastUpdateTimestamp));
   return { key, value: w.build() };
@@ -50,6 +56,16 @@ export function decodeTransactionLogRecord(key: Buffer, value: Buffer | null): T
   const txnStartTimestamp = Number(r.int64());
   const txnLastUpdateTimestamp = Number(r.int64());
   if (r.remaining !== 0) throw new RangeError(`${WHAT}: ${r.remaining} byte(s) after the value`);
-  const out: TransactionLogValue = { producerId, lastProducerId, producerEpoch, lastProducerEpoch, txnTimeoutMs, state, topicPartitions, txnStartTimestamp, txnLastUpdateTimestamp };
+  const out: TransactionLogValue = {
+    producerId,
+    lastProducerId,
+    producerEpoch,
+    lastProducerEpoch,
+    txnTimeoutMs,
+    state,
+    topicPartitions,
+    txnStartTimestamp,
+    txnLastUpdateTimestamp,
+  };
   return { transactionalId, value: out };
 }

@@ -15,9 +15,26 @@
 import { ErrorCode } from '@samsa/protocol';
 import { kafkaAbs, javaStringHashCode } from '../group/hash.js';
 
-export type TxnState = 'Empty' | 'Ongoing' | 'PrepareCommit' | 'PrepareAbort' | 'CompleteCommit' | 'CompleteAbort' | 'Dead' | 'PrepareEpochFence';
+export type TxnState =
+  | 'Empty'
+  | 'Ongoing'
+  | 'PrepareCommit'
+  | 'PrepareAbort'
+  | 'CompleteCommit'
+  | 'CompleteAbort'
+  | 'Dead'
+  | 'PrepareEpochFence';
 
-export const TXN_STATES: readonly TxnState[] = ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort', 'Dead', 'PrepareEpochFence'];
+export const TXN_STATES: readonly TxnState[] = [
+  'Empty',
+  'Ongoing',
+  'PrepareCommit',
+  'PrepareAbort',
+  'CompleteCommit',
+  'CompleteAbort',
+  'Dead',
+  'PrepareEpochFence',
+];
 
 /** Kafka's transaction state topic partition count (transaction.state.log.num.partitions). */
 export const TRANSACTION_STATE_PARTITIONS = 50;
@@ -186,29 +203,63 @@ export class TransactionCoordinatorState {
       records: [],
     });
     if (req.transactionalId === '') return fail(ErrorCode.INVALID_REQUEST, 'transactional id must not be empty');
-    if (!Number.isInteger(req.transactionTimeoutMs) || req.transactionTimeoutMs <= 0 || req.transactionTimeoutMs > this.config.transactionMaxTimeoutMs) {
-      return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT, `transaction.timeout.ms ${req.transactionTimeoutMs} must be in [1, ${this.config.transactionMaxTimeoutMs}] (transaction.max.timeout.ms)`);
+    if (
+      !Number.isInteger(req.transactionTimeoutMs) ||
+      req.transactionTimeoutMs <= 0 ||
+      req.transactionTimeoutMs > this.config.transactionMaxTimeoutMs
+    ) {
+      return fail(
+        ErrorCode.INVALID_TRANSACTION_TIMEOUT,
+        `transaction.timeout.ms ${req.transactionTimeoutMs} must be in [1, ${this.config.transactionMaxTimeoutMs}] (transaction.max.timeout.ms)`,
+      );
     }
     const m = this.txns.get(req.transactionalId);
     if (m === undefined) {
       const producerId = this.allocateProducerId();
       const value: TransactionLogValue = {
-        producerId, lastProducerId: NO_PRODUCER_ID, producerEpoch: 0, lastProducerEpoch: NO_PRODUCER_EPOCH,
-        txnTimeoutMs: req.transactionTimeoutMs, state: 'Empty', topicPartitions: [], txnStartTimestamp: -1, txnLastUpdateTimestamp: now,
+        producerId,
+        lastProducerId: NO_PRODUCER_ID,
+        producerEpoch: 0,
+        lastProducerEpoch: NO_PRODUCER_EPOCH,
+        txnTimeoutMs: req.transactionTimeoutMs,
+        state: 'Empty',
+        topicPartitions: [],
+        txnStartTimestamp: -1,
+        txnLastUpdateTimestamp: now,
       };
       // Registered now (pending) so a concurrent InitProducerId for the same id waits for this one.
-      this.txns.set(req.transactionalId, { value: { ...value, producerEpoch: NO_PRODUCER_EPOCH, producerId: NO_PRODUCER_ID }, pending: { state: 'Empty', shownAs: 'Empty' } });
+      this.txns.set(req.transactionalId, {
+        value: { ...value, producerEpoch: NO_PRODUCER_EPOCH, producerId: NO_PRODUCER_ID },
+        pending: { state: 'Empty', shownAs: 'Empty' },
+      });
       return { response: { ...ok(), producerId, producerEpoch: 0 }, records: [{ transactionalId: req.transactionalId, value }] };
     }
-    if (m.pending !== null) return fail(ErrorCode.CONCURRENT_TRANSACTIONS, `transactional id ${req.transactionalId} has a ${m.pending.state} transition being written; retry`);
+    if (m.pending !== null)
+      return fail(
+        ErrorCode.CONCURRENT_TRANSACTIONS,
+        `transactional id ${req.transactionalId} has a ${m.pending.state} transition being written; retry`,
+      );
     const v = m.value;
     if (v.state === 'PrepareCommit' || v.state === 'PrepareAbort') {
-      return fail(ErrorCode.CONCURRENT_TRANSACTIONS, `transactional id ${req.transactionalId} is completing its transaction (${v.state}); retry`);
+      return fail(
+        ErrorCode.CONCURRENT_TRANSACTIONS,
+        `transactional id ${req.transactionalId} is completing its transaction (${v.state}); retry`,
+      );
     }
     if (v.state === 'Ongoing') {
       // A new producer instance: fence the old one (epoch bump) and abort its open transaction first.
       const record = this.fenceAndAbort(req.transactionalId, m, now);
-      return { response: { ...err(ErrorCode.CONCURRENT_TRANSACTIONS, `transactional id ${req.transactionalId} had an open transaction; it is being aborted, retry`), producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH }, records: [record] };
+      return {
+        response: {
+          ...err(
+            ErrorCode.CONCURRENT_TRANSACTIONS,
+            `transactional id ${req.transactionalId} had an open transaction; it is being aborted, retry`,
+          ),
+          producerId: NO_PRODUCER_ID,
+          producerEpoch: NO_PRODUCER_EPOCH,
+        },
+        records: [record],
+      };
     }
     // Empty, CompleteCommit, CompleteAbort.
     if (req.producerId !== NO_PRODUCER_ID || req.producerEpoch !== NO_PRODUCER_EPOCH) {
@@ -216,16 +267,32 @@ export class TransactionCoordinatorState {
       // A retried InitProducerId whose answer was lost: the caller already holds the bumped epoch.
       const retried = (req.producerId === v.lastProducerId || req.producerId === v.producerId) && req.producerEpoch === v.lastProducerEpoch;
       if (retried && !current) return { response: { ...ok(), producerId: v.producerId, producerEpoch: v.producerEpoch }, records: [] };
-      if (!current) return fail(ErrorCode.PRODUCER_FENCED, `producer ${req.producerId} epoch ${req.producerEpoch} is not the current one of ${req.transactionalId} (${v.producerId} epoch ${v.producerEpoch})`);
+      if (!current)
+        return fail(
+          ErrorCode.PRODUCER_FENCED,
+          `producer ${req.producerId} epoch ${req.producerEpoch} is not the current one of ${req.transactionalId} (${v.producerId} epoch ${v.producerEpoch})`,
+        );
     }
     const bumped = this.bumpEpoch(v);
-    const value: TransactionLogValue = { ...v, ...bumped, txnTimeoutMs: req.transactionTimeoutMs, state: 'Empty', topicPartitions: [], txnStartTimestamp: -1, txnLastUpdateTimestamp: now };
+    const value: TransactionLogValue = {
+      ...v,
+      ...bumped,
+      txnTimeoutMs: req.transactionTimeoutMs,
+      state: 'Empty',
+      topicPartitions: [],
+      txnStartTimestamp: -1,
+      txnLastUpdateTimestamp: now,
+    };
     m.pending = { state: 'Empty', shownAs: v.state };
-    return { response: { ...ok(), producerId: value.producerId, producerEpoch: value.producerEpoch }, records: [{ transactionalId: req.transactionalId, value }] };
+    return {
+      response: { ...ok(), producerId: value.producerId, producerEpoch: value.producerEpoch },
+      records: [{ transactionalId: req.transactionalId, value }],
+    };
   }
 
   addPartitionsToTxn(req: AddPartitionsRequest, now: number): TxnResult<ErrorResponse> {
-    if (req.partitions.length === 0) return { response: err(ErrorCode.INVALID_REQUEST, 'AddPartitionsToTxn names no partitions'), records: [] };
+    if (req.partitions.length === 0)
+      return { response: err(ErrorCode.INVALID_REQUEST, 'AddPartitionsToTxn names no partitions'), records: [] };
     return this.addToTxn(req.transactionalId, req.producerId, req.producerEpoch, req.partitions, now);
   }
 
@@ -253,13 +320,26 @@ export class TransactionCoordinatorState {
       case 'CompleteAbort':
         // A retry of the EndTxn that completed is answered as it was; the other result is a bug in the caller.
         if ((v.state === 'CompleteCommit') === req.committed) return { response: ok(), records: [] };
-        return { response: err(ErrorCode.INVALID_TXN_STATE, `cannot ${name}: the last transaction of ${req.transactionalId} ended ${v.state}`), records: [] };
+        return {
+          response: err(ErrorCode.INVALID_TXN_STATE, `cannot ${name}: the last transaction of ${req.transactionalId} ended ${v.state}`),
+          records: [],
+        };
       case 'PrepareCommit':
       case 'PrepareAbort':
-        if (v.state === wanted) return { response: err(ErrorCode.CONCURRENT_TRANSACTIONS, `transaction of ${req.transactionalId} is completing (${v.state}); retry`), records: [] };
-        return { response: err(ErrorCode.INVALID_TXN_STATE, `cannot ${name}: the transaction of ${req.transactionalId} is in ${v.state}`), records: [] };
+        if (v.state === wanted)
+          return {
+            response: err(ErrorCode.CONCURRENT_TRANSACTIONS, `transaction of ${req.transactionalId} is completing (${v.state}); retry`),
+            records: [],
+          };
+        return {
+          response: err(ErrorCode.INVALID_TXN_STATE, `cannot ${name}: the transaction of ${req.transactionalId} is in ${v.state}`),
+          records: [],
+        };
       default:
-        return { response: err(ErrorCode.INVALID_TXN_STATE, `cannot ${name}: ${req.transactionalId} has no open transaction (${v.state})`), records: [] };
+        return {
+          response: err(ErrorCode.INVALID_TXN_STATE, `cannot ${name}: ${req.transactionalId} has no open transaction (${v.state})`),
+          records: [],
+        };
     }
   }
 
@@ -291,7 +371,10 @@ export class TransactionCoordinatorState {
       // Strictly past the timeout, as Kafka's timedOutTransactions.
       if (v.state === 'Ongoing' && v.txnStartTimestamp + v.txnTimeoutMs < now) {
         records.push(this.fenceAndAbort(id, m, now));
-      } else if ((v.state === 'Empty' || v.state === 'CompleteCommit' || v.state === 'CompleteAbort') && v.txnLastUpdateTimestamp + this.config.transactionalIdExpirationMs <= now) {
+      } else if (
+        (v.state === 'Empty' || v.state === 'CompleteCommit' || v.state === 'CompleteAbort') &&
+        v.txnLastUpdateTimestamp + this.config.transactionalIdExpirationMs <= now
+      ) {
         m.pending = { state: 'Dead', shownAs: 'Dead' };
         records.push({ transactionalId: id, value: null });
       }
@@ -307,7 +390,10 @@ export class TransactionCoordinatorState {
       this.txns.delete(record.transactionalId);
       return;
     }
-    this.txns.set(record.transactionalId, { value: { ...record.value, topicPartitions: record.value.topicPartitions.map((tp) => ({ ...tp })) }, pending: null });
+    this.txns.set(record.transactionalId, {
+      value: { ...record.value, topicPartitions: record.value.topicPartitions.map((tp) => ({ ...tp })) },
+      pending: null,
+    });
   }
 
   /** The append of the record in flight for `transactionalId` failed: nothing changed. */
@@ -325,8 +411,12 @@ export class TransactionCoordinatorState {
       const v = m.value;
       if (m.pending !== null || (v.state !== 'PrepareCommit' && v.state !== 'PrepareAbort')) continue;
       out.push({
-        transactionalId: id, producerId: v.producerId, producerEpoch: v.producerEpoch, coordinatorEpoch: this.config.coordinatorEpoch,
-        result: v.state === 'PrepareCommit' ? 'COMMIT' : 'ABORT', partitions: v.topicPartitions.map((tp) => ({ ...tp })),
+        transactionalId: id,
+        producerId: v.producerId,
+        producerEpoch: v.producerEpoch,
+        coordinatorEpoch: this.config.coordinatorEpoch,
+        result: v.state === 'PrepareCommit' ? 'COMMIT' : 'ABORT',
+        partitions: v.topicPartitions.map((tp) => ({ ...tp })),
       });
     }
     return out;
@@ -339,8 +429,14 @@ export class TransactionCoordinatorState {
     if (m === undefined || m.value.producerId === NO_PRODUCER_ID) return undefined;
     const v = m.value;
     return {
-      transactionalId, state: m.pending?.shownAs ?? v.state, pendingState: m.pending?.state ?? null, producerId: v.producerId, producerEpoch: v.producerEpoch,
-      txnTimeoutMs: v.txnTimeoutMs, txnStartTimestamp: v.txnStartTimestamp, topicPartitions: v.topicPartitions.map((tp) => ({ ...tp })),
+      transactionalId,
+      state: m.pending?.shownAs ?? v.state,
+      pendingState: m.pending?.state ?? null,
+      producerId: v.producerId,
+      producerEpoch: v.producerEpoch,
+      txnTimeoutMs: v.txnTimeoutMs,
+      txnStartTimestamp: v.txnStartTimestamp,
+      topicPartitions: v.topicPartitions.map((tp) => ({ ...tp })),
     };
   }
 
@@ -360,19 +456,33 @@ export class TransactionCoordinatorState {
   /** Every id with its persisted value (tests compare a rebuilt coordinator with the live one). */
   snapshot(): Map<string, TransactionLogValue> {
     const out = new Map<string, TransactionLogValue>();
-    for (const [id, m] of this.txns) if (m.value.producerId !== NO_PRODUCER_ID) out.set(id, { ...m.value, topicPartitions: m.value.topicPartitions.map((tp) => ({ ...tp })) });
+    for (const [id, m] of this.txns)
+      if (m.value.producerId !== NO_PRODUCER_ID)
+        out.set(id, { ...m.value, topicPartitions: m.value.topicPartitions.map((tp) => ({ ...tp })) });
     return out;
   }
 
   // ---- internals ------------------------------------------------------------------------------
 
-  private addToTxn(transactionalId: string, producerId: bigint, producerEpoch: number, partitions: TopicPartition[], now: number): TxnResult<ErrorResponse> {
+  private addToTxn(
+    transactionalId: string,
+    producerId: bigint,
+    producerEpoch: number,
+    partitions: TopicPartition[],
+    now: number,
+  ): TxnResult<ErrorResponse> {
     const m = this.txns.get(transactionalId);
     const check = this.checkProducer(transactionalId, m, producerId, producerEpoch);
     if (check !== null) return { response: check, records: [] };
     const v = m!.value;
     if (v.state === 'PrepareCommit' || v.state === 'PrepareAbort') {
-      return { response: err(ErrorCode.CONCURRENT_TRANSACTIONS, `the previous transaction of ${transactionalId} is completing (${v.state}); retry`), records: [] };
+      return {
+        response: err(
+          ErrorCode.CONCURRENT_TRANSACTIONS,
+          `the previous transaction of ${transactionalId} is completing (${v.state}); retry`,
+        ),
+        records: [],
+      };
     }
     if (v.state !== 'Ongoing' && v.state !== 'Empty' && v.state !== 'CompleteCommit' && v.state !== 'CompleteAbort') {
       return { response: err(ErrorCode.INVALID_TXN_STATE, `${transactionalId} cannot add partitions in state ${v.state}`), records: [] };
@@ -380,35 +490,72 @@ export class TransactionCoordinatorState {
     const merged = unionPartitions(v.state === 'Ongoing' ? v.topicPartitions : [], partitions);
     if (v.state === 'Ongoing' && merged.length === v.topicPartitions.length) return { response: ok(), records: [] };
     const value: TransactionLogValue = {
-      ...v, state: 'Ongoing', topicPartitions: merged, txnStartTimestamp: v.state === 'Ongoing' ? v.txnStartTimestamp : now, txnLastUpdateTimestamp: now,
+      ...v,
+      state: 'Ongoing',
+      topicPartitions: merged,
+      txnStartTimestamp: v.state === 'Ongoing' ? v.txnStartTimestamp : now,
+      txnLastUpdateTimestamp: now,
     };
     m!.pending = { state: 'Ongoing', shownAs: v.state };
     return { response: ok(), records: [{ transactionalId, value }] };
   }
 
   /** Kafka's checks shared by AddPartitions/AddOffsets/EndTxn; null when the caller is the current producer. */
-  private checkProducer(transactionalId: string, m: TxnMetadata | undefined, producerId: bigint, producerEpoch: number): ErrorResponse | null {
-    if (m === undefined || m.value.producerId === NO_PRODUCER_ID && m.pending === null) {
-      return err(ErrorCode.INVALID_PRODUCER_ID_MAPPING, `transactional id ${transactionalId} has no producer id; call InitProducerId first`);
+  private checkProducer(
+    transactionalId: string,
+    m: TxnMetadata | undefined,
+    producerId: bigint,
+    producerEpoch: number,
+  ): ErrorResponse | null {
+    if (m === undefined || (m.value.producerId === NO_PRODUCER_ID && m.pending === null)) {
+      return err(
+        ErrorCode.INVALID_PRODUCER_ID_MAPPING,
+        `transactional id ${transactionalId} has no producer id; call InitProducerId first`,
+      );
     }
-    if (m.pending !== null) return err(ErrorCode.CONCURRENT_TRANSACTIONS, `transactional id ${transactionalId} has a ${m.pending.state} transition being written; retry`);
+    if (m.pending !== null)
+      return err(
+        ErrorCode.CONCURRENT_TRANSACTIONS,
+        `transactional id ${transactionalId} has a ${m.pending.state} transition being written; retry`,
+      );
     const v = m.value;
     if (producerId !== v.producerId) {
       // An older producer id of this transactional id was fenced by an id change on epoch exhaustion.
-      if (producerId === v.lastProducerId) return err(ErrorCode.PRODUCER_FENCED, `producer ${producerId} of ${transactionalId} was fenced by producer ${v.producerId}`);
+      if (producerId === v.lastProducerId)
+        return err(ErrorCode.PRODUCER_FENCED, `producer ${producerId} of ${transactionalId} was fenced by producer ${v.producerId}`);
       return err(ErrorCode.INVALID_PRODUCER_ID_MAPPING, `producer id ${producerId} is not the one of ${transactionalId} (${v.producerId})`);
     }
-    if (producerEpoch < v.producerEpoch) return err(ErrorCode.PRODUCER_FENCED, `producer ${producerId} epoch ${producerEpoch} of ${transactionalId} was fenced by epoch ${v.producerEpoch}`);
-    if (producerEpoch > v.producerEpoch) return err(ErrorCode.INVALID_PRODUCER_EPOCH, `producer ${producerId} epoch ${producerEpoch} is newer than the coordinator's ${v.producerEpoch}`);
+    if (producerEpoch < v.producerEpoch)
+      return err(
+        ErrorCode.PRODUCER_FENCED,
+        `producer ${producerId} epoch ${producerEpoch} of ${transactionalId} was fenced by epoch ${v.producerEpoch}`,
+      );
+    if (producerEpoch > v.producerEpoch)
+      return err(
+        ErrorCode.INVALID_PRODUCER_EPOCH,
+        `producer ${producerId} epoch ${producerEpoch} is newer than the coordinator's ${v.producerEpoch}`,
+      );
     return null;
   }
 
   /** Epoch+1, or a new producer id at epoch 0 once the epoch is exhausted. */
-  private bumpEpoch(v: TransactionLogValue): Pick<TransactionLogValue, 'producerId' | 'lastProducerId' | 'producerEpoch' | 'lastProducerEpoch'> {
+  private bumpEpoch(
+    v: TransactionLogValue,
+  ): Pick<TransactionLogValue, 'producerId' | 'lastProducerId' | 'producerEpoch' | 'lastProducerEpoch'> {
     if (v.producerEpoch >= MAX_PRODUCER_EPOCH) {
-      return { producerId: this.allocateProducerId(), lastProducerId: v.producerId, producerEpoch: 0, lastProducerEpoch: NO_PRODUCER_EPOCH };
+      return {
+        producerId: this.allocateProducerId(),
+        lastProducerId: v.producerId,
+        producerEpoch: 0,
+        lastProducerEpoch: NO_PRODUCER_EPOCH,
+      };
     }
-    return { producerId: v.producerId, lastProducerId: v.lastProducerId, producerEpoch: v.producerEpoch + 1, lastProducerEpoch: v.producerEpoch };
+    return {
+      producerId: v.producerId,
+      lastProducerId: v.lastProducerId,
+      producerEpoch: v.producerEpoch + 1,
+      lastProducerEpoch: v.producerEpoch,
+    };
   }
 
   /**

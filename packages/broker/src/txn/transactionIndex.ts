@@ -32,7 +32,9 @@ export class TransactionIndex {
   append(entry: AbortedTxn): void {
     const last = this.entries.at(-1);
     if (last !== undefined && entry.lastOffset <= last.lastOffset) {
-      throw new RangeError(`${this.path}: aborted transaction ending at ${entry.lastOffset} is not after the last one (${last.lastOffset})`);
+      throw new RangeError(
+        `${this.path}: aborted transaction ending at ${entry.lastOffset} is not after the last one (${last.lastOffset})`,
+      );
     }
     writeFully(this.fd, encodeAbortedTxn(entry), 0, ABORTED_TXN_ENTRY_SIZE, this.entries.length * ABORTED_TXN_ENTRY_SIZE);
     this.entries.push({ ...entry });

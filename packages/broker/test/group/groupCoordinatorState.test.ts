@@ -6,8 +6,14 @@
 import { ErrorCode } from '@samsa/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  GroupCoordinatorState, type CommitPartitionResult, type ErrorResult, type GroupCoordinatorConfig, type JoinRequest, type JoinResult,
-  type SyncRequest, type SyncResult,
+  GroupCoordinatorState,
+  type CommitPartitionResult,
+  type ErrorResult,
+  type GroupCoordinatorConfig,
+  type JoinRequest,
+  type JoinResult,
+  type SyncRequest,
+  type SyncResult,
 } from '../../src/group/groupCoordinatorState.js';
 import type { CoordinatorRecord } from '../../src/group/records.js';
 
@@ -29,15 +35,18 @@ class Harness {
   readonly state: GroupCoordinatorState;
 
   constructor(config: Partial<GroupCoordinatorConfig> = {}) {
-    this.state = new GroupCoordinatorState({
-      persist: (groupId, records, done) => {
-        const w = { groupId, records, done };
-        this.writes.push(w);
-        if (this.autoPersist) this.complete(w);
-        else this.pending.push(w);
+    this.state = new GroupCoordinatorState(
+      {
+        persist: (groupId, records, done) => {
+          const w = { groupId, records, done };
+          this.writes.push(w);
+          if (this.autoPersist) this.complete(w);
+          else this.pending.push(w);
+        },
+        newMemberId: (clientId) => `${clientId}-${++this.ids}`,
       },
-      newMemberId: (clientId) => `${clientId}-${++this.ids}`,
-    }, { groupInitialRebalanceDelayMs: 0, groupMinSessionTimeoutMs: 1_000, ...config });
+      { groupInitialRebalanceDelayMs: 0, groupMinSessionTimeoutMs: 1_000, ...config },
+    );
   }
 
   complete(w: Write, code = this.failWith): void {
@@ -48,10 +57,24 @@ class Harness {
 
   join(req: Partial<JoinRequest> & { memberId?: string }): { result?: JoinResult } {
     const box: { result?: JoinResult } = {};
-    this.state.join({
-      groupId: 'g', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 30_000, memberId: '', groupInstanceId: '', protocolType: 'consumer',
-      protocols: [{ name: 'range', metadata: Buffer.from('m') }], clientId: 'c', clientHost: '/127.0.0.1', ...req,
-    }, this.now, (r) => { box.result = r; });
+    this.state.join(
+      {
+        groupId: 'g',
+        sessionTimeoutMs: 10_000,
+        rebalanceTimeoutMs: 30_000,
+        memberId: '',
+        groupInstanceId: '',
+        protocolType: 'consumer',
+        protocols: [{ name: 'range', metadata: Buffer.from('m') }],
+        clientId: 'c',
+        clientHost: '/127.0.0.1',
+        ...req,
+      },
+      this.now,
+      (r) => {
+        box.result = r;
+      },
+    );
     return box;
   }
 
@@ -64,7 +87,9 @@ class Harness {
 
   sync(req: Partial<SyncRequest> & { memberId: string; generationId: number }): { result?: SyncResult } {
     const box: { result?: SyncResult } = {};
-    this.state.sync({ groupId: 'g', groupInstanceId: '', protocolType: '', protocolName: '', assignments: [], ...req }, this.now, (r) => { box.result = r; });
+    this.state.sync({ groupId: 'g', groupInstanceId: '', protocolType: '', protocolName: '', assignments: [], ...req }, this.now, (r) => {
+      box.result = r;
+    });
     return box;
   }
 
@@ -72,12 +97,32 @@ class Harness {
     return this.state.heartbeat({ groupId: 'g', memberId, generationId, groupInstanceId }, this.now);
   }
 
-  commit(memberId: string, generationId: number, offsets: Array<[string, number, bigint]>, extra: { metadata?: string; groupInstanceId?: string } = {}): { result?: CommitPartitionResult[] } {
+  commit(
+    memberId: string,
+    generationId: number,
+    offsets: Array<[string, number, bigint]>,
+    extra: { metadata?: string; groupInstanceId?: string } = {},
+  ): { result?: CommitPartitionResult[] } {
     const box: { result?: CommitPartitionResult[] } = {};
-    this.state.commitOffsets({
-      groupId: 'g', generationId, memberId, groupInstanceId: extra.groupInstanceId ?? '',
-      offsets: offsets.map(([topic, partition, offset]) => ({ topic, partition, offset, leaderEpoch: -1, metadata: extra.metadata ?? '' })),
-    }, this.now, (r) => { box.result = r; });
+    this.state.commitOffsets(
+      {
+        groupId: 'g',
+        generationId,
+        memberId,
+        groupInstanceId: extra.groupInstanceId ?? '',
+        offsets: offsets.map(([topic, partition, offset]) => ({
+          topic,
+          partition,
+          offset,
+          leaderEpoch: -1,
+          metadata: extra.metadata ?? '',
+        })),
+      },
+      this.now,
+      (r) => {
+        box.result = r;
+      },
+    );
     return box;
   }
 
@@ -121,7 +166,12 @@ describe('JoinGroup', () => {
     expect(h.groupState).toBe('Empty');
     const second = h.join({ memberId: 'c-1' });
     expect(second.result).toMatchObject({
-      errorCode: 0, generationId: 1, memberId: 'c-1', leader: 'c-1', protocolType: 'consumer', protocolName: 'range',
+      errorCode: 0,
+      generationId: 1,
+      memberId: 'c-1',
+      leader: 'c-1',
+      protocolType: 'consumer',
+      protocolName: 'range',
     });
     expect(second.result!.members).toEqual([{ memberId: 'c-1', groupInstanceId: '', metadata: Buffer.from('m') }]);
     expect(h.groupState).toBe('CompletingRebalance');
@@ -136,7 +186,9 @@ describe('JoinGroup', () => {
   it('refuses a different protocol type, no common protocol, and no protocols (INCONSISTENT_GROUP_PROTOCOL)', () => {
     h.stableWithOne();
     expect(h.join({ protocolType: 'connect' }).result!.errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
-    expect(h.join({ protocols: [{ name: 'roundrobin', metadata: Buffer.alloc(0) }] }).result!.errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    expect(h.join({ protocols: [{ name: 'roundrobin', metadata: Buffer.alloc(0) }] }).result!.errorCode).toBe(
+      ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+    );
     expect(h.join({ protocols: [] }).result!.errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     expect(h.groupState).toBe('Stable');
   });
@@ -167,7 +219,10 @@ describe('JoinGroup', () => {
     expect(follower.result).toMatchObject({ errorCode: 0, assignment: Buffer.alloc(0) });
     expect(h.groupState).toBe('Stable');
     const stored = h.writes.at(-1)!.records[0]!;
-    expect(stored.type === 'group' && stored.value?.members.map((m) => [m.memberId, m.assignment.toString()])).toEqual([[m1, 'x'], [m2.memberId, '']]);
+    expect(stored.type === 'group' && stored.value?.members.map((m) => [m.memberId, m.assignment.toString()])).toEqual([
+      [m1, 'x'],
+      [m2.memberId, ''],
+    ]);
   });
 
   it('removes members that do not rejoin within the rebalance timeout', () => {
@@ -237,7 +292,8 @@ describe('JoinGroup', () => {
     const a = h.joinNew({ protocols: p('roundrobin', 'range', 'sticky') });
     const b = h.joinNew({ protocols: p('range', 'roundrobin') });
     const c = h.joinNew({ protocols: p('range', 'roundrobin') });
-    void b; void c;
+    void b;
+    void c;
     // a's join completed generation 1 alone; b and c joined later: everyone rejoins for generation 2.
     const rejoin = h.join({ memberId: a.memberId, protocols: p('roundrobin', 'range', 'sticky') });
     expect(rejoin.result).toMatchObject({ errorCode: 0, protocolName: 'range' });
@@ -251,8 +307,12 @@ describe('SyncGroup', () => {
     const m1 = h.stableWithOne();
     expect(h.sync({ memberId: 'x', generationId: 1 }).result!.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
     expect(h.sync({ memberId: m1, generationId: 7 }).result!.errorCode).toBe(ErrorCode.ILLEGAL_GENERATION);
-    expect(h.sync({ memberId: m1, generationId: 1, protocolName: 'roundrobin' }).result!.errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
-    expect(h.sync({ memberId: m1, generationId: 1, protocolType: 'connect' }).result!.errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    expect(h.sync({ memberId: m1, generationId: 1, protocolName: 'roundrobin' }).result!.errorCode).toBe(
+      ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+    );
+    expect(h.sync({ memberId: m1, generationId: 1, protocolType: 'connect' }).result!.errorCode).toBe(
+      ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+    );
     expect(h.sync({ memberId: m1, generationId: 1 }).result).toMatchObject({ errorCode: 0, assignment: Buffer.from('a1') });
     h.joinNew();
     expect(h.sync({ memberId: m1, generationId: 1 }).result!.errorCode).toBe(ErrorCode.REBALANCE_IN_PROGRESS);
@@ -342,13 +402,23 @@ describe('Heartbeat, sessions and LeaveGroup', () => {
     const m2 = h.joinNew();
     h.join({ memberId: m1 });
     h.sync({ memberId: m1, generationId: 2, assignments: [] });
-    const r = h.state.leave({ groupId: 'g', members: [{ memberId: m1, groupInstanceId: '', reason: 'bye' }, { memberId: 'nobody', groupInstanceId: '', reason: '' }] }, h.now);
+    const r = h.state.leave(
+      {
+        groupId: 'g',
+        members: [
+          { memberId: m1, groupInstanceId: '', reason: 'bye' },
+          { memberId: 'nobody', groupInstanceId: '', reason: '' },
+        ],
+      },
+      h.now,
+    );
     expect(r.members.map((m) => m.errorCode)).toEqual([0, ErrorCode.UNKNOWN_MEMBER_ID]);
     expect(h.groupState).toBe('PreparingRebalance');
     const rejoin = h.join({ memberId: m2.memberId });
     expect(rejoin.result).toMatchObject({ errorCode: 0, generationId: 3, leader: m2.memberId });
-    expect(h.state.leave({ groupId: 'unknown', members: [{ memberId: 'x', groupInstanceId: '', reason: '' }] }, h.now).members[0]!.errorCode)
-      .toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect(
+      h.state.leave({ groupId: 'unknown', members: [{ memberId: 'x', groupInstanceId: '', reason: '' }] }, h.now).members[0]!.errorCode,
+    ).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
   });
 });
 
@@ -362,14 +432,32 @@ describe('static membership (KIP-345)', () => {
     const b = h.join(stat('b'));
     h.join({ ...stat('a'), memberId: 'a-1' });
     expect(b.result).toMatchObject({ errorCode: 0, generationId: 2 });
-    h.sync({ memberId: 'a-1', generationId: 2, groupInstanceId: 'a', assignments: [{ memberId: 'a-1', assignment: Buffer.from('A') }, { memberId: 'b-2', assignment: Buffer.from('B') }] });
+    h.sync({
+      memberId: 'a-1',
+      generationId: 2,
+      groupInstanceId: 'a',
+      assignments: [
+        { memberId: 'a-1', assignment: Buffer.from('A') },
+        { memberId: 'b-2', assignment: Buffer.from('B') },
+      ],
+    });
     expect(h.groupState).toBe('Stable');
 
     // b restarts: new member id, same generation, its old assignment back, no rebalance.
     const restarted = h.join(stat('b'));
-    expect(restarted.result).toMatchObject({ errorCode: 0, memberId: 'b-3', generationId: 2, leader: 'a-1', skipAssignment: false, members: [] });
+    expect(restarted.result).toMatchObject({
+      errorCode: 0,
+      memberId: 'b-3',
+      generationId: 2,
+      leader: 'a-1',
+      skipAssignment: false,
+      members: [],
+    });
     expect(h.groupState).toBe('Stable');
-    expect(h.sync({ memberId: 'b-3', generationId: 2, groupInstanceId: 'b' }).result).toMatchObject({ errorCode: 0, assignment: Buffer.from('B') });
+    expect(h.sync({ memberId: 'b-3', generationId: 2, groupInstanceId: 'b' }).result).toMatchObject({
+      errorCode: 0,
+      assignment: Buffer.from('B'),
+    });
     // The old process is fenced everywhere.
     expect(h.heartbeat('b-2', 2, 'b').errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID);
     expect(h.sync({ memberId: 'b-2', generationId: 2, groupInstanceId: 'b' }).result!.errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID);
@@ -409,7 +497,9 @@ describe('static membership (KIP-345)', () => {
     h.sync({ memberId: 'a-1', generationId: 1, groupInstanceId: 'a', assignments: [] });
     const stale = h.state.leave({ groupId: 'g', members: [{ memberId: 'a-0', groupInstanceId: 'a', reason: '' }] }, h.now);
     expect(stale.members[0]!.errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID);
-    expect(h.state.leave({ groupId: 'g', members: [{ memberId: '', groupInstanceId: 'zz', reason: '' }] }, h.now).members[0]!.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect(
+      h.state.leave({ groupId: 'g', members: [{ memberId: '', groupInstanceId: 'zz', reason: '' }] }, h.now).members[0]!.errorCode,
+    ).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
     const byInstance = h.state.leave({ groupId: 'g', members: [{ memberId: '', groupInstanceId: 'a', reason: 'admin' }] }, h.now);
     expect(byInstance.members[0]).toMatchObject({ errorCode: 0, memberId: 'a-1' });
     expect(h.groupState).toBe('Empty');
@@ -489,7 +579,10 @@ describe('DeleteGroups and offsets expiry', () => {
   it('deletes only an empty group, writing tombstones for its offsets and itself', () => {
     expect(captureDelete('g').errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
     const m1 = h.stableWithOne();
-    h.commit(m1, 1, [['t', 0, 3n], ['u', 1, 4n]]);
+    h.commit(m1, 1, [
+      ['t', 0, 3n],
+      ['u', 1, 4n],
+    ]);
     expect(captureDelete('g').errorCode).toBe(ErrorCode.NON_EMPTY_GROUP);
     h.state.leave({ groupId: 'g', members: [{ memberId: m1, groupInstanceId: '', reason: '' }] }, h.now);
     expect(h.groupState).toBe('Empty');
@@ -497,7 +590,9 @@ describe('DeleteGroups and offsets expiry', () => {
     expect(h.state.hasGroup('g')).toBe(false);
     const tombstones = h.writes.at(-1)!.records;
     expect(tombstones.map((r) => [r.type, r.type === 'offset' ? `${r.topic}-${r.partition}` : r.group, r.value])).toEqual([
-      ['offset', 't-0', null], ['offset', 'u-1', null], ['group', 'g', null],
+      ['offset', 't-0', null],
+      ['offset', 'u-1', null],
+      ['group', 'g', null],
     ]);
     expect(h.state.fetchOffsets('g', [{ topic: 't', partitions: [0] }])[0]!.offset).toBe(-1n);
   });
@@ -514,7 +609,10 @@ describe('DeleteGroups and offsets expiry', () => {
     h.advance(1);
     expect(h.state.expireOffsets(h.now)).toBe(1);
     expect(h.state.hasGroup('g')).toBe(false);
-    expect(h.writes.at(-1)!.records.map((r) => [r.type, r.value])).toEqual([['offset', null], ['group', null]]);
+    expect(h.writes.at(-1)!.records.map((r) => [r.type, r.value])).toEqual([
+      ['offset', null],
+      ['group', null],
+    ]);
   });
 
   it('does not expire an empty group while one of its commits is being written', () => {
@@ -538,7 +636,7 @@ describe('DeleteGroups and offsets expiry', () => {
     expect(h.writes.flatMap((w) => w.records).every((r) => r.value !== null)).toBe(true);
   });
 
-  it('keeps a Stable group\'s offsets and expires standalone commits one by one by commit time', () => {
+  it("keeps a Stable group's offsets and expires standalone commits one by one by commit time", () => {
     h = new Harness({ offsetsRetentionMs: 60_000 });
     h.commit('', -1, [['t', 0, 1n]]);
     h.now += 30_000;
@@ -561,18 +659,51 @@ describe('DeleteGroups and offsets expiry', () => {
 
 describe('load and unload', () => {
   it('resumes a loaded group Stable with its members, and an unload answers waiting requests NOT_COORDINATOR', () => {
-    h.state.loadGroup('g', {
-      protocolType: 'consumer', generation: 4, protocol: 'range', leader: 'm-1', currentStateTimestamp: 5,
-      members: [
-        { memberId: 'm-1', groupInstanceId: null, clientId: 'c', clientHost: '/h', rebalanceTimeoutMs: 30_000, sessionTimeoutMs: 10_000, subscription: Buffer.from('s1'), assignment: Buffer.from('A') },
-        { memberId: 'm-2', groupInstanceId: 'i2', clientId: 'c', clientHost: '/h', rebalanceTimeoutMs: 30_000, sessionTimeoutMs: 10_000, subscription: Buffer.from('s2'), assignment: Buffer.from('B') },
-      ],
-    }, [{ topic: 't', partition: 0, value: { offset: 9n, leaderEpoch: 1, metadata: 'x', commitTimestamp: 5 }, recordOffset: 3n }], h.now);
+    h.state.loadGroup(
+      'g',
+      {
+        protocolType: 'consumer',
+        generation: 4,
+        protocol: 'range',
+        leader: 'm-1',
+        currentStateTimestamp: 5,
+        members: [
+          {
+            memberId: 'm-1',
+            groupInstanceId: null,
+            clientId: 'c',
+            clientHost: '/h',
+            rebalanceTimeoutMs: 30_000,
+            sessionTimeoutMs: 10_000,
+            subscription: Buffer.from('s1'),
+            assignment: Buffer.from('A'),
+          },
+          {
+            memberId: 'm-2',
+            groupInstanceId: 'i2',
+            clientId: 'c',
+            clientHost: '/h',
+            rebalanceTimeoutMs: 30_000,
+            sessionTimeoutMs: 10_000,
+            subscription: Buffer.from('s2'),
+            assignment: Buffer.from('B'),
+          },
+        ],
+      },
+      [{ topic: 't', partition: 0, value: { offset: 9n, leaderEpoch: 1, metadata: 'x', commitTimestamp: 5 }, recordOffset: 3n }],
+      h.now,
+    );
     expect(h.groupState).toBe('Stable');
     expect(h.heartbeat('m-1', 4).errorCode).toBe(0);
-    expect(h.sync({ memberId: 'm-2', generationId: 4, groupInstanceId: 'i2' }).result).toMatchObject({ errorCode: 0, assignment: Buffer.from('B') });
+    expect(h.sync({ memberId: 'm-2', generationId: 4, groupInstanceId: 'i2' }).result).toMatchObject({
+      errorCode: 0,
+      assignment: Buffer.from('B'),
+    });
     expect(h.state.fetchOffsets('g', undefined)).toEqual([{ topic: 't', partition: 0, offset: 9n, leaderEpoch: 1, metadata: 'x' }]);
-    expect(h.state.describeGroup('g').members.map((m) => [m.memberId, m.metadata.toString(), m.assignment.toString()])).toEqual([['m-1', 's1', 'A'], ['m-2', 's2', 'B']]);
+    expect(h.state.describeGroup('g').members.map((m) => [m.memberId, m.metadata.toString(), m.assignment.toString()])).toEqual([
+      ['m-1', 's1', 'A'],
+      ['m-2', 's2', 'B'],
+    ]);
 
     // m-1 (leader) rejoins: PreparingRebalance; m-2 still to rejoin. Then the partition moves away.
     const waiting = h.join({ memberId: 'm-1', protocols: [{ name: 'range', metadata: Buffer.from('s1') }] });
@@ -588,17 +719,34 @@ describe('load and unload', () => {
   it('lists and describes groups by state', () => {
     h.stableWithOne();
     h.commit('', -1, [['t', 0, 1n]]);
-    h.state.commitOffsets({ groupId: 'solo', generationId: -1, memberId: '', groupInstanceId: '', offsets: [{ topic: 't', partition: 0, offset: 1n, leaderEpoch: -1, metadata: '' }] }, h.now, () => {});
-    expect(h.state.listGroups().map((g) => [g.groupId, g.state, g.protocolType])).toEqual([['g', 'Stable', 'consumer'], ['solo', 'Empty', '']]);
+    h.state.commitOffsets(
+      {
+        groupId: 'solo',
+        generationId: -1,
+        memberId: '',
+        groupInstanceId: '',
+        offsets: [{ topic: 't', partition: 0, offset: 1n, leaderEpoch: -1, metadata: '' }],
+      },
+      h.now,
+      () => {},
+    );
+    expect(h.state.listGroups().map((g) => [g.groupId, g.state, g.protocolType])).toEqual([
+      ['g', 'Stable', 'consumer'],
+      ['solo', 'Empty', ''],
+    ]);
     expect(h.state.listGroups(['empty']).map((g) => g.groupId)).toEqual(['solo']);
     expect(h.state.describeGroup('nope')).toMatchObject({ state: 'Dead', members: [] });
-    expect(h.state.committedOffsets().find((g) => g.groupId === 'solo')!.offsets).toEqual([{ topic: 't', partition: 0, offset: 1n, commitTimestamp: h.now }]);
+    expect(h.state.committedOffsets().find((g) => g.groupId === 'solo')!.offsets).toEqual([
+      { topic: 't', partition: 0, offset: 1n, commitTimestamp: h.now },
+    ]);
   });
 });
 
 function captureDelete(groupId: string): ErrorResult {
   let out: ErrorResult | undefined;
-  h.state.deleteGroup(groupId, (r) => { out = r; });
+  h.state.deleteGroup(groupId, (r) => {
+    out = r;
+  });
   return out!;
 }
 
@@ -617,7 +765,13 @@ describe('OffsetDelete (KIP-496)', () => {
 
   function deleteOffsets(partitions: Array<[string, number]>, groupId = 'g') {
     let result: Parameters<Parameters<GroupCoordinatorState['deleteOffsets']>[2]>[0] | undefined;
-    h.state.deleteOffsets(groupId, partitions.map(([topic, partition]) => ({ topic, partition })), (r) => { result = r; });
+    h.state.deleteOffsets(
+      groupId,
+      partitions.map(([topic, partition]) => ({ topic, partition })),
+      (r) => {
+        result = r;
+      },
+    );
     return result!;
   }
 
@@ -631,10 +785,21 @@ describe('OffsetDelete (KIP-496)', () => {
     const { memberId, box } = h.joinNew({ protocols: [{ name: 'range', metadata: subscription(['t']) }] });
     expect(box.result!.errorCode).toBe(0);
     expect(h.sync({ memberId, generationId: 1, assignments: [{ memberId, assignment: Buffer.from('a') }] }).result!.errorCode).toBe(0);
-    expect(h.commit(memberId, 1, [['t', 0, 5n], ['u', 0, 7n]]).result!.every((r) => r.errorCode === 0)).toBe(true);
+    expect(
+      h
+        .commit(memberId, 1, [
+          ['t', 0, 5n],
+          ['u', 0, 7n],
+        ])
+        .result!.every((r) => r.errorCode === 0),
+    ).toBe(true);
 
     const writes = h.writes.length;
-    const r = deleteOffsets([['t', 0], ['u', 0], ['u', 1]]);
+    const r = deleteOffsets([
+      ['t', 0],
+      ['u', 0],
+      ['u', 1],
+    ]);
     expect(r.errorCode).toBe(0);
     expect(r.partitions).toEqual([
       { topic: 't', partition: 0, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC },
@@ -642,8 +807,17 @@ describe('OffsetDelete (KIP-496)', () => {
       { topic: 'u', partition: 1, errorCode: 0 },
     ]);
     // One tombstone, for the one offset that existed.
-    expect(h.writes.slice(writes).flatMap((w) => w.records)).toEqual([{ type: 'offset', group: 'g', topic: 'u', partition: 0, value: null }]);
-    expect(h.state.fetchOffsets('g', [{ topic: 'u', partitions: [0] }, { topic: 't', partitions: [0] }]).map((o) => o.offset)).toEqual([-1n, 5n]);
+    expect(h.writes.slice(writes).flatMap((w) => w.records)).toEqual([
+      { type: 'offset', group: 'g', topic: 'u', partition: 0, value: null },
+    ]);
+    expect(
+      h.state
+        .fetchOffsets('g', [
+          { topic: 'u', partitions: [0] },
+          { topic: 't', partitions: [0] },
+        ])
+        .map((o) => o.offset),
+    ).toEqual([-1n, 5n]);
 
     h.state.leave({ groupId: 'g', members: [{ memberId, groupInstanceId: '', reason: '' }] }, h.now);
     expect(h.groupState).toBe('Empty');
@@ -654,14 +828,29 @@ describe('OffsetDelete (KIP-496)', () => {
   it('a deleted topic loses its offsets in every group, subscribed or not, with tombstones; other topics keep theirs', () => {
     const { memberId } = h.joinNew({ protocols: [{ name: 'range', metadata: subscription(['t']) }] });
     expect(h.sync({ memberId, generationId: 1, assignments: [{ memberId, assignment: Buffer.from('a') }] }).result!.errorCode).toBe(0);
-    expect(h.commit(memberId, 1, [['t', 0, 5n], ['t', 1, 6n], ['u', 0, 7n]]).result!.every((r) => r.errorCode === 0)).toBe(true);
+    expect(
+      h
+        .commit(memberId, 1, [
+          ['t', 0, 5n],
+          ['t', 1, 6n],
+          ['u', 0, 7n],
+        ])
+        .result!.every((r) => r.errorCode === 0),
+    ).toBe(true);
     const writes = h.writes.length;
     expect(h.state.removeTopicOffsets('t')).toBe(2);
     expect(h.writes.slice(writes).flatMap((w) => w.records)).toEqual([
       { type: 'offset', group: 'g', topic: 't', partition: 0, value: null },
       { type: 'offset', group: 'g', topic: 't', partition: 1, value: null },
     ]);
-    expect(h.state.fetchOffsets('g', [{ topic: 't', partitions: [0, 1] }, { topic: 'u', partitions: [0] }]).map((o) => o.offset)).toEqual([-1n, -1n, 7n]);
+    expect(
+      h.state
+        .fetchOffsets('g', [
+          { topic: 't', partitions: [0, 1] },
+          { topic: 'u', partitions: [0] },
+        ])
+        .map((o) => o.offset),
+    ).toEqual([-1n, -1n, 7n]);
     expect(h.state.removeTopicOffsets('gone')).toBe(0);
   });
 

@@ -45,30 +45,79 @@ describe('coordinator records', () => {
   };
 
   it('round-trips offsets, group metadata and tombstones', () => {
-    const offset: CoordinatorRecord = { type: 'offset', group: 'grüppe', topic: 't', partition: 7, value: { offset: 123456789012n, leaderEpoch: 3, metadata: 'meta', commitTimestamp: 1_700_000_000_000 } };
+    const offset: CoordinatorRecord = {
+      type: 'offset',
+      group: 'grüppe',
+      topic: 't',
+      partition: 7,
+      value: { offset: 123456789012n, leaderEpoch: 3, metadata: 'meta', commitTimestamp: 1_700_000_000_000 },
+    };
     expect(roundTrip(offset)).toEqual(offset);
     const group: CoordinatorRecord = {
-      type: 'group', group: 'g',
+      type: 'group',
+      group: 'g',
       value: {
-        protocolType: 'consumer', generation: 9, protocol: 'range', leader: 'm1', currentStateTimestamp: 42,
+        protocolType: 'consumer',
+        generation: 9,
+        protocol: 'range',
+        leader: 'm1',
+        currentStateTimestamp: 42,
         members: [
-          { memberId: 'm1', groupInstanceId: null, clientId: 'c', clientHost: '/127.0.0.1', rebalanceTimeoutMs: 300000, sessionTimeoutMs: 45000, subscription: Buffer.from([1, 2]), assignment: Buffer.alloc(0) },
-          { memberId: 'm2', groupInstanceId: 'static', clientId: 'c2', clientHost: '/::1', rebalanceTimeoutMs: 1, sessionTimeoutMs: 2, subscription: Buffer.alloc(0), assignment: Buffer.from('x') },
+          {
+            memberId: 'm1',
+            groupInstanceId: null,
+            clientId: 'c',
+            clientHost: '/127.0.0.1',
+            rebalanceTimeoutMs: 300000,
+            sessionTimeoutMs: 45000,
+            subscription: Buffer.from([1, 2]),
+            assignment: Buffer.alloc(0),
+          },
+          {
+            memberId: 'm2',
+            groupInstanceId: 'static',
+            clientId: 'c2',
+            clientHost: '/::1',
+            rebalanceTimeoutMs: 1,
+            sessionTimeoutMs: 2,
+            subscription: Buffer.alloc(0),
+            assignment: Buffer.from('x'),
+          },
         ],
       },
     };
     expect(roundTrip(group)).toEqual(group);
-    const empty: CoordinatorRecord = { type: 'group', group: 'g', value: { protocolType: '', generation: 0, protocol: null, leader: null, currentStateTimestamp: 0, members: [] } };
+    const empty: CoordinatorRecord = {
+      type: 'group',
+      group: 'g',
+      value: { protocolType: '', generation: 0, protocol: null, leader: null, currentStateTimestamp: 0, members: [] },
+    };
     expect(roundTrip(empty)).toEqual(empty);
-    expect(roundTrip({ type: 'offset', group: 'g', topic: 't', partition: 0, value: null })).toEqual({ type: 'offset', group: 'g', topic: 't', partition: 0, value: null });
+    expect(roundTrip({ type: 'offset', group: 'g', topic: 't', partition: 0, value: null })).toEqual({
+      type: 'offset',
+      group: 'g',
+      topic: 't',
+      partition: 0,
+      value: null,
+    });
     expect(roundTrip({ type: 'group', group: 'g', value: null })).toEqual({ type: 'group', group: 'g', value: null });
     // Offset and group keys of the same group differ (compaction keeps one value per key).
-    expect(encodeCoordinatorRecord({ type: 'group', group: 'g', value: null }).key.equals(encodeCoordinatorRecord({ type: 'offset', group: 'g', topic: '', partition: 0, value: null }).key)).toBe(false);
+    expect(
+      encodeCoordinatorRecord({ type: 'group', group: 'g', value: null }).key.equals(
+        encodeCoordinatorRecord({ type: 'offset', group: 'g', topic: '', partition: 0, value: null }).key,
+      ),
+    ).toBe(false);
   });
 
   it('refuses unknown versions and truncated buffers', () => {
     expect(() => decodeCoordinatorRecord(Buffer.from([0, 9, 0, 0]), null)).toThrow(/unknown coordinator record key version 9/);
-    const { key, value } = encodeCoordinatorRecord({ type: 'offset', group: 'g', topic: 't', partition: 0, value: { offset: 1n, leaderEpoch: 0, metadata: '', commitTimestamp: 0 } });
+    const { key, value } = encodeCoordinatorRecord({
+      type: 'offset',
+      group: 'g',
+      topic: 't',
+      partition: 0,
+      value: { offset: 1n, leaderEpoch: 0, metadata: '', commitTimestamp: 0 },
+    });
     expect(() => decodeCoordinatorRecord(key, value!.subarray(0, 5))).toThrow(/truncated/);
     const bad = Buffer.from(value!);
     bad.writeInt16BE(77, 0);

@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetadataImage, encodeMetadataEntry, validateTopicConfigs, type MetadataRecord } from '@samsa/metadata';
 import {
-  ErrorCode, controllerProto, grpc, type BrokerHeartbeatRequest__Output, type ControllerHandlers, type FetchMetadataRequest__Output, type FetchMetadataResponse, type RegisterBrokerRequest__Output,
+  ErrorCode,
+  controllerProto,
+  grpc,
+  type BrokerHeartbeatRequest__Output,
+  type ControllerHandlers,
+  type FetchMetadataRequest__Output,
+  type FetchMetadataResponse,
+  type RegisterBrokerRequest__Output,
 } from '@samsa/protocol';
 
 interface Entry {
@@ -66,7 +73,11 @@ export class FakeQuorum {
   append(records: MetadataRecord[]): number {
     const offset = ++this.lastOffset;
     for (const record of records) this.image.replay(record, offset, this.term);
-    const entry: Entry = { offset, term: this.term, data: records.length === 0 ? Buffer.alloc(0) : Buffer.from(encodeMetadataEntry(records)) };
+    const entry: Entry = {
+      offset,
+      term: this.term,
+      data: records.length === 0 ? Buffer.alloc(0) : Buffer.from(encodeMetadataEntry(records)),
+    };
     const publish = () => {
       this.entries.push(entry);
       this.entries.sort((a, b) => a.offset - b.offset);
@@ -95,7 +106,9 @@ export class FakeQuorum {
       const start = hasSnapshot ? this.snapshot!.offset + 1 : from;
       const entries = this.entries.filter((e) => e.offset >= start).slice(0, req.maxEntries > 0 ? req.maxEntries : 1000);
       return {
-        errorCode: 0, errorMessage: '', hasSnapshot,
+        errorCode: 0,
+        errorMessage: '',
+        hasSnapshot,
         snapshotOffset: hasSnapshot ? String(this.snapshot!.offset) : '-1',
         snapshot: hasSnapshot ? this.snapshot!.data : Buffer.alloc(0),
         entries: entries.map((e) => ({ offset: String(e.offset), term: String(e.term), data: e.data })),
@@ -126,7 +139,10 @@ export class FakeController {
   private server: grpc.Server | undefined;
   port = 0;
 
-  private constructor(readonly id: number, readonly quorum: FakeQuorum) {}
+  private constructor(
+    readonly id: number,
+    readonly quorum: FakeQuorum,
+  ) {}
 
   static async start(id: number, quorum: FakeQuorum): Promise<FakeController> {
     const c = new FakeController(id, quorum);
@@ -157,7 +173,8 @@ export class FakeController {
     const server = new grpc.Server();
     server.addService(controllerProto().samsa.v1.Controller.service, this.handlers());
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+      server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
     this.server = server;
   }
 
@@ -169,7 +186,8 @@ export class FakeController {
     const redirect = () => ({ leaderId: q.leaderHint ? q.leaderId : -1, leaderEpoch: q.term });
     const asLeader = () => ({ leaderId: id, leaderEpoch: q.term });
     const seen = (method: string) => q.calls.push({ controllerId: id, method });
-    const unimplemented = (_call: unknown, cb: grpc.sendUnaryData<never>) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'not in the fake' });
+    const unimplemented = (_call: unknown, cb: grpc.sendUnaryData<never>) =>
+      cb({ code: grpc.status.UNIMPLEMENTED, details: 'not in the fake' });
     return {
       RegisterBroker: (call, cb) => {
         seen('RegisterBroker');
@@ -179,8 +197,18 @@ export class FakeController {
         let epoch = q.nextOffset;
         if (existing && epoch <= Number(existing.brokerEpoch)) epoch = Number(existing.brokerEpoch) + 1;
         const brokerEpoch = String(epoch);
-        q.append([{ type: 'RegisterBroker', brokerId: r.brokerId, incarnationId: r.incarnationId, brokerEpoch, host: r.host, port: r.port,
-          ...(r.rack ? { rack: r.rack } : {}), fenced: true }]);
+        q.append([
+          {
+            type: 'RegisterBroker',
+            brokerId: r.brokerId,
+            incarnationId: r.incarnationId,
+            brokerEpoch,
+            host: r.host,
+            port: r.port,
+            ...(r.rack ? { rack: r.rack } : {}),
+            fenced: true,
+          },
+        ]);
         q.registrations.push({ ...r, controllerId: id, brokerEpoch });
         cb(null, { errorCode: 0, brokerEpoch, ...asLeader() });
       },
@@ -191,7 +219,11 @@ export class FakeController {
         if (!isLeader()) return cb(null, { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller', ...redirect() });
         const broker = q.image.broker(r.brokerId);
         if (q.staleOnce.delete(r.brokerId) || !broker || broker.brokerEpoch !== r.brokerEpoch) {
-          return cb(null, { errorCode: ErrorCode.STALE_BROKER_EPOCH, errorMessage: `broker ${r.brokerId} is not registered at epoch ${r.brokerEpoch}`, ...asLeader() });
+          return cb(null, {
+            errorCode: ErrorCode.STALE_BROKER_EPOCH,
+            errorMessage: `broker ${r.brokerId} is not registered at epoch ${r.brokerEpoch}`,
+            ...asLeader(),
+          });
         }
         const caughtUp = Number(r.currentMetadataOffset) >= Number(broker.brokerEpoch);
         if (r.wantShutDown) {
@@ -200,7 +232,13 @@ export class FakeController {
         if (broker.fenced && caughtUp && q.autoUnfence) {
           q.append([{ type: 'UnfenceBroker', brokerId: r.brokerId, brokerEpoch: broker.brokerEpoch }]);
         }
-        cb(null, { errorCode: 0, isCaughtUp: caughtUp, isFenced: q.image.broker(r.brokerId)!.fenced, shouldShutDown: false, ...asLeader() });
+        cb(null, {
+          errorCode: 0,
+          isCaughtUp: caughtUp,
+          isFenced: q.image.broker(r.brokerId)!.fenced,
+          shouldShutDown: false,
+          ...asLeader(),
+        });
       },
       FetchMetadata: (call, cb) => {
         seen('FetchMetadata');
@@ -210,24 +248,49 @@ export class FakeController {
         seen('CreateTopics');
         const req = call.request;
         if (!isLeader()) {
-          return cb(null, { topics: req.topics.map((t) => ({ name: t.name, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller' })), ...redirect() });
+          return cb(null, {
+            topics: req.topics.map((t) => ({
+              name: t.name,
+              errorCode: ErrorCode.NOT_CONTROLLER,
+              errorMessage: 'not the active controller',
+            })),
+            ...redirect(),
+          });
         }
-        const usable = q.image.brokers().filter((b) => !b.fenced).map((b) => b.brokerId);
+        const usable = q.image
+          .brokers()
+          .filter((b) => !b.fenced)
+          .map((b) => b.brokerId);
         const records: MetadataRecord[] = [];
         const topics = req.topics.map((t) => {
-          if (q.image.topic(t.name)) return { name: t.name, errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `topic '${t.name}' already exists` };
+          if (q.image.topic(t.name))
+            return { name: t.name, errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `topic '${t.name}' already exists` };
           const numPartitions = t.numPartitions === -1 ? 1 : t.numPartitions;
           const rf = t.replicationFactor === -1 ? 1 : t.replicationFactor;
           if (rf < 1 || rf > usable.length) {
-            return { name: t.name, errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: `replication factor ${rf}: ${usable.length} usable broker(s)` };
+            return {
+              name: t.name,
+              errorCode: ErrorCode.INVALID_REPLICATION_FACTOR,
+              errorMessage: `replication factor ${rf}: ${usable.length} usable broker(s)`,
+            };
           }
           if (req.validateOnly) return { name: t.name, errorCode: 0, numPartitions, replicationFactor: rf, configs: t.configs };
           const topicId = `id-${t.name}-${q.nextOffset}`;
           records.push({ type: 'Topic', name: t.name, topicId });
-          for (const [name, value] of Object.entries(t.configs)) records.push({ type: 'Config', resourceType: 'topic', resourceName: t.name, name, value });
+          for (const [name, value] of Object.entries(t.configs))
+            records.push({ type: 'Config', resourceType: 'topic', resourceName: t.name, name, value });
           for (let p = 0; p < numPartitions; p++) {
             const replicas = Array.from({ length: rf }, (_, i) => usable[(p + i) % usable.length]!);
-            records.push({ type: 'Partition', topicId, partition: p, replicas, isr: replicas, leader: replicas[0]!, leaderEpoch: 0, partitionEpoch: 0 });
+            records.push({
+              type: 'Partition',
+              topicId,
+              partition: p,
+              replicas,
+              isr: replicas,
+              leader: replicas[0]!,
+              leaderEpoch: 0,
+              partitionEpoch: 0,
+            });
           }
           return { name: t.name, errorCode: 0, numPartitions, replicationFactor: rf, configs: t.configs };
         });
@@ -238,7 +301,10 @@ export class FakeController {
         seen('DeleteTopics');
         const req = call.request;
         if (!isLeader()) {
-          return cb(null, { topics: req.names.map((name) => ({ name, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller' })), ...redirect() });
+          return cb(null, {
+            topics: req.names.map((name) => ({ name, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller' })),
+            ...redirect(),
+          });
         }
         const records: MetadataRecord[] = [];
         const topics = req.names.map((name) => {
@@ -259,16 +325,27 @@ export class FakeController {
         const req = call.request;
         if (!isLeader()) {
           return cb(null, {
-            responses: req.resources.map((r) => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller' })),
+            responses: req.resources.map((r) => ({
+              resourceType: r.resourceType,
+              resourceName: r.resourceName,
+              errorCode: ErrorCode.NOT_CONTROLLER,
+              errorMessage: 'not the active controller',
+            })),
             ...redirect(),
           });
         }
         // Topics only, SET (0) and DELETE (1), validated as the real controller does.
         const records: MetadataRecord[] = [];
         const responses = req.resources.map((r) => {
-          const answer = (errorCode: number, errorMessage = '') => ({ resourceType: r.resourceType, resourceName: r.resourceName, errorCode, errorMessage });
+          const answer = (errorCode: number, errorMessage = '') => ({
+            resourceType: r.resourceType,
+            resourceName: r.resourceName,
+            errorCode,
+            errorMessage,
+          });
           if (r.resourceType !== 2) return answer(ErrorCode.INVALID_REQUEST, 'topics only');
-          if (!q.image.topic(r.resourceName)) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${r.resourceName}' does not exist`);
+          if (!q.image.topic(r.resourceName))
+            return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${r.resourceName}' does not exist`);
           let sets: Record<string, string>;
           try {
             sets = validateTopicConfigs(Object.fromEntries(r.configs.filter((c) => c.configOperation === 0).map((c) => [c.name, c.value])));
@@ -276,9 +353,11 @@ export class FakeController {
             return answer(ErrorCode.INVALID_CONFIG, (err as Error).message);
           }
           if (req.validateOnly) return answer(0);
-          for (const [name, value] of Object.entries(sets)) records.push({ type: 'Config', resourceType: 'topic', resourceName: r.resourceName, name, value });
+          for (const [name, value] of Object.entries(sets))
+            records.push({ type: 'Config', resourceType: 'topic', resourceName: r.resourceName, name, value });
           for (const c of r.configs) {
-            if (c.configOperation === 1) records.push({ type: 'Config', resourceType: 'topic', resourceName: r.resourceName, name: c.name, value: null });
+            if (c.configOperation === 1)
+              records.push({ type: 'Config', resourceType: 'topic', resourceName: r.resourceName, name: c.name, value: null });
           }
           return answer(0);
         });
@@ -289,30 +368,57 @@ export class FakeController {
         // The controller's rules: broker epoch, leader epoch, partition epoch (compare-and-set), eligible members.
         seen('AlterPartition');
         const req = call.request;
-        if (!isLeader()) return cb(null, { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller', topics: [], ...redirect() });
+        if (!isLeader())
+          return cb(null, { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not the active controller', topics: [], ...redirect() });
         const broker = q.image.broker(req.brokerId);
         if (!broker || broker.brokerEpoch !== req.brokerEpoch) {
-          return cb(null, { errorCode: ErrorCode.STALE_BROKER_EPOCH, errorMessage: `broker ${req.brokerId} is not registered at epoch ${req.brokerEpoch}`, topics: [], ...asLeader() });
+          return cb(null, {
+            errorCode: ErrorCode.STALE_BROKER_EPOCH,
+            errorMessage: `broker ${req.brokerId} is not registered at epoch ${req.brokerEpoch}`,
+            topics: [],
+            ...asLeader(),
+          });
         }
         const records: MetadataRecord[] = [];
-        const refuse = (partition: number, errorCode: number, errorMessage: string) =>
-          ({ partition, errorCode, errorMessage, leaderId: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1 });
+        const refuse = (partition: number, errorCode: number, errorMessage: string) => ({
+          partition,
+          errorCode,
+          errorMessage,
+          leaderId: -1,
+          leaderEpoch: -1,
+          isr: [],
+          partitionEpoch: -1,
+        });
         const topics = req.topics.map((t) => ({
           name: t.name,
           partitions: t.partitions.map((p) => {
             const topic = q.image.topic(t.name);
             const current = topic?.partitions[p.partition];
-            if (!topic || !current) return refuse(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${t.name}-${p.partition} does not exist`);
-            if (p.leaderEpoch !== current.leaderEpoch) return refuse(p.partition, ErrorCode.FENCED_LEADER_EPOCH, `leader epoch ${current.leaderEpoch}`);
+            if (!topic || !current)
+              return refuse(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${t.name}-${p.partition} does not exist`);
+            if (p.leaderEpoch !== current.leaderEpoch)
+              return refuse(p.partition, ErrorCode.FENCED_LEADER_EPOCH, `leader epoch ${current.leaderEpoch}`);
             if (p.partitionEpoch !== current.partitionEpoch) {
-              return refuse(p.partition, ErrorCode.INVALID_UPDATE_VERSION, `partition epoch ${current.partitionEpoch}, the request has ${p.partitionEpoch}`);
+              return refuse(
+                p.partition,
+                ErrorCode.INVALID_UPDATE_VERSION,
+                `partition epoch ${current.partitionEpoch}, the request has ${p.partitionEpoch}`,
+              );
             }
             if (p.newIsr.some((id) => q.image.broker(id)?.fenced !== false)) {
               return refuse(p.partition, ErrorCode.INELIGIBLE_REPLICA, `[${p.newIsr}] has an ineligible member`);
             }
             records.push({ type: 'PartitionChange', topicId: topic.topicId, partition: p.partition, isr: [...p.newIsr] });
             q.alterPartitions.push({ topic: t.name, partition: p.partition, newIsr: [...p.newIsr] });
-            return { partition: p.partition, errorCode: 0, errorMessage: '', leaderId: current.leader, leaderEpoch: current.leaderEpoch, isr: [...p.newIsr], partitionEpoch: current.partitionEpoch + 1 };
+            return {
+              partition: p.partition,
+              errorCode: 0,
+              errorMessage: '',
+              leaderId: current.leader,
+              leaderEpoch: current.leaderEpoch,
+              isr: [...p.newIsr],
+              partitionEpoch: current.partitionEpoch + 1,
+            };
           }),
         }));
         if (records.length > 0) q.append(records);
@@ -328,7 +434,10 @@ export class FakeController {
  * One quorum led by a single fake controller (node 1) and a temp directory for the brokers' data;
  * their teardown goes on `cleanups` (run by the test's afterEach).
  */
-export async function startFakeQuorum(prefix: string, cleanups: Array<() => Promise<void> | void>): Promise<{ quorum: FakeQuorum; controller: FakeController; root: string }> {
+export async function startFakeQuorum(
+  prefix: string,
+  cleanups: Array<() => Promise<void> | void>,
+): Promise<{ quorum: FakeQuorum; controller: FakeController; root: string }> {
   const quorum = new FakeQuorum();
   quorum.leaderId = 1;
   const controller = await FakeController.start(1, quorum);
@@ -346,9 +455,17 @@ export function topicRecords(name: string, partitions: Array<{ replicas: number[
   const topicId = `id-${name}`;
   return [
     { type: 'Topic', name, topicId },
-    ...partitions.map((p, partition): MetadataRecord => ({
-      type: 'Partition', topicId, partition, replicas: p.replicas, isr: p.isr ?? p.replicas, leader: p.leader ?? p.replicas[0]!,
-      leaderEpoch: 0, partitionEpoch: 0,
-    })),
+    ...partitions.map(
+      (p, partition): MetadataRecord => ({
+        type: 'Partition',
+        topicId,
+        partition,
+        replicas: p.replicas,
+        isr: p.isr ?? p.replicas,
+        leader: p.leader ?? p.replicas[0]!,
+        leaderEpoch: 0,
+        partitionEpoch: 0,
+      }),
+    ),
   ];
 }

@@ -33,12 +33,20 @@ export async function quorumOf(n: number, leaderId = 1): Promise<{ quorum: FakeQ
 
 export function source(controllers: FakeController[], overrides: Partial<QuorumMetadataOptions> = {}): QuorumMetadataSource {
   const s = new QuorumMetadataSource({
-    brokerId: 1, host: '127.0.0.1', port: 19092, controllers: controllers.map((c) => c.address), logger, timers: realTimers,
-    heartbeatIntervalMs: 100, fetchMaxWaitMs: 300, requestTimeoutMs: 1_000, retryBackoffMs: 20, retryBackoffMaxMs: 100,
+    brokerId: 1,
+    host: '127.0.0.1',
+    port: 19092,
+    controllers: controllers.map((c) => c.address),
+    logger,
+    timers: realTimers,
+    heartbeatIntervalMs: 100,
+    fetchMaxWaitMs: 300,
+    requestTimeoutMs: 1_000,
+    retryBackoffMs: 20,
+    retryBackoffMaxMs: 100,
     controlledShutdownTimeoutMs: 500,
     ...overrides,
   });
   cleanups.push(() => s.close());
   return s;
 }
-

@@ -20,12 +20,21 @@ function frame(apiKey: number, apiVersion: number, correlationId: number, body: 
 function apis(extra: KafkaApiHandler[] = [], isServing = () => true) {
   const observed: Array<[string, number, string]> = [];
   const versions: KafkaApiHandler = {
-    apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 3,
+    apiKey: ApiKey.ApiVersions,
+    minVersion: 0,
+    maxVersion: 3,
     handle: () => ({ errorCode: 0, apiKeys: [...k.advertised], throttleTimeMs: 0 }),
   };
   const k: KafkaApis = new KafkaApis({
-    handlers: [versions, ...extra], logger, isServing, startingReason: () => 'starting',
-    observer: { observe: (api, version, outcome) => { observed.push([api, version, outcome]); } },
+    handlers: [versions, ...extra],
+    logger,
+    isServing,
+    startingReason: () => 'starting',
+    observer: {
+      observe: (api, version, outcome) => {
+        observed.push([api, version, outcome]);
+      },
+    },
   });
   return { k, observed };
 }
@@ -35,7 +44,7 @@ async function answer(a: Promise<KafkaAnswer> | KafkaAnswer): Promise<KafkaAnswe
 }
 
 describe('KafkaApis', () => {
-  it('advertises each handler within the codecs\' versions and answers ApiVersions', async () => {
+  it("advertises each handler within the codecs' versions and answers ApiVersions", async () => {
     const produce: KafkaApiHandler = { apiKey: ApiKey.Produce, minVersion: 0, maxVersion: 99, handle: () => NO_RESPONSE };
     const { k } = apis([produce]);
     // The codecs decode Produce 3-9 at most: the advertised range is the intersection.
@@ -84,7 +93,9 @@ describe('KafkaApis', () => {
   it('writes nothing for NO_RESPONSE, closes when a handler asks to or throws, and keeps serving other requests', async () => {
     let mode: 'none' | 'close' | 'throw' | 'reject' = 'none';
     const produce: KafkaApiHandler = {
-      apiKey: ApiKey.Produce, minVersion: 3, maxVersion: 9,
+      apiKey: ApiKey.Produce,
+      minVersion: 3,
+      maxVersion: 9,
       handle: () => {
         if (mode === 'none') return NO_RESPONSE;
         if (mode === 'close') return { [CLOSE]: 'acks=0 produce failed' };

@@ -7,14 +7,32 @@
 import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CompressionType, DELETE_HORIZON_FLAG, SamsaProtocolError, decodeRecordBatch, deleteHorizonOf, encodeRecordBatch, hasCodec,
-  iterateBatches, readBatchHeader, type Record, type RecordBatchHeader, type RecordInput,
+  CompressionType,
+  DELETE_HORIZON_FLAG,
+  SamsaProtocolError,
+  decodeRecordBatch,
+  deleteHorizonOf,
+  encodeRecordBatch,
+  hasCodec,
+  iterateBatches,
+  readBatchHeader,
+  type Record,
+  type RecordBatchHeader,
+  type RecordInput,
 } from '@samsa/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@samsa/testkit';
 import {
-  LogCleaner, cleanLog, cleanableRange, needsCleaning, readCleanerCheckpoint, requireRecordKeys,
-  type CleanResult, type Log, type LogConfig, type SwapStep,
+  LogCleaner,
+  cleanLog,
+  cleanableRange,
+  needsCleaning,
+  readCleanerCheckpoint,
+  requireRecordKeys,
+  type CleanResult,
+  type Log,
+  type LogConfig,
+  type SwapStep,
 } from '../../src/log/index.js';
 import { manualClock, openLog, readAll, recordingLogger, tempDir, type ManualClock, type RecordingLogger } from './helpers.js';
 
@@ -75,11 +93,13 @@ function rawBatches(log: Log): { header: RecordBatchHeader; bytes: Buffer }[] {
 function expectedAfterCleaning(before: readonly Record[], end: bigint, dropTombstones = false): string[] {
   const latest = new Map<string, bigint>();
   for (const r of before) if (r.offset < end && r.key !== null) latest.set(r.key.toString('latin1'), r.offset);
-  return image(before.filter((r) => {
-    if (r.offset >= end) return true;
-    if (r.key === null || latest.get(r.key.toString('latin1')) !== r.offset) return false;
-    return !(dropTombstones && r.value === null);
-  }));
+  return image(
+    before.filter((r) => {
+      if (r.offset >= end) return true;
+      if (r.key === null || latest.get(r.key.toString('latin1')) !== r.offset) return false;
+      return !(dropTombstones && r.value === null);
+    }),
+  );
 }
 
 async function clean(log: Log, now = T0, extra: Partial<Parameters<typeof cleanLog>[1]> = {}): Promise<CleanResult> {
@@ -120,14 +140,19 @@ describe('one cleaning', () => {
   });
 
   it('rewrites a partly kept batch with its base offset, last offset delta, producer fields, leader epoch and codec', async () => {
-    const codecs = [CompressionType.NONE, CompressionType.GZIP, CompressionType.SNAPPY, CompressionType.LZ4, CompressionType.ZSTD].filter((c) => hasCodec(c));
+    const codecs = [CompressionType.NONE, CompressionType.GZIP, CompressionType.SNAPPY, CompressionType.LZ4, CompressionType.ZSTD].filter(
+      (c) => hasCodec(c),
+    );
     expect(codecs.length).toBeGreaterThanOrEqual(2);
     const log = open(dir, { ...COMPACT, segmentBytes: 100_000 });
     const originals: RecordBatchHeader[] = [];
     codecs.forEach((compression, i) => {
       // Keys a, b, c, a: the first a is superseded inside the batch; b and c by the next batch.
       const batch = encodeRecordBatch([rec('a', `a${i}`), rec('b', `b${i}`), rec('c', `c${i}`), rec('a', `a${i}'`, BigInt(T0 + 5))], {
-        compression, producerId: 1000n + BigInt(i), producerEpoch: 3, baseSequence: 40 * i,
+        compression,
+        producerId: 1000n + BigInt(i),
+        producerEpoch: 3,
+        baseSequence: 40 * i,
       });
       const base = log.appendAsLeader(batch, 7 + i).baseOffset;
       originals.push(readBatchHeader(log.read(base, 1 << 20).records, 0));
@@ -163,7 +188,10 @@ describe('one cleaning', () => {
     for (const { header } of batches.slice(0, originals.length - 1)) expect(header.recordCount).toBe(0);
     const lastBase = originals.at(-1)!.baseOffset;
     expect(image(readAll(log))).toEqual([
-      `${lastBase + 3n}:a=a${originals.length - 1}'`, `${lastBase + 4n}:b=b-last`, `${lastBase + 5n}:c=c-last`, `${lastBase + 6n}:z=active`,
+      `${lastBase + 3n}:a=a${originals.length - 1}'`,
+      `${lastBase + 4n}:b=b-last`,
+      `${lastBase + 5n}:c=c-last`,
+      `${lastBase + 6n}:z=active`,
     ]);
   });
 
@@ -180,7 +208,11 @@ describe('one cleaning', () => {
 
     const batches = rawBatches(log);
     // Offset 0 (producer 5, not its last batch) and offset 2 (no producer id) are gone; offset 1 stays as an empty header.
-    expect(batches.map((b) => [b.header.baseOffset, b.header.recordCount])).toEqual([[1n, 0], [3n, 2], [5n, 1]]);
+    expect(batches.map((b) => [b.header.baseOffset, b.header.recordCount])).toEqual([
+      [1n, 0],
+      [3n, 2],
+      [5n, 1],
+    ]);
     expect(image(readAll(log))).toEqual(['3:a=3', '4:b=2', '5:z=active']);
   });
 
@@ -277,7 +309,11 @@ describe('tombstones', () => {
     await clean(log, T0); // stamps the horizon (now + 0)
     const result = await clean(log, T0);
     expect(result.tombstonesRemoved).toBe(2);
-    expect(log.segments.map((s) => [s.baseOffset, s.sizeInBytes === 0])).toEqual([[0n, true], [2n, false], [3n, false]]);
+    expect(log.segments.map((s) => [s.baseOffset, s.sizeInBytes === 0])).toEqual([
+      [0n, true],
+      [2n, false],
+      [3n, false],
+    ]);
     expect(image(readAll(log))).toEqual(['2:c=c1', '3:z=z']);
     log.close();
     const reopened = open(dir, config);
@@ -370,7 +406,8 @@ describe('cleaned segments on disk', () => {
     const logger = recordingLogger();
     const log = open(dir, { ...COMPACT, segmentBytes: 2_000, indexIntervalBytes: 60 }, manualClock(T0), logger);
     const batches: RecordInput[][] = [];
-    for (let i = 0; i < 60; i++) batches.push([rec(`k${i % 7}`, `v${i}`, BigInt(T0 + i * 10)), rec(`j${i % 5}`, `w${i}`, BigInt(T0 + i * 10 + 1))]);
+    for (let i = 0; i < 60; i++)
+      batches.push([rec(`k${i % 7}`, `v${i}`, BigInt(T0 + i * 10)), rec(`j${i % 5}`, `w${i}`, BigInt(T0 + i * 10 + 1))]);
     append(log, batches);
     await clean(log);
     const batchesAfter = rawBatches(log);
@@ -446,14 +483,23 @@ describe('a crash during the swap', () => {
     images.unshift({ step: 'rename-index-to-swap', at: writing.dir, committed: false });
 
     expect(images.map((i) => i.step)).toEqual([
-      'rename-index-to-swap', 'rename-index-to-swap', 'rename-timeindex-to-swap', 'rename-log-to-swap',
+      'rename-index-to-swap',
+      'rename-index-to-swap',
+      'rename-timeindex-to-swap',
+      'rename-log-to-swap',
       ...Array<SwapStep>(result.segmentsCleaned).fill('delete-old-segment'),
-      'rename-index-to-final', 'rename-timeindex-to-final', 'rename-log-to-final', 'done',
+      'rename-index-to-final',
+      'rename-timeindex-to-final',
+      'rename-log-to-final',
+      'done',
     ]);
     for (const { step, at, committed: afterCommit } of images) {
       const logger = recordingLogger();
       const recovered = open(at, config, manualClock(T0), logger);
-      expect(readdirSync(at).filter((n) => n.endsWith('.cleaned') || n.endsWith('.swap')), step).toEqual([]);
+      expect(
+        readdirSync(at).filter((n) => n.endsWith('.cleaned') || n.endsWith('.swap')),
+        step,
+      ).toEqual([]);
       expect(recovered.logEndOffset, step).toBe(leo);
       expect(image(readAll(recovered)), `crash before ${step}`).toEqual(afterCommit ? after : before);
       // Opening completed the committed swap, or discarded the uncommitted output.
@@ -577,8 +623,15 @@ describe('replicas of a compacted log', () => {
     catchUp(follower, leader);
     const leaderRecords = new Map(readAll(leader).map((r) => [r.offset, image([r])[0]]));
     for (const r of readAll(follower)) expect(image([r])[0]).toBe(leaderRecords.get(r.offset));
-    expect(readAll(follower).filter((r) => r.offset >= target).map((r) => image([r])[0]))
-      .toEqual(readAll(leader).filter((r) => r.offset >= target).map((r) => image([r])[0]));
+    expect(
+      readAll(follower)
+        .filter((r) => r.offset >= target)
+        .map((r) => image([r])[0]),
+    ).toEqual(
+      readAll(leader)
+        .filter((r) => r.offset >= target)
+        .map((r) => image([r])[0]),
+    );
     // And it cleans again afterwards.
     expect((await clean(follower)).outcome).toBe('cleaned');
   });
@@ -604,7 +657,11 @@ describe('the produce path of a compacted topic', () => {
 
 describe('LogCleaner', () => {
   function timers(clock: ManualClock) {
-    return { now: () => clock.now, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
+    return {
+      now: () => clock.now,
+      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+      clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
+    };
   }
 
   it('takes the filthiest compacted log, leaves delete-policy logs alone, and starts cleaning a log altered to compact', async () => {
@@ -612,10 +669,14 @@ describe('LogCleaner', () => {
     const a = open(join(dir, 'a'), { ...COMPACT, segmentBytes: 50 }, clock);
     const b = open(join(dir, 'b'), { ...COMPACT, cleanupPolicy: 'delete', segmentBytes: 50 }, clock);
     for (const log of [a, b]) for (let i = 0; i < 6; i++) log.appendAsLeader(encodeRecordBatch([rec(`k${i % 2}`, `v${i}`)]), 0);
-    const cleaner = new LogCleaner({ enabled: true, backoffMs: 60_000, dedupeBufferBytes: 1 << 20, ioBufferBytes: 1 << 16, yieldEveryBytes: 1 << 16 }, {
-      timers: timers(clock), logger: recordingLogger(),
-      logs: () => [a, b].map((log, i) => ({ key: `t-${i}`, log, highWatermark: () => log.logEndOffset })),
-    });
+    const cleaner = new LogCleaner(
+      { enabled: true, backoffMs: 60_000, dedupeBufferBytes: 1 << 20, ioBufferBytes: 1 << 16, yieldEveryBytes: 1 << 16 },
+      {
+        timers: timers(clock),
+        logger: recordingLogger(),
+        logs: () => [a, b].map((log, i) => ({ key: `t-${i}`, log, highWatermark: () => log.logEndOffset })),
+      },
+    );
     const first = await cleaner.runOnce();
     expect(first?.key).toBe('t-0');
     expect(first?.result.outcome).toBe('cleaned');
@@ -634,9 +695,14 @@ describe('LogCleaner', () => {
     const clock = manualClock(T0);
     const log = open(dir, { ...COMPACT, segmentBytes: 50 }, clock);
     for (let i = 0; i < 8; i++) log.appendAsLeader(encodeRecordBatch([rec(`k${i % 2}`, `v${i}`)]), 0);
-    const cleaner = new LogCleaner({ enabled: true, backoffMs: 10, dedupeBufferBytes: 1 << 20, ioBufferBytes: 1 << 16, yieldEveryBytes: 1 << 16 }, {
-      timers: timers(clock), logger: recordingLogger(), logs: () => [{ key: 't-0', log, highWatermark: () => log.logEndOffset }],
-    });
+    const cleaner = new LogCleaner(
+      { enabled: true, backoffMs: 10, dedupeBufferBytes: 1 << 20, ioBufferBytes: 1 << 16, yieldEveryBytes: 1 << 16 },
+      {
+        timers: timers(clock),
+        logger: recordingLogger(),
+        logs: () => [{ key: 't-0', log, highWatermark: () => log.logEndOffset }],
+      },
+    );
     cleaner.start();
     await waitFor('a background cleaner pass', () => readCleanerCheckpoint(log.dir), 10_000);
     expect(readCleanerCheckpoint(log.dir)?.firstDirtyOffset).toBe(7n);

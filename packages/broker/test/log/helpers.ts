@@ -42,7 +42,8 @@ export function batchOf(count: number, prefix = 'v', timestamp = 1_700_000_000_0
   const records = [];
   for (let i = 0; i < count; i++) {
     const text = `${prefix}-${i}`;
-    const value = valueBytes > text.length ? Buffer.concat([Buffer.from(text), Buffer.alloc(valueBytes - text.length, 0x61)]) : Buffer.from(text);
+    const value =
+      valueBytes > text.length ? Buffer.concat([Buffer.from(text), Buffer.alloc(valueBytes - text.length, 0x61)]) : Buffer.from(text);
     records.push({ key: Buffer.from(`k${i}`), value, timestamp: timestamp + BigInt(i) });
   }
   return encodeRecordBatch(records);

@@ -53,11 +53,15 @@ describe('KafkaJS reads what the log writes', () => {
         timestamp: 1_700_000_000_000n + BigInt(b),
       }));
       const { baseOffset } = log.appendAsLeader(encodeRecordBatch(records), epoch);
-      records.forEach((r, i) => expected.push({ offset: baseOffset + BigInt(i), key: r.key?.toString() ?? null, value: r.value.toString(), epoch }));
+      records.forEach((r, i) =>
+        expected.push({ offset: baseOffset + BigInt(i), key: r.key?.toString() ?? null, value: r.value.toString(), epoch }),
+      );
     }
     log.close();
 
-    const files = readdirSync(dir).filter((n) => n.endsWith('.log')).sort();
+    const files = readdirSync(dir)
+      .filter((n) => n.endsWith('.log'))
+      .sort();
     expect(files.length).toBeGreaterThan(3);
     const seen: typeof expected = [];
     for (const file of files) {
@@ -67,7 +71,12 @@ describe('KafkaJS reads what the log writes', () => {
       for (const batch of batches) {
         expect(batch.records).toHaveLength(batch.lastOffsetDelta + 1);
         for (const r of batch.records) {
-          seen.push({ offset: BigInt(r.offset), key: r.key ? r.key.toString() : null, value: r.value!.toString(), epoch: batch.partitionLeaderEpoch });
+          seen.push({
+            offset: BigInt(r.offset),
+            key: r.key ? r.key.toString() : null,
+            value: r.value!.toString(),
+            epoch: batch.partitionLeaderEpoch,
+          });
           expect(r.headers.h!.toString()).toBe(`hv${r.value!.toString().split('-')[1]}`);
         }
       }
@@ -81,7 +90,9 @@ describe('KafkaJS reads what the log writes', () => {
       firstTimestamp: 1_700_000_000_000,
       maxTimestamp: 1_700_000_000_002,
       lastOffsetDelta: 2,
-      records: [0, 1, 2].map((i) => KafkaRecord({ offsetDelta: i, timestampDelta: i, key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) })),
+      records: [0, 1, 2].map((i) =>
+        KafkaRecord({ offsetDelta: i, timestampDelta: i, key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) }),
+      ),
     });
     const batch = Buffer.from(encoded.buffer);
     log.appendAsLeader(Buffer.from(batch), 9);

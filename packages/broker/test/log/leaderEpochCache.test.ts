@@ -17,7 +17,11 @@ beforeEach(() => {
 afterEach(() => cleanup());
 
 function load(): LeaderEpochFileCache {
-  return LeaderEpochFileCache.load(dir, () => leo, (m) => warnings.push(m));
+  return LeaderEpochFileCache.load(
+    dir,
+    () => leo,
+    (m) => warnings.push(m),
+  );
 }
 
 describe('LeaderEpochFileCache', () => {
@@ -27,7 +31,7 @@ describe('LeaderEpochFileCache', () => {
     expect(cache.endOffsetFor(0)).toEqual({ leaderEpoch: -1, endOffset: -1n });
   });
 
-  it('records new epochs, ignores repeats, and writes Kafka\'s text format', () => {
+  it("records new epochs, ignores repeats, and writes Kafka's text format", () => {
     const cache = load();
     cache.assign(1, 0n);
     cache.assign(1, 5n);

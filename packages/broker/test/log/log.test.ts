@@ -2,13 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@samsa/testkit';
-import {
-  SamsaProtocolError,
-  decodeRecords,
-  encodeRecordBatch,
-  readBatchHeader,
-  verifyBatchCrc,
-} from '@samsa/protocol';
+import { SamsaProtocolError, decodeRecords, encodeRecordBatch, readBatchHeader, verifyBatchCrc } from '@samsa/protocol';
 import { Log } from '../../src/log/index.js';
 import { appendSingles, batchOf, manualClock, offsetsOf, openLog, readAll, tempDir, valuesOf } from './helpers.js';
 
@@ -288,7 +282,10 @@ describe('rolling segments', () => {
 
 describe('follower appends', () => {
   function leaderBatch(baseOffset: bigint, count: number, epoch: number, tag = 'f'): Buffer {
-    const records = Array.from({ length: count }, (_, i) => ({ value: Buffer.from(`${tag}${baseOffset + BigInt(i)}`), timestamp: 1000n + BigInt(i) }));
+    const records = Array.from({ length: count }, (_, i) => ({
+      value: Buffer.from(`${tag}${baseOffset + BigInt(i)}`),
+      timestamp: 1000n + BigInt(i),
+    }));
     return encodeRecordBatch(records, { baseOffset, partitionLeaderEpoch: epoch });
   }
 
@@ -316,7 +313,9 @@ describe('follower appends', () => {
     expect(log.read(5n, 1000).firstOffset).toBe(10n);
     const err = errorOf(() => log.appendAsFollower(leaderBatch(11n, 2, 0)));
     expect(err.errorName).toBe('INVALID_RECORD');
-    expect(errorOf(() => log.appendAsFollower(Buffer.concat([leaderBatch(12n, 2, 0), leaderBatch(13n, 1, 0)]))).errorName).toBe('INVALID_RECORD');
+    expect(errorOf(() => log.appendAsFollower(Buffer.concat([leaderBatch(12n, 2, 0), leaderBatch(13n, 1, 0)]))).errorName).toBe(
+      'INVALID_RECORD',
+    );
     expect(log.logEndOffset).toBe(12n);
   });
 
@@ -360,7 +359,11 @@ describe('truncation', () => {
 
     const reopened = reopen(log, { segmentBytes: 3 * T, indexIntervalBytes: T });
     expect(reopened.logEndOffset).toBe(15n);
-    expect(readAll(reopened).map((r) => r.value!.toString()).slice(-3)).toEqual(['new-0', 'new-1', 'new-2']);
+    expect(
+      readAll(reopened)
+        .map((r) => r.value!.toString())
+        .slice(-3),
+    ).toEqual(['new-0', 'new-1', 'new-2']);
   });
 
   it('truncateTo at a segment base empties that segment and keeps it active', () => {
@@ -385,7 +388,8 @@ describe('truncation', () => {
 
   it('ends exactly at the last batch left when truncating into a gap of a segment loaded without a scan', () => {
     // Found by the model test: a segment loaded without a scan only knows the next segment's base as its end.
-    const batch = (base: bigint): Buffer => encodeRecordBatch([{ value: Buffer.from(`g${base}`) }], { baseOffset: base, partitionLeaderEpoch: 0 });
+    const batch = (base: bigint): Buffer =>
+      encodeRecordBatch([{ value: Buffer.from(`g${base}`) }], { baseOffset: base, partitionLeaderEpoch: 0 });
     const config = { segmentBytes: 2 * batch(0n).length };
     let log = open(config);
     log.appendAsFollower(batch(0n));
@@ -402,7 +406,8 @@ describe('truncation', () => {
   });
 
   it('ends at the last batch left, not at the truncation target, when the target is in a gap', () => {
-    const batch = (base: bigint): Buffer => encodeRecordBatch([{ value: Buffer.from(`g${base}`) }], { baseOffset: base, partitionLeaderEpoch: 0 });
+    const batch = (base: bigint): Buffer =>
+      encodeRecordBatch([{ value: Buffer.from(`g${base}`) }], { baseOffset: base, partitionLeaderEpoch: 0 });
     let log = open();
     log.appendAsFollower(Buffer.concat([batch(0n), batch(1n), batch(10n)]));
     log.roll();
@@ -488,7 +493,9 @@ describe('flush and durability', () => {
     expect(log.recoveryPoint).toBe(0n);
     await log.flush();
     expect(log.recoveryPoint).toBe(6n);
-    expect(readFileSync(join(dir, 'log-offsets-checkpoint'), 'utf8')).toBe('0\nrecovery-point 6\nlog-start-offset 0\nclean-shutdown false\n');
+    expect(readFileSync(join(dir, 'log-offsets-checkpoint'), 'utf8')).toBe(
+      '0\nrecovery-point 6\nlog-start-offset 0\nclean-shutdown false\n',
+    );
   });
 
   it('flushes the old segment in the background after a roll', async () => {

@@ -12,7 +12,6 @@ import { Log, type LogConfig } from '../../src/log/index.js';
 import { manualClock, tempDir } from './helpers.js';
 import { seededRandom } from '@samsa/protocol';
 
-
 interface ModelBatch {
   base: bigint;
   values: string[];

@@ -47,8 +47,12 @@ function setup(info: PartitionInfo = LEADER, segmentBytes?: number) {
   });
   return {
     dir,
-    get p() { return current.p; },
-    get log() { return current.log; },
+    get p() {
+      return current.p;
+    },
+    get log() {
+      return current.log;
+    },
     /** Closes the log (clean: with a shutdown snapshot; crash: without) and opens it again. */
     restart(clean: boolean) {
       if (clean) current.p.snapshotProducerState();

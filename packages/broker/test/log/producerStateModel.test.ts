@@ -54,8 +54,12 @@ function open(id: number, dir: string, info: PartitionInfo, segmentBytes: number
 function rebuilt(log: Log, emptyDir: string): ProducerStateManager {
   const view: ProducerStateLog = {
     dir: emptyDir,
-    get logStartOffset() { return log.logStartOffset; },
-    get logEndOffset() { return log.logEndOffset; },
+    get logStartOffset() {
+      return log.logStartOffset;
+    },
+    get logEndOffset() {
+      return log.logEndOffset;
+    },
     read: (offset, maxBytes, maxOffset, minOneBatch) => log.read(offset, maxBytes, maxOffset, minOneBatch),
   };
   return ProducerStateManager.load(view);
@@ -116,8 +120,10 @@ function runSeed(seed: number, steps: number): void {
         let seq = entry && entry.epoch === epoch ? entry.batches.at(-1)!.lastSeq + 1 : 0;
         if (kind > 0.93 && kind <= 0.97) seq += 1 + Math.floor(rnd() * 3);
         const count = 1 + Math.floor(rnd() * 3);
-        bytes = encodeRecordBatch(Array.from({ length: count }, () => ({ key: null, value: Buffer.from(`v${value++}`), timestamp: BigInt(Date.now()) })),
-          { producerId: pid, producerEpoch: epoch, baseSequence: seq });
+        bytes = encodeRecordBatch(
+          Array.from({ length: count }, () => ({ key: null, value: Buffer.from(`v${value++}`), timestamp: BigInt(Date.now()) })),
+          { producerId: pid, producerEpoch: epoch, baseSequence: seq },
+        );
         recent.push(Buffer.from(bytes));
         if (recent.length > 8) recent.shift();
       }
@@ -177,7 +183,11 @@ function runSeed(seed: number, steps: number): void {
 
 describe('producer state across replication, restarts and truncation (seeded)', () => {
   // One test per seed: each is CPU work with its own time limit, not 15 seeds under one.
-  it.each(Array.from({ length: 15 }, (_, i) => i + 1))('always equals a rebuild from the log (seed %i)', (seed) => {
-    runSeed(seed, 150);
-  }, 120_000);
+  it.each(Array.from({ length: 15 }, (_, i) => i + 1))(
+    'always equals a rebuild from the log (seed %i)',
+    (seed) => {
+      runSeed(seed, 150);
+    },
+    120_000,
+  );
 });

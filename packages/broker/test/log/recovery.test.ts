@@ -87,7 +87,11 @@ describe('recovery of a torn tail', () => {
     closeLog(log);
     const again = open(image);
     expect(again.logEndOffset).toBe(30n);
-    expect(readAll(again).slice(-3).map((r) => r.value!.toString())).toEqual(['after-0', 'after-1', 'after-2']);
+    expect(
+      readAll(again)
+        .slice(-3)
+        .map((r) => r.value!.toString()),
+    ).toEqual(['after-0', 'after-1', 'after-2']);
   });
 
   it('cuts a tail torn inside a batch header', () => {
@@ -318,7 +322,7 @@ describe('clean shutdown and checkpoints', () => {
     expect(logger.warnings().some((w) => w.includes('batch boundary'))).toBe(true);
   });
 
-  it('keeps the leader-epoch checkpoint across reopen, in Kafka\'s text format', () => {
+  it("keeps the leader-epoch checkpoint across reopen, in Kafka's text format", () => {
     const log = open(dir);
     log.appendAsLeader(batchOf(2), 0);
     log.appendAsLeader(batchOf(2), 0);

@@ -12,7 +12,16 @@
 import { join } from 'node:path';
 import { type MetadataRecord } from '@samsa/metadata';
 import {
-  CHANNEL_OPTIONS, ErrorCode, clientProto, encodeRecordBatch, grpc, replicationProto, type ProduceResponse__Output, type ReplicaFetchResponse__Output, type ReplicationClient, type SamsaClient,
+  CHANNEL_OPTIONS,
+  ErrorCode,
+  clientProto,
+  encodeRecordBatch,
+  grpc,
+  replicationProto,
+  type ProduceResponse__Output,
+  type ReplicaFetchResponse__Output,
+  type ReplicationClient,
+  type SamsaClient,
 } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,9 +46,15 @@ const fakeQuorum = () => startFakeQuorum('samsa-replication-', cleanups);
 
 async function broker(c: { controller: FakeController; root: string }, nodeId: number): Promise<BrokerNode> {
   const node = await startBrokerNode({
-    nodeId, listenHost: '127.0.0.1', listenPort: 0, dataDir: join(c.root, `broker-${nodeId}`), logger,
-    controllers: [c.controller.address], heartbeatIntervalMs: 100,
-    replicaLagTimeMaxMs: LAG_MS, replicaFetch: { maxWaitMs: 100, backoffMs: 20, backoffMaxMs: 200 },
+    nodeId,
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    dataDir: join(c.root, `broker-${nodeId}`),
+    logger,
+    controllers: [c.controller.address],
+    heartbeatIntervalMs: 100,
+    replicaLagTimeMaxMs: LAG_MS,
+    replicaFetch: { maxWaitMs: 100, backoffMs: 20, backoffMaxMs: 200 },
   });
   let closed = false;
   const close = node.close.bind(node);
@@ -60,7 +75,11 @@ function samsaClient(node: BrokerNode): SamsaClient {
 }
 
 function replicationClient(node: BrokerNode): ReplicationClient {
-  const client = new (replicationProto().samsa.v1.Replication)(`127.0.0.1:${node.port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  const client = new (replicationProto().samsa.v1.Replication)(
+    `127.0.0.1:${node.port}`,
+    grpc.credentials.createInsecure(),
+    CHANNEL_OPTIONS,
+  );
   cleanups.push(() => client.close());
   return client;
 }
@@ -68,13 +87,20 @@ function replicationClient(node: BrokerNode): ReplicationClient {
 function call<Res>(client: grpc.Client, method: string, request: unknown): Promise<Res> {
   return new Promise((resolve, reject) => {
     (client as unknown as Record<string, (r: unknown, o: grpc.CallOptions, cb: (e: Error | null, res: Res) => void) => void>)[method]!(
-      request, { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res)));
+      request,
+      { deadline: Date.now() + 10_000 },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
   });
 }
 
 async function produce(client: SamsaClient, topic: string, values: string[], acks: number, timeoutMs = 5_000) {
   const records = encodeRecordBatch(values.map((v, i) => ({ key: null, value: Buffer.from(v), timestamp: 1_000n + BigInt(i) })));
-  const res = await call<ProduceResponse__Output>(client, 'Produce', { acks, timeoutMs, topics: [{ name: topic, partitions: [{ partition: 0, records }] }] });
+  const res = await call<ProduceResponse__Output>(client, 'Produce', {
+    acks,
+    timeoutMs,
+    topics: [{ name: topic, partitions: [{ partition: 0, records }] }],
+  });
   return res.topics[0]!.partitions[0]!;
 }
 
@@ -130,7 +156,7 @@ describe('two brokers replicating a partition', () => {
     expect(c.quorum.alterPartitions.at(-1)).toEqual({ topic: 'r', partition: 0, newIsr: [1, 2] });
     expect(await produce(client, 'r', ['d'], -1)).toMatchObject({ errorCode: 0, baseOffset: '4' });
     expect(logBytes(follower, 'r').equals(logBytes(leader, 'r'))).toBe(true);
-    }, 60_000);
+  }, 60_000);
 
   it('an ISR change counts only once committed: with the controller unreachable acks=all times out instead', async () => {
     const c = await fakeQuorum();
@@ -188,7 +214,10 @@ describe('two brokers replicating a partition', () => {
     expect(await produce(samsaClient(two), 'm', ['two-0'], -1)).toMatchObject({ errorCode: 0, baseOffset: '5' });
     expect((await produce(samsaClient(one), 'm', ['stale'], -1)).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     expect(logBytes(one, 'm').equals(logBytes(two, 'm'))).toBe(true);
-    expect(two.replicaManager.getPartition('m', 0)!.log.leaderEpochEntries).toEqual([{ epoch: 0, startOffset: 0n }, { epoch: 1, startOffset: 5n }]);
+    expect(two.replicaManager.getPartition('m', 0)!.log.leaderEpochEntries).toEqual([
+      { epoch: 0, startOffset: 0n },
+      { epoch: 1, startOffset: 5n },
+    ]);
   });
 });
 
@@ -204,22 +233,39 @@ describe('the Replication service', () => {
     await waitFor('epoch 1', () => one.replicaManager.getPartition('e', 0)!.leaderEpoch === 1);
     expect((await produce(samsaClient(one), 'e', ['d'], 1)).errorCode).toBe(0);
 
-    const fetchFrom = async (node: BrokerNode, partition: { currentLeaderEpoch: number; fetchOffset: string; lastFetchedEpoch: number }) => {
+    const fetchFrom = async (
+      node: BrokerNode,
+      partition: { currentLeaderEpoch: number; fetchOffset: string; lastFetchedEpoch: number },
+    ) => {
       const res = await call<ReplicaFetchResponse__Output>(replicationClient(node), 'ReplicaFetch', {
-        replicaId: node === one ? 2 : 1, replicaEpoch: '-1', maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20,
+        replicaId: node === one ? 2 : 1,
+        replicaEpoch: '-1',
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1 << 20,
         topics: [{ name: 'e', partitions: [{ partition: 0, logStartOffset: '0', partitionMaxBytes: 1 << 20, ...partition }] }],
       });
       return res.topics[0]!.partitions[0]!;
     };
-    expect((await fetchFrom(one, { currentLeaderEpoch: 0, fetchOffset: '0', lastFetchedEpoch: -1 })).errorCode).toBe(ErrorCode.FENCED_LEADER_EPOCH);
-    expect((await fetchFrom(one, { currentLeaderEpoch: 2, fetchOffset: '0', lastFetchedEpoch: -1 })).errorCode).toBe(ErrorCode.UNKNOWN_LEADER_EPOCH);
-    expect((await fetchFrom(two, { currentLeaderEpoch: 1, fetchOffset: '0', lastFetchedEpoch: -1 })).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect((await fetchFrom(one, { currentLeaderEpoch: 0, fetchOffset: '0', lastFetchedEpoch: -1 })).errorCode).toBe(
+      ErrorCode.FENCED_LEADER_EPOCH,
+    );
+    expect((await fetchFrom(one, { currentLeaderEpoch: 2, fetchOffset: '0', lastFetchedEpoch: -1 })).errorCode).toBe(
+      ErrorCode.UNKNOWN_LEADER_EPOCH,
+    );
+    expect((await fetchFrom(two, { currentLeaderEpoch: 1, fetchOffset: '0', lastFetchedEpoch: -1 })).errorCode).toBe(
+      ErrorCode.NOT_LEADER_OR_FOLLOWER,
+    );
     expect(await fetchFrom(one, { currentLeaderEpoch: 1, fetchOffset: '9', lastFetchedEpoch: -1 })).toMatchObject({
-      errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, logStartOffset: '0', logEndOffset: '4',
+      errorCode: ErrorCode.OFFSET_OUT_OF_RANGE,
+      logStartOffset: '0',
+      logEndOffset: '4',
     });
     // A follower that fetched offsets 0..4 in epoch 0: epoch 0 ends at 3 here.
     expect(await fetchFrom(one, { currentLeaderEpoch: 1, fetchOffset: '5', lastFetchedEpoch: 0 })).toMatchObject({
-      errorCode: 0, divergingEpoch: { epoch: 0, endOffset: '3' }, records: Buffer.alloc(0),
+      errorCode: 0,
+      divergingEpoch: { epoch: 0, endOffset: '3' },
+      records: Buffer.alloc(0),
     });
     const ok = await fetchFrom(one, { currentLeaderEpoch: 1, fetchOffset: '3', lastFetchedEpoch: 0 });
     expect(ok).toMatchObject({ errorCode: 0, divergingEpoch: null, logEndOffset: '4' });

@@ -5,24 +5,35 @@
  */
 import { ErrorCode } from '@samsa/protocol';
 import { describe, expect, it } from 'vitest';
-import {
-  FetchSessionHandler, ReplicaFetchSessionCache, nextSessionEpoch, type SessionFetch,
-} from '../../src/replication/fetchSessions.js';
+import { FetchSessionHandler, ReplicaFetchSessionCache, nextSessionEpoch, type SessionFetch } from '../../src/replication/fetchSessions.js';
 import type { ReplicaFetchPartitionRequest, ReplicaFetchPartitionResult } from '../../src/replication/leaderEndPoint.js';
 import { seededRandom } from '@samsa/protocol';
 
 const req = (partition: number, fetchOffset: bigint, topic = 't'): ReplicaFetchPartitionRequest => ({
-  topic, partition, currentLeaderEpoch: 3, fetchOffset, lastFetchedEpoch: 3, logStartOffset: 0n, maxBytes: 1 << 20,
+  topic,
+  partition,
+  currentLeaderEpoch: 3,
+  fetchOffset,
+  lastFetchedEpoch: 3,
+  logStartOffset: 0n,
+  maxBytes: 1 << 20,
 });
 
 const result = (p: ReplicaFetchPartitionRequest, over: Partial<ReplicaFetchPartitionResult> = {}): ReplicaFetchPartitionResult => ({
-  topic: p.topic, partition: p.partition, errorCode: 0, errorMessage: '', highWatermark: 10n, logStartOffset: 0n, logEndOffset: 10n,
-  records: Buffer.alloc(0), ...over,
+  topic: p.topic,
+  partition: p.partition,
+  errorCode: 0,
+  errorMessage: '',
+  highWatermark: 10n,
+  logStartOffset: 0n,
+  logEndOffset: 10n,
+  records: Buffer.alloc(0),
+  ...over,
 });
 
 function cache(now = () => 0, options: { maxSessions?: number; evictAfterMs?: number } = {}): ReplicaFetchSessionCache {
   let next = 0;
-  return new ReplicaFetchSessionCache({ now, random: () => ((next++ * 0.37) % 1), ...options });
+  return new ReplicaFetchSessionCache({ now, random: () => (next++ * 0.37) % 1, ...options });
 }
 
 function ok(fetch: SessionFetch): Extract<SessionFetch, { ok: true }> {
@@ -32,7 +43,7 @@ function ok(fetch: SessionFetch): Extract<SessionFetch, { ok: true }> {
 
 const keys = (ps: Array<{ topic: string; partition: number }>) => ps.map((p) => `${p.topic}-${p.partition}`).sort();
 
-describe('the leader\'s fetch session cache', () => {
+describe("the leader's fetch session cache", () => {
   it('opens a session on a full fetch and then reads every session partition from an incremental one naming only what changed', () => {
     const c = cache();
     const full = ok(c.begin({ replicaId: 2, sessionId: 0, sessionEpoch: 0, partitions: [req(0, 5n), req(1, 7n), req(2, 9n)] }));
@@ -40,7 +51,12 @@ describe('the leader\'s fetch session cache', () => {
     expect(full.session).toBeDefined();
     const id = c.sessionIdOf(full);
     expect(id).toBeGreaterThan(0);
-    expect(c.respond(full, full.partitions.map((p) => result(p)))).toHaveLength(3);
+    expect(
+      c.respond(
+        full,
+        full.partitions.map((p) => result(p)),
+      ),
+    ).toHaveLength(3);
 
     const inc = ok(c.begin({ replicaId: 2, sessionId: id, sessionEpoch: 1, partitions: [req(1, 8n)], forgotten: [] }));
     expect(inc.incremental).toBe(true);
@@ -53,7 +69,10 @@ describe('the leader\'s fetch session cache', () => {
     const c = cache();
     const parts = [req(0, 5n), req(1, 7n), req(2, 9n), req(3, 1n), req(4, 2n)];
     const full = ok(c.begin({ replicaId: 2, sessionId: 0, sessionEpoch: 0, partitions: parts }));
-    c.respond(full, parts.map((p) => result(p)));
+    c.respond(
+      full,
+      parts.map((p) => result(p)),
+    );
     const inc = ok(c.begin({ replicaId: 2, sessionId: c.sessionIdOf(full), sessionEpoch: 1, partitions: [] }));
     const shown = c.respond(inc, [
       result(parts[0]!), // nothing new
@@ -65,7 +84,9 @@ describe('the leader\'s fetch session cache', () => {
     expect(keys(shown)).toEqual(['t-1', 't-2', 't-3', 't-4']);
     // The HW change was told once: the next answer leaves it out.
     const again = ok(c.begin({ replicaId: 2, sessionId: c.sessionIdOf(full), sessionEpoch: 2, partitions: [] }));
-    expect(c.respond(again, [result(parts[2]!, { highWatermark: 11n }), result(parts[0]!, { logStartOffset: 3n })]).map((r) => r.partition)).toEqual([0]);
+    expect(
+      c.respond(again, [result(parts[2]!, { highWatermark: 11n }), result(parts[0]!, { logStartOffset: 3n })]).map((r) => r.partition),
+    ).toEqual([0]);
   });
 
   it('tells the HW and log start offset again after an answer carrying an error or a divergence', () => {
@@ -74,24 +95,32 @@ describe('the leader\'s fetch session cache', () => {
     const c = cache();
     const parts = [req(0, 110n), req(1, 5n)];
     const full = ok(c.begin({ replicaId: 2, sessionId: 0, sessionEpoch: 0, partitions: parts }));
-    c.respond(full, [result(parts[0]!, { highWatermark: 100n, divergingEpoch: { epoch: 5, endOffset: 100n } }),
-      result(parts[1]!, { highWatermark: 100n, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER })]);
+    c.respond(full, [
+      result(parts[0]!, { highWatermark: 100n, divergingEpoch: { epoch: 5, endOffset: 100n } }),
+      result(parts[1]!, { highWatermark: 100n, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER }),
+    ]);
     const id = c.sessionIdOf(full);
     const after = ok(c.begin({ replicaId: 2, sessionId: id, sessionEpoch: 1, partitions: [req(0, 100n)] }));
     const shown = c.respond(after, [result(req(0, 100n), { highWatermark: 100n }), result(parts[1]!, { highWatermark: 100n })]);
-    expect(shown.map((r) => [r.partition, r.highWatermark])).toEqual([[0, 100n], [1, 100n]]);
+    expect(shown.map((r) => [r.partition, r.highWatermark])).toEqual([
+      [0, 100n],
+      [1, 100n],
+    ]);
     // Told now: the next idle answer leaves both out.
     const idle = ok(c.begin({ replicaId: 2, sessionId: id, sessionEpoch: 2, partitions: [] }));
     expect(c.respond(idle, [result(req(0, 100n), { highWatermark: 100n }), result(parts[1]!, { highWatermark: 100n })])).toEqual([]);
   });
 
-  it('refuses an unknown session, another replica\'s session and a wrong epoch, changing nothing', () => {
+  it("refuses an unknown session, another replica's session and a wrong epoch, changing nothing", () => {
     const c = cache();
     const full = ok(c.begin({ replicaId: 2, sessionId: 0, sessionEpoch: 0, partitions: [req(0, 5n)] }));
     const id = c.sessionIdOf(full);
     const unknown = c.begin({ replicaId: 2, sessionId: id + 1, sessionEpoch: 1, partitions: [] });
     expect(unknown).toMatchObject({ ok: false, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND });
-    expect(c.begin({ replicaId: 3, sessionId: id, sessionEpoch: 1, partitions: [] })).toMatchObject({ ok: false, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND });
+    expect(c.begin({ replicaId: 3, sessionId: id, sessionEpoch: 1, partitions: [] })).toMatchObject({
+      ok: false,
+      errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+    });
     const wrongEpoch = c.begin({ replicaId: 2, sessionId: id, sessionEpoch: 2, partitions: [req(0, 6n)] });
     expect(wrongEpoch).toMatchObject({ ok: false, errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH });
     if (!wrongEpoch.ok) expect(wrongEpoch.errorMessage).toContain('expects epoch 1');
@@ -100,16 +129,21 @@ describe('the leader\'s fetch session cache', () => {
     expect(inc.partitions.map((p) => p.fetchOffset)).toEqual([5n]);
   });
 
-  it('forgets partitions, replaces a follower\'s session on its next full fetch, and runs without one on epoch -1', () => {
+  it("forgets partitions, replaces a follower's session on its next full fetch, and runs without one on epoch -1", () => {
     const c = cache();
     const first = ok(c.begin({ replicaId: 2, sessionId: 0, sessionEpoch: 0, partitions: [req(0, 5n), req(1, 7n)] }));
     const id = c.sessionIdOf(first);
-    const inc = ok(c.begin({ replicaId: 2, sessionId: id, sessionEpoch: 1, partitions: [req(2, 0n)], forgotten: [{ topic: 't', partition: 0 }] }));
+    const inc = ok(
+      c.begin({ replicaId: 2, sessionId: id, sessionEpoch: 1, partitions: [req(2, 0n)], forgotten: [{ topic: 't', partition: 0 }] }),
+    );
     expect(keys(inc.partitions)).toEqual(['t-1', 't-2']);
     const second = ok(c.begin({ replicaId: 2, sessionId: id, sessionEpoch: 0, partitions: [req(0, 5n)] }));
     expect(c.size).toBe(1);
     expect(c.sessionIdOf(second)).not.toBe(id);
-    expect(c.begin({ replicaId: 2, sessionId: id, sessionEpoch: 2, partitions: [] })).toMatchObject({ ok: false, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND });
+    expect(c.begin({ replicaId: 2, sessionId: id, sessionEpoch: 2, partitions: [] })).toMatchObject({
+      ok: false,
+      errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+    });
     // An answer to the replaced session's fetch still goes out in full, with no session id.
     expect(c.respond(inc, [result(req(1, 7n))])).toHaveLength(1);
     expect(c.sessionIdOf(inc)).toBe(0);
@@ -138,7 +172,7 @@ describe('the leader\'s fetch session cache', () => {
   });
 });
 
-describe('the follower\'s fetch session handler', () => {
+describe("the follower's fetch session handler", () => {
   it('sends a full fetch first, then only changed and forgotten partitions', () => {
     const h = new FetchSessionHandler();
     const first = h.build([req(0, 5n), req(1, 7n)]);
@@ -204,8 +238,13 @@ describe('follower and leader together', () => {
       }
       if (fetch.incremental) incrementals++;
       // The leader reads exactly the follower's partitions at the follower's positions.
-      expect(fetch.partitions.map((p) => `${p.partition}@${p.fetchOffset}`).sort()).toEqual(fetchable.map((p) => `${p.partition}@${p.fetchOffset}`).sort());
-      const shown = leader.respond(fetch, fetch.partitions.map((p) => result(p, { records: random() < 0.3 ? Buffer.from('x') : Buffer.alloc(0) })));
+      expect(fetch.partitions.map((p) => `${p.partition}@${p.fetchOffset}`).sort()).toEqual(
+        fetchable.map((p) => `${p.partition}@${p.fetchOffset}`).sort(),
+      );
+      const shown = leader.respond(
+        fetch,
+        fetch.partitions.map((p) => result(p, { records: random() < 0.3 ? Buffer.from('x') : Buffer.alloc(0) })),
+      );
       if (random() < 0.02) {
         follower.onFailure(); // the answer was lost: the next fetch starts over
         continue;

@@ -10,7 +10,12 @@ import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { encodeRecordBatch } from '@samsa/protocol';
 import { startBrokerNode, type BrokerNode } from '../../src/index.js';
-import { HW_CHECKPOINT_FILE, readHighWatermarkCheckpoint, writeHighWatermarkCheckpoint, writeHighWatermarkCheckpointAsync } from '../../src/log/index.js';
+import {
+  HW_CHECKPOINT_FILE,
+  readHighWatermarkCheckpoint,
+  writeHighWatermarkCheckpoint,
+  writeHighWatermarkCheckpointAsync,
+} from '../../src/log/index.js';
 import { waitFor } from '@samsa/testkit';
 import { startFakeQuorum, topicRecords } from '../helpers/fakeController.js';
 
@@ -28,8 +33,14 @@ function tempDir(prefix: string): string {
 it('round-trips entries and refuses malformed files with the reason', () => {
   const dir = tempDir('samsa-hwcp-');
   expect(readHighWatermarkCheckpoint(dir).size).toBe(0);
-  writeHighWatermarkCheckpoint(dir, [{ topic: 'a', partition: 0, highWatermark: 12n }, { topic: 'b.c', partition: 3, highWatermark: 2n ** 60n }]);
-  expect([...readHighWatermarkCheckpoint(dir)]).toEqual([['a-0', 12n], ['b.c-3', 2n ** 60n]]);
+  writeHighWatermarkCheckpoint(dir, [
+    { topic: 'a', partition: 0, highWatermark: 12n },
+    { topic: 'b.c', partition: 3, highWatermark: 2n ** 60n },
+  ]);
+  expect([...readHighWatermarkCheckpoint(dir)]).toEqual([
+    ['a-0', 12n],
+    ['b.c-3', 2n ** 60n],
+  ]);
   writeFileSync(join(dir, HW_CHECKPOINT_FILE), '0\n2\na 0 12\n');
   expect(() => readHighWatermarkCheckpoint(dir)).toThrow(/says 2 entries but has 1/);
   writeFileSync(join(dir, HW_CHECKPOINT_FILE), '7\n0\n');
@@ -39,21 +50,35 @@ it('round-trips entries and refuses malformed files with the reason', () => {
 it('writes the periodic checkpoint off the event loop, replacing the file whole', async () => {
   const dir = tempDir('samsa-hwcp-async-');
   writeHighWatermarkCheckpoint(dir, [{ topic: 'a', partition: 0, highWatermark: 1n }]);
-  const writing = writeHighWatermarkCheckpointAsync(dir, [{ topic: 'a', partition: 0, highWatermark: 7n }, { topic: 'b', partition: 1, highWatermark: 3n }]);
+  const writing = writeHighWatermarkCheckpointAsync(dir, [
+    { topic: 'a', partition: 0, highWatermark: 7n },
+    { topic: 'b', partition: 1, highWatermark: 3n },
+  ]);
   // Until it lands, readers see the previous file, whole.
   expect([...readHighWatermarkCheckpoint(dir)]).toEqual([['a-0', 1n]]);
   await writing;
-  expect([...readHighWatermarkCheckpoint(dir)]).toEqual([['a-0', 7n], ['b-1', 3n]]);
+  expect([...readHighWatermarkCheckpoint(dir)]).toEqual([
+    ['a-0', 7n],
+    ['b-1', 3n],
+  ]);
   expect(readdirSync(dir)).toEqual([HW_CHECKPOINT_FILE]); // no temporary file left behind
 });
 
 it('a follower restarted while its leader is down starts from its checkpointed HW', async () => {
   const { quorum, controller, root } = await startFakeQuorum('samsa-hwcp-broker-', cleanups);
-  const start = (nodeId: number) => startBrokerNode({
-    nodeId, listenHost: '127.0.0.1', listenPort: 0, dataDir: join(root, `broker-${nodeId}`), logger: pino({ level: 'silent' }),
-    controllers: [controller.address], heartbeatIntervalMs: 100, replicaLagTimeMaxMs: 5_000, highWatermarkCheckpointIntervalMs: 50,
-    replicaFetch: { maxWaitMs: 100, backoffMs: 20, backoffMaxMs: 200 },
-  });
+  const start = (nodeId: number) =>
+    startBrokerNode({
+      nodeId,
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      dataDir: join(root, `broker-${nodeId}`),
+      logger: pino({ level: 'silent' }),
+      controllers: [controller.address],
+      heartbeatIntervalMs: 100,
+      replicaLagTimeMaxMs: 5_000,
+      highWatermarkCheckpointIntervalMs: 50,
+      replicaFetch: { maxWaitMs: 100, backoffMs: 20, backoffMaxMs: 200 },
+    });
   const leader: BrokerNode = await start(1);
   cleanups.push(() => leader.close());
   let follower: BrokerNode = await start(2);

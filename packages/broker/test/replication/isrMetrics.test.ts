@@ -26,8 +26,15 @@ function leader(info: Partial<PartitionInfo> = {}) {
   });
   const sent: Array<{ item: AlterPartitionItem; answer: (r: AlterPartitionItemResult) => void }> = [];
   const counted: string[] = [];
-  const p = new Partition('t', 0, log, { ...DEFAULT_TOPIC_CONFIG }, 1,
-    { partition: 0, leader: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1, 2, 3], isr: [1, 2], ...info }, () => 1_000, {
+  const p = new Partition(
+    't',
+    0,
+    log,
+    { ...DEFAULT_TOPIC_CONFIG },
+    1,
+    { partition: 0, leader: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1, 2, 3], isr: [1, 2], ...info },
+    () => 1_000,
+    {
       replicaLagTimeMaxMs: 1_000,
       alterPartitionRetryBackoffMs: 100,
       isReplicaIsrEligible: () => true,
@@ -35,11 +42,19 @@ function leader(info: Partial<PartitionInfo> = {}) {
       listener: { onHighWatermarkChanged: () => undefined, onIsrChanged: () => undefined },
       logger: pino({ level: 'silent' }),
       metrics: { isrChanged: (kind) => counted.push(kind) },
-    });
+    },
+  );
   return { p, sent, counted };
 }
 
-const fetchAt = (offset: bigint) => ({ currentLeaderEpoch: 0, fetchOffset: offset, lastFetchedEpoch: 0, logStartOffset: 0n, brokerEpoch: 5n, maxBytes: 1 << 20 });
+const fetchAt = (offset: bigint) => ({
+  currentLeaderEpoch: 0,
+  fetchOffset: offset,
+  lastFetchedEpoch: 0,
+  logStartOffset: 0n,
+  brokerEpoch: 5n,
+  maxBytes: 1 << 20,
+});
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 describe('ISR change counts', () => {

@@ -21,7 +21,6 @@ const SESSION_TIMEOUT = 1_500;
 const REQUEST_TIMEOUT = 300;
 const REPLICAS = [1, 2, 3];
 
-
 interface Follower {
   id: number;
   leo: bigint;
@@ -67,12 +66,15 @@ class Simulation {
       this.followers.set(id, { id, leo: 0n, alive: true, incarnation: 0, brokerEpoch: 1n, stalledUntil: 0 });
       this.controller.brokerEpochs.set(id, 1n);
     }
-    this.leader = new LeaderState({
-      localBrokerId: 1,
-      replicaLagTimeMaxMs: LAG,
-      alterPartitionRetryBackoffMs: 100,
-      isReplicaIsrEligible: (id, epoch) => !this.knownFenced.has(id) && this.controller.brokerEpochs.get(id) === epoch,
-    }, { replicas: REPLICAS, isr: REPLICAS, highWatermark: 0n, leaderEpochStartOffset: 0n, nowMs: 0 });
+    this.leader = new LeaderState(
+      {
+        localBrokerId: 1,
+        replicaLagTimeMaxMs: LAG,
+        alterPartitionRetryBackoffMs: 100,
+        isReplicaIsrEligible: (id, epoch) => !this.knownFenced.has(id) && this.controller.brokerEpochs.get(id) === epoch,
+      },
+      { replicas: REPLICAS, isr: REPLICAS, highWatermark: 0n, leaderEpochStartOffset: 0n, nowMs: 0 },
+    );
   }
 
   private between(lo: number, hi: number): number {
@@ -80,7 +82,14 @@ class Simulation {
   }
 
   at(delay: number, what: string, run: () => void): void {
-    this.queue.push({ at: this.now + delay, seq: this.seq++, run: () => { this.trace.push(`${this.now} ${what}`); run(); } });
+    this.queue.push({
+      at: this.now + delay,
+      seq: this.seq++,
+      run: () => {
+        this.trace.push(`${this.now} ${what}`);
+        run();
+      },
+    });
   }
 
   start(): void {

@@ -9,9 +9,16 @@ import { LeaderState, type LeaderStateConfig } from '../../src/replication/leade
 
 const LAG = 1_000;
 
-function leader(opts: {
-  replicas?: number[]; isr?: number[]; hw?: bigint; epochStart?: bigint; now?: number; eligible?: (id: number, epoch: bigint) => boolean;
-} = {}): LeaderState {
+function leader(
+  opts: {
+    replicas?: number[];
+    isr?: number[];
+    hw?: bigint;
+    epochStart?: bigint;
+    now?: number;
+    eligible?: (id: number, epoch: bigint) => boolean;
+  } = {},
+): LeaderState {
   const config: LeaderStateConfig = {
     localBrokerId: 1,
     replicaLagTimeMaxMs: LAG,
@@ -88,7 +95,7 @@ describe('ISR shrink', () => {
     }
   });
 
-  it('keeps a silent follower whose LEO equals the leader\'s (an idle partition; the controller fences dead brokers)', () => {
+  it("keeps a silent follower whose LEO equals the leader's (an idle partition; the controller fences dead brokers)", () => {
     const s = leader();
     s.onFollowerFetch(2, fetch(10n), 10n, 1);
     s.onFollowerFetch(3, fetch(10n), 10n, 1);
@@ -128,7 +135,7 @@ describe('ISR expansion', () => {
     expect(s.onFollowerFetch(3, fetch(40n), 40n, 4).proposal).toEqual({ kind: 'expand', newIsr: [1, 2, 3], brokers: [3] });
   });
 
-  it('a replica past the HW but short of the epoch start does not join (it may still hold another leader\'s suffix)', () => {
+  it("a replica past the HW but short of the epoch start does not join (it may still hold another leader's suffix)", () => {
     // A new leader's HW lags its LEO (50, where its epoch starts) until broker 3 fetches.
     const s = leader({ isr: [1, 3], hw: 20n, epochStart: 50n });
     expect(s.onFollowerFetch(2, fetch(30n), 60n, 1).proposal).toBeUndefined();

@@ -34,21 +34,44 @@ function leaderPartition(info: Partial<PartitionInfo> = {}, minIsr = 2) {
   const sent: Sent[] = [];
   let now = 1_000;
   const events: string[] = [];
-  const p = new Partition('t', 0, log, { ...DEFAULT_TOPIC_CONFIG, 'min.insync.replicas': minIsr }, 1,
-    { partition: 0, leader: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1, 2], isr: [1], ...info }, () => now, {
+  const p = new Partition(
+    't',
+    0,
+    log,
+    { ...DEFAULT_TOPIC_CONFIG, 'min.insync.replicas': minIsr },
+    1,
+    { partition: 0, leader: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1, 2], isr: [1], ...info },
+    () => now,
+    {
       replicaLagTimeMaxMs: 1_000,
       alterPartitionRetryBackoffMs: 100,
       isReplicaIsrEligible: () => true,
       submitAlterPartition: (item) => new Promise((answer) => sent.push({ item, answer })),
       listener: { onHighWatermarkChanged: () => events.push('hw'), onIsrChanged: () => events.push('isr') },
       logger: pino({ level: 'silent' }),
-    });
-  return { p, log, sent, events, advance: (ms: number) => { now += ms; } };
+    },
+  );
+  return {
+    p,
+    log,
+    sent,
+    events,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
-const batch = (n: number) => encodeRecordBatch(Array.from({ length: n }, (_, i) => ({ key: null, value: Buffer.from(`v${i}`), timestamp: 1n })));
-const fetchAt = (offset: bigint, lastFetchedEpoch = 0, currentLeaderEpoch = 0) =>
-  ({ currentLeaderEpoch, fetchOffset: offset, lastFetchedEpoch, logStartOffset: 0n, brokerEpoch: 5n, maxBytes: 1 << 20 });
+const batch = (n: number) =>
+  encodeRecordBatch(Array.from({ length: n }, (_, i) => ({ key: null, value: Buffer.from(`v${i}`), timestamp: 1n })));
+const fetchAt = (offset: bigint, lastFetchedEpoch = 0, currentLeaderEpoch = 0) => ({
+  currentLeaderEpoch,
+  fetchOffset: offset,
+  lastFetchedEpoch,
+  logStartOffset: 0n,
+  brokerEpoch: 5n,
+  maxBytes: 1 << 20,
+});
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 describe('ISR changes through AlterPartition', () => {
@@ -68,7 +91,9 @@ describe('ISR changes through AlterPartition', () => {
     expect(p.isr).toEqual([1, 2]);
     expect(p.partitionEpoch).toBe(1);
     expect(events).toContain('isr');
-    expect(p.applyRegistration({ partition: 0, leader: 1, leaderEpoch: 0, partitionEpoch: 1, replicas: [1, 2], isr: [1, 2] })).toBe('updated');
+    expect(p.applyRegistration({ partition: 0, leader: 1, leaderEpoch: 0, partitionEpoch: 1, replicas: [1, 2], isr: [1, 2] })).toBe(
+      'updated',
+    );
     expect(p.leaderState!.state).toEqual({ kind: 'committed', isr: [1, 2] });
   });
 
@@ -97,12 +122,21 @@ describe('leader epochs', () => {
     const { p, log } = leaderPartition({ isr: [1, 2] });
     p.appendRecordsToLeader(batch(4), 1);
     p.applyRegistration({ partition: 0, leader: 1, leaderEpoch: 3, partitionEpoch: 1, replicas: [1, 2], isr: [1, 2] });
-    expect(log.leaderEpochEntries).toEqual([{ epoch: 0, startOffset: 0n }, { epoch: 3, startOffset: 4n }]);
+    expect(log.leaderEpochEntries).toEqual([
+      { epoch: 0, startOffset: 0n },
+      { epoch: 3, startOffset: 4n },
+    ]);
     // A follower that also has epoch-0 data past offset 4 (an old leader's uncommitted suffix).
     expect(p.fetchRecordsForFollower(2, fetchAt(6n, 0, 3), true).divergingEpoch).toEqual({ epoch: 0, endOffset: 4n });
-    expect(() => p.fetchRecordsForFollower(2, fetchAt(4n, 0, 2), true)).toThrow(expect.objectContaining({ code: ErrorCode.FENCED_LEADER_EPOCH }));
-    expect(() => p.fetchRecordsForFollower(2, fetchAt(4n, 0, 4), true)).toThrow(expect.objectContaining({ code: ErrorCode.UNKNOWN_LEADER_EPOCH }));
-    expect(() => p.fetchRecordsForFollower(3, fetchAt(4n, 0, 3), true)).toThrow(expect.objectContaining({ code: ErrorCode.NOT_LEADER_OR_FOLLOWER }));
+    expect(() => p.fetchRecordsForFollower(2, fetchAt(4n, 0, 2), true)).toThrow(
+      expect.objectContaining({ code: ErrorCode.FENCED_LEADER_EPOCH }),
+    );
+    expect(() => p.fetchRecordsForFollower(2, fetchAt(4n, 0, 4), true)).toThrow(
+      expect.objectContaining({ code: ErrorCode.UNKNOWN_LEADER_EPOCH }),
+    );
+    expect(() => p.fetchRecordsForFollower(3, fetchAt(4n, 0, 3), true)).toThrow(
+      expect.objectContaining({ code: ErrorCode.NOT_LEADER_OR_FOLLOWER }),
+    );
     // Its HW waits for broker 2, whose LEO the new leader does not know yet.
     expect(p.highWatermark).toBe(0n);
     p.fetchRecordsForFollower(2, fetchAt(4n, 0, 3), true);

@@ -44,7 +44,8 @@ function openLog(): Log {
   return log;
 }
 
-const batch = (values: string[]) => encodeRecordBatch(values.map((v, i) => ({ key: null, value: Buffer.from(v), timestamp: 1_000n + BigInt(i) })));
+const batch = (values: string[]) =>
+  encodeRecordBatch(values.map((v, i) => ({ key: null, value: Buffer.from(v), timestamp: 1_000n + BigInt(i) })));
 
 /** Appends one batch per value list at `epoch`, as a leader of that epoch did. */
 function write(log: Log, epoch: number, ...batches: string[][]): void {
@@ -81,8 +82,14 @@ class FakeLeader implements LeaderEndPoint {
     if (!fetch.ok) return { errorCode: fetch.errorCode, errorMessage: fetch.errorMessage, partitions: [] };
     const partitions = fetch.partitions.map((req) => {
       const base = {
-        topic: req.topic, partition: req.partition, errorCode: 0, errorMessage: '',
-        highWatermark: this.leader.highWatermark, logStartOffset: this.leader.logStartOffset, logEndOffset: this.leader.logEndOffset, records: Buffer.alloc(0),
+        topic: req.topic,
+        partition: req.partition,
+        errorCode: 0,
+        errorMessage: '',
+        highWatermark: this.leader.highWatermark,
+        logStartOffset: this.leader.logStartOffset,
+        logEndOffset: this.leader.logEndOffset,
+        records: Buffer.alloc(0),
       };
       try {
         return { ...base, ...this.leader.fetchRecordsForFollower(params.replicaId, { ...req, brokerEpoch: params.replicaEpoch }, true) };
@@ -135,7 +142,7 @@ function spyTruncations(p: Partition): bigint[] {
 }
 
 describe('follower truncation on divergence', () => {
-  it('KIP-101: drops the old leader\'s uncommitted suffix at the new leader\'s epoch end offset, not at the HW', async () => {
+  it("KIP-101: drops the old leader's uncommitted suffix at the new leader's epoch end offset, not at the HW", async () => {
     // Broker 2 led epoch 0 and wrote offsets 0..9; only 0..7 reached broker 1, which leads epoch 1.
     const oldLeader = openLog();
     write(oldLeader, 0, ['a0', 'a1', 'a2'], ['a3', 'a4'], ['a5', 'a6', 'a7'], ['a8', 'a9']);
@@ -154,7 +161,11 @@ describe('follower truncation on divergence', () => {
 
     const endpoint = new FakeLeader(leader);
     fetcherFor(endpoint).addPartition(follower, 1, 1);
-    await waitFor('the follower to catch up', () => oldLeader.logEndOffset === newLeader.logEndOffset && follower.highWatermark === newLeader.logEndOffset, 5_000);
+    await waitFor(
+      'the follower to catch up',
+      () => oldLeader.logEndOffset === newLeader.logEndOffset && follower.highWatermark === newLeader.logEndOffset,
+      5_000,
+    );
 
     expect(endpoint.requests[0]!.partitions[0]).toMatchObject({ fetchOffset: 10n, lastFetchedEpoch: 0, currentLeaderEpoch: 1 });
     expect(truncations).toEqual([8n]);
@@ -168,7 +179,7 @@ describe('follower truncation on divergence', () => {
     expect(leader.leaderState!.follower(2)!.logEndOffset).toBe(12n);
   });
 
-  it('KIP-279: after leader changes in quick succession, truncates to where both logs\' epochs agree', async () => {
+  it("KIP-279: after leader changes in quick succession, truncates to where both logs' epochs agree", async () => {
     // Follower: epoch 0 [0..4], then epoch 1 [5..7] from a leader that died. Leader: epoch 0 [0..4], then epoch 2 [5..9].
     const followerLog = openLog();
     write(followerLog, 0, ['x0', 'x1', 'x2', 'x3', 'x4']);
@@ -228,7 +239,7 @@ describe('follower fetch sessions', () => {
 });
 
 describe('follower fetch errors', () => {
-  it('OFFSET_OUT_OF_RANGE below the leader\'s log start: starts over at it', async () => {
+  it("OFFSET_OUT_OF_RANGE below the leader's log start: starts over at it", async () => {
     const leaderLog = openLog();
     write(leaderLog, 0, ['a', 'b', 'c'], ['d', 'e'], ['f']);
     leaderLog.advanceLogStartOffset(5n);
@@ -237,11 +248,11 @@ describe('follower fetch errors', () => {
     const followerLog = openLog();
     const follower = replicaOn(2, followerLog, info);
     fetcherFor(new FakeLeader(leader)).addPartition(follower, 1, 0);
-    await waitFor('the follower to start over at the leader\'s log start', () => followerLog.logEndOffset === 6n, 5_000);
+    await waitFor("the follower to start over at the leader's log start", () => followerLog.logEndOffset === 6n, 5_000);
     expect(followerLog.logStartOffset).toBe(5n);
   });
 
-  it('the leader\'s log start inside a batch (DeleteRecords): the empty follower takes that batch whole and keeps the same log start', async () => {
+  it("the leader's log start inside a batch (DeleteRecords): the empty follower takes that batch whole and keeps the same log start", async () => {
     const leaderLog = openLog();
     write(leaderLog, 0, ['a', 'b', 'c'], ['d', 'e'], ['f']);
     leaderLog.advanceLogStartOffset(4n);
@@ -267,7 +278,11 @@ describe('follower fetch errors', () => {
     const timers = manualTimers();
     const manager = fetcherFor(endpoint, timers);
     manager.addPartition(follower, 1, 2);
-    await waitFor('the fetcher to park after the fenced answer', () => endpoint.requests.length === 1 && timers.pending().length === 1, 5_000);
+    await waitFor(
+      'the fetcher to park after the fenced answer',
+      () => endpoint.requests.length === 1 && timers.pending().length === 1,
+      5_000,
+    );
     for (let i = 0; i < 3; i++) {
       timers.advance(60_000);
       await waitFor('the fetcher to park again', () => timers.pending().length === 1, 5_000);
@@ -292,7 +307,12 @@ describe('follower fetch errors', () => {
     };
     const followerLog = openLog();
     const manager = new ReplicaFetcherManager({
-      brokerId: 2, brokerEpoch: () => 7n, leaderEndPoint: () => flaky, timers: realTimers, logger, random: () => 0.5,
+      brokerId: 2,
+      brokerEpoch: () => 7n,
+      leaderEndPoint: () => flaky,
+      timers: realTimers,
+      logger,
+      random: () => 0.5,
       config: { ...DEFAULT_REPLICA_FETCHER_CONFIG, backoffMs: 10, backoffMaxMs: 40 },
     });
     cleanups.push(() => manager.shutdown());

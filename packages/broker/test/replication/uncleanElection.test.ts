@@ -19,10 +19,23 @@ it('a broker taking leadership from outside the ISR logs an unclean-election war
   const lines: Array<Record<string, unknown>> = [];
   const brokers: BrokerNode[] = [];
   for (const nodeId of [1, 2]) {
-    const logger = pino({ level: 'info' }, { write: (s: string) => { if (nodeId === 2) lines.push(JSON.parse(s) as Record<string, unknown>); } });
+    const logger = pino(
+      { level: 'info' },
+      {
+        write: (s: string) => {
+          if (nodeId === 2) lines.push(JSON.parse(s) as Record<string, unknown>);
+        },
+      },
+    );
     const node = await startBrokerNode({
-      nodeId, listenHost: '127.0.0.1', listenPort: 0, dataDir: join(root, `broker-${nodeId}`), logger,
-      controllers: [controller.address], heartbeatIntervalMs: 100, replicaLagTimeMaxMs: 300,
+      nodeId,
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      dataDir: join(root, `broker-${nodeId}`),
+      logger,
+      controllers: [controller.address],
+      heartbeatIntervalMs: 100,
+      replicaLagTimeMaxMs: 300,
       replicaFetch: { maxWaitMs: 100, backoffMs: 20, backoffMaxMs: 200 },
     });
     brokers.push(node);

@@ -42,7 +42,8 @@ class ManualTimers implements Timers {
     for (let guard = 0; guard < 100_000; guard++) {
       let nextId = -1;
       let next: { at: number; fn: () => void; every?: number } | undefined;
-      for (const [id, e] of this.queue) if (e.at <= end && (next === undefined || e.at < next.at || (e.at === next.at && id < nextId))) [nextId, next] = [id, e];
+      for (const [id, e] of this.queue)
+        if (e.at <= end && (next === undefined || e.at < next.at || (e.at === next.at && id < nextId))) [nextId, next] = [id, e];
       if (next === undefined) break;
       this.t = Math.max(this.t, next.at);
       if (next.every !== undefined) next.at += next.every;
@@ -76,38 +77,57 @@ describe('TransactionCoordinator simulation', () => {
       let faults = true;
       let nextPid = 100n;
       const alloc = () => nextPid++;
-      const config = { transactionMaxTimeoutMs: 30_000, transactionalIdExpirationMs: 10_000_000, coordinatorEpoch: 0, offsetsTopicPartitions: 50 };
+      const config = {
+        transactionMaxTimeoutMs: 30_000,
+        transactionalIdExpirationMs: 10_000_000,
+        coordinatorEpoch: 0,
+        offsetsTopicPartitions: 50,
+      };
       let current: TransactionCoordinator;
       const make = (epoch: number): TransactionCoordinator => {
         const state = new TransactionCoordinatorState({ ...config, coordinatorEpoch: epoch }, alloc);
         for (const r of log) state.replay(r);
-        const c: TransactionCoordinator = new TransactionCoordinator(state, {
-          persist: (records, done) => {
-            timers.setTimeout(() => {
-              // A deposed coordinator's append is refused (its leader epoch is fenced).
-              if (c !== current) return done(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'not the leader');
-              if (faults && rng.chance(0.15)) return done(ErrorCode.NOT_ENOUGH_REPLICAS, 'not enough replicas');
-              log.push(...records);
-              done(ErrorCode.NONE, '');
-            }, rng.int(40));
+        const c: TransactionCoordinator = new TransactionCoordinator(
+          state,
+          {
+            persist: (records, done) => {
+              timers.setTimeout(() => {
+                // A deposed coordinator's append is refused (its leader epoch is fenced).
+                if (c !== current) return done(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'not the leader');
+                if (faults && rng.chance(0.15)) return done(ErrorCode.NOT_ENOUGH_REPLICAS, 'not enough replicas');
+                log.push(...records);
+                done(ErrorCode.NONE, '');
+              }, rng.int(40));
+            },
+            writeMarker: (tp, marker, done) => {
+              timers.setTimeout(() => {
+                if (faults && rng.chance(0.25)) return done(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'leader moved');
+                // The partition's own check: a marker from a deposed coordinator (older coordinator epoch) is fenced.
+                const partition = partitions.get(tpKey(tp)) ?? new ProducerTxnState();
+                partitions.set(tpKey(tp), partition);
+                const batch = {
+                  producerId: marker.producerId,
+                  producerEpoch: marker.producerEpoch,
+                  baseOffset: 0n,
+                  lastOffset: 0n,
+                  isTransactional: true,
+                  isControl: true,
+                  controlType: marker.result === 'COMMIT' ? (1 as const) : (0 as const),
+                  coordinatorEpoch: marker.coordinatorEpoch,
+                };
+                const refused = partition.checkLeaderAppend(batch);
+                if (refused !== null) return done(refused.errorCode, refused.errorMessage);
+                partition.append(batch);
+                const list = markers.get(tpKey(tp)) ?? [];
+                list.push({ ...marker, at: ++events });
+                markers.set(tpKey(tp), list);
+                done(ErrorCode.NONE, '');
+              }, rng.int(60));
+            },
           },
-          writeMarker: (tp, marker, done) => {
-            timers.setTimeout(() => {
-              if (faults && rng.chance(0.25)) return done(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'leader moved');
-              // The partition's own check: a marker from a deposed coordinator (older coordinator epoch) is fenced.
-              const partition = partitions.get(tpKey(tp)) ?? new ProducerTxnState();
-              partitions.set(tpKey(tp), partition);
-              const batch = { producerId: marker.producerId, producerEpoch: marker.producerEpoch, baseOffset: 0n, lastOffset: 0n, isTransactional: true, isControl: true, controlType: marker.result === 'COMMIT' ? 1 as const : 0 as const, coordinatorEpoch: marker.coordinatorEpoch };
-              const refused = partition.checkLeaderAppend(batch);
-              if (refused !== null) return done(refused.errorCode, refused.errorMessage);
-              partition.append(batch);
-              const list = markers.get(tpKey(tp)) ?? [];
-              list.push({ ...marker, at: ++events });
-              markers.set(tpKey(tp), list);
-              done(ErrorCode.NONE, '');
-            }, rng.int(60));
-          },
-        }, timers, { markerRetryBackoffMs: 50, abortTimedOutTransactionsIntervalMs: 1_000 });
+          timers,
+          { markerRetryBackoffMs: 50, abortTimedOutTransactionsIntervalMs: 1_000 },
+        );
         current = c;
         c.start();
         return c;
@@ -117,7 +137,14 @@ describe('TransactionCoordinator simulation', () => {
       const ids = ['a', 'b', 'c'];
       const creds = new Map<string, { producerId: bigint; producerEpoch: number }>();
       // Outcomes a producer was told: EndTxn answered NONE for an Ongoing transaction.
-      const promised: Array<{ id: string; producerId: bigint; producerEpoch: number; commit: boolean; partitions: TopicPartition[]; at: number }> = [];
+      const promised: Array<{
+        id: string;
+        producerId: bigint;
+        producerEpoch: number;
+        commit: boolean;
+        partitions: TopicPartition[];
+        at: number;
+      }> = [];
       let failovers = 0;
       for (let step = 0; step < 400; step++) {
         timers.advance(rng.int(80));
@@ -131,11 +158,17 @@ describe('TransactionCoordinator simulation', () => {
         const cred = creds.get(id);
         const op = rng.int(10);
         if (cred === undefined || op === 0) {
-          c.initProducerId({ transactionalId: id, transactionTimeoutMs: 5_000 + rng.int(20_000), producerId: -1n, producerEpoch: -1 }, (r) => {
-            if (r.errorCode === ErrorCode.NONE) creds.set(id, { producerId: r.producerId, producerEpoch: r.producerEpoch });
-          });
+          c.initProducerId(
+            { transactionalId: id, transactionTimeoutMs: 5_000 + rng.int(20_000), producerId: -1n, producerEpoch: -1 },
+            (r) => {
+              if (r.errorCode === ErrorCode.NONE) creds.set(id, { producerId: r.producerId, producerEpoch: r.producerEpoch });
+            },
+          );
         } else if (op < 6) {
-          const partitions = Array.from({ length: 1 + rng.int(2) }, () => ({ topic: rng.chance(0.5) ? 'in' : 'out', partition: rng.int(3) }));
+          const partitions = Array.from({ length: 1 + rng.int(2) }, () => ({
+            topic: rng.chance(0.5) ? 'in' : 'out',
+            partition: rng.int(3),
+          }));
           c.addPartitionsToTxn({ transactionalId: id, ...cred, partitions }, () => undefined);
         } else if (op < 9) {
           const commit = rng.chance(0.6);
@@ -160,7 +193,9 @@ describe('TransactionCoordinator simulation', () => {
       expect(promised.filter((p) => !p.commit).length).toBeGreaterThan(1);
       for (const p of promised) {
         for (const tp of p.partitions) {
-          const got = (markers.get(tpKey(tp)) ?? []).filter((m) => m.producerId === p.producerId && m.producerEpoch === p.producerEpoch && m.at > p.at);
+          const got = (markers.get(tpKey(tp)) ?? []).filter(
+            (m) => m.producerId === p.producerId && m.producerEpoch === p.producerEpoch && m.at > p.at,
+          );
           const next = promised.find((q) => q !== p && q.producerId === p.producerId && q.producerEpoch === p.producerEpoch && q.at > p.at);
           // Markers for this transaction: after its EndTxn, before the next transaction of the same epoch ended.
           const mine = got.filter((m) => next === undefined || m.at < next.at);

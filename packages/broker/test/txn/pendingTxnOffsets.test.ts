@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { SeededRng } from '@samsa/protocol';
 import { PendingTxnOffsets, type CommittedOffset, type TxnOffset } from '../../src/txn/pendingTxnOffsets.js';
 
-const off = (topic: string, partition: number, offset: bigint): TxnOffset => ({ topic, partition, offset, leaderEpoch: 0, metadata: '', commitTimestamp: 0 });
+const off = (topic: string, partition: number, offset: bigint): TxnOffset => ({
+  topic,
+  partition,
+  offset,
+  leaderEpoch: 0,
+  metadata: '',
+  commitTimestamp: 0,
+});
 
 describe('PendingTxnOffsets', () => {
   it('keeps transactional offsets invisible until COMMIT, then hands them over', () => {
@@ -12,7 +19,10 @@ describe('PendingTxnOffsets', () => {
     p.onAppended(7n, off('in', 0, 10n), 100n);
     p.onAppended(7n, off('in', 1, 20n), 100n);
     const visible = p.complete(7n, true, () => undefined);
-    expect(visible.map((o) => [o.topic, o.partition, o.offset])).toEqual([['in', 0, 10n], ['in', 1, 20n]]);
+    expect(visible.map((o) => [o.topic, o.partition, o.offset])).toEqual([
+      ['in', 0, 10n],
+      ['in', 1, 20n],
+    ]);
     expect(p.hasPendingForPartition('in', 0)).toBe(false);
     expect(p.hasPendingFromProducer(7n)).toBe(false);
   });
@@ -29,7 +39,10 @@ describe('PendingTxnOffsets', () => {
     const p = new PendingTxnOffsets();
     p.prepare(7n, [off('in', 0, 10n), off('in', 1, 20n)]);
     p.onAppended(7n, off('in', 0, 10n), 100n);
-    p.failAppend(7n, [{ topic: 'in', partition: 0 }, { topic: 'in', partition: 1 }]);
+    p.failAppend(7n, [
+      { topic: 'in', partition: 0 },
+      { topic: 'in', partition: 1 },
+    ]);
     expect(p.hasPendingForPartition('in', 1)).toBe(false);
     expect(p.hasPendingForPartition('in', 0)).toBe(true);
     const newer: CommittedOffset = { ...off('in', 0, 50n), appendedBatchOffset: 150n };

@@ -1,12 +1,38 @@
 import { describe, expect, it } from 'vitest';
-import { ControlRecordType, ErrorCode, SeededRng, decodeRecordsReadCommitted, encodeControlBatch, encodeRecordBatch } from '@samsa/protocol';
-import { ABORTED_TXN_ENTRY_SIZE, ProducerTxnState, decodeTxnIndex, encodeAbortedTxn, type AbortedTxn, type TxnBatch } from '../../src/txn/producerTxnState.js';
+import {
+  ControlRecordType,
+  ErrorCode,
+  SeededRng,
+  decodeRecordsReadCommitted,
+  encodeControlBatch,
+  encodeRecordBatch,
+} from '@samsa/protocol';
+import {
+  ABORTED_TXN_ENTRY_SIZE,
+  ProducerTxnState,
+  decodeTxnIndex,
+  encodeAbortedTxn,
+  type AbortedTxn,
+  type TxnBatch,
+} from '../../src/txn/producerTxnState.js';
 
 const data = (producerId: bigint, producerEpoch: number, baseOffset: bigint, count = 1, isTransactional = true): TxnBatch => ({
-  producerId, producerEpoch, baseOffset, lastOffset: baseOffset + BigInt(count - 1), isTransactional, isControl: false,
+  producerId,
+  producerEpoch,
+  baseOffset,
+  lastOffset: baseOffset + BigInt(count - 1),
+  isTransactional,
+  isControl: false,
 });
 const marker = (producerId: bigint, producerEpoch: number, offset: bigint, commit: boolean, coordinatorEpoch = 0): TxnBatch => ({
-  producerId, producerEpoch, baseOffset: offset, lastOffset: offset, isTransactional: true, isControl: true, controlType: commit ? 1 : 0, coordinatorEpoch,
+  producerId,
+  producerEpoch,
+  baseOffset: offset,
+  lastOffset: offset,
+  isTransactional: true,
+  isControl: true,
+  controlType: commit ? 1 : 0,
+  coordinatorEpoch,
 });
 
 describe('ProducerTxnState', () => {
@@ -142,7 +168,9 @@ function refAborted(history: readonly LoggedBatch[]): AbortedTxn[] {
     .sort((a, b) => (a.markerOffset! < b.markerOffset! ? -1 : 1))
     .map((t) => {
       const m = t.markerOffset!;
-      const stillOpen = txns.filter((o) => o !== t && o.firstOffset < m && (o.markerOffset === undefined || o.markerOffset > m)).map((o) => o.firstOffset);
+      const stillOpen = txns
+        .filter((o) => o !== t && o.firstOffset < m && (o.markerOffset === undefined || o.markerOffset > m))
+        .map((o) => o.firstOffset);
       const lso = stillOpen.length === 0 ? m + 1n : stillOpen.reduce((a, b) => (a < b ? a : b));
       return { producerId: t.producerId, firstOffset: t.firstOffset, lastOffset: m, lastStableOffset: lso };
     });
@@ -154,7 +182,12 @@ describe('ProducerTxnState seeded model test', () => {
       const rng = new SeededRng(seed);
       const s = new ProducerTxnState();
       const history: LoggedBatch[] = [];
-      const epochs = new Map<bigint, number>([[1n, 0], [2n, 0], [3n, 0], [4n, 0]]);
+      const epochs = new Map<bigint, number>([
+        [1n, 0],
+        [2n, 0],
+        [3n, 0],
+        [4n, 0],
+      ]);
       const openRef = new Set<bigint>();
       let leo = 0n;
       let hw = 0n;
@@ -182,18 +215,41 @@ describe('ProducerTxnState seeded model test', () => {
             const count = 1 + rng.int(3);
             const txn = !rng.chance(0.15);
             const p = rng.chance(0.05) ? -1n : pid;
-            batch = { producerId: p, producerEpoch: p < 0n ? -1 : epoch, baseOffset: leo, lastOffset: leo + BigInt(count - 1), isTransactional: txn && p >= 0n, isControl: false };
-            bytes = encodeRecordBatch(Array.from({ length: count }, (_, i) => ({ value: Buffer.from(String(leo + BigInt(i))), timestamp: 0n })), {
-              baseOffset: leo, producerId: p, producerEpoch: batch.producerEpoch, baseSequence: p < 0n ? -1 : 0, isTransactional: batch.isTransactional,
-            });
+            batch = {
+              producerId: p,
+              producerEpoch: p < 0n ? -1 : epoch,
+              baseOffset: leo,
+              lastOffset: leo + BigInt(count - 1),
+              isTransactional: txn && p >= 0n,
+              isControl: false,
+            };
+            bytes = encodeRecordBatch(
+              Array.from({ length: count }, (_, i) => ({ value: Buffer.from(String(leo + BigInt(i))), timestamp: 0n })),
+              {
+                baseOffset: leo,
+                producerId: p,
+                producerEpoch: batch.producerEpoch,
+                baseSequence: p < 0n ? -1 : 0,
+                isTransactional: batch.isTransactional,
+              },
+            );
           } else {
             const commit = rng.chance(0.5);
             const ce = rng.chance(0.05) ? coordinatorEpoch - 1 : coordinatorEpoch + (rng.chance(0.05) ? 1 : 0);
             batch = marker(pid, epoch, leo, commit, ce);
-            bytes = encodeControlBatch({ type: commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT, coordinatorEpoch: ce, producerId: pid, producerEpoch: epoch, timestamp: 0n, baseOffset: leo });
+            bytes = encodeControlBatch({
+              type: commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT,
+              coordinatorEpoch: ce,
+              producerId: pid,
+              producerEpoch: epoch,
+              timestamp: 0n,
+              baseOffset: leo,
+            });
           }
           // The reference's rules: README section 2 and Kafka's ProducerAppendInfo.
-          const knownCe = history.filter((h) => h.batch.isControl && h.batch.producerId === batch.producerId).reduce((a, h) => Math.max(a, h.batch.coordinatorEpoch!), -1);
+          const knownCe = history
+            .filter((h) => h.batch.isControl && h.batch.producerId === batch.producerId)
+            .reduce((a, h) => Math.max(a, h.batch.coordinatorEpoch!), -1);
           let want: number | null = null;
           if (batch.producerId >= 0n && history.some((h) => h.batch.producerId === batch.producerId)) {
             if (batch.producerEpoch < known) want = ErrorCode.INVALID_PRODUCER_EPOCH;

@@ -6,13 +6,23 @@ import { TXN_STATES, type TransactionLogRecord } from '../../src/txn/transaction
 const sample: TransactionLogRecord = {
   transactionalId: 'orders-tx-1',
   value: {
-    producerId: 4242n, lastProducerId: -1n, producerEpoch: 7, lastProducerEpoch: 6, txnTimeoutMs: 60_000, state: 'PrepareCommit',
-    topicPartitions: [{ topic: 'orders', partition: 3 }, { topic: '__consumer_offsets', partition: 17 }], txnStartTimestamp: 1_700_000_000_000, txnLastUpdateTimestamp: 1_700_000_000_500,
+    producerId: 4242n,
+    lastProducerId: -1n,
+    producerEpoch: 7,
+    lastProducerEpoch: 6,
+    txnTimeoutMs: 60_000,
+    state: 'PrepareCommit',
+    topicPartitions: [
+      { topic: 'orders', partition: 3 },
+      { topic: '__consumer_offsets', partition: 17 },
+    ],
+    txnStartTimestamp: 1_700_000_000_000,
+    txnLastUpdateTimestamp: 1_700_000_000_500,
   },
 };
 
 describe('__transaction_state records', () => {
-  it('round-trip a value and a tombstone; the key is Kafka\'s TransactionLogKey v0', () => {
+  it("round-trip a value and a tombstone; the key is Kafka's TransactionLogKey v0", () => {
     const { key, value } = encodeTransactionLogRecord(sample);
     expect(key.readInt16BE(0)).toBe(0);
     expect(key.readInt16BE(2)).toBe(Buffer.byteLength('orders-tx-1'));
@@ -28,9 +38,15 @@ describe('__transaction_state records', () => {
       const record: TransactionLogRecord = {
         transactionalId: `t${rng.int(1000)}`,
         value: {
-          producerId: BigInt(rng.int(1 << 30)), lastProducerId: rng.chance(0.5) ? -1n : BigInt(rng.int(1000)), producerEpoch: rng.int(32767), lastProducerEpoch: rng.int(32767) - 1,
-          txnTimeoutMs: rng.int(900_000), state: TXN_STATES[rng.int(TXN_STATES.length)]!,
-          topicPartitions: Array.from({ length: rng.int(4) }, () => ({ topic: `topic-${rng.int(9)}`, partition: rng.int(100) })), txnStartTimestamp: rng.int(1 << 30) - 1, txnLastUpdateTimestamp: rng.int(1 << 30),
+          producerId: BigInt(rng.int(1 << 30)),
+          lastProducerId: rng.chance(0.5) ? -1n : BigInt(rng.int(1000)),
+          producerEpoch: rng.int(32767),
+          lastProducerEpoch: rng.int(32767) - 1,
+          txnTimeoutMs: rng.int(900_000),
+          state: TXN_STATES[rng.int(TXN_STATES.length)]!,
+          topicPartitions: Array.from({ length: rng.int(4) }, () => ({ topic: `topic-${rng.int(9)}`, partition: rng.int(100) })),
+          txnStartTimestamp: rng.int(1 << 30) - 1,
+          txnLastUpdateTimestamp: rng.int(1 << 30),
         },
       };
       const { key, value } = encodeTransactionLogRecord(record);
@@ -47,7 +63,10 @@ describe('__transaction_state records', () => {
       const target = rng.chance(0.3) ? k : v;
       target[rng.int(target.length)] = rng.int(256);
       try {
-        decodeTransactionLogRecord(k.subarray(0, rng.chance(0.1) ? rng.int(k.length) : k.length), v.subarray(0, rng.chance(0.2) ? rng.int(v.length) : v.length));
+        decodeTransactionLogRecord(
+          k.subarray(0, rng.chance(0.1) ? rng.int(k.length) : k.length),
+          v.subarray(0, rng.chance(0.2) ? rng.int(v.length) : v.length),
+        );
       } catch (err) {
         expect(err).toBeInstanceOf(RangeError);
       }

@@ -21,11 +21,18 @@ function counter(start = 1000n): (() => bigint) & { next: bigint } {
 }
 
 function coordinator(alloc = counter()): TransactionCoordinatorState {
-  return new TransactionCoordinatorState({ transactionMaxTimeoutMs: MAX_TIMEOUT, transactionalIdExpirationMs: EXPIRATION, coordinatorEpoch: 4, offsetsTopicPartitions: 50 }, alloc);
+  return new TransactionCoordinatorState(
+    { transactionMaxTimeoutMs: MAX_TIMEOUT, transactionalIdExpirationMs: EXPIRATION, coordinatorEpoch: 4, offsetsTopicPartitions: 50 },
+    alloc,
+  );
 }
 
 /** Appends and applies: what the broker shell does once the append succeeds. */
-function written<R>(c: TransactionCoordinatorState, log: TransactionLogRecord[], result: { response: R; records: TransactionLogRecord[] }): R {
+function written<R>(
+  c: TransactionCoordinatorState,
+  log: TransactionLogRecord[],
+  result: { response: R; records: TransactionLogRecord[] },
+): R {
   for (const r of result.records) {
     log.push(r);
     c.replay(r);
@@ -39,7 +46,11 @@ describe('TransactionCoordinatorState', () => {
   it('runs a transaction: InitProducerId, AddPartitions, AddOffsets, EndTxn commit, markers, CompleteCommit', () => {
     const c = coordinator();
     const log: TransactionLogRecord[] = [];
-    const init = written(c, log, c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 10_000, producerId: -1n, producerEpoch: -1 }, 0));
+    const init = written(
+      c,
+      log,
+      c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 10_000, producerId: -1n, producerEpoch: -1 }, 0),
+    );
     expect(init).toMatchObject({ errorCode: ErrorCode.NONE, producerId: 1000n, producerEpoch: 0 });
     expect(c.describe('t')?.state).toBe('Empty');
     const p = { transactionalId: 't', producerId: 1000n, producerEpoch: 0 };
@@ -51,13 +62,22 @@ describe('TransactionCoordinatorState', () => {
     expect(written(c, log, c.endTxn({ ...p, committed: true }, 8)).errorCode).toBe(ErrorCode.NONE);
     expect(c.describe('t')?.state).toBe('PrepareCommit');
     expect(c.markerRequests()).toEqual([
-      { transactionalId: 't', producerId: 1000n, producerEpoch: 0, coordinatorEpoch: 4, result: 'COMMIT', partitions: [tp('a', 0), tp('b', 1), tp('__consumer_offsets', partitionFor('g', 50))] },
+      {
+        transactionalId: 't',
+        producerId: 1000n,
+        producerEpoch: 0,
+        coordinatorEpoch: 4,
+        result: 'COMMIT',
+        partitions: [tp('a', 0), tp('b', 1), tp('__consumer_offsets', partitionFor('g', 50))],
+      },
     ]);
     // While the markers are written the next transaction must wait.
     expect(c.addPartitionsToTxn({ ...p, partitions: [tp('a', 0)] }, 9).response.errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
     expect(c.endTxn({ ...p, committed: true }, 9).response.errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
     expect(c.endTxn({ ...p, committed: false }, 9).response.errorCode).toBe(ErrorCode.INVALID_TXN_STATE);
-    expect(c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 10_000, producerId: -1n, producerEpoch: -1 }, 9).response.errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
+    expect(
+      c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 10_000, producerId: -1n, producerEpoch: -1 }, 9).response.errorCode,
+    ).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
     for (const r of c.markersWritten('t', 1000n, 0, 10)) c.replay(r);
     expect(c.describe('t')?.state).toBe('CompleteCommit');
     expect(c.markerRequests()).toEqual([]);
@@ -70,18 +90,31 @@ describe('TransactionCoordinatorState', () => {
     const c = coordinator();
     const log: TransactionLogRecord[] = [];
     written(c, log, c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 10_000, producerId: -1n, producerEpoch: -1 }, 0));
-    const second = written(c, log, c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 10_000, producerId: -1n, producerEpoch: -1 }, 1));
+    const second = written(
+      c,
+      log,
+      c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 10_000, producerId: -1n, producerEpoch: -1 }, 1),
+    );
     expect(second).toMatchObject({ errorCode: ErrorCode.NONE, producerId: 1000n, producerEpoch: 1 });
     const zombie = { transactionalId: 't', producerId: 1000n, producerEpoch: 0 };
     expect(c.addPartitionsToTxn({ ...zombie, partitions: [tp('a', 0)] }, 2).response.errorCode).toBe(ErrorCode.PRODUCER_FENCED);
     expect(c.endTxn({ ...zombie, committed: true }, 2).response.errorCode).toBe(ErrorCode.PRODUCER_FENCED);
-    expect(c.addPartitionsToTxn({ ...zombie, producerEpoch: 5, partitions: [tp('a', 0)] }, 2).response.errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
-    expect(c.addPartitionsToTxn({ ...zombie, producerId: 7n, partitions: [tp('a', 0)] }, 2).response.errorCode).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    expect(c.addPartitionsToTxn({ ...zombie, producerEpoch: 5, partitions: [tp('a', 0)] }, 2).response.errorCode).toBe(
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+    );
+    expect(c.addPartitionsToTxn({ ...zombie, producerId: 7n, partitions: [tp('a', 0)] }, 2).response.errorCode).toBe(
+      ErrorCode.INVALID_PRODUCER_ID_MAPPING,
+    );
     // KIP-360: re-initializing with the epoch just replaced is a retry whose answer was lost: same epoch, nothing written.
-    expect(c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 10_000, producerId: 1000n, producerEpoch: 0 }, 3)).toMatchObject({ response: { errorCode: ErrorCode.NONE, producerEpoch: 1 }, records: [] });
+    expect(c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 10_000, producerId: 1000n, producerEpoch: 0 }, 3)).toMatchObject({
+      response: { errorCode: ErrorCode.NONE, producerEpoch: 1 },
+      records: [],
+    });
     written(c, log, c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 10_000, producerId: 1000n, producerEpoch: 1 }, 4));
     // Any older epoch is fenced.
-    expect(c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 10_000, producerId: 1000n, producerEpoch: 0 }, 5).response.errorCode).toBe(ErrorCode.PRODUCER_FENCED);
+    expect(
+      c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 10_000, producerId: 1000n, producerEpoch: 0 }, 5).response.errorCode,
+    ).toBe(ErrorCode.PRODUCER_FENCED);
     expect(c.describe('t')?.producerEpoch).toBe(2);
   });
 
@@ -97,7 +130,11 @@ describe('TransactionCoordinatorState', () => {
     expect(c.describe('t')).toMatchObject({ state: 'PrepareAbort', producerEpoch: 1 });
     expect(c.markerRequests()).toMatchObject([{ result: 'ABORT', producerEpoch: 1, partitions: [tp('a', 0)] }]);
     for (const r of c.markersWritten('t', 1000n, 1, 3)) c.replay(r);
-    const retried = written(c, log, c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 10_000, producerId: -1n, producerEpoch: -1 }, 4));
+    const retried = written(
+      c,
+      log,
+      c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 10_000, producerId: -1n, producerEpoch: -1 }, 4),
+    );
     expect(retried).toMatchObject({ errorCode: ErrorCode.NONE, producerEpoch: 2 });
   });
 
@@ -111,7 +148,9 @@ describe('TransactionCoordinatorState', () => {
     expect(aborts).toHaveLength(1);
     written(c, log, { response: null, records: aborts });
     expect(c.describe('t')).toMatchObject({ state: 'PrepareAbort', producerEpoch: 1 });
-    expect(c.endTxn({ transactionalId: 't', producerId: 1000n, producerEpoch: 0, committed: true }, 1_101).response.errorCode).toBe(ErrorCode.PRODUCER_FENCED);
+    expect(c.endTxn({ transactionalId: 't', producerId: 1000n, producerEpoch: 0, committed: true }, 1_101).response.errorCode).toBe(
+      ErrorCode.PRODUCER_FENCED,
+    );
     for (const r of c.markersWritten('t', 1000n, 1, 1_200)) c.replay(r);
     expect(c.tick(1_200 + EXPIRATION - 1)).toEqual([]);
     const expired = c.tick(1_200 + EXPIRATION);
@@ -123,24 +162,52 @@ describe('TransactionCoordinatorState', () => {
 
   it('refuses a timeout above transaction.max.timeout.ms and an empty id, changing nothing', () => {
     const c = coordinator();
-    expect(c.initProducerId({ transactionalId: 't', transactionTimeoutMs: MAX_TIMEOUT + 1, producerId: -1n, producerEpoch: -1 }, 0)).toMatchObject({ response: { errorCode: ErrorCode.INVALID_TRANSACTION_TIMEOUT }, records: [] });
-    expect(c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 0, producerId: -1n, producerEpoch: -1 }, 0).response.errorCode).toBe(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
-    expect(c.initProducerId({ transactionalId: '', transactionTimeoutMs: 10, producerId: -1n, producerEpoch: -1 }, 0).response.errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    expect(
+      c.initProducerId({ transactionalId: 't', transactionTimeoutMs: MAX_TIMEOUT + 1, producerId: -1n, producerEpoch: -1 }, 0),
+    ).toMatchObject({ response: { errorCode: ErrorCode.INVALID_TRANSACTION_TIMEOUT }, records: [] });
+    expect(
+      c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 0, producerId: -1n, producerEpoch: -1 }, 0).response.errorCode,
+    ).toBe(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    expect(
+      c.initProducerId({ transactionalId: '', transactionTimeoutMs: 10, producerId: -1n, producerEpoch: -1 }, 0).response.errorCode,
+    ).toBe(ErrorCode.INVALID_REQUEST);
     expect(c.snapshot().size).toBe(0);
   });
 
   it('moves to a new producer id when the epoch is exhausted', () => {
     const c = coordinator();
-    c.replay({ transactionalId: 't', value: { producerId: 5n, lastProducerId: -1n, producerEpoch: MAX_PRODUCER_EPOCH, lastProducerEpoch: MAX_PRODUCER_EPOCH - 1, txnTimeoutMs: 1000, state: 'CompleteCommit', topicPartitions: [], txnStartTimestamp: 0, txnLastUpdateTimestamp: 0 } });
-    const res = written(c, [], c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 1000, producerId: -1n, producerEpoch: -1 }, 1));
+    c.replay({
+      transactionalId: 't',
+      value: {
+        producerId: 5n,
+        lastProducerId: -1n,
+        producerEpoch: MAX_PRODUCER_EPOCH,
+        lastProducerEpoch: MAX_PRODUCER_EPOCH - 1,
+        txnTimeoutMs: 1000,
+        state: 'CompleteCommit',
+        topicPartitions: [],
+        txnStartTimestamp: 0,
+        txnLastUpdateTimestamp: 0,
+      },
+    });
+    const res = written(
+      c,
+      [],
+      c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 1000, producerId: -1n, producerEpoch: -1 }, 1),
+    );
     expect(res).toMatchObject({ errorCode: ErrorCode.NONE, producerId: 1000n, producerEpoch: 0 });
-    expect(c.addPartitionsToTxn({ transactionalId: 't', producerId: 5n, producerEpoch: MAX_PRODUCER_EPOCH, partitions: [tp('a', 0)] }, 2).response.errorCode).toBe(ErrorCode.PRODUCER_FENCED);
+    expect(
+      c.addPartitionsToTxn({ transactionalId: 't', producerId: 5n, producerEpoch: MAX_PRODUCER_EPOCH, partitions: [tp('a', 0)] }, 2)
+        .response.errorCode,
+    ).toBe(ErrorCode.PRODUCER_FENCED);
   });
 
   it('a failed write changes nothing and releases the id', () => {
     const c = coordinator();
     const first = c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 1000, producerId: -1n, producerEpoch: -1 }, 0);
-    expect(c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 1000, producerId: -1n, producerEpoch: -1 }, 0).response.errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
+    expect(
+      c.initProducerId({ transactionalId: 't', transactionTimeoutMs: 1000, producerId: -1n, producerEpoch: -1 }, 0).response.errorCode,
+    ).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
     expect(first.records).toHaveLength(1);
     c.writeFailed('t');
     expect(c.describe('t')).toBeUndefined();
@@ -273,14 +340,22 @@ class Reference {
 
 function asRef(v: TransactionLogValue): RefTxn {
   return {
-    pid: v.producerId, lastPid: v.lastProducerId, epoch: v.producerEpoch, lastEpoch: v.lastProducerEpoch, timeout: v.txnTimeoutMs, state: v.state,
-    parts: v.topicPartitions.map((p) => `${p.topic}-${p.partition}`), start: v.state === 'Ongoing' || v.state.startsWith('Prepare') ? v.txnStartTimestamp : -1, updated: v.txnLastUpdateTimestamp,
+    pid: v.producerId,
+    lastPid: v.lastProducerId,
+    epoch: v.producerEpoch,
+    lastEpoch: v.lastProducerEpoch,
+    timeout: v.txnTimeoutMs,
+    state: v.state,
+    parts: v.topicPartitions.map((p) => `${p.topic}-${p.partition}`),
+    start: v.state === 'Ongoing' || v.state.startsWith('Prepare') ? v.txnStartTimestamp : -1,
+    updated: v.txnLastUpdateTimestamp,
   };
 }
 
 function refView(ref: Reference): Map<string, RefTxn> {
   const out = new Map<string, RefTxn>();
-  for (const [id, t] of ref.txns) out.set(id, { ...t, parts: [...t.parts], start: t.state === 'Ongoing' || t.state.startsWith('Prepare') ? t.start : -1 });
+  for (const [id, t] of ref.txns)
+    out.set(id, { ...t, parts: [...t.parts], start: t.state === 'Ongoing' || t.state.startsWith('Prepare') ? t.start : -1 });
   return out;
 }
 
@@ -328,7 +403,10 @@ describe('TransactionCoordinatorState seeded model test', () => {
         now += rng.int(4) === 0 ? rng.int(70_000) : rng.int(500);
         const id = ids[rng.int(ids.length)]!;
         const known = clients.get(id) ?? [];
-        const who = known.length > 0 && rng.chance(0.85) ? known[rng.chance(0.7) ? known.length - 1 : rng.int(known.length)]! : { pid: BigInt(1000 + rng.int(8)), epoch: rng.int(3) };
+        const who =
+          known.length > 0 && rng.chance(0.85)
+            ? known[rng.chance(0.7) ? known.length - 1 : rng.int(known.length)]!
+            : { pid: BigInt(1000 + rng.int(8)), epoch: rng.int(3) };
         const op = rng.int(100);
         if (op < 15) {
           const timeout = rng.chance(0.05) ? MAX_TIMEOUT + 1 : 1 + rng.int(MAX_TIMEOUT);
@@ -338,7 +416,11 @@ describe('TransactionCoordinatorState seeded model test', () => {
           const res = c.initProducerId({ transactionalId: id, transactionTimeoutMs: timeout, producerId: pid, producerEpoch: epoch }, now);
           if (!apply(id, res.records)) continue;
           const want = ref.init(id, timeout, pid, epoch, now);
-          expect([res.response.errorCode, res.response.producerId, res.response.producerEpoch], ctx(step, 'init')).toEqual([want.code, want.pid, want.epoch]);
+          expect([res.response.errorCode, res.response.producerId, res.response.producerEpoch], ctx(step, 'init')).toEqual([
+            want.code,
+            want.pid,
+            want.epoch,
+          ]);
           if (want.code === 0) clients.set(id, [...known, { pid: want.pid, epoch: want.epoch }]);
           codesSeen.add(want.code);
         } else if (op < 45) {
@@ -346,7 +428,15 @@ describe('TransactionCoordinatorState seeded model test', () => {
           const offsets = rng.chance(0.2);
           const res = offsets
             ? c.addOffsetsToTxn({ transactionalId: id, producerId: who.pid, producerEpoch: who.epoch, groupId: 'g' }, now)
-            : c.addPartitionsToTxn({ transactionalId: id, producerId: who.pid, producerEpoch: who.epoch, partitions: parts.map((p) => tp(p.split('-')[0]!, Number(p.split('-')[1]))) }, now);
+            : c.addPartitionsToTxn(
+                {
+                  transactionalId: id,
+                  producerId: who.pid,
+                  producerEpoch: who.epoch,
+                  partitions: parts.map((p) => tp(p.split('-')[0]!, Number(p.split('-')[1]))),
+                },
+                now,
+              );
           if (!apply(id, res.records)) continue;
           const want = ref.add(id, who.pid, who.epoch, offsets ? [`__consumer_offsets-${partitionFor('g', 50)}`] : parts, now);
           expect(res.response.errorCode, ctx(step, 'add')).toBe(want);
@@ -362,12 +452,20 @@ describe('TransactionCoordinatorState seeded model test', () => {
           // The marker writer finishes some of what is owed.
           const owed = c.markerRequests();
           const refOwed = [...ref.txns.entries()].filter(([, t]) => t.state === 'PrepareCommit' || t.state === 'PrepareAbort');
-          expect(owed.map((m) => [m.transactionalId, m.producerId, m.producerEpoch, m.result, m.partitions.map((p) => `${p.topic}-${p.partition}`)]), ctx(step, 'markers')).toEqual(
-            refOwed.map(([tid, t]) => [tid, t.pid, t.epoch, t.state === 'PrepareCommit' ? 'COMMIT' : 'ABORT', t.parts]),
-          );
+          expect(
+            owed.map((m) => [
+              m.transactionalId,
+              m.producerId,
+              m.producerEpoch,
+              m.result,
+              m.partitions.map((p) => `${p.topic}-${p.partition}`),
+            ]),
+            ctx(step, 'markers'),
+          ).toEqual(refOwed.map(([tid, t]) => [tid, t.pid, t.epoch, t.state === 'PrepareCommit' ? 'COMMIT' : 'ABORT', t.parts]));
           for (const m of owed) {
             if (!rng.chance(0.7)) continue;
-            if (apply(m.transactionalId, c.markersWritten(m.transactionalId, m.producerId, m.producerEpoch, now))) ref.complete(m.transactionalId, now);
+            if (apply(m.transactionalId, c.markersWritten(m.transactionalId, m.producerId, m.producerEpoch, now)))
+              ref.complete(m.transactionalId, now);
           }
         } else if (op < 95) {
           const records = c.tick(now);
@@ -396,8 +494,15 @@ describe('TransactionCoordinatorState seeded model test', () => {
         }
       }
       // The run went through every live state and the interesting answers, so agreement means something.
-      for (const s of ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort'] as const) expect(statesSeen, `seed ${seed}: ${s}`).toContain(s);
-      for (const code of [ErrorCode.NONE, ErrorCode.PRODUCER_FENCED, ErrorCode.CONCURRENT_TRANSACTIONS, ErrorCode.INVALID_TXN_STATE, ErrorCode.INVALID_PRODUCER_ID_MAPPING]) {
+      for (const s of ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort'] as const)
+        expect(statesSeen, `seed ${seed}: ${s}`).toContain(s);
+      for (const code of [
+        ErrorCode.NONE,
+        ErrorCode.PRODUCER_FENCED,
+        ErrorCode.CONCURRENT_TRANSACTIONS,
+        ErrorCode.INVALID_TXN_STATE,
+        ErrorCode.INVALID_PRODUCER_ID_MAPPING,
+      ]) {
         expect(codesSeen, `seed ${seed}: code ${code}`).toContain(code);
       }
     });

@@ -16,7 +16,12 @@ function indexPath(): string {
   return join(dir, '00000000000000000000.txnindex');
 }
 
-const e = (producerId: bigint, firstOffset: bigint, lastOffset: bigint, lastStableOffset: bigint): AbortedTxn => ({ producerId, firstOffset, lastOffset, lastStableOffset });
+const e = (producerId: bigint, firstOffset: bigint, lastOffset: bigint, lastStableOffset: bigint): AbortedTxn => ({
+  producerId,
+  firstOffset,
+  lastOffset,
+  lastStableOffset,
+});
 
 describe('TransactionIndex (.txnindex)', () => {
   it('persists entries and reads them back after reopening', () => {

@@ -35,14 +35,44 @@ export interface CheckCount<E> {
   examples: E[];
 }
 
-export interface LostWrite { value: string; partition: number; offset: string; found: string | null }
-export interface Duplicate { value: string; positions: string[] }
-export interface InconsistentOffset { partition: number; offset: string; values: (string | null)[] }
-export interface OrderViolation { partition: number; offset: string; key: string; seq: number; after: number }
-export interface Divergence { partition: number; highWatermark: string; detail: string }
-export interface GroupReadGap { value: string; partition: number; offset: string }
+export interface LostWrite {
+  value: string;
+  partition: number;
+  offset: string;
+  found: string | null;
+}
+export interface Duplicate {
+  value: string;
+  positions: string[];
+}
+export interface InconsistentOffset {
+  partition: number;
+  offset: string;
+  values: (string | null)[];
+}
+export interface OrderViolation {
+  partition: number;
+  offset: string;
+  key: string;
+  seq: number;
+  after: number;
+}
+export interface Divergence {
+  partition: number;
+  highWatermark: string;
+  detail: string;
+}
+export interface GroupReadGap {
+  value: string;
+  partition: number;
+  offset: string;
+}
 
-export interface Window { fromMs: number; toMs: number; ms: number }
+export interface Window {
+  fromMs: number;
+  toMs: number;
+  ms: number;
+}
 
 export interface Unavailability {
   /** The longest window without an ack over the whole workload. */
@@ -161,12 +191,15 @@ export function checkHistory(history: readonly HistoryEvent[], options: CheckOpt
     const groupRead = new Set<string>();
     for (const r of reads) if (r.reader === 'live' && r.value !== null) groupRead.add(`${position(r.partition, r.offset)}\0${r.value}`);
     const lostAt = new Set(lost.map((l) => position(l.partition, l.offset)));
-    const gaps = acks.filter((a) => !lostAt.has(position(a.partition, a.offset)) && !groupRead.has(`${position(a.partition, a.offset)}\0${a.value}`))
+    const gaps = acks
+      .filter((a) => !lostAt.has(position(a.partition, a.offset)) && !groupRead.has(`${position(a.partition, a.offset)}\0${a.value}`))
       .map((a) => ({ value: a.value, partition: a.partition, offset: a.offset }));
     groupReadGaps = count(gaps, true, max);
   }
 
-  const divergent: Divergence[] = history.flatMap((e) => (e.type === 'replicas' && !e.identical ? [{ partition: e.partition, highWatermark: e.highWatermark, detail: e.detail }] : []));
+  const divergent: Divergence[] = history.flatMap((e) =>
+    e.type === 'replicas' && !e.identical ? [{ partition: e.partition, highWatermark: e.highWatermark, detail: e.detail }] : [],
+  );
   const incompleteDrain = history.flatMap((e) => (e.type === 'drain' && !e.complete ? [e.partition] : []));
 
   const result: CheckResult = {
@@ -182,16 +215,30 @@ export function checkHistory(history: readonly HistoryEvent[], options: CheckOpt
     violations: 0,
     ok: false,
   };
-  result.violations = [result.lostWrites, result.duplicates, result.inconsistentOffsets, result.perKeyOrder, result.divergentReplicas, ...(groupReadGaps ? [groupReadGaps] : [])]
-    .reduce((n, c) => n + (c.judged ? c.count : 0), 0);
+  result.violations = [
+    result.lostWrites,
+    result.duplicates,
+    result.inconsistentOffsets,
+    result.perKeyOrder,
+    result.divergentReplicas,
+    ...(groupReadGaps ? [groupReadGaps] : []),
+  ].reduce((n, c) => n + (c.judged ? c.count : 0), 0);
   result.ok = result.violations === 0 && incompleteDrain.length === 0;
   return result;
 }
 
 function stats(history: readonly HistoryEvent[], reads: ReadEvent[]): Stats {
   const s: Stats = {
-    sends: 0, acks: 0, failures: 0, unanswered: 0, failuresByError: {}, nemesisEvents: {}, nemesisSkipped: {},
-    liveReads: 0, drainReads: 0, liveRereads: 0,
+    sends: 0,
+    acks: 0,
+    failures: 0,
+    unanswered: 0,
+    failuresByError: {},
+    nemesisEvents: {},
+    nemesisSkipped: {},
+    liveReads: 0,
+    drainReads: 0,
+    liveRereads: 0,
   };
   for (const e of history) {
     if (e.type === 'send') s.sends++;
@@ -240,7 +287,15 @@ function unavailability(history: readonly HistoryEvent[]): Unavailability {
   const out: Unavailability = { overall: null, byNemesis: {}, quiet: null };
   if (start === undefined) return out;
   const stop = end ?? history.reduce((t, e) => Math.max(t, e.t), start);
-  const times = [start, ...history.filter((e) => e.type === 'ack').map((e) => e.t).filter((t) => t >= start && t <= stop).sort((a, b) => a - b), stop];
+  const times = [
+    start,
+    ...history
+      .filter((e) => e.type === 'ack')
+      .map((e) => e.t)
+      .filter((t) => t >= start && t <= stop)
+      .sort((a, b) => a - b),
+    stop,
+  ];
   const faults = nemesisIntervals(history);
   const longer = (w: Window, than: Window | null | undefined): boolean => !than || w.ms > than.ms;
   for (let i = 1; i < times.length; i++) {

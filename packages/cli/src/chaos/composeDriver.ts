@@ -30,15 +30,27 @@ function docker(args: string[], timeoutMs = 60_000): Promise<{ code: number; std
     const out: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (err) => { clearTimeout(timer); reject(err); });
-    child.once('exit', (code) => { clearTimeout(timer); resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr }); });
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr });
+    });
   });
 }
 
 type DescribeClient = grpc.Client & {
-  DescribeQuorum(req: object, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: DescribeQuorumResponse__Output) => void): void;
+  DescribeQuorum(
+    req: object,
+    options: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, res?: DescribeQuorumResponse__Output) => void,
+  ): void;
 };
 
 export class ComposeCluster implements ClusterDriver {
@@ -50,7 +62,11 @@ export class ComposeCluster implements ClusterDriver {
   constructor(private readonly o: ComposeClusterOptions) {
     const c = o.controllers ?? 3;
     this.controllers = Array.from({ length: c }, (_, i) => ({ name: `controller-${i + 1}`, nodeId: i + 1, role: 'controller' as const }));
-    this.brokers = Array.from({ length: o.brokers ?? 3 }, (_, i) => ({ name: `broker-${i + 1}`, nodeId: c + i + 1, role: 'broker' as const }));
+    this.brokers = Array.from({ length: o.brokers ?? 3 }, (_, i) => ({
+      name: `broker-${i + 1}`,
+      nodeId: c + i + 1,
+      role: 'broker' as const,
+    }));
   }
 
   get bootstrap(): string[] {
@@ -67,7 +83,12 @@ export class ComposeCluster implements ClusterDriver {
   private async brokersRegistered(timeoutMs: number): Promise<void> {
     const samsa = new Samsa({ brokers: this.bootstrap, requestTimeoutMs: 2_000, retry: { retries: 0 } });
     try {
-      await waitUntil('every broker registered', async () => (await samsa.admin().describeCluster()).brokers.length === this.brokers.length, timeoutMs, 500);
+      await waitUntil(
+        'every broker registered',
+        async () => (await samsa.admin().describeCluster()).brokers.length === this.brokers.length,
+        timeoutMs,
+        500,
+      );
     } finally {
       await samsa.close();
     }
@@ -102,22 +123,32 @@ export class ComposeCluster implements ClusterDriver {
 
   async activeController(timeoutMs = 20_000): Promise<ChaosNode> {
     // Brokers forward DescribeQuorum to the active controller.
-    return waitUntil('an active controller', async () => {
-      for (const address of this.bootstrap) {
-        const client = new (clientProto().samsa.v1.Samsa)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as DescribeClient;
-        try {
-          const q = await new Promise<DescribeQuorumResponse__Output>((resolve, reject) =>
-            client.DescribeQuorum({}, { deadline: Date.now() + 1_500 }, (err, res) => (err ? reject(err) : resolve(res!))));
-          const leader = this.controllers.find((c) => c.nodeId === q.leaderId);
-          if (q.errorCode === 0 && leader) return leader;
-        } catch {
-          // next broker
-        } finally {
-          client.close();
+    return waitUntil(
+      'an active controller',
+      async () => {
+        for (const address of this.bootstrap) {
+          const client = new (clientProto().samsa.v1.Samsa)(
+            address,
+            grpc.credentials.createInsecure(),
+            CHANNEL_OPTIONS,
+          ) as unknown as DescribeClient;
+          try {
+            const q = await new Promise<DescribeQuorumResponse__Output>((resolve, reject) =>
+              client.DescribeQuorum({}, { deadline: Date.now() + 1_500 }, (err, res) => (err ? reject(err) : resolve(res!))),
+            );
+            const leader = this.controllers.find((c) => c.nodeId === q.leaderId);
+            if (q.errorCode === 0 && leader) return leader;
+          } catch {
+            // next broker
+          } finally {
+            client.close();
+          }
         }
-      }
-      return undefined;
-    }, timeoutMs, 200);
+        return undefined;
+      },
+      timeoutMs,
+      200,
+    );
   }
 
   async isolate(): Promise<void> {
@@ -143,6 +174,8 @@ export class ComposeCluster implements ClusterDriver {
   }
 
   describe(): string[] {
-    return [...this.controllers, ...this.brokers].map((n) => `${n.name} (node ${n.nodeId}) docker compose -f ${this.o.file} logs ${n.name}`);
+    return [...this.controllers, ...this.brokers].map(
+      (n) => `${n.name} (node ${n.nodeId}) docker compose -f ${this.o.file} logs ${n.name}`,
+    );
   }
 }

@@ -6,29 +6,112 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { NemesisType } from './schedule.js';
 
-export interface SendEvent { type: 'send'; t: number; producer: number; key: string; value: string; seq: number }
-export interface AckEvent { type: 'ack'; t: number; value: string; partition: number; offset: string; latencyMs: number }
-export interface FailEvent { type: 'fail'; t: number; value: string; error: string; message: string; latencyMs: number }
+export interface SendEvent {
+  type: 'send';
+  t: number;
+  producer: number;
+  key: string;
+  value: string;
+  seq: number;
+}
+export interface AckEvent {
+  type: 'ack';
+  t: number;
+  value: string;
+  partition: number;
+  offset: string;
+  latencyMs: number;
+}
+export interface FailEvent {
+  type: 'fail';
+  t: number;
+  value: string;
+  error: string;
+  message: string;
+  latencyMs: number;
+}
 /** A record read; `member` is the consumer group member id for the group reader's reads. */
-export interface ReadEvent { type: 'read'; t: number; reader: 'live' | 'drain'; partition: number; offset: string; key: string | null; value: string | null; member?: string }
+export interface ReadEvent {
+  type: 'read';
+  t: number;
+  reader: 'live' | 'drain';
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  member?: string;
+}
 /** Which live reader ran (logged once, at workload start): `group` makes the group read gaps check apply. */
-export interface ReaderEvent { type: 'reader'; t: number; kind: 'assign' | 'group'; groupId?: string; members?: number; assignor?: string }
+export interface ReaderEvent {
+  type: 'reader';
+  t: number;
+  kind: 'assign' | 'group';
+  groupId?: string;
+  members?: number;
+  assignor?: string;
+}
 /** A consumer group member's partitions changed (its rebalance listener): for reading a history, never judged. */
-export interface RebalanceEvent { type: 'rebalance'; t: number; member: string; change: 'assigned' | 'revoked' | 'lost'; partitions: number[] }
-export interface NemesisLogEvent { type: 'nemesis'; t: number; id: number; phase: 'start' | 'end' | 'skipped'; nemesis: NemesisType; node?: string; detail?: string }
+export interface RebalanceEvent {
+  type: 'rebalance';
+  t: number;
+  member: string;
+  change: 'assigned' | 'revoked' | 'lost';
+  partitions: number[];
+}
+export interface NemesisLogEvent {
+  type: 'nemesis';
+  t: number;
+  id: number;
+  phase: 'start' | 'end' | 'skipped';
+  nemesis: NemesisType;
+  node?: string;
+  detail?: string;
+}
 /** The final drain's end for one partition: the high watermark it read to, and whether it got there. */
-export interface DrainEvent { type: 'drain'; t: number; partition: number; highWatermark: string; complete: boolean }
+export interface DrainEvent {
+  type: 'drain';
+  t: number;
+  partition: number;
+  highWatermark: string;
+  complete: boolean;
+}
 /** One partition's replicas compared below the high watermark after healing. */
-export interface ReplicasEvent { type: 'replicas'; t: number; partition: number; highWatermark: string; identical: boolean; detail: string }
-export interface PhaseEvent { type: 'phase'; t: number; phase: 'workload-start' | 'nemeses-end' | 'healed' | 'workload-end'; detail?: string }
+export interface ReplicasEvent {
+  type: 'replicas';
+  t: number;
+  partition: number;
+  highWatermark: string;
+  identical: boolean;
+  detail: string;
+}
+export interface PhaseEvent {
+  type: 'phase';
+  t: number;
+  phase: 'workload-start' | 'nemeses-end' | 'healed' | 'workload-end';
+  detail?: string;
+}
 
-export type HistoryEvent = SendEvent | AckEvent | FailEvent | ReadEvent | ReaderEvent | RebalanceEvent | NemesisLogEvent | DrainEvent | ReplicasEvent | PhaseEvent;
+export type HistoryEvent =
+  | SendEvent
+  | AckEvent
+  | FailEvent
+  | ReadEvent
+  | ReaderEvent
+  | RebalanceEvent
+  | NemesisLogEvent
+  | DrainEvent
+  | ReplicasEvent
+  | PhaseEvent;
 
 /** Distributes Omit over the union, so `log({ type: 'ack', ... })` is checked against AckEvent. */
 type WithoutT<E> = E extends HistoryEvent ? Omit<E, 't'> : never;
 
 /** The self-describing value a producer sends: who sent it, for which key, in which order. */
-export interface SentValue { p: number; k: string; s: number }
+export interface SentValue {
+  p: number;
+  k: string;
+  s: number;
+}
 
 export function encodeValue(v: SentValue): string {
   return JSON.stringify(v);
@@ -50,7 +133,11 @@ export class History {
   readonly events: HistoryEvent[] = [];
   private fd: number | undefined;
 
-  constructor(path?: string, private readonly now: () => number = Date.now, private readonly t0 = now()) {
+  constructor(
+    path?: string,
+    private readonly now: () => number = Date.now,
+    private readonly t0 = now(),
+  ) {
     if (path) this.fd = openSync(path, 'w');
   }
 
@@ -72,5 +159,8 @@ export class History {
 }
 
 export function readHistory(path: string): HistoryEvent[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as HistoryEvent);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as HistoryEvent);
 }

@@ -26,12 +26,32 @@ function run(cmd: string, args: string[]): { ok: boolean; out: string } {
  */
 export function createNetns(name: string): { ok: true } | { ok: false; reason: string } {
   if (process.platform !== 'linux') return { ok: false, reason: 'network namespaces need Linux' };
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'network namespaces and iptables need root (run as root, or leave out partition)' };
+  if (process.getuid?.() !== 0)
+    return { ok: false, reason: 'network namespaces and iptables need root (run as root, or leave out partition)' };
   const add = run('ip', ['netns', 'add', name]);
   if (!add.ok) return { ok: false, reason: `ip netns add failed: ${add.out || 'not permitted'}` };
   const steps: [string, string[]][] = [
     ['ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up']],
-    ['ip', ['netns', 'exec', name, 'iptables', '-w', '-A', 'OUTPUT', '-m', 'owner', '--uid-owner', String(nodeUid(0)), '-d', '127.0.0.254', '-j', 'DROP']],
+    [
+      'ip',
+      [
+        'netns',
+        'exec',
+        name,
+        'iptables',
+        '-w',
+        '-A',
+        'OUTPUT',
+        '-m',
+        'owner',
+        '--uid-owner',
+        String(nodeUid(0)),
+        '-d',
+        '127.0.0.254',
+        '-j',
+        'DROP',
+      ],
+    ],
     ['ip', ['netns', 'exec', name, 'iptables', '-w', '-F', 'OUTPUT']],
   ];
   for (const [cmd, args] of steps) {
@@ -70,7 +90,9 @@ export async function rerunInside(name: string, argv: string[]): Promise<number>
     process.off('SIGINT', forward);
     process.off('SIGTERM', forward);
     // Whatever the inner run left behind (it was killed, say) lives in our namespace: stop it by PID.
-    for (const pid of run('ip', ['netns', 'pids', name]).out.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+    for (const pid of run('ip', ['netns', 'pids', name])
+      .out.split(/\s+/)
+      .filter((p) => /^\d+$/.test(p))) {
       try {
         process.kill(Number(pid), 'SIGKILL');
       } catch {

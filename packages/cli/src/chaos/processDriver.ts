@@ -6,7 +6,19 @@
  * own uid, which is what the partition nemesis cuts by (netns.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +77,12 @@ async function freePort(host: string): Promise<number> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `fn` until it returns a value (not undefined/false), at most `timeoutMs`. */
-export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 100): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -75,20 +92,30 @@ export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined
     } catch (err) {
       last = err;
     }
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message ?? String(last)}` : ''}`);
+    if (Date.now() >= deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message ?? String(last)}` : ''}`);
     await sleep(everyMs);
   }
 }
 
 type DescribeClient = grpc.Client & {
-  DescribeQuorum(req: object, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: DescribeQuorumResponse__Output) => void): void;
+  DescribeQuorum(
+    req: object,
+    options: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, res?: DescribeQuorumResponse__Output) => void,
+  ): void;
 };
 
 async function describeQuorum(address: string, timeoutMs = 1_500): Promise<DescribeQuorumResponse__Output> {
-  const client = new (controllerProto().samsa.v1.Controller)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as DescribeClient;
+  const client = new (controllerProto().samsa.v1.Controller)(
+    address,
+    grpc.credentials.createInsecure(),
+    CHANNEL_OPTIONS,
+  ) as unknown as DescribeClient;
   try {
     return await new Promise((resolve, reject) =>
-      client.DescribeQuorum({}, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res!))));
+      client.DescribeQuorum({}, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res!))),
+    );
   } finally {
     client.close();
   }
@@ -98,7 +125,9 @@ async function describeQuorum(address: string, timeoutMs = 1_500): Promise<Descr
 export function readSegments(dataDir: string, topic: string, partition: number): Buffer {
   const dir = join(dataDir, `${topic}-${partition}`);
   if (!existsSync(dir)) return Buffer.alloc(0);
-  const files = readdirSync(dir).filter((f) => /^\d{20}\.log$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /^\d{20}\.log$/.test(f))
+    .sort();
   return Buffer.concat(files.map((f) => readFileSync(join(dir, f))));
 }
 
@@ -112,7 +141,9 @@ export class ProcessCluster implements ClusterDriver {
   private voters = '';
 
   constructor(private readonly o: ProcessClusterOptions) {
-    this.partition = o.netns ? { supported: true } : { supported: false, reason: o.noPartitionReason ?? 'not inside a network namespace of the harness' };
+    this.partition = o.netns
+      ? { supported: true }
+      : { supported: false, reason: o.noPartitionReason ?? 'not inside a network namespace of the harness' };
     this.firewall = o.netns ? new NetnsFirewall() : undefined;
   }
 
@@ -141,7 +172,18 @@ export class ProcessCluster implements ClusterDriver {
       writeFileSync(join(this.o.logDir, `${name}.log`), '');
       const uid = this.o.netns ? nodeUid(nodeId) : undefined;
       if (uid !== undefined) chownSync(dataDir, uid, uid);
-      return { name, nodeId, role, host, port, dataDir, logPath: join(this.o.logDir, `${name}.log`), ...(uid === undefined ? {} : { uid }), paused: false, stopping: false };
+      return {
+        name,
+        nodeId,
+        role,
+        host,
+        port,
+        dataDir,
+        logPath: join(this.o.logDir, `${name}.log`),
+        ...(uid === undefined ? {} : { uid }),
+        paused: false,
+        stopping: false,
+      };
     };
     for (let i = 0; i < controllers; i++) this.controllers.push(await plan('controller', i, i + 1));
     for (let i = 0; i < brokers; i++) this.brokers.push(await plan('broker', i, controllers + i + 1));
@@ -151,7 +193,12 @@ export class ProcessCluster implements ClusterDriver {
     await Promise.all(this.brokers.map((b) => this.spawnNode(b)));
     const samsa = new Samsa({ brokers: this.bootstrap, requestTimeoutMs: 2_000, retry: { retries: 0 } });
     try {
-      await waitUntil('every broker registered', async () => (await samsa.admin().describeCluster()).brokers.length === brokers, 60_000, 200);
+      await waitUntil(
+        'every broker registered',
+        async () => (await samsa.admin().describeCluster()).brokers.length === brokers,
+        60_000,
+        200,
+      );
     } finally {
       await samsa.close();
     }
@@ -161,13 +208,34 @@ export class ProcessCluster implements ClusterDriver {
     if (node.child) throw new Error(`${node.name} is already running (pid ${node.child.pid})`);
     const logStart = existsSync(node.logPath) ? statSync(node.logPath).size : 0;
     const fd = openSync(node.logPath, 'a');
-    const args = [...NODE_V8_FLAGS, CLI, 'node', '--roles', node.role, '--node-id', String(node.nodeId), '--controller-quorum-voters', this.voters,
-      '--data-dir', node.dataDir, '--log-level', this.o.logLevel ?? 'info'];
+    const args = [
+      ...NODE_V8_FLAGS,
+      CLI,
+      'node',
+      '--roles',
+      node.role,
+      '--node-id',
+      String(node.nodeId),
+      '--controller-quorum-voters',
+      this.voters,
+      '--data-dir',
+      node.dataDir,
+      '--log-level',
+      this.o.logLevel ?? 'info',
+    ];
     if (node.role === 'broker') {
-      args.push('--listen', `${node.host}:${node.port}`, '--heartbeat-interval-ms', String(this.o.heartbeatIntervalMs),
-        '--replica-lag-time-max-ms', String(this.o.replicaLagTimeMaxMs));
-      if (this.o.groupMinSessionTimeoutMs !== undefined) args.push('--group-min-session-timeout-ms', String(this.o.groupMinSessionTimeoutMs));
-      if (this.o.groupInitialRebalanceDelayMs !== undefined) args.push('--group-initial-rebalance-delay-ms', String(this.o.groupInitialRebalanceDelayMs));
+      args.push(
+        '--listen',
+        `${node.host}:${node.port}`,
+        '--heartbeat-interval-ms',
+        String(this.o.heartbeatIntervalMs),
+        '--replica-lag-time-max-ms',
+        String(this.o.replicaLagTimeMaxMs),
+      );
+      if (this.o.groupMinSessionTimeoutMs !== undefined)
+        args.push('--group-min-session-timeout-ms', String(this.o.groupMinSessionTimeoutMs));
+      if (this.o.groupInitialRebalanceDelayMs !== undefined)
+        args.push('--group-initial-rebalance-delay-ms', String(this.o.groupInitialRebalanceDelayMs));
     } else {
       args.push('--session-timeout-ms', String(this.o.sessionTimeoutMs));
     }
@@ -184,21 +252,32 @@ export class ProcessCluster implements ClusterDriver {
     node.paused = false;
     node.stopping = false;
     child.once('exit', (code, signal) => {
-      if (!node.stopping) this.crashes.push(`${node.name} (pid ${child.pid}) exited by itself (${signal ?? `code ${code}`}); see ${node.logPath}`);
+      if (!node.stopping)
+        this.crashes.push(`${node.name} (pid ${child.pid}) exited by itself (${signal ?? `code ${code}`}); see ${node.logPath}`);
       if (node.child === child) node.child = undefined;
     });
     const exited = () => child.exitCode !== null || child.signalCode !== null;
     if (node.role === 'broker') {
-      await waitUntil(`${node.name} to start (see ${node.logPath})`, () => {
-        if (exited()) throw new Error(`${node.name} exited (${child.exitCode ?? child.signalCode})`);
-        return this.logSince(node.logPath, logStart).includes('"broker started"');
-      }, 30_000, 100);
+      await waitUntil(
+        `${node.name} to start (see ${node.logPath})`,
+        () => {
+          if (exited()) throw new Error(`${node.name} exited (${child.exitCode ?? child.signalCode})`);
+          return this.logSince(node.logPath, logStart).includes('"broker started"');
+        },
+        30_000,
+        100,
+      );
     } else {
-      await waitUntil(`${node.name} to listen (see ${node.logPath})`, async () => {
-        if (exited()) throw new Error(`${node.name} exited (${child.exitCode ?? child.signalCode})`);
-        await describeQuorum(`${node.host}:${node.port}`, 1_000);
-        return true;
-      }, 30_000, 100);
+      await waitUntil(
+        `${node.name} to listen (see ${node.logPath})`,
+        async () => {
+          if (exited()) throw new Error(`${node.name} exited (${child.exitCode ?? child.signalCode})`);
+          await describeQuorum(`${node.host}:${node.port}`, 1_000);
+          return true;
+        },
+        30_000,
+        100,
+      );
     }
   }
 
@@ -270,18 +349,23 @@ export class ProcessCluster implements ClusterDriver {
   }
 
   async activeController(timeoutMs = 20_000): Promise<ChaosNode> {
-    return waitUntil('an active controller', async () => {
-      for (const c of this.controllers.filter((x) => x.child && !x.paused)) {
-        try {
-          const q = await describeQuorum(`${c.host}:${c.port}`);
-          const leader = this.controllers.find((x) => x.nodeId === q.leaderId && x.child);
-          if (q.errorCode === 0 && leader) return leader;
-        } catch {
-          // this one is down or slow; ask the next
+    return waitUntil(
+      'an active controller',
+      async () => {
+        for (const c of this.controllers.filter((x) => x.child && !x.paused)) {
+          try {
+            const q = await describeQuorum(`${c.host}:${c.port}`);
+            const leader = this.controllers.find((x) => x.nodeId === q.leaderId && x.child);
+            if (q.errorCode === 0 && leader) return leader;
+          } catch {
+            // this one is down or slow; ask the next
+          }
         }
-      }
-      return undefined;
-    }, timeoutMs, 100);
+        return undefined;
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   async isolate(node: ChaosNode): Promise<void> {
@@ -311,6 +395,8 @@ export class ProcessCluster implements ClusterDriver {
   }
 
   describe(): string[] {
-    return this.nodes.map((n) => `${n.name} (node ${n.nodeId}) ${n.host}:${n.port}${n.uid === undefined ? '' : ` uid ${n.uid}`} log ${n.logPath}`);
+    return this.nodes.map(
+      (n) => `${n.name} (node ${n.nodeId}) ${n.host}:${n.port}${n.uid === undefined ? '' : ` uid ${n.uid}`} log ${n.logPath}`,
+    );
   }
 }

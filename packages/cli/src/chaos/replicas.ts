@@ -33,20 +33,30 @@ function firstDifference(a: Buffer, b: Buffer): number {
 }
 
 export async function compareReplicas(
-  driver: ClusterDriver, topic: string, replicasOf: Map<number, number[]>, highWatermarks: Map<number, bigint>, history: History, timeoutMs: number,
+  driver: ClusterDriver,
+  topic: string,
+  replicasOf: Map<number, number[]>,
+  highWatermarks: Map<number, bigint>,
+  history: History,
+  timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const [partition, hw] of [...highWatermarks].sort((a, b) => a[0] - b[0])) {
-    const brokers = (replicasOf.get(partition) ?? []).map((id) => driver.brokers.find((b) => b.nodeId === id)).filter((b): b is ChaosNode => b !== undefined);
+    const brokers = (replicasOf.get(partition) ?? [])
+      .map((id) => driver.brokers.find((b) => b.nodeId === id))
+      .filter((b): b is ChaosNode => b !== undefined);
     let prefixes: { broker: ChaosNode; bytes: Buffer; reachesHighWatermark: boolean; batches: number }[] = [];
     for (;;) {
-      prefixes = await Promise.all(brokers.map(async (broker) => ({ broker, ...committedPrefix(await driver.readPartitionLog(broker, topic, partition), hw) })));
+      prefixes = await Promise.all(
+        brokers.map(async (broker) => ({ broker, ...committedPrefix(await driver.readPartitionLog(broker, topic, partition), hw) })),
+      );
       if (prefixes.every((p) => p.reachesHighWatermark) || Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     const problems: string[] = [];
     const lagging = prefixes.filter((p) => !p.reachesHighWatermark);
-    if (lagging.length > 0) problems.push(`${lagging.map((p) => p.broker.name).join(', ')} did not reach the high watermark ${hw} within ${timeoutMs} ms`);
+    if (lagging.length > 0)
+      problems.push(`${lagging.map((p) => p.broker.name).join(', ')} did not reach the high watermark ${hw} within ${timeoutMs} ms`);
     const reference = prefixes.find((p) => p.reachesHighWatermark) ?? prefixes[0];
     for (const p of prefixes) {
       if (!reference || p === reference) continue;
@@ -57,8 +67,13 @@ export async function compareReplicas(
     }
     const identical = problems.length === 0;
     history.log({
-      type: 'replicas', partition, highWatermark: hw.toString(), identical,
-      detail: identical ? `${prefixes.length} replicas, ${reference?.batches ?? 0} batches, ${reference?.bytes.length ?? 0} bytes identical` : problems.join('; '),
+      type: 'replicas',
+      partition,
+      highWatermark: hw.toString(),
+      identical,
+      detail: identical
+        ? `${prefixes.length} replicas, ${reference?.batches ?? 0} batches, ${reference?.bytes.length ?? 0} bytes identical`
+        : problems.join('; '),
     });
   }
 }

@@ -67,21 +67,38 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
   const notes: string[] = [];
   const stamp = () => `[${(history.elapsed() / 1000).toFixed(1).padStart(6)} s]`;
   const dataRoot = o.compose ? '' : mkdtempSync(join(tmpdir(), 'samsa-chaos-'));
-  const groupSession = o.compose ? Math.max(KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS, groupSessionTimeoutMs(o.sessionTimeoutMs)) : groupSessionTimeoutMs(o.sessionTimeoutMs);
+  const groupSession = o.compose
+    ? Math.max(KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS, groupSessionTimeoutMs(o.sessionTimeoutMs))
+    : groupSessionTimeoutMs(o.sessionTimeoutMs);
   const driver: ClusterDriver = o.compose
     ? new ComposeCluster({ ...o.compose })
     : new ProcessCluster({
-      dataRoot, logDir: join(o.reportDir, 'nodes'), heartbeatIntervalMs: 500, sessionTimeoutMs: o.sessionTimeoutMs,
-      replicaLagTimeMaxMs: 3_000, groupMinSessionTimeoutMs: groupSession, groupInitialRebalanceDelayMs: 500, ...(o.netns ? { netns: o.netns } : {}), ...(o.noPartitionReason ? { noPartitionReason: o.noPartitionReason } : {}),
-    });
-  const schedule = planNemeses({ seed: o.seed, durationMs: o.durationMs, types: o.nemeses, brokers: 3, sessionTimeoutMs: o.sessionTimeoutMs });
+        dataRoot,
+        logDir: join(o.reportDir, 'nodes'),
+        heartbeatIntervalMs: 500,
+        sessionTimeoutMs: o.sessionTimeoutMs,
+        replicaLagTimeMaxMs: 3_000,
+        groupMinSessionTimeoutMs: groupSession,
+        groupInitialRebalanceDelayMs: 500,
+        ...(o.netns ? { netns: o.netns } : {}),
+        ...(o.noPartitionReason ? { noPartitionReason: o.noPartitionReason } : {}),
+      });
+  const schedule = planNemeses({
+    seed: o.seed,
+    durationMs: o.durationMs,
+    types: o.nemeses,
+    brokers: 3,
+    sessionTimeoutMs: o.sessionTimeoutMs,
+  });
   say(`samsa chaos: seed ${o.seed}, ${o.durationMs / 1000} s, nemeses ${o.nemeses.join(',') || 'none'}; report in ${o.reportDir}`);
   if (o.nemeses.includes('partition') && !driver.partition.supported) {
     const line = `the partition nemesis is SKIPPED: ${driver.partition.reason}`;
     say(line);
     notes.push(line);
   }
-  say(`schedule: ${schedule.map((e) => `${(e.atMs / 1000).toFixed(1)}s ${e.type}${e.target >= 0 ? ` broker-${e.target + 1}` : ''} for ${(e.holdMs / 1000).toFixed(1)}s`).join('; ') || '(none)'}`);
+  say(
+    `schedule: ${schedule.map((e) => `${(e.atMs / 1000).toFixed(1)}s ${e.type}${e.target >= 0 ? ` broker-${e.target + 1}` : ''} for ${(e.holdMs / 1000).toFixed(1)}s`).join('; ') || '(none)'}`,
+  );
 
   let failed = false;
   const onSignal = () => {
@@ -90,15 +107,27 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const admin = () => new Samsa({ brokers: driver.bootstrap, clientId: 'chaos-admin', requestTimeoutMs: 3_000, retry: { retries: 10, initialRetryTimeMs: 100, maxRetryTimeMs: 1_000 } });
+  const admin = () =>
+    new Samsa({
+      brokers: driver.bootstrap,
+      clientId: 'chaos-admin',
+      requestTimeoutMs: 3_000,
+      retry: { retries: 10, initialRetryTimeMs: 100, maxRetryTimeMs: 1_000 },
+    });
   const fullIsr = async (timeoutMs: number): Promise<Map<number, number[]>> => {
     const samsa = admin();
     try {
-      return await waitUntil('every partition to have a leader and a full ISR', async () => {
-        const [t] = await samsa.admin().describeTopics([TOPIC]);
-        const full = t!.partitions.length === PARTITIONS && t!.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length);
-        return full ? new Map(t!.partitions.map((p) => [p.partition, p.replicas])) : undefined;
-      }, timeoutMs, 300);
+      return await waitUntil(
+        'every partition to have a leader and a full ISR',
+        async () => {
+          const [t] = await samsa.admin().describeTopics([TOPIC]);
+          const full =
+            t!.partitions.length === PARTITIONS && t!.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length);
+          return full ? new Map(t!.partitions.map((p) => [p.partition, p.replicas])) : undefined;
+        },
+        timeoutMs,
+        300,
+      );
     } finally {
       await samsa.close();
     }
@@ -109,7 +138,9 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     for (const line of driver.describe()) say(`  ${line}`);
     const samsa = admin();
     try {
-      await samsa.admin().createTopics([{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
+      await samsa
+        .admin()
+        .createTopics([{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
     } finally {
       await samsa.close();
     }
@@ -117,17 +148,32 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     say(`${stamp()} cluster up, topic ${TOPIC} (${PARTITIONS} partitions, RF=3, min.insync.replicas=2); workload starts`);
 
     const workload = new Workload({
-      bootstrap: driver.bootstrap, topic: TOPIC, producers: o.producers, ratePerSec: o.ratePerSec, keysPerProducer: 8,
-      idempotence: o.idempotence, deliveryTimeoutMs: 60_000, history,
+      bootstrap: driver.bootstrap,
+      topic: TOPIC,
+      producers: o.producers,
+      ratePerSec: o.ratePerSec,
+      keysPerProducer: 8,
+      idempotence: o.idempotence,
+      deliveryTimeoutMs: 60_000,
+      history,
     });
     const members = o.groupMembers ?? 2;
-    const reader: Reader = o.reader === 'assign'
-      ? new AssignReader(driver.bootstrap, TOPIC, PARTITIONS)
-      : new GroupReader({
-        bootstrap: driver.bootstrap, topic: TOPIC, groupId: GROUP_ID, members, sessionTimeoutMs: groupSession,
-        onRebalance: (member, change, partitions) => history.log({ type: 'rebalance', member, change, partitions }),
-      });
-    history.log(o.reader === 'assign' ? { type: 'reader', kind: 'assign' } : { type: 'reader', kind: 'group', groupId: GROUP_ID, members, assignor: GROUP_READER_ASSIGNOR });
+    const reader: Reader =
+      o.reader === 'assign'
+        ? new AssignReader(driver.bootstrap, TOPIC, PARTITIONS)
+        : new GroupReader({
+            bootstrap: driver.bootstrap,
+            topic: TOPIC,
+            groupId: GROUP_ID,
+            members,
+            sessionTimeoutMs: groupSession,
+            onRebalance: (member, change, partitions) => history.log({ type: 'rebalance', member, change, partitions }),
+          });
+    history.log(
+      o.reader === 'assign'
+        ? { type: 'reader', kind: 'assign' }
+        : { type: 'reader', kind: 'group', groupId: GROUP_ID, members, assignor: GROUP_READER_ASSIGNOR },
+    );
     history.log({ type: 'phase', phase: 'workload-start' });
     const t0 = history.elapsed();
     workload.start();
@@ -135,19 +181,39 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     const readUpTo = new Map<number, bigint>();
     reader.start((r) => {
       if (r.offset > (readUpTo.get(r.partition) ?? -1n)) readUpTo.set(r.partition, r.offset);
-      history.log({ type: 'read', reader: 'live', partition: r.partition, offset: r.offset.toString(), key: r.key, value: r.value, ...(r.member ? { member: r.member } : {}) });
+      history.log({
+        type: 'read',
+        reader: 'live',
+        partition: r.partition,
+        offset: r.offset.toString(),
+        key: r.key,
+        value: r.value,
+        ...(r.member ? { member: r.member } : {}),
+      });
     });
 
     for (const event of schedule) {
       const wait = t0 + event.atMs - history.elapsed();
       if (wait > 0) await sleep(wait);
       if (history.elapsed() + event.holdMs > t0 + o.durationMs) {
-        history.log({ type: 'nemesis', id: event.id, phase: 'skipped', nemesis: event.type, detail: 'no time left (an earlier fault ran long)' });
+        history.log({
+          type: 'nemesis',
+          id: event.id,
+          phase: 'skipped',
+          nemesis: event.type,
+          detail: 'no time left (an earlier fault ran long)',
+        });
         say(`${stamp()} ${event.type}: skipped, no time left`);
         continue;
       }
       if (event.type === 'partition' && !driver.partition.supported) {
-        history.log({ type: 'nemesis', id: event.id, phase: 'skipped', nemesis: event.type, detail: driver.partition.reason ?? 'not supported' });
+        history.log({
+          type: 'nemesis',
+          id: event.id,
+          phase: 'skipped',
+          nemesis: event.type,
+          detail: driver.partition.reason ?? 'not supported',
+        });
         say(`${stamp()} partition broker-${event.target + 1}: SKIPPED (${driver.partition.reason})`);
         await sleep(event.holdMs);
         continue;
@@ -161,7 +227,8 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     // Heal: undo anything left, then wait for a leader and a full ISR everywhere.
     await driver.heal();
     for (const b of driver.brokers) await driver.resume(b);
-    for (const n of [...driver.controllers, ...driver.brokers]) await driver.restart(n).catch((err: unknown) => notes.push(`restart ${n.name} while healing: ${(err as Error).message}`));
+    for (const n of [...driver.controllers, ...driver.brokers])
+      await driver.restart(n).catch((err: unknown) => notes.push(`restart ${n.name} while healing: ${(err as Error).message}`));
     let replicasOf = new Map<number, number[]>();
     try {
       replicasOf = await fullIsr(60_000);
@@ -178,14 +245,18 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     await workload.stop();
     // Every acknowledged write is answered now: let the live reader get past the last one (bounded).
     const lastAcked = new Map<number, bigint>();
-    for (const e of history.events) if (e.type === 'ack' && BigInt(e.offset) > (lastAcked.get(e.partition) ?? -1n)) lastAcked.set(e.partition, BigInt(e.offset));
+    for (const e of history.events)
+      if (e.type === 'ack' && BigInt(e.offset) > (lastAcked.get(e.partition) ?? -1n)) lastAcked.set(e.partition, BigInt(e.offset));
     const caughtUp = () => [...lastAcked].every(([p, offset]) => (readUpTo.get(p) ?? -1n) >= offset);
     say(`${stamp()} workload stopped; waiting for the live reader to read past the last acknowledged offsets`);
     await waitUntil('the live reader to catch up', caughtUp, 60_000, 200).catch(() => {
       notes.push(`the live reader did not read up to the last acknowledged offset of every partition within 60 s`);
     });
     await reader.stop();
-    if (reader.errors > 0) notes.push(`the live reader's poll failed ${reader.errors} time(s) (it retried${reader instanceof GroupReader && reader.replaced > 0 ? `; ${reader.replaced} member(s) replaced` : ''})`);
+    if (reader.errors > 0)
+      notes.push(
+        `the live reader's poll failed ${reader.errors} time(s) (it retried${reader instanceof GroupReader && reader.replaced > 0 ? `; ${reader.replaced} member(s) replaced` : ''})`,
+      );
     say(`${stamp()} draining every partition to its high watermark`);
     await drain(driver.bootstrap, TOPIC, PARTITIONS, history, 60_000);
     const highWatermarks = new Map<number, bigint>();
@@ -213,11 +284,22 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     else notes.push(`node data kept in ${dataRoot}`);
   }
   const run: RunInfo = {
-    seed: o.seed, command: o.command, durationMs: o.durationMs, nemeses: o.nemeses,
-    cluster: o.compose ? `docker compose (${o.compose.file})` : `processes, 3 controllers + 3 brokers${o.netns ? ` in network namespace ${o.netns}` : ''}`,
+    seed: o.seed,
+    command: o.command,
+    durationMs: o.durationMs,
+    nemeses: o.nemeses,
+    cluster: o.compose
+      ? `docker compose (${o.compose.file})`
+      : `processes, 3 controllers + 3 brokers${o.netns ? ` in network namespace ${o.netns}` : ''}`,
     idempotence: o.idempotence,
-    reader: o.reader === 'assign' ? 'one consumer with assign() over every partition' : `consumer group ${GROUP_ID}, ${o.groupMembers ?? 2} members, ${GROUP_READER_ASSIGNOR}, auto-commit, session ${groupSession} ms`,
-    partition: driver.partition, schedule, elapsedMs: Date.now() - started, notes,
+    reader:
+      o.reader === 'assign'
+        ? 'one consumer with assign() over every partition'
+        : `consumer group ${GROUP_ID}, ${o.groupMembers ?? 2} members, ${GROUP_READER_ASSIGNOR}, auto-commit, session ${groupSession} ms`,
+    partition: driver.partition,
+    schedule,
+    elapsedMs: Date.now() - started,
+    notes,
   };
   const report: Report = { run, result, series: perSecond(history.events) };
   writeFileSync(join(o.reportDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
@@ -228,8 +310,13 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
 }
 
 async function runNemesis(
-  driver: ClusterDriver, event: NemesisEvent, history: History, say: (line: string) => void, stamp: () => string,
-  fullIsr: (timeoutMs: number) => Promise<unknown>, notes: string[],
+  driver: ClusterDriver,
+  event: NemesisEvent,
+  history: History,
+  say: (line: string) => void,
+  stamp: () => string,
+  fullIsr: (timeoutMs: number) => Promise<unknown>,
+  notes: string[],
 ): Promise<void> {
   let node: ChaosNode | undefined = event.target >= 0 ? driver.brokers[event.target] : undefined;
   const hold = (event.holdMs / 1000).toFixed(1);
@@ -274,6 +361,13 @@ async function runNemesis(
       await driver.resume(node).catch(() => undefined);
       await driver.restart(node).catch(() => undefined);
     }
-    history.log({ type: 'nemesis', id: event.id, phase: 'end', nemesis: event.type, ...(node ? { node: node.name } : {}), detail: `error: ${message}` });
+    history.log({
+      type: 'nemesis',
+      id: event.id,
+      phase: 'end',
+      nemesis: event.type,
+      ...(node ? { node: node.name } : {}),
+      detail: `error: ${message}`,
+    });
   }
 }

@@ -38,10 +38,14 @@ export interface ScheduleOptions {
 export const ROLLING_RESTART_MS_PER_BROKER = 6_000;
 
 export function parseNemeses(value: string): NemesisType[] {
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const out: NemesisType[] = [];
   for (const n of names) {
-    if (!(NEMESIS_TYPES as readonly string[]).includes(n)) throw new Error(`unknown nemesis '${n}'; choose from ${NEMESIS_TYPES.join(', ')}`);
+    if (!(NEMESIS_TYPES as readonly string[]).includes(n))
+      throw new Error(`unknown nemesis '${n}'; choose from ${NEMESIS_TYPES.join(', ')}`);
     if (!out.includes(n as NemesisType)) out.push(n as NemesisType);
   }
   return out;
@@ -51,12 +55,17 @@ const between = (rng: Random, lo: number, hi: number): number => Math.round(lo +
 
 function holdFor(type: NemesisType, rng: Random, o: ScheduleOptions): number {
   switch (type) {
-    case 'kill': return between(rng, 2_000, 6_000);
-    case 'controller-kill': return between(rng, 1_000, 4_000);
+    case 'kill':
+      return between(rng, 2_000, 6_000);
+    case 'controller-kill':
+      return between(rng, 1_000, 4_000);
     // Longer than the session timeout, so the controller fences the broker meanwhile.
-    case 'pause': return between(rng, o.sessionTimeoutMs + 1_000, o.sessionTimeoutMs + 4_000);
-    case 'partition': return between(rng, o.sessionTimeoutMs + 1_000, o.sessionTimeoutMs + 5_000);
-    case 'rolling-restart': return o.brokers * ROLLING_RESTART_MS_PER_BROKER;
+    case 'pause':
+      return between(rng, o.sessionTimeoutMs + 1_000, o.sessionTimeoutMs + 4_000);
+    case 'partition':
+      return between(rng, o.sessionTimeoutMs + 1_000, o.sessionTimeoutMs + 5_000);
+    case 'rolling-restart':
+      return o.brokers * ROLLING_RESTART_MS_PER_BROKER;
   }
 }
 

@@ -5,7 +5,17 @@
  * watermark with a fresh client. Everything goes to the history.
  */
 import { performance } from 'node:perf_hooks';
-import { Samsa, SamsaError, isRetriable, serdes, type Consumer, type GroupConsumer, type Producer, type ProducerOptions, type TopicPartition } from '@samsa/client';
+import {
+  Samsa,
+  SamsaError,
+  isRetriable,
+  serdes,
+  type Consumer,
+  type GroupConsumer,
+  type Producer,
+  type ProducerOptions,
+  type TopicPartition,
+} from '@samsa/client';
 import { encodeValue, type History } from './history.js';
 
 export interface WorkloadOptions {
@@ -43,7 +53,12 @@ export class Workload {
 
   start(): void {
     for (let i = 0; i < this.o.producers; i++) {
-      const client = new Samsa({ brokers: this.o.bootstrap, clientId: `chaos-producer-${i}`, requestTimeoutMs: 10_000, retry: { initialRetryTimeMs: 50, maxRetryTimeMs: 1_000 } });
+      const client = new Samsa({
+        brokers: this.o.bootstrap,
+        clientId: `chaos-producer-${i}`,
+        requestTimeoutMs: 10_000,
+        retry: { initialRetryTimeMs: 50, maxRetryTimeMs: 1_000 },
+      });
       const options: ProducerOptions<string | null, string | null> & Record<string, unknown> = {
         key: serdes.string,
         value: serdes.string,
@@ -84,17 +99,31 @@ export class Workload {
     history.log({ type: 'send', producer: p, key, value, seq });
     const t0 = performance.now();
     this.inFlight[p]!++;
-    const done = this.producers[p]!.send({ topic, messages: [{ key, value }] }).then(
-      ([meta]) => {
-        history.log({ type: 'ack', value, partition: meta!.partition, offset: meta!.offset.toString(), latencyMs: Math.round((performance.now() - t0) * 10) / 10 });
-      },
-      (err: unknown) => {
-        history.log({ type: 'fail', value, error: errorLabel(err), message: (err as Error)?.message ?? String(err), latencyMs: Math.round(performance.now() - t0) });
-      },
-    ).finally(() => {
-      this.inFlight[p]!--;
-      this.outstanding.delete(done);
-    });
+    const done = this.producers[p]!.send({ topic, messages: [{ key, value }] })
+      .then(
+        ([meta]) => {
+          history.log({
+            type: 'ack',
+            value,
+            partition: meta!.partition,
+            offset: meta!.offset.toString(),
+            latencyMs: Math.round((performance.now() - t0) * 10) / 10,
+          });
+        },
+        (err: unknown) => {
+          history.log({
+            type: 'fail',
+            value,
+            error: errorLabel(err),
+            message: (err as Error)?.message ?? String(err),
+            latencyMs: Math.round(performance.now() - t0),
+          });
+        },
+      )
+      .finally(() => {
+        this.inFlight[p]!--;
+        this.outstanding.delete(done);
+      });
     this.outstanding.add(done);
   }
 
@@ -135,17 +164,27 @@ export class AssignReader implements Reader {
   private stopping = false;
   errors = 0;
 
-  constructor(private readonly bootstrap: string[], private readonly topic: string, private readonly partitions: number) {}
+  constructor(
+    private readonly bootstrap: string[],
+    private readonly topic: string,
+    private readonly partitions: number,
+  ) {}
 
   start(onRecord: (r: ReadRecord) => void): void {
-    this.client = new Samsa({ brokers: this.bootstrap, clientId: 'chaos-reader', requestTimeoutMs: 10_000, retry: { initialRetryTimeMs: 50, maxRetryTimeMs: 1_000 } });
+    this.client = new Samsa({
+      brokers: this.bootstrap,
+      clientId: 'chaos-reader',
+      requestTimeoutMs: 10_000,
+      retry: { initialRetryTimeMs: 50, maxRetryTimeMs: 1_000 },
+    });
     const consumer = this.client.consumer({ key: serdes.string, value: serdes.string, autoOffsetReset: 'earliest', maxWaitMs: 300 });
     this.consumer = consumer;
     consumer.assign(Array.from({ length: this.partitions }, (_, partition) => ({ topic: this.topic, partition })));
     this.loop = (async () => {
       while (!this.stopping) {
         try {
-          for (const r of await consumer.poll({ maxWaitMs: 300 })) onRecord({ partition: r.partition, offset: r.offset, key: r.key, value: r.value });
+          for (const r of await consumer.poll({ maxWaitMs: 300 }))
+            onRecord({ partition: r.partition, offset: r.offset, key: r.key, value: r.value });
         } catch {
           // A fault the consumer does not retry itself: count it and go on reading.
           this.errors++;
@@ -205,7 +244,12 @@ export class GroupReader implements Reader {
 
   start(onRecord: (r: ReadRecord) => void): void {
     for (let i = 0; i < this.o.members; i++) {
-      const client = new Samsa({ brokers: this.o.bootstrap, clientId: `chaos-reader-${i}`, requestTimeoutMs: 5_000, retry: { initialRetryTimeMs: 50, maxRetryTimeMs: 1_000 } });
+      const client = new Samsa({
+        brokers: this.o.bootstrap,
+        clientId: `chaos-reader-${i}`,
+        requestTimeoutMs: 5_000,
+        retry: { initialRetryTimeMs: 50, maxRetryTimeMs: 1_000 },
+      });
       this.clients.push(client);
       this.current.push(undefined);
       this.loops.push(this.runMember(i, client, onRecord));
@@ -215,7 +259,12 @@ export class GroupReader implements Reader {
   private member(i: number, client: Samsa): GroupConsumer<string | null, string | null> {
     const label = (): string => consumer.groupMetadata().memberId || `chaos-reader-${i}`;
     const tell = (change: 'assigned' | 'revoked' | 'lost') => (tps: TopicPartition[]) => {
-      if (tps.length > 0) this.o.onRebalance?.(label(), change, tps.map((tp) => tp.partition).sort((a, b) => a - b));
+      if (tps.length > 0)
+        this.o.onRebalance?.(
+          label(),
+          change,
+          tps.map((tp) => tp.partition).sort((a, b) => a - b),
+        );
     };
     const consumer = client.consumer({
       groupId: this.o.groupId,
@@ -278,7 +327,9 @@ async function closeBounded(consumer: GroupConsumer<string | null, string | null
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     consumer.close().catch(() => undefined),
-    new Promise<void>((r) => { timer = setTimeout(r, MEMBER_CLOSE_TIMEOUT_MS); }),
+    new Promise<void>((r) => {
+      timer = setTimeout(r, MEMBER_CLOSE_TIMEOUT_MS);
+    }),
   ]);
   clearTimeout(timer);
 }
@@ -289,18 +340,27 @@ async function closeBounded(consumer: GroupConsumer<string | null, string | null
  * is logged as incomplete.
  */
 export async function drain(bootstrap: string[], topic: string, partitions: number, history: History, timeoutMs: number): Promise<void> {
-  const client = new Samsa({ brokers: bootstrap, clientId: 'chaos-drain', requestTimeoutMs: 10_000, retry: { retries: 20, initialRetryTimeMs: 100, maxRetryTimeMs: 1_000 } });
+  const client = new Samsa({
+    brokers: bootstrap,
+    clientId: 'chaos-drain',
+    requestTimeoutMs: 10_000,
+    retry: { retries: 20, initialRetryTimeMs: 100, maxRetryTimeMs: 1_000 },
+  });
   const deadline = Date.now() + timeoutMs;
   const ends = new Map<number, bigint>();
   const consumer = client.consumer({ key: serdes.string, value: serdes.string, autoOffsetReset: 'earliest', maxWaitMs: 200 });
   try {
     for (let attempt = 0; ends.size < partitions; attempt++) {
       try {
-        const offsets = await client.admin().listOffsets(topic, Array.from({ length: partitions }, (_, partition) => ({ partition, timestamp: 'latest' as const })));
+        const offsets = await client.admin().listOffsets(
+          topic,
+          Array.from({ length: partitions }, (_, partition) => ({ partition, timestamp: 'latest' as const })),
+        );
         for (const o of offsets) ends.set(o.partition, o.offset);
       } catch (err) {
         if (Date.now() >= deadline) {
-          for (let partition = 0; partition < partitions; partition++) history.log({ type: 'drain', partition, highWatermark: '-1', complete: false });
+          for (let partition = 0; partition < partitions; partition++)
+            history.log({ type: 'drain', partition, highWatermark: '-1', complete: false });
           throw new Error(`the drain could not learn the high watermarks: ${(err as Error).message}`);
         }
         await new Promise((r) => setTimeout(r, 500));
@@ -312,7 +372,8 @@ export async function drain(bootstrap: string[], topic: string, partitions: numb
     while (Date.now() < deadline && ![...ends.keys()].every(done)) {
       try {
         for (const r of await consumer.poll({ maxWaitMs: 200 })) {
-          if (r.offset < ends.get(r.partition)!) history.log({ type: 'read', reader: 'drain', partition: r.partition, offset: r.offset.toString(), key: r.key, value: r.value });
+          if (r.offset < ends.get(r.partition)!)
+            history.log({ type: 'read', reader: 'drain', partition: r.partition, offset: r.offset.toString(), key: r.key, value: r.value });
         }
       } catch {
         await new Promise((r) => setTimeout(r, 200));

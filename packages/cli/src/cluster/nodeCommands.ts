@@ -26,7 +26,11 @@ function load(opts: NodeCommandOptions): { dataDir: string; state: ClusterState;
   const dataDir = resolve(opts.dataDir);
   const state = readState(dataDir);
   if (!state) throw new UsageError(`no cluster is recorded in ${dataDir} (no ${STATE_FILE}); start one with cluster up`);
-  const nodes = opts.node.split(',').map((r) => r.trim()).filter(Boolean).map((ref) => findNode(state, ref));
+  const nodes = opts.node
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean)
+    .map((ref) => findNode(state, ref));
   return { dataDir, state, nodes };
 }
 
@@ -57,9 +61,15 @@ function portOpen(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     socket.setTimeout(1_000);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
-    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }
 
@@ -74,10 +84,13 @@ async function start(opts: NodeCommandOptions): Promise<void> {
       continue;
     }
     const holder = lockHolder(node.dataDir);
-    if (holder !== undefined) throw new Error(`${node.dataDir} is in use by process ${holder} (not the recorded ${node.name}); stop it first`);
+    if (holder !== undefined)
+      throw new Error(`${node.dataDir} is in use by process ${holder} (not the recorded ${node.name}); stop it first`);
     const { child, logOffset } = spawnNode(node);
     let exit: string | undefined;
-    child.once('exit', (code, signal) => { exit = signal ?? String(code); });
+    child.once('exit', (code, signal) => {
+      exit = signal ?? String(code);
+    });
     child.unref();
     const record = { ...node };
     delete record.stopped;
@@ -128,14 +141,16 @@ async function nodeUp(samsa: Samsa, state: ClusterState, node: NodeRecord, logOf
 }
 
 export function registerNodeCommands(cluster: Command): void {
-  const common = (c: Command) => c
-    .option('--node <name|id>', 'the node: its name as cluster status prints it (broker-4) or its node id; several with commas')
-    .option('--data-dir <dir>', 'the data dir given to cluster up', './data');
+  const common = (c: Command) =>
+    c
+      .option('--node <name|id>', 'the node: its name as cluster status prints it (broker-4) or its node id; several with commas')
+      .option('--data-dir <dir>', 'the data dir given to cluster up', './data');
   common(cluster.command('stop').description('stop one node (SIGTERM, SIGKILL after --timeout-ms); the others serve on'))
     .option('--timeout-ms <ms>', 'how long the node may take after SIGTERM before it gets SIGKILL', '15000')
     .action((opts: NodeCommandOptions) => stop(opts, 'SIGTERM'));
-  common(cluster.command('kill').description('SIGKILL one node, as a crash would (no controlled shutdown)'))
-    .action((opts: NodeCommandOptions) => stop({ ...opts, timeoutMs: '0' }, 'SIGKILL'));
+  common(cluster.command('kill').description('SIGKILL one node, as a crash would (no controlled shutdown)')).action(
+    (opts: NodeCommandOptions) => stop({ ...opts, timeoutMs: '0' }, 'SIGKILL'),
+  );
   common(cluster.command('start').description('start a stopped node with the command line it was recorded with; waits until it is up'))
     .option('--ready-timeout-ms <ms>', 'give up when the node is not up within this', '60000')
     .action((opts: NodeCommandOptions) => start(opts));

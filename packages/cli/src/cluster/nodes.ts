@@ -14,7 +14,10 @@ import { readState, writeState, type ClusterState, type NodeRecord } from './sta
 export function findNode(state: ClusterState, ref: string): NodeRecord {
   const byName = state.nodes.find((n) => n.name === ref);
   const node = byName ?? (/^\d+$/.test(ref) ? state.nodes.find((n) => n.nodeId === Number(ref)) : undefined);
-  if (!node) throw new UsageError(`no node '${ref}' in this cluster; its nodes are ${state.nodes.map((n) => `${n.name} (id ${n.nodeId})`).join(', ')}`);
+  if (!node)
+    throw new UsageError(
+      `no node '${ref}' in this cluster; its nodes are ${state.nodes.map((n) => `${n.name} (id ${n.nodeId})`).join(', ')}`,
+    );
   return node;
 }
 
@@ -82,4 +85,3 @@ export function brokerStarted(logFile: string, offset: number): boolean {
     if (fd !== undefined) closeSync(fd);
   }
 }
-

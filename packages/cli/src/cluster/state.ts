@@ -84,9 +84,10 @@ export function processState(pid: number | undefined, argv: readonly string[], p
   if (pid === undefined) return 'gone';
   const actual = probe.cmdline(pid);
   if (actual === undefined) return 'gone';
-  const same = actual.length === 1 && argv.length > 1
-    ? actual[0] === argv.join(' ')
-    : actual.length === argv.length && actual.every((a, i) => a === argv[i]);
+  const same =
+    actual.length === 1 && argv.length > 1
+      ? actual[0] === argv.join(' ')
+      : actual.length === argv.length && actual.every((a, i) => a === argv[i]);
   return same ? 'running' : 'replaced';
 }
 
@@ -96,7 +97,8 @@ export function runningProcesses(state: ClusterState, probe: ProcessProbe = syst
   if (state.supervisor && processState(state.supervisor.pid, state.supervisor.argv, probe) === 'running') {
     out.push({ name: 'cluster up', pid: state.supervisor.pid });
   }
-  for (const n of state.nodes) if (n.pid !== undefined && processState(n.pid, n.argv, probe) === 'running') out.push({ name: n.name, pid: n.pid });
+  for (const n of state.nodes)
+    if (n.pid !== undefined && processState(n.pid, n.argv, probe) === 'running') out.push({ name: n.name, pid: n.pid });
   return out;
 }
 
@@ -125,8 +127,21 @@ export function parseState(text: string, file: string): ClusterState {
     throw new Error(`${file} is not valid JSON (${(err as Error).message}); if no cluster runs there, remove it`);
   }
   const s = value as Partial<ClusterState>;
-  if (typeof s !== 'object' || s === null || s.version !== STATE_VERSION || !Array.isArray(s.nodes) || !Array.isArray(s.bootstrap)
-    || s.nodes.some((n) => typeof n !== 'object' || n === null || typeof n.name !== 'string' || !Array.isArray(n.argv) || (n.pid !== undefined && !Number.isInteger(n.pid)))) {
+  if (
+    typeof s !== 'object' ||
+    s === null ||
+    s.version !== STATE_VERSION ||
+    !Array.isArray(s.nodes) ||
+    !Array.isArray(s.bootstrap) ||
+    s.nodes.some(
+      (n) =>
+        typeof n !== 'object' ||
+        n === null ||
+        typeof n.name !== 'string' ||
+        !Array.isArray(n.argv) ||
+        (n.pid !== undefined && !Number.isInteger(n.pid)),
+    )
+  ) {
     throw new Error(`${file} is not a samsa cluster state file (version ${STATE_VERSION}); if no cluster runs there, remove it`);
   }
   return s as ClusterState;
@@ -150,9 +165,14 @@ export function removeState(dataDir: string): void {
 }
 
 export class ClusterInUseError extends Error {
-  constructor(readonly dataDir: string, readonly running: Array<{ name: string; pid: number }>) {
-    super(`data directory ${dataDir} is in use by a running cluster (${running.map((r) => `${r.name} pid ${r.pid}`).join(', ')}); `
-      + `stop it with 'samsa cluster down --data-dir ${dataDir}' or choose another --data-dir`);
+  constructor(
+    readonly dataDir: string,
+    readonly running: Array<{ name: string; pid: number }>,
+  ) {
+    super(
+      `data directory ${dataDir} is in use by a running cluster (${running.map((r) => `${r.name} pid ${r.pid}`).join(', ')}); ` +
+        `stop it with 'samsa cluster down --data-dir ${dataDir}' or choose another --data-dir`,
+    );
     this.name = 'ClusterInUseError';
   }
 }

@@ -65,7 +65,9 @@ export async function gatherStatus(opts: GatherOptions): Promise<ClusterStatus> 
     status.mode = opts.state.mode;
     const host = opts.state.host;
     status.nodes = opts.state.nodes.map((n) => ({
-      name: n.name, nodeId: n.nodeId, roles: n.roles,
+      name: n.name,
+      nodeId: n.nodeId,
+      roles: n.roles,
       ...(n.brokerPort === undefined ? {} : { broker: `${host}:${n.brokerPort}` }),
       ...(n.controllerPort === undefined ? {} : { controller: `${host}:${n.controllerPort}` }),
       ...(n.metricsPort === undefined ? {} : { metrics: `${host}:${n.metricsPort}` }),
@@ -75,10 +77,14 @@ export async function gatherStatus(opts: GatherOptions): Promise<ClusterStatus> 
     }));
   }
 
-  const samsa = opts.samsa ?? new Samsa({
-    brokers: opts.bootstrap, clientId: 'samsa-cluster-status', requestTimeoutMs: timeoutMs,
-    retry: { retries: 2, initialRetryTimeMs: 50, maxRetryTimeMs: 200 },
-  });
+  const samsa =
+    opts.samsa ??
+    new Samsa({
+      brokers: opts.bootstrap,
+      clientId: 'samsa-cluster-status',
+      requestTimeoutMs: timeoutMs,
+      retry: { retries: 2, initialRetryTimeMs: 50, maxRetryTimeMs: 200 },
+    });
   // The quorum is asked meanwhile, on its own connection.
   const quorum = describeQuorum(opts, timeoutMs);
   try {
@@ -123,14 +129,18 @@ export async function gatherStatus(opts: GatherOptions): Promise<ClusterStatus> 
 
 /** The quorum through a broker (it forwards to the active controller), else from a controller directly. */
 async function describeQuorum(opts: GatherOptions, timeoutMs: number): Promise<QuorumStatus | undefined> {
-  const controllers = (opts.state?.nodes ?? []).filter((n) => n.controllerPort !== undefined).map((n) => `${opts.state!.host}:${n.controllerPort}`);
+  const controllers = (opts.state?.nodes ?? [])
+    .filter((n) => n.controllerPort !== undefined)
+    .map((n) => `${opts.state!.host}:${n.controllerPort}`);
   const askAt = [...opts.bootstrap.map((a) => ({ a, viaController: false })), ...controllers.map((a) => ({ a, viaController: true }))];
   for (const { a, viaController } of askAt) {
     try {
       const q = await describeAt(a, viaController, timeoutMs);
       if (q.errorCode !== 0) continue;
       return {
-        leaderId: q.leaderId, leaderEpoch: String(q.leaderEpoch), highWatermark: String(q.highWatermark),
+        leaderId: q.leaderId,
+        leaderEpoch: String(q.leaderEpoch),
+        highWatermark: String(q.highWatermark),
         voters: q.voters.map((v) => ({ id: v.voterId, lag: String(v.lag) })),
       };
     } catch {
@@ -163,17 +173,25 @@ export function nodeState(node: NodeStatus, status: ClusterStatus): string {
 function processColumn(n: NodeStatus): string {
   if (n.process === 'running') return 'running';
   if (n.stopped) return 'stopped';
-  return n.process === 'replaced' ? 'gone (pid reused)' : n.process ?? '-';
+  return n.process === 'replaced' ? 'gone (pid reused)' : (n.process ?? '-');
 }
 
 /** The bootstrap lines (Samsa and Kafka clients), the node table, then the controller, quorum, broker and partition lines. */
 export function formatStatus(status: ClusterStatus): string {
   // Each broker address serves both protocols (the first byte of a connection picks): Kafka clients use the same list.
-  const lines: string[] = [`bootstrap-server: ${status.bootstrap.join(',')}`, `kafka bootstrap.servers: ${status.bootstrap.join(',')} (same ports: the Kafka protocol and the Samsa SDK)`];
+  const lines: string[] = [
+    `bootstrap-server: ${status.bootstrap.join(',')}`,
+    `kafka bootstrap.servers: ${status.bootstrap.join(',')} (same ports: the Kafka protocol and the Samsa SDK)`,
+  ];
   const withProcess = status.nodes.some((n) => n.process !== undefined);
   const header = ['NODE', 'ID', 'ROLES', 'BROKER', 'CONTROLLER', 'METRICS', ...(withProcess ? ['PID', 'PROCESS'] : []), 'STATE'];
   const rows = status.nodes.map((n) => [
-    n.name, String(n.nodeId), n.roles, n.broker ?? '-', n.controller ?? '-', n.metrics ?? '-',
+    n.name,
+    String(n.nodeId),
+    n.roles,
+    n.broker ?? '-',
+    n.controller ?? '-',
+    n.metrics ?? '-',
     ...(withProcess ? [n.pid === undefined ? '-' : String(n.pid), processColumn(n)] : []),
     nodeState(n, status),
   ]);

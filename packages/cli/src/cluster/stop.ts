@@ -62,34 +62,36 @@ export async function stopNodes(nodes: readonly NodeRecord[], opts: StopOptions)
   };
 
   for (const group of stopOrder(nodes)) {
-    await Promise.all(group.map(async (n) => {
-      const label = `${n.name} (pid ${n.pid ?? '-'})`;
-      const s = state(n);
-      if (s === 'gone') {
-        report.gone.push(n.name);
-        log(`${label} is not running`);
-        return;
-      }
-      if (s === 'replaced') {
-        report.replaced.push(n.name);
-        log(`${label}: that PID is now another process; not signalling it`);
-        return;
-      }
-      if (!send(n, 'SIGTERM') || await waitGone(n, opts.graceMs)) {
-        report.stopped.push(n.name);
-        log(`${label} stopped`);
-        return;
-      }
-      if (state(n) === 'running' && send(n, 'SIGKILL')) {
-        log(`${label} did not stop within ${opts.graceMs} ms of SIGTERM; sent SIGKILL`);
-      }
-      if (await waitGone(n, 5_000)) {
-        report.killed.push(n.name);
-      } else {
-        report.survivors.push(n.name);
-        log(`${label} is still running after SIGKILL`);
-      }
-    }));
+    await Promise.all(
+      group.map(async (n) => {
+        const label = `${n.name} (pid ${n.pid ?? '-'})`;
+        const s = state(n);
+        if (s === 'gone') {
+          report.gone.push(n.name);
+          log(`${label} is not running`);
+          return;
+        }
+        if (s === 'replaced') {
+          report.replaced.push(n.name);
+          log(`${label}: that PID is now another process; not signalling it`);
+          return;
+        }
+        if (!send(n, 'SIGTERM') || (await waitGone(n, opts.graceMs))) {
+          report.stopped.push(n.name);
+          log(`${label} stopped`);
+          return;
+        }
+        if (state(n) === 'running' && send(n, 'SIGKILL')) {
+          log(`${label} did not stop within ${opts.graceMs} ms of SIGTERM; sent SIGKILL`);
+        }
+        if (await waitGone(n, 5_000)) {
+          report.killed.push(n.name);
+        } else {
+          report.survivors.push(n.name);
+          log(`${label} is still running after SIGKILL`);
+        }
+      }),
+    );
   }
   return report;
 }

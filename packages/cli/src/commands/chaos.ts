@@ -43,14 +43,18 @@ export function registerChaos(program: Command): void {
     .option('--compose', 'drive the docker compose cluster (docker kill, pause, restart) instead of local processes')
     .option('--compose-file <file>', 'the compose file for --compose', 'deploy/docker-compose.yml')
     .option('--compose-project <name>', 'docker compose project name for --compose')
-    .option('--compose-data-dir <dir>', 'brokers\' data directory inside their containers, for the replica comparison', '/data')
-    .option('--bootstrap-server <list>', 'the compose brokers\' published addresses', '127.0.0.1:9092,127.0.0.1:9192,127.0.0.1:9292')
+    .option('--compose-data-dir <dir>', "brokers' data directory inside their containers, for the replica comparison", '/data')
+    .option('--bootstrap-server <list>', "the compose brokers' published addresses", '127.0.0.1:9092,127.0.0.1:9192,127.0.0.1:9292')
     .option('--report <dir>', 'where history.jsonl, report.json, report.svg and node logs go (default ./chaos-report/seed-N-<time>)')
     .option('--no-idempotence', 'producers without idempotence (duplicates are then reported, not judged)')
     .option('--producers <n>', 'producers, each with its own client', '3')
     .option('--rate <n>', 'records per second over all producers', '300')
     .option('--session-timeout-ms <ms>', 'broker session timeout of the controllers (pause and partition outlast it)', '3000')
-    .option('--reader <kind>', 'the live reader: group (a consumer group, group chaos-readers) or assign (one consumer with assign())', 'group')
+    .option(
+      '--reader <kind>',
+      'the live reader: group (a consumer group, group chaos-readers) or assign (one consumer with assign())',
+      'group',
+    )
     .option('--group-members <n>', 'members of the reader group, each with its own client', '2')
     .option('--keep-data', 'keep the node data directories after a passing run')
     .action(async (opts: ChaosCommandOptions) => {
@@ -65,7 +69,8 @@ export function registerChaos(program: Command): void {
       const producers = parseInteger(opts.producers, '--producers', 1);
       const ratePerSec = parseInteger(opts.rate, '--rate', 1);
       const sessionTimeoutMs = parseInteger(opts.sessionTimeoutMs, '--session-timeout-ms', 500);
-      if (opts.reader !== 'group' && opts.reader !== 'assign') throw new UsageError(`--reader: expected group or assign, got '${opts.reader}'`);
+      if (opts.reader !== 'group' && opts.reader !== 'assign')
+        throw new UsageError(`--reader: expected group or assign, got '${opts.reader}'`);
       const groupMembers = parseInteger(opts.groupMembers, '--group-members', 1);
       const argv = process.argv.slice(1);
       if (opts.seed === undefined) argv.push('--seed', String(seed));
@@ -86,15 +91,38 @@ export function registerChaos(program: Command): void {
 
       const reportDir = resolve(opts.report ?? join('chaos-report', `seed-${seed}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
       const command = `samsa ${argv.slice(1).join(' ')}`;
-      const report = await runChaos({
-        seed, durationMs, nemeses, reportDir, idempotence: opts.idempotence ?? true, producers, ratePerSec, command, sessionTimeoutMs,
-        reader: opts.reader, groupMembers, keepData: opts.keepData ?? false,
-        ...(opts.compose ? { compose: { file: resolve(opts.composeFile), ...(opts.composeProject ? { project: opts.composeProject } : {}), bootstrap: parseBootstrap(opts.bootstrapServer), dataDir: opts.composeDataDir } } : {}),
-        ...(inside ? { netns: inside } : {}),
-        ...(noPartitionReason ? { noPartitionReason } : {}),
-      }, (line) => process.stdout.write(line + '\n'));
-      process.stdout.write('\n' + summaryTable(report) + `report: ${reportDir} (summary.txt, report.json, report.svg, history.jsonl, nodes/)\n`);
+      const report = await runChaos(
+        {
+          seed,
+          durationMs,
+          nemeses,
+          reportDir,
+          idempotence: opts.idempotence ?? true,
+          producers,
+          ratePerSec,
+          command,
+          sessionTimeoutMs,
+          reader: opts.reader,
+          groupMembers,
+          keepData: opts.keepData ?? false,
+          ...(opts.compose
+            ? {
+                compose: {
+                  file: resolve(opts.composeFile),
+                  ...(opts.composeProject ? { project: opts.composeProject } : {}),
+                  bootstrap: parseBootstrap(opts.bootstrapServer),
+                  dataDir: opts.composeDataDir,
+                },
+              }
+            : {}),
+          ...(inside ? { netns: inside } : {}),
+          ...(noPartitionReason ? { noPartitionReason } : {}),
+        },
+        (line) => process.stdout.write(line + '\n'),
+      );
+      process.stdout.write(
+        '\n' + summaryTable(report) + `report: ${reportDir} (summary.txt, report.json, report.svg, history.jsonl, nodes/)\n`,
+      );
       process.exitCode = report.result.ok ? 0 : 1;
     });
 }
-

@@ -23,8 +23,19 @@ import { Samsa } from '@samsa/client';
 import type { Command } from 'commander';
 import { formatStatus, gatherStatus } from '../cluster/status.js';
 import {
-  STATE_FILE, STATE_VERSION, claimState, lockHolder, processState, readState, removeState, runningProcesses, statePath, systemProbe, writeState,
-  type ClusterState, type NodeRecord,
+  STATE_FILE,
+  STATE_VERSION,
+  claimState,
+  lockHolder,
+  processState,
+  readState,
+  removeState,
+  runningProcesses,
+  statePath,
+  systemProbe,
+  writeState,
+  type ClusterState,
+  type NodeRecord,
 } from '../cluster/state.js';
 import { brokerStarted, lastError, recordNode, spawnNode } from '../cluster/nodes.js';
 import { registerNodeCommands } from '../cluster/nodeCommands.js';
@@ -61,13 +72,23 @@ export interface NodeSpec {
 const CLI = fileURLToPath(new URL('../main.js', import.meta.url));
 
 /** The nodes of a cluster: ids, roles and ports, derived from the counts and the base port. */
-export function planCluster(brokers: number, controllers: number, combined: boolean, basePort: number, dataDir: string, metrics = true): NodeSpec[] {
+export function planCluster(
+  brokers: number,
+  controllers: number,
+  combined: boolean,
+  basePort: number,
+  dataDir: string,
+  metrics = true,
+): NodeSpec[] {
   if (combined) {
     const n = Math.max(brokers, controllers);
     // Named as `cluster status --bootstrap-server` names what the cluster reports: by node id.
     return Array.from({ length: n }, (_, i) => ({
-      name: i < controllers ? `node-${i + 1}` : `broker-${i + 1}`, nodeId: i + 1, roles: i < controllers ? 'broker,controller' : 'broker',
-      brokerPort: basePort + 100 * i, ...(i < controllers ? { controllerPort: basePort + 100 * i + 1 } : {}),
+      name: i < controllers ? `node-${i + 1}` : `broker-${i + 1}`,
+      nodeId: i + 1,
+      roles: i < controllers ? 'broker,controller' : 'broker',
+      brokerPort: basePort + 100 * i,
+      ...(i < controllers ? { controllerPort: basePort + 100 * i + 1 } : {}),
       ...(metrics ? { metricsPort: basePort + 100 * i + 2 } : {}),
       dataDir: join(dataDir, i < controllers ? `node-${i + 1}` : `broker-${i + 1}`),
     }));
@@ -75,12 +96,18 @@ export function planCluster(brokers: number, controllers: number, combined: bool
   // Separate processes: controllers take ids 1..C, brokers C+1..C+B (Kafka's examples do the same);
   // each is named by its id (broker-4), the one name the cluster itself can report.
   const controllerNodes = Array.from({ length: controllers }, (_, i) => ({
-    name: `controller-${i + 1}`, nodeId: i + 1, roles: 'controller', controllerPort: basePort + 100 * i + 1,
+    name: `controller-${i + 1}`,
+    nodeId: i + 1,
+    roles: 'controller',
+    controllerPort: basePort + 100 * i + 1,
     ...(metrics ? { metricsPort: basePort + 100 * i + 3 } : {}),
     dataDir: join(dataDir, `controller-${i + 1}`),
   }));
   const brokerNodes = Array.from({ length: brokers }, (_, i) => ({
-    name: `broker-${controllers + i + 1}`, nodeId: controllers + i + 1, roles: 'broker', brokerPort: basePort + 100 * i,
+    name: `broker-${controllers + i + 1}`,
+    nodeId: controllers + i + 1,
+    roles: 'broker',
+    brokerPort: basePort + 100 * i,
     ...(metrics ? { metricsPort: basePort + 100 * i + 2 } : {}),
     dataDir: join(dataDir, `broker-${controllers + i + 1}`),
   }));
@@ -89,12 +116,29 @@ export function planCluster(brokers: number, controllers: number, combined: bool
 
 /** The `samsa node` command line of each planned node. */
 export function nodeRecords(plan: readonly NodeSpec[], host: string, logLevel: string, cli = CLI, node = process.execPath): NodeRecord[] {
-  const voters = plan.filter((n) => n.controllerPort !== undefined).map((n) => `${n.nodeId}@${host}:${n.controllerPort}`).join(',');
+  const voters = plan
+    .filter((n) => n.controllerPort !== undefined)
+    .map((n) => `${n.nodeId}@${host}:${n.controllerPort}`)
+    .join(',');
   // Kafka's default offsets.topic.replication.factor (3) could never be met by a smaller cluster.
   const brokers = plan.filter((n) => n.brokerPort !== undefined).length;
   return plan.map((spec) => {
-    const argv = [node, ...NODE_V8_FLAGS, cli, 'node', '--roles', spec.roles, '--node-id', String(spec.nodeId), '--controller-quorum-voters', voters,
-      '--data-dir', spec.dataDir, '--log-level', logLevel];
+    const argv = [
+      node,
+      ...NODE_V8_FLAGS,
+      cli,
+      'node',
+      '--roles',
+      spec.roles,
+      '--node-id',
+      String(spec.nodeId),
+      '--controller-quorum-voters',
+      voters,
+      '--data-dir',
+      spec.dataDir,
+      '--log-level',
+      logLevel,
+    ];
     if (spec.brokerPort !== undefined) argv.push('--listen', `${host}:${spec.brokerPort}`);
     if (spec.brokerPort !== undefined && brokers < 3) argv.push('--offsets-topic-replication-factor', String(brokers));
     if (spec.metricsPort !== undefined) argv.push('--metrics-port', String(spec.metricsPort), '--metrics-host', host);
@@ -106,7 +150,11 @@ export function nodeRecords(plan: readonly NodeSpec[], host: string, logLevel: s
 export async function portsInUse(nodes: readonly NodeRecord[], host: string): Promise<string[]> {
   const taken: string[] = [];
   for (const n of nodes) {
-    for (const [what, port] of [['broker', n.brokerPort], ['controller', n.controllerPort], ['metrics', n.metricsPort]] as const) {
+    for (const [what, port] of [
+      ['broker', n.brokerPort],
+      ['controller', n.controllerPort],
+      ['metrics', n.metricsPort],
+    ] as const) {
       if (port === undefined) continue;
       const free = await new Promise<boolean>((resolve) => {
         const server = createServer();
@@ -145,7 +193,8 @@ async function up(opts: ClusterUpOptions): Promise<void> {
   const controllers = parseInteger(opts.controllers, '--controllers', 1);
   const basePort = parseInteger(opts.basePort, '--base-port', 1);
   const readyTimeoutMs = parseInteger(opts.readyTimeoutMs, '--ready-timeout-ms', 1);
-  if (basePort + 100 * (Math.max(brokers, controllers) - 1) + 3 > 65535) throw new UsageError(`--base-port ${basePort} leaves no room for ${Math.max(brokers, controllers)} nodes below port 65535`);
+  if (basePort + 100 * (Math.max(brokers, controllers) - 1) + 3 > 65535)
+    throw new UsageError(`--base-port ${basePort} leaves no room for ${Math.max(brokers, controllers)} nodes below port 65535`);
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const plan = planCluster(brokers, controllers, opts.combined ?? false, basePort, dataDir, opts.metrics);
@@ -173,7 +222,9 @@ async function up(opts: ClusterUpOptions): Promise<void> {
     const holder = lockHolder(node.dataDir);
     if (holder !== undefined) {
       removeState(dataDir);
-      throw new Error(`${node.dataDir} is in use by process ${holder} (a node this cluster did not start); stop it first or choose another --data-dir`);
+      throw new Error(
+        `${node.dataDir} is in use by process ${holder} (a node this cluster did not start); stop it first or choose another --data-dir`,
+      );
     }
   }
   // Another cluster on these ports would answer our readiness checks: refuse before starting anything.
@@ -217,7 +268,9 @@ async function up(opts: ClusterUpOptions): Promise<void> {
       if (child.pid !== undefined) exits.set(child.pid, signal ?? String(code));
       if (stopping || detached || ready) return; // once ready, the watch below reports exits and the rest serve on
       const why = lastError(node.logFile);
-      process.stderr.write(`samsa: ${node.name} (pid ${child.pid}) exited (${signal ?? code}) while the cluster was starting${why ? `: ${why}` : ''}; see ${node.logFile}\n`);
+      process.stderr.write(
+        `samsa: ${node.name} (pid ${child.pid}) exited (${signal ?? code}) while the cluster was starting${why ? `: ${why}` : ''}; see ${node.logFile}\n`,
+      );
       void shutdown(1);
     });
     writeState(dataDir, state);
@@ -245,9 +298,11 @@ async function up(opts: ClusterUpOptions): Promise<void> {
   const status = await gatherStatus({ state, bootstrap: state.bootstrap, samsa });
   await samsa.close();
   process.stdout.write(formatStatus(status));
-  process.stdout.write(opts.detach
-    ? `ready in ${readyMs} ms; logs under ${dataDir}; stop it with: samsa cluster down --data-dir ${dataDir}\n`
-    : `ready in ${readyMs} ms; logs under ${dataDir}; Ctrl-C stops every node\n`);
+  process.stdout.write(
+    opts.detach
+      ? `ready in ${readyMs} ms; logs under ${dataDir}; stop it with: samsa cluster down --data-dir ${dataDir}\n`
+      : `ready in ${readyMs} ms; logs under ${dataDir}; Ctrl-C stops every node\n`,
+  );
   if (!opts.detach) watchNodes(dataDir, state, exits, () => stopping);
 }
 
@@ -281,8 +336,10 @@ function watchNodes(dataDir: string, initial: ClusterState, exits: Map<number, s
         }
         const why = lastError(node.logFile);
         const how = exits.get(was);
-        process.stderr.write(`samsa: ${node.name} (pid ${was}) exited${how ? ` (${how})` : ''}${why ? `: ${why}` : ''}; the other nodes serve on; `
-          + `restart it with: samsa cluster start --node ${node.name} --data-dir ${dataDir}\n`);
+        process.stderr.write(
+          `samsa: ${node.name} (pid ${was}) exited${how ? ` (${how})` : ''}${why ? `: ${why}` : ''}; the other nodes serve on; ` +
+            `restart it with: samsa cluster start --node ${node.name} --data-dir ${dataDir}\n`,
+        );
       }
     }
   }, 250);
@@ -292,15 +349,24 @@ function watchNodes(dataDir: string, initial: ClusterState, exits: Map<number, s
  * Ready: every broker of `state` logged its "broker started" past its offset (when it logs at
  * info) and registered unfenced, an active controller, and every internal-topic partition led.
  */
-async function waitReady(samsa: Samsa, state: ClusterState, logLevel: string, logOffsets: Map<string, number>, deadline: number, stopping: () => boolean): Promise<boolean> {
+async function waitReady(
+  samsa: Samsa,
+  state: ClusterState,
+  logLevel: string,
+  logOffsets: Map<string, number>,
+  deadline: number,
+  stopping: () => boolean,
+): Promise<boolean> {
   // The "broker started" line is logged at info: above that level (warn, error, silent) only the
   // metadata check proves readiness (the ports were free when we started, checked above).
   const startLineLogged = ['trace', 'debug', 'info'].includes(logLevel);
   while (!stopping() && Date.now() < deadline) {
     try {
-      const started = state.nodes.every((n) => n.brokerPort === undefined || !startLineLogged || !logOffsets.has(n.name)
-        || brokerStarted(n.logFile, logOffsets.get(n.name)!));
-      if (started && await clusterReady(samsa, state.bootstrap.length)) return true;
+      const started = state.nodes.every(
+        (n) =>
+          n.brokerPort === undefined || !startLineLogged || !logOffsets.has(n.name) || brokerStarted(n.logFile, logOffsets.get(n.name)!),
+      );
+      if (started && (await clusterReady(samsa, state.bootstrap.length))) return true;
     } catch {
       // not up yet
     }
@@ -310,11 +376,19 @@ async function waitReady(samsa: Samsa, state: ClusterState, logLevel: string, lo
 }
 
 /** `cluster up` on a data dir whose cluster is partly running: start the recorded nodes that are not. */
-async function startMissing(dataDir: string, existing: ClusterState, planned: ClusterState, readyTimeoutMs: number, t0: number): Promise<void> {
+async function startMissing(
+  dataDir: string,
+  existing: ClusterState,
+  planned: ClusterState,
+  readyTimeoutMs: number,
+  t0: number,
+): Promise<void> {
   const layout = (s: ClusterState) => s.nodes.map((n) => `${n.name}:${n.brokerPort ?? ''}:${n.controllerPort ?? ''}`).join(',');
   if (layout(existing) !== layout(planned)) {
-    throw new UsageError(`${statePath(dataDir)} records another cluster layout (${existing.nodes.map((n) => n.name).join(', ')}); `
-      + `run cluster up with the flags it was started with, or cluster down --data-dir ${dataDir} first`);
+    throw new UsageError(
+      `${statePath(dataDir)} records another cluster layout (${existing.nodes.map((n) => n.name).join(', ')}); ` +
+        `run cluster up with the flags it was started with, or cluster down --data-dir ${dataDir} first`,
+    );
   }
   const missing = existing.nodes.filter((n) => processState(n.pid, n.argv) !== 'running');
   if (missing.length === 0) {
@@ -322,7 +396,8 @@ async function startMissing(dataDir: string, existing: ClusterState, planned: Cl
   } else {
     for (const node of missing) {
       const holder = lockHolder(node.dataDir);
-      if (holder !== undefined) throw new Error(`${node.dataDir} is in use by process ${holder} (not the recorded ${node.name}); stop it first`);
+      if (holder !== undefined)
+        throw new Error(`${node.dataDir} is in use by process ${holder} (not the recorded ${node.name}); stop it first`);
     }
     const taken = await portsInUse(missing, existing.host);
     if (taken.length > 0) throw new Error(`port(s) already in use: ${taken.join(', ')}; stop what listens there first`);
@@ -338,11 +413,20 @@ async function startMissing(dataDir: string, existing: ClusterState, planned: Cl
   }
   const samsa = new Samsa({ brokers: existing.bootstrap, requestTimeoutMs: 2_000, retry: { retries: 0 } });
   try {
-    const ready = await waitReady(samsa, existing, existing.nodes[0]!.argv[existing.nodes[0]!.argv.indexOf('--log-level') + 1] ?? 'info', logOffsets, Date.now() + readyTimeoutMs, () => false);
+    const ready = await waitReady(
+      samsa,
+      existing,
+      existing.nodes[0]!.argv[existing.nodes[0]!.argv.indexOf('--log-level') + 1] ?? 'info',
+      logOffsets,
+      Date.now() + readyTimeoutMs,
+      () => false,
+    );
     if (!ready) throw new Error(`the cluster was not ready within ${readyTimeoutMs} ms; node logs are under ${dataDir}`);
     process.stdout.write(formatStatus(await gatherStatus({ state: readState(dataDir) ?? existing, bootstrap: existing.bootstrap, samsa })));
-    process.stdout.write(`ready in ${Date.now() - t0} ms (${missing.length} node(s) started; the cluster runs ${existing.mode === 'foreground' ? 'under its first cluster up' : 'detached'}); `
-      + `stop it with: samsa cluster down --data-dir ${dataDir}\n`);
+    process.stdout.write(
+      `ready in ${Date.now() - t0} ms (${missing.length} node(s) started; the cluster runs ${existing.mode === 'foreground' ? 'under its first cluster up' : 'detached'}); ` +
+        `stop it with: samsa cluster down --data-dir ${dataDir}\n`,
+    );
   } finally {
     await samsa.close();
   }
@@ -376,8 +460,11 @@ async function down(opts: ClusterDownOptions): Promise<void> {
   }
   removeState(dataDir);
   const stopped = report.stopped.length + report.killed.length;
-  const summary = nodes.length === 0 ? '' : `stopped ${stopped} node(s)${report.killed.length > 0 ? ` (${report.killed.length} with SIGKILL)` : ''}`
-    + `${report.gone.length > 0 ? `, ${report.gone.length} already gone` : ''}; `;
+  const summary =
+    nodes.length === 0
+      ? ''
+      : `stopped ${stopped} node(s)${report.killed.length > 0 ? ` (${report.killed.length} with SIGKILL)` : ''}` +
+        `${report.gone.length > 0 ? `, ${report.gone.length} already gone` : ''}; `;
   log(`${summary}removed ${statePath(dataDir)}`);
 }
 
@@ -390,18 +477,23 @@ interface ClusterStatusOptions {
 async function status(opts: ClusterStatusOptions): Promise<void> {
   const dataDir = opts.dataDir === undefined && opts.bootstrapServer !== undefined ? undefined : resolve(opts.dataDir ?? './data');
   const explicit = opts.bootstrapServer === undefined ? undefined : parseBootstrap(opts.bootstrapServer);
-  const intervalMs = opts.watch === undefined || opts.watch === false ? undefined
-    : opts.watch === true ? 2_000 : parseDurationMs(opts.watch, '--watch');
+  const intervalMs =
+    opts.watch === undefined || opts.watch === false ? undefined : opts.watch === true ? 2_000 : parseDurationMs(opts.watch, '--watch');
   if (intervalMs !== undefined && intervalMs < 100) throw new UsageError('--watch interval must be at least 100ms');
 
   const once = async (): Promise<{ text: string; ok: boolean }> => {
     const state = dataDir === undefined ? undefined : readState(dataDir);
     if (!state && !explicit) {
-      throw new UsageError(`no cluster is recorded in ${dataDir} (no ${STATE_FILE}); give --bootstrap-server HOST:PORT to ask a running cluster`);
+      throw new UsageError(
+        `no cluster is recorded in ${dataDir} (no ${STATE_FILE}); give --bootstrap-server HOST:PORT to ask a running cluster`,
+      );
     }
     const s = await gatherStatus({ ...(state ? { state } : {}), bootstrap: explicit ?? state!.bootstrap });
-    const head = state ? `cluster in ${dataDir} (${state.mode}, started ${state.startedAt})${s.clusterId ? `, cluster id ${s.clusterId}` : ''}\n`
-      : s.clusterId ? `cluster id ${s.clusterId}\n` : '';
+    const head = state
+      ? `cluster in ${dataDir} (${state.mode}, started ${state.startedAt})${s.clusterId ? `, cluster id ${s.clusterId}` : ''}\n`
+      : s.clusterId
+        ? `cluster id ${s.clusterId}\n`
+        : '';
     return { text: head + formatStatus(s), ok: s.reachable };
   };
 
@@ -437,7 +529,7 @@ export function registerCluster(program: Command): void {
     .option('--brokers <n>', 'number of brokers', '3')
     .option('--controllers <n>', 'number of controllers (the Raft quorum)', '3')
     .option('--combined', 'run nodes with both roles instead of separate controllers and brokers')
-    .option('--data-dir <dir>', 'root of every node\'s data directory (the state file is <dir>/cluster.json)', './data')
+    .option('--data-dir <dir>', "root of every node's data directory (the state file is <dir>/cluster.json)", './data')
     .option('--base-port <port>', 'first broker port', '9092')
     .option('--host <host>', 'address every node listens on', '127.0.0.1')
     .option('--log-level <level>', 'node log level (logs go to <data-dir>/<node>/node.log)', 'info')

@@ -21,9 +21,18 @@
  */
 import { InvalidConfigError, type ConfigEntry } from '@samsa/client';
 import {
-  CHANNEL_OPTIONS, ConfigOperation, ConfigResource, ErrorCode, clientProto, errorInfo, grpc,
-  type DescribeConfigsResult__Output, type IncrementalAlterConfigsRequest, type IncrementalAlterConfigsResponse__Output,
-  type MetadataResponse__Output, type SamsaClient,
+  CHANNEL_OPTIONS,
+  ConfigOperation,
+  ConfigResource,
+  ErrorCode,
+  clientProto,
+  errorInfo,
+  grpc,
+  type DescribeConfigsResult__Output,
+  type IncrementalAlterConfigsRequest,
+  type IncrementalAlterConfigsResponse__Output,
+  type MetadataResponse__Output,
+  type SamsaClient,
 } from '@samsa/protocol';
 import type { Command } from 'commander';
 import { withClient } from '../client.js';
@@ -57,7 +66,7 @@ export function registerConfigs(program: Command): void {
     .option('--describe', 'print the configs set on the topic (every config with --all)')
     .option('--all', 'with --describe: every config, defaults included')
     .option('--alter', 'change configs (with --add-config and/or --delete-config)')
-    .option('--add-config <k=v,...>', "configs to set: k1=v1,k2=[v2,v3] (brackets for values with commas; repeatable)", collect)
+    .option('--add-config <k=v,...>', 'configs to set: k1=v1,k2=[v2,v3] (brackets for values with commas; repeatable)', collect)
     .option('--delete-config <k,...>', 'configs to remove, so they fall back to the default (repeatable)', collect)
     .action(async (opts: ConfigsOptions) => {
       const actions = (['describe', 'alter'] as const).filter((a) => opts[a]);
@@ -128,12 +137,18 @@ async function alter(opts: ConfigsOptions, topic: string): Promise<void> {
 
 // ---- brokers ----
 
-const BROKER_SOURCE_NAMES: Record<number, string> = { 2: 'DYNAMIC_BROKER_CONFIG', 3: 'DYNAMIC_DEFAULT_BROKER_CONFIG', 4: 'STATIC_BROKER_CONFIG', 5: 'DEFAULT_CONFIG' };
+const BROKER_SOURCE_NAMES: Record<number, string> = {
+  2: 'DYNAMIC_BROKER_CONFIG',
+  3: 'DYNAMIC_DEFAULT_BROKER_CONFIG',
+  4: 'STATIC_BROKER_CONFIG',
+  5: 'DEFAULT_CONFIG',
+};
 
 async function brokerConfigs(opts: ConfigsOptions, action: 'describe' | 'alter'): Promise<void> {
   if (opts.topic !== undefined) throw new UsageError('--topic goes with --entity-type topics');
   if (opts.entityDefault && opts.entityName !== undefined) throw new UsageError('give either --entity-name or --entity-default, not both');
-  if (opts.entityName !== undefined && !/^(0|[1-9]\d{0,9})$/.test(opts.entityName)) throw new UsageError(`--entity-name of a broker is its node id, got '${opts.entityName}'`);
+  if (opts.entityName !== undefined && !/^(0|[1-9]\d{0,9})$/.test(opts.entityName))
+    throw new UsageError(`--entity-name of a broker is its node id, got '${opts.entityName}'`);
   if (opts.all) throw new UsageError('--all is not supported for brokers: --describe shows their dynamic configs');
   const entity = opts.entityDefault ? '' : opts.entityName;
   const label = (name: string) => (name === '' ? 'brokers in the cluster' : `broker ${name}`);
@@ -148,7 +163,9 @@ async function brokerConfigs(opts: ConfigsOptions, action: 'describe' | 'alter')
         names = ['', ...metadata.brokers.map((b) => String(b.nodeId)).sort((a, b) => Number(a) - Number(b))];
       }
       for (const r of await describeBrokers(call, names)) {
-        process.stdout.write(`${r.resourceName === '' ? 'Default configs for brokers in the cluster are:' : `Dynamic configs for broker ${r.resourceName} are:`}\n`);
+        process.stdout.write(
+          `${r.resourceName === '' ? 'Default configs for brokers in the cluster are:' : `Dynamic configs for broker ${r.resourceName} are:`}\n`,
+        );
         for (const c of r.configs) {
           const synonyms = c.synonyms.map((syn) => `${BROKER_SOURCE_NAMES[syn.source] ?? 'UNKNOWN'}:${syn.name}=${syn.value}`).join(', ');
           process.stdout.write(`  ${c.name}=${c.value} sensitive=${c.isSensitive} synonyms={${synonyms}}\n`);
@@ -171,14 +188,16 @@ async function brokerConfigs(opts: ConfigsOptions, action: 'describe' | 'alter')
       if (notSet.length > 0) throw new InvalidConfigError(`Invalid config(s): ${notSet.join(',')} (not set on ${label(entity)})`);
     }
     const request: IncrementalAlterConfigsRequest = {
-      resources: [{
-        resourceType: ConfigResource.BROKER,
-        resourceName: entity,
-        configs: [
-          ...Object.entries(set).map(([name, value]) => ({ name, configOperation: ConfigOperation.SET, value })),
-          ...deletes.map((name) => ({ name, configOperation: ConfigOperation.DELETE, value: '' })),
-        ],
-      }],
+      resources: [
+        {
+          resourceType: ConfigResource.BROKER,
+          resourceName: entity,
+          configs: [
+            ...Object.entries(set).map(([name, value]) => ({ name, configOperation: ConfigOperation.SET, value })),
+            ...deletes.map((name) => ({ name, configOperation: ConfigOperation.DELETE, value: '' })),
+          ],
+        },
+      ],
       validateOnly: false,
       timeoutMs: 30_000,
     };
@@ -186,16 +205,28 @@ async function brokerConfigs(opts: ConfigsOptions, action: 'describe' | 'alter')
     const r = res.responses.find((x) => x.resourceType === ConfigResource.BROKER && x.resourceName === entity);
     if (r === undefined) throw new Error(`the broker's answer did not mention ${label(entity)}`);
     throwIfError(r.errorCode, r.errorMessage);
-    process.stdout.write(entity === '' ? 'Completed updating default config for brokers in the cluster.\n' : `Completed updating config for broker ${entity}.\n`);
+    process.stdout.write(
+      entity === ''
+        ? 'Completed updating default config for brokers in the cluster.\n'
+        : `Completed updating config for broker ${entity}.\n`,
+    );
   });
 }
 
-type Call = <T>(fn: (client: SamsaClient, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, res?: T) => void) => void) => Promise<T>;
+type Call = <T>(
+  fn: (client: SamsaClient, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, res?: T) => void) => void,
+) => Promise<T>;
 
 async function describeBrokers(call: Call, names: string[]): Promise<DescribeConfigsResult__Output[]> {
-  const res = await call<{ results: DescribeConfigsResult__Output[] }>((c, o, cb) => c.DescribeConfigs({
-    resources: names.map((resourceName) => ({ resourceType: ConfigResource.BROKER, resourceName, configurationKeys: [] })),
-  }, o, cb));
+  const res = await call<{ results: DescribeConfigsResult__Output[] }>((c, o, cb) =>
+    c.DescribeConfigs(
+      {
+        resources: names.map((resourceName) => ({ resourceType: ConfigResource.BROKER, resourceName, configurationKeys: [] })),
+      },
+      o,
+      cb,
+    ),
+  );
   return names.map((name) => {
     const r = res.results.find((x) => x.resourceType === ConfigResource.BROKER && x.resourceName === name);
     if (r === undefined) throw new Error(`the broker's answer did not mention broker resource '${name}'`);
@@ -227,11 +258,14 @@ async function withBroker(bootstrap: string | undefined, fn: (call: Call) => Pro
     let last: unknown;
     for (const address of addresses) {
       try {
-        return await new Promise((resolve, reject) => f(clientFor(address), { deadline: Date.now() + 30_000 }, (err, res) => (err ? reject(err) : resolve(res!))));
+        return await new Promise((resolve, reject) =>
+          f(clientFor(address), { deadline: Date.now() + 30_000 }, (err, res) => (err ? reject(err) : resolve(res!))),
+        );
       } catch (err) {
         last = err;
         const code = (err as grpc.ServiceError).code;
-        if (code !== grpc.status.UNAVAILABLE && code !== grpc.status.DEADLINE_EXCEEDED) throw new Error(`${address}: ${(err as grpc.ServiceError).details || (err as Error).message}`);
+        if (code !== grpc.status.UNAVAILABLE && code !== grpc.status.DEADLINE_EXCEEDED)
+          throw new Error(`${address}: ${(err as grpc.ServiceError).details || (err as Error).message}`);
       }
     }
     const e = last as grpc.ServiceError;
@@ -245,8 +279,11 @@ async function withBroker(bootstrap: string | undefined, fn: (call: Call) => Pro
 }
 
 const SOURCE_NAMES = {
-  topic: 'DYNAMIC_TOPIC_CONFIG', dynamicBroker: 'DYNAMIC_BROKER_CONFIG', dynamicDefaultBroker: 'DYNAMIC_DEFAULT_BROKER_CONFIG',
-  broker: 'STATIC_BROKER_CONFIG', default: 'DEFAULT_CONFIG',
+  topic: 'DYNAMIC_TOPIC_CONFIG',
+  dynamicBroker: 'DYNAMIC_BROKER_CONFIG',
+  dynamicDefaultBroker: 'DYNAMIC_DEFAULT_BROKER_CONFIG',
+  broker: 'STATIC_BROKER_CONFIG',
+  default: 'DEFAULT_CONFIG',
 } as const;
 
 /** Kafka's line: `name=value sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:name=value, DEFAULT_CONFIG:name=default}`. */
@@ -275,7 +312,8 @@ export function parseAddConfig(value: string): Record<string, string> {
 
 export function parseDeleteConfig(value: string): string[] {
   const names = value.split(',').map((s) => s.trim());
-  if (names.some((n) => n.length === 0 || n.includes('='))) throw new UsageError(`--delete-config expects config names k[,k2], got '${value}'`);
+  if (names.some((n) => n.length === 0 || n.includes('=')))
+    throw new UsageError(`--delete-config expects config names k[,k2], got '${value}'`);
   return names;
 }
 

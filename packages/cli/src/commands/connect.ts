@@ -58,22 +58,33 @@ export function registerConnect(program: Command): void {
     .argument('[connector.properties...]')
     .option('--bootstrap-server <host:port>', 'overrides bootstrap.servers')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
-    .action(async (workerFile: string, connectorFiles: string[], opts: { bootstrapServer?: string; logLevel: 'debug' | 'info' | 'warn' | 'error' }) => {
-      const workerConfig = readProps(workerFile);
-      if (opts.bootstrapServer) workerConfig['bootstrap.servers'] = opts.bootstrapServer;
-      if (!workerConfig['bootstrap.servers']) throw new UsageError(`bootstrap.servers is required: set it in ${workerFile} or give --bootstrap-server`);
-      const worker = await startStandaloneWorker(workerConfig, connectorFiles.map(readProps), consoleLogger(opts.logLevel, 'samsa-connect'));
-      process.stdout.write(`Connect worker started: REST on ${workerConfig['rest.host.name'] ?? '127.0.0.1'}:${worker.restPort}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
-          resolve();
-        };
-        process.on('SIGTERM', stop);
-        process.on('SIGINT', stop);
-      });
-      await worker.stop();
-      process.exit(0);
-    });
+    .action(
+      async (
+        workerFile: string,
+        connectorFiles: string[],
+        opts: { bootstrapServer?: string; logLevel: 'debug' | 'info' | 'warn' | 'error' },
+      ) => {
+        const workerConfig = readProps(workerFile);
+        if (opts.bootstrapServer) workerConfig['bootstrap.servers'] = opts.bootstrapServer;
+        if (!workerConfig['bootstrap.servers'])
+          throw new UsageError(`bootstrap.servers is required: set it in ${workerFile} or give --bootstrap-server`);
+        const worker = await startStandaloneWorker(
+          workerConfig,
+          connectorFiles.map(readProps),
+          consoleLogger(opts.logLevel, 'samsa-connect'),
+        );
+        process.stdout.write(`Connect worker started: REST on ${workerConfig['rest.host.name'] ?? '127.0.0.1'}:${worker.restPort}\n`);
+        await new Promise<void>((resolve) => {
+          const stop = (): void => {
+            process.off('SIGTERM', stop);
+            process.off('SIGINT', stop);
+            resolve();
+          };
+          process.on('SIGTERM', stop);
+          process.on('SIGINT', stop);
+        });
+        await worker.stop();
+        process.exit(0);
+      },
+    );
 }

@@ -22,7 +22,12 @@ export function registerConsole(program: Command): void {
     .option('--metrics-servers <host:port,...>', "the nodes' metrics listeners (/metrics) for the metrics view")
     .action(async (opts: ConsoleOptions) => {
       const { host, port } = parseHostPort(opts.listen, '--listen');
-      const metrics = opts.metricsServers ? opts.metricsServers.split(',').map((s) => s.trim()).filter(Boolean) : [];
+      const metrics = opts.metricsServers
+        ? opts.metricsServers
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [];
       const server = await startConsoleServer({ bootstrap: parseBootstrap(opts.bootstrapServer), host, port, metrics });
       process.stdout.write(`Samsa Console: ${server.url}/\n`);
       await new Promise<void>((resolve) => {

@@ -26,13 +26,18 @@ export function parseOffsetJson(text: string): RecordsToDelete[] {
     throw new UsageError(`--offset-json-file is not JSON: ${(err as Error).message}`);
   }
   const partitions = (value as { partitions?: unknown })?.partitions;
-  if (!Array.isArray(partitions) || partitions.length === 0) throw new UsageError('--offset-json-file needs a non-empty "partitions" array');
+  if (!Array.isArray(partitions) || partitions.length === 0)
+    throw new UsageError('--offset-json-file needs a non-empty "partitions" array');
   const seen = new Set<string>();
   return partitions.map((p: unknown, i) => {
     const { topic, partition, offset } = (p ?? {}) as { topic?: unknown; partition?: unknown; offset?: unknown };
     if (typeof topic !== 'string' || topic === '') throw new UsageError(`partitions[${i}]: "topic" must be a non-empty string`);
-    if (!Number.isInteger(partition) || (partition as number) < 0) throw new UsageError(`partitions[${i}]: "partition" must be a non-negative integer`);
-    if (!(Number.isSafeInteger(offset) || (typeof offset === 'string' && /^-?\d+$/.test(offset))) || BigInt(offset as number | string) < -1n) {
+    if (!Number.isInteger(partition) || (partition as number) < 0)
+      throw new UsageError(`partitions[${i}]: "partition" must be a non-negative integer`);
+    if (
+      !(Number.isSafeInteger(offset) || (typeof offset === 'string' && /^-?\d+$/.test(offset))) ||
+      BigInt(offset as number | string) < -1n
+    ) {
       throw new UsageError(`partitions[${i}]: "offset" must be an integer >= -1`);
     }
     const key = `${topic}-${partition as number}`;

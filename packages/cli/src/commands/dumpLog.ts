@@ -21,13 +21,17 @@ export function registerDumpLog(program: Command): void {
     .description('print the batches and records of .log segment files, checking CRCs (kafka-dump-log)')
     .option('--files <files>', 'comma-separated .log segment files')
     .option('--print-data-log', 'print each record (offset, timestamp, sizes, headers, key and payload)')
-    .option('--deep-iteration', 'accepted for Kafka\'s scripts: records are always iterated with --print-data-log')
+    .option('--deep-iteration', "accepted for Kafka's scripts: records are always iterated with --print-data-log")
     .action((opts: DumpLogOptions) => {
       if (!opts.files) throw new UsageError('--files is required');
-      const files = opts.files.split(',').map((f) => f.trim()).filter(Boolean);
+      const files = opts.files
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean);
       let invalid = 0;
       for (const file of files) {
-        if (!file.endsWith('.log')) throw new UsageError(`${file}: only .log segment files can be dumped (not .index, .timeindex or snapshots)`);
+        if (!file.endsWith('.log'))
+          throw new UsageError(`${file}: only .log segment files can be dumped (not .index, .timeindex or snapshots)`);
         let buf: Buffer;
         try {
           buf = readFileSync(file);

@@ -15,7 +15,7 @@ interface GetOffsetsOptions {
   partitions?: string;
   time: string;
   excludeInternalTopics?: boolean;
-  'commandConfig'?: string;
+  commandConfig?: string;
 }
 
 export function registerGetOffsets(program: Command): void {
@@ -23,7 +23,7 @@ export function registerGetOffsets(program: Command): void {
     .command('get-offsets')
     .description('print topic:partition:offset for each partition (kafka-get-offsets)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to')
-    .option('--broker-list <host:port>', 'the same as --bootstrap-server (Kafka\'s older name)')
+    .option('--broker-list <host:port>', "the same as --bootstrap-server (Kafka's older name)")
     .option('--topic <name|regex>', 'the topic, or a regular expression of topics (default: every topic)')
     .option('--partitions <ids>', 'comma-separated partition ids (default: every partition)')
     .option('--time <ms>', '-1 latest, -2 earliest, or a timestamp in ms: the first offset at or after it', '-1')
@@ -32,8 +32,8 @@ export function registerGetOffsets(program: Command): void {
     .action(async (opts: GetOffsetsOptions) => {
       const time = parseInteger(opts.time, '--time', -3);
       if (time === -3) throw new UsageError('--time -3 (max timestamp) is not supported yet; use -1, -2 or a timestamp in ms');
-      const partitions = opts.partitions === undefined ? undefined
-        : opts.partitions.split(',').map((p) => parseInteger(p.trim(), '--partitions', 0));
+      const partitions =
+        opts.partitions === undefined ? undefined : opts.partitions.split(',').map((p) => parseInteger(p.trim(), '--partitions', 0));
       let pattern: RegExp | undefined;
       if (opts.topic !== undefined) {
         try {
@@ -52,9 +52,15 @@ export function registerGetOffsets(program: Command): void {
         const spec = time === -1 ? 'latest' : time === -2 ? 'earliest' : BigInt(time);
         let out = '';
         for (const t of topics) {
-          const ids = t.partitions.map((p) => p.partition).filter((p) => partitions === undefined || partitions.includes(p)).sort((a, b) => a - b);
+          const ids = t.partitions
+            .map((p) => p.partition)
+            .filter((p) => partitions === undefined || partitions.includes(p))
+            .sort((a, b) => a - b);
           if (ids.length === 0) continue;
-          const offsets = await admin.listOffsets(t.name, ids.map((partition) => ({ partition, timestamp: spec })));
+          const offsets = await admin.listOffsets(
+            t.name,
+            ids.map((partition) => ({ partition, timestamp: spec })),
+          );
           // A timestamp later than every record matches nothing: Kafka prints no line for it.
           for (const o of offsets) if (o.offset >= 0n) out += `${t.name}:${o.partition}:${o.offset}\n`;
         }

@@ -84,7 +84,7 @@ export function registerGroups(program: Command): void {
     .option('--offsets', 'with --describe: offsets and lag per partition (the default)')
     .option('--members', 'with --describe: the members and how many partitions each has (--verbose: which)')
     .option('--state', 'with --describe: coordinator, assignor, state and member count')
-    .option('--verbose', 'with --describe --members: each member\'s partitions')
+    .option('--verbose', "with --describe --members: each member's partitions")
     .action(async (own: GroupsOptions, command: Command) => {
       // --verbose is also the program's own flag (stack traces); commander hands it to the program.
       const opts: GroupsOptions = { ...own, verbose: (command.optsWithGlobals() as GroupsOptions).verbose === true };
@@ -144,10 +144,12 @@ async function describeState(admin: Admin, groupId: string): Promise<void> {
   const brokers = (await admin.describeCluster()).brokers;
   const coordinator = brokers.find((b) => b.nodeId === d!.coordinator);
   const where = coordinator ? `${coordinator.address} (${coordinator.nodeId})` : `(${d!.coordinator})`;
-  process.stdout.write(table([
-    ['GROUP', 'COORDINATOR (ID)', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'],
-    [groupId, where, d!.protocol || '-', d!.state, String(d!.members.length)],
-  ]));
+  process.stdout.write(
+    table([
+      ['GROUP', 'COORDINATOR (ID)', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'],
+      [groupId, where, d!.protocol || '-', d!.state, String(d!.members.length)],
+    ]),
+  );
 }
 
 /** An ISO 8601 duration as Java's Duration.parse takes it (PnDTnHnMn.nS), in ms. */
@@ -174,7 +176,16 @@ export function parseOffsetsCsv(text: string, file: string): Array<{ topic: stri
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join(' ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join(' ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 async function describe(admin: Admin, groupId: string): Promise<void> {
@@ -185,8 +196,15 @@ async function describe(admin: Admin, groupId: string): Promise<void> {
   const rows = [['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID']];
   for (const r of lag) {
     rows.push([
-      groupId, r.topic, String(r.partition), r.committedOffset?.toString() ?? '-', r.logEndOffset < 0n ? '-' : r.logEndOffset.toString(), r.lag?.toString() ?? '-',
-      r.memberId ?? '-', r.host ?? '-', r.clientId ?? '-',
+      groupId,
+      r.topic,
+      String(r.partition),
+      r.committedOffset?.toString() ?? '-',
+      r.logEndOffset < 0n ? '-' : r.logEndOffset.toString(),
+      r.lag?.toString() ?? '-',
+      r.memberId ?? '-',
+      r.host ?? '-',
+      r.clientId ?? '-',
     ]);
   }
   // Members without partitions (more members than partitions), as Kafka lists them.
@@ -208,7 +226,8 @@ async function remove(admin: Admin, groups: string[]): Promise<void> {
       failures.push(`* Group '${g}' could not be deleted due to: ${e.errorName ? `${e.errorName}: ` : ''}${e.message}`);
     }
   }
-  if (deleted.length > 0) process.stdout.write(`Deletion of requested consumer groups (${deleted.map((g) => `'${g}'`).join(', ')}) was successful.\n`);
+  if (deleted.length > 0)
+    process.stdout.write(`Deletion of requested consumer groups (${deleted.map((g) => `'${g}'`).join(', ')}) was successful.\n`);
   if (failures.length > 0) {
     process.stdout.write(`Deletion of some consumer groups failed:\n${failures.join('\n')}\n`);
     throw new Error(`${failures.length} group(s) could not be deleted`);
@@ -219,32 +238,51 @@ function parseTopicSpec(spec: string): { topic: string; partitions: number[] | u
   const colon = spec.lastIndexOf(':');
   if (colon < 0) return { topic: spec, partitions: undefined };
   const topic = spec.slice(0, colon);
-  const partitions = spec.slice(colon + 1).split(',').map((p) => {
-    if (!/^\d+$/.test(p.trim())) throw new UsageError(`--topic ${spec}: partitions must be non-negative integers`);
-    return Number(p);
-  });
+  const partitions = spec
+    .slice(colon + 1)
+    .split(',')
+    .map((p) => {
+      if (!/^\d+$/.test(p.trim())) throw new UsageError(`--topic ${spec}: partitions must be non-negative integers`);
+      return Number(p);
+    });
   if (!topic) throw new UsageError(`--topic ${spec}: missing topic name`);
   return { topic, partitions };
 }
 
 async function reset(admin: Admin, groupId: string, opts: GroupsOptions): Promise<void> {
   const fromFile = opts.fromFile === undefined ? undefined : parseOffsetsCsv(readCsv(opts.fromFile), opts.fromFile);
-  const scenarios = [opts.toEarliest, opts.toLatest, opts.toCurrent, opts.toOffset !== undefined, opts.shiftBy !== undefined, opts.toDatetime !== undefined,
-    opts.byDuration !== undefined, fromFile !== undefined].filter(Boolean).length;
-  if (scenarios !== 1) throw new UsageError('exactly one of --to-earliest, --to-latest, --to-current, --to-offset, --shift-by, --to-datetime, --by-duration, --from-file is required');
+  const scenarios = [
+    opts.toEarliest,
+    opts.toLatest,
+    opts.toCurrent,
+    opts.toOffset !== undefined,
+    opts.shiftBy !== undefined,
+    opts.toDatetime !== undefined,
+    opts.byDuration !== undefined,
+    fromFile !== undefined,
+  ].filter(Boolean).length;
+  if (scenarios !== 1)
+    throw new UsageError(
+      'exactly one of --to-earliest, --to-latest, --to-current, --to-offset, --shift-by, --to-datetime, --by-duration, --from-file is required',
+    );
   const scopes = [(opts.topic?.length ?? 0) > 0, Boolean(opts.allTopics)].filter(Boolean).length;
-  if (fromFile ? scopes > 0 : scopes !== 1) throw new UsageError(fromFile ? '--from-file names its partitions: drop --topic/--all-topics' : 'one of --topic or --all-topics is required');
+  if (fromFile ? scopes > 0 : scopes !== 1)
+    throw new UsageError(
+      fromFile ? '--from-file names its partitions: drop --topic/--all-topics' : 'one of --topic or --all-topics is required',
+    );
   if (opts.dryRun && opts.execute) throw new UsageError('--dry-run and --execute cannot be combined');
   const toOffset = opts.toOffset === undefined ? undefined : parseBig(opts.toOffset, '--to-offset', false);
   const shiftBy = opts.shiftBy === undefined ? undefined : parseBig(opts.shiftBy, '--shift-by', true);
   let datetime: bigint | undefined;
   if (opts.toDatetime !== undefined) {
     const ms = Date.parse(opts.toDatetime);
-    if (Number.isNaN(ms) || ms < 0) throw new UsageError(`--to-datetime must be an ISO 8601 time such as 2024-01-01T00:00:00.000Z, got '${opts.toDatetime}'`);
+    if (Number.isNaN(ms) || ms < 0)
+      throw new UsageError(`--to-datetime must be an ISO 8601 time such as 2024-01-01T00:00:00.000Z, got '${opts.toDatetime}'`);
     datetime = BigInt(ms);
   }
   if (opts.byDuration !== undefined) datetime = BigInt(Date.now() - parseIsoDuration(opts.byDuration, '--by-duration'));
-  if (!opts.execute && !opts.dryRun) process.stderr.write('WARN: No action will be performed as the --execute option is missing. Add --execute to reset the offsets.\n');
+  if (!opts.execute && !opts.dryRun)
+    process.stderr.write('WARN: No action will be performed as the --execute option is missing. Add --execute to reset the offsets.\n');
 
   // Refuse early, before any lookups, while the group is active.
   const [description] = await admin.describeGroups([groupId]);
@@ -269,7 +307,11 @@ async function reset(admin: Admin, groupId: string, opts: GroupsOptions): Promis
   const plan: Array<{ topic: string; partition: number; offset: bigint }> = [];
   for (const [topic, partitions] of [...targets].sort(([a], [b]) => a.localeCompare(b))) {
     partitions.sort((a, b) => a - b);
-    const q = (timestamp: 'earliest' | 'latest' | bigint) => admin.listOffsets(topic, partitions.map((partition) => ({ partition, timestamp })));
+    const q = (timestamp: 'earliest' | 'latest' | bigint) =>
+      admin.listOffsets(
+        topic,
+        partitions.map((partition) => ({ partition, timestamp })),
+      );
     const [earliest, latest] = await Promise.all([q('earliest'), q('latest')]);
     const byTime = datetime === undefined ? undefined : await q(datetime);
     partitions.forEach((partition, i) => {
@@ -284,8 +326,7 @@ async function reset(admin: Admin, groupId: string, opts: GroupsOptions): Promis
       else if (opts.toCurrent) {
         if (current < 0n) throw new Error(`${topic}-${partition} has no committed offset for group '${groupId}'`);
         offset = current;
-      }
-      else if (toOffset !== undefined) offset = clamp(toOffset);
+      } else if (toOffset !== undefined) offset = clamp(toOffset);
       else if (byTime !== undefined) offset = byTime[i]!.offset >= 0n ? byTime[i]!.offset : hi;
       else {
         if (current < 0n) throw new Error(`${topic}-${partition} has no committed offset for group '${groupId}' to shift from`);
@@ -299,10 +340,16 @@ async function reset(admin: Admin, groupId: string, opts: GroupsOptions): Promis
     process.stdout.write(plan.map((p) => `${p.topic},${p.partition},${p.offset}\n`).join(''));
     return;
   }
-  process.stdout.write(table([['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'], ...plan.map((p) => [groupId, p.topic, String(p.partition), p.offset.toString()])]));
+  process.stdout.write(
+    table([
+      ['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'],
+      ...plan.map((p) => [groupId, p.topic, String(p.partition), p.offset.toString()]),
+    ]),
+  );
 }
 
 function parseBig(value: string, flag: string, signed: boolean): bigint {
-  if (!(signed ? /^-?\d+$/ : /^\d+$/).test(value.trim())) throw new UsageError(`${flag} must be ${signed ? 'an integer' : 'a non-negative integer'}, got '${value}'`);
+  if (!(signed ? /^-?\d+$/ : /^\d+$/).test(value.trim()))
+    throw new UsageError(`${flag} must be ${signed ? 'an integer' : 'a non-negative integer'}, got '${value}'`);
   return BigInt(value.trim());
 }

@@ -35,17 +35,19 @@ export function registerLeaderElection(program: Command): void {
     .option('--all-topic-partitions', 'every partition of every topic')
     .action(async (opts: LeaderElectionOptions) => {
       const type = (opts.electionType ?? '').toLowerCase();
-      if (type !== 'preferred' && type !== 'unclean') throw new UsageError("--election-type is required: preferred or unclean");
+      if (type !== 'preferred' && type !== 'unclean') throw new UsageError('--election-type is required: preferred or unclean');
       if (opts.allTopicPartitions && (opts.topic !== undefined || opts.partition !== undefined)) {
         throw new UsageError('--all-topic-partitions cannot be combined with --topic or --partition');
       }
-      if (!opts.allTopicPartitions && opts.topic === undefined) throw new UsageError('one of --all-topic-partitions or --topic is required');
+      if (!opts.allTopicPartitions && opts.topic === undefined)
+        throw new UsageError('one of --all-topic-partitions or --topic is required');
       if (opts.partition !== undefined && opts.topic === undefined) throw new UsageError('--partition needs --topic');
       if (opts.topic === '') throw new UsageError('--topic must not be empty');
       let partition: number | undefined;
       if (opts.partition !== undefined) {
         partition = Number(opts.partition);
-        if (!/^\d+$/.test(opts.partition) || !Number.isSafeInteger(partition)) throw new UsageError(`--partition must be a non-negative integer, got '${opts.partition}'`);
+        if (!/^\d+$/.test(opts.partition) || !Number.isSafeInteger(partition))
+          throw new UsageError(`--partition must be a non-negative integer, got '${opts.partition}'`);
       }
       const label = type.toUpperCase();
       await withClient(opts.bootstrapServer, async (samsa) => {
@@ -59,16 +61,23 @@ export function registerLeaderElection(program: Command): void {
             partitions = d!.partitions.map((p) => ({ topic: opts.topic!, partition: p.partition }));
           }
         }
-        const results = await admin.electLeaders({ type: type as 'preferred' | 'unclean', ...(partitions === undefined ? {} : { partitions }) });
+        const results = await admin.electLeaders({
+          type: type as 'preferred' | 'unclean',
+          ...(partitions === undefined ? {} : { partitions }),
+        });
         const name = (r: { topic: string; partition: number }) => `${r.topic}-${r.partition}`;
         const succeeded = results.filter((r) => r.errorCode === ErrorCode.NONE).map(name);
         const notNeeded = results.filter((r) => r.errorCode === ErrorCode.ELECTION_NOT_NEEDED).map(name);
         const failed = results.filter((r) => r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED);
-        if (succeeded.length > 0) process.stdout.write(`Successfully completed leader election (${label}) for partitions ${succeeded.join(', ')}\n`);
+        if (succeeded.length > 0)
+          process.stdout.write(`Successfully completed leader election (${label}) for partitions ${succeeded.join(', ')}\n`);
         if (notNeeded.length > 0) process.stdout.write(`Valid replica already elected for partitions ${notNeeded.join(', ')}\n`);
         if (failed.length > 0) {
           process.stdout.write(`Errors occurred while electing leaders for the following partitions:\n`);
-          for (const r of failed) process.stdout.write(`Error completing leader election (${label}) for partition: ${name(r)}: ${r.error?.message ?? `error code ${r.errorCode}`}\n`);
+          for (const r of failed)
+            process.stdout.write(
+              `Error completing leader election (${label}) for partition: ${name(r)}: ${r.error?.message ?? `error code ${r.errorCode}`}\n`,
+            );
           throw new Error(`${failed.length} replica(s) could not be elected`);
         }
       });

@@ -42,8 +42,14 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
     collectDefaultMetrics({ register: metrics });
   }
   // Bound before the roles start: a taken port fails at once, and start-up can be watched.
-  const metricsServer: MetricsServer | undefined = metrics ? await startMetricsServer(metrics, settings.metricsHost, settings.metricsPort!) : undefined;
-  if (metricsServer) logger.info({ metricsHost: metricsServer.host, metricsPort: metricsServer.port }, `metrics at http://${metricsServer.host}:${metricsServer.port}/metrics`);
+  const metricsServer: MetricsServer | undefined = metrics
+    ? await startMetricsServer(metrics, settings.metricsHost, settings.metricsPort!)
+    : undefined;
+  if (metricsServer)
+    logger.info(
+      { metricsHost: metricsServer.host, metricsPort: metricsServer.port },
+      `metrics at http://${metricsServer.host}:${metricsServer.port}/metrics`,
+    );
 
   let controller: ControllerNode | undefined;
   let lock: DataDirLock | undefined;
@@ -63,8 +69,12 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
         logger: logger.child({ role: 'controller' }),
         ...(settings.sessionTimeoutMs === undefined ? {} : { brokerSessionTimeoutMs: settings.sessionTimeoutMs }),
         ...(settings.autoLeaderRebalanceEnable === undefined ? {} : { autoLeaderRebalanceEnable: settings.autoLeaderRebalanceEnable }),
-        ...(settings.leaderImbalanceCheckIntervalMs === undefined ? {} : { leaderImbalanceCheckIntervalMs: settings.leaderImbalanceCheckIntervalMs }),
-        ...(settings.leaderImbalancePerBrokerPercentage === undefined ? {} : { leaderImbalancePerBrokerPercentage: settings.leaderImbalancePerBrokerPercentage }),
+        ...(settings.leaderImbalanceCheckIntervalMs === undefined
+          ? {}
+          : { leaderImbalanceCheckIntervalMs: settings.leaderImbalanceCheckIntervalMs }),
+        ...(settings.leaderImbalancePerBrokerPercentage === undefined
+          ? {}
+          : { leaderImbalancePerBrokerPercentage: settings.leaderImbalancePerBrokerPercentage }),
         ...(metrics === undefined ? {} : { metrics }),
       });
     } catch (err) {
@@ -77,7 +87,10 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
   let broker: BrokerNode | undefined;
   if (roles.has('broker')) {
     const listeners = settings.listeners.map((l) => ({
-      name: l.name, host: l.host, port: l.port, advertisedHost: l.advertisedHost,
+      name: l.name,
+      host: l.host,
+      port: l.port,
+      advertisedHost: l.advertisedHost,
       ...(l.advertisedPort === undefined ? {} : { advertisedPort: l.advertisedPort }),
     }));
     const single = listeners.length === 1 && !settings.namedListeners ? listeners[0]! : undefined;
@@ -86,7 +99,12 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
         nodeId,
         // One unnamed listener registers host:port only, as before listeners had names.
         ...(single !== undefined
-          ? { listenHost: single.host, listenPort: single.port, advertisedHost: single.advertisedHost, advertisedPort: single.advertisedPort }
+          ? {
+              listenHost: single.host,
+              listenPort: single.port,
+              advertisedHost: single.advertisedHost,
+              advertisedPort: single.advertisedPort,
+            }
           : { listeners, interBrokerListenerName: settings.interBrokerListenerName }),
         dataDir: settings.dataDir,
         logger: logger.child({ role: 'broker' }),
@@ -144,7 +162,9 @@ export function stopOnSignals(close: () => Promise<void>): void {
 export function registerNode(program: Command): void {
   const command = program
     .command('node')
-    .description('run one Samsa node (broker, controller, or both) in the foreground; every setting is a flag, a SAMSA_* environment variable or a key in the --config file (flag > env > file > default)')
+    .description(
+      'run one Samsa node (broker, controller, or both) in the foreground; every setting is a flag, a SAMSA_* environment variable or a key in the --config file (flag > env > file > default)',
+    )
     .option('--config <file>', 'a properties file of settings (key=value lines, Kafka server.properties style); also SAMSA_CONFIG');
   // No commander defaults: a flag's absence must be visible, so env, file and defaults can apply.
   for (const { flag, doc, alias } of settingFlags()) {

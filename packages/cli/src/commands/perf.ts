@@ -50,11 +50,14 @@ function report(label: string, records: number, bytes: number, elapsedMs: number
 function windowLine(records: number, bytes: number, elapsedMs: number, h: hdr.Histogram, final: boolean): string {
   const seconds = Math.max(elapsedMs, 1) / 1000;
   const ms = (us: number) => (us / 1000).toFixed(2);
-  const base = `${records} records sent, ${(records / seconds).toFixed(1)} records/sec (${(bytes / seconds / 1024 / 1024).toFixed(2)} MB/sec), ` +
+  const base =
+    `${records} records sent, ${(records / seconds).toFixed(1)} records/sec (${(bytes / seconds / 1024 / 1024).toFixed(2)} MB/sec), ` +
     `${ms(h.mean)} ms avg latency, ${ms(h.maxValue)} ms max latency`;
   if (!final) return `${base}.\n`;
-  return `${base}, ${ms(h.getValueAtPercentile(50))} ms 50th, ${ms(h.getValueAtPercentile(95))} ms 95th, ` +
-    `${ms(h.getValueAtPercentile(99))} ms 99th, ${ms(h.getValueAtPercentile(99.9))} ms 99.9th.\n`;
+  return (
+    `${base}, ${ms(h.getValueAtPercentile(50))} ms 50th, ${ms(h.getValueAtPercentile(95))} ms 95th, ` +
+    `${ms(h.getValueAtPercentile(99))} ms 99th, ${ms(h.getValueAtPercentile(99.9))} ms 99.9th.\n`
+  );
 }
 
 /** hdr-histogram-js is loaded by `perf` only (its load costs every `samsa node` ~60 ms of CPU at start-up otherwise). */
@@ -62,7 +65,8 @@ let hdrModule: typeof hdr | undefined;
 async function loadHdr(): Promise<void> {
   hdrModule ??= await import('hdr-histogram-js');
 }
-const newHistogram = () => hdrModule!.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+const newHistogram = () =>
+  hdrModule!.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
 
 /** --warmup-records: a count below the run's total (Kafka refuses one at or above it). */
 function parseWarmup(raw: string, total: number, totalFlag: string): number {
@@ -80,7 +84,10 @@ export function registerPerf(program: Command): void {
     .option('--topic <name>', 'topic to write (must exist)')
     .option('--num-records <n>', 'records to send', '1000000')
     .option('--record-size <bytes>', 'value size in bytes', '100')
-    .option('--producer-props <k=v...>', 'producer configs by Kafka name: acks, linger.ms, batch.size, compression.type, enable.idempotence, max.in.flight.requests.per.connection, buffer.memory, retries, ...')
+    .option(
+      '--producer-props <k=v...>',
+      'producer configs by Kafka name: acks, linger.ms, batch.size, compression.type, enable.idempotence, max.in.flight.requests.per.connection, buffer.memory, retries, ...',
+    )
     .option('--acks <acks>', '0, 1 or -1/all (same as --producer-props acks=...; default 1)')
     // 512 KiB: a batch well under the broker's default max.message.bytes (1 MB). With
     // --throughput the default is Kafka's batch.size (16384) instead, so that at a fixed rate the
@@ -91,7 +98,7 @@ export function registerPerf(program: Command): void {
     .option('--in-flight <n>', 'batches handed to the producer and not yet acknowledged, at most (default 8, or 32 with --throughput)')
     .option('--throughput <n>', 'cap on records/s, -1 for unlimited (kafka-producer-perf-test --throughput)', '-1')
     .option('--reporting-interval-ms <ms>', 'how often the progress line is printed', '5000')
-    .option('--warmup-records <n>', 'also summarise the records after the first n alone: the steady state (Kafka\'s --warmup-records)', '0')
+    .option('--warmup-records <n>', "also summarise the records after the first n alone: the steady state (Kafka's --warmup-records)", '0')
     .action(async (opts: PerfProduceOptions) => {
       await loadHdr();
       if (!opts.topic) throw new UsageError('--topic is required');
@@ -127,7 +134,9 @@ export function registerPerf(program: Command): void {
         const producer = samsa.producer(producerOptions);
         // A pool of random payloads, as Kafka's perf tool does, so compression cannot cheat.
         const payloads = Array.from({ length: 64 }, () => randomBytes(recordSize));
-        const messages: Message<Buffer | null, Buffer | null>[] = Array.from({ length: perBatch }, (_, i) => ({ value: payloads[i % payloads.length]! }));
+        const messages: Message<Buffer | null, Buffer | null>[] = Array.from({ length: perBatch }, (_, i) => ({
+          value: payloads[i % payloads.length]!,
+        }));
         const total = newHistogram();
         // Batches whose first record comes after the warm-up (a batch straddling it counts as warm-up).
         const steady = newHistogram();
@@ -137,7 +146,8 @@ export function registerPerf(program: Command): void {
         let windowRecords = 0;
         let windowStart = performance.now();
         const flushWindow = (now: number): void => {
-          if (windowRecords > 0) process.stdout.write(windowLine(windowRecords, windowRecords * recordSize, now - windowStart, windowHist, false));
+          if (windowRecords > 0)
+            process.stdout.write(windowLine(windowRecords, windowRecords * recordSize, now - windowStart, windowHist, false));
           windowHist = newHistogram();
           windowRecords = 0;
           windowStart = now;
@@ -148,7 +158,8 @@ export function registerPerf(program: Command): void {
         let next = 0;
         let firstError: unknown;
         const started = performance.now();
-        if (warmup > 0) process.stdout.write(`Warmup first ${warmup} records. Steady-state results will print after the complete-test summary.\n`);
+        if (warmup > 0)
+          process.stdout.write(`Warmup first ${warmup} records. Steady-state results will print after the complete-test summary.\n`);
         try {
           while (sent < numRecords && !firstError) {
             if (paced) {
@@ -176,7 +187,9 @@ export function registerPerf(program: Command): void {
                 windowHist.recordValueWithCount(us, count);
                 windowRecords += count;
               },
-              (err: unknown) => { firstError ??= err; },
+              (err: unknown) => {
+                firstError ??= err;
+              },
             );
             window.add(p);
             void p.finally(() => window.delete(p));
@@ -192,11 +205,15 @@ export function registerPerf(program: Command): void {
         if (firstError) throw firstError;
         process.stdout.write(windowLine(numRecords, numRecords * recordSize, elapsed, total, true));
         if (steadyStart !== undefined) {
-          process.stdout.write(`steady state: ${windowLine(steadyRecords, steadyRecords * recordSize, started + elapsed - steadyStart, steady, true)}`);
+          process.stdout.write(
+            `steady state: ${windowLine(steadyRecords, steadyRecords * recordSize, started + elapsed - steadyStart, steady, true)}`,
+          );
         }
         const peakRssMb = process.resourceUsage().maxRSS / 1024;
-        process.stdout.write(`producer: acks=${acks}, idempotence ${producer.idempotent ? 'on' : 'off'}, compression ${props['compression.type'] ?? 'none'}, ` +
-          `${perBatch} records/batch, ${inFlight} batches in flight${paced ? `, throughput cap ${throughput} records/s` : ''}; peak RSS ${peakRssMb.toFixed(0)} MB\n`);
+        process.stdout.write(
+          `producer: acks=${acks}, idempotence ${producer.idempotent ? 'on' : 'off'}, compression ${props['compression.type'] ?? 'none'}, ` +
+            `${perBatch} records/batch, ${inFlight} batches in flight${paced ? `, throughput cap ${throughput} records/s` : ''}; peak RSS ${peakRssMb.toFixed(0)} MB\n`,
+        );
       });
     });
 
@@ -213,7 +230,7 @@ export function registerPerf(program: Command): void {
     // End to end: each record's CreateTime (stamped by the producer at send) to the moment poll()
     // hands it over. Producer and consumer must share a clock (one machine). Start the consumer
     // first and read only new records: with a group, reset the offsets to the end beforehand.
-    .option('--end-to-end-latency', 'also print latency from each record\'s timestamp to its consumption (p50/p95/p99/p99.9)')
+    .option('--end-to-end-latency', "also print latency from each record's timestamp to its consumption (p50/p95/p99/p99.9)")
     .option('--warmup-records <n>', 'with --end-to-end-latency: also summarise the latency of the records after the first n alone', '0')
     .action(async (opts: PerfConsumeOptions) => {
       await loadHdr();
@@ -224,12 +241,21 @@ export function registerPerf(program: Command): void {
       const warmup = parseWarmup(opts.warmupRecords, wanted, '--messages');
       await withClient(opts.bootstrapServer, async (samsa) => {
         let assignedAt: number | undefined;
-        let consumer: { poll(o: { maxWaitMs: number; maxRecords: number }): Promise<Array<{ value: Buffer | null; timestamp: bigint }>>; close(): Promise<void> };
+        let consumer: {
+          poll(o: { maxWaitMs: number; maxRecords: number }): Promise<Array<{ value: Buffer | null; timestamp: bigint }>>;
+          close(): Promise<void>;
+        };
         if (opts.group !== undefined) {
           // A member's clock starts once the group assigned it partitions, not while it joins.
           const member = samsa.consumer({
-            groupId: opts.group, autoOffsetReset: 'earliest', maxPollRecords: 100_000,
-            rebalanceListener: { assigned: () => { assignedAt ??= performance.now(); } },
+            groupId: opts.group,
+            autoOffsetReset: 'earliest',
+            maxPollRecords: 100_000,
+            rebalanceListener: {
+              assigned: () => {
+                assignedAt ??= performance.now();
+              },
+            },
           });
           member.subscribe([topic]);
           consumer = member;
@@ -281,10 +307,21 @@ export function registerPerf(program: Command): void {
         await consumer.close();
         if (count < wanted) throw new Error(`only ${count} of ${wanted} records arrived within ${timeoutMs} ms of the last one`);
         const ms = (us: number) => (us / 1000).toFixed(2);
-        const latency = (h: hdr.Histogram) => `${ms(h.mean)} ms avg, ${ms(h.getValueAtPercentile(50))} ms 50th, ${ms(h.getValueAtPercentile(95))} ms 95th, ` +
+        const latency = (h: hdr.Histogram) =>
+          `${ms(h.mean)} ms avg, ${ms(h.getValueAtPercentile(50))} ms 50th, ${ms(h.getValueAtPercentile(95))} ms 95th, ` +
           `${ms(h.getValueAtPercentile(99))} ms 99th, ${ms(h.getValueAtPercentile(99.9))} ms 99.9th, ${ms(h.maxValue)} ms max`;
-        process.stdout.write(report('consume', count, bytes, elapsed, e2e === undefined ? '' : `; end-to-end latency ${latency(e2e)}` +
-          (steady === undefined ? '' : `; steady state (after ${warmup} records) ${latency(steady)}`)));
+        process.stdout.write(
+          report(
+            'consume',
+            count,
+            bytes,
+            elapsed,
+            e2e === undefined
+              ? ''
+              : `; end-to-end latency ${latency(e2e)}` +
+                  (steady === undefined ? '' : `; steady state (after ${warmup} records) ${latency(steady)}`),
+          ),
+        );
       });
     });
 }

@@ -50,21 +50,32 @@ export function registerProduce(program: Command): void {
     .command('produce')
     .description('send stdin lines as records (kafka-console-producer)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to')
-    .option('--broker-list <host:port>', 'the same as --bootstrap-server (Kafka\'s older name)')
+    .option('--broker-list <host:port>', "the same as --bootstrap-server (Kafka's older name)")
     .option('--topic <name>', 'the topic to write to')
-    .option('--property <key=value>', 'line format: parse.key, key.separator (tab), parse.headers, headers.delimiter (tab), headers.separator (,), headers.key.separator (:), null.marker, ignore.error', collectKeyValue)
-    .option('--producer-property <key=value>', 'a producer config such as max.request.size=4194304 or delivery.timeout.ms=30000 (repeatable)', collectKeyValue)
+    .option(
+      '--property <key=value>',
+      'line format: parse.key, key.separator (tab), parse.headers, headers.delimiter (tab), headers.separator (,), headers.key.separator (:), null.marker, ignore.error',
+      collectKeyValue,
+    )
+    .option(
+      '--producer-property <key=value>',
+      'a producer config such as max.request.size=4194304 or delivery.timeout.ms=30000 (repeatable)',
+      collectKeyValue,
+    )
     .option('--producer.config <file>', 'producer configs from a properties file (overridden by --producer-property and the flags)')
     .option('--acks <acks>', 'acks: 0, 1 or -1/all (default all)')
-    .option('--request-required-acks <acks>', 'the same as --acks (kafka-console-producer\'s name)')
+    .option('--request-required-acks <acks>', "the same as --acks (kafka-console-producer's name)")
     .option('--compression-type <type>', 'none, gzip, snappy, lz4 or zstd (default none)')
-    .option('--compression-codec <type>', 'the same as --compression-type (kafka-console-producer\'s name)')
+    .option('--compression-codec <type>', "the same as --compression-type (kafka-console-producer's name)")
     .option('--timeout <ms>', 'linger.ms: how long a record waits for more to share its batch (default 1000)')
     .option('--linger-ms <ms>', 'the same as --timeout')
     .option('--batch-size <bytes>', 'bytes of records per partition batch (batch.size, default 16384)')
     .option('--enable-idempotence <bool>', 'true or false (default: true unless --acks 0/1 or retries 0, as in Kafka 3)')
     .option('--partition <p>', 'send every record to this partition')
-    .option('--message-send-max-retries <n>', 'retries of a batch the broker refused (default 3, as kafka-console-producer); a partition without a leader waits up to delivery.timeout.ms')
+    .option(
+      '--message-send-max-retries <n>',
+      'retries of a batch the broker refused (default 3, as kafka-console-producer); a partition without a leader waits up to delivery.timeout.ms',
+    )
     .option('--retry-backoff-ms <ms>', 'retry.backoff.ms')
     .option('--max-block-ms <ms>', 'max.block.ms: how long a send may wait for buffer memory or metadata')
     .option('--max-memory-bytes <bytes>', 'buffer.memory')
@@ -81,7 +92,8 @@ export function registerProduce(program: Command): void {
       const clientId = settings['client.id'] ?? 'console-producer';
       delete settings['client.id'];
       const flag = (value: string | undefined, config: string, name: string, alias?: [string | undefined, string]) => {
-        if (alias && alias[0] !== undefined && value !== undefined && alias[0] !== value) throw new UsageError(`${name} and ${alias[1]} disagree; give one`);
+        if (alias && alias[0] !== undefined && value !== undefined && alias[0] !== value)
+          throw new UsageError(`${name} and ${alias[1]} disagree; give one`);
         const v = value ?? alias?.[0];
         if (v !== undefined) settings[config] = v;
       };
@@ -99,12 +111,16 @@ export function registerProduce(program: Command): void {
       const producerOptions: ProducerOptions<Buffer | null, Buffer | null> = producerOptionsFromProps(settings);
       const partition = opts.partition === undefined ? undefined : parseInteger(opts.partition, '--partition', 0);
 
-      const failed = await withClient(bootstrap, async (samsa) => {
-        // Fail fast and clearly on an unknown topic instead of one error per line.
-        await samsa.admin().describeTopics([topic]);
-        const producer = samsa.producer(producerOptions);
-        return sendLines(topic, partition, (line) => parseLine(line, format), producer);
-      }, { logger: stderrWarnings(`Producer clientId=${clientId}`), clientId });
+      const failed = await withClient(
+        bootstrap,
+        async (samsa) => {
+          // Fail fast and clearly on an unknown topic instead of one error per line.
+          await samsa.admin().describeTopics([topic]);
+          const producer = samsa.producer(producerOptions);
+          return sendLines(topic, partition, (line) => parseLine(line, format), producer);
+        },
+        { logger: stderrWarnings(`Producer clientId=${clientId}`), clientId },
+      );
       if (failed.count > 0) {
         process.stderr.write(`samsa: ${failed.count} of ${failed.lines} line(s) not sent\n`);
         process.exitCode = 1;
@@ -125,7 +141,11 @@ async function sendLines(
   topic: string,
   partition: number | undefined,
   parse: (line: string) => Message<Buffer | null, Buffer | null>,
-  producer: { send(r: { topic: string; messages: Message<Buffer | null, Buffer | null>[] }): Promise<unknown>; flush(): Promise<void>; close(): Promise<void> },
+  producer: {
+    send(r: { topic: string; messages: Message<Buffer | null, Buffer | null>[] }): Promise<unknown>;
+    flush(): Promise<void>;
+    close(): Promise<void>;
+  },
 ): Promise<{ count: number; lines: number }> {
   const reader = createInterface({ input: process.stdin, crlfDelay: Infinity });
   let lineNumber = 0;
@@ -147,18 +167,21 @@ async function sendLines(
   };
   const send = (lines: Line[]): void => {
     pending += lines.length;
-    producer.send({ topic, messages: lines.map((l) => l.message) }).then(() => settled(lines.length), (err: unknown) => {
-      // A too-large record fails its send() before any record of it is accepted: resend the
-      // others one by one so only the bad line is skipped. Other failures come after the records
-      // were accepted and are reported for the lines sent together.
-      if (lines.length > 1 && err instanceof MessageTooLargeError) {
-        for (const l of lines) send([l]);
-      } else {
-        failures += lines.length;
-        report(lines.length === 1 ? `line ${lines[0]!.n}` : `lines ${lines[0]!.n}-${lines[lines.length - 1]!.n}`, err);
-      }
-      settled(lines.length);
-    });
+    producer.send({ topic, messages: lines.map((l) => l.message) }).then(
+      () => settled(lines.length),
+      (err: unknown) => {
+        // A too-large record fails its send() before any record of it is accepted: resend the
+        // others one by one so only the bad line is skipped. Other failures come after the records
+        // were accepted and are reported for the lines sent together.
+        if (lines.length > 1 && err instanceof MessageTooLargeError) {
+          for (const l of lines) send([l]);
+        } else {
+          failures += lines.length;
+          report(lines.length === 1 ? `line ${lines[0]!.n}` : `lines ${lines[0]!.n}-${lines[lines.length - 1]!.n}`, err);
+        }
+        settled(lines.length);
+      },
+    );
   };
   const flush = (): void => {
     const lines = group;
@@ -198,6 +221,9 @@ async function sendLines(
   // Settle what was sent before closing: a too-large line's neighbours are then resent while the producer still takes sends.
   await producer.flush();
   await producer.close();
-  if (pending > 0) await new Promise<void>((r) => { idle = r; });
+  if (pending > 0)
+    await new Promise<void>((r) => {
+      idle = r;
+    });
   return { count: failures, lines: lineNumber };
 }

@@ -8,7 +8,11 @@ import { UsageError } from '../errors.js';
 import { parseInteger } from '../options.js';
 
 const COMPRESSION: Record<string, CompressionType> = {
-  none: CompressionType.NONE, gzip: CompressionType.GZIP, snappy: CompressionType.SNAPPY, lz4: CompressionType.LZ4, zstd: CompressionType.ZSTD,
+  none: CompressionType.NONE,
+  gzip: CompressionType.GZIP,
+  snappy: CompressionType.SNAPPY,
+  lz4: CompressionType.LZ4,
+  zstd: CompressionType.ZSTD,
 };
 
 export function parseAcks(value: string, flag: string): 0 | 1 | -1 {
@@ -35,22 +39,50 @@ export function producerOptionsFromProps(props: Record<string, string>): Produce
   for (const [name, value] of Object.entries(props)) {
     const flag = `producer config ${name}`;
     switch (name) {
-      case 'acks': out.acks = parseAcks(value, flag); break;
-      case 'linger.ms': out.lingerMs = parseInteger(value, flag, 0); break;
-      case 'batch.size': out.batchSize = parseInteger(value, flag, 1); break;
-      case 'compression.type': out.compression = parseCompression(value, flag); break;
-      case 'enable.idempotence': out.enableIdempotence = parseBoolean(value, flag); break;
-      case 'max.in.flight.requests.per.connection': out.maxInFlightRequestsPerConnection = parseInteger(value, flag, 1); break;
-      case 'buffer.memory': out.bufferMemory = parseInteger(value, flag, 1); break;
-      case 'retries': out.retries = parseInteger(value, flag, 0); break;
-      case 'delivery.timeout.ms': out.deliveryTimeoutMs = parseInteger(value, flag, 1); break;
-      case 'request.timeout.ms': out.requestTimeoutMs = parseInteger(value, flag, 1); break;
-      case 'max.block.ms': out.maxBlockMs = parseInteger(value, flag, 0); break;
-      case 'max.request.size': out.maxRequestSize = parseInteger(value, flag, 1); break;
-      case 'retry.backoff.ms': out.retryBackoffMs = parseInteger(value, flag, 0); break;
+      case 'acks':
+        out.acks = parseAcks(value, flag);
+        break;
+      case 'linger.ms':
+        out.lingerMs = parseInteger(value, flag, 0);
+        break;
+      case 'batch.size':
+        out.batchSize = parseInteger(value, flag, 1);
+        break;
+      case 'compression.type':
+        out.compression = parseCompression(value, flag);
+        break;
+      case 'enable.idempotence':
+        out.enableIdempotence = parseBoolean(value, flag);
+        break;
+      case 'max.in.flight.requests.per.connection':
+        out.maxInFlightRequestsPerConnection = parseInteger(value, flag, 1);
+        break;
+      case 'buffer.memory':
+        out.bufferMemory = parseInteger(value, flag, 1);
+        break;
+      case 'retries':
+        out.retries = parseInteger(value, flag, 0);
+        break;
+      case 'delivery.timeout.ms':
+        out.deliveryTimeoutMs = parseInteger(value, flag, 1);
+        break;
+      case 'request.timeout.ms':
+        out.requestTimeoutMs = parseInteger(value, flag, 1);
+        break;
+      case 'max.block.ms':
+        out.maxBlockMs = parseInteger(value, flag, 0);
+        break;
+      case 'max.request.size':
+        out.maxRequestSize = parseInteger(value, flag, 1);
+        break;
+      case 'retry.backoff.ms':
+        out.retryBackoffMs = parseInteger(value, flag, 0);
+        break;
       default:
-        throw new UsageError(`unknown producer config '${name}' (known: acks, linger.ms, batch.size, compression.type, enable.idempotence, ` +
-          'max.in.flight.requests.per.connection, buffer.memory, retries, delivery.timeout.ms, request.timeout.ms, max.block.ms, max.request.size, retry.backoff.ms)');
+        throw new UsageError(
+          `unknown producer config '${name}' (known: acks, linger.ms, batch.size, compression.type, enable.idempotence, ` +
+            'max.in.flight.requests.per.connection, buffer.memory, retries, delivery.timeout.ms, request.timeout.ms, max.block.ms, max.request.size, retry.backoff.ms)',
+        );
     }
   }
   return out;

@@ -35,7 +35,9 @@ async function registryCall(base: string, method: string, path: string, body?: u
   } catch {}
   if (!res.ok) {
     const e = parsed as { error_code?: number; message?: string };
-    throw Object.assign(new Error(`${e?.message ?? text} (error_code ${e?.error_code ?? res.status})`), { errorName: `REGISTRY_${e?.error_code ?? res.status}` });
+    throw Object.assign(new Error(`${e?.message ?? text} (error_code ${e?.error_code ?? res.status})`), {
+      errorName: `REGISTRY_${e?.error_code ?? res.status}`,
+    });
   }
   return parsed;
 }
@@ -110,29 +112,47 @@ export function registerSchemas(program: Command): void {
     .option('--normalize', 'with --register: normalize the schema first')
     .action(async (opts: SchemasOptions) => {
       const actions = (['register', 'list', 'describe', 'compatibility', 'delete', 'config'] as const).filter((a) => opts[a]);
-      if (actions.length !== 1) throw new UsageError('exactly one of --register, --list, --describe, --compatibility, --delete or --config is required');
+      if (actions.length !== 1)
+        throw new UsageError('exactly one of --register, --list, --describe, --compatibility, --delete or --config is required');
       const url = opts.schemaRegistryUrl;
       const q = (pairs: Record<string, string | boolean | undefined>): string => {
-        const s = new URLSearchParams(Object.entries(pairs).filter(([, v]) => v !== undefined && v !== false).map(([k, v]): [string, string] => [k, String(v)])).toString();
+        const s = new URLSearchParams(
+          Object.entries(pairs)
+            .filter(([, v]) => v !== undefined && v !== false)
+            .map(([k, v]): [string, string] => [k, String(v)]),
+        ).toString();
         return s ? `?${s}` : '';
       };
       switch (actions[0]) {
         case 'register': {
-          const r = await registryCall(url, 'POST', `/subjects/${enc(requireSubject(opts))}/versions${q({ normalize: opts.normalize })}`, schemaBody(opts)) as { id: number };
+          const r = (await registryCall(
+            url,
+            'POST',
+            `/subjects/${enc(requireSubject(opts))}/versions${q({ normalize: opts.normalize })}`,
+            schemaBody(opts),
+          )) as { id: number };
           print(`Registered schema id ${r.id} under subject ${opts.subject}.`);
           return;
         }
         case 'list':
-          print(opts.subject
-            ? await registryCall(url, 'GET', `/subjects/${enc(opts.subject)}/versions${q({ deleted: opts.deleted })}`)
-            : await registryCall(url, 'GET', `/subjects${q({ deleted: opts.deleted, subjectPrefix: opts.subjectPrefix })}`));
+          print(
+            opts.subject
+              ? await registryCall(url, 'GET', `/subjects/${enc(opts.subject)}/versions${q({ deleted: opts.deleted })}`)
+              : await registryCall(url, 'GET', `/subjects${q({ deleted: opts.deleted, subjectPrefix: opts.subjectPrefix })}`),
+          );
           return;
         case 'describe':
-          print(await registryCall(url, 'GET', `/subjects/${enc(requireSubject(opts))}/versions/${enc(opts.version ?? 'latest')}${q({ deleted: opts.deleted })}`));
+          print(
+            await registryCall(
+              url,
+              'GET',
+              `/subjects/${enc(requireSubject(opts))}/versions/${enc(opts.version ?? 'latest')}${q({ deleted: opts.deleted })}`,
+            ),
+          );
           return;
         case 'compatibility': {
           const path = `/compatibility/subjects/${enc(requireSubject(opts))}/versions${opts.version ? `/${enc(opts.version)}` : ''}?verbose=true`;
-          const r = await registryCall(url, 'POST', path, schemaBody(opts)) as { is_compatible: boolean; messages?: string[] };
+          const r = (await registryCall(url, 'POST', path, schemaBody(opts))) as { is_compatible: boolean; messages?: string[] };
           print(r.is_compatible ? 'Compatible.' : `Incompatible:\n${(r.messages ?? []).map((m) => `  ${m}`).join('\n')}`);
           if (!r.is_compatible) process.exitCode = 1;
           return;
@@ -174,7 +194,7 @@ export function registerSchemaRegistry(program: Command): void {
     .option('--listeners <url>', 'where to serve the HTTP API', 'http://127.0.0.1:8081')
     .option('--advertised-url <url>', 'the URL other instances forward writes to (default: the listener)')
     .option('--topic <name>', 'the topic holding schemas, configs and modes', '_schemas')
-    .option('--instance-id <id>', 'this instance\'s name in the writer election (default: random)')
+    .option('--instance-id <id>', "this instance's name in the writer election (default: random)")
     .option('--lease-ms <ms>', 'a writer not heard from for this long is replaced', '10000')
     .option('--max-schema-bytes <n>', 'largest schema accepted (42209 above)', String(1024 * 1024))
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
@@ -212,14 +232,18 @@ export function registerSchemaRegistry(program: Command): void {
 
   command
     .command('codegen')
-    .description('print TypeScript types for a subject\'s Avro schema')
+    .description("print TypeScript types for a subject's Avro schema")
     .requiredOption('--subject <name>', 'the subject')
     .option('--version <n>', 'a version number or latest', 'latest')
     .option('--schema-registry-url <url>', 'the registry', DEFAULT_URL)
     .option('--type-name <name>', 'also export the top-level type under this name')
     .action(async (opts: { subject: string; version: string; schemaRegistryUrl: string; typeName?: string }) => {
-      const v = await registryCall(opts.schemaRegistryUrl, 'GET', `/subjects/${enc(opts.subject)}/versions/${enc(opts.version)}`) as { schema: string; schemaType?: string };
-      if (v.schemaType && v.schemaType !== 'AVRO') throw new UsageError(`codegen supports Avro schemas; ${opts.subject} is ${v.schemaType}`);
+      const v = (await registryCall(opts.schemaRegistryUrl, 'GET', `/subjects/${enc(opts.subject)}/versions/${enc(opts.version)}`)) as {
+        schema: string;
+        schemaType?: string;
+      };
+      if (v.schemaType && v.schemaType !== 'AVRO')
+        throw new UsageError(`codegen supports Avro schemas; ${opts.subject} is ${v.schemaType}`);
       process.stdout.write(avroToTypeScript(JSON.parse(v.schema), opts.typeName));
     });
 }

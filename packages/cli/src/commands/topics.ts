@@ -34,7 +34,7 @@ export function registerTopics(program: Command): void {
     .option('--alter', 'add partitions to a topic (with --partitions, the new total)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to (comma-separated list allowed)')
     .option('--topic <name>', 'the topic')
-    .option('--partitions <n>', 'partitions for --create (default: the broker\'s num.partitions), or the new total for --alter')
+    .option('--partitions <n>', "partitions for --create (default: the broker's num.partitions), or the new total for --alter")
     .option('--replication-factor <n>', 'replicas per partition for --create (default: the broker default)')
     .option('--config <key=value>', 'topic config for --create (repeatable)', collectKeyValue)
     .option('--if-not-exists', 'with --create: succeed when the topic already exists')
@@ -46,10 +46,14 @@ export function registerTopics(program: Command): void {
     .action(async (opts: TopicsOptions) => {
       const actions = (['create', 'list', 'describe', 'alter', 'delete'] as const).filter((a) => opts[a]);
       if (actions.length !== 1) throw new UsageError('exactly one of --create, --list, --describe, --alter or --delete is required');
-      if (opts.alter && opts.partitions === undefined) throw new UsageError('--alter needs --partitions (the new total number of partitions)');
-      const filtered = opts.underReplicatedPartitions || opts.unavailablePartitions || opts.underMinIsrPartitions || opts.atMinIsrPartitions;
+      if (opts.alter && opts.partitions === undefined)
+        throw new UsageError('--alter needs --partitions (the new total number of partitions)');
+      const filtered =
+        opts.underReplicatedPartitions || opts.unavailablePartitions || opts.underMinIsrPartitions || opts.atMinIsrPartitions;
       if (filtered && !opts.describe) {
-        throw new UsageError('--under-replicated-partitions, --unavailable-partitions, --under-min-isr-partitions and --at-min-isr-partitions need --describe');
+        throw new UsageError(
+          '--under-replicated-partitions, --unavailable-partitions, --under-min-isr-partitions and --at-min-isr-partitions need --describe',
+        );
       }
       if (opts.excludeInternal && !opts.list && !opts.describe) throw new UsageError('--exclude-internal needs --list or --describe');
       await withClient(opts.bootstrapServer, async (samsa) => {
@@ -58,7 +62,8 @@ export function registerTopics(program: Command): void {
           case 'create': {
             const topic = requireTopic(opts);
             const numPartitions = opts.partitions === undefined ? undefined : parseInteger(opts.partitions, '--partitions');
-            const replicationFactor = opts.replicationFactor === undefined ? undefined : parseInteger(opts.replicationFactor, '--replication-factor');
+            const replicationFactor =
+              opts.replicationFactor === undefined ? undefined : parseInteger(opts.replicationFactor, '--replication-factor');
             try {
               await admin.createTopics([{ topic, numPartitions, replicationFactor, configs: opts.config ?? {} }]);
             } catch (err) {
@@ -70,13 +75,18 @@ export function registerTopics(program: Command): void {
           }
           case 'list': {
             const names = opts.excludeInternal
-              ? (await admin.describeTopics()).filter((t) => !t.isInternal).map((t) => t.name).sort()
+              ? (await admin.describeTopics())
+                  .filter((t) => !t.isInternal)
+                  .map((t) => t.name)
+                  .sort()
               : (await admin.listTopics()).sort();
             process.stdout.write(names.map((n) => `${n}\n`).join(''));
             return;
           }
           case 'describe': {
-            const descriptions = (await admin.describeTopics(opts.topic ? [opts.topic] : undefined)).filter((t) => !(opts.excludeInternal && t.isInternal));
+            const descriptions = (await admin.describeTopics(opts.topic ? [opts.topic] : undefined)).filter(
+              (t) => !(opts.excludeInternal && t.isInternal),
+            );
             // min.insync.replicas as in force (topic, dynamic broker or built-in default), for the ISR filters.
             const minIsr = new Map<string, number>();
             if ((opts.underMinIsrPartitions || opts.atMinIsrPartitions) && descriptions.length > 0) {
@@ -94,8 +104,12 @@ export function registerTopics(program: Command): void {
             for (const t of descriptions.sort((a, b) => a.name.localeCompare(b.name))) {
               if (!filtered) {
                 const rf = t.partitions[0]?.replicas.length ?? 0;
-                const configs = Object.entries(t.configs).map(([k, v]) => `${k}=${v}`).join(',');
-                process.stdout.write(`Topic: ${t.name}\tTopicId: ${t.topicId}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${configs}\n`);
+                const configs = Object.entries(t.configs)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(',');
+                process.stdout.write(
+                  `Topic: ${t.name}\tTopicId: ${t.topicId}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${configs}\n`,
+                );
               }
               for (const p of t.partitions) {
                 if (filtered && !wanted(t.name, p)) continue;

@@ -9,8 +9,16 @@ import { UsageError } from '../errors.js';
 import { checkPropertyKeys } from '../options.js';
 
 export const FORMATTER_PROPERTIES = [
-  'print.timestamp', 'print.partition', 'print.offset', 'print.headers', 'print.key', 'print.value',
-  'key.separator', 'line.separator', 'headers.separator', 'null.literal',
+  'print.timestamp',
+  'print.partition',
+  'print.offset',
+  'print.headers',
+  'print.key',
+  'print.value',
+  'key.separator',
+  'line.separator',
+  'headers.separator',
+  'null.literal',
 ] as const;
 
 export interface MessageFormat {
@@ -59,8 +67,11 @@ export function formatRecord(r: ConsumerRecord<Buffer | null, Buffer | null>, f:
   if (f.offset) fields.push(`Offset:${r.offset}`);
   if (f.headers) {
     const entries = Object.entries(r.headers);
-    fields.push(entries.length === 0 ? 'NO_HEADERS'
-      : entries.map(([k, v]) => `${k}:${v === null ? f.nullLiteral : v.toString()}`).join(f.headersSeparator));
+    fields.push(
+      entries.length === 0
+        ? 'NO_HEADERS'
+        : entries.map(([k, v]) => `${k}:${v === null ? f.nullLiteral : v.toString()}`).join(f.headersSeparator),
+    );
   }
   if (f.key) fields.push(r.key === null ? f.nullLiteral : r.key.toString());
   if (f.value) fields.push(r.value === null ? f.nullLiteral : r.value.toString());

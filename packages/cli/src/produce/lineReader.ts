@@ -8,7 +8,14 @@ import { UsageError } from '../errors.js';
 import { checkPropertyKeys } from '../options.js';
 
 export const LINE_READER_PROPERTIES = [
-  'parse.key', 'key.separator', 'parse.headers', 'headers.delimiter', 'headers.separator', 'headers.key.separator', 'null.marker', 'ignore.error',
+  'parse.key',
+  'key.separator',
+  'parse.headers',
+  'headers.delimiter',
+  'headers.separator',
+  'headers.key.separator',
+  'null.marker',
+  'ignore.error',
 ] as const;
 
 export interface LineFormat {
@@ -80,8 +87,10 @@ export function parseLine(line: string, f: LineFormat): LineRecord {
         if (k < 0) throw new LineFormatError(`no header key separator ${JSON.stringify(f.headersKeySeparator)} in header ${quote(pair)}`);
         const key = pair.slice(0, k);
         const value = bytes(pair.slice(k + f.headersKeySeparator.length), f);
-        if (f.nullMarker !== undefined && key === f.nullMarker) throw new LineFormatError(`header key ${quote(key)} is the null marker; a header key cannot be null`);
-        if (value === null) throw new LineFormatError(`header ${quote(key)} has the null marker as its value; Samsa's headers cannot be null`);
+        if (f.nullMarker !== undefined && key === f.nullMarker)
+          throw new LineFormatError(`header key ${quote(key)} is the null marker; a header key cannot be null`);
+        if (value === null)
+          throw new LineFormatError(`header ${quote(key)} has the null marker as its value; Samsa's headers cannot be null`);
         headers[key] = value;
       }
     }

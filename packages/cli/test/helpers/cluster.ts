@@ -6,7 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { MetadataImage, decodeMetadataEntry, type MetadataRecord } from '@samsa/metadata';
 import {
-  CHANNEL_OPTIONS, clientProto, controllerProto, grpc, type DescribeQuorumResponse__Output, type FetchMetadataResponse__Output,
+  CHANNEL_OPTIONS,
+  clientProto,
+  controllerProto,
+  grpc,
+  type DescribeQuorumResponse__Output,
+  type FetchMetadataResponse__Output,
 } from '@samsa/protocol';
 import { giveUp, waitFor } from '@samsa/testkit';
 import { NODE_V8_FLAGS } from '../../src/nodeRuntime.js';
@@ -59,7 +64,9 @@ async function callController<Res>(port: number, method: string, req: object, ti
   const client = new (controllerProto().samsa.v1.Controller)(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   try {
     const fn = (client as unknown as Record<string, Unary<Res>>)[method]!.bind(client);
-    return await new Promise<Res>((resolve, reject) => fn(req, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(e) : resolve(r!))));
+    return await new Promise<Res>((resolve, reject) =>
+      fn(req, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(e) : resolve(r!))),
+    );
   } finally {
     client.close();
   }
@@ -70,19 +77,46 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const controllers: ClusterNode[] = [];
   const brokers: ClusterNode[] = [];
   for (let i = 0; i < (opts.controllers ?? 3); i++) {
-    controllers.push({ name: `controller-${i + 1}`, nodeId: i + 1, roles: 'controller', port: await freePort(), dataDir: join(root, `controller-${i + 1}`), output: '' });
+    controllers.push({
+      name: `controller-${i + 1}`,
+      nodeId: i + 1,
+      roles: 'controller',
+      port: await freePort(),
+      dataDir: join(root, `controller-${i + 1}`),
+      output: '',
+    });
     if (opts.metrics) controllers[i]!.metricsPort = await freePort();
   }
   for (let i = 0; i < (opts.brokers ?? 3); i++) {
     const nodeId = controllers.length + i + 1;
-    brokers.push({ name: `broker-${i + 1}`, nodeId, roles: 'broker', port: await freePort(), dataDir: join(root, `broker-${i + 1}`), output: '' });
+    brokers.push({
+      name: `broker-${i + 1}`,
+      nodeId,
+      roles: 'broker',
+      port: await freePort(),
+      dataDir: join(root, `broker-${i + 1}`),
+      output: '',
+    });
     if (opts.metrics) brokers[i]!.metricsPort = await freePort();
   }
   const voters = controllers.map((c) => `${c.nodeId}@127.0.0.1:${c.port}`).join(',');
 
   const start = async (node: ClusterNode) => {
-    const args = [...NODE_V8_FLAGS, CLI, 'node', '--roles', node.roles, '--node-id', String(node.nodeId), '--controller-quorum-voters', voters,
-      '--data-dir', node.dataDir, '--log-level', 'info'];
+    const args = [
+      ...NODE_V8_FLAGS,
+      CLI,
+      'node',
+      '--roles',
+      node.roles,
+      '--node-id',
+      String(node.nodeId),
+      '--controller-quorum-voters',
+      voters,
+      '--data-dir',
+      node.dataDir,
+      '--log-level',
+      'info',
+    ];
     if (node.metricsPort !== undefined) args.push('--metrics-port', String(node.metricsPort));
     if (node.roles === 'broker') {
       args.push('--listen', `127.0.0.1:${node.port}`);
@@ -96,19 +130,31 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     node.child = child;
     node.output = '';
-    child.stdout!.on('data', (d: Buffer) => { node.output += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { node.output += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      node.output += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      node.output += d.toString();
+    });
     if (node.roles === 'broker') {
-      await waitFor(`${node.name} to start`, () => {
-        if (child.exitCode !== null) giveUp(`${node.name} exited ${child.exitCode}:\n${node.output}`);
-        return node.output.includes('"broker started"');
-      }, 30_000);
+      await waitFor(
+        `${node.name} to start`,
+        () => {
+          if (child.exitCode !== null) giveUp(`${node.name} exited ${child.exitCode}:\n${node.output}`);
+          return node.output.includes('"broker started"');
+        },
+        30_000,
+      );
     } else {
-      await waitFor(`${node.name} to listen`, async () => {
-        if (child.exitCode !== null) giveUp(`${node.name} exited ${child.exitCode}:\n${node.output}`);
-        await callController(node.port, 'FetchMetadata', { fromOffset: '1', maxWaitMs: 0, maxEntries: 1, brokerId: -1 }, 1_000);
-        return true;
-      }, 30_000);
+      await waitFor(
+        `${node.name} to listen`,
+        async () => {
+          if (child.exitCode !== null) giveUp(`${node.name} exited ${child.exitCode}:\n${node.output}`);
+          await callController(node.port, 'FetchMetadata', { fromOffset: '1', maxWaitMs: 0, maxEntries: 1, brokerId: -1 }, 1_000);
+          return true;
+        },
+        30_000,
+      );
     }
   };
 
@@ -145,17 +191,26 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       throw last ?? new Error('no controller is running');
     },
     async activeController(timeoutMs = 20_000) {
-      return waitFor('an active controller', async () => {
-        const q = await cluster.describeQuorum();
-        return controllers.find((c) => c.nodeId === q.leaderId && c.child);
-      }, timeoutMs);
+      return waitFor(
+        'an active controller',
+        async () => {
+          const q = await cluster.describeQuorum();
+          return controllers.find((c) => c.nodeId === q.leaderId && c.child);
+        },
+        timeoutMs,
+      );
     },
     async controllerImage(node) {
       // Replays the controller's committed metadata log into a fresh image.
       let image = new MetadataImage();
       let next = 1;
       for (let round = 0; round < 10_000; round++) {
-        const res = await callController<FetchMetadataResponse__Output>(node.port, 'FetchMetadata', { fromOffset: String(next), maxWaitMs: 0, maxEntries: 1000, brokerId: -1 });
+        const res = await callController<FetchMetadataResponse__Output>(node.port, 'FetchMetadata', {
+          fromOffset: String(next),
+          maxWaitMs: 0,
+          maxEntries: 1000,
+          brokerId: -1,
+        });
         if (res.hasSnapshot) {
           image = MetadataImage.fromSnapshot(decodeMetadataEntry(res.snapshot), Number(res.snapshotOffset), 0);
           next = Number(res.snapshotOffset) + 1;

@@ -21,8 +21,14 @@ export class RawKafkaConnection {
       }
       this.wake();
     });
-    socket.on('close', () => { this.closed = true; this.wake(); });
-    socket.on('error', () => { this.closed = true; this.wake(); });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on('error', () => {
+      this.closed = true;
+      this.wake();
+    });
   }
 
   static connect(port: number, host = '127.0.0.1'): Promise<RawKafkaConnection> {
@@ -55,13 +61,16 @@ export class RawKafkaConnection {
       if (left <= 0) throw new Error(`no answer within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
-        this.waiters.push(() => { clearTimeout(t); resolve(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
       });
     }
     return this.frames.shift()!;
   }
 
-  async request<T = any>(apiKey: number, apiVersion: number, correlationId: number, body: object): Promise<T> {  
+  async request<T = any>(apiKey: number, apiVersion: number, correlationId: number, body: object): Promise<T> {
     this.send(apiKey, apiVersion, correlationId, body);
     const frame = await this.nextFrame();
     const r = decodeResponse(apiKey, apiVersion, frame);
@@ -77,7 +86,10 @@ export class RawKafkaConnection {
       if (left <= 0) return false;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
-        this.waiters.push(() => { clearTimeout(t); resolve(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
       });
     }
     return true;

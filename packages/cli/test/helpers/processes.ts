@@ -39,29 +39,59 @@ export interface NodeProcess {
  * logs 'broker started' (at most timeoutMs). Pass the previous ports to restart it in place.
  */
 export async function startNode(opts: {
-  dataDir: string; port?: number; controllerPort?: number; nodeId?: number; timeoutMs?: number; extraArgs?: string[];
+  dataDir: string;
+  port?: number;
+  controllerPort?: number;
+  nodeId?: number;
+  timeoutMs?: number;
+  extraArgs?: string[];
 }): Promise<NodeProcess> {
   const port = opts.port ?? (await freePort());
   const controllerPort = opts.controllerPort ?? (await freePort());
   const nodeId = opts.nodeId ?? 1;
-  const child = spawn(process.execPath, [
-    ...NODE_V8_FLAGS, CLI, 'node', '--roles', 'broker,controller', '--node-id', String(nodeId), '--listen', `127.0.0.1:${port}`,
-    '--controller-quorum-voters', `${nodeId}@127.0.0.1:${controllerPort}`, '--data-dir', opts.dataDir,
-    // One broker: __consumer_offsets with one replica (cluster up --brokers 1 does the same).
-    '--offsets-topic-replication-factor', '1',
-    ...(opts.extraArgs ?? []),
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      ...NODE_V8_FLAGS,
+      CLI,
+      'node',
+      '--roles',
+      'broker,controller',
+      '--node-id',
+      String(nodeId),
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--controller-quorum-voters',
+      `${nodeId}@127.0.0.1:${controllerPort}`,
+      '--data-dir',
+      opts.dataDir,
+      // One broker: __consumer_offsets with one replica (cluster up --brokers 1 does the same).
+      '--offsets-topic-replication-factor',
+      '1',
+      ...(opts.extraArgs ?? []),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   started.add(child);
   child.once('exit', () => started.delete(child));
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const timeoutMs = opts.timeoutMs ?? 15_000;
   try {
-    await waitFor('the node to log "broker started"', () => {
-      if (child.exitCode !== null) giveUp(`node exited with ${child.exitCode} before starting:\n${out}`);
-      return out.includes('"broker started"');
-    }, timeoutMs, 25);
+    await waitFor(
+      'the node to log "broker started"',
+      () => {
+        if (child.exitCode !== null) giveUp(`node exited with ${child.exitCode} before starting:\n${out}`);
+        return out.includes('"broker started"');
+      },
+      timeoutMs,
+      25,
+    );
   } catch (err) {
     await stopProcess(child, 'SIGKILL');
     throw new Error(`${(err as Error).message}\n${out}`);
@@ -111,8 +141,12 @@ export async function runCliAsync(args: string[], opts: { input?: string; timeou
   started.add(child);
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   child.stdin!.end(opts.input ?? '');
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
   const status = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

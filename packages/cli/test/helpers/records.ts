@@ -9,7 +9,13 @@ import { batchSizeAt, lastOffsetOf, readBatchHeader, RECORD_BATCH_OVERHEAD } fro
 import type { ClusterNode } from './cluster.js';
 
 /** Sends `values` in chunks spread over `partitions` and records each acknowledged `partition@offset`. */
-export async function produceAll(producer: Producer<Buffer | null, string | null>, topic: string, values: string[], partitions: number, acked: Map<string, string>): Promise<void> {
+export async function produceAll(
+  producer: Producer<Buffer | null, string | null>,
+  topic: string,
+  values: string[],
+  partitions: number,
+  acked: Map<string, string>,
+): Promise<void> {
   for (let i = 0; i < values.length; i += 30) {
     const chunk = values.slice(i, i + 30);
     const sent = await producer.send({ topic, messages: chunk.map((value, k) => ({ value, partition: (i + k) % partitions })) });
@@ -20,7 +26,10 @@ export async function produceAll(producer: Producer<Buffer | null, string | null
 /** Every record of `topic` below each partition's high watermark, by `partition@offset` (bounded polling). */
 export async function readAll(samsa: Samsa, topic: string, partitions: number): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const ends = await samsa.admin().listOffsets(topic, Array.from({ length: partitions }, (_, partition) => ({ partition, timestamp: 'latest' as const })));
+  const ends = await samsa.admin().listOffsets(
+    topic,
+    Array.from({ length: partitions }, (_, partition) => ({ partition, timestamp: 'latest' as const })),
+  );
   const consumer = samsa.consumer({ value: serdes.string, autoOffsetReset: 'earliest' });
   try {
     consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
@@ -38,7 +47,9 @@ export async function readAll(samsa: Samsa, topic: string, partitions: number): 
 /** The bytes of every segment of one replica's partition log, in offset order. */
 export function logBytes(broker: ClusterNode, topic: string, partition: number): Buffer {
   const dir = join(broker.dataDir, `${topic}-${partition}`);
-  const files = readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .sort();
   return Buffer.concat(files.map((f) => readFileSync(join(dir, f))));
 }
 

@@ -13,7 +13,12 @@ import { parseTopic } from '../cluster/metadata.js';
 import { listOffsets } from '../cluster/offsets.js';
 import type { OffsetSpec, PartitionOffset } from '../cluster/offsets.js';
 import {
-  InvalidRequestError, SamsaAggregateError, UnknownServerError, UnknownTopicOrPartitionError, errorFromCode, isRetriable,
+  InvalidRequestError,
+  SamsaAggregateError,
+  UnknownServerError,
+  UnknownTopicOrPartitionError,
+  errorFromCode,
+  isRetriable,
 } from '../errors.js';
 import type { SamsaError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -194,12 +199,15 @@ function throwAll(errors: SamsaError[]): void {
 /** A per-topic error; a missing topic is an answer, not a reason to retry. */
 function finalTopicError(code: number, message: string, topic: string): SamsaError {
   const error = errorFromCode(code, message, undefined, { topic });
-  return error instanceof UnknownTopicOrPartitionError ? new UnknownTopicOrPartitionError(error.message, { topic, retriable: false }) : error;
+  return error instanceof UnknownTopicOrPartitionError
+    ? new UnknownTopicOrPartitionError(error.message, { topic, retriable: false })
+    : error;
 }
 
 function checkNames(names: readonly string[], what: string): void {
   if (!Array.isArray(names)) throw new InvalidRequestError(`${what} takes an array of topic names`);
-  for (const n of names) if (typeof n !== 'string' || n.length === 0) throw new InvalidRequestError(`${what}: topic names must be non-empty strings`);
+  for (const n of names)
+    if (typeof n !== 'string' || n.length === 0) throw new InvalidRequestError(`${what}: topic names must be non-empty strings`);
 }
 
 export class Admin {
@@ -216,9 +224,15 @@ export class Admin {
    */
   async createTopics(topics: readonly NewTopic[], options: CreateTopicsOptions = {}): Promise<CreatedTopic[]> {
     if (!Array.isArray(topics) || topics.length === 0) throw new InvalidRequestError('createTopics needs at least one topic');
-    checkNames(topics.map((t) => t?.topic), 'createTopics');
+    checkNames(
+      topics.map((t) => t?.topic),
+      'createTopics',
+    );
     for (const t of topics) {
-      for (const [field, v] of [['numPartitions', t.numPartitions], ['replicationFactor', t.replicationFactor]] as const) {
+      for (const [field, v] of [
+        ['numPartitions', t.numPartitions],
+        ['replicationFactor', t.replicationFactor],
+      ] as const) {
         // Only the shape is checked here; the broker answers INVALID_PARTITIONS / INVALID_REPLICATION_FACTOR.
         if (v !== undefined && !Number.isInteger(v)) throw new InvalidRequestError(`${t.topic}: ${field} must be an integer, got ${v}`);
       }
@@ -227,36 +241,55 @@ export class Admin {
     const remaining = new Map(topics.map((t) => [t.topic, t]));
     const created: CreatedTopic[] = [];
     const failed: SamsaError[] = [];
-    await this.retrier.run(async () => {
-      const response = await this.deps.cluster.withAnyBroker((c) => c.createTopics({
-        topics: [...remaining.values()].map((t) => ({
-          name: t.topic, numPartitions: t.numPartitions ?? -1, replicationFactor: t.replicationFactor ?? -1, configs: t.configs ?? {},
-        })),
-        timeoutMs,
-        validateOnly: options.validateOnly ?? false,
-      }, this.deps.cluster.requestOptions(timeoutMs)));
-      let retriable: SamsaError | undefined;
-      for (const r of response.topics) {
-        if (!remaining.has(r.name)) continue;
-        if (r.errorCode === 0) {
-          created.push({ topic: r.name, numPartitions: r.numPartitions, replicationFactor: r.replicationFactor, configs: { ...r.configs } });
-          remaining.delete(r.name);
-          continue;
-        }
-        const error = errorFromCode(r.errorCode, r.errorMessage, undefined, { topic: r.name });
-        if (error.retriable) {
-          retriable ??= error;
-        } else {
-          failed.push(error);
-          remaining.delete(r.name);
-        }
-      }
-      if (retriable) throw retriable;
-    }, { what: 'createTopics' }).catch((error: unknown) => {
-      if (!isRetriable(error)) throw error;
-      // Retries ran out: every topic still pending fails with the last retriable error.
-      for (const name of remaining.keys()) failed.push(errorFromCode((error as SamsaError).code, (error as Error).message, error, { topic: name }));
-    });
+    await this.retrier
+      .run(
+        async () => {
+          const response = await this.deps.cluster.withAnyBroker((c) =>
+            c.createTopics(
+              {
+                topics: [...remaining.values()].map((t) => ({
+                  name: t.topic,
+                  numPartitions: t.numPartitions ?? -1,
+                  replicationFactor: t.replicationFactor ?? -1,
+                  configs: t.configs ?? {},
+                })),
+                timeoutMs,
+                validateOnly: options.validateOnly ?? false,
+              },
+              this.deps.cluster.requestOptions(timeoutMs),
+            ),
+          );
+          let retriable: SamsaError | undefined;
+          for (const r of response.topics) {
+            if (!remaining.has(r.name)) continue;
+            if (r.errorCode === 0) {
+              created.push({
+                topic: r.name,
+                numPartitions: r.numPartitions,
+                replicationFactor: r.replicationFactor,
+                configs: { ...r.configs },
+              });
+              remaining.delete(r.name);
+              continue;
+            }
+            const error = errorFromCode(r.errorCode, r.errorMessage, undefined, { topic: r.name });
+            if (error.retriable) {
+              retriable ??= error;
+            } else {
+              failed.push(error);
+              remaining.delete(r.name);
+            }
+          }
+          if (retriable) throw retriable;
+        },
+        { what: 'createTopics' },
+      )
+      .catch((error: unknown) => {
+        if (!isRetriable(error)) throw error;
+        // Retries ran out: every topic still pending fails with the last retriable error.
+        for (const name of remaining.keys())
+          failed.push(errorFromCode((error as SamsaError).code, (error as Error).message, error, { topic: name }));
+      });
     this.deps.cluster.invalidateTopics(created.map((c) => c.topic));
     throwAll(failed);
     const order = new Map(topics.map((t, i) => [t.topic, i]));
@@ -270,29 +303,36 @@ export class Admin {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const remaining = new Set(names);
     const failed: SamsaError[] = [];
-    await this.retrier.run(async () => {
-      const response = await this.deps.cluster.withAnyBroker((c) => c.deleteTopics({ names: [...remaining], timeoutMs }, this.deps.cluster.requestOptions(timeoutMs)));
-      let retriable: SamsaError | undefined;
-      for (const r of response.topics) {
-        if (!remaining.has(r.name)) continue;
-        if (r.errorCode === 0) {
-          remaining.delete(r.name);
-          this.deps.cluster.forgetTopic(r.name);
-          continue;
+    await this.retrier.run(
+      async () => {
+        const response = await this.deps.cluster.withAnyBroker((c) =>
+          c.deleteTopics({ names: [...remaining], timeoutMs }, this.deps.cluster.requestOptions(timeoutMs)),
+        );
+        let retriable: SamsaError | undefined;
+        for (const r of response.topics) {
+          if (!remaining.has(r.name)) continue;
+          if (r.errorCode === 0) {
+            remaining.delete(r.name);
+            this.deps.cluster.forgetTopic(r.name);
+            continue;
+          }
+          const error = errorFromCode(r.errorCode, r.errorMessage, undefined, { topic: r.name });
+          // Deleting a topic that does not exist is an answer, not a reason to retry.
+          if (error.retriable && !(error instanceof UnknownTopicOrPartitionError)) {
+            retriable ??= error;
+          } else {
+            failed.push(
+              error instanceof UnknownTopicOrPartitionError
+                ? new UnknownTopicOrPartitionError(error.message, { topic: r.name, retriable: false })
+                : error,
+            );
+            remaining.delete(r.name);
+          }
         }
-        const error = errorFromCode(r.errorCode, r.errorMessage, undefined, { topic: r.name });
-        // Deleting a topic that does not exist is an answer, not a reason to retry.
-        if (error.retriable && !(error instanceof UnknownTopicOrPartitionError)) {
-          retriable ??= error;
-        } else {
-          failed.push(error instanceof UnknownTopicOrPartitionError
-            ? new UnknownTopicOrPartitionError(error.message, { topic: r.name, retriable: false })
-            : error);
-          remaining.delete(r.name);
-        }
-      }
-      if (retriable) throw retriable;
-    }, { what: 'deleteTopics' });
+        if (retriable) throw retriable;
+      },
+      { what: 'deleteTopics' },
+    );
     throwAll(failed);
   }
 
@@ -303,41 +343,58 @@ export class Admin {
    */
   async createPartitions(topics: readonly NewPartitions[], options: CreateTopicsOptions = {}): Promise<void> {
     if (!Array.isArray(topics) || topics.length === 0) throw new InvalidRequestError('createPartitions needs at least one topic');
-    checkNames(topics.map((t) => t?.topic), 'createPartitions');
+    checkNames(
+      topics.map((t) => t?.topic),
+      'createPartitions',
+    );
     for (const t of topics) {
-      if (!Number.isInteger(t.count) || t.count < 1) throw new InvalidRequestError(`${t.topic}: count must be a positive integer, got ${t.count}`);
+      if (!Number.isInteger(t.count) || t.count < 1)
+        throw new InvalidRequestError(`${t.topic}: count must be a positive integer, got ${t.count}`);
     }
     const timeoutMs = options.timeoutMs ?? 30_000;
     const remaining = new Map(topics.map((t) => [t.topic, t.count]));
     const failed: SamsaError[] = [];
-    await this.retrier.run(async () => {
-      const response = await this.deps.cluster.withAnyBroker((c) => c.createPartitions({
-        topics: [...remaining].map(([name, count]) => ({ name, count })),
-        timeoutMs,
-        validateOnly: options.validateOnly ?? false,
-      }, this.deps.cluster.requestOptions(timeoutMs)));
-      let retriable: SamsaError | undefined;
-      for (const r of response.results) {
-        if (!remaining.has(r.name)) continue;
-        if (r.errorCode === 0) {
-          remaining.delete(r.name);
-          continue;
-        }
-        const error = errorFromCode(r.errorCode, r.errorMessage, undefined, { topic: r.name });
-        if (error.retriable && !(error instanceof UnknownTopicOrPartitionError)) {
-          retriable ??= error;
-        } else {
-          failed.push(error instanceof UnknownTopicOrPartitionError
-            ? new UnknownTopicOrPartitionError(error.message, { topic: r.name, retriable: false })
-            : error);
-          remaining.delete(r.name);
-        }
-      }
-      if (retriable) throw retriable;
-    }, { what: 'createPartitions' }).catch((error: unknown) => {
-      if (!isRetriable(error)) throw error;
-      for (const name of remaining.keys()) failed.push(errorFromCode((error as SamsaError).code, (error as Error).message, error, { topic: name }));
-    });
+    await this.retrier
+      .run(
+        async () => {
+          const response = await this.deps.cluster.withAnyBroker((c) =>
+            c.createPartitions(
+              {
+                topics: [...remaining].map(([name, count]) => ({ name, count })),
+                timeoutMs,
+                validateOnly: options.validateOnly ?? false,
+              },
+              this.deps.cluster.requestOptions(timeoutMs),
+            ),
+          );
+          let retriable: SamsaError | undefined;
+          for (const r of response.results) {
+            if (!remaining.has(r.name)) continue;
+            if (r.errorCode === 0) {
+              remaining.delete(r.name);
+              continue;
+            }
+            const error = errorFromCode(r.errorCode, r.errorMessage, undefined, { topic: r.name });
+            if (error.retriable && !(error instanceof UnknownTopicOrPartitionError)) {
+              retriable ??= error;
+            } else {
+              failed.push(
+                error instanceof UnknownTopicOrPartitionError
+                  ? new UnknownTopicOrPartitionError(error.message, { topic: r.name, retriable: false })
+                  : error,
+              );
+              remaining.delete(r.name);
+            }
+          }
+          if (retriable) throw retriable;
+        },
+        { what: 'createPartitions' },
+      )
+      .catch((error: unknown) => {
+        if (!isRetriable(error)) throw error;
+        for (const name of remaining.keys())
+          failed.push(errorFromCode((error as SamsaError).code, (error as Error).message, error, { topic: name }));
+      });
     this.deps.cluster.invalidateTopics(topics.map((t) => t.topic));
     throwAll(failed);
   }
@@ -349,34 +406,57 @@ export class Admin {
    */
   async deleteRecords(records: readonly RecordsToDelete[], options: { timeoutMs?: number } = {}): Promise<DeletedRecords[]> {
     if (!Array.isArray(records) || records.length === 0) throw new InvalidRequestError('deleteRecords needs at least one partition');
-    checkNames(records.map((r) => r?.topic), 'deleteRecords');
+    checkNames(
+      records.map((r) => r?.topic),
+      'deleteRecords',
+    );
     for (const r of records) {
-      if (!Number.isInteger(r.partition) || r.partition < 0) throw new InvalidRequestError(`${r.topic}: partition must be a non-negative integer, got ${r.partition}`);
-      if (typeof r.offset !== 'bigint' || r.offset < -1n) throw new InvalidRequestError(`${r.topic}-${r.partition}: offset must be a bigint >= -1n, got ${String(r.offset)}`);
+      if (!Number.isInteger(r.partition) || r.partition < 0)
+        throw new InvalidRequestError(`${r.topic}: partition must be a non-negative integer, got ${r.partition}`);
+      if (typeof r.offset !== 'bigint' || r.offset < -1n)
+        throw new InvalidRequestError(`${r.topic}-${r.partition}: offset must be a bigint >= -1n, got ${String(r.offset)}`);
     }
     const timeoutMs = options.timeoutMs ?? 30_000;
     const cluster = this.deps.cluster;
-    return Promise.all(records.map((r) => this.retrier.run(async () => {
-      const route = await cluster.leaderFor(r.topic, r.partition);
-      const response = await route.connection.deleteRecords({
-        topics: [{ name: r.topic, partitions: [{ partition: r.partition, offset: r.offset.toString() }] }], timeoutMs,
-      }, cluster.requestOptions(timeoutMs));
-      const p = response.topics.find((t) => t.name === r.topic)?.partitions.find((x) => x.partition === r.partition);
-      if (!p) throw new UnknownServerError(`DeleteRecords answer has no result for ${r.topic}-${r.partition}`, { topic: r.topic, partition: r.partition });
-      if (p.errorCode !== 0) {
-        const error = errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: r.topic, partition: r.partition });
-        // A moved leader: the retry routes by fresh metadata.
-        if (error.retriable) cluster.invalidateTopics([r.topic]);
-        throw error;
-      }
-      return { topic: r.topic, partition: r.partition, lowWatermark: BigInt(p.lowWatermark) };
-    }, { what: `delete records of ${r.topic}-${r.partition}` })));
+    return Promise.all(
+      records.map((r) =>
+        this.retrier.run(
+          async () => {
+            const route = await cluster.leaderFor(r.topic, r.partition);
+            const response = await route.connection.deleteRecords(
+              {
+                topics: [{ name: r.topic, partitions: [{ partition: r.partition, offset: r.offset.toString() }] }],
+                timeoutMs,
+              },
+              cluster.requestOptions(timeoutMs),
+            );
+            const p = response.topics.find((t) => t.name === r.topic)?.partitions.find((x) => x.partition === r.partition);
+            if (!p)
+              throw new UnknownServerError(`DeleteRecords answer has no result for ${r.topic}-${r.partition}`, {
+                topic: r.topic,
+                partition: r.partition,
+              });
+            if (p.errorCode !== 0) {
+              const error = errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: r.topic, partition: r.partition });
+              // A moved leader: the retry routes by fresh metadata.
+              if (error.retriable) cluster.invalidateTopics([r.topic]);
+              throw error;
+            }
+            return { topic: r.topic, partition: r.partition, lowWatermark: BigInt(p.lowWatermark) };
+          },
+          { what: `delete records of ${r.topic}-${r.partition}` },
+        ),
+      ),
+    );
   }
 
   /** Names of all topics (internal ones included), sorted. */
   async listTopics(): Promise<string[]> {
     const response = await this.retrier.run(() => this.deps.cluster.refreshAllTopics(), { what: 'listTopics' });
-    return response.topics.filter((t) => t.errorCode === 0).map((t) => t.name).sort();
+    return response.topics
+      .filter((t) => t.errorCode === 0)
+      .map((t) => t.name)
+      .sort();
   }
 
   /** Partitions (leader, epoch, replicas, isr) and configs of the named topics, or of all topics. */
@@ -404,7 +484,8 @@ export class Admin {
     }
     if (names !== undefined) {
       for (const n of names) {
-        if (!response.topics.some((t) => t.name === n)) failed.push(new UnknownTopicOrPartitionError(`topic ${n} does not exist`, { topic: n }));
+        if (!response.topics.some((t) => t.name === n))
+          failed.push(new UnknownTopicOrPartitionError(`topic ${n} does not exist`, { topic: n }));
       }
     }
     throwAll(failed);
@@ -426,14 +507,19 @@ export class Admin {
    * for a missing topic); the topics that succeeded keep their change.
    */
   async incrementalAlterConfigs(alterations: readonly TopicConfigAlteration[], options: AlterConfigsOptions = {}): Promise<void> {
-    if (!Array.isArray(alterations) || alterations.length === 0) throw new InvalidRequestError('incrementalAlterConfigs needs at least one topic');
-    checkNames(alterations.map((a) => a?.topic), 'incrementalAlterConfigs');
+    if (!Array.isArray(alterations) || alterations.length === 0)
+      throw new InvalidRequestError('incrementalAlterConfigs needs at least one topic');
+    checkNames(
+      alterations.map((a) => a?.topic),
+      'incrementalAlterConfigs',
+    );
     const seenTopics = new Set<string>();
     for (const a of alterations) {
       if (seenTopics.has(a.topic)) throw new InvalidRequestError(`incrementalAlterConfigs: topic '${a.topic}' appears more than once`);
       seenTopics.add(a.topic);
       const set = a.set ?? {};
-      if (typeof set !== 'object' || Array.isArray(set)) throw new InvalidRequestError(`${a.topic}: set must be an object of config names to values`);
+      if (typeof set !== 'object' || Array.isArray(set))
+        throw new InvalidRequestError(`${a.topic}: set must be an object of config names to values`);
       for (const [name, value] of Object.entries(set)) {
         if (name.length === 0) throw new InvalidRequestError(`${a.topic}: config names must be non-empty`);
         if (typeof value !== 'string') throw new InvalidRequestError(`${a.topic}: the value of ${name} must be a string`);
@@ -441,49 +527,62 @@ export class Admin {
       const deletes = a.delete ?? [];
       if (!Array.isArray(deletes)) throw new InvalidRequestError(`${a.topic}: delete must be an array of config names`);
       for (const name of deletes) {
-        if (typeof name !== 'string' || name.length === 0) throw new InvalidRequestError(`${a.topic}: config names to delete must be non-empty strings`);
+        if (typeof name !== 'string' || name.length === 0)
+          throw new InvalidRequestError(`${a.topic}: config names to delete must be non-empty strings`);
         if (Object.hasOwn(set, name)) throw new InvalidRequestError(`${a.topic}: ${name} is both set and deleted`);
       }
     }
     const timeoutMs = options.timeoutMs ?? 30_000;
     const remaining = new Map(alterations.map((a) => [a.topic, a]));
     const failed: SamsaError[] = [];
-    await this.retrier.run(async () => {
-      const response = await this.deps.cluster.withAnyBroker((c) => c.incrementalAlterConfigs({
-        resources: [...remaining.values()].map((a) => ({
-          resourceType: ConfigResource.TOPIC,
-          resourceName: a.topic,
-          configs: [
-            ...Object.entries(a.set ?? {}).map(([name, value]) => ({ name, configOperation: ConfigOperation.SET, value })),
-            ...(a.delete ?? []).map((name: string) => ({ name, configOperation: ConfigOperation.DELETE, value: '' })),
-          ],
-        })),
-        validateOnly: options.validateOnly ?? false,
-        timeoutMs,
-      }, this.deps.cluster.requestOptions(timeoutMs)));
-      let retriable: SamsaError | undefined;
-      for (const r of response.responses) {
-        if (r.resourceType !== ConfigResource.TOPIC || !remaining.has(r.resourceName)) continue;
-        if (r.errorCode === 0) {
-          remaining.delete(r.resourceName);
-          continue;
-        }
-        const error = finalTopicError(r.errorCode, r.errorMessage, r.resourceName);
-        if (error.retriable) {
-          retriable ??= error;
-        } else {
-          failed.push(error);
-          remaining.delete(r.resourceName);
-        }
-      }
-      if (retriable) throw retriable;
-    }, { what: 'incrementalAlterConfigs' }).catch((error: unknown) => {
-      if (!isRetriable(error)) throw error;
-      for (const name of remaining.keys()) failed.push(errorFromCode((error as SamsaError).code, (error as Error).message, error, { topic: name }));
-      remaining.clear();
-    });
+    await this.retrier
+      .run(
+        async () => {
+          const response = await this.deps.cluster.withAnyBroker((c) =>
+            c.incrementalAlterConfigs(
+              {
+                resources: [...remaining.values()].map((a) => ({
+                  resourceType: ConfigResource.TOPIC,
+                  resourceName: a.topic,
+                  configs: [
+                    ...Object.entries(a.set ?? {}).map(([name, value]) => ({ name, configOperation: ConfigOperation.SET, value })),
+                    ...(a.delete ?? []).map((name: string) => ({ name, configOperation: ConfigOperation.DELETE, value: '' })),
+                  ],
+                })),
+                validateOnly: options.validateOnly ?? false,
+                timeoutMs,
+              },
+              this.deps.cluster.requestOptions(timeoutMs),
+            ),
+          );
+          let retriable: SamsaError | undefined;
+          for (const r of response.responses) {
+            if (r.resourceType !== ConfigResource.TOPIC || !remaining.has(r.resourceName)) continue;
+            if (r.errorCode === 0) {
+              remaining.delete(r.resourceName);
+              continue;
+            }
+            const error = finalTopicError(r.errorCode, r.errorMessage, r.resourceName);
+            if (error.retriable) {
+              retriable ??= error;
+            } else {
+              failed.push(error);
+              remaining.delete(r.resourceName);
+            }
+          }
+          if (retriable) throw retriable;
+        },
+        { what: 'incrementalAlterConfigs' },
+      )
+      .catch((error: unknown) => {
+        if (!isRetriable(error)) throw error;
+        for (const name of remaining.keys())
+          failed.push(errorFromCode((error as SamsaError).code, (error as Error).message, error, { topic: name }));
+        remaining.clear();
+      });
     // Topics the broker's answer did not mention (it should mention every one).
-    for (const name of remaining.keys()) failed.push(new UnknownServerError(`the broker's answer did not mention topic ${name}`, { topic: name }));
+    for (const name of remaining.keys())
+      failed.push(new UnknownServerError(`the broker's answer did not mention topic ${name}`, { topic: name }));
     this.deps.cluster.invalidateTopics(alterations.map((a) => a.topic).filter((t) => !failed.some((e) => e.topic === t)));
     throwAll(failed);
   }
@@ -496,12 +595,17 @@ export class Admin {
    */
   async electLeaders(options: ElectLeadersOptions): Promise<PartitionElectionResult[]> {
     const type = options?.type;
-    if (type !== 'preferred' && type !== 'unclean') throw new InvalidRequestError(`electLeaders: election type must be 'preferred' or 'unclean', got ${String(type)}`);
+    if (type !== 'preferred' && type !== 'unclean')
+      throw new InvalidRequestError(`electLeaders: election type must be 'preferred' or 'unclean', got ${String(type)}`);
     const partitions = options.partitions ?? [];
     if (!Array.isArray(partitions)) throw new InvalidRequestError('electLeaders: partitions must be an array');
-    checkNames(partitions.map((p) => p?.topic), 'electLeaders');
+    checkNames(
+      partitions.map((p) => p?.topic),
+      'electLeaders',
+    );
     for (const p of partitions) {
-      if (!Number.isInteger(p.partition) || p.partition < 0) throw new InvalidRequestError(`electLeaders: invalid partition ${String(p.partition)} of ${p.topic}`);
+      if (!Number.isInteger(p.partition) || p.partition < 0)
+        throw new InvalidRequestError(`electLeaders: invalid partition ${String(p.partition)} of ${p.topic}`);
     }
     const all = partitions.length === 0;
     const topicPartitions: Array<{ topic: string; partitions: number[] }> = [];
@@ -511,18 +615,29 @@ export class Admin {
       else topicPartitions.push({ topic: p.topic, partitions: [p.partition] });
     }
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const response = await this.retrier.run(async () => {
-      const res = await this.deps.cluster.withAnyBroker((c) => {
-        return c.electLeaders({ electionType: type === 'preferred' ? 0 : 1, topicPartitions, timeoutMs }, this.deps.cluster.requestOptions(timeoutMs));
-      });
-      if (res.errorCode !== 0) throw errorFromCode(res.errorCode, res.errorMessage);
-      return res;
-    }, { what: 'electLeaders' });
-    const results = response.results.flatMap((t) => t.partitions.map((p): PartitionElectionResult => {
-      const base = { topic: t.topic, partition: p.partition, errorCode: p.errorCode };
-      if (p.errorCode === 0 || (all && p.errorCode === ELECTION_NOT_NEEDED)) return base;
-      return { ...base, error: errorFromCode(p.errorCode, p.errorMessage || undefined, undefined, { topic: t.topic, partition: p.partition }) };
-    }));
+    const response = await this.retrier.run(
+      async () => {
+        const res = await this.deps.cluster.withAnyBroker((c) => {
+          return c.electLeaders(
+            { electionType: type === 'preferred' ? 0 : 1, topicPartitions, timeoutMs },
+            this.deps.cluster.requestOptions(timeoutMs),
+          );
+        });
+        if (res.errorCode !== 0) throw errorFromCode(res.errorCode, res.errorMessage);
+        return res;
+      },
+      { what: 'electLeaders' },
+    );
+    const results = response.results.flatMap((t) =>
+      t.partitions.map((p): PartitionElectionResult => {
+        const base = { topic: t.topic, partition: p.partition, errorCode: p.errorCode };
+        if (p.errorCode === 0 || (all && p.errorCode === ELECTION_NOT_NEEDED)) return base;
+        return {
+          ...base,
+          error: errorFromCode(p.errorCode, p.errorMessage || undefined, undefined, { topic: t.topic, partition: p.partition }),
+        };
+      }),
+    );
     this.deps.cluster.invalidateTopics([...new Set(results.filter((r) => r.errorCode === 0).map((r) => r.topic))]);
     return results;
   }
@@ -537,9 +652,15 @@ export class Admin {
     if (topics.length === 0) return [];
     const names = [...new Set(topics)];
     const response = await this.retrier.run(
-      () => this.deps.cluster.withAnyBroker((c) => c.describeConfigs({
-        resources: names.map((name) => ({ resourceType: ConfigResource.TOPIC, resourceName: name, configurationKeys: [] })),
-      }, this.deps.cluster.requestOptions())),
+      () =>
+        this.deps.cluster.withAnyBroker((c) =>
+          c.describeConfigs(
+            {
+              resources: names.map((name) => ({ resourceType: ConfigResource.TOPIC, resourceName: name, configurationKeys: [] })),
+            },
+            this.deps.cluster.requestOptions(),
+          ),
+        ),
       { what: 'describeConfigs' },
     );
     const failed: SamsaError[] = [];
@@ -552,14 +673,18 @@ export class Admin {
       }
       byName.set(r.resourceName, {
         topic: r.resourceName,
-        configs: r.configs.map((c): ConfigEntry => ({
-          name: c.name,
-          value: c.value,
-          source: c.configSource === 1 ? 'topic' : 'default',
-          readOnly: c.readOnly,
-          sensitive: c.isSensitive,
-          synonyms: c.synonyms.map((syn) => ({ name: syn.name, value: syn.value, source: synonymSource(syn.source) })),
-        })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+        configs: r.configs
+          .map(
+            (c): ConfigEntry => ({
+              name: c.name,
+              value: c.value,
+              source: c.configSource === 1 ? 'topic' : 'default',
+              readOnly: c.readOnly,
+              sensitive: c.isSensitive,
+              synonyms: c.synonyms.map((syn) => ({ name: syn.name, value: syn.value, source: synonymSource(syn.source) })),
+            }),
+          )
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       });
     }
     for (const name of names) {
@@ -575,9 +700,14 @@ export class Admin {
   async listOffsets(topic: string, partitions: readonly OffsetQuery[]): Promise<PartitionOffset[]> {
     checkNames([topic], 'listOffsets');
     for (const p of partitions) {
-      if (!Number.isInteger(p?.partition) || p.partition < 0) throw new InvalidRequestError(`listOffsets: invalid partition ${String(p?.partition)}`);
+      if (!Number.isInteger(p?.partition) || p.partition < 0)
+        throw new InvalidRequestError(`listOffsets: invalid partition ${String(p?.partition)}`);
     }
-    return listOffsets({ cluster: this.deps.cluster, retrier: this.retrier }, topic, partitions.map((p) => ({ partition: p.partition, spec: p.timestamp })));
+    return listOffsets(
+      { cluster: this.deps.cluster, retrier: this.retrier },
+      topic,
+      partitions.map((p) => ({ partition: p.partition, spec: p.timestamp })),
+    );
   }
 
   // ---- consumer groups (kafka-consumer-groups) ----

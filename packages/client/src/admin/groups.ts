@@ -70,7 +70,8 @@ export interface GroupAdminDeps {
 
 function checkGroupIds(ids: readonly string[], what: string): void {
   if (!Array.isArray(ids) || ids.length === 0) throw new InvalidRequestError(`${what} needs at least one group id`);
-  for (const id of ids) if (typeof id !== 'string' || id.length === 0) throw new InvalidRequestError(`${what}: group ids must be non-empty strings`);
+  for (const id of ids)
+    if (typeof id !== 'string' || id.length === 0) throw new InvalidRequestError(`${what}: group ids must be non-empty strings`);
 }
 
 function throwAll(errors: SamsaError[]): void {
@@ -82,40 +83,50 @@ export async function listGroups(deps: GroupAdminDeps): Promise<ListedGroup[]> {
   await deps.retrier.run(() => deps.cluster.refreshMetadata([]), { what: 'listGroups' });
   const brokers = deps.cluster.info().brokers;
   const out = new Map<string, ListedGroup>();
-  await Promise.all(brokers.map(async (b) => {
-    const response = await deps.retrier.run(async () => {
-      const r = await deps.groups.connection(b.address).listGroups({ statesFilter: [] }, deps.cluster.requestOptions());
-      if (r.errorCode !== ErrorCode.NONE) throw errorFromCode(r.errorCode, r.errorMessage);
-      return r;
-    }, { what: `listGroups on broker ${b.nodeId}` });
-    for (const g of response.groups) out.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType, state: g.groupState, coordinator: b.nodeId });
-  }));
+  await Promise.all(
+    brokers.map(async (b) => {
+      const response = await deps.retrier.run(
+        async () => {
+          const r = await deps.groups.connection(b.address).listGroups({ statesFilter: [] }, deps.cluster.requestOptions());
+          if (r.errorCode !== ErrorCode.NONE) throw errorFromCode(r.errorCode, r.errorMessage);
+          return r;
+        },
+        { what: `listGroups on broker ${b.nodeId}` },
+      );
+      for (const g of response.groups)
+        out.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType, state: g.groupState, coordinator: b.nodeId });
+    }),
+  );
   return [...out.values()].sort((a, b) => a.groupId.localeCompare(b.groupId));
 }
 
 export async function describeGroups(deps: GroupAdminDeps, groupIds: readonly string[]): Promise<GroupDescription[]> {
   checkGroupIds(groupIds, 'describeGroups');
-  return Promise.all(groupIds.map((groupId) => deps.groups.withCoordinator(groupId, deps.retrier, async (c) => {
-    const r = await c.connection.describeGroups({ groups: [groupId] }, deps.cluster.requestOptions());
-    const g = r.groups.find((x) => x.groupId === groupId) ?? r.groups[0];
-    if (!g) throw new SamsaError(ErrorCode.UNKNOWN_SERVER_ERROR, `the coordinator did not describe group ${groupId}`);
-    if (g.errorCode !== ErrorCode.NONE) throw errorFromCode(g.errorCode, g.errorMessage);
-    return {
-      groupId,
-      state: g.groupState,
-      protocolType: g.protocolType,
-      protocol: g.protocolData,
-      generationId: g.generationId,
-      coordinator: c.nodeId,
-      members: g.members.map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId || null,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        assignment: g.protocolType === 'consumer' ? safeAssignment(Buffer.from(m.memberAssignment)) : [],
-      })),
-    };
-  })));
+  return Promise.all(
+    groupIds.map((groupId) =>
+      deps.groups.withCoordinator(groupId, deps.retrier, async (c) => {
+        const r = await c.connection.describeGroups({ groups: [groupId] }, deps.cluster.requestOptions());
+        const g = r.groups.find((x) => x.groupId === groupId) ?? r.groups[0];
+        if (!g) throw new SamsaError(ErrorCode.UNKNOWN_SERVER_ERROR, `the coordinator did not describe group ${groupId}`);
+        if (g.errorCode !== ErrorCode.NONE) throw errorFromCode(g.errorCode, g.errorMessage);
+        return {
+          groupId,
+          state: g.groupState,
+          protocolType: g.protocolType,
+          protocol: g.protocolData,
+          generationId: g.generationId,
+          coordinator: c.nodeId,
+          members: g.members.map((m) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId || null,
+            clientId: m.clientId,
+            clientHost: m.clientHost,
+            assignment: g.protocolType === 'consumer' ? safeAssignment(Buffer.from(m.memberAssignment)) : [],
+          })),
+        };
+      }),
+    ),
+  );
 }
 
 function safeAssignment(bytes: Buffer): Array<{ topic: string; partition: number }> {
@@ -129,35 +140,41 @@ function safeAssignment(bytes: Buffer): Array<{ topic: string; partition: number
 export async function deleteGroups(deps: GroupAdminDeps, groupIds: readonly string[]): Promise<void> {
   checkGroupIds(groupIds, 'deleteGroups');
   const failed: SamsaError[] = [];
-  await Promise.all(groupIds.map(async (groupId) => {
-    try {
-      await deps.groups.withCoordinator(groupId, deps.retrier, async (c) => {
-        const r = await c.connection.deleteGroups({ groupsNames: [groupId] }, deps.cluster.requestOptions());
-        const result = r.results.find((x) => x.groupId === groupId);
-        if (result && result.errorCode !== ErrorCode.NONE) {
-          const error = errorFromCode(result.errorCode, result.errorMessage || `cannot delete group ${groupId}`);
-          // Retriable codes (coordinator moved) are retried; the answers (non-empty, not found) are final.
-          throw error;
-        }
-      });
-    } catch (error) {
-      failed.push(error instanceof SamsaError ? error : new SamsaError(ErrorCode.UNKNOWN_SERVER_ERROR, String(error)));
-    }
-  }));
+  await Promise.all(
+    groupIds.map(async (groupId) => {
+      try {
+        await deps.groups.withCoordinator(groupId, deps.retrier, async (c) => {
+          const r = await c.connection.deleteGroups({ groupsNames: [groupId] }, deps.cluster.requestOptions());
+          const result = r.results.find((x) => x.groupId === groupId);
+          if (result && result.errorCode !== ErrorCode.NONE) {
+            const error = errorFromCode(result.errorCode, result.errorMessage || `cannot delete group ${groupId}`);
+            // Retriable codes (coordinator moved) are retried; the answers (non-empty, not found) are final.
+            throw error;
+          }
+        });
+      } catch (error) {
+        failed.push(error instanceof SamsaError ? error : new SamsaError(ErrorCode.UNKNOWN_SERVER_ERROR, String(error)));
+      }
+    }),
+  );
   throwAll(failed);
 }
 
 export async function fetchOffsets(deps: GroupAdminDeps, groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]> {
   checkGroupIds([groupId], 'fetchOffsets');
   const r = await deps.groups.withCoordinator(groupId, deps.retrier, async (c) => {
-    const response = await c.connection.offsetFetch({ groupId, topics: (topics ?? []).map((name) => ({ name, partitions: [] })) }, deps.cluster.requestOptions());
+    const response = await c.connection.offsetFetch(
+      { groupId, topics: (topics ?? []).map((name) => ({ name, partitions: [] })) },
+      deps.cluster.requestOptions(),
+    );
     if (response.errorCode !== ErrorCode.NONE) throw errorFromCode(response.errorCode, response.errorMessage);
     return response;
   });
   const out: CommittedOffset[] = [];
   for (const t of r.topics) {
     for (const p of t.partitions) {
-      if (p.errorCode !== ErrorCode.NONE) throw errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: t.name, partition: p.partition });
+      if (p.errorCode !== ErrorCode.NONE)
+        throw errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: t.name, partition: p.partition });
       out.push({ topic: t.name, partition: p.partition, offset: toBigInt(p.committedOffset, -1n), metadata: p.metadata });
     }
   }
@@ -168,23 +185,42 @@ export async function fetchOffsets(deps: GroupAdminDeps, groupId: string, topics
  * Commits `offsets` for the group from outside it. Refused, as by kafka-consumer-groups, while the
  * group has members: their commits would overwrite the reset.
  */
-export async function resetOffsets(deps: GroupAdminDeps, groupId: string, offsets: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>): Promise<void> {
+export async function resetOffsets(
+  deps: GroupAdminDeps,
+  groupId: string,
+  offsets: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>,
+): Promise<void> {
   checkGroupIds([groupId], 'resetOffsets');
   for (const o of offsets) {
-    if (typeof o.offset !== 'bigint' || o.offset < 0n) throw new InvalidRequestError(`resetOffsets: offset of ${o.topic}-${o.partition} must be a non-negative bigint`);
+    if (typeof o.offset !== 'bigint' || o.offset < 0n)
+      throw new InvalidRequestError(`resetOffsets: offset of ${o.topic}-${o.partition} must be a non-negative bigint`);
   }
   const [description] = await describeGroups(deps, [groupId]);
   if (description && description.members.length > 0) {
-    throw new SamsaError(ErrorCode.NON_EMPTY_GROUP, `Assignments can only be reset if the group '${groupId}' is inactive, but the current state is ${description.state}.`, { retriable: false });
+    throw new SamsaError(
+      ErrorCode.NON_EMPTY_GROUP,
+      `Assignments can only be reset if the group '${groupId}' is inactive, but the current state is ${description.state}.`,
+      { retriable: false },
+    );
   }
   if (offsets.length === 0) return;
-  const topics = nestByTopic(offsets, (o) => ({ partition: o.partition, committedOffset: o.offset.toString(), committedLeaderEpoch: -1, committedMetadata: '' }));
+  const topics = nestByTopic(offsets, (o) => ({
+    partition: o.partition,
+    committedOffset: o.offset.toString(),
+    committedLeaderEpoch: -1,
+    committedMetadata: '',
+  }));
   await deps.groups.withCoordinator(groupId, deps.retrier, async (c) => {
-    const r = await c.connection.offsetCommit({ groupId, generationId: -1, memberId: '', groupInstanceId: '', topics }, deps.cluster.requestOptions());
+    const r = await c.connection.offsetCommit(
+      { groupId, generationId: -1, memberId: '', groupInstanceId: '', topics },
+      deps.cluster.requestOptions(),
+    );
     const errors: SamsaError[] = [];
-    for (const t of r.topics) for (const p of t.partitions) {
-      if (p.errorCode !== ErrorCode.NONE) errors.push(errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: t.name, partition: p.partition }));
-    }
+    for (const t of r.topics)
+      for (const p of t.partitions) {
+        if (p.errorCode !== ErrorCode.NONE)
+          errors.push(errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: t.name, partition: p.partition }));
+      }
     const retriable = errors.find((e) => e.retriable);
     if (retriable) throw retriable;
     throwAll(errors);
@@ -197,14 +233,29 @@ export async function groupLag(deps: GroupAdminDeps, groupId: string): Promise<P
   const rows = new Map<string, PartitionGroupLag>();
   for (const c of committed) {
     rows.set(key(c.topic, c.partition), {
-      topic: c.topic, partition: c.partition, committedOffset: c.offset >= 0n ? c.offset : undefined, logEndOffset: -1n, lag: undefined,
-      memberId: undefined, clientId: undefined, host: undefined,
+      topic: c.topic,
+      partition: c.partition,
+      committedOffset: c.offset >= 0n ? c.offset : undefined,
+      logEndOffset: -1n,
+      lag: undefined,
+      memberId: undefined,
+      clientId: undefined,
+      host: undefined,
     });
   }
   for (const m of description?.members ?? []) {
     for (const tp of m.assignment) {
       const k = key(tp.topic, tp.partition);
-      const row = rows.get(k) ?? { topic: tp.topic, partition: tp.partition, committedOffset: undefined, logEndOffset: -1n, lag: undefined, memberId: undefined, clientId: undefined, host: undefined };
+      const row = rows.get(k) ?? {
+        topic: tp.topic,
+        partition: tp.partition,
+        committedOffset: undefined,
+        logEndOffset: -1n,
+        lag: undefined,
+        memberId: undefined,
+        clientId: undefined,
+        host: undefined,
+      };
       row.memberId = m.memberId;
       row.clientId = m.clientId;
       row.host = m.clientHost;
@@ -216,14 +267,21 @@ export async function groupLag(deps: GroupAdminDeps, groupId: string): Promise<P
   const byTopic = [...groupByTopic(rows.values())];
   const metadata = byTopic.length === 0 ? undefined : await deps.cluster.refreshMetadata(byTopic.map(([topic]) => topic));
   const counts = new Map((metadata?.topics ?? []).filter((t) => t.errorCode === 0).map((t) => [t.name, t.partitions.length]));
-  await Promise.all(byTopic.map(async ([topic, all]) => {
-    const list = all.filter((r) => r.partition < (counts.get(topic) ?? 0));
-    if (list.length === 0) return;
-    const ends = await listOffsets({ cluster: deps.cluster, retrier: deps.retrier }, topic, list.map((r) => ({ partition: r.partition, spec: 'latest' as const })));
-    list.forEach((row, i) => {
-      row.logEndOffset = ends[i]!.offset;
-      if (row.committedOffset !== undefined) row.lag = row.logEndOffset > row.committedOffset ? row.logEndOffset - row.committedOffset : 0n;
-    });
-  }));
+  await Promise.all(
+    byTopic.map(async ([topic, all]) => {
+      const list = all.filter((r) => r.partition < (counts.get(topic) ?? 0));
+      if (list.length === 0) return;
+      const ends = await listOffsets(
+        { cluster: deps.cluster, retrier: deps.retrier },
+        topic,
+        list.map((r) => ({ partition: r.partition, spec: 'latest' as const })),
+      );
+      list.forEach((row, i) => {
+        row.logEndOffset = ends[i]!.offset;
+        if (row.committedOffset !== undefined)
+          row.lag = row.logEndOffset > row.committedOffset ? row.logEndOffset - row.committedOffset : 0n;
+      });
+    }),
+  );
   return [...rows.values()].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
 }

@@ -8,7 +8,13 @@
 import type { Clock } from '../clock.js';
 import type { BrokerConnection, RequestOptions } from '../connection/connection.js';
 import type { ConnectionPool } from '../connection/pool.js';
-import { BrokerNotAvailableError, LeaderNotAvailableError, SamsaConnectionError, UnknownTopicOrPartitionError, errorFromCode } from '../errors.js';
+import {
+  BrokerNotAvailableError,
+  LeaderNotAvailableError,
+  SamsaConnectionError,
+  UnknownTopicOrPartitionError,
+  errorFromCode,
+} from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { LeaderIdAndEpochWire, MetadataRequest, MetadataResponse } from '../wire.js';
 import { parseBroker, parseTopic } from './metadata.js';
@@ -56,7 +62,10 @@ export class Cluster {
   /** In-flight refreshes by topic set, so concurrent callers share one request. */
   private readonly inFlight = new Map<string, Promise<MetadataResponse>>();
 
-  constructor(options: ClusterOptions, private readonly deps: ClusterDeps) {
+  constructor(
+    options: ClusterOptions,
+    private readonly deps: ClusterDeps,
+  ) {
     if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
       throw new TypeError('brokers must list at least one host:port');
     }
@@ -98,7 +107,9 @@ export class Cluster {
     const key = request.allTopics ? '*' : request.topics.join('\0');
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.withAnyBroker((connection) => connection.metadata(request satisfies MetadataRequest, { timeoutMs: this.requestTimeoutMs }))
+      pending = this.withAnyBroker((connection) =>
+        connection.metadata(request satisfies MetadataRequest, { timeoutMs: this.requestTimeoutMs }),
+      )
         .then((response) => {
           this.merge(response, request.topics, request.allTopics);
           return response;
@@ -215,7 +226,10 @@ export class Cluster {
     const info = await this.topic(topic);
     const p = this.topics.get(topic)?.byPartition.get(partition);
     if (!p) {
-      throw new UnknownTopicOrPartitionError(`partition ${partition} of topic ${topic} does not exist (it has ${info.partitions.length})`, { topic, partition });
+      throw new UnknownTopicOrPartitionError(`partition ${partition} of topic ${topic} does not exist (it has ${info.partitions.length})`, {
+        topic,
+        partition,
+      });
     }
     if (p.leader < 0) throw new LeaderNotAvailableError(`partition ${topic}-${partition} has no leader right now`, { topic, partition });
     return { nodeId: p.leader, leaderEpoch: p.leaderEpoch, connection: await this.connectionFor(p.leader) };

@@ -45,15 +45,17 @@ export function parseBroker(b: BrokerMetadataWire): BrokerInfo {
 
 export function parseTopic(t: TopicMetadataWire): TopicInfo {
   const partitions = t.partitions
-    .map((p): PartitionInfo => ({
-      partition: p.partition,
-      leader: p.leaderId,
-      leaderEpoch: p.leaderEpoch,
-      replicas: [...p.replicas],
-      isr: [...p.isr],
-      offlineReplicas: [...p.offlineReplicas],
-      errorCode: p.errorCode,
-    }))
+    .map(
+      (p): PartitionInfo => ({
+        partition: p.partition,
+        leader: p.leaderId,
+        leaderEpoch: p.leaderEpoch,
+        replicas: [...p.replicas],
+        isr: [...p.isr],
+        offlineReplicas: [...p.offlineReplicas],
+        errorCode: p.errorCode,
+      }),
+    )
     .sort((a, b) => a.partition - b.partition);
   return { name: t.name, topicId: t.topicId ?? '', isInternal: t.isInternal, partitions, configs: { ...t.configs } };
 }

@@ -24,7 +24,8 @@ export interface PartitionOffset {
 export function specTimestamp(spec: OffsetSpec): bigint {
   if (spec === 'earliest') return EARLIEST_TIMESTAMP;
   if (spec === 'latest') return LATEST_TIMESTAMP;
-  if (typeof spec !== 'bigint' || spec < 0n) throw new RangeError(`offset spec must be 'earliest', 'latest' or a non-negative bigint timestamp, got ${String(spec)}`);
+  if (typeof spec !== 'bigint' || spec < 0n)
+    throw new RangeError(`offset spec must be 'earliest', 'latest' or a non-negative bigint timestamp, got ${String(spec)}`);
   return spec;
 }
 
@@ -38,55 +39,80 @@ export async function listOffsets(
   const results = new Map<number, PartitionOffset>();
   let pending = requests.map((r, index) => ({ ...r, index }));
   let stale = false;
-  await retrier.run(async () => {
-    if (stale) {
-      stale = false;
-      cluster.invalidateTopics([topic]);
-      await cluster.refreshMetadata([topic]);
-    }
-    // One request per leader, except that a partition asked twice goes in a second request.
-    const groups: { route: LeaderRoute; items: typeof pending; partitions: Set<number> }[] = [];
-    const failures: { item: (typeof pending)[number]; error: unknown }[] = [];
-    for (const item of pending) {
-      try {
-        const route = await cluster.leaderFor(topic, item.partition);
-        let group = groups.find((g) => g.route.nodeId === route.nodeId && !g.partitions.has(item.partition));
-        if (!group) groups.push((group = { route, items: [], partitions: new Set() }));
-        group.items.push(item);
-        group.partitions.add(item.partition);
-      } catch (error) {
-        failures.push({ item, error });
+  await retrier.run(
+    async () => {
+      if (stale) {
+        stale = false;
+        cluster.invalidateTopics([topic]);
+        await cluster.refreshMetadata([topic]);
       }
-    }
-    await Promise.all(groups.map(async ({ route, items }) => {
-      try {
-        const response = await route.connection.listOffsets({
-          isolationLevel: 0,
-          topics: [{
-            name: topic,
-            partitions: items.map((i) => ({ partition: i.partition, timestamp: toWire(specTimestamp(i.spec)), currentLeaderEpoch: route.leaderEpoch })),
-          }],
-        }, cluster.requestOptions());
-        for (const item of items) {
-          const p = response.topics.find((t) => t.name === topic)?.partitions.find((x) => x.partition === item.partition);
-          if (!p) {
-            failures.push({ item, error: new UnknownServerError(`ListOffsets response has no answer for ${topic}-${item.partition}`, { topic, partition: item.partition }) });
-          } else if (p.errorCode !== 0) {
-            cluster.updateLeader(topic, item.partition, p.currentLeader);
-            failures.push({ item, error: errorFromCode(p.errorCode, p.errorMessage, undefined, { topic, partition: item.partition }) });
-          } else {
-            results.set(item.index, { partition: item.partition, offset: toBigInt(p.offset, -1n), timestamp: toBigInt(p.timestamp, -1n), leaderEpoch: p.leaderEpoch });
-          }
+      // One request per leader, except that a partition asked twice goes in a second request.
+      const groups: { route: LeaderRoute; items: typeof pending; partitions: Set<number> }[] = [];
+      const failures: { item: (typeof pending)[number]; error: unknown }[] = [];
+      for (const item of pending) {
+        try {
+          const route = await cluster.leaderFor(topic, item.partition);
+          let group = groups.find((g) => g.route.nodeId === route.nodeId && !g.partitions.has(item.partition));
+          if (!group) groups.push((group = { route, items: [], partitions: new Set() }));
+          group.items.push(item);
+          group.partitions.add(item.partition);
+        } catch (error) {
+          failures.push({ item, error });
         }
-      } catch (error) {
-        for (const item of items) failures.push({ item, error });
       }
-    }));
-    pending = failures.map((f) => f.item);
-    if (failures.length === 0) return;
-    stale = failures.some((f) => needsMetadataRefresh(f.error));
-    throw (failures.find((f) => !isRetriable(f.error)) ?? failures[0]!).error;
-  }, { what: `list offsets of ${topic}` });
+      await Promise.all(
+        groups.map(async ({ route, items }) => {
+          try {
+            const response = await route.connection.listOffsets(
+              {
+                isolationLevel: 0,
+                topics: [
+                  {
+                    name: topic,
+                    partitions: items.map((i) => ({
+                      partition: i.partition,
+                      timestamp: toWire(specTimestamp(i.spec)),
+                      currentLeaderEpoch: route.leaderEpoch,
+                    })),
+                  },
+                ],
+              },
+              cluster.requestOptions(),
+            );
+            for (const item of items) {
+              const p = response.topics.find((t) => t.name === topic)?.partitions.find((x) => x.partition === item.partition);
+              if (!p) {
+                failures.push({
+                  item,
+                  error: new UnknownServerError(`ListOffsets response has no answer for ${topic}-${item.partition}`, {
+                    topic,
+                    partition: item.partition,
+                  }),
+                });
+              } else if (p.errorCode !== 0) {
+                cluster.updateLeader(topic, item.partition, p.currentLeader);
+                failures.push({ item, error: errorFromCode(p.errorCode, p.errorMessage, undefined, { topic, partition: item.partition }) });
+              } else {
+                results.set(item.index, {
+                  partition: item.partition,
+                  offset: toBigInt(p.offset, -1n),
+                  timestamp: toBigInt(p.timestamp, -1n),
+                  leaderEpoch: p.leaderEpoch,
+                });
+              }
+            }
+          } catch (error) {
+            for (const item of items) failures.push({ item, error });
+          }
+        }),
+      );
+      pending = failures.map((f) => f.item);
+      if (failures.length === 0) return;
+      stale = failures.some((f) => needsMetadataRefresh(f.error));
+      throw (failures.find((f) => !isRetriable(f.error)) ?? failures[0]!).error;
+    },
+    { what: `list offsets of ${topic}` },
+  );
   return requests.map((r, index) => {
     const result = results.get(index);
     if (!result) throw new OffsetOutOfRangeError(`no offset for ${topic}-${r.partition}`, { topic, partition: r.partition });

@@ -6,11 +6,30 @@
  * SamsaConnectionError, never as a raw gRPC error.
  */
 import type {
-  CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
-  DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
-  ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
-  ElectLeadersRequest, ElectLeadersResponse, InitProducerIdRequest, InitProducerIdResponse, CreatePartitionsRequest, CreatePartitionsResponse,
-  DeleteRecordsRequest, DeleteRecordsResponse,
+  CreateTopicsRequest,
+  CreateTopicsResponse,
+  DeleteTopicsRequest,
+  DeleteTopicsResponse,
+  DescribeConfigsRequest,
+  DescribeConfigsResponse,
+  FetchRequest,
+  FetchResponse,
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
+  ListOffsetsRequest,
+  ListOffsetsResponse,
+  MetadataRequest,
+  MetadataResponse,
+  ProduceRequest,
+  ProduceResponse,
+  ElectLeadersRequest,
+  ElectLeadersResponse,
+  InitProducerIdRequest,
+  InitProducerIdResponse,
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
+  DeleteRecordsRequest,
+  DeleteRecordsResponse,
 } from '../wire.js';
 
 export interface RequestOptions {

@@ -12,16 +12,52 @@ import { InvalidRequestError, MessageTooLargeError, SamsaConnectionError, Unknow
 import type { SamsaError } from '../errors.js';
 import type { BrokerConnection, ConnectionFactory, RequestOptions } from './connection.js';
 import type {
-  CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, DescribeConfigsRequest,
-  DescribeConfigsResponse, FetchRequest, FetchResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
-  ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
-  ElectLeadersRequest, ElectLeadersResponse, InitProducerIdRequest, InitProducerIdResponse, CreatePartitionsRequest, CreatePartitionsResponse,
-  DeleteRecordsRequest, DeleteRecordsResponse,
+  CreateTopicsRequest,
+  CreateTopicsResponse,
+  DeleteTopicsRequest,
+  DeleteTopicsResponse,
+  DescribeConfigsRequest,
+  DescribeConfigsResponse,
+  FetchRequest,
+  FetchResponse,
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
+  ListOffsetsRequest,
+  ListOffsetsResponse,
+  MetadataRequest,
+  MetadataResponse,
+  ProduceRequest,
+  ProduceResponse,
+  ElectLeadersRequest,
+  ElectLeadersResponse,
+  InitProducerIdRequest,
+  InitProducerIdResponse,
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
+  DeleteRecordsRequest,
+  DeleteRecordsResponse,
 } from '../wire.js';
 
-type Method = 'Metadata' | 'CreateTopics' | 'DeleteTopics' | 'CreatePartitions' | 'DeleteRecords' | 'Produce' | 'Fetch' | 'ListOffsets' | 'IncrementalAlterConfigs' | 'DescribeConfigs' | 'ElectLeaders' | 'InitProducerId';
+type Method =
+  | 'Metadata'
+  | 'CreateTopics'
+  | 'DeleteTopics'
+  | 'CreatePartitions'
+  | 'DeleteRecords'
+  | 'Produce'
+  | 'Fetch'
+  | 'ListOffsets'
+  | 'IncrementalAlterConfigs'
+  | 'DescribeConfigs'
+  | 'ElectLeaders'
+  | 'InitProducerId';
 type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
-export type UnaryMethod<Req, Res> = (request: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<Res>) => grpc.ClientUnaryCall;
+export type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: Callback<Res>,
+) => grpc.ClientUnaryCall;
 
 export interface GrpcConnectionOptions {
   /** Default deadline of a request. Default 30 s. */
@@ -41,7 +77,10 @@ export class GrpcConnection implements BrokerConnection {
   private readonly requestTimeoutMs: number;
   private readonly metadataHeaders: grpc.Metadata;
 
-  constructor(readonly address: string, private readonly options: GrpcConnectionOptions = {}) {
+  constructor(
+    readonly address: string,
+    private readonly options: GrpcConnectionOptions = {},
+  ) {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.metadataHeaders = new grpc.Metadata();
     if (options.clientId) this.metadataHeaders.set('x-client-id', options.clientId);
@@ -98,7 +137,12 @@ export class GrpcConnection implements BrokerConnection {
     this.client = undefined;
   }
 
-  private async pipelined<Req, Res>(pipe: PipelinedClient<Req, Res>, method: 'Produce' | 'Fetch', request: Req, options: RequestOptions = {}): Promise<Res> {
+  private async pipelined<Req, Res>(
+    pipe: PipelinedClient<Req, Res>,
+    method: 'Produce' | 'Fetch',
+    request: Req,
+    options: RequestOptions = {},
+  ): Promise<Res> {
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
     try {
       return await pipe.call(request, { timeoutMs, signal: options.signal });
@@ -127,8 +171,12 @@ export class GrpcConnection implements BrokerConnection {
   private call<Req, Res>(method: Method, request: Req, options: RequestOptions = {}): Promise<Res> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const client = this.grpcClient();
-    return unaryCall((client[method] as unknown as UnaryMethod<Req, Res>).bind(client), request, this.metadataHeaders,
-      { address: this.address, method, timeoutMs: options.timeoutMs ?? this.requestTimeoutMs, signal: options.signal });
+    return unaryCall((client[method] as unknown as UnaryMethod<Req, Res>).bind(client), request, this.metadataHeaders, {
+      address: this.address,
+      method,
+      timeoutMs: options.timeoutMs ?? this.requestTimeoutMs,
+      signal: options.signal,
+    });
   }
 }
 
@@ -173,9 +221,15 @@ export function errorFromGrpc(error: grpc.ServiceError, address: string, method:
     case grpc.status.UNAVAILABLE:
     case grpc.status.CANCELLED:
     case grpc.status.ABORTED:
-      return new SamsaConnectionError(`${what} failed: ${error.details || 'broker unavailable'}`, { ...context, code: ErrorCode.NETWORK_EXCEPTION });
+      return new SamsaConnectionError(`${what} failed: ${error.details || 'broker unavailable'}`, {
+        ...context,
+        code: ErrorCode.NETWORK_EXCEPTION,
+      });
     case grpc.status.DEADLINE_EXCEEDED:
-      return new SamsaConnectionError(`${what} timed out${timeoutMs === undefined ? '' : ` after ${timeoutMs} ms`}`, { ...context, code: ErrorCode.REQUEST_TIMED_OUT });
+      return new SamsaConnectionError(`${what} timed out${timeoutMs === undefined ? '' : ` after ${timeoutMs} ms`}`, {
+        ...context,
+        code: ErrorCode.REQUEST_TIMED_OUT,
+      });
     case grpc.status.RESOURCE_EXHAUSTED:
       // grpc-js reports oversized messages (max_send/receive_message_length) this way.
       return new MessageTooLargeError(`${what} failed: ${error.details}`, { cause: error });
@@ -183,9 +237,14 @@ export function errorFromGrpc(error: grpc.ServiceError, address: string, method:
       return new InvalidRequestError(`${what} was refused: ${error.details}`, { cause: error });
     case grpc.status.UNIMPLEMENTED:
       // Typically a controller's port given as a broker's: say so instead of "method not implemented".
-      return new InvalidRequestError(`${address} does not serve ${method} of Samsa's client API (is it a controller's port, or not a Samsa broker?); `
-        + 'connect to a broker\'s address', { cause: error });
+      return new InvalidRequestError(
+        `${address} does not serve ${method} of Samsa's client API (is it a controller's port, or not a Samsa broker?); ` +
+          "connect to a broker's address",
+        { cause: error },
+      );
     default:
-      return new UnknownServerError(`${what} failed: ${grpc.status[error.code] ?? error.code} ${error.details ?? ''}`.trim(), { cause: error });
+      return new UnknownServerError(`${what} failed: ${grpc.status[error.code] ?? error.code} ${error.details ?? ''}`.trim(), {
+        cause: error,
+      });
   }
 }

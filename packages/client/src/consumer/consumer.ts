@@ -6,7 +6,15 @@
  * returned. Consumer groups (consumer/group/) build on assign/seek/position/pause.
  */
 import {
-  ErrorCode, SamsaProtocolError, decodeRecordBatch, groupByTopic, iterateBatches, lastOffsetOf, nestByTopic, toBigInt, topicPartitionKey as tpKey,
+  ErrorCode,
+  SamsaProtocolError,
+  decodeRecordBatch,
+  groupByTopic,
+  iterateBatches,
+  lastOffsetOf,
+  nestByTopic,
+  toBigInt,
+  topicPartitionKey as tpKey,
   toWire,
 } from '@samsa/protocol';
 import { SLEEP_CANCELLED, type Clock, type Random } from '../clock.js';
@@ -14,7 +22,13 @@ import type { Cluster, LeaderRoute } from '../cluster/cluster.js';
 import { listOffsets } from '../cluster/offsets.js';
 import type { OffsetSpec } from '../cluster/offsets.js';
 import {
-  CorruptMessageError, InvalidRequestError, OffsetOutOfRangeError, SamsaClosedError, SamsaError, errorFromCode, isRetriable,
+  CorruptMessageError,
+  InvalidRequestError,
+  OffsetOutOfRangeError,
+  SamsaClosedError,
+  SamsaError,
+  errorFromCode,
+  isRetriable,
   needsMetadataRefresh,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -123,7 +137,6 @@ interface PartitionState {
   maxBytes: number;
 }
 
-
 export class Consumer<K = Buffer | null, V = Buffer | null> {
   private readonly keySerde: Serde<K>;
   private readonly valueSerde: Serde<V>;
@@ -147,11 +160,15 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   private polling = false;
   private closed = false;
 
-  constructor(options: ConsumerOptions<K, V>, private readonly deps: ConsumerDeps) {
+  constructor(
+    options: ConsumerOptions<K, V>,
+    private readonly deps: ConsumerDeps,
+  ) {
     this.keySerde = options.key ?? (serdes.bytes as unknown as Serde<K>);
     this.valueSerde = options.value ?? (serdes.bytes as unknown as Serde<V>);
     this.autoOffsetReset = options.autoOffsetReset ?? 'latest';
-    if (!['earliest', 'latest', 'none'].includes(this.autoOffsetReset)) throw new RangeError(`autoOffsetReset must be earliest, latest or none, got ${this.autoOffsetReset}`);
+    if (!['earliest', 'latest', 'none'].includes(this.autoOffsetReset))
+      throw new RangeError(`autoOffsetReset must be earliest, latest or none, got ${this.autoOffsetReset}`);
     this.maxWaitMs = positiveInt('maxWaitMs', options.maxWaitMs ?? 500, 0);
     this.minBytes = positiveInt('minBytes', options.minBytes ?? 1, 0);
     this.maxBytes = positiveInt('maxBytes', options.maxBytes ?? 50 * 1024 * 1024, 1);
@@ -171,20 +188,23 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         throw new InvalidRequestError(`invalid topic-partition ${JSON.stringify(tp)}`);
       }
       const key = tpKey(tp.topic, tp.partition);
-      next.set(key, this.states.get(key) ?? {
-        tp: { topic: tp.topic, partition: tp.partition },
-        position: undefined,
-        reset: undefined,
-        buffer: [],
-        bufferIndex: 0,
-        fetchedEnd: -1n,
-        fetching: undefined,
-        highWatermark: undefined,
-        logStartOffset: undefined,
-        errorCount: 0,
-        backoffUntil: 0,
-        maxBytes: this.maxPartitionBytes,
-      });
+      next.set(
+        key,
+        this.states.get(key) ?? {
+          tp: { topic: tp.topic, partition: tp.partition },
+          position: undefined,
+          reset: undefined,
+          buffer: [],
+          bufferIndex: 0,
+          fetchedEnd: -1n,
+          fetching: undefined,
+          highWatermark: undefined,
+          logStartOffset: undefined,
+          errorCount: 0,
+          backoffUntil: 0,
+          maxBytes: this.maxPartitionBytes,
+        },
+      );
     }
     this.states.clear();
     for (const [k, v] of next) this.states.set(k, v);
@@ -239,7 +259,12 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       position: s.position,
       highWatermark: s.highWatermark,
       logStartOffset: s.logStartOffset,
-      lag: s.position !== undefined && s.highWatermark !== undefined ? (s.highWatermark > s.position ? s.highWatermark - s.position : 0n) : undefined,
+      lag:
+        s.position !== undefined && s.highWatermark !== undefined
+          ? s.highWatermark > s.position
+            ? s.highWatermark - s.position
+            : 0n
+          : undefined,
     }));
   }
 
@@ -325,10 +350,14 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   }
 
   private async resolveOffset(tp: TopicPartition, spec: OffsetSpec): Promise<bigint> {
-    const [result] = await listOffsets({ cluster: this.deps.cluster, retrier: this.retrier }, tp.topic, [{ partition: tp.partition, spec }]);
+    const [result] = await listOffsets({ cluster: this.deps.cluster, retrier: this.retrier }, tp.topic, [
+      { partition: tp.partition, spec },
+    ]);
     if (result!.offset >= 0n) return result!.offset;
     // A timestamp after every record: Kafka's offsetsForTimes finds nothing; consume from the end.
-    const [latest] = await listOffsets({ cluster: this.deps.cluster, retrier: this.retrier }, tp.topic, [{ partition: tp.partition, spec: 'latest' }]);
+    const [latest] = await listOffsets({ cluster: this.deps.cluster, retrier: this.retrier }, tp.topic, [
+      { partition: tp.partition, spec: 'latest' },
+    ]);
     return latest!.offset;
   }
 
@@ -340,21 +369,30 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       let spec = state.reset;
       if (spec === undefined) {
         if (this.autoOffsetReset === 'none') {
-          throw new OffsetOutOfRangeError(`${state.tp.topic}-${state.tp.partition} has no position and autoOffsetReset is 'none'; seek first`, { ...state.tp, retriable: false });
+          throw new OffsetOutOfRangeError(
+            `${state.tp.topic}-${state.tp.partition} has no position and autoOffsetReset is 'none'; seek first`,
+            { ...state.tp, retriable: false },
+          );
         }
         spec = this.autoOffsetReset;
       }
       resets.push({ topic: state.tp.topic, state, spec });
     }
-    await Promise.all([...groupByTopic(resets)].map(async ([topic, items]) => {
-      const offsets = await listOffsets({ cluster: this.deps.cluster, retrier: this.retrier }, topic, items.map((i) => ({ partition: i.state.tp.partition, spec: i.spec })));
-      items.forEach((item, k) => {
-        // Skip partitions seeked or unassigned meanwhile.
-        if (item.state.position === undefined && this.states.get(tpKey(topic, item.state.tp.partition)) === item.state) {
-          this.setPosition(item.state, offsets[k]!.offset);
-        }
-      });
-    }));
+    await Promise.all(
+      [...groupByTopic(resets)].map(async ([topic, items]) => {
+        const offsets = await listOffsets(
+          { cluster: this.deps.cluster, retrier: this.retrier },
+          topic,
+          items.map((i) => ({ partition: i.state.tp.partition, spec: i.spec })),
+        );
+        items.forEach((item, k) => {
+          // Skip partitions seeked or unassigned meanwhile.
+          if (item.state.position === undefined && this.states.get(tpKey(topic, item.state.tp.partition)) === item.state) {
+            this.setPosition(item.state, offsets[k]!.offset);
+          }
+        });
+      }),
+    );
   }
 
   /** Starts a Fetch to every leader that has fetchable partitions and no fetch in flight. */
@@ -363,7 +401,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     const byLeader = new Map<number, { route: LeaderRoute; states: PartitionState[] }>();
     const needMetadata = new Set<string>();
     for (const [key, state] of this.states) {
-      if (state.position === undefined || state.fetching !== undefined || state.bufferIndex < state.buffer.length || state.backoffUntil > now) continue;
+      if (
+        state.position === undefined ||
+        state.fetching !== undefined ||
+        state.bufferIndex < state.buffer.length ||
+        state.backoffUntil > now
+      )
+        continue;
       if (this.pausedKeys.has(key)) continue;
       const route = this.deps.cluster.cachedLeader(state.tp.topic, state.tp.partition);
       if (!route) {
@@ -406,12 +450,15 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   private async fetchFrom(route: LeaderRoute, states: PartitionState[], maxWaitMs: number): Promise<void> {
     const request: FetchRequest = { maxWaitMs, minBytes: this.minBytes, maxBytes: this.maxBytes, isolationLevel: 0, topics: [] };
     for (const state of states) state.fetching = state.position!;
-    request.topics = nestByTopic(states.map((state) => ({ topic: state.tp.topic, state })), ({ state }) => ({
-      partition: state.tp.partition,
-      fetchOffset: toWire(state.position!),
-      partitionMaxBytes: state.maxBytes,
-      currentLeaderEpoch: this.deps.cluster.cachedLeader(state.tp.topic, state.tp.partition)?.leaderEpoch ?? -1,
-    }));
+    request.topics = nestByTopic(
+      states.map((state) => ({ topic: state.tp.topic, state })),
+      ({ state }) => ({
+        partition: state.tp.partition,
+        fetchOffset: toWire(state.position!),
+        partitionMaxBytes: state.maxBytes,
+        currentLeaderEpoch: this.deps.cluster.cachedLeader(state.tp.topic, state.tp.partition)?.leaderEpoch ?? -1,
+      }),
+    );
     try {
       const response = await route.connection.fetch(request, this.deps.cluster.requestOptions(maxWaitMs, this.closing.signal));
       if (this.closed) return;
@@ -448,7 +495,12 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         if (this.autoOffsetReset === 'none') {
           this.pendingError = error;
         } else {
-          this.deps.logger.info('fetch offset out of range; resetting', { topic, partition, offset: fetchOffset, to: this.autoOffsetReset });
+          this.deps.logger.info('fetch offset out of range; resetting', {
+            topic,
+            partition,
+            offset: fetchOffset,
+            to: this.autoOffsetReset,
+          });
           state.position = undefined;
           state.reset = this.autoOffsetReset;
         }
@@ -472,9 +524,15 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       this.decodeInto(state, fetchOffset, p.records);
     } catch (error) {
       // Corrupt data will not heal by refetching: surface it (the position stays, so seek past it).
-      this.pendingError = error instanceof SamsaProtocolError
-        ? errorFromCode(error.code, `${topic}-${partition}: ${error.message}`, error, { topic, partition, retriable: false })
-        : new CorruptMessageError(`cannot decode records of ${topic}-${partition}: ${(error as Error).message}`, { cause: error, topic, partition, retriable: false });
+      this.pendingError =
+        error instanceof SamsaProtocolError
+          ? errorFromCode(error.code, `${topic}-${partition}: ${error.message}`, error, { topic, partition, retriable: false })
+          : new CorruptMessageError(`cannot decode records of ${topic}-${partition}: ${(error as Error).message}`, {
+              cause: error,
+              topic,
+              partition,
+              retriable: false,
+            });
     }
   }
 
@@ -499,7 +557,10 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     if (pos === 0 && data.length > 0) {
       // Not even one whole batch fit: the next fetch asks for more.
       state.maxBytes = Math.min(this.maxBytes, state.maxBytes * 2);
-      this.deps.logger.warn('a record batch is larger than the partition fetch size; growing it', { ...state.tp, maxPartitionBytes: state.maxBytes });
+      this.deps.logger.warn('a record batch is larger than the partition fetch size; growing it', {
+        ...state.tp,
+        maxPartitionBytes: state.maxBytes,
+      });
       return;
     }
     state.buffer = buffer;
@@ -518,7 +579,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   /** Takes up to `max` buffered records, rotating the starting partition for fairness. */
   private drain(max: number): ConsumerRecord<K, V>[] {
     const out: ConsumerRecord<K, V>[] = [];
-    const states = this.pausedKeys.size === 0 ? [...this.states.values()] : [...this.states].filter(([k]) => !this.pausedKeys.has(k)).map(([, s]) => s);
+    const states =
+      this.pausedKeys.size === 0 ? [...this.states.values()] : [...this.states].filter(([k]) => !this.pausedKeys.has(k)).map(([, s]) => s);
     if (states.length === 0) return out;
     const start = this.drainStart++ % states.length;
     for (let n = 0; n < states.length && out.length < max; n++) {
@@ -561,11 +623,20 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       value = this.valueSerde.deserialize(r.value);
     } catch (error) {
       throw new DeserializationError(`cannot deserialize the record at ${tp.topic}-${tp.partition}@${r.offset}; seek past it to skip`, {
-        cause: error, topic: tp.topic, partition: tp.partition, offset: r.offset,
+        cause: error,
+        topic: tp.topic,
+        partition: tp.partition,
+        offset: r.offset,
       });
     }
     return {
-      topic: tp.topic, partition: tp.partition, offset: r.offset, timestamp: r.timestamp, key, value, headers,
+      topic: tp.topic,
+      partition: tp.partition,
+      offset: r.offset,
+      timestamp: r.timestamp,
+      key,
+      value,
+      headers,
       headerList: r.headers.map((h) => ({ key: h.key, value: h.value })),
     };
   }
@@ -598,7 +669,12 @@ export class DeserializationError extends SamsaError {
   readonly offset: bigint;
 
   constructor(message: string, options: { cause: unknown; topic: string; partition: number; offset: bigint }) {
-    super(ErrorCode.INVALID_RECORD, message, { cause: options.cause, topic: options.topic, partition: options.partition, retriable: false });
+    super(ErrorCode.INVALID_RECORD, message, {
+      cause: options.cause,
+      topic: options.topic,
+      partition: options.partition,
+      retriable: false,
+    });
     this.offset = options.offset;
   }
 }
@@ -609,6 +685,7 @@ function positiveInt(name: string, value: number, min: number): number {
 }
 
 function checkTimestamp(offset: { timestamp: bigint }): bigint {
-  if (typeof offset?.timestamp !== 'bigint' || offset.timestamp < 0n) throw new InvalidRequestError('seek timestamp must be a non-negative bigint (ms)');
+  if (typeof offset?.timestamp !== 'bigint' || offset.timestamp < 0n)
+    throw new InvalidRequestError('seek timestamp must be a non-negative bigint (ms)');
   return offset.timestamp;
 }

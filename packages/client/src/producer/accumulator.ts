@@ -50,7 +50,9 @@ export class ProducerBatch {
   private readonly builder: RecordBatchBuilder;
   private resolveDone!: () => void;
   /** Resolves once every record of the batch is answered, either way. */
-  readonly done = new Promise<void>((resolve) => { this.resolveDone = resolve; });
+  readonly done = new Promise<void>((resolve) => {
+    this.resolveDone = resolve;
+  });
 
   constructor(
     readonly queueKey: string,
@@ -81,7 +83,12 @@ export class ProducerBatch {
     return !this.closed && (this.builder.count === 0 || this.builder.estimatedSizeInBytes + size <= batchSize);
   }
 
-  append(record: RecordInput & { timestamp: bigint }, reservedBytes: number, resolve: PendingRecord['resolve'], reject: PendingRecord['reject']): void {
+  append(
+    record: RecordInput & { timestamp: bigint },
+    reservedBytes: number,
+    resolve: PendingRecord['resolve'],
+    reject: PendingRecord['reject'],
+  ): void {
     this.builder.append(record);
     this.records.push({ timestamp: record.timestamp, resolve, reject });
     this.reservedBytes += reservedBytes;
@@ -102,11 +109,13 @@ export class ProducerBatch {
     if (this.settled) return;
     this.settled = true;
     this.onBatch?.resolve(result);
-    this.records.forEach((r, i) => r.resolve({
-      partition: this.partition,
-      offset: result.baseOffset < 0n ? -1n : result.baseOffset + BigInt(i),
-      timestamp: result.logAppendTime >= 0n ? result.logAppendTime : r.timestamp,
-    }));
+    this.records.forEach((r, i) =>
+      r.resolve({
+        partition: this.partition,
+        offset: result.baseOffset < 0n ? -1n : result.baseOffset + BigInt(i),
+        timestamp: result.logAppendTime >= 0n ? result.logAppendTime : r.timestamp,
+      }),
+    );
     this.resolveDone();
   }
 
@@ -144,8 +153,17 @@ export class RecordAccumulator {
   }
 
   /** Appends to the partition's open batch, or a new one; returns the batch. */
-  append(topic: string, partition: number, acks: Acks, timeoutMs: number, nowMs: number, record: RecordInput & { timestamp: bigint }, size: number,
-    resolve: (r: RecordResult) => void, reject: (e: unknown) => void): ProducerBatch {
+  append(
+    topic: string,
+    partition: number,
+    acks: Acks,
+    timeoutMs: number,
+    nowMs: number,
+    record: RecordInput & { timestamp: bigint },
+    size: number,
+    resolve: (r: RecordResult) => void,
+    reject: (e: unknown) => void,
+  ): ProducerBatch {
     const key = RecordAccumulator.queueKey(topic, partition, acks, timeoutMs);
     let queue = this.queues.get(key);
     if (!queue) this.queues.set(key, (queue = []));
@@ -178,7 +196,15 @@ export class RecordAccumulator {
   }
 
   /** A new closed batch at the tail of its partition's queue, filled by the caller (sendBatch). */
-  appendClosedBatch(topic: string, partition: number, acks: Acks, timeoutMs: number, nowMs: number, capacity: number, now: () => bigint): ProducerBatch {
+  appendClosedBatch(
+    topic: string,
+    partition: number,
+    acks: Acks,
+    timeoutMs: number,
+    nowMs: number,
+    capacity: number,
+    now: () => bigint,
+  ): ProducerBatch {
     const key = RecordAccumulator.queueKey(topic, partition, acks, timeoutMs);
     let queue = this.queues.get(key);
     if (!queue) this.queues.set(key, (queue = []));

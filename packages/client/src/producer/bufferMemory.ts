@@ -15,7 +15,10 @@ export class BufferMemory {
   private available: number;
   private readonly waiters: Waiter[] = [];
 
-  constructor(readonly total: number, private readonly clock: Clock) {
+  constructor(
+    readonly total: number,
+    private readonly clock: Clock,
+  ) {
     this.available = total;
   }
 
@@ -39,7 +42,14 @@ export class BufferMemory {
     if (this.tryReserve(bytes)) return;
     const abort = new AbortController();
     let granted = false;
-    const waiter: Waiter = { bytes, abort, resolve: () => { granted = true; abort.abort(); } };
+    const waiter: Waiter = {
+      bytes,
+      abort,
+      resolve: () => {
+        granted = true;
+        abort.abort();
+      },
+    };
     this.waiters.push(waiter);
     try {
       await this.clock.sleep(Math.max(0, deadlineMs - this.clock.now()), abort.signal);
@@ -49,7 +59,9 @@ export class BufferMemory {
     if (granted) return;
     this.waiters.splice(this.waiters.indexOf(waiter), 1);
     this.serve(); // a large head waiter leaving may let smaller ones through
-    throw new MaxBlockTimeoutError(`send() waited for ${bytes} bytes of buffer memory (bufferMemory ${this.total}, ${this.available} free) longer than maxBlockMs`);
+    throw new MaxBlockTimeoutError(
+      `send() waited for ${bytes} bytes of buffer memory (bufferMemory ${this.total}, ${this.available} free) longer than maxBlockMs`,
+    );
   }
 
   release(bytes: number): void {

@@ -107,7 +107,10 @@ export class IdempotenceManager {
     for (let attempt = 0; ; attempt++) {
       try {
         const response = await cluster.withAnyBroker(async (connection) => {
-          return connection.initProducerId({ transactionalId: '', transactionTimeoutMs: 60_000, producerId: '-1', producerEpoch: -1 }, cluster.requestOptions());
+          return connection.initProducerId(
+            { transactionalId: '', transactionTimeoutMs: 60_000, producerId: '-1', producerEpoch: -1 },
+            cluster.requestOptions(),
+          );
         });
         if (response.errorCode !== ErrorCode.NONE) throw errorFromCode(response.errorCode, response.errorMessage);
         this.producerId = BigInt(response.producerId);
@@ -193,6 +196,9 @@ export class IdempotenceManager {
       p.unacked.clear();
     }
     for (const batch of queued) batch.baseSequence = -1;
-    this.deps.logger.info('idempotent producer epoch bumped after an unresolvable sequence', { producerId: String(this.producerId), epoch: this.epoch });
+    this.deps.logger.info('idempotent producer epoch bumped after an unresolvable sequence', {
+      producerId: String(this.producerId),
+      epoch: this.epoch,
+    });
   }
 }

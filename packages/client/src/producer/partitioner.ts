@@ -39,7 +39,8 @@ export function defaultPartitioner(random: Random = Math.random): Partitioner {
   const partitioner: Partitioner = ({ topic, key, partitionCount, availablePartitions }) => {
     if (key !== null) return partitionForKey(key, partitionCount);
     const current = sticky.get(topic);
-    if (current !== undefined && current < partitionCount && (availablePartitions.length === 0 || availablePartitions.includes(current))) return current;
+    if (current !== undefined && current < partitionCount && (availablePartitions.length === 0 || availablePartitions.includes(current)))
+      return current;
     const next = randomPick(random, partitionCount, availablePartitions, -1);
     sticky.set(topic, next);
     return next;

@@ -183,7 +183,10 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
   /** enable.idempotence as resolved from the options. */
   readonly idempotent: boolean;
 
-  constructor(options: ProducerOptions<K, V>, private readonly deps: ProducerDeps) {
+  constructor(
+    options: ProducerOptions<K, V>,
+    private readonly deps: ProducerDeps,
+  ) {
     this.keySerde = options.key ?? (serdes.bytes as unknown as Serde<K>);
     this.valueSerde = options.value ?? (serdes.bytes as unknown as Serde<V>);
     this.valueIsBytes = (this.valueSerde as unknown) === serdes.bytes;
@@ -192,7 +195,9 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     const conflicts = [
       ...(this.acks !== -1 ? [`acks=${this.acks} (needs acks=-1/all)`] : []),
       ...(options.retries === 0 ? ['retries=0 (needs retries > 0)'] : []),
-      ...(inFlightOption !== undefined && inFlightOption > MAX_IN_FLIGHT_FOR_IDEMPOTENCE ? [`maxInFlightRequestsPerConnection=${inFlightOption} (at most ${MAX_IN_FLIGHT_FOR_IDEMPOTENCE})`] : []),
+      ...(inFlightOption !== undefined && inFlightOption > MAX_IN_FLIGHT_FOR_IDEMPOTENCE
+        ? [`maxInFlightRequestsPerConnection=${inFlightOption} (at most ${MAX_IN_FLIGHT_FOR_IDEMPOTENCE})`]
+        : []),
     ];
     if (options.enableIdempotence === true && conflicts.length > 0) {
       throw new InvalidRequestError(`enableIdempotence: true conflicts with ${conflicts.join(', ')}`);
@@ -204,7 +209,8 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     const retry = options.retry ? resolveRetryOptions({ ...deps.retry, ...options.retry }) : deps.retry;
     this.retrier = new Retrier({ retry, clock: deps.clock, random: deps.random, logger: deps.logger });
     const maxInFlightRequests = inFlightOption ?? 5;
-    if (!Number.isInteger(maxInFlightRequests) || maxInFlightRequests < 1) throw new RangeError(`maxInFlightRequests must be a positive integer, got ${maxInFlightRequests}`);
+    if (!Number.isInteger(maxInFlightRequests) || maxInFlightRequests < 1)
+      throw new RangeError(`maxInFlightRequests must be a positive integer, got ${maxInFlightRequests}`);
     this.sender = new Sender({ cluster: deps.cluster, retrier: this.retrier, logger: deps.logger, maxInFlightRequests });
 
     const batchSize = checkNumber('batchSize', options.batchSize ?? 16_384, 1);
@@ -214,12 +220,15 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     this.maxRequestSize = checkNumber('maxRequestSize', options.maxRequestSize ?? 1024 * 1024, RECORD_BATCH_OVERHEAD + 1);
     const retries = checkNumber('retries', options.retries ?? Infinity, 0, true);
     const deliveryTimeoutMs = checkNumber('deliveryTimeoutMs', options.deliveryTimeoutMs ?? 120_000, 1);
-    const requestTimeoutMs = options.requestTimeoutMs === undefined ? undefined : checkNumber('requestTimeoutMs', options.requestTimeoutMs, 1);
+    const requestTimeoutMs =
+      options.requestTimeoutMs === undefined ? undefined : checkNumber('requestTimeoutMs', options.requestTimeoutMs, 1);
     const backoff = resolveRetryOptions({
       ...retry,
       ...(options.retryBackoffMs === undefined ? {} : { initialRetryTimeMs: options.retryBackoffMs }),
       ...(options.retryBackoffMaxMs === undefined ? {} : { maxRetryTimeMs: options.retryBackoffMaxMs }),
-      ...(options.retryBackoffMs !== undefined && options.retryBackoffMaxMs === undefined ? { maxRetryTimeMs: Math.max(retry.maxRetryTimeMs, options.retryBackoffMs) } : {}),
+      ...(options.retryBackoffMs !== undefined && options.retryBackoffMaxMs === undefined
+        ? { maxRetryTimeMs: Math.max(retry.maxRetryTimeMs, options.retryBackoffMs) }
+        : {}),
     });
     this.topicBackoff = backoff;
     this.accumulator = new RecordAccumulator({ batchSize, compression: this.compression, idempotent: this.idempotent });
@@ -230,7 +239,13 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     this.loop = new SendLoop(
       { lingerMs, maxRequestSize: this.maxRequestSize, maxInFlightRequests, deliveryTimeoutMs, retries, backoff, requestTimeoutMs },
       {
-        cluster: deps.cluster, sender: this.sender, accumulator: this.accumulator, memory: this.memory, clock: deps.clock, random: deps.random, logger: deps.logger,
+        cluster: deps.cluster,
+        sender: this.sender,
+        accumulator: this.accumulator,
+        memory: this.memory,
+        clock: deps.clock,
+        random: deps.random,
+        logger: deps.logger,
         ...(idempotence ? { idempotence } : {}),
       },
     );
@@ -246,11 +261,23 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
    */
   send(record: ProducerRecord<K, V>): Promise<RecordMetadata[]>;
   send<TK, TV>(topic: TopicDescriptor<TK, TV>, messages: readonly Message<TK, TV>[], options?: SendCallOptions): Promise<RecordMetadata[]>;
-  send(target: ProducerRecord<K, V> | TopicDescriptor<unknown, unknown>, messages?: readonly Message<unknown, unknown>[], options: SendCallOptions = {}): Promise<RecordMetadata[]> {
+  send(
+    target: ProducerRecord<K, V> | TopicDescriptor<unknown, unknown>,
+    messages?: readonly Message<unknown, unknown>[],
+    options: SendCallOptions = {},
+  ): Promise<RecordMetadata[]> {
     if (isDescriptor(target)) {
-      return this.track(this.doSend({ topic: target.name, messages: messages as readonly Message<unknown, unknown>[], ...options }, target.key, target.value));
+      return this.track(
+        this.doSend(
+          { topic: target.name, messages: messages as readonly Message<unknown, unknown>[], ...options },
+          target.key,
+          target.value,
+        ),
+      );
     }
-    return this.track(this.doSend(target as ProducerRecord<unknown, unknown>, this.keySerde as Serde<unknown>, this.valueSerde as Serde<unknown>));
+    return this.track(
+      this.doSend(target as ProducerRecord<unknown, unknown>, this.keySerde as Serde<unknown>, this.valueSerde as Serde<unknown>),
+    );
   }
 
   /** Sends every accumulated record now and resolves when all sent so far are answered (either way). */
@@ -274,7 +301,10 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     const drained = this.loop.flush([...this.pending]);
     if (timeoutMs === undefined) return drained;
     const abort = new AbortController();
-    const timedOut = this.deps.clock.sleep(timeoutMs, abort.signal).then(() => true, () => false);
+    const timedOut = this.deps.clock.sleep(timeoutMs, abort.signal).then(
+      () => true,
+      () => false,
+    );
     const done = await Promise.race([drained.then(() => false), timedOut]);
     abort.abort();
     if (done) {
@@ -290,7 +320,11 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     return promise;
   }
 
-  private async doSend(record: ProducerRecord<unknown, unknown>, keySerde: Serde<unknown>, valueSerde: Serde<unknown>): Promise<RecordMetadata[]> {
+  private async doSend(
+    record: ProducerRecord<unknown, unknown>,
+    keySerde: Serde<unknown>,
+    valueSerde: Serde<unknown>,
+  ): Promise<RecordMetadata[]> {
     const { topic, messages } = this.checkRecord(record);
     const acks = checkAcks(record.acks ?? this.acks);
     const timeoutMs = record.timeoutMs ?? this.timeoutMs;
@@ -301,21 +335,34 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     for (const size of sizes) {
       // An upper bound of the record's encoded size (widest varints) plus the batch header.
       if (RECORD_BATCH_OVERHEAD + size > this.maxRequestSize) {
-        throw new MessageTooLargeError(`a record of up to ${RECORD_BATCH_OVERHEAD + size} bytes (with its batch header) exceeds maxRequestSize ${this.maxRequestSize}`, { topic, retriable: false });
+        throw new MessageTooLargeError(
+          `a record of up to ${RECORD_BATCH_OVERHEAD + size} bytes (with its batch header) exceeds maxRequestSize ${this.maxRequestSize}`,
+          { topic, retriable: false },
+        );
       }
       if (size > this.memory.total) {
-        throw new MessageTooLargeError(`a record of up to ${size} bytes exceeds bufferMemory ${this.memory.total}`, { topic, retriable: false });
+        throw new MessageTooLargeError(`a record of up to ${size} bytes exceeds bufferMemory ${this.memory.total}`, {
+          topic,
+          retriable: false,
+        });
       }
     }
     const deadline = this.deps.clock.now() + this.maxBlockMs;
     let info = await this.waitForTopic(topic, deadline);
     const explicit = messages.map((m) => m.partition);
-    if (explicit.some((p) => p !== undefined)) info = await this.checkPartitions(topic, info, explicit.filter((p): p is number => p !== undefined));
+    if (explicit.some((p) => p !== undefined))
+      info = await this.checkPartitions(
+        topic,
+        info,
+        explicit.filter((p): p is number => p !== undefined),
+      );
 
     const out = new Array<RecordMetadata>(prepared.length);
     let remaining = prepared.length;
     let settle!: { resolve: (r: RecordMetadata[]) => void; reject: (e: unknown) => void };
-    const all = new Promise<RecordMetadata[]>((resolve, reject) => { settle = { resolve, reject }; });
+    const all = new Promise<RecordMetadata[]>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
     const reject = (error: unknown): void => settle.reject(error);
     for (let i = 0; i < prepared.length; i++) {
       const size = sizes[i]!;
@@ -331,10 +378,20 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
           partition = this.partitioner(args);
         }
       }
-      this.accumulator.append(topic, partition, acks, timeoutMs, this.deps.clock.now(), r, size, (result: RecordResult) => {
-        out[i] = { topic, partition: result.partition, offset: result.offset, timestamp: result.timestamp };
-        if (--remaining === 0) settle.resolve(out);
-      }, reject);
+      this.accumulator.append(
+        topic,
+        partition,
+        acks,
+        timeoutMs,
+        this.deps.clock.now(),
+        r,
+        size,
+        (result: RecordResult) => {
+          out[i] = { topic, partition: result.partition, offset: result.offset, timestamp: result.timestamp };
+          if (--remaining === 0) settle.resolve(out);
+        },
+        reject,
+      );
       this.loop.wake();
     }
     return all;
@@ -362,7 +419,10 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       const delay = backoffMs(attempt, this.topicBackoff, this.deps.random);
       const now = clock.now();
       if (now >= deadlineMs) {
-        throw new MaxBlockTimeoutError(`topic ${topic} has no usable metadata after maxBlockMs ${this.maxBlockMs}`, { topic, ...(lastError === undefined ? {} : { cause: lastError }) });
+        throw new MaxBlockTimeoutError(`topic ${topic} has no usable metadata after maxBlockMs ${this.maxBlockMs}`, {
+          topic,
+          ...(lastError === undefined ? {} : { cause: lastError }),
+        });
       }
       await clock.sleep(Math.min(delay, deadlineMs - now));
     }
@@ -381,9 +441,10 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       const m = messages[i]!;
       // Fast path: a plain { value } under the pass-through bytes serde is already a RecordInput
       // (null key, no headers, the builder stamps `now`); skip the per-record Prepared object.
-      const input = this.valueIsBytes && m.key === undefined && m.headers === undefined && m.timestamp === undefined && m.partition === undefined
-        ? (m as unknown as RecordInput)
-        : this.prepare(m, now, this.keySerde, this.valueSerde);
+      const input =
+        this.valueIsBytes && m.key === undefined && m.headers === undefined && m.timestamp === undefined && m.partition === undefined
+          ? (m as unknown as RecordInput)
+          : this.prepare(m, now, this.keySerde, this.valueSerde);
       inputs[i] = input;
       capacity += maxRecordSize(input);
     }
@@ -475,13 +536,22 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     const fresh = await this.topicInfo(topic);
     const count = fresh.partitions.length;
     if (max >= count) {
-      throw new UnknownTopicOrPartitionError(`partition ${max} of topic ${topic} does not exist (it has ${count})`, { topic, partition: max, retriable: false });
+      throw new UnknownTopicOrPartitionError(`partition ${max} of topic ${topic} does not exist (it has ${count})`, {
+        topic,
+        partition: max,
+        retriable: false,
+      });
     }
     return fresh;
   }
 }
 
 function isDescriptor(x: unknown): x is TopicDescriptor<unknown, unknown> {
-  return typeof x === 'object' && x !== null && typeof (x as { name?: unknown }).name === 'string'
-    && typeof (x as { key?: { serialize?: unknown } }).key?.serialize === 'function' && !('messages' in x);
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as { name?: unknown }).name === 'string' &&
+    typeof (x as { key?: { serialize?: unknown } }).key?.serialize === 'function' &&
+    !('messages' in x)
+  );
 }

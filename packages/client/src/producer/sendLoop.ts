@@ -64,7 +64,10 @@ export class SendLoop {
   /** When each waiting partition (`topic-partition`) was last warned about. */
   private readonly warnedAt = new Map<string, number>();
 
-  constructor(private readonly options: SendLoopOptions, private readonly deps: SendLoopDeps) {
+  constructor(
+    private readonly options: SendLoopOptions,
+    private readonly deps: SendLoopDeps,
+  ) {
     unlimitedListeners(this.abort);
   }
 
@@ -159,8 +162,12 @@ export class SendLoop {
       const route = cluster.cachedLeader(head.topic, head.partition);
       if (!route) {
         leaderless.add(head.topic);
-        this.warnWaiting(head, now, 'LEADER_NOT_AVAILABLE',
-          `topic-partition ${head.topic}-${head.partition} has no leader (LEADER_NOT_AVAILABLE); waiting for one, records expire ${Math.max(0, this.deadlineOf(head) - now)} ms from now (delivery.timeout.ms)`);
+        this.warnWaiting(
+          head,
+          now,
+          'LEADER_NOT_AVAILABLE',
+          `topic-partition ${head.topic}-${head.partition} has no leader (LEADER_NOT_AVAILABLE); waiting for one, records expire ${Math.max(0, this.deadlineOf(head) - now)} ms from now (delivery.timeout.ms)`,
+        );
         continue;
       }
       // Idempotent: never send a partition's batch to another broker while an earlier one is still
@@ -206,10 +213,13 @@ export class SendLoop {
 
   private expire(batch: ProducerBatch, now: number): void {
     const cause = batch.lastError;
-    this.complete(batch, new DeliveryTimeoutError(
-      `${batch.count} record(s) for ${batch.topic}-${batch.partition} expired: not acknowledged within deliveryTimeoutMs ${this.options.deliveryTimeoutMs} (${now - batch.createdMs} ms since the batch was created, ${batch.attempts} attempt(s))`,
-      { topic: batch.topic, partition: batch.partition, ...(cause === undefined ? {} : { cause }) },
-    ));
+    this.complete(
+      batch,
+      new DeliveryTimeoutError(
+        `${batch.count} record(s) for ${batch.topic}-${batch.partition} expired: not acknowledged within deliveryTimeoutMs ${this.options.deliveryTimeoutMs} (${now - batch.createdMs} ms since the batch was created, ${batch.attempts} attempt(s))`,
+        { topic: batch.topic, partition: batch.partition, ...(cause === undefined ? {} : { cause }) },
+      ),
+    );
   }
 
   private schedule(at: number): void {
@@ -217,10 +227,13 @@ export class SendLoop {
     this.timer?.abort.abort(SLEEP_CANCELLED);
     const timer = { at, abort: new AbortController() };
     this.timer = timer;
-    this.deps.clock.sleep(Math.max(0, at - this.deps.clock.now()), timer.abort.signal).then(() => {
-      if (this.timer === timer) this.timer = undefined;
-      this.run();
-    }, () => {});
+    this.deps.clock.sleep(Math.max(0, at - this.deps.clock.now()), timer.abort.signal).then(
+      () => {
+        if (this.timer === timer) this.timer = undefined;
+        this.run();
+      },
+      () => {},
+    );
   }
 
   /** Metadata for topics whose partitions have no known leader, at most once per backoff. */
@@ -236,12 +249,15 @@ export class SendLoop {
     this.refreshing = true;
     this.lastRefreshMs = now;
     cluster.invalidateTopics(topics);
-    cluster.refreshMetadata(topics).catch((error: unknown) => {
-      this.deps.logger.debug('producer metadata refresh failed', { topics, error: (error as Error).message });
-    }).finally(() => {
-      this.refreshing = false;
-      this.wake();
-    });
+    cluster
+      .refreshMetadata(topics)
+      .catch((error: unknown) => {
+        this.deps.logger.debug('producer metadata refresh failed', { topics, error: (error as Error).message });
+      })
+      .finally(() => {
+        this.refreshing = false;
+        this.wake();
+      });
   }
 
   private async produce(route: LeaderRoute, batches: ProducerBatch[]): Promise<void> {
@@ -252,12 +268,18 @@ export class SendLoop {
       this.inFlightBatches.add(b);
     }
     const { acks, timeoutMs } = batches[0]!;
-    const requestOptions = this.options.requestTimeoutMs === undefined
-      ? cluster.requestOptions(timeoutMs, this.abort.signal)
-      : { timeoutMs: this.options.requestTimeoutMs, signal: this.abort.signal };
+    const requestOptions =
+      this.options.requestTimeoutMs === undefined
+        ? cluster.requestOptions(timeoutMs, this.abort.signal)
+        : { timeoutMs: this.options.requestTimeoutMs, signal: this.abort.signal };
     let outcomes: unknown[];
     try {
-      outcomes = await sender.produceOnce(route, batches.map((b) => ({ topic: b.topic, partition: b.partition, records: b.build(), recordCount: b.count })), { acks, timeoutMs }, requestOptions);
+      outcomes = await sender.produceOnce(
+        route,
+        batches.map((b) => ({ topic: b.topic, partition: b.partition, records: b.build(), recordCount: b.count })),
+        { acks, timeoutMs },
+        requestOptions,
+      );
     } catch (error) {
       outcomes = batches.map(() => error);
     } finally {
@@ -268,35 +290,59 @@ export class SendLoop {
       this.inFlightBatches.delete(batch);
       if (idem && batch.idempotent) idem.partition(batch.topic, batch.partition).inFlight.delete(batch);
       const outcome = outcomes[i];
-      if (outcome instanceof Error || !(typeof outcome === 'object' && outcome !== null && 'baseOffset' in outcome)) this.failed(batch, outcome);
+      if (outcome instanceof Error || !(typeof outcome === 'object' && outcome !== null && 'baseOffset' in outcome))
+        this.failed(batch, outcome);
       else this.complete(batch, undefined, outcome as Parameters<ProducerBatch['succeed']>[0]);
     });
     this.wake();
   }
 
   private failed(batch: ProducerBatch, error: unknown): void {
-    if (this.forcedClose) return this.complete(batch, error instanceof SamsaClosedError ? error : new SamsaClosedError('the producer was closed before the record was acknowledged', { cause: error }));
+    if (this.forcedClose)
+      return this.complete(
+        batch,
+        error instanceof SamsaClosedError
+          ? error
+          : new SamsaClosedError('the producer was closed before the record was acknowledged', { cause: error }),
+      );
     batch.lastError = error;
     const now = this.deps.clock.now();
     const retry = batch.attempts - 1;
     const delay = backoffMs(retry, this.options.backoff, this.deps.random);
     // A gap behind a batch that was still unanswered is filled by that batch's retry (Kafka's
     // canRetry); any other sequence error is unresolvable: the batch fails and the epoch is bumped.
-    const sequenceError = error instanceof SamsaError && (error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
-      || error.code === ErrorCode.INVALID_PRODUCER_EPOCH || error.code === ErrorCode.UNKNOWN_PRODUCER_ID);
+    const sequenceError =
+      error instanceof SamsaError &&
+      (error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER ||
+        error.code === ErrorCode.INVALID_PRODUCER_EPOCH ||
+        error.code === ErrorCode.UNKNOWN_PRODUCER_ID);
     // UNKNOWN_PRODUCER_ID behind an unanswered batch: a new leader saw this batch before the
     // earlier one (which it refused to take as the producer's first); the earlier one's retry
     // comes first.
     const retriable = sequenceError
-      ? (error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || error.code === ErrorCode.UNKNOWN_PRODUCER_ID) && batch.sentBehindUnanswered
+      ? (error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || error.code === ErrorCode.UNKNOWN_PRODUCER_ID) &&
+        batch.sentBehindUnanswered
       : isRetriable(error);
     if (!retriable || batch.attempts > this.options.retries) return this.complete(batch, error);
     if (now + delay >= this.deadlineOf(batch)) return this.expire(batch, now);
-    this.deps.logger.debug('retrying a produce batch', { topic: batch.topic, partition: batch.partition, attempt: batch.attempts, delayMs: delay, error: (error as Error).message });
+    this.deps.logger.debug('retrying a produce batch', {
+      topic: batch.topic,
+      partition: batch.partition,
+      attempt: batch.attempts,
+      delayMs: delay,
+      error: (error as Error).message,
+    });
     const errorName = error instanceof SamsaError ? error.errorName : 'UNKNOWN_SERVER_ERROR';
-    const left = this.options.retries === Infinity ? `until delivery.timeout.ms, ${this.deadlineOf(batch) - now} ms left` : `${this.options.retries - batch.attempts + 1} attempt(s) left`;
-    this.warnWaiting(batch, now, errorName,
-      `got ${errorName} producing to topic-partition ${batch.topic}-${batch.partition}, retrying (${left}): ${(error as Error).message}`);
+    const left =
+      this.options.retries === Infinity
+        ? `until delivery.timeout.ms, ${this.deadlineOf(batch) - now} ms left`
+        : `${this.options.retries - batch.attempts + 1} attempt(s) left`;
+    this.warnWaiting(
+      batch,
+      now,
+      errorName,
+      `got ${errorName} producing to topic-partition ${batch.topic}-${batch.partition}, retrying (${left}): ${(error as Error).message}`,
+    );
     if (needsMetadataRefresh(error)) this.deps.cluster.invalidateTopics([batch.topic]);
     batch.retryAtMs = now + delay;
     this.deps.accumulator.reenqueue(batch);
@@ -317,7 +363,8 @@ export class SendLoop {
   private complete(batch: ProducerBatch, error: unknown, result?: Parameters<ProducerBatch['succeed']>[0]): void {
     // A sequenced batch that fails for good leaves a gap the broker will never see filled.
     const idem = this.deps.idempotence;
-    if (!result && idem && batch.idempotent && batch.baseSequence >= 0 && batch.producerEpoch === idem.epoch && !this.forcedClose) idem.bumpPending = true;
+    if (!result && idem && batch.idempotent && batch.baseSequence >= 0 && batch.producerEpoch === idem.epoch && !this.forcedClose)
+      idem.bumpPending = true;
     if (idem && batch.idempotent) idem.done(batch);
     this.deps.memory.release(batch.reservedBytes);
     batch.reservedBytes = 0;

@@ -65,58 +65,71 @@ export class Sender {
     const staleTopics = new Set<string>();
     const { cluster } = this.deps;
 
-    await this.deps.retrier.run(async () => {
-      if (staleTopics.size > 0) {
-        const topics = [...staleTopics];
-        staleTopics.clear();
-        cluster.invalidateTopics(topics);
-        try {
-          await cluster.refreshMetadata(topics);
-        } catch (error) {
-          for (const t of topics) staleTopics.add(t);
-          throw error;
+    await this.deps.retrier.run(
+      async () => {
+        if (staleTopics.size > 0) {
+          const topics = [...staleTopics];
+          staleTopics.clear();
+          cluster.invalidateTopics(topics);
+          try {
+            await cluster.refreshMetadata(topics);
+          } catch (error) {
+            for (const t of topics) staleTopics.add(t);
+            throw error;
+          }
         }
-      }
-      const byLeader = new Map<number, { route: LeaderRoute; indices: number[] }>();
-      const failures: { index: number; error: unknown }[] = [];
-      for (const i of pending) {
-        const batch = batches[i]!;
-        try {
-          const route = cluster.cachedLeader(batch.topic, batch.partition) ?? (await cluster.leaderFor(batch.topic, batch.partition));
-          let group = byLeader.get(route.nodeId);
-          if (!group) byLeader.set(route.nodeId, (group = { route, indices: [] }));
-          group.indices.push(i);
-        } catch (error) {
-          failures.push({ index: i, error });
+        const byLeader = new Map<number, { route: LeaderRoute; indices: number[] }>();
+        const failures: { index: number; error: unknown }[] = [];
+        for (const i of pending) {
+          const batch = batches[i]!;
+          try {
+            const route = cluster.cachedLeader(batch.topic, batch.partition) ?? (await cluster.leaderFor(batch.topic, batch.partition));
+            let group = byLeader.get(route.nodeId);
+            if (!group) byLeader.set(route.nodeId, (group = { route, indices: [] }));
+            group.indices.push(i);
+          } catch (error) {
+            failures.push({ index: i, error });
+          }
         }
-      }
-      await Promise.all([...byLeader.values()].map(async ({ route, indices }) => {
-        try {
-          const response = await this.produceTo(route, indices.map((i) => batches[i]!), options);
-          indices.forEach((i, k) => {
-            const outcome = response[k]!;
-            if (outcome instanceof SamsaError) failures.push({ index: i, error: outcome });
-            else results[i] = outcome;
-          });
-        } catch (error) {
-          for (const i of indices) failures.push({ index: i, error });
+        await Promise.all(
+          [...byLeader.values()].map(async ({ route, indices }) => {
+            try {
+              const response = await this.produceTo(
+                route,
+                indices.map((i) => batches[i]!),
+                options,
+              );
+              indices.forEach((i, k) => {
+                const outcome = response[k]!;
+                if (outcome instanceof SamsaError) failures.push({ index: i, error: outcome });
+                else results[i] = outcome;
+              });
+            } catch (error) {
+              for (const i of indices) failures.push({ index: i, error });
+            }
+          }),
+        );
+        if (failures.length === 0) {
+          pending = [];
+          return;
         }
-      }));
-      if (failures.length === 0) {
-        pending = [];
-        return;
-      }
-      pending = failures.map((f) => f.index).sort((a, b) => a - b);
-      for (const f of failures) if (needsMetadataRefresh(f.error)) staleTopics.add(batches[f.index]!.topic);
-      const fatal = failures.find((f) => !isRetriable(f.error));
-      throw (fatal ?? failures[0]!).error;
-    }, { what: 'produce' });
+        pending = failures.map((f) => f.index).sort((a, b) => a - b);
+        for (const f of failures) if (needsMetadataRefresh(f.error)) staleTopics.add(batches[f.index]!.topic);
+        const fatal = failures.find((f) => !isRetriable(f.error));
+        throw (fatal ?? failures[0]!).error;
+      },
+      { what: 'produce' },
+    );
 
     return results as ProduceBatchResult[];
   }
 
   /** One Produce request to one leader, within this sender's in-flight cap for that broker. */
-  private async produceTo(route: LeaderRoute, batches: readonly ProduceBatch[], options: SendOptions): Promise<(ProduceBatchResult | SamsaError)[]> {
+  private async produceTo(
+    route: LeaderRoute,
+    batches: readonly ProduceBatch[],
+    options: SendOptions,
+  ): Promise<(ProduceBatchResult | SamsaError)[]> {
     let semaphore = this.inFlight.get(route.nodeId);
     if (!semaphore) this.inFlight.set(route.nodeId, (semaphore = new Semaphore(this.deps.maxInFlightRequests)));
     await semaphore.acquire();
@@ -131,7 +144,12 @@ export class Sender {
    * One Produce request to one leader, no cap, no retry: resolves with a result or a typed error per
    * batch (applying leader hints to the metadata cache); rejects when the request got no answer.
    */
-  async produceOnce(route: LeaderRoute, batches: readonly ProduceBatch[], options: SendOptions, requestOptions?: RequestOptions): Promise<(ProduceBatchResult | SamsaError)[]> {
+  async produceOnce(
+    route: LeaderRoute,
+    batches: readonly ProduceBatch[],
+    options: SendOptions,
+    requestOptions?: RequestOptions,
+  ): Promise<(ProduceBatchResult | SamsaError)[]> {
     const topics = new Map<string, { name: string; partitions: { partition: number; records: Buffer }[] }>();
     for (const b of batches) {
       let t = topics.get(b.topic);
@@ -140,16 +158,27 @@ export class Sender {
     }
     const request: ProduceRequest = { acks: options.acks, timeoutMs: options.timeoutMs, topics: [...topics.values()] };
     // The transport deadline must outlast the broker's own wait for replication.
-    const response: ProduceResponse = await route.connection.produce(request, requestOptions ?? this.deps.cluster.requestOptions(options.timeoutMs));
+    const response: ProduceResponse = await route.connection.produce(
+      request,
+      requestOptions ?? this.deps.cluster.requestOptions(options.timeoutMs),
+    );
     if (options.acks === 0) return batches.map(() => NO_OFFSET);
     return batches.map((b) => {
       const p = response.topics.find((t) => t.name === b.topic)?.partitions.find((x) => x.partition === b.partition);
-      if (!p) return new UnknownServerError(`Produce response from broker ${route.nodeId} has no answer for ${b.topic}-${b.partition}`, { topic: b.topic, partition: b.partition });
+      if (!p)
+        return new UnknownServerError(`Produce response from broker ${route.nodeId} has no answer for ${b.topic}-${b.partition}`, {
+          topic: b.topic,
+          partition: b.partition,
+        });
       if (p.errorCode !== 0) {
         this.deps.cluster.updateLeader(b.topic, b.partition, p.currentLeader);
         return errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: b.topic, partition: b.partition });
       }
-      return { baseOffset: toBigInt(p.baseOffset), logAppendTime: toBigInt(p.logAppendTimeMs, -1n), logStartOffset: toBigInt(p.logStartOffset, -1n) };
+      return {
+        baseOffset: toBigInt(p.baseOffset),
+        logAppendTime: toBigInt(p.logAppendTimeMs, -1n),
+        logStartOffset: toBigInt(p.logStartOffset, -1n),
+      };
     });
   }
 }

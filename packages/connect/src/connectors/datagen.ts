@@ -12,12 +12,31 @@ import { ConfigDef, validators } from '../configDef.js';
 import { seededRandom } from '@samsa/protocol';
 
 const VERSION = '0.1.0';
-const WORDS = ['kafka', 'stream', 'log', 'partition', 'replica', 'offset', 'consumer', 'producer', 'topic', 'broker', 'event', 'samsa', 'latency', 'throughput'];
+const WORDS = [
+  'kafka',
+  'stream',
+  'log',
+  'partition',
+  'replica',
+  'offset',
+  'consumer',
+  'producer',
+  'topic',
+  'broker',
+  'event',
+  'samsa',
+  'latency',
+  'throughput',
+];
 const NAMES = ['ada', 'grace', 'linus', 'margaret', 'dennis', 'barbara', 'ken', 'frances', 'edsger', 'radia'];
 const LANGS = ['en', 'de', 'fr', 'es', 'ja'];
 const ITEMS = ['book', 'lamp', 'chair', 'mug', 'pen', 'desk'];
 
-type Template = { keySchema: Schema; valueSchema: Schema; make(n: number, rng: () => number, now: number): { key: unknown; value: Record<string, unknown> } };
+type Template = {
+  keySchema: Schema;
+  valueSchema: Schema;
+  make(n: number, rng: () => number, now: number): { key: unknown; value: Record<string, unknown> };
+};
 
 const pick = <T>(rng: () => number, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 
@@ -25,14 +44,25 @@ export const TEMPLATES: Record<string, Template> = {
   tweets: {
     keySchema: { type: 'string', optional: false },
     valueSchema: {
-      type: 'struct', name: 'samsa.datagen.Tweet', optional: false, fields: [
-        { field: 'id', type: 'int64', optional: false }, { field: 'created_at', type: 'int64', optional: false },
-        { field: 'text', type: 'string', optional: false }, { field: 'lang', type: 'string', optional: false },
+      type: 'struct',
+      name: 'samsa.datagen.Tweet',
+      optional: false,
+      fields: [
+        { field: 'id', type: 'int64', optional: false },
+        { field: 'created_at', type: 'int64', optional: false },
+        { field: 'text', type: 'string', optional: false },
+        { field: 'lang', type: 'string', optional: false },
         { field: 'retweet_count', type: 'int32', optional: false },
-        { field: 'user', type: 'struct', optional: false, fields: [
-          { field: 'id', type: 'int64', optional: false }, { field: 'screen_name', type: 'string', optional: false },
-          { field: 'followers_count', type: 'int32', optional: false },
-        ] },
+        {
+          field: 'user',
+          type: 'struct',
+          optional: false,
+          fields: [
+            { field: 'id', type: 'int64', optional: false },
+            { field: 'screen_name', type: 'string', optional: false },
+            { field: 'followers_count', type: 'int32', optional: false },
+          ],
+        },
       ],
     },
     make(n, rng, now) {
@@ -42,7 +72,11 @@ export const TEMPLATES: Record<string, Template> = {
       return {
         key: screenName,
         value: {
-          id: 1_000_000 + n, created_at: now, text, lang: pick(rng, LANGS), retweet_count: Math.floor(rng() * 100),
+          id: 1_000_000 + n,
+          created_at: now,
+          text,
+          lang: pick(rng, LANGS),
+          retweet_count: Math.floor(rng() * 100),
           user: { id: userIdx + 1, screen_name: screenName, followers_count: Math.floor(rng() * 10_000) },
         },
       };
@@ -50,41 +84,98 @@ export const TEMPLATES: Record<string, Template> = {
   },
   users: {
     keySchema: { type: 'string', optional: false },
-    valueSchema: { type: 'struct', name: 'samsa.datagen.User', optional: false, fields: [
-      { field: 'userid', type: 'string', optional: false }, { field: 'registertime', type: 'int64', optional: false },
-      { field: 'regionid', type: 'string', optional: false }, { field: 'gender', type: 'string', optional: false },
-    ] },
+    valueSchema: {
+      type: 'struct',
+      name: 'samsa.datagen.User',
+      optional: false,
+      fields: [
+        { field: 'userid', type: 'string', optional: false },
+        { field: 'registertime', type: 'int64', optional: false },
+        { field: 'regionid', type: 'string', optional: false },
+        { field: 'gender', type: 'string', optional: false },
+      ],
+    },
     make(_n, rng, now) {
       const userid = `User_${1 + Math.floor(rng() * 9)}`;
-      return { key: userid, value: { userid, registertime: now - Math.floor(rng() * 1e9), regionid: `Region_${1 + Math.floor(rng() * 9)}`, gender: pick(rng, ['MALE', 'FEMALE', 'OTHER']) } };
+      return {
+        key: userid,
+        value: {
+          userid,
+          registertime: now - Math.floor(rng() * 1e9),
+          regionid: `Region_${1 + Math.floor(rng() * 9)}`,
+          gender: pick(rng, ['MALE', 'FEMALE', 'OTHER']),
+        },
+      };
     },
   },
   orders: {
     keySchema: { type: 'int64', optional: false },
-    valueSchema: { type: 'struct', name: 'samsa.datagen.Order', optional: false, fields: [
-      { field: 'orderid', type: 'int64', optional: false }, { field: 'ordertime', type: 'int64', optional: false },
-      { field: 'itemid', type: 'string', optional: false }, { field: 'orderunits', type: 'float64', optional: false },
-      { field: 'userid', type: 'string', optional: false },
-    ] },
+    valueSchema: {
+      type: 'struct',
+      name: 'samsa.datagen.Order',
+      optional: false,
+      fields: [
+        { field: 'orderid', type: 'int64', optional: false },
+        { field: 'ordertime', type: 'int64', optional: false },
+        { field: 'itemid', type: 'string', optional: false },
+        { field: 'orderunits', type: 'float64', optional: false },
+        { field: 'userid', type: 'string', optional: false },
+      ],
+    },
     make(n, rng, now) {
-      return { key: n, value: { orderid: n, ordertime: now, itemid: pick(rng, ITEMS), orderunits: Math.round(rng() * 1000) / 100, userid: `User_${1 + Math.floor(rng() * 9)}` } };
+      return {
+        key: n,
+        value: {
+          orderid: n,
+          ordertime: now,
+          itemid: pick(rng, ITEMS),
+          orderunits: Math.round(rng() * 1000) / 100,
+          userid: `User_${1 + Math.floor(rng() * 9)}`,
+        },
+      };
     },
   },
 };
 
 export class DatagenConnector extends SourceConnector {
   private props: Record<string, string> = {};
-  version(): string { return VERSION; }
+  version(): string {
+    return VERSION;
+  }
   config(): ConfigDef {
     return new ConfigDef()
-      .define({ name: 'kafka.topic', type: 'STRING', importance: 'HIGH', documentation: 'Topic to write to.', validator: validators.nonEmptyString() })
-      .define({ name: 'quickstart', type: 'STRING', defaultValue: 'tweets', importance: 'HIGH', documentation: 'Template: tweets, users or orders.', validator: validators.in(...Object.keys(TEMPLATES)) })
-      .define({ name: 'max.interval', type: 'LONG', defaultValue: 500, importance: 'LOW', documentation: 'Milliseconds between records of one task (the rate limit).', validator: validators.atLeast(0) })
+      .define({
+        name: 'kafka.topic',
+        type: 'STRING',
+        importance: 'HIGH',
+        documentation: 'Topic to write to.',
+        validator: validators.nonEmptyString(),
+      })
+      .define({
+        name: 'quickstart',
+        type: 'STRING',
+        defaultValue: 'tweets',
+        importance: 'HIGH',
+        documentation: 'Template: tweets, users or orders.',
+        validator: validators.in(...Object.keys(TEMPLATES)),
+      })
+      .define({
+        name: 'max.interval',
+        type: 'LONG',
+        defaultValue: 500,
+        importance: 'LOW',
+        documentation: 'Milliseconds between records of one task (the rate limit).',
+        validator: validators.atLeast(0),
+      })
       .define({ name: 'iterations', type: 'LONG', defaultValue: -1, importance: 'LOW', documentation: 'Records per task; -1 without end.' })
       .define({ name: 'random.seed', type: 'LONG', defaultValue: 1, importance: 'LOW', documentation: 'Seed of the generator.' });
   }
-  start(props: Record<string, string>): void { this.props = props; }
-  taskClass(): new () => SourceTask { return DatagenTask; }
+  start(props: Record<string, string>): void {
+    this.props = props;
+  }
+  taskClass(): new () => SourceTask {
+    return DatagenTask;
+  }
   taskConfigs(maxTasks: number): Array<Record<string, string>> {
     return Array.from({ length: maxTasks }, (_, i) => ({ ...this.props, 'task.id': String(i) }));
   }
@@ -130,8 +221,13 @@ export class DatagenTask extends SourceTask {
       const rng = seededRandom(this.seed * 1_000_003 + Number(this.taskId) * 7919 + n);
       const { key, value } = this.template.make(n, rng, Date.now());
       out.push({
-        topic: this.topic, sourcePartition: { task: this.taskId }, sourceOffset: { position: n + 1 },
-        keySchema: this.template.keySchema, key, valueSchema: this.template.valueSchema, value,
+        topic: this.topic,
+        sourcePartition: { task: this.taskId },
+        sourceOffset: { position: n + 1 },
+        keySchema: this.template.keySchema,
+        key,
+        valueSchema: this.template.valueSchema,
+        value,
       });
     }
     this.nextAt = this.interval === 0 ? Date.now() : this.nextAt + this.interval * out.length;
@@ -140,4 +236,3 @@ export class DatagenTask extends SourceTask {
 
   stop(): void {}
 }
-

@@ -14,17 +14,43 @@ const VERSION = '0.1.0';
 
 export class FileStreamSourceConnector extends SourceConnector {
   private props: Record<string, string> = {};
-  version(): string { return VERSION; }
+  version(): string {
+    return VERSION;
+  }
   config(): ConfigDef {
     return new ConfigDef()
-      .define({ name: 'file', type: 'STRING', importance: 'HIGH', documentation: 'Source filename.', validator: validators.nonEmptyString() })
-      .define({ name: 'topic', type: 'STRING', importance: 'HIGH', documentation: 'The topic to publish data to.',
-        validator: (name, v) => (typeof v === 'string' && (v.includes(',') || v === '')
-          ? `Invalid value ${v} for configuration ${name}: '${name}' in FileStreamSourceConnector configuration requires definition of a single topic` : undefined) })
-      .define({ name: 'batch.size', type: 'INT', defaultValue: 2000, importance: 'LOW', documentation: 'The maximum number of records the source task can read from the file each time it is polled.', validator: validators.atLeast(1) });
+      .define({
+        name: 'file',
+        type: 'STRING',
+        importance: 'HIGH',
+        documentation: 'Source filename.',
+        validator: validators.nonEmptyString(),
+      })
+      .define({
+        name: 'topic',
+        type: 'STRING',
+        importance: 'HIGH',
+        documentation: 'The topic to publish data to.',
+        validator: (name, v) =>
+          typeof v === 'string' && (v.includes(',') || v === '')
+            ? `Invalid value ${v} for configuration ${name}: '${name}' in FileStreamSourceConnector configuration requires definition of a single topic`
+            : undefined,
+      })
+      .define({
+        name: 'batch.size',
+        type: 'INT',
+        defaultValue: 2000,
+        importance: 'LOW',
+        documentation: 'The maximum number of records the source task can read from the file each time it is polled.',
+        validator: validators.atLeast(1),
+      });
   }
-  start(props: Record<string, string>): void { this.props = props; }
-  taskClass(): new () => SourceTask { return FileStreamSourceTask; }
+  start(props: Record<string, string>): void {
+    this.props = props;
+  }
+  taskClass(): new () => SourceTask {
+    return FileStreamSourceTask;
+  }
   taskConfigs(): Array<Record<string, string>> {
     // One file is read by one task, as Kafka's.
     return [{ file: this.props.file!, topic: this.props.topic!, 'batch.size': this.props['batch.size'] ?? '2000' }];
@@ -96,8 +122,13 @@ export class FileStreamSourceTask extends SourceTask {
       return [];
     }
     return lines.map((value, i) => ({
-      topic: this.topic, sourcePartition: { filename: this.file }, sourceOffset: { position: first + i + 1 },
-      keySchema: null, key: null, valueSchema: { type: 'string', optional: false }, value,
+      topic: this.topic,
+      sourcePartition: { filename: this.file },
+      sourceOffset: { position: first + i + 1 },
+      keySchema: null,
+      key: null,
+      valueSchema: { type: 'string', optional: false },
+      value,
     }));
   }
 
@@ -109,12 +140,24 @@ export class FileStreamSourceTask extends SourceTask {
 
 export class FileStreamSinkConnector extends SinkConnector {
   private props: Record<string, string> = {};
-  version(): string { return VERSION; }
-  config(): ConfigDef {
-    return new ConfigDef().define({ name: 'file', type: 'STRING', importance: 'HIGH', documentation: 'Destination filename.', validator: validators.nonEmptyString() });
+  version(): string {
+    return VERSION;
   }
-  start(props: Record<string, string>): void { this.props = props; }
-  taskClass(): new () => SinkTask { return FileStreamSinkTask; }
+  config(): ConfigDef {
+    return new ConfigDef().define({
+      name: 'file',
+      type: 'STRING',
+      importance: 'HIGH',
+      documentation: 'Destination filename.',
+      validator: validators.nonEmptyString(),
+    });
+  }
+  start(props: Record<string, string>): void {
+    this.props = props;
+  }
+  taskClass(): new () => SinkTask {
+    return FileStreamSinkTask;
+  }
   taskConfigs(maxTasks: number): Array<Record<string, string>> {
     return Array.from({ length: maxTasks }, () => ({ file: this.props.file! }));
   }
@@ -127,7 +170,12 @@ export class FileStreamSinkTask extends SinkTask {
     this.fd = openSync(props.file!, 'a');
   }
   put(records: SinkRecord[]): void {
-    const text = records.map((r) => `${typeof r.value === 'object' && r.value !== null && !Buffer.isBuffer(r.value) ? JSON.stringify(r.value) : String(r.value)}\n`).join('');
+    const text = records
+      .map(
+        (r) =>
+          `${typeof r.value === 'object' && r.value !== null && !Buffer.isBuffer(r.value) ? JSON.stringify(r.value) : String(r.value)}\n`,
+      )
+      .join('');
     if (text !== '') writeSync(this.fd!, text);
   }
   override flush(): void {

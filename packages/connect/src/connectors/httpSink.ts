@@ -14,19 +14,67 @@ const VERSION = '0.1.0';
 
 export class HttpSinkConnector extends SinkConnector {
   private props: Record<string, string> = {};
-  version(): string { return VERSION; }
+  version(): string {
+    return VERSION;
+  }
   config(): ConfigDef {
     return new ConfigDef()
-      .define({ name: 'http.api.url', type: 'STRING', importance: 'HIGH', documentation: 'The URL records are POSTed to.',
-        validator: (name, v) => (typeof v === 'string' && !/^https?:\/\/[^/]+/.test(v) ? `Invalid value ${v} for configuration ${name}: must be an http:// or https:// URL` : undefined) })
-      .define({ name: 'batch.max.size', type: 'INT', defaultValue: 1, importance: 'MEDIUM', documentation: 'Records per request.', validator: validators.atLeast(1) })
-      .define({ name: 'max.retries', type: 'INT', defaultValue: 3, importance: 'MEDIUM', documentation: 'Retries of a request that failed with 5xx, a timeout or a connection error.', validator: validators.atLeast(0) })
-      .define({ name: 'retry.backoff.ms', type: 'INT', defaultValue: 300, importance: 'LOW', documentation: 'First backoff between retries; doubles each time.', validator: validators.atLeast(0) })
-      .define({ name: 'request.timeout.ms', type: 'INT', defaultValue: 10000, importance: 'LOW', documentation: 'Time a request may take.', validator: validators.atLeast(1) })
-      .define({ name: 'headers', type: 'STRING', defaultValue: '', importance: 'LOW', documentation: 'Extra request headers, name:value separated by |.' });
+      .define({
+        name: 'http.api.url',
+        type: 'STRING',
+        importance: 'HIGH',
+        documentation: 'The URL records are POSTed to.',
+        validator: (name, v) =>
+          typeof v === 'string' && !/^https?:\/\/[^/]+/.test(v)
+            ? `Invalid value ${v} for configuration ${name}: must be an http:// or https:// URL`
+            : undefined,
+      })
+      .define({
+        name: 'batch.max.size',
+        type: 'INT',
+        defaultValue: 1,
+        importance: 'MEDIUM',
+        documentation: 'Records per request.',
+        validator: validators.atLeast(1),
+      })
+      .define({
+        name: 'max.retries',
+        type: 'INT',
+        defaultValue: 3,
+        importance: 'MEDIUM',
+        documentation: 'Retries of a request that failed with 5xx, a timeout or a connection error.',
+        validator: validators.atLeast(0),
+      })
+      .define({
+        name: 'retry.backoff.ms',
+        type: 'INT',
+        defaultValue: 300,
+        importance: 'LOW',
+        documentation: 'First backoff between retries; doubles each time.',
+        validator: validators.atLeast(0),
+      })
+      .define({
+        name: 'request.timeout.ms',
+        type: 'INT',
+        defaultValue: 10000,
+        importance: 'LOW',
+        documentation: 'Time a request may take.',
+        validator: validators.atLeast(1),
+      })
+      .define({
+        name: 'headers',
+        type: 'STRING',
+        defaultValue: '',
+        importance: 'LOW',
+        documentation: 'Extra request headers, name:value separated by |.',
+      });
   }
-  start(props: Record<string, string>): void { this.props = props; }
-  taskClass(): new () => SinkTask { return HttpSinkTask; }
+  start(props: Record<string, string>): void {
+    this.props = props;
+  }
+  taskClass(): new () => SinkTask {
+    return HttpSinkTask;
+  }
   taskConfigs(maxTasks: number): Array<Record<string, string>> {
     return Array.from({ length: maxTasks }, () => ({ ...this.props }));
   }
@@ -35,7 +83,10 @@ export class HttpSinkConnector extends SinkConnector {
 
 class HttpStatusError extends Error {
   override readonly name = 'HttpStatusError';
-  constructor(readonly status: number, body: string) {
+  constructor(
+    readonly status: number,
+    body: string,
+  ) {
     super(`HTTP ${status}: ${body.slice(0, 500)}`);
   }
 }
@@ -102,7 +153,10 @@ export class HttpSinkTask extends SinkTask {
         lastError = err;
       }
     }
-    throw new RetriableError(`HTTP sink gave up after ${this.maxRetries + 1} attempts: ${lastError instanceof Error ? lastError.message : String(lastError)}`, { cause: lastError });
+    throw new RetriableError(
+      `HTTP sink gave up after ${this.maxRetries + 1} attempts: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+      { cause: lastError },
+    );
   }
 
   stop(): void {}

@@ -18,34 +18,90 @@ const VERSION = '0.1.0';
 
 export class PostgresSinkConnector extends SinkConnector {
   private props: Record<string, string> = {};
-  version(): string { return VERSION; }
+  version(): string {
+    return VERSION;
+  }
   config(): ConfigDef {
     return new ConfigDef()
-      .define({ name: 'connection.url', type: 'STRING', importance: 'HIGH', documentation: 'jdbc:postgresql://host:port/database', validator: validators.nonEmptyString() })
+      .define({
+        name: 'connection.url',
+        type: 'STRING',
+        importance: 'HIGH',
+        documentation: 'jdbc:postgresql://host:port/database',
+        validator: validators.nonEmptyString(),
+      })
       .define({ name: 'connection.user', type: 'STRING', defaultValue: '', importance: 'HIGH', documentation: 'Database user.' })
       .define({ name: 'connection.password', type: 'PASSWORD', defaultValue: '', importance: 'HIGH', documentation: 'Database password.' })
-      .define({ name: 'insert.mode', type: 'STRING', defaultValue: 'insert', importance: 'HIGH', documentation: 'insert or upsert.', validator: validators.in('insert', 'upsert') })
-      .define({ name: 'pk.mode', type: 'STRING', defaultValue: 'none', importance: 'HIGH', documentation: 'none, record_key or record_value.', validator: validators.in('none', 'record_key', 'record_value') })
+      .define({
+        name: 'insert.mode',
+        type: 'STRING',
+        defaultValue: 'insert',
+        importance: 'HIGH',
+        documentation: 'insert or upsert.',
+        validator: validators.in('insert', 'upsert'),
+      })
+      .define({
+        name: 'pk.mode',
+        type: 'STRING',
+        defaultValue: 'none',
+        importance: 'HIGH',
+        documentation: 'none, record_key or record_value.',
+        validator: validators.in('none', 'record_key', 'record_value'),
+      })
       .define({ name: 'pk.fields', type: 'LIST', defaultValue: [], importance: 'MEDIUM', documentation: 'Primary key column names.' })
-      .define({ name: 'auto.create', type: 'BOOLEAN', defaultValue: false, importance: 'MEDIUM', documentation: 'Create a missing table from the record schema.' })
-      .define({ name: 'delete.enabled', type: 'BOOLEAN', defaultValue: false, importance: 'MEDIUM', documentation: 'Delete the row of a tombstone\'s key.' })
-      .define({ name: 'table.name.format', type: 'STRING', defaultValue: '${topic}', importance: 'MEDIUM', documentation: 'Table name; ${topic} is replaced by the topic.' })
-      .define({ name: 'batch.size', type: 'INT', defaultValue: 3000, importance: 'MEDIUM', documentation: 'Rows per statement.', validator: validators.atLeast(1) });
+      .define({
+        name: 'auto.create',
+        type: 'BOOLEAN',
+        defaultValue: false,
+        importance: 'MEDIUM',
+        documentation: 'Create a missing table from the record schema.',
+      })
+      .define({
+        name: 'delete.enabled',
+        type: 'BOOLEAN',
+        defaultValue: false,
+        importance: 'MEDIUM',
+        documentation: "Delete the row of a tombstone's key.",
+      })
+      .define({
+        name: 'table.name.format',
+        type: 'STRING',
+        defaultValue: '${topic}',
+        importance: 'MEDIUM',
+        documentation: 'Table name; ${topic} is replaced by the topic.',
+      })
+      .define({
+        name: 'batch.size',
+        type: 'INT',
+        defaultValue: 3000,
+        importance: 'MEDIUM',
+        documentation: 'Rows per statement.',
+        validator: validators.atLeast(1),
+      });
   }
   start(props: Record<string, string>): void {
     const pkMode = props['pk.mode'] ?? 'none';
-    if ((props['delete.enabled'] ?? 'false') === 'true' && pkMode !== 'record_key') throw new ConnectError('Deletes are only supported for pk.mode record_key');
-    if ((props['insert.mode'] ?? 'insert') === 'upsert' && pkMode === 'none') throw new ConnectError('insert.mode upsert needs a primary key: set pk.mode');
+    if ((props['delete.enabled'] ?? 'false') === 'true' && pkMode !== 'record_key')
+      throw new ConnectError('Deletes are only supported for pk.mode record_key');
+    if ((props['insert.mode'] ?? 'insert') === 'upsert' && pkMode === 'none')
+      throw new ConnectError('insert.mode upsert needs a primary key: set pk.mode');
     this.props = props;
   }
-  taskClass(): new () => SinkTask { return PostgresSinkTask; }
+  taskClass(): new () => SinkTask {
+    return PostgresSinkTask;
+  }
   taskConfigs(maxTasks: number): Array<Record<string, string>> {
     return Array.from({ length: maxTasks }, () => ({ ...this.props }));
   }
   stop(): void {}
 }
 
-interface Row { table: string; columns: Map<string, { value: unknown; schema?: Schema }>; pk: string[]; delete: boolean }
+interface Row {
+  table: string;
+  columns: Map<string, { value: unknown; schema?: Schema }>;
+  pk: string[];
+  delete: boolean;
+}
 
 export class PostgresSinkTask extends SinkTask {
   private client: pg.Client | undefined;
@@ -60,7 +116,10 @@ export class PostgresSinkTask extends SinkTask {
   private rowOf(r: SinkRecord): Row {
     const table = (this.props['table.name.format'] ?? '${topic}').replace('${topic}', r.topic);
     const pkMode = this.props['pk.mode'] ?? 'none';
-    const pkFields = (this.props['pk.fields'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const pkFields = (this.props['pk.fields'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const columns = new Map<string, { value: unknown; schema?: Schema }>();
     const fieldSchema = (s: Schema | null | undefined, f: string) => s?.fields?.find((x) => x.field === f);
     let pk: string[] = [];
@@ -68,16 +127,22 @@ export class PostgresSinkTask extends SinkTask {
       if (r.key !== null && typeof r.key === 'object' && !Buffer.isBuffer(r.key)) {
         const keyObj = r.key as Record<string, unknown>;
         pk = pkFields.length ? pkFields : Object.keys(keyObj);
-        for (const f of pk) columns.set(f, { value: keyObj[f], ...(fieldSchema(r.keySchema, f) ? { schema: fieldSchema(r.keySchema, f)! } : {}) });
+        for (const f of pk)
+          columns.set(f, { value: keyObj[f], ...(fieldSchema(r.keySchema, f) ? { schema: fieldSchema(r.keySchema, f)! } : {}) });
       } else {
-        if (r.key === null || r.key === undefined) throw new ConnectError(`Record with a null key at ${r.topic}-${r.kafkaPartition}@${r.kafkaOffset} cannot be written with pk.mode=record_key`);
+        if (r.key === null || r.key === undefined)
+          throw new ConnectError(
+            `Record with a null key at ${r.topic}-${r.kafkaPartition}@${r.kafkaOffset} cannot be written with pk.mode=record_key`,
+          );
         pk = [pkFields[0] ?? '__connect_key'];
         columns.set(pk[0]!, { value: r.key, ...(r.keySchema ? { schema: r.keySchema } : {}) });
       }
     }
     if (r.value === null || r.value === undefined) return { table, columns, pk, delete: true };
     if (typeof r.value !== 'object' || Buffer.isBuffer(r.value) || Array.isArray(r.value)) {
-      throw new ConnectError(`PostgreSQL sink needs struct or map values; ${r.topic}-${r.kafkaPartition}@${r.kafkaOffset} has a ${typeof r.value}`);
+      throw new ConnectError(
+        `PostgreSQL sink needs struct or map values; ${r.topic}-${r.kafkaPartition}@${r.kafkaOffset} has a ${typeof r.value}`,
+      );
     }
     for (const [k, v] of Object.entries(r.value as Record<string, unknown>)) {
       if (columns.has(k) && pkMode === 'record_key') continue;
@@ -105,7 +170,10 @@ export class PostgresSinkTask extends SinkTask {
           if (!deleteEnabled) continue; // Kafka's JDBC sink skips tombstones unless deletes are on.
           await this.ensureTable(row);
           const where = row.pk.map((c, i) => `${quoteIdent(c)} = $${i + 1}`).join(' AND ');
-          await client.query(`DELETE FROM ${quoteIdent(row.table)} WHERE ${where}`, row.pk.map((c) => dbValue(row.columns.get(c))));
+          await client.query(
+            `DELETE FROM ${quoteIdent(row.table)} WHERE ${where}`,
+            row.pk.map((c) => dbValue(row.columns.get(c))),
+          );
           continue;
         }
         if (run.length > 0 && (run[0]!.table !== row.table || run.length >= Number(this.props['batch.size'] ?? '3000'))) await flushRun();
@@ -121,7 +189,9 @@ export class PostgresSinkTask extends SinkTask {
 
   private async ensureTable(row: Row): Promise<void> {
     if (this.knownTables.has(row.table) || (this.props['auto.create'] ?? 'false') !== 'true') return;
-    const cols = [...row.columns].map(([name, c]) => `${quoteIdent(name)} ${sqlType(c.schema, c.value)}${row.pk.includes(name) ? ' NOT NULL' : ''}`);
+    const cols = [...row.columns].map(
+      ([name, c]) => `${quoteIdent(name)} ${sqlType(c.schema, c.value)}${row.pk.includes(name) ? ' NOT NULL' : ''}`,
+    );
     const pk = row.pk.length > 0 ? `, PRIMARY KEY (${row.pk.map(quoteIdent).join(', ')})` : '';
     await this.client!.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(row.table)} (${cols.join(', ')}${pk})`);
     this.knownTables.add(row.table);
@@ -139,10 +209,15 @@ export class PostgresSinkTask extends SinkTask {
     await this.ensureTable(rows[0]!);
     const columns = [...new Set(rows.flatMap((r) => [...r.columns.keys()]))];
     const params: unknown[] = [];
-    const tuples = rows.map((r) => `(${columns.map((c) => {
-      params.push(dbValue(r.columns.get(c)));
-      return `$${params.length}`;
-    }).join(', ')})`);
+    const tuples = rows.map(
+      (r) =>
+        `(${columns
+          .map((c) => {
+            params.push(dbValue(r.columns.get(c)));
+            return `$${params.length}`;
+          })
+          .join(', ')})`,
+    );
     let sql = `INSERT INTO ${quoteIdent(rows[0]!.table)} (${columns.map(quoteIdent).join(', ')}) VALUES ${tuples.join(', ')}`;
     if (upsert) {
       const pk = rows[0]!.pk;
@@ -161,6 +236,7 @@ export class PostgresSinkTask extends SinkTask {
 function dbValue(c: { value: unknown; schema?: Schema } | undefined): unknown {
   if (!c || c.value === undefined) return null;
   if (c.schema?.name === TIMESTAMP_LOGICAL && typeof c.value === 'number') return new Date(c.value);
-  if (c.value !== null && typeof c.value === 'object' && !Buffer.isBuffer(c.value) && !(c.value instanceof Date)) return JSON.stringify(c.value);
+  if (c.value !== null && typeof c.value === 'object' && !Buffer.isBuffer(c.value) && !(c.value instanceof Date))
+    return JSON.stringify(c.value);
   return c.value;
 }

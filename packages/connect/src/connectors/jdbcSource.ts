@@ -22,34 +22,101 @@ type Mode = 'bulk' | 'incrementing' | 'timestamp' | 'timestamp+incrementing';
 
 export class PostgresSourceConnector extends SourceConnector {
   private props: Record<string, string> = {};
-  version(): string { return VERSION; }
+  version(): string {
+    return VERSION;
+  }
   config(): ConfigDef {
     return new ConfigDef()
-      .define({ name: 'connection.url', type: 'STRING', importance: 'HIGH', documentation: 'jdbc:postgresql://host:port/database', validator: validators.nonEmptyString() })
+      .define({
+        name: 'connection.url',
+        type: 'STRING',
+        importance: 'HIGH',
+        documentation: 'jdbc:postgresql://host:port/database',
+        validator: validators.nonEmptyString(),
+      })
       .define({ name: 'connection.user', type: 'STRING', defaultValue: '', importance: 'HIGH', documentation: 'Database user.' })
       .define({ name: 'connection.password', type: 'PASSWORD', defaultValue: '', importance: 'HIGH', documentation: 'Database password.' })
-      .define({ name: 'mode', type: 'STRING', importance: 'HIGH', documentation: 'bulk, incrementing, timestamp or timestamp+incrementing.', validator: validators.in('bulk', 'incrementing', 'timestamp', 'timestamp+incrementing') })
-      .define({ name: 'incrementing.column.name', type: 'STRING', defaultValue: '', importance: 'MEDIUM', documentation: 'A strictly increasing column.' })
-      .define({ name: 'timestamp.column.name', type: 'STRING', defaultValue: '', importance: 'MEDIUM', documentation: 'A last-modified timestamp column.' })
+      .define({
+        name: 'mode',
+        type: 'STRING',
+        importance: 'HIGH',
+        documentation: 'bulk, incrementing, timestamp or timestamp+incrementing.',
+        validator: validators.in('bulk', 'incrementing', 'timestamp', 'timestamp+incrementing'),
+      })
+      .define({
+        name: 'incrementing.column.name',
+        type: 'STRING',
+        defaultValue: '',
+        importance: 'MEDIUM',
+        documentation: 'A strictly increasing column.',
+      })
+      .define({
+        name: 'timestamp.column.name',
+        type: 'STRING',
+        defaultValue: '',
+        importance: 'MEDIUM',
+        documentation: 'A last-modified timestamp column.',
+      })
       .define({ name: 'table.whitelist', type: 'LIST', defaultValue: [], importance: 'MEDIUM', documentation: 'Tables to copy.' })
-      .define({ name: 'query', type: 'STRING', defaultValue: '', importance: 'MEDIUM', documentation: 'A query to copy instead of whole tables.' })
-      .define({ name: 'topic.prefix', type: 'STRING', importance: 'HIGH', documentation: 'Prefix of table names to make topic names; the topic name in query mode.' })
-      .define({ name: 'poll.interval.ms', type: 'INT', defaultValue: 5000, importance: 'HIGH', documentation: 'How often to look for new rows.', validator: validators.atLeast(1) })
-      .define({ name: 'batch.max.rows', type: 'INT', defaultValue: 100, importance: 'LOW', documentation: 'Rows per poll per table.', validator: validators.atLeast(1) })
-      .define({ name: 'timestamp.delay.interval.ms', type: 'LONG', defaultValue: 0, importance: 'HIGH', documentation: 'How long after a row\'s timestamp it may be read.', validator: validators.atLeast(0) });
+      .define({
+        name: 'query',
+        type: 'STRING',
+        defaultValue: '',
+        importance: 'MEDIUM',
+        documentation: 'A query to copy instead of whole tables.',
+      })
+      .define({
+        name: 'topic.prefix',
+        type: 'STRING',
+        importance: 'HIGH',
+        documentation: 'Prefix of table names to make topic names; the topic name in query mode.',
+      })
+      .define({
+        name: 'poll.interval.ms',
+        type: 'INT',
+        defaultValue: 5000,
+        importance: 'HIGH',
+        documentation: 'How often to look for new rows.',
+        validator: validators.atLeast(1),
+      })
+      .define({
+        name: 'batch.max.rows',
+        type: 'INT',
+        defaultValue: 100,
+        importance: 'LOW',
+        documentation: 'Rows per poll per table.',
+        validator: validators.atLeast(1),
+      })
+      .define({
+        name: 'timestamp.delay.interval.ms',
+        type: 'LONG',
+        defaultValue: 0,
+        importance: 'HIGH',
+        documentation: "How long after a row's timestamp it may be read.",
+        validator: validators.atLeast(0),
+      });
   }
   start(props: Record<string, string>): void {
-    const tables = (props['table.whitelist'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const tables = (props['table.whitelist'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const query = (props.query ?? '').trim();
-    if ((tables.length > 0) === (query !== '')) throw new ConnectError('Exactly one of table.whitelist or query must be set');
+    if (tables.length > 0 === (query !== '')) throw new ConnectError('Exactly one of table.whitelist or query must be set');
     const mode = props.mode as Mode;
-    if (mode.includes('incrementing') && !props['incrementing.column.name']) throw new ConnectError(`Mode ${mode} needs incrementing.column.name`);
+    if (mode.includes('incrementing') && !props['incrementing.column.name'])
+      throw new ConnectError(`Mode ${mode} needs incrementing.column.name`);
     if (mode.includes('timestamp') && !props['timestamp.column.name']) throw new ConnectError(`Mode ${mode} needs timestamp.column.name`);
     this.props = props;
   }
-  taskClass(): new () => SourceTask { return PostgresSourceTask; }
+  taskClass(): new () => SourceTask {
+    return PostgresSourceTask;
+  }
   taskConfigs(maxTasks: number): Array<Record<string, string>> {
-    const tables = (this.props['table.whitelist'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const tables = (this.props['table.whitelist'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (tables.length === 0) return [{ ...this.props }];
     // Tables dealt round-robin over at most maxTasks tasks.
     const groups: string[][] = Array.from({ length: Math.min(maxTasks, tables.length) }, () => []);
@@ -59,7 +126,11 @@ export class PostgresSourceConnector extends SourceConnector {
   stop(): void {}
 }
 
-interface Source { partition: Record<string, string>; topic: string; from: string }
+interface Source {
+  partition: Record<string, string>;
+  topic: string;
+  from: string;
+}
 
 export class PostgresSourceTask extends SourceTask {
   private client: pg.Client | undefined;
@@ -73,9 +144,10 @@ export class PostgresSourceTask extends SourceTask {
     this.mode = props.mode as Mode;
     const prefix = props['topic.prefix'] ?? '';
     const tables = (props.tables ?? '').split(',').filter(Boolean);
-    this.sources = tables.length > 0
-      ? tables.map((t) => ({ partition: { table: t }, topic: `${prefix}${t}`, from: quoteIdent(t) }))
-      : [{ partition: { query: props.query! }, topic: prefix, from: `(${props.query!})` }];
+    this.sources =
+      tables.length > 0
+        ? tables.map((t) => ({ partition: { table: t }, topic: `${prefix}${t}`, from: quoteIdent(t) }))
+        : [{ partition: { query: props.query! }, topic: prefix, from: `(${props.query!})` }];
     this.client = await connect(props);
   }
 
@@ -123,19 +195,29 @@ export class PostgresSourceTask extends SourceTask {
     } else if (this.mode === 'timestamp+incrementing') {
       if (stored.timestamp) {
         const t = p(stored.timestamp);
-        where.push(`(${quoteIdent(ts)} > ${t}::timestamp OR (${quoteIdent(ts)} = ${t}::timestamp AND ${quoteIdent(inc)} > ${p(stored.incrementing ?? -1)}))`);
+        where.push(
+          `(${quoteIdent(ts)} > ${t}::timestamp OR (${quoteIdent(ts)} = ${t}::timestamp AND ${quoteIdent(inc)} > ${p(stored.incrementing ?? -1)}))`,
+        );
       }
       where.push(`${quoteIdent(ts)} < (now() AT TIME ZONE 'UTC') - ${p(`${delay} milliseconds`)}::interval`);
     }
-    const order = this.mode === 'incrementing' ? ` ORDER BY ${quoteIdent(inc)}`
-      : this.mode === 'timestamp' ? ` ORDER BY ${quoteIdent(ts)}`
-        : this.mode === 'timestamp+incrementing' ? ` ORDER BY ${quoteIdent(ts)}, ${quoteIdent(inc)}` : '';
-    const sql = `SELECT q.*${ts ? `, ${tsText.replace(quoteIdent(ts), `q.${quoteIdent(ts)}`)} AS "__samsa_ts"` : ''} FROM ${source.from} AS q`
-      + `${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order}${this.mode === 'bulk' ? '' : ` LIMIT ${limit}`}`;
+    const order =
+      this.mode === 'incrementing'
+        ? ` ORDER BY ${quoteIdent(inc)}`
+        : this.mode === 'timestamp'
+          ? ` ORDER BY ${quoteIdent(ts)}`
+          : this.mode === 'timestamp+incrementing'
+            ? ` ORDER BY ${quoteIdent(ts)}, ${quoteIdent(inc)}`
+            : '';
+    const sql =
+      `SELECT q.*${ts ? `, ${tsText.replace(quoteIdent(ts), `q.${quoteIdent(ts)}`)} AS "__samsa_ts"` : ''} FROM ${source.from} AS q` +
+      `${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order}${this.mode === 'bulk' ? '' : ` LIMIT ${limit}`}`;
     const result = await this.client!.query({ text: sql, values: params });
     const fields = result.fields.filter((f) => f.name !== '__samsa_ts');
     const schema: Schema = {
-      type: 'struct', optional: false, name: 'table' in source.partition ? source.partition.table : 'query',
+      type: 'struct',
+      optional: false,
+      name: 'table' in source.partition ? source.partition.table : 'query',
       fields: fields.map((f) => ({ ...schemaForOid(f.dataTypeID), field: f.name })),
     };
     return result.rows.map((row: Record<string, unknown>) => {
@@ -144,8 +226,17 @@ export class PostgresSourceTask extends SourceTask {
       const offset: Record<string, unknown> = {};
       if (this.mode.includes('incrementing')) offset.incrementing = Number(row[inc]);
       if (this.mode.includes('timestamp')) offset.timestamp = row.__samsa_ts;
-      if (this.mode !== 'bulk') this.pendingOffsets.set(JSON.stringify(source.partition), offset as { incrementing?: number; timestamp?: string });
-      return { topic: source.topic, sourcePartition: source.partition, sourceOffset: offset, keySchema: null, key: null, valueSchema: schema, value };
+      if (this.mode !== 'bulk')
+        this.pendingOffsets.set(JSON.stringify(source.partition), offset as { incrementing?: number; timestamp?: string });
+      return {
+        topic: source.topic,
+        sourcePartition: source.partition,
+        sourceOffset: offset,
+        keySchema: null,
+        key: null,
+        valueSchema: schema,
+        value,
+      };
     });
   }
 

@@ -26,22 +26,85 @@ const VERSION = '0.1.0';
 
 export class PostgresCdcConnector extends SourceConnector {
   private props: Record<string, string> = {};
-  version(): string { return VERSION; }
+  version(): string {
+    return VERSION;
+  }
   config(): ConfigDef {
     return new ConfigDef()
-      .define({ name: 'connection.url', type: 'STRING', importance: 'HIGH', documentation: 'jdbc:postgresql://host:port/database', validator: validators.nonEmptyString() })
-      .define({ name: 'connection.user', type: 'STRING', defaultValue: '', importance: 'HIGH', documentation: 'A user with the REPLICATION attribute.' })
+      .define({
+        name: 'connection.url',
+        type: 'STRING',
+        importance: 'HIGH',
+        documentation: 'jdbc:postgresql://host:port/database',
+        validator: validators.nonEmptyString(),
+      })
+      .define({
+        name: 'connection.user',
+        type: 'STRING',
+        defaultValue: '',
+        importance: 'HIGH',
+        documentation: 'A user with the REPLICATION attribute.',
+      })
       .define({ name: 'connection.password', type: 'PASSWORD', defaultValue: '', importance: 'HIGH', documentation: 'Database password.' })
-      .define({ name: 'topic.prefix', type: 'STRING', importance: 'HIGH', documentation: 'Topics are <topic.prefix>.<schema>.<table>.', validator: validators.nonEmptyString() })
-      .define({ name: 'slot.name', type: 'STRING', defaultValue: 'samsa', importance: 'MEDIUM', documentation: 'The logical replication slot.' })
-      .define({ name: 'publication.name', type: 'STRING', defaultValue: 'samsa_publication', importance: 'MEDIUM', documentation: 'The publication the slot reads.' })
-      .define({ name: 'table.include.list', type: 'LIST', defaultValue: [], importance: 'MEDIUM', documentation: 'schema.table names to capture; empty: all tables.' })
-      .define({ name: 'snapshot.mode', type: 'STRING', defaultValue: 'initial', importance: 'MEDIUM', documentation: 'initial or never.', validator: validators.in('initial', 'never') })
-      .define({ name: 'poll.interval.ms', type: 'INT', defaultValue: 500, importance: 'LOW', documentation: 'Wait between reads of the slot when it had nothing.', validator: validators.atLeast(1) })
-      .define({ name: 'max.batch.size', type: 'INT', defaultValue: 2048, importance: 'LOW', documentation: 'Changes read from the slot per poll (whole transactions).', validator: validators.atLeast(1) });
+      .define({
+        name: 'topic.prefix',
+        type: 'STRING',
+        importance: 'HIGH',
+        documentation: 'Topics are <topic.prefix>.<schema>.<table>.',
+        validator: validators.nonEmptyString(),
+      })
+      .define({
+        name: 'slot.name',
+        type: 'STRING',
+        defaultValue: 'samsa',
+        importance: 'MEDIUM',
+        documentation: 'The logical replication slot.',
+      })
+      .define({
+        name: 'publication.name',
+        type: 'STRING',
+        defaultValue: 'samsa_publication',
+        importance: 'MEDIUM',
+        documentation: 'The publication the slot reads.',
+      })
+      .define({
+        name: 'table.include.list',
+        type: 'LIST',
+        defaultValue: [],
+        importance: 'MEDIUM',
+        documentation: 'schema.table names to capture; empty: all tables.',
+      })
+      .define({
+        name: 'snapshot.mode',
+        type: 'STRING',
+        defaultValue: 'initial',
+        importance: 'MEDIUM',
+        documentation: 'initial or never.',
+        validator: validators.in('initial', 'never'),
+      })
+      .define({
+        name: 'poll.interval.ms',
+        type: 'INT',
+        defaultValue: 500,
+        importance: 'LOW',
+        documentation: 'Wait between reads of the slot when it had nothing.',
+        validator: validators.atLeast(1),
+      })
+      .define({
+        name: 'max.batch.size',
+        type: 'INT',
+        defaultValue: 2048,
+        importance: 'LOW',
+        documentation: 'Changes read from the slot per poll (whole transactions).',
+        validator: validators.atLeast(1),
+      });
   }
-  start(props: Record<string, string>): void { this.props = props; }
-  taskClass(): new () => SourceTask { return PostgresCdcTask; }
+  start(props: Record<string, string>): void {
+    this.props = props;
+  }
+  taskClass(): new () => SourceTask {
+    return PostgresCdcTask;
+  }
   taskConfigs(): Array<Record<string, string>> {
     // One slot is read by one task.
     return [{ ...this.props }];
@@ -49,8 +112,18 @@ export class PostgresCdcConnector extends SourceConnector {
   stop(): void {}
 }
 
-interface Relation { namespace: string; name: string; columns: RelationColumn[] }
-interface CdcOffset { lsn: string; commit_lsn: string; index: number; last: boolean; snapshot_completed: boolean }
+interface Relation {
+  namespace: string;
+  name: string;
+  columns: RelationColumn[];
+}
+interface CdcOffset {
+  lsn: string;
+  commit_lsn: string;
+  index: number;
+  last: boolean;
+  snapshot_completed: boolean;
+}
 
 export class PostgresCdcTask extends SourceTask {
   private client: pg.Client | undefined;
@@ -70,10 +143,15 @@ export class PostgresCdcTask extends SourceTask {
     this.partition = { server: props['topic.prefix']!, slot: this.slot };
     const client = await connect(props);
     this.client = client;
-    const tables = (props['table.include.list'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const tables = (props['table.include.list'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const pub = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [this.publication]);
     if (pub.rowCount === 0) {
-      await client.query(`CREATE PUBLICATION ${quoteIdent(this.publication)} ${tables.length ? `FOR TABLE ${tables.map(quoteIdent).join(', ')}` : 'FOR ALL TABLES'}`);
+      await client.query(
+        `CREATE PUBLICATION ${quoteIdent(this.publication)} ${tables.length ? `FOR TABLE ${tables.map(quoteIdent).join(', ')}` : 'FOR ALL TABLES'}`,
+      );
     }
     const slot = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [this.slot]);
     if (slot.rowCount === 0) await client.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [this.slot]);
@@ -89,7 +167,9 @@ export class PostgresCdcTask extends SourceTask {
     if (!o.lsn) return;
     // A transaction only partly stored is read again from its commit; the emitted mark skips its stored changes.
     const target = o.last ? parseLsn(o.lsn) : parseLsn(o.commit_lsn);
-    const r = await this.client!.query('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [this.slot]);
+    const r = await this.client!.query('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [
+      this.slot,
+    ]);
     const current = r.rows[0]?.lsn ? parseLsn(r.rows[0].lsn as string) : 0n;
     if (target > current) await this.client!.query('SELECT pg_replication_slot_advance($1, $2::pg_lsn)', [this.slot, formatLsn(target)]);
   }
@@ -114,7 +194,9 @@ export class PostgresCdcTask extends SourceTask {
     for (const row of rows.rows as Array<{ data: Buffer }>) {
       const msg = decodePgOutput(row.data);
       switch (msg.tag) {
-        case 'begin': changes = []; break;
+        case 'begin':
+          changes = [];
+          break;
         case 'relation': {
           // The key is the primary key: with REPLICA IDENTITY FULL pgoutput flags every column.
           const pk = await this.primaryKey(msg.namespace, msg.name);
@@ -122,20 +204,35 @@ export class PostgresCdcTask extends SourceTask {
           this.relations.set(msg.oid, { namespace: msg.namespace, name: msg.name, columns });
           break;
         }
-        case 'insert': changes.push({ build: (o) => this.change('c', msg.oid, undefined, msg.newTuple, o) }); break;
-        case 'update': changes.push({ build: (o) => this.change('u', msg.oid, msg.oldTuple, msg.newTuple, o) }); break;
-        case 'delete': changes.push({ build: (o) => this.change('d', msg.oid, msg.oldTuple, undefined, o) }); break;
+        case 'insert':
+          changes.push({ build: (o) => this.change('c', msg.oid, undefined, msg.newTuple, o) });
+          break;
+        case 'update':
+          changes.push({ build: (o) => this.change('u', msg.oid, msg.oldTuple, msg.newTuple, o) });
+          break;
+        case 'delete':
+          changes.push({ build: (o) => this.change('d', msg.oid, msg.oldTuple, undefined, o) });
+          break;
         case 'commit': {
           const endLsn = msg.endLsn;
           changes.forEach((c, index) => {
             if (endLsn < this.emitted.endLsn || (endLsn === this.emitted.endLsn && index <= this.emitted.index)) return;
-            out.push(...c.build({ lsn: formatLsn(endLsn), commit_lsn: formatLsn(msg.commitLsn), index, last: index === changes.length - 1, snapshot_completed: true }));
+            out.push(
+              ...c.build({
+                lsn: formatLsn(endLsn),
+                commit_lsn: formatLsn(msg.commitLsn),
+                index,
+                last: index === changes.length - 1,
+                snapshot_completed: true,
+              }),
+            );
             this.emitted = { endLsn, index };
           });
           changes = [];
           break;
         }
-        default: break;
+        default:
+          break;
       }
     }
     if (out.length === 0) {
@@ -145,20 +242,38 @@ export class PostgresCdcTask extends SourceTask {
   }
 
   private columnsSchema(rel: Relation): Schema {
-    return { type: 'struct', optional: true, name: `${this.props['topic.prefix']}.${rel.namespace}.${rel.name}.Value`, fields: rel.columns.map((c) => ({ ...schemaForOid(c.typeOid), field: c.name })) };
+    return {
+      type: 'struct',
+      optional: true,
+      name: `${this.props['topic.prefix']}.${rel.namespace}.${rel.name}.Value`,
+      fields: rel.columns.map((c) => ({ ...schemaForOid(c.typeOid), field: c.name })),
+    };
   }
 
   private envelopeSchema(rel: Relation): Schema {
     const cols = this.columnsSchema(rel);
     return {
-      type: 'struct', optional: false, name: `${this.props['topic.prefix']}.${rel.namespace}.${rel.name}.Envelope`, fields: [
-        { ...cols, field: 'before' }, { ...cols, field: 'after' },
-        { type: 'struct', optional: false, field: 'source', fields: [
-          { field: 'connector', type: 'string', optional: false }, { field: 'name', type: 'string', optional: false },
-          { field: 'schema', type: 'string', optional: false }, { field: 'table', type: 'string', optional: false },
-          { field: 'lsn', type: 'string', optional: true }, { field: 'snapshot', type: 'boolean', optional: false },
-        ] },
-        { field: 'op', type: 'string', optional: false }, { field: 'ts_ms', type: 'int64', optional: true },
+      type: 'struct',
+      optional: false,
+      name: `${this.props['topic.prefix']}.${rel.namespace}.${rel.name}.Envelope`,
+      fields: [
+        { ...cols, field: 'before' },
+        { ...cols, field: 'after' },
+        {
+          type: 'struct',
+          optional: false,
+          field: 'source',
+          fields: [
+            { field: 'connector', type: 'string', optional: false },
+            { field: 'name', type: 'string', optional: false },
+            { field: 'schema', type: 'string', optional: false },
+            { field: 'table', type: 'string', optional: false },
+            { field: 'lsn', type: 'string', optional: true },
+            { field: 'snapshot', type: 'boolean', optional: false },
+          ],
+        },
+        { field: 'op', type: 'string', optional: false },
+        { field: 'ts_ms', type: 'int64', optional: true },
       ],
     };
   }
@@ -167,7 +282,12 @@ export class PostgresCdcTask extends SourceTask {
     const keyCols = rel.columns.filter((c) => (c.flags & 1) === 1);
     if (keyCols.length === 0) return { keySchema: null, key: null };
     return {
-      keySchema: { type: 'struct', optional: false, name: `${this.props['topic.prefix']}.${rel.namespace}.${rel.name}.Key`, fields: keyCols.map((c) => ({ ...schemaForOid(c.typeOid), optional: false, field: c.name })) },
+      keySchema: {
+        type: 'struct',
+        optional: false,
+        name: `${this.props['topic.prefix']}.${rel.namespace}.${rel.name}.Key`,
+        fields: keyCols.map((c) => ({ ...schemaForOid(c.typeOid), optional: false, field: c.name })),
+      },
       key: Object.fromEntries(keyCols.map((c) => [c.name, row[c.name] ?? null])),
     };
   }
@@ -182,7 +302,13 @@ export class PostgresCdcTask extends SourceTask {
     return row;
   }
 
-  private change(op: 'c' | 'u' | 'd', oid: number, oldTuple: TupleValue[] | undefined, newTuple: TupleValue[] | undefined, offset: CdcOffset): SourceRecord[] {
+  private change(
+    op: 'c' | 'u' | 'd',
+    oid: number,
+    oldTuple: TupleValue[] | undefined,
+    newTuple: TupleValue[] | undefined,
+    offset: CdcOffset,
+  ): SourceRecord[] {
     const rel = this.relations.get(oid);
     if (!rel) throw new Error(`pgoutput: change for relation ${oid} before its Relation message`);
     const before = this.tupleRow(rel, oldTuple);
@@ -190,10 +316,28 @@ export class PostgresCdcTask extends SourceTask {
     const topic = `${this.props['topic.prefix']}.${rel.namespace}.${rel.name}`;
     const { keySchema, key } = this.keyOf(rel, (after ?? before)!);
     const value = {
-      before, after, op, ts_ms: Date.now(),
-      source: { connector: 'postgresql', name: this.props['topic.prefix']!, schema: rel.namespace, table: rel.name, lsn: offset.lsn, snapshot: false },
+      before,
+      after,
+      op,
+      ts_ms: Date.now(),
+      source: {
+        connector: 'postgresql',
+        name: this.props['topic.prefix']!,
+        schema: rel.namespace,
+        table: rel.name,
+        lsn: offset.lsn,
+        snapshot: false,
+      },
     };
-    const record: SourceRecord = { topic, sourcePartition: this.partition, sourceOffset: offset as unknown as Record<string, unknown>, keySchema, key, valueSchema: this.envelopeSchema(rel), value };
+    const record: SourceRecord = {
+      topic,
+      sourcePartition: this.partition,
+      sourceOffset: offset as unknown as Record<string, unknown>,
+      keySchema,
+      key,
+      valueSchema: this.envelopeSchema(rel),
+      value,
+    };
     // Debezium's tombstones.on.delete: a null value after a delete lets compaction drop the key.
     return op === 'd' ? [record, { ...record, valueSchema: null, value: null }] : [record];
   }
@@ -201,26 +345,51 @@ export class PostgresCdcTask extends SourceTask {
   private async primaryKey(namespace: string, table: string): Promise<Set<string>> {
     const keys = await this.client!.query(
       `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-       WHERE i.indrelid = $1::regclass AND i.indisprimary`, [`${quoteIdent(namespace)}.${quoteIdent(table)}`]);
+       WHERE i.indrelid = $1::regclass AND i.indisprimary`,
+      [`${quoteIdent(namespace)}.${quoteIdent(table)}`],
+    );
     return new Set((keys.rows as Array<{ attname: string }>).map((r) => r.attname));
   }
 
   private async snapshot(): Promise<SourceRecord[]> {
     const client = this.client!;
-    const tables = await client.query('SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2', [this.publication]);
+    const tables = await client.query('SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2', [
+      this.publication,
+    ]);
     const out: SourceRecord[] = [];
     for (const t of tables.rows as Array<{ schemaname: string; tablename: string }>) {
       const keyNames = await this.primaryKey(t.schemaname, t.tablename);
       const result = await client.query(`SELECT * FROM ${quoteIdent(t.schemaname)}.${quoteIdent(t.tablename)}`);
-      const rel: Relation = { namespace: t.schemaname, name: t.tablename, columns: result.fields.map((f) => ({ flags: keyNames.has(f.name) ? 1 : 0, name: f.name, typeOid: f.dataTypeID, typeMod: -1 })) };
+      const rel: Relation = {
+        namespace: t.schemaname,
+        name: t.tablename,
+        columns: result.fields.map((f) => ({ flags: keyNames.has(f.name) ? 1 : 0, name: f.name, typeOid: f.dataTypeID, typeMod: -1 })),
+      };
       for (const r of result.rows as Array<Record<string, unknown>>) {
         const after: Record<string, unknown> = {};
         for (const c of rel.columns) after[c.name] = connectValue(schemaForOid(c.typeOid), r[c.name]);
         const { keySchema, key } = this.keyOf(rel, after);
         out.push({
-          topic: `${this.props['topic.prefix']}.${rel.namespace}.${rel.name}`, sourcePartition: this.partition,
-          sourceOffset: { snapshot_completed: false }, keySchema, key, valueSchema: this.envelopeSchema(rel),
-          value: { before: null, after, op: 'r', ts_ms: Date.now(), source: { connector: 'postgresql', name: this.props['topic.prefix']!, schema: rel.namespace, table: rel.name, lsn: null, snapshot: true } },
+          topic: `${this.props['topic.prefix']}.${rel.namespace}.${rel.name}`,
+          sourcePartition: this.partition,
+          sourceOffset: { snapshot_completed: false },
+          keySchema,
+          key,
+          valueSchema: this.envelopeSchema(rel),
+          value: {
+            before: null,
+            after,
+            op: 'r',
+            ts_ms: Date.now(),
+            source: {
+              connector: 'postgresql',
+              name: this.props['topic.prefix']!,
+              schema: rel.namespace,
+              table: rel.name,
+              lsn: null,
+              snapshot: true,
+            },
+          },
         });
       }
     }

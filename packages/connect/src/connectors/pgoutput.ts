@@ -9,7 +9,12 @@ export class PgOutputError extends Error {
   override readonly name = 'PgOutputError';
 }
 
-export interface RelationColumn { flags: number; name: string; typeOid: number; typeMod: number }
+export interface RelationColumn {
+  flags: number;
+  name: string;
+  typeOid: number;
+  typeMod: number;
+}
 export type TupleValue = { kind: 'null' } | { kind: 'unchanged' } | { kind: 'text'; text: string } | { kind: 'binary'; bytes: Buffer };
 
 export type PgOutputMessage =
@@ -27,15 +32,49 @@ class Reader {
   pos = 0;
   constructor(private readonly buf: Buffer) {}
   private need(n: number, what: string): void {
-    if (this.pos + n > this.buf.length) throw new PgOutputError(`pgoutput: ${what} needs ${n} bytes at offset ${this.pos}, message has ${this.buf.length}`);
+    if (this.pos + n > this.buf.length)
+      throw new PgOutputError(`pgoutput: ${what} needs ${n} bytes at offset ${this.pos}, message has ${this.buf.length}`);
   }
-  u8(what: string): number { this.need(1, what); return this.buf.readUInt8(this.pos++); }
-  i16(what: string): number { this.need(2, what); const v = this.buf.readInt16BE(this.pos); this.pos += 2; return v; }
-  i32(what: string): number { this.need(4, what); const v = this.buf.readInt32BE(this.pos); this.pos += 4; return v; }
-  u32(what: string): number { this.need(4, what); const v = this.buf.readUInt32BE(this.pos); this.pos += 4; return v; }
-  i64(what: string): bigint { this.need(8, what); const v = this.buf.readBigInt64BE(this.pos); this.pos += 8; return v; }
-  u64(what: string): bigint { this.need(8, what); const v = this.buf.readBigUInt64BE(this.pos); this.pos += 8; return v; }
-  bytes(n: number, what: string): Buffer { this.need(n, what); const v = this.buf.subarray(this.pos, this.pos + n); this.pos += n; return v; }
+  u8(what: string): number {
+    this.need(1, what);
+    return this.buf.readUInt8(this.pos++);
+  }
+  i16(what: string): number {
+    this.need(2, what);
+    const v = this.buf.readInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  i32(what: string): number {
+    this.need(4, what);
+    const v = this.buf.readInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  u32(what: string): number {
+    this.need(4, what);
+    const v = this.buf.readUInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  i64(what: string): bigint {
+    this.need(8, what);
+    const v = this.buf.readBigInt64BE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  u64(what: string): bigint {
+    this.need(8, what);
+    const v = this.buf.readBigUInt64BE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  bytes(n: number, what: string): Buffer {
+    this.need(n, what);
+    const v = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
   cstring(what: string): string {
     const end = this.buf.indexOf(0, this.pos);
     if (end < 0) throw new PgOutputError(`pgoutput: ${what} at offset ${this.pos} has no terminating NUL`);
@@ -77,9 +116,21 @@ export function decodePgOutput(buf: Buffer): PgOutputMessage {
   const tag = String.fromCharCode(r.u8('message tag'));
   let msg: PgOutputMessage;
   switch (tag) {
-    case 'B': msg = { tag: 'begin', finalLsn: r.u64('final LSN'), commitTime: r.i64('commit time'), xid: r.u32('xid') }; break;
-    case 'C': msg = { tag: 'commit', flags: r.u8('flags'), commitLsn: r.u64('commit LSN'), endLsn: r.u64('end LSN'), commitTime: r.i64('commit time') }; break;
-    case 'O': msg = { tag: 'origin', lsn: r.u64('origin LSN'), name: r.cstring('origin name') }; break;
+    case 'B':
+      msg = { tag: 'begin', finalLsn: r.u64('final LSN'), commitTime: r.i64('commit time'), xid: r.u32('xid') };
+      break;
+    case 'C':
+      msg = {
+        tag: 'commit',
+        flags: r.u8('flags'),
+        commitLsn: r.u64('commit LSN'),
+        endLsn: r.u64('end LSN'),
+        commitTime: r.i64('commit time'),
+      };
+      break;
+    case 'O':
+      msg = { tag: 'origin', lsn: r.u64('origin LSN'), name: r.cstring('origin name') };
+      break;
     case 'R': {
       const oid = r.u32('relation oid');
       const namespace = r.cstring('namespace');
@@ -88,11 +139,19 @@ export function decodePgOutput(buf: Buffer): PgOutputMessage {
       const n = r.i16('column count');
       if (n < 0) throw new PgOutputError(`pgoutput: negative column count ${n}`);
       const columns: RelationColumn[] = [];
-      for (let i = 0; i < n; i++) columns.push({ flags: r.u8('column flags'), name: r.cstring('column name'), typeOid: r.u32('column type'), typeMod: r.i32('type modifier') });
+      for (let i = 0; i < n; i++)
+        columns.push({
+          flags: r.u8('column flags'),
+          name: r.cstring('column name'),
+          typeOid: r.u32('column type'),
+          typeMod: r.i32('type modifier'),
+        });
       msg = { tag: 'relation', oid, namespace, name, replicaIdentity, columns };
       break;
     }
-    case 'Y': msg = { tag: 'type', oid: r.u32('type oid'), namespace: r.cstring('namespace'), name: r.cstring('type name') }; break;
+    case 'Y':
+      msg = { tag: 'type', oid: r.u32('type oid'), namespace: r.cstring('namespace'), name: r.cstring('type name') };
+      break;
     case 'I': {
       const oid = r.u32('relation oid');
       tupleMarker(r, 'N', 'insert tuple marker');
@@ -126,7 +185,8 @@ export function decodePgOutput(buf: Buffer): PgOutputMessage {
       msg = { tag: 'truncate', options, oids };
       break;
     }
-    default: throw new PgOutputError(`pgoutput: unknown message tag '${tag}' (0x${tag.charCodeAt(0).toString(16)})`);
+    default:
+      throw new PgOutputError(`pgoutput: unknown message tag '${tag}' (0x${tag.charCodeAt(0).toString(16)})`);
   }
   r.done();
   return msg;
@@ -149,10 +209,19 @@ export function textValue(typeOid: number, v: TupleValue): unknown {
   if (v.kind === 'unchanged') return undefined;
   if (v.kind === 'binary') return v.bytes;
   switch (typeOid) {
-    case 16: return v.text === 't';
-    case 20: case 21: case 23: case 700: case 701: return Number(v.text);
-    case 1114: return Date.parse(`${v.text.replace(' ', 'T')}Z`);
-    case 1184: return Date.parse(v.text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
-    default: return v.text;
+    case 16:
+      return v.text === 't';
+    case 20:
+    case 21:
+    case 23:
+    case 700:
+    case 701:
+      return Number(v.text);
+    case 1114:
+      return Date.parse(`${v.text.replace(' ', 'T')}Z`);
+    case 1184:
+      return Date.parse(v.text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
+    default:
+      return v.text;
   }
 }

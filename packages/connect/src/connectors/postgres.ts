@@ -18,11 +18,16 @@ export function pgConfig(props: Record<string, string>): pg.ClientConfig {
   } catch {
     throw new ConnectError(`Invalid value ${raw} for configuration connection.url: expected jdbc:postgresql://host:port/database`);
   }
-  if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:') throw new ConnectError(`Invalid value ${raw} for configuration connection.url: only postgresql is supported`);
+  if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:')
+    throw new ConnectError(`Invalid value ${raw} for configuration connection.url: only postgresql is supported`);
   return {
-    host: url.hostname, port: Number(url.port || '5432'), database: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres',
+    host: url.hostname,
+    port: Number(url.port || '5432'),
+    database: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres',
     user: props['connection.user'] || url.searchParams.get('user') || 'postgres',
-    ...((props['connection.password'] ?? url.searchParams.get('password')) ? { password: props['connection.password'] ?? url.searchParams.get('password')! } : {}),
+    ...((props['connection.password'] ?? url.searchParams.get('password'))
+      ? { password: props['connection.password'] ?? url.searchParams.get('password')! }
+      : {}),
   };
 }
 
@@ -35,21 +40,34 @@ export async function connect(props: Record<string, string>): Promise<pg.Client>
 }
 
 export function quoteIdent(name: string): string {
-  return name.split('.').map((part) => `"${part.replace(/"/g, '""')}"`).join('.');
+  return name
+    .split('.')
+    .map((part) => `"${part.replace(/"/g, '""')}"`)
+    .join('.');
 }
 
 /** Connect schema of a result column from its type OID (pg_type). */
 export function schemaForOid(oid: number): Schema {
   switch (oid) {
-    case 16: return { type: 'boolean', optional: true };
-    case 21: return { type: 'int16', optional: true };
-    case 23: return { type: 'int32', optional: true };
-    case 20: return { type: 'int64', optional: true };
-    case 700: return { type: 'float32', optional: true };
-    case 701: return { type: 'float64', optional: true };
-    case 17: return { type: 'bytes', optional: true };
-    case 1114: case 1184: return { type: 'int64', name: TIMESTAMP_LOGICAL, version: 1, optional: true };
-    default: return { type: 'string', optional: true };
+    case 16:
+      return { type: 'boolean', optional: true };
+    case 21:
+      return { type: 'int16', optional: true };
+    case 23:
+      return { type: 'int32', optional: true };
+    case 20:
+      return { type: 'int64', optional: true };
+    case 700:
+      return { type: 'float32', optional: true };
+    case 701:
+      return { type: 'float64', optional: true };
+    case 17:
+      return { type: 'bytes', optional: true };
+    case 1114:
+    case 1184:
+      return { type: 'int64', name: TIMESTAMP_LOGICAL, version: 1, optional: true };
+    default:
+      return { type: 'string', optional: true };
   }
 }
 
@@ -67,15 +85,25 @@ export function sqlType(schema: Schema | undefined, sample: unknown): string {
   if (schema) {
     if (schema.name === TIMESTAMP_LOGICAL) return 'TIMESTAMP';
     switch (schema.type) {
-      case 'int8': case 'int16': return 'SMALLINT';
-      case 'int32': return 'INT';
-      case 'int64': return 'BIGINT';
-      case 'float32': return 'REAL';
-      case 'float64': return 'DOUBLE PRECISION';
-      case 'boolean': return 'BOOLEAN';
-      case 'bytes': return 'BYTEA';
-      case 'string': return 'TEXT';
-      default: return 'JSONB';
+      case 'int8':
+      case 'int16':
+        return 'SMALLINT';
+      case 'int32':
+        return 'INT';
+      case 'int64':
+        return 'BIGINT';
+      case 'float32':
+        return 'REAL';
+      case 'float64':
+        return 'DOUBLE PRECISION';
+      case 'boolean':
+        return 'BOOLEAN';
+      case 'bytes':
+        return 'BYTEA';
+      case 'string':
+        return 'TEXT';
+      default:
+        return 'JSONB';
     }
   }
   if (typeof sample === 'number') return Number.isInteger(sample) ? 'BIGINT' : 'DOUBLE PRECISION';

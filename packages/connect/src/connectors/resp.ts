@@ -41,9 +41,12 @@ export function decodeReply(buf: Buffer, start = 0, depth = 0): { value: RespVal
     return Number(line);
   };
   switch (type) {
-    case '+': return { value: line, end: next };
-    case '-': return { value: new RedisReplyError(line), end: next };
-    case ':': return { value: int('integer'), end: next };
+    case '+':
+      return { value: line, end: next };
+    case '-':
+      return { value: new RedisReplyError(line), end: next };
+    case ':':
+      return { value: int('integer'), end: next };
     case '$': {
       const len = int('bulk length');
       if (len === -1) return { value: null, end: next };
@@ -66,7 +69,8 @@ export function decodeReply(buf: Buffer, start = 0, depth = 0): { value: RespVal
       }
       return { value: items, end: pos };
     }
-    default: throw new RespError(`RESP: unknown reply type '${type}' (0x${buf[start]!.toString(16)})`);
+    default:
+      throw new RespError(`RESP: unknown reply type '${type}' (0x${buf[start]!.toString(16)})`);
   }
 }
 

@@ -2,10 +2,17 @@
 // (one request a second per view; the server caches so that many tabs cost the cluster little).
 import { useEffect, useRef, useState } from 'preact/hooks';
 
-export interface ApiErrorBody { error: { code: number; name: string; message: string; retriable: boolean } }
+export interface ApiErrorBody {
+  error: { code: number; name: string; message: string; retriable: boolean };
+}
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: number, readonly kafkaName: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    readonly kafkaName: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -35,7 +42,11 @@ export async function api<T>(path: string, init?: { method?: string; body?: unkn
   return value as T;
 }
 
-export interface Polled<T> { data: T | undefined; error: ApiError | undefined; refresh: () => void }
+export interface Polled<T> {
+  data: T | undefined;
+  error: ApiError | undefined;
+  refresh: () => void;
+}
 
 /** GETs `path` now and then every `everyMs` (≤ 1 s for live views) while mounted. */
 export function usePoll<T>(path: string | null, everyMs = 1000): Polled<T> {
@@ -50,13 +61,27 @@ export function usePoll<T>(path: string | null, everyMs = 1000): Polled<T> {
     if (path === null) return undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const run = () => {
-      api<T>(path).then(
-        (v) => { if (alive.current) { setData(v); setError(undefined); } },
-        (e: unknown) => { if (alive.current) setError(e instanceof ApiError ? e : new ApiError(0, -1, 'UNKNOWN', String(e))); },
-      ).finally(() => { if (alive.current && everyMs > 0) timer = setTimeout(run, everyMs); });
+      api<T>(path)
+        .then(
+          (v) => {
+            if (alive.current) {
+              setData(v);
+              setError(undefined);
+            }
+          },
+          (e: unknown) => {
+            if (alive.current) setError(e instanceof ApiError ? e : new ApiError(0, -1, 'UNKNOWN', String(e)));
+          },
+        )
+        .finally(() => {
+          if (alive.current && everyMs > 0) timer = setTimeout(run, everyMs);
+        });
     };
     run();
-    return () => { alive.current = false; if (timer) clearTimeout(timer); };
+    return () => {
+      alive.current = false;
+      if (timer) clearTimeout(timer);
+    };
   }, [path, everyMs, tick]);
   return { data, error, refresh: () => setTick((t) => t + 1) };
 }

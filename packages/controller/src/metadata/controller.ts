@@ -25,13 +25,18 @@ import { BROKER_TOPIC_CONFIG_SYNONYMS, parseEndpoints, validateBrokerConfigs } f
 import { ErrorCode, INT64_MAX, protocolError, SamsaProtocolError, toBigInt, topicPartitionKey, type Int64Wire } from '@samsa/protocol';
 import { BrokerHeartbeatManager } from './heartbeats.js';
 import {
-  NO_LEADER, sameReplicaList, MetadataImage, type BrokerRegistration, type TopicImage, type MetadataDelta, type ConfigResourceType, type MetadataRecord,
+  NO_LEADER,
+  sameReplicaList,
+  MetadataImage,
+  type BrokerRegistration,
+  type TopicImage,
+  type MetadataDelta,
+  type ConfigResourceType,
+  type MetadataRecord,
 } from '@samsa/metadata';
 import { changeElectingOfflineLeader, changeRemovingBroker, electLeader, type ElectionPolicy } from './elections.js';
 import { assignReplicas, leastLoadedIndex } from './placement.js';
-import {
-  topicCollisionKey, validateKnownTopicConfigs, validateTopicName, type TopicConfigValidator,
-} from './validation.js';
+import { topicCollisionKey, validateKnownTopicConfigs, validateTopicName, type TopicConfigValidator } from './validation.js';
 
 // ---- results ----
 
@@ -231,7 +236,10 @@ export class QuorumController {
 
   /** This controller became the active one: every registered broker gets a fresh session. */
   activate(now: number): void {
-    this.heartbeats.reset(this.currentImage.brokers().map((b) => b.brokerId), now);
+    this.heartbeats.reset(
+      this.currentImage.brokers().map((b) => b.brokerId),
+      now,
+    );
   }
 
   // ---- topics ----
@@ -241,7 +249,10 @@ export class QuorumController {
     const pending = new PendingChanges(image);
     const occurrences = new Map<string, number>();
     for (const r of requests) occurrences.set(r.name, (occurrences.get(r.name) ?? 0) + 1);
-    const usable = image.brokers().filter(isUsable).map((b) => b.brokerId);
+    const usable = image
+      .brokers()
+      .filter(isUsable)
+      .map((b) => b.brokerId);
     const leaderCounts = countLeaders(image);
     const collisions = new Map(image.topics().map((t) => [topicCollisionKey(t.name), t.name]));
 
@@ -253,20 +264,31 @@ export class QuorumController {
         if (image.topic(name) !== undefined) throw protocolError('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`);
         const collidesWith = collisions.get(topicCollisionKey(name));
         if (collidesWith !== undefined) {
-          throw protocolError('INVALID_TOPIC_EXCEPTION', `topic '${name}' collides with topic '${collidesWith}': '.' and '_' are interchangeable in metric names`);
+          throw protocolError(
+            'INVALID_TOPIC_EXCEPTION',
+            `topic '${name}' collides with topic '${collidesWith}': '.' and '_' are interchangeable in metric names`,
+          );
         }
         const numPartitions = request.numPartitions === -1 ? this.defaultNumPartitions : request.numPartitions;
         if (!Number.isInteger(numPartitions) || numPartitions < 1 || numPartitions > this.maxPartitionsPerTopic) {
-          throw protocolError('INVALID_PARTITIONS', `number of partitions must be between 1 and ${this.maxPartitionsPerTopic}, got ${request.numPartitions}`);
+          throw protocolError(
+            'INVALID_PARTITIONS',
+            `number of partitions must be between 1 and ${this.maxPartitionsPerTopic}, got ${request.numPartitions}`,
+          );
         }
         const replicationFactor = request.replicationFactor === -1 ? this.defaultReplicationFactor : request.replicationFactor;
         if (!Number.isInteger(replicationFactor) || replicationFactor < 1) {
           // Kafka's wording: a bad number is not a shortage of brokers.
-          throw protocolError('INVALID_REPLICATION_FACTOR', `replication factor must be larger than 0, or -1 to use the default value; got ${request.replicationFactor}`);
+          throw protocolError(
+            'INVALID_REPLICATION_FACTOR',
+            `replication factor must be larger than 0, or -1 to use the default value; got ${request.replicationFactor}`,
+          );
         }
         if (replicationFactor > usable.length) {
-          throw protocolError('INVALID_REPLICATION_FACTOR',
-            `replication factor ${replicationFactor} cannot be met: ${usable.length} broker(s) are unfenced and not shutting down`);
+          throw protocolError(
+            'INVALID_REPLICATION_FACTOR',
+            `replication factor ${replicationFactor} cannot be met: ${usable.length} broker(s) are unfenced and not shutting down`,
+          );
         }
         const configs = this.checkTopicConfigs(request.configs ?? {});
         collisions.set(topicCollisionKey(name), name);
@@ -280,7 +302,16 @@ export class QuorumController {
         }
         const assignment = assignReplicas(usable, numPartitions, replicationFactor, leastLoadedIndex(usable, leaderCounts));
         assignment.forEach((replicas, partition) => {
-          pending.add({ type: 'Partition', topicId, partition, replicas, isr: replicas, leader: replicas[0]!, leaderEpoch: 0, partitionEpoch: 0 });
+          pending.add({
+            type: 'Partition',
+            topicId,
+            partition,
+            replicas,
+            isr: replicas,
+            leader: replicas[0]!,
+            leaderEpoch: 0,
+            partitionEpoch: 0,
+          });
           leaderCounts.set(replicas[0]!, (leaderCounts.get(replicas[0]!) ?? 0) + 1);
         });
         return { ...created, topicId };
@@ -300,7 +331,13 @@ export class QuorumController {
       const topic = this.currentImage.topic(name);
       if (topic === undefined) return { name, ...fail('UNKNOWN_TOPIC_OR_PARTITION', `topic '${name}' does not exist`) };
       if (isInternalTopic(name)) {
-        return { name, ...fail('INVALID_REQUEST', `topic '${name}' is internal: it holds state the cluster needs (every group's offsets) and cannot be deleted`) };
+        return {
+          name,
+          ...fail(
+            'INVALID_REQUEST',
+            `topic '${name}' is internal: it holds state the cluster needs (every group's offsets) and cannot be deleted`,
+          ),
+        };
       }
       pending.add({ type: 'RemoveTopic', topicId: topic.topicId });
       return { name, errorCode: ErrorCode.NONE, topicId: topic.topicId };
@@ -318,7 +355,10 @@ export class QuorumController {
     const pending = new PendingChanges(image);
     const occurrences = new Map<string, number>();
     for (const r of requests) occurrences.set(r.name, (occurrences.get(r.name) ?? 0) + 1);
-    const usable = image.brokers().filter(isUsable).map((b) => b.brokerId);
+    const usable = image
+      .brokers()
+      .filter(isUsable)
+      .map((b) => b.brokerId);
     const leaderCounts = countLeaders(image);
     const results = requests.map((request): CreatePartitionsResult => {
       const { name, count } = request;
@@ -327,28 +367,43 @@ export class QuorumController {
         const topic = image.topic(name);
         if (topic === undefined) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${name}' does not exist`);
         if (isInternalTopic(name)) {
-          throw protocolError('INVALID_REQUEST', `topic '${name}' is internal: its partition count decides which broker coordinates which group, so it cannot change`);
+          throw protocolError(
+            'INVALID_REQUEST',
+            `topic '${name}' is internal: its partition count decides which broker coordinates which group, so it cannot change`,
+          );
         }
         const current = topic.partitions.length;
         if (!Number.isInteger(count)) throw protocolError('INVALID_PARTITIONS', `the partition count must be an integer, got ${count}`);
         if (count === current) throw protocolError('INVALID_PARTITIONS', `topic '${name}' already has ${current} partitions`);
         if (count < current) {
-          throw protocolError('INVALID_PARTITIONS', `topic '${name}' has ${current} partitions, which is more than the requested ${count}; partitions cannot be removed`);
+          throw protocolError(
+            'INVALID_PARTITIONS',
+            `topic '${name}' has ${current} partitions, which is more than the requested ${count}; partitions cannot be removed`,
+          );
         }
         if (count > this.maxPartitionsPerTopic) {
           throw protocolError('INVALID_PARTITIONS', `number of partitions must be at most ${this.maxPartitionsPerTopic}, got ${count}`);
         }
         const replicationFactor = topic.partitions[0]?.replicas.length ?? this.defaultReplicationFactor;
         if (replicationFactor > usable.length) {
-          throw protocolError('INVALID_REPLICATION_FACTOR',
-            `topic '${name}' has replication factor ${replicationFactor}, but ${usable.length} broker(s) are unfenced and not shutting down`);
+          throw protocolError(
+            'INVALID_REPLICATION_FACTOR',
+            `topic '${name}' has replication factor ${replicationFactor}, but ${usable.length} broker(s) are unfenced and not shutting down`,
+          );
         }
         const assignments = assignReplicas(usable, count - current, replicationFactor, leastLoadedIndex(usable, leaderCounts));
         for (const replicas of assignments) leaderCounts.set(replicas[0]!, (leaderCounts.get(replicas[0]!) ?? 0) + 1);
         if (!validateOnly) {
           assignments.forEach((replicas, i) => {
             pending.add({
-              type: 'Partition', topicId: topic.topicId, partition: current + i, replicas, isr: replicas, leader: replicas[0]!, leaderEpoch: 0, partitionEpoch: 0,
+              type: 'Partition',
+              topicId: topic.topicId,
+              partition: current + i,
+              replicas,
+              isr: replicas,
+              leader: replicas[0]!,
+              leaderEpoch: 0,
+              partitionEpoch: 0,
             });
           });
         }
@@ -369,7 +424,10 @@ export class QuorumController {
   private alterBrokerConfigs(pending: PendingChanges, resource: AlterConfigsResource, validateOnly: boolean): AlterConfigsResult {
     const { resourceType, resourceName } = resource;
     if (resourceName !== '' && !/^(0|[1-9]\d{0,9})$/.test(resourceName)) {
-      throw protocolError('INVALID_REQUEST', `a broker config resource is a broker id or '' (the cluster-wide default), got '${resourceName}'`);
+      throw protocolError(
+        'INVALID_REQUEST',
+        `a broker config resource is a broker id or '' (the cluster-wide default), got '${resourceName}'`,
+      );
     }
     const sets: Record<string, string> = {};
     const deletes: string[] = [];
@@ -392,11 +450,13 @@ export class QuorumController {
     }
     const normalised = validateBrokerConfigs(sets);
     const unknownDeletes = deletes.filter((name) => !Object.hasOwn(BROKER_TOPIC_CONFIG_SYNONYMS, name));
-    if (unknownDeletes.length > 0) throw protocolError('INVALID_CONFIG', `unknown or non-dynamic broker config(s): ${unknownDeletes.join(', ')}`);
+    if (unknownDeletes.length > 0)
+      throw protocolError('INVALID_CONFIG', `unknown or non-dynamic broker config(s): ${unknownDeletes.join(', ')}`);
     if (!validateOnly) {
       const current = pending.image.brokerConfigs(resourceName);
       for (const name of Object.keys(normalised).sort()) {
-        if (current.get(name) !== normalised[name]) pending.add({ type: 'Config', resourceType, resourceName, name, value: normalised[name]! });
+        if (current.get(name) !== normalised[name])
+          pending.add({ type: 'Config', resourceType, resourceName, name, value: normalised[name]! });
       }
       for (const name of deletes.sort()) {
         if (current.has(name)) pending.add({ type: 'Config', resourceType, resourceName, name, value: null });
@@ -414,7 +474,8 @@ export class QuorumController {
     const results = resources.map((resource): AlterConfigsResult => {
       const { resourceType, resourceName } = resource;
       try {
-        if (occurrences.get(keyOf(resource))! > 1) throw protocolError('INVALID_REQUEST', `${resourceType} '${resourceName}' appears more than once in the request`);
+        if (occurrences.get(keyOf(resource))! > 1)
+          throw protocolError('INVALID_REQUEST', `${resourceType} '${resourceName}' appears more than once in the request`);
         if (resourceType === 'broker') return this.alterBrokerConfigs(pending, resource, validateOnly);
         if (resourceType !== 'topic') throw protocolError('INVALID_REQUEST', `altering ${resourceType} configs is not supported`);
         const topic = pending.image.topic(resourceName);
@@ -423,7 +484,8 @@ export class QuorumController {
         const deletes: string[] = [];
         const seen = new Set<string>();
         for (const { name, op, value } of resource.configs) {
-          if (seen.has(name)) throw protocolError('INVALID_REQUEST', `config '${name}' appears more than once for ${resourceType} '${resourceName}'`);
+          if (seen.has(name))
+            throw protocolError('INVALID_REQUEST', `config '${name}' appears more than once for ${resourceType} '${resourceName}'`);
           seen.add(name);
           if (op === 'set') {
             if (typeof value !== 'string') throw protocolError('INVALID_REQUEST', `set of '${name}' needs a value`);
@@ -437,7 +499,8 @@ export class QuorumController {
         const normalised = this.checkTopicConfigs(sets);
         if (!validateOnly) {
           for (const name of Object.keys(normalised).sort()) {
-            if (topic.configs.get(name) !== normalised[name]) pending.add({ type: 'Config', resourceType, resourceName, name, value: normalised[name]! });
+            if (topic.configs.get(name) !== normalised[name])
+              pending.add({ type: 'Config', resourceType, resourceName, name, value: normalised[name]! });
           }
           for (const name of deletes.sort()) {
             if (topic.configs.has(name)) pending.add({ type: 'Config', resourceType, resourceName, name, value: null });
@@ -460,7 +523,11 @@ export class QuorumController {
    * previous one for the id: that incarnation's leaderships and ISR memberships end here, since a
    * restarted broker may have lost unflushed writes and must catch up as a follower.
    */
-  registerBroker(request: RegisterBrokerRequest, now: number, nextOffset = this.currentImage.lastAppliedOffset + 1): ControllerResult<RegisterBrokerResponse> {
+  registerBroker(
+    request: RegisterBrokerRequest,
+    now: number,
+    nextOffset = this.currentImage.lastAppliedOffset + 1,
+  ): ControllerResult<RegisterBrokerResponse> {
     const { brokerId, incarnationId, host, port, rack, endpoints } = request;
     const invalid = (message: string) => ({ response: fail('INVALID_REQUEST', message), records: [] });
     if (!Number.isSafeInteger(brokerId) || brokerId < 0) return invalid(`broker id must be a non-negative integer, got ${brokerId}`);
@@ -481,8 +548,17 @@ export class QuorumController {
     if (existing !== undefined && epoch <= BigInt(existing.brokerEpoch)) epoch = BigInt(existing.brokerEpoch) + 1n;
     const brokerEpoch = epoch.toString();
     const pending = new PendingChanges(this.currentImage);
-    pending.add({ type: 'RegisterBroker', brokerId, incarnationId, brokerEpoch, host, port, ...(rack === undefined ? {} : { rack }),
-      ...(endpoints === undefined ? {} : { endpoints }), fenced: true });
+    pending.add({
+      type: 'RegisterBroker',
+      brokerId,
+      incarnationId,
+      brokerEpoch,
+      host,
+      port,
+      ...(rack === undefined ? {} : { rack }),
+      ...(endpoints === undefined ? {} : { endpoints }),
+      fenced: true,
+    });
     if (existing !== undefined) this.moveAwayFrom(pending, brokerId);
     this.heartbeats.touch(brokerId, now);
     return { response: { errorCode: ErrorCode.NONE, brokerEpoch }, records: pending.records };
@@ -568,8 +644,12 @@ export class QuorumController {
     try {
       this.checkBrokerEpoch(request.brokerId, request.brokerEpoch);
       const image = this.currentImage;
-      const topic = request.topicId !== undefined ? image.topicById(request.topicId)
-        : request.topic !== undefined ? image.topic(request.topic) : undefined;
+      const topic =
+        request.topicId !== undefined
+          ? image.topicById(request.topicId)
+          : request.topic !== undefined
+            ? image.topic(request.topic)
+            : undefined;
       if (topic === undefined) {
         throw request.topicId !== undefined
           ? protocolError('UNKNOWN_TOPIC_ID', `topic id ${request.topicId} does not exist`)
@@ -579,13 +659,22 @@ export class QuorumController {
       if (current === undefined) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `${topic.name}-${request.partition} does not exist`);
       const where = `${topic.name}-${request.partition}`;
       if (request.leaderEpoch !== current.leaderEpoch) {
-        throw protocolError('FENCED_LEADER_EPOCH', `${where} is at leader epoch ${current.leaderEpoch}, the request has ${request.leaderEpoch}`);
+        throw protocolError(
+          'FENCED_LEADER_EPOCH',
+          `${where} is at leader epoch ${current.leaderEpoch}, the request has ${request.leaderEpoch}`,
+        );
       }
       if (request.brokerId !== current.leader) {
-        throw protocolError('NOT_LEADER_OR_FOLLOWER', `broker ${request.brokerId} is not the leader of ${where} (the leader is ${current.leader})`);
+        throw protocolError(
+          'NOT_LEADER_OR_FOLLOWER',
+          `broker ${request.brokerId} is not the leader of ${where} (the leader is ${current.leader})`,
+        );
       }
       if (request.partitionEpoch !== current.partitionEpoch) {
-        throw protocolError('INVALID_UPDATE_VERSION', `${where} is at partition epoch ${current.partitionEpoch}, the request has ${request.partitionEpoch}`);
+        throw protocolError(
+          'INVALID_UPDATE_VERSION',
+          `${where} is at partition epoch ${current.partitionEpoch}, the request has ${request.partitionEpoch}`,
+        );
       }
       const newIsr = request.newIsr;
       if (!Array.isArray(newIsr) || newIsr.length === 0 || new Set(newIsr).size !== newIsr.length) {
@@ -593,10 +682,14 @@ export class QuorumController {
       }
       const outside = newIsr.filter((b) => !current.replicas.includes(b));
       if (outside.length > 0) throw protocolError('INVALID_REQUEST', `broker(s) ${outside.join(',')} are not replicas of ${where}`);
-      if (!newIsr.includes(current.leader)) throw protocolError('INVALID_REQUEST', `the new ISR of ${where} must contain its leader ${current.leader}`);
+      if (!newIsr.includes(current.leader))
+        throw protocolError('INVALID_REQUEST', `the new ISR of ${where} must contain its leader ${current.leader}`);
       const ineligible = newIsr.filter((b) => !isUsable(image.broker(b)));
       if (ineligible.length > 0) {
-        throw protocolError('INELIGIBLE_REPLICA', `broker(s) ${ineligible.join(',')} are fenced, shutting down or unregistered and cannot join the ISR of ${where}`);
+        throw protocolError(
+          'INELIGIBLE_REPLICA',
+          `broker(s) ${ineligible.join(',')} are fenced, shutting down or unregistered and cannot join the ISR of ${where}`,
+        );
       }
       const pending = new PendingChanges(image);
       if (!sameReplicaList(newIsr, current.isr)) {
@@ -605,8 +698,13 @@ export class QuorumController {
       const after = pending.image.partition(topic.topicId, request.partition)!;
       return {
         response: {
-          errorCode: ErrorCode.NONE, topicId: topic.topicId, partition: request.partition,
-          leader: after.leader, leaderEpoch: after.leaderEpoch, partitionEpoch: after.partitionEpoch, isr: after.isr,
+          errorCode: ErrorCode.NONE,
+          topicId: topic.topicId,
+          partition: request.partition,
+          leader: after.leader,
+          leaderEpoch: after.leaderEpoch,
+          partitionEpoch: after.partitionEpoch,
+          isr: after.isr,
         },
         records: pending.records,
       };
@@ -633,12 +731,16 @@ export class QuorumController {
     const image = this.currentImage;
     const all = request.partitions === undefined || request.partitions.length === 0;
     const targets = all
-      ? [...image.topics()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        .flatMap((t) => t.partitions.map((_, partition) => ({ topic: t.name, partition })))
+      ? [...image.topics()]
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+          .flatMap((t) => t.partitions.map((_, partition) => ({ topic: t.name, partition })))
       : request.partitions!;
     if (request.electionType !== 'preferred' && request.electionType !== 'unclean') {
       const message = `unknown election type '${String(request.electionType)}'`;
-      return { response: { results: targets.map(({ topic, partition }) => ({ topic, partition, ...fail('INVALID_REQUEST', message) })) }, records: [] };
+      return {
+        response: { results: targets.map(({ topic, partition }) => ({ topic, partition, ...fail('INVALID_REQUEST', message) })) },
+        records: [],
+      };
     }
     const unclean = request.electionType === 'unclean';
     const pending = new PendingChanges(image);
@@ -653,23 +755,53 @@ export class QuorumController {
       const p = Number.isInteger(partition) ? t.partitions[partition] : undefined;
       if (p === undefined) return { topic, partition, ...fail('UNKNOWN_TOPIC_OR_PARTITION', `${where} does not exist`) };
       if (unclean) {
-        if (p.leader !== NO_LEADER) return { topic, partition, ...fail('ELECTION_NOT_NEEDED', `${where} has a leader (${p.leader}); an unclean election is only for a partition without one`) };
+        if (p.leader !== NO_LEADER)
+          return {
+            topic,
+            partition,
+            ...fail('ELECTION_NOT_NEEDED', `${where} has a leader (${p.leader}); an unclean election is only for a partition without one`),
+          };
         const policy = { isUsable: (id: number) => isUsable(pending.image.broker(id)), uncleanAllowed: true };
         const elected = electLeader(p.replicas, p.isr, policy);
         if (elected.leader === NO_LEADER) {
-          return { topic, partition, ...fail('ELIGIBLE_LEADERS_NOT_AVAILABLE', `no replica of ${where} [${p.replicas.join(',')}] is alive and unfenced`) };
+          return {
+            topic,
+            partition,
+            ...fail('ELIGIBLE_LEADERS_NOT_AVAILABLE', `no replica of ${where} [${p.replicas.join(',')}] is alive and unfenced`),
+          };
         }
-        pending.add({ type: 'PartitionChange', topicId: t.topicId, partition, leader: elected.leader,
-          ...(sameReplicaList(elected.isr, p.isr) ? {} : { isr: [...elected.isr] }), ...(elected.unclean ? { unclean: true } : {}) });
+        pending.add({
+          type: 'PartitionChange',
+          topicId: t.topicId,
+          partition,
+          leader: elected.leader,
+          ...(sameReplicaList(elected.isr, p.isr) ? {} : { isr: [...elected.isr] }),
+          ...(elected.unclean ? { unclean: true } : {}),
+        });
         return { topic, partition, errorCode: ErrorCode.NONE, leader: elected.leader };
       }
       const preferred = p.replicas[0]!;
-      if (p.leader === preferred) return { topic, partition, ...fail('ELECTION_NOT_NEEDED', `the preferred replica ${preferred} already leads ${where}`) };
+      if (p.leader === preferred)
+        return { topic, partition, ...fail('ELECTION_NOT_NEEDED', `the preferred replica ${preferred} already leads ${where}`) };
       if (!p.isr.includes(preferred)) {
-        return { topic, partition, ...fail('PREFERRED_LEADER_NOT_AVAILABLE', `the preferred replica ${preferred} of ${where} is not in its ISR [${p.isr.join(',')}]`) };
+        return {
+          topic,
+          partition,
+          ...fail(
+            'PREFERRED_LEADER_NOT_AVAILABLE',
+            `the preferred replica ${preferred} of ${where} is not in its ISR [${p.isr.join(',')}]`,
+          ),
+        };
       }
       if (!isUsable(pending.image.broker(preferred))) {
-        return { topic, partition, ...fail('PREFERRED_LEADER_NOT_AVAILABLE', `the preferred replica ${preferred} of ${where} is fenced, shutting down or unregistered`) };
+        return {
+          topic,
+          partition,
+          ...fail(
+            'PREFERRED_LEADER_NOT_AVAILABLE',
+            `the preferred replica ${preferred} of ${where} is fenced, shutting down or unregistered`,
+          ),
+        };
       }
       pending.add({ type: 'PartitionChange', topicId: t.topicId, partition, leader: preferred });
       return { topic, partition, errorCode: ErrorCode.NONE, leader: preferred };
@@ -737,7 +869,10 @@ export class QuorumController {
     // Kafka answers an unknown broker with BROKER_ID_NOT_REGISTERED, which our table lacks.
     if (broker === undefined) throw protocolError('STALE_BROKER_EPOCH', `broker ${brokerId} is not registered`);
     if (parseInt64(brokerEpoch, 'brokerEpoch') !== BigInt(broker.brokerEpoch)) {
-      throw protocolError('STALE_BROKER_EPOCH', `broker ${brokerId} is registered at epoch ${broker.brokerEpoch}, the request has ${String(brokerEpoch)}`);
+      throw protocolError(
+        'STALE_BROKER_EPOCH',
+        `broker ${brokerId} is registered at epoch ${broker.brokerEpoch}, the request has ${String(brokerEpoch)}`,
+      );
     }
     return broker;
   }

@@ -40,7 +40,11 @@ export function electLeader(replicas: readonly number[], isr: readonly number[],
  * becomes empty: as in Kafka without ELR, the last member stays in the ISR and the partition goes
  * offline (leader -1) until that broker returns or an unclean election picks another replica.
  */
-export function changeRemovingBroker(p: PartitionRegistration, brokerId: number, policy: ElectionPolicy): PartitionChangeFields | undefined {
+export function changeRemovingBroker(
+  p: PartitionRegistration,
+  brokerId: number,
+  policy: ElectionPolicy,
+): PartitionChangeFields | undefined {
   if (p.leader !== brokerId && !p.isr.includes(brokerId)) return undefined;
   const remaining = p.isr.filter((b) => b !== brokerId);
   const isr = remaining.length > 0 ? remaining : p.isr;

@@ -14,7 +14,12 @@
  */
 
 /** Replica lists for partitions 0..numPartitions-1; requires 1 <= replicationFactor <= brokerIds.length. */
-export function assignReplicas(brokerIds: readonly number[], numPartitions: number, replicationFactor: number, startIndex: number): number[][] {
+export function assignReplicas(
+  brokerIds: readonly number[],
+  numPartitions: number,
+  replicationFactor: number,
+  startIndex: number,
+): number[][] {
   const n = brokerIds.length;
   if (replicationFactor < 1 || replicationFactor > n) throw new RangeError(`replication factor ${replicationFactor} with ${n} brokers`);
   const start = ((startIndex % n) + n) % n;

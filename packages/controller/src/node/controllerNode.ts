@@ -129,8 +129,10 @@ export async function startControllerNode(config: ControllerNodeConfig): Promise
 
 function validateConfig(config: ControllerNodeConfig): void {
   const ids = config.voters.map((v) => v.id);
-  if (!Number.isInteger(config.nodeId) || config.nodeId <= 0) throw new Error(`controller node id must be a positive integer, got ${config.nodeId}`);
-  if (ids.some((id) => !Number.isInteger(id) || id <= 0)) throw new Error(`controller quorum voter ids must be positive integers, got ${ids.join(',')}`);
+  if (!Number.isInteger(config.nodeId) || config.nodeId <= 0)
+    throw new Error(`controller node id must be a positive integer, got ${config.nodeId}`);
+  if (ids.some((id) => !Number.isInteger(id) || id <= 0))
+    throw new Error(`controller quorum voter ids must be positive integers, got ${ids.join(',')}`);
   if (new Set(ids).size !== ids.length) throw new Error(`controller quorum voters name an id twice: ${ids.join(',')}`);
   if (!ids.includes(config.nodeId)) throw new Error(`node ${config.nodeId} is not among the controller quorum voters (${ids.join(',')})`);
 }
@@ -179,7 +181,10 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
   private activeWaiters = new Set<() => void>();
   private appliedWaiters = new Set<AppliedWaiter>();
 
-  constructor(private readonly config: ControllerNodeConfig, private readonly storage: LevelRaftStorage) {
+  constructor(
+    private readonly config: ControllerNodeConfig,
+    private readonly storage: LevelRaftStorage,
+  ) {
     this.nodeId = config.nodeId;
     this.host = config.advertisedHost ?? config.listenHost;
     this.logger = config.logger;
@@ -246,15 +251,24 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     const { listenHost, listenPort } = this.config;
     const bound = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(`${listenHost}:${listenPort}`, grpc.ServerCredentials.createInsecure(), (err, port) =>
-        err ? reject(new Error(`controller ${this.nodeId} cannot listen on ${listenHost}:${listenPort}: ${err.message}`)) : resolve(port)),
+        err ? reject(new Error(`controller ${this.nodeId} cannot listen on ${listenHost}:${listenPort}: ${err.message}`)) : resolve(port),
+      ),
     );
     this.port = this.config.advertisedPort ?? bound;
     this.driver.start();
     const hs = this.storage.hardState();
-    this.logger.info({
-      nodeId: this.nodeId, port: bound, voters: this.voterIds, term: hs.term, commit: hs.commit,
-      snapshotIndex: this.storage.snapshot().metadata.index, lastIndex: this.storage.lastIndex(),
-    }, 'controller started');
+    this.logger.info(
+      {
+        nodeId: this.nodeId,
+        port: bound,
+        voters: this.voterIds,
+        term: hs.term,
+        commit: hs.commit,
+        snapshotIndex: this.storage.snapshot().metadata.index,
+        lastIndex: this.storage.lastIndex(),
+      },
+      'controller started',
+    );
   }
 
   // ---- ControllerNode ----
@@ -285,10 +299,13 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     this.transport.close();
     this.pipelines.drain();
     await new Promise<void>((resolve) => {
-      const force = this.timers.setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, transfer ? 500 : 0);
+      const force = this.timers.setTimeout(
+        () => {
+          this.server.forceShutdown();
+          resolve();
+        },
+        transfer ? 500 : 0,
+      );
       this.server.tryShutdown(() => {
         this.timers.clearTimeout(force);
         resolve();
@@ -305,11 +322,17 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     const target = status.progress.filter((p) => p.id !== this.nodeId).sort((a, b) => b.match - a.match || a.id - b.id)[0];
     if (target === undefined) return;
     const started = this.timers.now();
-    this.logger.info({ to: target.id, match: target.match, lastIndex: status.lastIndex }, 'transferring controller leadership before shutdown');
+    this.logger.info(
+      { to: target.id, match: target.match, lastIndex: status.lastIndex },
+      'transferring controller leadership before shutdown',
+    );
     this.driver.transferLeadership(target.id);
     while (this.timers.now() - started < TRANSFER_WAIT_MS && this.driver.status().role === 'leader') await this.sleep(5);
     const handedOver = this.driver.status().role !== 'leader';
-    this.logger.info({ to: target.id, ms: this.timers.now() - started, handedOver }, handedOver ? 'leadership transferred' : 'leadership transfer did not finish in time');
+    this.logger.info(
+      { to: target.id, ms: this.timers.now() - started, handedOver },
+      handedOver ? 'leadership transferred' : 'leadership transfer did not finish in time',
+    );
   }
 
   // ---- StateMachine (called by the driver's ready loop) ----
@@ -381,9 +404,19 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
   private warnUnclean(delta: MetadataDelta): void {
     for (const p of delta.partitionsChanged) {
       if (!p.unclean || !p.after) continue;
-      this.logger.warn({ topic: p.topic, partition: p.partition, leader: p.after.leader, leaderEpoch: p.after.leaderEpoch,
-        replicas: p.after.replicas, previousLeader: p.before?.leader, previousIsr: p.before?.isr, offset: delta.offset },
-      'unclean leader election: the new leader was not in the ISR; acknowledged records it lacks are lost (the brokers log the offsets)');
+      this.logger.warn(
+        {
+          topic: p.topic,
+          partition: p.partition,
+          leader: p.after.leader,
+          leaderEpoch: p.after.leaderEpoch,
+          replicas: p.after.replicas,
+          previousLeader: p.before?.leader,
+          previousIsr: p.before?.isr,
+          offset: delta.offset,
+        },
+        'unclean leader election: the new leader was not in the ISR; acknowledged records it lacks are lost (the brokers log the offsets)',
+      );
     }
   }
 
@@ -437,10 +470,14 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
   private fenceStaleBrokers(): void {
     if (!this.active || this.fenceQueued) return;
     this.fenceQueued = true;
-    void this.queue.submit('FenceStaleBrokers', () => this.controller.fenceStaleBrokers(this.timers.now(), this.sessionTimeoutMs), this.sessionTimeoutMs)
+    void this.queue
+      .submit('FenceStaleBrokers', () => this.controller.fenceStaleBrokers(this.timers.now(), this.sessionTimeoutMs), this.sessionTimeoutMs)
       .then((outcome) => {
         if (outcome.ok && outcome.response.fencedBrokers.length > 0) {
-          this.logger.info({ brokers: outcome.response.fencedBrokers, sessionTimeoutMs: this.sessionTimeoutMs }, 'fenced brokers whose session expired');
+          this.logger.info(
+            { brokers: outcome.response.fencedBrokers, sessionTimeoutMs: this.sessionTimeoutMs },
+            'fenced brokers whose session expired',
+          );
         }
       })
       .finally(() => {
@@ -456,11 +493,13 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     if (!this.active || this.rebalanceQueued) return;
     this.rebalanceQueued = true;
     const percentage = this.config.leaderImbalancePerBrokerPercentage ?? DEFAULT_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE;
-    void this.queue.submit('RebalanceLeaders', () => this.controller.rebalanceLeaders(percentage), this.sessionTimeoutMs)
+    void this.queue
+      .submit('RebalanceLeaders', () => this.controller.rebalanceLeaders(percentage), this.sessionTimeoutMs)
       .then((outcome) => {
         if (!outcome.ok || outcome.response.results.length === 0) return;
         const elected = outcome.response.results.filter((r) => r.errorCode === 0).map((r) => `${r.topic}-${r.partition}`);
-        if (elected.length > 0) this.logger.info({ partitions: elected, percentage }, 'automatic rebalancing moved leadership back to preferred replicas');
+        if (elected.length > 0)
+          this.logger.info({ partitions: elected, percentage }, 'automatic rebalancing moved leadership back to preferred replicas');
       })
       .finally(() => {
         this.rebalanceQueued = false;
@@ -503,14 +542,29 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     const leader = this.driver.status().leaderId;
     const leaderEpoch = this.leaderEpoch();
     if (leader === NO_NODE) {
-      return { errorCode: ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE, leaderId: -1, leaderEpoch, errorMessage: 'the controller quorum has no leader right now; try again shortly' };
+      return {
+        errorCode: ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE,
+        leaderId: -1,
+        leaderEpoch,
+        errorMessage: 'the controller quorum has no leader right now; try again shortly',
+      };
     }
     if (leader === this.nodeId) {
       // Elected but not (or no longer) serving: not yet active, handing over, or shutting down.
-      return { errorCode: ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE, leaderId: -1, leaderEpoch, errorMessage: `controller ${this.nodeId} is not serving writes right now (election, handover or shutdown); try again shortly` };
+      return {
+        errorCode: ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE,
+        leaderId: -1,
+        leaderEpoch,
+        errorMessage: `controller ${this.nodeId} is not serving writes right now (election, handover or shutdown); try again shortly`,
+      };
     }
     // The sentence is for people; brokers follow leader_id and leader_epoch.
-    return { errorCode: ErrorCode.NOT_CONTROLLER, leaderId: leader, leaderEpoch, errorMessage: `controller ${this.nodeId} is not the active controller; the active controller is node ${leader}` };
+    return {
+      errorCode: ErrorCode.NOT_CONTROLLER,
+      leaderId: leader,
+      leaderEpoch,
+      errorMessage: `controller ${this.nodeId} is not the active controller; the active controller is node ${leader}`,
+    };
   }
 
   now(): number {
@@ -545,7 +599,14 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
       return { ...failure, leaderEpoch: status.term, highWatermark: status.commit, voters: [] };
     }
     const voters = [...status.progress].sort((a, b) => a.id - b.id).map((p) => ({ voterId: p.id, logEndOffset: p.match + 1, lag: p.lag }));
-    return { errorCode: ErrorCode.NONE, errorMessage: '', leaderId: this.nodeId, leaderEpoch: status.term, highWatermark: status.commit, voters };
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: '',
+      leaderId: this.nodeId,
+      leaderEpoch: status.term,
+      highWatermark: status.commit,
+      voters,
+    };
   }
 
   /**
@@ -560,7 +621,13 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     const applied = this.driver.applied;
     const snapshot = this.storage.snapshot();
     const first = this.storage.firstIndex();
-    const read: MetadataLogRead = { hasSnapshot: false, snapshotOffset: 0, snapshot: new Uint8Array(0), entries: [], highWatermark: applied };
+    const read: MetadataLogRead = {
+      hasSnapshot: false,
+      snapshotOffset: 0,
+      snapshot: new Uint8Array(0),
+      entries: [],
+      highWatermark: applied,
+    };
     let start = Math.max(fromOffset, first);
     if (fromOffset < first && snapshot.metadata.index > 0) {
       read.hasSnapshot = true;
@@ -603,7 +670,10 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     const voters = new Set(this.voterIds);
     const receive = (envelope: RaftEnvelope__Output): RaftSendResponse => {
       if (envelope.to !== this.nodeId || !voters.has(envelope.from)) {
-        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `this is controller ${this.nodeId}; a batch from ${envelope.from} to ${envelope.to} is not for it` };
+        return {
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: `this is controller ${this.nodeId}; a batch from ${envelope.from} to ${envelope.to} is not for it`,
+        };
       }
       try {
         for (const wire of envelope.messages) {

@@ -9,7 +9,17 @@
 import { ConfigOperation, ErrorCode, configResourceKind, groupByTopic, toBigInt, topicPartitionKey } from '@samsa/protocol';
 import type { ConfigResourceType, MetadataRecord } from '@samsa/metadata';
 import type {
-  AlterConfigsResource__Output, AlterPartitionPartitionResult, AlterPartitionRequest__Output, AlterPartitionResponse, ControllerHandlers, CreateTopicsRequest__Output, CreateTopicsResponse, ElectLeadersRequest__Output, ElectLeadersResponse, FetchMetadataResponse, grpc,
+  AlterConfigsResource__Output,
+  AlterPartitionPartitionResult,
+  AlterPartitionRequest__Output,
+  AlterPartitionResponse,
+  ControllerHandlers,
+  CreateTopicsRequest__Output,
+  CreateTopicsResponse,
+  ElectLeadersRequest__Output,
+  ElectLeadersResponse,
+  FetchMetadataResponse,
+  grpc,
 } from '@samsa/protocol';
 import type { AlterConfigOp, AlterConfigsResource, ControllerResult, QuorumController } from '../metadata/index.js';
 import type { ControllerLogger } from './logger.js';
@@ -19,7 +29,9 @@ import type { WriteFailure, WriteQueue } from './writeQueue.js';
 export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
 
 /** The fields FetchMetadata answers with, besides the error and the leader hint. */
-export type MetadataLogRead = Required<Pick<FetchMetadataResponse, 'hasSnapshot' | 'snapshotOffset' | 'snapshot' | 'entries' | 'highWatermark'>>;
+export type MetadataLogRead = Required<
+  Pick<FetchMetadataResponse, 'hasSnapshot' | 'snapshotOffset' | 'snapshot' | 'entries' | 'highWatermark'>
+>;
 
 export interface QuorumDescription {
   readonly errorCode: number;
@@ -55,116 +67,250 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
     ctx.queue.submit(name, compute, timeoutMs);
 
   return {
-    RegisterBroker: unary(ctx, 'RegisterBroker', async (req) => {
-      const outcome = await write('RegisterBroker', () => ctx.controller.registerBroker({
-        brokerId: req.brokerId, incarnationId: req.incarnationId, host: req.host, port: req.port,
-        ...(req.rack === '' ? {} : { rack: req.rack }),
-        ...(req.endpoints === '' ? {} : { endpoints: req.endpoints }),
-      }, ctx.now(), ctx.raftLastIndex() + 1));
-      if (!outcome.ok) return { ...errorOf(outcome), brokerEpoch: -1, ...hintOf(outcome) };
-      const r = outcome.response;
-      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, brokerEpoch: -1, ...asLeader() };
-      return { errorCode: ErrorCode.NONE, errorMessage: '', brokerEpoch: r.brokerEpoch, ...asLeader() };
-    }, (_req, f) => ({ ...errorOf(f), brokerEpoch: -1, ...hintOf(f) })),
+    RegisterBroker: unary(
+      ctx,
+      'RegisterBroker',
+      async (req) => {
+        const outcome = await write('RegisterBroker', () =>
+          ctx.controller.registerBroker(
+            {
+              brokerId: req.brokerId,
+              incarnationId: req.incarnationId,
+              host: req.host,
+              port: req.port,
+              ...(req.rack === '' ? {} : { rack: req.rack }),
+              ...(req.endpoints === '' ? {} : { endpoints: req.endpoints }),
+            },
+            ctx.now(),
+            ctx.raftLastIndex() + 1,
+          ),
+        );
+        if (!outcome.ok) return { ...errorOf(outcome), brokerEpoch: -1, ...hintOf(outcome) };
+        const r = outcome.response;
+        if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, brokerEpoch: -1, ...asLeader() };
+        return { errorCode: ErrorCode.NONE, errorMessage: '', brokerEpoch: r.brokerEpoch, ...asLeader() };
+      },
+      (_req, f) => ({ ...errorOf(f), brokerEpoch: -1, ...hintOf(f) }),
+    ),
 
-    BrokerHeartbeat: unary(ctx, 'BrokerHeartbeat', async (req) => {
-      const outcome = await write('BrokerHeartbeat', () => ctx.controller.brokerHeartbeat({
-        brokerId: req.brokerId, brokerEpoch: req.brokerEpoch, currentMetadataOffset: req.currentMetadataOffset,
-        wantFence: req.wantFence, wantShutDown: req.wantShutDown,
-      }, ctx.now()));
-      const fenced = { isCaughtUp: false, isFenced: true, shouldShutDown: false };
-      if (!outcome.ok) return { ...errorOf(outcome), ...fenced, ...hintOf(outcome) };
-      const r = outcome.response;
-      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, ...fenced, ...asLeader() };
-      return { errorCode: ErrorCode.NONE, errorMessage: '', isCaughtUp: r.isCaughtUp, isFenced: r.isFenced, shouldShutDown: r.shouldShutDown, ...asLeader() };
-    }, (_req, f) => ({ ...errorOf(f), isCaughtUp: false, isFenced: true, shouldShutDown: false, ...hintOf(f) })),
+    BrokerHeartbeat: unary(
+      ctx,
+      'BrokerHeartbeat',
+      async (req) => {
+        const outcome = await write('BrokerHeartbeat', () =>
+          ctx.controller.brokerHeartbeat(
+            {
+              brokerId: req.brokerId,
+              brokerEpoch: req.brokerEpoch,
+              currentMetadataOffset: req.currentMetadataOffset,
+              wantFence: req.wantFence,
+              wantShutDown: req.wantShutDown,
+            },
+            ctx.now(),
+          ),
+        );
+        const fenced = { isCaughtUp: false, isFenced: true, shouldShutDown: false };
+        if (!outcome.ok) return { ...errorOf(outcome), ...fenced, ...hintOf(outcome) };
+        const r = outcome.response;
+        if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, ...fenced, ...asLeader() };
+        return {
+          errorCode: ErrorCode.NONE,
+          errorMessage: '',
+          isCaughtUp: r.isCaughtUp,
+          isFenced: r.isFenced,
+          shouldShutDown: r.shouldShutDown,
+          ...asLeader(),
+        };
+      },
+      (_req, f) => ({ ...errorOf(f), isCaughtUp: false, isFenced: true, shouldShutDown: false, ...hintOf(f) }),
+    ),
 
-    FetchMetadata: unary(ctx, 'FetchMetadata', async (req, call) => {
-      const from = toBigInt(req.fromOffset);
-      const fromOffset = from > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(from);
-      const cancelled = new Promise<void>((resolve) => call.once('cancelled', () => resolve()));
-      const read = await ctx.readMetadataLog(fromOffset, req.maxWaitMs, req.maxEntries, cancelled);
-      return { errorCode: ErrorCode.NONE, errorMessage: '', ...read, leaderId: ctx.leaderId(), leaderEpoch: ctx.leaderEpoch() };
-    }, (_req, f) => ({ ...errorOf(f), leaderId: ctx.leaderId(), leaderEpoch: ctx.leaderEpoch() })),
+    FetchMetadata: unary(
+      ctx,
+      'FetchMetadata',
+      async (req, call) => {
+        const from = toBigInt(req.fromOffset);
+        const fromOffset = from > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(from);
+        const cancelled = new Promise<void>((resolve) => call.once('cancelled', () => resolve()));
+        const read = await ctx.readMetadataLog(fromOffset, req.maxWaitMs, req.maxEntries, cancelled);
+        return { errorCode: ErrorCode.NONE, errorMessage: '', ...read, leaderId: ctx.leaderId(), leaderEpoch: ctx.leaderEpoch() };
+      },
+      (_req, f) => ({ ...errorOf(f), leaderId: ctx.leaderId(), leaderEpoch: ctx.leaderEpoch() }),
+    ),
 
-    CreateTopics: unary(ctx, 'CreateTopics', async (req) => {
-      const requests = req.topics.map((t) => ({
-        name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, configs: { ...t.configs },
-      }));
-      const outcome = await write('CreateTopics', () => ctx.controller.createTopics(requests, req.validateOnly), timeoutOf(req.timeoutMs));
-      if (!outcome.ok) return createTopicsFailure(req, outcome);
-      return {
-        topics: outcome.response.map((r) => r.errorCode === ErrorCode.NONE
-          ? { name: r.name, errorCode: ErrorCode.NONE, errorMessage: '', numPartitions: r.numPartitions, replicationFactor: r.replicationFactor, configs: { ...r.configs } }
-          : { name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage, numPartitions: -1, replicationFactor: -1, configs: {} }),
-        ...asLeader(),
-      };
-    }, createTopicsFailure),
+    CreateTopics: unary(
+      ctx,
+      'CreateTopics',
+      async (req) => {
+        const requests = req.topics.map((t) => ({
+          name: t.name,
+          numPartitions: t.numPartitions,
+          replicationFactor: t.replicationFactor,
+          configs: { ...t.configs },
+        }));
+        const outcome = await write(
+          'CreateTopics',
+          () => ctx.controller.createTopics(requests, req.validateOnly),
+          timeoutOf(req.timeoutMs),
+        );
+        if (!outcome.ok) return createTopicsFailure(req, outcome);
+        return {
+          topics: outcome.response.map((r) =>
+            r.errorCode === ErrorCode.NONE
+              ? {
+                  name: r.name,
+                  errorCode: ErrorCode.NONE,
+                  errorMessage: '',
+                  numPartitions: r.numPartitions,
+                  replicationFactor: r.replicationFactor,
+                  configs: { ...r.configs },
+                }
+              : {
+                  name: r.name,
+                  errorCode: r.errorCode,
+                  errorMessage: r.errorMessage,
+                  numPartitions: -1,
+                  replicationFactor: -1,
+                  configs: {},
+                },
+          ),
+          ...asLeader(),
+        };
+      },
+      createTopicsFailure,
+    ),
 
-    DeleteTopics: unary(ctx, 'DeleteTopics', async (req) => {
-      const outcome = await write('DeleteTopics', () => ctx.controller.deleteTopics(req.names), timeoutOf(req.timeoutMs));
-      if (!outcome.ok) return { topics: req.names.map((name) => ({ name, ...errorOf(outcome) })), ...hintOf(outcome) };
-      return {
-        topics: outcome.response.map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage })),
-        ...asLeader(),
-      };
-    }, (req, f) => ({ topics: req.names.map((name) => ({ name, ...errorOf(f) })), ...hintOf(f) })),
+    DeleteTopics: unary(
+      ctx,
+      'DeleteTopics',
+      async (req) => {
+        const outcome = await write('DeleteTopics', () => ctx.controller.deleteTopics(req.names), timeoutOf(req.timeoutMs));
+        if (!outcome.ok) return { topics: req.names.map((name) => ({ name, ...errorOf(outcome) })), ...hintOf(outcome) };
+        return {
+          topics: outcome.response.map((r) => ({
+            name: r.name,
+            errorCode: r.errorCode,
+            errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage,
+          })),
+          ...asLeader(),
+        };
+      },
+      (req, f) => ({ topics: req.names.map((name) => ({ name, ...errorOf(f) })), ...hintOf(f) }),
+    ),
 
-    CreatePartitions: unary(ctx, 'CreatePartitions', async (req) => {
-      const requests = req.topics.map((t) => ({ name: t.name, count: t.count }));
-      const outcome = await write('CreatePartitions', () => ctx.controller.createPartitions(requests, req.validateOnly), timeoutOf(req.timeoutMs));
-      if (!outcome.ok) return { results: req.topics.map((t) => ({ name: t.name, ...errorOf(outcome) })), ...hintOf(outcome) };
-      return {
-        results: outcome.response.map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage })),
-        ...asLeader(),
-      };
-    }, (req, f) => ({ results: req.topics.map((t) => ({ name: t.name, ...errorOf(f) })), ...hintOf(f) })),
+    CreatePartitions: unary(
+      ctx,
+      'CreatePartitions',
+      async (req) => {
+        const requests = req.topics.map((t) => ({ name: t.name, count: t.count }));
+        const outcome = await write(
+          'CreatePartitions',
+          () => ctx.controller.createPartitions(requests, req.validateOnly),
+          timeoutOf(req.timeoutMs),
+        );
+        if (!outcome.ok) return { results: req.topics.map((t) => ({ name: t.name, ...errorOf(outcome) })), ...hintOf(outcome) };
+        return {
+          results: outcome.response.map((r) => ({
+            name: r.name,
+            errorCode: r.errorCode,
+            errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage,
+          })),
+          ...asLeader(),
+        };
+      },
+      (req, f) => ({ results: req.topics.map((t) => ({ name: t.name, ...errorOf(f) })), ...hintOf(f) }),
+    ),
 
-    IncrementalAlterConfigs: unary(ctx, 'IncrementalAlterConfigs', async (req) => {
-      const resources = req.resources.map(toAlterConfigsResource);
-      const outcome = await write('IncrementalAlterConfigs', () => ctx.controller.incrementalAlterConfigs(resources, req.validateOnly));
-      if (!outcome.ok) return alterConfigsFailure(req.resources, outcome);
-      return {
-        responses: outcome.response.map((r, i) => ({
-          resourceType: req.resources[i]!.resourceType, resourceName: r.resourceName,
-          errorCode: r.errorCode, errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage,
-        })),
-        ...asLeader(),
-      };
-    }, (req, f) => alterConfigsFailure(req.resources, f)),
+    IncrementalAlterConfigs: unary(
+      ctx,
+      'IncrementalAlterConfigs',
+      async (req) => {
+        const resources = req.resources.map(toAlterConfigsResource);
+        const outcome = await write('IncrementalAlterConfigs', () => ctx.controller.incrementalAlterConfigs(resources, req.validateOnly));
+        if (!outcome.ok) return alterConfigsFailure(req.resources, outcome);
+        return {
+          responses: outcome.response.map((r, i) => ({
+            resourceType: req.resources[i]!.resourceType,
+            resourceName: r.resourceName,
+            errorCode: r.errorCode,
+            errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage,
+          })),
+          ...asLeader(),
+        };
+      },
+      (req, f) => alterConfigsFailure(req.resources, f),
+    ),
 
-    AlterPartition: unary(ctx, 'AlterPartition', async (req) => {
-      const outcome = await write('AlterPartition', () => alterPartitions(ctx.controller, req));
-      if (!outcome.ok) return alterPartitionFailure(req, outcome);
-      return { ...outcome.response, ...asLeader() };
-    }, alterPartitionFailure),
+    AlterPartition: unary(
+      ctx,
+      'AlterPartition',
+      async (req) => {
+        const outcome = await write('AlterPartition', () => alterPartitions(ctx.controller, req));
+        if (!outcome.ok) return alterPartitionFailure(req, outcome);
+        return { ...outcome.response, ...asLeader() };
+      },
+      alterPartitionFailure,
+    ),
 
-    AllocateProducerIds: unary(ctx, 'AllocateProducerIds', async (req) => {
-      const outcome = await write('AllocateProducerIds', () => ctx.controller.allocateProducerIds(req.brokerId, req.brokerEpoch));
-      if (!outcome.ok) return { ...errorOf(outcome), producerIdStart: -1, producerIdLen: 0, ...hintOf(outcome) };
-      const r = outcome.response;
-      if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage, producerIdStart: -1, producerIdLen: 0, ...asLeader() };
-      return { errorCode: ErrorCode.NONE, errorMessage: '', producerIdStart: r.producerIdStart, producerIdLen: r.producerIdLen, ...asLeader() };
-    }, (_req, f) => ({ ...errorOf(f), producerIdStart: -1, producerIdLen: 0, ...hintOf(f) })),
+    AllocateProducerIds: unary(
+      ctx,
+      'AllocateProducerIds',
+      async (req) => {
+        const outcome = await write('AllocateProducerIds', () => ctx.controller.allocateProducerIds(req.brokerId, req.brokerEpoch));
+        if (!outcome.ok) return { ...errorOf(outcome), producerIdStart: -1, producerIdLen: 0, ...hintOf(outcome) };
+        const r = outcome.response;
+        if (r.errorCode !== ErrorCode.NONE)
+          return { errorCode: r.errorCode, errorMessage: r.errorMessage, producerIdStart: -1, producerIdLen: 0, ...asLeader() };
+        return {
+          errorCode: ErrorCode.NONE,
+          errorMessage: '',
+          producerIdStart: r.producerIdStart,
+          producerIdLen: r.producerIdLen,
+          ...asLeader(),
+        };
+      },
+      (_req, f) => ({ ...errorOf(f), producerIdStart: -1, producerIdLen: 0, ...hintOf(f) }),
+    ),
 
-    ElectLeaders: unary(ctx, 'ElectLeaders', async (req) => {
-      const electionType = req.electionType === 0 ? 'preferred' : req.electionType === 1 ? 'unclean' : (`type ${req.electionType}` as 'unclean');
-      const partitions = req.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
-      const outcome = await write('ElectLeaders', () => ctx.controller.electLeaders({ electionType, partitions }), timeoutOf(req.timeoutMs));
-      if (!outcome.ok) return electLeadersFailure(req, outcome);
-      return {
-        errorCode: ErrorCode.NONE, errorMessage: '',
-        results: [...groupByTopic(outcome.response.results)].map(([topic, ps]) => ({
-          topic, partitions: ps.map((r) => ({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage })),
-        })),
-        ...asLeader(),
-      };
-    }, electLeadersFailure),
+    ElectLeaders: unary(
+      ctx,
+      'ElectLeaders',
+      async (req) => {
+        const electionType =
+          req.electionType === 0 ? 'preferred' : req.electionType === 1 ? 'unclean' : (`type ${req.electionType}` as 'unclean');
+        const partitions = req.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
+        const outcome = await write(
+          'ElectLeaders',
+          () => ctx.controller.electLeaders({ electionType, partitions }),
+          timeoutOf(req.timeoutMs),
+        );
+        if (!outcome.ok) return electLeadersFailure(req, outcome);
+        return {
+          errorCode: ErrorCode.NONE,
+          errorMessage: '',
+          results: [...groupByTopic(outcome.response.results)].map(([topic, ps]) => ({
+            topic,
+            partitions: ps.map((r) => ({
+              partition: r.partition,
+              errorCode: r.errorCode,
+              errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage,
+            })),
+          })),
+          ...asLeader(),
+        };
+      },
+      electLeadersFailure,
+    ),
 
-    DescribeQuorum: unary(ctx, 'DescribeQuorum', async () => {
-      const d = ctx.describeQuorum();
-      return { ...d, voters: d.voters.map((v) => ({ ...v })) };
-    }, (_req, f) => ({ ...errorOf(f), leaderId: ctx.leaderId(), leaderEpoch: ctx.leaderEpoch() })),
+    DescribeQuorum: unary(
+      ctx,
+      'DescribeQuorum',
+      async () => {
+        const d = ctx.describeQuorum();
+        return { ...d, voters: d.voters.map((v) => ({ ...v })) };
+      },
+      (_req, f) => ({ ...errorOf(f), leaderId: ctx.leaderId(), leaderEpoch: ctx.leaderEpoch() }),
+    ),
   };
 }
 
@@ -184,18 +330,28 @@ function hintOf(f: Pick<WriteFailure, 'leaderId' | 'leaderEpoch'>): { leaderId: 
 }
 
 function createTopicsFailure(req: CreateTopicsRequest__Output, f: WriteFailure): CreateTopicsResponse {
-  return { topics: req.topics.map((t) => ({ name: t.name, ...errorOf(f), numPartitions: -1, replicationFactor: -1, configs: {} })), ...hintOf(f) };
+  return {
+    topics: req.topics.map((t) => ({ name: t.name, ...errorOf(f), numPartitions: -1, replicationFactor: -1, configs: {} })),
+    ...hintOf(f),
+  };
 }
 
 function toAlterConfigsResource(r: AlterConfigsResource__Output): AlterConfigsResource {
   // Unknown types and operations pass through under a name QuorumController rejects (INVALID_REQUEST),
   // so every resource keeps its place and its answer.
   const resourceType = configResourceKind(r.resourceType) ?? (`unknown resource type ${r.resourceType}` as ConfigResourceType);
-  const configs = r.configs.map((c): AlterConfigOp => ({
-    name: c.name,
-    op: c.configOperation === ConfigOperation.SET ? 'set' : c.configOperation === ConfigOperation.DELETE ? 'delete' : (`operation ${c.configOperation}` as AlterConfigOp['op']),
-    value: c.value,
-  }));
+  const configs = r.configs.map(
+    (c): AlterConfigOp => ({
+      name: c.name,
+      op:
+        c.configOperation === ConfigOperation.SET
+          ? 'set'
+          : c.configOperation === ConfigOperation.DELETE
+            ? 'delete'
+            : (`operation ${c.configOperation}` as AlterConfigOp['op']),
+      value: c.value,
+    }),
+  );
   return { resourceType, resourceName: r.resourceName, configs };
 }
 
@@ -222,24 +378,57 @@ function alterPartitions(controller: QuorumController, req: AlterPartitionReques
     partitions: topic.partitions.map((p): AlterPartitionPartitionResult => {
       const key = topicPartitionKey(topic.name, p.partition);
       if (seen.has(key)) {
-        return { partition: p.partition, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `${topic.name}-${p.partition} appears more than once in the request`, leaderId: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1 };
+        return {
+          partition: p.partition,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: `${topic.name}-${p.partition} appears more than once in the request`,
+          leaderId: -1,
+          leaderEpoch: -1,
+          isr: [],
+          partitionEpoch: -1,
+        };
       }
       seen.add(key);
       const result = controller.alterPartition({
-        brokerId: req.brokerId, brokerEpoch: req.brokerEpoch, topic: topic.name, partition: p.partition,
-        leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: p.newIsr,
+        brokerId: req.brokerId,
+        brokerEpoch: req.brokerEpoch,
+        topic: topic.name,
+        partition: p.partition,
+        leaderEpoch: p.leaderEpoch,
+        partitionEpoch: p.partitionEpoch,
+        newIsr: p.newIsr,
       });
       records.push(...result.records);
       const r = result.response;
       if (r.errorCode !== ErrorCode.NONE) {
-        return { partition: p.partition, errorCode: r.errorCode, errorMessage: r.errorMessage, leaderId: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1 };
+        return {
+          partition: p.partition,
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage,
+          leaderId: -1,
+          leaderEpoch: -1,
+          isr: [],
+          partitionEpoch: -1,
+        };
       }
-      return { partition: p.partition, errorCode: ErrorCode.NONE, errorMessage: '', leaderId: r.leader, leaderEpoch: r.leaderEpoch, isr: [...r.isr], partitionEpoch: r.partitionEpoch };
+      return {
+        partition: p.partition,
+        errorCode: ErrorCode.NONE,
+        errorMessage: '',
+        leaderId: r.leader,
+        leaderEpoch: r.leaderEpoch,
+        isr: [...r.isr],
+        partitionEpoch: r.partitionEpoch,
+      };
     }),
   }));
   const response: AlterPartitionResponse = epochMatches
     ? { errorCode: ErrorCode.NONE, errorMessage: '', topics }
-    : { errorCode: ErrorCode.STALE_BROKER_EPOCH, errorMessage: `broker ${req.brokerId} is not registered at epoch ${req.brokerEpoch}`, topics };
+    : {
+        errorCode: ErrorCode.STALE_BROKER_EPOCH,
+        errorMessage: `broker ${req.brokerId} is not registered at epoch ${req.brokerEpoch}`,
+        topics,
+      };
   return { response, records };
 }
 
@@ -247,7 +436,10 @@ function electLeadersFailure(req: ElectLeadersRequest__Output, f: WriteFailure):
   return {
     ...errorOf(f),
     ...hintOf(f),
-    results: req.topicPartitions.map((t) => ({ topic: t.topic, partitions: t.partitions.map((partition) => ({ partition, ...errorOf(f) })) })),
+    results: req.topicPartitions.map((t) => ({
+      topic: t.topic,
+      partitions: t.partitions.map((partition) => ({ partition, ...errorOf(f) })),
+    })),
   };
 }
 
@@ -257,7 +449,14 @@ function alterPartitionFailure(req: AlterPartitionRequest__Output, f: WriteFailu
     ...hintOf(f),
     topics: req.topics.map((t) => ({
       name: t.name,
-      partitions: t.partitions.map((p) => ({ partition: p.partition, ...errorOf(f), leaderId: -1, leaderEpoch: -1, isr: [], partitionEpoch: -1 })),
+      partitions: t.partitions.map((p) => ({
+        partition: p.partition,
+        ...errorOf(f),
+        leaderId: -1,
+        leaderEpoch: -1,
+        isr: [],
+        partitionEpoch: -1,
+      })),
     })),
   };
 }
@@ -277,19 +476,24 @@ function unary<Req, Res>(
   return (call, callback) => {
     Promise.resolve()
       .then(() => run(call.request, call))
-      .then((res) => callback(null, res), (err: unknown) => {
-        ctx.logger.error({ err, rpc: name }, 'controller request failed unexpectedly');
-        const failure: WriteFailure = {
-          errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: ctx.leaderId(), leaderEpoch: ctx.leaderEpoch(),
-          errorMessage: `${name} failed: ${err instanceof Error ? err.message : String(err)}`,
-        };
-        let res: Res;
-        try {
-          res = onError(call.request, failure);
-        } catch {
-          res = { errorCode: failure.errorCode, errorMessage: failure.errorMessage } as Res;
-        }
-        callback(null, res);
-      });
+      .then(
+        (res) => callback(null, res),
+        (err: unknown) => {
+          ctx.logger.error({ err, rpc: name }, 'controller request failed unexpectedly');
+          const failure: WriteFailure = {
+            errorCode: ErrorCode.UNKNOWN_SERVER_ERROR,
+            leaderId: ctx.leaderId(),
+            leaderEpoch: ctx.leaderEpoch(),
+            errorMessage: `${name} failed: ${err instanceof Error ? err.message : String(err)}`,
+          };
+          let res: Res;
+          try {
+            res = onError(call.request, failure);
+          } catch {
+            res = { errorCode: failure.errorCode, errorMessage: failure.errorMessage } as Res;
+          }
+          callback(null, res);
+        },
+      );
   };
 }

@@ -41,20 +41,33 @@ export class ControllerMetrics {
         this.set(view.isActive() ? 1 : 0);
       },
     });
-    const activeCount = (name: string, help: string, count: (image: MetadataImage) => number) => new Gauge({
-      name, help, registers,
-      collect() {
-        this.set(view.isActive() ? count(view.image()) : 0);
+    const activeCount = (name: string, help: string, count: (image: MetadataImage) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(view.isActive() ? count(view.image()) : 0);
+        },
+      });
+    activeCount(
+      'samsa_controller_offline_partitions',
+      'Partitions without a leader (reported by the active controller; 0 elsewhere)',
+      (image) => {
+        let n = 0;
+        for (const t of image.topics()) for (const p of t.partitions) if (p.leader < 0) n++;
+        return n;
       },
-    });
-    activeCount('samsa_controller_offline_partitions', 'Partitions without a leader (reported by the active controller; 0 elsewhere)', (image) => {
-      let n = 0;
-      for (const t of image.topics()) for (const p of t.partitions) if (p.leader < 0) n++;
-      return n;
-    });
-    activeCount('samsa_controller_fenced_brokers', 'Registered brokers that are fenced (reported by the active controller; 0 elsewhere)',
-      (image) => image.brokers().filter((b) => b.fenced).length);
-    activeCount('samsa_controller_global_partitions', 'Partitions in the cluster (reported by the active controller; 0 elsewhere)',
-      (image) => image.topics().reduce((n, t) => n + t.partitions.length, 0));
+    );
+    activeCount(
+      'samsa_controller_fenced_brokers',
+      'Registered brokers that are fenced (reported by the active controller; 0 elsewhere)',
+      (image) => image.brokers().filter((b) => b.fenced).length,
+    );
+    activeCount(
+      'samsa_controller_global_partitions',
+      'Partitions in the cluster (reported by the active controller; 0 elsewhere)',
+      (image) => image.topics().reduce((n, t) => n + t.partitions.length, 0),
+    );
   }
 }

@@ -50,7 +50,10 @@ export class WriteQueue {
   private pending = 0;
 
   /** `timers` is the controller node's clock: deadlines and caller timeouts run on it. */
-  constructor(private readonly ctx: WriteContext, private readonly timers: Timers) {}
+  constructor(
+    private readonly ctx: WriteContext,
+    private readonly timers: Timers,
+  ) {}
 
   /** Operations queued or running. */
   get size(): number {
@@ -74,10 +77,17 @@ export class WriteQueue {
         this.timers.clearTimeout(timer);
         resolve(outcome);
       };
-      const timer = this.timers.setTimeout(() => answer({
-        ok: false, errorCode: ErrorCode.REQUEST_TIMED_OUT, leaderId: ctx.selfId, leaderEpoch: ctx.leaderEpoch(),
-        errorMessage: `${name} did not commit within ${timeoutMs} ms`,
-      }), timeoutMs);
+      const timer = this.timers.setTimeout(
+        () =>
+          answer({
+            ok: false,
+            errorCode: ErrorCode.REQUEST_TIMED_OUT,
+            leaderId: ctx.selfId,
+            leaderEpoch: ctx.leaderEpoch(),
+            errorMessage: `${name} did not commit within ${timeoutMs} ms`,
+          }),
+        timeoutMs,
+      );
 
       this.pending++;
       const run = async (): Promise<void> => {
@@ -95,7 +105,13 @@ export class WriteQueue {
           if (result.records.length > 0) data = encodeMetadataEntry(result.records);
         } catch (err) {
           ctx.logger.error({ err, op: name }, 'controller operation failed');
-          answer({ ok: false, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: ctx.selfId, leaderEpoch: ctx.leaderEpoch(), errorMessage: `${name} failed: ${errorText(err)}` });
+          answer({
+            ok: false,
+            errorCode: ErrorCode.UNKNOWN_SERVER_ERROR,
+            leaderId: ctx.selfId,
+            leaderEpoch: ctx.leaderEpoch(),
+            errorMessage: `${name} failed: ${errorText(err)}`,
+          });
           return;
         }
         if (data === undefined) {
@@ -110,12 +126,21 @@ export class WriteQueue {
         const applied = await ctx.awaitApplied(proposed.index, proposed.term);
         answer(applied ? { ok: true, response: result.response } : { ok: false, ...ctx.notActive() });
       };
-      this.tail = this.tail.then(run).catch((err: unknown) => {
-        ctx.logger.error({ err, op: name }, 'controller write queue failure');
-        answer({ ok: false, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, leaderId: ctx.selfId, leaderEpoch: ctx.leaderEpoch(), errorMessage: errorText(err) });
-      }).finally(() => {
-        this.pending--;
-      });
+      this.tail = this.tail
+        .then(run)
+        .catch((err: unknown) => {
+          ctx.logger.error({ err, op: name }, 'controller write queue failure');
+          answer({
+            ok: false,
+            errorCode: ErrorCode.UNKNOWN_SERVER_ERROR,
+            leaderId: ctx.selfId,
+            leaderEpoch: ctx.leaderEpoch(),
+            errorMessage: errorText(err),
+          });
+        })
+        .finally(() => {
+          this.pending--;
+        });
     });
   }
 }

@@ -177,8 +177,10 @@ export class RaftDriver {
     const started = this.options.timers.now();
     try {
       const snapshot = await storage.createSnapshot(index, stateMachine.snapshotData(), voters);
-      logger.info({ index, term: snapshot.metadata.term, bytes: snapshot.data.byteLength, ms: this.options.timers.now() - started },
-        'metadata snapshot taken; raft log compacted');
+      logger.info(
+        { index, term: snapshot.metadata.term, bytes: snapshot.data.byteLength, ms: this.options.timers.now() - started },
+        'metadata snapshot taken; raft log compacted',
+      );
     } catch (err) {
       // Not a safety problem (the log is still whole); the next Ready's write will tell if the store is gone.
       logger.error({ err, index }, 'taking a metadata snapshot failed');

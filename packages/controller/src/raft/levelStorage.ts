@@ -81,8 +81,8 @@ export class LevelRaftStorage implements RaftStorage {
     const ops: BatchOp[] = [];
     let first = this.mirror.firstIndex();
     let last = this.mirror.lastIndex();
-    const snapshot = rd.snapshot !== undefined && rd.snapshot.metadata.index > this.mirror.snapshot().metadata.index
-      ? rd.snapshot : undefined;
+    const snapshot =
+      rd.snapshot !== undefined && rd.snapshot.metadata.index > this.mirror.snapshot().metadata.index ? rd.snapshot : undefined;
     if (snapshot) {
       ops.push({ type: 'put', key: KEY_SNAPSHOT, value: encodeSnapshot(snapshot) });
       for (let i = first; i <= last; i++) ops.push({ type: 'del', key: entryKey(i) });

@@ -135,6 +135,9 @@ export class RaftTransport {
       }
       this.flush(peer);
     };
-    peer.sends.call(envelope, { timeoutMs: this.sendTimeoutMs }).then((response) => answered(null, response), (err: Error) => answered(err));
+    peer.sends.call(envelope, { timeoutMs: this.sendTimeoutMs }).then(
+      (response) => answered(null, response),
+      (err: Error) => answered(err),
+    );
   }
 }

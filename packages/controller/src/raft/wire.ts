@@ -1,6 +1,13 @@
 // @samsa/raft messages ⇄ samsa.v1.RaftMessage (proto/samsa/v1/raft.proto). Every field a message
 // type carries goes on the wire; the others stay at their proto defaults.
-import type { RaftEntry, RaftEntry__Output, RaftMessage, RaftMessage__Output, RaftMessageType__Output, RaftSnapshot__Output } from '@samsa/protocol';
+import type {
+  RaftEntry,
+  RaftEntry__Output,
+  RaftMessage,
+  RaftMessage__Output,
+  RaftMessageType__Output,
+  RaftSnapshot__Output,
+} from '@samsa/protocol';
 import type { Entry, Message, Snapshot } from '@samsa/raft';
 
 /** The message types that may cross the wire: every remote message, and a forwarded transfer request. */
@@ -42,7 +49,10 @@ export function toWireMessage(m: WireMessage): RaftMessage {
     case 'heartbeat':
       return { ...base, commit: m.commit };
     case 'snapshot':
-      return { ...base, snapshot: { metadata: { ...m.snapshot.metadata, voters: [...m.snapshot.metadata.voters] }, data: m.snapshot.data } };
+      return {
+        ...base,
+        snapshot: { metadata: { ...m.snapshot.metadata, voters: [...m.snapshot.metadata.voters] }, data: m.snapshot.data },
+      };
     case 'transferLeader':
       return { ...base, transferee: m.transferee };
     case 'heartbeatResponse':
@@ -56,9 +66,23 @@ export function fromWireMessage(w: RaftMessage__Output): WireMessage | undefined
   const base = { from: w.from, to: w.to, term: num(w.term) };
   switch (w.type) {
     case 'RAFT_MESSAGE_TYPE_APPEND':
-      return { ...base, type: 'append', prevLogIndex: num(w.prevLogIndex), prevLogTerm: num(w.prevLogTerm), entries: w.entries.map(fromWireEntry), commit: num(w.commit) };
+      return {
+        ...base,
+        type: 'append',
+        prevLogIndex: num(w.prevLogIndex),
+        prevLogTerm: num(w.prevLogTerm),
+        entries: w.entries.map(fromWireEntry),
+        commit: num(w.commit),
+      };
     case 'RAFT_MESSAGE_TYPE_APPEND_RESPONSE':
-      return { ...base, type: 'appendResponse', index: num(w.index), reject: w.reject, hintIndex: num(w.hintIndex), hintTerm: num(w.hintTerm) };
+      return {
+        ...base,
+        type: 'appendResponse',
+        index: num(w.index),
+        reject: w.reject,
+        hintIndex: num(w.hintIndex),
+        hintTerm: num(w.hintTerm),
+      };
     case 'RAFT_MESSAGE_TYPE_VOTE':
       return { ...base, type: 'vote', lastLogIndex: num(w.lastLogIndex), lastLogTerm: num(w.lastLogTerm), transfer: w.transfer };
     case 'RAFT_MESSAGE_TYPE_PRE_VOTE':

@@ -10,11 +10,16 @@ describe('registerBroker', () => {
     const h = new Harness();
     const result = h.controller.registerBroker({ brokerId: 1, incarnationId: 'x', host: 'h', port: 9092, rack: 'r' }, 0);
     expect(result.response).toEqual({ errorCode: 0, brokerEpoch: '0' });
-    expect(result.records).toEqual([{ type: 'RegisterBroker', brokerId: 1, incarnationId: 'x', brokerEpoch: '0', host: 'h', port: 9092, rack: 'r', fenced: true }]);
+    expect(result.records).toEqual([
+      { type: 'RegisterBroker', brokerId: 1, incarnationId: 'x', brokerEpoch: '0', host: 'h', port: 9092, rack: 'r', fenced: true },
+    ]);
     h.commit(result);
     expect(h.image.broker(1)).toMatchObject({ fenced: true, inControlledShutdown: false, brokerEpoch: '0' });
     // The wiring passes the offset the record will land at.
-    expect(h.controller.registerBroker({ brokerId: 2, incarnationId: 'y', host: 'h', port: 1 }, 0, 42).response).toEqual({ errorCode: 0, brokerEpoch: '42' });
+    expect(h.controller.registerBroker({ brokerId: 2, incarnationId: 'y', host: 'h', port: 1 }, 0, 42).response).toEqual({
+      errorCode: 0,
+      brokerEpoch: '42',
+    });
   });
 
   it('refuses malformed registrations with INVALID_REQUEST', () => {
@@ -49,14 +54,20 @@ describe('registerBroker', () => {
     expect(p.leaderEpoch).toBe(1);
     for (const q of h.image.topic('t')!.partitions) expect(q.isr).not.toContain(1);
     // The old incarnation's epoch is stale now.
-    const stale = h.controller.brokerHeartbeat({ brokerId: 1, brokerEpoch: oldEpoch, currentMetadataOffset: h.offset, wantFence: false, wantShutDown: false }, 6);
+    const stale = h.controller.brokerHeartbeat(
+      { brokerId: 1, brokerEpoch: oldEpoch, currentMetadataOffset: h.offset, wantFence: false, wantShutDown: false },
+      6,
+    );
     expect(stale.response.errorCode).toBe(ErrorCode.STALE_BROKER_EPOCH);
   });
 
   it('keeps epochs rising even if the wiring passes a smaller offset', () => {
     const h = new Harness();
     h.commit(h.controller.registerBroker({ brokerId: 1, incarnationId: 'a', host: 'h', port: 1 }, 0, 10));
-    expect(h.controller.registerBroker({ brokerId: 1, incarnationId: 'b', host: 'h', port: 1 }, 0, 3).response).toEqual({ errorCode: 0, brokerEpoch: '11' });
+    expect(h.controller.registerBroker({ brokerId: 1, incarnationId: 'b', host: 'h', port: 1 }, 0, 3).response).toEqual({
+      errorCode: 0,
+      brokerEpoch: '11',
+    });
   });
 });
 
@@ -72,7 +83,10 @@ describe('brokerHeartbeat', () => {
       expect(result.response.errorCode).toBe(ErrorCode.STALE_BROKER_EPOCH);
       expect(result.records).toEqual([]);
     }
-    const junk = h.controller.brokerHeartbeat({ brokerId: 1, brokerEpoch: 'abc', currentMetadataOffset: 0, wantFence: false, wantShutDown: false }, 0);
+    const junk = h.controller.brokerHeartbeat(
+      { brokerId: 1, brokerEpoch: 'abc', currentMetadataOffset: 0, wantFence: false, wantShutDown: false },
+      0,
+    );
     expect(junk.response.errorCode).toBe(ErrorCode.INVALID_REQUEST);
   });
 
@@ -84,7 +98,10 @@ describe('brokerHeartbeat', () => {
     const behind = h.heartbeat(2, 0, { offset: Number(epoch) - 1 });
     expect(behind).toEqual({ errorCode: 0, isFenced: true, isCaughtUp: false, shouldShutDown: false });
     expect(h.image.broker(2)!.fenced).toBe(true);
-    const result = h.controller.brokerHeartbeat({ brokerId: 2, brokerEpoch: epoch, currentMetadataOffset: epoch, wantFence: false, wantShutDown: false }, 0);
+    const result = h.controller.brokerHeartbeat(
+      { brokerId: 2, brokerEpoch: epoch, currentMetadataOffset: epoch, wantFence: false, wantShutDown: false },
+      0,
+    );
     expect(result.records).toEqual([{ type: 'UnfenceBroker', brokerId: 2, brokerEpoch: String(epoch) }]);
     expect(result.response).toEqual({ errorCode: 0, isFenced: false, isCaughtUp: true, shouldShutDown: false });
   });
@@ -114,7 +131,10 @@ describe('brokerHeartbeat', () => {
     h.commit(h.controller.fenceStaleBrokers(SESSION_MS + 1, SESSION_MS)); // nobody heartbeats: both fenced
     expect(h.partition('solo', 0)).toMatchObject({ leader: -1, isr: [1], leaderEpoch: 1 });
     expect(h.partition('pair', 0).leader).toBe(-1);
-    const back = h.controller.brokerHeartbeat({ brokerId: 1, brokerEpoch: h.epochs.get(1)!, currentMetadataOffset: h.offset, wantFence: false, wantShutDown: false }, SESSION_MS + 2);
+    const back = h.controller.brokerHeartbeat(
+      { brokerId: 1, brokerEpoch: h.epochs.get(1)!, currentMetadataOffset: h.offset, wantFence: false, wantShutDown: false },
+      SESSION_MS + 2,
+    );
     expect(back.records.map((r) => r.type)).toEqual(['UnfenceBroker', 'PartitionChange']);
     h.commit(back);
     expect(h.partition('solo', 0)).toMatchObject({ leader: 1, isr: [1], leaderEpoch: 2 });
@@ -164,7 +184,9 @@ describe('fenceStaleBrokers', () => {
     const deltas = h.deltas.slice(-result.records.length);
     const takenOver = before.findIndex((p) => p.leader === 1);
     const newLeader = h.image.topic('t')!.partitions[takenOver]!.leader;
-    expect(localChanges(deltas, newLeader).leaders).toContainEqual(expect.objectContaining({ partition: takenOver, registration: expect.objectContaining({ leaderEpoch: 1 }) }));
+    expect(localChanges(deltas, newLeader).leaders).toContainEqual(
+      expect.objectContaining({ partition: takenOver, registration: expect.objectContaining({ leaderEpoch: 1 }) }),
+    );
     expect(h.image.broker(1)!.fenced).toBe(true);
   });
 
@@ -175,7 +197,17 @@ describe('fenceStaleBrokers', () => {
     const leader = h.partition('t', 0).leader;
     const follower = 3 - leader;
     // The leader shrinks the ISR to itself, then dies.
-    h.commit(h.controller.alterPartition({ brokerId: leader, brokerEpoch: h.epochs.get(leader)!, topic: 't', partition: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [leader] }));
+    h.commit(
+      h.controller.alterPartition({
+        brokerId: leader,
+        brokerEpoch: h.epochs.get(leader)!,
+        topic: 't',
+        partition: 0,
+        leaderEpoch: 0,
+        partitionEpoch: 0,
+        newIsr: [leader],
+      }),
+    );
     h.heartbeat(follower, SESSION_MS);
     h.commit(h.controller.fenceStaleBrokers(SESSION_MS + 1, SESSION_MS));
     expect(h.partition('t', 0)).toMatchObject({ leader: -1, isr: [leader], leaderEpoch: 1 });
@@ -188,13 +220,30 @@ describe('fenceStaleBrokers', () => {
       h.createTopic('t', 1, 2, unclean ? { 'unclean.leader.election.enable': 'true' } : {});
       const leader = h.partition('t', 0).leader;
       const follower = 3 - leader;
-      h.commit(h.controller.alterPartition({ brokerId: leader, brokerEpoch: h.epochs.get(leader)!, topic: 't', partition: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [leader] }));
+      h.commit(
+        h.controller.alterPartition({
+          brokerId: leader,
+          brokerEpoch: h.epochs.get(leader)!,
+          topic: 't',
+          partition: 0,
+          leaderEpoch: 0,
+          partitionEpoch: 0,
+          newIsr: [leader],
+        }),
+      );
       h.heartbeat(follower, SESSION_MS);
       const result = h.controller.fenceStaleBrokers(SESSION_MS + 1, SESSION_MS);
       h.commit(result);
       const change = result.records.find((r) => r.type === 'PartitionChange');
       if (unclean) {
-        expect(change).toEqual({ type: 'PartitionChange', topicId: h.image.topic('t')!.topicId, partition: 0, leader: follower, isr: [follower], unclean: true });
+        expect(change).toEqual({
+          type: 'PartitionChange',
+          topicId: h.image.topic('t')!.topicId,
+          partition: 0,
+          leader: follower,
+          isr: [follower],
+          unclean: true,
+        });
         expect(h.partition('t', 0)).toMatchObject({ leader: follower, isr: [follower] });
         expect(h.deltas.at(-1)!.partitionsChanged[0]!.unclean).toBe(true);
       } else {
@@ -210,7 +259,17 @@ describe('fenceStaleBrokers', () => {
       h.startBrokers([1, 2]);
       h.createTopic('t', 1, 2);
       const leader = h.partition('t', 0).leader;
-      h.commit(h.controller.alterPartition({ brokerId: leader, brokerEpoch: h.epochs.get(leader)!, topic: 't', partition: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [leader] }));
+      h.commit(
+        h.controller.alterPartition({
+          brokerId: leader,
+          brokerEpoch: h.epochs.get(leader)!,
+          topic: 't',
+          partition: 0,
+          leaderEpoch: 0,
+          partitionEpoch: 0,
+          newIsr: [leader],
+        }),
+      );
       h.heartbeat(3 - leader, SESSION_MS);
       h.commit(h.controller.fenceStaleBrokers(SESSION_MS + 1, SESSION_MS));
       return { h, follower: 3 - leader };
@@ -219,7 +278,9 @@ describe('fenceStaleBrokers', () => {
     expect(on.h.partition('t', 0).leader).toBe(on.follower);
     const off = run(false);
     expect(off.h.partition('t', 0).leader).toBe(-1);
-    const enable = off.h.controller.incrementalAlterConfigs([{ resourceType: 'topic', resourceName: 't', configs: [{ name: 'unclean.leader.election.enable', op: 'set', value: 'true' }] }]);
+    const enable = off.h.controller.incrementalAlterConfigs([
+      { resourceType: 'topic', resourceName: 't', configs: [{ name: 'unclean.leader.election.enable', op: 'set', value: 'true' }] },
+    ]);
     expect(enable.records.map((r) => r.type)).toEqual(['Config', 'PartitionChange']);
     off.h.commit(enable);
     expect(off.h.partition('t', 0)).toMatchObject({ leader: off.follower, isr: [off.follower] });
@@ -247,7 +308,10 @@ describe('controlled shutdown', () => {
     const h = new Harness();
     h.startBrokers([1, 2, 3]);
     h.createTopic('t', 6, 3);
-    const result = h.controller.brokerHeartbeat({ brokerId: 2, brokerEpoch: h.epochs.get(2)!, currentMetadataOffset: h.offset, wantFence: false, wantShutDown: true }, 1);
+    const result = h.controller.brokerHeartbeat(
+      { brokerId: 2, brokerEpoch: h.epochs.get(2)!, currentMetadataOffset: h.offset, wantFence: false, wantShutDown: true },
+      1,
+    );
     expect(result.records[0]).toEqual({ type: 'BrokerControlledShutdown', brokerId: 2, brokerEpoch: h.epochs.get(2) });
     expect(result.records.slice(1).every((r) => r.type === 'PartitionChange')).toBe(true);
     expect(result.response).toEqual({ errorCode: 0, isFenced: false, isCaughtUp: true, shouldShutDown: true });
@@ -258,8 +322,12 @@ describe('controlled shutdown', () => {
     }
     expect(h.image.broker(2)).toMatchObject({ fenced: false, inControlledShutdown: true });
     // A repeated heartbeat writes nothing more.
-    expect(h.controller.brokerHeartbeat({ brokerId: 2, brokerEpoch: h.epochs.get(2)!, currentMetadataOffset: h.offset, wantFence: false, wantShutDown: true }, 2))
-      .toEqual({ response: { errorCode: 0, isFenced: false, isCaughtUp: true, shouldShutDown: true }, records: [] });
+    expect(
+      h.controller.brokerHeartbeat(
+        { brokerId: 2, brokerEpoch: h.epochs.get(2)!, currentMetadataOffset: h.offset, wantFence: false, wantShutDown: true },
+        2,
+      ),
+    ).toEqual({ response: { errorCode: 0, isFenced: false, isCaughtUp: true, shouldShutDown: true }, records: [] });
     // A shutting-down broker is not elected: fence broker 1 and broker 3 leads everything.
     h.heartbeat(3, SESSION_MS);
     h.heartbeat(2, SESSION_MS, { wantShutDown: true });
@@ -302,18 +370,31 @@ describe('alterPartition', () => {
     h.createTopic('t', 1, 3);
     const p = h.partition('t', 0);
     const request = {
-      brokerId: p.leader, brokerEpoch: h.epochs.get(p.leader)!, topic: 't', partition: 0,
-      leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: [p.leader, p.replicas[1]!],
+      brokerId: p.leader,
+      brokerEpoch: h.epochs.get(p.leader)!,
+      topic: 't',
+      partition: 0,
+      leaderEpoch: p.leaderEpoch,
+      partitionEpoch: p.partitionEpoch,
+      newIsr: [p.leader, p.replicas[1]!],
     };
     return { h, p, request };
   }
 
-  it('applies the leader\'s ISR change and bumps the partition epoch only', () => {
+  it("applies the leader's ISR change and bumps the partition epoch only", () => {
     const { h, p, request } = setup();
     const result = h.controller.alterPartition(request);
     const topicId = h.image.topic('t')!.topicId;
     expect(result.records).toEqual([{ type: 'PartitionChange', topicId, partition: 0, isr: request.newIsr }]);
-    expect(result.response).toEqual({ errorCode: 0, topicId, partition: 0, leader: p.leader, leaderEpoch: 0, partitionEpoch: 1, isr: request.newIsr });
+    expect(result.response).toEqual({
+      errorCode: 0,
+      topicId,
+      partition: 0,
+      leader: p.leader,
+      leaderEpoch: 0,
+      partitionEpoch: 1,
+      isr: request.newIsr,
+    });
     h.commit(result);
     expect(h.partition('t', 0)).toMatchObject({ isr: request.newIsr, leaderEpoch: 0, partitionEpoch: 1 });
   });
@@ -403,7 +484,10 @@ describe('allocateProducerIds', () => {
     const h = new Harness();
     h.startBrokers([1]);
     expect(h.controller.allocateProducerIds(1, '999').response.errorCode).toBe(ErrorCode.STALE_BROKER_EPOCH);
-    h.controller.replay({ type: 'ProducerIdsBlock', brokerId: 1, brokerEpoch: h.epochs.get(1)!, nextProducerId: '9223372036854775000' }, 100);
+    h.controller.replay(
+      { type: 'ProducerIdsBlock', brokerId: 1, brokerEpoch: h.epochs.get(1)!, nextProducerId: '9223372036854775000' },
+      100,
+    );
     const exhausted = h.controller.allocateProducerIds(1, h.epochs.get(1)!);
     expect(exhausted.response.errorCode).toBe(ErrorCode.UNKNOWN_SERVER_ERROR);
     expect(exhausted.records).toEqual([]);
@@ -420,9 +504,25 @@ describe('determinism', () => {
     };
     for (const id of [3, 1, 2]) run(h.controller.registerBroker({ brokerId: id, incarnationId: `i${id}`, host: 'h', port: 1 }, 0));
     for (const id of [1, 2, 3]) {
-      run(h.controller.brokerHeartbeat({ brokerId: id, brokerEpoch: h.image.broker(id)!.brokerEpoch, currentMetadataOffset: h.offset, wantFence: false, wantShutDown: false }, 0));
+      run(
+        h.controller.brokerHeartbeat(
+          {
+            brokerId: id,
+            brokerEpoch: h.image.broker(id)!.brokerEpoch,
+            currentMetadataOffset: h.offset,
+            wantFence: false,
+            wantShutDown: false,
+          },
+          0,
+        ),
+      );
     }
-    run(h.controller.createTopics([{ name: 'a', numPartitions: 5, replicationFactor: 2 }, { name: 'b', numPartitions: 3, replicationFactor: 3 }]));
+    run(
+      h.controller.createTopics([
+        { name: 'a', numPartitions: 5, replicationFactor: 2 },
+        { name: 'b', numPartitions: 3, replicationFactor: 3 },
+      ]),
+    );
     run(h.controller.fenceStaleBrokers(SESSION_MS + 1, SESSION_MS));
     run(h.controller.allocateProducerIds(1, h.image.broker(1)!.brokerEpoch));
     return out;

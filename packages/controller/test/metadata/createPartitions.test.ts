@@ -13,13 +13,17 @@ function cluster(brokers = [1, 2, 3]): Harness {
 type PartitionRecord = Extract<MetadataRecord, { type: 'Partition' }>;
 
 describe('createPartitions', () => {
-  it('appends one Partition record per new partition with the topic\'s replication factor and replays them', () => {
+  it("appends one Partition record per new partition with the topic's replication factor and replays them", () => {
     const h = cluster();
     const topicId = h.createTopic('t', 2, 2);
     const result = h.controller.createPartitions([{ name: 't', count: 5 }]);
     expect(result.response).toEqual([{ name: 't', errorCode: 0, assignments: expect.any(Array) }]);
     const records = result.records as PartitionRecord[];
-    expect(records.map((r) => [r.type, r.topicId, r.partition])).toEqual([['Partition', topicId, 2], ['Partition', topicId, 3], ['Partition', topicId, 4]]);
+    expect(records.map((r) => [r.type, r.topicId, r.partition])).toEqual([
+      ['Partition', topicId, 2],
+      ['Partition', topicId, 3],
+      ['Partition', topicId, 4],
+    ]);
     for (const r of records) {
       expect(r.replicas).toHaveLength(2);
       expect(new Set(r.replicas).size).toBe(2);
@@ -50,10 +54,16 @@ describe('createPartitions', () => {
     const h = cluster();
     h.createTopic('t', 3, 1);
     const smaller = h.controller.createPartitions([{ name: 't', count: 2 }]);
-    expect(smaller.response[0]).toMatchObject({ errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: expect.stringContaining('has 3 partitions') });
+    expect(smaller.response[0]).toMatchObject({
+      errorCode: ErrorCode.INVALID_PARTITIONS,
+      errorMessage: expect.stringContaining('has 3 partitions'),
+    });
     expect(smaller.records).toEqual([]);
     const same = h.controller.createPartitions([{ name: 't', count: 3 }]);
-    expect(same.response[0]).toMatchObject({ errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: expect.stringContaining('already has 3') });
+    expect(same.response[0]).toMatchObject({
+      errorCode: ErrorCode.INVALID_PARTITIONS,
+      errorMessage: expect.stringContaining('already has 3'),
+    });
     expect(same.records).toEqual([]);
   });
 
@@ -62,10 +72,16 @@ describe('createPartitions', () => {
     h.createTopic('ok', 1, 2);
     h.createTopic('dup', 1, 1);
     const result = h.controller.createPartitions([
-      { name: 'ghost', count: 2 }, { name: 'dup', count: 2 }, { name: 'dup', count: 3 }, { name: 'ok', count: 2 },
+      { name: 'ghost', count: 2 },
+      { name: 'dup', count: 2 },
+      { name: 'dup', count: 3 },
+      { name: 'ok', count: 2 },
     ]);
     expect(result.response.map((r) => r.errorCode)).toEqual([
-      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_REQUEST, ErrorCode.NONE,
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      ErrorCode.INVALID_REQUEST,
+      ErrorCode.INVALID_REQUEST,
+      ErrorCode.NONE,
     ]);
     expect(result.records).toHaveLength(1);
     // Fence broker 2: an RF-2 topic cannot grow on one usable broker.

@@ -18,10 +18,17 @@ function displaced() {
 /** Puts broker `b` back into the ISR of `partition` (what the leader's AlterPartition does once it caught up). */
 function rejoinIsr(h: Harness, partition: number, b: number) {
   const p = h.partition('t', partition);
-  const response = h.commit(h.controller.alterPartition({
-    brokerId: p.leader, brokerEpoch: h.epochs.get(p.leader)!, topic: 't', partition,
-    leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: [...p.isr, b],
-  }));
+  const response = h.commit(
+    h.controller.alterPartition({
+      brokerId: p.leader,
+      brokerEpoch: h.epochs.get(p.leader)!,
+      topic: 't',
+      partition,
+      leaderEpoch: p.leaderEpoch,
+      partitionEpoch: p.partitionEpoch,
+      newIsr: [...p.isr, b],
+    }),
+  );
   expect(response.errorCode).toBe(0);
 }
 
@@ -47,7 +54,8 @@ describe('electLeaders (preferred)', () => {
     const result = h.controller.electLeaders({ electionType: 'preferred' });
     expect(result.records).toEqual([]);
     expect(result.response.results.map((r) => [r.topic, r.partition, r.errorCode])).toEqual([
-      ['t', 0, ErrorCode.ELECTION_NOT_NEEDED], ['t', 1, ErrorCode.ELECTION_NOT_NEEDED],
+      ['t', 0, ErrorCode.ELECTION_NOT_NEEDED],
+      ['t', 1, ErrorCode.ELECTION_NOT_NEEDED],
     ]);
   });
 
@@ -74,10 +82,18 @@ describe('electLeaders (preferred)', () => {
     h.createTopic('t', 1, 3);
     const result = h.controller.electLeaders({
       electionType: 'preferred',
-      partitions: [{ topic: 'nope', partition: 0 }, { topic: 't', partition: 5 }, { topic: 't', partition: 0 }, { topic: 't', partition: 0 }],
+      partitions: [
+        { topic: 'nope', partition: 0 },
+        { topic: 't', partition: 5 },
+        { topic: 't', partition: 0 },
+        { topic: 't', partition: 0 },
+      ],
     });
     expect(result.response.results.map((r) => r.errorCode)).toEqual([
-      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.ELECTION_NOT_NEEDED, ErrorCode.INVALID_REQUEST,
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      ErrorCode.ELECTION_NOT_NEEDED,
+      ErrorCode.INVALID_REQUEST,
     ]);
     const bogus = h.controller.electLeaders({ electionType: 'bogus' as 'unclean', partitions: [{ topic: 't', partition: 0 }] });
     expect(bogus.records).toEqual([]);
@@ -93,7 +109,17 @@ describe('electLeaders (unclean, KIP-460)', () => {
     const topicId = h.createTopic('t', 1, 2);
     const leader = h.partition('t', 0).leader;
     const follower = 3 - leader;
-    h.commit(h.controller.alterPartition({ brokerId: leader, brokerEpoch: h.epochs.get(leader)!, topic: 't', partition: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [leader] }));
+    h.commit(
+      h.controller.alterPartition({
+        brokerId: leader,
+        brokerEpoch: h.epochs.get(leader)!,
+        topic: 't',
+        partition: 0,
+        leaderEpoch: 0,
+        partitionEpoch: 0,
+        newIsr: [leader],
+      }),
+    );
     h.heartbeat(leader, 1, { wantFence: true });
     expect(h.partition('t', 0)).toMatchObject({ leader: -1, isr: [leader] });
     return { h, topicId, leader, follower };
@@ -143,13 +169,22 @@ describe('automatic leader rebalancing', () => {
     const h = new Harness();
     h.startBrokers([1, 2, 3]);
     h.createTopic('t', 30, 3);
-    const prefers1 = h.image.topic('t')!.partitions.map((p, i) => [p, i] as const).filter(([p]) => p.replicas[0] === 1).map(([, i]) => i);
+    const prefers1 = h.image
+      .topic('t')!
+      .partitions.map((p, i) => [p, i] as const)
+      .filter(([p]) => p.replicas[0] === 1)
+      .map(([, i]) => i);
     expect(prefers1.length).toBe(10);
     h.heartbeat(1, 1, { wantFence: true });
     h.heartbeat(1, 2);
     for (const i of prefers1) rejoinIsr(h, i, 1);
     // Give 9 of the 10 back with manual elections: 1 of 10 displaced is 10 %, not above 10 %.
-    h.commit(h.controller.electLeaders({ electionType: 'preferred', partitions: prefers1.slice(1).map((partition) => ({ topic: 't', partition })) }));
+    h.commit(
+      h.controller.electLeaders({
+        electionType: 'preferred',
+        partitions: prefers1.slice(1).map((partition) => ({ topic: 't', partition })),
+      }),
+    );
     expect(h.controller.imbalancedPartitions(10)).toEqual([]);
     expect(h.controller.imbalancedPartitions(5)).toEqual([{ topic: 't', partition: prefers1[0] }]);
   });

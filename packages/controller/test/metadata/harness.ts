@@ -35,10 +35,18 @@ export class Harness {
   }
 
   heartbeat(brokerId: number, now: number, flags: { wantFence?: boolean; wantShutDown?: boolean; offset?: number } = {}) {
-    return this.commit(this.controller.brokerHeartbeat({
-      brokerId, brokerEpoch: this.epochs.get(brokerId)!, currentMetadataOffset: flags.offset ?? this.offset,
-      wantFence: flags.wantFence ?? false, wantShutDown: flags.wantShutDown ?? false,
-    }, now));
+    return this.commit(
+      this.controller.brokerHeartbeat(
+        {
+          brokerId,
+          brokerEpoch: this.epochs.get(brokerId)!,
+          currentMetadataOffset: flags.offset ?? this.offset,
+          wantFence: flags.wantFence ?? false,
+          wantShutDown: flags.wantShutDown ?? false,
+        },
+        now,
+      ),
+    );
   }
 
   /** Registers the brokers and heartbeats each once, caught up, so they are unfenced. */

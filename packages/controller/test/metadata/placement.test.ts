@@ -14,7 +14,7 @@ describe('replica placement', () => {
     for (const replicas of assignment) expect(new Set(replicas).size).toBe(3);
   });
 
-  it('keeps every partition\'s replicas distinct and leaders within one of even, for many shapes', () => {
+  it("keeps every partition's replicas distinct and leaders within one of even, for many shapes", () => {
     const problems: string[] = [];
     for (let n = 1; n <= 7; n++) {
       const brokers = Array.from({ length: n }, (_, i) => 10 + i);
@@ -41,12 +41,31 @@ describe('replica placement', () => {
 
   it('varies the followers of a leader as partitions wrap around the brokers', () => {
     const assignment = assignReplicas([1, 2, 3, 4], 8, 2, 0);
-    expect(assignment.slice(0, 4)).toEqual([[1, 2], [2, 3], [3, 4], [4, 1]]);
-    expect(assignment.slice(4)).toEqual([[1, 3], [2, 4], [3, 1], [4, 2]]);
+    expect(assignment.slice(0, 4)).toEqual([
+      [1, 2],
+      [2, 3],
+      [3, 4],
+      [4, 1],
+    ]);
+    expect(assignment.slice(4)).toEqual([
+      [1, 3],
+      [2, 4],
+      [3, 1],
+      [4, 2],
+    ]);
   });
 
   it('starts at the broker leading the fewest partitions', () => {
-    expect(leastLoadedIndex([1, 2, 3], new Map([[1, 4], [2, 1], [3, 1]]))).toBe(1);
+    expect(
+      leastLoadedIndex(
+        [1, 2, 3],
+        new Map([
+          [1, 4],
+          [2, 1],
+          [3, 1],
+        ]),
+      ),
+    ).toBe(1);
     expect(leastLoadedIndex([1, 2, 3], new Map())).toBe(0);
   });
 

@@ -19,10 +19,14 @@ function leaderCounts(h: Harness, topic: string): Record<number, number> {
 describe('createTopics', () => {
   it('writes a Topic record, its Configs and one Partition record per partition', () => {
     const h = cluster();
-    const result = h.controller.createTopics([{ name: 'orders', numPartitions: 2, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
+    const result = h.controller.createTopics([
+      { name: 'orders', numPartitions: 2, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } },
+    ]);
     const topicId = result.response[0]!.errorCode === 0 ? result.response[0]!.topicId! : '';
     expect(topicId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(result.response).toEqual([{ name: 'orders', errorCode: 0, topicId, numPartitions: 2, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
+    expect(result.response).toEqual([
+      { name: 'orders', errorCode: 0, topicId, numPartitions: 2, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } },
+    ]);
     expect(result.records.map((r) => r.type)).toEqual(['Topic', 'Config', 'Partition', 'Partition']);
     expect(result.records[0]).toEqual({ type: 'Topic', name: 'orders', topicId });
     for (const record of result.records.slice(2)) {
@@ -117,12 +121,15 @@ describe('createTopics', () => {
     expect(result.records).toEqual([]);
   });
 
-  it.each([0, -2, 4])('refuses replication factor %s on 3 brokers with INVALID_REPLICATION_FACTOR and writes nothing', (replicationFactor) => {
-    const h = cluster();
-    const result = h.controller.createTopics([{ name: 't', numPartitions: 1, replicationFactor }]);
-    expect(result.response[0]).toMatchObject({ errorCode: ErrorCode.INVALID_REPLICATION_FACTOR });
-    expect(result.records).toEqual([]);
-  });
+  it.each([0, -2, 4])(
+    'refuses replication factor %s on 3 brokers with INVALID_REPLICATION_FACTOR and writes nothing',
+    (replicationFactor) => {
+      const h = cluster();
+      const result = h.controller.createTopics([{ name: 't', numPartitions: 1, replicationFactor }]);
+      expect(result.response[0]).toMatchObject({ errorCode: ErrorCode.INVALID_REPLICATION_FACTOR });
+      expect(result.records).toEqual([]);
+    },
+  );
 
   it('counts only unfenced brokers that are not shutting down', () => {
     const h = cluster([1, 2, 3, 4]);
@@ -137,8 +144,9 @@ describe('createTopics', () => {
 
   it('refuses with INVALID_REPLICATION_FACTOR when no broker is registered', () => {
     const h = new Harness();
-    expect(h.controller.createTopics([{ name: 't', numPartitions: 1, replicationFactor: 1 }]).response[0]!.errorCode)
-      .toBe(ErrorCode.INVALID_REPLICATION_FACTOR);
+    expect(h.controller.createTopics([{ name: 't', numPartitions: 1, replicationFactor: 1 }]).response[0]!.errorCode).toBe(
+      ErrorCode.INVALID_REPLICATION_FACTOR,
+    );
   });
 
   it('refuses unknown or malformed configs with INVALID_CONFIG and normalises good ones', () => {
@@ -147,10 +155,21 @@ describe('createTopics', () => {
       { name: 'a', numPartitions: 1, replicationFactor: 1, configs: { 'no.such.key': '1' } },
       { name: 'b', numPartitions: 1, replicationFactor: 1, configs: { 'min.insync.replicas': 'two' } },
       { name: 'c', numPartitions: 1, replicationFactor: 1, configs: { 'min.insync.replicas': '0' } },
-      { name: 'd', numPartitions: 1, replicationFactor: 1, configs: { 'cleanup.policy': 'delete, compact', 'unclean.leader.election.enable': 'TRUE' } },
+      {
+        name: 'd',
+        numPartitions: 1,
+        replicationFactor: 1,
+        configs: { 'cleanup.policy': 'delete, compact', 'unclean.leader.election.enable': 'TRUE' },
+      },
       { name: 'e', numPartitions: 1, replicationFactor: 1, configs: { toString: 'x' } },
     ]);
-    expect(result.response.map((r) => r.errorCode)).toEqual([ErrorCode.INVALID_CONFIG, ErrorCode.INVALID_CONFIG, ErrorCode.INVALID_CONFIG, 0, ErrorCode.INVALID_CONFIG]);
+    expect(result.response.map((r) => r.errorCode)).toEqual([
+      ErrorCode.INVALID_CONFIG,
+      ErrorCode.INVALID_CONFIG,
+      ErrorCode.INVALID_CONFIG,
+      0,
+      ErrorCode.INVALID_CONFIG,
+    ]);
     expect(result.response[3]).toMatchObject({ configs: { 'cleanup.policy': 'compact,delete', 'unclean.leader.election.enable': 'true' } });
     expect(result.records.filter((r) => r.type === 'Topic').map((r) => (r as { name: string }).name)).toEqual(['d']);
   });
@@ -219,10 +238,16 @@ describe('incrementalAlterConfigs', () => {
   it('sets and deletes topic configs with Config records', () => {
     const h = cluster();
     h.createTopic('t', 1, 3, { 'retention.ms': '1000' });
-    const result = h.controller.incrementalAlterConfigs([{
-      resourceType: 'topic', resourceName: 't',
-      configs: [{ name: 'min.insync.replicas', op: 'set', value: '2' }, { name: 'retention.ms', op: 'delete' }],
-    }]);
+    const result = h.controller.incrementalAlterConfigs([
+      {
+        resourceType: 'topic',
+        resourceName: 't',
+        configs: [
+          { name: 'min.insync.replicas', op: 'set', value: '2' },
+          { name: 'retention.ms', op: 'delete' },
+        ],
+      },
+    ]);
     expect(result.response).toEqual([{ resourceType: 'topic', resourceName: 't', errorCode: 0 }]);
     expect(result.records).toEqual([
       { type: 'Config', resourceType: 'topic', resourceName: 't', name: 'min.insync.replicas', value: '2' },
@@ -231,10 +256,16 @@ describe('incrementalAlterConfigs', () => {
     h.commit(result);
     expect(h.image.topic('t')!.configs).toEqual(new Map([['min.insync.replicas', '2']]));
     // Setting the same value again, or deleting an unset key, changes nothing.
-    const again = h.controller.incrementalAlterConfigs([{
-      resourceType: 'topic', resourceName: 't',
-      configs: [{ name: 'min.insync.replicas', op: 'set', value: '2' }, { name: 'retention.ms', op: 'delete' }],
-    }]);
+    const again = h.controller.incrementalAlterConfigs([
+      {
+        resourceType: 'topic',
+        resourceName: 't',
+        configs: [
+          { name: 'min.insync.replicas', op: 'set', value: '2' },
+          { name: 'retention.ms', op: 'delete' },
+        ],
+      },
+    ]);
     expect(again.records).toEqual([]);
   });
 
@@ -246,12 +277,26 @@ describe('incrementalAlterConfigs', () => {
       { resourceType: 'topic', resourceName: 't', configs: [{ name: 'min.insync.replicas', op: 'set', value: 'x' }] },
       { resourceType: 'broker', resourceName: 'one', configs: [{ name: 'log.retention.ms', op: 'set', value: '1' }] },
     ]);
-    expect(result.response.map((r) => r.errorCode)).toEqual([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.INVALID_CONFIG, ErrorCode.INVALID_REQUEST]);
+    expect(result.response.map((r) => r.errorCode)).toEqual([
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      ErrorCode.INVALID_CONFIG,
+      ErrorCode.INVALID_REQUEST,
+    ]);
     expect(result.records).toEqual([]);
-    const dupKey = h.controller.incrementalAlterConfigs([{ resourceType: 'topic', resourceName: 't', configs: [
-      { name: 'retention.ms', op: 'set', value: '1' }, { name: 'retention.ms', op: 'delete' }] }]);
+    const dupKey = h.controller.incrementalAlterConfigs([
+      {
+        resourceType: 'topic',
+        resourceName: 't',
+        configs: [
+          { name: 'retention.ms', op: 'set', value: '1' },
+          { name: 'retention.ms', op: 'delete' },
+        ],
+      },
+    ]);
     expect(dupKey.response[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
-    const noValue = h.controller.incrementalAlterConfigs([{ resourceType: 'topic', resourceName: 't', configs: [{ name: 'retention.ms', op: 'set' }] }]);
+    const noValue = h.controller.incrementalAlterConfigs([
+      { resourceType: 'topic', resourceName: 't', configs: [{ name: 'retention.ms', op: 'set' }] },
+    ]);
     expect(noValue.response[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
   });
 
@@ -259,7 +304,14 @@ describe('incrementalAlterConfigs', () => {
     const h = cluster();
     const set = h.controller.incrementalAlterConfigs([
       { resourceType: 'broker', resourceName: '', configs: [{ name: 'log.retention.ms', op: 'set', value: '60000' }] },
-      { resourceType: 'broker', resourceName: '2', configs: [{ name: 'min.insync.replicas', op: 'set', value: '2' }, { name: 'log.segment.bytes', op: 'delete' }] },
+      {
+        resourceType: 'broker',
+        resourceName: '2',
+        configs: [
+          { name: 'min.insync.replicas', op: 'set', value: '2' },
+          { name: 'log.segment.bytes', op: 'delete' },
+        ],
+      },
     ]);
     expect(set.response.map((r) => r.errorCode)).toEqual([0, 0]);
     // Deleting what is not set writes nothing.
@@ -268,13 +320,19 @@ describe('incrementalAlterConfigs', () => {
       { type: 'Config', resourceType: 'broker', resourceName: '2', name: 'min.insync.replicas', value: '2' },
     ]);
     h.commit(set);
-    const del = h.controller.incrementalAlterConfigs([{ resourceType: 'broker', resourceName: '', configs: [{ name: 'log.retention.ms', op: 'delete' }] }]);
+    const del = h.controller.incrementalAlterConfigs([
+      { resourceType: 'broker', resourceName: '', configs: [{ name: 'log.retention.ms', op: 'delete' }] },
+    ]);
     expect(del.records).toEqual([{ type: 'Config', resourceType: 'broker', resourceName: '', name: 'log.retention.ms', value: null }]);
 
     for (const [resourceName, config, message] of [
       ['', { name: 'retention.ms', op: 'set', value: '1' }, "unknown or non-dynamic broker config 'retention.ms'"],
       ['1', { name: 'log.retention.ms', op: 'set', value: 'soon' }, "log.retention.ms must be an integer, got 'soon'"],
-      ['', { name: 'unclean.leader.election.enable', op: 'set', value: 'true' }, 'unclean.leader.election.enable is not a dynamic broker config here'],
+      [
+        '',
+        { name: 'unclean.leader.election.enable', op: 'set', value: 'true' },
+        'unclean.leader.election.enable is not a dynamic broker config here',
+      ],
       ['', { name: 'log.retention.hours', op: 'delete' }, 'unknown or non-dynamic broker config(s): log.retention.hours'],
     ] as const) {
       const bad = h.controller.incrementalAlterConfigs([{ resourceType: 'broker', resourceName, configs: [config] }]);
@@ -287,7 +345,10 @@ describe('incrementalAlterConfigs', () => {
   it('with validateOnly writes nothing', () => {
     const h = cluster();
     h.createTopic('t', 1, 1);
-    const result = h.controller.incrementalAlterConfigs([{ resourceType: 'topic', resourceName: 't', configs: [{ name: 'retention.ms', op: 'set', value: '5' }] }], true);
+    const result = h.controller.incrementalAlterConfigs(
+      [{ resourceType: 'topic', resourceName: 't', configs: [{ name: 'retention.ms', op: 'set', value: '5' }] }],
+      true,
+    );
     expect(result.response[0]!.errorCode).toBe(0);
     expect(result.records).toEqual([]);
   });

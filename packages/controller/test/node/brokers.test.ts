@@ -8,8 +8,12 @@
 import { decodeMetadataEntry } from '@samsa/metadata';
 import { ErrorCode } from '@samsa/protocol';
 import type {
-  AllocateProducerIdsResponse__Output, AlterPartitionResponse__Output, BrokerHeartbeatResponse__Output,
-  DeleteTopicsResponse__Output, FetchMetadataResponse__Output, IncrementalAlterConfigsResponse__Output,
+  AllocateProducerIdsResponse__Output,
+  AlterPartitionResponse__Output,
+  BrokerHeartbeatResponse__Output,
+  DeleteTopicsResponse__Output,
+  FetchMetadataResponse__Output,
+  IncrementalAlterConfigsResponse__Output,
   RegisterBrokerResponse__Output,
 } from '@samsa/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,8 +39,18 @@ afterAll(async () => {
   await c?.destroy();
 });
 
-function heartbeat(brokerId: number, brokerEpoch: string, currentMetadataOffset: number | string): Promise<BrokerHeartbeatResponse__Output> {
-  return c.call(activeId, 'BrokerHeartbeat', { brokerId, brokerEpoch, currentMetadataOffset: String(currentMetadataOffset), wantFence: false, wantShutDown: false });
+function heartbeat(
+  brokerId: number,
+  brokerEpoch: string,
+  currentMetadataOffset: number | string,
+): Promise<BrokerHeartbeatResponse__Output> {
+  return c.call(activeId, 'BrokerHeartbeat', {
+    brokerId,
+    brokerEpoch,
+    currentMetadataOffset: String(currentMetadataOffset),
+    wantFence: false,
+    wantShutDown: false,
+  });
 }
 
 function fetchMetadata(id: number, fromOffset: number, maxWaitMs: number): Promise<FetchMetadataResponse__Output> {
@@ -45,20 +59,35 @@ function fetchMetadata(id: number, fromOffset: number, maxWaitMs: number): Promi
 
 describe('brokers against the controller quorum', () => {
   it('registers a broker fenced and unfences it only once its metadata offset reaches its registration', async () => {
-    const reg = await c.call<RegisterBrokerResponse__Output>(activeId, 'RegisterBroker', { brokerId: 1, incarnationId: 'inc-a', host: 'b1.test', port: 9092, rack: 'r1' });
+    const reg = await c.call<RegisterBrokerResponse__Output>(activeId, 'RegisterBroker', {
+      brokerId: 1,
+      incarnationId: 'inc-a',
+      host: 'b1.test',
+      port: 9092,
+      rack: 'r1',
+    });
     expect(reg).toMatchObject({ errorCode: 0, leaderId: activeId });
     const epoch = reg.brokerEpoch;
     registered.set(1, epoch);
     // The epoch is the offset the RegisterBroker entry landed at.
     const log = await fetchMetadata(activeId, Number(epoch), 0);
-    expect(decodeMetadataEntry(log.entries[0]!.data)[0]).toMatchObject({ type: 'RegisterBroker', brokerId: 1, brokerEpoch: epoch, fenced: true });
+    expect(decodeMetadataEntry(log.entries[0]!.data)[0]).toMatchObject({
+      type: 'RegisterBroker',
+      brokerId: 1,
+      brokerEpoch: epoch,
+      fenced: true,
+    });
     expect(c.node(activeId).image().broker(1)).toMatchObject({ fenced: true, rack: 'r1' });
 
     const behind = await heartbeat(1, epoch, Number(epoch) - 1);
     expect(behind).toMatchObject({ errorCode: 0, isFenced: true, isCaughtUp: false, leaderId: activeId });
     const caughtUp = await heartbeat(1, epoch, epoch);
     expect(caughtUp).toMatchObject({ errorCode: 0, isFenced: false, isCaughtUp: true });
-    await waitFor('every image to show broker 1 unfenced', () => [...c.nodes.values()].every((n) => n.image().broker(1)?.fenced === false), 3_000);
+    await waitFor(
+      'every image to show broker 1 unfenced',
+      () => [...c.nodes.values()].every((n) => n.image().broker(1)?.fenced === false),
+      3_000,
+    );
 
     const stale = await heartbeat(1, String(Number(epoch) - 1), epoch);
     expect(stale.errorCode).toBe(ErrorCode.STALE_BROKER_EPOCH);
@@ -67,7 +96,8 @@ describe('brokers against the controller quorum', () => {
   it('fences a broker that stops heartbeating and elects a new leader for its partitions from the ISR', async () => {
     const epochs = await registerAndUnfence(c, activeId, [11, 12, 13]);
     const created = await c.call<{ topics: { errorCode: number }[] }>(activeId, 'CreateTopics', {
-      topics: [{ name: 'fencing', numPartitions: 3, replicationFactor: 3, configs: {} }], timeoutMs: 5_000,
+      topics: [{ name: 'fencing', numPartitions: 3, replicationFactor: 3, configs: {} }],
+      timeoutMs: 5_000,
     });
     expect(created.topics[0]!.errorCode).toBe(0);
     const image = () => c.node(activeId).image();
@@ -103,16 +133,29 @@ describe('brokers against the controller quorum', () => {
       await loop;
     }
     // Every controller agrees.
-    await waitFor('identical images', () => {
-      const images = [...c.nodes.values()].map((n) => JSON.stringify(n.image().toSnapshot()));
-      return images.every((i) => i === images[0]);
-    }, 3_000);
+    await waitFor(
+      'identical images',
+      () => {
+        const images = [...c.nodes.values()].map((n) => JSON.stringify(n.image().toSnapshot()));
+        return images.every((i) => i === images[0]);
+      },
+      3_000,
+    );
   });
 
   it('serves FetchMetadata from any controller, no-ops included, and long-polls until an entry commits', async () => {
     // The earlier tests' brokers no longer heartbeat: once all are fenced, no FenceBroker entry can
     // commit behind this test's back (one woke the long poll below instead of the write).
-    await waitFor('the earlier brokers to be fenced', () => c.node(activeId).image().brokers().every((b) => b.fenced), SESSION_TIMEOUT_MS * 4);
+    await waitFor(
+      'the earlier brokers to be fenced',
+      () =>
+        c
+          .node(activeId)
+          .image()
+          .brokers()
+          .every((b) => b.fenced),
+      SESSION_TIMEOUT_MS * 4,
+    );
     const follower = [...c.nodes.keys()].find((id) => id !== activeId)!;
     const all = await fetchMetadata(follower, 1, 0);
     expect(all).toMatchObject({ errorCode: 0, hasSnapshot: false, leaderId: activeId });
@@ -135,9 +178,14 @@ describe('brokers against the controller quorum', () => {
     // The write goes out once the follower holds the poll (it arms the poll's 5 s wait), not after a guess.
     await waitFor('the follower to hold the long poll', () => c.timers.get(follower)!.armedFor(5_000) > armedBefore, 3_000);
     const writeAt = Date.now();
-    await c.call(activeId, 'CreateTopics', { topics: [{ name: 'polled', numPartitions: 1, replicationFactor: 1, configs: {} }], timeoutMs: 5_000 });
+    await c.call(activeId, 'CreateTopics', {
+      topics: [{ name: 'polled', numPartitions: 1, replicationFactor: 1, configs: {} }],
+      timeoutMs: 5_000,
+    });
     const res = await poll;
-    console.log(`FetchMetadata long-poll answered ${Date.now() - writeAt} ms after the write was sent (waited ${Date.now() - started} ms in all)`);
+    console.log(
+      `FetchMetadata long-poll answered ${Date.now() - writeAt} ms after the write was sent (waited ${Date.now() - started} ms in all)`,
+    );
     expect(Number(res.entries[0]!.offset)).toBe(hw + 1);
     const records = res.entries.filter((e) => e.data.byteLength > 0).flatMap((e) => decodeMetadataEntry(e.data));
     expect(records).toContainEqual(expect.objectContaining({ type: 'Topic', name: 'polled' }));
@@ -145,27 +193,49 @@ describe('brokers against the controller quorum', () => {
 
   it('maps AlterPartition, IncrementalAlterConfigs, AllocateProducerIds and DeleteTopics', async () => {
     const epochs = await registerAndUnfence(c, activeId, [21, 22]);
-    await c.call(activeId, 'CreateTopics', { topics: [{ name: 'shrink', numPartitions: 1, replicationFactor: 2, configs: {} }], timeoutMs: 5_000 });
+    await c.call(activeId, 'CreateTopics', {
+      topics: [{ name: 'shrink', numPartitions: 1, replicationFactor: 2, configs: {} }],
+      timeoutMs: 5_000,
+    });
     const p = c.node(activeId).image().topic('shrink')!.partitions[0]!;
     const follower = p.replicas.find((r) => r !== p.leader)!;
 
     const altered = await c.call<AlterPartitionResponse__Output>(activeId, 'AlterPartition', {
-      brokerId: p.leader, brokerEpoch: epochs.get(p.leader),
-      topics: [{ name: 'shrink', partitions: [{ partition: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: [p.leader] }] }],
+      brokerId: p.leader,
+      brokerEpoch: epochs.get(p.leader),
+      topics: [
+        {
+          name: 'shrink',
+          partitions: [{ partition: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: [p.leader] }],
+        },
+      ],
     });
     expect(altered.errorCode).toBe(0);
     expect(altered.leaderId).toBe(activeId);
     expect(altered.leaderEpoch).toBeGreaterThan(0);
-    expect(altered.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, leaderId: p.leader, isr: [p.leader], partitionEpoch: p.partitionEpoch + 1 });
+    expect(altered.topics[0]!.partitions[0]).toMatchObject({
+      errorCode: 0,
+      leaderId: p.leader,
+      isr: [p.leader],
+      partitionEpoch: p.partitionEpoch + 1,
+    });
     expect(c.node(activeId).image().topic('shrink')!.partitions[0]!.isr).toEqual([p.leader]);
 
     const staleCas = await c.call<AlterPartitionResponse__Output>(activeId, 'AlterPartition', {
-      brokerId: p.leader, brokerEpoch: epochs.get(p.leader),
-      topics: [{ name: 'shrink', partitions: [{ partition: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: [p.leader, follower] }] }],
+      brokerId: p.leader,
+      brokerEpoch: epochs.get(p.leader),
+      topics: [
+        {
+          name: 'shrink',
+          partitions: [{ partition: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, newIsr: [p.leader, follower] }],
+        },
+      ],
     });
     expect(staleCas.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.INVALID_UPDATE_VERSION);
     const staleEpoch = await c.call<AlterPartitionResponse__Output>(activeId, 'AlterPartition', {
-      brokerId: p.leader, brokerEpoch: '1', topics: [],
+      brokerId: p.leader,
+      brokerEpoch: '1',
+      topics: [],
     });
     expect(staleEpoch.errorCode).toBe(ErrorCode.STALE_BROKER_EPOCH);
 
@@ -178,7 +248,9 @@ describe('brokers against the controller quorum', () => {
       validateOnly: false,
     });
     expect(configs.responses.map((r) => [r.resourceType, r.resourceName, r.errorCode])).toEqual([
-      [2, 'shrink', 0], [2, 'missing', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION], [99, 'what', ErrorCode.INVALID_REQUEST],
+      [2, 'shrink', 0],
+      [2, 'missing', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+      [99, 'what', ErrorCode.INVALID_REQUEST],
     ]);
     expect(c.node(activeId).image().topic('shrink')!.configs.get('retention.ms')).toBe('1000');
     const append = await c.call<IncrementalAlterConfigsResponse__Output>(activeId, 'IncrementalAlterConfigs', {
@@ -187,13 +259,25 @@ describe('brokers against the controller quorum', () => {
     });
     expect(append.responses[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
 
-    const ids1 = await c.call<AllocateProducerIdsResponse__Output>(activeId, 'AllocateProducerIds', { brokerId: 21, brokerEpoch: epochs.get(21) });
-    const ids2 = await c.call<AllocateProducerIdsResponse__Output>(activeId, 'AllocateProducerIds', { brokerId: 22, brokerEpoch: epochs.get(22) });
+    const ids1 = await c.call<AllocateProducerIdsResponse__Output>(activeId, 'AllocateProducerIds', {
+      brokerId: 21,
+      brokerEpoch: epochs.get(21),
+    });
+    const ids2 = await c.call<AllocateProducerIdsResponse__Output>(activeId, 'AllocateProducerIds', {
+      brokerId: 22,
+      brokerEpoch: epochs.get(22),
+    });
     expect(ids1.errorCode).toBe(0);
     expect(BigInt(ids2.producerIdStart)).toBe(BigInt(ids1.producerIdStart) + BigInt(ids1.producerIdLen));
 
-    const deleted = await c.call<DeleteTopicsResponse__Output>(activeId, 'DeleteTopics', { names: ['shrink', 'never-was'], timeoutMs: 5_000 });
-    expect(deleted.topics.map((t) => [t.name, t.errorCode])).toEqual([['shrink', 0], ['never-was', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]);
+    const deleted = await c.call<DeleteTopicsResponse__Output>(activeId, 'DeleteTopics', {
+      names: ['shrink', 'never-was'],
+      timeoutMs: 5_000,
+    });
+    expect(deleted.topics.map((t) => [t.name, t.errorCode])).toEqual([
+      ['shrink', 0],
+      ['never-was', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+    ]);
     expect(c.node(activeId).image().topic('shrink')).toBeUndefined();
   });
 });

@@ -25,10 +25,22 @@ async function startManual(): Promise<{ node: ControllerNode; clock: ManualTimer
   const [port] = await freePorts(1);
   const clock = new ManualTimers();
   const node = await startControllerNode({
-    nodeId: 1, listenHost: '127.0.0.1', listenPort: port!, dataDir: dir, logger: silentLogger, tickMs: TICK_MS,
-    voters: [{ id: 1, host: '127.0.0.1', port: port! }], brokerSessionTimeoutMs: SESSION_MS, autoLeaderRebalanceEnable: false, timers: clock,
+    nodeId: 1,
+    listenHost: '127.0.0.1',
+    listenPort: port!,
+    dataDir: dir,
+    logger: silentLogger,
+    tickMs: TICK_MS,
+    voters: [{ id: 1, host: '127.0.0.1', port: port! }],
+    brokerSessionTimeoutMs: SESSION_MS,
+    autoLeaderRebalanceEnable: false,
+    timers: clock,
   });
-  const client = new (controllerProto().samsa.v1.Controller)(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as ControllerClient;
+  const client = new (controllerProto().samsa.v1.Controller)(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+    CHANNEL_OPTIONS,
+  ) as ControllerClient;
   cleanups.push(async () => {
     client.close();
     const closing = node.close({ transferLeadership: false });
@@ -42,7 +54,9 @@ async function startManual(): Promise<{ node: ControllerNode; clock: ManualTimer
 
 function call<Res>(client: ControllerClient, method: string, request: object): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, (r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: Res) => void) => void>)[method]!;
+    const fn = (
+      client as unknown as Record<string, (r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: Res) => void) => void>
+    )[method]!;
     fn.call(client, request, { deadline: Date.now() + 10_000 }, (e, r) => (e ? reject(e) : resolve(r!)));
   });
 }
@@ -52,15 +66,28 @@ describe('a controller node on an injected clock', () => {
     const { node, clock, client } = await startManual();
     // No time passes, no tick, no election: the node does not run on the wall clock.
     expect(node.isActive()).toBe(false);
-    await waitFor('the single voter to become active as the clock ticks', () => {
-      clock.advance(TICK_MS);
-      return node.isActive();
-    }, 10_000);
+    await waitFor(
+      'the single voter to become active as the clock ticks',
+      () => {
+        clock.advance(TICK_MS);
+        return node.isActive();
+      },
+      10_000,
+    );
 
-    const reg = await call<RegisterBrokerResponse__Output>(client, 'RegisterBroker', { brokerId: 7, incarnationId: 'inc-7', host: 'b7.test', port: 9092 });
+    const reg = await call<RegisterBrokerResponse__Output>(client, 'RegisterBroker', {
+      brokerId: 7,
+      incarnationId: 'inc-7',
+      host: 'b7.test',
+      port: 9092,
+    });
     expect(reg.errorCode).toBe(0);
     const unfenced = await call<BrokerHeartbeatResponse__Output>(client, 'BrokerHeartbeat', {
-      brokerId: 7, brokerEpoch: reg.brokerEpoch, currentMetadataOffset: reg.brokerEpoch, wantFence: false, wantShutDown: false,
+      brokerId: 7,
+      brokerEpoch: reg.brokerEpoch,
+      currentMetadataOffset: reg.brokerEpoch,
+      wantFence: false,
+      wantShutDown: false,
     });
     expect(unfenced).toMatchObject({ errorCode: ErrorCode.NONE, isFenced: false });
     await waitFor('broker 7 unfenced in the image', () => node.image().broker(7)?.fenced === false, 5_000);
@@ -70,9 +97,13 @@ describe('a controller node on an injected clock', () => {
     // interval, a quarter of it, fires on the way) and the broker is fenced.
     clock.advance(SESSION_MS + SESSION_MS / 4 + TICK_MS);
     expect(clock.now() - heardAt).toBeGreaterThan(SESSION_MS);
-    await waitFor('broker 7 fenced after its session expired on the manual clock', () => {
-      clock.advance(TICK_MS);
-      return node.image().broker(7)?.fenced === true;
-    }, 10_000);
+    await waitFor(
+      'broker 7 fenced after its session expired on the manual clock',
+      () => {
+        clock.advance(TICK_MS);
+        return node.image().broker(7)?.fenced === true;
+      },
+      10_000,
+    );
   });
 });

@@ -17,7 +17,7 @@ export const silentLogger: ControllerLogger = { debug: noop, info: noop, warn: n
 export function recordingLogger(): ControllerLogger & { readonly messages: string[] } {
   const messages: string[] = [];
   const log = (objOrMsg: object | string, msg?: string): void => {
-    messages.push(typeof objOrMsg === 'string' ? objOrMsg : msg ?? '');
+    messages.push(typeof objOrMsg === 'string' ? objOrMsg : (msg ?? ''));
   };
   return { messages, debug: log, info: log, warn: log, error: log };
 }
@@ -126,8 +126,19 @@ export class RecordingTimers implements Timers {
   }
 }
 
-export type ClusterOptions = Partial<Pick<ControllerNodeConfig, 'tickMs' | 'brokerSessionTimeoutMs' | 'snapshotEveryEntries' | 'defaultReplicationFactor' | 'defaultNumPartitions'
-  | 'autoLeaderRebalanceEnable' | 'leaderImbalanceCheckIntervalMs' | 'leaderImbalancePerBrokerPercentage'>>;
+export type ClusterOptions = Partial<
+  Pick<
+    ControllerNodeConfig,
+    | 'tickMs'
+    | 'brokerSessionTimeoutMs'
+    | 'snapshotEveryEntries'
+    | 'defaultReplicationFactor'
+    | 'defaultNumPartitions'
+    | 'autoLeaderRebalanceEnable'
+    | 'leaderImbalanceCheckIntervalMs'
+    | 'leaderImbalancePerBrokerPercentage'
+  >
+>;
 
 export class TestCluster {
   readonly nodes = new Map<number, ControllerNode>();
@@ -172,9 +183,15 @@ export class TestCluster {
       ...(this.options.snapshotEveryEntries === undefined ? {} : { snapshotEveryEntries: this.options.snapshotEveryEntries }),
       ...(this.options.defaultReplicationFactor === undefined ? {} : { defaultReplicationFactor: this.options.defaultReplicationFactor }),
       ...(this.options.defaultNumPartitions === undefined ? {} : { defaultNumPartitions: this.options.defaultNumPartitions }),
-      ...(this.options.autoLeaderRebalanceEnable === undefined ? {} : { autoLeaderRebalanceEnable: this.options.autoLeaderRebalanceEnable }),
-      ...(this.options.leaderImbalanceCheckIntervalMs === undefined ? {} : { leaderImbalanceCheckIntervalMs: this.options.leaderImbalanceCheckIntervalMs }),
-      ...(this.options.leaderImbalancePerBrokerPercentage === undefined ? {} : { leaderImbalancePerBrokerPercentage: this.options.leaderImbalancePerBrokerPercentage }),
+      ...(this.options.autoLeaderRebalanceEnable === undefined
+        ? {}
+        : { autoLeaderRebalanceEnable: this.options.autoLeaderRebalanceEnable }),
+      ...(this.options.leaderImbalanceCheckIntervalMs === undefined
+        ? {}
+        : { leaderImbalanceCheckIntervalMs: this.options.leaderImbalanceCheckIntervalMs }),
+      ...(this.options.leaderImbalancePerBrokerPercentage === undefined
+        ? {}
+        : { leaderImbalancePerBrokerPercentage: this.options.leaderImbalancePerBrokerPercentage }),
       rngSeed: id * 7919,
       timers: this.clockOf(id),
     });
@@ -207,10 +224,14 @@ export class TestCluster {
 
   /** The one running active controller, once there is exactly one. */
   async waitForActive(timeoutMs = 5_000): Promise<ControllerNode> {
-    return waitFor('exactly one active controller', () => {
-      const active = [...this.nodes.values()].filter((n) => n.isActive());
-      return active.length === 1 ? active[0] : undefined;
-    }, timeoutMs);
+    return waitFor(
+      'exactly one active controller',
+      () => {
+        const active = [...this.nodes.values()].filter((n) => n.isActive());
+        return active.length === 1 ? active[0] : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   client(id: number): ControllerClient {
@@ -225,14 +246,28 @@ export class TestCluster {
 
   /** A unary call on controller `id`'s Controller service, bounded by a deadline. */
   call<Res>(id: number, method: string, request: unknown, deadlineMs = 10_000): Promise<Res> {
-    const client = this.client(id) as unknown as Record<string, (req: unknown, opts: grpc.CallOptions, cb: (err: Error | null, res: Res) => void) => void>;
+    const client = this.client(id) as unknown as Record<
+      string,
+      (req: unknown, opts: grpc.CallOptions, cb: (err: Error | null, res: Res) => void) => void
+    >;
     return new Promise((resolve, reject) => {
       client[method]!.call(client, request, { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res)));
     });
   }
 
-  createTopic(id: number, name: string, numPartitions = 1, replicationFactor = 1, timeoutMs = 5_000): Promise<CreateTopicsResponse__Output> {
-    return this.call(id, 'CreateTopics', { topics: [{ name, numPartitions, replicationFactor, configs: {} }], timeoutMs }, timeoutMs + 5_000);
+  createTopic(
+    id: number,
+    name: string,
+    numPartitions = 1,
+    replicationFactor = 1,
+    timeoutMs = 5_000,
+  ): Promise<CreateTopicsResponse__Output> {
+    return this.call(
+      id,
+      'CreateTopics',
+      { topics: [{ name, numPartitions, replicationFactor, configs: {} }], timeoutMs },
+      timeoutMs + 5_000,
+    );
   }
 
   /** Every running node's image, as snapshot records (comparable with toEqual). */
@@ -249,18 +284,29 @@ export class TestCluster {
 }
 
 /** Registers broker ids as if they were brokers and heartbeats them until unfenced, via gRPC. */
-export async function registerAndUnfence(cluster: TestCluster, controllerId: number, brokerIds: readonly number[]): Promise<Map<number, string>> {
+export async function registerAndUnfence(
+  cluster: TestCluster,
+  controllerId: number,
+  brokerIds: readonly number[],
+): Promise<Map<number, string>> {
   const epochs = new Map<number, string>();
   for (const brokerId of brokerIds) {
     const res = await cluster.call<{ errorCode: number; errorMessage: string; brokerEpoch: string }>(controllerId, 'RegisterBroker', {
-      brokerId, incarnationId: `inc-${brokerId}-${Date.now()}`, host: `broker-${brokerId}.test`, port: 9092,
+      brokerId,
+      incarnationId: `inc-${brokerId}-${Date.now()}`,
+      host: `broker-${brokerId}.test`,
+      port: 9092,
     });
     if (res.errorCode !== 0) throw new Error(`RegisterBroker ${brokerId}: ${res.errorCode} ${res.errorMessage}`);
     epochs.set(brokerId, res.brokerEpoch);
   }
   for (const brokerId of brokerIds) {
     const res = await cluster.call<{ errorCode: number; isFenced: boolean }>(controllerId, 'BrokerHeartbeat', {
-      brokerId, brokerEpoch: epochs.get(brokerId), currentMetadataOffset: '1000000', wantFence: false, wantShutDown: false,
+      brokerId,
+      brokerEpoch: epochs.get(brokerId),
+      currentMetadataOffset: '1000000',
+      wantFence: false,
+      wantShutDown: false,
     });
     if (res.errorCode !== 0 || res.isFenced) throw new Error(`BrokerHeartbeat ${brokerId}: ${res.errorCode}, fenced ${res.isFenced}`);
   }

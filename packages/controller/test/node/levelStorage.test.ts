@@ -32,7 +32,10 @@ async function reopen(): Promise<LevelRaftStorage> {
 
 function entries(from: number, to: number, term: number): Entry[] {
   return Array.from({ length: to - from + 1 }, (_, i) => ({
-    index: from + i, term, type: from + i === 1 ? 'noop' : 'normal', data: from + i === 1 ? new Uint8Array(0) : new Uint8Array([from + i, term]),
+    index: from + i,
+    term,
+    type: from + i === 1 ? 'noop' : 'normal',
+    data: from + i === 1 ? new Uint8Array(0) : new Uint8Array([from + i, term]),
   }));
 }
 

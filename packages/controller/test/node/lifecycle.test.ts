@@ -25,8 +25,14 @@ async function config(overrides: Partial<ControllerNodeConfig> = {}): Promise<Co
   dirs.push(dir);
   const [port] = await freePorts(1);
   return {
-    nodeId: 1, listenHost: '127.0.0.1', listenPort: port!, dataDir: dir, logger: silentLogger, tickMs: 20,
-    voters: [{ id: 1, host: '127.0.0.1', port: port! }], ...overrides,
+    nodeId: 1,
+    listenHost: '127.0.0.1',
+    listenPort: port!,
+    dataDir: dir,
+    logger: silentLogger,
+    tickMs: 20,
+    voters: [{ id: 1, host: '127.0.0.1', port: port! }],
+    ...overrides,
   };
 }
 
@@ -62,10 +68,14 @@ describe('controller node lifecycle', () => {
     const Client = raftProto().samsa.v1.Raft;
     const client = new Client(`127.0.0.1:${base.listenPort}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
     try {
-      const send = (envelope: object) => new Promise<RaftSendResponse__Output>((resolve, reject) =>
-        client.Send(envelope, { deadline: Date.now() + 5_000 }, (err, res) => (err ? reject(err) : resolve(res!))));
+      const send = (envelope: object) =>
+        new Promise<RaftSendResponse__Output>((resolve, reject) =>
+          client.Send(envelope, { deadline: Date.now() + 5_000 }, (err, res) => (err ? reject(err) : resolve(res!))),
+        );
       expect((await send({ from: 1, to: 2, messages: [] })).errorCode).toBe(ErrorCode.INVALID_REQUEST);
-      expect((await send({ from: 7, to: 1, messages: [{ type: 'RAFT_MESSAGE_TYPE_TIMEOUT_NOW', from: 7, to: 1, term: '99' }] })).errorCode).toBe(ErrorCode.INVALID_REQUEST);
+      expect(
+        (await send({ from: 7, to: 1, messages: [{ type: 'RAFT_MESSAGE_TYPE_TIMEOUT_NOW', from: 7, to: 1, term: '99' }] })).errorCode,
+      ).toBe(ErrorCode.INVALID_REQUEST);
     } finally {
       client.close();
       await node.close();

@@ -25,10 +25,14 @@ async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> 
 
 /** Waits until every running controller's image is the same (compared as snapshot records). */
 async function imagesConverge(c: TestCluster, timeoutMs = 5_000): Promise<unknown[]> {
-  return waitFor('identical images on every running controller', () => {
-    const images = [...c.snapshots().values()].map((s) => JSON.stringify(s));
-    return images.every((i) => i === images[0]) ? c.snapshots().values().next().value : undefined;
-  }, timeoutMs);
+  return waitFor(
+    'identical images on every running controller',
+    () => {
+      const images = [...c.snapshots().values()].map((s) => JSON.stringify(s));
+      return images.every((i) => i === images[0]) ? c.snapshots().values().next().value : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 function others(c: TestCluster, id: number): number[] {
@@ -51,7 +55,10 @@ describe('a three-controller quorum', () => {
 
     const image = await imagesConverge(c);
     expect(JSON.stringify(image)).toContain('"orders"');
-    const leaders = active.image().topic('orders')!.partitions.map((p) => p.leader);
+    const leaders = active
+      .image()
+      .topic('orders')!
+      .partitions.map((p) => p.leader);
     expect(new Set(leaders)).toEqual(new Set([101, 102, 103])); // leaders spread over the brokers
 
     const quorum = await c.call<DescribeQuorumResponse__Output>(active.nodeId, 'DescribeQuorum', {});
@@ -59,10 +66,14 @@ describe('a three-controller quorum', () => {
     expect(quorum.voters.map((v) => v.voterId)).toEqual([1, 2, 3]);
     expect(Number(quorum.highWatermark)).toBeGreaterThan(0);
     expect(Number(quorum.leaderEpoch)).toBeGreaterThan(0);
-    await waitFor('every voter caught up in DescribeQuorum', async () => {
-      const q = await c.call<DescribeQuorumResponse__Output>(active.nodeId, 'DescribeQuorum', {});
-      return q.voters.every((v) => v.lag === '0' && Number(v.logEndOffset) === Number(q.highWatermark) + 1);
-    }, 3_000);
+    await waitFor(
+      'every voter caught up in DescribeQuorum',
+      async () => {
+        const q = await c.call<DescribeQuorumResponse__Output>(active.nodeId, 'DescribeQuorum', {});
+        return q.voters.every((v) => v.lag === '0' && Number(v.logEndOffset) === Number(q.highWatermark) + 1);
+      },
+      3_000,
+    );
   });
 
   it('answers a write sent to a follower with NOT_CONTROLLER naming the active controller', async () => {
@@ -71,7 +82,12 @@ describe('a three-controller quorum', () => {
     const follower = others(c, active.nodeId)[0]!;
     await waitFor('the follower to know the leader', () => c.node(follower).leaderId() === active.nodeId, 3_000);
 
-    const registered = await c.call<RegisterBrokerResponse__Output>(follower, 'RegisterBroker', { brokerId: 1, incarnationId: 'x', host: 'h', port: 9092 });
+    const registered = await c.call<RegisterBrokerResponse__Output>(follower, 'RegisterBroker', {
+      brokerId: 1,
+      incarnationId: 'x',
+      host: 'h',
+      port: 9092,
+    });
     expect(registered).toMatchObject({ errorCode: ErrorCode.NOT_CONTROLLER, leaderId: active.nodeId });
     expect(errorInfo(registered.errorCode).retriable).toBe(true);
 
@@ -99,7 +115,9 @@ describe('a three-controller quorum', () => {
       await c.stop(old, crash);
       active = await c.waitForActive(5_000);
       const failoverMs = Date.now() - started;
-      console.log(`failover after ${crash ? 'a crash' : 'a graceful close'} of controller ${old}: controller ${active.nodeId} active after ${failoverMs} ms`);
+      console.log(
+        `failover after ${crash ? 'a crash' : 'a graceful close'} of controller ${old}: controller ${active.nodeId} active after ${failoverMs} ms`,
+      );
       expect(active.nodeId).not.toBe(old);
 
       const name = crash ? 'after-crash' : 'after-close';
@@ -140,7 +158,9 @@ describe('a three-controller quorum', () => {
     await imagesConverge(c);
     const first = active.image().topic('pending-1');
     if (first !== undefined) expect(first.partitions).toHaveLength(8);
-    console.log(`with the old leader back, the topic proposed without a majority is ${first === undefined ? 'absent' : 'present with all 8 partitions'}`);
+    console.log(
+      `with the old leader back, the topic proposed without a majority is ${first === undefined ? 'absent' : 'present with all 8 partitions'}`,
+    );
     expect([0, ErrorCode.TOPIC_ALREADY_EXISTS]).toContain((await c.createTopic(active.nodeId, 'pending-1', 8, 3)).topics[0]!.errorCode);
 
     // 2. The old leader stays away while the others elect: its pending entry is dropped, and when it

@@ -53,7 +53,11 @@ describe('metadata snapshots', () => {
 
     const logger = recordingLogger();
     const restarted = await c.start(lagging, logger);
-    await waitFor('the restarted controller to catch up through a snapshot', () => JSON.stringify(restarted.image().toSnapshot()) === JSON.stringify(active.image().toSnapshot()), 5_000);
+    await waitFor(
+      'the restarted controller to catch up through a snapshot',
+      () => JSON.stringify(restarted.image().toSnapshot()) === JSON.stringify(active.image().toSnapshot()),
+      5_000,
+    );
     expect(logger.messages).toContain('installed a metadata snapshot from the leader');
 
     const fromFollower = await fetchFrom(c, lagging, 1);

@@ -12,7 +12,13 @@ const bytes = (...b: number[]) => new Uint8Array(b);
 
 const messages: Message[] = [
   {
-    type: 'append', from: 1, to: 2, term: 7, prevLogIndex: 41, prevLogTerm: 6, commit: 40,
+    type: 'append',
+    from: 1,
+    to: 2,
+    term: 7,
+    prevLogIndex: 41,
+    prevLogTerm: 6,
+    commit: 40,
     entries: [
       { term: 7, index: 42, type: 'noop', data: bytes() },
       { term: 7, index: 43, type: 'normal', data: bytes(1, 2, 3, 255) },
@@ -61,7 +67,9 @@ describe('the Raft wire format', () => {
 
   it('drops a message of an unknown type instead of stepping it', () => {
     const method = raftProto().samsa.v1.Raft.service.Send;
-    const envelope = method.requestDeserialize(method.requestSerialize({ from: 1, to: 2, messages: [{ type: 'RAFT_MESSAGE_TYPE_UNSPECIFIED' }] })) as RaftEnvelope__Output;
+    const envelope = method.requestDeserialize(
+      method.requestSerialize({ from: 1, to: 2, messages: [{ type: 'RAFT_MESSAGE_TYPE_UNSPECIFIED' }] }),
+    ) as RaftEnvelope__Output;
     expect(fromWireMessage(envelope.messages[0]!)).toBeUndefined();
   });
 });

@@ -71,8 +71,22 @@ describe('WriteQueue', () => {
   it('computes the next operation only after the previous entry is applied', async () => {
     const { ctx, queue } = setup();
     const computed: string[] = [];
-    const a = queue.submit('a', () => { computed.push('a'); return write('A')(); }, 5_000);
-    const b = queue.submit('b', () => { computed.push('b'); return write('B')(); }, 5_000);
+    const a = queue.submit(
+      'a',
+      () => {
+        computed.push('a');
+        return write('A')();
+      },
+      5_000,
+    );
+    const b = queue.submit(
+      'b',
+      () => {
+        computed.push('b');
+        return write('B')();
+      },
+      5_000,
+    );
     await quiescent();
     expect(ctx.proposed).toEqual([11]);
     expect(computed).toEqual(['a']);
@@ -87,8 +101,22 @@ describe('WriteQueue', () => {
   it('answers a timed-out caller but still waits for its entry before computing the next operation', async () => {
     const { ctx, clock, queue } = setup();
     const computed: string[] = [];
-    const a = queue.submit('CreateTopics', () => { computed.push('a'); return write('A')(); }, 50);
-    const b = queue.submit('b', () => { computed.push('b'); return write('B')(); }, 5_000);
+    const a = queue.submit(
+      'CreateTopics',
+      () => {
+        computed.push('a');
+        return write('A')();
+      },
+      50,
+    );
+    const b = queue.submit(
+      'b',
+      () => {
+        computed.push('b');
+        return write('B')();
+      },
+      5_000,
+    );
     await quiescent();
     clock.advance(49);
     await quiescent();
@@ -107,8 +135,22 @@ describe('WriteQueue', () => {
   it('never computes an operation whose caller gave up while it was queued', async () => {
     const { ctx, clock, queue } = setup();
     const computed: string[] = [];
-    void queue.submit('a', () => { computed.push('a'); return write('A')(); }, 5_000);
-    const b = queue.submit('b', () => { computed.push('b'); return write('B')(); }, 20);
+    void queue.submit(
+      'a',
+      () => {
+        computed.push('a');
+        return write('A')();
+      },
+      5_000,
+    );
+    const b = queue.submit(
+      'b',
+      () => {
+        computed.push('b');
+        return write('B')();
+      },
+      20,
+    );
     await quiescent();
     clock.advance(20);
     expect(await b).toMatchObject({ ok: false, errorCode: ErrorCode.REQUEST_TIMED_OUT });
@@ -121,8 +163,14 @@ describe('WriteQueue', () => {
   it('answers operations without records in queue order, proposing nothing', async () => {
     const { ctx, queue } = setup();
     const order: string[] = [];
-    const a = queue.submit('a', write('A'), 5_000).then((r) => { order.push('a'); return r; });
-    const b = queue.submit('b', read('B'), 5_000).then((r) => { order.push('b'); return r; });
+    const a = queue.submit('a', write('A'), 5_000).then((r) => {
+      order.push('a');
+      return r;
+    });
+    const b = queue.submit('b', read('B'), 5_000).then((r) => {
+      order.push('b');
+      return r;
+    });
     await quiescent();
     expect(order).toEqual([]);
     ctx.settle(11);
@@ -139,12 +187,23 @@ describe('WriteQueue', () => {
     ctx.settle(11, false);
     expect(await lost).toEqual({ ok: false, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: 'not active', leaderId: 2, leaderEpoch: 4 });
     ctx.leader = false;
-    expect(await queue.submit('b', write('B'), 5_000)).toMatchObject({ ok: false, errorCode: ErrorCode.NOT_CONTROLLER, leaderId: 2, leaderEpoch: 4 });
+    expect(await queue.submit('b', write('B'), 5_000)).toMatchObject({
+      ok: false,
+      errorCode: ErrorCode.NOT_CONTROLLER,
+      leaderId: 2,
+      leaderEpoch: 4,
+    });
   });
 
   it('turns an exception in an operation into UNKNOWN_SERVER_ERROR and carries on', async () => {
     const { queue } = setup();
-    const failed = queue.submit('boom', () => { throw new Error('kaput'); }, 5_000);
+    const failed = queue.submit(
+      'boom',
+      () => {
+        throw new Error('kaput');
+      },
+      5_000,
+    );
     const next = queue.submit('b', read('B'), 5_000);
     expect(await failed).toMatchObject({ ok: false, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR });
     expect(await next).toEqual({ ok: true, response: 'B' });

@@ -26,14 +26,19 @@ export const FindCoordinator = {
     { name: 'nodeId', type: 'int32', versions: '0-3' },
     { name: 'host', type: 'string', versions: '0-3' },
     { name: 'port', type: 'int32', versions: '0-3' },
-    { name: 'coordinators', type: '[]struct', versions: '4+', fields: [
-      { name: 'key', type: 'string', versions: '4+' },
-      { name: 'nodeId', type: 'int32', versions: '4+' },
-      { name: 'host', type: 'string', versions: '4+' },
-      { name: 'port', type: 'int32', versions: '4+' },
-      { name: 'errorCode', type: 'int16', versions: '4+' },
-      { name: 'errorMessage', type: 'string', versions: '4+', nullableVersions: '4+', default: null },
-    ] },
+    {
+      name: 'coordinators',
+      type: '[]struct',
+      versions: '4+',
+      fields: [
+        { name: 'key', type: 'string', versions: '4+' },
+        { name: 'nodeId', type: 'int32', versions: '4+' },
+        { name: 'host', type: 'string', versions: '4+' },
+        { name: 'port', type: 'int32', versions: '4+' },
+        { name: 'errorCode', type: 'int16', versions: '4+' },
+        { name: 'errorMessage', type: 'string', versions: '4+', nullableVersions: '4+', default: null },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;
 
@@ -49,10 +54,15 @@ export const JoinGroup = {
     { name: 'memberId', type: 'string', versions: '0+' },
     { name: 'groupInstanceId', type: 'string', versions: '5+', nullableVersions: '5+', default: null },
     { name: 'protocolType', type: 'string', versions: '0+' },
-    { name: 'protocols', type: '[]struct', versions: '0+', fields: [
-      { name: 'name', type: 'string', versions: '0+' },
-      { name: 'metadata', type: 'bytes', versions: '0+' },
-    ] },
+    {
+      name: 'protocols',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'name', type: 'string', versions: '0+' },
+        { name: 'metadata', type: 'bytes', versions: '0+' },
+      ],
+    },
     { name: 'reason', type: 'string', versions: '8+', nullableVersions: '8+', default: null },
   ],
   response: [
@@ -64,11 +74,16 @@ export const JoinGroup = {
     { name: 'leader', type: 'string', versions: '0+' },
     { name: 'skipAssignment', type: 'bool', versions: '9+', default: false },
     { name: 'memberId', type: 'string', versions: '0+' },
-    { name: 'members', type: '[]struct', versions: '0+', fields: [
-      { name: 'memberId', type: 'string', versions: '0+' },
-      { name: 'groupInstanceId', type: 'string', versions: '5+', nullableVersions: '5+', default: null },
-      { name: 'metadata', type: 'bytes', versions: '0+' },
-    ] },
+    {
+      name: 'members',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'memberId', type: 'string', versions: '0+' },
+        { name: 'groupInstanceId', type: 'string', versions: '5+', nullableVersions: '5+', default: null },
+        { name: 'metadata', type: 'bytes', versions: '0+' },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;
 
@@ -84,10 +99,15 @@ export const SyncGroup = {
     { name: 'groupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
     { name: 'protocolType', type: 'string', versions: '5+', nullableVersions: '5+', default: null },
     { name: 'protocolName', type: 'string', versions: '5+', nullableVersions: '5+', default: null },
-    { name: 'assignments', type: '[]struct', versions: '0+', fields: [
-      { name: 'memberId', type: 'string', versions: '0+' },
-      { name: 'assignment', type: 'bytes', versions: '0+' },
-    ] },
+    {
+      name: 'assignments',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'memberId', type: 'string', versions: '0+' },
+        { name: 'assignment', type: 'bytes', versions: '0+' },
+      ],
+    },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: '1+' },
@@ -124,20 +144,30 @@ export const LeaveGroup = {
     { name: 'groupId', type: 'string', versions: '0+' },
     { name: 'memberId', type: 'string', versions: '0-2' },
     // v3 (KIP-345) leaves several members, by member id or group instance id.
-    { name: 'members', type: '[]struct', versions: '3+', fields: [
-      { name: 'memberId', type: 'string', versions: '3+' },
-      { name: 'groupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
-      { name: 'reason', type: 'string', versions: '5+', nullableVersions: '5+', default: null },
-    ] },
+    {
+      name: 'members',
+      type: '[]struct',
+      versions: '3+',
+      fields: [
+        { name: 'memberId', type: 'string', versions: '3+' },
+        { name: 'groupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
+        { name: 'reason', type: 'string', versions: '5+', nullableVersions: '5+', default: null },
+      ],
+    },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: '1+' },
     { name: 'errorCode', type: 'int16', versions: '0+' },
-    { name: 'members', type: '[]struct', versions: '3+', fields: [
-      { name: 'memberId', type: 'string', versions: '3+' },
-      { name: 'groupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+' },
-      { name: 'errorCode', type: 'int16', versions: '3+' },
-    ] },
+    {
+      name: 'members',
+      type: '[]struct',
+      versions: '3+',
+      fields: [
+        { name: 'memberId', type: 'string', versions: '3+' },
+        { name: 'groupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+' },
+        { name: 'errorCode', type: 'int16', versions: '3+' },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;
 
@@ -152,26 +182,46 @@ export const OffsetCommit = {
     { name: 'memberId', type: 'string', versions: '1+' },
     { name: 'groupInstanceId', type: 'string', versions: '7+', nullableVersions: '7+', default: null },
     { name: 'retentionTimeMs', type: 'int64', versions: '2-4', default: -1 },
-    { name: 'topics', type: '[]struct', versions: '0+', fields: [
-      { name: 'name', type: 'string', versions: '0+' },
-      { name: 'partitions', type: '[]struct', versions: '0+', fields: [
-        { name: 'partitionIndex', type: 'int32', versions: '0+' },
-        { name: 'committedOffset', type: 'int64', versions: '0+' },
-        { name: 'committedLeaderEpoch', type: 'int32', versions: '6+', default: -1 },
-        { name: 'commitTimestamp', type: 'int64', versions: '1', default: -1 },
-        { name: 'committedMetadata', type: 'string', versions: '0+', nullableVersions: '0+' },
-      ] },
-    ] },
+    {
+      name: 'topics',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'name', type: 'string', versions: '0+' },
+        {
+          name: 'partitions',
+          type: '[]struct',
+          versions: '0+',
+          fields: [
+            { name: 'partitionIndex', type: 'int32', versions: '0+' },
+            { name: 'committedOffset', type: 'int64', versions: '0+' },
+            { name: 'committedLeaderEpoch', type: 'int32', versions: '6+', default: -1 },
+            { name: 'commitTimestamp', type: 'int64', versions: '1', default: -1 },
+            { name: 'committedMetadata', type: 'string', versions: '0+', nullableVersions: '0+' },
+          ],
+        },
+      ],
+    },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: '3+' },
-    { name: 'topics', type: '[]struct', versions: '0+', fields: [
-      { name: 'name', type: 'string', versions: '0+' },
-      { name: 'partitions', type: '[]struct', versions: '0+', fields: [
-        { name: 'partitionIndex', type: 'int32', versions: '0+' },
-        { name: 'errorCode', type: 'int16', versions: '0+' },
-      ] },
-    ] },
+    {
+      name: 'topics',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'name', type: 'string', versions: '0+' },
+        {
+          name: 'partitions',
+          type: '[]struct',
+          versions: '0+',
+          fields: [
+            { name: 'partitionIndex', type: 'int32', versions: '0+' },
+            { name: 'errorCode', type: 'int16', versions: '0+' },
+          ],
+        },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;
 
@@ -183,47 +233,89 @@ export const OffsetFetch = {
   request: [
     { name: 'groupId', type: 'string', versions: '0-7' },
     // v2+: null means every topic the group has offsets for.
-    { name: 'topics', type: '[]struct', versions: '0-7', nullableVersions: '2-7', fields: [
-      { name: 'name', type: 'string', versions: '0-7' },
-      { name: 'partitionIndexes', type: '[]int32', versions: '0-7' },
-    ] },
+    {
+      name: 'topics',
+      type: '[]struct',
+      versions: '0-7',
+      nullableVersions: '2-7',
+      fields: [
+        { name: 'name', type: 'string', versions: '0-7' },
+        { name: 'partitionIndexes', type: '[]int32', versions: '0-7' },
+      ],
+    },
     // v8 (KIP-709) asks for several groups at once.
-    { name: 'groups', type: '[]struct', versions: '8+', fields: [
-      { name: 'groupId', type: 'string', versions: '8+' },
-      { name: 'topics', type: '[]struct', versions: '8+', nullableVersions: '8+', fields: [
-        { name: 'name', type: 'string', versions: '8+' },
-        { name: 'partitionIndexes', type: '[]int32', versions: '8+' },
-      ] },
-    ] },
+    {
+      name: 'groups',
+      type: '[]struct',
+      versions: '8+',
+      fields: [
+        { name: 'groupId', type: 'string', versions: '8+' },
+        {
+          name: 'topics',
+          type: '[]struct',
+          versions: '8+',
+          nullableVersions: '8+',
+          fields: [
+            { name: 'name', type: 'string', versions: '8+' },
+            { name: 'partitionIndexes', type: '[]int32', versions: '8+' },
+          ],
+        },
+      ],
+    },
     { name: 'requireStable', type: 'bool', versions: '7+', default: false },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: '3+' },
-    { name: 'topics', type: '[]struct', versions: '0-7', fields: [
-      { name: 'name', type: 'string', versions: '0-7' },
-      { name: 'partitions', type: '[]struct', versions: '0-7', fields: [
-        { name: 'partitionIndex', type: 'int32', versions: '0-7' },
-        { name: 'committedOffset', type: 'int64', versions: '0-7' },
-        { name: 'committedLeaderEpoch', type: 'int32', versions: '5-7', default: -1 },
-        { name: 'metadata', type: 'string', versions: '0-7', nullableVersions: '0-7' },
-        { name: 'errorCode', type: 'int16', versions: '0-7' },
-      ] },
-    ] },
+    {
+      name: 'topics',
+      type: '[]struct',
+      versions: '0-7',
+      fields: [
+        { name: 'name', type: 'string', versions: '0-7' },
+        {
+          name: 'partitions',
+          type: '[]struct',
+          versions: '0-7',
+          fields: [
+            { name: 'partitionIndex', type: 'int32', versions: '0-7' },
+            { name: 'committedOffset', type: 'int64', versions: '0-7' },
+            { name: 'committedLeaderEpoch', type: 'int32', versions: '5-7', default: -1 },
+            { name: 'metadata', type: 'string', versions: '0-7', nullableVersions: '0-7' },
+            { name: 'errorCode', type: 'int16', versions: '0-7' },
+          ],
+        },
+      ],
+    },
     { name: 'errorCode', type: 'int16', versions: '2-7', default: 0 },
-    { name: 'groups', type: '[]struct', versions: '8+', fields: [
-      { name: 'groupId', type: 'string', versions: '8+' },
-      { name: 'topics', type: '[]struct', versions: '8+', fields: [
-        { name: 'name', type: 'string', versions: '8+' },
-        { name: 'partitions', type: '[]struct', versions: '8+', fields: [
-          { name: 'partitionIndex', type: 'int32', versions: '8+' },
-          { name: 'committedOffset', type: 'int64', versions: '8+' },
-          { name: 'committedLeaderEpoch', type: 'int32', versions: '8+', default: -1 },
-          { name: 'metadata', type: 'string', versions: '8+', nullableVersions: '8+' },
-          { name: 'errorCode', type: 'int16', versions: '8+' },
-        ] },
-      ] },
-      { name: 'errorCode', type: 'int16', versions: '8+', default: 0 },
-    ] },
+    {
+      name: 'groups',
+      type: '[]struct',
+      versions: '8+',
+      fields: [
+        { name: 'groupId', type: 'string', versions: '8+' },
+        {
+          name: 'topics',
+          type: '[]struct',
+          versions: '8+',
+          fields: [
+            { name: 'name', type: 'string', versions: '8+' },
+            {
+              name: 'partitions',
+              type: '[]struct',
+              versions: '8+',
+              fields: [
+                { name: 'partitionIndex', type: 'int32', versions: '8+' },
+                { name: 'committedOffset', type: 'int64', versions: '8+' },
+                { name: 'committedLeaderEpoch', type: 'int32', versions: '8+', default: -1 },
+                { name: 'metadata', type: 'string', versions: '8+', nullableVersions: '8+' },
+                { name: 'errorCode', type: 'int16', versions: '8+' },
+              ],
+            },
+          ],
+        },
+        { name: 'errorCode', type: 'int16', versions: '8+', default: 0 },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;
 
@@ -238,22 +330,32 @@ export const DescribeGroups = {
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: '1+' },
-    { name: 'groups', type: '[]struct', versions: '0+', fields: [
-      { name: 'errorCode', type: 'int16', versions: '0+' },
-      { name: 'groupId', type: 'string', versions: '0+' },
-      { name: 'groupState', type: 'string', versions: '0+' },
-      { name: 'protocolType', type: 'string', versions: '0+' },
-      { name: 'protocolData', type: 'string', versions: '0+' },
-      { name: 'members', type: '[]struct', versions: '0+', fields: [
-        { name: 'memberId', type: 'string', versions: '0+' },
-        { name: 'groupInstanceId', type: 'string', versions: '4+', nullableVersions: '4+', default: null },
-        { name: 'clientId', type: 'string', versions: '0+' },
-        { name: 'clientHost', type: 'string', versions: '0+' },
-        { name: 'memberMetadata', type: 'bytes', versions: '0+' },
-        { name: 'memberAssignment', type: 'bytes', versions: '0+' },
-      ] },
-      { name: 'authorizedOperations', type: 'int32', versions: '3+', default: -2147483648 },
-    ] },
+    {
+      name: 'groups',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'errorCode', type: 'int16', versions: '0+' },
+        { name: 'groupId', type: 'string', versions: '0+' },
+        { name: 'groupState', type: 'string', versions: '0+' },
+        { name: 'protocolType', type: 'string', versions: '0+' },
+        { name: 'protocolData', type: 'string', versions: '0+' },
+        {
+          name: 'members',
+          type: '[]struct',
+          versions: '0+',
+          fields: [
+            { name: 'memberId', type: 'string', versions: '0+' },
+            { name: 'groupInstanceId', type: 'string', versions: '4+', nullableVersions: '4+', default: null },
+            { name: 'clientId', type: 'string', versions: '0+' },
+            { name: 'clientHost', type: 'string', versions: '0+' },
+            { name: 'memberMetadata', type: 'bytes', versions: '0+' },
+            { name: 'memberAssignment', type: 'bytes', versions: '0+' },
+          ],
+        },
+        { name: 'authorizedOperations', type: 'int32', versions: '3+', default: -2147483648 },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;
 
@@ -262,17 +364,20 @@ export const ListGroups = {
   name: 'ListGroups',
   validVersions: '0-4',
   flexibleVersions: '3+',
-  request: [
-    { name: 'statesFilter', type: '[]string', versions: '4+' },
-  ],
+  request: [{ name: 'statesFilter', type: '[]string', versions: '4+' }],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: '1+' },
     { name: 'errorCode', type: 'int16', versions: '0+' },
-    { name: 'groups', type: '[]struct', versions: '0+', fields: [
-      { name: 'groupId', type: 'string', versions: '0+' },
-      { name: 'protocolType', type: 'string', versions: '0+' },
-      { name: 'groupState', type: 'string', versions: '4+' },
-    ] },
+    {
+      name: 'groups',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'groupId', type: 'string', versions: '0+' },
+        { name: 'protocolType', type: 'string', versions: '0+' },
+        { name: 'groupState', type: 'string', versions: '4+' },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;
 
@@ -281,15 +386,18 @@ export const DeleteGroups = {
   name: 'DeleteGroups',
   validVersions: '0-2',
   flexibleVersions: '2+',
-  request: [
-    { name: 'groupsNames', type: '[]string', versions: '0+' },
-  ],
+  request: [{ name: 'groupsNames', type: '[]string', versions: '0+' }],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
-    { name: 'results', type: '[]struct', versions: '0+', fields: [
-      { name: 'groupId', type: 'string', versions: '0+' },
-      { name: 'errorCode', type: 'int16', versions: '0+' },
-    ] },
+    {
+      name: 'results',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'groupId', type: 'string', versions: '0+' },
+        { name: 'errorCode', type: 'int16', versions: '0+' },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;
 
@@ -300,22 +408,35 @@ export const OffsetDelete = {
   flexibleVersions: 'none',
   request: [
     { name: 'groupId', type: 'string', versions: '0+' },
-    { name: 'topics', type: '[]struct', versions: '0+', fields: [
-      { name: 'name', type: 'string', versions: '0+' },
-      { name: 'partitions', type: '[]struct', versions: '0+', fields: [
-        { name: 'partitionIndex', type: 'int32', versions: '0+' },
-      ] },
-    ] },
+    {
+      name: 'topics',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'name', type: 'string', versions: '0+' },
+        { name: 'partitions', type: '[]struct', versions: '0+', fields: [{ name: 'partitionIndex', type: 'int32', versions: '0+' }] },
+      ],
+    },
   ],
   response: [
     { name: 'errorCode', type: 'int16', versions: '0+' },
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
-    { name: 'topics', type: '[]struct', versions: '0+', fields: [
-      { name: 'name', type: 'string', versions: '0+' },
-      { name: 'partitions', type: '[]struct', versions: '0+', fields: [
-        { name: 'partitionIndex', type: 'int32', versions: '0+' },
-        { name: 'errorCode', type: 'int16', versions: '0+' },
-      ] },
-    ] },
+    {
+      name: 'topics',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'name', type: 'string', versions: '0+' },
+        {
+          name: 'partitions',
+          type: '[]struct',
+          versions: '0+',
+          fields: [
+            { name: 'partitionIndex', type: 'int32', versions: '0+' },
+            { name: 'errorCode', type: 'int16', versions: '0+' },
+          ],
+        },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;

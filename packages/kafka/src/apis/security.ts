@@ -9,9 +9,7 @@ export const SaslHandshake = {
   name: 'SaslHandshake',
   validVersions: '0-1',
   flexibleVersions: 'none',
-  request: [
-    { name: 'mechanism', type: 'string', versions: '0+' },
-  ],
+  request: [{ name: 'mechanism', type: 'string', versions: '0+' }],
   response: [
     { name: 'errorCode', type: 'int16', versions: '0+' },
     { name: 'mechanisms', type: '[]string', versions: '0+' },
@@ -23,9 +21,7 @@ export const SaslAuthenticate = {
   name: 'SaslAuthenticate',
   validVersions: '0-2',
   flexibleVersions: '2+',
-  request: [
-    { name: 'authBytes', type: 'bytes', versions: '0+' },
-  ],
+  request: [{ name: 'authBytes', type: 'bytes', versions: '0+' }],
   response: [
     { name: 'errorCode', type: 'int16', versions: '0+' },
     { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
@@ -53,17 +49,27 @@ export const DescribeAcls = {
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
     { name: 'errorCode', type: 'int16', versions: '0+' },
     { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
-    { name: 'resources', type: '[]struct', versions: '0+', fields: [
-      { name: 'resourceType', type: 'int8', versions: '0+' },
-      { name: 'resourceName', type: 'string', versions: '0+' },
-      { name: 'patternType', type: 'int8', versions: '1+', default: 3 },
-      { name: 'acls', type: '[]struct', versions: '0+', fields: [
-        { name: 'principal', type: 'string', versions: '0+' },
-        { name: 'host', type: 'string', versions: '0+' },
-        { name: 'operation', type: 'int8', versions: '0+' },
-        { name: 'permissionType', type: 'int8', versions: '0+' },
-      ] },
-    ] },
+    {
+      name: 'resources',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'resourceType', type: 'int8', versions: '0+' },
+        { name: 'resourceName', type: 'string', versions: '0+' },
+        { name: 'patternType', type: 'int8', versions: '1+', default: 3 },
+        {
+          name: 'acls',
+          type: '[]struct',
+          versions: '0+',
+          fields: [
+            { name: 'principal', type: 'string', versions: '0+' },
+            { name: 'host', type: 'string', versions: '0+' },
+            { name: 'operation', type: 'int8', versions: '0+' },
+            { name: 'permissionType', type: 'int8', versions: '0+' },
+          ],
+        },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;
 
@@ -73,22 +79,32 @@ export const CreateAcls = {
   validVersions: '0-3',
   flexibleVersions: '2+',
   request: [
-    { name: 'creations', type: '[]struct', versions: '0+', fields: [
-      { name: 'resourceType', type: 'int8', versions: '0+' },
-      { name: 'resourceName', type: 'string', versions: '0+' },
-      { name: 'resourcePatternType', type: 'int8', versions: '1+', default: 3 },
-      { name: 'principal', type: 'string', versions: '0+' },
-      { name: 'host', type: 'string', versions: '0+' },
-      { name: 'operation', type: 'int8', versions: '0+' },
-      { name: 'permissionType', type: 'int8', versions: '0+' },
-    ] },
+    {
+      name: 'creations',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'resourceType', type: 'int8', versions: '0+' },
+        { name: 'resourceName', type: 'string', versions: '0+' },
+        { name: 'resourcePatternType', type: 'int8', versions: '1+', default: 3 },
+        { name: 'principal', type: 'string', versions: '0+' },
+        { name: 'host', type: 'string', versions: '0+' },
+        { name: 'operation', type: 'int8', versions: '0+' },
+        { name: 'permissionType', type: 'int8', versions: '0+' },
+      ],
+    },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
-    { name: 'results', type: '[]struct', versions: '0+', fields: [
-      { name: 'errorCode', type: 'int16', versions: '0+' },
-      { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
-    ] },
+    {
+      name: 'results',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'errorCode', type: 'int16', versions: '0+' },
+        { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;
 
@@ -98,32 +114,47 @@ export const DeleteAcls = {
   validVersions: '0-3',
   flexibleVersions: '2+',
   request: [
-    { name: 'filters', type: '[]struct', versions: '0+', fields: [
-      { name: 'resourceTypeFilter', type: 'int8', versions: '0+' },
-      { name: 'resourceNameFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
-      { name: 'patternTypeFilter', type: 'int8', versions: '1+', default: 3 },
-      { name: 'principalFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
-      { name: 'hostFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
-      { name: 'operation', type: 'int8', versions: '0+' },
-      { name: 'permissionType', type: 'int8', versions: '0+' },
-    ] },
+    {
+      name: 'filters',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'resourceTypeFilter', type: 'int8', versions: '0+' },
+        { name: 'resourceNameFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+        { name: 'patternTypeFilter', type: 'int8', versions: '1+', default: 3 },
+        { name: 'principalFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+        { name: 'hostFilter', type: 'string', versions: '0+', nullableVersions: '0+' },
+        { name: 'operation', type: 'int8', versions: '0+' },
+        { name: 'permissionType', type: 'int8', versions: '0+' },
+      ],
+    },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
-    { name: 'filterResults', type: '[]struct', versions: '0+', fields: [
-      { name: 'errorCode', type: 'int16', versions: '0+' },
-      { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
-      { name: 'matchingAcls', type: '[]struct', versions: '0+', fields: [
+    {
+      name: 'filterResults',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
         { name: 'errorCode', type: 'int16', versions: '0+' },
         { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
-        { name: 'resourceType', type: 'int8', versions: '0+' },
-        { name: 'resourceName', type: 'string', versions: '0+' },
-        { name: 'patternType', type: 'int8', versions: '1+', default: 3 },
-        { name: 'principal', type: 'string', versions: '0+' },
-        { name: 'host', type: 'string', versions: '0+' },
-        { name: 'operation', type: 'int8', versions: '0+' },
-        { name: 'permissionType', type: 'int8', versions: '0+' },
-      ] },
-    ] },
+        {
+          name: 'matchingAcls',
+          type: '[]struct',
+          versions: '0+',
+          fields: [
+            { name: 'errorCode', type: 'int16', versions: '0+' },
+            { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+            { name: 'resourceType', type: 'int8', versions: '0+' },
+            { name: 'resourceName', type: 'string', versions: '0+' },
+            { name: 'patternType', type: 'int8', versions: '1+', default: 3 },
+            { name: 'principal', type: 'string', versions: '0+' },
+            { name: 'host', type: 'string', versions: '0+' },
+            { name: 'operation', type: 'int8', versions: '0+' },
+            { name: 'permissionType', type: 'int8', versions: '0+' },
+          ],
+        },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;

@@ -17,20 +17,35 @@ export const AddPartitionsToTxn = {
     { name: 'transactionalId', type: 'string', versions: '0+' },
     { name: 'producerId', type: 'int64', versions: '0+' },
     { name: 'producerEpoch', type: 'int16', versions: '0+' },
-    { name: 'topics', type: '[]struct', versions: '0+', fields: [
-      { name: 'name', type: 'string', versions: '0+' },
-      { name: 'partitions', type: '[]int32', versions: '0+' },
-    ] },
+    {
+      name: 'topics',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'name', type: 'string', versions: '0+' },
+        { name: 'partitions', type: '[]int32', versions: '0+' },
+      ],
+    },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
-    { name: 'results', type: '[]struct', versions: '0+', fields: [
-      { name: 'name', type: 'string', versions: '0+' },
-      { name: 'results', type: '[]struct', versions: '0+', fields: [
-        { name: 'partitionIndex', type: 'int32', versions: '0+' },
-        { name: 'errorCode', type: 'int16', versions: '0+' },
-      ] },
-    ] },
+    {
+      name: 'results',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'name', type: 'string', versions: '0+' },
+        {
+          name: 'results',
+          type: '[]struct',
+          versions: '0+',
+          fields: [
+            { name: 'partitionIndex', type: 'int32', versions: '0+' },
+            { name: 'errorCode', type: 'int16', versions: '0+' },
+          ],
+        },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;
 
@@ -75,28 +90,53 @@ export const WriteTxnMarkers = {
   validVersions: '0-1',
   flexibleVersions: '1+',
   request: [
-    { name: 'markers', type: '[]struct', versions: '0+', fields: [
-      { name: 'producerId', type: 'int64', versions: '0+' },
-      { name: 'producerEpoch', type: 'int16', versions: '0+' },
-      { name: 'transactionResult', type: 'bool', versions: '0+' },
-      { name: 'topics', type: '[]struct', versions: '0+', fields: [
-        { name: 'name', type: 'string', versions: '0+' },
-        { name: 'partitionIndexes', type: '[]int32', versions: '0+' },
-      ] },
-      { name: 'coordinatorEpoch', type: 'int32', versions: '0+' },
-    ] },
+    {
+      name: 'markers',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'producerId', type: 'int64', versions: '0+' },
+        { name: 'producerEpoch', type: 'int16', versions: '0+' },
+        { name: 'transactionResult', type: 'bool', versions: '0+' },
+        {
+          name: 'topics',
+          type: '[]struct',
+          versions: '0+',
+          fields: [
+            { name: 'name', type: 'string', versions: '0+' },
+            { name: 'partitionIndexes', type: '[]int32', versions: '0+' },
+          ],
+        },
+        { name: 'coordinatorEpoch', type: 'int32', versions: '0+' },
+      ],
+    },
   ],
   response: [
-    { name: 'markers', type: '[]struct', versions: '0+', fields: [
-      { name: 'producerId', type: 'int64', versions: '0+' },
-      { name: 'topics', type: '[]struct', versions: '0+', fields: [
-        { name: 'name', type: 'string', versions: '0+' },
-        { name: 'partitions', type: '[]struct', versions: '0+', fields: [
-          { name: 'partitionIndex', type: 'int32', versions: '0+' },
-          { name: 'errorCode', type: 'int16', versions: '0+' },
-        ] },
-      ] },
-    ] },
+    {
+      name: 'markers',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'producerId', type: 'int64', versions: '0+' },
+        {
+          name: 'topics',
+          type: '[]struct',
+          versions: '0+',
+          fields: [
+            { name: 'name', type: 'string', versions: '0+' },
+            {
+              name: 'partitions',
+              type: '[]struct',
+              versions: '0+',
+              fields: [
+                { name: 'partitionIndex', type: 'int32', versions: '0+' },
+                { name: 'errorCode', type: 'int16', versions: '0+' },
+              ],
+            },
+          ],
+        },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;
 
@@ -114,25 +154,45 @@ export const TxnOffsetCommit = {
     { name: 'generationId', type: 'int32', versions: '3+', default: -1 },
     { name: 'memberId', type: 'string', versions: '3+', default: '' },
     { name: 'groupInstanceId', type: 'string', versions: '3+', nullableVersions: '3+', default: null },
-    { name: 'topics', type: '[]struct', versions: '0+', fields: [
-      { name: 'name', type: 'string', versions: '0+' },
-      { name: 'partitions', type: '[]struct', versions: '0+', fields: [
-        { name: 'partitionIndex', type: 'int32', versions: '0+' },
-        { name: 'committedOffset', type: 'int64', versions: '0+' },
-        { name: 'committedLeaderEpoch', type: 'int32', versions: '2+', default: -1 },
-        { name: 'committedMetadata', type: 'string', versions: '0+', nullableVersions: '0+' },
-      ] },
-    ] },
+    {
+      name: 'topics',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'name', type: 'string', versions: '0+' },
+        {
+          name: 'partitions',
+          type: '[]struct',
+          versions: '0+',
+          fields: [
+            { name: 'partitionIndex', type: 'int32', versions: '0+' },
+            { name: 'committedOffset', type: 'int64', versions: '0+' },
+            { name: 'committedLeaderEpoch', type: 'int32', versions: '2+', default: -1 },
+            { name: 'committedMetadata', type: 'string', versions: '0+', nullableVersions: '0+' },
+          ],
+        },
+      ],
+    },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
-    { name: 'topics', type: '[]struct', versions: '0+', fields: [
-      { name: 'name', type: 'string', versions: '0+' },
-      { name: 'partitions', type: '[]struct', versions: '0+', fields: [
-        { name: 'partitionIndex', type: 'int32', versions: '0+' },
-        { name: 'errorCode', type: 'int16', versions: '0+' },
-      ] },
-    ] },
+    {
+      name: 'topics',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'name', type: 'string', versions: '0+' },
+        {
+          name: 'partitions',
+          type: '[]struct',
+          versions: '0+',
+          fields: [
+            { name: 'partitionIndex', type: 'int32', versions: '0+' },
+            { name: 'errorCode', type: 'int16', versions: '0+' },
+          ],
+        },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;
 
@@ -141,24 +201,32 @@ export const DescribeTransactions = {
   name: 'DescribeTransactions',
   validVersions: '0',
   flexibleVersions: '0+',
-  request: [
-    { name: 'transactionalIds', type: '[]string', versions: '0+' },
-  ],
+  request: [{ name: 'transactionalIds', type: '[]string', versions: '0+' }],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
-    { name: 'transactionStates', type: '[]struct', versions: '0+', fields: [
-      { name: 'errorCode', type: 'int16', versions: '0+' },
-      { name: 'transactionalId', type: 'string', versions: '0+' },
-      { name: 'transactionState', type: 'string', versions: '0+' },
-      { name: 'transactionTimeoutMs', type: 'int32', versions: '0+' },
-      { name: 'transactionStartTimeMs', type: 'int64', versions: '0+' },
-      { name: 'producerId', type: 'int64', versions: '0+' },
-      { name: 'producerEpoch', type: 'int16', versions: '0+' },
-      { name: 'topics', type: '[]struct', versions: '0+', fields: [
-        { name: 'topic', type: 'string', versions: '0+' },
-        { name: 'partitions', type: '[]int32', versions: '0+' },
-      ] },
-    ] },
+    {
+      name: 'transactionStates',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'errorCode', type: 'int16', versions: '0+' },
+        { name: 'transactionalId', type: 'string', versions: '0+' },
+        { name: 'transactionState', type: 'string', versions: '0+' },
+        { name: 'transactionTimeoutMs', type: 'int32', versions: '0+' },
+        { name: 'transactionStartTimeMs', type: 'int64', versions: '0+' },
+        { name: 'producerId', type: 'int64', versions: '0+' },
+        { name: 'producerEpoch', type: 'int16', versions: '0+' },
+        {
+          name: 'topics',
+          type: '[]struct',
+          versions: '0+',
+          fields: [
+            { name: 'topic', type: 'string', versions: '0+' },
+            { name: 'partitions', type: '[]int32', versions: '0+' },
+          ],
+        },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;
 
@@ -175,10 +243,15 @@ export const ListTransactions = {
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
     { name: 'errorCode', type: 'int16', versions: '0+' },
     { name: 'unknownStateFilters', type: '[]string', versions: '0+' },
-    { name: 'transactionStates', type: '[]struct', versions: '0+', fields: [
-      { name: 'transactionalId', type: 'string', versions: '0+' },
-      { name: 'producerId', type: 'int64', versions: '0+' },
-      { name: 'transactionState', type: 'string', versions: '0+' },
-    ] },
+    {
+      name: 'transactionStates',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'transactionalId', type: 'string', versions: '0+' },
+        { name: 'producerId', type: 'int64', versions: '0+' },
+        { name: 'transactionState', type: 'string', versions: '0+' },
+      ],
+    },
   ],
 } as const satisfies ApiSpec;

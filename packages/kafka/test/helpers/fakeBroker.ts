@@ -6,14 +6,7 @@
  * client's flows to proceed; it is not a broker.
  */
 import * as net from 'node:net';
-import {
-  ALL_APIS,
-  ApiKey,
-  decodeRequest,
-  decodeRequestHeader,
-  encodeResponse,
-  type RequestHeader,
-} from '../../src/index.js';
+import { ALL_APIS, ApiKey, decodeRequest, decodeRequestHeader, encodeResponse, type RequestHeader } from '../../src/index.js';
 
 export interface CapturedFrame {
   header: RequestHeader;
@@ -104,7 +97,9 @@ export class FakeBroker {
     switch (apiKey) {
       case ApiKey.ApiVersions:
         // Advertise every codec, so the client uses the APIs later issues will serve too.
-        return encodeResponse(apiKey, v, id, { apiKeys: ALL_APIS.map((a) => ({ apiKey: a.apiKey, minVersion: a.minVersion, maxVersion: a.maxVersion })) });
+        return encodeResponse(apiKey, v, id, {
+          apiKeys: ALL_APIS.map((a) => ({ apiKey: a.apiKey, minVersion: a.minVersion, maxVersion: a.maxVersion })),
+        });
       case ApiKey.Metadata: {
         const req = decodeRequest(ApiKey.Metadata, v, frame, bodyOffset);
         const names = req.topics && req.topics.length > 0 ? req.topics.map((t) => t.name ?? '') : [...this.topics.keys()];
@@ -118,7 +113,13 @@ export class FakeBroker {
             if (!t) return { name, errorCode: 3, partitions: [] };
             return {
               name,
-              partitions: Array.from({ length: t.partitions }, (_, p) => ({ partitionIndex: p, leaderId: 0, leaderEpoch: 0, replicaNodes: [0], isrNodes: [0] })),
+              partitions: Array.from({ length: t.partitions }, (_, p) => ({
+                partitionIndex: p,
+                leaderId: 0,
+                leaderEpoch: 0,
+                replicaNodes: [0],
+                isrNodes: [0],
+              })),
             };
           }),
         });
@@ -251,7 +252,10 @@ export class FakeBroker {
       case ApiKey.DeleteRecords: {
         const req = decodeRequest(ApiKey.DeleteRecords, v, frame, bodyOffset);
         return encodeResponse(ApiKey.DeleteRecords, v, id, {
-          topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, lowWatermark: p.offset })) })),
+          topics: req.topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, lowWatermark: p.offset })),
+          })),
         });
       }
       case ApiKey.CreateAcls: {
@@ -262,7 +266,9 @@ export class FakeBroker {
         return encodeResponse(ApiKey.DescribeAcls, v, id, { errorMessage: null, resources: [] });
       case ApiKey.DeleteAcls: {
         const req = decodeRequest(ApiKey.DeleteAcls, v, frame, bodyOffset);
-        return encodeResponse(ApiKey.DeleteAcls, v, id, { filterResults: req.filters.map(() => ({ errorMessage: null, matchingAcls: [] })) });
+        return encodeResponse(ApiKey.DeleteAcls, v, id, {
+          filterResults: req.filters.map(() => ({ errorMessage: null, matchingAcls: [] })),
+        });
       }
       default:
         throw new Error(`fake broker: no answer for API ${apiKey} v${v}`);

@@ -17,17 +17,29 @@ const ALPHABET = 'abcdefghijklmnopqrstuvwxyz-_.0123456789é€';
 
 function randomPrimitive(p: PrimitiveType, r: Rand): unknown {
   switch (p) {
-    case 'int8': return int(r, -128, 127);
-    case 'int16': return int(r, -32768, 32767);
-    case 'uint16': return int(r, 0, 65535);
-    case 'int32': return int(r, -2147483648, 2147483647);
-    case 'uint32': return int(r, 0, 0xffffffff);
-    case 'int64': return BigInt(int(r, -2147483648, 2147483647)) * BigInt(int(r, 1, 0x7fffffff));
-    case 'float64': return r() * 1e6 - 5e5;
-    case 'bool': return r() < 0.5;
-    case 'uuid': return uuidToString(Buffer.from(Array.from({ length: 16 }, () => int(r, 0, 255))));
-    case 'string': return Array.from({ length: int(r, 0, 12) }, () => ALPHABET[int(r, 0, ALPHABET.length - 1)]).join('');
-    case 'bytes': case 'records': return Buffer.from(Array.from({ length: int(r, 0, 40) }, () => int(r, 0, 255)));
+    case 'int8':
+      return int(r, -128, 127);
+    case 'int16':
+      return int(r, -32768, 32767);
+    case 'uint16':
+      return int(r, 0, 65535);
+    case 'int32':
+      return int(r, -2147483648, 2147483647);
+    case 'uint32':
+      return int(r, 0, 0xffffffff);
+    case 'int64':
+      return BigInt(int(r, -2147483648, 2147483647)) * BigInt(int(r, 1, 0x7fffffff));
+    case 'float64':
+      return r() * 1e6 - 5e5;
+    case 'bool':
+      return r() < 0.5;
+    case 'uuid':
+      return uuidToString(Buffer.from(Array.from({ length: 16 }, () => int(r, 0, 255))));
+    case 'string':
+      return Array.from({ length: int(r, 0, 12) }, () => ALPHABET[int(r, 0, ALPHABET.length - 1)]).join('');
+    case 'bytes':
+    case 'records':
+      return Buffer.from(Array.from({ length: int(r, 0, 40) }, () => int(r, 0, 255)));
   }
 }
 

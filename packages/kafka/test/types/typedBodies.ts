@@ -29,7 +29,9 @@ export const produce: ProduceRequestInput = {
 export const metadata: MetadataResponseInput = {
   brokers: [{ nodeId: 1, host: 'h', port: 9092, rack: null }],
   clusterId: null,
-  topics: [{ name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [{ partitionIndex: 0, leaderId: 1, replicaNodes: [1], isrNodes: [1] }] }],
+  topics: [
+    { name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [{ partitionIndex: 0, leaderId: 1, replicaNodes: [1], isrNodes: [1] }] },
+  ],
 };
 
 // @ts-expect-error a misspelled field is not part of ProduceRequest

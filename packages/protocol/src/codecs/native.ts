@@ -17,7 +17,11 @@ export function lazyNative<T>(name: string, codec: string): () => T {
       loaded = require(name) as T;
       return loaded;
     } catch (err) {
-      throw protocolError('UNSUPPORTED_COMPRESSION_TYPE', `compression ${codec} needs the npm package ${name}, which failed to load on this platform: ${(err as Error).message}`, err);
+      throw protocolError(
+        'UNSUPPORTED_COMPRESSION_TYPE',
+        `compression ${codec} needs the npm package ${name}, which failed to load on this platform: ${(err as Error).message}`,
+        err,
+      );
     }
   };
 }

@@ -55,7 +55,8 @@ export function xerialDecompress(data: Buffer): Buffer {
     if (data.length - pos < 4) throw new Error(`xerial snappy: truncated block length at byte ${pos}`);
     const length = data.readInt32BE(pos);
     pos += 4;
-    if (length < 0 || length > data.length - pos) throw new Error(`xerial snappy: block at byte ${pos - 4} declares ${length} bytes, ${data.length - pos} remain`);
+    if (length < 0 || length > data.length - pos)
+      throw new Error(`xerial snappy: block at byte ${pos - 4} declares ${length} bytes, ${data.length - pos} remain`);
     out.push(rawDecompress(data.subarray(pos, pos + length)));
     pos += length;
   }

@@ -58,7 +58,9 @@ export function runScript(script: string): string {
         cluster().elect(num(0));
         break;
       case 'propose': {
-        const r = cluster().raft(num(0)).propose(new TextEncoder().encode(args.slice(1).join(' ')));
+        const r = cluster()
+          .raft(num(0))
+          .propose(new TextEncoder().encode(args.slice(1).join(' ')));
         out.push(r.ok ? `  index ${r.index}` : `  refused: ${r.reason} (leader ${r.leaderId})`);
         break;
       }
@@ -103,7 +105,10 @@ export function runScript(script: string): string {
 
 /** Strip the common indentation of a template literal, so transcripts can be indented in tests. */
 export function dedent(text: string): string {
-  const lines = text.replace(/^\n/, '').replace(/\n\s*$/, '').split('\n');
+  const lines = text
+    .replace(/^\n/, '')
+    .replace(/\n\s*$/, '')
+    .split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.match(/^ */)![0].length));
   return lines.map((l) => l.slice(indent)).join('\n');
 }

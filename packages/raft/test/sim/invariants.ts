@@ -112,7 +112,9 @@ export class SafetyChecker {
     for (let i = Math.max(entries[0]!.index, s.firstIndex()); i <= s.lastIndex(); i++) {
       const old = s.term(i)!;
       if (this.committed.get(i) === old && newTerms.get(i) !== old) {
-        this.fail(`durability: node ${node.id} overwrote committed entry ${i}:${old} with ${newTerms.has(i) ? `${i}:${newTerms.get(i)}` : 'nothing'}`);
+        this.fail(
+          `durability: node ${node.id} overwrote committed entry ${i}:${old} with ${newTerms.has(i) ? `${i}:${newTerms.get(i)}` : 'nothing'}`,
+        );
       }
     }
   }

@@ -14,7 +14,16 @@ const entry = (index: number, term: number, value: string): Entry => ({ index, t
 
 function soloLeader(id: number): CheckedNode {
   const storage = new MemoryStorage([id]);
-  const raft = new RaftNode({ id, voters: [id], storage, rng: new SeededRng(id), electionTicks: 10, heartbeatTicks: 1, preVote: false, checkQuorum: false });
+  const raft = new RaftNode({
+    id,
+    voters: [id],
+    storage,
+    rng: new SeededRng(id),
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    preVote: false,
+    checkQuorum: false,
+  });
   raft.campaign();
   const rd = raft.ready()!;
   storage.append(rd.entries);
@@ -72,13 +81,13 @@ describe('the safety checker', () => {
 });
 
 describe('the simulation catches a broken driver', () => {
-  it('that sends a Ready\'s messages before persisting it (acknowledged entries vanish in crashes)', () => {
+  it("that sends a Ready's messages before persisting it (acknowledged entries vanish in crashes)", () => {
     const failure = firstFailure('sendBeforePersist', 3, 20);
     expect(failure, 'no seed caught sendBeforePersist').toBeDefined();
     expect(failure!.message).toMatch(/replay: RAFT_SEED=\d+ RAFT_NODES=3/);
   });
 
-  it('that never writes a Ready\'s entries', () => {
+  it("that never writes a Ready's entries", () => {
     expect(firstFailure('skipEntries', 5, 20)).toBeDefined();
   });
 

@@ -142,7 +142,17 @@ export class Simulation {
     this.profile = this.pickProfile();
     this.ids = Array.from({ length: opts.nodes }, (_, i) => i + 1);
     for (const id of this.ids) {
-      this.nodes.push({ id, storage: new MemoryStorage(this.ids), raft: undefined, inc: 0, pending: undefined, smIndex: 0, smDigest: 0, seenLeaderTerm: 0, seenCommit: 0 });
+      this.nodes.push({
+        id,
+        storage: new MemoryStorage(this.ids),
+        raft: undefined,
+        inc: 0,
+        pending: undefined,
+        smIndex: 0,
+        smDigest: 0,
+        seenLeaderTerm: 0,
+        seenCommit: 0,
+      });
     }
     this.checker = new SafetyChecker(this.nodes, this.proposed);
   }
@@ -507,7 +517,8 @@ export class Simulation {
     }
     const [first, ...rest] = this.nodes;
     for (const n of rest) {
-      if (n.smDigest !== first!.smDigest) throw new InvariantViolation(`after quiescence node ${n.id}'s state differs from node ${first!.id}'s`);
+      if (n.smDigest !== first!.smDigest)
+        throw new InvariantViolation(`after quiescence node ${n.id}'s state differs from node ${first!.id}'s`);
     }
   }
 

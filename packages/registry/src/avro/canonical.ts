@@ -10,13 +10,31 @@
  * named types are full names, so the same schema written relative to different namespaces is equal.
  */
 
-const ORDER = ['type', 'name', 'namespace', 'doc', 'aliases', 'fields', 'symbols', 'default', 'items', 'values', 'size', 'order', 'logicalType', 'precision', 'scale'];
+const ORDER = [
+  'type',
+  'name',
+  'namespace',
+  'doc',
+  'aliases',
+  'fields',
+  'symbols',
+  'default',
+  'items',
+  'values',
+  'size',
+  'order',
+  'logicalType',
+  'precision',
+  'scale',
+];
 const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
 const NAMED = new Set(['record', 'error', 'enum', 'fixed']);
 
 function orderedKeys(o: Record<string, unknown>): string[] {
   const known = ORDER.filter((k) => k in o);
-  const rest = Object.keys(o).filter((k) => !ORDER.includes(k)).sort();
+  const rest = Object.keys(o)
+    .filter((k) => !ORDER.includes(k))
+    .sort();
   return [...known, ...rest];
 }
 
@@ -25,7 +43,11 @@ function sortedValue(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortedValue);
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortedValue(o[k])]));
+    return Object.fromEntries(
+      Object.keys(o)
+        .sort()
+        .map((k) => [k, sortedValue(o[k])]),
+    );
   }
   return v;
 }
@@ -72,7 +94,8 @@ function canonicalNode(s: unknown, ctx: Ctx): unknown {
       out.aliases = v.map((a) => qualify(String(a), inner.namespace));
       continue;
     }
-    if (key === 'type') out.type = typeof v === 'string' && (NAMED.has(v) || v === 'array' || v === 'map' || PRIMITIVES.has(v)) ? v : canonicalNode(v, ctx);
+    if (key === 'type')
+      out.type = typeof v === 'string' && (NAMED.has(v) || v === 'array' || v === 'map' || PRIMITIVES.has(v)) ? v : canonicalNode(v, ctx);
     else if (key === 'items' || key === 'values') out[key] = canonicalNode(v, inner);
     else if (key === 'fields' && Array.isArray(v)) out.fields = v.map((f) => canonicalField(f as Record<string, unknown>, inner));
     else out[key] = sortedValue(v);
@@ -84,7 +107,12 @@ const FIELD_ORDER = ['name', 'type', 'doc', 'default', 'order', 'aliases'];
 
 function canonicalField(f: Record<string, unknown>, ctx: Ctx): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const keys = [...FIELD_ORDER.filter((k) => k in f), ...Object.keys(f).filter((k) => !FIELD_ORDER.includes(k)).sort()];
+  const keys = [
+    ...FIELD_ORDER.filter((k) => k in f),
+    ...Object.keys(f)
+      .filter((k) => !FIELD_ORDER.includes(k))
+      .sort(),
+  ];
   for (const k of keys) out[k] = k === 'type' ? canonicalNode(f[k], ctx) : sortedValue(f[k]);
   return out;
 }

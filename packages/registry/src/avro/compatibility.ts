@@ -61,7 +61,10 @@ function describe(n: AvroNode): string {
 }
 
 /** Reader names equal writer names: unqualified names equal, or a reader alias is the writer's full name. */
-function namesMatch(reader: AvroNode & { fullname: string; name: string; aliases: string[] }, writer: AvroNode & { fullname: string; name: string }): boolean {
+function namesMatch(
+  reader: AvroNode & { fullname: string; name: string; aliases: string[] },
+  writer: AvroNode & { fullname: string; name: string },
+): boolean {
   return reader.name === writer.name || reader.aliases.includes(writer.fullname);
 }
 
@@ -98,7 +101,10 @@ export class AvroCompatibilityChecker {
           const w = writer as typeof reader;
           let result = namesMatch(reader, w) ? COMPATIBLE : incompatible('NAME_MISMATCH', `expected: ${w.fullname}`, [...location, 'name']);
           if (reader.size !== w.size) {
-            result = merge(result, incompatible('FIXED_SIZE_MISMATCH', `expected: ${w.size}, found: ${reader.size}`, [...location, 'size']));
+            result = merge(
+              result,
+              incompatible('FIXED_SIZE_MISMATCH', `expected: ${w.size}, found: ${reader.size}`, [...location, 'size']),
+            );
           }
           return result;
         }
@@ -122,7 +128,13 @@ export class AvroCompatibilityChecker {
           let result = COMPATIBLE;
           w.branches.forEach((branch, i) => {
             if (!this.get(reader, branch, []).compatible) {
-              result = merge(result, incompatible('MISSING_UNION_BRANCH', `reader union lacking writer type: ${typeName(branch).toUpperCase()}`, [...location, String(i)]));
+              result = merge(
+                result,
+                incompatible('MISSING_UNION_BRANCH', `reader union lacking writer type: ${typeName(branch).toUpperCase()}`, [
+                  ...location,
+                  String(i),
+                ]),
+              );
             }
           });
           return result;
@@ -147,11 +159,16 @@ export class AvroCompatibilityChecker {
     return incompatible('TYPE_MISMATCH', `reader type: ${describe(reader)} not compatible with writer type: ${describe(writer)}`, location);
   }
 
-  private recordFields(reader: AvroNode & { kind: 'record' }, writer: AvroNode & { kind: 'record' }, location: string[]): AvroCompatibilityResult {
+  private recordFields(
+    reader: AvroNode & { kind: 'record' },
+    writer: AvroNode & { kind: 'record' },
+    location: string[],
+  ): AvroCompatibilityResult {
     let result = COMPATIBLE;
     reader.fields.forEach((field, i) => {
-      const writerField = writer.fields.find((f) => f.name === field.name)
-        ?? field.aliases.map((a) => writer.fields.find((f) => f.name === a)).find((f) => f !== undefined);
+      const writerField =
+        writer.fields.find((f) => f.name === field.name) ??
+        field.aliases.map((a) => writer.fields.find((f) => f.name === a)).find((f) => f !== undefined);
       if (writerField === undefined) {
         if (!field.hasDefault) {
           result = merge(result, incompatible('READER_FIELD_MISSING_DEFAULT_VALUE', field.name, [...location, 'fields', String(i)]));

@@ -122,7 +122,9 @@ function resolveNode(json: unknown, namespace: string | null, names: Map<string,
       const named = { name: lastPart(fullname), fullname, aliases };
       if (type === 'enum') {
         const node: AvroNode = {
-          kind: 'enum', ...named, symbols: (o.symbols as string[]).slice(),
+          kind: 'enum',
+          ...named,
+          symbols: (o.symbols as string[]).slice(),
           enumDefault: typeof o.default === 'string' ? o.default : undefined,
         };
         names.set(fullname, node);

@@ -33,10 +33,51 @@ function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
-const ANNOTATIONS = new Set(['$schema', '$id', 'id', '$comment', 'title', 'description', 'default', 'examples', 'readOnly', 'writeOnly', 'deprecated', 'definitions', '$defs', 'format', 'contentEncoding', 'contentMediaType']);
-const MODELLED = new Set(['type', 'enum', 'const', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'pattern',
-  'items', 'additionalItems', 'minItems', 'maxItems', 'uniqueItems', 'properties', 'required', 'additionalProperties', 'minProperties', 'maxProperties',
-  'oneOf', 'anyOf', 'allOf', '$ref']);
+const ANNOTATIONS = new Set([
+  '$schema',
+  '$id',
+  'id',
+  '$comment',
+  'title',
+  'description',
+  'default',
+  'examples',
+  'readOnly',
+  'writeOnly',
+  'deprecated',
+  'definitions',
+  '$defs',
+  'format',
+  'contentEncoding',
+  'contentMediaType',
+]);
+const MODELLED = new Set([
+  'type',
+  'enum',
+  'const',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'items',
+  'additionalItems',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'properties',
+  'required',
+  'additionalProperties',
+  'minProperties',
+  'maxProperties',
+  'oneOf',
+  'anyOf',
+  'allOf',
+  '$ref',
+]);
 
 /** Accepts every document: `true`, `{}`, or only annotations. */
 function acceptsAll(s: Schema): boolean {
@@ -56,7 +97,10 @@ export class JsonSchemaCompatibilityChecker {
   private readonly inProgress = new Set<string>();
   private readonly messages: string[] = [];
 
-  private constructor(private readonly readerRoot: Schema, private readonly writerRoot: Schema) {}
+  private constructor(
+    private readonly readerRoot: Schema,
+    private readonly writerRoot: Schema,
+  ) {}
 
   /** Messages naming each difference that makes `reader` unable to accept `writer`'s documents. */
   static check(reader: Schema, writer: Schema): string[] {
@@ -142,10 +186,9 @@ export class JsonSchemaCompatibilityChecker {
       const { oneOf: _a, anyOf: _b, ...wRest } = ws;
       wSum.forEach((branch, i) => {
         const merged: Schema = isObj(branch) && Object.keys(wRest).length > 0 ? { ...wRest, ...branch } : branch;
-        const ok = Array.isArray(rSum)
-          ? rSum.some((rb) => this.accepts(rb, merged, rPtr, wPtr))
-          : this.accepts(r, merged, rPtr, wPtr);
-        if (!ok) this.fail(Array.isArray(rSum) ? 'SUM_TYPE_NARROWED' : 'COMBINED_TYPE_CHANGED', `${path}/${ws.oneOf ? 'oneOf' : 'anyOf'}/${i}`);
+        const ok = Array.isArray(rSum) ? rSum.some((rb) => this.accepts(rb, merged, rPtr, wPtr)) : this.accepts(r, merged, rPtr, wPtr);
+        if (!ok)
+          this.fail(Array.isArray(rSum) ? 'SUM_TYPE_NARROWED' : 'COMBINED_TYPE_CHANGED', `${path}/${ws.oneOf ? 'oneOf' : 'anyOf'}/${i}`);
       });
       return;
     }
@@ -179,7 +222,12 @@ export class JsonSchemaCompatibilityChecker {
     const wTypes = typesOf(ws) ?? (rTypes ? ALL_TYPES : undefined);
     if (rTypes && wTypes) {
       const missing = wTypes.filter((t) => !rTypes.includes(t) && !(t === 'integer' && rTypes.includes('number')));
-      if (missing.length > 0) this.fail(typesOf(ws) ? (rTypes.length < wTypes.length ? 'TYPE_NARROWED' : 'TYPE_CHANGED') : 'TYPE_NARROWED', `${path}/type`, missing.join(','));
+      if (missing.length > 0)
+        this.fail(
+          typesOf(ws) ? (rTypes.length < wTypes.length ? 'TYPE_NARROWED' : 'TYPE_CHANGED') : 'TYPE_NARROWED',
+          `${path}/type`,
+          missing.join(','),
+        );
     }
 
     // enum / const
@@ -188,7 +236,11 @@ export class JsonSchemaCompatibilityChecker {
       if (!wValues) this.fail('ENUM_ARRAY_CHANGED', `${path}/enum`, 'reader added an enum');
       else if (!wValues.every((v) => (rs.enum as unknown[]).some((x) => deepEqual(x, v)))) this.fail('ENUM_ARRAY_NARROWED', `${path}/enum`);
     }
-    if ('const' in rs && !('const' in ws && deepEqual(rs.const, ws.const)) && !(Array.isArray(ws.enum) && ws.enum.length === 1 && deepEqual(ws.enum[0], rs.const))) {
+    if (
+      'const' in rs &&
+      !('const' in ws && deepEqual(rs.const, ws.const)) &&
+      !(Array.isArray(ws.enum) && ws.enum.length === 1 && deepEqual(ws.enum[0], rs.const))
+    ) {
       this.fail('CONST_CHANGED', `${path}/const`);
     }
 
@@ -217,7 +269,8 @@ export class JsonSchemaCompatibilityChecker {
       if (typeof ws.multipleOf !== 'number') this.fail('MULTIPLE_OF_ADDED', `${path}/multipleOf`);
       else if ((ws.multipleOf as number) % rs.multipleOf !== 0) this.fail('MULTIPLE_OF_CHANGED', `${path}/multipleOf`);
     }
-    if (typeof rs.pattern === 'string' && rs.pattern !== ws.pattern) this.fail(ws.pattern === undefined ? 'PATTERN_ADDED' : 'PATTERN_CHANGED', `${path}/pattern`);
+    if (typeof rs.pattern === 'string' && rs.pattern !== ws.pattern)
+      this.fail(ws.pattern === undefined ? 'PATTERN_ADDED' : 'PATTERN_CHANGED', `${path}/pattern`);
     if (rs.uniqueItems === true && ws.uniqueItems !== true) this.fail('UNIQUE_ITEMS_ADDED', `${path}/uniqueItems`);
 
     this.compareItems(rs, ws, rPtr, wPtr, path);

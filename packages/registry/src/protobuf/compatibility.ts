@@ -15,7 +15,13 @@
  */
 import type { ProtoField, ProtoSchema } from './schema.js';
 
-const GROUPS = [['int32', 'uint32', 'int64', 'uint64', 'bool'], ['sint32', 'sint64'], ['fixed32', 'sfixed32'], ['fixed64', 'sfixed64'], ['string', 'bytes']];
+const GROUPS = [
+  ['int32', 'uint32', 'int64', 'uint64', 'bool'],
+  ['sint32', 'sint64'],
+  ['fixed32', 'sfixed32'],
+  ['fixed64', 'sfixed64'],
+  ['string', 'bytes'],
+];
 
 function sameGroup(a: string, b: string): boolean {
   return a === b || GROUPS.some((g) => g.includes(a) && g.includes(b));
@@ -79,8 +85,9 @@ export function checkProtobuf(reader: ProtoSchema, writer: ProtoSchema): string[
 
 function fieldChange(r: ProtoField, w: ProtoField, at: string, fail: (type: string, where: string) => void): void {
   if (r.kind !== w.kind || (r.label === 'repeated') !== (w.label === 'repeated')) return fail('FIELD_KIND_CHANGED', at);
-  if ((r.label === 'required') !== (w.label === 'required')) return fail(r.label === 'required' ? 'REQUIRED_FIELD_ADDED' : 'REQUIRED_FIELD_REMOVED', at);
-  if (r.kind === 'map' && (r.mapKey !== w.mapKey)) return fail('FIELD_KIND_CHANGED', at);
+  if ((r.label === 'required') !== (w.label === 'required'))
+    return fail(r.label === 'required' ? 'REQUIRED_FIELD_ADDED' : 'REQUIRED_FIELD_REMOVED', at);
+  if (r.kind === 'map' && r.mapKey !== w.mapKey) return fail('FIELD_KIND_CHANGED', at);
   if (r.kind === 'scalar' || (r.kind === 'map' && !r.type.includes('.') && !w.type.includes('.'))) {
     if (!sameGroup(r.type, w.type)) fail('FIELD_SCALAR_KIND_CHANGED', at);
     return;

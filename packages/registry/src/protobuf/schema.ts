@@ -50,8 +50,12 @@ export function parseProto(text: string, dependencies: string[] = []): ProtoSche
   const parsed = protobuf.parse(text, root, { keepCase: true });
   root.resolveAll();
   const schema: ProtoSchema = {
-    package: parsed.package ?? '', syntax: SYNTAX.exec(text)?.[1] ?? 'proto2',
-    messages: new Map(), enums: new Map(), indexes: new Map(), root,
+    package: parsed.package ?? '',
+    syntax: SYNTAX.exec(text)?.[1] ?? 'proto2',
+    messages: new Map(),
+    enums: new Map(),
+    indexes: new Map(),
+    root,
   };
   const pkg = parsed.package ? root.lookup(parsed.package) : root;
   const visit = (ns: protobufModule.NamespaceBase, path: number[]): void => {
@@ -64,20 +68,36 @@ export function parseProto(text: string, dependencies: string[] = []): ProtoSche
         const msg: ProtoMessage = { fullName, fields: new Map(), oneofs: new Map() };
         for (const f of nested.fieldsArray) {
           const resolved = f.resolvedType;
-          const kind = f.map ? 'map' : resolved instanceof protobuf.Type ? 'message' : resolved instanceof protobuf.Enum ? 'enum' : 'scalar';
+          const kind = f.map
+            ? 'map'
+            : resolved instanceof protobuf.Type
+              ? 'message'
+              : resolved instanceof protobuf.Enum
+                ? 'enum'
+                : 'scalar';
           msg.fields.set(f.id, {
-            name: f.name, number: f.id, kind,
+            name: f.name,
+            number: f.id,
+            kind,
             type: resolved ? resolved.fullName.replace(/^\./, '') : f.type,
             label: f.repeated ? 'repeated' : f.required ? 'required' : 'optional',
             oneof: f.partOf && !f.partOf.name.startsWith('_') ? f.partOf.name : undefined,
             mapKey: f.map ? (f as unknown as protobufModule.MapField).keyType : undefined,
           });
         }
-        for (const o of nested.oneofsArray) if (!o.name.startsWith('_')) msg.oneofs.set(o.name, o.fieldsArray.map((f) => f.id));
+        for (const o of nested.oneofsArray)
+          if (!o.name.startsWith('_'))
+            msg.oneofs.set(
+              o.name,
+              o.fieldsArray.map((f) => f.id),
+            );
         schema.messages.set(fullName, msg);
         visit(nested, index);
       } else if (nested instanceof protobuf.Enum) {
-        schema.enums.set(nested.fullName.replace(/^\./, ''), { fullName: nested.fullName.replace(/^\./, ''), values: new Map(Object.entries(nested.values)) });
+        schema.enums.set(nested.fullName.replace(/^\./, ''), {
+          fullName: nested.fullName.replace(/^\./, ''),
+          values: new Map(Object.entries(nested.values)),
+        });
       } else if (nested instanceof protobuf.Namespace) {
         visit(nested, path);
       }

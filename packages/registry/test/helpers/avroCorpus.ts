@@ -8,7 +8,7 @@
  */
 import type { Random } from '@samsa/client';
 
-type Json = any;  
+type Json = any;
 
 const PRIMS = ['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string'] as const;
 const NUMERIC = ['int', 'long', 'float', 'double'] as const;
@@ -89,7 +89,12 @@ export class AvroCorpus {
   mutate(s: Json): { rule: string; schema: Json } {
     const copy = structuredClone(s);
     const targets: { get: () => Json; set: (v: Json) => void }[] = [];
-    collect(copy, (v) => v, () => {}, targets);
+    collect(
+      copy,
+      (v) => v,
+      () => {},
+      targets,
+    );
     const root = { value: copy };
     const all = [{ get: () => root.value, set: (v: Json) => (root.value = v) }, ...targets];
     const t = this.pick(all);
@@ -254,11 +259,14 @@ function collect(s: Json, _get: (v: Json) => Json, _set: (v: Json) => void, out:
   if (typeof s !== 'object' || s === null) return;
   if (s.type === 'record') {
     for (const f of s.fields) {
-      out.push({ get: () => f.type, set: (v) => {
-        f.type = v;
-        // A field's default must match its (first branch) type: keep the pair valid.
-        if ('default' in f) f.default = defaultFor(v);
-      } });
+      out.push({
+        get: () => f.type,
+        set: (v) => {
+          f.type = v;
+          // A field's default must match its (first branch) type: keep the pair valid.
+          if ('default' in f) f.default = defaultFor(v);
+        },
+      });
       collect(f.type, _get, _set, out);
     }
   } else if (s.type === 'array') {
@@ -275,17 +283,31 @@ export function defaultFor(s: Json): Json {
   if (Array.isArray(s)) return defaultFor(s[0]);
   const t = typeof s === 'string' ? s : s.type;
   switch (t) {
-    case 'null': return null;
-    case 'boolean': return false;
-    case 'int': case 'long': return 0;
-    case 'float': case 'double': return 0.5;
-    case 'bytes': case 'string': return '';
-    case 'enum': return s.symbols[0];
-    case 'fixed': return '\u0000'.repeat(s.size);
-    case 'array': return [];
-    case 'map': return {};
-    case 'record': return Object.fromEntries(s.fields.map((f: Json) => [f.name, 'default' in f ? f.default : defaultFor(f.type)]));
-    default: return null;
+    case 'null':
+      return null;
+    case 'boolean':
+      return false;
+    case 'int':
+    case 'long':
+      return 0;
+    case 'float':
+    case 'double':
+      return 0.5;
+    case 'bytes':
+    case 'string':
+      return '';
+    case 'enum':
+      return s.symbols[0];
+    case 'fixed':
+      return '\u0000'.repeat(s.size);
+    case 'array':
+      return [];
+    case 'map':
+      return {};
+    case 'record':
+      return Object.fromEntries(s.fields.map((f: Json) => [f.name, 'default' in f ? f.default : defaultFor(f.type)]));
+    default:
+      return null;
   }
 }
 

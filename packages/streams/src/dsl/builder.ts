@@ -34,9 +34,16 @@ export interface Materialized<K, V> {
 }
 
 /** The key-value store a Materialized asks for. */
-export function keyValueStoreFor<K, V>(name: string, keySerde: Serde<K>, valueSerde: Serde<V>, materialized: Materialized<any, any>): StoreBuilder {
+export function keyValueStoreFor<K, V>(
+  name: string,
+  keySerde: Serde<K>,
+  valueSerde: Serde<V>,
+  materialized: Materialized<any, any>,
+): StoreBuilder {
   const opts = { logged: materialized.logging ?? true };
-  return materialized.persistent ? persistentKeyValueStore(name, keySerde, valueSerde, opts) : Stores.keyValue(name, keySerde, valueSerde, opts);
+  return materialized.persistent
+    ? persistentKeyValueStore(name, keySerde, valueSerde, opts)
+    : Stores.keyValue(name, keySerde, valueSerde, opts);
 }
 
 export interface StreamsBuilderOptions {
@@ -66,7 +73,13 @@ export class InternalBuilder {
    * the per-instance state: every task has its own instance, so nothing per task may live in a
    * closure shared by the topology.
    */
-  addProcessor<KIn, VIn, St = undefined>(name: string, parents: string[], process: (ctx: ProcessorContext, record: StreamRecord<KIn, VIn>, state: St) => void, stores: string[] = [], init?: (ctx: ProcessorContext) => St): string {
+  addProcessor<KIn, VIn, St = undefined>(
+    name: string,
+    parents: string[],
+    process: (ctx: ProcessorContext, record: StreamRecord<KIn, VIn>, state: St) => void,
+    stores: string[] = [],
+    init?: (ctx: ProcessorContext) => St,
+  ): string {
     this.topology.addProcessor(
       name,
       (): Processor<KIn, VIn> => {
@@ -99,7 +112,12 @@ export class StreamsBuilder {
   stream<K = unknown, V = unknown>(topics: string | string[], consumed: Consumed<K, V> = {}): KStream<K, V> {
     const b = this.internal;
     const name = consumed.name ?? b.newName('KSTREAM-SOURCE');
-    b.topology.addSource(name, Array.isArray(topics) ? topics : [topics], consumed.keySerde ?? b.defaultKeySerde, consumed.valueSerde ?? b.defaultValueSerde);
+    b.topology.addSource(
+      name,
+      Array.isArray(topics) ? topics : [topics],
+      consumed.keySerde ?? b.defaultKeySerde,
+      consumed.valueSerde ?? b.defaultValueSerde,
+    );
     return new KStream<K, V>(b, name, consumed.keySerde, consumed.valueSerde, false);
   }
 
@@ -113,35 +131,57 @@ export class StreamsBuilder {
     const processorName = b.newName('KTABLE-SOURCE');
     const storeName = materialized.name ?? `${topic}-STATE-STORE-${processorName.slice(-10)}`;
     b.topology.addStateStore(keyValueStoreFor(storeName, keySerde ?? b.defaultKeySerde, valueSerde ?? b.defaultValueSerde, materialized));
-    b.addProcessor<K, V>(processorName, [source], (ctx, record) => {
-      if (record.key === null || record.key === undefined) return ctx.recordDropped('null key');
-      const store = ctx.getStateStore<KeyValueStore<K, V>>(storeName);
-      const oldValue = store.get(record.key);
-      store.put(record.key, record.value ?? null);
-      ctx.forward<K, Change<V>>({ ...record, value: { newValue: record.value ?? null, oldValue } });
-    }, [storeName]);
+    b.addProcessor<K, V>(
+      processorName,
+      [source],
+      (ctx, record) => {
+        if (record.key === null || record.key === undefined) return ctx.recordDropped('null key');
+        const store = ctx.getStateStore<KeyValueStore<K, V>>(storeName);
+        const oldValue = store.get(record.key);
+        store.put(record.key, record.value ?? null);
+        ctx.forward<K, Change<V>>({ ...record, value: { newValue: record.value ?? null, oldValue } });
+      },
+      [storeName],
+    );
     return KTable.fromStore<K, V>(b, processorName, storeName, keySerde, valueSerde, [topic]);
   }
 
   /** A table replicated in full to every instance: joins need no co-partitioning. */
-  globalTable<K = unknown, V = unknown>(topic: string, consumed: Consumed<K, V> = {}, materialized: Materialized<K, V> = {}): GlobalKTable<K, V> {
+  globalTable<K = unknown, V = unknown>(
+    topic: string,
+    consumed: Consumed<K, V> = {},
+    materialized: Materialized<K, V> = {},
+  ): GlobalKTable<K, V> {
     const b = this.internal;
     const source = consumed.name ?? b.newName('KSTREAM-SOURCE');
     const processorName = b.newName('KTABLE-SOURCE');
     const storeName = materialized.name ?? `${topic}-STATE-STORE-${processorName.slice(-10)}`;
-    const store: StoreBuilder = Stores.keyValue(storeName, materialized.keySerde ?? consumed.keySerde ?? b.defaultKeySerde, materialized.valueSerde ?? consumed.valueSerde ?? b.defaultValueSerde, { logged: false });
-    b.topology.addGlobalStore(store, source, topic, consumed.keySerde ?? b.defaultKeySerde, consumed.valueSerde ?? b.defaultValueSerde, processorName, () => {
-      let kv: KeyValueStore<K, V>;
-      return {
-        init(ctx) {
-          kv = ctx.getStateStore(storeName);
-        },
-        process(record: StreamRecord<K, V>) {
-          if (record.key === null || record.key === undefined) return;
-          kv.put(record.key, record.value ?? null);
-        },
-      };
-    });
+    const store: StoreBuilder = Stores.keyValue(
+      storeName,
+      materialized.keySerde ?? consumed.keySerde ?? b.defaultKeySerde,
+      materialized.valueSerde ?? consumed.valueSerde ?? b.defaultValueSerde,
+      { logged: false },
+    );
+    b.topology.addGlobalStore(
+      store,
+      source,
+      topic,
+      consumed.keySerde ?? b.defaultKeySerde,
+      consumed.valueSerde ?? b.defaultValueSerde,
+      processorName,
+      () => {
+        let kv: KeyValueStore<K, V>;
+        return {
+          init(ctx) {
+            kv = ctx.getStateStore(storeName);
+          },
+          process(record: StreamRecord<K, V>) {
+            if (record.key === null || record.key === undefined) return;
+            kv.put(record.key, record.value ?? null);
+          },
+        };
+      },
+    );
     return new GlobalKTable<K, V>(storeName);
   }
 

@@ -51,7 +51,12 @@ export function outerKeySerde<K>(keySerde: Serde<K>): Serde<OuterKey<K>> {
       if (bytes === null || bytes.length < 13) throw new SerializationError('outer join key: at least 13 bytes expected');
       const side = bytes.readUInt8(8);
       if (side > 1) throw new SerializationError(`outer join key: side ${side} is neither 0 nor 1`);
-      return { timestamp: Number(bytes.readBigInt64BE(0)), side: side as 0 | 1, seq: bytes.readUInt32BE(9), key: keySerde.deserialize(bytes.subarray(13)) };
+      return {
+        timestamp: Number(bytes.readBigInt64BE(0)),
+        side: side as 0 | 1,
+        seq: bytes.readUInt32BE(9),
+        key: keySerde.deserialize(bytes.subarray(13)),
+      };
     },
   };
 }
@@ -73,7 +78,14 @@ export function outerValueSerde<V1, V2>(left: Serde<V1>, right: Serde<V2>): Serd
   };
 }
 
-export function addStreamStreamJoin<K, V1, V2, VR>(kind: 'inner' | 'left' | 'outer', left: KStream<K, V1>, right: KStream<K, V2>, joiner: ValueJoiner<V1 | null, V2 | null, VR>, windows: JoinWindows, joined: StreamJoined<K, V1, V2>): KStream<K, VR> {
+export function addStreamStreamJoin<K, V1, V2, VR>(
+  kind: 'inner' | 'left' | 'outer',
+  left: KStream<K, V1>,
+  right: KStream<K, V2>,
+  joiner: ValueJoiner<V1 | null, V2 | null, VR>,
+  windows: JoinWindows,
+  joined: StreamJoined<K, V1, V2>,
+): KStream<K, VR> {
   const b = left.builder;
   const keySerde = joined.keySerde ?? left.keySerde ?? right.keySerde ?? b.defaultKeySerde;
   const leftSerde = joined.valueSerde ?? left.valueSerde ?? b.defaultValueSerde;
@@ -97,33 +109,38 @@ export function addStreamStreamJoin<K, V1, V2, VR>(kind: 'inner' | 'left' | 'out
   const d = windows.timeDifferenceMs;
 
   const sideProcessor = (side: 0 | 1, parent: string, name: string, keepUnmatched: boolean): void => {
-    b.addProcessor<K, unknown>(name, [parent], (ctx, r) => {
-      if (isNull(r.key) || isNull(r.value)) return ctx.recordDropped('null key or value in a join');
-      const streamTime = ctx.currentStreamTimeMs();
-      if (windows.isClosed(r.timestamp, streamTime)) return ctx.recordDropped('late record: its join window has closed');
-      const own = ctx.getStateStore<WindowStore<K, unknown>>(stores[side]);
-      const other = ctx.getStateStore<WindowStore<K, unknown>>(stores[1 - side]!);
-      const outer = outerStore ? ctx.getStateStore<KeyValueStore<OuterKey<K>, { side: 0 | 1; value: unknown }>>(outerStore) : null;
-      const seq = own.put(r.key, r.value, r.timestamp);
-      let matched = false;
-      for (const x of other.fetchRange(r.key, r.timestamp - d, r.timestamp + d)) {
-        if (windows.isClosed(x.start, streamTime)) continue;
-        matched = true;
-        outer?.delete({ timestamp: x.start, side: (1 - side) as 0 | 1, seq: x.seq, key: r.key });
-        const value = side === 0 ? joiner(r.value as V1, x.value as V2) : joiner(x.value as V1, r.value as V2);
-        ctx.forward({ ...r, timestamp: Math.max(r.timestamp, x.start), value });
-      }
-      if (!matched && keepUnmatched && outer) outer.put({ timestamp: r.timestamp, side, seq, key: r.key }, { side, value: r.value });
-      if (outer) {
-        // Emit what waited in vain, oldest first, once its window has closed.
-        for (const e of outer.all()) {
-          if (!windows.isClosed(e.key.timestamp, streamTime)) break;
-          outer.delete(e.key);
-          const value = e.key.side === 0 ? joiner(e.value.value as V1, null) : joiner(null, e.value.value as V2);
-          ctx.forward({ key: e.key.key, value, timestamp: e.key.timestamp, headers: {} });
+    b.addProcessor<K, unknown>(
+      name,
+      [parent],
+      (ctx, r) => {
+        if (isNull(r.key) || isNull(r.value)) return ctx.recordDropped('null key or value in a join');
+        const streamTime = ctx.currentStreamTimeMs();
+        if (windows.isClosed(r.timestamp, streamTime)) return ctx.recordDropped('late record: its join window has closed');
+        const own = ctx.getStateStore<WindowStore<K, unknown>>(stores[side]);
+        const other = ctx.getStateStore<WindowStore<K, unknown>>(stores[1 - side]!);
+        const outer = outerStore ? ctx.getStateStore<KeyValueStore<OuterKey<K>, { side: 0 | 1; value: unknown }>>(outerStore) : null;
+        const seq = own.put(r.key, r.value, r.timestamp);
+        let matched = false;
+        for (const x of other.fetchRange(r.key, r.timestamp - d, r.timestamp + d)) {
+          if (windows.isClosed(x.start, streamTime)) continue;
+          matched = true;
+          outer?.delete({ timestamp: x.start, side: (1 - side) as 0 | 1, seq: x.seq, key: r.key });
+          const value = side === 0 ? joiner(r.value as V1, x.value as V2) : joiner(x.value as V1, r.value as V2);
+          ctx.forward({ ...r, timestamp: Math.max(r.timestamp, x.start), value });
         }
-      }
-    }, storeList);
+        if (!matched && keepUnmatched && outer) outer.put({ timestamp: r.timestamp, side, seq, key: r.key }, { side, value: r.value });
+        if (outer) {
+          // Emit what waited in vain, oldest first, once its window has closed.
+          for (const e of outer.all()) {
+            if (!windows.isClosed(e.key.timestamp, streamTime)) break;
+            outer.delete(e.key);
+            const value = e.key.side === 0 ? joiner(e.value.value as V1, null) : joiner(null, e.value.value as V2);
+            ctx.forward({ key: e.key.key, value, timestamp: e.key.timestamp, headers: {} });
+          }
+        }
+      },
+      storeList,
+    );
   };
   sideProcessor(0, left.nodeName, thisName, kind !== 'inner');
   sideProcessor(1, right.nodeName, otherName, kind === 'outer');
@@ -131,34 +148,62 @@ export function addStreamStreamJoin<K, V1, V2, VR>(kind: 'inner' | 'left' | 'out
   return new KStream<K, VR>(b, merge, left.keySerde ?? right.keySerde, undefined, false);
 }
 
-export function addStreamTableJoin<K, V, VT, VR>(kind: 'inner' | 'left', stream: KStream<K, V>, table: KTable<K, VT>, joiner: ValueJoiner<V, VT | null, VR>): KStream<K, VR> {
+export function addStreamTableJoin<K, V, VT, VR>(
+  kind: 'inner' | 'left',
+  stream: KStream<K, V>,
+  table: KTable<K, VT>,
+  joiner: ValueJoiner<V, VT | null, VR>,
+): KStream<K, VR> {
   const b = stream.builder;
   const getter = table.getter;
   if (!getter) throw new JoinError('this table cannot be joined: it has no value getter (a windowed or suppressed table)');
   const name = b.newName('KSTREAM-JOIN');
-  b.addProcessor<K, V, (key: K) => VT | null>(name, [stream.nodeName], (ctx, r, lookup) => {
-    if (isNull(r.key) || isNull(r.value)) return ctx.recordDropped('null key or value in a stream-table join');
-    const tableValue = lookup(r.key);
-    if (tableValue === null && kind === 'inner') return;
-    ctx.forward({ ...r, value: joiner(r.value, tableValue) });
-  }, getter.stores, (ctx) => getter.init(ctx));
+  b.addProcessor<K, V, (key: K) => VT | null>(
+    name,
+    [stream.nodeName],
+    (ctx, r, lookup) => {
+      if (isNull(r.key) || isNull(r.value)) return ctx.recordDropped('null key or value in a stream-table join');
+      const tableValue = lookup(r.key);
+      if (tableValue === null && kind === 'inner') return;
+      ctx.forward({ ...r, value: joiner(r.value, tableValue) });
+    },
+    getter.stores,
+    (ctx) => getter.init(ctx),
+  );
   return new KStream<K, VR>(b, name, stream.keySerde, undefined, false);
 }
 
-export function addStreamGlobalJoin<K, V, KG, VG, VR>(kind: 'inner' | 'left', stream: KStream<K, V>, global: GlobalKTable<KG, VG>, keySelector: (key: K, value: V) => KG, joiner: ValueJoiner<V, VG | null, VR>): KStream<K, VR> {
+export function addStreamGlobalJoin<K, V, KG, VG, VR>(
+  kind: 'inner' | 'left',
+  stream: KStream<K, V>,
+  global: GlobalKTable<KG, VG>,
+  keySelector: (key: K, value: V) => KG,
+  joiner: ValueJoiner<V, VG | null, VR>,
+): KStream<K, VR> {
   const b = stream.builder;
   const name = b.newName('KSTREAM-JOIN');
-  b.addProcessor<K, V>(name, [stream.nodeName], (ctx, r) => {
-    if (isNull(r.value)) return ctx.recordDropped('null value in a stream-globalTable join');
-    const lookupKey = keySelector(r.key, r.value);
-    const found = isNull(lookupKey) ? null : ctx.getStateStore<KeyValueStore<KG, VG>>(global.storeName).get(lookupKey);
-    if (found === null && kind === 'inner') return;
-    ctx.forward({ ...r, value: joiner(r.value, found) });
-  }, [global.storeName]);
+  b.addProcessor<K, V>(
+    name,
+    [stream.nodeName],
+    (ctx, r) => {
+      if (isNull(r.value)) return ctx.recordDropped('null value in a stream-globalTable join');
+      const lookupKey = keySelector(r.key, r.value);
+      const found = isNull(lookupKey) ? null : ctx.getStateStore<KeyValueStore<KG, VG>>(global.storeName).get(lookupKey);
+      if (found === null && kind === 'inner') return;
+      ctx.forward({ ...r, value: joiner(r.value, found) });
+    },
+    [global.storeName],
+  );
   return new KStream<K, VR>(b, name, stream.keySerde, undefined, stream.repartitionRequired);
 }
 
-export function addTableTableJoin<K, V1, V2, VR>(kind: 'inner' | 'left' | 'outer', left: KTable<K, V1>, right: KTable<K, V2>, joiner: (l: V1 | null, r: V2 | null) => VR, named?: Named): KTable<K, VR> {
+export function addTableTableJoin<K, V1, V2, VR>(
+  kind: 'inner' | 'left' | 'outer',
+  left: KTable<K, V1>,
+  right: KTable<K, V2>,
+  joiner: (l: V1 | null, r: V2 | null) => VR,
+  named?: Named,
+): KTable<K, VR> {
   const b = left.builder;
   if (!left.getter || !right.getter) throw new JoinError('table-table joins need tables with value getters (not windowed or suppressed)');
   const lg = left.getter;
@@ -173,18 +218,30 @@ export function addTableTableJoin<K, V1, V2, VR>(kind: 'inner' | 'left' | 'outer
   const thisName = base ? `${base}-join-this` : b.newName('KTABLE-JOINTHIS');
   const otherName = base ? `${base}-join-other` : b.newName('KTABLE-JOINOTHER');
   const stores = [...new Set([...lg.stores, ...rg.stores])];
-  b.addProcessor<K, Change<V1>, (key: K) => V2 | null>(thisName, [left.nodeName], (ctx, r, otherOfLeft) => {
-    const other = otherOfLeft(r.key);
-    const newValue = combine(r.value.newValue, other);
-    const oldValue = combine(r.value.oldValue, other);
-    if (newValue !== null || oldValue !== null) ctx.forward<K, Change<VR>>({ ...r, value: { newValue, oldValue } });
-  }, stores, (ctx) => rg.init(ctx));
-  b.addProcessor<K, Change<V2>, (key: K) => V1 | null>(otherName, [right.nodeName], (ctx, r, otherOfRight) => {
-    const other = otherOfRight(r.key);
-    const newValue = combine(other, r.value.newValue);
-    const oldValue = combine(other, r.value.oldValue);
-    if (newValue !== null || oldValue !== null) ctx.forward<K, Change<VR>>({ ...r, value: { newValue, oldValue } });
-  }, stores, (ctx) => lg.init(ctx));
+  b.addProcessor<K, Change<V1>, (key: K) => V2 | null>(
+    thisName,
+    [left.nodeName],
+    (ctx, r, otherOfLeft) => {
+      const other = otherOfLeft(r.key);
+      const newValue = combine(r.value.newValue, other);
+      const oldValue = combine(r.value.oldValue, other);
+      if (newValue !== null || oldValue !== null) ctx.forward<K, Change<VR>>({ ...r, value: { newValue, oldValue } });
+    },
+    stores,
+    (ctx) => rg.init(ctx),
+  );
+  b.addProcessor<K, Change<V2>, (key: K) => V1 | null>(
+    otherName,
+    [right.nodeName],
+    (ctx, r, otherOfRight) => {
+      const other = otherOfRight(r.key);
+      const newValue = combine(other, r.value.newValue);
+      const oldValue = combine(other, r.value.oldValue);
+      if (newValue !== null || oldValue !== null) ctx.forward<K, Change<VR>>({ ...r, value: { newValue, oldValue } });
+    },
+    stores,
+    (ctx) => lg.init(ctx),
+  );
   const merge = b.addProcessor(base ?? b.newName('KTABLE-MERGE'), [thisName, otherName], (ctx, r) => ctx.forward(r));
   const getter: ValueGetterSupplier<K, VR> = {
     stores,

@@ -52,55 +52,120 @@ export class KStream<K, V> {
     readonly repartitionRequired: boolean,
   ) {}
 
-  private next<K2, V2>(prefix: string, named: Named | undefined, process: (ctx: ProcessorContext, record: StreamRecord<K, V>) => void, keySerde: Serde<K2> | undefined, valueSerde: Serde<V2> | undefined, repartitionRequired: boolean): KStream<K2, V2> {
+  private next<K2, V2>(
+    prefix: string,
+    named: Named | undefined,
+    process: (ctx: ProcessorContext, record: StreamRecord<K, V>) => void,
+    keySerde: Serde<K2> | undefined,
+    valueSerde: Serde<V2> | undefined,
+    repartitionRequired: boolean,
+  ): KStream<K2, V2> {
     const name = this.builder.addProcessor<K, V>(named?.name ?? this.builder.newName(prefix), [this.nodeName], process);
     return new KStream<K2, V2>(this.builder, name, keySerde, valueSerde, repartitionRequired);
   }
 
   filter(predicate: (key: K, value: V) => boolean, named?: Named): KStream<K, V> {
-    return this.next('KSTREAM-FILTER', named, (ctx, r) => predicate(r.key, r.value) && ctx.forward(r), this.keySerde, this.valueSerde, this.repartitionRequired);
+    return this.next(
+      'KSTREAM-FILTER',
+      named,
+      (ctx, r) => predicate(r.key, r.value) && ctx.forward(r),
+      this.keySerde,
+      this.valueSerde,
+      this.repartitionRequired,
+    );
   }
 
   filterNot(predicate: (key: K, value: V) => boolean, named?: Named): KStream<K, V> {
-    return this.next('KSTREAM-FILTER', named, (ctx, r) => !predicate(r.key, r.value) && ctx.forward(r), this.keySerde, this.valueSerde, this.repartitionRequired);
+    return this.next(
+      'KSTREAM-FILTER',
+      named,
+      (ctx, r) => !predicate(r.key, r.value) && ctx.forward(r),
+      this.keySerde,
+      this.valueSerde,
+      this.repartitionRequired,
+    );
   }
 
   map<K2, V2>(mapper: (key: K, value: V) => [K2, V2], named?: Named): KStream<K2, V2> {
-    return this.next<K2, V2>('KSTREAM-MAP', named, (ctx, r) => {
-      const [key, value] = mapper(r.key, r.value);
-      ctx.forward({ ...r, key, value });
-    }, undefined, undefined, true);
+    return this.next<K2, V2>(
+      'KSTREAM-MAP',
+      named,
+      (ctx, r) => {
+        const [key, value] = mapper(r.key, r.value);
+        ctx.forward({ ...r, key, value });
+      },
+      undefined,
+      undefined,
+      true,
+    );
   }
 
   mapValues<V2>(mapper: (value: V, key: K) => V2, named?: Named): KStream<K, V2> {
-    return this.next<K, V2>('KSTREAM-MAPVALUES', named, (ctx, r) => ctx.forward({ ...r, value: mapper(r.value, r.key) }), this.keySerde, undefined, this.repartitionRequired);
+    return this.next<K, V2>(
+      'KSTREAM-MAPVALUES',
+      named,
+      (ctx, r) => ctx.forward({ ...r, value: mapper(r.value, r.key) }),
+      this.keySerde,
+      undefined,
+      this.repartitionRequired,
+    );
   }
 
   flatMap<K2, V2>(mapper: (key: K, value: V) => Iterable<[K2, V2]>, named?: Named): KStream<K2, V2> {
-    return this.next<K2, V2>('KSTREAM-FLATMAP', named, (ctx, r) => {
-      for (const [key, value] of mapper(r.key, r.value)) ctx.forward({ ...r, key, value });
-    }, undefined, undefined, true);
+    return this.next<K2, V2>(
+      'KSTREAM-FLATMAP',
+      named,
+      (ctx, r) => {
+        for (const [key, value] of mapper(r.key, r.value)) ctx.forward({ ...r, key, value });
+      },
+      undefined,
+      undefined,
+      true,
+    );
   }
 
   flatMapValues<V2>(mapper: (value: V, key: K) => Iterable<V2>, named?: Named): KStream<K, V2> {
-    return this.next<K, V2>('KSTREAM-FLATMAPVALUES', named, (ctx, r) => {
-      for (const value of mapper(r.value, r.key)) ctx.forward({ ...r, value });
-    }, this.keySerde, undefined, this.repartitionRequired);
+    return this.next<K, V2>(
+      'KSTREAM-FLATMAPVALUES',
+      named,
+      (ctx, r) => {
+        for (const value of mapper(r.value, r.key)) ctx.forward({ ...r, value });
+      },
+      this.keySerde,
+      undefined,
+      this.repartitionRequired,
+    );
   }
 
   selectKey<K2>(selector: (key: K, value: V) => K2, named?: Named): KStream<K2, V> {
-    return this.next<K2, V>('KSTREAM-KEY-SELECT', named, (ctx, r) => ctx.forward({ ...r, key: selector(r.key, r.value) }), undefined, this.valueSerde, true);
+    return this.next<K2, V>(
+      'KSTREAM-KEY-SELECT',
+      named,
+      (ctx, r) => ctx.forward({ ...r, key: selector(r.key, r.value) }),
+      undefined,
+      this.valueSerde,
+      true,
+    );
   }
 
   peek(action: (key: K, value: V) => void, named?: Named): KStream<K, V> {
-    return this.next('KSTREAM-PEEK', named, (ctx, r) => {
-      action(r.key, r.value);
-      ctx.forward(r);
-    }, this.keySerde, this.valueSerde, this.repartitionRequired);
+    return this.next(
+      'KSTREAM-PEEK',
+      named,
+      (ctx, r) => {
+        action(r.key, r.value);
+        ctx.forward(r);
+      },
+      this.keySerde,
+      this.valueSerde,
+      this.repartitionRequired,
+    );
   }
 
   foreach(action: (key: K, value: V) => void, named?: Named): void {
-    this.builder.addProcessor<K, V>(named?.name ?? this.builder.newName('KSTREAM-FOREACH'), [this.nodeName], (_ctx, r) => action(r.key, r.value));
+    this.builder.addProcessor<K, V>(named?.name ?? this.builder.newName('KSTREAM-FOREACH'), [this.nodeName], (_ctx, r) =>
+      action(r.key, r.value),
+    );
   }
 
   /** Route each record to the first branch whose predicate holds (Kafka's `split()`). */
@@ -117,15 +182,31 @@ export class KStream<K, V> {
   }
 
   merge(other: KStream<K, V>, named?: Named): KStream<K, V> {
-    const name = this.builder.addProcessor<K, V>(named?.name ?? this.builder.newName('KSTREAM-MERGE'), [this.nodeName, other.nodeName], (ctx, r) => ctx.forward(r));
+    const name = this.builder.addProcessor<K, V>(
+      named?.name ?? this.builder.newName('KSTREAM-MERGE'),
+      [this.nodeName, other.nodeName],
+      (ctx, r) => ctx.forward(r),
+    );
     const same = <T>(a: T | undefined, b: T | undefined): T | undefined => (a === b ? a : undefined);
-    return new KStream<K, V>(this.builder, name, same(this.keySerde, other.keySerde), same(this.valueSerde, other.valueSerde), this.repartitionRequired || other.repartitionRequired);
+    return new KStream<K, V>(
+      this.builder,
+      name,
+      same(this.keySerde, other.keySerde),
+      same(this.valueSerde, other.valueSerde),
+      this.repartitionRequired || other.repartitionRequired,
+    );
   }
 
   /** Write to a topic, fixed or chosen per record. */
   to(topic: string | TopicNameExtractor<K, V>, produced: Produced<K, V> = {}): void {
     const b = this.builder;
-    b.topology.addSink(produced.name ?? b.newName('KSTREAM-SINK'), topic, produced.keySerde ?? this.keySerde ?? b.defaultKeySerde, produced.valueSerde ?? this.valueSerde ?? b.defaultValueSerde, [this.nodeName]);
+    b.topology.addSink(
+      produced.name ?? b.newName('KSTREAM-SINK'),
+      topic,
+      produced.keySerde ?? this.keySerde ?? b.defaultKeySerde,
+      produced.valueSerde ?? this.valueSerde ?? b.defaultValueSerde,
+      [this.nodeName],
+    );
   }
 
   /** Write to a topic and read it back (Kafka's deprecated `through`; prefer `repartition`). */
@@ -174,21 +255,40 @@ export class KStream<K, V> {
   }
 
   /** Inner join: with a stream (windowed), a table (lookup), or a global table (lookup by a chosen key). */
-  join<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V, VO, VR>, windows: JoinWindows, joined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  join<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: ValueJoiner<V, VO, VR>,
+    windows: JoinWindows,
+    joined?: StreamJoined<K, V, VO>,
+  ): KStream<K, VR>;
   join<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<V, VO, VR>): KStream<K, VR>;
   join<KG, VG, VR>(global: GlobalKTable<KG, VG>, keySelector: (key: K, value: V) => KG, joiner: ValueJoiner<V, VG, VR>): KStream<K, VR>;
   join(other: unknown, a: any, b?: any, c?: any): KStream<K, unknown> {
     return this.anyJoin('inner', other, a, b, c);
   }
 
-  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V, VO | null, VR>, windows: JoinWindows, joined?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  leftJoin<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: ValueJoiner<V, VO | null, VR>,
+    windows: JoinWindows,
+    joined?: StreamJoined<K, V, VO>,
+  ): KStream<K, VR>;
   leftJoin<VO, VR>(table: KTable<K, VO>, joiner: ValueJoiner<V, VO | null, VR>): KStream<K, VR>;
-  leftJoin<KG, VG, VR>(global: GlobalKTable<KG, VG>, keySelector: (key: K, value: V) => KG, joiner: ValueJoiner<V, VG | null, VR>): KStream<K, VR>;
+  leftJoin<KG, VG, VR>(
+    global: GlobalKTable<KG, VG>,
+    keySelector: (key: K, value: V) => KG,
+    joiner: ValueJoiner<V, VG | null, VR>,
+  ): KStream<K, VR>;
   leftJoin(other: unknown, a: any, b?: any, c?: any): KStream<K, unknown> {
     return this.anyJoin('left', other, a, b, c);
   }
 
-  outerJoin<VO, VR>(other: KStream<K, VO>, joiner: ValueJoiner<V | null, VO | null, VR>, windows: JoinWindows, joined?: StreamJoined<K, V, VO>): KStream<K, VR> {
+  outerJoin<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: ValueJoiner<V | null, VO | null, VR>,
+    windows: JoinWindows,
+    joined?: StreamJoined<K, V, VO>,
+  ): KStream<K, VR> {
     return this.anyJoin('outer', other, joiner, windows, joined) as KStream<K, VR>;
   }
 
@@ -228,7 +328,9 @@ export class BranchedKStream<K, V> {
     return this.finish(null);
   }
 
-  private finish(fallback: { predicate: (key: K, value: V) => boolean; child: string; name: string } | null): Record<string, KStream<K, V>> {
+  private finish(
+    fallback: { predicate: (key: K, value: V) => boolean; child: string; name: string } | null,
+  ): Record<string, KStream<K, V>> {
     const all = fallback ? [...this.branches, fallback] : this.branches;
     const b = this.stream.builder;
     const branches = all.map((x) => ({ ...x }));

@@ -44,7 +44,14 @@ export class KTable<K, V> {
   ) {}
 
   /** @internal */
-  static fromStore<K, V>(b: InternalBuilder, nodeName: string, storeName: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined, sourceTopics: string[]): KTable<K, V> {
+  static fromStore<K, V>(
+    b: InternalBuilder,
+    nodeName: string,
+    storeName: string,
+    keySerde: Serde<K> | undefined,
+    valueSerde: Serde<V> | undefined,
+    sourceTopics: string[],
+  ): KTable<K, V> {
     const getter: ValueGetterSupplier<K, V> = {
       stores: [storeName],
       init: (ctx) => {
@@ -55,7 +62,12 @@ export class KTable<K, V> {
     return new KTable<K, V>(b, nodeName, keySerde, valueSerde, getter, sourceTopics, null, storeName);
   }
 
-  private derive<V2>(prefix: string, named: Named | undefined, map: (key: K, value: V | null) => V2 | null, valueSerde: Serde<V2> | undefined): KTable<K, V2> {
+  private derive<V2>(
+    prefix: string,
+    named: Named | undefined,
+    map: (key: K, value: V | null) => V2 | null,
+    valueSerde: Serde<V2> | undefined,
+  ): KTable<K, V2> {
     const b = this.builder;
     const name = b.addProcessor<K, Change<V>>(named?.name ?? b.newName(prefix), [this.nodeName], (ctx, r) => {
       const newValue = map(r.key, r.value.newValue);
@@ -89,7 +101,9 @@ export class KTable<K, V> {
   /** The table's updates as a stream (a deleted key becomes a null value). */
   toStream(named?: Named): KStream<K, V | null> {
     const b = this.builder;
-    const name = b.addProcessor<K, Change<V>>(named?.name ?? b.newName('KTABLE-TOSTREAM'), [this.nodeName], (ctx, r) => ctx.forward({ ...r, value: r.value.newValue }));
+    const name = b.addProcessor<K, Change<V>>(named?.name ?? b.newName('KTABLE-TOSTREAM'), [this.nodeName], (ctx, r) =>
+      ctx.forward({ ...r, value: r.value.newValue }),
+    );
     return new KStream<K, V | null>(b, name, this.keySerde, this.valueSerde as Serde<V | null> | undefined, false);
   }
 
@@ -107,18 +121,28 @@ export class KTable<K, V> {
     const valueSerde = this.valueSerde ?? b.defaultValueSerde;
     b.topology.addStateStore(Stores.keyValue(storeName, keySerde, timestamped(valueSerde)));
     type W = K & Windowed<unknown>;
-    b.addProcessor<W, Change<V>>(name, [this.nodeName], (ctx, r) => {
-      const buffer = ctx.getStateStore<KeyValueStore<W, { timestamp: number; value: V }>>(storeName);
-      if (r.value.newValue === null) buffer.delete(r.key);
-      else buffer.put(r.key, { timestamp: r.timestamp, value: r.value.newValue });
-      const streamTime = ctx.currentStreamTimeMs();
-      const due = buffer.all().filter((e) => closed(e.key.window, streamTime));
-      due.sort((x, y) => x.key.window.end - y.key.window.end || x.key.window.start - y.key.window.start);
-      for (const e of due) {
-        buffer.delete(e.key);
-        ctx.forward<W, Change<V>>({ key: e.key, value: { newValue: e.value.value, oldValue: null }, timestamp: e.value.timestamp, headers: {} });
-      }
-    }, [storeName]);
+    b.addProcessor<W, Change<V>>(
+      name,
+      [this.nodeName],
+      (ctx, r) => {
+        const buffer = ctx.getStateStore<KeyValueStore<W, { timestamp: number; value: V }>>(storeName);
+        if (r.value.newValue === null) buffer.delete(r.key);
+        else buffer.put(r.key, { timestamp: r.timestamp, value: r.value.newValue });
+        const streamTime = ctx.currentStreamTimeMs();
+        const due = buffer.all().filter((e) => closed(e.key.window, streamTime));
+        due.sort((x, y) => x.key.window.end - y.key.window.end || x.key.window.start - y.key.window.start);
+        for (const e of due) {
+          buffer.delete(e.key);
+          ctx.forward<W, Change<V>>({
+            key: e.key,
+            value: { newValue: e.value.value, oldValue: null },
+            timestamp: e.value.timestamp,
+            headers: {},
+          });
+        }
+      },
+      [storeName],
+    );
     return new KTable<K, V>(b, name, this.keySerde, this.valueSerde, null, this.sourceTopics, this.windowClosed);
   }
 
@@ -151,4 +175,3 @@ export function timestamped<V>(inner: Serde<V>): Serde<{ timestamp: number; valu
     },
   };
 }
-

@@ -42,7 +42,8 @@ export class TimeWindows {
   /** Windows containing `timestamp`, oldest first. */
   windowsFor(timestamp: number): Window[] {
     const out: Window[] = [];
-    let start = Math.max(0, timestamp - this.sizeMs + this.advanceMs) - (Math.max(0, timestamp - this.sizeMs + this.advanceMs) % this.advanceMs);
+    let start =
+      Math.max(0, timestamp - this.sizeMs + this.advanceMs) - (Math.max(0, timestamp - this.sizeMs + this.advanceMs) % this.advanceMs);
     for (; start <= timestamp; start += this.advanceMs) out.push({ start, end: start + this.sizeMs });
     return out;
   }

@@ -27,10 +27,15 @@ export function tasksFor(subTopologies: SubTopologySources, partitionsPerTopic: 
     const counts = sub.topics.map((t) => partitionsPerTopic.get(t)).filter((n): n is number => n !== undefined);
     if (counts.length === 0) continue;
     if (new Set(counts).size > 1) {
-      throw new CopartitionError(`sub-topology ${sub.id} reads topics with different partition counts (${sub.topics.map((t) => `${t}: ${partitionsPerTopic.get(t)}`).join(', ')}): they must be co-partitioned`);
+      throw new CopartitionError(
+        `sub-topology ${sub.id} reads topics with different partition counts (${sub.topics.map((t) => `${t}: ${partitionsPerTopic.get(t)}`).join(', ')}): they must be co-partitioned`,
+      );
     }
     for (let p = 0; p < counts[0]!; p++) {
-      tasks.push({ id: `${sub.id}_${p}`, partitions: sub.topics.filter((t) => partitionsPerTopic.has(t)).map((topic) => ({ topic, partition: p })) });
+      tasks.push({
+        id: `${sub.id}_${p}`,
+        partitions: sub.topics.filter((t) => partitionsPerTopic.has(t)).map((topic) => ({ topic, partition: p })),
+      });
     }
   }
   return tasks;
@@ -39,7 +44,11 @@ export function tasksFor(subTopologies: SubTopologySources, partitionsPerTopic: 
 const identity = (m: AssignorMember): string => m.groupInstanceId ?? m.memberId;
 
 /** Balanced, sticky task placement: member identity → task ids. */
-export function placeTasks(taskIds: readonly string[], identities: readonly string[], previous: ReadonlyMap<string, string>): Map<string, string[]> {
+export function placeTasks(
+  taskIds: readonly string[],
+  identities: readonly string[],
+  previous: ReadonlyMap<string, string>,
+): Map<string, string[]> {
   const out = new Map(identities.map((id) => [id, [] as string[]]));
   if (identities.length === 0) return out;
   const cap = Math.ceil(taskIds.length / identities.length);
@@ -74,14 +83,21 @@ export function streamsAssignor(subTopologies: SubTopologySources): PartitionAss
     assign(members: readonly AssignorMember[], partitionsPerTopic: ReadonlyMap<string, number>): GroupAssignment {
       const tasks = tasksFor(subTopologies, partitionsPerTopic);
       const ordered = [...members].sort((a, b) => (identity(a) < identity(b) ? -1 : identity(a) > identity(b) ? 1 : 0));
-      const placed = placeTasks(tasks.map((t) => t.id), ordered.map(identity), previous);
+      const placed = placeTasks(
+        tasks.map((t) => t.id),
+        ordered.map(identity),
+        previous,
+      );
       const byId = new Map(tasks.map((t) => [t.id, t]));
       const out: GroupAssignment = new Map();
       const next = new Map<string, string>();
       for (const m of ordered) {
         const ids = placed.get(identity(m)) ?? [];
         for (const id of ids) next.set(id, identity(m));
-        out.set(m.memberId, ids.flatMap((id) => byId.get(id)!.partitions));
+        out.set(
+          m.memberId,
+          ids.flatMap((id) => byId.get(id)!.partitions),
+        );
       }
       previous = next;
       return out;

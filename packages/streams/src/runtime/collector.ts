@@ -38,16 +38,23 @@ export class ProducerCollector implements RecordCollector {
     const h: Record<string, Buffer> = {};
     for (const [k, v] of Object.entries(headers)) if (v !== null) h[k] = v;
     const message = { key: key ?? undefined, value, timestamp, headers: h, ...(partition === undefined ? {} : { partition }) };
-    const p = this.producer.send({ topic, messages: [message] }).then((metas) => {
-      for (const m of metas) {
-        const k = `${m.topic}\0${m.partition}`;
-        if (m.offset >= 0n && (this.nextOffsets.get(k) ?? -1n) < m.offset + 1n) this.nextOffsets.set(k, m.offset + 1n);
-      }
-    }, (err: Error) => this.onFailure(topic, message, err));
+    const p = this.producer.send({ topic, messages: [message] }).then(
+      (metas) => {
+        for (const m of metas) {
+          const k = `${m.topic}\0${m.partition}`;
+          if (m.offset >= 0n && (this.nextOffsets.get(k) ?? -1n) < m.offset + 1n) this.nextOffsets.set(k, m.offset + 1n);
+        }
+      },
+      (err: Error) => this.onFailure(topic, message, err),
+    );
     this.pending.push(p);
   }
 
-  private onFailure(topic: string, message: { key?: Buffer; value: Buffer | null; timestamp: number; headers: Record<string, Buffer> }, err: Error): Promise<void> | void {
+  private onFailure(
+    topic: string,
+    message: { key?: Buffer; value: Buffer | null; timestamp: number; headers: Record<string, Buffer> },
+    err: Error,
+  ): Promise<void> | void {
     const internal = topic.startsWith(this.internalPrefix);
     if (internal || this.handler === 'fail') {
       this.failure ??= new StreamsError('PRODUCTION_ERROR', `could not produce to ${topic}: ${err.message}`, { cause: err });
@@ -57,12 +64,30 @@ export class ProducerCollector implements RecordCollector {
     this.logger?.warn(`skipping a record for ${topic} that could not be produced: ${err.message}`);
     if (this.handler === 'continue') return;
     const dlq = this.handler.deadLetterQueue;
-    return this.producer.send({ topic: dlq, messages: [{ ...message, headers: { ...message.headers, '__streams.errors.exception': Buffer.from(err.message), '__streams.errors.topic': Buffer.from(topic) } }] }).then(
-      () => undefined,
-      (dlqErr: Error) => {
-        this.failure ??= new StreamsError('PRODUCTION_ERROR', `could not produce to ${topic} nor to its dead-letter topic ${dlq}: ${dlqErr.message}`, { cause: dlqErr });
-      },
-    );
+    return this.producer
+      .send({
+        topic: dlq,
+        messages: [
+          {
+            ...message,
+            headers: {
+              ...message.headers,
+              '__streams.errors.exception': Buffer.from(err.message),
+              '__streams.errors.topic': Buffer.from(topic),
+            },
+          },
+        ],
+      })
+      .then(
+        () => undefined,
+        (dlqErr: Error) => {
+          this.failure ??= new StreamsError(
+            'PRODUCTION_ERROR',
+            `could not produce to ${topic} nor to its dead-letter topic ${dlq}: ${dlqErr.message}`,
+            { cause: dlqErr },
+          );
+        },
+      );
   }
 
   /** Wait for every send so far; throws the first failure the handler did not skip. */

@@ -32,10 +32,14 @@ export function planInternalTopics(topology: Topology, counts: ReadonlyMap<strin
   const externalCountOf = new Map<number, number>();
   for (const sub of subs) {
     const ext = sub.sourceTopics.filter((t) => !topology.isInternalTopic(t));
-    for (const t of ext) if (counts.get(t) === undefined) throw new StreamsError('MISSING_SOURCE_TOPIC', `source topic ${t} does not exist`);
+    for (const t of ext)
+      if (counts.get(t) === undefined) throw new StreamsError('MISSING_SOURCE_TOPIC', `source topic ${t} does not exist`);
     const distinct = new Set(ext.map((t) => counts.get(t)!));
     if (distinct.size > 1) {
-      throw new StreamsError('INCONSISTENT_PARTITION_COUNTS', `sub-topology ${sub.id} reads topics that are not co-partitioned (${ext.map((t) => `${t}: ${counts.get(t)}`).join(', ')}); repartition one side`);
+      throw new StreamsError(
+        'INCONSISTENT_PARTITION_COUNTS',
+        `sub-topology ${sub.id} reads topics that are not co-partitioned (${ext.map((t) => `${t}: ${counts.get(t)}`).join(', ')}); repartition one side`,
+      );
     }
     if (distinct.size === 1) externalCountOf.set(sub.id, [...distinct][0]!);
   }
@@ -45,7 +49,10 @@ export function planInternalTopics(topology: Topology, counts: ReadonlyMap<strin
     const reader = subs.find((sub) => sub.sourceTopics.includes(t.name));
     const sibling = reader === undefined ? undefined : externalCountOf.get(reader.id);
     if (t.partitions !== undefined && sibling !== undefined && t.partitions !== sibling) {
-      throw new StreamsError('INCONSISTENT_PARTITION_COUNTS', `repartition topic ${t.name} asks for ${t.partitions} partitions but is read with topics of ${sibling}`);
+      throw new StreamsError(
+        'INCONSISTENT_PARTITION_COUNTS',
+        `repartition topic ${t.name} asks for ${t.partitions} partitions but is read with topics of ${sibling}`,
+      );
     }
     partitionsOf.set(t.name, t.partitions ?? sibling ?? maxExternal);
   }

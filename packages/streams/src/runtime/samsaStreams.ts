@@ -80,7 +80,10 @@ export class SamsaStreams {
   ) {
     if (!config.applicationId) throw new StreamsError('INVALID_CONFIG', 'applicationId is required');
     if ((config.processingGuarantee ?? 'at_least_once') !== 'at_least_once') {
-      throw new StreamsError('INVALID_CONFIG', `processingGuarantee ${config.processingGuarantee} is not supported yet (exactly_once_v2 waits for transactions)`);
+      throw new StreamsError(
+        'INVALID_CONFIG',
+        `processingGuarantee ${config.processingGuarantee} is not supported yet (exactly_once_v2 waits for transactions)`,
+      );
     }
     this.now = config.now ?? Date.now;
     this.samsa = new Samsa({ brokers: config.bootstrapServers, clientId: `${config.applicationId}-client`, ...config.client });
@@ -160,12 +163,22 @@ export class SamsaStreams {
       const name = `${appId}-${t.name}`;
       const numPartitions = t.partitions;
       try {
-        await admin.createTopics([{ topic: name, numPartitions, configs: t.configs, ...(this.config.replicationFactor ? { replicationFactor: this.config.replicationFactor } : {}) }]);
+        await admin.createTopics([
+          {
+            topic: name,
+            numPartitions,
+            configs: t.configs,
+            ...(this.config.replicationFactor ? { replicationFactor: this.config.replicationFactor } : {}),
+          },
+        ]);
       } catch (err) {
         if (!(err instanceof TopicAlreadyExistsError)) throw err;
         const [existing] = await admin.describeTopics([name]);
         if (existing && existing.partitions.length !== numPartitions) {
-          throw new StreamsError('INCONSISTENT_PARTITION_COUNTS', `internal topic ${name} has ${existing.partitions.length} partitions, expected ${numPartitions}`);
+          throw new StreamsError(
+            'INCONSISTENT_PARTITION_COUNTS',
+            `internal topic ${name} has ${existing.partitions.length} partitions, expected ${numPartitions}`,
+          );
         }
       }
     }
@@ -181,10 +194,11 @@ export class SamsaStreams {
   /** Read a store across this instance's tasks (interactive queries, local only). */
   store<S = StateStore>(name: string): S[] {
     const out: S[] = [];
-    for (const t of this.threads) for (const task of t.tasks.values()) {
-      const s = task.getStore<S>(name);
-      if (s) out.push(s);
-    }
+    for (const t of this.threads)
+      for (const task of t.tasks.values()) {
+        const s = task.getStore<S>(name);
+        if (s) out.push(s);
+      }
     const g = this.global?.stores.get(name);
     if (g) out.push(g as S);
     return out;
@@ -264,9 +278,16 @@ class StreamThread {
 
   start(): void {
     const { config, topology } = this.app;
-    const assignor = streamsAssignor(this.subs.map((s) => ({ id: s.id, topics: s.sourceTopics.map((t) => topology.resolve(t, config.applicationId)) })));
+    const assignor = streamsAssignor(
+      this.subs.map((s) => ({ id: s.id, topics: s.sourceTopics.map((t) => topology.resolve(t, config.applicationId)) })),
+    );
     this.producer = this.samsa.producer({ acks: -1 });
-    this.collector = new ProducerCollector(this.producer, config.productionExceptionHandler ?? 'fail', `${config.applicationId}-`, config.logger);
+    this.collector = new ProducerCollector(
+      this.producer,
+      config.productionExceptionHandler ?? 'fail',
+      `${config.applicationId}-`,
+      config.logger,
+    );
     this.consumer = this.samsa.consumer<Buffer | null, Buffer | null>({
       groupId: config.applicationId,
       ...(config.groupInstanceId ? { groupInstanceId: `${config.groupInstanceId}-${this.index}` } : {}),
@@ -385,7 +406,9 @@ class StreamThread {
         this.app.config.restoreListener?.onRestoreEnd({ topic, partition }, name, 0);
         continue;
       }
-      const reader: Consumer<Buffer | null, Buffer | null> = this.samsa.consumer<Buffer | null, Buffer | null>({ autoOffsetReset: 'earliest' });
+      const reader: Consumer<Buffer | null, Buffer | null> = this.samsa.consumer<Buffer | null, Buffer | null>({
+        autoOffsetReset: 'earliest',
+      });
       try {
         reader.assign([{ topic, partition }]);
         await reader.seek({ topic, partition, offset: from > 0n ? from : 'earliest' });
@@ -394,7 +417,8 @@ class StreamThread {
         for (;;) {
           const position = reader.position({ topic, partition }) ?? 0n;
           if (position >= endOffset) break;
-          if (this.app.clock() > deadline) throw new StreamsError('RESTORE_TIMEOUT', `restoring ${name} from ${topic}-${partition} did not reach offset ${endOffset}`);
+          if (this.app.clock() > deadline)
+            throw new StreamsError('RESTORE_TIMEOUT', `restoring ${name} from ${topic}-${partition} did not reach offset ${endOffset}`);
           const records = await reader.poll({ maxWaitMs: 200 });
           for (const r of records) {
             if (r.offset < endOffset && r.key !== null) {
@@ -464,12 +488,26 @@ class GlobalThread {
 
   async start(): Promise<void> {
     const { topology, config } = this.app;
-    const collector: RecordCollector = { send: () => { throw new StreamsError('TOPOLOGY_EXCEPTION', 'a global store processor cannot produce'); } };
+    const collector: RecordCollector = {
+      send: () => {
+        throw new StreamsError('TOPOLOGY_EXCEPTION', 'a global store processor cannot produce');
+      },
+    };
     for (const g of topology.globalStores) {
       const task = new StreamTask({
-        applicationId: config.applicationId, topology, partition: 0, collector, now: () => this.app.clock(), globalStores: new Map(),
+        applicationId: config.applicationId,
+        topology,
+        partition: 0,
+        collector,
+        now: () => this.app.clock(),
+        globalStores: new Map(),
         deserializationHandler: config.deserializationExceptionHandler ?? 'fail',
-        subTopology: { id: -1, nodes: [topology.node(g.sourceName), topology.node(g.processorName)], sourceTopics: [g.topic], stores: [g.store.name] },
+        subTopology: {
+          id: -1,
+          nodes: [topology.node(g.sourceName), topology.node(g.processorName)],
+          sourceTopics: [g.topic],
+          stores: [g.store.name],
+        },
       });
       this.tasks.set(g.topic, task);
       this.stores.set(g.store.name, task.getStore<StateStore>(g.store.name)!);
@@ -481,7 +519,11 @@ class GlobalThread {
     this.consumer.assign(tps);
     const ends = new Map<string, bigint>();
     for (const d of described) {
-      for (const o of await admin.listOffsets(d.name, d.partitions.map((p) => ({ partition: p.partition, timestamp: 'latest' as const })))) ends.set(`${d.name}-${o.partition}`, o.offset);
+      for (const o of await admin.listOffsets(
+        d.name,
+        d.partitions.map((p) => ({ partition: p.partition, timestamp: 'latest' as const })),
+      ))
+        ends.set(`${d.name}-${o.partition}`, o.offset);
     }
     const deadline = this.app.clock() + 120_000;
     while (tps.some((tp) => (this.consumer.position(tp) ?? 0n) < (ends.get(`${tp.topic}-${tp.partition}`) ?? 0n))) {

@@ -40,7 +40,6 @@ export interface PartitionAssignor {
   assign(members: readonly AssignorMember[], partitionsPerTopic: ReadonlyMap<string, number>): GroupAssignment;
 }
 
-
 function compareTp(a: TopicPartitionRef, b: TopicPartitionRef): number {
   return a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;
 }
@@ -145,7 +144,11 @@ export function validOwners(members: readonly AssignorMember[], partitionsPerTop
  * eligible other until none can move. With equal subscriptions the counts end within one of each
  * other; partitions only move when balance needs it.
  */
-export function stickyTarget(members: readonly AssignorMember[], partitionsPerTopic: ReadonlyMap<string, number>, owners: ReadonlyMap<string, string>): GroupAssignment {
+export function stickyTarget(
+  members: readonly AssignorMember[],
+  partitionsPerTopic: ReadonlyMap<string, number>,
+  owners: ReadonlyMap<string, string>,
+): GroupAssignment {
   const ordered = [...members].sort(compareMembers);
   const subscribed = new Map(ordered.map((m) => [m.memberId, new Set(m.subscription.topics)]));
   const assigned = new Map<string, Set<string>>(ordered.map((m) => [m.memberId, new Set<string>()]));
@@ -175,7 +178,9 @@ export function stickyTarget(members: readonly AssignorMember[], partitionsPerTo
     for (const from of byLoad) {
       const fromSet = assigned.get(from.memberId)!;
       // Partitions the member did not own before go first, so owned ones stay.
-      const candidates = [...fromSet].sort((a, b) => Number(owners.get(a) === from.memberId) - Number(owners.get(b) === from.memberId) || compareTp(tps.get(a)!, tps.get(b)!));
+      const candidates = [...fromSet].sort(
+        (a, b) => Number(owners.get(a) === from.memberId) - Number(owners.get(b) === from.memberId) || compareTp(tps.get(a)!, tps.get(b)!),
+      );
       for (const k of candidates) {
         let to: string | undefined;
         for (const m of ordered) {
@@ -205,10 +210,13 @@ export const cooperativeStickyAssignor: PartitionAssignor = {
     const target = stickyTarget(members, partitionsPerTopic, owners);
     // KIP-429: a partition whose valid owner is another member is withheld this generation.
     for (const [memberId, list] of target) {
-      target.set(memberId, list.filter((tp) => {
-        const owner = owners.get(key(tp.topic, tp.partition));
-        return owner === undefined || owner === memberId;
-      }));
+      target.set(
+        memberId,
+        list.filter((tp) => {
+          const owner = owners.get(key(tp.topic, tp.partition));
+          return owner === undefined || owner === memberId;
+        }),
+      );
     }
     return target;
   },

@@ -30,7 +30,11 @@ export class GroupRouter {
   private nextBroker = 0;
   private closed = false;
 
-  constructor(private readonly factory: GroupsConnectionFactory, private readonly cluster: Cluster, private readonly logger: Logger) {}
+  constructor(
+    private readonly factory: GroupsConnectionFactory,
+    private readonly cluster: Cluster,
+    private readonly logger: Logger,
+  ) {}
 
   connection(address: string): GroupsConnection {
     if (this.closed) throw new SamsaConnectionError('the client is closed', { retriable: false });
@@ -92,16 +96,19 @@ export class GroupRouter {
    */
   withCoordinator<T>(groupId: string, retrier: Retrier, op: (c: Coordinator) => Promise<T>, signal?: AbortSignal): Promise<T> {
     let current: Coordinator | undefined;
-    return retrier.run(async () => {
-      current = await this.coordinator(groupId, this.cluster.requestTimeoutMs);
-      return op(current);
-    }, {
-      what: `group ${groupId}`,
-      ...(signal ? { signal } : {}),
-      onRetriableError: (error) => {
-        if (isCoordinatorMoved(error)) this.invalidate(groupId, current);
+    return retrier.run(
+      async () => {
+        current = await this.coordinator(groupId, this.cluster.requestTimeoutMs);
+        return op(current);
       },
-    });
+      {
+        what: `group ${groupId}`,
+        ...(signal ? { signal } : {}),
+        onRetriableError: (error) => {
+          if (isCoordinatorMoved(error)) this.invalidate(groupId, current);
+        },
+      },
+    );
   }
 
   close(): void {

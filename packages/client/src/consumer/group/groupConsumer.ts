@@ -22,7 +22,14 @@ import type { PartitionAssignor, RebalanceProtocol } from './assignors.js';
 import { isCoordinatorMoved } from './coordinator.js';
 import type { GroupRouter } from './coordinator.js';
 import { MemberStateMachine, type MemberAction, type MemberState, type PendingAssignment } from './memberState.js';
-import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, fromTopicPartitions, toTopicPartitions } from './protocol.js';
+import {
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
+  encodeSubscription,
+  fromTopicPartitions,
+  toTopicPartitions,
+} from './protocol.js';
 import { unlimitedListeners } from '../../signals.js';
 
 export interface RebalanceListener {
@@ -92,7 +99,6 @@ export interface OffsetToCommit extends TopicPartition {
 
 export type { MemberState } from './memberState.js';
 
-
 export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   readonly groupId: string;
   readonly groupInstanceId: string | undefined;
@@ -129,8 +135,12 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   private readonly stopping = unlimitedListeners(new AbortController());
   private lastBatch: ConsumerRecord<K, V>[] = [];
 
-  constructor(options: GroupConsumerOptions<K, V>, private readonly deps: GroupDeps) {
-    if (typeof options.groupId !== 'string' || options.groupId.length === 0) throw new InvalidRequestError('groupId must be a non-empty string');
+  constructor(
+    options: GroupConsumerOptions<K, V>,
+    private readonly deps: GroupDeps,
+  ) {
+    if (typeof options.groupId !== 'string' || options.groupId.length === 0)
+      throw new InvalidRequestError('groupId must be a non-empty string');
     this.groupId = options.groupId;
     this.groupInstanceId = options.groupInstanceId || undefined;
     this.sessionTimeoutMs = int('sessionTimeoutMs', options.sessionTimeoutMs ?? 45_000, 1);
@@ -156,17 +166,26 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     const retry = options.retry ? resolveRetryOptions({ ...deps.retry, ...options.retry }) : deps.retry;
     this.retrier = new Retrier({ retry, clock: deps.clock, random: deps.random, logger: deps.logger });
     const { topic, ...rest } = options;
-    this.inner = new Consumer<K, V>({
-      ...rest,
-      ...(topic ? { key: topic.key, value: topic.value } : {}),
-      maxWaitMs: this.pollWaitMs,
-      minBytes: options.fetchMinBytes ?? 1,
-      maxPartitionBytes: options.maxPartitionFetchBytes ?? 1024 * 1024,
-      prefetch: true,
-    }, deps);
-    this.member = new MemberStateMachine({
-      protocol: this.protocol, sessionTimeoutMs: this.sessionTimeoutMs, maxPollIntervalMs: this.maxPollIntervalMs, staticMember: this.groupInstanceId !== undefined,
-    }, deps.clock.now());
+    this.inner = new Consumer<K, V>(
+      {
+        ...rest,
+        ...(topic ? { key: topic.key, value: topic.value } : {}),
+        maxWaitMs: this.pollWaitMs,
+        minBytes: options.fetchMinBytes ?? 1,
+        maxPartitionBytes: options.maxPartitionFetchBytes ?? 1024 * 1024,
+        prefetch: true,
+      },
+      deps,
+    );
+    this.member = new MemberStateMachine(
+      {
+        protocol: this.protocol,
+        sessionTimeoutMs: this.sessionTimeoutMs,
+        maxPollIntervalMs: this.maxPollIntervalMs,
+        staticMember: this.groupInstanceId !== undefined,
+      },
+      deps.clock.now(),
+    );
     if (topic) this.subscribe([topic.name]);
   }
 
@@ -179,7 +198,8 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     } else {
       const list = (Array.isArray(topics) ? topics : [topics]) as Array<string | TopicDescriptor<K, V>>;
       const names = list.map((t) => (typeof t === 'string' ? t : t?.name));
-      for (const n of names) if (typeof n !== 'string' || n.length === 0) throw new InvalidRequestError('subscribe: topic names must be non-empty strings');
+      for (const n of names)
+        if (typeof n !== 'string' || n.length === 0) throw new InvalidRequestError('subscribe: topic names must be non-empty strings');
       this.pattern = undefined;
       this.subscribedTopics = new Set(names);
     }
@@ -197,9 +217,23 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   }
 
   /** Kafka's consumer.groupMetadata(), plus the member state. */
-  groupMetadata(): { groupId: string; generationId: number; memberId: string; groupInstanceId: string | undefined; state: MemberState; protocol: string } {
+  groupMetadata(): {
+    groupId: string;
+    generationId: number;
+    memberId: string;
+    groupInstanceId: string | undefined;
+    state: MemberState;
+    protocol: string;
+  } {
     const m = this.member;
-    return { groupId: this.groupId, generationId: m.generationId, memberId: m.memberId, groupInstanceId: this.groupInstanceId, state: m.state, protocol: m.protocolName };
+    return {
+      groupId: this.groupId,
+      generationId: m.generationId,
+      memberId: m.memberId,
+      groupInstanceId: this.groupInstanceId,
+      state: m.state,
+      protocol: m.protocolName,
+    };
   }
 
   /**
@@ -277,8 +311,13 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     } else {
       map = new Map();
       for (const o of offsets) {
-        if (typeof o.offset !== 'bigint' || o.offset < 0n) throw new InvalidRequestError(`offset must be a non-negative bigint, got ${String(o.offset)}`);
-        map.set(tpKey(o.topic, o.partition), { tp: { topic: o.topic, partition: o.partition }, offset: o.offset, ...(o.metadata === undefined ? {} : { metadata: o.metadata }) });
+        if (typeof o.offset !== 'bigint' || o.offset < 0n)
+          throw new InvalidRequestError(`offset must be a non-negative bigint, got ${String(o.offset)}`);
+        map.set(tpKey(o.topic, o.partition), {
+          tp: { topic: o.topic, partition: o.partition },
+          offset: o.offset,
+          ...(o.metadata === undefined ? {} : { metadata: o.metadata }),
+        });
       }
     }
     await this.commitOffsets(map);
@@ -445,7 +484,10 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
         await this.applyAssignment(taken.pending, taken.added, taken.revoked);
       } catch (error) {
         if (!isRetriable(error) || this.closed) throw error;
-        this.deps.logger.debug('could not apply the assignment yet; retrying at the next poll', { groupId: this.groupId, error: (error as Error).message });
+        this.deps.logger.debug('could not apply the assignment yet; retrying at the next poll', {
+          groupId: this.groupId,
+          error: (error as Error).message,
+        });
         this.member.assignmentFailed(taken.pending);
       }
     }
@@ -476,8 +518,12 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       }
     }
     this.deps.logger.info('partitions assigned', {
-      groupId: this.groupId, memberId: this.member.memberId, generationId: this.member.generationId,
-      assigned: pending.partitions.map((tp) => `${tp.topic}-${tp.partition}`), added: added.length, revoked: revoked.length,
+      groupId: this.groupId,
+      memberId: this.member.memberId,
+      generationId: this.member.generationId,
+      assigned: pending.partitions.map((tp) => `${tp.topic}-${tp.partition}`),
+      added: added.length,
+      revoked: revoked.length,
     });
     await this.callListener('assigned', added);
   }
@@ -488,7 +534,10 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       const keys = new Set(partitions.map((tp) => tpKey(tp.topic, tp.partition)));
       const offsets = new Map([...this.pendingCommit(this.processed)].filter(([k]) => keys.has(k)));
       await this.commitOffsets(offsets, true).catch((error: unknown) => {
-        this.deps.logger.warn('commit before revoking failed; the next owner re-reads from the last commit', { groupId: this.groupId, error: (error as Error).message });
+        this.deps.logger.warn('commit before revoking failed; the next owner re-reads from the last commit', {
+          groupId: this.groupId,
+          error: (error as Error).message,
+        });
       });
     }
     await this.callListener('revoked', partitions);
@@ -500,7 +549,9 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   private async joinAndSync(): Promise<void> {
     let attempt = 0;
     const backoff = async () => {
-      await this.deps.clock.sleep(backoffMs(Math.min(attempt++, 10), this.retrier.options, this.deps.random), this.stopping.signal).catch(() => {});
+      await this.deps.clock
+        .sleep(backoffMs(Math.min(attempt++, 10), this.retrier.options, this.deps.random), this.stopping.signal)
+        .catch(() => {});
     };
     while (!this.closed) {
       const request = this.member.joinAttempt();
@@ -508,19 +559,27 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       try {
         coordinator = await this.deps.groups.coordinator(this.groupId, this.deps.cluster.requestTimeoutMs);
         const topics = await this.currentTopics();
-        const join = await coordinator.connection.joinGroup({
-          groupId: this.groupId,
-          sessionTimeoutMs: this.sessionTimeoutMs,
-          rebalanceTimeoutMs: this.maxPollIntervalMs,
-          memberId: request.memberId,
-          groupInstanceId: this.groupInstanceId ?? '',
-          protocolType: 'consumer',
-          protocols: this.assignors.map((a) => ({
-            name: a.name,
-            metadata: encodeSubscription({ topics, userData: null, ownedPartitions: toTopicPartitions(request.ownedPartitions), generationId: request.ownedGeneration }),
-          })),
-          clientId: this.clientId,
-        }, { timeoutMs: this.deps.cluster.requestTimeoutMs + this.maxPollIntervalMs, signal: this.stopping.signal });
+        const join = await coordinator.connection.joinGroup(
+          {
+            groupId: this.groupId,
+            sessionTimeoutMs: this.sessionTimeoutMs,
+            rebalanceTimeoutMs: this.maxPollIntervalMs,
+            memberId: request.memberId,
+            groupInstanceId: this.groupInstanceId ?? '',
+            protocolType: 'consumer',
+            protocols: this.assignors.map((a) => ({
+              name: a.name,
+              metadata: encodeSubscription({
+                topics,
+                userData: null,
+                ownedPartitions: toTopicPartitions(request.ownedPartitions),
+                generationId: request.ownedGeneration,
+              }),
+            })),
+            clientId: this.clientId,
+          },
+          { timeoutMs: this.deps.cluster.requestTimeoutMs + this.maxPollIntervalMs, signal: this.stopping.signal },
+        );
         const joined = this.member.joinAnswered(join);
         if (joined.next === 'rejoin') continue;
         if (joined.next !== 'sync') {
@@ -530,11 +589,20 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
         }
         const m = this.member;
         const assignments = joined.assign ? await this.leaderAssign(join.protocolName, join.members) : [];
-        const sync = await coordinator.connection.syncGroup({
-          groupId: this.groupId, generationId: m.generationId, memberId: m.memberId, groupInstanceId: this.groupInstanceId ?? '',
-          protocolType: 'consumer', protocolName: m.protocolName, assignments,
-        }, { timeoutMs: this.deps.cluster.requestTimeoutMs + this.maxPollIntervalMs, signal: this.stopping.signal });
-        const partitions = sync.errorCode === ErrorCode.NONE ? fromTopicPartitions(decodeAssignment(Buffer.from(sync.assignment)).partitions) : [];
+        const sync = await coordinator.connection.syncGroup(
+          {
+            groupId: this.groupId,
+            generationId: m.generationId,
+            memberId: m.memberId,
+            groupInstanceId: this.groupInstanceId ?? '',
+            protocolType: 'consumer',
+            protocolName: m.protocolName,
+            assignments,
+          },
+          { timeoutMs: this.deps.cluster.requestTimeoutMs + this.maxPollIntervalMs, signal: this.stopping.signal },
+        );
+        const partitions =
+          sync.errorCode === ErrorCode.NONE ? fromTopicPartitions(decodeAssignment(Buffer.from(sync.assignment)).partitions) : [];
         const synced = m.syncAnswered({ errorCode: sync.errorCode, partitions }, this.deps.clock.now());
         this.perform(synced.actions);
         if (synced.verdict.next === 'done') return;
@@ -557,13 +625,23 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
 
   private async leaderAssign(protocolName: string, members: Array<{ memberId: string; groupInstanceId: string; metadata: Buffer }>) {
     const assignor = this.assignors.find((a) => a.name === protocolName);
-    if (!assignor) throw new InvalidRequestError(`the coordinator chose assignor '${protocolName}', which this member does not have`, { retriable: false });
-    const decoded = members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId || null, subscription: decodeSubscription(Buffer.from(m.metadata)) }));
+    if (!assignor)
+      throw new InvalidRequestError(`the coordinator chose assignor '${protocolName}', which this member does not have`, {
+        retriable: false,
+      });
+    const decoded = members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId || null,
+      subscription: decodeSubscription(Buffer.from(m.metadata)),
+    }));
     const topics = [...new Set(decoded.flatMap((m) => m.subscription.topics))];
     const counts = await this.partitionCounts(topics);
     this.leaderSnapshot = counts;
     const result = assignor.assign(decoded, counts);
-    return [...result].map(([memberId, tps]) => ({ memberId, assignment: encodeAssignment({ partitions: toTopicPartitions(tps), userData: null }) }));
+    return [...result].map(([memberId, tps]) => ({
+      memberId,
+      assignment: encodeAssignment({ partitions: toTopicPartitions(tps), userData: null }),
+    }));
   }
 
   private async partitionCounts(topics: string[]): Promise<Map<string, number>> {
@@ -579,7 +657,9 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     if (this.pattern) {
       const response = await this.deps.cluster.refreshAllTopics();
       const pattern = this.pattern;
-      this.subscribedTopics = new Set(response.topics.filter((t) => t.errorCode === 0 && !t.isInternal && matches(pattern, t.name)).map((t) => t.name));
+      this.subscribedTopics = new Set(
+        response.topics.filter((t) => t.errorCode === 0 && !t.isInternal && matches(pattern, t.name)).map((t) => t.name),
+      );
     }
     return [...this.subscribedTopics].sort();
   }
@@ -597,22 +677,40 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   }
 
   /** One commit at a time, in order, so an older commit never lands after a newer one. */
-  private commitOffsets(offsets: Map<string, { tp: TopicPartition; offset: bigint; metadata?: string }>, allowClosed = false): Promise<void> {
+  private commitOffsets(
+    offsets: Map<string, { tp: TopicPartition; offset: bigint; metadata?: string }>,
+    allowClosed = false,
+  ): Promise<void> {
     if (offsets.size === 0) return Promise.resolve();
     if (!allowClosed) this.checkOpen();
     const run = async () => {
       const generation = this.member.commitGeneration();
       if (generation === undefined) {
-        throw new SamsaError(ErrorCode.ILLEGAL_GENERATION, 'cannot commit: this member is not in an active generation of the group (it is rebalancing or was fenced)', { retriable: false });
+        throw new SamsaError(
+          ErrorCode.ILLEGAL_GENERATION,
+          'cannot commit: this member is not in an active generation of the group (it is rebalancing or was fenced)',
+          { retriable: false },
+        );
       }
-      const byTopic = new Map<string, Array<{ partition: number; committedOffset: string; committedLeaderEpoch: number; committedMetadata: string }>>();
+      const byTopic = new Map<
+        string,
+        Array<{ partition: number; committedOffset: string; committedLeaderEpoch: number; committedMetadata: string }>
+      >();
       for (const { tp, offset, metadata } of offsets.values()) {
         let list = byTopic.get(tp.topic);
         if (!list) byTopic.set(tp.topic, (list = []));
-        list.push({ partition: tp.partition, committedOffset: offset.toString(), committedLeaderEpoch: -1, committedMetadata: metadata ?? '' });
+        list.push({
+          partition: tp.partition,
+          committedOffset: offset.toString(),
+          committedLeaderEpoch: -1,
+          committedMetadata: metadata ?? '',
+        });
       }
       const request = {
-        groupId: this.groupId, generationId: generation.generationId, memberId: generation.memberId, groupInstanceId: this.groupInstanceId ?? '',
+        groupId: this.groupId,
+        generationId: generation.generationId,
+        memberId: generation.memberId,
+        groupInstanceId: this.groupInstanceId ?? '',
         topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
       };
       await this.deps.groups.withCoordinator(this.groupId, this.retrier, async (c) => {
@@ -627,10 +725,18 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
               continue;
             }
             const error = errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: t.name, partition: p.partition });
-            if (p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS || p.errorCode === ErrorCode.ILLEGAL_GENERATION || p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
+            if (
+              p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS ||
+              p.errorCode === ErrorCode.ILLEGAL_GENERATION ||
+              p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID
+            ) {
               // Retrying cannot help until this member rejoins (at the next poll).
               this.perform(this.member.commitRefused(p.errorCode));
-              firstError ??= errorFromCode(p.errorCode, `commit failed: ${error.message}`, undefined, { topic: t.name, partition: p.partition, retriable: false });
+              firstError ??= errorFromCode(p.errorCode, `commit failed: ${error.message}`, undefined, {
+                topic: t.name,
+                partition: p.partition,
+                retriable: false,
+              });
             } else {
               firstError ??= error;
             }
@@ -651,12 +757,23 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       if (!list) byTopic.set(tp.topic, (list = []));
       list.push(tp.partition);
     }
-    const response = await this.deps.groups.withCoordinator(this.groupId, this.retrier, async (c) => {
-      const r = await c.connection.offsetFetch({ groupId: this.groupId, topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) }, this.deps.cluster.requestOptions());
-      if (r.errorCode !== ErrorCode.NONE) throw errorFromCode(r.errorCode, r.errorMessage);
-      for (const t of r.topics) for (const p of t.partitions) if (p.errorCode !== ErrorCode.NONE) throw errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: t.name, partition: p.partition });
-      return r;
-    }, this.stopping.signal);
+    const response = await this.deps.groups.withCoordinator(
+      this.groupId,
+      this.retrier,
+      async (c) => {
+        const r = await c.connection.offsetFetch(
+          { groupId: this.groupId, topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) },
+          this.deps.cluster.requestOptions(),
+        );
+        if (r.errorCode !== ErrorCode.NONE) throw errorFromCode(r.errorCode, r.errorMessage);
+        for (const t of r.topics)
+          for (const p of t.partitions)
+            if (p.errorCode !== ErrorCode.NONE)
+              throw errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: t.name, partition: p.partition });
+        return r;
+      },
+      this.stopping.signal,
+    );
     const out = new Map<string, bigint>();
     for (const t of response.topics) for (const p of t.partitions) out.set(tpKey(t.name, p.partition), toBigInt(p.committedOffset, -1n));
     return out;
@@ -667,19 +784,35 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   private startTimers(): void {
     if (this.timersStarted) return;
     this.timersStarted = true;
-    void this.loop('heartbeat', () => this.heartbeatIntervalMs, () => this.heartbeat());
-    void this.loop('poll interval', () => this.member.pollIntervalDelay(this.deps.clock.now()), async () => {
-      if (!this.polling) this.perform(this.member.pollIntervalCheck(this.deps.clock.now()));
-    });
+    void this.loop(
+      'heartbeat',
+      () => this.heartbeatIntervalMs,
+      () => this.heartbeat(),
+    );
+    void this.loop(
+      'poll interval',
+      () => this.member.pollIntervalDelay(this.deps.clock.now()),
+      async () => {
+        if (!this.polling) this.perform(this.member.pollIntervalCheck(this.deps.clock.now()));
+      },
+    );
     if (this.autoCommit) {
-      void this.loop('auto commit', () => this.autoCommitIntervalMs, async () => {
-        if (this.member.state !== 'stable' && this.member.state !== 'rebalancing') return;
-        await this.commitOffsets(this.pendingCommit(this.processed)).catch((error: unknown) => {
-          this.deps.logger.warn('auto commit failed', { groupId: this.groupId, error: (error as Error).message });
-        });
-      });
+      void this.loop(
+        'auto commit',
+        () => this.autoCommitIntervalMs,
+        async () => {
+          if (this.member.state !== 'stable' && this.member.state !== 'rebalancing') return;
+          await this.commitOffsets(this.pendingCommit(this.processed)).catch((error: unknown) => {
+            this.deps.logger.warn('auto commit failed', { groupId: this.groupId, error: (error as Error).message });
+          });
+        },
+      );
     }
-    void this.loop('metadata', () => this.metadataMaxAgeMs, () => this.checkMetadata());
+    void this.loop(
+      'metadata',
+      () => this.metadataMaxAgeMs,
+      () => this.checkMetadata(),
+    );
   }
 
   /** Runs `tick` after each `delay()` until close; a failing tick is logged, never fatal to the loop. */
@@ -706,13 +839,20 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     try {
       coordinator = await this.deps.groups.coordinator(this.groupId, Math.min(this.deps.cluster.requestTimeoutMs, this.sessionTimeoutMs));
       const r = await coordinator.connection.heartbeat(
-        { groupId: this.groupId, generationId: request.generationId, memberId: request.memberId, groupInstanceId: this.groupInstanceId ?? '' },
+        {
+          groupId: this.groupId,
+          generationId: request.generationId,
+          memberId: request.memberId,
+          groupInstanceId: this.groupInstanceId ?? '',
+        },
         { timeoutMs: Math.min(this.deps.cluster.requestTimeoutMs, this.sessionTimeoutMs), signal: this.stopping.signal },
       );
       const verdict = this.member.heartbeatAnswered(request.generationId, r.errorCode, this.deps.clock.now());
       this.perform(verdict.actions);
-      if (verdict.fatal) this.member.failed(errorFromCode(r.errorCode, r.errorMessage || `another consumer took group instance id ${this.groupInstanceId}`));
-      if (verdict.coordinatorError && isCoordinatorMoved(errorFromCode(r.errorCode, r.errorMessage))) this.deps.groups.invalidate(this.groupId, coordinator);
+      if (verdict.fatal)
+        this.member.failed(errorFromCode(r.errorCode, r.errorMessage || `another consumer took group instance id ${this.groupInstanceId}`));
+      if (verdict.coordinatorError && isCoordinatorMoved(errorFromCode(r.errorCode, r.errorMessage)))
+        this.deps.groups.invalidate(this.groupId, coordinator);
     } catch (error) {
       if (this.closed) return;
       if (isCoordinatorMoved(error)) this.deps.groups.invalidate(this.groupId, coordinator);
@@ -730,7 +870,9 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     }
     if (this.member.isLeader) {
       const counts = await this.partitionCounts([...new Set([...this.leaderSnapshot.keys(), ...this.subscribedTopics])]);
-      const changed = [...new Set([...counts.keys(), ...this.leaderSnapshot.keys()])].some((t) => counts.get(t) !== this.leaderSnapshot.get(t));
+      const changed = [...new Set([...counts.keys(), ...this.leaderSnapshot.keys()])].some(
+        (t) => counts.get(t) !== this.leaderSnapshot.get(t),
+      );
       if (changed) this.perform(this.member.requestRejoin('partition counts of subscribed topics changed'));
     }
   }
@@ -739,9 +881,15 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     if (!memberId) return;
     try {
       const c = await this.deps.groups.coordinator(this.groupId, 5_000);
-      await c.connection.leaveGroup({ groupId: this.groupId, members: [{ memberId, groupInstanceId: this.groupInstanceId ?? '', reason }] }, { timeoutMs: 5_000 });
+      await c.connection.leaveGroup(
+        { groupId: this.groupId, members: [{ memberId, groupInstanceId: this.groupInstanceId ?? '', reason }] },
+        { timeoutMs: 5_000 },
+      );
     } catch (error) {
-      this.deps.logger.debug('LeaveGroup failed; the session timeout will remove the member', { groupId: this.groupId, error: (error as Error).message });
+      this.deps.logger.debug('LeaveGroup failed; the session timeout will remove the member', {
+        groupId: this.groupId,
+        error: (error as Error).message,
+      });
     }
   }
 
@@ -751,7 +899,10 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     const fn = this.listener[which];
     if (!fn) return;
     try {
-      await fn.call(this.listener, partitions.map((tp) => ({ ...tp })));
+      await fn.call(
+        this.listener,
+        partitions.map((tp) => ({ ...tp })),
+      );
     } catch (error) {
       this.deps.logger.error(`rebalance listener ${which} threw`, { groupId: this.groupId, error: (error as Error).message });
     }

@@ -5,18 +5,42 @@
  */
 import { CHANNEL_OPTIONS, grpc, groupsProto } from '@samsa/protocol';
 import type {
-  DeleteGroupsRequest, DeleteGroupsResponse__Output, DescribeGroupsRequest, DescribeGroupsResponse__Output,
-  FindCoordinatorRequest, FindCoordinatorResponse__Output, GroupsClient, HeartbeatRequest, HeartbeatResponse__Output,
-  JoinGroupRequest, JoinGroupResponse__Output, LeaveGroupRequest, LeaveGroupResponse__Output, ListGroupsRequest,
-  ListGroupsResponse__Output, OffsetCommitRequest, OffsetCommitResponse__Output, OffsetFetchRequest, OffsetFetchResponse__Output,
-  SyncGroupRequest, SyncGroupResponse__Output,
+  DeleteGroupsRequest,
+  DeleteGroupsResponse__Output,
+  DescribeGroupsRequest,
+  DescribeGroupsResponse__Output,
+  FindCoordinatorRequest,
+  FindCoordinatorResponse__Output,
+  GroupsClient,
+  HeartbeatRequest,
+  HeartbeatResponse__Output,
+  JoinGroupRequest,
+  JoinGroupResponse__Output,
+  LeaveGroupRequest,
+  LeaveGroupResponse__Output,
+  ListGroupsRequest,
+  ListGroupsResponse__Output,
+  OffsetCommitRequest,
+  OffsetCommitResponse__Output,
+  OffsetFetchRequest,
+  OffsetFetchResponse__Output,
+  SyncGroupRequest,
+  SyncGroupResponse__Output,
 } from '@samsa/protocol';
 import type { RequestOptions } from '../../connection/connection.js';
 import { unaryCall, type UnaryMethod } from '../../connection/grpcConnection.js';
 
 export type {
-  DeleteGroupsRequest, DescribeGroupsRequest, FindCoordinatorRequest, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest,
-  ListGroupsRequest, OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest,
+  DeleteGroupsRequest,
+  DescribeGroupsRequest,
+  FindCoordinatorRequest,
+  HeartbeatRequest,
+  JoinGroupRequest,
+  LeaveGroupRequest,
+  ListGroupsRequest,
+  OffsetCommitRequest,
+  OffsetFetchRequest,
+  SyncGroupRequest,
 };
 export type FindCoordinatorResponse = FindCoordinatorResponse__Output;
 export type JoinGroupResponse = JoinGroupResponse__Output;
@@ -46,26 +70,59 @@ export interface GroupsConnection {
 
 export type GroupsConnectionFactory = (address: string) => GroupsConnection;
 
-type Method = 'FindCoordinator' | 'JoinGroup' | 'SyncGroup' | 'Heartbeat' | 'LeaveGroup' | 'OffsetCommit' | 'OffsetFetch' | 'ListGroups' | 'DescribeGroups' | 'DeleteGroups';
+type Method =
+  | 'FindCoordinator'
+  | 'JoinGroup'
+  | 'SyncGroup'
+  | 'Heartbeat'
+  | 'LeaveGroup'
+  | 'OffsetCommit'
+  | 'OffsetFetch'
+  | 'ListGroups'
+  | 'DescribeGroups'
+  | 'DeleteGroups';
 
 export class GrpcGroupsConnection implements GroupsConnection {
   private client: GroupsClient | undefined;
   private readonly metadataHeaders = new grpc.Metadata();
 
-  constructor(readonly address: string, private readonly options: { requestTimeoutMs?: number; clientId?: string } = {}) {
+  constructor(
+    readonly address: string,
+    private readonly options: { requestTimeoutMs?: number; clientId?: string } = {},
+  ) {
     if (options.clientId) this.metadataHeaders.set('x-client-id', options.clientId);
   }
 
-  findCoordinator(r: FindCoordinatorRequest, o?: RequestOptions): Promise<FindCoordinatorResponse> { return this.call('FindCoordinator', r, o); }
-  joinGroup(r: JoinGroupRequest, o?: RequestOptions): Promise<JoinGroupResponse> { return this.call('JoinGroup', r, o); }
-  syncGroup(r: SyncGroupRequest, o?: RequestOptions): Promise<SyncGroupResponse> { return this.call('SyncGroup', r, o); }
-  heartbeat(r: HeartbeatRequest, o?: RequestOptions): Promise<HeartbeatResponse> { return this.call('Heartbeat', r, o); }
-  leaveGroup(r: LeaveGroupRequest, o?: RequestOptions): Promise<LeaveGroupResponse> { return this.call('LeaveGroup', r, o); }
-  offsetCommit(r: OffsetCommitRequest, o?: RequestOptions): Promise<OffsetCommitResponse> { return this.call('OffsetCommit', r, o); }
-  offsetFetch(r: OffsetFetchRequest, o?: RequestOptions): Promise<OffsetFetchResponse> { return this.call('OffsetFetch', r, o); }
-  listGroups(r: ListGroupsRequest, o?: RequestOptions): Promise<ListGroupsResponse> { return this.call('ListGroups', r, o); }
-  describeGroups(r: DescribeGroupsRequest, o?: RequestOptions): Promise<DescribeGroupsResponse> { return this.call('DescribeGroups', r, o); }
-  deleteGroups(r: DeleteGroupsRequest, o?: RequestOptions): Promise<DeleteGroupsResponse> { return this.call('DeleteGroups', r, o); }
+  findCoordinator(r: FindCoordinatorRequest, o?: RequestOptions): Promise<FindCoordinatorResponse> {
+    return this.call('FindCoordinator', r, o);
+  }
+  joinGroup(r: JoinGroupRequest, o?: RequestOptions): Promise<JoinGroupResponse> {
+    return this.call('JoinGroup', r, o);
+  }
+  syncGroup(r: SyncGroupRequest, o?: RequestOptions): Promise<SyncGroupResponse> {
+    return this.call('SyncGroup', r, o);
+  }
+  heartbeat(r: HeartbeatRequest, o?: RequestOptions): Promise<HeartbeatResponse> {
+    return this.call('Heartbeat', r, o);
+  }
+  leaveGroup(r: LeaveGroupRequest, o?: RequestOptions): Promise<LeaveGroupResponse> {
+    return this.call('LeaveGroup', r, o);
+  }
+  offsetCommit(r: OffsetCommitRequest, o?: RequestOptions): Promise<OffsetCommitResponse> {
+    return this.call('OffsetCommit', r, o);
+  }
+  offsetFetch(r: OffsetFetchRequest, o?: RequestOptions): Promise<OffsetFetchResponse> {
+    return this.call('OffsetFetch', r, o);
+  }
+  listGroups(r: ListGroupsRequest, o?: RequestOptions): Promise<ListGroupsResponse> {
+    return this.call('ListGroups', r, o);
+  }
+  describeGroups(r: DescribeGroupsRequest, o?: RequestOptions): Promise<DescribeGroupsResponse> {
+    return this.call('DescribeGroups', r, o);
+  }
+  deleteGroups(r: DeleteGroupsRequest, o?: RequestOptions): Promise<DeleteGroupsResponse> {
+    return this.call('DeleteGroups', r, o);
+  }
 
   close(): void {
     this.client?.close();
@@ -85,8 +142,12 @@ export class GrpcGroupsConnection implements GroupsConnection {
   private call<Req, Res>(method: Method, request: Req, options: RequestOptions = {}): Promise<Res> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     const client = this.grpcClient();
-    return unaryCall((client[method] as unknown as UnaryMethod<Req, Res>).bind(client), request, this.metadataHeaders,
-      { address: this.address, method, timeoutMs: options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000, signal: options.signal });
+    return unaryCall((client[method] as unknown as UnaryMethod<Req, Res>).bind(client), request, this.metadataHeaders, {
+      address: this.address,
+      method,
+      timeoutMs: options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000,
+      signal: options.signal,
+    });
   }
 }
 

@@ -37,7 +37,12 @@ export type MemberAction =
   | { readonly type: 'leave'; readonly memberId: string; readonly reason: string }
   /** Whoever the shell talks to is not the coordinator any more: find it again. */
   | { readonly type: 'findCoordinator' }
-  | { readonly type: 'log'; readonly level: 'debug' | 'info' | 'warn'; readonly message: string; readonly fields?: Record<string, unknown> };
+  | {
+      readonly type: 'log';
+      readonly level: 'debug' | 'info' | 'warn';
+      readonly message: string;
+      readonly fields?: Record<string, unknown>;
+    };
 
 /** An assignment from SyncGroup, waiting for the next safe point (poll) to be applied. */
 export interface PendingAssignment {
@@ -78,8 +83,12 @@ export interface HeartbeatVerdict {
 }
 
 const FATAL_JOIN_CODES = new Set<number>([
-  ErrorCode.FENCED_INSTANCE_ID, ErrorCode.INCONSISTENT_GROUP_PROTOCOL, ErrorCode.INVALID_SESSION_TIMEOUT,
-  ErrorCode.GROUP_MAX_SIZE_REACHED, ErrorCode.INVALID_GROUP_ID, ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  ErrorCode.FENCED_INSTANCE_ID,
+  ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+  ErrorCode.INVALID_SESSION_TIMEOUT,
+  ErrorCode.GROUP_MAX_SIZE_REACHED,
+  ErrorCode.INVALID_GROUP_ID,
+  ErrorCode.GROUP_AUTHORIZATION_FAILED,
 ]);
 
 const key = (tp: TopicPartition): string => `${tp.topic}\0${tp.partition}`;
@@ -101,7 +110,10 @@ export class MemberStateMachine {
   private lastHeartbeatOkAt: number;
   private isClosed = false;
 
-  constructor(private readonly config: MemberConfig, now: number) {
+  constructor(
+    private readonly config: MemberConfig,
+    now: number,
+  ) {
     this.lastPollAt = now;
     this.lastHeartbeatOkAt = now;
   }
@@ -162,7 +174,9 @@ export class MemberStateMachine {
 
   /** A rebalance is wanted (subscription or metadata changed, a commit said REBALANCE_IN_PROGRESS, ...). */
   requestRejoin(reason: string): MemberAction[] {
-    const actions: MemberAction[] = this.rejoinNeeded ? [] : [{ type: 'log', level: 'debug', message: 'rejoin requested', fields: { reason } }];
+    const actions: MemberAction[] = this.rejoinNeeded
+      ? []
+      : [{ type: 'log', level: 'debug', message: 'rejoin requested', fields: { reason } }];
     this.rejoinNeeded = true;
     if (this.current === 'stable') this.current = 'rebalancing';
     return actions;
@@ -203,7 +217,12 @@ export class MemberStateMachine {
     this.pending = undefined;
     const lost = this.owned();
     this.ownedMap.clear();
-    return lost.length > 0 ? [{ type: 'fetch', partitions: [] }, { type: 'lost', partitions: lost }] : [{ type: 'fetch', partitions: [] }];
+    return lost.length > 0
+      ? [
+          { type: 'fetch', partitions: [] },
+          { type: 'lost', partitions: lost },
+        ]
+      : [{ type: 'fetch', partitions: [] }];
   }
 
   /**
@@ -237,7 +256,8 @@ export class MemberStateMachine {
   assignmentApplied(partitions: readonly TopicPartition[], revokedAny: boolean): MemberAction[] {
     for (const tp of partitions) this.ownedMap.set(key(tp), { topic: tp.topic, partition: tp.partition });
     const actions: MemberAction[] = [{ type: 'fetch', partitions: this.owned() }];
-    if (this.config.protocol === 'cooperative' && revokedAny) actions.push(...this.requestRejoin('revoked partitions in a cooperative rebalance'));
+    if (this.config.protocol === 'cooperative' && revokedAny)
+      actions.push(...this.requestRejoin('revoked partitions in a cooperative rebalance'));
     return actions;
   }
 
@@ -272,7 +292,14 @@ export class MemberStateMachine {
     };
   }
 
-  joinAnswered(res: { errorCode: number; memberId: string; generationId: number; protocolName: string; leader: string; skipAssignment: boolean }): JoinVerdict {
+  joinAnswered(res: {
+    errorCode: number;
+    memberId: string;
+    generationId: number;
+    protocolName: string;
+    leader: string;
+    skipAssignment: boolean;
+  }): JoinVerdict {
     if (res.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
       // KIP-394: the coordinator handed out our id; join again with it at once.
       this.member = res.memberId;
@@ -296,20 +323,38 @@ export class MemberStateMachine {
     this.current = 'unjoined';
   }
 
-  syncAnswered(res: { errorCode: number; partitions: readonly TopicPartition[] }, now: number): { verdict: SyncVerdict; actions: MemberAction[] } {
+  syncAnswered(
+    res: { errorCode: number; partitions: readonly TopicPartition[] },
+    now: number,
+  ): { verdict: SyncVerdict; actions: MemberAction[] } {
     if (res.errorCode !== ErrorCode.NONE) {
       if (res.errorCode === ErrorCode.UNKNOWN_MEMBER_ID || res.errorCode === ErrorCode.ILLEGAL_GENERATION) {
         if (res.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) this.member = '';
-        return { verdict: { next: 'stop' }, actions: this.fenced(`SyncGroup said ${res.errorCode === ErrorCode.UNKNOWN_MEMBER_ID ? 'UNKNOWN_MEMBER_ID' : 'ILLEGAL_GENERATION'}`) };
+        return {
+          verdict: { next: 'stop' },
+          actions: this.fenced(
+            `SyncGroup said ${res.errorCode === ErrorCode.UNKNOWN_MEMBER_ID ? 'UNKNOWN_MEMBER_ID' : 'ILLEGAL_GENERATION'}`,
+          ),
+        };
       }
       return { verdict: { next: res.errorCode === ErrorCode.FENCED_INSTANCE_ID ? 'stop' : 'retry' }, actions: [] };
     }
-    this.pending = { generationId: this.generation, partitions: res.partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition })) };
+    this.pending = {
+      generationId: this.generation,
+      partitions: res.partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition })),
+    };
     this.lastHeartbeatOkAt = now;
     this.current = this.rejoinNeeded ? 'rebalancing' : 'stable';
     return {
       verdict: { next: 'done' },
-      actions: [{ type: 'log', level: 'info', message: 'joined group', fields: { memberId: this.member, generationId: this.generation, leader: this.leader, protocol: this.protocol } }],
+      actions: [
+        {
+          type: 'log',
+          level: 'info',
+          message: 'joined group',
+          fields: { memberId: this.member, generationId: this.generation, leader: this.leader, protocol: this.protocol },
+        },
+      ],
     };
   }
 
@@ -324,7 +369,8 @@ export class MemberStateMachine {
   /** A Heartbeat answer for the generation it was sent in. */
   heartbeatAnswered(sentGeneration: number, errorCode: number, now: number): HeartbeatVerdict {
     // A join may have started meanwhile: an answer about the old generation is stale.
-    if (sentGeneration !== this.generation || (this.current !== 'stable' && this.current !== 'rebalancing')) return { coordinatorError: false, fatal: false, actions: [] };
+    if (sentGeneration !== this.generation || (this.current !== 'stable' && this.current !== 'rebalancing'))
+      return { coordinatorError: false, fatal: false, actions: [] };
     switch (errorCode) {
       case ErrorCode.NONE:
         this.lastHeartbeatOkAt = now;
@@ -354,12 +400,17 @@ export class MemberStateMachine {
   pollIntervalCheck(now: number): MemberAction[] {
     if (this.pollInProgress || (this.current !== 'stable' && this.current !== 'rebalancing')) return [];
     if (now - this.lastPollAt < this.config.maxPollIntervalMs) return [];
-    const actions: MemberAction[] = [{
-      type: 'log', level: 'warn',
-      message: 'poll() was not called within maxPollIntervalMs; leaving the group (process faster, lower maxPollRecords or raise maxPollIntervalMs)',
-      fields: { memberId: this.member, maxPollIntervalMs: this.config.maxPollIntervalMs },
-    }];
-    if (!this.config.staticMember && this.member) actions.push({ type: 'leave', memberId: this.member, reason: 'consumer poll timeout has expired' });
+    const actions: MemberAction[] = [
+      {
+        type: 'log',
+        level: 'warn',
+        message:
+          'poll() was not called within maxPollIntervalMs; leaving the group (process faster, lower maxPollRecords or raise maxPollIntervalMs)',
+        fields: { memberId: this.member, maxPollIntervalMs: this.config.maxPollIntervalMs },
+      },
+    ];
+    if (!this.config.staticMember && this.member)
+      actions.push({ type: 'leave', memberId: this.member, reason: 'consumer poll timeout has expired' });
     this.member = '';
     actions.push(...this.fenced('the poll interval expired'));
     return actions;
@@ -382,6 +433,8 @@ export class MemberStateMachine {
     this.lostPending = true;
     this.pending = undefined;
     this.rejoinNeeded = true;
-    return [{ type: 'log', level: 'warn', message: 'removed from the group; partitions are lost and the member joins again', fields: { reason } }];
+    return [
+      { type: 'log', level: 'warn', message: 'removed from the group; partitions are lost and the member joins again', fields: { reason } },
+    ];
   }
 }

@@ -95,7 +95,13 @@ export function decodeAssignment(buf: Buffer): Assignment {
 /** `topic -> sorted partitions` as the wire's list, topics sorted. */
 export function toTopicPartitions(tps: Iterable<{ topic: string; partition: number }>): TopicPartitions[] {
   const byTopic = groupByTopic(tps);
-  return [...byTopic.keys()].sort().map((topic) => ({ topic, partitions: byTopic.get(topic)!.map((tp) => tp.partition).sort((a, b) => a - b) }));
+  return [...byTopic.keys()].sort().map((topic) => ({
+    topic,
+    partitions: byTopic
+      .get(topic)!
+      .map((tp) => tp.partition)
+      .sort((a, b) => a - b),
+  }));
 }
 
 export function fromTopicPartitions(list: readonly TopicPartitions[]): { topic: string; partition: number }[] {
