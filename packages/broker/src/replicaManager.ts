@@ -490,6 +490,27 @@ export class ReplicaManager {
     }
   }
 
+  /**
+   * DeleteRecords on the leader (Kafka's ReplicaManager.deleteRecords): moves the log start offset
+   * up to `offset` (-1: the high watermark); segments wholly below it go, and followers follow the
+   * leader's log start from their fetch answers. Past the high watermark is OFFSET_OUT_OF_RANGE.
+   * Returns the new low watermark (this replica's log start offset).
+   */
+  deleteRecords(topic: string, partition: number, offset: bigint): bigint {
+    const p = this.getPartition(topic, partition);
+    if (!p) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `no replica of ${topic}-${partition} here`);
+    p.checkLeader();
+    const target = offset === -1n ? p.highWatermark : offset;
+    if (target < 0n || target > p.highWatermark) {
+      throw protocolError(
+        'OFFSET_OUT_OF_RANGE',
+        `cannot delete records of ${p.key} before ${target}: the high watermark is ${p.highWatermark}`,
+      );
+    }
+    p.log.advanceLogStartOffset(target);
+    return p.logStartOffset;
+  }
+
   /** ListOffsets: -1 latest (HW), -2 earliest (log start), -3 max timestamp, else by timestamp. */
   listOffset(
     topic: string,

@@ -47,6 +47,7 @@ const COMMANDS: Record<string, () => Promise<(p: Command) => void>> = {
   chaos: async () => (await import('./commands/chaos.js')).registerChaos,
   'get-offsets': async () => (await import('./commands/getOffsets.js')).registerGetOffsets,
   'dump-log': async () => (await import('./commands/dumpLog.js')).registerDumpLog,
+  'delete-records': async () => (await import('./commands/deleteRecords.js')).registerDeleteRecords,
   'log-dirs': async () => (await import('./commands/logDirs.js')).registerLogDirs,
   // One module registers both `schemas` and `schema-registry`.
   'schema-registry': async () => (await import('./commands/schemaRegistry.js')).registerSchemaRegistry,

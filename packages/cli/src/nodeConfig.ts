@@ -144,6 +144,11 @@ const NODE_SETTINGS: readonly SettingDef[] = [
     check: integer(100),
   },
   {
+    key: 'log.retention.check.interval.ms',
+    doc: 'broker: how often retention deletes expired segments (default 300000)',
+    check: integer(1),
+  },
+  {
     key: 'replica.lag.time.max.ms',
     doc: 'broker: drop a follower from the ISR that has not caught up this long (default 30000)',
     check: integer(10),
@@ -193,6 +198,11 @@ const NODE_SETTINGS: readonly SettingDef[] = [
   },
   { key: 'group.min.session.timeout.ms', doc: 'broker: smallest consumer session timeout accepted (default 6000)', check: integer(1) },
   { key: 'group.max.session.timeout.ms', doc: 'broker: largest consumer session timeout accepted (default 1800000)', check: integer(1) },
+  {
+    key: 'offsets.topic.replication.factor',
+    doc: 'broker: replicas of __consumer_offsets, created only once this many brokers are registered (default 3; cluster up sets it for fewer brokers)',
+    check: integer(1),
+  },
   { key: 'offsets.retention.minutes', doc: 'broker: keep the offsets of an empty group this long (default 10080)', check: integer(1) },
 ];
 
@@ -410,6 +420,7 @@ export interface NodeSettings {
   heartbeatIntervalMs?: number;
   sessionTimeoutMs?: number;
   replicaLagTimeMaxMs?: number;
+  retentionCheckIntervalMs?: number;
   autoCreateTopicsEnable?: boolean;
   socketRequestMaxBytes?: number;
   connectionsMaxIdleMs?: number;
@@ -425,6 +436,7 @@ export interface NodeSettings {
     groupMinSessionTimeoutMs?: number;
     groupMaxSessionTimeoutMs?: number;
     offsetsRetentionMs?: number;
+    offsetsTopicReplicationFactor?: number;
   };
   /** Broker defaults for topic configs, by topic config name (validated, normalised). */
   topicDefaults: Record<string, string>;
@@ -517,6 +529,7 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
     ...(int('broker.heartbeat.interval.ms') === undefined ? {} : { heartbeatIntervalMs: int('broker.heartbeat.interval.ms')! }),
     ...(int('broker.session.timeout.ms') === undefined ? {} : { sessionTimeoutMs: int('broker.session.timeout.ms')! }),
     ...(int('replica.lag.time.max.ms') === undefined ? {} : { replicaLagTimeMaxMs: int('replica.lag.time.max.ms')! }),
+    ...(int('log.retention.check.interval.ms') === undefined ? {} : { retentionCheckIntervalMs: int('log.retention.check.interval.ms')! }),
     ...(rebalance === undefined ? {} : { autoLeaderRebalanceEnable: rebalance === 'true' }),
     ...(autoCreate === undefined ? {} : { autoCreateTopicsEnable: autoCreate === 'true' }),
     ...(int('socket.request.max.bytes') === undefined ? {} : { socketRequestMaxBytes: int('socket.request.max.bytes')! }),
@@ -536,6 +549,9 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
       ...(int('group.min.session.timeout.ms') === undefined ? {} : { groupMinSessionTimeoutMs: int('group.min.session.timeout.ms')! }),
       ...(int('group.max.session.timeout.ms') === undefined ? {} : { groupMaxSessionTimeoutMs: int('group.max.session.timeout.ms')! }),
       ...(int('offsets.retention.minutes') === undefined ? {} : { offsetsRetentionMs: int('offsets.retention.minutes')! * 60_000 }),
+      ...(int('offsets.topic.replication.factor') === undefined
+        ? {}
+        : { offsetsTopicReplicationFactor: int('offsets.topic.replication.factor')! }),
     },
     topicDefaults: validateTopicConfigs(topicDefaults),
     sources: r,

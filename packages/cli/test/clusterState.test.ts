@@ -308,11 +308,16 @@ describe('planning a local cluster', () => {
       'info',
       '--listen',
       '127.0.0.1:9092',
+      '--offsets-topic-replication-factor',
+      '1',
       '--metrics-port',
       '9094',
       '--metrics-host',
       '127.0.0.1',
     ]);
+    // Three brokers meet Kafka's default offsets.topic.replication.factor: nothing is added.
+    const three = nodeRecords(planCluster(3, 1, false, 9092, '/data'), '127.0.0.1', 'info');
+    expect(three.every((r) => !r.argv.includes('--offsets-topic-replication-factor'))).toBe(true);
     expect(records[0]!.logFile).toBe('/data/node-1/node.log');
   });
 

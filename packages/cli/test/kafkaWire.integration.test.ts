@@ -428,7 +428,7 @@ describe('the Kafka listener on the broker address', () => {
     expect((await c.nextFrame()).readInt32BE(0)).toBe(77);
   });
 
-  it('serves the admin APIs over raw frames: configs, leader election, log dirs, cluster, records deletion; refuses CreatePartitions', async () => {
+  it('serves the admin APIs over raw frames: configs, leader election, log dirs, cluster, records deletion; CreatePartitions forwarded', async () => {
     const c = await connect();
     const alter = await c.request<{ responses: Array<{ errorCode: number }> }>(ApiKey.IncrementalAlterConfigs, 1, 1, {
       resources: [{ resourceType: 2, resourceName: 'wire', configs: [{ name: 'retention.ms', configOperation: 0, value: '123456789' }] }],
@@ -492,13 +492,27 @@ describe('the Kafka listener on the broker address', () => {
     expect(described2.brokers).toEqual([expect.objectContaining({ brokerId: cluster.brokers[0]!.nodeId, port })]);
     expect(described2.clusterId.length).toBeGreaterThan(0);
 
-    const partitions = await c.request<{ results: Array<{ errorCode: number; errorMessage: string }> }>(ApiKey.CreatePartitions, 3, 6, {
-      topics: [{ name: 'wire', count: 5, assignments: null }],
+    // The controller's rules come back over the wire; validateOnly and a refused count change nothing.
+    type Cp = { results: Array<{ errorCode: number; errorMessage: string }> };
+    const same = await c.request<Cp>(ApiKey.CreatePartitions, 3, 6, {
+      topics: [{ name: 'wire', count: 1, assignments: null }],
       timeoutMs: 5_000,
       validateOnly: false,
     });
-    expect(partitions.results[0]!.errorCode).toBe(37);
-    expect(partitions.results[0]!.errorMessage).toMatch(/not supported/);
+    expect(same.results[0]!.errorCode).toBe(37);
+    expect(same.results[0]!.errorMessage).toContain('already has 1 partitions');
+    const validated = await c.request<Cp>(ApiKey.CreatePartitions, 3, 6, {
+      topics: [{ name: 'wire', count: 5, assignments: null }],
+      timeoutMs: 5_000,
+      validateOnly: true,
+    });
+    expect(validated.results[0]!.errorCode).toBe(0);
+    const manual = await c.request<Cp>(ApiKey.CreatePartitions, 3, 6, {
+      topics: [{ name: 'wire', count: 2, assignments: [{ brokerIds: [1] }] }],
+      timeoutMs: 5_000,
+      validateOnly: false,
+    });
+    expect(manual.results[0]!.errorCode).toBe(42);
     expect((await samsa.admin().describeTopics(['wire']))[0]!.partitions.length).toBe(1);
 
     type Dr = { topics: Array<{ partitions: Array<{ errorCode: number; lowWatermark: bigint }> }> };

@@ -11,6 +11,9 @@ export type {
   ConfigSource,
   CreatedTopic,
   CreateTopicsOptions,
+  NewPartitions,
+  RecordsToDelete,
+  DeletedRecords,
   NewTopic,
   OffsetQuery,
   ElectLeadersOptions,
@@ -157,4 +160,6 @@ export type {
   ProduceResponse,
   ElectLeadersRequest,
   ElectLeadersResponse,
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
 } from './wire.js';

@@ -5,7 +5,11 @@
  */
 export type {
   BrokerMetadata__Output as BrokerMetadataWire,
+  CreatePartitionsRequest,
+  CreatePartitionsResponse__Output as CreatePartitionsResponse,
   CreateTopicsRequest,
+  DeleteRecordsRequest,
+  DeleteRecordsResponse__Output as DeleteRecordsResponse,
   CreateTopicsResponse__Output as CreateTopicsResponse,
   DeleteTopicsRequest,
   DeleteTopicsResponse__Output as DeleteTopicsResponse,

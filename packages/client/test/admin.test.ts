@@ -46,6 +46,21 @@ describe('Admin', () => {
     await expect(admin.describeTopics(['a'])).rejects.toBeInstanceOf(UnknownTopicOrPartitionError);
   });
 
+  it('createPartitions grows a topic; a count that is not larger throws InvalidPartitionsError; describe sees the new count at once', async () => {
+    const { fake, samsa } = setup([1, 2]);
+    fake.createTopic('t', 1);
+    const admin = samsa.admin();
+    expect((await admin.describeTopics(['t']))[0]!.partitions).toHaveLength(1);
+    await admin.createPartitions([{ topic: 't', count: 3 }]);
+    expect(fake.callsOf('createPartitions')[0]!.request).toMatchObject({ topics: [{ name: 't', count: 3 }], validateOnly: false });
+    expect((await admin.describeTopics(['t']))[0]!.partitions.map((p) => p.leader)).toEqual([1, 2, 1]);
+    const error = await admin.createPartitions([{ topic: 't', count: 2 }]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidPartitionsError);
+    expect((error as Error).message).toContain('has 3 partitions');
+    await expect(admin.createPartitions([{ topic: 't', count: 0 }])).rejects.toThrow('count must be a positive integer');
+    await expect(admin.createPartitions([{ topic: 'ghost', count: 2 }])).rejects.toBeInstanceOf(UnknownTopicOrPartitionError);
+  });
+
   it('throws the typed error of the one failed topic', async () => {
     const { fake, samsa } = setup([1]);
     fake.createTopic('exists', 1);

@@ -8,6 +8,8 @@ import { ErrorCode, decodeRecords, iterateBatches, lastOffsetOf, setBaseOffset, 
 import type {
   BrokerConnection,
   Clock,
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
   CreateTopicsRequest,
   CreateTopicsResponse,
   DeleteTopicsRequest,
@@ -131,6 +133,7 @@ export type Method =
   | 'metadata'
   | 'createTopics'
   | 'deleteTopics'
+  | 'createPartitions'
   | 'produce'
   | 'fetch'
   | 'listOffsets'
@@ -198,6 +201,15 @@ export class FakeCluster {
     );
   }
 
+  growTopic(name: string, count: number): void {
+    const ids = [...this.brokers.keys()];
+    const partitions = this.topics.get(name)!;
+    for (let p = partitions.length; p < count; p++) {
+      const leader = ids[p % ids.length]!;
+      partitions.push({ leader, leaderEpoch: 0, replicas: [leader], log: [], logStartOffset: 0n, logEndOffset: 0n });
+    }
+  }
+
   moveLeader(topic: string, partition: number, leader: number): void {
     const p = this.topics.get(topic)![partition]!;
     p.leader = leader;
@@ -248,6 +260,8 @@ export class FakeCluster {
       metadata: (r, o) => call('metadata', r, o),
       createTopics: (r, o) => call('createTopics', r, o),
       deleteTopics: (r, o) => call('deleteTopics', r, o),
+      createPartitions: (r, o) => call('createPartitions', r, o),
+      deleteRecords: () => Promise.reject(new Error('DeleteRecords is not in the fake cluster')),
       produce: (r, o) => call('produce', r, o),
       fetch: (r, o) => call('fetch', r, o),
       listOffsets: (r, o) => call('listOffsets', r, o),
@@ -267,6 +281,8 @@ export class FakeCluster {
         return this.createTopics(request as CreateTopicsRequest);
       case 'deleteTopics':
         return this.deleteTopics(request as DeleteTopicsRequest);
+      case 'createPartitions':
+        return this.createPartitions(request as CreatePartitionsRequest);
       case 'produce':
         return this.produce(nodeId, request as ProduceRequest);
       case 'fetch':
@@ -429,6 +445,28 @@ export class FakeCluster {
         if (!request.validateOnly) this.createTopic(name, n);
         return { ...base, errorCode: 0, errorMessage: '', numPartitions: n, replicationFactor: 1, configs: { ...t.configs } };
       }),
+    };
+  }
+
+  /** Grows a topic (new partitions led by the first node); refuses a count that is not larger. */
+  createPartitions(request: CreatePartitionsRequest): CreatePartitionsResponse {
+    return {
+      results: (request.topics ?? []).map((t) => {
+        const name = t.name!;
+        const partitions = this.topics.get(name);
+        if (!partitions) return { name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: 'unknown' };
+        if (t.count! <= partitions.length) {
+          return {
+            name,
+            errorCode: ErrorCode.INVALID_PARTITIONS,
+            errorMessage: `topic '${name}' has ${partitions.length} partitions, which is more than the requested ${t.count}`,
+          };
+        }
+        if (!request.validateOnly) this.growTopic(name, t.count!);
+        return { name, errorCode: 0, errorMessage: '' };
+      }),
+      leaderId: 0,
+      leaderEpoch: 0,
     };
   }
 

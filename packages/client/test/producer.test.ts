@@ -321,6 +321,41 @@ describe('Producer.send', () => {
     expect(stored!.timestamp).toBe(sentAt);
   });
 
+  it("keeps repeated header keys in order, null values included (Kafka's Headers), and a consumer reads them back in order", async () => {
+    const { fake, samsa } = setup([1]);
+    fake.createTopic('t', 1);
+    await samsa.producer({ value: serdes.string }).send({
+      topic: 't',
+      messages: [
+        {
+          value: 'v',
+          headers: [
+            { key: 'hop', value: 'a' },
+            { key: 'x', value: null },
+            { key: 'hop', value: Buffer.from('b') },
+          ],
+        },
+      ],
+    });
+    expect(fake.records('t', 0)[0]!.headers).toEqual([
+      { key: 'hop', value: Buffer.from('a') },
+      { key: 'x', value: null },
+      { key: 'hop', value: Buffer.from('b') },
+    ]);
+    const consumer = samsa.consumer({ value: serdes.string, autoOffsetReset: 'earliest' });
+    consumer.assign([{ topic: 't', partition: 0 }]);
+    const [record] = await consumer.poll();
+    expect(record!.headerList).toEqual([
+      { key: 'hop', value: Buffer.from('a') },
+      { key: 'x', value: null },
+      { key: 'hop', value: Buffer.from('b') },
+    ]);
+    expect(record!.headers).toEqual({ hop: Buffer.from('b'), x: null });
+    await expect(
+      samsa.producer().send({ topic: 't', messages: [{ value: null, headers: [{ key: 1 as unknown as string, value: 'v' }] }] }),
+    ).rejects.toThrow('headers[0].key must be a string');
+  });
+
   it('rejects a partition the topic does not have, after one metadata refresh', async () => {
     const { fake, samsa } = setup([1]);
     fake.createTopic('t', 2);

@@ -53,7 +53,11 @@ export const OFFSETS_TOPIC = '__consumer_offsets';
 export interface GroupCoordinatorSettings extends GroupCoordinatorConfig {
   /** offsets.topic.num.partitions (50). */
   offsetsTopicNumPartitions: number;
-  /** offsets.topic.replication.factor (3); capped by the live brokers when the topic is created. */
+  /**
+   * offsets.topic.replication.factor (3). As in Kafka, `__consumer_offsets` is created only once
+   * this many brokers are registered (until then FindCoordinator answers COORDINATOR_NOT_AVAILABLE):
+   * capping it at the live count would leave every group's offsets on one replica for good.
+   */
   offsetsTopicReplicationFactor: number;
   /** offsets.commit.timeout.ms (5000): how long a write waits for acks=all. */
   offsetsCommitTimeoutMs: number;
@@ -155,7 +159,15 @@ export class GroupCoordinator {
   }
 
   private onMetadataChange(change: MetadataChange): void {
-    if (change.type === 'brokerConfigsChanged' || change.topic.name !== OFFSETS_TOPIC) return;
+    if (change.type === 'brokerConfigsChanged') return;
+    if (change.type === 'topicDeleted' && change.topic.name !== OFFSETS_TOPIC) {
+      this.runSafely('removing the offsets of a deleted topic', () => {
+        const removed = this.state.removeTopicOffsets(change.topic.name);
+        if (removed > 0) this.logger.info({ topic: change.topic.name, offsets: removed }, 'removed committed offsets of a deleted topic');
+      });
+      return;
+    }
+    if (change.topic.name !== OFFSETS_TOPIC) return;
     this.runSafely('following the metadata', () => {
       switch (change.type) {
         case 'topicCreated':
@@ -377,11 +389,20 @@ export class GroupCoordinator {
 
   /** Creates `__consumer_offsets` through the controller (one attempt at a time; TOPIC_ALREADY_EXISTS is success). */
   private createOffsetsTopic(): Promise<void> {
+    // Checked before the attempt starts: a throw inside the async body before its first await
+    // would run its `finally` before the promise is stored, leaving a rejected attempt cached.
+    const live = this.options.metadata.brokers().length;
+    const replicationFactor = this.settings.offsetsTopicReplicationFactor;
+    if (this.creatingTopic === undefined && live < replicationFactor) {
+      return Promise.reject(
+        new Error(
+          `offsets.topic.replication.factor is ${replicationFactor} but ${live} broker(s) are registered; ` +
+            'start more brokers or set offsets.topic.replication.factor lower (a one-broker development cluster uses 1)',
+        ),
+      );
+    }
     this.creatingTopic ??= (async () => {
       try {
-        const live = this.options.metadata.brokers().length;
-        if (live === 0) throw new Error('no live broker is registered');
-        const replicationFactor = Math.min(this.settings.offsetsTopicReplicationFactor, live);
         const [result] = await this.options.metadata.createTopics(
           [
             {

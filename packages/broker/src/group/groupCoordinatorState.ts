@@ -1093,6 +1093,33 @@ export class GroupCoordinatorState {
     });
   }
 
+  /**
+   * A topic was deleted (Kafka's GroupMetadataManager.cleanupGroupMetadata for deleted partitions):
+   * every loaded group loses its committed offsets of `topic`, with tombstones written to its
+   * partition, so a topic re-created under the same name starts per auto.offset.reset rather
+   * than at stale offsets. Returns how many offsets were removed.
+   */
+  removeTopicOffsets(topic: string): number {
+    let removed = 0;
+    for (const g of this.groups.values()) {
+      if (g.state === 'Dead') continue;
+      const gone = [...g.offsets.values()].filter((o) => o.topic === topic);
+      if (gone.length === 0) continue;
+      for (const o of gone) g.offsets.delete(offsetKey(o.topic, o.partition));
+      removed += gone.length;
+      const records: CoordinatorRecord[] = gone.map((o) => ({
+        type: 'offset',
+        group: g.groupId,
+        topic: o.topic,
+        partition: o.partition,
+        value: null,
+      }));
+      // A failed write leaves the offsets only in the log: the next load of the partition brings them back.
+      this.hooks.persist(g.groupId, records, () => {});
+    }
+    return removed;
+  }
+
   private tombstones(g: Group, offsets: CommittedOffset[]): CoordinatorRecord[] {
     return [
       ...offsets.map((o): CoordinatorRecord => ({ type: 'offset', group: g.groupId, topic: o.topic, partition: o.partition, value: null })),

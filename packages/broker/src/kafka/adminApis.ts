@@ -5,13 +5,13 @@
  * DeleteRecords (the partition leader moves its log start offset, as Kafka's leader does) and
  * DescribeLogDirs (this broker's replicas).
  *
- * Not in Samsa yet and refused with Kafka's code for it: CreatePartitions (the controller cannot
- * add partitions: INVALID_PARTITIONS with a sentence saying so). AlterConfigs (the legacy,
+ * CreatePartitions is forwarded as well (the controller places the new partitions; explicit
+ * replica assignments are refused with INVALID_REQUEST). AlterConfigs (the legacy,
  * non-incremental form) replaces a topic's whole config set, which is an IncrementalAlterConfigs
  * of SET for each given config and DELETE for each other explicit one.
  */
 import { ApiKey } from '@samsa/kafka';
-import { ConfigResource, ErrorCode, protocolError } from '@samsa/protocol';
+import { ConfigResource, ErrorCode } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { MetadataSource } from '../metadata/image.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';
@@ -63,7 +63,7 @@ interface ElectLeadersRequest {
   timeoutMs: number;
 }
 interface CreatePartitionsRequest {
-  topics: Array<{ name: string; count: number }>;
+  topics: Array<{ name: string; count: number; assignments?: unknown[] | null }>;
   timeoutMs: number;
   validateOnly: boolean;
 }
@@ -342,16 +342,29 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.CreatePartitions,
     minVersion: 0,
     maxVersion: 3,
-    handle(req: CreatePartitionsRequest) {
+    async handle(req: CreatePartitionsRequest) {
+      // Manual replica assignments (kafka-topics --replica-assignment) are not supported: the controller places.
+      const manual = req.topics.filter((t) => t.assignments !== null && t.assignments !== undefined);
+      const placed = req.topics.filter((t) => t.assignments === null || t.assignments === undefined);
+      const results = await metadata.createPartitions(
+        placed.map((t) => ({ name: t.name, count: t.count })),
+        req.validateOnly,
+        timeoutOf(req.timeoutMs),
+      );
       return {
         throttleTimeMs: 0,
-        results: req.topics.map((t) => ({
-          name: t.name,
-          errorCode: metadata.topic(t.name) ? ErrorCode.INVALID_PARTITIONS : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-          errorMessage: metadata.topic(t.name)
-            ? 'adding partitions to an existing topic is not supported by Samsa yet'
-            : `topic '${t.name}' does not exist`,
-        })),
+        results: [
+          ...results.map((r) => ({
+            name: r.name,
+            errorCode: r.errorCode,
+            errorMessage: r.errorCode === 0 ? null : (r.errorMessage ?? null),
+          })),
+          ...manual.map((t) => ({
+            name: t.name,
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: 'explicit replica assignments are not supported; the controller places new partitions',
+          })),
+        ],
       };
     },
   };
@@ -367,19 +380,11 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
           name: t.name,
           partitions: t.partitions.map((p) => {
             try {
-              const partition = replicaManager.getPartition(t.name, p.partitionIndex);
-              if (!partition) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `no replica of ${t.name}-${p.partitionIndex} here`);
-              partition.checkLeader();
-              // -1: up to the high watermark; past it is out of range (Kafka's rule).
-              const offset = p.offset === -1n ? partition.highWatermark : p.offset;
-              if (offset < 0n || offset > partition.highWatermark) {
-                throw protocolError(
-                  'OFFSET_OUT_OF_RANGE',
-                  `cannot delete records of ${partition.key} before ${offset}: the high watermark is ${partition.highWatermark}`,
-                );
-              }
-              partition.log.advanceLogStartOffset(offset);
-              return { partitionIndex: p.partitionIndex, lowWatermark: partition.logStartOffset, errorCode: 0 };
+              return {
+                partitionIndex: p.partitionIndex,
+                lowWatermark: replicaManager.deleteRecords(t.name, p.partitionIndex, p.offset),
+                errorCode: 0,
+              };
             } catch (err) {
               return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: errorOf(err, logger).errorCode };
             }

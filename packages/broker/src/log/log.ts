@@ -574,8 +574,11 @@ export class Log {
    * Kafka's deleteOldSegments: deletes the oldest whole segments that are past retention.ms
    * (largest timestamp older than now - retentionMs), beyond retention.bytes (while the log
    * without them is still >= retentionBytes), or wholly below logStartOffset. Only segments
-   * wholly below `highWatermark` (default logEndOffset) go, and never the active segment.
-   * Advances logStartOffset to the first remaining segment. Returns how many were deleted.
+   * wholly below `highWatermark` (default logEndOffset) go. The active segment counts too once
+   * the high watermark reaches the log end (Kafka's deletableSegments): an idle topic's expired
+   * last segment is rolled first and then deleted, so the log start moves to the log end and the
+   * log keeps one empty active segment. Advances logStartOffset to the first remaining segment.
+   * Returns how many were deleted.
    */
   deleteRetentionSegments(highWatermark: bigint = this.nextOffset): number {
     this.checkOpen();
@@ -595,19 +598,29 @@ export class Log {
         return true;
       });
     }
-    deleted += this.deleteOldestWhile(highWatermark, 'log start offset', (_s, next) => next.baseOffset <= this.startOffset);
+    deleted += this.deleteOldestWhile(highWatermark, 'log start offset', (_s, nextBaseOffset) => nextBaseOffset <= this.startOffset);
     return deleted;
   }
 
-  private deleteOldestWhile(highWatermark: bigint, reason: string, predicate: (segment: LogSegment, next: LogSegment) => boolean): number {
+  /** `predicate` gets each segment and the offset just past it (the next segment's base, or the log end for the active one). */
+  private deleteOldestWhile(
+    highWatermark: bigint,
+    reason: string,
+    predicate: (segment: LogSegment, nextBaseOffset: bigint) => boolean,
+  ): number {
     let n = 0;
-    while (n < this.segs.length - 1) {
+    while (n < this.segs.length) {
       const segment = this.segs[n]!;
-      const next = this.segs[n + 1]!;
-      if (highWatermark < next.baseOffset || !predicate(segment, next)) break;
+      const isActive = n === this.segs.length - 1;
+      if (isActive && segment.size === 0) break;
+      const nextBaseOffset = isActive ? this.nextOffset : this.segs[n + 1]!.baseOffset;
+      if (highWatermark < nextBaseOffset || !predicate(segment, nextBaseOffset)) break;
       n++;
     }
     if (n === 0) return 0;
+    // The active segment is deletable: roll a new empty one first (Kafka's deleteSegments does), so
+    // appends always have a segment and the log start can move to the log end.
+    if (n === this.segs.length) this.rollAt(this.nextOffset, `${reason}: the active segment is deletable`);
     const doomed = this.segs.slice(0, n);
     this.segs = this.segs.slice(n);
     this.deleteSegments(doomed, reason);

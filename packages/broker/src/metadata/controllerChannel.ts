@@ -16,6 +16,8 @@ import {
   type ControllerClient,
   type CreateTopicsRequest,
   type CreateTopicsResponse__Output,
+  type CreatePartitionsRequest,
+  type CreatePartitionsResponse__Output,
   type DeleteTopicsRequest,
   type DeleteTopicsResponse__Output,
   type DescribeQuorumRequest,
@@ -50,6 +52,7 @@ export interface ControllerMethods {
   FetchMetadata: [FetchMetadataRequest, FetchMetadataResponse__Output];
   CreateTopics: [CreateTopicsRequest, CreateTopicsResponse__Output];
   DeleteTopics: [DeleteTopicsRequest, DeleteTopicsResponse__Output];
+  CreatePartitions: [CreatePartitionsRequest, CreatePartitionsResponse__Output];
   IncrementalAlterConfigs: [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse__Output];
   DescribeQuorum: [DescribeQuorumRequest, DescribeQuorumResponse__Output];
   ElectLeaders: [ElectLeadersRequest, ElectLeadersResponse__Output];

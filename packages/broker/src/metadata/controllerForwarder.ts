@@ -26,6 +26,7 @@ import {
 import type {
   AlterConfigsRequest,
   AlterConfigsResult,
+  CreatePartitionsItem,
   CreateTopicRequest,
   DeleteTopicResult,
   ElectLeadersResult,
@@ -160,6 +161,50 @@ export class ControllerForwarder {
           errorMessage:
             `the controller deleted topic '${name}', but broker ${this.options.brokerId} had not applied the deletion ` +
             `before the request timed out (applied offset ${this.follower.appliedOffset}); it will disappear shortly`,
+        };
+      }
+      return { name, errorCode: 0 };
+    });
+  }
+
+  /**
+   * CreatePartitions, forwarded to the active controller; answered once this broker's image shows
+   * each grown topic with at least its new count (REQUEST_TIMED_OUT otherwise).
+   */
+  async createPartitions(requests: CreatePartitionsItem[], validateOnly: boolean, timeoutMs?: number): Promise<DeleteTopicResult[]> {
+    if (requests.length === 0) return [];
+    const deadline = this.deadline(timeoutMs);
+    let answer;
+    try {
+      answer = await this.channel.callActive(
+        'CreatePartitions',
+        (remainingMs) => ({ topics: requests.map((r) => ({ name: r.name, count: r.count })), timeoutMs: remainingMs, validateOnly }),
+        (res) => verdictOfItems(res, res.results),
+        deadline,
+      );
+    } catch (err) {
+      return requests.map((r) => ({
+        name: r.name,
+        ...this.unavailable(err, `topic '${r.name}' was not grown`, `topic '${r.name}' may or may not have been grown`),
+      }));
+    }
+    const results = requests.map((r, i) => matchResult(answer.results, r.name, i));
+    const grownHere = (r: CreatePartitionsItem) => (this.follower.metadataImage.topic(r.name)?.partitions.length ?? 0) >= r.count;
+    const grown = requests.filter((r, i) => results[i]?.errorCode === 0);
+    if (!validateOnly && grown.length > 0) await this.follower.waitForImage(() => grown.every(grownHere), deadline);
+    return requests.map((request, i): DeleteTopicResult => {
+      const r = results[i];
+      const { name } = request;
+      if (r === undefined)
+        return { name, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `the controller's answer did not mention topic '${name}'` };
+      if (r.errorCode !== 0) return { name, errorCode: r.errorCode, errorMessage: r.errorMessage || errorInfo(r.errorCode).message };
+      if (!validateOnly && !grownHere(request)) {
+        return {
+          name,
+          errorCode: ErrorCode.REQUEST_TIMED_OUT,
+          errorMessage:
+            `the controller added partitions to topic '${name}', but broker ${this.options.brokerId} had not applied them ` +
+            `before the request timed out (applied offset ${this.follower.appliedOffset}); they will appear shortly`,
         };
       }
       return { name, errorCode: 0 };

@@ -107,6 +107,12 @@ export interface ProducerIdBlockResult {
   length: number;
 }
 
+/** One topic of a CreatePartitions request: its new total partition count. */
+export interface CreatePartitionsItem {
+  name: string;
+  count: number;
+}
+
 export interface MetadataSource {
   readonly clusterId: string;
   readonly controllerId: number;
@@ -119,6 +125,8 @@ export interface MetadataSource {
    */
   createTopics(requests: CreateTopicRequest[], validateOnly: boolean, timeoutMs?: number): Promise<TopicResult[]>;
   deleteTopics(names: string[], timeoutMs?: number): Promise<DeleteTopicResult[]>;
+  /** Kafka's CreatePartitions: grows each topic to `count` partitions; `timeoutMs` as for createTopics. */
+  createPartitions(requests: CreatePartitionsItem[], validateOnly: boolean, timeoutMs?: number): Promise<DeleteTopicResult[]>;
   /**
    * Sets or deletes configs (Kafka's IncrementalAlterConfigs), one result per resource in order;
    * `timeoutMs` as for createTopics.

@@ -27,6 +27,7 @@ import type {
   AlterConfigsRequest,
   AlterConfigsResult,
   BrokerInfo,
+  CreatePartitionsItem,
   CreateTopicRequest,
   DeleteTopicResult,
   DynamicBrokerConfigs,
@@ -231,6 +232,10 @@ export class QuorumMetadataSource implements MetadataSource {
 
   deleteTopics(names: string[], timeoutMs?: number): Promise<DeleteTopicResult[]> {
     return this.forwarder.deleteTopics(names, timeoutMs);
+  }
+
+  createPartitions(requests: CreatePartitionsItem[], validateOnly: boolean, timeoutMs?: number): Promise<DeleteTopicResult[]> {
+    return this.forwarder.createPartitions(requests, validateOnly, timeoutMs);
   }
 
   electLeaders(

@@ -17,6 +17,10 @@ import {
   type DescribeConfigsResponse,
   type DescribeQuorumResponse,
   type DeleteTopicsRequest__Output,
+  type CreatePartitionsRequest__Output,
+  type CreatePartitionsResponse,
+  type DeleteRecordsRequest__Output,
+  type DeleteRecordsResponse,
   type IncrementalAlterConfigsRequest__Output,
   type IncrementalAlterConfigsResponse,
   type ElectLeadersRequest__Output,
@@ -220,6 +224,20 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
       }),
     ),
 
+    CreatePartitions: unary(
+      logger,
+      'CreatePartitions',
+      async (req: CreatePartitionsRequest__Output): Promise<CreatePartitionsResponse> => ({
+        results: (
+          await metadata.createPartitions(
+            req.topics.map((t) => ({ name: t.name, count: t.count })),
+            req.validateOnly,
+            req.timeoutMs > 0 ? req.timeoutMs : undefined,
+          )
+        ).map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage ?? '' })),
+      }),
+    ),
+
     Produce: unary(logger, 'Produce', produce),
     Fetch: unary(logger, 'Fetch', fetch),
     // The same two over one long-lived stream per client (proto/samsa/v1/pipeline.proto).
@@ -295,6 +313,28 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
         return { errorCode: r.errorCode, errorMessage: r.errorMessage, producerId: '-1', producerEpoch: -1 };
       return { errorCode: ErrorCode.NONE, errorMessage: '', producerId: toWire(r.producerId), producerEpoch: 0 };
     }),
+
+    DeleteRecords: unary(
+      logger,
+      'DeleteRecords',
+      (req: DeleteRecordsRequest__Output): DeleteRecordsResponse => ({
+        topics: req.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => {
+            try {
+              return {
+                partition: p.partition,
+                lowWatermark: toWire(replicaManager.deleteRecords(t.name, p.partition, toBigInt(p.offset))),
+                errorCode: 0,
+                errorMessage: '',
+              };
+            } catch (err) {
+              return { partition: p.partition, lowWatermark: '-1', ...errorOf(err, logger) };
+            }
+          }),
+        })),
+      }),
+    ),
 
     ListOffsets: unary(
       logger,

@@ -843,6 +843,35 @@ describe('OffsetDelete (KIP-496)', () => {
     expect(h.state.fetchOffsets('g', [{ topic: 't', partitions: [0] }])[0]!.offset).toBe(-1n);
   });
 
+  it('a deleted topic loses its offsets in every group, subscribed or not, with tombstones; other topics keep theirs', () => {
+    const { memberId } = h.joinNew({ protocols: [{ name: 'range', metadata: subscription(['t']) }] });
+    expect(h.sync({ memberId, generationId: 1, assignments: [{ memberId, assignment: Buffer.from('a') }] }).result!.errorCode).toBe(0);
+    expect(
+      h
+        .commit(memberId, 1, [
+          ['t', 0, 5n],
+          ['t', 1, 6n],
+          ['u', 0, 7n],
+        ])
+        .result!.every((r) => r.errorCode === 0),
+    ).toBe(true);
+    const writes = h.writes.length;
+    expect(h.state.removeTopicOffsets('t')).toBe(2);
+    expect(h.writes.slice(writes).flatMap((w) => w.records)).toEqual([
+      { type: 'offset', group: 'g', topic: 't', partition: 0, value: null },
+      { type: 'offset', group: 'g', topic: 't', partition: 1, value: null },
+    ]);
+    expect(
+      h.state
+        .fetchOffsets('g', [
+          { topic: 't', partitions: [0, 1] },
+          { topic: 'u', partitions: [0] },
+        ])
+        .map((o) => o.offset),
+    ).toEqual([-1n, -1n, 7n]);
+    expect(h.state.removeTopicOffsets('gone')).toBe(0);
+  });
+
   it('refuses a group with members whose protocol type is not consumer (NON_EMPTY_GROUP)', () => {
     const { memberId } = h.joinNew({ protocolType: 'connect' });
     h.sync({ memberId, generationId: 1, assignments: [{ memberId, assignment: Buffer.from('a') }] });

@@ -26,33 +26,37 @@ const PARTITIONS = 4;
 async function cluster(
   brokerIds: number[],
   groups: Partial<GroupCoordinatorSettings> = {},
-): Promise<{ quorum: FakeQuorum; brokers: Map<number, BrokerNode> }> {
+): Promise<{
+  quorum: FakeQuorum;
+  brokers: Map<number, BrokerNode>;
+  addBroker: (nodeId: number) => Promise<void>;
+}> {
   const { quorum, controller, root } = await startFakeQuorum('samsa-groups-', cleanups);
   const brokers = new Map<number, BrokerNode>();
-  await Promise.all(
-    brokerIds.map(async (nodeId) => {
-      const node = await startBrokerNode({
-        nodeId,
-        listenHost: '127.0.0.1',
-        listenPort: 0,
-        dataDir: join(root, `broker-${nodeId}`),
-        logger,
-        controllers: [controller.address],
-        heartbeatIntervalMs: 100,
-        replicaFetch: { maxWaitMs: 100, backoffMs: 20, backoffMaxMs: 200 },
-        groups: {
-          offsetsTopicNumPartitions: PARTITIONS,
-          groupInitialRebalanceDelayMs: 0,
-          groupMinSessionTimeoutMs: 100,
-          tickIntervalMs: 20,
-          ...groups,
-        },
-      });
-      brokers.set(nodeId, node);
-      cleanups.push(() => node.close());
-    }),
-  );
-  return { quorum, brokers };
+  const addBroker = async (nodeId: number) => {
+    const node = await startBrokerNode({
+      nodeId,
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      dataDir: join(root, `broker-${nodeId}`),
+      logger,
+      controllers: [controller.address],
+      heartbeatIntervalMs: 100,
+      replicaFetch: { maxWaitMs: 100, backoffMs: 20, backoffMaxMs: 200 },
+      groups: {
+        offsetsTopicNumPartitions: PARTITIONS,
+        offsetsTopicReplicationFactor: brokerIds.length,
+        groupInitialRebalanceDelayMs: 0,
+        groupMinSessionTimeoutMs: 100,
+        tickIntervalMs: 20,
+        ...groups,
+      },
+    });
+    brokers.set(nodeId, node);
+    cleanups.push(() => node.close());
+  };
+  await Promise.all(brokerIds.map(addBroker));
+  return { quorum, brokers, addBroker };
 }
 
 type Call = <Res>(method: string, req: object) => Promise<Res>;
@@ -126,6 +130,26 @@ const join1 = (group: string, memberId: string) => ({
 });
 
 describe('Groups service', () => {
+  it('creates __consumer_offsets only once offsets.topic.replication.factor brokers are registered', async () => {
+    const { quorum, brokers, addBroker } = await cluster([1, 2], { offsetsTopicReplicationFactor: 3 });
+    const any = groupsClient(brokers.get(1)!);
+    // Until both brokers have registered the count in the sentence may still be lower; wait for 2.
+    const answer = await waitFor(
+      'an answer naming 2 registered brokers',
+      async () => {
+        const r = await any<FindResponse & { errorMessage: string }>('FindCoordinator', { keyType: 0, key: 'g' });
+        expect(r.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        return r.errorMessage.includes('but 2 broker(s)') ? r : undefined;
+      },
+      15_000,
+    );
+    expect(answer.errorMessage).toContain('offsets.topic.replication.factor is 3');
+    expect(quorum.image.topic(OFFSETS_TOPIC)).toBeUndefined();
+    await addBroker(3);
+    await find(any, 'g');
+    expect(quorum.image.topic(OFFSETS_TOPIC)!.partitions.every((p) => p.replicas.length === 3)).toBe(true);
+  });
+
   it('serves a whole group life cycle on the coordinator and NOT_COORDINATOR elsewhere', async () => {
     const { quorum, brokers } = await cluster([1, 2]);
     quorum.append(topicRecords('orders', [{ replicas: [1] }, { replicas: [2] }]));

@@ -50,13 +50,28 @@ describe('retention', () => {
     expect(log.deleteRetentionSegments()).toBe(0);
   });
 
-  it('never deletes the active segment, however old', () => {
+  it('rolls and deletes an expired active segment once it is below the high watermark: an idle log empties', () => {
     const clock = manualClock(Number(BASE) + 10_000_000);
     const log = fill({ retentionMs: 5000 }, clock);
-    expect(log.deleteRetentionSegments()).toBe(3);
+    // Below the high watermark only: with HW 30 the active segment (27..35) stays.
+    expect(log.deleteRetentionSegments(30n)).toBe(3);
     expect(log.segments.map((s) => s.baseOffset)).toEqual([27n]);
-    expect(log.logStartOffset).toBe(27n);
+    expect(log.deleteRetentionSegments()).toBe(1);
+    expect(log.segments.map((s) => s.baseOffset)).toEqual([36n]);
+    expect(log.size).toBe(0);
+    expect(log.logStartOffset).toBe(36n);
+    expect(log.logEndOffset).toBe(36n);
+    expect(existsSync(segmentFile(27n))).toBe(false);
+    expect(log.deleteRetentionSegments()).toBe(0); // an empty active segment is never rolled again
     expect(log.appendAsLeader(batchOf(1), 0).baseOffset).toBe(36n);
+    expect(readAll(log).map((r) => r.offset)).toEqual([36n]);
+  });
+
+  it('retention.bytes counts the active segment too', () => {
+    const log = fill({ retentionMs: -1, retentionBytes: 0 }, manualClock());
+    expect(log.deleteRetentionSegments()).toBe(4);
+    expect(log.size).toBe(0);
+    expect(log.logStartOffset).toBe(36n);
   });
 
   it('keeps everything with retention.ms = -1', () => {

@@ -130,6 +130,8 @@ export function nodeRecords(plan: readonly NodeSpec[], host: string, logLevel: s
     .filter((n) => n.controllerPort !== undefined)
     .map((n) => `${n.nodeId}@${host}:${n.controllerPort}`)
     .join(',');
+  // Kafka's default offsets.topic.replication.factor (3) could never be met by a smaller cluster.
+  const brokers = plan.filter((n) => n.brokerPort !== undefined).length;
   return plan.map((spec) => {
     const argv = [
       node,
@@ -148,6 +150,7 @@ export function nodeRecords(plan: readonly NodeSpec[], host: string, logLevel: s
       logLevel,
     ];
     if (spec.brokerPort !== undefined) argv.push('--listen', `${host}:${spec.brokerPort}`);
+    if (spec.brokerPort !== undefined && brokers < 3) argv.push('--offsets-topic-replication-factor', String(brokers));
     if (spec.metricsPort !== undefined) argv.push('--metrics-port', String(spec.metricsPort), '--metrics-host', host);
     return { ...spec, logFile: join(spec.dataDir, 'node.log'), argv };
   });

@@ -200,7 +200,7 @@ async function describe(admin: Admin, groupId: string): Promise<void> {
       r.topic,
       String(r.partition),
       r.committedOffset?.toString() ?? '-',
-      r.logEndOffset.toString(),
+      r.logEndOffset < 0n ? '-' : r.logEndOffset.toString(),
       r.lag?.toString() ?? '-',
       r.memberId ?? '-',
       r.host ?? '-',

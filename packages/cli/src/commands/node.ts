@@ -112,6 +112,7 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
         controllers: voters,
         ...(settings.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: settings.heartbeatIntervalMs }),
         ...(settings.replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs: settings.replicaLagTimeMaxMs }),
+        ...(settings.retentionCheckIntervalMs === undefined ? {} : { retentionCheckIntervalMs: settings.retentionCheckIntervalMs }),
         ...(settings.autoCreateTopicsEnable === undefined ? {} : { autoCreateTopicsEnable: settings.autoCreateTopicsEnable }),
         ...(settings.socketRequestMaxBytes === undefined ? {} : { socketRequestMaxBytes: settings.socketRequestMaxBytes }),
         ...(settings.connectionsMaxIdleMs === undefined ? {} : { connectionsMaxIdleMs: settings.connectionsMaxIdleMs }),

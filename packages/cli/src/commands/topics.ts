@@ -1,4 +1,4 @@
-/** `samsa topics`: kafka-topics with the same flags (--create, --list, --describe, --delete). */
+/** `samsa topics`: kafka-topics with the same flags (--create, --list, --describe, --alter, --delete). */
 import type { Command } from 'commander';
 import { withClient } from '../client.js';
 import { UsageError } from '../errors.js';
@@ -9,6 +9,7 @@ interface TopicsOptions {
   list?: boolean;
   describe?: boolean;
   delete?: boolean;
+  alter?: boolean;
   bootstrapServer?: string;
   topic?: string;
   partitions?: string;
@@ -30,9 +31,10 @@ export function registerTopics(program: Command): void {
     .option('--list', 'list topics')
     .option('--describe', 'describe one topic, or every topic without --topic')
     .option('--delete', 'delete a topic')
+    .option('--alter', 'add partitions to a topic (with --partitions, the new total)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to (comma-separated list allowed)')
     .option('--topic <name>', 'the topic')
-    .option('--partitions <n>', "partitions for --create (default: the broker's num.partitions)")
+    .option('--partitions <n>', "partitions for --create (default: the broker's num.partitions), or the new total for --alter")
     .option('--replication-factor <n>', 'replicas per partition for --create (default: the broker default)')
     .option('--config <key=value>', 'topic config for --create (repeatable)', collectKeyValue)
     .option('--if-not-exists', 'with --create: succeed when the topic already exists')
@@ -42,8 +44,10 @@ export function registerTopics(program: Command): void {
     .option('--at-min-isr-partitions', 'with --describe: only partitions whose ISR is exactly min.insync.replicas')
     .option('--exclude-internal', 'with --list or --describe: leave out internal topics (__consumer_offsets)')
     .action(async (opts: TopicsOptions) => {
-      const actions = (['create', 'list', 'describe', 'delete'] as const).filter((a) => opts[a]);
-      if (actions.length !== 1) throw new UsageError('exactly one of --create, --list, --describe or --delete is required');
+      const actions = (['create', 'list', 'describe', 'alter', 'delete'] as const).filter((a) => opts[a]);
+      if (actions.length !== 1) throw new UsageError('exactly one of --create, --list, --describe, --alter or --delete is required');
+      if (opts.alter && opts.partitions === undefined)
+        throw new UsageError('--alter needs --partitions (the new total number of partitions)');
       const filtered =
         opts.underReplicatedPartitions || opts.unavailablePartitions || opts.underMinIsrPartitions || opts.atMinIsrPartitions;
       if (filtered && !opts.describe) {
@@ -114,6 +118,14 @@ export function registerTopics(program: Command): void {
                 );
               }
             }
+            return;
+          }
+          case 'alter': {
+            // kafka-topics --alter --partitions: the count only grows; the broker's error names the current count.
+            const topic = requireTopic(opts);
+            const count = parseInteger(opts.partitions!, '--partitions');
+            await admin.createPartitions([{ topic, count }]);
+            process.stdout.write(`Topic ${topic} now has ${count} partitions.\n`);
             return;
           }
           case 'delete': {

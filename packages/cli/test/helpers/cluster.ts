@@ -121,6 +121,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     if (node.roles === 'broker') {
       args.push('--listen', `127.0.0.1:${node.port}`);
       if (opts.heartbeatIntervalMs) args.push('--heartbeat-interval-ms', String(opts.heartbeatIntervalMs));
+      // As cluster up does: fewer than 3 brokers could never meet the default offsets.topic.replication.factor.
+      if ((opts.brokers ?? 3) < 3) args.push('--offsets-topic-replication-factor', String(opts.brokers));
       if (opts.brokerArgs) args.push(...opts.brokerArgs);
     } else if (opts.sessionTimeoutMs) {
       args.push('--session-timeout-ms', String(opts.sessionTimeoutMs));

@@ -65,6 +65,9 @@ export async function startNode(opts: {
       `${nodeId}@127.0.0.1:${controllerPort}`,
       '--data-dir',
       opts.dataDir,
+      // One broker: __consumer_offsets with one replica (cluster up --brokers 1 does the same).
+      '--offsets-topic-replication-factor',
+      '1',
       ...(opts.extraArgs ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },

@@ -51,6 +51,26 @@ export interface CreatedTopic {
   configs: Record<string, string>;
 }
 
+/** Kafka's NewPartitions: grow `topic` to `count` partitions in total (it never shrinks). */
+export interface NewPartitions {
+  topic: string;
+  count: number;
+}
+
+/** Kafka's RecordsToDelete: delete the records of topic-partition before `offset` (-1n: up to the high watermark). */
+export interface RecordsToDelete {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+/** Kafka's DeletedRecords: the partition's new log start offset. */
+export interface DeletedRecords {
+  topic: string;
+  partition: number;
+  lowWatermark: bigint;
+}
+
 export interface PartitionDescription {
   partition: number;
   leader: number;
@@ -314,6 +334,120 @@ export class Admin {
       { what: 'deleteTopics' },
     );
     throwAll(failed);
+  }
+
+  /**
+   * Kafka's Admin.createPartitions: grows each topic to its `count` partitions. New partitions are
+   * placed by the controller; producers and group consumers see them on their next metadata
+   * refresh. Failures are thrown as for createTopics (INVALID_PARTITIONS names the current count).
+   */
+  async createPartitions(topics: readonly NewPartitions[], options: CreateTopicsOptions = {}): Promise<void> {
+    if (!Array.isArray(topics) || topics.length === 0) throw new InvalidRequestError('createPartitions needs at least one topic');
+    checkNames(
+      topics.map((t) => t?.topic),
+      'createPartitions',
+    );
+    for (const t of topics) {
+      if (!Number.isInteger(t.count) || t.count < 1)
+        throw new InvalidRequestError(`${t.topic}: count must be a positive integer, got ${t.count}`);
+    }
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const remaining = new Map(topics.map((t) => [t.topic, t.count]));
+    const failed: SamsaError[] = [];
+    await this.retrier
+      .run(
+        async () => {
+          const response = await this.deps.cluster.withAnyBroker((c) =>
+            c.createPartitions(
+              {
+                topics: [...remaining].map(([name, count]) => ({ name, count })),
+                timeoutMs,
+                validateOnly: options.validateOnly ?? false,
+              },
+              this.deps.cluster.requestOptions(timeoutMs),
+            ),
+          );
+          let retriable: SamsaError | undefined;
+          for (const r of response.results) {
+            if (!remaining.has(r.name)) continue;
+            if (r.errorCode === 0) {
+              remaining.delete(r.name);
+              continue;
+            }
+            const error = errorFromCode(r.errorCode, r.errorMessage, undefined, { topic: r.name });
+            if (error.retriable && !(error instanceof UnknownTopicOrPartitionError)) {
+              retriable ??= error;
+            } else {
+              failed.push(
+                error instanceof UnknownTopicOrPartitionError
+                  ? new UnknownTopicOrPartitionError(error.message, { topic: r.name, retriable: false })
+                  : error,
+              );
+              remaining.delete(r.name);
+            }
+          }
+          if (retriable) throw retriable;
+        },
+        { what: 'createPartitions' },
+      )
+      .catch((error: unknown) => {
+        if (!isRetriable(error)) throw error;
+        for (const name of remaining.keys())
+          failed.push(errorFromCode((error as SamsaError).code, (error as Error).message, error, { topic: name }));
+      });
+    this.deps.cluster.invalidateTopics(topics.map((t) => t.topic));
+    throwAll(failed);
+  }
+
+  /**
+   * Kafka's Admin.deleteRecords: each partition's leader moves its log start offset to `offset`
+   * (segments below it are deleted; followers follow). Resolves with the new low watermarks in
+   * request order; an offset past the high watermark throws OffsetOutOfRangeError.
+   */
+  async deleteRecords(records: readonly RecordsToDelete[], options: { timeoutMs?: number } = {}): Promise<DeletedRecords[]> {
+    if (!Array.isArray(records) || records.length === 0) throw new InvalidRequestError('deleteRecords needs at least one partition');
+    checkNames(
+      records.map((r) => r?.topic),
+      'deleteRecords',
+    );
+    for (const r of records) {
+      if (!Number.isInteger(r.partition) || r.partition < 0)
+        throw new InvalidRequestError(`${r.topic}: partition must be a non-negative integer, got ${r.partition}`);
+      if (typeof r.offset !== 'bigint' || r.offset < -1n)
+        throw new InvalidRequestError(`${r.topic}-${r.partition}: offset must be a bigint >= -1n, got ${String(r.offset)}`);
+    }
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const cluster = this.deps.cluster;
+    return Promise.all(
+      records.map((r) =>
+        this.retrier.run(
+          async () => {
+            const route = await cluster.leaderFor(r.topic, r.partition);
+            const response = await route.connection.deleteRecords(
+              {
+                topics: [{ name: r.topic, partitions: [{ partition: r.partition, offset: r.offset.toString() }] }],
+                timeoutMs,
+              },
+              cluster.requestOptions(timeoutMs),
+            );
+            const p = response.topics.find((t) => t.name === r.topic)?.partitions.find((x) => x.partition === r.partition);
+            if (!p)
+              throw new UnknownServerError(`DeleteRecords answer has no result for ${r.topic}-${r.partition}`, {
+                topic: r.topic,
+                partition: r.partition,
+              });
+            if (p.errorCode !== 0) {
+              const error = errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: r.topic, partition: r.partition });
+              // A moved leader: the retry routes by fresh metadata.
+              if (error.retriable) cluster.invalidateTopics([r.topic]);
+              throw error;
+            }
+            return { topic: r.topic, partition: r.partition, lowWatermark: BigInt(p.lowWatermark) };
+          },
+          { what: `delete records of ${r.topic}-${r.partition}` },
+        ),
+      ),
+    );
   }
 
   /** Names of all topics (internal ones included), sorted. */

@@ -262,8 +262,15 @@ export async function groupLag(deps: GroupAdminDeps, groupId: string): Promise<P
       rows.set(k, row);
     }
   }
+  // Offsets of a topic that no longer exists (or of partitions it no longer has) stay in the
+  // answer with no log end offset and no lag, as kafka-consumer-groups shows them, instead of failing.
+  const byTopic = [...groupByTopic(rows.values())];
+  const metadata = byTopic.length === 0 ? undefined : await deps.cluster.refreshMetadata(byTopic.map(([topic]) => topic));
+  const counts = new Map((metadata?.topics ?? []).filter((t) => t.errorCode === 0).map((t) => [t.name, t.partitions.length]));
   await Promise.all(
-    [...groupByTopic(rows.values())].map(async ([topic, list]) => {
+    byTopic.map(async ([topic, all]) => {
+      const list = all.filter((r) => r.partition < (counts.get(topic) ?? 0));
+      if (list.length === 0) return;
       const ends = await listOffsets(
         { cluster: deps.cluster, retrier: deps.retrier },
         topic,

@@ -26,6 +26,10 @@ import type {
   ElectLeadersResponse,
   InitProducerIdRequest,
   InitProducerIdResponse,
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
+  DeleteRecordsRequest,
+  DeleteRecordsResponse,
 } from '../wire.js';
 
 export interface RequestOptions {
@@ -41,6 +45,10 @@ export interface BrokerConnection {
   metadata(request: MetadataRequest, options?: RequestOptions): Promise<MetadataResponse>;
   createTopics(request: CreateTopicsRequest, options?: RequestOptions): Promise<CreateTopicsResponse>;
   deleteTopics(request: DeleteTopicsRequest, options?: RequestOptions): Promise<DeleteTopicsResponse>;
+  /** Kafka's CreatePartitions. */
+  createPartitions(request: CreatePartitionsRequest, options?: RequestOptions): Promise<CreatePartitionsResponse>;
+  /** Kafka's DeleteRecords (to the partitions' leader). */
+  deleteRecords(request: DeleteRecordsRequest, options?: RequestOptions): Promise<DeleteRecordsResponse>;
   produce(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse>;
   fetch(request: FetchRequest, options?: RequestOptions): Promise<FetchResponse>;
   listOffsets(request: ListOffsetsRequest, options?: RequestOptions): Promise<ListOffsetsResponse>;

@@ -32,12 +32,18 @@ import type {
   ElectLeadersResponse,
   InitProducerIdRequest,
   InitProducerIdResponse,
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
+  DeleteRecordsRequest,
+  DeleteRecordsResponse,
 } from '../wire.js';
 
 type Method =
   | 'Metadata'
   | 'CreateTopics'
   | 'DeleteTopics'
+  | 'CreatePartitions'
+  | 'DeleteRecords'
   | 'Produce'
   | 'Fetch'
   | 'ListOffsets'
@@ -88,6 +94,12 @@ export class GrpcConnection implements BrokerConnection {
   }
   deleteTopics(request: DeleteTopicsRequest, options?: RequestOptions): Promise<DeleteTopicsResponse> {
     return this.call('DeleteTopics', request, options);
+  }
+  createPartitions(request: CreatePartitionsRequest, options?: RequestOptions): Promise<CreatePartitionsResponse> {
+    return this.call('CreatePartitions', request, options);
+  }
+  deleteRecords(request: DeleteRecordsRequest, options?: RequestOptions): Promise<DeleteRecordsResponse> {
+    return this.call('DeleteRecords', request, options);
   }
   produce(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse> {
     if (this.unaryOnly) return this.call('Produce', request, options);

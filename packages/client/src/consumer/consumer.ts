@@ -51,8 +51,10 @@ export interface ConsumerRecord<K, V> {
   timestamp: bigint;
   key: K;
   value: V;
-  /** Record headers by key (a repeated key keeps its last value). */
+  /** Record headers by key (a repeated key keeps its last value; headerList has them all). */
   headers: Record<string, Buffer | null>;
+  /** Every header in record order, repeated keys included (Kafka's Headers). */
+  headerList?: Array<{ key: string; value: Buffer | null }>;
 }
 
 /** An absolute offset, the log start or end, or the first record at or after a time (ms). */
@@ -627,7 +629,16 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         offset: r.offset,
       });
     }
-    return { topic: tp.topic, partition: tp.partition, offset: r.offset, timestamp: r.timestamp, key, value, headers };
+    return {
+      topic: tp.topic,
+      partition: tp.partition,
+      offset: r.offset,
+      timestamp: r.timestamp,
+      key,
+      value,
+      headers,
+      headerList: r.headers.map((h) => ({ key: h.key, value: h.value })),
+    };
   }
 
   /** Waits until a fetch or lookup in flight settles, a partition's backoff ends, or `ms` pass. */

@@ -33,7 +33,11 @@ export interface Message<K, V> {
   /** Omitted or undefined: a null key (sticky partitioning). */
   key?: K;
   value: V;
-  headers?: Record<string, string | Buffer>;
+  /**
+   * Record headers: an object (one value per key), or Kafka's ordered list, where a key may repeat
+   * and a value may be null (Kafka's Headers).
+   */
+  headers?: Record<string, string | Buffer> | ReadonlyArray<{ key: string; value: string | Buffer | null }>;
   /** Explicit partition; otherwise the partitioner decides. */
   partition?: number;
   /** Create time in ms since the epoch; defaults to the clock's now. */
@@ -495,10 +499,17 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       else throw new InvalidRequestError(`timestamp must be an integer (ms), got ${m.timestamp}`);
     }
     let headers: Prepared['headers'];
-    if (m.headers) {
+    if (Array.isArray(m.headers)) {
+      const list = m.headers as ReadonlyArray<{ key: string; value: string | Buffer | null }>;
+      headers = list.map((h, i) => {
+        if (typeof h?.key !== 'string') throw new InvalidRequestError(`headers[${i}].key must be a string`);
+        return { key: h.key, value: typeof h.value === 'string' ? Buffer.from(h.value, 'utf8') : h.value };
+      });
+    } else if (m.headers) {
+      const byKey = m.headers as Record<string, string | Buffer>;
       headers = [];
-      for (const key of Object.keys(m.headers)) {
-        const v = m.headers[key]!;
+      for (const key of Object.keys(byKey)) {
+        const v = byKey[key]!;
         headers.push({ key, value: typeof v === 'string' ? Buffer.from(v, 'utf8') : v });
       }
     }

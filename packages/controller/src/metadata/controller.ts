@@ -75,6 +75,17 @@ export type CreateTopicResult = { readonly name: string } & Outcome<{
 
 export type DeleteTopicResult = { readonly name: string } & Outcome<{ readonly topicId: string }>;
 
+/** Kafka's CreatePartitionsTopic: grow `name` to `count` partitions in total. */
+export interface CreatePartitionsRequest {
+  readonly name: string;
+  readonly count: number;
+}
+
+export type CreatePartitionsResult = { readonly name: string } & Outcome<{
+  /** The replica lists of the new partitions, in partition order (also for validateOnly). */
+  readonly assignments: readonly (readonly number[])[];
+}>;
+
 export interface RegisterBrokerRequest {
   readonly brokerId: number;
   readonly incarnationId: string;
@@ -319,8 +330,87 @@ export class QuorumController {
       if (occurrences.get(name)! > 1) return { name, ...fail('INVALID_REQUEST', `topic '${name}' appears more than once in the request`) };
       const topic = this.currentImage.topic(name);
       if (topic === undefined) return { name, ...fail('UNKNOWN_TOPIC_OR_PARTITION', `topic '${name}' does not exist`) };
+      if (isInternalTopic(name)) {
+        return {
+          name,
+          ...fail(
+            'INVALID_REQUEST',
+            `topic '${name}' is internal: it holds state the cluster needs (every group's offsets) and cannot be deleted`,
+          ),
+        };
+      }
       pending.add({ type: 'RemoveTopic', topicId: topic.topicId });
       return { name, errorCode: ErrorCode.NONE, topicId: topic.topicId };
+    });
+    return { response: results, records: pending.records };
+  }
+
+  /**
+   * Kafka's CreatePartitions (KIP-195): appends Partition records for partitions current..count-1 of
+   * each topic, placed as new topics are (placement.ts) over the usable brokers, starting at the
+   * broker leading the fewest partitions. Rules and errors: README.md, "Topic lifecycle".
+   */
+  createPartitions(requests: readonly CreatePartitionsRequest[], validateOnly = false): ControllerResult<CreatePartitionsResult[]> {
+    const image = this.currentImage;
+    const pending = new PendingChanges(image);
+    const occurrences = new Map<string, number>();
+    for (const r of requests) occurrences.set(r.name, (occurrences.get(r.name) ?? 0) + 1);
+    const usable = image
+      .brokers()
+      .filter(isUsable)
+      .map((b) => b.brokerId);
+    const leaderCounts = countLeaders(image);
+    const results = requests.map((request): CreatePartitionsResult => {
+      const { name, count } = request;
+      try {
+        if (occurrences.get(name)! > 1) throw protocolError('INVALID_REQUEST', `topic '${name}' appears more than once in the request`);
+        const topic = image.topic(name);
+        if (topic === undefined) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${name}' does not exist`);
+        if (isInternalTopic(name)) {
+          throw protocolError(
+            'INVALID_REQUEST',
+            `topic '${name}' is internal: its partition count decides which broker coordinates which group, so it cannot change`,
+          );
+        }
+        const current = topic.partitions.length;
+        if (!Number.isInteger(count)) throw protocolError('INVALID_PARTITIONS', `the partition count must be an integer, got ${count}`);
+        if (count === current) throw protocolError('INVALID_PARTITIONS', `topic '${name}' already has ${current} partitions`);
+        if (count < current) {
+          throw protocolError(
+            'INVALID_PARTITIONS',
+            `topic '${name}' has ${current} partitions, which is more than the requested ${count}; partitions cannot be removed`,
+          );
+        }
+        if (count > this.maxPartitionsPerTopic) {
+          throw protocolError('INVALID_PARTITIONS', `number of partitions must be at most ${this.maxPartitionsPerTopic}, got ${count}`);
+        }
+        const replicationFactor = topic.partitions[0]?.replicas.length ?? this.defaultReplicationFactor;
+        if (replicationFactor > usable.length) {
+          throw protocolError(
+            'INVALID_REPLICATION_FACTOR',
+            `topic '${name}' has replication factor ${replicationFactor}, but ${usable.length} broker(s) are unfenced and not shutting down`,
+          );
+        }
+        const assignments = assignReplicas(usable, count - current, replicationFactor, leastLoadedIndex(usable, leaderCounts));
+        for (const replicas of assignments) leaderCounts.set(replicas[0]!, (leaderCounts.get(replicas[0]!) ?? 0) + 1);
+        if (!validateOnly) {
+          assignments.forEach((replicas, i) => {
+            pending.add({
+              type: 'Partition',
+              topicId: topic.topicId,
+              partition: current + i,
+              replicas,
+              isr: replicas,
+              leader: replicas[0]!,
+              leaderEpoch: 0,
+              partitionEpoch: 0,
+            });
+          });
+        }
+        return { name, errorCode: ErrorCode.NONE, assignments };
+      } catch (err) {
+        return { name, ...failure(err) };
+      }
     });
     return { response: results, records: pending.records };
   }
@@ -852,6 +942,11 @@ class PendingChanges {
     this.scratch.replay(record, this.scratch.lastAppliedOffset);
     this.records.push(record);
   }
+}
+
+/** Kafka's Topic.isInternal, widened to every `__` name: such topics hold the cluster's own state. */
+export function isInternalTopic(name: string): boolean {
+  return name.startsWith('__');
 }
 
 function isUsable(broker: BrokerRegistration | undefined): boolean {

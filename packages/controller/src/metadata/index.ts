@@ -11,7 +11,7 @@ export {
 } from './validation.js';
 export type { TopicConfigValidator } from './validation.js';
 
-export { QuorumController, UNCLEAN_LEADER_ELECTION_ENABLE } from './controller.js';
+export { QuorumController, UNCLEAN_LEADER_ELECTION_ENABLE, isInternalTopic } from './controller.js';
 export type {
   AllocateProducerIdsResponse,
   AlterConfigOp,
@@ -23,6 +23,8 @@ export type {
   BrokerHeartbeatResponse,
   ControllerResult,
   CreateTopicRequest,
+  CreatePartitionsRequest,
+  CreatePartitionsResult,
   CreateTopicResult,
   DeleteTopicResult,
   ElectionRequest,

@@ -198,6 +198,29 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
       (req, f) => ({ topics: req.names.map((name) => ({ name, ...errorOf(f) })), ...hintOf(f) }),
     ),
 
+    CreatePartitions: unary(
+      ctx,
+      'CreatePartitions',
+      async (req) => {
+        const requests = req.topics.map((t) => ({ name: t.name, count: t.count }));
+        const outcome = await write(
+          'CreatePartitions',
+          () => ctx.controller.createPartitions(requests, req.validateOnly),
+          timeoutOf(req.timeoutMs),
+        );
+        if (!outcome.ok) return { results: req.topics.map((t) => ({ name: t.name, ...errorOf(outcome) })), ...hintOf(outcome) };
+        return {
+          results: outcome.response.map((r) => ({
+            name: r.name,
+            errorCode: r.errorCode,
+            errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage,
+          })),
+          ...asLeader(),
+        };
+      },
+      (req, f) => ({ results: req.topics.map((t) => ({ name: t.name, ...errorOf(f) })), ...hintOf(f) }),
+    ),
+
     IncrementalAlterConfigs: unary(
       ctx,
       'IncrementalAlterConfigs',

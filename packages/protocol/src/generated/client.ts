@@ -7,9 +7,19 @@ import type { AlterableConfig as _samsa_v1_AlterableConfig, AlterableConfig__Out
 import type { BrokerMetadata as _samsa_v1_BrokerMetadata, BrokerMetadata__Output as _samsa_v1_BrokerMetadata__Output } from './samsa/v1/BrokerMetadata.js';
 import type { CreatableTopic as _samsa_v1_CreatableTopic, CreatableTopic__Output as _samsa_v1_CreatableTopic__Output } from './samsa/v1/CreatableTopic.js';
 import type { CreatableTopicResult as _samsa_v1_CreatableTopicResult, CreatableTopicResult__Output as _samsa_v1_CreatableTopicResult__Output } from './samsa/v1/CreatableTopicResult.js';
+import type { CreatePartitionsRequest as _samsa_v1_CreatePartitionsRequest, CreatePartitionsRequest__Output as _samsa_v1_CreatePartitionsRequest__Output } from './samsa/v1/CreatePartitionsRequest.js';
+import type { CreatePartitionsResponse as _samsa_v1_CreatePartitionsResponse, CreatePartitionsResponse__Output as _samsa_v1_CreatePartitionsResponse__Output } from './samsa/v1/CreatePartitionsResponse.js';
+import type { CreatePartitionsTopic as _samsa_v1_CreatePartitionsTopic, CreatePartitionsTopic__Output as _samsa_v1_CreatePartitionsTopic__Output } from './samsa/v1/CreatePartitionsTopic.js';
+import type { CreatePartitionsTopicResult as _samsa_v1_CreatePartitionsTopicResult, CreatePartitionsTopicResult__Output as _samsa_v1_CreatePartitionsTopicResult__Output } from './samsa/v1/CreatePartitionsTopicResult.js';
 import type { CreateTopicsRequest as _samsa_v1_CreateTopicsRequest, CreateTopicsRequest__Output as _samsa_v1_CreateTopicsRequest__Output } from './samsa/v1/CreateTopicsRequest.js';
 import type { CreateTopicsResponse as _samsa_v1_CreateTopicsResponse, CreateTopicsResponse__Output as _samsa_v1_CreateTopicsResponse__Output } from './samsa/v1/CreateTopicsResponse.js';
 import type { DeletableTopicResult as _samsa_v1_DeletableTopicResult, DeletableTopicResult__Output as _samsa_v1_DeletableTopicResult__Output } from './samsa/v1/DeletableTopicResult.js';
+import type { DeleteRecordsPartition as _samsa_v1_DeleteRecordsPartition, DeleteRecordsPartition__Output as _samsa_v1_DeleteRecordsPartition__Output } from './samsa/v1/DeleteRecordsPartition.js';
+import type { DeleteRecordsPartitionResult as _samsa_v1_DeleteRecordsPartitionResult, DeleteRecordsPartitionResult__Output as _samsa_v1_DeleteRecordsPartitionResult__Output } from './samsa/v1/DeleteRecordsPartitionResult.js';
+import type { DeleteRecordsRequest as _samsa_v1_DeleteRecordsRequest, DeleteRecordsRequest__Output as _samsa_v1_DeleteRecordsRequest__Output } from './samsa/v1/DeleteRecordsRequest.js';
+import type { DeleteRecordsResponse as _samsa_v1_DeleteRecordsResponse, DeleteRecordsResponse__Output as _samsa_v1_DeleteRecordsResponse__Output } from './samsa/v1/DeleteRecordsResponse.js';
+import type { DeleteRecordsTopic as _samsa_v1_DeleteRecordsTopic, DeleteRecordsTopic__Output as _samsa_v1_DeleteRecordsTopic__Output } from './samsa/v1/DeleteRecordsTopic.js';
+import type { DeleteRecordsTopicResult as _samsa_v1_DeleteRecordsTopicResult, DeleteRecordsTopicResult__Output as _samsa_v1_DeleteRecordsTopicResult__Output } from './samsa/v1/DeleteRecordsTopicResult.js';
 import type { DeleteTopicsRequest as _samsa_v1_DeleteTopicsRequest, DeleteTopicsRequest__Output as _samsa_v1_DeleteTopicsRequest__Output } from './samsa/v1/DeleteTopicsRequest.js';
 import type { DeleteTopicsResponse as _samsa_v1_DeleteTopicsResponse, DeleteTopicsResponse__Output as _samsa_v1_DeleteTopicsResponse__Output } from './samsa/v1/DeleteTopicsResponse.js';
 import type { DescribeConfigsRequest as _samsa_v1_DescribeConfigsRequest, DescribeConfigsRequest__Output as _samsa_v1_DescribeConfigsRequest__Output } from './samsa/v1/DescribeConfigsRequest.js';
@@ -73,9 +83,19 @@ export interface ProtoGrpcType {
       BrokerMetadata: MessageTypeDefinition<_samsa_v1_BrokerMetadata, _samsa_v1_BrokerMetadata__Output>
       CreatableTopic: MessageTypeDefinition<_samsa_v1_CreatableTopic, _samsa_v1_CreatableTopic__Output>
       CreatableTopicResult: MessageTypeDefinition<_samsa_v1_CreatableTopicResult, _samsa_v1_CreatableTopicResult__Output>
+      CreatePartitionsRequest: MessageTypeDefinition<_samsa_v1_CreatePartitionsRequest, _samsa_v1_CreatePartitionsRequest__Output>
+      CreatePartitionsResponse: MessageTypeDefinition<_samsa_v1_CreatePartitionsResponse, _samsa_v1_CreatePartitionsResponse__Output>
+      CreatePartitionsTopic: MessageTypeDefinition<_samsa_v1_CreatePartitionsTopic, _samsa_v1_CreatePartitionsTopic__Output>
+      CreatePartitionsTopicResult: MessageTypeDefinition<_samsa_v1_CreatePartitionsTopicResult, _samsa_v1_CreatePartitionsTopicResult__Output>
       CreateTopicsRequest: MessageTypeDefinition<_samsa_v1_CreateTopicsRequest, _samsa_v1_CreateTopicsRequest__Output>
       CreateTopicsResponse: MessageTypeDefinition<_samsa_v1_CreateTopicsResponse, _samsa_v1_CreateTopicsResponse__Output>
       DeletableTopicResult: MessageTypeDefinition<_samsa_v1_DeletableTopicResult, _samsa_v1_DeletableTopicResult__Output>
+      DeleteRecordsPartition: MessageTypeDefinition<_samsa_v1_DeleteRecordsPartition, _samsa_v1_DeleteRecordsPartition__Output>
+      DeleteRecordsPartitionResult: MessageTypeDefinition<_samsa_v1_DeleteRecordsPartitionResult, _samsa_v1_DeleteRecordsPartitionResult__Output>
+      DeleteRecordsRequest: MessageTypeDefinition<_samsa_v1_DeleteRecordsRequest, _samsa_v1_DeleteRecordsRequest__Output>
+      DeleteRecordsResponse: MessageTypeDefinition<_samsa_v1_DeleteRecordsResponse, _samsa_v1_DeleteRecordsResponse__Output>
+      DeleteRecordsTopic: MessageTypeDefinition<_samsa_v1_DeleteRecordsTopic, _samsa_v1_DeleteRecordsTopic__Output>
+      DeleteRecordsTopicResult: MessageTypeDefinition<_samsa_v1_DeleteRecordsTopicResult, _samsa_v1_DeleteRecordsTopicResult__Output>
       DeleteTopicsRequest: MessageTypeDefinition<_samsa_v1_DeleteTopicsRequest, _samsa_v1_DeleteTopicsRequest__Output>
       DeleteTopicsResponse: MessageTypeDefinition<_samsa_v1_DeleteTopicsResponse, _samsa_v1_DeleteTopicsResponse__Output>
       DescribeConfigsRequest: MessageTypeDefinition<_samsa_v1_DescribeConfigsRequest, _samsa_v1_DescribeConfigsRequest__Output>
