@@ -4,3 +4,4 @@ export * from './pipeline.js';
 export * from './rpcMetrics.js';
 export * from './timers.js';
 export * from './dataDirLock.js';
+export * from './security/principal.js';
