@@ -17,7 +17,7 @@ import type {
   RegisterBrokerResponse__Output,
 } from '@samsa/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manualTimers, waitFor } from '@samsa/testkit';
+import { giveUp, manualTimers, waitFor } from '@samsa/testkit';
 import { TestCluster, registerAndUnfence } from './helpers.js';
 
 // This quorum runs on the wall clock and these tests heartbeat by hand: at 1 s a loaded machine
@@ -95,18 +95,22 @@ describe('brokers against the controller quorum', () => {
 
   it('serves FetchMetadata from any controller, no-ops included, and long-polls until an entry commits', async () => {
     // The earlier tests' brokers no longer heartbeat: once all are fenced, no FenceBroker entry can
-    // commit behind this test's back (one woke the long poll below instead of the write).
+    // commit behind this test's back (one woke the long poll below instead of the write). The
+    // follower asked below must have applied the fencing too, or its high watermark stops short
+    // of it and the idle poll receives it.
+    const follower = [...c.nodes.keys()].find((id) => id !== activeId)!;
     await waitFor(
-      'the earlier brokers to be fenced',
+      'the earlier brokers to be fenced, on the active controller and the follower',
       () =>
-        c
-          .node(activeId)
-          .image()
-          .brokers()
-          .every((b) => b.fenced),
+        [activeId, follower].every((id) =>
+          c
+            .node(id)
+            .image()
+            .brokers()
+            .every((b) => b.fenced),
+        ),
       SESSION_TIMEOUT_MS * 4,
     );
-    const follower = [...c.nodes.keys()].find((id) => id !== activeId)!;
     const all = await fetchMetadata(follower, 1, 0);
     expect(all).toMatchObject({ errorCode: 0, hasSnapshot: false, leaderId: activeId });
     all.entries.forEach((e, i) => expect(Number(e.offset)).toBe(i + 1));
@@ -297,7 +301,7 @@ describe('a broker session expiring on a manual clock', () => {
       `broker ${silent} to be fenced as the clock passes its session`,
       async () => {
         if (image().broker(silent)?.fenced === true) return clock.now();
-        if (clock.now() - heardAt > 4 * SESSION_MS) throw new Error(`still unfenced ${clock.now() - heardAt} ms after its last heartbeat`);
+        if (clock.now() - heardAt > 4 * SESSION_MS) giveUp(`still unfenced ${clock.now() - heardAt} ms after its last heartbeat`);
         if (!q.node(active).isActive()) active = (await activeNode()).nodeId;
         await Promise.all(live.map(([id, epoch]) => beat(id, epoch)));
         clock.advance(TICK_MS);
