@@ -1,35 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DelayedOperation, Purgatory } from '../src/purgatory.js';
-import type { Timers } from '@samsa/server';
-
-/** Manual timers: time moves only when the test says so. */
-function manualTimers() {
-  let now = 0;
-  let seq = 0;
-  const pending = new Map<number, { at: number; fn: () => void }>();
-  const timers: Timers & { advance(ms: number): void } = {
-    now: () => now,
-    setTimeout: (fn, ms) => {
-      pending.set(++seq, { at: now + ms, fn });
-      return seq;
-    },
-    clearTimeout: (h) => {
-      pending.delete(h as number);
-    },
-    setInterval: () => 0,
-    clearInterval: () => {},
-    advance(ms) {
-      now += ms;
-      for (const [id, t] of [...pending].sort((a, b) => a[1].at - b[1].at)) {
-        if (t.at <= now) {
-          pending.delete(id);
-          t.fn();
-        }
-      }
-    },
-  };
-  return timers;
-}
+import { manualTimers } from '@samsa/testkit';
 
 class Waiter extends DelayedOperation {
   ready = false;

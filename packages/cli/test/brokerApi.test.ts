@@ -21,12 +21,15 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrokerNode, type BrokerNode } from '@samsa/broker';
 import { startControllerNode, type ControllerNode } from '@samsa/controller';
+import { RecordingTimers, waitFor } from '@samsa/testkit';
 import { freePort } from './helpers/processes.js';
 
 let dir: string;
 let node: BrokerNode;
 let controller: ControllerNode;
 let client: SamsaClient;
+/** The broker's clock: real time, with the timers it arms recorded (to see a fetch held). */
+const timers = new RecordingTimers();
 /** The broker's cap on max_wait_ms, raised far past any test timeout. */
 const LONG_POLL_MS = 600_000;
 
@@ -92,6 +95,7 @@ beforeAll(async () => {
     logger,
     controllers: voters,
     maxFetchWaitMs: LONG_POLL_MS,
+    timers,
   });
   const Ctor = clientProto().samsa.v1.Samsa;
   client = new Ctor(`127.0.0.1:${node.port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
@@ -126,14 +130,16 @@ describe('produce and fetch', () => {
 
   it('long-polls until data arrives, and answers at max_wait when none does', async () => {
     const start = (await latest('events', 1)).offset;
-    const t0 = Date.now();
     // max_wait far beyond the test's timeout: an answer at all means the data woke the fetch.
-    const waiting = fetch('events', 1, start, LONG_POLL_MS);
-    setTimeout(() => void produce('events', 1, batch(['late'])), 300);
+    const held = timers.armedFor(LONG_POLL_MS);
+    let answered = false;
+    const waiting = fetch('events', 1, start, LONG_POLL_MS).finally(() => (answered = true));
+    // The write goes out once the broker holds the poll (it armed the poll's max_wait timer).
+    await waitFor('the broker to hold the long poll', () => timers.armedFor(LONG_POLL_MS) > held, 10_000, 10);
+    expect(answered).toBe(false);
+    await produce('events', 1, batch(['late']));
     const res = await waiting;
-    const waited = Date.now() - t0;
     expect(decodeRecords(res.topics[0]!.partitions[0]!.records).map((r) => r.value?.toString())).toEqual(['late']);
-    expect(waited).toBeGreaterThanOrEqual(250);
 
     const t1 = Date.now();
     const empty = await fetch('events', 1, start + 1n, 400);

@@ -7,6 +7,7 @@
  */
 import * as net from 'node:net';
 import { Samsa } from '@samsa/client';
+import { seededRandom } from '@samsa/protocol';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@samsa/testkit';
@@ -18,17 +19,8 @@ const FRAMES = 6_000;
 const FRAMES_PER_CONNECTION = 3;
 const PARALLEL = 16;
 
-/** mulberry32: a small seeded RNG (the test's only randomness). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's one seeded RNG (the test's only randomness). */
+const rng = seededRandom;
 
 /** Splits captured client bytes into request bodies (without the size). */
 function splitFrames(bytes: Buffer): Buffer[] {

@@ -4,6 +4,7 @@
  * (a struct is an object); an optional schema describes them in Kafka Connect's own schema terms,
  * so the JSON converter can write the `schemas.enable` envelope exactly as Kafka does.
  */
+import { topicPartitionKey } from '@samsa/protocol';
 import type { ConfigDef } from './configDef.js';
 
 export type SchemaType =
@@ -168,6 +169,7 @@ export abstract class SinkTask {
 
 export type AnyConnector = SourceConnector | SinkConnector;
 
+/** A topic-partition's key in preCommit's offsets map: @samsa/protocol's one topicPartitionKey. */
 export function tpKey(tp: TopicPartition): string {
-  return `${tp.topic}-${tp.partition}`;
+  return topicPartitionKey(tp.topic, tp.partition);
 }

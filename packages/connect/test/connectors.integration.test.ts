@@ -11,21 +11,11 @@ import { Samsa, noopLogger, type ConsumerRecord } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStandaloneWorker, type StandaloneWorker } from '../src/index.js';
 import { freePort, removeDir, startNode, stopAll, tempDir, type NodeProcess } from '../../cli/test/helpers/processes.js';
+import { waitFor as waitUntil } from '@samsa/testkit';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+/** testkit's one waitFor, with this file's generous default bound (connectors under load). */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> =>
+  waitUntil(what, probe, timeoutMs, 100);
 
 async function readAll(samsa: Samsa, topic: string, count: number): Promise<ConsumerRecord<Buffer | null, Buffer | null>[]> {
   const consumer = samsa.consumer();

@@ -9,21 +9,11 @@ import { Samsa, noopLogger } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisConnection, startStandaloneWorker, type StandaloneWorker } from '../src/index.js';
 import { freePort, removeDir, startNode, stopAll, stopProcess, tempDir, type NodeProcess } from '../../cli/test/helpers/processes.js';
+import { waitFor as waitUntil } from '@samsa/testkit';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+/** testkit's one waitFor, with this file's generous default bound (connectors under load). */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> =>
+  waitUntil(what, probe, timeoutMs, 100);
 
 describe('Redis Streams connectors', () => {
   let dir: string;

@@ -5,7 +5,7 @@
  * are cached for a short time so that many open browsers cost the cluster one request per second.
  */
 import { Samsa, type Admin, type Consumer, type ConsumerRecord, type Producer, type TopicDescription } from '@samsa/client';
-import { CHANNEL_OPTIONS, ErrorCode, clientProto, grpc, type DescribeQuorumResponse__Output } from '@samsa/protocol';
+import { CHANNEL_OPTIONS, ErrorCode, clientProto, grpc, partitionsByTopic, type DescribeQuorumResponse__Output } from '@samsa/protocol';
 import { ConsoleError, badRequest } from './errors.js';
 import {
   bytesView,
@@ -445,7 +445,7 @@ export class ConsoleApi {
     const targets = new Map<string, number[]>();
     const topics = body['topics'];
     if (topics === 'all' || topics === undefined) {
-      for (const c of committed) targets.set(c.topic, [...(targets.get(c.topic) ?? []), c.partition]);
+      for (const [topic, ps] of partitionsByTopic(committed)) targets.set(topic, ps);
     } else if (Array.isArray(topics)) {
       for (const spec of topics as unknown[]) {
         const topic = str((spec as Record<string, unknown>)?.['topic'], 'topics[].topic');

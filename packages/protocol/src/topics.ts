@@ -24,6 +24,11 @@ export function nestByTopic<T extends { topic: string }, P>(
   return [...groupByTopic(items)].map(([name, list]) => ({ name, partitions: list.map((item) => toPartition(item, name)) }));
 }
 
+/** Each topic's partition numbers (as Kafka's `topic -> [partition]` request fields), grouped as groupByTopic groups. */
+export function partitionsByTopic(items: Iterable<{ topic: string; partition: number }>): Map<string, number[]> {
+  return new Map([...groupByTopic(items)].map(([topic, list]) => [topic, list.map((item) => item.partition)]));
+}
+
 /**
  * The one key for a topic-partition in a Map or Set: `topic NUL partition`. A topic name never
  * holds NUL (Kafka allows [a-zA-Z0-9._-]), so no two pairs share a key.

@@ -1,6 +1,14 @@
 /** groupByTopic: the nesting every wire message with `topics[{ name, partitions[] }]` needs. */
 import { describe, expect, it } from 'vitest';
-import { ConfigOperation, ConfigResource, configResourceKind, groupByTopic, nestByTopic, topicPartitionKey } from '../src/index.js';
+import {
+  ConfigOperation,
+  ConfigResource,
+  configResourceKind,
+  groupByTopic,
+  nestByTopic,
+  partitionsByTopic,
+  topicPartitionKey,
+} from '../src/index.js';
 
 describe('groupByTopic', () => {
   it("keeps topics in first-seen order and each topic's items in their order", () => {
@@ -38,6 +46,18 @@ describe('groupByTopic', () => {
     expect(nestByTopic(items, (i, topic) => `${topic}${i.p}`)).toEqual([
       { name: 'b', partitions: ['b0', 'b2'] },
       { name: 'a', partitions: ['a1'] },
+    ]);
+  });
+
+  it('partitionsByTopic keeps only the partition numbers, in the same order', () => {
+    const tps = [
+      { topic: 'b', partition: 3 },
+      { topic: 'a', partition: 1 },
+      { topic: 'b', partition: 0 },
+    ];
+    expect([...partitionsByTopic(tps)]).toEqual([
+      ['b', [3, 0]],
+      ['a', [1]],
     ]);
   });
 });

@@ -36,10 +36,12 @@ export type { RunningSchemaRegistry, SchemaRegistryServerOptions } from './serve
 export { RegistryClientError, SchemaRegistryClient } from './client.js';
 export type { RegisteredSchema, RegistryClientOptions, SchemaInput } from './client.js';
 export {
+  AvroJsonError,
   MAGIC_BYTE,
   SchemaNotLoadedError,
   WireFormatError,
   avro,
+  avroJsonReader,
   decodeFrame,
   decodeMessageIndexes,
   encodeFrame,
@@ -49,7 +51,14 @@ export {
   registrySerdes,
   subjectName,
 } from './serdes.js';
-export type { AvroSerdeOptions, JsonSchemaSerdeOptions, ProtobufSerdeOptions, RegistrySerde, SubjectNameStrategy } from './serdes.js';
+export type {
+  AvroRegistrySerde,
+  AvroSerdeOptions,
+  JsonSchemaSerdeOptions,
+  ProtobufSerdeOptions,
+  RegistrySerde,
+  SubjectNameStrategy,
+} from './serdes.js';
 export { avroToTypeScript } from './avro/codegen.js';
 export { JsonSchemaCompatibilityChecker } from './json/compatibility.js';
 export { compileJsonSchema } from './formats.js';

@@ -69,6 +69,11 @@ export interface AvroSerdeOptions {
   autoRegister?: boolean;
   /** Write with the subject's latest version instead of registering `schema`. Default false. */
   useLatestVersion?: boolean;
+  /**
+   * Write with the schema registered under this id (Confluent's `use.schema.id`, the console
+   * producer's `value.schema.id`): nothing is registered or looked up by subject.
+   */
+  schemaId?: number;
   subjectNameStrategy?: SubjectNameStrategy;
   normalize?: boolean;
   /**
@@ -87,6 +92,46 @@ export interface RegistrySerde<T> extends Serde<T | null> {
   load(id: number): Promise<void>;
 }
 
+/** An Avro serde also reads and writes Avro's JSON encoding (unions as `{"type": value}`), as Confluent's console tools do. */
+export interface AvroRegistrySerde<T> extends RegistrySerde<T> {
+  /** A value from Avro's JSON encoding of the writer schema; throws AvroJsonError on text the schema refuses. */
+  fromJson(text: string): T;
+  /** The value in Avro's JSON encoding of the reader schema. */
+  toJson(value: T): string;
+}
+
+export class AvroJsonError extends Error {
+  override name = 'AvroJsonError';
+}
+
+/** Parses Avro's JSON encoding with `type`, turning avsc's refusal (or JSON's) into an AvroJsonError. */
+function avroFromJson(type: avsc.Type, text: string): unknown {
+  try {
+    return type.fromString(text);
+  } catch (err) {
+    throw new AvroJsonError(`not a value of the Avro schema: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Every record written in Confluent's Avro wire format, as the JSON text of Avro's JSON encoding
+ * of the schema it was written with (the id in its header): what kafka-avro-console-consumer
+ * prints. Needs no schema of its own.
+ */
+export function avroJsonReader(client: SchemaRegistryClient): (bytes: Buffer) => Promise<string> {
+  const types = new Map<number, avsc.Type>();
+  return async (bytes) => {
+    const { id, payload } = decodeFrame(bytes);
+    let type = types.get(id);
+    if (!type) {
+      const schema = await client.getById(id);
+      if (schema.schemaType !== 'AVRO') throw new WireFormatError(`schema id ${id} is ${schema.schemaType}, not AVRO`);
+      types.set(id, (type = avsc.Type.forSchema(JSON.parse(schema.schema) as avsc.Schema)));
+    }
+    return type.toString(type.fromBuffer(payload));
+  };
+}
+
 function recordNameOf(schema: unknown): string | undefined {
   if (schema && typeof schema === 'object' && !Array.isArray(schema)) {
     const o = schema as { type?: unknown; name?: unknown; namespace?: unknown };
@@ -98,17 +143,23 @@ function recordNameOf(schema: unknown): string | undefined {
 }
 
 /** An Avro serde backed by the registry. The type parameter is the value's TypeScript type. */
-export async function avro<T>(options: AvroSerdeOptions): Promise<RegistrySerde<T>> {
+export async function avro<T>(options: AvroSerdeOptions): Promise<AvroRegistrySerde<T>> {
   const { client } = options;
   const isKey = options.isKey ?? false;
   const text =
     options.schema === undefined ? undefined : typeof options.schema === 'string' ? options.schema : JSON.stringify(options.schema);
   const readerJson = text === undefined ? undefined : (JSON.parse(text) as unknown);
-  if (readerJson === undefined && !options.useLatestVersion) throw new Error('serdes.avro needs a schema, or useLatestVersion: true');
+  if (readerJson === undefined && !options.useLatestVersion && options.schemaId === undefined)
+    throw new Error('serdes.avro needs a schema, a schemaId, or useLatestVersion: true');
 
   let subject: string;
   let writer: RegisteredSchema;
-  if (options.useLatestVersion) {
+  if (options.schemaId !== undefined) {
+    writer = await client.getById(options.schemaId);
+    if (writer.schemaType !== 'AVRO') throw new Error(`schema id ${options.schemaId} is ${writer.schemaType}, not AVRO`);
+    const strategy = options.subjectNameStrategy ?? 'TopicNameStrategy';
+    subject = subjectName(strategy, options.topic, isKey, recordNameOf(JSON.parse(writer.schema)));
+  } else if (options.useLatestVersion) {
     const latestSubject = subjectName(options.subjectNameStrategy ?? 'TopicNameStrategy', options.topic, isKey, recordNameOf(readerJson));
     writer = await client.getLatest(latestSubject);
     subject = latestSubject;
@@ -131,7 +182,7 @@ export async function avro<T>(options: AvroSerdeOptions): Promise<RegistrySerde<
         : await client.register(subject, input, options.normalize);
     writer = { id, schema: text!, schemaType: 'AVRO', references: [] };
   }
-  await client.loadSubject(subject);
+  if (options.schemaId === undefined) await client.loadSubject(subject);
 
   const writerType = avsc.Type.forSchema(JSON.parse(writer.schema) as avsc.Schema);
   const readerType = readerJson === undefined ? writerType : avsc.Type.forSchema(readerJson as avsc.Schema);
@@ -179,6 +230,8 @@ export async function avro<T>(options: AvroSerdeOptions): Promise<RegistrySerde<
     async load(id: number): Promise<void> {
       await client.getById(id);
     },
+    fromJson: (text: string): T => avroFromJson(writerType, text) as T,
+    toJson: (value: T): string => readerType.toString(value),
   };
 }
 

@@ -11,7 +11,7 @@
  * of SET for each given config and DELETE for each other explicit one.
  */
 import { ApiKey } from '@samsa/kafka';
-import { ConfigResource, ErrorCode } from '@samsa/protocol';
+import { ConfigResource, ErrorCode, nestByTopic } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { MetadataSource } from '../metadata/image.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';
@@ -200,10 +200,10 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
             (name) => metadata.topic(name),
             {
               staticDefaults: replicaManager.staticTopicDefaults,
-              broker: metadata.brokerConfigs?.(String(replicaManager.brokerId)) ?? {},
-              clusterDefault: metadata.brokerConfigs?.('') ?? {},
+              broker: metadata.brokerConfigs(String(replicaManager.brokerId)),
+              clusterDefault: metadata.brokerConfigs(''),
             },
-            (name) => metadata.brokerConfigs?.(name) ?? {},
+            (name) => metadata.brokerConfigs(name),
           );
           return {
             errorCode: d.errorCode,
@@ -228,21 +228,6 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     },
   };
 
-  const alter = async (
-    resources: Array<{ resourceType: number; resourceName: string; configs: Array<{ name: string; operation: number; value: string }> }>,
-    validateOnly: boolean,
-  ) => {
-    if (!metadata.incrementalAlterConfigs) {
-      return resources.map((r) => ({
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-        errorCode: ErrorCode.INVALID_REQUEST,
-        errorMessage: 'this broker cannot change configs (no controller quorum)',
-      }));
-    }
-    return metadata.incrementalAlterConfigs(resources, validateOnly);
-  };
-
   const incrementalAlterConfigs: KafkaApiHandler = {
     apiKey: ApiKey.IncrementalAlterConfigs,
     minVersion: 0,
@@ -252,7 +237,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
         r.configs.some((c) => c.configOperation !== OP_SET && c.configOperation !== OP_DELETE),
       );
       const supported = req.resources.filter((r) => !unsupported.includes(r));
-      const results = await alter(
+      const results = await metadata.incrementalAlterConfigs(
         supported.map((r) => ({
           resourceType: r.resourceType,
           resourceName: r.resourceName,
@@ -291,7 +276,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
         const current =
           r.resourceType === ConfigResource.TOPIC
             ? (metadata.topic(r.resourceName)?.configs ?? {})
-            : (metadata.brokerConfigs?.(r.resourceName) ?? {});
+            : metadata.brokerConfigs(r.resourceName);
         const configs = [
           ...[...given].map(([name, value]) => ({ name, operation: OP_SET, value })),
           // The legacy AlterConfigs replaces the whole set: what is not given goes back to its default.
@@ -301,7 +286,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
         ];
         return { resourceType: r.resourceType, resourceName: r.resourceName, configs };
       });
-      const results = await alter(resources, req.validateOnly);
+      const results = await metadata.incrementalAlterConfigs(resources, req.validateOnly);
       return {
         throttleTimeMs: 0,
         responses: results.map((r) => ({
@@ -319,21 +304,17 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     minVersion: 0,
     maxVersion: 2,
     async handle(req: ElectLeadersRequest) {
-      if (!metadata.electLeaders) {
-        return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, replicaElectionResults: [] };
-      }
       const partitions = (req.topicPartitions ?? []).flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
       const results = await metadata.electLeaders(req.electionType ?? 0, partitions, timeoutOf(req.timeoutMs));
-      const byTopic = new Map<string, Array<{ partitionId: number; errorCode: number; errorMessage: string | null }>>();
-      for (const r of results) {
-        const list = byTopic.get(r.topic) ?? [];
-        list.push({ partitionId: r.partition, errorCode: r.errorCode, errorMessage: r.errorCode === 0 ? null : r.errorMessage });
-        byTopic.set(r.topic, list);
-      }
+      const byTopic = nestByTopic(results, (r) => ({
+        partitionId: r.partition,
+        errorCode: r.errorCode,
+        errorMessage: r.errorCode === 0 ? null : r.errorMessage,
+      }));
       return {
         throttleTimeMs: 0,
         errorCode: 0,
-        replicaElectionResults: [...byTopic].map(([topic, partitionResult]) => ({ topic, partitionResult })),
+        replicaElectionResults: byTopic.map(({ name, partitions }) => ({ topic: name, partitionResult: partitions })),
       };
     },
   };
@@ -400,15 +381,9 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     maxVersion: 4,
     handle(req: DescribeLogDirsRequest) {
       const wanted = req.topics === null ? undefined : new Map(req.topics.map((t) => [t.topic, new Set(t.partitions)]));
-      const byTopic = new Map<string, Array<{ partitionIndex: number; partitionSize: bigint; offsetLag: bigint; isFutureKey: boolean }>>();
-      for (const p of replicaManager.localPartitions()) {
-        if (p.log.isClosed) continue;
-        if (wanted !== undefined && !wanted.get(p.topic)?.has(p.partition)) continue;
-        const size = BigInt(p.log.size);
-        const list = byTopic.get(p.topic) ?? [];
-        list.push({ partitionIndex: p.partition, partitionSize: size, offsetLag: 0n, isFutureKey: false });
-        byTopic.set(p.topic, list);
-      }
+      const local = [...replicaManager.localPartitions()].filter(
+        (p) => !p.log.isClosed && (wanted === undefined || wanted.get(p.topic)?.has(p.partition) === true),
+      );
       return {
         throttleTimeMs: 0,
         errorCode: 0,
@@ -416,7 +391,12 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
           {
             errorCode: 0,
             logDir: deps.dataDir,
-            topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+            topics: nestByTopic(local, (p) => ({
+              partitionIndex: p.partition,
+              partitionSize: BigInt(p.log.size),
+              offsetLag: 0n,
+              isFutureKey: false,
+            })),
             // Unknown (-1) as Kafka answers when the volume cannot be measured.
             totalBytes: -1n,
             usableBytes: -1n,

@@ -10,7 +10,7 @@
  * again at once with the id the coordinator handed out, as Kafka does for those versions.
  */
 import { ApiKey } from '@samsa/kafka';
-import { ErrorCode } from '@samsa/protocol';
+import { ErrorCode, nestByTopic } from '@samsa/protocol';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import { type KafkaApiHandler } from './kafkaApis.js';
 
@@ -246,13 +246,7 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
               groupInstanceId: s(req.groupInstanceId),
               offsets,
             });
-      const byTopic = new Map<string, Array<{ partitionIndex: number; errorCode: number }>>();
-      for (const r of results) {
-        const list = byTopic.get(r.topic) ?? [];
-        list.push({ partitionIndex: r.partition, errorCode: r.errorCode });
-        byTopic.set(r.topic, list);
-      }
-      return { throttleTimeMs: 0, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) };
+      return { throttleTimeMs: 0, topics: nestByTopic(results, (r) => ({ partitionIndex: r.partition, errorCode: r.errorCode })) };
     },
   };
 
@@ -261,36 +255,27 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     const asked =
       topics === null || topics === undefined ? undefined : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
     const r = coordinator.fetchOffsets(groupId, asked);
-    const partitionsOf = new Map<
-      string,
-      Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string | null; errorCode: number }>
-    >();
     if (r.errorCode !== 0) {
-      for (const t of asked ?? [])
-        partitionsOf.set(
-          t.topic,
-          t.partitions.map((p) => ({
-            partitionIndex: p,
-            committedOffset: -1n,
-            committedLeaderEpoch: -1,
-            metadata: '',
-            errorCode: r.errorCode,
-          })),
-        );
-    } else {
-      for (const o of r.offsets) {
-        const list = partitionsOf.get(o.topic) ?? [];
-        list.push({
-          partitionIndex: o.partition,
-          committedOffset: o.offset,
-          committedLeaderEpoch: o.leaderEpoch,
-          metadata: o.metadata,
-          errorCode: 0,
-        });
-        partitionsOf.set(o.topic, list);
-      }
+      const failed = (asked ?? []).map((t) => ({
+        name: t.topic,
+        partitions: t.partitions.map((p) => ({
+          partitionIndex: p,
+          committedOffset: -1n,
+          committedLeaderEpoch: -1,
+          metadata: '',
+          errorCode: r.errorCode,
+        })),
+      }));
+      return { errorCode: r.errorCode, topics: failed };
     }
-    return { errorCode: r.errorCode, topics: [...partitionsOf].map(([name, partitions]) => ({ name, partitions })) };
+    const committed = nestByTopic(r.offsets, (o) => ({
+      partitionIndex: o.partition,
+      committedOffset: o.offset,
+      committedLeaderEpoch: o.leaderEpoch,
+      metadata: o.metadata,
+      errorCode: 0,
+    }));
+    return { errorCode: r.errorCode, topics: committed };
   };
 
   const offsetFetch: KafkaApiHandler = {
@@ -371,13 +356,8 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
         req.groupId,
         req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex }))),
       );
-      const byTopic = new Map<string, Array<{ partitionIndex: number; errorCode: number }>>();
-      for (const p of r.partitions) {
-        const list = byTopic.get(p.topic) ?? [];
-        list.push({ partitionIndex: p.partition, errorCode: p.errorCode });
-        byTopic.set(p.topic, list);
-      }
-      return { errorCode: r.errorCode, throttleTimeMs: 0, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) };
+      const topics = nestByTopic(r.partitions, (p) => ({ partitionIndex: p.partition, errorCode: p.errorCode }));
+      return { errorCode: r.errorCode, throttleTimeMs: 0, topics };
     },
   };
 

@@ -11,7 +11,15 @@
  * retriable code (CONTROLLER_QUORUM_UNAVAILABLE, or REQUEST_TIMED_OUT when the outcome is unknown).
  */
 import { TOPIC_CONFIG_KEYS, validateBrokerConfigs, validateTopicConfigs } from '@samsa/metadata';
-import { ConfigOperation, ConfigResource, ErrorCode, errorInfo, groupByTopic, type DescribeQuorumResponse } from '@samsa/protocol';
+import {
+  ConfigOperation,
+  ConfigResource,
+  ErrorCode,
+  errorInfo,
+  groupByTopic,
+  partitionsByTopic,
+  type DescribeQuorumResponse,
+} from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { AlterPartitionItem, AlterPartitionItemResult } from '../replication/alterPartition.js';
 import type { Timers } from '@samsa/server';
@@ -222,12 +230,7 @@ export class ControllerForwarder {
     timeoutMs?: number,
   ): Promise<ElectLeadersResult[]> {
     const deadline = this.deadline(timeoutMs);
-    const topicPartitions: Array<{ topic: string; partitions: number[] }> = [];
-    for (const { topic, partition } of partitions) {
-      const last = topicPartitions[topicPartitions.length - 1];
-      if (last !== undefined && last.topic === topic) last.partitions.push(partition);
-      else topicPartitions.push({ topic, partitions: [partition] });
-    }
+    const topicPartitions = [...partitionsByTopic(partitions)].map(([topic, ps]) => ({ topic, partitions: ps }));
     let answer: ElectLeadersResult[];
     try {
       const res = await this.channel.callActive(

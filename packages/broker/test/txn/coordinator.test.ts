@@ -8,51 +8,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, SeededRng } from '@samsa/protocol';
-import type { Timers } from '@samsa/server';
+import { manualTimers } from '@samsa/testkit';
 import { TransactionCoordinator, appendErrorToCoordinatorError, type TxnMarker } from '../../src/txn/coordinator.js';
 import { ProducerTxnState } from '../../src/txn/producerTxnState.js';
 import { TransactionCoordinatorState, type TopicPartition, type TransactionLogRecord } from '../../src/txn/transactionCoordinatorState.js';
-
-class ManualTimers implements Timers {
-  private t = 0;
-  private seq = 0;
-  private readonly queue = new Map<number, { at: number; fn: () => void; every?: number }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.queue.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.queue.delete(h as number);
-  }
-  setInterval(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.queue.set(id, { at: this.t + ms, fn, every: ms });
-    return id;
-  }
-  clearInterval(h: unknown): void {
-    this.queue.delete(h as number);
-  }
-  /** Runs everything due up to now + ms, in time then creation order. */
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (let guard = 0; guard < 100_000; guard++) {
-      let nextId = -1;
-      let next: { at: number; fn: () => void; every?: number } | undefined;
-      for (const [id, e] of this.queue)
-        if (e.at <= end && (next === undefined || e.at < next.at || (e.at === next.at && id < nextId))) [nextId, next] = [id, e];
-      if (next === undefined) break;
-      this.t = Math.max(this.t, next.at);
-      if (next.every !== undefined) next.at += next.every;
-      else this.queue.delete(nextId);
-      next.fn();
-    }
-    this.t = end;
-  }
-}
 
 const tpKey = (tp: TopicPartition) => `${tp.topic}-${tp.partition}`;
 
@@ -68,7 +27,7 @@ describe('TransactionCoordinator simulation', () => {
   for (const seed of [21, 22, 23, 24]) {
     it(`completes every transaction and writes the promised markers despite faults and a failover (seed ${seed})`, () => {
       const rng = new SeededRng(seed);
-      const timers = new ManualTimers();
+      const timers = manualTimers(0);
       const log: TransactionLogRecord[] = [];
       const markers = new Map<string, Array<TxnMarker & { at: number }>>();
       const partitions = new Map<string, ProducerTxnState>();

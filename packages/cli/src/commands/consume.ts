@@ -10,8 +10,9 @@ import { withClient } from '../client.js';
 import { UsageError } from '../errors.js';
 import { bootstrapFrom, collectKeyValue, parseInteger, readPropertiesFile } from '../options.js';
 import { formatRecord, messageFormatFrom, type MessageFormat } from '../consume/messageFormatter.js';
+import { consumerDecoders, consumerFormats, type Decoder, type FormatFlags } from '../schemaFormats.js';
 
-interface ConsumeOptions {
+interface ConsumeOptions extends FormatFlags {
   bootstrapServer?: string;
   topic?: string;
   fromBeginning?: boolean;
@@ -121,6 +122,9 @@ export function registerConsume(program: Command): void {
       collectKeyValue,
     )
     .option('--consumer.config <file>', 'consumer configs from a properties file (bootstrap.servers and group.id are read too)')
+    .option('--value-format <format>', "string (default) or avro: print each value in Avro's JSON encoding (Confluent's wire format)")
+    .option('--key-format <format>', 'string (default) or avro, as --value-format')
+    .option('--schema-registry <url>', 'the schema registry for the avro formats (schema.registry.url), e.g. http://127.0.0.1:8081')
     .action(async (opts: ConsumeOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
       const configs = consumerConfigs(opts);
@@ -133,6 +137,7 @@ export function registerConsume(program: Command): void {
       const timeoutMs = opts.timeoutMs === undefined ? Infinity : parseInteger(opts.timeoutMs, '--timeout-ms', 0);
       const format = messageFormatFrom(opts.property ?? {});
       const start = parseStart(opts);
+      consumerFormats(opts);
 
       await withClient(
         configs.bootstrap,
@@ -151,7 +156,8 @@ export function registerConsume(program: Command): void {
           consumer.assign(partitions);
           for (const tp of partitions) await consumer.seek({ ...tp, offset: start });
 
-          const printed = await printRecords(consumer, { maxMessages, timeoutMs, format });
+          const decoders = await consumerDecoders(opts);
+          const printed = await printRecords(consumer, { maxMessages, timeoutMs, format, decoders });
           process.stderr.write(`Processed a total of ${printed} messages\n`);
         },
         configs.props['client.id'] === undefined ? {} : { clientId: configs.props['client.id'] },
@@ -168,7 +174,7 @@ async function printRecords(
     poll(o: { maxWaitMs: number; maxRecords: number }): Promise<Array<ConsumerRecord<Buffer | null, Buffer | null>>>;
     close(): Promise<void>;
   },
-  o: { maxMessages: number; timeoutMs: number; format: MessageFormat },
+  o: { maxMessages: number; timeoutMs: number; format: MessageFormat; decoders: { key: Decoder | undefined; value: Decoder | undefined } },
 ): Promise<number> {
   let printed = 0;
   let lastMessageAt = Date.now();
@@ -184,7 +190,7 @@ async function printRecords(
       const records = await consumer.poll({ maxWaitMs: wait, maxRecords: Math.min(500, o.maxMessages - printed) });
       if (records.length > 0) lastMessageAt = Date.now();
       let out = '';
-      for (const r of records) out += formatRecord(r, o.format);
+      for (const r of records) out += formatRecord(await decoded(r, o.decoders), o.format);
       printed += records.length;
       if (out && !process.stdout.write(out)) await new Promise((r) => process.stdout.once('drain', r));
     }
@@ -194,6 +200,26 @@ async function printRecords(
     await consumer.close();
   }
   return printed;
+}
+
+/**
+ * The record with its key and value turned into text by their formats. A record its format cannot
+ * read ends the command, as kafka-avro-console-consumer stops on a SerializationException.
+ */
+async function decoded(
+  r: ConsumerRecord<Buffer | null, Buffer | null>,
+  decoders: { key: Decoder | undefined; value: Decoder | undefined },
+): Promise<ConsumerRecord<Buffer | null, Buffer | null>> {
+  if (decoders.key === undefined && decoders.value === undefined) return r;
+  const apply = async (decoder: Decoder | undefined, bytes: Buffer | null, what: string) => {
+    if (decoder === undefined || bytes === null) return bytes;
+    try {
+      return await decoder(bytes);
+    } catch (err) {
+      throw new Error(`cannot read the ${what} of ${r.topic}-${r.partition}@${r.offset}: ${(err as Error).message}`);
+    }
+  };
+  return { ...r, key: await apply(decoders.key, r.key, 'key'), value: await apply(decoders.value, r.value, 'value') };
 }
 
 /** Kafka consumer config names accepted by --consumer-property, mapped onto the SDK's options. */
@@ -262,6 +288,7 @@ async function consumeGroup(opts: ConsumeOptions): Promise<void> {
   const maxMessages = opts.maxMessages === undefined ? Infinity : parseInteger(opts.maxMessages, '--max-messages', 1);
   const timeoutMs = opts.timeoutMs === undefined ? Infinity : parseInteger(opts.timeoutMs, '--timeout-ms', 0);
   const format = messageFormatFrom(opts.property ?? {});
+  consumerFormats(opts);
   const names = (tps: TopicPartition[]) => tps.map((tp) => `${tp.topic}-${tp.partition}`).join(', ');
   await withClient(
     opts.bootstrapServer,
@@ -288,7 +315,8 @@ async function consumeGroup(opts: ConsumeOptions): Promise<void> {
       const consumer = samsa.consumer(options);
       consumer.subscribe([topic]);
       // Closing commits what was printed, revokes, and leaves the group (a static member stays).
-      const printed = await printRecords(consumer, { maxMessages, timeoutMs, format });
+      const decoders = await consumerDecoders(opts);
+      const printed = await printRecords(consumer, { maxMessages, timeoutMs, format, decoders });
       process.stderr.write(`Processed a total of ${printed} messages\n`);
     },
     { requestTimeoutMs: 30_000 },

@@ -16,6 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Admin } from '@samsa/client';
+import { partitionsByTopic } from '@samsa/protocol';
 import type { Command } from 'commander';
 import { withClient } from '../client.js';
 import { UsageError } from '../errors.js';
@@ -129,9 +130,8 @@ async function describeMembers(admin: Admin, groupId: string, verbose: boolean):
   }
   const rows = [['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS', ...(verbose ? ['ASSIGNMENT'] : [])]];
   for (const m of d!.members) {
-    const byTopic = new Map<string, number[]>();
-    for (const a of m.assignment) byTopic.set(a.topic, [...(byTopic.get(a.topic) ?? []), a.partition]);
-    const assignment = [...byTopic].map(([t, ps]) => `${t}(${ps.sort((a, b) => a - b).join(',')})`).join(',') || '-';
+    const assignment =
+      [...partitionsByTopic(m.assignment)].map(([t, ps]) => `${t}(${ps.sort((a, b) => a - b).join(',')})`).join(',') || '-';
     rows.push([groupId, m.memberId, m.clientHost || '-', m.clientId || '-', String(m.assignment.length), ...(verbose ? [assignment] : [])]);
   }
   process.stdout.write(table(rows));
@@ -292,9 +292,9 @@ async function reset(admin: Admin, groupId: string, opts: GroupsOptions): Promis
   const committed = await admin.fetchOffsets(groupId);
   const targets = new Map<string, number[]>();
   if (fromFile) {
-    for (const r of fromFile) targets.set(r.topic, [...(targets.get(r.topic) ?? []), r.partition]);
+    for (const [topic, ps] of partitionsByTopic(fromFile)) targets.set(topic, ps);
   } else if (opts.allTopics) {
-    for (const c of committed) targets.set(c.topic, [...(targets.get(c.topic) ?? []), c.partition]);
+    for (const [topic, ps] of partitionsByTopic(committed)) targets.set(topic, ps);
   } else {
     for (const spec of opts.topic!) {
       const { topic, partitions } = parseTopicSpec(spec);

@@ -15,8 +15,9 @@ import { UsageError, describeError } from '../errors.js';
 import { bootstrapFrom, collectKeyValue, parseInteger, readPropertiesFile } from '../options.js';
 import { LineFormatError, lineFormatFrom, parseLine } from '../produce/lineReader.js';
 import { parseAcks, producerOptionsFromProps } from './producerConfig.js';
+import { producerEncoders, producerFormats, type Encoder, type ProducerFormatFlags } from '../schemaFormats.js';
 
-interface ProduceOptions {
+interface ProduceOptions extends ProducerFormatFlags {
   bootstrapServer?: string;
   brokerList?: string;
   topic?: string;
@@ -80,6 +81,13 @@ export function registerProduce(program: Command): void {
     .option('--max-block-ms <ms>', 'max.block.ms: how long a send may wait for buffer memory or metadata')
     .option('--max-memory-bytes <bytes>', 'buffer.memory')
     .option('--request-timeout-ms <ms>', 'request.timeout.ms')
+    .option('--value-format <format>', "string (default) or avro: each value is Avro's JSON encoding, sent in Confluent's wire format")
+    .option('--value-schema <json>', 'with --value-format avro: the Avro schema, registered under <topic>-value')
+    .option('--value-schema-id <id>', 'with --value-format avro: write with the schema registered under this id')
+    .option('--key-format <format>', 'string (default) or avro, as --value-format (keys need --property parse.key=true)')
+    .option('--key-schema <json>', 'with --key-format avro: the Avro schema, registered under <topic>-key')
+    .option('--key-schema-id <id>', 'with --key-format avro: write with the schema registered under this id')
+    .option('--schema-registry <url>', 'the schema registry for the avro formats (schema.registry.url), e.g. http://127.0.0.1:8081')
     .action(async (opts: ProduceOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
       const topic = opts.topic;
@@ -110,14 +118,17 @@ export function registerProduce(program: Command): void {
       if (settings.acks !== undefined) parseAcks(settings.acks, 'acks'); // the flag's own message before the generic one
       const producerOptions: ProducerOptions<Buffer | null, Buffer | null> = producerOptionsFromProps(settings);
       const partition = opts.partition === undefined ? undefined : parseInteger(opts.partition, '--partition', 0);
+      const formats = producerFormats(opts);
+      if (formats.key === 'avro' && !format.parseKey) throw new UsageError('--key-format avro needs --property parse.key=true');
 
       const failed = await withClient(
         bootstrap,
         async (samsa) => {
           // Fail fast and clearly on an unknown topic instead of one error per line.
           await samsa.admin().describeTopics([topic]);
+          const encoders = await producerEncoders(opts, topic);
           const producer = samsa.producer(producerOptions);
-          return sendLines(topic, partition, (line) => parseLine(line, format), producer);
+          return sendLines(topic, partition, (line) => encode(parseLine(line, format), encoders), producer);
         },
         { logger: stderrWarnings(`Producer clientId=${clientId}`), clientId },
       );
@@ -129,6 +140,24 @@ export function registerProduce(program: Command): void {
 }
 
 type Line = { n: number; message: Message<Buffer | null, Buffer | null> };
+
+/** A parsed line with its key and value encoded by their formats; a text the schema refuses fails the line. */
+function encode(
+  message: Message<Buffer | null, Buffer | null>,
+  encoders: { key: Encoder | undefined; value: Encoder | undefined },
+): Message<Buffer | null, Buffer | null> {
+  const apply = (encoder: Encoder | undefined, bytes: Buffer | null | undefined, what: string) => {
+    if (encoder === undefined || bytes === null || bytes === undefined) return bytes;
+    try {
+      return encoder(bytes.toString('utf8'));
+    } catch (err) {
+      throw new LineFormatError(`the ${what} is not valid for its schema: ${(err as Error).message}`);
+    }
+  };
+  const key = apply(encoders.key, message.key, 'key');
+  const value = apply(encoders.value, message.value, 'value');
+  return { ...message, ...(key === undefined ? {} : { key }), value: value ?? null };
+}
 
 /**
  * Reads stdin and hands the lines to the producer as they arrive: the lines of one read (a typed

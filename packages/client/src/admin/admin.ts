@@ -5,7 +5,7 @@
  * TopicAlreadyExistsError); several throw a SamsaAggregateError whose `errors` name each topic.
  * Retriable failures (no controller yet, broker unreachable) are retried first.
  */
-import { ConfigOperation, ConfigResource } from '@samsa/protocol';
+import { ConfigOperation, ConfigResource, partitionsByTopic } from '@samsa/protocol';
 import type { Clock, Random } from '../clock.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { BrokerInfo } from '../cluster/metadata.js';
@@ -608,12 +608,7 @@ export class Admin {
         throw new InvalidRequestError(`electLeaders: invalid partition ${String(p.partition)} of ${p.topic}`);
     }
     const all = partitions.length === 0;
-    const topicPartitions: Array<{ topic: string; partitions: number[] }> = [];
-    for (const p of partitions) {
-      const existing = topicPartitions.find((t) => t.topic === p.topic);
-      if (existing) existing.partitions.push(p.partition);
-      else topicPartitions.push({ topic: p.topic, partitions: [p.partition] });
-    }
+    const topicPartitions = [...partitionsByTopic(partitions)].map(([topic, ps]) => ({ topic, partitions: ps }));
     const timeoutMs = options.timeoutMs ?? 30_000;
     const response = await this.retrier.run(
       async () => {

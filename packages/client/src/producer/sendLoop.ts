@@ -13,7 +13,7 @@
 import { SLEEP_CANCELLED, type Clock, type Random } from '../clock.js';
 import type { Cluster, LeaderRoute } from '../cluster/cluster.js';
 import { SamsaClosedError, SamsaError, isRetriable, needsMetadataRefresh } from '../errors.js';
-import { ErrorCode } from '@samsa/protocol';
+import { ErrorCode, topicPartitionKey } from '@samsa/protocol';
 import type { Logger } from '../logger.js';
 import { backoffMs } from '../retry.js';
 import type { ResolvedRetryOptions } from '../retry.js';
@@ -353,7 +353,7 @@ export class SendLoop {
    * retryWarningIntervalMs, since a leaderless partition is looked at on every metadata backoff.
    */
   private warnWaiting(batch: ProducerBatch, now: number, errorName: string, message: string): void {
-    const key = `${batch.topic}-${batch.partition}`;
+    const key = topicPartitionKey(batch.topic, batch.partition);
     const last = this.warnedAt.get(key);
     if (last !== undefined && now - last < (this.options.retryWarningIntervalMs ?? 1_000)) return;
     this.warnedAt.set(key, now);

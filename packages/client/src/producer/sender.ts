@@ -5,7 +5,7 @@
  * Producer.sendBatch uses send(); the accumulator's SendLoop uses produceOnce() and does its own
  * retries (bounded by deliveryTimeoutMs).
  */
-import { toBigInt } from '@samsa/protocol';
+import { nestByTopic, toBigInt } from '@samsa/protocol';
 import type { Cluster, LeaderRoute } from '../cluster/cluster.js';
 import type { RequestOptions } from '../connection/connection.js';
 import { SamsaError, UnknownServerError, errorFromCode, isRetriable, needsMetadataRefresh } from '../errors.js';
@@ -150,13 +150,11 @@ export class Sender {
     options: SendOptions,
     requestOptions?: RequestOptions,
   ): Promise<(ProduceBatchResult | SamsaError)[]> {
-    const topics = new Map<string, { name: string; partitions: { partition: number; records: Buffer }[] }>();
-    for (const b of batches) {
-      let t = topics.get(b.topic);
-      if (!t) topics.set(b.topic, (t = { name: b.topic, partitions: [] }));
-      t.partitions.push({ partition: b.partition, records: b.records });
-    }
-    const request: ProduceRequest = { acks: options.acks, timeoutMs: options.timeoutMs, topics: [...topics.values()] };
+    const request: ProduceRequest = {
+      acks: options.acks,
+      timeoutMs: options.timeoutMs,
+      topics: nestByTopic(batches, (b) => ({ partition: b.partition, records: b.records })),
+    };
     // The transport deadline must outlast the broker's own wait for replication.
     const response: ProduceResponse = await route.connection.produce(
       request,

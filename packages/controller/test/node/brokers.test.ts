@@ -17,12 +17,12 @@ import type {
   RegisterBrokerResponse__Output,
 } from '@samsa/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '@samsa/testkit';
-import { TestCluster, registerAndUnfence, sleep } from './helpers.js';
+import { giveUp, manualTimers, waitFor } from '@samsa/testkit';
+import { TestCluster, registerAndUnfence } from './helpers.js';
 
-// The controller's session timer runs on the wall clock (the node takes no clock yet), and these
-// tests heartbeat by hand: at 1 s a loaded machine let registered brokers lapse before the calls
-// that needed them unfenced (CreateTopics answered INVALID_REPLICATION_FACTOR).
+// This quorum runs on the wall clock and these tests heartbeat by hand: at 1 s a loaded machine
+// let registered brokers lapse before the calls that needed them unfenced (CreateTopics answered
+// INVALID_REPLICATION_FACTOR). The fencing case below runs on a clock of its own instead.
 const SESSION_TIMEOUT_MS = 4_000;
 let c: TestCluster;
 let activeId: number;
@@ -93,70 +93,24 @@ describe('brokers against the controller quorum', () => {
     expect(stale.errorCode).toBe(ErrorCode.STALE_BROKER_EPOCH);
   });
 
-  it('fences a broker that stops heartbeating and elects a new leader for its partitions from the ISR', async () => {
-    const epochs = await registerAndUnfence(c, activeId, [11, 12, 13]);
-    const created = await c.call<{ topics: { errorCode: number }[] }>(activeId, 'CreateTopics', {
-      topics: [{ name: 'fencing', numPartitions: 3, replicationFactor: 3, configs: {} }],
-      timeoutMs: 5_000,
-    });
-    expect(created.topics[0]!.errorCode).toBe(0);
-    const image = () => c.node(activeId).image();
-    const before = image().topic('fencing')!.partitions;
-    const silent = before[0]!.leader;
-    const led = before.map((p, i) => ({ p, i })).filter(({ p }) => p.leader === silent);
-
-    // Every broker heartbeats once more (so `silent` is heard from after this instant), then
-    // everyone but `silent` keeps heartbeating (broker 1 from the previous test too).
-    const lastRound = Date.now();
-    await Promise.all([...registered, ...epochs].map(([id, epoch]) => heartbeat(id, epoch, 1_000_000)));
-    let beating = true;
-    const live = [...registered, ...epochs].filter(([id]) => id !== silent);
-    const loop = (async () => {
-      while (beating) {
-        await Promise.all(live.map(([id, epoch]) => heartbeat(id, epoch, 1_000_000)));
-        await sleep(150);
-      }
-    })();
-    try {
-      await waitFor(`broker ${silent} to be fenced`, () => image().broker(silent)?.fenced === true, SESSION_TIMEOUT_MS * 4);
-      expect(Date.now() - lastRound).toBeGreaterThan(SESSION_TIMEOUT_MS);
-      for (const { p, i } of led) {
-        const now = image().topic('fencing')!.partitions[i]!;
-        expect(now.leader).not.toBe(silent);
-        expect(p.isr).toContain(now.leader);
-        expect(now.isr).not.toContain(silent);
-        expect(now.leaderEpoch).toBeGreaterThan(p.leaderEpoch);
-      }
-      for (const id of [11, 12, 13].filter((b) => b !== silent)) expect(image().broker(id)?.fenced).toBe(false);
-    } finally {
-      beating = false;
-      await loop;
-    }
-    // Every controller agrees.
-    await waitFor(
-      'identical images',
-      () => {
-        const images = [...c.nodes.values()].map((n) => JSON.stringify(n.image().toSnapshot()));
-        return images.every((i) => i === images[0]);
-      },
-      3_000,
-    );
-  });
-
   it('serves FetchMetadata from any controller, no-ops included, and long-polls until an entry commits', async () => {
     // The earlier tests' brokers no longer heartbeat: once all are fenced, no FenceBroker entry can
-    // commit behind this test's back (one woke the long poll below instead of the write).
+    // commit behind this test's back (one woke the long poll below instead of the write). The
+    // follower asked below must have applied the fencing too, or its high watermark stops short
+    // of it and the idle poll receives it.
+    const follower = [...c.nodes.keys()].find((id) => id !== activeId)!;
     await waitFor(
-      'the earlier brokers to be fenced',
+      'the earlier brokers to be fenced, on the active controller and the follower',
       () =>
-        c
-          .node(activeId)
-          .image()
-          .brokers()
-          .every((b) => b.fenced),
+        [activeId, follower].every((id) =>
+          c
+            .node(id)
+            .image()
+            .brokers()
+            .every((b) => b.fenced),
+        ),
       SESSION_TIMEOUT_MS * 4,
     );
-    const follower = [...c.nodes.keys()].find((id) => id !== activeId)!;
     const all = await fetchMetadata(follower, 1, 0);
     expect(all).toMatchObject({ errorCode: 0, hasSnapshot: false, leaderId: activeId });
     all.entries.forEach((e, i) => expect(Number(e.offset)).toBe(i + 1));
@@ -283,5 +237,92 @@ describe('brokers against the controller quorum', () => {
       ['never-was', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
     ]);
     expect(c.node(activeId).image().topic('shrink')).toBeUndefined();
+  });
+});
+
+/**
+ * A session expiry across a three-controller quorum, on one manual clock for all three nodes
+ * (Raft ticks, broker sessions, the fencing interval): the live brokers heartbeat at every tick,
+ * the silent one never, and the clock, not the machine's speed, decides when its session is over.
+ * Each tick waits for the heartbeats it carries to be answered, so the quorum's messages flow
+ * between ticks as they would in real time.
+ */
+describe('a broker session expiring on a manual clock', () => {
+  const TICK_MS = 50;
+  const SESSION_MS = 2_000;
+  const clock = manualTimers();
+  let q: TestCluster;
+
+  beforeAll(async () => {
+    q = await TestCluster.create(3, { brokerSessionTimeoutMs: SESSION_MS, tickMs: TICK_MS, autoLeaderRebalanceEnable: false }, clock);
+    await q.startAll();
+  });
+
+  afterAll(async () => {
+    await q?.destroy();
+  });
+
+  /** The one active controller, ticking the clock until there is one. */
+  const activeNode = () =>
+    waitFor('one active controller as the clock ticks', () => {
+      const active = [...q.nodes.values()].filter((n) => n.isActive());
+      if (active.length === 1) return active[0];
+      clock.advance(TICK_MS);
+      return undefined;
+    });
+
+  it('fences a broker that stops heartbeating and elects a new leader for its partitions from the ISR', async () => {
+    let active = (await activeNode()).nodeId;
+    const epochs = await registerAndUnfence(q, active, [11, 12, 13]);
+    const created = await q.call<{ topics: { errorCode: number }[] }>(active, 'CreateTopics', {
+      topics: [{ name: 'fencing', numPartitions: 3, replicationFactor: 3, configs: {} }],
+      timeoutMs: 5_000,
+    });
+    expect(created.topics[0]!.errorCode).toBe(0);
+    const image = () => q.node(active).image();
+    const before = image().topic('fencing')!.partitions;
+    const silent = before[0]!.leader;
+    const led = before.map((p, i) => ({ p, i })).filter(({ p }) => p.leader === silent);
+    const live = [...epochs].filter(([id]) => id !== silent);
+
+    // `silent` was last heard from before this instant (its heartbeat in registerAndUnfence).
+    const heardAt = clock.now();
+    const beat = (id: number, epoch: string) =>
+      q.call<BrokerHeartbeatResponse__Output>(active, 'BrokerHeartbeat', {
+        brokerId: id,
+        brokerEpoch: epoch,
+        currentMetadataOffset: '1000000',
+        wantFence: false,
+        wantShutDown: false,
+      });
+    // Every round: the live brokers heartbeat (answered), then the clock moves one tick.
+    // Bounded: 4 sessions of ticks at most, and the wait as a whole.
+    const fencedAt = await waitFor(
+      `broker ${silent} to be fenced as the clock passes its session`,
+      async () => {
+        if (image().broker(silent)?.fenced === true) return clock.now();
+        if (clock.now() - heardAt > 4 * SESSION_MS) giveUp(`still unfenced ${clock.now() - heardAt} ms after its last heartbeat`);
+        if (!q.node(active).isActive()) active = (await activeNode()).nodeId;
+        await Promise.all(live.map(([id, epoch]) => beat(id, epoch)));
+        clock.advance(TICK_MS);
+        return undefined;
+      },
+      60_000,
+      5,
+    );
+    expect(fencedAt - heardAt).toBeGreaterThan(SESSION_MS);
+    for (const { p, i } of led) {
+      const now = image().topic('fencing')!.partitions[i]!;
+      expect(now.leader).not.toBe(silent);
+      expect(p.isr).toContain(now.leader);
+      expect(now.isr).not.toContain(silent);
+      expect(now.leaderEpoch).toBeGreaterThan(p.leaderEpoch);
+    }
+    for (const [id] of live) expect(image().broker(id)?.fenced).toBe(false);
+    // Every controller agrees.
+    await waitFor('identical images', () => {
+      const images = [...q.nodes.values()].map((n) => JSON.stringify(n.image().toSnapshot()));
+      return images.every((i) => i === images[0]);
+    });
   });
 });

@@ -10,8 +10,8 @@ import { CHANNEL_OPTIONS, ErrorCode, controllerProto, grpc } from '@samsa/protoc
 import type { BrokerHeartbeatResponse__Output, ControllerClient, RegisterBrokerResponse__Output } from '@samsa/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startControllerNode, type ControllerNode } from '../../src/index.js';
-import { freePorts, waitFor } from '@samsa/testkit';
-import { ManualTimers, silentLogger } from './helpers.js';
+import { freePorts, manualTimers, waitFor, type ManualTimers } from '@samsa/testkit';
+import { silentLogger } from './helpers.js';
 
 const SESSION_MS = 4_000;
 const TICK_MS = 50;
@@ -23,7 +23,7 @@ afterEach(async () => {
 async function startManual(): Promise<{ node: ControllerNode; clock: ManualTimers; client: ControllerClient }> {
   const dir = mkdtempSync(join(tmpdir(), 'samsa-controller-clock-'));
   const [port] = await freePorts(1);
-  const clock = new ManualTimers();
+  const clock = manualTimers();
   const node = await startControllerNode({
     nodeId: 1,
     listenHost: '127.0.0.1',

@@ -3,9 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Timers } from '@samsa/server';
 import { CHANNEL_OPTIONS, controllerProto, grpc } from '@samsa/protocol';
-import { freePorts, waitFor } from '@samsa/testkit';
+import { RecordingTimers, freePorts, waitFor, type ManualTimers } from '@samsa/testkit';
 import type { ControllerClient, CreateTopicsResponse__Output } from '@samsa/protocol';
 import { startControllerNode } from '../../src/index.js';
 import type { ControllerLogger, ControllerNode, ControllerNodeConfig } from '../../src/index.js';
@@ -22,108 +21,12 @@ export function recordingLogger(): ControllerLogger & { readonly messages: strin
   return { messages, debug: log, info: log, warn: log, error: log };
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * Resolves once every promise continuation queued so far (and any it queues) has run: for code
- * driven only by promises and a ManualTimers clock, whatever can happen now has happened.
+ * driven only by promises and a manual clock (testkit's manualTimers), whatever can happen now has happened.
  */
 export function quiescent(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** A clock the test moves by hand (Timers-shaped, so a controller node or its write queue runs on it). */
-export class ManualTimers implements Timers {
-  private nowMs = 0;
-  private seq = 0;
-  private readonly pending = new Map<number, { at: number; fn: () => void; everyMs?: number }>();
-
-  now(): number {
-    return this.nowMs;
-  }
-
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.pending.set(id, { at: this.nowMs + Math.max(0, ms), fn });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-
-  setInterval(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    const everyMs = Math.max(1, ms);
-    this.pending.set(id, { at: this.nowMs + everyMs, fn, everyMs });
-    return id;
-  }
-
-  clearInterval(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-
-  /** Timers not yet fired or cleared. */
-  get pendingCount(): number {
-    return this.pending.size;
-  }
-
-  /** Moves the clock `ms` forward, firing every timer that falls due, in time order (then creation order). */
-  advance(ms: number): void {
-    const end = this.nowMs + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void; everyMs?: number }] | undefined;
-      for (const entry of this.pending) if (entry[1].at <= end && (next === undefined || entry[1].at < next[1].at)) next = entry;
-      if (next === undefined) break;
-      const [id, timer] = next;
-      this.nowMs = timer.at;
-      if (timer.everyMs === undefined) this.pending.delete(id);
-      else timer.at += timer.everyMs;
-      timer.fn();
-    }
-    this.nowMs = end;
-  }
-}
-
-/** Real time, with every timer recorded: a test can wait until a node has armed the timer it expects. */
-export class RecordingTimers implements Timers {
-  /** Durations of the timeouts armed and not yet fired or cleared. */
-  private readonly armed = new Map<unknown, number>();
-
-  now(): number {
-    return Date.now();
-  }
-
-  setTimeout(fn: () => void, ms: number): unknown {
-    const handle: unknown = setTimeout(() => {
-      this.armed.delete(handle);
-      fn();
-    }, ms);
-    this.armed.set(handle, ms);
-    return handle;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.armed.delete(handle);
-    clearTimeout(handle as NodeJS.Timeout);
-  }
-
-  setInterval(fn: () => void, ms: number): unknown {
-    return setInterval(fn, ms);
-  }
-
-  clearInterval(handle: unknown): void {
-    clearInterval(handle as NodeJS.Timeout);
-  }
-
-  /** How many armed timeouts are of exactly `ms`. */
-  armedFor(ms: number): number {
-    let n = 0;
-    for (const d of this.armed.values()) if (d === ms) n++;
-    return n;
-  }
 }
 
 export type ClusterOptions = Partial<
@@ -151,9 +54,11 @@ export class TestCluster {
     readonly ports: ReadonlyMap<number, number>,
     readonly dirs: ReadonlyMap<number, string>,
     readonly options: ClusterOptions,
+    /** One clock the test moves for every node (testkit's manualTimers), or real time when absent. */
+    readonly clock: ManualTimers | undefined,
   ) {}
 
-  static async create(size: number, options: ClusterOptions = {}): Promise<TestCluster> {
+  static async create(size: number, options: ClusterOptions = {}, clock?: ManualTimers): Promise<TestCluster> {
     const ids = Array.from({ length: size }, (_, i) => i + 1);
     const ports = await freePorts(size);
     return new TestCluster(
@@ -161,6 +66,7 @@ export class TestCluster {
       new Map(ids.map((id, i) => [id, ports[i]!])),
       new Map(ids.map((id) => [id, mkdtempSync(join(tmpdir(), `samsa-controller-${id}-`))])),
       options,
+      clock,
     );
   }
 
@@ -193,7 +99,7 @@ export class TestCluster {
         ? {}
         : { leaderImbalancePerBrokerPercentage: this.options.leaderImbalancePerBrokerPercentage }),
       rngSeed: id * 7919,
-      timers: this.clockOf(id),
+      timers: this.clock ?? this.clockOf(id),
     });
     this.nodes.set(id, node);
     return node;
@@ -278,7 +184,18 @@ export class TestCluster {
   async destroy(): Promise<void> {
     for (const client of this.clients.values()) client.close();
     this.clients.clear();
-    await Promise.all([...this.nodes.keys()].map((id) => this.stop(id, true)));
+    const stopped = Promise.all([...this.nodes.keys()].map((id) => this.stop(id, true)));
+    // On a manual clock a closing node's force-shutdown timer fires only as the clock moves.
+    if (this.clock !== undefined) {
+      let done = false;
+      const settle = (): void => void (done = true);
+      stopped.then(settle, settle);
+      await waitFor('the nodes to close on the manual clock', () => {
+        this.clock!.advance(100);
+        return done;
+      });
+    }
+    await stopped;
     for (const dir of this.dirs.values()) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -4,7 +4,7 @@
  * caller, not the queue), records-free operations answer in order without proposing, and failures
  * map to NOT_CONTROLLER / REQUEST_TIMED_OUT / UNKNOWN_SERVER_ERROR.
  *
- * The queue runs on a ManualTimers clock and promises only, so `quiescent()` means "everything
+ * The queue runs on a manual clock (testkit) and promises only, so `quiescent()` means "everything
  * that can happen without the clock or an applied entry has happened": no test sleeps.
  */
 import { ErrorCode } from '@samsa/protocol';
@@ -13,7 +13,8 @@ import type { ProposeResult } from '@samsa/raft';
 import { describe, expect, it } from 'vitest';
 import type { ActiveState, WriteContext, WriteFailure } from '../../src/node/writeQueue.js';
 import { WriteQueue } from '../../src/node/writeQueue.js';
-import { ManualTimers, quiescent, silentLogger } from './helpers.js';
+import { manualTimers, type ManualTimers } from '@samsa/testkit';
+import { quiescent, silentLogger } from './helpers.js';
 
 class FakeContext implements WriteContext {
   readonly selfId = 1;
@@ -63,7 +64,7 @@ const read = (response: string) => () => ({ response, records: [] });
 
 function setup(): { ctx: FakeContext; clock: ManualTimers; queue: WriteQueue } {
   const ctx = new FakeContext();
-  const clock = new ManualTimers();
+  const clock = manualTimers();
   return { ctx, clock, queue: new WriteQueue(ctx, clock) };
 }
 
@@ -213,9 +214,9 @@ describe('WriteQueue', () => {
     const { ctx, clock, queue } = setup();
     const a = queue.submit('a', write('A'), 5_000);
     await quiescent();
-    expect(clock.pendingCount).toBe(1);
+    expect(clock.pending().length).toBe(1);
     ctx.settle(11);
     expect(await a).toEqual({ ok: true, response: 'A' });
-    expect(clock.pendingCount).toBe(0);
+    expect(clock.pending().length).toBe(0);
   });
 });

@@ -7,7 +7,7 @@
  * Heartbeat, LeaveGroup, commits), runs the timers and calls the listeners. README.md next to
  * this file has the states, events and the cooperative two-phase revoke.
  */
-import { ErrorCode, toBigInt, topicPartitionKey as tpKey } from '@samsa/protocol';
+import { ErrorCode, nestByTopic, toBigInt, topicPartitionKey as tpKey } from '@samsa/protocol';
 import type { Cluster } from '../../cluster/cluster.js';
 import { InvalidRequestError, SamsaClosedError, SamsaError, errorFromCode, isRetriable } from '../../errors.js';
 import { SLEEP_CANCELLED, type Clock, type Random } from '../../clock.js';
@@ -692,26 +692,20 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
           { retriable: false },
         );
       }
-      const byTopic = new Map<
-        string,
-        Array<{ partition: number; committedOffset: string; committedLeaderEpoch: number; committedMetadata: string }>
-      >();
-      for (const { tp, offset, metadata } of offsets.values()) {
-        let list = byTopic.get(tp.topic);
-        if (!list) byTopic.set(tp.topic, (list = []));
-        list.push({
-          partition: tp.partition,
-          committedOffset: offset.toString(),
-          committedLeaderEpoch: -1,
-          committedMetadata: metadata ?? '',
-        });
-      }
       const request = {
         groupId: this.groupId,
         generationId: generation.generationId,
         memberId: generation.memberId,
         groupInstanceId: this.groupInstanceId ?? '',
-        topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+        topics: nestByTopic(
+          [...offsets.values()].map((o) => ({ topic: o.tp.topic, ...o })),
+          ({ tp, offset, metadata }) => ({
+            partition: tp.partition,
+            committedOffset: offset.toString(),
+            committedLeaderEpoch: -1,
+            committedMetadata: metadata ?? '',
+          }),
+        ),
       };
       await this.deps.groups.withCoordinator(this.groupId, this.retrier, async (c) => {
         const response = await c.connection.offsetCommit(request, this.deps.cluster.requestOptions());
@@ -751,18 +745,12 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   }
 
   private async fetchCommitted(partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
-    const byTopic = new Map<string, number[]>();
-    for (const tp of partitions) {
-      let list = byTopic.get(tp.topic);
-      if (!list) byTopic.set(tp.topic, (list = []));
-      list.push(tp.partition);
-    }
     const response = await this.deps.groups.withCoordinator(
       this.groupId,
       this.retrier,
       async (c) => {
         const r = await c.connection.offsetFetch(
-          { groupId: this.groupId, topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) },
+          { groupId: this.groupId, topics: nestByTopic(partitions, (tp) => tp.partition) },
           this.deps.cluster.requestOptions(),
         );
         if (r.errorCode !== ErrorCode.NONE) throw errorFromCode(r.errorCode, r.errorMessage);
