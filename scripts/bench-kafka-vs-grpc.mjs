@@ -11,7 +11,9 @@
 //   node scripts/bench-kafka-vs-grpc.mjs [--records N] [--runs N]
 // Latency: the SDK's is per batch (sendBatch to its acknowledgement, counted once per record: the
 // batch is built before it is timed); librdkafka's is per record (rd_kafka_producev to its delivery
-// report, so queueing and linger are included, as Kafka's own perf tool measures).
+// report, so queueing and linger are included, as Kafka's own perf tool measures). Both keep the
+// same window of records outstanding: the SDK 8 batches in flight (perf produce's default), the
+// driver a local queue of 8 batches' worth of records (queue.buffering.max.messages).
 // Stops every process it started, by PID.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -207,7 +209,9 @@ try {
         'enable.idempotence=true',
         `batch.size=${s.batch}`,
         `linger.ms=${s.linger}`,
-        'queue.buffering.max.messages=1000000',
+        // The same window as the SDK's: 8 batches' worth of records waiting or in flight, so
+        // latency measures the cluster, not a queue the driver filled as fast as it could.
+        `queue.buffering.max.messages=${8 * Math.floor(s.batch / 108)}`,
       ]);
       console.log(`run ${run}, ${s.name}, librdkafka over Kafka:     ${fmt(kafka)}  [load ${loadavg()[0].toFixed(1)}]`);
     }
