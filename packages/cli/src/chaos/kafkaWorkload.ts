@@ -3,12 +3,13 @@
  * 2.2.4 producers (idempotent, acks=-1) and a KafkaJS consumer group, writing and reading the same
  * self-describing values as the SDK workload (workload.ts), so the same checker judges them.
  *
- * One produce request in flight per producer, by design: KafkaJS hands out sequence numbers under
- * a per-broker lock and rewinds them when a request fails, so a second send() entering between a
- * timed-out request and its retry would reuse the failed one's sequence and be taken by the broker
- * for a duplicate of it (acknowledged at the other record's offset). The producer therefore sends
- * whatever accumulated since its last answer as one send() (one batch per partition) and waits for
- * that answer: every retry is the same records with the same sequences.
+ * One send() in flight per producer and partition, by design: KafkaJS hands out a partition's
+ * sequence numbers when a request goes out and rewinds them when it fails, so a second send() to
+ * the same partition entering between a failed request and its retry would reuse the failed one's
+ * sequences and be taken by the broker for a duplicate of it (acknowledged at the other record's
+ * offset). Each producer therefore sends, per partition, whatever accumulated since that
+ * partition's last answer as one send() naming that partition alone, and waits for the answer:
+ * every retry is the same records with the same sequences.
  *
  * Partitions are chosen here with Kafka's murmur2 (KafkaJS's default partitioner does the same),
  * so each record's offset follows from its partition's base offset in the answer.
@@ -80,24 +81,32 @@ const MAX_OUTSTANDING = 5_000;
 /** Records per send() at most (one request). */
 const MAX_PER_SEND = 500;
 
+interface Lane {
+  queue: Pending[];
+  wake: (() => void) | undefined;
+}
+
 export class KafkaWorkload {
+  /** The current producer of each workload producer, and its generation (bumped when replaced). */
   private readonly producers: Producer[] = [];
-  private readonly queues: Pending[][] = [];
+  private readonly generation: number[] = [];
+  /** Producers replaced but perhaps still finishing sends of other partitions: disconnected at stop(). */
+  private readonly retired: Producer[] = [];
+  /** One lane per producer and partition: its queue and the wake-up of its send loop. */
+  private readonly lanes: Lane[][] = [];
   private readonly loops: Promise<void>[] = [];
-  private readonly wake: Array<(() => void) | undefined> = [];
   private readonly sent: number[] = [];
   private readonly inFlight: number[] = [];
   private timer: NodeJS.Timeout | undefined;
   private startedAt = 0;
   private stopping = false;
+  /** Producers replaced by a fresh one (a new producer id) after a failed send. */
+  replaced = 0;
 
   constructor(
     private readonly kafkajs: KafkaJs,
     private readonly o: KafkaWorkloadOptions,
   ) {}
-
-  /** Producers replaced by a fresh one (a new producer id) after a failed send. */
-  replaced = 0;
 
   private async newProducer(i: number): Promise<Producer> {
     const producer = kafkaClient(this.kafkajs, this.o.bootstrap, `chaos-producer-${i}`).producer({
@@ -114,12 +123,13 @@ export class KafkaWorkload {
   async start(): Promise<void> {
     for (let i = 0; i < this.o.producers; i++) {
       this.producers.push(await this.newProducer(i));
-      this.queues.push([]);
-      this.wake.push(undefined);
+      this.generation.push(0);
+      this.lanes.push(Array.from({ length: this.o.partitions }, () => ({ queue: [], wake: undefined })));
       this.sent.push(0);
       this.inFlight.push(0);
     }
-    for (let p = 0; p < this.producers.length; p++) this.loops.push(this.sendLoop(p));
+    for (let p = 0; p < this.producers.length; p++)
+      for (let partition = 0; partition < this.o.partitions; partition++) this.loops.push(this.sendLoop(p, partition));
     this.startedAt = performance.now();
     this.timer = setInterval(() => this.tick(), 10);
   }
@@ -132,7 +142,7 @@ export class KafkaWorkload {
       for (let i = 0; i < due && this.inFlight[p]! < MAX_OUTSTANDING; i++) this.enqueue(p);
       // Behind because of backpressure: skip what was not sent, keep the steady rate from here.
       if (this.inFlight[p]! >= MAX_OUTSTANDING) this.sent[p] = Math.floor(perProducer * elapsedS);
-      if (this.queues[p]!.length > 0) this.wake[p]?.();
+      for (const lane of this.lanes[p]!) if (lane.queue.length > 0) lane.wake?.();
     }
   }
 
@@ -142,22 +152,30 @@ export class KafkaWorkload {
     const value = encodeValue({ p, k: key, s: seq });
     this.o.history.log({ type: 'send', producer: p, key, value, seq });
     this.inFlight[p]!++;
-    this.queues[p]!.push({ key, value, partition: partitionForKey(key, this.o.partitions), t0: performance.now() });
+    const partition = partitionForKey(key, this.o.partitions);
+    this.lanes[p]![partition]!.queue.push({ key, value, partition, t0: performance.now() });
   }
 
-  private async sendLoop(p: number): Promise<void> {
+  /**
+   * One producer's sends to one partition, one at a time. A send() naming one partition goes to
+   * one broker, which keeps KafkaJS 2.2.4 out of a retry bug: after a multi-broker send half
+   * failed and a leader moved onto a broker that had already answered, it re-sends a partition
+   * that was already written (with new sequences: a duplicate) or resolves without it.
+   */
+  private async sendLoop(p: number, partition: number): Promise<void> {
     const { history, topic } = this.o;
-    const queue = this.queues[p]!;
+    const lane = this.lanes[p]![partition]!;
     for (;;) {
-      if (queue.length === 0) {
+      if (lane.queue.length === 0) {
         if (this.stopping) return;
         await new Promise<void>((resolve) => {
-          this.wake[p] = resolve;
+          lane.wake = resolve;
         });
-        this.wake[p] = undefined;
+        lane.wake = undefined;
         continue;
       }
-      const batch = queue.splice(0, MAX_PER_SEND);
+      const batch = lane.queue.splice(0, MAX_PER_SEND);
+      const generation = this.generation[p]!;
       let healthy = true;
       try {
         const answer = await withTimeout(
@@ -166,32 +184,28 @@ export class KafkaWorkload {
             acks: -1,
             // The broker's wait for the ISR: short, so a write to a cut-off leader fails over quickly.
             timeout: 5_000,
-            messages: batch.map((r) => ({ key: r.key, value: r.value, partition: r.partition })),
+            messages: batch.map((r) => ({ key: r.key, value: r.value, partition })),
           }),
           this.o.deliveryTimeoutMs,
         );
-        const base = new Map(answer.map((m) => [m.partition, BigInt(m.baseOffset ?? '-1')]));
-        const next = new Map<number, bigint>();
+        const answers = answer.filter((m) => m.partition === partition);
+        const base = answers.length === 1 ? BigInt(answers[0]!.baseOffset ?? '-1') : -1n;
         const now = performance.now();
-        for (const r of batch) {
-          const offset = next.get(r.partition) ?? base.get(r.partition);
+        batch.forEach((r, i) => {
           const latencyMs = Math.round((now - r.t0) * 10) / 10;
-          if (offset === undefined || offset < 0n) {
-            // KafkaJS resolved without this partition (a leader moved onto a broker that had
-            // already answered for another partition): not acknowledged, and its sequence is unsure.
+          if (base < 0n) {
             healthy = false;
             history.log({
               type: 'fail',
               value: r.value,
               error: 'NO_ANSWER_FOR_PARTITION',
-              message: 'KafkaJS answered without this partition',
+              message: `KafkaJS answered with ${answers.length} results for this partition`,
               latencyMs,
             });
-            continue;
+          } else {
+            history.log({ type: 'ack', value: r.value, partition, offset: (base + BigInt(i)).toString(), latencyMs });
           }
-          next.set(r.partition, offset + 1n);
-          history.log({ type: 'ack', value: r.value, partition: r.partition, offset: offset.toString(), latencyMs });
-        }
+        });
       } catch (err) {
         healthy = false;
         const now = performance.now();
@@ -207,7 +221,8 @@ export class KafkaWorkload {
       } finally {
         this.inFlight[p]! -= batch.length;
       }
-      if (!healthy) await this.replaceProducer(p);
+      // A failure on a producer already replaced says nothing about the current one.
+      if (!healthy && generation === this.generation[p]) await this.replaceProducer(p);
     }
   }
 
@@ -216,15 +231,19 @@ export class KafkaWorkload {
    * partition's sequence when a request failed, though the batch may have been written; after a
    * timeout it may still be retrying). KafkaJS never resets them itself, so every later batch would
    * be refused with OUT_OF_ORDER_SEQUENCE_NUMBER, or worse, taken for a duplicate. The Java client
-   * bumps its producer epoch here; we start a fresh producer (a new producer id) instead.
+   * bumps its producer epoch here; we start a fresh producer (a new producer id) instead. The old
+   * one keeps serving the sends of other partitions it has in flight (disconnected at stop()).
    */
   private async replaceProducer(p: number): Promise<void> {
     this.replaced++;
-    const old = this.producers[p]!;
-    void withTimeout(old.disconnect(), 10_000).catch(() => undefined);
+    const generation = ++this.generation[p]!;
+    this.retired.push(this.producers[p]!);
     for (let attempt = 0; ; attempt++) {
       try {
-        this.producers[p] = await withTimeout(this.newProducer(p), 10_000);
+        const fresh = await withTimeout(this.newProducer(p), 10_000);
+        // Another lane may have replaced it meanwhile: keep the newest.
+        if (generation === this.generation[p]) this.producers[p] = fresh;
+        else this.retired.push(fresh);
         return;
       } catch {
         // The cluster is in a fault: keep trying, but give up once stopping (the records are answered already).
@@ -239,9 +258,9 @@ export class KafkaWorkload {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.stopping = true;
-    for (const w of this.wake) w?.();
+    for (const lanes of this.lanes) for (const lane of lanes) lane.wake?.();
     await Promise.all(this.loops);
-    await Promise.all(this.producers.map((p) => withTimeout(p.disconnect(), 10_000).catch(() => undefined)));
+    await Promise.all([...this.producers, ...this.retired].map((p) => withTimeout(p.disconnect(), 10_000).catch(() => undefined)));
   }
 }
 
