@@ -19,7 +19,7 @@ import {
   setLogAppendTime,
   validateProducedBatch,
 } from '@samsa/protocol';
-import { requireRecordKeys, type Log } from './log/index.js';
+import { recordChecksApply, validateRecords, type Log } from './log/index.js';
 import { ProducerStateManager } from './log/producerStateManager.js';
 import type { PartitionInfo } from './metadata/image.js';
 import { alterPartitionFailure, type AlterPartitionItem, type AlterPartitionItemResult } from './replication/alterPartition.js';
@@ -269,15 +269,19 @@ export class Partition {
       );
     }
     refuseTransactionalProduce(batch, this.key);
-    // A compacted topic refuses records without a key (INVALID_RECORD), as Kafka does.
-    if (this.config['cleanup.policy'] !== 'delete') requireRecordKeys(batch, this.key);
     let logAppendTime = -1n;
-    // An idempotent producer's batch: validated first (a corrupt header must not pass for a
-    // duplicate), then checked against the producer's epoch and sequences.
-    const idempotent =
-      batch.length >= RECORD_BATCH_OVERHEAD && batch.readBigInt64BE(PRODUCER_ID_AT) >= 0n ? validateProducedBatch(batch) : undefined;
-    if (idempotent) {
-      const duplicate = this.producerState.checkLeaderAppend(idempotent, this.key);
+    const idempotent = batch.length >= RECORD_BATCH_OVERHEAD && batch.readBigInt64BE(PRODUCER_ID_AT) >= 0n;
+    const logAppendTimeTopic = this.config['message.timestamp.type'] === 'LogAppendTime';
+    const checkRecords = recordChecksApply(this.config);
+    // The CRC is checked once: here when the header is needed before the log's own check (an
+    // idempotent batch, records to check, a batch to restamp), else in the log. A corrupt header
+    // must not pass for a duplicate, and setLogAppendTime would hide corruption.
+    const header = idempotent || checkRecords || logAppendTimeTopic ? validateProducedBatch(batch) : undefined;
+    // Per-record checks (compacted keys, KIP-937 timestamps) come before the duplicate check, as
+    // in Kafka's Log.append: a refused batch is refused whole and writes nothing.
+    if (checkRecords) validateRecords(batch, this.key, this.config, this.now());
+    if (idempotent && header) {
+      const duplicate = this.producerState.checkLeaderAppend(header, this.key);
       if (duplicate) {
         // Already in the log: answer with the original offsets (acks=all then waits for them).
         return {
@@ -288,17 +292,14 @@ export class Partition {
         };
       }
     }
-    // The CRC is checked once: here for an idempotent batch or one restamped below, else in the log.
-    let validated = idempotent;
-    if (this.config['message.timestamp.type'] === 'LogAppendTime') {
-      // Validate before restamping: setLogAppendTime recomputes the CRC and would hide corruption.
-      if (!idempotent) validateProducedBatch(batch);
+    let validated = header;
+    if (logAppendTimeTopic) {
       logAppendTime = BigInt(this.now());
       setLogAppendTime(batch, 0, batch.length, logAppendTime);
       validated = readBatchHeader(batch, 0);
     }
     const appended = this.log.appendAsLeader(batch, this.leaderEpoch, validated);
-    if (idempotent) this.producerState.update(idempotent, appended.baseOffset);
+    if (idempotent && header) this.producerState.update(header, appended.baseOffset);
     else this.producerState.advanceTo(appended.lastOffset + 1n);
     this.maybeSnapshotProducerState();
     if (this.leader?.maybeIncrementHighWatermark(this.log.logEndOffset)) this.ctx.listener.onHighWatermarkChanged(this);

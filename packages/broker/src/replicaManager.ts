@@ -13,7 +13,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BROKER_TOPIC_CONFIG_SYNONYMS, DEFAULT_TOPIC_CONFIG, effectiveTopicConfig, type TopicConfig } from '@samsa/metadata';
-import { ErrorCode, SamsaProtocolError, protocolError } from '@samsa/protocol';
+import { ErrorCode, RecordValidationError, SamsaProtocolError, protocolError, type RecordError } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import {
   DEFAULT_LOG_CLEANER_CONFIG,
@@ -37,6 +37,8 @@ import type { Timers } from '@samsa/server';
 export interface PartitionError {
   errorCode: number;
   errorMessage: string;
+  /** The refused records of a produced batch (Produce v8+ record_errors), when the error names them. */
+  recordErrors?: readonly RecordError[];
 }
 
 export interface ProducePartitionResult extends PartitionError {
@@ -108,6 +110,7 @@ const NO_ERROR: PartitionError = { errorCode: 0, errorMessage: '' };
 const EMPTY = Buffer.alloc(0);
 
 export function errorOf(err: unknown, logger?: Logger): PartitionError {
+  if (err instanceof RecordValidationError) return { errorCode: err.code, errorMessage: err.message, recordErrors: err.recordErrors };
   if (err instanceof SamsaProtocolError) return { errorCode: err.code, errorMessage: err.message };
   logger?.error({ err }, 'unexpected error while serving a request');
   return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: err instanceof Error ? err.message : String(err) };

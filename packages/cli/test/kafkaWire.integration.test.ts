@@ -365,6 +365,92 @@ describe('the Kafka listener on the broker address', () => {
     expect(await c.waitClosed()).toBe(true);
   });
 
+  it('answers a batch with refused records with record_errors and error_message from Produce v8 and writes none of it; a corrupt batch with CORRUPT_MESSAGE', async () => {
+    // A compacted topic whose records may not lie more than a minute in the future (KIP-937).
+    await samsa.admin().createTopics([
+      {
+        topic: 'wire-strict',
+        numPartitions: 1,
+        replicationFactor: 1,
+        configs: { 'cleanup.policy': 'compact', 'message.timestamp.after.max.ms': '60000' },
+      },
+    ]);
+    await waitFor(
+      'wire-strict has a leader',
+      async () => (await samsa.admin().describeTopics(['wire-strict']))[0]!.partitions.every((p) => p.leader >= 0),
+      20_000,
+      100,
+    );
+    const end = async () => (await samsa.admin().listOffsets('wire-strict', [{ partition: 0, timestamp: 'latest' }]))[0]!.offset;
+    type PR = {
+      errorCode: number;
+      baseOffset: bigint;
+      recordErrors?: Array<{ batchIndex: number; batchIndexErrorMessage: string | null }>;
+      errorMessage?: string | null;
+    };
+    type ProduceAnswer = { responses: Array<{ name: string; partitionResponses: PR[] }> };
+    const c = await connect();
+    let id = 1;
+    const produce = async (version: number, records: Buffer): Promise<PR> =>
+      (
+        await c.request<ProduceAnswer>(ApiKey.Produce, version, id++, {
+          transactionalId: null,
+          acks: -1,
+          timeoutMs: 5000,
+          topicData: [{ name: 'wire-strict', partitionData: [{ index: 0, records }] }],
+        })
+      ).responses[0]!.partitionResponses[0]!;
+    const now = BigInt(Date.now());
+    const k = (s: string) => Buffer.from(s);
+
+    // Records 1 and 3 have no key: INVALID_RECORD (87) naming both; nothing written.
+    const keyless = encodeRecordBatch([
+      { key: k('a'), value: k('1'), timestamp: now },
+      { key: null, value: k('2'), timestamp: now },
+      { key: k('c'), value: k('3'), timestamp: now },
+      { key: null, value: k('4'), timestamp: now },
+    ]);
+    const r1 = await produce(9, keyless);
+    expect(r1.errorCode).toBe(87);
+    expect(r1.baseOffset).toBe(-1n);
+    expect(r1.recordErrors!.map((e) => e.batchIndex)).toEqual([1, 3]);
+    expect(r1.recordErrors![0]!.batchIndexErrorMessage).toContain('without a key');
+    expect(r1.errorMessage).toContain('wire-strict-0');
+    expect(await end()).toBe(0n);
+
+    // Record 1 is an hour ahead of the broker's clock: INVALID_TIMESTAMP (32), at v8 too.
+    const future = encodeRecordBatch([
+      { key: k('a'), value: k('1'), timestamp: now },
+      { key: k('b'), value: k('2'), timestamp: now + 3_600_000n },
+    ]);
+    const r2 = await produce(8, future);
+    expect(r2.errorCode).toBe(32);
+    expect(r2.recordErrors!.map((e) => e.batchIndex)).toEqual([1]);
+    expect(r2.recordErrors![0]!.batchIndexErrorMessage).toContain('out of range');
+    expect(r2.errorMessage).not.toBeNull();
+    expect(await end()).toBe(0n);
+
+    // Produce v7 has no record errors on the wire (they decode as the defaults): the partition error alone.
+    const r3 = await produce(7, future);
+    expect(r3.errorCode).toBe(32);
+    expect(r3.recordErrors).toEqual([]);
+    expect(r3.errorMessage).toBeNull();
+
+    // A batch whose CRC does not match: CORRUPT_MESSAGE (2), a message, no record errors.
+    const corrupt = encodeRecordBatch([{ key: k('a'), value: k('1'), timestamp: now }]);
+    corrupt[corrupt.length - 1]! ^= 0xff;
+    const r4 = await produce(9, corrupt);
+    expect(r4.errorCode).toBe(2);
+    expect(r4.recordErrors).toEqual([]);
+    expect(r4.errorMessage).toContain('CRC');
+    expect(await end()).toBe(0n);
+
+    // A valid batch then goes in at offset 0, with no errors.
+    const r5 = await produce(9, encodeRecordBatch([{ key: k('a'), value: k('1'), timestamp: now }]));
+    expect(r5).toMatchObject({ errorCode: 0, baseOffset: 0n, recordErrors: [], errorMessage: null });
+    expect(await end()).toBe(1n);
+  });
+
   it('deletes a committed offset with OffsetDelete (KIP-496) and OffsetFetch then shows none', async () => {
     const c = await connect();
     let id = 1;

@@ -18,6 +18,8 @@ export interface TopicConfig {
   'flush.ms': number;
   'min.insync.replicas': number;
   'message.timestamp.type': 'CreateTime' | 'LogAppendTime';
+  'message.timestamp.before.max.ms': number;
+  'message.timestamp.after.max.ms': number;
   'delete.retention.ms': number;
   'min.cleanable.dirty.ratio': number;
   'min.compaction.lag.ms': number;
@@ -43,6 +45,10 @@ export const DEFAULT_TOPIC_CONFIG: Readonly<TopicConfig> = Object.freeze({
   'flush.ms': 1000,
   'min.insync.replicas': 1,
   'message.timestamp.type': 'CreateTime',
+  // KIP-937: how far a CreateTime record's timestamp may lie before / after the leader's clock
+  // (INVALID_TIMESTAMP otherwise); unbounded by default, as in Kafka 3.x.
+  'message.timestamp.before.max.ms': LONG_MAX,
+  'message.timestamp.after.max.ms': LONG_MAX,
   'delete.retention.ms': 24 * 60 * 60 * 1000,
   // Log compaction (cleanup.policy=compact): Kafka's defaults.
   'min.cleanable.dirty.ratio': 0.5,
@@ -110,6 +116,8 @@ const PARSERS: Record<keyof TopicConfig, Parser> = {
   'flush.ms': int(0),
   'min.insync.replicas': int(1, 2 ** 31 - 1),
   'message.timestamp.type': oneOf('CreateTime', 'LogAppendTime'),
+  'message.timestamp.before.max.ms': int(0),
+  'message.timestamp.after.max.ms': int(0),
   'delete.retention.ms': int(0),
   'min.cleanable.dirty.ratio': ratio,
   'min.compaction.lag.ms': int(0),
@@ -137,6 +145,8 @@ export const BROKER_TOPIC_CONFIG_SYNONYMS: Readonly<Record<string, keyof TopicCo
   'log.flush.interval.ms': 'flush.ms',
   'min.insync.replicas': 'min.insync.replicas',
   'log.message.timestamp.type': 'message.timestamp.type',
+  'log.message.timestamp.before.max.ms': 'message.timestamp.before.max.ms',
+  'log.message.timestamp.after.max.ms': 'message.timestamp.after.max.ms',
   'log.cleaner.delete.retention.ms': 'delete.retention.ms',
   'log.cleaner.min.cleanable.ratio': 'min.cleanable.dirty.ratio',
   'log.cleaner.min.compaction.lag.ms': 'min.compaction.lag.ms',

@@ -221,6 +221,27 @@ export class SamsaProtocolError extends Error {
   }
 }
 
+/** One record a leader refused inside a produced batch: its index in the batch and why (Kafka's ProduceResponse RecordError, KIP-467). */
+export interface RecordError {
+  batchIndex: number;
+  message: string;
+}
+
+/**
+ * A produced batch refused because of some of its records (Kafka's RecordValidationException):
+ * INVALID_RECORD or INVALID_TIMESTAMP for the whole batch, plus each refused record. Produce v8+
+ * answers the records as `record_errors`; nothing of the batch is written.
+ */
+export class RecordValidationError extends SamsaProtocolError {
+  readonly recordErrors: readonly RecordError[];
+
+  constructor(code: ErrorCode, message: string, recordErrors: readonly RecordError[]) {
+    super(code, message);
+    this.name = 'RecordValidationError';
+    this.recordErrors = recordErrors;
+  }
+}
+
 /** Shorthand used by broker code: `throw protocolError('MESSAGE_TOO_LARGE', 'batch of 2 MiB ...')`. */
 export function protocolError(name: ErrorName, message?: string, cause?: unknown): SamsaProtocolError {
   return new SamsaProtocolError(ErrorCode[name], message, cause === undefined ? undefined : { cause });

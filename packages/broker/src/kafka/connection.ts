@@ -3,9 +3,11 @@
  * frames, hands each to the API layer one at a time, and writes the answers in request order.
  *
  * Like Kafka, a connection is muted while one of its requests is being handled: the next frame is
- * read (and buffered) but not handled until the previous one has answered. That keeps produce
- * order per connection (an idempotent producer's five in-flight batches append in send order) and
- * makes "responses in request order" hold however long a fetch long-polls. Pipelined frames wait
+ * read (and buffered) but not handled until the previous one has answered, so "responses in
+ * request order" holds however long a fetch long-polls. Consecutive Produce requests are the
+ * exception: each starts (and appends) once the previous one has appended, while the earlier ones
+ * still wait for acks=all; their answers are still written in request order, and an idempotent
+ * producer's in-flight batches still append in send order. Pipelined frames wait
  * in the socket buffer; reading pauses once `maxBufferedRequests` frames are queued.
  *
  * States: open → (frame too large | handler says close | peer ends | error) → closed. A closed
@@ -46,6 +48,15 @@ export interface KafkaConnectionOptions {
   logger: Logger;
 }
 
+/** Kafka's api key of Produce (read from the frame's first two bytes to decide whether it may overlap). */
+const PRODUCE_API_KEY = 0;
+
+interface Slot {
+  produce: boolean;
+  /** Set once the handler answered; written when every earlier slot has been. */
+  answer: KafkaAnswer | undefined;
+}
+
 export const DEFAULT_SOCKET_REQUEST_MAX_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_CONNECTIONS_MAX_IDLE_MS = 600_000;
 
@@ -55,7 +66,8 @@ export class KafkaConnection implements KafkaConnectionInfo {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private readonly queue: Buffer[] = [];
-  private handling = false;
+  /** Requests started and not yet answered, in request order (more than one only for Produce). */
+  private readonly inFlight: Slot[] = [];
   private closed = false;
   private readonly maxBuffered: number;
 
@@ -79,7 +91,8 @@ export class KafkaConnection implements KafkaConnectionInfo {
     socket.on('end', () => this.close());
     // Idle = nothing read or written for maxIdleMs; a long poll being handled is not idle.
     socket.setTimeout(options.maxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS, () => {
-      if (!this.handling) this.close(`idle for connections.max.idle.ms=${options.maxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS}`);
+      if (this.inFlight.length === 0)
+        this.close(`idle for connections.max.idle.ms=${options.maxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS}`);
     });
     socket.resume();
   }
@@ -92,6 +105,7 @@ export class KafkaConnection implements KafkaConnectionInfo {
     if (reason) this.options.logger.info({ client: this.clientHost, reason }, 'closing kafka connection');
     this.closed = true;
     this.queue.length = 0;
+    this.inFlight.length = 0;
     this.chunks = [];
     this.buffered = 0;
     // end() lets written answers reach the client first; destroy() follows if the peer lingers.
@@ -132,12 +146,23 @@ export class KafkaConnection implements KafkaConnectionInfo {
     return out;
   }
 
-  /** Handles queued frames one at a time; a loop, not recursion, so thousands of pipelined frames cannot overflow the stack. */
+  /**
+   * Starts queued frames in order: a loop, not recursion, so thousands of pipelined frames cannot
+   * overflow the stack. One request at a time (Kafka's muted channel), with one exception: a
+   * Produce may start while earlier Produces on this connection still wait for their acks (its
+   * append happens synchronously when it starts, so appends stay in request order, as the gRPC
+   * path's pipelined produce does). Without it an acks=all producer gets one request per
+   * connection per replication round trip. Answers are written strictly in request order.
+   */
   private handleNext(): void {
-    while (!this.handling && !this.closed) {
-      const frame = this.queue.shift();
+    while (!this.closed) {
+      const frame = this.queue[0];
       if (frame === undefined) break;
-      this.handling = true;
+      const produce = frame.length >= 2 && frame.readInt16BE(0) === PRODUCE_API_KEY;
+      if (this.inFlight.length > 0 && !(produce && this.inFlight.every((s) => s.produce))) break;
+      this.queue.shift();
+      const slot: Slot = { produce, answer: undefined };
+      this.inFlight.push(slot);
       let answer: Promise<KafkaAnswer> | KafkaAnswer;
       try {
         answer = this.handler.handle(frame, this);
@@ -147,22 +172,29 @@ export class KafkaConnection implements KafkaConnectionInfo {
       if (answer instanceof Promise) {
         answer
           .then(
-            (a) => this.finish(a),
-            (err: unknown) => this.finish({ kind: 'close', reason: `request handling failed: ${(err as Error).message}` }),
+            (a) => this.settle(slot, a),
+            (err: unknown) => this.settle(slot, { kind: 'close', reason: `request handling failed: ${(err as Error).message}` }),
           )
           .then(
             () => this.handleNext(),
             () => this.close('internal error'),
           );
-        return;
+      } else {
+        this.settle(slot, answer);
       }
-      this.finish(answer);
     }
     if (!this.closed && this.queue.length < this.maxBuffered && this.socket.isPaused()) this.socket.resume();
   }
 
+  /** Records a slot's answer and writes every answer now at the head of the line. */
+  private settle(slot: Slot, answer: KafkaAnswer): void {
+    slot.answer = answer;
+    while (this.inFlight.length > 0 && this.inFlight[0]!.answer !== undefined) {
+      this.finish(this.inFlight.shift()!.answer!);
+    }
+  }
+
   private finish(answer: KafkaAnswer): void {
-    this.handling = false;
     if (this.closed) return;
     if (answer.kind === 'close') this.close(answer.reason);
     else if (answer.kind === 'response') this.socket.write(answer.bytes);

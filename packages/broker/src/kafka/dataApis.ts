@@ -13,7 +13,7 @@ import { ApiKey } from '@samsa/kafka';
 import { ErrorCode, groupByTopic, protocolError } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { MetadataSource } from '../metadata/image.js';
-import { errorOf, type ReplicaManager } from '../replicaManager.js';
+import { errorOf, type ProducePartitionResult, type ReplicaManager } from '../replicaManager.js';
 import { ProducerIdManager } from '../server/producerIdManager.js';
 import { CLOSE, NO_RESPONSE, type KafkaApiHandler } from './kafkaApis.js';
 
@@ -75,7 +75,7 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
         t.partitionData.map((p) => ({ topic: t.name, partition: p.index, records: p.records ?? EMPTY })),
       );
       // No transaction coordinator yet: a transactional produce writes nothing (InitProducerId refused its id already).
-      const results =
+      const results: ProducePartitionResult[] =
         req.transactionalId !== null && req.transactionalId !== undefined
           ? entries.map((e) => ({
               topic: e.topic,
@@ -103,7 +103,7 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
             baseOffset: r.baseOffset,
             logAppendTimeMs: r.logAppendTime,
             logStartOffset: r.logStartOffset,
-            recordErrors: [],
+            recordErrors: (r.recordErrors ?? []).map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
             errorMessage: r.errorCode === ErrorCode.NONE ? null : r.errorMessage,
           })),
         })),

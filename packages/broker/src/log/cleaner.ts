@@ -93,7 +93,6 @@ import {
   encodeRetainedBatch,
   protocolError,
   readBatchHeader,
-  validateProducedBatch,
   type Record,
   type RecordBatchHeader,
 } from '@samsa/protocol';
@@ -285,24 +284,6 @@ function firstBatchTimestamp(s: SegmentInfo): bigint {
     return reader.load(0) ? reader.maxTimestamp : -1n;
   } finally {
     closeSync(fd);
-  }
-}
-
-/**
- * A compacted topic accepts only keyed records (Kafka's LogValidator): INVALID_RECORD otherwise,
- * CORRUPT_MESSAGE for a damaged batch. Decodes the batch; called on the produce path of
- * compacted topics only.
- */
-export function requireRecordKeys(batch: Buffer, partition: string): void {
-  validateProducedBatch(batch);
-  const { records } = decodeRecordBatch(batch, 0, { verifyCrc: false });
-  for (const r of records) {
-    if (r.key === null) {
-      throw protocolError(
-        'INVALID_RECORD',
-        `compacted topic cannot accept a record without a key in topic partition ${partition} (offset delta ${r.offset})`,
-      );
-    }
   }
 }
 

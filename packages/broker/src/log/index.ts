@@ -25,13 +25,13 @@ export {
   writeHighWatermarkCheckpointAsync,
 } from './hwCheckpoint.js';
 export { offsetFileName } from './files.js';
+export { recordChecksApply, validateRecords } from './recordValidator.js';
 export {
   DEFAULT_LOG_CLEANER_CONFIG,
   LogCleaner,
   cleanLog,
   cleanableRange,
   needsCleaning,
-  requireRecordKeys,
   type CleanOptions,
   type CleanResult,
   type CleanableLog,

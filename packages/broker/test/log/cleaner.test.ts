@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import {
   CompressionType,
   DELETE_HORIZON_FLAG,
-  SamsaProtocolError,
   decodeRecordBatch,
   deleteHorizonOf,
   encodeRecordBatch,
@@ -28,7 +27,6 @@ import {
   cleanableRange,
   needsCleaning,
   readCleanerCheckpoint,
-  requireRecordKeys,
   type CleanResult,
   type Log,
   type LogConfig,
@@ -634,24 +632,6 @@ describe('replicas of a compacted log', () => {
     );
     // And it cleans again afterwards.
     expect((await clean(follower)).outcome).toBe('cleaned');
-  });
-});
-
-describe('the produce path of a compacted topic', () => {
-  it('refuses records without a key with INVALID_RECORD, and corrupt batches with CORRUPT_MESSAGE', () => {
-    expect(() => requireRecordKeys(encodeRecordBatch([rec('a', '1'), rec('b', null)]), 't-0')).not.toThrow();
-    let err: unknown;
-    try {
-      requireRecordKeys(encodeRecordBatch([rec('a', '1'), rec(null, '2')]), 't-0');
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(SamsaProtocolError);
-    expect((err as SamsaProtocolError).errorName).toBe('INVALID_RECORD');
-    expect((err as SamsaProtocolError).message).toContain('t-0');
-    const corrupt = encodeRecordBatch([rec('a', '1')]);
-    corrupt[corrupt.length - 1]! ^= 0xff;
-    expect(() => requireRecordKeys(corrupt, 't-0')).toThrow(expect.objectContaining({ errorName: 'CORRUPT_MESSAGE' }));
   });
 });
 

@@ -14,6 +14,8 @@ export interface RunInfo {
   nemeses: string[];
   cluster: string;
   idempotence: boolean;
+  /** Who wrote, in words (e.g. "KafkaJS over the Kafka listener: 3 idempotent acks=-1 producer(s)"). */
+  workload?: string;
   /** The live reader, in words (e.g. "consumer group chaos-readers, 2 members, cooperative-sticky"). */
   reader?: string;
   partition: { supported: boolean; reason?: string };
@@ -84,6 +86,7 @@ export function summaryTable(report: Report): string {
     `samsa chaos: seed ${run.seed}, ${run.durationMs / 1000} s of nemeses (${run.nemeses.join(',') || 'none'}), ${run.cluster}, idempotence ${run.idempotence ? 'on' : 'off'}, run took ${(run.elapsedMs / 1000).toFixed(1)} s`,
   );
   out.push(`command: ${run.command}`);
+  if (run.workload) out.push(`workload: ${run.workload}`);
   if (run.reader) out.push(`live reader: ${run.reader}`);
   if (!run.partition.supported && run.nemeses.includes('partition')) out.push(`partition nemesis SKIPPED: ${run.partition.reason}`);
   for (const n of run.notes) out.push(`note: ${n}`);

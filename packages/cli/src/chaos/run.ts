@@ -14,6 +14,7 @@ import { ProcessCluster, waitUntil } from './processDriver.js';
 import { compareReplicas } from './replicas.js';
 import { perSecond, summaryTable, svgPlot, type Report, type RunInfo } from './report.js';
 import { planNemeses, type NemesisEvent, type NemesisType } from './schedule.js';
+import { KAFKA_GROUP_READER_ASSIGNOR, KafkaGroupReader, KafkaWorkload, loadKafkaJs } from './kafkaWorkload.js';
 import { AssignReader, GROUP_READER_ASSIGNOR, GroupReader, Workload, drain, type Reader } from './workload.js';
 
 export const TOPIC = 'chaos';
@@ -41,6 +42,11 @@ export interface ChaosOptions {
   reader?: 'group' | 'assign';
   /** Members of the reader group. Default 2. */
   groupMembers?: number;
+  /**
+   * Who writes and reads: the Samsa SDK over gRPC (default) or KafkaJS over the Kafka listener
+   * (idempotent acks=-1 producers, a KafkaJS consumer group; kafkaWorkload.ts).
+   */
+  workload?: 'sdk' | 'kafka';
   /** Keep the node data directories after a passing run (they are always kept after a failing one). */
   keepData?: boolean;
 }
@@ -147,36 +153,58 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     await fullIsr(30_000);
     say(`${stamp()} cluster up, topic ${TOPIC} (${PARTITIONS} partitions, RF=3, min.insync.replicas=2); workload starts`);
 
-    const workload = new Workload({
-      bootstrap: driver.bootstrap,
-      topic: TOPIC,
-      producers: o.producers,
-      ratePerSec: o.ratePerSec,
-      keysPerProducer: 8,
-      idempotence: o.idempotence,
-      deliveryTimeoutMs: 60_000,
-      history,
-    });
+    const kafkajs = o.workload === 'kafka' ? await loadKafkaJs() : undefined;
+    const workload = kafkajs
+      ? new KafkaWorkload(kafkajs, {
+          bootstrap: driver.bootstrap,
+          topic: TOPIC,
+          partitions: PARTITIONS,
+          producers: o.producers,
+          ratePerSec: o.ratePerSec,
+          keysPerProducer: 8,
+          deliveryTimeoutMs: 60_000,
+          history,
+        })
+      : new Workload({
+          bootstrap: driver.bootstrap,
+          topic: TOPIC,
+          producers: o.producers,
+          ratePerSec: o.ratePerSec,
+          keysPerProducer: 8,
+          idempotence: o.idempotence,
+          deliveryTimeoutMs: 60_000,
+          history,
+        });
     const members = o.groupMembers ?? 2;
+    const onRebalance = (member: string, change: 'assigned' | 'revoked' | 'lost', partitions: number[]) =>
+      history.log({ type: 'rebalance', member, change, partitions });
     const reader: Reader =
       o.reader === 'assign'
         ? new AssignReader(driver.bootstrap, TOPIC, PARTITIONS)
-        : new GroupReader({
-            bootstrap: driver.bootstrap,
-            topic: TOPIC,
-            groupId: GROUP_ID,
-            members,
-            sessionTimeoutMs: groupSession,
-            onRebalance: (member, change, partitions) => history.log({ type: 'rebalance', member, change, partitions }),
-          });
+        : kafkajs
+          ? new KafkaGroupReader(kafkajs, {
+              bootstrap: driver.bootstrap,
+              topic: TOPIC,
+              groupId: GROUP_ID,
+              members,
+              sessionTimeoutMs: groupSession,
+              onRebalance,
+            })
+          : new GroupReader({
+              bootstrap: driver.bootstrap,
+              topic: TOPIC,
+              groupId: GROUP_ID,
+              members,
+              sessionTimeoutMs: groupSession,
+              onRebalance,
+            });
+    const assignor = kafkajs ? KAFKA_GROUP_READER_ASSIGNOR : GROUP_READER_ASSIGNOR;
     history.log(
-      o.reader === 'assign'
-        ? { type: 'reader', kind: 'assign' }
-        : { type: 'reader', kind: 'group', groupId: GROUP_ID, members, assignor: GROUP_READER_ASSIGNOR },
+      o.reader === 'assign' ? { type: 'reader', kind: 'assign' } : { type: 'reader', kind: 'group', groupId: GROUP_ID, members, assignor },
     );
     history.log({ type: 'phase', phase: 'workload-start' });
     const t0 = history.elapsed();
-    workload.start();
+    await workload.start();
     // The highest offset the live reader got to, per partition: its catch-up at the end.
     const readUpTo = new Map<number, bigint>();
     reader.start((r) => {
@@ -253,9 +281,11 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
       notes.push(`the live reader did not read up to the last acknowledged offset of every partition within 60 s`);
     });
     await reader.stop();
+    if (workload instanceof KafkaWorkload && workload.replaced > 0)
+      notes.push(`${workload.replaced} KafkaJS producer(s) replaced by a fresh producer id after a failed send`);
     if (reader.errors > 0)
       notes.push(
-        `the live reader's poll failed ${reader.errors} time(s) (it retried${reader instanceof GroupReader && reader.replaced > 0 ? `; ${reader.replaced} member(s) replaced` : ''})`,
+        `the live reader's poll failed ${reader.errors} time(s) (it retried${(reader instanceof GroupReader || reader instanceof KafkaGroupReader) && reader.replaced > 0 ? `; ${reader.replaced} member(s) replaced` : ''})`,
       );
     say(`${stamp()} draining every partition to its high watermark`);
     await drain(driver.bootstrap, TOPIC, PARTITIONS, history, 60_000);
@@ -276,7 +306,7 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
 
   const crashes = driver.unexpectedExits();
   for (const c of crashes) notes.push(`CRASH: ${c}`);
-  const result = checkHistory(history.events, { idempotence: o.idempotence });
+  const result = checkHistory(history.events, { idempotence: o.workload === 'kafka' || o.idempotence });
   // A run that stopped early, or a node that died without a nemesis, has no trustworthy verdict.
   if (failed || crashes.length > 0) result.ok = false;
   if (dataRoot) {
@@ -291,11 +321,15 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     cluster: o.compose
       ? `docker compose (${o.compose.file})`
       : `processes, 3 controllers + 3 brokers${o.netns ? ` in network namespace ${o.netns}` : ''}`,
-    idempotence: o.idempotence,
+    idempotence: o.workload === 'kafka' ? true : o.idempotence,
+    workload:
+      o.workload === 'kafka'
+        ? `KafkaJS over the Kafka listener: ${o.producers} idempotent acks=-1 producer(s), ${o.ratePerSec} records/s`
+        : `Samsa SDK over gRPC: ${o.producers} acks=-1 producer(s)${o.idempotence ? ', idempotent' : ''}, ${o.ratePerSec} records/s`,
     reader:
       o.reader === 'assign'
         ? 'one consumer with assign() over every partition'
-        : `consumer group ${GROUP_ID}, ${o.groupMembers ?? 2} members, ${GROUP_READER_ASSIGNOR}, auto-commit, session ${groupSession} ms`,
+        : `${o.workload === 'kafka' ? 'KafkaJS ' : ''}consumer group ${GROUP_ID}, ${o.groupMembers ?? 2} members, ${o.workload === 'kafka' ? KAFKA_GROUP_READER_ASSIGNOR : GROUP_READER_ASSIGNOR}, auto-commit, session ${groupSession} ms`,
     partition: driver.partition,
     schedule,
     elapsedMs: Date.now() - started,

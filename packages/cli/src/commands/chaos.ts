@@ -31,6 +31,7 @@ interface ChaosCommandOptions {
   reader: string;
   groupMembers: string;
   keepData?: boolean;
+  workload: string;
 }
 
 export function registerChaos(program: Command): void {
@@ -56,6 +57,11 @@ export function registerChaos(program: Command): void {
       'group',
     )
     .option('--group-members <n>', 'members of the reader group, each with its own client', '2')
+    .option(
+      '--workload <kind>',
+      'who writes and reads: sdk (the Samsa SDK over gRPC) or kafka (KafkaJS idempotent producers and a KafkaJS consumer group over the Kafka listener)',
+      'sdk',
+    )
     .option('--keep-data', 'keep the node data directories after a passing run')
     .action(async (opts: ChaosCommandOptions) => {
       const durationMs = parseDurationMs(opts.duration, '--duration');
@@ -72,6 +78,10 @@ export function registerChaos(program: Command): void {
       if (opts.reader !== 'group' && opts.reader !== 'assign')
         throw new UsageError(`--reader: expected group or assign, got '${opts.reader}'`);
       const groupMembers = parseInteger(opts.groupMembers, '--group-members', 1);
+      if (opts.workload !== 'sdk' && opts.workload !== 'kafka')
+        throw new UsageError(`--workload: expected sdk or kafka, got '${opts.workload}'`);
+      if (opts.workload === 'kafka' && opts.idempotence === false)
+        throw new UsageError('--workload kafka runs idempotent KafkaJS producers; --no-idempotence applies to the sdk workload only');
       const argv = process.argv.slice(1);
       if (opts.seed === undefined) argv.push('--seed', String(seed));
 
@@ -105,6 +115,7 @@ export function registerChaos(program: Command): void {
           reader: opts.reader,
           groupMembers,
           keepData: opts.keepData ?? false,
+          workload: opts.workload,
           ...(opts.compose
             ? {
                 compose: {
