@@ -34,3 +34,4 @@ export { NO_LEADER, mergePartitionChange, partitionFromRecord, partitionProblem,
 export type { PartitionChangeFields, PartitionRegistration } from './partitions.js';
 export * from './topicConfig.js';
 export * from './listeners.js';
+export * from './acls.js';
