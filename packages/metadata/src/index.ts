@@ -11,6 +11,8 @@ export {
   encodeMetadataRecord,
 } from './records.js';
 export type {
+  AccessControlEntryRecord,
+  RemoveAccessControlEntryRecord,
   BrokerControlledShutdownRecord,
   ConfigRecord,
   ConfigResourceType,

@@ -426,6 +426,8 @@ export class FakeController {
       },
       AllocateProducerIds: unimplemented,
       ElectLeaders: unimplemented,
+      CreateAcls: unimplemented,
+      DeleteAcls: unimplemented,
     };
   }
 }

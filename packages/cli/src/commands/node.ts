@@ -113,6 +113,8 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
         ...(settings.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: settings.heartbeatIntervalMs }),
         ...(settings.replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs: settings.replicaLagTimeMaxMs }),
         ...(settings.autoCreateTopicsEnable === undefined ? {} : { autoCreateTopicsEnable: settings.autoCreateTopicsEnable }),
+        ...(settings.authorizer === undefined ? {} : { authorizer: settings.authorizer }),
+        ...(settings.auditLogIntervalMs === undefined ? {} : { auditLogIntervalMs: settings.auditLogIntervalMs }),
         ...(settings.socketRequestMaxBytes === undefined ? {} : { socketRequestMaxBytes: settings.socketRequestMaxBytes }),
         ...(settings.connectionsMaxIdleMs === undefined ? {} : { connectionsMaxIdleMs: settings.connectionsMaxIdleMs }),
         groups: settings.groups,

@@ -32,6 +32,12 @@ import type {
   ElectLeadersResponse,
   InitProducerIdRequest,
   InitProducerIdResponse,
+  DescribeAclsRequest,
+  DescribeAclsResponse,
+  CreateAclsRequest,
+  CreateAclsResponse,
+  DeleteAclsRequest,
+  DeleteAclsResponse,
 } from '../wire.js';
 
 type Method =
@@ -44,7 +50,10 @@ type Method =
   | 'IncrementalAlterConfigs'
   | 'DescribeConfigs'
   | 'ElectLeaders'
-  | 'InitProducerId';
+  | 'InitProducerId'
+  | 'DescribeAcls'
+  | 'CreateAcls'
+  | 'DeleteAcls';
 type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 export type UnaryMethod<Req, Res> = (
   request: Req,
@@ -114,6 +123,16 @@ export class GrpcConnection implements BrokerConnection {
 
   initProducerId(request: InitProducerIdRequest, options?: RequestOptions): Promise<InitProducerIdResponse> {
     return this.call('InitProducerId', request, options);
+  }
+
+  describeAcls(request: DescribeAclsRequest, options?: RequestOptions): Promise<DescribeAclsResponse> {
+    return this.call('DescribeAcls', request, options);
+  }
+  createAcls(request: CreateAclsRequest, options?: RequestOptions): Promise<CreateAclsResponse> {
+    return this.call('CreateAcls', request, options);
+  }
+  deleteAcls(request: DeleteAclsRequest, options?: RequestOptions): Promise<DeleteAclsResponse> {
+    return this.call('DeleteAcls', request, options);
   }
 
   close(): void {
