@@ -12,7 +12,7 @@
  */
 import { Samsa, serdes } from '@samsa/client';
 import { waitFor } from '@samsa/testkit';
-import { Kafka, logLevel } from 'kafkajs';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, ResourcePatternTypes, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from './helpers/cluster.js';
 import { runCliAsync } from './helpers/processes.js';
@@ -59,6 +59,26 @@ describe('ACLs with the authorizer on', () => {
       const r = await acls('--add', ...args);
       if (r.status !== 0) throw new Error(`samsa acls --add ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
     }
+    // One ACL through the Kafka protocol's CreateAcls (KafkaJS admin), the rest through samsa acls.
+    const kafkaAdmin = new Kafka({ clientId: 'acl-setup', brokers: cluster.bootstrap, logLevel: logLevel.NOTHING }).admin();
+    await kafkaAdmin.connect();
+    try {
+      await kafkaAdmin.createAcls({
+        acl: [
+          {
+            resourceType: AclResourceTypes.TOPIC,
+            resourceName: 'kjs-topic',
+            resourcePatternType: ResourcePatternTypes.LITERAL,
+            principal: 'User:ANONYMOUS',
+            host: '127.0.0.1',
+            operation: AclOperationTypes.DESCRIBE,
+            permissionType: AclPermissionTypes.ALLOW,
+          },
+        ],
+      });
+    } finally {
+      await kafkaAdmin.disconnect();
+    }
     const list = await acls('--list');
     if (list.status !== 0) throw new Error(`samsa acls --list failed: ${list.stderr}`);
     listed = list.stdout;
@@ -97,6 +117,37 @@ describe('ACLs with the authorizer on', () => {
     expect(r.stdout).toContain('(principal=User:ANONYMOUS, host=*, operation=READ, permissionType=ALLOW)');
     // A filter: the prefixed topic ACL is not a LITERAL ro-topic one.
     expect(r.stdout).not.toContain('name=app-,');
+  });
+
+  it("KafkaJS's describeAcls (Kafka protocol DescribeAcls) sees the ACL it created, after the restart", async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const r = await admin.describeAcls({
+        resourceType: AclResourceTypes.TOPIC,
+        resourceName: 'kjs-topic',
+        resourcePatternType: ResourcePatternTypes.ANY,
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      });
+      expect(r.resources).toEqual([
+        {
+          resourceType: AclResourceTypes.TOPIC,
+          resourceName: 'kjs-topic',
+          resourcePatternType: ResourcePatternTypes.LITERAL,
+          acls: [
+            {
+              principal: 'User:ANONYMOUS',
+              host: '127.0.0.1',
+              operation: AclOperationTypes.DESCRIBE,
+              permissionType: AclPermissionTypes.ALLOW,
+            },
+          ],
+        },
+      ]);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('KafkaJS produces and consumes on a topic an ALLOW covers (prefix app-, group app-)', async () => {

@@ -172,8 +172,9 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
             currentLeaderEpoch: p.currentLeaderEpoch ?? -1,
           })),
         );
+      // Every topic denied: answer at once (an empty fetch still long-polls, as before).
       const results =
-        partitions.length === 0
+        partitions.length === 0 && denied.length > 0
           ? []
           : await replicaManager.fetchMessages({
               maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), deps.maxFetchWaitMs),

@@ -481,8 +481,9 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
       const readable = new Map<string, boolean>();
       for (const t of req.topics) if (!readable.has(t.name)) readable.set(t.name, mayTopic(ctx, AclOperation.READ, t.name));
       const asked = req.topics.filter((t) => readable.get(t.name));
+      // Every topic denied: nothing to delete. No topics at all still goes to the coordinator (GROUP_ID_NOT_FOUND, ...).
       const r =
-        asked.length === 0
+        asked.length === 0 && req.topics.length > 0
           ? { errorCode: 0, partitions: [] }
           : await coordinator.deleteOffsets(
               req.groupId,

@@ -189,8 +189,9 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
           currentLeaderEpoch: p.currentLeaderEpoch,
         })),
       );
+    // Every topic denied: answer at once (an empty fetch still long-polls, as before).
     const fetched =
-      partitions.length === 0
+      partitions.length === 0 && denied.length > 0
         ? []
         : await replicaManager.fetchMessages({
             maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), maxFetchWaitMs),
