@@ -62,3 +62,11 @@ export {
 export { javaStringHashCode, partitionFor } from './group/hash.js';
 // Types only: prom-client is loaded when a node is started with metrics, not by importing the package.
 export type { BrokerMetrics, BrokerMetricEvents, GroupLag, GroupLagProvider } from './metrics.js';
+export { AUTHORIZER_CLASS_NAMES, StandardAuthorizer, parseSuperUsers, type AuthorizerConfig } from './security/authorizer.js';
+export {
+  DEFAULT_AUDIT_INTERVAL_MS,
+  DenialAuditLog,
+  RequestAuthorizer,
+  allowAllAuthorizer,
+  type RequestIdentity,
+} from './security/authorizerService.js';

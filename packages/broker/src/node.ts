@@ -18,6 +18,8 @@ import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DataDirLock, realTimers, type Timers } from '@samsa/server';
 import { GroupCoordinator, type GroupCoordinatorSettings } from './group/coordinator.js';
+import type { AuthorizerConfig } from './security/authorizer.js';
+import { RequestAuthorizer } from './security/authorizerService.js';
 import { groupsServiceHandlers } from './group/groupsService.js';
 import type { ControllerAddress } from './metadata/controllerChannel.js';
 import type { MetadataSource } from './metadata/image.js';
@@ -96,6 +98,13 @@ export interface BrokerNodeConfig {
   connectionsMaxIdleMs?: number;
   /** Kafka's auto.create.topics.enable (true): a Metadata request for an unknown topic creates it. */
   autoCreateTopicsEnable?: boolean;
+  /**
+   * The ACL authorizer (Kafka's authorizer.class.name, super.users, allow.everyone.if.no.acl.found;
+   * security/README.md). Undefined: no authorization, every request allowed.
+   */
+  authorizer?: AuthorizerConfig;
+  /** How often a repeated denial is logged again (audit.log.interval.ms here; default 60 s). */
+  auditLogIntervalMs?: number;
 }
 
 export interface BrokerNode {
@@ -250,6 +259,19 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     lock.release();
     throw err;
   }
+  const authorizer = new RequestAuthorizer({
+    ...(config.authorizer === undefined ? {} : { config: config.authorizer }),
+    acls: () => quorum.acls(),
+    logger: logger.child({ component: 'audit' }),
+    now: () => timers.now(),
+    ...(config.auditLogIntervalMs === undefined ? {} : { auditIntervalMs: config.auditLogIntervalMs }),
+  });
+  if (config.authorizer !== undefined) {
+    logger.info(
+      { superUsers: config.authorizer.superUsers, allowEveryoneIfNoAclFound: config.authorizer.allowEveryoneIfNoAclFound },
+      'ACL authorizer enabled',
+    );
+  }
   let serving = false;
   const starting = () => `broker ${config.nodeId} is starting: ${quorum.describeProgress()}`;
   // Pipelined Produce, Fetch and ReplicaFetch streams: ended on shutdown so tryShutdown can finish.
@@ -258,7 +280,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   const fetchSessions = new ReplicaFetchSessionCache({ now: Date.now, random: Math.random });
   metrics?.setFetchSessions(fetchSessions);
   const replication = gateUntil(
-    replicationServiceHandlers({ brokerId: config.nodeId, replicaManager, logger, pipelines, fetchSessions }),
+    replicationServiceHandlers({ brokerId: config.nodeId, replicaManager, logger, pipelines, fetchSessions, authorizer }),
     () => serving,
     starting,
   );
@@ -272,6 +294,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
           logger,
           maxFetchWaitMs: config.maxFetchWaitMs,
           pipelines,
+          authorizer,
           ...(config.listeners === undefined ? {} : { listenerName: spec.name }),
         }),
         () => serving,
@@ -282,7 +305,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     server.addService(
       groupsProto().samsa.v1.Groups.service,
       gateUntil(
-        groupsServiceHandlers(groupCoordinator, logger, config.listeners === undefined ? undefined : spec.name),
+        groupsServiceHandlers(groupCoordinator, logger, config.listeners === undefined ? undefined : spec.name, authorizer),
         () => serving,
         starting,
       ),
@@ -298,6 +321,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       logger: logger.child({ component: 'kafka' }),
       maxFetchWaitMs: config.maxFetchWaitMs ?? 30_000,
       autoCreateTopicsEnable: config.autoCreateTopicsEnable ?? true,
+      authorizer,
       dataDir: config.dataDir,
       // Addresses on the connection's listener when the node names its listeners, else the registered host:port (as the gRPC path).
       listenerNameOf: (name) => (config.listeners === undefined ? undefined : name),

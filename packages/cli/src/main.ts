@@ -38,6 +38,7 @@ const COMMANDS: Record<string, () => Promise<(p: Command) => void>> = {
   cluster: async () => (await import('./commands/cluster.js')).registerCluster,
   topics: async () => (await import('./commands/topics.js')).registerTopics,
   configs: async () => (await import('./commands/configs.js')).registerConfigs,
+  acls: async () => (await import('./commands/acls.js')).registerAcls,
   produce: async () => (await import('./commands/produce.js')).registerProduce,
   consume: async () => (await import('./commands/consume.js')).registerConsume,
   groups: async () => (await import('./commands/groups.js')).registerGroups,

@@ -20,6 +20,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { BROKER_TOPIC_CONFIG_SYNONYMS, parseEndpoints, validateBrokerConfigs, validateTopicConfigs } from '@samsa/metadata';
+import { AUTHORIZER_CLASS_NAMES, parseSuperUsers, type AuthorizerConfig } from '@samsa/broker';
 import { UsageError } from './errors.js';
 
 /** A setting that cannot be used: the message names the key and its source. Exits 2, as a usage error. */
@@ -157,6 +158,31 @@ const NODE_SETTINGS: readonly SettingDef[] = [
     key: 'auto.create.topics.enable',
     doc: "broker: a Kafka client's Metadata request for an unknown topic creates it (default true)",
     check: bool,
+  },
+  {
+    key: 'authorizer.class.name',
+    doc: `broker: turns on ACL authorization (deny by default): ${AUTHORIZER_CLASS_NAMES.join(' or ')}; empty: off`,
+    check: (raw) => {
+      if (raw.trim() !== '' && !AUTHORIZER_CLASS_NAMES.includes(raw.trim()))
+        throw new Error(`must be empty or one of ${AUTHORIZER_CLASS_NAMES.join(', ')}, got '${raw}'`);
+    },
+  },
+  {
+    key: 'super.users',
+    doc: "broker: principals that bypass ACLs, ';'-separated (User:admin;User:broker)",
+    check: (raw) => {
+      parseSuperUsers(raw);
+    },
+  },
+  {
+    key: 'allow.everyone.if.no.acl.found',
+    doc: 'broker: with the authorizer on, allow a request on a resource that has no ACL at all (default false)',
+    check: bool,
+  },
+  {
+    key: 'audit.log.interval.ms',
+    doc: 'broker: a repeated authorization denial is logged at most once per this interval (default 60000)',
+    check: integer(0),
   },
   { key: 'connections.max.idle.ms', doc: 'broker: close a Kafka client connection idle this long (default 600000)', check: integer(100) },
   {
@@ -422,6 +448,9 @@ export interface NodeSettings {
   replicaLagTimeMaxMs?: number;
   retentionCheckIntervalMs?: number;
   autoCreateTopicsEnable?: boolean;
+  /** With authorizer.class.name set: the ACL authorizer's settings. */
+  authorizer?: AuthorizerConfig;
+  auditLogIntervalMs?: number;
   socketRequestMaxBytes?: number;
   connectionsMaxIdleMs?: number;
   autoLeaderRebalanceEnable?: boolean;
@@ -515,6 +544,14 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
   }
   const rebalance = value('auto.leader.rebalance.enable')?.toLowerCase();
   const autoCreate = value('auto.create.topics.enable')?.toLowerCase();
+  const authorizerClass = value('authorizer.class.name');
+  const authorizer: AuthorizerConfig | undefined =
+    authorizerClass === undefined || authorizerClass === ''
+      ? undefined
+      : {
+          superUsers: parseSuperUsers(value('super.users')),
+          allowEveryoneIfNoAclFound: value('allow.everyone.if.no.acl.found')?.toLowerCase() === 'true',
+        };
   return {
     roles,
     nodeId,
@@ -532,6 +569,8 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
     ...(int('log.retention.check.interval.ms') === undefined ? {} : { retentionCheckIntervalMs: int('log.retention.check.interval.ms')! }),
     ...(rebalance === undefined ? {} : { autoLeaderRebalanceEnable: rebalance === 'true' }),
     ...(autoCreate === undefined ? {} : { autoCreateTopicsEnable: autoCreate === 'true' }),
+    ...(authorizer === undefined ? {} : { authorizer }),
+    ...(int('audit.log.interval.ms') === undefined ? {} : { auditLogIntervalMs: int('audit.log.interval.ms')! }),
     ...(int('socket.request.max.bytes') === undefined ? {} : { socketRequestMaxBytes: int('socket.request.max.bytes')! }),
     ...(int('connections.max.idle.ms') === undefined ? {} : { connectionsMaxIdleMs: int('connections.max.idle.ms')! }),
     ...(int('leader.imbalance.check.interval.ms') === undefined

@@ -3,6 +3,7 @@ export { Samsa } from './samsa.js';
 export type { SamsaConfig } from './samsa.js';
 
 export { Admin } from './admin/admin.js';
+export type { AclBinding, AclBindingFilter, AclOperation, AclPatternType, AclPermissionType, AclResourceType } from './admin/acls.js';
 export type { CommittedOffset, GroupDescription, GroupMemberDescription, ListedGroup, PartitionGroupLag } from './admin/groups.js';
 export type {
   AlterConfigsOptions,

@@ -4,6 +4,13 @@
  * at the edge with toBigInt / toWire).
  */
 export type {
+  AclBinding__Output as AclBindingWire,
+  CreateAclsRequest,
+  CreateAclsResponse__Output as CreateAclsResponse,
+  DeleteAclsRequest,
+  DeleteAclsResponse__Output as DeleteAclsResponse,
+  DescribeAclsRequest,
+  DescribeAclsResponse__Output as DescribeAclsResponse,
   BrokerMetadata__Output as BrokerMetadataWire,
   CreatePartitionsRequest,
   CreatePartitionsResponse__Output as CreatePartitionsResponse,

@@ -269,6 +269,9 @@ export class FakeCluster {
       describeConfigs: (r, o) => call('describeConfigs', r, o),
       electLeaders: (r, o) => call('electLeaders', r, o),
       initProducerId: (r, o) => call('initProducerId', r, o),
+      describeAcls: () => Promise.reject(new Error('describeAcls is not in the fake')),
+      createAcls: () => Promise.reject(new Error('createAcls is not in the fake')),
+      deleteAcls: () => Promise.reject(new Error('deleteAcls is not in the fake')),
       close: () => {},
     };
   };

@@ -103,7 +103,7 @@ export const ApiKey = {
 } as const;
 
 /**
- * APIs whose codecs exist for later issues (transactions, SASL, ACLs, reassignments) but which the broker does
+ * APIs whose codecs exist for later issues (transactions, SASL, reassignments) but which the broker does
  * not serve yet: left out of SUPPORTED_APIS so ApiVersions does not advertise them.
  */
 export const NOT_YET_SERVED: ReadonlySet<number> = new Set([
@@ -113,9 +113,6 @@ export const NOT_YET_SERVED: ReadonlySet<number> = new Set([
   ApiKey.EndTxn,
   ApiKey.WriteTxnMarkers,
   ApiKey.TxnOffsetCommit,
-  ApiKey.DescribeAcls,
-  ApiKey.CreateAcls,
-  ApiKey.DeleteAcls,
   ApiKey.SaslAuthenticate,
   ApiKey.AlterPartitionReassignments,
   ApiKey.ListPartitionReassignments,

@@ -67,7 +67,7 @@ describe('every API round-trips at every advertised version', () => {
     }
   }
 
-  it("ALL_APIS lists every schema once with its range; SUPPORTED_APIS is issue 14's list", () => {
+  it("ALL_APIS lists every schema once with its range; SUPPORTED_APIS is issue 14's list plus the ACL APIs (issue 19)", () => {
     expect(new Set(ALL_APIS.map((a) => a.apiKey)).size).toBe(API_SPECS.length);
     expect(SUPPORTED_APIS.map((a) => `${a.name} ${a.minVersion}-${a.maxVersion}`)).toEqual([
       'Produce 3-9',
@@ -89,6 +89,9 @@ describe('every API round-trips at every advertised version', () => {
       'DeleteRecords 0-2',
       'InitProducerId 0-4',
       'OffsetForLeaderEpoch 0-4',
+      'DescribeAcls 0-3',
+      'CreateAcls 0-3',
+      'DeleteAcls 0-3',
       'DescribeConfigs 0-4',
       'AlterConfigs 0-2',
       'DescribeLogDirs 0-4',

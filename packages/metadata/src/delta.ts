@@ -47,6 +47,8 @@ export interface MetadataDelta {
   readonly partitionsChanged: readonly PartitionDelta[];
   readonly brokersChanged: readonly BrokerDelta[];
   readonly configsChanged: readonly ConfigDelta[];
+  /** Set when an ACL was added or removed. */
+  readonly aclsChanged?: true;
   /** Set when a ProducerIdsBlock moved the next producer id. */
   readonly nextProducerId?: string;
 }

@@ -11,6 +11,7 @@
  */
 import { mergePartitionChange, partitionFromRecord, partitionProblem, type PartitionRegistration } from './partitions.js';
 import type { BrokerDelta, ConfigDelta, MetadataDelta, PartitionDelta, TopicRef } from './delta.js';
+import { aclBindingProblem, type AclBinding } from './acls.js';
 import type { ConfigResourceType, MetadataRecord, PartitionChangeRecord } from './records.js';
 
 export interface BrokerRegistration {
@@ -53,6 +54,9 @@ export class MetadataImage {
   private topicIdsByName: Map<string, string>;
   private brokerConfigsByName: Map<string, ReadonlyMap<string, string>>;
   private producerIdNext: string;
+  private aclsById: Map<string, AclBinding>;
+  /** Replaced (never changed) whenever an ACL is added or removed, so readers can cache by identity. */
+  private aclList: readonly AclBinding[] | undefined;
   private offset: number;
   private epoch: number;
 
@@ -62,6 +66,8 @@ export class MetadataImage {
     this.topicIdsByName = new Map();
     this.brokerConfigsByName = new Map();
     this.producerIdNext = '0';
+    this.aclsById = new Map();
+    this.aclList = undefined;
     this.offset = NO_OFFSET;
     this.epoch = 0;
   }
@@ -124,6 +130,22 @@ export class MetadataImage {
     return this.brokerConfigsByName.get(resourceName) ?? EMPTY_CONFIGS;
   }
 
+  /** Every ACL (a frozen array; the same array until an ACL is added or removed). */
+  acls(): readonly AclBinding[] {
+    this.aclList ??= Object.freeze([...this.aclsById.values()]);
+    return this.aclList;
+  }
+
+  /** The ACL with this record id. */
+  acl(id: string): AclBinding | undefined {
+    return this.aclsById.get(id);
+  }
+
+  /** ACL ids, sorted. */
+  aclIds(): string[] {
+    return [...this.aclsById.keys()].sort(compareStrings);
+  }
+
   /** A copy whose replays do not touch this image. O(brokers + topics): values are shared, being immutable. */
   clone(): MetadataImage {
     const copy = new MetadataImage();
@@ -132,6 +154,7 @@ export class MetadataImage {
     copy.topicIdsByName = new Map(this.topicIdsByName);
     copy.brokerConfigsByName = new Map(this.brokerConfigsByName);
     copy.producerIdNext = this.producerIdNext;
+    copy.aclsById = new Map(this.aclsById);
     copy.offset = this.offset;
     copy.epoch = this.epoch;
     return copy;
@@ -181,6 +204,7 @@ export class MetadataImage {
     if (this.producerIdNext !== '0') {
       records.push({ type: 'ProducerIdsBlock', brokerId: -1, brokerEpoch: '-1', nextProducerId: this.producerIdNext });
     }
+    for (const id of this.aclIds()) records.push({ type: 'AccessControlEntry', id, ...this.aclsById.get(id)! });
     return records;
   }
 
@@ -296,6 +320,22 @@ export class MetadataImage {
         });
         return;
       }
+      case 'AccessControlEntry': {
+        const { type: _type, id, ...binding } = record;
+        const problem = aclBindingProblem(binding);
+        if (problem !== undefined) throw new MetadataReplayError(`AccessControlEntry ${id}: ${problem}`);
+        if (this.aclsById.has(id)) throw new MetadataReplayError(`ACL id ${id} is already in use`);
+        this.aclsById.set(id, Object.freeze(binding));
+        this.aclList = undefined;
+        changes.aclsChanged = true;
+        return;
+      }
+      case 'RemoveAccessControlEntry': {
+        if (!this.aclsById.delete(record.id)) throw new MetadataReplayError(`RemoveAccessControlEntry for unknown ACL id ${record.id}`);
+        this.aclList = undefined;
+        changes.aclsChanged = true;
+        return;
+      }
       case 'ProducerIdsBlock': {
         if (BigInt(record.nextProducerId) <= BigInt(this.producerIdNext)) {
           throw new MetadataReplayError(`next producer id would move back from ${this.producerIdNext} to ${record.nextProducerId}`);
@@ -374,6 +414,7 @@ class DeltaBuilder {
   readonly brokers: BrokerDelta[] = [];
   readonly configs: ConfigDelta[] = [];
   nextProducerId: string | undefined;
+  aclsChanged = false;
 
   build(offset: number, epoch: number, record: MetadataRecord): MetadataDelta {
     return {
@@ -385,6 +426,7 @@ class DeltaBuilder {
       partitionsChanged: this.partitions,
       brokersChanged: this.brokers,
       configsChanged: this.configs,
+      ...(this.aclsChanged ? { aclsChanged: true } : {}),
       ...(this.nextProducerId === undefined ? {} : { nextProducerId: this.nextProducerId }),
     };
   }

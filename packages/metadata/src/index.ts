@@ -11,6 +11,8 @@ export {
   encodeMetadataRecord,
 } from './records.js';
 export type {
+  AccessControlEntryRecord,
+  RemoveAccessControlEntryRecord,
   BrokerControlledShutdownRecord,
   ConfigRecord,
   ConfigResourceType,
@@ -34,3 +36,4 @@ export { NO_LEADER, mergePartitionChange, partitionFromRecord, partitionProblem,
 export type { PartitionChangeFields, PartitionRegistration } from './partitions.js';
 export * from './topicConfig.js';
 export * from './listeners.js';
+export * from './acls.js';

@@ -116,7 +116,32 @@ export interface ProducerIdsBlockRecord {
   readonly nextProducerId: string;
 }
 
+/**
+ * One ACL (KRaft's AccessControlEntryRecord): Kafka's wire codes for the resource type, pattern
+ * type, operation and permission type (see acls.ts). `id` is derived from the binding, so the
+ * same ACL always has the same id and re-creating it writes nothing.
+ */
+export interface AccessControlEntryRecord {
+  readonly type: 'AccessControlEntry';
+  readonly id: string;
+  readonly resourceType: number;
+  readonly resourceName: string;
+  readonly patternType: number;
+  readonly principal: string;
+  readonly host: string;
+  readonly operation: number;
+  readonly permissionType: number;
+}
+
+/** KRaft's RemoveAccessControlEntryRecord. */
+export interface RemoveAccessControlEntryRecord {
+  readonly type: 'RemoveAccessControlEntry';
+  readonly id: string;
+}
+
 export type MetadataRecord =
+  | AccessControlEntryRecord
+  | RemoveAccessControlEntryRecord
   | RegisterBrokerRecord
   | UnregisterBrokerRecord
   | FenceBrokerRecord
@@ -204,6 +229,17 @@ const SCHEMAS: { readonly [T in MetadataRecordType]: readonly Field[] } = {
     ['value', 'nullableString'],
   ],
   RemoveTopic: [['topicId', 'string']],
+  AccessControlEntry: [
+    ['id', 'string'],
+    ['resourceType', 'uint'],
+    ['resourceName', 'string'],
+    ['patternType', 'uint'],
+    ['principal', 'string'],
+    ['host', 'string'],
+    ['operation', 'uint'],
+    ['permissionType', 'uint'],
+  ],
+  RemoveAccessControlEntry: [['id', 'string']],
   ProducerIdsBlock: [
     ['brokerId', 'int'],
     ['brokerEpoch', 'int64'],

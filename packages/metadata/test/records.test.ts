@@ -34,6 +34,18 @@ const EVERY_RECORD: MetadataRecord[] = [
   { type: 'Config', resourceType: 'broker', resourceName: '', name: 'log.retention.ms', value: null },
   { type: 'RemoveTopic', topicId: 't' },
   { type: 'ProducerIdsBlock', brokerId: 1, brokerEpoch: '12', nextProducerId: '9223372036854775000' },
+  {
+    type: 'AccessControlEntry',
+    id: 'a1',
+    resourceType: 2,
+    resourceName: 'orders',
+    patternType: 4,
+    principal: 'User:alice',
+    host: '*',
+    operation: 3,
+    permissionType: 3,
+  },
+  { type: 'RemoveAccessControlEntry', id: 'a1' },
 ];
 
 describe('metadata records', () => {

@@ -64,7 +64,8 @@ export interface PipelinedHandler<Req, Res> extends grpc.handleBidiStreamingCall
 /** The server side of a pipelined method: `fn` answers each call as the unary handler would. */
 export function pipelinedHandler<Req, Res>(
   method: string,
-  fn: (request: Req) => Promise<Res> | Res,
+  /** `call` is the stream the request came on (its peer and principal, for authorization). */
+  fn: (request: Req, call: grpc.ServerDuplexStream<unknown, unknown>) => Promise<Res> | Res,
   options: PipelinedHandlerOptions = {},
 ): PipelinedHandler<Req, Res> {
   const { observe, gate } = options;
@@ -125,7 +126,7 @@ export function pipelinedHandler<Req, Res>(
       const request = message.request;
       let result: Promise<Res> | Res;
       try {
-        result = fn(request);
+        result = fn(request, call as grpc.ServerDuplexStream<unknown, unknown>);
       } catch (err) {
         fail(err);
         return;

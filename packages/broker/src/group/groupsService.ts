@@ -31,8 +31,11 @@ import {
   type SyncGroupRequest__Output,
   type SyncGroupResponse,
 } from '@samsa/protocol';
+import { AclOperation } from '@samsa/metadata';
 import type { Logger } from 'pino';
 import { widenFlowControlWindow } from '../server/flowControl.js';
+import { identityOf } from '../server/principal.js';
+import { allowAllAuthorizer, type RequestAuthorizer, type RequestIdentity } from '../security/authorizerService.js';
 import type { GroupCoordinator } from './coordinator.js';
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
@@ -40,12 +43,12 @@ type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sen
 function unary<Req, Res>(
   logger: Logger,
   name: string,
-  fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res,
+  fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>, who: RequestIdentity) => Promise<Res> | Res,
 ): Unary<Req, Res> {
   return (call, callback) => {
     widenFlowControlWindow(call);
     Promise.resolve()
-      .then(() => fn(call.request, call))
+      .then(() => fn(call.request, call, identityOf(call, name)))
       .then(
         (res) => callback(null, res),
         (err: unknown) => {
@@ -70,16 +73,54 @@ export function clientHostOf(peer: string): string {
  * address on it (a host client on EXTERNAL must not be sent to an INTERNAL address). Undefined: the
  * broker's one (inter-broker) address.
  */
-export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Logger, listenerName?: string): GroupsHandlers {
+export function groupsServiceHandlers(
+  coordinator: GroupCoordinator,
+  logger: Logger,
+  listenerName?: string,
+  authorizer: RequestAuthorizer = allowAllAuthorizer(),
+): GroupsHandlers {
+  const GROUP_DENIED = {
+    errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+    errorMessage: 'Group authorization failed: the principal lacks the ACL this operation needs on the group',
+  };
+  const TOPIC_DENIED = {
+    errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+    errorMessage: 'Topic authorization failed: the principal lacks the ACL this operation needs on the topic',
+  };
+  const may = (who: RequestIdentity, op: number, groupId: string) => authorizer.group(who, op, groupId);
   return {
     FindCoordinator: unary(
       logger,
       'FindCoordinator',
-      (req: FindCoordinatorRequest__Output): Promise<FindCoordinatorResponse> =>
-        coordinator.findCoordinator(req.keyType, req.key, listenerName),
+      async (req: FindCoordinatorRequest__Output, _call, who): Promise<FindCoordinatorResponse> => {
+        const ok =
+          req.keyType === 1 ? authorizer.transactionalId(who, AclOperation.DESCRIBE, req.key) : may(who, AclOperation.DESCRIBE, req.key);
+        if (!ok)
+          return req.keyType === 1
+            ? {
+                errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                errorMessage: 'Transactional id authorization failed',
+                nodeId: -1,
+                host: '',
+                port: -1,
+              }
+            : { ...GROUP_DENIED, nodeId: -1, host: '', port: -1 };
+        return coordinator.findCoordinator(req.keyType, req.key, listenerName);
+      },
     ),
 
-    JoinGroup: unary(logger, 'JoinGroup', async (req: JoinGroupRequest__Output, call): Promise<JoinGroupResponse> => {
+    JoinGroup: unary(logger, 'JoinGroup', async (req: JoinGroupRequest__Output, call, who): Promise<JoinGroupResponse> => {
+      if (!may(who, AclOperation.READ, req.groupId))
+        return {
+          ...GROUP_DENIED,
+          generationId: -1,
+          protocolType: '',
+          protocolName: '',
+          leader: '',
+          memberId: req.memberId,
+          members: [],
+          skipAssignment: false,
+        };
       const r = await coordinator.joinGroup({
         groupId: req.groupId,
         sessionTimeoutMs: req.sessionTimeoutMs,
@@ -107,44 +148,57 @@ export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Log
     SyncGroup: unary(
       logger,
       'SyncGroup',
-      async (req: SyncGroupRequest__Output): Promise<SyncGroupResponse> =>
-        coordinator.syncGroup({
-          groupId: req.groupId,
-          generationId: req.generationId,
-          memberId: req.memberId,
-          groupInstanceId: req.groupInstanceId,
-          protocolType: req.protocolType,
-          protocolName: req.protocolName,
-          assignments: req.assignments.map((a) => ({ memberId: a.memberId, assignment: Buffer.from(a.assignment) })),
-        }),
+      async (req: SyncGroupRequest__Output, _call, who): Promise<SyncGroupResponse> =>
+        !may(who, AclOperation.READ, req.groupId)
+          ? { ...GROUP_DENIED, protocolType: '', protocolName: '', assignment: Buffer.alloc(0) }
+          : coordinator.syncGroup({
+              groupId: req.groupId,
+              generationId: req.generationId,
+              memberId: req.memberId,
+              groupInstanceId: req.groupInstanceId,
+              protocolType: req.protocolType,
+              protocolName: req.protocolName,
+              assignments: req.assignments.map((a) => ({ memberId: a.memberId, assignment: Buffer.from(a.assignment) })),
+            }),
     ),
 
     Heartbeat: unary(
       logger,
       'Heartbeat',
-      (req: HeartbeatRequest__Output): HeartbeatResponse =>
-        coordinator.heartbeat({
-          groupId: req.groupId,
-          generationId: req.generationId,
-          memberId: req.memberId,
-          groupInstanceId: req.groupInstanceId,
-        }),
+      (req: HeartbeatRequest__Output, _call, who): HeartbeatResponse =>
+        !may(who, AclOperation.READ, req.groupId)
+          ? GROUP_DENIED
+          : coordinator.heartbeat({
+              groupId: req.groupId,
+              generationId: req.generationId,
+              memberId: req.memberId,
+              groupInstanceId: req.groupInstanceId,
+            }),
     ),
 
     LeaveGroup: unary(
       logger,
       'LeaveGroup',
-      (req: LeaveGroupRequest__Output): LeaveGroupResponse =>
-        coordinator.leaveGroup({
-          groupId: req.groupId,
-          members: req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: m.reason })),
-        }),
+      (req: LeaveGroupRequest__Output, _call, who): LeaveGroupResponse =>
+        !may(who, AclOperation.READ, req.groupId)
+          ? { ...GROUP_DENIED, members: [] }
+          : coordinator.leaveGroup({
+              groupId: req.groupId,
+              members: req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: m.reason })),
+            }),
     ),
 
-    OffsetCommit: unary(logger, 'OffsetCommit', async (req: OffsetCommitRequest__Output): Promise<OffsetCommitResponse> => {
+    OffsetCommit: unary(logger, 'OffsetCommit', async (req: OffsetCommitRequest__Output, _call, who): Promise<OffsetCommitResponse> => {
       const offsets = [];
       const invalid: Array<{ topic: string; partition: number; errorCode: number; errorMessage: string }> = [];
+      // READ on the group, then READ on each topic (a denied topic's partitions are not committed).
+      const groupOk = may(who, AclOperation.READ, req.groupId);
       for (const t of req.topics) {
+        const denied = !groupOk ? GROUP_DENIED : !authorizer.topic(who, AclOperation.READ, t.name) ? TOPIC_DENIED : undefined;
+        if (denied !== undefined) {
+          for (const p of t.partitions) invalid.push({ topic: t.name, partition: p.partition, ...denied });
+          continue;
+        }
         for (const p of t.partitions) {
           let offset: bigint;
           try {
@@ -186,9 +240,17 @@ export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Log
       };
     }),
 
-    OffsetFetch: unary(logger, 'OffsetFetch', (req: OffsetFetchRequest__Output): OffsetFetchResponse => {
+    OffsetFetch: unary(logger, 'OffsetFetch', (req: OffsetFetchRequest__Output, _call, who): OffsetFetchResponse => {
       const topics = req.topics.length === 0 ? undefined : req.topics.map((t) => ({ topic: t.name, partitions: t.partitions }));
-      const r = coordinator.fetchOffsets(req.groupId, topics);
+      // DESCRIBE on the group and on each topic; "all" leaves undescribable topics out.
+      const r = may(who, AclOperation.DESCRIBE, req.groupId)
+        ? coordinator.fetchOffsets(
+            req.groupId,
+            topics?.filter((t) => authorizer.topic(who, AclOperation.DESCRIBE, t.topic)),
+          )
+        : { ...GROUP_DENIED, offsets: [] };
+      const deniedTopics =
+        r.errorCode === 0 ? (topics ?? []).filter((t) => !authorizer.topic(who, AclOperation.DESCRIBE, t.topic, false)) : [];
       if (r.errorCode !== 0) {
         // As Kafka: the group-level error, and each asked partition with it too.
         return {
@@ -207,34 +269,53 @@ export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Log
           })),
         };
       }
+      const offsets =
+        topics === undefined ? r.offsets.filter((o) => authorizer.topic(who, AclOperation.DESCRIBE, o.topic, false)) : r.offsets;
       return {
         errorCode: 0,
         errorMessage: '',
-        topics: nestByTopic(r.offsets, (o) => ({
-          partition: o.partition,
-          committedOffset: toWire(o.offset),
-          committedLeaderEpoch: o.leaderEpoch,
-          metadata: o.metadata,
-          errorCode: 0,
-          errorMessage: '',
-        })),
+        topics: [
+          ...nestByTopic(offsets, (o) => ({
+            partition: o.partition,
+            committedOffset: toWire(o.offset),
+            committedLeaderEpoch: o.leaderEpoch,
+            metadata: o.metadata,
+            errorCode: 0,
+            errorMessage: '',
+          })),
+          ...deniedTopics.map((t) => ({
+            name: t.topic,
+            partitions: t.partitions.map((partition) => ({
+              partition,
+              committedOffset: '-1',
+              committedLeaderEpoch: -1,
+              metadata: '',
+              ...TOPIC_DENIED,
+            })),
+          })),
+        ],
       };
     }),
 
-    ListGroups: unary(logger, 'ListGroups', (req: ListGroupsRequest__Output): ListGroupsResponse => {
+    ListGroups: unary(logger, 'ListGroups', (req: ListGroupsRequest__Output, _call, who): ListGroupsResponse => {
       const r = coordinator.listGroups(req.statesFilter);
+      const all = authorizer.cluster(who, AclOperation.DESCRIBE, false);
       return {
         errorCode: r.errorCode,
         errorMessage: r.errorMessage,
-        groups: r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state })),
+        groups: r.groups
+          .filter((g) => all || authorizer.group(who, AclOperation.DESCRIBE, g.groupId, false))
+          .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state })),
       };
     }),
 
     DescribeGroups: unary(
       logger,
       'DescribeGroups',
-      (req: DescribeGroupsRequest__Output): DescribeGroupsResponse => ({
+      (req: DescribeGroupsRequest__Output, _call, who): DescribeGroupsResponse => ({
         groups: req.groups.map((id) => {
+          if (!may(who, AclOperation.DESCRIBE, id))
+            return { ...GROUP_DENIED, groupId: id, groupState: '', protocolType: '', protocolData: '', generationId: -1, members: [] };
           const d = coordinator.describeGroup(id);
           return {
             errorCode: d.errorCode,
@@ -260,8 +341,13 @@ export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Log
     DeleteGroups: unary(
       logger,
       'DeleteGroups',
-      async (req: DeleteGroupsRequest__Output): Promise<DeleteGroupsResponse> => ({
-        results: await Promise.all(req.groupsNames.map(async (id) => ({ groupId: id, ...(await coordinator.deleteGroup(id)) }))),
+      async (req: DeleteGroupsRequest__Output, _call, who): Promise<DeleteGroupsResponse> => ({
+        results: await Promise.all(
+          req.groupsNames.map(async (id) => ({
+            groupId: id,
+            ...(may(who, AclOperation.DELETE, id) ? await coordinator.deleteGroup(id) : GROUP_DENIED),
+          })),
+        ),
       }),
     ),
   };

@@ -11,11 +11,13 @@
  * of SET for each given config and DELETE for each other explicit one.
  */
 import { ApiKey } from '@samsa/kafka';
-import { ConfigResource, ErrorCode, nestByTopic } from '@samsa/protocol';
+import { AclOperation } from '@samsa/metadata';
+import { ConfigResource, ErrorCode, nestByTopic, protocolError } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { MetadataSource } from '../metadata/image.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';
 import { describeConfigsResource } from '../server/configs.js';
+import type { RequestAuthorizer, RequestIdentity } from '../security/authorizerService.js';
 import { type KafkaApiHandler } from './kafkaApis.js';
 import { kafkaTopicId } from './metadataApis.js';
 
@@ -24,7 +26,29 @@ export interface AdminApisDeps {
   replicaManager: ReplicaManager;
   logger: Logger;
   dataDir: string;
+  authorizer: RequestAuthorizer;
 }
+
+/**
+ * DescribeConfigs / AlterConfigs: DESCRIBE_CONFIGS or ALTER_CONFIGS on the topic, or on the
+ * cluster for broker resources. The error code of a denial, or undefined when allowed (other
+ * resource types are refused later as unsupported).
+ */
+export function configResourceDenied(
+  authorizer: RequestAuthorizer,
+  who: RequestIdentity,
+  operation: number,
+  resourceType: number,
+  resourceName: string,
+): number | undefined {
+  if (resourceType === ConfigResource.TOPIC)
+    return authorizer.topic(who, operation, resourceName) ? undefined : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  if (resourceType === ConfigResource.BROKER)
+    return authorizer.cluster(who, operation) ? undefined : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  return undefined;
+}
+
+const DENIED_SENTENCE = 'Authorization failed: the principal lacks the ACL this operation needs';
 
 type Str = string | null | undefined;
 
@@ -80,16 +104,19 @@ const OP_SET = 0;
 const OP_DELETE = 1;
 
 export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
-  const { metadata, replicaManager, logger } = deps;
+  const { metadata, replicaManager, logger, authorizer } = deps;
   const timeoutOf = (ms: number) => (ms > 0 ? ms : undefined);
 
   const createTopics: KafkaApiHandler = {
     apiKey: ApiKey.CreateTopics,
     minVersion: 0,
     maxVersion: 7,
-    async handle(req: CreateTopicsRequest) {
-      const manual = req.topics.filter((t) => t.assignments.length > 0);
-      const asked = req.topics.filter((t) => t.assignments.length === 0);
+    async handle(req: CreateTopicsRequest, ctx) {
+      // CREATE on the cluster, or else on each topic.
+      const clusterCreate = authorizer.cluster(ctx.identity, AclOperation.CREATE, false);
+      const denied = req.topics.filter((t) => !clusterCreate && !authorizer.topic(ctx.identity, AclOperation.CREATE, t.name));
+      const manual = req.topics.filter((t) => t.assignments.length > 0 && !denied.includes(t));
+      const asked = req.topics.filter((t) => t.assignments.length === 0 && !denied.includes(t));
       const results =
         asked.length === 0
           ? []
@@ -136,6 +163,15 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
               configs: [],
             };
           }),
+          ...denied.map((t) => ({
+            name: t.name,
+            topicId: kafkaTopicId(''),
+            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            errorMessage: DENIED_SENTENCE,
+            numPartitions: -1,
+            replicationFactor: -1,
+            configs: [],
+          })),
           // Samsa places replicas itself; a manual assignment is refused rather than ignored.
           ...manual.map((t) => ({
             name: t.name,
@@ -155,7 +191,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.DeleteTopics,
     minVersion: 0,
     maxVersion: 6,
-    async handle(req: DeleteTopicsRequest) {
+    async handle(req: DeleteTopicsRequest, ctx) {
       const byId = new Map(metadata.topics().map((t) => [kafkaTopicId(t.topicId), t.name]));
       const unknownIds: Array<{ name: null; topicId: string; errorCode: number; errorMessage: string }> = [];
       const names: string[] = req.topicNames ?? [];
@@ -171,10 +207,19 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
           });
       }
       const ids = new Map(names.map((n) => [n, metadata.topic(n)?.topicId ?? '']));
-      const results = await metadata.deleteTopics(names, timeoutOf(req.timeoutMs));
+      const deletable = names.filter((n) => authorizer.topic(ctx.identity, AclOperation.DELETE, n));
+      const results = deletable.length === 0 ? [] : await metadata.deleteTopics(deletable, timeoutOf(req.timeoutMs));
       return {
         throttleTimeMs: 0,
         responses: [
+          ...names
+            .filter((n) => !deletable.includes(n))
+            .map((name) => ({
+              name,
+              topicId: kafkaTopicId(ids.get(name) ?? ''),
+              errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+              errorMessage: DENIED_SENTENCE,
+            })),
           ...results.map((r) => ({
             name: r.name,
             topicId: kafkaTopicId(ids.get(r.name) ?? ''),
@@ -191,10 +236,19 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.DescribeConfigs,
     minVersion: 0,
     maxVersion: 4,
-    handle(req: DescribeConfigsRequest) {
+    handle(req: DescribeConfigsRequest, ctx) {
       return {
         throttleTimeMs: 0,
         results: req.resources.map((r) => {
+          const denied = configResourceDenied(authorizer, ctx.identity, AclOperation.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
+          if (denied !== undefined)
+            return {
+              errorCode: denied,
+              errorMessage: DENIED_SENTENCE,
+              resourceType: r.resourceType,
+              resourceName: r.resourceName,
+              configs: [],
+            };
           const d = describeConfigsResource(
             { resourceType: r.resourceType, resourceName: r.resourceName, configurationKeys: r.configurationKeys ?? [] },
             (name) => metadata.topic(name),
@@ -228,16 +282,36 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     },
   };
 
+  const alter = async (
+    who: RequestIdentity,
+    all: Array<{ resourceType: number; resourceName: string; configs: Array<{ name: string; operation: number; value: string }> }>,
+    validateOnly: boolean,
+  ) => {
+    const denials = all.map((r) => configResourceDenied(authorizer, who, AclOperation.ALTER_CONFIGS, r.resourceType, r.resourceName));
+    const resources = all.filter((_, i) => denials[i] === undefined);
+    const refused = all
+      .filter((_, i) => denials[i] !== undefined)
+      .map((r) => ({
+        resourceType: r.resourceType,
+        resourceName: r.resourceName,
+        errorCode: denials[all.indexOf(r)]!,
+        errorMessage: DENIED_SENTENCE,
+      }));
+    if (resources.length === 0) return refused;
+    return [...refused, ...(await metadata.incrementalAlterConfigs(resources, validateOnly))];
+  };
+
   const incrementalAlterConfigs: KafkaApiHandler = {
     apiKey: ApiKey.IncrementalAlterConfigs,
     minVersion: 0,
     maxVersion: 1,
-    async handle(req: IncrementalAlterConfigsRequest) {
+    async handle(req: IncrementalAlterConfigsRequest, ctx) {
       const unsupported = req.resources.filter((r) =>
         r.configs.some((c) => c.configOperation !== OP_SET && c.configOperation !== OP_DELETE),
       );
       const supported = req.resources.filter((r) => !unsupported.includes(r));
-      const results = await metadata.incrementalAlterConfigs(
+      const results = await alter(
+        ctx.identity,
         supported.map((r) => ({
           resourceType: r.resourceType,
           resourceName: r.resourceName,
@@ -270,7 +344,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.AlterConfigs,
     minVersion: 0,
     maxVersion: 2,
-    async handle(req: AlterConfigsRequest) {
+    async handle(req: AlterConfigsRequest, ctx) {
       const resources = req.resources.map((r) => {
         const given = new Map(r.configs.filter((c) => c.value !== null && c.value !== undefined).map((c) => [c.name, c.value as string]));
         const current =
@@ -286,7 +360,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
         ];
         return { resourceType: r.resourceType, resourceName: r.resourceName, configs };
       });
-      const results = await metadata.incrementalAlterConfigs(resources, req.validateOnly);
+      const results = await alter(ctx.identity, resources, req.validateOnly);
       return {
         throttleTimeMs: 0,
         responses: results.map((r) => ({
@@ -303,7 +377,9 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.ElectLeaders,
     minVersion: 0,
     maxVersion: 2,
-    async handle(req: ElectLeadersRequest) {
+    async handle(req: ElectLeadersRequest, ctx) {
+      if (!authorizer.cluster(ctx.identity, AclOperation.ALTER))
+        return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, replicaElectionResults: [] };
       const partitions = (req.topicPartitions ?? []).flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
       const results = await metadata.electLeaders(req.electionType ?? 0, partitions, timeoutOf(req.timeoutMs));
       const byTopic = nestByTopic(results, (r) => ({
@@ -323,10 +399,12 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.CreatePartitions,
     minVersion: 0,
     maxVersion: 3,
-    async handle(req: CreatePartitionsRequest) {
+    async handle(req: CreatePartitionsRequest, ctx) {
+      const denied = req.topics.filter((t) => !authorizer.topic(ctx.identity, AclOperation.ALTER, t.name));
+      const asked = req.topics.filter((t) => !denied.includes(t));
       // Manual replica assignments (kafka-topics --replica-assignment) are not supported: the controller places.
-      const manual = req.topics.filter((t) => t.assignments !== null && t.assignments !== undefined);
-      const placed = req.topics.filter((t) => t.assignments === null || t.assignments === undefined);
+      const manual = asked.filter((t) => t.assignments !== null && t.assignments !== undefined);
+      const placed = asked.filter((t) => t.assignments === null || t.assignments === undefined);
       const results = await metadata.createPartitions(
         placed.map((t) => ({ name: t.name, count: t.count })),
         req.validateOnly,
@@ -335,6 +413,7 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
       return {
         throttleTimeMs: 0,
         results: [
+          ...denied.map((t) => ({ name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: DENIED_SENTENCE })),
           ...results.map((r) => ({
             name: r.name,
             errorCode: r.errorCode,
@@ -354,13 +433,15 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.DeleteRecords,
     minVersion: 0,
     maxVersion: 2,
-    handle(req: DeleteRecordsRequest) {
+    handle(req: DeleteRecordsRequest, ctx) {
       return {
         throttleTimeMs: 0,
         topics: req.topics.map((t) => ({
           name: t.name,
           partitions: t.partitions.map((p) => {
             try {
+              if (!authorizer.topic(ctx.identity, AclOperation.DELETE, t.name))
+                throw protocolError('TOPIC_AUTHORIZATION_FAILED', DENIED_SENTENCE);
               return {
                 partitionIndex: p.partitionIndex,
                 lowWatermark: replicaManager.deleteRecords(t.name, p.partitionIndex, p.offset),
@@ -379,7 +460,9 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.DescribeLogDirs,
     minVersion: 0,
     maxVersion: 4,
-    handle(req: DescribeLogDirsRequest) {
+    handle(req: DescribeLogDirsRequest, ctx) {
+      if (!authorizer.cluster(ctx.identity, AclOperation.DESCRIBE))
+        return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
       const wanted = req.topics === null ? undefined : new Map(req.topics.map((t) => [t.topic, new Set(t.partitions)]));
       const local = [...replicaManager.localPartitions()].filter(
         (p) => !p.log.isClosed && (wanted === undefined || wanted.get(p.topic)?.has(p.partition) === true),

@@ -14,6 +14,7 @@
  * connection answers nothing more; nothing it had queued is handled.
  */
 import type { Socket } from 'node:net';
+import { ANONYMOUS, type KafkaPrincipal } from '@samsa/server';
 import type { Logger } from 'pino';
 
 /** What the API layer answers to one frame. */
@@ -35,6 +36,8 @@ export interface KafkaConnectionInfo {
   readonly clientHost: string;
   /** The listener this connection arrived on (Metadata answers its advertised addresses). */
   readonly listenerName: string;
+  /** Who the connection authenticated as; User:ANONYMOUS until authentication (TLS/SASL) sets it. */
+  readonly principal: KafkaPrincipal;
 }
 
 export interface KafkaConnectionOptions {
@@ -63,6 +66,7 @@ export const DEFAULT_CONNECTIONS_MAX_IDLE_MS = 600_000;
 export class KafkaConnection implements KafkaConnectionInfo {
   readonly clientHost: string;
   readonly listenerName: string;
+  principal: KafkaPrincipal = ANONYMOUS;
   private chunks: Buffer[] = [];
   private buffered = 0;
   private readonly queue: Buffer[] = [];

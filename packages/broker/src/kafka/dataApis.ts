@@ -15,7 +15,9 @@ import type { Logger } from 'pino';
 import type { MetadataSource } from '../metadata/image.js';
 import { errorOf, type ProducePartitionResult, type ReplicaManager } from '../replicaManager.js';
 import { ProducerIdManager } from '../server/producerIdManager.js';
-import { CLOSE, NO_RESPONSE, type KafkaApiHandler } from './kafkaApis.js';
+import { AclOperation } from '@samsa/metadata';
+import type { RequestAuthorizer } from '../security/authorizerService.js';
+import { CLOSE, NO_RESPONSE, type KafkaApiHandler, type KafkaRequestContext } from './kafkaApis.js';
 
 export interface DataApisDeps {
   metadata: MetadataSource;
@@ -23,7 +25,10 @@ export interface DataApisDeps {
   logger: Logger;
   /** Upper bound on a fetch long-poll whatever the client asks. */
   maxFetchWaitMs: number;
+  authorizer: RequestAuthorizer;
 }
+
+const TOPIC_DENIED = 'Topic authorization failed: the principal lacks the ACL this operation needs on the topic';
 
 const EMPTY = Buffer.alloc(0);
 /** Kafka's code 53 (not in Samsa's table until transactions arrive). */
@@ -70,23 +75,36 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.Produce,
     minVersion: 3,
     maxVersion: 9,
-    async handle(req: ProduceRequest) {
+    async handle(req: ProduceRequest, ctx: KafkaRequestContext) {
       const entries = req.topicData.flatMap((t) =>
         t.partitionData.map((p) => ({ topic: t.name, partition: p.index, records: p.records ?? EMPTY })),
       );
+      const refused = (e: { topic: string; partition: number }, errorCode: number, errorMessage: string): ProducePartitionResult => ({
+        topic: e.topic,
+        partition: e.partition,
+        errorCode,
+        errorMessage,
+        baseOffset: -1n,
+        logAppendTime: -1n,
+        logStartOffset: -1n,
+      });
+      // Kafka's rule: WRITE on each topic; a denied partition is answered TOPIC_AUTHORIZATION_FAILED
+      // and nothing of it is appended, the others go ahead.
+      const writable = new Map<string, boolean>();
+      for (const e of entries)
+        if (!writable.has(e.topic)) writable.set(e.topic, deps.authorizer.topic(ctx.identity, AclOperation.WRITE, e.topic));
+      const allowed = entries.filter((e) => writable.get(e.topic));
       // No transaction coordinator yet: a transactional produce writes nothing (InitProducerId refused its id already).
-      const results: ProducePartitionResult[] =
+      const appended: ProducePartitionResult[] =
         req.transactionalId !== null && req.transactionalId !== undefined
-          ? entries.map((e) => ({
-              topic: e.topic,
-              partition: e.partition,
-              errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-              errorMessage: 'transactions are not supported yet',
-              baseOffset: -1n,
-              logAppendTime: -1n,
-              logStartOffset: -1n,
-            }))
-          : await replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
+          ? allowed.map((e) => refused(e, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported yet'))
+          : allowed.length === 0
+            ? []
+            : await replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, allowed);
+      let next = 0;
+      const results = entries.map((e) =>
+        writable.get(e.topic) ? appended[next++]! : refused(e, ErrorCode.TOPIC_AUTHORIZATION_FAILED, TOPIC_DENIED),
+      );
       if (req.acks === 0) {
         // Kafka answers nothing to acks=0; on an error it closes the connection so the client
         // refreshes its metadata (the only signal it can get).
@@ -115,42 +133,75 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.Fetch,
     minVersion: 4,
     maxVersion: 12,
-    async handle(req: FetchRequest) {
+    async handle(req: FetchRequest, ctx: KafkaRequestContext) {
       if (req.sessionId !== 0) {
         return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
       }
-      const partitions = req.topics.flatMap((t) =>
-        t.partitions.map((p) => ({
+      // A follower's fetch (replica id >= 0) needs CLUSTER_ACTION; a consumer's READ on each topic.
+      if (req.replicaId >= 0 && !deps.authorizer.cluster(ctx.identity, AclOperation.CLUSTER_ACTION)) {
+        return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, sessionId: 0, responses: [] };
+      }
+      const readable = new Map<string, boolean>();
+      for (const t of req.topics) {
+        if (!readable.has(t.topic))
+          readable.set(t.topic, req.replicaId >= 0 || deps.authorizer.topic(ctx.identity, AclOperation.READ, t.topic));
+      }
+      const denied = req.topics
+        .filter((t) => !readable.get(t.topic))
+        .map((t) => ({
           topic: t.topic,
-          partition: p.partition,
-          fetchOffset: p.fetchOffset,
-          maxBytes: p.partitionMaxBytes > 0 ? p.partitionMaxBytes : 1024 * 1024,
-          currentLeaderEpoch: p.currentLeaderEpoch ?? -1,
-        })),
-      );
-      const results = await replicaManager.fetchMessages({
-        maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), deps.maxFetchWaitMs),
-        minBytes: Math.max(req.minBytes, 0),
-        maxBytes: req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024,
-        partitions,
-      });
+          partitions: t.partitions.map((p) => ({
+            partitionIndex: p.partition,
+            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            highWatermark: -1n,
+            lastStableOffset: -1n,
+            logStartOffset: -1n,
+            abortedTransactions: null,
+            preferredReadReplica: -1,
+            records: EMPTY,
+          })),
+        }));
+      const partitions = req.topics
+        .filter((t) => readable.get(t.topic))
+        .flatMap((t) =>
+          t.partitions.map((p) => ({
+            topic: t.topic,
+            partition: p.partition,
+            fetchOffset: p.fetchOffset,
+            maxBytes: p.partitionMaxBytes > 0 ? p.partitionMaxBytes : 1024 * 1024,
+            currentLeaderEpoch: p.currentLeaderEpoch ?? -1,
+          })),
+        );
+      // Every topic denied: answer at once (an empty fetch still long-polls, as before).
+      const results =
+        partitions.length === 0 && denied.length > 0
+          ? []
+          : await replicaManager.fetchMessages({
+              maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), deps.maxFetchWaitMs),
+              minBytes: Math.max(req.minBytes, 0),
+              maxBytes: req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024,
+              partitions,
+            });
       return {
         throttleTimeMs: 0,
         errorCode: ErrorCode.NONE,
         sessionId: 0,
-        responses: [...groupByTopic(results)].map(([topic, ps]) => ({
-          topic,
-          partitions: ps.map((r) => ({
-            partitionIndex: r.partition,
-            errorCode: r.errorCode,
-            highWatermark: r.highWatermark,
-            lastStableOffset: r.highWatermark,
-            logStartOffset: r.logStartOffset,
-            abortedTransactions: null,
-            preferredReadReplica: -1,
-            records: r.records,
+        responses: [
+          ...denied,
+          ...[...groupByTopic(results)].map(([topic, ps]) => ({
+            topic,
+            partitions: ps.map((r) => ({
+              partitionIndex: r.partition,
+              errorCode: r.errorCode,
+              highWatermark: r.highWatermark,
+              lastStableOffset: r.highWatermark,
+              logStartOffset: r.logStartOffset,
+              abortedTransactions: null,
+              preferredReadReplica: -1,
+              records: r.records,
+            })),
           })),
-        })),
+        ],
       };
     },
   };
@@ -159,13 +210,15 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.ListOffsets,
     minVersion: 0,
     maxVersion: 7,
-    handle(req: ListOffsetsRequest) {
+    handle(req: ListOffsetsRequest, ctx: KafkaRequestContext) {
       return {
         throttleTimeMs: 0,
         topics: req.topics.map((t) => ({
           name: t.name,
           partitions: t.partitions.map((p) => {
             try {
+              if (!deps.authorizer.topic(ctx.identity, AclOperation.DESCRIBE, t.name))
+                throw protocolError('TOPIC_AUTHORIZATION_FAILED', TOPIC_DENIED);
               const found = replicaManager.listOffset(t.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch ?? -1);
               return {
                 partitionIndex: p.partitionIndex,
@@ -197,13 +250,15 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.OffsetForLeaderEpoch,
     minVersion: 0,
     maxVersion: 4,
-    handle(req: OffsetForLeaderEpochRequest) {
+    handle(req: OffsetForLeaderEpochRequest, ctx: KafkaRequestContext) {
       return {
         throttleTimeMs: 0,
         topics: req.topics.map((t) => ({
           topic: t.topic,
           partitions: t.partitions.map((p) => {
             try {
+              if (!deps.authorizer.topic(ctx.identity, AclOperation.DESCRIBE, t.topic))
+                throw protocolError('TOPIC_AUTHORIZATION_FAILED', TOPIC_DENIED);
               const partition = replicaManager.getPartition(t.topic, p.partition);
               if (!partition) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `no replica of ${t.topic}-${p.partition} here`);
               partition.checkLeader(p.currentLeaderEpoch ?? -1);
@@ -222,11 +277,16 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.InitProducerId,
     minVersion: 0,
     maxVersion: 4,
-    async handle(req: InitProducerIdRequest) {
+    async handle(req: InitProducerIdRequest, ctx: KafkaRequestContext) {
       if (req.transactionalId !== null && req.transactionalId !== '') {
+        if (!deps.authorizer.transactionalId(ctx.identity, AclOperation.WRITE, req.transactionalId))
+          return { throttleTimeMs: 0, errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
         // No transaction coordinator yet: refuse transactional producers as Kafka does one it may not serve.
         return { throttleTimeMs: 0, errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
       }
+      // KIP-679: IDEMPOTENT_WRITE on the cluster, or WRITE on any topic.
+      if (!deps.authorizer.idempotentWrite(ctx.identity))
+        return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
       // Idempotent producers: a fresh id at epoch 0 whatever id/epoch the request carries.
       const r = await producerIds.generateProducerId();
       if (r.errorCode !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: r.errorCode, producerId: -1n, producerEpoch: -1 };

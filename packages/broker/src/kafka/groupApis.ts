@@ -10,14 +10,20 @@
  * again at once with the id the coordinator handed out, as Kafka does for those versions.
  */
 import { ApiKey } from '@samsa/kafka';
+import { AclOperation } from '@samsa/metadata';
 import { ErrorCode, nestByTopic } from '@samsa/protocol';
 import type { GroupCoordinator } from '../group/coordinator.js';
-import { type KafkaApiHandler } from './kafkaApis.js';
+import type { RequestAuthorizer } from '../security/authorizerService.js';
+import { type KafkaApiHandler, type KafkaRequestContext } from './kafkaApis.js';
 
 export interface GroupApisDeps {
   coordinator: GroupCoordinator;
   listenerNameOf: (connectionListener: string) => string | undefined;
+  authorizer: RequestAuthorizer;
 }
+
+const GROUP_DENIED = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+const TOPIC_DENIED = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
 
 type Str = string | null | undefined;
 const s = (v: Str): string => v ?? '';
@@ -93,7 +99,19 @@ interface OffsetDeleteRequest {
 }
 
 export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
-  const { coordinator } = deps;
+  const { coordinator, authorizer } = deps;
+  const mayGroup = (ctx: KafkaRequestContext, op: number, groupId: string, logDenial = true) =>
+    authorizer.group(ctx.identity, op, groupId, logDenial);
+  const mayTopic = (ctx: KafkaRequestContext, op: number, topic: string, logDenial = true) =>
+    authorizer.topic(ctx.identity, op, topic, logDenial);
+  /** FindCoordinator: DESCRIBE on the group (key type 0) or transactional id (1). */
+  const coordinatorDenied = (ctx: KafkaRequestContext, keyType: number, key: string): number | undefined => {
+    if (keyType === 1)
+      return authorizer.transactionalId(ctx.identity, AclOperation.DESCRIBE, key)
+        ? undefined
+        : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    return mayGroup(ctx, AclOperation.DESCRIBE, key) ? undefined : GROUP_DENIED;
+  };
 
   const findCoordinator: KafkaApiHandler = {
     apiKey: ApiKey.FindCoordinator,
@@ -105,6 +123,8 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
       if (ctx.header.apiVersion >= 4) {
         const coordinators = await Promise.all(
           (req.coordinatorKeys ?? []).map(async (key) => {
+            const denied = coordinatorDenied(ctx, keyType, key);
+            if (denied !== undefined) return { key, nodeId: -1, host: '', port: -1, errorCode: denied, errorMessage: null };
             const r = await coordinator.findCoordinator(keyType, key, listener);
             return {
               key,
@@ -118,6 +138,8 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
         );
         return { throttleTimeMs: 0, coordinators };
       }
+      const denied = coordinatorDenied(ctx, keyType, s(req.key));
+      if (denied !== undefined) return { throttleTimeMs: 0, errorCode: denied, errorMessage: null, nodeId: -1, host: '', port: -1 };
       const r = await coordinator.findCoordinator(keyType, s(req.key), listener);
       return {
         throttleTimeMs: 0,
@@ -135,6 +157,19 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     minVersion: 0,
     maxVersion: 9,
     async handle(req: JoinGroupRequest, ctx) {
+      if (!mayGroup(ctx, AclOperation.READ, req.groupId)) {
+        return {
+          throttleTimeMs: 0,
+          errorCode: GROUP_DENIED,
+          generationId: -1,
+          protocolType: null,
+          protocolName: ctx.header.apiVersion >= 7 ? null : '',
+          leader: '',
+          skipAssignment: false,
+          memberId: req.memberId,
+          members: [],
+        };
+      }
       const join = (memberId: string) =>
         coordinator.joinGroup({
           groupId: req.groupId,
@@ -167,7 +202,9 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.SyncGroup,
     minVersion: 0,
     maxVersion: 5,
-    async handle(req: SyncGroupRequest) {
+    async handle(req: SyncGroupRequest, ctx) {
+      if (!mayGroup(ctx, AclOperation.READ, req.groupId))
+        return { throttleTimeMs: 0, errorCode: GROUP_DENIED, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
       const r = await coordinator.syncGroup({
         groupId: req.groupId,
         generationId: req.generationId,
@@ -191,7 +228,8 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.Heartbeat,
     minVersion: 0,
     maxVersion: 4,
-    handle(req: HeartbeatRequest) {
+    handle(req: HeartbeatRequest, ctx) {
+      if (!mayGroup(ctx, AclOperation.READ, req.groupId)) return { throttleTimeMs: 0, errorCode: GROUP_DENIED };
       const r = coordinator.heartbeat({
         groupId: req.groupId,
         generationId: req.generationId,
@@ -207,6 +245,7 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     minVersion: 0,
     maxVersion: 5,
     handle(req: LeaveGroupRequest, ctx) {
+      if (!mayGroup(ctx, AclOperation.READ, req.groupId)) return { throttleTimeMs: 0, errorCode: GROUP_DENIED, members: [] };
       const members =
         ctx.header.apiVersion >= 3
           ? (req.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: s(m.groupInstanceId), reason: s(m.reason) }))
@@ -226,16 +265,29 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.OffsetCommit,
     minVersion: 0,
     maxVersion: 8,
-    async handle(req: OffsetCommitRequest) {
-      const offsets = req.topics.flatMap((t) =>
-        t.partitions.map((p) => ({
-          topic: t.name,
-          partition: p.partitionIndex,
-          offset: p.committedOffset,
-          leaderEpoch: p.committedLeaderEpoch ?? -1,
-          metadata: s(p.committedMetadata),
-        })),
-      );
+    async handle(req: OffsetCommitRequest, ctx) {
+      // READ on the group, then READ on each topic: a denied topic's partitions answer
+      // TOPIC_AUTHORIZATION_FAILED and are not committed.
+      const groupOk = mayGroup(ctx, AclOperation.READ, req.groupId);
+      const readable = new Map<string, boolean>();
+      if (groupOk) for (const t of req.topics) if (!readable.has(t.name)) readable.set(t.name, mayTopic(ctx, AclOperation.READ, t.name));
+      const refused = req.topics
+        .filter((t) => !groupOk || !readable.get(t.name))
+        .map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: groupOk ? TOPIC_DENIED : GROUP_DENIED })),
+        }));
+      const offsets = req.topics
+        .filter((t) => groupOk && readable.get(t.name))
+        .flatMap((t) =>
+          t.partitions.map((p) => ({
+            topic: t.name,
+            partition: p.partitionIndex,
+            offset: p.committedOffset,
+            leaderEpoch: p.committedLeaderEpoch ?? -1,
+            metadata: s(p.committedMetadata),
+          })),
+        );
       const results =
         offsets.length === 0
           ? []
@@ -246,15 +298,41 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
               groupInstanceId: s(req.groupInstanceId),
               offsets,
             });
-      return { throttleTimeMs: 0, topics: nestByTopic(results, (r) => ({ partitionIndex: r.partition, errorCode: r.errorCode })) };
+      return {
+        throttleTimeMs: 0,
+        topics: [...refused, ...nestByTopic(results, (r) => ({ partitionIndex: r.partition, errorCode: r.errorCode }))],
+      };
     },
   };
 
   /** One group's offsets in OffsetFetch's topic layout; `topics` null or absent: every committed one. */
-  const fetchGroup = (groupId: string, topics: OffsetFetchTopics[] | null | undefined) => {
+  const fetchGroup = (ctx: KafkaRequestContext, groupId: string, topics: OffsetFetchTopics[] | null | undefined) => {
+    // DESCRIBE on the group, and on each topic: a named undescribable topic answers
+    // TOPIC_AUTHORIZATION_FAILED, "all topics" leaves undescribable ones out.
+    if (!mayGroup(ctx, AclOperation.DESCRIBE, groupId)) {
+      return {
+        errorCode: GROUP_DENIED,
+        topics: (topics ?? []).map((t) => ({
+          name: t.name,
+          partitions: t.partitionIndexes.map((p) => ({
+            partitionIndex: p,
+            committedOffset: -1n,
+            committedLeaderEpoch: -1,
+            metadata: '',
+            errorCode: GROUP_DENIED,
+          })),
+        })),
+      };
+    }
+    const deniedTopics = (topics ?? []).filter((t) => !mayTopic(ctx, AclOperation.DESCRIBE, t.name));
     const asked =
-      topics === null || topics === undefined ? undefined : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
-    const r = coordinator.fetchOffsets(groupId, asked);
+      topics === null || topics === undefined
+        ? undefined
+        : topics.filter((t) => !deniedTopics.includes(t)).map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
+    const r =
+      asked !== undefined && asked.length === 0 && deniedTopics.length > 0
+        ? { errorCode: 0, offsets: [] }
+        : coordinator.fetchOffsets(groupId, asked);
     if (r.errorCode !== 0) {
       const failed = (asked ?? []).map((t) => ({
         name: t.topic,
@@ -275,7 +353,19 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
       metadata: o.metadata,
       errorCode: 0,
     }));
-    return { errorCode: r.errorCode, topics: committed };
+    // "All topics" leaves out the ones the principal may not describe; named ones answer TOPIC_AUTHORIZATION_FAILED.
+    const visible = asked === undefined ? committed.filter((t) => mayTopic(ctx, AclOperation.DESCRIBE, t.name, false)) : committed;
+    const denied = deniedTopics.map((t) => ({
+      name: t.name,
+      partitions: t.partitionIndexes.map((partitionIndex) => ({
+        partitionIndex,
+        committedOffset: -1n,
+        committedLeaderEpoch: -1,
+        metadata: '',
+        errorCode: TOPIC_DENIED,
+      })),
+    }));
+    return { errorCode: r.errorCode, topics: [...visible, ...denied] };
   };
 
   const offsetFetch: KafkaApiHandler = {
@@ -284,9 +374,12 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     maxVersion: 8,
     handle(req: OffsetFetchRequest, ctx) {
       if (ctx.header.apiVersion >= 8) {
-        return { throttleTimeMs: 0, groups: (req.groups ?? []).map((g) => ({ groupId: g.groupId, ...fetchGroup(g.groupId, g.topics) })) };
+        return {
+          throttleTimeMs: 0,
+          groups: (req.groups ?? []).map((g) => ({ groupId: g.groupId, ...fetchGroup(ctx, g.groupId, g.topics) })),
+        };
       }
-      const r = fetchGroup(s(req.groupId), req.topics);
+      const r = fetchGroup(ctx, s(req.groupId), req.topics);
       return { throttleTimeMs: 0, errorCode: r.errorCode, topics: r.topics };
     },
   };
@@ -295,10 +388,21 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.DescribeGroups,
     minVersion: 0,
     maxVersion: 5,
-    handle(req: DescribeGroupsRequest) {
+    handle(req: DescribeGroupsRequest, ctx) {
       return {
         throttleTimeMs: 0,
         groups: req.groups.map((id) => {
+          if (!mayGroup(ctx, AclOperation.DESCRIBE, id)) {
+            return {
+              errorCode: GROUP_DENIED,
+              groupId: id,
+              groupState: '',
+              protocolType: '',
+              protocolData: '',
+              members: [],
+              authorizedOperations: -2147483648,
+            };
+          }
           const d = coordinator.describeGroup(id);
           return {
             errorCode: d.errorCode,
@@ -325,12 +429,16 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.ListGroups,
     minVersion: 0,
     maxVersion: 4,
-    handle(req: ListGroupsRequest) {
+    handle(req: ListGroupsRequest, ctx) {
       const r = coordinator.listGroups(req.statesFilter ?? []);
+      // DESCRIBE on the cluster lists every group; otherwise only those the principal may DESCRIBE (no audit line: a filter).
+      const all = authorizer.cluster(ctx.identity, AclOperation.DESCRIBE, false);
       return {
         throttleTimeMs: 0,
         errorCode: r.errorCode,
-        groups: r.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state })),
+        groups: r.groups
+          .filter((g) => all || mayGroup(ctx, AclOperation.DESCRIBE, g.groupId, false))
+          .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state })),
       };
     },
   };
@@ -339,9 +447,12 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.DeleteGroups,
     minVersion: 0,
     maxVersion: 2,
-    async handle(req: DeleteGroupsRequest) {
+    async handle(req: DeleteGroupsRequest, ctx) {
       const results = await Promise.all(
-        req.groupsNames.map(async (groupId) => ({ groupId, errorCode: (await coordinator.deleteGroup(groupId)).errorCode })),
+        req.groupsNames.map(async (groupId) => ({
+          groupId,
+          errorCode: mayGroup(ctx, AclOperation.DELETE, groupId) ? (await coordinator.deleteGroup(groupId)).errorCode : GROUP_DENIED,
+        })),
       );
       return { throttleTimeMs: 0, results };
     },
@@ -351,12 +462,26 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.OffsetDelete,
     minVersion: 0,
     maxVersion: 0,
-    async handle(req: OffsetDeleteRequest) {
-      const r = await coordinator.deleteOffsets(
-        req.groupId,
-        req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex }))),
-      );
-      const topics = nestByTopic(r.partitions, (p) => ({ partitionIndex: p.partition, errorCode: p.errorCode }));
+    async handle(req: OffsetDeleteRequest, ctx) {
+      if (!mayGroup(ctx, AclOperation.DELETE, req.groupId)) return { errorCode: GROUP_DENIED, throttleTimeMs: 0, topics: [] };
+      const readable = new Map<string, boolean>();
+      for (const t of req.topics) if (!readable.has(t.name)) readable.set(t.name, mayTopic(ctx, AclOperation.READ, t.name));
+      const asked = req.topics.filter((t) => readable.get(t.name));
+      // Every topic denied: nothing to delete. No topics at all still goes to the coordinator (GROUP_ID_NOT_FOUND, ...).
+      const r =
+        asked.length === 0 && req.topics.length > 0
+          ? { errorCode: 0, partitions: [] }
+          : await coordinator.deleteOffsets(
+              req.groupId,
+              asked.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex }))),
+            );
+      const denied = req.topics
+        .filter((x) => !readable.get(x.name))
+        .map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: TOPIC_DENIED })),
+        }));
+      const topics = [...denied, ...nestByTopic(r.partitions, (p) => ({ partitionIndex: p.partition, errorCode: p.errorCode }))];
       return { errorCode: r.errorCode, throttleTimeMs: 0, topics };
     },
   };

@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { MetadataSource } from '../metadata/image.js';
 import type { ReplicaManager } from '../replicaManager.js';
+import type { RequestAuthorizer } from '../security/authorizerService.js';
+import { aclApis } from './aclApis.js';
 import { adminApis } from './adminApis.js';
 import { dataApis } from './dataApis.js';
 import { groupApis } from './groupApis.js';
@@ -26,6 +28,8 @@ export interface KafkaApisDeps {
   isServing: () => boolean;
   startingReason: () => string;
   observer?: KafkaRequestObserver;
+  /** Every handler checks its API's ACLs through this (see security/README.md). */
+  authorizer: RequestAuthorizer;
 }
 
 export function kafkaApis(deps: KafkaApisDeps): KafkaApis {
@@ -38,10 +42,24 @@ export function kafkaApis(deps: KafkaApisDeps): KafkaApis {
       autoCreateTopicsEnable: deps.autoCreateTopicsEnable,
       listenerNameOf: deps.listenerNameOf,
       advertised: () => apis?.advertised ?? [],
+      authorizer: deps.authorizer,
     }),
-    ...dataApis({ metadata: deps.metadata, replicaManager: deps.replicaManager, logger: deps.logger, maxFetchWaitMs: deps.maxFetchWaitMs }),
-    ...groupApis({ coordinator: deps.groupCoordinator, listenerNameOf: deps.listenerNameOf }),
-    ...adminApis({ metadata: deps.metadata, replicaManager: deps.replicaManager, logger: deps.logger, dataDir: deps.dataDir }),
+    ...dataApis({
+      metadata: deps.metadata,
+      replicaManager: deps.replicaManager,
+      logger: deps.logger,
+      maxFetchWaitMs: deps.maxFetchWaitMs,
+      authorizer: deps.authorizer,
+    }),
+    ...groupApis({ coordinator: deps.groupCoordinator, listenerNameOf: deps.listenerNameOf, authorizer: deps.authorizer }),
+    ...adminApis({
+      metadata: deps.metadata,
+      replicaManager: deps.replicaManager,
+      logger: deps.logger,
+      dataDir: deps.dataDir,
+      authorizer: deps.authorizer,
+    }),
+    ...aclApis({ metadata: deps.metadata, authorizer: deps.authorizer }),
   ];
   apis = new KafkaApis({
     handlers,

@@ -19,12 +19,20 @@ import {
 } from '@samsa/kafka';
 import { ErrorCode } from '@samsa/protocol';
 import type { Logger } from 'pino';
+import type { RequestIdentity } from '../security/authorizerService.js';
 import type { KafkaAnswer, KafkaConnectionInfo, KafkaRequestHandler } from './connection.js';
 
 /** What every handler gets besides its decoded request. */
 export interface KafkaRequestContext {
   readonly header: RequestHeader;
   readonly connection: KafkaConnectionInfo;
+  /** Who asks, for the authorizer: the connection's principal and address, and this API's name. */
+  readonly identity: RequestIdentity;
+}
+
+/** Kafka's client host form '/127.0.0.1' as a bare address, the form ACL hosts are written in. */
+export function clientAddress(clientHost: string): string {
+  return clientHost.startsWith('/') ? clientHost.slice(1) : clientHost;
 }
 
 /** A handler's answer: a response body, or no response at all (acks=0), or close the connection. */
@@ -127,7 +135,11 @@ export class KafkaApis implements KafkaRequestHandler {
         return finish(this.closed(`undecodable ${name} v${header.apiVersion}: ${err.message}`, connection, header));
       throw err;
     }
-    const ctx: KafkaRequestContext = { header, connection };
+    const ctx: KafkaRequestContext = {
+      header,
+      connection,
+      identity: { principal: connection.principal, clientAddress: clientAddress(connection.clientHost), api: name },
+    };
     const toAnswer = (result: HandlerResult): KafkaAnswer => {
       if (result === NO_RESPONSE) return finish({ kind: 'none' });
       if (CLOSE in result) return finish(this.closed((result as { [CLOSE]: string })[CLOSE], connection, header));

@@ -11,10 +11,11 @@
  * the same 16 bytes (its text form base64url, 22 characters).
  */
 import { ApiKey, isValidClientSoftware } from '@samsa/kafka';
-import { endpointFor } from '@samsa/metadata';
+import { AclOperation, endpointFor } from '@samsa/metadata';
 import { ErrorCode } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { BrokerInfo, MetadataSource, TopicInfo } from '../metadata/image.js';
+import type { RequestAuthorizer } from '../security/authorizerService.js';
 import { type KafkaApiHandler, type KafkaRequestContext } from './kafkaApis.js';
 
 export interface MetadataApisDeps {
@@ -27,6 +28,7 @@ export interface MetadataApisDeps {
   listenerNameOf: (connectionListener: string) => string | undefined;
   /** What ApiVersions lists (KafkaApis.advertised); read when a request comes. */
   advertised: () => ReadonlyArray<{ apiKey: number; minVersion: number; maxVersion: number }>;
+  authorizer: RequestAuthorizer;
 }
 
 /** Kafka's "authorized operations not asked for". */
@@ -113,22 +115,41 @@ export function metadataApis(deps: MetadataApisDeps): KafkaApiHandler[] {
       // v0: an empty list means every topic; v1+: null means every topic, empty none.
       const all = req.topics === null || (version === 0 && req.topics.length === 0);
       let topics;
+      const { authorizer } = deps;
+      // Listing every topic leaves out, silently and without an audit line, those the principal may not DESCRIBE.
+      const describable = (name: string, logDenial: boolean) => authorizer.topic(ctx.identity, AclOperation.DESCRIBE, name, logDenial);
       if (all) {
-        topics = metadata.topics().map((t) => describeTopic(t, live));
+        topics = metadata
+          .topics()
+          .filter((t) => describable(t.name, false))
+          .map((t) => describeTopic(t, live));
       } else {
         const allowAutoCreate = (version < 4 || req.allowAutoTopicCreation !== false) && deps.autoCreateTopicsEnable;
         const toCreate: string[] = [];
         topics = req.topics!.map((asked) => {
           if (asked.name === null || asked.name === undefined) {
             const byId = asked.topicId ? metadata.topics().find((t) => kafkaTopicId(t.topicId) === asked.topicId) : undefined;
+            if (byId && !describable(byId.name, true))
+              return missingTopic(null, asked.topicId ?? ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
             return byId ? describeTopic(byId, live) : missingTopic(null, asked.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID);
           }
           const topic = metadata.topic(asked.name);
-          if (topic) return describeTopic(topic, live);
+          // Kafka's order: an undescribable name (existing or not) is TOPIC_AUTHORIZATION_FAILED, so
+          // a client learns nothing about topics it may not see.
+          if (topic)
+            return describable(asked.name, true)
+              ? describeTopic(topic, live)
+              : missingTopic(asked.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
           if (!LEGAL_TOPIC.test(asked.name) || asked.name === '.' || asked.name === '..') {
             return missingTopic(asked.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
           }
-          if (!allowAutoCreate) return missingTopic(asked.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          const mayCreate =
+            allowAutoCreate &&
+            (authorizer.cluster(ctx.identity, AclOperation.CREATE, false) ||
+              authorizer.topic(ctx.identity, AclOperation.CREATE, asked.name, false));
+          if (!mayCreate && !describable(asked.name, true))
+            return missingTopic(asked.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+          if (!mayCreate) return missingTopic(asked.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           toCreate.push(asked.name);
           // As Kafka: the topic is being created, its leaders are not known yet (retriable).
           return missingTopic(asked.name, ZERO_UUID, ErrorCode.LEADER_NOT_AVAILABLE);
@@ -170,6 +191,18 @@ export function metadataApis(deps: MetadataApisDeps): KafkaApiHandler[] {
     minVersion: 0,
     maxVersion: 1,
     handle(_req: unknown, ctx) {
+      if (!deps.authorizer.cluster(ctx.identity, AclOperation.DESCRIBE)) {
+        return {
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+          errorMessage: 'Cluster authorization failed: DESCRIBE on the cluster is needed',
+          endpointType: 1,
+          clusterId: metadata.clusterId,
+          controllerId: -1,
+          brokers: [],
+          clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+        };
+      }
       return {
         throttleTimeMs: 0,
         errorCode: 0,

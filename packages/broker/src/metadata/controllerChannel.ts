@@ -34,6 +34,10 @@ import {
   type AlterPartitionResponse__Output,
   type AllocateProducerIdsRequest,
   type AllocateProducerIdsResponse__Output,
+  type CreateAclsRequest,
+  type CreateAclsResponse__Output,
+  type DeleteAclsRequest,
+  type DeleteAclsResponse__Output,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { Timers } from '@samsa/server';
@@ -58,6 +62,8 @@ export interface ControllerMethods {
   ElectLeaders: [ElectLeadersRequest, ElectLeadersResponse__Output];
   AlterPartition: [AlterPartitionRequest, AlterPartitionResponse__Output];
   AllocateProducerIds: [AllocateProducerIdsRequest, AllocateProducerIdsResponse__Output];
+  CreateAcls: [CreateAclsRequest, CreateAclsResponse__Output];
+  DeleteAcls: [DeleteAclsRequest, DeleteAclsResponse__Output];
 }
 export type ControllerMethod = keyof ControllerMethods;
 

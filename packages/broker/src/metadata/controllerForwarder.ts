@@ -10,7 +10,14 @@
  * longer than the deadline. Nothing here throws: an unreachable quorum is an error result with a
  * retriable code (CONTROLLER_QUORUM_UNAVAILABLE, or REQUEST_TIMED_OUT when the outcome is unknown).
  */
-import { TOPIC_CONFIG_KEYS, validateBrokerConfigs, validateTopicConfigs } from '@samsa/metadata';
+import {
+  TOPIC_CONFIG_KEYS,
+  aclBindingKey,
+  validateBrokerConfigs,
+  validateTopicConfigs,
+  type AclBinding,
+  type AclBindingFilter,
+} from '@samsa/metadata';
 import {
   ConfigOperation,
   ConfigResource,
@@ -32,6 +39,8 @@ import {
   type ControllerChannel,
 } from './controllerChannel.js';
 import type {
+  AclCreateResult,
+  AclDeleteResult,
   AlterConfigsRequest,
   AlterConfigsResult,
   CreatePartitionsItem,
@@ -373,6 +382,96 @@ export class ControllerForwarder {
       }
       return { ...base, errorCode: 0, errorMessage: '' };
     });
+  }
+
+  /**
+   * CreateAcls, forwarded to the active controller (which validates). Answers once this broker's
+   * image holds every created ACL, so the next request here is authorized by them.
+   */
+  async createAcls(creations: AclBinding[], timeoutMs?: number): Promise<AclCreateResult[]> {
+    if (creations.length === 0) return [];
+    const deadline = this.deadline(timeoutMs);
+    let results: AclCreateResult[];
+    try {
+      const answer = await this.channel.callActive(
+        'CreateAcls',
+        () => ({ creations }),
+        (res) => verdictOfItems(res, res.results),
+        deadline,
+      );
+      results = creations.map((_, i) => {
+        const r = answer.results[i];
+        if (r === undefined)
+          return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: "the controller's answer had too few results" };
+        return { errorCode: r.errorCode, errorMessage: r.errorMessage };
+      });
+    } catch (err) {
+      const failed = this.unavailable(err, 'the ACL was not created', 'the ACL may or may not have been created');
+      return creations.map(() => failed);
+    }
+    const created = new Set(creations.filter((_, i) => results[i]!.errorCode === 0).map(aclBindingKey));
+    const applied = () => {
+      const here = new Set(this.follower.metadataImage.acls().map(aclBindingKey));
+      return [...created].every((k) => here.has(k));
+    };
+    if (created.size > 0) await this.follower.waitForImage(applied, deadline);
+    if (created.size > 0 && !applied()) {
+      return results.map((r) =>
+        r.errorCode !== 0
+          ? r
+          : {
+              errorCode: ErrorCode.REQUEST_TIMED_OUT,
+              errorMessage: `the controller created the ACLs, but broker ${this.options.brokerId} had not applied them before the request timed out`,
+            },
+      );
+    }
+    return results;
+  }
+
+  /** DeleteAcls, forwarded to the active controller; answers once this broker's image no longer holds the removed ACLs. */
+  async deleteAcls(filters: AclBindingFilter[], timeoutMs?: number): Promise<AclDeleteResult[]> {
+    if (filters.length === 0) return [];
+    const deadline = this.deadline(timeoutMs);
+    let results: AclDeleteResult[];
+    try {
+      const answer = await this.channel.callActive(
+        'DeleteAcls',
+        () => ({
+          filters: filters.map((f) => ({
+            ...f,
+            resourceName: f.resourceName ?? '',
+            principal: f.principal ?? '',
+            host: f.host ?? '',
+          })),
+        }),
+        (res) => verdictOfItems(res, res.filterResults),
+        deadline,
+      );
+      results = filters.map((_, i) => {
+        const r = answer.filterResults[i];
+        if (r === undefined)
+          return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: "the controller's answer had too few results", deleted: [] };
+        return { errorCode: r.errorCode, errorMessage: r.errorMessage, deleted: r.matchingAcls.map((b) => ({ ...b })) };
+      });
+    } catch (err) {
+      const failed = this.unavailable(err, 'no ACL was deleted', 'ACLs may or may not have been deleted');
+      return filters.map(() => ({ ...failed, deleted: [] }));
+    }
+    const gone = new Set(results.flatMap((r) => r.deleted.map(aclBindingKey)));
+    const applied = () => !this.follower.metadataImage.acls().some((a) => gone.has(aclBindingKey(a)));
+    if (gone.size > 0) await this.follower.waitForImage(applied, deadline);
+    if (gone.size > 0 && !applied()) {
+      return results.map((r) =>
+        r.errorCode !== 0
+          ? r
+          : {
+              ...r,
+              errorCode: ErrorCode.REQUEST_TIMED_OUT,
+              errorMessage: `the controller deleted the ACLs, but broker ${this.options.brokerId} had not applied that before the request timed out`,
+            },
+      );
+    }
+    return results;
   }
 
   /** DescribeQuorum as the active controller answers it. */

@@ -4,6 +4,7 @@
  * `MetadataSource`, implemented by a follower of the controller quorum's metadata log
  * (QuorumMetadataSource).
  */
+import type { AclBinding, AclBindingFilter } from '@samsa/metadata';
 import type { DescribeQuorumResponse } from '@samsa/protocol';
 
 export interface BrokerInfo {
@@ -113,6 +114,19 @@ export interface CreatePartitionsItem {
   count: number;
 }
 
+/** One CreateAcls result. */
+export interface AclCreateResult {
+  errorCode: number;
+  errorMessage: string;
+}
+
+/** One DeleteAcls filter's result: the ACLs it removed. */
+export interface AclDeleteResult {
+  errorCode: number;
+  errorMessage: string;
+  deleted: AclBinding[];
+}
+
 export interface MetadataSource {
   readonly clusterId: string;
   readonly controllerId: number;
@@ -145,6 +159,12 @@ export interface MetadataSource {
   describeQuorum(): Promise<DescribeQuorumResponse>;
   /** A block of producer ids from the active controller (AllocateProducerIds). */
   allocateProducerIds(): Promise<ProducerIdBlockResult>;
+  /** Every ACL in this broker's metadata (the same array until ACLs change). */
+  acls(): readonly AclBinding[];
+  /** Kafka's CreateAcls, forwarded to the active controller; `timeoutMs` as for createTopics. */
+  createAcls(creations: AclBinding[], timeoutMs?: number): Promise<AclCreateResult[]>;
+  /** Kafka's DeleteAcls, forwarded to the active controller; `timeoutMs` as for createTopics. */
+  deleteAcls(filters: AclBindingFilter[], timeoutMs?: number): Promise<AclDeleteResult[]>;
   /** Dynamic broker configs of a resource: a broker id, or '' for the cluster-wide default. */
   brokerConfigs(resourceName: string): Readonly<Record<string, string>>;
   /** Called after each committed change, in order. Returns an unsubscribe function. */

@@ -15,7 +15,7 @@
  * retry with backoff (logging, never throwing) and the partitions already open keep serving.
  */
 import { randomUUID } from 'node:crypto';
-import type { MetadataImage } from '@samsa/metadata';
+import type { AclBinding, AclBindingFilter, MetadataImage } from '@samsa/metadata';
 import type { DescribeQuorumResponse } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { AlterPartitionItem, AlterPartitionItemResult } from '../replication/alterPartition.js';
@@ -37,6 +37,8 @@ import type {
   ProducerIdBlockResult,
   TopicInfo,
   TopicResult,
+  AclCreateResult,
+  AclDeleteResult,
 } from './image.js';
 import { brokerInfoOf, clusterIdOf, topicInfoOf } from './imageView.js';
 import { MetadataFollower } from './metadataFollower.js';
@@ -248,6 +250,18 @@ export class QuorumMetadataSource implements MetadataSource {
 
   incrementalAlterConfigs(resources: AlterConfigsRequest[], validateOnly: boolean, timeoutMs?: number): Promise<AlterConfigsResult[]> {
     return this.forwarder.incrementalAlterConfigs(resources, validateOnly, timeoutMs);
+  }
+
+  acls(): readonly AclBinding[] {
+    return this.metadataImage.acls();
+  }
+
+  createAcls(creations: AclBinding[], timeoutMs?: number): Promise<AclCreateResult[]> {
+    return this.forwarder.createAcls(creations, timeoutMs);
+  }
+
+  deleteAcls(filters: AclBindingFilter[], timeoutMs?: number): Promise<AclDeleteResult[]> {
+    return this.forwarder.deleteAcls(filters, timeoutMs);
   }
 
   describeQuorum(): Promise<DescribeQuorumResponse> {

@@ -3,7 +3,7 @@
  * manager and metadata source and back. No request can crash the node: every handler answers
  * with per-partition error codes, and unexpected failures become UNKNOWN_SERVER_ERROR.
  */
-import { endpointFor } from '@samsa/metadata';
+import { AclOperation, AclPatternType, aclFilterProblem, endpointFor, type AclBindingFilter } from '@samsa/metadata';
 import {
   ErrorCode,
   groupByTopic,
@@ -38,12 +38,23 @@ import {
   type TopicMetadata,
   type InitProducerIdRequest__Output,
   type InitProducerIdResponse,
+  type DescribeAclsRequest__Output,
+  type DescribeAclsResponse,
+  type CreateAclsRequest__Output,
+  type CreateAclsResponse,
+  type DeleteAclsRequest__Output,
+  type DeleteAclsResponse,
+  type AclBindingFilter__Output,
 } from '@samsa/protocol';
 import { pipelinedHandler, type PipelineHub } from '@samsa/server';
 import type { Logger } from 'pino';
 import type { MetadataSource, TopicInfo } from '../metadata/image.js';
 import { kafkaTopicId } from '../kafka/metadataApis.js';
-import { errorOf, type ReplicaManager } from '../replicaManager.js';
+import { configResourceDenied } from '../kafka/adminApis.js';
+import { describeAcls } from '../kafka/aclApis.js';
+import { errorOf, type FetchPartitionResult, type ProducePartitionResult, type ReplicaManager } from '../replicaManager.js';
+import { allowAllAuthorizer, type RequestAuthorizer, type RequestIdentity } from '../security/authorizerService.js';
+import { identityOf } from './principal.js';
 import { describeConfigsResource } from './configs.js';
 import { brokerPipelineOptions, widenFlowControlWindow } from './flowControl.js';
 import { ProducerIdManager } from './producerIdManager.js';
@@ -61,16 +72,20 @@ export interface ClientServiceDeps {
   listenerName?: string;
   /** Open Produce/Fetch streams, ended on shutdown (node.ts drains it before tryShutdown). */
   pipelines?: PipelineHub;
+  /** ACL checks, the same per-API rules as the Kafka protocol's (security/README.md); default: allow all. */
+  authorizer?: RequestAuthorizer;
 }
+
+const DENIED = 'Authorization failed: the principal lacks the ACL this operation needs';
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 
 /** Wraps a handler so a thrown or rejected error answers INTERNAL instead of killing the process. */
-function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req) => Promise<Res> | Res): Unary<Req, Res> {
+function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req, who: RequestIdentity) => Promise<Res> | Res): Unary<Req, Res> {
   return (call, callback) => {
     widenFlowControlWindow(call);
     Promise.resolve()
-      .then(() => fn(call.request))
+      .then(() => fn(call.request, identityOf(call, name)))
       .then(
         (res) => callback(null, res),
         (err: unknown) => {
@@ -83,6 +98,7 @@ function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req) => Promise
 
 export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
   const { metadata, replicaManager, logger } = deps;
+  const authorizer = deps.authorizer ?? allowAllAuthorizer();
   const maxFetchWaitMs = deps.maxFetchWaitMs ?? 30_000;
   const producerIds = new ProducerIdManager(() => metadata.allocateProducerIds());
 
@@ -110,15 +126,33 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     })),
   });
 
-  async function produce(req: ProduceRequest__Output): Promise<ProduceResponse> {
-    const entries = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, records: p.records })));
-    const appending = replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
+  async function produce(req: ProduceRequest__Output, who: RequestIdentity): Promise<ProduceResponse> {
+    const all = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, records: p.records })));
+    // WRITE on each topic; a denied topic's partitions answer TOPIC_AUTHORIZATION_FAILED and nothing of them is appended.
+    const writable = new Map<string, boolean>();
+    for (const e of all) if (!writable.has(e.topic)) writable.set(e.topic, authorizer.topic(who, AclOperation.WRITE, e.topic));
+    const entries = all.filter((e) => writable.get(e.topic));
+    const denied: ProducePartitionResult[] = all
+      .filter((e) => !writable.get(e.topic))
+      .map((e) => ({
+        topic: e.topic,
+        partition: e.partition,
+        errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        errorMessage: DENIED,
+        baseOffset: -1n,
+        logAppendTime: -1n,
+        logStartOffset: -1n,
+      }));
+    const appending =
+      entries.length === 0
+        ? Promise.resolve([])
+        : replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
     // acks=0: the client expects no answer; the append above already happened synchronously.
     if (req.acks === 0) {
       void appending.catch((err: unknown) => logger.error({ err }, 'acks=0 produce failed'));
       return { topics: [] };
     }
-    const results = await appending;
+    const results = [...denied, ...(await appending)];
     return {
       topics: nestByTopic(results, (r, name) => ({
         partition: r.partition,
@@ -132,22 +166,44 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     };
   }
 
-  async function fetch(req: FetchRequest__Output): Promise<FetchResponse> {
-    const partitions = req.topics.flatMap((t) =>
-      t.partitions.map((p) => ({
-        topic: t.name,
-        partition: p.partition,
-        fetchOffset: toBigInt(p.fetchOffset),
-        maxBytes: p.partitionMaxBytes > 0 ? p.partitionMaxBytes : 1024 * 1024,
-        currentLeaderEpoch: p.currentLeaderEpoch,
-      })),
-    );
-    const results = await replicaManager.fetchMessages({
-      maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), maxFetchWaitMs),
-      minBytes: Math.max(req.minBytes, 0),
-      maxBytes: req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024,
-      partitions,
-    });
+  async function fetch(req: FetchRequest__Output, who: RequestIdentity): Promise<FetchResponse> {
+    const readable = new Map<string, boolean>();
+    for (const t of req.topics) if (!readable.has(t.name)) readable.set(t.name, authorizer.topic(who, AclOperation.READ, t.name));
+    const denied: FetchPartitionResult[] = req.topics
+      .filter((t) => !readable.get(t.name))
+      .flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.name,
+          partition: p.partition,
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          errorMessage: DENIED,
+          highWatermark: -1n,
+          logStartOffset: -1n,
+          records: Buffer.alloc(0),
+        })),
+      );
+    const partitions = req.topics
+      .filter((t) => readable.get(t.name))
+      .flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.name,
+          partition: p.partition,
+          fetchOffset: toBigInt(p.fetchOffset),
+          maxBytes: p.partitionMaxBytes > 0 ? p.partitionMaxBytes : 1024 * 1024,
+          currentLeaderEpoch: p.currentLeaderEpoch,
+        })),
+      );
+    // Every topic denied: answer at once (an empty fetch still long-polls, as before).
+    const fetched =
+      partitions.length === 0 && denied.length > 0
+        ? []
+        : await replicaManager.fetchMessages({
+            maxWaitMs: Math.min(Math.max(req.maxWaitMs, 0), maxFetchWaitMs),
+            minBytes: Math.max(req.minBytes, 0),
+            maxBytes: req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024,
+            partitions,
+          });
+    const results = [...denied, ...fetched];
     return {
       topics: nestByTopic(results, (r, name) => ({
         partition: r.partition,
@@ -165,10 +221,16 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
   const pipelineOptions = brokerPipelineOptions(logger, deps.pipelines);
 
   return {
-    Metadata: unary(logger, 'Metadata', (req: MetadataRequest__Output): MetadataResponse => {
+    Metadata: unary(logger, 'Metadata', (req: MetadataRequest__Output, who): MetadataResponse => {
+      // Only topics the principal may DESCRIBE: left out of "all", TOPIC_AUTHORIZATION_FAILED when named.
       const topics = req.allTopics
-        ? metadata.topics().map(describe)
+        ? metadata
+            .topics()
+            .filter((t) => authorizer.topic(who, AclOperation.DESCRIBE, t.name, false))
+            .map(describe)
         : req.topics.map((name) => {
+            if (!authorizer.topic(who, AclOperation.DESCRIBE, name))
+              return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: DENIED, name, partitions: [] };
             const topic = metadata.topic(name);
             return topic
               ? describe(topic)
@@ -186,9 +248,15 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
       };
     }),
 
-    CreateTopics: unary(logger, 'CreateTopics', async (req: CreateTopicsRequest__Output): Promise<CreateTopicsResponse> => {
+    CreateTopics: unary(logger, 'CreateTopics', async (req: CreateTopicsRequest__Output, who): Promise<CreateTopicsResponse> => {
+      const clusterCreate = authorizer.cluster(who, AclOperation.CREATE, false);
+      const allowed = req.topics.filter((t) => clusterCreate || authorizer.topic(who, AclOperation.CREATE, t.name));
+      const denied = req.topics
+        .filter((t) => !allowed.includes(t))
+        .map((t) => ({ name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: DENIED }));
+      if (allowed.length === 0) return { topics: denied };
       const results = await metadata.createTopics(
-        req.topics.map((t) => ({
+        allowed.map((t) => ({
           name: t.name,
           numPartitions: t.numPartitions,
           replicationFactor: t.replicationFactor,
@@ -198,31 +266,33 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
         req.timeoutMs > 0 ? req.timeoutMs : undefined,
       );
       return {
-        topics: results.map((r) =>
-          r.errorCode === 0 && 'topic' in r
-            ? {
-                name: r.name,
-                errorCode: 0,
-                numPartitions: r.topic.partitions.length,
-                replicationFactor: r.topic.partitions[0]?.replicas.length ?? 0,
-                configs: r.topic.configs,
-              }
-            : { name: r.name, errorCode: r.errorCode, errorMessage: 'errorMessage' in r ? r.errorMessage : '' },
-        ),
+        topics: [
+          ...denied,
+          ...results.map((r) =>
+            r.errorCode === 0 && 'topic' in r
+              ? {
+                  name: r.name,
+                  errorCode: 0,
+                  numPartitions: r.topic.partitions.length,
+                  replicationFactor: r.topic.partitions[0]?.replicas.length ?? 0,
+                  configs: r.topic.configs,
+                }
+              : { name: r.name, errorCode: r.errorCode, errorMessage: 'errorMessage' in r ? r.errorMessage : '' },
+          ),
+        ],
       };
     }),
 
-    DeleteTopics: unary(
-      logger,
-      'DeleteTopics',
-      async (req: DeleteTopicsRequest__Output): Promise<DeleteTopicsResponse> => ({
-        topics: (await metadata.deleteTopics(req.names, req.timeoutMs > 0 ? req.timeoutMs : undefined)).map((r) => ({
-          name: r.name,
-          errorCode: r.errorCode,
-          errorMessage: r.errorMessage ?? '',
-        })),
-      }),
-    ),
+    DeleteTopics: unary(logger, 'DeleteTopics', async (req: DeleteTopicsRequest__Output, who): Promise<DeleteTopicsResponse> => {
+      const names = req.names.filter((n) => authorizer.topic(who, AclOperation.DELETE, n));
+      const denied = req.names
+        .filter((n) => !names.includes(n))
+        .map((name) => ({ name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: DENIED }));
+      const results = names.length === 0 ? [] : await metadata.deleteTopics(names, req.timeoutMs > 0 ? req.timeoutMs : undefined);
+      return {
+        topics: [...denied, ...results.map((r) => ({ name: r.name, errorCode: r.errorCode, errorMessage: r.errorMessage ?? '' }))],
+      };
+    }),
 
     CreatePartitions: unary(
       logger,
@@ -241,17 +311,41 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     Produce: unary(logger, 'Produce', produce),
     Fetch: unary(logger, 'Fetch', fetch),
     // The same two over one long-lived stream per client (proto/samsa/v1/pipeline.proto).
-    ProduceStream: pipelinedHandler('ProduceStream', produce, pipelineOptions),
-    FetchStream: pipelinedHandler('FetchStream', fetch, pipelineOptions),
+    ProduceStream: pipelinedHandler('ProduceStream', (req, call) => produce(req, identityOf(call, 'ProduceStream')), pipelineOptions),
+    FetchStream: pipelinedHandler('FetchStream', (req, call) => fetch(req, identityOf(call, 'FetchStream')), pipelineOptions),
 
-    DescribeQuorum: unary(logger, 'DescribeQuorum', (): Promise<DescribeQuorumResponse> => metadata.describeQuorum()),
+    DescribeQuorum: unary(logger, 'DescribeQuorum', async (_req: unknown, who): Promise<DescribeQuorumResponse> => {
+      if (!authorizer.cluster(who, AclOperation.DESCRIBE))
+        return {
+          errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+          errorMessage: DENIED,
+          leaderId: -1,
+          leaderEpoch: 0,
+          highWatermark: '-1',
+          voters: [],
+        };
+      return metadata.describeQuorum();
+    }),
 
     IncrementalAlterConfigs: unary(
       logger,
       'IncrementalAlterConfigs',
-      async (req: IncrementalAlterConfigsRequest__Output): Promise<IncrementalAlterConfigsResponse> => {
+      async (req: IncrementalAlterConfigsRequest__Output, who): Promise<IncrementalAlterConfigsResponse> => {
+        const denials = req.resources.map((r) =>
+          configResourceDenied(authorizer, who, AclOperation.ALTER_CONFIGS, r.resourceType, r.resourceName),
+        );
+        const allowed = req.resources.filter((_, i) => denials[i] === undefined);
+        const refused = req.resources
+          .filter((_, i) => denials[i] !== undefined)
+          .map((r) => ({
+            resourceType: r.resourceType,
+            resourceName: r.resourceName,
+            errorCode: denials[req.resources.indexOf(r)]!,
+            errorMessage: DENIED,
+          }));
+        if (allowed.length === 0) return { responses: refused };
         const results = await metadata.incrementalAlterConfigs(
-          req.resources.map((r) => ({
+          allowed.map((r) => ({
             resourceType: r.resourceType,
             resourceName: r.resourceName,
             configs: r.configs.map((c) => ({ name: c.name, operation: c.configOperation, value: c.value })),
@@ -259,11 +353,13 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
           req.validateOnly,
           req.timeoutMs > 0 ? req.timeoutMs : undefined,
         );
-        return { responses: results };
+        return { responses: [...refused, ...results] };
       },
     ),
 
-    ElectLeaders: unary(logger, 'ElectLeaders', async (req: ElectLeadersRequest__Output): Promise<ElectLeadersResponse> => {
+    ElectLeaders: unary(logger, 'ElectLeaders', async (req: ElectLeadersRequest__Output, who): Promise<ElectLeadersResponse> => {
+      if (!authorizer.cluster(who, AclOperation.ALTER))
+        return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: DENIED, results: [] };
       const partitions = req.topicPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
       const results = await metadata.electLeaders(req.electionType, partitions, req.timeoutMs > 0 ? req.timeoutMs : undefined);
       return {
@@ -279,9 +375,12 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     DescribeConfigs: unary(
       logger,
       'DescribeConfigs',
-      (req: DescribeConfigsRequest__Output): DescribeConfigsResponse => ({
-        results: req.resources.map((r) =>
-          describeConfigsResource(
+      (req: DescribeConfigsRequest__Output, who): DescribeConfigsResponse => ({
+        results: req.resources.map((r) => {
+          const denied = configResourceDenied(authorizer, who, AclOperation.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
+          if (denied !== undefined)
+            return { resourceType: r.resourceType, resourceName: r.resourceName, errorCode: denied, errorMessage: DENIED, configs: [] };
+          return describeConfigsResource(
             r,
             (name) => metadata.topic(name),
             {
@@ -290,8 +389,8 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
               clusterDefault: metadata.brokerConfigs(''),
             },
             (name) => metadata.brokerConfigs(name),
-          ),
-        ),
+          );
+        }),
       }),
     ),
 
@@ -299,7 +398,9 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
      * Idempotent producers only: a fresh id with epoch 0 whatever producer_id/epoch the request
      * carries (as Kafka does without a transactional id; the client bumps epochs itself).
      */
-    InitProducerId: unary(logger, 'InitProducerId', async (req: InitProducerIdRequest__Output): Promise<InitProducerIdResponse> => {
+    InitProducerId: unary(logger, 'InitProducerId', async (req: InitProducerIdRequest__Output, who): Promise<InitProducerIdResponse> => {
+      if (req.transactionalId === '' && !authorizer.idempotentWrite(who))
+        return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: DENIED, producerId: '-1', producerEpoch: -1 };
       if (req.transactionalId !== '') {
         return {
           errorCode: ErrorCode.INVALID_REQUEST,
@@ -339,11 +440,20 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     ListOffsets: unary(
       logger,
       'ListOffsets',
-      (req: ListOffsetsRequest__Output): ListOffsetsResponse => ({
+      (req: ListOffsetsRequest__Output, who): ListOffsetsResponse => ({
         topics: req.topics.map((t) => ({
           name: t.name,
           partitions: t.partitions.map((p) => {
             const base = { partition: p.partition, currentLeader: leaderOf(t.name, p.partition) };
+            if (!authorizer.topic(who, AclOperation.DESCRIBE, t.name))
+              return {
+                ...base,
+                errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                errorMessage: DENIED,
+                offset: '-1',
+                timestamp: '-1',
+                leaderEpoch: -1,
+              };
             try {
               const found = replicaManager.listOffset(t.name, p.partition, toBigInt(p.timestamp), p.currentLeaderEpoch);
               return {
@@ -360,5 +470,63 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
         })),
       }),
     ),
+
+    DescribeAcls: unary(logger, 'DescribeAcls', (req: DescribeAclsRequest__Output, who): DescribeAclsResponse => {
+      if (!authorizer.cluster(who, AclOperation.DESCRIBE))
+        return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: DENIED, acls: [] };
+      const filter = filterFromWire(req.filter);
+      const problem = aclFilterProblem(filter);
+      if (problem !== undefined) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem, acls: [] };
+      return { errorCode: 0, errorMessage: '', acls: describeAcls(metadata.acls(), filter).flatMap((r) => r.acls.map((a) => ({ ...a }))) };
+    }),
+
+    CreateAcls: unary(logger, 'CreateAcls', async (req: CreateAclsRequest__Output, who): Promise<CreateAclsResponse> => {
+      if (!authorizer.cluster(who, AclOperation.ALTER))
+        return { results: req.creations.map(() => ({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: DENIED })) };
+      const results = await metadata.createAcls(req.creations.map((b) => ({ ...b })));
+      return { results };
+    }),
+
+    DeleteAcls: unary(logger, 'DeleteAcls', async (req: DeleteAclsRequest__Output, who): Promise<DeleteAclsResponse> => {
+      if (!authorizer.cluster(who, AclOperation.ALTER))
+        return {
+          filterResults: req.filters.map(() => ({
+            errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+            errorMessage: DENIED,
+            matchingAcls: [],
+          })),
+        };
+      const results = await metadata.deleteAcls(req.filters.map(filterFromWire));
+      return {
+        filterResults: results.map((r) => ({
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage,
+          matchingAcls: r.deleted.map((a) => ({ ...a })),
+        })),
+      };
+    }),
+  };
+}
+
+/** On the wire an empty name, principal or host means "any" (Kafka's null); a missing filter matches everything. */
+function filterFromWire(f: AclBindingFilter__Output | null | undefined): AclBindingFilter {
+  if (f === null || f === undefined)
+    return {
+      resourceType: 1,
+      resourceName: null,
+      patternType: AclPatternType.ANY,
+      principal: null,
+      host: null,
+      operation: 1,
+      permissionType: 1,
+    };
+  return {
+    resourceType: f.resourceType,
+    resourceName: f.resourceName === '' ? null : f.resourceName,
+    patternType: f.patternType,
+    principal: f.principal === '' ? null : f.principal,
+    host: f.host === '' ? null : f.host,
+    operation: f.operation,
+    permissionType: f.permissionType,
   };
 }

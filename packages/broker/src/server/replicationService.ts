@@ -13,7 +13,10 @@ import {
   type ReplicaFetchResponse,
   type ReplicationHandlers,
 } from '@samsa/protocol';
+import { AclOperation } from '@samsa/metadata';
 import { pipelinedHandler, type PipelineHub } from '@samsa/server';
+import type { RequestAuthorizer, RequestIdentity } from '../security/authorizerService.js';
+import { identityOf } from './principal.js';
 import type { Logger } from 'pino';
 import type { ReplicaFetchParams } from '../replication/leaderEndPoint.js';
 import type { ReplicaManager } from '../replicaManager.js';
@@ -30,6 +33,8 @@ export interface ReplicationServiceDeps {
   pipelines?: PipelineHub;
   /** The followers' incremental fetch sessions (KIP-227); a new cache when absent. */
   fetchSessions?: ReplicaFetchSessionCache;
+  /** CLUSTER_ACTION is checked on every replica fetch; undefined: allow all. */
+  authorizer?: RequestAuthorizer;
 }
 
 export function replicationServiceHandlers(deps: ReplicationServiceDeps): ReplicationHandlers {
@@ -44,7 +49,7 @@ export function replicationServiceHandlers(deps: ReplicationServiceDeps): Replic
     ) => {
       widenFlowControlWindow(call);
       Promise.resolve()
-        .then(() => replicaFetch(call.request))
+        .then(() => replicaFetch(call.request, identityOf(call, 'ReplicaFetch')))
         .then(
           (res) => callback(null, res),
           (err: unknown) => {
@@ -54,10 +59,22 @@ export function replicationServiceHandlers(deps: ReplicationServiceDeps): Replic
         );
     },
     // The same fetches over one long-lived stream per follower (proto/samsa/v1/pipeline.proto).
-    ReplicaFetchStream: pipelinedHandler('ReplicaFetchStream', replicaFetch, brokerPipelineOptions(logger, deps.pipelines)),
+    ReplicaFetchStream: pipelinedHandler(
+      'ReplicaFetchStream',
+      (req, call) => replicaFetch(req, identityOf(call, 'ReplicaFetchStream')),
+      brokerPipelineOptions(logger, deps.pipelines),
+    ),
   };
 
-  async function replicaFetch(req: ReplicaFetchRequest__Output): Promise<ReplicaFetchResponse> {
+  async function replicaFetch(req: ReplicaFetchRequest__Output, who: RequestIdentity): Promise<ReplicaFetchResponse> {
+    // Kafka's rule for a follower's fetch: CLUSTER_ACTION on the cluster (brokers are normally super users).
+    if (deps.authorizer !== undefined && !deps.authorizer.cluster(who, AclOperation.CLUSTER_ACTION)) {
+      return {
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: 'Cluster authorization failed: a replica fetch needs CLUSTER_ACTION on the cluster',
+        topics: [],
+      };
+    }
     if (req.replicaId < 0 || req.replicaId === deps.brokerId) {
       return {
         errorCode: ErrorCode.INVALID_REQUEST,

@@ -427,6 +427,8 @@ export class FakeController {
       AllocateProducerIds: unimplemented,
       ElectLeaders: unimplemented,
       CreatePartitions: unimplemented,
+      CreateAcls: unimplemented,
+      DeleteAcls: unimplemented,
     };
   }
 }

@@ -6,10 +6,11 @@
 import { ApiKey, decodeResponse, encodeRequest } from '@samsa/kafka';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { ANONYMOUS } from '@samsa/server';
 import type { KafkaAnswer, KafkaConnectionInfo } from '../../src/kafka/connection.js';
 import { CLOSE, KafkaApis, NO_RESPONSE, type KafkaApiHandler } from '../../src/kafka/kafkaApis.js';
 
-const conn: KafkaConnectionInfo = { clientHost: '/127.0.0.1', listenerName: 'PLAINTEXT' };
+const conn: KafkaConnectionInfo = { clientHost: '/127.0.0.1', listenerName: 'PLAINTEXT', principal: ANONYMOUS };
 const logger = pino({ level: 'silent' });
 
 /** A frame without its size prefix, as the connection hands it over. */

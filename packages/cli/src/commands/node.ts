@@ -114,6 +114,8 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
         ...(settings.replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs: settings.replicaLagTimeMaxMs }),
         ...(settings.retentionCheckIntervalMs === undefined ? {} : { retentionCheckIntervalMs: settings.retentionCheckIntervalMs }),
         ...(settings.autoCreateTopicsEnable === undefined ? {} : { autoCreateTopicsEnable: settings.autoCreateTopicsEnable }),
+        ...(settings.authorizer === undefined ? {} : { authorizer: settings.authorizer }),
+        ...(settings.auditLogIntervalMs === undefined ? {} : { auditLogIntervalMs: settings.auditLogIntervalMs }),
         ...(settings.socketRequestMaxBytes === undefined ? {} : { socketRequestMaxBytes: settings.socketRequestMaxBytes }),
         ...(settings.connectionsMaxIdleMs === undefined ? {} : { connectionsMaxIdleMs: settings.connectionsMaxIdleMs }),
         groups: settings.groups,

@@ -25,6 +25,7 @@ import type { Logger } from '../logger.js';
 import { Retrier } from '../retry.js';
 import type { ResolvedRetryOptions } from '../retry.js';
 import type { GroupRouter } from '../consumer/group/coordinator.js';
+import { aclFilterToWire, aclFromWire, aclToWire, type AclBinding, type AclBindingFilter } from './acls.js';
 import * as groupAdmin from './groups.js';
 import type { CommittedOffset, GroupDescription, ListedGroup, PartitionGroupLag } from './groups.js';
 
@@ -689,6 +690,71 @@ export class Admin {
     }
     throwAll(failed);
     return names.map((n) => byName.get(n)!);
+  }
+
+  /**
+   * Kafka's createAcls: stores each ACL (in the controller's metadata log), resolved once the
+   * broker asked applies them. Creating an ACL that exists succeeds. A refused ACL throws its
+   * error (several: a SamsaAggregateError); the others are created.
+   */
+  async createAcls(acls: readonly AclBinding[], options: { timeoutMs?: number } = {}): Promise<void> {
+    if (!Array.isArray(acls)) throw new InvalidRequestError('createAcls takes an array of ACL bindings');
+    if (acls.length === 0) return;
+    const creations = acls.map(aclToWire);
+    const response = await this.retrier.run(
+      async () => {
+        const res = await this.deps.cluster.withAnyBroker((c) =>
+          c.createAcls({ creations }, this.deps.cluster.requestOptions(options.timeoutMs)),
+        );
+        const retriable = res.results.find((r) => r.errorCode !== 0 && isRetriable(r.errorCode));
+        if (retriable) throw errorFromCode(retriable.errorCode, retriable.errorMessage);
+        return res;
+      },
+      { what: 'createAcls' },
+    );
+    throwAll(response.results.filter((r) => r.errorCode !== 0).map((r) => errorFromCode(r.errorCode, r.errorMessage)));
+  }
+
+  /** Kafka's describeAcls: every ACL the filter matches (an empty filter: every ACL). */
+  async describeAcls(filter: AclBindingFilter = {}): Promise<AclBinding[]> {
+    const wire = aclFilterToWire(filter);
+    const response = await this.retrier.run(
+      async () => {
+        const res = await this.deps.cluster.withAnyBroker((c) => c.describeAcls({ filter: wire }, this.deps.cluster.requestOptions()));
+        if (res.errorCode !== 0) throw errorFromCode(res.errorCode, res.errorMessage);
+        return res;
+      },
+      { what: 'describeAcls' },
+    );
+    return response.acls.map(aclFromWire);
+  }
+
+  /** Kafka's deleteAcls: removes every ACL a filter matches and returns them. */
+  async deleteAcls(filters: readonly AclBindingFilter[], options: { timeoutMs?: number } = {}): Promise<AclBinding[]> {
+    if (!Array.isArray(filters)) throw new InvalidRequestError('deleteAcls takes an array of ACL filters');
+    if (filters.length === 0) return [];
+    const wire = filters.map(aclFilterToWire);
+    const response = await this.retrier.run(
+      async () => {
+        const res = await this.deps.cluster.withAnyBroker((c) =>
+          c.deleteAcls({ filters: wire }, this.deps.cluster.requestOptions(options.timeoutMs)),
+        );
+        const retriable = res.filterResults.find((r) => r.errorCode !== 0 && isRetriable(r.errorCode));
+        if (retriable) throw errorFromCode(retriable.errorCode, retriable.errorMessage);
+        return res;
+      },
+      { what: 'deleteAcls' },
+    );
+    throwAll(response.filterResults.filter((r) => r.errorCode !== 0).map((r) => errorFromCode(r.errorCode, r.errorMessage)));
+    const seen = new Set<string>();
+    return response.filterResults
+      .flatMap((r) => r.matchingAcls.map(aclFromWire))
+      .filter((b) => {
+        const key = JSON.stringify(b);
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
   }
 
   /** Offsets of partitions of one topic, asked of each partition's leader. */

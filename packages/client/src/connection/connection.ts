@@ -30,6 +30,12 @@ import type {
   CreatePartitionsResponse,
   DeleteRecordsRequest,
   DeleteRecordsResponse,
+  DescribeAclsRequest,
+  DescribeAclsResponse,
+  CreateAclsRequest,
+  CreateAclsResponse,
+  DeleteAclsRequest,
+  DeleteAclsResponse,
 } from '../wire.js';
 
 export interface RequestOptions {
@@ -58,6 +64,10 @@ export interface BrokerConnection {
   electLeaders(request: ElectLeadersRequest, options?: RequestOptions): Promise<ElectLeadersResponse>;
   /** Kafka's InitProducerId (idempotent producers). */
   initProducerId(request: InitProducerIdRequest, options?: RequestOptions): Promise<InitProducerIdResponse>;
+  /** Kafka's DescribeAcls, CreateAcls, DeleteAcls. */
+  describeAcls(request: DescribeAclsRequest, options?: RequestOptions): Promise<DescribeAclsResponse>;
+  createAcls(request: CreateAclsRequest, options?: RequestOptions): Promise<CreateAclsResponse>;
+  deleteAcls(request: DeleteAclsRequest, options?: RequestOptions): Promise<DeleteAclsResponse>;
   /** Releases the transport; later calls may reopen it lazily. */
   close(): void;
 }

@@ -36,6 +36,12 @@ import type {
   CreatePartitionsResponse,
   DeleteRecordsRequest,
   DeleteRecordsResponse,
+  DescribeAclsRequest,
+  DescribeAclsResponse,
+  CreateAclsRequest,
+  CreateAclsResponse,
+  DeleteAclsRequest,
+  DeleteAclsResponse,
 } from '../wire.js';
 
 type Method =
@@ -50,7 +56,10 @@ type Method =
   | 'IncrementalAlterConfigs'
   | 'DescribeConfigs'
   | 'ElectLeaders'
-  | 'InitProducerId';
+  | 'InitProducerId'
+  | 'DescribeAcls'
+  | 'CreateAcls'
+  | 'DeleteAcls';
 type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 export type UnaryMethod<Req, Res> = (
   request: Req,
@@ -126,6 +135,16 @@ export class GrpcConnection implements BrokerConnection {
 
   initProducerId(request: InitProducerIdRequest, options?: RequestOptions): Promise<InitProducerIdResponse> {
     return this.call('InitProducerId', request, options);
+  }
+
+  describeAcls(request: DescribeAclsRequest, options?: RequestOptions): Promise<DescribeAclsResponse> {
+    return this.call('DescribeAcls', request, options);
+  }
+  createAcls(request: CreateAclsRequest, options?: RequestOptions): Promise<CreateAclsResponse> {
+    return this.call('CreateAcls', request, options);
+  }
+  deleteAcls(request: DeleteAclsRequest, options?: RequestOptions): Promise<DeleteAclsResponse> {
+    return this.call('DeleteAcls', request, options);
   }
 
   close(): void {

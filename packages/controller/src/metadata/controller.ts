@@ -23,6 +23,7 @@
 import { createHash } from 'node:crypto';
 import { BROKER_TOPIC_CONFIG_SYNONYMS, parseEndpoints, validateBrokerConfigs } from '@samsa/metadata';
 import { ErrorCode, INT64_MAX, protocolError, SamsaProtocolError, toBigInt, topicPartitionKey, type Int64Wire } from '@samsa/protocol';
+import { createAcls, deleteAcls, type CreateAclResult, type DeleteAclsFilterResult } from './aclControl.js';
 import { BrokerHeartbeatManager } from './heartbeats.js';
 import {
   NO_LEADER,
@@ -33,6 +34,8 @@ import {
   type MetadataDelta,
   type ConfigResourceType,
   type MetadataRecord,
+  type AclBinding,
+  type AclBindingFilter,
 } from '@samsa/metadata';
 import { changeElectingOfflineLeader, changeRemovingBroker, electLeader, type ElectionPolicy } from './elections.js';
 import { assignReplicas, leastLoadedIndex } from './placement.js';
@@ -514,6 +517,18 @@ export class QuorumController {
       }
     });
     return { response: results, records: pending.records };
+  }
+
+  // ---- ACLs ----
+
+  /** Kafka's CreateAcls: one result per binding, in order (see aclControl.ts). */
+  createAcls(creations: readonly AclBinding[]): ControllerResult<CreateAclResult[]> {
+    return createAcls(this.currentImage, creations);
+  }
+
+  /** Kafka's DeleteAcls: per filter, the bindings it removed. */
+  deleteAcls(filters: readonly AclBindingFilter[]): ControllerResult<DeleteAclsFilterResult[]> {
+    return deleteAcls(this.currentImage, filters);
   }
 
   // ---- brokers ----

@@ -39,3 +39,5 @@ export type {
   RegisterBrokerResponse,
   UnregisterBrokerResponse,
 } from './controller.js';
+export { aclId, MAX_ACLS_PER_REQUEST } from './aclControl.js';
+export type { CreateAclResult, DeleteAclsFilterResult } from './aclControl.js';

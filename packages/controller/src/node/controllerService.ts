@@ -7,8 +7,10 @@
  * UNKNOWN_SERVER_ERROR in the answer; the process never goes down for a request.
  */
 import { ConfigOperation, ErrorCode, configResourceKind, groupByTopic, toBigInt, topicPartitionKey } from '@samsa/protocol';
-import type { ConfigResourceType, MetadataRecord } from '@samsa/metadata';
+import type { AclBinding, AclBindingFilter, ConfigResourceType, MetadataRecord } from '@samsa/metadata';
 import type {
+  AclBinding__Output,
+  AclBindingFilter__Output,
   AlterConfigsResource__Output,
   AlterPartitionPartitionResult,
   AlterPartitionRequest__Output,
@@ -241,6 +243,43 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
       (req, f) => alterConfigsFailure(req.resources, f),
     ),
 
+    CreateAcls: unary(
+      ctx,
+      'CreateAcls',
+      async (req) => {
+        const creations = req.creations.map(aclFromWire);
+        const outcome = await write('CreateAcls', () => ctx.controller.createAcls(creations));
+        if (!outcome.ok) return { results: req.creations.map(() => errorOf(outcome)), ...hintOf(outcome) };
+        return {
+          results: outcome.response.map((r) => ({
+            errorCode: r.errorCode,
+            errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage,
+          })),
+          ...asLeader(),
+        };
+      },
+      (req, f) => ({ results: req.creations.map(() => errorOf(f)), ...hintOf(f) }),
+    ),
+
+    DeleteAcls: unary(
+      ctx,
+      'DeleteAcls',
+      async (req) => {
+        const filters = req.filters.map(aclFilterFromWire);
+        const outcome = await write('DeleteAcls', () => ctx.controller.deleteAcls(filters));
+        if (!outcome.ok) return { filterResults: req.filters.map(() => ({ ...errorOf(outcome), matchingAcls: [] })), ...hintOf(outcome) };
+        return {
+          filterResults: outcome.response.map((r) =>
+            r.errorCode === ErrorCode.NONE
+              ? { errorCode: 0, errorMessage: '', matchingAcls: r.deleted.map((b) => ({ ...b })) }
+              : { errorCode: r.errorCode, errorMessage: r.errorMessage, matchingAcls: [] },
+          ),
+          ...asLeader(),
+        };
+      },
+      (req, f) => ({ filterResults: req.filters.map(() => ({ ...errorOf(f), matchingAcls: [] })), ...hintOf(f) }),
+    ),
+
     AlterPartition: unary(
       ctx,
       'AlterPartition',
@@ -318,6 +357,31 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
 
 function timeoutOf(timeoutMs: number): number {
   return timeoutMs > 0 ? timeoutMs : DEFAULT_WRITE_TIMEOUT_MS;
+}
+
+function aclFromWire(b: AclBinding__Output): AclBinding {
+  return {
+    resourceType: b.resourceType,
+    resourceName: b.resourceName,
+    patternType: b.patternType,
+    principal: b.principal,
+    host: b.host,
+    operation: b.operation,
+    permissionType: b.permissionType,
+  };
+}
+
+/** On the wire an empty name, principal or host means "any" (Kafka's null). */
+function aclFilterFromWire(f: AclBindingFilter__Output): AclBindingFilter {
+  return {
+    resourceType: f.resourceType,
+    resourceName: f.resourceName === '' ? null : f.resourceName,
+    patternType: f.patternType,
+    principal: f.principal === '' ? null : f.principal,
+    host: f.host === '' ? null : f.host,
+    operation: f.operation,
+    permissionType: f.permissionType,
+  };
 }
 
 function errorOf(f: Pick<WriteFailure, 'errorCode' | 'errorMessage'>): { errorCode: number; errorMessage: string } {

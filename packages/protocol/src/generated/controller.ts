@@ -1,6 +1,9 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AclBinding as _samsa_v1_AclBinding, AclBinding__Output as _samsa_v1_AclBinding__Output } from './samsa/v1/AclBinding.js';
+import type { AclBindingFilter as _samsa_v1_AclBindingFilter, AclBindingFilter__Output as _samsa_v1_AclBindingFilter__Output } from './samsa/v1/AclBindingFilter.js';
+import type { AclCreationResult as _samsa_v1_AclCreationResult, AclCreationResult__Output as _samsa_v1_AclCreationResult__Output } from './samsa/v1/AclCreationResult.js';
 import type { AllocateProducerIdsRequest as _samsa_v1_AllocateProducerIdsRequest, AllocateProducerIdsRequest__Output as _samsa_v1_AllocateProducerIdsRequest__Output } from './samsa/v1/AllocateProducerIdsRequest.js';
 import type { AllocateProducerIdsResponse as _samsa_v1_AllocateProducerIdsResponse, AllocateProducerIdsResponse__Output as _samsa_v1_AllocateProducerIdsResponse__Output } from './samsa/v1/AllocateProducerIdsResponse.js';
 import type { AlterConfigsResource as _samsa_v1_AlterConfigsResource, AlterConfigsResource__Output as _samsa_v1_AlterConfigsResource__Output } from './samsa/v1/AlterConfigsResource.js';
@@ -18,6 +21,8 @@ import type { BrokerMetadata as _samsa_v1_BrokerMetadata, BrokerMetadata__Output
 import type { ControllerClient as _samsa_v1_ControllerClient, ControllerDefinition as _samsa_v1_ControllerDefinition } from './samsa/v1/Controller.js';
 import type { CreatableTopic as _samsa_v1_CreatableTopic, CreatableTopic__Output as _samsa_v1_CreatableTopic__Output } from './samsa/v1/CreatableTopic.js';
 import type { CreatableTopicResult as _samsa_v1_CreatableTopicResult, CreatableTopicResult__Output as _samsa_v1_CreatableTopicResult__Output } from './samsa/v1/CreatableTopicResult.js';
+import type { CreateAclsRequest as _samsa_v1_CreateAclsRequest, CreateAclsRequest__Output as _samsa_v1_CreateAclsRequest__Output } from './samsa/v1/CreateAclsRequest.js';
+import type { CreateAclsResponse as _samsa_v1_CreateAclsResponse, CreateAclsResponse__Output as _samsa_v1_CreateAclsResponse__Output } from './samsa/v1/CreateAclsResponse.js';
 import type { CreatePartitionsRequest as _samsa_v1_CreatePartitionsRequest, CreatePartitionsRequest__Output as _samsa_v1_CreatePartitionsRequest__Output } from './samsa/v1/CreatePartitionsRequest.js';
 import type { CreatePartitionsResponse as _samsa_v1_CreatePartitionsResponse, CreatePartitionsResponse__Output as _samsa_v1_CreatePartitionsResponse__Output } from './samsa/v1/CreatePartitionsResponse.js';
 import type { CreatePartitionsTopic as _samsa_v1_CreatePartitionsTopic, CreatePartitionsTopic__Output as _samsa_v1_CreatePartitionsTopic__Output } from './samsa/v1/CreatePartitionsTopic.js';
@@ -25,6 +30,9 @@ import type { CreatePartitionsTopicResult as _samsa_v1_CreatePartitionsTopicResu
 import type { CreateTopicsRequest as _samsa_v1_CreateTopicsRequest, CreateTopicsRequest__Output as _samsa_v1_CreateTopicsRequest__Output } from './samsa/v1/CreateTopicsRequest.js';
 import type { CreateTopicsResponse as _samsa_v1_CreateTopicsResponse, CreateTopicsResponse__Output as _samsa_v1_CreateTopicsResponse__Output } from './samsa/v1/CreateTopicsResponse.js';
 import type { DeletableTopicResult as _samsa_v1_DeletableTopicResult, DeletableTopicResult__Output as _samsa_v1_DeletableTopicResult__Output } from './samsa/v1/DeletableTopicResult.js';
+import type { DeleteAclsFilterResult as _samsa_v1_DeleteAclsFilterResult, DeleteAclsFilterResult__Output as _samsa_v1_DeleteAclsFilterResult__Output } from './samsa/v1/DeleteAclsFilterResult.js';
+import type { DeleteAclsRequest as _samsa_v1_DeleteAclsRequest, DeleteAclsRequest__Output as _samsa_v1_DeleteAclsRequest__Output } from './samsa/v1/DeleteAclsRequest.js';
+import type { DeleteAclsResponse as _samsa_v1_DeleteAclsResponse, DeleteAclsResponse__Output as _samsa_v1_DeleteAclsResponse__Output } from './samsa/v1/DeleteAclsResponse.js';
 import type { DeleteRecordsPartition as _samsa_v1_DeleteRecordsPartition, DeleteRecordsPartition__Output as _samsa_v1_DeleteRecordsPartition__Output } from './samsa/v1/DeleteRecordsPartition.js';
 import type { DeleteRecordsPartitionResult as _samsa_v1_DeleteRecordsPartitionResult, DeleteRecordsPartitionResult__Output as _samsa_v1_DeleteRecordsPartitionResult__Output } from './samsa/v1/DeleteRecordsPartitionResult.js';
 import type { DeleteRecordsRequest as _samsa_v1_DeleteRecordsRequest, DeleteRecordsRequest__Output as _samsa_v1_DeleteRecordsRequest__Output } from './samsa/v1/DeleteRecordsRequest.js';
@@ -33,6 +41,8 @@ import type { DeleteRecordsTopic as _samsa_v1_DeleteRecordsTopic, DeleteRecordsT
 import type { DeleteRecordsTopicResult as _samsa_v1_DeleteRecordsTopicResult, DeleteRecordsTopicResult__Output as _samsa_v1_DeleteRecordsTopicResult__Output } from './samsa/v1/DeleteRecordsTopicResult.js';
 import type { DeleteTopicsRequest as _samsa_v1_DeleteTopicsRequest, DeleteTopicsRequest__Output as _samsa_v1_DeleteTopicsRequest__Output } from './samsa/v1/DeleteTopicsRequest.js';
 import type { DeleteTopicsResponse as _samsa_v1_DeleteTopicsResponse, DeleteTopicsResponse__Output as _samsa_v1_DeleteTopicsResponse__Output } from './samsa/v1/DeleteTopicsResponse.js';
+import type { DescribeAclsRequest as _samsa_v1_DescribeAclsRequest, DescribeAclsRequest__Output as _samsa_v1_DescribeAclsRequest__Output } from './samsa/v1/DescribeAclsRequest.js';
+import type { DescribeAclsResponse as _samsa_v1_DescribeAclsResponse, DescribeAclsResponse__Output as _samsa_v1_DescribeAclsResponse__Output } from './samsa/v1/DescribeAclsResponse.js';
 import type { DescribeConfigsRequest as _samsa_v1_DescribeConfigsRequest, DescribeConfigsRequest__Output as _samsa_v1_DescribeConfigsRequest__Output } from './samsa/v1/DescribeConfigsRequest.js';
 import type { DescribeConfigsResource as _samsa_v1_DescribeConfigsResource, DescribeConfigsResource__Output as _samsa_v1_DescribeConfigsResource__Output } from './samsa/v1/DescribeConfigsResource.js';
 import type { DescribeConfigsResourceResult as _samsa_v1_DescribeConfigsResourceResult, DescribeConfigsResourceResult__Output as _samsa_v1_DescribeConfigsResourceResult__Output } from './samsa/v1/DescribeConfigsResourceResult.js';
@@ -93,6 +103,9 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   samsa: {
     v1: {
+      AclBinding: MessageTypeDefinition<_samsa_v1_AclBinding, _samsa_v1_AclBinding__Output>
+      AclBindingFilter: MessageTypeDefinition<_samsa_v1_AclBindingFilter, _samsa_v1_AclBindingFilter__Output>
+      AclCreationResult: MessageTypeDefinition<_samsa_v1_AclCreationResult, _samsa_v1_AclCreationResult__Output>
       AllocateProducerIdsRequest: MessageTypeDefinition<_samsa_v1_AllocateProducerIdsRequest, _samsa_v1_AllocateProducerIdsRequest__Output>
       AllocateProducerIdsResponse: MessageTypeDefinition<_samsa_v1_AllocateProducerIdsResponse, _samsa_v1_AllocateProducerIdsResponse__Output>
       AlterConfigsResource: MessageTypeDefinition<_samsa_v1_AlterConfigsResource, _samsa_v1_AlterConfigsResource__Output>
@@ -110,6 +123,8 @@ export interface ProtoGrpcType {
       Controller: SubtypeConstructor<typeof grpc.Client, _samsa_v1_ControllerClient> & { service: _samsa_v1_ControllerDefinition }
       CreatableTopic: MessageTypeDefinition<_samsa_v1_CreatableTopic, _samsa_v1_CreatableTopic__Output>
       CreatableTopicResult: MessageTypeDefinition<_samsa_v1_CreatableTopicResult, _samsa_v1_CreatableTopicResult__Output>
+      CreateAclsRequest: MessageTypeDefinition<_samsa_v1_CreateAclsRequest, _samsa_v1_CreateAclsRequest__Output>
+      CreateAclsResponse: MessageTypeDefinition<_samsa_v1_CreateAclsResponse, _samsa_v1_CreateAclsResponse__Output>
       CreatePartitionsRequest: MessageTypeDefinition<_samsa_v1_CreatePartitionsRequest, _samsa_v1_CreatePartitionsRequest__Output>
       CreatePartitionsResponse: MessageTypeDefinition<_samsa_v1_CreatePartitionsResponse, _samsa_v1_CreatePartitionsResponse__Output>
       CreatePartitionsTopic: MessageTypeDefinition<_samsa_v1_CreatePartitionsTopic, _samsa_v1_CreatePartitionsTopic__Output>
@@ -117,6 +132,9 @@ export interface ProtoGrpcType {
       CreateTopicsRequest: MessageTypeDefinition<_samsa_v1_CreateTopicsRequest, _samsa_v1_CreateTopicsRequest__Output>
       CreateTopicsResponse: MessageTypeDefinition<_samsa_v1_CreateTopicsResponse, _samsa_v1_CreateTopicsResponse__Output>
       DeletableTopicResult: MessageTypeDefinition<_samsa_v1_DeletableTopicResult, _samsa_v1_DeletableTopicResult__Output>
+      DeleteAclsFilterResult: MessageTypeDefinition<_samsa_v1_DeleteAclsFilterResult, _samsa_v1_DeleteAclsFilterResult__Output>
+      DeleteAclsRequest: MessageTypeDefinition<_samsa_v1_DeleteAclsRequest, _samsa_v1_DeleteAclsRequest__Output>
+      DeleteAclsResponse: MessageTypeDefinition<_samsa_v1_DeleteAclsResponse, _samsa_v1_DeleteAclsResponse__Output>
       DeleteRecordsPartition: MessageTypeDefinition<_samsa_v1_DeleteRecordsPartition, _samsa_v1_DeleteRecordsPartition__Output>
       DeleteRecordsPartitionResult: MessageTypeDefinition<_samsa_v1_DeleteRecordsPartitionResult, _samsa_v1_DeleteRecordsPartitionResult__Output>
       DeleteRecordsRequest: MessageTypeDefinition<_samsa_v1_DeleteRecordsRequest, _samsa_v1_DeleteRecordsRequest__Output>
@@ -125,6 +143,8 @@ export interface ProtoGrpcType {
       DeleteRecordsTopicResult: MessageTypeDefinition<_samsa_v1_DeleteRecordsTopicResult, _samsa_v1_DeleteRecordsTopicResult__Output>
       DeleteTopicsRequest: MessageTypeDefinition<_samsa_v1_DeleteTopicsRequest, _samsa_v1_DeleteTopicsRequest__Output>
       DeleteTopicsResponse: MessageTypeDefinition<_samsa_v1_DeleteTopicsResponse, _samsa_v1_DeleteTopicsResponse__Output>
+      DescribeAclsRequest: MessageTypeDefinition<_samsa_v1_DescribeAclsRequest, _samsa_v1_DescribeAclsRequest__Output>
+      DescribeAclsResponse: MessageTypeDefinition<_samsa_v1_DescribeAclsResponse, _samsa_v1_DescribeAclsResponse__Output>
       DescribeConfigsRequest: MessageTypeDefinition<_samsa_v1_DescribeConfigsRequest, _samsa_v1_DescribeConfigsRequest__Output>
       DescribeConfigsResource: MessageTypeDefinition<_samsa_v1_DescribeConfigsResource, _samsa_v1_DescribeConfigsResource__Output>
       DescribeConfigsResourceResult: MessageTypeDefinition<_samsa_v1_DescribeConfigsResourceResult, _samsa_v1_DescribeConfigsResourceResult__Output>

@@ -9,10 +9,14 @@ import type { AlterPartitionRequest as _samsa_v1_AlterPartitionRequest, AlterPar
 import type { AlterPartitionResponse as _samsa_v1_AlterPartitionResponse, AlterPartitionResponse__Output as _samsa_v1_AlterPartitionResponse__Output } from '../../samsa/v1/AlterPartitionResponse.js';
 import type { BrokerHeartbeatRequest as _samsa_v1_BrokerHeartbeatRequest, BrokerHeartbeatRequest__Output as _samsa_v1_BrokerHeartbeatRequest__Output } from '../../samsa/v1/BrokerHeartbeatRequest.js';
 import type { BrokerHeartbeatResponse as _samsa_v1_BrokerHeartbeatResponse, BrokerHeartbeatResponse__Output as _samsa_v1_BrokerHeartbeatResponse__Output } from '../../samsa/v1/BrokerHeartbeatResponse.js';
+import type { CreateAclsRequest as _samsa_v1_CreateAclsRequest, CreateAclsRequest__Output as _samsa_v1_CreateAclsRequest__Output } from '../../samsa/v1/CreateAclsRequest.js';
+import type { CreateAclsResponse as _samsa_v1_CreateAclsResponse, CreateAclsResponse__Output as _samsa_v1_CreateAclsResponse__Output } from '../../samsa/v1/CreateAclsResponse.js';
 import type { CreatePartitionsRequest as _samsa_v1_CreatePartitionsRequest, CreatePartitionsRequest__Output as _samsa_v1_CreatePartitionsRequest__Output } from '../../samsa/v1/CreatePartitionsRequest.js';
 import type { CreatePartitionsResponse as _samsa_v1_CreatePartitionsResponse, CreatePartitionsResponse__Output as _samsa_v1_CreatePartitionsResponse__Output } from '../../samsa/v1/CreatePartitionsResponse.js';
 import type { CreateTopicsRequest as _samsa_v1_CreateTopicsRequest, CreateTopicsRequest__Output as _samsa_v1_CreateTopicsRequest__Output } from '../../samsa/v1/CreateTopicsRequest.js';
 import type { CreateTopicsResponse as _samsa_v1_CreateTopicsResponse, CreateTopicsResponse__Output as _samsa_v1_CreateTopicsResponse__Output } from '../../samsa/v1/CreateTopicsResponse.js';
+import type { DeleteAclsRequest as _samsa_v1_DeleteAclsRequest, DeleteAclsRequest__Output as _samsa_v1_DeleteAclsRequest__Output } from '../../samsa/v1/DeleteAclsRequest.js';
+import type { DeleteAclsResponse as _samsa_v1_DeleteAclsResponse, DeleteAclsResponse__Output as _samsa_v1_DeleteAclsResponse__Output } from '../../samsa/v1/DeleteAclsResponse.js';
 import type { DeleteTopicsRequest as _samsa_v1_DeleteTopicsRequest, DeleteTopicsRequest__Output as _samsa_v1_DeleteTopicsRequest__Output } from '../../samsa/v1/DeleteTopicsRequest.js';
 import type { DeleteTopicsResponse as _samsa_v1_DeleteTopicsResponse, DeleteTopicsResponse__Output as _samsa_v1_DeleteTopicsResponse__Output } from '../../samsa/v1/DeleteTopicsResponse.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from '../../samsa/v1/DescribeQuorumRequest.js';
@@ -54,6 +58,15 @@ export interface ControllerClient extends grpc.Client {
   brokerHeartbeat(argument: _samsa_v1_BrokerHeartbeatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_BrokerHeartbeatResponse__Output>): grpc.ClientUnaryCall;
   brokerHeartbeat(argument: _samsa_v1_BrokerHeartbeatRequest, callback: grpc.requestCallback<_samsa_v1_BrokerHeartbeatResponse__Output>): grpc.ClientUnaryCall;
   
+  CreateAcls(argument: _samsa_v1_CreateAclsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  CreateAcls(argument: _samsa_v1_CreateAclsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  CreateAcls(argument: _samsa_v1_CreateAclsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  CreateAcls(argument: _samsa_v1_CreateAclsRequest, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  createAcls(argument: _samsa_v1_CreateAclsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  createAcls(argument: _samsa_v1_CreateAclsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  createAcls(argument: _samsa_v1_CreateAclsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  createAcls(argument: _samsa_v1_CreateAclsRequest, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  
   CreatePartitions(argument: _samsa_v1_CreatePartitionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreatePartitionsResponse__Output>): grpc.ClientUnaryCall;
   CreatePartitions(argument: _samsa_v1_CreatePartitionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_CreatePartitionsResponse__Output>): grpc.ClientUnaryCall;
   CreatePartitions(argument: _samsa_v1_CreatePartitionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreatePartitionsResponse__Output>): grpc.ClientUnaryCall;
@@ -71,6 +84,15 @@ export interface ControllerClient extends grpc.Client {
   createTopics(argument: _samsa_v1_CreateTopicsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
   createTopics(argument: _samsa_v1_CreateTopicsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
   createTopics(argument: _samsa_v1_CreateTopicsRequest, callback: grpc.requestCallback<_samsa_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
+  
+  DeleteAcls(argument: _samsa_v1_DeleteAclsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  DeleteAcls(argument: _samsa_v1_DeleteAclsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  DeleteAcls(argument: _samsa_v1_DeleteAclsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  DeleteAcls(argument: _samsa_v1_DeleteAclsRequest, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  deleteAcls(argument: _samsa_v1_DeleteAclsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  deleteAcls(argument: _samsa_v1_DeleteAclsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  deleteAcls(argument: _samsa_v1_DeleteAclsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  deleteAcls(argument: _samsa_v1_DeleteAclsRequest, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
   
   DeleteTopics(argument: _samsa_v1_DeleteTopicsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
   DeleteTopics(argument: _samsa_v1_DeleteTopicsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
@@ -135,9 +157,13 @@ export interface ControllerHandlers extends grpc.UntypedServiceImplementation {
   
   BrokerHeartbeat: grpc.handleUnaryCall<_samsa_v1_BrokerHeartbeatRequest__Output, _samsa_v1_BrokerHeartbeatResponse>;
   
+  CreateAcls: grpc.handleUnaryCall<_samsa_v1_CreateAclsRequest__Output, _samsa_v1_CreateAclsResponse>;
+  
   CreatePartitions: grpc.handleUnaryCall<_samsa_v1_CreatePartitionsRequest__Output, _samsa_v1_CreatePartitionsResponse>;
   
   CreateTopics: grpc.handleUnaryCall<_samsa_v1_CreateTopicsRequest__Output, _samsa_v1_CreateTopicsResponse>;
+  
+  DeleteAcls: grpc.handleUnaryCall<_samsa_v1_DeleteAclsRequest__Output, _samsa_v1_DeleteAclsResponse>;
   
   DeleteTopics: grpc.handleUnaryCall<_samsa_v1_DeleteTopicsRequest__Output, _samsa_v1_DeleteTopicsResponse>;
   
@@ -157,8 +183,10 @@ export interface ControllerDefinition extends grpc.ServiceDefinition {
   AllocateProducerIds: MethodDefinition<_samsa_v1_AllocateProducerIdsRequest, _samsa_v1_AllocateProducerIdsResponse, _samsa_v1_AllocateProducerIdsRequest__Output, _samsa_v1_AllocateProducerIdsResponse__Output>
   AlterPartition: MethodDefinition<_samsa_v1_AlterPartitionRequest, _samsa_v1_AlterPartitionResponse, _samsa_v1_AlterPartitionRequest__Output, _samsa_v1_AlterPartitionResponse__Output>
   BrokerHeartbeat: MethodDefinition<_samsa_v1_BrokerHeartbeatRequest, _samsa_v1_BrokerHeartbeatResponse, _samsa_v1_BrokerHeartbeatRequest__Output, _samsa_v1_BrokerHeartbeatResponse__Output>
+  CreateAcls: MethodDefinition<_samsa_v1_CreateAclsRequest, _samsa_v1_CreateAclsResponse, _samsa_v1_CreateAclsRequest__Output, _samsa_v1_CreateAclsResponse__Output>
   CreatePartitions: MethodDefinition<_samsa_v1_CreatePartitionsRequest, _samsa_v1_CreatePartitionsResponse, _samsa_v1_CreatePartitionsRequest__Output, _samsa_v1_CreatePartitionsResponse__Output>
   CreateTopics: MethodDefinition<_samsa_v1_CreateTopicsRequest, _samsa_v1_CreateTopicsResponse, _samsa_v1_CreateTopicsRequest__Output, _samsa_v1_CreateTopicsResponse__Output>
+  DeleteAcls: MethodDefinition<_samsa_v1_DeleteAclsRequest, _samsa_v1_DeleteAclsResponse, _samsa_v1_DeleteAclsRequest__Output, _samsa_v1_DeleteAclsResponse__Output>
   DeleteTopics: MethodDefinition<_samsa_v1_DeleteTopicsRequest, _samsa_v1_DeleteTopicsResponse, _samsa_v1_DeleteTopicsRequest__Output, _samsa_v1_DeleteTopicsResponse__Output>
   DescribeQuorum: MethodDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse__Output>
   ElectLeaders: MethodDefinition<_samsa_v1_ElectLeadersRequest, _samsa_v1_ElectLeadersResponse, _samsa_v1_ElectLeadersRequest__Output, _samsa_v1_ElectLeadersResponse__Output>

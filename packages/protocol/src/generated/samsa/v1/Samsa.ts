@@ -3,14 +3,20 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { CreateAclsRequest as _samsa_v1_CreateAclsRequest, CreateAclsRequest__Output as _samsa_v1_CreateAclsRequest__Output } from '../../samsa/v1/CreateAclsRequest.js';
+import type { CreateAclsResponse as _samsa_v1_CreateAclsResponse, CreateAclsResponse__Output as _samsa_v1_CreateAclsResponse__Output } from '../../samsa/v1/CreateAclsResponse.js';
 import type { CreatePartitionsRequest as _samsa_v1_CreatePartitionsRequest, CreatePartitionsRequest__Output as _samsa_v1_CreatePartitionsRequest__Output } from '../../samsa/v1/CreatePartitionsRequest.js';
 import type { CreatePartitionsResponse as _samsa_v1_CreatePartitionsResponse, CreatePartitionsResponse__Output as _samsa_v1_CreatePartitionsResponse__Output } from '../../samsa/v1/CreatePartitionsResponse.js';
 import type { CreateTopicsRequest as _samsa_v1_CreateTopicsRequest, CreateTopicsRequest__Output as _samsa_v1_CreateTopicsRequest__Output } from '../../samsa/v1/CreateTopicsRequest.js';
 import type { CreateTopicsResponse as _samsa_v1_CreateTopicsResponse, CreateTopicsResponse__Output as _samsa_v1_CreateTopicsResponse__Output } from '../../samsa/v1/CreateTopicsResponse.js';
+import type { DeleteAclsRequest as _samsa_v1_DeleteAclsRequest, DeleteAclsRequest__Output as _samsa_v1_DeleteAclsRequest__Output } from '../../samsa/v1/DeleteAclsRequest.js';
+import type { DeleteAclsResponse as _samsa_v1_DeleteAclsResponse, DeleteAclsResponse__Output as _samsa_v1_DeleteAclsResponse__Output } from '../../samsa/v1/DeleteAclsResponse.js';
 import type { DeleteRecordsRequest as _samsa_v1_DeleteRecordsRequest, DeleteRecordsRequest__Output as _samsa_v1_DeleteRecordsRequest__Output } from '../../samsa/v1/DeleteRecordsRequest.js';
 import type { DeleteRecordsResponse as _samsa_v1_DeleteRecordsResponse, DeleteRecordsResponse__Output as _samsa_v1_DeleteRecordsResponse__Output } from '../../samsa/v1/DeleteRecordsResponse.js';
 import type { DeleteTopicsRequest as _samsa_v1_DeleteTopicsRequest, DeleteTopicsRequest__Output as _samsa_v1_DeleteTopicsRequest__Output } from '../../samsa/v1/DeleteTopicsRequest.js';
 import type { DeleteTopicsResponse as _samsa_v1_DeleteTopicsResponse, DeleteTopicsResponse__Output as _samsa_v1_DeleteTopicsResponse__Output } from '../../samsa/v1/DeleteTopicsResponse.js';
+import type { DescribeAclsRequest as _samsa_v1_DescribeAclsRequest, DescribeAclsRequest__Output as _samsa_v1_DescribeAclsRequest__Output } from '../../samsa/v1/DescribeAclsRequest.js';
+import type { DescribeAclsResponse as _samsa_v1_DescribeAclsResponse, DescribeAclsResponse__Output as _samsa_v1_DescribeAclsResponse__Output } from '../../samsa/v1/DescribeAclsResponse.js';
 import type { DescribeConfigsRequest as _samsa_v1_DescribeConfigsRequest, DescribeConfigsRequest__Output as _samsa_v1_DescribeConfigsRequest__Output } from '../../samsa/v1/DescribeConfigsRequest.js';
 import type { DescribeConfigsResponse as _samsa_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _samsa_v1_DescribeConfigsResponse__Output } from '../../samsa/v1/DescribeConfigsResponse.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from '../../samsa/v1/DescribeQuorumRequest.js';
@@ -35,6 +41,15 @@ import type { ProduceRequest as _samsa_v1_ProduceRequest, ProduceRequest__Output
 import type { ProduceResponse as _samsa_v1_ProduceResponse, ProduceResponse__Output as _samsa_v1_ProduceResponse__Output } from '../../samsa/v1/ProduceResponse.js';
 
 export interface SamsaClient extends grpc.Client {
+  CreateAcls(argument: _samsa_v1_CreateAclsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  CreateAcls(argument: _samsa_v1_CreateAclsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  CreateAcls(argument: _samsa_v1_CreateAclsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  CreateAcls(argument: _samsa_v1_CreateAclsRequest, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  createAcls(argument: _samsa_v1_CreateAclsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  createAcls(argument: _samsa_v1_CreateAclsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  createAcls(argument: _samsa_v1_CreateAclsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  createAcls(argument: _samsa_v1_CreateAclsRequest, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
+  
   CreatePartitions(argument: _samsa_v1_CreatePartitionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreatePartitionsResponse__Output>): grpc.ClientUnaryCall;
   CreatePartitions(argument: _samsa_v1_CreatePartitionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_CreatePartitionsResponse__Output>): grpc.ClientUnaryCall;
   CreatePartitions(argument: _samsa_v1_CreatePartitionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreatePartitionsResponse__Output>): grpc.ClientUnaryCall;
@@ -53,6 +68,15 @@ export interface SamsaClient extends grpc.Client {
   createTopics(argument: _samsa_v1_CreateTopicsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
   createTopics(argument: _samsa_v1_CreateTopicsRequest, callback: grpc.requestCallback<_samsa_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
   
+  DeleteAcls(argument: _samsa_v1_DeleteAclsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  DeleteAcls(argument: _samsa_v1_DeleteAclsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  DeleteAcls(argument: _samsa_v1_DeleteAclsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  DeleteAcls(argument: _samsa_v1_DeleteAclsRequest, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  deleteAcls(argument: _samsa_v1_DeleteAclsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  deleteAcls(argument: _samsa_v1_DeleteAclsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  deleteAcls(argument: _samsa_v1_DeleteAclsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  deleteAcls(argument: _samsa_v1_DeleteAclsRequest, callback: grpc.requestCallback<_samsa_v1_DeleteAclsResponse__Output>): grpc.ClientUnaryCall;
+  
   DeleteRecords(argument: _samsa_v1_DeleteRecordsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DeleteRecordsResponse__Output>): grpc.ClientUnaryCall;
   DeleteRecords(argument: _samsa_v1_DeleteRecordsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DeleteRecordsResponse__Output>): grpc.ClientUnaryCall;
   DeleteRecords(argument: _samsa_v1_DeleteRecordsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DeleteRecordsResponse__Output>): grpc.ClientUnaryCall;
@@ -70,6 +94,15 @@ export interface SamsaClient extends grpc.Client {
   deleteTopics(argument: _samsa_v1_DeleteTopicsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
   deleteTopics(argument: _samsa_v1_DeleteTopicsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
   deleteTopics(argument: _samsa_v1_DeleteTopicsRequest, callback: grpc.requestCallback<_samsa_v1_DeleteTopicsResponse__Output>): grpc.ClientUnaryCall;
+  
+  DescribeAcls(argument: _samsa_v1_DescribeAclsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeAclsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeAcls(argument: _samsa_v1_DescribeAclsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeAclsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeAcls(argument: _samsa_v1_DescribeAclsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeAclsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeAcls(argument: _samsa_v1_DescribeAclsRequest, callback: grpc.requestCallback<_samsa_v1_DescribeAclsResponse__Output>): grpc.ClientUnaryCall;
+  describeAcls(argument: _samsa_v1_DescribeAclsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeAclsResponse__Output>): grpc.ClientUnaryCall;
+  describeAcls(argument: _samsa_v1_DescribeAclsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeAclsResponse__Output>): grpc.ClientUnaryCall;
+  describeAcls(argument: _samsa_v1_DescribeAclsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeAclsResponse__Output>): grpc.ClientUnaryCall;
+  describeAcls(argument: _samsa_v1_DescribeAclsRequest, callback: grpc.requestCallback<_samsa_v1_DescribeAclsResponse__Output>): grpc.ClientUnaryCall;
   
   DescribeConfigs(argument: _samsa_v1_DescribeConfigsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
   DescribeConfigs(argument: _samsa_v1_DescribeConfigsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
@@ -165,13 +198,19 @@ export interface SamsaClient extends grpc.Client {
 }
 
 export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
+  CreateAcls: grpc.handleUnaryCall<_samsa_v1_CreateAclsRequest__Output, _samsa_v1_CreateAclsResponse>;
+  
   CreatePartitions: grpc.handleUnaryCall<_samsa_v1_CreatePartitionsRequest__Output, _samsa_v1_CreatePartitionsResponse>;
   
   CreateTopics: grpc.handleUnaryCall<_samsa_v1_CreateTopicsRequest__Output, _samsa_v1_CreateTopicsResponse>;
   
+  DeleteAcls: grpc.handleUnaryCall<_samsa_v1_DeleteAclsRequest__Output, _samsa_v1_DeleteAclsResponse>;
+  
   DeleteRecords: grpc.handleUnaryCall<_samsa_v1_DeleteRecordsRequest__Output, _samsa_v1_DeleteRecordsResponse>;
   
   DeleteTopics: grpc.handleUnaryCall<_samsa_v1_DeleteTopicsRequest__Output, _samsa_v1_DeleteTopicsResponse>;
+  
+  DescribeAcls: grpc.handleUnaryCall<_samsa_v1_DescribeAclsRequest__Output, _samsa_v1_DescribeAclsResponse>;
   
   DescribeConfigs: grpc.handleUnaryCall<_samsa_v1_DescribeConfigsRequest__Output, _samsa_v1_DescribeConfigsResponse>;
   
@@ -198,10 +237,13 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface SamsaDefinition extends grpc.ServiceDefinition {
+  CreateAcls: MethodDefinition<_samsa_v1_CreateAclsRequest, _samsa_v1_CreateAclsResponse, _samsa_v1_CreateAclsRequest__Output, _samsa_v1_CreateAclsResponse__Output>
   CreatePartitions: MethodDefinition<_samsa_v1_CreatePartitionsRequest, _samsa_v1_CreatePartitionsResponse, _samsa_v1_CreatePartitionsRequest__Output, _samsa_v1_CreatePartitionsResponse__Output>
   CreateTopics: MethodDefinition<_samsa_v1_CreateTopicsRequest, _samsa_v1_CreateTopicsResponse, _samsa_v1_CreateTopicsRequest__Output, _samsa_v1_CreateTopicsResponse__Output>
+  DeleteAcls: MethodDefinition<_samsa_v1_DeleteAclsRequest, _samsa_v1_DeleteAclsResponse, _samsa_v1_DeleteAclsRequest__Output, _samsa_v1_DeleteAclsResponse__Output>
   DeleteRecords: MethodDefinition<_samsa_v1_DeleteRecordsRequest, _samsa_v1_DeleteRecordsResponse, _samsa_v1_DeleteRecordsRequest__Output, _samsa_v1_DeleteRecordsResponse__Output>
   DeleteTopics: MethodDefinition<_samsa_v1_DeleteTopicsRequest, _samsa_v1_DeleteTopicsResponse, _samsa_v1_DeleteTopicsRequest__Output, _samsa_v1_DeleteTopicsResponse__Output>
+  DescribeAcls: MethodDefinition<_samsa_v1_DescribeAclsRequest, _samsa_v1_DescribeAclsResponse, _samsa_v1_DescribeAclsRequest__Output, _samsa_v1_DescribeAclsResponse__Output>
   DescribeConfigs: MethodDefinition<_samsa_v1_DescribeConfigsRequest, _samsa_v1_DescribeConfigsResponse, _samsa_v1_DescribeConfigsRequest__Output, _samsa_v1_DescribeConfigsResponse__Output>
   DescribeQuorum: MethodDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse__Output>
   ElectLeaders: MethodDefinition<_samsa_v1_ElectLeadersRequest, _samsa_v1_ElectLeadersResponse, _samsa_v1_ElectLeadersRequest__Output, _samsa_v1_ElectLeadersResponse__Output>
