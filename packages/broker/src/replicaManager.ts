@@ -13,7 +13,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BROKER_TOPIC_CONFIG_SYNONYMS, DEFAULT_TOPIC_CONFIG, effectiveTopicConfig, type TopicConfig } from '@samsa/metadata';
-import { ErrorCode, SamsaProtocolError, protocolError } from '@samsa/protocol';
+import { ErrorCode, SamsaProtocolError, hopEnd, hopRecord, hopStart, protocolError } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import {
   DEFAULT_LOG_CLEANER_CONFIG,
@@ -182,12 +182,16 @@ export class ReplicaManager {
       logger,
     );
     const poke = (p: Partition) => this.pokeLater(p.key);
+    const hwMoved = (p: Partition) => {
+      hopRecord('leader.hwAdvance', 0);
+      this.pokeLater(p.key);
+    };
     this.replication = {
       replicaLagTimeMaxMs: r.replicaLagTimeMaxMs ?? DEFAULT_REPLICA_LAG_TIME_MAX_MS,
       alterPartitionRetryBackoffMs: r.alterPartitionRetryBackoffMs ?? 500,
       isReplicaIsrEligible: r.isReplicaIsrEligible ?? (() => true),
       submitAlterPartition: (item) => this.alterPartitionManager.submit(item),
-      listener: { onHighWatermarkChanged: poke, onIsrChanged: poke },
+      listener: { onHighWatermarkChanged: hwMoved, onIsrChanged: poke },
       logger,
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     };
@@ -284,7 +288,9 @@ export class ReplicaManager {
       results.push(result);
       try {
         const p = this.partitionOrError(topic, partition);
+        const appending = hopStart();
         const appended = p.appendRecordsToLeader(records, requiredAcks);
+        hopEnd('leader.append', appending);
         result.baseOffset = appended.baseOffset;
         result.logAppendTime = appended.logAppendTime;
         result.logStartOffset = appended.logStartOffset;
@@ -388,6 +394,7 @@ export class ReplicaManager {
 
   /** Reads every partition of a follower's fetch (updating what the leader knows of that follower). */
   readForReplica(params: ReplicaFetchParams): { results: ReplicaFetchPartitionResult[]; bytes: number; mustAnswer: boolean } {
+    const reading = hopStart();
     let remaining = params.maxBytes;
     let bytes = 0;
     let mustAnswer = false;
@@ -444,6 +451,7 @@ export class ReplicaManager {
       }
       return result;
     });
+    hopEnd('leader.readForReplica', reading);
     return { results, bytes, mustAnswer };
   }
 
@@ -481,6 +489,7 @@ export class ReplicaManager {
   }
 
   private pokeNow(): void {
+    const poking = hopStart();
     const keys = [...this.toPoke];
     this.toPoke.clear();
     for (const key of keys) {
@@ -488,6 +497,7 @@ export class ReplicaManager {
       this.fetchPurgatory.checkAndComplete(key);
       this.replicaFetchPurgatory.checkAndComplete(key);
     }
+    hopEnd('leader.pokePurgatories', poking);
   }
 
   /** ListOffsets: -1 latest (HW), -2 earliest (log start), -3 max timestamp, else by timestamp. */
@@ -808,6 +818,9 @@ class DelayedFetch extends DelayedOperation {
 }
 
 class DelayedProduce extends DelayedOperation {
+  /** hopStart() when the produce began to wait (request-cost timing; 0n when off). */
+  private readonly waitingSince = hopStart();
+
   constructor(
     timeoutMs: number,
     private readonly waiting: Array<{ partition: Partition; requiredOffset: bigint; result: ProducePartitionResult }>,
@@ -860,6 +873,7 @@ class DelayedProduce extends DelayedOperation {
         Object.assign(w.result, errorOf(err));
       }
     }
+    hopEnd('leader.purgatory', this.waitingSince);
     this.resolve();
   }
 }
