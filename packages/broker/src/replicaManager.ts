@@ -134,6 +134,12 @@ export function logConfigOf(config: TopicConfig): LogConfig {
 
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
+  /**
+   * The same replicas by topic, then partition index: what the request paths look up, so serving a
+   * produce or a fetch builds no `topic-partition` string per partition (Kafka keys its partition
+   * map by a TopicPartition object for the same reason). Kept in step with `partitions`.
+   */
+  private readonly byTopic = new Map<string, Array<Partition | undefined>>();
   private readonly fetchPurgatory: Purgatory<DelayedFetch>;
   private readonly producePurgatory: Purgatory<DelayedProduce>;
   private readonly replicaFetchPurgatory: Purgatory<DelayedReplicaFetch>;
@@ -247,7 +253,7 @@ export class ReplicaManager {
   }
 
   getPartition(topic: string, partition: number): Partition | undefined {
-    return this.partitions.get(`${topic}-${partition}`);
+    return this.byTopic.get(topic)?.[partition];
   }
 
   private partitionOrError(topic: string, partition: number): Partition {
@@ -387,7 +393,7 @@ export class ReplicaManager {
       const op = new DelayedReplicaFetch(params, this, resolve);
       this.replicaFetchPurgatory.tryCompleteElseWatch(
         op,
-        params.partitions.map((p) => `${p.topic}-${p.partition}`),
+        params.partitions.map((p) => this.getPartition(p.topic, p.partition)?.key ?? `${p.topic}-${p.partition}`),
       );
     });
   }
@@ -611,6 +617,7 @@ export class ReplicaManager {
       }
     }
     this.partitions.clear();
+    this.byTopic.clear();
   }
 
   /**
@@ -715,6 +722,9 @@ export class ReplicaManager {
       );
       this.checkpointedHw.delete(key);
       this.partitions.set(key, p);
+      let ofTopic = this.byTopic.get(topic.name);
+      if (!ofTopic) this.byTopic.set(topic.name, (ofTopic = []));
+      ofTopic[info.partition] = p;
       this.options.logger.debug(
         { partition: key, leader: info.leader, leaderEpoch: info.leaderEpoch, logEndOffset: String(p.logEndOffset) },
         p.isLeader ? 'opened replica as leader' : 'opened replica as follower',
@@ -777,6 +787,12 @@ export class ReplicaManager {
   /** Stops serving the replica (waiting requests answer NOT_LEADER_OR_FOLLOWER), closes and deletes its log. */
   private removePartition(key: string, p: Partition): void {
     this.partitions.delete(key);
+    const ofTopic = this.byTopic.get(p.topic);
+    if (ofTopic?.[p.partition] === p) {
+      // A hole, not a splice: the other partitions keep their indexes.
+      ofTopic[p.partition] = undefined;
+      if (!ofTopic.some((x) => x !== undefined)) this.byTopic.delete(p.topic);
+    }
     this.lastFlush.delete(key);
     this.fetcherManager.removePartition(key);
     p.markRemoved();
