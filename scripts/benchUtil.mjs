@@ -29,11 +29,11 @@ export function freePort() {
 /**
  * Starts 3 controllers + 3 brokers as separate `samsa node` processes on 127.0.0.1 (free ports, a
  * temp data dir) and waits until the cluster accepts an RF=3 topic. `env` is added to every node's
- * environment. Returns the nodes (id, port, child), the bootstrap list, `samsa(args)` (a CLI run
+ * environment, `nodeArgs` to its node flags (e.g. --cpu-prof). Returns the nodes (id, port, child), the bootstrap list, `samsa(args)` (a CLI run
  * with the nodes' V8 flags) and `stop()`, which stops every process it started, by PID (brokers
  * first, so they deregister from a live quorum), and removes the data dir.
  */
-export async function startReplicatedCluster({ env = {}, prefix = 'samsa-bench-' } = {}) {
+export async function startReplicatedCluster({ env = {}, prefix = 'samsa-bench-', nodeArgs = [] } = {}) {
   const { spawn, spawnSync } = await import('node:child_process');
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
@@ -57,6 +57,7 @@ export async function startReplicatedCluster({ env = {}, prefix = 'samsa-bench-'
   function startNode(roles, node) {
     const args = [
       ...NODE_V8_FLAGS,
+      ...nodeArgs,
       cli,
       'node',
       '--roles',

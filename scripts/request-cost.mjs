@@ -16,7 +16,8 @@
 // Wall-clock figures on a shared machine are noisy: the CPU columns are the ones to compare, with
 // the load average printed next to them. `perf stat` instruction counts are printed when the
 // kernel exposes the counter (many VMs do not).
-//   node scripts/request-cost.mjs [--requests N] [--warmup-requests N] [--partitions P] [--in-flight N] [--runs N]
+//   node scripts/request-cost.mjs [--requests N] [--warmup-requests N] [--partitions P] [--in-flight N] [--runs N] [--idle-seconds S] [--cpu-prof DIR]
+// --cpu-prof DIR: every node and the measured client write a V8 CPU profile into DIR at exit.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -28,12 +29,17 @@ const warmupRequests = arg('--warmup-requests', 1_000);
 const partitions = arg('--partitions', 1);
 const inFlight = arg('--in-flight', 32);
 const runs = arg('--runs', 1);
+// Seconds of idle CPU measured before the run: the nodes' time-driven work (heartbeats, metadata
+// fetches, timers) at that rate is subtracted from their CPU in the "above idle" column.
+const idleSeconds = arg('--idle-seconds', 5);
 const batchSize = 16_384;
 const recordSize = 100;
 // perf produce's records per batch: about 8 bytes of record overhead for small null-key records.
 const perBatch = Math.floor(batchSize / (recordSize + 8));
 
 const costDir = mkdtempSync(join(tmpdir(), 'samsa-request-cost-'));
+const cpuProfAt = process.argv.indexOf('--cpu-prof');
+const profArgs = cpuProfAt > 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[cpuProfAt + 1]}`] : [];
 const ticksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /** user+sys CPU ms of a process so far (fields 14 and 15 of /proc/<pid>/stat). */
@@ -97,7 +103,11 @@ const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 const pad = (s, n) => String(s).padEnd(n);
 const padL = (s, n) => String(s).padStart(n);
 
-const cluster = await startReplicatedCluster({ env: { SAMSA_BENCH_REQUEST_COST_DIR: costDir }, prefix: 'samsa-request-cost-data-' });
+const cluster = await startReplicatedCluster({
+  env: { SAMSA_BENCH_REQUEST_COST_DIR: costDir },
+  prefix: 'samsa-request-cost-data-',
+  nodeArgs: profArgs,
+});
 const { bootstrap, samsa } = cluster;
 try {
   const withPerf = perfStatAvailable();
@@ -162,12 +172,17 @@ try {
     if (warm.status !== 0) throw new Error(`warm-up produce failed:\n${warm.stderr}`);
 
     const nodes = [...cluster.controllers, ...cluster.brokers];
+    const idle0 = new Map(nodes.map((n) => [n.id, cpuMs(n.child.pid)]));
+    const idleStarted = performance.now();
+    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+    const idleWallMs = performance.now() - idleStarted;
+    const idleRate = new Map(nodes.map((n) => [n.id, (cpuMs(n.child.pid) - idle0.get(n.id)) / idleWallMs]));
     const load0 = loadavg();
     const cpu0 = new Map(nodes.map((n) => [n.id, cpuMs(n.child.pid)]));
     const hops0 = new Map();
     for (const n of nodes) hops0.set(n.id, await hopSnapshot(n.child));
     const started = performance.now();
-    const client = spawn(process.execPath, produceArgs(requests), {
+    const client = spawn(process.execPath, [...profArgs, ...produceArgs(requests)], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, SAMSA_BENCH_REQUEST_COST_DIR: costDir },
     });
@@ -206,15 +221,22 @@ try {
             : 'follower'
           : `broker (leads ${leaders.filter((l) => l === n.id).length}/${partitions})`;
     console.log(`\nCPU ms per 1,000 produce requests (user+sys; the controllers' is time-driven: heartbeats, not requests)`);
-    console.log(`${pad('process', 28)}${padL('CPU ms/1k req', 14)}${padL('CPU ms total', 14)}${padL('% of a core', 13)}`);
-    const rows = [['client (perf produce)', clientCpuMs]];
-    for (const n of [...cluster.brokers, ...cluster.controllers]) rows.push([`${role(n)} ${n.id}`, cpu1.get(n.id) - cpu0.get(n.id)]);
+    console.log(
+      `${pad('process', 28)}${padL('CPU ms/1k req', 14)}${padL('above idle', 12)}${padL('CPU ms total', 14)}${padL('% of a core', 13)}`,
+    );
+    const rows = [['client (perf produce)', clientCpuMs, 0]];
+    for (const n of [...cluster.brokers, ...cluster.controllers])
+      rows.push([`${role(n)} ${n.id}`, cpu1.get(n.id) - cpu0.get(n.id), idleRate.get(n.id) * wallMs]);
     let total = 0;
-    for (const [name, ms] of rows) {
+    let totalAbove = 0;
+    for (const [name, ms, idleMs] of rows) {
       total += ms;
-      console.log(`${pad(name, 28)}${padL(fmt(ms * per1k), 14)}${padL(fmt(ms, 0), 14)}${padL(fmt((100 * ms) / wallMs), 13)}`);
+      totalAbove += ms - idleMs;
+      console.log(
+        `${pad(name, 28)}${padL(fmt(ms * per1k), 14)}${padL(fmt((ms - idleMs) * per1k), 12)}${padL(fmt(ms, 0), 14)}${padL(fmt((100 * ms) / wallMs), 13)}`,
+      );
     }
-    console.log(`${pad('all processes', 28)}${padL(fmt(total * per1k), 14)}${padL(fmt(total, 0), 14)}`);
+    console.log(`${pad('all processes', 28)}${padL(fmt(total * per1k), 14)}${padL(fmt(totalAbove * per1k), 12)}${padL(fmt(total, 0), 14)}`);
 
     // Hops: the client's, then the brokers' summed (a follower's hops come from both followers).
     const hopRows = [];
