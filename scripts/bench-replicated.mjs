@@ -13,11 +13,9 @@
 //   node scripts/bench-replicated.mjs [--records N] [--seconds S] [--warmup-seconds W] [--rate R] [--paced-in-flight N] [--runs N] [--compression lz4]
 // The producer is idempotent (Kafka's default with acks=all). Every process, the perf clients
 // included, runs with the nodes' V8 flags (packages/cli/src/nodeRuntime.ts).
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { NODE_V8_FLAGS, arg, cli, freePort } from './benchUtil.mjs';
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { NODE_V8_FLAGS, arg, cli, startReplicatedCluster } from './benchUtil.mjs';
 
 const records = arg('--records', 2_000_000);
 const seconds = arg('--seconds', 10);
@@ -29,85 +27,9 @@ const pacedInFlight = arg('--paced-in-flight', 32);
 const compressionAt = process.argv.indexOf('--compression');
 const compression = compressionAt > 0 ? ['--producer-props', `compression.type=${process.argv[compressionAt + 1]}`] : [];
 
-// The load generators (`samsa perf`) run with the nodes' V8 flags too: on a small machine their
-// default four V8 helper threads each would take cores from the cluster being measured.
-function samsa(args) {
-  const r = spawnSync(process.execPath, [...NODE_V8_FLAGS, cli, ...args], { encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL' });
-  if (r.status !== 0) throw new Error(`samsa ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}`);
-  return r.stdout.trim();
-}
-
-const dataDir = mkdtempSync(join(tmpdir(), 'samsa-bench-repl-'));
-const children = [];
-const controllers = [];
-const brokers = [];
-for (let i = 1; i <= 3; i++) controllers.push({ id: i, port: await freePort() });
-for (let i = 4; i <= 6; i++) brokers.push({ id: i, port: await freePort() });
-const voters = controllers.map((c) => `${c.id}@127.0.0.1:${c.port}`).join(',');
-
-function startNode(roles, id, port) {
-  const args = [
-    ...NODE_V8_FLAGS,
-    cli,
-    'node',
-    '--roles',
-    roles,
-    '--node-id',
-    String(id),
-    '--controller-quorum-voters',
-    voters,
-    '--data-dir',
-    join(dataDir, `node-${id}`),
-    '--log-level',
-    'warn',
-  ];
-  if (roles === 'broker') args.push('--listen', `127.0.0.1:${port}`);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(child);
-  return child;
-}
-
-async function stopAll() {
-  // Brokers first (they deregister from a live quorum), then controllers; each by its own PID.
-  for (const child of [...children].reverse()) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-
+const cluster = await startReplicatedCluster({ prefix: 'samsa-bench-repl-' });
+const { bootstrap, children, samsa } = cluster;
 try {
-  for (const c of controllers) startNode('controller', c.id, c.port);
-  for (const b of brokers) startNode('broker', b.id, b.port);
-  const bootstrap = brokers.map((b) => `127.0.0.1:${b.port}`).join(',');
-  // Up when the cluster accepts an RF=3 topic (all three brokers registered and unfenced).
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const r = spawnSync(
-      process.execPath,
-      [
-        cli,
-        'topics',
-        '--create',
-        '--if-not-exists',
-        '--bootstrap-server',
-        bootstrap,
-        '--topic',
-        'warmup',
-        '--partitions',
-        '1',
-        '--replication-factor',
-        '3',
-      ],
-      { encoding: 'utf8' },
-    );
-    if (r.status === 0) break;
-    if (Date.now() > deadline) throw new Error(`the cluster did not come up: ${r.stderr}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
   console.log(
     'cluster: 3 controllers + 3 brokers (separate processes, 127.0.0.1), topic 6 partitions RF=3 min.insync.replicas=2, 100-byte records, acks=all',
@@ -217,6 +139,5 @@ try {
     console.log(`run ${run} end to end: ${consumed.trim()}`);
   }
 } finally {
-  await stopAll();
-  rmSync(dataDir, { recursive: true, force: true });
+  await cluster.stop();
 }

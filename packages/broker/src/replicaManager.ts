@@ -13,7 +13,16 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BROKER_TOPIC_CONFIG_SYNONYMS, DEFAULT_TOPIC_CONFIG, effectiveTopicConfig, type TopicConfig } from '@samsa/metadata';
-import { ErrorCode, RecordValidationError, SamsaProtocolError, protocolError, type RecordError } from '@samsa/protocol';
+import {
+  ErrorCode,
+  RecordValidationError,
+  SamsaProtocolError,
+  hopEnd,
+  hopRecord,
+  hopStart,
+  protocolError,
+  type RecordError,
+} from '@samsa/protocol';
 import type { Logger } from 'pino';
 import {
   DEFAULT_LOG_CLEANER_CONFIG,
@@ -137,6 +146,12 @@ export function logConfigOf(config: TopicConfig): LogConfig {
 
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
+  /**
+   * The same replicas by topic, then partition index: what the request paths look up, so serving a
+   * produce or a fetch builds no `topic-partition` string per partition (Kafka keys its partition
+   * map by a TopicPartition object for the same reason). Kept in step with `partitions`.
+   */
+  private readonly byTopic = new Map<string, Array<Partition | undefined>>();
   private readonly fetchPurgatory: Purgatory<DelayedFetch>;
   private readonly producePurgatory: Purgatory<DelayedProduce>;
   private readonly replicaFetchPurgatory: Purgatory<DelayedReplicaFetch>;
@@ -185,12 +200,16 @@ export class ReplicaManager {
       logger,
     );
     const poke = (p: Partition) => this.pokeLater(p.key);
+    const hwMoved = (p: Partition) => {
+      hopRecord('leader.hwAdvance', 0);
+      this.pokeLater(p.key);
+    };
     this.replication = {
       replicaLagTimeMaxMs: r.replicaLagTimeMaxMs ?? DEFAULT_REPLICA_LAG_TIME_MAX_MS,
       alterPartitionRetryBackoffMs: r.alterPartitionRetryBackoffMs ?? 500,
       isReplicaIsrEligible: r.isReplicaIsrEligible ?? (() => true),
       submitAlterPartition: (item) => this.alterPartitionManager.submit(item),
-      listener: { onHighWatermarkChanged: poke, onIsrChanged: poke },
+      listener: { onHighWatermarkChanged: hwMoved, onIsrChanged: poke },
       logger,
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     };
@@ -246,7 +265,7 @@ export class ReplicaManager {
   }
 
   getPartition(topic: string, partition: number): Partition | undefined {
-    return this.partitions.get(`${topic}-${partition}`);
+    return this.byTopic.get(topic)?.[partition];
   }
 
   private partitionOrError(topic: string, partition: number): Partition {
@@ -287,7 +306,9 @@ export class ReplicaManager {
       results.push(result);
       try {
         const p = this.partitionOrError(topic, partition);
+        const appending = hopStart();
         const appended = p.appendRecordsToLeader(records, requiredAcks);
+        hopEnd('leader.append', appending);
         result.baseOffset = appended.baseOffset;
         result.logAppendTime = appended.logAppendTime;
         result.logStartOffset = appended.logStartOffset;
@@ -384,13 +405,14 @@ export class ReplicaManager {
       const op = new DelayedReplicaFetch(params, this, resolve);
       this.replicaFetchPurgatory.tryCompleteElseWatch(
         op,
-        params.partitions.map((p) => `${p.topic}-${p.partition}`),
+        params.partitions.map((p) => this.getPartition(p.topic, p.partition)?.key ?? `${p.topic}-${p.partition}`),
       );
     });
   }
 
   /** Reads every partition of a follower's fetch (updating what the leader knows of that follower). */
   readForReplica(params: ReplicaFetchParams): { results: ReplicaFetchPartitionResult[]; bytes: number; mustAnswer: boolean } {
+    const reading = hopStart();
     let remaining = params.maxBytes;
     let bytes = 0;
     let mustAnswer = false;
@@ -447,6 +469,7 @@ export class ReplicaManager {
       }
       return result;
     });
+    hopEnd('leader.readForReplica', reading);
     return { results, bytes, mustAnswer };
   }
 
@@ -484,6 +507,7 @@ export class ReplicaManager {
   }
 
   private pokeNow(): void {
+    const poking = hopStart();
     const keys = [...this.toPoke];
     this.toPoke.clear();
     for (const key of keys) {
@@ -491,6 +515,7 @@ export class ReplicaManager {
       this.fetchPurgatory.checkAndComplete(key);
       this.replicaFetchPurgatory.checkAndComplete(key);
     }
+    hopEnd('leader.pokePurgatories', poking);
   }
 
   /**
@@ -625,6 +650,7 @@ export class ReplicaManager {
       }
     }
     this.partitions.clear();
+    this.byTopic.clear();
   }
 
   /**
@@ -729,6 +755,9 @@ export class ReplicaManager {
       );
       this.checkpointedHw.delete(key);
       this.partitions.set(key, p);
+      let ofTopic = this.byTopic.get(topic.name);
+      if (!ofTopic) this.byTopic.set(topic.name, (ofTopic = []));
+      ofTopic[info.partition] = p;
       this.options.logger.debug(
         { partition: key, leader: info.leader, leaderEpoch: info.leaderEpoch, logEndOffset: String(p.logEndOffset) },
         p.isLeader ? 'opened replica as leader' : 'opened replica as follower',
@@ -791,6 +820,12 @@ export class ReplicaManager {
   /** Stops serving the replica (waiting requests answer NOT_LEADER_OR_FOLLOWER), closes and deletes its log. */
   private removePartition(key: string, p: Partition): void {
     this.partitions.delete(key);
+    const ofTopic = this.byTopic.get(p.topic);
+    if (ofTopic?.[p.partition] === p) {
+      // A hole, not a splice: the other partitions keep their indexes.
+      ofTopic[p.partition] = undefined;
+      if (!ofTopic.some((x) => x !== undefined)) this.byTopic.delete(p.topic);
+    }
     this.lastFlush.delete(key);
     this.fetcherManager.removePartition(key);
     p.markRemoved();
@@ -832,6 +867,9 @@ class DelayedFetch extends DelayedOperation {
 }
 
 class DelayedProduce extends DelayedOperation {
+  /** hopStart() when the produce began to wait (request-cost timing; 0n when off). */
+  private readonly waitingSince = hopStart();
+
   constructor(
     timeoutMs: number,
     private readonly waiting: Array<{ partition: Partition; requiredOffset: bigint; result: ProducePartitionResult }>,
@@ -884,6 +922,7 @@ class DelayedProduce extends DelayedOperation {
         Object.assign(w.result, errorOf(err));
       }
     }
+    hopEnd('leader.purgatory', this.waitingSince);
     this.resolve();
   }
 }

@@ -338,9 +338,15 @@ export function resolveSettings(inputs: SettingInputs): Map<string, ResolvedSett
   }
 
   const unknownEnv = Object.keys(inputs.env)
-    // SAMSA_CHAOS_* belong to the chaos harness (which starts nodes with them set), not to a node.
+    // SAMSA_CHAOS_* belong to the chaos harness (which starts nodes with them set), not to a node;
+    // SAMSA_BENCH_* to the benchmarks (SAMSA_BENCH_REQUEST_COST_DIR, @samsa/protocol requestCost.ts).
     .filter(
-      (name) => name.startsWith('SAMSA_') && !name.startsWith('SAMSA_CHAOS_') && name !== CONFIG_FILE_ENV && inputs.env[name] !== undefined,
+      (name) =>
+        name.startsWith('SAMSA_') &&
+        !name.startsWith('SAMSA_CHAOS_') &&
+        !name.startsWith('SAMSA_BENCH_') &&
+        name !== CONFIG_FILE_ENV &&
+        inputs.env[name] !== undefined,
     )
     .filter((name) => !SETTINGS.some((s) => envOf(s.key) === name));
   if (unknownEnv.length > 0) {

@@ -185,6 +185,70 @@ describe('Producer accumulator: buffer memory and sizes', () => {
     expect(c.error).toMatchObject({ retriable: false, errorName: 'REQUEST_TIMED_OUT' });
   });
 
+  // sendBatch holds RECORD_BATCH_OVERHEAD (61) + 2 x 136 = 333 bytes per two-record batch: two fit in 700.
+  for (const [how, options] of [
+    ['idempotent (through the send loop)', {}],
+    ['acks=1 (straight to the sender)', { acks: 1 as const }],
+  ] as const) {
+    it(`sendBatch, ${how}: blocks while bufferMemory is full and resumes when an earlier batch completes`, async () => {
+      const { fake, clock, producer } = setup();
+      fake.createTopic('t', 1);
+      const hold = holdProduces(fake);
+      const p = producer({ ...options, lingerMs: 0, bufferMemory: 700, maxBlockMs: 1_000 });
+      const twoRecords = [{ value: value(100) }, { value: value(100) }];
+      const a = track(p.sendBatch({ topic: 't', partition: 0, messages: twoRecords }));
+      const b = track(p.sendBatch({ topic: 't', partition: 0, messages: twoRecords }));
+      await clock.settle();
+      const c = track(p.sendBatch({ topic: 't', partition: 0, messages: twoRecords }));
+      await clock.advance(500);
+      expect(c.done).toBe(false);
+      const sentBeforeRelease = hold.held.length;
+      expect(sentBeforeRelease).toBeGreaterThan(0);
+      expect(sentBeforeRelease).toBeLessThanOrEqual(2); // C's batch is not even built yet
+      hold.release();
+      await clock.settle();
+      expect(a.value!.baseOffset).toBe(0n);
+      expect(b.value!.baseOffset).toBe(2n);
+      expect(c.value!.baseOffset).toBe(4n);
+    });
+
+    it(`sendBatch, ${how}: fails with MaxBlockTimeoutError after maxBlockMs without memory, and frees nothing it did not take`, async () => {
+      const { fake, clock, producer } = setup();
+      fake.createTopic('t', 1);
+      const hold = holdProduces(fake);
+      const p = producer({ ...options, lingerMs: 0, bufferMemory: 700, maxBlockMs: 1_000 });
+      const twoRecords = [{ value: value(100) }, { value: value(100) }];
+      const a = track(p.sendBatch({ topic: 't', partition: 0, messages: twoRecords }));
+      track(p.sendBatch({ topic: 't', partition: 0, messages: twoRecords }));
+      await clock.settle();
+      const c = track(p.sendBatch({ topic: 't', partition: 0, messages: twoRecords }));
+      await clock.advance(999);
+      expect(c.done).toBe(false);
+      await clock.advance(1);
+      expect(c.error).toBeInstanceOf(MaxBlockTimeoutError);
+      hold.release();
+      await clock.settle();
+      expect(a.value!.baseOffset).toBe(0n);
+      // Both earlier batches answered: the whole pool is free again, so a new batch goes at once.
+      const d = track(p.sendBatch({ topic: 't', partition: 0, messages: twoRecords }));
+      const e = track(p.sendBatch({ topic: 't', partition: 0, messages: twoRecords }));
+      await clock.settle();
+      expect(d.value!.baseOffset).toBe(4n);
+      expect(e.value!.baseOffset).toBe(6n);
+    });
+  }
+
+  it('sendBatch rejects a batch larger than bufferMemory before sending anything', async () => {
+    const { fake, producer } = setup();
+    fake.createTopic('t', 1);
+    const p = producer({ bufferMemory: 300 });
+    const error = await p
+      .sendBatch({ topic: 't', partition: 0, messages: [{ value: value(100) }, { value: value(100) }] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MessageTooLargeError);
+    expect(fake.callsOf('produce')).toHaveLength(0);
+  });
+
   it('rejects a record larger than maxRequestSize before sending anything', async () => {
     const { fake, producer } = setup();
     fake.createTopic('t', 1);

@@ -19,3 +19,4 @@ export { XERIAL_BLOCK_SIZE, XERIAL_HEADER_SIZE, XERIAL_MAGIC, isXerialFramed, xe
 export { LZ4_FRAME_MAGIC } from './codecs/lz4.js';
 export { ZSTD_DEFAULT_LEVEL, ZSTD_FRAME_MAGIC } from './codecs/zstd.js';
 export * from './random.js';
+export * from './requestCost.js';

@@ -18,6 +18,7 @@
  * Server: see @samsa/server's pipeline.ts.
  */
 import * as grpc from '@grpc/grpc-js';
+import { hopEnd, hopStart } from './requestCost.js';
 
 export interface PipelineCall<Req> {
   id?: number;
@@ -44,6 +45,8 @@ interface Waiting<Res> {
   timer: ReturnType<typeof setTimeout>;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** hopStart() at the call (request-cost timing; 0n when off). */
+  started: bigint;
 }
 
 /** A grpc.ServiceError-shaped error for a call that failed on a pipeline. */
@@ -59,7 +62,17 @@ export class PipelinedClient<Req, Res> {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly open: OpenPipeline<Req, Res>) {}
+  private readonly rttHop: string;
+  private readonly writeHop: string;
+
+  /** `name` labels this pipeline's round-trip and write timings (requestCost.ts), e.g. 'client.Produce'. */
+  constructor(
+    private readonly open: OpenPipeline<Req, Res>,
+    name = 'pipeline',
+  ) {
+    this.rttHop = `${name}.rtt`;
+    this.writeHop = `${name}.write`;
+  }
 
   /** Calls waiting for an answer. */
   get pending(): number {
@@ -86,8 +99,10 @@ export class PipelinedClient<Req, Res> {
         };
         signal.addEventListener('abort', onAbort, { once: true });
       }
-      this.waiting.set(id, { resolve, reject, timer, signal, onAbort });
+      const started = hopStart();
+      this.waiting.set(id, { resolve, reject, timer, signal, onAbort, started });
       stream.write({ id, request });
+      hopEnd(this.writeHop, started);
     });
   }
 
@@ -120,6 +135,7 @@ export class PipelinedClient<Req, Res> {
       const id = reply.id ?? 0;
       const waiting = this.waiting.get(id);
       if (!waiting || !this.settle(id)) return;
+      hopEnd(this.rttHop, waiting.started);
       if (reply.error && reply.error.code) {
         waiting.reject(pipelineError(reply.error.code as grpc.status, reply.error.details ?? ''));
       } else if (reply.response) {

@@ -12,7 +12,7 @@
  *   gone      the client went away (cancelled, error, end): answers still to come are dropped.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { PipelineCall, PipelineReply } from '@samsa/protocol';
+import { REQUEST_COST_ENABLED, hopEnd, hopStart, type PipelineCall, type PipelineReply } from '@samsa/protocol';
 
 type ServerStream<Req, Res> = grpc.ServerDuplexStream<PipelineCall<Req>, PipelineReply<Res>>;
 
@@ -69,6 +69,9 @@ export function pipelinedHandler<Req, Res>(
   options: PipelinedHandlerOptions = {},
 ): PipelinedHandler<Req, Res> {
   const { observe, gate } = options;
+  // Per-hop timing (request-cost benchmark, @samsa/protocol requestCost.ts): off by default.
+  const serveHop = `${method}.serve`;
+  const writeHop = `${method}.write`;
   const handler = ((call: ServerStream<Req, Res>): void => {
     options.onStream?.(call as ServerStream<unknown, unknown>);
     let open = 0;
@@ -102,11 +105,14 @@ export function pipelinedHandler<Req, Res>(
     });
     call.on('data', (message: PipelineCall<Req>) => {
       const id = message.id ?? 0;
-      const started = observe ? process.hrtime.bigint() : 0n;
+      const started = observe || REQUEST_COST_ENABLED ? process.hrtime.bigint() : 0n;
       const answer = (reply: PipelineReply<Res>, code: string): void => {
         open--;
         if (observe) observe(code, Number(process.hrtime.bigint() - started) / 1e9);
+        hopEnd(serveHop, started);
+        const writing = hopStart();
         if (!gone && !ended) call.write(reply);
+        hopEnd(writeHop, writing);
         maybeEnd();
       };
       open++;

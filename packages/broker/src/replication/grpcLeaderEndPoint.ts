@@ -36,7 +36,7 @@ export class GrpcLeaderEndPoint implements LeaderEndPoint {
     const Ctor = replicationProto().samsa.v1.Replication;
     const client = new Ctor(`${host}:${port}`, grpc.credentials.createInsecure(), REPLICA_CHANNEL_OPTIONS);
     this.client = client;
-    this.fetches = new PipelinedClient(() => client.ReplicaFetchStream());
+    this.fetches = new PipelinedClient(() => client.ReplicaFetchStream(), 'follower.ReplicaFetch');
   }
 
   async fetch(params: ReplicaFetchParams, timeoutMs: number): Promise<ReplicaFetchResult> {

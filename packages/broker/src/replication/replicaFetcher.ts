@@ -7,7 +7,7 @@
  * leader epochs agree (never at the HW alone).
  * See README.md in this folder for the states and rules.
  */
-import { ErrorCode, SamsaProtocolError, errorInfo } from '@samsa/protocol';
+import { ErrorCode, SamsaProtocolError, errorInfo, hopEnd, hopStart } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { Partition } from '../partition.js';
 import type { Timers } from '@samsa/server';
@@ -256,6 +256,7 @@ export class ReplicaFetcher {
       this.failures = 0;
       // What each answer was read at: the leader's view of the session, which is `fetchable`.
       const sent = new Map(fetchable.partitions.map((p) => [`${p.topic}-${p.partition}`, p]));
+      const processing = hopStart();
       for (const result of results) {
         const key = `${result.topic}-${result.partition}`;
         const request = sent.get(key);
@@ -279,6 +280,7 @@ export class ReplicaFetcher {
           this.delay(state, `processing the fetched data failed: ${errorText(err)}`, 'error');
         }
       }
+      hopEnd('follower.append', processing);
     }
     this.finish();
   }

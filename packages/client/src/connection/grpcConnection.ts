@@ -112,12 +112,12 @@ export class GrpcConnection implements BrokerConnection {
   }
   produce(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse> {
     if (this.unaryOnly) return this.call('Produce', request, options);
-    this.produces ??= new PipelinedClient(() => this.grpcClient().ProduceStream(this.metadataHeaders));
+    this.produces ??= new PipelinedClient(() => this.grpcClient().ProduceStream(this.metadataHeaders), 'client.Produce');
     return this.pipelined(this.produces, 'Produce', request, options);
   }
   fetch(request: FetchRequest, options?: RequestOptions): Promise<FetchResponse> {
     if (this.unaryOnly) return this.call('Fetch', request, options);
-    this.fetches ??= new PipelinedClient(() => this.grpcClient().FetchStream(this.metadataHeaders));
+    this.fetches ??= new PipelinedClient(() => this.grpcClient().FetchStream(this.metadataHeaders), 'client.Fetch');
     return this.pipelined(this.fetches, 'Fetch', request, options);
   }
   listOffsets(request: ListOffsetsRequest, options?: RequestOptions): Promise<ListOffsetsResponse> {

@@ -449,23 +449,45 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       capacity += maxRecordSize(input);
     }
     const timeoutMs = batch.timeoutMs ?? this.timeoutMs;
+    // buffer.memory bounds sendBatch as it bounds send(): the batch's bytes are held from here until
+    // its answer, and a batch that does not fit waits up to maxBlockMs (Kafka's BufferPool). Without
+    // it a caller with thousands of batches in flight grew the producer without limit.
+    if (capacity > this.memory.total) {
+      throw new MessageTooLargeError(`a batch of up to ${capacity} bytes exceeds bufferMemory ${this.memory.total}`, {
+        topic,
+        retriable: false,
+      });
+    }
+    if (!this.memory.tryReserve(capacity)) await this.memory.reserve(capacity, this.deps.clock.now() + this.maxBlockMs);
     if (this.idempotent && acks === -1) {
-      // Through the accumulator, so the batch gets a sequence and the send loop's ordered retries.
-      const partition = await this.pickBatchPartition(topic, batch.partition);
+      // Through the accumulator, so the batch gets a sequence and the send loop's ordered retries;
+      // the send loop releases the reservation when the batch completes, either way.
+      let partition: number;
+      try {
+        partition = await this.pickBatchPartition(topic, batch.partition);
+      } catch (error) {
+        this.memory.release(capacity);
+        throw error;
+      }
       const result = await new Promise<ProduceBatchResult>((resolve, reject) => {
         const closed = this.accumulator.appendClosedBatch(topic, partition, acks, timeoutMs, this.deps.clock.now(), capacity, () => now);
         for (let i = 0; i < inputs.length; i++) closed.appendRecord(inputs[i]!);
+        closed.reservedBytes = capacity;
         closed.onBatch = { resolve, reject };
         this.loop.wake();
       });
       return { topic, partition, baseOffset: result.baseOffset, count: messages.length, logAppendTime: result.logAppendTime };
     }
-    const builder = new RecordBatchBuilder({ compression: this.compression, initialCapacity: capacity, now: () => now });
-    for (let i = 0; i < inputs.length; i++) builder.append(inputs[i]!);
-    const records = builder.build();
-    const partition = await this.pickBatchPartition(topic, batch.partition);
-    const [result] = await this.sender.send([{ topic, partition, records, recordCount: messages.length }], { acks, timeoutMs });
-    return { topic, partition, baseOffset: result!.baseOffset, count: messages.length, logAppendTime: result!.logAppendTime };
+    try {
+      const builder = new RecordBatchBuilder({ compression: this.compression, initialCapacity: capacity, now: () => now });
+      for (let i = 0; i < inputs.length; i++) builder.append(inputs[i]!);
+      const records = builder.build();
+      const partition = await this.pickBatchPartition(topic, batch.partition);
+      const [result] = await this.sender.send([{ topic, partition, records, recordCount: messages.length }], { acks, timeoutMs });
+      return { topic, partition, baseOffset: result!.baseOffset, count: messages.length, logAppendTime: result!.logAppendTime };
+    } finally {
+      this.memory.release(capacity);
+    }
   }
 
   /** sendBatch's partition: the explicit one (checked), or the partitioner's pick, one per batch. */

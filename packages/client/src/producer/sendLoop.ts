@@ -13,7 +13,7 @@
 import { SLEEP_CANCELLED, type Clock, type Random } from '../clock.js';
 import type { Cluster, LeaderRoute } from '../cluster/cluster.js';
 import { SamsaClosedError, SamsaError, isRetriable, needsMetadataRefresh } from '../errors.js';
-import { ErrorCode, topicPartitionKey } from '@samsa/protocol';
+import { ErrorCode, hopEnd, hopStart, topicPartitionKey } from '@samsa/protocol';
 import type { Logger } from '../logger.js';
 import { backoffMs } from '../retry.js';
 import type { ResolvedRetryOptions } from '../retry.js';
@@ -274,12 +274,10 @@ export class SendLoop {
         : { timeoutMs: this.options.requestTimeoutMs, signal: this.abort.signal };
     let outcomes: unknown[];
     try {
-      outcomes = await sender.produceOnce(
-        route,
-        batches.map((b) => ({ topic: b.topic, partition: b.partition, records: b.build(), recordCount: b.count })),
-        { acks, timeoutMs },
-        requestOptions,
-      );
+      const building = hopStart();
+      const built = batches.map((b) => ({ topic: b.topic, partition: b.partition, records: b.build(), recordCount: b.count }));
+      hopEnd('client.build', building);
+      outcomes = await sender.produceOnce(route, built, { acks, timeoutMs }, requestOptions);
     } catch (error) {
       outcomes = batches.map(() => error);
     } finally {
