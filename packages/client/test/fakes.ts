@@ -502,6 +502,7 @@ export class FakeCluster {
             partition,
             highWatermark: '-1',
             lastStableOffset: '-1',
+            abortedTransactions: [],
             logStartOffset: '-1',
             records: Buffer.alloc(0),
             errorMessage: '',

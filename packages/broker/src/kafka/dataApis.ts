@@ -7,7 +7,9 @@
  *
  * Fetch sessions (KIP-227): declined. Every answer carries session_id 0, so clients keep sending
  * full fetches; a request naming a session we never created gets FETCH_SESSION_ID_NOT_FOUND.
- * read_committed reads up to the high watermark (the last stable offset once transactions exist).
+ * read_committed (isolation_level 1) reads up to the last stable offset and answers the aborted
+ * transactions of what it read, so the consumer drops them (KIP-98); ListOffsets latest under
+ * read_committed is the LSO.
  */
 import { ApiKey } from '@samsa/kafka';
 import { ErrorCode, groupByTopic, protocolError } from '@samsa/protocol';
@@ -51,6 +53,7 @@ interface FetchRequest {
 }
 
 interface ListOffsetsRequest {
+  isolationLevel?: number;
   topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; currentLeaderEpoch: number; timestamp: bigint }> }>;
 }
 
@@ -133,6 +136,7 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
         minBytes: Math.max(req.minBytes, 0),
         maxBytes: req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024,
         partitions,
+        isolationLevel: req.isolationLevel === 1 ? 1 : 0,
       });
       return {
         throttleTimeMs: 0,
@@ -144,9 +148,9 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
             partitionIndex: r.partition,
             errorCode: r.errorCode,
             highWatermark: r.highWatermark,
-            lastStableOffset: r.highWatermark,
+            lastStableOffset: r.lastStableOffset,
             logStartOffset: r.logStartOffset,
-            abortedTransactions: null,
+            abortedTransactions: r.abortedTransactions ?? null,
             preferredReadReplica: -1,
             records: r.records,
           })),
@@ -166,7 +170,13 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
           name: t.name,
           partitions: t.partitions.map((p) => {
             try {
-              const found = replicaManager.listOffset(t.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch ?? -1);
+              const found = replicaManager.listOffset(
+                t.name,
+                p.partitionIndex,
+                p.timestamp,
+                p.currentLeaderEpoch ?? -1,
+                req.isolationLevel === 1 ? 1 : 0,
+              );
               return {
                 partitionIndex: p.partitionIndex,
                 errorCode: 0,

@@ -143,6 +143,7 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
       minBytes: Math.max(req.minBytes, 0),
       maxBytes: req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024,
       partitions,
+      isolationLevel: req.isolationLevel === 1 ? 1 : 0,
     });
     return {
       topics: nestByTopic(results, (r, name) => ({
@@ -150,10 +151,14 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
         errorCode: r.errorCode,
         errorMessage: r.errorMessage,
         highWatermark: toWire(r.highWatermark),
-        lastStableOffset: toWire(r.highWatermark),
+        lastStableOffset: toWire(r.lastStableOffset),
         logStartOffset: toWire(r.logStartOffset),
         records: r.records,
         currentLeader: leaderOf(name, r.partition),
+        abortedTransactions: (r.abortedTransactions ?? []).map((t) => ({
+          producerId: toWire(t.producerId),
+          firstOffset: toWire(t.firstOffset),
+        })),
       })),
     };
   }
@@ -305,7 +310,13 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
           partitions: t.partitions.map((p) => {
             const base = { partition: p.partition, currentLeader: leaderOf(t.name, p.partition) };
             try {
-              const found = replicaManager.listOffset(t.name, p.partition, toBigInt(p.timestamp), p.currentLeaderEpoch);
+              const found = replicaManager.listOffset(
+                t.name,
+                p.partition,
+                toBigInt(p.timestamp),
+                p.currentLeaderEpoch,
+                req.isolationLevel === 1 ? 1 : 0,
+              );
               return {
                 ...base,
                 errorCode: 0,

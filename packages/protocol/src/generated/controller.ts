@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AbortedTransaction as _samsa_v1_AbortedTransaction, AbortedTransaction__Output as _samsa_v1_AbortedTransaction__Output } from './samsa/v1/AbortedTransaction.js';
 import type { AllocateProducerIdsRequest as _samsa_v1_AllocateProducerIdsRequest, AllocateProducerIdsRequest__Output as _samsa_v1_AllocateProducerIdsRequest__Output } from './samsa/v1/AllocateProducerIdsRequest.js';
 import type { AllocateProducerIdsResponse as _samsa_v1_AllocateProducerIdsResponse, AllocateProducerIdsResponse__Output as _samsa_v1_AllocateProducerIdsResponse__Output } from './samsa/v1/AllocateProducerIdsResponse.js';
 import type { AlterConfigsResource as _samsa_v1_AlterConfigsResource, AlterConfigsResource__Output as _samsa_v1_AlterConfigsResource__Output } from './samsa/v1/AlterConfigsResource.js';
@@ -83,6 +84,7 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   samsa: {
     v1: {
+      AbortedTransaction: MessageTypeDefinition<_samsa_v1_AbortedTransaction, _samsa_v1_AbortedTransaction__Output>
       AllocateProducerIdsRequest: MessageTypeDefinition<_samsa_v1_AllocateProducerIdsRequest, _samsa_v1_AllocateProducerIdsRequest__Output>
       AllocateProducerIdsResponse: MessageTypeDefinition<_samsa_v1_AllocateProducerIdsResponse, _samsa_v1_AllocateProducerIdsResponse__Output>
       AlterConfigsResource: MessageTypeDefinition<_samsa_v1_AlterConfigsResource, _samsa_v1_AlterConfigsResource__Output>
