@@ -320,7 +320,12 @@ export class Partition {
    * Appends a produced batch as leader. With acks=all, refuses with NOT_ENOUGH_REPLICAS (writing
    * nothing) when the committed ISR is smaller than min.insync.replicas.
    */
-  appendRecordsToLeader(batch: Buffer, requiredAcks: number): LeaderAppendResult {
+  /**
+   * `origin` 'coordinator': a batch the group coordinator writes for TxnOffsetCommit (the
+   * producer's id and epoch, no sequence): the transaction checks apply, the sequence checks do
+   * not (Kafka's AppendOrigin.Coordinator).
+   */
+  appendRecordsToLeader(batch: Buffer, requiredAcks: number, origin: 'client' | 'coordinator' = 'client'): LeaderAppendResult {
     this.checkLeader();
     const minIsr = this.config['min.insync.replicas'];
     if (requiredAcks === -1 && this.isr.length < minIsr) {
@@ -344,7 +349,7 @@ export class Partition {
       // Transaction checks first (a fenced epoch, a plain write inside an open transaction), as Kafka.
       const txnRefusal = this.txnState.checkLeaderAppend(txnBatchOf(idempotent, idempotent.baseOffset));
       if (txnRefusal) throw new SamsaProtocolError(txnRefusal.errorCode as ErrorCode, `${this.key}: ${txnRefusal.errorMessage}`);
-      const duplicate = this.producerState.checkLeaderAppend(idempotent, this.key);
+      const duplicate = origin === 'coordinator' ? undefined : this.producerState.checkLeaderAppend(idempotent, this.key);
       if (duplicate) {
         // Already in the log: answer with the original offsets (acks=all then waits for them).
         return {

@@ -284,6 +284,7 @@ export class ReplicaManager {
     requiredAcks: number,
     timeoutMs: number,
     entries: Array<{ topic: string; partition: number; records: Buffer }>,
+    origin: 'client' | 'coordinator' = 'client',
   ): Promise<ProducePartitionResult[]> {
     if (requiredAcks !== 0 && requiredAcks !== 1 && requiredAcks !== -1) {
       const err = { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `acks must be 0, 1 or -1 (all), got ${requiredAcks}` };
@@ -303,7 +304,7 @@ export class ReplicaManager {
       results.push(result);
       try {
         const p = this.partitionOrError(topic, partition);
-        const appended = p.appendRecordsToLeader(records, requiredAcks);
+        const appended = p.appendRecordsToLeader(records, requiredAcks, origin);
         result.baseOffset = appended.baseOffset;
         result.logAppendTime = appended.logAppendTime;
         result.logStartOffset = appended.logStartOffset;

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { MetadataSource } from '../metadata/image.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';
 import { ProducerIdManager } from '../server/producerIdManager.js';
+import type { TransactionStateManager } from '../txn/transactionStateManager.js';
 import { CLOSE, NO_RESPONSE, type KafkaApiHandler } from './kafkaApis.js';
 
 export interface DataApisDeps {
@@ -25,10 +26,12 @@ export interface DataApisDeps {
   logger: Logger;
   /** Upper bound on a fetch long-poll whatever the client asks. */
   maxFetchWaitMs: number;
+  /** InitProducerId with a transactional id goes to the transaction coordinator; refused without one. */
+  transactions?: TransactionStateManager;
 }
 
 const EMPTY = Buffer.alloc(0);
-/** Kafka's code 53 (not in Samsa's table until transactions arrive). */
+/** Kafka's code 53: a broker without a transaction coordinator refuses transactional ids with it. */
 const TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53;
 
 interface ProduceRequest {
@@ -63,6 +66,9 @@ interface OffsetForLeaderEpochRequest {
 
 interface InitProducerIdRequest {
   transactionalId: string | null;
+  transactionTimeoutMs: number;
+  producerId?: bigint;
+  producerEpoch?: number;
 }
 
 export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
@@ -77,9 +83,10 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
       const entries = req.topicData.flatMap((t) =>
         t.partitionData.map((p) => ({ topic: t.name, partition: p.index, records: p.records ?? EMPTY })),
       );
-      // No transaction coordinator yet: a transactional produce writes nothing (InitProducerId refused its id already).
+      // Without a transaction coordinator a transactional produce writes nothing (InitProducerId refused its id already).
+      // With one, the batches' producer id and epoch carry the transaction: the partition checks them.
       const results =
-        req.transactionalId !== null && req.transactionalId !== undefined
+        !deps.transactions && req.transactionalId !== null && req.transactionalId !== undefined
           ? entries.map((e) => ({
               topic: e.topic,
               partition: e.partition,
@@ -232,10 +239,21 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.InitProducerId,
     minVersion: 0,
     maxVersion: 4,
-    async handle(req: InitProducerIdRequest) {
+    async handle(req: InitProducerIdRequest, ctx) {
       if (req.transactionalId !== null && req.transactionalId !== '') {
-        // No transaction coordinator yet: refuse transactional producers as Kafka does one it may not serve.
-        return { throttleTimeMs: 0, errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
+        // Without a transaction coordinator: refuse transactional producers as Kafka does one it may not serve.
+        if (!deps.transactions)
+          return { throttleTimeMs: 0, errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
+        const r = await deps.transactions.initProducerId({
+          transactionalId: req.transactionalId,
+          transactionTimeoutMs: req.transactionTimeoutMs,
+          producerId: req.producerId ?? -1n,
+          producerEpoch: req.producerEpoch ?? -1,
+        });
+        // Before v4 a client does not know PRODUCER_FENCED: Kafka answers INVALID_PRODUCER_EPOCH there.
+        const errorCode =
+          r.errorCode === ErrorCode.PRODUCER_FENCED && ctx.header.apiVersion < 4 ? ErrorCode.INVALID_PRODUCER_EPOCH : r.errorCode;
+        return { throttleTimeMs: 0, errorCode, producerId: r.producerId, producerEpoch: r.producerEpoch };
       }
       // Idempotent producers: a fresh id at epoch 0 whatever id/epoch the request carries.
       const r = await producerIds.generateProducerId();

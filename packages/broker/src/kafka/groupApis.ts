@@ -12,10 +12,13 @@
 import { ApiKey } from '@samsa/kafka';
 import { ErrorCode } from '@samsa/protocol';
 import type { GroupCoordinator } from '../group/coordinator.js';
+import type { TransactionStateManager } from '../txn/transactionStateManager.js';
 import { type KafkaApiHandler } from './kafkaApis.js';
 
 export interface GroupApisDeps {
   coordinator: GroupCoordinator;
+  /** FindCoordinator key type 1 (a transactional id) is answered by the transaction coordinator. */
+  transactions?: TransactionStateManager;
   listenerNameOf: (connectionListener: string) => string | undefined;
 }
 
@@ -102,10 +105,14 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     async handle(req: FindCoordinatorRequest, ctx) {
       const listener = deps.listenerNameOf(ctx.connection.listenerName);
       const keyType = req.keyType ?? 0;
+      const find = (key: string) =>
+        keyType === 1 && deps.transactions
+          ? deps.transactions.findCoordinator(key, listener)
+          : coordinator.findCoordinator(keyType, key, listener);
       if (ctx.header.apiVersion >= 4) {
         const coordinators = await Promise.all(
           (req.coordinatorKeys ?? []).map(async (key) => {
-            const r = await coordinator.findCoordinator(keyType, key, listener);
+            const r = await find(key);
             return {
               key,
               nodeId: r.nodeId,
@@ -118,7 +125,7 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
         );
         return { throttleTimeMs: 0, coordinators };
       }
-      const r = await coordinator.findCoordinator(keyType, s(req.key), listener);
+      const r = await find(s(req.key));
       return {
         throttleTimeMs: 0,
         errorCode: r.errorCode,

@@ -7,17 +7,21 @@ import type { Logger } from 'pino';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { MetadataSource } from '../metadata/image.js';
 import type { ReplicaManager } from '../replicaManager.js';
+import type { TransactionStateManager } from '../txn/transactionStateManager.js';
 import { adminApis } from './adminApis.js';
 import { dataApis } from './dataApis.js';
 import { groupApis } from './groupApis.js';
 import { KafkaApis, type KafkaRequestObserver } from './kafkaApis.js';
 import { metadataApis } from './metadataApis.js';
+import { txnApis } from './txnApis.js';
 
 export interface KafkaApisDeps {
   brokerId: number;
   metadata: MetadataSource;
   replicaManager: ReplicaManager;
   groupCoordinator: GroupCoordinator;
+  /** The transaction coordinator (txn/README.md); without it transactional ids are refused. */
+  transactionCoordinator?: TransactionStateManager;
   logger: Logger;
   maxFetchWaitMs: number;
   autoCreateTopicsEnable: boolean;
@@ -39,8 +43,19 @@ export function kafkaApis(deps: KafkaApisDeps): KafkaApis {
       listenerNameOf: deps.listenerNameOf,
       advertised: () => apis?.advertised ?? [],
     }),
-    ...dataApis({ metadata: deps.metadata, replicaManager: deps.replicaManager, logger: deps.logger, maxFetchWaitMs: deps.maxFetchWaitMs }),
-    ...groupApis({ coordinator: deps.groupCoordinator, listenerNameOf: deps.listenerNameOf }),
+    ...dataApis({
+      metadata: deps.metadata,
+      replicaManager: deps.replicaManager,
+      logger: deps.logger,
+      maxFetchWaitMs: deps.maxFetchWaitMs,
+      ...(deps.transactionCoordinator ? { transactions: deps.transactionCoordinator } : {}),
+    }),
+    ...groupApis({
+      coordinator: deps.groupCoordinator,
+      listenerNameOf: deps.listenerNameOf,
+      ...(deps.transactionCoordinator ? { transactions: deps.transactionCoordinator } : {}),
+    }),
+    ...(deps.transactionCoordinator ? txnApis({ transactions: deps.transactionCoordinator, groups: deps.groupCoordinator }) : []),
     ...adminApis({ metadata: deps.metadata, replicaManager: deps.replicaManager, logger: deps.logger, dataDir: deps.dataDir }),
   ];
   apis = new KafkaApis({

@@ -1,0 +1,162 @@
+/**
+ * Transactions through the Kafka protocol with unmodified KafkaJS 2.2.4 on a real cluster (one
+ * controller, three brokers; `__transaction_state` RF 3, min.insync.replicas 2): a transaction
+ * with sends to three partitions of two topics plus sendOffsets is seen whole by a read_committed
+ * consumer once committed, and its offsets appear only then; an aborted one is never seen by
+ * read_committed and is seen by read_uncommitted; a second producer with the same transactional
+ * id fences the first (the zombie's commit fails and its records are aborted).
+ */
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@samsa/testkit';
+import { startCluster, type TestCluster } from './helpers/cluster.js';
+
+describe('KafkaJS 2.2.4 transactions', () => {
+  let cluster: TestCluster;
+  let kafka: Kafka;
+  const consumers = new Set<Consumer>();
+
+  beforeAll(async () => {
+    cluster = await startCluster({ controllers: 1, brokers: 3, heartbeatIntervalMs: 250, sessionTimeoutMs: 2_000 });
+    kafka = new Kafka({
+      clientId: 'kafkajs-txn-test',
+      brokers: cluster.bootstrap,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 15, initialRetryTime: 100, maxRetryTime: 2_000 },
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [
+          { topic: 'txn-a', numPartitions: 2, replicationFactor: 3 },
+          { topic: 'txn-b', numPartitions: 1, replicationFactor: 3 },
+          { topic: 'txn-in', numPartitions: 1, replicationFactor: 3 },
+          { topic: 'txn-abort', numPartitions: 1, replicationFactor: 3 },
+          { topic: 'txn-zombie', numPartitions: 1, replicationFactor: 3 },
+        ],
+        waitForLeaders: true,
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of consumers) await c.disconnect().catch(() => undefined);
+    await cluster?.stop();
+  });
+
+  /** Reads `topics` from the beginning until `done(values)` holds (bounded), then stops the consumer. */
+  async function readUntil(
+    groupId: string,
+    topics: string[],
+    readUncommitted: boolean,
+    done: (values: string[]) => boolean,
+  ): Promise<string[]> {
+    const c = kafka.consumer({ groupId, readUncommitted, maxWaitTimeInMs: 200, sessionTimeout: 6_000, heartbeatInterval: 500 });
+    consumers.add(c);
+    const values: string[] = [];
+    await c.connect();
+    for (const topic of topics) await c.subscribe({ topic, fromBeginning: true });
+    await c.run({
+      eachMessage: async ({ message }) => {
+        values.push(message.value?.toString() ?? '');
+      },
+    });
+    try {
+      await waitFor(`${groupId} read what it waits for (has ${values.length})`, () => done(values), 60_000, 100);
+    } finally {
+      await c.disconnect();
+      consumers.delete(c);
+    }
+    return values;
+  }
+
+  it('a committed transaction with sends and offsets is seen whole under read_committed; its offsets only after the commit', async () => {
+    const producer = kafka.producer({ transactionalId: 'kjs-commit', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const txn = await producer.transaction();
+      const expected: string[] = [];
+      for (let i = 0; i < 6; i++) expected.push(`commit-a-${i}`);
+      for (let i = 0; i < 3; i++) expected.push(`commit-b-${i}`);
+      await txn.send({ topic: 'txn-a', messages: expected.slice(0, 6).map((value, i) => ({ value, partition: i % 2 })) });
+      await txn.send({ topic: 'txn-b', messages: expected.slice(6).map((value) => ({ value })) });
+      await txn.sendOffsets({
+        consumerGroupId: 'kjs-txn-group',
+        topics: [{ topic: 'txn-in', partitions: [{ partition: 0, offset: '5' }] }],
+      });
+      // The offsets are pending in the transaction: the group shows none yet.
+      const before = await admin.fetchOffsets({ groupId: 'kjs-txn-group', topics: ['txn-in'] });
+      expect(before[0]!.partitions[0]!.offset).toBe('-1');
+      await txn.commit();
+      const seen = await readUntil('kjs-rc-commit', ['txn-a', 'txn-b'], false, (v) => v.length >= expected.length);
+      expect([...seen].sort()).toEqual([...expected].sort());
+      await waitFor(
+        'the committed offset is visible',
+        async () => (await admin.fetchOffsets({ groupId: 'kjs-txn-group', topics: ['txn-in'] }))[0]!.partitions[0]!.offset === '5',
+        20_000,
+        100,
+      );
+    } finally {
+      await admin.disconnect();
+      await producer.disconnect();
+    }
+  }, 120_000);
+
+  it('an aborted transaction is not seen under read_committed and is seen under read_uncommitted', async () => {
+    const producer = kafka.producer({ transactionalId: 'kjs-abort', idempotent: true, maxInFlightRequests: 1 });
+    const plain = kafka.producer();
+    await producer.connect();
+    await plain.connect();
+    try {
+      const txn = await producer.transaction();
+      const aborted = ['abort-0', 'abort-1', 'abort-2'];
+      await txn.send({ topic: 'txn-abort', messages: aborted.map((value) => ({ value })) });
+      await txn.abort();
+      // A later committed transaction and a plain record: both readers must get past the aborted one.
+      const txn2 = await producer.transaction();
+      await txn2.send({ topic: 'txn-abort', messages: [{ value: 'kept-in-txn' }] });
+      await txn2.commit();
+      await plain.send({ topic: 'txn-abort', messages: [{ value: 'sentinel' }] });
+
+      const committed = await readUntil('kjs-rc-abort', ['txn-abort'], false, (v) => v.includes('sentinel'));
+      expect(committed).toEqual(['kept-in-txn', 'sentinel']);
+      const uncommitted = await readUntil('kjs-ru-abort', ['txn-abort'], true, (v) => v.includes('sentinel'));
+      expect(uncommitted).toEqual([...aborted, 'kept-in-txn', 'sentinel']);
+    } finally {
+      await plain.disconnect();
+      await producer.disconnect();
+    }
+  }, 120_000);
+
+  it('a second producer with the same transactional id fences the first: the zombie cannot commit and its records are aborted', async () => {
+    const zombie = kafka.producer({ transactionalId: 'kjs-zombie', idempotent: true, maxInFlightRequests: 1 });
+    const successor = kafka.producer({ transactionalId: 'kjs-zombie', idempotent: true, maxInFlightRequests: 1 });
+    await zombie.connect();
+    try {
+      const old = await zombie.transaction();
+      await old.send({ topic: 'txn-zombie', messages: [{ value: 'zombie' }] });
+      // KafkaJS sends InitProducerId at its first transaction(): the coordinator aborts the
+      // zombie's open transaction with a bumped epoch before it answers.
+      await successor.connect();
+      const txn = await successor.transaction();
+      const err = await old.commit().then(
+        () => undefined,
+        (e: unknown) => e as { type?: string },
+      );
+      expect(err).toBeDefined();
+      expect(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']).toContain(err!.type);
+      await txn.send({ topic: 'txn-zombie', messages: [{ value: 'successor' }] });
+      await txn.commit();
+      const seen = await readUntil('kjs-rc-zombie', ['txn-zombie'], false, (v) => v.includes('successor'));
+      expect(seen).toEqual(['successor']);
+    } finally {
+      await zombie.disconnect().catch(() => undefined);
+      await successor.disconnect();
+    }
+  }, 120_000);
+});
