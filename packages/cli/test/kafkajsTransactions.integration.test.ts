@@ -4,7 +4,9 @@
  * with sends to three partitions of two topics plus sendOffsets is seen whole by a read_committed
  * consumer once committed, and its offsets appear only then; an aborted one is never seen by
  * read_committed and is seen by read_uncommitted; a second producer with the same transactional
- * id fences the first (the zombie's commit fails and its records are aborted).
+ * id fences the first (the zombie's commit fails and its records are aborted); a transaction left
+ * open by a producer that went away is aborted after its transaction.timeout.ms and the last stable
+ * offset moves past it.
  */
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +36,7 @@ describe('KafkaJS 2.2.4 transactions', () => {
           { topic: 'txn-in', numPartitions: 1, replicationFactor: 3 },
           { topic: 'txn-abort', numPartitions: 1, replicationFactor: 3 },
           { topic: 'txn-zombie', numPartitions: 1, replicationFactor: 3 },
+          { topic: 'txn-timeout', numPartitions: 1, replicationFactor: 3 },
         ],
         waitForLeaders: true,
       });
@@ -157,6 +160,30 @@ describe('KafkaJS 2.2.4 transactions', () => {
     } finally {
       await zombie.disconnect().catch(() => undefined);
       await successor.disconnect();
+    }
+  }, 120_000);
+
+  it('a transaction left open is aborted after its timeout and read_committed readers get past it', async () => {
+    const abandoned = kafka.producer({
+      transactionalId: 'kjs-timeout',
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 2_000,
+    });
+    const plain = kafka.producer();
+    await abandoned.connect();
+    await plain.connect();
+    try {
+      const txn = await abandoned.transaction();
+      await txn.send({ topic: 'txn-timeout', messages: [{ value: 'left-open' }] });
+      // The producer goes away without ending its transaction.
+      await abandoned.disconnect();
+      await plain.send({ topic: 'txn-timeout', messages: [{ value: 'after' }] });
+      // Until the coordinator aborts it (timeout 2 s, checked every 10 s) the LSO stays at 'left-open'.
+      const seen = await readUntil('kjs-rc-timeout', ['txn-timeout'], false, (v) => v.includes('after'));
+      expect(seen).toEqual(['after']);
+    } finally {
+      await plain.disconnect();
     }
   }, 120_000);
 });

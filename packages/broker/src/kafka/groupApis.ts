@@ -77,6 +77,7 @@ interface OffsetFetchTopics {
   partitionIndexes: number[];
 }
 interface OffsetFetchRequest {
+  requireStable?: boolean;
   groupId?: string;
   topics?: OffsetFetchTopics[] | null;
   groups?: Array<{ groupId: string; topics: OffsetFetchTopics[] | null }>;
@@ -264,7 +265,8 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
   };
 
   /** One group's offsets in OffsetFetch's topic layout; `topics` null or absent: every committed one. */
-  const fetchGroup = (groupId: string, topics: OffsetFetchTopics[] | null | undefined) => {
+  /** requireStable (KIP-447): a partition with an offset pending in a transaction answers UNSTABLE_OFFSET_COMMIT. */
+  const fetchGroup = (groupId: string, topics: OffsetFetchTopics[] | null | undefined, requireStable = false) => {
     const asked =
       topics === null || topics === undefined ? undefined : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
     const r = coordinator.fetchOffsets(groupId, asked);
@@ -287,12 +289,13 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     } else {
       for (const o of r.offsets) {
         const list = partitionsOf.get(o.topic) ?? [];
+        const unstable = requireStable && coordinator.hasPendingTxnOffset(groupId, o.topic, o.partition);
         list.push({
           partitionIndex: o.partition,
-          committedOffset: o.offset,
-          committedLeaderEpoch: o.leaderEpoch,
+          committedOffset: unstable ? -1n : o.offset,
+          committedLeaderEpoch: unstable ? -1 : o.leaderEpoch,
           metadata: o.metadata,
-          errorCode: 0,
+          errorCode: unstable ? ErrorCode.UNSTABLE_OFFSET_COMMIT : 0,
         });
         partitionsOf.set(o.topic, list);
       }
@@ -306,9 +309,12 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     maxVersion: 8,
     handle(req: OffsetFetchRequest, ctx) {
       if (ctx.header.apiVersion >= 8) {
-        return { throttleTimeMs: 0, groups: (req.groups ?? []).map((g) => ({ groupId: g.groupId, ...fetchGroup(g.groupId, g.topics) })) };
+        return {
+          throttleTimeMs: 0,
+          groups: (req.groups ?? []).map((g) => ({ groupId: g.groupId, ...fetchGroup(g.groupId, g.topics, req.requireStable === true) })),
+        };
       }
-      const r = fetchGroup(s(req.groupId), req.topics);
+      const r = fetchGroup(s(req.groupId), req.topics, req.requireStable === true);
       return { throttleTimeMs: 0, errorCode: r.errorCode, topics: r.topics };
     },
   };
