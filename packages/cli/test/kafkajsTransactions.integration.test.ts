@@ -6,12 +6,15 @@
  * read_committed and is seen by read_uncommitted; a second producer with the same transactional
  * id fences the first (the zombie's commit fails and its records are aborted); a transaction left
  * open by a producer that went away is aborted after its transaction.timeout.ms and the last stable
- * offset moves past it.
+ * offset moves past it; after a SIGKILL of the coordinator's broker the new coordinator, loaded
+ * from `__transaction_state`, fences and aborts the transaction left open there.
  */
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKey } from '@samsa/kafka';
 import { waitFor } from '@samsa/testkit';
 import { startCluster, type TestCluster } from './helpers/cluster.js';
+import { RawKafkaConnection } from './helpers/kafkaWire.js';
 
 describe('KafkaJS 2.2.4 transactions', () => {
   let cluster: TestCluster;
@@ -37,6 +40,7 @@ describe('KafkaJS 2.2.4 transactions', () => {
           { topic: 'txn-abort', numPartitions: 1, replicationFactor: 3 },
           { topic: 'txn-zombie', numPartitions: 1, replicationFactor: 3 },
           { topic: 'txn-timeout', numPartitions: 1, replicationFactor: 3 },
+          { topic: 'txn-failover', numPartitions: 1, replicationFactor: 3 },
         ],
         waitForLeaders: true,
       });
@@ -186,4 +190,53 @@ describe('KafkaJS 2.2.4 transactions', () => {
       await plain.disconnect();
     }
   }, 120_000);
+
+  // Last: it kills a broker.
+  it('the coordinator broker is SIGKILLed with a transaction open: the new coordinator loads it from the log and aborts it when a successor fences the producer', async () => {
+    const id = 'kjs-failover';
+    const raw = await RawKafkaConnection.connect(cluster.brokers[0]!.port);
+    let coordinatorId = -1;
+    try {
+      let correlation = 1;
+      await waitFor(
+        'the transaction coordinator of kjs-failover',
+        async () => {
+          const r = await raw.request<{ coordinators: Array<{ errorCode: number; nodeId: number }> }>(
+            ApiKey.FindCoordinator,
+            4,
+            correlation++,
+            {
+              keyType: 1,
+              coordinatorKeys: [id],
+            },
+          );
+          coordinatorId = r.coordinators[0]!.nodeId;
+          return r.coordinators[0]!.errorCode === 0 || undefined;
+        },
+        30_000,
+        200,
+      );
+    } finally {
+      raw.close();
+    }
+    const zombie = kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
+    await zombie.connect();
+    const txn = await zombie.transaction();
+    await txn.send({ topic: 'txn-failover', messages: [{ value: 'open-at-kill' }] });
+    const coordinator = cluster.brokers.find((b) => b.nodeId === coordinatorId)!;
+    await cluster.kill(coordinator, 'SIGKILL');
+    await zombie.disconnect().catch(() => undefined);
+
+    const successor = kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
+    await successor.connect();
+    try {
+      const next = await successor.transaction();
+      await next.send({ topic: 'txn-failover', messages: [{ value: 'after-failover' }] });
+      await next.commit();
+      const seen = await readUntil('kjs-rc-failover', ['txn-failover'], false, (v) => v.includes('after-failover'));
+      expect(seen).toEqual(['after-failover']);
+    } finally {
+      await successor.disconnect();
+    }
+  }, 180_000);
 });
