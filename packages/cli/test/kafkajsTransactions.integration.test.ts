@@ -3,7 +3,8 @@
  * controller, three brokers; `__transaction_state` RF 3, min.insync.replicas 2): a transaction
  * with sends to three partitions of two topics plus sendOffsets is seen whole by a read_committed
  * consumer once committed, and its offsets appear only then; an aborted one is never seen by
- * read_committed and is seen by read_uncommitted; a second producer with the same transactional
+ * read_committed and is seen by read_uncommitted (KafkaJS, and the Samsa SDK through `samsa consume
+ * --isolation-level`); a second producer with the same transactional
  * id fences the first (the zombie's commit fails and its records are aborted); a transaction left
  * open by a producer that went away is aborted after its transaction.timeout.ms and the last stable
  * offset moves past it; after a SIGKILL of the coordinator's broker the new coordinator, loaded
@@ -15,6 +16,7 @@ import { ApiKey } from '@samsa/kafka';
 import { waitFor } from '@samsa/testkit';
 import { startCluster, type TestCluster } from './helpers/cluster.js';
 import { RawKafkaConnection } from './helpers/kafkaWire.js';
+import { runCliAsync } from './helpers/processes.js';
 
 describe('KafkaJS 2.2.4 transactions', () => {
   let cluster: TestCluster;
@@ -22,7 +24,10 @@ describe('KafkaJS 2.2.4 transactions', () => {
   const consumers = new Set<Consumer>();
 
   beforeAll(async () => {
-    cluster = await startCluster({ controllers: 1, brokers: 3, heartbeatIntervalMs: 250, sessionTimeoutMs: 2_000 });
+    // A broker session of 6 s: creating __consumer_offsets and __transaction_state (100 partitions
+    // x RF 3) on a loaded 2-core machine starved 2 s sessions, fencing brokers and moving the
+    // coordinators mid-transaction (KafkaJS does not retry NOT_COORDINATOR on TxnOffsetCommit).
+    cluster = await startCluster({ controllers: 1, brokers: 3, heartbeatIntervalMs: 500, sessionTimeoutMs: 6_000 });
     kafka = new Kafka({
       clientId: 'kafkajs-txn-test',
       brokers: cluster.bootstrap,
@@ -134,6 +139,29 @@ describe('KafkaJS 2.2.4 transactions', () => {
       expect(committed).toEqual(['kept-in-txn', 'sentinel']);
       const uncommitted = await readUntil('kjs-ru-abort', ['txn-abort'], true, (v) => v.includes('sentinel'));
       expect(uncommitted).toEqual([...aborted, 'kept-in-txn', 'sentinel']);
+
+      // The Samsa SDK (gRPC Fetch) through `samsa consume --isolation-level`.
+      const consume = (level: string, max: number) =>
+        runCliAsync([
+          'consume',
+          '--bootstrap-server',
+          cluster.bootstrap[0]!,
+          '--topic',
+          'txn-abort',
+          '--from-beginning',
+          '--isolation-level',
+          level,
+          '--max-messages',
+          String(max),
+          '--timeout-ms',
+          '20000',
+        ]);
+      const rc = await consume('read_committed', 2);
+      expect(rc.status).toBe(0);
+      expect(rc.stdout.trim().split('\n')).toEqual(['kept-in-txn', 'sentinel']);
+      const ru = await consume('read_uncommitted', 5);
+      expect(ru.status).toBe(0);
+      expect(ru.stdout.trim().split('\n')).toEqual([...aborted, 'kept-in-txn', 'sentinel']);
     } finally {
       await plain.disconnect();
       await producer.disconnect();

@@ -48,6 +48,7 @@ export type {
   ConsumerDeps,
   ConsumerOptions,
   ConsumerRecord,
+  IsolationLevel,
   PartitionLag,
   PollOptions,
   SeekOffset,
