@@ -17,9 +17,12 @@ import { PIPELINED, PipelineHub, instrumentServer, type PipelinedHandler } from 
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DataDirLock, realTimers, type Timers } from '@samsa/server';
-import { GroupCoordinator, type GroupCoordinatorSettings } from './group/coordinator.js';
+import { GroupCoordinator, OFFSETS_TOPIC, type GroupCoordinatorSettings } from './group/coordinator.js';
 import type { AuthorizerConfig } from './security/authorizer.js';
 import { RequestAuthorizer } from './security/authorizerService.js';
+import { ProducerIdManager } from './server/producerIdManager.js';
+import { GrpcTxnMarkerChannel } from './txn/markerChannel.js';
+import { TransactionStateManager, type TransactionStateManagerSettings } from './txn/transactionStateManager.js';
 import { groupsServiceHandlers } from './group/groupsService.js';
 import type { ControllerAddress } from './metadata/controllerChannel.js';
 import type { MetadataSource } from './metadata/image.js';
@@ -90,6 +93,8 @@ export interface BrokerNodeConfig {
   logCleaner?: Partial<LogCleanerConfig>;
   /** Group coordinator settings (group.initial.rebalance.delay.ms, offsets.retention.minutes, ...). */
   groups?: Partial<GroupCoordinatorSettings>;
+  /** Transaction coordinator settings (transaction.max.timeout.ms, transaction.state.log.*, ...). */
+  transactions?: Partial<TransactionStateManagerSettings>;
   /** Registers the broker's metrics (metrics.ts) and instruments every gRPC service; none without it. */
   metrics?: Registry;
   /** Kafka's socket.request.max.bytes (100 MiB): a larger Kafka request frame closes its connection. */
@@ -114,6 +119,7 @@ export interface BrokerNode {
   readonly replicaManager: ReplicaManager;
   readonly metadata: MetadataSource;
   readonly groupCoordinator: GroupCoordinator;
+  readonly transactionCoordinator: TransactionStateManager;
   /** With config.metrics: the broker's metrics (setGroupLagProvider feeds the consumer-group lag gauge). */
   readonly metrics: BrokerMetrics | undefined;
   close(): Promise<void>;
@@ -188,6 +194,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   let quorum: QuorumMetadataSource;
   let replicaManager: ReplicaManager | undefined;
   let groupCoordinator: GroupCoordinator;
+  let txnCoordinator: TransactionStateManager;
   try {
     quorum = new QuorumMetadataSource({
       brokerId: config.nodeId,
@@ -239,6 +246,26 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       ...(config.groups ? { settings: config.groups } : {}),
     });
     groupCoordinator.startup();
+    const gcForMarkers = groupCoordinator;
+    // A marker on __consumer_offsets completes the transactional offsets of that producer.
+    replicaManager.onTxnMarkerAppended = (marker) => {
+      if (marker.topic === OFFSETS_TOPIC) gcForMarkers.onTxnMarker(marker.partition, marker.producerId, marker.committed);
+    };
+    const producerIds = new ProducerIdManager(quorum.allocateProducerIds.bind(quorum));
+    txnCoordinator = new TransactionStateManager({
+      brokerId: config.nodeId,
+      metadata: quorum,
+      replicaManager,
+      timers,
+      logger,
+      producerIds: () => producerIds.generateProducerId(),
+      markerChannel: new GrpcTxnMarkerChannel((id) => {
+        const b = quorum.metadataImage.broker(id);
+        return b === undefined ? undefined : { host: b.host, port: b.port };
+      }),
+      ...(config.transactions ? { settings: config.transactions } : {}),
+    });
+    txnCoordinator.startup();
     // samsa_consumer_group_lag: for the groups this broker coordinates, the high watermark of each
     // committed partition minus the committed offset, where this broker holds a replica of it (on
     // a cluster where every broker holds every partition: all of them).
@@ -318,6 +345,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       metadata: quorum,
       replicaManager,
       groupCoordinator,
+      transactionCoordinator: txnCoordinator,
       logger: logger.child({ component: 'kafka' }),
       maxFetchWaitMs: config.maxFetchWaitMs ?? 30_000,
       autoCreateTopicsEnable: config.autoCreateTopicsEnable ?? true,
@@ -337,6 +365,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   } catch (err) {
     forceShutdownAll();
     groupCoordinator.shutdown();
+    txnCoordinator.shutdown();
     await quorum.close();
     await replicaManager.shutdown();
     lock.release();
@@ -372,6 +401,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     replicaManager,
     metadata: quorum,
     groupCoordinator,
+    transactionCoordinator: txnCoordinator,
     metrics,
     close() {
       closing ??= (async () => {
@@ -382,6 +412,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
         await quorum.close();
         // Waiting JoinGroup/SyncGroup calls answer NOT_COORDINATOR (they would hold tryShutdown for a rebalance timeout).
         groupCoordinator.shutdown();
+        txnCoordinator.shutdown();
         // Refuse new calls, let in-flight ones finish (bounded), then flush and close the logs.
         // Kafka clients reconnect to another broker; their waiting requests are dropped with the connection.
         for (const b of bound) b.listener.close();

@@ -11,13 +11,17 @@
  */
 import { type TopicConfig } from '@samsa/metadata';
 import {
+  ControlRecordType,
   ErrorCode,
   RECORD_BATCH_OVERHEAD,
   SamsaProtocolError,
+  encodeControlBatch,
+  iterateBatches,
   protocolError,
   readBatchHeader,
   setLogAppendTime,
   validateProducedBatch,
+  type RecordBatchHeader,
 } from '@samsa/protocol';
 import { recordChecksApply, validateRecords, type Log } from './log/index.js';
 import { ProducerStateManager } from './log/producerStateManager.js';
@@ -25,7 +29,8 @@ import type { PartitionInfo } from './metadata/image.js';
 import { alterPartitionFailure, type AlterPartitionItem, type AlterPartitionItemResult } from './replication/alterPartition.js';
 import type { EpochEndOffset } from './replication/leaderEndPoint.js';
 import { LeaderState, type IsrChangeProposal } from './replication/leaderState.js';
-import { refuseTransactionalProduce } from './txn/produceGuard.js';
+import { refuseClientControlBatch } from './txn/produceGuard.js';
+import { ProducerTxnState, txnBatchAt, type AbortedTxn, type TxnBatch } from './txn/producerTxnState.js';
 
 export interface LeaderAppendResult {
   baseOffset: bigint;
@@ -93,6 +98,11 @@ export class Partition {
   readonly producerState: ProducerStateManager;
   /** The active segment when the last producer snapshot was taken: a roll takes a new one. */
   private snapshotSegment: bigint;
+  /**
+   * Open transactions, the last stable offset and the aborted transactions (txn/producerTxnState.ts),
+   * rebuilt from the log when the replica opens and after a truncation.
+   */
+  private txnState: ProducerTxnState;
 
   constructor(
     readonly topic: string,
@@ -121,7 +131,58 @@ export class Partition {
     this.followerHw = hw < start ? start : hw > end ? end : hw;
     this.producerState = ProducerStateManager.load(log, ctx.logger);
     this.snapshotSegment = log.activeSegmentBaseOffset;
+    this.txnState = this.rebuildTxnState();
     if (this.isLeader) this.makeLeader();
+  }
+
+  /**
+   * Replays the transactional and control batches of the whole log (README "Partition side",
+   * recovery): Kafka reads the `.txnindex` files and the producer snapshot instead; here the log is
+   * the only source, read in 1 MiB steps. A control batch that does not decode is skipped (logged):
+   * it cannot have come from a coordinator, whose markers are built here.
+   */
+  private rebuildTxnState(): ProducerTxnState {
+    const state = new ProducerTxnState();
+    const log = this.log;
+    if (log.isClosed) return state;
+    const end = log.logEndOffset;
+    let next = log.logStartOffset;
+    while (next < end) {
+      const read = log.read(next, TXN_REBUILD_READ_BYTES, end, true);
+      let after = next;
+      for (const { pos, header } of iterateBatches(read.records)) {
+        after = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
+        if (header.producerId < 0n || (!header.isTransactional && !header.isControl)) continue;
+        try {
+          state.append(txnBatchAt(read.records, pos, header));
+        } catch (err) {
+          this.ctx.logger.warn({ partition: this.key, offset: String(header.baseOffset), err }, 'skipped an unreadable control batch');
+        }
+      }
+      if (after <= next) break;
+      next = after;
+    }
+    return state;
+  }
+
+  /**
+   * The last stable offset (KIP-98): the first offset of the earliest transaction not yet decided
+   * and replicated, capped by the high watermark. read_committed fetches stop here.
+   */
+  get lastStableOffset(): bigint {
+    const hw = this.highWatermark;
+    this.txnState.onHighWatermarkUpdated(hw);
+    return this.txnState.lastStableOffset(hw);
+  }
+
+  /** The aborted transactions a read_committed fetch of [fetchOffset, upperBound) must be told. */
+  abortedTransactions(fetchOffset: bigint, upperBound: bigint): AbortedTxn[] {
+    return this.txnState.collectAbortedTxns(fetchOffset, upperBound);
+  }
+
+  /** Open transactions, oldest first (DescribeProducers, metrics, tests). */
+  ongoingTransactions(): Array<{ producerId: bigint; firstOffset: bigint }> {
+    return this.txnState.ongoingTxns();
   }
 
   /**
@@ -262,7 +323,12 @@ export class Partition {
    * Appends a produced batch as leader. With acks=all, refuses with NOT_ENOUGH_REPLICAS (writing
    * nothing) when the committed ISR is smaller than min.insync.replicas.
    */
-  appendRecordsToLeader(batch: Buffer, requiredAcks: number): LeaderAppendResult {
+  /**
+   * `origin` 'coordinator': a batch the group coordinator writes for TxnOffsetCommit (the
+   * producer's id and epoch, no sequence): the transaction checks apply, the sequence checks do
+   * not (Kafka's AppendOrigin.Coordinator).
+   */
+  appendRecordsToLeader(batch: Buffer, requiredAcks: number, origin: 'client' | 'coordinator' = 'client'): LeaderAppendResult {
     this.checkLeader();
     const minIsr = this.config['min.insync.replicas'];
     if (requiredAcks === -1 && this.isr.length < minIsr) {
@@ -271,7 +337,7 @@ export class Partition {
         `${this.key} has ${this.isr.length} in-sync replica(s) [${this.isr.join(',')}], fewer than min.insync.replicas=${minIsr}`,
       );
     }
-    refuseTransactionalProduce(batch, this.key);
+    refuseClientControlBatch(batch, this.key);
     let logAppendTime = -1n;
     const idempotent = batch.length >= RECORD_BATCH_OVERHEAD && batch.readBigInt64BE(PRODUCER_ID_AT) >= 0n;
     const logAppendTimeTopic = this.config['message.timestamp.type'] === 'LogAppendTime';
@@ -280,11 +346,17 @@ export class Partition {
     // idempotent batch, records to check, a batch to restamp), else in the log. A corrupt header
     // must not pass for a duplicate, and setLogAppendTime would hide corruption.
     const header = idempotent || checkRecords || logAppendTimeTopic ? validateProducedBatch(batch) : undefined;
+    if (!idempotent && batch.length >= RECORD_BATCH_OVERHEAD && readBatchHeader(batch, 0).isTransactional) {
+      throw protocolError('INVALID_RECORD', `${this.key}: a transactional batch must carry a producer id`);
+    }
     // Per-record checks (compacted keys, KIP-937 timestamps) come before the duplicate check, as
     // in Kafka's Log.append: a refused batch is refused whole and writes nothing.
     if (checkRecords) validateRecords(batch, this.key, this.config, this.now());
     if (idempotent && header) {
-      const duplicate = this.producerState.checkLeaderAppend(header, this.key);
+      // Transaction checks first (a fenced epoch, a plain write inside an open transaction), as Kafka.
+      const txnRefusal = this.txnState.checkLeaderAppend(txnBatchOf(header, header.baseOffset));
+      if (txnRefusal) throw new SamsaProtocolError(txnRefusal.errorCode as ErrorCode, `${this.key}: ${txnRefusal.errorMessage}`);
+      const duplicate = origin === 'coordinator' ? undefined : this.producerState.checkLeaderAppend(header, this.key);
       if (duplicate) {
         // Already in the log: answer with the original offsets (acks=all then waits for them).
         return {
@@ -302,11 +374,64 @@ export class Partition {
       validated = readBatchHeader(batch, 0);
     }
     const appended = this.log.appendAsLeader(batch, this.leaderEpoch, validated);
-    if (idempotent && header) this.producerState.update(header, appended.baseOffset);
-    else this.producerState.advanceTo(appended.lastOffset + 1n);
+    if (idempotent && header) {
+      this.producerState.update(header, appended.baseOffset);
+      this.txnState.append(txnBatchOf(header, appended.baseOffset));
+    } else this.producerState.advanceTo(appended.lastOffset + 1n);
     this.maybeSnapshotProducerState();
     if (this.leader?.maybeIncrementHighWatermark(this.log.logEndOffset)) this.ctx.listener.onHighWatermarkChanged(this);
     return { baseOffset: appended.baseOffset, lastOffset: appended.lastOffset, logAppendTime, logStartOffset: this.log.logStartOffset };
+  }
+
+  /**
+   * Appends a COMMIT or ABORT marker for `producerId` as leader (Kafka's appendAsLeader with
+   * origin Coordinator, from WriteTxnMarkers). Refuses a marker of an older producer epoch
+   * (INVALID_PRODUCER_EPOCH) or of a deposed coordinator (TRANSACTION_COORDINATOR_FENCED); with
+   * acks=all, NOT_ENOUGH_REPLICAS below min.insync.replicas, as a produce.
+   */
+  appendTxnMarkerToLeader(
+    marker: { producerId: bigint; producerEpoch: number; coordinatorEpoch: number; committed: boolean },
+    requiredAcks: number,
+  ): LeaderAppendResult {
+    this.checkLeader();
+    const minIsr = this.config['min.insync.replicas'];
+    if (requiredAcks === -1 && this.isr.length < minIsr) {
+      throw new SamsaProtocolError(
+        ErrorCode.NOT_ENOUGH_REPLICAS,
+        `${this.key} has ${this.isr.length} in-sync replica(s) [${this.isr.join(',')}], fewer than min.insync.replicas=${minIsr}`,
+      );
+    }
+    const type = marker.committed ? ControlRecordType.COMMIT : ControlRecordType.ABORT;
+    const txnBatch: TxnBatch = {
+      producerId: marker.producerId,
+      producerEpoch: marker.producerEpoch,
+      baseOffset: this.log.logEndOffset,
+      lastOffset: this.log.logEndOffset,
+      isTransactional: true,
+      isControl: true,
+      controlType: type,
+      coordinatorEpoch: marker.coordinatorEpoch,
+    };
+    const refusal = this.txnState.checkLeaderAppend(txnBatch);
+    if (refusal) throw new SamsaProtocolError(refusal.errorCode as ErrorCode, `${this.key}: ${refusal.errorMessage}`);
+    const batch = encodeControlBatch({
+      type,
+      coordinatorEpoch: marker.coordinatorEpoch,
+      producerId: marker.producerId,
+      producerEpoch: marker.producerEpoch,
+      timestamp: BigInt(this.now()),
+    });
+    const appended = this.log.appendAsLeader(batch, this.leaderEpoch);
+    this.producerState.advanceTo(appended.lastOffset + 1n);
+    this.txnState.append({ ...txnBatch, baseOffset: appended.baseOffset, lastOffset: appended.lastOffset });
+    this.maybeSnapshotProducerState();
+    if (this.leader?.maybeIncrementHighWatermark(this.log.logEndOffset)) this.ctx.listener.onHighWatermarkChanged(this);
+    return {
+      baseOffset: appended.baseOffset,
+      lastOffset: appended.lastOffset,
+      logAppendTime: -1n,
+      logStartOffset: this.log.logStartOffset,
+    };
   }
 
   /**
@@ -333,11 +458,13 @@ export class Partition {
     return false;
   }
 
-  /** Reads for a consumer: whole batches from fetchOffset, below the high watermark. */
-  readRecords(fetchOffset: bigint, maxBytes: number, minOneBatch: boolean): Buffer {
-    const hw = this.highWatermark;
-    if (fetchOffset > hw && fetchOffset <= this.log.logEndOffset) return EMPTY;
-    return this.log.read(fetchOffset, maxBytes, hw, minOneBatch).records;
+  /**
+   * Reads for a consumer: whole batches from fetchOffset, below the high watermark, or below the
+   * last stable offset for a read_committed consumer (`upTo`).
+   */
+  readRecords(fetchOffset: bigint, maxBytes: number, minOneBatch: boolean, upTo: bigint = this.highWatermark): Buffer {
+    if (fetchOffset > upTo && fetchOffset <= this.log.logEndOffset) return EMPTY;
+    return this.log.read(fetchOffset, maxBytes, upTo, minOneBatch).records;
   }
 
   /**
@@ -496,10 +623,24 @@ export class Partition {
       const last = first.baseOffset + BigInt(first.lastOffsetDelta);
       if (first.baseOffset < log.logEndOffset && last >= log.logEndOffset) this.truncateFullyAndStartAt(first.baseOffset);
     }
-    const { lastOffset } = log.appendAsFollower(records);
+    const { firstOffset, lastOffset } = log.appendAsFollower(records);
     this.producerState.applyBatches(records, lastOffset + 1n);
+    this.applyTxnBatches(records, firstOffset, lastOffset);
     this.producerState.advanceTo(lastOffset + 1n);
     this.maybeSnapshotProducerState();
+  }
+
+  /** A follower's appended batches (those in [firstOffset, lastOffset]) update the transaction state. */
+  private applyTxnBatches(records: Buffer, firstOffset: bigint, lastOffset: bigint): void {
+    for (const { pos, header } of iterateBatches(records)) {
+      if (header.baseOffset < firstOffset || header.baseOffset > lastOffset) continue;
+      if (header.producerId < 0n || (!header.isTransactional && !header.isControl)) continue;
+      try {
+        this.txnState.append(txnBatchAt(records, pos, header));
+      } catch (err) {
+        this.ctx.logger.warn({ partition: this.key, offset: String(header.baseOffset), err }, 'skipped an unreadable control batch');
+      }
+    }
   }
 
   /** Kafka snapshots producer state when the log rolls; here, after the append that rolled it. */
@@ -537,6 +678,7 @@ export class Partition {
     if (this.leader) return;
     this.log.truncateTo(offset);
     this.producerState.truncateAndReload();
+    this.txnState = this.rebuildTxnState();
     if (this.followerHw > this.log.logEndOffset) this.followerHw = this.log.logEndOffset;
   }
 
@@ -545,10 +687,25 @@ export class Partition {
     if (this.leader) return;
     this.log.truncateFullyAndStartAt(offset);
     this.producerState.truncateFully();
+    this.txnState = new ProducerTxnState();
     this.followerHw = offset;
   }
 }
 
 const EMPTY = Buffer.alloc(0);
+/** How much of the log one step of the transaction-state rebuild reads. */
+const TXN_REBUILD_READ_BYTES = 1024 * 1024;
+
+/** A produced data batch as the transaction tracker sees it, at `baseOffset`. */
+function txnBatchOf(h: RecordBatchHeader, baseOffset: bigint): TxnBatch {
+  return {
+    producerId: h.producerId,
+    producerEpoch: h.producerEpoch,
+    baseOffset,
+    lastOffset: baseOffset + BigInt(h.lastOffsetDelta),
+    isTransactional: h.isTransactional,
+    isControl: h.isControl,
+  };
+}
 /** Where producerId starts in a RecordBatch v2 header. */
 const PRODUCER_ID_AT = 43;

@@ -70,15 +70,34 @@ export interface FetchPartitionResult extends PartitionError {
   topic: string;
   partition: number;
   highWatermark: bigint;
+  /** The last stable offset (KIP-98): where a read_committed fetch stops. */
+  lastStableOffset: bigint;
   logStartOffset: bigint;
   records: Buffer;
+  /** read_committed only: the aborted transactions overlapping what was read (Kafka's FetchResponse). */
+  abortedTransactions?: Array<{ producerId: bigint; firstOffset: bigint }>;
 }
+
+/** Kafka's IsolationLevel: 0 read_uncommitted (up to the HW), 1 read_committed (up to the LSO). */
+export type IsolationLevel = 0 | 1;
 
 export interface FetchParams {
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
   partitions: FetchPartitionRequest[];
+  /** 0 (default) read_uncommitted, 1 read_committed. */
+  isolationLevel?: IsolationLevel;
+}
+
+/** A COMMIT/ABORT marker the transaction coordinator has a partition leader append (WriteTxnMarkers). */
+export interface TxnMarkerEntry {
+  topic: string;
+  partition: number;
+  producerId: bigint;
+  producerEpoch: number;
+  coordinatorEpoch: number;
+  committed: boolean;
 }
 
 export interface ReplicaManagerOptions {
@@ -287,6 +306,7 @@ export class ReplicaManager {
     requiredAcks: number,
     timeoutMs: number,
     entries: Array<{ topic: string; partition: number; records: Buffer }>,
+    origin: 'client' | 'coordinator' = 'client',
   ): Promise<ProducePartitionResult[]> {
     if (requiredAcks !== 0 && requiredAcks !== 1 && requiredAcks !== -1) {
       const err = { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `acks must be 0, 1 or -1 (all), got ${requiredAcks}` };
@@ -307,7 +327,7 @@ export class ReplicaManager {
       try {
         const p = this.partitionOrError(topic, partition);
         const appending = hopStart();
-        const appended = p.appendRecordsToLeader(records, requiredAcks);
+        const appended = p.appendRecordsToLeader(records, requiredAcks, origin);
         hopEnd('leader.append', appending);
         result.baseOffset = appended.baseOffset;
         result.logAppendTime = appended.logAppendTime;
@@ -365,6 +385,7 @@ export class ReplicaManager {
         errorCode: 0,
         errorMessage: '',
         highWatermark: -1n,
+        lastStableOffset: -1n,
         logStartOffset: -1n,
         records: EMPTY,
       };
@@ -372,11 +393,20 @@ export class ReplicaManager {
         const p = this.partitionOrError(req.topic, req.partition);
         p.checkLeader(req.currentLeaderEpoch);
         result.highWatermark = p.highWatermark;
+        result.lastStableOffset = p.lastStableOffset;
         result.logStartOffset = p.logStartOffset;
         const limit = Math.max(0, Math.min(req.maxBytes, remaining));
+        const readCommitted = params.isolationLevel === 1;
+        const upTo = readCommitted ? result.lastStableOffset : result.highWatermark;
         // The first partition with data returns at least one whole batch even past the limits.
-        const records = p.readRecords(req.fetchOffset, limit, bytes === 0);
+        const records = p.readRecords(req.fetchOffset, limit, bytes === 0, upTo);
         result.records = records;
+        if (readCommitted) {
+          result.abortedTransactions =
+            records.length === 0
+              ? []
+              : p.abortedTransactions(req.fetchOffset, upTo).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
+        }
         bytes += records.length;
         remaining -= records.length;
       } catch (err) {
@@ -473,6 +503,59 @@ export class ReplicaManager {
     return { results, bytes, mustAnswer };
   }
 
+  /**
+   * WriteTxnMarkers (the partition leader's side): appends each COMMIT/ABORT marker with acks=all
+   * and answers per partition once it is replicated, or with the append's error
+   * (NOT_LEADER_OR_FOLLOWER, INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED, ...). The
+   * coordinator retries what failed.
+   */
+  async writeTxnMarkers(
+    timeoutMs: number,
+    markers: TxnMarkerEntry[],
+  ): Promise<Array<PartitionError & { topic: string; partition: number }>> {
+    const results: Array<PartitionError & { topic: string; partition: number }> = [];
+    const waiting: Array<{ partition: Partition; requiredOffset: bigint; result: ProducePartitionResult }> = [];
+    for (const m of markers) {
+      const result: ProducePartitionResult = {
+        ...NO_ERROR,
+        topic: m.topic,
+        partition: m.partition,
+        baseOffset: -1n,
+        logAppendTime: -1n,
+        logStartOffset: -1n,
+      };
+      results.push(result);
+      try {
+        const p = this.partitionOrError(m.topic, m.partition);
+        const appended = p.appendTxnMarkerToLeader(m, -1);
+        result.baseOffset = appended.baseOffset;
+        this.onTxnMarkerAppended?.(m, appended.baseOffset);
+        this.fetchPurgatory.checkAndComplete(p.key);
+        this.wakeReplicaFetchesSoon(p.key);
+        waiting.push({ partition: p, requiredOffset: appended.lastOffset + 1n, result });
+      } catch (err) {
+        Object.assign(result, errorOf(err, this.options.logger));
+      }
+    }
+    if (waiting.length > 0) {
+      await new Promise<void>((resolve) => {
+        const op = new DelayedProduce(timeoutMs, waiting, resolve);
+        this.producePurgatory.tryCompleteElseWatch(
+          op,
+          waiting.map((w) => w.partition.key),
+        );
+      });
+    }
+    return results.map((r) => ({ topic: r.topic, partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorMessage }));
+  }
+
+  /**
+   * Told of every marker this leader appended (the group coordinator completes or drops the
+   * pending transactional offsets of `__consumer_offsets` here, as Kafka's
+   * GroupCoordinator.scheduleHandleTxnCompletion).
+   */
+  onTxnMarkerAppended: ((marker: TxnMarkerEntry, offset: bigint) => void) | undefined;
+
   /** Drops lagging followers from the ISR of every partition this broker leads. */
   maybeShrinkIsrs(): void {
     for (const p of this.partitions.values()) {
@@ -539,16 +622,21 @@ export class ReplicaManager {
     return p.logStartOffset;
   }
 
-  /** ListOffsets: -1 latest (HW), -2 earliest (log start), -3 max timestamp, else by timestamp. */
+  /**
+   * ListOffsets: -1 latest (HW, or the LSO under read_committed), -2 earliest (log start), -3 max
+   * timestamp, else by timestamp.
+   */
   listOffset(
     topic: string,
     partition: number,
     timestamp: bigint,
     currentLeaderEpoch: number,
+    isolationLevel: IsolationLevel = 0,
   ): { offset: bigint; timestamp: bigint; leaderEpoch: number } {
     const p = this.partitionOrError(topic, partition);
     p.checkLeader(currentLeaderEpoch);
-    if (timestamp === -1n) return { offset: p.highWatermark, timestamp: -1n, leaderEpoch: p.leaderEpoch };
+    if (timestamp === -1n)
+      return { offset: isolationLevel === 1 ? p.lastStableOffset : p.highWatermark, timestamp: -1n, leaderEpoch: p.leaderEpoch };
     if (timestamp === -2n) return { offset: p.logStartOffset, timestamp: -1n, leaderEpoch: p.leaderEpoch };
     if (timestamp === -3n) {
       const found = p.log.maxTimestampAndOffset();
@@ -854,7 +942,8 @@ class DelayedFetch extends DelayedOperation {
     for (const req of this.params.partitions) {
       const p = this.replicaManager.getPartition(req.topic, req.partition);
       if (!p || !p.isLeader) return this.forceComplete();
-      if (p.highWatermark > req.fetchOffset) available++;
+      const upTo = this.params.isolationLevel === 1 ? p.lastStableOffset : p.highWatermark;
+      if (upTo > req.fetchOffset) available++;
     }
     if (available === 0) return false;
     if (this.params.minBytes <= 1) return this.forceComplete();

@@ -347,15 +347,16 @@ describe('the Kafka listener on the broker address', () => {
     c.send(ApiKey.ApiVersions, 3, 2, { clientSoftwareName: 'x', clientSoftwareVersion: '1' });
     expect((await c.nextFrame()).readInt32BE(0)).toBe(2);
     expect(await hw()).toBe(before + 1n);
-    // A transactional produce (no transaction coordinator yet) writes nothing.
+    // The transaction lives in the batch header (producer id, epoch, transactional bit), not in the
+    // request's transactional id: a plain batch under one is written as a plain batch.
     const txn = await c.request<{ responses: Array<{ partitionResponses: Array<{ errorCode: number }> }> }>(ApiKey.Produce, 9, 4, {
       transactionalId: 'tx',
       acks: -1,
       timeoutMs: 1000,
-      topicData: [{ name: 'wire', partitionData: [{ index: 0, records: batch }] }],
+      topicData: [{ name: 'wire', partitionData: [{ index: 0, records: encodeRecordBatch([{ value: Buffer.from('plain') }]) }] }],
     });
-    expect(txn.responses[0]!.partitionResponses[0]!.errorCode).toBe(53);
-    expect(await hw()).toBe(before + 1n);
+    expect(txn.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+    expect(await hw()).toBe(before + 2n);
     c.send(ApiKey.Produce, 9, 3, {
       transactionalId: null,
       acks: 0,

@@ -52,6 +52,7 @@ export type {
   ConsumerDeps,
   ConsumerOptions,
   ConsumerRecord,
+  IsolationLevel,
   PartitionLag,
   PollOptions,
   SeekOffset,

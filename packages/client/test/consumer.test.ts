@@ -1,4 +1,4 @@
-import { ErrorCode, encodeRecordBatch } from '@samsa/protocol';
+import { ControlRecordType, ErrorCode, encodeControlBatch, encodeRecordBatch } from '@samsa/protocol';
 import { describe, expect, it } from 'vitest';
 import { CorruptMessageError, DeserializationError, OffsetOutOfRangeError, serdes } from '../src/index.js';
 import type { FetchRequest, Serde } from '../src/index.js';
@@ -11,6 +11,47 @@ const fetchOffsets = (request: unknown) =>
   (request as FetchRequest).topics!.flatMap((t) => t.partitions!.map((p) => `${t.name}-${p.partition}@${p.fetchOffset}`));
 
 describe('Consumer', () => {
+  it('read_committed asks Fetch for isolation level 1 and drops the aborted transactions it answers; read_uncommitted keeps them', async () => {
+    const { fake, samsa } = setup([1]);
+    fake.createTopic('t', 1);
+    const txn = (producerId: bigint, values: string[]) =>
+      encodeRecordBatch(
+        values.map((v) => ({ key: null, value: Buffer.from(v), timestamp: 1n })),
+        { producerId, producerEpoch: 0, baseSequence: 0, isTransactional: true },
+      );
+    const marker = (producerId: bigint, type: ControlRecordType) =>
+      encodeControlBatch({ type, coordinatorEpoch: 0, producerId, producerEpoch: 0, timestamp: 1n });
+    fake.append('t', 0, txn(7n, ['aborted-1', 'aborted-2'])); // 0-1
+    fake.append('t', 0, batchOf(['plain'])); // 2
+    fake.append('t', 0, txn(8n, ['committed'])); // 3
+    fake.append('t', 0, marker(7n, ControlRecordType.ABORT)); // 4
+    fake.append('t', 0, marker(8n, ControlRecordType.COMMIT)); // 5
+    fake.append('t', 0, txn(7n, ['later'])); // 6: producer 7 again, not aborted
+    fake.append('t', 0, marker(7n, ControlRecordType.COMMIT)); // 7
+    fake.abortedTransactions.set('t-0', [{ producerId: '7', firstOffset: '0' }]);
+    const read = async (isolationLevel: 'read_committed' | 'read_uncommitted') => {
+      const consumer = samsa.consumer({ value: serdes.string, autoOffsetReset: 'earliest', isolationLevel });
+      consumer.assign([{ topic: 't', partition: 0 }]);
+      const records = await consumer.poll();
+      expect(consumer.position({ topic: 't', partition: 0 })).toBe(8n);
+      return records.map((r) => [r.offset, r.value]);
+    };
+    expect(await read('read_committed')).toEqual([
+      [2n, 'plain'],
+      [3n, 'committed'],
+      [6n, 'later'],
+    ]);
+    expect((fake.callsOf('fetch').at(-1)!.request as FetchRequest).isolationLevel).toBe(1);
+    expect(await read('read_uncommitted')).toEqual([
+      [0n, 'aborted-1'],
+      [1n, 'aborted-2'],
+      [2n, 'plain'],
+      [3n, 'committed'],
+      [6n, 'later'],
+    ]);
+    expect((fake.callsOf('fetch').at(-1)!.request as FetchRequest).isolationLevel).toBe(0);
+  });
+
   it('skips records below the position when a fetched batch starts earlier', async () => {
     const { fake, samsa } = setup([1]);
     fake.createTopic('t', 1);

@@ -174,6 +174,8 @@ export class FakeCluster {
   readonly down = new Set<string>();
   readonly connectionsMade: string[] = [];
   controllerId = 1;
+  /** What a read_committed Fetch answers as aborted transactions, per `topic-partition` (the fake keeps no LSO). */
+  readonly abortedTransactions = new Map<string, Array<{ producerId: string; firstOffset: string }>>();
   /** InitProducerId hands out ids from here (no sequence checks: the real broker's are tested there). */
   nextProducerId = 1000;
 
@@ -543,6 +545,7 @@ export class FakeCluster {
             partition,
             highWatermark: '-1',
             lastStableOffset: '-1',
+            abortedTransactions: [],
             logStartOffset: '-1',
             records: Buffer.alloc(0),
             errorMessage: '',
@@ -567,7 +570,8 @@ export class FakeCluster {
             chunks.push(b.bytes);
             size += b.bytes.length;
           }
-          return { ...empty, ...meta, errorCode: 0, records: Buffer.concat(chunks) };
+          const aborted = request.isolationLevel === 1 ? (this.abortedTransactions.get(`${t.name!}-${partition}`) ?? []) : [];
+          return { ...empty, ...meta, errorCode: 0, records: Buffer.concat(chunks), abortedTransactions: aborted };
         }),
       })),
     };

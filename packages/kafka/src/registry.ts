@@ -103,21 +103,16 @@ export const ApiKey = {
 } as const;
 
 /**
- * APIs whose codecs exist for later issues (transactions, SASL, reassignments) but which the broker does
- * not serve yet: left out of SUPPORTED_APIS so ApiVersions does not advertise them.
+ * APIs whose codecs exist for later issues (SASL, reassignments) but which the broker does not serve
+ * yet: left out of SUPPORTED_APIS so ApiVersions does not advertise them. WriteTxnMarkers is
+ * inter-broker: Samsa's coordinators send markers over gRPC (Replication/WriteTxnMarkers).
  */
 export const NOT_YET_SERVED: ReadonlySet<number> = new Set([
   ApiKey.SaslHandshake,
-  ApiKey.AddPartitionsToTxn,
-  ApiKey.AddOffsetsToTxn,
-  ApiKey.EndTxn,
   ApiKey.WriteTxnMarkers,
-  ApiKey.TxnOffsetCommit,
   ApiKey.SaslAuthenticate,
   ApiKey.AlterPartitionReassignments,
   ApiKey.ListPartitionReassignments,
-  ApiKey.DescribeTransactions,
-  ApiKey.ListTransactions,
 ]);
 
 export type ApiKeyNumber = (typeof API_SPECS)[number]['apiKey'];

@@ -67,7 +67,7 @@ describe('every API round-trips at every advertised version', () => {
     }
   }
 
-  it("ALL_APIS lists every schema once with its range; SUPPORTED_APIS is issue 14's list plus the ACL APIs (issue 19)", () => {
+  it("ALL_APIS lists every schema once with its range; SUPPORTED_APIS is issue 14's list plus the transaction (18) and ACL (19) APIs", () => {
     expect(new Set(ALL_APIS.map((a) => a.apiKey)).size).toBe(API_SPECS.length);
     expect(SUPPORTED_APIS.map((a) => `${a.name} ${a.minVersion}-${a.maxVersion}`)).toEqual([
       'Produce 3-9',
@@ -92,6 +92,10 @@ describe('every API round-trips at every advertised version', () => {
       'DescribeAcls 0-3',
       'CreateAcls 0-3',
       'DeleteAcls 0-3',
+      'AddPartitionsToTxn 0-3',
+      'AddOffsetsToTxn 0-3',
+      'EndTxn 0-3',
+      'TxnOffsetCommit 0-3',
       'DescribeConfigs 0-4',
       'AlterConfigs 0-2',
       'DescribeLogDirs 0-4',
@@ -101,6 +105,8 @@ describe('every API round-trips at every advertised version', () => {
       'IncrementalAlterConfigs 0-1',
       'OffsetDelete 0-0',
       'DescribeCluster 0-1',
+      'DescribeTransactions 0-0',
+      'ListTransactions 0-0',
     ]);
     for (const spec of API_SPECS as readonly ApiSpec[]) {
       const entry = ALL_APIS.find((a) => a.apiKey === spec.apiKey)!;

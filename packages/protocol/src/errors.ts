@@ -60,6 +60,7 @@ export const ErrorCode = {
   CONCURRENT_TRANSACTIONS: 51,
   TRANSACTION_COORDINATOR_FENCED: 52,
   TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53,
+  OPERATION_NOT_ATTEMPTED: 55,
   KAFKA_STORAGE_ERROR: 56,
   LOG_DIR_NOT_FOUND: 57,
   UNKNOWN_PRODUCER_ID: 59,
@@ -167,6 +168,7 @@ const MESSAGES: Partial<Record<ErrorName, string>> = {
   DUPLICATE_SEQUENCE_NUMBER: 'The broker received a duplicate sequence number.',
   INVALID_PRODUCER_EPOCH: 'Producer attempted to produce with an old epoch.',
   INVALID_TXN_STATE: 'The producer attempted a transactional operation in an invalid state.',
+  OPERATION_NOT_ATTEMPTED: 'The broker did not attempt to execute this operation.',
   INVALID_PRODUCER_ID_MAPPING: 'The producer attempted to use a producer id which is not currently assigned to its transactional id.',
   INVALID_TRANSACTION_TIMEOUT:
     'The transaction timeout is larger than the maximum value allowed by the broker (as configured by transaction.max.timeout.ms).',

@@ -8,7 +8,9 @@
  */
 import { endpointFor } from '@samsa/metadata';
 import {
+  ControlRecordType,
   ErrorCode,
+  decodeControlBatch,
   decodeRecordBatch,
   encodeRecordBatch,
   iterateBatches,
@@ -38,6 +40,7 @@ import {
   type PersistDone,
   type SyncRequest,
   type SyncResult,
+  type TxnCommitRequest,
 } from './groupCoordinatorState.js';
 import { partitionFor } from './hash.js';
 import {
@@ -110,7 +113,7 @@ export class GroupCoordinator {
     this.logger = options.logger.child({ component: 'group-coordinator' });
     this.state = new GroupCoordinatorState(
       {
-        persist: (groupId, records, done) => this.persist(groupId, records, done),
+        persist: (groupId, records, done, txn) => this.persist(groupId, records, done, txn),
         onEvent: (groupId, event, fields) => this.logger.info({ groupId, ...fields }, `group ${event}`),
       },
       this.settings,
@@ -234,9 +237,14 @@ export class GroupCoordinator {
       let byKey = offsets.get(record.group);
       if (!byKey) offsets.set(record.group, (byKey = new Map()));
       const key = topicPartitionKey(record.topic, record.partition);
+      // A committed transaction's offsets replay at their marker: a plain commit later in the log still wins.
+      const existing = byKey.get(key);
+      if (existing && existing.recordOffset > recordOffset) return;
       if (record.value === null) byKey.delete(key);
       else byKey.set(key, { topic: record.topic, partition: record.partition, value: record.value, recordOffset });
     };
+    // TxnOffsetCommit records wait for their producer's marker: COMMIT replays them, ABORT drops them.
+    const txnPending = new Map<bigint, Array<{ record: CoordinatorRecord; recordOffset: bigint }>>();
     const p = this.options.replicaManager.getPartition(OFFSETS_TOPIC, partition);
     if (!p) {
       this.logger.warn({ partition }, `no local replica of ${OFFSETS_TOPIC}-${partition} to load`);
@@ -256,11 +264,29 @@ export class GroupCoordinator {
           } else {
             for (const { pos, size, header } of iterateBatches(read.records)) {
               next = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
-              if (header.isControl) continue;
+              if (header.isControl) {
+                try {
+                  const marker = decodeControlBatch(read.records, pos);
+                  const held = txnPending.get(header.producerId) ?? [];
+                  txnPending.delete(header.producerId);
+                  if (marker.type === ControlRecordType.COMMIT) for (const h of held) replay(h.record, h.recordOffset);
+                } catch (err) {
+                  skipped++;
+                  this.logger.warn({ err, partition, offset: String(header.baseOffset) }, 'skipped an unreadable transaction marker');
+                }
+                continue;
+              }
               for (const r of decodeRecordBatch(read.records.subarray(pos, pos + size)).records) {
                 if (r.key === null) continue;
                 try {
-                  replay(decodeCoordinatorRecord(r.key, r.value), r.offset);
+                  const record = decodeCoordinatorRecord(r.key, r.value);
+                  if (header.isTransactional) {
+                    let held = txnPending.get(header.producerId);
+                    if (!held) txnPending.set(header.producerId, (held = []));
+                    held.push({ record, recordOffset: r.offset });
+                    continue;
+                  }
+                  replay(record, r.offset);
                 } catch (err) {
                   skipped++;
                   this.logger.warn({ err, partition, offset: String(r.offset) }, 'skipped an unreadable record while loading groups');
@@ -283,6 +309,13 @@ export class GroupCoordinator {
           if (value === null && groupOffsets.length === 0) continue;
           this.state.loadGroup(id, value, groupOffsets, now);
           loaded++;
+        }
+        // Offsets of transactions still open at the log end stay pending until their marker.
+        for (const [producerId, held] of txnPending) {
+          for (const { record, recordOffset } of held) {
+            if (record.type === 'offset' && record.value !== null)
+              this.state.loadPendingTxnOffset(record.group, producerId, record.topic, record.partition, record.value, recordOffset);
+          }
         }
         owned.status = 'loaded';
         this.logger.info(
@@ -324,7 +357,12 @@ export class GroupCoordinator {
 
   // ---- writes ----
 
-  private persist(groupId: string, records: CoordinatorRecord[], done: PersistDone): void {
+  private persist(
+    groupId: string,
+    records: CoordinatorRecord[],
+    done: PersistDone,
+    txn?: { producerId: bigint; producerEpoch: number },
+  ): void {
     const partition = this.partitionOf(groupId);
     if (this.owned.get(partition)?.status !== 'loaded') {
       done(ErrorCode.NOT_COORDINATOR, `broker ${this.options.brokerId} no longer coordinates ${OFFSETS_TOPIC}-${partition}`, -1n);
@@ -335,14 +373,21 @@ export class GroupCoordinator {
       const now = BigInt(this.options.timers.now());
       batch = encodeRecordBatch(
         records.map((r) => encodeCoordinatorRecord(r)),
-        { now: () => now },
+        txn === undefined
+          ? { now: () => now }
+          : { now: () => now, producerId: txn.producerId, producerEpoch: txn.producerEpoch, baseSequence: -1, isTransactional: true },
       );
     } catch (err) {
       done(ErrorCode.UNKNOWN_SERVER_ERROR, `cannot encode the group records: ${(err as Error).message}`, -1n);
       return;
     }
     this.options.replicaManager
-      .appendRecords(-1, this.settings.offsetsCommitTimeoutMs, [{ topic: OFFSETS_TOPIC, partition, records: batch }])
+      .appendRecords(
+        -1,
+        this.settings.offsetsCommitTimeoutMs,
+        [{ topic: OFFSETS_TOPIC, partition, records: batch }],
+        txn ? 'coordinator' : 'client',
+      )
       .then(
         ([result]) => done(result!.errorCode, result!.errorMessage, result!.baseOffset),
         (err: unknown) => done(ErrorCode.UNKNOWN_SERVER_ERROR, `append failed: ${(err as Error).message}`, -1n),
@@ -484,6 +529,47 @@ export class GroupCoordinator {
         resolve(results.map((r) => r ?? answered[j++]!));
       }),
     );
+  }
+
+  /** TxnOffsetCommit (KIP-98/447): offsets pending in the producer's transaction until its marker. */
+  txnCommitOffsets(req: TxnCommitRequest): Promise<CommitPartitionResult[]> {
+    const bad = this.checkGroup(req.groupId);
+    if (bad) return Promise.resolve(req.offsets.map((o) => ({ topic: o.topic, partition: o.partition, ...bad })));
+    const results: Array<CommitPartitionResult | undefined> = req.offsets.map((o) => {
+      const topic = this.options.metadata.topic(o.topic);
+      if (topic && o.partition >= 0 && o.partition < topic.partitions.length) return undefined;
+      return {
+        topic: o.topic,
+        partition: o.partition,
+        errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorMessage: `no partition ${o.topic}-${o.partition}`,
+      };
+    });
+    const valid = req.offsets.filter((_, i) => results[i] === undefined);
+    if (valid.length === 0) return Promise.resolve(results as CommitPartitionResult[]);
+    return new Promise((resolve) =>
+      this.state.txnCommitOffsets({ ...req, offsets: valid }, this.options.timers.now(), (answered) => {
+        let j = 0;
+        resolve(results.map((r) => r ?? answered[j++]!));
+      }),
+    );
+  }
+
+  /**
+   * A COMMIT/ABORT marker was appended to `__consumer_offsets-partition` here (WriteTxnMarkers):
+   * the pending transactional offsets of that producer in the partition's groups complete.
+   */
+  onTxnMarker(partition: number, producerId: bigint, committed: boolean): void {
+    if (this.owned.get(partition)?.status !== 'loaded') return;
+    const count = this.partitionCount();
+    this.runSafely('completing transactional offsets', () =>
+      this.state.completeTxn(producerId, committed, (groupId) => partitionFor(groupId, count) === partition, this.options.timers.now()),
+    );
+  }
+
+  /** OffsetFetch require_stable (KIP-447): true while a transaction holds an offset of the partition. */
+  hasPendingTxnOffset(groupId: string, topic: string, partition: number): boolean {
+    return this.state.hasPendingTxnOffset(groupId, topic, partition);
   }
 
   fetchOffsets(

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode, topicPartitionKey as offsetKey } from '@samsa/protocol';
 import { subscribedTopics } from './consumerProtocol.js';
 import type { CoordinatorRecord, GroupMetadataValue, OffsetCommitValue } from './records.js';
+import { PendingTxnOffsets } from '../txn/pendingTxnOffsets.js';
 
 export type GroupStateName = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -168,9 +169,18 @@ export interface GroupOffsetsView {
 /** `done(errorCode, errorMessage, baseOffset)`: errorCode is the append's (NONE once the HW passed the batch). */
 export type PersistDone = (errorCode: number, errorMessage: string, baseOffset: bigint) => void;
 
+/** TxnOffsetCommit: a commit inside the producer's transaction (KIP-98, KIP-447). */
+export interface TxnCommitRequest extends CommitRequest {
+  producerId: bigint;
+  producerEpoch: number;
+}
+
 export interface GroupCoordinatorHooks {
-  /** Appends `records` (in this order, one batch) to the group's `__consumer_offsets` partition with acks=all. */
-  persist(groupId: string, records: CoordinatorRecord[], done: PersistDone): void;
+  /**
+   * Appends `records` (in this order, one batch) to the group's `__consumer_offsets` partition with
+   * acks=all; with `txn`, as a transactional batch of that producer (TxnOffsetCommit).
+   */
+  persist(groupId: string, records: CoordinatorRecord[], done: PersistDone, txn?: { producerId: bigint; producerEpoch: number }): void;
   /** A new member id for a joining member (Kafka: clientId + '-' + UUID). */
   newMemberId?(clientId: string): string;
   /** Told about transitions and removals (logging). */
@@ -316,6 +326,8 @@ function errorSync(code: number, message: string): SyncResult {
 
 export class GroupCoordinatorState {
   private readonly groups = new Map<string, Group>();
+  /** Per group: offsets committed inside open transactions, invisible until their marker. */
+  private readonly txnOffsets = new Map<string, PendingTxnOffsets>();
   readonly config: GroupCoordinatorConfig;
 
   constructor(
@@ -1010,6 +1022,128 @@ export class GroupCoordinatorState {
     });
   }
 
+  // ---- offsets in transactions (TxnOffsetCommit; txn/pendingTxnOffsets.ts) ----
+
+  /**
+   * TxnOffsetCommit: validates as OffsetCommit (a KIP-447 member's generation is checked; without
+   * one, any), writes the offsets as the producer's transactional batch, and keeps them pending:
+   * OffsetFetch does not see them until the COMMIT marker reaches the partition (completeTxn).
+   */
+  txnCommitOffsets(req: TxnCommitRequest, now: number, respond: (r: CommitPartitionResult[]) => void): void {
+    const all = (code: number, message: string) =>
+      respond(req.offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode: code, errorMessage: message })));
+    if (req.groupId === '') return all(ErrorCode.INVALID_GROUP_ID, 'the group id must not be empty');
+    let g = this.groups.get(req.groupId);
+    if (!g) {
+      if (req.generationId >= 0)
+        return all(ErrorCode.ILLEGAL_GENERATION, `group '${req.groupId}' does not exist, so generation ${req.generationId} is not valid`);
+      g = new Group(req.groupId, now);
+      this.groups.set(req.groupId, g);
+    }
+    if (g.state === 'Dead') return all(ErrorCode.COORDINATOR_NOT_AVAILABLE, `group '${req.groupId}' is being removed`);
+    if (req.generationId >= 0 || req.memberId !== '') {
+      const instanceId = req.groupInstanceId === '' ? null : req.groupInstanceId;
+      const invalid = this.validateMember(g, req.memberId, instanceId);
+      if (invalid) return all(invalid.errorCode, invalid.errorMessage);
+      if (req.generationId !== g.generation)
+        return all(ErrorCode.ILLEGAL_GENERATION, `generation ${req.generationId} is not group '${g.groupId}''s current ${g.generation}`);
+    }
+    const results: CommitPartitionResult[] = req.offsets.map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      errorCode: 0,
+      errorMessage: '',
+    }));
+    const accepted: Array<{ result: CommitPartitionResult; value: OffsetCommitValue }> = [];
+    req.offsets.forEach((o, i) => {
+      const result = results[i]!;
+      if (Buffer.byteLength(o.metadata, 'utf8') > this.config.offsetMetadataMaxBytes) {
+        result.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+        result.errorMessage = `offset metadata is longer than offset.metadata.max.bytes=${this.config.offsetMetadataMaxBytes}`;
+        return;
+      }
+      accepted.push({ result, value: { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, commitTimestamp: now } });
+    });
+    if (accepted.length === 0) return respond(results);
+    const pending = this.pendingTxnOffsetsOf(req.groupId);
+    const txnOffsets = accepted.map((a) => ({ topic: a.result.topic, partition: a.result.partition, ...a.value }));
+    pending.prepare(req.producerId, txnOffsets);
+    const group = g;
+    group.pendingCommits++;
+    this.hooks.persist(
+      req.groupId,
+      accepted.map((a) => ({ type: 'offset', group: req.groupId, topic: a.result.topic, partition: a.result.partition, value: a.value })),
+      (code, message, baseOffset) => {
+        group.pendingCommits--;
+        const mapped = group.unloaded ? ErrorCode.NOT_COORDINATOR : groupAppendError(code, true);
+        if (mapped !== ErrorCode.NONE) {
+          pending.failAppend(req.producerId, txnOffsets);
+          for (const a of accepted)
+            Object.assign(a.result, { errorCode: mapped, errorMessage: `writing the transactional offsets failed: ${message}` });
+          return respond(results);
+        }
+        txnOffsets.forEach((o, i) => pending.onAppended(req.producerId, o, baseOffset + BigInt(i)));
+        respond(results);
+      },
+      { producerId: req.producerId, producerEpoch: req.producerEpoch },
+    );
+  }
+
+  private pendingTxnOffsetsOf(groupId: string): PendingTxnOffsets {
+    let pending = this.txnOffsets.get(groupId);
+    if (!pending) this.txnOffsets.set(groupId, (pending = new PendingTxnOffsets()));
+    return pending;
+  }
+
+  /** A transactional offset record read back while loading a partition, with no marker after it yet. */
+  loadPendingTxnOffset(
+    groupId: string,
+    producerId: bigint,
+    topic: string,
+    partition: number,
+    value: OffsetCommitValue,
+    recordOffset: bigint,
+  ): void {
+    this.pendingTxnOffsetsOf(groupId).onAppended(producerId, { topic, partition, ...value }, recordOffset);
+  }
+
+  /**
+   * The producer's COMMIT or ABORT marker reached `__consumer_offsets` (for the groups `inPartition`
+   * accepts): COMMIT makes its pending offsets the groups' committed ones (unless a later plain
+   * commit is in the log), ABORT drops them (Kafka's GroupMetadata.completePendingTxnOffsetCommit).
+   */
+  completeTxn(producerId: bigint, committed: boolean, inPartition: (groupId: string) => boolean, now: number): void {
+    for (const [groupId, pending] of this.txnOffsets) {
+      if (!inPartition(groupId) || !pending.hasPendingFromProducer(producerId)) continue;
+      let g = this.groups.get(groupId);
+      const current = (topic: string, partition: number) => {
+        const c = g?.offsets.get(offsetKey(topic, partition));
+        return c ? { topic, partition, ...c.value, appendedBatchOffset: c.recordOffset } : undefined;
+      };
+      const visible = pending.complete(producerId, committed, current);
+      if (pending.producers().length === 0) this.txnOffsets.delete(groupId);
+      if (visible.length === 0) continue;
+      if (!g) {
+        g = new Group(groupId, now);
+        this.groups.set(groupId, g);
+      }
+      for (const o of visible) {
+        this.applyOffset(
+          g,
+          o.topic,
+          o.partition,
+          { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, commitTimestamp: o.commitTimestamp },
+          o.appendedBatchOffset!,
+        );
+      }
+    }
+  }
+
+  /** OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT while this is true. */
+  hasPendingTxnOffset(groupId: string, topic: string, partition: number): boolean {
+    return this.txnOffsets.get(groupId)?.hasPendingForPartition(topic, partition) ?? false;
+  }
+
   private applyOffset(g: Group, topic: string, partition: number, value: OffsetCommitValue | null, recordOffset: bigint): void {
     const key = offsetKey(topic, partition);
     const current = g.offsets.get(key);
@@ -1269,6 +1403,7 @@ export class GroupCoordinatorState {
 
   /** Drops a group (its partition is no longer led here): waiting requests answer NOT_COORDINATOR. */
   unloadGroup(groupId: string): void {
+    this.txnOffsets.delete(groupId);
     const g = this.groups.get(groupId);
     if (!g) return;
     g.unloaded = true;

@@ -7,7 +7,9 @@
  *
  * Fetch sessions (KIP-227): declined. Every answer carries session_id 0, so clients keep sending
  * full fetches; a request naming a session we never created gets FETCH_SESSION_ID_NOT_FOUND.
- * read_committed reads up to the high watermark (the last stable offset once transactions exist).
+ * read_committed (isolation_level 1) reads up to the last stable offset and answers the aborted
+ * transactions of what it read, so the consumer drops them (KIP-98); ListOffsets latest under
+ * read_committed is the LSO.
  */
 import { ApiKey } from '@samsa/kafka';
 import { ErrorCode, groupByTopic, protocolError } from '@samsa/protocol';
@@ -17,6 +19,7 @@ import { errorOf, type ProducePartitionResult, type ReplicaManager } from '../re
 import { ProducerIdManager } from '../server/producerIdManager.js';
 import { AclOperation } from '@samsa/metadata';
 import type { RequestAuthorizer } from '../security/authorizerService.js';
+import type { TransactionStateManager } from '../txn/transactionStateManager.js';
 import { CLOSE, NO_RESPONSE, type KafkaApiHandler, type KafkaRequestContext } from './kafkaApis.js';
 
 export interface DataApisDeps {
@@ -26,12 +29,14 @@ export interface DataApisDeps {
   /** Upper bound on a fetch long-poll whatever the client asks. */
   maxFetchWaitMs: number;
   authorizer: RequestAuthorizer;
+  /** InitProducerId with a transactional id goes to the transaction coordinator; refused without one. */
+  transactions?: TransactionStateManager;
 }
 
 const TOPIC_DENIED = 'Topic authorization failed: the principal lacks the ACL this operation needs on the topic';
 
 const EMPTY = Buffer.alloc(0);
-/** Kafka's code 53 (not in Samsa's table until transactions arrive). */
+/** Kafka's code 53: a broker without a transaction coordinator refuses transactional ids with it. */
 const TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53;
 
 interface ProduceRequest {
@@ -56,6 +61,7 @@ interface FetchRequest {
 }
 
 interface ListOffsetsRequest {
+  isolationLevel?: number;
   topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; currentLeaderEpoch: number; timestamp: bigint }> }>;
 }
 
@@ -65,6 +71,9 @@ interface OffsetForLeaderEpochRequest {
 
 interface InitProducerIdRequest {
   transactionalId: string | null;
+  transactionTimeoutMs: number;
+  producerId?: bigint;
+  producerEpoch?: number;
 }
 
 export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
@@ -94,9 +103,10 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
       for (const e of entries)
         if (!writable.has(e.topic)) writable.set(e.topic, deps.authorizer.topic(ctx.identity, AclOperation.WRITE, e.topic));
       const allowed = entries.filter((e) => writable.get(e.topic));
-      // No transaction coordinator yet: a transactional produce writes nothing (InitProducerId refused its id already).
+      // Without a transaction coordinator a transactional produce writes nothing (InitProducerId refused its id already).
+      // With one, the batches' producer id and epoch carry the transaction: the partition checks them.
       const appended: ProducePartitionResult[] =
-        req.transactionalId !== null && req.transactionalId !== undefined
+        !deps.transactions && req.transactionalId !== null && req.transactionalId !== undefined
           ? allowed.map((e) => refused(e, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported yet'))
           : allowed.length === 0
             ? []
@@ -181,6 +191,7 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
               minBytes: Math.max(req.minBytes, 0),
               maxBytes: req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024,
               partitions,
+              isolationLevel: req.isolationLevel === 1 ? 1 : 0,
             });
       return {
         throttleTimeMs: 0,
@@ -194,9 +205,9 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
               partitionIndex: r.partition,
               errorCode: r.errorCode,
               highWatermark: r.highWatermark,
-              lastStableOffset: r.highWatermark,
+              lastStableOffset: r.lastStableOffset,
               logStartOffset: r.logStartOffset,
-              abortedTransactions: null,
+              abortedTransactions: r.abortedTransactions ?? null,
               preferredReadReplica: -1,
               records: r.records,
             })),
@@ -219,7 +230,13 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
             try {
               if (!deps.authorizer.topic(ctx.identity, AclOperation.DESCRIBE, t.name))
                 throw protocolError('TOPIC_AUTHORIZATION_FAILED', TOPIC_DENIED);
-              const found = replicaManager.listOffset(t.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch ?? -1);
+              const found = replicaManager.listOffset(
+                t.name,
+                p.partitionIndex,
+                p.timestamp,
+                p.currentLeaderEpoch ?? -1,
+                req.isolationLevel === 1 ? 1 : 0,
+              );
               return {
                 partitionIndex: p.partitionIndex,
                 errorCode: 0,
@@ -281,8 +298,19 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
       if (req.transactionalId !== null && req.transactionalId !== '') {
         if (!deps.authorizer.transactionalId(ctx.identity, AclOperation.WRITE, req.transactionalId))
           return { throttleTimeMs: 0, errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
-        // No transaction coordinator yet: refuse transactional producers as Kafka does one it may not serve.
-        return { throttleTimeMs: 0, errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
+        // Without a transaction coordinator: refuse transactional producers as Kafka does one it may not serve.
+        if (!deps.transactions)
+          return { throttleTimeMs: 0, errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
+        const r = await deps.transactions.initProducerId({
+          transactionalId: req.transactionalId,
+          transactionTimeoutMs: req.transactionTimeoutMs,
+          producerId: req.producerId ?? -1n,
+          producerEpoch: req.producerEpoch ?? -1,
+        });
+        // Before v4 a client does not know PRODUCER_FENCED: Kafka answers INVALID_PRODUCER_EPOCH there.
+        const errorCode =
+          r.errorCode === ErrorCode.PRODUCER_FENCED && ctx.header.apiVersion < 4 ? ErrorCode.INVALID_PRODUCER_EPOCH : r.errorCode;
+        return { throttleTimeMs: 0, errorCode, producerId: r.producerId, producerEpoch: r.producerEpoch };
       }
       // KIP-679: IDEMPOTENT_WRITE on the cluster, or WRITE on any topic.
       if (!deps.authorizer.idempotentWrite(ctx.identity))

@@ -14,10 +14,13 @@ import { AclOperation } from '@samsa/metadata';
 import { ErrorCode, nestByTopic } from '@samsa/protocol';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import type { RequestAuthorizer } from '../security/authorizerService.js';
+import type { TransactionStateManager } from '../txn/transactionStateManager.js';
 import { type KafkaApiHandler, type KafkaRequestContext } from './kafkaApis.js';
 
 export interface GroupApisDeps {
   coordinator: GroupCoordinator;
+  /** FindCoordinator key type 1 (a transactional id) is answered by the transaction coordinator. */
+  transactions?: TransactionStateManager;
   listenerNameOf: (connectionListener: string) => string | undefined;
   authorizer: RequestAuthorizer;
 }
@@ -80,6 +83,7 @@ interface OffsetFetchTopics {
   partitionIndexes: number[];
 }
 interface OffsetFetchRequest {
+  requireStable?: boolean;
   groupId?: string;
   topics?: OffsetFetchTopics[] | null;
   groups?: Array<{ groupId: string; topics: OffsetFetchTopics[] | null }>;
@@ -120,12 +124,16 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     async handle(req: FindCoordinatorRequest, ctx) {
       const listener = deps.listenerNameOf(ctx.connection.listenerName);
       const keyType = req.keyType ?? 0;
+      const find = (key: string) =>
+        keyType === 1 && deps.transactions
+          ? deps.transactions.findCoordinator(key, listener)
+          : coordinator.findCoordinator(keyType, key, listener);
       if (ctx.header.apiVersion >= 4) {
         const coordinators = await Promise.all(
           (req.coordinatorKeys ?? []).map(async (key) => {
             const denied = coordinatorDenied(ctx, keyType, key);
             if (denied !== undefined) return { key, nodeId: -1, host: '', port: -1, errorCode: denied, errorMessage: null };
-            const r = await coordinator.findCoordinator(keyType, key, listener);
+            const r = await find(key);
             return {
               key,
               nodeId: r.nodeId,
@@ -140,7 +148,7 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
       }
       const denied = coordinatorDenied(ctx, keyType, s(req.key));
       if (denied !== undefined) return { throttleTimeMs: 0, errorCode: denied, errorMessage: null, nodeId: -1, host: '', port: -1 };
-      const r = await coordinator.findCoordinator(keyType, s(req.key), listener);
+      const r = await find(s(req.key));
       return {
         throttleTimeMs: 0,
         errorCode: r.errorCode,
@@ -305,8 +313,11 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
     },
   };
 
-  /** One group's offsets in OffsetFetch's topic layout; `topics` null or absent: every committed one. */
-  const fetchGroup = (ctx: KafkaRequestContext, groupId: string, topics: OffsetFetchTopics[] | null | undefined) => {
+  /**
+   * One group's offsets in OffsetFetch's topic layout; `topics` null or absent: every committed one.
+   * requireStable (KIP-447): a partition with an offset pending in a transaction answers UNSTABLE_OFFSET_COMMIT.
+   */
+  const fetchGroup = (ctx: KafkaRequestContext, groupId: string, topics: OffsetFetchTopics[] | null | undefined, requireStable = false) => {
     // DESCRIBE on the group, and on each topic: a named undescribable topic answers
     // TOPIC_AUTHORIZATION_FAILED, "all topics" leaves undescribable ones out.
     if (!mayGroup(ctx, AclOperation.DESCRIBE, groupId)) {
@@ -346,13 +357,16 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
       }));
       return { errorCode: r.errorCode, topics: failed };
     }
-    const committed = nestByTopic(r.offsets, (o) => ({
-      partitionIndex: o.partition,
-      committedOffset: o.offset,
-      committedLeaderEpoch: o.leaderEpoch,
-      metadata: o.metadata,
-      errorCode: 0,
-    }));
+    const committed = nestByTopic(r.offsets, (o) => {
+      const unstable = requireStable && coordinator.hasPendingTxnOffset(groupId, o.topic, o.partition);
+      return {
+        partitionIndex: o.partition,
+        committedOffset: unstable ? -1n : o.offset,
+        committedLeaderEpoch: unstable ? -1 : o.leaderEpoch,
+        metadata: o.metadata,
+        errorCode: unstable ? ErrorCode.UNSTABLE_OFFSET_COMMIT : 0,
+      };
+    });
     // "All topics" leaves out the ones the principal may not describe; named ones answer TOPIC_AUTHORIZATION_FAILED.
     const visible = asked === undefined ? committed.filter((t) => mayTopic(ctx, AclOperation.DESCRIBE, t.name, false)) : committed;
     const denied = deniedTopics.map((t) => ({
@@ -376,10 +390,13 @@ export function groupApis(deps: GroupApisDeps): KafkaApiHandler[] {
       if (ctx.header.apiVersion >= 8) {
         return {
           throttleTimeMs: 0,
-          groups: (req.groups ?? []).map((g) => ({ groupId: g.groupId, ...fetchGroup(ctx, g.groupId, g.topics) })),
+          groups: (req.groups ?? []).map((g) => ({
+            groupId: g.groupId,
+            ...fetchGroup(ctx, g.groupId, g.topics, req.requireStable === true),
+          })),
         };
       }
-      const r = fetchGroup(ctx, s(req.groupId), req.topics);
+      const r = fetchGroup(ctx, s(req.groupId), req.topics, req.requireStable === true);
       return { throttleTimeMs: 0, errorCode: r.errorCode, topics: r.topics };
     },
   };

@@ -9,17 +9,21 @@ import type { MetadataSource } from '../metadata/image.js';
 import type { ReplicaManager } from '../replicaManager.js';
 import type { RequestAuthorizer } from '../security/authorizerService.js';
 import { aclApis } from './aclApis.js';
+import type { TransactionStateManager } from '../txn/transactionStateManager.js';
 import { adminApis } from './adminApis.js';
 import { dataApis } from './dataApis.js';
 import { groupApis } from './groupApis.js';
 import { KafkaApis, type KafkaRequestObserver } from './kafkaApis.js';
 import { metadataApis } from './metadataApis.js';
+import { txnApis } from './txnApis.js';
 
 export interface KafkaApisDeps {
   brokerId: number;
   metadata: MetadataSource;
   replicaManager: ReplicaManager;
   groupCoordinator: GroupCoordinator;
+  /** The transaction coordinator (txn/README.md); without it transactional ids are refused. */
+  transactionCoordinator?: TransactionStateManager;
   logger: Logger;
   maxFetchWaitMs: number;
   autoCreateTopicsEnable: boolean;
@@ -50,8 +54,15 @@ export function kafkaApis(deps: KafkaApisDeps): KafkaApis {
       logger: deps.logger,
       maxFetchWaitMs: deps.maxFetchWaitMs,
       authorizer: deps.authorizer,
+      ...(deps.transactionCoordinator ? { transactions: deps.transactionCoordinator } : {}),
     }),
-    ...groupApis({ coordinator: deps.groupCoordinator, listenerNameOf: deps.listenerNameOf, authorizer: deps.authorizer }),
+    ...groupApis({
+      coordinator: deps.groupCoordinator,
+      listenerNameOf: deps.listenerNameOf,
+      authorizer: deps.authorizer,
+      ...(deps.transactionCoordinator ? { transactions: deps.transactionCoordinator } : {}),
+    }),
+    ...(deps.transactionCoordinator ? txnApis({ transactions: deps.transactionCoordinator, groups: deps.groupCoordinator }) : []),
     ...adminApis({
       metadata: deps.metadata,
       replicaManager: deps.replicaManager,

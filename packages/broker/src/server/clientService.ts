@@ -178,6 +178,7 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
           errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
           errorMessage: DENIED,
           highWatermark: -1n,
+          lastStableOffset: -1n,
           logStartOffset: -1n,
           records: Buffer.alloc(0),
         })),
@@ -202,6 +203,7 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
             minBytes: Math.max(req.minBytes, 0),
             maxBytes: req.maxBytes > 0 ? req.maxBytes : 50 * 1024 * 1024,
             partitions,
+            isolationLevel: req.isolationLevel === 1 ? 1 : 0,
           });
     const results = [...denied, ...fetched];
     return {
@@ -210,10 +212,14 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
         errorCode: r.errorCode,
         errorMessage: r.errorMessage,
         highWatermark: toWire(r.highWatermark),
-        lastStableOffset: toWire(r.highWatermark),
+        lastStableOffset: toWire(r.lastStableOffset),
         logStartOffset: toWire(r.logStartOffset),
         records: r.records,
         currentLeader: leaderOf(name, r.partition),
+        abortedTransactions: (r.abortedTransactions ?? []).map((t) => ({
+          producerId: toWire(t.producerId),
+          firstOffset: toWire(t.firstOffset),
+        })),
       })),
     };
   }
@@ -455,7 +461,13 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
                 leaderEpoch: -1,
               };
             try {
-              const found = replicaManager.listOffset(t.name, p.partition, toBigInt(p.timestamp), p.currentLeaderEpoch);
+              const found = replicaManager.listOffset(
+                t.name,
+                p.partition,
+                toBigInt(p.timestamp),
+                p.currentLeaderEpoch,
+                req.isolationLevel === 1 ? 1 : 0,
+              );
               return {
                 ...base,
                 errorCode: 0,

@@ -12,6 +12,8 @@ import {
   type ReplicaFetchRequest__Output,
   type ReplicaFetchResponse,
   type ReplicationHandlers,
+  type WriteTxnMarkersRequest__Output,
+  type WriteTxnMarkersResponse,
 } from '@samsa/protocol';
 import { AclOperation } from '@samsa/metadata';
 import { pipelinedHandler, type PipelineHub } from '@samsa/server';
@@ -64,7 +66,62 @@ export function replicationServiceHandlers(deps: ReplicationServiceDeps): Replic
       (req, call) => replicaFetch(req, identityOf(call, 'ReplicaFetchStream')),
       brokerPipelineOptions(logger, deps.pipelines),
     ),
+    // A transaction coordinator's markers for partitions this broker leads (txn/README.md).
+    WriteTxnMarkers: (
+      call: grpc.ServerUnaryCall<WriteTxnMarkersRequest__Output, WriteTxnMarkersResponse>,
+      callback: grpc.sendUnaryData<WriteTxnMarkersResponse>,
+    ) => {
+      Promise.resolve()
+        .then(() => writeTxnMarkers(call.request, identityOf(call, 'WriteTxnMarkers')))
+        .then(
+          (res) => callback(null, res),
+          (err: unknown) => {
+            logger.error({ err, rpc: 'WriteTxnMarkers' }, 'request failed');
+            callback({
+              code: grpc.status.INTERNAL,
+              details: `WriteTxnMarkers failed: ${err instanceof Error ? err.message : String(err)}`,
+            });
+          },
+        );
+    },
   };
+
+  async function writeTxnMarkers(req: WriteTxnMarkersRequest__Output, who: RequestIdentity): Promise<WriteTxnMarkersResponse> {
+    // Kafka's rule for WriteTxnMarkers: CLUSTER_ACTION on the cluster (inter-broker).
+    if (deps.authorizer !== undefined && !deps.authorizer.cluster(who, AclOperation.CLUSTER_ACTION)) {
+      return {
+        results: req.markers.map((m) => ({
+          topic: m.topic,
+          partition: m.partition,
+          errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+          errorMessage: 'Cluster authorization failed: WriteTxnMarkers needs CLUSTER_ACTION on the cluster',
+        })),
+      };
+    }
+    const bad = req.markers.find((m) => toBigInt(m.producerId, -1n) < 0n || m.producerEpoch < 0 || m.producerEpoch > 32_767);
+    if (bad) {
+      return {
+        results: req.markers.map((m) => ({
+          topic: m.topic,
+          partition: m.partition,
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: `a transaction marker needs a producer id >= 0 and an epoch in [0, 32767] (got ${bad.producerId}, ${bad.producerEpoch})`,
+        })),
+      };
+    }
+    const results = await replicaManager.writeTxnMarkers(
+      Math.min(Math.max(req.timeoutMs, 1), 60_000),
+      req.markers.map((m) => ({
+        topic: m.topic,
+        partition: m.partition,
+        producerId: toBigInt(m.producerId),
+        producerEpoch: m.producerEpoch,
+        coordinatorEpoch: m.coordinatorEpoch,
+        committed: m.committed,
+      })),
+    );
+    return { results };
+  }
 
   async function replicaFetch(req: ReplicaFetchRequest__Output, who: RequestIdentity): Promise<ReplicaFetchResponse> {
     // Kafka's rule for a follower's fetch: CLUSTER_ACTION on the cluster (brokers are normally super users).

@@ -7,7 +7,7 @@
  * A periodic tick aborts timed-out transactions and expires idle ids. Time and timers come from
  * the injected Timers; nothing here knows about gRPC or the log.
  *
- * Not wired into the broker yet (README.md "Not done"): the broker does not host it.
+ * Hosted per led `__transaction_state` partition by transactionStateManager.ts.
  */
 import { ErrorCode } from '@samsa/protocol';
 import type { Timers } from '@samsa/server';

@@ -3,8 +3,9 @@
  * print.key=true) per line; stops after --max-messages, or after --timeout-ms without a new
  * message. With --group it joins that consumer group (partitions come from the group, offsets are
  * committed as it consumes, rebalances are reported on stderr); without, it reads every partition.
+ * --isolation-level read_committed reads only committed transactions (KIP-98).
  */
-import type { ConsumerRecord, GroupConsumerOptions, TopicPartition } from '@samsa/client';
+import type { ConsumerRecord, GroupConsumerOptions, IsolationLevel, TopicPartition } from '@samsa/client';
 import type { Command } from 'commander';
 import { withClient } from '../client.js';
 import { UsageError } from '../errors.js';
@@ -24,6 +25,7 @@ interface ConsumeOptions extends FormatFlags {
   group?: string;
   consumerProperty?: Record<string, string>;
   brokerList?: string;
+  isolationLevel?: string;
   /** --consumer.config (commander keeps the dot in the key). */
   'consumer.config'?: string;
 }
@@ -47,6 +49,13 @@ function consumerConfigs(opts: ConsumeOptions): {
 }
 
 /** Kafka consumer configs that apply without a group (the fetch settings), onto ConsumerOptions. */
+/** --isolation-level, as kafka-console-consumer's (read_uncommitted when absent). */
+function isolationLevelFrom(value: string | undefined): IsolationLevel {
+  if (value === undefined || value === 'read_uncommitted') return 'read_uncommitted';
+  if (value === 'read_committed') return 'read_committed';
+  throw new UsageError(`--isolation-level must be read_committed or read_uncommitted, got '${value}'`);
+}
+
 export function plainOptionsFrom(props: Record<string, string>): {
   maxWaitMs?: number;
   minBytes?: number;
@@ -116,6 +125,10 @@ export function registerConsume(program: Command): void {
     )
     .option('--group <id>', 'consume as a member of this consumer group (offsets are committed)')
     .option(
+      '--isolation-level <level>',
+      'read_committed: read up to the last stable offset and skip aborted transactions; read_uncommitted (default): everything up to the high watermark',
+    )
+    .option(
       '--consumer-property <key=value>',
       'a consumer config: fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes, max.partition.fetch.bytes, max.poll.records, client.id; ' +
         'with --group also session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms, group.instance.id, partition.assignment.strategy, auto.commit.interval.ms, enable.auto.commit, auto.offset.reset',
@@ -127,6 +140,7 @@ export function registerConsume(program: Command): void {
     .option('--schema-registry <url>', 'the schema registry for the avro formats (schema.registry.url), e.g. http://127.0.0.1:8081')
     .action(async (opts: ConsumeOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
+      const isolationLevel = isolationLevelFrom(opts.isolationLevel);
       const configs = consumerConfigs(opts);
       if (configs.groupId !== undefined)
         return consumeGroup({ ...opts, group: configs.groupId, consumerProperty: configs.props, bootstrapServer: configs.bootstrap });
@@ -152,7 +166,7 @@ export function registerConsume(program: Command): void {
               throw new UsageError(`topic ${topic} has no partition ${tp.partition}`);
             }
           }
-          const consumer = samsa.consumer({ ...fetchOptions, autoOffsetReset: 'none' });
+          const consumer = samsa.consumer({ ...fetchOptions, autoOffsetReset: 'none', isolationLevel });
           consumer.assign(partitions);
           for (const tp of partitions) await consumer.seek({ ...tp, offset: start });
 
@@ -296,6 +310,7 @@ async function consumeGroup(opts: ConsumeOptions): Promise<void> {
       const options = groupOptionsFrom(opts.consumerProperty ?? {}, {
         groupId,
         autoOffsetReset: opts.fromBeginning ? 'earliest' : 'latest',
+        isolationLevel: isolationLevelFrom(opts.isolationLevel),
         rebalanceListener: {
           // On stderr, so stdout stays the records; tests and operators read these.
           assigned: (tps) => {

@@ -9,6 +9,7 @@ import {
   ErrorCode,
   SamsaProtocolError,
   decodeRecordBatch,
+  decodeRecordsReadCommitted,
   groupByTopic,
   iterateBatches,
   lastOffsetOf,
@@ -62,11 +63,20 @@ export type SeekOffset = bigint | 'earliest' | 'latest' | { timestamp: bigint };
 
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
 
+/** Kafka's isolation.level: read_committed reads up to the last stable offset and skips aborted transactions. */
+export type IsolationLevel = 'read_uncommitted' | 'read_committed';
+
 export interface ConsumerOptions<K, V> {
   key?: Serde<K>;
   value?: Serde<V>;
   /** Where to start when a partition has no position or its position fell out of range. Default 'latest' (as Kafka). */
   autoOffsetReset?: AutoOffsetReset;
+  /**
+   * Default 'read_uncommitted', as Kafka's Java consumer (KafkaJS defaults to read_committed):
+   * a consumer of topics without transactions pays nothing for it, and one that wants
+   * exactly-once reads asks for it by name.
+   */
+  isolationLevel?: IsolationLevel;
   /** Default long-poll wait of poll(). Default 500 ms. */
   maxWaitMs?: number;
   /** The broker answers once this many bytes are available (or maxWaitMs passed). Default 1. */
@@ -141,6 +151,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   private readonly keySerde: Serde<K>;
   private readonly valueSerde: Serde<V>;
   private readonly autoOffsetReset: AutoOffsetReset;
+  private readonly readCommitted: boolean;
   private readonly maxWaitMs: number;
   private readonly minBytes: number;
   private readonly maxBytes: number;
@@ -167,6 +178,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     this.keySerde = options.key ?? (serdes.bytes as unknown as Serde<K>);
     this.valueSerde = options.value ?? (serdes.bytes as unknown as Serde<V>);
     this.autoOffsetReset = options.autoOffsetReset ?? 'latest';
+    this.readCommitted = options.isolationLevel === 'read_committed';
     if (!['earliest', 'latest', 'none'].includes(this.autoOffsetReset))
       throw new RangeError(`autoOffsetReset must be earliest, latest or none, got ${this.autoOffsetReset}`);
     this.maxWaitMs = positiveInt('maxWaitMs', options.maxWaitMs ?? 500, 0);
@@ -448,7 +460,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   }
 
   private async fetchFrom(route: LeaderRoute, states: PartitionState[], maxWaitMs: number): Promise<void> {
-    const request: FetchRequest = { maxWaitMs, minBytes: this.minBytes, maxBytes: this.maxBytes, isolationLevel: 0, topics: [] };
+    const request: FetchRequest = {
+      maxWaitMs,
+      minBytes: this.minBytes,
+      maxBytes: this.maxBytes,
+      isolationLevel: this.readCommitted ? 1 : 0,
+      topics: [],
+    };
     for (const state of states) state.fetching = state.position!;
     request.topics = nestByTopic(
       states.map((state) => ({ topic: state.tp.topic, state })),
@@ -521,7 +539,14 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     state.highWatermark = toBigInt(p.highWatermark, -1n);
     state.logStartOffset = toBigInt(p.logStartOffset, -1n);
     try {
-      this.decodeInto(state, fetchOffset, p.records);
+      this.decodeInto(
+        state,
+        fetchOffset,
+        p.records,
+        this.readCommitted
+          ? (p.abortedTransactions ?? []).map((t) => ({ producerId: toBigInt(t.producerId), firstOffset: toBigInt(t.firstOffset) }))
+          : undefined,
+      );
     } catch (error) {
       // Corrupt data will not heal by refetching: surface it (the position stays, so seek past it).
       this.pendingError =
@@ -537,17 +562,26 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   }
 
   /** Decodes whole batches into the partition buffer, skipping records below the fetch offset. */
-  private decodeInto(state: PartitionState, fetchOffset: bigint, data: Buffer): void {
+  /** `aborted` (read_committed): the fetch's aborted transactions, whose records are skipped (KIP-98). */
+  private decodeInto(
+    state: PartitionState,
+    fetchOffset: bigint,
+    data: Buffer,
+    aborted?: Array<{ producerId: bigint; firstOffset: bigint }>,
+  ): void {
     const buffer: DecodedRecord[] = [];
     let end = fetchOffset;
     let pos = 0;
+    if (aborted !== undefined) {
+      for (const r of decodeRecordsReadCommitted(data, aborted)) if (r.offset >= fetchOffset) buffer.push(r);
+    }
     // A partial trailing batch (the broker cut at max bytes) is left for the next fetch.
     for (const batch of iterateBatches(data)) {
       pos = batch.pos + batch.size;
       // A batch may start below the fetch offset (the broker returns whole batches).
       const batchEnd = lastOffsetOf(batch.header) + 1n;
       if (batchEnd <= fetchOffset) continue;
-      if (!batch.header.isControl) {
+      if (aborted === undefined && !batch.header.isControl) {
         for (const r of decodeRecordBatch(data, batch.pos).records) {
           if (r.offset >= fetchOffset) buffer.push(r);
         }

@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AbortedTransaction as _samsa_v1_AbortedTransaction, AbortedTransaction__Output as _samsa_v1_AbortedTransaction__Output } from './samsa/v1/AbortedTransaction.js';
 import type { AclBinding as _samsa_v1_AclBinding, AclBinding__Output as _samsa_v1_AclBinding__Output } from './samsa/v1/AclBinding.js';
 import type { AclBindingFilter as _samsa_v1_AclBindingFilter, AclBindingFilter__Output as _samsa_v1_AclBindingFilter__Output } from './samsa/v1/AclBindingFilter.js';
 import type { AclCreationResult as _samsa_v1_AclCreationResult, AclCreationResult__Output as _samsa_v1_AclCreationResult__Output } from './samsa/v1/AclCreationResult.js';
@@ -103,6 +104,7 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   samsa: {
     v1: {
+      AbortedTransaction: MessageTypeDefinition<_samsa_v1_AbortedTransaction, _samsa_v1_AbortedTransaction__Output>
       AclBinding: MessageTypeDefinition<_samsa_v1_AclBinding, _samsa_v1_AclBinding__Output>
       AclBindingFilter: MessageTypeDefinition<_samsa_v1_AclBindingFilter, _samsa_v1_AclBindingFilter__Output>
       AclCreationResult: MessageTypeDefinition<_samsa_v1_AclCreationResult, _samsa_v1_AclCreationResult__Output>

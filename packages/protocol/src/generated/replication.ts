@@ -13,6 +13,10 @@ import type { ReplicaFetchTopic as _samsa_v1_ReplicaFetchTopic, ReplicaFetchTopi
 import type { ReplicaFetchTopicResponse as _samsa_v1_ReplicaFetchTopicResponse, ReplicaFetchTopicResponse__Output as _samsa_v1_ReplicaFetchTopicResponse__Output } from './samsa/v1/ReplicaFetchTopicResponse.js';
 import type { ReplicaForgottenTopic as _samsa_v1_ReplicaForgottenTopic, ReplicaForgottenTopic__Output as _samsa_v1_ReplicaForgottenTopic__Output } from './samsa/v1/ReplicaForgottenTopic.js';
 import type { ReplicationClient as _samsa_v1_ReplicationClient, ReplicationDefinition as _samsa_v1_ReplicationDefinition } from './samsa/v1/Replication.js';
+import type { WriteTxnMarker as _samsa_v1_WriteTxnMarker, WriteTxnMarker__Output as _samsa_v1_WriteTxnMarker__Output } from './samsa/v1/WriteTxnMarker.js';
+import type { WriteTxnMarkerResult as _samsa_v1_WriteTxnMarkerResult, WriteTxnMarkerResult__Output as _samsa_v1_WriteTxnMarkerResult__Output } from './samsa/v1/WriteTxnMarkerResult.js';
+import type { WriteTxnMarkersRequest as _samsa_v1_WriteTxnMarkersRequest, WriteTxnMarkersRequest__Output as _samsa_v1_WriteTxnMarkersRequest__Output } from './samsa/v1/WriteTxnMarkersRequest.js';
+import type { WriteTxnMarkersResponse as _samsa_v1_WriteTxnMarkersResponse, WriteTxnMarkersResponse__Output as _samsa_v1_WriteTxnMarkersResponse__Output } from './samsa/v1/WriteTxnMarkersResponse.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -33,6 +37,10 @@ export interface ProtoGrpcType {
       ReplicaFetchTopicResponse: MessageTypeDefinition<_samsa_v1_ReplicaFetchTopicResponse, _samsa_v1_ReplicaFetchTopicResponse__Output>
       ReplicaForgottenTopic: MessageTypeDefinition<_samsa_v1_ReplicaForgottenTopic, _samsa_v1_ReplicaForgottenTopic__Output>
       Replication: SubtypeConstructor<typeof grpc.Client, _samsa_v1_ReplicationClient> & { service: _samsa_v1_ReplicationDefinition }
+      WriteTxnMarker: MessageTypeDefinition<_samsa_v1_WriteTxnMarker, _samsa_v1_WriteTxnMarker__Output>
+      WriteTxnMarkerResult: MessageTypeDefinition<_samsa_v1_WriteTxnMarkerResult, _samsa_v1_WriteTxnMarkerResult__Output>
+      WriteTxnMarkersRequest: MessageTypeDefinition<_samsa_v1_WriteTxnMarkersRequest, _samsa_v1_WriteTxnMarkersRequest__Output>
+      WriteTxnMarkersResponse: MessageTypeDefinition<_samsa_v1_WriteTxnMarkersResponse, _samsa_v1_WriteTxnMarkersResponse__Output>
     }
   }
 }

@@ -2,6 +2,7 @@
 // Original file: proto/samsa/v1/client.proto
 
 import type { LeaderIdAndEpoch as _samsa_v1_LeaderIdAndEpoch, LeaderIdAndEpoch__Output as _samsa_v1_LeaderIdAndEpoch__Output } from '../../samsa/v1/LeaderIdAndEpoch.js';
+import type { AbortedTransaction as _samsa_v1_AbortedTransaction, AbortedTransaction__Output as _samsa_v1_AbortedTransaction__Output } from '../../samsa/v1/AbortedTransaction.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface FetchPartitionData {
@@ -13,6 +14,7 @@ export interface FetchPartitionData {
   'logStartOffset'?: (number | string | Long);
   'records'?: (Buffer | Uint8Array | string);
   'currentLeader'?: (_samsa_v1_LeaderIdAndEpoch | null);
+  'abortedTransactions'?: (_samsa_v1_AbortedTransaction)[];
 }
 
 export interface FetchPartitionData__Output {
@@ -24,4 +26,5 @@ export interface FetchPartitionData__Output {
   'logStartOffset': (string);
   'records': (Buffer);
   'currentLeader': (_samsa_v1_LeaderIdAndEpoch__Output | null);
+  'abortedTransactions': (_samsa_v1_AbortedTransaction__Output)[];
 }

@@ -7,6 +7,8 @@ import type { ReplicaFetchCall as _samsa_v1_ReplicaFetchCall, ReplicaFetchCall__
 import type { ReplicaFetchReply as _samsa_v1_ReplicaFetchReply, ReplicaFetchReply__Output as _samsa_v1_ReplicaFetchReply__Output } from '../../samsa/v1/ReplicaFetchReply.js';
 import type { ReplicaFetchRequest as _samsa_v1_ReplicaFetchRequest, ReplicaFetchRequest__Output as _samsa_v1_ReplicaFetchRequest__Output } from '../../samsa/v1/ReplicaFetchRequest.js';
 import type { ReplicaFetchResponse as _samsa_v1_ReplicaFetchResponse, ReplicaFetchResponse__Output as _samsa_v1_ReplicaFetchResponse__Output } from '../../samsa/v1/ReplicaFetchResponse.js';
+import type { WriteTxnMarkersRequest as _samsa_v1_WriteTxnMarkersRequest, WriteTxnMarkersRequest__Output as _samsa_v1_WriteTxnMarkersRequest__Output } from '../../samsa/v1/WriteTxnMarkersRequest.js';
+import type { WriteTxnMarkersResponse as _samsa_v1_WriteTxnMarkersResponse, WriteTxnMarkersResponse__Output as _samsa_v1_WriteTxnMarkersResponse__Output } from '../../samsa/v1/WriteTxnMarkersResponse.js';
 
 export interface ReplicationClient extends grpc.Client {
   ReplicaFetch(argument: _samsa_v1_ReplicaFetchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ReplicaFetchResponse__Output>): grpc.ClientUnaryCall;
@@ -23,6 +25,15 @@ export interface ReplicationClient extends grpc.Client {
   replicaFetchStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_ReplicaFetchCall, _samsa_v1_ReplicaFetchReply__Output>;
   replicaFetchStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_ReplicaFetchCall, _samsa_v1_ReplicaFetchReply__Output>;
   
+  WriteTxnMarkers(argument: _samsa_v1_WriteTxnMarkersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_WriteTxnMarkersResponse__Output>): grpc.ClientUnaryCall;
+  WriteTxnMarkers(argument: _samsa_v1_WriteTxnMarkersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_WriteTxnMarkersResponse__Output>): grpc.ClientUnaryCall;
+  WriteTxnMarkers(argument: _samsa_v1_WriteTxnMarkersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_WriteTxnMarkersResponse__Output>): grpc.ClientUnaryCall;
+  WriteTxnMarkers(argument: _samsa_v1_WriteTxnMarkersRequest, callback: grpc.requestCallback<_samsa_v1_WriteTxnMarkersResponse__Output>): grpc.ClientUnaryCall;
+  writeTxnMarkers(argument: _samsa_v1_WriteTxnMarkersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_WriteTxnMarkersResponse__Output>): grpc.ClientUnaryCall;
+  writeTxnMarkers(argument: _samsa_v1_WriteTxnMarkersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_WriteTxnMarkersResponse__Output>): grpc.ClientUnaryCall;
+  writeTxnMarkers(argument: _samsa_v1_WriteTxnMarkersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_WriteTxnMarkersResponse__Output>): grpc.ClientUnaryCall;
+  writeTxnMarkers(argument: _samsa_v1_WriteTxnMarkersRequest, callback: grpc.requestCallback<_samsa_v1_WriteTxnMarkersResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface ReplicationHandlers extends grpc.UntypedServiceImplementation {
@@ -30,9 +41,12 @@ export interface ReplicationHandlers extends grpc.UntypedServiceImplementation {
   
   ReplicaFetchStream: grpc.handleBidiStreamingCall<_samsa_v1_ReplicaFetchCall__Output, _samsa_v1_ReplicaFetchReply>;
   
+  WriteTxnMarkers: grpc.handleUnaryCall<_samsa_v1_WriteTxnMarkersRequest__Output, _samsa_v1_WriteTxnMarkersResponse>;
+  
 }
 
 export interface ReplicationDefinition extends grpc.ServiceDefinition {
   ReplicaFetch: MethodDefinition<_samsa_v1_ReplicaFetchRequest, _samsa_v1_ReplicaFetchResponse, _samsa_v1_ReplicaFetchRequest__Output, _samsa_v1_ReplicaFetchResponse__Output>
   ReplicaFetchStream: MethodDefinition<_samsa_v1_ReplicaFetchCall, _samsa_v1_ReplicaFetchReply, _samsa_v1_ReplicaFetchCall__Output, _samsa_v1_ReplicaFetchReply__Output>
+  WriteTxnMarkers: MethodDefinition<_samsa_v1_WriteTxnMarkersRequest, _samsa_v1_WriteTxnMarkersResponse, _samsa_v1_WriteTxnMarkersRequest__Output, _samsa_v1_WriteTxnMarkersResponse__Output>
 }
