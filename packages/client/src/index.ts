@@ -56,7 +56,9 @@ export type {
 
 export { GroupConsumer } from './consumer/group/groupConsumer.js';
 export type {
+  Batch,
   EachBatchPayload,
+  EachMessagePayload,
   GroupConsumerOptions,
   GroupDeps,
   MemberState,
