@@ -80,6 +80,17 @@ export type { Coordinator } from './consumer/group/coordinator.js';
 export { GrpcGroupsConnection, grpcGroupsConnectionFactory } from './consumer/group/groupsConnection.js';
 export type { GroupsConnection, GroupsConnectionFactory } from './consumer/group/groupsConnection.js';
 
+export { Instrumentation } from './instrumentation.js';
+export type {
+  BatchProcessPayload,
+  ClientEvents,
+  ConsumerEvents,
+  InstrumentationEvent,
+  Listener,
+  OffsetsByTopic,
+  RemoveListener,
+} from './instrumentation.js';
+
 export { serdes } from './serdes.js';
 export type { Serde, SerdeType } from './serdes.js';
 

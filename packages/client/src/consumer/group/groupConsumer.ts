@@ -31,6 +31,8 @@ import {
   toTopicPartitions,
 } from './protocol.js';
 import { unlimitedListeners } from '../../signals.js';
+import { Instrumentation } from '../../instrumentation.js';
+import type { BatchProcessPayload, ConsumerEvents, Listener, OffsetsByTopic, RemoveListener } from '../../instrumentation.js';
 
 export interface RebalanceListener {
   /** Partitions added to this member (after their committed offsets were looked up; seek here to override). */
@@ -188,6 +190,8 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   private readonly seekCount = new Map<string, number>();
   private lastHeartbeatSentAt = -Infinity;
   private lastCommitAt: number;
+  private readonly events: Instrumentation<ConsumerEvents>;
+  private reachedCoordinator = false;
 
   constructor(
     options: GroupConsumerOptions<K, V>,
@@ -232,6 +236,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       deps,
     );
     this.lastCommitAt = deps.clock.now();
+    this.events = new Instrumentation<ConsumerEvents>(deps.clock, deps.logger);
     this.member = new MemberStateMachine(
       {
         protocol: this.protocol,
@@ -242,6 +247,17 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       deps.clock.now(),
     );
     if (topic) this.subscribe([topic.name]);
+  }
+
+  /**
+   * Listens to the consumer's events, KafkaJS's names: 'consumer.connect', 'consumer.disconnect',
+   * 'consumer.group_join', 'consumer.rebalancing', 'consumer.heartbeat', 'consumer.commit_offsets',
+   * 'consumer.fetch', 'consumer.start_batch_process', 'consumer.end_batch_process',
+   * 'consumer.crash', 'consumer.stop' (payloads in instrumentation.ts). Request events are the
+   * client's: samsa.on('client.network.request'). Returns the function that removes the listener.
+   */
+  on<N extends keyof ConsumerEvents & string>(type: N, listener: Listener<ConsumerEvents, N>): RemoveListener {
+    return this.events.on(type, listener);
   }
 
   /** Topics by name (or typed descriptors), or every topic matching a RegExp, re-checked every metadataMaxAgeMs. */
@@ -327,6 +343,17 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     if (!handlers?.eachMessage && !handlers?.eachBatch) throw new InvalidRequestError('run() needs eachMessage or eachBatch');
     const concurrency = int('partitionsConsumedConcurrently', handlers.partitionsConsumedConcurrently ?? 1, 1);
     const autoResolve = handlers.eachBatchAutoResolve ?? true;
+    try {
+      await this.runLoop(handlers, concurrency, autoResolve);
+    } catch (error) {
+      this.events.emit('consumer.crash', { groupId: this.groupId, error: error as Error });
+      throw error;
+    } finally {
+      this.events.emit('consumer.stop', { groupId: this.groupId });
+    }
+  }
+
+  private async runLoop(handlers: RunOptions<K, V>, concurrency: number, autoResolve: boolean): Promise<void> {
     while (!this.closed) {
       const records = await this.pollInternal({});
       const byPartition = new Map<string, ConsumerRecord<K, V>[]>();
@@ -337,8 +364,14 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
         list.push(r);
       }
       const work = [...byPartition.values()];
-      const handle = (list: ConsumerRecord<K, V>[]) =>
-        handlers.eachBatch ? this.runBatch(handlers.eachBatch, list, autoResolve) : this.runMessages(handlers.eachMessage!, list);
+      const handle = async (list: ConsumerRecord<K, V>[]) => {
+        const report = this.events.has('consumer.start_batch_process') || this.events.has('consumer.end_batch_process');
+        const payload = report ? this.batchProcessPayload(list) : undefined;
+        const started = this.deps.clock.now();
+        if (payload) this.events.emit('consumer.start_batch_process', payload);
+        await (handlers.eachBatch ? this.runBatch(handlers.eachBatch, list, autoResolve) : this.runMessages(handlers.eachMessage!, list));
+        if (payload) this.events.emit('consumer.end_batch_process', { ...payload, duration: this.deps.clock.now() - started });
+      };
       let failure: { error: unknown } | undefined;
       const worker = async () => {
         for (let list = work.shift(); list !== undefined && !failure && !this.closed; list = work.shift()) {
@@ -386,7 +419,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     const last = messages[messages.length - 1]!.offset;
     const generation = this.member.generationId;
     const seeks = this.seekCount.get(k) ?? 0;
-    const highWatermark = this.inner.lag().find((l) => l.topic === topic && l.partition === partition)?.highWatermark ?? -1n;
+    const highWatermark = this.highWatermarkOf(topic, partition);
     let resolved = first; // the next offset not yet processed
     let paused = false;
     const isStale = () =>
@@ -431,6 +464,29 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       await this.inner.seek({ topic, partition, offset: resolved });
       this.consumed.set(k, resolved);
     }
+  }
+
+  private batchProcessPayload(list: readonly ConsumerRecord<K, V>[]): BatchProcessPayload {
+    const { topic, partition } = list[0]!;
+    const firstOffset = list[0]!.offset;
+    const lastOffset = list[list.length - 1]!.offset;
+    const highWatermark = this.highWatermarkOf(topic, partition);
+    const lagFrom = (offset: bigint) => (highWatermark < 0n || highWatermark - 1n - offset < 0n ? 0n : highWatermark - 1n - offset);
+    return {
+      topic,
+      partition,
+      highWatermark,
+      offsetLag: lagFrom(lastOffset),
+      offsetLagLow: lagFrom(firstOffset),
+      batchSize: list.length,
+      firstOffset,
+      lastOffset,
+    };
+  }
+
+  /** As of the last fetch; -1n when unknown. */
+  private highWatermarkOf(topic: string, partition: number): bigint {
+    return this.inner.lag().find((l) => l.topic === topic && l.partition === partition)?.highWatermark ?? -1n;
   }
 
   /** pause() from inside a handler: returns the resume function KafkaJS hands back. */
@@ -545,6 +601,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     } finally {
       this.perform(this.member.closedOut());
       await this.inner.close();
+      this.events.emit('consumer.disconnect', { groupId: this.groupId });
     }
   }
 
@@ -606,6 +663,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
           continue;
         }
         let records: ConsumerRecord<K, V>[];
+        const fetchStarted = this.deps.clock.now();
         try {
           records = await this.inner.poll({ maxWaitMs: Math.max(0, Math.min(remaining, this.pollWaitMs)), maxRecords });
         } catch (error) {
@@ -618,6 +676,12 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
         }
         this.member.recordsReturned(this.deps.clock.now());
         if (records.length > 0) {
+          if (this.events.has('consumer.fetch'))
+            this.events.emit('consumer.fetch', {
+              numberOfBatches: countPartitions(records),
+              numberOfRecords: records.length,
+              duration: this.deps.clock.now() - fetchStarted,
+            });
           markUpTo(this.consumed, records);
           return records;
         }
@@ -651,6 +715,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     if (join) {
       if (join.revokeFirst.length > 0) await this.revoke(join.revokeFirst);
       this.member.joinStarted();
+      this.events.emit('consumer.rebalancing', { groupId: this.groupId, memberId: this.member.memberId });
       this.joinTask = this.joinAndSync().finally(() => {
         this.joinTask = undefined;
         this.member.joinEnded();
@@ -714,6 +779,11 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       let coordinator;
       try {
         coordinator = await this.deps.groups.coordinator(this.groupId, this.deps.cluster.requestTimeoutMs);
+        if (!this.reachedCoordinator) {
+          this.reachedCoordinator = true;
+          this.events.emit('consumer.connect', { groupId: this.groupId });
+        }
+        const joinSentAt = this.deps.clock.now();
         const topics = await this.currentTopics();
         const join = await coordinator.connection.joinGroup(
           {
@@ -761,7 +831,20 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
           sync.errorCode === ErrorCode.NONE ? fromTopicPartitions(decodeAssignment(Buffer.from(sync.assignment)).partitions) : [];
         const synced = m.syncAnswered({ errorCode: sync.errorCode, partitions }, this.deps.clock.now());
         this.perform(synced.actions);
-        if (synced.verdict.next === 'done') return;
+        if (synced.verdict.next === 'done') {
+          const memberAssignment: Record<string, number[]> = {};
+          for (const tp of partitions) (memberAssignment[tp.topic] ??= []).push(tp.partition);
+          this.events.emit('consumer.group_join', {
+            groupId: this.groupId,
+            memberId: m.memberId,
+            leaderId: join.leader,
+            isLeader: m.isLeader,
+            memberAssignment,
+            groupProtocol: m.protocolName,
+            duration: this.deps.clock.now() - joinSentAt,
+          });
+          return;
+        }
         const error = errorFromCode(sync.errorCode, sync.errorMessage);
         if (synced.verdict.next === 'stop') {
           // Fenced (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION): the machine already lost the partitions.
@@ -901,6 +984,20 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
         }
         if (firstError) throw firstError;
       });
+      if (this.events.has('consumer.commit_offsets')) {
+        const topics = new Map<string, OffsetsByTopic>();
+        for (const { tp, offset } of offsets.values()) {
+          let t = topics.get(tp.topic);
+          if (!t) topics.set(tp.topic, (t = { topic: tp.topic, partitions: [] }));
+          t.partitions.push({ partition: tp.partition, offset });
+        }
+        this.events.emit('consumer.commit_offsets', {
+          groupId: this.groupId,
+          memberId: generation.memberId,
+          groupGenerationId: generation.generationId,
+          topics: [...topics.values()],
+        });
+      }
     };
     const result = this.commitChain.then(run, run);
     this.commitChain = result.catch(() => {});
@@ -1007,6 +1104,12 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       );
       const verdict = this.member.heartbeatAnswered(request.generationId, r.errorCode, this.deps.clock.now());
       this.perform(verdict.actions);
+      if (r.errorCode === ErrorCode.NONE)
+        this.events.emit('consumer.heartbeat', {
+          groupId: this.groupId,
+          memberId: request.memberId,
+          groupGenerationId: request.generationId,
+        });
       if (verdict.fatal)
         this.member.failed(errorFromCode(r.errorCode, r.errorMessage || `another consumer took group instance id ${this.groupInstanceId}`));
       if (verdict.coordinatorError && isCoordinatorMoved(errorFromCode(r.errorCode, r.errorMessage)))
@@ -1096,6 +1199,15 @@ function markUpTo(map: Map<string, bigint>, records: ReadonlyArray<{ topic: stri
     if (next && next.partition === r.partition && next.topic === r.topic) continue;
     map.set(tpKey(r.topic, r.partition), r.offset + 1n);
   }
+}
+
+function countPartitions(records: ReadonlyArray<{ topic: string; partition: number }>): number {
+  let n = 0;
+  for (let i = 0; i < records.length; i++) {
+    const prev = records[i - 1];
+    if (!prev || prev.topic !== records[i]!.topic || prev.partition !== records[i]!.partition) n++;
+  }
+  return n;
 }
 
 function matches(pattern: RegExp, name: string): boolean {
