@@ -6,6 +6,9 @@ export { Admin } from './admin/admin.js';
 export type { CommittedOffset, GroupDescription, GroupMemberDescription, ListedGroup, PartitionGroupLag } from './admin/groups.js';
 export type {
   AlterConfigsOptions,
+  BrokerConfigAlteration,
+  BrokerConfigDescription,
+  BrokerResource,
   ClusterDescription,
   ConfigEntry,
   ConfigSource,
@@ -33,6 +36,7 @@ export type {
   ProducerRecord,
   RecordMetadata,
   SendCallOptions,
+  TopicMessagesBatch,
 } from './producer/producer.js';
 export { Sender } from './producer/sender.js';
 export type { Acks, ProduceBatch, ProduceBatchResult, SendOptions, SenderDeps } from './producer/sender.js';
