@@ -7,6 +7,9 @@ export type { AclBinding, AclBindingFilter, AclOperation, AclPatternType, AclPer
 export type { CommittedOffset, GroupDescription, GroupMemberDescription, ListedGroup, PartitionGroupLag } from './admin/groups.js';
 export type {
   AlterConfigsOptions,
+  BrokerConfigAlteration,
+  BrokerConfigDescription,
+  BrokerResource,
   ClusterDescription,
   ConfigEntry,
   ConfigSource,
@@ -37,6 +40,7 @@ export type {
   ProducerRecord,
   RecordMetadata,
   SendCallOptions,
+  TopicMessagesBatch,
 } from './producer/producer.js';
 export { Sender } from './producer/sender.js';
 export type { Acks, ProduceBatch, ProduceBatchResult, SendOptions, SenderDeps } from './producer/sender.js';
@@ -61,7 +65,9 @@ export type {
 
 export { GroupConsumer } from './consumer/group/groupConsumer.js';
 export type {
+  Batch,
   EachBatchPayload,
+  EachMessagePayload,
   GroupConsumerOptions,
   GroupDeps,
   MemberState,
@@ -82,6 +88,17 @@ export { GroupRouter } from './consumer/group/coordinator.js';
 export type { Coordinator } from './consumer/group/coordinator.js';
 export { GrpcGroupsConnection, grpcGroupsConnectionFactory } from './consumer/group/groupsConnection.js';
 export type { GroupsConnection, GroupsConnectionFactory } from './consumer/group/groupsConnection.js';
+
+export { Instrumentation } from './instrumentation.js';
+export type {
+  BatchProcessPayload,
+  ClientEvents,
+  ConsumerEvents,
+  InstrumentationEvent,
+  Listener,
+  OffsetsByTopic,
+  RemoveListener,
+} from './instrumentation.js';
 
 export { serdes } from './serdes.js';
 export type { Serde, SerdeType } from './serdes.js';

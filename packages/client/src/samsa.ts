@@ -8,6 +8,7 @@ import { Admin } from './admin/admin.js';
 import { Cluster } from './cluster/cluster.js';
 import type { ConnectionFactory } from './connection/connection.js';
 import { grpcConnectionFactory } from './connection/grpcConnection.js';
+import { instrumentedFactory } from './connection/instrumented.js';
 import { ConnectionPool } from './connection/pool.js';
 import { Consumer } from './consumer/consumer.js';
 import type { ConsumerOptions } from './consumer/consumer.js';
@@ -16,6 +17,8 @@ import { GroupConsumer } from './consumer/group/groupConsumer.js';
 import type { GroupConsumerOptions } from './consumer/group/groupConsumer.js';
 import { grpcGroupsConnectionFactory } from './consumer/group/groupsConnection.js';
 import type { GroupsConnectionFactory } from './consumer/group/groupsConnection.js';
+import { Instrumentation } from './instrumentation.js';
+import type { ClientEvents, Listener, RemoveListener } from './instrumentation.js';
 import { noopLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { Producer } from './producer/producer.js';
@@ -54,6 +57,7 @@ export class Samsa {
   private readonly producers = new Set<Producer<unknown, unknown>>();
   private readonly consumers = new Set<Consumer<unknown, unknown> | GroupConsumer<unknown, unknown>>();
   private readonly groups: GroupRouter;
+  private readonly events: Instrumentation<ClientEvents>;
   private closed = false;
 
   constructor(config: SamsaConfig) {
@@ -64,7 +68,15 @@ export class Samsa {
     this.logger = config.logger ?? noopLogger;
     this.retry = resolveRetryOptions(config.retry);
     const requestTimeoutMs = config.requestTimeoutMs ?? 30_000;
-    const factory = config.connectionFactory ?? grpcConnectionFactory({ requestTimeoutMs, clientId: this.clientId });
+    this.events = new Instrumentation<ClientEvents>(this.clock, this.logger);
+    const connected = { first: true };
+    const factory = instrumentedFactory(
+      config.connectionFactory ?? grpcConnectionFactory({ requestTimeoutMs, clientId: this.clientId }),
+      this.events,
+      this.clock,
+      this.clientId,
+      connected,
+    );
     this.pool = new ConnectionPool(factory);
     this.cluster = new Cluster(
       {
@@ -75,10 +87,25 @@ export class Samsa {
       { pool: this.pool, clock: this.clock, logger: this.logger },
     );
     this.groups = new GroupRouter(
-      config.groupsConnectionFactory ?? grpcGroupsConnectionFactory({ requestTimeoutMs, clientId: this.clientId }),
+      instrumentedFactory(
+        config.groupsConnectionFactory ?? grpcGroupsConnectionFactory({ requestTimeoutMs, clientId: this.clientId }),
+        this.events,
+        this.clock,
+        this.clientId,
+        connected,
+      ),
       this.cluster,
       this.logger,
     );
+  }
+
+  /**
+   * Listens to the client's events: 'client.connect', 'client.disconnect',
+   * 'client.network.request', 'client.network.request_queue_size' (instrumentation.ts). Returns
+   * the function that removes the listener.
+   */
+  on<N extends keyof ClientEvents & string>(type: N, listener: Listener<ClientEvents, N>): RemoveListener {
+    return this.events.on(type, listener);
   }
 
   /** Fetches cluster metadata from a seed broker now (otherwise it happens on first use). */
@@ -123,6 +150,7 @@ export class Samsa {
     await Promise.allSettled([...this.producers].map((p) => p.close()));
     this.groups.close();
     this.pool.close();
+    this.events.emit('client.disconnect', {});
   }
 
   private deps() {

@@ -4,7 +4,16 @@
  * hands out BrokerConnections per address. Hooks let a test fail a call or change the cluster
  * between calls. The same handlers back the in-process gRPC server of the gRPC test.
  */
-import { ErrorCode, decodeRecords, iterateBatches, lastOffsetOf, setBaseOffset, toBigInt, validateProducedBatch } from '@samsa/protocol';
+import {
+  ConfigResource,
+  ErrorCode,
+  decodeRecords,
+  iterateBatches,
+  lastOffsetOf,
+  setBaseOffset,
+  toBigInt,
+  validateProducedBatch,
+} from '@samsa/protocol';
 import type {
   BrokerConnection,
   Clock,
@@ -168,6 +177,8 @@ export class FakeCluster {
   readonly topics = new Map<string, FakePartition[]>();
   /** Configs set on each topic (incrementalAlterConfigs). */
   readonly topicConfigs = new Map<string, Record<string, string>>();
+  /** Dynamic broker configs by resource name (a broker id, or '' for the cluster-wide default). */
+  readonly brokerConfigs = new Map<string, Record<string, string>>();
   readonly calls: Call[] = [];
   readonly hooks: Hook[] = [];
   /** Addresses whose connections fail with a connection error. */
@@ -332,6 +343,19 @@ export class FakeCluster {
           errorCode,
           errorMessage,
         });
+        if (r.resourceType === ConfigResource.BROKER) {
+          const bad = (r.configs ?? []).find((c) => c.name!.startsWith('bad.'));
+          if (bad) return answer(ErrorCode.INVALID_CONFIG, `unknown broker config '${bad.name}'`);
+          if (!request.validateOnly) {
+            const configs = { ...this.brokerConfigs.get(r.resourceName!) };
+            for (const c of r.configs ?? []) {
+              if (c.configOperation === 0) configs[c.name!] = c.value!;
+              else delete configs[c.name!];
+            }
+            this.brokerConfigs.set(r.resourceName!, configs);
+          }
+          return answer(0);
+        }
         if (!this.topics.has(r.resourceName!))
           return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${r.resourceName}' does not exist`);
         const unknown = (r.configs ?? []).find((c) => !Object.hasOwn(FAKE_CONFIG_DEFAULTS, c.name!));
@@ -353,6 +377,24 @@ export class FakeCluster {
     return {
       results: (request.resources ?? []).map((r) => {
         const base = { resourceType: r.resourceType!, resourceName: r.resourceName!, errorMessage: '' };
+        if (r.resourceType === ConfigResource.BROKER) {
+          const own = this.brokerConfigs.get(r.resourceName!) ?? {};
+          const source = r.resourceName === '' ? 3 : 2;
+          return {
+            ...base,
+            errorCode: 0,
+            configs: Object.keys(own)
+              .reverse()
+              .map((name) => ({
+                name,
+                value: own[name]!,
+                readOnly: false,
+                configSource: source,
+                isSensitive: false,
+                synonyms: [{ name, value: own[name]!, source }],
+              })),
+          };
+        }
         if (!this.topics.has(r.resourceName!)) {
           return {
             ...base,
@@ -599,7 +641,15 @@ export class FakeCluster {
           let timestamp = -1n;
           if (ts === -1n) offset = p.logEndOffset;
           else if (ts === -2n) offset = p.logStartOffset;
-          else {
+          else if (ts === -3n) {
+            // KIP-734: the first record carrying the largest timestamp.
+            for (const b of p.log)
+              for (const r of decodeRecords(b.bytes))
+                if (r.timestamp > timestamp) {
+                  timestamp = r.timestamp;
+                  offset = r.offset;
+                }
+          } else {
             for (const b of p.log) {
               const hit = decodeRecords(b.bytes).find((r) => r.timestamp >= ts);
               if (hit) {

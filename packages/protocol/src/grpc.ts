@@ -6,7 +6,8 @@
  * describe exactly what the loader yields.
  */
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import type * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
 import { DESCRIPTOR_JSON } from './generated/descriptor.js';
 import type { ProtoGrpcType as ClientProtoGrpcType } from './generated/client.js';
 import type { ProtoGrpcType as ControllerProtoGrpcType } from './generated/controller.js';
@@ -29,8 +30,70 @@ let all: grpc.GrpcObject | undefined;
  * .proto's services over the same object (they share package samsa.v1).
  */
 function load<T>(): T {
-  all ??= grpc.loadPackageDefinition(protoLoader.fromJSON(JSON.parse(DESCRIPTOR_JSON) as object, LOADER_OPTIONS));
+  all ??= grpc.loadPackageDefinition(servicePackageDefinition(JSON.parse(DESCRIPTOR_JSON) as protobuf.INamespace, LOADER_OPTIONS));
   return all as unknown as T;
+}
+
+/**
+ * What @grpc/proto-loader's fromJSON gives for the services, without the rest: proto-loader also
+ * builds a reflection descriptor (DescriptorProto objects and encoded FileDescriptorProtos) of
+ * every message for every method, which only gRPC server reflection reads. That was most of a
+ * node's start-up CPU after module loading (startup-profile: protobufjs and its codegen ahead of
+ * grpc-js). The calls are the same: serialize is fromObject + encode, deserialize decode +
+ * toObject with the loader options, methods keep their path, streaming flags and camelCase name
+ * (test/grpcDescriptor.test.ts compares every method with proto-loader's).
+ */
+export function servicePackageDefinition(
+  json: protobuf.INamespace,
+  options: protoLoader.Options,
+): grpc.GrpcObject & protoLoader.PackageDefinition {
+  const root = protobuf.Root.fromJSON(json);
+  root.resolveAll();
+  const definition: Record<string, Record<string, protoLoader.MethodDefinition<object, object>>> = {};
+  const visit = (ns: protobuf.NamespaceBase, prefix: string): void => {
+    for (const child of ns.nestedArray) {
+      const name = prefix ? `${prefix}.${child.name}` : child.name;
+      if (child instanceof protobuf.Service) {
+        const service: Record<string, protoLoader.MethodDefinition<object, object>> = {};
+        for (const method of child.methodsArray) {
+          const request = method.resolvedRequestType!;
+          const response = method.resolvedResponseType!;
+          service[method.name] = {
+            path: `/${name}/${method.name}`,
+            requestStream: method.requestStream === true,
+            responseStream: method.responseStream === true,
+            requestSerialize: serializer(request),
+            requestDeserialize: deserializer(request, options),
+            responseSerialize: serializer(response),
+            responseDeserialize: deserializer(response, options),
+            originalName: lowerCamel(method.name),
+          } as protoLoader.MethodDefinition<object, object>;
+        }
+        definition[name] = service;
+      } else if (child instanceof protobuf.Namespace) {
+        visit(child, name);
+      }
+    }
+  };
+  visit(root, '');
+  return definition as unknown as grpc.GrpcObject & protoLoader.PackageDefinition;
+}
+
+function serializer(type: protobuf.Type): (value: object) => Buffer {
+  return (value) => {
+    if (Array.isArray(value)) throw new TypeError(`cannot serialize an array as ${type.name}`);
+    return Buffer.from(type.encode(type.fromObject(value)).finish());
+  };
+}
+
+function deserializer(type: protobuf.Type, options: protoLoader.Options): (bytes: Buffer) => object {
+  return (bytes) => type.toObject(type.decode(bytes), options);
+}
+
+/** lodash.camelcase for the PascalCase method names of our .proto files (CreateTopics → createTopics). */
+function lowerCamel(name: string): string {
+  if (!/^[A-Z][A-Za-z0-9]*$/.test(name)) throw new Error(`method name ${name} is not PascalCase; extend lowerCamel for it`);
+  return name.charAt(0).toLowerCase() + name.slice(1);
 }
 
 let clientApi: ClientProtoGrpcType | undefined;

@@ -8,7 +8,8 @@
  */
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
-import { Samsa } from '@samsa/client';
+
+import type { Samsa } from '@samsa/client';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { parseInteger } from '../options.js';
@@ -131,6 +132,7 @@ async function startNodes(dataDir: string, state: ClusterState, nodes: NodeRecor
     started.push({ node, logOffset, exited: () => exit });
   }
   if (started.length === 0) return;
+  const { Samsa } = await import('@samsa/client');
   const samsa = new Samsa({ brokers: state.bootstrap, requestTimeoutMs: 2_000, retry: { retries: 0 } });
   try {
     for (const { node, logOffset, exited } of started) {

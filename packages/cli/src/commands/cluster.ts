@@ -23,9 +23,8 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Samsa } from '@samsa/client';
+import type { Samsa } from '@samsa/client';
 import type { Command } from 'commander';
-import { formatStatus, gatherStatus } from '../cluster/status.js';
 import {
   STATE_FILE,
   STATE_VERSION,
@@ -310,6 +309,9 @@ async function up(opts: ClusterUpOptions): Promise<void> {
     writeState(dataDir, state);
   }
 
+  // Loaded only now, while the nodes start: the client (gRPC, protocol) costs ~250 ms of CPU that
+  // need not delay the first spawn.
+  const { Samsa } = await import('@samsa/client');
   const samsa = new Samsa({ brokers: state.bootstrap, requestTimeoutMs: 2_000, retry: { retries: 0 } });
   const deadline = Date.now() + readyTimeoutMs;
   ready = await waitReady(samsa, state, opts.logLevel, logOffsets, deadline, () => stopping);
@@ -365,6 +367,7 @@ async function up(opts: ClusterUpOptions): Promise<void> {
     for (const child of children) child.unref();
     for (const signal of signals) process.off(signal, onSignal);
   }
+  const { formatStatus, gatherStatus } = await import('../cluster/status.js');
   const status = await gatherStatus({ state, bootstrap: state.bootstrap, samsa });
   await samsa.close();
   process.stdout.write(formatStatus(status));
@@ -490,6 +493,7 @@ async function startMissing(
     recordNode(dataDir, node, existing);
     process.stdout.write(`${node.name} (pid ${node.pid}) starting\n`);
   }
+  const { Samsa } = await import('@samsa/client');
   const samsa = new Samsa({ brokers: existing.bootstrap, requestTimeoutMs: 2_000, retry: { retries: 0 } });
   try {
     const ready = await waitReady(
@@ -514,6 +518,7 @@ async function startMissing(
       const failed = await waitServing(service, t0 + readyTimeoutMs, () => exit);
       if (failed !== undefined) throw new Error(`${service.name} (pid ${service.pid}) ${failed}; see ${service.logFile}`);
     }
+    const { formatStatus, gatherStatus } = await import('../cluster/status.js');
     process.stdout.write(formatStatus(await gatherStatus({ state: readState(dataDir) ?? existing, bootstrap: existing.bootstrap, samsa })));
     process.stdout.write(
       `ready in ${Date.now() - t0} ms (${missing.length} node(s)${missingServices.length > 0 ? ` and ${missingServices.length} service(s)` : ''} started; the cluster runs ${existing.mode === 'foreground' ? 'under its first cluster up' : 'detached'}); ` +
@@ -588,6 +593,7 @@ async function status(opts: ClusterStatusOptions): Promise<void> {
         `no cluster is recorded in ${dataDir} (no ${STATE_FILE}); give --bootstrap-server HOST:PORT to ask a running cluster`,
       );
     }
+    const { formatStatus, gatherStatus } = await import('../cluster/status.js');
     const s = await gatherStatus({ ...(state ? { state } : {}), bootstrap: explicit ?? state!.bootstrap });
     const head = state
       ? `cluster in ${dataDir} (${state.mode}, started ${state.startedAt})${s.clusterId ? `, cluster id ${s.clusterId}` : ''}\n`

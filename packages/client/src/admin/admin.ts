@@ -98,7 +98,10 @@ export interface ClusterDescription {
 
 export interface OffsetQuery {
   partition: number;
-  /** 'earliest' (log start), 'latest' (next offset to be written) or a time in ms (first record at or after it). */
+  /**
+   * 'earliest' (log start), 'latest' (next offset to be written), 'max-timestamp' (the first record
+   * with the largest timestamp, KIP-734) or a time in ms (first record at or after it).
+   */
   timestamp: OffsetSpec;
 }
 
@@ -162,6 +165,27 @@ export interface ConfigEntry {
   synonyms: Array<{ name: string; value: string; source: SynonymSource }>;
 }
 
+/** A broker by node id, or 'default' for the cluster-wide dynamic default of every broker. */
+export type BrokerResource = number | 'default';
+
+export interface BrokerConfigDescription {
+  broker: BrokerResource;
+  /**
+   * The dynamic configs set on this broker ('dynamicBroker') or on every broker
+   * ('dynamicDefaultBroker'), as `samsa configs --describe --entity-type brokers` shows them;
+   * static settings of the node (its command line) are not listed.
+   */
+  configs: Array<{ name: string; value: string; source: 'dynamicBroker' | 'dynamicDefaultBroker'; readOnly: boolean; sensitive: boolean }>;
+}
+
+export interface BrokerConfigAlteration {
+  broker: BrokerResource;
+  /** Config name → new value (Kafka's SET). */
+  set?: Record<string, string>;
+  /** Config names to remove, so the next level's value applies (Kafka's DELETE). */
+  delete?: string[];
+}
+
 export interface TopicConfigDescription {
   topic: string;
   /** Every topic config, sorted by name. */
@@ -203,6 +227,17 @@ function finalTopicError(code: number, message: string, topic: string): SamsaErr
   return error instanceof UnknownTopicOrPartitionError
     ? new UnknownTopicOrPartitionError(error.message, { topic, retriable: false })
     : error;
+}
+
+function brokerResourceName(b: BrokerResource, what: string): string {
+  if (b === 'default') return '';
+  if (!Number.isInteger(b) || (b as number) < 0)
+    throw new InvalidRequestError(`${what}: a broker is a node id (a non-negative integer) or 'default', got ${String(b)}`);
+  return String(b);
+}
+
+function brokerOfName(name: string): BrokerResource {
+  return name === '' ? 'default' : Number(name);
 }
 
 function checkNames(names: readonly string[], what: string): void {
@@ -757,6 +792,120 @@ export class Admin {
       });
   }
 
+  /**
+   * The dynamic configs of brokers (Kafka's describeConfigs with BROKER resources): those set on
+   * each named broker, or with 'default' the cluster-wide defaults. Results in the order asked.
+   */
+  async describeBrokerConfigs(brokers: readonly BrokerResource[]): Promise<BrokerConfigDescription[]> {
+    if (!Array.isArray(brokers)) throw new InvalidRequestError('describeBrokerConfigs takes an array of broker ids');
+    const names = [...new Set(brokers.map((b) => brokerResourceName(b, 'describeBrokerConfigs')))];
+    if (names.length === 0) return [];
+    const response = await this.retrier.run(
+      () =>
+        this.deps.cluster.withAnyBroker((c) =>
+          c.describeConfigs(
+            { resources: names.map((name) => ({ resourceType: ConfigResource.BROKER, resourceName: name, configurationKeys: [] })) },
+            this.deps.cluster.requestOptions(),
+          ),
+        ),
+      { what: 'describeBrokerConfigs' },
+    );
+    const failed: SamsaError[] = [];
+    const byName = new Map<string, BrokerConfigDescription>();
+    for (const r of response.results) {
+      if (r.resourceType !== ConfigResource.BROKER || !names.includes(r.resourceName)) continue;
+      if (r.errorCode !== 0) {
+        failed.push(errorFromCode(r.errorCode, `broker ${r.resourceName || 'default'}: ${r.errorMessage}`));
+        continue;
+      }
+      byName.set(r.resourceName, {
+        broker: brokerOfName(r.resourceName),
+        configs: r.configs
+          .map((c) => ({
+            name: c.name,
+            value: c.value,
+            source: c.configSource === 3 ? ('dynamicDefaultBroker' as const) : ('dynamicBroker' as const),
+            readOnly: c.readOnly,
+            sensitive: c.isSensitive,
+          }))
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      });
+    }
+    for (const name of names)
+      if (!byName.has(name) && failed.length === 0)
+        failed.push(new UnknownServerError(`the broker's answer did not mention broker ${name || 'default'}`));
+    throwAll(failed);
+    return names.map((n) => byName.get(n)!);
+  }
+
+  /**
+   * Sets and deletes dynamic broker configs (Kafka's incrementalAlterConfigs with BROKER
+   * resources; `samsa configs --alter --entity-type brokers`): on one broker by id, or on every
+   * broker with 'default'. The controller validates names and values (InvalidConfigError); the
+   * brokers apply the change live. Resolves once the broker that was asked has applied it.
+   */
+  async incrementalAlterBrokerConfigs(alterations: readonly BrokerConfigAlteration[], options: AlterConfigsOptions = {}): Promise<void> {
+    if (!Array.isArray(alterations) || alterations.length === 0)
+      throw new InvalidRequestError('incrementalAlterBrokerConfigs needs at least one broker');
+    const resources = alterations.map((a) => {
+      const name = brokerResourceName(a?.broker, 'incrementalAlterBrokerConfigs');
+      const label = name || 'default';
+      const set: Record<string, string> = a.set ?? {};
+      if (typeof set !== 'object' || Array.isArray(set))
+        throw new InvalidRequestError(`broker ${label}: set must be an object of config names to values`);
+      for (const [key, value] of Object.entries(set)) {
+        if (key.length === 0) throw new InvalidRequestError(`broker ${label}: config names must be non-empty`);
+        if (typeof value !== 'string') throw new InvalidRequestError(`broker ${label}: the value of ${key} must be a string`);
+      }
+      const deletes: string[] = a.delete ?? [];
+      if (!Array.isArray(deletes)) throw new InvalidRequestError(`broker ${label}: delete must be an array of config names`);
+      for (const key of deletes) {
+        if (typeof key !== 'string' || key.length === 0)
+          throw new InvalidRequestError(`broker ${label}: config names to delete must be non-empty strings`);
+        if (Object.hasOwn(set, key)) throw new InvalidRequestError(`broker ${label}: ${key} is both set and deleted`);
+      }
+      return {
+        resourceType: ConfigResource.BROKER,
+        resourceName: name,
+        configs: [
+          ...Object.entries(set).map(([key, value]) => ({ name: key, configOperation: ConfigOperation.SET, value })),
+          ...deletes.map((key) => ({ name: key, configOperation: ConfigOperation.DELETE, value: '' })),
+        ],
+      };
+    });
+    const seen = new Set<string>();
+    for (const r of resources) {
+      if (seen.has(r.resourceName))
+        throw new InvalidRequestError(`incrementalAlterBrokerConfigs: broker ${r.resourceName || 'default'} appears more than once`);
+      seen.add(r.resourceName);
+    }
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const response = await this.retrier.run(
+      async () => {
+        const res = await this.deps.cluster.withAnyBroker((c) =>
+          c.incrementalAlterConfigs(
+            { resources, validateOnly: options.validateOnly ?? false, timeoutMs },
+            this.deps.cluster.requestOptions(timeoutMs),
+          ),
+        );
+        // The whole request is retried only when every broker failed retriably (nothing changed then).
+        const answers = res.responses.filter((r) => r.resourceType === ConfigResource.BROKER);
+        const retriable = answers.find((r) => r.errorCode !== 0 && isRetriable(errorFromCode(r.errorCode, r.errorMessage)));
+        if (retriable && answers.every((r) => r.errorCode !== 0)) throw errorFromCode(retriable.errorCode, retriable.errorMessage);
+        return answers;
+      },
+      { what: 'incrementalAlterBrokerConfigs' },
+    );
+    const failed: SamsaError[] = [];
+    for (const r of resources) {
+      const answer = response.find((x) => x.resourceName === r.resourceName);
+      if (!answer) failed.push(new UnknownServerError(`the broker's answer did not mention broker ${r.resourceName || 'default'}`));
+      else if (answer.errorCode !== 0)
+        failed.push(errorFromCode(answer.errorCode, `broker ${r.resourceName || 'default'}: ${answer.errorMessage}`));
+    }
+    throwAll(failed);
+  }
+
   /** Offsets of partitions of one topic, asked of each partition's leader. */
   async listOffsets(topic: string, partitions: readonly OffsetQuery[]): Promise<PartitionOffset[]> {
     checkNames([topic], 'listOffsets');
@@ -768,6 +917,24 @@ export class Admin {
       { cluster: this.deps.cluster, retrier: this.retrier },
       topic,
       partitions.map((p) => ({ partition: p.partition, spec: p.timestamp })),
+    );
+  }
+
+  /**
+   * KafkaJS's fetchTopicOffsetsByTimestamp: for every partition of `topic`, the first offset whose
+   * record is at or after `timestamp` (ms), or with 'max-timestamp' the record with the largest
+   * timestamp; -1n where none is (KafkaJS answers the log end there: read it with 'latest').
+   */
+  async fetchTopicOffsetsByTimestamp(topic: string, timestamp: bigint | 'max-timestamp'): Promise<PartitionOffset[]> {
+    checkNames([topic], 'fetchTopicOffsetsByTimestamp');
+    if (timestamp !== 'max-timestamp' && (typeof timestamp !== 'bigint' || timestamp < 0n))
+      throw new InvalidRequestError(
+        `fetchTopicOffsetsByTimestamp: timestamp must be a non-negative bigint (ms) or 'max-timestamp', got ${String(timestamp)}`,
+      );
+    const [description] = await this.describeTopics([topic]);
+    return this.listOffsets(
+      topic,
+      description!.partitions.map((p) => ({ partition: p.partition, timestamp })),
     );
   }
 

@@ -164,14 +164,18 @@ export async function fetchOffsets(deps: GroupAdminDeps, groupId: string, topics
   checkGroupIds([groupId], 'fetchOffsets');
   const r = await deps.groups.withCoordinator(groupId, deps.retrier, async (c) => {
     const response = await c.connection.offsetFetch(
-      { groupId, topics: (topics ?? []).map((name) => ({ name, partitions: [] })) },
+      // Every committed offset of the group, filtered here: OffsetFetch names partitions per topic,
+      // and a topic with an empty partition list answers none.
+      { groupId, topics: [] },
       deps.cluster.requestOptions(),
     );
     if (response.errorCode !== ErrorCode.NONE) throw errorFromCode(response.errorCode, response.errorMessage);
     return response;
   });
   const out: CommittedOffset[] = [];
+  const wanted = topics === undefined ? undefined : new Set(topics);
   for (const t of r.topics) {
+    if (wanted && !wanted.has(t.name)) continue;
     for (const p of t.partitions) {
       if (p.errorCode !== ErrorCode.NONE)
         throw errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: t.name, partition: p.partition });

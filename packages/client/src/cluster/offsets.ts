@@ -6,15 +6,18 @@
 import { toBigInt, toWire } from '@samsa/protocol';
 import { OffsetOutOfRangeError, UnknownServerError, errorFromCode, isRetriable, needsMetadataRefresh } from '../errors.js';
 import type { Retrier } from '../retry.js';
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../wire.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from '../wire.js';
 import type { Cluster, LeaderRoute } from './cluster.js';
 
-/** Where to look: the log start, the end (next offset to be written), or the first record at or after a time (ms). */
-export type OffsetSpec = 'earliest' | 'latest' | bigint;
+/**
+ * Where to look: the log start, the end (next offset to be written), the first record carrying
+ * the largest timestamp ('max-timestamp', KIP-734), or the first record at or after a time (ms).
+ */
+export type OffsetSpec = 'earliest' | 'latest' | 'max-timestamp' | bigint;
 
 export interface PartitionOffset {
   partition: number;
-  /** For a timestamp query that matches no record: -1n. */
+  /** For a timestamp (or max-timestamp) query that matches no record: -1n. */
   offset: bigint;
   /** The matched record's timestamp; -1n for earliest/latest. */
   timestamp: bigint;
@@ -24,8 +27,11 @@ export interface PartitionOffset {
 export function specTimestamp(spec: OffsetSpec): bigint {
   if (spec === 'earliest') return EARLIEST_TIMESTAMP;
   if (spec === 'latest') return LATEST_TIMESTAMP;
+  if (spec === 'max-timestamp') return MAX_TIMESTAMP;
   if (typeof spec !== 'bigint' || spec < 0n)
-    throw new RangeError(`offset spec must be 'earliest', 'latest' or a non-negative bigint timestamp, got ${String(spec)}`);
+    throw new RangeError(
+      `offset spec must be 'earliest', 'latest', 'max-timestamp' or a non-negative bigint timestamp, got ${String(spec)}`,
+    );
   return spec;
 }
 

@@ -77,6 +77,13 @@ export interface BatchRecord<K, V> {
   timeoutMs?: number;
 }
 
+/** KafkaJS's `sendBatch({ topicMessages })`: records for several topics in one call. */
+export interface TopicMessagesBatch<K, V> {
+  topicMessages: ReadonlyArray<{ topic: string; messages: readonly Message<K, V>[] }>;
+  acks?: Acks;
+  timeoutMs?: number;
+}
+
 export interface BatchMetadata {
   topic: string;
   partition: number;
@@ -285,8 +292,17 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     await this.loop.flush([...this.pending]);
   }
 
-  /** Writes many records to one partition as one batch: one request, one result. */
-  sendBatch(batch: BatchRecord<K, V>): Promise<BatchMetadata> {
+  /**
+   * Writes many records to one partition as one batch: one request, one result. With
+   * `{ topicMessages }` (KafkaJS's sendBatch): the records of several topics go through the
+   * accumulator together, so records for one broker share its Produce requests; resolves with
+   * every record's metadata, topic by topic in input order. Every topic is checked before anything
+   * is sent; a failure of one topic rejects the call, though other topics' records may be written.
+   */
+  sendBatch(batch: BatchRecord<K, V>): Promise<BatchMetadata>;
+  sendBatch(batch: TopicMessagesBatch<K, V>): Promise<RecordMetadata[]>;
+  sendBatch(batch: BatchRecord<K, V> | TopicMessagesBatch<K, V>): Promise<BatchMetadata | RecordMetadata[]> {
+    if (batch !== null && typeof batch === 'object' && 'topicMessages' in batch) return this.track(this.doSendTopicMessages(batch));
     return this.track(this.doSendBatch(batch));
   }
 
@@ -426,6 +442,26 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       }
       await clock.sleep(Math.min(delay, deadlineMs - now));
     }
+  }
+
+  private async doSendTopicMessages(batch: TopicMessagesBatch<K, V>): Promise<RecordMetadata[]> {
+    if (!Array.isArray(batch.topicMessages) || batch.topicMessages.length === 0)
+      throw new InvalidRequestError('sendBatch: topicMessages must be a non-empty array of { topic, messages }');
+    const records = batch.topicMessages.map((t) =>
+      this.checkRecord({
+        topic: t?.topic,
+        messages: t?.messages,
+        ...(batch.acks === undefined ? {} : { acks: batch.acks }),
+        ...(batch.timeoutMs === undefined ? {} : { timeoutMs: batch.timeoutMs }),
+      }),
+    );
+    checkAcks(batch.acks ?? this.acks);
+    const results = await Promise.all(
+      records.map((r) =>
+        this.doSend(r as ProducerRecord<unknown, unknown>, this.keySerde as Serde<unknown>, this.valueSerde as Serde<unknown>),
+      ),
+    );
+    return results.flat();
   }
 
   private async doSendBatch(batch: BatchRecord<K, V>): Promise<BatchMetadata> {

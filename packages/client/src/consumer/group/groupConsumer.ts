@@ -31,6 +31,8 @@ import {
   toTopicPartitions,
 } from './protocol.js';
 import { unlimitedListeners } from '../../signals.js';
+import { Instrumentation } from '../../instrumentation.js';
+import type { BatchProcessPayload, ConsumerEvents, Listener, OffsetsByTopic, RemoveListener } from '../../instrumentation.js';
 
 export interface RebalanceListener {
   /** Partitions added to this member (after their committed offsets were looked up; seek here to override). */
@@ -80,15 +82,65 @@ export interface GroupDeps {
   clientId: string;
 }
 
+/**
+ * What eachMessage gets: the record itself (so `(record) => record.value` reads), plus KafkaJS's
+ * payload names: `message` (the same record), `heartbeat()` and `pause()`.
+ */
+export interface EachMessagePayload<K, V> extends ConsumerRecord<K, V> {
+  /** The record (KafkaJS's `({ topic, partition, message })`). */
+  message: ConsumerRecord<K, V>;
+  /** Sends a Heartbeat now if heartbeatIntervalMs passed since the last one (they also run in the background). */
+  heartbeat(): Promise<void>;
+  /** Pauses this partition: the rest of the fetched records are read again after the returned resume(). */
+  pause(): () => void;
+}
+
+/** One partition's records of one fetch (KafkaJS's `batch`). */
+export interface Batch<K, V> {
+  topic: string;
+  partition: number;
+  /** The partition's high watermark as of the fetch; -1n when unknown. */
+  highWatermark: bigint;
+  messages: ConsumerRecord<K, V>[];
+  isEmpty(): boolean;
+  firstOffset(): bigint | null;
+  lastOffset(): bigint;
+  /** highWatermark - 1 - lastOffset: records after this batch, as of the fetch. */
+  offsetLag(): bigint;
+}
+
 export interface EachBatchPayload<K, V> {
+  batch: Batch<K, V>;
+  /** Shorthands of batch.topic, batch.partition, batch.messages. */
   topic: string;
   partition: number;
   messages: ConsumerRecord<K, V>[];
+  /** Marks the record at `offset` (and those before it) processed: it is committed and not read again. */
+  resolveOffset(offset: bigint): void;
+  /** Sends a Heartbeat now if heartbeatIntervalMs passed since the last one (they also run in the background). */
+  heartbeat(): Promise<void>;
+  /**
+   * With offsets: commits them. Without: commits the processed offsets when autoCommit is on and
+   * autoCommitIntervalMs passed since the last commit (otherwise does nothing).
+   */
+  commitOffsetsIfNecessary(offsets?: readonly OffsetToCommit[]): Promise<void>;
+  /** Processed offsets of owned partitions not committed yet. */
+  uncommittedOffsets(): OffsetToCommit[];
+  /** False once the consumer is closing: stop processing and return. */
+  isRunning(): boolean;
+  /** True once these records no longer count: the member lost the partition, moved generation, or seek() moved it. */
+  isStale(): boolean;
+  /** Pauses this partition; unresolved records are read again after the returned resume(). */
+  pause(): () => void;
 }
 
 export interface RunOptions<K, V> {
-  eachMessage?: (message: ConsumerRecord<K, V>) => Promise<void> | void;
-  eachBatch?: (batch: EachBatchPayload<K, V>) => Promise<void> | void;
+  eachMessage?: (payload: EachMessagePayload<K, V>) => Promise<void> | void;
+  eachBatch?: (payload: EachBatchPayload<K, V>) => Promise<void> | void;
+  /** After eachBatch returns, its last record counts as processed (unless the partition was paused). Default true. */
+  eachBatchAutoResolve?: boolean;
+  /** Partitions handled at once; each partition's records stay in order. Default 1. */
+  partitionsConsumedConcurrently?: number;
 }
 
 export interface OffsetToCommit extends TopicPartition {
@@ -134,6 +186,12 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   /** Every fetch or wait in flight listens on it: more than Node's warning threshold of 10 is expected. */
   private readonly stopping = unlimitedListeners(new AbortController());
   private lastBatch: ConsumerRecord<K, V>[] = [];
+  /** seek() calls per partition: a batch handed out before a seek is stale. */
+  private readonly seekCount = new Map<string, number>();
+  private lastHeartbeatSentAt = -Infinity;
+  private lastCommitAt: number;
+  private readonly events: Instrumentation<ConsumerEvents>;
+  private reachedCoordinator = false;
 
   constructor(
     options: GroupConsumerOptions<K, V>,
@@ -177,6 +235,8 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       },
       deps,
     );
+    this.lastCommitAt = deps.clock.now();
+    this.events = new Instrumentation<ConsumerEvents>(deps.clock, deps.logger);
     this.member = new MemberStateMachine(
       {
         protocol: this.protocol,
@@ -187,6 +247,17 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       deps.clock.now(),
     );
     if (topic) this.subscribe([topic.name]);
+  }
+
+  /**
+   * Listens to the consumer's events, KafkaJS's names: 'consumer.connect', 'consumer.disconnect',
+   * 'consumer.group_join', 'consumer.rebalancing', 'consumer.heartbeat', 'consumer.commit_offsets',
+   * 'consumer.fetch', 'consumer.start_batch_process', 'consumer.end_batch_process',
+   * 'consumer.crash', 'consumer.stop' (payloads in instrumentation.ts). Request events are the
+   * client's: samsa.on('client.network.request'). Returns the function that removes the listener.
+   */
+  on<N extends keyof ConsumerEvents & string>(type: N, listener: Listener<ConsumerEvents, N>): RemoveListener {
+    return this.events.on(type, listener);
   }
 
   /** Topics by name (or typed descriptors), or every topic matching a RegExp, re-checked every metadataMaxAgeMs. */
@@ -263,11 +334,26 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
 
   /**
    * Calls eachMessage (or eachBatch, one partition's records at a time) for every record until
-   * close(). A record is processed once its handler resolved; a handler that throws ends run()
-   * with that error and the record is not committed.
+   * close(). A record is processed once its handler resolved (eachBatch: once resolved, or the
+   * whole batch when eachBatchAutoResolve); a handler that throws ends run() with that error and
+   * its unprocessed records are not committed. With partitionsConsumedConcurrently > 1, up to that
+   * many partitions of one fetch are handled at once; the next fetch waits for all of them.
    */
   async run(handlers: RunOptions<K, V>): Promise<void> {
     if (!handlers?.eachMessage && !handlers?.eachBatch) throw new InvalidRequestError('run() needs eachMessage or eachBatch');
+    const concurrency = int('partitionsConsumedConcurrently', handlers.partitionsConsumedConcurrently ?? 1, 1);
+    const autoResolve = handlers.eachBatchAutoResolve ?? true;
+    try {
+      await this.runLoop(handlers, concurrency, autoResolve);
+    } catch (error) {
+      this.events.emit('consumer.crash', { groupId: this.groupId, error: error as Error });
+      throw error;
+    } finally {
+      this.events.emit('consumer.stop', { groupId: this.groupId });
+    }
+  }
+
+  private async runLoop(handlers: RunOptions<K, V>, concurrency: number, autoResolve: boolean): Promise<void> {
     while (!this.closed) {
       const records = await this.pollInternal({});
       const byPartition = new Map<string, ConsumerRecord<K, V>[]>();
@@ -277,26 +363,151 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
         if (!list) byPartition.set(k, (list = []));
         list.push(r);
       }
-      for (const [k, list] of byPartition) {
-        if (this.closed) return;
-        if (handlers.eachBatch) {
-          await handlers.eachBatch({ topic: list[0]!.topic, partition: list[0]!.partition, messages: list });
-          this.processed.set(k, list[list.length - 1]!.offset + 1n);
-          continue;
-        }
-        for (const r of list) {
-          if (this.closed) return;
-          await handlers.eachMessage!(r);
-          this.processed.set(k, r.offset + 1n);
-          // A handler that paused its partition: the rest of the batch is read again after resume().
-          if (this.inner.paused().some((p) => p.topic === r.topic && p.partition === r.partition)) {
-            if (r !== list[list.length - 1]) await this.inner.seek({ topic: r.topic, partition: r.partition, offset: r.offset + 1n });
-            this.consumed.set(k, r.offset + 1n);
-            break;
+      const work = [...byPartition.values()];
+      const handle = async (list: ConsumerRecord<K, V>[]) => {
+        const report = this.events.has('consumer.start_batch_process') || this.events.has('consumer.end_batch_process');
+        const payload = report ? this.batchProcessPayload(list) : undefined;
+        const started = this.deps.clock.now();
+        if (payload) this.events.emit('consumer.start_batch_process', payload);
+        await (handlers.eachBatch ? this.runBatch(handlers.eachBatch, list, autoResolve) : this.runMessages(handlers.eachMessage!, list));
+        if (payload) this.events.emit('consumer.end_batch_process', { ...payload, duration: this.deps.clock.now() - started });
+      };
+      let failure: { error: unknown } | undefined;
+      const worker = async () => {
+        for (let list = work.shift(); list !== undefined && !failure && !this.closed; list = work.shift()) {
+          try {
+            await handle(list);
+          } catch (error) {
+            failure ??= { error };
           }
         }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, work.length) }, worker));
+      if (failure) throw failure.error;
+    }
+  }
+
+  private async runMessages(
+    eachMessage: NonNullable<RunOptions<K, V>['eachMessage']>,
+    list: readonly ConsumerRecord<K, V>[],
+  ): Promise<void> {
+    const { topic, partition } = list[0]!;
+    const k = tpKey(topic, partition);
+    const tp = { topic, partition };
+    for (const r of list) {
+      if (this.closed) return;
+      await eachMessage({ ...r, message: r, heartbeat: () => this.heartbeatIfDue(), pause: () => this.pauseFromHandler(tp) });
+      this.processed.set(k, r.offset + 1n);
+      // A handler that paused its partition: the rest of the batch is read again after resume().
+      if (this.inner.paused().some((p) => p.topic === topic && p.partition === partition)) {
+        if (r !== list[list.length - 1]) await this.inner.seek({ topic, partition, offset: r.offset + 1n });
+        this.consumed.set(k, r.offset + 1n);
+        return;
       }
     }
+  }
+
+  private async runBatch(
+    eachBatch: NonNullable<RunOptions<K, V>['eachBatch']>,
+    messages: ConsumerRecord<K, V>[],
+    autoResolve: boolean,
+  ): Promise<void> {
+    const { topic, partition } = messages[0]!;
+    const k = tpKey(topic, partition);
+    const tp = { topic, partition };
+    const first = messages[0]!.offset;
+    const last = messages[messages.length - 1]!.offset;
+    const generation = this.member.generationId;
+    const seeks = this.seekCount.get(k) ?? 0;
+    const highWatermark = this.highWatermarkOf(topic, partition);
+    let resolved = first; // the next offset not yet processed
+    let paused = false;
+    const isStale = () =>
+      this.closed || this.member.generationId !== generation || !this.member.owns(tp) || (this.seekCount.get(k) ?? 0) !== seeks;
+    const batch: Batch<K, V> = {
+      topic,
+      partition,
+      highWatermark,
+      messages,
+      isEmpty: () => messages.length === 0,
+      firstOffset: () => first,
+      lastOffset: () => last,
+      offsetLag: () => (highWatermark < 0n ? 0n : highWatermark - 1n - last > 0n ? highWatermark - 1n - last : 0n),
+    };
+    const resolveOffset = (offset: bigint) => {
+      if (typeof offset !== 'bigint' || offset < first || offset > last)
+        throw new InvalidRequestError(`resolveOffset: ${String(offset)} is not an offset of this batch (${first}..${last})`);
+      if (isStale() || offset + 1n <= resolved) return;
+      resolved = offset + 1n;
+      this.processed.set(k, resolved);
+    };
+    await eachBatch({
+      batch,
+      topic,
+      partition,
+      messages,
+      resolveOffset,
+      heartbeat: () => this.heartbeatIfDue(),
+      commitOffsetsIfNecessary: (offsets) => this.commitIfNecessary(offsets),
+      uncommittedOffsets: () => [...this.pendingCommit(this.processed).values()].map(({ tp: p, offset }) => ({ ...p, offset })),
+      isRunning: () => !this.closed,
+      isStale,
+      pause: () => {
+        paused = true;
+        return this.pauseFromHandler(tp);
+      },
+    });
+    if (isStale()) return;
+    if (autoResolve && !paused) resolveOffset(last);
+    if (resolved <= last) {
+      // Unresolved records are read again: from the first one not processed.
+      await this.inner.seek({ topic, partition, offset: resolved });
+      this.consumed.set(k, resolved);
+    }
+  }
+
+  private batchProcessPayload(list: readonly ConsumerRecord<K, V>[]): BatchProcessPayload {
+    const { topic, partition } = list[0]!;
+    const firstOffset = list[0]!.offset;
+    const lastOffset = list[list.length - 1]!.offset;
+    const highWatermark = this.highWatermarkOf(topic, partition);
+    const lagFrom = (offset: bigint) => (highWatermark < 0n || highWatermark - 1n - offset < 0n ? 0n : highWatermark - 1n - offset);
+    return {
+      topic,
+      partition,
+      highWatermark,
+      offsetLag: lagFrom(lastOffset),
+      offsetLagLow: lagFrom(firstOffset),
+      batchSize: list.length,
+      firstOffset,
+      lastOffset,
+    };
+  }
+
+  /** As of the last fetch; -1n when unknown. */
+  private highWatermarkOf(topic: string, partition: number): bigint {
+    return this.inner.lag().find((l) => l.topic === topic && l.partition === partition)?.highWatermark ?? -1n;
+  }
+
+  /** pause() from inside a handler: returns the resume function KafkaJS hands back. */
+  private pauseFromHandler(tp: TopicPartition): () => void {
+    this.pause([tp]);
+    return () => {
+      if (!this.closed && this.member.owns(tp)) this.resume([tp]);
+    };
+  }
+
+  /** A Heartbeat now unless one was sent within heartbeatIntervalMs (the timer sends them anyway). */
+  private async heartbeatIfDue(): Promise<void> {
+    if (this.closed || this.deps.clock.now() - this.lastHeartbeatSentAt < this.heartbeatIntervalMs) return;
+    await this.heartbeat();
+  }
+
+  private async commitIfNecessary(offsets?: readonly OffsetToCommit[]): Promise<void> {
+    if (offsets !== undefined) return this.commit(offsets);
+    if (!this.autoCommit || this.closed) return;
+    if (this.deps.clock.now() - this.lastCommitAt < this.autoCommitIntervalMs) return;
+    await this.commitOffsets(this.pendingCommit(this.processed));
   }
 
   /**
@@ -334,6 +545,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     await this.inner.seek(target);
     const position = this.inner.position(target);
     const k = tpKey(target.topic, target.partition);
+    this.seekCount.set(k, (this.seekCount.get(k) ?? 0) + 1);
     // As in Kafka, the position is what gets committed next: the seek target.
     if (position !== undefined) {
       this.consumed.set(k, position);
@@ -389,6 +601,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     } finally {
       this.perform(this.member.closedOut());
       await this.inner.close();
+      this.events.emit('consumer.disconnect', { groupId: this.groupId });
     }
   }
 
@@ -450,6 +663,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
           continue;
         }
         let records: ConsumerRecord<K, V>[];
+        const fetchStarted = this.deps.clock.now();
         try {
           records = await this.inner.poll({ maxWaitMs: Math.max(0, Math.min(remaining, this.pollWaitMs)), maxRecords });
         } catch (error) {
@@ -462,6 +676,12 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
         }
         this.member.recordsReturned(this.deps.clock.now());
         if (records.length > 0) {
+          if (this.events.has('consumer.fetch'))
+            this.events.emit('consumer.fetch', {
+              numberOfBatches: countPartitions(records),
+              numberOfRecords: records.length,
+              duration: this.deps.clock.now() - fetchStarted,
+            });
           markUpTo(this.consumed, records);
           return records;
         }
@@ -495,6 +715,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     if (join) {
       if (join.revokeFirst.length > 0) await this.revoke(join.revokeFirst);
       this.member.joinStarted();
+      this.events.emit('consumer.rebalancing', { groupId: this.groupId, memberId: this.member.memberId });
       this.joinTask = this.joinAndSync().finally(() => {
         this.joinTask = undefined;
         this.member.joinEnded();
@@ -558,6 +779,11 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       let coordinator;
       try {
         coordinator = await this.deps.groups.coordinator(this.groupId, this.deps.cluster.requestTimeoutMs);
+        if (!this.reachedCoordinator) {
+          this.reachedCoordinator = true;
+          this.events.emit('consumer.connect', { groupId: this.groupId });
+        }
+        const joinSentAt = this.deps.clock.now();
         const topics = await this.currentTopics();
         const join = await coordinator.connection.joinGroup(
           {
@@ -605,7 +831,20 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
           sync.errorCode === ErrorCode.NONE ? fromTopicPartitions(decodeAssignment(Buffer.from(sync.assignment)).partitions) : [];
         const synced = m.syncAnswered({ errorCode: sync.errorCode, partitions }, this.deps.clock.now());
         this.perform(synced.actions);
-        if (synced.verdict.next === 'done') return;
+        if (synced.verdict.next === 'done') {
+          const memberAssignment: Record<string, number[]> = {};
+          for (const tp of partitions) (memberAssignment[tp.topic] ??= []).push(tp.partition);
+          this.events.emit('consumer.group_join', {
+            groupId: this.groupId,
+            memberId: m.memberId,
+            leaderId: join.leader,
+            isLeader: m.isLeader,
+            memberAssignment,
+            groupProtocol: m.protocolName,
+            duration: this.deps.clock.now() - joinSentAt,
+          });
+          return;
+        }
         const error = errorFromCode(sync.errorCode, sync.errorMessage);
         if (synced.verdict.next === 'stop') {
           // Fenced (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION): the machine already lost the partitions.
@@ -707,6 +946,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
           }),
         ),
       };
+      this.lastCommitAt = this.deps.clock.now();
       await this.deps.groups.withCoordinator(this.groupId, this.retrier, async (c) => {
         const response = await c.connection.offsetCommit(request, this.deps.cluster.requestOptions());
         let firstError: SamsaError | undefined;
@@ -738,6 +978,20 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
         }
         if (firstError) throw firstError;
       });
+      if (this.events.has('consumer.commit_offsets')) {
+        const topics = new Map<string, OffsetsByTopic>();
+        for (const { tp, offset } of offsets.values()) {
+          let t = topics.get(tp.topic);
+          if (!t) topics.set(tp.topic, (t = { topic: tp.topic, partitions: [] }));
+          t.partitions.push({ partition: tp.partition, offset });
+        }
+        this.events.emit('consumer.commit_offsets', {
+          groupId: this.groupId,
+          memberId: generation.memberId,
+          groupGenerationId: generation.generationId,
+          topics: [...topics.values()],
+        });
+      }
     };
     const result = this.commitChain.then(run, run);
     this.commitChain = result.catch(() => {});
@@ -823,6 +1077,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   private async heartbeat(): Promise<void> {
     const request = this.member.heartbeatDue();
     if (request === undefined) return;
+    this.lastHeartbeatSentAt = this.deps.clock.now();
     let coordinator;
     try {
       coordinator = await this.deps.groups.coordinator(this.groupId, Math.min(this.deps.cluster.requestTimeoutMs, this.sessionTimeoutMs));
@@ -837,6 +1092,12 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       );
       const verdict = this.member.heartbeatAnswered(request.generationId, r.errorCode, this.deps.clock.now());
       this.perform(verdict.actions);
+      if (r.errorCode === ErrorCode.NONE)
+        this.events.emit('consumer.heartbeat', {
+          groupId: this.groupId,
+          memberId: request.memberId,
+          groupGenerationId: request.generationId,
+        });
       if (verdict.fatal)
         this.member.failed(errorFromCode(r.errorCode, r.errorMessage || `another consumer took group instance id ${this.groupInstanceId}`));
       if (verdict.coordinatorError && isCoordinatorMoved(errorFromCode(r.errorCode, r.errorMessage)))
@@ -926,6 +1187,15 @@ function markUpTo(map: Map<string, bigint>, records: ReadonlyArray<{ topic: stri
     if (next && next.partition === r.partition && next.topic === r.topic) continue;
     map.set(tpKey(r.topic, r.partition), r.offset + 1n);
   }
+}
+
+function countPartitions(records: ReadonlyArray<{ topic: string; partition: number }>): number {
+  let n = 0;
+  for (let i = 0; i < records.length; i++) {
+    const prev = records[i - 1];
+    if (!prev || prev.topic !== records[i]!.topic || prev.partition !== records[i]!.partition) n++;
+  }
+  return n;
 }
 
 function matches(pattern: RegExp, name: string): boolean {
