@@ -271,6 +271,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
           replicaManager,
           logger,
           maxFetchWaitMs: config.maxFetchWaitMs,
+          autoCreateTopicsEnable: config.autoCreateTopicsEnable ?? true,
           pipelines,
           ...(config.listeners === undefined ? {} : { listenerName: spec.name }),
         }),

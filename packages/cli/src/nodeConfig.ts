@@ -158,6 +158,16 @@ const NODE_SETTINGS: readonly SettingDef[] = [
     doc: "broker: a Kafka client's Metadata request for an unknown topic creates it (default true)",
     check: bool,
   },
+  {
+    key: 'num.partitions',
+    doc: 'controller: partitions of a topic created without a count (auto-created ones included; default 1)',
+    check: integer(1),
+  },
+  {
+    key: 'default.replication.factor',
+    doc: 'controller: replicas of a topic created without a replication factor (auto-created ones included; default 1)',
+    check: integer(1),
+  },
   { key: 'connections.max.idle.ms', doc: 'broker: close a Kafka client connection idle this long (default 600000)', check: integer(100) },
   {
     key: 'socket.request.max.bytes',
@@ -422,6 +432,9 @@ export interface NodeSettings {
   replicaLagTimeMaxMs?: number;
   retentionCheckIntervalMs?: number;
   autoCreateTopicsEnable?: boolean;
+  /** Kafka's num.partitions and default.replication.factor: the controller's defaults for CreateTopics' -1. */
+  defaultNumPartitions?: number;
+  defaultReplicationFactor?: number;
   socketRequestMaxBytes?: number;
   connectionsMaxIdleMs?: number;
   autoLeaderRebalanceEnable?: boolean;
@@ -532,6 +545,8 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
     ...(int('log.retention.check.interval.ms') === undefined ? {} : { retentionCheckIntervalMs: int('log.retention.check.interval.ms')! }),
     ...(rebalance === undefined ? {} : { autoLeaderRebalanceEnable: rebalance === 'true' }),
     ...(autoCreate === undefined ? {} : { autoCreateTopicsEnable: autoCreate === 'true' }),
+    ...(int('num.partitions') === undefined ? {} : { defaultNumPartitions: int('num.partitions')! }),
+    ...(int('default.replication.factor') === undefined ? {} : { defaultReplicationFactor: int('default.replication.factor')! }),
     ...(int('socket.request.max.bytes') === undefined ? {} : { socketRequestMaxBytes: int('socket.request.max.bytes')! }),
     ...(int('connections.max.idle.ms') === undefined ? {} : { connectionsMaxIdleMs: int('connections.max.idle.ms')! }),
     ...(int('leader.imbalance.check.interval.ms') === undefined

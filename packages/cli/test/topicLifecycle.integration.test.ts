@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Samsa, serdes } from '@samsa/client';
+import { MaxBlockTimeoutError, Samsa, UnknownTopicOrPartitionError, serdes } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@samsa/testkit';
 import { startCluster, type TestCluster } from './helpers/cluster.js';
@@ -35,6 +35,8 @@ describe('topic lifecycle against real processes', () => {
       heartbeatIntervalMs: 250,
       sessionTimeoutMs: 2_000,
       brokerArgs: BROKER_ARGS,
+      // The controller's defaults for topics created without counts (auto-created ones).
+      controllerArgs: ['--num-partitions', '2', '--default-replication-factor', '3'],
     });
     bootstrap = cluster.bootstrap.join(',');
     // Metadata refreshed every second: the producer and the group's leader see new partitions soon.
@@ -372,5 +374,33 @@ describe('topic lifecycle against real processes', () => {
     } finally {
       await consumer.close();
     }
+  }, 120_000);
+
+  it('auto-creates a topic a producer sends to (num.partitions, default.replication.factor), by the SDK and by samsa produce', async () => {
+    const producer = samsa.producer({ value: serdes.string, acks: -1 });
+    try {
+      const sent = await producer.send({ topic: 'made-by-send', messages: [{ value: 'first' }] });
+      expect(sent[0]!.offset).toBe(0n);
+    } finally {
+      await producer.close();
+    }
+    const [made] = await samsa.admin().describeTopics(['made-by-send']);
+    expect(made!.partitions).toHaveLength(2);
+    expect(made!.partitions.every((p) => p.replicas.length === 3)).toBe(true);
+
+    const cli = await runCliAsync(['produce', '--bootstrap-server', bootstrap, '--topic', 'made-by-cli'], { input: 'a\nb\n' });
+    expect(cli.stderr).toBe('');
+    expect(cli.status).toBe(0);
+    const [byCli] = await samsa.admin().describeTopics(['made-by-cli']);
+    expect(byCli!.partitions).toHaveLength(2);
+
+    // A producer that does not allow it creates nothing: the broker answers UNKNOWN_TOPIC_OR_PARTITION, not LEADER_NOT_AVAILABLE.
+    const refusing = samsa.producer({ allowAutoTopicCreation: false, maxBlockMs: 1_000 });
+    try {
+      await expect(refusing.partitionsFor('never-made')).rejects.toBeInstanceOf(MaxBlockTimeoutError);
+    } finally {
+      await refusing.close();
+    }
+    await expect(samsa.admin().describeTopics(['never-made'])).rejects.toBeInstanceOf(UnknownTopicOrPartitionError);
   }, 120_000);
 });

@@ -85,7 +85,7 @@ export { serdes } from './serdes.js';
 export type { Serde, SerdeType } from './serdes.js';
 
 export { Cluster } from './cluster/cluster.js';
-export type { ClusterDeps, ClusterOptions, LeaderRoute } from './cluster/cluster.js';
+export type { ClusterDeps, ClusterOptions, LeaderRoute, TopicLookup } from './cluster/cluster.js';
 export type { BrokerInfo, ClusterInfo, PartitionInfo, TopicInfo } from './cluster/metadata.js';
 export { listOffsets } from './cluster/offsets.js';
 export type { OffsetSpec, PartitionOffset } from './cluster/offsets.js';

@@ -41,6 +41,7 @@ import {
 } from '@samsa/protocol';
 import { pipelinedHandler, type PipelineHub } from '@samsa/server';
 import type { Logger } from 'pino';
+import { autoCreateTopics, isAutoCreatable } from '../metadata/autoCreate.js';
 import type { MetadataSource, TopicInfo } from '../metadata/image.js';
 import { kafkaTopicId } from '../kafka/metadataApis.js';
 import { errorOf, type ReplicaManager } from '../replicaManager.js';
@@ -59,6 +60,8 @@ export interface ClientServiceDeps {
    * advertised address on it. Undefined: every broker's registered host:port.
    */
   listenerName?: string;
+  /** Kafka's auto.create.topics.enable: a Metadata request asking for creation creates missing topics (default off here; node.ts passes the setting). */
+  autoCreateTopicsEnable?: boolean;
   /** Open Produce/Fetch streams, ended on shutdown (node.ts drains it before tryShutdown). */
   pipelines?: PipelineHub;
 }
@@ -165,14 +168,32 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
   const pipelineOptions = brokerPipelineOptions(logger, deps.pipelines);
 
   return {
-    Metadata: unary(logger, 'Metadata', (req: MetadataRequest__Output): MetadataResponse => {
+    Metadata: unary(logger, 'Metadata', async (req: MetadataRequest__Output): Promise<MetadataResponse> => {
+      // Kafka's rule: the request asks for creation and the broker allows it (autoCreate.ts, shared with the Kafka listener).
+      const mayCreate = req.allowAutoTopicCreation && deps.autoCreateTopicsEnable === true;
+      const missing = req.allTopics ? [] : req.topics.filter((name) => metadata.topic(name) === undefined);
+      const created = mayCreate ? await autoCreateTopics(metadata, missing.filter(isAutoCreatable), logger) : new Map<string, number>();
       const topics = req.allTopics
         ? metadata.topics().map(describe)
         : req.topics.map((name) => {
             const topic = metadata.topic(name);
-            return topic
-              ? describe(topic)
-              : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic '${name}' does not exist`, name, partitions: [] };
+            if (topic) return describe(topic);
+            const code = created.get(name);
+            if (code === ErrorCode.LEADER_NOT_AVAILABLE)
+              return {
+                errorCode: code,
+                errorMessage: `topic '${name}' is being created (auto.create.topics.enable)`,
+                name,
+                partitions: [],
+              };
+            if (code !== undefined)
+              return { errorCode: code, errorMessage: `topic '${name}' does not exist and could not be created`, name, partitions: [] };
+            return {
+              errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              errorMessage: `topic '${name}' does not exist`,
+              name,
+              partitions: [],
+            };
           });
       return {
         clusterId: metadata.clusterId,
