@@ -3,7 +3,14 @@ export { Samsa } from './samsa.js';
 export type { SamsaConfig } from './samsa.js';
 
 export { Admin } from './admin/admin.js';
-export type { CommittedOffset, GroupDescription, GroupMemberDescription, ListedGroup, PartitionGroupLag } from './admin/groups.js';
+export type {
+  CommittedOffset,
+  DeletedOffset,
+  GroupDescription,
+  GroupMemberDescription,
+  ListedGroup,
+  PartitionGroupLag,
+} from './admin/groups.js';
 export type {
   AlterConfigsOptions,
   ClusterDescription,

@@ -28,6 +28,8 @@ import {
   type OffsetCommitResponse,
   type OffsetFetchRequest__Output,
   type OffsetFetchResponse,
+  type OffsetDeleteRequest__Output,
+  type OffsetDeleteResponse,
   type SyncGroupRequest__Output,
   type SyncGroupResponse,
 } from '@samsa/protocol';
@@ -263,6 +265,15 @@ export function groupsServiceHandlers(coordinator: GroupCoordinator, logger: Log
       async (req: DeleteGroupsRequest__Output): Promise<DeleteGroupsResponse> => ({
         results: await Promise.all(req.groupsNames.map(async (id) => ({ groupId: id, ...(await coordinator.deleteGroup(id)) }))),
       }),
+    ),
+    OffsetDelete: unary(
+      logger,
+      'OffsetDelete',
+      async (req: OffsetDeleteRequest__Output): Promise<OffsetDeleteResponse> =>
+        coordinator.deleteOffsets(
+          req.groupId,
+          req.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition }))),
+        ),
     ),
   };
 }

@@ -115,15 +115,14 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
 
   async function produce(req: ProduceRequest__Output): Promise<ProduceResponse> {
     const entries = req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, records: p.records })));
-    const appending = replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
-    // acks=0: the client expects no answer; the append above already happened synchronously.
-    if (req.acks === 0) {
-      void appending.catch((err: unknown) => logger.error({ err }, 'acks=0 produce failed'));
-      return { topics: [] };
-    }
-    const results = await appending;
+    // acks=0 resolves at once (nothing waits in the purgatory). Kafka writes no response to acks=0
+    // and closes the connection on an error so the client refreshes its metadata; a pipelined gRPC
+    // stream answers every call, so the answer carries only the failed partitions (no offsets),
+    // with their current leader: a client that does not wait for it still learns of a leader move.
+    const results = await replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
+    const answered = req.acks === 0 ? results.filter((r) => r.errorCode !== 0) : results;
     return {
-      topics: nestByTopic(results, (r, name) => ({
+      topics: nestByTopic(answered, (r, name) => ({
         partition: r.partition,
         errorCode: r.errorCode,
         errorMessage: r.errorMessage,

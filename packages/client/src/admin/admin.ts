@@ -26,7 +26,7 @@ import { Retrier } from '../retry.js';
 import type { ResolvedRetryOptions } from '../retry.js';
 import type { GroupRouter } from '../consumer/group/coordinator.js';
 import * as groupAdmin from './groups.js';
-import type { CommittedOffset, GroupDescription, ListedGroup, PartitionGroupLag } from './groups.js';
+import type { CommittedOffset, DeletedOffset, GroupDescription, ListedGroup, PartitionGroupLag } from './groups.js';
 
 export interface NewTopic {
   topic: string;
@@ -728,6 +728,16 @@ export class Admin {
   }
 
   /** The group's committed offsets (of `topics`, or all). */
+  /**
+   * Removes the group's committed offsets of `partitions` (kafka-consumer-groups --delete-offsets);
+   * a partition of a topic the group's members subscribe to keeps its offset and reports
+   * GroupSubscribedToTopic in its result. Throws GROUP_ID_NOT_FOUND and other group-level refusals.
+   */
+  deleteOffsets(groupId: string, partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<DeletedOffset[]> {
+    return groupAdmin.deleteOffsets(this.groupDeps(), groupId, partitions);
+  }
+
+  /** The group's committed offsets (all, or of `topics`). */
   fetchOffsets(groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]> {
     return groupAdmin.fetchOffsets(this.groupDeps(), groupId, topics);
   }
