@@ -320,6 +320,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
           replicaManager,
           logger,
           maxFetchWaitMs: config.maxFetchWaitMs,
+          autoCreateTopicsEnable: config.autoCreateTopicsEnable ?? true,
           pipelines,
           authorizer,
           ...(config.listeners === undefined ? {} : { listenerName: spec.name }),

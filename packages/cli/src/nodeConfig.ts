@@ -184,6 +184,16 @@ const NODE_SETTINGS: readonly SettingDef[] = [
     doc: 'broker: a repeated authorization denial is logged at most once per this interval (default 60000)',
     check: integer(0),
   },
+  {
+    key: 'num.partitions',
+    doc: 'controller: partitions of a topic created without a count (auto-created ones included; default 1)',
+    check: integer(1),
+  },
+  {
+    key: 'default.replication.factor',
+    doc: 'controller: replicas of a topic created without a replication factor (auto-created ones included; default 1)',
+    check: integer(1),
+  },
   { key: 'connections.max.idle.ms', doc: 'broker: close a Kafka client connection idle this long (default 600000)', check: integer(100) },
   {
     key: 'socket.request.max.bytes',
@@ -457,6 +467,9 @@ export interface NodeSettings {
   /** With authorizer.class.name set: the ACL authorizer's settings. */
   authorizer?: AuthorizerConfig;
   auditLogIntervalMs?: number;
+  /** Kafka's num.partitions and default.replication.factor: the controller's defaults for CreateTopics' -1. */
+  defaultNumPartitions?: number;
+  defaultReplicationFactor?: number;
   socketRequestMaxBytes?: number;
   connectionsMaxIdleMs?: number;
   autoLeaderRebalanceEnable?: boolean;
@@ -577,6 +590,8 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
     ...(autoCreate === undefined ? {} : { autoCreateTopicsEnable: autoCreate === 'true' }),
     ...(authorizer === undefined ? {} : { authorizer }),
     ...(int('audit.log.interval.ms') === undefined ? {} : { auditLogIntervalMs: int('audit.log.interval.ms')! }),
+    ...(int('num.partitions') === undefined ? {} : { defaultNumPartitions: int('num.partitions')! }),
+    ...(int('default.replication.factor') === undefined ? {} : { defaultReplicationFactor: int('default.replication.factor')! }),
     ...(int('socket.request.max.bytes') === undefined ? {} : { socketRequestMaxBytes: int('socket.request.max.bytes')! }),
     ...(int('connections.max.idle.ms') === undefined ? {} : { connectionsMaxIdleMs: int('connections.max.idle.ms')! }),
     ...(int('leader.imbalance.check.interval.ms') === undefined

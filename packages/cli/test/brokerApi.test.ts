@@ -154,6 +154,13 @@ describe('produce and fetch', () => {
     expect((await latest('events', 1)).offset).toBe(before + 2n);
   });
 
+  it('acks=0 answers the partitions it could not write, so a client that does not wait still learns', async () => {
+    const res = await produce('events', 99, batch(['lost']), 0);
+    expect(res.topics).toHaveLength(1);
+    expect(res.topics[0]!.partitions).toHaveLength(1);
+    expect(res.topics[0]!.partitions[0]).toMatchObject({ partition: 99, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+  });
+
   it('ListOffsets answers earliest, latest and by timestamp', async () => {
     await createTopic('times');
     await produce('times', 0, batch(['t0', 't1', 't2'], 5_000n));

@@ -276,7 +276,13 @@ describe('samsa CLI', () => {
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
       expect(result.stderr).toContain('UNKNOWN_TOPIC_OR_PARTITION');
     }
-    const produced = await runCliAsync(['produce', ...bootstrap, '--topic', 'nope'], { input: 'a\n' });
+    // Without allow.auto.create.topics=false the producer would have the broker create it (topicLifecycle test).
+    const produced = await runCliAsync(
+      ['produce', ...bootstrap, '--topic', 'nope', '--producer-property', 'allow.auto.create.topics=false'],
+      {
+        input: 'a\n',
+      },
+    );
     expect(produced.status).not.toBe(0);
     expect(produced.stderr).toContain('UNKNOWN_TOPIC_OR_PARTITION');
   });

@@ -6,10 +6,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Samsa, serdes } from '@samsa/client';
+import { MaxBlockTimeoutError, Samsa, UnknownTopicOrPartitionError, serdes } from '@samsa/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@samsa/testkit';
-import { startCluster, type TestCluster } from './helpers/cluster.js';
+import { startCluster, type ClusterNode, type TestCluster } from './helpers/cluster.js';
 import { removeDir, runCliAsync, tempDir } from './helpers/processes.js';
 
 // Short group timings so the rebalance after the partition count changes takes seconds.
@@ -35,6 +35,8 @@ describe('topic lifecycle against real processes', () => {
       heartbeatIntervalMs: 250,
       sessionTimeoutMs: 2_000,
       brokerArgs: BROKER_ARGS,
+      // The controller's defaults for topics created without counts (auto-created ones).
+      controllerArgs: ['--num-partitions', '2', '--default-replication-factor', '3'],
     });
     bootstrap = cluster.bootstrap.join(',');
     // Metadata refreshed every second: the producer and the group's leader see new partitions soon.
@@ -373,4 +375,167 @@ describe('topic lifecycle against real processes', () => {
       await consumer.close();
     }
   }, 120_000);
+
+  it('auto-creates a topic a producer sends to (num.partitions, default.replication.factor), by the SDK and by samsa produce', async () => {
+    const producer = samsa.producer({ value: serdes.string, acks: -1 });
+    try {
+      const sent = await producer.send({ topic: 'made-by-send', messages: [{ value: 'first' }] });
+      expect(sent[0]!.offset).toBe(0n);
+    } finally {
+      await producer.close();
+    }
+    const [made] = await samsa.admin().describeTopics(['made-by-send']);
+    expect(made!.partitions).toHaveLength(2);
+    expect(made!.partitions.every((p) => p.replicas.length === 3)).toBe(true);
+
+    const cli = await runCliAsync(['produce', '--bootstrap-server', bootstrap, '--topic', 'made-by-cli'], { input: 'a\nb\n' });
+    expect(cli.stderr).toBe('');
+    expect(cli.status).toBe(0);
+    const [byCli] = await samsa.admin().describeTopics(['made-by-cli']);
+    expect(byCli!.partitions).toHaveLength(2);
+
+    // A producer that does not allow it creates nothing: the broker answers UNKNOWN_TOPIC_OR_PARTITION, not LEADER_NOT_AVAILABLE.
+    const refusing = samsa.producer({ allowAutoTopicCreation: false, maxBlockMs: 1_000 });
+    try {
+      await expect(refusing.partitionsFor('never-made')).rejects.toBeInstanceOf(MaxBlockTimeoutError);
+    } finally {
+      await refusing.close();
+    }
+    await expect(samsa.admin().describeTopics(['never-made'])).rejects.toBeInstanceOf(UnknownTopicOrPartitionError);
+  }, 120_000);
+
+  it('groups --delete-offsets removes committed offsets, refused with GROUP_SUBSCRIBED_TO_TOPIC while the group consumes the topic', async () => {
+    const topic = 'forget';
+    const group = 'g-forget';
+    await samsa.admin().createTopics([{ topic, numPartitions: 2, replicationFactor: 3 }]);
+    await waitFor(
+      `${topic} has leaders`,
+      async () => (await samsa.admin().describeTopics([topic]))[0]!.partitions.every((p) => p.leader >= 0),
+      20_000,
+      100,
+    );
+    const producer = samsa.producer({ value: serdes.string, acks: -1 });
+    for (let p = 0; p < 2; p++) await producer.send({ topic, messages: [0, 1, 2].map((i) => ({ partition: p, value: `p${p}-${i}` })) });
+    await producer.close();
+    const consumer = samsa.consumer({
+      groupId: group,
+      value: serdes.string,
+      autoOffsetReset: 'earliest',
+      sessionTimeoutMs: 6_000,
+      heartbeatIntervalMs: 500,
+    });
+    consumer.subscribe(topic);
+    const cmd = ['groups', '--bootstrap-server', bootstrap, '--delete-offsets', '--group', group, '--topic', topic];
+    const committed = async () => (await samsa.admin().fetchOffsets(group)).filter((o) => o.topic === topic && o.offset >= 0n).length;
+    try {
+      let seen = 0;
+      await waitFor(
+        'the 6 records consumed',
+        async () => {
+          seen += (await consumer.poll({ maxWaitMs: 200 })).length;
+          return seen >= 6;
+        },
+        60_000,
+        0,
+      );
+      await consumer.commit();
+      expect(await committed()).toBe(2);
+
+      const refused = await runCliAsync(cmd);
+      expect(refused.status).not.toBe(0);
+      expect(refused.stdout).toContain('GROUP_SUBSCRIBED_TO_TOPIC');
+      expect(await committed()).toBe(2);
+    } finally {
+      await consumer.close();
+    }
+    // The member left: the group is empty and its offsets of the topic can go, partition 0 by the SDK first.
+    const [one] = await samsa.admin().deleteOffsets(group, [{ topic, partition: 0 }]);
+    expect(one!.error).toBeUndefined();
+    expect(await committed()).toBe(1);
+    const deleted = await runCliAsync(cmd);
+    expect(deleted.stderr).toBe('');
+    expect(deleted.status).toBe(0);
+    expect(deleted.stdout).toContain(`Request succeed for deleting offsets with topic ${topic} group ${group}`);
+    expect(deleted.stdout.match(/Successful/g)).toHaveLength(2);
+    expect(await committed()).toBe(0);
+  }, 120_000);
+
+  it("acks=0: after a leader move the SDK learns from the old leader's error answer and sends to the new leader", async () => {
+    const topic = 'noack';
+    await samsa.admin().createTopics([{ topic, numPartitions: 1, replicationFactor: 3 }]);
+    const partitionOf = async () => (await samsa.admin().describeTopics([topic]))[0]!.partitions[0]!;
+    const first = await waitFor(
+      `${topic} has a leader`,
+      async () => {
+        const p = await partitionOf();
+        return p.leader >= 0 ? p : undefined;
+      },
+      20_000,
+      100,
+    );
+    const oldLeader: ClusterNode = cluster.brokers.find((b) => b.nodeId === first.leader)!;
+    const latest = async () => (await samsa.admin().listOffsets(topic, [{ partition: 0, timestamp: 'latest' }]))[0]!.offset;
+
+    // Kafka's default metadata.max.age.ms (5 min): only the error answer can make this client look again in time.
+    const client = new Samsa({ brokers: cluster.bootstrap, requestTimeoutMs: 10_000 });
+    const producer = client.producer({ value: serdes.string, acks: 0, lingerMs: 0 });
+    try {
+      const before = await producer.send({ topic, messages: [{ partition: 0, value: 'before' }] });
+      expect(before[0]!.offset).toBe(-1n); // acks=0: no offset, no wait
+      await waitFor('the first record written', async () => (await latest()) === 1n, 20_000, 100);
+
+      // Move the leadership away while this client sends nothing, then bring the old leader back as a follower.
+      await cluster.kill(oldLeader, 'SIGTERM');
+      await waitFor(
+        'a new leader',
+        async () => {
+          const p = await partitionOf();
+          return p.leader >= 0 && p.leader !== oldLeader.nodeId;
+        },
+        30_000,
+        200,
+      );
+      await cluster.start(oldLeader);
+      await waitFor('the old leader back in the ISR', async () => (await partitionOf()).isr.includes(oldLeader.nodeId), 60_000, 200);
+      expect((await partitionOf()).leader).not.toBe(oldLeader.nodeId);
+
+      // The cached leader is the old one, alive and a follower now. Each send goes without waiting;
+      // its NOT_LEADER_OR_FOLLOWER answer marks the metadata stale, so a later send reaches the new leader.
+      let n = 0;
+      await waitFor(
+        'an acks=0 record on the new leader',
+        async () => {
+          await producer.send({ topic, messages: [{ partition: 0, value: `probe-${n++}` }] });
+          return (await latest()) > 1n;
+        },
+        30_000,
+        200,
+      );
+      const base = await latest();
+      for (let i = 0; i < 50; i++) await producer.send({ topic, messages: [{ partition: 0, value: `after-${i}` }] });
+      await producer.flush();
+      await waitFor('the 50 records after the move', async () => (await latest()) >= base + 50n, 30_000, 100);
+    } finally {
+      await producer.close();
+      await client.close();
+    }
+    const consumer = samsa.consumer({ value: serdes.string, autoOffsetReset: 'earliest' });
+    consumer.assign([{ topic, partition: 0 }]);
+    const values: string[] = [];
+    try {
+      await waitFor(
+        'every record after the move read back',
+        async () => {
+          for (const r of await consumer.poll({ maxWaitMs: 200 })) values.push(r.value!);
+          return values.filter((v) => v.startsWith('after-')).length >= 50;
+        },
+        30_000,
+        0,
+      );
+    } finally {
+      await consumer.close();
+    }
+    expect(values[0]).toBe('before');
+    expect(values.filter((v) => v.startsWith('after-'))).toEqual(Array.from({ length: 50 }, (_, i) => `after-${i}`));
+  }, 180_000);
 });

@@ -4,7 +4,14 @@ export type { SamsaConfig } from './samsa.js';
 
 export { Admin } from './admin/admin.js';
 export type { AclBinding, AclBindingFilter, AclOperation, AclPatternType, AclPermissionType, AclResourceType } from './admin/acls.js';
-export type { CommittedOffset, GroupDescription, GroupMemberDescription, ListedGroup, PartitionGroupLag } from './admin/groups.js';
+export type {
+  CommittedOffset,
+  DeletedOffset,
+  GroupDescription,
+  GroupMemberDescription,
+  ListedGroup,
+  PartitionGroupLag,
+} from './admin/groups.js';
 export type {
   AlterConfigsOptions,
   BrokerConfigAlteration,
@@ -104,7 +111,7 @@ export { serdes } from './serdes.js';
 export type { Serde, SerdeType } from './serdes.js';
 
 export { Cluster } from './cluster/cluster.js';
-export type { ClusterDeps, ClusterOptions, LeaderRoute } from './cluster/cluster.js';
+export type { ClusterDeps, ClusterOptions, LeaderRoute, TopicLookup } from './cluster/cluster.js';
 export type { BrokerInfo, ClusterInfo, PartitionInfo, TopicInfo } from './cluster/metadata.js';
 export { listOffsets } from './cluster/offsets.js';
 export type { OffsetSpec, PartitionOffset } from './cluster/offsets.js';

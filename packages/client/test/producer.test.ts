@@ -302,6 +302,26 @@ describe('Producer.send', () => {
     expect((fake.callsOf('produce')[0]!.request as ProduceRequest).acks).toBe(0);
   });
 
+  it('acks=0 does not wait, and an error answer from a former leader sends the next records to the new one', async () => {
+    const { fake, samsa } = setup([1, 2]);
+    fake.createTopic('t', 1, [1]);
+    // Lets the fake's answers (microtasks and immediates) arrive without moving the fake clock.
+    const settle = async () => {
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    const producer = samsa.producer({ acks: 0, lingerMs: 0 });
+    const send = (v: string) => producer.send({ topic: 't', messages: [{ partition: 0, value: Buffer.from(v) }] });
+    await send('a');
+    fake.moveLeader('t', 0, 2);
+    const [lost] = await send('b'); // broker 1 is no longer the leader: the record is lost, as in Kafka
+    expect(lost!.offset).toBe(-1n);
+    await settle(); // its NOT_LEADER_OR_FOLLOWER answer arrives
+    await send('c');
+    await settle();
+    expect(fake.callsOf('produce').map((c) => c.nodeId)).toEqual([1, 1, 2]);
+    expect(fake.records('t', 0)).toHaveLength(2);
+  });
+
   it('writes headers, timestamps and keys into the batch', async () => {
     const { fake, clock, samsa } = setup([1]);
     fake.createTopic('t', 1);

@@ -28,6 +28,8 @@ import {
   type OffsetCommitResponse,
   type OffsetFetchRequest__Output,
   type OffsetFetchResponse,
+  type OffsetDeleteRequest__Output,
+  type OffsetDeleteResponse,
   type SyncGroupRequest__Output,
   type SyncGroupResponse,
 } from '@samsa/protocol';
@@ -349,6 +351,15 @@ export function groupsServiceHandlers(
           })),
         ),
       }),
+    ),
+    OffsetDelete: unary(
+      logger,
+      'OffsetDelete',
+      async (req: OffsetDeleteRequest__Output): Promise<OffsetDeleteResponse> =>
+        coordinator.deleteOffsets(
+          req.groupId,
+          req.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition }))),
+        ),
     ),
   };
 }

@@ -14,6 +14,7 @@ import { ApiKey, isValidClientSoftware } from '@samsa/kafka';
 import { AclOperation, endpointFor } from '@samsa/metadata';
 import { ErrorCode } from '@samsa/protocol';
 import type { Logger } from 'pino';
+import { autoCreateTopics, isAutoCreatable, isLegalTopicName } from '../metadata/autoCreate.js';
 import type { BrokerInfo, MetadataSource, TopicInfo } from '../metadata/image.js';
 import type { RequestAuthorizer } from '../security/authorizerService.js';
 import { type KafkaApiHandler, type KafkaRequestContext } from './kafkaApis.js';
@@ -34,8 +35,6 @@ export interface MetadataApisDeps {
 /** Kafka's "authorized operations not asked for". */
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
-/** Kafka's legal topic names: 1-249 of [a-zA-Z0-9._-], not '.' or '..'. */
-const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 
 /** Samsa's topic id (RFC 4122 text) in Kafka's Uuid text form. */
 export function kafkaTopicId(topicId: string): string {
@@ -140,11 +139,10 @@ export function metadataApis(deps: MetadataApisDeps): KafkaApiHandler[] {
             return describable(asked.name, true)
               ? describeTopic(topic, live)
               : missingTopic(asked.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
-          if (!LEGAL_TOPIC.test(asked.name) || asked.name === '.' || asked.name === '..') {
-            return missingTopic(asked.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
-          }
+          if (!isLegalTopicName(asked.name)) return missingTopic(asked.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
           const mayCreate =
             allowAutoCreate &&
+            isAutoCreatable(asked.name) &&
             (authorizer.cluster(ctx.identity, AclOperation.CREATE, false) ||
               authorizer.topic(ctx.identity, AclOperation.CREATE, asked.name, false));
           if (!mayCreate && !describable(asked.name, true))
@@ -154,25 +152,11 @@ export function metadataApis(deps: MetadataApisDeps): KafkaApiHandler[] {
           // As Kafka: the topic is being created, its leaders are not known yet (retriable).
           return missingTopic(asked.name, ZERO_UUID, ErrorCode.LEADER_NOT_AVAILABLE);
         });
-        if (toCreate.length > 0) {
-          // num.partitions and default.replication.factor of the controller (-1).
-          const results = await metadata
-            .createTopics(
-              toCreate.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, configs: {} })),
-              false,
-            )
-            .catch((err: unknown) =>
-              toCreate.map((name) => ({ name, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: (err as Error).message })),
-            );
-          for (const r of results) {
-            if (r.errorCode === 0 || r.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) continue;
-            deps.logger.warn(
-              { topic: r.name, errorCode: r.errorCode, error: 'errorMessage' in r ? r.errorMessage : '' },
-              'auto-creating a topic failed',
-            );
-            const t = topics.find((x) => x.name === r.name);
-            if (t) t.errorCode = r.errorCode === ErrorCode.INVALID_REPLICATION_FACTOR ? ErrorCode.LEADER_NOT_AVAILABLE : r.errorCode;
-          }
+        // num.partitions and default.replication.factor of the controller (autoCreate.ts, shared with gRPC).
+        const created = await autoCreateTopics(metadata, toCreate, deps.logger);
+        for (const t of topics) {
+          const code = t.name === null ? undefined : created.get(t.name);
+          if (code !== undefined) t.errorCode = code;
         }
       }
       return {

@@ -48,6 +48,7 @@ import {
 } from '@samsa/protocol';
 import { pipelinedHandler, type PipelineHub } from '@samsa/server';
 import type { Logger } from 'pino';
+import { autoCreateTopics, isAutoCreatable } from '../metadata/autoCreate.js';
 import type { MetadataSource, TopicInfo } from '../metadata/image.js';
 import { kafkaTopicId } from '../kafka/metadataApis.js';
 import { configResourceDenied } from '../kafka/adminApis.js';
@@ -70,6 +71,8 @@ export interface ClientServiceDeps {
    * advertised address on it. Undefined: every broker's registered host:port.
    */
   listenerName?: string;
+  /** Kafka's auto.create.topics.enable: a Metadata request asking for creation creates missing topics (default off here; node.ts passes the setting). */
+  autoCreateTopicsEnable?: boolean;
   /** Open Produce/Fetch streams, ended on shutdown (node.ts drains it before tryShutdown). */
   pipelines?: PipelineHub;
   /** ACL checks, the same per-API rules as the Kafka protocol's (security/README.md); default: allow all. */
@@ -143,18 +146,16 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
         logAppendTime: -1n,
         logStartOffset: -1n,
       }));
-    const appending =
-      entries.length === 0
-        ? Promise.resolve([])
-        : replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
-    // acks=0: the client expects no answer; the append above already happened synchronously.
-    if (req.acks === 0) {
-      void appending.catch((err: unknown) => logger.error({ err }, 'acks=0 produce failed'));
-      return { topics: [] };
-    }
-    const results = [...denied, ...(await appending)];
+    // acks=0 resolves at once (nothing waits in the purgatory). Kafka writes no response to acks=0
+    // and closes the connection on an error so the client refreshes its metadata; a pipelined gRPC
+    // stream answers every call, so the answer carries only the failed partitions (no offsets),
+    // with their current leader: a client that does not wait for it still learns of a leader move.
+    const appended =
+      entries.length === 0 ? [] : await replicaManager.appendRecords(req.acks, req.timeoutMs > 0 ? req.timeoutMs : 30_000, entries);
+    const results = [...denied, ...appended];
+    const answered = req.acks === 0 ? results.filter((r) => r.errorCode !== 0) : results;
     return {
-      topics: nestByTopic(results, (r, name) => ({
+      topics: nestByTopic(answered, (r, name) => ({
         partition: r.partition,
         errorCode: r.errorCode,
         errorMessage: r.errorMessage,
@@ -227,8 +228,18 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
   const pipelineOptions = brokerPipelineOptions(logger, deps.pipelines);
 
   return {
-    Metadata: unary(logger, 'Metadata', (req: MetadataRequest__Output, who): MetadataResponse => {
+    Metadata: unary(logger, 'Metadata', async (req: MetadataRequest__Output, who): Promise<MetadataResponse> => {
       // Only topics the principal may DESCRIBE: left out of "all", TOPIC_AUTHORIZATION_FAILED when named.
+      // Kafka's rule for creation: the request asks, the broker allows it (autoCreate.ts, shared with
+      // the Kafka listener) and the principal may CREATE on the cluster or the topic.
+      const mayCreate = req.allowAutoTopicCreation && deps.autoCreateTopicsEnable === true;
+      const missing = req.allTopics ? [] : req.topics.filter((name) => metadata.topic(name) === undefined);
+      const creatable = missing.filter(
+        (name) =>
+          isAutoCreatable(name) &&
+          (authorizer.cluster(who, AclOperation.CREATE, false) || authorizer.topic(who, AclOperation.CREATE, name, false)),
+      );
+      const created = mayCreate ? await autoCreateTopics(metadata, creatable, logger) : new Map<string, number>();
       const topics = req.allTopics
         ? metadata
             .topics()
@@ -238,9 +249,23 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
             if (!authorizer.topic(who, AclOperation.DESCRIBE, name))
               return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: DENIED, name, partitions: [] };
             const topic = metadata.topic(name);
-            return topic
-              ? describe(topic)
-              : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `topic '${name}' does not exist`, name, partitions: [] };
+            if (topic) return describe(topic);
+            const code = created.get(name);
+            if (code === ErrorCode.LEADER_NOT_AVAILABLE)
+              return {
+                errorCode: code,
+                errorMessage: `topic '${name}' is being created (auto.create.topics.enable)`,
+                name,
+                partitions: [],
+              };
+            if (code !== undefined)
+              return { errorCode: code, errorMessage: `topic '${name}' does not exist and could not be created`, name, partitions: [] };
+            return {
+              errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              errorMessage: `topic '${name}' does not exist`,
+              name,
+              partitions: [],
+            };
           });
       return {
         clusterId: metadata.clusterId,

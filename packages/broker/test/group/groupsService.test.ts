@@ -273,6 +273,23 @@ describe('Groups service', () => {
           .find((g) => g.groupId === group)?.state === 'Empty',
       5_000,
     );
+    // OffsetDelete (KIP-496) on the empty group: orders-1's offset goes, orders-0's stays.
+    const offsetDelete = await call<{ errorCode: number; partitions: Array<{ topic: string; partition: number; errorCode: number }> }>(
+      'OffsetDelete',
+      { groupId: group, topics: [{ name: 'orders', partitions: [1] }] },
+    );
+    expect(offsetDelete).toMatchObject({ errorCode: 0, partitions: [{ topic: 'orders', partition: 1, errorCode: 0 }] });
+    const afterDelete = await call<{ topics: Array<{ partitions: Array<{ partition: number; committedOffset: string }> }> }>(
+      'OffsetFetch',
+      {
+        groupId: group,
+        topics: [{ name: 'orders', partitions: [0, 1] }],
+      },
+    );
+    expect(afterDelete.topics[0]!.partitions.map((p) => [p.partition, p.committedOffset])).toEqual([
+      [0, '42'],
+      [1, '-1'],
+    ]);
     // A group of the same __consumer_offsets partition that does not exist.
     let neverWas = 'never-was';
     for (let i = 0; partitionFor(neverWas, PARTITIONS) !== partitionFor(group, PARTITIONS); i++) neverWas = `never-was-${i}`;

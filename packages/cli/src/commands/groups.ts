@@ -7,6 +7,7 @@
  *       (--to-earliest | --to-latest | --to-current | --to-offset N | --shift-by N | --to-datetime ISO8601 | --by-duration PnDTnHnMnS)
  *       [--dry-run | --execute] [--export]
  *   samsa groups --bootstrap-server B --delete (--group G [--group G2 ...] | --all-groups)
+ *   samsa groups --bootstrap-server B --delete-offsets --group G --topic T[:p1,p2] [--topic ...]
  *
  * --describe prints GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST
  * CLIENT-ID, "-" where there is no value. --reset-offsets is refused while the group has active
@@ -15,7 +16,7 @@
  * `topic,partition,offset` CSV that --from-file reads back.
  */
 import { readFileSync } from 'node:fs';
-import type { Admin } from '@samsa/client';
+import { UnknownTopicOrPartitionError, type Admin } from '@samsa/client';
 import { partitionsByTopic } from '@samsa/protocol';
 import type { Command } from 'commander';
 import { withClient } from '../client.js';
@@ -35,6 +36,7 @@ interface GroupsOptions {
   describe?: boolean;
   delete?: boolean;
   resetOffsets?: boolean;
+  deleteOffsets?: boolean;
   group?: string[];
   topic?: string[];
   allTopics?: boolean;
@@ -67,8 +69,9 @@ export function registerGroups(program: Command): void {
     .option('--describe', 'per partition: committed offset, log end offset, lag and owner')
     .option('--delete', 'delete the groups (they must have no active members)')
     .option('--reset-offsets', 'set committed offsets (the group must have no active members)')
+    .option('--delete-offsets', "delete the group's committed offsets of --topic (refused for a topic the group consumes)")
     .option('--group <id>', 'the group (repeatable for --delete)', collect)
-    .option('--topic <name[:p1,p2]>', 'with --reset-offsets: a topic, optionally some partitions (repeatable)', collect)
+    .option('--topic <name[:p1,p2]>', 'with --reset-offsets or --delete-offsets: a topic, optionally some partitions (repeatable)', collect)
     .option('--all-topics', 'with --reset-offsets: every topic the group has offsets for')
     .option('--to-earliest', 'reset to the log start')
     .option('--to-latest', 'reset to the log end')
@@ -89,8 +92,11 @@ export function registerGroups(program: Command): void {
     .action(async (own: GroupsOptions, command: Command) => {
       // --verbose is also the program's own flag (stack traces); commander hands it to the program.
       const opts: GroupsOptions = { ...own, verbose: (command.optsWithGlobals() as GroupsOptions).verbose === true };
-      const actions = [opts.list, opts.describe, opts.delete, opts.resetOffsets].filter(Boolean).length;
-      if (actions !== 1) throw new UsageError('exactly one of --list, --describe, --delete, --reset-offsets is required');
+      const actions = [opts.list, opts.describe, opts.delete, opts.resetOffsets, opts.deleteOffsets].filter(Boolean).length;
+      if (actions !== 1) throw new UsageError('exactly one of --list, --describe, --delete, --reset-offsets, --delete-offsets is required');
+      if (opts.deleteOffsets && (opts.allGroups || (opts.group ?? []).length !== 1))
+        throw new UsageError('--delete-offsets needs one --group');
+      if (opts.deleteOffsets && (opts.topic ?? []).length === 0) throw new UsageError('--delete-offsets needs --topic');
       let groups = opts.group ?? [];
       if (opts.allGroups && groups.length > 0) throw new UsageError('--group and --all-groups cannot be combined');
       if (!opts.list && !opts.allGroups && groups.length === 0) throw new UsageError('--group or --all-groups is required');
@@ -113,6 +119,8 @@ export function registerGroups(program: Command): void {
           }
         } else if (opts.delete) {
           if (groups.length > 0) await remove(admin, groups);
+        } else if (opts.deleteOffsets) {
+          await deleteOffsets(admin, groups[0]!, opts.topic!);
         } else {
           for (const g of groups) await reset(admin, g, opts);
         }
@@ -231,6 +239,42 @@ async function remove(admin: Admin, groups: string[]): Promise<void> {
   if (failures.length > 0) {
     process.stdout.write(`Deletion of some consumer groups failed:\n${failures.join('\n')}\n`);
     throw new Error(`${failures.length} group(s) could not be deleted`);
+  }
+}
+
+/**
+ * --delete-offsets (Kafka's ConsumerGroupCommand.deleteOffsets): a --topic without partitions means
+ * every partition of the topic (from its metadata; for a topic that no longer exists, the ones the
+ * group has offsets for). Prints Kafka's TOPIC PARTITION STATUS table; any refusal exits 1.
+ */
+async function deleteOffsets(admin: Admin, groupId: string, specs: string[]): Promise<void> {
+  const wanted: Array<{ topic: string; partition: number }> = [];
+  for (const spec of specs) {
+    const { topic, partitions } = parseTopicSpec(spec);
+    let list = partitions;
+    if (list === undefined) {
+      try {
+        list = (await admin.describeTopics([topic]))[0]!.partitions.map((p) => p.partition);
+      } catch (err) {
+        if (!(err instanceof UnknownTopicOrPartitionError)) throw err;
+        list = (await admin.fetchOffsets(groupId)).filter((o) => o.topic === topic && o.offset >= 0n).map((o) => o.partition);
+      }
+    }
+    for (const partition of list) wanted.push({ topic, partition });
+  }
+  if (wanted.length === 0) throw new Error(`Consumer group '${groupId}' has no offsets of ${specs.join(', ')} to delete.`);
+  const results = await admin.deleteOffsets(groupId, wanted);
+  const failed = results.filter((r) => r.error !== undefined);
+  if (failed.length === 0) process.stdout.write(`\nRequest succeed for deleting offsets with topic ${specs.join(', ')} group ${groupId}\n`);
+  const row = (t: string, p: string, status: string) => `${t.padEnd(30)} ${p.padEnd(15)} ${status}\n`;
+  process.stdout.write(`\n${row('TOPIC', 'PARTITION', 'STATUS')}`);
+  for (const r of [...results].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)) {
+    process.stdout.write(row(r.topic, String(r.partition), r.error ? `Error: ${r.error.errorName}: ${r.error.message}` : 'Successful'));
+  }
+  if (failed.length > 0) {
+    throw new Error(
+      `Deleting offsets failed for ${failed.length} partition(s): ${failed[0]!.error!.errorName}: ${failed[0]!.error!.message}`,
+    );
   }
 }
 

@@ -69,6 +69,8 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
         logger: logger.child({ role: 'controller' }),
         ...(settings.sessionTimeoutMs === undefined ? {} : { brokerSessionTimeoutMs: settings.sessionTimeoutMs }),
         ...(settings.autoLeaderRebalanceEnable === undefined ? {} : { autoLeaderRebalanceEnable: settings.autoLeaderRebalanceEnable }),
+        ...(settings.defaultNumPartitions === undefined ? {} : { defaultNumPartitions: settings.defaultNumPartitions }),
+        ...(settings.defaultReplicationFactor === undefined ? {} : { defaultReplicationFactor: settings.defaultReplicationFactor }),
         ...(settings.leaderImbalanceCheckIntervalMs === undefined
           ? {}
           : { leaderImbalanceCheckIntervalMs: settings.leaderImbalanceCheckIntervalMs }),

@@ -124,10 +124,14 @@ export function registerProduce(program: Command): void {
       const failed = await withClient(
         bootstrap,
         async (samsa) => {
-          // Fail fast and clearly on an unknown topic instead of one error per line.
-          await samsa.admin().describeTopics([topic]);
-          const encoders = await producerEncoders(opts, topic);
           const producer = samsa.producer(producerOptions);
+          // As Kafka's console producer: a missing topic is auto-created (allow.auto.create.topics,
+          // default true, and the broker's auto.create.topics.enable), waiting up to max.block.ms for
+          // it; with allow.auto.create.topics=false an unknown topic fails fast and clearly instead
+          // of once per line.
+          if (producerOptions.allowAutoTopicCreation === false) await samsa.admin().describeTopics([topic]);
+          else await producer.partitionsFor(topic);
+          const encoders = await producerEncoders(opts, topic);
           return sendLines(topic, partition, (line) => encode(parseLine(line, format), encoders), producer);
         },
         { logger: stderrWarnings(`Producer clientId=${clientId}`), clientId },

@@ -78,10 +78,13 @@ export function producerOptionsFromProps(props: Record<string, string>): Produce
       case 'retry.backoff.ms':
         out.retryBackoffMs = parseInteger(value, flag, 0);
         break;
+      case 'allow.auto.create.topics':
+        out.allowAutoTopicCreation = parseBoolean(value, flag);
+        break;
       default:
         throw new UsageError(
           `unknown producer config '${name}' (known: acks, linger.ms, batch.size, compression.type, enable.idempotence, ` +
-            'max.in.flight.requests.per.connection, buffer.memory, retries, delivery.timeout.ms, request.timeout.ms, max.block.ms, max.request.size, retry.backoff.ms)',
+            'max.in.flight.requests.per.connection, buffer.memory, retries, delivery.timeout.ms, request.timeout.ms, max.block.ms, max.request.size, retry.backoff.ms, allow.auto.create.topics)',
         );
     }
   }

@@ -54,6 +54,8 @@ export interface ClusterOptions {
   sessionTimeoutMs?: number;
   /** Extra `samsa node` arguments for every broker (e.g. ['--replica-lag-time-max-ms', '1000']). */
   brokerArgs?: string[];
+  /** Extra `samsa node` arguments for every controller (e.g. ['--num-partitions', '3']). */
+  controllerArgs?: string[];
   /** Give every node a metrics port (--metrics-port). */
   metrics?: boolean;
 }
@@ -124,8 +126,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       // As cluster up does: fewer than 3 brokers could never meet the default offsets.topic.replication.factor.
       if ((opts.brokers ?? 3) < 3) args.push('--offsets-topic-replication-factor', String(opts.brokers));
       if (opts.brokerArgs) args.push(...opts.brokerArgs);
-    } else if (opts.sessionTimeoutMs) {
-      args.push('--session-timeout-ms', String(opts.sessionTimeoutMs));
+    } else {
+      if (opts.sessionTimeoutMs) args.push('--session-timeout-ms', String(opts.sessionTimeoutMs));
+      if (opts.controllerArgs) args.push(...opts.controllerArgs);
     }
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     node.child = child;

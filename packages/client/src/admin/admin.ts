@@ -27,7 +27,7 @@ import type { ResolvedRetryOptions } from '../retry.js';
 import type { GroupRouter } from '../consumer/group/coordinator.js';
 import { aclFilterToWire, aclFromWire, aclToWire, type AclBinding, type AclBindingFilter } from './acls.js';
 import * as groupAdmin from './groups.js';
-import type { CommittedOffset, GroupDescription, ListedGroup, PartitionGroupLag } from './groups.js';
+import type { CommittedOffset, DeletedOffset, GroupDescription, ListedGroup, PartitionGroupLag } from './groups.js';
 
 export interface NewTopic {
   topic: string;
@@ -956,6 +956,16 @@ export class Admin {
   }
 
   /** The group's committed offsets (of `topics`, or all). */
+  /**
+   * Removes the group's committed offsets of `partitions` (kafka-consumer-groups --delete-offsets);
+   * a partition of a topic the group's members subscribe to keeps its offset and reports
+   * GroupSubscribedToTopic in its result. Throws GROUP_ID_NOT_FOUND and other group-level refusals.
+   */
+  deleteOffsets(groupId: string, partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<DeletedOffset[]> {
+    return groupAdmin.deleteOffsets(this.groupDeps(), groupId, partitions);
+  }
+
+  /** The group's committed offsets (all, or of `topics`). */
   fetchOffsets(groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]> {
     return groupAdmin.fetchOffsets(this.groupDeps(), groupId, topics);
   }

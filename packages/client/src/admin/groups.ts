@@ -160,6 +160,47 @@ export async function deleteGroups(deps: GroupAdminDeps, groupIds: readonly stri
   throwAll(failed);
 }
 
+/** One partition's outcome of deleteOffsets: `error` set when its offset stays (e.g. GROUP_SUBSCRIBED_TO_TOPIC). */
+export interface DeletedOffset {
+  topic: string;
+  partition: number;
+  error: SamsaError | undefined;
+}
+
+/**
+ * Kafka's deleteConsumerGroupOffsets (OffsetDelete, KIP-496): removes the group's committed offsets
+ * of `partitions`. A group-level refusal (GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, ...) throws; a
+ * partition of a topic that a member of the group subscribes to keeps its offset and reports
+ * GroupSubscribedToTopic in its result.
+ */
+export async function deleteOffsets(
+  deps: GroupAdminDeps,
+  groupId: string,
+  partitions: ReadonlyArray<{ topic: string; partition: number }>,
+): Promise<DeletedOffset[]> {
+  checkGroupIds([groupId], 'deleteOffsets');
+  if (!Array.isArray(partitions) || partitions.length === 0) throw new InvalidRequestError('deleteOffsets needs at least one partition');
+  for (const p of partitions)
+    if (typeof p?.topic !== 'string' || p.topic.length === 0 || !Number.isInteger(p.partition) || p.partition < 0)
+      throw new InvalidRequestError('deleteOffsets: each partition needs a topic name and a partition number >= 0');
+  const response = await deps.groups.withCoordinator(groupId, deps.retrier, async (c) => {
+    const r = await c.connection.offsetDelete(
+      { groupId, topics: [...groupByTopic(partitions)].map(([name, list]) => ({ name, partitions: list.map((p) => p.partition) })) },
+      deps.cluster.requestOptions(),
+    );
+    // Retriable codes (coordinator moved, loading) are retried by withCoordinator; the rest are the answer.
+    if (r.errorCode !== ErrorCode.NONE) throw errorFromCode(r.errorCode, r.errorMessage || `cannot delete offsets of group ${groupId}`);
+    return r;
+  });
+  const byKey = new Map(response.partitions.map((p) => [key(p.topic, p.partition), p.errorCode]));
+  return partitions.map(({ topic, partition }) => {
+    const answered = byKey.has(key(topic, partition));
+    const code = byKey.get(key(topic, partition)) ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+    const message = answered ? undefined : `the coordinator did not answer for ${topic}-${partition}`;
+    return { topic, partition, error: code === ErrorCode.NONE ? undefined : errorFromCode(code, message, undefined, { topic, partition }) };
+  });
+}
+
 export async function fetchOffsets(deps: GroupAdminDeps, groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]> {
   checkGroupIds([groupId], 'fetchOffsets');
   const r = await deps.groups.withCoordinator(groupId, deps.retrier, async (c) => {

@@ -29,6 +29,16 @@ export interface ClusterOptions {
   metadataMaxAgeMs?: number;
 }
 
+/** How a topic's metadata is asked for. */
+export interface TopicLookup {
+  /**
+   * Kafka's allow.auto.create.topics: the broker creates a missing topic (when its
+   * auto.create.topics.enable is on) and answers LEADER_NOT_AVAILABLE until it has leaders.
+   * Producers ask with it by default; admin lookups never do.
+   */
+  allowAutoTopicCreation?: boolean;
+}
+
 export interface ClusterDeps {
   pool: ConnectionPool;
   clock: Clock;
@@ -94,17 +104,21 @@ export class Cluster {
    * Asks any reachable broker for metadata of `topics` (none: brokers only) and merges the answer
    * into the cache. Concurrent refreshes of the same topics share one request.
    */
-  refreshMetadata(topics: readonly string[]): Promise<MetadataResponse> {
-    return this.metadata({ topics: [...new Set(topics)].sort(), allTopics: false });
+  refreshMetadata(topics: readonly string[], lookup: TopicLookup = {}): Promise<MetadataResponse> {
+    return this.metadata({
+      topics: [...new Set(topics)].sort(),
+      allTopics: false,
+      allowAutoTopicCreation: lookup.allowAutoTopicCreation === true,
+    });
   }
 
   /** Metadata of every topic (merged into the cache). */
   refreshAllTopics(): Promise<MetadataResponse> {
-    return this.metadata({ topics: [], allTopics: true });
+    return this.metadata({ topics: [], allTopics: true, allowAutoTopicCreation: false });
   }
 
-  private metadata(request: { topics: string[]; allTopics: boolean }): Promise<MetadataResponse> {
-    const key = request.allTopics ? '*' : request.topics.join('\0');
+  private metadata(request: { topics: string[]; allTopics: boolean; allowAutoTopicCreation: boolean }): Promise<MetadataResponse> {
+    const key = request.allTopics ? '*' : `${request.allowAutoTopicCreation ? '+' : '-'}${request.topics.join('\0')}`;
     let pending = this.inFlight.get(key);
     if (!pending) {
       pending = this.withAnyBroker((connection) =>
@@ -175,10 +189,10 @@ export class Cluster {
    * Metadata of `name`, from the cache or fetched. Throws the topic's typed error (e.g.
    * UnknownTopicOrPartitionError, LeaderNotAvailableError while it is being created).
    */
-  async topic(name: string): Promise<TopicInfo> {
+  async topic(name: string, lookup: TopicLookup = {}): Promise<TopicInfo> {
     const cached = this.cachedTopic(name);
     if (cached) return cached;
-    const response = await this.refreshMetadata([name]);
+    const response = await this.refreshMetadata([name], lookup);
     const entry = response.topics.find((t) => t.name === name);
     if (!entry) throw new UnknownTopicOrPartitionError(`topic ${name} is not in the metadata answer`, { topic: name });
     if (entry.errorCode !== 0) throw errorFromCode(entry.errorCode, entry.errorMessage, undefined, { topic: name });

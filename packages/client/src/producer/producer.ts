@@ -9,8 +9,8 @@
 import { CompressionType, RECORD_BATCH_OVERHEAD, RecordBatchBuilder, maxRecordSize } from '@samsa/protocol';
 import type { RecordInput } from '@samsa/protocol';
 import type { Clock, Random } from '../clock.js';
-import type { Cluster } from '../cluster/cluster.js';
-import type { TopicInfo } from '../cluster/metadata.js';
+import type { Cluster, TopicLookup } from '../cluster/cluster.js';
+import type { PartitionInfo, TopicInfo } from '../cluster/metadata.js';
 import { InvalidRequestError, MessageTooLargeError, SamsaClosedError, UnknownTopicOrPartitionError, isRetriable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Retrier, backoffMs, resolveRetryOptions } from '../retry.js';
@@ -138,6 +138,12 @@ export interface ProducerOptions<K, V> {
   deliveryTimeoutMs?: number;
   /** request.timeout.ms: transport deadline of one Produce request. Default: the client's requestTimeoutMs plus timeoutMs. */
   requestTimeoutMs?: number;
+  /**
+   * allow.auto.create.topics: the metadata lookup of a missing topic asks the broker to create it
+   * (with the controller's num.partitions and default.replication.factor), which it does when its
+   * auto.create.topics.enable is on. Default true, as Kafka's producer.
+   */
+  allowAutoTopicCreation?: boolean;
 }
 
 export interface ProducerDeps {
@@ -183,6 +189,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
   private readonly maxBlockMs: number;
   private readonly maxRequestSize: number;
   private readonly topicBackoff: ResolvedRetryOptions;
+  private readonly lookup: TopicLookup;
   private readonly pending = new Set<Promise<unknown>>();
   /** The value serde passes Buffers through unchanged (serdes.bytes, the default). */
   private readonly valueIsBytes: boolean;
@@ -211,6 +218,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     }
     this.idempotent = options.enableIdempotence ?? conflicts.length === 0;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.lookup = { allowAutoTopicCreation: options.allowAutoTopicCreation ?? true };
     this.compression = options.compression ?? CompressionType.NONE;
     this.partitioner = options.partitioner ?? defaultPartitioner(deps.random);
     const retry = options.retry ? resolveRetryOptions({ ...deps.retry, ...options.retry }) : deps.retry;
@@ -290,6 +298,16 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
   /** Sends every accumulated record now and resolves when all sent so far are answered (either way). */
   async flush(): Promise<void> {
     await this.loop.flush([...this.pending]);
+  }
+
+  /**
+   * Kafka's partitionsFor: the topic's partitions, waiting up to maxBlockMs for its metadata (a
+   * topic being auto-created has none at first); MaxBlockTimeoutError when none came.
+   */
+  async partitionsFor(topic: string): Promise<PartitionInfo[]> {
+    if (typeof topic !== 'string' || topic.length === 0) throw new InvalidRequestError('partitionsFor needs a topic name');
+    const info = await this.waitForTopic(topic, this.deps.clock.now() + this.maxBlockMs);
+    return info.partitions;
   }
 
   /**
@@ -424,7 +442,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     let lastError: unknown;
     for (let attempt = 0; ; attempt++) {
       try {
-        const info = cluster.cachedTopic(topic) ?? (await cluster.topic(topic));
+        const info = cluster.cachedTopic(topic) ?? (await cluster.topic(topic, this.lookup));
         if (info.partitions.length > 0) return info;
         lastError = undefined;
       } catch (error) {
@@ -582,7 +600,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
   private topicInfo(topic: string): Promise<TopicInfo> {
     const cached = this.deps.cluster.cachedTopic(topic);
     if (cached) return Promise.resolve(cached);
-    return this.retrier.run(() => this.deps.cluster.topic(topic), { what: `metadata of ${topic}` });
+    return this.retrier.run(() => this.deps.cluster.topic(topic, this.lookup), { what: `metadata of ${topic}` });
   }
 
   /** An explicit partition beyond the topic's count gets one metadata refresh (it may have grown), then fails. */

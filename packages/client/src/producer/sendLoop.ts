@@ -272,16 +272,25 @@ export class SendLoop {
       this.options.requestTimeoutMs === undefined
         ? cluster.requestOptions(timeoutMs, this.abort.signal)
         : { timeoutMs: this.options.requestTimeoutMs, signal: this.abort.signal };
+    // acks=0 completes at once but holds its in-flight slot until the broker's error-only answer.
+    let answered = false;
+    const done = () => {
+      if (answered) return;
+      answered = true;
+      this.inFlight.set(route.nodeId, this.inFlight.get(route.nodeId)! - 1);
+      if (acks === 0) this.wake();
+    };
     let outcomes: unknown[];
     try {
       const building = hopStart();
       const built = batches.map((b) => ({ topic: b.topic, partition: b.partition, records: b.build(), recordCount: b.count }));
       hopEnd('client.build', building);
-      outcomes = await sender.produceOnce(route, built, { acks, timeoutMs }, requestOptions);
+      outcomes = await sender.produceOnce(route, built, { acks, timeoutMs }, requestOptions, acks === 0 ? done : undefined);
     } catch (error) {
       outcomes = batches.map(() => error);
+      done();
     } finally {
-      this.inFlight.set(route.nodeId, this.inFlight.get(route.nodeId)! - 1);
+      if (acks !== 0) done();
     }
     const idem = this.deps.idempotence;
     batches.forEach((batch, i) => {

@@ -133,22 +133,37 @@ export class Sender {
     let semaphore = this.inFlight.get(route.nodeId);
     if (!semaphore) this.inFlight.set(route.nodeId, (semaphore = new Semaphore(this.deps.maxInFlightRequests)));
     await semaphore.acquire();
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      semaphore!.release();
+    };
     try {
-      return await this.produceOnce(route, batches, options);
+      // acks=0 holds its in-flight slot until the broker's (error-only) answer, not longer.
+      return await this.produceOnce(route, batches, options, undefined, options.acks === 0 ? release : undefined);
     } finally {
-      semaphore.release();
+      if (options.acks !== 0) release();
     }
   }
 
   /**
    * One Produce request to one leader, no cap, no retry: resolves with a result or a typed error per
    * batch (applying leader hints to the metadata cache); rejects when the request got no answer.
+   *
+   * acks=0 (Kafka's producer completes such a record once its request is written): resolves at
+   * once with no offsets and never waits for the answer. The broker answers only the partitions it
+   * could not append to; when that answer (or a transport failure) comes, the leader hints are
+   * applied and the topics marked stale, so the next send refreshes metadata and goes to the new
+   * leader instead of losing records at the old one until metadata expires. `onAnswered` runs
+   * then (the caller's in-flight accounting).
    */
   async produceOnce(
     route: LeaderRoute,
     batches: readonly ProduceBatch[],
     options: SendOptions,
     requestOptions?: RequestOptions,
+    onAnswered?: () => void,
   ): Promise<(ProduceBatchResult | SamsaError)[]> {
     const request: ProduceRequest = {
       acks: options.acks,
@@ -156,11 +171,23 @@ export class Sender {
       topics: nestByTopic(batches, (b) => ({ partition: b.partition, records: b.records })),
     };
     // The transport deadline must outlast the broker's own wait for replication.
-    const response: ProduceResponse = await route.connection.produce(
-      request,
-      requestOptions ?? this.deps.cluster.requestOptions(options.timeoutMs),
-    );
-    if (options.acks === 0) return batches.map(() => NO_OFFSET);
+    const answer = route.connection.produce(request, requestOptions ?? this.deps.cluster.requestOptions(options.timeoutMs));
+    if (options.acks === 0) {
+      void answer
+        .then(
+          (response) => this.noticeUnacknowledgedErrors(route, response),
+          (error: unknown) => {
+            this.deps.cluster.invalidateTopics(new Set(batches.map((b) => b.topic)));
+            this.deps.logger.debug('acks=0 produce got no answer; refreshing metadata', {
+              broker: route.nodeId,
+              error: (error as Error).message,
+            });
+          },
+        )
+        .finally(() => onAnswered?.());
+      return batches.map(() => NO_OFFSET);
+    }
+    const response: ProduceResponse = await answer;
     return batches.map((b) => {
       const p = response.topics.find((t) => t.name === b.topic)?.partitions.find((x) => x.partition === b.partition);
       if (!p)
@@ -178,5 +205,24 @@ export class Sender {
         logStartOffset: toBigInt(p.logStartOffset, -1n),
       };
     });
+  }
+
+  /** An acks=0 answer lists only failed partitions: apply their leader hints and refresh their topics' metadata. */
+  private noticeUnacknowledgedErrors(route: LeaderRoute, response: ProduceResponse): void {
+    const stale = new Set<string>();
+    for (const t of response.topics) {
+      for (const p of t.partitions) {
+        if (p.errorCode === 0) continue;
+        this.deps.cluster.updateLeader(t.name, p.partition, p.currentLeader);
+        const error = errorFromCode(p.errorCode, p.errorMessage, undefined, { topic: t.name, partition: p.partition });
+        if (needsMetadataRefresh(error)) stale.add(t.name);
+        this.deps.logger.warn(`acks=0 records for ${t.name}-${p.partition} were not written by broker ${route.nodeId}: ${error.message}`, {
+          topic: t.name,
+          partition: p.partition,
+          error: error.errorName,
+        });
+      }
+    }
+    if (stale.size > 0) this.deps.cluster.invalidateTopics(stale);
   }
 }

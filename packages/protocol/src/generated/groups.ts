@@ -30,6 +30,10 @@ import type { OffsetCommitRequest as _samsa_v1_OffsetCommitRequest, OffsetCommit
 import type { OffsetCommitResponse as _samsa_v1_OffsetCommitResponse, OffsetCommitResponse__Output as _samsa_v1_OffsetCommitResponse__Output } from './samsa/v1/OffsetCommitResponse.js';
 import type { OffsetCommitTopic as _samsa_v1_OffsetCommitTopic, OffsetCommitTopic__Output as _samsa_v1_OffsetCommitTopic__Output } from './samsa/v1/OffsetCommitTopic.js';
 import type { OffsetCommitTopicResponse as _samsa_v1_OffsetCommitTopicResponse, OffsetCommitTopicResponse__Output as _samsa_v1_OffsetCommitTopicResponse__Output } from './samsa/v1/OffsetCommitTopicResponse.js';
+import type { OffsetDeletePartitionResult as _samsa_v1_OffsetDeletePartitionResult, OffsetDeletePartitionResult__Output as _samsa_v1_OffsetDeletePartitionResult__Output } from './samsa/v1/OffsetDeletePartitionResult.js';
+import type { OffsetDeleteRequest as _samsa_v1_OffsetDeleteRequest, OffsetDeleteRequest__Output as _samsa_v1_OffsetDeleteRequest__Output } from './samsa/v1/OffsetDeleteRequest.js';
+import type { OffsetDeleteResponse as _samsa_v1_OffsetDeleteResponse, OffsetDeleteResponse__Output as _samsa_v1_OffsetDeleteResponse__Output } from './samsa/v1/OffsetDeleteResponse.js';
+import type { OffsetDeleteTopic as _samsa_v1_OffsetDeleteTopic, OffsetDeleteTopic__Output as _samsa_v1_OffsetDeleteTopic__Output } from './samsa/v1/OffsetDeleteTopic.js';
 import type { OffsetFetchPartition as _samsa_v1_OffsetFetchPartition, OffsetFetchPartition__Output as _samsa_v1_OffsetFetchPartition__Output } from './samsa/v1/OffsetFetchPartition.js';
 import type { OffsetFetchRequest as _samsa_v1_OffsetFetchRequest, OffsetFetchRequest__Output as _samsa_v1_OffsetFetchRequest__Output } from './samsa/v1/OffsetFetchRequest.js';
 import type { OffsetFetchResponse as _samsa_v1_OffsetFetchResponse, OffsetFetchResponse__Output as _samsa_v1_OffsetFetchResponse__Output } from './samsa/v1/OffsetFetchResponse.js';
@@ -75,6 +79,10 @@ export interface ProtoGrpcType {
       OffsetCommitResponse: MessageTypeDefinition<_samsa_v1_OffsetCommitResponse, _samsa_v1_OffsetCommitResponse__Output>
       OffsetCommitTopic: MessageTypeDefinition<_samsa_v1_OffsetCommitTopic, _samsa_v1_OffsetCommitTopic__Output>
       OffsetCommitTopicResponse: MessageTypeDefinition<_samsa_v1_OffsetCommitTopicResponse, _samsa_v1_OffsetCommitTopicResponse__Output>
+      OffsetDeletePartitionResult: MessageTypeDefinition<_samsa_v1_OffsetDeletePartitionResult, _samsa_v1_OffsetDeletePartitionResult__Output>
+      OffsetDeleteRequest: MessageTypeDefinition<_samsa_v1_OffsetDeleteRequest, _samsa_v1_OffsetDeleteRequest__Output>
+      OffsetDeleteResponse: MessageTypeDefinition<_samsa_v1_OffsetDeleteResponse, _samsa_v1_OffsetDeleteResponse__Output>
+      OffsetDeleteTopic: MessageTypeDefinition<_samsa_v1_OffsetDeleteTopic, _samsa_v1_OffsetDeleteTopic__Output>
       OffsetFetchPartition: MessageTypeDefinition<_samsa_v1_OffsetFetchPartition, _samsa_v1_OffsetFetchPartition__Output>
       OffsetFetchRequest: MessageTypeDefinition<_samsa_v1_OffsetFetchRequest, _samsa_v1_OffsetFetchRequest__Output>
       OffsetFetchResponse: MessageTypeDefinition<_samsa_v1_OffsetFetchResponse, _samsa_v1_OffsetFetchResponse__Output>

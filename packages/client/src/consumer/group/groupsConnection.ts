@@ -24,6 +24,8 @@ import type {
   OffsetCommitResponse__Output,
   OffsetFetchRequest,
   OffsetFetchResponse__Output,
+  OffsetDeleteRequest,
+  OffsetDeleteResponse__Output,
   SyncGroupRequest,
   SyncGroupResponse__Output,
 } from '@samsa/protocol';
@@ -40,6 +42,7 @@ export type {
   ListGroupsRequest,
   OffsetCommitRequest,
   OffsetFetchRequest,
+  OffsetDeleteRequest,
   SyncGroupRequest,
 };
 export type FindCoordinatorResponse = FindCoordinatorResponse__Output;
@@ -52,6 +55,7 @@ export type OffsetFetchResponse = OffsetFetchResponse__Output;
 export type ListGroupsResponse = ListGroupsResponse__Output;
 export type DescribeGroupsResponse = DescribeGroupsResponse__Output;
 export type DeleteGroupsResponse = DeleteGroupsResponse__Output;
+export type OffsetDeleteResponse = OffsetDeleteResponse__Output;
 
 export interface GroupsConnection {
   readonly address: string;
@@ -65,6 +69,8 @@ export interface GroupsConnection {
   listGroups(request: ListGroupsRequest, options?: RequestOptions): Promise<ListGroupsResponse>;
   describeGroups(request: DescribeGroupsRequest, options?: RequestOptions): Promise<DescribeGroupsResponse>;
   deleteGroups(request: DeleteGroupsRequest, options?: RequestOptions): Promise<DeleteGroupsResponse>;
+  /** Kafka's OffsetDelete (KIP-496), to the group's coordinator. */
+  offsetDelete(request: OffsetDeleteRequest, options?: RequestOptions): Promise<OffsetDeleteResponse>;
   close(): void;
 }
 
@@ -80,7 +86,8 @@ type Method =
   | 'OffsetFetch'
   | 'ListGroups'
   | 'DescribeGroups'
-  | 'DeleteGroups';
+  | 'DeleteGroups'
+  | 'OffsetDelete';
 
 export class GrpcGroupsConnection implements GroupsConnection {
   private client: GroupsClient | undefined;
@@ -122,6 +129,9 @@ export class GrpcGroupsConnection implements GroupsConnection {
   }
   deleteGroups(r: DeleteGroupsRequest, o?: RequestOptions): Promise<DeleteGroupsResponse> {
     return this.call('DeleteGroups', r, o);
+  }
+  offsetDelete(r: OffsetDeleteRequest, o?: RequestOptions): Promise<OffsetDeleteResponse> {
+    return this.call('OffsetDelete', r, o);
   }
 
   close(): void {

@@ -19,6 +19,8 @@ import type { ListGroupsRequest as _samsa_v1_ListGroupsRequest, ListGroupsReques
 import type { ListGroupsResponse as _samsa_v1_ListGroupsResponse, ListGroupsResponse__Output as _samsa_v1_ListGroupsResponse__Output } from '../../samsa/v1/ListGroupsResponse.js';
 import type { OffsetCommitRequest as _samsa_v1_OffsetCommitRequest, OffsetCommitRequest__Output as _samsa_v1_OffsetCommitRequest__Output } from '../../samsa/v1/OffsetCommitRequest.js';
 import type { OffsetCommitResponse as _samsa_v1_OffsetCommitResponse, OffsetCommitResponse__Output as _samsa_v1_OffsetCommitResponse__Output } from '../../samsa/v1/OffsetCommitResponse.js';
+import type { OffsetDeleteRequest as _samsa_v1_OffsetDeleteRequest, OffsetDeleteRequest__Output as _samsa_v1_OffsetDeleteRequest__Output } from '../../samsa/v1/OffsetDeleteRequest.js';
+import type { OffsetDeleteResponse as _samsa_v1_OffsetDeleteResponse, OffsetDeleteResponse__Output as _samsa_v1_OffsetDeleteResponse__Output } from '../../samsa/v1/OffsetDeleteResponse.js';
 import type { OffsetFetchRequest as _samsa_v1_OffsetFetchRequest, OffsetFetchRequest__Output as _samsa_v1_OffsetFetchRequest__Output } from '../../samsa/v1/OffsetFetchRequest.js';
 import type { OffsetFetchResponse as _samsa_v1_OffsetFetchResponse, OffsetFetchResponse__Output as _samsa_v1_OffsetFetchResponse__Output } from '../../samsa/v1/OffsetFetchResponse.js';
 import type { SyncGroupRequest as _samsa_v1_SyncGroupRequest, SyncGroupRequest__Output as _samsa_v1_SyncGroupRequest__Output } from '../../samsa/v1/SyncGroupRequest.js';
@@ -97,6 +99,15 @@ export interface GroupsClient extends grpc.Client {
   offsetCommit(argument: _samsa_v1_OffsetCommitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_OffsetCommitResponse__Output>): grpc.ClientUnaryCall;
   offsetCommit(argument: _samsa_v1_OffsetCommitRequest, callback: grpc.requestCallback<_samsa_v1_OffsetCommitResponse__Output>): grpc.ClientUnaryCall;
   
+  OffsetDelete(argument: _samsa_v1_OffsetDeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_OffsetDeleteResponse__Output>): grpc.ClientUnaryCall;
+  OffsetDelete(argument: _samsa_v1_OffsetDeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_OffsetDeleteResponse__Output>): grpc.ClientUnaryCall;
+  OffsetDelete(argument: _samsa_v1_OffsetDeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_OffsetDeleteResponse__Output>): grpc.ClientUnaryCall;
+  OffsetDelete(argument: _samsa_v1_OffsetDeleteRequest, callback: grpc.requestCallback<_samsa_v1_OffsetDeleteResponse__Output>): grpc.ClientUnaryCall;
+  offsetDelete(argument: _samsa_v1_OffsetDeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_OffsetDeleteResponse__Output>): grpc.ClientUnaryCall;
+  offsetDelete(argument: _samsa_v1_OffsetDeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_OffsetDeleteResponse__Output>): grpc.ClientUnaryCall;
+  offsetDelete(argument: _samsa_v1_OffsetDeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_OffsetDeleteResponse__Output>): grpc.ClientUnaryCall;
+  offsetDelete(argument: _samsa_v1_OffsetDeleteRequest, callback: grpc.requestCallback<_samsa_v1_OffsetDeleteResponse__Output>): grpc.ClientUnaryCall;
+  
   OffsetFetch(argument: _samsa_v1_OffsetFetchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_OffsetFetchResponse__Output>): grpc.ClientUnaryCall;
   OffsetFetch(argument: _samsa_v1_OffsetFetchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_OffsetFetchResponse__Output>): grpc.ClientUnaryCall;
   OffsetFetch(argument: _samsa_v1_OffsetFetchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_OffsetFetchResponse__Output>): grpc.ClientUnaryCall;
@@ -134,6 +145,8 @@ export interface GroupsHandlers extends grpc.UntypedServiceImplementation {
   
   OffsetCommit: grpc.handleUnaryCall<_samsa_v1_OffsetCommitRequest__Output, _samsa_v1_OffsetCommitResponse>;
   
+  OffsetDelete: grpc.handleUnaryCall<_samsa_v1_OffsetDeleteRequest__Output, _samsa_v1_OffsetDeleteResponse>;
+  
   OffsetFetch: grpc.handleUnaryCall<_samsa_v1_OffsetFetchRequest__Output, _samsa_v1_OffsetFetchResponse>;
   
   SyncGroup: grpc.handleUnaryCall<_samsa_v1_SyncGroupRequest__Output, _samsa_v1_SyncGroupResponse>;
@@ -149,6 +162,7 @@ export interface GroupsDefinition extends grpc.ServiceDefinition {
   LeaveGroup: MethodDefinition<_samsa_v1_LeaveGroupRequest, _samsa_v1_LeaveGroupResponse, _samsa_v1_LeaveGroupRequest__Output, _samsa_v1_LeaveGroupResponse__Output>
   ListGroups: MethodDefinition<_samsa_v1_ListGroupsRequest, _samsa_v1_ListGroupsResponse, _samsa_v1_ListGroupsRequest__Output, _samsa_v1_ListGroupsResponse__Output>
   OffsetCommit: MethodDefinition<_samsa_v1_OffsetCommitRequest, _samsa_v1_OffsetCommitResponse, _samsa_v1_OffsetCommitRequest__Output, _samsa_v1_OffsetCommitResponse__Output>
+  OffsetDelete: MethodDefinition<_samsa_v1_OffsetDeleteRequest, _samsa_v1_OffsetDeleteResponse, _samsa_v1_OffsetDeleteRequest__Output, _samsa_v1_OffsetDeleteResponse__Output>
   OffsetFetch: MethodDefinition<_samsa_v1_OffsetFetchRequest, _samsa_v1_OffsetFetchResponse, _samsa_v1_OffsetFetchRequest__Output, _samsa_v1_OffsetFetchResponse__Output>
   SyncGroup: MethodDefinition<_samsa_v1_SyncGroupRequest, _samsa_v1_SyncGroupResponse, _samsa_v1_SyncGroupRequest__Output, _samsa_v1_SyncGroupResponse__Output>
 }

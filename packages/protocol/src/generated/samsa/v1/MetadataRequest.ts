@@ -5,9 +5,11 @@
 export interface MetadataRequest {
   'topics'?: (string)[];
   'allTopics'?: (boolean);
+  'allowAutoTopicCreation'?: (boolean);
 }
 
 export interface MetadataRequest__Output {
   'topics': (string)[];
   'allTopics': (boolean);
+  'allowAutoTopicCreation': (boolean);
 }
