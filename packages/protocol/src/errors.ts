@@ -62,6 +62,7 @@ export const ErrorCode = {
   TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53,
   KAFKA_STORAGE_ERROR: 56,
   LOG_DIR_NOT_FOUND: 57,
+  SASL_AUTHENTICATION_FAILED: 58,
   UNKNOWN_PRODUCER_ID: 59,
   REASSIGNMENT_IN_PROGRESS: 60,
   NON_EMPTY_GROUP: 68,
@@ -136,6 +137,7 @@ const RETRIABLE = new Set<ErrorName>([
 ]);
 
 const MESSAGES: Partial<Record<ErrorName, string>> = {
+  SASL_AUTHENTICATION_FAILED: 'SASL authentication failed: wrong user name or password, or an unsupported exchange',
   UNKNOWN_SERVER_ERROR: 'The server experienced an unexpected error when processing the request.',
   OFFSET_OUT_OF_RANGE: 'The requested offset is not within the range of offsets maintained by the server.',
   CORRUPT_MESSAGE:
