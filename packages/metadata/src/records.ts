@@ -116,6 +116,28 @@ export interface ProducerIdsBlockRecord {
   readonly nextProducerId: string;
 }
 
+/**
+ * A user's SCRAM credential for one mechanism (KRaft's UserScramCredentialRecord, KIP-554): the
+ * salted hashes only, base64; a newer record for the same user and mechanism replaces the older.
+ */
+export interface UserScramCredentialRecord {
+  readonly type: 'UserScramCredential';
+  readonly name: string;
+  /** 'SCRAM-SHA-256' or 'SCRAM-SHA-512'. */
+  readonly mechanism: string;
+  readonly salt: string;
+  readonly storedKey: string;
+  readonly serverKey: string;
+  readonly iterations: number;
+}
+
+/** Deletes a user's credential for one mechanism (KRaft's RemoveUserScramCredentialRecord). */
+export interface RemoveUserScramCredentialRecord {
+  readonly type: 'RemoveUserScramCredential';
+  readonly name: string;
+  readonly mechanism: string;
+}
+
 export type MetadataRecord =
   | RegisterBrokerRecord
   | UnregisterBrokerRecord
@@ -127,7 +149,9 @@ export type MetadataRecord =
   | PartitionChangeRecord
   | ConfigRecord
   | RemoveTopicRecord
-  | ProducerIdsBlockRecord;
+  | ProducerIdsBlockRecord
+  | UserScramCredentialRecord
+  | RemoveUserScramCredentialRecord;
 
 export type MetadataRecordType = MetadataRecord['type'];
 
@@ -208,6 +232,18 @@ const SCHEMAS: { readonly [T in MetadataRecordType]: readonly Field[] } = {
     ['brokerId', 'int'],
     ['brokerEpoch', 'int64'],
     ['nextProducerId', 'int64'],
+  ],
+  UserScramCredential: [
+    ['name', 'string'],
+    ['mechanism', 'string'],
+    ['salt', 'string'],
+    ['storedKey', 'string'],
+    ['serverKey', 'string'],
+    ['iterations', 'uint'],
+  ],
+  RemoveUserScramCredential: [
+    ['name', 'string'],
+    ['mechanism', 'string'],
   ],
 };
 

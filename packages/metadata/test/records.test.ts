@@ -34,6 +34,16 @@ const EVERY_RECORD: MetadataRecord[] = [
   { type: 'Config', resourceType: 'broker', resourceName: '', name: 'log.retention.ms', value: null },
   { type: 'RemoveTopic', topicId: 't' },
   { type: 'ProducerIdsBlock', brokerId: 1, brokerEpoch: '12', nextProducerId: '9223372036854775000' },
+  {
+    type: 'UserScramCredential',
+    name: 'alice',
+    mechanism: 'SCRAM-SHA-256',
+    salt: 'c2FsdA==',
+    storedKey: 'c3Q=',
+    serverKey: 'c2s=',
+    iterations: 8192,
+  },
+  { type: 'RemoveUserScramCredential', name: 'alice', mechanism: 'SCRAM-SHA-256' },
 ];
 
 describe('metadata records', () => {
