@@ -32,6 +32,8 @@ import {
   type AlterPartitionResponse__Output,
   type AllocateProducerIdsRequest,
   type AllocateProducerIdsResponse__Output,
+  type AlterUserScramCredentialsRequest,
+  type AlterUserScramCredentialsResponse__Output,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { Timers } from '@samsa/server';
@@ -55,6 +57,7 @@ export interface ControllerMethods {
   ElectLeaders: [ElectLeadersRequest, ElectLeadersResponse__Output];
   AlterPartition: [AlterPartitionRequest, AlterPartitionResponse__Output];
   AllocateProducerIds: [AllocateProducerIdsRequest, AllocateProducerIdsResponse__Output];
+  AlterUserScramCredentials: [AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse__Output];
 }
 export type ControllerMethod = keyof ControllerMethods;
 

@@ -426,6 +426,7 @@ export class FakeController {
       },
       AllocateProducerIds: unimplemented,
       ElectLeaders: unimplemented,
+      AlterUserScramCredentials: unimplemented,
     };
   }
 }

@@ -3,6 +3,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AlterUserScramCredentialsRequest as _samsa_v1_AlterUserScramCredentialsRequest, AlterUserScramCredentialsRequest__Output as _samsa_v1_AlterUserScramCredentialsRequest__Output } from '../../samsa/v1/AlterUserScramCredentialsRequest.js';
+import type { AlterUserScramCredentialsResponse as _samsa_v1_AlterUserScramCredentialsResponse, AlterUserScramCredentialsResponse__Output as _samsa_v1_AlterUserScramCredentialsResponse__Output } from '../../samsa/v1/AlterUserScramCredentialsResponse.js';
 import type { CreateTopicsRequest as _samsa_v1_CreateTopicsRequest, CreateTopicsRequest__Output as _samsa_v1_CreateTopicsRequest__Output } from '../../samsa/v1/CreateTopicsRequest.js';
 import type { CreateTopicsResponse as _samsa_v1_CreateTopicsResponse, CreateTopicsResponse__Output as _samsa_v1_CreateTopicsResponse__Output } from '../../samsa/v1/CreateTopicsResponse.js';
 import type { DeleteTopicsRequest as _samsa_v1_DeleteTopicsRequest, DeleteTopicsRequest__Output as _samsa_v1_DeleteTopicsRequest__Output } from '../../samsa/v1/DeleteTopicsRequest.js';
@@ -11,6 +13,8 @@ import type { DescribeConfigsRequest as _samsa_v1_DescribeConfigsRequest, Descri
 import type { DescribeConfigsResponse as _samsa_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _samsa_v1_DescribeConfigsResponse__Output } from '../../samsa/v1/DescribeConfigsResponse.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from '../../samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from '../../samsa/v1/DescribeQuorumResponse.js';
+import type { DescribeUserScramCredentialsRequest as _samsa_v1_DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsRequest__Output as _samsa_v1_DescribeUserScramCredentialsRequest__Output } from '../../samsa/v1/DescribeUserScramCredentialsRequest.js';
+import type { DescribeUserScramCredentialsResponse as _samsa_v1_DescribeUserScramCredentialsResponse, DescribeUserScramCredentialsResponse__Output as _samsa_v1_DescribeUserScramCredentialsResponse__Output } from '../../samsa/v1/DescribeUserScramCredentialsResponse.js';
 import type { ElectLeadersRequest as _samsa_v1_ElectLeadersRequest, ElectLeadersRequest__Output as _samsa_v1_ElectLeadersRequest__Output } from '../../samsa/v1/ElectLeadersRequest.js';
 import type { ElectLeadersResponse as _samsa_v1_ElectLeadersResponse, ElectLeadersResponse__Output as _samsa_v1_ElectLeadersResponse__Output } from '../../samsa/v1/ElectLeadersResponse.js';
 import type { FetchCall as _samsa_v1_FetchCall, FetchCall__Output as _samsa_v1_FetchCall__Output } from '../../samsa/v1/FetchCall.js';
@@ -31,6 +35,15 @@ import type { ProduceRequest as _samsa_v1_ProduceRequest, ProduceRequest__Output
 import type { ProduceResponse as _samsa_v1_ProduceResponse, ProduceResponse__Output as _samsa_v1_ProduceResponse__Output } from '../../samsa/v1/ProduceResponse.js';
 
 export interface SamsaClient extends grpc.Client {
+  AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  alterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  alterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  alterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  alterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  
   CreateTopics(argument: _samsa_v1_CreateTopicsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
   CreateTopics(argument: _samsa_v1_CreateTopicsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
   CreateTopics(argument: _samsa_v1_CreateTopicsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreateTopicsResponse__Output>): grpc.ClientUnaryCall;
@@ -66,6 +79,15 @@ export interface SamsaClient extends grpc.Client {
   describeQuorum(argument: _samsa_v1_DescribeQuorumRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
   describeQuorum(argument: _samsa_v1_DescribeQuorumRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
   describeQuorum(argument: _samsa_v1_DescribeQuorumRequest, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
+  
+  DescribeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  describeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  describeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  describeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  describeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
   
   ElectLeaders(argument: _samsa_v1_ElectLeadersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
   ElectLeaders(argument: _samsa_v1_ElectLeadersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
@@ -143,6 +165,8 @@ export interface SamsaClient extends grpc.Client {
 }
 
 export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
+  AlterUserScramCredentials: grpc.handleUnaryCall<_samsa_v1_AlterUserScramCredentialsRequest__Output, _samsa_v1_AlterUserScramCredentialsResponse>;
+  
   CreateTopics: grpc.handleUnaryCall<_samsa_v1_CreateTopicsRequest__Output, _samsa_v1_CreateTopicsResponse>;
   
   DeleteTopics: grpc.handleUnaryCall<_samsa_v1_DeleteTopicsRequest__Output, _samsa_v1_DeleteTopicsResponse>;
@@ -150,6 +174,8 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
   DescribeConfigs: grpc.handleUnaryCall<_samsa_v1_DescribeConfigsRequest__Output, _samsa_v1_DescribeConfigsResponse>;
   
   DescribeQuorum: grpc.handleUnaryCall<_samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse>;
+  
+  DescribeUserScramCredentials: grpc.handleUnaryCall<_samsa_v1_DescribeUserScramCredentialsRequest__Output, _samsa_v1_DescribeUserScramCredentialsResponse>;
   
   ElectLeaders: grpc.handleUnaryCall<_samsa_v1_ElectLeadersRequest__Output, _samsa_v1_ElectLeadersResponse>;
   
@@ -172,10 +198,12 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface SamsaDefinition extends grpc.ServiceDefinition {
+  AlterUserScramCredentials: MethodDefinition<_samsa_v1_AlterUserScramCredentialsRequest, _samsa_v1_AlterUserScramCredentialsResponse, _samsa_v1_AlterUserScramCredentialsRequest__Output, _samsa_v1_AlterUserScramCredentialsResponse__Output>
   CreateTopics: MethodDefinition<_samsa_v1_CreateTopicsRequest, _samsa_v1_CreateTopicsResponse, _samsa_v1_CreateTopicsRequest__Output, _samsa_v1_CreateTopicsResponse__Output>
   DeleteTopics: MethodDefinition<_samsa_v1_DeleteTopicsRequest, _samsa_v1_DeleteTopicsResponse, _samsa_v1_DeleteTopicsRequest__Output, _samsa_v1_DeleteTopicsResponse__Output>
   DescribeConfigs: MethodDefinition<_samsa_v1_DescribeConfigsRequest, _samsa_v1_DescribeConfigsResponse, _samsa_v1_DescribeConfigsRequest__Output, _samsa_v1_DescribeConfigsResponse__Output>
   DescribeQuorum: MethodDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse__Output>
+  DescribeUserScramCredentials: MethodDefinition<_samsa_v1_DescribeUserScramCredentialsRequest, _samsa_v1_DescribeUserScramCredentialsResponse, _samsa_v1_DescribeUserScramCredentialsRequest__Output, _samsa_v1_DescribeUserScramCredentialsResponse__Output>
   ElectLeaders: MethodDefinition<_samsa_v1_ElectLeadersRequest, _samsa_v1_ElectLeadersResponse, _samsa_v1_ElectLeadersRequest__Output, _samsa_v1_ElectLeadersResponse__Output>
   Fetch: MethodDefinition<_samsa_v1_FetchRequest, _samsa_v1_FetchResponse, _samsa_v1_FetchRequest__Output, _samsa_v1_FetchResponse__Output>
   FetchStream: MethodDefinition<_samsa_v1_FetchCall, _samsa_v1_FetchReply, _samsa_v1_FetchCall__Output, _samsa_v1_FetchReply__Output>
