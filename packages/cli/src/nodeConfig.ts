@@ -20,6 +20,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { BROKER_TOPIC_CONFIG_SYNONYMS, parseEndpoints, validateBrokerConfigs, validateTopicConfigs } from '@samsa/metadata';
+import {
+  parseSaslMechanisms,
+  parseSecurityProtocolMap,
+  securityProtocolOf,
+  type SaslMechanism,
+  type SecurityProtocol,
+} from '@samsa/broker';
 import { UsageError } from './errors.js';
 
 /** A setting that cannot be used: the message names the key and its source. Exits 2, as a usage error. */
@@ -105,6 +112,20 @@ const NODE_SETTINGS: readonly SettingDef[] = [
     doc: 'the address clients are told for each listener, NAME://HOST:PORT,... (default: the listeners)',
     check: (raw) => {
       parseEndpoints(raw);
+    },
+  },
+  {
+    key: 'listener.security.protocol.map',
+    doc: 'broker: NAME:PROTOCOL,... with PLAINTEXT, SASL_PLAINTEXT (SSL, SASL_SSL not built yet); a listener named after a protocol needs no entry, any other defaults to PLAINTEXT',
+    check: (raw) => {
+      parseSecurityProtocolMap(raw);
+    },
+  },
+  {
+    key: 'sasl.enabled.mechanisms',
+    doc: 'broker: SASL mechanisms of SASL listeners (default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512; users are the SCRAM credentials of `samsa configs --entity-type users`)',
+    check: (raw) => {
+      parseSaslMechanisms(raw);
     },
   },
   {
@@ -391,6 +412,7 @@ export interface ListenerSetting {
   port: number;
   advertisedHost: string;
   advertisedPort: number | undefined;
+  securityProtocol: SecurityProtocol;
 }
 
 export interface NodeSettings {
@@ -418,6 +440,7 @@ export interface NodeSettings {
   leaderImbalancePerBrokerPercentage?: number;
   /** The Prometheus endpoint (metrics.port); none when unset. */
   metricsPort?: number;
+  saslEnabledMechanisms?: SaslMechanism[];
   metricsHost: string;
   /** The group coordinator's settings that were set (group.*, offsets.retention.minutes). */
   groups: {
@@ -466,6 +489,15 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
     if (!binds.some((b) => b.name === a.name))
       fail('advertised.listeners', `names listener ${a.name}, which is not among listeners (${binds.map((b) => b.name).join(', ')})`);
   }
+  const protocolMapText = value('listener.security.protocol.map');
+  const protocolMap = protocolMapText === undefined ? new Map<string, SecurityProtocol>() : parseSecurityProtocolMap(protocolMapText);
+  for (const name of protocolMap.keys()) {
+    if (!binds.some((b) => b.name === name))
+      fail(
+        'listener.security.protocol.map',
+        `names listener ${name}, which is not among listeners (${binds.map((b) => b.name).join(', ')})`,
+      );
+  }
   const listeners = binds.map((b): ListenerSetting => {
     const a = advertised.find((x) => x.name === b.name);
     const advertisedHost = a?.host ?? b.host;
@@ -476,7 +508,14 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
         `listener ${b.name} would advertise ${advertisedHost}, which clients cannot connect to; set advertised.listeners`,
       );
     }
-    return { name: b.name, host: b.host, port: b.port, advertisedHost, advertisedPort: a?.port ?? (b.port === 0 ? undefined : b.port) };
+    return {
+      name: b.name,
+      host: b.host,
+      port: b.port,
+      advertisedHost,
+      advertisedPort: a?.port ?? (b.port === 0 ? undefined : b.port),
+      securityProtocol: securityProtocolOf(b.name, protocolMap) ?? 'PLAINTEXT',
+    };
   });
   const interBrokerListenerName = value('inter.broker.listener.name')?.toUpperCase() ?? listeners[0]!.name;
   if (!listeners.some((l) => l.name === interBrokerListenerName))
@@ -528,6 +567,9 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
       ? {}
       : { leaderImbalancePerBrokerPercentage: int('leader.imbalance.per.broker.percentage')! }),
     ...(int('metrics.port') === undefined ? {} : { metricsPort: int('metrics.port')! }),
+    ...(value('sasl.enabled.mechanisms') === undefined
+      ? {}
+      : { saslEnabledMechanisms: parseSaslMechanisms(value('sasl.enabled.mechanisms')!) }),
     metricsHost: value('metrics.host')!,
     groups: {
       ...(int('group.initial.rebalance.delay.ms') === undefined

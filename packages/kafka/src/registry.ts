@@ -103,11 +103,10 @@ export const ApiKey = {
 } as const;
 
 /**
- * APIs whose codecs exist for later issues (transactions, SASL, ACLs, reassignments) but which the broker does
+ * APIs whose codecs exist for later issues (transactions, ACLs, reassignments) but which the broker does
  * not serve yet: left out of SUPPORTED_APIS so ApiVersions does not advertise them.
  */
 export const NOT_YET_SERVED: ReadonlySet<number> = new Set([
-  ApiKey.SaslHandshake,
   ApiKey.AddPartitionsToTxn,
   ApiKey.AddOffsetsToTxn,
   ApiKey.EndTxn,
@@ -116,7 +115,6 @@ export const NOT_YET_SERVED: ReadonlySet<number> = new Set([
   ApiKey.DescribeAcls,
   ApiKey.CreateAcls,
   ApiKey.DeleteAcls,
-  ApiKey.SaslAuthenticate,
   ApiKey.AlterPartitionReassignments,
   ApiKey.ListPartitionReassignments,
   ApiKey.DescribeTransactions,

@@ -12,6 +12,7 @@ import { dataApis } from './dataApis.js';
 import { groupApis } from './groupApis.js';
 import { KafkaApis, type KafkaRequestObserver } from './kafkaApis.js';
 import { metadataApis } from './metadataApis.js';
+import { saslApis } from '../security/saslApis.js';
 
 export interface KafkaApisDeps {
   brokerId: number;
@@ -42,6 +43,7 @@ export function kafkaApis(deps: KafkaApisDeps): KafkaApis {
     ...dataApis({ metadata: deps.metadata, replicaManager: deps.replicaManager, logger: deps.logger, maxFetchWaitMs: deps.maxFetchWaitMs }),
     ...groupApis({ coordinator: deps.groupCoordinator, listenerNameOf: deps.listenerNameOf }),
     ...adminApis({ metadata: deps.metadata, replicaManager: deps.replicaManager, logger: deps.logger, dataDir: deps.dataDir }),
+    ...saslApis({ logger: deps.logger }),
   ];
   apis = new KafkaApis({
     handlers,

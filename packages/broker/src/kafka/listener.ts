@@ -12,6 +12,7 @@
 import * as net from 'node:net';
 import type { grpc } from '@samsa/protocol';
 import type { Logger } from 'pino';
+import type { SaslServerAuthenticator } from '../security/sasl.js';
 import { KafkaConnection, type KafkaRequestHandler } from './connection.js';
 
 const HTTP2_PREFACE_FIRST_BYTE = 0x50;
@@ -27,6 +28,12 @@ export interface DualListenerOptions {
   /** Kafka's connections.max.idle.ms; also bounds how long a connection may stay silent before its first byte. */
   maxIdleMs: number;
   logger: Logger;
+  /**
+   * Set on a SASL_PLAINTEXT/SASL_SSL listener: each Kafka connection's SASL state machine. gRPC
+   * connections are then refused (closed at their first byte, with a log line) until gRPC
+   * authentication lands (security/README.md): a SASL listener never serves anyone unauthenticated.
+   */
+  saslAuthenticator?: () => SaslServerAuthenticator;
 }
 
 export interface DualListener {
@@ -55,6 +62,14 @@ export async function startDualListener(options: DualListenerOptions): Promise<D
       socket.pause();
       socket.unshift(first);
       if (first[0] === HTTP2_PREFACE_FIRST_BYTE) {
+        if (options.saslAuthenticator) {
+          options.logger.info(
+            { client: socket.remoteAddress, listener: options.name },
+            'refusing a gRPC connection on a SASL listener: gRPC authentication is not served yet',
+          );
+          socket.destroy();
+          return;
+        }
         sockets.delete(socket);
         injector.injectConnection(socket);
         return;
@@ -64,6 +79,7 @@ export async function startDualListener(options: DualListenerOptions): Promise<D
         maxIdleMs: options.maxIdleMs,
         listenerName: options.name,
         logger: options.logger,
+        ...(options.saslAuthenticator ? { sasl: options.saslAuthenticator() } : {}),
       });
       kafkaConnections.add(conn);
       socket.once('close', () => kafkaConnections.delete(conn));

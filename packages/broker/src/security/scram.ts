@@ -244,7 +244,9 @@ export class ScramServer {
     const msg = parseClientFinal(text);
     if (msg.channelBinding !== Buffer.from(cf.gs2Header, 'utf8').toString('base64'))
       throw new ScramError('the channel binding does not match the gs2 header');
-    if (msg.nonce !== `${cf.nonce}${this.options.serverNonce}`) throw new ScramError('the nonce does not match');
+    // Kafka's ScramSaslServer checks endsWith, not equality: librdkafka sends its client nonce
+    // again in front of the combined nonce, and Kafka clients must keep working here.
+    if (!msg.nonce.endsWith(`${cf.nonce}${this.options.serverNonce}`)) throw new ScramError('the nonce does not match');
     const authMessage = `${cf.bare},${this.serverFirst},${msg.withoutProof}`;
     const signature = hmac(this.hash, cred.storedKey, authMessage);
     if (msg.proof.length !== signature.length) throw new ScramError('invalid credentials');

@@ -4,12 +4,13 @@
  * only its connection, and the per-API observer.
  */
 import { ApiKey, decodeResponse, encodeRequest } from '@samsa/kafka';
+import { ANONYMOUS } from '@samsa/server';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { KafkaAnswer, KafkaConnectionInfo } from '../../src/kafka/connection.js';
 import { CLOSE, KafkaApis, NO_RESPONSE, type KafkaApiHandler } from '../../src/kafka/kafkaApis.js';
 
-const conn: KafkaConnectionInfo = { clientHost: '/127.0.0.1', listenerName: 'PLAINTEXT' };
+const conn: KafkaConnectionInfo = { clientHost: '/127.0.0.1', listenerName: 'PLAINTEXT', principal: ANONYMOUS };
 const logger = pino({ level: 'silent' });
 
 /** A frame without its size prefix, as the connection hands it over. */

@@ -4,7 +4,11 @@ import {
   ScramClient,
   type ScramCredential,
   ScramServer,
+  clientKey,
   credentialFromPassword,
+  h,
+  hmac,
+  saltedPassword,
   decodeSaslName,
   encodeSaslName,
   parseClientFirst,
@@ -127,6 +131,21 @@ describe('SCRAM server', () => {
       const final = server.evaluate(Buffer.from(mutate(client.final(first.kind === 'challenge' ? first.bytes.toString() : ''))));
       expect(final.kind).toBe('failed');
     }
+  });
+
+  it("accepts librdkafka's client-final, which repeats its client nonce before the combined nonce (Kafka checks endsWith)", () => {
+    const server = server512();
+    const first = server.evaluate(Buffer.from('n,,n=alice,r=clinonce'));
+    const serverFirst = first.kind === 'challenge' ? first.bytes.toString() : '';
+    const combined = /^r=([^,]+)/.exec(serverFirst)![1]!;
+    const withoutProof = `c=biws,r=clinonce${combined}`;
+    const authMessage = `n=alice,r=clinonce,${serverFirst},${withoutProof}`;
+    const salted = saltedPassword('sha512', 'alice-secret', salt, 4096);
+    const key = clientKey('sha512', salted);
+    const signature = hmac('sha512', h('sha512', key), authMessage);
+    const proof = Buffer.from(key.map((b, i) => b ^ signature[i]!));
+    const result = server.evaluate(Buffer.from(`${withoutProof},p=${proof.toString('base64')}`));
+    expect(result.kind).toBe('done');
   });
 
   it('a third message after done fails', () => {

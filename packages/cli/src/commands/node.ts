@@ -92,6 +92,7 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
       port: l.port,
       advertisedHost: l.advertisedHost,
       ...(l.advertisedPort === undefined ? {} : { advertisedPort: l.advertisedPort }),
+      securityProtocol: l.securityProtocol,
     }));
     const single = listeners.length === 1 && !settings.namedListeners ? listeners[0]! : undefined;
     try {
@@ -117,6 +118,7 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
         ...(settings.connectionsMaxIdleMs === undefined ? {} : { connectionsMaxIdleMs: settings.connectionsMaxIdleMs }),
         groups: settings.groups,
         ...(metrics === undefined ? {} : { metrics }),
+        ...(settings.saslEnabledMechanisms === undefined ? {} : { saslEnabledMechanisms: settings.saslEnabledMechanisms }),
       });
     } catch (err) {
       await controller?.close();
