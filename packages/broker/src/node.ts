@@ -43,6 +43,7 @@ import {
   type SaslServerOptions,
 } from './security/sasl.js';
 import { usesSasl, usesTls, type SecurityProtocol } from './security/saslConfig.js';
+import { tlsServerOptions, type TlsListenerConfig } from './security/tls.js';
 
 /** One named listener (Kafka's listeners + advertised.listeners entries of the same name). */
 export interface BrokerListener {
@@ -109,6 +110,8 @@ export interface BrokerNodeConfig {
   autoCreateTopicsEnable?: boolean;
   /** Kafka's sasl.enabled.mechanisms for SASL listeners (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 by default). */
   saslEnabledMechanisms?: SaslMechanism[];
+  /** ssl.* for SSL/SASL_SSL listeners (PEM files; security/tls.ts). */
+  ssl?: TlsListenerConfig;
 }
 
 export interface BrokerNode {
@@ -145,8 +148,8 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     throw new Error(`inter-broker listener ${interName} is not among the listeners (${specs.map((s) => s.name).join(', ')})`);
   for (const spec of specs) {
     const protocol = spec.securityProtocol ?? 'PLAINTEXT';
-    if (usesTls(protocol))
-      throw new Error(`listener ${spec.name}: ${protocol} is not supported yet (TLS is not built: security/README.md)`);
+    if (usesTls(protocol) && config.ssl === undefined)
+      throw new Error(`listener ${spec.name} is ${protocol}: it needs ssl.keystore.location`);
     // Replication and broker-to-broker calls are gRPC, which a SASL listener does not serve yet.
     if (spec.name === interName && protocol !== 'PLAINTEXT')
       throw new Error(`the inter-broker listener ${interName} must be PLAINTEXT for now (inter-broker authentication is not built)`);
@@ -163,6 +166,8 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     },
     decoySecret: randomBytes(32),
   };
+  const tlsOptions = config.ssl === undefined ? undefined : tlsServerOptions(config.ssl);
+  const tlsFor = (spec: BrokerListener) => (usesTls(spec.securityProtocol ?? 'PLAINTEXT') && tlsOptions ? { tls: tlsOptions } : {});
   const saslAuthenticatorFor = (spec: BrokerListener) =>
     usesSasl(spec.securityProtocol ?? 'PLAINTEXT')
       ? { saslAuthenticator: () => new SaslServerAuthenticator({ ...saslOptions, nonce: () => randomBytes(24).toString('base64') }) }
@@ -188,6 +193,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
         maxIdleMs: config.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS,
         logger,
         ...saslAuthenticatorFor(spec),
+        ...tlsFor(spec),
       }).catch((err: Error) => {
         server.forceShutdown();
         throw new Error(`cannot listen on ${spec.host}:${spec.port}${config.listeners ? ` (listener ${spec.name})` : ''}: ${err.message}`);

@@ -23,9 +23,11 @@ import { BROKER_TOPIC_CONFIG_SYNONYMS, parseEndpoints, validateBrokerConfigs, va
 import {
   parseSaslMechanisms,
   parseSecurityProtocolMap,
+  parseSslClientAuth,
   securityProtocolOf,
   type SaslMechanism,
   type SecurityProtocol,
+  type TlsListenerConfig,
 } from '@samsa/broker';
 import { UsageError } from './errors.js';
 
@@ -116,7 +118,7 @@ const NODE_SETTINGS: readonly SettingDef[] = [
   },
   {
     key: 'listener.security.protocol.map',
-    doc: 'broker: NAME:PROTOCOL,... with PLAINTEXT, SASL_PLAINTEXT (SSL, SASL_SSL not built yet); a listener named after a protocol needs no entry, any other defaults to PLAINTEXT',
+    doc: 'broker: NAME:PROTOCOL,... with PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL; a listener named after a protocol needs no entry, any other defaults to PLAINTEXT',
     check: (raw) => {
       parseSecurityProtocolMap(raw);
     },
@@ -126,6 +128,34 @@ const NODE_SETTINGS: readonly SettingDef[] = [
     doc: 'broker: SASL mechanisms of SASL listeners (default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512; users are the SCRAM credentials of `samsa configs --entity-type users`)',
     check: (raw) => {
       parseSaslMechanisms(raw);
+    },
+  },
+  {
+    key: 'ssl.keystore.location',
+    doc: 'broker: PEM file with the private key and certificate chain of SSL/SASL_SSL listeners',
+    check: () => {},
+  },
+  {
+    key: 'ssl.keystore.type',
+    doc: 'broker: PEM (the only type supported)',
+    check: (raw) => {
+      if (raw.trim().toUpperCase() !== 'PEM') throw new Error(`only PEM is supported, got '${raw}'`);
+    },
+  },
+  { key: 'ssl.key.password', doc: "broker: the keystore private key's passphrase (sensitive)", check: () => {} },
+  { key: 'ssl.truststore.location', doc: 'broker: PEM CA certificates that client certificates must chain to', check: () => {} },
+  {
+    key: 'ssl.truststore.type',
+    doc: 'broker: PEM (the only type supported)',
+    check: (raw) => {
+      if (raw.trim().toUpperCase() !== 'PEM') throw new Error(`only PEM is supported, got '${raw}'`);
+    },
+  },
+  {
+    key: 'ssl.client.auth',
+    doc: 'broker: none, requested or required: ask SSL clients for a certificate (principal = its subject DN)',
+    check: (raw) => {
+      parseSslClientAuth(raw);
     },
   },
   {
@@ -441,6 +471,7 @@ export interface NodeSettings {
   /** The Prometheus endpoint (metrics.port); none when unset. */
   metricsPort?: number;
   saslEnabledMechanisms?: SaslMechanism[];
+  ssl?: TlsListenerConfig;
   metricsHost: string;
   /** The group coordinator's settings that were set (group.*, offsets.retention.minutes). */
   groups: {
@@ -570,6 +601,16 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
     ...(value('sasl.enabled.mechanisms') === undefined
       ? {}
       : { saslEnabledMechanisms: parseSaslMechanisms(value('sasl.enabled.mechanisms')!) }),
+    ...(value('ssl.keystore.location') === undefined
+      ? {}
+      : {
+          ssl: {
+            keystoreLocation: value('ssl.keystore.location')!,
+            ...(value('ssl.key.password') === undefined ? {} : { keyPassword: value('ssl.key.password')! }),
+            ...(value('ssl.truststore.location') === undefined ? {} : { truststoreLocation: value('ssl.truststore.location')! }),
+            clientAuth: parseSslClientAuth(value('ssl.client.auth') ?? 'none'),
+          },
+        }),
     metricsHost: value('metrics.host')!,
     groups: {
       ...(int('group.initial.rebalance.delay.ms') === undefined

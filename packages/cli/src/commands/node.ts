@@ -119,6 +119,7 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
         groups: settings.groups,
         ...(metrics === undefined ? {} : { metrics }),
         ...(settings.saslEnabledMechanisms === undefined ? {} : { saslEnabledMechanisms: settings.saslEnabledMechanisms }),
+        ...(settings.ssl === undefined ? {} : { ssl: settings.ssl }),
       });
     } catch (err) {
       await controller?.close();
