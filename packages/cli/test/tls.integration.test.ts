@@ -3,13 +3,14 @@
  * one combined node with PLAINTEXT (admin, inter-broker), SSL and SASL_SSL listeners
  * (ssl.keystore.location with type PEM, ssl.truststore.location, ssl.client.auth=requested).
  * kcat over SSL (with a client certificate) and over SASL_SSL with SCRAM, and KafkaJS with ssl +
- * sasl, produce and consume; a plaintext client against the TLS listener fails cleanly and the
+ * sasl, produce and consume; a grpc-js TLS client reaches the gRPC service (ALPN h2); a plaintext client against the TLS listener fails cleanly and the
  * broker keeps serving.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { CHANNEL_OPTIONS, clientProto, grpc, type MetadataResponse__Output } from '@samsa/protocol';
 import { freePort } from '@samsa/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, runCliAsync, startNode, stopProcess, tempDir, type NodeProcess } from './helpers/processes.js';
@@ -171,6 +172,18 @@ describe('TLS on the client listener', () => {
     expect(c.status, c.stderr).toBe(0);
     expect(c.stdout.trim()).toBe('kafkajs-over-tls');
   }, 90_000);
+
+  it('a gRPC client over TLS (ALPN h2) reaches the gRPC service on the SSL listener', async () => {
+    const client = new (clientProto().samsa.v1.Samsa)(ssl, grpc.credentials.createSsl(readFileSync(file('ca.pem'))), CHANNEL_OPTIONS);
+    try {
+      const res = await new Promise<MetadataResponse__Output>((resolve, reject) =>
+        client.Metadata({ topics: [], allTopics: true }, { deadline: Date.now() + 20_000 }, (err, r) => (err ? reject(err) : resolve(r!))),
+      );
+      expect(res.topics.map((t) => t.name)).toContain('tls-kcat');
+    } finally {
+      client.close();
+    }
+  });
 
   it('a plaintext client against the TLS listener fails cleanly and the broker keeps serving', () => {
     const plain = run('kcat', ['-b', ssl, '-L', '-m', '5']);
