@@ -18,6 +18,8 @@ need() {
 
 # librdkafka's command-line client: the Kafka listener's compatibility tests (kcat.integration.test.ts).
 need "command -v kcat" kcat
+# openssl: the TLS tests make a throwaway CA and certificates (packages/cli/test/tls.integration.test.ts).
+need "command -v openssl" openssl
 # The schema registry's Avro compatibility oracle (packages/registry/test/avro-oracle.test.ts).
 need "/usr/bin/python3 -c 'import avro.compatibility'" python3-avro
 # PostgreSQL server binaries: the Streams SQL oracle and the Connect PostgreSQL connectors.

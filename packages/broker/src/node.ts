@@ -11,6 +11,7 @@
  * The node serves the replication API (samsa.v1.Replication) on the same port: followers fetch
  * from it for the partitions it leads, and it fetches from the leaders of those it follows.
  */
+import { randomBytes } from 'node:crypto';
 import { DEFAULT_LISTENER_NAME, DEFAULT_TOPIC_CONFIG, formatEndpoints, type Endpoint, type TopicConfig } from '@samsa/metadata';
 import { CHANNEL_OPTIONS, clientProto, groupsProto, grpc, replicationProto } from '@samsa/protocol';
 import { PIPELINED, PipelineHub, instrumentServer, type PipelinedHandler } from '@samsa/server';
@@ -39,6 +40,15 @@ import { kafkaApis } from './kafka/index.js';
 import { startDualListener, type DualListener } from './kafka/listener.js';
 import { clientServiceHandlers } from './server/clientService.js';
 import { replicationServiceHandlers } from './server/replicationService.js';
+import {
+  SASL_MECHANISMS,
+  SaslServerAuthenticator,
+  credentialFromImage,
+  type SaslMechanism,
+  type SaslServerOptions,
+} from './security/sasl.js';
+import { usesSasl, usesTls, type SecurityProtocol } from './security/saslConfig.js';
+import { tlsServerOptions, type TlsListenerConfig } from './security/tls.js';
 
 /** One named listener (Kafka's listeners + advertised.listeners entries of the same name). */
 export interface BrokerListener {
@@ -49,6 +59,8 @@ export interface BrokerListener {
   /** Address clients that connect to this listener are told to use; defaults to the bound one. */
   advertisedHost?: string;
   advertisedPort?: number;
+  /** Kafka's listener.security.protocol.map entry for this listener (PLAINTEXT by default). */
+  securityProtocol?: SecurityProtocol;
 }
 
 export interface BrokerNodeConfig {
@@ -110,6 +122,10 @@ export interface BrokerNodeConfig {
   authorizer?: AuthorizerConfig;
   /** How often a repeated denial is logged again (audit.log.interval.ms here; default 60 s). */
   auditLogIntervalMs?: number;
+  /** Kafka's sasl.enabled.mechanisms for SASL listeners (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 by default). */
+  saslEnabledMechanisms?: SaslMechanism[];
+  /** ssl.* for SSL/SASL_SSL listeners (PEM files; security/tls.ts). */
+  ssl?: TlsListenerConfig;
 }
 
 export interface BrokerNode {
@@ -145,6 +161,32 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   const interName = config.interBrokerListenerName ?? specs[0]!.name;
   if (!specs.some((s) => s.name === interName))
     throw new Error(`inter-broker listener ${interName} is not among the listeners (${specs.map((s) => s.name).join(', ')})`);
+  for (const spec of specs) {
+    const protocol = spec.securityProtocol ?? 'PLAINTEXT';
+    if (usesTls(protocol) && config.ssl === undefined)
+      throw new Error(`listener ${spec.name} is ${protocol}: it needs ssl.keystore.location`);
+    // Replication and broker-to-broker calls are gRPC, which a SASL listener does not serve yet.
+    if (spec.name === interName && protocol !== 'PLAINTEXT')
+      throw new Error(`the inter-broker listener ${interName} must be PLAINTEXT for now (inter-broker authentication is not built)`);
+  }
+  // SCRAM credentials come from the metadata image, which exists once the quorum source does.
+  let credentialImage: MetadataSource | undefined;
+  const saslOptions: Omit<SaslServerOptions, 'nonce'> = {
+    enabledMechanisms: config.saslEnabledMechanisms ?? [...SASL_MECHANISMS],
+    credentials: {
+      credential: (user, mechanism) => {
+        const c = credentialImage?.scramCredential?.(user, mechanism);
+        return c === undefined ? undefined : credentialFromImage(c);
+      },
+    },
+    decoySecret: randomBytes(32),
+  };
+  const tlsOptions = config.ssl === undefined ? undefined : tlsServerOptions(config.ssl);
+  const tlsFor = (spec: BrokerListener) => (usesTls(spec.securityProtocol ?? 'PLAINTEXT') && tlsOptions ? { tls: tlsOptions } : {});
+  const saslAuthenticatorFor = (spec: BrokerListener) =>
+    usesSasl(spec.securityProtocol ?? 'PLAINTEXT')
+      ? { saslAuthenticator: () => new SaslServerAuthenticator({ ...saslOptions, nonce: () => randomBytes(24).toString('base64') }) }
+      : {};
   const lock = DataDirLock.acquire(config.dataDir);
   const bound: Array<{ spec: BrokerListener; server: grpc.Server; port: number; listener: DualListener }> = [];
   // The Kafka wire protocol's API layer, set once the services it calls exist (kafka/README.md).
@@ -165,6 +207,8 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
         maxRequestBytes: config.socketRequestMaxBytes ?? DEFAULT_SOCKET_REQUEST_MAX_BYTES,
         maxIdleMs: config.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS,
         logger,
+        ...saslAuthenticatorFor(spec),
+        ...tlsFor(spec),
       }).catch((err: Error) => {
         server.forceShutdown();
         throw new Error(`cannot listen on ${spec.host}:${spec.port}${config.listeners ? ` (listener ${spec.name})` : ''}: ${err.message}`);
@@ -207,6 +251,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       logger: logger.child({ component: 'metadata' }),
       timers,
     });
+    credentialImage = quorum;
     replicaManager = new ReplicaManager({
       brokerId: config.nodeId,
       dataDir: config.dataDir,

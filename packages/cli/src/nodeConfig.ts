@@ -21,6 +21,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { BROKER_TOPIC_CONFIG_SYNONYMS, parseEndpoints, validateBrokerConfigs, validateTopicConfigs } from '@samsa/metadata';
 import { AUTHORIZER_CLASS_NAMES, parseSuperUsers, type AuthorizerConfig } from '@samsa/broker';
+import {
+  parseSaslMechanisms,
+  parseSecurityProtocolMap,
+  parseSslClientAuth,
+  securityProtocolOf,
+  type SaslMechanism,
+  type SecurityProtocol,
+  type TlsListenerConfig,
+} from '@samsa/broker';
 import { UsageError } from './errors.js';
 
 /** A setting that cannot be used: the message names the key and its source. Exits 2, as a usage error. */
@@ -106,6 +115,48 @@ const NODE_SETTINGS: readonly SettingDef[] = [
     doc: 'the address clients are told for each listener, NAME://HOST:PORT,... (default: the listeners)',
     check: (raw) => {
       parseEndpoints(raw);
+    },
+  },
+  {
+    key: 'listener.security.protocol.map',
+    doc: 'broker: NAME:PROTOCOL,... with PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL; a listener named after a protocol needs no entry, any other defaults to PLAINTEXT',
+    check: (raw) => {
+      parseSecurityProtocolMap(raw);
+    },
+  },
+  {
+    key: 'sasl.enabled.mechanisms',
+    doc: 'broker: SASL mechanisms of SASL listeners (default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512; users are the SCRAM credentials of `samsa configs --entity-type users`)',
+    check: (raw) => {
+      parseSaslMechanisms(raw);
+    },
+  },
+  {
+    key: 'ssl.keystore.location',
+    doc: 'broker: PEM file with the private key and certificate chain of SSL/SASL_SSL listeners',
+    check: () => {},
+  },
+  {
+    key: 'ssl.keystore.type',
+    doc: 'broker: PEM (the only type supported)',
+    check: (raw) => {
+      if (raw.trim().toUpperCase() !== 'PEM') throw new Error(`only PEM is supported, got '${raw}'`);
+    },
+  },
+  { key: 'ssl.key.password', doc: "broker: the keystore private key's passphrase (sensitive)", check: () => {} },
+  { key: 'ssl.truststore.location', doc: 'broker: PEM CA certificates that client certificates must chain to', check: () => {} },
+  {
+    key: 'ssl.truststore.type',
+    doc: 'broker: PEM (the only type supported)',
+    check: (raw) => {
+      if (raw.trim().toUpperCase() !== 'PEM') throw new Error(`only PEM is supported, got '${raw}'`);
+    },
+  },
+  {
+    key: 'ssl.client.auth',
+    doc: 'broker: none, requested or required: ask SSL clients for a certificate (principal = its subject DN)',
+    check: (raw) => {
+      parseSslClientAuth(raw);
     },
   },
   {
@@ -443,6 +494,7 @@ export interface ListenerSetting {
   port: number;
   advertisedHost: string;
   advertisedPort: number | undefined;
+  securityProtocol: SecurityProtocol;
 }
 
 export interface NodeSettings {
@@ -477,6 +529,8 @@ export interface NodeSettings {
   leaderImbalancePerBrokerPercentage?: number;
   /** The Prometheus endpoint (metrics.port); none when unset. */
   metricsPort?: number;
+  saslEnabledMechanisms?: SaslMechanism[];
+  ssl?: TlsListenerConfig;
   metricsHost: string;
   /** The group coordinator's settings that were set (group.*, offsets.retention.minutes). */
   groups: {
@@ -526,6 +580,15 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
     if (!binds.some((b) => b.name === a.name))
       fail('advertised.listeners', `names listener ${a.name}, which is not among listeners (${binds.map((b) => b.name).join(', ')})`);
   }
+  const protocolMapText = value('listener.security.protocol.map');
+  const protocolMap = protocolMapText === undefined ? new Map<string, SecurityProtocol>() : parseSecurityProtocolMap(protocolMapText);
+  for (const name of protocolMap.keys()) {
+    if (!binds.some((b) => b.name === name))
+      fail(
+        'listener.security.protocol.map',
+        `names listener ${name}, which is not among listeners (${binds.map((b) => b.name).join(', ')})`,
+      );
+  }
   const listeners = binds.map((b): ListenerSetting => {
     const a = advertised.find((x) => x.name === b.name);
     const advertisedHost = a?.host ?? b.host;
@@ -536,7 +599,14 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
         `listener ${b.name} would advertise ${advertisedHost}, which clients cannot connect to; set advertised.listeners`,
       );
     }
-    return { name: b.name, host: b.host, port: b.port, advertisedHost, advertisedPort: a?.port ?? (b.port === 0 ? undefined : b.port) };
+    return {
+      name: b.name,
+      host: b.host,
+      port: b.port,
+      advertisedHost,
+      advertisedPort: a?.port ?? (b.port === 0 ? undefined : b.port),
+      securityProtocol: securityProtocolOf(b.name, protocolMap) ?? 'PLAINTEXT',
+    };
   });
   const interBrokerListenerName = value('inter.broker.listener.name')?.toUpperCase() ?? listeners[0]!.name;
   if (!listeners.some((l) => l.name === interBrokerListenerName))
@@ -601,6 +671,19 @@ export function loadNodeSettings(inputs: SettingInputs): NodeSettings {
       ? {}
       : { leaderImbalancePerBrokerPercentage: int('leader.imbalance.per.broker.percentage')! }),
     ...(int('metrics.port') === undefined ? {} : { metricsPort: int('metrics.port')! }),
+    ...(value('sasl.enabled.mechanisms') === undefined
+      ? {}
+      : { saslEnabledMechanisms: parseSaslMechanisms(value('sasl.enabled.mechanisms')!) }),
+    ...(value('ssl.keystore.location') === undefined
+      ? {}
+      : {
+          ssl: {
+            keystoreLocation: value('ssl.keystore.location')!,
+            ...(value('ssl.key.password') === undefined ? {} : { keyPassword: value('ssl.key.password')! }),
+            ...(value('ssl.truststore.location') === undefined ? {} : { truststoreLocation: value('ssl.truststore.location')! }),
+            clientAuth: parseSslClientAuth(value('ssl.client.auth') ?? 'none'),
+          },
+        }),
     metricsHost: value('metrics.host')!,
     groups: {
       ...(int('group.initial.rebalance.delay.ms') === undefined

@@ -96,9 +96,32 @@ describe('precedence', () => {
     expect(s.namedListeners).toBe(true);
     expect(s.interBrokerListenerName).toBe('INTERNAL');
     expect(s.listeners).toEqual([
-      { name: 'INTERNAL', host: '0.0.0.0', port: 19092, advertisedHost: 'broker-1', advertisedPort: 19092 },
-      { name: 'EXTERNAL', host: '0.0.0.0', port: 9092, advertisedHost: 'localhost', advertisedPort: 9092 },
+      { name: 'INTERNAL', host: '0.0.0.0', port: 19092, advertisedHost: 'broker-1', advertisedPort: 19092, securityProtocol: 'PLAINTEXT' },
+      { name: 'EXTERNAL', host: '0.0.0.0', port: 9092, advertisedHost: 'localhost', advertisedPort: 9092, securityProtocol: 'PLAINTEXT' },
     ]);
+  });
+
+  it('gives each listener its security protocol: the map, else its own name, else PLAINTEXT; and reads sasl.enabled.mechanisms', () => {
+    const s = loadNodeSettings({
+      env: { SAMSA_NODE_ID: '4', SAMSA_CONTROLLER_QUORUM_VOTERS: VOTERS },
+      flags: flags({
+        '--listeners': 'INTERNAL://127.0.0.1:19092,CLIENT://127.0.0.1:9092,SASL_PLAINTEXT://127.0.0.1:9093',
+        '--listener-security-protocol-map': 'CLIENT:SASL_PLAINTEXT',
+        '--sasl-enabled-mechanisms': 'SCRAM-SHA-512',
+      }),
+    });
+    expect(s.listeners.map((l) => [l.name, l.securityProtocol])).toEqual([
+      ['INTERNAL', 'PLAINTEXT'],
+      ['CLIENT', 'SASL_PLAINTEXT'],
+      ['SASL_PLAINTEXT', 'SASL_PLAINTEXT'],
+    ]);
+    expect(s.saslEnabledMechanisms).toEqual(['SCRAM-SHA-512']);
+    expect(() =>
+      loadNodeSettings({
+        env: { SAMSA_NODE_ID: '4', SAMSA_CONTROLLER_QUORUM_VOTERS: VOTERS },
+        flags: flags({ '--listeners': 'INTERNAL://127.0.0.1:19092', '--listener-security-protocol-map': 'OTHER:SASL_PLAINTEXT' }),
+      }),
+    ).toThrow(/not among listeners/);
   });
 });
 

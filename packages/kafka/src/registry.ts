@@ -103,14 +103,12 @@ export const ApiKey = {
 } as const;
 
 /**
- * APIs whose codecs exist for later issues (SASL, reassignments) but which the broker does not serve
- * yet: left out of SUPPORTED_APIS so ApiVersions does not advertise them. WriteTxnMarkers is
+ * APIs whose codecs exist for later issues (reassignments) but which the broker does not serve yet:
+ * left out of SUPPORTED_APIS so ApiVersions does not advertise them. WriteTxnMarkers is
  * inter-broker: Samsa's coordinators send markers over gRPC (Replication/WriteTxnMarkers).
  */
 export const NOT_YET_SERVED: ReadonlySet<number> = new Set([
-  ApiKey.SaslHandshake,
   ApiKey.WriteTxnMarkers,
-  ApiKey.SaslAuthenticate,
   ApiKey.AlterPartitionReassignments,
   ApiKey.ListPartitionReassignments,
 ]);

@@ -67,7 +67,7 @@ describe('every API round-trips at every advertised version', () => {
     }
   }
 
-  it("ALL_APIS lists every schema once with its range; SUPPORTED_APIS is issue 14's list plus the transaction (18) and ACL (19) APIs", () => {
+  it("ALL_APIS lists every schema once with its range; SUPPORTED_APIS is issue 14's list plus the transaction (18), ACL and SASL (19) APIs", () => {
     expect(new Set(ALL_APIS.map((a) => a.apiKey)).size).toBe(API_SPECS.length);
     expect(SUPPORTED_APIS.map((a) => `${a.name} ${a.minVersion}-${a.maxVersion}`)).toEqual([
       'Produce 3-9',
@@ -83,6 +83,7 @@ describe('every API round-trips at every advertised version', () => {
       'SyncGroup 0-5',
       'DescribeGroups 0-5',
       'ListGroups 0-4',
+      'SaslHandshake 0-1',
       'ApiVersions 0-3',
       'CreateTopics 0-7',
       'DeleteTopics 0-6',
@@ -99,6 +100,7 @@ describe('every API round-trips at every advertised version', () => {
       'DescribeConfigs 0-4',
       'AlterConfigs 0-2',
       'DescribeLogDirs 0-4',
+      'SaslAuthenticate 0-2',
       'CreatePartitions 0-3',
       'DeleteGroups 0-2',
       'ElectLeaders 0-2',

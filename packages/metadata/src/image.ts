@@ -37,6 +37,15 @@ export interface TopicImage {
   readonly configs: ReadonlyMap<string, string>;
 }
 
+/** One user's SCRAM credential for one mechanism, as the metadata log holds it (base64 fields). */
+export interface ScramCredentialImage {
+  readonly mechanism: string;
+  readonly salt: string;
+  readonly storedKey: string;
+  readonly serverKey: string;
+  readonly iterations: number;
+}
+
 /** A committed record contradicts the image: a bug in whoever wrote the log. Fatal for the replayer. */
 export class MetadataReplayError extends Error {
   constructor(message: string) {
@@ -57,6 +66,8 @@ export class MetadataImage {
   private aclsById: Map<string, AclBinding>;
   /** Replaced (never changed) whenever an ACL is added or removed, so readers can cache by identity. */
   private aclList: readonly AclBinding[] | undefined;
+  /** user → mechanism → credential (KRaft's ScramImage). */
+  private scramByUser: Map<string, ReadonlyMap<string, ScramCredentialImage>>;
   private offset: number;
   private epoch: number;
 
@@ -68,6 +79,7 @@ export class MetadataImage {
     this.producerIdNext = '0';
     this.aclsById = new Map();
     this.aclList = undefined;
+    this.scramByUser = new Map();
     this.offset = NO_OFFSET;
     this.epoch = 0;
   }
@@ -146,6 +158,19 @@ export class MetadataImage {
     return [...this.aclsById.keys()].sort(compareStrings);
   }
 
+  /** A user's SCRAM credential for a mechanism, if any. */
+  scramCredential(user: string, mechanism: string): ScramCredentialImage | undefined {
+    return this.scramByUser.get(user)?.get(mechanism);
+  }
+
+  /** Every user with a SCRAM credential, by name, with their credentials by mechanism. */
+  scramUsers(): Array<{ name: string; credentials: ScramCredentialImage[] }> {
+    return [...this.scramByUser.keys()].sort(compareStrings).map((name) => ({
+      name,
+      credentials: [...this.scramByUser.get(name)!.values()].sort((a, b) => compareStrings(a.mechanism, b.mechanism)),
+    }));
+  }
+
   /** A copy whose replays do not touch this image. O(brokers + topics): values are shared, being immutable. */
   clone(): MetadataImage {
     const copy = new MetadataImage();
@@ -155,6 +180,7 @@ export class MetadataImage {
     copy.brokerConfigsByName = new Map(this.brokerConfigsByName);
     copy.producerIdNext = this.producerIdNext;
     copy.aclsById = new Map(this.aclsById);
+    copy.scramByUser = new Map(this.scramByUser);
     copy.offset = this.offset;
     copy.epoch = this.epoch;
     return copy;
@@ -205,6 +231,9 @@ export class MetadataImage {
       records.push({ type: 'ProducerIdsBlock', brokerId: -1, brokerEpoch: '-1', nextProducerId: this.producerIdNext });
     }
     for (const id of this.aclIds()) records.push({ type: 'AccessControlEntry', id, ...this.aclsById.get(id)! });
+    for (const user of this.scramUsers()) {
+      for (const c of user.credentials) records.push({ type: 'UserScramCredential', name: user.name, ...c });
+    }
     return records;
   }
 
@@ -342,6 +371,23 @@ export class MetadataImage {
         }
         this.producerIdNext = record.nextProducerId;
         changes.nextProducerId = record.nextProducerId;
+        return;
+      }
+      case 'UserScramCredential': {
+        const next = new Map(this.scramByUser.get(record.name) ?? []);
+        const { type: _type, name: _name, ...credential } = record;
+        next.set(record.mechanism, Object.freeze(credential));
+        this.scramByUser.set(record.name, next);
+        return;
+      }
+      case 'RemoveUserScramCredential': {
+        const current = this.scramByUser.get(record.name);
+        if (!current?.has(record.mechanism))
+          throw new MetadataReplayError(`RemoveUserScramCredential for '${record.name}', who has no ${record.mechanism} credential`);
+        const next = new Map(current);
+        next.delete(record.mechanism);
+        if (next.size === 0) this.scramByUser.delete(record.name);
+        else this.scramByUser.set(record.name, next);
         return;
       }
     }

@@ -24,12 +24,14 @@ export type {
   ProducerIdsBlockRecord,
   RegisterBrokerRecord,
   RemoveTopicRecord,
+  RemoveUserScramCredentialRecord,
+  UserScramCredentialRecord,
   TopicRecord,
   UnfenceBrokerRecord,
   UnregisterBrokerRecord,
 } from './records.js';
 export { MetadataImage, MetadataReplayError, NO_OFFSET, compareStrings } from './image.js';
-export type { BrokerRegistration, TopicImage } from './image.js';
+export type { BrokerRegistration, ScramCredentialImage, TopicImage } from './image.js';
 export { localChanges } from './delta.js';
 export type { BrokerDelta, ConfigDelta, LocalChanges, LocalPartitionChange, MetadataDelta, PartitionDelta, TopicRef } from './delta.js';
 export { NO_LEADER, mergePartitionChange, partitionFromRecord, partitionProblem, sameReplicaList } from './partitions.js';

@@ -139,6 +139,28 @@ export interface RemoveAccessControlEntryRecord {
   readonly id: string;
 }
 
+/**
+ * A user's SCRAM credential for one mechanism (KRaft's UserScramCredentialRecord, KIP-554): the
+ * salted hashes only, base64; a newer record for the same user and mechanism replaces the older.
+ */
+export interface UserScramCredentialRecord {
+  readonly type: 'UserScramCredential';
+  readonly name: string;
+  /** 'SCRAM-SHA-256' or 'SCRAM-SHA-512'. */
+  readonly mechanism: string;
+  readonly salt: string;
+  readonly storedKey: string;
+  readonly serverKey: string;
+  readonly iterations: number;
+}
+
+/** Deletes a user's credential for one mechanism (KRaft's RemoveUserScramCredentialRecord). */
+export interface RemoveUserScramCredentialRecord {
+  readonly type: 'RemoveUserScramCredential';
+  readonly name: string;
+  readonly mechanism: string;
+}
+
 export type MetadataRecord =
   | AccessControlEntryRecord
   | RemoveAccessControlEntryRecord
@@ -152,7 +174,9 @@ export type MetadataRecord =
   | PartitionChangeRecord
   | ConfigRecord
   | RemoveTopicRecord
-  | ProducerIdsBlockRecord;
+  | ProducerIdsBlockRecord
+  | UserScramCredentialRecord
+  | RemoveUserScramCredentialRecord;
 
 export type MetadataRecordType = MetadataRecord['type'];
 
@@ -244,6 +268,18 @@ const SCHEMAS: { readonly [T in MetadataRecordType]: readonly Field[] } = {
     ['brokerId', 'int'],
     ['brokerEpoch', 'int64'],
     ['nextProducerId', 'int64'],
+  ],
+  UserScramCredential: [
+    ['name', 'string'],
+    ['mechanism', 'string'],
+    ['salt', 'string'],
+    ['storedKey', 'string'],
+    ['serverKey', 'string'],
+    ['iterations', 'uint'],
+  ],
+  RemoveUserScramCredential: [
+    ['name', 'string'],
+    ['mechanism', 'string'],
   ],
 };
 

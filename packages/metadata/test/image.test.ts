@@ -33,6 +33,43 @@ const LOG: MetadataRecord[] = [
   { type: 'Topic', name: 'gone', topicId: 'topic-id-gone' },
   { type: 'Partition', topicId: 'topic-id-gone', partition: 0, replicas: [2], isr: [2], leader: 2, leaderEpoch: 0, partitionEpoch: 0 },
   { type: 'RemoveTopic', topicId: 'topic-id-gone' },
+  {
+    type: 'UserScramCredential',
+    name: 'alice',
+    mechanism: 'SCRAM-SHA-256',
+    salt: 'czE=',
+    storedKey: 'azE=',
+    serverKey: 'djE=',
+    iterations: 4096,
+  },
+  {
+    type: 'UserScramCredential',
+    name: 'alice',
+    mechanism: 'SCRAM-SHA-512',
+    salt: 'czI=',
+    storedKey: 'azI=',
+    serverKey: 'djI=',
+    iterations: 8192,
+  },
+  {
+    type: 'UserScramCredential',
+    name: 'bob',
+    mechanism: 'SCRAM-SHA-256',
+    salt: 'czM=',
+    storedKey: 'azM=',
+    serverKey: 'djM=',
+    iterations: 4096,
+  },
+  {
+    type: 'UserScramCredential',
+    name: 'alice',
+    mechanism: 'SCRAM-SHA-256',
+    salt: 'czQ=',
+    storedKey: 'azQ=',
+    serverKey: 'djQ=',
+    iterations: 16384,
+  },
+  { type: 'RemoveUserScramCredential', name: 'bob', mechanism: 'SCRAM-SHA-256' },
 ];
 
 function replayAll(records: readonly MetadataRecord[], image = new MetadataImage()): { image: MetadataImage; deltas: MetadataDelta[] } {
@@ -41,6 +78,30 @@ function replayAll(records: readonly MetadataRecord[], image = new MetadataImage
 }
 
 describe('MetadataImage.replay', () => {
+  it('keeps the latest SCRAM credential per user and mechanism, and forgets removed ones', () => {
+    const { image } = replayAll(LOG);
+    expect(image.scramCredential('alice', 'SCRAM-SHA-256')).toEqual({
+      mechanism: 'SCRAM-SHA-256',
+      salt: 'czQ=',
+      storedKey: 'azQ=',
+      serverKey: 'djQ=',
+      iterations: 16384,
+    });
+    expect(image.scramCredential('alice', 'SCRAM-SHA-512')?.iterations).toBe(8192);
+    expect(image.scramCredential('bob', 'SCRAM-SHA-256')).toBeUndefined();
+    expect(image.scramUsers().map((u) => [u.name, u.credentials.map((c) => c.mechanism)])).toEqual([
+      ['alice', ['SCRAM-SHA-256', 'SCRAM-SHA-512']],
+    ]);
+  });
+
+  it('refuses to remove a SCRAM credential that does not exist, and changes nothing', () => {
+    const { image } = replayAll(LOG);
+    expect(() => image.replay({ type: 'RemoveUserScramCredential', name: 'bob', mechanism: 'SCRAM-SHA-256' }, 1000)).toThrow(
+      MetadataReplayError,
+    );
+    expect(image.scramCredential('alice', 'SCRAM-SHA-512')).toBeDefined();
+  });
+
   it('builds the image the log describes', () => {
     const { image } = replayAll(LOG);
     expect(image.lastAppliedOffset).toBe(LOG.length);

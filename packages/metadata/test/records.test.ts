@@ -46,6 +46,16 @@ const EVERY_RECORD: MetadataRecord[] = [
     permissionType: 3,
   },
   { type: 'RemoveAccessControlEntry', id: 'a1' },
+  {
+    type: 'UserScramCredential',
+    name: 'alice',
+    mechanism: 'SCRAM-SHA-256',
+    salt: 'c2FsdA==',
+    storedKey: 'c3Q=',
+    serverKey: 'c2s=',
+    iterations: 8192,
+  },
+  { type: 'RemoveUserScramCredential', name: 'alice', mechanism: 'SCRAM-SHA-256' },
 ];
 
 describe('metadata records', () => {

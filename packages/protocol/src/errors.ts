@@ -63,6 +63,7 @@ export const ErrorCode = {
   OPERATION_NOT_ATTEMPTED: 55,
   KAFKA_STORAGE_ERROR: 56,
   LOG_DIR_NOT_FOUND: 57,
+  SASL_AUTHENTICATION_FAILED: 58,
   UNKNOWN_PRODUCER_ID: 59,
   REASSIGNMENT_IN_PROGRESS: 60,
   NON_EMPTY_GROUP: 68,
@@ -85,6 +86,9 @@ export const ErrorCode = {
   INVALID_RECORD: 87,
   UNSTABLE_OFFSET_COMMIT: 88,
   PRODUCER_FENCED: 90,
+  RESOURCE_NOT_FOUND: 91,
+  DUPLICATE_RESOURCE: 92,
+  UNACCEPTABLE_CREDENTIAL: 93,
   INVALID_UPDATE_VERSION: 95,
   UNKNOWN_TOPIC_ID: 100,
   INCONSISTENT_TOPIC_ID: 103,
@@ -137,6 +141,7 @@ const RETRIABLE = new Set<ErrorName>([
 ]);
 
 const MESSAGES: Partial<Record<ErrorName, string>> = {
+  SASL_AUTHENTICATION_FAILED: 'SASL authentication failed: wrong user name or password, or an unsupported exchange',
   UNKNOWN_SERVER_ERROR: 'The server experienced an unexpected error when processing the request.',
   OFFSET_OUT_OF_RANGE: 'The requested offset is not within the range of offsets maintained by the server.',
   CORRUPT_MESSAGE:

@@ -16,11 +16,12 @@
 import type { Socket } from 'node:net';
 import { ANONYMOUS, type KafkaPrincipal } from '@samsa/server';
 import type { Logger } from 'pino';
+import type { SaslServerAuthenticator } from '../security/sasl.js';
 
 /** What the API layer answers to one frame. */
 export type KafkaAnswer =
-  /** Bytes to write, size prefix included. */
-  | { kind: 'response'; bytes: Buffer }
+  /** Bytes to write, size prefix included; with `close`, the connection closes once they are written (a failed SaslAuthenticate). */
+  | { kind: 'response'; bytes: Buffer; close?: string }
   /** acks=0 produce: nothing is written, the next request goes on. */
   | { kind: 'none' }
   /** Kafka closes the connection: unknown API, bad frame, failed acks=0 produce. */
@@ -36,8 +37,13 @@ export interface KafkaConnectionInfo {
   readonly clientHost: string;
   /** The listener this connection arrived on (Metadata answers its advertised addresses). */
   readonly listenerName: string;
-  /** Who the connection authenticated as; User:ANONYMOUS until authentication (TLS/SASL) sets it. */
+  /**
+   * Who the connection is (security/README.md): the SASL-authenticated user, else the TLS client
+   * certificate's mapped subject, else User:ANONYMOUS. The authorizer reads it per request.
+   */
   readonly principal: KafkaPrincipal;
+  /** The SASL exchange of a SASL_PLAINTEXT/SASL_SSL listener's connection; absent on other listeners. */
+  readonly sasl?: SaslServerAuthenticator;
 }
 
 export interface KafkaConnectionOptions {
@@ -49,6 +55,10 @@ export interface KafkaConnectionOptions {
   maxIdleMs?: number;
   listenerName: string;
   logger: Logger;
+  /** Set on SASL listeners: this connection's SASL state machine. */
+  sasl?: SaslServerAuthenticator;
+  /** The principal the transport proved (a TLS client certificate), before any SASL. */
+  transportPrincipal?: KafkaPrincipal;
 }
 
 /** Kafka's api key of Produce (read from the frame's first two bytes to decide whether it may overlap). */
@@ -66,7 +76,7 @@ export const DEFAULT_CONNECTIONS_MAX_IDLE_MS = 600_000;
 export class KafkaConnection implements KafkaConnectionInfo {
   readonly clientHost: string;
   readonly listenerName: string;
-  principal: KafkaPrincipal = ANONYMOUS;
+  readonly sasl: SaslServerAuthenticator | undefined;
   private chunks: Buffer[] = [];
   private buffered = 0;
   private readonly queue: Buffer[] = [];
@@ -82,6 +92,7 @@ export class KafkaConnection implements KafkaConnectionInfo {
   ) {
     this.clientHost = `/${socket.remoteAddress ?? 'unknown'}`;
     this.listenerName = options.listenerName;
+    this.sasl = options.sasl;
     this.maxBuffered = options.maxBufferedRequests ?? 64;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -99,6 +110,10 @@ export class KafkaConnection implements KafkaConnectionInfo {
         this.close(`idle for connections.max.idle.ms=${options.maxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS}`);
     });
     socket.resume();
+  }
+
+  get principal(): KafkaPrincipal {
+    return this.sasl?.principal ?? this.options.transportPrincipal ?? ANONYMOUS;
   }
 
   get isClosed(): boolean {
@@ -201,6 +216,9 @@ export class KafkaConnection implements KafkaConnectionInfo {
   private finish(answer: KafkaAnswer): void {
     if (this.closed) return;
     if (answer.kind === 'close') this.close(answer.reason);
-    else if (answer.kind === 'response') this.socket.write(answer.bytes);
+    else if (answer.kind === 'response') {
+      this.socket.write(answer.bytes);
+      if (answer.close !== undefined) this.close(answer.close);
+    }
   }
 }

@@ -16,6 +16,7 @@ import { groupApis } from './groupApis.js';
 import { KafkaApis, type KafkaRequestObserver } from './kafkaApis.js';
 import { metadataApis } from './metadataApis.js';
 import { txnApis } from './txnApis.js';
+import { saslApis } from '../security/saslApis.js';
 
 export interface KafkaApisDeps {
   brokerId: number;
@@ -71,6 +72,7 @@ export function kafkaApis(deps: KafkaApisDeps): KafkaApis {
       authorizer: deps.authorizer,
     }),
     ...aclApis({ metadata: deps.metadata, authorizer: deps.authorizer }),
+    ...saslApis({ logger: deps.logger }),
   ];
   apis = new KafkaApis({
     handlers,

@@ -40,6 +40,15 @@ export type HandlerResult = object | typeof NO_RESPONSE | { readonly [CLOSE]: st
 
 export const NO_RESPONSE = Symbol('no response');
 export const CLOSE = Symbol('close');
+/** Answer `body`, then close the connection with `reason` (a failed SaslAuthenticate). */
+export const THEN_CLOSE = Symbol('then close');
+
+export function respondThenClose(body: object, reason: string): HandlerResult {
+  return { ...body, [THEN_CLOSE]: reason };
+}
+
+/** What a SASL listener serves before the connection authenticated (Kafka's SaslServerAuthenticator). */
+const BEFORE_AUTHENTICATION: ReadonlySet<number> = new Set([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
 
 export interface KafkaApiHandler {
   readonly apiKey: number;
@@ -126,6 +135,13 @@ export class KafkaApis implements KafkaRequestHandler {
         this.closed(`${name} v${header.apiVersion} is not supported (${handler.minVersion}-${handler.maxVersion})`, connection, header),
       );
     }
+    if (connection.sasl && !connection.sasl.isAuthenticated && !BEFORE_AUTHENTICATION.has(header.apiKey)) {
+      this.options.logger.info(
+        { client: connection.clientHost, listener: connection.listenerName, api: name },
+        'refusing a request before SASL authentication',
+      );
+      return finish(this.closed(`${name} before SASL authentication`, connection, header));
+    }
     if (!this.options.isServing()) return finish(this.closed(`not serving yet: ${this.options.startingReason()}`, connection, header));
     let request: unknown;
     try {
@@ -143,7 +159,9 @@ export class KafkaApis implements KafkaRequestHandler {
     const toAnswer = (result: HandlerResult): KafkaAnswer => {
       if (result === NO_RESPONSE) return finish({ kind: 'none' });
       if (CLOSE in result) return finish(this.closed((result as { [CLOSE]: string })[CLOSE], connection, header));
-      return finish({ kind: 'response', bytes: encodeResponse(header.apiKey, header.apiVersion, header.correlationId, result) });
+      const bytes = encodeResponse(header.apiKey, header.apiVersion, header.correlationId, result);
+      if (THEN_CLOSE in result) return finish({ kind: 'response', bytes, close: (result as { [THEN_CLOSE]: string })[THEN_CLOSE] });
+      return finish({ kind: 'response', bytes });
     };
     const failed = (err: unknown): KafkaAnswer => {
       this.options.logger.error({ err, api: name, version: header.apiVersion }, 'kafka request failed');

@@ -8,10 +8,17 @@
  *
  * The first chunk is put back into the socket (`unshift`) before it is handed on, so neither
  * protocol handler sees a difference from a plain accepted socket.
+ *
+ * On an SSL/SASL_SSL listener the TLS handshake comes first and ALPN decides instead: a gRPC
+ * client offers `h2`, a Kafka client offers nothing (security/tls.ts).
  */
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import type { grpc } from '@samsa/protocol';
 import type { Logger } from 'pino';
+import type { SaslServerAuthenticator } from '../security/sasl.js';
+import { principalFromCertificate } from '../security/tls.js';
+import type { KafkaPrincipal } from '@samsa/server';
 import { KafkaConnection, type KafkaRequestHandler } from './connection.js';
 
 const HTTP2_PREFACE_FIRST_BYTE = 0x50;
@@ -27,6 +34,18 @@ export interface DualListenerOptions {
   /** Kafka's connections.max.idle.ms; also bounds how long a connection may stay silent before its first byte. */
   maxIdleMs: number;
   logger: Logger;
+  /**
+   * Set on a SASL_PLAINTEXT/SASL_SSL listener: each Kafka connection's SASL state machine. gRPC
+   * connections are then refused (closed at their first byte, with a log line) until gRPC
+   * authentication lands (security/README.md): a SASL listener never serves anyone unauthenticated.
+   */
+  saslAuthenticator?: () => SaslServerAuthenticator;
+  /**
+   * Set on an SSL/SASL_SSL listener (security/tls.ts): every connection is TLS; ALPN `h2` hands it
+   * to gRPC, no ALPN keeps it with Kafka. A client that does not speak TLS fails the handshake and
+   * is dropped (logged at debug); the listener goes on.
+   */
+  tls?: tls.TlsOptions;
 }
 
 export interface DualListener {
@@ -41,6 +60,40 @@ export async function startDualListener(options: DualListenerOptions): Promise<D
   const injector = options.grpcServer.createConnectionInjector(options.grpcCredentials);
   const kafkaConnections = new Set<KafkaConnection>();
   const sockets = new Set<net.Socket>();
+  const toGrpc = (conn: net.Socket) => {
+    if (options.saslAuthenticator) {
+      options.logger.info(
+        { client: conn.remoteAddress, listener: options.name },
+        'refusing a gRPC connection on a SASL listener: gRPC authentication is not served yet',
+      );
+      conn.destroy();
+      return;
+    }
+    injector.injectConnection(conn);
+  };
+  const toKafka = (conn: net.Socket, transportPrincipal?: KafkaPrincipal) => {
+    const kafka = new KafkaConnection(conn, options.kafka, {
+      maxRequestBytes: options.maxRequestBytes,
+      maxIdleMs: options.maxIdleMs,
+      listenerName: options.name,
+      logger: options.logger,
+      ...(options.saslAuthenticator ? { sasl: options.saslAuthenticator() } : {}),
+      ...(transportPrincipal === undefined ? {} : { transportPrincipal }),
+    });
+    kafkaConnections.add(kafka);
+    conn.once('close', () => kafkaConnections.delete(kafka));
+  };
+  const tlsServer = options.tls
+    ? tls.createServer(options.tls, (secure) => {
+        secure.setTimeout(0);
+        if (secure.alpnProtocol === 'h2') toGrpc(secure);
+        else toKafka(secure, principalFromCertificate(secure));
+      })
+    : undefined;
+  tlsServer?.on('tlsClientError', (err, secure) => {
+    options.logger.debug({ err: err.message, client: secure.remoteAddress, listener: options.name }, 'TLS handshake failed');
+    secure.destroy();
+  });
   const server = net.createServer({ pauseOnConnect: false }, (socket) => {
     // Both protocols are request/response: Nagle's delay would hold small answers back.
     socket.setNoDelay(true);
@@ -50,23 +103,22 @@ export async function startDualListener(options: DualListenerOptions): Promise<D
     socket.setTimeout(options.maxIdleMs, () => socket.destroy());
     // A connection that never sends a byte is closed with the listener; one that errors before its first byte is dropped.
     socket.once('error', () => socket.destroy());
+    if (tlsServer) {
+      // The TLS server bounds the handshake (handshakeTimeout); the Kafka connection the idle time after it.
+      socket.setTimeout(0);
+      tlsServer.emit('connection', socket);
+      return;
+    }
     socket.once('data', (first: Buffer) => {
       socket.setTimeout(0);
       socket.pause();
       socket.unshift(first);
       if (first[0] === HTTP2_PREFACE_FIRST_BYTE) {
         sockets.delete(socket);
-        injector.injectConnection(socket);
-        return;
+        toGrpc(socket);
+      } else {
+        toKafka(socket);
       }
-      const conn = new KafkaConnection(socket, options.kafka, {
-        maxRequestBytes: options.maxRequestBytes,
-        maxIdleMs: options.maxIdleMs,
-        listenerName: options.name,
-        logger: options.logger,
-      });
-      kafkaConnections.add(conn);
-      socket.once('close', () => kafkaConnections.delete(conn));
     });
   });
   server.on('error', (err) => options.logger.error({ err, listener: options.name }, 'listener error'));

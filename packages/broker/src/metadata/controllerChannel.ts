@@ -38,6 +38,8 @@ import {
   type CreateAclsResponse__Output,
   type DeleteAclsRequest,
   type DeleteAclsResponse__Output,
+  type AlterUserScramCredentialsRequest,
+  type AlterUserScramCredentialsResponse__Output,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { Timers } from '@samsa/server';
@@ -64,6 +66,7 @@ export interface ControllerMethods {
   AllocateProducerIds: [AllocateProducerIdsRequest, AllocateProducerIdsResponse__Output];
   CreateAcls: [CreateAclsRequest, CreateAclsResponse__Output];
   DeleteAcls: [DeleteAclsRequest, DeleteAclsResponse__Output];
+  AlterUserScramCredentials: [AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse__Output];
 }
 export type ControllerMethod = keyof ControllerMethods;
 

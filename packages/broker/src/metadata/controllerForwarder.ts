@@ -474,6 +474,60 @@ export class ControllerForwarder {
     return results;
   }
 
+  /**
+   * AlterUserScramCredentials, forwarded to the active controller; answers once this broker's image
+   * shows each changed user's credentials (an authentication here right after sees them).
+   */
+  async alterUserScramCredentials(request: ScramAlterations, timeoutMs?: number): Promise<ScramAlterResult[]> {
+    const users = [...new Set([...request.deletions, ...request.upsertions].map((x) => x.name))];
+    if (users.length === 0) return [];
+    const deadline = this.deadline(timeoutMs);
+    let answer: ScramAlterResult[];
+    try {
+      answer = (
+        await this.channel.callActive(
+          'AlterUserScramCredentials',
+          (remainingMs) => ({ deletions: request.deletions, upsertions: request.upsertions, timeoutMs: remainingMs }),
+          (res) => verdictOfItems(res, res.results),
+          deadline,
+        )
+      ).results;
+    } catch (err) {
+      return users.map((user) => ({
+        user,
+        ...this.unavailable(
+          err,
+          `the credentials of '${user}' were not changed`,
+          `the credentials of '${user}' may or may not have been changed`,
+        ),
+      }));
+    }
+    const image = () => this.follower.metadataImage;
+    const appliedHere = (user: string) =>
+      request.deletions.every((d) => d.name !== user || image().scramCredential(user, d.mechanism) === undefined) &&
+      request.upsertions.every(
+        (u) =>
+          u.name !== user ||
+          (image().scramCredential(user, u.mechanism)?.salt === u.salt.toString('base64') &&
+            image().scramCredential(user, u.mechanism)?.iterations === u.iterations),
+      );
+    const changed = answer.filter((r) => r.errorCode === 0).map((r) => r.user);
+    if (changed.length > 0) await this.follower.waitForImage(() => changed.every(appliedHere), deadline);
+    return users.map((user) => {
+      const r = answer.find((x) => x.user === user);
+      if (r === undefined)
+        return { user, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `the controller's answer did not mention '${user}'` };
+      if (r.errorCode !== 0) return { user, errorCode: r.errorCode, errorMessage: r.errorMessage || errorInfo(r.errorCode).message };
+      if (!appliedHere(user))
+        return {
+          user,
+          errorCode: ErrorCode.REQUEST_TIMED_OUT,
+          errorMessage: `the controller changed the credentials of '${user}', but broker ${this.options.brokerId} had not applied the change before the request timed out; it will take effect shortly`,
+        };
+      return { user, errorCode: 0, errorMessage: '' };
+    });
+  }
+
   /** DescribeQuorum as the active controller answers it. */
   async describeQuorum(): Promise<DescribeQuorumResponse> {
     try {
@@ -594,6 +648,18 @@ export class ControllerForwarder {
     this.options.logger.error({ err }, 'unexpected error talking to the controller');
     return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `${unsure}: ${errorText(err)}` };
   }
+}
+
+/** The items of an AlterUserScramCredentials request (SaltedPassword, never a password). */
+export interface ScramAlterations {
+  deletions: Array<{ name: string; mechanism: string }>;
+  upsertions: Array<{ name: string; mechanism: string; iterations: number; salt: Buffer; saltedPassword: Buffer }>;
+}
+
+export interface ScramAlterResult {
+  user: string;
+  errorCode: number;
+  errorMessage: string;
 }
 
 function matchResult<T extends { name: string }>(results: readonly T[], name: string, index: number): T | undefined {

@@ -4,8 +4,9 @@
  * `MetadataSource`, implemented by a follower of the controller quorum's metadata log
  * (QuorumMetadataSource).
  */
-import type { AclBinding, AclBindingFilter } from '@samsa/metadata';
+import type { AclBinding, AclBindingFilter, ScramCredentialImage } from '@samsa/metadata';
 import type { DescribeQuorumResponse } from '@samsa/protocol';
+import type { ScramAlterations, ScramAlterResult } from './controllerForwarder.js';
 
 export interface BrokerInfo {
   nodeId: number;
@@ -165,6 +166,11 @@ export interface MetadataSource {
   createAcls(creations: AclBinding[], timeoutMs?: number): Promise<AclCreateResult[]>;
   /** Kafka's DeleteAcls, forwarded to the active controller; `timeoutMs` as for createTopics. */
   deleteAcls(filters: AclBindingFilter[], timeoutMs?: number): Promise<AclDeleteResult[]>;
+  /** AlterUserScramCredentials through the active controller (absent: this source has no controller). */
+  alterUserScramCredentials?(request: ScramAlterations, timeoutMs?: number): Promise<ScramAlterResult[]>;
+  /** A user's SCRAM credential as the metadata log holds it (absent: no SCRAM users at all). */
+  scramCredential?(user: string, mechanism: string): ScramCredentialImage | undefined;
+  scramUsers?(): Array<{ name: string; credentials: ScramCredentialImage[] }>;
   /** Dynamic broker configs of a resource: a broker id, or '' for the cluster-wide default. */
   brokerConfigs(resourceName: string): Readonly<Record<string, string>>;
   /** Called after each committed change, in order. Returns an unsubscribe function. */

@@ -15,14 +15,14 @@
  * retry with backoff (logging, never throwing) and the partitions already open keep serving.
  */
 import { randomUUID } from 'node:crypto';
-import type { AclBinding, AclBindingFilter, MetadataImage } from '@samsa/metadata';
+import type { AclBinding, AclBindingFilter, MetadataImage, ScramCredentialImage } from '@samsa/metadata';
 import type { DescribeQuorumResponse } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { AlterPartitionItem, AlterPartitionItemResult } from '../replication/alterPartition.js';
 import type { Timers } from '@samsa/server';
 import { BrokerLifecycleManager, type BrokerLifecyclePhase } from './brokerLifecycleManager.js';
 import { ControllerChannel, describe, type ControllerAddress } from './controllerChannel.js';
-import { ControllerForwarder } from './controllerForwarder.js';
+import { ControllerForwarder, type ScramAlterations, type ScramAlterResult } from './controllerForwarder.js';
 import type {
   AlterConfigsRequest,
   AlterConfigsResult,
@@ -266,6 +266,18 @@ export class QuorumMetadataSource implements MetadataSource {
 
   describeQuorum(): Promise<DescribeQuorumResponse> {
     return this.forwarder.describeQuorum();
+  }
+
+  alterUserScramCredentials(request: ScramAlterations, timeoutMs?: number): Promise<ScramAlterResult[]> {
+    return this.forwarder.alterUserScramCredentials(request, timeoutMs);
+  }
+
+  scramCredential(user: string, mechanism: string): ScramCredentialImage | undefined {
+    return this.follower.metadataImage.scramCredential(user, mechanism);
+  }
+
+  scramUsers(): Array<{ name: string; credentials: ScramCredentialImage[] }> {
+    return this.follower.metadataImage.scramUsers();
   }
 
   alterPartition(items: readonly AlterPartitionItem[]): Promise<AlterPartitionItemResult[]> {

@@ -22,6 +22,10 @@ import {
   type DeleteRecordsRequest__Output,
   type DeleteRecordsResponse,
   type IncrementalAlterConfigsRequest__Output,
+  type AlterUserScramCredentialsRequest__Output,
+  type AlterUserScramCredentialsResponse,
+  type DescribeUserScramCredentialsRequest__Output,
+  type DescribeUserScramCredentialsResponse,
   type IncrementalAlterConfigsResponse,
   type ElectLeadersRequest__Output,
   type ElectLeadersResponse,
@@ -385,6 +389,77 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
           req.timeoutMs > 0 ? req.timeoutMs : undefined,
         );
         return { responses: [...refused, ...results] };
+      },
+    ),
+
+    AlterUserScramCredentials: unary(
+      logger,
+      'AlterUserScramCredentials',
+      async (req: AlterUserScramCredentialsRequest__Output, who): Promise<AlterUserScramCredentialsResponse> => {
+        const users = [...new Set([...req.deletions, ...req.upsertions].map((x) => x.name))];
+        // Kafka's rule: ALTER on the cluster.
+        if (!authorizer.cluster(who, AclOperation.ALTER))
+          return { results: users.map((user) => ({ user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: DENIED })) };
+        if (!metadata.alterUserScramCredentials)
+          return {
+            results: users.map((user) => ({
+              user,
+              errorCode: ErrorCode.INVALID_REQUEST,
+              errorMessage: 'this broker has no controller quorum to store credentials in',
+            })),
+          };
+        const results = await metadata.alterUserScramCredentials(
+          {
+            deletions: req.deletions.map((d) => ({ name: d.name, mechanism: d.mechanism })),
+            upsertions: req.upsertions.map((u) => ({
+              name: u.name,
+              mechanism: u.mechanism,
+              iterations: u.iterations,
+              salt: Buffer.from(u.salt),
+              saltedPassword: Buffer.from(u.saltedPassword),
+            })),
+          },
+          req.timeoutMs > 0 ? req.timeoutMs : undefined,
+        );
+        return { results };
+      },
+    ),
+
+    DescribeUserScramCredentials: unary(
+      logger,
+      'DescribeUserScramCredentials',
+      (req: DescribeUserScramCredentialsRequest__Output, who): DescribeUserScramCredentialsResponse => {
+        const all = metadata.scramUsers?.() ?? [];
+        const pick = req.users.length === 0 ? all.map((u) => u.name) : [...new Set(req.users)];
+        // Kafka's rule: DESCRIBE on the cluster.
+        if (!authorizer.cluster(who, AclOperation.DESCRIBE))
+          return {
+            results: pick.map((user) => ({
+              user,
+              errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+              errorMessage: DENIED,
+              credentialInfos: [],
+            })),
+          };
+        return {
+          results: pick.map((user) => {
+            const found = all.find((u) => u.name === user);
+            if (!found)
+              return {
+                user,
+                errorCode: ErrorCode.RESOURCE_NOT_FOUND,
+                errorMessage: `user '${user}' has no SCRAM credential`,
+                credentialInfos: [],
+              };
+            // Mechanism and iterations only: never the salt or the keys (Kafka's answer has the same fields).
+            return {
+              user,
+              errorCode: 0,
+              errorMessage: '',
+              credentialInfos: found.credentials.map((c) => ({ mechanism: c.mechanism, iterations: c.iterations })),
+            };
+          }),
+        };
       },
     ),
 

@@ -429,6 +429,7 @@ export class FakeController {
       CreatePartitions: unimplemented,
       CreateAcls: unimplemented,
       DeleteAcls: unimplemented,
+      AlterUserScramCredentials: unimplemented,
     };
   }
 }

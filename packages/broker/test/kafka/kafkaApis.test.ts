@@ -4,9 +4,9 @@
  * only its connection, and the per-API observer.
  */
 import { ApiKey, decodeResponse, encodeRequest } from '@samsa/kafka';
+import { ANONYMOUS } from '@samsa/server';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ANONYMOUS } from '@samsa/server';
 import type { KafkaAnswer, KafkaConnectionInfo } from '../../src/kafka/connection.js';
 import { CLOSE, KafkaApis, NO_RESPONSE, type KafkaApiHandler } from '../../src/kafka/kafkaApis.js';
 

@@ -18,7 +18,17 @@
  * in the controller's metadata log, and every broker applies them to its open partitions as soon
  * as it replays them; a topic's own setting still wins. --describe without --entity-name shows
  * the default and every broker's.
+ *
+ *   samsa configs --bootstrap-server H:P --entity-type users --entity-name alice --alter \
+ *       --add-config 'SCRAM-SHA-256=[iterations=8192,password=alice-secret]' | --delete-config SCRAM-SHA-512
+ *   samsa configs --bootstrap-server H:P --entity-type users [--entity-name alice] --describe
+ *
+ * SCRAM credentials (KIP-554, as kafka-configs does it): the password is salted and hashed here
+ * (Hi(password, salt, iterations), a random 32-byte salt); only SaltedPassword goes to the broker,
+ * which forwards it to the controller; the metadata log keeps StoredKey and ServerKey. --describe
+ * shows mechanisms and iterations, never a key.
  */
+import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { InvalidConfigError, type ConfigEntry } from '@samsa/client';
 import {
   CHANNEL_OPTIONS,
@@ -31,6 +41,9 @@ import {
   type DescribeConfigsResult__Output,
   type IncrementalAlterConfigsRequest,
   type IncrementalAlterConfigsResponse__Output,
+  type AlterUserScramCredentialsRequest,
+  type AlterUserScramCredentialsResponse__Output,
+  type DescribeUserScramCredentialsResponse__Output,
   type MetadataResponse__Output,
   type SamsaClient,
 } from '@samsa/protocol';
@@ -59,7 +72,7 @@ export function registerConfigs(program: Command): void {
     .command('configs')
     .description('describe or alter topic and broker configs (kafka-configs)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to (comma-separated list allowed)')
-    .option('--entity-type <type>', 'the kind of entity: topics or brokers')
+    .option('--entity-type <type>', 'the kind of entity: topics, brokers or users (SCRAM credentials)')
     .option('--entity-name <name>', 'the topic, or the broker id; --describe without it describes every one')
     .option('--entity-default', 'with --entity-type brokers: the cluster-wide default for every broker')
     .option('--topic <name>', 'shorthand for --entity-type topics --entity-name <name>')
@@ -73,6 +86,10 @@ export function registerConfigs(program: Command): void {
       if (actions.length !== 1) throw new UsageError('exactly one of --describe or --alter is required');
       if (opts.entityType === 'brokers') {
         await brokerConfigs(opts, actions[0]!);
+        return;
+      }
+      if (opts.entityType === 'users') {
+        await userConfigs(opts, actions[0]!);
         return;
       }
       if (opts.entityDefault) throw new UsageError('--entity-default goes with --entity-type brokers');
@@ -132,6 +149,93 @@ async function alter(opts: ConfigsOptions, topic: string): Promise<void> {
     }
     await admin.incrementalAlterConfigs([{ topic, set, delete: deletes }]);
     process.stdout.write(`Completed updating config for topic ${topic}.\n`);
+  });
+}
+
+// ---- users: SCRAM credentials ----
+
+const SCRAM_LENGTHS: Record<string, { hash: string; length: number }> = {
+  'SCRAM-SHA-256': { hash: 'sha256', length: 32 },
+  'SCRAM-SHA-512': { hash: 'sha512', length: 64 },
+};
+
+/** Kafka's default when --add-config names no iterations (ScramMechanism.minIterations). */
+export const DEFAULT_SCRAM_ITERATIONS = 4096;
+
+/**
+ * `SCRAM-SHA-256=[iterations=8192,password=...]` (after parseAddConfig: the value without
+ * brackets) into a mechanism, iterations and password. Throws UsageError naming the problem,
+ * never echoing the password.
+ */
+export function parseScramConfig(mechanism: string, value: string): { mechanism: string; iterations: number; password: string } {
+  if (!Object.hasOwn(SCRAM_LENGTHS, mechanism))
+    throw new UsageError(`unknown SCRAM mechanism '${mechanism}' (SCRAM-SHA-256 or SCRAM-SHA-512)`);
+  let iterations = DEFAULT_SCRAM_ITERATIONS;
+  let password: string | undefined;
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const v = eq < 0 ? '' : part.slice(eq + 1);
+    if (key === 'iterations') {
+      if (!/^\d{1,9}$/.test(v)) throw new UsageError(`${mechanism}: iterations must be a number, got '${v}'`);
+      iterations = Number(v);
+    } else if (key === 'password') {
+      password = v;
+    } else {
+      throw new UsageError(`${mechanism}: unknown key '${key}' (iterations, password)`);
+    }
+  }
+  if (password === undefined || password === '') throw new UsageError(`${mechanism} needs password=...`);
+  return { mechanism, iterations, password };
+}
+
+async function userConfigs(opts: ConfigsOptions, action: 'describe' | 'alter'): Promise<void> {
+  if (opts.topic !== undefined || opts.entityDefault)
+    throw new UsageError('--topic and --entity-default do not go with --entity-type users');
+  if (opts.entityName === '') throw new UsageError('--entity-name must not be empty');
+  await withBroker(opts.bootstrapServer, async (call) => {
+    if (action === 'describe') {
+      if (opts.addConfig || opts.deleteConfig) throw new UsageError('--add-config and --delete-config go with --alter, not --describe');
+      const res = await call<DescribeUserScramCredentialsResponse__Output>((c, o, cb) =>
+        c.DescribeUserScramCredentials({ users: opts.entityName === undefined ? [] : [opts.entityName] }, o, cb),
+      );
+      for (const r of res.results) {
+        if (r.errorCode !== ErrorCode.NONE && opts.entityName !== undefined) throwIfError(r.errorCode, r.errorMessage);
+        const infos = r.credentialInfos.map((i) => `${i.mechanism}=iterations=${i.iterations}`).join(', ');
+        process.stdout.write(`SCRAM credential configs for user-principal '${r.user}' are ${infos}\n`);
+      }
+      return;
+    }
+    const user = opts.entityName;
+    if (user === undefined) throw new UsageError('--alter of users needs --entity-name');
+    const upsertions: AlterUserScramCredentialsRequest['upsertions'] = [];
+    for (const flag of opts.addConfig ?? []) {
+      for (const [mechanism, value] of Object.entries(parseAddConfig(flag))) {
+        const { iterations, password } = parseScramConfig(mechanism, value);
+        const salt = randomBytes(32);
+        const { hash, length } = SCRAM_LENGTHS[mechanism]!;
+        upsertions.push({
+          name: user,
+          mechanism,
+          iterations,
+          salt,
+          saltedPassword: pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, length, hash),
+        });
+      }
+    }
+    const deletions = [...new Set((opts.deleteConfig ?? []).flatMap(parseDeleteConfig))].map((mechanism) => {
+      if (!Object.hasOwn(SCRAM_LENGTHS, mechanism))
+        throw new UsageError(`unknown SCRAM mechanism '${mechanism}' (SCRAM-SHA-256 or SCRAM-SHA-512)`);
+      return { name: user, mechanism };
+    });
+    if (upsertions.length === 0 && deletions.length === 0) throw new UsageError('--alter needs --add-config and/or --delete-config');
+    const res = await call<AlterUserScramCredentialsResponse__Output>((c, o, cb) =>
+      c.AlterUserScramCredentials({ deletions, upsertions, timeoutMs: 30_000 }, o, cb),
+    );
+    const r = res.results.find((x) => x.user === user);
+    if (r === undefined) throw new Error(`the broker's answer did not mention user '${user}'`);
+    throwIfError(r.errorCode, r.errorMessage);
+    process.stdout.write(`Completed updating config for user ${user}.\n`);
   });
 }
 

@@ -94,6 +94,7 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
       port: l.port,
       advertisedHost: l.advertisedHost,
       ...(l.advertisedPort === undefined ? {} : { advertisedPort: l.advertisedPort }),
+      securityProtocol: l.securityProtocol,
     }));
     const single = listeners.length === 1 && !settings.namedListeners ? listeners[0]! : undefined;
     try {
@@ -122,6 +123,8 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
         ...(settings.connectionsMaxIdleMs === undefined ? {} : { connectionsMaxIdleMs: settings.connectionsMaxIdleMs }),
         groups: settings.groups,
         ...(metrics === undefined ? {} : { metrics }),
+        ...(settings.saslEnabledMechanisms === undefined ? {} : { saslEnabledMechanisms: settings.saslEnabledMechanisms }),
+        ...(settings.ssl === undefined ? {} : { ssl: settings.ssl }),
       });
     } catch (err) {
       await controller?.close();

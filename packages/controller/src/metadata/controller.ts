@@ -20,7 +20,7 @@
  * default the committed image's last offset + 1), raised if needed above the broker's previous
  * epoch. A broker has caught up once its applied metadata offset reaches its epoch.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { BROKER_TOPIC_CONFIG_SYNONYMS, parseEndpoints, validateBrokerConfigs } from '@samsa/metadata';
 import { ErrorCode, INT64_MAX, protocolError, SamsaProtocolError, toBigInt, topicPartitionKey, type Int64Wire } from '@samsa/protocol';
 import { createAcls, deleteAcls, type CreateAclResult, type DeleteAclsFilterResult } from './aclControl.js';
@@ -531,6 +531,75 @@ export class QuorumController {
     return deleteAcls(this.currentImage, filters);
   }
 
+  // ---- SCRAM credentials (KIP-554, KRaft's ScramControlManager) ----
+
+  /**
+   * Kafka's AlterUserScramCredentials: one result per user named. A user's changes apply all or
+   * nothing. The request carries SaltedPassword (the client salted and hashed the password); the
+   * records keep only StoredKey = H(HMAC(SaltedPassword, "Client Key")) and ServerKey =
+   * HMAC(SaltedPassword, "Server Key"), as RFC 5802's server does.
+   */
+  alterUserScramCredentials(
+    deletions: ReadonlyArray<{ name: string; mechanism: string }>,
+    upsertions: ReadonlyArray<{ name: string; mechanism: string; iterations: number; salt: Buffer; saltedPassword: Buffer }>,
+  ): ControllerResult<Array<{ user: string; errorCode: number; errorMessage: string }>> {
+    const pending = new PendingChanges(this.currentImage);
+    const users: string[] = [];
+    for (const item of [...deletions, ...upsertions]) if (!users.includes(item.name)) users.push(item.name);
+    const results = users.map((user) => {
+      try {
+        const seen = new Set<string>();
+        const records: MetadataRecord[] = [];
+        const check = (mechanism: string) => {
+          if (user === '') throw protocolError('UNACCEPTABLE_CREDENTIAL', 'the user name must not be empty');
+          const hash = Object.hasOwn(SCRAM_HASHES, mechanism) ? SCRAM_HASHES[mechanism] : undefined;
+          if (hash === undefined)
+            throw protocolError('UNSUPPORTED_SASL_MECHANISM', `unknown SCRAM mechanism '${mechanism}' (SCRAM-SHA-256, SCRAM-SHA-512)`);
+          if (seen.has(mechanism))
+            throw protocolError('DUPLICATE_RESOURCE', `${mechanism} for user '${user}' appears more than once in the request`);
+          seen.add(mechanism);
+          return hash;
+        };
+        // Duplicates and unknown mechanisms first (Kafka's order), then each item.
+        for (const x of [...deletions, ...upsertions].filter((x) => x.name === user)) check(x.mechanism);
+        for (const d of deletions.filter((x) => x.name === user)) {
+          if (pending.image.scramCredential(user, d.mechanism) === undefined)
+            throw protocolError('RESOURCE_NOT_FOUND', `user '${user}' has no ${d.mechanism} credential`);
+          records.push({ type: 'RemoveUserScramCredential', name: user, mechanism: d.mechanism });
+        }
+        for (const u of upsertions.filter((x) => x.name === user)) {
+          const { algorithm, length } = SCRAM_HASHES[u.mechanism]!;
+          if (!Number.isInteger(u.iterations) || u.iterations < SCRAM_MIN_ITERATIONS || u.iterations > SCRAM_MAX_ITERATIONS)
+            throw protocolError(
+              'UNACCEPTABLE_CREDENTIAL',
+              `iterations must be ${SCRAM_MIN_ITERATIONS}-${SCRAM_MAX_ITERATIONS}, got ${u.iterations}`,
+            );
+          if (u.salt.length === 0) throw protocolError('UNACCEPTABLE_CREDENTIAL', 'the salt must not be empty');
+          if (u.saltedPassword.length !== length)
+            throw protocolError(
+              'UNACCEPTABLE_CREDENTIAL',
+              `a ${u.mechanism} salted password is ${length} bytes, got ${u.saltedPassword.length}`,
+            );
+          const clientKey = createHmac(algorithm, u.saltedPassword).update('Client Key').digest();
+          records.push({
+            type: 'UserScramCredential',
+            name: user,
+            mechanism: u.mechanism,
+            salt: u.salt.toString('base64'),
+            storedKey: createHash(algorithm).update(clientKey).digest('base64'),
+            serverKey: createHmac(algorithm, u.saltedPassword).update('Server Key').digest('base64'),
+            iterations: u.iterations,
+          });
+        }
+        for (const r of records) pending.add(r);
+        return { user, errorCode: ErrorCode.NONE as number, errorMessage: '' };
+      } catch (err) {
+        return { user, ...failure(err) };
+      }
+    });
+    return { response: results, records: pending.records };
+  }
+
   // ---- brokers ----
 
   /**
@@ -942,6 +1011,14 @@ export class QuorumController {
  * the first record), so later steps of the same operation see their effect exactly as replay
  * will produce it.
  */
+/** Kafka's ScramMechanism bounds on iterations. */
+const SCRAM_MIN_ITERATIONS = 4096;
+const SCRAM_MAX_ITERATIONS = 16384;
+const SCRAM_HASHES: Readonly<Record<string, { algorithm: string; length: number }>> = {
+  'SCRAM-SHA-256': { algorithm: 'sha256', length: 32 },
+  'SCRAM-SHA-512': { algorithm: 'sha512', length: 64 },
+};
+
 class PendingChanges {
   readonly records: MetadataRecord[] = [];
   private scratch: MetadataImage | undefined;

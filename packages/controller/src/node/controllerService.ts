@@ -14,6 +14,7 @@ import type {
   AlterConfigsResource__Output,
   AlterPartitionPartitionResult,
   AlterPartitionRequest__Output,
+  AlterUserScramCredentialsRequest__Output,
   AlterPartitionResponse,
   ControllerHandlers,
   CreateTopicsRequest__Output,
@@ -341,6 +342,31 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
       electLeadersFailure,
     ),
 
+    AlterUserScramCredentials: unary(
+      ctx,
+      'AlterUserScramCredentials',
+      async (req) => {
+        const outcome = await write(
+          'AlterUserScramCredentials',
+          () =>
+            ctx.controller.alterUserScramCredentials(
+              req.deletions.map((d) => ({ name: d.name, mechanism: d.mechanism })),
+              req.upsertions.map((u) => ({
+                name: u.name,
+                mechanism: u.mechanism,
+                iterations: u.iterations,
+                salt: Buffer.from(u.salt),
+                saltedPassword: Buffer.from(u.saltedPassword),
+              })),
+            ),
+          timeoutOf(req.timeoutMs),
+        );
+        if (!outcome.ok) return alterScramFailure(req, outcome);
+        return { results: outcome.response, ...asLeader() };
+      },
+      alterScramFailure,
+    ),
+
     DescribeQuorum: unary(
       ctx,
       'DescribeQuorum',
@@ -417,6 +443,11 @@ function toAlterConfigsResource(r: AlterConfigsResource__Output): AlterConfigsRe
     }),
   );
   return { resourceType, resourceName: r.resourceName, configs };
+}
+
+function alterScramFailure(req: AlterUserScramCredentialsRequest__Output, f: WriteFailure) {
+  const users = [...new Set([...req.deletions, ...req.upsertions].map((x) => x.name))];
+  return { results: users.map((user) => ({ user, ...errorOf(f) })), ...hintOf(f) };
 }
 
 function alterConfigsFailure(resources: readonly AlterConfigsResource__Output[], f: WriteFailure) {

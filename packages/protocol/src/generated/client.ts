@@ -7,6 +7,9 @@ import type { AclBindingFilter as _samsa_v1_AclBindingFilter, AclBindingFilter__
 import type { AclCreationResult as _samsa_v1_AclCreationResult, AclCreationResult__Output as _samsa_v1_AclCreationResult__Output } from './samsa/v1/AclCreationResult.js';
 import type { AlterConfigsResource as _samsa_v1_AlterConfigsResource, AlterConfigsResource__Output as _samsa_v1_AlterConfigsResource__Output } from './samsa/v1/AlterConfigsResource.js';
 import type { AlterConfigsResourceResponse as _samsa_v1_AlterConfigsResourceResponse, AlterConfigsResourceResponse__Output as _samsa_v1_AlterConfigsResourceResponse__Output } from './samsa/v1/AlterConfigsResourceResponse.js';
+import type { AlterUserScramCredentialsRequest as _samsa_v1_AlterUserScramCredentialsRequest, AlterUserScramCredentialsRequest__Output as _samsa_v1_AlterUserScramCredentialsRequest__Output } from './samsa/v1/AlterUserScramCredentialsRequest.js';
+import type { AlterUserScramCredentialsResponse as _samsa_v1_AlterUserScramCredentialsResponse, AlterUserScramCredentialsResponse__Output as _samsa_v1_AlterUserScramCredentialsResponse__Output } from './samsa/v1/AlterUserScramCredentialsResponse.js';
+import type { AlterUserScramCredentialsResult as _samsa_v1_AlterUserScramCredentialsResult, AlterUserScramCredentialsResult__Output as _samsa_v1_AlterUserScramCredentialsResult__Output } from './samsa/v1/AlterUserScramCredentialsResult.js';
 import type { AlterableConfig as _samsa_v1_AlterableConfig, AlterableConfig__Output as _samsa_v1_AlterableConfig__Output } from './samsa/v1/AlterableConfig.js';
 import type { BrokerMetadata as _samsa_v1_BrokerMetadata, BrokerMetadata__Output as _samsa_v1_BrokerMetadata__Output } from './samsa/v1/BrokerMetadata.js';
 import type { CreatableTopic as _samsa_v1_CreatableTopic, CreatableTopic__Output as _samsa_v1_CreatableTopic__Output } from './samsa/v1/CreatableTopic.js';
@@ -41,6 +44,9 @@ import type { DescribeConfigsResult as _samsa_v1_DescribeConfigsResult, Describe
 import type { DescribeConfigsSynonym as _samsa_v1_DescribeConfigsSynonym, DescribeConfigsSynonym__Output as _samsa_v1_DescribeConfigsSynonym__Output } from './samsa/v1/DescribeConfigsSynonym.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from './samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from './samsa/v1/DescribeQuorumResponse.js';
+import type { DescribeUserScramCredentialsRequest as _samsa_v1_DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsRequest__Output as _samsa_v1_DescribeUserScramCredentialsRequest__Output } from './samsa/v1/DescribeUserScramCredentialsRequest.js';
+import type { DescribeUserScramCredentialsResponse as _samsa_v1_DescribeUserScramCredentialsResponse, DescribeUserScramCredentialsResponse__Output as _samsa_v1_DescribeUserScramCredentialsResponse__Output } from './samsa/v1/DescribeUserScramCredentialsResponse.js';
+import type { DescribeUserScramCredentialsResult as _samsa_v1_DescribeUserScramCredentialsResult, DescribeUserScramCredentialsResult__Output as _samsa_v1_DescribeUserScramCredentialsResult__Output } from './samsa/v1/DescribeUserScramCredentialsResult.js';
 import type { ElectLeadersPartitionResult as _samsa_v1_ElectLeadersPartitionResult, ElectLeadersPartitionResult__Output as _samsa_v1_ElectLeadersPartitionResult__Output } from './samsa/v1/ElectLeadersPartitionResult.js';
 import type { ElectLeadersRequest as _samsa_v1_ElectLeadersRequest, ElectLeadersRequest__Output as _samsa_v1_ElectLeadersRequest__Output } from './samsa/v1/ElectLeadersRequest.js';
 import type { ElectLeadersResponse as _samsa_v1_ElectLeadersResponse, ElectLeadersResponse__Output as _samsa_v1_ElectLeadersResponse__Output } from './samsa/v1/ElectLeadersResponse.js';
@@ -77,6 +83,9 @@ import type { ProduceRequest as _samsa_v1_ProduceRequest, ProduceRequest__Output
 import type { ProduceResponse as _samsa_v1_ProduceResponse, ProduceResponse__Output as _samsa_v1_ProduceResponse__Output } from './samsa/v1/ProduceResponse.js';
 import type { QuorumVoter as _samsa_v1_QuorumVoter, QuorumVoter__Output as _samsa_v1_QuorumVoter__Output } from './samsa/v1/QuorumVoter.js';
 import type { SamsaClient as _samsa_v1_SamsaClient, SamsaDefinition as _samsa_v1_SamsaDefinition } from './samsa/v1/Samsa.js';
+import type { ScramCredentialDeletion as _samsa_v1_ScramCredentialDeletion, ScramCredentialDeletion__Output as _samsa_v1_ScramCredentialDeletion__Output } from './samsa/v1/ScramCredentialDeletion.js';
+import type { ScramCredentialInfo as _samsa_v1_ScramCredentialInfo, ScramCredentialInfo__Output as _samsa_v1_ScramCredentialInfo__Output } from './samsa/v1/ScramCredentialInfo.js';
+import type { ScramCredentialUpsertion as _samsa_v1_ScramCredentialUpsertion, ScramCredentialUpsertion__Output as _samsa_v1_ScramCredentialUpsertion__Output } from './samsa/v1/ScramCredentialUpsertion.js';
 import type { TopicMetadata as _samsa_v1_TopicMetadata, TopicMetadata__Output as _samsa_v1_TopicMetadata__Output } from './samsa/v1/TopicMetadata.js';
 import type { TopicProduceData as _samsa_v1_TopicProduceData, TopicProduceData__Output as _samsa_v1_TopicProduceData__Output } from './samsa/v1/TopicProduceData.js';
 import type { TopicProduceResponse as _samsa_v1_TopicProduceResponse, TopicProduceResponse__Output as _samsa_v1_TopicProduceResponse__Output } from './samsa/v1/TopicProduceResponse.js';
@@ -94,6 +103,9 @@ export interface ProtoGrpcType {
       AclCreationResult: MessageTypeDefinition<_samsa_v1_AclCreationResult, _samsa_v1_AclCreationResult__Output>
       AlterConfigsResource: MessageTypeDefinition<_samsa_v1_AlterConfigsResource, _samsa_v1_AlterConfigsResource__Output>
       AlterConfigsResourceResponse: MessageTypeDefinition<_samsa_v1_AlterConfigsResourceResponse, _samsa_v1_AlterConfigsResourceResponse__Output>
+      AlterUserScramCredentialsRequest: MessageTypeDefinition<_samsa_v1_AlterUserScramCredentialsRequest, _samsa_v1_AlterUserScramCredentialsRequest__Output>
+      AlterUserScramCredentialsResponse: MessageTypeDefinition<_samsa_v1_AlterUserScramCredentialsResponse, _samsa_v1_AlterUserScramCredentialsResponse__Output>
+      AlterUserScramCredentialsResult: MessageTypeDefinition<_samsa_v1_AlterUserScramCredentialsResult, _samsa_v1_AlterUserScramCredentialsResult__Output>
       AlterableConfig: MessageTypeDefinition<_samsa_v1_AlterableConfig, _samsa_v1_AlterableConfig__Output>
       BrokerMetadata: MessageTypeDefinition<_samsa_v1_BrokerMetadata, _samsa_v1_BrokerMetadata__Output>
       CreatableTopic: MessageTypeDefinition<_samsa_v1_CreatableTopic, _samsa_v1_CreatableTopic__Output>
@@ -128,6 +140,9 @@ export interface ProtoGrpcType {
       DescribeConfigsSynonym: MessageTypeDefinition<_samsa_v1_DescribeConfigsSynonym, _samsa_v1_DescribeConfigsSynonym__Output>
       DescribeQuorumRequest: MessageTypeDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumRequest__Output>
       DescribeQuorumResponse: MessageTypeDefinition<_samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumResponse__Output>
+      DescribeUserScramCredentialsRequest: MessageTypeDefinition<_samsa_v1_DescribeUserScramCredentialsRequest, _samsa_v1_DescribeUserScramCredentialsRequest__Output>
+      DescribeUserScramCredentialsResponse: MessageTypeDefinition<_samsa_v1_DescribeUserScramCredentialsResponse, _samsa_v1_DescribeUserScramCredentialsResponse__Output>
+      DescribeUserScramCredentialsResult: MessageTypeDefinition<_samsa_v1_DescribeUserScramCredentialsResult, _samsa_v1_DescribeUserScramCredentialsResult__Output>
       ElectLeadersPartitionResult: MessageTypeDefinition<_samsa_v1_ElectLeadersPartitionResult, _samsa_v1_ElectLeadersPartitionResult__Output>
       ElectLeadersRequest: MessageTypeDefinition<_samsa_v1_ElectLeadersRequest, _samsa_v1_ElectLeadersRequest__Output>
       ElectLeadersResponse: MessageTypeDefinition<_samsa_v1_ElectLeadersResponse, _samsa_v1_ElectLeadersResponse__Output>
@@ -164,6 +179,9 @@ export interface ProtoGrpcType {
       ProduceResponse: MessageTypeDefinition<_samsa_v1_ProduceResponse, _samsa_v1_ProduceResponse__Output>
       QuorumVoter: MessageTypeDefinition<_samsa_v1_QuorumVoter, _samsa_v1_QuorumVoter__Output>
       Samsa: SubtypeConstructor<typeof grpc.Client, _samsa_v1_SamsaClient> & { service: _samsa_v1_SamsaDefinition }
+      ScramCredentialDeletion: MessageTypeDefinition<_samsa_v1_ScramCredentialDeletion, _samsa_v1_ScramCredentialDeletion__Output>
+      ScramCredentialInfo: MessageTypeDefinition<_samsa_v1_ScramCredentialInfo, _samsa_v1_ScramCredentialInfo__Output>
+      ScramCredentialUpsertion: MessageTypeDefinition<_samsa_v1_ScramCredentialUpsertion, _samsa_v1_ScramCredentialUpsertion__Output>
       TopicMetadata: MessageTypeDefinition<_samsa_v1_TopicMetadata, _samsa_v1_TopicMetadata__Output>
       TopicProduceData: MessageTypeDefinition<_samsa_v1_TopicProduceData, _samsa_v1_TopicProduceData__Output>
       TopicProduceResponse: MessageTypeDefinition<_samsa_v1_TopicProduceResponse, _samsa_v1_TopicProduceResponse__Output>

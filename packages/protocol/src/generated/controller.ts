@@ -15,6 +15,9 @@ import type { AlterPartitionRequest as _samsa_v1_AlterPartitionRequest, AlterPar
 import type { AlterPartitionResponse as _samsa_v1_AlterPartitionResponse, AlterPartitionResponse__Output as _samsa_v1_AlterPartitionResponse__Output } from './samsa/v1/AlterPartitionResponse.js';
 import type { AlterPartitionTopic as _samsa_v1_AlterPartitionTopic, AlterPartitionTopic__Output as _samsa_v1_AlterPartitionTopic__Output } from './samsa/v1/AlterPartitionTopic.js';
 import type { AlterPartitionTopicResult as _samsa_v1_AlterPartitionTopicResult, AlterPartitionTopicResult__Output as _samsa_v1_AlterPartitionTopicResult__Output } from './samsa/v1/AlterPartitionTopicResult.js';
+import type { AlterUserScramCredentialsRequest as _samsa_v1_AlterUserScramCredentialsRequest, AlterUserScramCredentialsRequest__Output as _samsa_v1_AlterUserScramCredentialsRequest__Output } from './samsa/v1/AlterUserScramCredentialsRequest.js';
+import type { AlterUserScramCredentialsResponse as _samsa_v1_AlterUserScramCredentialsResponse, AlterUserScramCredentialsResponse__Output as _samsa_v1_AlterUserScramCredentialsResponse__Output } from './samsa/v1/AlterUserScramCredentialsResponse.js';
+import type { AlterUserScramCredentialsResult as _samsa_v1_AlterUserScramCredentialsResult, AlterUserScramCredentialsResult__Output as _samsa_v1_AlterUserScramCredentialsResult__Output } from './samsa/v1/AlterUserScramCredentialsResult.js';
 import type { AlterableConfig as _samsa_v1_AlterableConfig, AlterableConfig__Output as _samsa_v1_AlterableConfig__Output } from './samsa/v1/AlterableConfig.js';
 import type { BrokerHeartbeatRequest as _samsa_v1_BrokerHeartbeatRequest, BrokerHeartbeatRequest__Output as _samsa_v1_BrokerHeartbeatRequest__Output } from './samsa/v1/BrokerHeartbeatRequest.js';
 import type { BrokerHeartbeatResponse as _samsa_v1_BrokerHeartbeatResponse, BrokerHeartbeatResponse__Output as _samsa_v1_BrokerHeartbeatResponse__Output } from './samsa/v1/BrokerHeartbeatResponse.js';
@@ -52,6 +55,9 @@ import type { DescribeConfigsResult as _samsa_v1_DescribeConfigsResult, Describe
 import type { DescribeConfigsSynonym as _samsa_v1_DescribeConfigsSynonym, DescribeConfigsSynonym__Output as _samsa_v1_DescribeConfigsSynonym__Output } from './samsa/v1/DescribeConfigsSynonym.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from './samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from './samsa/v1/DescribeQuorumResponse.js';
+import type { DescribeUserScramCredentialsRequest as _samsa_v1_DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsRequest__Output as _samsa_v1_DescribeUserScramCredentialsRequest__Output } from './samsa/v1/DescribeUserScramCredentialsRequest.js';
+import type { DescribeUserScramCredentialsResponse as _samsa_v1_DescribeUserScramCredentialsResponse, DescribeUserScramCredentialsResponse__Output as _samsa_v1_DescribeUserScramCredentialsResponse__Output } from './samsa/v1/DescribeUserScramCredentialsResponse.js';
+import type { DescribeUserScramCredentialsResult as _samsa_v1_DescribeUserScramCredentialsResult, DescribeUserScramCredentialsResult__Output as _samsa_v1_DescribeUserScramCredentialsResult__Output } from './samsa/v1/DescribeUserScramCredentialsResult.js';
 import type { ElectLeadersPartitionResult as _samsa_v1_ElectLeadersPartitionResult, ElectLeadersPartitionResult__Output as _samsa_v1_ElectLeadersPartitionResult__Output } from './samsa/v1/ElectLeadersPartitionResult.js';
 import type { ElectLeadersRequest as _samsa_v1_ElectLeadersRequest, ElectLeadersRequest__Output as _samsa_v1_ElectLeadersRequest__Output } from './samsa/v1/ElectLeadersRequest.js';
 import type { ElectLeadersResponse as _samsa_v1_ElectLeadersResponse, ElectLeadersResponse__Output as _samsa_v1_ElectLeadersResponse__Output } from './samsa/v1/ElectLeadersResponse.js';
@@ -93,6 +99,9 @@ import type { QuorumVoter as _samsa_v1_QuorumVoter, QuorumVoter__Output as _sams
 import type { RegisterBrokerRequest as _samsa_v1_RegisterBrokerRequest, RegisterBrokerRequest__Output as _samsa_v1_RegisterBrokerRequest__Output } from './samsa/v1/RegisterBrokerRequest.js';
 import type { RegisterBrokerResponse as _samsa_v1_RegisterBrokerResponse, RegisterBrokerResponse__Output as _samsa_v1_RegisterBrokerResponse__Output } from './samsa/v1/RegisterBrokerResponse.js';
 import type { SamsaClient as _samsa_v1_SamsaClient, SamsaDefinition as _samsa_v1_SamsaDefinition } from './samsa/v1/Samsa.js';
+import type { ScramCredentialDeletion as _samsa_v1_ScramCredentialDeletion, ScramCredentialDeletion__Output as _samsa_v1_ScramCredentialDeletion__Output } from './samsa/v1/ScramCredentialDeletion.js';
+import type { ScramCredentialInfo as _samsa_v1_ScramCredentialInfo, ScramCredentialInfo__Output as _samsa_v1_ScramCredentialInfo__Output } from './samsa/v1/ScramCredentialInfo.js';
+import type { ScramCredentialUpsertion as _samsa_v1_ScramCredentialUpsertion, ScramCredentialUpsertion__Output as _samsa_v1_ScramCredentialUpsertion__Output } from './samsa/v1/ScramCredentialUpsertion.js';
 import type { TopicMetadata as _samsa_v1_TopicMetadata, TopicMetadata__Output as _samsa_v1_TopicMetadata__Output } from './samsa/v1/TopicMetadata.js';
 import type { TopicProduceData as _samsa_v1_TopicProduceData, TopicProduceData__Output as _samsa_v1_TopicProduceData__Output } from './samsa/v1/TopicProduceData.js';
 import type { TopicProduceResponse as _samsa_v1_TopicProduceResponse, TopicProduceResponse__Output as _samsa_v1_TopicProduceResponse__Output } from './samsa/v1/TopicProduceResponse.js';
@@ -118,6 +127,9 @@ export interface ProtoGrpcType {
       AlterPartitionResponse: MessageTypeDefinition<_samsa_v1_AlterPartitionResponse, _samsa_v1_AlterPartitionResponse__Output>
       AlterPartitionTopic: MessageTypeDefinition<_samsa_v1_AlterPartitionTopic, _samsa_v1_AlterPartitionTopic__Output>
       AlterPartitionTopicResult: MessageTypeDefinition<_samsa_v1_AlterPartitionTopicResult, _samsa_v1_AlterPartitionTopicResult__Output>
+      AlterUserScramCredentialsRequest: MessageTypeDefinition<_samsa_v1_AlterUserScramCredentialsRequest, _samsa_v1_AlterUserScramCredentialsRequest__Output>
+      AlterUserScramCredentialsResponse: MessageTypeDefinition<_samsa_v1_AlterUserScramCredentialsResponse, _samsa_v1_AlterUserScramCredentialsResponse__Output>
+      AlterUserScramCredentialsResult: MessageTypeDefinition<_samsa_v1_AlterUserScramCredentialsResult, _samsa_v1_AlterUserScramCredentialsResult__Output>
       AlterableConfig: MessageTypeDefinition<_samsa_v1_AlterableConfig, _samsa_v1_AlterableConfig__Output>
       BrokerHeartbeatRequest: MessageTypeDefinition<_samsa_v1_BrokerHeartbeatRequest, _samsa_v1_BrokerHeartbeatRequest__Output>
       BrokerHeartbeatResponse: MessageTypeDefinition<_samsa_v1_BrokerHeartbeatResponse, _samsa_v1_BrokerHeartbeatResponse__Output>
@@ -155,6 +167,9 @@ export interface ProtoGrpcType {
       DescribeConfigsSynonym: MessageTypeDefinition<_samsa_v1_DescribeConfigsSynonym, _samsa_v1_DescribeConfigsSynonym__Output>
       DescribeQuorumRequest: MessageTypeDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumRequest__Output>
       DescribeQuorumResponse: MessageTypeDefinition<_samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumResponse__Output>
+      DescribeUserScramCredentialsRequest: MessageTypeDefinition<_samsa_v1_DescribeUserScramCredentialsRequest, _samsa_v1_DescribeUserScramCredentialsRequest__Output>
+      DescribeUserScramCredentialsResponse: MessageTypeDefinition<_samsa_v1_DescribeUserScramCredentialsResponse, _samsa_v1_DescribeUserScramCredentialsResponse__Output>
+      DescribeUserScramCredentialsResult: MessageTypeDefinition<_samsa_v1_DescribeUserScramCredentialsResult, _samsa_v1_DescribeUserScramCredentialsResult__Output>
       ElectLeadersPartitionResult: MessageTypeDefinition<_samsa_v1_ElectLeadersPartitionResult, _samsa_v1_ElectLeadersPartitionResult__Output>
       ElectLeadersRequest: MessageTypeDefinition<_samsa_v1_ElectLeadersRequest, _samsa_v1_ElectLeadersRequest__Output>
       ElectLeadersResponse: MessageTypeDefinition<_samsa_v1_ElectLeadersResponse, _samsa_v1_ElectLeadersResponse__Output>
@@ -196,6 +211,9 @@ export interface ProtoGrpcType {
       RegisterBrokerRequest: MessageTypeDefinition<_samsa_v1_RegisterBrokerRequest, _samsa_v1_RegisterBrokerRequest__Output>
       RegisterBrokerResponse: MessageTypeDefinition<_samsa_v1_RegisterBrokerResponse, _samsa_v1_RegisterBrokerResponse__Output>
       Samsa: SubtypeConstructor<typeof grpc.Client, _samsa_v1_SamsaClient> & { service: _samsa_v1_SamsaDefinition }
+      ScramCredentialDeletion: MessageTypeDefinition<_samsa_v1_ScramCredentialDeletion, _samsa_v1_ScramCredentialDeletion__Output>
+      ScramCredentialInfo: MessageTypeDefinition<_samsa_v1_ScramCredentialInfo, _samsa_v1_ScramCredentialInfo__Output>
+      ScramCredentialUpsertion: MessageTypeDefinition<_samsa_v1_ScramCredentialUpsertion, _samsa_v1_ScramCredentialUpsertion__Output>
       TopicMetadata: MessageTypeDefinition<_samsa_v1_TopicMetadata, _samsa_v1_TopicMetadata__Output>
       TopicProduceData: MessageTypeDefinition<_samsa_v1_TopicProduceData, _samsa_v1_TopicProduceData__Output>
       TopicProduceResponse: MessageTypeDefinition<_samsa_v1_TopicProduceResponse, _samsa_v1_TopicProduceResponse__Output>

@@ -7,6 +7,8 @@ import type { AllocateProducerIdsRequest as _samsa_v1_AllocateProducerIdsRequest
 import type { AllocateProducerIdsResponse as _samsa_v1_AllocateProducerIdsResponse, AllocateProducerIdsResponse__Output as _samsa_v1_AllocateProducerIdsResponse__Output } from '../../samsa/v1/AllocateProducerIdsResponse.js';
 import type { AlterPartitionRequest as _samsa_v1_AlterPartitionRequest, AlterPartitionRequest__Output as _samsa_v1_AlterPartitionRequest__Output } from '../../samsa/v1/AlterPartitionRequest.js';
 import type { AlterPartitionResponse as _samsa_v1_AlterPartitionResponse, AlterPartitionResponse__Output as _samsa_v1_AlterPartitionResponse__Output } from '../../samsa/v1/AlterPartitionResponse.js';
+import type { AlterUserScramCredentialsRequest as _samsa_v1_AlterUserScramCredentialsRequest, AlterUserScramCredentialsRequest__Output as _samsa_v1_AlterUserScramCredentialsRequest__Output } from '../../samsa/v1/AlterUserScramCredentialsRequest.js';
+import type { AlterUserScramCredentialsResponse as _samsa_v1_AlterUserScramCredentialsResponse, AlterUserScramCredentialsResponse__Output as _samsa_v1_AlterUserScramCredentialsResponse__Output } from '../../samsa/v1/AlterUserScramCredentialsResponse.js';
 import type { BrokerHeartbeatRequest as _samsa_v1_BrokerHeartbeatRequest, BrokerHeartbeatRequest__Output as _samsa_v1_BrokerHeartbeatRequest__Output } from '../../samsa/v1/BrokerHeartbeatRequest.js';
 import type { BrokerHeartbeatResponse as _samsa_v1_BrokerHeartbeatResponse, BrokerHeartbeatResponse__Output as _samsa_v1_BrokerHeartbeatResponse__Output } from '../../samsa/v1/BrokerHeartbeatResponse.js';
 import type { CreateAclsRequest as _samsa_v1_CreateAclsRequest, CreateAclsRequest__Output as _samsa_v1_CreateAclsRequest__Output } from '../../samsa/v1/CreateAclsRequest.js';
@@ -48,6 +50,15 @@ export interface ControllerClient extends grpc.Client {
   alterPartition(argument: _samsa_v1_AlterPartitionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterPartitionResponse__Output>): grpc.ClientUnaryCall;
   alterPartition(argument: _samsa_v1_AlterPartitionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterPartitionResponse__Output>): grpc.ClientUnaryCall;
   alterPartition(argument: _samsa_v1_AlterPartitionRequest, callback: grpc.requestCallback<_samsa_v1_AlterPartitionResponse__Output>): grpc.ClientUnaryCall;
+  
+  AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  alterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  alterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  alterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  alterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
   
   BrokerHeartbeat(argument: _samsa_v1_BrokerHeartbeatRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_BrokerHeartbeatResponse__Output>): grpc.ClientUnaryCall;
   BrokerHeartbeat(argument: _samsa_v1_BrokerHeartbeatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_BrokerHeartbeatResponse__Output>): grpc.ClientUnaryCall;
@@ -155,6 +166,8 @@ export interface ControllerHandlers extends grpc.UntypedServiceImplementation {
   
   AlterPartition: grpc.handleUnaryCall<_samsa_v1_AlterPartitionRequest__Output, _samsa_v1_AlterPartitionResponse>;
   
+  AlterUserScramCredentials: grpc.handleUnaryCall<_samsa_v1_AlterUserScramCredentialsRequest__Output, _samsa_v1_AlterUserScramCredentialsResponse>;
+  
   BrokerHeartbeat: grpc.handleUnaryCall<_samsa_v1_BrokerHeartbeatRequest__Output, _samsa_v1_BrokerHeartbeatResponse>;
   
   CreateAcls: grpc.handleUnaryCall<_samsa_v1_CreateAclsRequest__Output, _samsa_v1_CreateAclsResponse>;
@@ -182,6 +195,7 @@ export interface ControllerHandlers extends grpc.UntypedServiceImplementation {
 export interface ControllerDefinition extends grpc.ServiceDefinition {
   AllocateProducerIds: MethodDefinition<_samsa_v1_AllocateProducerIdsRequest, _samsa_v1_AllocateProducerIdsResponse, _samsa_v1_AllocateProducerIdsRequest__Output, _samsa_v1_AllocateProducerIdsResponse__Output>
   AlterPartition: MethodDefinition<_samsa_v1_AlterPartitionRequest, _samsa_v1_AlterPartitionResponse, _samsa_v1_AlterPartitionRequest__Output, _samsa_v1_AlterPartitionResponse__Output>
+  AlterUserScramCredentials: MethodDefinition<_samsa_v1_AlterUserScramCredentialsRequest, _samsa_v1_AlterUserScramCredentialsResponse, _samsa_v1_AlterUserScramCredentialsRequest__Output, _samsa_v1_AlterUserScramCredentialsResponse__Output>
   BrokerHeartbeat: MethodDefinition<_samsa_v1_BrokerHeartbeatRequest, _samsa_v1_BrokerHeartbeatResponse, _samsa_v1_BrokerHeartbeatRequest__Output, _samsa_v1_BrokerHeartbeatResponse__Output>
   CreateAcls: MethodDefinition<_samsa_v1_CreateAclsRequest, _samsa_v1_CreateAclsResponse, _samsa_v1_CreateAclsRequest__Output, _samsa_v1_CreateAclsResponse__Output>
   CreatePartitions: MethodDefinition<_samsa_v1_CreatePartitionsRequest, _samsa_v1_CreatePartitionsResponse, _samsa_v1_CreatePartitionsRequest__Output, _samsa_v1_CreatePartitionsResponse__Output>

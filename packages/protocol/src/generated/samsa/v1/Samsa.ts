@@ -3,6 +3,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AlterUserScramCredentialsRequest as _samsa_v1_AlterUserScramCredentialsRequest, AlterUserScramCredentialsRequest__Output as _samsa_v1_AlterUserScramCredentialsRequest__Output } from '../../samsa/v1/AlterUserScramCredentialsRequest.js';
+import type { AlterUserScramCredentialsResponse as _samsa_v1_AlterUserScramCredentialsResponse, AlterUserScramCredentialsResponse__Output as _samsa_v1_AlterUserScramCredentialsResponse__Output } from '../../samsa/v1/AlterUserScramCredentialsResponse.js';
 import type { CreateAclsRequest as _samsa_v1_CreateAclsRequest, CreateAclsRequest__Output as _samsa_v1_CreateAclsRequest__Output } from '../../samsa/v1/CreateAclsRequest.js';
 import type { CreateAclsResponse as _samsa_v1_CreateAclsResponse, CreateAclsResponse__Output as _samsa_v1_CreateAclsResponse__Output } from '../../samsa/v1/CreateAclsResponse.js';
 import type { CreatePartitionsRequest as _samsa_v1_CreatePartitionsRequest, CreatePartitionsRequest__Output as _samsa_v1_CreatePartitionsRequest__Output } from '../../samsa/v1/CreatePartitionsRequest.js';
@@ -21,6 +23,8 @@ import type { DescribeConfigsRequest as _samsa_v1_DescribeConfigsRequest, Descri
 import type { DescribeConfigsResponse as _samsa_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _samsa_v1_DescribeConfigsResponse__Output } from '../../samsa/v1/DescribeConfigsResponse.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from '../../samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from '../../samsa/v1/DescribeQuorumResponse.js';
+import type { DescribeUserScramCredentialsRequest as _samsa_v1_DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsRequest__Output as _samsa_v1_DescribeUserScramCredentialsRequest__Output } from '../../samsa/v1/DescribeUserScramCredentialsRequest.js';
+import type { DescribeUserScramCredentialsResponse as _samsa_v1_DescribeUserScramCredentialsResponse, DescribeUserScramCredentialsResponse__Output as _samsa_v1_DescribeUserScramCredentialsResponse__Output } from '../../samsa/v1/DescribeUserScramCredentialsResponse.js';
 import type { ElectLeadersRequest as _samsa_v1_ElectLeadersRequest, ElectLeadersRequest__Output as _samsa_v1_ElectLeadersRequest__Output } from '../../samsa/v1/ElectLeadersRequest.js';
 import type { ElectLeadersResponse as _samsa_v1_ElectLeadersResponse, ElectLeadersResponse__Output as _samsa_v1_ElectLeadersResponse__Output } from '../../samsa/v1/ElectLeadersResponse.js';
 import type { FetchCall as _samsa_v1_FetchCall, FetchCall__Output as _samsa_v1_FetchCall__Output } from '../../samsa/v1/FetchCall.js';
@@ -41,6 +45,15 @@ import type { ProduceRequest as _samsa_v1_ProduceRequest, ProduceRequest__Output
 import type { ProduceResponse as _samsa_v1_ProduceResponse, ProduceResponse__Output as _samsa_v1_ProduceResponse__Output } from '../../samsa/v1/ProduceResponse.js';
 
 export interface SamsaClient extends grpc.Client {
+  AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  alterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  alterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  alterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  alterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  
   CreateAcls(argument: _samsa_v1_CreateAclsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
   CreateAcls(argument: _samsa_v1_CreateAclsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
   CreateAcls(argument: _samsa_v1_CreateAclsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_CreateAclsResponse__Output>): grpc.ClientUnaryCall;
@@ -122,6 +135,15 @@ export interface SamsaClient extends grpc.Client {
   describeQuorum(argument: _samsa_v1_DescribeQuorumRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
   describeQuorum(argument: _samsa_v1_DescribeQuorumRequest, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
   
+  DescribeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  describeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  describeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  describeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  describeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
+  
   ElectLeaders(argument: _samsa_v1_ElectLeadersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
   ElectLeaders(argument: _samsa_v1_ElectLeadersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
   ElectLeaders(argument: _samsa_v1_ElectLeadersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
@@ -198,6 +220,8 @@ export interface SamsaClient extends grpc.Client {
 }
 
 export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
+  AlterUserScramCredentials: grpc.handleUnaryCall<_samsa_v1_AlterUserScramCredentialsRequest__Output, _samsa_v1_AlterUserScramCredentialsResponse>;
+  
   CreateAcls: grpc.handleUnaryCall<_samsa_v1_CreateAclsRequest__Output, _samsa_v1_CreateAclsResponse>;
   
   CreatePartitions: grpc.handleUnaryCall<_samsa_v1_CreatePartitionsRequest__Output, _samsa_v1_CreatePartitionsResponse>;
@@ -215,6 +239,8 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
   DescribeConfigs: grpc.handleUnaryCall<_samsa_v1_DescribeConfigsRequest__Output, _samsa_v1_DescribeConfigsResponse>;
   
   DescribeQuorum: grpc.handleUnaryCall<_samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse>;
+  
+  DescribeUserScramCredentials: grpc.handleUnaryCall<_samsa_v1_DescribeUserScramCredentialsRequest__Output, _samsa_v1_DescribeUserScramCredentialsResponse>;
   
   ElectLeaders: grpc.handleUnaryCall<_samsa_v1_ElectLeadersRequest__Output, _samsa_v1_ElectLeadersResponse>;
   
@@ -237,6 +263,7 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface SamsaDefinition extends grpc.ServiceDefinition {
+  AlterUserScramCredentials: MethodDefinition<_samsa_v1_AlterUserScramCredentialsRequest, _samsa_v1_AlterUserScramCredentialsResponse, _samsa_v1_AlterUserScramCredentialsRequest__Output, _samsa_v1_AlterUserScramCredentialsResponse__Output>
   CreateAcls: MethodDefinition<_samsa_v1_CreateAclsRequest, _samsa_v1_CreateAclsResponse, _samsa_v1_CreateAclsRequest__Output, _samsa_v1_CreateAclsResponse__Output>
   CreatePartitions: MethodDefinition<_samsa_v1_CreatePartitionsRequest, _samsa_v1_CreatePartitionsResponse, _samsa_v1_CreatePartitionsRequest__Output, _samsa_v1_CreatePartitionsResponse__Output>
   CreateTopics: MethodDefinition<_samsa_v1_CreateTopicsRequest, _samsa_v1_CreateTopicsResponse, _samsa_v1_CreateTopicsRequest__Output, _samsa_v1_CreateTopicsResponse__Output>
@@ -246,6 +273,7 @@ export interface SamsaDefinition extends grpc.ServiceDefinition {
   DescribeAcls: MethodDefinition<_samsa_v1_DescribeAclsRequest, _samsa_v1_DescribeAclsResponse, _samsa_v1_DescribeAclsRequest__Output, _samsa_v1_DescribeAclsResponse__Output>
   DescribeConfigs: MethodDefinition<_samsa_v1_DescribeConfigsRequest, _samsa_v1_DescribeConfigsResponse, _samsa_v1_DescribeConfigsRequest__Output, _samsa_v1_DescribeConfigsResponse__Output>
   DescribeQuorum: MethodDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse__Output>
+  DescribeUserScramCredentials: MethodDefinition<_samsa_v1_DescribeUserScramCredentialsRequest, _samsa_v1_DescribeUserScramCredentialsResponse, _samsa_v1_DescribeUserScramCredentialsRequest__Output, _samsa_v1_DescribeUserScramCredentialsResponse__Output>
   ElectLeaders: MethodDefinition<_samsa_v1_ElectLeadersRequest, _samsa_v1_ElectLeadersResponse, _samsa_v1_ElectLeadersRequest__Output, _samsa_v1_ElectLeadersResponse__Output>
   Fetch: MethodDefinition<_samsa_v1_FetchRequest, _samsa_v1_FetchResponse, _samsa_v1_FetchRequest__Output, _samsa_v1_FetchResponse__Output>
   FetchStream: MethodDefinition<_samsa_v1_FetchCall, _samsa_v1_FetchReply, _samsa_v1_FetchCall__Output, _samsa_v1_FetchReply__Output>

@@ -1,0 +1,304 @@
+/**
+ * SCRAM-SHA-256 and SCRAM-SHA-512 (RFC 5802, RFC 7677), the way Kafka's ScramFormatter,
+ * ScramMessages and ScramSaslServer do it: pure functions over bytes and strings. Randomness (the
+ * server nonce) comes in from the caller, so every exchange here is reproducible in tests.
+ *
+ * Not supported, as in Kafka: channel binding (a gs2 header of `p=...` is refused; `y` and `n` are
+ * accepted), extensions other than none (Kafka's `tokenauth` delegation tokens are not served), and
+ * SASLprep of passwords beyond taking them as UTF-8 (Kafka does not normalise either).
+ */
+import { createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
+
+export type ScramMechanism = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+export const SCRAM_MECHANISMS: readonly ScramMechanism[] = ['SCRAM-SHA-256', 'SCRAM-SHA-512'];
+
+/** The hash behind a mechanism; `sha1` only for RFC 5802's own test vector. */
+export type ScramHash = 'sha1' | 'sha256' | 'sha512';
+
+const HASH_OF: Record<ScramMechanism, ScramHash> = { 'SCRAM-SHA-256': 'sha256', 'SCRAM-SHA-512': 'sha512' };
+const LENGTH_OF: Record<ScramHash, number> = { sha1: 20, sha256: 32, sha512: 64 };
+
+/** Kafka's bounds on iterations (ScramMechanism.minIterations / maxIterations). */
+export const SCRAM_MIN_ITERATIONS = 4096;
+export const SCRAM_MAX_ITERATIONS = 16384;
+
+export function isScramMechanism(name: string): name is ScramMechanism {
+  return (SCRAM_MECHANISMS as readonly string[]).includes(name);
+}
+
+export function hashOf(mechanism: ScramMechanism): ScramHash {
+  return HASH_OF[mechanism];
+}
+
+/** What the server keeps per user and mechanism (Kafka's ScramCredential): never the password. */
+export interface ScramCredential {
+  readonly salt: Buffer;
+  readonly storedKey: Buffer;
+  readonly serverKey: Buffer;
+  readonly iterations: number;
+}
+
+// ---- RFC 5802 section 3 primitives ----
+
+/** Hi(password, salt, i): PBKDF2 with HMAC-H, one block. */
+export function saltedPassword(hash: ScramHash, password: string, salt: Buffer, iterations: number): Buffer {
+  return pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, LENGTH_OF[hash], hash);
+}
+
+export function hmac(hash: ScramHash, key: Buffer, text: string | Buffer): Buffer {
+  return createHmac(hash, key).update(text).digest();
+}
+
+export function h(hash: ScramHash, data: Buffer): Buffer {
+  return createHash(hash).update(data).digest();
+}
+
+export function clientKey(hash: ScramHash, salted: Buffer): Buffer {
+  return hmac(hash, salted, 'Client Key');
+}
+
+export function serverKey(hash: ScramHash, salted: Buffer): Buffer {
+  return hmac(hash, salted, 'Server Key');
+}
+
+/** The stored credential from SaltedPassword (what the controller does with an AlterUserScramCredentials upsertion). */
+export function credentialFromSaltedPassword(hash: ScramHash, salt: Buffer, salted: Buffer, iterations: number): ScramCredential {
+  return { salt, iterations, storedKey: h(hash, clientKey(hash, salted)), serverKey: serverKey(hash, salted) };
+}
+
+export function credentialFromPassword(hash: ScramHash, password: string, salt: Buffer, iterations: number): ScramCredential {
+  return credentialFromSaltedPassword(hash, salt, saltedPassword(hash, password, salt, iterations), iterations);
+}
+
+function xor(a: Buffer, b: Buffer): Buffer {
+  const out = Buffer.alloc(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!;
+  return out;
+}
+
+/** Constant-time equality that also accepts different lengths (false). */
+export function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Checks a password against a stored credential (how PLAIN is checked against SCRAM users). */
+export function passwordMatches(hash: ScramHash, password: string, credential: ScramCredential): boolean {
+  const salted = saltedPassword(hash, password, credential.salt, credential.iterations);
+  return sameBytes(h(hash, clientKey(hash, salted)), credential.storedKey);
+}
+
+// ---- messages (RFC 5802 section 7) ----
+
+/** A malformed or refused SCRAM message; `message` is safe to log (it never holds a proof or password). */
+export class ScramError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScramError';
+  }
+}
+
+/** saslname: ',' and '=' are written =2C and =3D; any other '=' is malformed. */
+export function decodeSaslName(text: string): string {
+  if (/=(?!2C|3D)/.test(text)) throw new ScramError('a user name has an invalid = escape');
+  return text.replace(/=2C/g, ',').replace(/=3D/g, '=');
+}
+
+export function encodeSaslName(name: string): string {
+  return name.replace(/=/g, '=3D').replace(/,/g, '=2C');
+}
+
+/** Printable ASCII except ',' (RFC 5802 `printable`). */
+const NONCE = /^[\x21-\x2b\x2d-\x7e]+$/;
+
+function attributes(text: string, what: string): Array<[string, string]> {
+  return text.split(',').map((part) => {
+    if (part.length < 2 || part[1] !== '=' || !/^[a-zA-Z]$/.test(part[0]!)) throw new ScramError(`${what} has a malformed attribute`);
+    return [part[0]!, part.slice(2)];
+  });
+}
+
+export interface ClientFirstMessage {
+  readonly gs2Header: string;
+  readonly authzid: string | undefined;
+  readonly username: string;
+  readonly nonce: string;
+  /** `n=...,r=...`: the part that enters AuthMessage. */
+  readonly bare: string;
+}
+
+export function parseClientFirst(text: string): ClientFirstMessage {
+  const m = /^([ny]|p=[^,]*),(a=[^,]*)?,(.*)$/.exec(text);
+  if (!m) throw new ScramError('the client-first message has no valid gs2 header');
+  if (m[1]!.startsWith('p=')) throw new ScramError('channel binding is not supported');
+  const bare = m[3]!;
+  const attrs = attributes(bare, 'the client-first message');
+  if (attrs[0]?.[0] === 'm') throw new ScramError('mandatory SCRAM extensions are not supported');
+  if (attrs.length < 2 || attrs[0]![0] !== 'n' || attrs[1]![0] !== 'r')
+    throw new ScramError('the client-first message must be n=...,r=...');
+  const username = decodeSaslName(attrs[0]![1]);
+  const nonce = attrs[1]![1];
+  if (username === '') throw new ScramError('the user name is empty');
+  if (!NONCE.test(nonce)) throw new ScramError('the client nonce is empty or not printable');
+  // Extensions after r= (Kafka: tokenauth=true for delegation tokens) are not served.
+  if (attrs.slice(2).some(([k, v]) => k === 't' || v === 'tokenauth')) throw new ScramError('SCRAM extensions are not supported');
+  const authzid = m[2] === undefined ? undefined : decodeSaslName(m[2].slice(2));
+  return { gs2Header: `${m[1]},${m[2] ?? ''},`, authzid, username, nonce, bare };
+}
+
+export interface ClientFinalMessage {
+  readonly channelBinding: string;
+  readonly nonce: string;
+  readonly proof: Buffer;
+  /** Everything before `,p=`: the part that enters AuthMessage. */
+  readonly withoutProof: string;
+}
+
+export function parseClientFinal(text: string): ClientFinalMessage {
+  const at = text.lastIndexOf(',p=');
+  if (at < 0) throw new ScramError('the client-final message has no proof');
+  const withoutProof = text.slice(0, at);
+  const attrs = attributes(withoutProof, 'the client-final message');
+  if (attrs.length < 2 || attrs[0]![0] !== 'c' || attrs[1]![0] !== 'r')
+    throw new ScramError('the client-final message must be c=...,r=...,p=...');
+  const proofText = text.slice(at + 3);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(proofText)) throw new ScramError('the client proof is not base64');
+  return { channelBinding: attrs[0]![1], nonce: attrs[1]![1], proof: Buffer.from(proofText, 'base64'), withoutProof };
+}
+
+// ---- the server (Kafka's ScramSaslServer) ----
+
+/** One step's result: bytes to send back and whether the exchange is over. */
+export type ScramStep =
+  | { readonly kind: 'challenge'; readonly bytes: Buffer }
+  | { readonly kind: 'done'; readonly bytes: Buffer; readonly username: string }
+  | { readonly kind: 'failed'; readonly reason: string; readonly username?: string };
+
+export interface ScramServerOptions {
+  readonly mechanism: ScramMechanism;
+  /** The user's stored credential, undefined when the user has none for this mechanism. */
+  readonly credentialOf: (username: string) => ScramCredential | undefined;
+  /** The server's nonce part (printable, no ','): random in production, fixed in tests. */
+  readonly serverNonce: string;
+  /**
+   * What to answer for an unknown user, so server-first looks the same whether or not the user
+   * exists (the exchange then fails at the proof). Derived from the name, so it is stable.
+   */
+  readonly decoyCredential: (username: string) => ScramCredential;
+  /** Overrides the mechanism's hash: only for RFC 5802's SHA-1 test vector. */
+  readonly hash?: ScramHash;
+}
+
+/**
+ * States: awaiting client-first → awaiting client-final → done | failed. Every step after done or
+ * failed fails. No step throws: a malformed message is a failed step with a loggable reason.
+ */
+export class ScramServer {
+  private state: 'first' | 'final' | 'over' = 'first';
+  private clientFirst: ClientFirstMessage | undefined;
+  private serverFirst = '';
+  private credential: ScramCredential | undefined;
+  private known = false;
+  private readonly hash: ScramHash;
+
+  constructor(private readonly options: ScramServerOptions) {
+    this.hash = options.hash ?? HASH_OF[options.mechanism];
+  }
+
+  evaluate(bytes: Buffer): ScramStep {
+    const state = this.state;
+    this.state = 'over';
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return { kind: 'failed', reason: 'the SCRAM message is not UTF-8' };
+    }
+    try {
+      if (state === 'first') return this.first(text);
+      if (state === 'final') return this.final(text);
+      return { kind: 'failed', reason: 'the SCRAM exchange is already over' };
+    } catch (err) {
+      if (err instanceof ScramError)
+        return { kind: 'failed', reason: err.message, ...(this.clientFirst ? { username: this.clientFirst.username } : {}) };
+      throw err;
+    }
+  }
+
+  private first(text: string): ScramStep {
+    const cf = parseClientFirst(text);
+    if (cf.authzid !== undefined && cf.authzid !== cf.username)
+      throw new ScramError('an authorization id different from the user name is not supported');
+    if (!NONCE.test(this.options.serverNonce)) throw new ScramError('the server nonce is not printable');
+    const stored = this.options.credentialOf(cf.username);
+    this.known = stored !== undefined;
+    this.credential = stored ?? this.options.decoyCredential(cf.username);
+    this.clientFirst = cf;
+    this.serverFirst = `r=${cf.nonce}${this.options.serverNonce},s=${this.credential.salt.toString('base64')},i=${this.credential.iterations}`;
+    this.state = 'final';
+    return { kind: 'challenge', bytes: Buffer.from(this.serverFirst, 'utf8') };
+  }
+
+  private final(text: string): ScramStep {
+    const cf = this.clientFirst!;
+    const cred = this.credential!;
+    const msg = parseClientFinal(text);
+    if (msg.channelBinding !== Buffer.from(cf.gs2Header, 'utf8').toString('base64'))
+      throw new ScramError('the channel binding does not match the gs2 header');
+    // Kafka's ScramSaslServer checks endsWith, not equality: librdkafka sends its client nonce
+    // again in front of the combined nonce, and Kafka clients must keep working here.
+    if (!msg.nonce.endsWith(`${cf.nonce}${this.options.serverNonce}`)) throw new ScramError('the nonce does not match');
+    const authMessage = `${cf.bare},${this.serverFirst},${msg.withoutProof}`;
+    const signature = hmac(this.hash, cred.storedKey, authMessage);
+    if (msg.proof.length !== signature.length) throw new ScramError('invalid credentials');
+    const key = xor(msg.proof, signature);
+    if (!sameBytes(h(this.hash, key), cred.storedKey) || !this.known) throw new ScramError('invalid credentials');
+    const serverSignature = hmac(this.hash, cred.serverKey, authMessage);
+    return { kind: 'done', bytes: Buffer.from(`v=${serverSignature.toString('base64')}`, 'utf8'), username: cf.username };
+  }
+}
+
+// ---- the client side (tests, and the SDK's gRPC Authenticate when it lands) ----
+
+/** A SCRAM client for one exchange: `first()`, then `final(serverFirst)`, then `verify(serverFinal)`. */
+export class ScramClient {
+  private bare = '';
+  private salted: Buffer | undefined;
+  private authMessage = '';
+  private readonly hash: ScramHash;
+
+  constructor(
+    hashOrMechanism: ScramMechanism | ScramHash,
+    private readonly username: string,
+    private readonly password: string,
+    private readonly clientNonce: string,
+  ) {
+    this.hash = isScramMechanism(hashOrMechanism) ? HASH_OF[hashOrMechanism] : hashOrMechanism;
+  }
+
+  first(): string {
+    this.bare = `n=${encodeSaslName(this.username)},r=${this.clientNonce}`;
+    return `n,,${this.bare}`;
+  }
+
+  final(serverFirst: string): string {
+    const attrs = new Map(attributes(serverFirst, 'the server-first message'));
+    const nonce = attrs.get('r');
+    const salt = attrs.get('s');
+    const iterations = Number(attrs.get('i'));
+    if (!nonce?.startsWith(this.clientNonce) || salt === undefined || !Number.isSafeInteger(iterations) || iterations < 1)
+      throw new ScramError('the server-first message is malformed');
+    this.salted = saltedPassword(this.hash, this.password, Buffer.from(salt, 'base64'), iterations);
+    const withoutProof = `c=biws,r=${nonce}`;
+    this.authMessage = `${this.bare},${serverFirst},${withoutProof}`;
+    const key = clientKey(this.hash, this.salted);
+    const proof = xor(key, hmac(this.hash, h(this.hash, key), this.authMessage));
+    return `${withoutProof},p=${proof.toString('base64')}`;
+  }
+
+  /** True when the server proved it knows the credential. */
+  verify(serverFinal: string): boolean {
+    if (!this.salted || !serverFinal.startsWith('v=')) return false;
+    const expected = hmac(this.hash, serverKey(this.hash, this.salted), this.authMessage);
+    return sameBytes(Buffer.from(serverFinal.slice(2), 'base64'), expected);
+  }
+}
