@@ -219,7 +219,10 @@ export class DatagenTask extends SourceTask {
       const n = this.position++;
       // Each record's randomness comes from (seed, task, n): a restart from an offset regenerates the same record.
       const rng = seededRandom(this.seed * 1_000_003 + Number(this.taskId) * 7919 + n);
-      const { key, value } = this.template.make(n, rng, Date.now());
+      // A record's time is its slot in the rate schedule (never in the future: the loop above waited
+      // for the first slot), so records caught up by a late poll keep their spacing.
+      const at = this.interval === 0 ? Date.now() : this.nextAt + i * this.interval;
+      const { key, value } = this.template.make(n, rng, at);
       out.push({
         topic: this.topic,
         sourcePartition: { task: this.taskId },
