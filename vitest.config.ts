@@ -19,9 +19,11 @@ const packages = [
 
 // In the repo, tests import every @samsa/* package from its TypeScript source, so no build is
 // needed to run unit tests. @samsa/testkit (waitFor, port leases, manual timers) is test-only.
-const alias = Object.fromEntries(
-  [...packages, 'testkit'].map((p) => [`@samsa/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
-);
+// A subpath export comes first: an alias matches its name and anything below it.
+const alias = Object.fromEntries([
+  ['@samsa/protocol/varint', fileURLToPath(new URL('./packages/protocol/src/varint.ts', import.meta.url))],
+  ...[...packages, 'testkit'].map((p) => [`@samsa/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
+]);
 
 const INTEGRATION = 'test/**/*.integration.test.ts';
 

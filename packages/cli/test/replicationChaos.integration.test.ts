@@ -128,7 +128,6 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
       // The frozen broker may be the one asked for metadata: its answer comes after SIGCONT.
       const leader = brokerById(before!.leader);
       const byLeader = leader.output.split('\n').some((l) => l.includes('shrinking the ISR') && l.includes(`"${topic}-0"`));
-      await sleep(300);
       const t1 = Date.now();
       cluster.resume(frozen);
       await waitFor(
@@ -194,6 +193,13 @@ describe('replication under chaos (SIGSTOP, deposed leader, rolling restart)', (
     const uncommitted = Array.from({ length: 5 }, (_, i) => `uncommitted-${i}`);
     let killMs = 0;
     try {
+      // Pacing, not a proof: the append below must find no follower fetch parked in the leader's
+      // purgatory, or the leader would answer it with the acks=1 records, the frozen follower would
+      // read them from its socket after SIGCONT, and the "uncommitted" records would be committed by
+      // the new leader. Nothing outside the leader can see that purgatory empty (the followers are
+      // frozen; the broker exports no purgatory gauge), so we wait out the long poll's bound, which
+      // the leader's own (unfrozen) timer enforces. Nothing here asserts that something did not
+      // happen: if the wait were too short, the truncation assertions below would fail, not pass.
       await sleep(REPLICA_FETCH_MAX_WAIT_MS + 100);
       for (const value of uncommitted) await one.send({ topic, messages: [{ value }] });
       await cluster.kill(oldLeader);

@@ -121,8 +121,11 @@ export interface ConsumerEvents {
   'consumer.start_batch_process': BatchProcessPayload;
   /** The handler finished with them. */
   'consumer.end_batch_process': BatchProcessPayload & { duration: number };
-  /** run() ended with an error (a handler threw, or the member hit a fatal error). */
-  'consumer.crash': { groupId: string; error: Error };
+  /**
+   * A handler's error outlived its retries (restart: restartOnFailure's verdict, run() goes on when
+   * true), or run() ended with an error (restart false: a non-retriable error, or a fatal one of the member).
+   */
+  'consumer.crash': { groupId: string; error: Error; restart: boolean };
   /** run() ended. */
   'consumer.stop': { groupId: string };
 }

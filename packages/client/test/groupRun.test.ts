@@ -243,4 +243,134 @@ describe('GroupConsumer.run', () => {
     );
     await samsa.close();
   });
+
+  describe('a handler that throws (KafkaJS retry / restartOnFailure)', () => {
+    it('is retried after the backoff on the clock, its records read again, and nothing crashes when a retry succeeds', async () => {
+      const { clock, coordinator, samsa, consumer } = setupGroup({
+        retry: { retries: 2, initialRetryTimeMs: 100, multiplier: 2, jitter: 0 },
+      });
+      const attempts: Array<{ at: number; values: Array<string | null> }> = [];
+      const crashes: unknown[] = [];
+      consumer.on('consumer.crash', (e) => crashes.push(e.payload));
+      const running = consumer.run({
+        eachBatch: ({ batch }) => {
+          if (batch.partition !== 0) return;
+          attempts.push({ at: clock.now(), values: batch.messages.map((m) => m.value) });
+          if (attempts.length <= 2) throw new Error(`attempt ${attempts.length} fails`);
+        },
+      });
+      expect(await advanceUntil(clock, () => attempts.length >= 3)).toBe(true);
+      // The same records each time, after 100 then 200 ms (initialRetryTime, multiplier 2).
+      expect(attempts.map((a) => a.values)).toEqual([
+        ['a', 'b', 'c'],
+        ['a', 'b', 'c'],
+        ['a', 'b', 'c'],
+      ]);
+      expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(100);
+      expect(attempts[2]!.at - attempts[1]!.at).toBeGreaterThanOrEqual(200);
+      await samsa.close();
+      await running;
+      expect(crashes).toEqual([]);
+      expect(coordinator.offsets.get('t-0')).toBe('3');
+    });
+
+    it('eachMessage: the records before the failing one stay processed; the retry starts at the failing one', async () => {
+      const { clock, coordinator, samsa, consumer } = setupGroup({ retry: { retries: 1, initialRetryTimeMs: 10, jitter: 0 } });
+      const seen: string[] = [];
+      let failedOnce = false;
+      const running = consumer.run({
+        eachMessage: ({ partition, message }) => {
+          if (partition !== 0) return;
+          if (message.value === 'b' && !failedOnce) {
+            failedOnce = true;
+            throw new Error('b fails once');
+          }
+          seen.push(message.value!);
+        },
+      });
+      expect(await advanceUntil(clock, () => seen.length >= 3)).toBe(true);
+      expect(seen).toEqual(['a', 'b', 'c']);
+      await samsa.close();
+      await running;
+      expect(coordinator.offsets.get('t-0')).toBe('3');
+    });
+
+    it('retries exhausted: consumer.crash with restart true (the default), then run() starts over and goes on', async () => {
+      const { clock, coordinator, samsa, consumer } = setupGroup({ retry: { retries: 1, initialRetryTimeMs: 10, jitter: 0 } });
+      let calls = 0;
+      const crashes: Array<{ error: Error; restart: boolean }> = [];
+      consumer.on('consumer.crash', (e) => crashes.push({ error: e.payload.error, restart: e.payload.restart }));
+      const running = consumer.run({
+        eachBatch: ({ batch }) => {
+          if (batch.partition !== 0) return;
+          calls++;
+          // Two failures use up retries: 1; the third fails after the restart, the fourth succeeds.
+          if (calls <= 3) throw new Error(`call ${calls} fails`);
+        },
+      });
+      expect(await advanceUntil(clock, () => calls >= 4)).toBe(true);
+      expect(crashes.map((c) => [c.error.message, c.restart])).toEqual([['call 2 fails', true]]);
+      await samsa.close();
+      await running;
+      expect(coordinator.offsets.get('t-0')).toBe('3');
+    });
+
+    it('restartOnFailure false: crash with restart false and run() ends with the error, its records uncommitted', async () => {
+      const asked: Error[] = [];
+      const { clock, coordinator, samsa, consumer } = setupGroup({
+        retry: {
+          retries: 1,
+          initialRetryTimeMs: 10,
+          jitter: 0,
+          restartOnFailure: async (error) => {
+            asked.push(error);
+            return false;
+          },
+        },
+      });
+      const crashes: boolean[] = [];
+      consumer.on('consumer.crash', (e) => crashes.push(e.payload.restart));
+      let failed: unknown;
+      const running = consumer
+        .run({
+          eachBatch: ({ batch }) => {
+            if (batch.partition === 0) throw new Error('always');
+          },
+        })
+        .catch((error: unknown) => {
+          failed = error;
+        });
+      expect(await advanceUntil(clock, () => failed !== undefined)).toBe(true);
+      await running;
+      expect((failed as Error).message).toBe('always');
+      expect(asked.map((e) => e.message)).toEqual(['always']);
+      expect(crashes).toEqual([false]);
+      await samsa.close();
+      expect(coordinator.offsets.get('t-0')).toBeUndefined();
+    });
+
+    it('a non-retriable SamsaError is neither retried nor offered to restartOnFailure', async () => {
+      let asked = 0;
+      const { clock, samsa, consumer } = setupGroup({ retry: { retries: 3, restartOnFailure: () => ++asked > 0 } });
+      let calls = 0;
+      let failed: unknown;
+      const running = consumer
+        .run({
+          eachBatchAutoResolve: false,
+          eachBatch: ({ batch, resolveOffset }) => {
+            if (batch.partition !== 0) return;
+            calls++;
+            resolveOffset(99n);
+          },
+        })
+        .catch((error: unknown) => {
+          failed = error;
+        });
+      expect(await advanceUntil(clock, () => failed !== undefined)).toBe(true);
+      await running;
+      expect(calls).toBe(1);
+      expect(asked).toBe(0);
+      await samsa.close();
+    });
+  });
 });

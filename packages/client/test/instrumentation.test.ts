@@ -69,13 +69,17 @@ describe('instrumentation events', () => {
     expect(events.every((e) => typeof e.timestamp === 'number')).toBe(true);
   });
 
-  it('a handler that throws: crash with its error, then stop', async () => {
-    const { clock, samsa, consumer } = setupGroup();
+  it('a handler that throws past its retries, not restarted: crash with its error, then stop', async () => {
+    const { clock, samsa, consumer } = setupGroup({
+      retry: { retries: 1, initialRetryTimeMs: 10, jitter: 0, restartOnFailure: () => false },
+    });
     const types: string[] = [];
     let crashed: Error | undefined;
+    let restart: boolean | undefined;
     consumer.on('consumer.crash', (e) => {
       types.push(e.type);
       crashed = e.payload.error;
+      restart = e.payload.restart;
     });
     consumer.on('consumer.stop', (e) => types.push(e.type));
     let failed = false;
@@ -92,6 +96,7 @@ describe('instrumentation events', () => {
     await running;
     expect(types).toEqual(['consumer.crash', 'consumer.stop']);
     expect(crashed?.message).toBe('handler broke');
+    expect(restart).toBe(false);
     await samsa.close();
   });
 

@@ -6,74 +6,52 @@
  * Every length is checked against the bytes that remain before anything is allocated, so a frame
  * that claims a 2 GiB string or a billion array elements fails fast with a KafkaDecodeError.
  */
+// The varint module alone: pure, so the codec does not load gRPC or the compression codecs.
+import { Reader as RecordReader } from '@samsa/protocol/varint';
 import { KafkaDecodeError } from './errors.js';
 import { uuidToString } from './uuid.js';
 
-export class Reader {
-  pos: number;
-  readonly end: number;
-
-  constructor(
-    readonly buf: Buffer,
-    start = 0,
-    end = buf.length,
-  ) {
-    this.pos = start;
-    this.end = end;
+/**
+ * The fixed-width and zigzag reads are @samsa/protocol's (one big-endian reader for the record
+ * format and the wire format); this class adds the wire format's own types and answers malformed
+ * input with a KafkaDecodeError instead of CORRUPT_MESSAGE.
+ */
+export class Reader extends RecordReader {
+  constructor(buf: Buffer, start = 0, end = buf.length) {
+    // A start or end past the buffer (a size prefix that lies) reads as truncated, not as a RangeError.
+    const last = Math.min(end, buf.length);
+    super(buf, Math.min(start, last), last);
   }
 
-  get remaining(): number {
-    return this.end - this.pos;
-  }
-
-  need(n: number, what: string): void {
-    if (n > this.end - this.pos) {
-      throw new KafkaDecodeError('truncated', `truncated ${what}: needs ${n} bytes at offset ${this.pos}, ${this.end - this.pos} remain`);
-    }
+  protected override corrupt(kind: 'truncated' | 'invalid', message: string): Error {
+    return kind === 'truncated'
+      ? new KafkaDecodeError('truncated', `truncated: ${message}`)
+      : new KafkaDecodeError('invalid-varint', message);
   }
 
   int8(): number {
-    this.need(1, 'int8');
-    return this.buf.readInt8(this.pos++);
+    return this.readInt8();
   }
   bool(): boolean {
-    return this.int8() !== 0;
+    return this.readInt8() !== 0;
   }
   int16(): number {
-    this.need(2, 'int16');
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
+    return this.readInt16();
   }
   uint16(): number {
-    this.need(2, 'uint16');
-    const v = this.buf.readUInt16BE(this.pos);
-    this.pos += 2;
-    return v;
+    return this.readUint16();
   }
   int32(): number {
-    this.need(4, 'int32');
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
+    return this.readInt32();
   }
   uint32(): number {
-    this.need(4, 'uint32');
-    const v = this.buf.readUInt32BE(this.pos);
-    this.pos += 4;
-    return v;
+    return this.readUint32();
   }
   int64(): bigint {
-    this.need(8, 'int64');
-    const v = this.buf.readBigInt64BE(this.pos);
-    this.pos += 8;
-    return v;
+    return this.readInt64();
   }
   float64(): number {
-    this.need(8, 'float64');
-    const v = this.buf.readDoubleBE(this.pos);
-    this.pos += 8;
-    return v;
+    return this.readFloat64();
   }
 
   uuid(): string {
@@ -99,21 +77,12 @@ export class Reader {
 
   /** Zigzag-encoded signed 32-bit varint (the record format's varint). */
   varint(): number {
-    const u = this.unsignedVarint();
-    return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+    return this.readVarint();
   }
 
   /** Zigzag-encoded signed 64-bit varint (varlong), at most 10 bytes. */
   varlong(): bigint {
-    let value = 0n;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw new KafkaDecodeError('truncated', `truncated varlong at offset ${this.pos}`);
-      const b = this.buf[this.pos++]!;
-      if (i === 9 && b > 0x01) throw new KafkaDecodeError('invalid-varint', `varlong longer than 64 bits at offset ${this.pos - 1}`);
-      value |= BigInt(b & 0x7f) << BigInt(7 * i);
-      if ((b & 0x80) === 0) return (value >> 1n) ^ -(value & 1n);
-    }
-    throw new KafkaDecodeError('invalid-varint', `varlong longer than 10 bytes at offset ${this.pos}`);
+    return this.readVarlong();
   }
 
   private take(n: number, what: string): Buffer {

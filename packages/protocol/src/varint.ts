@@ -91,36 +91,48 @@ export class Reader {
     return this.end - this.pos;
   }
 
-  private need(n: number, what: string): void {
-    if (this.end - this.pos < n) {
-      throw protocolError('CORRUPT_MESSAGE', `${what} at byte ${this.pos} needs ${n} bytes, ${this.end - this.pos} remain`);
-    }
+  /**
+   * The error for bytes that run out (`truncated`) or are malformed (`invalid`): CORRUPT_MESSAGE
+   * here; a subclass that decodes another layer (the Kafka wire codec) answers with its own error.
+   */
+  protected corrupt(_kind: 'truncated' | 'invalid', message: string): Error {
+    return protocolError('CORRUPT_MESSAGE', message);
   }
 
+  need(n: number, what: string): void {
+    if (this.end - this.pos < n)
+      throw this.corrupt('truncated', `${what} at byte ${this.pos} needs ${n} bytes, ${this.end - this.pos} remain`);
+  }
+
+  /** Checks that `n` bytes remain and steps over them; returns where they start. */
+  private advance(n: number, what: string): number {
+    this.need(n, what);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
+  // The fixed-width big-endian reads Kafka's wire format and Record v2 both use.
   readInt8(): number {
-    this.need(1, 'int8');
-    return this.buf.readInt8(this.pos++);
+    return this.buf.readInt8(this.advance(1, 'int8'));
   }
-
   readInt16(): number {
-    this.need(2, 'int16');
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
+    return this.buf.readInt16BE(this.advance(2, 'int16'));
   }
-
+  readUint16(): number {
+    return this.buf.readUInt16BE(this.advance(2, 'uint16'));
+  }
   readInt32(): number {
-    this.need(4, 'int32');
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
+    return this.buf.readInt32BE(this.advance(4, 'int32'));
   }
-
+  readUint32(): number {
+    return this.buf.readUInt32BE(this.advance(4, 'uint32'));
+  }
   readInt64(): bigint {
-    this.need(8, 'int64');
-    const v = this.buf.readBigInt64BE(this.pos);
-    this.pos += 8;
-    return v;
+    return this.buf.readBigInt64BE(this.advance(8, 'int64'));
+  }
+  readFloat64(): number {
+    return this.buf.readDoubleBE(this.advance(8, 'float64'));
   }
 
   readVarint(): number {
@@ -128,18 +140,18 @@ export class Reader {
     let pos = this.pos;
     let zz = 0;
     for (let shift = 0; shift < 35; shift += 7) {
-      if (pos >= end) throw protocolError('CORRUPT_MESSAGE', `varint at byte ${this.pos} runs past the end of the data`);
+      if (pos >= end) throw this.corrupt('truncated', `varint at byte ${this.pos} runs past the end of the data`);
       const b = buf[pos++]!;
       // The fifth byte carries only the top 4 bits of the 32.
       if (shift === 28 && b > 0x0f)
-        throw protocolError('CORRUPT_MESSAGE', `varint at byte ${this.pos} is longer than 5 bytes or overflows an int32`);
+        throw this.corrupt('invalid', `varint at byte ${this.pos} is longer than 5 bytes or overflows an int32`);
       zz |= (b & 0x7f) << shift;
       if (b < 0x80) {
         this.pos = pos;
         return (zz >>> 1) ^ -(zz & 1);
       }
     }
-    throw protocolError('CORRUPT_MESSAGE', `varint at byte ${this.pos} is longer than 5 bytes`);
+    throw this.corrupt('invalid', `varint at byte ${this.pos} is longer than 5 bytes`);
   }
 
   readVarlong(): bigint {
@@ -149,7 +161,7 @@ export class Reader {
     let zz = 0;
     let scale = 1;
     for (let i = 0; i < 7; i++) {
-      if (pos >= end) throw protocolError('CORRUPT_MESSAGE', `varlong at byte ${this.pos} runs past the end of the data`);
+      if (pos >= end) throw this.corrupt('truncated', `varlong at byte ${this.pos} runs past the end of the data`);
       const b = buf[pos++]!;
       zz += (b & 0x7f) * scale;
       if (b < 0x80) {
@@ -160,18 +172,18 @@ export class Reader {
     }
     let big = BigInt(zz);
     for (let shift = 49n; shift < 70n; shift += 7n) {
-      if (pos >= end) throw protocolError('CORRUPT_MESSAGE', `varlong at byte ${this.pos} runs past the end of the data`);
+      if (pos >= end) throw this.corrupt('truncated', `varlong at byte ${this.pos} runs past the end of the data`);
       const b = buf[pos++]!;
       // The tenth byte carries only the top bit of the 64.
       if (shift === 63n && b > 0x01)
-        throw protocolError('CORRUPT_MESSAGE', `varlong at byte ${this.pos} is longer than 10 bytes or overflows an int64`);
+        throw this.corrupt('invalid', `varlong at byte ${this.pos} is longer than 10 bytes or overflows an int64`);
       big |= BigInt(b & 0x7f) << shift;
       if (b < 0x80) {
         this.pos = pos;
         return (big >> 1n) ^ -(big & 1n);
       }
     }
-    throw protocolError('CORRUPT_MESSAGE', `varlong at byte ${this.pos} is longer than 10 bytes`);
+    throw this.corrupt('invalid', `varlong at byte ${this.pos} is longer than 10 bytes`);
   }
 
   /** The next `n` bytes as a view into the underlying buffer (no copy). */

@@ -15,7 +15,8 @@ import { describe, expect, it } from 'vitest';
 export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   protocol: [],
   raft: [],
-  kafka: [],
+  // The wire codec reads its fixed-width ints and zigzag varints with protocol's one big-endian Reader.
+  kafka: ['protocol'],
   // Test-only (waitFor, port leases, manual timers): reached from tests through vitest's alias, never from src.
   testkit: [],
   metadata: ['protocol'],

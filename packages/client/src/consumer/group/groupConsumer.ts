@@ -13,7 +13,7 @@ import { InvalidRequestError, SamsaClosedError, SamsaError, errorFromCode, isRet
 import { SLEEP_CANCELLED, type Clock, type Random } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import { Retrier, backoffMs, resolveRetryOptions } from '../../retry.js';
-import type { ResolvedRetryOptions } from '../../retry.js';
+import type { ResolvedRetryOptions, RetryOptions } from '../../retry.js';
 import type { TopicDescriptor } from '../../producer/topic.js';
 import { Consumer } from '../consumer.js';
 import type { ConsumerOptions, ConsumerRecord, PollOptions, SeekOffset, TopicPartition } from '../consumer.js';
@@ -43,8 +43,19 @@ export interface RebalanceListener {
   lost?(partitions: TopicPartition[]): Promise<void> | void;
 }
 
-export interface GroupConsumerOptions<K, V> extends Omit<ConsumerOptions<K, V>, 'minBytes' | 'maxWaitMs' | 'maxPartitionBytes'> {
+/**
+ * The consumer's retry options (KafkaJS's `retry`): they pace its requests and, in run(), the
+ * retries of a handler that threw. `restartOnFailure` decides, once those retries are exhausted,
+ * whether run() starts over (true) or ends with the error (false).
+ */
+export interface GroupRetryOptions extends RetryOptions {
+  /** Called with the handler's error after its retries; resolve true to restart. Default: restart. */
+  restartOnFailure?: (error: Error) => Promise<boolean> | boolean;
+}
+
+export interface GroupConsumerOptions<K, V> extends Omit<ConsumerOptions<K, V>, 'minBytes' | 'maxWaitMs' | 'maxPartitionBytes' | 'retry'> {
   groupId: string;
+  retry?: GroupRetryOptions;
   /** Static membership (KIP-345): a restart within sessionTimeoutMs keeps the assignment without a rebalance. */
   groupInstanceId?: string;
   /** A typed topic (defineTopic): its serdes type the records, and the consumer subscribes to it. */
@@ -188,6 +199,9 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   private lastBatch: ConsumerRecord<K, V>[] = [];
   /** seek() calls per partition: a batch handed out before a seek is stale. */
   private readonly seekCount = new Map<string, number>();
+  private readonly restartOnFailure: (error: Error) => Promise<boolean> | boolean;
+  /** The error whose consumer.crash runLoop already reported (with its restart verdict). */
+  private crashReported: unknown;
   private lastHeartbeatSentAt = -Infinity;
   private lastCommitAt: number;
   private readonly events: Instrumentation<ConsumerEvents>;
@@ -221,12 +235,15 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     if (this.assignors.length === 0) throw new InvalidRequestError('partitionAssignors must name at least one assignor');
     // Kafka's rule: cooperative only when every configured assignor supports it.
     this.protocol = this.assignors.every((a) => a.protocol === 'cooperative') ? 'cooperative' : 'eager';
-    const retry = options.retry ? resolveRetryOptions({ ...deps.retry, ...options.retry }) : deps.retry;
+    const { restartOnFailure, ...retryOptions } = options.retry ?? {};
+    this.restartOnFailure = restartOnFailure ?? (() => true);
+    const retry = options.retry ? resolveRetryOptions({ ...deps.retry, ...retryOptions }) : deps.retry;
     this.retrier = new Retrier({ retry, clock: deps.clock, random: deps.random, logger: deps.logger });
     const { topic, ...rest } = options;
     this.inner = new Consumer<K, V>(
       {
         ...rest,
+        ...(options.retry ? { retry: retryOptions } : {}),
         ...(topic ? { key: topic.key, value: topic.value } : {}),
         maxWaitMs: this.pollWaitMs,
         minBytes: options.fetchMinBytes ?? 1,
@@ -335,8 +352,8 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   /**
    * Calls eachMessage (or eachBatch, one partition's records at a time) for every record until
    * close(). A record is processed once its handler resolved (eachBatch: once resolved, or the
-   * whole batch when eachBatchAutoResolve); a handler that throws ends run() with that error and
-   * its unprocessed records are not committed. With partitionsConsumedConcurrently > 1, up to that
+   * whole batch when eachBatchAutoResolve). A handler that throws is retried as KafkaJS does (see
+   * runLoop); its unprocessed records are never committed. With partitionsConsumedConcurrently > 1, up to that
    * many partitions of one fetch are handled at once; the next fetch waits for all of them.
    */
   async run(handlers: RunOptions<K, V>): Promise<void> {
@@ -346,15 +363,79 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     try {
       await this.runLoop(handlers, concurrency, autoResolve);
     } catch (error) {
-      this.events.emit('consumer.crash', { groupId: this.groupId, error: error as Error });
+      if (error !== this.crashReported)
+        this.events.emit('consumer.crash', { groupId: this.groupId, error: error as Error, restart: false });
       throw error;
     } finally {
       this.events.emit('consumer.stop', { groupId: this.groupId });
     }
   }
 
+  /**
+   * KafkaJS's runner around the handlers. A handler error (other than a non-retriable SamsaError,
+   * which ends run() at once) rewinds every partition of that poll to its first unprocessed record
+   * and, after backoffMs(n) on the consumer's clock, the records are read again: up to
+   * retry.retries times in a row. Then consumer.crash is emitted with `restart` =
+   * restartOnFailure(error): true waits backoffMs(0) and starts the count again; false (or a
+   * restartOnFailure that throws) ends run() with the handler's error.
+   */
   private async runLoop(handlers: RunOptions<K, V>, concurrency: number, autoResolve: boolean): Promise<void> {
+    let failures = 0;
     while (!this.closed) {
+      const failure = await this.runPoll(handlers, concurrency, autoResolve);
+      if (failure === undefined) {
+        failures = 0;
+        continue;
+      }
+      const error = failure.error as Error;
+      if (this.closed || (error instanceof SamsaError && !error.retriable)) throw error;
+      const retry = this.retrier.options;
+      if (failures < retry.retries) {
+        this.deps.logger.warn('a handler failed; its records are read again after a backoff', {
+          groupId: this.groupId,
+          retry: failures + 1,
+          error: error.message,
+        });
+        await this.backoff(backoffMs(failures++, retry, this.deps.random));
+        continue;
+      }
+      let restart: boolean;
+      try {
+        restart = (await this.restartOnFailure(error)) === true;
+      } catch (thrown) {
+        this.deps.logger.warn('restartOnFailure threw; not restarting', { groupId: this.groupId, error: (thrown as Error).message });
+        restart = false;
+      }
+      this.events.emit('consumer.crash', { groupId: this.groupId, error, restart });
+      if (!restart) {
+        this.crashReported = error;
+        throw error;
+      }
+      failures = 0;
+      await this.backoff(backoffMs(0, retry, this.deps.random));
+    }
+  }
+
+  /** A backoff that close() cuts short. */
+  private async backoff(ms: number): Promise<void> {
+    await this.deps.clock.sleep(ms, this.stopping.signal).catch(() => undefined);
+  }
+
+  /** Records whose handler did not finish are read again: the partition goes back to its first unprocessed one. */
+  private async rewind(list: readonly ConsumerRecord<K, V>[]): Promise<void> {
+    const { topic, partition } = list[0]!;
+    if (this.closed || !this.member.owns({ topic, partition })) return;
+    const k = tpKey(topic, partition);
+    const done = this.processed.get(k);
+    const from = done !== undefined && done > list[0]!.offset ? done : list[0]!.offset;
+    if (from > list[list.length - 1]!.offset) return;
+    await this.inner.seek({ topic, partition, offset: from });
+    this.consumed.set(k, from);
+  }
+
+  /** One poll's records through the handlers; the first handler error, once its poll is rewound. */
+  private async runPoll(handlers: RunOptions<K, V>, concurrency: number, autoResolve: boolean): Promise<{ error: unknown } | undefined> {
+    {
       const records = await this.pollInternal({});
       const byPartition = new Map<string, ConsumerRecord<K, V>[]>();
       for (const r of records) {
@@ -373,17 +454,20 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
         if (payload) this.events.emit('consumer.end_batch_process', { ...payload, duration: this.deps.clock.now() - started });
       };
       let failure: { error: unknown } | undefined;
+      const unfinished: ConsumerRecord<K, V>[][] = [];
       const worker = async () => {
         for (let list = work.shift(); list !== undefined && !failure && !this.closed; list = work.shift()) {
           try {
             await handle(list);
           } catch (error) {
             failure ??= { error };
+            unfinished.push(list);
           }
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, work.length) }, worker));
-      if (failure) throw failure.error;
+      if (failure) for (const list of [...unfinished, ...work]) await this.rewind(list);
+      return failure;
     }
   }
 
