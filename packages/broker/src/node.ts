@@ -381,7 +381,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     server.addService(
       groupsProto().samsa.v1.Groups.service,
       gateUntil(
-        groupsServiceHandlers(groupCoordinator, logger, config.listeners === undefined ? undefined : spec.name, authorizer),
+        groupsServiceHandlers(groupCoordinator, logger, config.listeners === undefined ? undefined : spec.name, authorizer, txnCoordinator),
         () => serving,
         starting,
       ),
