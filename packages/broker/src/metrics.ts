@@ -16,6 +16,9 @@
  *   samsa_rpc_*                                the gRPC API (@samsa/server's RPC_METRICS)
  *   samsa_kafka_requests_total{api,version,outcome}  Kafka wire protocol requests (Kafka's RequestsPerSec by request and version)
  *   samsa_kafka_request_duration_seconds{api,version}  their latency from decoding to the encoded answer (Kafka's TotalTimeMs)
+ *   samsa_txn_coordinator_open_transactions{partition}  open transactions (Ongoing, Prepare*, PrepareEpochFence) per `__transaction_state` partition this broker coordinates
+ *   samsa_txn_coordinator_transactions{state}  transactional ids coordinated here, by state (Kafka's TransactionState names)
+ *   samsa_broker_partition_lso_lag{topic,partition}  high watermark minus last stable offset of each partition this broker leads (offsets held back from read_committed consumers)
  */
 import { rpcObserver, type RpcObserver } from '@samsa/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -47,6 +50,35 @@ export interface FetchSessionCounts {
   readonly partitionsCached: number;
 }
 
+/** One transaction coordinator (a led `__transaction_state` partition) and the state of each id it holds. */
+export interface CoordinatorStates {
+  partition: number;
+  states: readonly string[];
+}
+
+export type TransactionStatesProvider = () => Iterable<CoordinatorStates>;
+
+/** States in which a transaction is open: its partitions' LSO may be held back by it. */
+export const OPEN_TXN_STATES: ReadonlySet<string> = new Set(['Ongoing', 'PrepareCommit', 'PrepareAbort', 'PrepareEpochFence']);
+
+/** What the transaction gauges show: open transactions per coordinator partition, ids per state over all of them. */
+export function summarizeTransactions(coordinators: Iterable<CoordinatorStates>): {
+  openByPartition: Map<number, number>;
+  byState: Map<string, number>;
+} {
+  const openByPartition = new Map<number, number>();
+  const byState = new Map<string, number>();
+  for (const c of coordinators) {
+    let open = 0;
+    for (const s of c.states) {
+      if (OPEN_TXN_STATES.has(s)) open++;
+      byState.set(s, (byState.get(s) ?? 0) + 1);
+    }
+    openByPartition.set(c.partition, open);
+  }
+  return { openByPartition, byState };
+}
+
 export type GroupLagProvider = () => Iterable<GroupLag> | Promise<Iterable<GroupLag>>;
 
 export class BrokerMetrics implements BrokerMetricEvents {
@@ -59,6 +91,7 @@ export class BrokerMetrics implements BrokerMetricEvents {
   private readonly isrExpands: Counter;
   private groupLagProvider: GroupLagProvider | undefined;
   private fetchSessions: FetchSessionCounts | undefined;
+  private transactionStates: TransactionStatesProvider | undefined;
 
   /** `partitions` lists the local replicas when a gauge is scraped. */
   constructor(registry: Registry, partitions: () => Iterable<Partition>) {
@@ -165,6 +198,42 @@ export class BrokerMetrics implements BrokerMetricEvents {
       },
     });
     new Gauge({
+      name: 'samsa_txn_coordinator_open_transactions',
+      help: 'Open transactions (Ongoing, PrepareCommit, PrepareAbort, PrepareEpochFence) per __transaction_state partition this broker coordinates',
+      labelNames: ['partition'],
+      registers,
+      collect() {
+        this.reset();
+        const provider = metrics.transactionStates;
+        if (provider === undefined) return;
+        for (const [partition, n] of summarizeTransactions(provider()).openByPartition) this.set({ partition: String(partition) }, n);
+      },
+    });
+    new Gauge({
+      name: 'samsa_txn_coordinator_transactions',
+      help: 'Transactional ids this broker coordinates, by transaction state',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        this.reset();
+        const provider = metrics.transactionStates;
+        if (provider === undefined) return;
+        for (const [state, n] of summarizeTransactions(provider()).byState) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'samsa_broker_partition_lso_lag',
+      help: 'High watermark minus last stable offset of each partition this broker leads (offsets an open transaction holds back from read_committed consumers)',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of partitions())
+          if (p.isLeader && !p.log.isClosed)
+            this.set({ topic: p.topic, partition: String(p.partition) }, Number(p.highWatermark - p.lastStableOffset));
+      },
+    });
+    new Gauge({
       name: 'samsa_consumer_group_lag',
       help: 'Messages a consumer group is behind (high watermark minus committed offset), by group and partition',
       labelNames: ['group', 'topic', 'partition'],
@@ -181,6 +250,11 @@ export class BrokerMetrics implements BrokerMetricEvents {
   /** The Replication service's fetch session cache, read at each scrape. */
   setFetchSessions(sessions: FetchSessionCounts): void {
     this.fetchSessions = sessions;
+  }
+
+  /** The transaction coordinator calls this once it runs; undefined removes the provider. */
+  setTransactionStatesProvider(provider: TransactionStatesProvider | undefined): void {
+    this.transactionStates = provider;
   }
 
   /** The group coordinator calls this once it runs; undefined removes the provider. */

@@ -311,6 +311,8 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       ...(config.transactions ? { settings: config.transactions } : {}),
     });
     txnCoordinator.startup();
+    const tc = txnCoordinator;
+    metrics?.setTransactionStatesProvider(() => tc.coordinatorStates());
     // samsa_consumer_group_lag: for the groups this broker coordinates, the high watermark of each
     // committed partition minus the committed offset, where this broker holds a replica of it (on
     // a cluster where every broker holds every partition: all of them).
@@ -368,6 +370,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
           autoCreateTopicsEnable: config.autoCreateTopicsEnable ?? true,
           pipelines,
           authorizer,
+          transactions: txnCoordinator,
           ...(config.listeners === undefined ? {} : { listenerName: spec.name }),
         }),
         () => serving,
@@ -378,7 +381,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     server.addService(
       groupsProto().samsa.v1.Groups.service,
       gateUntil(
-        groupsServiceHandlers(groupCoordinator, logger, config.listeners === undefined ? undefined : spec.name, authorizer),
+        groupsServiceHandlers(groupCoordinator, logger, config.listeners === undefined ? undefined : spec.name, authorizer, txnCoordinator),
         () => serving,
         starting,
       ),

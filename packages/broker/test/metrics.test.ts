@@ -7,7 +7,7 @@
 import { rpcObserver } from '@samsa/server';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { BrokerMetrics } from '../src/metrics.js';
+import { BrokerMetrics, summarizeTransactions } from '../src/metrics.js';
 import type { Partition } from '../src/partition.js';
 import { ReplicaFetchSessionCache } from '../src/replication/fetchSessions.js';
 
@@ -18,10 +18,12 @@ interface FakeReplica {
   isr: number[];
   replicas: number[];
   log: { isClosed: boolean; size: number };
+  highWatermark: bigint;
+  lastStableOffset: bigint;
 }
 
 function replica(topic: string, partition: number, isLeader: boolean, isr: number[], replicas = [1, 2, 3], size = 100): FakeReplica {
-  return { topic, partition, isLeader, isr, replicas, log: { isClosed: false, size } };
+  return { topic, partition, isLeader, isr, replicas, log: { isClosed: false, size }, highWatermark: 0n, lastStableOffset: 0n };
 }
 
 async function values(registry: Registry, name: string): Promise<Array<{ labels: Record<string, string | number>; value: number }>> {
@@ -145,5 +147,42 @@ describe('BrokerMetrics', () => {
       (v) => (v.labels as { le?: unknown }).le === '+Inf',
     );
     expect(count.map((c) => c.value)).toEqual([3]);
+  });
+
+  it('LSO lag: high watermark minus last stable offset of each led partition, read at scrape', async () => {
+    const open = { ...replica('t', 0, true, [1]), highWatermark: 10n, lastStableOffset: 4n };
+    const settled = { ...replica('t', 1, true, [1]), highWatermark: 7n, lastStableOffset: 7n };
+    const follower = { ...replica('t', 2, false, [1]), highWatermark: 9n, lastStableOffset: 1n };
+    const { registry } = setup([open, settled, follower]);
+    expect(await values(registry, 'samsa_broker_partition_lso_lag')).toEqual([
+      { labels: { topic: 't', partition: '0' }, value: 6 },
+      { labels: { topic: 't', partition: '1' }, value: 0 },
+    ]);
+    open.lastStableOffset = 10n;
+    expect(await value(registry, 'samsa_broker_partition_lso_lag')).toBe(0);
+  });
+
+  it('transaction coordinator gauges: open transactions per coordinator partition and ids per state, empty without a provider', async () => {
+    const { registry, metrics } = setup([]);
+    expect(await values(registry, 'samsa_txn_coordinator_transactions')).toEqual([]);
+    let coordinators = [
+      { partition: 3, states: ['Ongoing', 'PrepareCommit', 'CompleteCommit', 'Empty'] },
+      { partition: 9, states: ['Ongoing', 'CompleteAbort', 'PrepareEpochFence'] },
+      { partition: 11, states: ['Empty'] },
+    ];
+    metrics.setTransactionStatesProvider(() => coordinators);
+    expect(await values(registry, 'samsa_txn_coordinator_open_transactions')).toEqual([
+      { labels: { partition: '3' }, value: 2 },
+      { labels: { partition: '9' }, value: 2 },
+      { labels: { partition: '11' }, value: 0 },
+    ]);
+    const byState = Object.fromEntries(
+      (await values(registry, 'samsa_txn_coordinator_transactions')).map((v) => [v.labels.state, v.value]),
+    );
+    expect(byState).toEqual({ Ongoing: 2, PrepareCommit: 1, CompleteCommit: 1, Empty: 2, CompleteAbort: 1, PrepareEpochFence: 1 });
+    // A partition that moved away drops its series.
+    coordinators = [{ partition: 9, states: ['CompleteCommit'] }];
+    expect(await values(registry, 'samsa_txn_coordinator_open_transactions')).toEqual([{ labels: { partition: '9' }, value: 0 }]);
+    expect(summarizeTransactions([]).byState.size).toBe(0);
   });
 });

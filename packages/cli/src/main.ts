@@ -42,6 +42,7 @@ const COMMANDS: Record<string, () => Promise<(p: Command) => void>> = {
   produce: async () => (await import('./commands/produce.js')).registerProduce,
   consume: async () => (await import('./commands/consume.js')).registerConsume,
   groups: async () => (await import('./commands/groups.js')).registerGroups,
+  transactions: async () => (await import('./commands/transactions.js')).registerTransactions,
   perf: async () => (await import('./commands/perf.js')).registerPerf,
   quorum: async () => (await import('./commands/quorum.js')).registerQuorum,
   'leader-election': async () => (await import('./commands/leaderElection.js')).registerLeaderElection,

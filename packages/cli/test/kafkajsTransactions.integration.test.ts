@@ -8,7 +8,10 @@
  * id fences the first (the zombie's commit fails and its records are aborted); a transaction left
  * open by a producer that went away is aborted after its transaction.timeout.ms and the last stable
  * offset moves past it; after a SIGKILL of the coordinator's broker the new coordinator, loaded
- * from `__transaction_state`, fences and aborts the transaction left open there.
+ * from `__transaction_state`, fences and aborts the transaction left open there. A transaction
+ * left open shows Ongoing with its partitions in `samsa transactions --list/--describe` (gRPC
+ * ListTransactions/DescribeTransactions), with an open transaction and an LSO lag on the brokers'
+ * /metrics; after the commit, CompleteCommit and no lag.
  */
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +30,7 @@ describe('KafkaJS 2.2.4 transactions', () => {
     // A broker session of 6 s: creating __consumer_offsets and __transaction_state (100 partitions
     // x RF 3) on a loaded 2-core machine starved 2 s sessions, fencing brokers and moving the
     // coordinators mid-transaction (KafkaJS does not retry NOT_COORDINATOR on TxnOffsetCommit).
-    cluster = await startCluster({ controllers: 1, brokers: 3, heartbeatIntervalMs: 500, sessionTimeoutMs: 6_000 });
+    cluster = await startCluster({ controllers: 1, brokers: 3, heartbeatIntervalMs: 500, sessionTimeoutMs: 6_000, metrics: true });
     kafka = new Kafka({
       clientId: 'kafkajs-txn-test',
       brokers: cluster.bootstrap,
@@ -46,6 +49,7 @@ describe('KafkaJS 2.2.4 transactions', () => {
           { topic: 'txn-zombie', numPartitions: 1, replicationFactor: 3 },
           { topic: 'txn-timeout', numPartitions: 1, replicationFactor: 3 },
           { topic: 'txn-failover', numPartitions: 1, replicationFactor: 3 },
+          { topic: 'txn-observe', numPartitions: 2, replicationFactor: 3 },
         ],
         waitForLeaders: true,
       });
@@ -115,6 +119,92 @@ describe('KafkaJS 2.2.4 transactions', () => {
       );
     } finally {
       await admin.disconnect();
+      await producer.disconnect();
+    }
+  }, 120_000);
+
+  /** Every broker's samples of `metric` (`name{labels} value` lines of /metrics). */
+  async function scrape(metric: string): Promise<Array<{ labels: string; value: number }>> {
+    const out: Array<{ labels: string; value: number }> = [];
+    for (const b of cluster.brokers) {
+      if (b.metricsPort === undefined) throw new Error(`broker ${b.nodeId} has no metrics port`);
+      const text = await (await fetch(`http://127.0.0.1:${b.metricsPort}/metrics`)).text();
+      for (const line of text.split('\n')) {
+        const m = /^(\w+)(\{[^}]*\})? (\S+)$/.exec(line);
+        if (m && m[1] === metric) out.push({ labels: m[2] ?? '', value: Number(m[3]) });
+      }
+    }
+    return out;
+  }
+
+  /** `samsa transactions ...` rows (the header dropped), split into columns. */
+  async function transactionsCli(args: string[]): Promise<string[][]> {
+    const r = await runCliAsync(['transactions', '--bootstrap-server', cluster.bootstrap.join(','), ...args]);
+    if (r.status !== 0) throw new Error(`samsa transactions ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(/\s+/));
+  }
+
+  it('samsa transactions --list/--describe and /metrics show an open transaction, then its commit', async () => {
+    const producer = kafka.producer({ transactionalId: 'kjs-observe', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const txn = await producer.transaction();
+      await txn.send({
+        topic: 'txn-observe',
+        messages: [
+          { value: 'o-0', partition: 0 },
+          { value: 'o-1', partition: 1 },
+        ],
+      });
+      const listed = (await transactionsCli(['--list'])).find((r) => r[0] === 'kjs-observe');
+      expect(listed?.[3]).toBe('Ongoing');
+      const [described] = await transactionsCli(['--describe', '--transactional-id', 'kjs-observe']);
+      // CoordinatorId TransactionalId ProducerId ProducerEpoch TransactionState TransactionTimeoutMs Start Duration TopicPartitions
+      expect(described?.slice(1, 2)).toEqual(['kjs-observe']);
+      expect(described?.[0]).toBe(listed?.[1]);
+      expect(described?.[2]).toBe(listed?.[2]);
+      expect(described?.[4]).toBe('Ongoing');
+      expect(Number(described?.[6])).toBeGreaterThan(0);
+      expect(described?.[8]?.split(',').sort()).toEqual(['txn-observe-0', 'txn-observe-1']);
+
+      const open = async () => (await scrape('samsa_txn_coordinator_open_transactions')).reduce((n, s) => n + s.value, 0);
+      const ongoing = async () =>
+        (await scrape('samsa_txn_coordinator_transactions'))
+          .filter((s) => s.labels.includes('state="Ongoing"'))
+          .reduce((n, s) => n + s.value, 0);
+      const lag = async (partition: number) =>
+        // Series carry the node's default labels (node_id) after topic and partition.
+        (await scrape('samsa_broker_partition_lso_lag')).filter((s) =>
+          s.labels.startsWith(`{topic="txn-observe",partition="${partition}"`),
+        );
+      expect(await open()).toBeGreaterThanOrEqual(1);
+      expect(await ongoing()).toBeGreaterThanOrEqual(1);
+      // The leader's high watermark passes the open transaction's record once replicated.
+      const lagIs = async (want: number) => {
+        const seen = [await lag(0), await lag(1)];
+        // Thrown, so a timeout says what the brokers showed.
+        if (!seen.every((l) => l.length === 1 && l[0]!.value === want)) throw new Error(`LSO lag samples ${JSON.stringify(seen)}`);
+        return true;
+      };
+      await waitFor('an LSO lag of 1 on both partitions', () => lagIs(1), 20_000, 200);
+
+      await txn.commit();
+      await waitFor(
+        'the listing shows the commit',
+        async () => (await transactionsCli(['--list'])).find((r) => r[0] === 'kjs-observe')?.[3] === 'CompleteCommit',
+        20_000,
+        200,
+      );
+      const [after] = await transactionsCli(['--describe', '--transactional-id', 'kjs-observe']);
+      expect(after?.[4]).toBe('CompleteCommit');
+      // The marker is one more offset on each partition; the LSO follows the high watermark to it.
+      await waitFor('no LSO lag once the markers are replicated', () => lagIs(0), 20_000, 200);
+      expect(await ongoing()).toBe(0);
+    } finally {
       await producer.disconnect();
     }
   }, 120_000);

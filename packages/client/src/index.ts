@@ -12,6 +12,7 @@ export type {
   ListedGroup,
   PartitionGroupLag,
 } from './admin/groups.js';
+export type { ListedTransaction, ListTransactionsOptions, TransactionDescription } from './admin/transactions.js';
 export type {
   AlterConfigsOptions,
   BrokerConfigAlteration,

@@ -39,6 +39,7 @@ import type {
   ProduceResponse,
   RequestOptions,
 } from '../src/index.js';
+import type { TransactionDescription__Output as TransactionDescriptionWire } from '@samsa/protocol';
 import { SamsaConnectionError } from '../src/index.js';
 
 /**
@@ -149,7 +150,9 @@ export type Method =
   | 'incrementalAlterConfigs'
   | 'describeConfigs'
   | 'electLeaders'
-  | 'initProducerId';
+  | 'initProducerId'
+  | 'listTransactions'
+  | 'describeTransactions';
 
 /** The topic configs the fake knows, with their defaults. */
 export const FAKE_CONFIG_DEFAULTS: Readonly<Record<string, string>> = {
@@ -189,6 +192,8 @@ export class FakeCluster {
   readonly abortedTransactions = new Map<string, Array<{ producerId: string; firstOffset: string }>>();
   /** InitProducerId hands out ids from here (no sequence checks: the real broker's are tested there). */
   nextProducerId = 1000;
+  /** Per broker: the transactions it coordinates (ListTransactions/DescribeTransactions answer from here). */
+  readonly transactions = new Map<number, TransactionDescriptionWire[]>();
 
   /** When set, a Fetch with no data waits max_wait_ms on it, like a broker's long poll. */
   clock: Clock | undefined;
@@ -285,6 +290,8 @@ export class FakeCluster {
       describeAcls: () => Promise.reject(new Error('describeAcls is not in the fake')),
       createAcls: () => Promise.reject(new Error('createAcls is not in the fake')),
       deleteAcls: () => Promise.reject(new Error('deleteAcls is not in the fake')),
+      listTransactions: (r, o) => call('listTransactions', r, o),
+      describeTransactions: (r, o) => call('describeTransactions', r, o),
       close: () => {},
     };
   };
@@ -313,6 +320,34 @@ export class FakeCluster {
         return this.electLeaders(request as ElectLeadersRequest);
       case 'initProducerId':
         return { errorCode: 0, errorMessage: '', producerId: String(this.nextProducerId++), producerEpoch: 0 };
+      case 'listTransactions':
+        return {
+          errorCode: 0,
+          errorMessage: '',
+          unknownStateFilters: [],
+          transactions: (this.transactions.get(nodeId) ?? []).map((t) => ({
+            transactionalId: t.transactionalId,
+            producerId: t.producerId,
+            transactionState: t.transactionState,
+          })),
+        };
+      case 'describeTransactions':
+        return {
+          transactions: (request as { transactionalIds: string[] }).transactionalIds.map(
+            (id) =>
+              this.transactions.get(nodeId)?.find((t) => t.transactionalId === id) ?? {
+                errorCode: ErrorCode.NOT_COORDINATOR,
+                errorMessage: `broker ${nodeId} does not coordinate ${id}`,
+                transactionalId: id,
+                transactionState: '',
+                transactionTimeoutMs: 0,
+                transactionStartTimeMs: '-1',
+                producerId: '-1',
+                producerEpoch: -1,
+                topicPartitions: [],
+              },
+          ),
+        };
     }
   }
 

@@ -80,6 +80,8 @@ export function groupsServiceHandlers(
   logger: Logger,
   listenerName?: string,
   authorizer: RequestAuthorizer = allowAllAuthorizer(),
+  /** FindCoordinator key type 1 (transactional ids) goes here; without it, key type 1 is refused as before. */
+  transactions?: { findCoordinator(transactionalId: string, listenerName?: string): Promise<FindCoordinatorResponse> },
 ): GroupsHandlers {
   const GROUP_DENIED = {
     errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
@@ -107,6 +109,7 @@ export function groupsServiceHandlers(
                 port: -1,
               }
             : { ...GROUP_DENIED, nodeId: -1, host: '', port: -1 };
+        if (req.keyType === 1 && transactions) return transactions.findCoordinator(req.key, listenerName);
         return coordinator.findCoordinator(req.keyType, req.key, listenerName);
       },
     ),

@@ -63,7 +63,9 @@ export function kafkaApis(deps: KafkaApisDeps): KafkaApis {
       authorizer: deps.authorizer,
       ...(deps.transactionCoordinator ? { transactions: deps.transactionCoordinator } : {}),
     }),
-    ...(deps.transactionCoordinator ? txnApis({ transactions: deps.transactionCoordinator, groups: deps.groupCoordinator }) : []),
+    ...(deps.transactionCoordinator
+      ? txnApis({ transactions: deps.transactionCoordinator, groups: deps.groupCoordinator, authorizer: deps.authorizer })
+      : []),
     ...adminApis({
       metadata: deps.metadata,
       replicaManager: deps.replicaManager,

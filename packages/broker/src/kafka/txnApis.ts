@@ -12,7 +12,9 @@
  */
 import { ApiKey } from '@samsa/kafka';
 import { ErrorCode, groupByTopic } from '@samsa/protocol';
+import { AclOperation, AclResourceType } from '@samsa/metadata';
 import type { GroupCoordinator } from '../group/coordinator.js';
+import { allowAllAuthorizer, type RequestAuthorizer } from '../security/authorizerService.js';
 import { TXN_STATES, type TxnState } from '../txn/transactionCoordinatorState.js';
 import type { TransactionStateManager } from '../txn/transactionStateManager.js';
 import type { KafkaApiHandler } from './kafkaApis.js';
@@ -20,6 +22,8 @@ import type { KafkaApiHandler } from './kafkaApis.js';
 export interface TxnApisDeps {
   transactions: TransactionStateManager;
   groups: GroupCoordinator;
+  /** DescribeTransactions/ListTransactions need DESCRIBE on the TRANSACTIONAL_ID, as Kafka; default: allow all. */
+  authorizer?: RequestAuthorizer;
 }
 
 interface AddPartitionsToTxnRequest {
@@ -61,6 +65,7 @@ function fencedFor(code: number, version: number, knownFrom: number): number {
 
 export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
   const { transactions, groups } = deps;
+  const authorizer = deps.authorizer ?? allowAllAuthorizer();
 
   const addPartitionsToTxn: KafkaApiHandler = {
     apiKey: ApiKey.AddPartitionsToTxn,
@@ -164,11 +169,13 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.DescribeTransactions,
     minVersion: 0,
     maxVersion: 0,
-    handle(req: { transactionalIds: string[] }) {
+    handle(req: { transactionalIds: string[] }, ctx) {
       return {
         throttleTimeMs: 0,
         transactionStates: req.transactionalIds.map((id) => {
-          const r = transactions.describe(id);
+          const r = authorizer.transactionalId(ctx.identity, AclOperation.DESCRIBE, id)
+            ? transactions.describe(id)
+            : { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, description: undefined };
           const d = r.description;
           return {
             errorCode: r.errorCode,
@@ -189,7 +196,7 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.ListTransactions,
     minVersion: 0,
     maxVersion: 0,
-    handle(req: { stateFilters: string[]; producerIdFilters: bigint[] }) {
+    handle(req: { stateFilters: string[]; producerIdFilters: bigint[] }, ctx) {
       const known = req.stateFilters.filter((s): s is TxnState => (TXN_STATES as readonly string[]).includes(s));
       const unknownStateFilters = req.stateFilters.filter((s) => !(TXN_STATES as readonly string[]).includes(s));
       // Only unknown filters: nothing can match (Kafka answers them and an empty list).
@@ -201,11 +208,16 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
         throttleTimeMs: 0,
         errorCode: r.errorCode,
         unknownStateFilters,
-        transactionStates: r.transactions.map((t) => ({
-          transactionalId: t.transactionalId,
-          producerId: t.producerId,
-          transactionState: t.state,
-        })),
+        // Kafka lists only the ids the caller may describe, without an error for the rest.
+        transactionStates: r.transactions
+          .filter((t) =>
+            authorizer.authorize(ctx.identity, AclOperation.DESCRIBE, AclResourceType.TRANSACTIONAL_ID, t.transactionalId, false),
+          )
+          .map((t) => ({
+            transactionalId: t.transactionalId,
+            producerId: t.producerId,
+            transactionState: t.state,
+          })),
       };
     },
   };

@@ -41,6 +41,8 @@ import {
   type SamsaHandlers,
   type TopicMetadata,
   type InitProducerIdRequest__Output,
+  type ListTransactionsRequest__Output,
+  type DescribeTransactionsRequest__Output,
   type InitProducerIdResponse,
   type DescribeAclsRequest__Output,
   type DescribeAclsResponse,
@@ -63,6 +65,7 @@ import { identityOf } from './principal.js';
 import { describeConfigsResource } from './configs.js';
 import { brokerPipelineOptions, widenFlowControlWindow } from './flowControl.js';
 import { ProducerIdManager } from './producerIdManager.js';
+import { describeTransactions, listTransactions, type TransactionsView } from './transactionsService.js';
 
 export interface ClientServiceDeps {
   metadata: MetadataSource;
@@ -81,6 +84,8 @@ export interface ClientServiceDeps {
   pipelines?: PipelineHub;
   /** ACL checks, the same per-API rules as the Kafka protocol's (security/README.md); default: allow all. */
   authorizer?: RequestAuthorizer;
+  /** The broker's transaction coordinator (ListTransactions/DescribeTransactions); without it they answer COORDINATOR_NOT_AVAILABLE. */
+  transactions?: TransactionsView;
 }
 
 const DENIED = 'Authorization failed: the principal lacks the ACL this operation needs';
@@ -520,6 +525,13 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
         return { errorCode: r.errorCode, errorMessage: r.errorMessage, producerId: '-1', producerEpoch: -1 };
       return { errorCode: ErrorCode.NONE, errorMessage: '', producerId: toWire(r.producerId), producerEpoch: 0 };
     }),
+
+    ListTransactions: unary(logger, 'ListTransactions', (req: ListTransactionsRequest__Output, who) =>
+      listTransactions(deps.transactions, authorizer, req, who),
+    ),
+    DescribeTransactions: unary(logger, 'DescribeTransactions', (req: DescribeTransactionsRequest__Output, who) =>
+      describeTransactions(deps.transactions, authorizer, req, who),
+    ),
 
     DeleteRecords: unary(
       logger,

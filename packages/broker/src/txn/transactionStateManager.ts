@@ -424,6 +424,14 @@ export class TransactionStateManager {
     return { errorCode: ErrorCode.NONE, errorMessage: '', transactions: out };
   }
 
+  /** For /metrics (read at scrape): per loaded `__transaction_state` partition, the state of each id it coordinates. */
+  coordinatorStates(): Array<{ partition: number; states: TxnState[] }> {
+    const out: Array<{ partition: number; states: TxnState[] }> = [];
+    for (const owned of this.owned.values())
+      if (owned.coordinator) out.push({ partition: owned.partition, states: owned.coordinator.state.list().map((d) => d.state) });
+    return out;
+  }
+
   // ---- FindCoordinator (key type 1) ----
 
   async findCoordinator(transactionalId: string, listenerName?: string): Promise<FindCoordinatorResponse> {

@@ -27,6 +27,7 @@ import type { ResolvedRetryOptions } from '../retry.js';
 import type { GroupRouter } from '../consumer/group/coordinator.js';
 import { aclFilterToWire, aclFromWire, aclToWire, type AclBinding, type AclBindingFilter } from './acls.js';
 import * as groupAdmin from './groups.js';
+import * as txnAdmin from './transactions.js';
 import type { CommittedOffset, DeletedOffset, GroupDescription, ListedGroup, PartitionGroupLag } from './groups.js';
 
 export interface NewTopic {
@@ -978,6 +979,16 @@ export class Admin {
   /** Per partition: committed offset, log end offset, lag, and the owning member. */
   groupLag(groupId: string): Promise<PartitionGroupLag[]> {
     return groupAdmin.groupLag(this.groupDeps(), groupId);
+  }
+
+  /** Kafka's listTransactions: every broker's transactions (each broker answers for the coordinators it leads). */
+  listTransactions(options: txnAdmin.ListTransactionsOptions = {}): Promise<txnAdmin.ListedTransaction[]> {
+    return txnAdmin.listTransactions(this.groupDeps(), options);
+  }
+
+  /** Kafka's describeTransactions: each id's state from its coordinator (found with FindCoordinator key type 1). */
+  describeTransactions(transactionalIds: readonly string[]): Promise<txnAdmin.TransactionDescription[]> {
+    return txnAdmin.describeTransactions(this.groupDeps(), transactionalIds);
   }
 
   private groupDeps(): groupAdmin.GroupAdminDeps {

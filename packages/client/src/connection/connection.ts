@@ -36,6 +36,10 @@ import type {
   CreateAclsResponse,
   DeleteAclsRequest,
   DeleteAclsResponse,
+  DescribeTransactionsRequest,
+  DescribeTransactionsResponse,
+  ListTransactionsRequest,
+  ListTransactionsResponse,
 } from '../wire.js';
 
 export interface RequestOptions {
@@ -68,6 +72,9 @@ export interface BrokerConnection {
   describeAcls(request: DescribeAclsRequest, options?: RequestOptions): Promise<DescribeAclsResponse>;
   createAcls(request: CreateAclsRequest, options?: RequestOptions): Promise<CreateAclsResponse>;
   deleteAcls(request: DeleteAclsRequest, options?: RequestOptions): Promise<DeleteAclsResponse>;
+  /** Kafka's ListTransactions and DescribeTransactions (KIP-664). */
+  listTransactions(request: ListTransactionsRequest, options?: RequestOptions): Promise<ListTransactionsResponse>;
+  describeTransactions(request: DescribeTransactionsRequest, options?: RequestOptions): Promise<DescribeTransactionsResponse>;
   /** Releases the transport; later calls may reopen it lazily. */
   close(): void;
 }

@@ -42,6 +42,10 @@ import type {
   CreateAclsResponse,
   DeleteAclsRequest,
   DeleteAclsResponse,
+  DescribeTransactionsRequest,
+  DescribeTransactionsResponse,
+  ListTransactionsRequest,
+  ListTransactionsResponse,
 } from '../wire.js';
 
 type Method =
@@ -57,6 +61,8 @@ type Method =
   | 'DescribeConfigs'
   | 'ElectLeaders'
   | 'InitProducerId'
+  | 'ListTransactions'
+  | 'DescribeTransactions'
   | 'DescribeAcls'
   | 'CreateAcls'
   | 'DeleteAcls';
@@ -145,6 +151,13 @@ export class GrpcConnection implements BrokerConnection {
   }
   deleteAcls(request: DeleteAclsRequest, options?: RequestOptions): Promise<DeleteAclsResponse> {
     return this.call('DeleteAcls', request, options);
+  }
+
+  listTransactions(request: ListTransactionsRequest, options?: RequestOptions): Promise<ListTransactionsResponse> {
+    return this.call('ListTransactions', request, options);
+  }
+  describeTransactions(request: DescribeTransactionsRequest, options?: RequestOptions): Promise<DescribeTransactionsResponse> {
+    return this.call('DescribeTransactions', request, options);
   }
 
   close(): void {

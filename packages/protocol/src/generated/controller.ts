@@ -55,6 +55,8 @@ import type { DescribeConfigsResult as _samsa_v1_DescribeConfigsResult, Describe
 import type { DescribeConfigsSynonym as _samsa_v1_DescribeConfigsSynonym, DescribeConfigsSynonym__Output as _samsa_v1_DescribeConfigsSynonym__Output } from './samsa/v1/DescribeConfigsSynonym.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from './samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from './samsa/v1/DescribeQuorumResponse.js';
+import type { DescribeTransactionsRequest as _samsa_v1_DescribeTransactionsRequest, DescribeTransactionsRequest__Output as _samsa_v1_DescribeTransactionsRequest__Output } from './samsa/v1/DescribeTransactionsRequest.js';
+import type { DescribeTransactionsResponse as _samsa_v1_DescribeTransactionsResponse, DescribeTransactionsResponse__Output as _samsa_v1_DescribeTransactionsResponse__Output } from './samsa/v1/DescribeTransactionsResponse.js';
 import type { DescribeUserScramCredentialsRequest as _samsa_v1_DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsRequest__Output as _samsa_v1_DescribeUserScramCredentialsRequest__Output } from './samsa/v1/DescribeUserScramCredentialsRequest.js';
 import type { DescribeUserScramCredentialsResponse as _samsa_v1_DescribeUserScramCredentialsResponse, DescribeUserScramCredentialsResponse__Output as _samsa_v1_DescribeUserScramCredentialsResponse__Output } from './samsa/v1/DescribeUserScramCredentialsResponse.js';
 import type { DescribeUserScramCredentialsResult as _samsa_v1_DescribeUserScramCredentialsResult, DescribeUserScramCredentialsResult__Output as _samsa_v1_DescribeUserScramCredentialsResult__Output } from './samsa/v1/DescribeUserScramCredentialsResult.js';
@@ -84,6 +86,9 @@ import type { ListOffsetsRequest as _samsa_v1_ListOffsetsRequest, ListOffsetsReq
 import type { ListOffsetsResponse as _samsa_v1_ListOffsetsResponse, ListOffsetsResponse__Output as _samsa_v1_ListOffsetsResponse__Output } from './samsa/v1/ListOffsetsResponse.js';
 import type { ListOffsetsTopic as _samsa_v1_ListOffsetsTopic, ListOffsetsTopic__Output as _samsa_v1_ListOffsetsTopic__Output } from './samsa/v1/ListOffsetsTopic.js';
 import type { ListOffsetsTopicResponse as _samsa_v1_ListOffsetsTopicResponse, ListOffsetsTopicResponse__Output as _samsa_v1_ListOffsetsTopicResponse__Output } from './samsa/v1/ListOffsetsTopicResponse.js';
+import type { ListTransactionsRequest as _samsa_v1_ListTransactionsRequest, ListTransactionsRequest__Output as _samsa_v1_ListTransactionsRequest__Output } from './samsa/v1/ListTransactionsRequest.js';
+import type { ListTransactionsResponse as _samsa_v1_ListTransactionsResponse, ListTransactionsResponse__Output as _samsa_v1_ListTransactionsResponse__Output } from './samsa/v1/ListTransactionsResponse.js';
+import type { ListedTransaction as _samsa_v1_ListedTransaction, ListedTransaction__Output as _samsa_v1_ListedTransaction__Output } from './samsa/v1/ListedTransaction.js';
 import type { MetadataEntry as _samsa_v1_MetadataEntry, MetadataEntry__Output as _samsa_v1_MetadataEntry__Output } from './samsa/v1/MetadataEntry.js';
 import type { MetadataRequest as _samsa_v1_MetadataRequest, MetadataRequest__Output as _samsa_v1_MetadataRequest__Output } from './samsa/v1/MetadataRequest.js';
 import type { MetadataResponse as _samsa_v1_MetadataResponse, MetadataResponse__Output as _samsa_v1_MetadataResponse__Output } from './samsa/v1/MetadataResponse.js';
@@ -105,6 +110,8 @@ import type { ScramCredentialUpsertion as _samsa_v1_ScramCredentialUpsertion, Sc
 import type { TopicMetadata as _samsa_v1_TopicMetadata, TopicMetadata__Output as _samsa_v1_TopicMetadata__Output } from './samsa/v1/TopicMetadata.js';
 import type { TopicProduceData as _samsa_v1_TopicProduceData, TopicProduceData__Output as _samsa_v1_TopicProduceData__Output } from './samsa/v1/TopicProduceData.js';
 import type { TopicProduceResponse as _samsa_v1_TopicProduceResponse, TopicProduceResponse__Output as _samsa_v1_TopicProduceResponse__Output } from './samsa/v1/TopicProduceResponse.js';
+import type { TransactionDescription as _samsa_v1_TransactionDescription, TransactionDescription__Output as _samsa_v1_TransactionDescription__Output } from './samsa/v1/TransactionDescription.js';
+import type { TransactionTopicPartition as _samsa_v1_TransactionTopicPartition, TransactionTopicPartition__Output as _samsa_v1_TransactionTopicPartition__Output } from './samsa/v1/TransactionTopicPartition.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -167,6 +174,8 @@ export interface ProtoGrpcType {
       DescribeConfigsSynonym: MessageTypeDefinition<_samsa_v1_DescribeConfigsSynonym, _samsa_v1_DescribeConfigsSynonym__Output>
       DescribeQuorumRequest: MessageTypeDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumRequest__Output>
       DescribeQuorumResponse: MessageTypeDefinition<_samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumResponse__Output>
+      DescribeTransactionsRequest: MessageTypeDefinition<_samsa_v1_DescribeTransactionsRequest, _samsa_v1_DescribeTransactionsRequest__Output>
+      DescribeTransactionsResponse: MessageTypeDefinition<_samsa_v1_DescribeTransactionsResponse, _samsa_v1_DescribeTransactionsResponse__Output>
       DescribeUserScramCredentialsRequest: MessageTypeDefinition<_samsa_v1_DescribeUserScramCredentialsRequest, _samsa_v1_DescribeUserScramCredentialsRequest__Output>
       DescribeUserScramCredentialsResponse: MessageTypeDefinition<_samsa_v1_DescribeUserScramCredentialsResponse, _samsa_v1_DescribeUserScramCredentialsResponse__Output>
       DescribeUserScramCredentialsResult: MessageTypeDefinition<_samsa_v1_DescribeUserScramCredentialsResult, _samsa_v1_DescribeUserScramCredentialsResult__Output>
@@ -196,6 +205,9 @@ export interface ProtoGrpcType {
       ListOffsetsResponse: MessageTypeDefinition<_samsa_v1_ListOffsetsResponse, _samsa_v1_ListOffsetsResponse__Output>
       ListOffsetsTopic: MessageTypeDefinition<_samsa_v1_ListOffsetsTopic, _samsa_v1_ListOffsetsTopic__Output>
       ListOffsetsTopicResponse: MessageTypeDefinition<_samsa_v1_ListOffsetsTopicResponse, _samsa_v1_ListOffsetsTopicResponse__Output>
+      ListTransactionsRequest: MessageTypeDefinition<_samsa_v1_ListTransactionsRequest, _samsa_v1_ListTransactionsRequest__Output>
+      ListTransactionsResponse: MessageTypeDefinition<_samsa_v1_ListTransactionsResponse, _samsa_v1_ListTransactionsResponse__Output>
+      ListedTransaction: MessageTypeDefinition<_samsa_v1_ListedTransaction, _samsa_v1_ListedTransaction__Output>
       MetadataEntry: MessageTypeDefinition<_samsa_v1_MetadataEntry, _samsa_v1_MetadataEntry__Output>
       MetadataRequest: MessageTypeDefinition<_samsa_v1_MetadataRequest, _samsa_v1_MetadataRequest__Output>
       MetadataResponse: MessageTypeDefinition<_samsa_v1_MetadataResponse, _samsa_v1_MetadataResponse__Output>
@@ -217,6 +229,8 @@ export interface ProtoGrpcType {
       TopicMetadata: MessageTypeDefinition<_samsa_v1_TopicMetadata, _samsa_v1_TopicMetadata__Output>
       TopicProduceData: MessageTypeDefinition<_samsa_v1_TopicProduceData, _samsa_v1_TopicProduceData__Output>
       TopicProduceResponse: MessageTypeDefinition<_samsa_v1_TopicProduceResponse, _samsa_v1_TopicProduceResponse__Output>
+      TransactionDescription: MessageTypeDefinition<_samsa_v1_TransactionDescription, _samsa_v1_TransactionDescription__Output>
+      TransactionTopicPartition: MessageTypeDefinition<_samsa_v1_TransactionTopicPartition, _samsa_v1_TransactionTopicPartition__Output>
     }
   }
 }

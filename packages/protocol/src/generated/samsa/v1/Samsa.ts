@@ -23,6 +23,8 @@ import type { DescribeConfigsRequest as _samsa_v1_DescribeConfigsRequest, Descri
 import type { DescribeConfigsResponse as _samsa_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _samsa_v1_DescribeConfigsResponse__Output } from '../../samsa/v1/DescribeConfigsResponse.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from '../../samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from '../../samsa/v1/DescribeQuorumResponse.js';
+import type { DescribeTransactionsRequest as _samsa_v1_DescribeTransactionsRequest, DescribeTransactionsRequest__Output as _samsa_v1_DescribeTransactionsRequest__Output } from '../../samsa/v1/DescribeTransactionsRequest.js';
+import type { DescribeTransactionsResponse as _samsa_v1_DescribeTransactionsResponse, DescribeTransactionsResponse__Output as _samsa_v1_DescribeTransactionsResponse__Output } from '../../samsa/v1/DescribeTransactionsResponse.js';
 import type { DescribeUserScramCredentialsRequest as _samsa_v1_DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsRequest__Output as _samsa_v1_DescribeUserScramCredentialsRequest__Output } from '../../samsa/v1/DescribeUserScramCredentialsRequest.js';
 import type { DescribeUserScramCredentialsResponse as _samsa_v1_DescribeUserScramCredentialsResponse, DescribeUserScramCredentialsResponse__Output as _samsa_v1_DescribeUserScramCredentialsResponse__Output } from '../../samsa/v1/DescribeUserScramCredentialsResponse.js';
 import type { ElectLeadersRequest as _samsa_v1_ElectLeadersRequest, ElectLeadersRequest__Output as _samsa_v1_ElectLeadersRequest__Output } from '../../samsa/v1/ElectLeadersRequest.js';
@@ -37,6 +39,8 @@ import type { InitProducerIdRequest as _samsa_v1_InitProducerIdRequest, InitProd
 import type { InitProducerIdResponse as _samsa_v1_InitProducerIdResponse, InitProducerIdResponse__Output as _samsa_v1_InitProducerIdResponse__Output } from '../../samsa/v1/InitProducerIdResponse.js';
 import type { ListOffsetsRequest as _samsa_v1_ListOffsetsRequest, ListOffsetsRequest__Output as _samsa_v1_ListOffsetsRequest__Output } from '../../samsa/v1/ListOffsetsRequest.js';
 import type { ListOffsetsResponse as _samsa_v1_ListOffsetsResponse, ListOffsetsResponse__Output as _samsa_v1_ListOffsetsResponse__Output } from '../../samsa/v1/ListOffsetsResponse.js';
+import type { ListTransactionsRequest as _samsa_v1_ListTransactionsRequest, ListTransactionsRequest__Output as _samsa_v1_ListTransactionsRequest__Output } from '../../samsa/v1/ListTransactionsRequest.js';
+import type { ListTransactionsResponse as _samsa_v1_ListTransactionsResponse, ListTransactionsResponse__Output as _samsa_v1_ListTransactionsResponse__Output } from '../../samsa/v1/ListTransactionsResponse.js';
 import type { MetadataRequest as _samsa_v1_MetadataRequest, MetadataRequest__Output as _samsa_v1_MetadataRequest__Output } from '../../samsa/v1/MetadataRequest.js';
 import type { MetadataResponse as _samsa_v1_MetadataResponse, MetadataResponse__Output as _samsa_v1_MetadataResponse__Output } from '../../samsa/v1/MetadataResponse.js';
 import type { ProduceCall as _samsa_v1_ProduceCall, ProduceCall__Output as _samsa_v1_ProduceCall__Output } from '../../samsa/v1/ProduceCall.js';
@@ -135,6 +139,15 @@ export interface SamsaClient extends grpc.Client {
   describeQuorum(argument: _samsa_v1_DescribeQuorumRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
   describeQuorum(argument: _samsa_v1_DescribeQuorumRequest, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
   
+  DescribeTransactions(argument: _samsa_v1_DescribeTransactionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeTransactions(argument: _samsa_v1_DescribeTransactionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeTransactions(argument: _samsa_v1_DescribeTransactionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  DescribeTransactions(argument: _samsa_v1_DescribeTransactionsRequest, callback: grpc.requestCallback<_samsa_v1_DescribeTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  describeTransactions(argument: _samsa_v1_DescribeTransactionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  describeTransactions(argument: _samsa_v1_DescribeTransactionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  describeTransactions(argument: _samsa_v1_DescribeTransactionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  describeTransactions(argument: _samsa_v1_DescribeTransactionsRequest, callback: grpc.requestCallback<_samsa_v1_DescribeTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  
   DescribeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
   DescribeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
   DescribeUserScramCredentials(argument: _samsa_v1_DescribeUserScramCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
@@ -194,6 +207,15 @@ export interface SamsaClient extends grpc.Client {
   listOffsets(argument: _samsa_v1_ListOffsetsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ListOffsetsResponse__Output>): grpc.ClientUnaryCall;
   listOffsets(argument: _samsa_v1_ListOffsetsRequest, callback: grpc.requestCallback<_samsa_v1_ListOffsetsResponse__Output>): grpc.ClientUnaryCall;
   
+  ListTransactions(argument: _samsa_v1_ListTransactionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ListTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  ListTransactions(argument: _samsa_v1_ListTransactionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_ListTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  ListTransactions(argument: _samsa_v1_ListTransactionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ListTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  ListTransactions(argument: _samsa_v1_ListTransactionsRequest, callback: grpc.requestCallback<_samsa_v1_ListTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  listTransactions(argument: _samsa_v1_ListTransactionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ListTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  listTransactions(argument: _samsa_v1_ListTransactionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_ListTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  listTransactions(argument: _samsa_v1_ListTransactionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ListTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  listTransactions(argument: _samsa_v1_ListTransactionsRequest, callback: grpc.requestCallback<_samsa_v1_ListTransactionsResponse__Output>): grpc.ClientUnaryCall;
+  
   Metadata(argument: _samsa_v1_MetadataRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_MetadataResponse__Output>): grpc.ClientUnaryCall;
   Metadata(argument: _samsa_v1_MetadataRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_MetadataResponse__Output>): grpc.ClientUnaryCall;
   Metadata(argument: _samsa_v1_MetadataRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_MetadataResponse__Output>): grpc.ClientUnaryCall;
@@ -240,6 +262,8 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
   
   DescribeQuorum: grpc.handleUnaryCall<_samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse>;
   
+  DescribeTransactions: grpc.handleUnaryCall<_samsa_v1_DescribeTransactionsRequest__Output, _samsa_v1_DescribeTransactionsResponse>;
+  
   DescribeUserScramCredentials: grpc.handleUnaryCall<_samsa_v1_DescribeUserScramCredentialsRequest__Output, _samsa_v1_DescribeUserScramCredentialsResponse>;
   
   ElectLeaders: grpc.handleUnaryCall<_samsa_v1_ElectLeadersRequest__Output, _samsa_v1_ElectLeadersResponse>;
@@ -253,6 +277,8 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
   InitProducerId: grpc.handleUnaryCall<_samsa_v1_InitProducerIdRequest__Output, _samsa_v1_InitProducerIdResponse>;
   
   ListOffsets: grpc.handleUnaryCall<_samsa_v1_ListOffsetsRequest__Output, _samsa_v1_ListOffsetsResponse>;
+  
+  ListTransactions: grpc.handleUnaryCall<_samsa_v1_ListTransactionsRequest__Output, _samsa_v1_ListTransactionsResponse>;
   
   Metadata: grpc.handleUnaryCall<_samsa_v1_MetadataRequest__Output, _samsa_v1_MetadataResponse>;
   
@@ -273,6 +299,7 @@ export interface SamsaDefinition extends grpc.ServiceDefinition {
   DescribeAcls: MethodDefinition<_samsa_v1_DescribeAclsRequest, _samsa_v1_DescribeAclsResponse, _samsa_v1_DescribeAclsRequest__Output, _samsa_v1_DescribeAclsResponse__Output>
   DescribeConfigs: MethodDefinition<_samsa_v1_DescribeConfigsRequest, _samsa_v1_DescribeConfigsResponse, _samsa_v1_DescribeConfigsRequest__Output, _samsa_v1_DescribeConfigsResponse__Output>
   DescribeQuorum: MethodDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse__Output>
+  DescribeTransactions: MethodDefinition<_samsa_v1_DescribeTransactionsRequest, _samsa_v1_DescribeTransactionsResponse, _samsa_v1_DescribeTransactionsRequest__Output, _samsa_v1_DescribeTransactionsResponse__Output>
   DescribeUserScramCredentials: MethodDefinition<_samsa_v1_DescribeUserScramCredentialsRequest, _samsa_v1_DescribeUserScramCredentialsResponse, _samsa_v1_DescribeUserScramCredentialsRequest__Output, _samsa_v1_DescribeUserScramCredentialsResponse__Output>
   ElectLeaders: MethodDefinition<_samsa_v1_ElectLeadersRequest, _samsa_v1_ElectLeadersResponse, _samsa_v1_ElectLeadersRequest__Output, _samsa_v1_ElectLeadersResponse__Output>
   Fetch: MethodDefinition<_samsa_v1_FetchRequest, _samsa_v1_FetchResponse, _samsa_v1_FetchRequest__Output, _samsa_v1_FetchResponse__Output>
@@ -280,6 +307,7 @@ export interface SamsaDefinition extends grpc.ServiceDefinition {
   IncrementalAlterConfigs: MethodDefinition<_samsa_v1_IncrementalAlterConfigsRequest, _samsa_v1_IncrementalAlterConfigsResponse, _samsa_v1_IncrementalAlterConfigsRequest__Output, _samsa_v1_IncrementalAlterConfigsResponse__Output>
   InitProducerId: MethodDefinition<_samsa_v1_InitProducerIdRequest, _samsa_v1_InitProducerIdResponse, _samsa_v1_InitProducerIdRequest__Output, _samsa_v1_InitProducerIdResponse__Output>
   ListOffsets: MethodDefinition<_samsa_v1_ListOffsetsRequest, _samsa_v1_ListOffsetsResponse, _samsa_v1_ListOffsetsRequest__Output, _samsa_v1_ListOffsetsResponse__Output>
+  ListTransactions: MethodDefinition<_samsa_v1_ListTransactionsRequest, _samsa_v1_ListTransactionsResponse, _samsa_v1_ListTransactionsRequest__Output, _samsa_v1_ListTransactionsResponse__Output>
   Metadata: MethodDefinition<_samsa_v1_MetadataRequest, _samsa_v1_MetadataResponse, _samsa_v1_MetadataRequest__Output, _samsa_v1_MetadataResponse__Output>
   Produce: MethodDefinition<_samsa_v1_ProduceRequest, _samsa_v1_ProduceResponse, _samsa_v1_ProduceRequest__Output, _samsa_v1_ProduceResponse__Output>
   ProduceStream: MethodDefinition<_samsa_v1_ProduceCall, _samsa_v1_ProduceReply, _samsa_v1_ProduceCall__Output, _samsa_v1_ProduceReply__Output>
