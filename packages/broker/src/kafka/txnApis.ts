@@ -73,6 +73,22 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
     maxVersion: 3,
     async handle(req: AddPartitionsToTxnRequest, ctx) {
       const partitions = req.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
+      // Kafka's rules: WRITE on the transactional id, then WRITE on every topic; a denied topic fails
+      // the request (TOPIC_AUTHORIZATION_FAILED for it, OPERATION_NOT_ATTEMPTED for the others).
+      const answer = (codeOf: (tp: { topic: string; partition: number }) => number) => ({
+        throttleTimeMs: 0,
+        results: req.topics.map((t) => ({
+          name: t.name,
+          results: t.partitions.map((partition) => ({ partitionIndex: partition, errorCode: codeOf({ topic: t.name, partition }) })),
+        })),
+      });
+      if (!authorizer.transactionalId(ctx.identity, AclOperation.WRITE, req.transactionalId))
+        return answer(() => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      const deniedTopics = new Set(
+        req.topics.filter((t) => !authorizer.topic(ctx.identity, AclOperation.WRITE, t.name)).map((t) => t.name),
+      );
+      if (deniedTopics.size > 0)
+        return answer((tp) => (deniedTopics.has(tp.topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED));
       // Kafka: a partition that does not exist fails the request (UNKNOWN_TOPIC_OR_PARTITION for it,
       // OPERATION_NOT_ATTEMPTED for the others), before the coordinator sees it.
       const unknown = partitions.filter((tp) => {
@@ -93,13 +109,7 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
         const code = fencedFor(r.errorCode, ctx.header.apiVersion, 2);
         codeOf = () => code;
       }
-      return {
-        throttleTimeMs: 0,
-        results: req.topics.map((t) => ({
-          name: t.name,
-          results: t.partitions.map((partition) => ({ partitionIndex: partition, errorCode: codeOf({ topic: t.name, partition }) })),
-        })),
-      };
+      return answer(codeOf);
     },
   };
 
@@ -108,6 +118,11 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
     minVersion: 0,
     maxVersion: 3,
     async handle(req: AddOffsetsToTxnRequest, ctx) {
+      // Kafka's rules: WRITE on the transactional id, READ on the group.
+      if (!authorizer.transactionalId(ctx.identity, AclOperation.WRITE, req.transactionalId))
+        return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
+      if (!authorizer.group(ctx.identity, AclOperation.READ, req.groupId))
+        return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
       const r = await transactions.addOffsetsToTxn({
         transactionalId: req.transactionalId,
         producerId: req.producerId,
@@ -123,6 +138,9 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
     minVersion: 0,
     maxVersion: 3,
     async handle(req: EndTxnRequest, ctx) {
+      // Kafka's rule: WRITE on the transactional id.
+      if (!authorizer.transactionalId(ctx.identity, AclOperation.WRITE, req.transactionalId))
+        return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
       const r = await transactions.endTxn({
         transactionalId: req.transactionalId,
         producerId: req.producerId,
@@ -137,7 +155,26 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
     apiKey: ApiKey.TxnOffsetCommit,
     minVersion: 0,
     maxVersion: 3,
-    async handle(req: TxnOffsetCommitRequest) {
+    async handle(req: TxnOffsetCommitRequest, ctx) {
+      // Kafka's rules: WRITE on the transactional id, READ on the group, READ on each topic; a denied
+      // request or topic is answered per partition and nothing of it is committed.
+      const every = (errorCode: number) => ({
+        throttleTimeMs: 0,
+        topics: req.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+        })),
+      });
+      if (!authorizer.transactionalId(ctx.identity, AclOperation.WRITE, req.transactionalId))
+        return every(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      if (!authorizer.group(ctx.identity, AclOperation.READ, req.groupId)) return every(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+      const deniedTopics = req.topics.filter((t) => !authorizer.topic(ctx.identity, AclOperation.READ, t.name));
+      const allowedTopics = req.topics.filter((t) => !deniedTopics.includes(t));
+      const refused = deniedTopics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })),
+      }));
+      if (allowedTopics.length === 0) return { throttleTimeMs: 0, topics: refused };
       const results = await groups.txnCommitOffsets({
         groupId: req.groupId,
         generationId: req.generationId ?? -1,
@@ -145,7 +182,7 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
         groupInstanceId: req.groupInstanceId ?? '',
         producerId: req.producerId,
         producerEpoch: req.producerEpoch,
-        offsets: req.topics.flatMap((t) =>
+        offsets: allowedTopics.flatMap((t) =>
           t.partitions.map((p) => ({
             topic: t.name,
             partition: p.partitionIndex,
@@ -157,10 +194,13 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
       });
       return {
         throttleTimeMs: 0,
-        topics: [...groupByTopic(results)].map(([name, ps]) => ({
-          name,
-          partitions: ps.map((r) => ({ partitionIndex: r.partition, errorCode: r.errorCode })),
-        })),
+        topics: [
+          ...refused,
+          ...[...groupByTopic(results)].map(([name, ps]) => ({
+            name,
+            partitions: ps.map((r) => ({ partitionIndex: r.partition, errorCode: r.errorCode })),
+          })),
+        ],
       };
     },
   };

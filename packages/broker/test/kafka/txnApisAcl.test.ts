@@ -79,3 +79,115 @@ describe('Kafka DescribeTransactions/ListTransactions ACLs', () => {
     expect(r.transactionStates.map((t) => t.transactionalId)).toEqual(['mine']);
   });
 });
+
+describe('Kafka transaction writes: Kafka ACL rules, nothing reaches the coordinator on a denial', () => {
+  const allow = (resourceType: number, resourceName: string, operation: number) => ({
+    resourceType,
+    resourceName,
+    patternType: AclPatternType.LITERAL,
+    principal: 'User:alice',
+    host: '*',
+    operation,
+    permissionType: AclPermissionType.ALLOW,
+  });
+  // The coordinators record what reaches them: a denied request must not.
+  const reached: string[] = [];
+  const coordinator = {
+    partitionExists: () => true,
+    addPartitionsToTxn: async () => (reached.push('addPartitions'), { errorCode: 0 }),
+    addOffsetsToTxn: async () => (reached.push('addOffsets'), { errorCode: 0 }),
+    endTxn: async () => (reached.push('endTxn'), { errorCode: 0 }),
+  } as unknown as TransactionStateManager;
+  const groups = {
+    txnCommitOffsets: async (r: { offsets: Array<{ topic: string; partition: number }> }) => {
+      reached.push(`commit:${r.offsets.map((o) => o.topic).join(',')}`);
+      return r.offsets.map((o) => ({ topic: o.topic, partition: o.partition, errorCode: 0 }));
+    },
+  } as unknown as GroupCoordinator;
+  // alice may WRITE transactional id 'mine' and topic 'ok', READ group 'g' and topic 'ok'; nothing else.
+  const writer = new RequestAuthorizer({
+    config: { superUsers: [], allowEveryoneIfNoAclFound: false },
+    acls: () => [
+      allow(AclResourceType.TRANSACTIONAL_ID, 'mine', AclOperation.WRITE),
+      allow(AclResourceType.TOPIC, 'ok', AclOperation.WRITE),
+      allow(AclResourceType.TOPIC, 'ok', AclOperation.READ),
+      allow(AclResourceType.GROUP, 'g', AclOperation.READ),
+    ],
+    logger: { warn: () => {} },
+    now: () => 0,
+  });
+  const apis = txnApis({ transactions: coordinator, groups, authorizer: writer });
+  const call = async (apiKey: number, req: unknown) =>
+    apis.find((h) => h.apiKey === apiKey)!.handle(req, { ...ctx, header: { apiVersion: 3 } } as unknown as KafkaRequestContext);
+  const ids = { producerId: 10n, producerEpoch: 0 };
+
+  it('EndTxn and AddOffsetsToTxn need WRITE on the transactional id; AddOffsetsToTxn READ on the group', async () => {
+    reached.length = 0;
+    expect(await call(ApiKey.EndTxn, { transactionalId: 'theirs', committed: true, ...ids })).toMatchObject({
+      errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+    });
+    expect(await call(ApiKey.AddOffsetsToTxn, { transactionalId: 'theirs', groupId: 'g', ...ids })).toMatchObject({
+      errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+    });
+    expect(await call(ApiKey.AddOffsetsToTxn, { transactionalId: 'mine', groupId: 'other', ...ids })).toMatchObject({
+      errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+    });
+    expect(reached).toEqual([]);
+    expect(await call(ApiKey.EndTxn, { transactionalId: 'mine', committed: true, ...ids })).toMatchObject({ errorCode: 0 });
+    expect(reached).toEqual(['endTxn']);
+  });
+
+  it('AddPartitionsToTxn: a topic without WRITE fails the request, the others are not attempted', async () => {
+    reached.length = 0;
+    const r = (await call(ApiKey.AddPartitionsToTxn, {
+      transactionalId: 'mine',
+      ...ids,
+      topics: [
+        { name: 'ok', partitions: [0] },
+        { name: 'secret', partitions: [0] },
+      ],
+    })) as { results: Array<{ name: string; results: Array<{ errorCode: number }> }> };
+    expect(r.results.map((t) => [t.name, t.results[0]!.errorCode])).toEqual([
+      ['ok', ErrorCode.OPERATION_NOT_ATTEMPTED],
+      ['secret', ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+    ]);
+    const other = (await call(ApiKey.AddPartitionsToTxn, {
+      transactionalId: 'theirs',
+      ...ids,
+      topics: [{ name: 'ok', partitions: [0] }],
+    })) as {
+      results: Array<{ results: Array<{ errorCode: number }> }>;
+    };
+    expect(other.results[0]!.results[0]!.errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    expect(reached).toEqual([]);
+  });
+
+  it('TxnOffsetCommit: WRITE on the id, READ on the group, and only readable topics are committed', async () => {
+    reached.length = 0;
+    const req = (transactionalId: string, groupId: string) => ({
+      transactionalId,
+      groupId,
+      ...ids,
+      topics: [
+        { name: 'ok', partitions: [{ partitionIndex: 0, committedOffset: 5n }] },
+        { name: 'secret', partitions: [{ partitionIndex: 0, committedOffset: 5n }] },
+      ],
+    });
+    type Answer = { topics: Array<{ name: string; partitions: Array<{ errorCode: number }> }> };
+    const codes = (a: Answer) => a.topics.map((t) => [t.name, t.partitions[0]!.errorCode]);
+    expect(codes((await call(ApiKey.TxnOffsetCommit, req('theirs', 'g'))) as Answer)).toEqual([
+      ['ok', ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
+      ['secret', ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
+    ]);
+    expect(codes((await call(ApiKey.TxnOffsetCommit, req('mine', 'other'))) as Answer)).toEqual([
+      ['ok', ErrorCode.GROUP_AUTHORIZATION_FAILED],
+      ['secret', ErrorCode.GROUP_AUTHORIZATION_FAILED],
+    ]);
+    expect(reached).toEqual([]);
+    expect(codes((await call(ApiKey.TxnOffsetCommit, req('mine', 'g'))) as Answer)).toEqual([
+      ['secret', ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+      ['ok', 0],
+    ]);
+    expect(reached).toEqual(['commit:ok']);
+  });
+});
