@@ -242,7 +242,9 @@ export function nodeFetch(tls: {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             const status = res.statusCode ?? 500;
-            resolve(new Response([204, 205, 304].includes(status) ? null : Buffer.concat(chunks), { status }));
+            const headers = new Headers();
+            for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+            resolve(new Response([204, 205, 304].includes(status) ? null : Buffer.concat(chunks), { status, headers }));
           });
           res.on('error', reject);
         },
