@@ -7,7 +7,6 @@
  * without harming the server; `ssl.client.authentication=REQUIRED` turns away a client without a
  * certificate.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -20,56 +19,7 @@ import { MemoryLog } from '../src/log.js';
 import { loadUsersFile, registryTlsOptions, type RegistryTlsConfig } from '../src/security.js';
 import { SchemaRegistry } from '../src/service.js';
 import { RegistryState } from '../src/state.js';
-
-function openssl(args: string[]): void {
-  const r = spawnSync('openssl', args, { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
-}
-
-/** A CA, a server certificate for 127.0.0.1 (key + chain in one PEM keystore) and a client certificate. */
-function makeCertificates(dir: string): void {
-  const p = (f: string) => join(dir, f);
-  openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=registry-test-ca',
-    '-keyout',
-    p('ca.key'),
-    '-out',
-    p('ca.pem'),
-  ]);
-  for (const [name, subject] of [
-    ['server', '/CN=127.0.0.1'],
-    ['client', '/CN=alice'],
-  ] as const) {
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', subject, '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`)]);
-    writeFileSync(p(`${name}.ext`), name === 'server' ? 'subjectAltName=IP:127.0.0.1\n' : 'extendedKeyUsage=clientAuth\n');
-    openssl([
-      'x509',
-      '-req',
-      '-in',
-      p(`${name}.csr`),
-      '-CA',
-      p('ca.pem'),
-      '-CAkey',
-      p('ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      p(`${name}.ext`),
-      '-out',
-      p(`${name}.pem`),
-    ]);
-  }
-  writeFileSync(p('server.keystore.pem'), readFileSync(p('server.key'), 'utf8') + readFileSync(p('server.pem'), 'utf8'));
-}
+import { makeCertificates } from './helpers/certificates.js';
 
 const schema = JSON.stringify({ type: 'record', name: 'Order', namespace: 'shop', fields: [{ name: 'id', type: 'long' }] });
 const servers: RegistryHttpServer[] = [];

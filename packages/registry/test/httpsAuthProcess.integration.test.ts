@@ -1,0 +1,107 @@
+/**
+ * Real processes: one Samsa node and `samsa schema-registry` serving https with basic auth
+ * (`--listeners https://`, `--ssl-keystore-location`, `--authentication-method BASIC`,
+ * `--basic-auth-users-file`). `samsa schemas` registers and lists with `--basic-auth-user-info`
+ * and `--schema-registry-ca`, gets Confluent's 401 without or with wrong credentials; a plain-HTTP
+ * client on the https port fails while the registry keeps serving; the password never reaches
+ * the registry's log.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, waitFor } from '@samsa/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, removeDir, runCliAsync, startNode, stopProcess, tempDir, type NodeProcess } from '../../cli/test/helpers/processes.js';
+import { SchemaRegistryClient } from '../src/client.js';
+import { makeCertificates } from './helpers/certificates.js';
+
+const PASSWORD = 'registry-secret-7f3a';
+const schema = JSON.stringify({ type: 'record', name: 'Order', namespace: 'shop', fields: [{ name: 'id', type: 'long' }] });
+
+describe('samsa schema-registry with https and basic auth', () => {
+  let node: NodeProcess | undefined;
+  let registry: ChildProcess | undefined;
+  let output = '';
+  let dir = '';
+  let url = '';
+  const file = (f: string) => join(dir, f);
+
+  beforeAll(async () => {
+    dir = tempDir('registry-tls');
+    makeCertificates(dir);
+    writeFileSync(file('users.properties'), `alice: ${PASSWORD},admin\n`);
+    node = await startNode({ dataDir: join(dir, 'data'), timeoutMs: 60_000 });
+    url = `https://127.0.0.1:${await freePort()}`;
+    registry = spawn(
+      process.execPath,
+      [
+        CLI,
+        'schema-registry',
+        '--bootstrap-server',
+        node.address,
+        '--listeners',
+        url,
+        '--ssl-keystore-location',
+        file('server.keystore.pem'),
+        '--authentication-method',
+        'BASIC',
+        '--authentication-realm',
+        'SchemaRegistry-Props',
+        '--basic-auth-users-file',
+        file('users.properties'),
+        '--log-level',
+        'debug',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const child = registry;
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    await waitFor(
+      'the registry to start',
+      () => {
+        if (child.exitCode !== null) throw new Error(`schema-registry exited ${child.exitCode}:\n${output}`);
+        return output.includes('schema registry started');
+      },
+      90_000,
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    if (registry) await stopProcess(registry, 'SIGTERM');
+    if (node) await stopProcess(node.child, 'SIGTERM');
+    if (dir) removeDir(dir);
+  });
+
+  it('serves samsa schemas with the credentials and the CA, and 401 without', async () => {
+    const cli = (...args: string[]) =>
+      runCliAsync(['schemas', '--schema-registry-url', url, '--schema-registry-ca', file('ca.pem'), ...args]);
+    const reg = await cli('--basic-auth-user-info', `alice:${PASSWORD}`, '--register', '--subject', 'orders-value', '--schema', schema);
+    expect(reg.stderr).toBe('');
+    expect(reg.stdout).toContain('Registered schema id 1 under subject orders-value.');
+    expect(JSON.parse((await cli('--basic-auth-user-info', `alice:${PASSWORD}`, '--list')).stdout)).toEqual(['orders-value']);
+
+    const none = await cli('--list');
+    expect(none.status).toBe(1);
+    expect(none.stderr).toContain('Unauthorized (error_code 401)');
+    const wrong = await cli('--basic-auth-user-info', 'alice:wrong', '--register', '--subject', 'sneaky-value', '--schema', schema);
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain('error_code 401');
+    // Without the CA the certificate is not trusted: the call fails before any HTTP.
+    const untrusted = await runCliAsync(['schemas', '--schema-registry-url', url, '--basic-auth-user-info', `alice:${PASSWORD}`, '--list']);
+    expect(untrusted.status).toBe(1);
+    expect(untrusted.stderr).toContain('cannot reach the schema registry');
+
+    const sdk = new SchemaRegistryClient({ url, ca: readFileSync(file('ca.pem')), basicAuth: { username: 'alice', password: PASSWORD } });
+    expect(await sdk.loadSubject('sneaky-value')).toEqual([]);
+    expect((await sdk.getLatest('orders-value')).id).toBe(1);
+  }, 120_000);
+
+  it('a plain-HTTP client on the https port fails and the registry keeps serving', async () => {
+    await expect(fetch(`${url.replace('https:', 'http:')}/subjects`, { signal: AbortSignal.timeout(30_000) })).rejects.toThrow();
+    expect(registry!.exitCode).toBeNull();
+    const sdk = new SchemaRegistryClient({ url, ca: readFileSync(file('ca.pem')), basicAuth: `alice:${PASSWORD}` });
+    expect((await sdk.getById(1)).schema).toBe(schema);
+    expect(output).not.toContain(PASSWORD);
+  }, 60_000);
+});
