@@ -3,8 +3,8 @@
  * (`--listeners https://`, `--ssl-keystore-location`, `--authentication-method BASIC`,
  * `--basic-auth-users-file`). `samsa schemas` registers and lists with `--basic-auth-user-info`
  * and `--schema-registry-ca`, gets Confluent's 401 without or with wrong credentials; a plain-HTTP
- * client on the https port fails while the registry keeps serving; the password never reaches
- * the registry's log.
+ * client on the https port fails while the registry keeps serving; a second instance forwards a
+ * write to the https writer with the caller's credentials; the password never reaches a log.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -18,31 +18,37 @@ import { makeCertificates } from './helpers/certificates.js';
 const PASSWORD = 'registry-secret-7f3a';
 const schema = JSON.stringify({ type: 'record', name: 'Order', namespace: 'shop', fields: [{ name: 'id', type: 'long' }] });
 
+interface Instance {
+  url: string;
+  child: ChildProcess;
+  output: string;
+}
+
 describe('samsa schema-registry with https and basic auth', () => {
   let node: NodeProcess | undefined;
-  let registry: ChildProcess | undefined;
-  let output = '';
+  const instances: Instance[] = [];
   let dir = '';
   let url = '';
   const file = (f: string) => join(dir, f);
 
-  beforeAll(async () => {
-    dir = tempDir('registry-tls');
-    makeCertificates(dir);
-    writeFileSync(file('users.properties'), `alice: ${PASSWORD},admin\n`);
-    node = await startNode({ dataDir: join(dir, 'data'), timeoutMs: 60_000 });
-    url = `https://127.0.0.1:${await freePort()}`;
-    registry = spawn(
+  async function startRegistry(name: string): Promise<Instance> {
+    const inst: Instance = { url: `https://127.0.0.1:${await freePort()}`, child: undefined as unknown as ChildProcess, output: '' };
+    inst.child = spawn(
       process.execPath,
       [
         CLI,
         'schema-registry',
         '--bootstrap-server',
-        node.address,
+        node!.address,
         '--listeners',
-        url,
+        inst.url,
+        '--instance-id',
+        name,
         '--ssl-keystore-location',
         file('server.keystore.pem'),
+        // Trusted when this instance forwards a write to the other one.
+        '--ssl-truststore-location',
+        file('ca.pem'),
         '--authentication-method',
         'BASIC',
         '--authentication-realm',
@@ -54,21 +60,33 @@ describe('samsa schema-registry with https and basic auth', () => {
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    const child = registry;
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    instances.push(inst);
+    inst.child.stdout!.on('data', (d: Buffer) => (inst.output += d.toString()));
+    inst.child.stderr!.on('data', (d: Buffer) => (inst.output += d.toString()));
     await waitFor(
-      'the registry to start',
+      `${name} to start`,
       () => {
-        if (child.exitCode !== null) throw new Error(`schema-registry exited ${child.exitCode}:\n${output}`);
-        return output.includes('schema registry started');
+        if (inst.child.exitCode !== null) throw new Error(`${name} exited ${inst.child.exitCode}:\n${inst.output}`);
+        return inst.output.includes('schema registry started');
       },
       90_000,
     );
+    return inst;
+  }
+
+  beforeAll(async () => {
+    dir = tempDir('registry-tls');
+    makeCertificates(dir);
+    writeFileSync(file('users.properties'), `alice: ${PASSWORD},admin\n`);
+    node = await startNode({ dataDir: join(dir, 'data'), timeoutMs: 60_000 });
+    const first = await startRegistry('reg-a');
+    url = first.url;
+    await waitFor('reg-a to be the writer', () => first.output.includes('this instance is the writer'), 60_000);
   }, 180_000);
 
   afterAll(async () => {
-    if (registry) await stopProcess(registry, 'SIGTERM');
+    for (const inst of instances)
+      if (inst.child.exitCode === null && inst.child.signalCode === null) await stopProcess(inst.child, 'SIGTERM');
     if (node) await stopProcess(node.child, 'SIGTERM');
     if (dir) removeDir(dir);
   });
@@ -99,9 +117,25 @@ describe('samsa schema-registry with https and basic auth', () => {
 
   it('a plain-HTTP client on the https port fails and the registry keeps serving', async () => {
     await expect(fetch(`${url.replace('https:', 'http:')}/subjects`, { signal: AbortSignal.timeout(30_000) })).rejects.toThrow();
-    expect(registry!.exitCode).toBeNull();
+    expect(instances[0]!.child.exitCode).toBeNull();
     const sdk = new SchemaRegistryClient({ url, ca: readFileSync(file('ca.pem')), basicAuth: `alice:${PASSWORD}` });
     expect((await sdk.getById(1)).schema).toBe(schema);
-    expect(output).not.toContain(PASSWORD);
+    expect(instances[0]!.output).not.toContain(PASSWORD);
   }, 60_000);
+
+  it("a second instance forwards a write to the https writer with the caller's credentials", async () => {
+    const second = await startRegistry('reg-b');
+    const ca = readFileSync(file('ca.pem'));
+    const v2 = JSON.stringify({ type: 'record', name: 'Payment', namespace: 'shop', fields: [{ name: 'id', type: 'long' }] });
+    const viaB = new SchemaRegistryClient({ url: second.url, ca, basicAuth: `alice:${PASSWORD}` });
+    expect(await viaB.register('payments-value', { schema: v2 })).toBe(2);
+    // reg-b did not write it: reg-a is still the writer and has it.
+    expect(second.output).not.toContain('this instance is the writer');
+    const onA = new SchemaRegistryClient({ url, ca, basicAuth: `alice:${PASSWORD}` });
+    expect((await onA.getLatest('payments-value')).id).toBe(2);
+    await expect(new SchemaRegistryClient({ url: second.url, ca }).register('payments-value', { schema })).rejects.toMatchObject({
+      errorCode: 401,
+    });
+    expect(second.output).not.toContain(PASSWORD);
+  }, 120_000);
 });
