@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { freePort, waitFor } from '@samsa/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, removeDir, runCliAsync, startNode, stopProcess, tempDir, type NodeProcess } from '../../cli/test/helpers/processes.js';
+import { Samsa } from '@samsa/client';
 import { SchemaRegistryClient } from '../src/client.js';
 import { makeCertificates } from './helpers/certificates.js';
 
@@ -137,5 +138,76 @@ describe('samsa schema-registry with https and basic auth', () => {
       errorCode: 401,
     });
     expect(second.output).not.toContain(PASSWORD);
+  }, 120_000);
+  it('samsa produce and consume --value-format avro reach the registry with credentials and the CA', async () => {
+    const samsa = new Samsa({ brokers: [node!.address], requestTimeoutMs: 10_000, retry: { retries: 10, maxRetryTimeMs: 1_000 } });
+    try {
+      await samsa.admin().createTopics([{ topic: 'secure-orders', numPartitions: 1, replicationFactor: 1 }]);
+    } finally {
+      await samsa.close();
+    }
+    const registryFlags = [
+      '--schema-registry',
+      url,
+      '--schema-registry-user-info',
+      `alice:${PASSWORD}`,
+      '--schema-registry-ca',
+      file('ca.pem'),
+    ];
+    const produced = await runCliAsync(
+      [
+        'produce',
+        '--bootstrap-server',
+        node!.address,
+        '--topic',
+        'secure-orders',
+        '--value-format',
+        'avro',
+        '--value-schema',
+        schema,
+        ...registryFlags,
+      ],
+      { input: '{"id":42}\n', timeoutMs: 60_000 },
+    );
+    expect(produced.stderr).toBe('');
+    expect(produced.status).toBe(0);
+    const consumed = await runCliAsync(
+      [
+        'consume',
+        '--bootstrap-server',
+        node!.address,
+        '--topic',
+        'secure-orders',
+        '--from-beginning',
+        '--max-messages',
+        '1',
+        '--value-format',
+        'avro',
+        ...registryFlags,
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(consumed.stdout).toBe('{"id":42}\n');
+    // Without the credentials the producer cannot register its schema and stops.
+    const anonymous = await runCliAsync(
+      [
+        'produce',
+        '--bootstrap-server',
+        node!.address,
+        '--topic',
+        'secure-orders',
+        '--value-format',
+        'avro',
+        '--value-schema',
+        schema,
+        '--schema-registry',
+        url,
+        '--schema-registry-ca',
+        file('ca.pem'),
+      ],
+      { input: '{"id":43}\n', timeoutMs: 60_000 },
+    );
+    expect(anonymous.status).not.toBe(0);
+    expect(anonymous.stderr).toContain('Unauthorized');
   }, 120_000);
 });
