@@ -215,7 +215,7 @@ export class RegistryHttpServer {
           // Drain the body so a keep-alive connection stays usable; the answer does not wait for it.
           req.resume();
           const headers: Record<string, string> = { 'content-type': CONTENT_TYPE };
-          if (auth.status === 401) headers['www-authenticate'] = `Basic realm="${this.options.basicAuth.realm}"`;
+          if (auth.status === 401) headers['www-authenticate'] = `Basic realm="${this.options.basicAuth.realm.replace(/["\\]/g, '\\$&')}"`;
           res.writeHead(auth.status, headers);
           res.end(JSON.stringify({ error_code: auth.status, message: auth.status === 401 ? 'Unauthorized' : 'Forbidden' }));
           return;
