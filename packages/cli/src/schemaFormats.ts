@@ -8,6 +8,7 @@
  * registry and prints the record in Avro's JSON encoding. Both use @samsa/registry's serdes,
  * loaded only when a format asks for them.
  */
+import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
 import { parseInteger } from './options.js';
 
@@ -18,6 +19,32 @@ export interface FormatFlags {
   keyFormat?: string;
   valueFormat?: string;
   schemaRegistry?: string;
+  /** basic.auth.user.info for the registry: `user:password`. */
+  schemaRegistryUserInfo?: string;
+  /** PEM CAs an https registry chains to (schema.registry.ssl.truststore.location). */
+  schemaRegistryCa?: string;
+}
+
+/** The registry client of the formats, with the flags' credentials and CA. */
+async function registryClient(flags: FormatFlags, url: string) {
+  const { SchemaRegistryClient, parseUserInfo } = await import('@samsa/registry');
+  let basicAuth: { username: string; password: string } | undefined;
+  if (flags.schemaRegistryUserInfo !== undefined) {
+    try {
+      basicAuth = parseUserInfo(flags.schemaRegistryUserInfo);
+    } catch {
+      throw new UsageError("--schema-registry-user-info must be 'username:password'");
+    }
+  }
+  let ca: string | undefined;
+  if (flags.schemaRegistryCa !== undefined) {
+    try {
+      ca = readFileSync(flags.schemaRegistryCa, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--schema-registry-ca ${flags.schemaRegistryCa} cannot be read: ${(err as Error).message}`);
+    }
+  }
+  return new SchemaRegistryClient({ url, ...(basicAuth ? { basicAuth } : {}), ...(ca !== undefined ? { ca } : {}) });
 }
 
 /** The producer's schema flags. */
@@ -101,8 +128,8 @@ export async function producerEncoders(
 ): Promise<{ key: Encoder | undefined; value: Encoder | undefined }> {
   const { key, value, url } = producerFormats(flags);
   if (url === undefined) return { key: undefined, value: undefined };
-  const { SchemaRegistryClient, avro } = await import('@samsa/registry');
-  const client = new SchemaRegistryClient({ url });
+  const { avro } = await import('@samsa/registry');
+  const client = await registryClient(flags, url);
   const encoder = async (isKey: boolean, schema: string | undefined, id: string | undefined): Promise<Encoder> => {
     const serde = await avro<unknown>({
       client,
@@ -122,8 +149,8 @@ export async function producerEncoders(
 export async function consumerDecoders(flags: FormatFlags): Promise<{ key: Decoder | undefined; value: Decoder | undefined }> {
   const { key, value, url } = consumerFormats(flags);
   if (url === undefined) return { key: undefined, value: undefined };
-  const { SchemaRegistryClient, avroJsonReader } = await import('@samsa/registry');
-  const read = avroJsonReader(new SchemaRegistryClient({ url }));
+  const { avroJsonReader } = await import('@samsa/registry');
+  const read = avroJsonReader(await registryClient(flags, url));
   const decoder: Decoder = async (bytes) => Buffer.from(await read(bytes), 'utf8');
   return { key: key === 'avro' ? decoder : undefined, value: value === 'avro' ? decoder : undefined };
 }

@@ -1,9 +1,15 @@
 /**
  * A client of the registry's HTTP API with caches (mirrors Confluent's
  * `CachedSchemaRegistryClient`): ids and schemas never change once assigned, so they are cached
- * for good; "latest version" answers are cached for `latestTtlMs`.
+ * for good; "latest version" answers are cached for `latestTtlMs`. Security as Confluent's client
+ * configures it: `basic.auth.user.info` (or credentials in the URL,
+ * `basic.auth.credentials.source=URL`) becomes an `Authorization: Basic` header, and
+ * `schema.registry.ssl.truststore.location`'s PEM CAs are trusted for an https registry.
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { SchemaReference, SchemaType } from './records.js';
+import { basicAuthHeader, parseUserInfo } from './security.js';
 
 export interface RegisteredSchema {
   id: number;
@@ -33,7 +39,15 @@ export class RegistryClientError extends Error {
 }
 
 export interface RegistryClientOptions {
+  /** The registry; `https://user:pass@host:port` carries credentials like `basicAuth`. */
   url: string;
+  /** HTTP basic credentials (Confluent's `basic.auth.user.info`, as an object or `user:pass`). */
+  basicAuth?: { username: string; password: string } | string;
+  /** PEM CA certificates an https registry's certificate must chain to (instead of Node's defaults). */
+  ca?: string | Buffer;
+  /** A client certificate and key (PEM) for a registry with ssl.client.authentication=REQUIRED. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
   /** How long a "latest version" answer is reused. Default 60 s; 0 disables the cache. */
   latestTtlMs?: number;
   fetch?: typeof fetch;
@@ -51,9 +65,21 @@ export class SchemaRegistryClient {
   /** Schemas already fetched, for synchronous use by serdes. */
   readonly loaded = new Map<number, RegisteredSchema>();
 
+  private readonly authorization: string | undefined;
+
   constructor(options: RegistryClientOptions) {
-    this.base = options.url.replace(/\/+$/, '');
-    this.doFetch = options.fetch ?? fetch;
+    // fetch refuses URLs with credentials: move them into the header.
+    const url = new URL(options.url);
+    let auth = typeof options.basicAuth === 'string' ? parseUserInfo(options.basicAuth) : options.basicAuth;
+    if (url.username !== '' || url.password !== '') {
+      auth ??= { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+      url.username = '';
+      url.password = '';
+    }
+    this.authorization = auth ? basicAuthHeader(auth.username, auth.password) : undefined;
+    this.base = url.toString().replace(/\/+$/, '');
+    const tls = options.ca !== undefined || options.cert !== undefined;
+    this.doFetch = options.fetch ?? (tls ? nodeFetch({ ca: options.ca, cert: options.cert, key: options.key }) : fetch);
     this.now = options.now ?? Date.now;
     this.latestTtlMs = options.latestTtlMs ?? 60_000;
   }
@@ -61,7 +87,11 @@ export class SchemaRegistryClient {
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await this.doFetch(this.base + path, {
       method,
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', accept: 'application/vnd.schemaregistry.v1+json' },
+      headers: {
+        'content-type': 'application/vnd.schemaregistry.v1+json',
+        accept: 'application/vnd.schemaregistry.v1+json',
+        ...(this.authorization ? { authorization: this.authorization } : {}),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -185,4 +215,42 @@ export class SchemaRegistryClient {
     );
     return { compatible: r.is_compatible, messages: r.messages ?? [] };
   }
+}
+
+/**
+ * The slice of fetch the client uses, on node:http(s), for what global fetch cannot take: a CA and
+ * a client certificate per request.
+ */
+export function nodeFetch(tls: {
+  ca?: string | Buffer | undefined;
+  cert?: string | Buffer | undefined;
+  key?: string | Buffer | undefined;
+}): typeof fetch {
+  const f = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+    new Promise((resolve, reject) => {
+      const target = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+      const https = target.protocol === 'https:';
+      const req = (https ? httpsRequest : httpRequest)(
+        target,
+        {
+          method: init?.method ?? 'GET',
+          headers: (init?.headers ?? {}) as Record<string, string>,
+          ...(https ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const status = res.statusCode ?? 500;
+            const headers = new Headers();
+            for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+            resolve(new Response([204, 205, 304].includes(status) ? null : Buffer.concat(chunks), { status, headers }));
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(typeof init?.body === 'string' ? init.body : undefined);
+    });
+  return f as typeof fetch;
 }

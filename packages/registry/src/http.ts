@@ -4,12 +4,18 @@
  * `ConfigResource`, `ModeResource`). Thin: parse the path, query and body, call the service, write
  * the answer or `{"error_code","message"}` with the status from the code's first three digits.
  * Writes that reach an instance that is not the writer are forwarded to the writer's URL.
+ * With `tls` the server is https; with `basicAuth` every request needs valid basic credentials
+ * before it is routed (Jetty's security handler runs before the resources), and a forwarded write
+ * carries the caller's `Authorization` header to the writer.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import type { TlsOptions } from 'node:tls';
 import { ErrorCode, RegistryError } from './errors.js';
 import { FORMATS } from './formats.js';
 import { NotWriterError } from './log.js';
 import type { RegisterRequest } from './registry.js';
+import { type BasicAuthConfig, checkBasicAuth } from './security.js';
 import type { SchemaRegistry } from './service.js';
 import type { SchemaVersion } from './state.js';
 
@@ -81,6 +87,10 @@ export interface RegistryHttpOptions {
   maxBodyBytes: number;
   /** How long a forwarded write may take. */
   forwardTimeoutMs: number;
+  /** Serve https with these options (see `registryTlsOptions`); also used to reach an https writer. */
+  tls?: TlsOptions;
+  /** authentication.method=BASIC. */
+  basicAuth?: BasicAuthConfig;
 }
 
 export class RegistryHttpServer {
@@ -91,7 +101,10 @@ export class RegistryHttpServer {
     private readonly registry: SchemaRegistry,
     private readonly options: RegistryHttpOptions = { maxBodyBytes: 1024 * 1024 + 64 * 1024, forwardTimeoutMs: 30_000 },
   ) {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    // A client that speaks plain HTTP (or fails the handshake) to an https listener only loses its
+    // own connection: https.Server destroys the socket on 'tlsClientError'.
+    this.server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
     this.defineRoutes();
   }
 
@@ -196,6 +209,18 @@ export class RegistryHttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      if (this.options.basicAuth) {
+        const auth = checkBasicAuth(req.headers.authorization, this.options.basicAuth);
+        if (!auth.ok) {
+          // Drain the body so a keep-alive connection stays usable; the answer does not wait for it.
+          req.resume();
+          const headers: Record<string, string> = { 'content-type': CONTENT_TYPE };
+          if (auth.status === 401) headers['www-authenticate'] = `Basic realm="${this.options.basicAuth.realm.replace(/["\\]/g, '\\$&')}"`;
+          res.writeHead(auth.status, headers);
+          res.end(JSON.stringify({ error_code: auth.status, message: auth.status === 401 ? 'Unauthorized' : 'Forbidden' }));
+          return;
+        }
+      }
       const url = new URL(req.url ?? '/', 'http://registry');
       const method = req.method ?? 'GET';
       const candidates = this.routes.map((r) => ({ r, m: r.pattern.exec(url.pathname) })).filter((x) => x.m !== null);
@@ -259,13 +284,16 @@ export class RegistryHttpServer {
   private forward(writerUrl: string, r: Req): Promise<{ status: number; body: Buffer; contentType: string }> {
     return new Promise((resolve, reject) => {
       const target = new URL(r.raw.url ?? '/', writerUrl);
-      const req = httpRequest(
+      const headers: Record<string, string> = { 'content-type': r.raw.headers['content-type'] ?? 'application/json', [FORWARDED]: '1' };
+      if (r.raw.headers.authorization !== undefined) headers.authorization = r.raw.headers.authorization;
+      const t = this.options.tls;
+      const https = target.protocol === 'https:';
+      // To an https writer: trust the truststore and present our own certificate (needed when the
+      // writer requires client certificates), as Confluent's inter-instance client does.
+      const tlsOptions = https && t ? { key: t.key, cert: t.cert, ca: t.ca, passphrase: t.passphrase } : {};
+      const req = (https ? httpsRequest : httpRequest)(
         target,
-        {
-          method: r.method,
-          headers: { 'content-type': r.raw.headers['content-type'] ?? 'application/json', [FORWARDED]: '1' },
-          timeout: this.options.forwardTimeoutMs,
-        },
+        { method: r.method, headers, timeout: this.options.forwardTimeoutMs, ...tlsOptions },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

@@ -33,7 +33,7 @@ export { SamsaLog } from './store.js';
 export type { SamsaLogOptions } from './store.js';
 export { startSchemaRegistryServer } from './server.js';
 export type { RunningSchemaRegistry, SchemaRegistryServerOptions } from './server.js';
-export { RegistryClientError, SchemaRegistryClient } from './client.js';
+export { RegistryClientError, SchemaRegistryClient, nodeFetch } from './client.js';
 export type { RegisteredSchema, RegistryClientOptions, SchemaInput } from './client.js';
 export {
   AvroJsonError,
@@ -65,3 +65,13 @@ export { compileJsonSchema } from './formats.js';
 export { checkProtobuf } from './protobuf/compatibility.js';
 export { canonicalProto, parseProto } from './protobuf/schema.js';
 export type { ProtoSchema } from './protobuf/schema.js';
+export {
+  basicAuthHeader,
+  checkBasicAuth,
+  loadUsersFile,
+  parseSslClientAuthentication,
+  parseUserInfo,
+  parseUsersFile,
+  registryTlsOptions,
+} from './security.js';
+export type { BasicAuthConfig, BasicAuthResult, BasicAuthUsers, RegistryTlsConfig, SslClientAuthentication } from './security.js';

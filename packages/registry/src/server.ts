@@ -5,14 +5,19 @@
 import { Samsa, noopLogger, type Logger } from '@samsa/client';
 import { RegistryHttpServer } from './http.js';
 import { DEFAULT_REGISTRY_OPTIONS } from './registry.js';
+import { type BasicAuthConfig, type RegistryTlsConfig, registryTlsOptions } from './security.js';
 import { SchemaRegistry } from './service.js';
 import { RegistryState } from './state.js';
 import { SamsaLog } from './store.js';
 
 export interface SchemaRegistryServerOptions {
   bootstrapServers: string[];
-  /** e.g. http://127.0.0.1:8081 (port 0: any free port). */
+  /** e.g. http://127.0.0.1:8081 or https://127.0.0.1:8081 (port 0: any free port). */
   listener: string;
+  /** Required for an https:// listener: Confluent's `ssl.*` settings, PEM files. */
+  ssl?: RegistryTlsConfig;
+  /** authentication.method=BASIC: realm, users (see `loadUsersFile`) and required roles. */
+  basicAuth?: BasicAuthConfig;
   /** The URL other instances forward writes to. Default: the listener with the bound port. */
   advertisedUrl?: string;
   topic?: string;
@@ -31,8 +36,13 @@ export interface RunningSchemaRegistry {
 
 export async function startSchemaRegistryServer(options: SchemaRegistryServerOptions): Promise<RunningSchemaRegistry> {
   const listener = new URL(options.listener);
-  if (listener.protocol !== 'http:')
-    throw new Error(`listener ${options.listener}: only http:// is supported (TLS comes with the security issue)`);
+  if (listener.protocol !== 'http:' && listener.protocol !== 'https:')
+    throw new Error(`listener ${options.listener}: expected http://host:port or https://host:port`);
+  const https = listener.protocol === 'https:';
+  if (https && !options.ssl) throw new Error(`listener ${options.listener}: an https listener needs ssl.keystore.location`);
+  if (!https && options.ssl) throw new Error(`listener ${options.listener}: ssl.* settings need an https:// listener`);
+  // Read the PEM files before anything connects: a bad file fails the start with its name.
+  const tls = options.ssl ? registryTlsOptions(options.ssl) : undefined;
   const logger = options.logger ?? noopLogger;
   const samsa = new Samsa({ brokers: options.bootstrapServers, clientId: 'samsa-schema-registry', logger });
   const state = new RegistryState();
@@ -52,9 +62,14 @@ export async function startSchemaRegistryServer(options: SchemaRegistryServerOpt
     },
     { maxSchemaBytes },
   );
-  const http = new RegistryHttpServer(registry, { maxBodyBytes: maxSchemaBytes + 64 * 1024, forwardTimeoutMs: 30_000 });
-  const port = await http.listen(Number(listener.port || 80), listener.hostname);
-  const url = options.advertisedUrl ?? `http://${listener.hostname}:${port}`;
+  const http = new RegistryHttpServer(registry, {
+    maxBodyBytes: maxSchemaBytes + 64 * 1024,
+    forwardTimeoutMs: 30_000,
+    ...(tls ? { tls } : {}),
+    ...(options.basicAuth ? { basicAuth: options.basicAuth } : {}),
+  });
+  const port = await http.listen(Number(listener.port || (https ? 443 : 80)), listener.hostname);
+  const url = options.advertisedUrl ?? `${listener.protocol}//${listener.hostname}:${port}`;
   log = new SamsaLog(samsa, state, {
     url,
     logger,

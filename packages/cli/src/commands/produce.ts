@@ -88,6 +88,8 @@ export function registerProduce(program: Command): void {
     .option('--key-schema <json>', 'with --key-format avro: the Avro schema, registered under <topic>-key')
     .option('--key-schema-id <id>', 'with --key-format avro: write with the schema registered under this id')
     .option('--schema-registry <url>', 'the schema registry for the avro formats (schema.registry.url), e.g. http://127.0.0.1:8081')
+    .option('--schema-registry-user-info <user:password>', "the registry's HTTP basic credentials (basic.auth.user.info)")
+    .option('--schema-registry-ca <pem>', 'CA certificates (PEM) an https registry chains to')
     .action(async (opts: ProduceOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');
       const topic = opts.topic;

@@ -4,24 +4,72 @@
  * (`--listeners` mirrors its `listeners` setting, `--bootstrap-server` its
  * `kafkastore.bootstrap.servers`); `samsa schema-registry codegen` prints TypeScript types for a
  * subject's Avro schema. `samsa schemas` is a command-line client of the registry's HTTP API.
+ * Security mirrors Confluent's settings: `--ssl-keystore-location` & co. for an https listener,
+ * `--authentication-method BASIC` with a users file; clients pass `--basic-auth-user-info` and
+ * `--schema-registry-ca` (its `schema.registry.ssl.truststore.location`, PEM).
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import type { Logger } from '@samsa/client';
-import { avroToTypeScript, startSchemaRegistryServer } from '@samsa/registry';
+import {
+  avroToTypeScript,
+  basicAuthHeader,
+  loadUsersFile,
+  nodeFetch,
+  parseSslClientAuthentication,
+  parseUserInfo,
+  startSchemaRegistryServer,
+} from '@samsa/registry';
 import { UsageError } from '../errors.js';
 import { parseBootstrap, parseInteger } from '../options.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8081';
 
+/** The registry flags every client command shares. */
+export interface RegistryClientFlags {
+  /** Confluent's basic.auth.user.info: `user:password`. */
+  basicAuthUserInfo?: string;
+  /** A PEM file of CAs (schema.registry.ssl.truststore.location). */
+  schemaRegistryCa?: string;
+}
+
+/** Where and how to call the registry. */
+export interface RegistryTarget {
+  base: string;
+  headers: Record<string, string>;
+  fetch: typeof fetch;
+}
+
+export function registryTarget(url: string, flags: RegistryClientFlags): RegistryTarget {
+  const headers: Record<string, string> = {};
+  if (flags.basicAuthUserInfo !== undefined) {
+    try {
+      const { username, password } = parseUserInfo(flags.basicAuthUserInfo);
+      headers.authorization = basicAuthHeader(username, password);
+    } catch {
+      throw new UsageError("--basic-auth-user-info must be 'username:password'");
+    }
+  }
+  let ca: string | undefined;
+  if (flags.schemaRegistryCa !== undefined) {
+    try {
+      ca = readFileSync(flags.schemaRegistryCa, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--schema-registry-ca ${flags.schemaRegistryCa} cannot be read: ${(err as Error).message}`);
+    }
+  }
+  return { base: url.replace(/\/+$/, ''), headers, fetch: ca === undefined ? fetch : nodeFetch({ ca }) };
+}
+
 /** One call to the registry; an error answer becomes an Error carrying Confluent's code. */
-async function registryCall(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
+async function registryCall(target: RegistryTarget, method: string, path: string, body?: unknown): Promise<unknown> {
+  const base = target.base;
   let res: Response;
   try {
-    res = await fetch(base.replace(/\/+$/, '') + path, {
+    res = await target.fetch(base + path, {
       method,
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', ...target.headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(30_000),
     });
@@ -48,7 +96,7 @@ function print(value: unknown): void {
   process.stdout.write(typeof value === 'string' ? `${value}\n` : `${JSON.stringify(value, null, 2)}\n`);
 }
 
-interface SchemasOptions {
+interface SchemasOptions extends RegistryClientFlags {
   register?: boolean;
   list?: boolean;
   describe?: boolean;
@@ -99,6 +147,8 @@ export function registerSchemas(program: Command): void {
     .option('--delete', 'delete --subject, or one --version of it (soft unless --permanent)')
     .option('--config', 'print the compatibility level (global, or of --subject); set it with --level')
     .option('--schema-registry-url <url>', 'the registry', DEFAULT_URL)
+    .option('--basic-auth-user-info <user:password>', 'HTTP basic credentials (basic.auth.user.info)')
+    .option('--schema-registry-ca <pem>', 'CA certificates (PEM) an https registry chains to')
     .option('--subject <name>', 'the subject')
     .option('--version <n>', 'a version number or latest')
     .option('--schema <text>', 'the schema text')
@@ -114,7 +164,7 @@ export function registerSchemas(program: Command): void {
       const actions = (['register', 'list', 'describe', 'compatibility', 'delete', 'config'] as const).filter((a) => opts[a]);
       if (actions.length !== 1)
         throw new UsageError('exactly one of --register, --list, --describe, --compatibility, --delete or --config is required');
-      const url = opts.schemaRegistryUrl;
+      const url = registryTarget(opts.schemaRegistryUrl, opts);
       const q = (pairs: Record<string, string | boolean | undefined>): string => {
         const s = new URLSearchParams(
           Object.entries(pairs)
@@ -183,6 +233,14 @@ interface SchemaRegistryOptions {
   leaseMs: string;
   maxSchemaBytes: string;
   logLevel: string;
+  sslKeystoreLocation?: string;
+  sslKeyPassword?: string;
+  sslTruststoreLocation?: string;
+  sslClientAuthentication: string;
+  authenticationMethod: string;
+  authenticationRealm: string;
+  authenticationRoles?: string;
+  basicAuthUsersFile?: string;
 }
 
 export function registerSchemaRegistry(program: Command): void {
@@ -198,9 +256,34 @@ export function registerSchemaRegistry(program: Command): void {
     .option('--lease-ms <ms>', 'a writer not heard from for this long is replaced', '10000')
     .option('--max-schema-bytes <n>', 'largest schema accepted (42209 above)', String(1024 * 1024))
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option('--ssl-keystore-location <pem>', 'https: a PEM file with the private key and certificate chain')
+    .option('--ssl-key-password <password>', "https: the private key's passphrase")
+    .option('--ssl-truststore-location <pem>', 'https: CA certificates client certificates (and other instances) chain to')
+    .option('--ssl-client-authentication <mode>', 'https: NONE, REQUESTED or REQUIRED', 'NONE')
+    .option('--authentication-method <method>', 'NONE or BASIC (HTTP basic auth against --basic-auth-users-file)', 'NONE')
+    .option('--authentication-realm <realm>', 'the realm named in WWW-Authenticate', 'SchemaRegistry')
+    .option('--authentication-roles <roles>', 'with BASIC: users need one of these roles (comma-separated; * = any)')
+    .option('--basic-auth-users-file <path>', "with BASIC: lines 'name: password[,role ...]'")
     .action(async (opts: SchemaRegistryOptions) => {
       const listener = opts.listeners.split(',')[0]!.trim();
-      if (!/^http:\/\/[^/]+:\d+\/?$/.test(listener)) throw new UsageError(`--listeners: expected http://host:port, got ${listener}`);
+      if (!/^https?:\/\/[^/]+:\d+\/?$/.test(listener))
+        throw new UsageError(`--listeners: expected http://host:port or https://host:port, got ${listener}`);
+      const https = listener.startsWith('https:');
+      if (https !== (opts.sslKeystoreLocation !== undefined))
+        throw new UsageError(
+          https ? 'an https listener needs --ssl-keystore-location' : '--ssl-keystore-location needs an https:// listener',
+        );
+      let clientAuthentication;
+      try {
+        clientAuthentication = parseSslClientAuthentication(opts.sslClientAuthentication);
+      } catch (err) {
+        throw new UsageError(`--ssl-client-authentication: ${(err as Error).message}`);
+      }
+      const method = opts.authenticationMethod.toUpperCase();
+      if (method !== 'NONE' && method !== 'BASIC')
+        throw new UsageError(`--authentication-method must be NONE or BASIC, got ${opts.authenticationMethod}`);
+      if ((method === 'BASIC') !== (opts.basicAuthUsersFile !== undefined))
+        throw new UsageError('--authentication-method BASIC and --basic-auth-users-file go together');
       const log = pino({ name: 'samsa-schema-registry', level: opts.logLevel });
       const logger: Logger = {
         debug: (m, f) => log.debug(f ?? {}, m),
@@ -217,6 +300,28 @@ export function registerSchemaRegistry(program: Command): void {
         logger,
         ...(opts.advertisedUrl ? { advertisedUrl: opts.advertisedUrl } : {}),
         ...(opts.instanceId ? { instanceId: opts.instanceId } : {}),
+        ...(opts.sslKeystoreLocation
+          ? {
+              ssl: {
+                keystoreLocation: opts.sslKeystoreLocation,
+                clientAuthentication,
+                ...(opts.sslKeyPassword !== undefined ? { keyPassword: opts.sslKeyPassword } : {}),
+                ...(opts.sslTruststoreLocation !== undefined ? { truststoreLocation: opts.sslTruststoreLocation } : {}),
+              },
+            }
+          : {}),
+        ...(opts.basicAuthUsersFile
+          ? {
+              basicAuth: {
+                realm: opts.authenticationRealm,
+                users: loadUsersFile(opts.basicAuthUsersFile),
+                roles: (opts.authenticationRoles ?? '')
+                  .split(',')
+                  .map((r) => r.trim())
+                  .filter((r) => r !== ''),
+              },
+            }
+          : {}),
       });
       log.info({ url: running.url, instanceId: running.log.instanceId }, 'schema registry started');
       await new Promise<void>((resolve) => {
@@ -236,9 +341,15 @@ export function registerSchemaRegistry(program: Command): void {
     .requiredOption('--subject <name>', 'the subject')
     .option('--version <n>', 'a version number or latest', 'latest')
     .option('--schema-registry-url <url>', 'the registry', DEFAULT_URL)
+    .option('--basic-auth-user-info <user:password>', 'HTTP basic credentials (basic.auth.user.info)')
+    .option('--schema-registry-ca <pem>', 'CA certificates (PEM) an https registry chains to')
     .option('--type-name <name>', 'also export the top-level type under this name')
-    .action(async (opts: { subject: string; version: string; schemaRegistryUrl: string; typeName?: string }) => {
-      const v = (await registryCall(opts.schemaRegistryUrl, 'GET', `/subjects/${enc(opts.subject)}/versions/${enc(opts.version)}`)) as {
+    .action(async (opts: { subject: string; version: string; schemaRegistryUrl: string; typeName?: string } & RegistryClientFlags) => {
+      const v = (await registryCall(
+        registryTarget(opts.schemaRegistryUrl, opts),
+        'GET',
+        `/subjects/${enc(opts.subject)}/versions/${enc(opts.version)}`,
+      )) as {
         schema: string;
         schemaType?: string;
       };
