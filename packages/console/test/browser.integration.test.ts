@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSchemaRegistryServer, type RunningSchemaRegistry } from '@samsa/registry';
 import { waitFor } from '@samsa/testkit';
 import { startCluster, type TestCluster } from '../../cli/test/helpers/cluster.js';
 import { CLI, runCliAsync, stopProcess } from '../../cli/test/helpers/processes.js';
@@ -31,6 +32,7 @@ const FLAGS = [
 
 let cluster: TestCluster;
 let consoleProcess: ChildProcess;
+let registry: RunningSchemaRegistry;
 let consoleUrl: string;
 let context: BrowserContext;
 let page: Page;
@@ -63,6 +65,8 @@ beforeAll(async () => {
     brokerArgs: ['--replica-lag-time-max-ms', '2000'],
   });
   bootstrap = cluster.bootstrap.join(',');
+  // A real schema registry on the cluster's `_schemas` log, as `cluster up` starts one.
+  registry = await startSchemaRegistryServer({ bootstrapServers: cluster.bootstrap, listener: 'http://127.0.0.1:0' });
   consoleProcess = spawn(
     process.execPath,
     [
@@ -74,6 +78,8 @@ beforeAll(async () => {
       '127.0.0.1:0',
       '--metrics-servers',
       cluster.brokers.map((b) => `127.0.0.1:${b.metricsPort}`).join(','),
+      '--schema-registry',
+      registry.url,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -108,6 +114,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   if (consoleProcess) await stopProcess(consoleProcess, 'SIGTERM');
+  await registry?.close();
   await cluster?.stop();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
@@ -274,6 +281,37 @@ describe('Samsa Console in Chromium', { timeout: 180_000 }, () => {
     await page.waitForTimeout(2_000); // the page's next polls draw it
     expect(await page.locator('.chart canvas').count()).toBe(3);
     await shot('metrics');
+  });
+
+  it('the Schemas view lists a registered subject, shows the diff between its versions and checks compatibility', async () => {
+    const record = (fields: unknown[]) => JSON.stringify({ type: 'record', name: 'Order', namespace: 'shop', fields });
+    for (const schema of [
+      record([{ name: 'id', type: 'long' }]),
+      record([
+        { name: 'id', type: 'long' },
+        { name: 'note', type: 'string', default: '' },
+      ]),
+    ]) {
+      const res = await fetch(`${registry.url}/subjects/orders-value/versions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+        body: JSON.stringify({ schema }),
+      });
+      expect(res.status, await res.text()).toBe(200);
+    }
+    await go('schemas');
+    await page.locator('[data-subject="orders-value"] a').click({ timeout: 10_000 });
+    await expect.poll(() => text('[data-testid=compatibility]'), { timeout: 10_000 }).toBe('BACKWARD');
+    await expect
+      .poll(async () => (await page.locator('[data-testid=diff] .add').allInnerTexts()).join('\n'), { timeout: 10_000 })
+      .toContain('"note"');
+    await page.getByLabel('Schema', { exact: true }).fill(record([{ name: 'qty', type: 'int' }]));
+    await page.locator('[data-testid=compat] button[type=submit]').click();
+    await expect.poll(() => text('[data-testid=compat-result]'), { timeout: 10_000 }).toContain('Not compatible');
+    await shot('schemas');
+    // No Connect worker was given: the Connect view says so.
+    await go('connect');
+    await expect.poll(() => text('[data-testid=error]'), { timeout: 10_000 }).toContain('--connect URL');
   });
 
   it('SIGKILL a broker: it shows fenced, the ISR shrinks and the leader moves; restarted, the ISR grows back', async () => {
