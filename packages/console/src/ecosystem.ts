@@ -66,7 +66,8 @@ function versionParam(v: unknown, what: string): string {
 function upstreamError(service: keyof typeof SERVICES, status: number, body: unknown): ConsoleError {
   const b = (typeof body === 'object' && body !== null ? body : {}) as { error_code?: unknown; message?: unknown };
   const errorCode = typeof b.error_code === 'number' ? b.error_code : null;
-  const said = typeof b.message === 'string' && b.message !== '' ? b.message : `HTTP ${status}`;
+  // The service's sentence is shown, never matched on; an empty one is replaced by the status.
+  const said = (typeof b.message === 'string' ? b.message : '') || `HTTP ${status}`;
   const code = status >= 500 ? ErrorCode.UNKNOWN_SERVER_ERROR : ErrorCode.INVALID_REQUEST;
   return new ConsoleError(status >= 400 && status < 600 ? status : 502, code, `${SERVICES[service].name}: ${said}`, { status, errorCode });
 }

@@ -168,12 +168,12 @@ export function ConnectView() {
               <td>{c.type ?? '—'}</td>
               <td class="state">{stateBadge(c.state)}</td>
               <td>{c.workerId ?? '—'}</td>
-              <td>{c.tasks.length === 0 ? '—' : c.tasks.map((t) => <div key={t.id}>#{t.id} {stateBadge(t.state)}{t.trace ? <pre class="muted">{t.trace.split('\n')[0]}</pre> : null}</div>)}</td>
-              <td class="edit">
+              <td class="tasks">{c.tasks.length === 0 ? '—' : c.tasks.map((t) => <div key={t.id}>#{t.id} {stateBadge(t.state)}{t.trace ? <pre class="muted">{t.trace.split('\n')[0]}</pre> : null}</div>)}</td>
+              <td><div class="edit">
                 <button type="button" aria-label={`pause ${c.name}`} disabled={c.state === 'PAUSED'} onClick={() => act(c.name, 'pause')}>Pause</button>
                 <button type="button" aria-label={`resume ${c.name}`} disabled={c.state === 'RUNNING'} onClick={() => act(c.name, 'resume')}>Resume</button>
                 <button type="button" aria-label={`restart ${c.name}`} onClick={() => act(c.name, 'restart')}>Restart</button>
-              </td>
+              </div></td>
             </tr>
           ))}</tbody>
         </table>
