@@ -86,7 +86,24 @@ describe('serviceRecords', () => {
       '127.0.0.1:8080',
       '--metrics-servers',
       '127.0.0.1:9095,127.0.0.1:9195,127.0.0.1:9295,127.0.0.1:9094,127.0.0.1:9194,127.0.0.1:9294',
+      '--schema-registry',
+      'http://127.0.0.1:8081',
     ]);
+  });
+
+  it('gives the console no registry when the cluster starts none', () => {
+    const [console] = serviceRecords(
+      servicePorts({ basePort: 9092, ...on, schemaRegistry: false }),
+      nodes,
+      '127.0.0.1',
+      bootstrap,
+      '/d',
+      'info',
+      '/cli/main.js',
+      '/usr/bin/node',
+    );
+    expect(console!.name).toBe('console');
+    expect(console!.argv).not.toContain('--schema-registry');
   });
 
   it('maps node log levels the registry does not have, and leaves out metrics when the nodes serve none', () => {

@@ -6,6 +6,7 @@
  */
 import { Samsa, type Admin, type Consumer, type ConsumerRecord, type Producer, type TopicDescription } from '@samsa/client';
 import { CHANNEL_OPTIONS, ErrorCode, clientProto, grpc, partitionsByTopic, type DescribeQuorumResponse__Output } from '@samsa/protocol';
+import { EcosystemApi, type EcosystemOptions } from './ecosystem.js';
 import { ConsoleError, badRequest } from './errors.js';
 import {
   bytesView,
@@ -20,7 +21,7 @@ import {
 } from './model.js';
 import { metricsBetween, parsePrometheusText, type MetricsPoint, type Scrape } from './promText.js';
 
-export interface ConsoleApiOptions {
+export interface ConsoleApiOptions extends EcosystemOptions {
   bootstrap: string[];
   /** host:port of each node's metrics listener (`/metrics`). */
   metrics?: string[];
@@ -58,6 +59,8 @@ function str(v: unknown, what: string): string {
 
 export class ConsoleApi {
   readonly samsa: Samsa;
+  /** The schema registry and Connect views (their own REST APIs). */
+  readonly ecosystem: EcosystemApi;
   private readonly admin: Admin;
   private readonly known = new Map<number, string>();
   private readonly now: () => number;
@@ -84,6 +87,7 @@ export class ConsoleApi {
       retry: { retries: 2, initialRetryTimeMs: 50, maxRetryTimeMs: 300 },
     });
     this.admin = this.samsa.admin();
+    this.ecosystem = new EcosystemApi(opts);
   }
 
   async close(): Promise<void> {

@@ -11,13 +11,21 @@ export class ConsoleError extends Error {
     readonly status: number,
     readonly code: number,
     message: string,
+    /** For an answer relayed from the schema registry or Connect: its HTTP status and `error_code`. */
+    readonly upstream?: { status: number; errorCode: number | null },
   ) {
     super(message);
   }
 }
 
 export interface ErrorBody {
-  error: { code: number; name: string; message: string; retriable: boolean };
+  error: {
+    code: number;
+    name: string;
+    message: string;
+    retriable: boolean;
+    upstream?: { status: number; errorCode: number | null };
+  };
 }
 
 export function badRequest(message: string, code: number = ErrorCode.INVALID_REQUEST): ConsoleError {
@@ -44,7 +52,8 @@ function statusFor(code: number): number {
 export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof ConsoleError) {
     const info = errorInfo(err.code);
-    return { status: err.status, body: { error: { code: err.code, name: info.name, message: err.message, retriable: info.retriable } } };
+    const error = { code: err.code, name: info.name, message: err.message, retriable: info.retriable };
+    return { status: err.status, body: { error: err.upstream ? { ...error, upstream: err.upstream } : error } };
   }
   const first = err instanceof SamsaAggregateError && err.errors.length > 0 ? err.errors[0]! : err;
   if (first instanceof SamsaError) {

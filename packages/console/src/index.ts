@@ -8,3 +8,7 @@ export type { ErrorBody } from './errors.js';
 export * from './model.js';
 export { histogramQuantile, metricsBetween, parsePrometheusText } from './promText.js';
 export type { MetricsPoint, Sample, Scrape } from './promText.js';
+export { EcosystemApi } from './ecosystem.js';
+export type { ConnectorView, EcosystemOptions, SchemaVersionView } from './ecosystem.js';
+export { lineDiff, schemaText } from './diff.js';
+export type { DiffLine } from './diff.js';

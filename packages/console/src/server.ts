@@ -59,6 +59,13 @@ const ROUTES: Array<[string, string, Handler]> = [
   ['GET', '/api/groups/:', (api, [id]) => api.group(id!)],
   ['POST', '/api/groups/:/reset-offsets', async (api, [id], _u, body) => api.resetOffsets(id!, await body())],
   ['GET', '/api/metrics', (api) => api.metrics()],
+  ['GET', '/api/schemas/subjects', (api) => api.ecosystem.subjects()],
+  ['GET', '/api/schemas/subjects/:/versions', (api, [s]) => api.ecosystem.versions(s!)],
+  ['GET', '/api/schemas/subjects/:/versions/:', (api, [s, v]) => api.ecosystem.version(s!, v!)],
+  ['GET', '/api/schemas/subjects/:/diff', (api, [s], url) => api.ecosystem.diff(s!, url.searchParams)],
+  ['POST', '/api/schemas/subjects/:/compatibility', async (api, [s], _u, body) => api.ecosystem.compatibility(s!, await body())],
+  ['GET', '/api/connect/connectors', (api) => api.ecosystem.connectors()],
+  ['POST', '/api/connect/connectors/:/:', (api, [n, action]) => api.ecosystem.connectorAction(n!, action!)],
 ];
 
 function match(pattern: string, path: string): string[] | undefined {

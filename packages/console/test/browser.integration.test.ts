@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '@samsa/testkit';
+import { noopLogger } from '@samsa/client';
+import { startStandaloneWorker, type StandaloneWorker } from '@samsa/connect';
+import { startSchemaRegistryServer, type RunningSchemaRegistry } from '@samsa/registry';
+import { freePort, waitFor } from '@samsa/testkit';
 import { startCluster, type TestCluster } from '../../cli/test/helpers/cluster.js';
 import { CLI, runCliAsync, stopProcess } from '../../cli/test/helpers/processes.js';
 
@@ -31,6 +34,10 @@ const FLAGS = [
 
 let cluster: TestCluster;
 let consoleProcess: ChildProcess;
+// Both are closed by their own cases, while the cluster is still up (closing them after the last
+// case has stopped every broker waits on the cluster); afterAll closes what a failed case left.
+let registry: RunningSchemaRegistry | undefined;
+let connectWorker: StandaloneWorker | undefined;
 let consoleUrl: string;
 let context: BrowserContext;
 let page: Page;
@@ -63,6 +70,16 @@ beforeAll(async () => {
     brokerArgs: ['--replica-lag-time-max-ms', '2000'],
   });
   bootstrap = cluster.bootstrap.join(',');
+  // A real schema registry on the cluster's `_schemas` log, as `cluster up` starts one.
+  const reg = await startSchemaRegistryServer({ bootstrapServers: cluster.bootstrap, listener: 'http://127.0.0.1:0' });
+  registry = reg;
+  // A real standalone Connect worker (in this process) with its REST API.
+  const worker = await startStandaloneWorker(
+    { 'bootstrap.servers': bootstrap, 'rest.host.name': '127.0.0.1', 'rest.port': String(await freePort()) },
+    [],
+    noopLogger,
+  );
+  connectWorker = worker;
   consoleProcess = spawn(
     process.execPath,
     [
@@ -74,6 +91,10 @@ beforeAll(async () => {
       '127.0.0.1:0',
       '--metrics-servers',
       cluster.brokers.map((b) => `127.0.0.1:${b.metricsPort}`).join(','),
+      '--schema-registry',
+      reg.url,
+      '--connect',
+      `http://127.0.0.1:${worker.restPort}`,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -108,6 +129,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   if (consoleProcess) await stopProcess(consoleProcess, 'SIGTERM');
+  await connectWorker?.stop();
+  await registry?.close();
   await cluster?.stop();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
@@ -274,6 +297,59 @@ describe('Samsa Console in Chromium', { timeout: 180_000 }, () => {
     await page.waitForTimeout(2_000); // the page's next polls draw it
     expect(await page.locator('.chart canvas').count()).toBe(3);
     await shot('metrics');
+  });
+
+  it('the Schemas view lists a registered subject, shows the diff between its versions and checks compatibility', async () => {
+    const reg = registry!;
+    const record = (fields: unknown[]) => JSON.stringify({ type: 'record', name: 'Order', namespace: 'shop', fields });
+    for (const schema of [
+      record([{ name: 'id', type: 'long' }]),
+      record([
+        { name: 'id', type: 'long' },
+        { name: 'note', type: 'string', default: '' },
+      ]),
+    ]) {
+      const res = await fetch(`${reg.url}/subjects/orders-value/versions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+        body: JSON.stringify({ schema }),
+      });
+      expect(res.status, await res.text()).toBe(200);
+    }
+    await go('schemas');
+    await page.locator('[data-subject="orders-value"] a').click({ timeout: 10_000 });
+    await expect.poll(() => text('[data-testid=compatibility]'), { timeout: 10_000 }).toBe('BACKWARD');
+    await expect
+      .poll(async () => (await page.locator('[data-testid=diff] .add').allInnerTexts()).join('\n'), { timeout: 10_000 })
+      .toContain('"note"');
+    await page.getByLabel('Schema', { exact: true }).fill(record([{ name: 'qty', type: 'int' }]));
+    await page.locator('[data-testid=compat] button[type=submit]').click();
+    await expect.poll(() => text('[data-testid=compat-result]'), { timeout: 10_000 }).toContain('Not compatible');
+    await shot('schemas');
+    await reg.close();
+    registry = undefined;
+  });
+
+  it('the Connect view shows a running connector and its task, and pauses and resumes it', async () => {
+    const worker = connectWorker!;
+    await cli(['topics', '--create', '--topic', 'gen-tweets', '--partitions', '1', '--replication-factor', '3']);
+    await worker.herder.putConnectorConfig(
+      'gen',
+      { 'connector.class': 'DatagenConnector', 'kafka.topic': 'gen-tweets', quickstart: 'tweets', 'max.interval': '200' },
+      false,
+    );
+    await go('connect');
+    await expect.poll(() => text('[data-connector="gen"] .state'), { timeout: 15_000 }).toBe('RUNNING');
+    await expect.poll(() => text('[data-connector="gen"] .tasks'), { timeout: 15_000 }).toContain('#0 RUNNING');
+    await page.getByRole('button', { name: 'pause gen' }).click();
+    await expect.poll(() => text('[data-connector="gen"] .state'), { timeout: 15_000 }).toBe('PAUSED');
+    expect(worker.herder.connectorStatus('gen').connector.state).toBe('PAUSED');
+    await shot('connect');
+    await page.getByRole('button', { name: 'resume gen' }).click();
+    await expect.poll(() => text('[data-connector="gen"] .state'), { timeout: 15_000 }).toBe('RUNNING');
+    expect(worker.herder.connectorStatus('gen').connector.state).toBe('RUNNING');
+    await worker.stop();
+    connectWorker = undefined;
   });
 
   it('SIGKILL a broker: it shows fenced, the ISR shrinks and the leader moves; restarted, the ISR grows back', async () => {

@@ -61,6 +61,8 @@ export function serviceRecords(
   // The registry logs through pino with these levels only; trace/silent map to the nearest.
   const registryLevel = logLevel === 'trace' ? 'debug' : logLevel === 'silent' || logLevel === 'fatal' ? 'error' : logLevel;
   const metrics = nodes.filter((n) => n.metricsPort !== undefined).map((n) => `${host}:${n.metricsPort}`);
+  // The console's Schemas view asks the registry this cluster starts (when it starts one).
+  const registry = ports.find((p) => p.name === SCHEMA_REGISTRY);
   return ports.map(({ name, port }) => {
     const argv =
       name === SCHEMA_REGISTRY
@@ -84,6 +86,7 @@ export function serviceRecords(
             '--listen',
             `${host}:${port}`,
             ...(metrics.length > 0 ? ['--metrics-servers', metrics.join(',')] : []),
+            ...(registry ? ['--schema-registry', `http://${host}:${registry.port}`] : []),
           ];
     return { name, port, url: `http://${host}:${port}`, logFile: join(dataDir, name, `${name}.log`), argv };
   });

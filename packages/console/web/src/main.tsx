@@ -1,9 +1,10 @@
 // Samsa Console: the page. Hash routes (#/overview, #/topics, #/topics/T, #/topics/T/messages,
-// #/groups, #/groups/G, #/metrics); every live view polls the console server once a second.
+// #/groups, #/groups/G, #/metrics, #/schemas, #/schemas/S, #/connect); every live view polls the console server once a second.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, enc, usePoll } from './api.js';
 import { TimeChart, color } from './chart.js';
+import { ConnectView, SchemasView, SubjectView } from './eco.js';
 import './style.css';
 
 // ---- shared bits ----
@@ -550,12 +551,15 @@ function App() {
   else if (head === 'groups' && a) view = <GroupView id={a} />;
   else if (head === 'groups') view = <GroupsView />;
   else if (head === 'metrics') view = <MetricsView />;
+  else if (head === 'schemas' && a) view = <SubjectView subject={a} />;
+  else if (head === 'schemas') view = <SchemasView />;
+  else if (head === 'connect') view = <ConnectView />;
   else view = <OverviewView />;
-  const tab = (to: string, label: string) => <a href={`#/${to}`} aria-current={head === to || (to === 'overview' && !['topics', 'groups', 'metrics'].includes(head ?? '')) ? 'page' : undefined}>{label}</a>;
+  const tab = (to: string, label: string) => <a href={`#/${to}`} aria-current={head === to || (to === 'overview' && !['topics', 'groups', 'metrics', 'schemas', 'connect'].includes(head ?? '')) ? 'page' : undefined}>{label}</a>;
   return (
     <>
       <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
-      <header><span class="brand">Samsa Console</span><nav aria-label="views">{tab('overview', 'Overview')}{tab('topics', 'Topics')}{tab('groups', 'Groups')}{tab('metrics', 'Metrics')}</nav></header>
+      <header><span class="brand">Samsa Console</span><nav aria-label="views">{tab('overview', 'Overview')}{tab('topics', 'Topics')}{tab('groups', 'Groups')}{tab('metrics', 'Metrics')}{tab('schemas', 'Schemas')}{tab('connect', 'Connect')}</nav></header>
       <main id="main" tabIndex={-1}>{view}</main>
     </>
   );
