@@ -133,7 +133,8 @@ describe('samsa configs', () => {
     expect(missingAlter.stderr).toContain('UNKNOWN_TOPIC_OR_PARTITION');
 
     for (const args of [
-      ['--entity-type', 'users', '--entity-name', '1', '--describe'],
+      // Kafka's quota entity: Samsa has no quotas, so it is a usage error (users are SCRAM credentials now).
+      ['--entity-type', 'clients', '--entity-name', '1', '--describe'],
       [...topic, '--alter'],
       [...topic, '--alter', '--add-config', 'novalue'],
       [...topic, '--alter', '--add-config', 'a=[1,2'],
