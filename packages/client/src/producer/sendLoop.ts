@@ -376,7 +376,7 @@ export class SendLoop {
     this.deps.memory.release(batch.reservedBytes);
     batch.reservedBytes = 0;
     // The partition serves again (or gave up): its next trouble is warned about at once.
-    this.warnedAt.delete(`${batch.topic}-${batch.partition}`);
+    this.warnedAt.delete(topicPartitionKey(batch.topic, batch.partition));
     if (result) batch.succeed(result);
     else batch.fail(error instanceof SamsaError || error instanceof Error ? error : new SamsaClosedError(String(error)));
   }
