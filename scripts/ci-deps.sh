@@ -3,6 +3,11 @@
 # machine). `apt-get update` runs at most once, and only when something is missing.
 set -euo pipefail
 
+# What this installs, when missing (one apt-get update at most):
+#   apt-get install -y --no-install-recommends kcat python3-avro postgresql postgresql-client redis-server chromium openssl
+# kcat: the Kafka listener's librdkafka tests; python3-avro: the registry's Avro oracle (seen by
+# /usr/bin/python3, as `from avro import ...`); postgresql (initdb, pg_ctl): Streams' SQL oracle and
+# the Connect PostgreSQL connectors; redis-server: Connect's Redis connectors; chromium: the console.
 updated=0
 need() {
   # need <check command> <package>...
