@@ -11,7 +11,7 @@ import {
   seededRandom,
   serdes,
 } from '../src/index.js';
-import type { ProduceRequest, ProducerOptions, RecordMetadata } from '../src/index.js';
+import type { MetadataRequest, ProduceRequest, ProducerOptions, RecordMetadata } from '../src/index.js';
 import { FakeCluster, ManualClock } from './fakes.js';
 import type { Call } from './fakes.js';
 
@@ -259,6 +259,69 @@ describe('Producer accumulator: buffer memory and sizes', () => {
     await p.flush();
     expect(fake.callsOf('produce')).toHaveLength(0);
     expect(fake.callsOf('metadata')).toHaveLength(0);
+  });
+});
+
+describe('Producer: records enter in send() order', () => {
+  /** Holds every Metadata answer that asks for `topic` until release(). */
+  function holdMetadataOf(fake: FakeCluster, topic: string, onlyAutoCreate = false) {
+    const held: (() => void)[] = [];
+    let holding = true;
+    fake.hooks.push((call) => {
+      if (call.method !== 'metadata' || !holding) return undefined;
+      const request = call.request as MetadataRequest;
+      if (!(request.topics ?? []).includes(topic) || (onlyAutoCreate && !request.allowAutoTopicCreation)) return undefined;
+      return new Promise((resolve) => held.push(() => resolve(fake.handle(call.nodeId, 'metadata', call.request))));
+    });
+    return {
+      held,
+      release() {
+        holding = false;
+        for (const r of held.splice(0)) r();
+      },
+    };
+  }
+
+  it('a send waiting for metadata is not overtaken by a later send that needs none', async () => {
+    const { fake, clock, producer } = setup();
+    fake.createTopic('known', 1);
+    fake.createTopic('new', 1);
+    const p = producer({ lingerMs: 0 });
+    await p.send({ topic: 'known', messages: [{ value: value(1, 'k') }] }); // 'known' is cached now
+    const hold = holdMetadataOf(fake, 'new');
+    const a = track(p.send({ topic: 'new', messages: [{ value: value(1, 'a') }] }));
+    const b = track(p.send({ topic: 'known', messages: [{ value: value(1, 'b') }] }));
+    await clock.settle();
+    expect(hold.held.length).toBeGreaterThan(0);
+    // B's topic is known, but A came first: B waits for A to enter the accumulator.
+    expect(fake.callsOf('produce')).toHaveLength(1);
+    expect(b.done).toBe(false);
+    hold.release();
+    await clock.settle();
+    expect(a.value!.map((r) => r.offset)).toEqual([0n]);
+    expect(b.value!.map((r) => r.offset)).toEqual([1n]);
+  });
+
+  it('does not hold sends behind its own metadata lookup while the topic is known but stale', async () => {
+    const { fake, clock, samsa, producer } = setup();
+    fake.createTopic('t', 1);
+    const p = producer({ lingerMs: 0 });
+    await p.send({ topic: 't', messages: [{ value: value(1, '0') }] });
+    // The producer's own lookups (they may auto-create) hang; the send loop's leader refreshes do
+    // not. Sends used to wait on the hung lookup while later ones went ahead on the fresh cache.
+    const hold = holdMetadataOf(fake, 't', true);
+    // Stale (as after a NOT_LEADER answer): the next sends must not wait for the refresh.
+    (samsa as unknown as { cluster: { invalidateTopics(t: string[]): void } }).cluster.invalidateTopics(['t']);
+    const sends = Array.from({ length: 5 }, (_, i) =>
+      track(p.send({ topic: 't', partition: 0, messages: [{ value: value(1, String(i + 1)) }] })),
+    );
+    await clock.settle();
+    expect(sends.every((s) => s.done)).toBe(true);
+    expect(sends.map((s) => s.value![0]!.offset)).toEqual([1n, 2n, 3n, 4n, 5n]);
+    expect(hold.held.length).toBeGreaterThan(0); // a refresh was asked for all the same
+    hold.release();
+    await clock.settle();
+    expect(fake.topics.get('t')![0]!.logEndOffset).toBe(6n);
   });
 });
 

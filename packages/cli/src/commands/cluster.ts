@@ -376,7 +376,7 @@ async function up(opts: ClusterUpOptions): Promise<void> {
       ? `ready in ${readyMs} ms; logs under ${dataDir}; stop it with: samsa cluster down --data-dir ${dataDir}\n`
       : `ready in ${readyMs} ms; logs under ${dataDir}; Ctrl-C stops every node\n`,
   );
-  if (!opts.detach) watchNodes(dataDir, state, exits, () => stopping);
+  if (!opts.detach) watchNodes(dataDir, state, exits, new Set(children.flatMap((c) => (c.pid === undefined ? [] : [c.pid]))), () => stopping);
 }
 
 /** Every recorded process `watchNodes` reports on: the nodes, then the services. */
@@ -389,8 +389,17 @@ function watched(state: ClusterState): Array<NodeRecord | ServiceRecord> {
  * and each that runs again, from the state file, so nodes started by `cluster start --node` count
  * too. The other nodes serve on; only Ctrl-C (or `cluster down`) stops the cluster.
  */
-function watchNodes(dataDir: string, initial: ClusterState, exits: Map<number, string>, stopping: () => boolean): void {
+function watchNodes(
+  dataDir: string,
+  initial: ClusterState,
+  exits: Map<number, string>,
+  ours: ReadonlySet<number>,
+  stopping: () => boolean,
+): void {
   const seen = new Map<string, number | undefined>(watched(initial).map((n) => [n.name, n.pid]));
+  // A child of ours that died is a zombie (no cmdline) before Node delivers its 'exit' event: wait
+  // up to 2 s for that event so the report can say how it exited (SIGKILL, 1, ...).
+  const waitingSince = new Map<number, number>();
   const timer = setInterval(() => {
     if (stopping()) return clearInterval(timer);
     let state: ClusterState | undefined;
@@ -407,6 +416,12 @@ function watchNodes(dataDir: string, initial: ClusterState, exits: Map<number, s
         process.stdout.write(`${node.name} (pid ${node.pid}) is running\n`);
         seen.set(node.name, node.pid);
       } else if (!running && was !== undefined) {
+        if (ours.has(was) && !exits.has(was) && !node.stopped) {
+          const since = waitingSince.get(was) ?? Date.now();
+          waitingSince.set(was, since);
+          if (Date.now() - since < 2_000) continue;
+        }
+        waitingSince.delete(was);
         seen.set(node.name, undefined);
         if (node.stopped) {
           process.stdout.write(`${node.name} (pid ${was}) stopped (cluster stop|kill)\n`);

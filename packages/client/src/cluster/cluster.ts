@@ -199,6 +199,11 @@ export class Cluster {
     return this.topics.get(name)!.info;
   }
 
+  /** The topic's last known metadata, stale or expired included (the producer partitions by it while a refresh is due). */
+  knownTopic(name: string): TopicInfo | undefined {
+    return this.topics.get(name)?.info;
+  }
+
   /** Marks topics stale: the next lookup refreshes them. */
   invalidateTopics(names: Iterable<string>): void {
     for (const name of names) {

@@ -191,6 +191,8 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
   private readonly topicBackoff: ResolvedRetryOptions;
   private readonly lookup: TopicLookup;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Settles when the latest send has entered the accumulator (inOrder); undefined when none is entering. */
+  private entering: Promise<void> | undefined;
   /** The value serde passes Buffers through unchanged (serdes.bytes, the default). */
   private readonly valueIsBytes: boolean;
   private closed = false;
@@ -382,53 +384,86 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
       }
     }
     const deadline = this.deps.clock.now() + this.maxBlockMs;
-    let info = await this.waitForTopic(topic, deadline);
-    const explicit = messages.map((m) => m.partition);
-    if (explicit.some((p) => p !== undefined))
-      info = await this.checkPartitions(
-        topic,
-        info,
-        explicit.filter((p): p is number => p !== undefined),
-      );
+    // The wait for metadata and buffer memory and the appends run in send() order (inOrder): the
+    // caller gets the completion, which resolves when every record is acknowledged.
+    const [completion] = await this.inOrder(async (): Promise<[Promise<RecordMetadata[]>]> => {
+      let info = await this.waitForTopic(topic, deadline);
+      const explicit = messages.map((m) => m.partition);
+      if (explicit.some((p) => p !== undefined))
+        info = await this.checkPartitions(
+          topic,
+          info,
+          explicit.filter((p): p is number => p !== undefined),
+        );
 
-    const out = new Array<RecordMetadata>(prepared.length);
-    let remaining = prepared.length;
-    let settle!: { resolve: (r: RecordMetadata[]) => void; reject: (e: unknown) => void };
-    const all = new Promise<RecordMetadata[]>((resolve, reject) => {
-      settle = { resolve, reject };
-    });
-    const reject = (error: unknown): void => settle.reject(error);
-    for (let i = 0; i < prepared.length; i++) {
-      const size = sizes[i]!;
-      if (!this.memory.tryReserve(size)) await this.memory.reserve(size, deadline);
-      const r = prepared[i]!;
-      let partition = explicit[i];
-      if (partition === undefined) {
-        const args = this.partitionerArgs(topic, r.key, info);
-        partition = this.partitioner(args);
-        // The sticky partitioner moves on when its partition's batch is closed or sent.
-        if (r.key === null && this.partitioner.onNewBatch && this.accumulator.wouldStartNewBatch(topic, partition, acks, timeoutMs, size)) {
-          this.partitioner.onNewBatch(topic, partition, args);
+      const out = new Array<RecordMetadata>(prepared.length);
+      let remaining = prepared.length;
+      let settle!: { resolve: (r: RecordMetadata[]) => void; reject: (e: unknown) => void };
+      const all = new Promise<RecordMetadata[]>((resolve, reject) => {
+        settle = { resolve, reject };
+      });
+      const reject = (error: unknown): void => settle.reject(error);
+      for (let i = 0; i < prepared.length; i++) {
+        const size = sizes[i]!;
+        if (!this.memory.tryReserve(size)) await this.memory.reserve(size, deadline);
+        const r = prepared[i]!;
+        let partition = explicit[i];
+        if (partition === undefined) {
+          const args = this.partitionerArgs(topic, r.key, info);
           partition = this.partitioner(args);
+          // The sticky partitioner moves on when its partition's batch is closed or sent.
+          if (
+            r.key === null &&
+            this.partitioner.onNewBatch &&
+            this.accumulator.wouldStartNewBatch(topic, partition, acks, timeoutMs, size)
+          ) {
+            this.partitioner.onNewBatch(topic, partition, args);
+            partition = this.partitioner(args);
+          }
         }
+        this.accumulator.append(
+          topic,
+          partition,
+          acks,
+          timeoutMs,
+          this.deps.clock.now(),
+          r,
+          size,
+          (result: RecordResult) => {
+            out[i] = { topic, partition: result.partition, offset: result.offset, timestamp: result.timestamp };
+            if (--remaining === 0) settle.resolve(out);
+          },
+          reject,
+        );
+        this.loop.wake();
       }
-      this.accumulator.append(
-        topic,
-        partition,
-        acks,
-        timeoutMs,
-        this.deps.clock.now(),
-        r,
-        size,
-        (result: RecordResult) => {
-          out[i] = { topic, partition: result.partition, offset: result.offset, timestamp: result.timestamp };
-          if (--remaining === 0) settle.resolve(out);
-        },
-        reject,
-      );
-      this.loop.wake();
+      return [all];
+    });
+    return completion;
+  }
+
+  /**
+   * Runs `enter` (a send's wait for metadata and buffer memory, and its appends to the
+   * accumulator) after every earlier send's has finished, so records reach the accumulator, and so
+   * each partition, in the order send() was called: what a Kafka producer's blocking send()
+   * guarantees per thread. Without it a send that waited for a metadata refresh (or for memory)
+   * was overtaken by a later one that found the cache fresh, and a key's records were written out
+   * of order although every batch kept its sequence.
+   */
+  private async inOrder<T>(enter: () => Promise<T>): Promise<T> {
+    const before = this.entering;
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    this.entering = mine;
+    try {
+      if (before) await before;
+      return await enter();
+    } finally {
+      done();
+      if (this.entering === mine) this.entering = undefined;
     }
-    return all;
   }
 
   private partitionerArgs(topic: string, key: Buffer | null, info: TopicInfo): PartitionerArgs {
@@ -440,6 +475,14 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
   private async waitForTopic(topic: string, deadlineMs: number): Promise<TopicInfo> {
     const { cluster, clock } = this.deps;
     let lastError: unknown;
+    // Known partitions serve while a refresh is due (stale after an error, or older than
+    // metadataMaxAgeMs), as in Kafka's producer, which waits only for a topic it has no partitions
+    // of; the refresh runs meanwhile, and the send loop routes by the fresh leaders.
+    const known = cluster.knownTopic(topic);
+    if (known && known.partitions.length > 0) {
+      if (!cluster.cachedTopic(topic)) cluster.topic(topic, this.lookup).catch(() => undefined);
+      return known;
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         const info = cluster.cachedTopic(topic) ?? (await cluster.topic(topic, this.lookup));
@@ -512,26 +555,35 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         retriable: false,
       });
     }
-    if (!this.memory.tryReserve(capacity)) await this.memory.reserve(capacity, this.deps.clock.now() + this.maxBlockMs);
+    const reserve = async () => {
+      if (!this.memory.tryReserve(capacity)) await this.memory.reserve(capacity, this.deps.clock.now() + this.maxBlockMs);
+    };
     if (this.idempotent && acks === -1) {
-      // Through the accumulator, so the batch gets a sequence and the send loop's ordered retries;
-      // the send loop releases the reservation when the batch completes, either way.
-      let partition: number;
-      try {
-        partition = await this.pickBatchPartition(topic, batch.partition);
-      } catch (error) {
-        this.memory.release(capacity);
-        throw error;
-      }
-      const result = await new Promise<ProduceBatchResult>((resolve, reject) => {
-        const closed = this.accumulator.appendClosedBatch(topic, partition, acks, timeoutMs, this.deps.clock.now(), capacity, () => now);
-        for (let i = 0; i < inputs.length; i++) closed.appendRecord(inputs[i]!);
-        closed.reservedBytes = capacity;
-        closed.onBatch = { resolve, reject };
-        this.loop.wake();
+      // Through the accumulator, so the batch gets a sequence and the send loop's ordered retries,
+      // entering it in call order (inOrder); the send loop releases the reservation when the batch
+      // completes, either way.
+      const [partition, completion] = await this.inOrder(async (): Promise<[number, Promise<ProduceBatchResult>]> => {
+        await reserve();
+        let partition: number;
+        try {
+          partition = await this.pickBatchPartition(topic, batch.partition);
+        } catch (error) {
+          this.memory.release(capacity);
+          throw error;
+        }
+        const completion = new Promise<ProduceBatchResult>((resolve, reject) => {
+          const closed = this.accumulator.appendClosedBatch(topic, partition, acks, timeoutMs, this.deps.clock.now(), capacity, () => now);
+          for (let i = 0; i < inputs.length; i++) closed.appendRecord(inputs[i]!);
+          closed.reservedBytes = capacity;
+          closed.onBatch = { resolve, reject };
+          this.loop.wake();
+        });
+        return [partition, completion];
       });
+      const result = await completion;
       return { topic, partition, baseOffset: result.baseOffset, count: messages.length, logAppendTime: result.logAppendTime };
     }
+    await reserve();
     try {
       const builder = new RecordBatchBuilder({ compression: this.compression, initialCapacity: capacity, now: () => now });
       for (let i = 0; i < inputs.length; i++) builder.append(inputs[i]!);
