@@ -313,7 +313,7 @@ describe('Producer: records enter in send() order', () => {
     // Stale (as after a NOT_LEADER answer): the next sends must not wait for the refresh.
     (samsa as unknown as { cluster: { invalidateTopics(t: string[]): void } }).cluster.invalidateTopics(['t']);
     const sends = Array.from({ length: 5 }, (_, i) =>
-      track(p.send({ topic: 't', partition: 0, messages: [{ value: value(1, String(i + 1)) }] })),
+      track(p.send({ topic: 't', messages: [{ value: value(1, String(i + 1)), partition: 0 }] })),
     );
     await clock.settle();
     expect(sends.every((s) => s.done)).toBe(true);

@@ -376,7 +376,8 @@ async function up(opts: ClusterUpOptions): Promise<void> {
       ? `ready in ${readyMs} ms; logs under ${dataDir}; stop it with: samsa cluster down --data-dir ${dataDir}\n`
       : `ready in ${readyMs} ms; logs under ${dataDir}; Ctrl-C stops every node\n`,
   );
-  if (!opts.detach) watchNodes(dataDir, state, exits, new Set(children.flatMap((c) => (c.pid === undefined ? [] : [c.pid]))), () => stopping);
+  if (!opts.detach)
+    watchNodes(dataDir, state, exits, new Set(children.flatMap((c) => (c.pid === undefined ? [] : [c.pid]))), () => stopping);
 }
 
 /** Every recorded process `watchNodes` reports on: the nodes, then the services. */
