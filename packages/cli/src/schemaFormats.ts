@@ -21,17 +21,33 @@ export interface FormatFlags {
   schemaRegistry?: string;
   /** basic.auth.user.info for the registry: `user:password`. */
   schemaRegistryUserInfo?: string;
+  /** The same under `samsa schemas`' name (`--basic-auth-user-info`): either works. */
+  basicAuthUserInfo?: string;
   /** PEM CAs an https registry chains to (schema.registry.ssl.truststore.location). */
   schemaRegistryCa?: string;
+}
+
+/**
+ * The registry credentials from either flag name (`--basic-auth-user-info`, Confluent's
+ * schema-registry tools, or `--schema-registry-user-info`, Samsa's produce/consume); both given
+ * with different values is a usage error.
+ */
+export function registryUserInfo(flags: { basicAuthUserInfo?: string; schemaRegistryUserInfo?: string }): string | undefined {
+  const { basicAuthUserInfo: a, schemaRegistryUserInfo: b } = flags;
+  if (a !== undefined && b !== undefined && a !== b) {
+    throw new UsageError('--basic-auth-user-info and --schema-registry-user-info name the same credentials; give one');
+  }
+  return a ?? b;
 }
 
 /** The registry client of the formats, with the flags' credentials and CA. */
 async function registryClient(flags: FormatFlags, url: string) {
   const { SchemaRegistryClient, parseUserInfo } = await import('@samsa/registry');
   let basicAuth: { username: string; password: string } | undefined;
-  if (flags.schemaRegistryUserInfo !== undefined) {
+  const userInfo = registryUserInfo(flags);
+  if (userInfo !== undefined) {
     try {
-      basicAuth = parseUserInfo(flags.schemaRegistryUserInfo);
+      basicAuth = parseUserInfo(userInfo);
     } catch {
       throw new UsageError("--schema-registry-user-info must be 'username:password'");
     }

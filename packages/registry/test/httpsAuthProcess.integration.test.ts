@@ -99,6 +99,8 @@ describe('samsa schema-registry with https and basic auth', () => {
     expect(reg.stderr).toBe('');
     expect(reg.stdout).toContain('Registered schema id 1 under subject orders-value.');
     expect(JSON.parse((await cli('--basic-auth-user-info', `alice:${PASSWORD}`, '--list')).stdout)).toEqual(['orders-value']);
+    // produce/consume's name for the same flag works here too.
+    expect(JSON.parse((await cli('--schema-registry-user-info', `alice:${PASSWORD}`, '--list')).stdout)).toEqual(['orders-value']);
 
     const none = await cli('--list');
     expect(none.status).toBe(1);

@@ -89,6 +89,7 @@ export function registerProduce(program: Command): void {
     .option('--key-schema-id <id>', 'with --key-format avro: write with the schema registered under this id')
     .option('--schema-registry <url>', 'the schema registry for the avro formats (schema.registry.url), e.g. http://127.0.0.1:8081')
     .option('--schema-registry-user-info <user:password>', "the registry's HTTP basic credentials (basic.auth.user.info)")
+    .option('--basic-auth-user-info <user:password>', 'the same as --schema-registry-user-info (the name samsa schemas uses)')
     .option('--schema-registry-ca <pem>', 'CA certificates (PEM) an https registry chains to')
     .action(async (opts: ProduceOptions) => {
       if (!opts.topic) throw new UsageError('--topic is required');

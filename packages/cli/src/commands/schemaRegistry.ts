@@ -23,6 +23,7 @@ import {
 } from '@samsa/registry';
 import { UsageError } from '../errors.js';
 import { parseBootstrap, parseInteger } from '../options.js';
+import { registryUserInfo } from '../schemaFormats.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8081';
 
@@ -30,6 +31,8 @@ const DEFAULT_URL = 'http://127.0.0.1:8081';
 export interface RegistryClientFlags {
   /** Confluent's basic.auth.user.info: `user:password`. */
   basicAuthUserInfo?: string;
+  /** The same, under the name `samsa produce`/`consume` use: either flag works on every command. */
+  schemaRegistryUserInfo?: string;
   /** A PEM file of CAs (schema.registry.ssl.truststore.location). */
   schemaRegistryCa?: string;
 }
@@ -43,9 +46,10 @@ export interface RegistryTarget {
 
 export function registryTarget(url: string, flags: RegistryClientFlags): RegistryTarget {
   const headers: Record<string, string> = {};
-  if (flags.basicAuthUserInfo !== undefined) {
+  const userInfo = registryUserInfo(flags);
+  if (userInfo !== undefined) {
     try {
-      const { username, password } = parseUserInfo(flags.basicAuthUserInfo);
+      const { username, password } = parseUserInfo(userInfo);
       headers.authorization = basicAuthHeader(username, password);
     } catch {
       throw new UsageError("--basic-auth-user-info must be 'username:password'");
@@ -148,6 +152,7 @@ export function registerSchemas(program: Command): void {
     .option('--config', 'print the compatibility level (global, or of --subject); set it with --level')
     .option('--schema-registry-url <url>', 'the registry', DEFAULT_URL)
     .option('--basic-auth-user-info <user:password>', 'HTTP basic credentials (basic.auth.user.info)')
+    .option('--schema-registry-user-info <user:password>', 'the same as --basic-auth-user-info (the name produce and consume use)')
     .option('--schema-registry-ca <pem>', 'CA certificates (PEM) an https registry chains to')
     .option('--subject <name>', 'the subject')
     .option('--version <n>', 'a version number or latest')
@@ -342,6 +347,7 @@ export function registerSchemaRegistry(program: Command): void {
     .option('--version <n>', 'a version number or latest', 'latest')
     .option('--schema-registry-url <url>', 'the registry', DEFAULT_URL)
     .option('--basic-auth-user-info <user:password>', 'HTTP basic credentials (basic.auth.user.info)')
+    .option('--schema-registry-user-info <user:password>', 'the same as --basic-auth-user-info (the name produce and consume use)')
     .option('--schema-registry-ca <pem>', 'CA certificates (PEM) an https registry chains to')
     .option('--type-name <name>', 'also export the top-level type under this name')
     .action(async (opts: { subject: string; version: string; schemaRegistryUrl: string; typeName?: string } & RegistryClientFlags) => {
