@@ -5,6 +5,13 @@ import type { AbortedTransaction as _samsa_v1_AbortedTransaction, AbortedTransac
 import type { AclBinding as _samsa_v1_AclBinding, AclBinding__Output as _samsa_v1_AclBinding__Output } from './samsa/v1/AclBinding.js';
 import type { AclBindingFilter as _samsa_v1_AclBindingFilter, AclBindingFilter__Output as _samsa_v1_AclBindingFilter__Output } from './samsa/v1/AclBindingFilter.js';
 import type { AclCreationResult as _samsa_v1_AclCreationResult, AclCreationResult__Output as _samsa_v1_AclCreationResult__Output } from './samsa/v1/AclCreationResult.js';
+import type { AddOffsetsToTxnRequest as _samsa_v1_AddOffsetsToTxnRequest, AddOffsetsToTxnRequest__Output as _samsa_v1_AddOffsetsToTxnRequest__Output } from './samsa/v1/AddOffsetsToTxnRequest.js';
+import type { AddOffsetsToTxnResponse as _samsa_v1_AddOffsetsToTxnResponse, AddOffsetsToTxnResponse__Output as _samsa_v1_AddOffsetsToTxnResponse__Output } from './samsa/v1/AddOffsetsToTxnResponse.js';
+import type { AddPartitionsToTxnPartitionResult as _samsa_v1_AddPartitionsToTxnPartitionResult, AddPartitionsToTxnPartitionResult__Output as _samsa_v1_AddPartitionsToTxnPartitionResult__Output } from './samsa/v1/AddPartitionsToTxnPartitionResult.js';
+import type { AddPartitionsToTxnRequest as _samsa_v1_AddPartitionsToTxnRequest, AddPartitionsToTxnRequest__Output as _samsa_v1_AddPartitionsToTxnRequest__Output } from './samsa/v1/AddPartitionsToTxnRequest.js';
+import type { AddPartitionsToTxnResponse as _samsa_v1_AddPartitionsToTxnResponse, AddPartitionsToTxnResponse__Output as _samsa_v1_AddPartitionsToTxnResponse__Output } from './samsa/v1/AddPartitionsToTxnResponse.js';
+import type { AddPartitionsToTxnTopic as _samsa_v1_AddPartitionsToTxnTopic, AddPartitionsToTxnTopic__Output as _samsa_v1_AddPartitionsToTxnTopic__Output } from './samsa/v1/AddPartitionsToTxnTopic.js';
+import type { AddPartitionsToTxnTopicResult as _samsa_v1_AddPartitionsToTxnTopicResult, AddPartitionsToTxnTopicResult__Output as _samsa_v1_AddPartitionsToTxnTopicResult__Output } from './samsa/v1/AddPartitionsToTxnTopicResult.js';
 import type { AlterConfigsResource as _samsa_v1_AlterConfigsResource, AlterConfigsResource__Output as _samsa_v1_AlterConfigsResource__Output } from './samsa/v1/AlterConfigsResource.js';
 import type { AlterConfigsResourceResponse as _samsa_v1_AlterConfigsResourceResponse, AlterConfigsResourceResponse__Output as _samsa_v1_AlterConfigsResourceResponse__Output } from './samsa/v1/AlterConfigsResourceResponse.js';
 import type { AlterUserScramCredentialsRequest as _samsa_v1_AlterUserScramCredentialsRequest, AlterUserScramCredentialsRequest__Output as _samsa_v1_AlterUserScramCredentialsRequest__Output } from './samsa/v1/AlterUserScramCredentialsRequest.js';
@@ -54,6 +61,8 @@ import type { ElectLeadersRequest as _samsa_v1_ElectLeadersRequest, ElectLeaders
 import type { ElectLeadersResponse as _samsa_v1_ElectLeadersResponse, ElectLeadersResponse__Output as _samsa_v1_ElectLeadersResponse__Output } from './samsa/v1/ElectLeadersResponse.js';
 import type { ElectLeadersTopicPartitions as _samsa_v1_ElectLeadersTopicPartitions, ElectLeadersTopicPartitions__Output as _samsa_v1_ElectLeadersTopicPartitions__Output } from './samsa/v1/ElectLeadersTopicPartitions.js';
 import type { ElectLeadersTopicResult as _samsa_v1_ElectLeadersTopicResult, ElectLeadersTopicResult__Output as _samsa_v1_ElectLeadersTopicResult__Output } from './samsa/v1/ElectLeadersTopicResult.js';
+import type { EndTxnRequest as _samsa_v1_EndTxnRequest, EndTxnRequest__Output as _samsa_v1_EndTxnRequest__Output } from './samsa/v1/EndTxnRequest.js';
+import type { EndTxnResponse as _samsa_v1_EndTxnResponse, EndTxnResponse__Output as _samsa_v1_EndTxnResponse__Output } from './samsa/v1/EndTxnResponse.js';
 import type { FetchCall as _samsa_v1_FetchCall, FetchCall__Output as _samsa_v1_FetchCall__Output } from './samsa/v1/FetchCall.js';
 import type { FetchPartition as _samsa_v1_FetchPartition, FetchPartition__Output as _samsa_v1_FetchPartition__Output } from './samsa/v1/FetchPartition.js';
 import type { FetchPartitionData as _samsa_v1_FetchPartitionData, FetchPartitionData__Output as _samsa_v1_FetchPartitionData__Output } from './samsa/v1/FetchPartitionData.js';
@@ -108,6 +117,13 @@ export interface ProtoGrpcType {
       AclBinding: MessageTypeDefinition<_samsa_v1_AclBinding, _samsa_v1_AclBinding__Output>
       AclBindingFilter: MessageTypeDefinition<_samsa_v1_AclBindingFilter, _samsa_v1_AclBindingFilter__Output>
       AclCreationResult: MessageTypeDefinition<_samsa_v1_AclCreationResult, _samsa_v1_AclCreationResult__Output>
+      AddOffsetsToTxnRequest: MessageTypeDefinition<_samsa_v1_AddOffsetsToTxnRequest, _samsa_v1_AddOffsetsToTxnRequest__Output>
+      AddOffsetsToTxnResponse: MessageTypeDefinition<_samsa_v1_AddOffsetsToTxnResponse, _samsa_v1_AddOffsetsToTxnResponse__Output>
+      AddPartitionsToTxnPartitionResult: MessageTypeDefinition<_samsa_v1_AddPartitionsToTxnPartitionResult, _samsa_v1_AddPartitionsToTxnPartitionResult__Output>
+      AddPartitionsToTxnRequest: MessageTypeDefinition<_samsa_v1_AddPartitionsToTxnRequest, _samsa_v1_AddPartitionsToTxnRequest__Output>
+      AddPartitionsToTxnResponse: MessageTypeDefinition<_samsa_v1_AddPartitionsToTxnResponse, _samsa_v1_AddPartitionsToTxnResponse__Output>
+      AddPartitionsToTxnTopic: MessageTypeDefinition<_samsa_v1_AddPartitionsToTxnTopic, _samsa_v1_AddPartitionsToTxnTopic__Output>
+      AddPartitionsToTxnTopicResult: MessageTypeDefinition<_samsa_v1_AddPartitionsToTxnTopicResult, _samsa_v1_AddPartitionsToTxnTopicResult__Output>
       AlterConfigsResource: MessageTypeDefinition<_samsa_v1_AlterConfigsResource, _samsa_v1_AlterConfigsResource__Output>
       AlterConfigsResourceResponse: MessageTypeDefinition<_samsa_v1_AlterConfigsResourceResponse, _samsa_v1_AlterConfigsResourceResponse__Output>
       AlterUserScramCredentialsRequest: MessageTypeDefinition<_samsa_v1_AlterUserScramCredentialsRequest, _samsa_v1_AlterUserScramCredentialsRequest__Output>
@@ -157,6 +173,8 @@ export interface ProtoGrpcType {
       ElectLeadersResponse: MessageTypeDefinition<_samsa_v1_ElectLeadersResponse, _samsa_v1_ElectLeadersResponse__Output>
       ElectLeadersTopicPartitions: MessageTypeDefinition<_samsa_v1_ElectLeadersTopicPartitions, _samsa_v1_ElectLeadersTopicPartitions__Output>
       ElectLeadersTopicResult: MessageTypeDefinition<_samsa_v1_ElectLeadersTopicResult, _samsa_v1_ElectLeadersTopicResult__Output>
+      EndTxnRequest: MessageTypeDefinition<_samsa_v1_EndTxnRequest, _samsa_v1_EndTxnRequest__Output>
+      EndTxnResponse: MessageTypeDefinition<_samsa_v1_EndTxnResponse, _samsa_v1_EndTxnResponse__Output>
       FetchCall: MessageTypeDefinition<_samsa_v1_FetchCall, _samsa_v1_FetchCall__Output>
       FetchPartition: MessageTypeDefinition<_samsa_v1_FetchPartition, _samsa_v1_FetchPartition__Output>
       FetchPartitionData: MessageTypeDefinition<_samsa_v1_FetchPartitionData, _samsa_v1_FetchPartitionData__Output>
