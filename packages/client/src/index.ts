@@ -49,7 +49,9 @@ export type {
   RecordMetadata,
   SendCallOptions,
   TopicMessagesBatch,
+  Transaction,
 } from './producer/producer.js';
+export type { ConsumerGroupMetadata, TransactionOffsets, TransactionState } from './producer/transactionManager.js';
 export { Sender } from './producer/sender.js';
 export type { Acks, ProduceBatch, ProduceBatchResult, SendOptions, SenderDeps } from './producer/sender.js';
 export { DeliveryTimeoutError, MaxBlockTimeoutError } from './producer/errors.js';
@@ -130,6 +132,10 @@ export {
   FencedLeaderEpochError,
   InvalidConfigError,
   InvalidPartitionsError,
+  InvalidProducerEpochError,
+  InvalidTxnStateError,
+  ProducerFencedError,
+  TransactionAbortedError,
   InvalidRecordError,
   InvalidReplicationFactorError,
   InvalidRequestError,

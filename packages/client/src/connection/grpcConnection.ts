@@ -46,6 +46,12 @@ import type {
   DescribeTransactionsResponse,
   ListTransactionsRequest,
   ListTransactionsResponse,
+  AddPartitionsToTxnRequest,
+  AddPartitionsToTxnResponse,
+  AddOffsetsToTxnRequest,
+  AddOffsetsToTxnResponse,
+  EndTxnRequest,
+  EndTxnResponse,
 } from '../wire.js';
 
 type Method =
@@ -63,6 +69,9 @@ type Method =
   | 'InitProducerId'
   | 'ListTransactions'
   | 'DescribeTransactions'
+  | 'AddPartitionsToTxn'
+  | 'AddOffsetsToTxn'
+  | 'EndTxn'
   | 'DescribeAcls'
   | 'CreateAcls'
   | 'DeleteAcls';
@@ -158,6 +167,16 @@ export class GrpcConnection implements BrokerConnection {
   }
   describeTransactions(request: DescribeTransactionsRequest, options?: RequestOptions): Promise<DescribeTransactionsResponse> {
     return this.call('DescribeTransactions', request, options);
+  }
+
+  addPartitionsToTxn(request: AddPartitionsToTxnRequest, options?: RequestOptions): Promise<AddPartitionsToTxnResponse> {
+    return this.call('AddPartitionsToTxn', request, options);
+  }
+  addOffsetsToTxn(request: AddOffsetsToTxnRequest, options?: RequestOptions): Promise<AddOffsetsToTxnResponse> {
+    return this.call('AddOffsetsToTxn', request, options);
+  }
+  endTxn(request: EndTxnRequest, options?: RequestOptions): Promise<EndTxnResponse> {
+    return this.call('EndTxn', request, options);
   }
 
   close(): void {
