@@ -60,7 +60,7 @@ describe('SDK transactions over gRPC', () => {
   }
 
   it('a committed transaction across two topics with offsets is invisible before the commit and whole after', async () => {
-    const producer = samsa.producer<Buffer | null, string>({ value: serdes.string, transactionalId: 'sdk-tx-commit', lingerMs: 0 });
+    const producer = samsa.producer<Buffer | null, string | null>({ value: serdes.string, transactionalId: 'sdk-tx-commit', lingerMs: 0 });
     await producer.initTransactions();
     producer.beginTransaction();
     const sent = await Promise.all([
@@ -102,7 +102,7 @@ describe('SDK transactions over gRPC', () => {
   }, 180_000);
 
   it('an aborted transaction is never seen by read_committed and is seen by read_uncommitted', async () => {
-    const producer = samsa.producer<Buffer | null, string>({ value: serdes.string, transactionalId: 'sdk-tx-abort', lingerMs: 0 });
+    const producer = samsa.producer<Buffer | null, string | null>({ value: serdes.string, transactionalId: 'sdk-tx-abort', lingerMs: 0 });
     const txn = await producer.transaction();
     await txn.send({ topic: 'sdk-abort', messages: [{ value: 'aborted-1' }, { value: 'aborted-2' }] });
     await txn.abort();
@@ -123,13 +123,13 @@ describe('SDK transactions over gRPC', () => {
   }, 180_000);
 
   it('a second producer with the same transactionalId fences the first', async () => {
-    const zombie = samsa.producer<Buffer | null, string>({ value: serdes.string, transactionalId: 'sdk-tx-zombie', lingerMs: 0 });
+    const zombie = samsa.producer<Buffer | null, string | null>({ value: serdes.string, transactionalId: 'sdk-tx-zombie', lingerMs: 0 });
     await zombie.initTransactions();
     zombie.beginTransaction();
     await zombie.send({ topic: 'sdk-zombie', messages: [{ value: 'zombie-1' }] });
 
     // The new producer's InitProducerId bumps the epoch and aborts the zombie's open transaction.
-    const winner = samsa.producer<Buffer | null, string>({ value: serdes.string, transactionalId: 'sdk-tx-zombie', lingerMs: 0 });
+    const winner = samsa.producer<Buffer | null, string | null>({ value: serdes.string, transactionalId: 'sdk-tx-zombie', lingerMs: 0 });
     await winner.initTransactions();
 
     await expect(zombie.commitTransaction()).rejects.toBeInstanceOf(ProducerFencedError);
