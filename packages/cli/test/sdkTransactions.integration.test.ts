@@ -4,12 +4,15 @@
  * read_committed SDK consumer (and its offsets to the group) before the commit and whole after; an
  * aborted one is never seen by read_committed (which reads past it to a later committed record)
  * but is seen by read_uncommitted; a second producer with the same transactionalId fences the
- * first, whose commit fails with ProducerFencedError and whose records are aborted.
+ * first, whose commit fails with ProducerFencedError and whose records are aborted; `samsa
+ * transactions --abort --topic --partition --start-offset` (DescribeProducers, then
+ * WriteTxnMarkers at the leader) aborts a hanging transaction so read_committed readers get past it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProducerFencedError, Samsa, serdes, type Consumer } from '@samsa/client';
 import { waitFor } from '@samsa/testkit';
 import { startCluster, type TestCluster } from './helpers/cluster.js';
+import { runCliAsync } from './helpers/processes.js';
 
 describe('SDK transactions over gRPC', () => {
   let cluster: TestCluster;
@@ -21,7 +24,7 @@ describe('SDK transactions over gRPC', () => {
     cluster = await startCluster({ controllers: 1, brokers: 3, heartbeatIntervalMs: 500, sessionTimeoutMs: 6_000 });
     samsa = new Samsa({ brokers: cluster.bootstrap, retry: { retries: 15, initialRetryTimeMs: 100, maxRetryTimeMs: 2_000 } });
     await samsa.admin().createTopics(
-      ['sdk-a:2', 'sdk-b:1', 'sdk-in:1', 'sdk-abort:1', 'sdk-zombie:1'].map((s) => {
+      ['sdk-a:2', 'sdk-b:1', 'sdk-in:1', 'sdk-abort:1', 'sdk-zombie:1', 'sdk-hang:1'].map((s) => {
         const [topic, n] = s.split(':');
         return { topic: topic!, numPartitions: Number(n), replicationFactor: 3 };
       }),
@@ -145,5 +148,63 @@ describe('SDK transactions over gRPC', () => {
     await committed.close();
     await zombie.close();
     await winner.close();
+  }, 180_000);
+
+  it('samsa transactions --abort ends a hanging transaction found by its start offset', async () => {
+    // A transaction left open (its producer never commits; the coordinator would abort it only
+    // after the ten-minute timeout).
+    const hanging = samsa.producer<Buffer | null, string | null>({
+      value: serdes.string,
+      transactionalId: 'sdk-tx-hang',
+      transactionTimeoutMs: 600_000,
+      lingerMs: 0,
+    });
+    await hanging.initTransactions();
+    hanging.beginTransaction();
+    const [written] = await hanging.send({ topic: 'sdk-hang', messages: [{ value: 'hanging' }] });
+    expect(written!.offset).toBe(0n);
+    const [open] = (await samsa.admin().describeProducers('sdk-hang', 0)).filter((p) => p.currentTransactionStartOffset !== undefined);
+    expect(open?.currentTransactionStartOffset).toBe(0n);
+
+    const bootstrap = cluster.bootstrap.join(',');
+    const missing = await runCliAsync([
+      'transactions',
+      '--bootstrap-server',
+      bootstrap,
+      '--abort',
+      '--topic',
+      'sdk-hang',
+      '--partition',
+      '0',
+      '--start-offset',
+      '5',
+    ]);
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain('no open transaction starts at offset 5');
+    const r = await runCliAsync([
+      'transactions',
+      '--bootstrap-server',
+      bootstrap,
+      '--abort',
+      '--topic',
+      'sdk-hang',
+      '--partition',
+      '0',
+      '--start-offset',
+      '0',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`aborted the transaction of producer ${open!.producerId}`);
+    expect((await samsa.admin().describeProducers('sdk-hang', 0)).filter((p) => p.currentTransactionStartOffset !== undefined)).toEqual([]);
+
+    // A later record: read_committed reads it, past the aborted one.
+    const plain = samsa.producer<Buffer | null, string | null>({ value: serdes.string, lingerMs: 0 });
+    await plain.send({ topic: 'sdk-hang', messages: [{ value: 'later' }] });
+    const committed = reader(true, [{ topic: 'sdk-hang', partition: 0 }]);
+    expect(await readUntil(committed, (v) => v.includes('later'))).toEqual(['later']);
+    await committed.close();
+    await plain.close();
+    await hanging.close();
   }, 180_000);
 });

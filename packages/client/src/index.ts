@@ -12,7 +12,13 @@ export type {
   ListedGroup,
   PartitionGroupLag,
 } from './admin/groups.js';
-export type { ListedTransaction, ListTransactionsOptions, TransactionDescription } from './admin/transactions.js';
+export type {
+  AbortTransactionSpec,
+  ListedTransaction,
+  ListTransactionsOptions,
+  ProducerState,
+  TransactionDescription,
+} from './admin/transactions.js';
 export type {
   AlterConfigsOptions,
   BrokerConfigAlteration,

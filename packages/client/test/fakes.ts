@@ -155,7 +155,9 @@ export type Method =
   | 'describeTransactions'
   | 'addPartitionsToTxn'
   | 'addOffsetsToTxn'
-  | 'endTxn';
+  | 'endTxn'
+  | 'describeProducers'
+  | 'writeTxnMarkers';
 
 /** The topic configs the fake knows, with their defaults. */
 export const FAKE_CONFIG_DEFAULTS: Readonly<Record<string, string>> = {
@@ -298,6 +300,8 @@ export class FakeCluster {
       addPartitionsToTxn: (r, o) => call('addPartitionsToTxn', r, o),
       addOffsetsToTxn: (r, o) => call('addOffsetsToTxn', r, o),
       endTxn: (r, o) => call('endTxn', r, o),
+      describeProducers: (r, o) => call('describeProducers', r, o),
+      writeTxnMarkers: (r, o) => call('writeTxnMarkers', r, o),
       close: () => {},
     };
   };
@@ -337,6 +341,22 @@ export class FakeCluster {
       case 'addOffsetsToTxn':
       case 'endTxn':
         return { errorCode: 0, errorMessage: '' };
+      // No transactional producers in the fake: every partition answers an empty list.
+      case 'describeProducers':
+        return {
+          partitions: (request as { topics: Array<{ name: string; partitions: number[] }> }).topics.flatMap((t) =>
+            t.partitions.map((partition) => ({ topic: t.name, partition, errorCode: 0, errorMessage: '', activeProducers: [] })),
+          ),
+        };
+      case 'writeTxnMarkers':
+        return {
+          results: (request as { markers: Array<{ topic: string; partition: number }> }).markers.map((m) => ({
+            topic: m.topic,
+            partition: m.partition,
+            errorCode: 0,
+            errorMessage: '',
+          })),
+        };
       case 'listTransactions':
         return {
           errorCode: 0,

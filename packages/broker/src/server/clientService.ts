@@ -47,6 +47,8 @@ import {
   type AddOffsetsToTxnResponse,
   type EndTxnRequest__Output,
   type EndTxnResponse,
+  type DescribeProducersRequest__Output,
+  type DescribeProducersResponse,
   type ListTransactionsRequest__Output,
   type DescribeTransactionsRequest__Output,
   type InitProducerIdResponse,
@@ -611,6 +613,46 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
       });
       return { errorCode: r.errorCode, errorMessage: r.errorMessage };
     }),
+
+    /** Kafka's DescribeProducers: READ on the topic; NOT_LEADER_OR_FOLLOWER from a broker that does not lead the partition. */
+    DescribeProducers: unary(
+      logger,
+      'DescribeProducers',
+      (req: DescribeProducersRequest__Output, who): DescribeProducersResponse => ({
+        partitions: req.topics.flatMap((t) => {
+          const readable = authorizer.topic(who, AclOperation.READ, t.name);
+          return t.partitions.map((partition) => {
+            const none = (errorCode: number, errorMessage: string) => ({
+              topic: t.name,
+              partition,
+              errorCode,
+              errorMessage,
+              activeProducers: [],
+            });
+            if (!readable) return none(ErrorCode.TOPIC_AUTHORIZATION_FAILED, DENIED);
+            const p = replicaManager.getPartition(t.name, partition);
+            if (!p)
+              return metadata.topic(t.name)?.partitions[partition]
+                ? none(ErrorCode.NOT_LEADER_OR_FOLLOWER, `broker ${replicaManager.brokerId} has no replica of ${t.name}-${partition}`)
+                : none(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${t.name}-${partition}`);
+            if (!p.isLeader)
+              return none(ErrorCode.NOT_LEADER_OR_FOLLOWER, `broker ${replicaManager.brokerId} does not lead ${t.name}-${partition}`);
+            return {
+              topic: t.name,
+              partition,
+              errorCode: ErrorCode.NONE,
+              errorMessage: '',
+              activeProducers: p.describeProducers().map((s) => ({
+                producerId: toWire(s.producerId),
+                producerEpoch: s.producerEpoch,
+                coordinatorEpoch: s.coordinatorEpoch,
+                currentTxnStartOffset: toWire(s.currentTxnStartOffset),
+              })),
+            };
+          });
+        }),
+      }),
+    ),
 
     ListTransactions: unary(logger, 'ListTransactions', (req: ListTransactionsRequest__Output, who) =>
       listTransactions(deps.transactions, authorizer, req, who),

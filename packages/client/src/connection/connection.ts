@@ -46,6 +46,10 @@ import type {
   AddOffsetsToTxnResponse,
   EndTxnRequest,
   EndTxnResponse,
+  DescribeProducersRequest,
+  DescribeProducersResponse,
+  WriteTxnMarkersRequest,
+  WriteTxnMarkersResponse,
 } from '../wire.js';
 
 export interface RequestOptions {
@@ -85,6 +89,13 @@ export interface BrokerConnection {
   addPartitionsToTxn(request: AddPartitionsToTxnRequest, options?: RequestOptions): Promise<AddPartitionsToTxnResponse>;
   addOffsetsToTxn(request: AddOffsetsToTxnRequest, options?: RequestOptions): Promise<AddOffsetsToTxnResponse>;
   endTxn(request: EndTxnRequest, options?: RequestOptions): Promise<EndTxnResponse>;
+  /** Kafka's DescribeProducers (to the partitions' leader). */
+  describeProducers(request: DescribeProducersRequest, options?: RequestOptions): Promise<DescribeProducersResponse>;
+  /**
+   * Kafka's WriteTxnMarkers (service Replication, CLUSTER_ACTION): an admin aborting a hanging
+   * transaction (kafka-transactions abort), to the partitions' leader.
+   */
+  writeTxnMarkers(request: WriteTxnMarkersRequest, options?: RequestOptions): Promise<WriteTxnMarkersResponse>;
   /** Releases the transport; later calls may reopen it lazily. */
   close(): void;
 }

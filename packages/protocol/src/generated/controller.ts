@@ -60,6 +60,10 @@ import type { DescribeConfigsResourceResult as _samsa_v1_DescribeConfigsResource
 import type { DescribeConfigsResponse as _samsa_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _samsa_v1_DescribeConfigsResponse__Output } from './samsa/v1/DescribeConfigsResponse.js';
 import type { DescribeConfigsResult as _samsa_v1_DescribeConfigsResult, DescribeConfigsResult__Output as _samsa_v1_DescribeConfigsResult__Output } from './samsa/v1/DescribeConfigsResult.js';
 import type { DescribeConfigsSynonym as _samsa_v1_DescribeConfigsSynonym, DescribeConfigsSynonym__Output as _samsa_v1_DescribeConfigsSynonym__Output } from './samsa/v1/DescribeConfigsSynonym.js';
+import type { DescribeProducersPartition as _samsa_v1_DescribeProducersPartition, DescribeProducersPartition__Output as _samsa_v1_DescribeProducersPartition__Output } from './samsa/v1/DescribeProducersPartition.js';
+import type { DescribeProducersRequest as _samsa_v1_DescribeProducersRequest, DescribeProducersRequest__Output as _samsa_v1_DescribeProducersRequest__Output } from './samsa/v1/DescribeProducersRequest.js';
+import type { DescribeProducersResponse as _samsa_v1_DescribeProducersResponse, DescribeProducersResponse__Output as _samsa_v1_DescribeProducersResponse__Output } from './samsa/v1/DescribeProducersResponse.js';
+import type { DescribeProducersTopic as _samsa_v1_DescribeProducersTopic, DescribeProducersTopic__Output as _samsa_v1_DescribeProducersTopic__Output } from './samsa/v1/DescribeProducersTopic.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from './samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from './samsa/v1/DescribeQuorumResponse.js';
 import type { DescribeTransactionsRequest as _samsa_v1_DescribeTransactionsRequest, DescribeTransactionsRequest__Output as _samsa_v1_DescribeTransactionsRequest__Output } from './samsa/v1/DescribeTransactionsRequest.js';
@@ -109,6 +113,7 @@ import type { ProduceCall as _samsa_v1_ProduceCall, ProduceCall__Output as _sams
 import type { ProduceReply as _samsa_v1_ProduceReply, ProduceReply__Output as _samsa_v1_ProduceReply__Output } from './samsa/v1/ProduceReply.js';
 import type { ProduceRequest as _samsa_v1_ProduceRequest, ProduceRequest__Output as _samsa_v1_ProduceRequest__Output } from './samsa/v1/ProduceRequest.js';
 import type { ProduceResponse as _samsa_v1_ProduceResponse, ProduceResponse__Output as _samsa_v1_ProduceResponse__Output } from './samsa/v1/ProduceResponse.js';
+import type { ProducerState as _samsa_v1_ProducerState, ProducerState__Output as _samsa_v1_ProducerState__Output } from './samsa/v1/ProducerState.js';
 import type { QuorumVoter as _samsa_v1_QuorumVoter, QuorumVoter__Output as _samsa_v1_QuorumVoter__Output } from './samsa/v1/QuorumVoter.js';
 import type { RegisterBrokerRequest as _samsa_v1_RegisterBrokerRequest, RegisterBrokerRequest__Output as _samsa_v1_RegisterBrokerRequest__Output } from './samsa/v1/RegisterBrokerRequest.js';
 import type { RegisterBrokerResponse as _samsa_v1_RegisterBrokerResponse, RegisterBrokerResponse__Output as _samsa_v1_RegisterBrokerResponse__Output } from './samsa/v1/RegisterBrokerResponse.js';
@@ -188,6 +193,10 @@ export interface ProtoGrpcType {
       DescribeConfigsResponse: MessageTypeDefinition<_samsa_v1_DescribeConfigsResponse, _samsa_v1_DescribeConfigsResponse__Output>
       DescribeConfigsResult: MessageTypeDefinition<_samsa_v1_DescribeConfigsResult, _samsa_v1_DescribeConfigsResult__Output>
       DescribeConfigsSynonym: MessageTypeDefinition<_samsa_v1_DescribeConfigsSynonym, _samsa_v1_DescribeConfigsSynonym__Output>
+      DescribeProducersPartition: MessageTypeDefinition<_samsa_v1_DescribeProducersPartition, _samsa_v1_DescribeProducersPartition__Output>
+      DescribeProducersRequest: MessageTypeDefinition<_samsa_v1_DescribeProducersRequest, _samsa_v1_DescribeProducersRequest__Output>
+      DescribeProducersResponse: MessageTypeDefinition<_samsa_v1_DescribeProducersResponse, _samsa_v1_DescribeProducersResponse__Output>
+      DescribeProducersTopic: MessageTypeDefinition<_samsa_v1_DescribeProducersTopic, _samsa_v1_DescribeProducersTopic__Output>
       DescribeQuorumRequest: MessageTypeDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumRequest__Output>
       DescribeQuorumResponse: MessageTypeDefinition<_samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumResponse__Output>
       DescribeTransactionsRequest: MessageTypeDefinition<_samsa_v1_DescribeTransactionsRequest, _samsa_v1_DescribeTransactionsRequest__Output>
@@ -237,6 +246,7 @@ export interface ProtoGrpcType {
       ProduceReply: MessageTypeDefinition<_samsa_v1_ProduceReply, _samsa_v1_ProduceReply__Output>
       ProduceRequest: MessageTypeDefinition<_samsa_v1_ProduceRequest, _samsa_v1_ProduceRequest__Output>
       ProduceResponse: MessageTypeDefinition<_samsa_v1_ProduceResponse, _samsa_v1_ProduceResponse__Output>
+      ProducerState: MessageTypeDefinition<_samsa_v1_ProducerState, _samsa_v1_ProducerState__Output>
       QuorumVoter: MessageTypeDefinition<_samsa_v1_QuorumVoter, _samsa_v1_QuorumVoter__Output>
       RegisterBrokerRequest: MessageTypeDefinition<_samsa_v1_RegisterBrokerRequest, _samsa_v1_RegisterBrokerRequest__Output>
       RegisterBrokerResponse: MessageTypeDefinition<_samsa_v1_RegisterBrokerResponse, _samsa_v1_RegisterBrokerResponse__Output>

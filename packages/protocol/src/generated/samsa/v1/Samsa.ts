@@ -25,6 +25,8 @@ import type { DescribeAclsRequest as _samsa_v1_DescribeAclsRequest, DescribeAcls
 import type { DescribeAclsResponse as _samsa_v1_DescribeAclsResponse, DescribeAclsResponse__Output as _samsa_v1_DescribeAclsResponse__Output } from '../../samsa/v1/DescribeAclsResponse.js';
 import type { DescribeConfigsRequest as _samsa_v1_DescribeConfigsRequest, DescribeConfigsRequest__Output as _samsa_v1_DescribeConfigsRequest__Output } from '../../samsa/v1/DescribeConfigsRequest.js';
 import type { DescribeConfigsResponse as _samsa_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _samsa_v1_DescribeConfigsResponse__Output } from '../../samsa/v1/DescribeConfigsResponse.js';
+import type { DescribeProducersRequest as _samsa_v1_DescribeProducersRequest, DescribeProducersRequest__Output as _samsa_v1_DescribeProducersRequest__Output } from '../../samsa/v1/DescribeProducersRequest.js';
+import type { DescribeProducersResponse as _samsa_v1_DescribeProducersResponse, DescribeProducersResponse__Output as _samsa_v1_DescribeProducersResponse__Output } from '../../samsa/v1/DescribeProducersResponse.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from '../../samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from '../../samsa/v1/DescribeQuorumResponse.js';
 import type { DescribeTransactionsRequest as _samsa_v1_DescribeTransactionsRequest, DescribeTransactionsRequest__Output as _samsa_v1_DescribeTransactionsRequest__Output } from '../../samsa/v1/DescribeTransactionsRequest.js';
@@ -153,6 +155,15 @@ export interface SamsaClient extends grpc.Client {
   describeConfigs(argument: _samsa_v1_DescribeConfigsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
   describeConfigs(argument: _samsa_v1_DescribeConfigsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
   describeConfigs(argument: _samsa_v1_DescribeConfigsRequest, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
+  
+  DescribeProducers(argument: _samsa_v1_DescribeProducersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  DescribeProducers(argument: _samsa_v1_DescribeProducersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  DescribeProducers(argument: _samsa_v1_DescribeProducersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  DescribeProducers(argument: _samsa_v1_DescribeProducersRequest, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  describeProducers(argument: _samsa_v1_DescribeProducersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  describeProducers(argument: _samsa_v1_DescribeProducersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  describeProducers(argument: _samsa_v1_DescribeProducersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  describeProducers(argument: _samsa_v1_DescribeProducersRequest, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
   
   DescribeQuorum(argument: _samsa_v1_DescribeQuorumRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
   DescribeQuorum(argument: _samsa_v1_DescribeQuorumRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
@@ -297,6 +308,8 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
   
   DescribeConfigs: grpc.handleUnaryCall<_samsa_v1_DescribeConfigsRequest__Output, _samsa_v1_DescribeConfigsResponse>;
   
+  DescribeProducers: grpc.handleUnaryCall<_samsa_v1_DescribeProducersRequest__Output, _samsa_v1_DescribeProducersResponse>;
+  
   DescribeQuorum: grpc.handleUnaryCall<_samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse>;
   
   DescribeTransactions: grpc.handleUnaryCall<_samsa_v1_DescribeTransactionsRequest__Output, _samsa_v1_DescribeTransactionsResponse>;
@@ -339,6 +352,7 @@ export interface SamsaDefinition extends grpc.ServiceDefinition {
   DeleteTopics: MethodDefinition<_samsa_v1_DeleteTopicsRequest, _samsa_v1_DeleteTopicsResponse, _samsa_v1_DeleteTopicsRequest__Output, _samsa_v1_DeleteTopicsResponse__Output>
   DescribeAcls: MethodDefinition<_samsa_v1_DescribeAclsRequest, _samsa_v1_DescribeAclsResponse, _samsa_v1_DescribeAclsRequest__Output, _samsa_v1_DescribeAclsResponse__Output>
   DescribeConfigs: MethodDefinition<_samsa_v1_DescribeConfigsRequest, _samsa_v1_DescribeConfigsResponse, _samsa_v1_DescribeConfigsRequest__Output, _samsa_v1_DescribeConfigsResponse__Output>
+  DescribeProducers: MethodDefinition<_samsa_v1_DescribeProducersRequest, _samsa_v1_DescribeProducersResponse, _samsa_v1_DescribeProducersRequest__Output, _samsa_v1_DescribeProducersResponse__Output>
   DescribeQuorum: MethodDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse__Output>
   DescribeTransactions: MethodDefinition<_samsa_v1_DescribeTransactionsRequest, _samsa_v1_DescribeTransactionsResponse, _samsa_v1_DescribeTransactionsRequest__Output, _samsa_v1_DescribeTransactionsResponse__Output>
   DescribeUserScramCredentials: MethodDefinition<_samsa_v1_DescribeUserScramCredentialsRequest, _samsa_v1_DescribeUserScramCredentialsResponse, _samsa_v1_DescribeUserScramCredentialsRequest__Output, _samsa_v1_DescribeUserScramCredentialsResponse__Output>
