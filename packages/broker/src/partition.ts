@@ -180,6 +180,11 @@ export class Partition {
     return this.txnState.collectAbortedTxns(fetchOffset, upperBound);
   }
 
+  /** Kafka's DescribeProducers: the transactional producers of this partition (-1n: no open transaction). */
+  describeProducers(): Array<{ producerId: bigint; producerEpoch: number; coordinatorEpoch: number; currentTxnStartOffset: bigint }> {
+    return this.txnState.producerStates();
+  }
+
   /** Open transactions, oldest first (DescribeProducers, metrics, tests). */
   ongoingTransactions(): Array<{ producerId: bigint; firstOffset: bigint }> {
     return this.txnState.ongoingTxns();

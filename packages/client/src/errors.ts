@@ -171,6 +171,33 @@ export class ControllerQuorumUnavailableError extends SamsaError {
     super(ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE, message, options);
   }
 }
+/** Kafka's ProducerFencedException: a newer producer with the same transactional id exists; fatal for this producer. */
+export class ProducerFencedError extends SamsaError {
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.PRODUCER_FENCED, message, { ...options, retriable: false });
+  }
+}
+/** INVALID_PRODUCER_EPOCH: the broker knows a newer epoch of this producer id (a transactional producer treats it as fenced). */
+export class InvalidProducerEpochError extends SamsaError {
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.INVALID_PRODUCER_EPOCH, message, { ...options, retriable: false });
+  }
+}
+/** A transactional call in a state that does not allow it (send outside a transaction, commit with none open...). */
+export class InvalidTxnStateError extends SamsaError {
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.INVALID_TXN_STATE, message, { ...options, retriable: false });
+  }
+}
+/**
+ * Kafka's TransactionAbortedException: a record of a transaction that was aborted before it was
+ * sent, so it never reached the broker (no wire code of its own: INVALID_TXN_STATE).
+ */
+export class TransactionAbortedError extends SamsaError {
+  constructor(message = 'the transaction was aborted before this record was sent', options?: SamsaErrorOptions) {
+    super(ErrorCode.INVALID_TXN_STATE, message, { ...options, retriable: false });
+  }
+}
 
 export interface ConnectionErrorOptions extends SamsaErrorOptions {
   /** The broker address (host:port) the request went to. */
@@ -250,6 +277,9 @@ const CLASSES = new Map<number, CodeErrorClass>([
   [ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, UnsupportedCompressionTypeError],
   [ErrorCode.INVALID_RECORD, InvalidRecordError],
   [ErrorCode.CONTROLLER_QUORUM_UNAVAILABLE, ControllerQuorumUnavailableError],
+  [ErrorCode.PRODUCER_FENCED, ProducerFencedError],
+  [ErrorCode.INVALID_PRODUCER_EPOCH, InvalidProducerEpochError],
+  [ErrorCode.INVALID_TXN_STATE, InvalidTxnStateError],
 ]);
 
 /**

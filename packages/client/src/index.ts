@@ -12,7 +12,13 @@ export type {
   ListedGroup,
   PartitionGroupLag,
 } from './admin/groups.js';
-export type { ListedTransaction, ListTransactionsOptions, TransactionDescription } from './admin/transactions.js';
+export type {
+  AbortTransactionSpec,
+  ListedTransaction,
+  ListTransactionsOptions,
+  ProducerState,
+  TransactionDescription,
+} from './admin/transactions.js';
 export type {
   AlterConfigsOptions,
   BrokerConfigAlteration,
@@ -49,7 +55,9 @@ export type {
   RecordMetadata,
   SendCallOptions,
   TopicMessagesBatch,
+  Transaction,
 } from './producer/producer.js';
+export type { ConsumerGroupMetadata, TransactionOffsets, TransactionState } from './producer/transactionManager.js';
 export { Sender } from './producer/sender.js';
 export type { Acks, ProduceBatch, ProduceBatchResult, SendOptions, SenderDeps } from './producer/sender.js';
 export { DeliveryTimeoutError, MaxBlockTimeoutError } from './producer/errors.js';
@@ -130,6 +138,10 @@ export {
   FencedLeaderEpochError,
   InvalidConfigError,
   InvalidPartitionsError,
+  InvalidProducerEpochError,
+  InvalidTxnStateError,
+  ProducerFencedError,
+  TransactionAbortedError,
   InvalidRecordError,
   InvalidReplicationFactorError,
   InvalidRequestError,

@@ -121,7 +121,7 @@ export class Samsa {
   /** With no serdes, keys and values are `Buffer | null`. */
   producer<K = Buffer | null, V = Buffer | null>(options: ProducerOptions<K, V> = {}): Producer<K, V> {
     this.checkOpen();
-    const producer = new Producer<K, V>(options, this.deps());
+    const producer = new Producer<K, V>(options, { ...this.deps(), groups: this.groups });
     this.producers.add(producer as Producer<unknown, unknown>);
     return producer;
   }

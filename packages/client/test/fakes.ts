@@ -152,7 +152,12 @@ export type Method =
   | 'electLeaders'
   | 'initProducerId'
   | 'listTransactions'
-  | 'describeTransactions';
+  | 'describeTransactions'
+  | 'addPartitionsToTxn'
+  | 'addOffsetsToTxn'
+  | 'endTxn'
+  | 'describeProducers'
+  | 'writeTxnMarkers';
 
 /** The topic configs the fake knows, with their defaults. */
 export const FAKE_CONFIG_DEFAULTS: Readonly<Record<string, string>> = {
@@ -292,6 +297,11 @@ export class FakeCluster {
       deleteAcls: () => Promise.reject(new Error('deleteAcls is not in the fake')),
       listTransactions: (r, o) => call('listTransactions', r, o),
       describeTransactions: (r, o) => call('describeTransactions', r, o),
+      addPartitionsToTxn: (r, o) => call('addPartitionsToTxn', r, o),
+      addOffsetsToTxn: (r, o) => call('addOffsetsToTxn', r, o),
+      endTxn: (r, o) => call('endTxn', r, o),
+      describeProducers: (r, o) => call('describeProducers', r, o),
+      writeTxnMarkers: (r, o) => call('writeTxnMarkers', r, o),
       close: () => {},
     };
   };
@@ -320,6 +330,33 @@ export class FakeCluster {
         return this.electLeaders(request as ElectLeadersRequest);
       case 'initProducerId':
         return { errorCode: 0, errorMessage: '', producerId: String(this.nextProducerId++), producerEpoch: 0 };
+      // The transactional RPCs answer NONE (tests inject errors with hooks; the coordinator's rules are tested in the broker).
+      case 'addPartitionsToTxn':
+        return {
+          topics: (request as { topics: Array<{ name: string; partitions: number[] }> }).topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitions.map((partition) => ({ partition, errorCode: 0, errorMessage: '' })),
+          })),
+        };
+      case 'addOffsetsToTxn':
+      case 'endTxn':
+        return { errorCode: 0, errorMessage: '' };
+      // No transactional producers in the fake: every partition answers an empty list.
+      case 'describeProducers':
+        return {
+          partitions: (request as { topics: Array<{ name: string; partitions: number[] }> }).topics.flatMap((t) =>
+            t.partitions.map((partition) => ({ topic: t.name, partition, errorCode: 0, errorMessage: '', activeProducers: [] })),
+          ),
+        };
+      case 'writeTxnMarkers':
+        return {
+          results: (request as { markers: Array<{ topic: string; partition: number }> }).markers.map((m) => ({
+            topic: m.topic,
+            partition: m.partition,
+            errorCode: 0,
+            errorMessage: '',
+          })),
+        };
       case 'listTransactions':
         return {
           errorCode: 0,

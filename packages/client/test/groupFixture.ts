@@ -85,6 +85,15 @@ export class FakeCoordinator {
         record('leaveGroup', r);
         return ok({ errorCode: 0, errorMessage: '', members: [] });
       },
+      txnOffsetCommit(r: any) {
+        record('txnOffsetCommit', r);
+        return ok({
+          topics: r.topics.map((t: any) => ({
+            name: t.name,
+            partitions: t.partitions.map((p: any) => ({ partition: p.partition, errorCode: 0, errorMessage: '' })),
+          })),
+        });
+      },
       offsetCommit(r: any) {
         record('offsetCommit', r);
         for (const t of r.topics) for (const p of t.partitions) self.offsets.set(`${t.name}-${p.partition}`, p.committedOffset);

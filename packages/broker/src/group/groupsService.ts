@@ -32,6 +32,8 @@ import {
   type OffsetDeleteResponse,
   type SyncGroupRequest__Output,
   type SyncGroupResponse,
+  type TxnOffsetCommitRequest__Output,
+  type TxnOffsetCommitResponse,
 } from '@samsa/protocol';
 import { AclOperation } from '@samsa/metadata';
 import type { Logger } from 'pino';
@@ -39,6 +41,7 @@ import { widenFlowControlWindow } from '../server/flowControl.js';
 import { identityOf } from '../server/principal.js';
 import { allowAllAuthorizer, type RequestAuthorizer, type RequestIdentity } from '../security/authorizerService.js';
 import type { GroupCoordinator } from './coordinator.js';
+import { txnOffsetCommit } from '../txn/txnRequests.js';
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 
@@ -244,6 +247,67 @@ export function groupsServiceHandlers(
         })),
       };
     }),
+
+    /** Kafka's TxnOffsetCommit: the checks and the commit the Kafka handler uses (txn/txnRequests.ts). */
+    TxnOffsetCommit: unary(
+      logger,
+      'TxnOffsetCommit',
+      async (req: TxnOffsetCommitRequest__Output, _call, who): Promise<TxnOffsetCommitResponse> => {
+        const invalid: Array<{ topic: string; partition: number; errorCode: number; errorMessage: string }> = [];
+        const offsets = [];
+        let producerId: bigint | undefined;
+        try {
+          producerId = toBigInt(req.producerId);
+        } catch {
+          producerId = undefined;
+        }
+        for (const t of req.topics)
+          for (const p of t.partitions) {
+            let offset: bigint | undefined;
+            try {
+              offset = toBigInt(p.committedOffset);
+            } catch {
+              offset = undefined;
+            }
+            if (offset === undefined || producerId === undefined)
+              invalid.push({
+                topic: t.name,
+                partition: p.partition,
+                errorCode: ErrorCode.INVALID_REQUEST,
+                errorMessage:
+                  producerId === undefined ? 'producer_id must be an integer' : `committed offset '${p.committedOffset}' is not an int64`,
+              });
+            else
+              offsets.push({
+                topic: t.name,
+                partition: p.partition,
+                offset,
+                leaderEpoch: p.committedLeaderEpoch,
+                metadata: p.committedMetadata,
+              });
+          }
+        const results =
+          offsets.length === 0 || producerId === undefined
+            ? []
+            : await txnOffsetCommit(authorizer, coordinator, who, {
+                transactionalId: req.transactionalId,
+                groupId: req.groupId,
+                producerId,
+                producerEpoch: req.producerEpoch,
+                generationId: req.generationId,
+                memberId: req.memberId,
+                groupInstanceId: req.groupInstanceId,
+                offsets,
+              });
+        return {
+          topics: nestByTopic([...results, ...invalid], (r) => ({
+            partition: r.partition,
+            errorCode: r.errorCode,
+            errorMessage: r.errorMessage,
+          })),
+        };
+      },
+    ),
 
     OffsetFetch: unary(logger, 'OffsetFetch', (req: OffsetFetchRequest__Output, _call, who): OffsetFetchResponse => {
       const topics = req.topics.length === 0 ? undefined : req.topics.map((t) => ({ topic: t.name, partitions: t.partitions }));

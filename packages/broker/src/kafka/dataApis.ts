@@ -20,6 +20,7 @@ import { ProducerIdManager } from '../server/producerIdManager.js';
 import { AclOperation } from '@samsa/metadata';
 import type { RequestAuthorizer } from '../security/authorizerService.js';
 import type { TransactionStateManager } from '../txn/transactionStateManager.js';
+import { initTransactionalProducerId } from '../txn/txnRequests.js';
 import { CLOSE, NO_RESPONSE, type KafkaApiHandler, type KafkaRequestContext } from './kafkaApis.js';
 
 export interface DataApisDeps {
@@ -296,12 +297,7 @@ export function dataApis(deps: DataApisDeps): KafkaApiHandler[] {
     maxVersion: 4,
     async handle(req: InitProducerIdRequest, ctx: KafkaRequestContext) {
       if (req.transactionalId !== null && req.transactionalId !== '') {
-        if (!deps.authorizer.transactionalId(ctx.identity, AclOperation.WRITE, req.transactionalId))
-          return { throttleTimeMs: 0, errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
-        // Without a transaction coordinator: refuse transactional producers as Kafka does one it may not serve.
-        if (!deps.transactions)
-          return { throttleTimeMs: 0, errorCode: TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
-        const r = await deps.transactions.initProducerId({
+        const r = await initTransactionalProducerId({ transactions: deps.transactions, authorizer: deps.authorizer }, ctx.identity, {
           transactionalId: req.transactionalId,
           transactionTimeoutMs: req.transactionTimeoutMs,
           producerId: req.producerId ?? -1n,

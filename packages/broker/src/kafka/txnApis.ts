@@ -2,8 +2,8 @@
  * Transactions over the Kafka wire protocol (KIP-98, KIP-447; Kafka's KafkaApis
  * handleAddPartitionToTxnRequest, handleAddOffsetsToTxnRequest, handleEndTxnRequest,
  * handleTxnOffsetCommitRequest, handleDescribeTransactionsRequest, handleListTransactionsRequest):
- * each calls the transaction coordinator (txn/transactionStateManager.ts) or, for
- * TxnOffsetCommit, the group coordinator. FindCoordinator key type 1 and InitProducerId with a
+ * each translates its message for the ACL checks and coordinator calls it shares with the gRPC
+ * API (txn/txnRequests.ts). FindCoordinator key type 1 and InitProducerId with a
  * transactional id are in groupApis.ts and dataApis.ts.
  *
  * PRODUCER_FENCED (KIP-588) is answered only to versions that know it (InitProducerId 4+,
@@ -17,6 +17,7 @@ import type { GroupCoordinator } from '../group/coordinator.js';
 import { allowAllAuthorizer, type RequestAuthorizer } from '../security/authorizerService.js';
 import { TXN_STATES, type TxnState } from '../txn/transactionCoordinatorState.js';
 import type { TransactionStateManager } from '../txn/transactionStateManager.js';
+import * as txnRequests from '../txn/txnRequests.js';
 import type { KafkaApiHandler } from './kafkaApis.js';
 
 export interface TxnApisDeps {
@@ -67,49 +68,26 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
   const { transactions, groups } = deps;
   const authorizer = deps.authorizer ?? allowAllAuthorizer();
 
+  const shared = { transactions, authorizer };
+
   const addPartitionsToTxn: KafkaApiHandler = {
     apiKey: ApiKey.AddPartitionsToTxn,
     minVersion: 0,
     maxVersion: 3,
     async handle(req: AddPartitionsToTxnRequest, ctx) {
-      const partitions = req.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
-      // Kafka's rules: WRITE on the transactional id, then WRITE on every topic; a denied topic fails
-      // the request (TOPIC_AUTHORIZATION_FAILED for it, OPERATION_NOT_ATTEMPTED for the others).
-      const answer = (codeOf: (tp: { topic: string; partition: number }) => number) => ({
+      const results = await txnRequests.addPartitionsToTxn(shared, ctx.identity, {
+        transactionalId: req.transactionalId,
+        producerId: req.producerId,
+        producerEpoch: req.producerEpoch,
+        partitions: req.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition }))),
+      });
+      return {
         throttleTimeMs: 0,
-        results: req.topics.map((t) => ({
-          name: t.name,
-          results: t.partitions.map((partition) => ({ partitionIndex: partition, errorCode: codeOf({ topic: t.name, partition }) })),
+        results: [...groupByTopic(results)].map(([name, ps]) => ({
+          name,
+          results: ps.map((r) => ({ partitionIndex: r.partition, errorCode: fencedFor(r.errorCode, ctx.header.apiVersion, 2) })),
         })),
-      });
-      if (!authorizer.transactionalId(ctx.identity, AclOperation.WRITE, req.transactionalId))
-        return answer(() => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-      const deniedTopics = new Set(
-        req.topics.filter((t) => !authorizer.topic(ctx.identity, AclOperation.WRITE, t.name)).map((t) => t.name),
-      );
-      if (deniedTopics.size > 0)
-        return answer((tp) => (deniedTopics.has(tp.topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED));
-      // Kafka: a partition that does not exist fails the request (UNKNOWN_TOPIC_OR_PARTITION for it,
-      // OPERATION_NOT_ATTEMPTED for the others), before the coordinator sees it.
-      const unknown = partitions.filter((tp) => {
-        return !transactions.partitionExists(tp.topic, tp.partition);
-      });
-      let codeOf: (tp: { topic: string; partition: number }) => number;
-      if (unknown.length > 0) {
-        const bad = new Set(unknown.map((tp) => `${tp.topic}\u0000${tp.partition}`));
-        codeOf = (tp) =>
-          bad.has(`${tp.topic}\u0000${tp.partition}`) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED;
-      } else {
-        const r = await transactions.addPartitionsToTxn({
-          transactionalId: req.transactionalId,
-          producerId: req.producerId,
-          producerEpoch: req.producerEpoch,
-          partitions,
-        });
-        const code = fencedFor(r.errorCode, ctx.header.apiVersion, 2);
-        codeOf = () => code;
-      }
-      return answer(codeOf);
+      };
     },
   };
 
@@ -118,17 +96,7 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
     minVersion: 0,
     maxVersion: 3,
     async handle(req: AddOffsetsToTxnRequest, ctx) {
-      // Kafka's rules: WRITE on the transactional id, READ on the group.
-      if (!authorizer.transactionalId(ctx.identity, AclOperation.WRITE, req.transactionalId))
-        return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
-      if (!authorizer.group(ctx.identity, AclOperation.READ, req.groupId))
-        return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
-      const r = await transactions.addOffsetsToTxn({
-        transactionalId: req.transactionalId,
-        producerId: req.producerId,
-        producerEpoch: req.producerEpoch,
-        groupId: req.groupId,
-      });
+      const r = await txnRequests.addOffsetsToTxn(shared, ctx.identity, req);
       return { throttleTimeMs: 0, errorCode: fencedFor(r.errorCode, ctx.header.apiVersion, 2) };
     },
   };
@@ -138,15 +106,7 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
     minVersion: 0,
     maxVersion: 3,
     async handle(req: EndTxnRequest, ctx) {
-      // Kafka's rule: WRITE on the transactional id.
-      if (!authorizer.transactionalId(ctx.identity, AclOperation.WRITE, req.transactionalId))
-        return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
-      const r = await transactions.endTxn({
-        transactionalId: req.transactionalId,
-        producerId: req.producerId,
-        producerEpoch: req.producerEpoch,
-        committed: req.committed,
-      });
+      const r = await txnRequests.endTxn(shared, ctx.identity, req);
       return { throttleTimeMs: 0, errorCode: fencedFor(r.errorCode, ctx.header.apiVersion, 2) };
     },
   };
@@ -156,33 +116,15 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
     minVersion: 0,
     maxVersion: 3,
     async handle(req: TxnOffsetCommitRequest, ctx) {
-      // Kafka's rules: WRITE on the transactional id, READ on the group, READ on each topic; a denied
-      // request or topic is answered per partition and nothing of it is committed.
-      const every = (errorCode: number) => ({
-        throttleTimeMs: 0,
-        topics: req.topics.map((t) => ({
-          name: t.name,
-          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
-        })),
-      });
-      if (!authorizer.transactionalId(ctx.identity, AclOperation.WRITE, req.transactionalId))
-        return every(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-      if (!authorizer.group(ctx.identity, AclOperation.READ, req.groupId)) return every(ErrorCode.GROUP_AUTHORIZATION_FAILED);
-      const deniedTopics = req.topics.filter((t) => !authorizer.topic(ctx.identity, AclOperation.READ, t.name));
-      const allowedTopics = req.topics.filter((t) => !deniedTopics.includes(t));
-      const refused = deniedTopics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })),
-      }));
-      if (allowedTopics.length === 0) return { throttleTimeMs: 0, topics: refused };
-      const results = await groups.txnCommitOffsets({
+      const results = await txnRequests.txnOffsetCommit(authorizer, groups, ctx.identity, {
+        transactionalId: req.transactionalId,
         groupId: req.groupId,
+        producerId: req.producerId,
+        producerEpoch: req.producerEpoch,
         generationId: req.generationId ?? -1,
         memberId: req.memberId ?? '',
         groupInstanceId: req.groupInstanceId ?? '',
-        producerId: req.producerId,
-        producerEpoch: req.producerEpoch,
-        offsets: allowedTopics.flatMap((t) =>
+        offsets: req.topics.flatMap((t) =>
           t.partitions.map((p) => ({
             topic: t.name,
             partition: p.partitionIndex,
@@ -194,13 +136,10 @@ export function txnApis(deps: TxnApisDeps): KafkaApiHandler[] {
       });
       return {
         throttleTimeMs: 0,
-        topics: [
-          ...refused,
-          ...[...groupByTopic(results)].map(([name, ps]) => ({
-            name,
-            partitions: ps.map((r) => ({ partitionIndex: r.partition, errorCode: r.errorCode })),
-          })),
-        ],
+        topics: [...groupByTopic(results)].map(([name, ps]) => ({
+          name,
+          partitions: ps.map((r) => ({ partitionIndex: r.partition, errorCode: fencedFor(r.errorCode, ctx.header.apiVersion, 3) })),
+        })),
       };
     },
   };

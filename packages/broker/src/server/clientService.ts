@@ -41,6 +41,14 @@ import {
   type SamsaHandlers,
   type TopicMetadata,
   type InitProducerIdRequest__Output,
+  type AddPartitionsToTxnRequest__Output,
+  type AddPartitionsToTxnResponse,
+  type AddOffsetsToTxnRequest__Output,
+  type AddOffsetsToTxnResponse,
+  type EndTxnRequest__Output,
+  type EndTxnResponse,
+  type DescribeProducersRequest__Output,
+  type DescribeProducersResponse,
   type ListTransactionsRequest__Output,
   type DescribeTransactionsRequest__Output,
   type InitProducerIdResponse,
@@ -66,6 +74,7 @@ import { describeConfigsResource } from './configs.js';
 import { brokerPipelineOptions, widenFlowControlWindow } from './flowControl.js';
 import { ProducerIdManager } from './producerIdManager.js';
 import { describeTransactions, listTransactions, type TransactionsView } from './transactionsService.js';
+import { addOffsetsToTxn, addPartitionsToTxn, endTxn, initTransactionalProducerId, type TxnCoordinatorCalls } from '../txn/txnRequests.js';
 
 export interface ClientServiceDeps {
   metadata: MetadataSource;
@@ -84,11 +93,24 @@ export interface ClientServiceDeps {
   pipelines?: PipelineHub;
   /** ACL checks, the same per-API rules as the Kafka protocol's (security/README.md); default: allow all. */
   authorizer?: RequestAuthorizer;
-  /** The broker's transaction coordinator (ListTransactions/DescribeTransactions); without it they answer COORDINATOR_NOT_AVAILABLE. */
-  transactions?: TransactionsView;
+  /**
+   * The broker's transaction coordinator: ListTransactions/DescribeTransactions (COORDINATOR_NOT_AVAILABLE
+   * without it) and the transactional RPCs (TRANSACTIONAL_ID_AUTHORIZATION_FAILED without it, as Kafka).
+   */
+  transactions?: TransactionsView & TxnCoordinatorCalls;
 }
 
 const DENIED = 'Authorization failed: the principal lacks the ACL this operation needs';
+const BAD_PRODUCER_ID = { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'producer_id must be an integer' };
+
+/** A wire producer id as a bigint; undefined when it is not an integer. */
+function producerIdOf(wire: string): bigint | undefined {
+  try {
+    return toBigInt(wire);
+  } catch {
+    return undefined;
+  }
+}
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 
@@ -113,6 +135,7 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
   const authorizer = deps.authorizer ?? allowAllAuthorizer();
   const maxFetchWaitMs = deps.maxFetchWaitMs ?? 30_000;
   const producerIds = new ProducerIdManager(() => metadata.allocateProducerIds());
+  const txnDeps = { transactions: deps.transactions, authorizer };
 
   const leaderOf = (topic: string, partition: number) => {
     const p = metadata.topic(topic)?.partitions[partition];
@@ -506,25 +529,130 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     ),
 
     /**
-     * Idempotent producers only: a fresh id with epoch 0 whatever producer_id/epoch the request
-     * carries (as Kafka does without a transactional id; the client bumps epochs itself).
+     * Without a transactional id (idempotent producer): a fresh id with epoch 0 whatever
+     * producer_id/epoch the request carries (as Kafka does; the client bumps epochs itself). With
+     * one: the transaction coordinator, through the checks the Kafka handler uses (txnRequests.ts).
      */
     InitProducerId: unary(logger, 'InitProducerId', async (req: InitProducerIdRequest__Output, who): Promise<InitProducerIdResponse> => {
-      if (req.transactionalId === '' && !authorizer.idempotentWrite(who))
-        return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: DENIED, producerId: '-1', producerEpoch: -1 };
       if (req.transactionalId !== '') {
-        return {
-          errorCode: ErrorCode.INVALID_REQUEST,
-          errorMessage: 'transactions are not supported: transactional_id must be empty',
-          producerId: '-1',
-          producerEpoch: -1,
-        };
+        let producerId: bigint;
+        try {
+          producerId = toBigInt(req.producerId, -1n);
+        } catch {
+          return {
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: 'producer_id must be an integer',
+            producerId: '-1',
+            producerEpoch: -1,
+          };
+        }
+        const r = await initTransactionalProducerId(txnDeps, who, {
+          transactionalId: req.transactionalId,
+          transactionTimeoutMs: req.transactionTimeoutMs,
+          producerId,
+          producerEpoch: req.producerEpoch,
+        });
+        return { errorCode: r.errorCode, errorMessage: r.errorMessage, producerId: toWire(r.producerId), producerEpoch: r.producerEpoch };
       }
+      if (!authorizer.idempotentWrite(who))
+        return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: DENIED, producerId: '-1', producerEpoch: -1 };
       const r = await producerIds.generateProducerId();
       if (r.errorCode !== ErrorCode.NONE)
         return { errorCode: r.errorCode, errorMessage: r.errorMessage, producerId: '-1', producerEpoch: -1 };
       return { errorCode: ErrorCode.NONE, errorMessage: '', producerId: toWire(r.producerId), producerEpoch: 0 };
     }),
+
+    AddPartitionsToTxn: unary(
+      logger,
+      'AddPartitionsToTxn',
+      async (req: AddPartitionsToTxnRequest__Output, who): Promise<AddPartitionsToTxnResponse> => {
+        const partitions = req.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
+        const producerId = producerIdOf(req.producerId);
+        const results =
+          producerId === undefined
+            ? partitions.map((tp) => ({ ...tp, ...BAD_PRODUCER_ID }))
+            : await addPartitionsToTxn(txnDeps, who, {
+                transactionalId: req.transactionalId,
+                producerId,
+                producerEpoch: req.producerEpoch,
+                partitions,
+              });
+        return {
+          topics: [...groupByTopic(results)].map(([name, ps]) => ({
+            name,
+            partitions: ps.map((r) => ({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorMessage })),
+          })),
+        };
+      },
+    ),
+
+    AddOffsetsToTxn: unary(
+      logger,
+      'AddOffsetsToTxn',
+      async (req: AddOffsetsToTxnRequest__Output, who): Promise<AddOffsetsToTxnResponse> => {
+        const producerId = producerIdOf(req.producerId);
+        if (producerId === undefined) return BAD_PRODUCER_ID;
+        const r = await addOffsetsToTxn(txnDeps, who, {
+          transactionalId: req.transactionalId,
+          producerId,
+          producerEpoch: req.producerEpoch,
+          groupId: req.groupId,
+        });
+        return { errorCode: r.errorCode, errorMessage: r.errorMessage };
+      },
+    ),
+
+    EndTxn: unary(logger, 'EndTxn', async (req: EndTxnRequest__Output, who): Promise<EndTxnResponse> => {
+      const producerId = producerIdOf(req.producerId);
+      if (producerId === undefined) return BAD_PRODUCER_ID;
+      const r = await endTxn(txnDeps, who, {
+        transactionalId: req.transactionalId,
+        producerId,
+        producerEpoch: req.producerEpoch,
+        committed: req.committed,
+      });
+      return { errorCode: r.errorCode, errorMessage: r.errorMessage };
+    }),
+
+    /** Kafka's DescribeProducers: READ on the topic; NOT_LEADER_OR_FOLLOWER from a broker that does not lead the partition. */
+    DescribeProducers: unary(
+      logger,
+      'DescribeProducers',
+      (req: DescribeProducersRequest__Output, who): DescribeProducersResponse => ({
+        partitions: req.topics.flatMap((t) => {
+          const readable = authorizer.topic(who, AclOperation.READ, t.name);
+          return t.partitions.map((partition) => {
+            const none = (errorCode: number, errorMessage: string) => ({
+              topic: t.name,
+              partition,
+              errorCode,
+              errorMessage,
+              activeProducers: [],
+            });
+            if (!readable) return none(ErrorCode.TOPIC_AUTHORIZATION_FAILED, DENIED);
+            const p = replicaManager.getPartition(t.name, partition);
+            if (!p)
+              return metadata.topic(t.name)?.partitions[partition]
+                ? none(ErrorCode.NOT_LEADER_OR_FOLLOWER, `broker ${replicaManager.brokerId} has no replica of ${t.name}-${partition}`)
+                : none(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${t.name}-${partition}`);
+            if (!p.isLeader)
+              return none(ErrorCode.NOT_LEADER_OR_FOLLOWER, `broker ${replicaManager.brokerId} does not lead ${t.name}-${partition}`);
+            return {
+              topic: t.name,
+              partition,
+              errorCode: ErrorCode.NONE,
+              errorMessage: '',
+              activeProducers: p.describeProducers().map((s) => ({
+                producerId: toWire(s.producerId),
+                producerEpoch: s.producerEpoch,
+                coordinatorEpoch: s.coordinatorEpoch,
+                currentTxnStartOffset: toWire(s.currentTxnStartOffset),
+              })),
+            };
+          });
+        }),
+      }),
+    ),
 
     ListTransactions: unary(logger, 'ListTransactions', (req: ListTransactionsRequest__Output, who) =>
       listTransactions(deps.transactions, authorizer, req, who),

@@ -197,6 +197,16 @@ export class ProducerTxnState {
     return this.aborted.filter((t) => t.lastOffset >= fetchOffset && t.firstOffset < upperBound).map((t) => ({ ...t }));
   }
 
+  /** Kafka's DescribeProducers view of the producers with transactional batches here: epoch, coordinator epoch, open transaction start. */
+  producerStates(): Array<{ producerId: bigint; producerEpoch: number; coordinatorEpoch: number; currentTxnStartOffset: bigint }> {
+    return [...this.producers.entries()].map(([producerId, e]) => ({
+      producerId,
+      producerEpoch: e.producerEpoch,
+      coordinatorEpoch: e.coordinatorEpoch,
+      currentTxnStartOffset: this.ongoing.get(producerId) ?? -1n,
+    }));
+  }
+
   /** Open transactions (producerId, firstOffset), oldest first: for DescribeProducers and metrics. */
   ongoingTxns(): Array<{ producerId: bigint; firstOffset: bigint }> {
     return [...this.ongoing.entries()]

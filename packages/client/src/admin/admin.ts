@@ -991,6 +991,16 @@ export class Admin {
     return txnAdmin.describeTransactions(this.groupDeps(), transactionalIds);
   }
 
+  /** Kafka's describeProducers: the transactional producers of a partition, from its leader (KIP-664). */
+  describeProducers(topic: string, partition: number): Promise<txnAdmin.ProducerState[]> {
+    return txnAdmin.describeProducers(this.groupDeps(), topic, partition);
+  }
+
+  /** Kafka's abortTransaction: an ABORT marker for a hanging transaction of one partition (WriteTxnMarkers). */
+  abortTransaction(spec: txnAdmin.AbortTransactionSpec): Promise<void> {
+    return txnAdmin.abortTransaction(this.groupDeps(), spec);
+  }
+
   private groupDeps(): groupAdmin.GroupAdminDeps {
     if (!this.deps.groups) throw new InvalidRequestError('this Admin was made without a consumer-group transport; use samsa.admin()');
     return { cluster: this.deps.cluster, groups: this.deps.groups, retrier: this.retrier };

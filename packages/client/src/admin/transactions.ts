@@ -8,7 +8,8 @@
 import { ErrorCode, toBigInt, toWire } from '@samsa/protocol';
 import type { Cluster } from '../cluster/cluster.js';
 import type { GroupRouter } from '../consumer/group/coordinator.js';
-import { InvalidRequestError, SamsaAggregateError, SamsaError, errorFromCode } from '../errors.js';
+import { InvalidRequestError, SamsaAggregateError, SamsaError, errorFromCode, needsMetadataRefresh } from '../errors.js';
+import type { BrokerConnection } from '../connection/connection.js';
 import type { Retrier } from '../retry.js';
 
 export interface ListedTransaction {
@@ -144,4 +145,100 @@ export async function describeTransactions(
 
 function toSamsaError(e: unknown): SamsaError {
   return new SamsaError(ErrorCode.UNKNOWN_SERVER_ERROR, e instanceof Error ? e.message : String(e));
+}
+
+/** Kafka's ProducerState (DescribeProducers): a transactional producer a partition's leader knows. */
+export interface ProducerState {
+  producerId: bigint;
+  producerEpoch: number;
+  /** -1 until a marker of this producer was written to the partition. */
+  coordinatorEpoch: number;
+  /** The first offset of its open transaction; undefined when none is open. */
+  currentTransactionStartOffset: bigint | undefined;
+}
+
+/** Kafka's AbortTransactionSpec: the open transaction of `producerId` on one partition. */
+export interface AbortTransactionSpec {
+  topic: string;
+  partition: number;
+  producerId: bigint;
+  producerEpoch: number;
+  coordinatorEpoch: number;
+}
+
+/** Runs `op` at the partition's leader, refreshing its metadata and retrying when the leader moved. */
+function atLeader<T>(
+  deps: TransactionAdminDeps,
+  topic: string,
+  partition: number,
+  what: string,
+  op: (c: BrokerConnection) => Promise<T>,
+): Promise<T> {
+  return deps.retrier.run(
+    async () => {
+      const route = deps.cluster.cachedLeader(topic, partition) ?? (await deps.cluster.leaderFor(topic, partition));
+      return op(route.connection);
+    },
+    {
+      what,
+      onRetriableError: (error) => {
+        if (needsMetadataRefresh(error)) deps.cluster.invalidateTopics([topic]);
+      },
+    },
+  );
+}
+
+/** Kafka's describeProducers for one partition, from its leader. */
+export async function describeProducers(deps: TransactionAdminDeps, topic: string, partition: number): Promise<ProducerState[]> {
+  if (typeof topic !== 'string' || topic.length === 0 || !Number.isInteger(partition) || partition < 0)
+    throw new InvalidRequestError('describeProducers needs a topic and a non-negative partition');
+  return atLeader(deps, topic, partition, `describeProducers ${topic}-${partition}`, async (c) => {
+    const r = await c.describeProducers({ topics: [{ name: topic, partitions: [partition] }] }, deps.cluster.requestOptions());
+    const p = r.partitions.find((x) => x.topic === topic && x.partition === partition);
+    if (!p) throw new SamsaError(ErrorCode.UNKNOWN_SERVER_ERROR, `DescribeProducers did not answer for ${topic}-${partition}`);
+    if (p.errorCode !== ErrorCode.NONE) throw errorFromCode(p.errorCode, p.errorMessage, undefined, { topic, partition });
+    return p.activeProducers.map((s) => {
+      const start = toBigInt(s.currentTxnStartOffset, -1n);
+      return {
+        producerId: toBigInt(s.producerId),
+        producerEpoch: s.producerEpoch,
+        coordinatorEpoch: s.coordinatorEpoch,
+        currentTransactionStartOffset: start >= 0n ? start : undefined,
+      };
+    });
+  });
+}
+
+/**
+ * Kafka's Admin.abortTransaction (kafka-transactions abort): writes an ABORT marker for the
+ * producer's open transaction to the partition's leader (WriteTxnMarkers; CLUSTER_ACTION), so a
+ * hanging transaction stops holding the last stable offset. The coordinator is not involved.
+ */
+export async function abortTransaction(deps: TransactionAdminDeps, spec: AbortTransactionSpec): Promise<void> {
+  const { topic, partition } = spec;
+  if (typeof topic !== 'string' || topic.length === 0 || !Number.isInteger(partition) || partition < 0)
+    throw new InvalidRequestError('abortTransaction needs a topic and a non-negative partition');
+  if (spec.producerId < 0n || !Number.isInteger(spec.producerEpoch) || spec.producerEpoch < 0)
+    throw new InvalidRequestError('abortTransaction needs a producer id >= 0 and an epoch >= 0');
+  await atLeader(deps, topic, partition, `abortTransaction ${topic}-${partition}`, async (c) => {
+    const r = await c.writeTxnMarkers(
+      {
+        markers: [
+          {
+            topic,
+            partition,
+            producerId: toWire(spec.producerId),
+            producerEpoch: spec.producerEpoch,
+            coordinatorEpoch: Math.max(spec.coordinatorEpoch, 0),
+            committed: false,
+          },
+        ],
+        timeoutMs: deps.cluster.requestTimeoutMs,
+      },
+      deps.cluster.requestOptions(),
+    );
+    const res = r.results.find((x) => x.topic === topic && x.partition === partition);
+    if (!res) throw new SamsaError(ErrorCode.UNKNOWN_SERVER_ERROR, `WriteTxnMarkers did not answer for ${topic}-${partition}`);
+    if (res.errorCode !== ErrorCode.NONE) throw errorFromCode(res.errorCode, res.errorMessage, undefined, { topic, partition });
+  });
 }

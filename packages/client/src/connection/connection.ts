@@ -40,6 +40,16 @@ import type {
   DescribeTransactionsResponse,
   ListTransactionsRequest,
   ListTransactionsResponse,
+  AddPartitionsToTxnRequest,
+  AddPartitionsToTxnResponse,
+  AddOffsetsToTxnRequest,
+  AddOffsetsToTxnResponse,
+  EndTxnRequest,
+  EndTxnResponse,
+  DescribeProducersRequest,
+  DescribeProducersResponse,
+  WriteTxnMarkersRequest,
+  WriteTxnMarkersResponse,
 } from '../wire.js';
 
 export interface RequestOptions {
@@ -66,7 +76,7 @@ export interface BrokerConnection {
   describeConfigs(request: DescribeConfigsRequest, options?: RequestOptions): Promise<DescribeConfigsResponse>;
   /** Kafka's ElectLeaders. */
   electLeaders(request: ElectLeadersRequest, options?: RequestOptions): Promise<ElectLeadersResponse>;
-  /** Kafka's InitProducerId (idempotent producers). */
+  /** Kafka's InitProducerId (idempotent producers; transactional ones at their transaction coordinator). */
   initProducerId(request: InitProducerIdRequest, options?: RequestOptions): Promise<InitProducerIdResponse>;
   /** Kafka's DescribeAcls, CreateAcls, DeleteAcls. */
   describeAcls(request: DescribeAclsRequest, options?: RequestOptions): Promise<DescribeAclsResponse>;
@@ -75,6 +85,17 @@ export interface BrokerConnection {
   /** Kafka's ListTransactions and DescribeTransactions (KIP-664). */
   listTransactions(request: ListTransactionsRequest, options?: RequestOptions): Promise<ListTransactionsResponse>;
   describeTransactions(request: DescribeTransactionsRequest, options?: RequestOptions): Promise<DescribeTransactionsResponse>;
+  /** Kafka's AddPartitionsToTxn, AddOffsetsToTxn, EndTxn (to the transactional id's coordinator). */
+  addPartitionsToTxn(request: AddPartitionsToTxnRequest, options?: RequestOptions): Promise<AddPartitionsToTxnResponse>;
+  addOffsetsToTxn(request: AddOffsetsToTxnRequest, options?: RequestOptions): Promise<AddOffsetsToTxnResponse>;
+  endTxn(request: EndTxnRequest, options?: RequestOptions): Promise<EndTxnResponse>;
+  /** Kafka's DescribeProducers (to the partitions' leader). */
+  describeProducers(request: DescribeProducersRequest, options?: RequestOptions): Promise<DescribeProducersResponse>;
+  /**
+   * Kafka's WriteTxnMarkers (service Replication, CLUSTER_ACTION): an admin aborting a hanging
+   * transaction (kafka-transactions abort), to the partitions' leader.
+   */
+  writeTxnMarkers(request: WriteTxnMarkersRequest, options?: RequestOptions): Promise<WriteTxnMarkersResponse>;
   /** Releases the transport; later calls may reopen it lazily. */
   close(): void;
 }

@@ -6,8 +6,8 @@
  * without them; the rest are unary calls. Every call carries a deadline; gRPC failures are mapped
  * to typed client errors.
  */
-import { CHANNEL_OPTIONS, ErrorCode, PipelinedClient, clientProto, grpc } from '@samsa/protocol';
-import type { SamsaClient } from '@samsa/protocol';
+import { CHANNEL_OPTIONS, ErrorCode, PipelinedClient, clientProto, grpc, replicationProto } from '@samsa/protocol';
+import type { ReplicationClient, SamsaClient } from '@samsa/protocol';
 import { InvalidRequestError, MessageTooLargeError, SamsaConnectionError, UnknownServerError } from '../errors.js';
 import type { SamsaError } from '../errors.js';
 import type { BrokerConnection, ConnectionFactory, RequestOptions } from './connection.js';
@@ -46,6 +46,16 @@ import type {
   DescribeTransactionsResponse,
   ListTransactionsRequest,
   ListTransactionsResponse,
+  AddPartitionsToTxnRequest,
+  AddPartitionsToTxnResponse,
+  AddOffsetsToTxnRequest,
+  AddOffsetsToTxnResponse,
+  EndTxnRequest,
+  EndTxnResponse,
+  DescribeProducersRequest,
+  DescribeProducersResponse,
+  WriteTxnMarkersRequest,
+  WriteTxnMarkersResponse,
 } from '../wire.js';
 
 type Method =
@@ -63,6 +73,10 @@ type Method =
   | 'InitProducerId'
   | 'ListTransactions'
   | 'DescribeTransactions'
+  | 'AddPartitionsToTxn'
+  | 'AddOffsetsToTxn'
+  | 'EndTxn'
+  | 'DescribeProducers'
   | 'DescribeAcls'
   | 'CreateAcls'
   | 'DeleteAcls';
@@ -85,6 +99,7 @@ export interface GrpcConnectionOptions {
 
 export class GrpcConnection implements BrokerConnection {
   private client: SamsaClient | undefined;
+  private replication: ReplicationClient | undefined;
   private produces: PipelinedClient<ProduceRequest, ProduceResponse> | undefined;
   private fetches: PipelinedClient<FetchRequest, FetchResponse> | undefined;
   /** The broker answered UNIMPLEMENTED to a stream: unary calls from now on. */
@@ -160,6 +175,34 @@ export class GrpcConnection implements BrokerConnection {
     return this.call('DescribeTransactions', request, options);
   }
 
+  addPartitionsToTxn(request: AddPartitionsToTxnRequest, options?: RequestOptions): Promise<AddPartitionsToTxnResponse> {
+    return this.call('AddPartitionsToTxn', request, options);
+  }
+  addOffsetsToTxn(request: AddOffsetsToTxnRequest, options?: RequestOptions): Promise<AddOffsetsToTxnResponse> {
+    return this.call('AddOffsetsToTxn', request, options);
+  }
+  endTxn(request: EndTxnRequest, options?: RequestOptions): Promise<EndTxnResponse> {
+    return this.call('EndTxn', request, options);
+  }
+  describeProducers(request: DescribeProducersRequest, options?: RequestOptions): Promise<DescribeProducersResponse> {
+    return this.call('DescribeProducers', request, options);
+  }
+  writeTxnMarkers(request: WriteTxnMarkersRequest, options?: RequestOptions): Promise<WriteTxnMarkersResponse> {
+    if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
+    // The Replication service listens on the same address; its client is made on first use.
+    this.replication ??= new (replicationProto().samsa.v1.Replication)(this.address, grpc.credentials.createInsecure(), {
+      ...CHANNEL_OPTIONS,
+      ...this.options.channelOptions,
+    });
+    const client = this.replication;
+    return unaryCall(
+      (client.WriteTxnMarkers as unknown as UnaryMethod<WriteTxnMarkersRequest, WriteTxnMarkersResponse>).bind(client),
+      request,
+      this.metadataHeaders,
+      { address: this.address, method: 'WriteTxnMarkers', timeoutMs: options?.timeoutMs ?? this.requestTimeoutMs, signal: options?.signal },
+    );
+  }
+
   close(): void {
     this.produces?.close();
     this.fetches?.close();
@@ -167,6 +210,8 @@ export class GrpcConnection implements BrokerConnection {
     this.fetches = undefined;
     this.client?.close();
     this.client = undefined;
+    this.replication?.close();
+    this.replication = undefined;
   }
 
   private async pipelined<Req, Res>(

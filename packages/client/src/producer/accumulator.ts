@@ -65,8 +65,10 @@ export class ProducerBatch {
     capacity: number,
     /** The create time of records appended without one (sendBatch). */
     now?: () => bigint,
+    /** A transactional producer's batch: attributes bit 4 (KIP-98). */
+    isTransactional = false,
   ) {
-    this.builder = new RecordBatchBuilder({ compression, initialCapacity: capacity, ...(now ? { now } : {}) });
+    this.builder = new RecordBatchBuilder({ compression, initialCapacity: capacity, isTransactional, ...(now ? { now } : {}) });
   }
 
   get count(): number {
@@ -133,6 +135,8 @@ export interface AccumulatorOptions {
   compression: CompressionType;
   /** Batches with acks=all carry the producer's id and sequences (acks 0/1 batches never do). */
   idempotent?: boolean;
+  /** Every batch is transactional (a producer with a transactionalId). */
+  transactional?: boolean;
 }
 
 export class RecordAccumulator {
@@ -171,7 +175,18 @@ export class RecordAccumulator {
     if (batch === undefined || !batch.hasRoomFor(size, this.options.batchSize)) {
       if (batch) batch.closed = true;
       const capacity = Math.max(this.options.batchSize, RECORD_BATCH_OVERHEAD + size);
-      batch = new ProducerBatch(key, topic, partition, acks, timeoutMs, nowMs, this.options.compression, capacity);
+      batch = new ProducerBatch(
+        key,
+        topic,
+        partition,
+        acks,
+        timeoutMs,
+        nowMs,
+        this.options.compression,
+        capacity,
+        undefined,
+        this.options.transactional === true,
+      );
       batch.idempotent = this.options.idempotent === true && acks === -1;
       queue.push(batch);
     }
@@ -210,7 +225,18 @@ export class RecordAccumulator {
     if (!queue) this.queues.set(key, (queue = []));
     const last = queue[queue.length - 1];
     if (last) last.closed = true;
-    const batch = new ProducerBatch(key, topic, partition, acks, timeoutMs, nowMs, this.options.compression, capacity, now);
+    const batch = new ProducerBatch(
+      key,
+      topic,
+      partition,
+      acks,
+      timeoutMs,
+      nowMs,
+      this.options.compression,
+      capacity,
+      now,
+      this.options.transactional === true,
+    );
     batch.closed = true;
     batch.idempotent = this.options.idempotent === true && acks === -1;
     queue.push(batch);

@@ -31,7 +31,7 @@
 import { ErrorCode, computeBatchCrc } from '@samsa/protocol';
 import type { Clock, Random } from '../clock.js';
 import type { Cluster } from '../cluster/cluster.js';
-import { errorFromCode, isRetriable } from '../errors.js';
+import { SamsaError, errorFromCode, isRetriable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { backoffMs } from '../retry.js';
 import type { ResolvedRetryOptions } from '../retry.js';
@@ -70,6 +70,13 @@ export interface PartitionSequences {
 }
 
 export interface IdempotenceDeps {
+  /**
+   * A transactional producer: its id and epoch come from the TransactionManager (setProducer), never
+   * from an InitProducerId of its own, and a broken sequence is not repaired by a local epoch bump
+   * but fails the transaction's batches until abortTransaction gets a new epoch from the
+   * coordinator (Kafka's TransactionManager, KIP-360).
+   */
+  transactional?: boolean;
   cluster: Cluster;
   clock: Clock;
   random: Random;
@@ -93,9 +100,25 @@ export class IdempotenceManager {
     return this.producerId >= 0n;
   }
 
+  /** Transactional: a sequence broke in this transaction; abortTransaction must fetch a new epoch. */
+  epochBumpNeeded = false;
+
+  /** Transactional: the id and epoch InitProducerId gave the TransactionManager; every partition restarts at sequence 0. */
+  setProducer(producerId: bigint, epoch: number): void {
+    this.producerId = producerId;
+    this.epoch = epoch;
+    this.fatal = undefined;
+    this.epochBumpNeeded = false;
+    this.bumpPending = false;
+    for (const p of this.partitions.values()) {
+      p.nextSequence = 0;
+      p.unacked.clear();
+    }
+  }
+
   /** Starts InitProducerId if it is not done or running; `onDone` runs when it settles. */
   ensureInitialized(onDone: () => void): void {
-    if (this.ready || this.fatal) return;
+    if (this.ready || this.fatal || this.deps.transactional) return;
     this.initializing ??= this.initialize().finally(() => {
       this.initializing = undefined;
       onDone();
@@ -185,6 +208,17 @@ export class IdempotenceManager {
    */
   bumpEpoch(queued: Iterable<ProducerBatch>): void {
     this.bumpPending = false;
+    if (this.deps.transactional) {
+      // The coordinator owns the epoch: queued batches fail (the transaction must be aborted) and
+      // abortTransaction asks for the bumped epoch (InitProducerId with the current id and epoch).
+      this.epochBumpNeeded = true;
+      this.fatal = new SamsaError(
+        ErrorCode.INVALID_TXN_STATE,
+        'a batch of this transaction failed for good, leaving a sequence gap: abort the transaction',
+        { retriable: false },
+      );
+      return;
+    }
     if (this.epoch >= INT16_MAX) {
       this.producerId = -1n;
       this.epoch = -1;

@@ -11,7 +11,14 @@ import type { RecordInput } from '@samsa/protocol';
 import type { Clock, Random } from '../clock.js';
 import type { Cluster, TopicLookup } from '../cluster/cluster.js';
 import type { PartitionInfo, TopicInfo } from '../cluster/metadata.js';
-import { InvalidRequestError, MessageTooLargeError, SamsaClosedError, UnknownTopicOrPartitionError, isRetriable } from '../errors.js';
+import {
+  InvalidRequestError,
+  InvalidTxnStateError,
+  MessageTooLargeError,
+  SamsaClosedError,
+  UnknownTopicOrPartitionError,
+  isRetriable,
+} from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Retrier, backoffMs, resolveRetryOptions } from '../retry.js';
 import type { ResolvedRetryOptions, RetryOptions } from '../retry.js';
@@ -25,6 +32,9 @@ import { defaultPartitioner } from './partitioner.js';
 import type { Partitioner, PartitionerArgs } from './partitioner.js';
 import { IdempotenceManager, MAX_IN_FLIGHT_FOR_IDEMPOTENCE } from './idempotence.js';
 import { SendLoop } from './sendLoop.js';
+import { TransactionManager } from './transactionManager.js';
+import type { TransactionOffsets, TransactionState } from './transactionManager.js';
+import type { GroupRouter } from '../consumer/group/coordinator.js';
 import { Sender } from './sender.js';
 import type { Acks, ProduceBatchResult } from './sender.js';
 import type { TopicDescriptor } from './topic.js';
@@ -144,6 +154,24 @@ export interface ProducerOptions<K, V> {
    * auto.create.topics.enable is on. Default true, as Kafka's producer.
    */
   allowAutoTopicCreation?: boolean;
+  /**
+   * transactional.id: makes a transactional producer (KIP-98; packages/client/README.md):
+   * initTransactions() once, then records are sent only inside beginTransaction() ...
+   * commitTransaction() / abortTransaction(). Implies idempotence and acks=-1.
+   */
+  transactionalId?: string;
+  /** transaction.timeout.ms: the coordinator aborts a transaction open longer than this. Default 60000. */
+  transactionTimeoutMs?: number;
+}
+
+/** KafkaJS's transaction object: the producer's calls bound to one transaction. */
+export interface Transaction<K, V> {
+  send: Producer<K, V>['send'];
+  sendBatch: Producer<K, V>['sendBatch'];
+  sendOffsets(request: TransactionOffsets): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+  isActive(): boolean;
 }
 
 export interface ProducerDeps {
@@ -153,6 +181,8 @@ export interface ProducerDeps {
   logger: Logger;
   /** The client's retry options (ProducerOptions.retry overrides them). */
   retry: ResolvedRetryOptions;
+  /** FindCoordinator and the group coordinators (a transactional producer's). */
+  groups?: GroupRouter;
 }
 
 interface Prepared {
@@ -198,6 +228,8 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
   private closed = false;
   /** enable.idempotence as resolved from the options. */
   readonly idempotent: boolean;
+  /** Set for a producer with a transactionalId. */
+  private readonly txn: TransactionManager | undefined;
 
   constructor(
     options: ProducerOptions<K, V>,
@@ -215,9 +247,14 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         ? [`maxInFlightRequestsPerConnection=${inFlightOption} (at most ${MAX_IN_FLIGHT_FOR_IDEMPOTENCE})`]
         : []),
     ];
-    if (options.enableIdempotence === true && conflicts.length > 0) {
-      throw new InvalidRequestError(`enableIdempotence: true conflicts with ${conflicts.join(', ')}`);
+    const transactional = options.transactionalId !== undefined;
+    if ((options.enableIdempotence === true || transactional) && conflicts.length > 0) {
+      throw new InvalidRequestError(
+        `${transactional ? 'transactionalId' : 'enableIdempotence: true'} conflicts with ${conflicts.join(', ')}`,
+      );
     }
+    if (transactional && options.enableIdempotence === false)
+      throw new InvalidRequestError('transactionalId needs idempotence: enableIdempotence: false conflicts with it');
     this.idempotent = options.enableIdempotence ?? conflicts.length === 0;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.lookup = { allowAutoTopicCreation: options.allowAutoTopicCreation ?? true };
@@ -248,10 +285,17 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         : {}),
     });
     this.topicBackoff = backoff;
-    this.accumulator = new RecordAccumulator({ batchSize, compression: this.compression, idempotent: this.idempotent });
+    this.accumulator = new RecordAccumulator({ batchSize, compression: this.compression, idempotent: this.idempotent, transactional });
     this.memory = new BufferMemory(bufferMemory, deps.clock);
     const idempotence = this.idempotent
-      ? new IdempotenceManager({ cluster: deps.cluster, clock: deps.clock, random: deps.random, logger: deps.logger, backoff })
+      ? new IdempotenceManager({
+          cluster: deps.cluster,
+          clock: deps.clock,
+          random: deps.random,
+          logger: deps.logger,
+          backoff,
+          transactional,
+        })
       : undefined;
     this.loop = new SendLoop(
       { lingerMs, maxRequestSize: this.maxRequestSize, maxInFlightRequests, deliveryTimeoutMs, retries, backoff, requestTimeoutMs },
@@ -266,6 +310,82 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         ...(idempotence ? { idempotence } : {}),
       },
     );
+    if (transactional) {
+      if (!deps.groups)
+        throw new InvalidRequestError("a transactional producer needs the client's group router (make it with samsa.producer())");
+      this.txn = new TransactionManager({
+        transactionalId: options.transactionalId!,
+        transactionTimeoutMs: options.transactionTimeoutMs ?? 60_000,
+        cluster: deps.cluster,
+        groups: deps.groups,
+        retrier: this.retrier,
+        logger: deps.logger,
+        idempotence: idempotence!,
+        flush: () => this.flush(),
+        // Sends still entering the accumulator (waiting for AddPartitionsToTxn) are let in first, so
+        // none of their records slips past the discard.
+        discardQueued: async (error) => {
+          await this.entering;
+          this.loop.discardQueued(error);
+        },
+      });
+    }
+  }
+
+  /** Kafka's TransactionManager state; undefined for a producer without a transactionalId. */
+  get transactionState(): TransactionState | undefined {
+    return this.txn?.state;
+  }
+
+  /** Kafka's initTransactions: gets the producer id and epoch for the transactionalId, fencing older producers of it. */
+  initTransactions(): Promise<void> {
+    return Promise.resolve().then(() => this.transactional('initTransactions').initTransactions());
+  }
+
+  /** Kafka's beginTransaction: from here until commit or abort, sends belong to the transaction. */
+  beginTransaction(): void {
+    this.transactional('beginTransaction').beginTransaction();
+  }
+
+  /** Kafka's sendOffsetsToTransaction: the consumer offsets to commit with the transaction (KIP-447). */
+  sendOffsetsToTransaction(request: TransactionOffsets): Promise<void> {
+    return Promise.resolve().then(() => this.transactional('sendOffsetsToTransaction').sendOffsetsToTransaction(request));
+  }
+
+  /** Kafka's commitTransaction: waits for every record of the transaction, then commits it. */
+  commitTransaction(): Promise<void> {
+    return Promise.resolve().then(() => this.transactional('commitTransaction').commitTransaction());
+  }
+
+  /** Kafka's abortTransaction: records not yet sent are dropped, then the transaction is aborted. */
+  abortTransaction(): Promise<void> {
+    return Promise.resolve().then(() => this.transactional('abortTransaction').abortTransaction());
+  }
+
+  /** KafkaJS's producer.transaction(): begins a transaction and returns its calls. */
+  async transaction(): Promise<Transaction<K, V>> {
+    const txn = this.transactional('transaction');
+    if (txn.state === 'UNINITIALIZED') await txn.initTransactions();
+    txn.beginTransaction();
+    let active = true;
+    const end = async (f: () => Promise<void>) => {
+      await f();
+      active = false;
+    };
+    return {
+      send: this.send.bind(this) as Producer<K, V>['send'],
+      sendBatch: this.sendBatch.bind(this) as Producer<K, V>['sendBatch'],
+      sendOffsets: (request) => this.sendOffsetsToTransaction(request),
+      commit: () => end(() => this.commitTransaction()),
+      abort: () => end(() => this.abortTransaction()),
+      isActive: () => active && (txn.state === 'IN_TRANSACTION' || txn.state === 'ABORTABLE_ERROR'),
+    };
+  }
+
+  private transactional(call: string): TransactionManager {
+    if (!this.txn) throw new InvalidTxnStateError(`${call} needs a producer made with a transactionalId`);
+    if (this.closed) throw new SamsaClosedError('the producer is closed');
+    return this.txn;
   }
 
   /**
@@ -403,6 +523,9 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         settle = { resolve, reject };
       });
       const reject = (error: unknown): void => settle.reject(error);
+      const txn = this.txn;
+      // A failed record of a transaction leaves it only abortable (Kafka's TransactionManager).
+      if (txn) all.catch((error: unknown) => txn.recordFailed(error));
       for (let i = 0; i < prepared.length; i++) {
         const size = sizes[i]!;
         if (!this.memory.tryReserve(size)) await this.memory.reserve(size, deadline);
@@ -419,6 +542,17 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
           ) {
             this.partitioner.onNewBatch(topic, partition, args);
             partition = this.partitioner(args);
+          }
+        }
+        // The partition joins the transaction (AddPartitionsToTxn) before its first record is queued.
+        const adding = txn?.addPartition(topic, partition);
+        if (adding) {
+          try {
+            await adding;
+          } catch (error) {
+            this.memory.release(size);
+            all.catch(() => undefined); // the caller gets `error`; records already queued settle unobserved
+            throw error;
           }
         }
         this.accumulator.append(
@@ -567,6 +701,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         let partition: number;
         try {
           partition = await this.pickBatchPartition(topic, batch.partition);
+          await this.txn?.addPartition(topic, partition);
         } catch (error) {
           this.memory.release(capacity);
           throw error;
@@ -580,6 +715,10 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         });
         return [partition, completion];
       });
+      if (this.txn) {
+        const txn = this.txn;
+        completion.catch((error: unknown) => txn.recordFailed(error));
+      }
       const result = await completion;
       return { topic, partition, baseOffset: result.baseOffset, count: messages.length, logAppendTime: result.logAppendTime };
     }
@@ -609,8 +748,13 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
     return partition;
   }
 
-  private checkRecord<R extends { topic: string; messages: readonly Message<any, any>[] }>(record: R): R {
+  private checkRecord<R extends { topic: string; messages: readonly Message<any, any>[]; acks?: Acks }>(record: R): R {
     if (this.closed) throw new SamsaClosedError('the producer is closed');
+    if (this.txn) {
+      this.txn.checkSend();
+      if (record?.acks !== undefined && record.acks !== -1)
+        throw new InvalidRequestError(`a transactional producer sends with acks=-1, got acks=${String(record.acks)}`);
+    }
     if (typeof record?.topic !== 'string' || record.topic.length === 0) throw new InvalidRequestError('topic must be a non-empty string');
     if (!Array.isArray(record.messages)) throw new InvalidRequestError('messages must be an array');
     return record;

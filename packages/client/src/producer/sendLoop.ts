@@ -102,6 +102,14 @@ export class SendLoop {
     this.wake();
   }
 
+  /**
+   * Fails every batch not yet sent with `error` (abortTransaction: Kafka's abortUndrainedBatches);
+   * batches in flight are left to their answers.
+   */
+  discardQueued(error: unknown): void {
+    for (const queue of this.deps.accumulator.queues.values()) for (const batch of queue.splice(0)) this.complete(batch, error);
+  }
+
   /** Fails every batch not yet answered (close() timed out); aborts the requests in flight. */
   failAll(error: unknown): void {
     this.forcedClose = true;

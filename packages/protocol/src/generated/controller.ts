@@ -5,6 +5,13 @@ import type { AbortedTransaction as _samsa_v1_AbortedTransaction, AbortedTransac
 import type { AclBinding as _samsa_v1_AclBinding, AclBinding__Output as _samsa_v1_AclBinding__Output } from './samsa/v1/AclBinding.js';
 import type { AclBindingFilter as _samsa_v1_AclBindingFilter, AclBindingFilter__Output as _samsa_v1_AclBindingFilter__Output } from './samsa/v1/AclBindingFilter.js';
 import type { AclCreationResult as _samsa_v1_AclCreationResult, AclCreationResult__Output as _samsa_v1_AclCreationResult__Output } from './samsa/v1/AclCreationResult.js';
+import type { AddOffsetsToTxnRequest as _samsa_v1_AddOffsetsToTxnRequest, AddOffsetsToTxnRequest__Output as _samsa_v1_AddOffsetsToTxnRequest__Output } from './samsa/v1/AddOffsetsToTxnRequest.js';
+import type { AddOffsetsToTxnResponse as _samsa_v1_AddOffsetsToTxnResponse, AddOffsetsToTxnResponse__Output as _samsa_v1_AddOffsetsToTxnResponse__Output } from './samsa/v1/AddOffsetsToTxnResponse.js';
+import type { AddPartitionsToTxnPartitionResult as _samsa_v1_AddPartitionsToTxnPartitionResult, AddPartitionsToTxnPartitionResult__Output as _samsa_v1_AddPartitionsToTxnPartitionResult__Output } from './samsa/v1/AddPartitionsToTxnPartitionResult.js';
+import type { AddPartitionsToTxnRequest as _samsa_v1_AddPartitionsToTxnRequest, AddPartitionsToTxnRequest__Output as _samsa_v1_AddPartitionsToTxnRequest__Output } from './samsa/v1/AddPartitionsToTxnRequest.js';
+import type { AddPartitionsToTxnResponse as _samsa_v1_AddPartitionsToTxnResponse, AddPartitionsToTxnResponse__Output as _samsa_v1_AddPartitionsToTxnResponse__Output } from './samsa/v1/AddPartitionsToTxnResponse.js';
+import type { AddPartitionsToTxnTopic as _samsa_v1_AddPartitionsToTxnTopic, AddPartitionsToTxnTopic__Output as _samsa_v1_AddPartitionsToTxnTopic__Output } from './samsa/v1/AddPartitionsToTxnTopic.js';
+import type { AddPartitionsToTxnTopicResult as _samsa_v1_AddPartitionsToTxnTopicResult, AddPartitionsToTxnTopicResult__Output as _samsa_v1_AddPartitionsToTxnTopicResult__Output } from './samsa/v1/AddPartitionsToTxnTopicResult.js';
 import type { AllocateProducerIdsRequest as _samsa_v1_AllocateProducerIdsRequest, AllocateProducerIdsRequest__Output as _samsa_v1_AllocateProducerIdsRequest__Output } from './samsa/v1/AllocateProducerIdsRequest.js';
 import type { AllocateProducerIdsResponse as _samsa_v1_AllocateProducerIdsResponse, AllocateProducerIdsResponse__Output as _samsa_v1_AllocateProducerIdsResponse__Output } from './samsa/v1/AllocateProducerIdsResponse.js';
 import type { AlterConfigsResource as _samsa_v1_AlterConfigsResource, AlterConfigsResource__Output as _samsa_v1_AlterConfigsResource__Output } from './samsa/v1/AlterConfigsResource.js';
@@ -53,6 +60,10 @@ import type { DescribeConfigsResourceResult as _samsa_v1_DescribeConfigsResource
 import type { DescribeConfigsResponse as _samsa_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _samsa_v1_DescribeConfigsResponse__Output } from './samsa/v1/DescribeConfigsResponse.js';
 import type { DescribeConfigsResult as _samsa_v1_DescribeConfigsResult, DescribeConfigsResult__Output as _samsa_v1_DescribeConfigsResult__Output } from './samsa/v1/DescribeConfigsResult.js';
 import type { DescribeConfigsSynonym as _samsa_v1_DescribeConfigsSynonym, DescribeConfigsSynonym__Output as _samsa_v1_DescribeConfigsSynonym__Output } from './samsa/v1/DescribeConfigsSynonym.js';
+import type { DescribeProducersPartition as _samsa_v1_DescribeProducersPartition, DescribeProducersPartition__Output as _samsa_v1_DescribeProducersPartition__Output } from './samsa/v1/DescribeProducersPartition.js';
+import type { DescribeProducersRequest as _samsa_v1_DescribeProducersRequest, DescribeProducersRequest__Output as _samsa_v1_DescribeProducersRequest__Output } from './samsa/v1/DescribeProducersRequest.js';
+import type { DescribeProducersResponse as _samsa_v1_DescribeProducersResponse, DescribeProducersResponse__Output as _samsa_v1_DescribeProducersResponse__Output } from './samsa/v1/DescribeProducersResponse.js';
+import type { DescribeProducersTopic as _samsa_v1_DescribeProducersTopic, DescribeProducersTopic__Output as _samsa_v1_DescribeProducersTopic__Output } from './samsa/v1/DescribeProducersTopic.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from './samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from './samsa/v1/DescribeQuorumResponse.js';
 import type { DescribeTransactionsRequest as _samsa_v1_DescribeTransactionsRequest, DescribeTransactionsRequest__Output as _samsa_v1_DescribeTransactionsRequest__Output } from './samsa/v1/DescribeTransactionsRequest.js';
@@ -65,6 +76,8 @@ import type { ElectLeadersRequest as _samsa_v1_ElectLeadersRequest, ElectLeaders
 import type { ElectLeadersResponse as _samsa_v1_ElectLeadersResponse, ElectLeadersResponse__Output as _samsa_v1_ElectLeadersResponse__Output } from './samsa/v1/ElectLeadersResponse.js';
 import type { ElectLeadersTopicPartitions as _samsa_v1_ElectLeadersTopicPartitions, ElectLeadersTopicPartitions__Output as _samsa_v1_ElectLeadersTopicPartitions__Output } from './samsa/v1/ElectLeadersTopicPartitions.js';
 import type { ElectLeadersTopicResult as _samsa_v1_ElectLeadersTopicResult, ElectLeadersTopicResult__Output as _samsa_v1_ElectLeadersTopicResult__Output } from './samsa/v1/ElectLeadersTopicResult.js';
+import type { EndTxnRequest as _samsa_v1_EndTxnRequest, EndTxnRequest__Output as _samsa_v1_EndTxnRequest__Output } from './samsa/v1/EndTxnRequest.js';
+import type { EndTxnResponse as _samsa_v1_EndTxnResponse, EndTxnResponse__Output as _samsa_v1_EndTxnResponse__Output } from './samsa/v1/EndTxnResponse.js';
 import type { FetchCall as _samsa_v1_FetchCall, FetchCall__Output as _samsa_v1_FetchCall__Output } from './samsa/v1/FetchCall.js';
 import type { FetchMetadataRequest as _samsa_v1_FetchMetadataRequest, FetchMetadataRequest__Output as _samsa_v1_FetchMetadataRequest__Output } from './samsa/v1/FetchMetadataRequest.js';
 import type { FetchMetadataResponse as _samsa_v1_FetchMetadataResponse, FetchMetadataResponse__Output as _samsa_v1_FetchMetadataResponse__Output } from './samsa/v1/FetchMetadataResponse.js';
@@ -100,6 +113,7 @@ import type { ProduceCall as _samsa_v1_ProduceCall, ProduceCall__Output as _sams
 import type { ProduceReply as _samsa_v1_ProduceReply, ProduceReply__Output as _samsa_v1_ProduceReply__Output } from './samsa/v1/ProduceReply.js';
 import type { ProduceRequest as _samsa_v1_ProduceRequest, ProduceRequest__Output as _samsa_v1_ProduceRequest__Output } from './samsa/v1/ProduceRequest.js';
 import type { ProduceResponse as _samsa_v1_ProduceResponse, ProduceResponse__Output as _samsa_v1_ProduceResponse__Output } from './samsa/v1/ProduceResponse.js';
+import type { ProducerState as _samsa_v1_ProducerState, ProducerState__Output as _samsa_v1_ProducerState__Output } from './samsa/v1/ProducerState.js';
 import type { QuorumVoter as _samsa_v1_QuorumVoter, QuorumVoter__Output as _samsa_v1_QuorumVoter__Output } from './samsa/v1/QuorumVoter.js';
 import type { RegisterBrokerRequest as _samsa_v1_RegisterBrokerRequest, RegisterBrokerRequest__Output as _samsa_v1_RegisterBrokerRequest__Output } from './samsa/v1/RegisterBrokerRequest.js';
 import type { RegisterBrokerResponse as _samsa_v1_RegisterBrokerResponse, RegisterBrokerResponse__Output as _samsa_v1_RegisterBrokerResponse__Output } from './samsa/v1/RegisterBrokerResponse.js';
@@ -124,6 +138,13 @@ export interface ProtoGrpcType {
       AclBinding: MessageTypeDefinition<_samsa_v1_AclBinding, _samsa_v1_AclBinding__Output>
       AclBindingFilter: MessageTypeDefinition<_samsa_v1_AclBindingFilter, _samsa_v1_AclBindingFilter__Output>
       AclCreationResult: MessageTypeDefinition<_samsa_v1_AclCreationResult, _samsa_v1_AclCreationResult__Output>
+      AddOffsetsToTxnRequest: MessageTypeDefinition<_samsa_v1_AddOffsetsToTxnRequest, _samsa_v1_AddOffsetsToTxnRequest__Output>
+      AddOffsetsToTxnResponse: MessageTypeDefinition<_samsa_v1_AddOffsetsToTxnResponse, _samsa_v1_AddOffsetsToTxnResponse__Output>
+      AddPartitionsToTxnPartitionResult: MessageTypeDefinition<_samsa_v1_AddPartitionsToTxnPartitionResult, _samsa_v1_AddPartitionsToTxnPartitionResult__Output>
+      AddPartitionsToTxnRequest: MessageTypeDefinition<_samsa_v1_AddPartitionsToTxnRequest, _samsa_v1_AddPartitionsToTxnRequest__Output>
+      AddPartitionsToTxnResponse: MessageTypeDefinition<_samsa_v1_AddPartitionsToTxnResponse, _samsa_v1_AddPartitionsToTxnResponse__Output>
+      AddPartitionsToTxnTopic: MessageTypeDefinition<_samsa_v1_AddPartitionsToTxnTopic, _samsa_v1_AddPartitionsToTxnTopic__Output>
+      AddPartitionsToTxnTopicResult: MessageTypeDefinition<_samsa_v1_AddPartitionsToTxnTopicResult, _samsa_v1_AddPartitionsToTxnTopicResult__Output>
       AllocateProducerIdsRequest: MessageTypeDefinition<_samsa_v1_AllocateProducerIdsRequest, _samsa_v1_AllocateProducerIdsRequest__Output>
       AllocateProducerIdsResponse: MessageTypeDefinition<_samsa_v1_AllocateProducerIdsResponse, _samsa_v1_AllocateProducerIdsResponse__Output>
       AlterConfigsResource: MessageTypeDefinition<_samsa_v1_AlterConfigsResource, _samsa_v1_AlterConfigsResource__Output>
@@ -172,6 +193,10 @@ export interface ProtoGrpcType {
       DescribeConfigsResponse: MessageTypeDefinition<_samsa_v1_DescribeConfigsResponse, _samsa_v1_DescribeConfigsResponse__Output>
       DescribeConfigsResult: MessageTypeDefinition<_samsa_v1_DescribeConfigsResult, _samsa_v1_DescribeConfigsResult__Output>
       DescribeConfigsSynonym: MessageTypeDefinition<_samsa_v1_DescribeConfigsSynonym, _samsa_v1_DescribeConfigsSynonym__Output>
+      DescribeProducersPartition: MessageTypeDefinition<_samsa_v1_DescribeProducersPartition, _samsa_v1_DescribeProducersPartition__Output>
+      DescribeProducersRequest: MessageTypeDefinition<_samsa_v1_DescribeProducersRequest, _samsa_v1_DescribeProducersRequest__Output>
+      DescribeProducersResponse: MessageTypeDefinition<_samsa_v1_DescribeProducersResponse, _samsa_v1_DescribeProducersResponse__Output>
+      DescribeProducersTopic: MessageTypeDefinition<_samsa_v1_DescribeProducersTopic, _samsa_v1_DescribeProducersTopic__Output>
       DescribeQuorumRequest: MessageTypeDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumRequest__Output>
       DescribeQuorumResponse: MessageTypeDefinition<_samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumResponse__Output>
       DescribeTransactionsRequest: MessageTypeDefinition<_samsa_v1_DescribeTransactionsRequest, _samsa_v1_DescribeTransactionsRequest__Output>
@@ -184,6 +209,8 @@ export interface ProtoGrpcType {
       ElectLeadersResponse: MessageTypeDefinition<_samsa_v1_ElectLeadersResponse, _samsa_v1_ElectLeadersResponse__Output>
       ElectLeadersTopicPartitions: MessageTypeDefinition<_samsa_v1_ElectLeadersTopicPartitions, _samsa_v1_ElectLeadersTopicPartitions__Output>
       ElectLeadersTopicResult: MessageTypeDefinition<_samsa_v1_ElectLeadersTopicResult, _samsa_v1_ElectLeadersTopicResult__Output>
+      EndTxnRequest: MessageTypeDefinition<_samsa_v1_EndTxnRequest, _samsa_v1_EndTxnRequest__Output>
+      EndTxnResponse: MessageTypeDefinition<_samsa_v1_EndTxnResponse, _samsa_v1_EndTxnResponse__Output>
       FetchCall: MessageTypeDefinition<_samsa_v1_FetchCall, _samsa_v1_FetchCall__Output>
       FetchMetadataRequest: MessageTypeDefinition<_samsa_v1_FetchMetadataRequest, _samsa_v1_FetchMetadataRequest__Output>
       FetchMetadataResponse: MessageTypeDefinition<_samsa_v1_FetchMetadataResponse, _samsa_v1_FetchMetadataResponse__Output>
@@ -219,6 +246,7 @@ export interface ProtoGrpcType {
       ProduceReply: MessageTypeDefinition<_samsa_v1_ProduceReply, _samsa_v1_ProduceReply__Output>
       ProduceRequest: MessageTypeDefinition<_samsa_v1_ProduceRequest, _samsa_v1_ProduceRequest__Output>
       ProduceResponse: MessageTypeDefinition<_samsa_v1_ProduceResponse, _samsa_v1_ProduceResponse__Output>
+      ProducerState: MessageTypeDefinition<_samsa_v1_ProducerState, _samsa_v1_ProducerState__Output>
       QuorumVoter: MessageTypeDefinition<_samsa_v1_QuorumVoter, _samsa_v1_QuorumVoter__Output>
       RegisterBrokerRequest: MessageTypeDefinition<_samsa_v1_RegisterBrokerRequest, _samsa_v1_RegisterBrokerRequest__Output>
       RegisterBrokerResponse: MessageTypeDefinition<_samsa_v1_RegisterBrokerResponse, _samsa_v1_RegisterBrokerResponse__Output>

@@ -42,6 +42,8 @@ import type { OffsetFetchTopicResponse as _samsa_v1_OffsetFetchTopicResponse, Of
 import type { SyncGroupAssignment as _samsa_v1_SyncGroupAssignment, SyncGroupAssignment__Output as _samsa_v1_SyncGroupAssignment__Output } from './samsa/v1/SyncGroupAssignment.js';
 import type { SyncGroupRequest as _samsa_v1_SyncGroupRequest, SyncGroupRequest__Output as _samsa_v1_SyncGroupRequest__Output } from './samsa/v1/SyncGroupRequest.js';
 import type { SyncGroupResponse as _samsa_v1_SyncGroupResponse, SyncGroupResponse__Output as _samsa_v1_SyncGroupResponse__Output } from './samsa/v1/SyncGroupResponse.js';
+import type { TxnOffsetCommitRequest as _samsa_v1_TxnOffsetCommitRequest, TxnOffsetCommitRequest__Output as _samsa_v1_TxnOffsetCommitRequest__Output } from './samsa/v1/TxnOffsetCommitRequest.js';
+import type { TxnOffsetCommitResponse as _samsa_v1_TxnOffsetCommitResponse, TxnOffsetCommitResponse__Output as _samsa_v1_TxnOffsetCommitResponse__Output } from './samsa/v1/TxnOffsetCommitResponse.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -91,6 +93,8 @@ export interface ProtoGrpcType {
       SyncGroupAssignment: MessageTypeDefinition<_samsa_v1_SyncGroupAssignment, _samsa_v1_SyncGroupAssignment__Output>
       SyncGroupRequest: MessageTypeDefinition<_samsa_v1_SyncGroupRequest, _samsa_v1_SyncGroupRequest__Output>
       SyncGroupResponse: MessageTypeDefinition<_samsa_v1_SyncGroupResponse, _samsa_v1_SyncGroupResponse__Output>
+      TxnOffsetCommitRequest: MessageTypeDefinition<_samsa_v1_TxnOffsetCommitRequest, _samsa_v1_TxnOffsetCommitRequest__Output>
+      TxnOffsetCommitResponse: MessageTypeDefinition<_samsa_v1_TxnOffsetCommitResponse, _samsa_v1_TxnOffsetCommitResponse__Output>
     }
   }
 }

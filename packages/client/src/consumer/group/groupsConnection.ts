@@ -28,6 +28,8 @@ import type {
   OffsetDeleteResponse__Output,
   SyncGroupRequest,
   SyncGroupResponse__Output,
+  TxnOffsetCommitRequest,
+  TxnOffsetCommitResponse__Output,
 } from '@samsa/protocol';
 import type { RequestOptions } from '../../connection/connection.js';
 import { unaryCall, type UnaryMethod } from '../../connection/grpcConnection.js';
@@ -44,6 +46,7 @@ export type {
   OffsetFetchRequest,
   OffsetDeleteRequest,
   SyncGroupRequest,
+  TxnOffsetCommitRequest,
 };
 export type FindCoordinatorResponse = FindCoordinatorResponse__Output;
 export type JoinGroupResponse = JoinGroupResponse__Output;
@@ -56,6 +59,7 @@ export type ListGroupsResponse = ListGroupsResponse__Output;
 export type DescribeGroupsResponse = DescribeGroupsResponse__Output;
 export type DeleteGroupsResponse = DeleteGroupsResponse__Output;
 export type OffsetDeleteResponse = OffsetDeleteResponse__Output;
+export type TxnOffsetCommitResponse = TxnOffsetCommitResponse__Output;
 
 export interface GroupsConnection {
   readonly address: string;
@@ -71,6 +75,8 @@ export interface GroupsConnection {
   deleteGroups(request: DeleteGroupsRequest, options?: RequestOptions): Promise<DeleteGroupsResponse>;
   /** Kafka's OffsetDelete (KIP-496), to the group's coordinator. */
   offsetDelete(request: OffsetDeleteRequest, options?: RequestOptions): Promise<OffsetDeleteResponse>;
+  /** Kafka's TxnOffsetCommit, to the group's coordinator (a transactional producer's sendOffsetsToTransaction). */
+  txnOffsetCommit(request: TxnOffsetCommitRequest, options?: RequestOptions): Promise<TxnOffsetCommitResponse>;
   close(): void;
 }
 
@@ -87,7 +93,8 @@ type Method =
   | 'ListGroups'
   | 'DescribeGroups'
   | 'DeleteGroups'
-  | 'OffsetDelete';
+  | 'OffsetDelete'
+  | 'TxnOffsetCommit';
 
 export class GrpcGroupsConnection implements GroupsConnection {
   private client: GroupsClient | undefined;
@@ -132,6 +139,10 @@ export class GrpcGroupsConnection implements GroupsConnection {
   }
   offsetDelete(r: OffsetDeleteRequest, o?: RequestOptions): Promise<OffsetDeleteResponse> {
     return this.call('OffsetDelete', r, o);
+  }
+
+  txnOffsetCommit(r: TxnOffsetCommitRequest, o?: RequestOptions): Promise<TxnOffsetCommitResponse> {
+    return this.call('TxnOffsetCommit', r, o);
   }
 
   close(): void {

@@ -25,6 +25,8 @@ import type { OffsetFetchRequest as _samsa_v1_OffsetFetchRequest, OffsetFetchReq
 import type { OffsetFetchResponse as _samsa_v1_OffsetFetchResponse, OffsetFetchResponse__Output as _samsa_v1_OffsetFetchResponse__Output } from '../../samsa/v1/OffsetFetchResponse.js';
 import type { SyncGroupRequest as _samsa_v1_SyncGroupRequest, SyncGroupRequest__Output as _samsa_v1_SyncGroupRequest__Output } from '../../samsa/v1/SyncGroupRequest.js';
 import type { SyncGroupResponse as _samsa_v1_SyncGroupResponse, SyncGroupResponse__Output as _samsa_v1_SyncGroupResponse__Output } from '../../samsa/v1/SyncGroupResponse.js';
+import type { TxnOffsetCommitRequest as _samsa_v1_TxnOffsetCommitRequest, TxnOffsetCommitRequest__Output as _samsa_v1_TxnOffsetCommitRequest__Output } from '../../samsa/v1/TxnOffsetCommitRequest.js';
+import type { TxnOffsetCommitResponse as _samsa_v1_TxnOffsetCommitResponse, TxnOffsetCommitResponse__Output as _samsa_v1_TxnOffsetCommitResponse__Output } from '../../samsa/v1/TxnOffsetCommitResponse.js';
 
 export interface GroupsClient extends grpc.Client {
   DeleteGroups(argument: _samsa_v1_DeleteGroupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DeleteGroupsResponse__Output>): grpc.ClientUnaryCall;
@@ -126,6 +128,15 @@ export interface GroupsClient extends grpc.Client {
   syncGroup(argument: _samsa_v1_SyncGroupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_SyncGroupResponse__Output>): grpc.ClientUnaryCall;
   syncGroup(argument: _samsa_v1_SyncGroupRequest, callback: grpc.requestCallback<_samsa_v1_SyncGroupResponse__Output>): grpc.ClientUnaryCall;
   
+  TxnOffsetCommit(argument: _samsa_v1_TxnOffsetCommitRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_TxnOffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  TxnOffsetCommit(argument: _samsa_v1_TxnOffsetCommitRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_TxnOffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  TxnOffsetCommit(argument: _samsa_v1_TxnOffsetCommitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_TxnOffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  TxnOffsetCommit(argument: _samsa_v1_TxnOffsetCommitRequest, callback: grpc.requestCallback<_samsa_v1_TxnOffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  txnOffsetCommit(argument: _samsa_v1_TxnOffsetCommitRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_TxnOffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  txnOffsetCommit(argument: _samsa_v1_TxnOffsetCommitRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_TxnOffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  txnOffsetCommit(argument: _samsa_v1_TxnOffsetCommitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_TxnOffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  txnOffsetCommit(argument: _samsa_v1_TxnOffsetCommitRequest, callback: grpc.requestCallback<_samsa_v1_TxnOffsetCommitResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface GroupsHandlers extends grpc.UntypedServiceImplementation {
@@ -151,6 +162,8 @@ export interface GroupsHandlers extends grpc.UntypedServiceImplementation {
   
   SyncGroup: grpc.handleUnaryCall<_samsa_v1_SyncGroupRequest__Output, _samsa_v1_SyncGroupResponse>;
   
+  TxnOffsetCommit: grpc.handleUnaryCall<_samsa_v1_TxnOffsetCommitRequest__Output, _samsa_v1_TxnOffsetCommitResponse>;
+  
 }
 
 export interface GroupsDefinition extends grpc.ServiceDefinition {
@@ -165,4 +178,5 @@ export interface GroupsDefinition extends grpc.ServiceDefinition {
   OffsetDelete: MethodDefinition<_samsa_v1_OffsetDeleteRequest, _samsa_v1_OffsetDeleteResponse, _samsa_v1_OffsetDeleteRequest__Output, _samsa_v1_OffsetDeleteResponse__Output>
   OffsetFetch: MethodDefinition<_samsa_v1_OffsetFetchRequest, _samsa_v1_OffsetFetchResponse, _samsa_v1_OffsetFetchRequest__Output, _samsa_v1_OffsetFetchResponse__Output>
   SyncGroup: MethodDefinition<_samsa_v1_SyncGroupRequest, _samsa_v1_SyncGroupResponse, _samsa_v1_SyncGroupRequest__Output, _samsa_v1_SyncGroupResponse__Output>
+  TxnOffsetCommit: MethodDefinition<_samsa_v1_TxnOffsetCommitRequest, _samsa_v1_TxnOffsetCommitResponse, _samsa_v1_TxnOffsetCommitRequest__Output, _samsa_v1_TxnOffsetCommitResponse__Output>
 }

@@ -3,6 +3,10 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AddOffsetsToTxnRequest as _samsa_v1_AddOffsetsToTxnRequest, AddOffsetsToTxnRequest__Output as _samsa_v1_AddOffsetsToTxnRequest__Output } from '../../samsa/v1/AddOffsetsToTxnRequest.js';
+import type { AddOffsetsToTxnResponse as _samsa_v1_AddOffsetsToTxnResponse, AddOffsetsToTxnResponse__Output as _samsa_v1_AddOffsetsToTxnResponse__Output } from '../../samsa/v1/AddOffsetsToTxnResponse.js';
+import type { AddPartitionsToTxnRequest as _samsa_v1_AddPartitionsToTxnRequest, AddPartitionsToTxnRequest__Output as _samsa_v1_AddPartitionsToTxnRequest__Output } from '../../samsa/v1/AddPartitionsToTxnRequest.js';
+import type { AddPartitionsToTxnResponse as _samsa_v1_AddPartitionsToTxnResponse, AddPartitionsToTxnResponse__Output as _samsa_v1_AddPartitionsToTxnResponse__Output } from '../../samsa/v1/AddPartitionsToTxnResponse.js';
 import type { AlterUserScramCredentialsRequest as _samsa_v1_AlterUserScramCredentialsRequest, AlterUserScramCredentialsRequest__Output as _samsa_v1_AlterUserScramCredentialsRequest__Output } from '../../samsa/v1/AlterUserScramCredentialsRequest.js';
 import type { AlterUserScramCredentialsResponse as _samsa_v1_AlterUserScramCredentialsResponse, AlterUserScramCredentialsResponse__Output as _samsa_v1_AlterUserScramCredentialsResponse__Output } from '../../samsa/v1/AlterUserScramCredentialsResponse.js';
 import type { CreateAclsRequest as _samsa_v1_CreateAclsRequest, CreateAclsRequest__Output as _samsa_v1_CreateAclsRequest__Output } from '../../samsa/v1/CreateAclsRequest.js';
@@ -21,6 +25,8 @@ import type { DescribeAclsRequest as _samsa_v1_DescribeAclsRequest, DescribeAcls
 import type { DescribeAclsResponse as _samsa_v1_DescribeAclsResponse, DescribeAclsResponse__Output as _samsa_v1_DescribeAclsResponse__Output } from '../../samsa/v1/DescribeAclsResponse.js';
 import type { DescribeConfigsRequest as _samsa_v1_DescribeConfigsRequest, DescribeConfigsRequest__Output as _samsa_v1_DescribeConfigsRequest__Output } from '../../samsa/v1/DescribeConfigsRequest.js';
 import type { DescribeConfigsResponse as _samsa_v1_DescribeConfigsResponse, DescribeConfigsResponse__Output as _samsa_v1_DescribeConfigsResponse__Output } from '../../samsa/v1/DescribeConfigsResponse.js';
+import type { DescribeProducersRequest as _samsa_v1_DescribeProducersRequest, DescribeProducersRequest__Output as _samsa_v1_DescribeProducersRequest__Output } from '../../samsa/v1/DescribeProducersRequest.js';
+import type { DescribeProducersResponse as _samsa_v1_DescribeProducersResponse, DescribeProducersResponse__Output as _samsa_v1_DescribeProducersResponse__Output } from '../../samsa/v1/DescribeProducersResponse.js';
 import type { DescribeQuorumRequest as _samsa_v1_DescribeQuorumRequest, DescribeQuorumRequest__Output as _samsa_v1_DescribeQuorumRequest__Output } from '../../samsa/v1/DescribeQuorumRequest.js';
 import type { DescribeQuorumResponse as _samsa_v1_DescribeQuorumResponse, DescribeQuorumResponse__Output as _samsa_v1_DescribeQuorumResponse__Output } from '../../samsa/v1/DescribeQuorumResponse.js';
 import type { DescribeTransactionsRequest as _samsa_v1_DescribeTransactionsRequest, DescribeTransactionsRequest__Output as _samsa_v1_DescribeTransactionsRequest__Output } from '../../samsa/v1/DescribeTransactionsRequest.js';
@@ -29,6 +35,8 @@ import type { DescribeUserScramCredentialsRequest as _samsa_v1_DescribeUserScram
 import type { DescribeUserScramCredentialsResponse as _samsa_v1_DescribeUserScramCredentialsResponse, DescribeUserScramCredentialsResponse__Output as _samsa_v1_DescribeUserScramCredentialsResponse__Output } from '../../samsa/v1/DescribeUserScramCredentialsResponse.js';
 import type { ElectLeadersRequest as _samsa_v1_ElectLeadersRequest, ElectLeadersRequest__Output as _samsa_v1_ElectLeadersRequest__Output } from '../../samsa/v1/ElectLeadersRequest.js';
 import type { ElectLeadersResponse as _samsa_v1_ElectLeadersResponse, ElectLeadersResponse__Output as _samsa_v1_ElectLeadersResponse__Output } from '../../samsa/v1/ElectLeadersResponse.js';
+import type { EndTxnRequest as _samsa_v1_EndTxnRequest, EndTxnRequest__Output as _samsa_v1_EndTxnRequest__Output } from '../../samsa/v1/EndTxnRequest.js';
+import type { EndTxnResponse as _samsa_v1_EndTxnResponse, EndTxnResponse__Output as _samsa_v1_EndTxnResponse__Output } from '../../samsa/v1/EndTxnResponse.js';
 import type { FetchCall as _samsa_v1_FetchCall, FetchCall__Output as _samsa_v1_FetchCall__Output } from '../../samsa/v1/FetchCall.js';
 import type { FetchReply as _samsa_v1_FetchReply, FetchReply__Output as _samsa_v1_FetchReply__Output } from '../../samsa/v1/FetchReply.js';
 import type { FetchRequest as _samsa_v1_FetchRequest, FetchRequest__Output as _samsa_v1_FetchRequest__Output } from '../../samsa/v1/FetchRequest.js';
@@ -49,6 +57,24 @@ import type { ProduceRequest as _samsa_v1_ProduceRequest, ProduceRequest__Output
 import type { ProduceResponse as _samsa_v1_ProduceResponse, ProduceResponse__Output as _samsa_v1_ProduceResponse__Output } from '../../samsa/v1/ProduceResponse.js';
 
 export interface SamsaClient extends grpc.Client {
+  AddOffsetsToTxn(argument: _samsa_v1_AddOffsetsToTxnRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AddOffsetsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  AddOffsetsToTxn(argument: _samsa_v1_AddOffsetsToTxnRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AddOffsetsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  AddOffsetsToTxn(argument: _samsa_v1_AddOffsetsToTxnRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AddOffsetsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  AddOffsetsToTxn(argument: _samsa_v1_AddOffsetsToTxnRequest, callback: grpc.requestCallback<_samsa_v1_AddOffsetsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  addOffsetsToTxn(argument: _samsa_v1_AddOffsetsToTxnRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AddOffsetsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  addOffsetsToTxn(argument: _samsa_v1_AddOffsetsToTxnRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AddOffsetsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  addOffsetsToTxn(argument: _samsa_v1_AddOffsetsToTxnRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AddOffsetsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  addOffsetsToTxn(argument: _samsa_v1_AddOffsetsToTxnRequest, callback: grpc.requestCallback<_samsa_v1_AddOffsetsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  
+  AddPartitionsToTxn(argument: _samsa_v1_AddPartitionsToTxnRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AddPartitionsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  AddPartitionsToTxn(argument: _samsa_v1_AddPartitionsToTxnRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AddPartitionsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  AddPartitionsToTxn(argument: _samsa_v1_AddPartitionsToTxnRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AddPartitionsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  AddPartitionsToTxn(argument: _samsa_v1_AddPartitionsToTxnRequest, callback: grpc.requestCallback<_samsa_v1_AddPartitionsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  addPartitionsToTxn(argument: _samsa_v1_AddPartitionsToTxnRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AddPartitionsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  addPartitionsToTxn(argument: _samsa_v1_AddPartitionsToTxnRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AddPartitionsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  addPartitionsToTxn(argument: _samsa_v1_AddPartitionsToTxnRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AddPartitionsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  addPartitionsToTxn(argument: _samsa_v1_AddPartitionsToTxnRequest, callback: grpc.requestCallback<_samsa_v1_AddPartitionsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  
   AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
   AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
   AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
@@ -130,6 +156,15 @@ export interface SamsaClient extends grpc.Client {
   describeConfigs(argument: _samsa_v1_DescribeConfigsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
   describeConfigs(argument: _samsa_v1_DescribeConfigsRequest, callback: grpc.requestCallback<_samsa_v1_DescribeConfigsResponse__Output>): grpc.ClientUnaryCall;
   
+  DescribeProducers(argument: _samsa_v1_DescribeProducersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  DescribeProducers(argument: _samsa_v1_DescribeProducersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  DescribeProducers(argument: _samsa_v1_DescribeProducersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  DescribeProducers(argument: _samsa_v1_DescribeProducersRequest, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  describeProducers(argument: _samsa_v1_DescribeProducersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  describeProducers(argument: _samsa_v1_DescribeProducersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  describeProducers(argument: _samsa_v1_DescribeProducersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  describeProducers(argument: _samsa_v1_DescribeProducersRequest, callback: grpc.requestCallback<_samsa_v1_DescribeProducersResponse__Output>): grpc.ClientUnaryCall;
+  
   DescribeQuorum(argument: _samsa_v1_DescribeQuorumRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
   DescribeQuorum(argument: _samsa_v1_DescribeQuorumRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
   DescribeQuorum(argument: _samsa_v1_DescribeQuorumRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_DescribeQuorumResponse__Output>): grpc.ClientUnaryCall;
@@ -165,6 +200,15 @@ export interface SamsaClient extends grpc.Client {
   electLeaders(argument: _samsa_v1_ElectLeadersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
   electLeaders(argument: _samsa_v1_ElectLeadersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
   electLeaders(argument: _samsa_v1_ElectLeadersRequest, callback: grpc.requestCallback<_samsa_v1_ElectLeadersResponse__Output>): grpc.ClientUnaryCall;
+  
+  EndTxn(argument: _samsa_v1_EndTxnRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_EndTxnResponse__Output>): grpc.ClientUnaryCall;
+  EndTxn(argument: _samsa_v1_EndTxnRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_EndTxnResponse__Output>): grpc.ClientUnaryCall;
+  EndTxn(argument: _samsa_v1_EndTxnRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_EndTxnResponse__Output>): grpc.ClientUnaryCall;
+  EndTxn(argument: _samsa_v1_EndTxnRequest, callback: grpc.requestCallback<_samsa_v1_EndTxnResponse__Output>): grpc.ClientUnaryCall;
+  endTxn(argument: _samsa_v1_EndTxnRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_EndTxnResponse__Output>): grpc.ClientUnaryCall;
+  endTxn(argument: _samsa_v1_EndTxnRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_EndTxnResponse__Output>): grpc.ClientUnaryCall;
+  endTxn(argument: _samsa_v1_EndTxnRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_EndTxnResponse__Output>): grpc.ClientUnaryCall;
+  endTxn(argument: _samsa_v1_EndTxnRequest, callback: grpc.requestCallback<_samsa_v1_EndTxnResponse__Output>): grpc.ClientUnaryCall;
   
   Fetch(argument: _samsa_v1_FetchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
   Fetch(argument: _samsa_v1_FetchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_FetchResponse__Output>): grpc.ClientUnaryCall;
@@ -242,6 +286,10 @@ export interface SamsaClient extends grpc.Client {
 }
 
 export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
+  AddOffsetsToTxn: grpc.handleUnaryCall<_samsa_v1_AddOffsetsToTxnRequest__Output, _samsa_v1_AddOffsetsToTxnResponse>;
+  
+  AddPartitionsToTxn: grpc.handleUnaryCall<_samsa_v1_AddPartitionsToTxnRequest__Output, _samsa_v1_AddPartitionsToTxnResponse>;
+  
   AlterUserScramCredentials: grpc.handleUnaryCall<_samsa_v1_AlterUserScramCredentialsRequest__Output, _samsa_v1_AlterUserScramCredentialsResponse>;
   
   CreateAcls: grpc.handleUnaryCall<_samsa_v1_CreateAclsRequest__Output, _samsa_v1_CreateAclsResponse>;
@@ -260,6 +308,8 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
   
   DescribeConfigs: grpc.handleUnaryCall<_samsa_v1_DescribeConfigsRequest__Output, _samsa_v1_DescribeConfigsResponse>;
   
+  DescribeProducers: grpc.handleUnaryCall<_samsa_v1_DescribeProducersRequest__Output, _samsa_v1_DescribeProducersResponse>;
+  
   DescribeQuorum: grpc.handleUnaryCall<_samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse>;
   
   DescribeTransactions: grpc.handleUnaryCall<_samsa_v1_DescribeTransactionsRequest__Output, _samsa_v1_DescribeTransactionsResponse>;
@@ -267,6 +317,8 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
   DescribeUserScramCredentials: grpc.handleUnaryCall<_samsa_v1_DescribeUserScramCredentialsRequest__Output, _samsa_v1_DescribeUserScramCredentialsResponse>;
   
   ElectLeaders: grpc.handleUnaryCall<_samsa_v1_ElectLeadersRequest__Output, _samsa_v1_ElectLeadersResponse>;
+  
+  EndTxn: grpc.handleUnaryCall<_samsa_v1_EndTxnRequest__Output, _samsa_v1_EndTxnResponse>;
   
   Fetch: grpc.handleUnaryCall<_samsa_v1_FetchRequest__Output, _samsa_v1_FetchResponse>;
   
@@ -289,6 +341,8 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface SamsaDefinition extends grpc.ServiceDefinition {
+  AddOffsetsToTxn: MethodDefinition<_samsa_v1_AddOffsetsToTxnRequest, _samsa_v1_AddOffsetsToTxnResponse, _samsa_v1_AddOffsetsToTxnRequest__Output, _samsa_v1_AddOffsetsToTxnResponse__Output>
+  AddPartitionsToTxn: MethodDefinition<_samsa_v1_AddPartitionsToTxnRequest, _samsa_v1_AddPartitionsToTxnResponse, _samsa_v1_AddPartitionsToTxnRequest__Output, _samsa_v1_AddPartitionsToTxnResponse__Output>
   AlterUserScramCredentials: MethodDefinition<_samsa_v1_AlterUserScramCredentialsRequest, _samsa_v1_AlterUserScramCredentialsResponse, _samsa_v1_AlterUserScramCredentialsRequest__Output, _samsa_v1_AlterUserScramCredentialsResponse__Output>
   CreateAcls: MethodDefinition<_samsa_v1_CreateAclsRequest, _samsa_v1_CreateAclsResponse, _samsa_v1_CreateAclsRequest__Output, _samsa_v1_CreateAclsResponse__Output>
   CreatePartitions: MethodDefinition<_samsa_v1_CreatePartitionsRequest, _samsa_v1_CreatePartitionsResponse, _samsa_v1_CreatePartitionsRequest__Output, _samsa_v1_CreatePartitionsResponse__Output>
@@ -298,10 +352,12 @@ export interface SamsaDefinition extends grpc.ServiceDefinition {
   DeleteTopics: MethodDefinition<_samsa_v1_DeleteTopicsRequest, _samsa_v1_DeleteTopicsResponse, _samsa_v1_DeleteTopicsRequest__Output, _samsa_v1_DeleteTopicsResponse__Output>
   DescribeAcls: MethodDefinition<_samsa_v1_DescribeAclsRequest, _samsa_v1_DescribeAclsResponse, _samsa_v1_DescribeAclsRequest__Output, _samsa_v1_DescribeAclsResponse__Output>
   DescribeConfigs: MethodDefinition<_samsa_v1_DescribeConfigsRequest, _samsa_v1_DescribeConfigsResponse, _samsa_v1_DescribeConfigsRequest__Output, _samsa_v1_DescribeConfigsResponse__Output>
+  DescribeProducers: MethodDefinition<_samsa_v1_DescribeProducersRequest, _samsa_v1_DescribeProducersResponse, _samsa_v1_DescribeProducersRequest__Output, _samsa_v1_DescribeProducersResponse__Output>
   DescribeQuorum: MethodDefinition<_samsa_v1_DescribeQuorumRequest, _samsa_v1_DescribeQuorumResponse, _samsa_v1_DescribeQuorumRequest__Output, _samsa_v1_DescribeQuorumResponse__Output>
   DescribeTransactions: MethodDefinition<_samsa_v1_DescribeTransactionsRequest, _samsa_v1_DescribeTransactionsResponse, _samsa_v1_DescribeTransactionsRequest__Output, _samsa_v1_DescribeTransactionsResponse__Output>
   DescribeUserScramCredentials: MethodDefinition<_samsa_v1_DescribeUserScramCredentialsRequest, _samsa_v1_DescribeUserScramCredentialsResponse, _samsa_v1_DescribeUserScramCredentialsRequest__Output, _samsa_v1_DescribeUserScramCredentialsResponse__Output>
   ElectLeaders: MethodDefinition<_samsa_v1_ElectLeadersRequest, _samsa_v1_ElectLeadersResponse, _samsa_v1_ElectLeadersRequest__Output, _samsa_v1_ElectLeadersResponse__Output>
+  EndTxn: MethodDefinition<_samsa_v1_EndTxnRequest, _samsa_v1_EndTxnResponse, _samsa_v1_EndTxnRequest__Output, _samsa_v1_EndTxnResponse__Output>
   Fetch: MethodDefinition<_samsa_v1_FetchRequest, _samsa_v1_FetchResponse, _samsa_v1_FetchRequest__Output, _samsa_v1_FetchResponse__Output>
   FetchStream: MethodDefinition<_samsa_v1_FetchCall, _samsa_v1_FetchReply, _samsa_v1_FetchCall__Output, _samsa_v1_FetchReply__Output>
   IncrementalAlterConfigs: MethodDefinition<_samsa_v1_IncrementalAlterConfigsRequest, _samsa_v1_IncrementalAlterConfigsResponse, _samsa_v1_IncrementalAlterConfigsRequest__Output, _samsa_v1_IncrementalAlterConfigsResponse__Output>
