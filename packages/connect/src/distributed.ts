@@ -10,16 +10,29 @@
  * and each worker's heartbeat `worker-<id>`.
  *
  * Membership is the heartbeats: a worker whose last heartbeat (record timestamp) is older than
- * `session.timeout.ms` is gone. The leader is the live worker with the smallest id. The unit of
- * work is a connector with all its tasks. The leader's assignment is incremental: a connector
- * stays where it runs while that worker is live; only new connectors and those of departed
- * workers are placed, each on the live worker running the fewest. Every worker runs what the
- * assignment gives it through a local StandaloneHerder (sharing the offset topic) and publishes
- * its statuses. REST reads are answered from the replayed topics by any worker; config writes are
- * forwarded to the leader, restarts to the connector's owner.
+ * `session.timeout.ms` is gone. The leader is the live worker with the smallest id. Connectors and
+ * tasks are assigned separately and incrementally (`assignment.ts`, after Kafka's
+ * `IncrementalCooperativeAssignor`): a unit keeps its live worker; new and orphaned units go to the
+ * least loaded member. A worker starts work only from the latest generation that names it a member
+ * (the generation fence). Each worker runs its connectors through a local StandaloneHerder in
+ * connector-only mode and hosts its tasks with the task configs from the config topic (sharing the
+ * offset topic), and publishes their statuses. REST reads are answered from the replayed topics by
+ * any worker; config writes and KIP-875 offset changes are forwarded to the leader, restarts to the
+ * connector's or task's owner.
  */
 import { Samsa, systemClock, type Logger } from '@samsa/client';
 import type { ConnectorType } from './api.js';
+import {
+  EMPTY_ASSIGNMENT,
+  acceptStatus,
+  assignedTo,
+  computeAssignment,
+  mayStart,
+  parseAssignment,
+  taskKey,
+  type Assignment,
+  type StatusRecord,
+} from './assignment.js';
 import { builtinPlugins } from './builtins.js';
 import type { ConfigInfos } from './configDef.js';
 import {
@@ -27,6 +40,10 @@ import {
   ForwardRequest,
   StandaloneHerder,
   checkConnectorConfig,
+  notStoppedError,
+  parseOffsetsBody,
+  resetConnectorOffsets,
+  writeOffsets,
   type ConnectorInfo,
   type ConnectorOffsetsJson,
   type ConnectorStatusJson,
@@ -42,24 +59,12 @@ import { loadPluginPath } from './pluginLoader.js';
 import { ConnectRestServer } from './rest.js';
 import { onlyTopicsExist } from './topicExists.js';
 
-interface Assignment {
-  generation: number;
-  leader: string;
-  owners: Record<string, string>;
-}
-interface StatusRecord {
-  state: string;
-  trace?: string | null;
-  worker_id: string;
-  generation: number;
-}
-
 export class DistributedHerder implements Herder {
   readonly configs = new Map<string, Record<string, string>>();
   readonly targets = new Map<string, TargetState>();
   readonly taskProps = new Map<string, Array<Record<string, string>>>();
   private readonly pendingTasks = new Map<string, Map<number, Record<string, string>>>();
-  assignment: Assignment = { generation: 0, leader: '', owners: {} };
+  assignment: Assignment = EMPTY_ASSIGNMENT;
   private readonly statuses = new Map<string, StatusRecord>();
   private readonly heartbeats = new Map<string, number>();
   private readonly applied = new Map<string, string>();
@@ -105,7 +110,7 @@ export class DistributedHerder implements Herder {
       );
       this.pendingTasks.delete(m[1]!);
     } else if (key === 'samsa-assignment' && json !== null) {
-      this.assignment = json as unknown as Assignment;
+      this.assignment = parseAssignment(json);
     }
   }
 
@@ -117,8 +122,13 @@ export class DistributedHerder implements Herder {
       else this.heartbeats.set(m[1]!, timestamp);
       return;
     }
-    if (value === null) this.statuses.delete(key);
-    else this.statuses.set(key, JSON.parse(value.toString('utf8')) as StatusRecord);
+    if (value === null) {
+      this.statuses.delete(key);
+      return;
+    }
+    const incoming = JSON.parse(value.toString('utf8')) as StatusRecord;
+    // A zombie's status from an older generation does not replace the new owner's.
+    if (acceptStatus(this.statuses.get(key), incoming)) this.statuses.set(key, incoming);
   }
 
   liveWorkers(): string[] {
@@ -162,48 +172,67 @@ export class DistributedHerder implements Herder {
   }
 
   private async assign(live: string[]): Promise<void> {
-    const owners: Record<string, string> = {};
-    const load = new Map(live.map((w) => [w, 0]));
-    const names = [...this.configs.keys()].sort();
-    // Keep what runs on a live worker; place only the rest.
-    for (const c of names) {
-      const prev = this.assignment.owners[c];
-      if (prev !== undefined && load.has(prev)) {
-        owners[c] = prev;
-        load.set(prev, load.get(prev)! + 1);
-      }
-    }
-    for (const c of names) {
-      if (owners[c] !== undefined) continue;
-      const target = [...load].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
-      owners[c] = target;
-      load.set(target, load.get(target)! + 1);
-    }
-    if (JSON.stringify(owners) === JSON.stringify(this.assignment.owners)) return;
-    const next: Assignment = { generation: this.assignment.generation + 1, leader: this.workerId, owners };
+    const work = [...this.configs.keys()].map((name) => ({
+      name,
+      taskCount: this.targets.get(name) === 'STOPPED' ? 0 : (this.taskProps.get(name) ?? []).length,
+    }));
+    const next = computeAssignment(this.assignment, live, work, this.workerId);
+    if (next === undefined) return;
     await this.configLog.send('samsa-assignment', next);
     await this.configLog.readToEnd();
   }
 
+  /** The generation fence: read the config topic to its end; may work from generation `acting` still start? */
+  private async fenced(acting: number): Promise<boolean> {
+    await this.configLog.readToEnd();
+    return !mayStart(acting, this.assignment, this.workerId);
+  }
+
   private async reconcile(): Promise<void> {
-    const mine = new Set(
-      Object.entries(this.assignment.owners)
-        .filter(([c, w]) => w === this.workerId && this.configs.has(c))
-        .map(([c]) => c),
-    );
+    const acting = this.assignment;
+    const mine = assignedTo(acting, this.workerId);
+    const myConnectors = new Set(mine.connectors.filter((c) => this.configs.has(c)));
+    const myTasks = new Map<string, { connector: string; task: number; config: Record<string, string> }>();
+    for (const { connector, task } of mine.tasks) {
+      const config = this.taskProps.get(connector)?.[task];
+      if (config === undefined || !this.configs.has(connector) || this.targets.get(connector) === 'STOPPED') continue;
+      myTasks.set(taskKey(connector, task), { connector, task, config });
+    }
+    // Stop what is no longer ours (always allowed, whatever the generation).
     for (const name of this.local.connectorNames()) {
-      if (!mine.has(name)) {
+      if (!myConnectors.has(name)) {
         await this.local.deleteConnector(name);
         this.applied.delete(name);
+        this.unpublish(`status-connector-${name}`);
       }
     }
-    for (const name of mine) {
+    for (const t of this.local.hostedTasks()) {
+      if (!myTasks.has(taskKey(t.connector, t.task))) {
+        await this.local.unhostTask(t.connector, t.task);
+        // Stopped, final offset flush done: say so, so offsets may be changed (KIP-875 check).
+        await this.writeStatus(`status-task-${t.connector}-${t.task}`, 'UNASSIGNED', undefined);
+        this.unpublish(`status-task-${t.connector}-${t.task}`);
+      }
+    }
+    let checked = false;
+    const mayStartNew = async () => {
+      if (!checked) {
+        checked = true;
+        if (await this.fenced(acting.generation)) {
+          this.logger.info('assignment is stale; starting nothing this round', { generation: acting.generation });
+          return false;
+        }
+      }
+      return this.assignment.generation === acting.generation;
+    };
+    for (const name of myConnectors) {
       const config = this.configs.get(name)!;
       const target = this.targets.get(name) ?? 'STARTED';
       const want = JSON.stringify(config);
       const running = this.local.connectorNames().includes(name);
       try {
         if (!running || this.applied.get(name) !== want) {
+          if (!(await mayStartNew())) return;
           await this.local.putConnectorConfig(name, config, true, target);
           this.applied.set(name, want);
         }
@@ -212,35 +241,44 @@ export class DistributedHerder implements Herder {
         this.logger.error('cannot run assigned connector', { connector: name, error: String(err) });
       }
     }
+    const hosted = new Set(this.local.hostedTasks().map((t) => taskKey(t.connector, t.task)));
+    for (const [key, { connector, task, config }] of myTasks) {
+      const target = this.targets.get(connector) ?? 'STARTED';
+      if (!hosted.has(key) && !(await mayStartNew())) return;
+      try {
+        await this.local.hostTask(connector, task, this.configs.get(connector)!, config, target);
+      } catch (err) {
+        this.logger.error('cannot run assigned task', { connector, task, error: String(err) });
+      }
+    }
+  }
+
+  private unpublish(key: string): void {
+    this.published.delete(key);
+  }
+
+  private async writeStatus(key: string, state: string, trace: string | undefined): Promise<void> {
+    const value: StatusRecord = { state, trace: trace ?? null, worker_id: this.workerId, generation: this.assignment.generation };
+    const text = JSON.stringify([state, trace ?? null]);
+    if (this.published.get(key) === text) return;
+    await this.statusLog.send(key, value);
+    this.published.set(key, text);
   }
 
   private async publish(): Promise<void> {
-    const generation = this.assignment.generation;
     for (const name of this.local.connectorNames()) {
       const status = this.local.connectorStatus(name);
-      const records: Array<[string, StatusRecord]> = [
-        [
-          `status-connector-${name}`,
-          { state: status.connector.state, trace: status.connector.trace ?? null, worker_id: this.workerId, generation },
-        ],
-      ];
-      for (const t of status.tasks)
-        records.push([`status-task-${name}-${t.id}`, { state: t.state, trace: t.trace ?? null, worker_id: this.workerId, generation }]);
-      for (const [key, value] of records) {
-        const text = JSON.stringify(value);
-        if (this.published.get(key) === text) continue;
-        await this.statusLog.send(key, value);
-        this.published.set(key, text);
-      }
+      await this.writeStatus(`status-connector-${name}`, status.connector.state, status.connector.trace);
       const tasks = this.local.taskConfigs(name).map((t) => t.config);
-      const taskKey = `tasks:${name}`;
+      const taskKeyText = `tasks:${name}`;
       const taskText = JSON.stringify(tasks);
-      if (this.published.get(taskKey) !== taskText) {
+      if (this.published.get(taskKeyText) !== taskText) {
         for (let i = 0; i < tasks.length; i++) await this.configLog.send(`task-${name}-${i}`, { properties: tasks[i] });
         await this.configLog.send(`commit-${name}`, { tasks: tasks.length });
-        this.published.set(taskKey, taskText);
+        this.published.set(taskKeyText, taskText);
       }
     }
+    for (const t of this.local.hostedTasks()) await this.writeStatus(`status-task-${t.connector}-${t.task}`, t.state, t.trace);
   }
 
   private get(name: string): Record<string, string> {
@@ -320,11 +358,13 @@ export class DistributedHerder implements Herder {
 
   connectorStatus(name: string): ConnectorStatusJson {
     const config = this.get(name);
-    const owner = this.assignment.owners[name];
     return {
       name,
-      connector: this.statusOf(`status-connector-${name}`, owner),
-      tasks: (this.taskProps.get(name) ?? []).map((_, id) => ({ id, ...this.statusOf(`status-task-${name}-${id}`, owner) })),
+      connector: this.statusOf(`status-connector-${name}`, this.assignment.connectors[name]),
+      tasks: (this.taskProps.get(name) ?? []).map((_, id) => ({
+        id,
+        ...this.statusOf(`status-task-${name}-${id}`, this.assignment.tasks[taskKey(name, id)]),
+      })),
       type: this.typeOf(config),
     };
   }
@@ -337,24 +377,44 @@ export class DistributedHerder implements Herder {
   taskStatus(name: string, id: number): TaskStatusJson {
     this.get(name);
     if (id >= (this.taskProps.get(name) ?? []).length) throw new ConnectRestError(404, `No status found for task ${name}-${id}`);
-    return { id, ...this.statusOf(`status-task-${name}-${id}`, this.assignment.owners[name]) };
+    return { id, ...this.statusOf(`status-task-${name}-${id}`, this.assignment.tasks[taskKey(name, id)]) };
   }
 
-  private requireOwner(name: string): void {
-    this.get(name);
-    const owner = this.assignment.owners[name];
+  private requireOwner(name: string, owner: string | undefined): void {
     if (owner === undefined) throw new ConnectRestError(409, `Connector ${name} is not assigned to a worker yet`);
     if (owner !== this.workerId) throw new ForwardRequest(this.url(owner));
   }
 
   async restartTask(name: string, id: number): Promise<void> {
-    this.requireOwner(name);
-    await this.local.restartTask(name, id);
+    this.get(name);
+    if (id >= (this.taskProps.get(name) ?? []).length) throw new ConnectRestError(404, `Task not found: ${name}-${id}`);
+    this.requireOwner(name, this.assignment.tasks[taskKey(name, id)]);
+    await this.local.restartHostedTask(name, id);
   }
 
+  /** On the connector's owner: restarts the connector here and asks each task's owner to restart the chosen tasks (KIP-745). */
   async restartConnector(name: string, includeTasks: boolean, onlyFailed: boolean): Promise<ConnectorStatusJson | undefined> {
-    this.requireOwner(name);
-    return this.local.restartConnector(name, includeTasks, onlyFailed);
+    this.get(name);
+    this.requireOwner(name, this.assignment.connectors[name]);
+    const status = this.connectorStatus(name);
+    const restartConnector = !onlyFailed || status.connector.state === 'FAILED';
+    const tasks = includeTasks ? status.tasks.filter((t) => !onlyFailed || t.state === 'FAILED').map((t) => t.id) : [];
+    if (restartConnector) await this.local.restartConnector(name, false, false);
+    for (const id of tasks) {
+      const owner = this.assignment.tasks[taskKey(name, id)];
+      if (owner === this.workerId) await this.local.restartHostedTask(name, id);
+      else if (owner !== undefined) {
+        const res = await fetch(`${this.url(owner)}/connectors/${encodeURIComponent(name)}/tasks/${id}/restart`, {
+          method: 'POST',
+          signal: AbortSignal.timeout(60_000),
+        });
+        if (!res.ok) throw new ConnectRestError(res.status, `Restart of task ${name}-${id} on ${owner} failed: ${await res.text()}`);
+      }
+    }
+    if (!includeTasks && !onlyFailed) return undefined;
+    if (restartConnector) status.connector.state = 'RESTARTING';
+    for (const id of tasks) status.tasks[id]!.state = 'RESTARTING';
+    return status;
   }
 
   async setTargetState(name: string, target: TargetState): Promise<void> {
@@ -375,18 +435,43 @@ export class DistributedHerder implements Herder {
     };
   }
 
-  alterOffsets(name: string): Promise<{ message: string }> {
-    this.get(name);
-    return Promise.reject(
-      new ConnectRestError(501, 'Altering offsets is not supported by distributed workers yet; use a standalone worker'),
-    );
+  /**
+   * KIP-875's precondition, as Kafka's `DistributedHerder`: target STOPPED and no task configs
+   * left; and (ours) no live worker still reporting one of its tasks as other than UNASSIGNED, so
+   * a task still flushing on its way down cannot overwrite the new offsets.
+   */
+  private requireStopped(name: string): void {
+    if (this.targets.get(name) !== 'STOPPED' || (this.taskProps.get(name) ?? []).length > 0) throw notStoppedError(name);
+    const live = new Set(this.liveWorkers());
+    for (const [key, s] of this.statuses) {
+      if (
+        key.startsWith(`status-task-${name}-`) &&
+        /^\d+$/.test(key.slice(`status-task-${name}-`.length)) &&
+        s.state !== 'UNASSIGNED' &&
+        live.has(s.worker_id)
+      )
+        throw notStoppedError(name);
+    }
   }
 
-  resetOffsets(name: string): Promise<{ message: string }> {
-    this.get(name);
-    return Promise.reject(
-      new ConnectRestError(501, 'Resetting offsets is not supported by distributed workers yet; use a standalone worker'),
-    );
+  async alterOffsets(name: string, body: unknown): Promise<{ message: string }> {
+    const config = this.get(name);
+    this.requireStopped(name);
+    const parsed = parseOffsetsBody(this.typeOf(config), body);
+    this.requireLeader();
+    return writeOffsets(name, parsed, this.offsetStore, this.samsa.admin());
+  }
+
+  async resetOffsets(name: string): Promise<{ message: string }> {
+    const config = this.get(name);
+    this.requireStopped(name);
+    this.requireLeader();
+    await this.offsetLogReadToEnd();
+    return resetConnectorOffsets(name, this.typeOf(config), this.offsetStore, this.samsa.admin());
+  }
+
+  private async offsetLogReadToEnd(): Promise<void> {
+    await this.offsetStore.log?.readToEnd();
   }
 
   /** Leaving: stop local work and tell the others at once (a null heartbeat). */
@@ -449,6 +534,7 @@ export async function startDistributedWorker(workerConfig: Record<string, string
     const offsetStore = new KafkaOffsetStore();
     const metrics = new ConnectMetrics();
     const local = new StandaloneHerder({
+      connectorOnly: true,
       samsa,
       producer,
       admin,

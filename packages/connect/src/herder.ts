@@ -29,6 +29,94 @@ export class ForwardRequest extends Error {
   }
 }
 
+/** Kafka's answers to KIP-875 alter/reset (`ConnectorsResource`, `AbstractHerder`). */
+export const SOURCE_ALTER_MESSAGE =
+  'The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.';
+export const SOURCE_RESET_MESSAGE =
+  'The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be manually reset in the system that the connector uses.';
+export const SINK_ALTER_MESSAGE = 'The offsets for this connector have been altered successfully';
+export const SINK_RESET_MESSAGE = 'The offsets for this connector have been reset successfully';
+
+export type ParsedOffsets =
+  | { type: 'source'; entries: Array<{ partition: SourcePartition; offset: SourceOffset | null }> }
+  | { type: 'sink'; resets: Array<{ topic: string; partition: number; offset: bigint }> };
+
+/** Checks a KIP-875 `PATCH /connectors/{n}/offsets` body for a connector of `type` (Kafka's messages); changes nothing. */
+export function parseOffsetsBody(type: ConnectorType, body: unknown): ParsedOffsets {
+  const offsets = (typeof body === 'object' && body !== null ? (body as { offsets?: unknown }).offsets : undefined) as unknown;
+  if (!Array.isArray(offsets) || offsets.length === 0) throw new ConnectRestError(400, 'Offsets must be specified and should not be empty');
+  if (type === 'source') {
+    return {
+      type,
+      entries: offsets.map((o: { partition?: unknown; offset?: unknown } | null) => {
+        if (typeof o?.partition !== 'object' || o.partition === null || Array.isArray(o.partition))
+          throw new ConnectRestError(400, 'Partitions must be specified and should not be empty');
+        if (o.offset !== undefined && o.offset !== null && (typeof o.offset !== 'object' || Array.isArray(o.offset)))
+          throw new ConnectRestError(400, 'Offset for a source partition must be an object or null');
+        return { partition: o.partition as SourcePartition, offset: (o.offset ?? null) as SourceOffset | null };
+      }),
+    };
+  }
+  return {
+    type,
+    resets: offsets.map((o: { partition?: Record<string, unknown>; offset?: Record<string, unknown> | null } | null) => {
+      const topic = o?.partition?.kafka_topic;
+      const partition = o?.partition?.kafka_partition;
+      const offset = o?.offset?.kafka_offset;
+      if (typeof topic !== 'string' || typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0)
+        throw new ConnectRestError(400, 'Partitions for sink connectors must have the keys kafka_topic and kafka_partition');
+      if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0)
+        throw new ConnectRestError(400, 'Offsets for sink connectors must be objects with the key kafka_offset and a non-negative value');
+      return { topic, partition, offset: BigInt(offset) };
+    }),
+  };
+}
+
+export type OffsetsAdmin = Pick<Admin, 'resetOffsets' | 'listGroups' | 'deleteGroups'>;
+
+/** Writes checked offsets: source ones to the offset store, sink ones to the group `connect-<name>`. */
+export async function writeOffsets(
+  name: string,
+  parsed: ParsedOffsets,
+  store: OffsetBackingStore,
+  admin: OffsetsAdmin,
+): Promise<{ message: string }> {
+  if (parsed.type === 'source') {
+    await store.set(name, parsed.entries);
+    return { message: SOURCE_ALTER_MESSAGE };
+  }
+  await admin.resetOffsets(`connect-${name}`, parsed.resets);
+  return { message: SINK_ALTER_MESSAGE };
+}
+
+/** Resets every offset: null for each stored source partition, or the sink's group deleted (as Kafka's reset). */
+export async function resetConnectorOffsets(
+  name: string,
+  type: ConnectorType,
+  store: OffsetBackingStore,
+  admin: OffsetsAdmin,
+): Promise<{ message: string }> {
+  if (type === 'source') {
+    await store.set(
+      name,
+      store.list(name).map(({ partition }) => ({ partition, offset: null })),
+    );
+    return { message: SOURCE_RESET_MESSAGE };
+  }
+  const group = `connect-${name}`;
+  const groups = await admin.listGroups();
+  if (groups.some((g) => g.groupId === group)) await admin.deleteGroups([group]);
+  return { message: SINK_RESET_MESSAGE };
+}
+
+/** Kafka's refusal of an offsets change for a connector not STOPPED. */
+export function notStoppedError(name: string): ConnectRestError {
+  return new ConnectRestError(
+    400,
+    `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${name}/stop' endpoint`,
+  );
+}
+
 export type TargetState = 'STARTED' | 'PAUSED' | 'STOPPED';
 
 /** Kafka's create/update check: the validation errors in one 400, nothing created. */
@@ -138,10 +226,23 @@ export interface HerderDeps {
   plugins: PluginRegistry;
   workerConfig: Record<string, string>;
   workerId: string;
+  /** Distributed mode: connectors compute task configs but start no tasks (tasks are hosted apart, `hostTask`). */
+  connectorOnly?: boolean;
+}
+
+/** A task hosted by a distributed worker apart from its connector. */
+interface HostedTask {
+  connector: string;
+  task: number;
+  entry: TaskEntry;
+  target: TargetState;
+  /** The connector and task config it runs with (JSON), to restart it when they change. */
+  applied: string;
 }
 
 export class StandaloneHerder implements Herder {
   private readonly connectors = new Map<string, ConnectorEntry>();
+  private readonly hosted = new Map<string, HostedTask>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: HerderDeps) {}
@@ -344,35 +445,7 @@ export class StandaloneHerder implements Herder {
     return this.serial(async () => {
       const c = this.get(name);
       this.requireStopped(c);
-      const offsets = (body as { offsets?: unknown } | null)?.offsets;
-      if (!Array.isArray(offsets) || offsets.length === 0)
-        throw new ConnectRestError(400, 'Offsets must be specified and should not be empty');
-      if (c.type === 'source') {
-        const entries = offsets.map((o: { partition?: unknown; offset?: unknown }) => {
-          if (typeof o?.partition !== 'object' || o.partition === null)
-            throw new ConnectRestError(400, 'Partitions must be specified and should not be empty');
-          if (o.offset !== null && typeof o.offset !== 'object')
-            throw new ConnectRestError(400, 'Offset for a source partition must be an object or null');
-          return { partition: o.partition as SourcePartition, offset: (o.offset ?? null) as SourceOffset | null };
-        });
-        await this.deps.offsets.set(name, entries);
-        return {
-          message:
-            'The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be manually altered in the system that the connector uses.',
-        };
-      }
-      const resets = offsets.map((o: { partition?: Record<string, unknown>; offset?: Record<string, unknown> | null }) => {
-        const topic = o?.partition?.kafka_topic;
-        const partition = o?.partition?.kafka_partition;
-        const offset = o?.offset?.kafka_offset;
-        if (typeof topic !== 'string' || typeof partition !== 'number')
-          throw new ConnectRestError(400, 'Partitions for sink connectors must have the keys kafka_topic and kafka_partition');
-        if (typeof offset !== 'number' || offset < 0)
-          throw new ConnectRestError(400, 'Offsets for sink connectors must be objects with the key kafka_offset and a non-negative value');
-        return { topic, partition, offset: BigInt(offset) };
-      });
-      await this.deps.admin.resetOffsets(this.sinkGroup(name), resets);
-      return { message: 'The offsets for this connector have been altered successfully' };
+      return writeOffsets(name, parseOffsetsBody(c.type, body), this.deps.offsets, this.deps.admin);
     });
   }
 
@@ -380,32 +453,20 @@ export class StandaloneHerder implements Herder {
     return this.serial(async () => {
       const c = this.get(name);
       this.requireStopped(c);
-      if (c.type === 'source') {
-        await this.deps.offsets.set(
-          name,
-          this.deps.offsets.list(name).map(({ partition }) => ({ partition, offset: null })),
-        );
-      } else {
-        const groups = await this.deps.admin.listGroups();
-        if (groups.some((g) => g.groupId === this.sinkGroup(name))) await this.deps.admin.deleteGroups([this.sinkGroup(name)]);
-      }
-      return { message: 'The offsets for this connector have been reset successfully' };
+      return resetConnectorOffsets(name, c.type, this.deps.offsets, this.deps.admin);
     });
   }
 
   private requireStopped(c: ConnectorEntry): void {
-    if (c.target !== 'STOPPED') {
-      throw new ConnectRestError(
-        400,
-        `Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/${c.name}/stop' endpoint`,
-      );
-    }
+    if (c.target !== 'STOPPED') throw notStoppedError(c.name);
   }
 
   /** Stops every connector (worker shutdown). */
   stopAll(): Promise<void> {
     return this.serial(async () => {
       for (const c of this.connectors.values()) await this.stopConnector(c);
+      for (const h of this.hosted.values()) await h.entry.runner?.stop();
+      this.hosted.clear();
     });
   }
 
@@ -453,36 +514,145 @@ export class StandaloneHerder implements Herder {
       c.trace = stackOf(err);
       return;
     }
+    if (this.deps.connectorOnly) return;
     c.tasks = c.taskConfigs.map(() => ({ state: 'UNASSIGNED' as TaskState }));
     for (let i = 0; i < c.tasks.length; i++) this.startTask(c, i);
   }
 
   private startTask(c: ConnectorEntry, id: number): void {
-    const plugin = this.deps.plugins.find(c.className)!;
-    const connector = new plugin.ctor();
+    c.tasks[id] = this.runTask(c.name, id, c.className, c.config, c.taskConfigs[id]!, () => c.target);
+  }
+
+  /** Builds and starts one task's runner; `target` is read on each state change (PAUSED wins over RUNNING). */
+  private runTask(
+    connectorName: string,
+    id: number,
+    className: string,
+    connectorConfig: Record<string, string>,
+    taskConfig: Record<string, string>,
+    target: () => TargetState,
+  ): TaskEntry {
     const entry: TaskEntry = { state: 'UNASSIGNED' };
-    c.tasks[id] = entry;
     const listener = {
       onStateChange: (state: TaskState, trace?: string) => {
         // A PAUSED target wins over the runner's own RUNNING (it starts, then is paused).
-        entry.state = state === 'RUNNING' && c.target === 'PAUSED' ? 'PAUSED' : state;
+        entry.state = state === 'RUNNING' && target() === 'PAUSED' ? 'PAUSED' : state;
         entry.trace = trace;
       },
     };
     const taskDeps = { ...this.deps };
     try {
-      const taskConfig = c.taskConfigs[id]!;
+      const plugin = this.deps.plugins.find(className);
+      if (!plugin)
+        throw new ConnectRestError(400, `Failed to find any class that implements Connector and which name matches ${className}`);
+      const connector = new plugin.ctor();
       const runner =
         connector.type === 'source'
-          ? new WorkerSourceTask({ connector: c.name, task: id }, c.config, taskConfig, taskDeps, listener, new (connector.taskClass())())
-          : new WorkerSinkTask({ connector: c.name, task: id }, c.config, taskConfig, taskDeps, listener, new (connector.taskClass())());
+          ? new WorkerSourceTask(
+              { connector: connectorName, task: id },
+              connectorConfig,
+              taskConfig,
+              taskDeps,
+              listener,
+              new (connector.taskClass())(),
+            )
+          : new WorkerSinkTask(
+              { connector: connectorName, task: id },
+              connectorConfig,
+              taskConfig,
+              taskDeps,
+              listener,
+              new (connector.taskClass())(),
+            );
       entry.runner = runner;
+      this.deps.metrics.inc('task_start_total', connectorName, id);
       runner.start();
-      if (c.target === 'PAUSED') runner.pause();
+      if (target() === 'PAUSED') runner.pause();
     } catch (err) {
       entry.state = 'FAILED';
       entry.trace = stackOf(err);
     }
+    return entry;
+  }
+
+  /**
+   * Distributed mode: runs task `id` of `connector` on this worker with the given configs, or
+   * brings a hosted one to `target` (restarting it when its configs changed). Answers whether a
+   * task was started.
+   */
+  hostTask(
+    connector: string,
+    id: number,
+    connectorConfig: Record<string, string>,
+    taskConfig: Record<string, string>,
+    target: TargetState,
+  ): Promise<boolean> {
+    return this.serial(async () => {
+      const key = `${connector}-${id}`;
+      const applied = JSON.stringify([connectorConfig, taskConfig]);
+      let h = this.hosted.get(key);
+      if (h && h.applied !== applied) {
+        await h.entry.runner?.stop();
+        this.hosted.delete(key);
+        h = undefined;
+      }
+      if (h) {
+        if (h.target !== target) {
+          h.target = target;
+          if (target === 'PAUSED') {
+            h.entry.runner?.pause();
+            if (h.entry.state === 'RUNNING') h.entry.state = 'PAUSED';
+          } else {
+            h.entry.runner?.resume();
+            if (h.entry.state === 'PAUSED') h.entry.state = 'RUNNING';
+          }
+        }
+        return false;
+      }
+      const hosted: HostedTask = { connector, task: id, target, applied, entry: { state: 'UNASSIGNED' } };
+      hosted.entry = this.runTask(
+        connector,
+        id,
+        connectorConfig['connector.class'] ?? '',
+        connectorConfig,
+        taskConfig,
+        () => hosted.target,
+      );
+      this.hosted.set(key, hosted);
+      return true;
+    });
+  }
+
+  /** Stops a hosted task (its final offset flush included). */
+  unhostTask(connector: string, id: number): Promise<void> {
+    return this.serial(async () => {
+      const key = `${connector}-${id}`;
+      const h = this.hosted.get(key);
+      if (!h) return;
+      await h.entry.runner?.stop();
+      this.hosted.delete(key);
+    });
+  }
+
+  /** Restarts a hosted task in place. */
+  restartHostedTask(connector: string, id: number): Promise<void> {
+    return this.serial(async () => {
+      const h = this.hosted.get(`${connector}-${id}`);
+      if (!h) throw new ConnectRestError(404, `Task not found: ${connector}-${id}`);
+      const [connectorConfig, taskConfig] = JSON.parse(h.applied) as [Record<string, string>, Record<string, string>];
+      await h.entry.runner?.stop();
+      h.entry = this.runTask(connector, id, connectorConfig['connector.class'] ?? '', connectorConfig, taskConfig, () => h.target);
+    });
+  }
+
+  /** The tasks this worker hosts (distributed mode), with their states. */
+  hostedTasks(): Array<{ connector: string; task: number; state: TaskState; trace?: string }> {
+    return [...this.hosted.values()].map((h) => ({
+      connector: h.connector,
+      task: h.task,
+      state: h.entry.state,
+      ...(h.entry.trace ? { trace: h.entry.trace } : {}),
+    }));
   }
 
   private async stopTask(c: ConnectorEntry, id: number): Promise<void> {

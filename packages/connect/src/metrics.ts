@@ -7,7 +7,8 @@ export type MetricName =
   | 'task_error_total'
   | 'deadletterqueue_produce_total'
   | 'offset_commit_total'
-  | 'record_skipped_total';
+  | 'record_skipped_total'
+  | 'task_start_total';
 
 const HELP: Record<MetricName, string> = {
   source_record_poll_total: "Records returned by source tasks' poll.",
@@ -18,6 +19,7 @@ const HELP: Record<MetricName, string> = {
   deadletterqueue_produce_total: 'Records written to the dead letter queue.',
   offset_commit_total: 'Offset commits.',
   record_skipped_total: 'Records skipped under errors.tolerance=all.',
+  task_start_total: 'Task starts on this worker (a restart or a move counts again).',
 };
 
 export class ConnectMetrics {

@@ -283,6 +283,20 @@ describe('samsa connect standalone', () => {
     // Lines 90..99 are read again from the altered offset.
     await waitFor('the replayed lines', () => outputLines().length >= 110);
     expect(outputLines().slice(100)).toEqual(Array.from({ length: 10 }, (_, i) => `line ${90 + i}`));
+
+    // DELETE resets: after the resume every line is read again from the start.
+    expect((await rest('DELETE', '/connectors/src/offsets')).status).toBe(400);
+    expect((await rest('PUT', '/connectors/src/stop')).status).toBe(202);
+    expect((await rest('GET', '/connectors/src/offsets')).body).toEqual({
+      offsets: [{ partition: { filename: input() }, offset: { position: 100 } }],
+    });
+    const reset = await rest('DELETE', '/connectors/src/offsets');
+    expect(reset.status).toBe(200);
+    expect(reset.body.message).toMatch(/offsets for this connector have been reset successfully/);
+    expect((await rest('GET', '/connectors/src/offsets')).body).toEqual({ offsets: [] });
+    expect((await rest('PUT', '/connectors/src/resume')).status).toBe(202);
+    await waitFor('every line again', () => outputLines().length >= 210);
+    expect(outputLines().slice(110)).toEqual(Array.from({ length: 100 }, (_, i) => `line ${i}`));
   });
 
   it('loses no line across a worker SIGKILL (at-least-once) and resumes from the stored offset', async () => {
