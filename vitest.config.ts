@@ -22,6 +22,7 @@ const packages = [
 // A subpath export comes first: an alias matches its name and anything below it.
 const alias = Object.fromEntries([
   ['@samsa/protocol/varint', fileURLToPath(new URL('./packages/protocol/src/varint.ts', import.meta.url))],
+  ['@samsa/broker/config', fileURLToPath(new URL('./packages/broker/src/config.ts', import.meta.url))],
   ...[...packages, 'testkit'].map((p) => [`@samsa/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
 ]);
 

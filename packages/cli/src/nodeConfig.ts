@@ -20,7 +20,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { BROKER_TOPIC_CONFIG_SYNONYMS, parseEndpoints, validateBrokerConfigs, validateTopicConfigs } from '@samsa/metadata';
-import { AUTHORIZER_CLASS_NAMES, parseSuperUsers, type AuthorizerConfig } from '@samsa/broker';
+import { AUTHORIZER_CLASS_NAMES, parseSuperUsers, type AuthorizerConfig } from '@samsa/broker/config';
 import {
   parseSaslMechanisms,
   parseSecurityProtocolMap,
@@ -29,7 +29,7 @@ import {
   type SaslMechanism,
   type SecurityProtocol,
   type TlsListenerConfig,
-} from '@samsa/broker';
+} from '@samsa/broker/config';
 import { UsageError } from './errors.js';
 
 /** A setting that cannot be used: the message names the key and its source. Exits 2, as a usage error. */

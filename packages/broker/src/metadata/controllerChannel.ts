@@ -155,6 +155,8 @@ export class ControllerChannel {
   private readonly clients = new Map<number, ControllerClient>();
   private readonly inFlight = new Set<grpc.ClientUnaryCall>();
   private readonly sleeping = new Set<() => void>();
+  /** The backoffs of callActive, cut short when a new active controller becomes known. */
+  private readonly awaitingLeader = new Set<() => void>();
   private readonly requestTimeoutMs: number;
   private readonly retryBackoffMs: number;
   private readonly retryBackoffMaxMs: number;
@@ -195,7 +197,11 @@ export class ControllerChannel {
     if (leaderEpoch > 0 && leaderEpoch < this.knownEpoch) return false;
     if (leaderId !== -1 && !this.byId(leaderId)) return false;
     if (leaderEpoch > this.knownEpoch) this.knownEpoch = leaderEpoch;
+    const learned = leaderId >= 0 && leaderId !== this.activeId;
     this.activeId = leaderId;
+    // A request backing off because no controller was active (a broker registering while the
+    // quorum elects its first leader) goes to the new one at once, not up to a backoff (1 s) later.
+    if (learned) for (const wake of [...this.awaitingLeader]) wake();
     return true;
   }
 
@@ -321,17 +327,19 @@ export class ControllerChannel {
     }
   }
 
-  /** Waits `ms` (cut short by close). */
-  sleep(ms: number): Promise<void> {
+  /** Waits `ms` (cut short by close, and by a call of any waker put in `alsoWokenBy`). */
+  sleep(ms: number, alsoWokenBy?: Set<() => void>): Promise<void> {
     if (this.closed || ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         this.sleeping.delete(done);
+        alsoWokenBy?.delete(done);
         this.options.timers.clearTimeout(handle);
         resolve();
       };
       const handle = this.options.timers.setTimeout(done, ms);
       this.sleeping.add(done);
+      alsoWokenBy?.add(done);
     });
   }
 
@@ -351,8 +359,9 @@ export class ControllerChannel {
     this.clients.clear();
   }
 
+  /** Backs off, cut short by close or by learnLeader learning a new active controller. */
   private async backoff(round: number, deadline: number): Promise<void> {
-    await this.sleep(Math.min(this.backoffMs(round), Math.max(0, deadline - this.options.timers.now())));
+    await this.sleep(Math.min(this.backoffMs(round), Math.max(0, deadline - this.options.timers.now())), this.awaitingLeader);
   }
 
   private advancePast(target: ControllerAddress): void {

@@ -309,10 +309,7 @@ async function up(opts: ClusterUpOptions): Promise<void> {
     writeState(dataDir, state);
   }
 
-  // Loaded only now, while the nodes start: the client (gRPC, protocol) costs ~250 ms of CPU that
-  // need not delay the first spawn.
-  const { Samsa } = await import('@samsa/client');
-  const samsa = new Samsa({ brokers: state.bootstrap, requestTimeoutMs: 2_000, retry: { retries: 0 } });
+  const samsa = lazyClient(state.bootstrap);
   const deadline = Date.now() + readyTimeoutMs;
   ready = await waitReady(samsa, state, opts.logLevel, logOffsets, deadline, () => stopping);
   if (stopping || !ready) await samsa.close();
@@ -323,8 +320,11 @@ async function up(opts: ClusterUpOptions): Promise<void> {
     return;
   }
 
-  // The services need a ready cluster (the registry creates its topic at start); each is ready when it answers HTTP.
-  for (const service of services) {
+  // The services need a ready cluster (the registry creates its topic at start); each is ready when
+  // it answers HTTP. They start together and are waited for together: one after the other, the
+  // console's start-up (its modules, its first metadata request) came after the registry's and
+  // added ~1.5 s to every `cluster up` on the 2-vCPU machine (scripts/bench-readiness.mjs).
+  const serviceExits = services.map((service) => {
     const child = spawnService(service);
     children.push(child);
     let exit: string | undefined;
@@ -335,27 +335,25 @@ async function up(opts: ClusterUpOptions): Promise<void> {
       exit = signal ?? String(code);
       if (child.pid !== undefined) exits.set(child.pid, exit);
     });
-    writeState(dataDir, state);
-    const failed = await waitServing(
-      service,
-      deadline,
-      () => exit,
-      () => stopping,
+    return () => exit;
+  });
+  if (services.length > 0) writeState(dataDir, state);
+  const failures = await Promise.all(services.map((service, i) => waitServing(service, deadline, serviceExits[i]!, () => stopping)));
+  if (stopping) {
+    await samsa.close();
+    return;
+  }
+  const failedAt = failures.findIndex((f) => f !== undefined);
+  if (failedAt >= 0) {
+    await samsa.close();
+    const service = services[failedAt]!;
+    const why = lastError(service.logFile);
+    process.stderr.write(
+      `samsa: ${service.name} (pid ${service.pid ?? '-'}) ${failures[failedAt]} while the cluster was starting${why ? `: ${why}` : ''}; ` +
+        `see ${service.logFile} (--no-${service.name} skips it)\n`,
     );
-    if (stopping) {
-      await samsa.close();
-      return;
-    }
-    if (failed !== undefined) {
-      await samsa.close();
-      const why = lastError(service.logFile);
-      process.stderr.write(
-        `samsa: ${service.name} (pid ${service.pid ?? '-'}) ${failed} while the cluster was starting${why ? `: ${why}` : ''}; ` +
-          `see ${service.logFile} (--no-${service.name} skips it)\n`,
-      );
-      await shutdown(1);
-      return;
-    }
+    await shutdown(1);
+    return;
   }
   const readyMs = Date.now() - t0;
 
@@ -368,7 +366,7 @@ async function up(opts: ClusterUpOptions): Promise<void> {
     for (const signal of signals) process.off(signal, onSignal);
   }
   const { formatStatus, gatherStatus } = await import('../cluster/status.js');
-  const status = await gatherStatus({ state, bootstrap: state.bootstrap, samsa });
+  const status = await gatherStatus({ state, bootstrap: state.bootstrap, samsa: await samsa.get() });
   await samsa.close();
   process.stdout.write(formatStatus(status));
   process.stdout.write(
@@ -440,12 +438,34 @@ function watchNodes(
   }, 250);
 }
 
+/** A client made at its first use. */
+interface LazyClient {
+  get(): Promise<Samsa>;
+  close(): Promise<void>;
+}
+
+/**
+ * The client `up` asks for readiness and status, loaded only when it is first asked for: after the
+ * brokers logged "broker started" (waitReady reads their logs first). Loading it (gRPC, protocol:
+ * ~250 ms of CPU) while the nodes load theirs took a share of the two cores they wait for.
+ */
+function lazyClient(brokers: string[]): LazyClient {
+  let made: Promise<Samsa> | undefined;
+  return {
+    get: () =>
+      (made ??= import('@samsa/client').then(({ Samsa }) => new Samsa({ brokers, requestTimeoutMs: 2_000, retry: { retries: 0 } }))),
+    close: async () => {
+      if (made) await (await made).close();
+    },
+  };
+}
+
 /**
  * Ready: every broker of `state` logged its "broker started" past its offset (when it logs at
  * info) and registered unfenced, an active controller, and every internal-topic partition led.
  */
 async function waitReady(
-  samsa: Samsa,
+  samsa: LazyClient,
   state: ClusterState,
   logLevel: string,
   logOffsets: Map<string, number>,
@@ -461,7 +481,7 @@ async function waitReady(
         (n) =>
           n.brokerPort === undefined || !startLineLogged || !logOffsets.has(n.name) || brokerStarted(n.logFile, logOffsets.get(n.name)!),
       );
-      if (started && (await clusterReady(samsa, state.bootstrap.length))) return true;
+      if (started && (await clusterReady(await samsa.get(), state.bootstrap.length))) return true;
     } catch {
       // not up yet
     }
@@ -509,8 +529,7 @@ async function startMissing(
     recordNode(dataDir, node, existing);
     process.stdout.write(`${node.name} (pid ${node.pid}) starting\n`);
   }
-  const { Samsa } = await import('@samsa/client');
-  const samsa = new Samsa({ brokers: existing.bootstrap, requestTimeoutMs: 2_000, retry: { retries: 0 } });
+  const samsa = lazyClient(existing.bootstrap);
   try {
     const ready = await waitReady(
       samsa,
@@ -535,7 +554,9 @@ async function startMissing(
       if (failed !== undefined) throw new Error(`${service.name} (pid ${service.pid}) ${failed}; see ${service.logFile}`);
     }
     const { formatStatus, gatherStatus } = await import('../cluster/status.js');
-    process.stdout.write(formatStatus(await gatherStatus({ state: readState(dataDir) ?? existing, bootstrap: existing.bootstrap, samsa })));
+    process.stdout.write(
+      formatStatus(await gatherStatus({ state: readState(dataDir) ?? existing, bootstrap: existing.bootstrap, samsa: await samsa.get() })),
+    );
     process.stdout.write(
       `ready in ${Date.now() - t0} ms (${missing.length} node(s)${missingServices.length > 0 ? ` and ${missingServices.length} service(s)` : ''} started; the cluster runs ${existing.mode === 'foreground' ? 'under its first cluster up' : 'detached'}); ` +
         `stop it with: samsa cluster down --data-dir ${dataDir}\n`,

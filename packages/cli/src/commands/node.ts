@@ -6,9 +6,9 @@
  *   samsa node --roles broker,controller --node-id 1 --controller-quorum-voters 1@127.0.0.1:9093
  */
 import { join } from 'node:path';
-import { startBrokerNode, type BrokerNode } from '@samsa/broker';
+import type { BrokerNode } from '@samsa/broker';
 import { DataDirLock } from '@samsa/server';
-import { startControllerNode, type ControllerNode } from '@samsa/controller';
+import type { ControllerNode } from '@samsa/controller';
 import { effectiveTopicConfig } from '@samsa/metadata';
 import { Option, type Command } from 'commander';
 import { pino } from 'pino';
@@ -58,6 +58,9 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
     if (!roles.has('broker')) lock = DataDirLock.acquire(settings.dataDir);
     const listen = settings.controllerListen ?? settings.controllerOnlyListen ?? { host: self!.host, port: self!.port };
     try {
+      // Each role's package is loaded only by a node that has the role: a controller alone does
+      // not load the broker (~90 modules, ~100 ms of start-up CPU), nor a broker the controller.
+      const { startControllerNode } = await import('@samsa/controller');
       controller = await startControllerNode({
         nodeId,
         listenHost: listen.host,
@@ -98,6 +101,7 @@ export async function runNode(settings: NodeSettings): Promise<RunningNode> {
     }));
     const single = listeners.length === 1 && !settings.namedListeners ? listeners[0]! : undefined;
     try {
+      const { startBrokerNode } = await import('@samsa/broker');
       broker = await startBrokerNode({
         nodeId,
         // One unnamed listener registers host:port only, as before listeners had names.

@@ -256,6 +256,13 @@ class ControllerNodeImpl implements ControllerNode, StateMachine, WriteContext, 
     );
     this.port = this.config.advertisedPort ?? bound;
     this.driver.start();
+    // The first election at once rather than one randomized election timeout (0.5-1 s) after
+    // start: when the voters start together (`samsa cluster up`, compose), the last of them to
+    // come up finds the others listening and no leader, and its pre-vote wins; a voter that finds
+    // its peers not up yet (or a live leader, whose followers refuse a pre-vote while in its
+    // lease) stays where it was and campaigns again after its randomized timeout, as before. Only
+    // liveness timing changes: votes and terms follow Raft as always (pre-vote does not move the term).
+    if (this.voterIds.includes(this.nodeId)) this.driver.campaign();
     const hs = this.storage.hardState();
     this.logger.info(
       {

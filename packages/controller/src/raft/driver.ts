@@ -84,6 +84,11 @@ export class RaftDriver {
     return result;
   }
 
+  /** Starts an election now, as if the election timer had fired (pre-vote first, as configured). */
+  campaign(): void {
+    this.local('campaign', () => this.node.campaign());
+  }
+
   transferLeadership(to: NodeId): void {
     this.local('transferLeadership', () => this.node.transferLeadership(to));
   }
