@@ -224,6 +224,8 @@ export class MetadataImage {
           leader: p.leader,
           leaderEpoch: p.leaderEpoch,
           partitionEpoch: p.partitionEpoch,
+          ...(p.addingReplicas.length > 0 ? { addingReplicas: [...p.addingReplicas] } : {}),
+          ...(p.removingReplicas.length > 0 ? { removingReplicas: [...p.removingReplicas] } : {}),
         });
       });
     }
@@ -441,6 +443,8 @@ function changeFields(record: PartitionChangeRecord) {
     ...(record.leader === undefined ? {} : { leader: record.leader }),
     ...(record.isr === undefined ? {} : { isr: record.isr }),
     ...(record.replicas === undefined ? {} : { replicas: record.replicas }),
+    ...(record.addingReplicas === undefined ? {} : { addingReplicas: record.addingReplicas }),
+    ...(record.removingReplicas === undefined ? {} : { removingReplicas: record.removingReplicas }),
   };
 }
 
