@@ -29,6 +29,9 @@ export type {
   NewTopic,
   OffsetQuery,
   ElectLeadersOptions,
+  OngoingPartitionReassignment,
+  PartitionReassignment,
+  PartitionReassignmentResult,
   ElectionType,
   PartitionElectionResult,
   PartitionDescription,
@@ -189,4 +192,8 @@ export type {
   ElectLeadersResponse,
   CreatePartitionsRequest,
   CreatePartitionsResponse,
+  AlterPartitionReassignmentsRequest,
+  AlterPartitionReassignmentsResponse,
+  ListPartitionReassignmentsRequest,
+  ListPartitionReassignmentsResponse,
 } from './wire.js';

@@ -31,7 +31,7 @@ export type {
   UnregisterBrokerRecord,
 } from './records.js';
 export { MetadataImage, MetadataReplayError, NO_OFFSET, compareStrings } from './image.js';
-export type { BrokerRegistration, ScramCredentialImage, TopicImage } from './image.js';
+export type { BrokerRegistration, OngoingReassignment, ScramCredentialImage, TopicImage } from './image.js';
 export { localChanges } from './delta.js';
 export type { BrokerDelta, ConfigDelta, LocalChanges, LocalPartitionChange, MetadataDelta, PartitionDelta, TopicRef } from './delta.js';
 export {

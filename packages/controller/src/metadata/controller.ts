@@ -27,7 +27,6 @@ import { createAcls, deleteAcls, type CreateAclResult, type DeleteAclsFilterResu
 import { BrokerHeartbeatManager } from './heartbeats.js';
 import {
   NO_LEADER,
-  isReassigning,
   sameReplicaList,
   MetadataImage,
   type BrokerRegistration,
@@ -37,6 +36,7 @@ import {
   type MetadataRecord,
   type AclBinding,
   type AclBindingFilter,
+  type OngoingReassignment,
 } from '@samsa/metadata';
 import { changeElectingOfflineLeader, changeRemovingBroker, electLeader, type ElectionPolicy } from './elections.js';
 import { assignReplicas, leastLoadedIndex } from './placement.js';
@@ -184,15 +184,6 @@ export interface ReassignPartitionRequest {
 }
 
 export type ReassignPartitionResult = { readonly topic: string; readonly partition: number } & Outcome<{}>;
-
-/** One partition with a reassignment running (Kafka's OngoingPartitionReassignment). */
-export interface OngoingReassignment {
-  readonly topic: string;
-  readonly partition: number;
-  readonly replicas: readonly number[];
-  readonly addingReplicas: readonly number[];
-  readonly removingReplicas: readonly number[];
-}
 
 // ---- the controller ----
 
@@ -872,29 +863,9 @@ export class QuorumController {
     return { response: results, records: pending.records };
   }
 
-  /**
-   * Kafka's ListPartitionReassignments: the partitions with a reassignment running, among
-   * `partitions` (unknown or idle ones are left out, as in Kafka) or all, by topic then partition.
-   */
+  /** Kafka's ListPartitionReassignments: see MetadataImage.ongoingReassignments. */
   listPartitionReassignments(partitions?: readonly { topic: string; partition: number }[]): OngoingReassignment[] {
-    const image = this.currentImage;
-    const out: OngoingReassignment[] = [];
-    const add = (topic: string, partition: number) => {
-      const p = image.topic(topic)?.partitions[partition];
-      if (p === undefined || !isReassigning(p)) return;
-      out.push({ topic, partition, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas });
-    };
-    if (partitions === undefined) {
-      for (const t of image.topics()) t.partitions.forEach((_, i) => add(t.name, i));
-    } else {
-      const seen = new Set<string>();
-      for (const { topic, partition } of partitions) {
-        const key = topicPartitionKey(topic, partition);
-        if (!seen.has(key)) add(topic, partition);
-        seen.add(key);
-      }
-    }
-    return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+    return this.currentImage.ongoingReassignments(partitions);
   }
 
   // ---- leader elections ----

@@ -32,7 +32,6 @@ export type {
   ElectionType,
   Failure,
   FenceStaleBrokersResponse,
-  OngoingReassignment,
   Outcome,
   QuorumControllerOptions,
   PartitionElectionResult,
