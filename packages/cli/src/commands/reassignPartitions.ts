@@ -179,72 +179,76 @@ export function registerReassignPartitions(program: Command): void {
       const config = opts.commandConfig === undefined ? {} : readPropertiesFile(opts.commandConfig, '--command-config');
       const out = (line: string) => process.stdout.write(`${line}\n`);
 
-      await withClient(bootstrapFrom(opts, config), async (samsa) => {
-        const admin = samsa.admin();
-        if (mode === 'generate') {
-          const described = await admin.describeTopics(topicsToMove);
-          const current = described.flatMap((t) =>
-            t.partitions.map((p) => ({ topic: t.name, partition: p.partition, replicas: [...p.replicas] })),
-          );
-          const proposed = proposeAssignment(
-            described.map((t) => ({
-              topic: t.name,
-              partitions: t.partitions.length,
-              replicationFactor: t.partitions[0]?.replicas.length ?? 1,
-            })),
-            brokerList,
-          );
-          out('Current partition replica assignment');
-          out(formatReassignmentJson(current));
-          out('');
-          out('Proposed partition reassignment configuration');
-          out(formatReassignmentJson(proposed));
-          return;
-        }
-        if (mode === 'execute') {
-          const current = await currentAssignment(admin, entries);
-          out('Current partition replica assignment');
-          out('');
-          out(formatReassignmentJson(current));
-          out('');
-          out('Save this to use as the --reassignment-json-file option during rollback');
-          const results = await admin.alterPartitionReassignments(entries, { timeoutMs });
-          report(results, 'Successfully started partition reassignments for', 'start');
-          return;
-        }
-        if (mode === 'cancel') {
-          const results = await admin.alterPartitionReassignments(
-            entries.map((e) => ({ topic: e.topic, partition: e.partition, replicas: null })),
-            { timeoutMs },
-          );
-          report(results, 'Successfully cancelled partition reassignments for:', 'cancel');
-          return;
-        }
-        // verify
-        const ongoing = await admin.listPartitionReassignments({ partitions: entries, timeoutMs });
-        const running = new Set(ongoing.map((o) => `${o.topic}-${o.partition}`));
-        const current = await currentAssignment(admin, entries);
-        out('Status of partition reassignment:');
-        let done = true;
-        entries.forEach((e, i) => {
-          const key = `${e.topic}-${e.partition}`;
-          if (running.has(key)) {
-            done = false;
-            out(`Reassignment of partition ${key} is still in progress.`);
+      // --broker-list here is Kafka's target broker ids, not the old bootstrap alias other tools take.
+      await withClient(
+        bootstrapFrom({ ...(opts.bootstrapServer === undefined ? {} : { bootstrapServer: opts.bootstrapServer }) }, config),
+        async (samsa) => {
+          const admin = samsa.admin();
+          if (mode === 'generate') {
+            const described = await admin.describeTopics(topicsToMove);
+            const current = described.flatMap((t) =>
+              t.partitions.map((p) => ({ topic: t.name, partition: p.partition, replicas: [...p.replicas] })),
+            );
+            const proposed = proposeAssignment(
+              described.map((t) => ({
+                topic: t.name,
+                partitions: t.partitions.length,
+                replicationFactor: t.partitions[0]?.replicas.length ?? 1,
+              })),
+              brokerList,
+            );
+            out('Current partition replica assignment');
+            out(formatReassignmentJson(current));
+            out('');
+            out('Proposed partition reassignment configuration');
+            out(formatReassignmentJson(proposed));
             return;
           }
-          const replicas = current[i]!.replicas;
-          if (replicas.length === e.replicas.length && replicas.every((b, j) => b === e.replicas[j])) {
-            out(`Reassignment of partition ${key} is completed.`);
-          } else {
-            done = false;
-            out(
-              `There is no active reassignment of partition ${key}, but replica set is [${replicas.join(', ')}] rather than [${e.replicas.join(', ')}].`,
-            );
+          if (mode === 'execute') {
+            const current = await currentAssignment(admin, entries);
+            out('Current partition replica assignment');
+            out('');
+            out(formatReassignmentJson(current));
+            out('');
+            out('Save this to use as the --reassignment-json-file option during rollback');
+            const results = await admin.alterPartitionReassignments(entries, { timeoutMs });
+            report(results, 'Successfully started partition reassignments for', 'start');
+            return;
           }
-        });
-        if (!done) process.exitCode = 1;
-      });
+          if (mode === 'cancel') {
+            const results = await admin.alterPartitionReassignments(
+              entries.map((e) => ({ topic: e.topic, partition: e.partition, replicas: null })),
+              { timeoutMs },
+            );
+            report(results, 'Successfully cancelled partition reassignments for:', 'cancel');
+            return;
+          }
+          // verify
+          const ongoing = await admin.listPartitionReassignments({ partitions: entries, timeoutMs });
+          const running = new Set(ongoing.map((o) => `${o.topic}-${o.partition}`));
+          const current = await currentAssignment(admin, entries);
+          out('Status of partition reassignment:');
+          let done = true;
+          entries.forEach((e, i) => {
+            const key = `${e.topic}-${e.partition}`;
+            if (running.has(key)) {
+              done = false;
+              out(`Reassignment of partition ${key} is still in progress.`);
+              return;
+            }
+            const replicas = current[i]!.replicas;
+            if (replicas.length === e.replicas.length && replicas.every((b, j) => b === e.replicas[j])) {
+              out(`Reassignment of partition ${key} is completed.`);
+            } else {
+              done = false;
+              out(
+                `There is no active reassignment of partition ${key}, but replica set is [${replicas.join(', ')}] rather than [${e.replicas.join(', ')}].`,
+              );
+            }
+          });
+          if (!done) process.exitCode = 1;
+        },
+      );
     });
 }
 
