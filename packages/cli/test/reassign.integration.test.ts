@@ -3,11 +3,14 @@
  * three replicas move entirely onto the three other brokers with `samsa reassign-partitions
  * --execute` while an acks=all producer keeps writing: no acknowledged record is lost, the new
  * replicas form the ISR and lead, and the old replicas' log directories are deleted. Then a topic's
- * replication factor goes from 1 to 3 the same way, and the tool's refusals are checked.
+ * replication factor goes from 1 to 3 the same way, and the tool's refusals are checked. Last,
+ * unmodified KafkaJS drives AlterPartitionReassignments (45) and ListPartitionReassignments (46)
+ * through the Kafka listener.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Samsa, serdes } from '@samsa/client';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@samsa/testkit';
 import { startCluster, type TestCluster } from './helpers/cluster.js';
@@ -231,4 +234,66 @@ describe('samsa reassign-partitions against real processes', () => {
     const stored = await readAll(samsa, topic, 1);
     expect([...acked].filter(([at, value]) => stored.get(at) !== value)).toEqual([]);
   }, 180_000);
+
+  it('serves AlterPartitionReassignments and ListPartitionReassignments to KafkaJS', async () => {
+    const topic = 'wire-moved';
+    await samsa.admin().createTopics([{ topic, numPartitions: 1, replicationFactor: 1 }]);
+    const before = await waitFor(
+      'the partition has a leader',
+      async () => {
+        const p = await partitionOf(topic);
+        return p.leader >= 0 ? p : undefined;
+      },
+      30_000,
+      100,
+    );
+    // A stopped broker cannot catch up, so a reassignment onto it stays in progress while it is down
+    // (it stays registered, so the target is valid).
+    const stopped = cluster.brokers.find((b) => b.nodeId !== before.leader)!;
+    await cluster.kill(stopped, 'SIGKILL');
+    const kafka = new Kafka({
+      clientId: 'reassign-test',
+      brokers: cluster.brokers.filter((b) => b !== stopped).map((b) => `127.0.0.1:${b.port}`),
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 1_000 },
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.alterPartitionReassignments({
+        topics: [{ topic, partitionAssignment: [{ partition: 0, replicas: [before.leader, stopped.nodeId] }] }],
+      });
+      const listed = await admin.listPartitionReassignments({ topics: [{ topic, partitions: [0] }] });
+      // KafkaJS names them `name` and `partition`.
+      expect(listed.topics as unknown).toEqual([
+        {
+          name: topic,
+          partitions: [{ partition: 0, replicas: [before.leader, stopped.nodeId], addingReplicas: [stopped.nodeId], removingReplicas: [] }],
+        },
+      ]);
+      // Kafka's error for a broker that does not exist, per partition.
+      await expect(
+        admin.alterPartitionReassignments({ topics: [{ topic, partitionAssignment: [{ partition: 0, replicas: [999] }] }] }),
+      ).rejects.toMatchObject({ errors: [{ code: 39, topic, partition: 0 }] }); // INVALID_REPLICA_ASSIGNMENT
+      // Cancel (KafkaJS cannot send null replicas; the SDK can): back to the original replica.
+      const [cancelled] = await samsa.admin().alterPartitionReassignments([{ topic, partition: 0, replicas: null }]);
+      expect(cancelled).toEqual({ topic, partition: 0, errorCode: 0 });
+      expect((await partitionOf(topic)).replicas).toEqual([before.leader]);
+      expect((await admin.listPartitionReassignments({})).topics).toEqual([]);
+    } finally {
+      await cluster.start(stopped);
+    }
+    // With the broker running, the same move completes.
+    await admin.alterPartitionReassignments({ topics: [{ topic, partitionAssignment: [{ partition: 0, replicas: [stopped.nodeId] }] }] });
+    await waitFor(
+      `${topic}-0 moved to broker ${stopped.nodeId}`,
+      async () => {
+        const p = await partitionOf(topic);
+        return p.replicas.join(',') === String(stopped.nodeId) && p.leader === stopped.nodeId ? p : undefined;
+      },
+      60_000,
+      200,
+    );
+    await admin.disconnect();
+  }, 120_000);
 });
