@@ -5,7 +5,8 @@
  * replicas form the ISR and lead, and the old replicas' log directories are deleted. Then a topic's
  * replication factor goes from 1 to 3 the same way, and the tool's refusals are checked. Last,
  * unmodified KafkaJS drives AlterPartitionReassignments (45) and ListPartitionReassignments (46)
- * through the Kafka listener.
+ * through the Kafka listener. And a reassignment waiting for a stopped broker survives SIGKILL of
+ * the active controller and completes once that broker restarts.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -296,4 +297,65 @@ describe('samsa reassign-partitions against real processes', () => {
     );
     await admin.disconnect();
   }, 120_000);
+
+  it('a reassignment in progress survives the active controller being killed and completes after the broker restarts', async () => {
+    const topic = 'failover-moved';
+    await samsa.admin().createTopics([{ topic, numPartitions: 1, replicationFactor: 1 }]);
+    const before = await waitFor(
+      'the partition has a leader',
+      async () => {
+        const p = await partitionOf(topic);
+        return p.leader >= 0 ? p : undefined;
+      },
+      30_000,
+      100,
+    );
+    const producer = samsa.producer({ value: serdes.string, acks: -1 });
+    const acked = new Map<string, string>();
+    for (let i = 0; i < 20; i++) {
+      const [meta] = await producer.send({ topic, messages: [{ value: `f-${i}`, partition: 0 }] });
+      acked.set(`0@${meta!.offset}`, `f-${i}`);
+    }
+    await producer.close();
+
+    const target = cluster.brokers.find((b) => b.nodeId !== before.leader)!;
+    await cluster.kill(target, 'SIGKILL');
+    const [started] = await samsa.admin().alterPartitionReassignments([{ topic, partition: 0, replicas: [target.nodeId] }]);
+    expect(started).toEqual({ topic, partition: 0, errorCode: 0 });
+    expect(await samsa.admin().listPartitionReassignments({ partitions: [{ topic, partition: 0 }] })).toEqual([
+      { topic, partition: 0, replicas: [target.nodeId, before.leader], addingReplicas: [target.nodeId], removingReplicas: [before.leader] },
+    ]);
+
+    const active = await cluster.activeController();
+    await cluster.kill(active, 'SIGKILL');
+    const next = await waitFor(
+      'another controller becomes active',
+      async () => {
+        const c = await cluster.activeController().catch(() => undefined);
+        return c !== undefined && c !== active ? c : undefined;
+      },
+      30_000,
+      200,
+    );
+    expect(next).not.toBe(active);
+    // The new active controller knows the reassignment from the log.
+    expect((await samsa.admin().listPartitionReassignments()).map((r) => `${r.topic}-${r.partition}`)).toContain(`${topic}-0`);
+
+    await cluster.start(target);
+    const moved = await waitFor(
+      `${topic}-0 moved to broker ${target.nodeId}`,
+      async () => {
+        const p = await partitionOf(topic);
+        return p.replicas.join(',') === String(target.nodeId) && p.leader === target.nodeId ? p : undefined;
+      },
+      60_000,
+      200,
+    );
+    expect(moved.isr).toEqual([target.nodeId]);
+    const old = cluster.brokers.find((b) => b.nodeId === before.leader)!;
+    await waitFor(`broker ${old.nodeId} deletes ${topic}-0`, () => !existsSync(join(old.dataDir, `${topic}-0`)) || undefined, 30_000, 100);
+    const stored = await readAll(samsa, topic, 1);
+    expect([...acked].filter(([at, value]) => stored.get(at) !== value)).toEqual([]);
+    await cluster.start(active);
+  }, 180_000);
 });
