@@ -51,6 +51,7 @@ const COMMANDS: Record<string, () => Promise<(p: Command) => void>> = {
   'dump-log': async () => (await import('./commands/dumpLog.js')).registerDumpLog,
   'delete-records': async () => (await import('./commands/deleteRecords.js')).registerDeleteRecords,
   'log-dirs': async () => (await import('./commands/logDirs.js')).registerLogDirs,
+  'reassign-partitions': async () => (await import('./commands/reassignPartitions.js')).registerReassignPartitions,
   // One module registers both `schemas` and `schema-registry`.
   'schema-registry': async () => (await import('./commands/schemaRegistry.js')).registerSchemaRegistry,
   schemas: async () => (await import('./commands/schemaRegistry.js')).registerSchemaRegistry,

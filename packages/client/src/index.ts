@@ -35,6 +35,9 @@ export type {
   NewTopic,
   OffsetQuery,
   ElectLeadersOptions,
+  OngoingPartitionReassignment,
+  PartitionReassignment,
+  PartitionReassignmentResult,
   ElectionType,
   PartitionElectionResult,
   PartitionDescription,
@@ -201,4 +204,8 @@ export type {
   ElectLeadersResponse,
   CreatePartitionsRequest,
   CreatePartitionsResponse,
+  AlterPartitionReassignmentsRequest,
+  AlterPartitionReassignmentsResponse,
+  ListPartitionReassignmentsRequest,
+  ListPartitionReassignmentsResponse,
 } from './wire.js';

@@ -285,6 +285,8 @@ export class FakeCluster {
       deleteTopics: (r, o) => call('deleteTopics', r, o),
       createPartitions: (r, o) => call('createPartitions', r, o),
       deleteRecords: () => Promise.reject(new Error('DeleteRecords is not in the fake cluster')),
+      alterPartitionReassignments: () => Promise.reject(new Error('AlterPartitionReassignments is not in the fake cluster')),
+      listPartitionReassignments: () => Promise.reject(new Error('ListPartitionReassignments is not in the fake cluster')),
       produce: (r, o) => call('produce', r, o),
       fetch: (r, o) => call('fetch', r, o),
       listOffsets: (r, o) => call('listOffsets', r, o),

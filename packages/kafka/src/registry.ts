@@ -103,15 +103,11 @@ export const ApiKey = {
 } as const;
 
 /**
- * APIs whose codecs exist for later issues (reassignments) but which the broker does not serve yet:
- * left out of SUPPORTED_APIS so ApiVersions does not advertise them. WriteTxnMarkers is
- * inter-broker: Samsa's coordinators send markers over gRPC (Replication/WriteTxnMarkers).
+ * APIs whose codecs exist but which the broker does not serve: left out of SUPPORTED_APIS so
+ * ApiVersions does not advertise them. WriteTxnMarkers is inter-broker: Samsa's coordinators send
+ * markers over gRPC (Replication/WriteTxnMarkers).
  */
-export const NOT_YET_SERVED: ReadonlySet<number> = new Set([
-  ApiKey.WriteTxnMarkers,
-  ApiKey.AlterPartitionReassignments,
-  ApiKey.ListPartitionReassignments,
-]);
+export const NOT_YET_SERVED: ReadonlySet<number> = new Set([ApiKey.WriteTxnMarkers]);
 
 export type ApiKeyNumber = (typeof API_SPECS)[number]['apiKey'];
 export type SpecByKey = { [A in (typeof API_SPECS)[number] as A['apiKey']]: A };

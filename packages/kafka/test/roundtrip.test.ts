@@ -105,6 +105,8 @@ describe('every API round-trips at every advertised version', () => {
       'DeleteGroups 0-2',
       'ElectLeaders 0-2',
       'IncrementalAlterConfigs 0-1',
+      'AlterPartitionReassignments 0-0',
+      'ListPartitionReassignments 0-0',
       'OffsetDelete 0-0',
       'DescribeCluster 0-1',
       'DescribeTransactions 0-0',

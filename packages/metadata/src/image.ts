@@ -9,7 +9,7 @@
  * `before`/`after` of a delta stay valid. That also makes `clone()` cheap (shallow map copies),
  * which the controller uses to see what its proposed records would do.
  */
-import { mergePartitionChange, partitionFromRecord, partitionProblem, type PartitionRegistration } from './partitions.js';
+import { isReassigning, mergePartitionChange, partitionFromRecord, partitionProblem, type PartitionRegistration } from './partitions.js';
 import type { BrokerDelta, ConfigDelta, MetadataDelta, PartitionDelta, TopicRef } from './delta.js';
 import { aclBindingProblem, type AclBinding } from './acls.js';
 import type { ConfigResourceType, MetadataRecord, PartitionChangeRecord } from './records.js';
@@ -137,6 +137,27 @@ export class MetadataImage {
     return this.topicsById.get(topicId)?.partitions[partition];
   }
 
+  /**
+   * Kafka's ListPartitionReassignments over this image: the partitions with a reassignment running
+   * (KIP-455) among `partitions` (unknown or idle ones left out, as in Kafka) or among all, by
+   * topic name then partition.
+   */
+  ongoingReassignments(partitions?: readonly { topic: string; partition: number }[]): OngoingReassignment[] {
+    const out: OngoingReassignment[] = [];
+    const seen = new Set<string>();
+    const add = (topic: string, partition: number) => {
+      const key = `${topic}\0${partition}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      const p = this.topic(topic)?.partitions[partition];
+      if (p === undefined || !isReassigning(p)) return;
+      out.push({ topic, partition, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas });
+    };
+    if (partitions === undefined) for (const t of this.topics()) t.partitions.forEach((_, i) => add(t.name, i));
+    else for (const { topic, partition } of partitions) add(topic, partition);
+    return out.sort((a, b) => compareStrings(a.topic, b.topic) || a.partition - b.partition);
+  }
+
   /** Dynamic broker configs for a broker id ('' = the cluster-wide default). */
   brokerConfigs(resourceName: string): ReadonlyMap<string, string> {
     return this.brokerConfigsByName.get(resourceName) ?? EMPTY_CONFIGS;
@@ -224,6 +245,8 @@ export class MetadataImage {
           leader: p.leader,
           leaderEpoch: p.leaderEpoch,
           partitionEpoch: p.partitionEpoch,
+          ...(p.addingReplicas.length > 0 ? { addingReplicas: [...p.addingReplicas] } : {}),
+          ...(p.removingReplicas.length > 0 ? { removingReplicas: [...p.removingReplicas] } : {}),
         });
       });
     }
@@ -421,6 +444,16 @@ export class MetadataImage {
   }
 }
 
+/** One partition with a reassignment running (Kafka's OngoingPartitionReassignment). */
+export interface OngoingReassignment {
+  readonly topic: string;
+  readonly partition: number;
+  /** The target replicas, then those being removed. */
+  readonly replicas: readonly number[];
+  readonly addingReplicas: readonly number[];
+  readonly removingReplicas: readonly number[];
+}
+
 const EMPTY_CONFIGS: ReadonlyMap<string, string> = new Map();
 
 function withConfig(configs: ReadonlyMap<string, string>, name: string, value: string | undefined): ReadonlyMap<string, string> {
@@ -441,6 +474,8 @@ function changeFields(record: PartitionChangeRecord) {
     ...(record.leader === undefined ? {} : { leader: record.leader }),
     ...(record.isr === undefined ? {} : { isr: record.isr }),
     ...(record.replicas === undefined ? {} : { replicas: record.replicas }),
+    ...(record.addingReplicas === undefined ? {} : { addingReplicas: record.addingReplicas }),
+    ...(record.removingReplicas === undefined ? {} : { removingReplicas: record.removingReplicas }),
   };
 }
 

@@ -31,10 +31,19 @@ export type {
   UnregisterBrokerRecord,
 } from './records.js';
 export { MetadataImage, MetadataReplayError, NO_OFFSET, compareStrings } from './image.js';
-export type { BrokerRegistration, ScramCredentialImage, TopicImage } from './image.js';
+export type { BrokerRegistration, OngoingReassignment, ScramCredentialImage, TopicImage } from './image.js';
 export { localChanges } from './delta.js';
 export type { BrokerDelta, ConfigDelta, LocalChanges, LocalPartitionChange, MetadataDelta, PartitionDelta, TopicRef } from './delta.js';
-export { NO_LEADER, mergePartitionChange, partitionFromRecord, partitionProblem, sameReplicaList } from './partitions.js';
+export {
+  NO_LEADER,
+  isReassigning,
+  mergePartitionChange,
+  originalReplicas,
+  partitionFromRecord,
+  partitionProblem,
+  sameReplicaList,
+  targetReplicas,
+} from './partitions.js';
 export type { PartitionChangeFields, PartitionRegistration } from './partitions.js';
 export * from './topicConfig.js';
 export * from './listeners.js';

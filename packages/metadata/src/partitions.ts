@@ -20,6 +20,10 @@ export interface PartitionRegistration {
   readonly leaderEpoch: number;
   /** Increases with every change of leader, ISR or replicas (AlterPartition's compare-and-set). */
   readonly partitionEpoch: number;
+  /** KIP-455: replicas a running reassignment adds (a subset of `replicas`); empty when none runs. */
+  readonly addingReplicas: readonly number[];
+  /** KIP-455: replicas a running reassignment removes once it completes (a subset of `replicas`). */
+  readonly removingReplicas: readonly number[];
 }
 
 /** The fields a PartitionChange may carry, without its address. */
@@ -32,6 +36,8 @@ export function partitionFromRecord(record: PartitionRecord): PartitionRegistrat
     leader: record.leader,
     leaderEpoch: record.leaderEpoch,
     partitionEpoch: record.partitionEpoch,
+    addingReplicas: record.addingReplicas ?? [],
+    removingReplicas: record.removingReplicas ?? [],
   });
 }
 
@@ -43,6 +49,8 @@ export function mergePartitionChange(before: PartitionRegistration, change: Part
     leader: change.leader ?? before.leader,
     leaderEpoch: change.leader === undefined ? before.leaderEpoch : before.leaderEpoch + 1,
     partitionEpoch: before.partitionEpoch + 1,
+    addingReplicas: change.addingReplicas ?? before.addingReplicas,
+    removingReplicas: change.removingReplicas ?? before.removingReplicas,
   });
 }
 
@@ -55,6 +63,9 @@ export function partitionProblem(p: PartitionRegistration): string | undefined {
   if (!p.isr.every((b) => p.replicas.includes(b))) return `ISR [${p.isr.join(',')}] is not a subset of replicas [${p.replicas.join(',')}]`;
   if (p.leader !== NO_LEADER && !p.isr.includes(p.leader)) return `leader ${p.leader} is not in ISR [${p.isr.join(',')}]`;
   if (p.leader < NO_LEADER) return `leader ${p.leader}`;
+  if (!p.addingReplicas.every((b) => p.replicas.includes(b))) return `adding replicas [${p.addingReplicas.join(',')}] outside replicas`;
+  if (!p.removingReplicas.every((b) => p.replicas.includes(b) && !p.addingReplicas.includes(b)))
+    return `removing replicas [${p.removingReplicas.join(',')}] outside replicas or also adding`;
   return undefined;
 }
 
@@ -69,5 +80,22 @@ function freezePartition(p: PartitionRegistration): PartitionRegistration {
     leader: p.leader,
     leaderEpoch: p.leaderEpoch,
     partitionEpoch: p.partitionEpoch,
+    addingReplicas: Object.freeze([...p.addingReplicas]),
+    removingReplicas: Object.freeze([...p.removingReplicas]),
   });
+}
+
+/** A reassignment runs (KIP-455): some replica is being added or removed. */
+export function isReassigning(p: PartitionRegistration): boolean {
+  return p.addingReplicas.length > 0 || p.removingReplicas.length > 0;
+}
+
+/** The replicas before the running reassignment started (Kafka's PartitionReassignmentReplicas.originalReplicas). */
+export function originalReplicas(p: PartitionRegistration): number[] {
+  return p.replicas.filter((b) => !p.addingReplicas.includes(b));
+}
+
+/** The replicas the running reassignment moves to (its target). */
+export function targetReplicas(p: PartitionRegistration): number[] {
+  return p.replicas.filter((b) => !p.removingReplicas.includes(b));
 }

@@ -72,6 +72,10 @@ export interface PartitionRecord {
   readonly leader: number;
   readonly leaderEpoch: number;
   readonly partitionEpoch: number;
+  /** KIP-455: replicas a running reassignment adds; absent = none. */
+  readonly addingReplicas?: readonly number[];
+  /** KIP-455: replicas a running reassignment removes; absent = none. */
+  readonly removingReplicas?: readonly number[];
 }
 
 /**
@@ -86,6 +90,10 @@ export interface PartitionChangeRecord {
   readonly leader?: number;
   readonly isr?: readonly number[];
   readonly replicas?: readonly number[];
+  /** KIP-455 (Kafka's PartitionChangeRecord.AddingReplicas): the full new list; [] ends a reassignment. */
+  readonly addingReplicas?: readonly number[];
+  /** KIP-455 (Kafka's PartitionChangeRecord.RemovingReplicas): the full new list. */
+  readonly removingReplicas?: readonly number[];
   /** The new leader was not in the ISR (unclean.leader.election.enable): writes may have been lost. */
   readonly unclean?: boolean;
 }
@@ -237,6 +245,8 @@ const SCHEMAS: { readonly [T in MetadataRecordType]: readonly Field[] } = {
     ['leader', 'int'],
     ['leaderEpoch', 'uint'],
     ['partitionEpoch', 'uint'],
+    ['addingReplicas', 'uintArray', 'optional'],
+    ['removingReplicas', 'uintArray', 'optional'],
   ],
   PartitionChange: [
     ['topicId', 'string'],
@@ -244,6 +254,8 @@ const SCHEMAS: { readonly [T in MetadataRecordType]: readonly Field[] } = {
     ['leader', 'int', 'optional'],
     ['isr', 'uintArray', 'optional'],
     ['replicas', 'uintArray', 'optional'],
+    ['addingReplicas', 'uintArray', 'optional'],
+    ['removingReplicas', 'uintArray', 'optional'],
     ['unclean', 'bool', 'optional'],
   ],
   Config: [

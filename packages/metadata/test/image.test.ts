@@ -128,8 +128,24 @@ describe('MetadataImage.replay', () => {
     expect(image.topicById(T)).toBe(orders);
     expect(orders.configs).toEqual(new Map([['min.insync.replicas', '2']]));
     // A present leader bumps the leader epoch; every change bumps the partition epoch.
-    expect(orders.partitions[0]).toEqual({ replicas: [1, 2, 3], isr: [2, 3], leader: 2, leaderEpoch: 1, partitionEpoch: 1 });
-    expect(orders.partitions[1]).toEqual({ replicas: [2, 3, 1], isr: [2, 3], leader: 2, leaderEpoch: 0, partitionEpoch: 1 });
+    expect(orders.partitions[0]).toEqual({
+      replicas: [1, 2, 3],
+      isr: [2, 3],
+      leader: 2,
+      leaderEpoch: 1,
+      partitionEpoch: 1,
+      addingReplicas: [],
+      removingReplicas: [],
+    });
+    expect(orders.partitions[1]).toEqual({
+      replicas: [2, 3, 1],
+      isr: [2, 3],
+      leader: 2,
+      leaderEpoch: 0,
+      partitionEpoch: 1,
+      addingReplicas: [],
+      removingReplicas: [],
+    });
     expect(image.brokerConfigs('2')).toEqual(new Map([['log.cleaner.threads', '2']]));
     expect(image.brokerConfigs('1').size).toBe(0);
     expect(image.nextProducerId).toBe('1000');

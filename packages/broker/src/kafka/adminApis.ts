@@ -1,9 +1,10 @@
 /**
  * Administration over the Kafka wire protocol: CreateTopics, DeleteTopics, DescribeConfigs,
- * AlterConfigs, IncrementalAlterConfigs, ElectLeaders (forwarded to the active controller through
+ * AlterConfigs, IncrementalAlterConfigs, ElectLeaders, AlterPartitionReassignments (forwarded to the active controller through
  * the broker's MetadataSource, from whichever broker receives them, as KRaft brokers forward),
  * DeleteRecords (the partition leader moves its log start offset, as Kafka's leader does) and
- * DescribeLogDirs (this broker's replicas).
+ * DescribeLogDirs (this broker's replicas); ListPartitionReassignments answers from this broker's
+ * metadata image.
  *
  * CreatePartitions is forwarded as well (the controller places the new partitions; explicit
  * replica assignments are refused with INVALID_REQUEST). AlterConfigs (the legacy,
@@ -81,6 +82,16 @@ interface IncrementalAlterConfigsRequest {
   resources: Array<{ resourceType: number; resourceName: string; configs: Array<{ name: string; configOperation: number; value: Str }> }>;
   validateOnly: boolean;
 }
+interface AlterPartitionReassignmentsRequest {
+  timeoutMs: number;
+  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; replicas: number[] | null }> }>;
+}
+
+interface ListPartitionReassignmentsRequest {
+  timeoutMs: number;
+  topics: Array<{ name: string; partitionIndexes: number[] }> | null;
+}
+
 interface ElectLeadersRequest {
   electionType?: number;
   topicPartitions: Array<{ topic: string; partitions: number[] }> | null;
@@ -395,6 +406,47 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     },
   };
 
+  // KIP-455: ALTER on the cluster to change reassignments, DESCRIBE on the cluster to list them.
+  const alterPartitionReassignments: KafkaApiHandler = {
+    apiKey: ApiKey.AlterPartitionReassignments,
+    minVersion: 0,
+    maxVersion: 0,
+    async handle(req: AlterPartitionReassignmentsRequest, ctx) {
+      if (!authorizer.cluster(ctx.identity, AclOperation.ALTER))
+        return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: DENIED_SENTENCE, responses: [] };
+      const items = req.topics.flatMap((t) =>
+        t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas === null ? null : [...p.replicas] })),
+      );
+      const results = await metadata.alterPartitionReassignments(items, timeoutOf(req.timeoutMs));
+      const byTopic = nestByTopic(results, (r) => ({
+        partitionIndex: r.partition,
+        errorCode: r.errorCode,
+        errorMessage: r.errorCode === 0 ? null : r.errorMessage,
+      }));
+      return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, responses: byTopic };
+    },
+  };
+
+  const listPartitionReassignments: KafkaApiHandler = {
+    apiKey: ApiKey.ListPartitionReassignments,
+    minVersion: 0,
+    maxVersion: 0,
+    handle(req: ListPartitionReassignmentsRequest, ctx) {
+      if (!authorizer.cluster(ctx.identity, AclOperation.DESCRIBE))
+        return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: DENIED_SENTENCE, topics: [] };
+      const asked =
+        req.topics === null ? undefined : req.topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
+      const ongoing = metadata.listPartitionReassignments(asked);
+      const byTopic = nestByTopic(ongoing, (o) => ({
+        partitionIndex: o.partition,
+        replicas: [...o.replicas],
+        addingReplicas: [...o.addingReplicas],
+        removingReplicas: [...o.removingReplicas],
+      }));
+      return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, topics: byTopic };
+    },
+  };
+
   const createPartitions: KafkaApiHandler = {
     apiKey: ApiKey.CreatePartitions,
     minVersion: 0,
@@ -496,6 +548,8 @@ export function adminApis(deps: AdminApisDeps): KafkaApiHandler[] {
     alterConfigs,
     incrementalAlterConfigs,
     electLeaders,
+    alterPartitionReassignments,
+    listPartitionReassignments,
     createPartitions,
     deleteRecords,
     describeLogDirs,

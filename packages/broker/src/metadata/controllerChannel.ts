@@ -26,6 +26,8 @@ import {
   type FetchMetadataResponse__Output,
   type IncrementalAlterConfigsRequest,
   type IncrementalAlterConfigsResponse__Output,
+  type AlterPartitionReassignmentsRequest,
+  type AlterPartitionReassignmentsResponse__Output,
   type ElectLeadersRequest,
   type ElectLeadersResponse__Output,
   type RegisterBrokerRequest,
@@ -62,6 +64,7 @@ export interface ControllerMethods {
   IncrementalAlterConfigs: [IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse__Output];
   DescribeQuorum: [DescribeQuorumRequest, DescribeQuorumResponse__Output];
   ElectLeaders: [ElectLeadersRequest, ElectLeadersResponse__Output];
+  AlterPartitionReassignments: [AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse__Output];
   AlterPartition: [AlterPartitionRequest, AlterPartitionResponse__Output];
   AllocateProducerIds: [AllocateProducerIdsRequest, AllocateProducerIdsResponse__Output];
   CreateAcls: [CreateAclsRequest, CreateAclsResponse__Output];

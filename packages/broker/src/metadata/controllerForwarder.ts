@@ -13,6 +13,9 @@
 import {
   TOPIC_CONFIG_KEYS,
   aclBindingKey,
+  isReassigning,
+  sameReplicaList,
+  targetReplicas,
   validateBrokerConfigs,
   validateTopicConfigs,
   type AclBinding,
@@ -25,6 +28,7 @@ import {
   errorInfo,
   groupByTopic,
   partitionsByTopic,
+  topicPartitionKey,
   type DescribeQuorumResponse,
 } from '@samsa/protocol';
 import type { Logger } from 'pino';
@@ -47,6 +51,8 @@ import type {
   CreateTopicRequest,
   DeleteTopicResult,
   ElectLeadersResult,
+  ReassignmentItem,
+  ReassignmentResult,
   ProducerIdBlockResult,
   TopicInfo,
   TopicResult,
@@ -284,6 +290,74 @@ export class ControllerForwarder {
             ...r,
             errorCode: ErrorCode.REQUEST_TIMED_OUT,
             errorMessage: `the controller elected a leader for ${r.topic}-${r.partition}, but broker ${this.options.brokerId} had not applied the change before the request timed out`,
+          },
+    );
+  }
+
+  /**
+   * AlterPartitionReassignments (KIP-455), forwarded to the active controller. Answers once this
+   * broker's image shows each accepted change (the target replicas now the partition's target, or
+   * for a cancel no reassignment running), so a ListPartitionReassignments sent here right after
+   * sees it; REQUEST_TIMED_OUT if that takes longer than the deadline.
+   */
+  async alterPartitionReassignments(items: ReassignmentItem[], timeoutMs?: number): Promise<ReassignmentResult[]> {
+    if (items.length === 0) return [];
+    const deadline = this.deadline(timeoutMs);
+    const topics = [...groupByTopic(items)].map(([name, ps]) => ({
+      name,
+      partitions: ps.map((p) => ({ partition: p.partition, replicas: p.replicas ?? [], cancel: p.replicas === null })),
+    }));
+    let answer: ReassignmentResult[];
+    try {
+      const res = await this.channel.callActive(
+        'AlterPartitionReassignments',
+        (remainingMs) => ({ topics, timeoutMs: remainingMs }),
+        (r) => verdictOfItems(r, [r, ...r.results.flatMap((t) => t.partitions)]),
+        deadline,
+      );
+      if (res.errorCode !== 0) {
+        const errorMessage = res.errorMessage || errorInfo(res.errorCode).message;
+        return items.map((i) => ({ topic: i.topic, partition: i.partition, errorCode: res.errorCode, errorMessage }));
+      }
+      const byKey = new Map(res.results.flatMap((t) => t.partitions.map((p) => [topicPartitionKey(t.name, p.partition), p] as const)));
+      answer = items.map((i) => {
+        const r = byKey.get(topicPartitionKey(i.topic, i.partition));
+        if (r === undefined)
+          return {
+            topic: i.topic,
+            partition: i.partition,
+            errorCode: ErrorCode.UNKNOWN_SERVER_ERROR,
+            errorMessage: `the controller's answer did not mention ${i.topic}-${i.partition}`,
+          };
+        return {
+          topic: i.topic,
+          partition: i.partition,
+          errorCode: r.errorCode,
+          errorMessage: r.errorCode === 0 ? '' : r.errorMessage || errorInfo(r.errorCode).message,
+        };
+      });
+    } catch (err) {
+      return items.map((i) => ({
+        topic: i.topic,
+        partition: i.partition,
+        ...this.unavailable(err, 'no reassignment was changed', 'the reassignment may or may not have been changed'),
+      }));
+    }
+    const shownHere = (i: ReassignmentItem) => {
+      const p = this.follower.metadataImage.topic(i.topic)?.partitions[i.partition];
+      if (p === undefined) return true;
+      if (i.replicas === null) return !isReassigning(p);
+      return sameReplicaList(targetReplicas(p), i.replicas);
+    };
+    const accepted = items.filter((_, n) => answer[n]!.errorCode === 0);
+    if (accepted.length > 0) await this.follower.waitForImage(() => accepted.every(shownHere), deadline);
+    return answer.map((r, n) =>
+      r.errorCode !== 0 || shownHere(items[n]!)
+        ? r
+        : {
+            ...r,
+            errorCode: ErrorCode.REQUEST_TIMED_OUT,
+            errorMessage: `the controller changed the reassignment of ${r.topic}-${r.partition}, but broker ${this.options.brokerId} had not applied it before the request timed out`,
           },
     );
   }

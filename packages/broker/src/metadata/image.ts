@@ -4,7 +4,7 @@
  * `MetadataSource`, implemented by a follower of the controller quorum's metadata log
  * (QuorumMetadataSource).
  */
-import type { AclBinding, AclBindingFilter, ScramCredentialImage } from '@samsa/metadata';
+import type { AclBinding, AclBindingFilter, OngoingReassignment, ScramCredentialImage } from '@samsa/metadata';
 import type { DescribeQuorumResponse } from '@samsa/protocol';
 import type { ScramAlterations, ScramAlterResult } from './controllerForwarder.js';
 
@@ -25,6 +25,9 @@ export interface PartitionInfo {
   partitionEpoch: number;
   replicas: number[];
   isr: number[];
+  /** KIP-455: replicas a running reassignment adds / removes; absent when none runs. */
+  addingReplicas?: number[];
+  removingReplicas?: number[];
 }
 
 export interface TopicInfo {
@@ -115,6 +118,21 @@ export interface CreatePartitionsItem {
   count: number;
 }
 
+/** One partition of an AlterPartitionReassignments request: the target replicas, or null to cancel. */
+export interface ReassignmentItem {
+  topic: string;
+  partition: number;
+  replicas: number[] | null;
+}
+
+/** One partition's outcome of AlterPartitionReassignments. */
+export interface ReassignmentResult {
+  topic: string;
+  partition: number;
+  errorCode: number;
+  errorMessage: string;
+}
+
 /** One CreateAcls result. */
 export interface AclCreateResult {
   errorCode: number;
@@ -156,6 +174,13 @@ export interface MetadataSource {
     partitions: Array<{ topic: string; partition: number }>,
     timeoutMs?: number,
   ): Promise<ElectLeadersResult[]>;
+  /**
+   * Kafka's AlterPartitionReassignments (KIP-455), forwarded to the active controller; one result
+   * per item, in order; `timeoutMs` as for createTopics.
+   */
+  alterPartitionReassignments(items: ReassignmentItem[], timeoutMs?: number): Promise<ReassignmentResult[]>;
+  /** Kafka's ListPartitionReassignments from this broker's image: those running among `partitions` (all when absent). */
+  listPartitionReassignments(partitions?: Array<{ topic: string; partition: number }>): OngoingReassignment[];
   /** The controller quorum as its active controller describes it. */
   describeQuorum(): Promise<DescribeQuorumResponse>;
   /** A block of producer ids from the active controller (AllocateProducerIds). */

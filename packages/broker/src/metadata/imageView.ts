@@ -33,6 +33,8 @@ export function partitionInfoOf(partition: number, p: PartitionRegistration): Pa
     partitionEpoch: p.partitionEpoch,
     replicas: [...p.replicas],
     isr: [...p.isr],
+    ...(p.addingReplicas.length > 0 ? { addingReplicas: [...p.addingReplicas] } : {}),
+    ...(p.removingReplicas.length > 0 ? { removingReplicas: [...p.removingReplicas] } : {}),
   };
 }
 

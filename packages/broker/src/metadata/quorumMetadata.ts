@@ -15,7 +15,7 @@
  * retry with backoff (logging, never throwing) and the partitions already open keep serving.
  */
 import { randomUUID } from 'node:crypto';
-import type { AclBinding, AclBindingFilter, MetadataImage, ScramCredentialImage } from '@samsa/metadata';
+import type { AclBinding, AclBindingFilter, MetadataImage, OngoingReassignment, ScramCredentialImage } from '@samsa/metadata';
 import type { DescribeQuorumResponse } from '@samsa/protocol';
 import type { Logger } from 'pino';
 import type { AlterPartitionItem, AlterPartitionItemResult } from '../replication/alterPartition.js';
@@ -32,6 +32,8 @@ import type {
   DeleteTopicResult,
   DynamicBrokerConfigs,
   ElectLeadersResult,
+  ReassignmentItem,
+  ReassignmentResult,
   MetadataChange,
   MetadataSource,
   ProducerIdBlockResult,
@@ -246,6 +248,14 @@ export class QuorumMetadataSource implements MetadataSource {
     timeoutMs?: number,
   ): Promise<ElectLeadersResult[]> {
     return this.forwarder.electLeaders(electionType, partitions, timeoutMs);
+  }
+
+  alterPartitionReassignments(items: ReassignmentItem[], timeoutMs?: number): Promise<ReassignmentResult[]> {
+    return this.forwarder.alterPartitionReassignments(items, timeoutMs);
+  }
+
+  listPartitionReassignments(partitions?: Array<{ topic: string; partition: number }>): OngoingReassignment[] {
+    return this.metadataImage.ongoingReassignments(partitions);
   }
 
   incrementalAlterConfigs(resources: AlterConfigsRequest[], validateOnly: boolean, timeoutMs?: number): Promise<AlterConfigsResult[]> {

@@ -27,6 +27,10 @@ import {
   type DescribeUserScramCredentialsRequest__Output,
   type DescribeUserScramCredentialsResponse,
   type IncrementalAlterConfigsResponse,
+  type AlterPartitionReassignmentsRequest__Output,
+  type AlterPartitionReassignmentsResponse,
+  type ListPartitionReassignmentsRequest__Output,
+  type ListPartitionReassignmentsResponse,
   type ElectLeadersRequest__Output,
   type ElectLeadersResponse,
   type DeleteTopicsResponse,
@@ -487,6 +491,53 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
               credentialInfos: found.credentials.map((c) => ({ mechanism: c.mechanism, iterations: c.iterations })),
             };
           }),
+        };
+      },
+    ),
+
+    // Kafka's rules (KIP-455): ALTER on the cluster to change, DESCRIBE on the cluster to list.
+    AlterPartitionReassignments: unary(
+      logger,
+      'AlterPartitionReassignments',
+      async (req: AlterPartitionReassignmentsRequest__Output, who): Promise<AlterPartitionReassignmentsResponse> => {
+        if (!authorizer.cluster(who, AclOperation.ALTER))
+          return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: DENIED, results: [] };
+        const items = req.topics.flatMap((t) =>
+          t.partitions.map((p) => ({ topic: t.name, partition: p.partition, replicas: p.cancel ? null : [...p.replicas] })),
+        );
+        const results = await metadata.alterPartitionReassignments(items, req.timeoutMs > 0 ? req.timeoutMs : undefined);
+        return {
+          errorCode: ErrorCode.NONE,
+          errorMessage: '',
+          results: [...groupByTopic(results)].map(([name, ps]) => ({
+            name,
+            partitions: ps.map((r) => ({ partition: r.partition, errorCode: r.errorCode, errorMessage: r.errorMessage })),
+          })),
+        };
+      },
+    ),
+
+    ListPartitionReassignments: unary(
+      logger,
+      'ListPartitionReassignments',
+      (req: ListPartitionReassignmentsRequest__Output, who): ListPartitionReassignmentsResponse => {
+        if (!authorizer.cluster(who, AclOperation.DESCRIBE))
+          return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: DENIED, topics: [] };
+        const asked =
+          req.topics.length === 0 ? undefined : req.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
+        const ongoing = metadata.listPartitionReassignments(asked);
+        return {
+          errorCode: ErrorCode.NONE,
+          errorMessage: '',
+          topics: [...groupByTopic(ongoing)].map(([name, ps]) => ({
+            name,
+            partitions: ps.map((p) => ({
+              partition: p.partition,
+              replicas: [...p.replicas],
+              addingReplicas: [...p.addingReplicas],
+              removingReplicas: [...p.removingReplicas],
+            })),
+          })),
         };
       },
     ),

@@ -430,6 +430,7 @@ export class FakeController {
       CreateAcls: unimplemented,
       DeleteAcls: unimplemented,
       AlterUserScramCredentials: unimplemented,
+      AlterPartitionReassignments: unimplemented,
     };
   }
 }

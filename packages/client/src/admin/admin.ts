@@ -131,6 +131,33 @@ export interface PartitionElectionResult {
   error?: SamsaError;
 }
 
+/** One partition of alterPartitionReassignments (KIP-455): its target replicas, or null to cancel the running reassignment. */
+export interface PartitionReassignment {
+  topic: string;
+  partition: number;
+  /** The new replica list, the first preferred as leader; null cancels (back to the original replicas). */
+  replicas: readonly number[] | null;
+}
+
+/** One partition's outcome of alterPartitionReassignments. */
+export interface PartitionReassignmentResult {
+  topic: string;
+  partition: number;
+  /** 0 accepted; INVALID_REPLICA_ASSIGNMENT (39), NO_REASSIGNMENT_IN_PROGRESS (85), UNKNOWN_TOPIC_OR_PARTITION (3), ... */
+  errorCode: number;
+  error?: SamsaError;
+}
+
+/** A partition whose replicas are moving (Kafka's PartitionReassignment). */
+export interface OngoingPartitionReassignment {
+  topic: string;
+  partition: number;
+  /** The target replicas, then those being removed. */
+  replicas: number[];
+  addingReplicas: number[];
+  removingReplicas: number[];
+}
+
 /** One topic's config changes for incrementalAlterConfigs (Kafka's SET and DELETE operations). */
 export interface TopicConfigAlteration {
   topic: string;
@@ -622,6 +649,103 @@ export class Admin {
       failed.push(new UnknownServerError(`the broker's answer did not mention topic ${name}`, { topic: name }));
     this.deps.cluster.invalidateTopics(alterations.map((a) => a.topic).filter((t) => !failed.some((e) => e.topic === t)));
     throwAll(failed);
+  }
+
+  /**
+   * Kafka's Admin.alterPartitionReassignments (KIP-455): starts moving each partition to its
+   * target replicas (the new ones catch up as followers, join the ISR, then the removed ones leave
+   * and delete their logs), or cancels with `replicas: null`. Resolves once the broker asked sees
+   * each accepted change; one result per partition, in order; per-partition failures come back in
+   * the results (never thrown), a request that cannot be made at all throws.
+   */
+  async alterPartitionReassignments(
+    reassignments: readonly PartitionReassignment[],
+    options: { timeoutMs?: number } = {},
+  ): Promise<PartitionReassignmentResult[]> {
+    if (!Array.isArray(reassignments) || reassignments.length === 0)
+      throw new InvalidRequestError('alterPartitionReassignments needs at least one partition');
+    checkNames(
+      reassignments.map((r) => r?.topic),
+      'alterPartitionReassignments',
+    );
+    for (const r of reassignments) {
+      if (!Number.isInteger(r.partition) || r.partition < 0)
+        throw new InvalidRequestError(`alterPartitionReassignments: invalid partition ${String(r.partition)} of ${r.topic}`);
+      if (
+        r.replicas !== null &&
+        (!Array.isArray(r.replicas) || !r.replicas.every((b: unknown) => Number.isInteger(b) && (b as number) >= 0))
+      )
+        throw new InvalidRequestError(`alterPartitionReassignments: the replicas of ${r.topic}-${r.partition} must be broker ids or null`);
+    }
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const topics = [...partitionsByTopic(reassignments.map((r) => ({ topic: r.topic, partition: r.partition })))].map(([name]) => ({
+      name,
+      partitions: reassignments
+        .filter((r) => r.topic === name)
+        .map((r) => ({ partition: r.partition, replicas: r.replicas === null ? [] : [...r.replicas], cancel: r.replicas === null })),
+    }));
+    const response = await this.retrier.run(
+      async () => {
+        const res = await this.deps.cluster.withAnyBroker((c) =>
+          c.alterPartitionReassignments({ topics, timeoutMs }, this.deps.cluster.requestOptions(timeoutMs)),
+        );
+        if (res.errorCode !== 0) throw errorFromCode(res.errorCode, res.errorMessage);
+        return res;
+      },
+      { what: 'alterPartitionReassignments' },
+    );
+    const byKey = new Map(response.results.flatMap((t) => t.partitions.map((p) => [`${t.name}\0${p.partition}`, p] as const)));
+    const results = reassignments.map(({ topic, partition }): PartitionReassignmentResult => {
+      const p = byKey.get(`${topic}\0${partition}`);
+      if (p === undefined) {
+        return { topic, partition, errorCode: -1, error: errorFromCode(-1, `the broker's answer did not mention ${topic}-${partition}`) };
+      }
+      if (p.errorCode === 0) return { topic, partition, errorCode: 0 };
+      return {
+        topic,
+        partition,
+        errorCode: p.errorCode,
+        error: errorFromCode(p.errorCode, p.errorMessage || undefined, undefined, { topic, partition }),
+      };
+    });
+    this.deps.cluster.invalidateTopics([...new Set(results.filter((r) => r.errorCode === 0).map((r) => r.topic))]);
+    return results;
+  }
+
+  /**
+   * Kafka's Admin.listPartitionReassignments: the partitions whose replicas are moving, among
+   * `partitions` (all when omitted), by topic then partition; idle or unknown partitions are left out.
+   */
+  async listPartitionReassignments(
+    options: { partitions?: ReadonlyArray<{ topic: string; partition: number }>; timeoutMs?: number } = {},
+  ): Promise<OngoingPartitionReassignment[]> {
+    const partitions = options.partitions ?? [];
+    if (!Array.isArray(partitions)) throw new InvalidRequestError('listPartitionReassignments: partitions must be an array');
+    checkNames(
+      partitions.map((p) => p?.topic),
+      'listPartitionReassignments',
+    );
+    const topics = [...partitionsByTopic(partitions)].map(([name, ps]) => ({ name, partitions: ps }));
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const response = await this.retrier.run(
+      async () => {
+        const res = await this.deps.cluster.withAnyBroker((c) =>
+          c.listPartitionReassignments({ topics, timeoutMs }, this.deps.cluster.requestOptions(timeoutMs)),
+        );
+        if (res.errorCode !== 0) throw errorFromCode(res.errorCode, res.errorMessage);
+        return res;
+      },
+      { what: 'listPartitionReassignments' },
+    );
+    return response.topics.flatMap((t) =>
+      t.partitions.map((p) => ({
+        topic: t.name,
+        partition: p.partition,
+        replicas: [...p.replicas],
+        addingReplicas: [...p.addingReplicas],
+        removingReplicas: [...p.removingReplicas],
+      })),
+    );
   }
 
   /**

@@ -28,6 +28,10 @@ import type {
   InitProducerIdResponse,
   CreatePartitionsRequest,
   CreatePartitionsResponse,
+  AlterPartitionReassignmentsRequest,
+  AlterPartitionReassignmentsResponse,
+  ListPartitionReassignmentsRequest,
+  ListPartitionReassignmentsResponse,
   DeleteRecordsRequest,
   DeleteRecordsResponse,
   DescribeAclsRequest,
@@ -67,6 +71,15 @@ export interface BrokerConnection {
   deleteTopics(request: DeleteTopicsRequest, options?: RequestOptions): Promise<DeleteTopicsResponse>;
   /** Kafka's CreatePartitions. */
   createPartitions(request: CreatePartitionsRequest, options?: RequestOptions): Promise<CreatePartitionsResponse>;
+  /** Kafka's AlterPartitionReassignments and ListPartitionReassignments (KIP-455). */
+  alterPartitionReassignments(
+    request: AlterPartitionReassignmentsRequest,
+    options?: RequestOptions,
+  ): Promise<AlterPartitionReassignmentsResponse>;
+  listPartitionReassignments(
+    request: ListPartitionReassignmentsRequest,
+    options?: RequestOptions,
+  ): Promise<ListPartitionReassignmentsResponse>;
   /** Kafka's DeleteRecords (to the partitions' leader). */
   deleteRecords(request: DeleteRecordsRequest, options?: RequestOptions): Promise<DeleteRecordsResponse>;
   produce(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse>;

@@ -34,6 +34,10 @@ import type {
   InitProducerIdResponse,
   CreatePartitionsRequest,
   CreatePartitionsResponse,
+  AlterPartitionReassignmentsRequest,
+  AlterPartitionReassignmentsResponse,
+  ListPartitionReassignmentsRequest,
+  ListPartitionReassignmentsResponse,
   DeleteRecordsRequest,
   DeleteRecordsResponse,
   DescribeAclsRequest,
@@ -63,6 +67,8 @@ type Method =
   | 'CreateTopics'
   | 'DeleteTopics'
   | 'CreatePartitions'
+  | 'AlterPartitionReassignments'
+  | 'ListPartitionReassignments'
   | 'DeleteRecords'
   | 'Produce'
   | 'Fetch'
@@ -127,6 +133,18 @@ export class GrpcConnection implements BrokerConnection {
   }
   createPartitions(request: CreatePartitionsRequest, options?: RequestOptions): Promise<CreatePartitionsResponse> {
     return this.call('CreatePartitions', request, options);
+  }
+  alterPartitionReassignments(
+    request: AlterPartitionReassignmentsRequest,
+    options?: RequestOptions,
+  ): Promise<AlterPartitionReassignmentsResponse> {
+    return this.call('AlterPartitionReassignments', request, options);
+  }
+  listPartitionReassignments(
+    request: ListPartitionReassignmentsRequest,
+    options?: RequestOptions,
+  ): Promise<ListPartitionReassignmentsResponse> {
+    return this.call('ListPartitionReassignments', request, options);
   }
   deleteRecords(request: DeleteRecordsRequest, options?: RequestOptions): Promise<DeleteRecordsResponse> {
     return this.call('DeleteRecords', request, options);

@@ -36,9 +36,11 @@ import {
   type MetadataRecord,
   type AclBinding,
   type AclBindingFilter,
+  type OngoingReassignment,
 } from '@samsa/metadata';
 import { changeElectingOfflineLeader, changeRemovingBroker, electLeader, type ElectionPolicy } from './elections.js';
 import { assignReplicas, leastLoadedIndex } from './placement.js';
+import { cancelReassignment, completeReassignment, startReassignment } from './reassignments.js';
 import { topicCollisionKey, validateKnownTopicConfigs, validateTopicName, type TopicConfigValidator } from './validation.js';
 
 // ---- results ----
@@ -173,6 +175,15 @@ export interface ElectionResponse {
   /** In request order, or by topic name then partition for "all". */
   readonly results: readonly PartitionElectionResult[];
 }
+
+/** Kafka's ReassignablePartition: a target replica list, or null to cancel. */
+export interface ReassignPartitionRequest {
+  readonly topic: string;
+  readonly partition: number;
+  readonly replicas: readonly number[] | null;
+}
+
+export type ReassignPartitionResult = { readonly topic: string; readonly partition: number } & Outcome<{}>;
 
 // ---- the controller ----
 
@@ -779,7 +790,12 @@ export class QuorumController {
       if (!sameReplicaList(newIsr, current.isr)) {
         pending.add({ type: 'PartitionChange', topicId: topic.topicId, partition: request.partition, isr: [...newIsr] });
       }
+      // The answer describes the ISR change itself; a completion below reaches the leader through
+      // metadata at a newer partition epoch, so the leader also learns its new replica list.
       const after = pending.image.partition(topic.topicId, request.partition)!;
+      const completion = completeReassignment(after, (id) => isUsable(pending.image.broker(id)));
+      if (completion !== undefined)
+        pending.add({ type: 'PartitionChange', topicId: topic.topicId, partition: request.partition, ...completion });
       return {
         response: {
           errorCode: ErrorCode.NONE,
@@ -795,6 +811,61 @@ export class QuorumController {
     } catch (err) {
       return { response: failure(err), records: [] };
     }
+  }
+
+  // ---- partition reassignment (KIP-455) ----
+
+  /**
+   * Kafka's AlterPartitionReassignments: per partition, start (or re-target) a reassignment to
+   * `replicas`, or cancel the running one (`replicas` null). A target already all in the ISR
+   * completes in the same entry. Rules and errors: README.md, "Partition reassignment".
+   */
+  alterPartitionReassignments(requests: readonly ReassignPartitionRequest[]): ControllerResult<ReassignPartitionResult[]> {
+    const pending = new PendingChanges(this.currentImage);
+    const seen = new Set<string>();
+    const usable = (id: number) => isUsable(pending.image.broker(id));
+    const results = requests.map(({ topic, partition, replicas }): ReassignPartitionResult => {
+      try {
+        const where = `${topic}-${partition}`;
+        const key = topicPartitionKey(topic, partition);
+        if (seen.has(key)) throw protocolError('INVALID_REQUEST', `${where} appears more than once in the request`);
+        seen.add(key);
+        const t = pending.image.topic(topic);
+        if (t === undefined) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`);
+        const p = Number.isInteger(partition) ? t.partitions[partition] : undefined;
+        if (p === undefined) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `${where} does not exist`);
+        let change;
+        if (replicas === null) {
+          change = cancelReassignment(p, usable);
+        } else {
+          if (!Array.isArray(replicas) || replicas.length === 0)
+            throw protocolError('INVALID_REPLICA_ASSIGNMENT', `the target replicas of ${where} are empty`);
+          if (!replicas.every((b) => Number.isSafeInteger(b) && b >= 0))
+            throw protocolError('INVALID_REPLICA_ASSIGNMENT', `the target replicas of ${where} [${replicas.join(',')}] are not broker ids`);
+          if (new Set(replicas).size !== replicas.length)
+            throw protocolError('INVALID_REPLICA_ASSIGNMENT', `the target replicas of ${where} [${replicas.join(',')}] repeat a broker`);
+          const unknown = replicas.filter((b) => pending.image.broker(b) === undefined);
+          if (unknown.length > 0)
+            throw protocolError(
+              'INVALID_REPLICA_ASSIGNMENT',
+              `broker(s) ${unknown.join(',')} in the target of ${where} are not registered`,
+            );
+          change = startReassignment(p, replicas, usable);
+        }
+        if (change !== undefined) pending.add({ type: 'PartitionChange', topicId: t.topicId, partition, ...change });
+        const completion = completeReassignment(pending.image.partition(t.topicId, partition)!, usable);
+        if (completion !== undefined) pending.add({ type: 'PartitionChange', topicId: t.topicId, partition, ...completion });
+        return { topic, partition, errorCode: ErrorCode.NONE };
+      } catch (err) {
+        return { topic, partition, ...failure(err) };
+      }
+    });
+    return { response: results, records: pending.records };
+  }
+
+  /** Kafka's ListPartitionReassignments: see MetadataImage.ongoingReassignments. */
+  listPartitionReassignments(partitions?: readonly { topic: string; partition: number }[]): OngoingReassignment[] {
+    return this.currentImage.ongoingReassignments(partitions);
   }
 
   // ---- leader elections ----

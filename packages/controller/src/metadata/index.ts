@@ -35,6 +35,8 @@ export type {
   Outcome,
   QuorumControllerOptions,
   PartitionElectionResult,
+  ReassignPartitionRequest,
+  ReassignPartitionResult,
   RegisterBrokerRequest,
   RegisterBrokerResponse,
   UnregisterBrokerResponse,

@@ -16,6 +16,8 @@ import type {
   AlterPartitionRequest__Output,
   AlterUserScramCredentialsRequest__Output,
   AlterPartitionResponse,
+  AlterPartitionReassignmentsRequest__Output,
+  AlterPartitionReassignmentsResponse,
   ControllerHandlers,
   CreateTopicsRequest__Output,
   CreateTopicsResponse,
@@ -312,6 +314,36 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
       (_req, f) => ({ ...errorOf(f), producerIdStart: -1, producerIdLen: 0, ...hintOf(f) }),
     ),
 
+    AlterPartitionReassignments: unary(
+      ctx,
+      'AlterPartitionReassignments',
+      async (req) => {
+        const requests = req.topics.flatMap((t) =>
+          t.partitions.map((p) => ({ topic: t.name, partition: p.partition, replicas: p.cancel ? null : [...p.replicas] })),
+        );
+        const outcome = await write(
+          'AlterPartitionReassignments',
+          () => ctx.controller.alterPartitionReassignments(requests),
+          timeoutOf(req.timeoutMs),
+        );
+        if (!outcome.ok) return alterReassignmentsFailure(req, outcome);
+        return {
+          errorCode: ErrorCode.NONE,
+          errorMessage: '',
+          results: [...groupByTopic(outcome.response)].map(([name, ps]) => ({
+            name,
+            partitions: ps.map((r) => ({
+              partition: r.partition,
+              errorCode: r.errorCode,
+              errorMessage: r.errorCode === ErrorCode.NONE ? '' : r.errorMessage,
+            })),
+          })),
+          ...asLeader(),
+        };
+      },
+      alterReassignmentsFailure,
+    ),
+
     ElectLeaders: unary(
       ctx,
       'ElectLeaders',
@@ -525,6 +557,17 @@ function alterPartitions(controller: QuorumController, req: AlterPartitionReques
         topics,
       };
   return { response, records };
+}
+
+function alterReassignmentsFailure(req: AlterPartitionReassignmentsRequest__Output, f: WriteFailure): AlterPartitionReassignmentsResponse {
+  return {
+    ...errorOf(f),
+    ...hintOf(f),
+    results: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partition: p.partition, ...errorOf(f) })),
+    })),
+  };
 }
 
 function electLeadersFailure(req: ElectLeadersRequest__Output, f: WriteFailure): ElectLeadersResponse {

@@ -14,6 +14,8 @@ import type { AddPartitionsToTxnTopic as _samsa_v1_AddPartitionsToTxnTopic, AddP
 import type { AddPartitionsToTxnTopicResult as _samsa_v1_AddPartitionsToTxnTopicResult, AddPartitionsToTxnTopicResult__Output as _samsa_v1_AddPartitionsToTxnTopicResult__Output } from './samsa/v1/AddPartitionsToTxnTopicResult.js';
 import type { AlterConfigsResource as _samsa_v1_AlterConfigsResource, AlterConfigsResource__Output as _samsa_v1_AlterConfigsResource__Output } from './samsa/v1/AlterConfigsResource.js';
 import type { AlterConfigsResourceResponse as _samsa_v1_AlterConfigsResourceResponse, AlterConfigsResourceResponse__Output as _samsa_v1_AlterConfigsResourceResponse__Output } from './samsa/v1/AlterConfigsResourceResponse.js';
+import type { AlterPartitionReassignmentsRequest as _samsa_v1_AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsRequest__Output as _samsa_v1_AlterPartitionReassignmentsRequest__Output } from './samsa/v1/AlterPartitionReassignmentsRequest.js';
+import type { AlterPartitionReassignmentsResponse as _samsa_v1_AlterPartitionReassignmentsResponse, AlterPartitionReassignmentsResponse__Output as _samsa_v1_AlterPartitionReassignmentsResponse__Output } from './samsa/v1/AlterPartitionReassignmentsResponse.js';
 import type { AlterUserScramCredentialsRequest as _samsa_v1_AlterUserScramCredentialsRequest, AlterUserScramCredentialsRequest__Output as _samsa_v1_AlterUserScramCredentialsRequest__Output } from './samsa/v1/AlterUserScramCredentialsRequest.js';
 import type { AlterUserScramCredentialsResponse as _samsa_v1_AlterUserScramCredentialsResponse, AlterUserScramCredentialsResponse__Output as _samsa_v1_AlterUserScramCredentialsResponse__Output } from './samsa/v1/AlterUserScramCredentialsResponse.js';
 import type { AlterUserScramCredentialsResult as _samsa_v1_AlterUserScramCredentialsResult, AlterUserScramCredentialsResult__Output as _samsa_v1_AlterUserScramCredentialsResult__Output } from './samsa/v1/AlterUserScramCredentialsResult.js';
@@ -86,11 +88,16 @@ import type { ListOffsetsRequest as _samsa_v1_ListOffsetsRequest, ListOffsetsReq
 import type { ListOffsetsResponse as _samsa_v1_ListOffsetsResponse, ListOffsetsResponse__Output as _samsa_v1_ListOffsetsResponse__Output } from './samsa/v1/ListOffsetsResponse.js';
 import type { ListOffsetsTopic as _samsa_v1_ListOffsetsTopic, ListOffsetsTopic__Output as _samsa_v1_ListOffsetsTopic__Output } from './samsa/v1/ListOffsetsTopic.js';
 import type { ListOffsetsTopicResponse as _samsa_v1_ListOffsetsTopicResponse, ListOffsetsTopicResponse__Output as _samsa_v1_ListOffsetsTopicResponse__Output } from './samsa/v1/ListOffsetsTopicResponse.js';
+import type { ListPartitionReassignmentsRequest as _samsa_v1_ListPartitionReassignmentsRequest, ListPartitionReassignmentsRequest__Output as _samsa_v1_ListPartitionReassignmentsRequest__Output } from './samsa/v1/ListPartitionReassignmentsRequest.js';
+import type { ListPartitionReassignmentsResponse as _samsa_v1_ListPartitionReassignmentsResponse, ListPartitionReassignmentsResponse__Output as _samsa_v1_ListPartitionReassignmentsResponse__Output } from './samsa/v1/ListPartitionReassignmentsResponse.js';
+import type { ListPartitionReassignmentsTopic as _samsa_v1_ListPartitionReassignmentsTopic, ListPartitionReassignmentsTopic__Output as _samsa_v1_ListPartitionReassignmentsTopic__Output } from './samsa/v1/ListPartitionReassignmentsTopic.js';
 import type { ListTransactionsRequest as _samsa_v1_ListTransactionsRequest, ListTransactionsRequest__Output as _samsa_v1_ListTransactionsRequest__Output } from './samsa/v1/ListTransactionsRequest.js';
 import type { ListTransactionsResponse as _samsa_v1_ListTransactionsResponse, ListTransactionsResponse__Output as _samsa_v1_ListTransactionsResponse__Output } from './samsa/v1/ListTransactionsResponse.js';
 import type { ListedTransaction as _samsa_v1_ListedTransaction, ListedTransaction__Output as _samsa_v1_ListedTransaction__Output } from './samsa/v1/ListedTransaction.js';
 import type { MetadataRequest as _samsa_v1_MetadataRequest, MetadataRequest__Output as _samsa_v1_MetadataRequest__Output } from './samsa/v1/MetadataRequest.js';
 import type { MetadataResponse as _samsa_v1_MetadataResponse, MetadataResponse__Output as _samsa_v1_MetadataResponse__Output } from './samsa/v1/MetadataResponse.js';
+import type { OngoingPartitionReassignment as _samsa_v1_OngoingPartitionReassignment, OngoingPartitionReassignment__Output as _samsa_v1_OngoingPartitionReassignment__Output } from './samsa/v1/OngoingPartitionReassignment.js';
+import type { OngoingTopicReassignment as _samsa_v1_OngoingTopicReassignment, OngoingTopicReassignment__Output as _samsa_v1_OngoingTopicReassignment__Output } from './samsa/v1/OngoingTopicReassignment.js';
 import type { PartitionMetadata as _samsa_v1_PartitionMetadata, PartitionMetadata__Output as _samsa_v1_PartitionMetadata__Output } from './samsa/v1/PartitionMetadata.js';
 import type { PartitionProduceData as _samsa_v1_PartitionProduceData, PartitionProduceData__Output as _samsa_v1_PartitionProduceData__Output } from './samsa/v1/PartitionProduceData.js';
 import type { PartitionProduceResponse as _samsa_v1_PartitionProduceResponse, PartitionProduceResponse__Output as _samsa_v1_PartitionProduceResponse__Output } from './samsa/v1/PartitionProduceResponse.js';
@@ -101,6 +108,10 @@ import type { ProduceRequest as _samsa_v1_ProduceRequest, ProduceRequest__Output
 import type { ProduceResponse as _samsa_v1_ProduceResponse, ProduceResponse__Output as _samsa_v1_ProduceResponse__Output } from './samsa/v1/ProduceResponse.js';
 import type { ProducerState as _samsa_v1_ProducerState, ProducerState__Output as _samsa_v1_ProducerState__Output } from './samsa/v1/ProducerState.js';
 import type { QuorumVoter as _samsa_v1_QuorumVoter, QuorumVoter__Output as _samsa_v1_QuorumVoter__Output } from './samsa/v1/QuorumVoter.js';
+import type { ReassignablePartition as _samsa_v1_ReassignablePartition, ReassignablePartition__Output as _samsa_v1_ReassignablePartition__Output } from './samsa/v1/ReassignablePartition.js';
+import type { ReassignablePartitionResult as _samsa_v1_ReassignablePartitionResult, ReassignablePartitionResult__Output as _samsa_v1_ReassignablePartitionResult__Output } from './samsa/v1/ReassignablePartitionResult.js';
+import type { ReassignableTopic as _samsa_v1_ReassignableTopic, ReassignableTopic__Output as _samsa_v1_ReassignableTopic__Output } from './samsa/v1/ReassignableTopic.js';
+import type { ReassignableTopicResult as _samsa_v1_ReassignableTopicResult, ReassignableTopicResult__Output as _samsa_v1_ReassignableTopicResult__Output } from './samsa/v1/ReassignableTopicResult.js';
 import type { SamsaClient as _samsa_v1_SamsaClient, SamsaDefinition as _samsa_v1_SamsaDefinition } from './samsa/v1/Samsa.js';
 import type { ScramCredentialDeletion as _samsa_v1_ScramCredentialDeletion, ScramCredentialDeletion__Output as _samsa_v1_ScramCredentialDeletion__Output } from './samsa/v1/ScramCredentialDeletion.js';
 import type { ScramCredentialInfo as _samsa_v1_ScramCredentialInfo, ScramCredentialInfo__Output as _samsa_v1_ScramCredentialInfo__Output } from './samsa/v1/ScramCredentialInfo.js';
@@ -131,6 +142,8 @@ export interface ProtoGrpcType {
       AddPartitionsToTxnTopicResult: MessageTypeDefinition<_samsa_v1_AddPartitionsToTxnTopicResult, _samsa_v1_AddPartitionsToTxnTopicResult__Output>
       AlterConfigsResource: MessageTypeDefinition<_samsa_v1_AlterConfigsResource, _samsa_v1_AlterConfigsResource__Output>
       AlterConfigsResourceResponse: MessageTypeDefinition<_samsa_v1_AlterConfigsResourceResponse, _samsa_v1_AlterConfigsResourceResponse__Output>
+      AlterPartitionReassignmentsRequest: MessageTypeDefinition<_samsa_v1_AlterPartitionReassignmentsRequest, _samsa_v1_AlterPartitionReassignmentsRequest__Output>
+      AlterPartitionReassignmentsResponse: MessageTypeDefinition<_samsa_v1_AlterPartitionReassignmentsResponse, _samsa_v1_AlterPartitionReassignmentsResponse__Output>
       AlterUserScramCredentialsRequest: MessageTypeDefinition<_samsa_v1_AlterUserScramCredentialsRequest, _samsa_v1_AlterUserScramCredentialsRequest__Output>
       AlterUserScramCredentialsResponse: MessageTypeDefinition<_samsa_v1_AlterUserScramCredentialsResponse, _samsa_v1_AlterUserScramCredentialsResponse__Output>
       AlterUserScramCredentialsResult: MessageTypeDefinition<_samsa_v1_AlterUserScramCredentialsResult, _samsa_v1_AlterUserScramCredentialsResult__Output>
@@ -203,11 +216,16 @@ export interface ProtoGrpcType {
       ListOffsetsResponse: MessageTypeDefinition<_samsa_v1_ListOffsetsResponse, _samsa_v1_ListOffsetsResponse__Output>
       ListOffsetsTopic: MessageTypeDefinition<_samsa_v1_ListOffsetsTopic, _samsa_v1_ListOffsetsTopic__Output>
       ListOffsetsTopicResponse: MessageTypeDefinition<_samsa_v1_ListOffsetsTopicResponse, _samsa_v1_ListOffsetsTopicResponse__Output>
+      ListPartitionReassignmentsRequest: MessageTypeDefinition<_samsa_v1_ListPartitionReassignmentsRequest, _samsa_v1_ListPartitionReassignmentsRequest__Output>
+      ListPartitionReassignmentsResponse: MessageTypeDefinition<_samsa_v1_ListPartitionReassignmentsResponse, _samsa_v1_ListPartitionReassignmentsResponse__Output>
+      ListPartitionReassignmentsTopic: MessageTypeDefinition<_samsa_v1_ListPartitionReassignmentsTopic, _samsa_v1_ListPartitionReassignmentsTopic__Output>
       ListTransactionsRequest: MessageTypeDefinition<_samsa_v1_ListTransactionsRequest, _samsa_v1_ListTransactionsRequest__Output>
       ListTransactionsResponse: MessageTypeDefinition<_samsa_v1_ListTransactionsResponse, _samsa_v1_ListTransactionsResponse__Output>
       ListedTransaction: MessageTypeDefinition<_samsa_v1_ListedTransaction, _samsa_v1_ListedTransaction__Output>
       MetadataRequest: MessageTypeDefinition<_samsa_v1_MetadataRequest, _samsa_v1_MetadataRequest__Output>
       MetadataResponse: MessageTypeDefinition<_samsa_v1_MetadataResponse, _samsa_v1_MetadataResponse__Output>
+      OngoingPartitionReassignment: MessageTypeDefinition<_samsa_v1_OngoingPartitionReassignment, _samsa_v1_OngoingPartitionReassignment__Output>
+      OngoingTopicReassignment: MessageTypeDefinition<_samsa_v1_OngoingTopicReassignment, _samsa_v1_OngoingTopicReassignment__Output>
       PartitionMetadata: MessageTypeDefinition<_samsa_v1_PartitionMetadata, _samsa_v1_PartitionMetadata__Output>
       PartitionProduceData: MessageTypeDefinition<_samsa_v1_PartitionProduceData, _samsa_v1_PartitionProduceData__Output>
       PartitionProduceResponse: MessageTypeDefinition<_samsa_v1_PartitionProduceResponse, _samsa_v1_PartitionProduceResponse__Output>
@@ -218,6 +236,10 @@ export interface ProtoGrpcType {
       ProduceResponse: MessageTypeDefinition<_samsa_v1_ProduceResponse, _samsa_v1_ProduceResponse__Output>
       ProducerState: MessageTypeDefinition<_samsa_v1_ProducerState, _samsa_v1_ProducerState__Output>
       QuorumVoter: MessageTypeDefinition<_samsa_v1_QuorumVoter, _samsa_v1_QuorumVoter__Output>
+      ReassignablePartition: MessageTypeDefinition<_samsa_v1_ReassignablePartition, _samsa_v1_ReassignablePartition__Output>
+      ReassignablePartitionResult: MessageTypeDefinition<_samsa_v1_ReassignablePartitionResult, _samsa_v1_ReassignablePartitionResult__Output>
+      ReassignableTopic: MessageTypeDefinition<_samsa_v1_ReassignableTopic, _samsa_v1_ReassignableTopic__Output>
+      ReassignableTopicResult: MessageTypeDefinition<_samsa_v1_ReassignableTopicResult, _samsa_v1_ReassignableTopicResult__Output>
       Samsa: SubtypeConstructor<typeof grpc.Client, _samsa_v1_SamsaClient> & { service: _samsa_v1_SamsaDefinition }
       ScramCredentialDeletion: MessageTypeDefinition<_samsa_v1_ScramCredentialDeletion, _samsa_v1_ScramCredentialDeletion__Output>
       ScramCredentialInfo: MessageTypeDefinition<_samsa_v1_ScramCredentialInfo, _samsa_v1_ScramCredentialInfo__Output>

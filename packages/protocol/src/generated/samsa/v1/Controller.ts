@@ -5,6 +5,8 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AllocateProducerIdsRequest as _samsa_v1_AllocateProducerIdsRequest, AllocateProducerIdsRequest__Output as _samsa_v1_AllocateProducerIdsRequest__Output } from '../../samsa/v1/AllocateProducerIdsRequest.js';
 import type { AllocateProducerIdsResponse as _samsa_v1_AllocateProducerIdsResponse, AllocateProducerIdsResponse__Output as _samsa_v1_AllocateProducerIdsResponse__Output } from '../../samsa/v1/AllocateProducerIdsResponse.js';
+import type { AlterPartitionReassignmentsRequest as _samsa_v1_AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsRequest__Output as _samsa_v1_AlterPartitionReassignmentsRequest__Output } from '../../samsa/v1/AlterPartitionReassignmentsRequest.js';
+import type { AlterPartitionReassignmentsResponse as _samsa_v1_AlterPartitionReassignmentsResponse, AlterPartitionReassignmentsResponse__Output as _samsa_v1_AlterPartitionReassignmentsResponse__Output } from '../../samsa/v1/AlterPartitionReassignmentsResponse.js';
 import type { AlterPartitionRequest as _samsa_v1_AlterPartitionRequest, AlterPartitionRequest__Output as _samsa_v1_AlterPartitionRequest__Output } from '../../samsa/v1/AlterPartitionRequest.js';
 import type { AlterPartitionResponse as _samsa_v1_AlterPartitionResponse, AlterPartitionResponse__Output as _samsa_v1_AlterPartitionResponse__Output } from '../../samsa/v1/AlterPartitionResponse.js';
 import type { AlterUserScramCredentialsRequest as _samsa_v1_AlterUserScramCredentialsRequest, AlterUserScramCredentialsRequest__Output as _samsa_v1_AlterUserScramCredentialsRequest__Output } from '../../samsa/v1/AlterUserScramCredentialsRequest.js';
@@ -50,6 +52,15 @@ export interface ControllerClient extends grpc.Client {
   alterPartition(argument: _samsa_v1_AlterPartitionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterPartitionResponse__Output>): grpc.ClientUnaryCall;
   alterPartition(argument: _samsa_v1_AlterPartitionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterPartitionResponse__Output>): grpc.ClientUnaryCall;
   alterPartition(argument: _samsa_v1_AlterPartitionRequest, callback: grpc.requestCallback<_samsa_v1_AlterPartitionResponse__Output>): grpc.ClientUnaryCall;
+  
+  AlterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  AlterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  AlterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  AlterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  alterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  alterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  alterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  alterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
   
   AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
   AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
@@ -166,6 +177,8 @@ export interface ControllerHandlers extends grpc.UntypedServiceImplementation {
   
   AlterPartition: grpc.handleUnaryCall<_samsa_v1_AlterPartitionRequest__Output, _samsa_v1_AlterPartitionResponse>;
   
+  AlterPartitionReassignments: grpc.handleUnaryCall<_samsa_v1_AlterPartitionReassignmentsRequest__Output, _samsa_v1_AlterPartitionReassignmentsResponse>;
+  
   AlterUserScramCredentials: grpc.handleUnaryCall<_samsa_v1_AlterUserScramCredentialsRequest__Output, _samsa_v1_AlterUserScramCredentialsResponse>;
   
   BrokerHeartbeat: grpc.handleUnaryCall<_samsa_v1_BrokerHeartbeatRequest__Output, _samsa_v1_BrokerHeartbeatResponse>;
@@ -195,6 +208,7 @@ export interface ControllerHandlers extends grpc.UntypedServiceImplementation {
 export interface ControllerDefinition extends grpc.ServiceDefinition {
   AllocateProducerIds: MethodDefinition<_samsa_v1_AllocateProducerIdsRequest, _samsa_v1_AllocateProducerIdsResponse, _samsa_v1_AllocateProducerIdsRequest__Output, _samsa_v1_AllocateProducerIdsResponse__Output>
   AlterPartition: MethodDefinition<_samsa_v1_AlterPartitionRequest, _samsa_v1_AlterPartitionResponse, _samsa_v1_AlterPartitionRequest__Output, _samsa_v1_AlterPartitionResponse__Output>
+  AlterPartitionReassignments: MethodDefinition<_samsa_v1_AlterPartitionReassignmentsRequest, _samsa_v1_AlterPartitionReassignmentsResponse, _samsa_v1_AlterPartitionReassignmentsRequest__Output, _samsa_v1_AlterPartitionReassignmentsResponse__Output>
   AlterUserScramCredentials: MethodDefinition<_samsa_v1_AlterUserScramCredentialsRequest, _samsa_v1_AlterUserScramCredentialsResponse, _samsa_v1_AlterUserScramCredentialsRequest__Output, _samsa_v1_AlterUserScramCredentialsResponse__Output>
   BrokerHeartbeat: MethodDefinition<_samsa_v1_BrokerHeartbeatRequest, _samsa_v1_BrokerHeartbeatResponse, _samsa_v1_BrokerHeartbeatRequest__Output, _samsa_v1_BrokerHeartbeatResponse__Output>
   CreateAcls: MethodDefinition<_samsa_v1_CreateAclsRequest, _samsa_v1_CreateAclsResponse, _samsa_v1_CreateAclsRequest__Output, _samsa_v1_CreateAclsResponse__Output>

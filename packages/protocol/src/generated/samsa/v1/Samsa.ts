@@ -7,6 +7,8 @@ import type { AddOffsetsToTxnRequest as _samsa_v1_AddOffsetsToTxnRequest, AddOff
 import type { AddOffsetsToTxnResponse as _samsa_v1_AddOffsetsToTxnResponse, AddOffsetsToTxnResponse__Output as _samsa_v1_AddOffsetsToTxnResponse__Output } from '../../samsa/v1/AddOffsetsToTxnResponse.js';
 import type { AddPartitionsToTxnRequest as _samsa_v1_AddPartitionsToTxnRequest, AddPartitionsToTxnRequest__Output as _samsa_v1_AddPartitionsToTxnRequest__Output } from '../../samsa/v1/AddPartitionsToTxnRequest.js';
 import type { AddPartitionsToTxnResponse as _samsa_v1_AddPartitionsToTxnResponse, AddPartitionsToTxnResponse__Output as _samsa_v1_AddPartitionsToTxnResponse__Output } from '../../samsa/v1/AddPartitionsToTxnResponse.js';
+import type { AlterPartitionReassignmentsRequest as _samsa_v1_AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsRequest__Output as _samsa_v1_AlterPartitionReassignmentsRequest__Output } from '../../samsa/v1/AlterPartitionReassignmentsRequest.js';
+import type { AlterPartitionReassignmentsResponse as _samsa_v1_AlterPartitionReassignmentsResponse, AlterPartitionReassignmentsResponse__Output as _samsa_v1_AlterPartitionReassignmentsResponse__Output } from '../../samsa/v1/AlterPartitionReassignmentsResponse.js';
 import type { AlterUserScramCredentialsRequest as _samsa_v1_AlterUserScramCredentialsRequest, AlterUserScramCredentialsRequest__Output as _samsa_v1_AlterUserScramCredentialsRequest__Output } from '../../samsa/v1/AlterUserScramCredentialsRequest.js';
 import type { AlterUserScramCredentialsResponse as _samsa_v1_AlterUserScramCredentialsResponse, AlterUserScramCredentialsResponse__Output as _samsa_v1_AlterUserScramCredentialsResponse__Output } from '../../samsa/v1/AlterUserScramCredentialsResponse.js';
 import type { CreateAclsRequest as _samsa_v1_CreateAclsRequest, CreateAclsRequest__Output as _samsa_v1_CreateAclsRequest__Output } from '../../samsa/v1/CreateAclsRequest.js';
@@ -47,6 +49,8 @@ import type { InitProducerIdRequest as _samsa_v1_InitProducerIdRequest, InitProd
 import type { InitProducerIdResponse as _samsa_v1_InitProducerIdResponse, InitProducerIdResponse__Output as _samsa_v1_InitProducerIdResponse__Output } from '../../samsa/v1/InitProducerIdResponse.js';
 import type { ListOffsetsRequest as _samsa_v1_ListOffsetsRequest, ListOffsetsRequest__Output as _samsa_v1_ListOffsetsRequest__Output } from '../../samsa/v1/ListOffsetsRequest.js';
 import type { ListOffsetsResponse as _samsa_v1_ListOffsetsResponse, ListOffsetsResponse__Output as _samsa_v1_ListOffsetsResponse__Output } from '../../samsa/v1/ListOffsetsResponse.js';
+import type { ListPartitionReassignmentsRequest as _samsa_v1_ListPartitionReassignmentsRequest, ListPartitionReassignmentsRequest__Output as _samsa_v1_ListPartitionReassignmentsRequest__Output } from '../../samsa/v1/ListPartitionReassignmentsRequest.js';
+import type { ListPartitionReassignmentsResponse as _samsa_v1_ListPartitionReassignmentsResponse, ListPartitionReassignmentsResponse__Output as _samsa_v1_ListPartitionReassignmentsResponse__Output } from '../../samsa/v1/ListPartitionReassignmentsResponse.js';
 import type { ListTransactionsRequest as _samsa_v1_ListTransactionsRequest, ListTransactionsRequest__Output as _samsa_v1_ListTransactionsRequest__Output } from '../../samsa/v1/ListTransactionsRequest.js';
 import type { ListTransactionsResponse as _samsa_v1_ListTransactionsResponse, ListTransactionsResponse__Output as _samsa_v1_ListTransactionsResponse__Output } from '../../samsa/v1/ListTransactionsResponse.js';
 import type { MetadataRequest as _samsa_v1_MetadataRequest, MetadataRequest__Output as _samsa_v1_MetadataRequest__Output } from '../../samsa/v1/MetadataRequest.js';
@@ -74,6 +78,15 @@ export interface SamsaClient extends grpc.Client {
   addPartitionsToTxn(argument: _samsa_v1_AddPartitionsToTxnRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AddPartitionsToTxnResponse__Output>): grpc.ClientUnaryCall;
   addPartitionsToTxn(argument: _samsa_v1_AddPartitionsToTxnRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AddPartitionsToTxnResponse__Output>): grpc.ClientUnaryCall;
   addPartitionsToTxn(argument: _samsa_v1_AddPartitionsToTxnRequest, callback: grpc.requestCallback<_samsa_v1_AddPartitionsToTxnResponse__Output>): grpc.ClientUnaryCall;
+  
+  AlterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  AlterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  AlterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  AlterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  alterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  alterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  alterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  alterPartitionReassignments(argument: _samsa_v1_AlterPartitionReassignmentsRequest, callback: grpc.requestCallback<_samsa_v1_AlterPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
   
   AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
   AlterUserScramCredentials(argument: _samsa_v1_AlterUserScramCredentialsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_AlterUserScramCredentialsResponse__Output>): grpc.ClientUnaryCall;
@@ -251,6 +264,15 @@ export interface SamsaClient extends grpc.Client {
   listOffsets(argument: _samsa_v1_ListOffsetsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ListOffsetsResponse__Output>): grpc.ClientUnaryCall;
   listOffsets(argument: _samsa_v1_ListOffsetsRequest, callback: grpc.requestCallback<_samsa_v1_ListOffsetsResponse__Output>): grpc.ClientUnaryCall;
   
+  ListPartitionReassignments(argument: _samsa_v1_ListPartitionReassignmentsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ListPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  ListPartitionReassignments(argument: _samsa_v1_ListPartitionReassignmentsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_ListPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  ListPartitionReassignments(argument: _samsa_v1_ListPartitionReassignmentsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ListPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  ListPartitionReassignments(argument: _samsa_v1_ListPartitionReassignmentsRequest, callback: grpc.requestCallback<_samsa_v1_ListPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  listPartitionReassignments(argument: _samsa_v1_ListPartitionReassignmentsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ListPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  listPartitionReassignments(argument: _samsa_v1_ListPartitionReassignmentsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_ListPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  listPartitionReassignments(argument: _samsa_v1_ListPartitionReassignmentsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ListPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  listPartitionReassignments(argument: _samsa_v1_ListPartitionReassignmentsRequest, callback: grpc.requestCallback<_samsa_v1_ListPartitionReassignmentsResponse__Output>): grpc.ClientUnaryCall;
+  
   ListTransactions(argument: _samsa_v1_ListTransactionsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ListTransactionsResponse__Output>): grpc.ClientUnaryCall;
   ListTransactions(argument: _samsa_v1_ListTransactionsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_ListTransactionsResponse__Output>): grpc.ClientUnaryCall;
   ListTransactions(argument: _samsa_v1_ListTransactionsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ListTransactionsResponse__Output>): grpc.ClientUnaryCall;
@@ -289,6 +311,8 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
   AddOffsetsToTxn: grpc.handleUnaryCall<_samsa_v1_AddOffsetsToTxnRequest__Output, _samsa_v1_AddOffsetsToTxnResponse>;
   
   AddPartitionsToTxn: grpc.handleUnaryCall<_samsa_v1_AddPartitionsToTxnRequest__Output, _samsa_v1_AddPartitionsToTxnResponse>;
+  
+  AlterPartitionReassignments: grpc.handleUnaryCall<_samsa_v1_AlterPartitionReassignmentsRequest__Output, _samsa_v1_AlterPartitionReassignmentsResponse>;
   
   AlterUserScramCredentials: grpc.handleUnaryCall<_samsa_v1_AlterUserScramCredentialsRequest__Output, _samsa_v1_AlterUserScramCredentialsResponse>;
   
@@ -330,6 +354,8 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
   
   ListOffsets: grpc.handleUnaryCall<_samsa_v1_ListOffsetsRequest__Output, _samsa_v1_ListOffsetsResponse>;
   
+  ListPartitionReassignments: grpc.handleUnaryCall<_samsa_v1_ListPartitionReassignmentsRequest__Output, _samsa_v1_ListPartitionReassignmentsResponse>;
+  
   ListTransactions: grpc.handleUnaryCall<_samsa_v1_ListTransactionsRequest__Output, _samsa_v1_ListTransactionsResponse>;
   
   Metadata: grpc.handleUnaryCall<_samsa_v1_MetadataRequest__Output, _samsa_v1_MetadataResponse>;
@@ -343,6 +369,7 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
 export interface SamsaDefinition extends grpc.ServiceDefinition {
   AddOffsetsToTxn: MethodDefinition<_samsa_v1_AddOffsetsToTxnRequest, _samsa_v1_AddOffsetsToTxnResponse, _samsa_v1_AddOffsetsToTxnRequest__Output, _samsa_v1_AddOffsetsToTxnResponse__Output>
   AddPartitionsToTxn: MethodDefinition<_samsa_v1_AddPartitionsToTxnRequest, _samsa_v1_AddPartitionsToTxnResponse, _samsa_v1_AddPartitionsToTxnRequest__Output, _samsa_v1_AddPartitionsToTxnResponse__Output>
+  AlterPartitionReassignments: MethodDefinition<_samsa_v1_AlterPartitionReassignmentsRequest, _samsa_v1_AlterPartitionReassignmentsResponse, _samsa_v1_AlterPartitionReassignmentsRequest__Output, _samsa_v1_AlterPartitionReassignmentsResponse__Output>
   AlterUserScramCredentials: MethodDefinition<_samsa_v1_AlterUserScramCredentialsRequest, _samsa_v1_AlterUserScramCredentialsResponse, _samsa_v1_AlterUserScramCredentialsRequest__Output, _samsa_v1_AlterUserScramCredentialsResponse__Output>
   CreateAcls: MethodDefinition<_samsa_v1_CreateAclsRequest, _samsa_v1_CreateAclsResponse, _samsa_v1_CreateAclsRequest__Output, _samsa_v1_CreateAclsResponse__Output>
   CreatePartitions: MethodDefinition<_samsa_v1_CreatePartitionsRequest, _samsa_v1_CreatePartitionsResponse, _samsa_v1_CreatePartitionsRequest__Output, _samsa_v1_CreatePartitionsResponse__Output>
@@ -363,6 +390,7 @@ export interface SamsaDefinition extends grpc.ServiceDefinition {
   IncrementalAlterConfigs: MethodDefinition<_samsa_v1_IncrementalAlterConfigsRequest, _samsa_v1_IncrementalAlterConfigsResponse, _samsa_v1_IncrementalAlterConfigsRequest__Output, _samsa_v1_IncrementalAlterConfigsResponse__Output>
   InitProducerId: MethodDefinition<_samsa_v1_InitProducerIdRequest, _samsa_v1_InitProducerIdResponse, _samsa_v1_InitProducerIdRequest__Output, _samsa_v1_InitProducerIdResponse__Output>
   ListOffsets: MethodDefinition<_samsa_v1_ListOffsetsRequest, _samsa_v1_ListOffsetsResponse, _samsa_v1_ListOffsetsRequest__Output, _samsa_v1_ListOffsetsResponse__Output>
+  ListPartitionReassignments: MethodDefinition<_samsa_v1_ListPartitionReassignmentsRequest, _samsa_v1_ListPartitionReassignmentsResponse, _samsa_v1_ListPartitionReassignmentsRequest__Output, _samsa_v1_ListPartitionReassignmentsResponse__Output>
   ListTransactions: MethodDefinition<_samsa_v1_ListTransactionsRequest, _samsa_v1_ListTransactionsResponse, _samsa_v1_ListTransactionsRequest__Output, _samsa_v1_ListTransactionsResponse__Output>
   Metadata: MethodDefinition<_samsa_v1_MetadataRequest, _samsa_v1_MetadataResponse, _samsa_v1_MetadataRequest__Output, _samsa_v1_MetadataResponse__Output>
   Produce: MethodDefinition<_samsa_v1_ProduceRequest, _samsa_v1_ProduceResponse, _samsa_v1_ProduceRequest__Output, _samsa_v1_ProduceResponse__Output>
