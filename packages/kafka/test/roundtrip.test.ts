@@ -106,6 +106,8 @@ describe('every API round-trips at every advertised version', () => {
       'ElectLeaders 0-2',
       'IncrementalAlterConfigs 0-1',
       'OffsetDelete 0-0',
+      'DescribeUserScramCredentials 0-0',
+      'AlterUserScramCredentials 0-0',
       'DescribeCluster 0-1',
       'DescribeTransactions 0-0',
       'ListTransactions 0-0',
