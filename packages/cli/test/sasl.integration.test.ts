@@ -4,11 +4,14 @@
  * --entity-type users` (stored in the metadata log); kcat (librdkafka) with SCRAM-SHA-256,
  * SCRAM-SHA-512 and PLAIN, and KafkaJS with SCRAM, produce and consume through the SASL listener;
  * a wrong password gets SASL_AUTHENTICATION_FAILED and one log line without the password, and the
- * broker keeps serving; a client without SASL is refused; gRPC on the SASL listener is refused.
+ * broker keeps serving; a client without SASL is refused; a user made with the Kafka protocol's
+ * AlterUserScramCredentials (KIP-554) authenticates and its deletion shows in DescribeUserScramCredentials; gRPC on the SASL listener is refused.
  */
 import { spawnSync } from 'node:child_process';
+import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { ApiKey } from '@samsa/kafka';
+import { ErrorCode } from '@samsa/protocol';
 import { freePort, waitFor } from '@samsa/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawKafkaConnection } from './helpers/kafkaWire.js';
@@ -134,6 +137,43 @@ describe('SASL on the Kafka listener', () => {
       await consumer.disconnect();
     }
   }, 90_000);
+
+  it('AlterUserScramCredentials / DescribeUserScramCredentials on the Kafka protocol (KIP-554): the user it creates authenticates with kcat, and its deletion is seen', async () => {
+    const plainPort = Number(node.address.split(':').pop());
+    const c = await RawKafkaConnection.connect(plainPort);
+    try {
+      // The client derives SaltedPassword = Hi(password, salt, i) (PBKDF2); the password never travels.
+      const salt = randomBytes(16);
+      const saltedPassword = pbkdf2Sync('bob-s3cret-pw', salt, 8192, 32, 'sha256');
+      const altered = await c.request<{ results: Array<{ user: string; errorCode: number }> }>(ApiKey.AlterUserScramCredentials, 0, 1, {
+        deletions: [],
+        upsertions: [{ name: 'bob', mechanism: 1, iterations: 8192, salt, saltedPassword }],
+      });
+      expect(altered.results).toEqual([expect.objectContaining({ user: 'bob', errorCode: 0 })]);
+      const described = await c.request<{ errorCode: number; results: Array<{ user: string; credentialInfos: unknown[] }> }>(
+        ApiKey.DescribeUserScramCredentials,
+        0,
+        2,
+        { users: [{ name: 'bob' }] },
+      );
+      expect(described.errorCode).toBe(0);
+      expect(described.results).toEqual([expect.objectContaining({ user: 'bob', credentialInfos: [{ mechanism: 1, iterations: 8192 }] })]);
+      const p = kcat([...saslArgs('SCRAM-SHA-256', 'bob', 'bob-s3cret-pw'), '-P', '-t', 'sasl-kip554', '-X', 'acks=all'], 'from-bob\n');
+      expect(p.status, p.stderr).toBe(0);
+      const removed = await c.request<{ results: Array<{ user: string; errorCode: number }> }>(ApiKey.AlterUserScramCredentials, 0, 3, {
+        deletions: [{ name: 'bob', mechanism: 1 }],
+        upsertions: [],
+      });
+      expect(removed.results).toEqual([expect.objectContaining({ user: 'bob', errorCode: 0 })]);
+      const gone = await c.request<{ results: Array<{ user: string; errorCode: number }> }>(ApiKey.DescribeUserScramCredentials, 0, 4, {
+        users: [{ name: 'bob' }],
+      });
+      expect(gone.results).toEqual([expect.objectContaining({ user: 'bob', errorCode: ErrorCode.RESOURCE_NOT_FOUND })]);
+      expect(node.output()).not.toContain('bob-s3cret-pw');
+    } finally {
+      c.close();
+    }
+  });
 
   it('a wrong password: SASL_AUTHENTICATION_FAILED, one log line naming the user and not the password, and the broker keeps serving', async () => {
     const kafka = new Kafka({

@@ -7,11 +7,11 @@
  * broker keeps serving.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { CHANNEL_OPTIONS, clientProto, grpc, type MetadataResponse__Output } from '@samsa/protocol';
-import { freePort } from '@samsa/testkit';
+import { freePort, makeCertificates } from '@samsa/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, runCliAsync, startNode, stopProcess, tempDir, type NodeProcess } from './helpers/processes.js';
 
@@ -20,57 +20,6 @@ const PASSWORD = 'tls-user-secret';
 function run(cmd: string, args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { input, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function openssl(args: string[]): void {
-  const r = run('openssl', args);
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
-}
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate for CN=alice, in `dir`. */
-function makeCertificates(dir: string): void {
-  const p = (f: string) => join(dir, f);
-  openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=samsa-test-ca',
-    '-keyout',
-    p('ca.key'),
-    '-out',
-    p('ca.pem'),
-  ]);
-  for (const [name, subject] of [
-    ['server', '/CN=127.0.0.1'],
-    ['client', '/O=acme/CN=alice'],
-  ] as const) {
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', subject, '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`)]);
-    writeFileSync(p(`${name}.ext`), name === 'server' ? 'subjectAltName=IP:127.0.0.1\n' : 'extendedKeyUsage=clientAuth\n');
-    openssl([
-      'x509',
-      '-req',
-      '-in',
-      p(`${name}.csr`),
-      '-CA',
-      p('ca.pem'),
-      '-CAkey',
-      p('ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      p(`${name}.ext`),
-      '-out',
-      p(`${name}.pem`),
-    ]);
-  }
-  // Kafka's PEM keystore: the private key and the certificate chain in one file.
-  writeFileSync(p('server.keystore.pem'), readFileSync(p('server.key'), 'utf8') + readFileSync(p('server.pem'), 'utf8'));
 }
 
 describe('TLS on the client listener', () => {
@@ -84,7 +33,7 @@ describe('TLS on the client listener', () => {
     expect(run('kcat', ['-V']).status, 'kcat must be installed (scripts/ci-deps.sh)').toBe(0);
     expect(run('openssl', ['version']).status, 'openssl must be installed').toBe(0);
     dir = tempDir('tls');
-    makeCertificates(dir);
+    makeCertificates(dir, { clientSubject: '/O=acme/CN=alice' });
     const port = await freePort();
     ssl = `127.0.0.1:${await freePort()}`;
     saslSsl = `127.0.0.1:${await freePort()}`;

@@ -108,6 +108,8 @@ describe('every API round-trips at every advertised version', () => {
       'AlterPartitionReassignments 0-0',
       'ListPartitionReassignments 0-0',
       'OffsetDelete 0-0',
+      'DescribeUserScramCredentials 0-0',
+      'AlterUserScramCredentials 0-0',
       'DescribeCluster 0-1',
       'DescribeTransactions 0-0',
       'ListTransactions 0-0',

@@ -19,7 +19,7 @@ import { MemoryLog } from '../src/log.js';
 import { loadUsersFile, registryTlsOptions, type RegistryTlsConfig } from '../src/security.js';
 import { SchemaRegistry } from '../src/service.js';
 import { RegistryState } from '../src/state.js';
-import { makeCertificates } from './helpers/certificates.js';
+import { makeCertificates } from '@samsa/testkit';
 
 const schema = JSON.stringify({ type: 'record', name: 'Order', namespace: 'shop', fields: [{ name: 'id', type: 'long' }] });
 const servers: RegistryHttpServer[] = [];
@@ -40,7 +40,7 @@ async function start(ssl: RegistryTlsConfig, auth: boolean): Promise<string> {
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'samsa-registry-tls-'));
-  makeCertificates(dir);
+  makeCertificates(dir, { caSubject: '/CN=registry-test-ca' });
   ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
   writeFileSync(join(dir, 'users.properties'), '# name: password[,role ...]\nalice: wonder-land,admin\nbob: builder\n');
 });

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, removeDir, runCliAsync, startNode, stopProcess, tempDir, type NodeProcess } from '../../cli/test/helpers/processes.js';
 import { Samsa } from '@samsa/client';
 import { SchemaRegistryClient } from '../src/client.js';
-import { makeCertificates } from './helpers/certificates.js';
+import { makeCertificates } from '@samsa/testkit';
 
 const PASSWORD = 'registry-secret-7f3a';
 const schema = JSON.stringify({ type: 'record', name: 'Order', namespace: 'shop', fields: [{ name: 'id', type: 'long' }] });
@@ -77,7 +77,7 @@ describe('samsa schema-registry with https and basic auth', () => {
 
   beforeAll(async () => {
     dir = tempDir('registry-tls');
-    makeCertificates(dir);
+    makeCertificates(dir, { caSubject: '/CN=registry-test-ca' });
     writeFileSync(file('users.properties'), `alice: ${PASSWORD},admin\n`);
     node = await startNode({ dataDir: join(dir, 'data'), timeoutMs: 60_000 });
     const first = await startRegistry('reg-a');

@@ -7,3 +7,4 @@ export { giveUp, waitFor, type WaitForOptions } from './waitFor.js';
 export { freePort, freePorts, freePortBlock } from './ports.js';
 export { manualTimers, type ManualTimers } from './manualTimers.js';
 export { RecordingTimers } from './recordingTimers.js';
+export { makeCertificates, type CertificateOptions } from './certificates.js';

@@ -9,6 +9,7 @@ import type { MetadataSource } from '../metadata/image.js';
 import type { ReplicaManager } from '../replicaManager.js';
 import type { RequestAuthorizer } from '../security/authorizerService.js';
 import { aclApis } from './aclApis.js';
+import { scramApis } from './scramApis.js';
 import type { TransactionStateManager } from '../txn/transactionStateManager.js';
 import { adminApis } from './adminApis.js';
 import { dataApis } from './dataApis.js';
@@ -74,6 +75,7 @@ export function kafkaApis(deps: KafkaApisDeps): KafkaApis {
       authorizer: deps.authorizer,
     }),
     ...aclApis({ metadata: deps.metadata, authorizer: deps.authorizer }),
+    ...scramApis({ metadata: deps.metadata, authorizer: deps.authorizer }),
     ...saslApis({ logger: deps.logger }),
   ];
   apis = new KafkaApis({

@@ -1,6 +1,8 @@
 /**
  * Schemas of the security APIs: SaslHandshake (17), SaslAuthenticate (36, KIP-152), and the ACL
- * APIs DescribeAcls (29), CreateAcls (30), DeleteAcls (31) (KIP-140; pattern types from KIP-290).
+ * APIs DescribeAcls (29), CreateAcls (30), DeleteAcls (31) (KIP-140; pattern types from KIP-290),
+ * and the SCRAM credential APIs DescribeUserScramCredentials (50) and AlterUserScramCredentials (51)
+ * (KIP-554; mechanism 1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512; only SaltedPassword travels, never a password).
  */
 import type { ApiSpec } from '../schema.js';
 
@@ -154,6 +156,84 @@ export const DeleteAcls = {
             { name: 'permissionType', type: 'int8', versions: '0+' },
           ],
         },
+      ],
+    },
+  ],
+} as const satisfies ApiSpec;
+
+export const DescribeUserScramCredentials = {
+  apiKey: 50,
+  name: 'DescribeUserScramCredentials',
+  validVersions: '0-0',
+  flexibleVersions: '0+',
+  request: [
+    // Null: every user with a credential.
+    { name: 'users', type: '[]struct', versions: '0+', nullableVersions: '0+', fields: [{ name: 'name', type: 'string', versions: '0+' }] },
+  ],
+  response: [
+    { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'errorCode', type: 'int16', versions: '0+' },
+    { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+    {
+      name: 'results',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'user', type: 'string', versions: '0+' },
+        { name: 'errorCode', type: 'int16', versions: '0+' },
+        { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
+        {
+          name: 'credentialInfos',
+          type: '[]struct',
+          versions: '0+',
+          fields: [
+            { name: 'mechanism', type: 'int8', versions: '0+' },
+            { name: 'iterations', type: 'int32', versions: '0+' },
+          ],
+        },
+      ],
+    },
+  ],
+} as const satisfies ApiSpec;
+
+export const AlterUserScramCredentials = {
+  apiKey: 51,
+  name: 'AlterUserScramCredentials',
+  validVersions: '0-0',
+  flexibleVersions: '0+',
+  request: [
+    {
+      name: 'deletions',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'name', type: 'string', versions: '0+' },
+        { name: 'mechanism', type: 'int8', versions: '0+' },
+      ],
+    },
+    {
+      name: 'upsertions',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'name', type: 'string', versions: '0+' },
+        { name: 'mechanism', type: 'int8', versions: '0+' },
+        { name: 'iterations', type: 'int32', versions: '0+' },
+        { name: 'salt', type: 'bytes', versions: '0+' },
+        { name: 'saltedPassword', type: 'bytes', versions: '0+' },
+      ],
+    },
+  ],
+  response: [
+    { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
+    {
+      name: 'results',
+      type: '[]struct',
+      versions: '0+',
+      fields: [
+        { name: 'user', type: 'string', versions: '0+' },
+        { name: 'errorCode', type: 'int16', versions: '0+' },
+        { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
       ],
     },
   ],
