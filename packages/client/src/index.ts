@@ -143,6 +143,7 @@ export {
   NotEnoughReplicasError,
   NotLeaderOrFollowerError,
   OffsetOutOfRangeError,
+  LogTruncationError,
   RecordListTooLargeError,
   RequestTimedOutError,
   SamsaAggregateError,
