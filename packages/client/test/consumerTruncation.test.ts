@@ -8,6 +8,7 @@ import type { OffsetForLeaderEpochRequest } from '@samsa/protocol';
 import { describe, expect, it } from 'vitest';
 import { LogTruncationError, OffsetOutOfRangeError, serdes } from '../src/index.js';
 import type { AutoOffsetReset, Consumer } from '../src/index.js';
+import { setupGroup } from './groupFixture.js';
 import { setup } from './helpers.js';
 
 const batchOf = (values: string[]) => encodeRecordBatch(values.map((v) => ({ key: null, value: Buffer.from(v), timestamp: 1n })));
@@ -145,5 +146,33 @@ describe('Consumer truncation detection (KIP-320)', () => {
     await earliest.seek({ ...tp, offset: 7n, leaderEpoch: 1 });
     expect(await pollValues(earliest, 1)).toEqual(['z']);
     await earliest.close();
+  });
+
+  it('a group member commits the epoch of the last record consumed', async () => {
+    const { clock, coordinator, samsa, poll } = setupGroup();
+    const got: Array<{ partition: number; offset: bigint; value: string | null }> = [];
+    for (let i = 0; i < 10 && got.length < 5; i++) got.push(...(await poll()));
+    expect(got).toHaveLength(5);
+    await poll(); // marks them processed
+    await clock.advance(5_000);
+    expect(Object.fromEntries(coordinator.offsets)).toEqual({ 't-0': '3', 't-1': '2' });
+    expect(Object.fromEntries(coordinator.epochs)).toEqual({ 't-0': 0, 't-1': 0 });
+    await samsa.close();
+  });
+
+  it('a group member restarting from a committed offset with its epoch validates it and resets at the divergence point', async () => {
+    const { fake, coordinator, samsa, poll } = setupGroup();
+    fake.append('t', 0, batchOf(['c2'])); // offset 3, epoch 0
+    coordinator.offsets.set('t-0', '4');
+    coordinator.epochs.set('t-0', 0);
+    // Unclean election: offset 3 is lost, the new leader writes x there under epoch 1.
+    fake.truncate('t', 0, 3n);
+    fake.moveLeader('t', 0, 1);
+    fake.append('t', 0, batchOf(['x']));
+    const got: Array<{ partition: number; offset: bigint; value: string | null }> = [];
+    for (let i = 0; i < 10 && !got.some((r) => r.partition === 0); i++) got.push(...(await poll()));
+    expect(got.filter((r) => r.partition === 0).map((r) => [r.offset, r.value])).toEqual([[3n, 'x']]);
+    expect(validations(fake)).toEqual([{ nodeId: 1, currentLeaderEpoch: 1, leaderEpoch: 0 }]);
+    await samsa.close();
   });
 });
