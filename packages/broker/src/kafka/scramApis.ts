@@ -15,6 +15,7 @@ import { AclOperation } from '@samsa/metadata';
 import { ErrorCode } from '@samsa/protocol';
 import type { MetadataSource } from '../metadata/image.js';
 import type { RequestAuthorizer } from '../security/authorizerService.js';
+import { describeScramUsers } from '../security/scram.js';
 import type { KafkaApiHandler } from './kafkaApis.js';
 
 export interface ScramApisDeps {
@@ -47,8 +48,6 @@ export function scramApis(deps: ScramApisDeps): KafkaApiHandler[] {
     minVersion: 0,
     maxVersion: 0,
     handle(req: DescribeRequest, ctx) {
-      const all = metadata.scramUsers?.() ?? [];
-      const pick = req.users === null || req.users.length === 0 ? all.map((u) => u.name) : [...new Set(req.users.map((u) => u.name))];
       if (!authorizer.cluster(ctx.identity, AclOperation.DESCRIBE)) {
         return {
           throttleTimeMs: 0,
@@ -57,29 +56,20 @@ export function scramApis(deps: ScramApisDeps): KafkaApiHandler[] {
           results: [],
         };
       }
+      const asked = req.users === null ? undefined : req.users.map((u) => u.name);
       return {
         throttleTimeMs: 0,
         errorCode: 0,
         errorMessage: null,
-        results: pick.map((user) => {
-          const found = all.find((u) => u.name === user);
-          if (!found)
-            return {
-              user,
-              errorCode: ErrorCode.RESOURCE_NOT_FOUND,
-              errorMessage: `user '${user}' has no SCRAM credential`,
-              credentialInfos: [],
-            };
-          return {
-            user,
-            errorCode: 0,
-            errorMessage: null,
-            credentialInfos: found.credentials.flatMap((c) => {
-              const code = CODE_BY_MECHANISM.get(c.mechanism);
-              return code === undefined ? [] : [{ mechanism: code, iterations: c.iterations }];
-            }),
-          };
-        }),
+        results: describeScramUsers(metadata.scramUsers?.() ?? [], asked).map((d) => ({
+          user: d.user,
+          errorCode: d.errorCode,
+          errorMessage: d.errorMessage,
+          credentialInfos: d.credentials.flatMap((c) => {
+            const code = CODE_BY_MECHANISM.get(c.mechanism);
+            return code === undefined ? [] : [{ mechanism: code, iterations: c.iterations }];
+          }),
+        })),
       };
     },
   };

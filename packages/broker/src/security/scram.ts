@@ -8,6 +8,7 @@
  * SASLprep of passwords beyond taking them as UTF-8 (Kafka does not normalise either).
  */
 import { createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
+import { ErrorCode } from '@samsa/protocol';
 
 export type ScramMechanism = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
 export const SCRAM_MECHANISMS: readonly ScramMechanism[] = ['SCRAM-SHA-256', 'SCRAM-SHA-512'];
@@ -301,4 +302,36 @@ export class ScramClient {
     const expected = hmac(this.hash, serverKey(this.hash, this.salted), this.authMessage);
     return sameBytes(Buffer.from(serverFinal.slice(2), 'base64'), expected);
   }
+}
+
+/** One user's DescribeUserScramCredentials answer, protocol-neutral (both listeners map it). */
+export interface ScramUserDescription {
+  user: string;
+  /** 0, or RESOURCE_NOT_FOUND (91) for a user without credentials. */
+  errorCode: number;
+  errorMessage: string | null;
+  /** Mechanism and iterations only: never the salt or the keys (Kafka's answer has the same fields). */
+  credentials: Array<{ mechanism: string; iterations: number }>;
+}
+
+/**
+ * DescribeUserScramCredentials over the users in the metadata image: `asked` empty or absent
+ * means every user (Kafka's rule), repeated names are answered once.
+ */
+export function describeScramUsers(
+  all: ReadonlyArray<{ name: string; credentials: ReadonlyArray<{ mechanism: string; iterations: number }> }>,
+  asked: readonly string[] | undefined,
+): ScramUserDescription[] {
+  const pick = asked === undefined || asked.length === 0 ? all.map((u) => u.name) : [...new Set(asked)];
+  return pick.map((user) => {
+    const found = all.find((u) => u.name === user);
+    if (!found)
+      return { user, errorCode: ErrorCode.RESOURCE_NOT_FOUND, errorMessage: `user '${user}' has no SCRAM credential`, credentials: [] };
+    return {
+      user,
+      errorCode: 0,
+      errorMessage: null,
+      credentials: found.credentials.map((c) => ({ mechanism: c.mechanism, iterations: c.iterations })),
+    };
+  });
 }

@@ -76,6 +76,7 @@ import { configResourceDenied } from '../kafka/adminApis.js';
 import { describeAcls } from '../kafka/aclApis.js';
 import { errorOf, type FetchPartitionResult, type ProducePartitionResult, type ReplicaManager } from '../replicaManager.js';
 import { allowAllAuthorizer, type RequestAuthorizer, type RequestIdentity } from '../security/authorizerService.js';
+import { describeScramUsers } from '../security/scram.js';
 import { identityOf } from './principal.js';
 import { describeConfigsResource } from './configs.js';
 import { brokerPipelineOptions, widenFlowControlWindow } from './flowControl.js';
@@ -465,11 +466,10 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
       'DescribeUserScramCredentials',
       (req: DescribeUserScramCredentialsRequest__Output, who): DescribeUserScramCredentialsResponse => {
         const all = metadata.scramUsers?.() ?? [];
-        const pick = req.users.length === 0 ? all.map((u) => u.name) : [...new Set(req.users)];
         // Kafka's rule: DESCRIBE on the cluster.
         if (!authorizer.cluster(who, AclOperation.DESCRIBE))
           return {
-            results: pick.map((user) => ({
+            results: (req.users.length === 0 ? all.map((u) => u.name) : [...new Set(req.users)]).map((user) => ({
               user,
               errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
               errorMessage: DENIED,
@@ -477,23 +477,12 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
             })),
           };
         return {
-          results: pick.map((user) => {
-            const found = all.find((u) => u.name === user);
-            if (!found)
-              return {
-                user,
-                errorCode: ErrorCode.RESOURCE_NOT_FOUND,
-                errorMessage: `user '${user}' has no SCRAM credential`,
-                credentialInfos: [],
-              };
-            // Mechanism and iterations only: never the salt or the keys (Kafka's answer has the same fields).
-            return {
-              user,
-              errorCode: 0,
-              errorMessage: '',
-              credentialInfos: found.credentials.map((c) => ({ mechanism: c.mechanism, iterations: c.iterations })),
-            };
-          }),
+          results: describeScramUsers(all, req.users).map((d) => ({
+            user: d.user,
+            errorCode: d.errorCode,
+            errorMessage: d.errorMessage ?? '',
+            credentialInfos: d.credentials,
+          })),
         };
       },
     ),
