@@ -100,9 +100,10 @@ export function SubjectView(props: { subject: string }) {
           ) : null}
           {data.versions.length > 1 ? <Diff subject={props.subject} versions={data.versions} /> : null}
           <CompatibilityCheck subject={props.subject} versions={data.versions} />
-          <RegisterSchema subject={props.subject} onRegistered={() => { setPicked(null); refresh(); }} />
         </>
       )}
+      {/* Outside the loaded part: refresh() empties the versions until they load again, and the form keeps its result. */}
+      <RegisterSchema subject={props.subject} onRegistered={() => { setPicked(null); refresh(); }} />
     </section>
   );
 }
