@@ -186,6 +186,33 @@ export class EcosystemApi {
     return { isCompatible: r.is_compatible, messages: r.messages ?? [] };
   }
 
+  /**
+   * Registers `{schema, schemaType?, references?}` as the subject's next version (the registry's
+   * `POST /subjects/{s}/versions`); the registry decides compatibility and its refusal (409
+   * incompatible, 422 invalid) is relayed with its own sentence. Answers the id and the version
+   * the registry gave it (an identical schema is not registered twice: the same id comes back).
+   */
+  async register(subject: string, body: Record<string, unknown>): Promise<{ subject: string; id: number; version: number | null }> {
+    const s = encodeURIComponent(subjectName(subject));
+    if (typeof body.schema !== 'string' || body.schema.trim() === '') throw badRequest('schema must be a non-empty string');
+    const schemaType = body.schemaType ?? 'AVRO';
+    if (typeof schemaType !== 'string' || !SCHEMA_TYPES.includes(schemaType))
+      throw badRequest(`schemaType must be one of ${SCHEMA_TYPES.join(', ')}`);
+    if (body.references !== undefined && !Array.isArray(body.references)) throw badRequest('references must be an array');
+    const request: Record<string, unknown> = schemaType === 'AVRO' ? { schema: body.schema } : { schema: body.schema, schemaType };
+    if (Array.isArray(body.references) && body.references.length > 0) request.references = body.references;
+    const r = (await this.call('registry', 'POST', `/subjects/${s}/versions`, request)) as { id: number };
+    // The registry answers only the id; the version comes from a lookup of the same schema.
+    let version: number | null = null;
+    try {
+      const found = (await this.call('registry', 'POST', `/subjects/${s}`, request)) as { version?: number };
+      version = typeof found.version === 'number' ? found.version : null;
+    } catch (err) {
+      if (!(err instanceof ConsoleError) || err.upstream === undefined) throw err;
+    }
+    return { subject, id: r.id, version };
+  }
+
   // --- Connect ---
 
   async connectors(): Promise<{ connectors: ConnectorView[] }> {

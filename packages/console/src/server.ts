@@ -63,6 +63,7 @@ const ROUTES: Array<[string, string, Handler]> = [
   ['GET', '/api/schemas/subjects/:/versions', (api, [s]) => api.ecosystem.versions(s!)],
   ['GET', '/api/schemas/subjects/:/versions/:', (api, [s, v]) => api.ecosystem.version(s!, v!)],
   ['GET', '/api/schemas/subjects/:/diff', (api, [s], url) => api.ecosystem.diff(s!, url.searchParams)],
+  ['POST', '/api/schemas/subjects/:/versions', async (api, [s], _u, body) => api.ecosystem.register(s!, await body())],
   ['POST', '/api/schemas/subjects/:/compatibility', async (api, [s], _u, body) => api.ecosystem.compatibility(s!, await body())],
   ['GET', '/api/connect/connectors', (api) => api.ecosystem.connectors()],
   ['POST', '/api/connect/connectors/:/:', (api, [n, action]) => api.ecosystem.connectorAction(n!, action!)],

@@ -179,8 +179,36 @@ describe('Samsa Console in Chromium', { timeout: 180_000 }, () => {
     await form.locator('input[name=name]').fill('bad-config-topic');
     await form.locator('textarea[name=configs]').fill('no.such.config=1');
     await form.locator('button[type=submit]').click();
-    await expect.poll(() => form.locator('[role=status]').innerText(), { timeout: 20_000 }).toMatch(/^INVALID_CONFIG: .*no\.such\.config/);
+    await expect
+      .poll(() => form.locator('[role=status]').innerText(), { timeout: 20_000 })
+      .toMatch(/^INVALID_CONFIG \[40\]: .*no\.such\.config/);
     expect((await cli(['topics', '--list'])).split('\n')).not.toContain('bad-config-topic');
+  });
+
+  it('deletes a topic only after the confirmation is accepted, and the CLI no longer lists it', async () => {
+    await cli(['topics', '--create', '--topic', 'doomed-topic', '--partitions', '1', '--replication-factor', '1']);
+    await go('topics/doomed-topic');
+    await page.locator('[data-testid=partitions] tr[data-partition="0"]').waitFor({ timeout: 15_000 });
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await page.getByRole('button', { name: 'Delete topic' }).click();
+    await waitFor('the confirmation to be asked', () => asked.length === 1, 5_000, 50);
+    expect(asked[0]).toBe('Delete topic doomed-topic? Its records are lost.');
+    // Dismissed: the page stays and the topic is still there.
+    expect(await page.locator('#h-topic').innerText()).toBe('Topic doomed-topic');
+    expect((await cli(['topics', '--list'])).split('\n')).toContain('doomed-topic');
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete topic' }).click();
+    await page.locator('#h-topics').waitFor({ timeout: 15_000 });
+    await waitFor(
+      'samsa topics --list without doomed-topic',
+      async () => !(await cli(['topics', '--list'])).split('\n').includes('doomed-topic'),
+      30_000,
+      500,
+    );
   });
 
   it('records produced by the CLI appear in the message browser with keys, headers and JSON values', async () => {
@@ -322,10 +350,50 @@ describe('Samsa Console in Chromium', { timeout: 180_000 }, () => {
     await expect
       .poll(async () => (await page.locator('[data-testid=diff] .add').allInnerTexts()).join('\n'), { timeout: 10_000 })
       .toContain('"note"');
-    await page.getByLabel('Schema', { exact: true }).fill(record([{ name: 'qty', type: 'int' }]));
+    await page
+      .locator('[data-testid=compat]')
+      .getByLabel('Schema', { exact: true })
+      .fill(record([{ name: 'qty', type: 'int' }]));
     await page.locator('[data-testid=compat] button[type=submit]').click();
     await expect.poll(() => text('[data-testid=compat-result]'), { timeout: 10_000 }).toContain('Not compatible');
     await shot('schemas');
+
+    // Register through the form: a compatible v3 is stored by the registry and shown; an
+    // incompatible one is refused with the registry's 409 and its sentence, and stores nothing.
+    const form = page.locator('[data-testid=register]');
+    await form.locator('textarea[name=schema]').fill(
+      record([
+        { name: 'id', type: 'long' },
+        { name: 'note', type: 'string', default: '' },
+        { name: 'tag', type: ['null', 'string'], default: null },
+      ]),
+    );
+    await form.locator('button[type=submit]').click();
+    await expect
+      .poll(() => form.locator('[data-testid=register-result]').innerText(), { timeout: 15_000 })
+      .toMatch(/^Registered orders-value version 3 \(schema id \d+\)\.$/);
+    const versions = async () => (await (await fetch(`${reg.url}/subjects/orders-value/versions`)).json()) as number[];
+    expect(await versions()).toEqual([1, 2, 3]);
+    await page.getByRole('button', { name: 'v3' }).waitFor({ timeout: 10_000 });
+    await form.locator('textarea[name=schema]').fill(record([{ name: 'qty', type: 'int' }]));
+    await form.locator('button[type=submit]').click();
+    await expect
+      .poll(() => form.locator('[data-testid=register-result]').innerText(), { timeout: 15_000 })
+      .toMatch(/^INVALID_REQUEST \[42\] \(HTTP 409, error_code 409\): schema registry: ./);
+    expect(await form.locator('[data-testid=register-result]').getAttribute('role')).toBe('alert');
+    expect(await versions()).toEqual([1, 2, 3]);
+    await shot('schemas-register-refused');
+
+    // A new subject from the list view, as JSON Schema.
+    await go('schemas');
+    const create = page.locator('[data-testid=register]');
+    await create.locator('input[name=subject]').fill('ui-events-value');
+    await create.locator('select[name=schemaType]').selectOption('JSON');
+    await create.locator('textarea[name=schema]').fill('{"type":"object","properties":{"n":{"type":"integer"}}}');
+    await create.locator('button[type=submit]').click();
+    await page.locator('[data-subject="ui-events-value"]').waitFor({ timeout: 15_000 });
+    const latest = (await (await fetch(`${reg.url}/subjects/ui-events-value/versions/latest`)).json()) as { schemaType?: string };
+    expect(latest.schemaType).toBe('JSON');
     await reg.close();
     registry = undefined;
   });

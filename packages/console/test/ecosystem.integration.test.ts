@@ -183,6 +183,35 @@ describe('Schemas endpoints', () => {
     expect(invalid.body.error.upstream.errorCode).toBe(42201);
   });
 
+  it('registers a version through the registry, and relays its refusal (409 incompatible, 422 invalid)', async () => {
+    const v3 = record([
+      { name: 'id', type: 'long' },
+      { name: 'note', type: 'string', default: '' },
+      { name: 'tag', type: ['null', 'string'], default: null },
+    ]);
+    const ok = await post('/api/schemas/subjects/orders-value/versions', { schema: v3, schemaType: 'AVRO' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ subject: 'orders-value', version: 3 });
+    expect(typeof ok.body.id).toBe('number');
+    expect((await get('/api/schemas/subjects/orders-value/versions')).body.versions).toEqual([1, 2, 3]);
+    // The same schema again is not a new version: the registry answers the same id.
+    const again = await post('/api/schemas/subjects/orders-value/versions', { schema: v3 });
+    expect(again.body).toEqual(ok.body);
+    const refused = await post('/api/schemas/subjects/orders-value/versions', { schema: breaking });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.upstream).toEqual({ status: 409, errorCode: 409 });
+    expect(refused.body.error.message).toMatch(/^schema registry: ./);
+    const invalid = await post('/api/schemas/subjects/orders-value/versions', { schema: '{"type":"recrd"}' });
+    expect(invalid.status).toBe(422);
+    expect(invalid.body.error.upstream.errorCode).toBe(42201);
+    // A JSON Schema subject: the type is passed on.
+    const json = await post('/api/schemas/subjects/events-value/versions', { schema: '{"type":"object"}', schemaType: 'JSON' });
+    expect(json.status).toBe(200);
+    expect((await get('/api/schemas/subjects/events-value/versions/1')).body.schemaType).toBe('JSON');
+    // Nothing was added by the refusals.
+    expect((await get('/api/schemas/subjects/orders-value/versions')).body.versions).toEqual([1, 2, 3]);
+  });
+
   it('answers bad input with 400 and a sentence, without asking the registry', async () => {
     const cases: Array<[string, string, unknown, RegExp]> = [
       ['GET', '/api/schemas/subjects/orders-value/versions/0', undefined, /version number/],
@@ -192,6 +221,9 @@ describe('Schemas endpoints', () => {
       ['POST', '/api/schemas/subjects/orders-value/compatibility', { schema: v2, schemaType: 'XML' }, /schemaType must be one of/],
       ['POST', '/api/schemas/subjects/orders-value/compatibility', { schema: v2, version: -1 }, /version must be/],
       ['POST', '/api/schemas/subjects/orders-value/compatibility', 'not json', /JSON object/],
+      ['POST', '/api/schemas/subjects/orders-value/versions', { schema: '  ' }, /schema must be a non-empty string/],
+      ['POST', '/api/schemas/subjects/orders-value/versions', { schema: v2, schemaType: 'avro' }, /schemaType must be one of/],
+      ['POST', '/api/schemas/subjects/orders-value/versions', { schema: v2, references: 'x' }, /references must be an array/],
     ];
     for (const [method, path, body, sentence] of cases) {
       const r = await call(consoleServer.url, method, path, body);
@@ -199,6 +231,7 @@ describe('Schemas endpoints', () => {
       expect(r.body.error.name).toBe('INVALID_REQUEST');
       expect(r.body.error.message).toMatch(sentence);
     }
+    expect((await get('/api/schemas/subjects/orders-value/versions')).body.versions).toEqual([1, 2, 3]);
   });
 });
 

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 export interface ApiErrorBody {
-  error: { code: number; name: string; message: string; retriable: boolean };
+  error: { code: number; name: string; message: string; retriable: boolean; upstream?: { status: number; errorCode: number | null } };
 }
 
 export class ApiError extends Error {
@@ -12,6 +12,8 @@ export class ApiError extends Error {
     readonly code: number,
     readonly kafkaName: string,
     message: string,
+    /** A refusal relayed from the schema registry or Connect: its HTTP status and error_code. */
+    readonly upstream?: { status: number; errorCode: number | null },
   ) {
     super(message);
   }
@@ -37,7 +39,7 @@ export async function api<T>(path: string, init?: { method?: string; body?: unkn
   }
   if (!res.ok) {
     const e = (value as ApiErrorBody).error;
-    throw new ApiError(res.status, e?.code ?? -1, e?.name ?? 'UNKNOWN', e?.message ?? text);
+    throw new ApiError(res.status, e?.code ?? -1, e?.name ?? 'UNKNOWN', e?.message ?? text, e?.upstream);
   }
   return value as T;
 }
@@ -87,3 +89,9 @@ export function usePoll<T>(path: string | null, everyMs = 1000): Polled<T> {
 }
 
 export const enc = encodeURIComponent;
+
+/** Kafka's error name and code, the service's own status and error_code when it refused, and the sentence. */
+export function refusal(e: ApiError): string {
+  const up = e.upstream ? ` (HTTP ${e.upstream.status}${e.upstream.errorCode !== null ? `, error_code ${e.upstream.errorCode}` : ''})` : '';
+  return `${e.kafkaName} [${e.code}]${up}: ${e.message}`;
+}

@@ -3,7 +3,7 @@
 // state and tasks, pause/resume/restart). Both ask the console server, which asks the registry and
 // Connect; a service that is not configured or does not answer shows why.
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, enc, usePoll } from './api.js';
+import { ApiError, api, enc, refusal, usePoll } from './api.js';
 
 function ServiceError(props: { error: ApiError | undefined; what: string }) {
   if (!props.error) return null;
@@ -17,18 +17,46 @@ function ServiceError(props: { error: ApiError | undefined; what: string }) {
   return (
     <div class="error" role="alert" data-testid="error">
       <strong>{why}</strong>
-      <div><code>{e.kafkaName}</code> {e.message}</div>
+      <div>{refusal(e)}</div>
     </div>
   );
 }
 
 // ---- schemas ----
 
+/** Registers a new version of a subject (a new subject when `subject` is not given). */
+function RegisterSchema(props: { subject?: string; onRegistered: (subject: string) => void }) {
+  const [subject, setSubject] = useState(props.subject ?? '');
+  const [schema, setSchema] = useState('');
+  const [schemaType, setType] = useState('AVRO');
+  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const s = props.subject ?? subject.trim();
+    api<{ id: number; version: number | null }>(`/api/schemas/subjects/${enc(s)}/versions`, { method: 'POST', body: { schema, schemaType } }).then(
+      (r) => { setMsg({ ok: true, text: `Registered ${s}${r.version !== null ? ` version ${r.version}` : ''} (schema id ${r.id}).` }); props.onRegistered(s); },
+      (err: ApiError) => setMsg({ ok: false, text: refusal(err) }),
+    );
+  };
+  return (
+    <form class="panel" aria-label="register a schema" data-testid="register" onSubmit={submit}>
+      <h2>Register a schema version</h2>
+      <p class="muted">The registry checks it against the subject's compatibility level and refuses an incompatible or invalid schema.</p>
+      {props.subject === undefined ? <label>Subject <input name="subject" required value={subject} onInput={(e) => setSubject(e.currentTarget.value)} /></label> : null}
+      <label>Type <select name="schemaType" value={schemaType} onChange={(e) => setType(e.currentTarget.value)}><option>AVRO</option><option>JSON</option><option>PROTOBUF</option></select></label>
+      <label style="width:100%">Schema <textarea name="schema" required rows={6} value={schema} onInput={(e) => setSchema(e.currentTarget.value)} /></label>
+      <button type="submit">Register</button>
+      {msg ? <p role={msg.ok ? 'status' : 'alert'} class={msg.ok ? 'ok' : 'error'} data-testid="register-result">{msg.text}</p> : null}
+    </form>
+  );
+}
+
 export function SchemasView() {
-  const { data, error } = usePoll<{ subjects: Array<{ subject: string; versions: number[] }> }>('/api/schemas/subjects', 2000);
+  const { data, error, refresh } = usePoll<{ subjects: Array<{ subject: string; versions: number[] }> }>('/api/schemas/subjects', 2000);
   return (
     <section aria-labelledby="h-schemas">
       <h1 id="h-schemas">Schema registry</h1>
+      <RegisterSchema onRegistered={refresh} />
       <ServiceError error={error} what="schema registry" />
       {!data ? (error ? null : <p class="loading" aria-busy="true">Loading subjects…</p>) : data.subjects.length === 0 ? <p class="empty">No subjects registered yet.</p> : (
         <table data-testid="subjects">
@@ -45,7 +73,7 @@ export function SchemasView() {
 interface SchemaVersion { subject: string; version: number; id: number; schemaType: string; text: string }
 
 export function SubjectView(props: { subject: string }) {
-  const { data, error } = usePoll<{ subject: string; versions: number[]; compatibility: string | null }>(`/api/schemas/subjects/${enc(props.subject)}/versions`, 2000);
+  const { data, error, refresh } = usePoll<{ subject: string; versions: number[]; compatibility: string | null }>(`/api/schemas/subjects/${enc(props.subject)}/versions`, 2000);
   const [picked, setPicked] = useState<number | null>(null);
   const latest = data?.versions.at(-1) ?? null;
   const shown = picked ?? latest;
@@ -74,6 +102,8 @@ export function SubjectView(props: { subject: string }) {
           <CompatibilityCheck subject={props.subject} versions={data.versions} />
         </>
       )}
+      {/* Outside the loaded part: refresh() empties the versions until they load again, and the form keeps its result. */}
+      <RegisterSchema subject={props.subject} onRegistered={() => { setPicked(null); refresh(); }} />
     </section>
   );
 }
@@ -112,7 +142,7 @@ function CompatibilityCheck(props: { subject: string; versions: number[] }) {
   const check = () => {
     api<{ isCompatible: boolean; messages: string[] }>(`/api/schemas/subjects/${enc(props.subject)}/compatibility`, { method: 'POST', body: { schema, schemaType, version } }).then(
       (r) => { setResult(r); setMsg(null); },
-      (e: ApiError) => { setMsg(`${e.kafkaName}: ${e.message}`); setResult(null); },
+      (e: ApiError) => { setMsg(refusal(e)); setResult(null); },
     );
   };
   return (
@@ -151,7 +181,7 @@ export function ConnectView() {
   const act = (name: string, action: string) => {
     api(`/api/connect/connectors/${enc(name)}/${action}`, { method: 'POST' }).then(
       () => { setMsg(`${action} sent to ${name}`); refresh(); },
-      (e: ApiError) => setMsg(`${e.kafkaName}: ${e.message}`),
+      (e: ApiError) => setMsg(refusal(e)),
     );
   };
   return (

@@ -2,7 +2,7 @@
 // #/groups, #/groups/G, #/metrics, #/schemas, #/schemas/S, #/connect); every live view polls the console server once a second.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, enc, usePoll } from './api.js';
+import { ApiError, api, enc, refusal, usePoll } from './api.js';
 import { TimeChart, color } from './chart.js';
 import { ConnectView, SchemasView, SubjectView } from './eco.js';
 import './style.css';
@@ -27,7 +27,7 @@ function ErrorBox(props: { error: ApiError | undefined; what: string }) {
   return (
     <div class="error" role="alert" data-testid="error">
       <strong>{down ? `Cannot load ${props.what}: the cluster or the console server does not answer.` : `Cannot load ${props.what}.`}</strong>
-      <div><code>{e.kafkaName}</code> {e.message}</div>
+      <div>{refusal(e)}</div>
     </div>
   );
 }
@@ -173,7 +173,7 @@ function CreateTopic(props: { onCreated: () => void }) {
     }
     api('/api/topics', { method: 'POST', body: { name, partitions, replicationFactor: rf, configs: cfg } }).then(
       () => { setMsg({ ok: true, text: `Created topic ${name}.` }); setName(''); props.onCreated(); },
-      (err: ApiError) => setMsg({ ok: false, text: `${err.kafkaName}: ${err.message}` }),
+      (err: ApiError) => setMsg({ ok: false, text: refusal(err) }),
     );
   };
   return (
@@ -211,7 +211,7 @@ function TopicView(props: { name: string }) {
     if (!confirm(`Delete topic ${props.name}? Its records are lost.`)) return;
     api(`/api/topics/${enc(props.name)}`, { method: 'DELETE' }).then(
       () => { location.hash = '#/topics'; },
-      (e: ApiError) => setMsg(`${e.kafkaName}: ${e.message}`),
+      (e: ApiError) => setMsg(refusal(e)),
     );
   };
   return (
@@ -250,7 +250,7 @@ function TopicConfigs(props: { name: string }) {
     const body = del ? { delete: [name] } : { set: { [name]: edit[name] ?? '' } };
     api(`/api/topics/${enc(props.name)}/configs`, { method: 'PATCH', body }).then(
       () => { setMsg({ ok: true, text: del ? `${name} is back to its default.` : `Set ${name}.` }); refresh(); },
-      (e: ApiError) => setMsg({ ok: false, text: `${e.kafkaName}: ${e.message}` }),
+      (e: ApiError) => setMsg({ ok: false, text: refusal(e) }),
     );
   };
   return (
@@ -384,7 +384,7 @@ function ProduceForm(props: { topic: string; partitions: number[]; onProduced: (
     try { h = parsePairs(headers); } catch (err) { setMsg({ ok: false, text: String(err) }); return; }
     api<{ partition: number; offset: string }>(`/api/topics/${enc(props.topic)}/messages`, { method: 'POST', body: { key, value, headers: h, partition } }).then(
       (r) => { setMsg({ ok: true, text: `Produced to partition ${r.partition} at offset ${r.offset}.` }); props.onProduced(); },
-      (err: ApiError) => setMsg({ ok: false, text: `${err.kafkaName}: ${err.message}` }),
+      (err: ApiError) => setMsg({ ok: false, text: refusal(err) }),
     );
   };
   return (
@@ -477,7 +477,7 @@ function ResetOffsets(props: { id: string }) {
   const run = (execute: boolean) => {
     api<NonNullable<typeof plan>>(`/api/groups/${enc(props.id)}/reset-offsets`, { method: 'POST', body: { to, value, topics: 'all', execute } }).then(
       (p) => { setPlan(p); setMsg(null); },
-      (e: ApiError) => { setMsg(`${e.kafkaName}: ${e.message}`); setPlan(null); },
+      (e: ApiError) => { setMsg(refusal(e)); setPlan(null); },
     );
   };
   return (
