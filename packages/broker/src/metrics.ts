@@ -17,12 +17,14 @@
  *   samsa_kafka_requests_total{api,version,outcome}  Kafka wire protocol requests (Kafka's RequestsPerSec by request and version)
  *   samsa_kafka_request_duration_seconds{api,version}  their latency from decoding to the encoded answer (Kafka's TotalTimeMs)
  *   samsa_txn_coordinator_open_transactions{partition}  open transactions (Ongoing, Prepare*, PrepareEpochFence) per `__transaction_state` partition this broker coordinates
- *   samsa_txn_coordinator_transactions{state}  transactional ids coordinated here, by state (Kafka's TransactionState names)
+ *   samsa_txn_coordinator_transactions{state}  transactional ids coordinated here, by state (Kafka's TransactionState names; all eight, 0 included)
  *   samsa_broker_partition_lso_lag{topic,partition}  high watermark minus last stable offset of each partition this broker leads (offsets held back from read_committed consumers)
+ *   samsa_broker_partition_open_transactions{topic,partition}  producers with an open transaction on each partition this broker leads (Kafka's ProducerStateManager ongoingTxns)
  */
 import { rpcObserver, type RpcObserver } from '@samsa/server';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Partition } from './partition.js';
+import { TXN_STATES } from './txn/transactionCoordinatorState.js';
 
 /** What the data path reports. Optional everywhere: a broker without a registry reports nothing. */
 export interface BrokerMetricEvents {
@@ -61,13 +63,17 @@ export type TransactionStatesProvider = () => Iterable<CoordinatorStates>;
 /** States in which a transaction is open: its partitions' LSO may be held back by it. */
 export const OPEN_TXN_STATES: ReadonlySet<string> = new Set(['Ongoing', 'PrepareCommit', 'PrepareAbort', 'PrepareEpochFence']);
 
-/** What the transaction gauges show: open transactions per coordinator partition, ids per state over all of them. */
+/**
+ * What the transaction gauges show: open transactions per coordinator partition, ids per state over
+ * all of them. Every state has an entry, 0 included, so a dashboard sees a state empty rather than
+ * a series that vanished.
+ */
 export function summarizeTransactions(coordinators: Iterable<CoordinatorStates>): {
   openByPartition: Map<number, number>;
   byState: Map<string, number>;
 } {
   const openByPartition = new Map<number, number>();
-  const byState = new Map<string, number>();
+  const byState = new Map<string, number>(TXN_STATES.map((s) => [s, 0]));
   for (const c of coordinators) {
     let open = 0;
     for (const s of c.states) {
@@ -231,6 +237,17 @@ export class BrokerMetrics implements BrokerMetricEvents {
         for (const p of partitions())
           if (p.isLeader && !p.log.isClosed)
             this.set({ topic: p.topic, partition: String(p.partition) }, Number(p.highWatermark - p.lastStableOffset));
+      },
+    });
+    new Gauge({
+      name: 'samsa_broker_partition_open_transactions',
+      help: 'Producers with an open transaction (data written, no COMMIT/ABORT marker yet) on each partition this broker leads',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of partitions())
+          if (p.isLeader && !p.log.isClosed) this.set({ topic: p.topic, partition: String(p.partition) }, p.ongoingTransactions().length);
       },
     });
     new Gauge({

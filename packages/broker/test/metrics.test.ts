@@ -20,10 +20,25 @@ interface FakeReplica {
   log: { isClosed: boolean; size: number };
   highWatermark: bigint;
   lastStableOffset: bigint;
+  ongoing: Array<{ producerId: bigint; firstOffset: bigint }>;
+  ongoingTransactions(): Array<{ producerId: bigint; firstOffset: bigint }>;
 }
 
 function replica(topic: string, partition: number, isLeader: boolean, isr: number[], replicas = [1, 2, 3], size = 100): FakeReplica {
-  return { topic, partition, isLeader, isr, replicas, log: { isClosed: false, size }, highWatermark: 0n, lastStableOffset: 0n };
+  return {
+    topic,
+    partition,
+    isLeader,
+    isr,
+    replicas,
+    log: { isClosed: false, size },
+    highWatermark: 0n,
+    lastStableOffset: 0n,
+    ongoing: [],
+    ongoingTransactions() {
+      return this.ongoing;
+    },
+  };
 }
 
 async function values(registry: Registry, name: string): Promise<Array<{ labels: Record<string, string | number>; value: number }>> {
@@ -162,6 +177,30 @@ describe('BrokerMetrics', () => {
     expect(await value(registry, 'samsa_broker_partition_lso_lag')).toBe(0);
   });
 
+  it('open transactions per led partition, read at scrape; followers and closed logs have no series', async () => {
+    const two = replica('t', 0, true, [1]);
+    two.ongoing = [
+      { producerId: 7n, firstOffset: 3n },
+      { producerId: 9n, firstOffset: 5n },
+    ];
+    const none = replica('t', 1, true, [1]);
+    const follower = replica('t', 2, false, [1]);
+    follower.ongoing = [{ producerId: 7n, firstOffset: 0n }]; // its leader reports it
+    const closed = replica('u', 0, true, [1]);
+    closed.log.isClosed = true;
+    const { registry } = setup([two, none, follower, closed]);
+    expect(await values(registry, 'samsa_broker_partition_open_transactions')).toEqual([
+      { labels: { topic: 't', partition: '0' }, value: 2 },
+      { labels: { topic: 't', partition: '1' }, value: 0 },
+    ]);
+    // A marker ends one transaction; leadership moving away drops the series.
+    two.ongoing = [{ producerId: 9n, firstOffset: 5n }];
+    none.isLeader = false;
+    expect(await values(registry, 'samsa_broker_partition_open_transactions')).toEqual([
+      { labels: { topic: 't', partition: '0' }, value: 1 },
+    ]);
+  });
+
   it('transaction coordinator gauges: open transactions per coordinator partition and ids per state, empty without a provider', async () => {
     const { registry, metrics } = setup([]);
     expect(await values(registry, 'samsa_txn_coordinator_transactions')).toEqual([]);
@@ -179,10 +218,23 @@ describe('BrokerMetrics', () => {
     const byState = Object.fromEntries(
       (await values(registry, 'samsa_txn_coordinator_transactions')).map((v) => [v.labels.state, v.value]),
     );
-    expect(byState).toEqual({ Ongoing: 2, PrepareCommit: 1, CompleteCommit: 1, Empty: 2, CompleteAbort: 1, PrepareEpochFence: 1 });
+    // All eight states, those with no id at 0.
+    expect(byState).toEqual({
+      Empty: 2,
+      Ongoing: 2,
+      PrepareCommit: 1,
+      PrepareAbort: 0,
+      CompleteCommit: 1,
+      CompleteAbort: 1,
+      Dead: 0,
+      PrepareEpochFence: 1,
+    });
     // A partition that moved away drops its series.
     coordinators = [{ partition: 9, states: ['CompleteCommit'] }];
     expect(await values(registry, 'samsa_txn_coordinator_open_transactions')).toEqual([{ labels: { partition: '9' }, value: 0 }]);
-    expect(summarizeTransactions([]).byState.size).toBe(0);
+    expect(await value(registry, 'samsa_txn_coordinator_transactions')).toBe(1);
+    // No coordinator partition led: every state still has its series, at 0.
+    expect([...summarizeTransactions([]).byState.values()]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(summarizeTransactions([]).byState.size).toBe(8);
   });
 });

@@ -191,6 +191,14 @@ describe('KafkaJS 2.2.4 transactions', () => {
         return true;
       };
       await waitFor('an LSO lag of 1 on both partitions', () => lagIs(1), 20_000, 200);
+      // Each partition's leader has this producer's transaction open (one per partition).
+      const openOn = async (want: number) => {
+        const samples = await scrape('samsa_broker_partition_open_transactions');
+        const seen = [0, 1].map((partition) => samples.filter((s) => s.labels.startsWith(`{topic="txn-observe",partition="${partition}"`)));
+        if (!seen.every((l) => l.length === 1 && l[0]!.value === want)) throw new Error(`open transaction samples ${JSON.stringify(seen)}`);
+        return true;
+      };
+      expect(await openOn(1)).toBe(true);
 
       await txn.commit();
       await waitFor(
@@ -203,6 +211,8 @@ describe('KafkaJS 2.2.4 transactions', () => {
       expect(after?.[4]).toBe('CompleteCommit');
       // The marker is one more offset on each partition; the LSO follows the high watermark to it.
       await waitFor('no LSO lag once the markers are replicated', () => lagIs(0), 20_000, 200);
+      // The COMMIT marker on each partition closes the transaction there.
+      await waitFor('no open transaction on either partition after the commit', () => openOn(0), 20_000, 200);
       expect(await ongoing()).toBe(0);
     } finally {
       await producer.disconnect();
