@@ -9,6 +9,7 @@ import type { OffsetQuery, PartitionDescription, TopicDescription } from '@samsa
 import { ErrorCode } from '@samsa/protocol';
 import { ConsoleApi, type MetadataSource } from '../src/api.js';
 import { ConsoleError } from '../src/errors.js';
+import { startConsoleServer } from '../src/server.js';
 
 const WIDE = 10_000;
 
@@ -72,9 +73,9 @@ afterAll(() => api.close());
 const q = (s: string) => new URLSearchParams(s);
 
 describe('the console at 1,000 topics and a 10,000-partition topic (fake metadata)', () => {
-  it('the fake holds 1,000 topics and more than 10,000 partitions', () => {
+  it('the fake holds 1,000 topics and 15,490 partitions', () => {
     expect(fake.topics).toHaveLength(1_000);
-    expect(fake.topics.reduce((n, t) => n + t.partitions.length, 0)).toBeGreaterThan(10_000);
+    expect(fake.topics.reduce((n, t) => n + t.partitions.length, 0)).toBe(10_000 + 5_490); // 99 × (1 + ... + 10) + (1 + ... + 9)
   });
 
   it('the topic list answers one page of 1,000 topics, sorted by partitions, with size and filter as aliases', async () => {
@@ -171,5 +172,36 @@ describe('the console at 1,000 topics and a 10,000-partition topic (fake metadat
       expect((err as ConsoleError).code, bad).toBe(ErrorCode.INVALID_REQUEST);
     }
     expect(fake.asked.describeTopics).toBe(before);
+  });
+
+  it('over HTTP (the console server in this process, the same fake): one page of each list, and a bad query is a 400', async () => {
+    const server = await startConsoleServer({ bootstrap: ['127.0.0.1:1'], metadata: fake.source, host: '127.0.0.1', port: 0, cacheMs: 0 });
+    try {
+      const get = async (path: string) => {
+        const res = await fetch(server.url + path);
+        return { status: res.status, text: await res.text() };
+      };
+      const topics = await get('/api/topics?size=20&sort=name&order=desc');
+      expect(topics.status).toBe(200);
+      const tj = JSON.parse(topics.text) as { total: number; rows: Array<{ name: string }> };
+      expect(tj.total).toBe(1_000);
+      expect(tj.rows.map((r) => r.name).slice(0, 3)).toEqual(['wide', 't-998', 't-997']);
+      expect(tj.rows).toHaveLength(20);
+
+      const wide = await get('/api/topics/wide?page=1000&size=10&sort=partition');
+      expect(wide.status).toBe(200);
+      const wj = JSON.parse(wide.text) as { total: number; partitions: Array<{ partition: number }> };
+      expect(wj.total).toBe(WIDE);
+      expect(wj.partitions.map((p) => p.partition)).toEqual([9_990, 9_991, 9_992, 9_993, 9_994, 9_995, 9_996, 9_997, 9_998, 9_999]);
+      expect(wide.text.match(/"partition":/g)).toHaveLength(10);
+
+      const bad = await get('/api/topics/wide?underReplicated=maybe');
+      expect(bad.status).toBe(400);
+      expect(JSON.parse(bad.text)).toMatchObject({
+        error: { name: 'INVALID_REQUEST', message: "underReplicated must be true or false, got 'maybe'" },
+      });
+    } finally {
+      await server.close();
+    }
   });
 });
