@@ -11,18 +11,30 @@ import { ConsoleError, badRequest } from './errors.js';
 import {
   bytesView,
   overview,
+  pagePartitions,
   pageTopics,
   parsePageQuery,
+  parsePartitionQuery,
   parseResetScenario,
   resetTarget,
+  sortsByOffsets,
   topicRow,
   type BytesView,
   type OverviewView,
+  type PartitionRow,
 } from './model.js';
 import { metricsBetween, parsePrometheusText, type MetricsPoint, type Scrape } from './promText.js';
 
+/**
+ * What the topic list, the overview and the partition table read (Metadata and ListOffsets).
+ * The client's Admin by default; a unit test gives a fake with 1,000 topics and 10,000 partitions.
+ */
+export type MetadataSource = Pick<Admin, 'describeTopics' | 'listOffsets'>;
+
 export interface ConsoleApiOptions extends EcosystemOptions {
   bootstrap: string[];
+  /** Replaces the Admin's describeTopics and listOffsets for the topic views (tests). */
+  metadata?: MetadataSource;
   /** host:port of each node's metrics listener (`/metrics`). */
   metrics?: string[];
   /** Per cluster request. Default 3 s. */
@@ -62,6 +74,7 @@ export class ConsoleApi {
   /** The schema registry and Connect views (their own REST APIs). */
   readonly ecosystem: EcosystemApi;
   private readonly admin: Admin;
+  private readonly metadata: MetadataSource;
   private readonly known = new Map<number, string>();
   private readonly now: () => number;
   private readonly cacheMs: number;
@@ -87,6 +100,7 @@ export class ConsoleApi {
       retry: { retries: 2, initialRetryTimeMs: 50, maxRetryTimeMs: 300 },
     });
     this.admin = this.samsa.admin();
+    this.metadata = opts.metadata ?? this.admin;
     this.ecosystem = new EcosystemApi(opts);
   }
 
@@ -115,7 +129,7 @@ export class ConsoleApi {
   private allTopics(): Promise<TopicDescription[]> {
     const at = this.now();
     if (this.topicsCache && at - this.topicsCache.at < this.cacheMs) return this.topicsCache.value;
-    const value = this.admin.describeTopics();
+    const value = this.metadata.describeTopics();
     value.catch(() => {
       if (this.topicsCache?.value === value) this.topicsCache = undefined;
     });
@@ -216,34 +230,49 @@ export class ConsoleApi {
     return { deleted: name };
   }
 
-  async topic(name: string) {
-    const [t] = await this.admin.describeTopics([name]);
-    const ids = t!.partitions.map((p) => p.partition);
+  /**
+   * A topic's partition table, filtered, sorted and paged on the server (parsePartitionQuery).
+   * Without page/pageSize/size every matching partition is answered (the page reads the whole
+   * list). Offsets are asked only for the answered partitions unless the sort is by an offset.
+   */
+  async topic(name: string, query: URLSearchParams = new URLSearchParams()) {
+    const q = parsePartitionQuery(query); // bad input is refused before the cluster is asked
+    const [t] = await this.metadata.describeTopics([name]);
+    const rows: PartitionRow[] = t!.partitions.map((p) => ({
+      partition: p.partition,
+      leader: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      replicas: p.replicas,
+      isr: p.isr,
+      offlineReplicas: p.offlineReplicas,
+      logStartOffset: null,
+      highWatermark: null,
+    }));
+    const byOffsets = sortsByOffsets(q);
+    if (byOffsets) await this.fillOffsets(name, rows);
+    const page = pagePartitions(rows, q);
+    if (!byOffsets) await this.fillOffsets(name, page.partitions);
+    return { name: t!.name, internal: t!.isInternal, partitionCount: rows.length, ...page };
+  }
+
+  /** Log start and high watermark of `rows` (in place); left null when the leaders do not answer. */
+  private async fillOffsets(topic: string, rows: PartitionRow[]): Promise<void> {
+    if (rows.length === 0) return;
     const offsets = async (spec: 'earliest' | 'latest') => {
       try {
-        return await this.admin.listOffsets(
-          name,
-          ids.map((partition) => ({ partition, timestamp: spec })),
+        return await this.metadata.listOffsets(
+          topic,
+          rows.map((r) => ({ partition: r.partition, timestamp: spec })),
         );
       } catch {
         return undefined; // an offline partition: shown as unknown
       }
     };
     const [earliest, latest] = await Promise.all([offsets('earliest'), offsets('latest')]);
-    return {
-      name: t!.name,
-      internal: t!.isInternal,
-      partitions: t!.partitions.map((p, i) => ({
-        partition: p.partition,
-        leader: p.leader,
-        leaderEpoch: p.leaderEpoch,
-        replicas: p.replicas,
-        isr: p.isr,
-        offlineReplicas: p.offlineReplicas,
-        logStartOffset: earliest?.[i]?.offset.toString() ?? null,
-        highWatermark: latest?.[i]?.offset.toString() ?? null,
-      })),
-    };
+    rows.forEach((r, i) => {
+      r.logStartOffset = earliest?.[i]?.offset.toString() ?? null;
+      r.highWatermark = latest?.[i]?.offset.toString() ?? null;
+    });
   }
 
   async configs(name: string) {

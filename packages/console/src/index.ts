@@ -2,7 +2,7 @@
 export { startConsoleServer, WEB_DIST } from './server.js';
 export type { ConsoleServer, ConsoleServerOptions } from './server.js';
 export { ConsoleApi } from './api.js';
-export type { ConsoleApiOptions, QuorumView, RecordView } from './api.js';
+export type { ConsoleApiOptions, MetadataSource, QuorumView, RecordView } from './api.js';
 export { ConsoleError, toErrorBody } from './errors.js';
 export type { ErrorBody } from './errors.js';
 export * from './model.js';

@@ -1,6 +1,7 @@
 /**
  * The console's pure views of cluster state: the overview (brokers, fenced ones, leaders and
- * replicas per broker, partition health), the topics table with server-side sorting and paging,
+ * replicas per broker, partition health), the topics table and a topic's partition table with
+ * server-side filtering, sorting and paging (page, pageSize or size, sort, order, search or filter),
  * records rendered for the browser, and the offset-reset plan of `samsa groups --reset-offsets`
  * (Kafka's ConsumerGroupCommand). I/O lives in api.ts.
  */
@@ -107,25 +108,44 @@ export function topicRow(t: TopicDescription): TopicRow {
   };
 }
 
-export function parsePageQuery(q: URLSearchParams): PageQuery {
-  const int = (name: string, dflt: number, min: number, max: number) => {
-    const raw = q.get(name);
-    if (raw === null || raw === '') return dflt;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw badRequest(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
-    return n;
-  };
-  const sort = q.get('sort') ?? 'name';
-  if (!(TOPIC_SORT_KEYS as readonly string[]).includes(sort))
-    throw badRequest(`sort must be one of ${TOPIC_SORT_KEYS.join(', ')}, got '${sort}'`);
+/**
+ * A query parameter that also goes by the issue's name (`size` for `pageSize`, `filter` for
+ * `search`): either may be given; both with different values is refused rather than guessed.
+ */
+function param(q: URLSearchParams, name: string, alias?: string): string | null {
+  const a = q.get(name);
+  const b = alias === undefined ? null : q.get(alias);
+  if (a !== null && b !== null && a !== b) throw badRequest(`${name} and ${alias} name the same setting: give one, got '${a}' and '${b}'`);
+  return a ?? b;
+}
+
+function intParam(q: URLSearchParams, name: string, dflt: number, min: number, max: number, alias?: string): number {
+  const raw = param(q, name, alias);
+  if (raw === null || raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw badRequest(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
+  return n;
+}
+
+function sortParam<K extends string>(q: URLSearchParams, keys: readonly K[], dflt: K): { sort: K; order: 'asc' | 'desc' } {
+  const sort = q.get('sort') ?? dflt;
+  if (!(keys as readonly string[]).includes(sort)) throw badRequest(`sort must be one of ${keys.join(', ')}, got '${sort}'`);
   const order = q.get('order') ?? 'asc';
   if (order !== 'asc' && order !== 'desc') throw badRequest(`order must be asc or desc, got '${order}'`);
+  return { sort: sort as K, order };
+}
+
+export const MAX_PAGE_SIZE = 500;
+export const DEFAULT_PAGE_SIZE = 50;
+
+export function parsePageQuery(q: URLSearchParams): PageQuery {
+  const { sort, order } = sortParam(q, TOPIC_SORT_KEYS, 'name');
   return {
-    page: int('page', 1, 1, 1_000_000),
-    pageSize: int('pageSize', 50, 1, 500),
-    sort: sort as TopicSortKey,
+    page: intParam(q, 'page', 1, 1, 1_000_000),
+    pageSize: intParam(q, 'pageSize', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, 'size'),
+    sort,
     order,
-    search: q.get('search') ?? '',
+    search: param(q, 'search', 'filter') ?? '',
   };
 }
 
@@ -140,6 +160,120 @@ export function pageTopics(rows: readonly TopicRow[], q: PageQuery): { total: nu
   });
   const start = (q.page - 1) * q.pageSize;
   return { total: matching.length, page: q.page, pageSize: q.pageSize, rows: matching.slice(start, start + q.pageSize) };
+}
+
+/** One row of a topic's partition table (kafka-topics --describe plus the log's two ends). */
+export interface PartitionRow {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+  offlineReplicas: number[];
+  /** int64 as a string; null when the leader did not answer (offline) or not asked yet. */
+  logStartOffset: string | null;
+  highWatermark: string | null;
+}
+
+/** `isr` sorts by the ISR's size; the two offsets need ListOffsets for every partition. */
+export const PARTITION_SORT_KEYS = ['partition', 'leader', 'isr', 'logStartOffset', 'highWatermark'] as const;
+export type PartitionSortKey = (typeof PARTITION_SORT_KEYS)[number];
+
+export interface PartitionQuery {
+  /**
+   * False when no page, pageSize or size was given: every matching partition is answered, as the
+   * page's partition table and partition pickers read the whole list today.
+   */
+  paged: boolean;
+  page: number;
+  pageSize: number;
+  sort: PartitionSortKey;
+  order: 'asc' | 'desc';
+  /** Substring of the partition number in decimal ('7' finds 7, 17, 70, ...). */
+  search: string;
+  /** Only partitions whose ISR is smaller than their replica set. */
+  underReplicated: boolean;
+  /** Only partitions with no leader. */
+  offline: boolean;
+  /** Only partitions led by this broker id. */
+  leader: number | undefined;
+}
+
+function flag(q: URLSearchParams, name: string): boolean {
+  const raw = q.get(name);
+  if (raw === null || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw badRequest(`${name} must be true or false, got '${raw}'`);
+}
+
+export function parsePartitionQuery(q: URLSearchParams): PartitionQuery {
+  const { sort, order } = sortParam(q, PARTITION_SORT_KEYS, 'partition');
+  const leader = q.get('leader');
+  if (leader !== null && leader !== '' && !/^-?\d+$/.test(leader)) throw badRequest(`leader must be a broker id, got '${leader}'`);
+  return {
+    paged: q.has('page') || q.has('pageSize') || q.has('size'),
+    page: intParam(q, 'page', 1, 1, 1_000_000),
+    pageSize: intParam(q, 'pageSize', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, 'size'),
+    sort,
+    order,
+    search: param(q, 'search', 'filter') ?? '',
+    underReplicated: flag(q, 'underReplicated'),
+    offline: flag(q, 'offline'),
+    leader: leader === null || leader === '' ? undefined : Number(leader),
+  };
+}
+
+/** Whether the sort needs every partition's offsets (else only the answered page's are asked). */
+export function sortsByOffsets(q: PartitionQuery): boolean {
+  return q.sort === 'logStartOffset' || q.sort === 'highWatermark';
+}
+
+export interface PartitionPage<R> {
+  /** Partitions that pass the filters (before paging). */
+  total: number;
+  /** null when the query did not page (every matching partition is in `partitions`). */
+  page: number | null;
+  pageSize: number | null;
+  partitions: R[];
+}
+
+/**
+ * Filters, sorts and pages a topic's partitions on the server, so a 10,000-partition topic sends
+ * the browser one page. Ties break on the partition number; an unknown offset sorts below 0.
+ */
+export function pagePartitions<R extends PartitionRow>(rows: readonly R[], q: PartitionQuery): PartitionPage<R> {
+  const matching = rows.filter(
+    (r) =>
+      (!q.underReplicated || r.isr.length < r.replicas.length) &&
+      (!q.offline || r.leader < 0) &&
+      (q.leader === undefined || r.leader === q.leader) &&
+      (q.search === '' || String(r.partition).includes(q.search)),
+  );
+  const offset = (v: string | null) => (v === null ? -1n : BigInt(v));
+  const key = (r: R): number | bigint => {
+    switch (q.sort) {
+      case 'partition':
+        return r.partition;
+      case 'leader':
+        return r.leader;
+      case 'isr':
+        return r.isr.length;
+      case 'logStartOffset':
+        return offset(r.logStartOffset);
+      case 'highWatermark':
+        return offset(r.highWatermark);
+    }
+  };
+  const dir = q.order === 'asc' ? 1 : -1;
+  const keyed = matching.map((r) => [key(r), r] as const);
+  keyed.sort(([x, a], [y, b]) => {
+    const c = x < y ? -1 : x > y ? 1 : 0;
+    return c !== 0 ? c * dir : a.partition - b.partition;
+  });
+  const sorted = keyed.map(([, r]) => r);
+  if (!q.paged) return { total: sorted.length, page: null, pageSize: null, partitions: sorted };
+  const start = (q.page - 1) * q.pageSize;
+  return { total: sorted.length, page: q.page, pageSize: q.pageSize, partitions: sorted.slice(start, start + q.pageSize) };
 }
 
 /** Bytes shown three ways; the page picks string, JSON or hex. */

@@ -75,6 +75,11 @@ describe('console API', () => {
     expect(detail.json.partitions).toHaveLength(3);
     expect(detail.json.partitions[0]).toMatchObject({ partition: 0, logStartOffset: '0', highWatermark: '0' });
     expect(detail.json.partitions[0].replicas).toHaveLength(3);
+    // One page of the partition table, from the live cluster: offsets asked for that page only.
+    const onePartition = await call('GET', '/api/topics/api-a?size=1&page=2&sort=partition&order=desc');
+    expect(onePartition.json).toMatchObject({ partitionCount: 3, total: 3, page: 2, pageSize: 1 });
+    expect(onePartition.json.partitions).toEqual([expect.objectContaining({ partition: 1, logStartOffset: '0', highWatermark: '0' })]);
+    expect((await call('GET', '/api/topics/api-a?sort=size')).status).toBe(400);
 
     expect((await call('DELETE', '/api/topics/api-b')).status).toBe(200);
     const after = await call('GET', '/api/topics?search=api-');

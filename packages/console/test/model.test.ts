@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterDescription, TopicDescription } from '@samsa/client';
-import { bytesView, overview, pageTopics, parsePageQuery, parseResetScenario, resetTarget, topicRow } from '../src/model.js';
+import {
+  bytesView,
+  overview,
+  pagePartitions,
+  pageTopics,
+  parsePageQuery,
+  parsePartitionQuery,
+  parseResetScenario,
+  resetTarget,
+  sortsByOffsets,
+  topicRow,
+  type PartitionRow,
+} from '../src/model.js';
 import { histogramQuantile, metricsBetween, parsePrometheusText } from '../src/promText.js';
 import { ConsoleError } from '../src/errors.js';
 
@@ -71,6 +83,72 @@ describe('topics paging', () => {
   it('refuses an unknown sort column or a bad page size with INVALID_REQUEST', () => {
     expect(() => parsePageQuery(new URLSearchParams('sort=size'))).toThrow(ConsoleError);
     expect(() => parsePageQuery(new URLSearchParams('pageSize=0'))).toThrow(/pageSize must be an integer from 1 to 500/);
+  });
+  it('takes size and filter as aliases of pageSize and search, and refuses both with different values', () => {
+    expect(parsePageQuery(new URLSearchParams('size=7&filter=ab'))).toMatchObject({ pageSize: 7, search: 'ab' });
+    expect(parsePageQuery(new URLSearchParams('size=7&pageSize=7'))).toMatchObject({ pageSize: 7 });
+    expect(() => parsePageQuery(new URLSearchParams('size=7&pageSize=8'))).toThrow(/pageSize and size name the same setting/);
+    expect(() => parsePageQuery(new URLSearchParams('search=a&filter=b'))).toThrow(/search and filter/);
+    expect(() => parsePageQuery(new URLSearchParams('size=501'))).toThrow(/pageSize must be an integer from 1 to 500, got '501'/);
+    expect(pageTopics(rows, parsePageQuery(new URLSearchParams('filter=a&size=1'))).rows.map((r) => r.name)).toEqual(['a']);
+  });
+});
+
+describe('partition table paging', () => {
+  const row = (
+    partition: number,
+    leader: number,
+    isr: number[],
+    logStartOffset: string | null,
+    highWatermark: string | null,
+  ): PartitionRow => ({
+    partition,
+    leader,
+    leaderEpoch: 0,
+    replicas: [1, 2, 3],
+    isr,
+    offlineReplicas: [],
+    logStartOffset,
+    highWatermark,
+  });
+  const rows = [
+    row(0, 1, [1, 2, 3], '0', '500'),
+    row(1, 2, [2, 3], '5', '90'),
+    row(2, -1, [], null, null),
+    row(3, 3, [3, 1, 2], '0', '1000'),
+    row(10, 2, [2], '7', '90'),
+  ];
+  const page = (s: string) => pagePartitions(rows, parsePartitionQuery(new URLSearchParams(s)));
+  const ids = (s: string) => page(s).partitions.map((p) => p.partition);
+
+  it('without page, pageSize or size answers every matching partition, unpaged', () => {
+    expect(page('')).toMatchObject({ total: 5, page: null, pageSize: null });
+    expect(ids('')).toEqual([0, 1, 2, 3, 10]);
+    expect(ids('underReplicated=true')).toEqual([1, 2, 10]);
+  });
+  it('sorts by leader, ISR size and offsets (an unknown offset lowest), ties on the partition number', () => {
+    expect(ids('sort=leader')).toEqual([2, 0, 1, 10, 3]);
+    expect(ids('sort=isr&order=desc')).toEqual([0, 3, 1, 10, 2]);
+    expect(ids('sort=highWatermark&order=desc')).toEqual([3, 0, 1, 10, 2]);
+    expect(ids('sort=logStartOffset')).toEqual([2, 0, 3, 1, 10]);
+    expect(sortsByOffsets(parsePartitionQuery(new URLSearchParams('sort=highWatermark')))).toBe(true);
+    expect(sortsByOffsets(parsePartitionQuery(new URLSearchParams('sort=isr')))).toBe(false);
+  });
+  it('pages after filtering, and counts the filtered total', () => {
+    expect(page('size=2&page=2')).toMatchObject({ total: 5, page: 2, pageSize: 2 });
+    expect(ids('size=2&page=2')).toEqual([2, 3]);
+    expect(ids('size=2&page=4')).toEqual([]);
+    expect(page('leader=2&pageSize=1')).toMatchObject({ total: 2, partitions: [{ partition: 1 }] });
+    expect(page('offline=true&page=1')).toMatchObject({ total: 1, pageSize: 50, partitions: [{ partition: 2 }] });
+    expect(ids('filter=1')).toEqual([1, 10]);
+  });
+  it('refuses an unknown sort, a bad flag or leader, and conflicting aliases', () => {
+    expect(() => parsePartitionQuery(new URLSearchParams('sort=name'))).toThrow(
+      /sort must be one of partition, leader, isr, logStartOffset, highWatermark/,
+    );
+    expect(() => parsePartitionQuery(new URLSearchParams('underReplicated=1'))).toThrow(/underReplicated must be true or false/);
+    expect(() => parsePartitionQuery(new URLSearchParams('leader=one'))).toThrow(/leader must be a broker id/);
+    expect(() => parsePartitionQuery(new URLSearchParams('pageSize=5&size=6'))).toThrow(ConsoleError);
   });
 });
 
