@@ -158,7 +158,6 @@ export {
   NotEnoughReplicasError,
   NotLeaderOrFollowerError,
   OffsetOutOfRangeError,
-  LogTruncationError,
   RecordListTooLargeError,
   RequestTimedOutError,
   SamsaAggregateError,

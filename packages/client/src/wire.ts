@@ -53,8 +53,6 @@ export type {
   ListOffsetsPartitionResponse__Output as ListOffsetsPartitionResponseWire,
   ListOffsetsRequest,
   ListOffsetsResponse__Output as ListOffsetsResponse,
-  OffsetForLeaderEpochRequest,
-  OffsetForLeaderEpochResponse__Output as OffsetForLeaderEpochResponse,
   MetadataRequest,
   MetadataResponse__Output as MetadataResponse,
   PartitionMetadata__Output as PartitionMetadataWire,
