@@ -249,6 +249,43 @@ function throwAll(errors: SamsaError[]): void {
   if (errors.length > 1) throw new SamsaAggregateError(errors);
 }
 
+/**
+ * One answer's per-topic results, for a request the retrier repeats for the topics still
+ * `remaining`: a success leaves `remaining` (after `onSuccess`), a permanent error moves to
+ * `failed`; the first retriable error is thrown, so the retrier asks again for what remains.
+ */
+function settleTopicResults<R>(
+  results: Iterable<R>,
+  nameOf: (r: R) => string | undefined,
+  errorOf: (r: R, name: string) => SamsaError | undefined,
+  remaining: { has(name: string): boolean; delete(name: string): boolean },
+  failed: SamsaError[],
+  onSuccess?: (r: R) => void,
+): void {
+  let retriable: SamsaError | undefined;
+  for (const r of results) {
+    const name = nameOf(r);
+    if (name === undefined || !remaining.has(name)) continue;
+    const error = errorOf(r, name);
+    if (error === undefined) {
+      onSuccess?.(r);
+      remaining.delete(name);
+    } else if (error.retriable) {
+      retriable ??= error;
+    } else {
+      failed.push(error);
+      remaining.delete(name);
+    }
+  }
+  if (retriable) throw retriable;
+}
+
+/** The retrier gave up on a retriable error: every topic still remaining fails with it. */
+function failRemaining(error: unknown, remaining: Iterable<string>, failed: SamsaError[]): void {
+  if (!isRetriable(error)) throw error;
+  for (const name of remaining) failed.push(errorFromCode((error as SamsaError).code, (error as Error).message, error, { topic: name }));
+}
+
 /** A per-topic error; a missing topic is an answer, not a reason to retry. */
 function finalTopicError(code: number, message: string, topic: string): SamsaError {
   const error = errorFromCode(code, message, undefined, { topic });
@@ -323,37 +360,25 @@ export class Admin {
               this.deps.cluster.requestOptions(timeoutMs),
             ),
           );
-          let retriable: SamsaError | undefined;
-          for (const r of response.topics) {
-            if (!remaining.has(r.name)) continue;
-            if (r.errorCode === 0) {
+          settleTopicResults(
+            response.topics,
+            (r) => r.name,
+            (r) => (r.errorCode === 0 ? undefined : errorFromCode(r.errorCode, r.errorMessage, undefined, { topic: r.name })),
+            remaining,
+            failed,
+            (r) =>
               created.push({
                 topic: r.name,
                 numPartitions: r.numPartitions,
                 replicationFactor: r.replicationFactor,
                 configs: { ...r.configs },
-              });
-              remaining.delete(r.name);
-              continue;
-            }
-            const error = errorFromCode(r.errorCode, r.errorMessage, undefined, { topic: r.name });
-            if (error.retriable) {
-              retriable ??= error;
-            } else {
-              failed.push(error);
-              remaining.delete(r.name);
-            }
-          }
-          if (retriable) throw retriable;
+              }),
+          );
         },
         { what: 'createTopics' },
       )
-      .catch((error: unknown) => {
-        if (!isRetriable(error)) throw error;
-        // Retries ran out: every topic still pending fails with the last retriable error.
-        for (const name of remaining.keys())
-          failed.push(errorFromCode((error as SamsaError).code, (error as Error).message, error, { topic: name }));
-      });
+      // Retries ran out: every topic still pending fails with the last retriable error.
+      .catch((error: unknown) => failRemaining(error, remaining.keys(), failed));
     this.deps.cluster.invalidateTopics(created.map((c) => c.topic));
     throwAll(failed);
     const order = new Map(topics.map((t, i) => [t.topic, i]));
@@ -372,28 +397,15 @@ export class Admin {
         const response = await this.deps.cluster.withAnyBroker((c) =>
           c.deleteTopics({ names: [...remaining], timeoutMs }, this.deps.cluster.requestOptions(timeoutMs)),
         );
-        let retriable: SamsaError | undefined;
-        for (const r of response.topics) {
-          if (!remaining.has(r.name)) continue;
-          if (r.errorCode === 0) {
-            remaining.delete(r.name);
-            this.deps.cluster.forgetTopic(r.name);
-            continue;
-          }
-          const error = errorFromCode(r.errorCode, r.errorMessage, undefined, { topic: r.name });
-          // Deleting a topic that does not exist is an answer, not a reason to retry.
-          if (error.retriable && !(error instanceof UnknownTopicOrPartitionError)) {
-            retriable ??= error;
-          } else {
-            failed.push(
-              error instanceof UnknownTopicOrPartitionError
-                ? new UnknownTopicOrPartitionError(error.message, { topic: r.name, retriable: false })
-                : error,
-            );
-            remaining.delete(r.name);
-          }
-        }
-        if (retriable) throw retriable;
+        // Deleting a topic that does not exist is an answer, not a reason to retry (finalTopicError).
+        settleTopicResults(
+          response.topics,
+          (r) => r.name,
+          (r) => (r.errorCode === 0 ? undefined : finalTopicError(r.errorCode, r.errorMessage, r.name)),
+          remaining,
+          failed,
+          (r) => this.deps.cluster.forgetTopic(r.name),
+        );
       },
       { what: 'deleteTopics' },
     );
@@ -431,34 +443,17 @@ export class Admin {
               this.deps.cluster.requestOptions(timeoutMs),
             ),
           );
-          let retriable: SamsaError | undefined;
-          for (const r of response.results) {
-            if (!remaining.has(r.name)) continue;
-            if (r.errorCode === 0) {
-              remaining.delete(r.name);
-              continue;
-            }
-            const error = errorFromCode(r.errorCode, r.errorMessage, undefined, { topic: r.name });
-            if (error.retriable && !(error instanceof UnknownTopicOrPartitionError)) {
-              retriable ??= error;
-            } else {
-              failed.push(
-                error instanceof UnknownTopicOrPartitionError
-                  ? new UnknownTopicOrPartitionError(error.message, { topic: r.name, retriable: false })
-                  : error,
-              );
-              remaining.delete(r.name);
-            }
-          }
-          if (retriable) throw retriable;
+          settleTopicResults(
+            response.results,
+            (r) => r.name,
+            (r) => (r.errorCode === 0 ? undefined : finalTopicError(r.errorCode, r.errorMessage, r.name)),
+            remaining,
+            failed,
+          );
         },
         { what: 'createPartitions' },
       )
-      .catch((error: unknown) => {
-        if (!isRetriable(error)) throw error;
-        for (const name of remaining.keys())
-          failed.push(errorFromCode((error as SamsaError).code, (error as Error).message, error, { topic: name }));
-      });
+      .catch((error: unknown) => failRemaining(error, remaining.keys(), failed));
     this.deps.cluster.invalidateTopics(topics.map((t) => t.topic));
     throwAll(failed);
   }
@@ -619,29 +614,18 @@ export class Admin {
               this.deps.cluster.requestOptions(timeoutMs),
             ),
           );
-          let retriable: SamsaError | undefined;
-          for (const r of response.responses) {
-            if (r.resourceType !== ConfigResource.TOPIC || !remaining.has(r.resourceName)) continue;
-            if (r.errorCode === 0) {
-              remaining.delete(r.resourceName);
-              continue;
-            }
-            const error = finalTopicError(r.errorCode, r.errorMessage, r.resourceName);
-            if (error.retriable) {
-              retriable ??= error;
-            } else {
-              failed.push(error);
-              remaining.delete(r.resourceName);
-            }
-          }
-          if (retriable) throw retriable;
+          settleTopicResults(
+            response.responses,
+            (r) => (r.resourceType === ConfigResource.TOPIC ? r.resourceName : undefined),
+            (r, name) => (r.errorCode === 0 ? undefined : finalTopicError(r.errorCode, r.errorMessage, name)),
+            remaining,
+            failed,
+          );
         },
         { what: 'incrementalAlterConfigs' },
       )
       .catch((error: unknown) => {
-        if (!isRetriable(error)) throw error;
-        for (const name of remaining.keys())
-          failed.push(errorFromCode((error as SamsaError).code, (error as Error).message, error, { topic: name }));
+        failRemaining(error, remaining.keys(), failed);
         remaining.clear();
       });
     // Topics the broker's answer did not mention (it should mention every one).
