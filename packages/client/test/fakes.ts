@@ -11,6 +11,7 @@ import {
   iterateBatches,
   lastOffsetOf,
   setBaseOffset,
+  setPartitionLeaderEpoch,
   toBigInt,
   validateProducedBatch,
 } from '@samsa/protocol';
@@ -39,7 +40,11 @@ import type {
   ProduceResponse,
   RequestOptions,
 } from '../src/index.js';
-import type { TransactionDescription__Output as TransactionDescriptionWire } from '@samsa/protocol';
+import type {
+  OffsetForLeaderEpochRequest,
+  OffsetForLeaderEpochResponse__Output as OffsetForLeaderEpochResponse,
+  TransactionDescription__Output as TransactionDescriptionWire,
+} from '@samsa/protocol';
 import { SamsaConnectionError } from '../src/index.js';
 
 /**
@@ -147,6 +152,7 @@ export type Method =
   | 'produce'
   | 'fetch'
   | 'listOffsets'
+  | 'offsetForLeaderEpoch'
   | 'incrementalAlterConfigs'
   | 'describeConfigs'
   | 'electLeaders'
@@ -290,6 +296,7 @@ export class FakeCluster {
       produce: (r, o) => call('produce', r, o),
       fetch: (r, o) => call('fetch', r, o),
       listOffsets: (r, o) => call('listOffsets', r, o),
+      offsetForLeaderEpoch: (r, o) => call('offsetForLeaderEpoch', r, o),
       incrementalAlterConfigs: (r, o) => call('incrementalAlterConfigs', r, o),
       describeConfigs: (r, o) => call('describeConfigs', r, o),
       electLeaders: (r, o) => call('electLeaders', r, o),
@@ -324,6 +331,8 @@ export class FakeCluster {
         return this.fetch(nodeId, request as FetchRequest);
       case 'listOffsets':
         return this.listOffsets(nodeId, request as ListOffsetsRequest);
+      case 'offsetForLeaderEpoch':
+        return this.offsetForLeaderEpoch(nodeId, request as OffsetForLeaderEpochRequest);
       case 'incrementalAlterConfigs':
         return this.incrementalAlterConfigs(request as IncrementalAlterConfigsRequest);
       case 'describeConfigs':
@@ -640,6 +649,7 @@ export class FakeCluster {
           const header = validateProducedBatch(bytes);
           const baseOffset = p.logEndOffset;
           setBaseOffset(bytes, 0, baseOffset);
+          setPartitionLeaderEpoch(bytes, 0, p.leaderEpoch);
           p.log.push({ baseOffset, lastOffset: baseOffset + BigInt(header.lastOffsetDelta), bytes });
           p.logEndOffset = baseOffset + BigInt(header.recordCount);
           return { ...base, errorCode: 0, baseOffset: baseOffset.toString(), logStartOffset: p.logStartOffset.toString() };
@@ -745,12 +755,54 @@ export class FakeCluster {
     return p.log.flatMap((b) => decodeRecords(b.bytes));
   }
 
+  /** Drops every batch at or after `offset` (a batch boundary), as an unclean election loses acks=1 writes. */
+  truncate(topic: string, partition: number, offset: bigint): void {
+    const p = this.topics.get(topic)![partition]!;
+    p.log = p.log.filter((b) => b.baseOffset < offset);
+    p.logEndOffset = offset;
+  }
+
+  /**
+   * KIP-320 as a leader answers it: the largest epoch <= the requested one among the log's batches
+   * (the current epoch counts even without batches) and where it ends: the start of the next epoch, or the log end.
+   */
+  offsetForLeaderEpoch(nodeId: number, request: OffsetForLeaderEpochRequest): OffsetForLeaderEpochResponse {
+    return {
+      topics: (request.topics ?? []).map((t) => ({
+        name: t.name!,
+        partitions: (t.partitions ?? []).map((op) => {
+          const partition = op.partition!;
+          const base = { partition, errorMessage: '', leaderEpoch: -1, endOffset: '-1' };
+          const error = this.partitionError(nodeId, t.name!, partition);
+          if (error) return { ...base, errorCode: error };
+          const p = this.topics.get(t.name!)![partition]!;
+          const current = op.currentLeaderEpoch ?? -1;
+          if (current >= 0 && current < p.leaderEpoch) return { ...base, errorCode: ErrorCode.FENCED_LEADER_EPOCH };
+          if (current > p.leaderEpoch) return { ...base, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
+          const asked = op.leaderEpoch ?? -1;
+          if (asked === p.leaderEpoch) return { ...base, errorCode: 0, leaderEpoch: asked, endOffset: p.logEndOffset.toString() };
+          const starts: Array<{ epoch: number; start: bigint }> = [];
+          for (const b of p.log) {
+            const epoch = b.bytes.readInt32BE(12);
+            if (starts.length === 0 || starts[starts.length - 1]!.epoch !== epoch) starts.push({ epoch, start: b.baseOffset });
+          }
+          let k = -1;
+          while (k + 1 < starts.length && starts[k + 1]!.epoch <= asked) k++;
+          if (k < 0) return { ...base, errorCode: 0 };
+          const end = starts[k + 1]?.start ?? p.logEndOffset;
+          return { ...base, errorCode: 0, leaderEpoch: starts[k]!.epoch, endOffset: end.toString() };
+        }),
+      })),
+    };
+  }
+
   /** Appends pre-built batch bytes as if produced (for consumer tests). */
   append(topic: string, partition: number, batch: Buffer): bigint {
     const p = this.topics.get(topic)![partition]!;
     const bytes = Buffer.from(batch);
     const { header } = iterateBatches(bytes).next().value!;
     setBaseOffset(bytes, 0, p.logEndOffset);
+    setPartitionLeaderEpoch(bytes, 0, p.leaderEpoch);
     const baseOffset = p.logEndOffset;
     p.log.push({ baseOffset, lastOffset: lastOffsetOf({ ...header, baseOffset }), bytes });
     p.logEndOffset = baseOffset + BigInt(header.lastOffsetDelta) + 1n;
