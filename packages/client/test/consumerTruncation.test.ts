@@ -4,7 +4,7 @@
  * its log, so an "unclean election" is a truncate + moveLeader.
  */
 import { encodeRecordBatch } from '@samsa/protocol';
-import type { OffsetForLeaderEpochRequest } from '@samsa/protocol';
+import type { FetchRequest, MetadataRequest, OffsetForLeaderEpochRequest } from '@samsa/protocol';
 import { describe, expect, it } from 'vitest';
 import { LogTruncationError, OffsetOutOfRangeError, serdes } from '../src/index.js';
 import type { AutoOffsetReset, Consumer } from '../src/index.js';
@@ -174,5 +174,140 @@ describe('Consumer truncation detection (KIP-320)', () => {
     expect(got.filter((r) => r.partition === 0).map((r) => [r.offset, r.value])).toEqual([[3n, 'x']]);
     expect(validations(fake)).toEqual([{ nodeId: 1, currentLeaderEpoch: 1, leaderEpoch: 0 }]);
     await samsa.close();
+  });
+});
+
+/** Per partition of each call of `method`: `topic-partition@currentLeaderEpoch`, as the request carried them. */
+const epochsSent = (fake: ReturnType<typeof setup>['fake'], method: 'fetch' | 'listOffsets' | 'offsetForLeaderEpoch') =>
+  fake.callsOf(method).map((c) => ({
+    nodeId: c.nodeId,
+    epochs: (c.request as { topics: Array<{ name: string; partitions: Array<{ partition: number; currentLeaderEpoch?: number }> }> }).topics
+      .flatMap((t) => t.partitions.map((p) => `${t.name}-${p.partition}@${p.currentLeaderEpoch}`))
+      .sort(),
+  }));
+
+describe('Leader epochs per partition (KIP-320)', () => {
+  /**
+   * t-0 and t-1 both led by broker 1, each holding two records written at epoch 0; then t-0's
+   * leadership moved to broker 2 and back (epoch 2) while t-1 stayed at epoch 0.
+   */
+  function oneLeaderTwoEpochs() {
+    const ctx = setup([1, 2]);
+    ctx.fake.createTopic('t', 2, [1, 1]);
+    ctx.fake.append('t', 0, batchOf(['p0-a', 'p0-b']));
+    ctx.fake.append('t', 1, batchOf(['p1-a', 'p1-b']));
+    ctx.fake.moveLeader('t', 0, 2);
+    ctx.fake.moveLeader('t', 0, 1);
+    return ctx;
+  }
+  const both = [tp, { topic: 't', partition: 1 }];
+
+  it('sends each partition its own leader epoch when one leader holds partitions at different epochs', async () => {
+    const { fake, samsa } = oneLeaderTwoEpochs();
+    const consumer = samsa.consumer({ value: serdes.string, autoOffsetReset: 'earliest' });
+    consumer.assign(both);
+    const got = await pollValues(consumer, 4);
+    expect(got.sort()).toEqual(['p0-a', 'p0-b', 'p1-a', 'p1-b']);
+    // One fetch to broker 1 for both partitions, each with the epoch Metadata gave for it.
+    const fetches = epochsSent(fake, 'fetch');
+    expect(fetches[0]).toEqual({ nodeId: 1, epochs: ['t-0@2', 't-1@0'] });
+    expect(fetches.every((f) => f.epochs.every((e) => e === 't-0@2' || e === 't-1@0'))).toBe(true);
+    expect(epochsSent(fake, 'listOffsets')).toEqual([{ nodeId: 1, epochs: ['t-0@2', 't-1@0'] }]);
+    await consumer.close();
+  });
+
+  it('validates two positions at one leader, each under its own leader epoch', async () => {
+    const { fake, samsa } = oneLeaderTwoEpochs();
+    const consumer = samsa.consumer({ value: serdes.string, autoOffsetReset: 'earliest' });
+    consumer.assign(both);
+    // Committed positions with the epoch of the last record consumed: t-0's came before both moves.
+    await consumer.seek({ ...tp, offset: 1n, leaderEpoch: 0 });
+    await consumer.seek({ topic: 't', partition: 1, offset: 1n, leaderEpoch: 0 });
+    expect((await pollValues(consumer, 2)).sort()).toEqual(['p0-b', 'p1-b']);
+    expect(epochsSent(fake, 'offsetForLeaderEpoch')).toEqual([{ nodeId: 1, epochs: ['t-0@2', 't-1@0'] }]);
+    await consumer.close();
+  });
+
+  it('answers the admin listOffsets of two partitions at one leader at different epochs in one request', async () => {
+    const { fake, samsa } = oneLeaderTwoEpochs();
+    const ends = await samsa.admin().listOffsets('t', [
+      { partition: 0, timestamp: 'latest' },
+      { partition: 1, timestamp: 'latest' },
+    ]);
+    expect(ends.map((e) => [e.partition, e.offset])).toEqual([
+      [0, 2n],
+      [1, 2n],
+    ]);
+    // One request: with one epoch for both, t-1 was refused (UNKNOWN_LEADER_EPOCH) and asked again.
+    expect(epochsSent(fake, 'listOffsets')).toEqual([{ nodeId: 1, epochs: ['t-0@2', 't-1@0'] }]);
+  });
+
+  it('on UNKNOWN_LEADER_EPOCH (the leader has not applied the epoch Metadata reports) refreshes metadata before each retry, backing off longer each time', async () => {
+    const { fake, clock, samsa } = setup([1]);
+    fake.createTopic('t', 1);
+    fake.moveLeader('t', 0, 1); // epoch 1 in Metadata
+    fake.append('t', 0, batchOf(['a']));
+    // The leader lags: its first three fetch answers are for epoch 0.
+    let lagging = 3;
+    const fetchTimes: number[] = [];
+    fake.hooks.push((call) => {
+      if (call.method !== 'fetch') return undefined;
+      fetchTimes.push(clock.now());
+      if (lagging === 0) return undefined;
+      lagging--;
+      const p = fake.topics.get('t')![0]!;
+      p.leaderEpoch--;
+      try {
+        return fake.fetch(call.nodeId, call.request as FetchRequest);
+      } finally {
+        p.leaderEpoch++;
+      }
+    });
+    const consumer = samsa.consumer({ value: serdes.string, autoOffsetReset: 'earliest' });
+    consumer.assign([tp]);
+    expect(await pollValues(consumer, 1)).toEqual(['a']);
+    expect(lagging).toBe(0);
+    // Between two fetches there is always a Metadata request: never the same stale answer again.
+    const order = fake.calls.filter((c) => c.method === 'fetch' || c.method === 'metadata').map((c) => c.method);
+    const fetchesAt = order.flatMap((m, i) => (m === 'fetch' ? [i] : []));
+    expect(fetchesAt.length).toBeGreaterThanOrEqual(4);
+    for (let k = 1; k < 4; k++) expect(order.slice(fetchesAt[k - 1]! + 1, fetchesAt[k]!)).toContain('metadata');
+    // Bounded exponential backoff between the retries (initialRetryTimeMs 10, no jitter).
+    const gaps = fetchTimes.slice(1, 4).map((t, k) => t - fetchTimes[k]!);
+    expect(gaps[0]).toBeGreaterThanOrEqual(10);
+    expect(gaps[1]).toBeGreaterThan(gaps[0]!);
+    expect(gaps[2]).toBeGreaterThan(gaps[1]!);
+    await consumer.close();
+  });
+
+  it('on FENCED_LEADER_EPOCH from a stale Metadata answer refreshes until Metadata catches up, then fetches', async () => {
+    const { fake, samsa } = setup([1, 2]);
+    fake.createTopic('t', 1);
+    fake.append('t', 0, batchOf(['a']));
+    fake.moveLeader('t', 0, 1);
+    fake.moveLeader('t', 0, 1); // epoch 2 on the leader
+    // The broker answering Metadata lags: its first three answers still say epoch 0.
+    let staleAnswers = 3;
+    fake.hooks.push((call) => {
+      if (call.method !== 'metadata' || staleAnswers === 0) return undefined;
+      staleAnswers--;
+      const p = fake.topics.get('t')![0]!;
+      const epoch = p.leaderEpoch;
+      p.leaderEpoch = 0;
+      try {
+        return fake.metadata(call.request as MetadataRequest);
+      } finally {
+        p.leaderEpoch = epoch;
+      }
+    });
+    const consumer = samsa.consumer({ value: serdes.string, autoOffsetReset: 'earliest' });
+    consumer.assign([tp]);
+    await consumer.seek({ ...tp, offset: 0n });
+    expect(await pollValues(consumer, 1)).toEqual(['a']);
+    expect(staleAnswers).toBe(0);
+    const fetched = epochsSent(fake, 'fetch').map((f) => f.epochs[0]);
+    expect(fetched.filter((e) => e === 't-0@0').length).toBeGreaterThanOrEqual(1);
+    expect(fetched.at(-1)).toBe('t-0@2');
+    await consumer.close();
   });
 });

@@ -610,9 +610,12 @@ export class FakeCluster {
     };
   }
 
-  private partitionError(nodeId: number, topic: string, partition: number): number {
+  /** The broker's Partition.checkLeader: a current leader epoch (>= 0) must be this partition's own. */
+  private partitionError(nodeId: number, topic: string, partition: number, currentLeaderEpoch = -1): number {
     const p = this.topics.get(topic)?.[partition];
     if (!p) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    if (currentLeaderEpoch >= 0 && currentLeaderEpoch < p.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+    if (currentLeaderEpoch > p.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
     if (p.leader !== nodeId) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
     return 0;
   }
@@ -677,7 +680,7 @@ export class FakeCluster {
             errorMessage: '',
             currentLeader: this.leaderHint(t.name!, partition),
           };
-          const error = this.partitionError(nodeId, t.name!, partition);
+          const error = this.partitionError(nodeId, t.name!, partition, fp.currentLeaderEpoch ?? -1);
           if (error) return { ...empty, errorCode: error };
           const p = this.topics.get(t.name!)![partition]!;
           const offset = toBigInt(fp.fetchOffset as string);
@@ -717,7 +720,7 @@ export class FakeCluster {
             leaderEpoch: -1,
             currentLeader: this.leaderHint(t.name!, partition),
           };
-          const error = this.partitionError(nodeId, t.name!, partition);
+          const error = this.partitionError(nodeId, t.name!, partition, lp.currentLeaderEpoch ?? -1);
           if (error) return { ...base, errorCode: error };
           const p = this.topics.get(t.name!)![partition]!;
           const ts = toBigInt(lp.timestamp as string);

@@ -177,6 +177,12 @@ interface PartitionState {
   awaitingValidation: boolean;
 }
 
+/** A partition in a request to its leader, with the leader epoch Metadata gave for that partition. */
+interface EpochTarget {
+  state: PartitionState;
+  leaderEpoch: number;
+}
+
 export class Consumer<K = Buffer | null, V = Buffer | null> {
   private readonly keySerde: Serde<K>;
   private readonly valueSerde: Serde<V>;
@@ -408,7 +414,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
    */
   private async validatePositions(): Promise<void> {
     const now = this.deps.clock.now();
-    const byLeader = new Map<number, { route: LeaderRoute; states: PartitionState[] }>();
+    const byLeader = new Map<number, { route: LeaderRoute; targets: EpochTarget[] }>();
     for (const [key, state] of this.states) {
       if (state.position === undefined || state.fetching !== undefined || state.backoffUntil > now || this.pausedKeys.has(key)) continue;
       const route = this.deps.cluster.cachedLeader(state.tp.topic, state.tp.partition);
@@ -428,20 +434,31 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         continue;
       }
       let group = byLeader.get(route.nodeId);
-      if (!group) byLeader.set(route.nodeId, (group = { route, states: [] }));
-      group.states.push(state);
+      if (!group) byLeader.set(route.nodeId, (group = { route, targets: [] }));
+      group.targets.push({ state, leaderEpoch: route.leaderEpoch });
     }
-    await Promise.all([...byLeader.values()].map(({ route, states }) => this.validateWith(route, states)));
+    await Promise.all([...byLeader.values()].map(({ route, targets }) => this.validateWith(route, targets)));
   }
 
-  private async validateWith(route: LeaderRoute, states: PartitionState[]): Promise<void> {
-    const asked = new Map(states.map((s) => [s, { position: s.position!, epoch: s.offsetEpoch! }]));
+  /**
+   * One OffsetForLeaderEpoch to one leader. Each partition carries its own current leader epoch:
+   * partitions that share a leader need not share an epoch (one may have moved here and back).
+   */
+  private async validateWith(route: LeaderRoute, targets: EpochTarget[]): Promise<void> {
+    const states = targets.map((t) => t.state);
+    const asked = new Map(
+      targets.map(({ state, leaderEpoch }) => [state, { position: state.position!, epoch: state.offsetEpoch!, leaderEpoch }]),
+    );
     try {
       const response = await route.connection.offsetForLeaderEpoch(
         {
           topics: nestByTopic(
-            states.map((state) => ({ topic: state.tp.topic, state })),
-            ({ state }) => ({ partition: state.tp.partition, currentLeaderEpoch: route.leaderEpoch, leaderEpoch: state.offsetEpoch! }),
+            targets.map((target) => ({ topic: target.state.tp.topic, target })),
+            ({ target: { state, leaderEpoch } }) => ({
+              partition: state.tp.partition,
+              currentLeaderEpoch: leaderEpoch,
+              leaderEpoch: state.offsetEpoch!,
+            }),
           ),
         },
         this.deps.cluster.requestOptions(undefined, this.closing.signal),
@@ -453,7 +470,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
           const before = state && asked.get(state);
           // Skip partitions unassigned or seeked meanwhile.
           if (!state || !before || state.position !== before.position || state.offsetEpoch !== before.epoch) continue;
-          this.completeValidation(state, route.leaderEpoch, p.errorCode, p.errorMessage, p.leaderEpoch, toBigInt(p.endOffset, -1n));
+          this.completeValidation(state, before.leaderEpoch, p.errorCode, p.errorMessage, p.leaderEpoch, toBigInt(p.endOffset, -1n));
         }
       }
     } catch (error) {
@@ -590,7 +607,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   /** Starts a Fetch to every leader that has fetchable partitions and no fetch in flight. */
   private startFetches(maxWaitMs: number): void {
     const now = this.deps.clock.now();
-    const byLeader = new Map<number, { route: LeaderRoute; states: PartitionState[] }>();
+    const byLeader = new Map<number, { route: LeaderRoute; targets: EpochTarget[] }>();
     const needMetadata = new Set<string>();
     for (const [key, state] of this.states) {
       if (
@@ -612,11 +629,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         continue;
       if (this.inFlight.has(route.nodeId)) continue;
       let group = byLeader.get(route.nodeId);
-      if (!group) byLeader.set(route.nodeId, (group = { route, states: [] }));
-      group.states.push(state);
+      if (!group) byLeader.set(route.nodeId, (group = { route, targets: [] }));
+      group.targets.push({ state, leaderEpoch: route.leaderEpoch });
     }
-    for (const [nodeId, { route, states }] of byLeader) {
-      const fetch = this.fetchFrom(route, states, maxWaitMs).finally(() => this.inFlight.delete(nodeId));
+    for (const [nodeId, { route, targets }] of byLeader) {
+      const fetch = this.fetchFrom(route, targets, maxWaitMs).finally(() => this.inFlight.delete(nodeId));
       this.inFlight.set(nodeId, fetch);
     }
     if (needMetadata.size > 0 && !this.routeLookup) {
@@ -643,7 +660,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     }
   }
 
-  private async fetchFrom(route: LeaderRoute, states: PartitionState[], maxWaitMs: number): Promise<void> {
+  /**
+   * One Fetch to one leader. Each partition carries the leader epoch Metadata gave for it, not the
+   * first partition's: two partitions led by one broker can be at different epochs, and the broker
+   * answers UNKNOWN_LEADER_EPOCH to an epoch it never had for that partition.
+   */
+  private async fetchFrom(route: LeaderRoute, targets: EpochTarget[], maxWaitMs: number): Promise<void> {
+    const states = targets.map((t) => t.state);
     const request: FetchRequest = {
       maxWaitMs,
       minBytes: this.minBytes,
@@ -651,17 +674,17 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       isolationLevel: this.readCommitted ? 1 : 0,
       topics: [],
     };
-    for (const state of states) {
+    for (const { state, leaderEpoch } of targets) {
       state.fetching = state.position!;
-      state.currentLeaderEpoch = route.leaderEpoch;
+      state.currentLeaderEpoch = leaderEpoch;
     }
     request.topics = nestByTopic(
-      states.map((state) => ({ topic: state.tp.topic, state })),
-      ({ state }) => ({
+      targets.map((target) => ({ topic: target.state.tp.topic, target })),
+      ({ target: { state, leaderEpoch } }) => ({
         partition: state.tp.partition,
         fetchOffset: toWire(state.position!),
         partitionMaxBytes: state.maxBytes,
-        currentLeaderEpoch: route.leaderEpoch,
+        currentLeaderEpoch: leaderEpoch,
       }),
     );
     try {
