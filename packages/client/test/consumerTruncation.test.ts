@@ -310,4 +310,35 @@ describe('Leader epochs per partition (KIP-320)', () => {
     expect(fetched.at(-1)).toBe('t-0@2');
     await consumer.close();
   });
+
+  it("with topic ids, a FENCED_LEADER_EPOCH answer's current leader outranks lagging Metadata answers", async () => {
+    const { fake, samsa } = setup([1, 2]);
+    fake.createTopic('t', 1);
+    fake.topicIds.set('t', 'id-1');
+    fake.append('t', 0, batchOf(['a']));
+    fake.moveLeader('t', 0, 1);
+    fake.moveLeader('t', 0, 1); // epoch 2 on the leader
+    let staleAnswers = 3;
+    fake.hooks.push((call) => {
+      if (call.method !== 'metadata' || staleAnswers === 0) return undefined;
+      staleAnswers--;
+      const p = fake.topics.get('t')![0]!;
+      const epoch = p.leaderEpoch;
+      p.leaderEpoch = 0;
+      try {
+        return fake.metadata(call.request as MetadataRequest);
+      } finally {
+        p.leaderEpoch = epoch;
+      }
+    });
+    const consumer = samsa.consumer({ value: serdes.string, autoOffsetReset: 'earliest' });
+    consumer.assign([tp]);
+    await consumer.seek({ ...tp, offset: 0n });
+    expect(await pollValues(consumer, 1)).toEqual(['a']);
+    // Fenced once at the epoch of the first (lagging) answer; the refresh after it lagged too, but
+    // the epoch the broker named was kept.
+    expect(epochsSent(fake, 'fetch').map((f) => f.epochs[0])).toEqual(['t-0@0', 't-0@2']);
+    expect(staleAnswers).toBe(1);
+    await consumer.close();
+  });
 });

@@ -199,6 +199,8 @@ export class FakeCluster {
   readonly down = new Set<string>();
   readonly connectionsMade: string[] = [];
   controllerId = 1;
+  /** Topic ids Metadata answers with, by name (unset: '' as from a broker that sends none). */
+  readonly topicIds = new Map<string, string>();
   /** What a read_committed Fetch answers as aborted transactions, per `topic-partition` (the fake keeps no LSO). */
   readonly abortedTransactions = new Map<string, Array<{ producerId: string; firstOffset: string }>>();
   /** InitProducerId hands out ids from here (no sequence checks: the real broker's are tested there). */
@@ -542,7 +544,7 @@ export class FakeCluster {
           errorCode: 0,
           errorMessage: '',
           name,
-          topicId: '',
+          topicId: this.topicIds.get(name) ?? '',
           isInternal: false,
           configs: { 'retention.ms': '604800000' },
           partitions: partitions.map((p, i) => ({
