@@ -25,6 +25,10 @@
  *     autoOffsetReset, or LogTruncationError without divergentOffset under 'none'.
  * A position without offsetEpoch (seek to an offset, a reset from ListOffsets) cannot be validated
  * and fetches at once, as in Kafka.
+ * Requests go one per leader, but current_leader_epoch is per partition (the epoch Metadata gave
+ * for it): partitions sharing a leader need not share an epoch. UNKNOWN_LEADER_EPOCH and
+ * FENCED_LEADER_EPOCH answers make the topic's metadata stale and back the partition off, so the
+ * retry is built from a fresh Metadata answer.
  */
 import {
   ErrorCode,
