@@ -8,7 +8,7 @@
  * per-API request metrics on /metrics.
  */
 import { ApiKey, decodeResponse, encodeRequest } from '@samsa/kafka';
-import { Samsa, serdes } from '@samsa/client';
+import { GrpcConnection, Samsa, serdes } from '@samsa/client';
 import { encodeRecordBatch } from '@samsa/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@samsa/testkit';
@@ -700,6 +700,21 @@ describe('the Kafka listener on the broker address', () => {
     });
     // A client ahead of the broker's epoch: UNKNOWN_LEADER_EPOCH (75).
     expect(fenced.topics[0]!.partitions[0]!.errorCode).toBe(75);
+
+    // The same answers on the gRPC client API (KIP-320 validation by the SDK consumer).
+    const grpc = new GrpcConnection(`127.0.0.1:${port}`, { requestTimeoutMs: 10_000 });
+    try {
+      const ask = async (currentLeaderEpoch: number) =>
+        (
+          await grpc.offsetForLeaderEpoch({
+            topics: [{ name: 'wire', partitions: [{ partition: 0, currentLeaderEpoch, leaderEpoch: epoch }] }],
+          })
+        ).topics[0]!.partitions[0]!;
+      expect(await ask(epoch)).toMatchObject({ errorCode: 0, leaderEpoch: epoch, endOffset: String(end) });
+      expect((await ask(epoch + 5)).errorCode).toBe(75);
+    } finally {
+      grpc.close();
+    }
 
     const v0 = await c.request<{ topics: Array<{ partitions: Array<{ errorCode: number; oldStyleOffsets: bigint[] }> }> }>(
       ApiKey.ListOffsets,

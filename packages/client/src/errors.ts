@@ -49,6 +49,22 @@ export class OffsetOutOfRangeError extends SamsaError {
     super(ErrorCode.OFFSET_OUT_OF_RANGE, message, options);
   }
 }
+/**
+ * KIP-320 (Kafka's LogTruncationException): the leader's log no longer holds what this consumer
+ * read up to `offset`; it diverges at `divergentOffset` (undefined when the leader could not say).
+ * Raised to the caller of poll()/run() when autoOffsetReset is 'none'; the position stays, so the
+ * caller decides (seek to `divergentOffset` to continue from where the logs agree).
+ */
+export class LogTruncationError extends OffsetOutOfRangeError {
+  readonly offset: bigint;
+  readonly divergentOffset: bigint | undefined;
+
+  constructor(message: string, options: { topic: string; partition: number; offset: bigint; divergentOffset: bigint | undefined }) {
+    super(message, { topic: options.topic, partition: options.partition, retriable: false });
+    this.offset = options.offset;
+    this.divergentOffset = options.divergentOffset;
+  }
+}
 export class CorruptMessageError extends SamsaError {
   constructor(message?: string, options?: SamsaErrorOptions) {
     super(ErrorCode.CORRUPT_MESSAGE, message, options);

@@ -158,6 +158,7 @@ export {
   NotEnoughReplicasError,
   NotLeaderOrFollowerError,
   OffsetOutOfRangeError,
+  LogTruncationError,
   RecordListTooLargeError,
   RequestTimedOutError,
   SamsaAggregateError,

@@ -53,6 +53,8 @@ export type {
   ListOffsetsPartitionResponse__Output as ListOffsetsPartitionResponseWire,
   ListOffsetsRequest,
   ListOffsetsResponse__Output as ListOffsetsResponse,
+  OffsetForLeaderEpochRequest,
+  OffsetForLeaderEpochResponse__Output as OffsetForLeaderEpochResponse,
   MetadataRequest,
   MetadataResponse__Output as MetadataResponse,
   PartitionMetadata__Output as PartitionMetadataWire,

@@ -98,4 +98,34 @@ describe('Cluster', () => {
     expect(() => makeCluster(fake, [])).toThrow(/at least one/);
     expect(() => makeCluster(fake, ['no-port'])).toThrow(/host:port/);
   });
+
+  it('keeps a newer leader epoch than a lagging Metadata answer of the same topic id (Kafka: never back to an older epoch)', async () => {
+    const fake = new FakeCluster([1, 2]);
+    fake.createTopic('t', 2, [1, 1]);
+    fake.topicIds.set('t', 'id-1');
+    fake.moveLeader('t', 0, 2); // epoch 1 at broker 2
+    const { cluster } = makeCluster(fake, [fake.addressOf(1)]);
+    await cluster.refreshMetadata(['t']);
+    expect(cluster.cachedLeader('t', 0)).toMatchObject({ nodeId: 2, leaderEpoch: 1 });
+    // A broker whose metadata lags answers the old registration of t-0 (and t-1 unchanged).
+    const p0 = fake.topics.get('t')![0]!;
+    p0.leader = 1;
+    p0.leaderEpoch = 0;
+    fake.moveLeader('t', 1, 2); // t-1 moves on: epoch 1
+    await cluster.refreshMetadata(['t']);
+    expect(cluster.cachedLeader('t', 0)).toMatchObject({ nodeId: 2, leaderEpoch: 1 });
+    expect(cluster.cachedLeader('t', 1)).toMatchObject({ nodeId: 2, leaderEpoch: 1 });
+    // A re-created topic (a new id) starts again at epoch 0: taken as answered.
+    fake.topicIds.set('t', 'id-2');
+    await cluster.refreshMetadata(['t']);
+    expect(cluster.cachedLeader('t', 0)).toMatchObject({ nodeId: 1, leaderEpoch: 0 });
+    // Without topic ids the answer is taken as it is too.
+    fake.topicIds.delete('t');
+    fake.moveLeader('t', 0, 2);
+    await cluster.refreshMetadata(['t']);
+    p0.leader = 1;
+    p0.leaderEpoch = 0;
+    await cluster.refreshMetadata(['t']);
+    expect(cluster.cachedLeader('t', 0)).toMatchObject({ nodeId: 1, leaderEpoch: 0 });
+  });
 });

@@ -11,6 +11,7 @@ import {
   iterateBatches,
   lastOffsetOf,
   setBaseOffset,
+  setPartitionLeaderEpoch,
   toBigInt,
   validateProducedBatch,
 } from '@samsa/protocol';
@@ -39,7 +40,11 @@ import type {
   ProduceResponse,
   RequestOptions,
 } from '../src/index.js';
-import type { TransactionDescription__Output as TransactionDescriptionWire } from '@samsa/protocol';
+import type {
+  OffsetForLeaderEpochRequest,
+  OffsetForLeaderEpochResponse__Output as OffsetForLeaderEpochResponse,
+  TransactionDescription__Output as TransactionDescriptionWire,
+} from '@samsa/protocol';
 import { SamsaConnectionError } from '../src/index.js';
 
 /**
@@ -147,6 +152,7 @@ export type Method =
   | 'produce'
   | 'fetch'
   | 'listOffsets'
+  | 'offsetForLeaderEpoch'
   | 'incrementalAlterConfigs'
   | 'describeConfigs'
   | 'electLeaders'
@@ -193,6 +199,8 @@ export class FakeCluster {
   readonly down = new Set<string>();
   readonly connectionsMade: string[] = [];
   controllerId = 1;
+  /** Topic ids Metadata answers with, by name (unset: '' as from a broker that sends none). */
+  readonly topicIds = new Map<string, string>();
   /** What a read_committed Fetch answers as aborted transactions, per `topic-partition` (the fake keeps no LSO). */
   readonly abortedTransactions = new Map<string, Array<{ producerId: string; firstOffset: string }>>();
   /** InitProducerId hands out ids from here (no sequence checks: the real broker's are tested there). */
@@ -290,6 +298,7 @@ export class FakeCluster {
       produce: (r, o) => call('produce', r, o),
       fetch: (r, o) => call('fetch', r, o),
       listOffsets: (r, o) => call('listOffsets', r, o),
+      offsetForLeaderEpoch: (r, o) => call('offsetForLeaderEpoch', r, o),
       incrementalAlterConfigs: (r, o) => call('incrementalAlterConfigs', r, o),
       describeConfigs: (r, o) => call('describeConfigs', r, o),
       electLeaders: (r, o) => call('electLeaders', r, o),
@@ -324,6 +333,8 @@ export class FakeCluster {
         return this.fetch(nodeId, request as FetchRequest);
       case 'listOffsets':
         return this.listOffsets(nodeId, request as ListOffsetsRequest);
+      case 'offsetForLeaderEpoch':
+        return this.offsetForLeaderEpoch(nodeId, request as OffsetForLeaderEpochRequest);
       case 'incrementalAlterConfigs':
         return this.incrementalAlterConfigs(request as IncrementalAlterConfigsRequest);
       case 'describeConfigs':
@@ -533,7 +544,7 @@ export class FakeCluster {
           errorCode: 0,
           errorMessage: '',
           name,
-          topicId: '',
+          topicId: this.topicIds.get(name) ?? '',
           isInternal: false,
           configs: { 'retention.ms': '604800000' },
           partitions: partitions.map((p, i) => ({
@@ -601,9 +612,12 @@ export class FakeCluster {
     };
   }
 
-  private partitionError(nodeId: number, topic: string, partition: number): number {
+  /** The broker's Partition.checkLeader: a current leader epoch (>= 0) must be this partition's own. */
+  private partitionError(nodeId: number, topic: string, partition: number, currentLeaderEpoch = -1): number {
     const p = this.topics.get(topic)?.[partition];
     if (!p) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    if (currentLeaderEpoch >= 0 && currentLeaderEpoch < p.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+    if (currentLeaderEpoch > p.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
     if (p.leader !== nodeId) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
     return 0;
   }
@@ -640,6 +654,7 @@ export class FakeCluster {
           const header = validateProducedBatch(bytes);
           const baseOffset = p.logEndOffset;
           setBaseOffset(bytes, 0, baseOffset);
+          setPartitionLeaderEpoch(bytes, 0, p.leaderEpoch);
           p.log.push({ baseOffset, lastOffset: baseOffset + BigInt(header.lastOffsetDelta), bytes });
           p.logEndOffset = baseOffset + BigInt(header.recordCount);
           return { ...base, errorCode: 0, baseOffset: baseOffset.toString(), logStartOffset: p.logStartOffset.toString() };
@@ -667,7 +682,7 @@ export class FakeCluster {
             errorMessage: '',
             currentLeader: this.leaderHint(t.name!, partition),
           };
-          const error = this.partitionError(nodeId, t.name!, partition);
+          const error = this.partitionError(nodeId, t.name!, partition, fp.currentLeaderEpoch ?? -1);
           if (error) return { ...empty, errorCode: error };
           const p = this.topics.get(t.name!)![partition]!;
           const offset = toBigInt(fp.fetchOffset as string);
@@ -707,7 +722,7 @@ export class FakeCluster {
             leaderEpoch: -1,
             currentLeader: this.leaderHint(t.name!, partition),
           };
-          const error = this.partitionError(nodeId, t.name!, partition);
+          const error = this.partitionError(nodeId, t.name!, partition, lp.currentLeaderEpoch ?? -1);
           if (error) return { ...base, errorCode: error };
           const p = this.topics.get(t.name!)![partition]!;
           const ts = toBigInt(lp.timestamp as string);
@@ -745,12 +760,54 @@ export class FakeCluster {
     return p.log.flatMap((b) => decodeRecords(b.bytes));
   }
 
+  /** Drops every batch at or after `offset` (a batch boundary), as an unclean election loses acks=1 writes. */
+  truncate(topic: string, partition: number, offset: bigint): void {
+    const p = this.topics.get(topic)![partition]!;
+    p.log = p.log.filter((b) => b.baseOffset < offset);
+    p.logEndOffset = offset;
+  }
+
+  /**
+   * KIP-320 as a leader answers it: the largest epoch <= the requested one among the log's batches
+   * (the current epoch counts even without batches) and where it ends: the start of the next epoch, or the log end.
+   */
+  offsetForLeaderEpoch(nodeId: number, request: OffsetForLeaderEpochRequest): OffsetForLeaderEpochResponse {
+    return {
+      topics: (request.topics ?? []).map((t) => ({
+        name: t.name!,
+        partitions: (t.partitions ?? []).map((op) => {
+          const partition = op.partition!;
+          const base = { partition, errorMessage: '', leaderEpoch: -1, endOffset: '-1' };
+          const error = this.partitionError(nodeId, t.name!, partition);
+          if (error) return { ...base, errorCode: error };
+          const p = this.topics.get(t.name!)![partition]!;
+          const current = op.currentLeaderEpoch ?? -1;
+          if (current >= 0 && current < p.leaderEpoch) return { ...base, errorCode: ErrorCode.FENCED_LEADER_EPOCH };
+          if (current > p.leaderEpoch) return { ...base, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
+          const asked = op.leaderEpoch ?? -1;
+          if (asked === p.leaderEpoch) return { ...base, errorCode: 0, leaderEpoch: asked, endOffset: p.logEndOffset.toString() };
+          const starts: Array<{ epoch: number; start: bigint }> = [];
+          for (const b of p.log) {
+            const epoch = b.bytes.readInt32BE(12);
+            if (starts.length === 0 || starts[starts.length - 1]!.epoch !== epoch) starts.push({ epoch, start: b.baseOffset });
+          }
+          let k = -1;
+          while (k + 1 < starts.length && starts[k + 1]!.epoch <= asked) k++;
+          if (k < 0) return { ...base, errorCode: 0 };
+          const end = starts[k + 1]?.start ?? p.logEndOffset;
+          return { ...base, errorCode: 0, leaderEpoch: starts[k]!.epoch, endOffset: end.toString() };
+        }),
+      })),
+    };
+  }
+
   /** Appends pre-built batch bytes as if produced (for consumer tests). */
   append(topic: string, partition: number, batch: Buffer): bigint {
     const p = this.topics.get(topic)![partition]!;
     const bytes = Buffer.from(batch);
     const { header } = iterateBatches(bytes).next().value!;
     setBaseOffset(bytes, 0, p.logEndOffset);
+    setPartitionLeaderEpoch(bytes, 0, p.leaderEpoch);
     const baseOffset = p.logEndOffset;
     p.log.push({ baseOffset, lastOffset: lastOffsetOf({ ...header, baseOffset }), bytes });
     p.logEndOffset = baseOffset + BigInt(header.lastOffsetDelta) + 1n;

@@ -19,6 +19,8 @@ export class FakeCoordinator {
   nextMember = 1;
   assignment = Buffer.alloc(0);
   readonly offsets = new Map<string, string>();
+  /** KIP-320: the committed leader epoch per partition, as the coordinator stores it with the offset. */
+  readonly epochs = new Map<string, number>();
   constructor(private readonly address: string) {}
   connection = (address: string): GroupsConnection => {
     const record = (method: string, request: any) => this.calls.push({ method, request });
@@ -96,7 +98,11 @@ export class FakeCoordinator {
       },
       offsetCommit(r: any) {
         record('offsetCommit', r);
-        for (const t of r.topics) for (const p of t.partitions) self.offsets.set(`${t.name}-${p.partition}`, p.committedOffset);
+        for (const t of r.topics)
+          for (const p of t.partitions) {
+            self.offsets.set(`${t.name}-${p.partition}`, p.committedOffset);
+            self.epochs.set(`${t.name}-${p.partition}`, p.committedLeaderEpoch);
+          }
         return ok({
           topics: r.topics.map((t: any) => ({
             name: t.name,
@@ -114,7 +120,7 @@ export class FakeCoordinator {
             partitions: t.partitions.map((p: number) => ({
               partition: p,
               committedOffset: self.offsets.get(`${t.name}-${p}`) ?? '-1',
-              committedLeaderEpoch: -1,
+              committedLeaderEpoch: self.epochs.get(`${t.name}-${p}`) ?? -1,
               metadata: '',
               errorCode: 0,
               errorMessage: '',

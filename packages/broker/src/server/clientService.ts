@@ -37,6 +37,8 @@ import {
   type FetchRequest__Output,
   type FetchResponse,
   type ListOffsetsRequest__Output,
+  type OffsetForLeaderEpochRequest__Output,
+  type OffsetForLeaderEpochResponse,
   type ListOffsetsResponse,
   type MetadataRequest__Output,
   type MetadataResponse,
@@ -63,6 +65,7 @@ import {
   type DeleteAclsRequest__Output,
   type DeleteAclsResponse,
   type AclBindingFilter__Output,
+  protocolError,
 } from '@samsa/protocol';
 import { pipelinedHandler, type PipelineHub } from '@samsa/server';
 import type { Logger } from 'pino';
@@ -757,6 +760,37 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
               };
             } catch (err) {
               return { ...base, ...errorOf(err, logger), offset: '-1', timestamp: '-1', leaderEpoch: -1 };
+            }
+          }),
+        })),
+      }),
+    ),
+
+    // KIP-320: where the requested epoch ends on this leader, so a consumer can tell whether its
+    // position is still on the leader's log (Kafka's OffsetsForLeaderEpoch, as the Kafka listener answers it).
+    OffsetForLeaderEpoch: unary(
+      logger,
+      'OffsetForLeaderEpoch',
+      (req: OffsetForLeaderEpochRequest__Output, who): OffsetForLeaderEpochResponse => ({
+        topics: req.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => {
+            if (!authorizer.topic(who, AclOperation.DESCRIBE, t.name))
+              return {
+                partition: p.partition,
+                errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                errorMessage: DENIED,
+                leaderEpoch: -1,
+                endOffset: '-1',
+              };
+            try {
+              const partition = replicaManager.getPartition(t.name, p.partition);
+              if (!partition) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `no replica of ${t.name}-${p.partition} here`);
+              partition.checkLeader(p.currentLeaderEpoch);
+              const end = partition.log.endOffsetForEpoch(p.leaderEpoch);
+              return { partition: p.partition, errorCode: 0, leaderEpoch: end.leaderEpoch, endOffset: toWire(end.endOffset) };
+            } catch (err) {
+              return { partition: p.partition, ...errorOf(err, logger), leaderEpoch: -1, endOffset: '-1' };
             }
           }),
         })),

@@ -2,10 +2,12 @@
  * Partition's leader-side wiring around LeaderState: ISR changes go out through AlterPartition and
  * count once the answer (or metadata with a newer partition epoch) says so; stale answers and
  * re-delivered metadata change nothing; a new leader records its epoch before appending, so a
- * follower from the previous epoch is told where that epoch ends.
+ * follower from the previous epoch is told where that epoch ends; across seeded ISR and leader
+ * changes the partition checks exactly the leader epoch Metadata reports (an ISR change moves
+ * only the partition epoch).
  */
-import { DEFAULT_TOPIC_CONFIG } from '@samsa/metadata';
-import { ErrorCode, encodeRecordBatch } from '@samsa/protocol';
+import { DEFAULT_TOPIC_CONFIG, mergePartitionChange, partitionFromRecord, type PartitionChangeFields } from '@samsa/metadata';
+import { ErrorCode, encodeRecordBatch, seededRandom } from '@samsa/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Log } from '../../src/log/index.js';
@@ -142,4 +144,89 @@ describe('leader epochs', () => {
     p.fetchRecordsForFollower(2, fetchAt(4n, 0, 3), true);
     expect(p.highWatermark).toBe(4n);
   });
+});
+
+describe('the leader epoch a client learns from Metadata is the one the partition checks (seeded)', () => {
+  /**
+   * Changes as the controller writes them: an ISR shrink or expand carries no `leader` (only the
+   * partition epoch moves), a leader change carries one (the leader epoch moves too). Replay is the
+   * metadata package's mergePartitionChange, as on every broker. After each change the partition
+   * holds the registration's epochs, and a client request carrying the registration's leader epoch
+   * (what Metadata answers) passes checkLeader on the leader; one below is FENCED, one above UNKNOWN.
+   */
+  it('holds for 30 seeds x 40 changes of ISR and leadership', () => {
+    const replicas = [1, 2, 3];
+    for (let seed = 1; seed <= 30; seed++) {
+      const rnd = seededRandom(seed);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+      let reg = partitionFromRecord({
+        type: 'Partition',
+        topicId: 'x',
+        partition: 0,
+        replicas,
+        isr: replicas,
+        leader: 1,
+        leaderEpoch: 0,
+        partitionEpoch: 0,
+      });
+      const { p } = leaderPartition({ replicas, isr: [...replicas] });
+      let isrOnly = 0;
+      for (let step = 0; step < 40; step++) {
+        const before = reg;
+        let change: PartitionChangeFields;
+        const kind = rnd();
+        if (kind < 0.5) {
+          // AlterPartition / fencing: one replica other than the leader leaves or comes back.
+          const others = replicas.filter((r) => r !== reg.leader);
+          const r = pick(others);
+          const isr = reg.isr.includes(r) ? reg.isr.filter((x) => x !== r) : [...reg.isr, r];
+          if (isr.length === 0) continue;
+          change = { isr };
+          isrOnly++;
+        } else {
+          // A leader change: to an ISR member, as an election or a preferred election does; or the
+          // same leader in a new epoch (a PartitionChange that names the leader bumps the epoch).
+          change = { leader: pick(reg.isr) };
+        }
+        reg = mergePartitionChange(reg, change);
+        const info = {
+          partition: 0,
+          leader: reg.leader,
+          leaderEpoch: reg.leaderEpoch,
+          partitionEpoch: reg.partitionEpoch,
+          replicas,
+          isr: [...reg.isr],
+        };
+        expect(p.applyRegistration(info), `seed ${seed} step ${step}`).not.toBe('stale');
+        // Re-delivered (a second metadata batch, a restart's replay) changes nothing.
+        expect(p.applyRegistration(info)).not.toBe('stale');
+        if (change.leader === undefined) expect(reg.leaderEpoch, `seed ${seed} step ${step}: an ISR change`).toBe(before.leaderEpoch);
+        expect([p.leaderEpoch, p.partitionEpoch, p.leaderId], `seed ${seed} step ${step}`).toEqual([
+          reg.leaderEpoch,
+          reg.partitionEpoch,
+          reg.leader,
+        ]);
+        if (reg.leader === 1) {
+          expect(() => p.checkLeader(reg.leaderEpoch)).not.toThrow();
+          expect(() => p.checkLeader(reg.leaderEpoch + 1)).toThrow(expect.objectContaining({ code: ErrorCode.UNKNOWN_LEADER_EPOCH }));
+          if (reg.leaderEpoch > 0)
+            expect(() => p.checkLeader(reg.leaderEpoch - 1)).toThrow(expect.objectContaining({ code: ErrorCode.FENCED_LEADER_EPOCH }));
+        } else {
+          expect(() => p.checkLeader(reg.leaderEpoch)).toThrow(expect.objectContaining({ code: ErrorCode.NOT_LEADER_OR_FOLLOWER }));
+        }
+        // The registration before this change, delivered late, is refused as stale.
+        expect(
+          p.applyRegistration({
+            partition: 0,
+            leader: before.leader,
+            leaderEpoch: before.leaderEpoch,
+            partitionEpoch: before.partitionEpoch,
+            replicas,
+            isr: [...before.isr],
+          }),
+        ).toBe('stale');
+      }
+      expect(isrOnly).toBeGreaterThan(0);
+    }
+  }, 120_000); // every leader change writes the leader-epoch checkpoint: slow on a loaded disk
 });

@@ -150,7 +150,7 @@ export class Cluster {
         this.topics.delete(t.name);
         continue;
       }
-      const info = parseTopic(t);
+      const info = keepNewerLeaders(this.topics.get(t.name)?.info, parseTopic(t), this.deps.logger);
       this.topics.set(t.name, { info, byPartition: new Map(info.partitions.map((p) => [p.partition, p])), fetchedAt: now, stale: false });
     }
     const gone = allTopics ? [...this.topics.keys()] : requested;
@@ -269,4 +269,30 @@ export class Cluster {
   requestOptions(extraMs = 0, signal?: AbortSignal): RequestOptions {
     return signal ? { timeoutMs: this.requestTimeoutMs + extraMs, signal } : { timeoutMs: this.requestTimeoutMs + extraMs };
   }
+}
+
+/**
+ * Kafka's Metadata.updateLatestMetadata: an answer from a broker whose metadata lags must not take
+ * a partition back to an older leader epoch than the client has seen (from an earlier answer or a
+ * current_leader hint); the newer leader and epoch are kept for that partition. Only within one
+ * topic id: a deleted and re-created topic starts again at epoch 0, and a broker that sends no
+ * topic id gives no way to tell the two apart, so its answer is taken as it is.
+ */
+function keepNewerLeaders(before: TopicInfo | undefined, after: TopicInfo, logger: Logger): TopicInfo {
+  if (!before || after.topicId === '' || before.topicId !== after.topicId) return after;
+  const known = new Map(before.partitions.map((p) => [p.partition, p]));
+  let kept = 0;
+  const partitions = after.partitions.map((p) => {
+    const seen = known.get(p.partition);
+    if (!seen || seen.leader < 0 || seen.leaderEpoch <= p.leaderEpoch) return p;
+    kept++;
+    logger.debug('kept a newer leader epoch than the metadata answer', {
+      topic: after.name,
+      partition: p.partition,
+      leaderEpoch: seen.leaderEpoch,
+      answered: p.leaderEpoch,
+    });
+    return { ...p, leader: seen.leader, leaderEpoch: seen.leaderEpoch };
+  });
+  return kept === 0 ? after : { ...after, partitions };
 }

@@ -53,21 +53,23 @@ export async function listOffsets(
         await cluster.refreshMetadata([topic]);
       }
       // One request per leader, except that a partition asked twice goes in a second request.
-      const groups: { route: LeaderRoute; items: typeof pending; partitions: Set<number> }[] = [];
+      // Each partition carries its own leader epoch: partitions sharing a leader can be at different ones.
+      const groups: { route: LeaderRoute; items: typeof pending; partitions: Set<number>; epochs: Map<number, number> }[] = [];
       const failures: { item: (typeof pending)[number]; error: unknown }[] = [];
       for (const item of pending) {
         try {
           const route = await cluster.leaderFor(topic, item.partition);
           let group = groups.find((g) => g.route.nodeId === route.nodeId && !g.partitions.has(item.partition));
-          if (!group) groups.push((group = { route, items: [], partitions: new Set() }));
+          if (!group) groups.push((group = { route, items: [], partitions: new Set(), epochs: new Map() }));
           group.items.push(item);
           group.partitions.add(item.partition);
+          group.epochs.set(item.partition, route.leaderEpoch);
         } catch (error) {
           failures.push({ item, error });
         }
       }
       await Promise.all(
-        groups.map(async ({ route, items }) => {
+        groups.map(async ({ route, items, epochs }) => {
           try {
             const response = await route.connection.listOffsets(
               {
@@ -78,7 +80,7 @@ export async function listOffsets(
                     partitions: items.map((i) => ({
                       partition: i.partition,
                       timestamp: toWire(specTimestamp(i.spec)),
-                      currentLeaderEpoch: route.leaderEpoch,
+                      currentLeaderEpoch: epochs.get(i.partition)!,
                     })),
                   },
                 ],

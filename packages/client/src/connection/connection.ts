@@ -18,6 +18,8 @@ import type {
   IncrementalAlterConfigsResponse,
   ListOffsetsRequest,
   ListOffsetsResponse,
+  OffsetForLeaderEpochRequest,
+  OffsetForLeaderEpochResponse,
   MetadataRequest,
   MetadataResponse,
   ProduceRequest,
@@ -85,6 +87,8 @@ export interface BrokerConnection {
   produce(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse>;
   fetch(request: FetchRequest, options?: RequestOptions): Promise<FetchResponse>;
   listOffsets(request: ListOffsetsRequest, options?: RequestOptions): Promise<ListOffsetsResponse>;
+  /** KIP-320: where an epoch ends on the leader, to validate a consumer position. */
+  offsetForLeaderEpoch(request: OffsetForLeaderEpochRequest, options?: RequestOptions): Promise<OffsetForLeaderEpochResponse>;
   incrementalAlterConfigs(request: IncrementalAlterConfigsRequest, options?: RequestOptions): Promise<IncrementalAlterConfigsResponse>;
   describeConfigs(request: DescribeConfigsRequest, options?: RequestOptions): Promise<DescribeConfigsResponse>;
   /** Kafka's ElectLeaders. */

@@ -24,6 +24,8 @@ import type {
   IncrementalAlterConfigsResponse,
   ListOffsetsRequest,
   ListOffsetsResponse,
+  OffsetForLeaderEpochRequest,
+  OffsetForLeaderEpochResponse,
   MetadataRequest,
   MetadataResponse,
   ProduceRequest,
@@ -73,6 +75,7 @@ type Method =
   | 'Produce'
   | 'Fetch'
   | 'ListOffsets'
+  | 'OffsetForLeaderEpoch'
   | 'IncrementalAlterConfigs'
   | 'DescribeConfigs'
   | 'ElectLeaders'
@@ -161,6 +164,10 @@ export class GrpcConnection implements BrokerConnection {
   }
   listOffsets(request: ListOffsetsRequest, options?: RequestOptions): Promise<ListOffsetsResponse> {
     return this.call('ListOffsets', request, options);
+  }
+
+  offsetForLeaderEpoch(request: OffsetForLeaderEpochRequest, options?: RequestOptions): Promise<OffsetForLeaderEpochResponse> {
+    return this.call('OffsetForLeaderEpoch', request, options);
   }
   incrementalAlterConfigs(request: IncrementalAlterConfigsRequest, options?: RequestOptions): Promise<IncrementalAlterConfigsResponse> {
     return this.call('IncrementalAlterConfigs', request, options);

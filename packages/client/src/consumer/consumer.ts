@@ -4,6 +4,31 @@
  * independently (a slow broker does not hold up records from a fast one); a response is decoded
  * into a per-partition buffer that poll() drains, so `position` only moves past records actually
  * returned. Consumer groups (consumer/group/) build on assign/seek/position/pause.
+ *
+ * Truncation detection (KIP-320), after Kafka's SubscriptionState.FetchPosition {offset,
+ * offsetEpoch, currentLeader}: each position keeps `offsetEpoch`, the partitionLeaderEpoch of the
+ * batch of the last record consumed (or the committed epoch a seek brought), and `currentLeaderEpoch`,
+ * the leader epoch it was last fetched or validated under. States of a position:
+ *   FETCHING           currentLeaderEpoch equals the metadata's leader epoch: fetch with it.
+ *   AWAIT_VALIDATION   entered when metadata shows a newer leader epoch while offsetEpoch is known,
+ *                      when a fetch answers FENCED_LEADER_EPOCH, or on seek with a leaderEpoch
+ *                      (a position restored from a commit). No fetch is sent; instead
+ *                      OffsetForLeaderEpoch {current_leader_epoch, leader_epoch = offsetEpoch} goes
+ *                      to the leader, which answers where that epoch ends on its log {end_offset, epoch}.
+ *   - end_offset >= position: the log still holds what we read; back to FETCHING under the new epoch.
+ *   - end_offset < position: the log was truncated under us (an unclean election, or acks=1 writes
+ *     lost with the old leader). The divergence point is end_offset: with autoOffsetReset
+ *     'earliest'/'latest' the position moves there, as Kafka does when it knows where the logs
+ *     diverge (logged); with 'none' poll() raises LogTruncationError {topic, partition, offset,
+ *     divergentOffset} and the position stays.
+ *   - undefined epoch / end offset (-1): the leader has nothing at or before our epoch; reset per
+ *     autoOffsetReset, or LogTruncationError without divergentOffset under 'none'.
+ * A position without offsetEpoch (seek to an offset, a reset from ListOffsets) cannot be validated
+ * and fetches at once, as in Kafka.
+ * Requests go one per leader, but current_leader_epoch is per partition (the epoch Metadata gave
+ * for it): partitions sharing a leader need not share an epoch. UNKNOWN_LEADER_EPOCH and
+ * FENCED_LEADER_EPOCH answers make the topic's metadata stale and back the partition off, so the
+ * retry is built from a fresh Metadata answer.
  */
 import {
   ErrorCode,
@@ -25,6 +50,7 @@ import type { OffsetSpec } from '../cluster/offsets.js';
 import {
   CorruptMessageError,
   InvalidRequestError,
+  LogTruncationError,
   OffsetOutOfRangeError,
   SamsaClosedError,
   SamsaError,
@@ -125,6 +151,8 @@ interface DecodedRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: { key: string; value: Buffer | null }[];
+  /** The partitionLeaderEpoch of the record's batch (KIP-320); -1 when the producer's broker did not stamp one. */
+  leaderEpoch: number;
 }
 
 interface PartitionState {
@@ -145,6 +173,18 @@ interface PartitionState {
   backoffUntil: number;
   /** Grows when a batch did not fit partitionMaxBytes. */
   maxBytes: number;
+  /** KIP-320: epoch of the record before `position` (FetchPosition.offsetEpoch); undefined when unknown. */
+  offsetEpoch: number | undefined;
+  /** The leader epoch the position was last fetched or validated under (FetchPosition.currentLeader). */
+  currentLeaderEpoch: number | undefined;
+  /** AWAIT_VALIDATION: no fetch until OffsetForLeaderEpoch confirms the position. */
+  awaitingValidation: boolean;
+}
+
+/** A partition in a request to its leader, with the leader epoch Metadata gave for that partition. */
+interface EpochTarget {
+  state: PartitionState;
+  leaderEpoch: number;
 }
 
 export class Consumer<K = Buffer | null, V = Buffer | null> {
@@ -215,6 +255,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
           errorCount: 0,
           backoffUntil: 0,
           maxBytes: this.maxPartitionBytes,
+          offsetEpoch: undefined,
+          currentLeaderEpoch: undefined,
+          awaitingValidation: false,
         },
       );
     }
@@ -243,8 +286,10 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   /**
    * Moves the position of an assigned partition. 'earliest', 'latest' and timestamps are resolved
    * through ListOffsets before this resolves (a timestamp after the last record means the end).
+   * `leaderEpoch` (KIP-320: the epoch committed with an offset) makes the consumer validate the
+   * position with OffsetForLeaderEpoch before fetching from it.
    */
-  async seek(target: TopicPartition & { offset: SeekOffset }): Promise<void> {
+  async seek(target: TopicPartition & { offset: SeekOffset; leaderEpoch?: number }): Promise<void> {
     this.checkOpen();
     const state = this.stateOf(target);
     const { offset } = target;
@@ -257,6 +302,15 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       position = await this.resolveOffset(state.tp, spec);
     }
     this.setPosition(state, position);
+    if (typeof offset === 'bigint' && target.leaderEpoch !== undefined && target.leaderEpoch >= 0) {
+      state.offsetEpoch = target.leaderEpoch;
+      state.awaitingValidation = true;
+    }
+  }
+
+  /** KIP-320: the epoch of the record before the position (committed with the offset); undefined when unknown. */
+  positionLeaderEpoch(tp: TopicPartition): number | undefined {
+    return this.stateOf(tp).offsetEpoch;
   }
 
   /** The next offset poll() returns for a partition; undefined until it is known. */
@@ -302,6 +356,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
           return records;
         }
         await this.resolveResets();
+        await this.validatePositions();
+        this.throwPendingError();
         this.startFetches(Math.max(0, deadline - this.deps.clock.now()));
         const remaining = deadline - this.deps.clock.now();
         if (remaining <= 0) return this.drain(maxRecords);
@@ -351,6 +407,151 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     state.fetchedEnd = position;
     state.errorCount = 0;
     state.backoffUntil = 0;
+    state.offsetEpoch = undefined;
+    state.currentLeaderEpoch = undefined;
+    state.awaitingValidation = false;
+  }
+
+  /**
+   * KIP-320: moves partitions whose leader epoch changed since their last fetch into
+   * AWAIT_VALIDATION and validates them with OffsetForLeaderEpoch, one request per leader.
+   */
+  private async validatePositions(): Promise<void> {
+    const now = this.deps.clock.now();
+    const byLeader = new Map<number, { route: LeaderRoute; targets: EpochTarget[] }>();
+    for (const [key, state] of this.states) {
+      if (state.position === undefined || state.fetching !== undefined || state.backoffUntil > now || this.pausedKeys.has(key)) continue;
+      const route = this.deps.cluster.cachedLeader(state.tp.topic, state.tp.partition);
+      if (!route) continue;
+      if (
+        !state.awaitingValidation &&
+        state.offsetEpoch !== undefined &&
+        state.currentLeaderEpoch !== undefined &&
+        route.leaderEpoch > state.currentLeaderEpoch
+      ) {
+        state.awaitingValidation = true;
+      }
+      if (!state.awaitingValidation) continue;
+      if (state.offsetEpoch === undefined) {
+        // Nothing to validate against (e.g. the position was reset meanwhile).
+        state.awaitingValidation = false;
+        continue;
+      }
+      let group = byLeader.get(route.nodeId);
+      if (!group) byLeader.set(route.nodeId, (group = { route, targets: [] }));
+      group.targets.push({ state, leaderEpoch: route.leaderEpoch });
+    }
+    await Promise.all([...byLeader.values()].map(({ route, targets }) => this.validateWith(route, targets)));
+  }
+
+  /**
+   * One OffsetForLeaderEpoch to one leader. Each partition carries its own current leader epoch:
+   * partitions that share a leader need not share an epoch (one may have moved here and back).
+   */
+  private async validateWith(route: LeaderRoute, targets: EpochTarget[]): Promise<void> {
+    const states = targets.map((t) => t.state);
+    const asked = new Map(
+      targets.map(({ state, leaderEpoch }) => [state, { position: state.position!, epoch: state.offsetEpoch!, leaderEpoch }]),
+    );
+    try {
+      const response = await route.connection.offsetForLeaderEpoch(
+        {
+          topics: nestByTopic(
+            targets.map((target) => ({ topic: target.state.tp.topic, target })),
+            ({ target: { state, leaderEpoch } }) => ({
+              partition: state.tp.partition,
+              currentLeaderEpoch: leaderEpoch,
+              leaderEpoch: state.offsetEpoch!,
+            }),
+          ),
+        },
+        this.deps.cluster.requestOptions(undefined, this.closing.signal),
+      );
+      if (this.closed) return;
+      for (const t of response.topics) {
+        for (const p of t.partitions) {
+          const state = this.states.get(tpKey(t.name, p.partition));
+          const before = state && asked.get(state);
+          // Skip partitions unassigned or seeked meanwhile.
+          if (!state || !before || state.position !== before.position || state.offsetEpoch !== before.epoch) continue;
+          this.completeValidation(state, before.leaderEpoch, p.errorCode, p.errorMessage, p.leaderEpoch, toBigInt(p.endOffset, -1n));
+        }
+      }
+    } catch (error) {
+      if (this.closed) return;
+      if (!isRetriable(error)) {
+        this.pendingError = error;
+        return;
+      }
+      if (needsMetadataRefresh(error)) this.deps.cluster.invalidateTopics(new Set(states.map((s) => s.tp.topic)));
+      for (const state of states) this.backoff(state, (error as Error).message);
+    }
+  }
+
+  /** Kafka's SubscriptionState.maybeCompleteValidation. */
+  private completeValidation(
+    state: PartitionState,
+    leaderEpoch: number,
+    errorCode: number,
+    errorMessage: string,
+    endEpoch: number,
+    endOffset: bigint,
+  ): void {
+    const { topic, partition } = state.tp;
+    if (errorCode !== ErrorCode.NONE) {
+      const error = errorFromCode(errorCode, errorMessage, undefined, { topic, partition });
+      if (!error.retriable) {
+        this.pendingError = error;
+        return;
+      }
+      // FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH / NOT_LEADER: learn the leader again, then validate again.
+      if (needsMetadataRefresh(error) || errorCode === ErrorCode.FENCED_LEADER_EPOCH || errorCode === ErrorCode.UNKNOWN_LEADER_EPOCH)
+        this.deps.cluster.invalidateTopics([topic]);
+      this.backoff(state, error.message);
+      return;
+    }
+    const offset = state.position!;
+    if (endEpoch < 0 || endOffset < 0n) {
+      // The leader holds nothing at or before our epoch: where the logs agree is unknown.
+      if (this.autoOffsetReset === 'none') {
+        this.pendingError = new LogTruncationError(
+          `${topic}-${partition}: the leader has no record at or before epoch ${state.offsetEpoch}; position ${offset} cannot be validated`,
+          { topic, partition, offset, divergentOffset: undefined },
+        );
+        return;
+      }
+      this.deps.logger.warn('truncation detected with no divergence point; resetting', {
+        topic,
+        partition,
+        offset,
+        to: this.autoOffsetReset,
+      });
+      state.position = undefined;
+      state.reset = this.autoOffsetReset;
+      state.awaitingValidation = false;
+      return;
+    }
+    if (endOffset < offset) {
+      if (this.autoOffsetReset === 'none') {
+        this.pendingError = new LogTruncationError(
+          `${topic}-${partition}: the log was truncated below position ${offset}; it diverges at offset ${endOffset} (epoch ${endEpoch})`,
+          { topic, partition, offset, divergentOffset: endOffset },
+        );
+        return;
+      }
+      this.deps.logger.warn('truncation detected; resetting to the first offset known to diverge', {
+        topic,
+        partition,
+        offset,
+        divergentOffset: endOffset,
+      });
+      this.setPosition(state, endOffset);
+      state.offsetEpoch = endEpoch;
+      state.currentLeaderEpoch = leaderEpoch;
+      return;
+    }
+    state.awaitingValidation = false;
+    state.currentLeaderEpoch = leaderEpoch;
   }
 
   private throwPendingError(): void {
@@ -410,7 +611,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
   /** Starts a Fetch to every leader that has fetchable partitions and no fetch in flight. */
   private startFetches(maxWaitMs: number): void {
     const now = this.deps.clock.now();
-    const byLeader = new Map<number, { route: LeaderRoute; states: PartitionState[] }>();
+    const byLeader = new Map<number, { route: LeaderRoute; targets: EpochTarget[] }>();
     const needMetadata = new Set<string>();
     for (const [key, state] of this.states) {
       if (
@@ -426,13 +627,17 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         needMetadata.add(state.tp.topic);
         continue;
       }
+      // AWAIT_VALIDATION, or a newer leader epoch with a known offsetEpoch: validatePositions goes first.
+      if (state.awaitingValidation) continue;
+      if (state.offsetEpoch !== undefined && state.currentLeaderEpoch !== undefined && route.leaderEpoch > state.currentLeaderEpoch)
+        continue;
       if (this.inFlight.has(route.nodeId)) continue;
       let group = byLeader.get(route.nodeId);
-      if (!group) byLeader.set(route.nodeId, (group = { route, states: [] }));
-      group.states.push(state);
+      if (!group) byLeader.set(route.nodeId, (group = { route, targets: [] }));
+      group.targets.push({ state, leaderEpoch: route.leaderEpoch });
     }
-    for (const [nodeId, { route, states }] of byLeader) {
-      const fetch = this.fetchFrom(route, states, maxWaitMs).finally(() => this.inFlight.delete(nodeId));
+    for (const [nodeId, { route, targets }] of byLeader) {
+      const fetch = this.fetchFrom(route, targets, maxWaitMs).finally(() => this.inFlight.delete(nodeId));
       this.inFlight.set(nodeId, fetch);
     }
     if (needMetadata.size > 0 && !this.routeLookup) {
@@ -459,7 +664,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     }
   }
 
-  private async fetchFrom(route: LeaderRoute, states: PartitionState[], maxWaitMs: number): Promise<void> {
+  /**
+   * One Fetch to one leader. Each partition carries the leader epoch Metadata gave for it, not the
+   * first partition's: two partitions led by one broker can be at different epochs, and the broker
+   * answers UNKNOWN_LEADER_EPOCH to an epoch it never had for that partition.
+   */
+  private async fetchFrom(route: LeaderRoute, targets: EpochTarget[], maxWaitMs: number): Promise<void> {
+    const states = targets.map((t) => t.state);
     const request: FetchRequest = {
       maxWaitMs,
       minBytes: this.minBytes,
@@ -467,14 +678,17 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       isolationLevel: this.readCommitted ? 1 : 0,
       topics: [],
     };
-    for (const state of states) state.fetching = state.position!;
+    for (const { state, leaderEpoch } of targets) {
+      state.fetching = state.position!;
+      state.currentLeaderEpoch = leaderEpoch;
+    }
     request.topics = nestByTopic(
-      states.map((state) => ({ topic: state.tp.topic, state })),
-      ({ state }) => ({
+      targets.map((target) => ({ topic: target.state.tp.topic, target })),
+      ({ target: { state, leaderEpoch } }) => ({
         partition: state.tp.partition,
         fetchOffset: toWire(state.position!),
         partitionMaxBytes: state.maxBytes,
-        currentLeaderEpoch: this.deps.cluster.cachedLeader(state.tp.topic, state.tp.partition)?.leaderEpoch ?? -1,
+        currentLeaderEpoch: leaderEpoch,
       }),
     );
     try {
@@ -532,6 +746,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         this.deps.cluster.updateLeader(topic, partition, p.currentLeader);
         this.deps.cluster.invalidateTopics([topic]);
       }
+      // KIP-320: our epoch is stale; validate the position under the new leader before fetching.
+      if (p.errorCode === ErrorCode.FENCED_LEADER_EPOCH && state.offsetEpoch !== undefined) state.awaitingValidation = true;
       this.backoff(state, error.message);
       return;
     }
@@ -573,7 +789,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     let end = fetchOffset;
     let pos = 0;
     if (aborted !== undefined) {
-      for (const r of decodeRecordsReadCommitted(data, aborted)) if (r.offset >= fetchOffset) buffer.push(r);
+      // Records come back in offset order without their batch: match them to batch ranges for the epoch.
+      const ranges = [...iterateBatches(data)].map((b) => ({ last: lastOffsetOf(b.header), epoch: b.header.partitionLeaderEpoch }));
+      let k = 0;
+      for (const r of decodeRecordsReadCommitted(data, aborted)) {
+        while (k < ranges.length - 1 && ranges[k]!.last < r.offset) k++;
+        if (r.offset >= fetchOffset) buffer.push({ ...r, leaderEpoch: ranges[k]?.epoch ?? -1 });
+      }
     }
     // A partial trailing batch (the broker cut at max bytes) is left for the next fetch.
     for (const batch of iterateBatches(data)) {
@@ -582,8 +804,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
       const batchEnd = lastOffsetOf(batch.header) + 1n;
       if (batchEnd <= fetchOffset) continue;
       if (aborted === undefined && !batch.header.isControl) {
+        const leaderEpoch = batch.header.partitionLeaderEpoch;
         for (const r of decodeRecordBatch(data, batch.pos).records) {
-          if (r.offset >= fetchOffset) buffer.push(r);
+          if (r.offset >= fetchOffset) buffer.push({ ...r, leaderEpoch });
         }
       }
       if (batchEnd > end) end = batchEnd;
@@ -628,7 +851,10 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         try {
           record = this.toConsumerRecord(state.tp, r);
         } catch (error) {
-          if (last) state.position = last.offset + 1n;
+          if (last) {
+            state.position = last.offset + 1n;
+            if (last.leaderEpoch >= 0) state.offsetEpoch = last.leaderEpoch;
+          }
           // Hand out what decoded; the bad record stays first in line and throws on the next poll.
           if (out.length > 0) return out;
           throw error;
@@ -637,7 +863,10 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
         state.bufferIndex++;
         last = r;
       }
-      if (last) state.position = last.offset + 1n;
+      if (last) {
+        state.position = last.offset + 1n;
+        if (last.leaderEpoch >= 0) state.offsetEpoch = last.leaderEpoch;
+      }
       if (state.bufferIndex >= state.buffer.length && state.buffer.length > 0) {
         state.buffer = [];
         state.bufferIndex = 0;

@@ -96,6 +96,12 @@ import type { ListTransactionsResponse as _samsa_v1_ListTransactionsResponse, Li
 import type { ListedTransaction as _samsa_v1_ListedTransaction, ListedTransaction__Output as _samsa_v1_ListedTransaction__Output } from './samsa/v1/ListedTransaction.js';
 import type { MetadataRequest as _samsa_v1_MetadataRequest, MetadataRequest__Output as _samsa_v1_MetadataRequest__Output } from './samsa/v1/MetadataRequest.js';
 import type { MetadataResponse as _samsa_v1_MetadataResponse, MetadataResponse__Output as _samsa_v1_MetadataResponse__Output } from './samsa/v1/MetadataResponse.js';
+import type { OffsetForLeaderEpochPartition as _samsa_v1_OffsetForLeaderEpochPartition, OffsetForLeaderEpochPartition__Output as _samsa_v1_OffsetForLeaderEpochPartition__Output } from './samsa/v1/OffsetForLeaderEpochPartition.js';
+import type { OffsetForLeaderEpochPartitionResponse as _samsa_v1_OffsetForLeaderEpochPartitionResponse, OffsetForLeaderEpochPartitionResponse__Output as _samsa_v1_OffsetForLeaderEpochPartitionResponse__Output } from './samsa/v1/OffsetForLeaderEpochPartitionResponse.js';
+import type { OffsetForLeaderEpochRequest as _samsa_v1_OffsetForLeaderEpochRequest, OffsetForLeaderEpochRequest__Output as _samsa_v1_OffsetForLeaderEpochRequest__Output } from './samsa/v1/OffsetForLeaderEpochRequest.js';
+import type { OffsetForLeaderEpochResponse as _samsa_v1_OffsetForLeaderEpochResponse, OffsetForLeaderEpochResponse__Output as _samsa_v1_OffsetForLeaderEpochResponse__Output } from './samsa/v1/OffsetForLeaderEpochResponse.js';
+import type { OffsetForLeaderEpochTopic as _samsa_v1_OffsetForLeaderEpochTopic, OffsetForLeaderEpochTopic__Output as _samsa_v1_OffsetForLeaderEpochTopic__Output } from './samsa/v1/OffsetForLeaderEpochTopic.js';
+import type { OffsetForLeaderEpochTopicResponse as _samsa_v1_OffsetForLeaderEpochTopicResponse, OffsetForLeaderEpochTopicResponse__Output as _samsa_v1_OffsetForLeaderEpochTopicResponse__Output } from './samsa/v1/OffsetForLeaderEpochTopicResponse.js';
 import type { OngoingPartitionReassignment as _samsa_v1_OngoingPartitionReassignment, OngoingPartitionReassignment__Output as _samsa_v1_OngoingPartitionReassignment__Output } from './samsa/v1/OngoingPartitionReassignment.js';
 import type { OngoingTopicReassignment as _samsa_v1_OngoingTopicReassignment, OngoingTopicReassignment__Output as _samsa_v1_OngoingTopicReassignment__Output } from './samsa/v1/OngoingTopicReassignment.js';
 import type { PartitionMetadata as _samsa_v1_PartitionMetadata, PartitionMetadata__Output as _samsa_v1_PartitionMetadata__Output } from './samsa/v1/PartitionMetadata.js';
@@ -224,6 +230,12 @@ export interface ProtoGrpcType {
       ListedTransaction: MessageTypeDefinition<_samsa_v1_ListedTransaction, _samsa_v1_ListedTransaction__Output>
       MetadataRequest: MessageTypeDefinition<_samsa_v1_MetadataRequest, _samsa_v1_MetadataRequest__Output>
       MetadataResponse: MessageTypeDefinition<_samsa_v1_MetadataResponse, _samsa_v1_MetadataResponse__Output>
+      OffsetForLeaderEpochPartition: MessageTypeDefinition<_samsa_v1_OffsetForLeaderEpochPartition, _samsa_v1_OffsetForLeaderEpochPartition__Output>
+      OffsetForLeaderEpochPartitionResponse: MessageTypeDefinition<_samsa_v1_OffsetForLeaderEpochPartitionResponse, _samsa_v1_OffsetForLeaderEpochPartitionResponse__Output>
+      OffsetForLeaderEpochRequest: MessageTypeDefinition<_samsa_v1_OffsetForLeaderEpochRequest, _samsa_v1_OffsetForLeaderEpochRequest__Output>
+      OffsetForLeaderEpochResponse: MessageTypeDefinition<_samsa_v1_OffsetForLeaderEpochResponse, _samsa_v1_OffsetForLeaderEpochResponse__Output>
+      OffsetForLeaderEpochTopic: MessageTypeDefinition<_samsa_v1_OffsetForLeaderEpochTopic, _samsa_v1_OffsetForLeaderEpochTopic__Output>
+      OffsetForLeaderEpochTopicResponse: MessageTypeDefinition<_samsa_v1_OffsetForLeaderEpochTopicResponse, _samsa_v1_OffsetForLeaderEpochTopicResponse__Output>
       OngoingPartitionReassignment: MessageTypeDefinition<_samsa_v1_OngoingPartitionReassignment, _samsa_v1_OngoingPartitionReassignment__Output>
       OngoingTopicReassignment: MessageTypeDefinition<_samsa_v1_OngoingTopicReassignment, _samsa_v1_OngoingTopicReassignment__Output>
       PartitionMetadata: MessageTypeDefinition<_samsa_v1_PartitionMetadata, _samsa_v1_PartitionMetadata__Output>

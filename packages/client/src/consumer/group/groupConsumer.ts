@@ -157,6 +157,8 @@ export interface RunOptions<K, V> {
 export interface OffsetToCommit extends TopicPartition {
   /** The next offset to read (last processed + 1). */
   offset: bigint;
+  /** KIP-320: the leader epoch of the last processed record (ConsumerRecord.leaderEpoch); lets a restart detect truncation. */
+  leaderEpoch?: number;
   metadata?: string;
 }
 
@@ -600,7 +602,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
    */
   async commit(offsets?: readonly OffsetToCommit[]): Promise<void> {
     this.checkOpen();
-    let map: Map<string, { tp: TopicPartition; offset: bigint; metadata?: string }>;
+    let map: Map<string, { tp: TopicPartition; offset: bigint; leaderEpoch?: number; metadata?: string }>;
     if (offsets === undefined) {
       map = this.pendingCommit(this.consumed);
     } else {
@@ -611,6 +613,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
         map.set(tpKey(o.topic, o.partition), {
           tp: { topic: o.topic, partition: o.partition },
           offset: o.offset,
+          ...(o.leaderEpoch === undefined ? {} : { leaderEpoch: o.leaderEpoch }),
           ...(o.metadata === undefined ? {} : { metadata: o.metadata }),
         });
       }
@@ -621,7 +624,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   /** The last committed offset of each partition, from the coordinator. */
   async committedOffsets(partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
     const found = await this.fetchCommitted(partitions);
-    return new Map([...found].map(([k, v]) => [k.replace('\0', '-'), v]));
+    return new Map([...found].map(([k, v]) => [k.replace('\0', '-'), v.offset]));
   }
 
   async seek(target: TopicPartition & { offset: SeekOffset }): Promise<void> {
@@ -810,15 +813,17 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   private async applyAssignment(pending: PendingAssignment, added: TopicPartition[], revoked: TopicPartition[]): Promise<void> {
     // First the one step that can fail (the coordinator may be moving): nothing has changed yet,
     // so the caller can simply try again at the next poll.
-    const committed = added.length > 0 ? await this.fetchCommitted(added) : new Map<string, bigint>();
+    const committed = added.length > 0 ? await this.fetchCommitted(added) : new Map<string, { offset: bigint; leaderEpoch: number }>();
     if (revoked.length > 0) await this.revoke(revoked);
     // Cooperative (KIP-429): having given partitions up, the machine asks to rejoin so the
     // follow-up rebalance can hand them over.
     this.perform(this.member.assignmentApplied(pending.partitions, revoked.length > 0));
     for (const tp of added) {
-      const offset = committed.get(tpKey(tp.topic, tp.partition));
-      if (offset !== undefined && offset >= 0n) {
-        await this.inner.seek({ ...tp, offset });
+      const found = committed.get(tpKey(tp.topic, tp.partition));
+      const offset = found?.offset;
+      if (found !== undefined && offset !== undefined && offset >= 0n) {
+        // KIP-320: a committed epoch makes the consumer validate the position before fetching.
+        await this.inner.seek({ ...tp, offset, ...(found.leaderEpoch >= 0 ? { leaderEpoch: found.leaderEpoch } : {}) });
         this.committed.set(tpKey(tp.topic, tp.partition), offset);
       }
     }
@@ -989,19 +994,24 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
 
   // ---- offsets ----
 
-  private pendingCommit(source: Map<string, bigint>): Map<string, { tp: TopicPartition; offset: bigint }> {
-    const out = new Map<string, { tp: TopicPartition; offset: bigint }>();
+  private pendingCommit(source: Map<string, bigint>): Map<string, { tp: TopicPartition; offset: bigint; leaderEpoch?: number }> {
+    const out = new Map<string, { tp: TopicPartition; offset: bigint; leaderEpoch?: number }>();
     for (const [k, offset] of source) {
       const [topic, partition] = k.split('\0') as [string, string];
       const tp = { topic, partition: Number(partition) };
-      if (this.member.owns(tp) && this.committed.get(k) !== offset) out.set(k, { tp, offset });
+      if (this.member.owns(tp) && this.committed.get(k) !== offset) {
+        // KIP-320: the position's epoch is that of the record before it; an offset behind the
+        // position (records still buffered) commits without one (-1: no validation on restart).
+        const leaderEpoch = this.inner.position(tp) === offset ? this.inner.positionLeaderEpoch(tp) : undefined;
+        out.set(k, leaderEpoch === undefined ? { tp, offset } : { tp, offset, leaderEpoch });
+      }
     }
     return out;
   }
 
   /** One commit at a time, in order, so an older commit never lands after a newer one. */
   private commitOffsets(
-    offsets: Map<string, { tp: TopicPartition; offset: bigint; metadata?: string }>,
+    offsets: Map<string, { tp: TopicPartition; offset: bigint; leaderEpoch?: number; metadata?: string }>,
     allowClosed = false,
   ): Promise<void> {
     if (offsets.size === 0) return Promise.resolve();
@@ -1022,10 +1032,10 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
         groupInstanceId: this.groupInstanceId ?? '',
         topics: nestByTopic(
           [...offsets.values()].map((o) => ({ topic: o.tp.topic, ...o })),
-          ({ tp, offset, metadata }) => ({
+          ({ tp, offset, leaderEpoch, metadata }) => ({
             partition: tp.partition,
             committedOffset: offset.toString(),
-            committedLeaderEpoch: -1,
+            committedLeaderEpoch: leaderEpoch ?? -1,
             committedMetadata: metadata ?? '',
           }),
         ),
@@ -1082,7 +1092,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
     return result;
   }
 
-  private async fetchCommitted(partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
+  private async fetchCommitted(partitions: readonly TopicPartition[]): Promise<Map<string, { offset: bigint; leaderEpoch: number }>> {
     const response = await this.deps.groups.withCoordinator(
       this.groupId,
       this.retrier,
@@ -1100,8 +1110,10 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       },
       this.stopping.signal,
     );
-    const out = new Map<string, bigint>();
-    for (const t of response.topics) for (const p of t.partitions) out.set(tpKey(t.name, p.partition), toBigInt(p.committedOffset, -1n));
+    const out = new Map<string, { offset: bigint; leaderEpoch: number }>();
+    for (const t of response.topics)
+      for (const p of t.partitions)
+        out.set(tpKey(t.name, p.partition), { offset: toBigInt(p.committedOffset, -1n), leaderEpoch: p.committedLeaderEpoch ?? -1 });
     return out;
   }
 

@@ -55,6 +55,8 @@ import type { ListTransactionsRequest as _samsa_v1_ListTransactionsRequest, List
 import type { ListTransactionsResponse as _samsa_v1_ListTransactionsResponse, ListTransactionsResponse__Output as _samsa_v1_ListTransactionsResponse__Output } from '../../samsa/v1/ListTransactionsResponse.js';
 import type { MetadataRequest as _samsa_v1_MetadataRequest, MetadataRequest__Output as _samsa_v1_MetadataRequest__Output } from '../../samsa/v1/MetadataRequest.js';
 import type { MetadataResponse as _samsa_v1_MetadataResponse, MetadataResponse__Output as _samsa_v1_MetadataResponse__Output } from '../../samsa/v1/MetadataResponse.js';
+import type { OffsetForLeaderEpochRequest as _samsa_v1_OffsetForLeaderEpochRequest, OffsetForLeaderEpochRequest__Output as _samsa_v1_OffsetForLeaderEpochRequest__Output } from '../../samsa/v1/OffsetForLeaderEpochRequest.js';
+import type { OffsetForLeaderEpochResponse as _samsa_v1_OffsetForLeaderEpochResponse, OffsetForLeaderEpochResponse__Output as _samsa_v1_OffsetForLeaderEpochResponse__Output } from '../../samsa/v1/OffsetForLeaderEpochResponse.js';
 import type { ProduceCall as _samsa_v1_ProduceCall, ProduceCall__Output as _samsa_v1_ProduceCall__Output } from '../../samsa/v1/ProduceCall.js';
 import type { ProduceReply as _samsa_v1_ProduceReply, ProduceReply__Output as _samsa_v1_ProduceReply__Output } from '../../samsa/v1/ProduceReply.js';
 import type { ProduceRequest as _samsa_v1_ProduceRequest, ProduceRequest__Output as _samsa_v1_ProduceRequest__Output } from '../../samsa/v1/ProduceRequest.js';
@@ -291,6 +293,15 @@ export interface SamsaClient extends grpc.Client {
   metadata(argument: _samsa_v1_MetadataRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_MetadataResponse__Output>): grpc.ClientUnaryCall;
   metadata(argument: _samsa_v1_MetadataRequest, callback: grpc.requestCallback<_samsa_v1_MetadataResponse__Output>): grpc.ClientUnaryCall;
   
+  OffsetForLeaderEpoch(argument: _samsa_v1_OffsetForLeaderEpochRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_OffsetForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  OffsetForLeaderEpoch(argument: _samsa_v1_OffsetForLeaderEpochRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_OffsetForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  OffsetForLeaderEpoch(argument: _samsa_v1_OffsetForLeaderEpochRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_OffsetForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  OffsetForLeaderEpoch(argument: _samsa_v1_OffsetForLeaderEpochRequest, callback: grpc.requestCallback<_samsa_v1_OffsetForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  offsetForLeaderEpoch(argument: _samsa_v1_OffsetForLeaderEpochRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_OffsetForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  offsetForLeaderEpoch(argument: _samsa_v1_OffsetForLeaderEpochRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_OffsetForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  offsetForLeaderEpoch(argument: _samsa_v1_OffsetForLeaderEpochRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_OffsetForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  offsetForLeaderEpoch(argument: _samsa_v1_OffsetForLeaderEpochRequest, callback: grpc.requestCallback<_samsa_v1_OffsetForLeaderEpochResponse__Output>): grpc.ClientUnaryCall;
+  
   Produce(argument: _samsa_v1_ProduceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ProduceResponse__Output>): grpc.ClientUnaryCall;
   Produce(argument: _samsa_v1_ProduceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_ProduceResponse__Output>): grpc.ClientUnaryCall;
   Produce(argument: _samsa_v1_ProduceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_ProduceResponse__Output>): grpc.ClientUnaryCall;
@@ -360,6 +371,8 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
   
   Metadata: grpc.handleUnaryCall<_samsa_v1_MetadataRequest__Output, _samsa_v1_MetadataResponse>;
   
+  OffsetForLeaderEpoch: grpc.handleUnaryCall<_samsa_v1_OffsetForLeaderEpochRequest__Output, _samsa_v1_OffsetForLeaderEpochResponse>;
+  
   Produce: grpc.handleUnaryCall<_samsa_v1_ProduceRequest__Output, _samsa_v1_ProduceResponse>;
   
   ProduceStream: grpc.handleBidiStreamingCall<_samsa_v1_ProduceCall__Output, _samsa_v1_ProduceReply>;
@@ -393,6 +406,7 @@ export interface SamsaDefinition extends grpc.ServiceDefinition {
   ListPartitionReassignments: MethodDefinition<_samsa_v1_ListPartitionReassignmentsRequest, _samsa_v1_ListPartitionReassignmentsResponse, _samsa_v1_ListPartitionReassignmentsRequest__Output, _samsa_v1_ListPartitionReassignmentsResponse__Output>
   ListTransactions: MethodDefinition<_samsa_v1_ListTransactionsRequest, _samsa_v1_ListTransactionsResponse, _samsa_v1_ListTransactionsRequest__Output, _samsa_v1_ListTransactionsResponse__Output>
   Metadata: MethodDefinition<_samsa_v1_MetadataRequest, _samsa_v1_MetadataResponse, _samsa_v1_MetadataRequest__Output, _samsa_v1_MetadataResponse__Output>
+  OffsetForLeaderEpoch: MethodDefinition<_samsa_v1_OffsetForLeaderEpochRequest, _samsa_v1_OffsetForLeaderEpochResponse, _samsa_v1_OffsetForLeaderEpochRequest__Output, _samsa_v1_OffsetForLeaderEpochResponse__Output>
   Produce: MethodDefinition<_samsa_v1_ProduceRequest, _samsa_v1_ProduceResponse, _samsa_v1_ProduceRequest__Output, _samsa_v1_ProduceResponse__Output>
   ProduceStream: MethodDefinition<_samsa_v1_ProduceCall, _samsa_v1_ProduceReply, _samsa_v1_ProduceCall__Output, _samsa_v1_ProduceReply__Output>
 }
