@@ -170,6 +170,33 @@ describe('MemberStateMachine scenarios', () => {
     expect(m.state).toBe('stable');
   });
 
+  it('cooperative: a rejoin answered UNKNOWN_MEMBER_ID loses the owned partitions (removed from the group) and keeps the assignment of the join that follows', () => {
+    const m = new MemberStateMachine({ ...CONFIG, protocol: 'cooperative' }, 0);
+    m.requestRejoin('subscribed');
+    joinWith(m, 1, [tp(0), tp(1)]);
+    m.requestRejoin('a member joined');
+    m.joinNeeded();
+    m.joinStarted();
+    expect(m.joinAttempt().memberId).toBe('m-1');
+    expect(m.joinAnswered({ ...joinOk('m-1', -1), errorCode: ErrorCode.UNKNOWN_MEMBER_ID })).toEqual({ next: 'rejoin' });
+    // No longer in the group: what it owns is no longer its own; the shell hands out no record of it.
+    expect(m.lostAwaiting).toBe(true);
+    expect(m.commitGeneration()).toBeUndefined();
+    expect(m.joinAttempt().memberId).toBe('');
+    expect(m.joinAnswered(joinOk('m-2', 2)).next).toBe('sync');
+    expect(m.syncAnswered({ errorCode: 0, partitions: [tp(1)] }, 0).verdict.next).toBe('done');
+    m.joinEnded();
+    // The safe point: the old partitions are lost first, then the new assignment applies in full.
+    expect(m.takeLost()).toEqual([
+      { type: 'fetch', partitions: [] },
+      { type: 'lost', partitions: [tp(0), tp(1)] },
+    ]);
+    expect(m.lostAwaiting).toBe(false);
+    const taken = m.takeAssignment()!;
+    expect(names(taken.added)).toEqual(['t-1']);
+    expect(taken.revoked).toEqual([]);
+  });
+
   it('a fatal join code stops joining; a retriable one retries; UNKNOWN_MEMBER_ID forgets the member id', () => {
     const m = new MemberStateMachine(CONFIG, 0);
     m.requestRejoin('subscribed');

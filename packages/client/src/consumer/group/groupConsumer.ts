@@ -761,6 +761,10 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
           await this.waitFor(new Promise(() => {}), Math.min(200, Math.max(1, deadline - this.deps.clock.now())));
           continue;
         }
+        // Fenced or removed while the fetch ran: those records belong to whoever owns the partitions
+        // now. The safe point at the top of the loop drops the partitions first (Kafka returns no
+        // records of lost partitions either); the new owner reads from the committed offsets.
+        if (this.member.lostAwaiting) continue;
         this.member.recordsReturned(this.deps.clock.now());
         if (records.length > 0) {
           if (this.events.has('consumer.fetch'))

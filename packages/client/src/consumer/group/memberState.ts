@@ -157,6 +157,11 @@ export class MemberStateMachine {
     return this.rejoinNeeded;
   }
 
+  /** Partitions were lost (fenced, removed) and the next safe point drops them: fetched records of them are not handed out. */
+  get lostAwaiting(): boolean {
+    return this.lostPending;
+  }
+
   owns(tp: TopicPartition): boolean {
     return this.ownedMap.has(key(tp));
   }
@@ -214,7 +219,8 @@ export class MemberStateMachine {
   takeLost(): MemberAction[] {
     if (!this.lostPending) return [];
     this.lostPending = false;
-    this.pending = undefined;
+    // The assignment pending at the loss was dropped then; one pending now came from a later join
+    // (a member removed mid-join rejoins at once) and is the member's new assignment.
     const lost = this.owned();
     this.ownedMap.clear();
     return lost.length > 0
@@ -308,8 +314,16 @@ export class MemberStateMachine {
     if (res.errorCode === ErrorCode.UNKNOWN_MEMBER_ID && this.member !== '') {
       // Kafka's JoinGroupResponseHandler: forget the id and join again at once. The coordinator does
       // not know the id when it moved or reloaded the group between the two KIP-394 joins (pending
-      // ids are kept in memory only) or removed the member: not an error for the consumer.
+      // ids are kept in memory only) or removed the member: not an error for the consumer. A member
+      // that still owns partitions (cooperative) was removed from the group, so they may be someone
+      // else's already: lost at the next safe point, as Kafka's onJoinPrepare does after a reset
+      // generation, never fetched on under an empty member id.
       this.member = '';
+      if (this.ownedMap.size > 0) {
+        this.generation = -1;
+        this.lostPending = true;
+        this.pending = undefined;
+      }
       return { next: 'rejoin' };
     }
     if (res.errorCode !== ErrorCode.NONE) {
