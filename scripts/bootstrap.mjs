@@ -42,10 +42,10 @@ run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'pac
 // of files instead of hundreds; scripts/bundle.mjs says why). Rebuilt only when tsc wrote something
 // newer than the last bundle, so a second run costs a directory walk.
 const bundled = join(root, 'packages/cli/bundle/main.js');
-const bundleInputs = ['packages', 'scripts/bundle.mjs'];
+const bundleInputs = ['packages', 'scripts/bundle.mjs', 'scripts/bundle-main.mjs'];
 function newestBuilt(path) {
   const s = statSync(path);
-  if (!s.isDirectory()) return /\.(js|json)$/.test(path) ? s.mtimeMs : 0;
+  if (!s.isDirectory()) return /\.(m?js|json)$/.test(path) ? s.mtimeMs : 0;
   let m = 0;
   for (const name of readdirSync(path)) {
     if (name === 'node_modules' || name === 'bundle' || name === 'src' || name === 'test' || name === 'web') continue;

@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 /**
- * Bundles the `samsa` command (tsc's output, packages/cli/dist/main.js) with esbuild into
- * packages/cli/bundle/: main.js plus one chunk per lazily loaded part (each command, each node
- * role), all in that one folder. Run by scripts/bootstrap.mjs after `tsc -b`; `npm start` and the
+ * Bundles the `samsa` command (tsc's output, packages/cli/dist) with esbuild into packages/cli/bundle/,
+ * all in that one folder:
+ * - cli.js and its chunks: every command, an ES module bundle split per lazily loaded part;
+ * - node.cjs: `samsa node` and both roles in one CommonJS file (entry dist/nodeMain.js), with
+ *   node.cjs.cache, V8's code cache of it, recorded here by running it once;
+ * - main.js (a copy of scripts/bundle-main.mjs): runs node.cjs through the code cache for `samsa
+ *   node`, cli.js for anything else.
+ * Run by scripts/bootstrap.mjs after `tsc -b`; `npm start` and the
  * start-up benchmarks run the bundle, the tests and the root `bin` run dist/ (the development path,
  * which keeps working without it).
  *
@@ -27,15 +32,17 @@
  *
  *   node scripts/bundle.mjs
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'packages/cli');
 const entry = join(cli, 'dist/main.js');
+const nodeEntry = join(cli, 'dist/nodeMain.js');
 const outdir = join(cli, 'bundle');
 /** The one bundled file whose import.meta.url is the bundle's own (see above). */
 const OWN_URL = join(cli, 'dist/entry.js');
@@ -92,26 +99,50 @@ const samsaBundle = {
 
 rmSync(outdir, { recursive: true, force: true });
 const started = Date.now();
-const result = await build({
-  entryPoints: { main: entry },
-  outdir,
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunk-[hash]',
   keepNames: true,
   sourcemap: true,
   logLevel: 'warning',
   metafile: true,
+  plugins: [samsaBundle],
+};
+// Every command: an ES module bundle split per lazily loaded part (main.js imports cli.js).
+const cliBuild = await build({
+  ...common,
+  entryPoints: { cli: entry },
+  outdir,
+  splitting: true,
+  format: 'esm',
+  chunkNames: 'chunk-[hash]',
   banner: {
     js: "import { createRequire as __samsaCreateRequire } from 'node:module';\nconst require = __samsaCreateRequire(import.meta.url);",
   },
-  plugins: [samsaBundle],
 });
-const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
+// `samsa node` alone, one CommonJS file: what vm.Script compiles with the code cache. Its
+// import.meta.url (after the rewrite above) is node.cjs's own URL.
+const nodeBuild = await build({
+  ...common,
+  entryPoints: [nodeEntry],
+  outfile: join(outdir, 'node.cjs'),
+  format: 'cjs',
+  define: { 'import.meta.url': '__samsaImportMetaUrl' },
+  banner: { js: "var __samsaImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+copyFileSync(join(root, 'scripts/bundle-main.mjs'), join(outdir, 'main.js'));
+chmodSync(join(outdir, 'main.js'), 0o755);
+// The code cache, recorded with the V8 flags the nodes run with (V8 refuses a cache made under other flags).
+const { NODE_V8_FLAGS } = await import(pathToFileURL(join(cli, 'dist/nodeRuntime.js')).href);
+const cache = spawnSync(process.execPath, [...NODE_V8_FLAGS, join(outdir, 'main.js'), '--write-code-cache'], { stdio: 'inherit' });
+if (cache.status !== 0) {
+  console.error(`bundle: recording the code cache failed (exit ${cache.status ?? cache.signal})`);
+  process.exit(1);
+}
+const inputs = new Set([...Object.keys(cliBuild.metafile.inputs), ...Object.keys(nodeBuild.metafile.inputs)]);
+const outputs = [...Object.keys(cliBuild.metafile.outputs), ...Object.keys(nodeBuild.metafile.outputs)].filter((f) => /\.c?js$/.test(f));
 console.log(
-  `bundle: ${Object.keys(result.metafile.inputs).length} modules into ${outputs.length} files in ${relative(root, outdir)} ` +
+  `bundle: ${inputs.size} modules into ${outputs.length + 1} files and a code cache in ${relative(root, outdir)} ` +
     `(${Date.now() - started} ms); run it as node ${relative(root, join(outdir, 'main.js'))}`,
 );

@@ -4,18 +4,20 @@
  * from the bundle (the entry file it names), the nodes serve (metrics through the lazily imported
  * prom-client), the console finds its web files (import.meta.url of a bundled file), a record
  * compressed with snappy and one with zstd round-trip (native addons loaded from the workspace), and
- * `perf produce` loads hdr-histogram-js (a dynamic import of a CommonJS package).
+ * `perf produce` loads hdr-histogram-js (a dynamic import of a CommonJS package); the nodes' code
+ * cache was recorded for this Node and the flags the nodes run with.
  *
  * The bundle is built by `node scripts/bootstrap.mjs`, which `npm test` runs first.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClusterState } from '../src/cluster/state.js';
 import { freePortBlock, freePorts } from '@samsa/testkit';
 import { removeDir, tempDir } from './helpers/processes.js';
+import { NODE_V8_FLAGS } from '../src/nodeRuntime.js';
 
 const BUNDLE = fileURLToPath(new URL('../bundle/main.js', import.meta.url));
 
@@ -49,6 +51,18 @@ describe('the bundled samsa command', () => {
     const r = bundled(['--version']);
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(version);
+  });
+
+  it("carries a code cache of node.cjs recorded by this Node with the nodes' V8 flags", () => {
+    const meta = JSON.parse(readFileSync(new URL('../bundle/node.cjs.cache.json', import.meta.url), 'utf8')) as {
+      node: string;
+      execArgv: string[];
+      size: number;
+    };
+    expect(meta.node).toBe(process.version);
+    expect(meta.execArgv).toEqual([...NODE_V8_FLAGS]);
+    expect(meta.size).toBe(statSync(new URL('../bundle/node.cjs', import.meta.url)).size);
+    expect(statSync(new URL('../bundle/node.cjs.cache', import.meta.url)).size).toBeGreaterThan(0);
   });
 
   it('runs a cluster from the bundle: nodes and console start from it, compressed records round-trip, perf runs', async () => {
