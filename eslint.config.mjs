@@ -6,7 +6,17 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'packages/protocol/src/generated/**', 'data/**', '**/*.mjs', '**/*.js'] },
+  {
+    ignores: [
+      '**/dist/**',
+      'packages/cli/bundle/**',
+      '**/node_modules/**',
+      'packages/protocol/src/generated/**',
+      'data/**',
+      '**/*.mjs',
+      '**/*.js',
+    ],
+  },
   {
     files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts', 'vitest.config.ts'],
     languageOptions: {

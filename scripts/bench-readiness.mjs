@@ -7,7 +7,10 @@
  * model and the load average before and after (the reference machine is shared, so say how busy
  * it was).
  *
- *   node scripts/bench-readiness.mjs [--runs N] [--services] [-- extra cluster up flags]
+ *   node scripts/bench-readiness.mjs [--runs N] [--services] [--dist] [-- extra cluster up flags]
+ *
+ * It runs the bundled build (packages/cli/bundle, what `npm start` runs) when there is one; --dist
+ * runs tsc's output (packages/cli/dist) instead, for a before/after comparison.
  *
  * Without --services the schema registry and the console are left out (--no-schema-registry
  * --no-console): the figure is the cluster's (active controller, every broker unfenced, internal
@@ -17,13 +20,17 @@
  * Run `node scripts/bootstrap.mjs` first (it uses packages/cli/dist).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../packages/cli/dist/main.js', import.meta.url));
+// The bundled build (scripts/bundle.mjs, what `npm start` runs) unless --dist asks for tsc's output.
+const BUNDLE = fileURLToPath(new URL('../packages/cli/bundle/main.js', import.meta.url));
+const DIST = fileURLToPath(new URL('../packages/cli/dist/main.js', import.meta.url));
+const CLI = process.argv.includes('--dist') || !existsSync(BUNDLE) ? DIST : BUNDLE;
+console.log(`running ${CLI === BUNDLE ? 'the bundle' : "tsc's output"}: ${CLI}`);
 const argv = process.argv.slice(2);
 const dashes = argv.indexOf('--');
 const args = dashes < 0 ? argv : argv.slice(0, dashes);

@@ -38,6 +38,24 @@ if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
   pnpm(['install', '--no-frozen-lockfile', '--prefer-offline']);
 }
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/cli']);
+// The `samsa` command bundled into a few files (what `npm start` runs: a node then loads a handful
+// of files instead of hundreds; scripts/bundle.mjs says why). Rebuilt only when tsc wrote something
+// newer than the last bundle, so a second run costs a directory walk.
+const bundled = join(root, 'packages/cli/bundle/main.js');
+const bundleInputs = ['packages', 'scripts/bundle.mjs', 'scripts/bundle-main.mjs'];
+function newestBuilt(path) {
+  const s = statSync(path);
+  if (!s.isDirectory()) return /\.(m?js|json)$/.test(path) ? s.mtimeMs : 0;
+  let m = 0;
+  for (const name of readdirSync(path)) {
+    if (name === 'node_modules' || name === 'bundle' || name === 'src' || name === 'test' || name === 'web') continue;
+    m = Math.max(m, newestBuilt(join(path, name)));
+  }
+  return m;
+}
+if (!existsSync(bundled) || Math.max(...bundleInputs.map((p) => newestBuilt(join(root, p)))) > statSync(bundled).mtimeMs) {
+  run(process.execPath, [join(root, 'scripts/bundle.mjs')]);
+}
 
 // The Samsa Console's front end (Preact + Vite): rebuilt only when a source is newer than the
 // last build, so a second run costs a directory walk.

@@ -6,18 +6,24 @@
  * controller active / broker registered, unfenced and started) relative to when `cluster up`
  * started. Then stops the cluster. Linux only (/proc).
  *
- *   node scripts/startup-profile.mjs [--runs N] [--combined] [--brokers B] [--controllers C]
+ *   node scripts/startup-profile.mjs [--runs N] [--combined] [--brokers B] [--controllers C] [--dist]
+ *
+ * As bench-readiness.mjs, it runs the bundle when there is one, tsc's output with --dist.
  *
  * Run `node scripts/bootstrap.mjs` first (it uses packages/cli/dist).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../packages/cli/dist/main.js', import.meta.url));
+// The bundled build (scripts/bundle.mjs, what `npm start` runs) unless --dist asks for tsc's output.
+const BUNDLE = fileURLToPath(new URL('../packages/cli/bundle/main.js', import.meta.url));
+const DIST = fileURLToPath(new URL('../packages/cli/dist/main.js', import.meta.url));
+const CLI = process.argv.includes('--dist') || !existsSync(BUNDLE) ? DIST : BUNDLE;
+console.log(`running ${CLI === BUNDLE ? 'the bundle' : "tsc's output"}: ${CLI}`);
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
   const i = args.indexOf(name);

@@ -1,34 +1,14 @@
 #!/usr/bin/env node
 /** The `samsa` command. */
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { fail } from './errors.js';
+import type { Command } from 'commander';
+import { newProgram, runProgram, VERSION } from './program.js';
 
-/** The CLI package's version (Kafka's tools answer --version with theirs). */
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-const verbose = process.argv.includes('--verbose');
 // `--version` after any command too, as each of Kafka's tools takes it.
 if (process.argv.slice(2).includes('--version')) {
   process.stdout.write(`${VERSION}\n`);
   process.exit(0);
 }
-const program = new Command()
-  .name('samsa')
-  .description('Samsa: a replicated commit log in the tradition of Apache Kafka')
-  .version(VERSION, '--version', 'print the version and exit')
-  .option('--verbose', 'print stack traces on errors')
-  // Every usage error is one `samsa: ...` line (the same shape as every other error), exit code 2.
-  .configureOutput({
-    outputError: (message, write) =>
-      write(
-        `samsa: ${message
-          .replace(/^error: /, '')
-          .trim()
-          .replace(/\s*\n\s*/g, ' ')} (see --help)\n`,
-      ),
-  })
-  .exitOverride();
+const program = newProgram();
 
 // Each command's module is loaded only when that command runs (all of them for --help or an
 // unknown name): six `samsa node`s start at once under `cluster up`, and every one of them paid
@@ -65,15 +45,4 @@ const commands =
 // A set: one module may register several commands (schemas, schema-registry).
 for (const register of new Set(await Promise.all(commands))) register(program);
 
-process.on('unhandledRejection', (err) => fail(err, verbose));
-
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    // Commander has already printed its one line (unknown flag, missing argument) or the help.
-    const informational = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code);
-    process.exit(informational ? err.exitCode : 2);
-  }
-  fail(err, verbose);
-}
+await runProgram(program, process.argv);

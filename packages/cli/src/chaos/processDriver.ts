@@ -21,14 +21,14 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Samsa } from '@samsa/client';
 import { CHANNEL_OPTIONS, controllerProto, grpc, type DescribeQuorumResponse__Output } from '@samsa/protocol';
 import type { ChaosNode, ClusterDriver, PartitionSupport } from './driver.js';
 import { NetnsFirewall, nodeUid } from './netns.js';
 import { NODE_V8_FLAGS } from '../nodeRuntime.js';
+import { CLI_ENTRY } from '../entry.js';
 
-const CLI = fileURLToPath(new URL('../main.js', import.meta.url));
+const CLI = CLI_ENTRY;
 
 export interface ProcessClusterOptions {
   /** Node data directories go under here. */

@@ -22,7 +22,6 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Samsa } from '@samsa/client';
 import type { Command } from 'commander';
 import {
@@ -45,6 +44,7 @@ import { recordService, servicePorts, serviceRecords, spawnService, waitServing 
 import { brokerStarted, lastError, recordNode, spawnNode } from '../cluster/nodes.js';
 import { registerNodeCommands } from '../cluster/nodeCommands.js';
 import { stopNodes, waitAllGone } from '../cluster/stop.js';
+import { CLI_ENTRY } from '../entry.js';
 import { UsageError } from '../errors.js';
 import { NODE_V8_FLAGS } from '../nodeRuntime.js';
 import { parseBootstrap, parseDurationMs, parseInteger } from '../options.js';
@@ -78,7 +78,7 @@ export interface NodeSpec {
   dataDir: string;
 }
 
-const CLI = fileURLToPath(new URL('../main.js', import.meta.url));
+const CLI = CLI_ENTRY;
 
 /** The nodes of a cluster: ids, roles and ports, derived from the counts and the base port. */
 export function planCluster(
