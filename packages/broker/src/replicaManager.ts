@@ -256,6 +256,7 @@ export class ReplicaManager {
         timers: options.timers,
         logger: options.logger.child({ component: 'cleaner' }),
         logs: () => [...this.partitions.values()].map((p) => ({ key: p.key, log: p.log, highWatermark: () => p.highWatermark })),
+        onCleaningFailure: (err) => this.noteFailure(err),
       },
     );
   }
