@@ -261,6 +261,7 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
       ...(metrics === undefined ? {} : { metrics }),
       topicDefaults: { ...DEFAULT_TOPIC_CONFIG, ...config.topicDefaults },
       ...(config.logCleaner === undefined ? {} : { cleaner: config.logCleaner }),
+      onLogDirFailure: (offline) => quorum.logDirFailed(offline.dir),
       replication: {
         ...(config.replicaLagTimeMaxMs === undefined ? {} : { replicaLagTimeMaxMs: config.replicaLagTimeMaxMs }),
         ...(config.replicaFetch === undefined ? {} : { fetcher: config.replicaFetch }),

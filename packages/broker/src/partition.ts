@@ -235,6 +235,22 @@ export class Partition {
   }
 
   /** This broker no longer hosts the replica: refuse everything from now on (waiting requests too). */
+  /**
+   * The log directory holding this replica went offline (log/README.md): it is no longer served,
+   * and waiting requests answer KAFKA_STORAGE_ERROR with `reason` instead of a leadership error.
+   */
+  markOffline(reason: string): void {
+    this.offlineReason = reason;
+    this.markRemoved();
+  }
+
+  /** Why the replica went offline; undefined while its log directory is online. */
+  offlineReason: string | undefined;
+
+  private checkOnline(): void {
+    if (this.offlineReason !== undefined) throw protocolError('KAFKA_STORAGE_ERROR', `${this.key}: ${this.offlineReason}`);
+  }
+
   markRemoved(): void {
     this.leaderId = -1;
     this.leader = undefined;
@@ -302,6 +318,7 @@ export class Partition {
 
   /** Throws NOT_LEADER_OR_FOLLOWER / FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH as Kafka does. */
   checkLeader(currentLeaderEpoch = -1): void {
+    this.checkOnline();
     if (currentLeaderEpoch >= 0 && currentLeaderEpoch < this.leaderEpoch) {
       throw protocolError(
         'FENCED_LEADER_EPOCH',
@@ -445,6 +462,7 @@ export class Partition {
    * NOT_LEADER_OR_FOLLOWER when leadership moved away while it waited (as Kafka does).
    */
   checkEnoughReplicasReachOffset(requiredOffset: bigint): boolean {
+    this.checkOnline();
     if (!this.isLeader) {
       throw protocolError(
         'NOT_LEADER_OR_FOLLOWER',

@@ -28,6 +28,9 @@ import {
   DEFAULT_LOG_CLEANER_CONFIG,
   Log,
   LogCleaner,
+  LogDirFailureChannel,
+  isLogDirFailure,
+  type OfflineLogDir,
   readHighWatermarkCheckpoint,
   writeHighWatermarkCheckpoint,
   writeHighWatermarkCheckpointAsync,
@@ -112,6 +115,8 @@ export interface ReplicaManagerOptions {
   cleaner?: Partial<LogCleanerConfig>;
   /** Bytes in and out, ISR changes (metrics.ts); nothing is reported without it. */
   metrics?: BrokerMetricEvents;
+  /** Told once when the log directory goes offline (log/README.md): the broker's heartbeats then say so. */
+  onLogDirFailure?: (offline: OfflineLogDir) => void;
 }
 
 export interface ReplicationOptions {
@@ -202,6 +207,8 @@ export class ReplicaManager {
   private hwCheckpointing: Promise<void> | undefined;
   /** Compacts the logs of compacted topics in the background (log/cleaner.ts). */
   readonly cleaner: LogCleaner;
+  /** Where every failed write in the data directory is reported (Kafka's LogDirFailureChannel, log/README.md). */
+  readonly logDirFailures = new LogDirFailureChannel();
 
   constructor(private readonly options: ReplicaManagerOptions) {
     this.fetchPurgatory = new Purgatory(options.timers);
@@ -209,6 +216,7 @@ export class ReplicaManager {
     this.replicaFetchPurgatory = new Purgatory(options.timers);
     this.topicDefaults = options.topicDefaults ?? DEFAULT_TOPIC_CONFIG;
     this.staticTopicDefaults = this.topicDefaults;
+    this.logDirFailures.onOffline((offline) => this.handleLogDirFailure(offline));
     const r = options.replication ?? {};
     const logger = options.logger.child({ component: 'replication' });
     this.alterPartitionManager = new AlterPartitionManager(
@@ -240,6 +248,7 @@ export class ReplicaManager {
       logger,
       random: r.random ?? Math.random,
       config: { ...DEFAULT_REPLICA_FETCHER_CONFIG, ...r.fetcher },
+      onAppendError: (err) => this.noteFailure(err),
     });
     this.cleaner = new LogCleaner(
       { ...DEFAULT_LOG_CLEANER_CONFIG, ...options.cleaner },
@@ -247,6 +256,7 @@ export class ReplicaManager {
         timers: options.timers,
         logger: options.logger.child({ component: 'cleaner' }),
         logs: () => [...this.partitions.values()].map((p) => ({ key: p.key, log: p.log, highWatermark: () => p.highWatermark })),
+        onCleaningFailure: (err) => this.noteFailure(err),
       },
     );
   }
@@ -290,6 +300,8 @@ export class ReplicaManager {
   private partitionOrError(topic: string, partition: number): Partition {
     const p = this.getPartition(topic, partition);
     if (p) return p;
+    const offline = this.logDirFailures.describe(this.options.dataDir);
+    if (offline) throw protocolError('KAFKA_STORAGE_ERROR', `${topic}-${partition}: ${offlineSentence(offline)}`);
     const info = this.options.metadata.topic(topic);
     if (!info) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`);
     if (partition < 0 || partition >= info.partitions.length) {
@@ -337,7 +349,7 @@ export class ReplicaManager {
         this.wakeReplicaFetchesSoon(p.key);
         if (requiredAcks === -1) waiting.push({ partition: p, requiredOffset: appended.lastOffset + 1n, result });
       } catch (err) {
-        Object.assign(result, errorOf(err, this.options.logger));
+        Object.assign(result, this.failureOf(err));
       }
     }
     if (waiting.length > 0) {
@@ -411,7 +423,7 @@ export class ReplicaManager {
         remaining -= records.length;
       } catch (err) {
         hasError = true;
-        const error = errorOf(err, this.options.logger);
+        const error = this.failureOf(err);
         result.errorCode = error.errorCode;
         result.errorMessage = error.errorMessage;
       }
@@ -493,7 +505,7 @@ export class ReplicaManager {
         remaining -= read.records.length;
       } catch (err) {
         mustAnswer = true;
-        const error = errorOf(err, this.options.logger);
+        const error = this.failureOf(err);
         result.errorCode = error.errorCode;
         result.errorMessage = error.errorMessage;
       }
@@ -534,7 +546,7 @@ export class ReplicaManager {
         this.wakeReplicaFetchesSoon(p.key);
         waiting.push({ partition: p, requiredOffset: appended.lastOffset + 1n, result });
       } catch (err) {
-        Object.assign(result, errorOf(err, this.options.logger));
+        Object.assign(result, this.failureOf(err));
       }
     }
     if (waiting.length > 0) {
@@ -656,10 +668,14 @@ export class ReplicaManager {
         const last = this.lastFlush.get(p.key) ?? 0;
         if (now - last >= p.config['flush.ms']) {
           this.lastFlush.set(p.key, now);
-          void p.log.flush().catch((err: unknown) => this.options.logger.error({ err, partition: p.key }, 'flush failed'));
+          void p.log.flush().catch((err: unknown) => {
+            this.options.logger.error({ err, partition: p.key }, 'flush failed');
+            this.noteFailure(err);
+          });
         }
       } catch (err) {
         this.options.logger.error({ err, partition: p.key }, 'flush failed');
+        this.noteFailure(err);
       }
     }
   }
@@ -676,6 +692,7 @@ export class ReplicaManager {
           );
       } catch (err) {
         this.options.logger.error({ err, partition: p.key }, 'retention failed');
+        this.noteFailure(err);
       }
     }
   }
@@ -694,9 +711,12 @@ export class ReplicaManager {
   checkpointHighWatermarks(): void {
     // The periodic write runs off the event loop (its fsyncs took 5-30 ms on a busy disk, a stall
     // of every request this broker serves); one at a time, a tick that finds one running skips.
-    if (this.hwCheckpointing) return;
+    if (this.hwCheckpointing || this.logDirFailures.isOffline(this.options.dataDir)) return;
     this.hwCheckpointing = writeHighWatermarkCheckpointAsync(this.options.dataDir, this.highWatermarkEntries())
-      .catch((err: unknown) => this.options.logger.error({ err }, 'writing the high-watermark checkpoint failed'))
+      .catch((err: unknown) => {
+        this.options.logger.error({ err }, 'writing the high-watermark checkpoint failed');
+        this.noteFailure(err);
+      })
       .finally(() => {
         this.hwCheckpointing = undefined;
       });
@@ -705,6 +725,8 @@ export class ReplicaManager {
   /** The final checkpoint at shutdown: after any periodic one still running, synchronously. */
   private async checkpointHighWatermarksNow(): Promise<void> {
     await this.hwCheckpointing;
+    // Nothing is written to a failed disk: the HWs on it are recovered from the leaders after restart.
+    if (this.logDirFailures.isOffline(this.options.dataDir)) return;
     try {
       writeHighWatermarkCheckpoint(this.options.dataDir, this.highWatermarkEntries());
     } catch (err) {
@@ -716,6 +738,59 @@ export class ReplicaManager {
     return [...this.partitions.values()]
       .filter((p) => !p.log.isClosed)
       .map((p) => ({ topic: p.topic, partition: p.partition, highWatermark: p.highWatermark }));
+  }
+
+  /**
+   * Reports `err` to the log directory failure channel when it is a failure of the disk (the
+   * first takes the directory offline: handleLogDirFailure). Returns whether it was one.
+   */
+  private noteFailure(err: unknown): boolean {
+    if (!isLogDirFailure(err)) return false;
+    this.logDirFailures.maybeAddOfflineLogDir(this.options.dataDir, err);
+    return true;
+  }
+
+  /** A request's per-partition error: a disk failure is reported and answered KAFKA_STORAGE_ERROR. */
+  private failureOf(err: unknown): PartitionError {
+    if (this.noteFailure(err) && !(err instanceof SamsaProtocolError)) {
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: (err as Error).message };
+    }
+    return errorOf(err, this.options.logger);
+  }
+
+  /**
+   * Kafka's ReplicaManager.handleLogDirFailure (log/README.md): every replica on the directory
+   * stops fetching and being served, its files are closed without writing anything, waiting
+   * requests answer KAFKA_STORAGE_ERROR, and the broker is told (its heartbeats report the
+   * directory offline, so the controller moves leadership and ISR membership away).
+   */
+  private handleLogDirFailure(offline: OfflineLogDir): void {
+    const sentence = offlineSentence(offline);
+    const keys = [...this.partitions.keys()];
+    this.options.logger.error(
+      { logDir: offline.dir, errno: offline.errno, reason: offline.reason, partitions: keys.length },
+      `log directory ${offline.dir} is offline: ${offline.reason}; its ${keys.length} replica(s) are no longer served until the broker restarts`,
+    );
+    for (const key of keys) {
+      const p = this.partitions.get(key)!;
+      this.partitions.delete(key);
+      this.lastFlush.delete(key);
+      this.fetcherManager.removePartition(key);
+      p.markOffline(sentence);
+      p.log.closeHandles();
+    }
+    this.byTopic.clear();
+    for (const key of keys) {
+      this.fetchPurgatory.checkAndComplete(key);
+      this.producePurgatory.checkAndComplete(key);
+      this.replicaFetchPurgatory.checkAndComplete(key);
+    }
+    this.options.onLogDirFailure?.(offline);
+  }
+
+  /** Whether the data directory is offline (diagnostics, tests). */
+  get logDirOffline(): boolean {
+    return this.logDirFailures.isOffline(this.options.dataDir);
   }
 
   async shutdown(): Promise<void> {
@@ -749,6 +824,8 @@ export class ReplicaManager {
    * so they answer NOT_LEADER_OR_FOLLOWER at once when leadership moved away.
    */
   private onMetadataChange(change: MetadataChange): void {
+    // An offline directory opens, closes and deletes nothing until the broker restarts (as Kafka).
+    if (this.logDirFailures.isOffline(this.options.dataDir) && change.type !== 'brokerConfigsChanged') return;
     switch (change.type) {
       case 'topicCreated':
         this.openTopic(change.topic);
@@ -825,11 +902,20 @@ export class ReplicaManager {
       return;
     }
     if (!local) {
+      if (this.logDirFailures.isOffline(this.options.dataDir)) return;
       const config = effectiveTopicConfig(topic.configs, this.topicDefaults);
-      const log = Log.open(join(this.options.dataDir, key), logConfigOf(config), {
-        clock: this.options.timers.now,
-        logger: this.options.logger.child({ partition: key }),
-      });
+      let log: Log;
+      try {
+        log = Log.open(join(this.options.dataDir, key), logConfigOf(config), {
+          clock: this.options.timers.now,
+          logger: this.options.logger.child({ partition: key }),
+          onBackgroundFailure: (err) => this.noteFailure(err),
+        });
+      } catch (err) {
+        // The disk refused (still full, or failing): the directory goes offline, the broker stays up.
+        if (this.noteFailure(err)) return;
+        throw err;
+      }
       const p = new Partition(
         topic.name,
         info.partition,
@@ -1044,4 +1130,9 @@ class DelayedReplicaFetch extends DelayedOperation {
   protected onComplete(): void {
     this.resolve(this.replicaManager.readForReplica(this.params).results);
   }
+}
+
+/** The human sentence of every KAFKA_STORAGE_ERROR an offline directory answers. */
+function offlineSentence(offline: OfflineLogDir): string {
+  return `the log directory ${offline.dir} is offline since a write failed (${offline.reason}); its replicas are not served until the broker restarts`;
 }

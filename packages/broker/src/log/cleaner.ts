@@ -809,6 +809,8 @@ export interface LogCleanerDeps {
   logger: LogLogger;
   /** The broker's current logs (the cleaner takes only compacted, open ones). */
   logs: () => Iterable<CleanableLog>;
+  /** Told of a cleaning that failed (a failed disk takes the log directory offline: README.md). */
+  onCleaningFailure?: (err: unknown) => void;
 }
 
 /** One cleaner per broker: see "Running" at the top of this file. */
@@ -889,6 +891,7 @@ export class LogCleaner {
       if (!log.isClosed) {
         this.uncleanable.add(log);
         this.deps.logger.error({ err, partition: key }, 'cleaning the log failed; leaving it uncleaned until restart');
+        this.deps.onCleaningFailure?.(err);
       }
       throw err;
     }

@@ -39,3 +39,10 @@ export {
   type LogCleanerConfig,
 } from './cleaner.js';
 export { CLEANER_CHECKPOINT_FILE, readCleanerCheckpoint, type CleanerCheckpoint, type SwapStep } from './cleanerFiles.js';
+export {
+  LogDirFailureChannel,
+  isLogDirFailure,
+  systemCallErrorOf,
+  type LogDirFailureListener,
+  type OfflineLogDir,
+} from './logDirFailure.js';

@@ -97,6 +97,11 @@ export interface LogDeps {
   /** Wall-clock milliseconds (segment.ms, retention.ms). */
   clock: () => number;
   logger?: LogLogger;
+  /**
+   * Told of a background write that failed (a flush after a roll or flush.messages), which no
+   * caller sees: the broker's LogDirFailureChannel takes the directory offline (README.md).
+   */
+  onBackgroundFailure?: (err: unknown) => void;
 }
 
 export interface LogAppendInfo {
@@ -137,6 +142,7 @@ export class Log {
   private currentConfig: ResolvedLogConfig;
   private readonly clock: () => number;
   private readonly logger: LogLogger;
+  private readonly onBackgroundFailure: ((err: unknown) => void) | undefined;
   private segmentOptions: SegmentOptions;
   private segs: LogSegment[] = [];
   private nextOffset = 0n;
@@ -160,6 +166,7 @@ export class Log {
     this.currentConfig = config;
     this.clock = deps.clock;
     this.logger = deps.logger ?? NOOP_LOGGER;
+    this.onBackgroundFailure = deps.onBackgroundFailure;
     this.segmentOptions = {
       indexIntervalBytes: config.indexIntervalBytes,
       clock: deps.clock,
@@ -713,7 +720,11 @@ export class Log {
   }
 
   private flushInBackground(upTo: bigint, why: string): void {
-    this.flushUpTo(upTo).catch((err: unknown) => this.logger.error({ dir: this.dir, err, why }, 'background log flush failed'));
+    this.flushUpTo(upTo).catch((err: unknown) => {
+      this.logger.error({ dir: this.dir, err, why }, 'background log flush failed');
+      // A flush that failed because the log was closed or deleted meanwhile says nothing of the disk.
+      if (!this.closed) this.onBackgroundFailure?.(err);
+    });
   }
 
   /**
@@ -788,6 +799,24 @@ export class Log {
       for (const segment of this.segs) segment.close();
       this.loadedInactive.length = 0;
     }
+  }
+
+  /**
+   * Kafka's closeHandlers: closes the files and writes nothing (no pending index entries, no
+   * checkpoint, no clean-shutdown mark), for a log whose directory went offline (README.md). The
+   * next open recovers it as after a crash. Idempotent; every later operation throws.
+   */
+  closeHandles(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const segment of this.segs) {
+      try {
+        segment.close();
+      } catch (err) {
+        this.logger.warn({ dir: this.dir, err }, 'closing a segment of an offline log failed');
+      }
+    }
+    this.loadedInactive.length = 0;
   }
 
   get isClosed(): boolean {

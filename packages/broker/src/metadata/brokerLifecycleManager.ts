@@ -74,6 +74,8 @@ export class BrokerLifecycleManager implements FetchObserver {
   private wakeLoop: (() => void) | undefined;
   private wakeRequested = false;
   private heartbeatRedirects = 0;
+  /** Log directories that went offline (log/README.md): every heartbeat reports them. */
+  private readonly offlineLogDirs: string[] = [];
   private phaseBeforeApply: BrokerLifecyclePhase = 'registering';
 
   private readonly readyPromise: Promise<void>;
@@ -132,6 +134,18 @@ export class BrokerLifecycleManager implements FetchObserver {
       case 'stopped':
         return 'stopped';
     }
+  }
+
+  /**
+   * A log directory went offline (a write failed: log/README.md). Every heartbeat from now on
+   * says so, and one goes out at once: the controller fences this broker and moves its
+   * leaderships and ISR memberships away, and does not unfence it until a restart.
+   */
+  logDirFailed(dir: string): void {
+    if (this.offlineLogDirs.includes(dir)) return;
+    this.offlineLogDirs.push(dir);
+    this.logger.error({ logDir: dir }, 'reporting an offline log directory to the controller');
+    this.wake();
   }
 
   // ---- FetchObserver (the metadata follower's reports) ----
@@ -233,6 +247,7 @@ export class BrokerLifecycleManager implements FetchObserver {
           currentMetadataOffset: String(this.options.metadata.appliedOffset),
           wantFence: false,
           wantShutDown: false,
+          offlineLogDirs: [...this.offlineLogDirs],
         },
         Math.min(requestTimeoutMs, Math.max(heartbeatIntervalMs, 1_000)),
       );
@@ -253,7 +268,12 @@ export class BrokerLifecycleManager implements FetchObserver {
         if (wasFenced && !res.isFenced)
           this.logger.info({ brokerEpoch, appliedOffset: this.options.metadata.appliedOffset }, 'the controller unfenced this broker');
         if (!wasFenced && res.isFenced)
-          this.logger.warn({ brokerEpoch }, 'the controller fenced this broker (it may have missed its session timeout)');
+          this.logger.warn(
+            { brokerEpoch, offlineLogDirs: this.offlineLogDirs },
+            this.offlineLogDirs.length > 0
+              ? 'the controller fenced this broker: its log directory is offline'
+              : 'the controller fenced this broker (it may have missed its session timeout)',
+          );
         this.checkReady();
         return res.isFenced ? Math.min(heartbeatIntervalMs, FENCED_HEARTBEAT_MS) : heartbeatIntervalMs;
       }
@@ -306,6 +326,7 @@ export class BrokerLifecycleManager implements FetchObserver {
             currentMetadataOffset: String(this.options.metadata.appliedOffset),
             wantFence: false,
             wantShutDown: true,
+            offlineLogDirs: [...this.offlineLogDirs],
           },
           Math.max(1, deadline - this.timers.now()),
         );

@@ -176,6 +176,11 @@ export class QuorumMetadataSource implements MetadataSource {
     };
   }
 
+  /** A log directory went offline: the heartbeats report it (BrokerLifecycleManager.logDirFailed). */
+  logDirFailed(dir: string): void {
+    this.lifecycle.logDirFailed(dir);
+  }
+
   get phase(): BrokerLifecyclePhase {
     return this.lifecycle.phase;
   }

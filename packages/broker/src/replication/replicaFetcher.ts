@@ -50,6 +50,8 @@ export interface ReplicaFetcherDeps {
   logger: Logger;
   random: () => number;
   config: ReplicaFetcherConfig;
+  /** Told of every error appending fetched data (a failed disk takes the log directory offline: log/README.md). */
+  onAppendError?: (err: unknown) => void;
 }
 
 type FetchStatus = 'fetching' | 'delayed' | 'fenced';
@@ -277,6 +279,7 @@ export class ReplicaFetcher {
         try {
           this.processPartition(state, result);
         } catch (err) {
+          this.deps.onAppendError?.(err);
           this.delay(state, `processing the fetched data failed: ${errorText(err)}`, 'error');
         }
       }

@@ -157,6 +157,14 @@ export class ComposeCluster implements ClusterDriver {
 
   async heal(): Promise<void> {}
 
+  readonly diskFull: PartitionSupport = { supported: false, reason: 'the disk-full nemesis is not implemented for --compose' };
+
+  async fillDisk(): Promise<void> {
+    throw new Error(this.diskFull.reason);
+  }
+
+  async freeDisk(): Promise<void> {}
+
   async readPartitionLog(broker: ChaosNode, topic: string, partition: number): Promise<Buffer> {
     const dir = `${this.o.dataDir}/${topic}-${partition}`;
     // The shell sorts the glob, and 20-digit segment names sort by offset.

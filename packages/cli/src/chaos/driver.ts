@@ -40,6 +40,12 @@ export interface ClusterDriver {
   isolate(node: ChaosNode): Promise<void>;
   /** Removes every cut. */
   heal(): Promise<void>;
+  /** Whether the disk-full nemesis can run (brokers' data directories on a small file system the harness mounts). */
+  readonly diskFull: PartitionSupport;
+  /** Fills a broker's data disk: its next writes fail with ENOSPC (its log directory goes offline). */
+  fillDisk(node: ChaosNode): Promise<void>;
+  /** Gives the space back (the broker uses it after a restart, as Kafka's offline log directory). */
+  freeDisk(node: ChaosNode): Promise<void>;
   /** The concatenated bytes of a broker's segment files of one partition, in offset order. */
   readPartitionLog(broker: ChaosNode, topic: string, partition: number): Promise<Buffer>;
   /** Stops every node (and, for processes, removes nothing the report needs). */

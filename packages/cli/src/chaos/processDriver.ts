@@ -16,6 +16,7 @@ import {
   readdirSync,
   readFileSync,
   readSync,
+  statfsSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -25,10 +26,14 @@ import { Samsa } from '@samsa/client';
 import { CHANNEL_OPTIONS, controllerProto, grpc, type DescribeQuorumResponse__Output } from '@samsa/protocol';
 import type { ChaosNode, ClusterDriver, PartitionSupport } from './driver.js';
 import { NetnsFirewall, nodeUid } from './netns.js';
+import { mountTinyFs, type TinyFs } from './tinyFs.js';
 import { NODE_V8_FLAGS } from '../nodeRuntime.js';
 import { CLI_ENTRY } from '../entry.js';
 
 const CLI = CLI_ENTRY;
+
+/** A broker's tmpfs size outside the disk-full nemesis: more than a chaos run writes. */
+const DISK_ROOMY_BYTES = 1024 * 1024 * 1024;
 
 export interface ProcessClusterOptions {
   /** Node data directories go under here. */
@@ -48,6 +53,8 @@ export interface ProcessClusterOptions {
   netns?: string;
   /** Why partitions are not possible, when netns is not given. */
   noPartitionReason?: string;
+  /** Put every broker's data directory on its own tmpfs, for the disk-full nemesis (root only). */
+  diskFull?: boolean;
   logLevel?: string;
 }
 
@@ -140,6 +147,10 @@ export class ProcessCluster implements ClusterDriver {
   private readonly crashes: string[] = [];
   private voters = '';
 
+  diskFull: PartitionSupport = { supported: false, reason: 'not asked for' };
+  /** Each broker's tmpfs (disk-full nemesis), by node name. */
+  private readonly disks = new Map<string, TinyFs>();
+
   constructor(private readonly o: ProcessClusterOptions) {
     this.partition = o.netns
       ? { supported: true }
@@ -168,6 +179,14 @@ export class ProcessCluster implements ClusterDriver {
       const port = this.o.netns ? (role === 'controller' ? 9093 : 9092) : await freePort(host);
       const dataDir = join(this.o.dataRoot, name);
       mkdirSync(dataDir, { recursive: true });
+      if (role === 'broker' && this.o.diskFull && (this.diskFull.supported || i === 0)) {
+        // Roomy until the nemesis shrinks it to what is used (tmpfs holds only what is written).
+        const mounted = mountTinyFs(dataDir, DISK_ROOMY_BYTES);
+        if (mounted.ok) {
+          this.disks.set(name, mounted.fs);
+          this.diskFull = { supported: true };
+        } else this.diskFull = { supported: false, reason: mounted.reason };
+      }
       // A fresh log per run (a report directory may be reused); restarts within the run append.
       writeFileSync(join(this.o.logDir, `${name}.log`), '');
       const uid = this.o.netns ? nodeUid(nodeId) : undefined;
@@ -388,6 +407,33 @@ export class ProcessCluster implements ClusterDriver {
     for (const n of this.nodes) if (n.paused) await this.resume(n);
     await Promise.all(this.brokers.map((b) => this.signalAndWait(b, 'SIGTERM', 5_000)));
     await Promise.all(this.controllers.map((c) => this.signalAndWait(c, 'SIGTERM', 5_000)));
+    this.unmountDisks();
+  }
+
+  async fillDisk(node: ChaosNode): Promise<void> {
+    const n = this.of(node);
+    const disk = this.disks.get(n.name);
+    if (!disk) throw new Error(`${n.name} has no disk of its own: ${this.diskFull.reason ?? 'disk-full not set up'}`);
+    const fs = statfsSync(n.dataDir);
+    const used = (fs.blocks - fs.bfree) * fs.bsize;
+    // A few pages over what is used: the next segment growth fails with ENOSPC.
+    disk.resize(used + 64 * 1024);
+  }
+
+  async freeDisk(node: ChaosNode): Promise<void> {
+    this.disks.get(this.of(node).name)?.resize(DISK_ROOMY_BYTES);
+  }
+
+  /** Unmounts the brokers' tmpfs disks (after stop: their data is gone). */
+  unmountDisks(): void {
+    for (const [name, disk] of this.disks) {
+      try {
+        disk.unmount();
+        this.disks.delete(name);
+      } catch {
+        // Left mounted: a node may still hold it; the next attempt (or the operator) unmounts it.
+      }
+    }
   }
 
   unexpectedExits(): string[] {

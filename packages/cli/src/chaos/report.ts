@@ -155,6 +155,8 @@ const COLORS: Record<string, string> = {
   partition: '#4e79a7',
   'controller-kill': '#a23b72',
   'rolling-restart': '#29bf12',
+  reassign: '#59a5d8',
+  'disk-full': '#7d5ba6',
 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

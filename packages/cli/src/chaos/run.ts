@@ -13,7 +13,7 @@ import { History } from './history.js';
 import { ProcessCluster, waitUntil } from './processDriver.js';
 import { compareReplicas } from './replicas.js';
 import { perSecond, summaryTable, svgPlot, type Report, type RunInfo } from './report.js';
-import { planNemeses, type NemesisEvent, type NemesisType } from './schedule.js';
+import { planNemeses, reassignmentTarget, type NemesisEvent, type NemesisType } from './schedule.js';
 import { KAFKA_GROUP_READER_ASSIGNOR, KafkaGroupReader, KafkaWorkload, loadKafkaJs } from './kafkaWorkload.js';
 import { AssignReader, GROUP_READER_ASSIGNOR, GroupReader, Workload, drain, type Reader } from './workload.js';
 
@@ -88,12 +88,14 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
         groupInitialRebalanceDelayMs: 500,
         ...(o.netns ? { netns: o.netns } : {}),
         ...(o.noPartitionReason ? { noPartitionReason: o.noPartitionReason } : {}),
+        diskFull: o.nemeses.includes('disk-full'),
       });
   const schedule = planNemeses({
     seed: o.seed,
     durationMs: o.durationMs,
     types: o.nemeses,
     brokers: 3,
+    partitions: PARTITIONS,
     sessionTimeoutMs: o.sessionTimeoutMs,
   });
   say(`samsa chaos: seed ${o.seed}, ${o.durationMs / 1000} s, nemeses ${o.nemeses.join(',') || 'none'}; report in ${o.reportDir}`);
@@ -234,6 +236,18 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
         say(`${stamp()} ${event.type}: skipped, no time left`);
         continue;
       }
+      if (event.type === 'disk-full' && !driver.diskFull.supported) {
+        history.log({
+          type: 'nemesis',
+          id: event.id,
+          phase: 'skipped',
+          nemesis: event.type,
+          detail: driver.diskFull.reason ?? 'not supported',
+        });
+        say(`${stamp()} disk-full broker-${event.target + 1}: SKIPPED (${driver.diskFull.reason})`);
+        await sleep(event.holdMs);
+        continue;
+      }
       if (event.type === 'partition' && !driver.partition.supported) {
         history.log({
           type: 'nemesis',
@@ -246,7 +260,7 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
         await sleep(event.holdMs);
         continue;
       }
-      await runNemesis(driver, event, history, say, stamp, fullIsr, notes);
+      await runNemesis(driver, event, history, say, stamp, fullIsr, notes, admin);
     }
     const rest = t0 + o.durationMs - history.elapsed();
     if (rest > 0) await sleep(rest);
@@ -351,6 +365,7 @@ async function runNemesis(
   stamp: () => string,
   fullIsr: (timeoutMs: number) => Promise<unknown>,
   notes: string[],
+  admin: () => Samsa,
 ): Promise<void> {
   let node: ChaosNode | undefined = event.target >= 0 ? driver.brokers[event.target] : undefined;
   const hold = (event.holdMs / 1000).toFixed(1);
@@ -374,6 +389,16 @@ async function runNemesis(
         await driver.isolate(node!);
         await sleep(event.holdMs);
         await driver.heal();
+        break;
+      case 'reassign':
+        await reassignAndBack(driver, event, node!, admin, say, stamp, notes);
+        break;
+      case 'disk-full':
+        await driver.fillDisk(node!);
+        await sleep(event.holdMs);
+        await driver.freeDisk(node!);
+        // Its log directory went offline: as in Kafka, only a restart brings it back.
+        await driver.gracefulRestart(node!);
         break;
       case 'rolling-restart':
         for (const b of driver.brokers) {
@@ -403,5 +428,56 @@ async function runNemesis(
       ...(node ? { node: node.name } : {}),
       detail: `error: ${message}`,
     });
+  }
+}
+
+/** Partition reassignments settle within this (the moved replica catches up from nothing). */
+const REASSIGNMENT_TIMEOUT_MS = 60_000;
+
+/**
+ * The reassign nemesis: moves `victim`'s replica of one partition away with
+ * AlterPartitionReassignments (reassignmentTarget), waits for the move to complete, holds, then
+ * moves it back to the original replicas and waits again. A move that does not complete in time
+ * is noted (the next move, or the heal, finds it still running).
+ */
+async function reassignAndBack(
+  driver: ClusterDriver,
+  event: NemesisEvent,
+  victim: ChaosNode,
+  admin: () => Samsa,
+  say: (line: string) => void,
+  stamp: () => string,
+  notes: string[],
+): Promise<void> {
+  const partition = event.partition ?? 0;
+  const samsa = admin();
+  try {
+    const [t] = await samsa.admin().describeTopics([TOPIC]);
+    const original = t!.partitions.find((p) => p.partition === partition)?.replicas ?? [];
+    const target = reassignmentTarget(
+      original,
+      driver.brokers.map((b) => b.nodeId),
+      victim.nodeId,
+    );
+    if (!target) {
+      notes.push(`reassign: ${victim.name} holds no replica of ${TOPIC}-${partition}; nothing moved`);
+      return;
+    }
+    const move = async (replicas: readonly number[], what: string) => {
+      const [result] = await samsa.admin().alterPartitionReassignments([{ topic: TOPIC, partition, replicas }]);
+      if (result!.errorCode !== 0) throw new Error(`${what}: refused (${result!.error?.message ?? result!.errorCode})`);
+      say(`${stamp()}   ${what}: ${TOPIC}-${partition} [${original.join(',')}] -> [${replicas.join(',')}]`);
+      await waitUntil(
+        `the reassignment of ${TOPIC}-${partition} (${what}) to complete`,
+        async () => (await samsa.admin().listPartitionReassignments({ partitions: [{ topic: TOPIC, partition }] })).length === 0,
+        REASSIGNMENT_TIMEOUT_MS,
+        300,
+      );
+    };
+    await move(target, 'move away');
+    await sleep(event.holdMs);
+    await move(original, 'move back');
+  } finally {
+    await samsa.close();
   }
 }

@@ -6,8 +6,10 @@
  */
 import { seededRandom, type Random } from '@samsa/client';
 
-export const NEMESIS_TYPES = ['kill', 'pause', 'partition', 'controller-kill', 'rolling-restart'] as const;
+export const NEMESIS_TYPES = ['kill', 'pause', 'partition', 'controller-kill', 'rolling-restart', 'reassign', 'disk-full'] as const;
 export type NemesisType = (typeof NEMESIS_TYPES)[number];
+/** What `samsa chaos` runs without --nemesis: reassign and disk-full are asked for by name. */
+export const DEFAULT_NEMESES: readonly NemesisType[] = ['kill', 'pause', 'partition', 'controller-kill', 'rolling-restart'];
 
 export interface NemesisEvent {
   /** Position in the schedule, from 0. */
@@ -15,8 +17,13 @@ export interface NemesisEvent {
   type: NemesisType;
   /** Planned start, ms after the workload started. The run starts it no earlier than this. */
   atMs: number;
-  /** Broker index (0-based) it hits; -1 for controller-kill (the active controller when it fires). */
+  /**
+   * Broker index (0-based) it hits; -1 for controller-kill (the active controller when it fires).
+   * For reassign: the broker whose replica of `partition` moves away (and back).
+   */
   target: number;
+  /** reassign only: the partition of the chaos topic that is moved. */
+  partition?: number;
   /** How long the fault lasts before it is undone (for rolling-restart: the time budgeted for it). */
   holdMs: number;
 }
@@ -28,6 +35,8 @@ export interface ScheduleOptions {
   brokers: number;
   /** The controller's broker session timeout: a pause or partition must outlast it to fence. */
   sessionTimeoutMs: number;
+  /** Partitions of the chaos topic (reassign picks one; default 6). */
+  partitions?: number;
   /** No fault before this (the workload warms up). Default: 10 % of the duration, at most 5 s. */
   warmupMs?: number;
   /** Every fault ends this long before the duration (the cluster is left alone). Default as warmup. */
@@ -66,6 +75,13 @@ function holdFor(type: NemesisType, rng: Random, o: ScheduleOptions): number {
       return between(rng, o.sessionTimeoutMs + 1_000, o.sessionTimeoutMs + 5_000);
     case 'rolling-restart':
       return o.brokers * ROLLING_RESTART_MS_PER_BROKER;
+    // The moved replica stays away this long (the moves there and back are waited for on top).
+    case 'reassign':
+      return between(rng, 4_000, 8_000);
+    // Full long enough for the controller to fence the broker and move leadership; the restart
+    // after space returns comes on top.
+    case 'disk-full':
+      return between(rng, o.sessionTimeoutMs + 1_000, o.sessionTimeoutMs + 4_000);
   }
 }
 
@@ -92,13 +108,30 @@ export function planNemeses(o: ScheduleOptions): NemesisEvent[] {
     for (const type of order) {
       const holdMs = holdFor(type, rng, o);
       const target = type === 'controller-kill' || type === 'rolling-restart' ? -1 : Math.floor(rng() * o.brokers);
+      const partition = type === 'reassign' ? Math.floor(rng() * (o.partitions ?? 6)) : undefined;
       const gap = between(rng, 3_000, 6_000);
       if (t + holdMs > end) continue;
-      events.push({ id: events.length, type, atMs: t, target, holdMs });
+      events.push({ id: events.length, type, atMs: t, target, holdMs, ...(partition === undefined ? {} : { partition }) });
       placed++;
       t += holdMs + gap;
     }
     if (placed === 0) break;
   }
   return events;
+}
+
+/**
+ * The reassign nemesis' move (KIP-455 target replicas): the replica on `victim` goes to a broker
+ * that holds none of the partition when there is one (a real move: the new replica catches up
+ * from nothing), else it is dropped (the partition runs at one replica fewer, its log on
+ * `victim` deleted, until the move back re-adds it, which then catches up from nothing). The
+ * leader's position is kept, so a move never needs an election unless the leader is the victim.
+ * Returns undefined when `victim` holds no replica (nothing to move).
+ */
+export function reassignmentTarget(replicas: readonly number[], brokers: readonly number[], victim: number): number[] | undefined {
+  const at = replicas.indexOf(victim);
+  if (at < 0) return undefined;
+  const spare = brokers.find((b) => !replicas.includes(b));
+  if (spare !== undefined) return replicas.map((r) => (r === victim ? spare : r));
+  return replicas.filter((r) => r !== victim);
 }

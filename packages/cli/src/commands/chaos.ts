@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { NETNS_ENV, createNetns, rerunInside } from '../chaos/netns.js';
 import { summaryTable } from '../chaos/report.js';
 import { runChaos } from '../chaos/run.js';
-import { NEMESIS_TYPES, parseNemeses } from '../chaos/schedule.js';
+import { DEFAULT_NEMESES, NEMESIS_TYPES, parseNemeses } from '../chaos/schedule.js';
 import { UsageError } from '../errors.js';
 import { parseBootstrap, parseDurationMs, parseInteger } from '../options.js';
 
@@ -40,7 +40,7 @@ export function registerChaos(program: Command): void {
     .description('run a workload under seeded faults and check that no acknowledged write is lost')
     .option('--duration <time>', 'how long the nemeses run (e.g. 60s, 2m)', '60s')
     .option('--seed <n>', 'seed of the nemesis schedule (default: random, printed)')
-    .option('--nemesis <list>', `faults to inject, comma-separated: ${NEMESIS_TYPES.join(',')}`, NEMESIS_TYPES.join(','))
+    .option('--nemesis <list>', `faults to inject, comma-separated: ${NEMESIS_TYPES.join(',')}`, DEFAULT_NEMESES.join(','))
     .option('--compose', 'drive the docker compose cluster (docker kill, pause, restart) instead of local processes')
     .option('--compose-file <file>', 'the compose file for --compose', 'deploy/docker-compose.yml')
     .option('--compose-project <name>', 'docker compose project name for --compose')

@@ -58,6 +58,8 @@ export interface ClusterOptions {
   controllerArgs?: string[];
   /** Give every node a metrics port (--metrics-port). */
   metrics?: boolean;
+  /** Called with the nodes before any starts (e.g. to mount a small file system at a broker's data dir). */
+  prepare?: (nodes: { controllers: ClusterNode[]; brokers: ClusterNode[] }) => void;
 }
 
 type Unary<Res> = (req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: Res) => void) => void;
@@ -102,6 +104,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     if (opts.metrics) brokers[i]!.metricsPort = await freePort();
   }
   const voters = controllers.map((c) => `${c.nodeId}@127.0.0.1:${c.port}`).join(',');
+  opts.prepare?.({ controllers, brokers });
 
   const start = async (node: ClusterNode) => {
     const args = [

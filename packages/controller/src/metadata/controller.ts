@@ -110,6 +110,8 @@ export interface BrokerHeartbeatRequest {
   readonly currentMetadataOffset: Int64Wire;
   readonly wantFence: boolean;
   readonly wantShutDown: boolean;
+  /** Log directories the broker reports offline (KIP-858); non-empty keeps it fenced (packages/broker/src/log/README.md). */
+  readonly offlineLogDirs?: readonly string[];
 }
 
 export type BrokerHeartbeatResponse = Outcome<{
@@ -682,12 +684,15 @@ export class QuorumController {
       const isCaughtUp = parseInt64(request.currentMetadataOffset, 'currentMetadataOffset') >= BigInt(broker.brokerEpoch);
       const pending = new PendingChanges(this.currentImage);
       const ref = { brokerId: broker.brokerId, brokerEpoch: broker.brokerEpoch };
+      // A broker whose log directory failed serves none of its replicas: as Kafka takes the
+      // replicas of an offline directory out of every ISR and leadership, fence it while it says so.
+      const wantFence = request.wantFence || (request.offlineLogDirs?.length ?? 0) > 0;
       if (broker.fenced) {
-        if (isCaughtUp && !request.wantFence && !request.wantShutDown && !broker.inControlledShutdown) {
+        if (isCaughtUp && !wantFence && !request.wantShutDown && !broker.inControlledShutdown) {
           pending.add({ type: 'UnfenceBroker', ...ref });
           this.electForReturningBroker(pending, broker.brokerId);
         }
-      } else if (request.wantFence) {
+      } else if (wantFence) {
         pending.add({ type: 'FenceBroker', ...ref });
         this.moveAwayFrom(pending, broker.brokerId);
       } else if (request.wantShutDown) {

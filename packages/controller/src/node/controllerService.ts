@@ -110,6 +110,7 @@ export function controllerServiceHandlers(ctx: ControllerServiceContext): Contro
               currentMetadataOffset: req.currentMetadataOffset,
               wantFence: req.wantFence,
               wantShutDown: req.wantShutDown,
+              offlineLogDirs: req.offlineLogDirs,
             },
             ctx.now(),
           ),

@@ -121,6 +121,35 @@ describe('brokerHeartbeat', () => {
     for (const p of h.image.topic('t')!.partitions) expect([p.leader, p.isr]).toEqual([2, [2]]);
   });
 
+  it('fences a broker that reports an offline log directory, moving leadership to the other ISR members', () => {
+    const h = new Harness();
+    h.startBrokers([1, 2, 3]);
+    h.createTopic('t', 3, 3);
+    const led = h.image.topic('t')!.partitions.filter((p) => p.leader === 1).length;
+    expect(led).toBeGreaterThan(0);
+    expect(h.heartbeat(1, 0, { offlineLogDirs: ['/data/1'] })).toMatchObject({ errorCode: 0, isFenced: true });
+    expect(h.image.broker(1)!.fenced).toBe(true);
+    for (const p of h.image.topic('t')!.partitions) {
+      expect(p.leader).not.toBe(1);
+      expect(p.isr).not.toContain(1);
+      expect([2, 3]).toContain(p.leader);
+    }
+    // Caught up, but the directory is still reported offline: never unfenced.
+    expect(h.heartbeat(1, 1, { offlineLogDirs: ['/data/1'] })).toMatchObject({ isFenced: true, isCaughtUp: true });
+    expect(h.image.broker(1)!.fenced).toBe(true);
+  });
+
+  it('unfences a broker re-registered after its log directory failed once its heartbeats report none offline', () => {
+    const h = new Harness();
+    h.startBrokers([1, 2]);
+    h.createTopic('t', 1, 2);
+    h.heartbeat(1, 0, { offlineLogDirs: ['/data/1'] });
+    expect(h.image.broker(1)!.fenced).toBe(true);
+    h.register(1, 1); // the restart
+    expect(h.heartbeat(1, 2)).toMatchObject({ isFenced: false });
+    expect(h.image.broker(1)!.fenced).toBe(false);
+  });
+
   it('gives leaderless partitions whose ISR holds a returning broker that broker as leader', () => {
     const h = new Harness();
     h.startBrokers([1, 2]);

@@ -34,7 +34,11 @@ export class Harness {
     return response.brokerEpoch;
   }
 
-  heartbeat(brokerId: number, now: number, flags: { wantFence?: boolean; wantShutDown?: boolean; offset?: number } = {}) {
+  heartbeat(
+    brokerId: number,
+    now: number,
+    flags: { wantFence?: boolean; wantShutDown?: boolean; offset?: number; offlineLogDirs?: string[] } = {},
+  ) {
     return this.commit(
       this.controller.brokerHeartbeat(
         {
@@ -43,6 +47,7 @@ export class Harness {
           currentMetadataOffset: flags.offset ?? this.offset,
           wantFence: flags.wantFence ?? false,
           wantShutDown: flags.wantShutDown ?? false,
+          ...(flags.offlineLogDirs === undefined ? {} : { offlineLogDirs: flags.offlineLogDirs }),
         },
         now,
       ),

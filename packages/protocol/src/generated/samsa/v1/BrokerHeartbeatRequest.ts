@@ -9,6 +9,7 @@ export interface BrokerHeartbeatRequest {
   'currentMetadataOffset'?: (number | string | Long);
   'wantFence'?: (boolean);
   'wantShutDown'?: (boolean);
+  'offlineLogDirs'?: (string)[];
 }
 
 export interface BrokerHeartbeatRequest__Output {
@@ -17,4 +18,5 @@ export interface BrokerHeartbeatRequest__Output {
   'currentMetadataOffset': (string);
   'wantFence': (boolean);
   'wantShutDown': (boolean);
+  'offlineLogDirs': (string)[];
 }
