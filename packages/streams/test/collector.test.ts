@@ -87,9 +87,9 @@ describe('the runtime record collector', () => {
     let rejectLate: ((e: Error) => void) | undefined;
     const producer = fakeProducer();
     const slow: CollectorProducer = {
-      send: (record) =>
+      send: (record: ProducerRecord<Buffer | null, Buffer | null>) =>
         record.topic === 'late'
-          ? new Promise((_resolve, reject) => {
+          ? new Promise<RecordMetadata[]>((_resolve, reject) => {
               rejectLate = reject;
             })
           : producer.send(record),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EosCommitMachine, EosIllegalEventError } from '../src/runtime/eosMachine.js';
-import type { EosErrorKind, EosEvent } from '../src/runtime/eosMachine.js';
+import type { EosErrorKind, EosEvent, EosPhase } from '../src/runtime/eosMachine.js';
 
 describe('EosCommitMachine (exactly_once_v2 commit and abort)', () => {
   it('begins a transaction lazily at the first send, once', () => {
@@ -174,7 +174,7 @@ describe('EosCommitMachine (exactly_once_v2 commit and abort)', () => {
           else m.step({ type: 'restored' });
         }
         // The fifth consecutive reset is the one that fails the thread.
-        if (m.phase === 'FAILED') expect(m.resets).toBe(5);
+        if ((m.phase as EosPhase) === 'FAILED') expect(m.resets).toBe(5);
         else expect(m.resets).toBeLessThanOrEqual(4);
       }
     }
