@@ -86,7 +86,7 @@ describe('the runtime record collector', () => {
     let calls = 0;
     let rejectLate: ((e: Error) => void) | undefined;
     const producer = fakeProducer();
-    const slow: CollectorProducer = {
+    const slow = {
       send: (record: ProducerRecord<Buffer | null, Buffer | null>) =>
         record.topic === 'late'
           ? new Promise<RecordMetadata[]>((_resolve, reject) => {
@@ -94,7 +94,7 @@ describe('the runtime record collector', () => {
             })
           : producer.send(record),
       flush: async () => {},
-    };
+    } as CollectorProducer;
     const c = new ProducerCollector(slow, 'fail', 'app-', undefined, { beforeSend: () => calls++ });
     c.send('out', 0, null, big, 1, {});
     expect(calls).toBe(1);
