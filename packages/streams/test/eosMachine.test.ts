@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '@samsa/protocol';
+import { ProducerFencedError, errorFromCode } from '@samsa/client';
+import { StreamsError } from '@samsa/streams';
 import { EosCommitMachine, EosIllegalEventError } from '../src/runtime/eosMachine.js';
+import { classifyEosError } from '../src/runtime/samsaStreams.js';
 import type { EosErrorKind, EosEvent, EosPhase } from '../src/runtime/eosMachine.js';
 
 describe('EosCommitMachine (exactly_once_v2 commit and abort)', () => {
@@ -178,5 +182,21 @@ describe('EosCommitMachine (exactly_once_v2 commit and abort)', () => {
         else expect(m.resets).toBeLessThanOrEqual(4);
       }
     }
+  });
+});
+
+describe('classifyEosError (which reset an error asks for)', () => {
+  it('reads the error table name on the cause chain, not the message', () => {
+    expect(classifyEosError(new ProducerFencedError('x'))).toBe('fenced');
+    expect(classifyEosError(errorFromCode(ErrorCode.INVALID_PRODUCER_EPOCH, 'x'))).toBe('fenced');
+    expect(classifyEosError(errorFromCode(ErrorCode.ILLEGAL_GENERATION, 'x'))).toBe('migrated');
+    expect(classifyEosError(errorFromCode(ErrorCode.UNKNOWN_MEMBER_ID, 'x'))).toBe('migrated');
+    expect(classifyEosError(errorFromCode(ErrorCode.NOT_ENOUGH_REPLICAS, 'x'))).toBe('abortable');
+    // The collector wraps a failed send; the cause decides.
+    const wrapped = new StreamsError('PRODUCTION_ERROR', 'could not produce', { cause: new ProducerFencedError('x') });
+    expect(classifyEosError(wrapped)).toBe('fenced');
+    expect(classifyEosError(new StreamsError('PRODUCTION_ERROR', 'could not produce'))).toBe('abortable');
+    expect(classifyEosError(new Error('a processor threw'))).toBe('processing');
+    expect(classifyEosError('not an error')).toBe('processing');
   });
 });
