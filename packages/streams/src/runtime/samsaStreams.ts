@@ -705,9 +705,9 @@ class StreamThread {
         const owned = this.consumer.assignment();
         const committed = await this.consumer.committedOffsets(owned);
         for (const tp of owned) {
-          // The SDK's OffsetFetch has no require_stable (KIP-447): right after our commit the
-          // coordinator may still answer the offset before it (its marker pending). What this thread
-          // committed itself in this assignment is at least as new, so the larger one counts.
+          // A read_committed member's OffsetFetch asks for stable offsets (KIP-447), so a commit whose
+          // marker is still pending is waited for. What this thread committed itself in this
+          // assignment is at least as new as the answer anyway: the larger one counts.
           const fetched = committed.get(`${tp.topic}-${tp.partition}`) ?? -1n;
           const own = this.committedOffsets.get(`${tp.topic}\0${tp.partition}`) ?? -1n;
           const offset = fetched > own ? fetched : own;
