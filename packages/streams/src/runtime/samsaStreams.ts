@@ -72,7 +72,7 @@ export interface StreamsConfig {
   now?: () => number;
 }
 
-/** How a thread makes its work durable. At-least-once now; exactly_once_v2 later (transactions). */
+/** How a thread makes its work durable under at_least_once (exactly_once_v2 runs EosCommitMachine's plans instead). */
 export interface TaskCommitter {
   commit(tasks: readonly StreamTask[], offsets: Array<TopicPartition & { offset: bigint }>): Promise<void>;
 }
