@@ -9,7 +9,9 @@
 //     topology processed; (b) end to end: records sent at a fixed rate with their send time as the
 //     timestamp, a consumer of the output topic (also in this process) records now - timestamp,
 //     p50/p99 after a warm-up. Stops every process it started, by PID.
-//   node scripts/bench-streams.mjs [--records N] [--rate R] [--seconds S]   (BENCH_ONLY=filter,join picks topologies)
+//   node scripts/bench-streams.mjs [--records N] [--rate R] [--seconds S] [--exactly-once]
+//   (BENCH_ONLY=filter,join picks topologies). --exactly-once: processingGuarantee exactly_once_v2
+//   with Kafka's EOS commit interval (100 ms), and the output read read_committed.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -23,6 +25,7 @@ const records = arg('--records', 100_000);
 const rate = arg('--rate', 2_000);
 const seconds = arg('--seconds', 10);
 const warmupSeconds = 3;
+const exactlyOnce = process.argv.includes('--exactly-once');
 
 const dataDir = mkdtempSync(join(tmpdir(), 'samsa-bench-streams-'));
 const children = [];
@@ -130,7 +133,7 @@ try {
   }
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
   console.log(
-    `cluster: 3 controllers + 3 brokers, topics 6 partitions RF=3, acks=all; one SamsaStreams thread, at_least_once, commit 1000 ms`,
+    `cluster: 3 controllers + 3 brokers, topics 6 partitions RF=3, acks=all; one SamsaStreams thread, ${exactlyOnce ? 'exactly_once_v2, commit 100 ms' : 'at_least_once, commit 1000 ms'}`,
   );
   const samsa = new Samsa({ brokers: bootstrap, requestTimeoutMs: 10_000 });
   const admin = samsa.admin();
@@ -159,7 +162,7 @@ try {
       const streams = new SamsaStreams(topologyFor(kind, suffix, counter), {
         applicationId: `bench-${suffix}`,
         bootstrapServers: bootstrap,
-        commitIntervalMs: 1000,
+        ...(exactlyOnce ? { processingGuarantee: 'exactly_once_v2', commitIntervalMs: 100 } : { commitIntervalMs: 1000 }),
         replicationFactor: 3,
         sessionTimeoutMs: 10_000,
         heartbeatIntervalMs: 1000,
@@ -180,7 +183,7 @@ try {
       } else {
         await streams.start();
         for (let i = 0; i < 300 && streams.state !== 'RUNNING'; i++) await sleep(100);
-        const consumer = samsa.consumer({ key: S, value: S });
+        const consumer = samsa.consumer({ key: S, value: S, ...(exactlyOnce ? { isolationLevel: 'read_committed' } : {}) });
         consumer.assign(Array.from({ length: 6 }, (_, p) => ({ topic: `out-${suffix}`, partition: p })));
         const latencies = [];
         let stop = false;

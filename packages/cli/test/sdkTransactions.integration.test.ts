@@ -90,6 +90,15 @@ describe('SDK transactions over gRPC', () => {
     for (const tp of tps) expect(committed.position(tp)).toBe(0n);
     const before = await samsa.admin().fetchOffsets('sdk-txn-group', ['sdk-in']);
     expect(before.filter((o) => o.offset >= 0n)).toEqual([]);
+    // KIP-447 require_stable: a read_committed group member is told the offset is unstable (and
+    // retries) instead of reading the offset before the transaction; a read_uncommitted one is not.
+    const inTp = [{ topic: 'sdk-in', partition: 0 }];
+    const member = (isolationLevel: 'read_committed' | 'read_uncommitted') =>
+      samsa.consumer({ groupId: 'sdk-txn-group', isolationLevel, retry: { retries: 1, initialRetryTimeMs: 50, maxRetryTimeMs: 100 } });
+    const stable = member('read_committed');
+    await expect(stable.committedOffsets(inTp)).rejects.toMatchObject({ errorName: 'UNSTABLE_OFFSET_COMMIT' });
+    const unstable = member('read_uncommitted');
+    expect((await unstable.committedOffsets(inTp)).get('sdk-in-0')).toBe(-1n);
 
     await producer.commitTransaction();
     expect(producer.transactionState).toBe('READY');
@@ -101,6 +110,14 @@ describe('SDK transactions over gRPC', () => {
       30_000,
       100,
     );
+    await waitFor(
+      'the stable offset for a read_committed member',
+      async () => ((await stable.committedOffsets(inTp).catch(() => new Map())).get('sdk-in-0') === 7n ? true : undefined),
+      30_000,
+      100,
+    );
+    await stable.close();
+    await unstable.close();
     await producer.close();
   }, 180_000);
 

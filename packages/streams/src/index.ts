@@ -42,7 +42,9 @@ export type {
   TopologyNode,
 } from './topology.js';
 export { SamsaStreams } from './runtime/samsaStreams.js';
-export type { StreamsConfig, StreamsState, TaskCommitter } from './runtime/samsaStreams.js';
+export type { ProcessingGuarantee, StreamsConfig, StreamsState, TaskCommitter } from './runtime/samsaStreams.js';
+export { EosCommitMachine } from './runtime/eosMachine.js';
+export type { EosErrorKind, EosEvent, EosPhase, EosStep } from './runtime/eosMachine.js';
 export { CopartitionError, placeTasks, streamsAssignor, tasksFor } from './runtime/assignor.js';
 export type { SubTopologySources, TaskSpec } from './runtime/assignor.js';
 export { planInternalTopics } from './runtime/internalTopics.js';

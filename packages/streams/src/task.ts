@@ -109,6 +109,10 @@ export class StreamTask {
     }
   }
 
+  get partition(): number {
+    return this.config.partition;
+  }
+
   get sourceTopics(): string[] {
     return [...this.sourceByTopic.keys()];
   }

@@ -81,4 +81,34 @@ describe('the runtime record collector', () => {
       { topic: 'out-dlq', value: 'v', headers: { '__streams.errors.exception': 'too large', '__streams.errors.topic': 'out' } },
     ]);
   });
+
+  it('exactly_once_v2: calls beforeSend before each send; reset() forgets an aborted transaction and its late failures', async () => {
+    let calls = 0;
+    let rejectLate: ((e: Error) => void) | undefined;
+    const producer = fakeProducer();
+    const slow = {
+      send: (record: ProducerRecord<Buffer | null, Buffer | null>) =>
+        record.topic === 'late'
+          ? new Promise<RecordMetadata[]>((_resolve, reject) => {
+              rejectLate = reject;
+            })
+          : producer.send(record),
+      flush: async () => {},
+    } as CollectorProducer;
+    const c = new ProducerCollector(slow, 'fail', 'app-', undefined, { beforeSend: () => calls++ });
+    c.send('out', 0, null, big, 1, {});
+    expect(calls).toBe(1);
+    await expect(c.flush()).rejects.toBeInstanceOf(StreamsError);
+    expect(() => c.send('out', 0, null, Buffer.from('a'), 1, {})).toThrow(StreamsError);
+    c.reset(); // the transaction was aborted: its failure is gone
+    c.send('late', 0, null, Buffer.from('a'), 1, {}); // in flight when the next abort comes
+    c.reset();
+    // The aborted transaction's send fails after the reset: the next transaction does not inherit it.
+    rejectLate!(new MessageTooLargeError('aborted'));
+    await new Promise((r) => setImmediate(r));
+    c.send('out', 0, null, Buffer.from('ok'), 1, {});
+    await expect(c.flush()).resolves.toBeUndefined();
+    expect(calls).toBe(3);
+    expect(producer.sent.map((r) => r.value)).toEqual(['ok']);
+  });
 });

@@ -344,14 +344,26 @@ export function groupsServiceHandlers(
         errorCode: 0,
         errorMessage: '',
         topics: [
-          ...nestByTopic(offsets, (o) => ({
-            partition: o.partition,
-            committedOffset: toWire(o.offset),
-            committedLeaderEpoch: o.leaderEpoch,
-            metadata: o.metadata,
-            errorCode: 0,
-            errorMessage: '',
-          })),
+          ...nestByTopic(offsets, (o) =>
+            // KIP-447 require_stable: an offset still pending in a transaction is not answered yet.
+            req.requireStable && coordinator.hasPendingTxnOffset(req.groupId, o.topic, o.partition)
+              ? {
+                  partition: o.partition,
+                  committedOffset: '-1',
+                  committedLeaderEpoch: -1,
+                  metadata: '',
+                  errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT,
+                  errorMessage: `an offset of ${o.topic}-${o.partition} is pending in an open transaction of group '${req.groupId}'`,
+                }
+              : {
+                  partition: o.partition,
+                  committedOffset: toWire(o.offset),
+                  committedLeaderEpoch: o.leaderEpoch,
+                  metadata: o.metadata,
+                  errorCode: 0,
+                  errorMessage: '',
+                },
+          ),
           ...deniedTopics.map((t) => ({
             name: t.topic,
             partitions: t.partitions.map((partition) => ({

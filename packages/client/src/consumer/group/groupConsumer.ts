@@ -208,6 +208,11 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
   private lastCommitAt: number;
   private readonly events: Instrumentation<ConsumerEvents>;
   private reachedCoordinator = false;
+  /**
+   * KIP-447: a read_committed member asks for stable offsets, so an offset still pending in a
+   * transaction (its marker not yet written) is waited for instead of read as the one before it.
+   */
+  private readonly requireStable: boolean;
 
   constructor(
     options: GroupConsumerOptions<K, V>,
@@ -217,6 +222,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       throw new InvalidRequestError('groupId must be a non-empty string');
     this.groupId = options.groupId;
     this.groupInstanceId = options.groupInstanceId || undefined;
+    this.requireStable = options.isolationLevel === 'read_committed';
     this.sessionTimeoutMs = int('sessionTimeoutMs', options.sessionTimeoutMs ?? 45_000, 1);
     this.heartbeatIntervalMs = int('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 3_000, 1);
     if (this.heartbeatIntervalMs >= this.sessionTimeoutMs) throw new RangeError('heartbeatIntervalMs must be lower than sessionTimeoutMs');
@@ -1102,7 +1108,7 @@ export class GroupConsumer<K = Buffer | null, V = Buffer | null> {
       this.retrier,
       async (c) => {
         const r = await c.connection.offsetFetch(
-          { groupId: this.groupId, topics: nestByTopic(partitions, (tp) => tp.partition) },
+          { groupId: this.groupId, topics: nestByTopic(partitions, (tp) => tp.partition), requireStable: this.requireStable },
           this.deps.cluster.requestOptions(),
         );
         if (r.errorCode !== ErrorCode.NONE) throw errorFromCode(r.errorCode, r.errorMessage);

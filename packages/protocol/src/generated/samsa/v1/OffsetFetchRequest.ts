@@ -6,9 +6,11 @@ import type { OffsetFetchTopic as _samsa_v1_OffsetFetchTopic, OffsetFetchTopic__
 export interface OffsetFetchRequest {
   'groupId'?: (string);
   'topics'?: (_samsa_v1_OffsetFetchTopic)[];
+  'requireStable'?: (boolean);
 }
 
 export interface OffsetFetchRequest__Output {
   'groupId': (string);
   'topics': (_samsa_v1_OffsetFetchTopic__Output)[];
+  'requireStable': (boolean);
 }
