@@ -67,6 +67,16 @@ for (const register of new Set(await Promise.all(commands))) register(program);
 
 process.on('unhandledRejection', (err) => fail(err, verbose));
 
+// Kafka's tools take client security from their properties file (--command-config, --producer.config,
+// --consumer.config: security.protocol, sasl.*, ssl.*); so does every client this command opens.
+try {
+  const { securityFromArgs } = await import('./clientSecurityArgs.js');
+  const security = securityFromArgs(process.argv.slice(2));
+  if (security) (await import('./client.js')).setClientSecurity(security);
+} catch (err) {
+  fail(err, verbose);
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -9,6 +9,8 @@
  * ILLEGAL_SASL_STATE with a sentence and creates nothing; bob (PLAIN) is authenticated but the
  * authorizer refuses his produce with TOPIC_AUTHORIZATION_FAILED and nothing is written.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Samsa, SaslAuthenticationError, IllegalSaslStateError, serdes } from '@samsa/client';
 import { ErrorCode } from '@samsa/protocol';
 import { freePort, waitFor } from '@samsa/testkit';
@@ -178,6 +180,29 @@ describe('SASL on the gRPC API', () => {
     expect((refusal as Error).message).toContain('authenticate this connection with SaslHandshake and SaslAuthenticate first');
     expect(await admin.admin().listTopics()).not.toContain('unauthenticated-topic');
   }, 60_000);
+
+  it('the CLI reads security.protocol, sasl.mechanism and sasl.jaas.config from --command-config / --producer.config', async () => {
+    const props = join(dir, 'client.properties');
+    writeFileSync(
+      props,
+      [
+        'security.protocol=SASL_PLAINTEXT',
+        'sasl.mechanism=SCRAM-SHA-256',
+        `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="${ALICE_PASSWORD}";`,
+        '',
+      ].join('\n'),
+    );
+    const list = await cli('topics', '--bootstrap-server', sasl, '--list', '--command-config', props);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout.split('\n')).toContain('orders');
+    const before = await highWatermark('orders');
+    const produced = await runCliAsync(['produce', '--bootstrap-server', sasl, '--topic', 'orders', '--producer.config', props], {
+      input: 'from-cli\n',
+      timeoutMs: 60_000,
+    });
+    expect(produced.status, produced.stderr).toBe(0);
+    expect(await highWatermark('orders')).toBe(before + 1n);
+  }, 90_000);
 
   it('bob (PLAIN) is authenticated, but without WRITE his produce gets TOPIC_AUTHORIZATION_FAILED and nothing is written', async () => {
     const before = await highWatermark('orders');

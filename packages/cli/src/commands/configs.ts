@@ -70,6 +70,10 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 export function registerConfigs(program: Command): void {
   program
     .command('configs')
+    .option(
+      '--command-config <file>',
+      'client configs from a properties file: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location (PEM)',
+    )
     .description('describe or alter topic and broker configs (kafka-configs)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to (comma-separated list allowed)')
     .option('--entity-type <type>', 'the kind of entity: topics, brokers or users (SCRAM credentials)')
