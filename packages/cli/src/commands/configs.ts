@@ -193,6 +193,15 @@ export function parseScramConfig(mechanism: string, value: string): { mechanism:
   return { mechanism, iterations, password };
 }
 
+/** Creates or replaces a SCRAM-SHA-256 and SCRAM-SHA-512 credential (cluster up --sasl's admin user). */
+export async function upsertScramUser(bootstrapServer: string, user: string, password: string): Promise<void> {
+  if (/[,\]=]/.test(password)) throw new Error('the password may not hold , ] or =');
+  await userConfigs(
+    { bootstrapServer, entityName: user, addConfig: [`SCRAM-SHA-256=[password=${password}],SCRAM-SHA-512=[password=${password}]`] },
+    'alter',
+  );
+}
+
 async function userConfigs(opts: ConfigsOptions, action: 'describe' | 'alter'): Promise<void> {
   if (opts.topic !== undefined || opts.entityDefault)
     throw new UsageError('--topic and --entity-default do not go with --entity-type users');
