@@ -8,7 +8,7 @@ export {
   type SecurityProtocol,
 } from './security/saslConfig.js';
 export { SASL_MECHANISMS, type SaslMechanism } from './security/sasl.js';
-export { principalOf } from './security/saslGrpc.js';
+export { principalOf } from './security/grpcAuthentication.js';
 export { parseSslClientAuth, type SslClientAuth, type TlsListenerConfig } from './security/tls.js';
 export { startBrokerNode, type BrokerListener, type BrokerNode, type BrokerNodeConfig } from './node.js';
 export { ReplicaManager, type FetchParams, type FetchPartitionResult, type ProducePartitionResult } from './replicaManager.js';

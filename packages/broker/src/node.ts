@@ -38,6 +38,9 @@ import { DEFAULT_CONNECTIONS_MAX_IDLE_MS, DEFAULT_SOCKET_REQUEST_MAX_BYTES } fro
 import { LateKafkaHandler } from './kafka/kafkaApis.js';
 import { kafkaApis } from './kafka/index.js';
 import { startDualListener, type DualListener } from './kafka/listener.js';
+import { requireAuthentication } from './security/grpcAuthentication.js';
+import { grpcSaslHandlers } from './security/grpcSaslApis.js';
+import { GrpcSaslSessions } from './security/grpcSaslSessions.js';
 import { clientServiceHandlers } from './server/clientService.js';
 import { replicationServiceHandlers } from './server/replicationService.js';
 import {
@@ -183,17 +186,28 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
   };
   const tlsOptions = config.ssl === undefined ? undefined : tlsServerOptions(config.ssl);
   const tlsFor = (spec: BrokerListener) => (usesTls(spec.securityProtocol ?? 'PLAINTEXT') && tlsOptions ? { tls: tlsOptions } : {});
+  const newSaslAuthenticator = () => new SaslServerAuthenticator({ ...saslOptions, nonce: () => randomBytes(24).toString('base64') });
   const saslAuthenticatorFor = (spec: BrokerListener) =>
-    usesSasl(spec.securityProtocol ?? 'PLAINTEXT')
-      ? { saslAuthenticator: () => new SaslServerAuthenticator({ ...saslOptions, nonce: () => randomBytes(24).toString('base64') }) }
-      : {};
+    usesSasl(spec.securityProtocol ?? 'PLAINTEXT') ? { saslAuthenticator: newSaslAuthenticator } : {};
   const lock = DataDirLock.acquire(config.dataDir);
-  const bound: Array<{ spec: BrokerListener; server: grpc.Server; port: number; listener: DualListener }> = [];
+  const bound: Array<{
+    spec: BrokerListener;
+    server: grpc.Server;
+    port: number;
+    listener: DualListener;
+    grpcSessions: GrpcSaslSessions | undefined;
+  }> = [];
   // The Kafka wire protocol's API layer, set once the services it calls exist (kafka/README.md).
   const kafka = new LateKafkaHandler();
   try {
     for (const spec of specs) {
       const server = new grpc.Server(CHANNEL_OPTIONS);
+      const securityProtocol = spec.securityProtocol ?? 'PLAINTEXT';
+      const grpcSessions = usesSasl(securityProtocol) ? new GrpcSaslSessions(newSaslAuthenticator) : undefined;
+      // On SASL and SSL listeners every service added below (and later) knows each call's
+      // principal and refuses calls whose connection has not authenticated (security/README.md, "gRPC").
+      if (securityProtocol !== 'PLAINTEXT')
+        requireAuthentication(server, { listenerName: spec.name, securityProtocol, ...(grpcSessions ? { sessions: grpcSessions } : {}) });
       // Every service added below (and any added later) is timed and counted per method.
       if (metrics) instrumentServer(server, metrics.rpc);
       // One address, both protocols: gRPC connections are handed to `server`, Kafka ones stay (kafka/listener.ts).
@@ -208,12 +222,13 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
         maxIdleMs: config.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS,
         logger,
         ...saslAuthenticatorFor(spec),
+        ...(grpcSessions ? { grpcSessions } : {}),
         ...tlsFor(spec),
       }).catch((err: Error) => {
         server.forceShutdown();
         throw new Error(`cannot listen on ${spec.host}:${spec.port}${config.listeners ? ` (listener ${spec.name})` : ''}: ${err.message}`);
       });
-      bound.push({ spec, server, port: listener.port, listener });
+      bound.push({ spec, server, port: listener.port, listener, grpcSessions });
     }
   } catch (err) {
     for (const b of bound) {
@@ -359,21 +374,24 @@ export async function startBrokerNode(config: BrokerNodeConfig): Promise<BrokerN
     () => serving,
     starting,
   );
-  for (const { spec, server } of bound) {
+  for (const { spec, server, grpcSessions } of bound) {
     server.addService(
       clientProto().samsa.v1.Samsa.service,
       gateUntil(
-        clientServiceHandlers({
-          metadata: quorum,
-          replicaManager,
-          logger,
-          maxFetchWaitMs: config.maxFetchWaitMs,
-          autoCreateTopicsEnable: config.autoCreateTopicsEnable ?? true,
-          pipelines,
-          authorizer,
-          transactions: txnCoordinator,
-          ...(config.listeners === undefined ? {} : { listenerName: spec.name }),
-        }),
+        {
+          ...grpcSaslHandlers({ sessions: grpcSessions, listenerName: spec.name, logger }),
+          ...clientServiceHandlers({
+            metadata: quorum,
+            replicaManager,
+            logger,
+            maxFetchWaitMs: config.maxFetchWaitMs,
+            autoCreateTopicsEnable: config.autoCreateTopicsEnable ?? true,
+            pipelines,
+            authorizer,
+            transactions: txnCoordinator,
+            ...(config.listeners === undefined ? {} : { listenerName: spec.name }),
+          }),
+        },
         () => serving,
         starting,
       ),

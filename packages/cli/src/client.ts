@@ -1,6 +1,14 @@
 /** Opens a client for a CLI command and makes sure it is closed whatever happens. */
 import { Samsa, type Logger } from '@samsa/client';
+import type { ClientSecurity } from './clientSecurity.js';
 import { parseBootstrap } from './options.js';
+
+let security: ClientSecurity = {};
+
+/** TLS/SASL for every client this process opens (main.ts sets it from the command's properties file). */
+export function setClientSecurity(value: ClientSecurity): void {
+  security = value;
+}
 
 export async function withClient<T>(
   bootstrap: string | undefined,
@@ -15,6 +23,7 @@ export async function withClient<T>(
     // A CLI user wants a quick, clear failure when the broker is down, not minutes of retries.
     retry: { retries: 3, initialRetryTimeMs: 100, maxRetryTimeMs: 1_000 },
     ...(opts.logger ? { logger: opts.logger } : {}),
+    ...security,
   });
   try {
     await samsa.connect();

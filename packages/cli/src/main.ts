@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `samsa` command. */
 import type { Command } from 'commander';
+import { fail } from './errors.js';
 import { newProgram, runProgram, VERSION } from './program.js';
 
 // `--version` after any command too, as each of Kafka's tools takes it.
@@ -44,5 +45,15 @@ const commands =
   named !== undefined && Object.hasOwn(COMMANDS, named) ? [COMMANDS[named]!()] : Object.values(COMMANDS).map((load) => load());
 // A set: one module may register several commands (schemas, schema-registry).
 for (const register of new Set(await Promise.all(commands))) register(program);
+
+// Kafka's tools take client security from their properties file (--command-config, --producer.config,
+// --consumer.config: security.protocol, sasl.*, ssl.*); so does every client this command opens.
+try {
+  const { securityFromArgs } = await import('./clientSecurityArgs.js');
+  const security = securityFromArgs(process.argv.slice(2));
+  if (security) (await import('./client.js')).setClientSecurity(security);
+} catch (err) {
+  fail(err, process.argv.includes('--verbose'));
+}
 
 await runProgram(program, process.argv);

@@ -222,6 +222,18 @@ export interface ConnectionErrorOptions extends SamsaErrorOptions {
   grpcCode?: number;
 }
 
+/** SASL authentication failed: wrong user name or password, or the broker could not be trusted (SCRAM). Never retried. */
+export class SaslAuthenticationError extends SamsaError {
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.SASL_AUTHENTICATION_FAILED, message, options);
+  }
+}
+/** A call on a SASL listener's connection before it authenticated (the SDK re-authenticates and retries once). */
+export class IllegalSaslStateError extends SamsaError {
+  constructor(message?: string, options?: SamsaErrorOptions) {
+    super(ErrorCode.ILLEGAL_SASL_STATE, message, options);
+  }
+}
 /**
  * The request never got an answer: the broker was unreachable, the connection dropped, or the
  * transport deadline passed. Code NETWORK_EXCEPTION or REQUEST_TIMED_OUT; always retriable (after a
@@ -296,6 +308,8 @@ const CLASSES = new Map<number, CodeErrorClass>([
   [ErrorCode.PRODUCER_FENCED, ProducerFencedError],
   [ErrorCode.INVALID_PRODUCER_EPOCH, InvalidProducerEpochError],
   [ErrorCode.INVALID_TXN_STATE, InvalidTxnStateError],
+  [ErrorCode.SASL_AUTHENTICATION_FAILED, SaslAuthenticationError],
+  [ErrorCode.ILLEGAL_SASL_STATE, IllegalSaslStateError],
 ]);
 
 /**

@@ -133,6 +133,8 @@ export type { BrokerConnection, ConnectionFactory, RequestOptions } from './conn
 export { GrpcConnection, errorFromGrpc, grpcConnectionFactory } from './connection/grpcConnection.js';
 export type { GrpcConnectionOptions } from './connection/grpcConnection.js';
 export { ConnectionPool } from './connection/pool.js';
+export { channelCredentials, checkSaslOptions, saslExchange } from './connection/security.js';
+export type { ConnectionSecurity, SaslMechanismName, SaslOptions, SslOptions } from './connection/security.js';
 
 export {
   BrokerNotAvailableError,
@@ -161,6 +163,8 @@ export {
   LogTruncationError,
   RecordListTooLargeError,
   RequestTimedOutError,
+  SaslAuthenticationError,
+  IllegalSaslStateError,
   SamsaAggregateError,
   SamsaClosedError,
   SamsaConnectionError,

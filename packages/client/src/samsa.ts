@@ -9,6 +9,7 @@ import { Cluster } from './cluster/cluster.js';
 import type { ConnectionFactory } from './connection/connection.js';
 import { grpcConnectionFactory } from './connection/grpcConnection.js';
 import { instrumentedFactory } from './connection/instrumented.js';
+import { type ConnectionSecurity, type SaslOptions, type SslOptions, checkSaslOptions } from './connection/security.js';
 import { ConnectionPool } from './connection/pool.js';
 import { Consumer } from './consumer/consumer.js';
 import type { ConsumerOptions } from './consumer/consumer.js';
@@ -40,6 +41,17 @@ export interface SamsaConfig {
   /** Collaborators; the defaults are the real ones. */
   clock?: Clock;
   random?: Random;
+  /**
+   * TLS (KafkaJS's shape): `true` for Node's trusted roots, or `{ ca, cert, key, rejectUnauthorized }`
+   * (PEM). Needed for brokers' SSL and SASL_SSL listeners.
+   */
+  ssl?: boolean | SslOptions;
+  /**
+   * SASL (KafkaJS's shape): `{ mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512', username,
+   * password }`, for SASL_PLAINTEXT and SASL_SSL listeners. Each broker connection authenticates
+   * before its first call; a wrong password fails calls with SaslAuthenticationError.
+   */
+  sasl?: SaslOptions;
   /** Makes one connection per broker address. Default: gRPC. Tests pass a fake broker here. */
   connectionFactory?: ConnectionFactory;
   /** Makes the consumer-group (service Groups) connection per broker address. Default: gRPC. */
@@ -68,10 +80,14 @@ export class Samsa {
     this.logger = config.logger ?? noopLogger;
     this.retry = resolveRetryOptions(config.retry);
     const requestTimeoutMs = config.requestTimeoutMs ?? 30_000;
+    const security: ConnectionSecurity = {
+      ...(config.ssl === undefined || config.ssl === false ? {} : { ssl: config.ssl }),
+      ...(config.sasl === undefined ? {} : { sasl: checkSaslOptions(config.sasl) }),
+    };
     this.events = new Instrumentation<ClientEvents>(this.clock, this.logger);
     const connected = { first: true };
     const factory = instrumentedFactory(
-      config.connectionFactory ?? grpcConnectionFactory({ requestTimeoutMs, clientId: this.clientId }),
+      config.connectionFactory ?? grpcConnectionFactory({ requestTimeoutMs, clientId: this.clientId, security }),
       this.events,
       this.clock,
       this.clientId,
@@ -88,7 +104,7 @@ export class Samsa {
     );
     this.groups = new GroupRouter(
       instrumentedFactory(
-        config.groupsConnectionFactory ?? grpcGroupsConnectionFactory({ requestTimeoutMs, clientId: this.clientId }),
+        config.groupsConnectionFactory ?? grpcGroupsConnectionFactory({ requestTimeoutMs, clientId: this.clientId, security }),
         this.events,
         this.clock,
         this.clientId,

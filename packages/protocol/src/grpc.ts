@@ -156,5 +156,13 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.http2.min_ping_interval_without_data_ms': 5_000,
 };
 
+/**
+ * Trailing-metadata key of a gRPC status that stands for one of the error table's codes (as a
+ * decimal string), when the refusal is not an answer body: e.g. a call refused UNAUTHENTICATED on
+ * a SASL listener carries ILLEGAL_SASL_STATE (34) here, so a client branches on the code, never on
+ * the sentence.
+ */
+export const ERROR_CODE_METADATA_KEY = 'samsa-error-code';
+
 export type * from './generated/index.js';
 export { grpc };

@@ -20,3 +20,4 @@ export { LZ4_FRAME_MAGIC } from './codecs/lz4.js';
 export { ZSTD_DEFAULT_LEVEL, ZSTD_FRAME_MAGIC } from './codecs/zstd.js';
 export * from './random.js';
 export * from './requestCost.js';
+export * from './sasl.js';

@@ -16,12 +16,15 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { grpc } from '@samsa/protocol';
 import type { Logger } from 'pino';
+import { type GrpcSaslSessions, socketKey } from '../security/grpcSaslSessions.js';
 import type { SaslServerAuthenticator } from '../security/sasl.js';
 import { principalFromCertificate } from '../security/tls.js';
 import type { KafkaPrincipal } from '@samsa/server';
 import { KafkaConnection, type KafkaRequestHandler } from './connection.js';
 
 const HTTP2_PREFACE_FIRST_BYTE = 0x50;
+/** How long a gRPC connection that failed SASL stays open for its answer to be read. */
+const FAILED_SASL_CLOSE_DELAY_MS = 1_000;
 
 export interface DualListenerOptions {
   name: string;
@@ -34,12 +37,14 @@ export interface DualListenerOptions {
   /** Kafka's connections.max.idle.ms; also bounds how long a connection may stay silent before its first byte. */
   maxIdleMs: number;
   logger: Logger;
-  /**
-   * Set on a SASL_PLAINTEXT/SASL_SSL listener: each Kafka connection's SASL state machine. gRPC
-   * connections are then refused (closed at their first byte, with a log line) until gRPC
-   * authentication lands (security/README.md): a SASL listener never serves anyone unauthenticated.
-   */
+  /** Set on a SASL_PLAINTEXT/SASL_SSL listener: each Kafka connection's SASL state machine. */
   saslAuthenticator?: () => SaslServerAuthenticator;
+  /**
+   * Set on a SASL_PLAINTEXT/SASL_SSL listener: each gRPC connection gets a session here when it
+   * is handed to grpc-js and loses it when it closes (security/grpcSaslSessions.ts); the listener's
+   * gRPC services refuse calls until the session authenticated (security/grpcAuthentication.ts).
+   */
+  grpcSessions?: GrpcSaslSessions;
   /**
    * Set on an SSL/SASL_SSL listener (security/tls.ts): every connection is TLS; ALPN `h2` hands it
    * to gRPC, no ALPN keeps it with Kafka. A client that does not speak TLS fails the handshake and
@@ -61,13 +66,20 @@ export async function startDualListener(options: DualListenerOptions): Promise<D
   const kafkaConnections = new Set<KafkaConnection>();
   const sockets = new Set<net.Socket>();
   const toGrpc = (conn: net.Socket) => {
-    if (options.saslAuthenticator) {
-      options.logger.info(
-        { client: conn.remoteAddress, listener: options.name },
-        'refusing a gRPC connection on a SASL listener: gRPC authentication is not served yet',
-      );
-      conn.destroy();
-      return;
+    const sessions = options.grpcSessions;
+    if (sessions) {
+      const key = socketKey(conn.remoteAddress, conn.remotePort);
+      // After a failed exchange: closed a moment later, so the answer saying why reaches the client first.
+      const disconnect = () => setTimeout(() => conn.destroy(), FAILED_SASL_CLOSE_DELAY_MS).unref();
+      if (!sessions.open(key, disconnect)) {
+        options.logger.warn(
+          { client: key, listener: options.name },
+          'refusing a gRPC connection whose address and port belong to a live one',
+        );
+        conn.destroy();
+        return;
+      }
+      conn.once('close', () => sessions.close(key));
     }
     injector.injectConnection(conn);
   };

@@ -12,20 +12,22 @@
  */
 import { ErrorCode } from '@samsa/protocol';
 import type { KafkaPrincipal } from '@samsa/server';
-import type { SaslAuthenticateAnswer, SaslServerAuthenticator } from './sasl.js';
+import type { SaslAuthenticateAnswer, SaslServerAuthenticator, SaslState } from './sasl.js';
 
 /**
- * The key of a connection from a grpc-js peer string or a socket's address and port:
- * 'ipv4:127.0.0.1:5555', '127.0.0.1:5555' → '127.0.0.1:5555'; 'ipv6:[::1]:5555', '[::1]:5555' → '[::1]:5555'.
+ * The key of a connection from a grpc-js peer string. grpc-js 1.14 names a server call's peer
+ * `${remoteAddress}:${remotePort}` of its socket (IPv6 unbracketed, '::1:5555'); older forms
+ * ('ipv4:127.0.0.1:5555', 'ipv6:[::1]:5555') are accepted too. '127.0.0.1:5555', '::1:5555'.
  */
 export function connectionKey(peer: string): string {
-  return peer.replace(/^(ipv4|ipv6):/, '');
+  const rest = peer.replace(/^(ipv4|ipv6):/, '');
+  const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(rest);
+  return v6 ? `${v6[1]}:${v6[2]}` : rest;
 }
 
-/** The key of a socket as grpc-js will name its calls' peer. */
+/** The key of an accepted socket, as grpc-js will name its calls' peer. */
 export function socketKey(address: string | undefined, port: number | undefined): string {
-  const host = address ?? 'unknown';
-  return host.includes(':') ? `[${host}]:${port ?? 0}` : `${host}:${port ?? 0}`;
+  return `${address ?? 'unknown'}:${port ?? 0}`;
 }
 
 export interface GrpcHandshakeAnswer {
@@ -39,6 +41,7 @@ const NO_SESSION = 'no SASL session for this connection (it did not arrive throu
 
 export class GrpcSaslSessions {
   private readonly sessions = new Map<string, SaslServerAuthenticator>();
+  private readonly disconnects = new Map<string, () => void>();
 
   constructor(private readonly newAuthenticator: () => SaslServerAuthenticator) {}
 
@@ -47,15 +50,27 @@ export class GrpcSaslSessions {
    * connection already has that key (same client address and port on another listener): the
    * listener refuses the newcomer rather than let it share the other's principal.
    */
-  open(key: string): boolean {
+  open(key: string, disconnect?: () => void): boolean {
     if (this.sessions.has(key)) return false;
     this.sessions.set(key, this.newAuthenticator());
+    if (disconnect) this.disconnects.set(key, disconnect);
     return true;
   }
 
   /** The connection closed: its session and principal are gone. */
   close(key: string): void {
     this.sessions.delete(key);
+    this.disconnects.delete(key);
+  }
+
+  /** Asks the listener to close the connection (after a failed exchange, as Kafka closes it). */
+  disconnect(peer: string): void {
+    this.disconnects.get(connectionKey(peer))?.();
+  }
+
+  /** The connection's SASL state; undefined for a connection without a session. */
+  state(peer: string): SaslState | undefined {
+    return this.sessions.get(connectionKey(peer))?.state;
   }
 
   get size(): number {

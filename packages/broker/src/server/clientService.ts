@@ -138,7 +138,8 @@ function unary<Req, Res>(logger: Logger, name: string, fn: (req: Req, who: Reque
   };
 }
 
-export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
+/** The Samsa service without SaslHandshake and SaslAuthenticate, which each listener adds for its own connections (security/grpcSaslApis.ts). */
+export function clientServiceHandlers(deps: ClientServiceDeps): Omit<SamsaHandlers, 'SaslHandshake' | 'SaslAuthenticate'> {
   const { metadata, replicaManager, logger } = deps;
   const authorizer = deps.authorizer ?? allowAllAuthorizer();
   const maxFetchWaitMs = deps.maxFetchWaitMs ?? 30_000;
@@ -382,8 +383,16 @@ export function clientServiceHandlers(deps: ClientServiceDeps): SamsaHandlers {
     Produce: unary(logger, 'Produce', produce),
     Fetch: unary(logger, 'Fetch', fetch),
     // The same two over one long-lived stream per client (proto/samsa/v1/pipeline.proto).
-    ProduceStream: pipelinedHandler('ProduceStream', (req, call) => produce(req, identityOf(call, 'ProduceStream')), pipelineOptions),
-    FetchStream: pipelinedHandler('FetchStream', (req, call) => fetch(req, identityOf(call, 'FetchStream')), pipelineOptions),
+    ProduceStream: pipelinedHandler(
+      'ProduceStream',
+      (req: ProduceRequest__Output, call) => produce(req, identityOf(call, 'ProduceStream')),
+      pipelineOptions,
+    ),
+    FetchStream: pipelinedHandler(
+      'FetchStream',
+      (req: FetchRequest__Output, call) => fetch(req, identityOf(call, 'FetchStream')),
+      pipelineOptions,
+    ),
 
     DescribeQuorum: unary(logger, 'DescribeQuorum', async (_req: unknown, who): Promise<DescribeQuorumResponse> => {
       if (!authorizer.cluster(who, AclOperation.DESCRIBE))

@@ -1,17 +1,13 @@
 /**
  * Who a gRPC call comes from, for the authorizer: the principal its connection authenticated as
- * (User:ANONYMOUS until TLS/SASL on gRPC sets one; the authentication work replaces `principalOf`)
+ * (security/grpcAuthentication.ts: SASL or the client certificate; User:ANONYMOUS on PLAINTEXT)
  * and the client's address from the call's peer ('ipv4:127.0.0.1:5555', 'ipv6:[::1]:5555').
  */
-import { ANONYMOUS, type KafkaPrincipal } from '@samsa/server';
 import type { RequestIdentity } from '../security/authorizerService.js';
+import { principalOf } from '../security/grpcAuthentication.js';
 
 interface CallLike {
   getPeer(): string;
-}
-
-export function principalOf(_call: CallLike): KafkaPrincipal {
-  return ANONYMOUS;
 }
 
 /** The bare client address of a gRPC peer string. */

@@ -33,6 +33,9 @@ describe('connection keys', () => {
     expect(connectionKey('ipv4:127.0.0.1:5555')).toBe(socketKey('127.0.0.1', 5555));
     expect(connectionKey('127.0.0.1:5555')).toBe(socketKey('127.0.0.1', 5555));
     expect(connectionKey('ipv6:[::1]:5555')).toBe(socketKey('::1', 5555));
+    // grpc-js 1.14's own form: the socket's address and port, IPv6 unbracketed.
+    expect(connectionKey('::1:5555')).toBe(socketKey('::1', 5555));
+    expect(connectionKey('[::1]:5555')).toBe(socketKey('::1', 5555));
     expect(socketKey('127.0.0.1', 5555)).not.toBe(socketKey('127.0.0.1', 5556));
   });
 });
@@ -99,5 +102,23 @@ describe('GrpcSaslSessions (SASL bound to the HTTP/2 connection)', () => {
     expect(answer.errorCode).toBe(ErrorCode.UNSUPPORTED_SASL_MECHANISM);
     expect(answer.mechanisms).toEqual(['PLAIN', 'SCRAM-SHA-256']);
     expect(scram(s, '127.0.0.1:1000', 'alice-secret').errorCode).toBe(ErrorCode.NONE);
+  });
+});
+
+describe('GrpcSaslSessions: state and disconnect', () => {
+  it('state follows the exchange; disconnect calls the listener back for that connection only', () => {
+    const s = sessions();
+    const closed: string[] = [];
+    s.open('127.0.0.1:1000', () => closed.push('1000'));
+    s.open('127.0.0.1:1001', () => closed.push('1001'));
+    expect(s.state('127.0.0.1:1000')).toBe('handshake');
+    expect(scram(s, '127.0.0.1:1000', 'wrong').errorCode).toBe(ErrorCode.SASL_AUTHENTICATION_FAILED);
+    expect(s.state('127.0.0.1:1000')).toBe('failed');
+    s.disconnect('127.0.0.1:1000');
+    expect(closed).toEqual(['1000']);
+    s.close('127.0.0.1:1000');
+    expect(s.state('127.0.0.1:1000')).toBeUndefined();
+    s.disconnect('127.0.0.1:1000');
+    expect(closed).toEqual(['1000']);
   });
 });

@@ -28,6 +28,8 @@ export interface NodeRecord {
   /** 'broker', 'controller' or 'broker,controller'. */
   roles: string;
   brokerPort?: number;
+  /** The secured CLIENT listener (cluster up --tls / --sasl). */
+  clientPort?: number;
   controllerPort?: number;
   metricsPort?: number;
   dataDir: string;

@@ -102,6 +102,10 @@ export function formatAclList(acls: readonly AclBinding[]): string {
 export function registerAcls(program: Command): void {
   program
     .command('acls')
+    .option(
+      '--command-config <file>',
+      'client configs from a properties file: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location (PEM)',
+    )
     .description('add, remove or list ACLs (kafka-acls)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to (comma-separated list allowed)')
     .option('--add', 'add ACLs')

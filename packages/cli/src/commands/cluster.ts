@@ -19,7 +19,8 @@
  * health, once or every interval with --watch.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Samsa } from '@samsa/client';
@@ -66,13 +67,27 @@ interface ClusterUpOptions {
   console: boolean;
   schemaRegistryPort?: string;
   consolePort?: string;
+  /** --tls / --sasl: a CLIENT listener (brokerPort + 4) with SSL, SASL_PLAINTEXT or SASL_SSL. */
+  tls?: boolean;
+  sasl?: boolean;
 }
+
+/** A secured cluster's client listener: its protocol and, with TLS, the broker keystore. */
+export interface ClientListenerSecurity {
+  protocol: 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+  keystoreLocation?: string;
+}
+
+/** Where a broker's secured CLIENT listener goes: clear of the +1..+3 of controller and metrics. */
+export const CLIENT_PORT_OFFSET = 4;
 
 export interface NodeSpec {
   name: string;
   nodeId: number;
   roles: string;
   brokerPort?: number;
+  /** The secured CLIENT listener (cluster up --tls / --sasl). */
+  clientPort?: number;
   controllerPort?: number;
   metricsPort?: number;
   dataDir: string;
@@ -124,7 +139,14 @@ export function planCluster(
 }
 
 /** The `samsa node` command line of each planned node. */
-export function nodeRecords(plan: readonly NodeSpec[], host: string, logLevel: string, cli = CLI, node = process.execPath): NodeRecord[] {
+export function nodeRecords(
+  plan: readonly NodeSpec[],
+  host: string,
+  logLevel: string,
+  cli = CLI,
+  node = process.execPath,
+  security?: ClientListenerSecurity,
+): NodeRecord[] {
   const voters = plan
     .filter((n) => n.controllerPort !== undefined)
     .map((n) => `${n.nodeId}@${host}:${n.controllerPort}`)
@@ -148,7 +170,18 @@ export function nodeRecords(plan: readonly NodeSpec[], host: string, logLevel: s
       '--log-level',
       logLevel,
     ];
-    if (spec.brokerPort !== undefined) argv.push('--listen', `${host}:${spec.brokerPort}`);
+    if (spec.brokerPort !== undefined && spec.clientPort !== undefined && security) {
+      // PLAINTEXT stays for replication and administration (inter-broker authentication is not built).
+      argv.push(
+        '--listen',
+        `PLAINTEXT://${host}:${spec.brokerPort},CLIENT://${host}:${spec.clientPort}`,
+        '--listener-security-protocol-map',
+        `CLIENT:${security.protocol}`,
+        '--inter-broker-listener-name',
+        'PLAINTEXT',
+      );
+      if (security.keystoreLocation !== undefined) argv.push('--ssl-keystore-location', security.keystoreLocation);
+    } else if (spec.brokerPort !== undefined) argv.push('--listen', `${host}:${spec.brokerPort}`);
     if (spec.brokerPort !== undefined && brokers < 3) argv.push('--offsets-topic-replication-factor', String(brokers));
     if (spec.metricsPort !== undefined) argv.push('--metrics-port', String(spec.metricsPort), '--metrics-host', host);
     return { ...spec, logFile: join(spec.dataDir, 'node.log'), argv };
@@ -161,6 +194,7 @@ export async function portsInUse(nodes: readonly NodeRecord[], host: string, ser
   for (const n of nodes) {
     for (const [what, port] of [
       ['broker', n.brokerPort],
+      ['client', n.clientPort],
       ['controller', n.controllerPort],
       ['metrics', n.metricsPort],
     ] as const) {
@@ -206,11 +240,15 @@ async function up(opts: ClusterUpOptions): Promise<void> {
   const controllers = parseInteger(opts.controllers, '--controllers', 1);
   const basePort = parseInteger(opts.basePort, '--base-port', 1);
   const readyTimeoutMs = parseInteger(opts.readyTimeoutMs, '--ready-timeout-ms', 1);
-  if (basePort + 100 * (Math.max(brokers, controllers) - 1) + 3 > 65535)
+  const secured = opts.tls === true || opts.sasl === true;
+  if (basePort + 100 * (Math.max(brokers, controllers) - 1) + (secured ? CLIENT_PORT_OFFSET : 3) > 65535)
     throw new UsageError(`--base-port ${basePort} leaves no room for ${Math.max(brokers, controllers)} nodes below port 65535`);
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const plan = planCluster(brokers, controllers, opts.combined ?? false, basePort, dataDir, opts.metrics);
+  const plan = planCluster(brokers, controllers, opts.combined ?? false, basePort, dataDir, opts.metrics).map((n) =>
+    secured && n.brokerPort !== undefined ? { ...n, clientPort: n.brokerPort + CLIENT_PORT_OFFSET } : n,
+  );
+  const security = secured ? await securedClusterFiles(dataDir, opts) : undefined;
   const ports = servicePorts({
     basePort,
     schemaRegistry: opts.schemaRegistry,
@@ -220,7 +258,7 @@ async function up(opts: ClusterUpOptions): Promise<void> {
       : { schemaRegistryPort: parseInteger(opts.schemaRegistryPort, '--schema-registry-port', 1) }),
     ...(opts.consolePort === undefined ? {} : { consolePort: parseInteger(opts.consolePort, '--console-port', 1) }),
   });
-  const nodes = nodeRecords(plan, opts.host, opts.logLevel);
+  const nodes = nodeRecords(plan, opts.host, opts.logLevel, CLI, process.execPath, security);
   const bootstrap = plan.filter((n) => n.brokerPort !== undefined).map((n) => `${opts.host}:${n.brokerPort}`);
   const services = serviceRecords(ports, nodes, opts.host, bootstrap, dataDir, opts.logLevel, CLI);
   const state: ClusterState = {
@@ -369,6 +407,7 @@ async function up(opts: ClusterUpOptions): Promise<void> {
   const status = await gatherStatus({ state, bootstrap: state.bootstrap, samsa: await samsa.get() });
   await samsa.close();
   process.stdout.write(formatStatus(status));
+  if (security) await printSecuredAccess(dataDir, opts, security, plan);
   process.stdout.write(
     opts.detach
       ? `ready in ${readyMs} ms; logs under ${dataDir}; stop it with: samsa cluster down --data-dir ${dataDir}\n`
@@ -678,6 +717,8 @@ export function registerCluster(program: Command): void {
     .option('--log-level <level>', 'node log level (logs go to <data-dir>/<node>/node.log)', 'info')
     .option('--ready-timeout-ms <ms>', 'give up when the cluster is not ready within this', '60000')
     .option('--detach', 'leave the nodes running in the background and exit once ready (stop with cluster down)')
+    .option('--tls', 'a TLS client listener on each broker (broker port + 4), with a throwaway CA under <data-dir>/tls (needs openssl)')
+    .option('--sasl', 'a SASL client listener on each broker (SASL_SSL with --tls) and a SCRAM user admin; prints how to connect')
     .option('--no-metrics', 'do not serve Prometheus metrics (default: each node on its own port, see the METRICS column)')
     .option('--no-schema-registry', 'do not start the schema registry (default: on base-port - 1011, 8081 for the default base port)')
     .option('--schema-registry-port <port>', "the schema registry's port instead of base-port - 1011")
@@ -698,4 +739,66 @@ export function registerCluster(program: Command): void {
     .option('--watch [interval]', 'redraw every interval (default 2s) until Ctrl-C')
     .action(status);
   registerNodeCommands(cluster);
+}
+
+/** --tls: the CA and broker keystore under <data-dir>/tls (kept across restarts of the same data dir). */
+async function securedClusterFiles(dataDir: string, opts: ClusterUpOptions): Promise<ClientListenerSecurity> {
+  const protocol = opts.tls && opts.sasl ? 'SASL_SSL' : opts.tls ? 'SSL' : 'SASL_PLAINTEXT';
+  if (!opts.tls) return { protocol };
+  const tlsDir = join(dataDir, 'tls');
+  const { makeClusterCertificates } = await import('../cluster/certificates.js');
+  const keystoreLocation = join(tlsDir, 'broker.keystore.pem');
+  if (!existsSync(keystoreLocation)) makeClusterCertificates(tlsDir, opts.host);
+  return { protocol, keystoreLocation };
+}
+
+/**
+ * Once ready: with --sasl an admin SCRAM user (a random password, kept only in the files below);
+ * then <data-dir>/client.properties (Kafka's client configs: samsa --command-config, Kafka's tools)
+ * and <data-dir>/kcat.conf (librdkafka's names: kcat -F), and how to connect.
+ */
+async function printSecuredAccess(
+  dataDir: string,
+  opts: ClusterUpOptions,
+  security: ClientListenerSecurity,
+  plan: readonly NodeSpec[],
+): Promise<void> {
+  const clients = plan.flatMap((n) => (n.clientPort === undefined ? [] : [`${opts.host}:${n.clientPort}`]));
+  const plaintext = plan.flatMap((n) => (n.brokerPort === undefined ? [] : [`${opts.host}:${n.brokerPort}`]));
+  const ca = join(dataDir, 'tls', 'ca.pem');
+  const props = [`bootstrap.servers=${clients.join(',')}`, `security.protocol=${security.protocol}`];
+  const kcat = [`bootstrap.servers=${clients.join(',')}`, `security.protocol=${security.protocol.toLowerCase()}`];
+  let sdk = `new Samsa({ brokers: ${JSON.stringify(clients)}`;
+  if (opts.tls) {
+    props.push('ssl.truststore.type=PEM', `ssl.truststore.location=${ca}`);
+    kcat.push(`ssl.ca.location=${ca}`);
+    sdk += `, ssl: { ca: [readFileSync(${JSON.stringify(ca)}, 'utf8')] }`;
+  }
+  if (opts.sasl) {
+    const password = randomBytes(18).toString('hex');
+    const { upsertScramUser } = await import('./configs.js');
+    await upsertScramUser(plaintext[0]!, 'admin', password);
+    props.push(
+      'sasl.mechanism=SCRAM-SHA-256',
+      `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="${password}";`,
+    );
+    kcat.push('sasl.mechanisms=SCRAM-SHA-256', 'sasl.username=admin', `sasl.password=${password}`);
+    sdk += `, sasl: { mechanism: 'scram-sha-256', username: 'admin', password: '<sasl.jaas.config in client.properties>' }`;
+  }
+  sdk += ' })';
+  const propsFile = join(dataDir, 'client.properties');
+  const kcatFile = join(dataDir, 'kcat.conf');
+  writeFileSync(propsFile, `${props.join('\n')}\n`, { mode: 0o600 });
+  writeFileSync(kcatFile, `${kcat.join('\n')}\n`, { mode: 0o600 });
+  process.stdout.write(
+    [
+      `${security.protocol} client listeners: ${clients.join(',')} (PLAINTEXT ${plaintext.join(',')} stays for replication and admin: keep it local)`,
+      ...(opts.sasl ? ['SCRAM user admin created (SCRAM-SHA-256 and SCRAM-SHA-512); its password is in the files below'] : []),
+      ...(opts.tls ? [`CA certificate: ${ca}`] : []),
+      `samsa / Kafka tools: samsa topics --bootstrap-server ${clients[0]} --list --command-config ${propsFile}`,
+      `kcat:                kcat -F ${kcatFile} -L`,
+      `SDK / KafkaJS:       ${sdk}`,
+      '',
+    ].join('\n'),
+  );
 }

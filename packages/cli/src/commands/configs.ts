@@ -70,6 +70,10 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 export function registerConfigs(program: Command): void {
   program
     .command('configs')
+    .option(
+      '--command-config <file>',
+      'client configs from a properties file: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location (PEM)',
+    )
     .description('describe or alter topic and broker configs (kafka-configs)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to (comma-separated list allowed)')
     .option('--entity-type <type>', 'the kind of entity: topics, brokers or users (SCRAM credentials)')
@@ -187,6 +191,15 @@ export function parseScramConfig(mechanism: string, value: string): { mechanism:
   }
   if (password === undefined || password === '') throw new UsageError(`${mechanism} needs password=...`);
   return { mechanism, iterations, password };
+}
+
+/** Creates or replaces a SCRAM-SHA-256 and SCRAM-SHA-512 credential (cluster up --sasl's admin user). */
+export async function upsertScramUser(bootstrapServer: string, user: string, password: string): Promise<void> {
+  if (/[,\]=]/.test(password)) throw new Error('the password may not hold , ] or =');
+  await userConfigs(
+    { bootstrapServer, entityName: user, addConfig: [`SCRAM-SHA-256=[password=${password}],SCRAM-SHA-512=[password=${password}]`] },
+    'alter',
+  );
 }
 
 async function userConfigs(opts: ConfigsOptions, action: 'describe' | 'alter'): Promise<void> {

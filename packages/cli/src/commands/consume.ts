@@ -8,6 +8,7 @@
 import type { ConsumerRecord, GroupConsumerOptions, IsolationLevel, TopicPartition } from '@samsa/client';
 import type { Command } from 'commander';
 import { withClient } from '../client.js';
+import { SECURITY_CONFIG_KEYS } from '../clientSecurity.js';
 import { UsageError } from '../errors.js';
 import { bootstrapFrom, collectKeyValue, parseInteger, readPropertiesFile } from '../options.js';
 import { formatRecord, messageFormatFrom, type MessageFormat } from '../consume/messageFormatter.js';
@@ -45,6 +46,8 @@ function consumerConfigs(opts: ConsumeOptions): {
   const groupId = opts.group ?? props['group.id'];
   delete props['bootstrap.servers'];
   delete props['group.id'];
+  // Client security (security.protocol, sasl.*, ssl.*) was read by main.ts (clientSecurityArgs.ts).
+  for (const key of SECURITY_CONFIG_KEYS) delete props[key];
   return { props, bootstrap, groupId };
 }
 

@@ -63,6 +63,10 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 export function registerGroups(program: Command): void {
   program
     .command('groups')
+    .option(
+      '--command-config <file>',
+      'client configs from a properties file: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location (PEM)',
+    )
     .description('list, describe, delete consumer groups and reset their offsets (kafka-consumer-groups)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to (comma-separated list allowed)')
     .option('--list', 'list every consumer group')

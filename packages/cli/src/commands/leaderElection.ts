@@ -27,6 +27,10 @@ interface LeaderElectionOptions {
 export function registerLeaderElection(program: Command): void {
   program
     .command('leader-election')
+    .option(
+      '--command-config <file>',
+      'client configs from a properties file: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location (PEM)',
+    )
     .description('move leadership to the preferred replica, or elect one for offline partitions (kafka-leader-election)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to (comma-separated list allowed)')
     .option('--election-type <type>', 'preferred, or unclean (offline partitions only; may lose records)')

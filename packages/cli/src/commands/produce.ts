@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { MessageTooLargeError, type Message, type ProducerOptions } from '@samsa/client';
 import type { Command } from 'commander';
 import { stderrWarnings, withClient } from '../client.js';
+import { SECURITY_CONFIG_KEYS } from '../clientSecurity.js';
 import { UsageError, describeError } from '../errors.js';
 import { bootstrapFrom, collectKeyValue, parseInteger, readPropertiesFile } from '../options.js';
 import { LineFormatError, lineFormatFrom, parseLine } from '../produce/lineReader.js';
@@ -100,6 +101,8 @@ export function registerProduce(program: Command): void {
       const format = lineFormatFrom(opts.property ?? {});
       const settings: Record<string, string> = { ...CONSOLE_DEFAULTS, ...fileConfig, ...(opts.producerProperty ?? {}) };
       delete settings['bootstrap.servers'];
+      // Client security (security.protocol, sasl.*, ssl.*) was read by main.ts (clientSecurityArgs.ts).
+      for (const key of SECURITY_CONFIG_KEYS) delete settings[key];
       const clientId = settings['client.id'] ?? 'console-producer';
       delete settings['client.id'];
       const flag = (value: string | undefined, config: string, name: string, alias?: [string | undefined, string]) => {

@@ -26,6 +26,10 @@ interface TopicsOptions {
 export function registerTopics(program: Command): void {
   program
     .command('topics')
+    .option(
+      '--command-config <file>',
+      'client configs from a properties file: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location (PEM)',
+    )
     .description('create, list, describe or delete topics (kafka-topics)')
     .option('--create', 'create a topic')
     .option('--list', 'list topics')

@@ -42,6 +42,10 @@ function integer(flag: string, value: string | undefined, min: bigint): bigint {
 export function registerTransactions(program: Command): void {
   program
     .command('transactions')
+    .option(
+      '--command-config <file>',
+      'client configs from a properties file: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location (PEM)',
+    )
     .description('list and describe transactions (kafka-transactions)')
     .option('--bootstrap-server <host:port>', 'a broker to connect to (comma-separated list allowed)')
     .option('--list', 'every transactional id with its coordinator, producer id and state')

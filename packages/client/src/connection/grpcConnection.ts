@@ -6,9 +6,10 @@
  * without them; the rest are unary calls. Every call carries a deadline; gRPC failures are mapped
  * to typed client errors.
  */
-import { CHANNEL_OPTIONS, ErrorCode, PipelinedClient, clientProto, grpc, replicationProto } from '@samsa/protocol';
+import { CHANNEL_OPTIONS, ERROR_CODE_METADATA_KEY, ErrorCode, PipelinedClient, clientProto, grpc, replicationProto } from '@samsa/protocol';
 import type { ReplicationClient, SamsaClient } from '@samsa/protocol';
-import { InvalidRequestError, MessageTooLargeError, SamsaConnectionError, UnknownServerError } from '../errors.js';
+import { InvalidRequestError, MessageTooLargeError, SamsaConnectionError, UnknownServerError, errorFromCode } from '../errors.js';
+import { type ConnectionSecurity, SaslSession, channelCredentials, saslExchange, securityChannelOptions } from './security.js';
 import type { SamsaError } from '../errors.js';
 import type { BrokerConnection, ConnectionFactory, RequestOptions } from './connection.js';
 import type {
@@ -104,9 +105,13 @@ export interface GrpcConnectionOptions {
   clientId?: string;
   /** Merged over CHANNEL_OPTIONS. */
   channelOptions?: grpc.ChannelOptions;
+  /** TLS and SASL (security.ts); default plaintext, unauthenticated. */
+  security?: ConnectionSecurity;
 }
 
 export class GrpcConnection implements BrokerConnection {
+  /** One channel (one HTTP/2 connection) for both services: a SASL session belongs to the connection. */
+  private channel: grpc.Channel | undefined;
   private client: SamsaClient | undefined;
   private replication: ReplicationClient | undefined;
   private produces: PipelinedClient<ProduceRequest, ProduceResponse> | undefined;
@@ -115,6 +120,7 @@ export class GrpcConnection implements BrokerConnection {
   private unaryOnly = false;
   private readonly requestTimeoutMs: number;
   private readonly metadataHeaders: grpc.Metadata;
+  private readonly sasl: SaslSession | undefined;
 
   constructor(
     readonly address: string,
@@ -123,6 +129,33 @@ export class GrpcConnection implements BrokerConnection {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.metadataHeaders = new grpc.Metadata();
     if (options.clientId) this.metadataHeaders.set('x-client-id', options.clientId);
+    const sasl = options.security?.sasl;
+    if (sasl) {
+      this.sasl = new SaslSession(
+        () => {
+          const client = this.grpcClient();
+          const at = { address: this.address, timeoutMs: this.requestTimeoutMs };
+          return saslExchange(
+            {
+              handshake: (mechanism) =>
+                unaryCall(client.SaslHandshake.bind(client) as never, { mechanism }, this.metadataHeaders, {
+                  ...at,
+                  method: 'SaslHandshake',
+                }),
+              authenticate: (authBytes) =>
+                unaryCall(client.SaslAuthenticate.bind(client) as never, { authBytes }, this.metadataHeaders, {
+                  ...at,
+                  method: 'SaslAuthenticate',
+                }),
+            },
+            sasl,
+            this.address,
+          );
+        },
+        // A failed exchange leaves the broker's session FAILED: the next try needs a new connection.
+        () => this.close(),
+      );
+    }
   }
 
   metadata(request: MetadataRequest, options?: RequestOptions): Promise<MetadataResponse> {
@@ -153,11 +186,19 @@ export class GrpcConnection implements BrokerConnection {
     return this.call('DeleteRecords', request, options);
   }
   produce(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse> {
+    if (this.sasl) return this.sasl.run(() => this.produceNow(request, options));
+    return this.produceNow(request, options);
+  }
+  private produceNow(request: ProduceRequest, options?: RequestOptions): Promise<ProduceResponse> {
     if (this.unaryOnly) return this.call('Produce', request, options);
     this.produces ??= new PipelinedClient(() => this.grpcClient().ProduceStream(this.metadataHeaders), 'client.Produce');
     return this.pipelined(this.produces, 'Produce', request, options);
   }
   fetch(request: FetchRequest, options?: RequestOptions): Promise<FetchResponse> {
+    if (this.sasl) return this.sasl.run(() => this.fetchNow(request, options));
+    return this.fetchNow(request, options);
+  }
+  private fetchNow(request: FetchRequest, options?: RequestOptions): Promise<FetchResponse> {
     if (this.unaryOnly) return this.call('Fetch', request, options);
     this.fetches ??= new PipelinedClient(() => this.grpcClient().FetchStream(this.metadataHeaders), 'client.Fetch');
     return this.pipelined(this.fetches, 'Fetch', request, options);
@@ -214,10 +255,13 @@ export class GrpcConnection implements BrokerConnection {
   }
   writeTxnMarkers(request: WriteTxnMarkersRequest, options?: RequestOptions): Promise<WriteTxnMarkersResponse> {
     if (options?.signal?.aborted) return Promise.reject(options.signal.reason);
-    // The Replication service listens on the same address; its client is made on first use.
+    if (this.sasl) return this.sasl.run(() => this.writeTxnMarkersNow(request, options));
+    return this.writeTxnMarkersNow(request, options);
+  }
+  private writeTxnMarkersNow(request: WriteTxnMarkersRequest, options?: RequestOptions): Promise<WriteTxnMarkersResponse> {
+    // The Replication service listens on the same address, on the same connection; its client is made on first use.
     this.replication ??= new (replicationProto().samsa.v1.Replication)(this.address, grpc.credentials.createInsecure(), {
-      ...CHANNEL_OPTIONS,
-      ...this.options.channelOptions,
+      channelOverride: this.grpcChannel(),
     });
     const client = this.replication;
     return unaryCall(
@@ -228,15 +272,33 @@ export class GrpcConnection implements BrokerConnection {
     );
   }
 
+  /**
+   * Closes the connection; a later call opens a new one (that is how a failed SASL exchange starts
+   * over). Calls nothing on `this`: the instrumented proxy would count a helper as a request.
+   */
   close(): void {
     this.produces?.close();
     this.fetches?.close();
     this.produces = undefined;
     this.fetches = undefined;
-    this.client?.close();
     this.client = undefined;
-    this.replication?.close();
     this.replication = undefined;
+    this.channel?.close();
+    this.channel = undefined;
+  }
+
+  private grpcChannel(): grpc.Channel {
+    if (!this.channel) {
+      const security = this.options.security ?? {};
+      const channelOptions: grpc.ChannelOptions = {
+        ...CHANNEL_OPTIONS,
+        ...this.options.channelOptions,
+        ...securityChannelOptions(security),
+      };
+      if (this.options.clientId) channelOptions['grpc.primary_user_agent'] = `samsa-client/${this.options.clientId}`;
+      this.channel = new grpc.Channel(this.address, channelCredentials(security.ssl), channelOptions);
+    }
+    return this.channel;
   }
 
   private async pipelined<Req, Res>(
@@ -263,15 +325,18 @@ export class GrpcConnection implements BrokerConnection {
   private grpcClient(): SamsaClient {
     if (!this.client) {
       const Samsa = clientProto().samsa.v1.Samsa;
-      const channelOptions: grpc.ChannelOptions = { ...CHANNEL_OPTIONS, ...this.options.channelOptions };
-      if (this.options.clientId) channelOptions['grpc.primary_user_agent'] = `samsa-client/${this.options.clientId}`;
-      this.client = new Samsa(this.address, grpc.credentials.createInsecure(), channelOptions);
+      this.client = new Samsa(this.address, grpc.credentials.createInsecure(), { channelOverride: this.grpcChannel() });
     }
     return this.client;
   }
 
   private call<Req, Res>(method: Method, request: Req, options: RequestOptions = {}): Promise<Res> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    if (this.sasl) return this.sasl.run(() => this.callNow(method, request, options));
+    return this.callNow(method, request, options);
+  }
+
+  private callNow<Req, Res>(method: Method, request: Req, options: RequestOptions): Promise<Res> {
     const client = this.grpcClient();
     return unaryCall((client[method] as unknown as UnaryMethod<Req, Res>).bind(client), request, this.metadataHeaders, {
       address: this.address,
@@ -335,6 +400,12 @@ export function errorFromGrpc(error: grpc.ServiceError, address: string, method:
     case grpc.status.RESOURCE_EXHAUSTED:
       // grpc-js reports oversized messages (max_send/receive_message_length) this way.
       return new MessageTooLargeError(`${what} failed: ${error.details}`, { cause: error });
+    case grpc.status.UNAUTHENTICATED: {
+      // A SASL listener's refusal: the error table's code rides in the trailers (ILLEGAL_SASL_STATE
+      // before authentication, SASL_AUTHENTICATION_FAILED after a failed one).
+      const code = Number(error.metadata?.get(ERROR_CODE_METADATA_KEY)?.[0] ?? ErrorCode.SASL_AUTHENTICATION_FAILED);
+      return errorFromCode(code, `${what} was refused: ${error.details}`, error);
+    }
     case grpc.status.INVALID_ARGUMENT:
       return new InvalidRequestError(`${what} was refused: ${error.details}`, { cause: error });
     case grpc.status.UNIMPLEMENTED:

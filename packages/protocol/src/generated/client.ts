@@ -119,6 +119,10 @@ import type { ReassignablePartitionResult as _samsa_v1_ReassignablePartitionResu
 import type { ReassignableTopic as _samsa_v1_ReassignableTopic, ReassignableTopic__Output as _samsa_v1_ReassignableTopic__Output } from './samsa/v1/ReassignableTopic.js';
 import type { ReassignableTopicResult as _samsa_v1_ReassignableTopicResult, ReassignableTopicResult__Output as _samsa_v1_ReassignableTopicResult__Output } from './samsa/v1/ReassignableTopicResult.js';
 import type { SamsaClient as _samsa_v1_SamsaClient, SamsaDefinition as _samsa_v1_SamsaDefinition } from './samsa/v1/Samsa.js';
+import type { SaslAuthenticateRequest as _samsa_v1_SaslAuthenticateRequest, SaslAuthenticateRequest__Output as _samsa_v1_SaslAuthenticateRequest__Output } from './samsa/v1/SaslAuthenticateRequest.js';
+import type { SaslAuthenticateResponse as _samsa_v1_SaslAuthenticateResponse, SaslAuthenticateResponse__Output as _samsa_v1_SaslAuthenticateResponse__Output } from './samsa/v1/SaslAuthenticateResponse.js';
+import type { SaslHandshakeRequest as _samsa_v1_SaslHandshakeRequest, SaslHandshakeRequest__Output as _samsa_v1_SaslHandshakeRequest__Output } from './samsa/v1/SaslHandshakeRequest.js';
+import type { SaslHandshakeResponse as _samsa_v1_SaslHandshakeResponse, SaslHandshakeResponse__Output as _samsa_v1_SaslHandshakeResponse__Output } from './samsa/v1/SaslHandshakeResponse.js';
 import type { ScramCredentialDeletion as _samsa_v1_ScramCredentialDeletion, ScramCredentialDeletion__Output as _samsa_v1_ScramCredentialDeletion__Output } from './samsa/v1/ScramCredentialDeletion.js';
 import type { ScramCredentialInfo as _samsa_v1_ScramCredentialInfo, ScramCredentialInfo__Output as _samsa_v1_ScramCredentialInfo__Output } from './samsa/v1/ScramCredentialInfo.js';
 import type { ScramCredentialUpsertion as _samsa_v1_ScramCredentialUpsertion, ScramCredentialUpsertion__Output as _samsa_v1_ScramCredentialUpsertion__Output } from './samsa/v1/ScramCredentialUpsertion.js';
@@ -253,6 +257,10 @@ export interface ProtoGrpcType {
       ReassignableTopic: MessageTypeDefinition<_samsa_v1_ReassignableTopic, _samsa_v1_ReassignableTopic__Output>
       ReassignableTopicResult: MessageTypeDefinition<_samsa_v1_ReassignableTopicResult, _samsa_v1_ReassignableTopicResult__Output>
       Samsa: SubtypeConstructor<typeof grpc.Client, _samsa_v1_SamsaClient> & { service: _samsa_v1_SamsaDefinition }
+      SaslAuthenticateRequest: MessageTypeDefinition<_samsa_v1_SaslAuthenticateRequest, _samsa_v1_SaslAuthenticateRequest__Output>
+      SaslAuthenticateResponse: MessageTypeDefinition<_samsa_v1_SaslAuthenticateResponse, _samsa_v1_SaslAuthenticateResponse__Output>
+      SaslHandshakeRequest: MessageTypeDefinition<_samsa_v1_SaslHandshakeRequest, _samsa_v1_SaslHandshakeRequest__Output>
+      SaslHandshakeResponse: MessageTypeDefinition<_samsa_v1_SaslHandshakeResponse, _samsa_v1_SaslHandshakeResponse__Output>
       ScramCredentialDeletion: MessageTypeDefinition<_samsa_v1_ScramCredentialDeletion, _samsa_v1_ScramCredentialDeletion__Output>
       ScramCredentialInfo: MessageTypeDefinition<_samsa_v1_ScramCredentialInfo, _samsa_v1_ScramCredentialInfo__Output>
       ScramCredentialUpsertion: MessageTypeDefinition<_samsa_v1_ScramCredentialUpsertion, _samsa_v1_ScramCredentialUpsertion__Output>

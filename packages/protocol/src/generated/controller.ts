@@ -135,6 +135,10 @@ import type { ReassignableTopicResult as _samsa_v1_ReassignableTopicResult, Reas
 import type { RegisterBrokerRequest as _samsa_v1_RegisterBrokerRequest, RegisterBrokerRequest__Output as _samsa_v1_RegisterBrokerRequest__Output } from './samsa/v1/RegisterBrokerRequest.js';
 import type { RegisterBrokerResponse as _samsa_v1_RegisterBrokerResponse, RegisterBrokerResponse__Output as _samsa_v1_RegisterBrokerResponse__Output } from './samsa/v1/RegisterBrokerResponse.js';
 import type { SamsaClient as _samsa_v1_SamsaClient, SamsaDefinition as _samsa_v1_SamsaDefinition } from './samsa/v1/Samsa.js';
+import type { SaslAuthenticateRequest as _samsa_v1_SaslAuthenticateRequest, SaslAuthenticateRequest__Output as _samsa_v1_SaslAuthenticateRequest__Output } from './samsa/v1/SaslAuthenticateRequest.js';
+import type { SaslAuthenticateResponse as _samsa_v1_SaslAuthenticateResponse, SaslAuthenticateResponse__Output as _samsa_v1_SaslAuthenticateResponse__Output } from './samsa/v1/SaslAuthenticateResponse.js';
+import type { SaslHandshakeRequest as _samsa_v1_SaslHandshakeRequest, SaslHandshakeRequest__Output as _samsa_v1_SaslHandshakeRequest__Output } from './samsa/v1/SaslHandshakeRequest.js';
+import type { SaslHandshakeResponse as _samsa_v1_SaslHandshakeResponse, SaslHandshakeResponse__Output as _samsa_v1_SaslHandshakeResponse__Output } from './samsa/v1/SaslHandshakeResponse.js';
 import type { ScramCredentialDeletion as _samsa_v1_ScramCredentialDeletion, ScramCredentialDeletion__Output as _samsa_v1_ScramCredentialDeletion__Output } from './samsa/v1/ScramCredentialDeletion.js';
 import type { ScramCredentialInfo as _samsa_v1_ScramCredentialInfo, ScramCredentialInfo__Output as _samsa_v1_ScramCredentialInfo__Output } from './samsa/v1/ScramCredentialInfo.js';
 import type { ScramCredentialUpsertion as _samsa_v1_ScramCredentialUpsertion, ScramCredentialUpsertion__Output as _samsa_v1_ScramCredentialUpsertion__Output } from './samsa/v1/ScramCredentialUpsertion.js';
@@ -285,6 +289,10 @@ export interface ProtoGrpcType {
       RegisterBrokerRequest: MessageTypeDefinition<_samsa_v1_RegisterBrokerRequest, _samsa_v1_RegisterBrokerRequest__Output>
       RegisterBrokerResponse: MessageTypeDefinition<_samsa_v1_RegisterBrokerResponse, _samsa_v1_RegisterBrokerResponse__Output>
       Samsa: SubtypeConstructor<typeof grpc.Client, _samsa_v1_SamsaClient> & { service: _samsa_v1_SamsaDefinition }
+      SaslAuthenticateRequest: MessageTypeDefinition<_samsa_v1_SaslAuthenticateRequest, _samsa_v1_SaslAuthenticateRequest__Output>
+      SaslAuthenticateResponse: MessageTypeDefinition<_samsa_v1_SaslAuthenticateResponse, _samsa_v1_SaslAuthenticateResponse__Output>
+      SaslHandshakeRequest: MessageTypeDefinition<_samsa_v1_SaslHandshakeRequest, _samsa_v1_SaslHandshakeRequest__Output>
+      SaslHandshakeResponse: MessageTypeDefinition<_samsa_v1_SaslHandshakeResponse, _samsa_v1_SaslHandshakeResponse__Output>
       ScramCredentialDeletion: MessageTypeDefinition<_samsa_v1_ScramCredentialDeletion, _samsa_v1_ScramCredentialDeletion__Output>
       ScramCredentialInfo: MessageTypeDefinition<_samsa_v1_ScramCredentialInfo, _samsa_v1_ScramCredentialInfo__Output>
       ScramCredentialUpsertion: MessageTypeDefinition<_samsa_v1_ScramCredentialUpsertion, _samsa_v1_ScramCredentialUpsertion__Output>

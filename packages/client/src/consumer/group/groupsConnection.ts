@@ -3,7 +3,7 @@
  * one RPC. Like BrokerConnection, transport failures surface as retriable SamsaConnectionErrors;
  * tests substitute an in-memory coordinator through GroupsConnectionFactory.
  */
-import { CHANNEL_OPTIONS, grpc, groupsProto } from '@samsa/protocol';
+import { CHANNEL_OPTIONS, clientProto, grpc, groupsProto } from '@samsa/protocol';
 import type {
   DeleteGroupsRequest,
   DeleteGroupsResponse__Output,
@@ -33,6 +33,20 @@ import type {
 } from '@samsa/protocol';
 import type { RequestOptions } from '../../connection/connection.js';
 import { unaryCall, type UnaryMethod } from '../../connection/grpcConnection.js';
+import {
+  type ConnectionSecurity,
+  SaslSession,
+  channelCredentials,
+  saslExchange,
+  securityChannelOptions,
+} from '../../connection/security.js';
+
+export interface GroupsConnectionOptions {
+  requestTimeoutMs?: number;
+  clientId?: string;
+  /** TLS and SASL, as GrpcConnection's. */
+  security?: ConnectionSecurity;
+}
 
 export type {
   DeleteGroupsRequest,
@@ -97,14 +111,45 @@ type Method =
   | 'TxnOffsetCommit';
 
 export class GrpcGroupsConnection implements GroupsConnection {
+  private channel: grpc.Channel | undefined;
   private client: GroupsClient | undefined;
   private readonly metadataHeaders = new grpc.Metadata();
+  private readonly sasl: SaslSession | undefined;
 
   constructor(
     readonly address: string,
-    private readonly options: { requestTimeoutMs?: number; clientId?: string } = {},
+    private readonly options: GroupsConnectionOptions = {},
   ) {
     if (options.clientId) this.metadataHeaders.set('x-client-id', options.clientId);
+    const sasl = options.security?.sasl;
+    if (sasl) {
+      // Its own connection, so its own exchange (the SASL pair is on the Samsa service, same channel).
+      this.sasl = new SaslSession(
+        () => {
+          const client = new (clientProto().samsa.v1.Samsa)(address, grpc.credentials.createInsecure(), {
+            channelOverride: this.grpcChannel(),
+          });
+          const at = { address, timeoutMs: options.requestTimeoutMs ?? 30_000 };
+          return saslExchange(
+            {
+              handshake: (mechanism) =>
+                unaryCall(client.SaslHandshake.bind(client) as never, { mechanism }, this.metadataHeaders, {
+                  ...at,
+                  method: 'SaslHandshake',
+                }),
+              authenticate: (authBytes) =>
+                unaryCall(client.SaslAuthenticate.bind(client) as never, { authBytes }, this.metadataHeaders, {
+                  ...at,
+                  method: 'SaslAuthenticate',
+                }),
+            },
+            sasl,
+            address,
+          );
+        },
+        () => this.close(),
+      );
+    }
   }
 
   findCoordinator(r: FindCoordinatorRequest, o?: RequestOptions): Promise<FindCoordinatorResponse> {
@@ -146,22 +191,36 @@ export class GrpcGroupsConnection implements GroupsConnection {
   }
 
   close(): void {
-    this.client?.close();
     this.client = undefined;
+    this.channel?.close();
+    this.channel = undefined;
+  }
+
+  private grpcChannel(): grpc.Channel {
+    if (!this.channel) {
+      const security = this.options.security ?? {};
+      const channelOptions: grpc.ChannelOptions = { ...CHANNEL_OPTIONS, ...securityChannelOptions(security) };
+      if (this.options.clientId) channelOptions['grpc.primary_user_agent'] = `samsa-client/${this.options.clientId}`;
+      this.channel = new grpc.Channel(this.address, channelCredentials(security.ssl), channelOptions);
+    }
+    return this.channel;
   }
 
   private grpcClient(): GroupsClient {
     if (!this.client) {
       const Groups = groupsProto().samsa.v1.Groups;
-      const channelOptions: grpc.ChannelOptions = { ...CHANNEL_OPTIONS };
-      if (this.options.clientId) channelOptions['grpc.primary_user_agent'] = `samsa-client/${this.options.clientId}`;
-      this.client = new Groups(this.address, grpc.credentials.createInsecure(), channelOptions);
+      this.client = new Groups(this.address, grpc.credentials.createInsecure(), { channelOverride: this.grpcChannel() });
     }
     return this.client;
   }
 
   private call<Req, Res>(method: Method, request: Req, options: RequestOptions = {}): Promise<Res> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    if (this.sasl) return this.sasl.run(() => this.callNow(method, request, options));
+    return this.callNow(method, request, options);
+  }
+
+  private callNow<Req, Res>(method: Method, request: Req, options: RequestOptions): Promise<Res> {
     const client = this.grpcClient();
     return unaryCall((client[method] as unknown as UnaryMethod<Req, Res>).bind(client), request, this.metadataHeaders, {
       address: this.address,
@@ -172,6 +231,6 @@ export class GrpcGroupsConnection implements GroupsConnection {
   }
 }
 
-export function grpcGroupsConnectionFactory(options: { requestTimeoutMs?: number; clientId?: string } = {}): GroupsConnectionFactory {
+export function grpcGroupsConnectionFactory(options: GroupsConnectionOptions = {}): GroupsConnectionFactory {
   return (address) => new GrpcGroupsConnection(address, options);
 }

@@ -61,6 +61,10 @@ import type { ProduceCall as _samsa_v1_ProduceCall, ProduceCall__Output as _sams
 import type { ProduceReply as _samsa_v1_ProduceReply, ProduceReply__Output as _samsa_v1_ProduceReply__Output } from '../../samsa/v1/ProduceReply.js';
 import type { ProduceRequest as _samsa_v1_ProduceRequest, ProduceRequest__Output as _samsa_v1_ProduceRequest__Output } from '../../samsa/v1/ProduceRequest.js';
 import type { ProduceResponse as _samsa_v1_ProduceResponse, ProduceResponse__Output as _samsa_v1_ProduceResponse__Output } from '../../samsa/v1/ProduceResponse.js';
+import type { SaslAuthenticateRequest as _samsa_v1_SaslAuthenticateRequest, SaslAuthenticateRequest__Output as _samsa_v1_SaslAuthenticateRequest__Output } from '../../samsa/v1/SaslAuthenticateRequest.js';
+import type { SaslAuthenticateResponse as _samsa_v1_SaslAuthenticateResponse, SaslAuthenticateResponse__Output as _samsa_v1_SaslAuthenticateResponse__Output } from '../../samsa/v1/SaslAuthenticateResponse.js';
+import type { SaslHandshakeRequest as _samsa_v1_SaslHandshakeRequest, SaslHandshakeRequest__Output as _samsa_v1_SaslHandshakeRequest__Output } from '../../samsa/v1/SaslHandshakeRequest.js';
+import type { SaslHandshakeResponse as _samsa_v1_SaslHandshakeResponse, SaslHandshakeResponse__Output as _samsa_v1_SaslHandshakeResponse__Output } from '../../samsa/v1/SaslHandshakeResponse.js';
 
 export interface SamsaClient extends grpc.Client {
   AddOffsetsToTxn(argument: _samsa_v1_AddOffsetsToTxnRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_AddOffsetsToTxnResponse__Output>): grpc.ClientUnaryCall;
@@ -316,6 +320,24 @@ export interface SamsaClient extends grpc.Client {
   produceStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_ProduceCall, _samsa_v1_ProduceReply__Output>;
   produceStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_samsa_v1_ProduceCall, _samsa_v1_ProduceReply__Output>;
   
+  SaslAuthenticate(argument: _samsa_v1_SaslAuthenticateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_SaslAuthenticateResponse__Output>): grpc.ClientUnaryCall;
+  SaslAuthenticate(argument: _samsa_v1_SaslAuthenticateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_SaslAuthenticateResponse__Output>): grpc.ClientUnaryCall;
+  SaslAuthenticate(argument: _samsa_v1_SaslAuthenticateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_SaslAuthenticateResponse__Output>): grpc.ClientUnaryCall;
+  SaslAuthenticate(argument: _samsa_v1_SaslAuthenticateRequest, callback: grpc.requestCallback<_samsa_v1_SaslAuthenticateResponse__Output>): grpc.ClientUnaryCall;
+  saslAuthenticate(argument: _samsa_v1_SaslAuthenticateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_SaslAuthenticateResponse__Output>): grpc.ClientUnaryCall;
+  saslAuthenticate(argument: _samsa_v1_SaslAuthenticateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_SaslAuthenticateResponse__Output>): grpc.ClientUnaryCall;
+  saslAuthenticate(argument: _samsa_v1_SaslAuthenticateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_SaslAuthenticateResponse__Output>): grpc.ClientUnaryCall;
+  saslAuthenticate(argument: _samsa_v1_SaslAuthenticateRequest, callback: grpc.requestCallback<_samsa_v1_SaslAuthenticateResponse__Output>): grpc.ClientUnaryCall;
+  
+  SaslHandshake(argument: _samsa_v1_SaslHandshakeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_SaslHandshakeResponse__Output>): grpc.ClientUnaryCall;
+  SaslHandshake(argument: _samsa_v1_SaslHandshakeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_SaslHandshakeResponse__Output>): grpc.ClientUnaryCall;
+  SaslHandshake(argument: _samsa_v1_SaslHandshakeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_SaslHandshakeResponse__Output>): grpc.ClientUnaryCall;
+  SaslHandshake(argument: _samsa_v1_SaslHandshakeRequest, callback: grpc.requestCallback<_samsa_v1_SaslHandshakeResponse__Output>): grpc.ClientUnaryCall;
+  saslHandshake(argument: _samsa_v1_SaslHandshakeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_SaslHandshakeResponse__Output>): grpc.ClientUnaryCall;
+  saslHandshake(argument: _samsa_v1_SaslHandshakeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_samsa_v1_SaslHandshakeResponse__Output>): grpc.ClientUnaryCall;
+  saslHandshake(argument: _samsa_v1_SaslHandshakeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_samsa_v1_SaslHandshakeResponse__Output>): grpc.ClientUnaryCall;
+  saslHandshake(argument: _samsa_v1_SaslHandshakeRequest, callback: grpc.requestCallback<_samsa_v1_SaslHandshakeResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
@@ -377,6 +399,10 @@ export interface SamsaHandlers extends grpc.UntypedServiceImplementation {
   
   ProduceStream: grpc.handleBidiStreamingCall<_samsa_v1_ProduceCall__Output, _samsa_v1_ProduceReply>;
   
+  SaslAuthenticate: grpc.handleUnaryCall<_samsa_v1_SaslAuthenticateRequest__Output, _samsa_v1_SaslAuthenticateResponse>;
+  
+  SaslHandshake: grpc.handleUnaryCall<_samsa_v1_SaslHandshakeRequest__Output, _samsa_v1_SaslHandshakeResponse>;
+  
 }
 
 export interface SamsaDefinition extends grpc.ServiceDefinition {
@@ -409,4 +435,6 @@ export interface SamsaDefinition extends grpc.ServiceDefinition {
   OffsetForLeaderEpoch: MethodDefinition<_samsa_v1_OffsetForLeaderEpochRequest, _samsa_v1_OffsetForLeaderEpochResponse, _samsa_v1_OffsetForLeaderEpochRequest__Output, _samsa_v1_OffsetForLeaderEpochResponse__Output>
   Produce: MethodDefinition<_samsa_v1_ProduceRequest, _samsa_v1_ProduceResponse, _samsa_v1_ProduceRequest__Output, _samsa_v1_ProduceResponse__Output>
   ProduceStream: MethodDefinition<_samsa_v1_ProduceCall, _samsa_v1_ProduceReply, _samsa_v1_ProduceCall__Output, _samsa_v1_ProduceReply__Output>
+  SaslAuthenticate: MethodDefinition<_samsa_v1_SaslAuthenticateRequest, _samsa_v1_SaslAuthenticateResponse, _samsa_v1_SaslAuthenticateRequest__Output, _samsa_v1_SaslAuthenticateResponse__Output>
+  SaslHandshake: MethodDefinition<_samsa_v1_SaslHandshakeRequest, _samsa_v1_SaslHandshakeResponse, _samsa_v1_SaslHandshakeRequest__Output, _samsa_v1_SaslHandshakeResponse__Output>
 }
