@@ -6,7 +6,7 @@
  */
 import { seededRandom, type Random } from '@samsa/client';
 
-export const NEMESIS_TYPES = ['kill', 'pause', 'partition', 'controller-kill', 'rolling-restart'] as const;
+export const NEMESIS_TYPES = ['kill', 'pause', 'partition', 'controller-kill', 'rolling-restart', 'coordinator-kill'] as const;
 export type NemesisType = (typeof NEMESIS_TYPES)[number];
 
 export interface NemesisEvent {
@@ -15,7 +15,11 @@ export interface NemesisEvent {
   type: NemesisType;
   /** Planned start, ms after the workload started. The run starts it no earlier than this. */
   atMs: number;
-  /** Broker index (0-based) it hits; -1 for controller-kill (the active controller when it fires). */
+  /**
+   * Broker index (0-based) it hits; -1 for controller-kill (the active controller when it fires),
+   * coordinator-kill (the transaction coordinator, or the group coordinator, when it fires) and
+   * rolling-restart.
+   */
   target: number;
   /** How long the fault lasts before it is undone (for rolling-restart: the time budgeted for it). */
   holdMs: number;
@@ -59,6 +63,8 @@ function holdFor(type: NemesisType, rng: Random, o: ScheduleOptions): number {
       return between(rng, 2_000, 6_000);
     case 'controller-kill':
       return between(rng, 1_000, 4_000);
+    case 'coordinator-kill':
+      return between(rng, 2_000, 6_000);
     // Longer than the session timeout, so the controller fences the broker meanwhile.
     case 'pause':
       return between(rng, o.sessionTimeoutMs + 1_000, o.sessionTimeoutMs + 4_000);
@@ -91,7 +97,8 @@ export function planNemeses(o: ScheduleOptions): NemesisEvent[] {
     let placed = 0;
     for (const type of order) {
       const holdMs = holdFor(type, rng, o);
-      const target = type === 'controller-kill' || type === 'rolling-restart' ? -1 : Math.floor(rng() * o.brokers);
+      const target =
+        type === 'controller-kill' || type === 'rolling-restart' || type === 'coordinator-kill' ? -1 : Math.floor(rng() * o.brokers);
       const gap = between(rng, 3_000, 6_000);
       if (t + holdMs > end) continue;
       events.push({ id: events.length, type, atMs: t, target, holdMs });
