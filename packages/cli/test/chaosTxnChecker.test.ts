@@ -10,6 +10,8 @@ import { encodeTransformed, type HistoryEvent } from '../src/chaos/history.js';
 import { checkTransactions, txnChecks, type TxnCheckResult } from '../src/chaos/txnChecker.js';
 
 type Ev = HistoryEvent;
+/** Distributes Omit over the union, so each literal is checked against its own event type. */
+type WithoutT<E> = E extends HistoryEvent ? Omit<E, 't'> : never;
 
 const inVal = (p: number, o: number) => `in-${p}-${o}`;
 const outVal = (p: number, o: number, txn: string) => encodeTransformed({ src: `${p}@${o}`, v: inVal(p, o), txn });
@@ -24,7 +26,7 @@ const outVal = (p: number, o: number, txn: string) => encodeTransformed({ src: `
 function clean(): Ev[] {
   const h: Ev[] = [];
   let t = 0;
-  const e = (ev: Omit<Ev, 't'>) => h.push({ ...ev, t: t++ } as Ev);
+  const e = (ev: WithoutT<Ev>) => h.push({ ...ev, t: t++ } as Ev);
   for (const p of [0, 1])
     for (let o = 0; o < 4; o++) e({ type: 'read', reader: 'drain', partition: p, offset: String(o), key: null, value: inVal(p, o) });
   const outOffset = [0, 0];

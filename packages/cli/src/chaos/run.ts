@@ -195,7 +195,6 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
           output: OUTPUT_TOPIC,
           workers: members,
           sessionTimeoutMs: groupSession,
-          seed: o.seed,
           history,
           onRebalance,
         })

@@ -4,22 +4,12 @@
  * (KIP-447's consumerGroupMetadata fencing), as a Kafka Streams task or an exactly-once service
  * runs them. The input topic is written by the ordinary idempotent workload (workload.ts); each
  * worker polls it, writes one output record per input record to the same partition of the output
- * topic, sends the input offsets with the transaction and commits, or (a seeded share of the
+ * topic, sends the input offsets with the transaction and commits, or (every tenth of the
  * time) aborts on purpose and rewinds. A read_committed reader reads the output all along, and
  * after healing the output is drained twice: read_committed (what must be exactly once) and
  * read_uncommitted (the whole log, aborted records included). txnChecker.ts judges the history.
  */
-import {
-  Samsa,
-  isRetriable,
-  seededRandom,
-  serdes,
-  type Consumer,
-  type GroupConsumer,
-  type Producer,
-  type Random,
-  type TopicPartition,
-} from '@samsa/client';
+import { Samsa, isRetriable, serdes, type Consumer, type GroupConsumer, type Producer, type TopicPartition } from '@samsa/client';
 import { encodeTransformed, type History, type OutputReadEvent } from './history.js';
 import { errorLabel } from './workload.js';
 
@@ -27,8 +17,11 @@ import { errorLabel } from './workload.js';
 export const TRANSFORM_GROUP = 'chaos-transform';
 /** Short, so a transaction a killed worker or broker left open is aborted within the run. */
 export const TRANSACTION_TIMEOUT_MS = 10_000;
-/** Share of transactions the workers abort on purpose (so read_committed has aborted records to hide). */
-export const ABORT_SHARE = 0.1;
+/**
+ * Every ABORT_EVERY-th transaction of a worker (its 4th, 14th, 24th, ...) is aborted on purpose, so
+ * read_committed has aborted records to hide in every run long enough to matter.
+ */
+export const ABORT_EVERY = 10;
 /** At most this many input records per transaction (the consumer's maxPollRecords). */
 export const MAX_RECORDS_PER_TRANSACTION = 100;
 
@@ -39,7 +32,6 @@ export interface TransformOptions {
   workers: number;
   /** The group session timeout; heartbeats every third of it. */
   sessionTimeoutMs: number;
-  seed: number;
   history: History;
   onRebalance?: (member: string, change: 'assigned' | 'revoked' | 'lost', partitions: number[]) => void;
 }
@@ -68,16 +60,13 @@ export class TransformWorkers {
   private readonly clients: Samsa[] = [];
   private readonly loops: Promise<void>[] = [];
   private stopping = false;
-  private readonly rng: Random;
   /** Failed steps (a fault): each ends the worker's producer and rewinds it to the committed offsets. */
   errors = 0;
   /** Fresh producers of a transactional id after a failure (each fences its predecessor). */
   producersReplaced = 0;
   consumersReplaced = 0;
 
-  constructor(private readonly o: TransformOptions) {
-    this.rng = seededRandom(o.seed ^ 0x7a11);
-  }
+  constructor(private readonly o: TransformOptions) {}
 
   start(): void {
     for (let i = 0; i < this.o.workers; i++) {
@@ -166,8 +155,8 @@ export class TransformWorkers {
         const records = await consumer.poll({ maxWaitMs: 300 });
         consumerFailures = 0;
         if (records.length === 0 || this.stopping) continue;
+        intent = n % ABORT_EVERY === 3 ? 'abort' : 'commit';
         txn = `w${i}-${n++}`;
-        intent = this.rng() < ABORT_SHARE ? 'abort' : 'commit';
         history.log({ type: 'txn', worker: i, txn, phase: 'begin', intent });
         step = 'transaction';
         producer.beginTransaction();
