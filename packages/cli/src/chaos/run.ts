@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { partitionFor } from '@samsa/broker';
 import { Samsa } from '@samsa/client';
 import { checkHistory } from './checker.js';
 import { ComposeCluster } from './composeDriver.js';
@@ -512,16 +513,36 @@ async function runNemesis(
   }
 }
 
+/** Kafka's transaction state topic, whose partition leaders are the transaction coordinators. */
+const TRANSACTION_STATE_TOPIC = '__transaction_state';
+
 /**
  * The coordinator-kill nemesis's target, resolved when it fires: the broker coordinating the first
- * transform worker's transactional id (`--workload transactions`: its `__transaction_state`
- * partition's leader, FindCoordinator key type 1), else the reader group's coordinator.
+ * transform worker's transactional id (`--workload transactions`), else the reader group's
+ * coordinator. A transactional id's coordinator is the leader of its `__transaction_state`
+ * partition (Utils.abs(id.hashCode) % partitions, what FindCoordinator key type 1 answers); it is
+ * read from the topic's metadata rather than with DescribeTransactions, which knows the id only
+ * once the worker's initTransactions got through (on a loaded machine, possibly after the first
+ * fault is due). Retried (bounded, 30 s) while the topic is not there yet or has no leader.
  */
 async function coordinatorNode(driver: ClusterDriver, transactions: boolean, admin: () => Samsa): Promise<ChaosNode> {
   const samsa = admin();
   try {
     const nodeId = transactions
-      ? (await samsa.admin().describeTransactions([`${TRANSFORM_GROUP}-0`]))[0]!.coordinator
+      ? await waitUntil(
+          `a leader for the transaction coordinator of ${TRANSFORM_GROUP}-0`,
+          async () => {
+            const [t] = await samsa
+              .admin()
+              .describeTopics([TRANSACTION_STATE_TOPIC])
+              .catch(() => [undefined]);
+            if (!t || t.partitions.length === 0) return undefined;
+            const leader = t.partitions.find((p) => p.partition === partitionFor(`${TRANSFORM_GROUP}-0`, t.partitions.length))?.leader;
+            return leader !== undefined && leader >= 0 ? leader : undefined;
+          },
+          30_000,
+          500,
+        )
       : (await samsa.admin().describeGroups([GROUP_ID]))[0]!.coordinator;
     const node = driver.brokers.find((b) => b.nodeId === nodeId);
     if (!node) throw new Error(`the coordinator is node ${nodeId}, not a broker of this cluster`);
