@@ -43,7 +43,7 @@ describe('samsa chaos --workload transactions', () => {
         '--report',
         dir,
       ],
-      { timeoutMs: 480_000 },
+      { timeoutMs: 600_000 },
     );
     const out = result.stdout + result.stderr;
     expect(result.status, out).toBe(0);
@@ -92,5 +92,5 @@ describe('samsa chaos --workload transactions', () => {
     ).toBe(true);
     // One replica comparison per partition of each topic.
     expect(history.filter((e) => e.type === 'replicas')).toHaveLength(12);
-  }, 500_000);
+  }, 620_000);
 });
