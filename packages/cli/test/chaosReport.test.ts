@@ -11,6 +11,7 @@ import { checkHistory } from '../src/chaos/checker.js';
 import { ComposeCluster } from '../src/chaos/composeDriver.js';
 import { encodeValue, type HistoryEvent } from '../src/chaos/history.js';
 import { perSecond, summaryTable, svgPlot, type Report } from '../src/chaos/report.js';
+import { checkTransactions } from '../src/chaos/txnChecker.js';
 import { removeDir, tempDir } from './helpers/processes.js';
 
 const value = encodeValue({ p: 0, k: 'p0-k0', s: 0 });
@@ -48,6 +49,23 @@ function reportOf(idempotence: boolean): Report {
 }
 
 describe('chaos report', () => {
+  it('prints the transactions workload: its counts and each exactly-once check, an aborted read as a violation', () => {
+    const report = reportOf(false);
+    const txnHistory: HistoryEvent[] = [
+      { type: 'txn', t: 0, worker: 0, txn: 'w0-0', phase: 'begin', intent: 'abort' },
+      { type: 'txn', t: 1, worker: 0, txn: 'w0-0', phase: 'aborted' },
+      { type: 'out-read', t: 2, reader: 'uncommitted', partition: 0, offset: '0', value: '{"src":"0@0","v":"x","txn":"w0-0"}' },
+      { type: 'out-read', t: 3, reader: 'live', partition: 0, offset: '0', value: '{"src":"0@0","v":"x","txn":"w0-0"}' },
+    ];
+    report.result.transactions = checkTransactions(txnHistory);
+    const table = summaryTable(report);
+    expect(table).toMatch(/aborted \(as the client was told\)\s+1/);
+    expect(table).toMatch(/aborted records read \(read_committed\)\s+1\s+VIOLATION/);
+    expect(table).toMatch(/committed transactions lost\s+0\s+ok/);
+    expect(table).toMatch(/offsets committed without their output\s+-\s+not checked/);
+    expect(table).toContain('aborted records read (read_committed): {"reader":"live"');
+  });
+
   it('prints each check with its verdict, the failures by error, the skipped partition and the seed', () => {
     const table = summaryTable(reportOf(false));
     expect(table).toMatch(/lost writes\s+1\s+VIOLATION/);

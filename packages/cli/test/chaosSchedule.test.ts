@@ -44,6 +44,12 @@ describe('nemesis schedule', () => {
     }
   });
 
+  it('leaves the coordinator-kill target to the run (the coordinator when it fires)', () => {
+    const events = planNemeses({ ...base, types: ['coordinator-kill', 'kill'], durationMs: 40_000 });
+    expect(events.some((e) => e.type === 'coordinator-kill')).toBe(true);
+    for (const e of events) expect(e.target === -1).toBe(e.type === 'coordinator-kill');
+  });
+
   it('plans nothing without types or time', () => {
     expect(planNemeses({ ...base, types: [] })).toEqual([]);
     expect(planNemeses({ ...base, durationMs: 1_000 })).toEqual([]);

@@ -20,6 +20,7 @@
  */
 import { decodeValue, type HistoryEvent, type ReadEvent } from './history.js';
 import type { NemesisType } from './schedule.js';
+import type { TxnCheckResult } from './txnChecker.js';
 
 export interface CheckOptions {
   /** Judge duplicates (producers ran with enableIdempotence). */
@@ -110,6 +111,8 @@ export interface CheckResult {
   /** Partitions the drain could not read to their high watermark (the verdict cannot be trusted). */
   incompleteDrain: number[];
   unavailability: Unavailability;
+  /** The exactly-once checks of `--workload transactions` (txnChecker.ts), counted in `violations`. */
+  transactions?: TxnCheckResult;
   /** Sum of the judged counts. */
   violations: number;
   ok: boolean;

@@ -71,6 +71,8 @@ export interface NemesisLogEvent {
 export interface DrainEvent {
   type: 'drain';
   t: number;
+  /** Which topic of the transactions workload (absent: the one topic of the other workloads, or its input). */
+  topic?: 'input' | 'output';
   partition: number;
   highWatermark: string;
   complete: boolean;
@@ -91,7 +93,62 @@ export interface PhaseEvent {
   detail?: string;
 }
 
+/**
+ * One step of a consume-transform-produce transaction (`--workload transactions`): `begin` names
+ * what the worker means to do with it (`intent`: commit, or abort on purpose); the outcome is
+ * `committed` / `aborted` (the client was told so), or `commit-failed` / `abort-failed` (an
+ * error: the outcome is unknown until the next producer of the transactional id resolves it).
+ */
+export interface TxnEvent {
+  type: 'txn';
+  t: number;
+  worker: number;
+  txn: string;
+  phase: 'begin' | 'committed' | 'aborted' | 'commit-failed' | 'abort-failed';
+  intent?: 'commit' | 'abort';
+  error?: string;
+}
+/** An output record of a transaction, acknowledged by its partition leader (not yet committed). */
+export interface TxnOutputEvent {
+  type: 'txn-output';
+  t: number;
+  txn: string;
+  value: string;
+  partition: number;
+  offset: string;
+}
+/** The input offsets (next record to read, per input partition) a transaction sent with sendOffsetsToTransaction. */
+export interface TxnOffsetsEvent {
+  type: 'txn-offsets';
+  t: number;
+  txn: string;
+  offsets: Record<string, string>;
+}
+/**
+ * A record of the output topic read: `live` (a read_committed reader during the run), `drain` (the
+ * read_committed drain after healing) or `uncommitted` (a read_uncommitted drain: the whole log).
+ */
+export interface OutputReadEvent {
+  type: 'out-read';
+  t: number;
+  reader: 'live' | 'drain' | 'uncommitted';
+  partition: number;
+  offset: string;
+  value: string | null;
+}
+/** The transform group's committed input offsets at the end of the run (next record to read). */
+export interface GroupOffsetsEvent {
+  type: 'group-offsets';
+  t: number;
+  offsets: Record<string, string>;
+}
+
 export type HistoryEvent =
+  | TxnEvent
+  | TxnOutputEvent
+  | TxnOffsetsEvent
+  | OutputReadEvent
+  | GroupOffsetsEvent
   | SendEvent
   | AckEvent
   | FailEvent
@@ -155,6 +212,32 @@ export class History {
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+  }
+}
+
+/**
+ * The value a consume-transform-produce worker writes for one input record: where it read it
+ * (`src`, "partition@offset" of the input topic), the input value, and its transaction.
+ */
+export interface TransformedValue {
+  src: string;
+  v: string | null;
+  txn: string;
+}
+
+export function encodeTransformed(v: TransformedValue): string {
+  return JSON.stringify(v);
+}
+
+export function decodeTransformed(value: string | null): TransformedValue | undefined {
+  if (value === null || !value.startsWith('{')) return undefined;
+  try {
+    const v = JSON.parse(value) as Partial<TransformedValue>;
+    return typeof v.src === 'string' && typeof v.txn === 'string' && (typeof v.v === 'string' || v.v === null)
+      ? { src: v.src, v: v.v, txn: v.txn }
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -6,6 +6,7 @@ import { formatTable } from '../commands/cluster.js';
 import { nemesisIntervals, type CheckCount, type CheckResult, type Window } from './checker.js';
 import type { HistoryEvent } from './history.js';
 import { NEMESIS_TYPES, type NemesisEvent } from './schedule.js';
+import { txnChecks } from './txnChecker.js';
 
 export interface RunInfo {
   seed: number;
@@ -131,6 +132,32 @@ export function summaryTable(report: Report): string {
       ['partitions not drained to the end', String(result.incompleteDrain.length), result.incompleteDrain.length ? 'INCOMPLETE' : 'ok'],
     ]),
   );
+  const txn = result.transactions;
+  if (txn) {
+    const t = txn.stats;
+    out.push(
+      formatTable([
+        ['TRANSACTIONS', 'COUNT'],
+        ['begun', String(t.transactions)],
+        ['committed (as the client was told)', String(t.committed)],
+        ['aborted (as the client was told)', String(t.aborted)],
+        ['  of them on purpose', String(t.abortedOnPurpose)],
+        ['outcome unknown (failed; resolved by the next producer)', String(t.unknown)],
+        ['input records', String(t.inputRecords)],
+        ['output records acknowledged in transactions', String(t.outputAcked)],
+        ['output records read_committed (drain)', String(t.committedOutput)],
+        ['aborted output records in the log (hidden from read_committed)', String(t.abortedInLog)],
+        ['live read_committed reads', String(t.liveCommittedReads)],
+      ]),
+    );
+    out.push(
+      formatTable([
+        ['EXACTLY-ONCE CHECK', 'COUNT', 'VERDICT'],
+        ...txnChecks(txn).map(([name, c]) => [name, c ? String(c.count) : '-', c ? verdict(c) : 'not checked (no committed offsets)']),
+      ]),
+    );
+    for (const [name, c] of txnChecks(txn)) for (const e of c?.examples.slice(0, 3) ?? []) out.push(`  ${name}: ${JSON.stringify(e)}`);
+  }
   const examples: [string, CheckCount<unknown>][] = [
     ['lost write', result.lostWrites],
     ['duplicate', result.duplicates],
@@ -157,6 +184,7 @@ const COLORS: Record<string, string> = {
   'rolling-restart': '#29bf12',
   reassign: '#59a5d8',
   'disk-full': '#7d5ba6',
+  'coordinator-kill': '#6b4226',
 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

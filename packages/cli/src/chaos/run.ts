@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { partitionFor } from '@samsa/broker';
 import { Samsa } from '@samsa/client';
 import { checkHistory } from './checker.js';
 import { ComposeCluster } from './composeDriver.js';
@@ -15,11 +16,15 @@ import { compareReplicas } from './replicas.js';
 import { perSecond, summaryTable, svgPlot, type Report, type RunInfo } from './report.js';
 import { planNemeses, reassignmentTarget, type NemesisEvent, type NemesisType } from './schedule.js';
 import { KAFKA_GROUP_READER_ASSIGNOR, KafkaGroupReader, KafkaWorkload, loadKafkaJs } from './kafkaWorkload.js';
+import { checkTransactions } from './txnChecker.js';
+import { CommittedOutputReader, TRANSFORM_GROUP, TransformWorkers, committedInputOffsets, drainOutput } from './txnWorkload.js';
 import { AssignReader, GROUP_READER_ASSIGNOR, GroupReader, Workload, drain, type Reader } from './workload.js';
 
 export const TOPIC = 'chaos';
 export const PARTITIONS = 6;
 export const GROUP_ID = 'chaos-readers';
+/** The output topic of `--workload transactions` (its input is TOPIC). */
+export const OUTPUT_TOPIC = 'chaos-out';
 
 export interface ChaosOptions {
   seed: number;
@@ -46,7 +51,7 @@ export interface ChaosOptions {
    * Who writes and reads: the Samsa SDK over gRPC (default) or KafkaJS over the Kafka listener
    * (idempotent acks=-1 producers, a KafkaJS consumer group; kafkaWorkload.ts).
    */
-  workload?: 'sdk' | 'kafka';
+  workload?: 'sdk' | 'kafka' | 'transactions';
   /** Keep the node data directories after a passing run (they are always kept after a failing one). */
   keepData?: boolean;
 }
@@ -122,16 +127,20 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
       requestTimeoutMs: 3_000,
       retry: { retries: 10, initialRetryTimeMs: 100, maxRetryTimeMs: 1_000 },
     });
-  const fullIsr = async (timeoutMs: number): Promise<Map<number, number[]>> => {
+  const transactions = o.workload === 'transactions';
+  const topics = transactions ? [TOPIC, OUTPUT_TOPIC] : [TOPIC];
+  /** Each topic's replicas by partition, once every partition of every topic has a leader and a full ISR. */
+  const fullIsr = async (timeoutMs: number): Promise<Map<string, Map<number, number[]>>> => {
     const samsa = admin();
     try {
       return await waitUntil(
         'every partition to have a leader and a full ISR',
         async () => {
-          const [t] = await samsa.admin().describeTopics([TOPIC]);
-          const full =
-            t!.partitions.length === PARTITIONS && t!.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length);
-          return full ? new Map(t!.partitions.map((p) => [p.partition, p.replicas])) : undefined;
+          const described = await samsa.admin().describeTopics(topics);
+          const full = described.every(
+            (t) => t.partitions.length === PARTITIONS && t.partitions.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length),
+          );
+          return full ? new Map(described.map((t) => [t.name, new Map(t.partitions.map((p) => [p.partition, p.replicas]))])) : undefined;
         },
         timeoutMs,
         300,
@@ -148,12 +157,14 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     try {
       await samsa
         .admin()
-        .createTopics([{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } }]);
+        .createTopics(
+          topics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 3, configs: { 'min.insync.replicas': '2' } })),
+        );
     } finally {
       await samsa.close();
     }
     await fullIsr(30_000);
-    say(`${stamp()} cluster up, topic ${TOPIC} (${PARTITIONS} partitions, RF=3, min.insync.replicas=2); workload starts`);
+    say(`${stamp()} cluster up, topic(s) ${topics.join(', ')} (${PARTITIONS} partitions, RF=3, min.insync.replicas=2); workload starts`);
 
     const kafkajs = o.workload === 'kafka' ? await loadKafkaJs() : undefined;
     const workload = kafkajs
@@ -180,30 +191,60 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     const members = o.groupMembers ?? 2;
     const onRebalance = (member: string, change: 'assigned' | 'revoked' | 'lost', partitions: number[]) =>
       history.log({ type: 'rebalance', member, change, partitions });
+    const transform = transactions
+      ? new TransformWorkers({
+          bootstrap: driver.bootstrap,
+          input: TOPIC,
+          output: OUTPUT_TOPIC,
+          workers: members,
+          sessionTimeoutMs: groupSession,
+          history,
+          onRebalance,
+        })
+      : undefined;
+    const committedReader = transactions ? new CommittedOutputReader(driver.bootstrap, OUTPUT_TOPIC, PARTITIONS, history) : undefined;
     const reader: Reader =
-      o.reader === 'assign'
-        ? new AssignReader(driver.bootstrap, TOPIC, PARTITIONS)
-        : kafkajs
-          ? new KafkaGroupReader(kafkajs, {
-              bootstrap: driver.bootstrap,
-              topic: TOPIC,
-              groupId: GROUP_ID,
-              members,
-              sessionTimeoutMs: groupSession,
-              onRebalance,
-            })
-          : new GroupReader({
-              bootstrap: driver.bootstrap,
-              topic: TOPIC,
-              groupId: GROUP_ID,
-              members,
-              sessionTimeoutMs: groupSession,
-              onRebalance,
-            });
+      transform && committedReader
+        ? {
+            start: () => {
+              transform.start();
+              committedReader.start();
+            },
+            stop: async () => {
+              await transform.stop();
+              await committedReader.stop();
+            },
+            get errors() {
+              return transform.errors + committedReader.errors;
+            },
+          }
+        : o.reader === 'assign'
+          ? new AssignReader(driver.bootstrap, TOPIC, PARTITIONS)
+          : kafkajs
+            ? new KafkaGroupReader(kafkajs, {
+                bootstrap: driver.bootstrap,
+                topic: TOPIC,
+                groupId: GROUP_ID,
+                members,
+                sessionTimeoutMs: groupSession,
+                onRebalance,
+              })
+            : new GroupReader({
+                bootstrap: driver.bootstrap,
+                topic: TOPIC,
+                groupId: GROUP_ID,
+                members,
+                sessionTimeoutMs: groupSession,
+                onRebalance,
+              });
     const assignor = kafkajs ? KAFKA_GROUP_READER_ASSIGNOR : GROUP_READER_ASSIGNOR;
-    history.log(
-      o.reader === 'assign' ? { type: 'reader', kind: 'assign' } : { type: 'reader', kind: 'group', groupId: GROUP_ID, members, assignor },
-    );
+    // The transactions workload has no live reader of the input (its workers are judged by txnChecker.ts).
+    if (!transactions)
+      history.log(
+        o.reader === 'assign'
+          ? { type: 'reader', kind: 'assign' }
+          : { type: 'reader', kind: 'group', groupId: GROUP_ID, members, assignor },
+      );
     history.log({ type: 'phase', phase: 'workload-start' });
     const t0 = history.elapsed();
     await workload.start();
@@ -260,7 +301,7 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
         await sleep(event.holdMs);
         continue;
       }
-      await runNemesis(driver, event, history, say, stamp, fullIsr, notes, admin);
+      await runNemesis(driver, event, history, say, stamp, fullIsr, notes, admin, () => coordinatorNode(driver, transactions, admin));
     }
     const rest = t0 + o.durationMs - history.elapsed();
     if (rest > 0) await sleep(rest);
@@ -271,7 +312,7 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     for (const b of driver.brokers) await driver.resume(b);
     for (const n of [...driver.controllers, ...driver.brokers])
       await driver.restart(n).catch((err: unknown) => notes.push(`restart ${n.name} while healing: ${(err as Error).message}`));
-    let replicasOf = new Map<number, number[]>();
+    let replicasOf = new Map<string, Map<number, number[]>>();
     try {
       replicasOf = await fullIsr(60_000);
       history.log({ type: 'phase', phase: 'healed' });
@@ -279,7 +320,8 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     } catch (err) {
       notes.push(`the cluster did not heal: ${(err as Error).message}`);
       say(`${stamp()} the cluster did not heal within 60 s; checking anyway`);
-      replicasOf = new Map(Array.from({ length: PARTITIONS }, (_, p) => [p, driver.brokers.map((b) => b.nodeId)]));
+      const every = new Map(Array.from({ length: PARTITIONS }, (_, p) => [p, driver.brokers.map((b) => b.nodeId)]));
+      replicasOf = new Map(topics.map((t) => [t, every]));
     }
     // Writes after healing show the cluster took writes again.
     await sleep(3_000);
@@ -289,12 +331,58 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     const lastAcked = new Map<number, bigint>();
     for (const e of history.events)
       if (e.type === 'ack' && BigInt(e.offset) > (lastAcked.get(e.partition) ?? -1n)) lastAcked.set(e.partition, BigInt(e.offset));
-    const caughtUp = () => [...lastAcked].every(([p, offset]) => (readUpTo.get(p) ?? -1n) >= offset);
-    say(`${stamp()} workload stopped; waiting for the live reader to read past the last acknowledged offsets`);
-    await waitUntil('the live reader to catch up', caughtUp, 60_000, 200).catch(() => {
-      notes.push(`the live reader did not read up to the last acknowledged offset of every partition within 60 s`);
-    });
+    if (transactions) {
+      // The workers must transform everything in the input: wait (bounded) until the group's
+      // committed offsets reach the input's high watermarks.
+      say(`${stamp()} workload stopped; waiting for the transform workers to commit offsets up to the end of the input`);
+      const samsa = admin();
+      try {
+        const ends = new Map(
+          (
+            await samsa.admin().listOffsets(
+              TOPIC,
+              Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, timestamp: 'latest' as const })),
+            )
+          ).map((x) => [x.partition, x.offset]),
+        );
+        // Bounded twice: 5 min in all, and 60 s without the committed offsets moving (a loaded
+        // machine makes transactions slow, not stuck; a stuck worker should not hold the run).
+        const deadline = Date.now() + 300_000;
+        let progress = { total: -1n, at: Date.now() };
+        for (;;) {
+          const committed = await committedInputOffsets(driver.bootstrap, TOPIC).catch(() => new Map<number, bigint>());
+          if ([...ends].every(([p, end]) => end === 0n || (committed.get(p) ?? -1n) >= end)) break;
+          const total = [...committed.values()].reduce((a, b) => a + b, 0n);
+          if (total > progress.total) progress = { total, at: Date.now() };
+          if (Date.now() - progress.at > 60_000) throw new Error('their committed offsets did not move for 60 s');
+          if (Date.now() > deadline) throw new Error('still behind after 300 s');
+          await sleep(1_000);
+        }
+      } catch (err) {
+        notes.push(`the transform workers did not commit up to the end of the input: ${(err as Error).message}`);
+      } finally {
+        await samsa.close();
+      }
+    } else {
+      const caughtUp = () => [...lastAcked].every(([p, offset]) => (readUpTo.get(p) ?? -1n) >= offset);
+      say(`${stamp()} workload stopped; waiting for the live reader to read past the last acknowledged offsets`);
+      await waitUntil('the live reader to catch up', caughtUp, 60_000, 200).catch(() => {
+        notes.push(`the live reader did not read up to the last acknowledged offset of every partition within 60 s`);
+      });
+    }
     await reader.stop();
+    if (transform) {
+      const committed = await committedInputOffsets(driver.bootstrap, TOPIC).catch((err: unknown) => {
+        notes.push(`could not fetch the transform group's committed offsets: ${(err as Error).message}`);
+        return undefined;
+      });
+      if (committed)
+        history.log({ type: 'group-offsets', offsets: Object.fromEntries([...committed].map(([p, o]) => [String(p), o.toString()])) });
+      if (transform.producersReplaced > 0 || transform.consumersReplaced > 0)
+        notes.push(
+          `transform workers: ${transform.errors} failed step(s), ${transform.producersReplaced} producer(s) replaced (fencing the old one), ${transform.consumersReplaced} consumer(s) replaced`,
+        );
+    }
     if (workload instanceof KafkaWorkload && workload.replaced > 0)
       notes.push(`${workload.replaced} KafkaJS producer(s) replaced by a fresh producer id after a failed send`);
     if (reader.errors > 0)
@@ -304,9 +392,21 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     say(`${stamp()} draining every partition to its high watermark`);
     await drain(driver.bootstrap, TOPIC, PARTITIONS, history, 60_000);
     const highWatermarks = new Map<number, bigint>();
-    for (const e of history.events) if (e.type === 'drain' && e.complete) highWatermarks.set(e.partition, BigInt(e.highWatermark));
+    for (const e of history.events)
+      if (e.type === 'drain' && e.topic === undefined && e.complete) highWatermarks.set(e.partition, BigInt(e.highWatermark));
+    if (transactions) {
+      say(`${stamp()} draining ${OUTPUT_TOPIC} read_committed and read_uncommitted`);
+      await drainOutput(driver.bootstrap, OUTPUT_TOPIC, PARTITIONS, 'drain', history, 60_000);
+      await drainOutput(driver.bootstrap, OUTPUT_TOPIC, PARTITIONS, 'uncommitted', history, 60_000);
+    }
     say(`${stamp()} comparing replica logs below the high watermark`);
-    await compareReplicas(driver, TOPIC, replicasOf, highWatermarks, history, 30_000);
+    await compareReplicas(driver, TOPIC, replicasOf.get(TOPIC)!, highWatermarks, history, 30_000);
+    if (transactions) {
+      const outputEnds = new Map<number, bigint>();
+      for (const e of history.events)
+        if (e.type === 'drain' && e.topic === 'output' && e.complete) outputEnds.set(e.partition, BigInt(e.highWatermark));
+      await compareReplicas(driver, OUTPUT_TOPIC, replicasOf.get(OUTPUT_TOPIC)!, outputEnds, history, 30_000);
+    }
   } catch (err) {
     failed = true;
     notes.push(`the run stopped early: ${(err as Error).message}`);
@@ -320,7 +420,13 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
 
   const crashes = driver.unexpectedExits();
   for (const c of crashes) notes.push(`CRASH: ${c}`);
-  const result = checkHistory(history.events, { idempotence: o.workload === 'kafka' || o.idempotence });
+  const result = checkHistory(history.events, { idempotence: o.workload !== 'sdk' || o.idempotence });
+  if (transactions) {
+    const txn = checkTransactions(history.events);
+    result.transactions = txn;
+    result.violations += txn.violations;
+    result.ok = result.ok && txn.ok;
+  }
   // A run that stopped early, or a node that died without a nemesis, has no trustworthy verdict.
   if (failed || crashes.length > 0) result.ok = false;
   if (dataRoot) {
@@ -335,13 +441,15 @@ export async function runChaos(o: ChaosOptions, say: (line: string) => void): Pr
     cluster: o.compose
       ? `docker compose (${o.compose.file})`
       : `processes, 3 controllers + 3 brokers${o.netns ? ` in network namespace ${o.netns}` : ''}`,
-    idempotence: o.workload === 'kafka' ? true : o.idempotence,
-    workload:
-      o.workload === 'kafka'
+    idempotence: o.workload !== 'sdk' ? true : o.idempotence,
+    workload: transactions
+      ? `consume-transform-produce over gRPC: ${o.producers} idempotent acks=-1 producer(s) write ${TOPIC} at ${o.ratePerSec} records/s; ${o.groupMembers ?? 2} transactional worker(s) (group ${TRANSFORM_GROUP}, read_committed) write ${OUTPUT_TOPIC}`
+      : o.workload === 'kafka'
         ? `KafkaJS over the Kafka listener: ${o.producers} idempotent acks=-1 producer(s), ${o.ratePerSec} records/s`
         : `Samsa SDK over gRPC: ${o.producers} acks=-1 producer(s)${o.idempotence ? ', idempotent' : ''}, ${o.ratePerSec} records/s`,
-    reader:
-      o.reader === 'assign'
+    reader: transactions
+      ? `a read_committed assign() reader of ${OUTPUT_TOPIC}; drains of ${OUTPUT_TOPIC} read_committed and read_uncommitted`
+      : o.reader === 'assign'
         ? 'one consumer with assign() over every partition'
         : `${o.workload === 'kafka' ? 'KafkaJS ' : ''}consumer group ${GROUP_ID}, ${o.groupMembers ?? 2} members, ${o.workload === 'kafka' ? KAFKA_GROUP_READER_ASSIGNOR : GROUP_READER_ASSIGNOR}, auto-commit, session ${groupSession} ms`,
     partition: driver.partition,
@@ -366,16 +474,19 @@ async function runNemesis(
   fullIsr: (timeoutMs: number) => Promise<unknown>,
   notes: string[],
   admin: () => Samsa,
+  coordinator: () => Promise<ChaosNode>,
 ): Promise<void> {
   let node: ChaosNode | undefined = event.target >= 0 ? driver.brokers[event.target] : undefined;
   const hold = (event.holdMs / 1000).toFixed(1);
   try {
     if (event.type === 'controller-kill') node = await driver.activeController();
+    if (event.type === 'coordinator-kill') node = await coordinator();
     history.log({ type: 'nemesis', id: event.id, phase: 'start', nemesis: event.type, ...(node ? { node: node.name } : {}) });
     say(`${stamp()} ${event.type}${node ? ` ${node.name}` : ''}${event.type === 'rolling-restart' ? '' : ` for ${hold} s`}`);
     switch (event.type) {
       case 'kill':
       case 'controller-kill':
+      case 'coordinator-kill':
         await driver.kill(node!);
         await sleep(event.holdMs);
         await driver.restart(node!);
@@ -477,6 +588,45 @@ async function reassignAndBack(
     await move(target, 'move away');
     await sleep(event.holdMs);
     await move(original, 'move back');
+  } finally {
+    await samsa.close();
+  }
+}
+
+/** Kafka's transaction state topic, whose partition leaders are the transaction coordinators. */
+const TRANSACTION_STATE_TOPIC = '__transaction_state';
+
+/**
+ * The coordinator-kill nemesis's target, resolved when it fires: the broker coordinating the first
+ * transform worker's transactional id (`--workload transactions`), else the reader group's
+ * coordinator. A transactional id's coordinator is the leader of its `__transaction_state`
+ * partition (Utils.abs(id.hashCode) % partitions, what FindCoordinator key type 1 answers); it is
+ * read from the topic's metadata rather than with DescribeTransactions, which knows the id only
+ * once the worker's initTransactions got through (on a loaded machine, possibly after the first
+ * fault is due). Retried (bounded, 30 s) while the topic is not there yet or has no leader.
+ */
+async function coordinatorNode(driver: ClusterDriver, transactions: boolean, admin: () => Samsa): Promise<ChaosNode> {
+  const samsa = admin();
+  try {
+    const nodeId = transactions
+      ? await waitUntil(
+          `a leader for the transaction coordinator of ${TRANSFORM_GROUP}-0`,
+          async () => {
+            const [t] = await samsa
+              .admin()
+              .describeTopics([TRANSACTION_STATE_TOPIC])
+              .catch(() => [undefined]);
+            if (!t || t.partitions.length === 0) return undefined;
+            const leader = t.partitions.find((p) => p.partition === partitionFor(`${TRANSFORM_GROUP}-0`, t.partitions.length))?.leader;
+            return leader !== undefined && leader >= 0 ? leader : undefined;
+          },
+          30_000,
+          500,
+        )
+      : (await samsa.admin().describeGroups([GROUP_ID]))[0]!.coordinator;
+    const node = driver.brokers.find((b) => b.nodeId === nodeId);
+    if (!node) throw new Error(`the coordinator is node ${nodeId}, not a broker of this cluster`);
+    return node;
   } finally {
     await samsa.close();
   }

@@ -6,10 +6,19 @@
  */
 import { seededRandom, type Random } from '@samsa/client';
 
-export const NEMESIS_TYPES = ['kill', 'pause', 'partition', 'controller-kill', 'rolling-restart', 'reassign', 'disk-full'] as const;
+export const NEMESIS_TYPES = [
+  'kill',
+  'pause',
+  'partition',
+  'controller-kill',
+  'rolling-restart',
+  'coordinator-kill',
+  'reassign',
+  'disk-full',
+] as const;
 export type NemesisType = (typeof NEMESIS_TYPES)[number];
 /** What `samsa chaos` runs without --nemesis: reassign and disk-full are asked for by name. */
-export const DEFAULT_NEMESES: readonly NemesisType[] = ['kill', 'pause', 'partition', 'controller-kill', 'rolling-restart'];
+export const DEFAULT_NEMESES: readonly NemesisType[] = ['kill', 'pause', 'partition', 'controller-kill', 'rolling-restart', 'coordinator-kill'];
 
 export interface NemesisEvent {
   /** Position in the schedule, from 0. */
@@ -18,8 +27,9 @@ export interface NemesisEvent {
   /** Planned start, ms after the workload started. The run starts it no earlier than this. */
   atMs: number;
   /**
-   * Broker index (0-based) it hits; -1 for controller-kill (the active controller when it fires).
-   * For reassign: the broker whose replica of `partition` moves away (and back).
+   * Broker index (0-based) it hits; -1 for controller-kill (the active controller when it fires),
+   * coordinator-kill (the transaction coordinator, or the group coordinator, when it fires) and
+   * rolling-restart. For reassign: the broker whose replica of `partition` moves away (and back).
    */
   target: number;
   /** reassign only: the partition of the chaos topic that is moved. */
@@ -68,6 +78,8 @@ function holdFor(type: NemesisType, rng: Random, o: ScheduleOptions): number {
       return between(rng, 2_000, 6_000);
     case 'controller-kill':
       return between(rng, 1_000, 4_000);
+    case 'coordinator-kill':
+      return between(rng, 2_000, 6_000);
     // Longer than the session timeout, so the controller fences the broker meanwhile.
     case 'pause':
       return between(rng, o.sessionTimeoutMs + 1_000, o.sessionTimeoutMs + 4_000);
@@ -107,7 +119,8 @@ export function planNemeses(o: ScheduleOptions): NemesisEvent[] {
     let placed = 0;
     for (const type of order) {
       const holdMs = holdFor(type, rng, o);
-      const target = type === 'controller-kill' || type === 'rolling-restart' ? -1 : Math.floor(rng() * o.brokers);
+      const target =
+        type === 'controller-kill' || type === 'rolling-restart' || type === 'coordinator-kill' ? -1 : Math.floor(rng() * o.brokers);
       const partition = type === 'reassign' ? Math.floor(rng() * (o.partitions ?? 6)) : undefined;
       const gap = between(rng, 3_000, 6_000);
       if (t + holdMs > end) continue;

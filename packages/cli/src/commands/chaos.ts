@@ -56,10 +56,10 @@ export function registerChaos(program: Command): void {
       'the live reader: group (a consumer group, group chaos-readers) or assign (one consumer with assign())',
       'group',
     )
-    .option('--group-members <n>', 'members of the reader group, each with its own client', '2')
+    .option('--group-members <n>', 'members of the reader group (transactions: transform workers), each with its own client', '2')
     .option(
       '--workload <kind>',
-      'who writes and reads: sdk (the Samsa SDK over gRPC) or kafka (KafkaJS idempotent producers and a KafkaJS consumer group over the Kafka listener)',
+      'who writes and reads: sdk (the Samsa SDK over gRPC), kafka (KafkaJS idempotent producers and a KafkaJS consumer group over the Kafka listener) or transactions (consume-transform-produce workers with SDK transactional producers and read_committed consumers, checked for exactly-once)',
       'sdk',
     )
     .option('--keep-data', 'keep the node data directories after a passing run')
@@ -78,8 +78,16 @@ export function registerChaos(program: Command): void {
       if (opts.reader !== 'group' && opts.reader !== 'assign')
         throw new UsageError(`--reader: expected group or assign, got '${opts.reader}'`);
       const groupMembers = parseInteger(opts.groupMembers, '--group-members', 1);
-      if (opts.workload !== 'sdk' && opts.workload !== 'kafka')
-        throw new UsageError(`--workload: expected sdk or kafka, got '${opts.workload}'`);
+      if (opts.workload !== 'sdk' && opts.workload !== 'kafka' && opts.workload !== 'transactions')
+        throw new UsageError(`--workload: expected sdk, kafka or transactions, got '${opts.workload}'`);
+      if (opts.workload === 'transactions' && opts.idempotence === false)
+        throw new UsageError(
+          '--workload transactions writes its input with idempotent producers; --no-idempotence applies to the sdk workload only',
+        );
+      if (opts.workload === 'transactions' && opts.reader === 'assign')
+        throw new UsageError(
+          '--workload transactions reads its input with a consumer group of transform workers; --reader assign does not apply',
+        );
       if (opts.workload === 'kafka' && opts.idempotence === false)
         throw new UsageError('--workload kafka runs idempotent KafkaJS producers; --no-idempotence applies to the sdk workload only');
       const argv = process.argv.slice(1);
@@ -115,7 +123,7 @@ export function registerChaos(program: Command): void {
           reader: opts.reader,
           groupMembers,
           keepData: opts.keepData ?? false,
-          workload: opts.workload,
+          workload: opts.workload as 'sdk' | 'kafka' | 'transactions',
           ...(opts.compose
             ? {
                 compose: {
