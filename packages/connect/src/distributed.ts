@@ -329,7 +329,10 @@ export class DistributedHerder implements Herder {
       const tasks = this.local.taskConfigs(name).map((t) => t.config);
       const taskKeyText = `tasks:${name}`;
       const taskText = JSON.stringify(tasks);
-      if (this.published.get(taskKeyText) !== taskText) {
+      // Written only when they differ from the committed ones (Kafka's rule): a connector that merely
+      // moved republishes nothing, so an exactly-once source gets no needless fencing round.
+      const committed = this.taskProps.get(name);
+      if (this.published.get(taskKeyText) !== taskText && (committed === undefined || JSON.stringify(committed) !== taskText)) {
         for (let i = 0; i < tasks.length; i++) await this.configLog.send(`task-${name}-${i}`, { properties: tasks[i] });
         await this.configLog.send(`commit-${name}`, { tasks: tasks.length });
         this.published.set(taskKeyText, taskText);
