@@ -338,7 +338,10 @@ export class DistributedHerder implements Herder {
         this.published.set(taskKeyText, taskText);
       }
     }
-    for (const t of this.local.hostedTasks()) await this.writeStatus(`status-task-${t.connector}-${t.task}`, t.state, t.trace);
+    // Only tasks the latest assignment gives this worker: a zombie's copy (e.g. FAILED as fenced) says nothing.
+    for (const t of this.local.hostedTasks())
+      if (this.assignment.tasks[taskKey(t.connector, t.task)] === this.workerId)
+        await this.writeStatus(`status-task-${t.connector}-${t.task}`, t.state, t.trace);
   }
 
   private get(name: string): Record<string, string> {

@@ -7,7 +7,9 @@
  * open transaction, and it resumes from the committed offsets. Read with read_committed, the
  * topic holds every line exactly once and in order; read_uncommitted shows the aborted records
  * that read_committed hides. A worker with exactly-once support disabled refuses
- * exactly.once.support=required with a clear 400.
+ * exactly.once.support=required with a clear 400. A worker frozen (SIGSTOP) with an open
+ * transaction loses its task to a live worker, whose task's initTransactions fences it: woken up,
+ * the zombie's commit is refused (ProducerFenced) and the topic still holds every line once.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
@@ -91,18 +93,18 @@ describe('exactly-once source connectors (KIP-618)', () => {
   }
 
   /** Every value of the topic's one partition, read from the start to the end its isolation level can see. */
-  async function readAll(isolationLevel: 'read_committed' | 'read_uncommitted'): Promise<string[]> {
+  async function readAll(isolationLevel: 'read_committed' | 'read_uncommitted', topic = TOPIC): Promise<string[]> {
     const consumer = samsa.consumer({ isolationLevel, autoOffsetReset: 'earliest' });
     try {
-      const tp = { topic: TOPIC, partition: 0 };
+      const tp = { topic, partition: 0 };
       consumer.assign([tp]);
       await consumer.seek({ ...tp, offset: 'earliest' });
-      const [end] = await samsa.admin().listOffsets(TOPIC, [{ partition: 0, timestamp: 'latest' }], { isolationLevel });
+      const [end] = await samsa.admin().listOffsets(topic, [{ partition: 0, timestamp: 'latest' }], { isolationLevel });
       const values: string[] = [];
       for (let round = 0; round < 600 && (consumer.position(tp) ?? 0n) < end!.offset; round++) {
         for (const r of await consumer.poll({ maxWaitMs: 200 })) values.push(r.value === null ? '' : JSON.parse(r.value.toString()));
       }
-      if ((consumer.position(tp) ?? 0n) < end!.offset) throw new Error(`could not read ${TOPIC} to ${end!.offset} (${isolationLevel})`);
+      if ((consumer.position(tp) ?? 0n) < end!.offset) throw new Error(`could not read ${topic} to ${end!.offset} (${isolationLevel})`);
       return values;
     } finally {
       await consumer.close();
@@ -232,5 +234,73 @@ describe('exactly-once source connectors (KIP-618)', () => {
     // The committed source offset is the last line.
     const offsets = (await rest(second, 'GET', '/connectors/src/offsets')).body.offsets;
     expect(offsets[0].offset.position).toBe(total);
+  }, 420_000);
+  it('fences a frozen worker: its task cannot commit once a live worker took it over', async () => {
+    const topic = 'eos-zombie';
+    await samsa.admin().createTopics([{ topic, numPartitions: 1, replicationFactor: 3 }]);
+    const file = join(dir, 'zombie.txt');
+    let n = 0;
+    const add = (k: number) => {
+      appendFileSync(file, Array.from({ length: k }, (_, i) => `z ${n + i}`).join('\n') + '\n');
+      n += k;
+    };
+    add(100);
+    const eosWorker = ['exactly.once.source.support=enabled'];
+    const a = await startWorker('zombie', eosWorker);
+    const created = await rest(a, 'POST', '/connectors', {
+      name: 'zsrc',
+      config: {
+        'connector.class': 'FileStreamSource',
+        file,
+        topic,
+        'batch.size': '20',
+        'exactly.once.support': 'required',
+        'transaction.boundary': 'interval',
+        'transaction.boundary.interval.ms': '1000',
+        'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+        'value.converter.schemas.enable': 'false',
+      },
+    });
+    expect(created.status).toBe(201);
+    await waitFor('the first lines committed', async () => (await readAll('read_committed', topic)).length >= 100);
+    const b = await startWorker('zombie', eosWorker);
+    const writer = setInterval(() => add(5), 100);
+    try {
+      // Freeze the worker running the task while its transaction holds records (its sockets stay
+      // open, its producer keeps its epoch and its transaction).
+      await waitFor('an open transaction with records', async () => {
+        const committed = await readAll('read_committed', topic);
+        return (await readAll('read_uncommitted', topic)).length > committed.length;
+      });
+      a.child.kill('SIGSTOP');
+      await waitFor(
+        'the task running on the live worker',
+        async () => {
+          const s = (await rest(b, 'GET', '/connectors/zsrc/status')).body;
+          return s?.tasks?.[0]?.state === 'RUNNING' && s.tasks[0].worker_id === `127.0.0.1:${b.port}`;
+        },
+        120_000,
+      );
+      await waitFor('lines committed by the new owner', async () => (await readAll('read_committed', topic)).length >= n - 50);
+    } finally {
+      a.child.kill('SIGCONT');
+      clearInterval(writer);
+    }
+    add(20);
+    const total = n;
+    // The zombie wakes up with an open transaction and an old epoch: it cannot commit, so nothing doubles.
+    const committed = await waitFor('every line committed', async () => {
+      const values = await readAll('read_committed', topic);
+      return values.length >= total ? values : undefined;
+    });
+    expect(committed).toEqual(Array.from({ length: total }, (_, i) => `z ${i}`));
+    // The woken worker saw the newer assignment and stopped its copy of the task; the live owner keeps it.
+    await waitFor('the zombie stopped its task', async () => {
+      const s = (await rest(a, 'GET', '/connectors/zsrc/status')).body;
+      return s?.tasks?.[0]?.worker_id === `127.0.0.1:${b.port}` && s.tasks[0].state === 'RUNNING';
+    });
+    expect(await readAll('read_committed', topic)).toEqual(committed);
+    // It tried: its commit (or its abort on the way down) met the fence.
+    await waitFor('the zombie to meet the fence', () => a.out.includes('ProducerFenced'), 60_000);
   }, 420_000);
 });
