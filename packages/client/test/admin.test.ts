@@ -162,5 +162,9 @@ describe('Admin', () => {
     const [byTime] = await samsa.admin().listOffsets('t', [{ partition: 0, timestamp: 101n }]);
     expect(byTime).toMatchObject({ offset: 1n, timestamp: 101n });
     expect(new Set(fake.callsOf('listOffsets').map((c) => c.nodeId))).toEqual(new Set([1, 2]));
+    // read_committed asks for the last stable offset (isolation level 1); the default asks for the high watermark.
+    expect(fake.callsOf('listOffsets').map((c) => (c.request as { isolationLevel: number }).isolationLevel)).not.toContain(1);
+    await samsa.admin().listOffsets('t', [{ partition: 0, timestamp: 'latest' }], { isolationLevel: 'read_committed' });
+    expect((fake.callsOf('listOffsets').at(-1)!.request as { isolationLevel: number }).isolationLevel).toBe(1);
   });
 });

@@ -82,9 +82,25 @@ export interface OffsetStorageReader {
   offset(partition: SourcePartition): SourceOffset | null;
 }
 
+/**
+ * KIP-618's TransactionContext, given to a task only under `transaction.boundary=connector` with
+ * exactly-once support enabled: the task says where its transactions end. Without a record, the
+ * request applies once the current poll batch is sent; with one, right after that record (which
+ * is the last record of the committed or aborted transaction).
+ */
+export interface TransactionContext {
+  commitTransaction(record?: SourceRecord): void;
+  abortTransaction(record?: SourceRecord): void;
+}
+
 export interface SourceTaskContext {
   offsetStorageReader: OffsetStorageReader;
+  /** Set only for connector-defined transaction boundaries (KIP-618). */
+  transactionContext?: TransactionContext;
 }
+
+/** Kafka's ExactlyOnceSupport / ConnectorTransactionBoundaries answers. */
+export type SupportAnswer = 'SUPPORTED' | 'UNSUPPORTED';
 
 export interface SinkTaskContext {
   /** Asks the runtime to rewind (or skip) partitions before the next put. */
@@ -119,6 +135,20 @@ abstract class Connector {
 export abstract class SourceConnector extends Connector {
   readonly type = 'source' as const;
   abstract taskClass(): new () => SourceTask;
+  /**
+   * KIP-618: can this connector, with these props, give exactly-once delivery (its tasks track
+   * progress only through source offsets, each source partition in one task)? Undefined: unknown,
+   * which `exactly.once.support=required` refuses.
+   */
+  exactlyOnceSupport(props: Record<string, string>): SupportAnswer | undefined {
+    void props;
+    return undefined;
+  }
+  /** KIP-618: may `transaction.boundary=connector` be used (its tasks use the TransactionContext)? */
+  canDefineTransactionBoundaries(props: Record<string, string>): SupportAnswer {
+    void props;
+    return 'UNSUPPORTED';
+  }
 }
 
 export abstract class SinkConnector extends Connector {

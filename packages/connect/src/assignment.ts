@@ -164,5 +164,8 @@ export interface StatusRecord {
 export function acceptStatus(existing: StatusRecord | undefined, incoming: StatusRecord): boolean {
   if (existing === undefined) return true;
   if (incoming.worker_id === existing.worker_id) return true;
+  // UNASSIGNED only says the sender's own copy stopped: it never replaces another worker's status
+  // (a zombie that wakes up and stops its copy must not hide the new owner's RUNNING).
+  if (incoming.state === 'UNASSIGNED') return false;
   return incoming.generation >= existing.generation;
 }

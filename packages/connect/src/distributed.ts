@@ -34,6 +34,7 @@ import {
   type StatusRecord,
 } from './assignment.js';
 import { builtinPlugins } from './builtins.js';
+import { fencingDone, fencingPlan, workerExactlyOnce, type ExactlyOnceSourceSupport, type FencingState } from './exactlyOnce.js';
 import type { ConfigInfos } from './configDef.js';
 import {
   ConnectRestError,
@@ -73,6 +74,11 @@ export class DistributedHerder implements Herder {
   statusLog!: KafkaBasedLog;
   private ticking = false;
   private lastHeartbeat = 0;
+  /** KIP-618: per connector, where its latest task configs and task count record sit in the config topic. */
+  readonly fencing = new Map<string, FencingState>();
+
+  /** The worker's config (KIP-618 checks on create). */
+  workerConfig: Record<string, string> = {};
 
   constructor(
     readonly workerId: string,
@@ -80,11 +86,31 @@ export class DistributedHerder implements Herder {
     private readonly registry: PluginRegistry,
     private readonly offsetStore: KafkaOffsetStore,
     private readonly samsa: Samsa,
-    private readonly settings: { heartbeatMs: number; sessionTimeoutMs: number },
+    private readonly settings: {
+      heartbeatMs: number;
+      sessionTimeoutMs: number;
+      groupId?: string;
+      exactlyOnce?: ExactlyOnceSourceSupport;
+      /** Fences one transactional id (InitProducerId through a throwaway producer). */
+      fence?: (transactionalId: string) => Promise<void>;
+    },
     private readonly logger: Logger,
   ) {}
 
-  applyConfigRecord(key: string | null, value: Buffer | null): void {
+  private fencingOf(name: string): FencingState {
+    let f = this.fencing.get(name);
+    if (!f) this.fencing.set(name, (f = { commitOffset: -1, committedTasks: 0, taskCountOffset: -1, previousTaskCount: 0 }));
+    return f;
+  }
+
+  /** Exactly-once sources need fencing rounds (worker `preparing` or `enabled`). */
+  private fences(name: string): boolean {
+    const mode = this.settings.exactlyOnce ?? 'disabled';
+    const config = this.configs.get(name);
+    return mode !== 'disabled' && config !== undefined && this.typeOf(config) === 'source';
+  }
+
+  applyConfigRecord(key: string | null, value: Buffer | null, offset = -1n): void {
     if (key === null) return;
     const json = value === null ? null : (JSON.parse(value.toString('utf8')) as Record<string, unknown>);
     let m: RegExpExecArray | null;
@@ -96,19 +122,26 @@ export class DistributedHerder implements Herder {
     } else if ((m = /^target-state-(.+)$/.exec(key))) {
       if (json === null) this.targets.delete(m[1]!);
       else this.targets.set(m[1]!, json.state as TargetState);
-    } else if ((m = /^task-(.+)-(\d+)$/.exec(key))) {
+    } else if (!key.startsWith('task-count-record-') && (m = /^task-(.+)-(\d+)$/.exec(key))) {
       let pending = this.pendingTasks.get(m[1]!);
       if (!pending) this.pendingTasks.set(m[1]!, (pending = new Map()));
       pending.set(Number(m[2]), (json?.properties ?? {}) as Record<string, string>);
     } else if ((m = /^commit-(.+)$/.exec(key))) {
       // Task configs count only once their commit record says how many there are (Kafka's rule).
       const n = Number(json?.tasks ?? 0);
+      const f = this.fencingOf(m[1]!);
+      f.commitOffset = Number(offset);
+      f.committedTasks = n;
       const pending = this.pendingTasks.get(m[1]!) ?? new Map<number, Record<string, string>>();
       this.taskProps.set(
         m[1]!,
         Array.from({ length: n }, (_, i) => pending.get(i) ?? {}),
       );
       this.pendingTasks.delete(m[1]!);
+    } else if ((m = /^task-count-record-(.+)$/.exec(key))) {
+      const f = this.fencingOf(m[1]!);
+      f.taskCountOffset = Number(offset);
+      f.previousTaskCount = Number(json?.['task-count'] ?? 0);
     } else if (key === 'samsa-assignment' && json !== null) {
       this.assignment = parseAssignment(json);
     }
@@ -161,7 +194,10 @@ export class DistributedHerder implements Herder {
         await this.statusLog.send(`worker-${this.workerId}`, { url: this.url(this.workerId), time: this.lastHeartbeat });
       }
       const live = this.liveWorkers();
-      if (live[0] === this.workerId) await this.assign(live);
+      if (live[0] === this.workerId) {
+        await this.assign(live);
+        await this.fenceZombies();
+      }
       await this.reconcile();
       await this.publish();
     } catch (err) {
@@ -182,6 +218,25 @@ export class DistributedHerder implements Herder {
     await this.configLog.readToEnd();
   }
 
+  /**
+   * KIP-618's zombie fencing round, on the leader: for each exactly-once source connector whose
+   * latest task configs are newer than its task count record, fence every transactional id of
+   * its old and new tasks, then write the task count record that lets the new tasks start.
+   */
+  private async fenceZombies(): Promise<void> {
+    const { groupId, fence } = this.settings;
+    if (groupId === undefined || fence === undefined) return;
+    for (const name of this.configs.keys()) {
+      if (!this.fences(name)) continue;
+      const plan = fencingPlan(groupId, name, this.fencingOf(name));
+      if (!plan) continue;
+      this.logger.info('fencing zombie source tasks', { connector: name, transactionalIds: plan.transactionalIds });
+      await Promise.all(plan.transactionalIds.map((id) => fence(id)));
+      await this.configLog.send(`task-count-record-${name}`, { 'task-count': plan.taskCount });
+      await this.configLog.readToEnd();
+    }
+  }
+
   /** The generation fence: read the config topic to its end; may work from generation `acting` still start? */
   private async fenced(acting: number): Promise<boolean> {
     await this.configLog.readToEnd();
@@ -196,6 +251,8 @@ export class DistributedHerder implements Herder {
     for (const { connector, task } of mine.tasks) {
       const config = this.taskProps.get(connector)?.[task];
       if (config === undefined || !this.configs.has(connector) || this.targets.get(connector) === 'STOPPED') continue;
+      // An exactly-once source's tasks wait for the leader's fencing round of their task configs.
+      if (this.fences(connector) && !fencingDone(this.fencingOf(connector))) continue;
       myTasks.set(taskKey(connector, task), { connector, task, config });
     }
     // Stop what is no longer ours (always allowed, whatever the generation).
@@ -272,13 +329,19 @@ export class DistributedHerder implements Herder {
       const tasks = this.local.taskConfigs(name).map((t) => t.config);
       const taskKeyText = `tasks:${name}`;
       const taskText = JSON.stringify(tasks);
-      if (this.published.get(taskKeyText) !== taskText) {
+      // Written only when they differ from the committed ones (Kafka's rule): a connector that merely
+      // moved republishes nothing, so an exactly-once source gets no needless fencing round.
+      const committed = this.taskProps.get(name);
+      if (this.published.get(taskKeyText) !== taskText && (committed === undefined || JSON.stringify(committed) !== taskText)) {
         for (let i = 0; i < tasks.length; i++) await this.configLog.send(`task-${name}-${i}`, { properties: tasks[i] });
         await this.configLog.send(`commit-${name}`, { tasks: tasks.length });
         this.published.set(taskKeyText, taskText);
       }
     }
-    for (const t of this.local.hostedTasks()) await this.writeStatus(`status-task-${t.connector}-${t.task}`, t.state, t.trace);
+    // Only tasks the latest assignment gives this worker: a zombie's copy (e.g. FAILED as fenced) says nothing.
+    for (const t of this.local.hostedTasks())
+      if (this.assignment.tasks[taskKey(t.connector, t.task)] === this.workerId)
+        await this.writeStatus(`status-task-${t.connector}-${t.task}`, t.state, t.trace);
   }
 
   private get(name: string): Record<string, string> {
@@ -310,7 +373,7 @@ export class DistributedHerder implements Herder {
   ): Promise<{ created: boolean; info: ConnectorInfo }> {
     const exists = this.configs.has(name);
     if (exists && !replace) throw new ConnectRestError(409, `Connector ${name} already exists`);
-    checkConnectorConfig(this.registry, name, config);
+    checkConnectorConfig(this.registry, name, config, this.workerConfig);
     this.requireLeader();
     const full = { ...config, name };
     await this.configLog.send(`connector-${name}`, { properties: full });
@@ -511,6 +574,8 @@ export async function startDistributedWorker(workerConfig: Record<string, string
   const port = Number(workerConfig['rest.port'] ?? '8083');
   const workerId = `${host}:${workerConfig['rest.advertised.port'] ?? port}`;
   const offsetPartitions = Number(workerConfig['offset.storage.partitions'] ?? '25');
+  const exactlyOnce = workerExactlyOnce(workerConfig);
+  const offsetIsolation = exactlyOnce === 'disabled' ? 'read_uncommitted' : 'read_committed';
   const statusPartitions = Number(workerConfig['status.storage.partitions'] ?? '5');
   try {
     const cluster = await admin.describeCluster();
@@ -533,6 +598,53 @@ export async function startDistributedWorker(workerConfig: Record<string, string
     if (workerConfig['plugin.path']) await loadPluginPath(plugins, workerConfig['plugin.path']);
     const offsetStore = new KafkaOffsetStore();
     const metrics = new ConnectMetrics();
+    const offsetLog = new KafkaBasedLog(
+      samsa,
+      admin,
+      producer,
+      offsetTopic,
+      offsetPartitions,
+      (k, v) => offsetStore.apply(k, v),
+      logger,
+      offsetIsolation,
+    );
+    offsetStore.log = offsetLog;
+    /** A connector's own offsets topic (KIP-618): created compacted like the global one when missing, read once to its last stable offset. */
+    const readConnectorOffsets = async (topic: string): Promise<KafkaOffsetStore> => {
+      const known = await admin.listTopics();
+      if (!known.includes(topic)) {
+        await admin
+          .createTopics([
+            {
+              topic,
+              numPartitions: offsetPartitions,
+              replicationFactor: Math.max(
+                1,
+                Math.min(Number(workerConfig['offset.storage.replication.factor'] ?? '3'), cluster.brokers.length),
+              ),
+              configs: { 'cleanup.policy': 'compact' },
+            },
+          ])
+          .catch((err: unknown) => {
+            if (!onlyTopicsExist(err)) throw err;
+          });
+      }
+      const [described] = await admin.describeTopics([topic]);
+      const store = new KafkaOffsetStore();
+      const log = new KafkaBasedLog(
+        samsa,
+        admin,
+        producer,
+        topic,
+        described!.partitions.length,
+        (k, v) => store.apply(k, v),
+        logger,
+        'read_committed',
+      );
+      await log.start();
+      await log.stop();
+      return store;
+    };
     const local = new StandaloneHerder({
       connectorOnly: true,
       samsa,
@@ -545,6 +657,16 @@ export async function startDistributedWorker(workerConfig: Record<string, string
       plugins,
       workerConfig,
       workerId,
+      ...(exactlyOnce === 'enabled'
+        ? {
+            exactlyOnce: {
+              groupId,
+              globalOffsetsTopic: offsetTopic,
+              readGlobalOffsets: () => offsetLog.readToEnd(),
+              readConnectorOffsets,
+            },
+          }
+        : {}),
     });
     const herder = new DistributedHerder(
       workerId,
@@ -555,12 +677,30 @@ export async function startDistributedWorker(workerConfig: Record<string, string
       {
         heartbeatMs: Number(workerConfig['heartbeat.interval.ms'] ?? '3000'),
         sessionTimeoutMs: Number(workerConfig['session.timeout.ms'] ?? '10000'),
+        groupId,
+        exactlyOnce,
+        fence: async (transactionalId) => {
+          // Kafka's Admin.fenceProducers: InitProducerId for the id bumps its epoch and aborts its open transaction.
+          const fencer = samsa.producer({ transactionalId });
+          try {
+            await fencer.initTransactions();
+          } finally {
+            await fencer.close().catch(() => undefined);
+          }
+        },
       },
       logger,
     );
-    const offsetLog = new KafkaBasedLog(samsa, admin, producer, offsetTopic, offsetPartitions, (k, v) => offsetStore.apply(k, v), logger);
-    offsetStore.log = offsetLog;
-    herder.configLog = new KafkaBasedLog(samsa, admin, producer, configTopic, 1, (k, v) => herder.applyConfigRecord(k, v), logger);
+    herder.workerConfig = workerConfig;
+    herder.configLog = new KafkaBasedLog(
+      samsa,
+      admin,
+      producer,
+      configTopic,
+      1,
+      (k, v, _ts, offset) => herder.applyConfigRecord(k, v, offset),
+      logger,
+    );
     herder.statusLog = new KafkaBasedLog(
       samsa,
       admin,

@@ -10,7 +10,15 @@ import type { ConfigInfos } from './configDef.js';
 import type { ConnectMetrics } from './metrics.js';
 import type { OffsetBackingStore } from './offsetStore.js';
 import { validateConnectorConfig, type PluginDesc, type PluginRegistry } from './plugins.js';
-import { stackOf, WorkerSinkTask, WorkerSourceTask, type TaskState } from './worker.js';
+import { connectorExactlyOnce, exactlyOnceErrors, workerExactlyOnce } from './exactlyOnce.js';
+import {
+  ExactlyOnceWorkerSourceTask,
+  stackOf,
+  WorkerSinkTask,
+  WorkerSourceTask,
+  type ExactlyOnceTaskDeps,
+  type TaskState,
+} from './worker.js';
 
 /** An error the REST layer answers with `{ error_code, message }`. */
 export class ConnectRestError extends Error {
@@ -124,6 +132,8 @@ export function checkConnectorConfig(
   plugins: PluginRegistry,
   name: string,
   config: Record<string, string>,
+  /** The worker's config, for KIP-618's checks; a standalone worker passes exactly.once.source.support=disabled. */
+  workerConfig: Record<string, string> = {},
 ): { type: ConnectorType; className: string } {
   if (name === '' || /[/\\]/.test(name) || name !== name.trim()) throw new ConnectRestError(400, `Connector name is invalid: '${name}'`);
   if (config.name !== undefined && config.name !== name) {
@@ -134,6 +144,17 @@ export function checkConnectorConfig(
   }
   const result = validateConnectorConfig(plugins, { ...config, name });
   if (!result.infos) throw new ConnectRestError(400, result.errors[0]!);
+  const plugin0 = plugins.find(config['connector.class']!)!;
+  const probe = new plugin0.ctor();
+  if (probe.type === 'source' && result.errors.length === 0) {
+    const props = { ...config, name };
+    result.errors.push(
+      ...exactlyOnceErrors(props, workerConfig, {
+        exactlyOnceSupport: probe.exactlyOnceSupport(props),
+        canDefineTransactionBoundaries: probe.canDefineTransactionBoundaries(props),
+      }),
+    );
+  }
   if (result.errors.length > 0) {
     throw new ConnectRestError(
       400,
@@ -141,8 +162,7 @@ export function checkConnectorConfig(
         `${result.errors.join('\n')}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``,
     );
   }
-  const plugin = plugins.find(config['connector.class']!)!;
-  return { type: new plugin.ctor().type, className: plugin.className };
+  return { type: probe.type, className: plugin0.className };
 }
 
 /** What the REST API needs of a herder (standalone or distributed). */
@@ -173,7 +193,7 @@ export interface Herder {
 type ConnectorRunState = 'UNASSIGNED' | 'RUNNING' | 'PAUSED' | 'FAILED' | 'STOPPED' | 'RESTARTING';
 
 interface TaskEntry {
-  runner?: WorkerSourceTask | WorkerSinkTask;
+  runner?: WorkerSourceTask | ExactlyOnceWorkerSourceTask | WorkerSinkTask;
   state: TaskState;
   trace?: string;
 }
@@ -228,6 +248,8 @@ export interface HerderDeps {
   workerId: string;
   /** Distributed mode: connectors compute task configs but start no tasks (tasks are hosted apart, `hostTask`). */
   connectorOnly?: boolean;
+  /** Distributed mode with exactly.once.source.support=enabled: what exactly-once source tasks need (KIP-618). */
+  exactlyOnce?: ExactlyOnceTaskDeps;
 }
 
 /** A task hosted by a distributed worker apart from its connector. */
@@ -276,7 +298,11 @@ export class StandaloneHerder implements Herder {
   }
 
   private checkConfig(name: string, config: Record<string, string>): { type: ConnectorType; className: string } {
-    return checkConnectorConfig(this.deps.plugins, name, config);
+    // KIP-618 needs distributed mode: a standalone worker has no exactly-once support whatever its config says.
+    const workerConfig = this.deps.exactlyOnce
+      ? this.deps.workerConfig
+      : { ...this.deps.workerConfig, 'exactly.once.source.support': 'disabled' };
+    return checkConnectorConfig(this.deps.plugins, name, config, workerConfig);
   }
 
   /** Creates (or with `replace`, reconfigures) a connector; returns whether it was created. */
@@ -547,23 +573,33 @@ export class StandaloneHerder implements Herder {
         throw new ConnectRestError(400, `Failed to find any class that implements Connector and which name matches ${className}`);
       const connector = new plugin.ctor();
       const runner =
-        connector.type === 'source'
-          ? new WorkerSourceTask(
+        connector.type === 'source' && this.deps.exactlyOnce && workerExactlyOnce(this.deps.workerConfig) === 'enabled'
+          ? new ExactlyOnceWorkerSourceTask(
               { connector: connectorName, task: id },
               connectorConfig,
               taskConfig,
               taskDeps,
               listener,
               new (connector.taskClass())(),
+              connectorExactlyOnce(connectorConfig, this.deps.workerConfig),
             )
-          : new WorkerSinkTask(
-              { connector: connectorName, task: id },
-              connectorConfig,
-              taskConfig,
-              taskDeps,
-              listener,
-              new (connector.taskClass())(),
-            );
+          : connector.type === 'source'
+            ? new WorkerSourceTask(
+                { connector: connectorName, task: id },
+                connectorConfig,
+                taskConfig,
+                taskDeps,
+                listener,
+                new (connector.taskClass())(),
+              )
+            : new WorkerSinkTask(
+                { connector: connectorName, task: id },
+                connectorConfig,
+                taskConfig,
+                taskDeps,
+                listener,
+                new (connector.taskClass())(),
+              );
       entry.runner = runner;
       this.deps.metrics.inc('task_start_total', connectorName, id);
       runner.start();

@@ -23,8 +23,19 @@ export type {
   SourcePartition,
   SourceRecord,
   SourceTaskContext,
+  SupportAnswer,
   TopicPartition,
+  TransactionContext,
 } from './api.js';
+export {
+  connectorExactlyOnce,
+  decideBoundary,
+  exactlyOnceErrors,
+  fencingDone,
+  fencingPlan,
+  taskTransactionalId,
+  workerExactlyOnce,
+} from './exactlyOnce.js';
 export { ConfigDef, ConfigException, ParsedConfig, validators } from './configDef.js';
 export type { ConfigInfo, ConfigInfos, ConfigKey, ConfigType, ConfigValue, Importance, Validator } from './configDef.js';
 export { ByteArrayConverter, JsonConverter, StringConverter, createConverter } from './converters.js';

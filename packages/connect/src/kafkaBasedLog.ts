@@ -17,12 +17,17 @@ export class KafkaBasedLog {
     private readonly producer: Producer,
     readonly topic: string,
     private readonly partitions: number,
-    private readonly onRecord: (key: string | null, value: Buffer | null, timestamp: number) => void,
+    private readonly onRecord: (key: string | null, value: Buffer | null, timestamp: number, offset: bigint) => void,
     private readonly logger: Logger,
+    /**
+     * read_committed for the offset topic under exactly-once sources (KIP-618): offsets of aborted
+     * transactions are never applied, and the end is the last stable offset.
+     */
+    private readonly isolationLevel: 'read_uncommitted' | 'read_committed' = 'read_uncommitted',
   ) {}
 
   async start(): Promise<void> {
-    const consumer = this.samsa.consumer({ autoOffsetReset: 'earliest' });
+    const consumer = this.samsa.consumer({ autoOffsetReset: 'earliest', isolationLevel: this.isolationLevel });
     this.consumer = consumer;
     const tps = Array.from({ length: this.partitions }, (_, partition) => ({ topic: this.topic, partition }));
     consumer.assign(tps);
@@ -31,7 +36,7 @@ export class KafkaBasedLog {
       while (!this.stopped) {
         try {
           const records = await consumer.poll({ maxWaitMs: 200 });
-          for (const r of records) this.onRecord(r.key === null ? null : r.key.toString('utf8'), r.value, Number(r.timestamp));
+          for (const r of records) this.onRecord(r.key === null ? null : r.key.toString('utf8'), r.value, Number(r.timestamp), r.offset);
         } catch (err) {
           if (this.stopped) return;
           this.logger.warn('reading an internal topic failed; retrying', { topic: this.topic, error: String(err) });
@@ -46,6 +51,7 @@ export class KafkaBasedLog {
     const ends = await this.admin.listOffsets(
       this.topic,
       Array.from({ length: this.partitions }, (_, partition) => ({ partition, timestamp: 'latest' as const })),
+      { isolationLevel: this.isolationLevel },
     );
     const deadline = Date.now() + timeoutMs;
     for (const end of ends) {

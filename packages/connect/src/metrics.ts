@@ -8,7 +8,9 @@ export type MetricName =
   | 'deadletterqueue_produce_total'
   | 'offset_commit_total'
   | 'record_skipped_total'
-  | 'task_start_total';
+  | 'task_start_total'
+  | 'transaction_commit_total'
+  | 'transaction_abort_total';
 
 const HELP: Record<MetricName, string> = {
   source_record_poll_total: "Records returned by source tasks' poll.",
@@ -20,6 +22,8 @@ const HELP: Record<MetricName, string> = {
   offset_commit_total: 'Offset commits.',
   record_skipped_total: 'Records skipped under errors.tolerance=all.',
   task_start_total: 'Task starts on this worker (a restart or a move counts again).',
+  transaction_commit_total: 'Transactions committed by exactly-once source tasks (KIP-618).',
+  transaction_abort_total: 'Transactions aborted by exactly-once source tasks (connector-defined boundaries).',
 };
 
 export class ConnectMetrics {

@@ -12,7 +12,7 @@
  * RetriableError from put redelivers the same records after a backoff; consumer offsets are
  * committed only as preCommit returns them (after put and flush succeeded).
  */
-import type { Admin, Clock, GroupConsumer, Logger, Producer, Samsa, ConsumerRecord } from '@samsa/client';
+import type { Admin, Clock, GroupConsumer, Logger, Message, Producer, Samsa, ConsumerRecord } from '@samsa/client';
 import type {
   ConnectRecord,
   SinkRecord,
@@ -24,6 +24,8 @@ import type {
   TopicPartition,
 } from './api.js';
 import { RetriableError, tpKey } from './api.js';
+import { TransactionAbortedError } from '@samsa/client';
+import { decideBoundary, onStop, taskTransactionalId, type ConnectorExactlyOnceConfig, type ConnectorRequest } from './exactlyOnce.js';
 import { createConverter, subConfig, type Converter } from './converters.js';
 import type { ConnectMetrics } from './metrics.js';
 import type { OffsetBackingStore } from './offsetStore.js';
@@ -37,7 +39,19 @@ export interface TaskStatusListener {
   onStateChange(state: TaskState, trace?: string): void;
 }
 
+/** What an exactly-once source task needs of its distributed worker (KIP-618). */
+export interface ExactlyOnceTaskDeps {
+  groupId: string;
+  /** The worker's global offset topic (offset.storage.topic). */
+  globalOffsetsTopic: string;
+  /** Reads the global offset topic up to its last stable offset (read_committed), into `offsets`. */
+  readGlobalOffsets(): Promise<void>;
+  /** Reads a connector's own offsets topic (created when missing) up to its last stable offset. */
+  readConnectorOffsets(topic: string): Promise<OffsetBackingStore>;
+}
+
 export interface WorkerTaskDeps {
+  exactlyOnce?: ExactlyOnceTaskDeps;
   samsa: Samsa;
   producer: Producer;
   admin: Admin;
@@ -170,6 +184,31 @@ abstract class WorkerTask {
   }
 }
 
+/** A source record through transforms and converters: what to produce, or undefined when filtered or tolerated. */
+function toProducerMessage(
+  record: SourceRecord,
+  settings: TaskSettings,
+  tolerate: <T>(stage: string, fn: () => T) => T | undefined,
+): { topic: string; message: Message<Buffer | null, Buffer | null> } | undefined {
+  const transformed = tolerate('TRANSFORMATION', () => settings.transform(record));
+  if (!transformed) return undefined;
+  const bytes = tolerate('VALUE_CONVERTER', () => ({
+    key: settings.keyConverter.fromConnectData(transformed.topic, transformed.keySchema, transformed.key),
+    value: settings.valueConverter.fromConnectData(transformed.topic, transformed.valueSchema, transformed.value),
+  }));
+  if (!bytes) return undefined;
+  return {
+    topic: transformed.topic,
+    message: {
+      ...(bytes.key === null ? {} : { key: bytes.key }),
+      value: bytes.value,
+      headers: headersOut(transformed.headers),
+      ...(transformed.kafkaPartition === undefined ? {} : { partition: transformed.kafkaPartition }),
+      ...(transformed.timestamp === undefined ? {} : { timestamp: transformed.timestamp }),
+    },
+  };
+}
+
 interface PendingOffset {
   offset: SourceOffset;
   acked: boolean;
@@ -291,6 +330,213 @@ export class WorkerSourceTask extends WorkerTask {
     await this.deps.offsets.set(this.id.connector, batch);
     this.deps.metrics.inc('offset_commit_total', this.id.connector, this.id.task);
     await this.task.commit();
+  }
+}
+
+/**
+ * Kafka's `ExactlyOnceWorkerSourceTask` (KIP-618): one transactional producer per task
+ * (transactional.id `${group.id}-${connector}-${task}`); the records of a boundary and the task's
+ * source offsets (written to the offsets topic with the same producer) commit in one transaction.
+ * It starts with initTransactions, which fences every older producer of its id (a zombie of this
+ * task) and aborts its open transaction, and only then reads the offsets, to their last stable
+ * offset, so it resumes from committed offsets only.
+ */
+export class ExactlyOnceWorkerSourceTask extends WorkerTask {
+  private producer: Producer | undefined;
+  private failure: unknown;
+  /** The open transaction: records polled into it, their latest offset per source partition, when it began. */
+  private inTxn = 0;
+  private readonly txnRecords: SourceRecord[] = [];
+  private readonly txnOffsets = new Map<string, { partition: SourcePartition; offset: SourceOffset }>();
+  private txnStartedAt = 0;
+  private batchRequest: ConnectorRequest;
+  private readonly recordRequests = new Map<SourceRecord, 'commit' | 'abort'>();
+
+  constructor(
+    id: TaskId,
+    connectorConfig: Record<string, string>,
+    taskConfig: Record<string, string>,
+    deps: WorkerTaskDeps,
+    status: TaskStatusListener,
+    private readonly task: SourceTask,
+    private readonly eos: ConnectorExactlyOnceConfig,
+  ) {
+    super(id, connectorConfig, taskConfig, deps, status);
+  }
+
+  private get offsetsTopic(): string {
+    return this.eos.offsetsTopic ?? this.deps.exactlyOnce!.globalOffsetsTopic;
+  }
+
+  protected async run(): Promise<void> {
+    const eosDeps = this.deps.exactlyOnce;
+    if (!eosDeps) throw new Error('exactly-once source tasks need a distributed worker with exactly.once.source.support=enabled');
+    const connector = this.id.connector;
+    const transactionalId = taskTransactionalId(eosDeps.groupId, connector, this.id.task);
+    const producer = this.deps.samsa.producer({
+      transactionalId,
+      transactionTimeoutMs: Number(
+        this.connectorConfig['producer.override.transaction.timeout.ms'] ??
+          this.deps.workerConfig['producer.transaction.timeout.ms'] ??
+          '60000',
+      ),
+      lingerMs: Number(this.deps.workerConfig['producer.linger.ms'] ?? '5'),
+    });
+    this.producer = producer;
+    try {
+      // Fence first, read second: after initTransactions no older instance can commit, so the offsets read are final.
+      await producer.initTransactions();
+      await eosDeps.readGlobalOffsets();
+      const own = this.eos.offsetsTopic === undefined ? undefined : await eosDeps.readConnectorOffsets(this.eos.offsetsTopic);
+      const global = this.deps.offsets;
+      this.task.initialize({
+        offsetStorageReader: { offset: (p) => own?.get(connector, p) ?? global.get(connector, p) },
+        ...(this.eos.boundary === 'connector'
+          ? {
+              transactionContext: {
+                commitTransaction: (record?: SourceRecord) => this.request('commit', record),
+                abortTransaction: (record?: SourceRecord) => this.request('abort', record),
+              },
+            }
+          : {}),
+      });
+      await this.task.start(this.taskConfig);
+      this.status.onStateChange('RUNNING');
+      let stopped = false;
+      try {
+        await this.loop();
+        stopped = true;
+      } finally {
+        await this.finish(stopped && this.failure === undefined);
+      }
+    } finally {
+      await producer.close().catch(() => undefined);
+    }
+  }
+
+  private request(kind: 'commit' | 'abort', record?: SourceRecord): void {
+    if (record === undefined) this.batchRequest = { kind };
+    else this.recordRequests.set(record, kind);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      if (this.failure !== undefined) throw this.failure;
+      if (this.paused) {
+        // A paused task holds no transaction open.
+        if (this.inTxn > 0 && this.eos.boundary !== 'connector') await this.commitTransaction();
+        await this.sleep(100);
+        continue;
+      }
+      let records: SourceRecord[];
+      try {
+        records = await this.task.poll(this.abort.signal);
+      } catch (err) {
+        if (!(err instanceof RetriableError)) throw err;
+        await this.sleep(this.settings.retryBackoffMs);
+        continue;
+      }
+      this.deps.metrics.inc('source_record_poll_total', this.id.connector, this.id.task, records.length);
+      for (const record of records) {
+        this.send(record);
+        const asked = this.recordRequests.get(record);
+        if (asked !== undefined) {
+          this.recordRequests.delete(record);
+          if (asked === 'commit') await this.commitTransaction();
+          else await this.abortTransaction();
+        }
+      }
+      if (this.failure !== undefined) throw this.failure;
+      const decision = decideBoundary({
+        boundary: this.eos.boundary,
+        recordsInTxn: this.inTxn,
+        txnStartedAt: this.txnStartedAt,
+        now: this.deps.clock.now(),
+        intervalMs: this.eos.intervalMs,
+        request: this.batchRequest,
+      });
+      this.batchRequest = undefined;
+      if (decision === 'commit') await this.commitTransaction();
+      else if (decision === 'abort') await this.abortTransaction();
+    }
+  }
+
+  private send(record: SourceRecord): void {
+    const producer = this.producer!;
+    if (this.inTxn === 0) {
+      producer.beginTransaction();
+      this.txnStartedAt = this.deps.clock.now();
+    }
+    this.inTxn++;
+    this.txnRecords.push(record);
+    this.txnOffsets.set(offsetKey(this.id.connector, record.sourcePartition), {
+      partition: record.sourcePartition,
+      offset: record.sourceOffset,
+    });
+    const out = toProducerMessage(record, this.settings, (stage, fn) => this.tolerate(stage, fn));
+    if (!out) return; // Filtered or tolerated: its offset still commits with the transaction.
+    producer.send({ topic: out.topic, messages: [out.message] }).then(
+      () => this.deps.metrics.inc('source_record_write_total', this.id.connector, this.id.task),
+      (err: unknown) => {
+        // An abort we asked for rejects the unsent records; anything else fails the task.
+        if (!(err instanceof TransactionAbortedError)) this.failure ??= err;
+      },
+    );
+  }
+
+  /** The offsets of the transaction go to the offsets topic inside it, then EndTxn(commit). */
+  private async commitTransaction(): Promise<void> {
+    if (this.inTxn === 0) return;
+    const producer = this.producer!;
+    const offsets = [...this.txnOffsets.values()];
+    if (offsets.length > 0)
+      void producer
+        .send({
+          topic: this.offsetsTopic,
+          messages: offsets.map(({ partition, offset }) => ({
+            key: Buffer.from(offsetKey(this.id.connector, partition)),
+            value: Buffer.from(JSON.stringify(offset)),
+          })),
+        })
+        .catch((err: unknown) => {
+          this.failure ??= err;
+        });
+    await producer.commitTransaction();
+    const records = this.txnRecords.splice(0);
+    this.inTxn = 0;
+    this.txnOffsets.clear();
+    this.txnStartedAt = this.deps.clock.now();
+    this.deps.metrics.inc('offset_commit_total', this.id.connector, this.id.task);
+    this.deps.metrics.inc('transaction_commit_total', this.id.connector, this.id.task);
+    for (const r of records) await this.task.commitRecord(r);
+    await this.task.commit();
+  }
+
+  private async abortTransaction(): Promise<void> {
+    if (this.inTxn === 0) return;
+    await this.producer!.abortTransaction();
+    this.txnRecords.length = 0;
+    this.inTxn = 0;
+    this.txnOffsets.clear();
+    this.txnStartedAt = this.deps.clock.now();
+    this.deps.metrics.inc('transaction_abort_total', this.id.connector, this.id.task);
+  }
+
+  /** A clean stop commits (poll/interval) or aborts (connector) the open transaction; a failure leaves it to be aborted by the fence. */
+  private async finish(clean: boolean): Promise<void> {
+    try {
+      if (clean) {
+        const what = onStop(this.eos.boundary, this.inTxn);
+        if (what === 'commit') await this.commitTransaction();
+        else if (what === 'abort') await this.abortTransaction();
+      } else if (this.inTxn > 0) {
+        await this.producer!.abortTransaction().catch(() => undefined);
+      }
+    } catch (err) {
+      this.deps.logger.error('transaction end on stop failed', { connector: this.id.connector, task: this.id.task, error: String(err) });
+    } finally {
+      await this.task.stop();
+    }
   }
 }
 

@@ -160,6 +160,13 @@ describe('generation fence', () => {
     expect(acceptStatus(undefined, { state: 'RUNNING', worker_id: 'w3', generation: 1 })).toBe(true);
   });
 
+  it("never lets another worker's UNASSIGNED (its own copy stopped) replace the owner's status", () => {
+    const current = { state: 'RUNNING', worker_id: 'w2', generation: 7 };
+    expect(acceptStatus(current, { state: 'UNASSIGNED', worker_id: 'w1', generation: 7 })).toBe(false);
+    expect(acceptStatus(current, { state: 'UNASSIGNED', worker_id: 'w1', generation: 9 })).toBe(false);
+    expect(acceptStatus(current, { state: 'UNASSIGNED', worker_id: 'w2', generation: 7 })).toBe(true);
+  });
+
   it('reads older assignment records (owners only) and junk without throwing', () => {
     expect(parseAssignment({ generation: 3, leader: 'w1', owners: { c: 'w2' } })).toEqual({
       generation: 3,

@@ -1015,8 +1015,16 @@ export class Admin {
     throwAll(failed);
   }
 
-  /** Offsets of partitions of one topic, asked of each partition's leader. */
-  async listOffsets(topic: string, partitions: readonly OffsetQuery[]): Promise<PartitionOffset[]> {
+  /**
+   * Offsets of partitions of one topic, asked of each partition's leader. With
+   * `isolationLevel: 'read_committed'`, 'latest' is the last stable offset (what a read_committed
+   * consumer can reach) instead of the high watermark, as Kafka's ListOffsetsOptions.
+   */
+  async listOffsets(
+    topic: string,
+    partitions: readonly OffsetQuery[],
+    options: { isolationLevel?: 'read_uncommitted' | 'read_committed' } = {},
+  ): Promise<PartitionOffset[]> {
     checkNames([topic], 'listOffsets');
     for (const p of partitions) {
       if (!Number.isInteger(p?.partition) || p.partition < 0)
@@ -1026,6 +1034,7 @@ export class Admin {
       { cluster: this.deps.cluster, retrier: this.retrier },
       topic,
       partitions.map((p) => ({ partition: p.partition, spec: p.timestamp })),
+      options.isolationLevel === 'read_committed' ? 1 : 0,
     );
   }
 

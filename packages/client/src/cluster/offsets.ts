@@ -39,6 +39,8 @@ export async function listOffsets(
   deps: { cluster: Cluster; retrier: Retrier },
   topic: string,
   requests: readonly { partition: number; spec: OffsetSpec }[],
+  /** 1 = read_committed: 'latest' answers the last stable offset rather than the high watermark (KIP-98). */
+  isolationLevel: 0 | 1 = 0,
 ): Promise<PartitionOffset[]> {
   const { cluster, retrier } = deps;
   // Keyed by request index: one partition may be asked twice (e.g. earliest and latest).
@@ -73,7 +75,7 @@ export async function listOffsets(
           try {
             const response = await route.connection.listOffsets(
               {
-                isolationLevel: 0,
+                isolationLevel,
                 topics: [
                   {
                     name: topic,

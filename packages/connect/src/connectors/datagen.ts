@@ -173,6 +173,10 @@ export class DatagenConnector extends SourceConnector {
   start(props: Record<string, string>): void {
     this.props = props;
   }
+  /** Its position offset per task is all it keeps, so the seeded stream resumes exactly. */
+  override exactlyOnceSupport(): 'SUPPORTED' {
+    return 'SUPPORTED';
+  }
   taskClass(): new () => SourceTask {
     return DatagenTask;
   }

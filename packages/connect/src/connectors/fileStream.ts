@@ -48,6 +48,10 @@ export class FileStreamSourceConnector extends SourceConnector {
   start(props: Record<string, string>): void {
     this.props = props;
   }
+  /** Line positions are the only progress it keeps, one file per task: exactly-once capable (as Kafka's, for a named file). */
+  override exactlyOnceSupport(props: Record<string, string>): 'SUPPORTED' | 'UNSUPPORTED' {
+    return (props.file ?? '').trim() === '' ? 'UNSUPPORTED' : 'SUPPORTED';
+  }
   taskClass(): new () => SourceTask {
     return FileStreamSourceTask;
   }
