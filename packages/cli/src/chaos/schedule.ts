@@ -18,7 +18,14 @@ export const NEMESIS_TYPES = [
 ] as const;
 export type NemesisType = (typeof NEMESIS_TYPES)[number];
 /** What `samsa chaos` runs without --nemesis: reassign and disk-full are asked for by name. */
-export const DEFAULT_NEMESES: readonly NemesisType[] = ['kill', 'pause', 'partition', 'controller-kill', 'rolling-restart', 'coordinator-kill'];
+export const DEFAULT_NEMESES: readonly NemesisType[] = [
+  'kill',
+  'pause',
+  'partition',
+  'controller-kill',
+  'rolling-restart',
+  'coordinator-kill',
+];
 
 export interface NemesisEvent {
   /** Position in the schedule, from 0. */
