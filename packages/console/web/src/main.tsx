@@ -128,7 +128,7 @@ function TopicsView() {
   const table = useTable({ page: 1, pageSize: 50, sort: 'name', order: 'asc', search: '' });
   const { data, error, refresh } = usePoll<TopicPage>(`/api/topics?${table.query}`, 1000, true);
   const rows = data?.rows ?? [];
-  const nav = useRowNav({ table, rows: rows.length, total: data?.total ?? 0, onOpen: (i) => { location.hash = `#/topics/${enc(rows[i]!.name)}`; } });
+  const nav = useRowNav({ table, rows: rows.length, total: data?.total ?? 0, shownPage: data?.page, onOpen: (i) => { location.hash = `#/topics/${enc(rows[i]!.name)}`; } });
   return (
     <section aria-labelledby="h-topics">
       <h1 id="h-topics">Topics</h1>
@@ -214,7 +214,7 @@ function TopicView(props: { name: string }) {
   const { data, error } = usePoll<TopicDetail>(`/api/topics/${enc(props.name)}?${table.query}`, 1000, true);
   const [msg, setMsg] = useState<string | null>(null);
   const rows = data?.partitions ?? [];
-  const nav = useRowNav({ table, rows: rows.length, total: data?.total ?? 0, onOpen: (i) => { location.hash = `#/topics/${enc(props.name)}/messages/${rows[i]!.partition}`; } });
+  const nav = useRowNav({ table, rows: rows.length, total: data?.total ?? 0, shownPage: data?.page, onOpen: (i) => { location.hash = `#/topics/${enc(props.name)}/messages/${rows[i]!.partition}`; } });
   const del = () => {
     if (!confirm(`Delete topic ${props.name}? Its records are lost.`)) return;
     api(`/api/topics/${enc(props.name)}`, { method: 'DELETE' }).then(

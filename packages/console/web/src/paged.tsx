@@ -85,16 +85,18 @@ export function Pager(props: { table: Table; total: number; noun: string; testId
  * Keyboard navigation of a server-paged table body. `rowProps(i)` goes on each <tr>; `onOpen(i)`
  * is what Enter does on row i (open the topic, browse the partition).
  */
-export function useRowNav(props: { table: Table; rows: number; total: number; onOpen: (index: number) => void }) {
+export function useRowNav(props: { table: Table; rows: number; total: number; shownPage: number | null | undefined; onOpen: (index: number) => void }) {
   const [active, setActive] = useState(0);
   const body = useRef<HTMLTableSectionElement>(null);
-  const focusFirst = useRef(false);
+  // The page whose first row takes the focus once its rows are on screen (after n/p). The old
+  // page stays on screen until the new one arrives, so the wait is for the answer, not the click.
+  const focusPage = useRef<number | null>(null);
   const pages = pageCount(props.total, props.table.state.pageSize);
   const index = Math.min(active, Math.max(0, props.rows - 1));
   // After n/p the new page's first row takes the focus once it has arrived.
   useEffect(() => {
-    if (!focusFirst.current || props.rows === 0) return;
-    focusFirst.current = false;
+    if (focusPage.current === null || focusPage.current !== props.shownPage || props.rows === 0) return;
+    focusPage.current = null;
     (body.current?.children[0] as HTMLElement | undefined)?.focus();
   });
   const onKeyDown = (e: KeyboardEvent) => {
@@ -108,7 +110,7 @@ export function useRowNav(props: { table: Table; rows: number; total: number; on
       (body.current?.children[move.index] as HTMLElement | undefined)?.focus();
     } else if (move.kind === 'page') {
       setActive(0);
-      focusFirst.current = true;
+      focusPage.current = move.page;
       props.table.setPage(move.page);
     } else props.onOpen(move.index);
   };
