@@ -232,8 +232,8 @@ export class ConsoleApi {
 
   /**
    * A topic's partition table, filtered, sorted and paged on the server (parsePartitionQuery).
-   * Without page/pageSize/size every matching partition is answered (the page reads the whole
-   * list). Offsets are asked only for the answered partitions unless the sort is by an offset.
+   * Without page/pageSize/size every matching partition is answered (for API callers that want
+   * the whole table; the web page always asks for one page). Offsets are asked only for the answered partitions unless the sort is by an offset.
    */
   async topic(name: string, query: URLSearchParams = new URLSearchParams()) {
     const q = parsePartitionQuery(query); // bad input is refused before the cluster is asked

@@ -40,6 +40,12 @@ function statusFor(code: number): number {
       return 404;
     case ErrorCode.TOPIC_ALREADY_EXISTS:
       return 409;
+    case ErrorCode.TOPIC_AUTHORIZATION_FAILED:
+    case ErrorCode.GROUP_AUTHORIZATION_FAILED:
+    case ErrorCode.CLUSTER_AUTHORIZATION_FAILED:
+    case ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+      // The brokers' ACLs refused: the page shows a no-permission state, not a retry.
+      return 403;
     case ErrorCode.UNSUPPORTED_VERSION:
       return 501;
     default: {

@@ -181,8 +181,8 @@ export type PartitionSortKey = (typeof PARTITION_SORT_KEYS)[number];
 
 export interface PartitionQuery {
   /**
-   * False when no page, pageSize or size was given: every matching partition is answered, as the
-   * page's partition table and partition pickers read the whole list today.
+   * False when no page, pageSize or size was given: every matching partition is answered (for API
+   * callers that want the whole table; the web page always pages).
    */
   paged: boolean;
   page: number;

@@ -153,7 +153,7 @@ describe('the console at 1,000 topics and a 10,000-partition topic (fake metadat
     expect(found.total).toBe(19); // 999, 1999, ..., 8999 and 9990-9999
   });
 
-  it('without a paging parameter answers every partition in partition order (what the page reads today)', async () => {
+  it('without a paging parameter answers every partition in partition order (for API callers; the web page always pages)', async () => {
     const res = await api.topic('wide');
     expect(res).toMatchObject({ total: WIDE, page: null, pageSize: null });
     expect(res.partitions).toHaveLength(WIDE);

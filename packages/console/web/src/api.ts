@@ -1,6 +1,6 @@
 // The console server's JSON API as the page sees it, and a polling hook for the live views
 // (one request a second per view; the server caches so that many tabs cost the cluster little).
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 
 export interface ApiErrorBody {
   error: { code: number; name: string; message: string; retriable: boolean; upstream?: { status: number; errorCode: number | null } };
@@ -50,15 +50,18 @@ export interface Polled<T> {
   refresh: () => void;
 }
 
-/** GETs `path` now and then every `everyMs` (≤ 1 s for live views) while mounted. */
-export function usePoll<T>(path: string | null, everyMs = 1000): Polled<T> {
+/**
+ * GETs `path` now and then every `everyMs` (≤ 1 s for live views) while mounted. With `keep`, a new
+ * path (another page or sort of a server-paged table) keeps showing the last answer until its own
+ * arrives, instead of blanking the table. An answer to a path no longer asked for is dropped.
+ */
+export function usePoll<T>(path: string | null, everyMs = 1000, keep = false): Polled<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [tick, setTick] = useState(0);
-  const alive = useRef(true);
   useEffect(() => {
-    alive.current = true;
-    setData(undefined);
+    let alive = true;
+    if (!keep) setData(undefined);
     setError(undefined);
     if (path === null) return undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -66,27 +69,29 @@ export function usePoll<T>(path: string | null, everyMs = 1000): Polled<T> {
       api<T>(path)
         .then(
           (v) => {
-            if (alive.current) {
+            if (alive) {
               setData(v);
               setError(undefined);
             }
           },
           (e: unknown) => {
-            if (alive.current) setError(e instanceof ApiError ? e : new ApiError(0, -1, 'UNKNOWN', String(e)));
+            if (alive) setError(e instanceof ApiError ? e : new ApiError(0, -1, 'UNKNOWN', String(e)));
           },
         )
         .finally(() => {
-          if (alive.current && everyMs > 0) timer = setTimeout(run, everyMs);
+          if (alive && everyMs > 0) timer = setTimeout(run, everyMs);
         });
     };
     run();
     return () => {
-      alive.current = false;
+      alive = false;
       if (timer) clearTimeout(timer);
     };
   }, [path, everyMs, tick]);
   return { data, error, refresh: () => setTick((t) => t + 1) };
 }
+
+export { failureKind } from './states.js';
 
 export const enc = encodeURIComponent;
 

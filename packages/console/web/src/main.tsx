@@ -1,10 +1,11 @@
 // Samsa Console: the page. Hash routes (#/overview, #/topics, #/topics/T, #/topics/T/messages,
 // #/groups, #/groups/G, #/metrics, #/schemas, #/schemas/S, #/connect); every live view polls the console server once a second.
-import { render } from 'preact';
+import { type ComponentChildren, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, enc, refusal, usePoll } from './api.js';
+import { ApiError, api, enc, failureKind, refusal, usePoll } from './api.js';
 import { TimeChart, color } from './chart.js';
 import { ConnectView, SchemasView, SubjectView } from './eco.js';
+import { FilterBox, KeyHint, Pager, SortHeader, useRowNav, useTable } from './paged.js';
 import './style.css';
 
 // ---- shared bits ----
@@ -20,14 +21,27 @@ function useRoute(): string[] {
   return route;
 }
 
-function ErrorBox(props: { error: ApiError | undefined; what: string }) {
+/**
+ * The error states: the cluster does not answer (broker down), the console server does not answer,
+ * no permission (an authorization failure from the brokers' ACLs), not found, or a refusal. `children`
+ * is a way out (a link back to the list).
+ */
+function ErrorBox(props: { error: ApiError | undefined; what: string; children?: ComponentChildren }) {
   if (!props.error) return null;
   const e = props.error;
-  const down = e.status === 0 || e.status >= 500;
+  const kind = failureKind(e);
+  const head = {
+    down: `Cannot load ${props.what}: the cluster does not answer (are the brokers down?). Retrying every second.`,
+    'console-down': `Cannot load ${props.what}: the console server does not answer. Retrying every second.`,
+    forbidden: `You have no permission to see ${props.what}: the cluster's ACLs refused it.`,
+    'not-found': `Not found: ${props.what} does not exist.`,
+    refused: `Cannot load ${props.what}.`,
+  }[kind];
   return (
-    <div class="error" role="alert" data-testid="error">
-      <strong>{down ? `Cannot load ${props.what}: the cluster or the console server does not answer.` : `Cannot load ${props.what}.`}</strong>
+    <div class="error" role="alert" data-testid="error" data-kind={kind}>
+      <strong>{head}</strong>
       <div>{refusal(e)}</div>
+      {props.children}
     </div>
   );
 }
@@ -111,45 +125,33 @@ function Card(props: { label: string; value: number; bad?: boolean; testId?: str
 interface TopicPage { total: number; page: number; pageSize: number; rows: Array<{ name: string; partitions: number; replicationFactor: number; underReplicated: number; offline: number; internal: boolean }> }
 
 function TopicsView() {
-  const [page, setPage] = useState(1);
-  const [sort, setSort] = useState('name');
-  const [order, setOrder] = useState<'asc' | 'desc'>('asc');
-  const [search, setSearch] = useState('');
-  const { data, error, refresh } = usePoll<TopicPage>(`/api/topics?page=${page}&pageSize=50&sort=${sort}&order=${order}&search=${enc(search)}`);
-  const sortBy = (key: string) => {
-    if (key === sort) setOrder(order === 'asc' ? 'desc' : 'asc');
-    else { setSort(key); setOrder('asc'); }
-  };
-  const th = (key: string, label: string) => (
-    <th aria-sort={sort === key ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
-      <button class="link" onClick={() => sortBy(key)}>{label}{sort === key ? (order === 'asc' ? ' ▲' : ' ▼') : ''}</button>
-    </th>
-  );
-  const pages = data ? Math.max(1, Math.ceil(data.total / data.pageSize)) : 1;
+  const table = useTable({ page: 1, pageSize: 50, sort: 'name', order: 'asc', search: '' });
+  const { data, error, refresh } = usePoll<TopicPage>(`/api/topics?${table.query}`, 1000, true);
+  const rows = data?.rows ?? [];
+  const nav = useRowNav({ table, rows: rows.length, total: data?.total ?? 0, shownPage: data?.page, onOpen: (i) => { location.hash = `#/topics/${enc(rows[i]!.name)}`; } });
   return (
     <section aria-labelledby="h-topics">
       <h1 id="h-topics">Topics</h1>
       <CreateTopic onCreated={refresh} />
-      <label class="inline">Search <input type="search" value={search} onInput={(e) => { setSearch(e.currentTarget.value); setPage(1); }} data-testid="topic-search" /></label>
+      <FilterBox table={table} label="Filter by name" testId="topic-search" />
       <ErrorBox error={error} what="topics" />
-      {!data ? (error ? null : <Loading what="topics" />) : data.total === 0 ? <p class="empty">No topics{search ? ` matching “${search}”` : ''}. Create one above.</p> : (
+      {!data ? (error ? null : <Loading what="topics" />) : data.total === 0 ? (
+        <p class="empty" data-testid="topics-empty">{table.state.search ? `No topic name contains “${table.state.search}”.` : 'No topics yet. Create one above.'}</p>
+      ) : (
         <>
-          <table data-testid="topics">
-            <thead><tr>{th('name', 'Name')}{th('partitions', 'Partitions')}{th('replicationFactor', 'RF')}{th('underReplicated', 'Under-replicated')}<th>Offline</th></tr></thead>
-            <tbody>
-              {data.rows.map((t) => (
-                <tr key={t.name} data-topic={t.name}>
-                  <td><a href={`#/topics/${enc(t.name)}`}>{t.name}</a>{t.internal ? <span class="badge">internal</span> : null}</td>
+          <KeyHint />
+          <table data-testid="topics" aria-rowcount={data.total + 1} aria-describedby="table-keys">
+            <thead><tr><SortHeader table={table} column="name" label="Name" /><SortHeader table={table} column="partitions" label="Partitions" /><SortHeader table={table} column="replicationFactor" label="RF" /><SortHeader table={table} column="underReplicated" label="Under-replicated" /><th>Offline</th></tr></thead>
+            <tbody {...nav.bodyProps}>
+              {rows.map((t, i) => (
+                <tr key={t.name} data-topic={t.name} {...nav.rowProps(i)}>
+                  <td><a href={`#/topics/${enc(t.name)}`} tabIndex={-1}>{t.name}</a>{t.internal ? <span class="badge">internal</span> : null}</td>
                   <td>{t.partitions}</td><td>{t.replicationFactor}</td><td>{t.underReplicated}</td><td>{t.offline}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <nav class="pager" aria-label="pages">
-            <button disabled={page <= 1} onClick={() => setPage(page - 1)}>Previous</button>
-            <span>Page {data.page} of {pages} · {data.total} topics</span>
-            <button disabled={page >= pages} onClick={() => setPage(page + 1)}>Next</button>
-          </nav>
+          <Pager table={table} total={data.total} noun="topics" testId="topics-pager" />
         </>
       )}
     </section>
@@ -199,14 +201,20 @@ function parsePairs(text: string): Record<string, string> {
   return out;
 }
 
+interface PartitionView { partition: number; leader: number; leaderEpoch: number; replicas: number[]; isr: number[]; offlineReplicas: number[]; logStartOffset: string | null; highWatermark: string | null }
 interface TopicDetail {
-  name: string; internal: boolean;
-  partitions: Array<{ partition: number; leader: number; leaderEpoch: number; replicas: number[]; isr: number[]; offlineReplicas: number[]; logStartOffset: string | null; highWatermark: string | null }>;
+  name: string; internal: boolean; partitionCount: number; total: number; page: number | null; pageSize: number | null;
+  partitions: PartitionView[];
 }
 
 function TopicView(props: { name: string }) {
-  const { data, error } = usePoll<TopicDetail>(`/api/topics/${enc(props.name)}`);
+  const table = useTable({ page: 1, pageSize: 50, sort: 'partition', order: 'asc', search: '', filters: {} });
+  // One page of the partition table, asked again every second: a broker kill shows on the visible
+  // page within about a second plus the cluster's own detection time, and nothing else is fetched.
+  const { data, error } = usePoll<TopicDetail>(`/api/topics/${enc(props.name)}?${table.query}`, 1000, true);
   const [msg, setMsg] = useState<string | null>(null);
+  const rows = data?.partitions ?? [];
+  const nav = useRowNav({ table, rows: rows.length, total: data?.total ?? 0, shownPage: data?.page, onOpen: (i) => { location.hash = `#/topics/${enc(props.name)}/messages/${rows[i]!.partition}`; } });
   const del = () => {
     if (!confirm(`Delete topic ${props.name}? Its records are lost.`)) return;
     api(`/api/topics/${enc(props.name)}`, { method: 'DELETE' }).then(
@@ -214,28 +222,46 @@ function TopicView(props: { name: string }) {
       (e: ApiError) => setMsg(refusal(e)),
     );
   };
+  const missing = error !== undefined && failureKind(error) === 'not-found';
+  const filters = table.state.filters ?? {};
   return (
     <section aria-labelledby="h-topic">
       <h1 id="h-topic">Topic {props.name}</h1>
-      <p><a href={`#/topics/${enc(props.name)}/messages`}>Browse and produce messages</a> · <button class="danger" onClick={del}>Delete topic</button></p>
+      {missing ? null : <p><a href={`#/topics/${enc(props.name)}/messages`}>Browse and produce messages</a> · <button class="danger" onClick={del}>Delete topic</button></p>}
       {msg ? <p role="alert" class="error">{msg}</p> : null}
-      <ErrorBox error={error} what={`topic ${props.name}`} />
-      {!data ? (error ? null : <Loading what="partitions" />) : (
-        <table data-testid="partitions">
-          <thead><tr><th>Partition</th><th>Leader</th><th>Replicas</th><th>ISR</th><th>Leader epoch</th><th>Log start</th><th>High watermark</th></tr></thead>
-          <tbody>
-            {data.partitions.map((p) => (
-              <tr key={p.partition} data-partition={p.partition} class={p.isr.length < p.replicas.length ? 'warn' : ''}>
-                <td>{p.partition}</td><td class="leader">{p.leader < 0 ? 'none' : p.leader}</td><td class="replicas">{list(p.replicas)}</td>
-                <td class="isr">{list(p.isr)}</td><td>{p.leaderEpoch}</td><td>{p.logStartOffset ?? '?'}</td><td class="hw">{p.highWatermark ?? '?'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      <ErrorBox error={error} what={`topic ${props.name}`}>{missing ? <p><a href="#/topics">Back to the topics</a></p> : null}</ErrorBox>
+      {missing ? null : (
+        <>
+          <h2>Partitions{data ? ` (${data.partitionCount})` : ''}</h2>
+          <div class="filters" role="group" aria-label="filter the partitions">
+            <FilterBox table={table} label="Partition number contains" testId="partition-search" />
+            <label class="inline"><input type="checkbox" checked={filters['underReplicated'] === true} onChange={(e) => table.setFilter('underReplicated', e.currentTarget.checked)} data-testid="filter-under-replicated" /> Under-replicated only</label>
+            <label class="inline"><input type="checkbox" checked={filters['offline'] === true} onChange={(e) => table.setFilter('offline', e.currentTarget.checked)} data-testid="filter-offline" /> Offline only</label>
+            <label class="inline">Leader <input inputMode="numeric" size={4} value={String(filters['leader'] ?? '')} onInput={(e) => table.setFilter('leader', /^\d+$/.test(e.currentTarget.value) ? e.currentTarget.value : undefined)} data-testid="filter-leader" /></label>
+          </div>
+          {!data ? (error ? null : <Loading what="partitions" />) : data.total === 0 ? (
+            <p class="empty" data-testid="partitions-empty">No partition matches these filters ({data.partitionCount} in the topic).</p>
+          ) : (
+            <>
+              <KeyHint />
+              <table data-testid="partitions" aria-rowcount={data.total + 1} aria-describedby="table-keys">
+                <thead><tr><SortHeader table={table} column="partition" label="Partition" /><SortHeader table={table} column="leader" label="Leader" /><th>Replicas</th><SortHeader table={table} column="isr" label="ISR" /><th>Leader epoch</th><SortHeader table={table} column="logStartOffset" label="Log start" /><SortHeader table={table} column="highWatermark" label="High watermark" /></tr></thead>
+                <tbody {...nav.bodyProps}>
+                  {rows.map((p, i) => (
+                    <tr key={p.partition} data-partition={p.partition} class={p.isr.length < p.replicas.length ? 'warn' : ''} {...nav.rowProps(i)}>
+                      <td>{p.partition}</td><td class="leader">{p.leader < 0 ? 'none' : p.leader}</td><td class="replicas">{list(p.replicas)}</td>
+                      <td class="isr">{list(p.isr)}</td><td>{p.leaderEpoch}</td><td>{p.logStartOffset ?? '?'}</td><td class="hw">{p.highWatermark ?? '?'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <Pager table={table} total={data.total} noun="partitions" testId="partitions-pager" />
+            </>
+          )}
+          <p class="muted" data-testid="add-partitions">Adding partitions is not available: the cluster has no CreatePartitions API yet.</p>
+          <TopicConfigs name={props.name} />
+        </>
       )}
-      <h2>Partitions</h2>
-      <p class="muted" data-testid="add-partitions">Adding partitions is not available: the cluster has no CreatePartitions API yet.</p>
-      <TopicConfigs name={props.name} />
     </section>
   );
 }
@@ -267,7 +293,7 @@ function TopicConfigs(props: { name: string }) {
                 <td><code>{c.name}</code></td><td>{c.sensitive ? '(sensitive)' : c.value}</td><td>{c.source}</td>
                 <td>{c.readOnly ? 'read-only' : (
                   <span class="edit">
-                    <input aria-label={`new value of ${c.name}`} value={edit[c.name] ?? c.value} onInput={(e) => setEdit({ ...edit, [c.name]: e.currentTarget.value })} />
+                    <input aria-label={`new value of ${c.name}`} value={edit[c.name] ?? c.value} onInput={(e) => setEdit({ ...edit, [c.name]: e.currentTarget.value })} onKeyDown={(e) => { if (e.key === 'Enter') save(c.name, false); }} />
                     <button onClick={() => save(c.name, false)}>Set</button>
                     {c.source === 'topic' ? <button onClick={() => save(c.name, true)}>Reset</button> : null}
                   </span>
@@ -294,9 +320,12 @@ function show(b: BytesView | null, format: string): string {
   return b.text ?? `(binary) ${b.hex}`;
 }
 
-function MessagesView(props: { name: string }) {
-  const topic = usePoll<TopicDetail>(`/api/topics/${enc(props.name)}`, 0);
-  const [partition, setPartition] = useState('0');
+function MessagesView(props: { name: string; partition?: string }) {
+  // Only the partition count (a page of one row): the pickers are number fields, not a list of
+  // every partition, so a 10,000-partition topic costs nothing here.
+  const topic = usePoll<TopicDetail>(`/api/topics/${enc(props.name)}?pageSize=1`, 0);
+  const count = topic.data?.partitionCount;
+  const [partition, setPartition] = useState(props.partition ?? '0');
   const [from, setFrom] = useState('newest');
   const [offset, setOffset] = useState('0');
   const [timestamp, setTimestamp] = useState('');
@@ -326,9 +355,7 @@ function MessagesView(props: { name: string }) {
     <section aria-labelledby="h-messages">
       <h1 id="h-messages">Messages of <a href={`#/topics/${enc(props.name)}`}>{props.name}</a></h1>
       <form class="panel row" onSubmit={(e) => { e.preventDefault(); load(); }} aria-label="choose records" data-testid="browse">
-        <label>Partition <select value={partition} onChange={(e) => setPartition(e.currentTarget.value)} name="partition">
-          {(topic.data?.partitions ?? [{ partition: 0 }]).map((p) => <option key={p.partition} value={p.partition}>{p.partition}</option>)}
-        </select></label>
+        <label>Partition{count === undefined ? '' : ` (0–${count - 1})`} <input name="partition" type="number" min={0} max={count === undefined ? undefined : count - 1} size={6} value={partition} onInput={(e) => setPartition(e.currentTarget.value)} /></label>
         <label>From <select value={from} onChange={(e) => setFrom(e.currentTarget.value)} name="from">
           <option value="newest">newest</option><option value="earliest">earliest</option><option value="offset">offset</option><option value="timestamp">timestamp</option>
         </select></label>
@@ -341,6 +368,7 @@ function MessagesView(props: { name: string }) {
         </select></label>
         <button type="submit">Load</button>
       </form>
+      <ErrorBox error={topic.error} what={`topic ${props.name}`}>{topic.error && failureKind(topic.error) === 'not-found' ? <p><a href="#/topics">Back to the topics</a></p> : null}</ErrorBox>
       <ErrorBox error={page.error} what="records" />
       {!page.data ? (page.error ? null : <Loading what="records" />) : (
         <>
@@ -367,12 +395,12 @@ function MessagesView(props: { name: string }) {
           )}
         </>
       )}
-      <ProduceForm topic={props.name} partitions={(topic.data?.partitions ?? []).map((p) => p.partition)} onProduced={() => load()} />
+      <ProduceForm topic={props.name} partitionCount={count} onProduced={() => load()} />
     </section>
   );
 }
 
-function ProduceForm(props: { topic: string; partitions: number[]; onProduced: () => void }) {
+function ProduceForm(props: { topic: string; partitionCount: number | undefined; onProduced: () => void }) {
   const [key, setKey] = useState('');
   const [value, setValue] = useState('');
   const [headers, setHeaders] = useState('');
@@ -393,10 +421,7 @@ function ProduceForm(props: { topic: string; partitions: number[]; onProduced: (
       <label>Key <input name="key" value={key} onInput={(e) => setKey(e.currentTarget.value)} /></label>
       <label>Value <textarea name="value" rows={3} value={value} onInput={(e) => setValue(e.currentTarget.value)} /></label>
       <label>Headers (name=value, one a line) <textarea name="headers" rows={2} value={headers} onInput={(e) => setHeaders(e.currentTarget.value)} /></label>
-      <label>Partition <select name="partition" value={partition} onChange={(e) => setPartition(e.currentTarget.value)}>
-        <option value="">by key (partitioner)</option>
-        {props.partitions.map((p) => <option key={p} value={p}>{p}</option>)}
-      </select></label>
+      <label>Partition (empty: by key){props.partitionCount === undefined ? '' : ` 0–${props.partitionCount - 1}`} <input name="partition" type="number" min={0} max={props.partitionCount === undefined ? undefined : props.partitionCount - 1} size={6} placeholder="by key" value={partition} onInput={(e) => setPartition(e.currentTarget.value)} /></label>
       <button type="submit">Produce</button>
       {msg ? <p role="status" class={msg.ok ? 'ok' : 'error'}>{msg.text}</p> : null}
     </form>
@@ -543,10 +568,10 @@ function MetricsView() {
 
 function App() {
   const route = useRoute();
-  const [head, a, b] = route;
+  const [head, a, b, c] = route;
   let view;
-  if (head === 'topics' && a && b === 'messages') view = <MessagesView name={a} />;
-  else if (head === 'topics' && a) view = <TopicView name={a} />;
+  if (head === 'topics' && a && b === 'messages') view = <MessagesView key={`${a}/${c ?? ''}`} name={a} {...(c === undefined ? {} : { partition: c })} />;
+  else if (head === 'topics' && a) view = <TopicView key={a} name={a} />;
   else if (head === 'topics') view = <TopicsView />;
   else if (head === 'groups' && a) view = <GroupView id={a} />;
   else if (head === 'groups') view = <GroupsView />;
