@@ -9,7 +9,14 @@
 import { CHANNEL_OPTIONS, ERROR_CODE_METADATA_KEY, ErrorCode, PipelinedClient, clientProto, grpc, replicationProto } from '@samsa/protocol';
 import type { ReplicationClient, SamsaClient } from '@samsa/protocol';
 import { InvalidRequestError, MessageTooLargeError, SamsaConnectionError, UnknownServerError, errorFromCode } from '../errors.js';
-import { type ConnectionSecurity, SaslSession, channelCredentials, saslExchange, securityChannelOptions } from './security.js';
+import {
+  type ConnectionSecurity,
+  SaslSession,
+  type SaslRpc,
+  channelCredentials,
+  saslExchange,
+  securityChannelOptions,
+} from './security.js';
 import type { SamsaError } from '../errors.js';
 import type { BrokerConnection, ConnectionFactory, RequestOptions } from './connection.js';
 import type {
@@ -133,24 +140,8 @@ export class GrpcConnection implements BrokerConnection {
     if (sasl) {
       this.sasl = new SaslSession(
         () => {
-          const client = this.grpcClient();
           const at = { address: this.address, timeoutMs: this.requestTimeoutMs };
-          return saslExchange(
-            {
-              handshake: (mechanism) =>
-                unaryCall(client.SaslHandshake.bind(client) as never, { mechanism }, this.metadataHeaders, {
-                  ...at,
-                  method: 'SaslHandshake',
-                }),
-              authenticate: (authBytes) =>
-                unaryCall(client.SaslAuthenticate.bind(client) as never, { authBytes }, this.metadataHeaders, {
-                  ...at,
-                  method: 'SaslAuthenticate',
-                }),
-            },
-            sasl,
-            this.address,
-          );
+          return saslExchange(samsaSaslRpc(this.grpcClient(), this.metadataHeaders, at), sasl, this.address);
         },
         // A failed exchange leaves the broker's session FAILED: the next try needs a new connection.
         () => this.close(),
@@ -345,6 +336,16 @@ export class GrpcConnection implements BrokerConnection {
       signal: options.signal,
     });
   }
+}
+
+/** A Samsa service client's two SASL calls, as saslExchange makes them (one per connection). */
+export function samsaSaslRpc(client: SamsaClient, metadata: grpc.Metadata, at: { address: string; timeoutMs: number }): SaslRpc {
+  return {
+    handshake: (mechanism) =>
+      unaryCall(client.SaslHandshake.bind(client) as never, { mechanism }, metadata, { ...at, method: 'SaslHandshake' }),
+    authenticate: (authBytes) =>
+      unaryCall(client.SaslAuthenticate.bind(client) as never, { authBytes }, metadata, { ...at, method: 'SaslAuthenticate' }),
+  };
 }
 
 /**

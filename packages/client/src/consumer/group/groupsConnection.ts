@@ -32,7 +32,7 @@ import type {
   TxnOffsetCommitResponse__Output,
 } from '@samsa/protocol';
 import type { RequestOptions } from '../../connection/connection.js';
-import { unaryCall, type UnaryMethod } from '../../connection/grpcConnection.js';
+import { samsaSaslRpc, unaryCall, type UnaryMethod } from '../../connection/grpcConnection.js';
 import {
   type ConnectionSecurity,
   SaslSession,
@@ -130,22 +130,7 @@ export class GrpcGroupsConnection implements GroupsConnection {
             channelOverride: this.grpcChannel(),
           });
           const at = { address, timeoutMs: options.requestTimeoutMs ?? 30_000 };
-          return saslExchange(
-            {
-              handshake: (mechanism) =>
-                unaryCall(client.SaslHandshake.bind(client) as never, { mechanism }, this.metadataHeaders, {
-                  ...at,
-                  method: 'SaslHandshake',
-                }),
-              authenticate: (authBytes) =>
-                unaryCall(client.SaslAuthenticate.bind(client) as never, { authBytes }, this.metadataHeaders, {
-                  ...at,
-                  method: 'SaslAuthenticate',
-                }),
-            },
-            sasl,
-            address,
-          );
+          return saslExchange(samsaSaslRpc(client, this.metadataHeaders, at), sasl, address);
         },
         () => this.close(),
       );
