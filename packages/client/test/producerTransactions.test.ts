@@ -39,7 +39,7 @@ function fakeGroups(fake: FakeCluster, calls: GroupCall[]) {
     }) as unknown as GroupsConnection;
 }
 
-function setup() {
+function setup(initialRetryTimeMs = 10) {
   const fake = new FakeCluster([1, 2]);
   fake.createTopic('a', 2);
   fake.createTopic('b', 1);
@@ -51,10 +51,10 @@ function setup() {
     groupsConnectionFactory: fakeGroups(fake, groupCalls),
     clock,
     random: seededRandom(1),
-    retry: { retries: 5, initialRetryTimeMs: 10, jitter: 0 },
+    retry: { retries: 5, initialRetryTimeMs, jitter: 0 },
   });
   const producer = samsa.producer({ transactionalId: 'tx-1', transactionTimeoutMs: 30_000, lingerMs: 60_000 });
-  return { fake, samsa, producer, groupCalls };
+  return { fake, samsa, producer, groupCalls, clock };
 }
 
 const TXN_METHODS = new Set(['initProducerId', 'addPartitionsToTxn', 'addOffsetsToTxn', 'endTxn', 'produce']);
@@ -266,6 +266,60 @@ describe('transactional producer: fencing is fatal', () => {
     );
     expect(producer.transactionState).toBe('FATAL_ERROR');
     expect(fake.callsOf('produce')).toHaveLength(0);
+  });
+});
+
+describe('transactional producer: CONCURRENT_TRANSACTIONS', () => {
+  const concurrentOnce = (fake: FakeCluster) =>
+    fake.failOnce(
+      (c) => c.method === 'addPartitionsToTxn',
+      (c) => ({
+        topics: (c.request as any).topics.map((t: any) => ({
+          name: t.name,
+          partitions: t.partitions.map((partition: number) => ({
+            partition,
+            errorCode: ErrorCode.CONCURRENT_TRANSACTIONS,
+            errorMessage: 'the previous transaction is completing',
+          })),
+        })),
+      }),
+    );
+
+  it("the first AddPartitionsToTxn of a transaction answered CONCURRENT_TRANSACTIONS is retried after 20 ms, not the retry backoff (Kafka's KAFKA-5477)", async () => {
+    // A 1 s retry backoff: only the short pause can send the second AddPartitionsToTxn by 20 ms.
+    const { fake, producer, clock } = setup(1_000);
+    await producer.initTransactions();
+    producer.beginTransaction();
+    concurrentOnce(fake);
+    const sent = producer.send({ topic: 'a', messages: [{ value: Buffer.from('1'), partition: 0 }] });
+    for (let i = 0; i < 20 && fake.callsOf('addPartitionsToTxn').length < 1; i++) await clock.advance(0);
+    expect(fake.callsOf('addPartitionsToTxn')).toHaveLength(1);
+    await clock.advance(19);
+    expect(fake.callsOf('addPartitionsToTxn')).toHaveLength(1);
+    await clock.advance(1);
+    for (let i = 0; i < 20 && fake.callsOf('addPartitionsToTxn').length < 2; i++) await clock.advance(0);
+    expect(fake.callsOf('addPartitionsToTxn')).toHaveLength(2);
+    await producer.commitTransaction();
+    expect((await sent).map((r) => r.offset)).toEqual([0n]);
+    expect(producer.transactionState).toBe('READY');
+  });
+
+  it('once the transaction has a partition, CONCURRENT_TRANSACTIONS waits the retry backoff as any retriable error', async () => {
+    const { fake, producer, clock } = setup(1_000);
+    await producer.initTransactions();
+    producer.beginTransaction();
+    const first = producer.send({ topic: 'a', messages: [{ value: Buffer.from('1'), partition: 0 }] });
+    for (let i = 0; i < 20 && fake.callsOf('addPartitionsToTxn').length < 1; i++) await clock.advance(0);
+    concurrentOnce(fake);
+    const second = producer.send({ topic: 'b', messages: [{ value: Buffer.from('2'), partition: 0 }] });
+    for (let i = 0; i < 20 && fake.callsOf('addPartitionsToTxn').length < 2; i++) await clock.advance(0);
+    await clock.advance(20);
+    expect(fake.callsOf('addPartitionsToTxn')).toHaveLength(2);
+    await clock.advance(1_000);
+    for (let i = 0; i < 20 && fake.callsOf('addPartitionsToTxn').length < 3; i++) await clock.advance(0);
+    expect(fake.callsOf('addPartitionsToTxn')).toHaveLength(3);
+    await producer.commitTransaction();
+    expect([...(await first), ...(await second)].map((r) => r.offset)).toEqual([0n, 0n]);
   });
 });
 

@@ -320,6 +320,7 @@ export class Producer<K = Buffer | null, V = Buffer | null> {
         groups: deps.groups,
         retrier: this.retrier,
         logger: deps.logger,
+        clock: deps.clock,
         idempotence: idempotence!,
         flush: () => this.flush(),
         // Sends still entering the accumulator (waiting for AddPartitionsToTxn) are let in first, so

@@ -9,6 +9,7 @@
  * `discardQueued`), so this class knows nothing of batches.
  */
 import { ErrorCode, toBigInt, toWire } from '@samsa/protocol';
+import type { Clock } from '../clock.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { BrokerConnection } from '../connection/connection.js';
 import type { GroupRouter } from '../consumer/group/coordinator.js';
@@ -57,12 +58,18 @@ export interface TransactionManagerDeps {
   groups: GroupRouter;
   retrier: Retrier;
   logger: Logger;
+  clock: Clock;
   idempotence: IdempotenceManager;
   /** Resolves when every record sent so far is answered, either way. */
   flush: () => Promise<void>;
   /** Fails every batch not yet sent with `error`. */
   discardQueued: (error: Error) => Promise<void>;
 }
+
+/** Kafka's TransactionManager: the pause before retrying the first AddPartitionsToTxn of a transaction answered CONCURRENT_TRANSACTIONS. */
+const ADD_PARTITIONS_RETRY_BACKOFF_MS = 20;
+/** Quick retries of that case before the retrier's own backoff takes over (20 x 20 ms). */
+const CONCURRENT_QUICK_RETRIES = 20;
 
 /** Codes after which the transaction coordinator is looked up again. */
 function coordinatorMoved(error: unknown): boolean {
@@ -171,20 +178,24 @@ export class TransactionManager {
 
   private async addPartitionNow(topic: string, partition: number, key: string): Promise<void> {
     try {
-      await this.withCoordinator(`AddPartitionsToTxn ${topic}-${partition}`, async (c) => {
-        const r = await c.addPartitionsToTxn(
-          {
-            transactionalId: this.deps.transactionalId,
-            producerId: toWire(this.deps.idempotence.producerId),
-            producerEpoch: this.deps.idempotence.epoch,
-            topics: [{ name: topic, partitions: [partition] }],
-          },
-          this.deps.cluster.requestOptions(),
-        );
-        const p = r.topics.find((t) => t.name === topic)?.partitions.find((x) => x.partition === partition);
-        if (!p) throw new SamsaError(ErrorCode.UNKNOWN_SERVER_ERROR, `AddPartitionsToTxn did not answer for ${topic}-${partition}`);
-        if (p.errorCode !== ErrorCode.NONE) throw errorFromCode(p.errorCode, p.errorMessage, undefined, { topic, partition });
-      });
+      await this.withCoordinator(
+        `AddPartitionsToTxn ${topic}-${partition}`,
+        async (c) => {
+          const r = await c.addPartitionsToTxn(
+            {
+              transactionalId: this.deps.transactionalId,
+              producerId: toWire(this.deps.idempotence.producerId),
+              producerEpoch: this.deps.idempotence.epoch,
+              topics: [{ name: topic, partitions: [partition] }],
+            },
+            this.deps.cluster.requestOptions(),
+          );
+          const p = r.topics.find((t) => t.name === topic)?.partitions.find((x) => x.partition === partition);
+          if (!p) throw new SamsaError(ErrorCode.UNKNOWN_SERVER_ERROR, `AddPartitionsToTxn did not answer for ${topic}-${partition}`);
+          if (p.errorCode !== ErrorCode.NONE) throw errorFromCode(p.errorCode, p.errorMessage, undefined, { topic, partition });
+        },
+        ADD_PARTITIONS_RETRY_BACKOFF_MS,
+      );
       this.added.add(key);
       this.started = true;
     } catch (error) {
@@ -358,9 +369,30 @@ export class TransactionManager {
     });
   }
 
-  /** Runs `op` at the transaction coordinator, finding it again and retrying when it moved or is loading. */
-  private withCoordinator<T>(what: string, op: (c: BrokerConnection) => Promise<T>): Promise<T> {
+  /**
+   * Runs `op` at the transaction coordinator, finding it again and retrying when it moved or is
+   * loading. With `concurrentBackoffMs`, CONCURRENT_TRANSACTIONS before the transaction has any
+   * partition is retried after that short pause first (a few times, then the retrier's backoff):
+   * it almost always means the coordinator is still writing the previous transaction's markers,
+   * a few milliseconds of work, and Kafka's producer retries that case after 20 ms rather than its
+   * full retry.backoff.ms (KAFKA-5477).
+   */
+  private withCoordinator<T>(what: string, op: (c: BrokerConnection) => Promise<T>, concurrentBackoffMs?: number): Promise<T> {
     const { cluster, groups, retrier, transactionalId } = this.deps;
+    const attempt =
+      concurrentBackoffMs === undefined
+        ? op
+        : async (c: BrokerConnection): Promise<T> => {
+            for (let i = 0; ; i++) {
+              try {
+                return await op(c);
+              } catch (error) {
+                const concurrent = error instanceof SamsaError && error.code === ErrorCode.CONCURRENT_TRANSACTIONS;
+                if (!concurrent || this.started || i >= CONCURRENT_QUICK_RETRIES) throw error;
+                await this.deps.clock.sleep(concurrentBackoffMs);
+              }
+            }
+          };
     return retrier.run(
       async () => {
         if (this.coordinatorId === undefined) {
@@ -369,7 +401,7 @@ export class TransactionManager {
             throw errorFromCode(found.errorCode, found.errorMessage || `no coordinator for transactional id ${transactionalId} yet`);
           this.coordinatorId = found.nodeId;
         }
-        return op(await cluster.connectionFor(this.coordinatorId));
+        return attempt(await cluster.connectionFor(this.coordinatorId));
       },
       {
         what: `${what} (transactional id ${transactionalId})`,
