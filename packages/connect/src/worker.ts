@@ -214,6 +214,17 @@ interface PendingOffset {
   acked: boolean;
 }
 
+/** One SourceTask.poll(): a RetriableError waits the backoff and yields nothing (the caller polls again). */
+async function pollSource(task: SourceTask, signal: AbortSignal, backoff: () => Promise<void>): Promise<SourceRecord[] | undefined> {
+  try {
+    return await task.poll(signal);
+  } catch (err) {
+    if (!(err instanceof RetriableError)) throw err;
+    await backoff();
+    return undefined;
+  }
+}
+
 export class WorkerSourceTask extends WorkerTask {
   /** Per source partition, offsets of records sent and not yet known acknowledged, in poll order. */
   private readonly pending = new Map<string, { partition: SourcePartition; queue: PendingOffset[] }>();
@@ -246,14 +257,8 @@ export class WorkerSourceTask extends WorkerTask {
           await this.sleep(100);
           continue;
         }
-        let records: SourceRecord[];
-        try {
-          records = await this.task.poll(this.abort.signal);
-        } catch (err) {
-          if (!(err instanceof RetriableError)) throw err;
-          await this.sleep(this.settings.retryBackoffMs);
-          continue;
-        }
+        const records = await pollSource(this.task, this.abort.signal, () => this.sleep(this.settings.retryBackoffMs));
+        if (records === undefined) continue;
         this.deps.metrics.inc('source_record_poll_total', connector, this.id.task, records.length);
         for (const record of records) this.send(record);
         if (this.deps.clock.now() - lastFlush >= flushEvery) {
@@ -428,14 +433,8 @@ export class ExactlyOnceWorkerSourceTask extends WorkerTask {
         await this.sleep(100);
         continue;
       }
-      let records: SourceRecord[];
-      try {
-        records = await this.task.poll(this.abort.signal);
-      } catch (err) {
-        if (!(err instanceof RetriableError)) throw err;
-        await this.sleep(this.settings.retryBackoffMs);
-        continue;
-      }
+      const records = await pollSource(this.task, this.abort.signal, () => this.sleep(this.settings.retryBackoffMs));
+      if (records === undefined) continue;
       this.deps.metrics.inc('source_record_poll_total', this.id.connector, this.id.task, records.length);
       for (const record of records) {
         this.send(record);
